@@ -1,0 +1,72 @@
+/**
+ * IPv4 addresses as unsigned 32-bit numbers: the one representation the hot
+ * paths (rule matching, allocation bitmaps) use. Parsing is strict, as the
+ * Kubernetes API server is since KEP-4858: four decimal octets, no leading
+ * zeros, no hex or octal forms, no shorthand such as `127.1`.
+ */
+
+const OCTET = /^(0|[1-9][0-9]{0,2})$/;
+
+/** Parses a dotted-quad IPv4 address; `undefined` when it is not one. */
+export function tryParseIPv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!OCTET.test(part)) return undefined;
+    const octet = Number(part);
+    if (octet > 255) return undefined;
+    value = value * 256 + octet;
+  }
+  return value >>> 0;
+}
+
+export function isIPv4(text: string): boolean {
+  return tryParseIPv4(text) !== undefined;
+}
+
+export function formatIPv4(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+/** The network mask for a prefix length, as an unsigned number. */
+export function prefixMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+export interface IPv4Cidr {
+  /** The network address (host bits cleared). */
+  network: number;
+  prefix: number;
+}
+
+/**
+ * Parses `a.b.c.d/n`. With `strict`, host bits must be zero (Kubernetes
+ * rejects `192.168.0.5/24` as ambiguous); without it they are cleared, as
+ * iptables does with `-s 10.0.0.1/24`.
+ */
+export function tryParseIPv4Cidr(text: string, strict = true): IPv4Cidr | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) return undefined;
+  const address = tryParseIPv4(text.slice(0, slash));
+  const prefixText = text.slice(slash + 1);
+  if (address === undefined || !/^(0|[1-9][0-9]?)$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > 32) return undefined;
+  const network = (address & prefixMask(prefix)) >>> 0;
+  if (strict && network !== address) return undefined;
+  return { network, prefix };
+}
+
+export function formatIPv4Cidr(cidr: IPv4Cidr): string {
+  return `${formatIPv4(cidr.network)}/${cidr.prefix}`;
+}
+
+export function cidrContains(cidr: IPv4Cidr, address: number): boolean {
+  return ((address & prefixMask(cidr.prefix)) >>> 0) === cidr.network;
+}
+
+/** Number of addresses in a prefix, network and broadcast included. */
+export function cidrSize(prefix: number): number {
+  return 2 ** (32 - prefix);
+}
