@@ -5,20 +5,35 @@
  * zeros, no hex or octal forms, no shorthand such as `127.1`.
  */
 
-const OCTET = /^(0|[1-9][0-9]{0,2})$/;
-
 /** Parses a dotted-quad IPv4 address; `undefined` when it is not one. */
 export function tryParseIPv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // A hand-written scanner: this runs for every address in every rule and
+  // every allocation, so no split() and no regular expressions.
+  const length = text.length;
+  if (length < 7 || length > 15) return undefined;
   let value = 0;
-  for (const part of parts) {
-    if (!OCTET.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || dots === 3) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return undefined; // leading zero
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return undefined;
+      digits++;
+    } else {
+      return undefined;
+    }
   }
-  return value >>> 0;
+  if (dots !== 3 || digits === 0) return undefined;
+  return (value * 256 + octet) >>> 0;
 }
 
 export function isIPv4(text: string): boolean {

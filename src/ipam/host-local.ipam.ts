@@ -1,0 +1,174 @@
+import { DomainError } from '../common/domain-error';
+import { formatIPv4, IPv4Cidr, tryParseIPv4, tryParseIPv4Cidr } from '../common/ipv4';
+import { SeededRandom } from '../common/random';
+import { AllocationBitmap } from './allocation-bitmap';
+import { tryParseIPv6Cidr } from './ipv6';
+import { RangeStats } from './types';
+
+/** The largest node subnet the emulator agrees to track (2^24 addresses, a 2 MiB bitmap). */
+const MIN_PREFIX = 8;
+
+/**
+ * Pod IPs on one node, as the CNI `host-local` IPAM plugin hands them out of
+ * the node's pod CIDR (flannel delegates to it).
+ *
+ * - The range set is rangeStart = network+1 .. rangeEnd = broadcast-1; the
+ *   gateway (network+1, the `cni0` bridge address) is never handed out, so a
+ *   /24 holds 253 pods, .2 to .254.
+ * - Round robin: each search starts just after the last reserved address and
+ *   wraps, so a freed address comes back only once the range has cycled.
+ * - Each address belongs to one owner (the container id, here the pod's uid
+ *   or name); an owner holds at most one address.
+ */
+export class HostLocalIpam {
+  /** Offset k <-> network + 1 + k; offset 0 is the gateway and stays taken. */
+  private readonly bitmap: AllocationBitmap;
+  private readonly ipByOwner = new Map<string, number>();
+  private readonly ownerByOffset = new Map<number, string>();
+  private lastReserved: number | undefined;
+
+  private constructor(private readonly cidr: IPv4Cidr) {
+    const usable = 2 ** (32 - cidr.prefix) - 2;
+    // Round robin never draws a random number; the bitmap still wants a source.
+    this.bitmap = new AllocationBitmap(usable, new SeededRandom(0));
+    this.bitmap.allocate(0);
+  }
+
+  static create(subnet: string): HostLocalIpam {
+    const text = typeof subnet === 'string' ? subnet.trim() : String(subnet);
+    const loose = tryParseIPv4Cidr(text, false);
+    if (loose === undefined) {
+      if (tryParseIPv6Cidr(text, false)) {
+        throw new DomainError('INVALID', `invalid subnet ${text}: only IPv4 pod subnets are emulated`);
+      }
+      throw new DomainError('INVALID', `invalid CIDR address: ${text}`);
+    }
+    if (loose.prefix > 30) throw new DomainError('INVALID', `Network ${text} too small to allocate from`);
+    if (tryParseIPv4Cidr(text) === undefined) {
+      throw new DomainError(
+        'INVALID',
+        `Network has host bits set. For a subnet mask of length ${loose.prefix} the network address is ${formatIPv4(loose.network)}`,
+      );
+    }
+    if (loose.prefix < MIN_PREFIX) {
+      throw new DomainError('INVALID', `Network ${text} too large: the emulator tracks at most /${MIN_PREFIX} per node`);
+    }
+    return new HostLocalIpam(loose);
+  }
+
+  /** The node subnet, e.g. `10.244.1.0/24`. */
+  get subnet(): string {
+    return `${formatIPv4(this.cidr.network)}/${this.cidr.prefix}`;
+  }
+
+  /** The bridge address, network+1 (e.g. 10.244.1.1): never handed to a pod. */
+  gateway(): string {
+    return formatIPv4(this.cidr.network + 1);
+  }
+
+  /** The range set as host-local prints it, `rangeStart-rangeEnd` (the gateway included). */
+  rangeSet(): string {
+    return `${formatIPv4(this.cidr.network + 1)}-${formatIPv4(this.cidr.network + this.bitmap.max)}`;
+  }
+
+  /** Reserves the next free address after the last reserved one, wrapping. */
+  allocate(owner: string): string {
+    this.refuseDuplicate(owner);
+    const from = this.lastReserved === undefined ? 0 : this.lastReserved + 1;
+    const offset = this.bitmap.nextFree(from);
+    if (offset === undefined) {
+      throw new DomainError('NO_IP_AVAILABLE', `no IP addresses available in range set: ${this.rangeSet()}`);
+    }
+    return this.reserve(owner, offset);
+  }
+
+  /** Reserves a requested address (CNI `IP=` / runtimeConfig `ips`). */
+  allocateSpecific(owner: string, ip: string): string {
+    this.refuseDuplicate(owner);
+    const value = typeof ip === 'string' ? tryParseIPv4(ip) : undefined;
+    if (value === undefined) {
+      throw new DomainError(
+        'INVALID',
+        `invalid IP address ${JSON.stringify(ip)}: must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)`,
+      );
+    }
+    const offset = this.offsetOf(value);
+    if (offset === undefined) {
+      throw new DomainError('IP_NOT_IN_RANGE', `${ip} not in range set ${this.rangeSet()}`);
+    }
+    if (offset === 0) throw new DomainError('INVALID', `requested ip ${ip} is subnet's gateway`);
+    if (this.bitmap.has(offset)) {
+      throw new DomainError(
+        'IP_ALREADY_ALLOCATED',
+        `requested IP address ${ip} is not available in range set ${this.rangeSet()}`,
+      );
+    }
+    return this.reserve(owner, offset);
+  }
+
+  /** Frees the owner's address; a no-op for an owner that holds none. */
+  release(owner: string): void {
+    const offset = this.ipByOwner.get(owner);
+    if (offset === undefined) return;
+    this.ipByOwner.delete(owner);
+    this.ownerByOffset.delete(offset);
+    this.bitmap.release(offset);
+  }
+
+  /** The owner holding `ip`, if any. */
+  ownerOf(ip: string): string | undefined {
+    const value = typeof ip === 'string' ? tryParseIPv4(ip) : undefined;
+    const offset = value === undefined ? undefined : this.offsetOf(value);
+    return offset === undefined ? undefined : this.ownerByOffset.get(offset);
+  }
+
+  /** The address `owner` holds, if any. */
+  ipOf(owner: string): string | undefined {
+    const offset = this.ipByOwner.get(owner);
+    return offset === undefined ? undefined : this.addressAt(offset);
+  }
+
+  /** Every reservation, in address order. */
+  allocations(): Array<{ ip: string; owner: string }> {
+    return [...this.ownerByOffset.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([offset, owner]) => ({ ip: this.addressAt(offset), owner }));
+  }
+
+  stats(): RangeStats {
+    // The gateway bit is always set and is not an allocatable address.
+    const size = this.bitmap.max - 1;
+    const used = this.bitmap.count - 1;
+    return { kind: 'HostLocal', range: this.subnet, size, used, free: size - used, staticBand: null };
+  }
+
+  private refuseDuplicate(owner: string): void {
+    if (typeof owner !== 'string' || owner === '') {
+      throw new DomainError('INVALID', 'an IP owner (container or pod id) must be a non-empty string');
+    }
+    const held = this.ipByOwner.get(owner);
+    if (held !== undefined) {
+      throw new DomainError(
+        'INVALID',
+        `${this.addressAt(held)} has been allocated to ${owner}, duplicate allocation is not allowed`,
+      );
+    }
+  }
+
+  private reserve(owner: string, offset: number): string {
+    this.bitmap.allocate(offset);
+    this.ipByOwner.set(owner, offset);
+    this.ownerByOffset.set(offset, owner);
+    this.lastReserved = offset;
+    return this.addressAt(offset);
+  }
+
+  private offsetOf(value: number): number | undefined {
+    const offset = value - this.cidr.network - 1;
+    return offset >= 0 && offset < this.bitmap.max ? offset : undefined;
+  }
+
+  private addressAt(offset: number): string {
+    return formatIPv4(this.cidr.network + 1 + offset);
+  }
+}

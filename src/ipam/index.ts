@@ -1,0 +1,10 @@
+export { AllocationBitmap, staticBandSize } from './allocation-bitmap';
+export { ClusterIpAllocator } from './cluster-ip.allocator';
+export { HostLocalIpam } from './host-local.ipam';
+export { formatIp, parseIp, tryParseIp } from './ip-address';
+export type { IpAddress } from './ip-address';
+export { formatIPv6, tryParseIPv6, tryParseIPv6Cidr } from './ipv6';
+export { formatPortRange, NodePortAllocator, parsePortRange } from './node-port.allocator';
+export type { PortRange } from './node-port.allocator';
+export { PodCidrAllocator } from './pod-cidr.allocator';
+export type { IpFamily, RangeKind, RangeStats, StaticBand } from './types';
