@@ -1,0 +1,5 @@
+/** Injection tokens for the framework-free core objects the Nest shell hands around. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+export const CLOCK = Symbol('CLOCK');
+export const RANDOM = Symbol('RANDOM');
+export const ADDRESS_POOLS = Symbol('ADDRESS_POOLS');

@@ -1,0 +1,102 @@
+/**
+ * The emulator's configuration, read from environment variables and
+ * validated once at start-up. Framework-free: `main.ts` calls `readConfig`
+ * and `buildAddressPools`, and refuses to start on a `ConfigError`, whose
+ * message names the variable.
+ */
+
+import { tryParseIPv4Cidr } from '../common/ipv4';
+import { Random } from '../common/random';
+import { AddressPools, PoolConfigError, PoolOption } from '../ipam/address-pools';
+
+export interface AppConfig {
+  /** HTTP port (`PORT`, default 3000). */
+  port: number;
+  /** Service ClusterIP range (`SERVICE_CLUSTER_IP_RANGE`, default 10.96.0.0/12). */
+  serviceClusterIpRange: string;
+  /** NodePort range (`SERVICE_NODE_PORT_RANGE`, default 30000-32767). */
+  serviceNodePortRange: string;
+  /** Pod network (`CLUSTER_CIDR`, default 10.244.0.0/16). */
+  clusterCidr: string;
+  /** Prefix length of each node's pod CIDR (`NODE_CIDR_MASK_SIZE`, default 24). */
+  nodeCidrMaskSize: number;
+}
+
+export const CONFIG_DEFAULTS: AppConfig = {
+  port: 3000,
+  serviceClusterIpRange: '10.96.0.0/12',
+  serviceNodePortRange: '30000-32767',
+  clusterCidr: '10.244.0.0/16',
+  nodeCidrMaskSize: 24,
+};
+
+/** A start-up configuration error; `variable` is the environment variable at fault. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    reason: string,
+  ) {
+    super(`${variable}=${JSON.stringify(value)}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]+$/.test(raw.trim())) {
+    throw new ConfigError(variable, raw, 'must be a whole number');
+  }
+  const value = Number(raw.trim());
+  if (value < min || value > max) {
+    throw new ConfigError(variable, raw, `must be between ${min} and ${max}, inclusive`);
+  }
+  return value;
+}
+
+function text(env: Env, variable: string, fallback: string): string {
+  const raw = env[variable];
+  return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+}
+
+/**
+ * Reads the configuration from `env`. Only the shape of each value is checked
+ * here; the range semantics (sizes, alignment, Kubernetes' limits) are checked
+ * where they live, by building the address pools (see `buildAddressPools`),
+ * and reported through `ConfigError` as well.
+ */
+export function readConfig(env: Env): AppConfig {
+  return {
+    port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0, 65535),
+    serviceClusterIpRange: text(env, 'SERVICE_CLUSTER_IP_RANGE', CONFIG_DEFAULTS.serviceClusterIpRange),
+    serviceNodePortRange: text(env, 'SERVICE_NODE_PORT_RANGE', CONFIG_DEFAULTS.serviceNodePortRange),
+    clusterCidr: text(env, 'CLUSTER_CIDR', CONFIG_DEFAULTS.clusterCidr),
+    nodeCidrMaskSize: integer(env, 'NODE_CIDR_MASK_SIZE', CONFIG_DEFAULTS.nodeCidrMaskSize, 0, 32),
+  };
+}
+
+const VARIABLE_OF_OPTION: Record<PoolOption, string> = {
+  serviceClusterIpRange: 'SERVICE_CLUSTER_IP_RANGE',
+  serviceNodePortRange: 'SERVICE_NODE_PORT_RANGE',
+  clusterCidr: 'CLUSTER_CIDR',
+  nodeCidrMaskSize: 'NODE_CIDR_MASK_SIZE',
+};
+
+/**
+ * Builds the cluster's address pools from the configuration. A pool that
+ * cannot be built is a `ConfigError` naming the environment variable; a pod
+ * CIDR error whose CLUSTER_CIDR is a well-formed CIDR is about the node mask.
+ */
+export function buildAddressPools(config: AppConfig, random: Random): AddressPools {
+  try {
+    return AddressPools.create(config, random);
+  } catch (e) {
+    if (!(e instanceof PoolConfigError)) throw e;
+    let option = e.option;
+    if (option === 'clusterCidr' && tryParseIPv4Cidr(config.clusterCidr) !== undefined) option = 'nodeCidrMaskSize';
+    throw new ConfigError(VARIABLE_OF_OPTION[option], String(config[option]), e.message);
+  }
+}
