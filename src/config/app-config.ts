@@ -20,6 +20,12 @@ export interface AppConfig {
   clusterCidr: string;
   /** Prefix length of each node's pod CIDR (`NODE_CIDR_MASK_SIZE`, default 24). */
   nodeCidrMaskSize: number;
+  /** LoadBalancer ingress addresses (`LOADBALANCER_IP_RANGE`, default 172.18.255.200-172.18.255.250). */
+  loadBalancerIpRange: string;
+  /** Network of the nodes' InternalIPs (`NODE_NETWORK`, default 172.18.0.0/16, as kind's Docker network). */
+  nodeNetwork: string;
+  /** Cluster manifest loaded at start (`CLUSTER_FILE`; `none` for an empty cluster). */
+  clusterFile: string;
 }
 
 export const CONFIG_DEFAULTS: AppConfig = {
@@ -28,6 +34,9 @@ export const CONFIG_DEFAULTS: AppConfig = {
   serviceNodePortRange: '30000-32767',
   clusterCidr: '10.244.0.0/16',
   nodeCidrMaskSize: 24,
+  loadBalancerIpRange: '172.18.255.200-172.18.255.250',
+  nodeNetwork: '172.18.0.0/16',
+  clusterFile: 'fixtures/clusters/demo.yaml',
 };
 
 /** A start-up configuration error; `variable` is the environment variable at fault. */
@@ -75,6 +84,9 @@ export function readConfig(env: Env): AppConfig {
     serviceNodePortRange: text(env, 'SERVICE_NODE_PORT_RANGE', CONFIG_DEFAULTS.serviceNodePortRange),
     clusterCidr: text(env, 'CLUSTER_CIDR', CONFIG_DEFAULTS.clusterCidr),
     nodeCidrMaskSize: integer(env, 'NODE_CIDR_MASK_SIZE', CONFIG_DEFAULTS.nodeCidrMaskSize, 0, 32),
+    loadBalancerIpRange: text(env, 'LOADBALANCER_IP_RANGE', CONFIG_DEFAULTS.loadBalancerIpRange),
+    nodeNetwork: text(env, 'NODE_NETWORK', CONFIG_DEFAULTS.nodeNetwork),
+    clusterFile: text(env, 'CLUSTER_FILE', CONFIG_DEFAULTS.clusterFile),
   };
 }
 
@@ -83,6 +95,8 @@ const VARIABLE_OF_OPTION: Record<PoolOption, string> = {
   serviceNodePortRange: 'SERVICE_NODE_PORT_RANGE',
   clusterCidr: 'CLUSTER_CIDR',
   nodeCidrMaskSize: 'NODE_CIDR_MASK_SIZE',
+  loadBalancerIpRange: 'LOADBALANCER_IP_RANGE',
+  nodeNetwork: 'NODE_NETWORK',
 };
 
 /**

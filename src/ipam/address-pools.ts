@@ -1,5 +1,6 @@
 import { DomainError } from '../common/domain-error';
 import { Random } from '../common/random';
+import { AddressRangeAllocator } from './address-range.allocator';
 import { ClusterIpAllocator } from './cluster-ip.allocator';
 import { HostLocalIpam } from './host-local.ipam';
 import { NodePortAllocator } from './node-port.allocator';
@@ -11,6 +12,10 @@ export interface AddressPoolOptions {
   serviceNodePortRange: string;
   clusterCidr: string;
   nodeCidrMaskSize: number;
+  /** LoadBalancer ingress addresses, `FIRST-LAST`. */
+  loadBalancerIpRange: string;
+  /** The network the nodes' InternalIPs come from. */
+  nodeNetwork: string;
 }
 
 /** Which option a pool was built from, for error reports at start-up. */
@@ -31,6 +36,8 @@ export interface IpamReport {
   clusterIPs: RangeStats;
   nodePorts: RangeStats;
   podCIDRs: RangeStats;
+  loadBalancerIPs: RangeStats;
+  nodeAddresses: RangeStats;
   nodes: Array<{ node: string } & RangeStats>;
 }
 
@@ -45,6 +52,8 @@ export class AddressPools {
     readonly clusterIps: ClusterIpAllocator,
     readonly nodePorts: NodePortAllocator,
     readonly podCidrs: PodCidrAllocator,
+    readonly loadBalancerIps: AddressRangeAllocator,
+    readonly nodeAddresses: AddressRangeAllocator,
   ) {}
 
   /** Builds the pools, or throws `PoolConfigError` naming the option that is wrong. */
@@ -62,7 +71,11 @@ export class AddressPools {
     );
     const nodePorts = build('serviceNodePortRange', () => NodePortAllocator.create(options.serviceNodePortRange, random));
     const podCidrs = build('clusterCidr', () => PodCidrAllocator.create(options.clusterCidr, options.nodeCidrMaskSize));
-    return new AddressPools(clusterIps, nodePorts, podCidrs);
+    const loadBalancerIps = build('loadBalancerIpRange', () =>
+      AddressRangeAllocator.create('LoadBalancer', options.loadBalancerIpRange),
+    );
+    const nodeAddresses = build('nodeNetwork', () => AddressRangeAllocator.create('NodeAddress', options.nodeNetwork));
+    return new AddressPools(clusterIps, nodePorts, podCidrs, loadBalancerIps, nodeAddresses);
   }
 
   /** The host-local IPAM of a node, created on first use over the node's pod CIDR. */
@@ -88,6 +101,8 @@ export class AddressPools {
       clusterIPs: this.clusterIps.stats(),
       nodePorts: this.nodePorts.stats(),
       podCIDRs: this.podCidrs.stats(),
+      loadBalancerIPs: this.loadBalancerIps.stats(),
+      nodeAddresses: this.nodeAddresses.stats(),
       nodes: [...this.hostLocal.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([node, ipam]) => ({ node, ...ipam.stats() })),

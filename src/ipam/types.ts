@@ -12,7 +12,7 @@
  */
 
 /** Which allocator a `RangeStats` describes, spelled as Kubernetes users know them. */
-export type RangeKind = 'ClusterIP' | 'NodePort' | 'PodCIDR' | 'HostLocal';
+export type RangeKind = 'ClusterIP' | 'NodePort' | 'PodCIDR' | 'HostLocal' | 'LoadBalancer' | 'NodeAddress';
 
 export type IpFamily = 'IPv4' | 'IPv6';
 

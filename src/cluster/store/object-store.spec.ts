@@ -1,0 +1,210 @@
+import { ManualClock } from '../../common/clock';
+import { DomainError } from '../../common/domain-error';
+import { SeededRandom } from '../../common/random';
+import { parseFieldSelector } from './field-selector';
+import { parseLabelSelector } from './label-selector';
+import { ObjectStore } from './object-store';
+import { resourceTypeByKey } from './resource-types';
+import { WatchEvent } from './types';
+
+const namespaces = resourceTypeByKey('namespaces')!;
+const pods = resourceTypeByKey('pods')!;
+const services = resourceTypeByKey('services')!;
+
+function newStore() {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const store = new ObjectStore(clock, new SeededRandom(7));
+  store.create(namespaces, { metadata: { name: 'default' } });
+  return { store, clock };
+}
+
+function pod(name: string, labels: Record<string, string> = {}, nodeName?: string) {
+  return { metadata: { name, labels }, spec: { nodeName, containers: [{ name: 'c', image: 'nginx' }] } };
+}
+
+function errorOf(fn: () => unknown): DomainError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
+  throw new Error('expected an error');
+}
+
+describe('ObjectStore', () => {
+  it('fills metadata as the API server does', () => {
+    const { store } = newStore();
+    const p = store.create(pods, pod('web-1', { app: 'web' }), 'default');
+    expect(p.apiVersion).toBe('v1');
+    expect(p.kind).toBe('Pod');
+    expect(p.metadata).toMatchObject({
+      name: 'web-1',
+      namespace: 'default',
+      resourceVersion: '2',
+      generation: 1,
+      creationTimestamp: '2026-01-01T00:00:00Z',
+      labels: { app: 'web' },
+    });
+    expect(p.metadata.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Object.isFrozen(p.metadata)).toBe(true);
+  });
+
+  it('refuses a duplicate name with AlreadyExists, and a missing namespace with NotFound', () => {
+    const { store } = newStore();
+    store.create(pods, pod('a'), 'default');
+    const dup = errorOf(() => store.create(pods, pod('a'), 'default'));
+    expect(dup.code).toBe('ALREADY_EXISTS');
+    expect(dup.message).toBe('pods "a" already exists');
+    const ns = errorOf(() => store.create(pods, pod('a'), 'nowhere'));
+    expect(ns.code).toBe('NOT_FOUND');
+    expect(ns.message).toBe('namespaces "nowhere" not found');
+  });
+
+  it('appends a five-character suffix to generateName', () => {
+    const { store } = newStore();
+    const p = store.create(pods, { metadata: { generateName: 'web-' }, spec: {} }, 'default');
+    expect(p.metadata.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+
+  it('validates names and labels with Kubernetes messages', () => {
+    const { store } = newStore();
+    const bad = errorOf(() => store.create(pods, pod('Web_1', { 'bad key': 'v', ok: 'not ok!' }), 'default'));
+    expect(bad.code).toBe('INVALID');
+    expect(bad.causes.map((c) => c.field)).toEqual(['metadata.name', 'metadata.labels', 'metadata.labels']);
+    expect(bad.message).toContain('Pod "Web_1" is invalid: [metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain');
+    expect(bad.message).toContain(
+      `metadata.labels: Invalid value: "bad key": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+    );
+    expect(store.list(pods).items).toHaveLength(0);
+  });
+
+  it('keeps user keys away from prototypes', () => {
+    const { store } = newStore();
+    const input = JSON.parse('{"metadata":{"name":"p","labels":{"__proto__":"x"}},"spec":{}}');
+    expect(errorOf(() => store.create(pods, input, 'default')).code).toBe('BAD_REQUEST');
+    store.create(pods, pod('p'), 'default');
+    const patch = JSON.parse('{"spec":{"__proto__":{"polluted":true}}}');
+    expect(errorOf(() => store.patch(pods, 'default', 'p', patch)).code).toBe('BAD_REQUEST');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('updates with optimistic concurrency: a stale resourceVersion is a Conflict', () => {
+    const { store } = newStore();
+    const created = store.create(pods, pod('a'), 'default');
+    const updated = store.update(pods, 'default', 'a', {
+      ...created,
+      metadata: { ...created.metadata, labels: { v: '2' } },
+    });
+    expect(updated.metadata.resourceVersion).toBe('3');
+    expect(updated.metadata.generation).toBe(1);
+    const stale = errorOf(() => store.update(pods, 'default', 'a', { ...created, spec: { nodeName: 'x' } }));
+    expect(stale.code).toBe('CONFLICT');
+    expect(stale.message).toBe(
+      'Operation cannot be fulfilled on pods "a": the object has been modified; please apply your changes to the latest version and try again',
+    );
+  });
+
+  it('bumps generation when the spec changes, and not for an identical write', () => {
+    const { store } = newStore();
+    store.create(pods, pod('a'), 'default');
+    const same = store.patch(pods, 'default', 'a', { metadata: { labels: {} } });
+    expect(same.metadata.resourceVersion).toBe('2');
+    const changed = store.patch(pods, 'default', 'a', { spec: { nodeName: 'n1' } });
+    expect(changed.metadata.generation).toBe(2);
+    expect((changed.spec as { nodeName: string }).nodeName).toBe('n1');
+  });
+
+  it('applies JSON merge patches: null deletes, arrays replace', () => {
+    const { store } = newStore();
+    store.create(pods, { metadata: { name: 'a', labels: { x: '1', y: '2' } }, spec: { list: [1, 2] } }, 'default');
+    const p = store.patch(pods, 'default', 'a', { metadata: { labels: { x: null, z: '3' } }, spec: { list: [3] } });
+    expect(p.metadata.labels).toEqual({ y: '2', z: '3' });
+    expect(p.spec).toEqual({ list: [3] });
+  });
+
+  it('lists with label and field selectors', () => {
+    const { store } = newStore();
+    store.create(pods, pod('a', { app: 'web', tier: 'front' }, 'n1'), 'default');
+    store.create(pods, pod('b', { app: 'web' }, 'n2'), 'default');
+    store.create(pods, pod('c', { app: 'db' }, 'n1'), 'default');
+    const names = (labels?: string, fields?: string) =>
+      store
+        .list(pods, { labelSelector: parseLabelSelector(labels), fieldSelector: parseFieldSelector(fields) })
+        .items.map((p) => p.metadata.name);
+    expect(names('app=web')).toEqual(['a', 'b']);
+    expect(names('app in (web,db),!tier')).toEqual(['b', 'c']);
+    expect(names('app!=web')).toEqual(['c']);
+    expect(names(undefined, 'spec.nodeName=n1')).toEqual(['a', 'c']);
+    expect(names('app=web', 'metadata.name!=a')).toEqual(['b']);
+    expect(errorOf(() => parseFieldSelector('spec.foo=1')).message).toBe('field label not supported: spec.foo');
+  });
+
+  it('deleting a namespace deletes what is in it', () => {
+    const { store } = newStore();
+    store.create(namespaces, { metadata: { name: 'prod' } });
+    store.create(pods, pod('a'), 'prod');
+    store.create(services, { metadata: { name: 's' }, spec: {} }, 'prod');
+    store.create(pods, pod('b'), 'default');
+    store.delete(namespaces, undefined, 'prod');
+    expect(store.list(pods).items.map((p) => p.metadata.name)).toEqual(['b']);
+    expect(store.list(services).items).toHaveLength(0);
+  });
+
+  it('watches from a resourceVersion and sees later events', () => {
+    const { store } = newStore();
+    store.create(pods, pod('a'), 'default');
+    const from = store.resourceVersion;
+    store.create(pods, pod('b'), 'default');
+    const seen: WatchEvent[] = [];
+    const stop = store.watch(pods, { resourceVersion: from }, (e) => seen.push(e));
+    store.patch(pods, 'default', 'a', { metadata: { labels: { x: 'y' } } });
+    store.delete(pods, 'default', 'b');
+    stop();
+    store.delete(pods, 'default', 'a');
+    expect(seen.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED b', 'MODIFIED a', 'DELETED b']);
+  });
+
+  it('answers a watch from a version older than its history with Expired', () => {
+    const clock = new ManualClock();
+    const store = new ObjectStore(clock, new SeededRandom(1), 3);
+    store.create(namespaces, { metadata: { name: 'default' } });
+    for (let i = 0; i < 6; i++) store.create(pods, pod(`p${i}`), 'default');
+    expect(errorOf(() => store.watch(pods, { resourceVersion: '1' }, () => undefined)).code).toBe('EXPIRED');
+  });
+
+  it('undoes a whole transaction when any part fails, and publishes nothing of it', () => {
+    const { store } = newStore();
+    const seen: string[] = [];
+    store.subscribe((e) => seen.push(e.object.metadata.name));
+    const version = store.resourceVersion;
+    expect(() =>
+      store.transaction(() => {
+        store.create(pods, pod('a'), 'default');
+        store.create(pods, pod('b'), 'default');
+        store.create(pods, pod('a'), 'default');
+      }),
+    ).toThrow('pods "a" already exists');
+    expect(store.list(pods).items).toHaveLength(0);
+    expect(store.resourceVersion).toBe(version);
+    expect(seen).toEqual([]);
+  });
+
+  it('runs strategy rollbacks when a transaction fails', () => {
+    const { store } = newStore();
+    const held = new Set<string>();
+    store.registerStrategy(services, {
+      prepareCreate: (draft) => {
+        held.add(draft.metadata.name);
+        return () => held.delete(draft.metadata.name);
+      },
+    });
+    expect(() =>
+      store.transaction(() => {
+        store.create(services, { metadata: { name: 's1' }, spec: {} }, 'default');
+        throw new Error('later failure');
+      }),
+    ).toThrow('later failure');
+    expect(held.size).toBe(0);
+  });
+});

@@ -1,0 +1,506 @@
+import { Clock } from '../../common/clock';
+import { DomainError } from '../../common/domain-error';
+import { Random } from '../../common/random';
+import { FieldErrors } from '../validation/field-errors';
+import { dns1123SubdomainErrors, validateAnnotations, validateLabels } from '../validation/names';
+import { FieldSelector } from './field-selector';
+import { LabelSelector } from './label-selector';
+import { applyMergePatch, assertNoPrototypeKeys } from './merge-patch';
+import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
+import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
+
+/** Undoes what a strategy did for one write (releases an allocated address, say). */
+export type Rollback = () => void;
+
+/**
+ * What is special about one kind of object: its validation, and the side
+ * effects of writing it (Services allocate addresses, Nodes pod CIDRs). A hook
+ * may change the draft it is given; it throws a `DomainError` to refuse the
+ * write, and returns a rollback when it changed anything outside the object.
+ */
+export interface ResourceStrategy {
+  /** Validation and defaulting of a new object; `dryRun` hooks must not allocate. */
+  prepareCreate?(draft: KubeObject, ctx: WriteContext): Rollback | void;
+  prepareUpdate?(draft: KubeObject, previous: KubeObject, ctx: WriteContext): Rollback | void;
+  /** Runs after an object left the store (release its addresses). */
+  afterDelete?(object: KubeObject, ctx: WriteContext): Rollback | void;
+  /** Validation of a `status` write. */
+  prepareStatusUpdate?(draft: KubeObject, previous: KubeObject, ctx: WriteContext): Rollback | void;
+}
+
+export interface WriteContext {
+  store: ObjectStore;
+  dryRun: boolean;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: LabelSelector;
+  fieldSelector?: FieldSelector;
+}
+
+export interface ObjectList {
+  resourceVersion: string;
+  items: KubeObject[];
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface WatchOptions extends ListOptions {
+  /** Replay events after this version first ('0' or absent: start with the current objects as ADDED). */
+  resourceVersion?: string;
+}
+
+type Listener = (event: StoredEvent) => void;
+
+interface UndoEntry {
+  restore: () => void;
+}
+
+const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function storeKey(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+/**
+ * The emulated API server's storage: every object of every resource, one
+ * `resourceVersion` counter, watches with a bounded history, and
+ * transactions that either apply a whole batch or nothing.
+ */
+export class ObjectStore {
+  private readonly objects = new Map<string, Map<string, KubeObject>>();
+  private readonly strategies = new Map<string, ResourceStrategy>();
+  private readonly listeners = new Set<Listener>();
+  private readonly history: StoredEvent[] = [];
+  private version = 0;
+  /** Non-null while a transaction runs: its undo log and the events it will publish. */
+  private tx: { undo: UndoEntry[]; events: StoredEvent[] } | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly historyLimit = 10000,
+  ) {}
+
+  registerStrategy(type: ResourceType, strategy: ResourceStrategy): void {
+    this.strategies.set(resourceKey(type), strategy);
+  }
+
+  get resourceVersion(): string {
+    return String(this.version);
+  }
+
+  now(): string {
+    return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  // ---- reads ---------------------------------------------------------------
+
+  private bucket(type: ResourceType): Map<string, KubeObject> {
+    const key = resourceKey(type);
+    let bucket = this.objects.get(key);
+    if (!bucket) {
+      bucket = new Map();
+      this.objects.set(key, bucket);
+    }
+    return bucket;
+  }
+
+  tryGet(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.bucket(type).get(storeKey(type.namespaced ? namespace : undefined, name));
+  }
+
+  get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
+    const object = this.tryGet(type, namespace, name);
+    if (!object) throw notFound(type, name);
+    return object;
+  }
+
+  list(type: ResourceType, options: ListOptions = {}): ObjectList {
+    const items: KubeObject[] = [];
+    for (const object of this.bucket(type).values()) {
+      if (matchesList(object, options)) items.push(object);
+    }
+    items.sort(compareObjects);
+    return { resourceVersion: this.resourceVersion, items };
+  }
+
+  count(type: ResourceType): number {
+    return this.bucket(type).size;
+  }
+
+  // ---- writes --------------------------------------------------------------
+
+  create(type: ResourceType, input: ObjectInput, namespace?: string, options: WriteOptions = {}): KubeObject {
+    assertNoPrototypeKeys(input);
+    const dryRun = options.dryRun ?? false;
+    const draft = this.newDraft(type, input, namespace);
+    this.validateMetadata(type, draft, draft.metadata.name);
+    if (type.namespaced) this.requireNamespace(draft.metadata.namespace!);
+    const key = storeKey(draft.metadata.namespace, draft.metadata.name);
+    if (this.bucket(type).has(key)) throw alreadyExists(type, draft.metadata.name);
+
+    return this.write(() => {
+      const rollback = this.strategy(type).prepareCreate?.(draft, { store: this, dryRun });
+      if (dryRun) {
+        rollback?.();
+        return deepFreeze(draft);
+      }
+      if (rollback) this.onUndo(rollback);
+      draft.metadata.resourceVersion = this.nextVersion();
+      const stored = deepFreeze(draft);
+      this.put(type, key, stored);
+      this.publish(type, 'ADDED', stored);
+      return stored;
+    });
+  }
+
+  /** PUT: replaces spec and metadata (not status); a stale `resourceVersion` is a 409 Conflict. */
+  update(type: ResourceType, namespace: string | undefined, name: string, input: ObjectInput, options: WriteOptions = {}): KubeObject {
+    assertNoPrototypeKeys(input);
+    const previous = this.get(type, namespace, name);
+    const inputMeta = input.metadata ?? {};
+    if (inputMeta.name !== undefined && inputMeta.name !== name) {
+      throw new DomainError('BAD_REQUEST', `the name of the object (${inputMeta.name}) does not match the name on the URL (${name})`);
+    }
+    this.checkVersion(type, previous, inputMeta.resourceVersion);
+    const draft = structuredClone({ ...input, status: previous.status }) as KubeObject;
+    draft.apiVersion = apiVersionOf(type);
+    draft.kind = type.kind;
+    draft.metadata = {
+      ...structuredClone(previous.metadata),
+      labels: inputMeta.labels as Record<string, string> | undefined,
+      annotations: inputMeta.annotations as Record<string, string> | undefined,
+      ownerReferences: inputMeta.ownerReferences,
+      finalizers: inputMeta.finalizers,
+    };
+    if (draft.status === undefined) delete draft.status;
+    dropUndefined(draft.metadata);
+    return this.replace(type, previous, draft, 'prepareUpdate', options);
+  }
+
+  /** PUT on `/status`: replaces only the status. */
+  updateStatus(type: ResourceType, namespace: string | undefined, name: string, input: ObjectInput, options: WriteOptions = {}): KubeObject {
+    assertNoPrototypeKeys(input);
+    const previous = this.get(type, namespace, name);
+    this.checkVersion(type, previous, input.metadata?.resourceVersion);
+    const draft = structuredClone(previous) as KubeObject;
+    draft.status = structuredClone(input.status);
+    return this.replace(type, previous, draft, 'prepareStatusUpdate', options);
+  }
+
+  /** PATCH with a JSON merge patch; `status` changes through `/status` only. */
+  patch(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, options: WriteOptions = {}): KubeObject {
+    const previous = this.get(type, namespace, name);
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      throw new DomainError('BAD_REQUEST', 'a merge patch must be a JSON object');
+    }
+    const merged = applyMergePatch(previous, patch) as ObjectInput;
+    const meta = (patch as ObjectInput).metadata;
+    return this.update(
+      type,
+      namespace,
+      name,
+      { ...merged, metadata: { ...merged.metadata, resourceVersion: meta?.resourceVersion } },
+      options,
+    );
+  }
+
+  patchStatus(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, options: WriteOptions = {}): KubeObject {
+    const previous = this.get(type, namespace, name);
+    const merged = applyMergePatch(previous, patch) as ObjectInput;
+    return this.updateStatus(type, namespace, name, { ...merged, metadata: { resourceVersion: undefined } }, options);
+  }
+
+  delete(type: ResourceType, namespace: string | undefined, name: string, options: WriteOptions = {}): KubeObject {
+    const object = this.get(type, namespace, name);
+    if (options.dryRun) return object;
+    return this.write(() => {
+      if (type.kind === 'Namespace') this.deleteNamespaceContents(name);
+      const key = storeKey(object.metadata.namespace, object.metadata.name);
+      this.remove(type, key, object);
+      const rollback = this.strategy(type).afterDelete?.(object, { store: this, dryRun: false });
+      if (rollback) this.onUndo(rollback);
+      const deleted = deepFreeze({
+        ...object,
+        metadata: { ...object.metadata, resourceVersion: this.nextVersion() },
+      });
+      this.publish(type, 'DELETED', deleted);
+      return deleted;
+    });
+  }
+
+  /**
+   * Runs `work` as one transaction: if it throws, every write it made is
+   * undone (objects, versions and strategy side effects) and no watcher sees
+   * any of it; otherwise its events are published in order.
+   */
+  transaction<T>(work: () => T): T {
+    if (this.tx) return work();
+    const version = this.version;
+    const tx = { undo: [] as UndoEntry[], events: [] as StoredEvent[] };
+    this.tx = tx;
+    try {
+      const result = work();
+      this.tx = null;
+      for (const event of tx.events) this.emit(event);
+      return result;
+    } catch (e) {
+      this.tx = null;
+      for (let i = tx.undo.length - 1; i >= 0; i--) tx.undo[i].restore();
+      this.version = version;
+      throw e;
+    }
+  }
+
+  // ---- watch ---------------------------------------------------------------
+
+  /** Every event of every resource, for controllers. Returns the unsubscribe function. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * A watch as the API server serves it: first the events since
+   * `resourceVersion` (or, without one, the current objects as ADDED), then
+   * every later event that matches. A version older than the kept history is
+   * 410 Expired.
+   */
+  watch(type: ResourceType, options: WatchOptions, send: (event: WatchEvent) => void): () => void {
+    const resource = resourceKey(type);
+    const matches = (event: StoredEvent) => event.resource === resource && matchesList(event.object, options);
+    const from = options.resourceVersion;
+    if (from === undefined || from === '' || from === '0') {
+      for (const object of this.list(type, options).items) send({ type: 'ADDED', object });
+    } else {
+      const since = Number(from);
+      if (!Number.isInteger(since) || since < 0) {
+        throw new DomainError('BAD_REQUEST', `invalid resource version: ${JSON.stringify(from)}`);
+      }
+      const oldest = this.history.length ? this.history[0].resourceVersion : this.version + 1;
+      if (since < oldest - 1 && since < this.version) {
+        throw new DomainError('EXPIRED', `too old resource version: ${since} (${oldest - 1})`);
+      }
+      for (const event of this.history) {
+        if (event.resourceVersion > since && matches(event)) send({ type: event.type, object: event.object });
+      }
+    }
+    return this.subscribe((event) => {
+      if (matches(event)) send({ type: event.type, object: event.object });
+    });
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private strategy(type: ResourceType): ResourceStrategy {
+    return this.strategies.get(resourceKey(type)) ?? {};
+  }
+
+  private write<T>(work: () => T): T {
+    return this.transaction(work);
+  }
+
+  private onUndo(restore: () => void): void {
+    this.tx?.undo.push({ restore });
+  }
+
+  private nextVersion(): string {
+    this.version += 1;
+    return String(this.version);
+  }
+
+  private put(type: ResourceType, key: string, object: KubeObject): void {
+    const bucket = this.bucket(type);
+    const previous = bucket.get(key);
+    bucket.set(key, object);
+    this.onUndo(() => {
+      if (previous) bucket.set(key, previous);
+      else bucket.delete(key);
+    });
+  }
+
+  private remove(type: ResourceType, key: string, object: KubeObject): void {
+    const bucket = this.bucket(type);
+    bucket.delete(key);
+    this.onUndo(() => bucket.set(key, object));
+  }
+
+  private publish(type: ResourceType, eventType: StoredEvent['type'], object: KubeObject): void {
+    const event: StoredEvent = {
+      type: eventType,
+      object,
+      resource: resourceKey(type),
+      resourceVersion: Number(object.metadata.resourceVersion),
+    };
+    if (this.tx) this.tx.events.push(event);
+    else this.emit(event);
+  }
+
+  private emit(event: StoredEvent): void {
+    this.history.push(event);
+    if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  private replace(
+    type: ResourceType,
+    previous: KubeObject,
+    draft: KubeObject,
+    hook: 'prepareUpdate' | 'prepareStatusUpdate',
+    options: WriteOptions,
+  ): KubeObject {
+    const dryRun = options.dryRun ?? false;
+    this.validateMetadata(type, draft, previous.metadata.name);
+    return this.write(() => {
+      const rollback = this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun });
+      if (dryRun) {
+        rollback?.();
+        return deepFreeze(draft);
+      }
+      if (rollback) this.onUndo(rollback);
+      if (JSON.stringify(draft.spec) !== JSON.stringify(previous.spec)) {
+        draft.metadata.generation = previous.metadata.generation + 1;
+      }
+      if (JSON.stringify(draft) === JSON.stringify(previous)) return previous; // nothing changed: no new version
+      draft.metadata.resourceVersion = this.nextVersion();
+      const stored = deepFreeze(draft);
+      this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
+      this.publish(type, 'MODIFIED', stored);
+      return stored;
+    });
+  }
+
+  private checkVersion(type: ResourceType, current: KubeObject, requested: string | undefined): void {
+    if (requested !== undefined && requested !== '' && requested !== current.metadata.resourceVersion) {
+      throw new DomainError(
+        'CONFLICT',
+        `Operation cannot be fulfilled on ${resourceKey(type)} "${current.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        { kind: resourceKey(type), name: current.metadata.name },
+      );
+    }
+  }
+
+  private newDraft(type: ResourceType, input: ObjectInput, namespace: string | undefined): KubeObject {
+    const meta = input.metadata ?? {};
+    const expectedVersion = apiVersionOf(type);
+    if (input.apiVersion !== undefined && input.apiVersion !== expectedVersion) {
+      throw new DomainError('BAD_REQUEST', `the API version in the data (${input.apiVersion}) does not match the expected API version (${expectedVersion})`);
+    }
+    if (input.kind !== undefined && input.kind !== type.kind) {
+      throw new DomainError('BAD_REQUEST', `the kind in the data (${input.kind}) does not match the expected kind (${type.kind})`);
+    }
+    let objectNamespace: string | undefined;
+    if (type.namespaced) {
+      objectNamespace = namespace ?? meta.namespace ?? 'default';
+      if (meta.namespace !== undefined && meta.namespace !== objectNamespace) {
+        throw new DomainError('BAD_REQUEST', 'the namespace of the provided object does not match the namespace sent on the request');
+      }
+    }
+    let name = meta.name;
+    if ((name === undefined || name === '') && meta.generateName) name = meta.generateName + this.suffix();
+    const draft = structuredClone(input) as KubeObject;
+    draft.apiVersion = expectedVersion;
+    draft.kind = type.kind;
+    const metadata: ObjectMeta = {
+      name: name ?? '',
+      generateName: meta.generateName,
+      namespace: objectNamespace,
+      uid: this.uid(),
+      resourceVersion: '',
+      generation: 1,
+      creationTimestamp: this.now(),
+      labels: meta.labels,
+      annotations: meta.annotations,
+      ownerReferences: meta.ownerReferences,
+      finalizers: meta.finalizers,
+    };
+    dropUndefined(metadata);
+    draft.metadata = structuredClone(metadata);
+    return draft;
+  }
+
+  private validateMetadata(type: ResourceType, draft: KubeObject, name: string): void {
+    const errors = new FieldErrors();
+    const meta = draft.metadata;
+    if (!meta.name) {
+      errors.required('metadata.name', 'name or generateName is required');
+    } else if (type.kind !== 'Service' && type.kind !== 'Namespace') {
+      // Services (DNS-1035) and Namespaces (DNS-1123 label) are checked by their strategies.
+      for (const e of dns1123SubdomainErrors(meta.name)) errors.invalid('metadata.name', meta.name, e);
+    }
+    validateLabels(meta.labels, 'metadata.labels', errors);
+    validateAnnotations(meta.annotations, 'metadata.annotations', errors);
+    errors.throwIfAny(type.kind, name || meta.generateName || '');
+  }
+
+  private requireNamespace(namespace: string): void {
+    const namespaces = resourceTypeByKey('namespaces')!;
+    if (!this.tryGet(namespaces, undefined, namespace)) {
+      throw new DomainError('NOT_FOUND', `namespaces "${namespace}" not found`, { kind: 'namespaces', name: namespace });
+    }
+  }
+
+  /** Kubernetes empties a namespace asynchronously (phase Terminating); we do it at once. */
+  private deleteNamespaceContents(namespace: string): void {
+    for (const [key, bucket] of this.objects) {
+      const type = resourceTypeByKey(key);
+      if (!type?.namespaced) continue;
+      for (const object of [...bucket.values()]) {
+        if (object.metadata.namespace === namespace) this.delete(type, namespace, object.metadata.name);
+      }
+    }
+  }
+
+  private uid(): string {
+    const hex = (n: number) =>
+      Array.from({ length: n }, () => this.random.int(16).toString(16)).join('');
+    const variant = (8 + this.random.int(4)).toString(16);
+    return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
+  }
+
+  /** Five characters as the API server appends them to `generateName`. */
+  suffix(): string {
+    return Array.from({ length: 5 }, () => NAME_SUFFIX_ALPHABET[this.random.int(NAME_SUFFIX_ALPHABET.length)]).join('');
+  }
+}
+
+function dropUndefined(record: object): void {
+  for (const [k, v] of Object.entries(record)) if (v === undefined) delete (record as Record<string, unknown>)[k];
+}
+
+function matchesList(object: KubeObject, options: ListOptions): boolean {
+  if (options.namespace && object.metadata.namespace !== options.namespace) return false;
+  if (options.labelSelector && !options.labelSelector.matches(object.metadata.labels)) return false;
+  if (options.fieldSelector && !options.fieldSelector.matches(object)) return false;
+  return true;
+}
+
+function compareObjects(a: KubeObject, b: KubeObject): number {
+  const na = a.metadata.namespace ?? '';
+  const nb = b.metadata.namespace ?? '';
+  if (na !== nb) return na < nb ? -1 : 1;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}
+
+export function notFound(type: ResourceType, name: string): DomainError {
+  return new DomainError('NOT_FOUND', `${resourceKey(type)} "${name}" not found`, { kind: resourceKey(type), name });
+}
+
+export function alreadyExists(type: ResourceType, name: string): DomainError {
+  return new DomainError('ALREADY_EXISTS', `${resourceKey(type)} "${name}" already exists`, {
+    kind: resourceKey(type),
+    name,
+  });
+}
