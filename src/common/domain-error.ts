@@ -7,6 +7,8 @@ export type DomainErrorCode =
   // generic API-server outcomes
   | 'INVALID' // 422 Invalid: a field failed validation
   | 'BAD_REQUEST' // 400 BadRequest: the request as a whole makes no sense
+  | 'FORBIDDEN' // 403 Forbidden
+  | 'METHOD_NOT_ALLOWED' // 405 MethodNotAllowed
   | 'NOT_FOUND' // 404 NotFound
   | 'ALREADY_EXISTS' // 409 AlreadyExists
   | 'CONFLICT' // 409 Conflict (stale resourceVersion)

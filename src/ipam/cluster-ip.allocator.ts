@@ -98,6 +98,11 @@ export class ClusterIpAllocator {
     return this.offsetOfText(ip) !== undefined;
   }
 
+  /** The first usable address (index 1 of the range), which `default/kubernetes` holds. */
+  firstUsable(): string {
+    return this.run.addressAt(0);
+  }
+
   /** Every allocated IP, in address order. */
   allocated(): string[] {
     return [...this.bitmap.offsets()].map((offset) => this.run.addressAt(offset));

@@ -41,8 +41,12 @@ export function outcomeOf(code: DomainErrorCode): HttpOutcome {
       return { code: 422, reason: 'Invalid' };
     case 'BAD_REQUEST':
       return { code: 400, reason: 'BadRequest' };
+    case 'FORBIDDEN':
+      return { code: 403, reason: 'Forbidden' };
     case 'NOT_FOUND':
       return { code: 404, reason: 'NotFound' };
+    case 'METHOD_NOT_ALLOWED':
+      return { code: 405, reason: 'MethodNotAllowed' };
     case 'ALREADY_EXISTS':
       return { code: 409, reason: 'AlreadyExists' };
     case 'CONFLICT':

@@ -22,6 +22,8 @@ export interface ResourceStrategy {
   /** Validation and defaulting of a new object; `dryRun` hooks must not allocate. */
   prepareCreate?(draft: KubeObject, ctx: WriteContext): Rollback | void;
   prepareUpdate?(draft: KubeObject, previous: KubeObject, ctx: WriteContext): Rollback | void;
+  /** May refuse a delete (protected namespaces, mirror pods). */
+  prepareDelete?(object: KubeObject, ctx: WriteContext): void;
   /** Runs after an object left the store (release its addresses). */
   afterDelete?(object: KubeObject, ctx: WriteContext): Rollback | void;
   /** Validation of a `status` write. */
@@ -82,6 +84,7 @@ export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly strategies = new Map<string, ResourceStrategy>();
   private readonly listeners = new Set<Listener>();
+  private readonly commitHooks: Array<() => void> = [];
   private readonly history: StoredEvent[] = [];
   private version = 0;
   /** Non-null while a transaction runs: its undo log and the events it will publish. */
@@ -225,6 +228,7 @@ export class ObjectStore {
 
   delete(type: ResourceType, namespace: string | undefined, name: string, options: WriteOptions = {}): KubeObject {
     const object = this.get(type, namespace, name);
+    this.strategy(type).prepareDelete?.(object, { store: this, dryRun: options.dryRun ?? false });
     if (options.dryRun) return object;
     return this.write(() => {
       if (type.kind === 'Namespace') this.deleteNamespaceContents(name);
@@ -255,6 +259,7 @@ export class ObjectStore {
       const result = work();
       this.tx = null;
       for (const event of tx.events) this.emit(event);
+      for (const hook of this.commitHooks) hook();
       return result;
     } catch (e) {
       this.tx = null;
@@ -262,6 +267,11 @@ export class ObjectStore {
       this.version = version;
       throw e;
     }
+  }
+
+  /** Runs `hook` after every committed top-level write (controllers settle there). */
+  onCommit(hook: () => void): void {
+    this.commitHooks.push(hook);
   }
 
   // ---- watch ---------------------------------------------------------------

@@ -1,0 +1,216 @@
+import { DomainError } from '../../common/domain-error';
+import { isIPv4 } from '../../common/ipv4';
+import { Random } from '../../common/random';
+import { AddressPools } from '../../ipam/address-pools';
+import { ResourceStrategy, Rollback, WriteContext } from '../store/object-store';
+import { resourceTypeByKey } from '../store/resource-types';
+import { KubeObject } from '../store/types';
+import { FieldErrors } from '../validation/field-errors';
+import { HOSTNAME_LABEL, NodeCondition, NodeSpec, NodeStatus } from './node.types';
+
+/** What a kind node reports about itself, unless the manifest says otherwise. */
+export const DEFAULT_NODE_CAPACITY: Readonly<Record<string, string>> = {
+  cpu: '8',
+  memory: '16Gi',
+  'ephemeral-storage': '100Gi',
+  pods: '110',
+};
+
+const KUBELET_VERSION = 'v1.32.4';
+
+function hex(random: Random, length: number): string {
+  return Array.from({ length }, () => random.int(16).toString(16)).join('');
+}
+
+/** The condition set a healthy kubelet posts. */
+export function healthyNodeConditions(now: string): NodeCondition[] {
+  const ok = (type: string, reason: string, message: string): NodeCondition => ({
+    type,
+    status: 'False',
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+    reason,
+    message,
+  });
+  return [
+    ok('MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+    ok('DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+    ok('PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+    {
+      type: 'Ready',
+      status: 'True',
+      lastHeartbeatTime: now,
+      lastTransitionTime: now,
+      reason: 'KubeletReady',
+      message: 'kubelet is posting ready status',
+    },
+  ];
+}
+
+/**
+ * Nodes: a pod CIDR from the node-IPAM allocator (as kube-controller-manager's
+ * range allocator gives it), an InternalIP from the node network (as kind
+ * numbers its nodes), and the status a freshly registered kubelet reports.
+ */
+export class NodeStrategy implements ResourceStrategy {
+  constructor(
+    private readonly pools: AddressPools,
+    private readonly random: Random,
+  ) {}
+
+  prepareCreate(draft: KubeObject, ctx: WriteContext): Rollback | void {
+    const name = draft.metadata.name;
+    const spec = (draft.spec ??= {}) as NodeSpec;
+    const status = (draft.status ??= {}) as NodeStatus;
+    const errors = new FieldErrors();
+    if (spec.podCIDR !== undefined && typeof spec.podCIDR !== 'string') errors.invalid('spec.podCIDR', spec.podCIDR, 'must be a CIDR');
+    const given = (status.addresses ?? []).find((a) => a.type === 'InternalIP')?.address;
+    if (given !== undefined && !isIPv4(given)) {
+      errors.invalid('status.addresses', given, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+    }
+    errors.throwIfAny('Node', name);
+
+    draft.metadata.labels = {
+      'beta.kubernetes.io/arch': 'amd64',
+      'beta.kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      [HOSTNAME_LABEL]: name,
+      'kubernetes.io/os': 'linux',
+      ...draft.metadata.labels,
+    };
+    const now = ctx.store.now();
+    status.capacity = { ...DEFAULT_NODE_CAPACITY, ...status.capacity };
+    status.allocatable = { ...status.capacity, ...status.allocatable };
+    status.conditions ??= healthyNodeConditions(now);
+    status.daemonEndpoints ??= { kubeletEndpoint: { Port: 10250 } };
+    status.nodeInfo = {
+      machineID: hex(this.random, 32),
+      systemUUID: `${hex(this.random, 8)}-${hex(this.random, 4)}-${hex(this.random, 4)}-${hex(this.random, 4)}-${hex(this.random, 12)}`,
+      bootID: `${hex(this.random, 8)}-${hex(this.random, 4)}-${hex(this.random, 4)}-${hex(this.random, 4)}-${hex(this.random, 12)}`,
+      kernelVersion: '6.18.0',
+      osImage: 'Debian GNU/Linux 12 (bookworm)',
+      containerRuntimeVersion: 'containerd://2.0.3',
+      kubeletVersion: KUBELET_VERSION,
+      kubeProxyVersion: KUBELET_VERSION,
+      operatingSystem: 'linux',
+      architecture: 'amd64',
+      ...status.nodeInfo,
+    };
+    if (ctx.dryRun) return;
+
+    const undo: Array<() => void> = [];
+    try {
+      // InternalIP: as given, or the next address of the node network.
+      let internalIP = given;
+      if (internalIP === undefined) {
+        internalIP = this.pools.nodeAddresses.allocateNext();
+        if (internalIP === undefined) {
+          throw new DomainError('INVALID', `Node "${name}" is invalid: status.addresses: no free address left in the node network ${this.pools.nodeAddresses.range}`, {
+            field: 'status.addresses',
+            kind: 'Node',
+            name,
+          });
+        }
+        const ip = internalIP;
+        undo.push(() => this.pools.nodeAddresses.release(ip));
+      } else if (this.pools.nodeAddresses.allocate(internalIP)) {
+        const ip = internalIP;
+        undo.push(() => this.pools.nodeAddresses.release(ip));
+      }
+      status.addresses = [
+        { type: 'InternalIP', address: internalIP },
+        { type: 'Hostname', address: name },
+        ...(status.addresses ?? []).filter((a) => a.type !== 'InternalIP' && a.type !== 'Hostname'),
+      ];
+
+      // Pod CIDR: the one given (it must be free and aligned), or the next block.
+      if (spec.podCIDR) {
+        try {
+          this.pools.podCidrs.occupy(spec.podCIDR);
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          throw new DomainError('INVALID', `Node "${name}" is invalid: spec.podCIDR: Invalid value: ${JSON.stringify(spec.podCIDR)}: ${e.message}`, {
+            field: 'spec.podCIDR',
+            kind: 'Node',
+            name,
+          });
+        }
+        const cidr = spec.podCIDR;
+        undo.push(() => this.pools.podCidrs.release(cidr));
+      } else {
+        try {
+          const cidr = this.pools.podCidrs.allocateNext();
+          undo.push(() => this.pools.podCidrs.release(cidr));
+          spec.podCIDR = cidr;
+        } catch (e) {
+          if (!(e instanceof DomainError) || e.code !== 'CIDR_NOT_AVAILABLE') throw e;
+          this.reportCidrNotAvailable(draft, status, e.message, ctx);
+        }
+      }
+      if (spec.podCIDR) spec.podCIDRs = [spec.podCIDR];
+    } catch (e) {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]();
+      throw e;
+    }
+    return () => {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]();
+    };
+  }
+
+  prepareUpdate(draft: KubeObject, previous: KubeObject): void {
+    const spec = (draft.spec ??= {}) as NodeSpec;
+    const old = (previous.spec ?? {}) as NodeSpec;
+    if (old.podCIDR && spec.podCIDR !== old.podCIDR) {
+      if (spec.podCIDR === undefined) {
+        spec.podCIDR = old.podCIDR;
+        spec.podCIDRs = old.podCIDRs;
+      } else {
+        throw new DomainError(
+          'INVALID',
+          `Node "${draft.metadata.name}" is invalid: spec.podCIDR: Forbidden: node updates may not change podCIDR except from "" to valid`,
+          { field: 'spec.podCIDR', causeReason: 'FieldValueForbidden', kind: 'Node', name: draft.metadata.name },
+        );
+      }
+    }
+  }
+
+  afterDelete(object: KubeObject): void {
+    const spec = (object.spec ?? {}) as NodeSpec;
+    const status = (object.status ?? {}) as NodeStatus;
+    if (spec.podCIDR) this.pools.podCidrs.release(spec.podCIDR);
+    for (const a of status.addresses ?? []) if (a.type === 'InternalIP') this.pools.nodeAddresses.release(a.address);
+    this.pools.forgetNode(object.metadata.name);
+  }
+
+  /**
+   * No block left: the node keeps an empty pod CIDR, carries a
+   * `NetworkUnavailable` condition with reason `CIDRNotAvailable`, and an
+   * event says `Node NAME status is now: CIDRNotAvailable`, as the node-IPAM
+   * controller records it.
+   */
+  private reportCidrNotAvailable(draft: KubeObject, status: NodeStatus, message: string, ctx: WriteContext): void {
+    const now = ctx.store.now();
+    status.conditions = [
+      ...(status.conditions ?? []).filter((c) => c.type !== 'NetworkUnavailable'),
+      { type: 'NetworkUnavailable', status: 'True', lastHeartbeatTime: now, lastTransitionTime: now, reason: 'CIDRNotAvailable', message },
+    ];
+    const events = resourceTypeByKey('events')!;
+    if (ctx.store.tryGet(resourceTypeByKey('namespaces')!, undefined, 'default')) {
+      ctx.store.create(
+        events,
+        {
+          metadata: { generateName: `${draft.metadata.name}.` },
+          involvedObject: { kind: 'Node', name: draft.metadata.name, uid: draft.metadata.uid, apiVersion: 'v1' },
+          reason: 'CIDRNotAvailable',
+          message: `Node ${draft.metadata.name} status is now: CIDRNotAvailable`,
+          type: 'Warning',
+          source: { component: 'cidrAllocator' },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+        'default',
+      );
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { ResourceStrategy, WriteContext } from '../store/object-store';
+import { KubeObject } from '../store/types';
+import { FieldErrors } from '../validation/field-errors';
+import { dns1123LabelErrors, dns1123SubdomainErrors } from '../validation/names';
+import { PodSpec, PodStatus, Toleration } from './pod.types';
+
+const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** The tolerations the DefaultTolerationSeconds admission plugin adds to every pod. */
+export const DEFAULT_TOLERATIONS: readonly Toleration[] = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+];
+
+export function validatePodSpec(spec: PodSpec | undefined, field: string, errors: FieldErrors): void {
+  if (!spec || typeof spec !== 'object') {
+    errors.required(field);
+    return;
+  }
+  if (!Array.isArray(spec.containers) || spec.containers.length === 0) {
+    errors.required(`${field}.containers`);
+    return;
+  }
+  const containerNames = new Set<string>();
+  const portNames = new Set<string>();
+  spec.containers.forEach((c, i) => {
+    const at = `${field}.containers[${i}]`;
+    if (!c || typeof c !== 'object') {
+      errors.invalid(at, c, 'must be an object');
+      return;
+    }
+    if (!c.name) errors.required(`${at}.name`);
+    else {
+      for (const e of dns1123LabelErrors(c.name)) errors.invalid(`${at}.name`, c.name, e);
+      if (containerNames.has(c.name)) errors.duplicate(`${at}.name`, c.name);
+      containerNames.add(c.name);
+    }
+    if (!c.image) errors.required(`${at}.image`);
+    (c.ports ?? []).forEach((p, j) => {
+      const pat = `${at}.ports[${j}]`;
+      if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) {
+        errors.invalid(`${pat}.containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive');
+      }
+      if (p.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) errors.notSupported(`${pat}.protocol`, p.protocol, PROTOCOLS);
+      if (p.name !== undefined) {
+        if (p.name.length > 15 || !IANA_SVC_NAME.test(p.name) || !/[a-z]/.test(p.name) || p.name.includes('--')) {
+          errors.invalid(`${pat}.name`, p.name, 'must be no more than 15 characters, contain only lower case alphanumerics and hyphens, and contain at least one letter');
+        } else if (portNames.has(p.name)) errors.duplicate(`${pat}.name`, p.name);
+        portNames.add(p.name);
+      }
+    });
+  });
+  if (spec.nodeName !== undefined && spec.nodeName !== '') {
+    for (const e of dns1123SubdomainErrors(spec.nodeName)) errors.invalid(`${field}.nodeName`, spec.nodeName, e);
+  }
+  if (spec.terminationGracePeriodSeconds !== undefined && (!Number.isInteger(spec.terminationGracePeriodSeconds) || spec.terminationGracePeriodSeconds < 0)) {
+    errors.invalid(`${field}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0');
+  }
+}
+
+/** The API server's pod defaulting, for the fields the emulator looks at. */
+export function defaultPodSpec(spec: PodSpec): void {
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.serviceAccountName ??= 'default';
+  spec.enableServiceLinks ??= true;
+  spec.priority ??= 0;
+  for (const c of spec.containers) for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+  const tolerations = spec.tolerations ?? [];
+  for (const t of DEFAULT_TOLERATIONS) {
+    if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push({ ...t });
+  }
+  spec.tolerations = tolerations;
+}
+
+function qosClass(spec: PodSpec): string {
+  const all = spec.containers.map((c) => c.resources ?? {});
+  if (all.every((r) => !r.requests && !r.limits)) return 'BestEffort';
+  const guaranteed = all.every(
+    (r) => r.limits?.cpu && r.limits?.memory && (!r.requests || (r.requests.cpu === r.limits.cpu && r.requests.memory === r.limits.memory)),
+  );
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/**
+ * Pods: validation and defaulting. A new pod is `Pending`; the kubelet of
+ * the node it is bound to starts it (see `KubeletController`).
+ */
+export class PodStrategy implements ResourceStrategy {
+  prepareCreate(draft: KubeObject, _ctx: WriteContext): void {
+    const spec = draft.spec as PodSpec;
+    const errors = new FieldErrors();
+    validatePodSpec(spec, 'spec', errors);
+    errors.throwIfAny('Pod', draft.metadata.name);
+    defaultPodSpec(spec);
+    const status: PodStatus = { phase: 'Pending', qosClass: qosClass(spec) };
+    draft.status = status;
+  }
+
+  prepareUpdate(draft: KubeObject, previous: KubeObject): void {
+    const spec = draft.spec as PodSpec;
+    const old = previous.spec as PodSpec;
+    const errors = new FieldErrors();
+    validatePodSpec(spec, 'spec', errors);
+    if (old.nodeName && spec?.nodeName !== old.nodeName) {
+      errors.forbidden('spec.nodeName', 'pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)');
+    }
+    errors.throwIfAny('Pod', draft.metadata.name);
+    defaultPodSpec(spec);
+  }
+}
