@@ -2,11 +2,14 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { HealthController } from './api/health/health.controller';
 import { IpamController } from './api/ipam/ipam.controller';
+import { KubeApiController } from './api/kube/kube-api.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
-import { ADDRESS_POOLS, APP_CONFIG, CLOCK, RANDOM } from './api/tokens';
+import { ADDRESS_POOLS, APP_CONFIG, CLOCK, CLUSTER, RANDOM } from './api/tokens';
+import { Cluster } from './cluster/cluster';
 import { Clock, SystemClock } from './common/clock';
 import { Random, unseededRandom } from './common/random';
 import { AppConfig, buildAddressPools } from './config/app-config';
+import { AddressPools } from './ipam/address-pools';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -26,7 +29,7 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, IpamController],
+      controllers: [HealthController, IpamController, KubeApiController],
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },
@@ -36,6 +39,11 @@ export class AppModule {
           provide: ADDRESS_POOLS,
           inject: [APP_CONFIG, RANDOM],
           useFactory: (config: AppConfig, random: Random) => buildAddressPools(config, random),
+        },
+        {
+          provide: CLUSTER,
+          inject: [ADDRESS_POOLS, CLOCK, RANDOM],
+          useFactory: (pools: AddressPools, clock: Clock, random: Random) => Cluster.create({ pools, clock, random }),
         },
       ],
     };

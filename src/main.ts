@@ -22,7 +22,7 @@ function configOrExit(): AppConfig {
 
 async function bootstrap(): Promise<void> {
   const config = configOrExit();
-  const app = configureApp(await NestFactory.create(AppModule.register({ config })));
+  const app = configureApp(await NestFactory.create(AppModule.register({ config }), { bodyParser: false }));
   app.enableShutdownHooks();
   await app.listen(config.port);
   process.stdout.write(`kube-netsim listening on http://localhost:${config.port} (API docs at /docs)\n`);

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { startTestApp } from './support/test-app';
 
 describe('GET /netsim/v1/ipam (e2e)', () => {
-  it('reports the default ranges with their sizes and static bands', async () => {
+  it('reports the default ranges with their sizes and static bands, default/kubernetes holding one address', async () => {
     const t = await startTestApp();
     try {
       const res = await request(t.http).get('/netsim/v1/ipam').expect(200);
@@ -10,8 +10,8 @@ describe('GET /netsim/v1/ipam (e2e)', () => {
         kind: 'ClusterIP',
         range: '10.96.0.0/12',
         size: 1048574,
-        used: 0,
-        free: 1048574,
+        used: 1, // default/kubernetes holds 10.96.0.1
+        free: 1048573,
         staticBand: { first: '10.96.0.1', last: '10.96.1.0', size: 256 },
       });
       expect(res.body.nodePorts).toEqual({

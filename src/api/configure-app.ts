@@ -1,5 +1,9 @@
 import { INestApplication } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+/** Large enough for a 10,000-Service iptables-save dump or manifest. */
+const BODY_LIMIT = '100mb';
 import { createValidationPipe } from './validation';
 
 /**
@@ -10,6 +14,11 @@ import { createValidationPipe } from './validation';
  * covers errors raised before a route is found.
  */
 export function configureApp(app: INestApplication): INestApplication {
+  const express = app as NestExpressApplication;
+  // Kubernetes clients send JSON under several media types (merge, strategic
+  // merge and JSON patches), and manifests come as YAML text.
+  express.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: BODY_LIMIT });
+  express.useBodyParser('text', { type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'application/*+yaml', 'text/plain'], limit: BODY_LIMIT });
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
     app,

@@ -3,3 +3,4 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 export const CLOCK = Symbol('CLOCK');
 export const RANDOM = Symbol('RANDOM');
 export const ADDRESS_POOLS = Symbol('ADDRESS_POOLS');
+export const CLUSTER = Symbol('CLUSTER');

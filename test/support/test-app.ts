@@ -24,7 +24,7 @@ export async function startTestApp(env: Record<string, string> = {}, seed = 1): 
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.register({ config, clock, random: new SeededRandom(seed) })],
   }).compile();
-  const app = configureApp(moduleRef.createNestApplication({ logger: false }));
+  const app = configureApp(moduleRef.createNestApplication({ logger: false, bodyParser: false }));
   await app.init();
   return { app, clock, http: app.getHttpServer(), close: () => app.close() };
 }

@@ -6,6 +6,7 @@ import { dns1123SubdomainErrors, validateAnnotations, validateLabels } from '../
 import { FieldSelector } from './field-selector';
 import { LabelSelector } from './label-selector';
 import { applyMergePatch, assertNoPrototypeKeys } from './merge-patch';
+import { applyJsonPatch, applyStrategicMergePatch } from './strategic-merge-patch';
 import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
 import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
 
@@ -56,6 +57,17 @@ export interface WatchOptions extends ListOptions {
 }
 
 type Listener = (event: StoredEvent) => void;
+
+/** The PATCH bodies the API server takes, by their content type's name. */
+export type PatchType = 'merge' | 'strategic' | 'json';
+
+function applyPatch(target: KubeObject, patch: unknown, patchType: PatchType): unknown {
+  if (patchType === 'json') return applyJsonPatch(target, patch);
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new DomainError('BAD_REQUEST', `a ${patchType === 'merge' ? 'merge' : 'strategic merge'} patch must be a JSON object`);
+  }
+  return patchType === 'strategic' ? applyStrategicMergePatch(target, patch) : applyMergePatch(target, patch);
+}
 
 interface UndoEntry {
   restore: () => void;
@@ -203,26 +215,35 @@ export class ObjectStore {
     return this.replace(type, previous, draft, 'prepareStatusUpdate', options);
   }
 
-  /** PATCH with a JSON merge patch; `status` changes through `/status` only. */
-  patch(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, options: WriteOptions = {}): KubeObject {
+  /** PATCH (merge, strategic merge or JSON patch); `status` changes through `/status` only. */
+  patch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    options: WriteOptions & { patchType?: PatchType } = {},
+  ): KubeObject {
     const previous = this.get(type, namespace, name);
-    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-      throw new DomainError('BAD_REQUEST', 'a merge patch must be a JSON object');
-    }
-    const merged = applyMergePatch(previous, patch) as ObjectInput;
-    const meta = (patch as ObjectInput).metadata;
+    const merged = applyPatch(previous, patch, options.patchType ?? 'merge') as ObjectInput;
+    const requested = (patch as ObjectInput | undefined)?.metadata?.resourceVersion;
     return this.update(
       type,
       namespace,
       name,
-      { ...merged, metadata: { ...merged.metadata, resourceVersion: meta?.resourceVersion } },
+      { ...merged, metadata: { ...merged.metadata, resourceVersion: typeof requested === 'string' ? requested : undefined } },
       options,
     );
   }
 
-  patchStatus(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, options: WriteOptions = {}): KubeObject {
+  patchStatus(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    options: WriteOptions & { patchType?: PatchType } = {},
+  ): KubeObject {
     const previous = this.get(type, namespace, name);
-    const merged = applyMergePatch(previous, patch) as ObjectInput;
+    const merged = applyPatch(previous, patch, options.patchType ?? 'merge') as ObjectInput;
     return this.updateStatus(type, namespace, name, { ...merged, metadata: { resourceVersion: undefined } }, options);
   }
 

@@ -1,0 +1,87 @@
+import { apiVersionOf, RESOURCE_TYPES, ResourceType } from '../../cluster/store/resource-types';
+
+/**
+ * Discovery documents (`/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}`,
+ * `/version`) in the shapes kubectl and client libraries read to find the
+ * resources, their short names, verbs and scopes.
+ */
+export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4' };
+
+const IN_ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'daemonsets']);
+
+function subresources(type: ResourceType): Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }> {
+  const out: Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }> = [];
+  if (type.hasStatus) out.push({ name: `${type.plural}/status`, kind: type.kind, verbs: ['get', 'patch', 'update'] });
+  if (['deployments', 'replicasets'].includes(type.plural)) {
+    out.push({ name: `${type.plural}/scale`, kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' });
+  }
+  return out;
+}
+
+export function groupVersions(): Array<{ group: string; version: string }> {
+  const seen = new Map<string, { group: string; version: string }>();
+  for (const t of RESOURCE_TYPES) seen.set(apiVersionOf(t), { group: t.group, version: t.version });
+  return [...seen.values()];
+}
+
+export function apiResourceList(group: string, version: string) {
+  const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+  if (!types.length) return undefined;
+  const resources = types.flatMap((t) => [
+    {
+      name: t.plural,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: t.verbs,
+      ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
+      ...(IN_ALL_CATEGORY.has(t.plural) ? { categories: ['all'] } : {}),
+    },
+    ...subresources(t).map((s) => ({
+      name: s.name,
+      singularName: '',
+      namespaced: t.namespaced,
+      ...(s.group ? { group: s.group, version: s.version } : {}),
+      kind: s.kind,
+      verbs: s.verbs,
+    })),
+  ]);
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+}
+
+export function apiVersions(serverAddress: string) {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
+}
+
+function apiGroup(name: string) {
+  const versions = groupVersions()
+    .filter((gv) => gv.group === name)
+    .map((gv) => ({ groupVersion: `${name}/${gv.version}`, version: gv.version }));
+  return { name, versions, preferredVersion: versions[0] };
+}
+
+export function apiGroupList() {
+  const names = [...new Set(groupVersions().map((gv) => gv.group).filter(Boolean))].sort();
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: names.map(apiGroup) };
+}
+
+export function apiGroupDocument(name: string) {
+  const group = apiGroup(name);
+  return group.versions.length ? { kind: 'APIGroup', apiVersion: 'v1', ...group } : undefined;
+}
+
+export function versionInfo() {
+  return {
+    ...KUBERNETES_VERSION,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2026-01-01T00:00:00Z',
+    goVersion: 'go1.23.6',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
+}

@@ -1,0 +1,79 @@
+import { All, Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Cluster } from '../../cluster/cluster';
+import { DomainError } from '../../common/domain-error';
+import { CLUSTER } from '../tokens';
+import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
+import { ResourceRequests } from './resource-requests';
+
+function segmentsOf(path: string | string[] | undefined): string[] {
+  if (path === undefined) return [];
+  return (Array.isArray(path) ? path : path.split('/')).filter((s) => s !== '');
+}
+
+/**
+ * The Kubernetes-shaped API: discovery documents and every resource path
+ * (`/api/v1/...`, `/apis/{group}/{version}/...`), delegated to
+ * `ResourceRequests`. Left out of the OpenAPI document: it is Kubernetes' own
+ * API, described by Kubernetes' documentation.
+ */
+@ApiExcludeController()
+@Controller()
+export class KubeApiController {
+  private readonly requests: ResourceRequests;
+
+  constructor(@Inject(CLUSTER) cluster: Cluster) {
+    this.requests = new ResourceRequests(cluster);
+  }
+
+  @Get('version')
+  version() {
+    return versionInfo();
+  }
+
+  @Get('api')
+  api(@Req() req: Request) {
+    return apiVersions(req.headers.host ?? '127.0.0.1');
+  }
+
+  @Get('api/v1')
+  coreV1() {
+    return apiResourceList('', 'v1');
+  }
+
+  @Get('apis')
+  apis() {
+    return apiGroupList();
+  }
+
+  @Get('apis/:group')
+  group(@Param('group') group: string) {
+    const doc = apiGroupDocument(group);
+    if (!doc) throw new DomainError('NOT_FOUND', `the server could not find the requested resource (/apis/${group})`);
+    return doc;
+  }
+
+  @Get('apis/:group/:version')
+  groupVersion(@Param('group') group: string, @Param('version') version: string) {
+    const doc = apiResourceList(group, version);
+    if (!doc) throw new DomainError('NOT_FOUND', `the server could not find the requested resource (/apis/${group}/${version})`);
+    return doc;
+  }
+
+  @All('api/v1/*path')
+  core(@Param('path') path: string | string[], @Req() req: Request, @Res() res: Response): void {
+    this.requests.handle('', 'v1', segmentsOf(path), req, res);
+  }
+
+  @All('apis/:group/:version/*path')
+  grouped(
+    @Param('group') group: string,
+    @Param('version') version: string,
+    @Param('path') path: string | string[],
+    @Req() req: Request,
+    @Res() res: Response,
+  ): void {
+    this.requests.handle(group, version, segmentsOf(path), req, res);
+  }
+}

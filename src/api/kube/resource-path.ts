@@ -1,0 +1,46 @@
+import { DomainError } from '../../common/domain-error';
+import { resourceTypeOfPath, ResourceType } from '../../cluster/store/resource-types';
+
+/** What a Kubernetes resource path names. */
+export interface ResourceTarget {
+  type: ResourceType;
+  /** The namespace in the path, if any. */
+  namespace?: string;
+  name?: string;
+  subresource?: 'status' | 'scale';
+}
+
+function notFoundPath(path: string): DomainError {
+  return new DomainError('NOT_FOUND', `the server could not find the requested resource (${path})`);
+}
+
+/**
+ * Reads the segments after `/api/v1` or `/apis/{group}/{version}`:
+ * `pods`, `nodes/n1`, `namespaces/default`, `namespaces/default/pods/web-1/status`.
+ */
+export function parseResourcePath(group: string, version: string, segments: string[]): ResourceTarget {
+  const path = `/${group ? `apis/${group}` : 'api'}/${version}/${segments.join('/')}`;
+  const resolve = (plural: string) => {
+    const type = resourceTypeOfPath(group, version, plural);
+    if (!type) throw notFoundPath(path);
+    return type;
+  };
+  const sub = (text: string | undefined): ResourceTarget['subresource'] => {
+    if (text === undefined) return undefined;
+    if (text === 'status' || text === 'scale') return text;
+    throw notFoundPath(path);
+  };
+  const s = segments.filter((x) => x !== '');
+  if (s.length === 0) throw notFoundPath(path);
+  // namespaces/{ns}/{resource}[/{name}[/{sub}]] for namespaced resources
+  if (s[0] === 'namespaces' && s.length >= 3 && !(s.length === 3 && (s[2] === 'status' || s[2] === 'finalize'))) {
+    const type = resolve(s[2]);
+    if (!type.namespaced) throw notFoundPath(path);
+    if (s.length > 5) throw notFoundPath(path);
+    return { type, namespace: s[1], name: s[3], subresource: sub(s[4]) };
+  }
+  const type = resolve(s[0]);
+  if (s.length > 3) throw notFoundPath(path);
+  if (s.length > 1 && type.namespaced) throw notFoundPath(path); // a namespaced object needs its namespace
+  return { type, name: s[1], subresource: s[2] === 'finalize' ? undefined : sub(s[2]) };
+}

@@ -1,0 +1,291 @@
+import type { Request, Response } from 'express';
+import { parse as parseYaml } from 'yaml';
+import { Cluster } from '../../cluster/cluster';
+import { parseFieldSelector } from '../../cluster/store/field-selector';
+import { compileSelector, parseLabelSelector, StructuredSelector } from '../../cluster/store/label-selector';
+import { PatchType, WriteOptions } from '../../cluster/store/object-store';
+import { applyMergePatch } from '../../cluster/store/merge-patch';
+import { apiVersionOf, resourceTypeByKey } from '../../cluster/store/resource-types';
+import { applyJsonPatch, applyStrategicMergePatch } from '../../cluster/store/strategic-merge-patch';
+import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
+import { DomainError } from '../../common/domain-error';
+import { parseResourcePath, ResourceTarget } from './resource-path';
+import { IncludeObject, toTable } from './table';
+
+type Query = Record<string, unknown>;
+
+const NAMESPACES = resourceTypeByKey('namespaces')!;
+
+function queryText(query: Query, key: string): string | undefined {
+  const v = query[key];
+  if (Array.isArray(v)) return typeof v[0] === 'string' ? v[0] : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function wantsTable(req: Request): boolean {
+  return /as=Table/.test(req.headers.accept ?? '');
+}
+
+function isWatch(query: Query): boolean {
+  const w = queryText(query, 'watch');
+  return w === 'true' || w === '1';
+}
+
+function patchTypeOf(contentType: string | undefined): PatchType {
+  const type = (contentType ?? '').split(';')[0].trim();
+  switch (type) {
+    case 'application/merge-patch+json':
+      return 'merge';
+    case 'application/strategic-merge-patch+json':
+      return 'strategic';
+    case 'application/json-patch+json':
+      return 'json';
+    case 'application/apply-patch+yaml':
+    case 'application/apply-patch+cbor':
+      throw new DomainError('BAD_REQUEST', 'server-side apply is not supported by kube-netsim; use client-side `kubectl apply`', {});
+    default:
+      throw new DomainError(
+        'BAD_REQUEST',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
+      );
+  }
+}
+
+/** The request body as an object: JSON (already parsed) or YAML text. */
+function bodyOf(req: Request): unknown {
+  const body: unknown = req.body;
+  if (typeof body === 'string') {
+    try {
+      return parseYaml(body, { version: '1.1' });
+    } catch (e) {
+      throw new DomainError('BAD_REQUEST', `error decoding YAML: ${(e as Error).message}`);
+    }
+  }
+  if (body === undefined || body === null) {
+    throw new DomainError('BAD_REQUEST', 'the request body is empty');
+  }
+  return body;
+}
+
+function writeOptions(query: Query): WriteOptions {
+  const dryRun = queryText(query, 'dryRun');
+  if (dryRun !== undefined && dryRun !== 'All') throw new DomainError('BAD_REQUEST', `unsupported dryRun value ${JSON.stringify(dryRun)}: only "All" is allowed`);
+  return { dryRun: dryRun === 'All' };
+}
+
+interface WorkloadSpec {
+  replicas?: number;
+  selector?: StructuredSelector;
+}
+
+/**
+ * The verbs of the Kubernetes API on one resource path: list (with
+ * selectors, as a `Table` when kubectl asks), watch (a stream of events),
+ * create, get, update, patch (merge, strategic, JSON), delete, and the
+ * `status` and `scale` subresources.
+ */
+export class ResourceRequests {
+  constructor(private readonly cluster: Cluster) {}
+
+  private get store() {
+    return this.cluster.store;
+  }
+
+  handle(group: string, version: string, segments: string[], req: Request, res: Response): void {
+    const target = parseResourcePath(group, version, segments);
+    const method = req.method.toUpperCase();
+    const query = req.query as Query;
+    if (target.type.readOnly && method !== 'GET') {
+      throw new DomainError('METHOD_NOT_ALLOWED', `${target.type.plural} are derived by kube-netsim's controllers and cannot be written: the server does not allow this method on the requested resource`);
+    }
+    if (target.namespace !== undefined && method !== 'GET') this.requireNamespace(target.namespace);
+    if (target.name === undefined) return this.collection(target, method, query, req, res);
+    if (target.subresource === 'scale') return this.scale(target, method, query, req, res);
+    return this.item(target, method, query, req, res);
+  }
+
+  private requireNamespace(namespace: string): void {
+    this.store.get(NAMESPACES, undefined, namespace);
+  }
+
+  private collection(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+    const { type, namespace } = target;
+    switch (method) {
+      case 'GET': {
+        const options = {
+          namespace,
+          labelSelector: parseLabelSelector(queryText(query, 'labelSelector')),
+          fieldSelector: parseFieldSelector(queryText(query, 'fieldSelector')),
+        };
+        if (isWatch(query)) return this.watch(target, { ...options, resourceVersion: queryText(query, 'resourceVersion') }, query, req, res);
+        const list = this.store.list(type, options);
+        if (wantsTable(req)) return this.send(res, 200, toTable(type.kind, list.items, this.cluster.clock.now(), list.resourceVersion, includeObject(query)));
+        return this.send(res, 200, {
+          kind: type.listKind,
+          apiVersion: apiVersionOf(type),
+          metadata: { resourceVersion: list.resourceVersion },
+          items: list.items,
+        });
+      }
+      case 'POST': {
+        const input = bodyOf(req) as ObjectInput;
+        const created = this.store.create(type, input, namespace, writeOptions(query));
+        return this.send(res, 201, created);
+      }
+      case 'DELETE': {
+        const selector = parseLabelSelector(queryText(query, 'labelSelector'));
+        const items = this.store.list(type, { namespace, labelSelector: selector }).items;
+        const options = writeOptions(query);
+        const deleted = this.store.transaction(() => items.map((o) => this.store.delete(type, o.metadata.namespace, o.metadata.name, options)));
+        return this.send(res, 200, { kind: type.listKind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: this.store.resourceVersion }, items: deleted });
+      }
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  private item(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+    const { type, namespace, name, subresource } = target;
+    const status = subresource === 'status';
+    if (status && !type.hasStatus) throw new DomainError('NOT_FOUND', `the server could not find the requested resource`);
+    switch (method) {
+      case 'GET': {
+        const object = this.store.get(type, namespace, name!);
+        if (wantsTable(req)) return this.send(res, 200, toTable(type.kind, [object], this.cluster.clock.now(), undefined, includeObject(query)));
+        return this.send(res, 200, object);
+      }
+      case 'PUT': {
+        const input = bodyOf(req) as ObjectInput;
+        const updated = status
+          ? this.store.updateStatus(type, namespace, name!, input, writeOptions(query))
+          : this.store.update(type, namespace, name!, input, writeOptions(query));
+        return this.send(res, 200, updated);
+      }
+      case 'PATCH': {
+        const patchType = patchTypeOf(req.headers['content-type']);
+        const patch = bodyOf(req);
+        const options = { ...writeOptions(query), patchType };
+        const patched = status
+          ? this.store.patchStatus(type, namespace, name!, patch, options)
+          : this.store.patch(type, namespace, name!, patch, options);
+        return this.send(res, 200, patched);
+      }
+      case 'DELETE': {
+        if (status) throw methodNotAllowed();
+        const deleted = this.store.delete(type, namespace, name!, writeOptions(query));
+        return this.send(res, 200, deleted);
+      }
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  /** `autoscaling/v1` Scale, as `kubectl scale` reads and patches it. */
+  private scale(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+    const { type, namespace, name } = target;
+    if (type.plural !== 'deployments' && type.plural !== 'replicasets') throw new DomainError('NOT_FOUND', 'the server could not find the requested resource');
+    const object = this.store.get(type, namespace, name!);
+    const scaleOf = (o: KubeObject) => {
+      const spec = (o.spec ?? {}) as WorkloadSpec;
+      const selector = compileSelector(spec.selector);
+      return {
+        kind: 'Scale',
+        apiVersion: 'autoscaling/v1',
+        metadata: {
+          name: o.metadata.name,
+          namespace: o.metadata.namespace,
+          uid: o.metadata.uid,
+          resourceVersion: o.metadata.resourceVersion,
+          creationTimestamp: o.metadata.creationTimestamp,
+        },
+        spec: { replicas: spec.replicas ?? 1 },
+        status: {
+          replicas: ((o.status ?? {}) as { replicas?: number }).replicas ?? 0,
+          selector: selector.requirements.map((r) => (r.operator === 'In' && r.values.length === 1 ? `${r.key}=${r.values[0]}` : r.key)).join(','),
+        },
+      };
+    };
+    let replicas: unknown;
+    switch (method) {
+      case 'GET':
+        return this.send(res, 200, scaleOf(object));
+      case 'PUT':
+        replicas = ((bodyOf(req) as { spec?: { replicas?: unknown } }).spec ?? {}).replicas;
+        break;
+      case 'PATCH': {
+        const patchType = patchTypeOf(req.headers['content-type']);
+        const patched = applyScalePatch(scaleOf(object), bodyOf(req), patchType);
+        replicas = patched.spec?.replicas;
+        break;
+      }
+      default:
+        throw methodNotAllowed();
+    }
+    if (!Number.isInteger(replicas) || (replicas as number) < 0) {
+      throw new DomainError('INVALID', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
+        field: 'spec.replicas',
+        kind: 'Scale',
+        name,
+      });
+    }
+    const updated = this.store.patch(type, namespace, name!, { spec: { replicas } }, { ...writeOptions(query), patchType: 'merge' });
+    return this.send(res, 200, scaleOf(updated));
+  }
+
+  private watch(
+    target: ResourceTarget,
+    options: Parameters<Cluster['store']['watch']>[1],
+    query: Query,
+    req: Request,
+    res: Response,
+  ): void {
+    const table = wantsTable(req);
+    const include = includeObject(query);
+    const now = () => this.cluster.clock.now();
+    const encode = (event: WatchEvent) => {
+      const object = table ? toTable(target.type.kind, [event.object], now(), event.object.metadata.resourceVersion, include) : event.object;
+      return `${JSON.stringify({ type: event.type, object })}\n`;
+    };
+    const buffered: string[] = [];
+    let started = false;
+    const stop = this.store.watch(target.type, options, (event) => {
+      const line = encode(event);
+      if (started) res.write(line);
+      else buffered.push(line);
+    });
+    res.status(200);
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Cache-Control', 'no-cache, private');
+    res.flushHeaders();
+    started = true;
+    for (const line of buffered) res.write(line);
+    const timeout = Number(queryText(query, 'timeoutSeconds') ?? '1800');
+    const timer = setTimeout(() => res.end(), Math.max(1, Math.min(timeout, 3600)) * 1000);
+    timer.unref();
+    const close = () => {
+      clearTimeout(timer);
+      stop();
+    };
+    req.on('close', close);
+    res.on('close', close);
+  }
+
+  private send(res: Response, code: number, body: unknown): void {
+    res.status(code).type('application/json').send(JSON.stringify(body));
+  }
+}
+
+function includeObject(query: Query): IncludeObject {
+  const v = queryText(query, 'includeObject');
+  return v === 'Object' || v === 'None' ? v : 'Metadata';
+}
+
+function methodNotAllowed(): DomainError {
+  return new DomainError('METHOD_NOT_ALLOWED', 'the server does not allow this method on the requested resource');
+}
+
+function applyScalePatch(scale: object, patch: unknown, patchType: PatchType): { spec?: { replicas?: unknown } } {
+  if (patchType === 'json') return applyJsonPatch(scale, patch) as { spec?: { replicas?: unknown } };
+  if (patchType === 'strategic') return applyStrategicMergePatch(scale, patch) as { spec?: { replicas?: unknown } };
+  return applyMergePatch(scale, patch) as { spec?: { replicas?: unknown } };
+}
