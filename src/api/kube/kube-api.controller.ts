@@ -5,6 +5,7 @@ import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
+import { openApiV3Document, openApiV3Index } from './openapi-v3';
 import { ResourceRequests } from './resource-requests';
 
 function segmentsOf(path: string | string[] | undefined): string[] {
@@ -30,6 +31,19 @@ export class KubeApiController {
   @Get('version')
   version() {
     return versionInfo();
+  }
+
+  @Get('openapi/v3')
+  openApiIndex() {
+    return openApiV3Index();
+  }
+
+  @Get('openapi/v3/*path')
+  openApiGroupVersion(@Param('path') path: string | string[]) {
+    const name = segmentsOf(path).join('/');
+    const doc = openApiV3Document(name);
+    if (!doc) throw new DomainError('NOT_FOUND', `the server could not find the requested resource (/openapi/v3/${name})`);
+    return doc;
   }
 
   @Get('api')

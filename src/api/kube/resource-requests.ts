@@ -53,6 +53,10 @@ function patchTypeOf(contentType: string | undefined): PatchType {
 
 /** The request body as an object: JSON (already parsed) or YAML text. */
 function bodyOf(req: Request): unknown {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  if (contentType === 'application/vnd.kubernetes.protobuf' || contentType === 'application/cbor') {
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
   const body: unknown = req.body;
   if (typeof body === 'string') {
     try {
