@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ApplyController } from './api/apply/apply.controller';
 import { HealthController } from './api/health/health.controller';
 import { IpamController } from './api/ipam/ipam.controller';
 import { KubeApiController } from './api/kube/kube-api.controller';
@@ -9,7 +10,6 @@ import { Cluster } from './cluster/cluster';
 import { Clock, SystemClock } from './common/clock';
 import { Random, unseededRandom } from './common/random';
 import { AppConfig, buildAddressPools } from './config/app-config';
-import { AddressPools } from './ipam/address-pools';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -17,6 +17,8 @@ export interface AppModuleOptions {
   clock?: Clock;
   /** Randomness; seeded from the wall clock unless a test injects a seeded one. */
   random?: Random;
+  /** A cluster built (and loaded) beforehand, as `main.ts` does; otherwise an empty one is built from `config`. */
+  cluster?: Cluster;
 }
 
 /**
@@ -24,27 +26,27 @@ export interface AppModuleOptions {
  * hands them to thin controllers. Each app instance owns its own emulator
  * state, so tests can create as many as they like.
  */
+/** The emulator's core, built from the configuration (framework-free; `main.ts` uses it too). */
+export function buildCluster(config: AppConfig, clock: Clock, random: Random): Cluster {
+  return Cluster.create({ pools: buildAddressPools(config, random), clock, random });
+}
+
 @Module({})
 export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, IpamController, KubeApiController],
+      controllers: [HealthController, IpamController, ApplyController, KubeApiController],
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },
-        { provide: CLOCK, useValue: options.clock ?? new SystemClock() },
-        { provide: RANDOM, useValue: options.random ?? unseededRandom() },
-        {
-          provide: ADDRESS_POOLS,
-          inject: [APP_CONFIG, RANDOM],
-          useFactory: (config: AppConfig, random: Random) => buildAddressPools(config, random),
-        },
         {
           provide: CLUSTER,
-          inject: [ADDRESS_POOLS, CLOCK, RANDOM],
-          useFactory: (pools: AddressPools, clock: Clock, random: Random) => Cluster.create({ pools, clock, random }),
+          useFactory: () => options.cluster ?? buildCluster(options.config, options.clock ?? new SystemClock(), options.random ?? unseededRandom()),
         },
+        { provide: CLOCK, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.clock },
+        { provide: RANDOM, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.random },
+        { provide: ADDRESS_POOLS, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.pools },
       ],
     };
   }

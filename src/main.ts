@@ -1,31 +1,50 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { configureApp } from './api/configure-app';
-import { AppModule } from './app.module';
+import { AppModule, buildCluster } from './app.module';
+import { loadClusterFile } from './cluster/apply/cluster-file';
+import { Cluster } from './cluster/cluster';
+import { SystemClock } from './common/clock';
+import { DomainError } from './common/domain-error';
 import { unseededRandom } from './common/random';
-import { AppConfig, buildAddressPools, ConfigError, readConfig } from './config/app-config';
+import { AppConfig, ConfigError, readConfig } from './config/app-config';
 
-/** Reads and validates the configuration; on error prints it and exits with status 1. */
-function configOrExit(): AppConfig {
+function fail(message: string): never {
+  process.stderr.write(`kube-netsim: invalid configuration: ${message}\n`);
+  process.exit(1);
+}
+
+/**
+ * Reads and validates the configuration, builds the cluster and loads its
+ * manifest file; on any error prints it, naming the variable, and exits 1.
+ */
+function startCluster(): { config: AppConfig; cluster: Cluster; loaded: number } {
+  let config: AppConfig;
+  let cluster: Cluster;
   try {
-    const config = readConfig(process.env);
-    buildAddressPools(config, unseededRandom()); // validates every range before anything starts
-    return config;
+    config = readConfig(process.env);
+    cluster = buildCluster(config, new SystemClock(), unseededRandom());
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`kube-netsim: invalid configuration: ${e.message}\n`);
-      process.exit(1);
-    }
+    if (e instanceof ConfigError) fail(e.message);
     throw e;
+  }
+  if (config.clusterFile === 'none') return { config, cluster, loaded: 0 };
+  try {
+    return { config, cluster, loaded: loadClusterFile(cluster, config.clusterFile).length };
+  } catch (e) {
+    const reason = e instanceof DomainError || (e as NodeJS.ErrnoException).code ? (e as Error).message : undefined;
+    if (reason === undefined) throw e;
+    fail(`CLUSTER_FILE=${JSON.stringify(config.clusterFile)}: ${reason}`);
   }
 }
 
 async function bootstrap(): Promise<void> {
-  const config = configOrExit();
-  const app = configureApp(await NestFactory.create(AppModule.register({ config }), { bodyParser: false }));
+  const { config, cluster, loaded } = startCluster();
+  const app = configureApp(await NestFactory.create(AppModule.register({ config, cluster }), { bodyParser: false }));
   app.enableShutdownHooks();
   await app.listen(config.port);
-  process.stdout.write(`kube-netsim listening on http://localhost:${config.port} (API docs at /docs)\n`);
+  const source = config.clusterFile === 'none' ? 'an empty cluster' : `${config.clusterFile} (${loaded} objects)`;
+  process.stdout.write(`kube-netsim listening on http://localhost:${config.port} with ${source}; API docs at /docs\n`);
 }
 
 void bootstrap();

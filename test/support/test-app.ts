@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { configureApp } from '../../src/api/configure-app';
-import { AppModule } from '../../src/app.module';
+import { AppModule, buildCluster } from '../../src/app.module';
+import { loadClusterFile } from '../../src/cluster/apply/cluster-file';
 import { ManualClock } from '../../src/common/clock';
 import { SeededRandom } from '../../src/common/random';
 import { AppConfig, readConfig } from '../../src/config/app-config';
@@ -11,20 +13,36 @@ export interface TestApp {
   clock: ManualClock;
   /** The Express server, for supertest. */
   http: ReturnType<INestApplication['getHttpServer']>;
+  /** The port it listens on, when started with `listen`. */
+  port?: number;
   close(): Promise<void>;
 }
+
+/** The demo cluster `npm start` loads. */
+export const DEMO = { CLUSTER_FILE: 'fixtures/clusters/demo.yaml' };
 
 /**
  * Starts the real application, configured exactly as `main.ts` configures it,
  * with a manual clock and a seeded random source so runs are repeatable.
  */
 export async function startTestApp(env: Record<string, string> = {}, seed = 1): Promise<TestApp> {
-  const config: AppConfig = readConfig(env);
+  const config: AppConfig = readConfig({ CLUSTER_FILE: 'none', ...env });
   const clock = new ManualClock();
+  const random = new SeededRandom(seed);
+  const cluster = buildCluster(config, clock, random);
+  if (config.clusterFile !== 'none') loadClusterFile(cluster, config.clusterFile, path.resolve(__dirname, '../..'));
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.register({ config, clock, random: new SeededRandom(seed) })],
+    imports: [AppModule.register({ config, clock, random, cluster })],
   }).compile();
   const app = configureApp(moduleRef.createNestApplication({ logger: false, bodyParser: false }));
   await app.init();
   return { app, clock, http: app.getHttpServer(), close: () => app.close() };
+}
+
+/** Starts the app listening on a free loopback port, for clients that need a real server (kubectl). */
+export async function startListeningApp(env: Record<string, string> = {}, seed = 1): Promise<TestApp> {
+  const t = await startTestApp(env, seed);
+  await t.app.listen(0, '127.0.0.1');
+  const address = t.app.getHttpServer().address() as { port: number };
+  return { ...t, port: address.port };
 }

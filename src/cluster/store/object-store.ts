@@ -401,10 +401,8 @@ export class ObjectStore {
         return deepFreeze(draft);
       }
       if (rollback) this.onUndo(rollback);
-      if (JSON.stringify(draft.spec) !== JSON.stringify(previous.spec)) {
-        draft.metadata.generation = previous.metadata.generation + 1;
-      }
-      if (JSON.stringify(draft) === JSON.stringify(previous)) return previous; // nothing changed: no new version
+      if (!deepEqual(draft.spec, previous.spec)) draft.metadata.generation = previous.metadata.generation + 1;
+      if (deepEqual(draft, previous)) return previous; // nothing changed: no new version
       draft.metadata.resourceVersion = this.nextVersion();
       const stored = deepFreeze(draft);
       this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
@@ -505,6 +503,21 @@ export class ObjectStore {
   suffix(): string {
     return Array.from({ length: 5 }, () => NAME_SUFFIX_ALPHABET[this.random.int(NAME_SUFFIX_ALPHABET.length)]).join('');
   }
+}
+
+/** Structural equality of JSON values, whatever the order of object keys. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function dropUndefined(record: object): void {

@@ -1,0 +1,59 @@
+import { Controller, Delete, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ApplyResult, applyManifests, deleteManifests } from '../../cluster/apply/manifest-apply';
+import { ManifestDocument, parseManifestJson, parseManifestYaml } from '../../cluster/apply/manifests';
+import { Cluster } from '../../cluster/cluster';
+import { DomainError } from '../../common/domain-error';
+import { CLUSTER } from '../tokens';
+
+function documentsOf(req: Request): ManifestDocument[] {
+  const body: unknown = req.body;
+  if (typeof body === 'string') return parseManifestYaml(body);
+  if (body === undefined || body === null) {
+    throw new DomainError('BAD_REQUEST', 'the request body is empty: send Kubernetes YAML (application/yaml) or JSON');
+  }
+  return parseManifestJson(body);
+}
+
+function dryRunOf(dryRun: string | undefined): boolean {
+  if (dryRun === undefined) return false;
+  if (dryRun !== 'All') throw new DomainError('BAD_REQUEST', `unsupported dryRun value ${JSON.stringify(dryRun)}: only "All" is allowed`);
+  return true;
+}
+
+const MANIFEST_BODY = {
+  description: 'Multi-document Kubernetes YAML (application/yaml), or JSON: one object, a List, or an array of objects',
+  schema: { type: 'string', example: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n' },
+};
+
+@ApiTags('netsim')
+@Controller('netsim/v1/apply')
+export class ApplyController {
+  constructor(@Inject(CLUSTER) private readonly cluster: Cluster) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Apply manifests, as kubectl apply -f does: all or nothing',
+    description:
+      'Creates what is new and updates what exists. The batch is one transaction: if any document is invalid, nothing is applied and the error names the document, the field and the reason. Kinds kube-netsim does not model are reported as skipped.',
+  })
+  @ApiConsumes('application/yaml', 'application/json')
+  @ApiBody(MANIFEST_BODY)
+  @ApiQuery({ name: 'dryRun', required: false, enum: ['All'] })
+  @ApiOkResponse({ description: 'One result per object' })
+  apply(@Req() req: Request, @Query('dryRun') dryRun?: string): { results: ApplyResult[] } {
+    return { results: applyManifests(this.cluster.store, documentsOf(req), { dryRun: dryRunOf(dryRun) }) };
+  }
+
+  @Delete()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Delete the objects the manifests name, as kubectl delete -f does' })
+  @ApiConsumes('application/yaml', 'application/json')
+  @ApiBody(MANIFEST_BODY)
+  @ApiQuery({ name: 'dryRun', required: false, enum: ['All'] })
+  remove(@Req() req: Request, @Query('dryRun') dryRun?: string): { results: ApplyResult[] } {
+    return { results: deleteManifests(this.cluster.store, documentsOf(req), { dryRun: dryRunOf(dryRun) }) };
+  }
+}

@@ -1,0 +1,119 @@
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { DEMO, startListeningApp, TestApp } from './support/test-app';
+
+/**
+ * The real kubectl (no code of ours) against the emulator: what a user sees.
+ * kubectl is installed on every machine of this project (see docs/kubectl.md).
+ */
+const run = promisify(execFile);
+
+describe('kubectl against kube-netsim (e2e)', () => {
+  let t: TestApp;
+  let dir: string;
+  const kubectl = async (...args: string[]) => {
+    try {
+      const { stdout } = await run('kubectl', ['--server', `http://127.0.0.1:${t.port}`, ...args], { timeout: 30000 });
+      return stdout;
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string; code?: number };
+      throw new Error(`kubectl ${args.join(' ')} failed (${err.code}): ${err.stderr ?? ''}${err.stdout ?? ''}`);
+    }
+  };
+  const kubectlFails = async (...args: string[]) => {
+    try {
+      await run('kubectl', ['--server', `http://127.0.0.1:${t.port}`, ...args], { timeout: 30000 });
+    } catch (e) {
+      return (e as { stderr: string }).stderr;
+    }
+    throw new Error(`kubectl ${args.join(' ')} succeeded, expected it to fail`);
+  };
+
+  beforeAll(() => {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'pipe' });
+    dir = mkdtempSync(path.join(tmpdir(), 'kube-netsim-kubectl-'));
+  });
+  beforeEach(async () => {
+    t = await startListeningApp(DEMO);
+  });
+  afterEach(() => t.close());
+
+  it('gets nodes, pods, services and endpointslices with the columns a real cluster prints', async () => {
+    const out = await kubectl('get', 'nodes,pods,services,endpointslices', '-A');
+    expect(out).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\n/m);
+    expect(out).toMatch(/^node\/kind-control-plane\s+Ready\s+control-plane\s+\S+\s+v1\.32\.4$/m);
+    expect(out).toMatch(/^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
+    expect(out).toMatch(/^kube-system\s+pod\/coredns-7db6d8ff4d-5xk2p\s+1\/1\s+Running\s+0\s+\S+$/m);
+    expect(out).toMatch(/^NAMESPACE\s+NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$/m);
+    expect(out).toMatch(/^kube-system\s+service\/kube-dns\s+ClusterIP\s+10\.96\.0\.10\s+<none>\s+53\/UDP,53\/TCP,9153\/TCP\s+\S+$/m);
+    expect(out).toMatch(/^default\s+service\/web-nodeport\s+NodePort\s+10\.\S+\s+<none>\s+80:30080\/TCP\s+\S+$/m);
+    expect(out).toMatch(/^NAMESPACE\s+NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE$/m);
+    expect(out).toMatch(/^default\s+endpointslice\.discovery\.k8s\.io\/kubernetes\s+IPv4\s+6443\s+172\.18\.0\.2\s+\S+$/m);
+    const wide = await kubectl('get', 'pods', '-o', 'wide', '-n', 'default');
+    expect(wide).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/m);
+    expect(wide).toMatch(/^db-0\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.2\.2\s+kind-worker2\s+<none>\s+<none>$/m);
+  });
+
+  it('prints a Service as YAML', async () => {
+    const yaml = await kubectl('get', 'svc', 'kube-dns', '-n', 'kube-system', '-o', 'yaml');
+    expect(yaml).toContain('clusterIP: 10.96.0.10');
+    expect(yaml).toContain('kind: Service');
+    expect(yaml).toMatch(/- name: dns\n\s+port: 53\n\s+protocol: UDP\n\s+targetPort: 53/);
+  });
+
+  it('creates, applies twice (the second a strategic merge patch), scales, deletes', async () => {
+    const file = path.join(dir, 'shop.yaml');
+    const manifest = (target: number) => `apiVersion: v1
+kind: Service
+metadata:
+  name: shop
+spec:
+  selector: {app: shop}
+  ports:
+  - {name: http, port: 80, targetPort: ${target}}
+`;
+    writeFileSync(file, manifest(8080));
+    expect(await kubectl('create', '-f', file)).toBe('service/shop created\n');
+    expect(await kubectlFails('create', '-f', file)).toContain('Error from server (AlreadyExists): error when creating');
+    writeFileSync(file, manifest(9090));
+    expect(await kubectl('apply', '-f', file)).toContain('service/shop configured');
+    expect(await kubectl('get', 'svc', 'shop', '-o', 'jsonpath={.spec.ports[0].targetPort}')).toBe('9090');
+    expect(await kubectl('scale', 'deployment', 'web', '--replicas=5')).toBe('deployment.apps/web scaled\n');
+    expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('5');
+    expect(await kubectl('delete', '-f', file)).toBe('service "shop" deleted\n');
+  });
+
+  it("passes the API server's errors through to the kubectl user", async () => {
+    const file = path.join(dir, 'taken.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: taken\nspec:\n  clusterIP: 10.96.0.10\n  ports:\n  - port: 53\n');
+    expect(await kubectlFails('create', '-f', file)).toContain(
+      'The Service "taken" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.10"}: failed to allocate IP 10.96.0.10: provided IP is already allocated',
+    );
+    expect(await kubectlFails('get', 'svc', 'nope')).toContain('Error from server (NotFound): services "nope" not found');
+  });
+
+  it('sees a change with get -w', async () => {
+    const watcher = spawn('kubectl', ['--server', `http://127.0.0.1:${t.port}`, 'get', 'svc', '-w', '--request-timeout=20s']);
+    let seen = '';
+    watcher.stdout.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    try {
+      await waitFor(() => seen.includes('web-nodeport'));
+      await kubectl('patch', 'svc', 'web', '--type', 'merge', '-p', '{"spec":{"ports":[{"name":"http","port":8081,"targetPort":"http"}]}}');
+      await waitFor(() => /^web\s+ClusterIP\s+\S+\s+<none>\s+8081\/TCP/m.test(seen));
+    } finally {
+      watcher.kill();
+    }
+    expect(seen).toMatch(/^web\s+ClusterIP\s+\S+\s+<none>\s+80\/TCP/m);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 15000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for kubectl output');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
