@@ -1,7 +1,7 @@
 import { NodeStatus, CONTROL_PLANE_LABEL, ZONE_LABEL } from '../resources/node.types';
 import { PodSpec, PodStatus } from '../resources/pod.types';
 import { ServicePort, ServiceSpec } from '../resources/service.types';
-import { serviceSelector } from '../store/label-selector';
+import { compileSelector, serviceSelector } from '../store/label-selector';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
@@ -12,6 +12,9 @@ const nodes = resourceTypeByKey('nodes')!;
 const services = resourceTypeByKey('services')!;
 const slices = resourceTypeByKey('endpointslices.discovery.k8s.io')!;
 const endpointsType = resourceTypeByKey('endpoints')!;
+
+/** Controllers build their writes themselves and hand them over. */
+const OWNED = { owned: true };
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -38,6 +41,52 @@ export interface EndpointSlice extends KubeObject {
   addressType: 'IPv4' | 'IPv6' | 'FQDN';
   endpoints: SliceEndpoint[];
   ports: SlicePort[];
+}
+
+/**
+ * Which Services select a pod, without looking at every Service: each
+ * Service is filed under one of its selector's `key=value` pairs.
+ */
+class SelectorIndex {
+  private readonly byPair = new Map<string, Map<string, Record<string, string>>>();
+  private readonly pairOf = new Map<string, string>();
+
+  update(service: KubeObject | undefined, previous: KubeObject | undefined): void {
+    const key = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+    if (previous) {
+      const k = key(previous);
+      const pair = this.pairOf.get(k);
+      if (pair) this.byPair.get(pair)?.delete(k);
+      this.pairOf.delete(k);
+    }
+    if (!service) return;
+    const selector = (service.spec as ServiceSpec).selector;
+    const entries = Object.entries(selector ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (!entries.length) return;
+    const [k0, v0] = entries[0];
+    const pair = `${service.metadata.namespace}\0${k0}=${v0}`;
+    let bucket = this.byPair.get(pair);
+    if (!bucket) {
+      bucket = new Map();
+      this.byPair.set(pair, bucket);
+    }
+    bucket.set(key(service), selector!);
+    this.pairOf.set(key(service), pair);
+  }
+
+  /** Keys (`namespace/name`) of the Services whose selector matches the pod's labels. */
+  selecting(pod: KubeObject): string[] {
+    const labels = pod.metadata.labels ?? {};
+    const out: string[] = [];
+    for (const [k, v] of Object.entries(labels)) {
+      const bucket = this.byPair.get(`${pod.metadata.namespace}\0${k}=${v}`);
+      if (!bucket) continue;
+      for (const [serviceKey, selector] of bucket) {
+        if (Object.entries(selector).every(([sk, sv]) => labels[sk] === sv)) out.push(serviceKey);
+      }
+    }
+    return out;
+  }
 }
 
 function isReady(pod: KubeObject): boolean {
@@ -69,6 +118,7 @@ export function resolveTargetPort(port: ServicePort, pod: KubeObject): number | 
 export class EndpointSliceController implements Controller {
   readonly name = 'endpointslice-controller';
   private readonly queue = new Set<string>();
+  private readonly selectors = new SelectorIndex();
 
   constructor(private readonly store: ObjectStore) {}
 
@@ -76,13 +126,13 @@ export class EndpointSliceController implements Controller {
     const object = event.object;
     switch (event.resource) {
       case 'services':
+        this.selectors.update(event.type === 'DELETED' ? undefined : object, event.previous ?? (event.type === 'DELETED' ? object : undefined));
         this.queue.add(`${object.metadata.namespace}/${object.metadata.name}`);
         break;
       case 'pods':
-        for (const service of this.store.list(services, { namespace: object.metadata.namespace }).items) {
-          const selector = serviceSelector((service.spec as ServiceSpec).selector);
-          if (selector?.matches(object.metadata.labels)) this.queue.add(`${service.metadata.namespace}/${service.metadata.name}`);
-        }
+        // The Services that select the pod now, and those that selected it before.
+        for (const key of this.selectors.selecting(object)) this.queue.add(key);
+        if (event.previous) for (const key of this.selectors.selecting(event.previous)) this.queue.add(key);
         break;
       case 'nodes':
         this.queue.add('default/kubernetes');
@@ -103,9 +153,8 @@ export class EndpointSliceController implements Controller {
 
   private sync(namespace: string, name: string): void {
     const service = this.store.tryGet(services, namespace, name);
-    const existing = this.store
-      .list(slices, { namespace })
-      .items.filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === name) as EndpointSlice[];
+    const existing = this.store.list(slices, { namespace, labelSelector: compileSelector({ matchLabels: { [SERVICE_NAME_LABEL]: name } }) })
+      .items as EndpointSlice[];
     if (!service) {
       for (const s of existing) this.store.delete(slices, namespace, s.metadata.name);
       if (this.store.tryGet(endpointsType, namespace, name)) this.store.delete(endpointsType, namespace, name);
@@ -198,13 +247,10 @@ export class EndpointSliceController implements Controller {
       };
       const reuse = remaining.shift();
       if (reuse) {
-        this.store.update(slices, namespace, reuse.metadata.name, {
-          ...body,
-          metadata: { ...body.metadata, name: reuse.metadata.name },
-        });
+        this.store.update(slices, namespace, reuse.metadata.name, { ...body, metadata: { ...body.metadata, name: reuse.metadata.name } }, OWNED);
       } else {
         const metadata = isApiServer ? { ...body.metadata, name: 'kubernetes' } : { ...body.metadata, generateName: `${service.metadata.name}-` };
-        this.store.create(slices, { ...body, metadata }, namespace);
+        this.store.create(slices, { ...body, metadata }, namespace, OWNED);
       }
     }
     for (const stale of remaining) this.store.delete(slices, namespace, stale.metadata.name);
@@ -235,9 +281,9 @@ export class EndpointSliceController implements Controller {
       ...(subsets.length ? { subsets } : {}),
     };
     if (this.store.tryGet(endpointsType, namespace, service.metadata.name)) {
-      this.store.update(endpointsType, namespace, service.metadata.name, body);
+      this.store.update(endpointsType, namespace, service.metadata.name, body, OWNED);
     } else {
-      this.store.create(endpointsType, body, namespace);
+      this.store.create(endpointsType, body, namespace, OWNED);
     }
   }
 }

@@ -113,7 +113,7 @@ export class KubeletController implements Controller {
         state: { running: { startedAt: now } },
       })),
     };
-    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status });
+    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, { owned: true });
   }
 
   private release(pod: KubeObject): void {

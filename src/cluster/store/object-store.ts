@@ -49,6 +49,19 @@ export interface ObjectList {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /**
+   * The caller (a controller of ours) built the input for this write and
+   * hands it over: it is neither checked for prototype keys nor copied.
+   * Never set for anything that came from a user.
+   */
+  owned?: boolean;
+}
+
+/** A private copy of what a caller gave, unless the caller handed it over. */
+function adopt<T>(value: T, options: WriteOptions): T {
+  if (options.owned) return value;
+  assertNoPrototypeKeys(value);
+  return structuredClone(value);
 }
 
 export interface WatchOptions extends ListOptions {
@@ -76,9 +89,12 @@ interface UndoEntry {
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+  } else {
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
   }
   return value;
 }
@@ -94,6 +110,8 @@ function storeKey(namespace: string | undefined, name: string): string {
  */
 export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
+  /** Per resource, `key=value` -> store keys of the objects carrying that label. */
+  private readonly labelIndex = new Map<string, Map<string, Set<string>>>();
   private readonly strategies = new Map<string, ResourceStrategy>();
   private readonly listeners = new Set<Listener>();
   private readonly commitHooks: Array<() => void> = [];
@@ -144,7 +162,7 @@ export class ObjectStore {
 
   list(type: ResourceType, options: ListOptions = {}): ObjectList {
     const items: KubeObject[] = [];
-    for (const object of this.bucket(type).values()) {
+    for (const object of this.candidates(type, options)) {
       if (matchesList(object, options)) items.push(object);
     }
     items.sort(compareObjects);
@@ -158,9 +176,8 @@ export class ObjectStore {
   // ---- writes --------------------------------------------------------------
 
   create(type: ResourceType, input: ObjectInput, namespace?: string, options: WriteOptions = {}): KubeObject {
-    assertNoPrototypeKeys(input);
     const dryRun = options.dryRun ?? false;
-    const draft = this.newDraft(type, input, namespace);
+    const draft = this.newDraft(type, adopt(input, options), namespace);
     this.validateMetadata(type, draft, draft.metadata.name);
     if (type.namespaced) this.requireNamespace(draft.metadata.namespace!);
     const key = storeKey(draft.metadata.namespace, draft.metadata.name);
@@ -183,18 +200,19 @@ export class ObjectStore {
 
   /** PUT: replaces spec and metadata (not status); a stale `resourceVersion` is a 409 Conflict. */
   update(type: ResourceType, namespace: string | undefined, name: string, input: ObjectInput, options: WriteOptions = {}): KubeObject {
-    assertNoPrototypeKeys(input);
+    input = adopt(input, options);
     const previous = this.get(type, namespace, name);
     const inputMeta = input.metadata ?? {};
     if (inputMeta.name !== undefined && inputMeta.name !== name) {
       throw new DomainError('BAD_REQUEST', `the name of the object (${inputMeta.name}) does not match the name on the URL (${name})`);
     }
     this.checkVersion(type, previous, inputMeta.resourceVersion);
-    const draft = structuredClone({ ...input, status: previous.status }) as KubeObject;
+    // Stored objects are deeply frozen, so a draft may share their parts: only what changes is new.
+    const draft = { ...input, status: previous.status } as KubeObject;
     draft.apiVersion = apiVersionOf(type);
     draft.kind = type.kind;
     draft.metadata = {
-      ...structuredClone(previous.metadata),
+      ...previous.metadata,
       labels: inputMeta.labels as Record<string, string> | undefined,
       annotations: inputMeta.annotations as Record<string, string> | undefined,
       ownerReferences: inputMeta.ownerReferences,
@@ -207,11 +225,10 @@ export class ObjectStore {
 
   /** PUT on `/status`: replaces only the status. */
   updateStatus(type: ResourceType, namespace: string | undefined, name: string, input: ObjectInput, options: WriteOptions = {}): KubeObject {
-    assertNoPrototypeKeys(input);
+    input = adopt(input, options);
     const previous = this.get(type, namespace, name);
     this.checkVersion(type, previous, input.metadata?.resourceVersion);
-    const draft = structuredClone(previous) as KubeObject;
-    draft.status = structuredClone(input.status);
+    const draft = { ...previous, metadata: { ...previous.metadata }, status: input.status } as KubeObject;
     return this.replace(type, previous, draft, 'prepareStatusUpdate', options);
   }
 
@@ -355,23 +372,63 @@ export class ObjectStore {
   private put(type: ResourceType, key: string, object: KubeObject): void {
     const bucket = this.bucket(type);
     const previous = bucket.get(key);
-    bucket.set(key, object);
-    this.onUndo(() => {
-      if (previous) bucket.set(key, previous);
-      else bucket.delete(key);
-    });
+    this.setEntry(type, key, previous, object);
+    this.onUndo(() => this.setEntry(type, key, object, previous));
   }
 
   private remove(type: ResourceType, key: string, object: KubeObject): void {
-    const bucket = this.bucket(type);
-    bucket.delete(key);
-    this.onUndo(() => bucket.set(key, object));
+    this.setEntry(type, key, object, undefined);
+    this.onUndo(() => this.setEntry(type, key, undefined, object));
   }
 
-  private publish(type: ResourceType, eventType: StoredEvent['type'], object: KubeObject): void {
+  /** Replaces `from` by `to` (either may be absent) under `key`, keeping the label index in step. */
+  private setEntry(type: ResourceType, key: string, from: KubeObject | undefined, to: KubeObject | undefined): void {
+    const bucket = this.bucket(type);
+    if (to) bucket.set(key, to);
+    else bucket.delete(key);
+    const resource = resourceKey(type);
+    let index = this.labelIndex.get(resource);
+    if (!index) {
+      index = new Map();
+      this.labelIndex.set(resource, index);
+    }
+    for (const [k, v] of Object.entries(from?.metadata.labels ?? {})) index.get(`${k}=${v}`)?.delete(key);
+    for (const [k, v] of Object.entries(to?.metadata.labels ?? {})) {
+      const pair = `${k}=${v}`;
+      let keys = index.get(pair);
+      if (!keys) {
+        keys = new Set();
+        index.set(pair, keys);
+      }
+      keys.add(key);
+    }
+  }
+
+  /** The objects that may match `selector`: from the label index when it has an equality, else all. */
+  private candidates(type: ResourceType, options: ListOptions): Iterable<KubeObject> {
+    const bucket = this.bucket(type);
+    const pairs = options.labelSelector?.equalities() ?? [];
+    if (pairs.length === 0) return bucket.values();
+    const index = this.labelIndex.get(resourceKey(type));
+    let smallest: Set<string> | undefined;
+    for (const [k, v] of pairs) {
+      const keys = index?.get(`${k}=${v}`);
+      if (!keys) return [];
+      if (!smallest || keys.size < smallest.size) smallest = keys;
+    }
+    const out: KubeObject[] = [];
+    for (const key of smallest!) {
+      const object = bucket.get(key);
+      if (object) out.push(object);
+    }
+    return out;
+  }
+
+  private publish(type: ResourceType, eventType: StoredEvent['type'], object: KubeObject, previous?: KubeObject): void {
     const event: StoredEvent = {
       type: eventType,
       object,
+      ...(previous ? { previous } : {}),
       resource: resourceKey(type),
       resourceVersion: Number(object.metadata.resourceVersion),
     };
@@ -381,7 +438,8 @@ export class ObjectStore {
 
   private emit(event: StoredEvent): void {
     this.history.push(event);
-    if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    // Trim in batches, so keeping the history costs O(1) per event on average.
+    if (this.history.length >= 2 * this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
     for (const listener of [...this.listeners]) listener(event);
   }
 
@@ -406,7 +464,7 @@ export class ObjectStore {
       draft.metadata.resourceVersion = this.nextVersion();
       const stored = deepFreeze(draft);
       this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
-      this.publish(type, 'MODIFIED', stored);
+      this.publish(type, 'MODIFIED', stored, previous);
       return stored;
     });
   }
@@ -439,7 +497,7 @@ export class ObjectStore {
     }
     let name = meta.name;
     if ((name === undefined || name === '') && meta.generateName) name = meta.generateName + this.suffix();
-    const draft = structuredClone(input) as KubeObject;
+    const draft = { ...input } as KubeObject;
     draft.apiVersion = expectedVersion;
     draft.kind = type.kind;
     const metadata: ObjectMeta = {
@@ -456,7 +514,7 @@ export class ObjectStore {
       finalizers: meta.finalizers,
     };
     dropUndefined(metadata);
-    draft.metadata = structuredClone(metadata);
+    draft.metadata = metadata;
     return draft;
   }
 
@@ -493,10 +551,10 @@ export class ObjectStore {
   }
 
   private uid(): string {
-    const hex = (n: number) =>
-      Array.from({ length: n }, () => this.random.int(16).toString(16)).join('');
-    const variant = (8 + this.random.int(4)).toString(16);
-    return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
+    const word = () => (this.random.int(0x10000) * 0x10000 + this.random.int(0x10000)).toString(16).padStart(8, '0');
+    const hex = word() + word() + word() + word();
+    const variant = (8 + (parseInt(hex[16], 16) & 3)).toString(16);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
   }
 
   /** Five characters as the API server appends them to `generateName`. */

@@ -58,4 +58,6 @@ export interface WatchEvent {
 export interface StoredEvent extends WatchEvent {
   resource: string;
   resourceVersion: number;
+  /** For MODIFIED: the object as it was before. */
+  previous?: KubeObject;
 }
