@@ -12,6 +12,9 @@ const esmPackages = [
   '@borewit',
   '@standard-schema',
   '@kubernetes/client-node',
+  'jose',
+  'oauth4webapi',
+  'openid-client',
 ];
 
 const swc = [
