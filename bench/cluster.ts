@@ -4,7 +4,7 @@
  * large cluster would be built. Prints the time of each phase and the process
  * memory. Not a test: it asserts nothing.
  */
-import { ManualClock } from '../src/common/clock';
+import { SimulationClock } from '../src/cluster/simulation-clock';
 import { SeededRandom } from '../src/common/random';
 import { AddressPools } from '../src/ipam/address-pools';
 import { Cluster } from '../src/cluster/cluster';
@@ -41,7 +41,7 @@ const pools = AddressPools.create(
 );
 global.gc?.();
 const before = process.memoryUsage();
-const cluster = Cluster.create({ pools, clock: new ManualClock(), random });
+const cluster = Cluster.create({ pools, clock: new SimulationClock(), random });
 const { store } = cluster;
 
 phase(`create ${NODES} nodes`, () => {

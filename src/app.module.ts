@@ -7,14 +7,14 @@ import { KubeApiController } from './api/kube/kube-api.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
 import { ADDRESS_POOLS, APP_CONFIG, CLOCK, CLUSTER, RANDOM } from './api/tokens';
 import { Cluster } from './cluster/cluster';
-import { Clock, SystemClock } from './common/clock';
+import { SimulationClock } from './cluster/simulation-clock';
 import { Random, unseededRandom } from './common/random';
 import { AppConfig, buildAddressPools } from './config/app-config';
 
 export interface AppModuleOptions {
   config: AppConfig;
-  /** Time source; the wall clock unless a test injects a manual one. */
-  clock?: Clock;
+  /** The simulation's clock; a new virtual one unless given. */
+  clock?: SimulationClock;
   /** Randomness; seeded from the wall clock unless a test injects a seeded one. */
   random?: Random;
   /** A cluster built (and loaded) beforehand, as `main.ts` does; otherwise an empty one is built from `config`. */
@@ -27,7 +27,7 @@ export interface AppModuleOptions {
  * state, so tests can create as many as they like.
  */
 /** The emulator's core, built from the configuration (framework-free; `main.ts` uses it too). */
-export function buildCluster(config: AppConfig, clock: Clock, random: Random): Cluster {
+export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random): Cluster {
   return Cluster.create({ pools: buildAddressPools(config, random), clock, random });
 }
 
@@ -42,7 +42,7 @@ export class AppModule {
         { provide: APP_CONFIG, useValue: options.config },
         {
           provide: CLUSTER,
-          useFactory: () => options.cluster ?? buildCluster(options.config, options.clock ?? new SystemClock(), options.random ?? unseededRandom()),
+          useFactory: () => options.cluster ?? buildCluster(options.config, options.clock ?? new SimulationClock(), options.random ?? unseededRandom()),
         },
         { provide: CLOCK, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.clock },
         { provide: RANDOM, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.random },

@@ -4,7 +4,7 @@ import { configureApp } from './api/configure-app';
 import { AppModule, buildCluster } from './app.module';
 import { loadClusterFile } from './cluster/apply/cluster-file';
 import { Cluster } from './cluster/cluster';
-import { SystemClock } from './common/clock';
+import { SimulationClock } from './cluster/simulation-clock';
 import { DomainError } from './common/domain-error';
 import { unseededRandom } from './common/random';
 import { AppConfig, ConfigError, readConfig } from './config/app-config';
@@ -23,7 +23,9 @@ function startCluster(): { config: AppConfig; cluster: Cluster; loaded: number }
   let cluster: Cluster;
   try {
     config = readConfig(process.env);
-    cluster = buildCluster(config, new SystemClock(), unseededRandom());
+    const clock = new SimulationClock(config.clock === 'real' ? Date.now() : undefined);
+    cluster = buildCluster(config, clock, unseededRandom());
+    if (config.clock === 'real') clock.startRealTime();
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;

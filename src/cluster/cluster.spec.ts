@@ -51,8 +51,22 @@ describe('Cluster', () => {
     const a = c.store.get(t('pods'), 'default', 'a');
     expect(statusOf(a)).toMatchObject({ phase: 'Running', podIP: '10.244.0.2', hostIP: '172.18.0.2' });
     expect(statusOf(c.store.get(t('pods'), 'default', 'b')).podIP).toBe('10.244.0.3');
-    c.store.delete(t('pods'), 'default', 'a');
+    const terminating = c.store.delete(t('pods'), 'default', 'a');
+    expect(terminating.metadata.deletionTimestamp).toBe('2026-01-01T00:00:30Z'); // terminationGracePeriodSeconds 30
+    expect(c.pools.existingNodeIpam('n0')!.stats().used).toBe(2);
+    c.advance(29);
+    expect(c.store.tryGet(t('pods'), 'default', 'a')).toBeDefined();
+    c.advance(1);
+    expect(c.store.tryGet(t('pods'), 'default', 'a')).toBeUndefined();
     expect(c.pools.existingNodeIpam('n0')!.stats().used).toBe(1);
+  });
+
+  it('deletes at once with gracePeriodSeconds 0', () => {
+    const c = newCluster();
+    c.store.create(t('nodes'), { metadata: { name: 'n0' } });
+    c.store.create(t('pods'), pod('a', 'n0', {}), 'default');
+    c.store.delete(t('pods'), 'default', 'a', { gracePeriodSeconds: 0 });
+    expect(c.store.tryGet(t('pods'), 'default', 'a')).toBeUndefined();
   });
 
   it('keeps EndpointSlices and Endpoints in step with the pods a Service selects', () => {
@@ -87,6 +101,12 @@ describe('Cluster', () => {
       },
     ]);
     c.store.delete(t('pods'), 'default', 'a');
+    const during = c.store.get(t('endpointslices.discovery.k8s.io'), 'default', slices[0].metadata.name) as EndpointSlice;
+    expect(during.endpoints.map((e) => [e.addresses[0], e.conditions])).toEqual([
+      ['10.244.0.2', { ready: false, serving: true, terminating: true }],
+      ['10.244.0.3', { ready: true, serving: true, terminating: false }],
+    ]);
+    c.advance(30);
     const after = c.store.get(t('endpointslices.discovery.k8s.io'), 'default', slices[0].metadata.name) as EndpointSlice;
     expect(after.endpoints.map((e) => e.addresses[0])).toEqual(['10.244.0.3']);
   });

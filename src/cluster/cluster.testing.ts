@@ -1,7 +1,7 @@
-import { ManualClock } from '../common/clock';
 import { SeededRandom } from '../common/random';
 import { AddressPools, AddressPoolOptions } from '../ipam/address-pools';
 import { Cluster } from './cluster';
+import { SimulationClock } from './simulation-clock';
 
 /** Default pools, as the emulator starts with them. */
 export const TEST_POOL_OPTIONS: AddressPoolOptions = {
@@ -13,13 +13,13 @@ export const TEST_POOL_OPTIONS: AddressPoolOptions = {
   nodeNetwork: '172.18.0.0/16',
 };
 
-/** A cluster for specs: a manual clock at 2026-01-01 and a seeded random source. */
+/** A cluster for specs: a simulation clock at 2026-01-01 and a seeded random source. */
 export function newCluster(overrides: Partial<AddressPoolOptions> = {}, seed = 1): Cluster {
   const random = new SeededRandom(seed);
   const pools = AddressPools.create(
     { ...TEST_POOL_OPTIONS, ...overrides },
     random,
   );
-  return Cluster.create({ pools, clock: new ManualClock(Date.UTC(2026, 0, 1)), random });
+  return Cluster.create({ pools, clock: new SimulationClock(Date.UTC(2026, 0, 1)), random });
 }
 

@@ -1,19 +1,21 @@
-import { Clock } from '../common/clock';
 import { Random } from '../common/random';
 import { AddressPools } from '../ipam/address-pools';
 import { ControllerManager } from './controllers/controller-manager';
 import { EndpointSliceController } from './controllers/endpoint-slice.controller';
 import { KubeletController } from './controllers/kubelet.controller';
+import { NodeLifecycleController } from './controllers/node-lifecycle.controller';
+import { SchedulerController } from './controllers/scheduler.controller';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
 import { NodeStrategy } from './resources/node.strategy';
 import { PodStrategy } from './resources/pod.strategy';
 import { ServiceStrategy } from './resources/service.strategy';
+import { SimulationClock } from './simulation-clock';
 import { ObjectStore } from './store/object-store';
 import { resourceTypeByKey } from './store/resource-types';
 
 export interface ClusterOptions {
   pools: AddressPools;
-  clock: Clock;
+  clock: SimulationClock;
   random: Random;
 }
 
@@ -26,10 +28,11 @@ export interface ClusterOptions {
 export class Cluster {
   readonly store: ObjectStore;
   readonly controllers: ControllerManager;
+  readonly kubelets: KubeletController;
 
   private constructor(
     readonly pools: AddressPools,
-    readonly clock: Clock,
+    readonly clock: SimulationClock,
     readonly random: Random,
   ) {
     this.store = new ObjectStore(clock, random);
@@ -38,7 +41,11 @@ export class Cluster {
     this.store.registerStrategy(type('nodes'), new NodeStrategy(pools, random));
     this.store.registerStrategy(type('pods'), new PodStrategy());
     this.controllers = new ControllerManager(this.store);
-    this.controllers.add(new KubeletController(this.store, pools));
+    // The order controllers run in on each round (fixed, so runs are repeatable).
+    this.controllers.add(new NodeLifecycleController(this.store, clock));
+    this.controllers.add(new SchedulerController(this.store));
+    this.kubelets = new KubeletController(this.store, pools, clock);
+    this.controllers.add(this.kubelets);
     this.controllers.add(new EndpointSliceController(this.store));
   }
 
@@ -46,6 +53,12 @@ export class Cluster {
     const cluster = new Cluster(options.pools, options.clock, options.random);
     cluster.bootstrap();
     return cluster;
+  }
+
+  /** Moves simulated time forward, running every timer due (heartbeats, evictions, graceful deletions). */
+  advance(seconds: number): void {
+    this.clock.advance(seconds * 1000);
+    this.store.commit();
   }
 
   private bootstrap(): void {

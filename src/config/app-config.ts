@@ -26,6 +26,8 @@ export interface AppConfig {
   nodeNetwork: string;
   /** Cluster manifest loaded at start (`CLUSTER_FILE`; `none` for an empty cluster). */
   clusterFile: string;
+  /** `virtual` (default): time moves when told to; `real`: it follows the wall clock (`CLOCK`). */
+  clock: 'virtual' | 'real';
 }
 
 export const CONFIG_DEFAULTS: AppConfig = {
@@ -37,6 +39,7 @@ export const CONFIG_DEFAULTS: AppConfig = {
   loadBalancerIpRange: '172.18.255.200-172.18.255.250',
   nodeNetwork: '172.18.0.0/16',
   clusterFile: 'fixtures/clusters/demo.yaml',
+  clock: 'virtual',
 };
 
 /** A start-up configuration error; `variable` is the environment variable at fault. */
@@ -66,6 +69,14 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   return value;
 }
 
+function oneOf<T extends string>(env: Env, variable: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[variable];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim() as T;
+  if (!allowed.includes(value)) throw new ConfigError(variable, raw, `must be one of ${allowed.join(', ')}`);
+  return value;
+}
+
 function text(env: Env, variable: string, fallback: string): string {
   const raw = env[variable];
   return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
@@ -87,6 +98,7 @@ export function readConfig(env: Env): AppConfig {
     loadBalancerIpRange: text(env, 'LOADBALANCER_IP_RANGE', CONFIG_DEFAULTS.loadBalancerIpRange),
     nodeNetwork: text(env, 'NODE_NETWORK', CONFIG_DEFAULTS.nodeNetwork),
     clusterFile: text(env, 'CLUSTER_FILE', CONFIG_DEFAULTS.clusterFile),
+    clock: oneOf(env, 'CLOCK', ['virtual', 'real'] as const, CONFIG_DEFAULTS.clock),
   };
 }
 

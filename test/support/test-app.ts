@@ -4,13 +4,13 @@ import { Test } from '@nestjs/testing';
 import { configureApp } from '../../src/api/configure-app';
 import { AppModule, buildCluster } from '../../src/app.module';
 import { loadClusterFile } from '../../src/cluster/apply/cluster-file';
-import { ManualClock } from '../../src/common/clock';
+import { SimulationClock } from '../../src/cluster/simulation-clock';
 import { SeededRandom } from '../../src/common/random';
 import { AppConfig, readConfig } from '../../src/config/app-config';
 
 export interface TestApp {
   app: INestApplication;
-  clock: ManualClock;
+  clock: SimulationClock;
   /** The Express server, for supertest. */
   http: ReturnType<INestApplication['getHttpServer']>;
   /** The port it listens on, when started with `listen`. */
@@ -27,7 +27,7 @@ export const DEMO = { CLUSTER_FILE: 'fixtures/clusters/demo.yaml' };
  */
 export async function startTestApp(env: Record<string, string> = {}, seed = 1): Promise<TestApp> {
   const config: AppConfig = readConfig({ CLUSTER_FILE: 'none', ...env });
-  const clock = new ManualClock();
+  const clock = new SimulationClock();
   const random = new SeededRandom(seed);
   const cluster = buildCluster(config, clock, random);
   if (config.clusterFile !== 'none') loadClusterFile(cluster, config.clusterFile, path.resolve(__dirname, '../..'));

@@ -1,73 +1,305 @@
 import { DomainError } from '../../common/domain-error';
 import { AddressPools } from '../../ipam/address-pools';
-import { NodeSpec, NodeStatus } from '../resources/node.types';
+import { NodeCondition, NodeSpec, NodeStatus } from '../resources/node.types';
 import { PodSpec, PodStatus } from '../resources/pod.types';
+import { SimulationClock, Timer } from '../simulation-clock';
+import { parseFieldSelector } from '../store/field-selector';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
-import { KubeObject, StoredEvent } from '../store/types';
+import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
+import { recordEvent } from './events';
 
 const pods = resourceTypeByKey('pods')!;
 const nodes = resourceTypeByKey('nodes')!;
-const events = resourceTypeByKey('events')!;
+const leases = resourceTypeByKey('leases.coordination.k8s.io')!;
 
-function podKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
+/** The kubelet's defaults: a lease renewed every 10 s, valid for 40 s. */
+export const LEASE_RENEW_INTERVAL_MS = 10_000;
+export const LEASE_DURATION_SECONDS = 40;
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+const HASH_ANNOTATION = 'kubernetes.io/config.hash';
+const SOURCE_ANNOTATION = 'kubernetes.io/config.source';
+
+const OWNED = { owned: true };
+
+function podKey(pod: KubeObject): string {
+  return `${pod.metadata.namespace}/${pod.metadata.name}`;
 }
 
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** A short, stable hash of a static pod manifest (the kubelet's `config.hash`). */
+function manifestHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0').repeat(4);
+}
+
+interface KubeletState {
+  running: boolean;
+  leaseTimer?: Timer;
+  /** Static pod manifests, by file name. */
+  manifests: Map<string, ObjectInput>;
+}
+
+type Work = { kind: 'start'; key: string } | { kind: 'node'; node: string } | { kind: 'finalize'; key: string } | { kind: 'mirror'; node: string };
+
 /**
- * The kubelets of all nodes: each starts the pods bound to its node — an IP
- * from the node's host-local IPAM (the node's own address for `hostNetwork`
- * pods), phase `Running`, containers ready — and frees the IP when the pod is
- * gone. A pod that cannot get an address stays `Pending`, with the
- * `FailedCreatePodSandBox` event a real kubelet records.
+ * The kubelets of all nodes. Each registers its node's Lease and renews it
+ * every 10 s; starts the pods bound to its node (an IP from the node's
+ * host-local IPAM, or the node's own for `hostNetwork`), keeps a terminating
+ * pod for its grace period and then removes it, runs static pods from its
+ * manifest directory (`PUT /netsim/v1/nodes/{node}/manifests/{file}`) and
+ * publishes their read-only mirror pods. A stopped kubelet does none of this
+ * (its lease goes stale), until it is started again.
  */
 export class KubeletController implements Controller {
   readonly name = 'kubelet';
-  private readonly queue = new Set<string>();
+  private readonly work: Work[] = [];
+  private readonly queued = new Set<string>();
+  private readonly kubelets = new Map<string, KubeletState>();
+  private readonly deletionTimers = new Map<string, Timer>();
 
   constructor(
     private readonly store: ObjectStore,
     private readonly pools: AddressPools,
+    private readonly clock: SimulationClock,
   ) {}
 
+  // ---- what the REST API drives ------------------------------------------------
+
+  /** Stops the node's kubelet, as a crashed or partitioned node: no lease, no pod changes. */
+  stop(node: string): void {
+    const state = this.state(node);
+    state.running = false;
+    this.clock.cancel(state.leaseTimer);
+    state.leaseTimer = undefined;
+  }
+
+  /** Starts it again: it renews its lease, posts Ready, and catches up with its pods. */
+  start(node: string): void {
+    const state = this.state(node);
+    if (state.running) return;
+    state.running = true;
+    this.enqueue({ kind: 'node', node });
+    this.store.commit();
+  }
+
+  isRunning(node: string): boolean {
+    return this.kubelets.get(node)?.running ?? false;
+  }
+
+  /** Writes a static pod manifest into the node's manifest directory. */
+  putManifest(node: string, file: string, pod: ObjectInput): KubeObject | undefined {
+    this.requireNode(node);
+    this.state(node).manifests.set(file, structuredClone(pod));
+    this.enqueue({ kind: 'mirror', node });
+    this.store.commit();
+    return this.mirrorOf(node, pod);
+  }
+
+  /** Removes a manifest: the static pod stops and its mirror goes. */
+  deleteManifest(node: string, file: string): void {
+    this.requireNode(node);
+    const state = this.state(node);
+    const pod = state.manifests.get(file);
+    if (!pod) throw new DomainError('NOT_FOUND', `manifest "${file}" not found on node ${node}`, { name: file });
+    state.manifests.delete(file);
+    this.enqueue({ kind: 'mirror', node });
+    this.store.commit();
+  }
+
+  manifests(node: string): Array<{ file: string; pod: ObjectInput }> {
+    return [...(this.kubelets.get(node)?.manifests ?? new Map()).entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, pod]) => ({ file, pod }));
+  }
+
+  // ---- controller --------------------------------------------------------------
+
   observe(event: StoredEvent): void {
-    if (event.resource === 'pods') {
-      const pod = event.object;
-      const spec = pod.spec as PodSpec;
-      if (event.type === 'DELETED') {
-        this.release(pod);
-        return;
+    const object = event.object;
+    if (event.resource === 'nodes') {
+      const node = object.metadata.name;
+      if (event.type === 'ADDED') {
+        this.state(node).running = true;
+        this.enqueue({ kind: 'node', node });
+      } else if (event.type === 'DELETED') {
+        const state = this.kubelets.get(node);
+        this.clock.cancel(state?.leaseTimer);
+        this.kubelets.delete(node);
       }
-      if (spec.nodeName && !(pod.status as PodStatus | undefined)?.podIP) {
-        this.queue.add(podKey(pod.metadata.namespace!, pod.metadata.name));
-      }
-    } else if (event.resource === 'nodes' && event.type === 'ADDED') {
-      // Pods bound before their node registered start now.
-      for (const pod of this.store.list(pods).items) {
-        if ((pod.spec as PodSpec).nodeName === event.object.metadata.name) {
-          this.queue.add(podKey(pod.metadata.namespace!, pod.metadata.name));
-        }
-      }
+      return;
+    }
+    if (event.resource !== 'pods') return;
+    const spec = object.spec as PodSpec;
+    if (event.type === 'DELETED') {
+      this.release(object);
+      this.clock.cancel(this.deletionTimers.get(podKey(object)));
+      this.deletionTimers.delete(podKey(object));
+      // A mirror pod deleted through the API comes back while its manifest is there.
+      if (object.metadata.annotations?.[MIRROR_ANNOTATION] && spec.nodeName) this.enqueue({ kind: 'mirror', node: spec.nodeName });
+      return;
+    }
+    if (!spec.nodeName || !this.isRunning(spec.nodeName)) return;
+    if (object.metadata.deletionTimestamp) {
+      if (!this.deletionTimers.has(podKey(object))) this.scheduleFinalize(object);
+    } else if (!(object.status as PodStatus | undefined)?.podIP) {
+      this.enqueue({ kind: 'start', key: podKey(object) });
     }
   }
 
   reconcile(): boolean {
-    if (this.queue.size === 0) return false;
-    const keys = [...this.queue].sort();
-    this.queue.clear();
-    for (const key of keys) {
-      const [namespace, name] = key.split('/');
-      const pod = this.store.tryGet(pods, namespace, name);
-      if (pod && !(pod.status as PodStatus).podIP) this.startPod(pod);
+    if (this.work.length === 0) return false;
+    const batch = this.work.splice(0, this.work.length);
+    this.queued.clear();
+    for (const item of batch) {
+      switch (item.kind) {
+        case 'node':
+          this.syncNode(item.node);
+          break;
+        case 'mirror':
+          this.syncMirrors(item.node);
+          break;
+        case 'start': {
+          const [namespace, name] = item.key.split('/');
+          const pod = this.store.tryGet(pods, namespace, name);
+          if (pod && !pod.metadata.deletionTimestamp && !(pod.status as PodStatus).podIP) this.startPod(pod);
+          break;
+        }
+        case 'finalize': {
+          const [namespace, name] = item.key.split('/');
+          const pod = this.store.tryGet(pods, namespace, name);
+          if (pod?.metadata.deletionTimestamp && this.isRunning((pod.spec as PodSpec).nodeName!)) {
+            this.store.delete(pods, namespace, name, { gracePeriodSeconds: 0 });
+          }
+          break;
+        }
+      }
     }
     return true;
+  }
+
+  // ---- internals ---------------------------------------------------------------
+
+  private state(node: string): KubeletState {
+    let state = this.kubelets.get(node);
+    if (!state) {
+      state = { running: true, manifests: new Map() };
+      this.kubelets.set(node, state);
+    }
+    return state;
+  }
+
+  private requireNode(node: string): KubeObject {
+    return this.store.get(nodes, undefined, node);
+  }
+
+  private enqueue(item: Work): void {
+    const key = JSON.stringify(item);
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.work.push(item);
+  }
+
+  private podsOn(node: string): KubeObject[] {
+    return this.store.list(pods, { fieldSelector: parseFieldSelector(`spec.nodeName=${node}`) }).items;
+  }
+
+  /** Registration or restart: lease, Ready, and every pod of the node brought up to date. */
+  private syncNode(nodeName: string): void {
+    const node = this.store.tryGet(nodes, undefined, nodeName);
+    const state = this.kubelets.get(nodeName);
+    if (!node || !state?.running) return;
+    this.renewLease(node);
+    this.clock.cancel(state.leaseTimer);
+    state.leaseTimer = this.clock.every(LEASE_RENEW_INTERVAL_MS, `kubelet ${nodeName}: renew lease`, () => {
+      const current = this.store.tryGet(nodes, undefined, nodeName);
+      if (current) this.store.transaction(() => this.renewLease(current));
+    });
+    this.postReady(node);
+    for (const pod of this.podsOn(nodeName)) {
+      if (pod.metadata.deletionTimestamp) this.scheduleFinalize(pod);
+      else if (!(pod.status as PodStatus).podIP) this.startPod(pod);
+      else this.markReadyAgain(pod);
+    }
+    this.syncMirrors(nodeName);
+  }
+
+  private renewLease(node: KubeObject): void {
+    const name = node.metadata.name;
+    const now = microTime(this.clock.now());
+    const existing = this.store.tryGet(leases, NODE_LEASE_NAMESPACE, name);
+    const spec = { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now };
+    if (existing) {
+      this.store.update(leases, NODE_LEASE_NAMESPACE, name, { ...existing, spec: { ...(existing.spec as object), ...spec } }, OWNED);
+    } else {
+      this.store.create(
+        leases,
+        {
+          metadata: {
+            name,
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }],
+          },
+          spec: { ...spec, acquireTime: now },
+        },
+        NODE_LEASE_NAMESPACE,
+        OWNED,
+      );
+    }
+  }
+
+  /** The kubelet posts `Ready=True` (and healthy pressure conditions) when it runs. */
+  private postReady(node: KubeObject): void {
+    const status = (node.status ?? {}) as NodeStatus;
+    const now = this.store.now();
+    const conditions = (status.conditions ?? []).map((c): NodeCondition => {
+      if (c.status !== 'Unknown' && c.type !== 'Ready') return c;
+      if (c.type === 'Ready') {
+        if (c.status === 'True') return c;
+        return { ...c, status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now };
+      }
+      const healthy: Record<string, [string, string]> = {
+        MemoryPressure: ['KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+        DiskPressure: ['KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+        PIDPressure: ['KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+      };
+      const [reason, message] = healthy[c.type] ?? [c.reason ?? '', c.message ?? ''];
+      return { ...c, status: 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: now };
+    });
+    const changed = JSON.stringify(conditions) !== JSON.stringify(status.conditions);
+    if (changed) this.store.updateStatus(nodes, undefined, node.metadata.name, { ...node, status: { ...status, conditions } }, OWNED);
+    if (changed) recordEvent(this.store, node, 'Normal', 'NodeReady', `Node ${node.metadata.name} status is now: NodeReady`, { component: 'kubelet', host: node.metadata.name });
+  }
+
+  private scheduleFinalize(pod: KubeObject): void {
+    const key = podKey(pod);
+    this.clock.cancel(this.deletionTimers.get(key));
+    const due = Date.parse(pod.metadata.deletionTimestamp!) - this.clock.now();
+    if (due <= 0) {
+      this.enqueue({ kind: 'finalize', key });
+      return;
+    }
+    this.deletionTimers.set(
+      key,
+      this.clock.after(due, `kubelet: remove ${key}`, () => {
+        this.deletionTimers.delete(key);
+        this.enqueue({ kind: 'finalize', key });
+        this.store.commit();
+      }),
+    );
   }
 
   private startPod(pod: KubeObject): void {
     const spec = pod.spec as PodSpec;
     const node = this.store.tryGet(nodes, undefined, spec.nodeName!);
-    if (!node) return; // waits for its node to register
+    if (!node || !this.isRunning(node.metadata.name)) return;
     const nodeSpec = (node.spec ?? {}) as NodeSpec;
     const hostIP = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
     if (!hostIP) return;
@@ -88,15 +320,20 @@ export class KubeletController implements Controller {
       }
     }
     const now = this.store.now();
+    const previous = (pod.status ?? {}) as PodStatus;
+    const scheduled = previous.conditions?.find((c) => c.type === 'PodScheduled');
     const status: PodStatus = {
-      ...(pod.status as PodStatus),
+      ...previous,
       phase: 'Running',
-      conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
-        type,
-        status: 'True',
-        lastProbeTime: null,
-        lastTransitionTime: now,
-      })),
+      conditions: [
+        ...['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady'].map((type) => ({
+          type,
+          status: 'True' as const,
+          lastProbeTime: null,
+          lastTransitionTime: now,
+        })),
+        scheduled ?? { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+      ],
       hostIP,
       hostIPs: [{ ip: hostIP }],
       podIP,
@@ -113,7 +350,17 @@ export class KubeletController implements Controller {
         state: { running: { startedAt: now } },
       })),
     };
-    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, { owned: true });
+    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
+  }
+
+  /** After a restart the containers are found running: Ready again if the node lifecycle marked them not ready. */
+  private markReadyAgain(pod: KubeObject): void {
+    const status = (pod.status ?? {}) as PodStatus;
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    if (!ready || ready.status === 'True' || ready.reason === 'ReadinessProbeFailed') return;
+    const now = this.store.now();
+    const conditions = (status.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'True' as const, lastProbeTime: null, lastTransitionTime: now } : c));
+    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: { ...status, conditions } }, OWNED);
   }
 
   private release(pod: KubeObject): void {
@@ -122,26 +369,64 @@ export class KubeletController implements Controller {
     this.pools.existingNodeIpam(spec.nodeName)?.release(pod.metadata.uid);
   }
 
-  private recordSandboxFailure(pod: KubeObject, reason: string): void {
-    const now = this.store.now();
-    const existing = this.store
-      .list(events, { namespace: pod.metadata.namespace })
-      .items.find((e) => (e.involvedObject as { uid?: string }).uid === pod.metadata.uid && e.reason === 'FailedCreatePodSandBox');
-    if (existing) return;
-    this.store.create(
-      events,
-      {
-        metadata: { generateName: `${pod.metadata.name}.` },
-        involvedObject: { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid, apiVersion: 'v1' },
-        reason: 'FailedCreatePodSandBox',
-        message: `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type="flannel" failed (add): failed to delegate add: ${reason}`,
-        type: 'Warning',
-        source: { component: 'kubelet', host: (pod.spec as PodSpec).nodeName },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
+  /** Makes the mirror pods of a node match its manifests. */
+  private syncMirrors(nodeName: string): void {
+    const state = this.kubelets.get(nodeName);
+    const node = this.store.tryGet(nodes, undefined, nodeName);
+    if (!state?.running || !node) return;
+    const wanted = new Map<string, ObjectInput>();
+    for (const manifest of state.manifests.values()) {
+      const mirror = this.mirrorBody(node, manifest);
+      wanted.set(`${mirror.metadata!.namespace}/${mirror.metadata!.name}`, mirror);
+    }
+    for (const pod of this.podsOn(nodeName)) {
+      if (!pod.metadata.annotations?.[MIRROR_ANNOTATION]) continue;
+      const want = wanted.get(podKey(pod));
+      if (!want || want.metadata!.annotations![HASH_ANNOTATION] !== pod.metadata.annotations[HASH_ANNOTATION]) {
+        this.store.delete(pods, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 });
+      } else {
+        wanted.delete(podKey(pod));
+      }
+    }
+    for (const [key, body] of wanted) {
+      const [namespace] = key.split('/');
+      if (!this.store.tryGet(resourceTypeByKey('namespaces')!, undefined, namespace)) continue;
+      this.store.create(pods, body, namespace, OWNED);
+    }
+  }
+
+  private mirrorBody(node: KubeObject, manifest: ObjectInput): ObjectInput {
+    const copy = structuredClone(manifest);
+    const meta = copy.metadata ?? {};
+    const hash = manifestHash(JSON.stringify(manifest));
+    return {
+      ...copy,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        ...meta,
+        name: `${meta.name}-${node.metadata.name}`,
+        namespace: meta.namespace ?? 'default',
+        annotations: { ...meta.annotations, [MIRROR_ANNOTATION]: hash, [HASH_ANNOTATION]: hash, [SOURCE_ANNOTATION]: 'file' },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid, controller: true }],
       },
-      pod.metadata.namespace,
+      spec: { ...(copy.spec as object), nodeName: node.metadata.name },
+    };
+  }
+
+  private mirrorOf(node: string, manifest: ObjectInput): KubeObject | undefined {
+    const meta = manifest.metadata ?? {};
+    return this.store.tryGet(pods, meta.namespace ?? 'default', `${meta.name}-${node}`);
+  }
+
+  private recordSandboxFailure(pod: KubeObject, reason: string): void {
+    recordEvent(
+      this.store,
+      pod,
+      'Warning',
+      'FailedCreatePodSandBox',
+      `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type="flannel" failed (add): failed to delegate add: ${reason}`,
+      { component: 'kubelet', host: (pod.spec as PodSpec).nodeName },
     );
   }
 }

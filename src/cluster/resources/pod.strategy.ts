@@ -1,3 +1,4 @@
+import { DomainError } from '../../common/domain-error';
 import { ResourceStrategy, WriteContext } from '../store/object-store';
 import { KubeObject } from '../store/types';
 import { FieldErrors } from '../validation/field-errors';
@@ -100,7 +101,26 @@ export class PodStrategy implements ResourceStrategy {
     draft.status = status;
   }
 
+  /**
+   * A bound pod that is still running terminates gracefully: it stays, with
+   * `deletionTimestamp`, for `gracePeriodSeconds` (the request's, or the pod's
+   * `terminationGracePeriodSeconds`) until its kubelet removes it. Zero, an
+   * unbound pod or a finished one goes at once.
+   */
+  prepareDelete(object: KubeObject, _ctx: WriteContext, gracePeriodSeconds: number | undefined): number {
+    const spec = object.spec as PodSpec;
+    const phase = (object.status as PodStatus | undefined)?.phase;
+    if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
+    return gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+  }
+
   prepareUpdate(draft: KubeObject, previous: KubeObject): void {
+    if (previous.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) {
+      throw new DomainError('FORBIDDEN', `pods "${previous.metadata.name}" is forbidden: a mirror pod may not be modified; edit the static pod manifest on node ${(previous.spec as PodSpec).nodeName} instead`, {
+        kind: 'pods',
+        name: previous.metadata.name,
+      });
+    }
     const spec = draft.spec as PodSpec;
     const old = previous.spec as PodSpec;
     const errors = new FieldErrors();

@@ -23,8 +23,12 @@ export interface ResourceStrategy {
   /** Validation and defaulting of a new object; `dryRun` hooks must not allocate. */
   prepareCreate?(draft: KubeObject, ctx: WriteContext): Rollback | void;
   prepareUpdate?(draft: KubeObject, previous: KubeObject, ctx: WriteContext): Rollback | void;
-  /** May refuse a delete (protected namespaces, mirror pods). */
-  prepareDelete?(object: KubeObject, ctx: WriteContext): void;
+  /**
+   * May refuse a delete (protected namespaces), or ask for a graceful one:
+   * a number of seconds keeps the object, marked with `deletionTimestamp`,
+   * until its owner (the kubelet, for pods) removes it.
+   */
+  prepareDelete?(object: KubeObject, ctx: WriteContext, gracePeriodSeconds: number | undefined): number | void;
   /** Runs after an object left the store (release its addresses). */
   afterDelete?(object: KubeObject, ctx: WriteContext): Rollback | void;
   /** Validation of a `status` write. */
@@ -112,6 +116,8 @@ export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   /** Per resource, `key=value` -> store keys of the objects carrying that label. */
   private readonly labelIndex = new Map<string, Map<string, Set<string>>>();
+  /** Pods by `spec.nodeName`, for `fieldSelector=spec.nodeName=...` (kubelets, node lifecycle). */
+  private readonly podsByNode = new Map<string, Set<string>>();
   private readonly strategies = new Map<string, ResourceStrategy>();
   private readonly listeners = new Set<Listener>();
   private readonly commitHooks: Array<() => void> = [];
@@ -264,10 +270,16 @@ export class ObjectStore {
     return this.updateStatus(type, namespace, name, { ...merged, metadata: { resourceVersion: undefined } }, options);
   }
 
-  delete(type: ResourceType, namespace: string | undefined, name: string, options: WriteOptions = {}): KubeObject {
+  delete(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: WriteOptions & { gracePeriodSeconds?: number } = {},
+  ): KubeObject {
     const object = this.get(type, namespace, name);
-    this.strategy(type).prepareDelete?.(object, { store: this, dryRun: options.dryRun ?? false });
+    const grace = this.strategy(type).prepareDelete?.(object, { store: this, dryRun: options.dryRun ?? false }, options.gracePeriodSeconds);
     if (options.dryRun) return object;
+    if (typeof grace === 'number' && grace > 0) return this.markDeleted(type, object, grace);
     return this.write(() => {
       if (type.kind === 'Namespace') this.deleteNamespaceContents(name);
       const key = storeKey(object.metadata.namespace, object.metadata.name);
@@ -280,6 +292,26 @@ export class ObjectStore {
       });
       this.publish(type, 'DELETED', deleted);
       return deleted;
+    });
+  }
+
+  /** A graceful delete: the object stays, terminating, with `deletionTimestamp` set `grace` seconds ahead. */
+  private markDeleted(type: ResourceType, object: KubeObject, grace: number): KubeObject {
+    if (object.metadata.deletionTimestamp) return object; // already terminating: a later deadline never moves it
+    return this.write(() => {
+      const draft = {
+        ...object,
+        metadata: {
+          ...object.metadata,
+          deletionTimestamp: new Date(this.clock.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          deletionGracePeriodSeconds: grace,
+          resourceVersion: this.nextVersion(),
+        },
+      } as KubeObject;
+      const stored = deepFreeze(draft);
+      this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
+      this.publish(type, 'MODIFIED', stored, object);
+      return stored;
     });
   }
 
@@ -305,6 +337,12 @@ export class ObjectStore {
       this.version = version;
       throw e;
     }
+  }
+
+  /** Runs the commit hooks (the controllers settle) after work that was done outside a write, such as a timer's. */
+  commit(): void {
+    if (this.tx) return;
+    for (const hook of this.commitHooks) hook();
   }
 
   /** Runs `hook` after every committed top-level write (controllers settle there). */
@@ -402,11 +440,33 @@ export class ObjectStore {
       }
       keys.add(key);
     }
+    if (resource === 'pods') {
+      const before = (from?.spec as { nodeName?: string } | undefined)?.nodeName;
+      const after = (to?.spec as { nodeName?: string } | undefined)?.nodeName;
+      if (before) this.podsByNode.get(before)?.delete(key);
+      if (after) {
+        let keys = this.podsByNode.get(after);
+        if (!keys) {
+          keys = new Set();
+          this.podsByNode.set(after, keys);
+        }
+        keys.add(key);
+      }
+    }
   }
 
   /** The objects that may match `selector`: from the label index when it has an equality, else all. */
   private candidates(type: ResourceType, options: ListOptions): Iterable<KubeObject> {
     const bucket = this.bucket(type);
+    const nodeName = type.plural === 'pods' && !type.group ? options.fieldSelector?.equalTo('spec.nodeName') : undefined;
+    if (nodeName) {
+      const out: KubeObject[] = [];
+      for (const key of this.podsByNode.get(nodeName) ?? []) {
+        const object = bucket.get(key);
+        if (object) out.push(object);
+      }
+      return out;
+    }
     const pairs = options.labelSelector?.equalities() ?? [];
     if (pairs.length === 0) return bucket.values();
     const index = this.labelIndex.get(resourceKey(type));

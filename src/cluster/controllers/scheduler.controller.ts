@@ -1,0 +1,290 @@
+import { milliCpu, parseQuantity } from '../resources/quantity';
+import { NodeSpec, NodeStatus, NodeTaint } from '../resources/node.types';
+import { PodSpec, PodStatus, Toleration } from '../resources/pod.types';
+import { ObjectStore } from '../store/object-store';
+import { resourceTypeByKey } from '../store/resource-types';
+import { KubeObject, StoredEvent } from '../store/types';
+import { Controller } from './controller-manager';
+import { recordEvent } from './events';
+
+const pods = resourceTypeByKey('pods')!;
+const nodes = resourceTypeByKey('nodes')!;
+
+/** What the scheduler assumes a container without requests uses, when scoring (upstream's non-zero defaults). */
+const DEFAULT_MILLI_CPU = 100;
+const DEFAULT_MEMORY = 200 * 1024 * 1024;
+
+interface NodeUsage {
+  cpu: number;
+  memory: number;
+  pods: number;
+  /** With upstream's non-zero defaults for containers without requests, for scoring. */
+  scoreCpu: number;
+  scoreMemory: number;
+}
+
+interface NodeAffinityTerm {
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+  matchFields?: Array<{ key: string; operator: string; values?: string[] }>;
+}
+
+interface Affinity {
+  nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeAffinityTerm[] } };
+}
+
+export function tolerates(tolerations: Toleration[] | undefined, taint: NodeTaint): boolean {
+  return (tolerations ?? []).some((t) => {
+    if (t.effect && t.effect !== taint.effect) return false;
+    if (t.operator === 'Exists') return !t.key || t.key === taint.key;
+    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
+  });
+}
+
+function requirementMatches(expr: { key: string; operator: string; values?: string[] }, value: string | undefined): boolean {
+  const values = expr.values ?? [];
+  switch (expr.operator) {
+    case 'In':
+      return value !== undefined && values.includes(value);
+    case 'NotIn':
+      return value === undefined || !values.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+      return value !== undefined && Number(value) > Number(values[0]);
+    case 'Lt':
+      return value !== undefined && Number(value) < Number(values[0]);
+    default:
+      return false;
+  }
+}
+
+function matchesAffinity(spec: PodSpec, node: KubeObject): boolean {
+  const terms = (spec.affinity as Affinity | undefined)?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (!terms?.length) return true;
+  const labels = node.metadata.labels ?? {};
+  return terms.some(
+    (term) =>
+      (term.matchExpressions ?? []).every((e) => requirementMatches(e, labels[e.key])) &&
+      (term.matchFields ?? []).every((e) => requirementMatches(e, e.key === 'metadata.name' ? node.metadata.name : undefined)),
+  );
+}
+
+function podRequests(spec: PodSpec, withDefaults: boolean): { cpu: number; memory: number } {
+  let cpu = 0;
+  let memory = 0;
+  for (const c of spec.containers) {
+    const requests = c.resources?.requests ?? {};
+    const limits = c.resources?.limits ?? {};
+    const cpuRequest = milliCpu(requests.cpu ?? limits.cpu);
+    const memoryRequest = parseQuantity(requests.memory ?? limits.memory);
+    cpu += cpuRequest ?? (withDefaults ? DEFAULT_MILLI_CPU : 0);
+    memory += memoryRequest ?? (withDefaults ? DEFAULT_MEMORY : 0);
+  }
+  return { cpu, memory };
+}
+
+function isTerminated(pod: KubeObject): boolean {
+  const phase = (pod.status as PodStatus | undefined)?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+function taintText(taint: NodeTaint): string {
+  return `{${taint.key}: ${taint.value ?? ''}}`;
+}
+
+/**
+ * kube-scheduler's essentials: for each pod without a node, filter the nodes
+ * (taints and tolerations, `unschedulable`, nodeSelector and required node
+ * affinity, resource requests against allocatable, the pod count), score the
+ * rest by least allocation (as upstream, pods without requests count as
+ * 100m CPU and 200Mi), bind to the best (ties to the first name), and record
+ * `Scheduled`; or mark the pod `Unschedulable` with upstream's message and
+ * try again whenever nodes or pods change.
+ */
+export class SchedulerController implements Controller {
+  readonly name = 'default-scheduler';
+  private readonly queue = new Set<string>();
+  /** Pods that did not fit; retried when the cluster changes. */
+  private readonly waiting = new Set<string>();
+  /** What the pods bound to each node request, kept up to date from pod events. */
+  private readonly usage = new Map<string, NodeUsage>();
+
+  constructor(private readonly store: ObjectStore) {}
+
+  observe(event: StoredEvent): void {
+    if (event.resource === 'pods') {
+      if (event.previous) this.account(event.previous, -1);
+      this.account(event.object, event.type === 'DELETED' ? -1 : 1);
+      const spec = event.object.spec as PodSpec;
+      const key = `${event.object.metadata.namespace}/${event.object.metadata.name}`;
+      if (event.type === 'DELETED') {
+        this.waiting.delete(key);
+        this.retryWaiting();
+      } else if (!spec.nodeName && (spec.schedulerName ?? 'default-scheduler') === 'default-scheduler' && !event.object.metadata.deletionTimestamp) {
+        this.queue.add(key);
+      }
+    } else if (event.resource === 'nodes') {
+      this.retryWaiting();
+    }
+  }
+
+  reconcile(): boolean {
+    if (this.queue.size === 0) return false;
+    const keys = [...this.queue].sort();
+    this.queue.clear();
+    for (const key of keys) {
+      const [namespace, name] = key.split('/');
+      const pod = this.store.tryGet(pods, namespace, name);
+      if (pod && !(pod.spec as PodSpec).nodeName) this.schedule(pod);
+    }
+    return true;
+  }
+
+  private retryWaiting(): void {
+    for (const key of this.waiting) this.queue.add(key);
+  }
+
+  private schedule(pod: KubeObject): void {
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const spec = pod.spec as PodSpec;
+    const allNodes = this.store.list(nodes).items;
+    const reasons = new Map<string, number>();
+    const fail = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    const usage = this.usageByNode();
+    const need = podRequests(spec, false);
+    const feasible: Array<{ node: KubeObject; score: number }> = [];
+
+    for (const node of allNodes) {
+      const nodeSpec = (node.spec ?? {}) as NodeSpec;
+      const status = (node.status ?? {}) as NodeStatus;
+      if (nodeSpec.unschedulable && !tolerates(spec.tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {
+        fail('node(s) were unschedulable');
+        continue;
+      }
+      const untolerated = (nodeSpec.taints ?? []).find(
+        (t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(spec.tolerations, t),
+      );
+      if (untolerated) {
+        fail(`node(s) had untolerated taint ${taintText(untolerated)}`);
+        continue;
+      }
+      const labels = node.metadata.labels ?? {};
+      if (Object.entries(spec.nodeSelector ?? {}).some(([k, v]) => labels[k] !== v) || !matchesAffinity(spec, node)) {
+        fail("node(s) didn't match Pod's node affinity/selector");
+        continue;
+      }
+      const allocatable = status.allocatable ?? {};
+      const used = usage.get(node.metadata.name) ?? { cpu: 0, memory: 0, pods: 0, scoreCpu: 0, scoreMemory: 0 };
+      const cpuAllocatable = milliCpu(allocatable.cpu) ?? 0;
+      const memoryAllocatable = parseQuantity(allocatable.memory) ?? 0;
+      const podsAllocatable = parseQuantity(allocatable.pods) ?? 110;
+      let fits = true;
+      if (used.pods + 1 > podsAllocatable) {
+        fail('Too many pods');
+        fits = false;
+      }
+      if (need.cpu > 0 && used.cpu + need.cpu > cpuAllocatable) {
+        fail('Insufficient cpu');
+        fits = false;
+      }
+      if (need.memory > 0 && used.memory + need.memory > memoryAllocatable) {
+        fail('Insufficient memory');
+        fits = false;
+      }
+      if (!fits) continue;
+      const scoring = podRequests(spec, true);
+      const free = (capacity: number, requested: number) => (capacity <= 0 ? 0 : Math.max(0, ((capacity - requested) * 100) / capacity));
+      const score = Math.floor(
+        (free(cpuAllocatable, used.scoreCpu + scoring.cpu) + free(memoryAllocatable, used.scoreMemory + scoring.memory)) / 2,
+      );
+      feasible.push({ node, score });
+    }
+
+    if (!feasible.length) {
+      const details = [...reasons.entries()].map(([reason, count]) => `${count} ${reason}`).sort();
+      const message = `0/${allNodes.length} nodes are available${details.length ? `: ${details.join(', ')}` : ''}.`;
+      this.waiting.add(key);
+      this.markUnschedulable(pod, message);
+      return;
+    }
+    feasible.sort((a, b) => b.score - a.score || (a.node.metadata.name < b.node.metadata.name ? -1 : 1));
+    this.waiting.delete(key);
+    this.bind(pod, feasible[0].node.metadata.name);
+  }
+
+  private usageByNode(): Map<string, NodeUsage> {
+    return this.usage;
+  }
+
+  /** Adds (sign 1) or takes away (-1) what a bound, unfinished pod uses on its node. */
+  private account(pod: KubeObject, sign: 1 | -1): void {
+    const spec = pod.spec as PodSpec;
+    if (!spec.nodeName || isTerminated(pod)) return;
+    const real = podRequests(spec, false);
+    const scoring = podRequests(spec, true);
+    const u = this.usage.get(spec.nodeName) ?? { cpu: 0, memory: 0, pods: 0, scoreCpu: 0, scoreMemory: 0 };
+    u.cpu += sign * real.cpu;
+    u.memory += sign * real.memory;
+    u.scoreCpu += sign * scoring.cpu;
+    u.scoreMemory += sign * scoring.memory;
+    u.pods += sign;
+    this.usage.set(spec.nodeName, u);
+  }
+
+  private bind(pod: KubeObject, nodeName: string): void {
+    const now = this.store.now();
+    const bound = this.store.update(
+      pods,
+      pod.metadata.namespace,
+      pod.metadata.name,
+      { ...pod, spec: { ...(pod.spec as PodSpec), nodeName } },
+      { owned: true },
+    );
+    const status = (bound.status ?? {}) as PodStatus;
+    this.store.updateStatus(
+      pods,
+      pod.metadata.namespace,
+      pod.metadata.name,
+      {
+        ...bound,
+        status: {
+          ...status,
+          conditions: [
+            ...(status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'),
+            { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+          ],
+        },
+      },
+      { owned: true },
+    );
+    recordEvent(this.store, pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`, {
+      component: 'default-scheduler',
+    });
+  }
+
+  private markUnschedulable(pod: KubeObject, message: string): void {
+    const status = (pod.status ?? {}) as PodStatus;
+    const existing = status.conditions?.find((c) => c.type === 'PodScheduled');
+    if (existing?.status === 'False' && existing.message === message) return;
+    this.store.updateStatus(
+      pods,
+      pod.metadata.namespace,
+      pod.metadata.name,
+      {
+        ...pod,
+        status: {
+          ...status,
+          phase: 'Pending',
+          conditions: [
+            ...(status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'),
+            { type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: this.store.now(), reason: 'Unschedulable', message },
+          ],
+        },
+      },
+      { owned: true },
+    );
+    recordEvent(this.store, pod, 'Warning', 'FailedScheduling', message, { component: 'default-scheduler' });
+  }
+}
