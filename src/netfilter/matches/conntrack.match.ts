@@ -1,0 +1,94 @@
+/**
+ * `-m conntrack [!] --ctstate LIST` and `-m state [!] --state LIST`. The
+ * conntrack match also knows the virtual states SNAT and DNAT (the
+ * connection has source / destination NAT). Names are case-insensitive;
+ * iptables-save prints them in a fixed order.
+ */
+import { RuleSyntaxError, requireOption, type MatchModule } from '../module';
+import type { CtState, Match, Packet } from '../types';
+
+/** Bits in the order iptables-save prints the names. */
+const STATE_BITS: ReadonlyArray<[string, number]> = [
+  ['INVALID', 1],
+  ['NEW', 2],
+  ['RELATED', 4],
+  ['ESTABLISHED', 8],
+  ['UNTRACKED', 16],
+  ['SNAT', 32],
+  ['DNAT', 64],
+];
+
+const BIT_OF_STATE: Readonly<Record<CtState, number>> = {
+  INVALID: 1,
+  NEW: 2,
+  RELATED: 4,
+  ESTABLISHED: 8,
+  UNTRACKED: 16,
+};
+const SNAT_BIT = 32;
+const DNAT_BIT = 64;
+const STATE_MATCH_BITS = 31; // -m state knows no SNAT / DNAT
+
+function parseStates(text: string, allowed: number, option: string): number {
+  let bits = 0;
+  for (const word of text.split(',')) {
+    const found = STATE_BITS.find(([name]) => name === word.toUpperCase());
+    if (!found || (found[1] & allowed) === 0) throw new RuleSyntaxError(`bad state "${word}" for ${option}`);
+    bits |= found[1];
+  }
+  return bits;
+}
+
+export function formatStates(bits: number): string {
+  return STATE_BITS.filter(([, bit]) => (bits & bit) !== 0)
+    .map(([name]) => name)
+    .join(',');
+}
+
+/** The state bits a packet shows to `--ctstate`. */
+export function packetStateBits(packet: Packet): number {
+  let bits = BIT_OF_STATE[packet.ctstate];
+  if (packet.ctstate !== 'UNTRACKED' && packet.ctstate !== 'INVALID') {
+    if (packet.ctSnat) bits |= SNAT_BIT;
+    if (packet.ctDnat) bits |= DNAT_BIT;
+  }
+  return bits;
+}
+
+export class ConntrackMatch implements Match {
+  constructor(
+    readonly name: 'conntrack' | 'state',
+    readonly states: number,
+    readonly invert: boolean,
+  ) {}
+
+  matches(packet: Packet): boolean {
+    return ((packetStateBits(packet) & this.states) !== 0) !== this.invert;
+  }
+
+  save(): string {
+    const option = this.name === 'state' ? '--state' : '--ctstate';
+    return `-m ${this.name}${this.invert ? ' !' : ''} ${option} ${formatStates(this.states)}`;
+  }
+}
+
+export const conntrackMatchModule: MatchModule = {
+  kind: 'match',
+  name: 'conntrack',
+  options: [{ name: 'ctstate', args: 1, invertible: true }],
+  build(options) {
+    if (options.length === 0) throw new RuleSyntaxError('conntrack: at least one option is required');
+    const option = requireOption(options, 'ctstate', 'conntrack');
+    return new ConntrackMatch('conntrack', parseStates(option.args[0], 127, option.spelled), option.inverted);
+  },
+};
+
+export const stateMatchModule: MatchModule = {
+  kind: 'match',
+  name: 'state',
+  options: [{ name: 'state', args: 1, invertible: true }],
+  build(options) {
+    const option = requireOption(options, 'state', 'state');
+    return new ConntrackMatch('state', parseStates(option.args[0], STATE_MATCH_BITS, option.spelled), option.inverted);
+  },
+};

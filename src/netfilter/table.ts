@@ -1,0 +1,581 @@
+import { DomainError } from '../common/domain-error';
+import { Chain } from './chain';
+import type { Rule } from './rule';
+import { JumpTarget } from './targets/jump.target';
+import { detach } from './text/values';
+import {
+  BUILTIN_CHAINS,
+  DEFAULT_POLICY,
+  HOOK_BIT,
+  HOOKS,
+  MAX_CHAIN_NAME_LENGTH,
+  STANDARD_TARGET_NAMES,
+  type Counters,
+  type Hook,
+  type Policy,
+  type TableName,
+  type Target,
+} from './types';
+
+/** Something wrong with a table as a whole, found when it is committed. */
+export interface TableIssue {
+  readonly message: string;
+  /** The rule at fault, when there is one. */
+  readonly rule?: Rule;
+  readonly chain?: string;
+}
+
+/** Distinguishes one `validate` run's scratch marks on chains from the last. */
+let validationMark = 0;
+
+/** Ownership stamps; see `Table.stamp`. */
+let nextStamp = 1;
+
+/** Process-wide numbers for (table, chain directory) states; see `Table.resolve`. */
+let nextDirectoryVersion = 1;
+
+function hookMask(hooks: readonly Hook[]): number {
+  let mask = 0;
+  for (const hook of hooks) mask |= HOOK_BIT[hook];
+  return mask;
+}
+
+function hookNames(mask: number): string {
+  return HOOKS.filter((h) => (mask & HOOK_BIT[h]) !== 0).join(', ');
+}
+
+function invalid(message: string): DomainError {
+  return new DomainError('INVALID', message, { field: 'rules' });
+}
+
+function chainNotFound(name: string, table: TableName): DomainError {
+  return new DomainError('CHAIN_NOT_FOUND', `chain "${name}" does not exist in table ${table}`, { field: 'rules' });
+}
+
+/**
+ * One table: its built-in chains (always all of them) and user chains, by
+ * name. Jumps name their chain; the table counts references so that a
+ * chain still jumped to cannot be deleted, and refuses jumps to chains it
+ * does not hold.
+ *
+ * `clone()` is cheap (copy-on-write): the clone shares chains and copies
+ * one only before changing it, so a restore can build the next version of
+ * a table beside the live one and swap it in at COMMIT, or drop it on error.
+ */
+export class Table {
+  private chainMap: Map<string, Chain>;
+  /** Jumps into each chain; computed on first need (deleting a chain), then kept up to date. */
+  private refs: Map<string, number> | undefined;
+  /**
+   * Chains this instance may change in place carry this stamp (`Chain.owner`):
+   * the ones it created or copied since the last clone. A clone gives both
+   * sides new stamps, so neither changes a shared chain.
+   */
+  private stamp = nextStamp++;
+  private mapsShared = false;
+  private refsShared = false;
+  /** Changes whenever `chainMap` does, and differs between tables: keys jump resolution caches. */
+  private directoryVersion = nextDirectoryVersion++;
+  /** User chain names in save order, kept up to date by merging small changes. */
+  private sortedUserNames: readonly string[] | undefined;
+  private addedSinceSort: string[] = [];
+  private deletedSinceSort: Set<string> | undefined;
+
+  constructor(readonly name: TableName) {
+    this.chainMap = new Map();
+    this.refs = undefined;
+    for (const hook of BUILTIN_CHAINS[name]) {
+      const chain = new Chain(hook, hook, DEFAULT_POLICY);
+      chain.owner = this.stamp;
+      this.chainMap.set(hook, chain);
+    }
+  }
+
+  /** A copy-on-write copy: later changes to either side do not show in the other. */
+  clone(): Table {
+    const sorted = this.sortedUserNames === undefined ? undefined : this.userChainNames();
+    const copy = Object.create(Table.prototype) as Table;
+    (copy as { name: TableName }).name = this.name;
+    copy.chainMap = this.chainMap;
+    copy.refs = this.refs;
+    copy.stamp = nextStamp++;
+    copy.mapsShared = true;
+    copy.refsShared = true;
+    copy.directoryVersion = nextDirectoryVersion++;
+    copy.sortedUserNames = sorted;
+    copy.addedSinceSort = [];
+    copy.deletedSinceSort = undefined;
+    // This side must now copy before changing too.
+    this.stamp = nextStamp++;
+    this.mapsShared = true;
+    this.refsShared = true;
+    this.directoryVersion = nextDirectoryVersion++;
+    return copy;
+  }
+
+  // -------------------------------------------------------------------------
+  // Reading
+  // -------------------------------------------------------------------------
+
+  chain(name: string): Chain | undefined {
+    return this.chainMap.get(name);
+  }
+
+  hasChain(name: string): boolean {
+    return this.chainMap.has(name);
+  }
+
+  get chainCount(): number {
+    return this.chainMap.size;
+  }
+
+  /** The built-in chains, in kernel hook order. */
+  builtinChains(): Chain[] {
+    return BUILTIN_CHAINS[this.name].map((hook) => this.chainMap.get(hook)!);
+  }
+
+  /**
+   * User chains in the order iptables-save (nf_tables) lists them: sorted by
+   * name, byte-wise (strcmp), so "KUBE-SVC-10" comes before "KUBE-SVC-2".
+   */
+  userChains(): Chain[] {
+    return this.userChainNames().map((n) => this.chainMap.get(n)!);
+  }
+
+  /** The user chain names, in save order. */
+  userChainNames(): readonly string[] {
+    let sorted = this.sortedUserNames;
+    if (sorted === undefined) {
+      const names: string[] = [];
+      for (const chain of this.chainMap.values()) if (!chain.builtin) names.push(chain.name);
+      sorted = names.sort();
+    } else if (this.addedSinceSort.length > 0 || this.deletedSinceSort !== undefined) {
+      const deleted = this.deletedSinceSort;
+      sorted = mergeSorted(deleted ? sorted.filter((n) => !deleted.has(n)) : sorted, this.addedSinceSort.sort());
+    }
+    this.sortedUserNames = sorted;
+    this.addedSinceSort = [];
+    this.deletedSinceSort = undefined;
+    return sorted;
+  }
+
+  /** Built-in chains first, then user chains, as iptables-save prints them. */
+  chains(): Chain[] {
+    return [...this.builtinChains(), ...this.userChains()];
+  }
+
+  /** How many rules jump or go to the chain. */
+  references(name: string): number {
+    return this.referenceCounts().get(name) ?? 0;
+  }
+
+  private referenceCounts(): Map<string, number> {
+    if (this.refs === undefined) {
+      const refs = new Map<string, number>();
+      for (const chain of this.chainMap.values()) {
+        for (const rule of chain.rules) {
+          const target = rule.target?.chain;
+          if (target !== undefined) refs.set(target, (refs.get(target) ?? 0) + 1);
+        }
+      }
+      this.refs = refs;
+      this.refsShared = false;
+    }
+    return this.refs;
+  }
+
+  ruleCount(): number {
+    let n = 0;
+    for (const chain of this.chainMap.values()) n += chain.length;
+    return n;
+  }
+
+  // -------------------------------------------------------------------------
+  // Chains
+  // -------------------------------------------------------------------------
+
+  /** Refuses names iptables refuses, and built-in names of other tables. */
+  checkNewChainName(name: string): void {
+    if (name.length === 0) throw invalid('empty chain name');
+    if (name.length > MAX_CHAIN_NAME_LENGTH) {
+      throw invalid(`chain name "${name}" is too long (at most ${MAX_CHAIN_NAME_LENGTH} characters)`);
+    }
+    if (name.charCodeAt(0) === 45) throw invalid(`chain name "${name}" may not start with "-"`);
+    for (let i = 0; i < name.length; i++) {
+      if (name.charCodeAt(i) <= 32) throw invalid(`chain name "${name}" may not contain spaces`);
+    }
+    if (STANDARD_TARGET_NAMES.has(name)) throw invalid(`chain name "${name}" clashes with a standard target`);
+    if ((HOOKS as readonly string[]).includes(name)) {
+      throw invalid(`built-in chain "${name}" does not exist in table ${this.name}`);
+    }
+  }
+
+  /** `-N`: creates a user chain; it must not exist yet. */
+  createChain(name: string): Chain {
+    if (this.chainMap.has(name)) throw invalid(`chain "${name}" already exists in table ${this.name}`);
+    return this.addChain(name);
+  }
+
+  private addChain(name: string): Chain {
+    this.checkNewChainName(name);
+    this.unshareMaps();
+    // A copy, so the chain does not keep the whole restore text alive through a slice of it.
+    const chain = new Chain(detach(name), undefined, undefined);
+    chain.owner = this.stamp;
+    this.chainMap.set(chain.name, chain);
+    this.directoryVersion = nextDirectoryVersion++;
+    if (this.sortedUserNames !== undefined) {
+      this.addedSinceSort.push(chain.name);
+      if (this.addedSinceSort.length > 1024 && this.addedSinceSort.length > this.sortedUserNames.length / 4) {
+        this.sortedUserNames = undefined;
+        this.addedSinceSort = [];
+        this.deletedSinceSort = undefined;
+      }
+    }
+    return chain;
+  }
+
+  /**
+   * A restore chain line (`:NAME POLICY [p:b]`): creates a user chain or
+   * flushes an existing one; for a built-in chain sets the policy (and
+   * counters, when given) without flushing it.
+   */
+  declareChain(name: string, policy?: Policy, counters?: Counters): Chain {
+    const existing = this.chainMap.get(name);
+    if (existing?.builtin) {
+      if (policy !== undefined || counters !== undefined) {
+        const chain = this.writable(name);
+        if (policy !== undefined) chain.policy = policy;
+        if (counters !== undefined) {
+          chain.policyCounters.packets = counters.packets;
+          chain.policyCounters.bytes = counters.bytes;
+        }
+        return chain;
+      }
+      return existing;
+    }
+    if (existing) {
+      this.flush(name);
+      return this.chainMap.get(name)!;
+    }
+    return this.addChain(name);
+  }
+
+  /** `-X NAME`: the chain must be a user chain, empty and not jumped to. */
+  deleteChain(name: string): void {
+    const chain = this.chainMap.get(name);
+    if (!chain) throw chainNotFound(name, this.name);
+    if (chain.builtin) throw invalid(`cannot delete built-in chain "${name}"`);
+    const refs = this.references(name);
+    if (refs > 0) {
+      throw invalid(`cannot delete chain "${name}": ${refs} rule${refs === 1 ? '' : 's'} still jump to it`);
+    }
+    if (chain.length > 0) throw invalid(`cannot delete chain "${name}": it is not empty`);
+    this.unshareMaps();
+    this.chainMap.delete(name);
+    this.directoryVersion = nextDirectoryVersion++;
+    this.writableRefs()?.delete(name);
+    chain.owner = 0;
+    if (this.sortedUserNames !== undefined) {
+      const added = this.addedSinceSort.indexOf(name);
+      if (added >= 0) this.addedSinceSort.splice(added, 1);
+      else (this.deletedSinceSort ??= new Set()).add(name);
+    }
+  }
+
+  /** `-X` without a name: deletes every user chain (each must be empty and not jumped to). */
+  deleteUserChains(): void {
+    for (const chain of this.userChains()) this.deleteChain(chain.name);
+  }
+
+  /** `-F NAME`, or every chain with no name. */
+  flush(name?: string): void {
+    if (name === undefined) {
+      for (const chain of [...this.chainMap.values()]) if (chain.length > 0) this.flush(chain.name);
+      return;
+    }
+    const existing = this.chainMap.get(name);
+    if (!existing) throw chainNotFound(name, this.name);
+    if (existing.length === 0) return;
+    this.unshareMaps();
+    for (const rule of existing.rules) this.dropReference(rule);
+    if (existing.owner === this.stamp) {
+      existing.clear();
+    } else {
+      const fresh = new Chain(
+        existing.name,
+        existing.hook,
+        existing.policy,
+        existing.builtin ? { ...existing.policyCounters } : undefined,
+      );
+      fresh.jumpTarget = existing.jumpTarget;
+      fresh.gotoTarget = existing.gotoTarget;
+      this.chainMap.set(name, fresh);
+      this.directoryVersion = nextDirectoryVersion++;
+      fresh.owner = this.stamp;
+    }
+  }
+
+  /** `-P CHAIN POLICY`, for built-in chains only. */
+  setPolicy(name: string, policy: Policy, counters?: Counters): void {
+    const chain = this.chainMap.get(name);
+    if (!chain) throw chainNotFound(name, this.name);
+    if (!chain.builtin) throw invalid(`cannot set a policy on user chain "${name}"`);
+    this.declareChain(name, policy, counters);
+  }
+
+  /** `-Z [NAME]`: zeroes rule counters (and a built-in chain's policy counters). */
+  zero(name?: string): void {
+    const chains = name === undefined ? [...this.chainMap.values()] : [this.chainMap.get(name)];
+    for (const chain of chains) {
+      if (!chain) throw chainNotFound(name!, this.name);
+      for (const rule of chain.rules) {
+        rule.packets = 0;
+        rule.bytes = 0;
+      }
+      if (chain.builtin) {
+        chain.policyCounters.packets = 0;
+        chain.policyCounters.bytes = 0;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Rules
+  // -------------------------------------------------------------------------
+
+  /** `-A`. Returns the chain as it now is in this table. */
+  append(chainName: string, rule: Rule): Chain {
+    this.checkJump(rule);
+    const chain = this.writable(chainName);
+    chain.push(rule);
+    this.addReference(rule);
+    return chain;
+  }
+
+  /**
+   * `-A` to a chain this table returned from `append` before: skips the
+   * lookup by name when the chain is still this table's own.
+   */
+  appendTo(chain: Chain, rule: Rule): Chain {
+    if (chain.owner !== this.stamp) return this.append(chain.name, rule);
+    this.checkJump(rule);
+    chain.push(rule);
+    this.addReference(rule);
+    return chain;
+  }
+
+  /** `-I`: `index` is 0-based; up to the chain's length (which appends). */
+  insert(chainName: string, index: number, rule: Rule): void {
+    const chain = this.existing(chainName);
+    if (index < 0 || index > chain.length) {
+      throw invalid(`cannot insert at position ${index + 1} of chain "${chainName}": it has ${chain.length} rules`);
+    }
+    this.checkJump(rule);
+    this.writable(chainName).splice(index, 0, rule);
+    this.addReference(rule);
+  }
+
+  /** `-R`: `index` is 0-based. */
+  replace(chainName: string, index: number, rule: Rule): void {
+    const chain = this.existing(chainName);
+    if (index < 0 || index >= chain.length) {
+      throw invalid(`no rule number ${index + 1} in chain "${chainName}" (it has ${chain.length})`);
+    }
+    this.checkJump(rule);
+    const [old] = this.writable(chainName).splice(index, 1, rule);
+    this.dropReference(old);
+    this.addReference(rule);
+  }
+
+  /** `-D CHAIN N`: `index` is 0-based. */
+  removeAt(chainName: string, index: number): Rule {
+    const chain = this.existing(chainName);
+    if (index < 0 || index >= chain.length) {
+      throw invalid(`no rule number ${index + 1} in chain "${chainName}" (it has ${chain.length})`);
+    }
+    const [old] = this.writable(chainName).splice(index, 1);
+    this.dropReference(old);
+    return old;
+  }
+
+  // -------------------------------------------------------------------------
+  // Whole-table checks
+  // -------------------------------------------------------------------------
+
+  /**
+   * What the kernel checks when a table is loaded: no chain may reach
+   * itself through jumps and gotos, and a target or match limited to some
+   * hooks (DNAT: PREROUTING and OUTPUT) may only be reachable from those.
+   */
+  validate(): TableIssue | undefined {
+    const mark = ++validationMark;
+    // 1. Depth-first from every built-in chain: a chain met again while it is
+    //    still being walked closes a loop. The finishing order, reversed, is a
+    //    topological order of everything reachable.
+    const finished: Chain[] = [];
+    const stack: Chain[] = [];
+    const next: number[] = [];
+    for (const root of this.builtinChains()) {
+      if (root.visitMark === mark) continue;
+      root.visitMark = mark;
+      stack.push(root);
+      next.push(0);
+      while (stack.length > 0) {
+        const top = stack.length - 1;
+        const chain = stack[top];
+        const rules = chain.rules;
+        let descended = false;
+        while (next[top] < rules.length) {
+          const rule = rules[next[top]++];
+          if (rule.target === undefined) continue;
+          const child = this.resolve(rule.target);
+          if (child === undefined) continue;
+          if (child.visitMark === mark) {
+            if (child.doneMark !== mark) {
+              const path = stack.slice(stack.indexOf(child)).map((c) => c.name);
+              return { message: `jump loop: ${[...path, child.name].join(' -> ')}`, rule, chain: chain.name };
+            }
+            continue;
+          }
+          child.visitMark = mark;
+          stack.push(child);
+          next.push(0);
+          descended = true;
+          break;
+        }
+        if (!descended) {
+          chain.doneMark = mark;
+          finished.push(chain);
+          stack.pop();
+          next.pop();
+        }
+      }
+    }
+    // 2. Which hooks reach each chain, parents before children; and whether
+    //    a target or match limited to some hooks is reached from another.
+    for (const chain of finished) chain.reach = chain.hook === undefined ? 0 : HOOK_BIT[chain.hook];
+    for (let i = finished.length - 1; i >= 0; i--) {
+      const chain = finished[i];
+      const reach = chain.reach;
+      for (const rule of chain.rules) {
+        const target = rule.target;
+        if (target === undefined) continue;
+        if (target.chain !== undefined) {
+          const child = this.resolve(target);
+          if (child !== undefined) child.reach |= reach;
+        } else if (target.hooks !== undefined && (reach & ~hookMask(target.hooks)) !== 0) {
+          return {
+            message: `${target.name} in chain "${chain.name}" is reachable from ${hookNames(reach & ~hookMask(target.hooks))}, but only allowed in ${target.hooks.join(', ')}`,
+            rule,
+            chain: chain.name,
+          };
+        }
+        for (const m of rule.matches) {
+          if (m.hooks !== undefined && (reach & ~hookMask(m.hooks)) !== 0) {
+            return {
+              message: `-m ${m.name} in chain "${chain.name}" is reachable from ${hookNames(reach & ~hookMask(m.hooks))}, but only allowed in ${m.hooks.join(', ')}`,
+              rule,
+              chain: chain.name,
+            };
+          }
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The chain a jump or goto enters. A jump target is shared by all rules
+   * into its chain, so it remembers its last answer for as long as this
+   * table's chain directory does not change.
+   */
+  resolve(target: Target): Chain | undefined {
+    const name = target.chain;
+    if (name === undefined) return undefined;
+    if (!(target instanceof JumpTarget)) return this.chainMap.get(name);
+    if (target.resolvedIn === this.directoryVersion) return target.resolved as Chain | undefined;
+    const chain = this.chainMap.get(name);
+    target.resolvedIn = this.directoryVersion;
+    target.resolved = chain;
+    return chain;
+  }
+
+  // -------------------------------------------------------------------------
+  // Copy-on-write plumbing
+  // -------------------------------------------------------------------------
+
+  private existing(name: string): Chain {
+    const chain = this.chainMap.get(name);
+    if (!chain) throw chainNotFound(name, this.name);
+    return chain;
+  }
+
+  private unshareMaps(): void {
+    if (!this.mapsShared) return;
+    this.chainMap = new Map(this.chainMap);
+    this.mapsShared = false;
+  }
+
+  /** The reference counts to update, if they are being kept (copied first when shared). */
+  private writableRefs(): Map<string, number> | undefined {
+    if (this.refs !== undefined && this.refsShared) {
+      this.refs = new Map(this.refs);
+      this.refsShared = false;
+    }
+    return this.refs;
+  }
+
+  /** The chain, copied first if another snapshot shares it. */
+  private writable(name: string): Chain {
+    const chain = this.existing(name);
+    if (chain.owner === this.stamp) return chain;
+    this.unshareMaps();
+    const copy = chain.copy();
+    this.chainMap.set(name, copy);
+    this.directoryVersion = nextDirectoryVersion++;
+    copy.owner = this.stamp;
+    return copy;
+  }
+
+  private checkJump(rule: Rule): void {
+    const target = rule.target?.chain;
+    if (target === undefined) return;
+    const chain = this.chainMap.get(target);
+    if (!chain) throw chainNotFound(target, this.name);
+    if (chain.builtin) throw invalid(`cannot jump to built-in chain "${target}"`);
+  }
+
+  private addReference(rule: Rule): void {
+    if (this.refs === undefined) return;
+    const target = rule.target?.chain;
+    if (target === undefined) return;
+    const refs = this.writableRefs()!;
+    refs.set(target, (refs.get(target) ?? 0) + 1);
+  }
+
+  private dropReference(rule: Rule): void {
+    if (this.refs === undefined) return;
+    const target = rule.target?.chain;
+    if (target === undefined) return;
+    const refs = this.writableRefs()!;
+    const n = (refs.get(target) ?? 0) - 1;
+    if (n > 0) refs.set(target, n);
+    else refs.delete(target);
+  }
+}
+
+/**
+ * Merges two sorted name lists. Names sort by UTF-16 code unit, which is
+ * strcmp's byte order for the ASCII names chains have.
+ */
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out = new Array<string>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i] <= b[j] ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
+}
