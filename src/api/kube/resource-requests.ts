@@ -176,7 +176,7 @@ export class ResourceRequests {
       }
       case 'DELETE': {
         if (status) throw methodNotAllowed();
-        const deleted = this.store.delete(type, namespace, name!, writeOptions(query));
+        const deleted = this.store.delete(type, namespace, name!, { ...writeOptions(query), gracePeriodSeconds: gracePeriodOf(query, req) });
         return this.send(res, 200, deleted);
       }
       default:
@@ -277,6 +277,18 @@ export class ResourceRequests {
   private send(res: Response, code: number, body: unknown): void {
     res.status(code).type('application/json').send(JSON.stringify(body));
   }
+}
+
+/** `gracePeriodSeconds` from the query or a `DeleteOptions` body, as kubectl sends it. */
+function gracePeriodOf(query: Query, req: Request): number | undefined {
+  const body = req.body as { gracePeriodSeconds?: unknown } | undefined;
+  const raw = queryText(query, 'gracePeriodSeconds') ?? (typeof body === 'object' && body !== null ? body.gracePeriodSeconds : undefined);
+  if (raw === undefined || raw === null) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new DomainError('BAD_REQUEST', `gracePeriodSeconds must be a whole number of seconds, 0 or more, not ${JSON.stringify(raw)}`);
+  }
+  return value;
 }
 
 function includeObject(query: Query): IncludeObject {

@@ -132,6 +132,13 @@ export class ObjectStore {
     private readonly historyLimit = 10000,
   ) {}
 
+  /** A served resource by its store key (`pods`, `endpointslices.discovery.k8s.io`). */
+  resourceType(key: string): ResourceType {
+    const type = resourceTypeByKey(key);
+    if (!type) throw new Error(`unknown resource ${key}`);
+    return type;
+  }
+
   registerStrategy(type: ResourceType, strategy: ResourceStrategy): void {
     this.strategies.set(resourceKey(type), strategy);
   }

@@ -1,0 +1,124 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { parse as parseYaml } from 'yaml';
+import { Cluster } from '../../cluster/cluster';
+import { validatePodSpec } from '../../cluster/resources/pod.strategy';
+import { PodSpec } from '../../cluster/resources/pod.types';
+import { assertNoPrototypeKeys } from '../../cluster/store/merge-patch';
+import { ObjectInput } from '../../cluster/store/types';
+import { FieldErrors } from '../../cluster/validation/field-errors';
+import { dns1123SubdomainErrors } from '../../cluster/validation/names';
+import { DomainError } from '../../common/domain-error';
+import { CLUSTER } from '../tokens';
+import { AdvanceClockDto } from './dto';
+
+function clockView(cluster: Cluster) {
+  const now = cluster.clock.now();
+  return {
+    now: new Date(now).toISOString(),
+    mode: cluster.clock.followsRealTime ? 'real' : 'virtual',
+    pendingTimers: cluster.clock.pending().slice(0, 50).map((t) => ({ at: new Date(t.at).toISOString(), name: t.name })),
+  };
+}
+
+/** A static pod manifest from a request body: YAML text or JSON, one v1 Pod. */
+function manifestOf(req: Request, node: string, file: string): ObjectInput {
+  let body: unknown = req.body;
+  if (typeof body === 'string') {
+    try {
+      body = parseYaml(body, { version: '1.1' });
+    } catch (e) {
+      throw new DomainError('BAD_REQUEST', `error converting YAML to JSON: ${(e as Error).message}`);
+    }
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DomainError('BAD_REQUEST', 'a static pod manifest must be one v1 Pod');
+  assertNoPrototypeKeys(body);
+  const pod = body as ObjectInput;
+  const name = pod.metadata?.name ?? '';
+  const errors = new FieldErrors();
+  if (pod.apiVersion !== 'v1' || pod.kind !== 'Pod') errors.invalid('kind', `${pod.apiVersion ?? ''}/${pod.kind ?? ''}`, 'a static pod manifest must be apiVersion v1, kind Pod');
+  if (!name) errors.required('metadata.name');
+  else for (const e of dns1123SubdomainErrors(`${name}-${node}`)) errors.invalid('metadata.name', name, e);
+  if ((pod.spec as PodSpec | undefined)?.nodeName) errors.forbidden('spec.nodeName', 'a static pod runs on the node whose manifest directory holds it');
+  validatePodSpec(pod.spec as PodSpec, 'spec', errors);
+  errors.throwIfAny('Pod', name || file);
+  return pod;
+}
+
+@ApiTags('simulation')
+@Controller('netsim/v1')
+export class SimulationController {
+  constructor(@Inject(CLUSTER) private readonly cluster: Cluster) {}
+
+  @Get('clock')
+  @ApiOperation({ summary: 'The simulated time, its mode, and the next timers due (heartbeats, evictions, deletions)' })
+  clock() {
+    return clockView(this.cluster);
+  }
+
+  @Post('clock/advance')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Move simulated time forward',
+    description: 'Runs every timer due in that span, in order: lease renewals, node health checks, evictions, graceful deletions.',
+  })
+  advance(@Body() body: AdvanceClockDto) {
+    if (this.cluster.clock.followsRealTime) {
+      throw new DomainError('BAD_REQUEST', 'the clock follows real time (CLOCK=real); it cannot be advanced by hand');
+    }
+    this.cluster.advance(body.seconds);
+    return clockView(this.cluster);
+  }
+
+  @Post('nodes/:node/kubelet/stop')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Stop a node's kubelet, as a crash or a network partition: its lease stops being renewed" })
+  stopKubelet(@Param('node') node: string) {
+    this.cluster.store.get(this.nodes(), undefined, node);
+    this.cluster.kubelets.stop(node);
+    return { node, kubelet: 'stopped' };
+  }
+
+  @Post('nodes/:node/kubelet/start')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Start a node's kubelet again: it renews its lease, posts Ready and catches up with its pods" })
+  startKubelet(@Param('node') node: string) {
+    this.cluster.store.get(this.nodes(), undefined, node);
+    this.cluster.kubelets.start(node);
+    return { node, kubelet: 'running' };
+  }
+
+  @Get('nodes/:node/manifests')
+  @ApiOperation({ summary: "The static pod manifests in a node's manifest directory" })
+  manifests(@Param('node') node: string) {
+    this.cluster.store.get(this.nodes(), undefined, node);
+    return { node, manifests: this.cluster.kubelets.manifests(node) };
+  }
+
+  @Put('nodes/:node/manifests/:file')
+  @ApiOperation({
+    summary: "Write a static pod manifest into a node's manifest directory",
+    description: 'The kubelet runs the pod without the scheduler and publishes a read-only mirror pod named NAME-NODE.',
+  })
+  @ApiConsumes('application/yaml', 'application/json')
+  @ApiBody({ schema: { type: 'string' } })
+  @ApiOkResponse({ description: 'The mirror pod' })
+  putManifest(@Param('node') node: string, @Param('file') file: string, @Req() req: Request) {
+    this.cluster.store.get(this.nodes(), undefined, node);
+    const mirror = this.cluster.kubelets.putManifest(node, file, manifestOf(req, node, file));
+    return { node, file, mirrorPod: mirror ?? null };
+  }
+
+  @Delete('nodes/:node/manifests/:file')
+  @ApiOperation({ summary: 'Remove a static pod manifest: the static pod stops and its mirror pod goes' })
+  deleteManifest(@Param('node') node: string, @Param('file') file: string) {
+    this.cluster.store.get(this.nodes(), undefined, node);
+    this.cluster.kubelets.deleteManifest(node, file);
+    return { node, file, deleted: true };
+  }
+
+  private nodes() {
+    return this.cluster.store.resourceType('nodes');
+  }
+}
