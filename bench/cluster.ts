@@ -8,6 +8,7 @@ import { SimulationClock } from '../src/cluster/simulation-clock';
 import { SeededRandom } from '../src/common/random';
 import { AddressPools } from '../src/ipam/address-pools';
 import { Cluster } from '../src/cluster/cluster';
+import { parseLabelSelector } from '../src/cluster/store/label-selector';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
 
 const NODES = 100;
@@ -66,7 +67,10 @@ phase(`create ${PODS} pods (IPs, EndpointSlices and Endpoints follow)`, () => {
   }
 });
 phase('list every pod', () => store.list(t('pods')).items.length);
-phase('list the pods of one Service by label', () => store.list(t('pods'), { namespace: 'default' }).items.length);
+phase('list the pods of one Service by label (1,000 times)', () => {
+  const selector = parseLabelSelector('app=app-5000');
+  for (let i = 0; i < 1000; i++) store.list(t('pods'), { namespace: 'default', labelSelector: selector });
+});
 global.gc?.();
 const after = process.memoryUsage();
 console.log(`cluster: objects: ${store.count(t('pods'))} pods, ${store.count(t('services'))} Services, ${store.count(t('endpointslices.discovery.k8s.io'))} EndpointSlices, resourceVersion ${store.resourceVersion}`);
