@@ -2,6 +2,7 @@ import { Random } from '../common/random';
 import { AddressPools } from '../ipam/address-pools';
 import { ControllerManager } from './controllers/controller-manager';
 import { EndpointSliceController } from './controllers/endpoint-slice.controller';
+import { KubeProxyController } from './controllers/kube-proxy.controller';
 import { KubeletController } from './controllers/kubelet.controller';
 import { NodeLifecycleController } from './controllers/node-lifecycle.controller';
 import { SchedulerController } from './controllers/scheduler.controller';
@@ -29,6 +30,7 @@ export class Cluster {
   readonly store: ObjectStore;
   readonly controllers: ControllerManager;
   readonly kubelets: KubeletController;
+  readonly kubeProxies: KubeProxyController;
 
   private constructor(
     readonly pools: AddressPools,
@@ -47,6 +49,9 @@ export class Cluster {
     this.kubelets = new KubeletController(this.store, pools, clock);
     this.controllers.add(this.kubelets);
     this.controllers.add(new EndpointSliceController(this.store));
+    const nodeNetworkPrefix = Number(/\/(\d+)$/.exec(pools.nodeAddresses.range)?.[1] ?? 24);
+    this.kubeProxies = new KubeProxyController(this.store, clock, { clusterCidr: pools.podCidrs.clusterCidr, nodeNetworkPrefix });
+    this.controllers.add(this.kubeProxies);
   }
 
   static create(options: ClusterOptions): Cluster {

@@ -1,0 +1,265 @@
+import { DomainError } from '../../common/domain-error';
+import { tryParseIPv4Cidr } from '../../common/ipv4';
+import { KubeProxyConfiguration } from '../../kube-proxy/config';
+import { EnsureRule } from '../../kube-proxy/fixed-rules';
+import { Proxier, SyncResult } from '../../kube-proxy/proxier';
+import { EndpointSlice as ProxyEndpointSlice, Service as ProxyService } from '../../kube-proxy/types';
+import { formatRuleSpec } from '../../netfilter/iptables-save.printer';
+import { parseRuleSpec, restoreRuleset } from '../../netfilter/iptables-text.parser';
+import { Ruleset } from '../../netfilter/ruleset';
+import { Table } from '../../netfilter/table';
+import { nodeInterfaces } from '../../dataplane/node-interfaces';
+import { NodeStatus } from '../resources/node.types';
+import { SimulationClock, Timer } from '../simulation-clock';
+import { ObjectStore } from '../store/object-store';
+import { KubeObject, StoredEvent } from '../store/types';
+import { Controller } from './controller-manager';
+import { KUBELET_IPTABLES } from './kubelet-iptables';
+
+/** One node's kube-proxy and the tables it programs. */
+export interface NodeProxy {
+  node: string;
+  proxier: Proxier;
+  ruleset: Ruleset;
+  config: KubeProxyConfiguration;
+  timer?: Timer;
+}
+
+export interface KubeProxyDefaults {
+  /** The cluster CIDR (`CLUSTER_CIDR`), for `clusterCIDR`. */
+  clusterCidr: string;
+  /** Prefix length of the node network, for the nodes' `eth0` addresses. */
+  nodeNetworkPrefix: number;
+}
+
+/**
+ * One kube-proxy per node, in iptables mode. Each watches Services and
+ * EndpointSlices (through the store's events) and programs its node's
+ * netfilter tables with one atomic `iptables-restore --noflush` per sync,
+ * after making sure the jump rules from the built-in chains are there, as
+ * upstream does on full syncs. Syncs are batched by `minSyncPeriod` on the
+ * simulated clock, and the tables are brought up to date before anyone reads
+ * them.
+ *
+ * Configuration is a `KubeProxyConfiguration`, cluster-wide, or per node
+ * where given. kube-netsim's cluster-wide default differs from upstream's in
+ * one field: `iptables.minSyncPeriod` is `0s` rather than `1s`, because the
+ * simulated clock stands still between requests (set `1s` to watch batching).
+ */
+export class KubeProxyController implements Controller {
+  readonly name = 'kube-proxy';
+  private readonly proxies = new Map<string, NodeProxy>();
+  private clusterConfig: KubeProxyConfiguration;
+  private readonly nodeConfigs = new Map<string, KubeProxyConfiguration>();
+  private readonly services = new Map<string, KubeObject>();
+  private readonly slices = new Map<string, KubeObject>();
+  private readonly pendingNodes = new Set<string>();
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly clock: SimulationClock,
+    private readonly defaults: KubeProxyDefaults,
+  ) {
+    this.clusterConfig = this.defaultConfig();
+  }
+
+  defaultConfig(): KubeProxyConfiguration {
+    return {
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+      kind: 'KubeProxyConfiguration',
+      mode: 'iptables',
+      clusterCIDR: this.defaults.clusterCidr,
+      detectLocalMode: 'ClusterCIDR',
+      iptables: { masqueradeAll: false, masqueradeBit: 14, localhostNodePorts: true, minSyncPeriod: '0s', syncPeriod: '30s' },
+    } as KubeProxyConfiguration;
+  }
+
+  // ---- what the REST API drives ------------------------------------------------
+
+  nodeNames(): string[] {
+    return [...this.proxies.keys()].sort();
+  }
+
+  /** The node's kube-proxy, its tables up to date with every change due by now. */
+  proxy(node: string): NodeProxy {
+    const proxy = this.proxies.get(node);
+    if (!proxy) throw new DomainError('NOT_FOUND', `nodes "${node}" not found`, { kind: 'nodes', name: node });
+    this.syncIfDue(proxy);
+    return proxy;
+  }
+
+  /** Replaces the cluster-wide configuration (null: back to the default); every node without its own re-syncs. */
+  setClusterConfig(config: KubeProxyConfiguration | null): void {
+    const next = config ?? this.defaultConfig();
+    this.validate(next, 'config');
+    this.clusterConfig = next;
+    for (const node of this.proxies.keys()) if (!this.nodeConfigs.has(node)) this.rebuild(node);
+  }
+
+  /** Gives one node its own configuration (null: back to the cluster-wide one). */
+  setNodeConfig(node: string, config: KubeProxyConfiguration | null): void {
+    this.proxy(node);
+    if (config) {
+      this.validate(config, 'config');
+      this.nodeConfigs.set(node, config);
+    } else {
+      this.nodeConfigs.delete(node);
+    }
+    this.rebuild(node);
+  }
+
+  clusterConfiguration(): KubeProxyConfiguration {
+    return this.clusterConfig;
+  }
+
+  // ---- controller --------------------------------------------------------------
+
+  observe(event: StoredEvent): void {
+    const o = event.object;
+    switch (event.resource) {
+      case 'nodes':
+        if (event.type === 'DELETED') this.remove(o.metadata.name);
+        else if (!this.proxies.has(o.metadata.name) || this.addressesChanged(o, event.previous)) this.pendingNodes.add(o.metadata.name);
+        else if (JSON.stringify(o.metadata.labels ?? {}) !== JSON.stringify(event.previous?.metadata.labels ?? {})) {
+          this.proxies.get(o.metadata.name)!.proxier.onTopologyChange(o.metadata.labels ?? {});
+        }
+        break;
+      case 'services': {
+        const key = `${o.metadata.namespace}/${o.metadata.name}`;
+        if (event.type === 'DELETED') this.services.delete(key);
+        else this.services.set(key, o);
+        for (const p of this.proxies.values()) {
+          if (event.type === 'DELETED') p.proxier.onServiceDelete(o as unknown as ProxyService);
+          else p.proxier.onServiceAdd(o as unknown as ProxyService);
+        }
+        break;
+      }
+      case 'endpointslices.discovery.k8s.io': {
+        const key = `${o.metadata.namespace}/${o.metadata.name}`;
+        if (event.type === 'DELETED') this.slices.delete(key);
+        else this.slices.set(key, o);
+        for (const p of this.proxies.values()) {
+          if (event.type === 'DELETED') p.proxier.onEndpointSliceDelete(o as unknown as ProxyEndpointSlice);
+          else p.proxier.onEndpointSliceAdd(o as unknown as ProxyEndpointSlice);
+        }
+        break;
+      }
+    }
+  }
+
+  reconcile(): boolean {
+    if (this.pendingNodes.size) {
+      const nodes = [...this.pendingNodes].sort();
+      this.pendingNodes.clear();
+      for (const node of nodes) this.rebuild(node);
+    }
+    for (const proxy of this.proxies.values()) this.arm(proxy);
+    return false;
+  }
+
+  // ---- internals ---------------------------------------------------------------
+
+  private validate(config: KubeProxyConfiguration, field: string): void {
+    // Building a proxier validates the configuration with upstream's rules.
+    new Proxier({ node: { name: 'validation', addresses: ['10.0.0.1'] }, clock: this.clock, config, historySize: 1 });
+    void field;
+  }
+
+  private addressesChanged(node: KubeObject, previous: KubeObject | undefined): boolean {
+    const facts = (n: KubeObject | undefined) =>
+      JSON.stringify([((n?.status ?? {}) as NodeStatus).addresses, (n?.spec as { podCIDR?: string } | undefined)?.podCIDR]);
+    return facts(node) !== facts(previous);
+  }
+
+  /** A new kube-proxy for the node (first registration, new addresses, new configuration): a full sync into fresh tables. */
+  private rebuild(nodeName: string): void {
+    const node = this.store.tryGet(this.store.resourceType('nodes'), undefined, nodeName);
+    if (!node) return;
+    const old = this.proxies.get(nodeName);
+    this.clock.cancel(old?.timer);
+    const internalIP = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const podCIDR = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
+    const interfaces = internalIP
+      ? nodeInterfaces({ name: nodeName, internalIP, nodeNetworkPrefix: this.defaults.nodeNetworkPrefix, podCIDR }).map((i) => ({
+          name: i.name,
+          addresses: i.addresses,
+        }))
+      : undefined;
+    const ruleset = old?.ruleset ?? this.freshNodeTables();
+    const config = this.nodeConfigs.get(nodeName) ?? this.clusterConfig;
+    const proxier = new Proxier({
+      node: {
+        name: nodeName,
+        addresses: internalIP ? [internalIP] : [],
+        interfaces,
+        podCIDRs: podCIDR && tryParseIPv4Cidr(podCIDR) ? [podCIDR] : [],
+        labels: node.metadata.labels ?? {},
+      },
+      clock: this.clock,
+      config,
+      restore: (text) => restoreRuleset(ruleset, text, { noflush: true }),
+      listNatChains: () => ruleset.table('nat')?.userChainNames() ?? [],
+    });
+    for (const s of this.services.values()) proxier.onServiceAdd(s as unknown as ProxyService);
+    for (const s of this.slices.values()) proxier.onEndpointSliceAdd(s as unknown as ProxyEndpointSlice);
+    const proxy: NodeProxy = { node: nodeName, proxier, ruleset, config };
+    this.proxies.set(nodeName, proxy);
+    this.syncIfDue(proxy);
+  }
+
+  /** A new node's tables, as its kubelet leaves them before kube-proxy starts. */
+  private freshNodeTables(): Ruleset {
+    const ruleset = new Ruleset();
+    restoreRuleset(ruleset, KUBELET_IPTABLES, { noflush: true });
+    return ruleset;
+  }
+
+  private remove(node: string): void {
+    const proxy = this.proxies.get(node);
+    this.clock.cancel(proxy?.timer);
+    this.proxies.delete(node);
+    this.nodeConfigs.delete(node);
+  }
+
+  private syncIfDue(proxy: NodeProxy): SyncResult | undefined {
+    const result = proxy.proxier.syncIfDue();
+    if (result?.ok && result.full) this.ensureJumps(proxy.ruleset, result.ensureChains, result.ensureRules);
+    return result;
+  }
+
+  /** A timer for the next batched sync, so sync history carries the times a real kube-proxy would sync at. */
+  private arm(proxy: NodeProxy): void {
+    const at = proxy.proxier.nextSyncAt();
+    if (at === undefined || (proxy.timer && proxy.timer.at === at)) return;
+    this.clock.cancel(proxy.timer);
+    proxy.timer = this.clock.after(Math.max(0, at - this.clock.now()), `kube-proxy ${proxy.node}: sync`, () => {
+      proxy.timer = undefined;
+      this.syncIfDue(proxy);
+      this.arm(proxy);
+    });
+  }
+
+  /** `iptables -N` for missing chains, then `-C` / `-I 1` for each jump rule, as upstream's EnsureChain/EnsureRule. */
+  private ensureJumps(ruleset: Ruleset, chains: readonly { table: string; chain: string }[], rules: readonly EnsureRule[]): void {
+    const lines = new Map<string, string[]>();
+    const add = (table: string, line: string) => {
+      if (!lines.has(table)) lines.set(table, []);
+      lines.get(table)!.push(line);
+    };
+    for (const { table, chain } of chains) {
+      if (!ruleset.table(table as never)?.hasChain(chain)) add(table, `:${chain} - [0:0]`);
+    }
+    // In list order, each missing rule goes to the top: the last one listed ends up first, as on a real node.
+    for (const rule of rules) {
+      const existing = ruleset.table(rule.table)?.chain(rule.chain)?.rules ?? [];
+      const scratch = new Table(rule.table);
+      scratch.declareChain(rule.target);
+      const wanted = formatRuleSpec(parseRuleSpec(rule.rule, scratch));
+      if (existing.some((r) => formatRuleSpec(r) === wanted)) continue;
+      add(rule.table, `-I ${rule.chain} 1 ${rule.rule}`);
+    }
+    if (!lines.size) return;
+    const text = [...lines.entries()].map(([table, body]) => `*${table}\n${body.join('\n')}\nCOMMIT\n`).join('');
+    restoreRuleset(ruleset, text, { noflush: true });
+  }
+}

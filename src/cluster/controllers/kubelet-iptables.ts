@@ -1,0 +1,23 @@
+/**
+ * The rules a kubelet (1.32) sets up on its node before kube-proxy runs
+ * (upstream `pkg/kubelet/kubelet_network_linux.go`): its canary chains, the
+ * `KUBE-IPTABLES-HINT` chain telling other components which iptables mode
+ * to use, and `KUBE-FIREWALL`, which drops traffic to 127.0.0.0/8 from
+ * elsewhere. kube-proxy writes an identical `KUBE-FIREWALL`; because the
+ * kubelet's jumps come first, they stay at the bottom of INPUT and OUTPUT.
+ */
+export const KUBELET_IPTABLES = `*mangle
+:KUBE-IPTABLES-HINT - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+COMMIT
+*nat
+:KUBE-KUBELET-CANARY - [0:0]
+COMMIT
+*filter
+:KUBE-FIREWALL - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+-A INPUT -j KUBE-FIREWALL
+-A OUTPUT -j KUBE-FIREWALL
+-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+COMMIT
+`;
