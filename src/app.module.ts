@@ -4,6 +4,7 @@ import { ApplyController } from './api/apply/apply.controller';
 import { HealthController } from './api/health/health.controller';
 import { IpamController } from './api/ipam/ipam.controller';
 import { KubeApiController } from './api/kube/kube-api.controller';
+import { KubeProxyApiController } from './api/kube-proxy/kube-proxy.controller';
 import { SimulationController } from './api/simulation/simulation.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
 import { ADDRESS_POOLS, APP_CONFIG, CLOCK, CLUSTER, RANDOM } from './api/tokens';
@@ -37,7 +38,7 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, IpamController, ApplyController, SimulationController, KubeApiController],
+      controllers: [HealthController, IpamController, ApplyController, SimulationController, KubeProxyApiController, KubeApiController],
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },

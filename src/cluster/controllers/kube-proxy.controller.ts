@@ -1,13 +1,11 @@
 import { DomainError } from '../../common/domain-error';
 import { tryParseIPv4Cidr } from '../../common/ipv4';
 import { KubeProxyConfiguration } from '../../kube-proxy/config';
-import { EnsureRule } from '../../kube-proxy/fixed-rules';
 import { Proxier, SyncResult } from '../../kube-proxy/proxier';
 import { EndpointSlice as ProxyEndpointSlice, Service as ProxyService } from '../../kube-proxy/types';
-import { formatRuleSpec } from '../../netfilter/iptables-save.printer';
-import { parseRuleSpec, restoreRuleset } from '../../netfilter/iptables-text.parser';
+import { restoreRuleset } from '../../netfilter/iptables-text.parser';
+import { applyEnsureRules } from '../../kube-proxy/ruleset-loader';
 import { Ruleset } from '../../netfilter/ruleset';
-import { Table } from '../../netfilter/table';
 import { nodeInterfaces } from '../../dataplane/node-interfaces';
 import { NodeStatus } from '../resources/node.types';
 import { SimulationClock, Timer } from '../simulation-clock';
@@ -223,7 +221,7 @@ export class KubeProxyController implements Controller {
 
   private syncIfDue(proxy: NodeProxy): SyncResult | undefined {
     const result = proxy.proxier.syncIfDue();
-    if (result?.ok && result.full) this.ensureJumps(proxy.ruleset, result.ensureChains, result.ensureRules);
+    if (result?.ok && result.full) applyEnsureRules(proxy.ruleset, result.ensureChains, result.ensureRules);
     return result;
   }
 
@@ -237,29 +235,5 @@ export class KubeProxyController implements Controller {
       this.syncIfDue(proxy);
       this.arm(proxy);
     });
-  }
-
-  /** `iptables -N` for missing chains, then `-C` / `-I 1` for each jump rule, as upstream's EnsureChain/EnsureRule. */
-  private ensureJumps(ruleset: Ruleset, chains: readonly { table: string; chain: string }[], rules: readonly EnsureRule[]): void {
-    const lines = new Map<string, string[]>();
-    const add = (table: string, line: string) => {
-      if (!lines.has(table)) lines.set(table, []);
-      lines.get(table)!.push(line);
-    };
-    for (const { table, chain } of chains) {
-      if (!ruleset.table(table as never)?.hasChain(chain)) add(table, `:${chain} - [0:0]`);
-    }
-    // In list order, each missing rule goes to the top: the last one listed ends up first, as on a real node.
-    for (const rule of rules) {
-      const existing = ruleset.table(rule.table)?.chain(rule.chain)?.rules ?? [];
-      const scratch = new Table(rule.table);
-      scratch.declareChain(rule.target);
-      const wanted = formatRuleSpec(parseRuleSpec(rule.rule, scratch));
-      if (existing.some((r) => formatRuleSpec(r) === wanted)) continue;
-      add(rule.table, `-I ${rule.chain} 1 ${rule.rule}`);
-    }
-    if (!lines.size) return;
-    const text = [...lines.entries()].map(([table, body]) => `*${table}\n${body.join('\n')}\nCOMMIT\n`).join('');
-    restoreRuleset(ruleset, text, { noflush: true });
   }
 }

@@ -1,0 +1,187 @@
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Cluster } from '../../cluster/cluster';
+import { DomainError } from '../../common/domain-error';
+import { KubeProxyConfiguration } from '../../kube-proxy/config';
+import { renderRules, RenderRequest } from '../../kube-proxy/render';
+import { renderedSave } from '../../kube-proxy/render-save';
+import { formatRule, printIptablesSave } from '../../netfilter/iptables-save.printer';
+import { TableName } from '../../netfilter/types';
+import { CLUSTER } from '../tokens';
+
+const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
+
+function tableParam(table: string | undefined): TableName | undefined {
+  if (table === undefined || table === '') return undefined;
+  if (!TABLES.includes(table as TableName)) {
+    throw new DomainError('INVALID', `table: Unsupported value: ${JSON.stringify(table)}: supported values: "filter", "mangle", "nat", "raw"`, {
+      field: 'table',
+      causeReason: 'FieldValueNotSupported',
+    });
+  }
+  return table as TableName;
+}
+
+function flag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new DomainError('INVALID', `${name}: Invalid value: ${JSON.stringify(value)}: must be true or false`, { field: name });
+}
+
+/** The `*table ... COMMIT` section of a restore text, or the whole text. */
+function restoreSection(text: string, table: TableName | undefined): string {
+  if (!table) return text;
+  const start = text.indexOf(`*${table}\n`);
+  if (start < 0) return '';
+  const end = text.indexOf('COMMIT\n', start);
+  return text.slice(start, end < 0 ? undefined : end + 'COMMIT\n'.length);
+}
+
+/** What a kube-proxy rule is about, read from its comment and target. */
+function refersTo(text: string): { servicePort?: string; endpoint?: string } {
+  const comment = /--comment "?([^"]+?)"?(?: -|$)/.exec(text)?.[1];
+  const servicePort = comment && /^[a-z0-9-]+\/[a-z0-9-]+(:[a-z0-9-]+)?/.exec(comment)?.[0];
+  const endpoint = /--to-destination (\S+)/.exec(text)?.[1];
+  return { ...(servicePort ? { servicePort } : {}), ...(endpoint ? { endpoint } : {}) };
+}
+
+@ApiTags('kube-proxy')
+@Controller('netsim/v1')
+export class KubeProxyApiController {
+  constructor(@Inject(CLUSTER) private readonly cluster: Cluster) {}
+
+  @Get('nodes/:node/iptables')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @ApiProduces('text/plain')
+  @ApiOperation({
+    summary: "A node's netfilter tables as text",
+    description:
+      '`format=save` (default): what `iptables-save` would print on the node now; `format=restore`: the text kube-proxy last wrote (`iptables-restore --noflush` input). `table` limits to one table; `counters=true` prints packet and byte counters (`iptables-save -c`).',
+  })
+  @ApiQuery({ name: 'format', required: false, enum: ['save', 'restore'] })
+  @ApiQuery({ name: 'table', required: false, enum: TABLES })
+  @ApiQuery({ name: 'counters', required: false, enum: ['true', 'false'] })
+  iptables(@Param('node') node: string, @Query('format') format?: string, @Query('table') table?: string, @Query('counters') counters?: string): string {
+    const proxy = this.cluster.kubeProxies.proxy(node);
+    const which = tableParam(table);
+    const withCounters = flag(counters, 'counters');
+    switch (format ?? 'save') {
+      case 'save':
+        return printIptablesSave(proxy.ruleset, { counters: withCounters, tables: which ? [which] : undefined });
+      case 'restore':
+        return restoreSection(proxy.proxier.lastRestoreText(), which);
+      default:
+        throw new DomainError('INVALID', `format: Unsupported value: ${JSON.stringify(format)}: supported values: "restore", "save"`, {
+          field: 'format',
+          causeReason: 'FieldValueNotSupported',
+        });
+    }
+  }
+
+  @Get('nodes/:node/iptables/chains/:chain')
+  @ApiOperation({ summary: "One chain of a node's tables: its rules with numbers, counters, and the Service or endpoint each is about" })
+  @ApiQuery({ name: 'table', required: false, enum: TABLES, description: 'Default: the first table holding the chain, nat before filter' })
+  chain(@Param('node') node: string, @Param('chain') chain: string, @Query('table') table?: string) {
+    const { ruleset } = this.cluster.kubeProxies.proxy(node);
+    const which = tableParam(table);
+    const candidates: TableName[] = which ? [which] : ['nat', 'filter', 'mangle', 'raw'];
+    for (const name of candidates) {
+      const found = ruleset.table(name)?.chain(chain);
+      if (!found) continue;
+      return {
+        node,
+        table: name,
+        chain,
+        policy: found.builtin ? found.policy : null,
+        rules: found.rules.map((rule, i) => {
+          const text = formatRule(chain, rule);
+          return { number: i + 1, rule: text, packets: rule.packets, bytes: rule.bytes, ...refersTo(text) };
+        }),
+      };
+    }
+    throw new DomainError('NOT_FOUND', `chain "${chain}" not found in ${which ?? 'any table'} on node ${node}`, { name: chain });
+  }
+
+  @Get('nodes/:node/kube-proxy')
+  @ApiOperation({ summary: "A node's kube-proxy: configuration, last sync (full or partial, lines written), sync history and counters" })
+  status(@Param('node') node: string) {
+    const proxy = this.cluster.kubeProxies.proxy(node);
+    const status = proxy.proxier.status();
+    const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+    return {
+      ...status,
+      configuration: proxy.config,
+      lastSync: status.lastSync ? { ...status.lastSync, at: iso(status.lastSync.at) } : null,
+      lastFullSyncAt: iso(status.lastFullSyncAt),
+      lastCleanupAt: iso(status.lastCleanupAt),
+      nextSyncAt: iso(status.nextSyncAt),
+      history: status.history.map((h) => ({ ...h, at: iso(h.at) })),
+    };
+  }
+
+  @Get('kube-proxy/config')
+  @ApiOperation({ summary: 'The cluster-wide KubeProxyConfiguration' })
+  clusterConfig() {
+    return this.cluster.kubeProxies.clusterConfiguration();
+  }
+
+  @Put('kube-proxy/config')
+  @ApiOperation({ summary: 'Replace the cluster-wide KubeProxyConfiguration; every node without its own re-syncs' })
+  @ApiBody({ schema: { type: 'object', example: { iptables: { masqueradeAll: true, minSyncPeriod: '1s' }, clusterCIDR: '10.244.0.0/16' } } })
+  setClusterConfig(@Body() body: unknown) {
+    this.cluster.kubeProxies.setClusterConfig(configOf(body));
+    return this.cluster.kubeProxies.clusterConfiguration();
+  }
+
+  @Put('nodes/:node/kube-proxy/config')
+  @ApiOperation({ summary: 'Give one node its own KubeProxyConfiguration (`null` returns it to the cluster-wide one)' })
+  @ApiBody({ schema: { type: 'object' } })
+  setNodeConfig(@Param('node') node: string, @Body() body: unknown) {
+    this.cluster.kubeProxies.setNodeConfig(node, body === null || (typeof body === 'object' && body !== null && Object.keys(body).length === 0) ? null : configOf(body));
+    return this.cluster.kubeProxies.proxy(node).config;
+  }
+
+  @Post('kube-proxy/render')
+  @HttpCode(200)
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @ApiProduces('text/plain')
+  @ApiOperation({
+    summary: 'The rules kube-proxy would write for these Services and EndpointSlices on this node (stateless)',
+    description: 'Services keep the ClusterIPs they are given. `format=restore` (default) is kube-proxy’s iptables-restore input; `save` is what iptables-save then prints.',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      example: {
+        config: { clusterCIDR: '10.244.0.0/16' },
+        node: { name: 'test-node', addresses: ['192.168.0.2'] },
+        objects: [],
+        format: 'restore',
+      },
+    },
+  })
+  @ApiOkResponse({ description: 'The rules as text' })
+  render(@Body() body: unknown): string {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new DomainError('BAD_REQUEST', 'expected a render request: {config, node, objects, format}');
+    }
+    const request = body as RenderRequest;
+    const format = request.format ?? 'restore';
+    const result = renderRules({ ...request, format: 'restore' });
+    if (format === 'save') return renderedSave(result);
+    if (format !== 'restore') {
+      throw new DomainError('INVALID', `format: Unsupported value: ${JSON.stringify(format)}: supported values: "restore", "save"`, {
+        field: 'format',
+        causeReason: 'FieldValueNotSupported',
+      });
+    }
+    return result.text;
+  }
+}
+
+function configOf(body: unknown): KubeProxyConfiguration {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new DomainError('BAD_REQUEST', 'expected a KubeProxyConfiguration object');
+  }
+  return body as KubeProxyConfiguration;
+}
