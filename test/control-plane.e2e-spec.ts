@@ -45,9 +45,82 @@ describe('control plane on the simulated clock (e2e)', () => {
     expect(ready(await get('/api/v1/nodes/kind-worker'))).toBe('True');
   });
 
+  const scale = (replicas: number) =>
+    request(t.http)
+      .patch('/apis/apps/v1/namespaces/default/deployments/web/scale')
+      .set('Content-Type', 'application/merge-patch+json')
+      .send({ spec: { replicas } })
+      .expect(200);
+  const readyEndpoints = async () => (await webSlice()).endpoints.filter((e) => e.conditions.ready).length;
+
+  it('scales web from 3 to 5 and back, and the EndpointSlice follows', async () => {
+    expect(await readyEndpoints()).toBe(3);
+    await scale(5);
+    expect(await readyEndpoints()).toBe(5);
+    const deployment = await get('/apis/apps/v1/namespaces/default/deployments/web');
+    expect(deployment.status).toMatchObject({ replicas: 5, readyReplicas: 5, availableReplicas: 5, updatedReplicas: 5 });
+    await scale(3);
+    expect(await readyEndpoints()).toBe(3); // the two going are terminating, no longer ready
+    await advance(30);
+    expect((await webSlice()).endpoints).toHaveLength(3);
+  });
+
+  it('replaces the pods of a failed node on the other worker', async () => {
+    await request(t.http).post('/netsim/v1/nodes/kind-worker/kubelet/stop').expect(200);
+    await advance(341);
+    const pods = (await get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items as Array<{
+      metadata: { deletionTimestamp?: string };
+      spec: { nodeName: string };
+      status: { phase: string };
+    }>;
+    const live = pods.filter((p) => !p.metadata.deletionTimestamp);
+    expect(live).toHaveLength(3);
+    expect(live.every((p) => p.spec.nodeName === 'kind-worker2' && p.status.phase === 'Running')).toBe(true);
+    const slice = await webSlice();
+    expect(slice.endpoints.filter((e) => e.conditions.ready).map((e) => e.nodeName)).toEqual(['kind-worker2', 'kind-worker2', 'kind-worker2']);
+  });
+
+  it('rolls out a template change without going below replicas - maxUnavailable ready pods', async () => {
+    await request(t.http)
+      .patch('/apis/apps/v1/namespaces/default/deployments/web')
+      .set('Content-Type', 'application/merge-patch+json')
+      .send({ spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.28', ports: [{ name: 'http', containerPort: 8080 }] }] } } } })
+      .expect(200);
+    for (let i = 0; i < 10; i++) {
+      expect(await readyEndpoints()).toBeGreaterThanOrEqual(3); // maxUnavailable: 25% of 3 rounds down to 0
+      await advance(30);
+    }
+    const pods = (await get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items as Array<{ spec: { containers: Array<{ image: string }> } }>;
+    expect(pods.map((p) => p.spec.containers[0].image)).toEqual(['nginx:1.28', 'nginx:1.28', 'nginx:1.28']);
+    const rs = (await get('/apis/apps/v1/namespaces/default/replicasets')).items.filter((r: { metadata: { name: string } }) => r.metadata.name.startsWith('web-'));
+    expect(rs.map((r: { spec: { replicas: number } }) => r.spec.replicas).sort()).toEqual([0, 3]);
+  });
+
+  it('runs a DaemonSet pod on every eligible node, following a new node', async () => {
+    await request(t.http)
+      .post('/apis/apps/v1/namespaces/kube-system/daemonsets')
+      .send({
+        metadata: { name: 'agent' },
+        spec: {
+          selector: { matchLabels: { app: 'agent' } },
+          template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'agent', image: 'busybox' }] } },
+        },
+      })
+      .expect(201);
+    const nodesOf = async () =>
+      ((await get('/api/v1/namespaces/kube-system/pods?labelSelector=app%3Dagent')).items as Array<{ spec: { nodeName: string } }>)
+        .map((p) => p.spec.nodeName)
+        .sort();
+    expect(await nodesOf()).toEqual(['kind-worker', 'kind-worker2']); // the control plane's taint is not tolerated
+    await request(t.http).post('/api/v1/nodes').send({ metadata: { name: 'kind-worker3' } }).expect(201);
+    expect(await nodesOf()).toEqual(['kind-worker', 'kind-worker2', 'kind-worker3']);
+    const ds = await get('/apis/apps/v1/namespaces/kube-system/daemonsets/agent');
+    expect(ds.status).toMatchObject({ desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3 });
+  });
+
   it('takes a pod out of the ready endpoints when its readiness fails (PATCH pods/status)', async () => {
-    const name = 'web-5d8f7c9b6d-2kq9x';
-    const pod = await get(`/api/v1/namespaces/default/pods/${name}`);
+    const pod = (await get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items[0];
+    const name = pod.metadata.name;
     const conditions = pod.status.conditions.map((c: { type: string }) =>
       c.type === 'Ready' ? { ...c, status: 'False', reason: 'ReadinessProbeFailed' } : c,
     );

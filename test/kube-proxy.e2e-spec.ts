@@ -34,15 +34,22 @@ describe('kube-proxy on every node (e2e)', () => {
     const dns = chain.rules.find((r: { servicePort?: string }) => r.servicePort === 'kube-system/kube-dns:dns');
     expect(dns).toMatchObject({ number: expect.any(Number), packets: 0, bytes: 0 });
     const status = (await request(t.http).get('/netsim/v1/nodes/kind-worker/kube-proxy').expect(200)).body;
-    expect(status).toMatchObject({ nodeName: 'kind-worker', counters: { fullSyncs: 1 }, lastSync: { full: true, ok: true } });
+    expect(status).toMatchObject({ nodeName: 'kind-worker', counters: { fullSyncs: 1 }, lastSync: { ok: true } });
+    expect(status.history[0]).toMatchObject({ full: true, ok: true });
     expect(status.configuration).toMatchObject({ clusterCIDR: '10.244.0.0/16', iptables: { minSyncPeriod: '0s' } });
   });
 
-  it('follows a scale-down: a deleted endpoint leaves the rules after its grace period', async () => {
-    await request(t.http).delete('/api/v1/namespaces/default/pods/web-5d8f7c9b6d-7hjtl?gracePeriodSeconds=0').expect(200);
+  it('follows a scale-down: the Deployment goes to 2 pods and the endpoint rules to 1/2 each', async () => {
+    await request(t.http)
+      .patch('/apis/apps/v1/namespaces/default/deployments/web/scale')
+      .set('Content-Type', 'application/merge-patch+json')
+      .send({ spec: { replicas: 2 } })
+      .expect(200);
+    await request(t.http).post('/netsim/v1/clock/advance').send({ seconds: 30 }).expect(200); // the grace period of the pod going
     const save = await text('/netsim/v1/nodes/kind-worker/iptables?table=nat');
-    expect(save).not.toContain('10.244.2.3:8080');
-    expect(save).toMatch(/-A KUBE-SVC-\w{16} -m comment --comment "default\/web:http -> 10\.244\.1\.2:8080" -m statistic --mode random --probability 0\.50000000000/);
+    const endpoints = [...save.matchAll(/--comment "default\/web:http -> (\S+)"/g)].map((m) => m[1]);
+    expect(endpoints).toHaveLength(2);
+    expect(save).toMatch(/-A KUBE-SVC-\w{16} -m comment --comment "default\/web:http -> \S+" -m statistic --mode random --probability 0\.50000000000 -j KUBE-SEP-/);
     const status = (await request(t.http).get('/netsim/v1/nodes/kind-worker/kube-proxy').expect(200)).body;
     expect(status.lastSync.full).toBe(false);
   });

@@ -46,7 +46,7 @@ describe('kubectl against kube-netsim (e2e)', () => {
     expect(out).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\n/m);
     expect(out).toMatch(/^node\/kind-control-plane\s+Ready\s+control-plane\s+\S+\s+v1\.32\.4$/m);
     expect(out).toMatch(/^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
-    expect(out).toMatch(/^kube-system\s+pod\/coredns-7db6d8ff4d-5xk2p\s+1\/1\s+Running\s+0\s+\S+$/m);
+    expect(out).toMatch(/^kube-system\s+pod\/coredns-[a-z0-9]{8,10}-[a-z0-9]{5}\s+1\/1\s+Running\s+0\s+\S+$/m);
     expect(out).toMatch(/^NAMESPACE\s+NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$/m);
     expect(out).toMatch(/^kube-system\s+service\/kube-dns\s+ClusterIP\s+10\.96\.0\.10\s+<none>\s+53\/UDP,53\/TCP,9153\/TCP\s+\S+$/m);
     expect(out).toMatch(/^default\s+service\/web-nodeport\s+NodePort\s+10\.\S+\s+<none>\s+80:30080\/TCP\s+\S+$/m);

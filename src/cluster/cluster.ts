@@ -6,6 +6,10 @@ import { KubeProxyController } from './controllers/kube-proxy.controller';
 import { KubeletController } from './controllers/kubelet.controller';
 import { NodeLifecycleController } from './controllers/node-lifecycle.controller';
 import { SchedulerController } from './controllers/scheduler.controller';
+import { DaemonSetController } from './controllers/daemonset.controller';
+import { DeploymentController } from './controllers/deployment.controller';
+import { ReplicaSetController } from './controllers/replicaset.controller';
+import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
 import { NodeStrategy } from './resources/node.strategy';
 import { PodStrategy } from './resources/pod.strategy';
@@ -42,9 +46,17 @@ export class Cluster {
     this.store.registerStrategy(type('services'), new ServiceStrategy(pools));
     this.store.registerStrategy(type('nodes'), new NodeStrategy(pools, random));
     this.store.registerStrategy(type('pods'), new PodStrategy());
+    this.store.registerStrategy(type('deployments.apps'), new DeploymentStrategy());
+    this.store.registerStrategy(type('replicasets.apps'), new ReplicaSetStrategy());
+    this.store.registerStrategy(type('daemonsets.apps'), new DaemonSetStrategy());
     this.controllers = new ControllerManager(this.store);
     // The order controllers run in on each round (fixed, so runs are repeatable).
     this.controllers.add(new NodeLifecycleController(this.store, clock));
+    // Work that waits only on time (minReadySeconds, progress deadlines) wakes the controllers up then.
+    const wakeUp = (at: number) => clock.after(at - clock.now(), 'workload controllers: wake up', () => this.store.commit());
+    this.controllers.add(new ReplicaSetController(this.store, { wakeUp })); // before Deployment: it reads ReplicaSet status
+    this.controllers.add(new DeploymentController(this.store, { wakeUp }));
+    this.controllers.add(new DaemonSetController(this.store, { wakeUp }));
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock);
     this.controllers.add(this.kubelets);

@@ -8,7 +8,7 @@ import { KubeObject, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
 import { recordEvent } from './events';
 import { NODE_LEASE_NAMESPACE } from './kubelet.controller';
-import { tolerates } from './scheduler.controller';
+import { toleratesTaint } from './node-selection';
 
 const pods = resourceTypeByKey('pods')!;
 const nodes = resourceTypeByKey('nodes')!;
@@ -116,7 +116,7 @@ export class NodeLifecycleController implements Controller {
       const tolerations = (pod.spec as PodSpec).tolerations ?? [];
       let deadline = Infinity;
       for (const taint of noExecute) {
-        const toleration = tolerations.find((t) => tolerates([t], taint));
+        const toleration = tolerations.find((t) => toleratesTaint(t, taint));
         if (!toleration) {
           deadline = -Infinity;
           break;

@@ -1,11 +1,13 @@
 import { milliCpu, parseQuantity } from '../resources/quantity';
 import { NodeSpec, NodeStatus, NodeTaint } from '../resources/node.types';
-import { PodSpec, PodStatus, Toleration } from '../resources/pod.types';
+import { PodSpec, PodStatus } from '../resources/pod.types';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
 import { recordEvent } from './events';
+import { effectiveTaints, matchesRequiredNodeAffinity, toleratesTaint } from './node-selection';
+import { Affinity } from '../resources/workload.types';
 
 const pods = resourceTypeByKey('pods')!;
 const nodes = resourceTypeByKey('nodes')!;
@@ -21,54 +23,6 @@ interface NodeUsage {
   /** With upstream's non-zero defaults for containers without requests, for scoring. */
   scoreCpu: number;
   scoreMemory: number;
-}
-
-interface NodeAffinityTerm {
-  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
-  matchFields?: Array<{ key: string; operator: string; values?: string[] }>;
-}
-
-interface Affinity {
-  nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeAffinityTerm[] } };
-}
-
-export function tolerates(tolerations: Toleration[] | undefined, taint: NodeTaint): boolean {
-  return (tolerations ?? []).some((t) => {
-    if (t.effect && t.effect !== taint.effect) return false;
-    if (t.operator === 'Exists') return !t.key || t.key === taint.key;
-    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
-  });
-}
-
-function requirementMatches(expr: { key: string; operator: string; values?: string[] }, value: string | undefined): boolean {
-  const values = expr.values ?? [];
-  switch (expr.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-      return value !== undefined && Number(value) > Number(values[0]);
-    case 'Lt':
-      return value !== undefined && Number(value) < Number(values[0]);
-    default:
-      return false;
-  }
-}
-
-function matchesAffinity(spec: PodSpec, node: KubeObject): boolean {
-  const terms = (spec.affinity as Affinity | undefined)?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (!terms?.length) return true;
-  const labels = node.metadata.labels ?? {};
-  return terms.some(
-    (term) =>
-      (term.matchExpressions ?? []).every((e) => requirementMatches(e, labels[e.key])) &&
-      (term.matchFields ?? []).every((e) => requirementMatches(e, e.key === 'metadata.name' ? node.metadata.name : undefined)),
-  );
 }
 
 function podRequests(spec: PodSpec, withDefaults: boolean): { cpu: number; memory: number } {
@@ -110,6 +64,7 @@ export class SchedulerController implements Controller {
   private readonly waiting = new Set<string>();
   /** What the pods bound to each node request, kept up to date from pod events. */
   private readonly usage = new Map<string, NodeUsage>();
+  private readonly allocatableCache = new Map<string, { version: string; cpu: number; memory: number; pods: number }>();
 
   constructor(private readonly store: ObjectStore) {}
 
@@ -159,27 +114,27 @@ export class SchedulerController implements Controller {
     for (const node of allNodes) {
       const nodeSpec = (node.spec ?? {}) as NodeSpec;
       const status = (node.status ?? {}) as NodeStatus;
-      if (nodeSpec.unschedulable && !tolerates(spec.tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {
+      const unschedulableTaint: NodeTaint = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
+      if (nodeSpec.unschedulable && !(spec.tolerations ?? []).some((t) => toleratesTaint(t, unschedulableTaint))) {
         fail('node(s) were unschedulable');
         continue;
       }
-      const untolerated = (nodeSpec.taints ?? []).find(
-        (t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(spec.tolerations, t),
+      const untolerated = effectiveTaints(node).find(
+        (taint) =>
+          (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') &&
+          taint.key !== 'node.kubernetes.io/unschedulable' &&
+          !(spec.tolerations ?? []).some((t) => toleratesTaint(t, taint)),
       );
       if (untolerated) {
         fail(`node(s) had untolerated taint ${taintText(untolerated)}`);
         continue;
       }
-      const labels = node.metadata.labels ?? {};
-      if (Object.entries(spec.nodeSelector ?? {}).some(([k, v]) => labels[k] !== v) || !matchesAffinity(spec, node)) {
+      if (!matchesRequiredNodeAffinity(spec as PodSpec & { affinity?: Affinity }, node)) {
         fail("node(s) didn't match Pod's node affinity/selector");
         continue;
       }
-      const allocatable = status.allocatable ?? {};
       const used = usage.get(node.metadata.name) ?? { cpu: 0, memory: 0, pods: 0, scoreCpu: 0, scoreMemory: 0 };
-      const cpuAllocatable = milliCpu(allocatable.cpu) ?? 0;
-      const memoryAllocatable = parseQuantity(allocatable.memory) ?? 0;
-      const podsAllocatable = parseQuantity(allocatable.pods) ?? 110;
+      const { cpu: cpuAllocatable, memory: memoryAllocatable, pods: podsAllocatable } = this.allocatable(node, status);
       let fits = true;
       if (used.pods + 1 > podsAllocatable) {
         fail('Too many pods');
@@ -212,6 +167,21 @@ export class SchedulerController implements Controller {
     feasible.sort((a, b) => b.score - a.score || (a.node.metadata.name < b.node.metadata.name ? -1 : 1));
     this.waiting.delete(key);
     this.bind(pod, feasible[0].node.metadata.name);
+  }
+
+  /** A node's allocatable resources, parsed once per version of the node. */
+  private allocatable(node: KubeObject, status: NodeStatus): { cpu: number; memory: number; pods: number } {
+    const cached = this.allocatableCache.get(node.metadata.name);
+    if (cached && cached.version === node.metadata.resourceVersion) return cached;
+    const a = status.allocatable ?? {};
+    const parsed = {
+      version: node.metadata.resourceVersion,
+      cpu: milliCpu(a.cpu) ?? 0,
+      memory: parseQuantity(a.memory) ?? 0,
+      pods: parseQuantity(a.pods) ?? 110,
+    };
+    this.allocatableCache.set(node.metadata.name, parsed);
+    return parsed;
   }
 
   private usageByNode(): Map<string, NodeUsage> {

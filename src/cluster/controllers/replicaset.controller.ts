@@ -1,0 +1,329 @@
+import { DomainError } from '../../common/domain-error';
+import { PodSpec } from '../resources/pod.types';
+import { POD_DELETION_COST_ANNOTATION, ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus } from '../resources/workload.types';
+import { compileSelector } from '../store/label-selector';
+import { deepEqual, ObjectStore } from '../store/object-store';
+import { resourceTypeByKey } from '../store/resource-types';
+import { KubeObject, StoredEvent } from '../store/types';
+import { Controller } from './controller-manager';
+import { recordEvent } from './events';
+import {
+  availableAt,
+  claim,
+  collectDependent,
+  controllerRefOf,
+  isPodActive,
+  isPodAvailable,
+  isPodReady,
+  nowMs,
+  objectKey,
+  OWNED,
+  OwnerIndex,
+  podFromTemplate,
+  podStatusOf,
+  readyCondition,
+  splitKey,
+  WakeUps,
+  WorkloadControllerOptions,
+} from './pod-template';
+
+const pods = resourceTypeByKey('pods')!;
+const replicasets = resourceTypeByKey('replicasets.apps')!;
+
+const PHASE_ORDINAL: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+
+function deletionCost(pod: KubeObject): number {
+  const text = pod.metadata.annotations?.[POD_DELETION_COST_ANNOTATION];
+  if (text === undefined || !/^-?[0-9]+$/.test(text)) return 0;
+  const cost = Number(text);
+  return cost >= -2147483648 && cost <= 2147483647 ? cost : 0;
+}
+
+function maxRestarts(pod: KubeObject): number {
+  let max = 0;
+  for (const s of (podStatusOf(pod).containerStatuses ?? []) as Array<{ restartCount?: number }>) max = Math.max(max, s.restartCount ?? 0);
+  return max;
+}
+
+/** `logarithmicRankDiff`: compares how long ago two instants were, in powers of two of nanoseconds. */
+function logRankDiff(t1: number, t2: number, now: number): number {
+  const rank = (t: number) => {
+    const d = (now - t) * 1e6;
+    return d > 0 ? Math.floor(Math.log2(d)) : -1;
+  };
+  return rank(t1) - rank(t2);
+}
+
+/** `afterOrZero` then the logarithmic comparison; 0 when undecided. */
+function compareTimes(t1: number | undefined, t2: number | undefined, now: number, uidA: string, uidB: string): number {
+  if (t1 === t2) return 0;
+  if (t1 === undefined || t2 === undefined) return t1 === undefined ? -1 : 1;
+  const diff = logRankDiff(t1, t2, now);
+  if (diff === 0) return uidA < uidB ? -1 : uidA > uidB ? 1 : 0;
+  return diff;
+}
+
+/**
+ * The pods a ReplicaSet gives up first when it scales down, in upstream's
+ * `ActivePodsWithRanks` order: unscheduled before scheduled; Pending before
+ * Unknown before Running; not ready before ready; lower
+ * `controller.kubernetes.io/pod-deletion-cost` first; pods doubled up on a
+ * node (more related pods there) first; more recently ready first and more
+ * recently created first (compared on a logarithmic scale, ties broken by
+ * uid); more container restarts first. Name breaks the remaining ties so the
+ * order is total.
+ */
+export function podsToDelete(candidates: KubeObject[], related: KubeObject[], count: number, now: number): KubeObject[] {
+  if (count >= candidates.length) return [...candidates];
+  const onNode = new Map<string, number>();
+  for (const p of related) {
+    if (!isPodActive(p)) continue;
+    const node = (p.spec as PodSpec).nodeName ?? '';
+    onNode.set(node, (onNode.get(node) ?? 0) + 1);
+  }
+  const rank = (p: KubeObject) => onNode.get((p.spec as PodSpec).nodeName ?? '') ?? 0;
+  const readyTime = (p: KubeObject) => {
+    const t = Date.parse(readyCondition(p)?.lastTransitionTime ?? '');
+    return Number.isNaN(t) ? undefined : t;
+  };
+  const sorted = [...candidates].sort((a, b) => {
+    const na = (a.spec as PodSpec).nodeName ?? '';
+    const nb = (b.spec as PodSpec).nodeName ?? '';
+    if (na !== nb && (na === '' || nb === '')) return na === '' ? -1 : 1;
+    const pa = PHASE_ORDINAL[podStatusOf(a).phase ?? ''] ?? 0;
+    const pb = PHASE_ORDINAL[podStatusOf(b).phase ?? ''] ?? 0;
+    if (pa !== pb) return pa - pb;
+    const ra = isPodReady(a);
+    const rb = isPodReady(b);
+    if (ra !== rb) return ra ? 1 : -1;
+    const ca = deletionCost(a);
+    const cb = deletionCost(b);
+    if (ca !== cb) return ca - cb;
+    if (rank(a) !== rank(b)) return rank(b) - rank(a);
+    if (ra && rb) {
+      const c = compareTimes(readyTime(a), readyTime(b), now, a.metadata.uid, b.metadata.uid);
+      if (c !== 0) return c;
+    }
+    const restarts = maxRestarts(b) - maxRestarts(a);
+    if (restarts !== 0) return restarts;
+    const c = compareTimes(Date.parse(a.metadata.creationTimestamp), Date.parse(b.metadata.creationTimestamp), now, a.metadata.uid, b.metadata.uid);
+    if (c !== 0) return c;
+    return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+  });
+  return sorted.slice(0, count);
+}
+
+function setFailure(status: ReplicaSetStatus, previous: ReplicaSetCondition[] | undefined, failure: { reason: string; message: string } | undefined, now: string): void {
+  const current = previous?.find((c) => c.type === 'ReplicaFailure');
+  const others = (previous ?? []).filter((c) => c.type !== 'ReplicaFailure');
+  let conditions = others;
+  if (failure) {
+    conditions = current ? [...previous!] : [...others, { type: 'ReplicaFailure', status: 'True', lastTransitionTime: now, ...failure }];
+  }
+  if (conditions.length) status.conditions = conditions;
+}
+
+/**
+ * The ReplicaSet controller: keeps `spec.replicas` active pods that match the
+ * selector, adopting orphans and releasing pods it no longer selects; creates
+ * pods from the template (`generateName: <rs>-`, the API server appends five
+ * characters from the seeded random source) and deletes the surplus in
+ * upstream's order; fills `status`. It also does the garbage collector's job
+ * for ReplicaSets: when one is deleted, the pods it controlled go.
+ */
+export class ReplicaSetController implements Controller {
+  readonly name = 'replicaset-controller';
+  private readonly queue = new Set<string>();
+  /** uid of deleted ReplicaSets whose pods are to be collected. */
+  private readonly gone = new Set<string>();
+  private readonly podsByOwner = new OwnerIndex();
+  private readonly setsByOwner = new OwnerIndex();
+  private readonly wakeUps: WakeUps;
+
+  constructor(
+    private readonly store: ObjectStore,
+    options: WorkloadControllerOptions = {},
+  ) {
+    this.wakeUps = new WakeUps(options.wakeUp);
+    // Pick up what exists already: every ReplicaSet is looked at once.
+    const uids = new Set<string>();
+    for (const rs of store.list(replicasets).items) {
+      this.setsByOwner.add(rs);
+      uids.add(rs.metadata.uid);
+      this.queue.add(objectKey(rs));
+    }
+    for (const pod of store.list(pods).items) {
+      this.podsByOwner.add(pod);
+      const ref = controllerRefOf(pod);
+      if (ref?.kind === 'ReplicaSet' && ref.apiVersion === 'apps/v1' && !uids.has(ref.uid)) this.gone.add(ref.uid);
+    }
+  }
+
+  /** Records an Event about `object` from this controller (`source.component` is the controller's name). */
+  event(object: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    recordEvent(this.store, object, type, reason, message, { component: this.name });
+  }
+
+  observe(event: StoredEvent): void {
+    if (event.resource === 'replicasets.apps') {
+      this.setsByOwner.observe(event);
+      if (event.type === 'DELETED') this.gone.add(event.object.metadata.uid);
+      else this.queue.add(objectKey(event.object));
+    } else if (event.resource === 'pods') {
+      this.podsByOwner.observe(event);
+      this.queueOwners(event);
+    }
+  }
+
+  reconcile(): boolean {
+    for (const key of this.wakeUps.take(nowMs(this.store))) this.queue.add(key);
+    if (this.queue.size === 0 && this.gone.size === 0) return false;
+    const gone = [...this.gone].sort();
+    this.gone.clear();
+    for (const uid of gone) this.collect(uid);
+    const keys = [...this.queue].sort();
+    this.queue.clear();
+    for (const key of keys) this.sync(key);
+    return true;
+  }
+
+  /** The ReplicaSets a pod event concerns: its controller before and after, and for an orphan, those selecting it. */
+  private queueOwners(event: StoredEvent): void {
+    const pod = event.object;
+    const namespace = pod.metadata.namespace!;
+    const now = controllerRefOf(event.type === 'DELETED' ? undefined : pod);
+    const before = controllerRefOf(event.type === 'DELETED' ? pod : event.previous);
+    for (const ref of [now, before]) {
+      if (ref?.kind === 'ReplicaSet' && ref.apiVersion === 'apps/v1') this.queue.add(`${namespace}/${ref.name}`);
+    }
+    if (now || event.type === 'DELETED') return;
+    const relabelled = event.type === 'ADDED' || before !== undefined || !deepEqual(pod.metadata.labels, event.previous?.metadata.labels);
+    if (!relabelled) return;
+    for (const rs of this.store.list(replicasets, { namespace }).items) {
+      if (compileSelector((rs.spec as ReplicaSetSpec).selector).matches(pod.metadata.labels)) this.queue.add(objectKey(rs));
+    }
+  }
+
+  /** Garbage collection: the dependents of a deleted ReplicaSet. */
+  private collect(uid: string): void {
+    for (const key of this.podsByOwner.keys(uid)) {
+      const [namespace, name] = splitKey(key);
+      const pod = this.store.tryGet(pods, namespace, name);
+      if (pod) collectDependent(this.store, pods, pod, uid);
+    }
+  }
+
+  private sync(key: string): void {
+    const [namespace, name] = splitKey(key);
+    const rs = this.store.tryGet(replicasets, namespace, name);
+    if (!rs) return;
+    const spec = rs.spec as ReplicaSetSpec;
+    const selector = compileSelector(spec.selector);
+    const candidates = [...this.store.list(pods, { namespace, labelSelector: selector }).items, ...this.ownedPods(rs)];
+    const claimed = claim({ store: this.store, type: pods, owner: rs, selector }, candidates);
+    let active = claimed.filter(isPodActive);
+    let failure: { reason: string; message: string } | undefined;
+    if (rs.metadata.deletionTimestamp === undefined) {
+      const result = this.manageReplicas(rs, active);
+      active = result.active;
+      failure = result.failure;
+    }
+    this.updateStatus(rs, active, failure);
+  }
+
+  private ownedPods(rs: KubeObject): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const key of this.podsByOwner.keys(rs.metadata.uid)) {
+      const [namespace, name] = splitKey(key);
+      const pod = this.store.tryGet(pods, namespace, name);
+      if (pod) out.push(pod);
+    }
+    return out;
+  }
+
+  /** Creates or deletes pods until `spec.replicas` are active; returns the active pods afterwards. */
+  private manageReplicas(rs: KubeObject, active: KubeObject[]): { active: KubeObject[]; failure?: { reason: string; message: string } } {
+    const spec = rs.spec as ReplicaSetSpec;
+    const replicas = spec.replicas ?? 1;
+    const diff = active.length - replicas;
+    if (diff < 0) {
+      const created: KubeObject[] = [];
+      for (let i = 0; i < -diff; i++) {
+        try {
+          const pod = this.store.create(pods, podFromTemplate(spec.template ?? {}, rs), rs.metadata.namespace, OWNED);
+          created.push(pod);
+          this.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          // Upstream stops at the first failure of a batch and retries later; we retry on the next event.
+          const message = `Error creating: ${e.message}`;
+          this.event(rs, 'Warning', 'FailedCreate', message);
+          return { active: [...active, ...created], failure: { reason: 'FailedCreate', message: e.message } };
+        }
+      }
+      return { active: [...active, ...created] };
+    }
+    if (diff > 0) {
+      const victims = podsToDelete(active, this.relatedPods(rs, active), diff, nowMs(this.store));
+      const deleted = new Set<string>();
+      for (const pod of victims) {
+        try {
+          this.store.delete(pods, pod.metadata.namespace, pod.metadata.name);
+          deleted.add(pod.metadata.uid);
+          this.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          const message = `Error deleting: ${e.message}`;
+          this.event(rs, 'Warning', 'FailedDelete', message);
+          return { active: active.filter((p) => !deleted.has(p.metadata.uid)), failure: { reason: 'FailedDelete', message: e.message } };
+        }
+      }
+      return { active: active.filter((p) => !deleted.has(p.metadata.uid)) };
+    }
+    return { active };
+  }
+
+  /** The pods of every ReplicaSet with the same controller (a Deployment's), for ranking doubled-up nodes. */
+  private relatedPods(rs: KubeObject, own: KubeObject[]): KubeObject[] {
+    const owner = controllerRefOf(rs);
+    if (!owner) return own;
+    const out: KubeObject[] = [];
+    for (const key of this.setsByOwner.keys(owner.uid)) {
+      const [namespace, name] = splitKey(key);
+      const sibling = this.store.tryGet(replicasets, namespace, name);
+      if (sibling && controllerRefOf(sibling)?.uid === owner.uid) out.push(...this.ownedPods(sibling).filter((p) => controllerRefOf(p)?.uid === sibling.metadata.uid));
+    }
+    return out;
+  }
+
+  private updateStatus(rs: KubeObject, active: KubeObject[], failure: { reason: string; message: string } | undefined): void {
+    const spec = rs.spec as ReplicaSetSpec;
+    const minReadySeconds = spec.minReadySeconds ?? 0;
+    const templateLabels = Object.entries(spec.template?.metadata?.labels ?? {});
+    const now = nowMs(this.store);
+    let fullyLabeled = 0;
+    let ready = 0;
+    let available = 0;
+    for (const pod of active) {
+      const labels = pod.metadata.labels ?? {};
+      if (templateLabels.every(([k, v]) => labels[k] === v)) fullyLabeled++;
+      if (!isPodReady(pod)) continue;
+      ready++;
+      if (isPodAvailable(pod, minReadySeconds, now)) available++;
+      else {
+        const at = availableAt(pod, minReadySeconds);
+        if (at !== undefined) this.wakeUps.at(objectKey(rs), at, now);
+      }
+    }
+    // Zero counts are left out, as Go's `omitempty` leaves them out; `replicas` always shows.
+    const status: ReplicaSetStatus = { replicas: active.length };
+    if (fullyLabeled) status.fullyLabeledReplicas = fullyLabeled;
+    if (ready) status.readyReplicas = ready;
+    if (available) status.availableReplicas = available;
+    status.observedGeneration = rs.metadata.generation;
+    const previous = (rs.status ?? {}) as Partial<ReplicaSetStatus>;
+    setFailure(status, previous.conditions, failure, this.store.now());
+    if (deepEqual(status, rs.status)) return;
+    this.store.updateStatus(replicasets, rs.metadata.namespace, rs.metadata.name, { status }, OWNED);
+  }
+}
