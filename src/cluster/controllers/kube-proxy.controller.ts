@@ -21,6 +21,8 @@ export interface NodeProxy {
   ruleset: Ruleset;
   config: KubeProxyConfiguration;
   timer?: Timer;
+  /** The last change (see `KubeProxyController.changes`) this proxier has been told about. */
+  seenChange: number;
 }
 
 export interface KubeProxyDefaults {
@@ -51,6 +53,15 @@ export class KubeProxyController implements Controller {
   private readonly nodeConfigs = new Map<string, KubeProxyConfiguration>();
   private readonly services = new Map<string, KubeObject>();
   private readonly slices = new Map<string, KubeObject>();
+  /**
+   * Which Service or EndpointSlice changed last, and when (a sequence number):
+   * a node's proxier is told about changes only when its tables are needed,
+   * once per object however often it changed, so a thousand nodes do not each
+   * digest every event. `gone` keeps the last version of deleted objects.
+   */
+  private readonly changes = new Map<string, number>();
+  private readonly gone = new Map<string, KubeObject>();
+  private changeSeq = 0;
   private readonly pendingNodes = new Set<string>();
 
   constructor(
@@ -122,24 +133,20 @@ export class KubeProxyController implements Controller {
           this.proxies.get(o.metadata.name)!.proxier.onTopologyChange(o.metadata.labels ?? {});
         }
         break;
-      case 'services': {
-        const key = `${o.metadata.namespace}/${o.metadata.name}`;
-        if (event.type === 'DELETED') this.services.delete(key);
-        else this.services.set(key, o);
-        for (const p of this.proxies.values()) {
-          if (event.type === 'DELETED') p.proxier.onServiceDelete(o as unknown as ProxyService);
-          else p.proxier.onServiceAdd(o as unknown as ProxyService);
-        }
-        break;
-      }
+      case 'services':
       case 'endpointslices.discovery.k8s.io': {
-        const key = `${o.metadata.namespace}/${o.metadata.name}`;
-        if (event.type === 'DELETED') this.slices.delete(key);
-        else this.slices.set(key, o);
-        for (const p of this.proxies.values()) {
-          if (event.type === 'DELETED') p.proxier.onEndpointSliceDelete(o as unknown as ProxyEndpointSlice);
-          else p.proxier.onEndpointSliceAdd(o as unknown as ProxyEndpointSlice);
+        const key = `${event.resource === 'services' ? 's' : 'e'}:${o.metadata.namespace}/${o.metadata.name}`;
+        const map = event.resource === 'services' ? this.services : this.slices;
+        if (event.type === 'DELETED') {
+          map.delete(key);
+          this.gone.set(key, o);
+        } else {
+          map.set(key, o);
+          this.gone.delete(key);
         }
+        this.changes.set(key, ++this.changeSeq);
+        // Proxiers that batch by minSyncPeriod hear at once, so their timers start from the change.
+        for (const proxy of this.proxies.values()) if (proxy.proxier.config.minSyncPeriodMs > 0) this.feed(proxy);
         break;
       }
     }
@@ -200,7 +207,7 @@ export class KubeProxyController implements Controller {
     });
     for (const s of this.services.values()) proxier.onServiceAdd(s as unknown as ProxyService);
     for (const s of this.slices.values()) proxier.onEndpointSliceAdd(s as unknown as ProxyEndpointSlice);
-    const proxy: NodeProxy = { node: nodeName, proxier, ruleset, config };
+    const proxy: NodeProxy = { node: nodeName, proxier, ruleset, config, seenChange: this.changeSeq };
     this.proxies.set(nodeName, proxy);
     this.syncIfDue(proxy);
   }
@@ -219,14 +226,40 @@ export class KubeProxyController implements Controller {
     this.nodeConfigs.delete(node);
   }
 
+  /** Tells a proxier about every Service and EndpointSlice that changed since it last heard. */
+  private feed(proxy: NodeProxy): void {
+    if (proxy.seenChange === this.changeSeq) return;
+    for (const [key, seq] of this.changes) {
+      if (seq <= proxy.seenChange) continue;
+      const isService = key.startsWith('s:');
+      const current = (isService ? this.services : this.slices).get(key);
+      const object = current ?? this.gone.get(key)!;
+      if (isService) {
+        if (current) proxy.proxier.onServiceAdd(object as unknown as ProxyService);
+        else proxy.proxier.onServiceDelete(object as unknown as ProxyService);
+      } else if (current) {
+        proxy.proxier.onEndpointSliceAdd(object as unknown as ProxyEndpointSlice);
+      } else {
+        proxy.proxier.onEndpointSliceDelete(object as unknown as ProxyEndpointSlice);
+      }
+    }
+    proxy.seenChange = this.changeSeq;
+  }
+
   private syncIfDue(proxy: NodeProxy): SyncResult | undefined {
+    this.feed(proxy);
     const result = proxy.proxier.syncIfDue();
     if (result?.ok && result.full) applyEnsureRules(proxy.ruleset, result.ensureChains, result.ensureRules);
     return result;
   }
 
-  /** A timer for the next batched sync, so sync history carries the times a real kube-proxy would sync at. */
+  /**
+   * A timer for the next batched sync, so that with `minSyncPeriod` set the sync
+   * history carries the times a real kube-proxy would sync at.
+   */
   private arm(proxy: NodeProxy): void {
+    // With no batching asked for, syncing when the tables are read gives the same tables, for less work.
+    if (proxy.proxier.config.minSyncPeriodMs === 0) return;
     const at = proxy.proxier.nextSyncAt();
     if (at === undefined || (proxy.timer && proxy.timer.at === at)) return;
     this.clock.cancel(proxy.timer);
