@@ -65,6 +65,9 @@ export class SchedulerController implements Controller {
   /** What the pods bound to each node request, kept up to date from pod events. */
   private readonly usage = new Map<string, NodeUsage>();
   private readonly allocatableCache = new Map<string, { version: string; cpu: number; memory: number; pods: number }>();
+  private readonly taintCache = new Map<string, { version: string; taints: NodeTaint[] }>();
+  /** The nodes, in name order; dropped whenever a node changes. */
+  private nodeList: KubeObject[] | undefined;
 
   constructor(private readonly store: ObjectStore) {}
 
@@ -81,6 +84,7 @@ export class SchedulerController implements Controller {
         this.queue.add(key);
       }
     } else if (event.resource === 'nodes') {
+      this.nodeList = undefined;
       this.retryWaiting();
     }
   }
@@ -104,7 +108,7 @@ export class SchedulerController implements Controller {
   private schedule(pod: KubeObject): void {
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const spec = pod.spec as PodSpec;
-    const allNodes = this.store.list(nodes).items;
+    const allNodes = (this.nodeList ??= this.store.list(nodes).items);
     const reasons = new Map<string, number>();
     const fail = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     const usage = this.usageByNode();
@@ -119,7 +123,7 @@ export class SchedulerController implements Controller {
         fail('node(s) were unschedulable');
         continue;
       }
-      const untolerated = effectiveTaints(node).find(
+      const untolerated = this.taintsOf(node).find(
         (taint) =>
           (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') &&
           taint.key !== 'node.kubernetes.io/unschedulable' &&
@@ -167,6 +171,15 @@ export class SchedulerController implements Controller {
     feasible.sort((a, b) => b.score - a.score || (a.node.metadata.name < b.node.metadata.name ? -1 : 1));
     this.waiting.delete(key);
     this.bind(pod, feasible[0].node.metadata.name);
+  }
+
+  /** A node's taints, with those derived from its conditions, worked out once per version of the node. */
+  private taintsOf(node: KubeObject): NodeTaint[] {
+    const cached = this.taintCache.get(node.metadata.name);
+    if (cached && cached.version === node.metadata.resourceVersion) return cached.taints;
+    const taints = effectiveTaints(node);
+    this.taintCache.set(node.metadata.name, { version: node.metadata.resourceVersion, taints });
+    return taints;
   }
 
   /** A node's allocatable resources, parsed once per version of the node. */
