@@ -36,7 +36,5 @@ describe('golden scenarios', () => {
     });
   });
 
-  // The flows are upstream's packet-flow expectations; they run once the netfilter
-  // engine can load a restore text and trace a packet (issue 6, "packet-flow tables").
-  it.todo('routes every scenario flow through the netfilter engine as the flow table says');
+  // The flows (upstream's packet-flow expectations) run through the engine in scenarios.flows.spec.ts.
 });

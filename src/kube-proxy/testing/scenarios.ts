@@ -528,7 +528,13 @@ function masquerade(name: string, masqueradeAll: boolean, localDetector: boolean
     overrides['pod to LB with eTP:Local'] = { output: '10.180.0.2:80' };
   }
   if (masqueradeAll) {
+    // --masquerade-all marks all ClusterIP traffic, whatever its source: the
+    // no-detector masq:false overrides do not apply (upstream's
+    // "masqueradeAll, no localDetector" case keeps the base expectations).
     for (const n of ['pod to ClusterIP', 'pod to ClusterIP with eTP:Local', 'pod to ClusterIP with iTP:Local']) {
+      overrides[n] = { ...(overrides[n] ?? {}), masq: true };
+    }
+    for (const n of ['node to ClusterIP', 'node to ClusterIP with eTP:Local', 'node to ClusterIP with iTP:Local', 'external to ClusterIP', 'external to ClusterIP with eTP:Local', 'external to ClusterIP with iTP:Local']) {
       overrides[n] = { ...(overrides[n] ?? {}), masq: true };
     }
   }
