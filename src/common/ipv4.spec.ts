@@ -37,3 +37,12 @@ describe('ipv4', () => {
     expect(cidrContains(tryParseIPv4Cidr('0.0.0.0/0')!, 1234)).toBe(true);
   });
 });
+
+describe('ipv4, sloppy', () => {
+  it('reads leading zeros as decimal, as Go ParseIPSloppy (kube-proxy) does', () => {
+    expect(formatIPv4(tryParseIPv4('192.168.099.022', true)!)).toBe('192.168.99.22');
+    expect(formatIPv4(tryParseIPv4('010.0.0.1', true)!)).toBe('10.0.0.1');
+    expect(tryParseIPv4('010.0.0.1')).toBeUndefined();
+    expect(tryParseIPv4('0x0a.0.0.1', true)).toBeUndefined();
+  });
+});

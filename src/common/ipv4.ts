@@ -5,12 +5,16 @@
  * zeros, no hex or octal forms, no shorthand such as `127.1`.
  */
 
-/** Parses a dotted-quad IPv4 address; `undefined` when it is not one. */
-export function tryParseIPv4(text: string): number | undefined {
+/**
+ * Parses a dotted-quad IPv4 address; `undefined` when it is not one. With
+ * `sloppy`, octets may carry leading zeros, read as decimal (never octal), as
+ * Go's `netutils.ParseIPSloppy` reads them (kube-proxy does).
+ */
+export function tryParseIPv4(text: string, sloppy = false): number | undefined {
   // A hand-written scanner: this runs for every address in every rule and
   // every allocation, so no split() and no regular expressions.
   const length = text.length;
-  if (length < 7 || length > 15) return undefined;
+  if (length < 7 || (length > 15 && !sloppy)) return undefined;
   let value = 0;
   let octet = 0;
   let digits = 0;
@@ -24,7 +28,7 @@ export function tryParseIPv4(text: string): number | undefined {
       digits = 0;
       dots++;
     } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && octet === 0) return undefined; // leading zero
+      if (digits > 0 && octet === 0 && !sloppy) return undefined; // leading zero
       octet = octet * 10 + (c - 48);
       if (octet > 255) return undefined;
       digits++;

@@ -7,7 +7,7 @@
  * IPv4 values are unsigned 32-bit numbers, IPv6 values 128-bit bigints, as in
  * the rest of the emulator (`src/common/ipv4.ts`, `src/ipam/ipv6.ts`).
  */
-import { formatIPv4, prefixMask } from '../common/ipv4';
+import { formatIPv4, prefixMask, tryParseIPv4 } from '../common/ipv4';
 import { formatIPv6, tryParseIPv6 } from '../ipam/ipv6';
 import type { IpFamily } from './types';
 
@@ -17,39 +17,13 @@ export type ParsedCidr =
   | { family: 'IPv4'; network: number; prefix: number; text: string }
   | { family: 'IPv6'; network: bigint; prefix: number; text: string };
 
-/** Dotted-quad IPv4 where octets may carry leading zeros (decimal, never octal). */
-function parseIPv4Sloppy(text: string): number | undefined {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46 /* . */) {
-      if (digits === 0 || dots === 3) return undefined;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      octet = octet * 10 + (c - 48);
-      if (octet > 255) return undefined;
-      digits++;
-    } else {
-      return undefined;
-    }
-  }
-  if (dots !== 3 || digits === 0) return undefined;
-  return (value * 256 + octet) >>> 0;
-}
-
 const V4_MAPPED_PREFIX = 0xffffn << 32n;
 const V4_MAPPED_MASK = ((1n << 96n) - 1n) << 32n;
 
 /** Parses an IP address sloppily; IPv4-mapped IPv6 addresses count as IPv4, as in Go. */
 export function parseIpSloppy(text: string): ParsedIp | undefined {
   if (typeof text !== 'string' || text.length === 0) return undefined;
-  const v4 = parseIPv4Sloppy(text);
+  const v4 = tryParseIPv4(text, true);
   if (v4 !== undefined) return { family: 'IPv4', value: v4, text: formatIPv4(v4) };
   const v6 = tryParseIPv6(text);
   if (v6 === undefined) return undefined;
