@@ -10,6 +10,7 @@ import { IpFamily } from './types';
 export type IpAddress = { family: 'IPv4'; value: number } | { family: 'IPv6'; value: bigint };
 
 export function tryParseIp(text: string): IpAddress | undefined {
+  if (typeof text !== 'string') return undefined;
   const v4 = tryParseIPv4(text);
   if (v4 !== undefined) return { family: 'IPv4', value: v4 };
   const v6 = tryParseIPv6(text);

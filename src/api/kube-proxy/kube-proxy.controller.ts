@@ -134,7 +134,7 @@ export class KubeProxyApiController {
   }
 
   @Put('nodes/:node/kube-proxy/config')
-  @ApiOperation({ summary: 'Give one node its own KubeProxyConfiguration (`null` returns it to the cluster-wide one)' })
+  @ApiOperation({ summary: 'Give one node its own KubeProxyConfiguration (`{}` returns it to the cluster-wide one)' })
   @ApiBody({ schema: { type: 'object' } })
   setNodeConfig(@Param('node') node: string, @Body() body: unknown) {
     this.cluster.kubeProxies.setNodeConfig(node, body === null || (typeof body === 'object' && body !== null && Object.keys(body).length === 0) ? null : configOf(body));

@@ -59,11 +59,14 @@ function bodyOf(req: Request): unknown {
   }
   const body: unknown = req.body;
   if (typeof body === 'string') {
+    let value: unknown;
     try {
-      return parseYaml(body, { version: '1.1' });
+      value = parseYaml(body, { version: '1.1', maxAliasCount: 100 });
     } catch (e) {
       throw new DomainError('BAD_REQUEST', `error decoding YAML: ${(e as Error).message}`);
     }
+    if (typeof value !== 'object' || value === null) throw new DomainError('BAD_REQUEST', 'the request body must be an object');
+    return value;
   }
   if (body === undefined || body === null) {
     throw new DomainError('BAD_REQUEST', 'the request body is empty');
@@ -243,6 +246,11 @@ export class ResourceRequests {
     req: Request,
     res: Response,
   ): void {
+    const timeoutText = queryText(query, 'timeoutSeconds') ?? '1800';
+    const timeout = Number(timeoutText);
+    if (!/^[0-9]+$/.test(timeoutText)) {
+      throw new DomainError('BAD_REQUEST', `timeoutSeconds must be a whole number of seconds, not ${JSON.stringify(timeoutText)}`);
+    }
     const table = wantsTable(req);
     const include = includeObject(query);
     const now = () => this.cluster.clock.now();
@@ -263,7 +271,6 @@ export class ResourceRequests {
     res.flushHeaders();
     started = true;
     for (const line of buffered) res.write(line);
-    const timeout = Number(queryText(query, 'timeoutSeconds') ?? '1800');
     const timer = setTimeout(() => res.end(), Math.max(1, Math.min(timeout, 3600)) * 1000);
     timer.unref();
     const close = () => {

@@ -38,7 +38,12 @@ export function parseManifestYaml(text: string): ManifestDocument[] {
       throw badManifest(`document ${position}: a manifest must be an object with apiVersion, kind and metadata`);
     }
     const line = doc.contents.range ? lineCounter.linePos(doc.contents.range[0]).line : undefined;
-    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      throw badManifest(`document ${position}: ${(e as Error).message}`);
+    }
     for (const object of expand(value, position)) out.push({ index: out.length + 1, line, object });
   }
   return out;

@@ -99,7 +99,10 @@ export class KubeletController implements Controller {
 
   /** Writes a static pod manifest into the node's manifest directory. */
   putManifest(node: string, file: string, pod: ObjectInput): KubeObject | undefined {
-    this.requireNode(node);
+    const nodeObject = this.requireNode(node);
+    // The mirror pod must be a valid pod before the manifest is kept.
+    const mirror = this.mirrorBody(nodeObject, pod);
+    this.store.create(pods, mirror, mirror.metadata!.namespace, { dryRun: true });
     this.state(node).manifests.set(file, structuredClone(pod));
     this.enqueue({ kind: 'mirror', node });
     this.store.commit();

@@ -154,7 +154,7 @@ describe('DeploymentStrategy', () => {
     const e = refusal(() => c.store.create(deployments, { metadata: { name: 'web' }, spec: { replicas: 'three', selector: { matchLabels: { app: 'web' } }, template: template() } }, 'default'));
     expect(e.code).toBe('BAD_REQUEST');
     expect(e.message).toBe(
-      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32',
+      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field spec.replicas of type int32',
     );
   });
 

@@ -12,22 +12,36 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Throws 400 BadRequest when any key anywhere in `value` is a prototype key. */
+/** How deep a request body may nest; deeper is refused (400) rather than overflowing the stack. */
+export const MAX_DEPTH = 100;
+
+/**
+ * Throws 400 BadRequest when any key anywhere in `value` is a prototype key,
+ * or when `value` nests deeper than `MAX_DEPTH`. Iterative, so a hostile body
+ * cannot exhaust the stack.
+ */
 export function assertNoPrototypeKeys(value: unknown, path = ''): void {
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => assertNoPrototypeKeys(v, `${path}[${i}]`));
-    return;
-  }
-  if (!isPlainObject(value)) return;
-  for (const key of Object.keys(value)) {
-    const at = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) {
-      throw new DomainError('BAD_REQUEST', `field ${at} is not allowed: ${JSON.stringify(key)} is a reserved name`, {
-        field: at,
-        causeReason: 'FieldValueForbidden',
-      });
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path, depth: 0 }];
+  while (stack.length) {
+    const { value: node, path: at, depth } = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > MAX_DEPTH) {
+      throw new DomainError('BAD_REQUEST', `the request body nests deeper than ${MAX_DEPTH} levels at ${at || 'its root'}`);
     }
-    assertNoPrototypeKeys(value[key], at);
+    if (Array.isArray(node)) {
+      node.forEach((v, i) => stack.push({ value: v, path: `${at}[${i}]`, depth: depth + 1 }));
+      continue;
+    }
+    for (const key of Object.keys(node)) {
+      const child = at ? `${at}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) {
+        throw new DomainError('BAD_REQUEST', `field ${child} is not allowed: ${JSON.stringify(key)} is a reserved name`, {
+          field: child,
+          causeReason: 'FieldValueForbidden',
+        });
+      }
+      stack.push({ value: (node as Record<string, unknown>)[key], path: child, depth: depth + 1 });
+    }
   }
 }
 

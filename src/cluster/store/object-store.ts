@@ -2,6 +2,7 @@ import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { Random } from '../../common/random';
 import { FieldErrors } from '../validation/field-errors';
+import { assertDecodable } from '../validation/shapes';
 import { dns1123SubdomainErrors, validateAnnotations, validateLabels } from '../validation/names';
 import { FieldSelector } from './field-selector';
 import { LabelSelector } from './label-selector';
@@ -586,6 +587,7 @@ export class ObjectStore {
   }
 
   private validateMetadata(type: ResourceType, draft: KubeObject, name: string): void {
+    assertDecodable(type.kind, apiVersionOf(type), draft);
     const errors = new FieldErrors();
     const meta = draft.metadata;
     if (!meta.name) {
