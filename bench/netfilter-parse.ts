@@ -17,17 +17,16 @@
  * splitting is 0.44 s; iptables-restore --test takes 7.56 s); save well under 1 s.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { printIptablesSave } from '../src/netfilter/iptables-save.printer';
 import { parseRuleset, restoreRuleset } from '../src/netfilter/iptables-text.parser';
+import { restoreText } from './support/kube-proxy-rules';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const services = Number(process.argv[2] ?? 10000);
-const ENDPOINTS = 10;
 
 function line(what: string, figure: string): void {
   process.stdout.write(`netfilter: ${what}: ${figure}\n`);
@@ -45,117 +44,6 @@ function mib(bytes: number): string {
 
 function ms(start: number): number {
   return performance.now() - start;
-}
-
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** kube-proxy's chain-name hash: first 16 base32 characters of SHA-256. */
-function hash(input: string): string {
-  const bytes = createHash('sha256').update(input).digest();
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (let i = 0; out.length < 16; i++) {
-    value = ((value << 8) | bytes[i]) & 0xffff;
-    bits += 8;
-    while (bits >= 5 && out.length < 16) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out;
-}
-
-interface ServiceSpec {
-  name: string;
-  protocol: 'tcp' | 'udp';
-  clusterIP: string;
-  port: number;
-  nodePort?: number;
-  endpoints: string[];
-}
-
-function service(i: number): ServiceSpec {
-  const nodePort = i % 10 === 9;
-  const ip = (n: number) => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-  const endpoints: string[] = [];
-  for (let e = 0; e < ENDPOINTS; e++) endpoints.push(`${ip(((10 << 24) | (244 << 16)) + i * ENDPOINTS + e + 2)}:${nodePort ? 53 : 8080}`);
-  endpoints.sort();
-  return {
-    name: `ns${i % 100}/svc${i}:${nodePort ? 'dns' : 'http'}`,
-    protocol: nodePort ? 'udp' : 'tcp',
-    clusterIP: ip(((10 << 24) | (96 << 16)) + 10 + i),
-    port: nodePort ? 53 : 80,
-    nodePort: nodePort ? 30000 + (i % 2768) : undefined,
-    endpoints,
-  };
-}
-
-/** The nat rules and chain names of one Service, kube-proxy style. */
-function serviceRules(s: ServiceSpec, chains: string[], rules: string[]): void {
-  const p = s.protocol;
-  const pm = `-m ${p} -p ${p}`;
-  const h = hash(s.name + p);
-  const svc = `KUBE-SVC-${h}`;
-  const ext = `KUBE-EXT-${h}`;
-  rules.push(`-A KUBE-SERVICES -m comment --comment "${s.name} cluster IP" ${pm} -d ${s.clusterIP} --dport ${s.port} -j ${svc}`);
-  if (s.nodePort) rules.push(`-A KUBE-NODEPORTS -m comment --comment ${s.name} ${pm} --dport ${s.nodePort} -j ${ext}`);
-  rules.push(`-A ${svc} -m comment --comment "${s.name} cluster IP" ${pm} -d ${s.clusterIP} --dport ${s.port} ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ`);
-  if (s.nodePort) {
-    chains.push(ext);
-    rules.push(`-A ${ext} -m comment --comment "masquerade traffic for ${s.name} external destinations" -j KUBE-MARK-MASQ`);
-    rules.push(`-A ${ext} -j ${svc}`);
-  }
-  chains.push(svc);
-  const seps = s.endpoints.map((e) => `KUBE-SEP-${hash(s.name + p + e)}`);
-  s.endpoints.forEach((_, k) => {
-    const n = s.endpoints.length - k;
-    const stat = n > 1 ? ` -m statistic --mode random --probability ${(1 / n).toFixed(10)}` : '';
-    rules.push(`-A ${svc}${stat} -j ${seps[k]}`);
-  });
-  s.endpoints.forEach((e, k) => {
-    chains.push(seps[k]);
-    rules.push(`-A ${seps[k]} -s ${e.slice(0, e.indexOf(':'))} -j KUBE-MARK-MASQ`);
-    rules.push(`-A ${seps[k]} ${pm} -j DNAT --to-destination ${e}`);
-  });
-}
-
-/** kube-proxy's restore text; with `only`, a partial sync that rewrites the top-level chains and that one Service. */
-function restoreText(count: number, only?: number): string {
-  const natChains = ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'];
-  const natRules = [
-    '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
-    '-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000',
-    '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
-    '-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000',
-  ];
-  for (let i = 0; i < count; i++) {
-    const s = service(i);
-    if (only === undefined || only === i) {
-      serviceRules(s, natChains, natRules);
-      continue;
-    }
-    // A partial sync still rewrites every Service's top-level rules.
-    const h = hash(s.name + s.protocol);
-    const pm = `-m ${s.protocol} -p ${s.protocol}`;
-    natRules.push(`-A KUBE-SERVICES -m comment --comment "${s.name} cluster IP" ${pm} -d ${s.clusterIP} --dport ${s.port} -j KUBE-SVC-${h}`);
-    if (s.nodePort) natRules.push(`-A KUBE-NODEPORTS -m comment --comment ${s.name} ${pm} --dport ${s.nodePort} -j KUBE-EXT-${h}`);
-  }
-  natRules.push(
-    '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
-  );
-  const filterChains = ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL', 'KUBE-FIREWALL'];
-  const filterRules = [
-    '-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
-    '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP',
-    '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT',
-    '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-  ];
-  const sections = [
-    ['*filter', ...filterChains.map((c) => `:${c} - [0:0]`), ...filterRules, 'COMMIT'],
-    ['*nat', natChains.map((c) => `:${c} - [0:0]`).join('\n'), natRules.join('\n'), 'COMMIT'],
-  ];
-  return sections.map((s) => s.join('\n')).join('\n') + '\n';
 }
 
 function median(values: number[]): number {

@@ -24,6 +24,7 @@ export class Chain {
   visitMark = 0;
   doneMark = 0;
   reach = 0;
+  private mods = 0;
 
   constructor(
     readonly name: string,
@@ -49,6 +50,14 @@ export class Chain {
     return this.ruleList.length;
   }
 
+  /**
+   * Grows with every change to the rule list, so caches built over a chain
+   * (the traversal engine's rule index) know when to rebuild.
+   */
+  get modCount(): number {
+    return this.mods;
+  }
+
   /** A copy with its own rule list (the rules themselves are shared). */
   copy(): Chain {
     const counters = this.hook === undefined ? NO_COUNTERS : { ...this.policyCounters };
@@ -60,16 +69,19 @@ export class Chain {
 
   /** @internal use Table */
   push(rule: Rule): void {
+    this.mods++;
     this.ruleList.push(rule);
   }
 
   /** @internal use Table */
   splice(index: number, deleteCount: number, ...rules: Rule[]): Rule[] {
+    this.mods++;
     return this.ruleList.splice(index, deleteCount, ...rules);
   }
 
   /** @internal use Table */
   clear(): Rule[] {
+    this.mods++;
     return this.ruleList.splice(0, this.ruleList.length);
   }
 }

@@ -1,4 +1,4 @@
-/** The netfilter model and its iptables text adapter. */
+/** The netfilter model, its iptables text adapter, and the traversal engine (host, conntrack, NAT, index). */
 export * from './types';
 export { Rule, interfaceMatches, type AddressCondition, type InterfaceCondition, type ProtocolCondition, type RuleInit } from './rule';
 export { Chain } from './chain';
@@ -23,3 +23,40 @@ export { formatRule, formatRuleSpec, printIptablesSave, writeIptablesSave, type 
 export { JumpTarget } from './targets/jump.target';
 export { InMemoryRecentStore } from './recent-store';
 export { StaticHostView, type HostInterface } from './host-view';
+export { MapMatchState } from './recent-store';
+export {
+  Host,
+  DEFAULT_HOST_SPEC,
+  formatRoute,
+  type HostSpec,
+  type InterfaceSpec,
+  type RouteSpec,
+  type Route,
+  type RouteLookup,
+  type HostInterfaceModel,
+} from './host';
+export {
+  ConnectionTracker,
+  Connection,
+  CONNTRACK_TIMEOUTS,
+  DEFAULT_CONNTRACK_MAX,
+  invertTuple,
+  type Tuple,
+  type Direction,
+  type ConntrackListEntry,
+} from './conntrack';
+export { chooseMapping, jhash2, type NatChoice } from './nat';
+export { ChainIndex, chainIndex, INDEX_MIN_RULES } from './chain-index';
+export { HOOK_STAGES, walkChain, MAX_JUMP_DEPTH, type Stage } from './traversal';
+export {
+  NetfilterEngine,
+  outcomeView,
+  packetView,
+  replyTo,
+  stepView,
+  type EngineOptions,
+  type TraceInput,
+  type TraceOutcome,
+  type TraceMode,
+  type PacketView,
+} from './engine';

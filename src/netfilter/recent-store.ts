@@ -4,7 +4,7 @@
  * least recently seen one is dropped for a new one) and 20 sightings per
  * address.
  */
-import type { RecentEntry, RecentStore } from './types';
+import type { MatchStateStore, RecentEntry, RecentStore } from './types';
 
 export const RECENT_LIST_SIZE = 100;
 export const RECENT_STAMPS = 20;
@@ -14,25 +14,64 @@ interface Entry {
   ttl: number;
 }
 
+const EMPTY_LISTS: ReadonlyMap<string, Map<number, Entry>> = new Map();
+
 export class InMemoryRecentStore implements RecentStore {
   /** Per list, entries in least-recently-seen-first order (Map keeps insertion order). */
-  private readonly lists = new Map<string, Map<number, Entry>>();
+  private ownLists: Map<string, Map<number, Entry>> | undefined;
+
+  /** The lists this store holds itself (a fork makes its map on its first change). */
+  private get lists(): ReadonlyMap<string, Map<number, Entry>> {
+    return this.ownLists ?? EMPTY_LISTS;
+  }
+
+  private writableLists(): Map<string, Map<number, Entry>> {
+    return (this.ownLists ??= new Map());
+  }
 
   constructor(
     private readonly listSize = RECENT_LIST_SIZE,
     private readonly stampCount = RECENT_STAMPS,
-  ) {}
+    /** For a fork: the store read through until a list is first changed here. */
+    private readonly parent?: InMemoryRecentStore,
+  ) {
+    this.ownLists = parent === undefined ? new Map() : undefined;
+  }
+
+  /**
+   * A copy-on-write child: it reads this store's lists and copies a list
+   * before changing it, so this store never changes through it (the
+   * engine explores paths on forks).
+   */
+  fork(): InMemoryRecentStore {
+    return new InMemoryRecentStore(this.listSize, this.stampCount, this);
+  }
+
+  private readList(list: string): Map<number, Entry> | undefined {
+    return this.lists.get(list) ?? this.parent?.readList(list);
+  }
+
+  private writableList(list: string, create: boolean): Map<number, Entry> | undefined {
+    let entries = this.lists.get(list);
+    if (entries) return entries;
+    const inherited = this.parent?.readList(list);
+    if (inherited) {
+      entries = new Map([...inherited].map(([address, e]) => [address, { stamps: e.stamps.slice(), ttl: e.ttl }]));
+    } else if (create) {
+      entries = new Map();
+    } else {
+      return undefined;
+    }
+    this.writableLists().set(list, entries);
+    return entries;
+  }
 
   get(list: string, address: number): RecentEntry | undefined {
-    return this.lists.get(list)?.get(address);
+    return this.readList(list)?.get(address);
   }
 
   touch(list: string, address: number, now: number, ttl: number): void {
-    let entries = this.lists.get(list);
-    if (!entries) {
-      entries = new Map();
-      this.lists.set(list, entries);
-    }
+    const entries = this.writableList(list, true)!;
     let entry = entries.get(address);
     if (entry) {
       entries.delete(address); // re-insert as most recently seen
@@ -47,21 +86,43 @@ export class InMemoryRecentStore implements RecentStore {
   }
 
   remove(list: string, address: number): void {
-    this.lists.get(list)?.delete(address);
+    if (this.readList(list)?.has(address)) this.writableList(list, false)?.delete(address);
   }
 
   reap(list: string, cutoff: number, keep: number): void {
-    const entries = this.lists.get(list);
-    if (!entries) return;
-    for (const [address, entry] of entries) {
-      if (address === keep) continue;
-      if (entry.stamps[entry.stamps.length - 1] < cutoff) entries.delete(address);
-      return; // only the least recently seen entry is looked at
-    }
+    const current = this.readList(list);
+    if (!current) return;
+    const oldest = current.entries().next().value;
+    if (oldest === undefined || oldest[0] === keep || oldest[1].stamps[oldest[1].stamps.length - 1] >= cutoff) return;
+    // Only the least recently seen entry is looked at, and never the one being checked (as xt_recent does).
+    this.writableList(list, false)?.delete(oldest[0]);
   }
 
   /** Every list with its addresses, for inspection (`/proc/net/xt_recent`). */
   snapshot(): Map<string, Map<number, RecentEntry>> {
-    return new Map([...this.lists].map(([name, entries]) => [name, new Map(entries)]));
+    const names = new Set([...(this.parent?.snapshot().keys() ?? []), ...this.lists.keys()]);
+    return new Map([...names].map((name) => [name, new Map(this.readList(name) ?? [])]));
+  }
+}
+
+/** Per-rule match state (`statistic --mode nth` counters), with copy-on-write forks. */
+export class MapMatchState implements MatchStateStore {
+  /** Made on first write (a fork that is only read costs nothing). */
+  private values: Map<object, unknown> | undefined;
+
+  constructor(private readonly parent?: MapMatchState) {}
+
+  get(key: object): unknown {
+    if (this.values?.has(key)) return this.values.get(key);
+    return this.parent?.get(key);
+  }
+
+  set(key: object, value: unknown): void {
+    (this.values ??= new Map()).set(key, value);
+  }
+
+  /** A child that reads this store and keeps its own changes. */
+  fork(): MapMatchState {
+    return new MapMatchState(this);
   }
 }

@@ -372,3 +372,44 @@ export interface Target {
   /** Canonical `iptables-save` text: "-j DNAT --to-destination 10.244.1.2:80", "-g KUBE-X". */
   save(): string;
 }
+
+// ---------------------------------------------------------------------------
+// Traces: what the engine answers about one packet
+// ---------------------------------------------------------------------------
+
+/** Where the engine lets a packet in: arriving on an interface, or sent by a local process. */
+export type EntryHook = 'PREROUTING' | 'OUTPUT';
+
+/**
+ * Where a packet ends when it is not dropped: `local`, to a socket of this
+ * host; `forward`, out of an interface (`outInterface`), whether the host
+ * forwarded it or sent it itself.
+ */
+export type Delivery = 'local' | 'forward';
+
+/** Why a packet was dropped when no rule dropped it. */
+export type DropReason =
+  | 'no-route'
+  | 'martian-source'
+  | 'martian-destination'
+  | 'ttl-exceeded'
+  | 'masquerade-no-address'
+  | 'conntrack-table-full'
+  | 'conntrack-clash';
+
+/**
+ * One thing that happened to the packet: a rule that matched (its target's
+ * action), a chain policy, or the conntrack and routing machinery between
+ * the tables (`table` 'conntrack' / 'routing', no chain or rule).
+ */
+export interface TraceStep {
+  readonly hook: Hook;
+  readonly table: TableName | 'conntrack' | 'routing';
+  readonly chain: string | null;
+  /** 1-based position in the chain; null for a policy or a machinery step. */
+  readonly ruleNumber: number | null;
+  /** The rule as iptables-save prints it (`-A CHAIN ...`); null for a policy or a machinery step. */
+  readonly rule: string | null;
+  /** What it did: "jump KUBE-SVC-X", "DNAT to 10.244.1.5:8080", "policy ACCEPT", ... */
+  readonly action: string;
+}

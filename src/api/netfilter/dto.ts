@@ -1,0 +1,235 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateBy,
+  ValidateNested,
+  type ValidationOptions,
+} from 'class-validator';
+import { tryParseIPv4 } from '../../common/ipv4';
+
+/** A dotted-quad IPv4 address, parsed as strictly as the rest of kube-netsim parses them. */
+function IsIPv4Address(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isIPv4Address',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && tryParseIPv4(value) !== undefined,
+        defaultMessage: () => '$property must be an IPv4 address (a.b.c.d)',
+      },
+    },
+    options,
+  );
+}
+
+/** `a.b.c.d/n`, `a.b.c.d`, or (for routes) `default`. */
+function IsAddressWithPrefix(allowDefault: boolean, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isAddressWithPrefix',
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string') return false;
+          if (allowDefault && value === 'default') return true;
+          const slash = value.indexOf('/');
+          if (tryParseIPv4(slash < 0 ? value : value.slice(0, slash)) === undefined) return false;
+          return slash < 0 || /^(0|[1-9]|[12][0-9]|3[0-2])$/.test(value.slice(slash + 1));
+        },
+        defaultMessage: () => `$property must be an IPv4 address with a prefix length (a.b.c.d/n)${allowDefault ? ' or "default"' : ''}`,
+      },
+    },
+    options,
+  );
+}
+
+const INTERFACE_NAME = /^[^\s/:]{1,15}$/;
+const INTERFACE_MESSAGE = { message: '$property must be an interface name (1-15 characters, no spaces, "/" or ":")' };
+
+export class InterfaceDto {
+  @ApiProperty({ example: 'eth0' })
+  @IsString()
+  @Matches(INTERFACE_NAME, INTERFACE_MESSAGE)
+  name!: string;
+
+  @ApiPropertyOptional({ example: ['192.168.0.2/24'], description: 'Addresses with their prefix length, host part kept.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(256)
+  @IsAddressWithPrefix(false, { each: true })
+  addresses?: string[];
+}
+
+export class RouteDto {
+  @ApiProperty({ example: '10.244.1.0/24', description: 'a.b.c.d/n or "default"' })
+  @IsAddressWithPrefix(true)
+  destination!: string;
+
+  @ApiPropertyOptional({ example: '192.168.0.3' })
+  @IsOptional()
+  @IsIPv4Address()
+  via?: string;
+
+  @ApiPropertyOptional({ example: 'eth0' })
+  @IsOptional()
+  @IsString()
+  @Matches(INTERFACE_NAME, INTERFACE_MESSAGE)
+  interface?: string;
+
+  @ApiPropertyOptional({ description: 'Preferred source address of packets this host sends along the route.' })
+  @IsOptional()
+  @IsIPv4Address()
+  src?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xffffffff)
+  metric?: number;
+
+  @ApiPropertyOptional({ enum: ['unicast', 'blackhole', 'unreachable', 'prohibit'] })
+  @IsOptional()
+  @IsIn(['unicast', 'blackhole', 'unreachable', 'prohibit'])
+  type?: 'unicast' | 'blackhole' | 'unreachable' | 'prohibit';
+
+  @ApiPropertyOptional({ description: 'Accept a gateway outside every connected subnet.' })
+  @IsOptional()
+  @IsBoolean()
+  onlink?: boolean;
+}
+
+export class HostDto {
+  @ApiProperty({ type: [InterfaceDto] })
+  @IsArray()
+  @ArrayMaxSize(1024)
+  @ValidateNested({ each: true })
+  @Type(() => InterfaceDto)
+  interfaces!: InterfaceDto[];
+
+  @ApiPropertyOptional({ type: [RouteDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10000)
+  @ValidateNested({ each: true })
+  @Type(() => RouteDto)
+  routes?: RouteDto[];
+
+  @ApiPropertyOptional({ description: 'net.ipv4.ip_forward (default true)' })
+  @IsOptional()
+  @IsBoolean()
+  ipForward?: boolean;
+
+  @ApiPropertyOptional({ description: 'net.ipv4.conf.all.route_localnet (default true, as kube-proxy sets it)' })
+  @IsOptional()
+  @IsBoolean()
+  routeLocalnet?: boolean;
+}
+
+export const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG'] as const;
+
+export class PacketDto {
+  @ApiProperty({ enum: ['PREROUTING', 'OUTPUT'], description: 'PREROUTING: arriving on inInterface; OUTPUT: sent by a local process.' })
+  @IsIn(['PREROUTING', 'OUTPUT'])
+  hook!: 'PREROUTING' | 'OUTPUT';
+
+  @ApiPropertyOptional({ example: 'eth0', description: 'Required at PREROUTING.' })
+  @IsOptional()
+  @IsString()
+  @Matches(INTERFACE_NAME, INTERFACE_MESSAGE)
+  inInterface?: string;
+
+  @ApiProperty({ enum: ['tcp', 'udp', 'sctp'] })
+  @IsIn(['tcp', 'udp', 'sctp'])
+  protocol!: 'tcp' | 'udp' | 'sctp';
+
+  @ApiPropertyOptional({ example: '203.0.113.2', description: 'Required at PREROUTING; at OUTPUT the route lookup picks it when unset.' })
+  @IsOptional()
+  @IsIPv4Address()
+  source?: string;
+
+  @ApiProperty({ example: 40000 })
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  sourcePort!: number;
+
+  @ApiProperty({ example: '1.2.3.4' })
+  @IsIPv4Address()
+  destination!: string;
+
+  @ApiProperty({ example: 80 })
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  destinationPort!: number;
+
+  @ApiPropertyOptional({ description: 'The packet mark (skb->mark), default 0.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xffffffff)
+  mark?: number;
+
+  @ApiPropertyOptional({ example: ['SYN'], description: 'TCP flags; default SYN for a new connection.' })
+  @IsOptional()
+  @IsArray()
+  @IsIn(TCP_FLAG_NAMES, { each: true })
+  tcpFlags?: (typeof TCP_FLAG_NAMES)[number][];
+}
+
+export class TraceRequestDto {
+  @ApiProperty({ description: 'iptables-save or iptables-restore text' })
+  @IsString()
+  @MaxLength(100 * 1024 * 1024)
+  rules!: string;
+
+  @ApiPropertyOptional({ type: HostDto, description: 'Default: eth0 192.168.0.2/24, lo 127.0.0.1/8, default route via 192.168.0.1.' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => HostDto)
+  host?: HostDto;
+
+  @ApiProperty({ type: PacketDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PacketDto)
+  packet!: PacketDto;
+
+  @ApiPropertyOptional({ enum: ['enumerate', 'sample'], default: 'enumerate' })
+  @IsOptional()
+  @IsIn(['enumerate', 'sample'])
+  mode?: 'enumerate' | 'sample';
+
+  @ApiPropertyOptional({ description: 'Seed for sample mode (repeatable draws).' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xffffffff)
+  seed?: number;
+}
+
+export class SaveRequestDto {
+  @ApiProperty({ description: 'iptables-save or iptables-restore text' })
+  @IsString()
+  @MaxLength(100 * 1024 * 1024)
+  rules!: string;
+
+  @ApiPropertyOptional({ description: 'Print [packets:bytes] before each rule, as iptables-save -c.' })
+  @IsOptional()
+  @IsBoolean()
+  counters?: boolean;
+}

@@ -1,0 +1,70 @@
+import { Body, Controller, Header, HttpCode, Inject, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Clock } from '../../common/clock';
+import { SeededRandom, type Random } from '../../common/random';
+import { Host, NetfilterEngine, TCP_FLAGS, outcomeView, parseRuleset, printIptablesSave } from '../../netfilter';
+import { CLOCK, RANDOM } from '../tokens';
+import { SaveRequestDto, TraceRequestDto } from './dto';
+
+/**
+ * The netfilter engine over HTTP: trace a packet through pasted rules, and
+ * print rules back as iptables-save does. Stateless: every request loads its
+ * own ruleset into a fresh host and connection table.
+ */
+@ApiTags('netfilter')
+@Controller('netsim/v1')
+export class NetfilterController {
+  constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(RANDOM) private readonly random: Random,
+  ) {}
+
+  @Post('trace')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Where a packet goes through a set of iptables rules, as Linux would send it',
+    description:
+      'Loads the rules (iptables-save or iptables-restore text) on a host (default: eth0 192.168.0.2/24 with a default route via ' +
+      '192.168.0.1), and traces the packet from PREROUTING or OUTPUT through conntrack, every table in kernel order, routing and NAT. ' +
+      '`enumerate` (default) answers every path with its exact probability; `sample` picks one with a seedable random source. ' +
+      'Each outcome carries its steps: hook, table, chain, rule number, rule text, action.',
+  })
+  @ApiOkResponse({ description: '{ outcomes: [...] }' })
+  trace(@Body() body: TraceRequestDto) {
+    const ruleset = parseRuleset(body.rules);
+    const host = body.host ? Host.create(body.host) : Host.defaultNode();
+    const random = body.seed === undefined ? this.random : new SeededRandom(body.seed);
+    const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random });
+    const p = body.packet;
+    const tcpFlags = p.tcpFlags?.reduce((bits, name) => bits | TCP_FLAGS[name], 0);
+    const outcomes = engine.trace(
+      {
+        hook: p.hook,
+        inInterface: p.inInterface,
+        protocol: p.protocol,
+        source: p.source,
+        sourcePort: p.sourcePort,
+        destination: p.destination,
+        destinationPort: p.destinationPort,
+        mark: p.mark,
+        tcpFlags,
+      },
+      body.mode ?? 'enumerate',
+    );
+    return { outcomes: outcomes.map(outcomeView) };
+  }
+
+  @Post('iptables/save')
+  @HttpCode(200)
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @ApiProduces('text/plain')
+  @ApiOperation({
+    summary: 'Rules printed back as iptables-save prints them',
+    description: 'Reads iptables-save or iptables-restore text and answers the iptables-save text of the result (byte for byte what iptables-save 1.8.9 prints, "#" lines aside).',
+  })
+  @ApiOkResponse({ description: 'iptables-save text', schema: { type: 'string' } })
+  save(@Body() body: SaveRequestDto): string {
+    const counters = body.counters ?? false;
+    return printIptablesSave(parseRuleset(body.rules, { counters }), { counters });
+  }
+}

@@ -1,0 +1,1238 @@
+/**
+ * The traversal engine: where a packet goes through a host's netfilter
+ * rules, as Linux sends it.
+ *
+ *   PREROUTING (arriving on `inInterface`)       OUTPUT (sent by a local process)
+ *        |                                        route lookup (source, out interface)
+ *        v                                             |
+ *   [HOOK_STAGES.PREROUTING]                      [HOOK_STAGES.OUTPUT] (re-route after DNAT)
+ *        |                                             |
+ *   routing: local? ---- yes ----> [INPUT] -> local    |
+ *        | no                                          v
+ *        v                                        [POSTROUTING] -> out interface
+ *   [FORWARD] -> [POSTROUTING] -> out interface        (out by lo: back in at PREROUTING)
+ *
+ * Each hook runs the stages of `HOOK_STAGES` (traversal.ts) in order:
+ * tables, the conntrack lookup, nat's two sides and conntrack confirmation.
+ * NAT rules run only for a connection's first packet; the mapping (or "no
+ * NAT") is kept in the connection and replayed for every later packet, in
+ * both directions. See docs/netfilter.md for the full account.
+ *
+ * Two modes:
+ * - `enumerate(packet)` returns every path with its exact probability,
+ *   forking at each `statistic --mode random` match, and changes nothing
+ *   (recent lists, counters, nth counters and conntrack are read, never
+ *   written: each path runs on copy-on-write forks).
+ * - `sample(packet)` takes one path, drawing from the engine's `Random` as
+ *   the kernel draws, and keeps its effects: the connection is confirmed
+ *   into the conntrack table, recent lists and counters are updated.
+ */
+import { SystemClock, type Clock } from '../common/clock';
+import { DomainError } from '../common/domain-error';
+import { cidrContains, formatIPv4, tryParseIPv4 } from '../common/ipv4';
+import { unseededRandom, type Random } from '../common/random';
+import {
+  ConnectionTracker,
+  ICMP_ERRORS,
+  defaultTcpFlags,
+  invertTuple,
+  newConnectionState,
+  type Connection,
+  type Direction,
+  type Tuple,
+} from './conntrack';
+import { Host } from './host';
+import { formatRule } from './iptables-save.printer';
+import { applyMapping, chooseMapping, type NatChoice } from './nat';
+import { InMemoryRecentStore, MapMatchState } from './recent-store';
+import type { Rule } from './rule';
+import type { Ruleset } from './ruleset';
+import { HOOK_STAGES, walkChain, type ChainWalker, type JumpAction, type WalkContext, type WalkResult } from './traversal';
+import {
+  TCP_FLAGS,
+  type AccountingStore,
+  type CtState,
+  type Delivery,
+  type DropReason,
+  type EntryHook,
+  type Hook,
+  type LogRecord,
+  type Match,
+  type NatAction,
+  type Packet,
+  type Protocol,
+  type RejectWith,
+  type TableName,
+  type TraceStep,
+  type Verdict,
+} from './types';
+
+// ---------------------------------------------------------------------------
+// Input and output
+// ---------------------------------------------------------------------------
+
+type Address = number | string;
+
+/** A packet to trace. Addresses as numbers or dotted quads. */
+export interface TraceInput {
+  readonly hook: EntryHook;
+  /** The interface it arrives on (PREROUTING: required). */
+  readonly inInterface?: string;
+  readonly protocol: Protocol;
+  /** Required at PREROUTING; at OUTPUT the route lookup picks it when unset. */
+  readonly source?: Address;
+  readonly sourcePort?: number;
+  readonly destination: Address;
+  readonly destinationPort?: number;
+  readonly mark?: number;
+  /** TCP flags (`TCP_FLAGS` bits). Unset: what the connection would send next (SYN first, then ACK). */
+  readonly tcpFlags?: number;
+  readonly icmpType?: number;
+  readonly icmpCode?: number;
+  readonly ttl?: number;
+  /** Bytes, for counters (default by protocol). */
+  readonly length?: number;
+  /** For an ICMP error: the packet it reports on, as it was sent. Makes the error RELATED to that packet's connection. */
+  readonly related?: {
+    readonly protocol: Protocol;
+    readonly source: Address;
+    readonly sourcePort?: number;
+    readonly destination: Address;
+    readonly destinationPort?: number;
+  };
+}
+
+/** What happened to one path of a packet. */
+export interface TraceOutcome {
+  /** Exact in enumerate mode; the chosen path's probability in sample mode. */
+  readonly probability: number;
+  readonly verdict: Verdict;
+  readonly rejectWith: RejectWith | null;
+  readonly delivery: Delivery | null;
+  /** Why the packet was dropped when no rule dropped it (e.g. "no-route"). */
+  readonly reason: DropReason | null;
+  /** The destination this packet was rewritten to ("10.244.1.5:8080"): by DNAT, or conntrack's reverse NAT for a reply. */
+  readonly dnat: string | null;
+  /** The source this packet was rewritten to: by SNAT / MASQUERADE, or conntrack's reverse NAT for a reply. */
+  readonly snat: string | null;
+  /** The source was rewritten by MASQUERADE (to the out interface's address). */
+  readonly masquerade: boolean;
+  /** The kernel picks the source NAT port at random here (`--random-fully`, or a port clash); enumerate mode shows one choice. */
+  readonly snatPortRandom: boolean;
+  readonly outInterface: string | null;
+  readonly nextHop: string | null;
+  readonly conntrack: {
+    /** The state conntrack gave the packet (what `--ctstate` sees after the lookup). */
+    readonly state: CtState;
+    readonly direction: Direction | null;
+    /** The connection (confirmed into the table in sample mode; a private copy in enumerate mode). */
+    readonly connection: Connection | undefined;
+  };
+  /** The packet as it leaves (or as it was when dropped). */
+  readonly packet: Packet;
+  readonly steps: readonly TraceStep[];
+  /** The random choices of this path, in order (true: that `statistic` match matched); `commit` replays them. */
+  readonly choices: readonly boolean[];
+}
+
+export interface EngineOptions {
+  readonly ruleset: Ruleset;
+  /** Default: `Host.defaultNode()` (eth0 192.168.0.2/24, default route via 192.168.0.1). */
+  readonly host?: Host;
+  readonly clock?: Clock;
+  /** Draws for sample mode (statistic, NAT ports). */
+  readonly random?: Random;
+  /** Default: a new table on the same clock. */
+  readonly conntrack?: ConnectionTracker;
+  readonly recent?: InMemoryRecentStore;
+  readonly accounting?: AccountingStore;
+  /** Walk every rule of every chain instead of using the index (for comparison). */
+  readonly linear?: boolean;
+  /** Keep the steps of each path (default true). */
+  readonly recordSteps?: boolean;
+  /** Enumerate mode refuses packets with more paths than this (default 10,000). */
+  readonly maxPaths?: number;
+  /** Called for every LOG target a sampled packet hits. */
+  readonly onLog?: (entry: { prefix: string; level: number; packet: Packet; hook: Hook; table: TableName; chain: string }) => void;
+}
+
+export type TraceMode = 'enumerate' | 'sample';
+
+// ---------------------------------------------------------------------------
+// Steps
+// ---------------------------------------------------------------------------
+
+/** A recorded step; the rule's text is made only when asked for. */
+/** A step's action: text, a function that writes it when first asked, or a jump (keeps sampling cheap). */
+type Action = string | (() => string) | JumpAction;
+
+class Step implements TraceStep {
+  private text: string | null | undefined;
+
+  constructor(
+    readonly hook: Hook,
+    readonly table: TableName | 'conntrack' | 'routing',
+    readonly chain: string | null,
+    readonly ruleNumber: number | null,
+    readonly ruleRef: Rule | null,
+    private act: Action,
+  ) {}
+
+  get action(): string {
+    const act = this.act;
+    if (typeof act === 'string') return act;
+    this.act = typeof act === 'function' ? act() : `${act.kind} ${act.chain}`;
+    return this.act;
+  }
+
+  get rule(): string | null {
+    if (this.text === undefined) this.text = this.ruleRef === null ? null : formatRule(this.chain!, this.ruleRef);
+    return this.text;
+  }
+
+  toJSON(): TraceStep {
+    return { hook: this.hook, table: this.table, chain: this.chain, ruleNumber: this.ruleNumber, rule: this.rule, action: this.action };
+  }
+}
+
+const NO_STEPS: readonly Step[] = Object.freeze([]);
+const NO_CHOICES: readonly boolean[] = Object.freeze([]);
+
+function buildSteps(flat: readonly unknown[] | undefined): Step[] {
+  if (flat === undefined || flat.length === 0) return NO_STEPS as Step[];
+  const steps = new Array<Step>(flat.length / 6);
+  for (let i = 0, k = 0; i < flat.length; i += 6, k++) {
+    steps[k] = new Step(
+      flat[i] as Hook,
+      flat[i + 1] as TableName | 'conntrack' | 'routing',
+      flat[i + 2] as string | null,
+      flat[i + 3] as number | null,
+      flat[i + 4] as Rule | null,
+      flat[i + 5] as Action,
+    );
+  }
+  return steps;
+}
+
+/** A step as plain data (for JSON and for tests). */
+export function stepView(step: TraceStep): TraceStep {
+  return { hook: step.hook, table: step.table, chain: step.chain, ruleNumber: step.ruleNumber, rule: step.rule, action: step.action };
+}
+
+// ---------------------------------------------------------------------------
+// One path
+// ---------------------------------------------------------------------------
+
+const LOOPBACK_NET = { network: 0x7f000000, prefix: 8 };
+const MULTICAST_NET = { network: 0xe0000000, prefix: 4 };
+const ZERO_NET = { network: 0, prefix: 8 };
+const MAX_LOOPBACK_PASSES = 2;
+
+function endpoint(address: number, port: number, protocol: Protocol): string {
+  return protocol === 'icmp' ? formatIPv4(address) : `${formatIPv4(address)}:${port}`;
+}
+
+type MutablePacket = { -readonly [K in keyof Packet]: Packet[K] };
+
+/** A copy with every field written out (one fixed object shape: far cheaper than a spread). */
+function copyPacket(p: Packet): MutablePacket {
+  return {
+    protocol: p.protocol,
+    source: p.source,
+    destination: p.destination,
+    sourcePort: p.sourcePort,
+    destinationPort: p.destinationPort,
+    icmpType: p.icmpType,
+    icmpCode: p.icmpCode,
+    tcpFlags: p.tcpFlags,
+    inInterface: p.inInterface,
+    outInterface: p.outInterface,
+    physInInterface: p.physInInterface,
+    physOutInterface: p.physOutInterface,
+    bridged: p.bridged,
+    mark: p.mark,
+    ctstate: p.ctstate,
+    ctSnat: p.ctSnat,
+    ctDnat: p.ctDnat,
+    ctmark: p.ctmark,
+    ttl: p.ttl,
+    length: p.length,
+    fragment: p.fragment,
+  };
+}
+
+/** The final state of a path, before it becomes a `TraceOutcome`. */
+interface Ending {
+  readonly verdict: Verdict;
+  readonly rejectWith?: RejectWith;
+  readonly delivery: Delivery | null;
+  readonly reason?: DropReason;
+}
+
+class Run implements ChainWalker {
+  packet: Packet;
+  readonly ctx: WalkContext;
+  readonly linear: boolean;
+  readonly counting: boolean;
+  readonly sampling: boolean;
+  probability = 1;
+  /**
+   * Steps as they happen, six slots each (hook, table, chain, 1-based rule
+   * number or null, rule or null, action): `Step` objects are made only if
+   * the outcome's steps are read.
+   */
+  readonly steps: unknown[] | undefined;
+  hook: Hook;
+
+  // Conntrack.
+  conn: Connection | undefined;
+  direction: Direction | null = null;
+  ctstate: CtState = 'INVALID';
+  isNew = false;
+  attached = false;
+  confirmed = false;
+  dstDone = false;
+  srcDone = false;
+  related: Tuple | undefined;
+  /** The conntrack lookup for the packet's tuple, once made. */
+  found: { connection: Connection; direction: Direction } | undefined;
+  looked = false;
+
+  // What happened, for the outcome (addresses kept as numbers until the outcome is made).
+  dnatAddress = -1;
+  dnatPort = 0;
+  snatAddress = -1;
+  snatPort = 0;
+  masquerade = false;
+  snatPortRandom = false;
+  nextHop: number | undefined;
+  loopbackPasses = 0;
+
+  // Enumerate mode: the decisions to replay, those made, and alternatives left to explore.
+  private decision = 0;
+  private made: boolean[] = NO_CHOICES as boolean[];
+  private readonly script: readonly boolean[];
+  private readonly pending: boolean[][] | undefined;
+  private readonly onLog: EngineOptions['onLog'];
+
+  constructor(
+    engine: NetfilterEngine,
+    init: { packet: Packet; sampling: boolean; random: Random; script?: readonly boolean[]; pending?: boolean[][]; onLog?: EngineOptions['onLog'] },
+  ) {
+    this.script = init.script ?? [];
+    this.pending = init.pending;
+    this.onLog = init.sampling ? init.onLog : undefined;
+    this.packet = init.packet;
+    // A sampled path's packet was made for it alone: rewrite it in place from the start.
+    if (init.sampling) this.owned = init.packet;
+    this.hook = 'PREROUTING';
+    this.sampling = init.sampling;
+    this.linear = engine.linear;
+    this.counting = init.sampling;
+    // One path at a time records into the engine's scratch buffer (a trace started from inside
+    // another, e.g. by an onLog callback, gets its own).
+    this.steps = !engine.recordSteps ? undefined : engine.scratchInUse ? [] : engine.stepScratch;
+    if (this.steps === engine.stepScratch) {
+      this.steps.length = 0;
+      engine.scratchInUse = true;
+    }
+    this.ctx = {
+      now: engine.clock.now(),
+      random: init.random,
+      host: engine.host,
+      recent: init.sampling ? engine.recent : engine.recent.fork(),
+      state: init.sampling ? engine.matchState : engine.matchState.fork(),
+      accounting: init.sampling ? engine.accounting : undefined,
+      hook: 'PREROUTING',
+      table: 'raw',
+    };
+  }
+
+  chance(match: Match, packet: Packet): boolean {
+    const p = match.probability!;
+    if (this.sampling && this.decision >= this.script.length) {
+      // Sample mode (or a replayed path that ran out of choices): draw as the kernel does.
+      const hit = match.matches(packet, this.ctx);
+      if (p > 0 && p < 1) {
+        this.decision++;
+        if (this.made === NO_CHOICES) this.made = [];
+        this.made.push(hit);
+      }
+      this.probability *= hit ? p : 1 - p;
+      return hit;
+    }
+    if (p >= 1) return true;
+    if (p <= 0) return false;
+    const i = this.decision++;
+    let choice: boolean;
+    if (i < this.script.length) {
+      choice = this.script[i];
+    } else {
+      choice = true;
+      this.pending!.push([...this.made, false]);
+    }
+    if (this.made === NO_CHOICES) this.made = [];
+    this.made.push(choice);
+    this.probability *= choice ? p : 1 - p;
+    return choice;
+  }
+
+  private owned: Packet | undefined;
+
+  setDnat(address: number, port: number): void {
+    this.dnatAddress = address;
+    this.dnatPort = port;
+  }
+
+  setSnat(address: number, port: number): void {
+    this.snatAddress = address;
+    this.snatPort = port;
+  }
+
+  /**
+   * The packet, to rewrite in place: the run's own copy (made again only
+   * when a target handed back a new packet object, which others may hold).
+   */
+  own(): MutablePacket {
+    if (this.packet !== this.owned) {
+      this.packet = copyPacket(this.packet);
+      this.owned = this.packet;
+    }
+    return this.packet as MutablePacket;
+  }
+
+  get choices(): readonly boolean[] {
+    return this.made;
+  }
+
+  record(table: TableName | 'conntrack' | 'routing', chain: string | null, position: number, rule: Rule | null, action: Action): void {
+    if (this.steps === undefined) return;
+    this.steps.push(this.hook, table, chain, position < 0 ? null : position + 1, rule, action);
+  }
+
+  log(record: LogRecord, chain: string): void {
+    this.onLog?.({ prefix: record.prefix, level: record.level, packet: this.packet, hook: this.ctx.hook, table: this.ctx.table, chain });
+  }
+
+  note(table: 'conntrack' | 'routing', action: Action): void {
+    if (this.steps !== undefined) this.steps.push(this.hook, table, null, null, null, action);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The engine
+// ---------------------------------------------------------------------------
+
+export class NetfilterEngine {
+  readonly ruleset: Ruleset;
+  readonly host: Host;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly conntrack: ConnectionTracker;
+  readonly recent: InMemoryRecentStore;
+  readonly accounting: AccountingStore | undefined;
+  readonly linear: boolean;
+  readonly recordSteps: boolean;
+  readonly maxPaths: number;
+  /** @internal Per-rule state of stateful matches (nth counters). */
+  readonly matchState = new MapMatchState();
+  /** @internal Where a path records its steps (one path at a time); each outcome keeps a copy. */
+  readonly stepScratch: unknown[] = [];
+  /** @internal */
+  scratchInUse = false;
+  private readonly onLog: EngineOptions['onLog'];
+  private readonly loopbackName: string;
+
+  constructor(options: EngineOptions) {
+    this.ruleset = options.ruleset;
+    this.host = options.host ?? Host.defaultNode();
+    this.clock = options.clock ?? options.conntrack?.clock ?? new SystemClock();
+    this.random = options.random ?? unseededRandom();
+    this.conntrack = options.conntrack ?? new ConnectionTracker({ clock: this.clock });
+    this.recent = options.recent ?? new InMemoryRecentStore();
+    this.accounting = options.accounting;
+    this.linear = options.linear ?? false;
+    this.recordSteps = options.recordSteps ?? true;
+    this.maxPaths = options.maxPaths ?? 10000;
+    this.onLog = options.onLog;
+    this.loopbackName = this.host.interfaces.find((i) => i.loopback)?.name ?? 'lo';
+  }
+
+  /** `enumerate` or `sample`, as the REST API asks. */
+  trace(input: TraceInput, mode: TraceMode = 'enumerate', random?: Random): TraceOutcome[] {
+    return mode === 'sample' ? [this.sample(input, random)] : this.enumerate(input);
+  }
+
+  /**
+   * Every path the packet may take, with its exact probability (they sum to
+   * 1); identical paths are merged. Changes no state.
+   */
+  enumerate(input: TraceInput): TraceOutcome[] {
+    const packet = this.normalize(input);
+    const outcomes: TraceOutcome[] = [];
+    const keys = new Map<string, number>();
+    const pending: boolean[][] = [[]];
+    while (pending.length > 0) {
+      const script = pending.pop()!;
+      const run = new Run(this, { packet, sampling: false, random: this.random, script, pending });
+      const outcome = this.execute(run, input) as Outcome;
+      const key = outcome.key();
+      const seen = keys.get(key);
+      if (seen !== undefined) {
+        (outcomes[seen] as Outcome).probability += outcome.probability;
+      } else {
+        keys.set(key, outcomes.length);
+        outcomes.push(outcome);
+      }
+      if (outcomes.length + pending.length > this.maxPaths) {
+        throw new DomainError('INVALID', `the packet has more than ${this.maxPaths} possible paths through the rules`, { field: 'packet' });
+      }
+    }
+    return outcomes;
+  }
+
+  /** One path, drawn as the kernel draws; its effects stay (conntrack, recent lists, counters). */
+  sample(input: TraceInput, random: Random = this.random): TraceOutcome {
+    const packet = this.normalize(input);
+    const run = new Run(this, { packet, sampling: true, random, onLog: this.onLog });
+    return this.execute(run, input);
+  }
+
+  /**
+   * Takes one enumerated path for real: the packet is sampled, but every
+   * `statistic` match decides as it did on that path (`outcome.choices`), so
+   * the effects are that path's (the connection, recent lists, counters).
+   * NAT port choices that the kernel randomises are still drawn.
+   */
+  commit(input: TraceInput, outcome: Pick<TraceOutcome, 'choices'>, random: Random = this.random): TraceOutcome {
+    const packet = this.normalize(input);
+    const run = new Run(this, { packet, sampling: true, random, script: outcome.choices, onLog: this.onLog });
+    return this.execute(run, input);
+  }
+
+  // -------------------------------------------------------------------------
+  // Input
+  // -------------------------------------------------------------------------
+
+  private address(value: Address | undefined, field: string): number | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value === 'number') {
+      if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new DomainError('INVALID', `${field}: ${value} is not an IPv4 address`, { field });
+      return value >>> 0;
+    }
+    const parsed = tryParseIPv4(value);
+    if (parsed === undefined) throw new DomainError('INVALID', `${field}: "${value}" is not an IPv4 address`, { field });
+    return parsed;
+  }
+
+  private port(value: number | undefined, protocol: Protocol, field: string): number {
+    if (protocol === 'icmp') return 0;
+    if (value === undefined || !Number.isInteger(value) || value < 0 || value > 65535) {
+      throw new DomainError('INVALID', `${field}: a ${protocol} packet needs a port between 0 and 65535`, { field });
+    }
+    return value;
+  }
+
+  private normalize(input: TraceInput): Packet {
+    if (input.hook !== 'PREROUTING' && input.hook !== 'OUTPUT') {
+      throw new DomainError('INVALID', `packet.hook: a packet enters at PREROUTING or OUTPUT, not "${String(input.hook)}"`, { field: 'packet.hook' });
+    }
+    if (input.hook === 'PREROUTING') {
+      if (input.inInterface === undefined) {
+        throw new DomainError('INVALID', 'packet.inInterface: a packet entering at PREROUTING arrives on an interface', { field: 'packet.inInterface' });
+      }
+      if (input.source === undefined) {
+        throw new DomainError('INVALID', 'packet.source: a packet entering at PREROUTING needs a source address', { field: 'packet.source' });
+      }
+    }
+    if (input.inInterface !== undefined && !this.host.hasInterface(input.inInterface)) {
+      throw new DomainError('INVALID', `packet.inInterface: the host has no interface "${input.inInterface}"`, { field: 'packet.inInterface' });
+    }
+    const protocol = input.protocol;
+    if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp' && protocol !== 'icmp') {
+      throw new DomainError('INVALID', `packet.protocol: "${String(protocol)}" is not tcp, udp, sctp or icmp`, { field: 'packet.protocol' });
+    }
+    const source = this.address(input.source, 'packet.source') ?? 0;
+    const destination = this.address(input.destination, 'packet.destination')!;
+    const sourcePort = this.port(input.sourcePort, protocol, 'packet.sourcePort');
+    const destinationPort = this.port(input.destinationPort, protocol, 'packet.destinationPort');
+    // TCP flags left unset are filled in from conntrack once the source is known (see `firstLookup`).
+    const tcpFlags = input.tcpFlags;
+    return {
+      protocol,
+      source,
+      destination,
+      sourcePort,
+      destinationPort,
+      icmpType: input.icmpType,
+      icmpCode: input.icmpCode,
+      tcpFlags,
+      inInterface: input.hook === 'PREROUTING' ? input.inInterface : undefined,
+      outInterface: undefined,
+      mark: (input.mark ?? 0) >>> 0,
+      ctstate: 'INVALID',
+      ttl: input.ttl,
+      length: input.length,
+    };
+  }
+
+  /** The lookup of a run: a sampled packet also clears an expired entry, as the kernel's lookup does; enumeration changes nothing. */
+  private lookup(run: Run, tuple: Tuple): { connection: Connection; direction: Direction } | undefined {
+    return run.sampling ? this.conntrack.lookup(tuple) : this.conntrack.find(tuple);
+  }
+
+  /**
+   * The conntrack lookup for the packet's own tuple, made once per path as
+   * soon as the tuple is known (before raw, so that TCP flags left unset can
+   * be what the connection would send next); the conntrack stage reuses it
+   * (raw can change no address or port).
+   */
+  private firstLookup(run: Run): { connection: Connection; direction: Direction } | undefined {
+    if (!run.looked) {
+      const p = run.packet;
+      run.found = this.lookup(run, { protocol: p.protocol, source: p.source, sourcePort: p.sourcePort, destination: p.destination, destinationPort: p.destinationPort });
+      run.looked = true;
+      if (p.protocol === 'tcp' && p.tcpFlags === undefined) run.own().tcpFlags = defaultTcpFlags(run.found);
+    }
+    return run.found;
+  }
+
+  // -------------------------------------------------------------------------
+  // The path
+  // -------------------------------------------------------------------------
+
+  private execute(run: Run, input: TraceInput): TraceOutcome {
+    try {
+      return this.executePath(run, input);
+    } finally {
+      if (run.steps === this.stepScratch) this.scratchInUse = false;
+    }
+  }
+
+  private executePath(run: Run, input: TraceInput): TraceOutcome {
+    if (input.related !== undefined) {
+      const r = input.related;
+      const protocol = r.protocol;
+      run.related = {
+        protocol,
+        source: this.address(r.source, 'packet.related.source')!,
+        sourcePort: this.port(r.sourcePort ?? 0, protocol, 'packet.related.sourcePort'),
+        destination: this.address(r.destination, 'packet.related.destination')!,
+        destinationPort: this.port(r.destinationPort ?? 0, protocol, 'packet.related.destinationPort'),
+      };
+    }
+    const ending = input.hook === 'PREROUTING' ? this.receive(run) : this.send(run);
+    return this.outcome(run, ending);
+  }
+
+  private receive(run: Run): Ending {
+    if (!run.attached) this.firstLookup(run);
+    const dropped = this.runHook(run, 'PREROUTING');
+    if (dropped) return dropped;
+    return this.routeInput(run);
+  }
+
+  /** The routing decision after PREROUTING: local delivery, forwarding, or nowhere. */
+  private routeInput(run: Run): Ending {
+    const host = this.host;
+    const p = run.packet;
+    run.hook = 'PREROUTING';
+    if (!host.isLoopbackInterface(p.inInterface)) {
+      const s = p.source;
+      if (cidrContains(MULTICAST_NET, s) || s === 0xffffffff || (cidrContains(ZERO_NET, s) && p.destination !== 0xffffffff)) {
+        run.note('routing', `martian source ${formatIPv4(s)}: dropped`);
+        return { verdict: 'DROP', delivery: null, reason: 'martian-source' };
+      }
+      if (!host.routeLocalnet && (cidrContains(LOOPBACK_NET, s) || cidrContains(LOOPBACK_NET, p.destination))) {
+        run.note('routing', 'loopback address on a non-loopback interface (route_localnet=0): dropped');
+        return { verdict: 'DROP', delivery: null, reason: cidrContains(LOOPBACK_NET, s) ? 'martian-source' : 'martian-destination' };
+      }
+      if (host.isLocal(s)) {
+        run.note('routing', `martian source ${formatIPv4(s)} (an address of this host) on ${p.inInterface}: dropped`);
+        return { verdict: 'DROP', delivery: null, reason: 'martian-source' };
+      }
+    }
+    const found = host.lookup(p.destination);
+    if (found.kind === 'local' || found.kind === 'broadcast' || cidrContains(MULTICAST_NET, p.destination)) {
+      const d = p.destination;
+      const kind = found.kind;
+      run.note('routing', () => `${formatIPv4(d)} is ${kind === 'broadcast' ? 'a broadcast address' : 'local'}: deliver locally (INPUT)`);
+      return this.deliverLocal(run);
+    }
+    if (found.kind === 'unreachable') {
+      run.note('routing', found.route ? `${found.route.type} route for ${formatIPv4(p.destination)}: no route` : `no route to ${formatIPv4(p.destination)}`);
+      return { verdict: 'DROP', delivery: null, reason: 'no-route' };
+    }
+    if (!host.ipForward) {
+      run.note('routing', `${formatIPv4(p.destination)} is not local and forwarding is off (ip_forward=0): no route`);
+      return { verdict: 'DROP', delivery: null, reason: 'no-route' };
+    }
+    if (p.ttl !== undefined && p.ttl <= 1) {
+      run.note('routing', `TTL ${p.ttl} would expire in forwarding: dropped (ICMP time exceeded)`);
+      return { verdict: 'DROP', delivery: null, reason: 'ttl-exceeded' };
+    }
+    const forwarded = run.own();
+    forwarded.outInterface = found.interface;
+    if (forwarded.ttl !== undefined) forwarded.ttl--;
+    run.nextHop = found.nextHop;
+    const d = p.destination;
+    const via = found.route.via;
+    const dev = found.interface;
+    run.note('routing', () => `forward to ${formatIPv4(d)} via ${via === undefined ? 'the link' : formatIPv4(via)} dev ${dev} (FORWARD)`);
+    const dropped = this.runHook(run, 'FORWARD');
+    if (dropped) return dropped;
+    return this.postrouting(run);
+  }
+
+  private deliverLocal(run: Run): Ending {
+    const dropped = this.runHook(run, 'INPUT');
+    if (dropped) return dropped;
+    return { verdict: 'ACCEPT', delivery: 'local' };
+  }
+
+  private postrouting(run: Run): Ending {
+    const dropped = this.runHook(run, 'POSTROUTING');
+    if (dropped) return dropped;
+    const out = run.packet.outInterface;
+    if (this.host.isLoopbackInterface(out) && run.loopbackPasses < MAX_LOOPBACK_PASSES) {
+      // Out by lo: the packet comes back in on lo, still with its connection.
+      run.loopbackPasses++;
+      const looped = run.own();
+      looped.inInterface = out;
+      looped.outInterface = undefined;
+      run.hook = 'PREROUTING';
+      run.note('routing', `out by ${out}: the packet comes back in on ${out} (PREROUTING)`);
+      return this.receive(run);
+    }
+    return { verdict: 'ACCEPT', delivery: 'forward' };
+  }
+
+  /** A locally generated packet: route lookup first (source address, out interface), then OUTPUT. */
+  private send(run: Run): Ending {
+    run.hook = 'OUTPUT';
+    const p = run.packet;
+    const routed = this.routeOutput(run, p.destination);
+    if (routed === undefined) return { verdict: 'DROP', delivery: null, reason: 'no-route' };
+    let source = p.source;
+    if (source === 0) {
+      const chosen = routed.source;
+      if (chosen === undefined) {
+        run.note('routing', `no source address for ${formatIPv4(p.destination)} on ${routed.interface}: no route`);
+        return { verdict: 'DROP', delivery: null, reason: 'no-route' };
+      }
+      source = chosen;
+    }
+    const sent = run.own();
+    sent.source = source;
+    sent.outInterface = routed.interface;
+    run.nextHop = routed.nextHop;
+    const d = p.destination;
+    const chosenSource = source;
+    run.note('routing', () => `route to ${formatIPv4(d)}: ${routed.description()}, source ${formatIPv4(chosenSource)} (OUTPUT)`);
+    this.firstLookup(run);
+    const dropped = this.runHook(run, 'OUTPUT');
+    if (dropped) return dropped;
+    return this.postrouting(run);
+  }
+
+  private routeOutput(run: Run, destination: number): { interface: string; nextHop: number; source: number | undefined; description: () => string } | undefined {
+    const found = this.host.lookup(destination);
+    if (found.kind === 'local') {
+      const lo = this.loopbackName;
+      return { interface: lo, nextHop: destination, source: found.source, description: () => `local, dev ${lo}` };
+    }
+    if (found.kind === 'broadcast') {
+      const dev = found.interface;
+      return { interface: dev, nextHop: destination, source: found.source, description: () => `broadcast, dev ${dev}` };
+    }
+    if (found.kind === 'unreachable') {
+      run.note('routing', found.route ? `${found.route.type} route for ${formatIPv4(destination)}: no route` : `no route to ${formatIPv4(destination)}`);
+      return undefined;
+    }
+    const via = found.route.via;
+    return {
+      interface: found.interface,
+      nextHop: found.nextHop,
+      source: found.source ?? this.host.selectAddress(found.interface, found.nextHop),
+      description: () => `${via === undefined ? '' : `via ${formatIPv4(via)} `}dev ${found.interface}`,
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Hooks and their stages
+  // -------------------------------------------------------------------------
+
+  /** Runs a hook's stages; returns how the packet ended when it did not survive the hook. */
+  private runHook(run: Run, hook: Hook): Ending | undefined {
+    run.hook = hook;
+    for (const stage of HOOK_STAGES[hook]) {
+      switch (stage.kind) {
+        case 'table': {
+          const table = this.ruleset.table(stage.table);
+          if (table === undefined) break;
+          const result = walkChain(run, table, hook);
+          if (run.sampling) this.keepConnectionMark(run);
+          const ended = this.verdictOf(result);
+          if (ended) return ended;
+          break;
+        }
+        case 'conntrack':
+          this.conntrackIn(run);
+          break;
+        case 'nat': {
+          const ended = this.natStage(run, hook, stage.manip);
+          if (ended) return ended;
+          break;
+        }
+        case 'confirm': {
+          const ended = this.confirm(run);
+          if (ended) return ended;
+          break;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private verdictOf(result: WalkResult): Ending | undefined {
+    switch (result.kind) {
+      case 'accept':
+        return undefined;
+      case 'drop':
+        return { verdict: 'DROP', delivery: null };
+      case 'reject':
+        return { verdict: 'REJECT', rejectWith: result.rejectWith, delivery: null };
+      case 'nat':
+        return undefined; // NAT targets live only in the nat table (handled by natStage)
+    }
+  }
+
+  /** Keeps a sampled packet's connection mark in its connection (CONNMARK writes the connection at once). */
+  private keepConnectionMark(run: Run): void {
+    const c = run.conn;
+    if (c !== undefined && run.packet.ctmark !== undefined && c.mark !== run.packet.ctmark) c.mark = run.packet.ctmark;
+  }
+
+  /** The conntrack lookup (priority -200): attach the packet to its connection, or start one. */
+  private conntrackIn(run: Run): void {
+    if (run.attached) return; // back in from lo: the packet keeps its connection
+    const p = run.packet;
+    if (p.ctstate === 'UNTRACKED') {
+      run.ctstate = 'UNTRACKED';
+      run.note('conntrack', 'not tracked (NOTRACK in raw)');
+      return;
+    }
+    if (run.related !== undefined || (p.protocol === 'icmp' && p.icmpType !== undefined && ICMP_ERRORS.has(p.icmpType))) {
+      this.relatedIn(run);
+      return;
+    }
+    const found = this.firstLookup(run);
+    if (found !== undefined) {
+      const c = found.connection;
+      const state: CtState = found.direction === 'reply' || c.seenReply ? 'ESTABLISHED' : 'NEW';
+      run.conn = c;
+      run.direction = found.direction;
+      run.ctstate = state;
+      run.attached = true;
+      if (run.sampling) this.conntrack.update(c, found.direction, p.tcpFlags ?? 0);
+      const q = run.own();
+      q.ctstate = state;
+      q.ctDnat = c.dnat;
+      q.ctSnat = c.snat;
+      q.ctmark = c.mark;
+      const direction = found.direction;
+      const dnat = c.dnat;
+      const snat = c.snat;
+      run.note('conntrack', () => `${state}: ${direction} direction of a known connection${dnat ? ' (DNAT)' : ''}${snat ? ' (SNAT)' : ''}`);
+      return;
+    }
+    const started = newConnectionState(p.protocol, p.tcpFlags ?? 0, p.icmpType);
+    if (started.ctstate === 'INVALID') {
+      run.ctstate = 'INVALID';
+      run.own().ctstate = 'INVALID';
+      run.note('conntrack', 'INVALID: no connection, and the packet cannot start one');
+      return;
+    }
+    const c = this.conntrack.create({ protocol: p.protocol, source: p.source, sourcePort: p.sourcePort, destination: p.destination, destinationPort: p.destinationPort }, started.state);
+    run.conn = c;
+    run.isNew = true;
+    run.direction = 'original';
+    run.ctstate = 'NEW';
+    run.attached = true;
+    const q = run.own();
+    q.ctstate = 'NEW';
+    q.ctDnat = false;
+    q.ctSnat = false;
+    q.ctmark = 0;
+    run.note('conntrack', 'NEW: first packet of a connection');
+  }
+
+  /** An ICMP error about a known connection is RELATED to it; else INVALID. */
+  private relatedIn(run: Run): void {
+    const inner = run.related;
+    const found = inner === undefined ? undefined : this.lookup(run, invertTuple(inner));
+    if (found === undefined) {
+      run.ctstate = 'INVALID';
+      run.own().ctstate = 'INVALID';
+      run.note('conntrack', 'INVALID: an ICMP error about no known connection');
+      return;
+    }
+    const c = found.connection;
+    run.conn = c;
+    run.direction = found.direction;
+    run.ctstate = 'RELATED';
+    run.attached = true;
+    const q = run.own();
+    q.ctstate = 'RELATED';
+    q.ctDnat = c.dnat;
+    q.ctSnat = c.snat;
+    q.ctmark = c.mark;
+    run.note('conntrack', `RELATED: an ICMP error about a known connection (${found.direction} direction)`);
+  }
+
+  /**
+   * nat at a hook (-100 for destination NAT at PREROUTING / OUTPUT, +100 for
+   * source NAT at INPUT / POSTROUTING): the first packet of a connection
+   * walks the nat chain and makes the binding (or a null binding); every
+   * packet then gets the connection's translation for this side.
+   */
+  private natStage(run: Run, hook: Hook, manip: 'DST' | 'SRC'): Ending | undefined {
+    const c = run.conn;
+    if (c === undefined) return undefined; // untracked or invalid: no NAT
+    const table = this.ruleset.table('nat');
+    if (table === undefined) return undefined;
+    const done = manip === 'DST' ? run.dstDone : run.srcDone;
+    if (run.isNew && !done && run.ctstate !== 'RELATED') {
+      if (manip === 'DST') run.dstDone = true;
+      else run.srcDone = true;
+      const result = walkChain(run, table, hook);
+      if (result.kind === 'drop' || result.kind === 'reject') return this.verdictOf(result);
+      if (result.kind === 'nat') {
+        const ended = this.bind(run, manip, result.nat, result);
+        if (ended) return ended;
+      } else if (manip === 'SRC') {
+        this.nullBinding(run);
+      }
+    }
+    return this.translate(run, hook, manip);
+  }
+
+  /** Makes a NAT rule's mapping for a new connection. */
+  private bind(run: Run, manip: 'DST' | 'SRC', action: NatAction, at: { rule: Rule; chain: string; position: number }): Ending | undefined {
+    const c = run.conn!;
+    const p = run.packet;
+    let address: number | undefined;
+    if (action.type === 'MASQUERADE') {
+      const out = p.outInterface;
+      address = out === undefined ? undefined : this.host.masqueradeAddress(out, run.nextHop ?? p.destination);
+      if (address === undefined) {
+        run.record('nat', at.chain, at.position, at.rule, `MASQUERADE: ${out ?? 'the out interface'} has no address: dropped`);
+        return { verdict: 'DROP', delivery: null, reason: 'masquerade-no-address' };
+      }
+    }
+    const current = invertTuple(c.reply);
+    const choice = this.choose(run, action, manip, address);
+    const protocol = c.original.protocol;
+    // The connection is NATed only when the mapping changes the tuple (as IPS_SRC_NAT / IPS_DST_NAT);
+    // the outcome reports the rule's mapping either way.
+    if (manip === 'DST') {
+      const changed = choice.address !== current.destination || choice.port !== current.destinationPort;
+      run.setDnat(choice.address, choice.port);
+      if (changed) {
+        applyMapping(c, manip, choice);
+        c.dnat = true;
+        run.own().ctDnat = true;
+      }
+    } else {
+      const changed = choice.address !== current.source || choice.port !== current.sourcePort;
+      run.setSnat(choice.address, choice.port);
+      run.snatPortRandom = choice.portRandom;
+      if (action.type === 'MASQUERADE') {
+        run.masquerade = true;
+        c.masquerade = true;
+        c.masqueradeInterface = p.outInterface;
+      }
+      if (changed) {
+        applyMapping(c, manip, choice);
+        c.snat = true;
+        run.own().ctSnat = true;
+      }
+    }
+    run.record('nat', at.chain, at.position, at.rule, () => `${action.type} to ${endpoint(choice.address, choice.port, protocol)}${choice.portRandom ? ' (port chosen at random by the kernel)' : ''}`);
+    return undefined;
+  }
+
+  /** No SNAT rule matched: the source stays, unless the reply tuple is taken (then only the port changes). */
+  private nullBinding(run: Run): void {
+    const c = run.conn!;
+    // The usual case: nobody else holds the reply tuple, and the source stays as it is.
+    if (!this.conntrack.isTaken(c.reply, c)) return;
+    const current = invertTuple(c.reply);
+    const nullAction: NatAction = { type: 'SNAT', range: {}, random: false, randomFully: false, persistent: false };
+    const choice = this.choose(run, nullAction, 'SRC', current.source);
+    if (choice.address === current.source && choice.port === current.sourcePort) return;
+    applyMapping(c, 'SRC', choice);
+    c.snat = true;
+    run.snatPortRandom = choice.portRandom;
+    run.note('conntrack', `source port ${current.sourcePort} is taken by another connection: remapped to ${choice.port}`);
+  }
+
+  private choose(run: Run, action: NatAction, manip: 'DST' | 'SRC', address: number | undefined): NatChoice {
+    const c = run.conn!;
+    const current = invertTuple(c.reply);
+    const taken = (reply: Tuple): boolean => this.conntrack.isTaken(reply, c);
+    return chooseMapping(action, manip, current, taken, run.sampling ? run.ctx.random : undefined, address);
+  }
+
+  /** Applies the connection's NAT for this side to the packet (both directions). */
+  private translate(run: Run, hook: Hook, manip: 'DST' | 'SRC'): Ending | undefined {
+    const c = run.conn!;
+    const p = run.packet;
+    const original = run.direction !== 'reply';
+    const icmp = p.protocol === 'icmp' || run.ctstate === 'RELATED';
+    if (manip === 'DST') {
+      // Original direction: the DNAT; reply direction: undo the SNAT.
+      const applies = original ? c.dnat : c.snat;
+      if (!applies) return undefined;
+      const address = original ? c.reply.source : c.original.source;
+      const port = icmp ? p.destinationPort : original ? c.reply.sourcePort : c.original.sourcePort;
+      if (address === p.destination && port === p.destinationPort) return undefined;
+      const q = run.own();
+      q.destination = address;
+      q.destinationPort = port;
+      run.setDnat(address, port);
+      if (!run.isNew || !original) {
+        const protocol = p.protocol;
+        run.note('conntrack', () => `${original ? 'DNAT' : 'reverse SNAT'} from the connection: destination ${endpoint(address, port, protocol)}`);
+      }
+      if (hook === 'OUTPUT') return this.reroute(run);
+    } else {
+      // Original direction: the SNAT; reply direction: undo the DNAT.
+      const applies = original ? c.snat : c.dnat;
+      if (!applies) return undefined;
+      const address = original ? c.reply.destination : c.original.destination;
+      const port = icmp ? p.sourcePort : original ? c.reply.destinationPort : c.original.destinationPort;
+      if (address === p.source && port === p.sourcePort) return undefined;
+      const q = run.own();
+      q.source = address;
+      q.sourcePort = port;
+      run.setSnat(address, port);
+      if (original && c.masquerade) run.masquerade = true;
+      if (!original) run.masquerade = false;
+      if (!run.isNew || !original) {
+        const protocol = p.protocol;
+        const masquerade = c.masquerade;
+        run.note('conntrack', () => `${original ? (masquerade ? 'MASQUERADE' : 'SNAT') : 'reverse DNAT'} from the connection: source ${endpoint(address, port, protocol)}`);
+      }
+    }
+    return undefined;
+  }
+
+  /** OUTPUT's destination NAT changed the destination: route again (`ip_route_me_harder`). */
+  private reroute(run: Run): Ending | undefined {
+    const p = run.packet;
+    const routed = this.routeOutput(run, p.destination);
+    if (routed === undefined) return { verdict: 'DROP', delivery: null, reason: 'no-route' };
+    if (routed.interface !== p.outInterface || routed.nextHop !== run.nextHop) {
+      run.note('routing', () => `re-route after DNAT: ${routed.description()}`);
+    }
+    run.own().outInterface = routed.interface;
+    run.nextHop = routed.nextHop;
+    return undefined;
+  }
+
+  /** Conntrack confirmation (last, at POSTROUTING or INPUT): a new connection enters the table. */
+  private confirm(run: Run): Ending | undefined {
+    const c = run.conn;
+    if (c === undefined || !run.isNew || run.confirmed) return undefined;
+    c.mark = run.packet.ctmark ?? c.mark;
+    run.confirmed = true;
+    if (!run.sampling) return undefined;
+    const before = this.conntrack.size;
+    if (!this.conntrack.confirm(c)) {
+      const full = before >= this.conntrack.maxEntries;
+      run.note('conntrack', full ? 'table full: dropped' : 'the connection clashes with another: dropped');
+      return { verdict: 'DROP', delivery: null, reason: full ? 'conntrack-table-full' : 'conntrack-clash' };
+    }
+    return undefined;
+  }
+
+  // -------------------------------------------------------------------------
+  // Outcome
+  // -------------------------------------------------------------------------
+
+  private outcome(run: Run, ending: Ending): TraceOutcome {
+    const flat = run.steps === undefined || run.steps.length === 0 ? undefined : run.steps.slice();
+    if (run.steps === this.stepScratch) this.scratchInUse = false;
+    return new Outcome(run, ending, flat);
+  }
+}
+
+/** A path's outcome; strings and steps are made when first read. */
+class Outcome implements TraceOutcome {
+  probability: number;
+  readonly verdict: Verdict;
+  readonly rejectWith: RejectWith | null;
+  readonly delivery: Delivery | null;
+  readonly reason: DropReason | null;
+  readonly masquerade: boolean;
+  readonly snatPortRandom: boolean;
+  readonly conntrack: TraceOutcome['conntrack'];
+  readonly packet: Packet;
+  readonly choices: readonly boolean[];
+  private readonly dnatAddress: number;
+  private readonly dnatPort: number;
+  private readonly snatAddress: number;
+  private readonly snatPort: number;
+  private readonly hop: number | undefined;
+  private readonly flat: readonly unknown[] | undefined;
+  private built: Step[] | undefined;
+
+  constructor(run: Run, ending: Ending, flat: readonly unknown[] | undefined) {
+    this.probability = run.probability;
+    this.verdict = ending.verdict;
+    this.rejectWith = ending.rejectWith ?? null;
+    this.delivery = ending.delivery;
+    this.reason = ending.reason ?? null;
+    this.masquerade = run.masquerade;
+    this.snatPortRandom = run.snatPortRandom;
+    this.conntrack = { state: run.ctstate, direction: run.direction, connection: run.conn };
+    this.packet = run.packet;
+    this.choices = run.choices;
+    this.dnatAddress = run.dnatAddress;
+    this.dnatPort = run.dnatPort;
+    this.snatAddress = run.snatAddress;
+    this.snatPort = run.snatPort;
+    this.hop = run.nextHop;
+    this.flat = flat;
+  }
+
+  get dnat(): string | null {
+    return this.dnatAddress < 0 ? null : endpoint(this.dnatAddress, this.dnatPort, this.packet.protocol);
+  }
+
+  get snat(): string | null {
+    return this.snatAddress < 0 ? null : endpoint(this.snatAddress, this.snatPort, this.packet.protocol);
+  }
+
+  get outInterface(): string | null {
+    return this.delivery === 'forward' ? (this.packet.outInterface ?? null) : null;
+  }
+
+  get nextHop(): string | null {
+    return this.delivery === 'forward' && this.hop !== undefined ? formatIPv4(this.hop) : null;
+  }
+
+  get steps(): readonly TraceStep[] {
+    return (this.built ??= buildSteps(this.flat));
+  }
+
+  /**
+   * What makes two paths the same: everything but their probability. Steps
+   * count by the rules they went through (given the packet and the state,
+   * the same rules do the same things), so no step text is made.
+   */
+  key(): string {
+    const p = this.packet;
+    let key = `${this.verdict}|${this.rejectWith}|${this.delivery}|${this.reason}|${this.dnatAddress}:${this.dnatPort}|${this.snatAddress}:${this.snatPort}|${this.masquerade}|${this.hop}|${this.conntrack.state}`;
+    key += `|${p.source}:${p.sourcePort}>${p.destination}:${p.destinationPort}|${p.mark}|${p.ctmark}|${p.inInterface}|${p.outInterface}`;
+    const flat = this.flat;
+    if (flat !== undefined) {
+      for (let i = 0; i < flat.length; i += 6) {
+        const rule = flat[i + 4] as Rule | null;
+        const action = flat[i + 5];
+        key += `|${flat[i]}/${flat[i + 1]}/${flat[i + 2]}/${flat[i + 3]}/${rule?.id ?? ''}/${typeof action === 'string' ? action : ''}`;
+      }
+    }
+    return key;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Plain views (JSON)
+// ---------------------------------------------------------------------------
+
+export interface PacketView {
+  readonly protocol: Protocol;
+  readonly source: string;
+  readonly sourcePort: number;
+  readonly destination: string;
+  readonly destinationPort: number;
+  readonly inInterface: string | null;
+  readonly outInterface: string | null;
+  readonly mark: number;
+  readonly ctstate: CtState;
+  readonly tcpFlags?: string;
+  readonly ttl?: number;
+}
+
+const FLAG_NAMES: ReadonlyArray<[string, number]> = Object.entries(TCP_FLAGS) as [string, number][];
+
+export function packetView(p: Packet): PacketView {
+  const view: PacketView = {
+    protocol: p.protocol,
+    source: formatIPv4(p.source),
+    sourcePort: p.sourcePort,
+    destination: formatIPv4(p.destination),
+    destinationPort: p.destinationPort,
+    inInterface: p.inInterface ?? null,
+    outInterface: p.outInterface ?? null,
+    mark: p.mark,
+    ctstate: p.ctstate,
+  };
+  const extra: { tcpFlags?: string; ttl?: number } = {};
+  if (p.protocol === 'tcp' && p.tcpFlags !== undefined) {
+    extra.tcpFlags = FLAG_NAMES.filter(([, bit]) => (p.tcpFlags! & bit) !== 0)
+      .map(([name]) => name)
+      .join(',');
+  }
+  if (p.ttl !== undefined) extra.ttl = p.ttl;
+  return { ...view, ...extra };
+}
+
+/** An outcome as plain JSON data (what `POST /netsim/v1/trace` answers). */
+export function outcomeView(o: TraceOutcome) {
+  const c = o.conntrack.connection;
+  return {
+    probability: o.probability,
+    verdict: o.verdict,
+    rejectWith: o.rejectWith,
+    delivery: o.delivery,
+    reason: o.reason,
+    dnat: o.dnat,
+    snat: o.snat,
+    masquerade: o.masquerade,
+    snatPortRandom: o.snatPortRandom,
+    outInterface: o.outInterface,
+    nextHop: o.nextHop,
+    conntrack: {
+      state: o.conntrack.state,
+      direction: o.conntrack.direction,
+      original: c ? tupleText(c.original) : null,
+      reply: c ? tupleText(c.reply) : null,
+    },
+    packet: packetView(o.packet),
+    steps: o.steps.map(stepView),
+  };
+}
+
+function tupleText(t: Tuple): string {
+  return `${t.protocol} ${endpoint(t.source, t.sourcePort, t.protocol)} -> ${endpoint(t.destination, t.destinationPort, t.protocol)}`;
+}
+
+/**
+ * The packet that answers one that left (or arrived): source and
+ * destination swapped, entering at `hook` (PREROUTING on `inInterface`, or
+ * OUTPUT when this host answers).
+ */
+export function replyTo(packet: Packet, entry: { hook: EntryHook; inInterface?: string }): TraceInput {
+  return {
+    hook: entry.hook,
+    inInterface: entry.hook === 'PREROUTING' ? entry.inInterface : undefined,
+    protocol: packet.protocol,
+    source: packet.destination,
+    sourcePort: packet.destinationPort,
+    destination: packet.source,
+    destinationPort: packet.sourcePort,
+  };
+}

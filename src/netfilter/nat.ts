@@ -1,0 +1,228 @@
+/**
+ * How conntrack turns a NAT target's range into one address and port for a
+ * new connection (the kernel's `get_unique_tuple`), so that the reply tuple
+ * stays unique in the connection table.
+ *
+ * - **Address.** A single address is taken as is. From a range, the kernel
+ *   hashes the connection's source address (Bob Jenkins' lookup3 `jhash2`
+ *   over the 16-byte address field, seeded with the destination address, or
+ *   with 0 under `--persistent`) and scales the hash onto the range; this is
+ *   reproduced exactly. A SNAT whose range already holds the source keeps it.
+ * - **Port.** With no port range, a DNAT keeps the destination port; a
+ *   source NAT keeps the source port while the resulting tuple is unused.
+ *   With a range, a port already inside it is kept while unused. Otherwise
+ *   (or always with `--random` / `--random-fully`) a port is searched in the
+ *   range, or for a source NAT without one in 1-511, 600-1023 or 1024-65535
+ *   depending on the original port, from a random offset (DNAT without
+ *   `--random`: from the start of the range).
+ *
+ * The engine enumerating paths passes no `Random`: then the search starts at
+ * the packet's own port (or the range's start), and the outcome says the
+ * port was chosen at random.
+ */
+import type { Random } from '../common/random';
+import type { Connection, Tuple } from './conntrack';
+import type { NatAction } from './types';
+
+export interface NatChoice {
+  readonly address: number;
+  readonly port: number;
+  /** The kernel would pick the port at random here (an enumerating engine cannot say which). */
+  readonly portRandom: boolean;
+}
+
+/** Whether a connection other than `self` already uses a tuple. */
+export type TupleTaken = (tuple: Tuple) => boolean;
+
+const MAX_ATTEMPTS = 128;
+
+function rol32(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/**
+ * lookup3's `hashword` (Bob Jenkins, public domain), as the kernel's
+ * `jhash2`: 32-bit words, seeded with `initval`.
+ */
+export function jhash2(words: readonly number[], initval: number): number {
+  let a = (0xdeadbeef + (words.length << 2) + initval) >>> 0;
+  let b = a;
+  let c = a;
+  let i = 0;
+  let length = words.length;
+  while (length > 3) {
+    a = (a + words[i]) >>> 0;
+    b = (b + words[i + 1]) >>> 0;
+    c = (c + words[i + 2]) >>> 0;
+    // mix(a, b, c)
+    a = (a - c) >>> 0; a = (a ^ rol32(c, 4)) >>> 0; c = (c + b) >>> 0;
+    b = (b - a) >>> 0; b = (b ^ rol32(a, 6)) >>> 0; a = (a + c) >>> 0;
+    c = (c - b) >>> 0; c = (c ^ rol32(b, 8)) >>> 0; b = (b + a) >>> 0;
+    a = (a - c) >>> 0; a = (a ^ rol32(c, 16)) >>> 0; c = (c + b) >>> 0;
+    b = (b - a) >>> 0; b = (b ^ rol32(a, 19)) >>> 0; a = (a + c) >>> 0;
+    c = (c - b) >>> 0; c = (c ^ rol32(b, 4)) >>> 0; b = (b + a) >>> 0;
+    length -= 3;
+    i += 3;
+  }
+  if (length === 0) return c;
+  if (length >= 3) c = (c + words[i + 2]) >>> 0;
+  if (length >= 2) b = (b + words[i + 1]) >>> 0;
+  a = (a + words[i]) >>> 0;
+  // final(a, b, c)
+  c = (c ^ b) >>> 0; c = (c - rol32(b, 14)) >>> 0;
+  a = (a ^ c) >>> 0; a = (a - rol32(c, 11)) >>> 0;
+  b = (b ^ a) >>> 0; b = (b - rol32(a, 25)) >>> 0;
+  c = (c ^ b) >>> 0; c = (c - rol32(b, 16)) >>> 0;
+  a = (a ^ c) >>> 0; a = (a - rol32(c, 4)) >>> 0;
+  b = (b ^ a) >>> 0; b = (b - rol32(a, 14)) >>> 0;
+  c = (c ^ b) >>> 0; c = (c - rol32(b, 24)) >>> 0;
+  return c;
+}
+
+/** An IPv4 address as the kernel reads its network-order bytes into a u32 on a little-endian machine. */
+function wireWord(address: number): number {
+  return (((address & 0xff) << 24) | ((address & 0xff00) << 8) | ((address >>> 8) & 0xff00) | (address >>> 24)) >>> 0;
+}
+
+/** The address a range gives a connection (`find_best_ips_proto`). */
+export function rangeAddress(min: number, max: number, tuple: Tuple, persistent: boolean): number {
+  if (min === max) return min;
+  const j = jhash2([wireWord(tuple.source), 0, 0, 0], persistent ? 0 : wireWord(tuple.destination));
+  const dist = max - min + 1;
+  // reciprocal_scale: (j * dist) >> 32, exactly (the product may pass 2^53).
+  const scaled = dist < 0x200000 ? Math.floor((j * dist) / 4294967296) : Number((BigInt(j) * BigInt(dist)) >> 32n);
+  return (min + scaled) >>> 0;
+}
+
+function withSource(t: Tuple, address: number, port: number): Tuple {
+  return { protocol: t.protocol, source: address, sourcePort: port, destination: t.destination, destinationPort: t.destinationPort };
+}
+
+function withDestination(t: Tuple, address: number, port: number): Tuple {
+  return { protocol: t.protocol, source: t.source, sourcePort: t.sourcePort, destination: address, destinationPort: port };
+}
+
+function replyOf(t: Tuple): Tuple {
+  return { protocol: t.protocol, source: t.destination, sourcePort: t.destinationPort, destination: t.source, destinationPort: t.sourcePort };
+}
+
+const KEEP_CACHE = new Map<number, NatChoice>();
+
+/** The common answer "keep address and port": shared objects, no allocation per connection. */
+function keep(address: number, port: number): NatChoice {
+  const key = address * 65536 + port;
+  let choice = KEEP_CACHE.get(key);
+  if (choice === undefined) {
+    choice = Object.freeze({ address, port, portRandom: false });
+    if (KEEP_CACHE.size < 65536) KEEP_CACHE.set(key, choice);
+  }
+  return choice;
+}
+
+/**
+ * The mapping for a connection whose original tuple is now `tuple` (after
+ * any earlier manipulation). `address` overrides the range's addresses
+ * (MASQUERADE's interface address). `taken` answers whether a reply tuple is
+ * used by another connection.
+ */
+export function chooseMapping(
+  action: NatAction,
+  manip: 'DST' | 'SRC',
+  tuple: Tuple,
+  taken: TupleTaken,
+  random: Random | undefined,
+  address?: number,
+): NatChoice {
+  const r = action.range;
+  if (manip === 'DST' && address === undefined && r.minAddress !== undefined && r.minAddress === r.maxAddress) {
+    // kube-proxy's DNAT: one address, and one port or none. Nothing to search.
+    if (r.minPort === undefined || tuple.protocol === 'icmp') return keep(r.minAddress, tuple.destinationPort);
+    if (r.minPort === r.maxPort) return keep(r.minAddress, r.minPort);
+  }
+  const hasPorts = tuple.protocol !== 'icmp';
+  const currentAddress = manip === 'DST' ? tuple.destination : tuple.source;
+  const currentPort = manip === 'DST' ? tuple.destinationPort : tuple.sourcePort;
+  const randomAll = action.random || action.randomFully;
+  const used = (a: number, p: number): boolean => taken(replyOf(manip === 'DST' ? withDestination(tuple, a, p) : withSource(tuple, a, p)));
+
+  const specified = r.minPort !== undefined && hasPorts;
+  const portInRange = !specified || (currentPort >= r.minPort! && currentPort <= r.maxPort!);
+
+  // 1. The address. A source NAT first tries the tuple as it is.
+  const minAddress = address ?? r.minAddress;
+  const maxAddress = address ?? r.maxAddress;
+  if (
+    manip === 'SRC' &&
+    !randomAll &&
+    portInRange &&
+    (minAddress === undefined || (currentAddress >= minAddress && currentAddress <= maxAddress!)) &&
+    !used(currentAddress, currentPort)
+  ) {
+    return keep(currentAddress, currentPort);
+  }
+  const chosen = minAddress === undefined ? currentAddress : rangeAddress(minAddress, maxAddress!, tuple, action.persistent);
+
+  if (!hasPorts) return keep(chosen, currentPort);
+
+  // 2. The port: keep it when allowed and free.
+  if (!randomAll) {
+    if (specified) {
+      if (portInRange && (r.minPort === r.maxPort || !used(chosen, currentPort))) return keep(chosen, currentPort);
+    } else if (manip === 'DST' || !used(chosen, currentPort)) {
+      return keep(chosen, currentPort);
+    }
+  }
+  if (!specified && manip === 'DST') return keep(chosen, currentPort);
+
+  // 3. Search a free port (nf_nat_l4proto_unique_tuple).
+  let min: number;
+  let size: number;
+  if (specified) {
+    min = r.minPort!;
+    size = r.maxPort! - min + 1;
+  } else if (currentPort < 1024) {
+    if (currentPort < 512) {
+      min = 1;
+      size = 511;
+    } else {
+      min = 600;
+      size = 424;
+    }
+  } else {
+    min = 1024;
+    size = 65535 - 1024 + 1;
+  }
+  const drawsRandom = randomAll || manip !== 'DST';
+  // An enumerating engine cannot draw: it starts from the packet's own port when the range holds it.
+  let offset = 0;
+  if (drawsRandom && random !== undefined) offset = random.int(65536);
+  else if (drawsRandom && currentPort >= min && currentPort < min + size) offset = currentPort - min;
+  let attempts = Math.min(size, MAX_ATTEMPTS);
+  for (;;) {
+    for (let i = 0; i < attempts; i++, offset++) {
+      const port = min + (offset % size);
+      if (!used(chosen, port)) return { address: chosen, port, portRandom: drawsRandom };
+    }
+    attempts >>= 1;
+    if (attempts === 0 || random === undefined) break;
+    offset = random.int(65536);
+  }
+  if (random === undefined) {
+    // An enumerating engine scans the whole range rather than giving up.
+    for (let i = 0; i < size; i++) {
+      const port = min + ((offset + i) % size);
+      if (!used(chosen, port)) return { address: chosen, port, portRandom: drawsRandom };
+    }
+  }
+  // The kernel takes the last port tried; the clash then drops the packet at confirmation.
+  return { address: chosen, port: min + ((offset - 1 + size) % size), portRandom: drawsRandom };
+}
+
+/** The reply tuple of a connection after a mapping at `manip`. */
+export function applyMapping(c: Connection, manip: 'DST' | 'SRC', choice: NatChoice): void {
+  const r = c.reply;
+  c.reply =
+    manip === 'DST'
+      ? { protocol: r.protocol, source: choice.address, sourcePort: choice.port, destination: r.destination, destinationPort: r.destinationPort }
+      : { protocol: r.protocol, source: r.source, sourcePort: r.sourcePort, destination: choice.address, destinationPort: choice.port };
+}

@@ -1,0 +1,268 @@
+/**
+ * Kernel agreement: for every ruleset in fixtures/netfilter/, the real Linux
+ * netfilter and our engine must send packets to the same places.
+ *
+ * Per fixture: build namespaces (support/topology.ts), load the ruleset with
+ * the real `iptables-restore`, check that the kernel's `iptables-save` is
+ * byte for byte our printing, then send real TCP connections and UDP
+ * datagrams (probes.ts) from a pod, from the node and from outside. Listeners
+ * in every namespace record where each connection arrived (the kernel's DNAT)
+ * and from which address (its SNAT / masquerade); the sending socket tells a
+ * REJECT (refused) from a DROP (timeout). The set of places must equal the
+ * set of the engine's enumerated outcomes, and when the engine forks on
+ * `statistic --mode random`, the counts must fit its probabilities
+ * (chi-square, p = 0.001).
+ *
+ * Needs root, iptables (nf_tables), iproute2 and nfacct. Elsewhere the suite
+ * is skipped and says why; NSIM_KERNEL_REQUIRED=1 turns that into a failure.
+ *
+ *   npm run test:kernel      (jest --config test/kernel/jest-kernel.config.js)
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManualClock } from '../../src/common/clock';
+import { cidrContains, tryParseIPv4, tryParseIPv4Cidr } from '../../src/common/ipv4';
+import { SeededRandom } from '../../src/common/random';
+import { NetfilterEngine, type TraceInput, type TraceOutcome } from '../../src/netfilter/engine';
+import { Host } from '../../src/netfilter/host';
+import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
+import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
+import { formatIPv4 } from '../../src/common/ipv4';
+import { PROBES, type Probe } from './probes';
+import {
+  BRIDGE_IP,
+  ENGINE_HOST,
+  GATEWAY_IP,
+  NODE_IP,
+  ONLINK_CLIENT_IP,
+  POD_NET,
+  Topology,
+  kernelSuiteUnavailable,
+  type ClientResult,
+  type ListenerRecord,
+} from './support/topology';
+
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'netfilter');
+const NAMES = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.rules'))
+  .map((f) => f.slice(0, -'.rules'.length))
+  .sort();
+
+const unavailable = kernelSuiteUnavailable();
+if (unavailable !== undefined) {
+  const message = `kernel agreement suite SKIPPED: ${unavailable}`;
+  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
+  process.stderr.write(`\n*** ${message} ***\n\n`);
+}
+const describeKernel = unavailable === undefined ? describe : describe.skip;
+
+/** Chi-square critical values at p = 0.001, by degrees of freedom. */
+const CHI2_CRITICAL = [NaN, 10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32, 26.12, 27.88, 29.59];
+
+const POD_CIDR = tryParseIPv4Cidr(POD_NET)!;
+const NODE_ADDRESSES = new Set([NODE_IP, BRIDGE_IP]);
+
+/** Which namespace owns an address, as the listeners label themselves. */
+function ownerOf(address: string, pods: ReadonlySet<string>): string {
+  if (NODE_ADDRESSES.has(address) || address.startsWith('127.')) return 'node';
+  if (pods.has(address)) return `pod:${address}`;
+  return 'out';
+}
+
+function engineFor(rules: string): NetfilterEngine {
+  return new NetfilterEngine({ ruleset: parseRuleset(rules), host: Host.create(ENGINE_HOST), clock: new ManualClock(), random: new SeededRandom(1) });
+}
+
+function traceInput(probe: Probe, sourcePort: number): TraceInput {
+  const base = { protocol: probe.protocol, sourcePort, destination: probe.destination, destinationPort: probe.port };
+  if (probe.from.kind === 'host') return { hook: 'OUTPUT', ...base };
+  if (probe.from.kind === 'pod') return { hook: 'PREROUTING', inInterface: 'cni0', source: probe.from.ip, ...base };
+  return { hook: 'PREROUTING', inInterface: 'eth0', source: probe.from.ip, ...base };
+}
+
+/** Where an engine outcome says the connection ends, in the words the kernel side uses. */
+function placeOf(o: TraceOutcome, protocol: 'tcp' | 'udp', pods: ReadonlySet<string>): string {
+  if (o.verdict === 'DROP') return 'dropped';
+  if (o.verdict === 'REJECT') return protocol === 'tcp' ? 'rejected' : 'dropped';
+  const p = o.packet;
+  const destination = formatIPv4(p.destination);
+  const owner = o.delivery === 'local' ? 'node' : ownerOf(destination, pods);
+  return `${owner} ${destination}:${p.destinationPort} from ${formatIPv4(p.source)}`;
+}
+
+/** Where the kernel sent one connection. */
+function kernelPlace(result: ClientResult, record: ListenerRecord | undefined, protocol: 'tcp' | 'udp'): string {
+  if (record) return `${record.ns} ${record.local}:${record.localPort} from ${record.remote}`;
+  if (protocol === 'tcp' && (result.result === 'refused' || result.result === 'unreachable')) return 'rejected';
+  if (result.result === 'timeout' || (protocol === 'udp' && result.result !== 'answered')) return 'dropped';
+  return `unexplained (${result.result})`;
+}
+
+interface Prediction {
+  /** Place -> probability. */
+  readonly places: Map<string, number>;
+  readonly outcomes: TraceOutcome[];
+}
+
+function predict(rules: string, probe: Probe, pods: ReadonlySet<string>): Prediction {
+  const outcomes = engineFor(rules).enumerate(traceInput(probe, 40000));
+  const places = new Map<string, number>();
+  for (const o of outcomes) {
+    const place = placeOf(o, probe.protocol, pods);
+    places.set(place, (places.get(place) ?? 0) + o.probability);
+  }
+  return { places, outcomes };
+}
+
+/** Addresses the topology must hold so that every predicted destination exists. */
+function topologyFor(rules: string, probes: readonly Probe[]) {
+  const pods = new Set<string>();
+  const outside = new Set<string>();
+  const ports = new Set<number>();
+  const add = (address: string) => {
+    const n = tryParseIPv4(address)!;
+    if (NODE_ADDRESSES.has(address) || address.startsWith('127.') || address === GATEWAY_IP || address === ONLINK_CLIENT_IP) return;
+    if (cidrContains(POD_CIDR, n)) pods.add(address);
+    else outside.add(address);
+  };
+  for (const probe of probes) {
+    ports.add(probe.port);
+    if (probe.from.kind !== 'host') add(probe.from.ip);
+    // Every place any outcome forwards to must exist (enumerate with no pods known yet: owners do not matter here).
+    for (const o of engineFor(rules).enumerate(traceInput(probe, 40000))) {
+      ports.add(o.packet.destinationPort);
+      if (o.verdict === 'ACCEPT' && o.delivery === 'forward') add(formatIPv4(o.packet.destination));
+    }
+  }
+  const nfacct = [...rules.matchAll(/--nfacct-name\s+("?)([^\s"]+)\1/g)].map((m) => m[2]);
+  return { pods: [...pods].sort(), outsideAddresses: [...outside].sort(), ports: [...ports].sort((a, b) => a - b), nfacct: [...new Set(nfacct)] };
+}
+
+/** Save text without `#` lines, and with chain counters zeroed (packets the node sent itself may count). */
+function withoutComments(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
+}
+
+/** How many connections a probe sends: enough for a chi-square when the engine forks. */
+function connectionsFor(prediction: Prediction): number {
+  const k = prediction.places.size;
+  if (k > 1) return Math.min(600, 120 * k);
+  return prediction.places.has('dropped') ? 4 : 16;
+}
+
+let probeCount = 0;
+
+describeKernel('the Linux kernel agrees with the engine', () => {
+  it('covers at least 10 fixtures and 40 probes, every fixture probed', () => {
+    expect(NAMES.length).toBeGreaterThanOrEqual(10);
+    for (const name of NAMES) expect(PROBES[name]?.length ?? 0).toBeGreaterThan(0);
+    const total = NAMES.reduce((n, name) => n + (PROBES[name]?.length ?? 0), 0);
+    expect(total).toBeGreaterThanOrEqual(40);
+  });
+
+  NAMES.forEach((name, fixtureIndex) => {
+    describe(name, () => {
+      const rules = readFileSync(join(FIXTURES, `${name}.rules`), 'utf8');
+      const probes = PROBES[name] ?? [];
+      let topology: Topology | undefined;
+      let pods: Set<string> = new Set();
+
+      beforeAll(async () => {
+        const spec = topologyFor(rules, probes);
+        pods = new Set(spec.pods);
+        topology = await Topology.create(spec);
+        topology.restore(rules);
+      });
+
+      afterAll(() => {
+        topology?.destroy();
+      });
+
+      it("the kernel's iptables-save is our printing", () => {
+        const ours = withoutComments(printIptablesSave(parseRuleset(rules)));
+        expect(withoutComments(topology!.save())).toEqual(ours);
+      });
+
+      probes.forEach((probe, probeIndex) => {
+        const from = probe.from.kind === 'host' ? 'node' : probe.from.kind === 'pod' ? `pod ${probe.from.ip}` : `outside ${probe.from.ip}`;
+        it(`${probe.protocol} from ${from} to ${probe.destination}:${probe.port}: ${probe.why}`, () => {
+          probeCount++;
+          const t = topology!;
+          const prediction = predict(rules, probe, pods);
+          const sequential = probe.sequential !== undefined;
+          const count = probe.sequential ?? connectionsFor(prediction);
+          const ids = Array.from({ length: count }, (_, i) => `f${fixtureIndex}p${probeIndex}c${i}`);
+          const droppedOnly = prediction.places.size === 1 && prediction.places.has('dropped');
+          const results = t.client(t.namespaceOf(probe.from), {
+            protocol: probe.protocol,
+            destination: probe.destination,
+            port: probe.port,
+            source: probe.from.kind === 'outside' ? probe.from.ip : undefined,
+            ids,
+            concurrency: sequential ? 1 : 64,
+            timeoutMs: droppedOnly ? 1200 : 2500,
+          });
+          const records = new Map(t.records().map((r) => [r.id, r]));
+          const places = results.map((r) => kernelPlace(r, records.get(r.id), probe.protocol));
+
+          if (sequential) {
+            // The engine follows the kernel connection by connection: each must be one of the
+            // engine's outcomes at that point, which the engine then takes (commit).
+            const engine = engineFor(rules);
+            results.forEach((r, i) => {
+              const input = traceInput(probe, r.localPort ?? 40000 + i);
+              const outcomes = engine.enumerate(input);
+              const byPlace = new Map(outcomes.map((o) => [placeOf(o, probe.protocol, pods), o]));
+              expect({ connection: i, place: places[i] }).toEqual({ connection: i, place: expect.toBeOneOf([...byPlace.keys()]) });
+              engine.commit(input, byPlace.get(places[i])!);
+            });
+            return;
+          }
+
+          const counts = new Map<string, number>();
+          for (const place of places) counts.set(place, (counts.get(place) ?? 0) + 1);
+          // The same set of places.
+          expect([...counts.keys()].sort()).toEqual([...prediction.places.keys()].sort());
+          // And frequencies that fit the engine's probabilities.
+          if (prediction.places.size > 1) {
+            let chi2 = 0;
+            for (const [place, p] of prediction.places) {
+              const expected = p * places.length;
+              chi2 += ((counts.get(place) ?? 0) - expected) ** 2 / expected;
+            }
+            expect(chi2).toBeLessThan(CHI2_CRITICAL[prediction.places.size - 1]);
+          }
+        });
+      });
+    });
+  });
+
+  afterAll(() => {
+    process.stderr.write(`kernel agreement: ${NAMES.length} fixtures, ${probeCount} probes run\n`);
+  });
+});
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    interface Matchers<R> {
+      toBeOneOf(values: readonly unknown[]): R;
+    }
+    interface Expect {
+      toBeOneOf(values: readonly unknown[]): unknown;
+    }
+  }
+}
+
+expect.extend({
+  toBeOneOf(received: unknown, values: readonly unknown[]) {
+    const pass = values.includes(received);
+    return {
+      pass,
+      message: () => `expected ${JSON.stringify(received)} ${pass ? 'not ' : ''}to be one of ${JSON.stringify(values)}`,
+    };
+  },
+});

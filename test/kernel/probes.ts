@@ -1,0 +1,119 @@
+/**
+ * What the kernel agreement suite sends, per fixture: real TCP connections
+ * and UDP datagrams from a local pod, from the node itself, or from a client
+ * outside (the "out" namespace, with the given source address). Addresses are
+ * those of the fixtures; the topology (support/topology.ts) creates every
+ * one of them inside namespaces of its own.
+ */
+export type ProbeSource = { kind: 'pod'; ip: string } | { kind: 'host' } | { kind: 'outside'; ip: string };
+
+export interface Probe {
+  readonly from: ProbeSource;
+  readonly protocol: 'tcp' | 'udp';
+  readonly destination: string;
+  readonly port: number;
+  /**
+   * Connections one after another, the engine following each (commit): for
+   * rules with memory (`recent`), where every connection changes the next.
+   */
+  readonly sequential?: number;
+  readonly why: string;
+}
+
+const pod = (ip: string): ProbeSource => ({ kind: 'pod', ip });
+const host: ProbeSource = { kind: 'host' };
+const outside = (ip: string): ProbeSource => ({ kind: 'outside', ip });
+
+/** A pod that is no Service's endpoint. */
+export const CLIENT_POD = '10.180.0.200';
+const client = pod(CLIENT_POD);
+const web = outside('203.0.113.2');
+
+export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
+  'clusterip-1-endpoint': [
+    { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'pod to a ClusterIP: DNAT, no masquerade' },
+    { from: host, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'node to a ClusterIP: OUTPUT DNAT, masquerade' },
+    { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'outside client to a ClusterIP: masquerade' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: 'no Service: local delivery' },
+  ],
+  'clusterip-2-endpoints': [
+    { from: client, protocol: 'tcp', destination: '172.30.0.42', port: 80, why: 'random 1/2: local and remote endpoint' },
+    { from: host, protocol: 'tcp', destination: '172.30.0.42', port: 80, why: 'from the node: re-route after DNAT' },
+    { from: web, protocol: 'tcp', destination: '172.30.0.42', port: 80, why: 'masquerade to the egress interface address' },
+  ],
+  'clusterip-5-endpoints': [
+    { from: client, protocol: 'tcp', destination: '172.30.0.43', port: 8080, why: 'random 1/5 over five endpoints' },
+    { from: web, protocol: 'tcp', destination: '172.30.0.43', port: 8080, why: 'five endpoints, masqueraded' },
+    { from: host, protocol: 'tcp', destination: '172.30.0.43', port: 8080, why: 'five endpoints from the node' },
+    { from: client, protocol: 'udp', destination: '172.30.0.10', port: 53, why: 'UDP DNS Service, 1/2' },
+    { from: host, protocol: 'udp', destination: '172.30.0.10', port: 53, why: 'UDP from the node' },
+  ],
+  nodeport: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 30082, why: 'NodePort from outside: DNAT and masquerade' },
+    { from: outside('192.168.0.77'), protocol: 'tcp', destination: '192.168.0.2', port: 30082, why: 'NodePort from the node network' },
+    { from: web, protocol: 'udp', destination: '192.168.0.2', port: 30053, why: 'eTP Local NodePort: local endpoint only, no masquerade' },
+    { from: host, protocol: 'tcp', destination: '192.168.0.2', port: 30082, why: 'NodePort from the node itself' },
+    { from: host, protocol: 'tcp', destination: '127.0.0.1', port: 30082, why: 'localhost NodePort (route_localnet, nfacct rule)' },
+    { from: client, protocol: 'tcp', destination: '172.30.0.44', port: 8082, why: 'ClusterIP of the NodePort Service' },
+    { from: client, protocol: 'udp', destination: '192.168.0.2', port: 30053, why: 'eTP Local NodePort from a pod: short-circuit to the cluster-wide chain' },
+  ],
+  'loadbalancer-source-ranges': [
+    { from: outside('203.0.113.7'), protocol: 'tcp', destination: '1.2.3.4', port: 80, why: 'LoadBalancer IP from an allowed source range' },
+    { from: outside('198.51.100.200'), protocol: 'tcp', destination: '1.2.3.4', port: 80, why: 'LoadBalancer IP from another source: KUBE-PROXY-FIREWALL drops' },
+    { from: outside('203.0.113.7'), protocol: 'tcp', destination: '5.6.7.8', port: 80, why: 'second LoadBalancer IP' },
+    { from: web, protocol: 'tcp', destination: '192.168.99.11', port: 80, why: 'external IP' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 30006, why: 'NodePort of the LoadBalancer Service' },
+    { from: host, protocol: 'tcp', destination: '1.2.3.4', port: 80, why: 'the node is inside a source range' },
+    { from: client, protocol: 'tcp', destination: '1.2.3.4', port: 80, why: 'a pod outside the source ranges' },
+  ],
+  'no-endpoints': [
+    { from: client, protocol: 'tcp', destination: '172.30.0.48', port: 80, why: 'no endpoints: REJECT in filter' },
+    { from: host, protocol: 'tcp', destination: '172.30.0.48', port: 80, why: 'no endpoints, from the node: REJECT in OUTPUT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 30008, why: 'NodePort without endpoints: REJECT in INPUT' },
+    { from: web, protocol: 'tcp', destination: '192.168.99.12', port: 80, why: 'external IP without endpoints: REJECT in FORWARD' },
+    { from: client, protocol: 'tcp', destination: '172.30.0.49', port: 80, why: 'no local endpoints: DROP' },
+  ],
+  'session-affinity': [
+    { from: client, protocol: 'tcp', destination: '172.30.0.47', port: 80, sequential: 12, why: 'ClientIP affinity: the first connection picks, the rest follow' },
+    { from: web, protocol: 'tcp', destination: '172.30.0.47', port: 80, sequential: 12, why: 'affinity for a masqueraded outside client' },
+    { from: pod('10.180.0.201'), protocol: 'tcp', destination: '172.30.0.47', port: 80, sequential: 6, why: 'another client has its own affinity' },
+  ],
+  hairpin: [
+    { from: pod('10.180.0.50'), protocol: 'tcp', destination: '172.30.0.50', port: 443, why: 'a pod reaching its own Service: hairpin masquerade' },
+    { from: web, protocol: 'tcp', destination: '5.6.7.9', port: 443, why: 'LoadBalancer IP from outside' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 30443, why: 'eTP Local NodePort from outside: local endpoints, no masquerade' },
+    { from: host, protocol: 'tcp', destination: '192.168.0.2', port: 30443, why: 'NodePort from the node: LOCAL source short-circuit' },
+    { from: client, protocol: 'tcp', destination: '192.168.0.2', port: 30000, why: 'health check node port: ACCEPT in filter' },
+  ],
+  ctstate: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: '-m state NEW --dport 22 accepted' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: 'NEW elsewhere: CT-CHECKS returns, INPUT policy DROP' },
+    { from: host, protocol: 'tcp', destination: '127.0.0.1', port: 80, why: 'NOTRACK on lo: UNTRACKED accepted' },
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 80, why: 'forwarded NEW: FORWARD policy DROP' },
+    { from: web, protocol: 'udp', destination: '192.168.0.2', port: 22, why: 'udp NEW: INPUT policy DROP' },
+  ],
+  marks: [
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 80, why: 'MARK --set-mark 1: no masquerade mark' },
+    { from: outside('10.1.0.5'), protocol: 'tcp', destination: CLIENT_POD, port: 80, why: '--or-mark 0x4000: masqueraded' },
+    { from: outside('10.2.0.5'), protocol: 'tcp', destination: CLIENT_POD, port: 80, why: '--xor-mark 0x4000: masqueraded' },
+    { from: outside('10.3.0.5'), protocol: 'tcp', destination: CLIENT_POD, port: 80, why: '--and-mark: no masquerade' },
+    { from: outside('10.1.0.5'), protocol: 'tcp', destination: CLIENT_POD, port: 443, why: '--set-mark 0x2/0xff then --or-mark 0x4000: masqueraded' },
+  ],
+  firewall: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: 'web chain: ACCEPT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 8050, why: 'multiport range: ACCEPT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 5, why: 'ssh: recent lists, LOG and DROP' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 25, why: 'REJECT --reject-with tcp-reset (--syn)' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 9999, why: 'REJECT tcp-reset' },
+    { from: outside('192.168.10.5'), protocol: 'udp', destination: '192.168.0.2', port: 161, why: 'udp from a dotted-mask source: ACCEPT' },
+    { from: web, protocol: 'udp', destination: '192.168.0.2', port: 161, why: 'udp from elsewhere: REJECT (not delivered)' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2222, why: 'DNAT port forward, then FORWARD policy DROP' },
+    { from: web, protocol: 'udp', destination: '192.168.0.2', port: 5005, why: 'DNAT --persistent, FORWARD LOG and DROP' },
+    { from: host, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: 'from the node itself over lo' },
+  ],
+  'save-form': [
+    { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
+    { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },
+    { from: host, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'from the node' },
+  ],
+};
