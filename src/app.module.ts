@@ -4,6 +4,8 @@ import { ApplyController } from './api/apply/apply.controller';
 import { HealthController } from './api/health/health.controller';
 import { IpamController } from './api/ipam/ipam.controller';
 import { KubeApiController } from './api/kube/kube-api.controller';
+import { NetfilterController } from './api/netfilter/netfilter.controller';
+import { DataplaneController } from './api/dataplane/dataplane.controller';
 import { KubeProxyApiController } from './api/kube-proxy/kube-proxy.controller';
 import { SimulationController } from './api/simulation/simulation.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
@@ -38,7 +40,7 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, IpamController, ApplyController, SimulationController, KubeProxyApiController, KubeApiController],
+      controllers: [HealthController, IpamController, ApplyController, SimulationController, KubeProxyApiController, NetfilterController, KubeApiController, DataplaneController],
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },

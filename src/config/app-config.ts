@@ -28,6 +28,8 @@ export interface AppConfig {
   clusterFile: string;
   /** `virtual` (default): time moves when told to; `real`: it follows the wall clock (`CLOCK`). */
   clock: 'virtual' | 'real';
+  /** flannel's backend between nodes (`OVERLAY`): `vxlan` (default) or `host-gw`. */
+  overlay: 'vxlan' | 'host-gw';
 }
 
 export const CONFIG_DEFAULTS: AppConfig = {
@@ -40,6 +42,7 @@ export const CONFIG_DEFAULTS: AppConfig = {
   nodeNetwork: '172.18.0.0/16',
   clusterFile: 'fixtures/clusters/demo.yaml',
   clock: 'virtual',
+  overlay: 'vxlan',
 };
 
 /** A start-up configuration error; `variable` is the environment variable at fault. */
@@ -99,6 +102,7 @@ export function readConfig(env: Env): AppConfig {
     nodeNetwork: text(env, 'NODE_NETWORK', CONFIG_DEFAULTS.nodeNetwork),
     clusterFile: text(env, 'CLUSTER_FILE', CONFIG_DEFAULTS.clusterFile),
     clock: oneOf(env, 'CLOCK', ['virtual', 'real'] as const, CONFIG_DEFAULTS.clock),
+    overlay: oneOf(env, 'OVERLAY', ['vxlan', 'host-gw'] as const, CONFIG_DEFAULTS.overlay),
   };
 }
 

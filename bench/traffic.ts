@@ -1,0 +1,137 @@
+/**
+ * bench/traffic: simulated traffic on a 100-node, 1,000-Service cluster
+ * (3 pods a Service, built through the store with every controller running):
+ * enumerated and sampled traces per second from a pod to a Service by name,
+ * and, when `autocannon` is installed, requests per second and p99 latency of
+ * `POST /netsim/v1/traffic` under load from a second process against the app
+ * listening on 127.0.0.1. Prints figures; asserts nothing.
+ */
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { Cluster } from '../src/cluster/cluster';
+import { SimulationClock } from '../src/cluster/simulation-clock';
+import { resourceTypeByKey } from '../src/cluster/store/resource-types';
+import { SeededRandom } from '../src/common/random';
+import { TrafficSimulator } from '../src/dataplane/traffic';
+import { AddressPools } from '../src/ipam/address-pools';
+
+const NODES = 100;
+const SERVICES = 1_000;
+const PODS_PER_SERVICE = 3;
+const t = (key: string) => resourceTypeByKey(key)!;
+
+function build(): Cluster {
+  const random = new SeededRandom(1);
+  const pools = AddressPools.create(
+    {
+      serviceClusterIpRange: '10.96.0.0/12',
+      serviceNodePortRange: '30000-32767',
+      clusterCidr: '10.244.0.0/16',
+      nodeCidrMaskSize: 24,
+      loadBalancerIpRange: '172.18.255.200-172.18.255.250',
+      nodeNetwork: '172.18.0.0/16',
+    },
+    random,
+  );
+  const cluster = Cluster.create({ pools, clock: new SimulationClock(Date.UTC(2026, 0, 1)), random });
+  const { store } = cluster;
+  for (let i = 0; i < NODES; i++) store.create(t('nodes'), { metadata: { name: `node-${i}` } });
+  for (let i = 0; i < SERVICES; i++) {
+    store.create(t('services'), { metadata: { name: `svc-${i}` }, spec: { selector: { app: `app-${i}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }, 'default');
+  }
+  for (let i = 0; i < SERVICES * PODS_PER_SERVICE; i++) {
+    const app = Math.floor(i / PODS_PER_SERVICE);
+    store.create(
+      t('pods'),
+      {
+        metadata: { name: `pod-${i}`, labels: { app: `app-${app}` } },
+        spec: { nodeName: `node-${(i * 7) % NODES}`, containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 8080 }] }] },
+      },
+      'default',
+    );
+  }
+  return cluster;
+}
+
+function rate(name: string, seconds: number, work: (i: number) => void): number {
+  const start = process.hrtime.bigint();
+  const until = start + BigInt(Math.round(seconds * 1e9));
+  let n = 0;
+  while (process.hrtime.bigint() < until) work(n++);
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  const perSecond = n / elapsed;
+  console.log(`traffic: ${name}: ${perSecond.toFixed(0)}/s (${n} in ${elapsed.toFixed(2)} s)`);
+  return perSecond;
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--server') return serve();
+  const started = process.hrtime.bigint();
+  const cluster = build();
+  console.log(`traffic: build ${NODES} nodes, ${SERVICES} Services, ${SERVICES * PODS_PER_SERVICE} pods: ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms`);
+  const sim = new TrafficSimulator(cluster);
+  const warm = process.hrtime.bigint();
+  sim.send({ from: 'pod/default/pod-0', to: 'svc-1:80' });
+  console.log(`traffic: first trace (kube-proxy syncs, node views): ${(Number(process.hrtime.bigint() - warm) / 1e6).toFixed(0)} ms`);
+  const warmAll = process.hrtime.bigint();
+  // Pods 0-99 sit on every node: each node's kube-proxy syncs once here, not during the timed runs.
+  for (let i = 0; i < NODES; i++) sim.send({ from: `pod/default/pod-${i}`, to: `svc-${i + 1}:80` });
+  console.log(`traffic: warm-up, one trace from each node: ${(Number(process.hrtime.bigint() - warmAll) / 1e6).toFixed(0)} ms`);
+  rate('enumerate, pod -> Service by name (3 endpoints, VXLAN)', 3, (i) => {
+    sim.send({ from: `pod/default/pod-${i % 300}`, to: `svc-${(i * 13) % SERVICES}:80` });
+  });
+  rate('enumerate, pod -> ClusterIP (same Service)', 2, () => {
+    sim.send({ from: 'pod/default/pod-0', to: 'service/default/svc-1:80' });
+  });
+  rate('sample, one connection each (conntrack, counters)', 3, (i) => {
+    sim.send({ from: `pod/default/pod-${i % 300}`, to: `svc-${(i * 13) % SERVICES}:80`, mode: 'sample', count: 1, sourcePort: 1024 + (i % 60000) });
+  });
+  await load();
+}
+
+/** The app on the bench cluster, listening on 127.0.0.1, for the load test. */
+async function serve(): Promise<void> {
+  const { Test } = await import('@nestjs/testing');
+  const { AppModule } = await import('../src/app.module');
+  const { configureApp } = await import('../src/api/configure-app');
+  const { readConfig } = await import('../src/config/app-config');
+  const cluster = build();
+  const config = readConfig({ CLUSTER_FILE: 'none' });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, cluster, clock: cluster.clock, random: cluster.random })] }).compile();
+  const app = configureApp(moduleRef.createNestApplication({ logger: false, bodyParser: false }));
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  process.send?.({ port });
+}
+
+async function load(): Promise<void> {
+  let autocannon: ((options: object) => Promise<{ requests: { average: number }; latency: { p99: number; average: number }; non2xx: number; errors: number }>) | undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    autocannon = require('autocannon');
+  } catch {
+    console.log('traffic: HTTP load: skipped: `autocannon` is not installed (npm install --save-dev autocannon, then run again)');
+    return;
+  }
+  const server = fork(__filename, ['--server'], { execArgv: ['-r', path.join(__dirname, 'register.js')] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('message', (m) => resolve((m as { port: number }).port));
+      server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    });
+    const body = JSON.stringify({ from: 'pod/default/pod-0', to: 'svc-1.default:80' });
+    const url = `http://127.0.0.1:${port}/netsim/v1/traffic`;
+    await autocannon!({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration: 2 });
+    const result = await autocannon!({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration: 10 });
+    console.log(
+      `traffic: HTTP POST /netsim/v1/traffic (enumerate, 10 connections, 10 s): ${result.requests.average.toFixed(0)} requests/s, latency avg ${result.latency.average.toFixed(2)} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
+    );
+  } finally {
+    server.kill();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Cluster } from '../../cluster/cluster';
+import { DomainError } from '../../common/domain-error';
+import { AppConfig } from '../../config/app-config';
+import { ClusterNetwork } from '../../dataplane/network';
+import { TrafficSimulator } from '../../dataplane/traffic';
+import { APP_CONFIG, CLUSTER } from '../tokens';
+import { TrafficRequestDto } from './dto';
+
+function formatParam(format: string | undefined): 'json' | 'text' {
+  if (format === undefined || format === '' || format === 'json') return 'json';
+  if (format === 'text') return 'text';
+  throw new DomainError('INVALID', `format: Unsupported value: ${JSON.stringify(format)}: supported values: "json", "text"`, {
+    field: 'format',
+    causeReason: 'FieldValueNotSupported',
+  });
+}
+
+function answer(res: Response, format: 'json' | 'text', json: unknown, lines: string[]): void {
+  if (format === 'text') {
+    res.type('text/plain; charset=utf-8').send(lines.length ? lines.join('\n') + '\n' : '');
+  } else {
+    res.json(json);
+  }
+}
+
+/**
+ * The pod network: simulated traffic hop by hop, and each node's view of
+ * it (`conntrack -L`, `ip route`, `ip addr`). The work is in src/dataplane.
+ */
+@ApiTags('dataplane')
+@Controller('netsim/v1')
+export class DataplaneController {
+  readonly traffic: TrafficSimulator;
+
+  constructor(@Inject(CLUSTER) cluster: Cluster, @Inject(APP_CONFIG) config: AppConfig) {
+    this.traffic = new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: config.overlay }) });
+  }
+
+  @Post('traffic')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Send traffic through the cluster: every hop, rule and rewrite, and the reply',
+    description:
+      '`enumerate` (default) gives every possible outcome with its exact probability and changes nothing; `sample` sends `count` connections with a seeded random source and keeps their effects (conntrack, recent lists, rule counters).',
+  })
+  send(@Body() body: TrafficRequestDto) {
+    return this.traffic.send(body);
+  }
+
+  @Get('nodes/:node/conntrack')
+  @ApiOperation({ summary: "A node's connection tracking table, like `conntrack -L`" })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
+  conntrack(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: Response): void {
+    const which = formatParam(format);
+    const entries = this.traffic.network.conntrack(node).list();
+    answer(res, which, { node, items: entries }, entries.map((e) => e.text));
+  }
+
+  @Get('nodes/:node/routes')
+  @ApiOperation({ summary: "A node's main routing table, like `ip route`" })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
+  routes(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: Response): void {
+    const which = formatParam(format);
+    const routes = this.traffic.network.routes(node);
+    answer(res, which, { node, overlay: this.traffic.network.overlay, routes }, routes);
+  }
+
+  @Get('nodes/:node/interfaces')
+  @ApiOperation({ summary: "A node's interfaces and addresses, like `ip addr`" })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
+  interfaces(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: Response): void {
+    const which = formatParam(format);
+    const interfaces = this.traffic.network.interfaces(node);
+    answer(res, which, { node, interfaces }, interfaces.map((i) => i.text));
+  }
+}

@@ -1,0 +1,67 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import { tryParseIPv4 } from '../../common/ipv4';
+
+const FROM_PATTERN = /^(pod\/[^/\s]+\/[^/\s]+|node\/[^/\s]+)$/;
+
+/** `pod/NAMESPACE/NAME`, `node/NAME`, or `{"external": "a.b.c.d"}` (and nothing else in it). */
+function IsTrafficSource(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isTrafficSource',
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value === 'string') return value.length <= 512 && FROM_PATTERN.test(value);
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+          const keys = Object.keys(value);
+          const external = (value as { external?: unknown }).external;
+          return keys.length === 1 && keys[0] === 'external' && typeof external === 'string' && tryParseIPv4(external) !== undefined;
+        },
+        defaultMessage: () => '$property must be "pod/NAMESPACE/NAME", "node/NAME" or {"external": "a.b.c.d"}',
+      },
+    },
+    options,
+  );
+}
+
+export class TrafficRequestDto {
+  @ApiProperty({ oneOf: [{ type: 'string', example: 'pod/default/db-0' }, { type: 'object', properties: { external: { type: 'string', example: '203.0.113.7' } } }] })
+  @IsTrafficSource()
+  from!: string | { external: string };
+
+  @ApiProperty({ example: 'web.default:80', description: 'IP:PORT, NAME:PORT (resolved as CoreDNS would), service/NAMESPACE/NAME:PORT or pod/NAMESPACE/NAME:PORT' })
+  @IsString()
+  @MaxLength(512)
+  to!: string;
+
+  @ApiPropertyOptional({ enum: ['tcp', 'udp', 'sctp'], default: 'tcp' })
+  @IsOptional()
+  @IsIn(['tcp', 'udp', 'sctp'])
+  protocol?: 'tcp' | 'udp' | 'sctp';
+
+  @ApiPropertyOptional({ example: 40000, default: 40000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  sourcePort?: number;
+
+  @ApiPropertyOptional({ enum: ['enumerate', 'sample'], default: 'enumerate' })
+  @IsOptional()
+  @IsIn(['enumerate', 'sample'])
+  mode?: 'enumerate' | 'sample';
+
+  @ApiPropertyOptional({ example: 100, default: 100, description: 'sample mode: connections to send' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  count?: number;
+
+  @ApiPropertyOptional({ example: 7, description: 'sample mode: seed of the random source' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xffffffff)
+  seed?: number;
+}

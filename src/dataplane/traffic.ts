@@ -1,0 +1,710 @@
+/**
+ * A packet's journey through the simulated cluster, hop by hop, and its
+ * reply back along conntrack. See docs/dataplane.md.
+ *
+ * The journey starts from a pod (its own routing: on-link /24 or via the
+ * `cni0` gateway), from a node (a host process or a `hostNetwork` pod: the
+ * node's OUTPUT path), or from an outside client (arriving on a node's
+ * `eth0`). At each node the node's netfilter engine runs the packet
+ * (PREROUTING, routing, FORWARD or INPUT, POSTROUTING); what leaves by
+ * `cni0` reaches a local pod, what leaves by `flannel.1` is encapsulated
+ * (the outer UDP/8472 packet runs the sending node's OUTPUT and POSTROUTING
+ * and the receiving node's PREROUTING and INPUT) and decapsulated on the
+ * destination node, whose tables then run the inner packet. With host-gw
+ * the pod packet itself crosses `eth0` to the next node.
+ *
+ * Enumerate mode multiplies the engines' exact path probabilities along the
+ * way (and the choice among a headless Service's addresses, or among the
+ * nodes a load balancer may pick) and merges identical outcomes. Sample mode
+ * sends connections with a seeded random source and keeps their effects
+ * (conntrack entries, `recent` lists, rule counters), as real traffic would.
+ */
+import type { Cluster } from '../cluster/cluster';
+import { DomainError } from '../common/domain-error';
+import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
+import { SeededRandom, type Random } from '../common/random';
+import { ConnectionTracker, type Connection } from '../netfilter/conntrack';
+import { formatRule } from '../netfilter/iptables-save.printer';
+import { NetfilterEngine, packetView, type PacketView, type TraceInput, type TraceOutcome } from '../netfilter/engine';
+import { jhash2 } from '../netfilter/nat';
+import { TCP_FLAGS, type Packet, type TraceStep } from '../netfilter/types';
+import { NameResolver, searchPath, type Resolution } from './names';
+import { ClusterNetwork, VXLAN_PORT, VXLAN_VNI, type NodeNetwork, type PodEndpoint } from './network';
+import { BRIDGE_DEVICE, VXLAN_DEVICE, VXLAN_MTU } from './node-interfaces';
+
+export type TrafficProtocol = 'tcp' | 'udp' | 'sctp';
+export type TrafficResult = 'delivered' | 'refused' | 'rejected' | 'dropped' | 'no-route' | 'nxdomain' | 'external';
+
+export interface TrafficRequest {
+  /** `pod/NAMESPACE/NAME`, `node/NAME`, or `{ external: "203.0.113.7" }`. */
+  from: string | { external: string };
+  /** `IP:PORT`, `NAME:PORT`, `service/NAMESPACE/NAME:PORT`, `pod/NAMESPACE/NAME:PORT`. */
+  to: string;
+  protocol?: TrafficProtocol;
+  /** The client's source port (sample mode: the first connection's; each next one takes the next port). Default 40000. */
+  sourcePort?: number;
+  mode?: 'enumerate' | 'sample';
+  /** Sample mode: how many connections (default 100). */
+  count?: number;
+  /** Sample mode: seed of the random source (default: the cluster's own random source). */
+  seed?: number;
+}
+
+export interface Hop {
+  /** The node, or null outside any node (the source pod's and the client's own hops have the pod's node). */
+  node: string | null;
+  where: string;
+  packet: PacketView;
+  /** The engine's steps on this node: the rules that matched, policies, conntrack and routing. */
+  rules: TraceStep[];
+  nat: { dnat: string | null; snat: string | null; masquerade: boolean } | null;
+  encapsulation: {
+    type: 'vxlan';
+    vni: number;
+    mtu: number;
+    outer: { protocol: 'udp'; source: string; sourcePort: number; destination: string; destinationPort: number };
+  } | null;
+  ttl: number | null;
+}
+
+export interface TrafficDestination {
+  pod: string | null;
+  node: string | null;
+  ip: string;
+  port: number;
+}
+
+export interface TrafficOutcome {
+  probability: number;
+  result: TrafficResult;
+  /** Why, for anything but `delivered`. */
+  reason?: string;
+  destination: TrafficDestination | null;
+  /** The source address and port the destination sees. */
+  seenSource: string | null;
+  hops: Hop[];
+  /** The answer (SYN/ACK, a reset, an ICMP error), back along conntrack. */
+  reply: Hop[];
+  /** The source the client sees the answer come from (the Service address when un-NATed). */
+  replySource?: string | null;
+  /** Sample mode: how many of the connections took this outcome. */
+  connections?: number;
+}
+
+export interface TrafficResponse {
+  outcomes: TrafficOutcome[];
+  /** Sample mode: where the connections landed ("pod/ns/name", "node/NAME", or a result such as "rejected"). */
+  samples?: Record<string, number>;
+  resolution?: Resolution;
+}
+
+// ---------------------------------------------------------------------------
+
+type Source =
+  | { kind: 'pod'; pod: PodEndpoint; node: NodeNetwork }
+  | { kind: 'node'; node: NodeNetwork; pod?: PodEndpoint }
+  | { kind: 'external'; address: number };
+
+interface Target {
+  address: number;
+  port: number;
+  weight: number;
+}
+
+interface Branch {
+  probability: number;
+  hops: Hop[];
+  /** Connections the packet was given at each node, for an enumerated reply. */
+  conns: { node: string; connection: Connection }[];
+}
+
+type Endpoint = { kind: 'pod'; pod: PodEndpoint } | { kind: 'node'; node: NodeNetwork; pod?: PodEndpoint } | { kind: 'external' };
+
+interface Ending {
+  branch: Branch;
+  result: TrafficResult;
+  reason?: string;
+  /** Where the packet ended (delivered or refused). */
+  at?: Endpoint;
+  /** The packet as it arrived there. */
+  arrival?: Packet;
+}
+
+const DEFAULT_SOURCE_PORT = 40000;
+const INITIAL_TTL = 64;
+/** Linux's VXLAN source ports come from a hash of the inner flow, within ip_local_port_range. */
+const EPHEMERAL_MIN = 32768;
+const EPHEMERAL_MAX = 60999;
+
+function endpointText(address: number, port: number): string {
+  return `${formatIPv4(address)}:${port}`;
+}
+
+function hopView(packet: Packet, ttl: number | null): PacketView {
+  const view = packetView(packet);
+  return ttl === null ? view : { ...view, ttl };
+}
+
+/** Rule texts by rule object: the engine's steps format theirs anew on every trace. */
+const ruleTexts = new WeakMap<object, string>();
+
+function stepOf(s: TraceStep): TraceStep {
+  const ref = (s as { ruleRef?: Parameters<typeof formatRule>[1] | null }).ruleRef;
+  let rule: string | null;
+  if (ref && s.chain !== null) {
+    rule = ruleTexts.get(ref) ?? null;
+    if (rule === null) {
+      rule = formatRule(s.chain, ref);
+      ruleTexts.set(ref, rule);
+    }
+  } else {
+    rule = ref === undefined ? s.rule : null;
+  }
+  return { hook: s.hook, table: s.table, chain: s.chain, ruleNumber: s.ruleNumber, rule, action: s.action };
+}
+
+function vxlanSourcePort(p: Packet): number {
+  const hash = jhash2([p.source, p.destination, (p.sourcePort << 16) | p.destinationPort], 0);
+  return EPHEMERAL_MIN + Math.floor((hash * (EPHEMERAL_MAX - EPHEMERAL_MIN + 1)) / 4294967296);
+}
+
+function pathOf(o: TraceOutcome): string {
+  const hooks: string[] = [];
+  for (const s of o.steps) if (hooks[hooks.length - 1] !== s.hook) hooks.push(s.hook);
+  return hooks.join(' > ');
+}
+
+/**
+ * One walk of packets through the nodes: a request or its reply, enumerated
+ * or sampled. `engineFor` gives each node's engine (the real ones, or, for an
+ * enumerated reply, scratch engines holding the request's connections).
+ */
+class Walk {
+  constructor(
+    private readonly net: ClusterNetwork,
+    private readonly role: 'request' | 'reply',
+    private readonly sampling: boolean,
+    private readonly random: Random,
+    private readonly engineFor: (node: string) => NetfilterEngine,
+    private readonly related?: TraceInput['related'],
+  ) {}
+
+  private trace(node: string, input: TraceInput): TraceOutcome[] {
+    const engine = this.engineFor(node);
+    const full: TraceInput = this.related && input.protocol === 'icmp' ? { ...input, related: this.related } : input;
+    if (!this.sampling) return engine.enumerate(full);
+    return [engine.sample(full, this.random)];
+  }
+
+  /** A packet sent by a pod from its own network namespace. */
+  fromPod(pod: PodEndpoint, node: NodeNetwork, packet: Omit<TraceInput, 'hook'>, branch: Branch): Ending[] {
+    const destination = Number(packet.destination) >>> 0;
+    const own = pod.address!;
+    const packetAt = (ttl: number) => this.plainPacket(packet, own, ttl);
+    if (destination === own) {
+      const hop: Hop = { node: node.name, where: `pod ${pod.namespace}/${pod.name}: to itself by lo`, packet: hopView(packetAt(INITIAL_TTL), INITIAL_TTL), rules: [], nat: null, encapsulation: null, ttl: INITIAL_TTL };
+      return [this.arrive({ kind: 'pod', pod }, packetAt(INITIAL_TTL), { ...branch, hops: [...branch.hops, hop] })];
+    }
+    const onLink = node.podNet !== undefined && ((destination ^ node.podNet.network) >>> (32 - node.podNet.prefix)) === 0 && node.podNet.prefix > 0;
+    const gateway = node.podNet ? formatIPv4(node.podNet.network + 1) : undefined;
+    const how = onLink ? 'on-link (bridged by cni0)' : `via ${gateway ?? 'no gateway'}`;
+    const hop: Hop = {
+      node: node.name,
+      where: `pod ${pod.namespace}/${pod.name}: out eth0 ${how}`,
+      packet: hopView({ ...packetAt(INITIAL_TTL), outInterface: 'eth0' }, INITIAL_TTL),
+      rules: [],
+      nat: null,
+      encapsulation: null,
+      ttl: INITIAL_TTL,
+    };
+    const next = { ...branch, hops: [...branch.hops, hop] };
+    if (!gateway) return [{ branch: next, result: 'no-route', reason: `node ${node.name} has no pod CIDR: the pod has no default route` }];
+    // A bridged frame keeps its TTL; a routed one loses one at the node.
+    return this.atNode(node, { ...packet, hook: 'PREROUTING', inInterface: BRIDGE_DEVICE, source: own, ttl: onLink ? undefined : INITIAL_TTL }, INITIAL_TTL, next, 'in cni0');
+  }
+
+  /** A packet sent by a process of the node (or a hostNetwork pod). */
+  fromNode(node: NodeNetwork, packet: Omit<TraceInput, 'hook'>, branch: Branch, what: string): Ending[] {
+    return this.atNode(node, { ...packet, hook: 'OUTPUT', ttl: INITIAL_TTL }, INITIAL_TTL, branch, what);
+  }
+
+  /** A packet from outside the cluster, arriving on a node's eth0. */
+  fromOutside(node: NodeNetwork, packet: Omit<TraceInput, 'hook'>, branch: Branch): Ending[] {
+    return this.atNode(node, { ...packet, hook: 'PREROUTING', inInterface: 'eth0', ttl: INITIAL_TTL }, INITIAL_TTL, branch, 'in eth0 from outside');
+  }
+
+  private plainPacket(input: Omit<TraceInput, 'hook'>, source: number, ttl: number): Packet {
+    return {
+      protocol: input.protocol,
+      source,
+      destination: Number(input.destination) >>> 0,
+      sourcePort: input.sourcePort ?? 0,
+      destinationPort: input.destinationPort ?? 0,
+      tcpFlags: input.tcpFlags,
+      icmpType: input.icmpType,
+      icmpCode: input.icmpCode,
+      mark: 0,
+      ctstate: 'NEW',
+      ttl,
+    };
+  }
+
+  /** Runs the node's tables and follows each path out of it. */
+  private atNode(node: NodeNetwork, input: TraceInput, ttl: number, branch: Branch, arriving: string): Ending[] {
+    const endings: Ending[] = [];
+    for (const o of this.trace(node.name, input)) {
+      const hopTtl = o.packet.ttl ?? ttl;
+      const out = o.delivery === 'forward' ? `out ${o.outInterface}` : o.delivery === 'local' ? 'delivered locally' : o.verdict === 'REJECT' ? 'rejected' : 'dropped';
+      const hop: Hop = {
+        node: node.name,
+        where: `${node.name}: ${arriving} > ${out} (${pathOf(o)})`,
+        packet: hopView(o.packet, hopTtl),
+        rules: o.steps.map(stepOf),
+        nat: o.dnat !== null || o.snat !== null ? { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade } : null,
+        encapsulation: null,
+        ttl: hopTtl,
+      };
+      const conns = o.conntrack.connection ? [...branch.conns, { node: node.name, connection: o.conntrack.connection }] : branch.conns;
+      const next: Branch = { probability: branch.probability * o.probability, hops: [...branch.hops, hop], conns };
+      endings.push(...this.follow(node, o, hopTtl, next));
+    }
+    return endings;
+  }
+
+  private follow(node: NodeNetwork, o: TraceOutcome, ttl: number, branch: Branch): Ending[] {
+    if (o.verdict === 'REJECT') return [{ branch, result: 'rejected', reason: `rejected on ${node.name} (${o.rejectWith ?? 'icmp-port-unreachable'})` }];
+    if (o.verdict === 'DROP') {
+      if (o.reason === 'no-route') return [{ branch, result: 'no-route', reason: `no route on ${node.name} to ${formatIPv4(o.packet.destination)}` }];
+      return [{ branch, result: 'dropped', reason: `dropped on ${node.name}${o.reason ? ` (${o.reason})` : ''}` }];
+    }
+    const p = o.packet;
+    if (o.delivery === 'local') {
+      const hostPod = this.net.hostNetworkPods(node.name).find((pod) => pod.ports.some((x) => x.port === p.destinationPort && x.protocol === p.protocol));
+      return [this.arrive({ kind: 'node', node, pod: hostPod }, p, branch)];
+    }
+    const out = o.outInterface;
+    const nextHop = o.nextHop === null ? p.destination : (tryParseIPv4(o.nextHop) ?? p.destination);
+    if (out === BRIDGE_DEVICE) {
+      const pod = this.net.podByAddress(p.destination);
+      if (!pod || pod.node !== node.name) {
+        return [{ branch, result: 'no-route', reason: `no pod has ${formatIPv4(p.destination)} on ${node.name}'s cni0 (ARP gets no answer: host unreachable)` }];
+      }
+      const hop: Hop = { node: node.name, where: `pod ${pod.namespace}/${pod.name}: in eth0`, packet: hopView({ ...p, inInterface: 'eth0', outInterface: undefined }, ttl), rules: [], nat: null, encapsulation: null, ttl };
+      return [this.arrive({ kind: 'pod', pod }, p, { ...branch, hops: [...branch.hops, hop] })];
+    }
+    if (out === VXLAN_DEVICE) {
+      const remote = this.net.nodeByPodNetwork(nextHop);
+      if (!remote) return [{ branch, result: 'no-route', reason: `${node.name}: no VXLAN peer holds ${formatIPv4(nextHop)} (no neighbour entry)` }];
+      return this.encapsulate(node, remote, p, ttl, branch);
+    }
+    if (out === 'eth0') {
+      const remote = this.net.nodeByAddress(nextHop);
+      if (remote && remote.name !== node.name) {
+        // host-gw (or a packet addressed to a node): the packet itself crosses the node network.
+        return this.atNode(remote, this.inputOf(p, 'eth0', ttl), ttl, branch, `in eth0 from ${node.name}`);
+      }
+      return [{ branch, result: 'external', reason: `left the cluster by ${node.name}'s eth0 towards ${formatIPv4(nextHop)}`, at: { kind: 'external' }, arrival: p }];
+    }
+    return [{ branch, result: 'dropped', reason: `${node.name}: out by ${out ?? 'no interface'}, which leads nowhere in the emulator` }];
+  }
+
+  private inputOf(p: Packet, inInterface: string, ttl: number): TraceInput {
+    return {
+      hook: 'PREROUTING',
+      inInterface,
+      protocol: p.protocol,
+      source: p.source,
+      sourcePort: p.sourcePort,
+      destination: p.destination,
+      destinationPort: p.destinationPort,
+      tcpFlags: p.tcpFlags,
+      icmpType: p.icmpType,
+      icmpCode: p.icmpCode,
+      ttl,
+    };
+  }
+
+  /** flannel.1: the outer UDP packet node to node, then the inner packet on the remote node. */
+  private encapsulate(node: NodeNetwork, remote: NodeNetwork, inner: Packet, ttl: number, branch: Branch): Ending[] {
+    const sourcePort = vxlanSourcePort(inner);
+    const outer: TraceInput = { hook: 'OUTPUT', protocol: 'udp', sourcePort, destination: remote.address, destinationPort: VXLAN_PORT, ttl: INITIAL_TTL };
+    const encapsulation: Hop['encapsulation'] = {
+      type: 'vxlan',
+      vni: VXLAN_VNI,
+      mtu: VXLAN_MTU,
+      outer: { protocol: 'udp', source: node.internalIP, sourcePort, destination: remote.internalIP, destinationPort: VXLAN_PORT },
+    };
+    const endings: Ending[] = [];
+    for (const o of this.trace(node.name, outer)) {
+      const hop: Hop = {
+        node: node.name,
+        where: `${node.name}: VXLAN encapsulation, outer packet ${node.internalIP} > ${remote.internalIP}:${VXLAN_PORT} (${pathOf(o)}) out ${o.outInterface ?? 'nowhere'}`,
+        packet: hopView(inner, ttl),
+        rules: o.steps.map(stepOf),
+        nat: o.dnat !== null || o.snat !== null ? { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade } : null,
+        encapsulation,
+        ttl,
+      };
+      const next: Branch = { ...branch, probability: branch.probability * o.probability, hops: [...branch.hops, hop] };
+      if (o.verdict !== 'ACCEPT' || o.delivery !== 'forward') {
+        endings.push({ branch: next, result: o.verdict === 'REJECT' ? 'rejected' : o.reason === 'no-route' ? 'no-route' : 'dropped', reason: `${node.name}: the VXLAN packet was ${o.verdict === 'REJECT' ? 'rejected' : 'dropped'}` });
+        continue;
+      }
+      const outerPacket = o.packet;
+      for (const d of this.trace(remote.name, this.inputOf(outerPacket, 'eth0', INITIAL_TTL))) {
+        const dhop: Hop = {
+          node: remote.name,
+          where: `${remote.name}: VXLAN packet in eth0 (${pathOf(d)}) ${d.delivery === 'local' ? '> decapsulated, inner packet appears on flannel.1' : '> not delivered'}`,
+          packet: hopView(inner, ttl),
+          rules: d.steps.map(stepOf),
+          nat: null,
+          encapsulation,
+          ttl,
+        };
+        const after: Branch = { ...next, probability: next.probability * d.probability, hops: [...next.hops, dhop] };
+        if (d.verdict !== 'ACCEPT' || d.delivery !== 'local') {
+          endings.push({ branch: after, result: d.verdict === 'REJECT' ? 'rejected' : 'dropped', reason: `${remote.name}: the VXLAN packet was not delivered to the VXLAN socket` });
+          continue;
+        }
+        endings.push(...this.atNode(remote, this.inputOf(inner, VXLAN_DEVICE, ttl), ttl, after, 'in flannel.1'));
+      }
+    }
+    return endings;
+  }
+
+  /** The packet reached a pod's or a node's socket layer. */
+  private arrive(at: Endpoint, packet: Packet, branch: Branch): Ending {
+    if (this.role === 'reply') return { branch, result: 'delivered', at, arrival: packet };
+    const declares = (pod: PodEndpoint | undefined) => pod?.ports.some((x) => x.port === packet.destinationPort && x.protocol === packet.protocol) ?? false;
+    const pod = at.kind === 'pod' ? at.pod : at.kind === 'node' ? at.pod : undefined;
+    if (declares(pod)) return { branch, result: 'delivered', at, arrival: packet };
+    const answer = packet.protocol === 'tcp' ? 'TCP reset' : packet.protocol === 'udp' ? 'ICMP port unreachable' : 'SCTP ABORT';
+    const who = at.kind === 'pod' ? `pod ${at.pod.namespace}/${at.pod.name}` : at.kind === 'node' ? `node ${at.node.name}` : 'the destination';
+    return { branch, result: 'refused', reason: `${who} has no ${packet.protocol} port ${packet.destinationPort} open (${answer})`, at, arrival: packet };
+  }
+}
+
+/** What makes two outcomes the same: everything but their probability (hop by hop: place, packet, rewrites, TTL, rules). */
+function outcomeKey(o: TrafficOutcome): string {
+  const hop = (h: Hop) => {
+    const p = h.packet;
+    let key = `${h.where}|${p.source}:${p.sourcePort}>${p.destination}:${p.destinationPort}|${p.mark}|${h.ttl}|${h.nat?.dnat}|${h.nat?.snat}`;
+    for (const r of h.rules) key += `|${r.chain}/${r.ruleNumber}/${r.action}`;
+    return key;
+  };
+  return `${o.result}|${o.reason}|${o.destination?.pod}|${o.destination?.ip}:${o.destination?.port}|${o.seenSource}|${o.replySource}#${o.hops.map(hop).join('#')}#${o.reply.map(hop).join('#')}`;
+}
+
+// ---------------------------------------------------------------------------
+
+export interface TrafficOptions {
+  /** Default: a new ClusterNetwork over the cluster (vxlan). */
+  network?: ClusterNetwork;
+}
+
+/** `POST /netsim/v1/traffic`, framework-free. */
+export class TrafficSimulator {
+  readonly network: ClusterNetwork;
+  private readonly names: NameResolver;
+
+  constructor(
+    readonly cluster: Cluster,
+    options: TrafficOptions = {},
+  ) {
+    this.network = options.network ?? new ClusterNetwork(cluster);
+    this.names = new NameResolver(cluster);
+  }
+
+  send(request: TrafficRequest): TrafficResponse {
+    const protocol = request.protocol ?? 'tcp';
+    const mode = request.mode ?? 'enumerate';
+    const sourcePort = request.sourcePort ?? DEFAULT_SOURCE_PORT;
+    const source = this.source(request.from);
+    const { targets, resolution } = this.targets(request.to, source);
+    if (targets.length === 0) {
+      const outcome: TrafficOutcome = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
+      if (mode === 'sample') return { outcomes: [outcome], samples: { nxdomain: request.count ?? 100 }, ...(resolution ? { resolution } : {}) };
+      return { outcomes: [outcome], ...(resolution ? { resolution } : {}) };
+    }
+    if (mode === 'sample') return this.sample(request, source, targets, protocol, sourcePort, resolution);
+    const outcomes: TrafficOutcome[] = [];
+    const index = new Map<string, number>();
+    for (const target of targets) {
+      for (const ending of this.walk(source, target, protocol, sourcePort, false, this.cluster.random)) {
+        const outcome = this.outcomeOf(ending, protocol, false, this.cluster.random);
+        outcome.probability *= target.weight;
+        const key = outcomeKey(outcome);
+        const seen = index.get(key);
+        if (seen === undefined) {
+          index.set(key, outcomes.length);
+          outcomes.push(outcome);
+        } else {
+          outcomes[seen].probability += outcome.probability;
+        }
+      }
+    }
+    return { outcomes, ...(resolution ? { resolution } : {}) };
+  }
+
+  private sample(
+    request: TrafficRequest,
+    source: Source,
+    targets: Target[],
+    protocol: TrafficProtocol,
+    sourcePort: number,
+    resolution: Resolution | undefined,
+  ): TrafficResponse {
+    const count = request.count ?? 100;
+    const random: Random = request.seed === undefined ? this.cluster.random : new SeededRandom(request.seed);
+    const samples: Record<string, number> = {};
+    const groups = new Map<string, TrafficOutcome>();
+    for (let i = 0; i < count; i++) {
+      const port = sourcePort + i > 65535 ? 1024 + ((sourcePort + i - 1024) % (65536 - 1024)) : sourcePort + i;
+      const target = targets.length === 1 ? targets[0] : targets[random.int(targets.length)];
+      const endings = this.walk(source, target, protocol, port, true, random);
+      const ending = endings[0];
+      const outcome = this.outcomeOf(ending, protocol, true, random);
+      const key = outcome.destination?.pod ? `pod/${outcome.destination.pod}` : outcome.destination?.node ? `node/${outcome.destination.node}` : outcome.result;
+      samples[key] = (samples[key] ?? 0) + 1;
+      const group = `${outcome.result}|${key}|${outcome.hops.map((h) => h.where).join('|')}`;
+      const seen = groups.get(group);
+      if (seen) seen.connections = (seen.connections ?? 0) + 1;
+      else groups.set(group, { ...outcome, connections: 1 });
+    }
+    const outcomes = [...groups.values()].map((o) => ({ ...o, probability: (o.connections ?? 0) / count }));
+    return { outcomes, samples, ...(resolution ? { resolution } : {}) };
+  }
+
+  /** One connection's first packet: every path (enumerate) or one (sample). */
+  private walk(source: Source, target: Target, protocol: TrafficProtocol, sourcePort: number, sampling: boolean, random: Random): Ending[] {
+    const walk = new Walk(this.network, 'request', sampling, random, (node) => this.network.engine(node));
+    const packet = { protocol, sourcePort, destination: target.address, destinationPort: target.port };
+    const start: Branch = { probability: 1, hops: [], conns: [] };
+    if (source.kind === 'pod') return walk.fromPod(source.pod, source.node, packet, start);
+    if (source.kind === 'node') {
+      const what = source.pod ? `hostNetwork pod ${source.pod.namespace}/${source.pod.name} sends` : 'a host process sends';
+      return walk.fromNode(source.node, packet, start, what);
+    }
+    const client = formatIPv4(source.address);
+    const entries = this.entryNodes(target.address);
+    if (entries.length === 0) {
+      const hop: Hop = { node: null, where: `external client ${client}: sends to ${endpointText(target.address, target.port)}`, packet: hopView({ ...this.clientPacket(source.address, packet), outInterface: undefined }, INITIAL_TTL), rules: [], nat: null, encapsulation: null, ttl: INITIAL_TTL };
+      return [{ branch: { ...start, hops: [hop] }, result: 'no-route', reason: `no node of the cluster answers for ${formatIPv4(target.address)} (not a node address, an external IP or a load-balancer address)` }];
+    }
+    const pick = sampling ? [entries[entries.length === 1 ? 0 : random.int(entries.length)]] : entries;
+    return pick.flatMap((node) => {
+      const hop: Hop = {
+        node: null,
+        where: `external client ${client}: sends to ${endpointText(target.address, target.port)}, reaching ${node.name}`,
+        packet: hopView(this.clientPacket(source.address, packet), INITIAL_TTL),
+        rules: [],
+        nat: null,
+        encapsulation: null,
+        ttl: INITIAL_TTL,
+      };
+      const weight = sampling ? 1 : 1 / entries.length;
+      return walk.fromOutside(node, { ...packet, source: source.address }, { probability: weight, hops: [hop], conns: [] });
+    });
+  }
+
+  private clientPacket(address: number, packet: { protocol: TrafficProtocol; sourcePort: number; destination: number; destinationPort: number }): Packet {
+    return { ...packet, source: address, mark: 0, ctstate: 'NEW', ttl: INITIAL_TTL };
+  }
+
+  /**
+   * Which nodes an outside packet to this address reaches: the node that
+   * owns it; for a Service's external IP or load-balancer address, every
+   * ready node a cloud load balancer would send to (nodes not labelled
+   * `node.kubernetes.io/exclude-from-external-load-balancers`; with
+   * `externalTrafficPolicy: Local`, only those whose health check passes,
+   * i.e. with a ready local endpoint, when there are any), equally.
+   */
+  private entryNodes(address: number): NodeNetwork[] {
+    const owner = this.network.nodeByAddress(address);
+    if (owner) return [owner];
+    const store = this.cluster.store;
+    const ip = formatIPv4(address);
+    for (const s of store.list(store.resourceType('services')).items) {
+      const spec = (s.spec ?? {}) as { externalIPs?: string[]; externalTrafficPolicy?: string; type?: string };
+      const ingress = ((s.status ?? {}) as { loadBalancer?: { ingress?: { ip?: string }[] } }).loadBalancer?.ingress ?? [];
+      const isLb = ingress.some((i) => i.ip === ip);
+      if (!isLb && !(spec.externalIPs ?? []).includes(ip)) continue;
+      const nodes = this.network.nodes().filter((n) => n.ready);
+      const eligible = isLb ? nodes.filter((n) => !this.excludedFromLb(n.name)) : nodes;
+      if (isLb && spec.externalTrafficPolicy === 'Local') {
+        const local = new Set(this.localEndpointNodes(s.metadata.namespace ?? 'default', s.metadata.name));
+        const healthy = eligible.filter((n) => local.has(n.name));
+        if (healthy.length > 0) return healthy;
+      }
+      return eligible;
+    }
+    return [];
+  }
+
+  private excludedFromLb(node: string): boolean {
+    const store = this.cluster.store;
+    const object = store.tryGet(store.resourceType('nodes'), undefined, node);
+    return object?.metadata.labels?.['node.kubernetes.io/exclude-from-external-load-balancers'] !== undefined;
+  }
+
+  private localEndpointNodes(namespace: string, service: string): string[] {
+    const store = this.cluster.store;
+    const out: string[] = [];
+    for (const slice of store.list(store.resourceType('endpointslices.discovery.k8s.io'), { namespace }).items) {
+      if (slice.metadata.labels?.['kubernetes.io/service-name'] !== service) continue;
+      const endpoints = (slice as unknown as { endpoints?: { nodeName?: string; conditions?: { ready?: boolean | null } }[] }).endpoints ?? [];
+      for (const e of endpoints) if (e.nodeName && e.conditions?.ready !== false) out.push(e.nodeName);
+    }
+    return out;
+  }
+
+  // ---- the reply -------------------------------------------------------------------
+
+  private outcomeOf(ending: Ending, protocol: TrafficProtocol, sampling: boolean, random: Random): TrafficOutcome {
+    const arrival = ending.arrival;
+    const at = ending.at;
+    let destination: TrafficDestination | null = null;
+    if (arrival && at && at.kind !== 'external') {
+      const pod = at.kind === 'pod' ? at.pod : at.pod;
+      destination = {
+        pod: pod ? `${pod.namespace}/${pod.name}` : null,
+        node: at.kind === 'pod' ? (at.pod.node ?? null) : at.node.name,
+        ip: formatIPv4(arrival.destination),
+        port: arrival.destinationPort,
+      };
+    }
+    const outcome: TrafficOutcome = {
+      probability: ending.branch.probability,
+      result: ending.result,
+      ...(ending.reason && ending.result !== 'delivered' ? { reason: ending.reason } : {}),
+      destination,
+      seenSource: arrival && at?.kind !== 'external' ? endpointText(arrival.source, arrival.sourcePort) : null,
+      hops: ending.branch.hops,
+      reply: [],
+    };
+    if (arrival && at && at.kind !== 'external' && (ending.result === 'delivered' || ending.result === 'refused')) {
+      const reply = this.reply(ending, at, arrival, protocol, sampling, random);
+      outcome.reply = reply.hops;
+      outcome.replySource = reply.source;
+    }
+    return outcome;
+  }
+
+  private reply(ending: Ending, at: Exclude<Endpoint, { kind: 'external' }>, arrival: Packet, protocol: TrafficProtocol, sampling: boolean, random: Random): { hops: Hop[]; source: string | null } {
+    const refused = ending.result === 'refused';
+    let engineFor: (node: string) => NetfilterEngine;
+    if (sampling) {
+      engineFor = (node) => this.network.engine(node);
+    } else {
+      // Enumerate mode changed nothing: the reply runs on scratch tables holding the request's connections.
+      const scratch = new Map<string, NetfilterEngine>();
+      engineFor = (node) => {
+        let engine = scratch.get(node);
+        if (!engine) {
+          const real = this.network.engine(node);
+          const conntrack = new ConnectionTracker({ clock: this.cluster.clock });
+          for (const c of ending.branch.conns) if (c.node === node) conntrack.confirm(c.connection.clone());
+          engine = new NetfilterEngine({ ruleset: real.ruleset, host: real.host, clock: this.cluster.clock, random: this.cluster.random, conntrack, recent: real.recent });
+          scratch.set(node, engine);
+        }
+        return engine;
+      };
+    }
+    const icmp = refused && protocol === 'udp';
+    const related = icmp
+      ? { protocol, source: arrival.source, sourcePort: arrival.sourcePort, destination: arrival.destination, destinationPort: arrival.destinationPort }
+      : undefined;
+    const walk = new Walk(this.network, 'reply', sampling, random, engineFor, related);
+    const packet: Omit<TraceInput, 'hook'> = icmp
+      ? { protocol: 'icmp', icmpType: 3, icmpCode: 3, destination: arrival.source }
+      : {
+          protocol,
+          sourcePort: arrival.destinationPort,
+          destination: arrival.source,
+          destinationPort: arrival.sourcePort,
+          ...(protocol === 'tcp' ? { tcpFlags: refused ? TCP_FLAGS.RST | TCP_FLAGS.ACK : TCP_FLAGS.SYN | TCP_FLAGS.ACK } : {}),
+        };
+    const start: Branch = { probability: 1, hops: [], conns: [] };
+    let endings: Ending[];
+    if (at.kind === 'pod') {
+      endings = walk.fromPod(at.pod, this.network.node(at.pod.node!), packet, start);
+    } else {
+      endings = walk.fromNode(at.node, { ...packet, source: arrival.destination }, start, `${at.pod ? `hostNetwork pod ${at.pod.namespace}/${at.pod.name}` : 'the node'} answers`);
+    }
+    const best = endings.sort((a, b) => b.branch.probability - a.branch.probability)[0];
+    if (!best) return { hops: [], source: null };
+    const last = best.arrival;
+    const source = last && (best.result === 'delivered' || best.result === 'external') ? (last.protocol === 'icmp' ? formatIPv4(last.source) : endpointText(last.source, last.sourcePort)) : null;
+    return { hops: best.branch.hops, source };
+  }
+
+  // ---- requests ---------------------------------------------------------------------
+
+  private source(from: TrafficRequest['from']): Source {
+    if (typeof from === 'object' && from !== null) {
+      const address = tryParseIPv4(from.external);
+      if (address === undefined) throw new DomainError('INVALID', `from.external: "${from.external}" is not an IPv4 address`, { field: 'from.external' });
+      return { kind: 'external', address };
+    }
+    const pod = /^pod\/([^/]+)\/([^/]+)$/.exec(from);
+    if (pod) {
+      const found = this.network.pod(pod[1], pod[2]);
+      if (!found) throw new DomainError('NOT_FOUND', `pods "${pod[2]}" not found in namespace "${pod[1]}"`, { kind: 'pods', name: pod[2], field: 'from' });
+      const node = found.node ? this.network.tryNode(found.node) : undefined;
+      if (!node) throw new DomainError('INVALID', `from: pod ${pod[1]}/${pod[2]} is not running on a node with a network yet`, { field: 'from' });
+      if (found.hostNetwork) return { kind: 'node', node, pod: found };
+      if (found.address === undefined) throw new DomainError('INVALID', `from: pod ${pod[1]}/${pod[2]} has no IP address yet`, { field: 'from' });
+      return { kind: 'pod', pod: found, node };
+    }
+    const node = /^node\/([^/]+)$/.exec(from);
+    if (node) return { kind: 'node', node: this.network.node(node[1], 'from') };
+    throw new DomainError('INVALID', `from: "${from}" is not pod/NAMESPACE/NAME, node/NAME or {"external": "IP"}`, { field: 'from' });
+  }
+
+  private targets(to: string, source: Source): { targets: Target[]; resolution?: Resolution } {
+    const colon = to.lastIndexOf(':');
+    const host = colon < 0 ? to : to.slice(0, colon);
+    const portText = colon < 0 ? '' : to.slice(colon + 1);
+    const invalid = (message: string) => new DomainError('INVALID', `to: ${message}`, { field: 'to' });
+    const numeric = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
+    if (!host) throw invalid(`"${to}" names no destination`);
+    const service = /^service\/([^/]+)\/([^/]+)$/.exec(host);
+    if (service) return { targets: this.serviceTargets(service[1], service[2], portText) };
+    if (numeric === undefined || numeric < 1 || numeric > 65535) throw invalid(`"${to}" needs a port between 1 and 65535 (HOST:PORT)`);
+    const pod = /^pod\/([^/]+)\/([^/]+)$/.exec(host);
+    if (pod) {
+      const found = this.network.pod(pod[1], pod[2]);
+      if (!found) throw new DomainError('NOT_FOUND', `pods "${pod[2]}" not found in namespace "${pod[1]}"`, { kind: 'pods', name: pod[2], field: 'to' });
+      const address = found.hostNetwork ? this.network.tryNode(found.node ?? '')?.address : found.address;
+      if (address === undefined) throw invalid(`pod ${pod[1]}/${pod[2]} has no IP address yet`);
+      return { targets: [{ address, port: numeric, weight: 1 }] };
+    }
+    const address = tryParseIPv4(host);
+    if (address !== undefined) return { targets: [{ address, port: numeric, weight: 1 }] };
+    if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9.])?$/i.test(host)) throw invalid(`"${host}" is not an IPv4 address or a DNS name`);
+    const client = source.kind === 'pod' ? source.pod : source.kind === 'node' ? source.pod : undefined;
+    const resolution = this.names.resolve(host, searchPath(client));
+    if (resolution.kind === 'nxdomain') return { targets: [], resolution };
+    const weight = 1 / resolution.addresses.length;
+    return { targets: resolution.addresses.map((a) => ({ address: tryParseIPv4(a)!, port: numeric, weight })), resolution };
+  }
+
+  /** `service/NS/NAME:PORT`: the ClusterIP and Service port (by number or name); a headless Service's ready endpoints. */
+  private serviceTargets(namespace: string, name: string, portText: string): Target[] {
+    const store = this.cluster.store;
+    const service = store.tryGet(store.resourceType('services'), namespace, name);
+    if (!service) throw new DomainError('NOT_FOUND', `services "${name}" not found in namespace "${namespace}"`, { kind: 'services', name, field: 'to' });
+    const spec = (service.spec ?? {}) as { clusterIP?: string; type?: string; ports?: { name?: string; port: number }[] };
+    const ports = spec.ports ?? [];
+    const byNumber = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
+    const matched = byNumber !== undefined ? ports.find((p) => p.port === byNumber) : portText ? ports.find((p) => p.name === portText) : ports.length === 1 ? ports[0] : undefined;
+    const port = matched?.port ?? byNumber;
+    if (port === undefined || port < 1 || port > 65535) {
+      throw new DomainError('INVALID', `to: service ${namespace}/${name} has no port "${portText}" (ports: ${ports.map((p) => p.name ?? p.port).join(', ') || 'none'})`, { field: 'to' });
+    }
+    if (spec.type === 'ExternalName') return [];
+    if (spec.clusterIP && spec.clusterIP !== 'None') return [{ address: tryParseIPv4(spec.clusterIP)!, port, weight: 1 }];
+    const addresses = this.names.readyAddresses(namespace, name);
+    return addresses.map((a) => ({ address: tryParseIPv4(a)!, port, weight: 1 / addresses.length }));
+  }
+}
