@@ -21,7 +21,7 @@ import {
   availableAt,
   byCreation,
   claim,
-  collectDependent,
+  OwnerWork,
   computeHash,
   controllerRefOf,
   isPodAvailable,
@@ -29,11 +29,9 @@ import {
   nowMs,
   objectKey,
   OWNED,
-  OwnerIndex,
   podFromTemplate,
   podStatusOf,
   scaledValue,
-  splitKey,
   WakeUps,
   WorkloadControllerOptions,
 } from './pod-template';
@@ -159,26 +157,14 @@ interface NodePlan {
  */
 export class DaemonSetController implements Controller {
   readonly name = 'daemonset-controller';
-  private readonly queue = new Set<string>();
-  private readonly gone = new Set<string>();
-  private readonly podsByOwner = new OwnerIndex();
-  private readonly wakeUps: WakeUps;
+  private readonly work: OwnerWork;
 
   constructor(
     private readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
   ) {
-    this.wakeUps = new WakeUps(options.wakeUp);
-    const uids = new Set<string>();
-    for (const ds of store.list(daemonsets).items) {
-      uids.add(ds.metadata.uid);
-      this.queue.add(objectKey(ds));
-    }
-    for (const pod of store.list(pods).items) {
-      this.podsByOwner.add(pod);
-      const ref = controllerRefOf(pod);
-      if (ref?.kind === 'DaemonSet' && ref.apiVersion === 'apps/v1' && !uids.has(ref.uid)) this.gone.add(ref.uid);
-    }
+    this.work = new OwnerWork(store, daemonsets, pods, (ds) => compileSelector((ds.spec as DaemonSetSpec).selector), new WakeUps(options.wakeUp));
+    this.work.scan();
   }
 
   /** Records an Event about `object` from this controller (`source.component` is the controller's name). */
@@ -189,66 +175,26 @@ export class DaemonSetController implements Controller {
   observe(event: StoredEvent): void {
     switch (event.resource) {
       case 'daemonsets.apps':
-        if (event.type === 'DELETED') this.gone.add(event.object.metadata.uid);
-        else this.queue.add(objectKey(event.object));
+        this.work.ownerEvent(event);
         break;
       case 'nodes':
         if (event.type !== 'MODIFIED' || nodeChangeMatters(event.object, event.previous)) {
-          for (const ds of this.store.list(daemonsets).items) this.queue.add(objectKey(ds));
+          for (const ds of this.store.list(daemonsets).items) this.work.queue.add(objectKey(ds));
         }
         break;
       case 'pods':
-        this.podsByOwner.observe(event);
-        this.queueForPod(event);
+        this.work.dependentEvent(event);
         break;
     }
   }
 
   reconcile(): boolean {
-    for (const key of this.wakeUps.take(nowMs(this.store))) this.queue.add(key);
-    if (this.queue.size === 0 && this.gone.size === 0) return false;
-    const gone = [...this.gone].sort();
-    this.gone.clear();
-    for (const uid of gone) {
-      for (const key of this.podsByOwner.keys(uid)) {
-        const [namespace, name] = splitKey(key);
-        const pod = this.store.tryGet(pods, namespace, name);
-        if (pod) collectDependent(this.store, pods, pod, uid);
-      }
-    }
-    const keys = [...this.queue].sort();
-    this.queue.clear();
-    for (const key of keys) {
-      const [namespace, name] = splitKey(key);
-      const ds = this.store.tryGet(daemonsets, namespace, name);
-      if (ds) this.sync(ds);
-    }
-    return true;
+    return this.work.run((ds) => this.sync(ds));
   }
 
-  private queueForPod(event: StoredEvent): void {
-    const pod = event.object;
-    const namespace = pod.metadata.namespace!;
-    const now = controllerRefOf(event.type === 'DELETED' ? undefined : pod);
-    const before = controllerRefOf(event.type === 'DELETED' ? pod : event.previous);
-    for (const ref of [now, before]) {
-      if (ref?.kind === 'DaemonSet' && ref.apiVersion === 'apps/v1') this.queue.add(`${namespace}/${ref.name}`);
-    }
-    if (now || event.type === 'DELETED') return;
-    if (event.type === 'MODIFIED' && before === undefined && deepEqual(pod.metadata.labels, event.previous?.metadata.labels)) return;
-    for (const ds of this.store.list(daemonsets, { namespace }).items) {
-      if (compileSelector((ds.spec as DaemonSetSpec).selector).matches(pod.metadata.labels)) this.queue.add(objectKey(ds));
-    }
-  }
-
+  /** The pods this DaemonSet controls. */
   private ownedPods(ds: KubeObject): KubeObject[] {
-    const out: KubeObject[] = [];
-    for (const key of this.podsByOwner.keys(ds.metadata.uid)) {
-      const [namespace, name] = splitKey(key);
-      const pod = this.store.tryGet(pods, namespace, name);
-      if (pod && controllerRefOf(pod)?.uid === ds.metadata.uid) out.push(pod);
-    }
-    return out;
+    return this.work.dependentsOf(ds).filter((pod) => controllerRefOf(pod)?.uid === ds.metadata.uid);
   }
 
   /** Pods by the node they are for; finished pods already being deleted are nobody's concern. */
@@ -549,7 +495,7 @@ export class DaemonSetController implements Controller {
           if (isPodAvailable(pod, minReady, now)) available++;
           else {
             const at = availableAt(pod, minReady);
-            if (at !== undefined) this.wakeUps.at(objectKey(ds), at, now);
+            if (at !== undefined) this.work.wakeUps.at(objectKey(ds), at, now);
           }
         }
         if (isPodUpdated(pod, hash, generation)) updated++;

@@ -23,17 +23,15 @@ import { recordEvent } from './events';
 import {
   byCreation,
   claim,
-  collectDependent,
+  OwnerWork,
   computeHash,
   controllerRefOf,
   newControllerRef,
   nowMs,
   objectKey,
   OWNED,
-  OwnerIndex,
   podStatusOf,
   scaledValue,
-  splitKey,
   WakeUps,
   WorkloadControllerOptions,
 } from './pod-template';
@@ -196,26 +194,18 @@ function hasProgressDeadline(d: KubeObject): boolean {
  */
 export class DeploymentController implements Controller {
   readonly name = 'deployment-controller';
-  private readonly queue = new Set<string>();
-  private readonly gone = new Set<string>();
-  private readonly setsByOwner = new OwnerIndex();
-  readonly wakeUps: WakeUps;
+  private readonly work: OwnerWork;
 
   constructor(
     readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
   ) {
-    this.wakeUps = new WakeUps(options.wakeUp);
-    const uids = new Set<string>();
-    for (const d of store.list(deployments).items) {
-      uids.add(d.metadata.uid);
-      this.queue.add(objectKey(d));
-    }
-    for (const rs of store.list(replicasets).items) {
-      this.setsByOwner.add(rs);
-      const ref = controllerRefOf(rs);
-      if (ref?.kind === 'Deployment' && ref.apiVersion === 'apps/v1' && !uids.has(ref.uid)) this.gone.add(ref.uid);
-    }
+    this.work = new OwnerWork(store, deployments, replicasets, (d) => compileSelector(specOf(d).selector), new WakeUps(options.wakeUp));
+    this.work.scan();
+  }
+
+  get wakeUps(): WakeUps {
+    return this.work.wakeUps;
   }
 
   /** Records an Event about `object` from this controller (`source.component` is the controller's name). */
@@ -226,12 +216,10 @@ export class DeploymentController implements Controller {
   observe(event: StoredEvent): void {
     switch (event.resource) {
       case 'deployments.apps':
-        if (event.type === 'DELETED') this.gone.add(event.object.metadata.uid);
-        else this.queue.add(objectKey(event.object));
+        this.work.ownerEvent(event);
         break;
       case 'replicasets.apps':
-        this.setsByOwner.observe(event);
-        this.queueForReplicaSet(event);
+        this.work.dependentEvent(event);
         break;
       case 'pods':
         this.queueForPod(event);
@@ -240,40 +228,7 @@ export class DeploymentController implements Controller {
   }
 
   reconcile(): boolean {
-    for (const key of this.wakeUps.take(nowMs(this.store))) this.queue.add(key);
-    if (this.queue.size === 0 && this.gone.size === 0) return false;
-    const gone = [...this.gone].sort();
-    this.gone.clear();
-    for (const uid of gone) {
-      for (const key of this.setsByOwner.keys(uid)) {
-        const [namespace, name] = splitKey(key);
-        const rs = this.store.tryGet(replicasets, namespace, name);
-        if (rs) collectDependent(this.store, replicasets, rs, uid);
-      }
-    }
-    const keys = [...this.queue].sort();
-    this.queue.clear();
-    for (const key of keys) {
-      const [namespace, name] = splitKey(key);
-      const d = this.store.tryGet(deployments, namespace, name);
-      if (d) this.sync(d);
-    }
-    return true;
-  }
-
-  private queueForReplicaSet(event: StoredEvent): void {
-    const rs = event.object;
-    const namespace = rs.metadata.namespace!;
-    const now = controllerRefOf(event.type === 'DELETED' ? undefined : rs);
-    const before = controllerRefOf(event.type === 'DELETED' ? rs : event.previous);
-    for (const ref of [now, before]) {
-      if (ref?.kind === 'Deployment' && ref.apiVersion === 'apps/v1') this.queue.add(`${namespace}/${ref.name}`);
-    }
-    if (now || event.type === 'DELETED') return;
-    if (event.type === 'MODIFIED' && before === undefined && deepEqual(rs.metadata.labels, event.previous?.metadata.labels)) return;
-    for (const d of this.store.list(deployments, { namespace }).items) {
-      if (compileSelector(specOf(d).selector).matches(rs.metadata.labels)) this.queue.add(objectKey(d));
-    }
+    return this.work.run((d) => this.sync(d));
   }
 
   /** A Recreate rollout waits for old pods to be gone: pod deletions and phase changes wake it. */
@@ -287,7 +242,7 @@ export class DeploymentController implements Controller {
     const owner = controllerRefOf(rs);
     if (owner?.kind !== 'Deployment') return;
     const d = this.store.tryGet(deployments, namespace, owner.name);
-    if (d && specOf(d).strategy?.type === 'Recreate') this.queue.add(objectKey(d));
+    if (d && specOf(d).strategy?.type === 'Recreate') this.work.queue.add(objectKey(d));
   }
 
   private sync(d: KubeObject): void {
@@ -296,12 +251,7 @@ export class DeploymentController implements Controller {
       this.event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       return;
     }
-    const candidates = [...this.store.list(replicasets, { namespace: d.metadata.namespace, labelSelector: selector }).items];
-    for (const key of this.setsByOwner.keys(d.metadata.uid)) {
-      const [namespace, name] = splitKey(key);
-      const rs = this.store.tryGet(replicasets, namespace, name);
-      if (rs) candidates.push(rs);
-    }
+    const candidates = [...this.store.list(replicasets, { namespace: d.metadata.namespace, labelSelector: selector }).items, ...this.work.dependentsOf(d)];
     const rsList = claim({ store: this.store, type: replicasets, owner: d, selector }, candidates);
     // Availability comes from ReplicaSet status: wait until it describes the latest spec.
     if (rsList.some((rs) => num(rsStatusOf(rs).observedGeneration) < rs.metadata.generation)) return;

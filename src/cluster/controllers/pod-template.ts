@@ -9,8 +9,8 @@ import { DomainError } from '../../common/domain-error';
 import { PodCondition, PodSpec, PodStatus } from '../resources/pod.types';
 import { IntOrString, PodTemplateSpec } from '../resources/workload.types';
 import { LabelSelector } from '../store/label-selector';
-import { ObjectStore, WriteOptions } from '../store/object-store';
-import { ResourceType, resourceTypeOfKind } from '../store/resource-types';
+import { deepEqual, ObjectStore, WriteOptions } from '../store/object-store';
+import { apiVersionOf, ResourceType, resourceTypeOfKind } from '../store/resource-types';
 import { KubeObject, ObjectInput, OwnerReference, StoredEvent } from '../store/types';
 
 /** Controllers build their writes themselves and hand them over. */
@@ -351,5 +351,99 @@ export class WakeUps {
 
   get size(): number {
     return this.due.size;
+  }
+}
+
+/**
+ * The bookkeeping every workload controller does the same way (ReplicaSets
+ * over pods, DaemonSets over pods, Deployments over ReplicaSets): which
+ * owners to sync, which deleted owners' dependents to collect, and which
+ * owners a dependent's event concerns. A controller added late catches up
+ * with `scan()`.
+ */
+export class OwnerWork {
+  readonly queue = new Set<string>();
+  /** uid of deleted owners whose dependents are to be collected. */
+  private readonly gone = new Set<string>();
+  readonly dependentsByOwner = new OwnerIndex();
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly ownerType: ResourceType,
+    private readonly dependentType: ResourceType,
+    private readonly selectorOf: (owner: KubeObject) => LabelSelector,
+    readonly wakeUps: WakeUps,
+  ) {}
+
+  private ownsIt(ref: OwnerReference | undefined): ref is OwnerReference {
+    return ref?.kind === this.ownerType.kind && ref.apiVersion === apiVersionOf(this.ownerType);
+  }
+
+  /** Every owner is looked at once; dependents of owners already gone are collected. */
+  scan(): void {
+    const uids = new Set<string>();
+    for (const owner of this.store.list(this.ownerType).items) {
+      uids.add(owner.metadata.uid);
+      this.queue.add(objectKey(owner));
+    }
+    for (const dependent of this.store.list(this.dependentType).items) {
+      this.dependentsByOwner.add(dependent);
+      const ref = controllerRefOf(dependent);
+      if (this.ownsIt(ref) && !uids.has(ref.uid)) this.gone.add(ref.uid);
+    }
+  }
+
+  ownerEvent(event: StoredEvent): void {
+    if (event.type === 'DELETED') this.gone.add(event.object.metadata.uid);
+    else this.queue.add(objectKey(event.object));
+  }
+
+  /** A dependent changed: its controller before and after, and for an orphan whose labels changed, the owners selecting it. */
+  dependentEvent(event: StoredEvent): void {
+    this.dependentsByOwner.observe(event);
+    const dependent = event.object;
+    const namespace = dependent.metadata.namespace!;
+    const now = controllerRefOf(event.type === 'DELETED' ? undefined : dependent);
+    const before = controllerRefOf(event.type === 'DELETED' ? dependent : event.previous);
+    for (const ref of [now, before]) if (this.ownsIt(ref)) this.queue.add(`${namespace}/${ref.name}`);
+    if (now || event.type === 'DELETED') return;
+    if (event.type === 'MODIFIED' && before === undefined && deepEqual(dependent.metadata.labels, event.previous?.metadata.labels)) return;
+    for (const owner of this.store.list(this.ownerType, { namespace }).items) {
+      if (this.selectorOf(owner).matches(dependent.metadata.labels)) this.queue.add(objectKey(owner));
+    }
+  }
+
+  /** The dependents `owner` is recorded as an owner of (controller or not). */
+  dependentsOf(owner: KubeObject): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const key of this.dependentsByOwner.keys(owner.metadata.uid)) {
+      const [namespace, name] = splitKey(key);
+      const dependent = this.store.tryGet(this.dependentType, namespace, name);
+      if (dependent) out.push(dependent);
+    }
+    return out;
+  }
+
+  /** Wake-ups due, garbage collection, then `sync` for each queued owner in key order; whether there was work. */
+  run(sync: (owner: KubeObject) => void): boolean {
+    for (const key of this.wakeUps.take(nowMs(this.store))) this.queue.add(key);
+    if (this.queue.size === 0 && this.gone.size === 0) return false;
+    const gone = [...this.gone].sort();
+    this.gone.clear();
+    for (const uid of gone) {
+      for (const key of this.dependentsByOwner.keys(uid)) {
+        const [namespace, name] = splitKey(key);
+        const dependent = this.store.tryGet(this.dependentType, namespace, name);
+        if (dependent) collectDependent(this.store, this.dependentType, dependent, uid);
+      }
+    }
+    const keys = [...this.queue].sort();
+    this.queue.clear();
+    for (const key of keys) {
+      const [namespace, name] = splitKey(key);
+      const owner = this.store.tryGet(this.ownerType, namespace, name);
+      if (owner) sync(owner);
+    }
+    return true;
   }
 }

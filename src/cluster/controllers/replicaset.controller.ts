@@ -10,7 +10,7 @@ import { recordEvent } from './events';
 import {
   availableAt,
   claim,
-  collectDependent,
+  OwnerWork,
   controllerRefOf,
   isPodActive,
   isPodAvailable,
@@ -133,30 +133,17 @@ function setFailure(status: ReplicaSetStatus, previous: ReplicaSetCondition[] | 
  */
 export class ReplicaSetController implements Controller {
   readonly name = 'replicaset-controller';
-  private readonly queue = new Set<string>();
-  /** uid of deleted ReplicaSets whose pods are to be collected. */
-  private readonly gone = new Set<string>();
-  private readonly podsByOwner = new OwnerIndex();
+  private readonly work: OwnerWork;
   private readonly setsByOwner = new OwnerIndex();
-  private readonly wakeUps: WakeUps;
 
   constructor(
     private readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
   ) {
-    this.wakeUps = new WakeUps(options.wakeUp);
+    this.work = new OwnerWork(store, replicasets, pods, (rs) => compileSelector((rs.spec as ReplicaSetSpec).selector), new WakeUps(options.wakeUp));
     // Pick up what exists already: every ReplicaSet is looked at once.
-    const uids = new Set<string>();
-    for (const rs of store.list(replicasets).items) {
-      this.setsByOwner.add(rs);
-      uids.add(rs.metadata.uid);
-      this.queue.add(objectKey(rs));
-    }
-    for (const pod of store.list(pods).items) {
-      this.podsByOwner.add(pod);
-      const ref = controllerRefOf(pod);
-      if (ref?.kind === 'ReplicaSet' && ref.apiVersion === 'apps/v1' && !uids.has(ref.uid)) this.gone.add(ref.uid);
-    }
+    for (const rs of store.list(replicasets).items) this.setsByOwner.add(rs);
+    this.work.scan();
   }
 
   /** Records an Event about `object` from this controller (`source.component` is the controller's name). */
@@ -167,56 +154,18 @@ export class ReplicaSetController implements Controller {
   observe(event: StoredEvent): void {
     if (event.resource === 'replicasets.apps') {
       this.setsByOwner.observe(event);
-      if (event.type === 'DELETED') this.gone.add(event.object.metadata.uid);
-      else this.queue.add(objectKey(event.object));
+      this.work.ownerEvent(event);
     } else if (event.resource === 'pods') {
-      this.podsByOwner.observe(event);
-      this.queueOwners(event);
+      this.work.dependentEvent(event);
     }
   }
 
   reconcile(): boolean {
-    for (const key of this.wakeUps.take(nowMs(this.store))) this.queue.add(key);
-    if (this.queue.size === 0 && this.gone.size === 0) return false;
-    const gone = [...this.gone].sort();
-    this.gone.clear();
-    for (const uid of gone) this.collect(uid);
-    const keys = [...this.queue].sort();
-    this.queue.clear();
-    for (const key of keys) this.sync(key);
-    return true;
+    return this.work.run((rs) => this.sync(rs));
   }
 
-  /** The ReplicaSets a pod event concerns: its controller before and after, and for an orphan, those selecting it. */
-  private queueOwners(event: StoredEvent): void {
-    const pod = event.object;
-    const namespace = pod.metadata.namespace!;
-    const now = controllerRefOf(event.type === 'DELETED' ? undefined : pod);
-    const before = controllerRefOf(event.type === 'DELETED' ? pod : event.previous);
-    for (const ref of [now, before]) {
-      if (ref?.kind === 'ReplicaSet' && ref.apiVersion === 'apps/v1') this.queue.add(`${namespace}/${ref.name}`);
-    }
-    if (now || event.type === 'DELETED') return;
-    const relabelled = event.type === 'ADDED' || before !== undefined || !deepEqual(pod.metadata.labels, event.previous?.metadata.labels);
-    if (!relabelled) return;
-    for (const rs of this.store.list(replicasets, { namespace }).items) {
-      if (compileSelector((rs.spec as ReplicaSetSpec).selector).matches(pod.metadata.labels)) this.queue.add(objectKey(rs));
-    }
-  }
-
-  /** Garbage collection: the dependents of a deleted ReplicaSet. */
-  private collect(uid: string): void {
-    for (const key of this.podsByOwner.keys(uid)) {
-      const [namespace, name] = splitKey(key);
-      const pod = this.store.tryGet(pods, namespace, name);
-      if (pod) collectDependent(this.store, pods, pod, uid);
-    }
-  }
-
-  private sync(key: string): void {
-    const [namespace, name] = splitKey(key);
-    const rs = this.store.tryGet(replicasets, namespace, name);
-    if (!rs) return;
+  private sync(rs: KubeObject): void {
+    const namespace = rs.metadata.namespace;
     const spec = rs.spec as ReplicaSetSpec;
     const selector = compileSelector(spec.selector);
     const candidates = [...this.store.list(pods, { namespace, labelSelector: selector }).items, ...this.ownedPods(rs)];
@@ -232,14 +181,9 @@ export class ReplicaSetController implements Controller {
   }
 
   private ownedPods(rs: KubeObject): KubeObject[] {
-    const out: KubeObject[] = [];
-    for (const key of this.podsByOwner.keys(rs.metadata.uid)) {
-      const [namespace, name] = splitKey(key);
-      const pod = this.store.tryGet(pods, namespace, name);
-      if (pod) out.push(pod);
-    }
-    return out;
+    return this.work.dependentsOf(rs);
   }
+
 
   /** Creates or deletes pods until `spec.replicas` are active; returns the active pods afterwards. */
   private manageReplicas(rs: KubeObject, active: KubeObject[]): { active: KubeObject[]; failure?: { reason: string; message: string } } {
@@ -312,7 +256,7 @@ export class ReplicaSetController implements Controller {
       if (isPodAvailable(pod, minReadySeconds, now)) available++;
       else {
         const at = availableAt(pod, minReadySeconds);
-        if (at !== undefined) this.wakeUps.at(objectKey(rs), at, now);
+        if (at !== undefined) this.work.wakeUps.at(objectKey(rs), at, now);
       }
     }
     // Zero counts are left out, as Go's `omitempty` leaves them out; `replicas` always shows.
