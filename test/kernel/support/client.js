@@ -7,6 +7,8 @@
 // listener answered), "refused" (RST or ICMP port unreachable: a REJECT),
 // "unreachable" (another ICMP error), "timeout" (nothing: a DROP), and the
 // local port it used. With "concurrency": 1 connections go one after another.
+// An optional "localPorts" array (one per id) binds each socket to that local
+// port, so a caller can tell the engine the exact source port of each one.
 'use strict';
 const net = require('node:net');
 const dgram = require('node:dgram');
@@ -19,7 +21,7 @@ function classify(code) {
   return code ?? 'error';
 }
 
-function tcp(id) {
+function tcp(id, bindPort) {
   return new Promise((resolve) => {
     let done = false;
     let localPort = null;
@@ -30,7 +32,7 @@ function tcp(id) {
       socket.destroy();
       resolve({ id, result, localPort });
     };
-    const socket = net.connect({ host: spec.destination, port: spec.port, localAddress: spec.source });
+    const socket = net.connect({ host: spec.destination, port: spec.port, localAddress: spec.source, localPort: bindPort });
     const timer = setTimeout(() => finish(localPort === null ? 'timeout' : 'no-answer'), spec.timeoutMs);
     socket.on('connect', () => {
       localPort = socket.localPort;
@@ -42,7 +44,7 @@ function tcp(id) {
   });
 }
 
-function udp(id) {
+function udp(id, bindPort) {
   return new Promise((resolve) => {
     let done = false;
     const socket = dgram.createSocket('udp4');
@@ -57,7 +59,7 @@ function udp(id) {
     const timer = setTimeout(() => finish('timeout'), spec.timeoutMs);
     socket.on('error', (e) => finish(classify(e.code)));
     socket.on('message', () => finish('answered'));
-    socket.bind({ address: spec.source, port: 0 }, () => {
+    socket.bind({ address: spec.source, port: bindPort ?? 0 }, () => {
       localPort = socket.address().port;
       socket.connect(spec.port, spec.destination, (e) => {
         if (e) return finish(classify(e.code));
@@ -74,7 +76,7 @@ async function main() {
   const worker = async () => {
     while (next < spec.ids.length) {
       const i = next++;
-      results[i] = await one(spec.ids[i]);
+      results[i] = await one(spec.ids[i], spec.localPorts ? spec.localPorts[i] : undefined);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(spec.concurrency, spec.ids.length)) }, worker));

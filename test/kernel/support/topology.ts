@@ -17,13 +17,31 @@
  * Names are unique per run (`nsim-k<pid>r<random>-...`); every namespace is
  * deleted in `destroy()` (the suites call it in afterAll, also after a
  * failure), on exit and on SIGINT / SIGTERM / SIGHUP, and, should the process
- * die otherwise, by a detached watchdog that waits for it to end.
+ * die otherwise, by a detached watchdog that waits for it to end (support/netns.ts
+ * holds that machinery, shared with support/cluster-topology.ts).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostSpec } from '../../../src/netfilter/host';
+import {
+  addNamespace,
+  deleteNamespace,
+  namespaceStem,
+  readRecords,
+  run,
+  runClient,
+  runScript,
+  startListener,
+  stopChild,
+  sysctlLine,
+  type ClientResult,
+  type ClientSpec,
+  type ListenerRecord,
+} from './netns';
+
+export { kernelSuiteUnavailable, type ClientResult, type ClientSpec, type ListenerRecord } from './netns';
 
 export const NODE_IP = '192.168.0.2';
 export const GATEWAY_IP = '192.168.0.1';
@@ -52,89 +70,6 @@ export interface TopologySpec {
   readonly nfacct?: readonly string[];
 }
 
-export interface ListenerRecord {
-  readonly ns: string;
-  readonly proto: 'tcp' | 'udp';
-  readonly id: string;
-  readonly local: string;
-  readonly localPort: number;
-  readonly remote: string;
-  readonly remotePort: number;
-}
-
-export interface ClientResult {
-  readonly id: string;
-  readonly result: string;
-  readonly localPort: number | null;
-}
-
-export interface ClientSpec {
-  readonly protocol: 'tcp' | 'udp';
-  readonly destination: string;
-  readonly port: number;
-  readonly source?: string;
-  readonly ids: readonly string[];
-  readonly concurrency: number;
-  readonly timeoutMs: number;
-}
-
-// ---------------------------------------------------------------------------
-// Cleanup that survives failures and signals
-// ---------------------------------------------------------------------------
-
-const liveNamespaces = new Set<string>();
-const liveChildren = new Set<ChildProcess>();
-let handlersInstalled = false;
-
-function cleanupEverything(): void {
-  for (const child of liveChildren) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  liveChildren.clear();
-  for (const ns of liveNamespaces) spawnSync('ip', ['netns', 'del', ns]);
-  liveNamespaces.clear();
-}
-
-/** Every namespace this process creates starts with this (pid: a watchdog can find them). */
-const PREFIX = `nsim-k${process.pid}r`;
-
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  // A detached watchdog removes this run's namespaces once this process is gone, however it
-  // ended (a signal Jest handles itself, SIGKILL, a crash).
-  const watchdog = spawn(
-    'sh',
-    ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for ns in $(ip netns list | awk '{print $1}' | grep '^${PREFIX}'); do ip netns del "$ns"; done`],
-    { detached: true, stdio: 'ignore' },
-  );
-  watchdog.unref();
-  process.on('exit', cleanupEverything);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      cleanupEverything();
-      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------
-
-const SUPPORT = __dirname;
-let counter = 0;
-
-function run(args: readonly string[], input?: string): string {
-  const r = spawnSync(args[0], args.slice(1), { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) {
-    throw new Error(`${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
-  }
-  return r.stdout;
-}
-
 export class Topology {
   readonly node: string;
   readonly out: string;
@@ -145,8 +80,7 @@ export class Topology {
   private readonly listeners: ChildProcess[] = [];
 
   private constructor(readonly spec: TopologySpec) {
-    installHandlers();
-    const base = `${PREFIX}${Math.random().toString(36).slice(2, 6)}${counter++}`;
+    const base = namespaceStem();
     this.node = `${base}-node`;
     this.out = `${base}-out`;
     spec.pods.forEach((ip, i) => this.pods.set(ip, `${base}-p${i}`));
@@ -170,16 +104,11 @@ export class Topology {
 
   private build(): void {
     const { node, out } = this;
-    const namespaces = [node, out, ...this.pods.values()];
-    for (const ns of namespaces) {
-      run(['ip', 'netns', 'add', ns]);
-      liveNamespaces.add(ns);
-    }
-    const sysctl = (ns: string, ...settings: string[]) => `ip netns exec ${ns} sysctl -q ${settings.map((s) => `-w ${s}`).join(' ')}`;
+    for (const ns of [node, out, ...this.pods.values()]) addNamespace(ns);
     const lines: string[] = [
       // Sysctls first: conf.default applies to interfaces created afterwards.
-      sysctl(node, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0'),
-      sysctl(out, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0'),
+      sysctlLine(node, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0'),
+      sysctlLine(out, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0'),
       `ip -n ${node} link set lo up`,
       `ip -n ${out} link set lo up`,
       `ip -n ${node} link add eth0 type veth peer name up0 netns ${out}`,
@@ -199,7 +128,7 @@ export class Topology {
     for (const [ip, ns] of this.pods) {
       const veth = `vp${i++}`;
       lines.push(
-        `ip netns exec ${ns} sysctl -q -w net.ipv4.conf.all.rp_filter=0 -w net.ipv4.conf.default.rp_filter=0`,
+        sysctlLine(ns, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'),
         `ip -n ${ns} link set lo up`,
         `ip -n ${node} link add ${veth} type veth peer name eth0 netns ${ns}`,
         `ip -n ${node} link set ${veth} master cni0`,
@@ -215,45 +144,22 @@ export class Topology {
     // Bridged pod-to-pod frames must meet the node's conntrack (Kubernetes requires it).
     lines.push(`ip netns exec ${node} sysctl -q -w net.bridge.bridge-nf-call-iptables=1 || true`);
     for (const name of this.spec.nfacct ?? []) lines.push(`ip netns exec ${node} nfacct add ${name}`);
-    run(['bash', '-e', '-o', 'pipefail', '-c', lines.join('\n')]);
+    runScript(lines);
   }
 
   private async startListeners(): Promise<void> {
-    const ports = this.spec.ports.join(',');
     const all: [string, string][] = [
       [this.node, 'node'],
       [this.out, 'out'],
       ...[...this.pods].map(([ip, ns]): [string, string] => [ns, `pod:${ip}`]),
     ];
+    const errorLog = join(this.dir, 'listener-errors.log');
     await Promise.all(
-      all.map(
-        ([ns, label]) =>
-          new Promise<void>((resolve, reject) => {
-            // stdin stays open: the listener exits when it closes (this process gone, however).
-            const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(SUPPORT, 'listener.js'), this.logFile, label, ports], {
-              stdio: ['pipe', 'pipe', 'pipe'],
-            });
-            liveChildren.add(child);
-            this.listeners.push(child);
-            let stderr = '';
-            const timer = setTimeout(() => reject(new Error(`listener in ${label} did not start: ${stderr}`)), 15000);
-            child.stderr!.on('data', (d) => {
-              stderr += d;
-              appendFileSync(join(this.dir, 'listener-errors.log'), String(d));
-            });
-            child.stdout!.on('data', (d) => {
-              if (String(d).includes('ready')) {
-                clearTimeout(timer);
-                resolve();
-              }
-            });
-            child.on('exit', (code) => {
-              liveChildren.delete(child);
-              clearTimeout(timer);
-              if (code !== 0 && code !== null) reject(new Error(`listener in ${label} exited with ${code}: ${stderr}`));
-            });
-          }),
-      ),
+      all.map(([ns, label]) => {
+        const listener = startListener(ns, label, this.spec.ports, this.logFile, errorLog);
+        this.listeners.push(listener.child);
+        return listener.ready;
+      }),
     );
   }
 
@@ -281,58 +187,17 @@ export class Topology {
 
   /** Runs a client in a namespace; answers what each id's socket saw. */
   client(ns: string, spec: ClientSpec): ClientResult[] {
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, join(SUPPORT, 'client.js'), JSON.stringify(spec)], {
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 60000,
-    });
-    if (r.status !== 0) throw new Error(`client in ${ns} failed (${r.status ?? r.signal}): ${r.stderr}`);
-    return JSON.parse(r.stdout) as ClientResult[];
+    return runClient(ns, spec);
   }
 
   /** Every record the listeners wrote so far. */
   records(): ListenerRecord[] {
-    return readFileSync(this.logFile, 'utf8')
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as ListenerRecord);
+    return readRecords(this.logFile);
   }
 
   destroy(): void {
-    for (const child of this.listeners) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-      liveChildren.delete(child);
-    }
-    for (const ns of [this.node, this.out, ...this.pods.values()]) {
-      spawnSync('ip', ['netns', 'del', ns]);
-      liveNamespaces.delete(ns);
-    }
+    for (const child of this.listeners) stopChild(child);
+    for (const ns of [this.node, this.out, ...this.pods.values()]) deleteNamespace(ns);
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/** Why the kernel suite cannot run here, or undefined when it can. */
-export function kernelSuiteUnavailable(): string | undefined {
-  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
-  if (process.getuid?.() !== 0) return 'not running as root (network namespaces and iptables need root)';
-  for (const tool of ['ip', 'iptables-restore', 'iptables-save', 'nfacct']) {
-    const found = spawnSync('sh', ['-c', `command -v ${tool}`]);
-    if (found.status !== 0) return `${tool} is not installed (apt-get install -y iptables iproute2 conntrack nfacct)`;
-  }
-  const probe = `nsim-kcheck${process.pid}`;
-  const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
-  if (added.status !== 0) return `cannot create a network namespace: ${added.stderr.trim()}`;
-  try {
-    const bridge = spawnSync('ip', ['-n', probe, 'link', 'add', 'cni0', 'type', 'bridge'], { encoding: 'utf8' });
-    if (bridge.status !== 0) return `cannot create a bridge in a namespace: ${bridge.stderr.trim()}`;
-    const restore = spawnSync('ip', ['netns', 'exec', probe, 'iptables-restore'], { input: '*nat\n-A PREROUTING -m statistic --mode random --probability 0.5 -j RETURN\nCOMMIT\n', encoding: 'utf8' });
-    if (restore.status !== 0) return `iptables-restore does not work in a namespace: ${restore.stderr.trim()}`;
-  } finally {
-    spawnSync('ip', ['netns', 'del', probe]);
-  }
-  return undefined;
 }

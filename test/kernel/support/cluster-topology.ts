@@ -1,0 +1,403 @@
+/**
+ * A simulated cluster's pod network rebuilt from network namespaces, for the
+ * kernel suite's end-to-end cases (dataplane.kernel-spec.ts). Everything is
+ * read from the engine's own view of the cluster (src/dataplane/network.ts
+ * `ClusterNetwork`), never copied by hand: each node's interfaces (`ip addr`,
+ * GET /netsim/v1/nodes/{node}/interfaces), its routes (`ip route`, GET
+ * .../routes), its tables (`printIptablesSave` of the ruleset the engine runs:
+ * the kubelet's, kube-proxy's and flannel's rules) and its pods.
+ *
+ *   "kind" namespace: bridge kind0, the default gateway's address (kind's Docker network)
+ *     |-- k0 -- veth -- node namespace (one per Node, ruleset loaded with iptables-restore)
+ *     |                   eth0       InternalIP/16, default via the gateway
+ *     |                   cni0       bridge, pod CIDR .1/24, MTU 1450
+ *     |                     |-- vethN (hairpin on, as the CNI bridge plugin) -- pod namespace:
+ *     |                     |        eth0 pod IP/24 MTU 1450, default via .1; a listener on its containerPorts
+ *     |                   flannel.1  vxlan id 1 local InternalIP dev eth0 dstport 8472 nolearning,
+ *     |                              pod CIDR .0/32; per other node, as flanneld programs them:
+ *     |                              neigh <its .0> lladdr <its flannel.1 MAC>, fdb <that MAC> dst <its InternalIP>
+ *     |                   routes     the engine's `ip route` lines that the kernel does not make itself
+ *     |                              (default, and <its CIDR> via <its .0> dev flannel.1 onlink)
+ *     |-- k1 -- veth -- node namespace ...
+ *     |-- x0 -- veth -- outside namespace: eth0 with the outside clients' addresses/16
+ *
+ * Node namespaces get the sysctls kube-proxy and flannel expect (ip_forward,
+ * route_localnet, rp_filter off, bridge-nf-call-iptables, no ICMP rate limit).
+ * IPv6 is off everywhere, so nothing but the test's own traffic crosses
+ * flannel.1 (its packet counters then tell which connections used VXLAN).
+ * Namespaces, listeners and their cleanup (also after failures, on signals,
+ * and by a watchdog) are support/netns.ts's.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClusterNetwork, NodeNetwork, PodEndpoint } from '../../../src/dataplane/network';
+import { printIptablesSave } from '../../../src/netfilter/iptables-save.printer';
+import {
+  addNamespace,
+  deleteNamespace,
+  kernelSuiteUnavailable,
+  namespaceStem,
+  readRecords,
+  run,
+  runClient,
+  runScript,
+  startListener,
+  stopChild,
+  sysctlLine,
+  type ClientResult,
+  type ClientSpec,
+  type ListenerRecord,
+} from './netns';
+
+/** An interface as `ip addr` shows it: name, MTU, IPv4 addresses in CIDR form. */
+export interface InterfaceView {
+  readonly name: string;
+  readonly mtu: number;
+  readonly addresses: readonly string[];
+}
+
+/** One direction of a tracked connection. */
+export interface ConntrackTuple {
+  readonly src: string;
+  readonly dst: string;
+  readonly sport: number;
+  readonly dport: number;
+}
+
+export interface ConntrackEntry {
+  readonly original: ConntrackTuple;
+  readonly reply: ConntrackTuple;
+}
+
+export interface ClusterTopologyOptions {
+  /** Addresses of clients outside the cluster, on the node network (one namespace holds them all). */
+  readonly outsideClients: readonly string[];
+}
+
+/** One node as built: its namespace and what the engine said it has. */
+interface BuiltNode {
+  readonly network: NodeNetwork;
+  readonly ns: string;
+  /** `ip route` lines, as the engine prints them. */
+  readonly routes: readonly string[];
+  /** The engine's `ip addr` view of the node. */
+  readonly interfaces: ReturnType<ClusterNetwork['interfaces']>;
+  /** The node's tables as iptables-save text. */
+  readonly rules: string;
+}
+
+interface BuiltPod {
+  readonly pod: PodEndpoint;
+  readonly ns: string;
+  readonly node: BuiltNode;
+  readonly veth: string;
+}
+
+/** `pod/NAMESPACE/NAME`, the label listeners write and the engine's sample key. */
+export const podLabel = (pod: { namespace: string; name: string }) => `pod/${pod.namespace}/${pod.name}`;
+
+/** Why the end-to-end cases cannot run here (the kernel suite's reasons, plus VXLAN and `bridge`), or undefined. */
+export function clusterTopologyUnavailable(): string | undefined {
+  const base = kernelSuiteUnavailable();
+  if (base !== undefined) return base;
+  for (const tool of ['bridge', 'conntrack']) {
+    try {
+      run(['sh', '-c', `command -v ${tool}`]);
+    } catch {
+      return `${tool} is not installed (apt-get install -y iproute2 conntrack)`;
+    }
+  }
+  const probe = `${namespaceStem()}-check`;
+  try {
+    addNamespace(probe);
+    run(['ip', '-n', probe, 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '1', 'dstport', '8472', 'nolearning']);
+  } catch (e) {
+    return `cannot create a VXLAN device in a namespace: ${(e as Error).message.trim()}`;
+  } finally {
+    deleteNamespace(probe);
+  }
+  return undefined;
+}
+
+export class ClusterTopology {
+  readonly kind: string;
+  readonly outside: string;
+  readonly dir: string;
+  readonly logFile: string;
+  private readonly nodes = new Map<string, BuiltNode>();
+  private readonly pods = new Map<string, BuiltPod>();
+  private readonly listeners: ChildProcess[] = [];
+  private readonly stem: string;
+
+  private constructor(
+    private readonly network: ClusterNetwork,
+    private readonly options: ClusterTopologyOptions,
+  ) {
+    this.stem = namespaceStem();
+    this.kind = `${this.stem}-kind`;
+    this.outside = `${this.stem}-ext`;
+    this.dir = mkdtempSync(join(tmpdir(), 'nsim-kernel-cluster-'));
+    this.logFile = join(this.dir, 'listeners.jsonl');
+    writeFileSync(this.logFile, '');
+  }
+
+  /** Builds the namespaces from the engine's view, loads every node's tables, starts the pods' listeners. */
+  static async create(network: ClusterNetwork, options: ClusterTopologyOptions): Promise<ClusterTopology> {
+    const t = new ClusterTopology(network, options);
+    try {
+      t.plan();
+      t.build();
+      await t.startListeners();
+    } catch (e) {
+      t.destroy();
+      throw e;
+    }
+    return t;
+  }
+
+  /** What to build: every node with an address, every running pod on one of them. */
+  private plan(): void {
+    this.network.nodes().forEach((node, i) => {
+      this.nodes.set(node.name, {
+        network: node,
+        ns: `${this.stem}-n${i}`,
+        routes: this.network.routes(node.name),
+        interfaces: this.network.interfaces(node.name),
+        rules: printIptablesSave(this.network.ruleset(node.name)),
+      });
+    });
+    const store = this.network.cluster.store;
+    let i = 0;
+    for (const object of store.list(store.resourceType('pods')).items) {
+      const pod = this.network.pod(object.metadata.namespace ?? 'default', object.metadata.name);
+      const node = pod?.node === undefined ? undefined : this.nodes.get(pod.node);
+      if (!pod || !node || pod.hostNetwork || pod.ip === undefined || pod.phase !== 'Running') continue;
+      this.pods.set(podLabel(pod), { pod, node, ns: `${this.stem}-p${i}`, veth: `veth${i}` });
+      i++;
+    }
+  }
+
+  private build(): void {
+    const all = [this.kind, this.outside, ...[...this.nodes.values()].map((n) => n.ns), ...[...this.pods.values()].map((p) => p.ns)];
+    for (const ns of all) addNamespace(ns);
+    const noIPv6 = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+    const quiet = ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', ...noIPv6];
+    // Sysctls first: conf.default applies to the interfaces created afterwards.
+    const lines: string[] = [];
+    for (const ns of all) lines.push(sysctlLine(ns, ...quiet), `ip -n ${ns} link set lo up`);
+    // The kind network's bridge only switches: no netfilter there.
+    lines.push(`ip netns exec ${this.kind} sysctl -q -w net.bridge.bridge-nf-call-iptables=0 || true`);
+    for (const node of this.nodes.values()) {
+      lines.push(sysctlLine(node.ns, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.icmp_ratelimit=0'));
+      // Bridged pod-to-pod frames must meet the node's conntrack (Kubernetes requires it).
+      lines.push(`ip netns exec ${node.ns} sysctl -q -w net.bridge.bridge-nf-call-iptables=1`);
+    }
+    const prefix = this.network.nodeNetworkPrefix;
+    const gateways = new Set<string>();
+    for (const node of this.nodes.values()) {
+      const gateway = /^default via (\S+) dev eth0/.exec(node.routes.find((r) => r.startsWith('default ')) ?? '')?.[1];
+      if (gateway) gateways.add(gateway);
+    }
+    lines.push(`ip -n ${this.kind} link add kind0 type bridge`, `ip -n ${this.kind} link set kind0 up`);
+    for (const gateway of gateways) lines.push(`ip -n ${this.kind} addr add ${gateway}/${prefix} dev kind0`);
+    [...this.nodes.values()].forEach((node, i) => lines.push(...this.nodeLines(node, `k${i}`)));
+    for (const pod of this.pods.values()) lines.push(...this.podLines(pod));
+    // The routes the kernel does not make itself (connected ones come with the addresses).
+    for (const node of this.nodes.values()) {
+      for (const route of node.routes) if (!/ proto kernel /.test(route)) lines.push(`ip -n ${node.ns} route add ${route}`);
+    }
+    lines.push(`ip -n ${this.kind} link add x0 type veth peer name eth0 netns ${this.outside}`, `ip -n ${this.kind} link set x0 master kind0`, `ip -n ${this.kind} link set x0 up`);
+    for (const address of this.options.outsideClients) lines.push(`ip -n ${this.outside} addr add ${address}/${prefix} dev eth0`);
+    lines.push(`ip -n ${this.outside} link set eth0 up`);
+    runScript(lines);
+    this.programVxlanPeers();
+    this.loadRules();
+  }
+
+  /** A node's interfaces, in the engine's order, made as the engine describes them. */
+  private nodeLines(node: BuiltNode, uplink: string): string[] {
+    const ns = node.ns;
+    const lines: string[] = [];
+    for (const i of node.interfaces) {
+      if (i.kind === 'loopback') continue; // lo: 127.0.0.1/8 comes with the namespace
+      if (i.name === 'eth0') {
+        lines.push(`ip -n ${this.kind} link add ${uplink} type veth peer name eth0 netns ${ns}`, `ip -n ${this.kind} link set ${uplink} master kind0`, `ip -n ${this.kind} link set ${uplink} up`);
+      } else if (i.kind === 'bridge') {
+        lines.push(`ip -n ${ns} link add ${i.name} type bridge`);
+      } else if (i.kind.startsWith('vxlan ')) {
+        // The engine's `ip -d link` line: "vxlan id 1 local 172.18.0.2 dev eth0 srcport 0 0 dstport 8472 nolearning".
+        const details = /^\s*(vxlan .*)$/m.exec(i.text)?.[1];
+        if (!details) throw new Error(`${node.network.name}: ${i.name} has no vxlan details in ${JSON.stringify(i.text)}`);
+        lines.push(`ip -n ${ns} link add ${i.name} type ${details}`);
+      } else {
+        throw new Error(`${node.network.name}: the topology cannot build ${i.name} (${i.kind})`);
+      }
+      lines.push(`ip -n ${ns} link set ${i.name} mtu ${i.mtu}`);
+      for (const address of i.addresses) lines.push(`ip -n ${ns} addr add ${address} dev ${i.name}`);
+      lines.push(`ip -n ${ns} link set ${i.name} up`);
+    }
+    return lines;
+  }
+
+  /** A pod: a veth from its node's cni0 (hairpin on), its address in the node's pod CIDR, default via the cni0 address. */
+  private podLines({ pod, node, ns, veth }: BuiltPod): string[] {
+    const bridge = node.interfaces.find((i) => i.kind === 'bridge');
+    const gateway = bridge?.addresses[0];
+    if (!bridge || !gateway) throw new Error(`${node.network.name} has no pod bridge for ${podLabel(pod)}`);
+    const [gatewayIp, length] = gateway.split('/');
+    return [
+      `ip -n ${node.ns} link add ${veth} type veth peer name eth0 netns ${ns}`,
+      `ip -n ${node.ns} link set ${veth} mtu ${bridge.mtu} master ${bridge.name}`,
+      // As the CNI bridge plugin with hairpinMode (flannel's default).
+      `ip -n ${node.ns} link set ${veth} type bridge_slave hairpin on`,
+      `ip -n ${node.ns} link set ${veth} up`,
+      `ip -n ${ns} link set eth0 mtu ${bridge.mtu}`,
+      `ip -n ${ns} addr add ${pod.ip}/${length} dev eth0`,
+      `ip -n ${ns} link set eth0 up`,
+      `ip -n ${ns} route add default via ${gatewayIp} dev eth0`,
+    ];
+  }
+
+  /**
+   * What flanneld writes for each other node once it learns of it (from the
+   * Node's annotations in a real cluster): the other node's VTEP address ->
+   * its flannel.1 MAC (neighbour), and that MAC -> its InternalIP (FDB).
+   */
+  private programVxlanPeers(): void {
+    const vteps = [...this.nodes.values()].flatMap((node) => {
+      const vxlan = node.interfaces.find((i) => i.kind.startsWith('vxlan '));
+      if (!vxlan || !node.network.podNet) return [];
+      const mac = (JSON.parse(run(['ip', '-n', node.ns, '-j', 'link', 'show', 'dev', vxlan.name])) as { address: string }[])[0].address;
+      return [{ node, device: vxlan.name, address: vxlan.addresses[0].split('/')[0], mac }];
+    });
+    const lines: string[] = [];
+    for (const local of vteps) {
+      for (const remote of vteps) {
+        if (remote === local) continue;
+        lines.push(
+          `ip -n ${local.node.ns} neigh replace ${remote.address} lladdr ${remote.mac} dev ${local.device} nud permanent`,
+          `bridge -n ${local.node.ns} fdb append ${remote.mac} dev ${local.device} dst ${remote.node.network.internalIP} self permanent`,
+        );
+      }
+    }
+    if (lines.length > 0) runScript(lines);
+  }
+
+  /** Each node's tables, as the engine holds them, through the real iptables-restore. */
+  private loadRules(): void {
+    for (const node of this.nodes.values()) {
+      const nfacct = new Set([...node.rules.matchAll(/--nfacct-name\s+("?)([^\s"]+)\1/g)].map((m) => m[2]));
+      for (const name of nfacct) run(['ip', 'netns', 'exec', node.ns, 'nfacct', 'add', name]);
+      run(['ip', 'netns', 'exec', node.ns, 'iptables-restore'], node.rules);
+    }
+  }
+
+  private async startListeners(): Promise<void> {
+    const errorLog = join(this.dir, 'listener-errors.log');
+    await Promise.all(
+      [...this.pods.values()].flatMap(({ pod, ns }) => {
+        const ports = [...new Set(pod.ports.filter((p) => p.protocol === 'tcp' || p.protocol === 'udp').map((p) => p.port))].sort((a, b) => a - b);
+        if (ports.length === 0) return [];
+        const listener = startListener(ns, podLabel(pod), ports, this.logFile, errorLog);
+        this.listeners.push(listener.child);
+        return [listener.ready];
+      }),
+    );
+  }
+
+  // ---- what the test asks ---------------------------------------------------------
+
+  /** Node names, as the engine lists them. */
+  nodeNames(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  private built(node: string): BuiltNode {
+    const built = this.nodes.get(node);
+    if (!built) throw new Error(`no node ${node} in the topology`);
+    return built;
+  }
+
+  /** The ruleset text loaded into a node. */
+  rulesOf(node: string): string {
+    return this.built(node).rules;
+  }
+
+  /** The namespace a pod (`pod/NS/NAME`) sends from. */
+  podNamespace(label: string): string {
+    const pod = this.pods.get(label);
+    if (!pod) throw new Error(`no pod namespace for ${label} (pods: ${[...this.pods.keys()].join(', ')})`);
+    return pod.ns;
+  }
+
+  /** The kernel's `ip route` of a node, one line a route. */
+  kernelRoutes(node: string): string[] {
+    return run(['ip', '-n', this.built(node).ns, 'route', 'show'])
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
+  }
+
+  /** The kernel's interfaces of a node that hold an IPv4 address (pods' veths have none). */
+  kernelInterfaces(node: string): InterfaceView[] {
+    const links = JSON.parse(run(['ip', '-n', this.built(node).ns, '-j', 'addr', 'show'])) as { ifname: string; mtu: number; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
+    return links
+      .map((l) => ({ name: l.ifname, mtu: l.mtu, addresses: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`) }))
+      .filter((l) => l.addresses.length > 0);
+  }
+
+  /** The kernel's `ip -d link` details line of a node's device (`vxlan id 1 local ... nolearning ttl auto ...`). */
+  kernelLinkDetails(node: string, device: string): string {
+    const text = run(['ip', '-n', this.built(node).ns, '-d', 'link', 'show', 'dev', device]);
+    return text.split('\n')[2]?.trim() ?? '';
+  }
+
+  /** Packet counters of a node's device. */
+  linkPackets(node: string, device: string): { tx: number; rx: number } {
+    const [link] = JSON.parse(run(['ip', '-n', this.built(node).ns, '-s', '-j', 'link', 'show', 'dev', device])) as { stats64: { tx: { packets: number }; rx: { packets: number } } }[];
+    return { tx: link.stats64.tx.packets, rx: link.stats64.rx.packets };
+  }
+
+  /** A node's conntrack table (`conntrack -L -p PROTOCOL`), each entry's original and reply tuples. */
+  connections(node: string, protocol: 'tcp' | 'udp'): ConntrackEntry[] {
+    return this.conntrack(node, '-p', protocol).flatMap((line) => {
+      const tuples = [...line.matchAll(/src=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)/g)].map((m) => ({ src: m[1], dst: m[2], sport: Number(m[3]), dport: Number(m[4]) }));
+      return tuples.length === 2 ? [{ original: tuples[0], reply: tuples[1] }] : [];
+    });
+  }
+
+  /** `conntrack -L` in a node's namespace, with extra filter arguments (e.g. `-p udp --dport 8472`). */
+  conntrack(node: string, ...filter: string[]): string[] {
+    return run(['ip', 'netns', 'exec', this.built(node).ns, 'conntrack', '-L', ...filter])
+      .split('\n')
+      .filter((l) => l.length > 0);
+  }
+
+  /** The kernel's iptables-save of a node, `#` lines dropped. */
+  save(node: string): string {
+    return run(['ip', 'netns', 'exec', this.built(node).ns, 'iptables-save'])
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n');
+  }
+
+  /** Runs a client in a namespace (a pod's, or `outside`). */
+  client(ns: string, spec: ClientSpec): ClientResult[] {
+    return runClient(ns, spec);
+  }
+
+  /** Every record the pods' listeners wrote so far. */
+  records(): ListenerRecord[] {
+    return readRecords(this.logFile);
+  }
+
+  destroy(): void {
+    for (const child of this.listeners) stopChild(child);
+    this.listeners.length = 0;
+    const all = [this.kind, this.outside, ...[...this.nodes.values()].map((n) => n.ns), ...[...this.pods.values()].map((p) => p.ns)];
+    for (const ns of all) deleteNamespace(ns);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
