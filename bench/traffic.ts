@@ -8,50 +8,8 @@
  */
 import { fork } from 'node:child_process';
 import path from 'node:path';
-import { Cluster } from '../src/cluster/cluster';
-import { SimulationClock } from '../src/cluster/simulation-clock';
-import { resourceTypeByKey } from '../src/cluster/store/resource-types';
-import { SeededRandom } from '../src/common/random';
 import { TrafficSimulator } from '../src/dataplane/traffic';
-import { AddressPools } from '../src/ipam/address-pools';
-
-const NODES = 100;
-const SERVICES = 1_000;
-const PODS_PER_SERVICE = 3;
-const t = (key: string) => resourceTypeByKey(key)!;
-
-function build(): Cluster {
-  const random = new SeededRandom(1);
-  const pools = AddressPools.create(
-    {
-      serviceClusterIpRange: '10.96.0.0/12',
-      serviceNodePortRange: '30000-32767',
-      clusterCidr: '10.244.0.0/16',
-      nodeCidrMaskSize: 24,
-      loadBalancerIpRange: '172.18.255.200-172.18.255.250',
-      nodeNetwork: '172.18.0.0/16',
-    },
-    random,
-  );
-  const cluster = Cluster.create({ pools, clock: new SimulationClock(Date.UTC(2026, 0, 1)), random });
-  const { store } = cluster;
-  for (let i = 0; i < NODES; i++) store.create(t('nodes'), { metadata: { name: `node-${i}` } });
-  for (let i = 0; i < SERVICES; i++) {
-    store.create(t('services'), { metadata: { name: `svc-${i}` }, spec: { selector: { app: `app-${i}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }, 'default');
-  }
-  for (let i = 0; i < SERVICES * PODS_PER_SERVICE; i++) {
-    const app = Math.floor(i / PODS_PER_SERVICE);
-    store.create(
-      t('pods'),
-      {
-        metadata: { name: `pod-${i}`, labels: { app: `app-${app}` } },
-        spec: { nodeName: `node-${(i * 7) % NODES}`, containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 8080 }] }] },
-      },
-      'default',
-    );
-  }
-  return cluster;
-}
+import { NODES, PODS_PER_SERVICE, SERVICES, buildTrafficCluster as build } from './support/traffic-cluster';
 
 function rate(name: string, seconds: number, work: (i: number) => void): number {
   const start = process.hrtime.bigint();

@@ -15,6 +15,9 @@ import { createValidationPipe } from './validation';
  */
 export function configureApp(app: INestApplication): INestApplication {
   const express = app as NestExpressApplication;
+  // The API server sends neither; an ETag would also cost a hash of every (large) answer.
+  express.set('etag', false);
+  express.disable('x-powered-by');
   // Kubernetes clients send JSON under several media types (merge, strategic
   // merge and JSON patches), and manifests come as YAML text.
   express.useBodyParser('json', { type: ['application/json', 'application/*+json'], limit: BODY_LIMIT });

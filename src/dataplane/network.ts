@@ -16,7 +16,7 @@ import { cidrContains, formatIPv4, tryParseIPv4, tryParseIPv4Cidr } from '../com
 import { ConnectionTracker } from '../netfilter/conntrack';
 import { NetfilterEngine } from '../netfilter/engine';
 import { Host, formatRoute, type HostSpec, type RouteSpec } from '../netfilter/host';
-import { InMemoryRecentStore } from '../netfilter/recent-store';
+import { InMemoryRecentStore, MapMatchState } from '../netfilter/recent-store';
 import type { Ruleset } from '../netfilter/ruleset';
 import { ensureFlannelRules } from './flannel';
 import { BRIDGE_DEVICE, VXLAN_DEVICE, nodeInterfaces, type NodeInterfaceSpec } from './node-interfaces';
@@ -62,6 +62,7 @@ export interface PodEndpoint {
 interface NodeState {
   conntrack: ConnectionTracker;
   recent: InMemoryRecentStore;
+  matchState: MapMatchState;
   host?: Host;
   engine?: NetfilterEngine;
 }
@@ -219,11 +220,25 @@ export class ClusterNetwork {
 
   // ---- per-node machinery ----------------------------------------------------
 
+  /**
+   * Names everything a trace reads: the cluster's objects (resourceVersion),
+   * the time, the kube-proxies' configurations, and every node's conntrack
+   * table, recent lists and nth counters. Two equal keys mean that the same
+   * packet takes the same paths. (Within one resourceVersion no node's state
+   * is dropped, so the sum of the nodes' revisions only grows.)
+   */
+  stateKey(): string {
+    const version = this.view().version;
+    let changes = 0;
+    for (const state of this.states.values()) changes += state.conntrack.revision + state.recent.revision + state.matchState.revision;
+    return `${version}/${this.cluster.clock.now()}/${this.cluster.kubeProxies.revision}/${changes}`;
+  }
+
   private state(node: string): NodeState {
     this.view();
     let state = this.states.get(node);
     if (!state) {
-      state = { conntrack: new ConnectionTracker({ clock: this.cluster.clock }), recent: new InMemoryRecentStore() };
+      state = { conntrack: new ConnectionTracker({ clock: this.cluster.clock }), recent: new InMemoryRecentStore(), matchState: new MapMatchState() };
       this.states.set(node, state);
     }
     return state;
@@ -267,6 +282,7 @@ export class ClusterNetwork {
         random: this.cluster.random,
         conntrack: state.conntrack,
         recent: state.recent,
+        matchState: state.matchState,
       });
     }
     return state.engine;

@@ -19,6 +19,45 @@ function demo(): Cluster {
 const type = (cluster: Cluster, key: string) => cluster.store.resourceType(key);
 
 describe('dataplane', () => {
+  it('keeps an enumerated answer while nothing it reads changes, and only then', () => {
+    const cluster = demo();
+    const sim = new TrafficSimulator(cluster);
+    const request = { from: 'pod/default/db-0', to: 'web:80' };
+    const first = sim.send(request);
+    expect(first.outcomes.map((o) => o.probability)).toHaveLength(3);
+    expect(sim.send({ ...request })).toBe(first);
+    expect(Object.isFrozen(first.outcomes[0].hops[0])).toBe(true);
+    expect(sim.send({ ...request, sourcePort: 40001 })).not.toBe(first);
+
+    // A sampled connection with the same ports enters conntrack: the next enumeration follows it, to one pod.
+    const sampled = sim.send({ ...request, mode: 'sample', count: 1, sourcePort: 40000, seed: 3 });
+    const pod = Object.keys(sampled.samples!)[0];
+    const after = sim.send(request);
+    expect(after).not.toBe(first);
+    expect(after.outcomes.map((o) => [o.probability, `pod/${o.destination?.pod}`])).toEqual([[1, pod]]);
+    expect(sim.send(request)).toBe(after);
+
+    // The connection times out on the clock (TCP SYN_RECV: 60 s): three pods again.
+    cluster.clock.advance(61_000);
+    const later = sim.send(request);
+    expect(later).not.toBe(after);
+    expect(later.outcomes).toHaveLength(3);
+
+    // An object changes: scaled to one replica.
+    const deployment = cluster.store.get(type(cluster, 'deployments.apps'), 'default', 'web');
+    cluster.store.update(type(cluster, 'deployments.apps'), 'default', 'web', { ...deployment, spec: { ...(deployment.spec as object), replicas: 1 } });
+    cluster.clock.advance(60_000);
+    const scaled = sim.send(request);
+    expect(scaled.outcomes.filter((o) => o.result === 'delivered')).toHaveLength(1);
+
+    // A kube-proxy configuration changes: masqueradeAll puts the node's address in seenSource.
+    const config = cluster.kubeProxies.clusterConfiguration();
+    cluster.kubeProxies.setClusterConfig({ ...config, iptables: { ...config.iptables, masqueradeAll: true } } as typeof config);
+    const masqueraded = sim.send(request);
+    expect(masqueraded).not.toBe(scaled);
+    expect(masqueraded.outcomes[0].seenSource).not.toBe(scaled.outcomes[0].seenSource);
+  });
+
   it('gives each node flannel-style interfaces and routes (vxlan and host-gw)', () => {
     const cluster = demo();
     const vxlan = new ClusterNetwork(cluster);

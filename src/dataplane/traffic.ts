@@ -21,6 +21,7 @@
  */
 import type { Cluster } from '../cluster/cluster';
 import { DomainError } from '../common/domain-error';
+import { deepFreeze } from '../common/freeze';
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import { SeededRandom, type Random } from '../common/random';
 import { ConnectionTracker, type Connection } from '../netfilter/conntrack';
@@ -400,12 +401,55 @@ function outcomeKey(o: TrafficOutcome): string {
 export interface TrafficOptions {
   /** Default: a new ClusterNetwork over the cluster (vxlan). */
   network?: ClusterNetwork;
+  /** How many enumerated answers to keep for the current cluster state (default 256; 0 keeps none). */
+  answerCacheSize?: number;
+}
+
+/** What an enumerated answer depends on besides the cluster's state: the request, normalized. */
+function requestKey(request: TrafficRequest): string {
+  const from = typeof request.from === 'object' && request.from !== null ? `external:${request.from.external}` : request.from;
+  return `${from}|${request.to}|${request.protocol ?? 'tcp'}|${request.sourcePort ?? DEFAULT_SOURCE_PORT}`;
+}
+
+/**
+ * Enumerated answers for one state of the cluster (`ClusterNetwork.stateKey`),
+ * least recently used dropped first. Enumeration changes nothing, so the same
+ * request in the same state has the same answer; any change of state (an
+ * object, the clock, a kube-proxy configuration, a sampled connection) starts
+ * the cache afresh. Answers are frozen: every caller shares them.
+ */
+class AnswerCache {
+  private state = '';
+  private readonly answers = new Map<string, TrafficResponse>();
+
+  constructor(private readonly size: number) {}
+
+  get(state: string, key: string): TrafficResponse | undefined {
+    if (state !== this.state) {
+      this.state = state;
+      this.answers.clear();
+      return undefined;
+    }
+    const answer = this.answers.get(key);
+    if (answer !== undefined) {
+      this.answers.delete(key);
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  set(state: string, key: string, answer: TrafficResponse): void {
+    if (this.size <= 0 || state !== this.state) return;
+    this.answers.set(key, answer);
+    if (this.answers.size > this.size) this.answers.delete(this.answers.keys().next().value!);
+  }
 }
 
 /** `POST /netsim/v1/traffic`, framework-free. */
 export class TrafficSimulator {
   readonly network: ClusterNetwork;
   private readonly names: NameResolver;
+  private readonly answers: AnswerCache;
 
   constructor(
     readonly cluster: Cluster,
@@ -413,9 +457,26 @@ export class TrafficSimulator {
   ) {
     this.network = options.network ?? new ClusterNetwork(cluster);
     this.names = new NameResolver(cluster);
+    this.answers = new AnswerCache(options.answerCacheSize ?? 256);
   }
 
+  /**
+   * Sends the request's traffic. An enumerated answer is frozen and may be
+   * shared with earlier and later callers (see AnswerCache).
+   */
   send(request: TrafficRequest): TrafficResponse {
+    if ((request.mode ?? 'enumerate') !== 'enumerate') return this.answer(request);
+    const key = requestKey(request);
+    const state = this.network.stateKey();
+    const cached = this.answers.get(state, key);
+    if (cached !== undefined) return cached;
+    const answer = deepFreeze(this.answer(request));
+    // Bringing a node's tables up to date may change state the first time: keep only an answer the state did not move under.
+    if (this.network.stateKey() === state) this.answers.set(state, key, answer);
+    return answer;
+  }
+
+  private answer(request: TrafficRequest): TrafficResponse {
     const protocol = request.protocol ?? 'tcp';
     const mode = request.mode ?? 'enumerate';
     const sourcePort = request.sourcePort ?? DEFAULT_SOURCE_PORT;

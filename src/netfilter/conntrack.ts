@@ -293,11 +293,20 @@ export class ConnectionTracker {
   private head = 0;
   private live = 0;
   private insertsSinceSweep = 0;
+  private changes = 0;
 
   constructor(options: ConntrackOptions) {
     this.clock = options.clock;
     this.maxEntries = options.maxEntries ?? DEFAULT_CONNTRACK_MAX;
     this.timeouts = options.timeouts ?? CONNTRACK_TIMEOUTS;
+  }
+
+  /**
+   * Grows with every change to the table (a connection entered, updated or
+   * removed), so that a cache of answers that read it can tell it is stale.
+   */
+  get revision(): number {
+    return this.changes;
   }
 
   /** Connections in the table (expired ones may linger until looked at or swept). */
@@ -363,6 +372,7 @@ export class ConnectionTracker {
     else if (this.aged.length - this.head > 2 * this.live + 1024) this.compact();
     if (this.live >= this.maxEntries && !this.earlyDrop()) return false;
     c.confirmed = true;
+    this.changes++;
     this.table.add(c);
     this.aged.push(c);
     this.live++;
@@ -374,6 +384,7 @@ export class ConnectionTracker {
    * the reply, move the TCP state along, refresh the timeout.
    */
   update(c: Connection, direction: Direction, tcpFlags: number): void {
+    this.changes++;
     if (direction === 'reply') c.seenReply = true;
     const p = c.original.protocol;
     if (p === 'tcp') {
@@ -405,6 +416,7 @@ export class ConnectionTracker {
 
   remove(c: Connection): void {
     if (!c.confirmed) return;
+    this.changes++;
     c.confirmed = false;
     this.table.delete(c);
     this.live--;
@@ -423,6 +435,7 @@ export class ConnectionTracker {
   }
 
   flush(): void {
+    this.changes++;
     for (const c of this.aged) c.confirmed = false;
     this.table.clear();
     this.aged = [];

@@ -145,6 +145,8 @@ export interface EngineOptions {
   /** Default: a new table on the same clock. */
   readonly conntrack?: ConnectionTracker;
   readonly recent?: InMemoryRecentStore;
+  /** Default: a new store (the nth counters of `statistic --mode nth`). */
+  readonly matchState?: MapMatchState;
   readonly accounting?: AccountingStore;
   /** Walk every rule of every chain instead of using the index (for comparison). */
   readonly linear?: boolean;
@@ -435,7 +437,7 @@ export class NetfilterEngine {
   readonly recordSteps: boolean;
   readonly maxPaths: number;
   /** @internal Per-rule state of stateful matches (nth counters). */
-  readonly matchState = new MapMatchState();
+  readonly matchState: MapMatchState;
   /** @internal Where a path records its steps (one path at a time); each outcome keeps a copy. */
   readonly stepScratch: unknown[] = [];
   /** @internal */
@@ -450,6 +452,7 @@ export class NetfilterEngine {
     this.random = options.random ?? unseededRandom();
     this.conntrack = options.conntrack ?? new ConnectionTracker({ clock: this.clock });
     this.recent = options.recent ?? new InMemoryRecentStore();
+    this.matchState = options.matchState ?? new MapMatchState();
     this.accounting = options.accounting;
     this.linear = options.linear ?? false;
     this.recordSteps = options.recordSteps ?? true;

@@ -19,6 +19,7 @@ const EMPTY_LISTS: ReadonlyMap<string, Map<number, Entry>> = new Map();
 export class InMemoryRecentStore implements RecentStore {
   /** Per list, entries in least-recently-seen-first order (Map keeps insertion order). */
   private ownLists: Map<string, Map<number, Entry>> | undefined;
+  private changes = 0;
 
   /** The lists this store holds itself (a fork makes its map on its first change). */
   private get lists(): ReadonlyMap<string, Map<number, Entry>> {
@@ -66,12 +67,18 @@ export class InMemoryRecentStore implements RecentStore {
     return entries;
   }
 
+  /** Grows with every change to this store's lists (not its parent's). */
+  get revision(): number {
+    return this.changes;
+  }
+
   get(list: string, address: number): RecentEntry | undefined {
     return this.readList(list)?.get(address);
   }
 
   touch(list: string, address: number, now: number, ttl: number): void {
     const entries = this.writableList(list, true)!;
+    this.changes++;
     let entry = entries.get(address);
     if (entry) {
       entries.delete(address); // re-insert as most recently seen
@@ -86,7 +93,9 @@ export class InMemoryRecentStore implements RecentStore {
   }
 
   remove(list: string, address: number): void {
-    if (this.readList(list)?.has(address)) this.writableList(list, false)?.delete(address);
+    if (!this.readList(list)?.has(address)) return;
+    this.changes++;
+    this.writableList(list, false)?.delete(address);
   }
 
   reap(list: string, cutoff: number, keep: number): void {
@@ -95,6 +104,7 @@ export class InMemoryRecentStore implements RecentStore {
     const oldest = current.entries().next().value;
     if (oldest === undefined || oldest[0] === keep || oldest[1].stamps[oldest[1].stamps.length - 1] >= cutoff) return;
     // Only the least recently seen entry is looked at, and never the one being checked (as xt_recent does).
+    this.changes++;
     this.writableList(list, false)?.delete(oldest[0]);
   }
 
@@ -109,8 +119,14 @@ export class InMemoryRecentStore implements RecentStore {
 export class MapMatchState implements MatchStateStore {
   /** Made on first write (a fork that is only read costs nothing). */
   private values: Map<object, unknown> | undefined;
+  private changes = 0;
 
   constructor(private readonly parent?: MapMatchState) {}
+
+  /** Grows with every change made here (not in the parent). */
+  get revision(): number {
+    return this.changes;
+  }
 
   get(key: object): unknown {
     if (this.values?.has(key)) return this.values.get(key);
@@ -118,6 +134,7 @@ export class MapMatchState implements MatchStateStore {
   }
 
   set(key: object, value: unknown): void {
+    this.changes++;
     (this.values ??= new Map()).set(key, value);
   }
 

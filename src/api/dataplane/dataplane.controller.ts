@@ -5,7 +5,7 @@ import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { AppConfig } from '../../config/app-config';
 import { ClusterNetwork } from '../../dataplane/network';
-import { TrafficSimulator } from '../../dataplane/traffic';
+import { TrafficSimulator, type TrafficResponse } from '../../dataplane/traffic';
 import { APP_CONFIG, CLUSTER } from '../tokens';
 import { TrafficRequestDto } from './dto';
 
@@ -34,6 +34,7 @@ function answer(res: Response, format: 'json' | 'text', json: unknown, lines: st
 @Controller('netsim/v1')
 export class DataplaneController {
   readonly traffic: TrafficSimulator;
+  private readonly texts = new WeakMap<TrafficResponse, string>();
 
   constructor(@Inject(CLUSTER) cluster: Cluster, @Inject(APP_CONFIG) config: AppConfig) {
     this.traffic = new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: config.overlay }) });
@@ -46,8 +47,15 @@ export class DataplaneController {
     description:
       '`enumerate` (default) gives every possible outcome with its exact probability and changes nothing; `sample` sends `count` connections with a seeded random source and keeps their effects (conntrack, recent lists, rule counters).',
   })
-  send(@Body() body: TrafficRequestDto) {
-    return this.traffic.send(body);
+  send(@Body() body: TrafficRequestDto, @Res() res: Response): void {
+    const answer = this.traffic.send(body);
+    // An enumerated answer is frozen and shared while the cluster stands still: its JSON text is too.
+    let json = this.texts.get(answer);
+    if (json === undefined) {
+      json = JSON.stringify(answer);
+      if (Object.isFrozen(answer)) this.texts.set(answer, json);
+    }
+    res.type('application/json').send(json);
   }
 
   @Get('nodes/:node/conntrack')

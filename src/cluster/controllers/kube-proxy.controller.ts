@@ -63,6 +63,7 @@ export class KubeProxyController implements Controller {
   private readonly gone = new Map<string, KubeObject>();
   private changeSeq = 0;
   private readonly pendingNodes = new Set<string>();
+  private rebuilds = 0;
 
   constructor(
     private readonly store: ObjectStore,
@@ -115,6 +116,15 @@ export class KubeProxyController implements Controller {
       this.nodeConfigs.delete(node);
     }
     this.rebuild(node);
+  }
+
+  /**
+   * Grows whenever a node's kube-proxy is replaced (a new configuration, new
+   * node addresses). Everything else its tables hold follows from the
+   * store's objects and the clock.
+   */
+  get revision(): number {
+    return this.rebuilds;
   }
 
   clusterConfiguration(): KubeProxyConfiguration {
@@ -180,6 +190,7 @@ export class KubeProxyController implements Controller {
   private rebuild(nodeName: string): void {
     const node = this.store.tryGet(this.store.resourceType('nodes'), undefined, nodeName);
     if (!node) return;
+    this.rebuilds++;
     const old = this.proxies.get(nodeName);
     this.clock.cancel(old?.timer);
     const internalIP = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
