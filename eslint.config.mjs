@@ -23,7 +23,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@nestjs/*', 'class-validator', 'class-transformer', 'express'],
+              group: ['@nestjs/*', 'class-validator', 'class-transformer', 'fastify', '@fastify/*'],
               message: 'Domain code stays framework-free: only src/api/, *.module.ts and main.ts may import NestJS.',
             },
           ],

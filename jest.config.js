@@ -15,6 +15,8 @@ const esmPackages = [
   'jose',
   'oauth4webapi',
   'openid-client',
+  '@fastify/static',
+  'content-disposition',
 ];
 
 const swc = [

@@ -51,12 +51,17 @@ async function main(): Promise<void> {
 async function serve(): Promise<void> {
   const { Test } = await import('@nestjs/testing');
   const { AppModule } = await import('../src/app.module');
-  const { configureApp } = await import('../src/api/configure-app');
+  const { configureApp, createHttpAdapter } = await import('../src/api/configure-app');
   const { readConfig } = await import('../src/config/app-config');
   const cluster = build();
   const config = readConfig({ CLUSTER_FILE: 'none' });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, cluster, clock: cluster.clock, random: cluster.random })] }).compile();
-  const app = configureApp(moduleRef.createNestApplication({ logger: false, bodyParser: false }));
+  const app = configureApp(moduleRef.createNestApplication(createHttpAdapter(), { logger: false, bodyParser: false }));
+  await app.init();
+  // Every node's kube-proxy syncs once before the load, as in the in-process runs.
+  for (let i = 0; i < NODES; i++) {
+    await app.getHttpAdapter().getInstance().inject({ method: 'POST', url: '/netsim/v1/traffic', payload: { from: `pod/default/pod-${i}`, to: `svc-${i + 1}:80` } });
+  }
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   process.send?.({ port });
@@ -77,13 +82,30 @@ async function load(): Promise<void> {
       server.once('message', (m) => resolve((m as { port: number }).port));
       server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
-    const body = JSON.stringify({ from: 'pod/default/pod-0', to: 'svc-1.default:80' });
     const url = `http://127.0.0.1:${port}/netsim/v1/traffic`;
-    await autocannon!({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration: 2 });
-    const result = await autocannon!({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration: 10 });
-    console.log(
-      `traffic: HTTP POST /netsim/v1/traffic (enumerate, 10 connections, 10 s): ${result.requests.average.toFixed(0)} requests/s, latency avg ${result.latency.average.toFixed(2)} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
-    );
+    const headers = { 'content-type': 'application/json' };
+    const report = (name: string, r: Awaited<ReturnType<NonNullable<typeof autocannon>>>) =>
+      console.log(
+        `traffic: HTTP POST /netsim/v1/traffic, ${name} (10 connections, 10 s): ${r.requests.average.toFixed(0)} requests/s, latency avg ${r.latency.average.toFixed(2)} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+      );
+    // One request again and again: after the first, the answer comes from the answer cache (the cluster stands still).
+    const body = JSON.stringify({ from: 'pod/default/pod-0', to: 'svc-1.default:80' });
+    await autocannon!({ url, method: 'POST', body, headers, connections: 10, duration: 2 });
+    report('the same request (enumerate, answered from the cache)', await autocannon!({ url, method: 'POST', body, headers, connections: 10, duration: 10 }));
+    // A new pair every time (300 pods x 1,000 Services): every answer is worked out afresh.
+    let n = 0;
+    const fresh = () => {
+      const i = n++;
+      return JSON.stringify({ from: `pod/default/pod-${i % 300}`, to: `svc-${(i * 7 + Math.floor(i / 300)) % SERVICES}.default:80`, sourcePort: 1024 + (i % 60000) });
+    };
+    const distinct = await autocannon!({
+      url,
+      headers,
+      connections: 10,
+      duration: 10,
+      requests: [{ method: 'POST', setupRequest: (req: object) => ({ ...req, body: fresh() }) }],
+    });
+    report('a different request each time (enumerate, worked out afresh)', distinct);
   } finally {
     server.kill();
   }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { configureApp } from './api/configure-app';
+import { configureApp, createHttpAdapter } from './api/configure-app';
 import { AppModule, buildCluster } from './app.module';
 import { loadClusterFile } from './cluster/apply/cluster-file';
 import { Cluster } from './cluster/cluster';
@@ -42,9 +42,9 @@ function startCluster(): { config: AppConfig; cluster: Cluster; loaded: number }
 
 async function bootstrap(): Promise<void> {
   const { config, cluster, loaded } = startCluster();
-  const app = configureApp(await NestFactory.create(AppModule.register({ config, cluster }), { bodyParser: false }));
+  const app = configureApp(await NestFactory.create(AppModule.register({ config, cluster }), createHttpAdapter(), { bodyParser: false }));
   app.enableShutdownHooks();
-  await app.listen(config.port);
+  await app.listen(config.port, '0.0.0.0');
   const source = config.clusterFile === 'none' ? 'an empty cluster' : `${config.clusterFile} (${loaded} objects)`;
   process.stdout.write(`kube-netsim listening on http://localhost:${config.port} with ${source}; API docs at /docs\n`);
 }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { configureApp } from '../../src/api/configure-app';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { configureApp, createHttpAdapter } from '../../src/api/configure-app';
 import { AppModule, buildCluster } from '../../src/app.module';
 import { loadClusterFile } from '../../src/cluster/apply/cluster-file';
 import { SimulationClock } from '../../src/cluster/simulation-clock';
@@ -11,7 +12,7 @@ import { AppConfig, readConfig } from '../../src/config/app-config';
 export interface TestApp {
   app: INestApplication;
   clock: SimulationClock;
-  /** The Express server, for supertest. */
+  /** The HTTP server (Fastify's), for supertest. */
   http: ReturnType<INestApplication['getHttpServer']>;
   /** The port it listens on, when started with `listen`. */
   port?: number;
@@ -34,8 +35,9 @@ export async function startTestApp(env: Record<string, string> = {}, seed = 1): 
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.register({ config, clock, random, cluster })],
   }).compile();
-  const app = configureApp(moduleRef.createNestApplication({ logger: false, bodyParser: false }));
+  const app = configureApp(moduleRef.createNestApplication(createHttpAdapter(), { logger: false, bodyParser: false }));
   await app.init();
+  await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return { app, clock, http: app.getHttpServer(), close: () => app.close() };
 }
 

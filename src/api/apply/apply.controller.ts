@@ -1,13 +1,13 @@
 import { Controller, Delete, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ApplyResult, applyManifests, deleteManifests } from '../../cluster/apply/manifest-apply';
 import { ManifestDocument, parseManifestJson, parseManifestYaml } from '../../cluster/apply/manifests';
 import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
 
-function documentsOf(req: Request): ManifestDocument[] {
+function documentsOf(req: FastifyRequest): ManifestDocument[] {
   const body: unknown = req.body;
   if (typeof body === 'string') return parseManifestYaml(body);
   if (body === undefined || body === null) {
@@ -43,7 +43,7 @@ export class ApplyController {
   @ApiBody(MANIFEST_BODY)
   @ApiQuery({ name: 'dryRun', required: false, enum: ['All'] })
   @ApiOkResponse({ description: 'One result per object' })
-  apply(@Req() req: Request, @Query('dryRun') dryRun?: string): { results: ApplyResult[] } {
+  apply(@Req() req: FastifyRequest, @Query('dryRun') dryRun?: string): { results: ApplyResult[] } {
     return { results: applyManifests(this.cluster.store, documentsOf(req), { dryRun: dryRunOf(dryRun) }) };
   }
 
@@ -53,7 +53,7 @@ export class ApplyController {
   @ApiConsumes('application/yaml', 'application/json')
   @ApiBody(MANIFEST_BODY)
   @ApiQuery({ name: 'dryRun', required: false, enum: ['All'] })
-  remove(@Req() req: Request, @Query('dryRun') dryRun?: string): { results: ApplyResult[] } {
+  remove(@Req() req: FastifyRequest, @Query('dryRun') dryRun?: string): { results: ApplyResult[] } {
     return { results: deleteManifests(this.cluster.store, documentsOf(req), { dryRun: dryRunOf(dryRun) }) };
   }
 }

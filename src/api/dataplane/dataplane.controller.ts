@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { AppConfig } from '../../config/app-config';
@@ -18,11 +18,11 @@ function formatParam(format: string | undefined): 'json' | 'text' {
   });
 }
 
-function answer(res: Response, format: 'json' | 'text', json: unknown, lines: string[]): void {
+function answer(res: FastifyReply, format: 'json' | 'text', json: unknown, lines: string[]): void {
   if (format === 'text') {
     res.type('text/plain; charset=utf-8').send(lines.length ? lines.join('\n') + '\n' : '');
   } else {
-    res.json(json);
+    res.type('application/json; charset=utf-8').send(JSON.stringify(json));
   }
 }
 
@@ -34,7 +34,7 @@ function answer(res: Response, format: 'json' | 'text', json: unknown, lines: st
 @Controller('netsim/v1')
 export class DataplaneController {
   readonly traffic: TrafficSimulator;
-  private readonly texts = new WeakMap<TrafficResponse, string>();
+  private readonly texts = new WeakMap<TrafficResponse, Buffer>();
 
   constructor(@Inject(CLUSTER) cluster: Cluster, @Inject(APP_CONFIG) config: AppConfig) {
     this.traffic = new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: config.overlay }) });
@@ -47,21 +47,21 @@ export class DataplaneController {
     description:
       '`enumerate` (default) gives every possible outcome with its exact probability and changes nothing; `sample` sends `count` connections with a seeded random source and keeps their effects (conntrack, recent lists, rule counters).',
   })
-  send(@Body() body: TrafficRequestDto, @Res() res: Response): void {
+  send(@Body() body: TrafficRequestDto, @Res() res: FastifyReply): void {
     const answer = this.traffic.send(body);
-    // An enumerated answer is frozen and shared while the cluster stands still: its JSON text is too.
+    // An enumerated answer is frozen and shared while the cluster stands still: so is its encoded JSON.
     let json = this.texts.get(answer);
     if (json === undefined) {
-      json = JSON.stringify(answer);
+      json = Buffer.from(JSON.stringify(answer));
       if (Object.isFrozen(answer)) this.texts.set(answer, json);
     }
-    res.type('application/json').send(json);
+    res.type('application/json; charset=utf-8').send(json);
   }
 
   @Get('nodes/:node/conntrack')
   @ApiOperation({ summary: "A node's connection tracking table, like `conntrack -L`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
-  conntrack(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: Response): void {
+  conntrack(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const entries = this.traffic.network.conntrack(node).list();
     answer(res, which, { node, items: entries }, entries.map((e) => e.text));
@@ -70,7 +70,7 @@ export class DataplaneController {
   @Get('nodes/:node/routes')
   @ApiOperation({ summary: "A node's main routing table, like `ip route`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
-  routes(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: Response): void {
+  routes(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const routes = this.traffic.network.routes(node);
     answer(res, which, { node, overlay: this.traffic.network.overlay, routes }, routes);
@@ -79,7 +79,7 @@ export class DataplaneController {
   @Get('nodes/:node/interfaces')
   @ApiOperation({ summary: "A node's interfaces and addresses, like `ip addr`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
-  interfaces(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: Response): void {
+  interfaces(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const interfaces = this.traffic.network.interfaces(node);
     answer(res, which, { node, interfaces }, interfaces.map((i) => i.text));

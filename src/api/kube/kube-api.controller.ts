@@ -1,6 +1,6 @@
 import { All, Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
@@ -38,8 +38,8 @@ export class KubeApiController {
     return openApiV3Index();
   }
 
-  @Get('openapi/v3/*path')
-  openApiGroupVersion(@Param('path') path: string | string[]) {
+  @Get('openapi/v3/*')
+  openApiGroupVersion(@Param('*') path: string | string[]) {
     const name = segmentsOf(path).join('/');
     const doc = openApiV3Document(name);
     if (!doc) throw new DomainError('NOT_FOUND', `the server could not find the requested resource (/openapi/v3/${name})`);
@@ -47,7 +47,7 @@ export class KubeApiController {
   }
 
   @Get('api')
-  api(@Req() req: Request) {
+  api(@Req() req: FastifyRequest) {
     return apiVersions(req.headers.host ?? '127.0.0.1');
   }
 
@@ -75,18 +75,18 @@ export class KubeApiController {
     return doc;
   }
 
-  @All('api/v1/*path')
-  core(@Param('path') path: string | string[], @Req() req: Request, @Res() res: Response): void {
+  @All('api/v1/*')
+  core(@Param('*') path: string | string[], @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
     this.requests.handle('', 'v1', segmentsOf(path), req, res);
   }
 
-  @All('apis/:group/:version/*path')
+  @All('apis/:group/:version/*')
   grouped(
     @Param('group') group: string,
     @Param('version') version: string,
-    @Param('path') path: string | string[],
-    @Req() req: Request,
-    @Res() res: Response,
+    @Param('*') path: string | string[],
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
   ): void {
     this.requests.handle(group, version, segmentsOf(path), req, res);
   }

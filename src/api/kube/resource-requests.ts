@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { FastifyReply as Response, FastifyRequest as Request } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { Cluster } from '../../cluster/cluster';
 import { parseFieldSelector } from '../../cluster/store/field-selector';
@@ -262,27 +262,28 @@ export class ResourceRequests {
     let started = false;
     const stop = this.store.watch(target.type, options, (event) => {
       const line = encode(event);
-      if (started) res.write(line);
+      if (started) res.raw.write(line);
       else buffered.push(line);
     });
-    res.status(200);
-    res.setHeader('Content-Type', 'application/json');
-    res.setHeader('Cache-Control', 'no-cache, private');
-    res.flushHeaders();
+    // A stream of events: the reply is written on the raw response, outside Fastify's send.
+    res.hijack();
+    const raw = res.raw;
+    raw.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    raw.flushHeaders();
     started = true;
-    for (const line of buffered) res.write(line);
-    const timer = setTimeout(() => res.end(), Math.max(1, Math.min(timeout, 3600)) * 1000);
+    for (const line of buffered) raw.write(line);
+    const timer = setTimeout(() => raw.end(), Math.max(1, Math.min(timeout, 3600)) * 1000);
     timer.unref();
     const close = () => {
       clearTimeout(timer);
       stop();
     };
-    req.on('close', close);
-    res.on('close', close);
+    req.raw.on('close', close);
+    raw.on('close', close);
   }
 
   private send(res: Response, code: number, body: unknown): void {
-    res.status(code).type('application/json').send(JSON.stringify(body));
+    res.code(code).type('application/json').send(JSON.stringify(body));
   }
 }
 

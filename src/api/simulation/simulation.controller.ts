@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { Cluster } from '../../cluster/cluster';
 import { validatePodSpec } from '../../cluster/resources/pod.strategy';
@@ -23,7 +23,7 @@ function clockView(cluster: Cluster) {
 }
 
 /** A static pod manifest from a request body: YAML text or JSON, one v1 Pod. */
-function manifestOf(req: Request, node: string, file: string): ObjectInput {
+function manifestOf(req: FastifyRequest, node: string, file: string): ObjectInput {
   let body: unknown = req.body;
   if (typeof body === 'string') {
     try {
@@ -104,7 +104,7 @@ export class SimulationController {
   @ApiConsumes('application/yaml', 'application/json')
   @ApiBody({ schema: { type: 'string' } })
   @ApiOkResponse({ description: 'The mirror pod' })
-  putManifest(@Param('node') node: string, @Param('file') file: string, @Req() req: Request) {
+  putManifest(@Param('node') node: string, @Param('file') file: string, @Req() req: FastifyRequest) {
     this.cluster.store.get(this.nodes(), undefined, node);
     const mirror = this.cluster.kubelets.putManifest(node, file, manifestOf(req, node, file));
     return { node, file, mirrorPod: mirror ?? null };

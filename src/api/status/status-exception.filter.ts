@@ -1,12 +1,12 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { isDomainError } from '../../common/domain-error';
 import { KubernetesStatus, reasonOfHttpStatus, statusBody, statusOfDomainError } from './kubernetes-status';
 
 /**
  * Turns every error that leaves a request into a Kubernetes `Status` object:
- * domain errors by their code, HTTP errors raised by Nest or Express (unknown
- * route, malformed JSON body, body too large) by their status, and anything
+ * domain errors by their code, HTTP errors raised by Nest or Fastify (unknown
+ * route, body too large) by their status, and anything
  * else, which can only be a bug of ours, into `500 InternalError`.
  */
 @Catch()
@@ -14,13 +14,13 @@ export class StatusExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('kube-netsim');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const response = host.switchToHttp().getResponse<FastifyReply>();
     const body = this.toStatus(exception);
-    if (response.headersSent) {
-      response.end();
+    if (response.sent || response.raw.headersSent) {
+      response.raw.end();
       return;
     }
-    response.status(body.code).type('application/json').send(JSON.stringify(body));
+    response.code(body.code).type('application/json').send(JSON.stringify(body));
   }
 
   private toStatus(exception: unknown): KubernetesStatus {
@@ -29,10 +29,10 @@ export class StatusExceptionFilter implements ExceptionFilter {
       const code = exception.getStatus();
       return statusBody(code, reasonOfHttpStatus(code), httpMessage(exception));
     }
-    const bodyParserStatus = bodyParserErrorStatus(exception);
-    if (bodyParserStatus !== undefined) {
+    const serverStatus = serverErrorStatus(exception);
+    if (serverStatus !== undefined) {
       const message = exception instanceof Error ? exception.message : 'malformed request body';
-      return statusBody(bodyParserStatus, reasonOfHttpStatus(bodyParserStatus), message);
+      return statusBody(serverStatus, reasonOfHttpStatus(serverStatus), message);
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return statusBody(500, 'InternalError', `Internal error occurred: ${errorText(exception)}`);
@@ -48,11 +48,11 @@ function httpMessage(exception: HttpException): string {
   return exception.message;
 }
 
-/** Express' body parsers raise plain errors carrying `status` (400 for bad JSON, 413 for size). */
-function bodyParserErrorStatus(exception: unknown): number | undefined {
+/** Fastify raises errors with a `FST_` code and a 4xx `statusCode` for what the client sent (413 for a body too large). */
+function serverErrorStatus(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const { status, type } = exception as { status?: unknown; type?: unknown };
-  if (typeof status === 'number' && status >= 400 && status < 500 && typeof type === 'string') return status;
+  const { statusCode, code } = exception as { statusCode?: unknown; code?: unknown };
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && typeof code === 'string' && code.startsWith('FST_')) return statusCode;
   return undefined;
 }
 
