@@ -1,11 +1,12 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { AppConfig } from '../../config/app-config';
 import { ClusterNetwork } from '../../dataplane/network';
-import { TrafficSimulator, type TrafficResponse } from '../../dataplane/traffic';
+import { TrafficSimulator } from '../../dataplane/traffic';
+import { JsonBodies } from '../json-body';
 import { APP_CONFIG, CLUSTER } from '../tokens';
 import { TrafficRequestDto } from './dto';
 
@@ -34,7 +35,7 @@ function answer(res: FastifyReply, format: 'json' | 'text', json: unknown, lines
 @Controller('netsim/v1')
 export class DataplaneController {
   readonly traffic: TrafficSimulator;
-  private readonly texts = new WeakMap<TrafficResponse, Buffer>();
+  private readonly bodies = new JsonBodies();
 
   constructor(@Inject(CLUSTER) cluster: Cluster, @Inject(APP_CONFIG) config: AppConfig) {
     this.traffic = new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: config.overlay }) });
@@ -47,15 +48,9 @@ export class DataplaneController {
     description:
       '`enumerate` (default) gives every possible outcome with its exact probability and changes nothing; `sample` sends `count` connections with a seeded random source and keeps their effects (conntrack, recent lists, rule counters).',
   })
-  send(@Body() body: TrafficRequestDto, @Res() res: FastifyReply): void {
-    const answer = this.traffic.send(body);
-    // An enumerated answer is frozen and shared while the cluster stands still: so is its encoded JSON.
-    let json = this.texts.get(answer);
-    if (json === undefined) {
-      json = Buffer.from(JSON.stringify(answer));
-      if (Object.isFrozen(answer)) this.texts.set(answer, json);
-    }
-    res.type('application/json; charset=utf-8').send(json);
+  send(@Body() body: TrafficRequestDto, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
+    // An enumerated answer is frozen and shared while the cluster stands still: so are its encodings.
+    this.bodies.send(req, res, this.traffic.send(body));
   }
 
   @Get('nodes/:node/conntrack')
