@@ -142,8 +142,7 @@ function endpointText(address: number, port: number): string {
 }
 
 function hopView(packet: Packet, ttl: number | null): PacketView {
-  const view = packetView(packet);
-  return ttl === null ? view : { ...view, ttl };
+  return packetView(packet, ttl);
 }
 
 /** Rule texts by rule object: the engine's steps format theirs anew on every trace. */

@@ -472,20 +472,26 @@ export class NetfilterEngine {
    */
   enumerate(input: TraceInput): TraceOutcome[] {
     const packet = this.normalize(input);
-    const outcomes: TraceOutcome[] = [];
-    const keys = new Map<string, number>();
+    const outcomes: Outcome[] = [];
+    // Keys are made only once a second path exists: most packets take one path, and a key is a long string.
+    let keys: Map<string, number> | undefined;
     const pending: boolean[][] = [[]];
     while (pending.length > 0) {
       const script = pending.pop()!;
       const run = new Run(this, { packet, sampling: false, random: this.random, script, pending });
       const outcome = this.execute(run, input) as Outcome;
-      const key = outcome.key();
-      const seen = keys.get(key);
-      if (seen !== undefined) {
-        (outcomes[seen] as Outcome).probability += outcome.probability;
-      } else {
-        keys.set(key, outcomes.length);
+      if (outcomes.length === 0) {
         outcomes.push(outcome);
+      } else {
+        if (keys === undefined) keys = new Map([[outcomes[0].key(), 0]]);
+        const key = outcome.key();
+        const seen = keys.get(key);
+        if (seen !== undefined) {
+          outcomes[seen].probability += outcome.probability;
+        } else {
+          keys.set(key, outcomes.length);
+          outcomes.push(outcome);
+        }
       }
       if (outcomes.length + pending.length > this.maxPaths) {
         throw new DomainError('INVALID', `the packet has more than ${this.maxPaths} possible paths through the rules`, { field: 'packet' });
@@ -1170,9 +1176,24 @@ export interface PacketView {
 }
 
 const FLAG_NAMES: ReadonlyArray<[string, number]> = Object.entries(TCP_FLAGS) as [string, number][];
+/** `tcpFlags` of a view by flag bits (FIN..URG: 64 values), made once each. */
+const FLAG_TEXTS: readonly string[] = Array.from({ length: 64 }, (_, bits) =>
+  FLAG_NAMES.filter(([, bit]) => (bits & bit) !== 0)
+    .map(([name]) => name)
+    .join(','),
+);
 
-export function packetView(p: Packet): PacketView {
-  const view: PacketView = {
+function flagText(flags: number): string {
+  return flags >= 0 && flags < FLAG_TEXTS.length ? FLAG_TEXTS[flags] : FLAG_NAMES.filter(([, bit]) => (flags & bit) !== 0).map(([name]) => name).join(',');
+}
+
+/**
+ * The packet as plain data; `ttl` (when given) stands for the packet's own.
+ * Built field by field in the views' key order (`tcpFlags` and `ttl` last,
+ * only when set): JSON of a view is part of answers.
+ */
+export function packetView(p: Packet, ttl: number | null = null): PacketView {
+  const view: { -readonly [K in keyof PacketView]: PacketView[K] } = {
     protocol: p.protocol,
     source: formatIPv4(p.source),
     sourcePort: p.sourcePort,
@@ -1183,14 +1204,10 @@ export function packetView(p: Packet): PacketView {
     mark: p.mark,
     ctstate: p.ctstate,
   };
-  const extra: { tcpFlags?: string; ttl?: number } = {};
-  if (p.protocol === 'tcp' && p.tcpFlags !== undefined) {
-    extra.tcpFlags = FLAG_NAMES.filter(([, bit]) => (p.tcpFlags! & bit) !== 0)
-      .map(([name]) => name)
-      .join(',');
-  }
-  if (p.ttl !== undefined) extra.ttl = p.ttl;
-  return { ...view, ...extra };
+  if (p.protocol === 'tcp' && p.tcpFlags !== undefined) view.tcpFlags = flagText(p.tcpFlags);
+  if (ttl !== null) view.ttl = ttl;
+  else if (p.ttl !== undefined) view.ttl = p.ttl;
+  return view;
 }
 
 /** An outcome as plain JSON data (what `POST /netsim/v1/trace` answers). */
