@@ -25,8 +25,7 @@ import { deepFreeze } from '../common/freeze';
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import { SeededRandom, type Random } from '../common/random';
 import { ConnectionTracker, type Connection } from '../netfilter/conntrack';
-import { formatRule } from '../netfilter/iptables-save.printer';
-import { NetfilterEngine, packetView, type PacketView, type TraceInput, type TraceOutcome } from '../netfilter/engine';
+import { NetfilterEngine, frozenStepViews, packetView, type PacketView, type TraceInput, type TraceOutcome } from '../netfilter/engine';
 import { jhash2 } from '../netfilter/nat';
 import { TCP_FLAGS, type Packet, type TraceStep } from '../netfilter/types';
 import { NameResolver, searchPath, type Resolution } from './names';
@@ -145,24 +144,6 @@ function hopView(packet: Packet, ttl: number | null): PacketView {
   return packetView(packet, ttl);
 }
 
-/** Rule texts by rule object: the engine's steps format theirs anew on every trace. */
-const ruleTexts = new WeakMap<object, string>();
-
-function stepOf(s: TraceStep): TraceStep {
-  const ref = (s as { ruleRef?: Parameters<typeof formatRule>[1] | null }).ruleRef;
-  let rule: string | null;
-  if (ref && s.chain !== null) {
-    rule = ruleTexts.get(ref) ?? null;
-    if (rule === null) {
-      rule = formatRule(s.chain, ref);
-      ruleTexts.set(ref, rule);
-    }
-  } else {
-    rule = ref === undefined ? s.rule : null;
-  }
-  return { hook: s.hook, table: s.table, chain: s.chain, ruleNumber: s.ruleNumber, rule, action: s.action };
-}
-
 function vxlanSourcePort(p: Packet): number {
   const hash = jhash2([p.source, p.destination, (p.sourcePort << 16) | p.destinationPort], 0);
   return EPHEMERAL_MIN + Math.floor((hash * (EPHEMERAL_MAX - EPHEMERAL_MIN + 1)) / 4294967296);
@@ -259,7 +240,7 @@ class Walk {
         node: node.name,
         where: `${node.name}: ${arriving} > ${out} (${pathOf(o)})`,
         packet: hopView(o.packet, hopTtl),
-        rules: o.steps.map(stepOf),
+        rules: frozenStepViews(o),
         nat: o.dnat !== null || o.snat !== null ? { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade } : null,
         encapsulation: null,
         ttl: hopTtl,
@@ -340,7 +321,7 @@ class Walk {
         node: node.name,
         where: `${node.name}: VXLAN encapsulation, outer packet ${node.internalIP} > ${remote.internalIP}:${VXLAN_PORT} (${pathOf(o)}) out ${o.outInterface ?? 'nowhere'}`,
         packet: hopView(inner, ttl),
-        rules: o.steps.map(stepOf),
+        rules: frozenStepViews(o),
         nat: o.dnat !== null || o.snat !== null ? { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade } : null,
         encapsulation,
         ttl,
@@ -356,7 +337,7 @@ class Walk {
           node: remote.name,
           where: `${remote.name}: VXLAN packet in eth0 (${pathOf(d)}) ${d.delivery === 'local' ? '> decapsulated, inner packet appears on flannel.1' : '> not delivered'}`,
           packet: hopView(inner, ttl),
-          rules: d.steps.map(stepOf),
+          rules: frozenStepViews(d),
           nat: null,
           encapsulation,
           ttl,
@@ -384,15 +365,77 @@ class Walk {
   }
 }
 
-/** What makes two outcomes the same: everything but their probability (hop by hop: place, packet, rewrites, TTL, rules). */
-function outcomeKey(o: TrafficOutcome): string {
-  const hop = (h: Hop) => {
-    const p = h.packet;
-    let key = `${h.where}|${p.source}:${p.sourcePort}>${p.destination}:${p.destinationPort}|${p.mark}|${h.ttl}|${h.nat?.dnat}|${h.nat?.snat}`;
-    for (const r of h.rules) key += `|${r.chain}/${r.ruleNumber}/${r.action}`;
-    return key;
-  };
-  return `${o.result}|${o.reason}|${o.destination?.pod}|${o.destination?.ip}:${o.destination?.port}|${o.seenSource}|${o.replySource}#${o.hops.map(hop).join('#')}#${o.reply.map(hop).join('#')}`;
+/**
+ * What makes two outcomes the same: everything but their probability (hop by
+ * hop: place, packet, rewrites, TTL, rules). Outcomes of one request share
+ * their hops up to where they part, so equal hops are mostly the same object.
+ */
+function sameOutcome(a: TrafficOutcome, b: TrafficOutcome): boolean {
+  return (
+    a.result === b.result &&
+    a.seenSource === b.seenSource &&
+    a.replySource === b.replySource &&
+    a.reason === b.reason &&
+    a.destination?.ip === b.destination?.ip &&
+    a.destination?.port === b.destination?.port &&
+    a.destination?.pod === b.destination?.pod &&
+    sameHops(a.hops, b.hops) &&
+    sameHops(a.reply, b.reply)
+  );
+}
+
+function sameHops(a: readonly Hop[], b: readonly Hop[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameHop(a[i], b[i])) return false;
+  return true;
+}
+
+function sameHop(a: Hop, b: Hop): boolean {
+  if (a === b) return true;
+  const p = a.packet;
+  const q = b.packet;
+  if (
+    a.where !== b.where ||
+    p.source !== q.source ||
+    p.sourcePort !== q.sourcePort ||
+    p.destination !== q.destination ||
+    p.destinationPort !== q.destinationPort ||
+    p.mark !== q.mark ||
+    a.ttl !== b.ttl ||
+    a.nat?.dnat !== b.nat?.dnat ||
+    a.nat?.snat !== b.nat?.snat ||
+    a.rules.length !== b.rules.length
+  ) {
+    return false;
+  }
+  for (let i = 0; i < a.rules.length; i++) {
+    const r = a.rules[i];
+    const s = b.rules[i];
+    if (r !== s && (r.chain !== s.chain || r.ruleNumber !== s.ruleNumber || r.action !== s.action)) return false;
+  }
+  return true;
+}
+
+/**
+ * Enumerated outcomes with identical ones merged (their probabilities
+ * added), in the order first seen. Candidates are found by the source the
+ * destination sees, then compared field by field.
+ */
+class OutcomeMerger {
+  readonly outcomes: TrafficOutcome[] = [];
+  private readonly bySeenSource = new Map<string | null, TrafficOutcome[]>();
+
+  add(outcome: TrafficOutcome): void {
+    let same = this.bySeenSource.get(outcome.seenSource);
+    if (same === undefined) this.bySeenSource.set(outcome.seenSource, (same = []));
+    const seen = same.find((o) => sameOutcome(o, outcome));
+    if (seen !== undefined) {
+      seen.probability += outcome.probability;
+    } else {
+      same.push(outcome);
+      this.outcomes.push(outcome);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -487,23 +530,15 @@ export class TrafficSimulator {
       return { outcomes: [outcome], ...(resolution ? { resolution } : {}) };
     }
     if (mode === 'sample') return this.sample(request, source, targets, protocol, sourcePort, resolution);
-    const outcomes: TrafficOutcome[] = [];
-    const index = new Map<string, number>();
+    const merged = new OutcomeMerger();
     for (const target of targets) {
       for (const ending of this.walk(source, target, protocol, sourcePort, false, this.cluster.random)) {
         const outcome = this.outcomeOf(ending, protocol, false, this.cluster.random);
         outcome.probability *= target.weight;
-        const key = outcomeKey(outcome);
-        const seen = index.get(key);
-        if (seen === undefined) {
-          index.set(key, outcomes.length);
-          outcomes.push(outcome);
-        } else {
-          outcomes[seen].probability += outcome.probability;
-        }
+        merged.add(outcome);
       }
     }
-    return { outcomes, ...(resolution ? { resolution } : {}) };
+    return { outcomes: merged.outcomes, ...(resolution ? { resolution } : {}) };
   }
 
   private sample(

@@ -164,10 +164,27 @@ export type TraceMode = 'enumerate' | 'sample';
 // Steps
 // ---------------------------------------------------------------------------
 
-/** A recorded step; the rule's text is made only when asked for. */
 /** A step's action: text, a function that writes it when first asked, or a jump (keeps sampling cheap). */
 type Action = string | (() => string) | JumpAction;
 
+function actionText(act: Action): string {
+  if (typeof act === 'string') return act;
+  return typeof act === 'function' ? act() : `${act.kind} ${act.chain}`;
+}
+
+/** Rule texts by rule (a rule sits in one chain): each is printed once. */
+const ruleTexts = new WeakMap<Rule, string>();
+
+function ruleText(chain: string, rule: Rule): string {
+  let text = ruleTexts.get(rule);
+  if (text === undefined) {
+    text = formatRule(chain, rule);
+    ruleTexts.set(rule, text);
+  }
+  return text;
+}
+
+/** A recorded step; the rule's text is made only when asked for. */
 class Step implements TraceStep {
   private text: string | null | undefined;
 
@@ -181,14 +198,12 @@ class Step implements TraceStep {
   ) {}
 
   get action(): string {
-    const act = this.act;
-    if (typeof act === 'string') return act;
-    this.act = typeof act === 'function' ? act() : `${act.kind} ${act.chain}`;
+    if (typeof this.act !== 'string') this.act = actionText(this.act);
     return this.act;
   }
 
   get rule(): string | null {
-    if (this.text === undefined) this.text = this.ruleRef === null ? null : formatRule(this.chain!, this.ruleRef);
+    if (this.text === undefined) this.text = this.ruleRef === null ? null : ruleText(this.chain!, this.ruleRef);
     return this.text;
   }
 
@@ -219,6 +234,70 @@ function buildSteps(flat: readonly unknown[] | undefined): Step[] {
 /** A step as plain data (for JSON and for tests). */
 export function stepView(step: TraceStep): TraceStep {
   return { hook: step.hook, table: step.table, chain: step.chain, ruleNumber: step.ruleNumber, rule: step.rule, action: step.action };
+}
+
+/*
+ * Frozen step views shared between outcomes (see `frozenStepViews`): a
+ * rule's steps (a few per rule, by hook, position and action), and steps
+ * without a rule whose action is fixed text (policies, most conntrack
+ * notes). Both are bounded: a rule whose action varies (MASQUERADE to a new
+ * port each time) keeps its latest few, and the text-only ones start afresh
+ * when there are too many.
+ */
+const ruleStepViews = new WeakMap<Rule, TraceStep[]>();
+const MAX_VIEWS_PER_RULE = 8;
+/** By action text, then the few places it occurs (hooks, chains). */
+const textStepViews = new Map<string, TraceStep[]>();
+const MAX_TEXT_STEP_VIEWS = 4096;
+
+function frozenStep(hook: Hook, table: TraceStep['table'], chain: string | null, ruleNumber: number | null, rule: string | null, action: string): TraceStep {
+  return Object.freeze({ hook, table, chain, ruleNumber, rule, action });
+}
+
+function ruleStepView(hook: Hook, table: TraceStep['table'], chain: string, ruleNumber: number | null, rule: Rule, action: string): TraceStep {
+  let views = ruleStepViews.get(rule);
+  if (views === undefined) ruleStepViews.set(rule, (views = []));
+  for (const v of views) if (v.action === action && v.hook === hook && v.ruleNumber === ruleNumber && v.chain === chain && v.table === table) return v;
+  const view = frozenStep(hook, table, chain, ruleNumber, ruleText(chain, rule), action);
+  if (views.length >= MAX_VIEWS_PER_RULE) views.shift();
+  views.push(view);
+  return view;
+}
+
+function textStepView(hook: Hook, table: TraceStep['table'], chain: string | null, ruleNumber: number | null, action: string): TraceStep {
+  let views = textStepViews.get(action);
+  if (views === undefined) {
+    if (textStepViews.size >= MAX_TEXT_STEP_VIEWS) textStepViews.clear();
+    textStepViews.set(action, (views = []));
+  }
+  for (const v of views) if (v.hook === hook && v.table === table && v.chain === chain && v.ruleNumber === ruleNumber) return v;
+  const view = frozenStep(hook, table, chain, ruleNumber, null, action);
+  views.push(view);
+  return view;
+}
+
+/**
+ * An outcome's steps as `stepView` gives them, frozen, for callers that keep
+ * many (the dataplane's hops): recurring steps are one shared object, and no
+ * `Step` is made on the way.
+ */
+export function frozenStepViews(o: TraceOutcome): TraceStep[] {
+  if (!(o instanceof Outcome)) return o.steps.map((s) => Object.freeze(stepView(s)));
+  const flat = o.flatSteps;
+  if (flat === undefined) return [];
+  const views = new Array<TraceStep>(flat.length / 6);
+  for (let i = 0, k = 0; i < flat.length; i += 6, k++) {
+    const hook = flat[i] as Hook;
+    const table = flat[i + 1] as TraceStep['table'];
+    const chain = flat[i + 2] as string | null;
+    const ruleNumber = flat[i + 3] as number | null;
+    const rule = flat[i + 4] as Rule | null;
+    const act = flat[i + 5] as Action;
+    if (rule !== null) views[k] = ruleStepView(hook, table, chain!, ruleNumber, rule, actionText(act));
+    else if (typeof act === 'string') views[k] = textStepView(hook, table, chain, ruleNumber, act);
+    else views[k] = frozenStep(hook, table, chain, ruleNumber, null, actionText(act));
+  }
+  return views;
 }
 
 // ---------------------------------------------------------------------------
@@ -1094,7 +1173,8 @@ class Outcome implements TraceOutcome {
   private readonly snatAddress: number;
   private readonly snatPort: number;
   private readonly hop: number | undefined;
-  private readonly flat: readonly unknown[] | undefined;
+  /** @internal The steps as recorded (six slots each; see `Run.steps`). */
+  readonly flatSteps: readonly unknown[] | undefined;
   private built: Step[] | undefined;
 
   constructor(run: Run, ending: Ending, flat: readonly unknown[] | undefined) {
@@ -1113,7 +1193,7 @@ class Outcome implements TraceOutcome {
     this.snatAddress = run.snatAddress;
     this.snatPort = run.snatPort;
     this.hop = run.nextHop;
-    this.flat = flat;
+    this.flatSteps = flat;
   }
 
   get dnat(): string | null {
@@ -1133,7 +1213,7 @@ class Outcome implements TraceOutcome {
   }
 
   get steps(): readonly TraceStep[] {
-    return (this.built ??= buildSteps(this.flat));
+    return (this.built ??= buildSteps(this.flatSteps));
   }
 
   /**
@@ -1145,7 +1225,7 @@ class Outcome implements TraceOutcome {
     const p = this.packet;
     let key = `${this.verdict}|${this.rejectWith}|${this.delivery}|${this.reason}|${this.dnatAddress}:${this.dnatPort}|${this.snatAddress}:${this.snatPort}|${this.masquerade}|${this.hop}|${this.conntrack.state}`;
     key += `|${p.source}:${p.sourcePort}>${p.destination}:${p.destinationPort}|${p.mark}|${p.ctmark}|${p.inInterface}|${p.outInterface}`;
-    const flat = this.flat;
+    const flat = this.flatSteps;
     if (flat !== undefined) {
       for (let i = 0; i < flat.length; i += 6) {
         const rule = flat[i + 4] as Rule | null;
