@@ -111,11 +111,55 @@ interface Target {
   weight: number;
 }
 
-interface Branch {
-  probability: number;
-  hops: Hop[];
-  /** Connections the packet was given at each node, for an enumerated reply. */
-  conns: { node: string; connection: Connection }[];
+/** A link of a branch's history, last first: branches that part after it share it. */
+interface Link<T> {
+  readonly value: T;
+  readonly previous: Link<T> | undefined;
+}
+
+function toArray<T>(last: Link<T> | undefined): T[] {
+  let n = 0;
+  for (let l = last; l !== undefined; l = l.previous) n++;
+  const out = new Array<T>(n);
+  for (let l = last; l !== undefined; l = l.previous) out[--n] = l.value;
+  return out;
+}
+
+/**
+ * One way through the nodes so far: its probability, its hops and the
+ * connections the packet was given at each node (for an enumerated reply).
+ * Immutable; the hop list is made once, for the ending.
+ */
+class Branch {
+  static readonly START = new Branch(1, undefined, undefined);
+
+  private constructor(
+    readonly probability: number,
+    private readonly lastHop: Link<Hop> | undefined,
+    private readonly lastConn: Link<{ node: string; connection: Connection }> | undefined,
+  ) {}
+
+  /** A branch starting with `hop`, weighted `probability`. */
+  static of(hop: Hop, probability = 1): Branch {
+    return new Branch(probability, { value: hop, previous: undefined }, undefined);
+  }
+
+  /** This branch, then `hop`, taken with `probability`; `connection` is what the node gave the packet. */
+  then(hop: Hop, probability = 1, node?: string, connection?: Connection): Branch {
+    const conns = node !== undefined && connection !== undefined ? { value: { node, connection }, previous: this.lastConn } : this.lastConn;
+    return new Branch(this.probability * probability, { value: hop, previous: this.lastHop }, conns);
+  }
+
+  hops(): Hop[] {
+    return toArray(this.lastHop);
+  }
+
+  /** The connections given on `node`, in order. */
+  connections(node: string): Connection[] {
+    return toArray(this.lastConn)
+      .filter((c) => c.node === node)
+      .map((c) => c.connection);
+  }
 }
 
 type Endpoint = { kind: 'pod'; pod: PodEndpoint } | { kind: 'node'; node: NodeNetwork; pod?: PodEndpoint } | { kind: 'external' };
@@ -141,7 +185,31 @@ function endpointText(address: number, port: number): string {
 }
 
 function hopView(packet: Packet, ttl: number | null): PacketView {
-  return packetView(packet, ttl);
+  return Object.freeze(packetView(packet, ttl));
+}
+
+const NO_RULES: readonly TraceStep[] = Object.freeze([]);
+
+/**
+ * A hop, frozen with its parts as it is made (answers are frozen whole, and
+ * a hop is shared by every outcome that passed it). `packet` comes from
+ * hopView; `encapsulation` is frozen by its maker.
+ */
+function hopOf(
+  node: string | null,
+  where: string,
+  packet: PacketView,
+  rules: readonly TraceStep[] = NO_RULES,
+  nat: Hop['nat'] = null,
+  encapsulation: Hop['encapsulation'] = null,
+  ttl: number | null = null,
+): Hop {
+  return Object.freeze({ node, where, packet, rules: Object.freeze(rules) as TraceStep[], nat: nat === null ? null : Object.freeze(nat), encapsulation, ttl });
+}
+
+/** The NAT a node's outcome shows, if any. */
+function natOf(o: TraceOutcome): Hop['nat'] {
+  return o.dnat !== null || o.snat !== null ? { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade } : null;
 }
 
 function vxlanSourcePort(p: Packet): number {
@@ -149,10 +217,16 @@ function vxlanSourcePort(p: Packet): number {
   return EPHEMERAL_MIN + Math.floor((hash * (EPHEMERAL_MAX - EPHEMERAL_MIN + 1)) / 4294967296);
 }
 
-function pathOf(o: TraceOutcome): string {
-  const hooks: string[] = [];
-  for (const s of o.steps) if (hooks[hooks.length - 1] !== s.hook) hooks.push(s.hook);
-  return hooks.join(' > ');
+/** The hooks a node's steps went through, in order ("PREROUTING > FORWARD > POSTROUTING"). */
+function pathOf(steps: readonly TraceStep[]): string {
+  let path = '';
+  let last: string | undefined;
+  for (const s of steps) {
+    if (s.hook === last) continue;
+    path = last === undefined ? s.hook : `${path} > ${s.hook}`;
+    last = s.hook;
+  }
+  return path;
 }
 
 /**
@@ -181,24 +255,16 @@ class Walk {
   fromPod(pod: PodEndpoint, node: NodeNetwork, packet: Omit<TraceInput, 'hook'>, branch: Branch): Ending[] {
     const destination = Number(packet.destination) >>> 0;
     const own = pod.address!;
-    const packetAt = (ttl: number) => this.plainPacket(packet, own, ttl);
+    const sent = this.plainPacket(packet, own, INITIAL_TTL);
     if (destination === own) {
-      const hop: Hop = { node: node.name, where: `pod ${pod.namespace}/${pod.name}: to itself by lo`, packet: hopView(packetAt(INITIAL_TTL), INITIAL_TTL), rules: [], nat: null, encapsulation: null, ttl: INITIAL_TTL };
-      return [this.arrive({ kind: 'pod', pod }, packetAt(INITIAL_TTL), { ...branch, hops: [...branch.hops, hop] })];
+      const hop = hopOf(node.name, `pod ${pod.namespace}/${pod.name}: to itself by lo`, hopView(sent, INITIAL_TTL), NO_RULES, null, null, INITIAL_TTL);
+      return [this.arrive({ kind: 'pod', pod }, sent, branch.then(hop))];
     }
     const onLink = node.podNet !== undefined && ((destination ^ node.podNet.network) >>> (32 - node.podNet.prefix)) === 0 && node.podNet.prefix > 0;
     const gateway = node.podNet ? formatIPv4(node.podNet.network + 1) : undefined;
     const how = onLink ? 'on-link (bridged by cni0)' : `via ${gateway ?? 'no gateway'}`;
-    const hop: Hop = {
-      node: node.name,
-      where: `pod ${pod.namespace}/${pod.name}: out eth0 ${how}`,
-      packet: hopView({ ...packetAt(INITIAL_TTL), outInterface: 'eth0' }, INITIAL_TTL),
-      rules: [],
-      nat: null,
-      encapsulation: null,
-      ttl: INITIAL_TTL,
-    };
-    const next = { ...branch, hops: [...branch.hops, hop] };
+    const hop = hopOf(node.name, `pod ${pod.namespace}/${pod.name}: out eth0 ${how}`, hopView({ ...sent, outInterface: 'eth0' }, INITIAL_TTL), NO_RULES, null, null, INITIAL_TTL);
+    const next = branch.then(hop);
     if (!gateway) return [{ branch: next, result: 'no-route', reason: `node ${node.name} has no pod CIDR: the pod has no default route` }];
     // A bridged frame keeps its TTL; a routed one loses one at the node.
     return this.atNode(node, { ...packet, hook: 'PREROUTING', inInterface: BRIDGE_DEVICE, source: own, ttl: onLink ? undefined : INITIAL_TTL }, INITIAL_TTL, next, 'in cni0');
@@ -236,18 +302,10 @@ class Walk {
     for (const o of this.trace(node.name, input)) {
       const hopTtl = o.packet.ttl ?? ttl;
       const out = o.delivery === 'forward' ? `out ${o.outInterface}` : o.delivery === 'local' ? 'delivered locally' : o.verdict === 'REJECT' ? 'rejected' : 'dropped';
-      const hop: Hop = {
-        node: node.name,
-        where: `${node.name}: ${arriving} > ${out} (${pathOf(o)})`,
-        packet: hopView(o.packet, hopTtl),
-        rules: frozenStepViews(o),
-        nat: o.dnat !== null || o.snat !== null ? { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade } : null,
-        encapsulation: null,
-        ttl: hopTtl,
-      };
-      const conns = o.conntrack.connection ? [...branch.conns, { node: node.name, connection: o.conntrack.connection }] : branch.conns;
-      const next: Branch = { probability: branch.probability * o.probability, hops: [...branch.hops, hop], conns };
-      endings.push(...this.follow(node, o, hopTtl, next));
+      const rules = frozenStepViews(o);
+      const hop = hopOf(node.name, `${node.name}: ${arriving} > ${out} (${pathOf(rules)})`, hopView(o.packet, hopTtl), rules, natOf(o), null, hopTtl);
+      const next = branch.then(hop, o.probability, node.name, o.conntrack.connection);
+      for (const ending of this.follow(node, o, hopTtl, next)) endings.push(ending);
     }
     return endings;
   }
@@ -270,8 +328,8 @@ class Walk {
       if (!pod || pod.node !== node.name) {
         return [{ branch, result: 'no-route', reason: `no pod has ${formatIPv4(p.destination)} on ${node.name}'s cni0 (ARP gets no answer: host unreachable)` }];
       }
-      const hop: Hop = { node: node.name, where: `pod ${pod.namespace}/${pod.name}: in eth0`, packet: hopView({ ...p, inInterface: 'eth0', outInterface: undefined }, ttl), rules: [], nat: null, encapsulation: null, ttl };
-      return [this.arrive({ kind: 'pod', pod }, p, { ...branch, hops: [...branch.hops, hop] })];
+      const hop = hopOf(node.name, `pod ${pod.namespace}/${pod.name}: in eth0`, hopView({ ...p, inInterface: 'eth0', outInterface: undefined }, ttl), NO_RULES, null, null, ttl);
+      return [this.arrive({ kind: 'pod', pod }, p, branch.then(hop))];
     }
     if (out === VXLAN_DEVICE) {
       const remote = this.net.nodeByPodNetwork(nextHop);
@@ -309,45 +367,33 @@ class Walk {
   private encapsulate(node: NodeNetwork, remote: NodeNetwork, inner: Packet, ttl: number, branch: Branch): Ending[] {
     const sourcePort = vxlanSourcePort(inner);
     const outer: TraceInput = { hook: 'OUTPUT', protocol: 'udp', sourcePort, destination: remote.address, destinationPort: VXLAN_PORT, ttl: INITIAL_TTL };
-    const encapsulation: Hop['encapsulation'] = {
+    const encapsulation: Hop['encapsulation'] = Object.freeze({
       type: 'vxlan',
       vni: VXLAN_VNI,
       mtu: VXLAN_MTU,
-      outer: { protocol: 'udp', source: node.internalIP, sourcePort, destination: remote.internalIP, destinationPort: VXLAN_PORT },
-    };
+      outer: Object.freeze({ protocol: 'udp', source: node.internalIP, sourcePort, destination: remote.internalIP, destinationPort: VXLAN_PORT }),
+    } as const);
+    // Every hop of the encapsulated packet shows the inner packet.
+    const innerView = hopView(inner, ttl);
     const endings: Ending[] = [];
     for (const o of this.trace(node.name, outer)) {
-      const hop: Hop = {
-        node: node.name,
-        where: `${node.name}: VXLAN encapsulation, outer packet ${node.internalIP} > ${remote.internalIP}:${VXLAN_PORT} (${pathOf(o)}) out ${o.outInterface ?? 'nowhere'}`,
-        packet: hopView(inner, ttl),
-        rules: frozenStepViews(o),
-        nat: o.dnat !== null || o.snat !== null ? { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade } : null,
-        encapsulation,
-        ttl,
-      };
-      const next: Branch = { ...branch, probability: branch.probability * o.probability, hops: [...branch.hops, hop] };
+      const rules = frozenStepViews(o);
+      const where = `${node.name}: VXLAN encapsulation, outer packet ${node.internalIP} > ${remote.internalIP}:${VXLAN_PORT} (${pathOf(rules)}) out ${o.outInterface ?? 'nowhere'}`;
+      const next = branch.then(hopOf(node.name, where, innerView, rules, natOf(o), encapsulation, ttl), o.probability);
       if (o.verdict !== 'ACCEPT' || o.delivery !== 'forward') {
         endings.push({ branch: next, result: o.verdict === 'REJECT' ? 'rejected' : o.reason === 'no-route' ? 'no-route' : 'dropped', reason: `${node.name}: the VXLAN packet was ${o.verdict === 'REJECT' ? 'rejected' : 'dropped'}` });
         continue;
       }
       const outerPacket = o.packet;
       for (const d of this.trace(remote.name, this.inputOf(outerPacket, 'eth0', INITIAL_TTL))) {
-        const dhop: Hop = {
-          node: remote.name,
-          where: `${remote.name}: VXLAN packet in eth0 (${pathOf(d)}) ${d.delivery === 'local' ? '> decapsulated, inner packet appears on flannel.1' : '> not delivered'}`,
-          packet: hopView(inner, ttl),
-          rules: frozenStepViews(d),
-          nat: null,
-          encapsulation,
-          ttl,
-        };
-        const after: Branch = { ...next, probability: next.probability * d.probability, hops: [...next.hops, dhop] };
+        const drules = frozenStepViews(d);
+        const dwhere = `${remote.name}: VXLAN packet in eth0 (${pathOf(drules)}) ${d.delivery === 'local' ? '> decapsulated, inner packet appears on flannel.1' : '> not delivered'}`;
+        const after = next.then(hopOf(remote.name, dwhere, innerView, drules, null, encapsulation, ttl), d.probability);
         if (d.verdict !== 'ACCEPT' || d.delivery !== 'local') {
           endings.push({ branch: after, result: d.verdict === 'REJECT' ? 'rejected' : 'dropped', reason: `${remote.name}: the VXLAN packet was not delivered to the VXLAN socket` });
           continue;
         }
-        endings.push(...this.atNode(remote, this.inputOf(inner, VXLAN_DEVICE, ttl), ttl, after, 'in flannel.1'));
+        for (const ending of this.atNode(remote, this.inputOf(inner, VXLAN_DEVICE, ttl), ttl, after, 'in flannel.1')) endings.push(ending);
       }
     }
     return endings;
@@ -574,7 +620,7 @@ export class TrafficSimulator {
   private walk(source: Source, target: Target, protocol: TrafficProtocol, sourcePort: number, sampling: boolean, random: Random): Ending[] {
     const walk = new Walk(this.network, 'request', sampling, random, (node) => this.network.engine(node));
     const packet = { protocol, sourcePort, destination: target.address, destinationPort: target.port };
-    const start: Branch = { probability: 1, hops: [], conns: [] };
+    const start = Branch.START;
     if (source.kind === 'pod') return walk.fromPod(source.pod, source.node, packet, start);
     if (source.kind === 'node') {
       const what = source.pod ? `hostNetwork pod ${source.pod.namespace}/${source.pod.name} sends` : 'a host process sends';
@@ -583,22 +629,15 @@ export class TrafficSimulator {
     const client = formatIPv4(source.address);
     const entries = this.entryNodes(target.address);
     if (entries.length === 0) {
-      const hop: Hop = { node: null, where: `external client ${client}: sends to ${endpointText(target.address, target.port)}`, packet: hopView({ ...this.clientPacket(source.address, packet), outInterface: undefined }, INITIAL_TTL), rules: [], nat: null, encapsulation: null, ttl: INITIAL_TTL };
-      return [{ branch: { ...start, hops: [hop] }, result: 'no-route', reason: `no node of the cluster answers for ${formatIPv4(target.address)} (not a node address, an external IP or a load-balancer address)` }];
+      const hop = hopOf(null, `external client ${client}: sends to ${endpointText(target.address, target.port)}`, hopView({ ...this.clientPacket(source.address, packet), outInterface: undefined }, INITIAL_TTL), NO_RULES, null, null, INITIAL_TTL);
+      return [{ branch: Branch.of(hop), result: 'no-route', reason: `no node of the cluster answers for ${formatIPv4(target.address)} (not a node address, an external IP or a load-balancer address)` }];
     }
     const pick = sampling ? [entries[entries.length === 1 ? 0 : random.int(entries.length)]] : entries;
     return pick.flatMap((node) => {
-      const hop: Hop = {
-        node: null,
-        where: `external client ${client}: sends to ${endpointText(target.address, target.port)}, reaching ${node.name}`,
-        packet: hopView(this.clientPacket(source.address, packet), INITIAL_TTL),
-        rules: [],
-        nat: null,
-        encapsulation: null,
-        ttl: INITIAL_TTL,
-      };
+      const where = `external client ${client}: sends to ${endpointText(target.address, target.port)}, reaching ${node.name}`;
+      const hop = hopOf(null, where, hopView(this.clientPacket(source.address, packet), INITIAL_TTL), NO_RULES, null, null, INITIAL_TTL);
       const weight = sampling ? 1 : 1 / entries.length;
-      return walk.fromOutside(node, { ...packet, source: source.address }, { probability: weight, hops: [hop], conns: [] });
+      return walk.fromOutside(node, { ...packet, source: source.address }, Branch.of(hop, weight));
     });
   }
 
@@ -674,7 +713,7 @@ export class TrafficSimulator {
       ...(ending.reason && ending.result !== 'delivered' ? { reason: ending.reason } : {}),
       destination,
       seenSource: arrival && at?.kind !== 'external' ? endpointText(arrival.source, arrival.sourcePort) : null,
-      hops: ending.branch.hops,
+      hops: ending.branch.hops(),
       reply: [],
     };
     if (arrival && at && at.kind !== 'external' && (ending.result === 'delivered' || ending.result === 'refused')) {
@@ -698,7 +737,7 @@ export class TrafficSimulator {
         if (!engine) {
           const real = this.network.engine(node);
           const conntrack = new ConnectionTracker({ clock: this.cluster.clock });
-          for (const c of ending.branch.conns) if (c.node === node) conntrack.confirm(c.connection.clone());
+          for (const c of ending.branch.connections(node)) conntrack.confirm(c.clone());
           engine = new NetfilterEngine({ ruleset: real.ruleset, host: real.host, clock: this.cluster.clock, random: this.cluster.random, conntrack, recent: real.recent });
           scratch.set(node, engine);
         }
@@ -719,7 +758,7 @@ export class TrafficSimulator {
           destinationPort: arrival.sourcePort,
           ...(protocol === 'tcp' ? { tcpFlags: refused ? TCP_FLAGS.RST | TCP_FLAGS.ACK : TCP_FLAGS.SYN | TCP_FLAGS.ACK } : {}),
         };
-    const start: Branch = { probability: 1, hops: [], conns: [] };
+    const start = Branch.START;
     let endings: Ending[];
     if (at.kind === 'pod') {
       endings = walk.fromPod(at.pod, this.network.node(at.pod.node!), packet, start);
@@ -730,7 +769,7 @@ export class TrafficSimulator {
     if (!best) return { hops: [], source: null };
     const last = best.arrival;
     const source = last && (best.result === 'delivered' || best.result === 'external') ? (last.protocol === 'icmp' ? formatIPv4(last.source) : endpointText(last.source, last.sourcePort)) : null;
-    return { hops: best.branch.hops, source };
+    return { hops: best.branch.hops(), source };
   }
 
   // ---- requests ---------------------------------------------------------------------
