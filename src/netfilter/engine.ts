@@ -363,6 +363,12 @@ class Run implements ChainWalker {
    * the outcome's steps are read.
    */
   readonly steps: unknown[] | undefined;
+  /**
+   * Slots of `steps` in use. The buffer is the engine's, reused path after
+   * path without being truncated (truncating drops its storage, and every
+   * path would grow it again); slots past the end are stale.
+   */
+  stepEnd = 0;
   hook: Hook;
 
   // Conntrack.
@@ -413,10 +419,7 @@ class Run implements ChainWalker {
     // One path at a time records into the engine's scratch buffer (a trace started from inside
     // another, e.g. by an onLog callback, gets its own).
     this.steps = !engine.recordSteps ? undefined : engine.scratchInUse ? [] : engine.stepScratch;
-    if (this.steps === engine.stepScratch) {
-      this.steps.length = 0;
-      engine.scratchInUse = true;
-    }
+    if (this.steps === engine.stepScratch) engine.scratchInUse = true;
     this.ctx = {
       now: engine.clock.now(),
       random: init.random,
@@ -487,8 +490,7 @@ class Run implements ChainWalker {
   }
 
   record(table: TableName | 'conntrack' | 'routing', chain: string | null, position: number, rule: Rule | null, action: Action): void {
-    if (this.steps === undefined) return;
-    this.steps.push(this.hook, table, chain, position < 0 ? null : position + 1, rule, action);
+    this.push(table, chain, position < 0 ? null : position + 1, rule, action);
   }
 
   log(record: LogRecord, chain: string): void {
@@ -496,7 +498,20 @@ class Run implements ChainWalker {
   }
 
   note(table: 'conntrack' | 'routing', action: Action): void {
-    if (this.steps !== undefined) this.steps.push(this.hook, table, null, null, null, action);
+    this.push(table, null, null, null, action);
+  }
+
+  private push(table: TableName | 'conntrack' | 'routing', chain: string | null, ruleNumber: number | null, rule: Rule | null, action: Action): void {
+    const steps = this.steps;
+    if (steps === undefined) return;
+    let n = this.stepEnd;
+    steps[n++] = this.hook;
+    steps[n++] = table;
+    steps[n++] = chain;
+    steps[n++] = ruleNumber;
+    steps[n++] = rule;
+    steps[n++] = action;
+    this.stepEnd = n;
   }
 }
 
@@ -552,8 +567,8 @@ export class NetfilterEngine {
   enumerate(input: TraceInput): TraceOutcome[] {
     const packet = this.normalize(input);
     const outcomes: Outcome[] = [];
-    // Keys are made only once a second path exists: most packets take one path, and a key is a long string.
-    let keys: Map<string, number> | undefined;
+    // Paths by hash, made only once a second path exists (most packets take one path).
+    let byHash: Map<number, Outcome[]> | undefined;
     const pending: boolean[][] = [[]];
     while (pending.length > 0) {
       const script = pending.pop()!;
@@ -562,13 +577,15 @@ export class NetfilterEngine {
       if (outcomes.length === 0) {
         outcomes.push(outcome);
       } else {
-        if (keys === undefined) keys = new Map([[outcomes[0].key(), 0]]);
-        const key = outcome.key();
-        const seen = keys.get(key);
+        if (byHash === undefined) byHash = new Map([[outcomes[0].hash(), [outcomes[0]]]]);
+        const hash = outcome.hash();
+        const same = byHash.get(hash);
+        const seen = same?.find((o) => o.sameAs(outcome));
         if (seen !== undefined) {
-          outcomes[seen].probability += outcome.probability;
+          seen.probability += outcome.probability;
         } else {
-          keys.set(key, outcomes.length);
+          if (same === undefined) byHash.set(hash, [outcome]);
+          else same.push(outcome);
           outcomes.push(outcome);
         }
       }
@@ -1150,7 +1167,7 @@ export class NetfilterEngine {
   // -------------------------------------------------------------------------
 
   private outcome(run: Run, ending: Ending): TraceOutcome {
-    const flat = run.steps === undefined || run.steps.length === 0 ? undefined : run.steps.slice();
+    const flat = run.steps === undefined || run.stepEnd === 0 ? undefined : run.steps.slice(0, run.stepEnd);
     if (run.steps === this.stepScratch) this.scratchInUse = false;
     return new Outcome(run, ending, flat);
   }
@@ -1219,21 +1236,65 @@ class Outcome implements TraceOutcome {
   /**
    * What makes two paths the same: everything but their probability. Steps
    * count by the rules they went through (given the packet and the state,
-   * the same rules do the same things), so no step text is made.
+   * the same rules do the same things) and their fixed texts, so no step
+   * text is made.
    */
-  key(): string {
+  sameAs(other: Outcome): boolean {
     const p = this.packet;
-    let key = `${this.verdict}|${this.rejectWith}|${this.delivery}|${this.reason}|${this.dnatAddress}:${this.dnatPort}|${this.snatAddress}:${this.snatPort}|${this.masquerade}|${this.hop}|${this.conntrack.state}`;
-    key += `|${p.source}:${p.sourcePort}>${p.destination}:${p.destinationPort}|${p.mark}|${p.ctmark}|${p.inInterface}|${p.outInterface}`;
+    const q = other.packet;
+    if (
+      this.verdict !== other.verdict ||
+      this.rejectWith !== other.rejectWith ||
+      this.delivery !== other.delivery ||
+      this.reason !== other.reason ||
+      this.dnatAddress !== other.dnatAddress ||
+      this.dnatPort !== other.dnatPort ||
+      this.snatAddress !== other.snatAddress ||
+      this.snatPort !== other.snatPort ||
+      this.masquerade !== other.masquerade ||
+      this.hop !== other.hop ||
+      this.conntrack.state !== other.conntrack.state ||
+      p.source !== q.source ||
+      p.sourcePort !== q.sourcePort ||
+      p.destination !== q.destination ||
+      p.destinationPort !== q.destinationPort ||
+      p.mark !== q.mark ||
+      p.ctmark !== q.ctmark ||
+      p.inInterface !== q.inInterface ||
+      p.outInterface !== q.outInterface
+    ) {
+      return false;
+    }
+    const a = this.flatSteps;
+    const b = other.flatSteps;
+    if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
+    if (a === undefined || b === undefined) return true;
+    for (let i = 0; i < a.length; i += 6) {
+      if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2] || a[i + 3] !== b[i + 3] || a[i + 4] !== b[i + 4]) return false;
+      // Actions count by their fixed text; those written on demand (NAT mappings, notes) follow from the rest.
+      const x = a[i + 5];
+      const y = b[i + 5];
+      if ((typeof x === 'string' ? x : '') !== (typeof y === 'string' ? y : '')) return false;
+    }
+    return true;
+  }
+
+  /** A hash of some of what `sameAs` compares: equal paths hash alike. */
+  hash(): number {
+    const p = this.packet;
+    let h = Math.imul(p.destination ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 15) ^ p.source, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 13) ^ ((p.sourcePort << 16) | p.destinationPort), 0x27d4eb2d);
+    h = Math.imul(h ^ (h >>> 15) ^ p.mark ^ this.dnatAddress ^ this.snatAddress, 0x165667b1);
     const flat = this.flatSteps;
     if (flat !== undefined) {
-      for (let i = 0; i < flat.length; i += 6) {
-        const rule = flat[i + 4] as Rule | null;
-        const action = flat[i + 5];
-        key += `|${flat[i]}/${flat[i + 1]}/${flat[i + 2]}/${flat[i + 3]}/${rule?.id ?? ''}/${typeof action === 'string' ? action : ''}`;
+      h = Math.imul(h ^ (h >>> 13) ^ flat.length, 0x27d4eb2d);
+      for (let i = 4; i < flat.length; i += 6) {
+        const rule = flat[i] as Rule | null;
+        if (rule !== null) h = Math.imul(h ^ (h >>> 15) ^ rule.id, 0x85ebca6b);
       }
     }
-    return key;
+    return (h ^ (h >>> 16)) | 0;
   }
 }
 
