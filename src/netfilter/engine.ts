@@ -244,7 +244,7 @@ export function stepView(step: TraceStep): TraceStep {
  * port each time) keeps its latest few, and the text-only ones start afresh
  * when there are too many.
  */
-const ruleStepViews = new WeakMap<Rule, TraceStep[]>();
+const ruleStepViews = new WeakMap<Rule, { readonly act: Action; readonly view: TraceStep }[]>();
 const MAX_VIEWS_PER_RULE = 8;
 /** By action text, then the few places it occurs (hooks, chains). */
 const textStepViews = new Map<string, TraceStep[]>();
@@ -254,13 +254,25 @@ function frozenStep(hook: Hook, table: TraceStep['table'], chain: string | null,
   return Object.freeze({ hook, table, chain, ruleNumber, rule, action });
 }
 
-function ruleStepView(hook: Hook, table: TraceStep['table'], chain: string, ruleNumber: number | null, rule: Rule, action: string): TraceStep {
-  let views = ruleStepViews.get(rule);
-  if (views === undefined) ruleStepViews.set(rule, (views = []));
-  for (const v of views) if (v.action === action && v.hook === hook && v.ruleNumber === ruleNumber && v.chain === chain && v.table === table) return v;
-  const view = frozenStep(hook, table, chain, ruleNumber, ruleText(chain, rule), action);
-  if (views.length >= MAX_VIEWS_PER_RULE) views.shift();
-  views.push(view);
+/**
+ * A rule's step view. A cached one is found by its place and its action as
+ * recorded (the same text, or the same jump object), so that the text is
+ * only written (a NAT mapping) or compared when the recorded action differs.
+ */
+function ruleStepView(hook: Hook, table: TraceStep['table'], chain: string, ruleNumber: number | null, rule: Rule, act: Action): TraceStep {
+  let cached = ruleStepViews.get(rule);
+  if (cached === undefined) ruleStepViews.set(rule, (cached = []));
+  let text: string | undefined;
+  for (const c of cached) {
+    const v = c.view;
+    if (v.hook !== hook || v.ruleNumber !== ruleNumber || v.chain !== chain || v.table !== table) continue;
+    if (c.act === act) return v;
+    text ??= actionText(act);
+    if (v.action === text) return v;
+  }
+  const view = frozenStep(hook, table, chain, ruleNumber, ruleText(chain, rule), text ?? actionText(act));
+  if (cached.length >= MAX_VIEWS_PER_RULE) cached.shift();
+  cached.push({ act, view });
   return view;
 }
 
@@ -293,7 +305,7 @@ export function frozenStepViews(o: TraceOutcome): TraceStep[] {
     const ruleNumber = flat[i + 3] as number | null;
     const rule = flat[i + 4] as Rule | null;
     const act = flat[i + 5] as Action;
-    if (rule !== null) views[k] = ruleStepView(hook, table, chain!, ruleNumber, rule, actionText(act));
+    if (rule !== null) views[k] = ruleStepView(hook, table, chain!, ruleNumber, rule, act);
     else if (typeof act === 'string') views[k] = textStepView(hook, table, chain, ruleNumber, act);
     else views[k] = frozenStep(hook, table, chain, ruleNumber, null, actionText(act));
   }

@@ -80,6 +80,9 @@ export class Table {
   private sortedUserNames: readonly string[] | undefined;
   private addedSinceSort: string[] = [];
   private deletedSinceSort: Set<string> | undefined;
+  /** The built-in chains by hook, as of `builtinsVersion` (a walk starts at one: cheaper than a lookup among thousands of chains). */
+  private builtins: Readonly<Record<Hook, Chain | undefined>> | undefined;
+  private builtinsVersion = -1;
 
   constructor(readonly name: TableName) {
     this.chainMap = new Map();
@@ -105,6 +108,8 @@ export class Table {
     copy.sortedUserNames = sorted;
     copy.addedSinceSort = [];
     copy.deletedSinceSort = undefined;
+    copy.builtins = undefined;
+    copy.builtinsVersion = -1;
     // This side must now copy before changing too.
     this.stamp = nextStamp++;
     this.mapsShared = true;
@@ -119,6 +124,16 @@ export class Table {
 
   chain(name: string): Chain | undefined {
     return this.chainMap.get(name);
+  }
+
+  /** The chain named after a hook (a built-in chain, if the table has one there), as `chain(hook)`. */
+  hookChain(hook: Hook): Chain | undefined {
+    if (this.builtinsVersion !== this.directoryVersion) {
+      const m = this.chainMap;
+      this.builtins = { PREROUTING: m.get('PREROUTING'), INPUT: m.get('INPUT'), FORWARD: m.get('FORWARD'), OUTPUT: m.get('OUTPUT'), POSTROUTING: m.get('POSTROUTING') };
+      this.builtinsVersion = this.directoryVersion;
+    }
+    return this.builtins![hook];
   }
 
   hasChain(name: string): boolean {

@@ -157,7 +157,7 @@ function resumeAfter(chain: Chain, packet: Packet, position: number): { list: re
  * packet; a NAT target ends the nat table's walk with a mapping to make.
  */
 export function walkChain(walker: ChainWalker, table: Table, hook: Hook): WalkResult {
-  const start = table.chain(hook);
+  const start = table.hookChain(hook);
   if (start === undefined || !start.builtin) return ACCEPTED;
   const base = poolTop;
   poolTop += MAX_JUMP_DEPTH + 1;
