@@ -538,6 +538,8 @@ export class TrafficSimulator {
   readonly network: ClusterNetwork;
   private readonly names: NameResolver;
   private readonly answers: AnswerCache;
+  /** Scratch engines of enumerated replies, by the node engine they stand in for (see replyEngine). */
+  private readonly replyEngines = new WeakMap<NetfilterEngine, NetfilterEngine>();
 
   constructor(
     readonly cluster: Cluster,
@@ -724,6 +726,22 @@ export class TrafficSimulator {
     return outcome;
   }
 
+  /**
+   * The engine an enumerated reply runs on at a node: the node's rules,
+   * host and recent lists, with a conntrack table of its own (and nth
+   * counters of its own, at zero), which each reply fills afresh with its
+   * request's connections. Kept while the node's engine is.
+   */
+  private replyEngine(real: NetfilterEngine): NetfilterEngine {
+    let engine = this.replyEngines.get(real);
+    if (engine === undefined) {
+      const conntrack = new ConnectionTracker({ clock: this.cluster.clock });
+      engine = new NetfilterEngine({ ruleset: real.ruleset, host: real.host, clock: this.cluster.clock, random: this.cluster.random, conntrack, recent: real.recent });
+      this.replyEngines.set(real, engine);
+    }
+    return engine;
+  }
+
   private reply(ending: Ending, at: Exclude<Endpoint, { kind: 'external' }>, arrival: Packet, protocol: TrafficProtocol, sampling: boolean, random: Random): { hops: Hop[]; source: string | null } {
     const refused = ending.result === 'refused';
     let engineFor: (node: string) => NetfilterEngine;
@@ -731,15 +749,13 @@ export class TrafficSimulator {
       engineFor = (node) => this.network.engine(node);
     } else {
       // Enumerate mode changed nothing: the reply runs on scratch tables holding the request's connections.
-      const scratch = new Map<string, NetfilterEngine>();
+      const loaded = new Set<NetfilterEngine>();
       engineFor = (node) => {
-        let engine = scratch.get(node);
-        if (!engine) {
-          const real = this.network.engine(node);
-          const conntrack = new ConnectionTracker({ clock: this.cluster.clock });
-          for (const c of ending.branch.connections(node)) conntrack.confirm(c.clone());
-          engine = new NetfilterEngine({ ruleset: real.ruleset, host: real.host, clock: this.cluster.clock, random: this.cluster.random, conntrack, recent: real.recent });
-          scratch.set(node, engine);
+        const engine = this.replyEngine(this.network.engine(node));
+        if (!loaded.has(engine)) {
+          engine.conntrack.flush();
+          for (const c of ending.branch.connections(node)) engine.conntrack.confirm(c.clone());
+          loaded.add(engine);
         }
         return engine;
       };

@@ -263,7 +263,8 @@ function ruleStepView(hook: Hook, table: TraceStep['table'], chain: string, rule
   let cached = ruleStepViews.get(rule);
   if (cached === undefined) ruleStepViews.set(rule, (cached = []));
   let text: string | undefined;
-  for (const c of cached) {
+  for (let i = 0; i < cached.length; i++) {
+    const c = cached[i];
     const v = c.view;
     if (v.hook !== hook || v.ruleNumber !== ruleNumber || v.chain !== chain || v.table !== table) continue;
     if (c.act === act) return v;
