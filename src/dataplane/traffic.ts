@@ -27,7 +27,7 @@ import { SeededRandom, type Random } from '../common/random';
 import { ConnectionTracker, type Connection } from '../netfilter/conntrack';
 import { NetfilterEngine, frozenStepViews, packetView, type PacketView, type TraceInput, type TraceOutcome } from '../netfilter/engine';
 import { jhash2 } from '../netfilter/nat';
-import { TCP_FLAGS, type Packet, type TraceStep } from '../netfilter/types';
+import { TCP_FLAGS, type EntryHook, type Packet, type TraceStep } from '../netfilter/types';
 import { NameResolver, searchPath, type Resolution } from './names';
 import { ClusterNetwork, VXLAN_PORT, VXLAN_VNI, type NodeNetwork, type PodEndpoint } from './network';
 import { BRIDGE_DEVICE, VXLAN_DEVICE, VXLAN_MTU } from './node-interfaces';
@@ -217,6 +217,26 @@ function vxlanSourcePort(p: Packet): number {
   return EPHEMERAL_MIN + Math.floor((hash * (EPHEMERAL_MAX - EPHEMERAL_MIN + 1)) / 4294967296);
 }
 
+/** `packet` entering a node's tables at `hook`, written field by field (a spread costs far more). */
+function entering(packet: Omit<TraceInput, 'hook'>, hook: EntryHook, inInterface: string | undefined, source: TraceInput['source'], ttl: number | undefined): TraceInput {
+  return {
+    hook,
+    inInterface,
+    protocol: packet.protocol,
+    source,
+    sourcePort: packet.sourcePort,
+    destination: packet.destination,
+    destinationPort: packet.destinationPort,
+    mark: packet.mark,
+    tcpFlags: packet.tcpFlags,
+    icmpType: packet.icmpType,
+    icmpCode: packet.icmpCode,
+    ttl,
+    length: packet.length,
+    related: packet.related,
+  };
+}
+
 /** The hooks a node's steps went through, in order ("PREROUTING > FORWARD > POSTROUTING"). */
 function pathOf(steps: readonly TraceStep[]): string {
   let path = '';
@@ -267,17 +287,17 @@ class Walk {
     const next = branch.then(hop);
     if (!gateway) return [{ branch: next, result: 'no-route', reason: `node ${node.name} has no pod CIDR: the pod has no default route` }];
     // A bridged frame keeps its TTL; a routed one loses one at the node.
-    return this.atNode(node, { ...packet, hook: 'PREROUTING', inInterface: BRIDGE_DEVICE, source: own, ttl: onLink ? undefined : INITIAL_TTL }, INITIAL_TTL, next, 'in cni0');
+    return this.atNode(node, entering(packet, 'PREROUTING', BRIDGE_DEVICE, own, onLink ? undefined : INITIAL_TTL), INITIAL_TTL, next, 'in cni0');
   }
 
   /** A packet sent by a process of the node (or a hostNetwork pod). */
   fromNode(node: NodeNetwork, packet: Omit<TraceInput, 'hook'>, branch: Branch, what: string): Ending[] {
-    return this.atNode(node, { ...packet, hook: 'OUTPUT', ttl: INITIAL_TTL }, INITIAL_TTL, branch, what);
+    return this.atNode(node, entering(packet, 'OUTPUT', packet.inInterface, packet.source, INITIAL_TTL), INITIAL_TTL, branch, what);
   }
 
   /** A packet from outside the cluster, arriving on a node's eth0. */
   fromOutside(node: NodeNetwork, packet: Omit<TraceInput, 'hook'>, branch: Branch): Ending[] {
-    return this.atNode(node, { ...packet, hook: 'PREROUTING', inInterface: 'eth0', ttl: INITIAL_TTL }, INITIAL_TTL, branch, 'in eth0 from outside');
+    return this.atNode(node, entering(packet, 'PREROUTING', 'eth0', packet.source, INITIAL_TTL), INITIAL_TTL, branch, 'in eth0 from outside');
   }
 
   private plainPacket(input: Omit<TraceInput, 'hook'>, source: number, ttl: number): Packet {
@@ -540,6 +560,12 @@ export class TrafficSimulator {
   private readonly answers: AnswerCache;
   /** Scratch engines of enumerated replies, by the node engine they stand in for (see replyEngine). */
   private readonly replyEngines = new WeakMap<NetfilterEngine, NetfilterEngine>();
+  /**
+   * The nodes' engines during one answer: the first use brings a node's
+   * tables up to date, and nothing changes them again before the answer is
+   * done (the clock stands still), so each is looked up once.
+   */
+  private engines = new Map<string, NetfilterEngine>();
 
   constructor(
     readonly cluster: Cluster,
@@ -567,6 +593,23 @@ export class TrafficSimulator {
   }
 
   private answer(request: TrafficRequest): TrafficResponse {
+    try {
+      return this.compute(request);
+    } finally {
+      this.engines.clear();
+    }
+  }
+
+  private engine(node: string): NetfilterEngine {
+    let engine = this.engines.get(node);
+    if (engine === undefined) {
+      engine = this.network.engine(node);
+      this.engines.set(node, engine);
+    }
+    return engine;
+  }
+
+  private compute(request: TrafficRequest): TrafficResponse {
     const protocol = request.protocol ?? 'tcp';
     const mode = request.mode ?? 'enumerate';
     const sourcePort = request.sourcePort ?? DEFAULT_SOURCE_PORT;
@@ -620,7 +663,7 @@ export class TrafficSimulator {
 
   /** One connection's first packet: every path (enumerate) or one (sample). */
   private walk(source: Source, target: Target, protocol: TrafficProtocol, sourcePort: number, sampling: boolean, random: Random): Ending[] {
-    const walk = new Walk(this.network, 'request', sampling, random, (node) => this.network.engine(node));
+    const walk = new Walk(this.network, 'request', sampling, random, (node) => this.engine(node));
     const packet = { protocol, sourcePort, destination: target.address, destinationPort: target.port };
     const start = Branch.START;
     if (source.kind === 'pod') return walk.fromPod(source.pod, source.node, packet, start);
@@ -746,12 +789,12 @@ export class TrafficSimulator {
     const refused = ending.result === 'refused';
     let engineFor: (node: string) => NetfilterEngine;
     if (sampling) {
-      engineFor = (node) => this.network.engine(node);
+      engineFor = (node) => this.engine(node);
     } else {
       // Enumerate mode changed nothing: the reply runs on scratch tables holding the request's connections.
       const loaded = new Set<NetfilterEngine>();
       engineFor = (node) => {
-        const engine = this.replyEngine(this.network.engine(node));
+        const engine = this.replyEngine(this.engine(node));
         if (!loaded.has(engine)) {
           engine.conntrack.flush();
           for (const c of ending.branch.connections(node)) engine.conntrack.confirm(c.clone());
