@@ -10,7 +10,7 @@ import { ManualClock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
 import { tryParseIPv4 } from '../common/ipv4';
 import { SeededRandom } from '../common/random';
-import { NetfilterEngine, outcomeView, replyTo, stepView, type TraceInput, type TraceOutcome } from './engine';
+import { NetfilterEngine, frozenStepViews, outcomeView, replyTo, stepView, type TraceInput, type TraceOutcome } from './engine';
 import { Host, type HostSpec } from './host';
 import { parseRuleset } from './iptables-text.parser';
 import { PROBABILITY_SCALE } from './matches/statistic.match';
@@ -155,6 +155,20 @@ describe('ClusterIP Services', () => {
     expect(hooks).toEqual(['PREROUTING', 'FORWARD', 'POSTROUTING']);
     expect(o.steps.map((s) => s.table)).toContain('conntrack');
     expect(o.steps.map((s) => s.table)).toContain('routing');
+  });
+
+  it('frozenStepViews: the steps as stepView gives them, frozen, a rule\'s view shared between traces', () => {
+    const { e } = engine(fixture('clusterip-5-endpoints'));
+    const vip = /-d (172\.30\.0\.\d+) --dport (\d+)/.exec(fixture('clusterip-5-endpoints'))!;
+    const first = e.enumerate(fromPod(vip[1], Number(vip[2])));
+    const again = e.enumerate(fromPod(vip[1], Number(vip[2]), { sourcePort: 50001 }));
+    for (const o of first) {
+      const views = frozenStepViews(o);
+      expect(views).toEqual(o.steps.map(stepView));
+      expect(views.every((v) => Object.isFrozen(v))).toBe(true);
+    }
+    const jump = (o: TraceOutcome) => frozenStepViews(o).find((v) => v.action === 'jump KUBE-SERVICES')!;
+    expect(jump(again[0])).toBe(jump(first[0]));
   });
 
   it('a Service without endpoints is rejected in filter', () => {
