@@ -36,11 +36,9 @@
  */
 import { applyManifests } from '../../src/cluster/apply/manifest-apply';
 import { parseManifestYaml } from '../../src/cluster/apply/manifests';
-import { Cluster } from '../../src/cluster/cluster';
-import { SimulationClock } from '../../src/cluster/simulation-clock';
-import { SeededRandom } from '../../src/common/random';
+import type { Cluster } from '../../src/cluster/cluster';
+import { newCluster } from '../../src/cluster/cluster.testing';
 import { TrafficSimulator, type TrafficOutcome, type TrafficRequest } from '../../src/dataplane/traffic';
-import { AddressPools } from '../../src/ipam/address-pools';
 import { ClusterTopology, clusterTopologyUnavailable, type ConntrackEntry } from './support/cluster-topology';
 import type { ClientResult, ListenerRecord } from './support/netns';
 
@@ -116,19 +114,7 @@ spec:
 `;
 
 function buildCluster(): Cluster {
-  const random = new SeededRandom(7);
-  const pools = AddressPools.create(
-    {
-      serviceClusterIpRange: '10.96.0.0/12',
-      serviceNodePortRange: '30000-32767',
-      clusterCidr: '10.244.0.0/16',
-      nodeCidrMaskSize: 24,
-      loadBalancerIpRange: '172.18.255.200-172.18.255.250',
-      nodeNetwork: '172.18.0.0/16',
-    },
-    random,
-  );
-  const cluster = Cluster.create({ pools, clock: new SimulationClock(Date.UTC(2026, 0, 1)), random });
+  const cluster = newCluster({}, 7);
   applyManifests(cluster.store, parseManifestYaml(MANIFESTS));
   return cluster;
 }

@@ -37,6 +37,7 @@ import { printIptablesSave } from '../../../src/netfilter/iptables-save.printer'
 import {
   addNamespace,
   deleteNamespace,
+  iptablesSave,
   kernelSuiteUnavailable,
   namespaceStem,
   readRecords,
@@ -377,10 +378,7 @@ export class ClusterTopology {
 
   /** The kernel's iptables-save of a node, `#` lines dropped. */
   save(node: string): string {
-    return run(['ip', 'netns', 'exec', this.built(node).ns, 'iptables-save'])
-      .split('\n')
-      .filter((l) => !l.startsWith('#'))
-      .join('\n');
+    return iptablesSave(this.built(node).ns);
   }
 
   /** Runs a client in a namespace (a pod's, or `outside`). */

@@ -123,6 +123,14 @@ export function run(args: readonly string[], input?: string): string {
 }
 
 /** Runs shell lines with `bash -e -o pipefail`: the first failing line stops the script. */
+/** A namespace's tables as the kernel's iptables-save prints them, `#` lines dropped. */
+export function iptablesSave(ns: string): string {
+  return run(['ip', 'netns', 'exec', ns, 'iptables-save'])
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .join('\n');
+}
+
 export function runScript(lines: readonly string[]): string {
   return run(['bash', '-e', '-o', 'pipefail', '-c', lines.join('\n')]);
 }

@@ -28,6 +28,7 @@ import type { HostSpec } from '../../../src/netfilter/host';
 import {
   addNamespace,
   deleteNamespace,
+  iptablesSave,
   namespaceStem,
   readRecords,
   run,
@@ -179,10 +180,7 @@ export class Topology {
 
   /** The real iptables-save of the node namespace, `#` lines dropped. */
   save(): string {
-    return run(['ip', 'netns', 'exec', this.node, 'iptables-save'])
-      .split('\n')
-      .filter((l) => !l.startsWith('#'))
-      .join('\n');
+    return iptablesSave(this.node);
   }
 
   /** Runs a client in a namespace; answers what each id's socket saw. */
