@@ -44,7 +44,13 @@ async function bootstrap(): Promise<void> {
   const { config, cluster, loaded } = startCluster();
   const app = configureApp(await NestFactory.create(AppModule.register({ config, cluster }), createHttpAdapter(), { bodyParser: false }));
   app.enableShutdownHooks();
-  await app.listen(config.port, '0.0.0.0');
+  // Every address, IPv6 and IPv4 (as Node's own default), or IPv4 only where the host has no IPv6.
+  try {
+    await app.listen(config.port, '::');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT' && (e as NodeJS.ErrnoException).code !== 'EADDRNOTAVAIL') throw e;
+    await app.listen(config.port, '0.0.0.0');
+  }
   const source = config.clusterFile === 'none' ? 'an empty cluster' : `${config.clusterFile} (${loaded} objects)`;
   process.stdout.write(`kube-netsim listening on http://localhost:${config.port} with ${source}; API docs at /docs\n`);
 }

@@ -43,7 +43,7 @@ describe('POST /netsim/v1/apply (e2e)', () => {
       'configmap/cart-config skipped: kind ConfigMap (v1) is not simulated by kube-netsim',
     ]);
     const ip = (await request(t.http).get('/api/v1/namespaces/shop/services/cart').expect(200)).body.spec.clusterIP;
-    const again = (await apply(MANIFEST).expect(200)).body.results;
+    const again = (await apply(MANIFEST, 'application/apply-patch+yaml; charset=utf-8').expect(200)).body.results;
     expect(again.map((r: { action: string }) => r.action)).toEqual(['unchanged', 'unchanged', 'skipped']);
     const changed = (await apply(MANIFEST.replace('targetPort: 8080', 'targetPort: 9090')).expect(200)).body.results;
     expect(changed[1]).toMatchObject({ kind: 'Service', namespace: 'shop', name: 'cart', action: 'configured' });

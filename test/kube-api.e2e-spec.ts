@@ -78,6 +78,15 @@ describe('Kubernetes API paths (e2e)', () => {
         .send({ metadata: { labels: { tier: 'front' } } })
         .expect(200);
       expect(patched.body.metadata.labels).toEqual({ app: 'web', tier: 'front' });
+      // Media type parameters do not change how a body is read (kubectl's Go client may send them).
+      for (const type of ['application/strategic-merge-patch+json; charset=utf-8', 'Application/Merge-Patch+JSON;charset=UTF-8']) {
+        const again = await request(t.http)
+          .patch('/api/v1/namespaces/default/services/web')
+          .set('Content-Type', type)
+          .send(JSON.stringify({ metadata: { labels: { charset: 'ok' } } }))
+          .expect(200);
+        expect(again.body.metadata.labels.charset).toBe('ok');
+      }
       await request(t.http).delete('/api/v1/namespaces/default/services/web').expect(200);
       const gone = await request(t.http).get('/api/v1/namespaces/default/services/web').expect(404);
       expect(gone.body).toMatchObject({ reason: 'NotFound', message: 'services "web" not found', details: { name: 'web', kind: 'services' } });

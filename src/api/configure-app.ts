@@ -8,10 +8,14 @@ import { createValidationPipe } from './validation';
 /** Large enough for a 10,000-Service iptables-save dump or manifest. */
 const BODY_LIMIT = 100 * 1024 * 1024;
 
-/** Kubernetes clients send JSON under several media types (merge, strategic merge and JSON patches). */
-const JSON_TYPES: (string | RegExp)[] = ['application/json', /^application\/[a-z0-9.+-]*\+json$/];
+/**
+ * Kubernetes clients send JSON under several media types (merge, strategic merge and JSON
+ * patches). Fastify matches a pattern against the whole header, parameters (`; charset=utf-8`)
+ * included; a type given by name is matched without them.
+ */
+const JSON_TYPES: (string | RegExp)[] = ['application/json', /^application\/[a-z0-9.+-]*\+json\s*(;.*)?$/i];
 /** Manifests come as YAML text; text bodies are kept as strings. */
-const TEXT_TYPES: (string | RegExp)[] = ['application/yaml', 'application/x-yaml', 'text/yaml', /^application\/[a-z0-9.+-]*\+yaml$/, 'text/plain'];
+const TEXT_TYPES: (string | RegExp)[] = ['application/yaml', 'application/x-yaml', 'text/yaml', /^application\/[a-z0-9.+-]*\+yaml\s*(;.*)?$/i, 'text/plain'];
 
 /**
  * The HTTP server under Nest: Fastify, which costs a fifth of what Express

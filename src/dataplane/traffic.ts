@@ -515,8 +515,7 @@ export interface TrafficOptions {
 
 /** What an enumerated answer depends on besides the cluster's state: the request, normalized. */
 function requestKey(request: TrafficRequest): string {
-  const from = typeof request.from === 'object' && request.from !== null ? `external:${request.from.external}` : request.from;
-  return `${from}|${request.to}|${request.protocol ?? 'tcp'}|${request.sourcePort ?? DEFAULT_SOURCE_PORT}`;
+  return JSON.stringify([request.from, request.to, request.protocol ?? 'tcp', request.sourcePort ?? DEFAULT_SOURCE_PORT]);
 }
 
 /**

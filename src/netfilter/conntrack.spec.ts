@@ -15,6 +15,29 @@ const tuple = (src: string, sport: number, dst: string, dport: number, protocol:
 });
 
 describe('ConnectionTracker', () => {
+  it('counts every change of the table in its revision, and nothing else', () => {
+    const clock = new ManualClock();
+    const ct = new ConnectionTracker({ clock });
+    const seen: number[] = [ct.revision];
+    const note = () => seen.push(ct.revision);
+    const c = ct.create(tuple('10.0.0.1', 1000, '10.0.0.2', 80), 'SYN_SENT');
+    note(); // made, not confirmed: no change
+    ct.confirm(c);
+    note();
+    ct.find(c.original);
+    ct.lookup(c.original);
+    ct.list();
+    note(); // read: no change
+    ct.update(c, 'reply', TCP_FLAGS.SYN | TCP_FLAGS.ACK);
+    note();
+    clock.advance(200_000);
+    ct.lookup(c.original); // expired: removed when looked at
+    note();
+    ct.flush();
+    note();
+    expect(seen).toEqual([0, 0, 1, 1, 2, 3, 4]);
+  });
+
   it('finds a confirmed connection by either tuple, in its direction', () => {
     const clock = new ManualClock();
     const ct = new ConnectionTracker({ clock });

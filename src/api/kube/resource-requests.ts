@@ -32,7 +32,7 @@ function isWatch(query: Query): boolean {
 }
 
 function patchTypeOf(contentType: string | undefined): PatchType {
-  const type = (contentType ?? '').split(';')[0].trim();
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   switch (type) {
     case 'application/merge-patch+json':
       return 'merge';
@@ -53,7 +53,7 @@ function patchTypeOf(contentType: string | undefined): PatchType {
 
 /** The request body as an object: JSON (already parsed) or YAML text. */
 function bodyOf(req: Request): unknown {
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (contentType === 'application/vnd.kubernetes.protobuf' || contentType === 'application/cbor') {
     throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
   }
