@@ -770,15 +770,16 @@ export class TrafficSimulator {
 
   /**
    * The engine an enumerated reply runs on at a node: the node's rules,
-   * host and recent lists, with a conntrack table of its own (and nth
-   * counters of its own, at zero), which each reply fills afresh with its
-   * request's connections. Kept while the node's engine is.
+   * host, recent lists and nth counters (only read: enumeration works on
+   * forks of them), with a conntrack table of its own, which each reply
+   * fills afresh with its request's connections. Kept while the node's
+   * engine is.
    */
   private replyEngine(real: NetfilterEngine): NetfilterEngine {
     let engine = this.replyEngines.get(real);
     if (engine === undefined) {
       const conntrack = new ConnectionTracker({ clock: this.cluster.clock });
-      engine = new NetfilterEngine({ ruleset: real.ruleset, host: real.host, clock: this.cluster.clock, random: this.cluster.random, conntrack, recent: real.recent });
+      engine = new NetfilterEngine({ ruleset: real.ruleset, host: real.host, clock: this.cluster.clock, random: this.cluster.random, conntrack, recent: real.recent, matchState: real.matchState });
       this.replyEngines.set(real, engine);
     }
     return engine;
