@@ -5,6 +5,7 @@
  * message names the variable.
  */
 
+import { isIP } from 'node:net';
 import { tryParseIPv4Cidr } from '../common/ipv4';
 import { Random } from '../common/random';
 import { AddressPools, PoolConfigError, PoolOption } from '../ipam/address-pools';
@@ -30,6 +31,16 @@ export interface AppConfig {
   clock: 'virtual' | 'real';
   /** flannel's backend between nodes (`OVERLAY`): `vxlan` (default) or `host-gw`. */
   overlay: 'vxlan' | 'host-gw';
+  /**
+   * Where the API listens (`BIND_ADDRESS`, as kube-apiserver's `--bind-address`). Absent
+   * (the default): loopback only, 127.0.0.1 and ::1. `0.0.0.0` or `::`: every interface and
+   * address family. Any other IP: that address alone.
+   */
+  bindAddress?: string;
+  /** kube-apiserver's `--token-auth-file` CSV (`TOKEN_AUTH_FILE`); absent: no authentication. */
+  tokenAuthFile?: string;
+  /** The only directory the emulator writes to (`DATA_DIR`, default `.kube-netsim`); `none`: it writes nothing. */
+  dataDir: string;
 }
 
 export const CONFIG_DEFAULTS: AppConfig = {
@@ -43,6 +54,7 @@ export const CONFIG_DEFAULTS: AppConfig = {
   clusterFile: 'fixtures/clusters/demo.yaml',
   clock: 'virtual',
   overlay: 'vxlan',
+  dataDir: '.kube-netsim',
 };
 
 /** A start-up configuration error; `variable` is the environment variable at fault. */
@@ -85,6 +97,20 @@ function text(env: Env, variable: string, fallback: string): string {
   return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
 }
 
+function ipAddress(env: Env, variable: string): string | undefined {
+  const raw = env[variable];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (isIP(raw.trim()) === 0) {
+    throw new ConfigError(variable, raw, 'must be an IP address (0.0.0.0 or :: for every interface; unset for loopback only)');
+  }
+  return raw.trim();
+}
+
+function optionalText(env: Env, variable: string): string | undefined {
+  const raw = env[variable];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
 /**
  * Reads the configuration from `env`. Only the shape of each value is checked
  * here; the range semantics (sizes, alignment, Kubernetes' limits) are checked
@@ -103,6 +129,9 @@ export function readConfig(env: Env): AppConfig {
     clusterFile: text(env, 'CLUSTER_FILE', CONFIG_DEFAULTS.clusterFile),
     clock: oneOf(env, 'CLOCK', ['virtual', 'real'] as const, CONFIG_DEFAULTS.clock),
     overlay: oneOf(env, 'OVERLAY', ['vxlan', 'host-gw'] as const, CONFIG_DEFAULTS.overlay),
+    bindAddress: ipAddress(env, 'BIND_ADDRESS'),
+    tokenAuthFile: optionalText(env, 'TOKEN_AUTH_FILE'),
+    dataDir: text(env, 'DATA_DIR', CONFIG_DEFAULTS.dataDir),
   };
 }
 
