@@ -9,7 +9,8 @@ import { DataplaneController } from './api/dataplane/dataplane.controller';
 import { KubeProxyApiController } from './api/kube-proxy/kube-proxy.controller';
 import { SimulationController } from './api/simulation/simulation.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
-import { ADDRESS_POOLS, APP_CONFIG, CLOCK, CLUSTER, RANDOM } from './api/tokens';
+import { ADDRESS_POOLS, APP_CONFIG, AUTHENTICATOR, CLOCK, CLUSTER, RANDOM } from './api/tokens';
+import { TokenAuthenticator } from './auth/token-authenticator';
 import { Cluster } from './cluster/cluster';
 import { SimulationClock } from './cluster/simulation-clock';
 import { Random, unseededRandom } from './common/random';
@@ -23,6 +24,8 @@ export interface AppModuleOptions {
   random?: Random;
   /** A cluster built (and loaded) beforehand, as `main.ts` does; otherwise an empty one is built from `config`. */
   cluster?: Cluster;
+  /** Bearer tokens read from TOKEN_AUTH_FILE at start-up; none: no authentication. */
+  authenticator?: TokenAuthenticator;
 }
 
 /**
@@ -44,6 +47,7 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },
+        { provide: AUTHENTICATOR, useValue: options.authenticator ?? null },
         {
           provide: CLUSTER,
           useFactory: () => options.cluster ?? buildCluster(options.config, options.clock ?? new SimulationClock(), options.random ?? unseededRandom()),

@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { DomainError } from '../common/domain-error';
+import { installAuthentication } from './authentication';
 import { createValidationPipe } from './validation';
 
 /** Large enough for a 10,000-Service iptables-save dump or manifest. */
@@ -65,6 +66,7 @@ function registerBodyParsers(fastify: FastifyInstance): void {
  * before a route is found. Call before `init()` or `listen()`.
  */
 export function configureApp(app: INestApplication): INestApplication {
+  installAuthentication(app); // first: no unauthenticated request reaches routing or body parsing
   registerBodyParsers((app as NestFastifyApplication).getHttpAdapter().getInstance());
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(

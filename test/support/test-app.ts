@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { configureApp, createHttpAdapter } from '../../src/api/configure-app';
 import { AppModule, buildCluster } from '../../src/app.module';
+import { loadTokenAuthFile } from '../../src/auth/token-file';
 import { loadClusterFile } from '../../src/cluster/apply/cluster-file';
 import { SimulationClock } from '../../src/cluster/simulation-clock';
 import { SeededRandom } from '../../src/common/random';
@@ -33,7 +34,7 @@ export async function startTestApp(env: Record<string, string> = {}, seed = 1): 
   const cluster = buildCluster(config, clock, random);
   if (config.clusterFile !== 'none') loadClusterFile(cluster, config.clusterFile, path.resolve(__dirname, '../..'));
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.register({ config, clock, random, cluster })],
+    imports: [AppModule.register({ config, clock, random, cluster, authenticator: config.tokenAuthFile ? loadTokenAuthFile(config.tokenAuthFile) : undefined })],
   }).compile();
   const app = configureApp(moduleRef.createNestApplication(createHttpAdapter(), { logger: false, bodyParser: false }));
   await app.init();
