@@ -1,18 +1,20 @@
 import 'reflect-metadata';
+import { hostname, networkInterfaces } from 'node:os';
 import { NestFactory } from '@nestjs/core';
 import { configureApp, createHttpAdapter } from './api/configure-app';
-import { listenOn } from './api/listen';
+import { isLoopback, isUnspecified, listenOn } from './api/listen';
 import { AppModule, buildCluster } from './app.module';
 import { CsvParseError } from './auth/csv';
 import { TokenAuthenticator, TokenFileError } from './auth/token-authenticator';
-import { loadTokenAuthFile } from './auth/token-file';
+import { selfSignedCertificate, ServingCertificate } from './auth/self-signed-certificate';
+import { loadTokenAuthFile, readPemFile } from './auth/startup-files';
 import { loadClusterFile } from './cluster/apply/cluster-file';
 import { Cluster } from './cluster/cluster';
 import { SimulationClock } from './cluster/simulation-clock';
 import { DomainError } from './common/domain-error';
 import { unseededRandom } from './common/random';
 import { AppConfig, ConfigError, readConfig } from './config/app-config';
-import { renderKubeconfig, writeKubeconfig } from './config/kubeconfig';
+import { renderKubeconfig, writeKubeconfig, writeServingCertificate } from './config/kubeconfig';
 
 function fail(message: string): never {
   process.stderr.write(`kube-netsim: invalid configuration: ${message}\n`);
@@ -70,25 +72,65 @@ function startCluster(): { config: AppConfig; cluster: Cluster; loaded: number }
   }
 }
 
+/** The names a self-signed certificate must carry: the bound address, or this host's every address and name. */
+function certificateHosts(config: AppConfig): string[] {
+  if (config.bindAddress === undefined || isLoopback(config.bindAddress)) return config.bindAddress ? [config.bindAddress] : [];
+  if (!isUnspecified(config.bindAddress)) return [config.bindAddress];
+  const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  return [hostname(), ...addresses];
+}
+
+/**
+ * HTTPS when a certificate is given or tokens are required (kubectl sends a
+ * token over HTTPS only): the given certificate, or a self-signed one made now,
+ * as kube-apiserver makes one without `--tls-cert-file`.
+ */
+function servingCertificate(config: AppConfig, tokens: boolean): (ServingCertificate & { selfSigned: boolean }) | undefined {
+  if (config.tlsCertFile !== undefined && config.tlsPrivateKeyFile !== undefined) {
+    const read = (variable: string, path: string) => {
+      try {
+        return readPemFile(path);
+      } catch (e) {
+        const reason = reasonOf(e);
+        if (reason === undefined) throw e;
+        fail(`${variable}=${JSON.stringify(path)}: ${reason}`);
+      }
+    };
+    return { cert: read('TLS_CERT_FILE', config.tlsCertFile), key: read('TLS_PRIVATE_KEY_FILE', config.tlsPrivateKeyFile), selfSigned: false };
+  }
+  return tokens ? { ...selfSignedCertificate(certificateHosts(config), new Date()), selfSigned: true } : undefined;
+}
+
 async function bootstrap(): Promise<void> {
   const { config, cluster, loaded } = startCluster();
   const authenticator = loadTokens(config);
-  const app = configureApp(
-    await NestFactory.create(AppModule.register({ config, cluster, authenticator }), createHttpAdapter(), { bodyParser: false }),
-  );
+  const tls = servingCertificate(config, authenticator !== undefined);
+  let app;
+  try {
+    app = configureApp(
+      await NestFactory.create(AppModule.register({ config, cluster, authenticator }), createHttpAdapter(tls ? { cert: tls.cert, key: tls.key } : undefined), {
+        bodyParser: false,
+      }),
+    );
+  } catch (e) {
+    // A certificate or key that TLS cannot use.
+    if (!tls || tls.selfSigned || !/PEM|key|certificate|asn1/i.test((e as Error).message)) throw e;
+    fail(`TLS_CERT_FILE=${JSON.stringify(config.tlsCertFile)}, TLS_PRIVATE_KEY_FILE=${JSON.stringify(config.tlsPrivateKeyFile)}: ${(e as Error).message}`);
+  }
   app.enableShutdownHooks();
-  const listening = await listenOn(app, config.port, config.bindAddress);
+  const listening = await listenOn(app, config.port, config.bindAddress, tls ? 'https' : 'http');
   for (const note of listening.notes) process.stderr.write(`kube-netsim: ${note}\n`);
   if (listening.open) {
     warn(
       `BIND_ADDRESS=${config.bindAddress}: the API is open to other hosts on ${listening.addresses.join(', ')}` +
-        (authenticator ? ' (plain HTTP: tokens cross the network in clear)' : ', with no authentication (set TOKEN_AUTH_FILE to require tokens)'),
+        (authenticator ? '' : ', with no authentication (set TOKEN_AUTH_FILE to require tokens)'),
     );
   }
   let kubeconfig = '';
   if (config.dataDir !== 'none') {
     try {
-      kubeconfig = `; kubectl --kubeconfig ${writeKubeconfig(config.dataDir, renderKubeconfig(listening.url, authenticator?.firstToken))}`;
+      if (tls?.selfSigned) writeServingCertificate(config.dataDir, tls.cert);
+      kubeconfig = `; kubectl --kubeconfig ${writeKubeconfig(config.dataDir, renderKubeconfig(listening.url, authenticator?.firstToken, tls?.cert))}`;
     } catch (e) {
       const reason = reasonOf(e);
       if (reason === undefined) throw e;
@@ -96,8 +138,9 @@ async function bootstrap(): Promise<void> {
       fail(`DATA_DIR=${JSON.stringify(config.dataDir)}: ${reason}`);
     }
   }
+  const scheme = tls ? 'https' : 'http';
   const source = config.clusterFile === 'none' ? 'an empty cluster' : `${config.clusterFile} (${loaded} objects)`;
-  const where = listening.open ? listening.addresses.join(', ') : `http://localhost:${listening.port} (${listening.addresses.join(', ')})`;
+  const where = listening.open ? listening.addresses.map((a) => `${scheme}://${a}`).join(', ') : `${scheme}://localhost:${listening.port} (${listening.addresses.join(', ')})`;
   const auth = authenticator ? `, bearer tokens required (${authenticator.size})` : '';
   process.stdout.write(`kube-netsim listening on ${where}${auth} with ${source}${kubeconfig}; API docs at /docs\n`);
 }

@@ -21,10 +21,11 @@ const TEXT_TYPES: (string | RegExp)[] = ['application/yaml', 'application/x-yaml
 /**
  * The HTTP server under Nest: Fastify, which costs a fifth of what Express
  * costs per request here (see docs/toolchain.md). Paths match with or
- * without a trailing slash, as they did under Express.
+ * without a trailing slash, as they did under Express. With `tls` (a PEM
+ * certificate and key), HTTPS: see docs/security.md.
  */
-export function createHttpAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true } });
+export function createHttpAdapter(tls?: { cert: string; key: string }): FastifyAdapter {
+  return new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true }, ...(tls ? { https: tls } : {}) });
 }
 
 function parseJsonBody(body: string | Buffer): unknown {

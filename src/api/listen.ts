@@ -22,6 +22,11 @@ function hostPort(host: string, port: number): string {
 }
 
 /** Loopback: 127.0.0.0/8, ::1, and IPv4-mapped loopback. */
+/** Is this BIND_ADDRESS every interface (kube-apiserver: "all interfaces and IP address families")? */
+export function isUnspecified(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
 export function isLoopback(address: string): boolean {
   const a = address.toLowerCase();
   return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
@@ -44,12 +49,13 @@ function listenExtra(server: NetServer, port: number, host: string): Promise<voi
  *   works whichever address it resolves to. The app's HTTP server listens on
  *   127.0.0.1; a plain TCP listener on ::1 hands its connections to that same
  *   server, so both share every setting (timeouts, limits, error handling).
- *   A host without IPv6 serves 127.0.0.1 alone, with a note.
+ *   (The app's server does the TLS handshake of an HTTPS connection, whichever
+ *   listener accepted it.) A host without IPv6 serves 127.0.0.1 alone, with a note.
  * - `0.0.0.0` or `::`: every interface and address family (`::`), or IPv4
  *   alone (`0.0.0.0`) on a host without IPv6;
  * - any other address: that one.
  */
-export async function listenOn(app: INestApplication, port: number, bindAddress: string | undefined): Promise<Listening> {
+export async function listenOn(app: INestApplication, port: number, bindAddress: string | undefined, scheme: 'http' | 'https' = 'http'): Promise<Listening> {
   const notes: string[] = [];
   if (bindAddress === undefined) {
     await app.listen(port, '127.0.0.1');
@@ -59,17 +65,17 @@ export async function listenOn(app: INestApplication, port: number, bindAddress:
     try {
       await listenExtra(extra, actual, '::1');
       http.once('close', () => extra.close());
-      return { port: actual, addresses: [hostPort('127.0.0.1', actual), hostPort('::1', actual)], url: `http://127.0.0.1:${actual}`, open: false, notes };
+      return { port: actual, addresses: [hostPort('127.0.0.1', actual), hostPort('::1', actual)], url: `${scheme}://127.0.0.1:${actual}`, open: false, notes };
     } catch (e) {
       if (!NO_ADDRESS.has((e as NodeJS.ErrnoException).code ?? '')) {
         await app.close();
         throw e;
       }
       notes.push('the IPv6 loopback address ::1 is not available on this host: serving 127.0.0.1 only');
-      return { port: actual, addresses: [hostPort('127.0.0.1', actual)], url: `http://127.0.0.1:${actual}`, open: false, notes };
+      return { port: actual, addresses: [hostPort('127.0.0.1', actual)], url: `${scheme}://127.0.0.1:${actual}`, open: false, notes };
     }
   }
-  if (bindAddress === '0.0.0.0' || bindAddress === '::') {
+  if (isUnspecified(bindAddress)) {
     let host = '::';
     try {
       await app.listen(port, host);
@@ -80,14 +86,14 @@ export async function listenOn(app: INestApplication, port: number, bindAddress:
       await app.listen(port, host);
     }
     const actual = (app.getHttpServer().address() as { port: number }).port;
-    return { port: actual, addresses: [hostPort(host, actual)], url: `http://127.0.0.1:${actual}`, open: true, notes };
+    return { port: actual, addresses: [hostPort(host, actual)], url: `${scheme}://127.0.0.1:${actual}`, open: true, notes };
   }
   await app.listen(port, bindAddress);
   const actual = (app.getHttpServer().address() as { port: number }).port;
   return {
     port: actual,
     addresses: [hostPort(bindAddress, actual)],
-    url: `http://${hostPort(bindAddress, actual)}`,
+    url: `${scheme}://${hostPort(bindAddress, actual)}`,
     open: !isLoopback(bindAddress),
     notes,
   };

@@ -39,6 +39,14 @@ export interface AppConfig {
   bindAddress?: string;
   /** kube-apiserver's `--token-auth-file` CSV (`TOKEN_AUTH_FILE`); absent: no authentication. */
   tokenAuthFile?: string;
+  /**
+   * The serving certificate and its key, PEM (`TLS_CERT_FILE`, `TLS_PRIVATE_KEY_FILE`, as
+   * kube-apiserver's `--tls-cert-file` and `--tls-private-key-file`): both or neither. With
+   * them, or with tokens, the API is served over HTTPS (kubectl sends tokens over HTTPS only);
+   * with tokens and without them, a self-signed certificate is made at start-up.
+   */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
   /** The only directory the emulator writes to (`DATA_DIR`, default `.kube-netsim`); `none`: it writes nothing. */
   dataDir: string;
 }
@@ -118,6 +126,12 @@ function optionalText(env: Env, variable: string): string | undefined {
  * and reported through `ConfigError` as well.
  */
 export function readConfig(env: Env): AppConfig {
+  const tlsCertFile = optionalText(env, 'TLS_CERT_FILE');
+  const tlsPrivateKeyFile = optionalText(env, 'TLS_PRIVATE_KEY_FILE');
+  if ((tlsCertFile === undefined) !== (tlsPrivateKeyFile === undefined)) {
+    const [given, missing] = tlsCertFile === undefined ? ['TLS_PRIVATE_KEY_FILE', 'TLS_CERT_FILE'] : ['TLS_CERT_FILE', 'TLS_PRIVATE_KEY_FILE'];
+    throw new ConfigError(given, env[given] ?? '', `needs ${missing} as well: a certificate and its key come together`);
+  }
   return {
     port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0, 65535),
     serviceClusterIpRange: text(env, 'SERVICE_CLUSTER_IP_RANGE', CONFIG_DEFAULTS.serviceClusterIpRange),
@@ -131,6 +145,8 @@ export function readConfig(env: Env): AppConfig {
     overlay: oneOf(env, 'OVERLAY', ['vxlan', 'host-gw'] as const, CONFIG_DEFAULTS.overlay),
     bindAddress: ipAddress(env, 'BIND_ADDRESS'),
     tokenAuthFile: optionalText(env, 'TOKEN_AUTH_FILE'),
+    tlsCertFile,
+    tlsPrivateKeyFile,
     dataDir: text(env, 'DATA_DIR', CONFIG_DEFAULTS.dataDir),
   };
 }

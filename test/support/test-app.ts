@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { configureApp, createHttpAdapter } from '../../src/api/configure-app';
 import { AppModule, buildCluster } from '../../src/app.module';
-import { loadTokenAuthFile } from '../../src/auth/token-file';
+import { loadTokenAuthFile } from '../../src/auth/startup-files';
 import { loadClusterFile } from '../../src/cluster/apply/cluster-file';
 import { SimulationClock } from '../../src/cluster/simulation-clock';
 import { SeededRandom } from '../../src/common/random';
