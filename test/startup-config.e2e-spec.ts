@@ -10,7 +10,8 @@ const root = path.resolve(__dirname, '..');
 
 function start(env: Record<string, string>) {
   return spawnSync(process.execPath, ['-r', path.join(root, 'bench/register.js'), path.join(root, 'src/main.ts')], {
-    env: { ...process.env, PORT: '0', ...env },
+    cwd: root,
+    env: { ...process.env, PORT: '0', DATA_DIR: 'none', ...env },
     encoding: 'utf8',
     timeout: 60000,
   });
@@ -31,6 +32,14 @@ describe('start-up configuration (e2e)', () => {
     ['NODE_CIDR_MASK_SIZE', '8', 'NODE_CIDR_MASK_SIZE="8"'],
     ['NODE_CIDR_MASK_SIZE', 'twenty', 'NODE_CIDR_MASK_SIZE="twenty": must be a whole number'],
     ['PORT', '99999', 'PORT="99999": must be between 0 and 65535, inclusive'],
+    ['BIND_ADDRESS', 'localhost', 'BIND_ADDRESS="localhost": must be an IP address (0.0.0.0 or :: for every interface; unset for loopback only)'],
+    ['TOKEN_AUTH_FILE', 'fixtures/auth/no-such-file.csv', "TOKEN_AUTH_FILE=\"fixtures/auth/no-such-file.csv\": ENOENT: no such file or directory, open 'fixtures/auth/no-such-file.csv'"],
+    [
+      'TOKEN_AUTH_FILE',
+      'fixtures/auth/two-columns.csv',
+      "TOKEN_AUTH_FILE=\"fixtures/auth/two-columns.csv\": token file 'fixtures/auth/two-columns.csv' must have at least 3 columns (token, user name, user uid), found 2",
+    ],
+    ['TLS_CERT_FILE', 'cert.pem', 'TLS_CERT_FILE="cert.pem": needs TLS_PRIVATE_KEY_FILE as well: a certificate and its key come together'],
   ])('%s=%s stops start-up with a message naming it', (variable, value, expected) => {
     const run = start({ [variable]: value });
     expect(run.status).toBe(1);
