@@ -239,3 +239,25 @@ export function kernelSuiteUnavailable(): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Why plain network namespaces (a veth pair, no iptables) cannot be used here,
+ * or undefined when they can: for the tests that need only `ip` and the given tools.
+ */
+export function networkNamespacesUnavailable(tools: readonly string[]): string | undefined {
+  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
+  if (process.getuid?.() !== 0) return 'not running as root (network namespaces need root)';
+  for (const tool of ['ip', ...tools]) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  }
+  const probe = `nsim-kcheck${process.pid}v`;
+  const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (added.status !== 0) return `cannot create a network namespace: ${added.stderr.trim()}`;
+  try {
+    const veth = spawnSync('ip', ['-n', probe, 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0'], { encoding: 'utf8' });
+    if (veth.status !== 0) return `cannot create a veth pair in a namespace: ${veth.stderr.trim()}`;
+  } finally {
+    spawnSync('ip', ['netns', 'del', probe]);
+  }
+  return undefined;
+}
