@@ -118,7 +118,16 @@ async function bootstrap(): Promise<void> {
     fail(`TLS_CERT_FILE=${JSON.stringify(config.tlsCertFile)}, TLS_PRIVATE_KEY_FILE=${JSON.stringify(config.tlsPrivateKeyFile)}: ${(e as Error).message}`);
   }
   app.enableShutdownHooks();
-  const listening = await listenOn(app, config.port, config.bindAddress, tls ? 'https' : 'http');
+  let listening;
+  try {
+    listening = await listenOn(app, config.port, config.bindAddress, tls ? 'https' : 'http');
+  } catch (e) {
+    // The port taken or not allowed, or an address this host does not have: name the variable.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') fail(`PORT=${JSON.stringify(String(config.port))}: ${(e as Error).message}`);
+    if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') fail(`BIND_ADDRESS=${JSON.stringify(config.bindAddress)}: ${(e as Error).message}`);
+    throw e;
+  }
   for (const note of listening.notes) process.stderr.write(`kube-netsim: ${note}\n`);
   if (listening.open) {
     warn(

@@ -33,6 +33,7 @@ describe('start-up configuration (e2e)', () => {
     ['NODE_CIDR_MASK_SIZE', 'twenty', 'NODE_CIDR_MASK_SIZE="twenty": must be a whole number'],
     ['PORT', '99999', 'PORT="99999": must be between 0 and 65535, inclusive'],
     ['BIND_ADDRESS', 'localhost', 'BIND_ADDRESS="localhost": must be an IP address (0.0.0.0 or :: for every interface; unset for loopback only)'],
+    ['BIND_ADDRESS', '192.0.2.55', 'BIND_ADDRESS="192.0.2.55": listen EADDRNOTAVAIL: address not available 192.0.2.55'], // TEST-NET-1: on no host
     ['TOKEN_AUTH_FILE', 'fixtures/auth/no-such-file.csv', "TOKEN_AUTH_FILE=\"fixtures/auth/no-such-file.csv\": ENOENT: no such file or directory, open 'fixtures/auth/no-such-file.csv'"],
     [
       'TOKEN_AUTH_FILE',
