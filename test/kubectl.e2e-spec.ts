@@ -95,6 +95,46 @@ spec:
     expect(await kubectlFails('get', 'svc', 'nope')).toContain('Error from server (NotFound): services "nope" not found');
   });
 
+  it('describe shows the events of pods, nodes and Deployments; a pod that cannot be scheduled says why', async () => {
+    const pod = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}');
+    const described = await kubectl('describe', 'pod', pod);
+    expect(described).toMatch(/^Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n/m);
+    expect(described).toMatch(new RegExp(`Normal\\s+Scheduled\\s+\\S+\\s+default-scheduler\\s+Successfully assigned default/${pod} to kind-worker`));
+    expect(await kubectl('describe', 'deployment', 'web')).toMatch(/Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set web-[a-z0-9]+ from 0 to 3/);
+    const post = (route: string, body?: object) =>
+      fetch(`http://127.0.0.1:${t.port}/netsim/v1/${route}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body ?? {}),
+      });
+    await post('nodes/kind-worker/kubelet/stop');
+    await post('clock/advance', { seconds: 41 });
+    expect(await kubectl('describe', 'node', 'kind-worker')).toMatch(/Normal\s+NodeNotReady\s+\S+\s+node-controller\s+Node kind-worker status is now: NodeNotReady/);
+    expect(await kubectl('describe', 'svc', 'web')).toMatch(/^Events:\s+<none>$/m);
+
+    const file = path.join(dir, 'pending.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: pending\nspec:\n  nodeSelector: {disk: ssd}\n  containers:\n  - {name: app, image: nginx}\n');
+    await kubectl('apply', '-f', file);
+    expect(await kubectl('describe', 'pod', 'pending')).toMatch(/Warning\s+FailedScheduling\s+\S+\s+default-scheduler\s+0\/3 nodes are available: /);
+    const warnings = await kubectl('get', 'events', '--field-selector', 'type=Warning');
+    expect(warnings).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/m);
+    expect(warnings).toMatch(/Warning\s+FailedScheduling\s+pod\/pending\s+0\/3 nodes are available/);
+    expect(warnings).not.toMatch(/Normal/);
+  });
+
+  it("selects by field as the API server does, and refuses a field it has not with the API server's text", async () => {
+    const onWorker = await kubectl('get', 'pods', '-A', '--field-selector', 'spec.nodeName=kind-worker2,status.phase=Running', '-o', 'name');
+    expect(onWorker).toContain('pod/db-0\n');
+    expect(onWorker).not.toMatch(/coredns/);
+    expect(await kubectl('get', 'svc', '-A', '--field-selector', 'spec.type=NodePort', '-o', 'name')).toBe('service/web-nodeport\n');
+    expect(await kubectlFails('get', 'pods', '--field-selector', 'spec.foo=1')).toContain(
+      'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", field selector "spec.foo=1": field label not supported: spec.foo',
+    );
+    expect(await kubectlFails('get', 'rs', '--field-selector', 'status.replicas=0')).toContain(
+      '"status.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"',
+    );
+  });
+
   it('sees a change with get -w', async () => {
     const watcher = spawn('kubectl', ['--server', `http://127.0.0.1:${t.port}`, 'get', 'svc', '-w', '--request-timeout=20s']);
     let seen = '';
