@@ -120,7 +120,7 @@ spec:
     expect(warnings).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/m);
     expect(warnings).toMatch(/Warning\s+FailedScheduling\s+pod\/pending\s+0\/3 nodes are available/);
     expect(warnings).not.toMatch(/Normal/);
-  });
+  }, 60000);
 
   it("selects by field as the API server does, and refuses a field it has not with the API server's text", async () => {
     const onWorker = await kubectl('get', 'pods', '-A', '--field-selector', 'spec.nodeName=kind-worker2,status.phase=Running', '-o', 'name');
@@ -134,6 +134,62 @@ spec:
       '"status.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"',
     );
   });
+
+  it('stores what the API server defaults, so rollout undo scales the old ReplicaSet back up', async () => {
+    const file = path.join(dir, 'shop-deploy.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: shop}\n' +
+        '  template:\n    metadata:\n      labels: {app: shop}\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.27\n        ports:\n        - containerPort: 80\n',
+    );
+    await kubectl('apply', '-f', file);
+    const yaml = await kubectl('get', 'deployment', 'shop', '-o', 'yaml');
+    expect(yaml).toContain(
+      [
+        '  template:',
+        '    metadata:',
+        '      creationTimestamp: null',
+        '      labels:',
+        '        app: shop',
+        '    spec:',
+        '      containers:',
+        '      - image: nginx:1.27',
+        '        imagePullPolicy: IfNotPresent',
+        '        name: app',
+        '        ports:',
+        '        - containerPort: 80',
+        '          protocol: TCP',
+        '        resources: {}',
+        '        terminationMessagePath: /dev/termination-log',
+        '        terminationMessagePolicy: File',
+        '      dnsPolicy: ClusterFirst',
+        '      restartPolicy: Always',
+        '      schedulerName: default-scheduler',
+        '      securityContext: {}',
+        '      terminationGracePeriodSeconds: 30',
+      ].join('\n'),
+    );
+    expect(yaml).toMatch(/progressDeadlineSeconds: 600\n\s+replicas: 2\n\s+revisionHistoryLimit: 10\n/);
+    expect(yaml).toContain('    rollingUpdate:\n      maxSurge: 25%\n      maxUnavailable: 25%\n    type: RollingUpdate\n');
+
+    const replicaSets = async () =>
+      (await kubectl('get', 'rs', '-l', 'app=shop', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.replicas} {.spec.template.spec.containers[0].image}{"\\n"}{end}'))
+        .trim()
+        .split('\n')
+        .sort();
+    const [first] = await replicaSets();
+    expect(first).toMatch(/^shop-[a-z0-9]+ 2 nginx:1\.27$/);
+    const firstName = first.split(' ')[0];
+    expect(await kubectl('set', 'image', 'deployment/shop', 'app=nginx:1.28')).toBe('deployment.apps/shop image updated\n');
+    expect(await kubectl('rollout', 'status', 'deployment/shop', '--timeout=20s')).toContain('successfully rolled out');
+    expect(await replicaSets()).toEqual(expect.arrayContaining([`${firstName} 0 nginx:1.27`, expect.stringMatching(/ 2 nginx:1\.28$/)]));
+    expect(await kubectl('rollout', 'undo', 'deployment/shop')).toBe('deployment.apps/shop rolled back\n');
+    expect(await kubectl('rollout', 'status', 'deployment/shop', '--timeout=20s')).toContain('successfully rolled out');
+    const after = await replicaSets();
+    expect(after).toHaveLength(2);
+    expect(after).toEqual(expect.arrayContaining([`${firstName} 2 nginx:1.27`, expect.stringMatching(/ 0 nginx:1\.28$/)]));
+    expect(await kubectl('rollout', 'history', 'deployment/shop')).toMatch(/^2\s+<none>\n3\s+<none>\n/m);
+  }, 60000);
 
   it('sees a change with get -w', async () => {
     const watcher = spawn('kubectl', ['--server', `http://127.0.0.1:${t.port}`, 'get', 'svc', '-w', '--request-timeout=20s']);

@@ -43,11 +43,22 @@ describe('DeploymentStrategy', () => {
       revisionHistoryLimit: 10,
       progressDeadlineSeconds: 600,
       template: {
-        metadata: { labels: { app: 'web' } },
+        metadata: { creationTimestamp: null, labels: { app: 'web' } },
         spec: {
-          containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 80, protocol: 'TCP' }] }],
+          containers: [
+            {
+              name: 'app',
+              image: 'nginx',
+              imagePullPolicy: 'Always',
+              ports: [{ containerPort: 80, protocol: 'TCP' }],
+              resources: {},
+              terminationMessagePath: '/dev/termination-log',
+              terminationMessagePolicy: 'File',
+            },
+          ],
           dnsPolicy: 'ClusterFirst',
           restartPolicy: 'Always',
+          securityContext: {},
           terminationGracePeriodSeconds: 30,
           schedulerName: 'default-scheduler',
         },
