@@ -62,6 +62,11 @@ describe('kubectl against kube-netsim (e2e)', () => {
     expect(yaml).toContain('clusterIP: 10.96.0.10');
     expect(yaml).toContain('kind: Service');
     expect(yaml).toMatch(/- name: dns\n\s+port: 53\n\s+protocol: UDP\n\s+targetPort: 53/);
+    expect(yaml.endsWith('  sessionAffinity: None\n  type: ClusterIP\nstatus:\n  loadBalancer: {}\n')).toBe(true);
+    const pod = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'yaml');
+    for (const line of ['imagePullPolicy: IfNotPresent', 'terminationMessagePolicy: File', 'enableServiceLinks: true', 'preemptionPolicy: PreemptLowerPriority', 'serviceAccount: default', 'securityContext: {}']) {
+      expect(pod).toContain(line);
+    }
   });
 
   it('creates, applies twice (the second a strategic merge patch), scales, deletes', async () => {
