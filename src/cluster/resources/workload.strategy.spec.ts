@@ -67,6 +67,20 @@ describe('DeploymentStrategy', () => {
     expect(d.metadata.generation).toBe(1);
   });
 
+  it('ignores a status sent with a new Deployment, ReplicaSet or DaemonSet, as kubectl create sends one', () => {
+    const c = cluster();
+    const spec = { selector: { matchLabels: { app: 'web' } }, template: template() };
+    const sent = { replicas: 5, readyReplicas: 5 };
+    expect(c.store.create(deployments, { metadata: { name: 'd' }, spec, status: sent }, 'default').status).toEqual({});
+    expect(c.store.create(replicasets, { metadata: { name: 'r' }, spec, status: sent }, 'default').status).toEqual({ replicas: 0 });
+    expect(c.store.create(daemonsets, { metadata: { name: 'ds' }, spec, status: { numberReady: 3 } }, 'default').status).toEqual({
+      currentNumberScheduled: 0,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 0,
+      numberReady: 0,
+    });
+  });
+
   it.each([
     [
       'no selector',

@@ -274,6 +274,7 @@ export class DeploymentStrategy implements ResourceStrategy {
     const spec = this.prepare(draft);
     const errors = this.validate(spec);
     throwIfInvalid('Deployment', draft.metadata.name, errors);
+    draft.status = {}; // a status sent with a new object is ignored (`PrepareForCreate`)
   }
 
   prepareUpdate(draft: KubeObject, previous: KubeObject): void {
@@ -338,6 +339,7 @@ export class ReplicaSetStrategy implements ResourceStrategy {
   prepareCreate(draft: KubeObject): void {
     const spec = this.prepare(draft);
     throwIfInvalid('ReplicaSet', draft.metadata.name, this.validate(spec));
+    draft.status = { replicas: 0 }; // a status sent with a new object is ignored; `replicas` is always written
   }
 
   prepareUpdate(draft: KubeObject, previous: KubeObject): void {
@@ -374,6 +376,8 @@ export class DaemonSetStrategy implements ResourceStrategy {
   prepareCreate(draft: KubeObject): void {
     const spec = this.prepare(draft);
     throwIfInvalid('DaemonSet', draft.metadata.name, this.validate(spec));
+    // A status sent with a new object is ignored; these four counts are always written.
+    draft.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
     const given = Number(draft.metadata.annotations?.[DAEMONSET_TEMPLATE_GENERATION_ANNOTATION]);
     const generation = Number.isInteger(given) && given >= 1 ? given : 1;
     draft.metadata.annotations = { ...draft.metadata.annotations, [DAEMONSET_TEMPLATE_GENERATION_ANNOTATION]: String(generation) };
