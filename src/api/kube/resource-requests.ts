@@ -122,7 +122,7 @@ export class ResourceRequests {
         const options = {
           namespace,
           labelSelector: parseLabelSelector(queryText(query, 'labelSelector')),
-          fieldSelector: parseFieldSelector(queryText(query, 'fieldSelector')),
+          fieldSelector: parseFieldSelector(queryText(query, 'fieldSelector'), type.kind),
         };
         if (isWatch(query)) return this.watch(target, { ...options, resourceVersion: queryText(query, 'resourceVersion') }, query, req, res);
         const list = this.store.list(type, options);
@@ -140,8 +140,11 @@ export class ResourceRequests {
         return this.send(res, 201, created);
       }
       case 'DELETE': {
-        const selector = parseLabelSelector(queryText(query, 'labelSelector'));
-        const items = this.store.list(type, { namespace, labelSelector: selector }).items;
+        const items = this.store.list(type, {
+          namespace,
+          labelSelector: parseLabelSelector(queryText(query, 'labelSelector')),
+          fieldSelector: parseFieldSelector(queryText(query, 'fieldSelector'), type.kind),
+        }).items;
         const options = writeOptions(query);
         const deleted = this.store.transaction(() => items.map((o) => this.store.delete(type, o.metadata.namespace, o.metadata.name, options)));
         return this.send(res, 200, { kind: type.listKind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: this.store.resourceVersion }, items: deleted });

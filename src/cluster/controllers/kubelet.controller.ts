@@ -212,7 +212,7 @@ export class KubeletController implements Controller {
   }
 
   private podsOn(node: string): KubeObject[] {
-    return this.store.list(pods, { fieldSelector: parseFieldSelector(`spec.nodeName=${node}`) }).items;
+    return this.store.list(pods, { fieldSelector: parseFieldSelector(`spec.nodeName=${node}`, 'Pod') }).items;
   }
 
   /** Registration or restart: lease, Ready, and every pod of the node brought up to date. */

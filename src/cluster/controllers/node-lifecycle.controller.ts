@@ -136,7 +136,7 @@ export class NodeLifecycleController implements Controller {
   }
 
   private podsOn(node: string): KubeObject[] {
-    return this.store.list(pods, { fieldSelector: parseFieldSelector(`spec.nodeName=${node}`) }).items;
+    return this.store.list(pods, { fieldSelector: parseFieldSelector(`spec.nodeName=${node}`, 'Pod') }).items;
   }
 }
 

@@ -130,14 +130,14 @@ describe('ObjectStore', () => {
     store.create(pods, pod('c', { app: 'db' }, 'n1'), 'default');
     const names = (labels?: string, fields?: string) =>
       store
-        .list(pods, { labelSelector: parseLabelSelector(labels), fieldSelector: parseFieldSelector(fields) })
+        .list(pods, { labelSelector: parseLabelSelector(labels), fieldSelector: parseFieldSelector(fields, 'Pod') })
         .items.map((p) => p.metadata.name);
     expect(names('app=web')).toEqual(['a', 'b']);
     expect(names('app in (web,db),!tier')).toEqual(['b', 'c']);
     expect(names('app!=web')).toEqual(['c']);
     expect(names(undefined, 'spec.nodeName=n1')).toEqual(['a', 'c']);
     expect(names('app=web', 'metadata.name!=a')).toEqual(['b']);
-    expect(errorOf(() => parseFieldSelector('spec.foo=1')).message).toBe('field label not supported: spec.foo');
+    expect(errorOf(() => parseFieldSelector('spec.foo=1', 'Pod')).message).toBe('field label not supported: spec.foo');
   });
 
   it('deleting a namespace deletes what is in it', () => {
