@@ -6,11 +6,13 @@ import { assertDecodable } from '../validation/shapes';
 import { dns1123SubdomainErrors, validateAnnotations, validateLabels } from '../validation/names';
 import { FieldSelector } from './field-selector';
 import { LabelSelector } from './label-selector';
-import { applyMergePatch, assertNoPrototypeKeys } from './merge-patch';
-import { applyJsonPatch, applyStrategicMergePatch } from './strategic-merge-patch';
+import { applyMergePatch, assertNestingDepth } from './merge-patch';
+import { applyJsonPatch } from './json-patch';
+import { applyStrategicMergePatch } from './strategic-merge-patch';
 import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
 import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
 import { deepFreeze } from '../../common/freeze';
+import { getOwn, isJsonObject } from '../../common/own-keys';
 
 /** Undoes what a strategy did for one write (releases an allocated address, say). */
 export type Rollback = () => void;
@@ -57,7 +59,7 @@ export interface WriteOptions {
   dryRun?: boolean;
   /**
    * The caller (a controller of ours) built the input for this write and
-   * hands it over: it is neither checked for prototype keys nor copied.
+   * hands it over: it is neither checked for nesting depth nor copied.
    * Never set for anything that came from a user.
    */
   owned?: boolean;
@@ -66,7 +68,7 @@ export interface WriteOptions {
 /** A private copy of what a caller gave, unless the caller handed it over. */
 function adopt<T>(value: T, options: WriteOptions): T {
   if (options.owned) return value;
-  assertNoPrototypeKeys(value);
+  assertNestingDepth(value);
   return structuredClone(value);
 }
 
@@ -246,14 +248,15 @@ export class ObjectStore {
   ): KubeObject {
     const previous = this.get(type, namespace, name);
     const merged = applyPatch(previous, patch, options.patchType ?? 'merge') as ObjectInput;
-    const requested = (patch as ObjectInput | undefined)?.metadata?.resourceVersion;
-    return this.update(
-      type,
-      namespace,
-      name,
-      { ...merged, metadata: { ...merged.metadata, resourceVersion: typeof requested === 'string' ? requested : undefined } },
-      options,
-    );
+    const metadata = isJsonObject(merged?.metadata) ? merged.metadata : {};
+    const patchedName = getOwn(metadata, 'name');
+    if (typeof patchedName !== 'string' || patchedName === '') {
+      throw new DomainError('BAD_REQUEST', `the name of the object (${name} based on URL) was undeterminable: name must be provided`);
+    }
+    // Whatever patch type: the patched object's resourceVersion is the precondition, so a
+    // patch that sets a stale one (a merge patch's metadata, a JSON patch's replace) is a 409.
+    const requested = getOwn(metadata, 'resourceVersion');
+    return this.update(type, namespace, name, { ...merged, metadata: { ...metadata, resourceVersion: typeof requested === 'string' ? requested : undefined } }, options);
   }
 
   patchStatus(

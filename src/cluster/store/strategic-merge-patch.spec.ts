@@ -1,4 +1,4 @@
-import { applyJsonPatch, applyStrategicMergePatch } from './strategic-merge-patch';
+import { applyStrategicMergePatch } from './strategic-merge-patch';
 
 describe('strategic merge patch', () => {
   const service = {
@@ -43,21 +43,5 @@ describe('strategic merge patch', () => {
   it('null deletes a key, as in a merge patch', () => {
     const out = applyStrategicMergePatch(service, { spec: { selector: null } }) as { spec: Record<string, unknown> };
     expect(out.spec).not.toHaveProperty('selector');
-  });
-});
-
-describe('JSON patch', () => {
-  it('adds, replaces, removes and tests', () => {
-    const doc = { spec: { replicas: 1, list: [1, 2] } };
-    expect(
-      applyJsonPatch(doc, [
-        { op: 'replace', path: '/spec/replicas', value: 5 },
-        { op: 'add', path: '/spec/list/-', value: 3 },
-        { op: 'remove', path: '/spec/list/0' },
-        { op: 'test', path: '/spec/replicas', value: 5 },
-      ]),
-    ).toEqual({ spec: { replicas: 5, list: [2, 3] } });
-    expect(doc.spec.replicas).toBe(1);
-    expect(() => applyJsonPatch(doc, [{ op: 'test', path: '/spec/replicas', value: 2 }])).toThrow('testing value /spec/replicas failed');
   });
 });
