@@ -3,7 +3,7 @@ import { DomainError } from '../../common/domain-error';
 import { SeededRandom } from '../../common/random';
 import { parseFieldSelector } from './field-selector';
 import { parseLabelSelector } from './label-selector';
-import { ObjectStore } from './object-store';
+import { deepEqual, ObjectStore } from './object-store';
 import { resourceTypeByKey } from './resource-types';
 import { WatchEvent } from './types';
 
@@ -95,6 +95,12 @@ describe('ObjectStore', () => {
     expect(Object.getOwnPropertyDescriptor(patched.spec, '__proto__')?.value).toEqual({ polluted: true });
     expect((patched.spec as Record<string, unknown>).polluted).toBeUndefined();
     expect(prototypes.map((p) => Object.getOwnPropertyNames(p).sort())).toEqual(before);
+  });
+
+  it('compares objects by their own keys: a __proto__ key is not the prototype', () => {
+    expect(deepEqual(JSON.parse('{"__proto__":{},"x":1}'), { x: 1, z: 1 })).toBe(false);
+    expect(deepEqual(JSON.parse('{"__proto__":{},"x":1}'), JSON.parse('{"x":1,"__proto__":{}}'))).toBe(true);
+    expect(deepEqual({ constructor: 1, x: 1 }, { x: 1, y: 1 })).toBe(false);
   });
 
   it('checks a patched object as the API server does: a stale resourceVersion is a Conflict, whatever the patch type; a lost name is refused', () => {

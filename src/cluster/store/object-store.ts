@@ -12,7 +12,7 @@ import { applyStrategicMergePatch } from './strategic-merge-patch';
 import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
 import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
 import { deepFreeze } from '../../common/freeze';
-import { getOwn, isJsonObject } from '../../common/own-keys';
+import { getOwn, hasOwn, isJsonObject } from '../../common/own-keys';
 
 /** Undoes what a strategy did for one write (releases an allocated address, say). */
 export type Rollback = () => void;
@@ -646,7 +646,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
   const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every((k) => hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function dropUndefined(record: object): void {
