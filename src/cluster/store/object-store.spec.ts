@@ -112,6 +112,7 @@ describe('ObjectStore', () => {
     expect(conflict.code).toBe('CONFLICT');
     expect(conflict.message).toBe('Operation cannot be fulfilled on pods "a": the object has been modified; please apply your changes to the latest version and try again');
     expect(errorOf(() => store.patch(pods, 'default', 'a', { metadata: { resourceVersion: created.metadata.resourceVersion } }, { patchType: 'strategic' })).code).toBe('CONFLICT');
+    expect(errorOf(() => store.patchStatus(pods, 'default', 'a', stale, { patchType: 'json' })).code).toBe('CONFLICT');
     const noName = errorOf(() => store.patch(pods, 'default', 'a', { $patch: 'delete' }, { patchType: 'strategic' }));
     expect([noName.code, noName.message]).toEqual(['BAD_REQUEST', 'the name of the object (a based on URL) was undeterminable: name must be provided']);
     expect(errorOf(() => store.patch(pods, 'default', 'a', [{ op: 'remove', path: '/metadata/name' }], { patchType: 'json' })).message).toBe(

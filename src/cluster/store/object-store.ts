@@ -276,7 +276,8 @@ export class ObjectStore {
   ): KubeObject {
     const previous = this.get(type, namespace, name);
     const merged = applyPatch(previous, patch, options.patchType ?? 'merge') as ObjectInput;
-    return this.updateStatus(type, namespace, name, { ...merged, metadata: { resourceVersion: undefined } }, options);
+    const requested = isJsonObject(merged?.metadata) ? getOwn(merged.metadata, 'resourceVersion') : undefined;
+    return this.updateStatus(type, namespace, name, { ...merged, metadata: { resourceVersion: typeof requested === 'string' ? requested : undefined } }, options);
   }
 
   delete(
