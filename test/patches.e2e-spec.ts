@@ -78,6 +78,13 @@ describe('patches (e2e)', () => {
     expect(zero.body.details.causes[0].message).toBe('replace operation does not apply: doc is missing path: /spec/ports/00/port: missing value');
     const failed = await patch('web', JSON_PATCH, [{ op: 'test', path: '/spec/type', value: 'NodePort' }]).expect(422);
     expect(failed.body.details.causes[0].message).toBe('testing value /spec/type failed: test failed');
+    const many = Array.from({ length: 10001 }, () => ({ op: 'test', path: '/metadata/name', value: 'web' }));
+    expect((await patch('web', JSON_PATCH, many).expect(413)).body).toMatchObject({
+      kind: 'Status',
+      reason: 'RequestEntityTooLarge',
+      code: 413,
+      message: 'Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001',
+    });
     const notAList = await patch('web', JSON_PATCH, { op: 'add' }).expect(400);
     expect(notAList.body).toMatchObject({ reason: 'BadRequest', message: 'json: cannot unmarshal object into Go value of type jsonpatch.Patch' });
   });

@@ -1,5 +1,5 @@
 import { DomainError } from '../../common/domain-error';
-import { applyJsonPatch, jsonEqual, parsePointer, PATCH_REJECTED } from './json-patch';
+import { applyJsonPatch, jsonEqual, MAX_OPERATIONS, parsePointer, PATCH_REJECTED } from './json-patch';
 
 /** The DomainError a patch raises: its code and its one cause's text. */
 function refusal(doc: unknown, ops: unknown): { code: string; message: string; cause?: string; field?: string } {
@@ -82,6 +82,12 @@ describe('JSON patch (RFC 6902)', () => {
     expect(refusal(doc, { op: 'add' })).toEqual({ code: 'BAD_REQUEST', message: 'json: cannot unmarshal object into Go value of type jsonpatch.Patch' });
     expect(refusal(doc, ['add'])).toMatchObject({ code: 'BAD_REQUEST', message: 'json: cannot unmarshal string into Go value of type jsonpatch.Operation' });
     expect(applyJsonPatch(doc, null)).toEqual(doc);
+    const many = Array.from({ length: MAX_OPERATIONS + 1 }, () => ({ op: 'test', path: '/spec/replicas', value: 1 }));
+    expect(refusal(doc, many)).toEqual({
+      code: 'REQUEST_ENTITY_TOO_LARGE',
+      message: 'Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001',
+    });
+    expect(() => applyJsonPatch(doc, many.slice(1))).not.toThrow();
   });
 
   it('refuses invalid pointers: no leading "/", "~" not followed by 0 or 1', () => {

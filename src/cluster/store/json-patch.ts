@@ -24,6 +24,9 @@ import { assertNestingDepth } from './merge-patch';
  */
 export const PATCH_REJECTED = 'the server rejected our request due to an error in our request';
 
+/** kube-apiserver's `maxJSONPatchOperations`: a longer patch is 413 RequestEntityTooLarge. */
+export const MAX_OPERATIONS = 10000;
+
 class PatchFailure extends Error {}
 
 function fail(message: string): never {
@@ -42,6 +45,12 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
   if (operations === null) return structuredClone(target);
   if (!Array.isArray(operations)) {
     throw new DomainError('BAD_REQUEST', `json: cannot unmarshal ${goJsonType(operations)} into Go value of type jsonpatch.Patch`);
+  }
+  if (operations.length > MAX_OPERATIONS) {
+    throw new DomainError(
+      'REQUEST_ENTITY_TOO_LARGE',
+      `Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_OPERATIONS}, got ${operations.length}`,
+    );
   }
   for (const op of operations) {
     if (op !== null && !isJsonObject(op)) {
