@@ -87,6 +87,16 @@ describe('strategic merge patch directives, as apimachinery applies them', () =>
     expect(refusal({ spec: { $setElementOrderports: [] } })).toEqual({ code: 'BAD_REQUEST', message: 'invalid patch format of setElementOrder list' });
   });
 
+  it('orders a merged list as apimachinery does: patch items in patch order, interleaved with live-only items by their live order', () => {
+    const three = { spec: { ports: [{ port: 80 }, { port: 443 }, { port: 53 }] }, metadata: { finalizers: ['a', 'b', 'c'] } };
+    const ports = (patch: unknown) => ((applyStrategicMergePatch(three, patch) as typeof three).spec.ports as Array<{ port: number }>).map((p) => p.port);
+    expect(ports({ spec: { ports: [{ port: 8080 }, { port: 443, name: 'x' }] } })).toEqual([8080, 80, 443, 53]);
+    expect(ports({ spec: { ports: [{ port: 53 }, { port: 80 }] } })).toEqual([443, 53, 80]);
+    expect(ports({ spec: { ports: [{ port: 443 }, { port: 9 }] } })).toEqual([80, 443, 9, 53]);
+    expect((applyStrategicMergePatch(three, { metadata: { finalizers: ['d', 'a'] } }) as typeof three).metadata.finalizers).toEqual(['d', 'a', 'b', 'c']);
+    expect(ports({ spec: { '$setElementOrder/ports': [{ port: 53 }, { port: 443 }, { port: 80 }] } })).toEqual([53, 443, 80]);
+  });
+
   it('refuses what upstream refuses, with its texts', () => {
     expect(refusal({ spec: { $patch: 'merge' } })).toEqual({ code: 'BAD_REQUEST', message: 'unknown patch type: merge in map: map[$patch:merge]' });
     expect(refusal({ spec: { $patch: 5, a: { b: 'c' } } }).message).toBe('unknown patch type: %!s(float64=5) in map: map[$patch:5 a:map[b:c]]');

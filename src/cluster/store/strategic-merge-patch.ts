@@ -141,7 +141,7 @@ function applySetElementOrder(original: JsonObject, patch: JsonObject, path: str
     if (patchList !== undefined && !Array.isArray(patchList)) badPatch(`expected a []interface {}, but received a ${goTypeName(patchList)}`);
     if (current === undefined && patchList === undefined) continue;
     const merged = patchList === undefined ? (current as Json[]) : mergeList((current as Json[] | undefined) ?? [], patchList as Json[], field, path);
-    setOwn(original, field, reorder(merged, order, mergeKeyFor(field, path)));
+    setOwn(original, field, normalizeOrder(merged, order, (current as Json[] | undefined) ?? [], mergeKeyFor(field, path)));
     deleteOwn(patch, field);
   }
 }
@@ -157,7 +157,7 @@ function mergeList(current: Json[], patch: Json[], field: string, path: string[]
   if (PRIMITIVE_MERGE_LISTS.has(field)) {
     const merged = [...current];
     for (const v of patch) if (!merged.includes(v)) merged.push(v);
-    return merged;
+    return normalizeOrder(merged, patch, current, undefined);
   }
   const key = mergeKeyFor(field, path);
   if (!key || !patch.every(isJsonObject)) return patch.map((v) => cleanValue(v, field, path));
@@ -183,13 +183,14 @@ function mergeList(current: Json[], patch: Json[], field: string, path: string[]
     }
   }
   if (replace) return items.map((item) => mergeMap({}, item, [...path, field]));
+  const live = [...result];
   for (const item of items) {
     if (!hasOwn(item, key)) badPatch(`map: ${goValue(item)} does not contain declared merge key: ${key}`);
     const index = result.findIndex((e) => isJsonObject(e) && hasOwn(e, key) && e[key] === item[key]);
     if (index >= 0) result[index] = mergeMap(result[index] as JsonObject, item, [...path, field]);
     else result.push(mergeMap({}, item, [...path, field]));
   }
-  return result;
+  return normalizeOrder(result, items, live, key);
 }
 
 /** A value new to the object: its maps are merged onto nothing, so their directives apply too. */
@@ -197,17 +198,37 @@ function cleanValue(value: Json, field: string, path: string[]): Json {
   return isJsonObject(value) ? mergeMap({}, value, [...path, field]) : value;
 }
 
-/** Orders `list` as `order` lists its merge keys; elements not named keep their place at the end. */
-function reorder(list: Json[], order: Json[], key: string | undefined): Json[] {
-  const keyOf = (e: Json) => (key && isJsonObject(e) ? getOwn(e, key) : e);
-  const placed: Json[] = [];
-  for (const o of order) {
-    const wanted = keyOf(o);
-    const found = list.find((e) => keyOf(e) === wanted);
-    if (found !== undefined && !placed.includes(found)) placed.push(found);
+/**
+ * apimachinery's `normalizeElementOrder`: the items the patch names (`patchOrder`: the patch's
+ * list, or a `$setElementOrder` list) in that order, the others in their order in the live list,
+ * and the two interleaved as the live list (`serverOrder`) has them, a patch item going first
+ * unless both are live and the other came first.
+ */
+function normalizeOrder(merged: Json[], patchOrder: Json[], serverOrder: Json[], key: string | undefined): Json[] {
+  const keyOf = (e: Json) => (key ? (isJsonObject(e) ? getOwn(e, key) : undefined) : e);
+  const indexIn = (list: Json[], e: Json) => list.findIndex((x) => keyOf(x) === keyOf(e));
+  const sortedBy = (items: Json[], order: Json[]) => {
+    const at = (e: Json) => {
+      const i = indexIn(order, e);
+      return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+    };
+    return items.map((e, i) => ({ e, i })).sort((a, b) => at(a.e) - at(b.e) || a.i - b.i).map((x) => x.e);
+  };
+  const named = sortedBy(merged.filter((e) => indexIn(patchOrder, e) >= 0), patchOrder);
+  const liveOnly = sortedBy(merged.filter((e) => indexIn(patchOrder, e) < 0), serverOrder);
+  const out: Json[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < liveOnly.length || j < named.length) {
+    if (j >= named.length) out.push(liveOnly[i++]);
+    else if (i >= liveOnly.length) out.push(named[j++]);
+    else {
+      const li = indexIn(serverOrder, liveOnly[i]);
+      const ri = indexIn(serverOrder, named[j]);
+      out.push(li >= 0 && ri >= 0 && li < ri ? liveOnly[i++] : named[j++]);
+    }
   }
-  for (const e of list) if (!placed.includes(e)) placed.push(e);
-  return placed;
+  return out;
 }
 
 // ---- Go's `%v` / `%s`, for upstream's error texts -------------------------
