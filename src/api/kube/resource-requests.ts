@@ -6,7 +6,8 @@ import { compileSelector, parseLabelSelector, StructuredSelector } from '../../c
 import { PatchType, WriteOptions } from '../../cluster/store/object-store';
 import { applyMergePatch } from '../../cluster/store/merge-patch';
 import { apiVersionOf, resourceTypeByKey } from '../../cluster/store/resource-types';
-import { applyJsonPatch, applyStrategicMergePatch } from '../../cluster/store/strategic-merge-patch';
+import { applyJsonPatch } from '../../cluster/store/json-patch';
+import { applyStrategicMergePatch } from '../../cluster/store/strategic-merge-patch';
 import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
 import { DomainError } from '../../common/domain-error';
 import { parseResourcePath, ResourceTarget } from './resource-path';

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { Cluster } from '../../cluster/cluster';
 import { validatePodSpec } from '../../cluster/resources/pod.strategy';
 import { PodSpec } from '../../cluster/resources/pod.types';
-import { assertNoPrototypeKeys } from '../../cluster/store/merge-patch';
+import { assertNestingDepth } from '../../cluster/store/merge-patch';
 import { ObjectInput } from '../../cluster/store/types';
 import { FieldErrors } from '../../cluster/validation/field-errors';
 import { dns1123SubdomainErrors } from '../../cluster/validation/names';
@@ -33,7 +33,7 @@ function manifestOf(req: FastifyRequest, node: string, file: string): ObjectInpu
     }
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DomainError('BAD_REQUEST', 'a static pod manifest must be one v1 Pod');
-  assertNoPrototypeKeys(body);
+  assertNestingDepth(body);
   const pod = body as ObjectInput;
   const name = pod.metadata?.name ?? '';
   const errors = new FieldErrors();
