@@ -1,6 +1,7 @@
 import { Random } from '../common/random';
 import { AddressPools } from '../ipam/address-pools';
 import { ControllerManager } from './controllers/controller-manager';
+import { EventTtlController } from './controllers/events';
 import { EndpointSliceController } from './controllers/endpoint-slice.controller';
 import { KubeProxyController } from './controllers/kube-proxy.controller';
 import { KubeletController } from './controllers/kubelet.controller';
@@ -65,6 +66,7 @@ export class Cluster {
     const nodeNetworkPrefix = Number(/\/(\d+)$/.exec(pools.nodeAddresses.range)?.[1] ?? 24);
     this.kubeProxies = new KubeProxyController(this.store, clock, { clusterCidr: pools.podCidrs.clusterCidr, nodeNetworkPrefix });
     this.controllers.add(this.kubeProxies);
+    this.controllers.add(new EventTtlController(this.store, clock));
   }
 
   static create(options: ClusterOptions): Cluster {
