@@ -99,6 +99,11 @@ export class SimulationClock implements Clock {
       .sort((a, b) => a.at - b.at || a.id - b.id);
   }
 
+  /** Whether timers are running now (an advance, or a slice of one). */
+  get running(): boolean {
+    return this.advancing;
+  }
+
   /** Whether an advance is running (or, sliced, waiting for its turn). */
   get busy(): boolean {
     return this.advancing || this.queued > 0;
