@@ -42,6 +42,9 @@ export class ControllerManager {
   private sliced: SlicedSettleOptions | undefined;
   private continuation: ReturnType<typeof setImmediate> | undefined;
   private waiting: Array<() => void> = [];
+  /** Where the current round is: the next controller to run, and whether any of this round did work. */
+  private next = 0;
+  private worked = false;
 
   constructor(
     private readonly store: ObjectStore,
@@ -74,15 +77,21 @@ export class ControllerManager {
     try {
       for (let round = 0; ; round++) {
         if (round >= this.maxRounds) throw new SettleLimitError(`controllers did not settle after ${this.maxRounds} rounds`);
-        let worked = false;
-        for (const controller of this.controllers) {
-          if (controller.reconcile()) worked = true;
+        // A slice may end between two controllers; the next one goes on from there, so the order is the same.
+        for (; this.next < this.controllers.length; this.next++) {
+          if (this.controllers[this.next].reconcile()) this.worked = true;
+          if (sliced && performance.now() - started >= sliced.sliceMs) {
+            this.next++;
+            return;
+          }
         }
+        this.next = 0;
+        const worked = this.worked;
+        this.worked = false;
         if (!worked) {
           done = true;
           return;
         }
-        if (sliced && performance.now() - started >= sliced.sliceMs) return;
       }
     } finally {
       this.settling = false;
