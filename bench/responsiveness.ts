@@ -61,12 +61,14 @@ async function main(): Promise<void> {
   await measure(`${DAYS}-day advance, demo cluster`, () => demo.advanceSliced(DAYS * 86_400));
 
   const big = hundredNodes(100, 10);
+  await big.controllers.idle();
   const pods = big.store.count(t('pods'));
   await measure(`${DAYS}-day advance, 100 nodes, ${pods} pods`, () => big.advanceSliced(DAYS * 86_400));
   big.kubelets.stop('node-000');
   await measure(`${DAYS}-day advance, 100 nodes, one kubelet stopped (NotReady, evictions)`, () => big.advanceSliced(DAYS * 86_400));
 
   const scale = hundredNodes(1, 1, 200);
+  await scale.controllers.idle();
   await measure(`Deployment scaled 1 -> ${REPLICAS} replicas on 200 nodes, until settled`, async () => {
     scale.store.patch(t('deployments.apps'), 'default', 'app-0', { spec: { replicas: REPLICAS } });
     await scale.controllers.idle();
