@@ -205,6 +205,24 @@ describe('ObjectStore', () => {
     expect(errorOf(() => store.watch(pods, { resourceVersion: '1' }, () => undefined)).code).toBe('EXPIRED');
   });
 
+  it('bounds its history in bytes: large versions push the oldest out, and a watcher that fell behind gets Expired', () => {
+    const clock = new ManualClock();
+    const store = new ObjectStore(clock, new SeededRandom(1), { events: 1000, bytes: 1_000_000 });
+    store.create(namespaces, { metadata: { name: 'default' } });
+    const first = store.create(pods, pod('big'), 'default').metadata.resourceVersion;
+    let last = first;
+    for (let i = 0; i < 20; i++) {
+      last = store.patch(pods, 'default', 'big', { metadata: { annotations: { blob: String.fromCharCode(97 + i).repeat(200_000) } } }).metadata.resourceVersion;
+    }
+    const error = errorOf(() => store.watch(pods, { resourceVersion: first }, () => undefined));
+    expect(error.code).toBe('EXPIRED');
+    expect(error.message).toMatch(new RegExp(`^too old resource version: ${first} \\(\\d+\\)$`));
+    // About 1 MB of 200 KB versions: the last few are still there.
+    const seen: WatchEvent[] = [];
+    store.watch(pods, { resourceVersion: String(Number(last) - 3) }, (e) => seen.push(e));
+    expect(seen.map((e) => e.object.metadata.resourceVersion)).toEqual([String(Number(last) - 2), String(Number(last) - 1), last]);
+  });
+
   it('undoes a whole transaction when any part fails, and publishes nothing of it', () => {
     const { store } = newStore();
     const seen: string[] = [];

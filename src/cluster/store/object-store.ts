@@ -10,8 +10,9 @@ import { applyMergePatch, assertNestingDepth } from './merge-patch';
 import { applyJsonPatch } from './json-patch';
 import { applyStrategicMergePatch } from './strategic-merge-patch';
 import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
+import { DEFAULT_HISTORY_LIMITS, HistoryLimits, WatchHistory } from './watch-history';
 import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
-import { deepFreeze } from '../../common/freeze';
+import { deepFreeze, estimateBytes, freezeMeasured } from '../../common/freeze';
 import { getOwn, hasOwn, isJsonObject } from '../../common/own-keys';
 
 /** Undoes what a strategy did for one write (releases an allocated address, say). */
@@ -114,16 +115,20 @@ export class ObjectStore {
   private readonly strategies = new Map<string, ResourceStrategy>();
   private readonly listeners = new Set<Listener>();
   private readonly commitHooks: Array<() => void> = [];
-  private readonly history: StoredEvent[] = [];
+  private readonly history: WatchHistory;
   private version = 0;
   /** Non-null while a transaction runs: its undo log and the events it will publish. */
-  private tx: { undo: UndoEntry[]; events: StoredEvent[] } | null = null;
+  private tx: { undo: UndoEntry[]; events: Array<{ event: StoredEvent; bytes: number }> } | null = null;
 
   constructor(
     private readonly clock: Clock,
     private readonly random: Random,
-    private readonly historyLimit = 10000,
-  ) {}
+    /** The watch history's bounds (a number: events only, with the default byte bound). */
+    historyLimits: number | Partial<HistoryLimits> = {},
+  ) {
+    const limits = typeof historyLimits === 'number' ? { events: historyLimits } : historyLimits;
+    this.history = new WatchHistory({ ...DEFAULT_HISTORY_LIMITS, ...limits });
+  }
 
   /** A served resource by its store key (`pods`, `endpointslices.discovery.k8s.io`). */
   resourceType(key: string): ResourceType {
@@ -205,9 +210,10 @@ export class ObjectStore {
       }
       if (rollback) this.onUndo(rollback);
       draft.metadata.resourceVersion = this.nextVersion();
-      const stored = deepFreeze(draft);
+      const bytes = freezeMeasured(draft);
+      const stored = draft;
       this.put(type, key, stored);
-      this.publish(type, 'ADDED', stored);
+      this.publish(type, 'ADDED', stored, undefined, bytes);
       return stored;
     });
   }
@@ -300,7 +306,8 @@ export class ObjectStore {
         ...object,
         metadata: { ...object.metadata, resourceVersion: this.nextVersion() },
       });
-      this.publish(type, 'DELETED', deleted);
+      // Once gone from the store, the last version is held by the history alone.
+      this.publish(type, 'DELETED', deleted, undefined, estimateBytes(deleted));
       return deleted;
     });
   }
@@ -318,9 +325,10 @@ export class ObjectStore {
           resourceVersion: this.nextVersion(),
         },
       } as KubeObject;
-      const stored = deepFreeze(draft);
+      const bytes = freezeMeasured(draft);
+      const stored = draft;
       this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
-      this.publish(type, 'MODIFIED', stored, object);
+      this.publish(type, 'MODIFIED', stored, object, bytes);
       return stored;
     });
   }
@@ -333,12 +341,12 @@ export class ObjectStore {
   transaction<T>(work: () => T): T {
     if (this.tx) return work();
     const version = this.version;
-    const tx = { undo: [] as UndoEntry[], events: [] as StoredEvent[] };
+    const tx = { undo: [] as UndoEntry[], events: [] as Array<{ event: StoredEvent; bytes: number }> };
     this.tx = tx;
     try {
       const result = work();
       this.tx = null;
-      for (const event of tx.events) this.emit(event);
+      for (const { event, bytes } of tx.events) this.emit(event, bytes);
       for (const hook of this.commitHooks) hook();
       return result;
     } catch (e) {
@@ -385,12 +393,12 @@ export class ObjectStore {
       if (!Number.isInteger(since) || since < 0) {
         throw new DomainError('BAD_REQUEST', `invalid resource version: ${JSON.stringify(from)}`);
       }
-      const oldest = this.history.length ? this.history[0].resourceVersion : this.version + 1;
+      const oldest = this.history.oldestVersion() ?? this.version + 1;
       if (since < oldest - 1 && since < this.version) {
         throw new DomainError('EXPIRED', `too old resource version: ${since} (${oldest - 1})`);
       }
-      for (const event of this.history) {
-        if (event.resourceVersion > since && matches(event)) send({ type: event.type, object: event.object });
+      for (const event of this.history.since(since)) {
+        if (matches(event)) send({ type: event.type, object: event.object });
       }
     }
     return this.subscribe((event) => {
@@ -494,7 +502,8 @@ export class ObjectStore {
     return out;
   }
 
-  private publish(type: ResourceType, eventType: StoredEvent['type'], object: KubeObject, previous?: KubeObject): void {
+  /** `bytes`: what keeping this version costs (see `freezeMeasured`); by default the whole object's estimate. */
+  private publish(type: ResourceType, eventType: StoredEvent['type'], object: KubeObject, previous?: KubeObject, bytes?: number): void {
     const event: StoredEvent = {
       type: eventType,
       object,
@@ -502,14 +511,13 @@ export class ObjectStore {
       resource: resourceKey(type),
       resourceVersion: Number(object.metadata.resourceVersion),
     };
-    if (this.tx) this.tx.events.push(event);
-    else this.emit(event);
+    const size = bytes ?? estimateBytes(object);
+    if (this.tx) this.tx.events.push({ event, bytes: size });
+    else this.emit(event, size);
   }
 
-  private emit(event: StoredEvent): void {
-    this.history.push(event);
-    // Trim in batches, so keeping the history costs O(1) per event on average.
-    if (this.history.length >= 2 * this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+  private emit(event: StoredEvent, bytes: number): void {
+    this.history.push(event, bytes);
     for (const listener of [...this.listeners]) listener(event);
   }
 
@@ -532,9 +540,10 @@ export class ObjectStore {
       if (!deepEqual(draft.spec, previous.spec)) draft.metadata.generation = previous.metadata.generation + 1;
       if (deepEqual(draft, previous)) return previous; // nothing changed: no new version
       draft.metadata.resourceVersion = this.nextVersion();
-      const stored = deepFreeze(draft);
+      const bytes = freezeMeasured(draft);
+      const stored = draft;
       this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
-      this.publish(type, 'MODIFIED', stored, previous);
+      this.publish(type, 'MODIFIED', stored, previous, bytes);
       return stored;
     });
   }
