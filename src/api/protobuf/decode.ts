@@ -1,4 +1,4 @@
-import { Field, MapField, Reader, Type } from 'protobufjs';
+import { FieldBase, MapField, Reader, Type } from 'protobufjs';
 import { DomainError } from '../../common/domain-error';
 import { kubernetesProtoRoot, messageTypeOf } from './schema';
 
@@ -148,7 +148,7 @@ function readMessage(type: Type, bytes: Uint8Array, ctx: Context): Json {
   return out;
 }
 
-function readValue(field: Field, reader: Reader, wire: number, ctx: Context): unknown {
+function readValue(field: FieldBase, reader: Reader, wire: number, ctx: Context): unknown {
   const message = field.resolvedType;
   if (message instanceof Type) {
     expectWire(field, wire, 2);
@@ -165,7 +165,7 @@ function messageValue(type: Type, bytes: Uint8Array, ctx: Context): unknown {
   return scalar === undefined ? decoded : scalar(decoded);
 }
 
-function readScalar(field: Field, reader: Reader): unknown {
+function readScalar(field: FieldBase, reader: Reader): unknown {
   switch (field.type) {
     case 'string':
       return reader.string();
@@ -176,7 +176,7 @@ function readScalar(field: Field, reader: Reader): unknown {
     case 'int32':
       return reader.int32();
     case 'int64': {
-      const v = reader.int64() as number | { toNumber(): number };
+      const v = reader.int64() as unknown as number | { toNumber(): number };
       return typeof v === 'number' ? v : v.toNumber();
     }
     default:
@@ -215,7 +215,7 @@ function isZeroScalar(value: unknown): boolean {
   return value === '' || value === 0 || value === false;
 }
 
-function expectWire(field: Field, wire: number, expected: number): void {
+function expectWire(field: FieldBase, wire: number, expected: number): void {
   if (wire !== expected) throw new WireError(`proto: wrong wireType = ${wire} for field ${field.name}`);
 }
 
@@ -227,7 +227,7 @@ function expectWire(field: Field, wire: number, expected: number): void {
 function isZeroPayload(reader: Reader, wire: number, depth: number): boolean {
   switch (wire) {
     case 0: {
-      const v = reader.uint64() as number | { isZero(): boolean };
+      const v = reader.uint64() as unknown as number | { isZero(): boolean };
       return typeof v === 'number' ? v === 0 : v.isZero();
     }
     case 1:
