@@ -89,6 +89,7 @@ describe('decodeKubernetesProtobuf', () => {
         terminationGracePeriodSeconds: 0,
         hostNetwork: false,
         enableServiceLinks: false,
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
       },
     });
     expect(decodeKubernetesProtobuf(pod)).toEqual({
@@ -117,6 +118,7 @@ describe('decodeKubernetesProtobuf', () => {
         volumes: [{ name: 'v', configMap: { name: 'cm', defaultMode: 420 } }],
         terminationGracePeriodSeconds: 0,
         enableServiceLinks: false,
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
       },
     });
   });
@@ -138,20 +140,20 @@ describe('decodeKubernetesProtobuf', () => {
   });
 
   it('ignores a field our schema lacks when it holds its zero value (gogo writes them all)', () => {
-    // PodSpec field 18 (affinity) as an empty message, and Deployment status field 1 (observedGeneration) as 0.
-    const spec = Buffer.from([0x12, 0x03, 0x0a, 0x01, 0x63, 0x92, 0x01, 0x00]); // containers: [{name: "c"}], affinity: {}
+    // PodSpec field 34 (ephemeralContainers) as an empty message.
+    const spec = Buffer.from([0x12, 0x03, 0x0a, 0x01, 0x63, 0x92, 0x02, 0x00]); // containers: [{name: "c"}], ephemeralContainers: [{}]
     const raw = Buffer.concat([Buffer.from([0x0a, 0x03, 0x0a, 0x01, 0x70, 0x12, spec.length]), spec]);
     expect(decodeKubernetesProtobuf(envelope('v1', 'Pod', raw))).toEqual({ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] } });
   });
 
   it('refuses with 415 a field our schema lacks when it is set, naming the field, so nothing set is lost', () => {
-    // PodSpec field 18 (affinity) holding {nodeAffinity: {required: {"k"...}}}: not decoded by kube-netsim.
-    const spec = Buffer.from([0x12, 0x03, 0x0a, 0x01, 0x63, 0x92, 0x01, 0x05, 0x0a, 0x03, 0x0a, 0x01, 0x6b]);
+    // PodSpec field 34 (ephemeralContainers) holding [{1: {1: "k"}}]: not decoded by kube-netsim.
+    const spec = Buffer.from([0x12, 0x03, 0x0a, 0x01, 0x63, 0x92, 0x02, 0x05, 0x0a, 0x03, 0x0a, 0x01, 0x6b]);
     const raw = Buffer.concat([Buffer.from([0x0a, 0x03, 0x0a, 0x01, 0x70, 0x12, spec.length]), spec]);
     const e = domainError(() => decodeKubernetesProtobuf(envelope('v1', 'Pod', raw)));
     expect(e.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     expect(e.message).toBe(
-      'the protobuf body sets field 18 of k8s.io.api.core.v1.PodSpec (in spec), which kube-netsim does not decode: send this Pod as application/json or application/yaml, as `kubectl apply -f` and `kubectl create -f` do',
+      'the protobuf body sets field 34 of k8s.io.api.core.v1.PodSpec (in spec), which kube-netsim does not decode: send this Pod as application/json or application/yaml, as `kubectl apply -f` and `kubectl create -f` do',
     );
     expect(e.causes[0]).toMatchObject({ field: 'spec', reason: 'FieldValueNotSupported' });
   });

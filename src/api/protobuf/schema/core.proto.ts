@@ -6,10 +6,11 @@
  * `(pointer)` and `(inline)`: see meta.proto.ts.
  *
  * Left out on purpose (a body that sets them is refused with 415, never
- * read wrong; see docs/api.md): pod affinity, ephemeral containers,
- * resource claims, volume sources other than emptyDir, hostPath, secret,
- * configMap, persistentVolumeClaim, projected and downwardAPI, and the
- * fields of every status (controllers set them; kubectl sends them empty).
+ * read wrong; see docs/api.md): ephemeral containers, pod resource
+ * claims, Windows options, volume sources other than emptyDir, hostPath,
+ * secret, configMap, persistentVolumeClaim, projected and downwardAPI, and
+ * the fields of every status (controllers set them; kubectl sends them
+ * zero).
  */
 export const CORE_V1_PROTO = `
 syntax = "proto2";
@@ -53,6 +54,7 @@ message PodSpec {
   repeated LocalObjectReference imagePullSecrets = 15;
   optional string hostname = 16;
   optional string subdomain = 17;
+  optional Affinity affinity = 18;
   optional string schedulerName = 19;
   repeated Toleration tolerations = 22;
   repeated HostAlias hostAliases = 23;
@@ -181,6 +183,12 @@ message ObjectReference {
 message ResourceRequirements {
   map<string, k8s.io.apimachinery.pkg.api.resource.Quantity> limits = 1;
   map<string, k8s.io.apimachinery.pkg.api.resource.Quantity> requests = 2;
+  repeated ResourceClaim claims = 3;
+}
+
+message ResourceClaim {
+  optional string name = 1;
+  optional string request = 2;
 }
 
 message VolumeMount {
@@ -218,6 +226,7 @@ message ProbeHandler {
 message Lifecycle {
   optional LifecycleHandler postStart = 1;
   optional LifecycleHandler preStop = 2;
+  optional string stopSignal = 3 [(pointer) = true];
 }
 
 message LifecycleHandler {
@@ -269,6 +278,7 @@ message SecurityContext {
   optional bool allowPrivilegeEscalation = 7 [(pointer) = true];
   optional string procMount = 9 [(pointer) = true];
   optional SeccompProfile seccompProfile = 11;
+  optional AppArmorProfile appArmorProfile = 12;
 }
 
 message PodSecurityContext {
@@ -281,7 +291,14 @@ message PodSecurityContext {
   repeated Sysctl sysctls = 7;
   optional string fsGroupChangePolicy = 9 [(pointer) = true];
   optional SeccompProfile seccompProfile = 10;
+  optional AppArmorProfile appArmorProfile = 11;
   optional string supplementalGroupsPolicy = 12 [(pointer) = true];
+  optional string seLinuxChangePolicy = 13 [(pointer) = true];
+}
+
+message AppArmorProfile {
+  optional string type = 1;
+  optional string localhostProfile = 2 [(pointer) = true];
 }
 
 message Capabilities {
@@ -304,6 +321,61 @@ message SeccompProfile {
 message Sysctl {
   optional string name = 1;
   optional string value = 2;
+}
+
+message Affinity {
+  optional NodeAffinity nodeAffinity = 1;
+  optional PodAffinity podAffinity = 2;
+  optional PodAntiAffinity podAntiAffinity = 3;
+}
+
+message NodeAffinity {
+  optional NodeSelector requiredDuringSchedulingIgnoredDuringExecution = 1;
+  repeated PreferredSchedulingTerm preferredDuringSchedulingIgnoredDuringExecution = 2;
+}
+
+message NodeSelector {
+  repeated NodeSelectorTerm nodeSelectorTerms = 1;
+}
+
+message NodeSelectorTerm {
+  repeated NodeSelectorRequirement matchExpressions = 1;
+  repeated NodeSelectorRequirement matchFields = 2;
+}
+
+message NodeSelectorRequirement {
+  optional string key = 1;
+  optional string operator = 2;
+  repeated string values = 3;
+}
+
+message PreferredSchedulingTerm {
+  optional int32 weight = 1;
+  optional NodeSelectorTerm preference = 2;
+}
+
+message PodAffinity {
+  repeated PodAffinityTerm requiredDuringSchedulingIgnoredDuringExecution = 1;
+  repeated WeightedPodAffinityTerm preferredDuringSchedulingIgnoredDuringExecution = 2;
+}
+
+message PodAntiAffinity {
+  repeated PodAffinityTerm requiredDuringSchedulingIgnoredDuringExecution = 1;
+  repeated WeightedPodAffinityTerm preferredDuringSchedulingIgnoredDuringExecution = 2;
+}
+
+message PodAffinityTerm {
+  optional k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector labelSelector = 1;
+  repeated string namespaces = 2;
+  optional string topologyKey = 3;
+  optional k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector namespaceSelector = 4;
+  repeated string matchLabelKeys = 5;
+  repeated string mismatchLabelKeys = 6;
+}
+
+message WeightedPodAffinityTerm {
+  optional int32 weight = 1;
+  optional PodAffinityTerm podAffinityTerm = 2;
 }
 
 message Toleration {
@@ -513,6 +585,31 @@ message NamespaceSpec {
 }
 
 message NamespaceStatus {
+}
+
+message Node {
+  optional k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional NodeSpec spec = 2;
+  optional NodeStatus status = 3;
+}
+
+message NodeSpec {
+  optional string podCIDR = 1;
+  repeated string podCIDRs = 7;
+  optional string providerID = 3;
+  optional bool unschedulable = 4;
+  repeated Taint taints = 5;
+  optional string externalID = 2;
+}
+
+message Taint {
+  optional string key = 1;
+  optional string value = 2;
+  optional string effect = 3;
+  optional k8s.io.apimachinery.pkg.apis.meta.v1.Time timeAdded = 4 [(pointer) = true];
+}
+
+message NodeStatus {
 }
 
 message ConfigMap {

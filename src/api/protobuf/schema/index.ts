@@ -8,6 +8,7 @@ const MESSAGE_OF_KIND: Readonly<Record<string, string>> = {
   'v1/Pod': 'k8s.io.api.core.v1.Pod',
   'v1/Service': 'k8s.io.api.core.v1.Service',
   'v1/Namespace': 'k8s.io.api.core.v1.Namespace',
+  'v1/Node': 'k8s.io.api.core.v1.Node',
   'v1/ConfigMap': 'k8s.io.api.core.v1.ConfigMap',
   'v1/Secret': 'k8s.io.api.core.v1.Secret',
   'v1/ServiceAccount': 'k8s.io.api.core.v1.ServiceAccount',
