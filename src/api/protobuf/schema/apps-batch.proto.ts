@@ -109,7 +109,7 @@ message JobSpec {
   optional string completionMode = 9 [(pointer) = true];
   optional bool suspend = 10 [(pointer) = true];
   optional string podReplacementPolicy = 14 [(pointer) = true];
-  optional string managedBy = 16 [(pointer) = true];
+  optional string managedBy = 15 [(pointer) = true];
 }
 
 message JobStatus {
