@@ -45,6 +45,11 @@ describe('protobuf request bodies over HTTP (e2e)', () => {
     await request(t.http).get('/api/v1/namespaces/ns1').expect(200);
   });
 
+  it('deletes a pod with the protobuf DeleteOptions kubectl drain sends', async () => {
+    const pod = (await request(t.http).get('/api/v1/namespaces/default/pods').expect(200)).body.items[0].metadata.name;
+    await request(t.http).delete(`/api/v1/namespaces/default/pods/${pod}`).set('Content-Type', PROTOBUF).send(fixture('deleteoptions-drain.bin')).expect(200);
+  });
+
   it('refuses a body without the k8s\\0 prefix with 400, as the API server words it', async () => {
     const res = await post('/api/v1/namespaces', Buffer.from('{"kind":"Namespace"}')).expect(400);
     expect(res.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest', message: 'provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]' });

@@ -35,9 +35,9 @@ function domainError(fn: () => unknown): DomainError {
 describe('decodeKubernetesProtobuf', () => {
   describe('bodies captured from kubectl 1.32 decode to exactly the JSON kubectl prints for --dry-run=client -o json', () => {
     const names = readdirSync(FIXTURES).filter((f) => f.endsWith('.bin'));
-    it('has a fixture for every kubectl create command of the issue', () => {
+    it('has a fixture for every kubectl create command of the issue, and the DeleteOptions of kubectl drain', () => {
       expect(names.map((n) => n.split('-')[0]).sort()).toEqual(
-        ['configmap', 'cronjob', 'deployment', 'deployment', 'job', 'namespace', 'secret', 'service', 'service', 'service', 'service', 'serviceaccount'],
+        ['configmap', 'cronjob', 'deleteoptions', 'deployment', 'deployment', 'job', 'namespace', 'secret', 'service', 'service', 'service', 'service', 'serviceaccount'],
       );
     });
     it.each(names)('%s', (name) => {
@@ -137,6 +137,18 @@ describe('decodeKubernetesProtobuf', () => {
     expect(decodeKubernetesProtobuf(ds)).toMatchObject({ kind: 'DaemonSet', spec: { selector: { matchLabels: { a: 'b' } }, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%' } } } });
     const rs = body('apps/v1', 'ReplicaSet', { metadata: { name: 'r' }, spec: { replicas: 0 } });
     expect(decodeKubernetesProtobuf(rs)).toMatchObject({ kind: 'ReplicaSet', spec: { replicas: 0 } });
+  });
+
+  it('reads DeleteOptions in any group version, a zero grace period kept', () => {
+    const type = kubernetesProtoRoot().lookupType('k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions');
+    const raw = type.encode(type.fromObject({ gracePeriodSeconds: 0, propagationPolicy: 'Foreground', preconditions: { uid: 'u1' } })).finish();
+    expect(decodeKubernetesProtobuf(envelope('apps/v1', 'DeleteOptions', raw))).toEqual({
+      kind: 'DeleteOptions',
+      apiVersion: 'apps/v1',
+      gracePeriodSeconds: 0,
+      propagationPolicy: 'Foreground',
+      preconditions: { uid: 'u1' },
+    });
   });
 
   it('ignores a field our schema lacks when it holds its zero value (gogo writes them all)', () => {

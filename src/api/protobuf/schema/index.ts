@@ -36,11 +36,12 @@ export function kubernetesProtoRoot(): Root {
 
 /** The message type of `apiVersion/kind`, or undefined for a kind we have no schema for. */
 export function messageTypeOf(apiVersion: string, kind: string): Type | undefined {
-  const name = MESSAGE_OF_KIND[`${apiVersion}/${kind}`];
+  // DeleteOptions is registered in every group version (kubectl drain sends it as v1).
+  const name = kind === 'DeleteOptions' ? 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions' : MESSAGE_OF_KIND[`${apiVersion}/${kind}`];
   return name === undefined ? undefined : kubernetesProtoRoot().lookupType(name);
 }
 
 /** `apiVersion/kind` of every kind kube-netsim decodes from protobuf (for docs and tests). */
 export function protobufKinds(): string[] {
-  return Object.keys(MESSAGE_OF_KIND);
+  return [...Object.keys(MESSAGE_OF_KIND), 'meta.k8s.io/v1/DeleteOptions'];
 }

@@ -125,6 +125,20 @@ message LabelSelectorRequirement {
   repeated string values = 3;
 }
 
+message DeleteOptions {
+  optional int64 gracePeriodSeconds = 1 [(pointer) = true];
+  optional Preconditions preconditions = 2;
+  optional bool orphanDependents = 3 [(pointer) = true];
+  optional string propagationPolicy = 4 [(pointer) = true];
+  repeated string dryRun = 5;
+  optional bool ignoreStoreReadErrorWithClusterBreakingPotential = 6 [(pointer) = true];
+}
+
+message Preconditions {
+  optional string uid = 1 [(pointer) = true];
+  optional string resourceVersion = 2 [(pointer) = true];
+}
+
 message Condition {
   optional string type = 1;
   optional string status = 2;
