@@ -35,14 +35,30 @@ function domainError(fn: () => unknown): DomainError {
 describe('decodeKubernetesProtobuf', () => {
   describe('bodies captured from kubectl 1.32 decode to exactly the JSON kubectl prints for --dry-run=client -o json', () => {
     const names = readdirSync(FIXTURES).filter((f) => f.endsWith('.bin'));
-    it('has a fixture for every kubectl create command of the issue, and the DeleteOptions of kubectl drain', () => {
-      expect(names.map((n) => n.split('-')[0]).sort()).toEqual(
-        ['configmap', 'cronjob', 'deleteoptions', 'deployment', 'deployment', 'job', 'namespace', 'secret', 'service', 'service', 'service', 'service', 'serviceaccount'],
-      );
+    /**
+     * Where our JSON knowingly differs from kubectl's: status fields are not decoded (kubectl writes
+     * the zero-valued ones of a status without omitempty), and a nil list without omitempty is left
+     * out where Go writes null.
+     */
+    const KNOWN_DIFFERENCES: Record<string, (json: Record<string, unknown>) => void> = {
+      'hpa-web.bin': (json) => (json.status = {}),
+      'pdb-p.bin': (json) => (json.status = {}),
+      'selfsubjectaccessreview-create-pods.bin': (json) => (json.status = {}),
+      'tokenrequest-default.bin': (json) => {
+        json.status = {};
+        json.spec = {};
+      },
+    };
+    it('has a fixture for each kubectl command that sends protobuf', () => {
+      expect(names.map((n) => n.split('-')[0]).sort()).toEqual([
+        'configmap', 'cronjob', 'deleteoptions', 'deployment', 'deployment', 'hpa', 'ingress', 'job', 'namespace', 'pdb', 'priorityclass', 'resourcequota',
+        'role', 'rolebinding', 'secret', 'selfsubjectaccessreview', 'service', 'service', 'service', 'service', 'serviceaccount', 'tokenrequest',
+      ]);
     });
     it.each(names)('%s', (name) => {
       const decoded = decodeKubernetesProtobuf(readFileSync(path.join(FIXTURES, name)));
       const json = JSON.parse(readFileSync(path.join(FIXTURES, name.replace(/\.bin$/, '.json')), 'utf8'));
+      KNOWN_DIFFERENCES[name]?.(json);
       expect(decoded).toEqual(json);
     });
   });

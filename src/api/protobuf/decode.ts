@@ -141,7 +141,7 @@ function readMessage(type: Type, bytes: Uint8Array, ctx: Context): Json {
     } else {
       const value = readValue(field, reader, wire, inner);
       if (field.options?.['(inline)'] === true) Object.assign(out, value as Json);
-      else if (field.resolvedType instanceof Type || field.options?.['(pointer)'] === true || !isZeroScalar(value)) out[name] = value;
+      else if (field.resolvedType instanceof Type || keptWhenZero(field) || !isZeroScalar(value)) out[name] = value;
       else delete out[name];
     }
   }
@@ -209,6 +209,11 @@ function zeroOf(type: string): unknown {
 
 function isVarintType(type: string): boolean {
   return type === 'int32' || type === 'int64' || type === 'bool';
+}
+
+/** A Go pointer (`(pointer)`) or a value JSON writes without `omitempty` (`(always)`). */
+function keptWhenZero(field: FieldBase): boolean {
+  return field.options?.['(pointer)'] === true || field.options?.['(always)'] === true;
 }
 
 function isZeroScalar(value: unknown): boolean {

@@ -612,6 +612,37 @@ message Taint {
 message NodeStatus {
 }
 
+message ResourceQuota {
+  optional k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional ResourceQuotaSpec spec = 2;
+  optional ResourceQuotaStatus status = 3;
+}
+
+message ResourceQuotaSpec {
+  map<string, k8s.io.apimachinery.pkg.api.resource.Quantity> hard = 1;
+  repeated string scopes = 2;
+  optional ScopeSelector scopeSelector = 3;
+}
+
+message ScopeSelector {
+  repeated ScopedResourceSelectorRequirement matchExpressions = 1;
+}
+
+message ScopedResourceSelectorRequirement {
+  optional string scopeName = 1;
+  optional string operator = 2;
+  repeated string values = 3;
+}
+
+message ResourceQuotaStatus {
+}
+
+message TypedLocalObjectReference {
+  optional string apiGroup = 1 [(pointer) = true];
+  optional string kind = 2;
+  optional string name = 3;
+}
+
 message ConfigMap {
   optional k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
   optional bool immutable = 4 [(pointer) = true];
