@@ -150,6 +150,13 @@ describe('decodeKubernetesProtobuf', () => {
     expect(decodeKubernetesProtobuf(job)).toMatchObject({ spec: { parallelism: 0, backoffLimit: 4, template: { spec: { restartPolicy: 'Never' } } } });
   });
 
+  it('keeps a label named __proto__ as an own key, as JSON.parse does', () => {
+    const decoded = decodeKubernetesProtobuf(body('v1', 'ConfigMap', { metadata: { name: 'c', labels: JSON.parse('{"__proto__":"x"}') }, data: { constructor: 'y' } }))!;
+    expect(Object.keys((decoded.metadata as { labels: object }).labels)).toEqual(['__proto__']);
+    expect(JSON.stringify(decoded)).toBe('{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"c","labels":{"__proto__":"x"}},"data":{"constructor":"y"}}');
+    expect(Object.getPrototypeOf((decoded.metadata as { labels: object }).labels)).toBe(Object.prototype);
+  });
+
   it('reads a CronJob, a DaemonSet and a ReplicaSet', () => {
     const cron = body('batch/v1', 'CronJob', { metadata: { name: 'c' }, spec: { schedule: '0 * * * *', timeZone: 'Etc/UTC', suspend: false, jobTemplate: { spec: { template: { spec: { containers: [{ name: 'c', image: 'x' }] } } } } } });
     expect(decodeKubernetesProtobuf(cron)).toMatchObject({ kind: 'CronJob', spec: { schedule: '0 * * * *', timeZone: 'Etc/UTC', suspend: false, jobTemplate: { spec: { template: { spec: { containers: [{ name: 'c', image: 'x' }] } } } } } });

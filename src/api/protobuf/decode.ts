@@ -129,7 +129,8 @@ function readMessage(type: Type, bytes: Uint8Array, ctx: Context): Json {
       expectWire(field, wire, 2);
       const [key, value] = readMapEntry(field, reader.bytes(), inner);
       const map = (out[name] ??= {}) as Json;
-      map[key] = value;
+      // An own property even for a key such as "__proto__", as JSON.parse makes it.
+      Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
     } else if (field.repeated) {
       const list = (out[name] ??= []) as unknown[];
       if (wire === 2 && isVarintType(field.type)) {
