@@ -124,7 +124,7 @@ function readMessage(type: Type, bytes: Uint8Array, ctx: Context): Json {
       continue;
     }
     const name = field.name;
-    const inner = { ...ctx, path: ctx.path === '' ? name : `${ctx.path}.${name}`, depth: ctx.depth + 1 };
+    const inner = field.resolvedType instanceof Type || field instanceof MapField ? { kind: ctx.kind, path: ctx.path === '' ? name : `${ctx.path}.${name}`, depth: ctx.depth + 1 } : ctx;
     if (field instanceof MapField) {
       expectWire(field, wire, 2);
       const [key, value] = readMapEntry(field, reader.bytes(), inner);
@@ -143,7 +143,7 @@ function readMessage(type: Type, bytes: Uint8Array, ctx: Context): Json {
       const value = readValue(field, reader, wire, inner);
       if (field.options?.['(inline)'] === true) Object.assign(out, value as Json);
       else if (field.resolvedType instanceof Type || keptWhenZero(field) || !isZeroScalar(value)) out[name] = value;
-      else delete out[name];
+      else if (name in out) delete out[name]; // a zero after a value: the last one wins
     }
   }
   return out;
@@ -162,8 +162,19 @@ function readValue(field: FieldBase, reader: Reader, wire: number, ctx: Context)
 /** A message as JSON writes it: an object, or a scalar for Time, Quantity, IntOrString... */
 function messageValue(type: Type, bytes: Uint8Array, ctx: Context): unknown {
   const decoded = readMessage(type, bytes, ctx);
-  const scalar = SCALAR_MESSAGES[type.fullName.slice(1)];
+  const scalar = scalarOf(type);
   return scalar === undefined ? decoded : scalar(decoded);
+}
+
+/** Each type's entry in SCALAR_MESSAGES, looked up once (protobufjs computes `fullName` on each read). */
+const scalarOfType = new WeakMap<Type, ((message: Json) => unknown) | null>();
+function scalarOf(type: Type): ((message: Json) => unknown) | undefined {
+  let scalar = scalarOfType.get(type);
+  if (scalar === undefined) {
+    scalar = SCALAR_MESSAGES[type.fullName.slice(1)] ?? null;
+    scalarOfType.set(type, scalar);
+  }
+  return scalar ?? undefined;
 }
 
 function readScalar(field: FieldBase, reader: Reader): unknown {
