@@ -50,6 +50,11 @@ describe('protobuf request bodies over HTTP (e2e)', () => {
     await request(t.http).delete(`/api/v1/namespaces/default/pods/${pod}`).set('Content-Type', PROTOBUF).send(fixture('deleteoptions-drain.bin')).expect(200);
   });
 
+  it('refuses a body whose kind is not the kind of the path, as a JSON body is refused', async () => {
+    const res = await post('/api/v1/namespaces/default/services', fixture('configmap-cm.bin')).expect(400);
+    expect(res.body.message).toBe('the kind in the data (ConfigMap) does not match the expected kind (Service)');
+  });
+
   it('refuses a body without the k8s\\0 prefix with 400, as the API server words it', async () => {
     const res = await post('/api/v1/namespaces', Buffer.from('{"kind":"Namespace"}')).expect(400);
     expect(res.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest', message: 'provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]' });
@@ -96,6 +101,11 @@ describe('kubectl create, run and expose send protobuf and work as printed (e2e)
     expect(pods.trim().split('\n')).toHaveLength(2);
     expect(pods).toMatch(/^web2-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running\s+0\s+\S+$/m);
     expect(await kubectl('get', 'deployment', 'web2', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image}')).toBe('2 nginx');
+  });
+
+  it('create deployment --replicas=0 keeps the zero (a pointer field sent as 0)', async () => {
+    expect(await kubectl('create', 'deployment', 'zero', '--image=nginx', '--replicas=0')).toBe('deployment.apps/zero created\n');
+    expect(await kubectl('get', 'deployment', 'zero', '-o', 'jsonpath={.spec.replicas}')).toBe('0');
   });
 
   it('create service clusterip and nodeport', async () => {
