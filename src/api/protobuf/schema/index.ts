@@ -1,6 +1,7 @@
 import { parse, Root, Type } from 'protobufjs';
 import { APPS_V1_PROTO, BATCH_V1_PROTO } from './apps-batch.proto';
 import { CORE_V1_PROTO } from './core.proto';
+import { CORE_V1_POD_PROTO } from './core-pod.proto';
 import { INTSTR_PROTO, META_PROTO, META_V1_PROTO, RESOURCE_PROTO } from './meta.proto';
 import {
   AUTHENTICATION_V1_PROTO,
@@ -47,7 +48,7 @@ let root: Root | undefined;
 export function kubernetesProtoRoot(): Root {
   if (root === undefined) {
     const r = new Root();
-    const texts = [META_PROTO, RESOURCE_PROTO, INTSTR_PROTO, META_V1_PROTO, CORE_V1_PROTO, APPS_V1_PROTO, BATCH_V1_PROTO];
+    const texts = [META_PROTO, RESOURCE_PROTO, INTSTR_PROTO, META_V1_PROTO, CORE_V1_POD_PROTO, CORE_V1_PROTO, APPS_V1_PROTO, BATCH_V1_PROTO];
     texts.push(AUTOSCALING_V1_PROTO, POLICY_V1_PROTO, RBAC_V1_PROTO, NETWORKING_V1_PROTO, SCHEDULING_V1_PROTO, AUTHORIZATION_V1_PROTO, AUTHENTICATION_V1_PROTO);
     for (const text of texts) {
       parse(text, r, { keepCase: true });
