@@ -52,11 +52,14 @@ function patchTypeOf(contentType: string | undefined): PatchType {
   }
 }
 
-/** The request body as an object: JSON (already parsed) or YAML text. */
+/** The request body as an object: JSON or protobuf (already parsed into JSON's shape) or YAML text. */
 function bodyOf(req: Request): unknown {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (contentType === 'application/vnd.kubernetes.protobuf' || contentType === 'application/cbor') {
-    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  if (contentType === 'application/cbor') {
+    throw new DomainError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
+    );
   }
   const body: unknown = req.body;
   if (typeof body === 'string') {
