@@ -2,11 +2,12 @@ import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
-import { DomainError } from '../common/domain-error';
+import { DomainError, isDomainError } from '../common/domain-error';
+import { parseJsonBody } from './request-body';
+import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './request-limits';
+import { answerClientError, statusOfFastifyError } from './status/http-errors';
+import { reasonOfHttpStatus, statusBody, statusOfDomainError } from './status/kubernetes-status';
 import { createValidationPipe } from './validation';
-
-/** Large enough for a 10,000-Service iptables-save dump or manifest. */
-const BODY_LIMIT = 100 * 1024 * 1024;
 
 /**
  * Kubernetes clients send JSON under several media types (merge, strategic merge and JSON
@@ -14,26 +15,32 @@ const BODY_LIMIT = 100 * 1024 * 1024;
  * included; a type given by name is matched without them.
  */
 const JSON_TYPES: (string | RegExp)[] = ['application/json', /^application\/[a-z0-9.+-]*\+json\s*(;.*)?$/i];
-/** Manifests come as YAML text; text bodies are kept as strings. */
+/** Manifests come as YAML text; text bodies are kept as strings (which paths take which is the handlers' call). */
 const TEXT_TYPES: (string | RegExp)[] = ['application/yaml', 'application/x-yaml', 'text/yaml', /^application\/[a-z0-9.+-]*\+yaml\s*(;.*)?$/i, 'text/plain'];
+/** Binary types the Kubernetes paths answer themselves (415 today for protobuf and CBOR, until they are decoded). */
+const BINARY_TYPES: string[] = ['application/vnd.kubernetes.protobuf', 'application/cbor'];
+
+export interface HttpEdgeOptions {
+  /** Time allowed to receive a whole request (default 60 s); tests shorten it. */
+  requestTimeoutMs?: number;
+}
 
 /**
  * The HTTP server under Nest: Fastify, which costs a fifth of what Express
  * costs per request here (see docs/toolchain.md). Paths match with or
  * without a trailing slash, as they did under Express.
  */
-export function createHttpAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true } });
-}
-
-function parseJsonBody(body: string | Buffer): unknown {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new DomainError('BAD_REQUEST', (e as Error).message);
-  }
+export function createHttpAdapter(options: HttpEdgeOptions = {}): FastifyAdapter {
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    // The whole request, headers and body, must arrive in time; a watch's long answer is not
+    // covered (the timeout stops once the request is in), and no idle-socket timeout is set.
+    requestTimeout,
+    http: { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: Math.min(1000, requestTimeout) },
+    clientErrorHandler: answerClientError,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+  });
 }
 
 /**
@@ -43,17 +50,53 @@ function parseJsonBody(body: string | Buffer): unknown {
  */
 function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
-  for (const type of JSON_TYPES) {
-    fastify.addContentTypeParser(type, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
-      try {
-        done(null, parseJsonBody(body));
-      } catch (e) {
-        done(e as Error, undefined);
-      }
-    });
-  }
-  for (const type of TEXT_TYPES) fastify.addContentTypeParser(type, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
-  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, _body, done) => done(null, undefined));
+  const json = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    try {
+      done(null, parseJsonBody(body));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  };
+  for (const type of JSON_TYPES) fastify.addContentTypeParser(type, { parseAs: 'string' }, json);
+  for (const type of TEXT_TYPES) fastify.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  for (const type of BINARY_TYPES) fastify.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+  // A body without a Content-Type is read as JSON, as the API server reads it; any other type is 415.
+  fastify.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    if (req.headers['content-type'] === undefined) json(req, body, done);
+    else done(new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedTypeText()), undefined);
+  });
+}
+
+function unsupportedTypeText(): string {
+  return statusOfFastifyError({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', message: '' }, BODY_LIMIT)!.message;
+}
+
+/** kube-netsim's dump endpoints take bodies up to `DUMP_BODY_LIMIT`; every other route `BODY_LIMIT`. */
+function registerRouteLimits(fastify: FastifyInstance): void {
+  fastify.addHook('onRoute', (route) => {
+    if (DUMP_ROUTES.has(route.url.replace(/\/$/, ''))) route.bodyLimit = DUMP_BODY_LIMIT;
+  });
+}
+
+/** A request stream's own error (aborted, bad chunking) carries a 4xx `statusCode`; anything else is a bug of ours. */
+function statusOfOtherError(error: unknown): ReturnType<typeof statusBody> {
+  const code = (error as { statusCode?: unknown }).statusCode;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'number' && code >= 400 && code < 500) return statusBody(code, reasonOfHttpStatus(code), message);
+  return statusBody(500, 'InternalError', `Internal error occurred: ${message}`);
+}
+
+/**
+ * Errors raised by Fastify itself, before Nest has the request (a body too
+ * large or malformed, a bad URL, an over-long path parameter), leave as a
+ * `Status` too; errors Nest sees go through `StatusExceptionFilter`.
+ */
+function registerErrorHandler(fastify: FastifyInstance): void {
+  fastify.setErrorHandler((error, request, reply) => {
+    const limit = request.routeOptions?.bodyLimit ?? BODY_LIMIT;
+    const status = statusOfFastifyError(error, limit) ?? (isDomainError(error) ? statusOfDomainError(error) : statusOfOtherError(error));
+    void reply.code(status.code).type('application/json').send(JSON.stringify(status));
+  });
 }
 
 /**
@@ -65,7 +108,10 @@ function registerBodyParsers(fastify: FastifyInstance): void {
  * before a route is found. Call before `init()` or `listen()`.
  */
 export function configureApp(app: INestApplication): INestApplication {
-  registerBodyParsers((app as NestFastifyApplication).getHttpAdapter().getInstance());
+  const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+  registerBodyParsers(fastify);
+  registerRouteLimits(fastify);
+  registerErrorHandler(fastify);
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
     app,

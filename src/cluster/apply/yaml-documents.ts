@@ -1,0 +1,139 @@
+import { Composer, CST, Document, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
+import { DomainError } from '../../common/domain-error';
+import { MAX_NESTING_DEPTH } from '../../common/limits';
+
+/** The limits on a YAML body (documented in docs/api.md, "Limits"). */
+export const YAML_LIMITS = {
+  /** Documents in one stream (`---` separated). */
+  documents: 10_000,
+  /** Mapping keys in the whole stream, every document and level together. */
+  keys: 250_000,
+  /** Nesting of mappings and sequences, flow and block. */
+  depth: MAX_NESTING_DEPTH,
+  /** Alias expansions in one document (the `yaml` package's `maxAliasCount`). */
+  aliases: 100,
+} as const;
+
+/** One document of a YAML stream, as JSON-like data. */
+export interface YamlDocument {
+  /** 1-based position in the stream, empty documents counted. */
+  position: number;
+  /** Line where the document's content starts. */
+  line?: number;
+  /** `null` for an empty document. */
+  value: unknown;
+}
+
+function badYaml(message: string): DomainError {
+  return new DomainError('BAD_REQUEST', message);
+}
+
+/**
+ * Reads a YAML stream (YAML 1.1, as kubectl reads manifests) in time linear
+ * in its length: each document's syntax tree is checked against the limits
+ * (nesting, key count) before it is built, so a hostile body is refused
+ * before any costly work; duplicate keys are found with one set per mapping
+ * (the `yaml` package's own check is quadratic); and reading stops at the
+ * first document in error, which names its position and line.
+ */
+export function readYamlDocuments(text: string): YamlDocument[] {
+  const lineCounter = new LineCounter();
+  const parser = new Parser(lineCounter.addNewLine);
+  const composer = new Composer({ version: '1.1', uniqueKeys: false, prettyErrors: false });
+  const out: YamlDocument[] = [];
+  const budget = { keys: YAML_LIMITS.keys };
+  const take = (doc: Document.Parsed) => {
+    const position = out.length + 1;
+    const [first] = doc.errors;
+    if (first) {
+      const at = lineCounter.linePos(first.pos[0]);
+      throw badYaml(`error converting YAML to JSON: yaml: document ${position}, line ${at.line}, column ${at.col}: ${first.message.split('\n')[0]}`);
+    }
+    const duplicate = firstDuplicateKey(doc);
+    if (duplicate) {
+      const at = lineCounter.linePos(duplicate.offset);
+      throw badYaml(`error converting YAML to JSON: yaml: document ${position}, line ${at.line}: key ${JSON.stringify(duplicate.key)} already set in map`);
+    }
+    const line = doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : undefined;
+    let value: unknown;
+    try {
+      value = doc.contents === null ? null : doc.toJS({ maxAliasCount: YAML_LIMITS.aliases });
+    } catch (e) {
+      throw badYaml(`document ${position}: ${(e as Error).message}`);
+    }
+    out.push({ position, line, value });
+  };
+  let documents = 0;
+  // The composer makes an error object for every bad token of a garbage body, and capturing their
+  // stacks was most of the time spent on one; only the first error's message is used. Synchronous,
+  // so no other code runs with the limit lowered.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    for (const token of parser.parse(text)) {
+      if (token.type === 'document') {
+        if (++documents > YAML_LIMITS.documents) throw badYaml(`the YAML stream has more than ${YAML_LIMITS.documents} documents: the limit is ${YAML_LIMITS.documents}`);
+        if (token.value) checkTree(token.value, budget, lineCounter);
+      }
+      for (const doc of composer.next(token)) take(doc);
+    }
+    for (const doc of composer.end()) take(doc);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  return out;
+}
+
+/** One YAML document holding an object (a request body in YAML). */
+export function parseYamlObject(text: string): object {
+  const docs = readYamlDocuments(text);
+  if (docs.length > 1) throw badYaml(`the request body holds ${docs.length} YAML documents: send one object`);
+  const value = docs[0]?.value;
+  if (typeof value !== 'object' || value === null) throw badYaml('the request body must be an object');
+  return value;
+}
+
+/**
+ * Refuses a document's syntax tree that nests deeper than the limit or
+ * brings the stream's key count over it. Iterative: the tree's depth is the
+ * input's to choose.
+ */
+function checkTree(root: CST.Token, budget: { keys: number }, lines: LineCounter): void {
+  const stack: Array<{ token: CST.Token; depth: number }> = [{ token: root, depth: 1 }];
+  while (stack.length) {
+    const { token, depth } = stack.pop()!;
+    if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue;
+    if (depth > YAML_LIMITS.depth) {
+      throw badYaml(`the request body nests deeper than ${YAML_LIMITS.depth} levels (at line ${lines.linePos(token.offset).line}): the nesting limit is ${YAML_LIMITS.depth}`);
+    }
+    for (const item of token.items as CST.CollectionItem[]) {
+      if (token.type !== 'block-seq' && (item.key || item.sep)) {
+        if (--budget.keys < 0) throw badYaml(`the YAML has more than ${YAML_LIMITS.keys} mapping keys: the limit is ${YAML_LIMITS.keys}`);
+      }
+      if (item.key) stack.push({ token: item.key, depth: depth + 1 });
+      if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+    }
+  }
+}
+
+/** The first key given twice in one mapping, as the API server's YAML decoder refuses it. */
+function firstDuplicateKey(doc: Document.Parsed): { key: string; offset: number } | undefined {
+  const stack: unknown[] = [doc.contents];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const key = pair.key.value;
+          if (seen.has(key)) return { key: String(key), offset: pair.key.range?.[0] ?? 0 };
+          seen.add(key);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return undefined;
+}
