@@ -1,12 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance } from 'fastify';
-import { DomainError, isDomainError } from '../common/domain-error';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../common/domain-error';
 import { parseJsonBody } from './request-body';
 import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './request-limits';
 import { answerClientError, statusOfFastifyError } from './status/http-errors';
-import { reasonOfHttpStatus, statusBody, statusOfDomainError } from './status/kubernetes-status';
 import { createValidationPipe } from './validation';
 
 /**
@@ -39,6 +38,12 @@ export function createHttpAdapter(options: HttpEdgeOptions = {}): FastifyAdapter
     requestTimeout,
     http: { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: Math.min(1000, requestTimeout) },
     clientErrorHandler: answerClientError,
+    // The router's own refusals (bad percent-encoding, a path parameter over the limit) come before
+    // any route, hook or Nest filter: they are answered here.
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      const status = statusOfFastifyError(error, BODY_LIMIT)!;
+      void reply.code(status.code).type('application/json').send(JSON.stringify(status));
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
 }
@@ -78,27 +83,6 @@ function registerRouteLimits(fastify: FastifyInstance): void {
   });
 }
 
-/** A request stream's own error (aborted, bad chunking) carries a 4xx `statusCode`; anything else is a bug of ours. */
-function statusOfOtherError(error: unknown): ReturnType<typeof statusBody> {
-  const code = (error as { statusCode?: unknown }).statusCode;
-  const message = error instanceof Error ? error.message : String(error);
-  if (typeof code === 'number' && code >= 400 && code < 500) return statusBody(code, reasonOfHttpStatus(code), message);
-  return statusBody(500, 'InternalError', `Internal error occurred: ${message}`);
-}
-
-/**
- * Errors raised by Fastify itself, before Nest has the request (a body too
- * large or malformed, a bad URL, an over-long path parameter), leave as a
- * `Status` too; errors Nest sees go through `StatusExceptionFilter`.
- */
-function registerErrorHandler(fastify: FastifyInstance): void {
-  fastify.setErrorHandler((error, request, reply) => {
-    const limit = request.routeOptions?.bodyLimit ?? BODY_LIMIT;
-    const status = statusOfFastifyError(error, limit) ?? (isDomainError(error) ? statusOfDomainError(error) : statusOfOtherError(error));
-    void reply.code(status.code).type('application/json').send(JSON.stringify(status));
-  });
-}
-
 /**
  * Everything an app needs beyond its modules, shared by `main.ts`, the e2e
  * tests and the benchmarks so that they all exercise the production
@@ -111,7 +95,6 @@ export function configureApp(app: INestApplication): INestApplication {
   const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
   registerBodyParsers(fastify);
   registerRouteLimits(fastify);
-  registerErrorHandler(fastify);
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
     app,

@@ -14,6 +14,7 @@ export type DomainErrorCode =
   | 'ALREADY_EXISTS' // 409 AlreadyExists
   | 'CONFLICT' // 409 Conflict (stale resourceVersion)
   | 'EXPIRED' // 410 Expired (watch too old)
+  | 'TIMEOUT' // 504 Timeout (a resourceVersion the store has not reached)
   // address management
   | 'IP_ALREADY_ALLOCATED'
   | 'IP_NOT_IN_RANGE'
@@ -45,6 +46,8 @@ export interface DomainErrorOptions {
   /** Object kind and name, for `details.kind` / `details.name`. */
   kind?: string;
   name?: string;
+  /** For `details.retryAfterSeconds`: when the client may try again. */
+  retryAfterSeconds?: number;
 }
 
 export class DomainError extends Error {
@@ -52,6 +55,7 @@ export class DomainError extends Error {
   readonly causes: ErrorCause[];
   readonly kind?: string;
   readonly objectName?: string;
+  readonly retryAfterSeconds?: number;
 
   constructor(code: DomainErrorCode, message: string, options: DomainErrorOptions = {}) {
     super(message);
@@ -59,6 +63,7 @@ export class DomainError extends Error {
     this.code = code;
     this.kind = options.kind;
     this.objectName = options.name;
+    this.retryAfterSeconds = options.retryAfterSeconds;
     const causes = [...(options.causes ?? [])];
     if (options.field !== undefined) {
       causes.unshift({

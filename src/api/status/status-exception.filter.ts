@@ -28,7 +28,8 @@ export class StatusExceptionFilter implements ExceptionFilter {
 
   private toStatus(exception: unknown, bodyLimit: number): KubernetesStatus {
     if (isDomainError(exception)) return statusOfDomainError(exception);
-    const fastifyStatus = statusOfFastifyError(exception, bodyLimit);
+    // Nest hands Fastify's own errors (body too large, unknown media type) on as HttpExceptions caused by them.
+    const fastifyStatus = statusOfFastifyError(exception instanceof HttpException && exception.cause !== undefined ? exception.cause : exception, bodyLimit);
     if (fastifyStatus !== undefined) return fastifyStatus;
     if (exception instanceof HttpException) {
       const code = exception.getStatus();
