@@ -30,6 +30,11 @@ describe('readYamlDocuments', () => {
     expect(() => readYamlDocuments(`a: ${'['.repeat(YAML_LIMITS.depth - 1)}${']'.repeat(YAML_LIMITS.depth - 1)}`)).not.toThrow();
   });
 
+  it('does not count brackets and dashes inside scalars', () => {
+    const many = '['.repeat(200);
+    expect(readYamlDocuments(`a: x${many}\nb: "${many}"\nc: '${many}'\nd: |\n  ${many}\ne: ${'- '.repeat(3)}x\n`)[0].value).toMatchObject({ a: `x${many}`, b: many, c: many, d: `${many}\n` });
+  });
+
   it('refuses an alias bomb', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]']
       .concat(Array.from({ length: 6 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`))

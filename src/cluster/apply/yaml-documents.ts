@@ -1,4 +1,4 @@
-import { Composer, CST, Document, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
+import { Composer, CST, Document, isMap, isScalar, isSeq, Lexer, LineCounter, Parser } from 'yaml';
 import { DomainError } from '../../common/domain-error';
 import { MAX_NESTING_DEPTH } from '../../common/limits';
 
@@ -37,6 +37,8 @@ function badYaml(message: string): DomainError {
  * first document in error, which names its position and line.
  */
 export function readYamlDocuments(text: string): YamlDocument[] {
+  const deep = lexicalNestingExceeded(text);
+  if (deep > 0) throw tooDeep(deep);
   const lineCounter = new LineCounter();
   const parser = new Parser(lineCounter.addNewLine);
   const composer = new Composer({ version: '1.1', uniqueKeys: false, prettyErrors: false });
@@ -93,6 +95,55 @@ export function parseYamlObject(text: string): object {
   return value;
 }
 
+function tooDeep(line: number): DomainError {
+  return badYaml(`the request body nests deeper than ${YAML_LIMITS.depth} levels (at line ${line}): the nesting limit is ${YAML_LIMITS.depth}`);
+}
+
+/**
+ * The line where the text first nests deeper than the limit in flow
+ * collections (`[[[[`) or in block sequences and keys opened on one line
+ * (`- - - -`), or 0. A pass of the lexer alone, before the parser, whose
+ * stack work grows with the depth: such a body is refused in milliseconds.
+ * Deeper nesting by indentation alone is found in the syntax tree.
+ */
+function lexicalNestingExceeded(text: string): number {
+  let flow = 0;
+  let onLine = 0;
+  let line = 1;
+  let scalar = false;
+  for (const token of new Lexer().lex(text)) {
+    if (!scalar) {
+      switch (token) {
+        case '[':
+        case '{':
+          if (flow + onLine + 1 > YAML_LIMITS.depth) return line;
+          flow++;
+          break;
+        case ']':
+        case '}':
+          flow = Math.max(0, flow - 1);
+          break;
+        case '-':
+        case '?':
+          if (flow === 0 && ++onLine > YAML_LIMITS.depth) return line;
+          break;
+        case CST.FLOW_END: // a flow collection the lexer closed, on an error
+          flow = 0;
+          break;
+        case CST.SCALAR: // a scalar's source comes next
+          scalar = true;
+          continue;
+      }
+    }
+    scalar = false;
+    for (let i = token.indexOf('\n'); i >= 0; i = token.indexOf('\n', i + 1)) {
+      line++;
+      onLine = 0;
+    }
+  }
+  return 0;
+}
+
 /**
  * Refuses a document's syntax tree that nests deeper than the limit or
  * brings the stream's key count over it. Iterative: the tree's depth is the
@@ -103,9 +154,7 @@ function checkTree(root: CST.Token, budget: { keys: number }, lines: LineCounter
   while (stack.length) {
     const { token, depth } = stack.pop()!;
     if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue;
-    if (depth > YAML_LIMITS.depth) {
-      throw badYaml(`the request body nests deeper than ${YAML_LIMITS.depth} levels (at line ${lines.linePos(token.offset).line}): the nesting limit is ${YAML_LIMITS.depth}`);
-    }
+    if (depth > YAML_LIMITS.depth) throw tooDeep(lines.linePos(token.offset).line);
     for (const item of token.items as CST.CollectionItem[]) {
       if (token.type !== 'block-seq' && (item.key || item.sep)) {
         if (--budget.keys < 0) throw badYaml(`the YAML has more than ${YAML_LIMITS.keys} mapping keys: the limit is ${YAML_LIMITS.keys}`);
