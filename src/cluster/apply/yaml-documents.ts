@@ -37,8 +37,7 @@ function badYaml(message: string): DomainError {
  * first document in error, which names its position and line.
  */
 export function readYamlDocuments(text: string): YamlDocument[] {
-  const deep = lexicalNestingExceeded(text);
-  if (deep > 0) throw tooDeep(deep);
+  lexicalCheck(text);
   const lineCounter = new LineCounter();
   const parser = new Parser(lineCounter.addNewLine);
   const composer = new Composer({ version: '1.1', uniqueKeys: false, prettyErrors: false });
@@ -74,7 +73,7 @@ export function readYamlDocuments(text: string): YamlDocument[] {
   try {
     for (const token of parser.parse(text)) {
       if (token.type === 'document') {
-        if (++documents > YAML_LIMITS.documents) throw badYaml(`the YAML stream has more than ${YAML_LIMITS.documents} documents: the limit is ${YAML_LIMITS.documents}`);
+        if (++documents > YAML_LIMITS.documents) throw tooManyDocuments();
         if (token.value) checkTree(token.value, budget, lineCounter);
       }
       for (const doc of composer.next(token)) take(doc);
@@ -99,14 +98,20 @@ function tooDeep(line: number): DomainError {
   return badYaml(`the request body nests deeper than ${YAML_LIMITS.depth} levels (at line ${line}): the nesting limit is ${YAML_LIMITS.depth}`);
 }
 
+function tooManyDocuments(): DomainError {
+  return badYaml(`the YAML stream has more than ${YAML_LIMITS.documents} documents: the limit is ${YAML_LIMITS.documents}`);
+}
+
 /**
- * The line where the text first nests deeper than the limit in flow
- * collections (`[[[[`) or in block sequences and keys opened on one line
- * (`- - - -`), or 0. A pass of the lexer alone, before the parser, whose
- * stack work grows with the depth: such a body is refused in milliseconds.
- * Deeper nesting by indentation alone is found in the syntax tree.
+ * Refuses, in a pass of the lexer alone, text with more documents than the
+ * limit or nesting deeper than it in flow collections (`[[[[`) or in block
+ * sequences and keys opened on one line (`- - - -`): before the parser,
+ * whose stack work grows with the depth, so such a body is refused in
+ * milliseconds. Deeper nesting by indentation alone is found in the syntax
+ * tree.
  */
-function lexicalNestingExceeded(text: string): number {
+function lexicalCheck(text: string): void {
+  let documents = 0;
   let flow = 0;
   let onLine = 0;
   let line = 1;
@@ -116,7 +121,7 @@ function lexicalNestingExceeded(text: string): number {
       switch (token) {
         case '[':
         case '{':
-          if (flow + onLine + 1 > YAML_LIMITS.depth) return line;
+          if (flow + onLine + 1 > YAML_LIMITS.depth) throw tooDeep(line);
           flow++;
           break;
         case ']':
@@ -125,7 +130,10 @@ function lexicalNestingExceeded(text: string): number {
           break;
         case '-':
         case '?':
-          if (flow === 0 && ++onLine > YAML_LIMITS.depth) return line;
+          if (flow === 0 && ++onLine > YAML_LIMITS.depth) throw tooDeep(line);
+          break;
+        case CST.DOCUMENT:
+          if (++documents > YAML_LIMITS.documents) throw tooManyDocuments();
           break;
         case CST.FLOW_END: // a flow collection the lexer closed, on an error
           flow = 0;
@@ -141,7 +149,6 @@ function lexicalNestingExceeded(text: string): number {
       onLine = 0;
     }
   }
-  return 0;
 }
 
 /**
