@@ -37,9 +37,18 @@ function badYaml(message: string): DomainError {
  * first document in error, which names its position and line.
  */
 export function readYamlDocuments(text: string): YamlDocument[] {
-  lexicalCheck(text);
   const lineCounter = new LineCounter();
   const parser = new Parser(lineCounter.addNewLine);
+  const limits = new LexicalLimits(lineCounter);
+  // Parser.parse() with a look at each lexical token on the way in.
+  function* tokens(): Generator<CST.Token> {
+    lineCounter.addNewLine(0);
+    for (const lexeme of new Lexer().lex(text)) {
+      limits.see(lexeme);
+      yield* parser.next(lexeme);
+    }
+    yield* parser.end();
+  }
   const composer = new Composer({ version: '1.1', uniqueKeys: false, prettyErrors: false });
   const out: YamlDocument[] = [];
   const budget = { keys: YAML_LIMITS.keys };
@@ -64,14 +73,14 @@ export function readYamlDocuments(text: string): YamlDocument[] {
     }
     out.push({ position, line, value });
   };
-  let documents = 0;
   // The composer makes an error object for every bad token of a garbage body, and capturing their
   // stacks was most of the time spent on one; only the first error's message is used. Synchronous,
   // so no other code runs with the limit lowered.
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    for (const token of parser.parse(text)) {
+    let documents = 0;
+    for (const token of tokens()) {
       if (token.type === 'document') {
         if (++documents > YAML_LIMITS.documents) throw tooManyDocuments();
         if (token.value) checkTree(token.value, budget, lineCounter);
@@ -103,50 +112,52 @@ function tooManyDocuments(): DomainError {
 }
 
 /**
- * Refuses, in a pass of the lexer alone, text with more documents than the
- * limit or nesting deeper than it in flow collections (`[[[[`) or in block
- * sequences and keys opened on one line (`- - - -`): before the parser,
- * whose stack work grows with the depth, so such a body is refused in
- * milliseconds. Deeper nesting by indentation alone is found in the syntax
- * tree.
+ * Refuses, token by token as the lexer yields them and before the parser
+ * takes each, text with more documents than the limit or nesting deeper than
+ * it in flow collections (`[[[[`) or in block sequences and keys opened on
+ * one line (`- - - -`): the parser's stack work grows with the depth, so
+ * such a body is refused as soon as the limit is passed. Deeper nesting by
+ * indentation alone is found in the syntax tree.
  */
-function lexicalCheck(text: string): void {
-  let documents = 0;
-  let flow = 0;
-  let onLine = 0;
-  let line = 1;
-  let scalar = false;
-  for (const token of new Lexer().lex(text)) {
-    if (!scalar) {
-      switch (token) {
-        case '[':
-        case '{':
-          if (flow + onLine + 1 > YAML_LIMITS.depth) throw tooDeep(line);
-          flow++;
-          break;
-        case ']':
-        case '}':
-          flow = Math.max(0, flow - 1);
-          break;
-        case '-':
-        case '?':
-          if (flow === 0 && ++onLine > YAML_LIMITS.depth) throw tooDeep(line);
-          break;
-        case CST.DOCUMENT:
-          if (++documents > YAML_LIMITS.documents) throw tooManyDocuments();
-          break;
-        case CST.FLOW_END: // a flow collection the lexer closed, on an error
-          flow = 0;
-          break;
-        case CST.SCALAR: // a scalar's source comes next
-          scalar = true;
-          continue;
-      }
+class LexicalLimits {
+  private documents = 0;
+  private flow = 0;
+  private onLine = 0;
+  private scalar = false;
+
+  constructor(private readonly lines: LineCounter) {}
+
+  see(token: string): void {
+    if (this.scalar) {
+      this.scalar = false;
+      return;
     }
-    scalar = false;
-    for (let i = token.indexOf('\n'); i >= 0; i = token.indexOf('\n', i + 1)) {
-      line++;
-      onLine = 0;
+    switch (token) {
+      case '[':
+      case '{':
+        if (++this.flow + this.onLine > YAML_LIMITS.depth) throw tooDeep(this.lines.lineStarts.length);
+        break;
+      case ']':
+      case '}':
+        this.flow = Math.max(0, this.flow - 1);
+        break;
+      case '-':
+      case '?':
+        if (this.flow === 0 && ++this.onLine > YAML_LIMITS.depth) throw tooDeep(this.lines.lineStarts.length);
+        break;
+      case '\n':
+      case '\r\n':
+        this.onLine = 0;
+        break;
+      case '---': // each explicit document start (the syntax tree counts documents exactly)
+        if (++this.documents > YAML_LIMITS.documents) throw tooManyDocuments();
+        break;
+      case CST.FLOW_END: // a flow collection the lexer closed, on an error
+        this.flow = 0;
+        break;
+      case CST.SCALAR: // a scalar's source comes next
+        this.scalar = true;
+        break;
     }
   }
 }
