@@ -37,6 +37,7 @@ function badYaml(message: string): DomainError {
  * first document in error, which names its position and line.
  */
 export function readYamlDocuments(text: string): YamlDocument[] {
+  if (explicitDocumentStarts(text) > YAML_LIMITS.documents) throw tooManyDocuments();
   const lineCounter = new LineCounter();
   const parser = new Parser(lineCounter.addNewLine);
   const limits = new LexicalLimits(lineCounter);
@@ -107,20 +108,29 @@ function tooDeep(line: number): DomainError {
   return badYaml(`the request body nests deeper than ${YAML_LIMITS.depth} levels (at line ${line}): the nesting limit is ${YAML_LIMITS.depth}`);
 }
 
+/**
+ * Lines that start a document (`---` at the start of a line, alone or before
+ * a space): a document marker ends any scalar, so none is inside one. One
+ * native scan, so a flood of documents is refused before any is built.
+ */
+function explicitDocumentStarts(text: string): number {
+  let count = 0;
+  for (const _ of text.matchAll(/^---(?=[ \t\r\n]|$)/gm)) count++;
+  return count;
+}
+
 function tooManyDocuments(): DomainError {
   return badYaml(`the YAML stream has more than ${YAML_LIMITS.documents} documents: the limit is ${YAML_LIMITS.documents}`);
 }
 
 /**
  * Refuses, token by token as the lexer yields them and before the parser
- * takes each, text with more documents than the limit or nesting deeper than
- * it in flow collections (`[[[[`) or in block sequences and keys opened on
+ * takes each, text nesting deeper than the limit in flow collections (`[[[[`) or in block sequences and keys opened on
  * one line (`- - - -`): the parser's stack work grows with the depth, so
  * such a body is refused as soon as the limit is passed. Deeper nesting by
  * indentation alone is found in the syntax tree.
  */
 class LexicalLimits {
-  private documents = 0;
   private flow = 0;
   private onLine = 0;
   private scalar = false;
@@ -148,9 +158,6 @@ class LexicalLimits {
       case '\n':
       case '\r\n':
         this.onLine = 0;
-        break;
-      case '---': // each explicit document start (the syntax tree counts documents exactly)
-        if (++this.documents > YAML_LIMITS.documents) throw tooManyDocuments();
         break;
       case CST.FLOW_END: // a flow collection the lexer closed, on an error
         this.flow = 0;
