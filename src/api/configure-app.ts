@@ -31,7 +31,7 @@ export interface HttpEdgeOptions {
  */
 export function createHttpAdapter(options: HttpEdgeOptions = {}): FastifyAdapter {
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-  return new FastifyAdapter({
+  const adapter: FastifyAdapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     // The whole request, headers and body, must arrive in time; a watch's long answer is not
     // covered (the timeout stops once the request is in), and no idle-socket timeout is set.
@@ -39,19 +39,27 @@ export function createHttpAdapter(options: HttpEdgeOptions = {}): FastifyAdapter
     http: { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: Math.min(1000, requestTimeout) },
     clientErrorHandler: answerClientError,
     // The router's own refusals (bad percent-encoding, a path parameter over the limit) come before
-    // any route, hook or Nest filter: they are answered here.
-    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+    // any route, hook or Nest filter: they are answered here, with Nest's security headers when
+    // `app.useSecurityHeaders()` registered them (as Nest's own handler of these does).
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        (adapter as unknown as { securityHook?: (req: FastifyRequest, res: FastifyReply['raw']) => unknown }).securityHook?.(request, reply.raw);
+      } catch {
+        // The request is refused either way.
+      }
       const status = statusOfFastifyError(error, BODY_LIMIT)!;
       void reply.code(status.code).type('application/json').send(JSON.stringify(status));
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
+  return adapter;
 }
 
 /**
- * Body parsing: JSON (every `+json` type) parsed, YAML and plain text kept
- * as text, anything else (protobuf, CBOR, forms) read and left out, so that
- * the handler answers it as Kubernetes does (415 for protobuf).
+ * Body parsing: JSON (every `+json` type, and a body without a Content-Type,
+ * as the API server reads it) parsed, YAML and plain text kept as text,
+ * protobuf and CBOR read and left out, so that the handler answers them as
+ * Kubernetes does (415 today), anything else 415 at once.
  */
 function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
