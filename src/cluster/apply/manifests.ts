@@ -1,7 +1,7 @@
 import { DomainError } from '../../common/domain-error';
 import { assertNoPrototypeKeys } from '../store/merge-patch';
 import { ObjectInput } from '../store/types';
-import { readYamlDocuments } from './yaml-documents';
+import { readYamlDocuments, YamlDocument } from './yaml-documents';
 
 /** One object of a manifest, with where it came from. */
 export interface ManifestDocument {
@@ -22,8 +22,13 @@ function badManifest(message: string, field?: string): DomainError {
  * limits of `readYamlDocuments`. A syntax error names the document and line.
  */
 export function parseManifestYaml(text: string): ManifestDocument[] {
+  return manifestsOf(readYamlDocuments(text));
+}
+
+/** The manifests in documents read from YAML (`readYamlDocuments`, or its yielding form). */
+export function manifestsOf(documents: YamlDocument[]): ManifestDocument[] {
   const out: ManifestDocument[] = [];
-  for (const { position, line, value } of readYamlDocuments(text)) {
+  for (const { position, line, value } of documents) {
     if (value === null) continue;
     if (typeof value !== 'object') {
       throw badManifest(`document ${position}: a manifest must be an object with apiVersion, kind and metadata`);

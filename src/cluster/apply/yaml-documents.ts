@@ -37,19 +37,56 @@ function badYaml(message: string): DomainError {
  * first document in error, which names its position and line.
  */
 export function readYamlDocuments(text: string): YamlDocument[] {
+  const steps = readingSteps(text);
+  for (;;) {
+    const step = withoutStackTraces(() => steps.next());
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `readYamlDocuments`, giving the event loop back every `sliceMs` of work,
+ * so that other requests (`/healthz`) are answered while a large manifest is
+ * read.
+ */
+export async function readYamlDocumentsYielding(text: string, sliceMs = 20): Promise<YamlDocument[]> {
+  const steps = readingSteps(text);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = withoutStackTraces(() => steps.next());
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/**
+ * The composer makes an error object for every bad token of a garbage body,
+ * and capturing their stacks was most of the time spent on one; only the
+ * first error's message is used. The limit is lowered for one synchronous
+ * step at a time, so no other code runs with it lowered.
+ */
+function withoutStackTraces<T>(work: () => T): T {
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return work();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+/** How many lexical tokens a step of reading takes. */
+const TOKENS_PER_STEP = 512;
+
+/** The reading, as steps of `TOKENS_PER_STEP` tokens; returns the documents. */
+function* readingSteps(text: string): Generator<void, YamlDocument[]> {
   if (explicitDocumentStarts(text) > YAML_LIMITS.documents) throw tooManyDocuments();
   const lineCounter = new LineCounter();
   const parser = new Parser(lineCounter.addNewLine);
   const limits = new LexicalLimits(lineCounter);
-  // Parser.parse() with a look at each lexical token on the way in.
-  function* tokens(): Generator<CST.Token> {
-    lineCounter.addNewLine(0);
-    for (const lexeme of new Lexer().lex(text)) {
-      limits.see(lexeme);
-      yield* parser.next(lexeme);
-    }
-    yield* parser.end();
-  }
   const composer = new Composer({ version: '1.1', uniqueKeys: false, prettyErrors: false });
   const out: YamlDocument[] = [];
   const budget = { keys: YAML_LIMITS.keys };
@@ -74,24 +111,24 @@ export function readYamlDocuments(text: string): YamlDocument[] {
     }
     out.push({ position, line, value });
   };
-  // The composer makes an error object for every bad token of a garbage body, and capturing their
-  // stacks was most of the time spent on one; only the first error's message is used. Synchronous,
-  // so no other code runs with the limit lowered.
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    let documents = 0;
-    for (const token of tokens()) {
-      if (token.type === 'document') {
-        if (++documents > YAML_LIMITS.documents) throw tooManyDocuments();
-        if (token.value) checkTree(token.value, budget, lineCounter);
-      }
-      for (const doc of composer.next(token)) take(doc);
+  let documents = 0;
+  const takeToken = (token: CST.Token) => {
+    if (token.type === 'document') {
+      if (++documents > YAML_LIMITS.documents) throw tooManyDocuments();
+      if (token.value) checkTree(token.value, budget, lineCounter);
     }
-    for (const doc of composer.end()) take(doc);
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
+    for (const doc of composer.next(token)) take(doc);
+  };
+  // Parser.parse(), with a look at each lexical token before the parser takes it.
+  lineCounter.addNewLine(0);
+  let count = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    limits.see(lexeme);
+    for (const token of parser.next(lexeme)) takeToken(token);
+    if (++count % TOKENS_PER_STEP === 0) yield;
   }
+  for (const token of parser.end()) takeToken(token);
+  for (const doc of composer.end()) take(doc);
   return out;
 }
 
