@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { parseJsonBody } from './request-body';
 import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './request-limits';
-import { answerClientError, statusOfFastifyError } from './status/http-errors';
+import { answerClientError, KUBERNETES_BODY_TYPES, statusOfFastifyError, unsupportedMediaTypeMessage } from './status/http-errors';
 import { createValidationPipe } from './validation';
 
 /**
@@ -76,12 +76,8 @@ function registerBodyParsers(fastify: FastifyInstance): void {
   // A body without a Content-Type is read as JSON, as the API server reads it; any other type is 415.
   fastify.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     if (req.headers['content-type'] === undefined) json(req, body, done);
-    else done(new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedTypeText()), undefined);
+    else done(new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES)), undefined);
   });
-}
-
-function unsupportedTypeText(): string {
-  return statusOfFastifyError({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', message: '' }, BODY_LIMIT)!.message;
 }
 
 /** kube-netsim's dump endpoints take bodies up to `DUMP_BODY_LIMIT`; every other route `BODY_LIMIT`. */

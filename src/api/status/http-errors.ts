@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { MAX_PARAM_LENGTH } from '../request-limits';
 import { KubernetesStatus, reasonOfHttpStatus, statusBody } from './kubernetes-status';
 
 /** The media types the API server reads a body in (negotiation's list for create and update). */
@@ -37,7 +38,7 @@ export function statusOfFastifyError(error: unknown, bodyLimit: number): Kuberne
     case 'FST_ERR_BAD_URL':
       return statusBody(400, 'BadRequest', `the request path is not a valid URL: ${error.message.replace(/ is not a valid url component$/, ' is malformed (bad percent-encoding)')}`);
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return statusBody(414, reasonOfHttpStatus(414), `a path segment is longer than 253 characters, the longest name Kubernetes accepts: ${error.message.replace(/ is exceeding the max param length$/, '')}`);
+      return statusBody(414, reasonOfHttpStatus(414), `a path segment is longer than ${MAX_PARAM_LENGTH} characters, the longest name Kubernetes accepts: ${error.message.replace(/ is exceeding the max param length$/, '')}`);
     default: {
       const code = error.statusCode;
       if (typeof code === 'number' && code >= 400 && code < 500) return statusBody(code, reasonOfHttpStatus(code), error.message);
@@ -56,7 +57,7 @@ export function statusOfClientError(error: NodeJS.ErrnoException): KubernetesSta
     case 'HPE_HEADER_OVERFLOW':
       return statusBody(431, reasonOfHttpStatus(431), 'the request headers are larger than the limit of 16 KiB');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return statusBody(408, reasonOfHttpStatus(408), 'the request was not received in time: a request, headers and body, must arrive within 60 s');
+      return statusBody(408, reasonOfHttpStatus(408), 'the request was not received in time: its headers and body must arrive within the request timeout (60 s by default)');
     case 'HPE_INVALID_CONTENT_LENGTH':
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
       return statusBody(400, 'BadRequest', 'the request has an invalid Content-Length header');
