@@ -1,0 +1,119 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Cluster } from '../../../src/cluster/cluster';
+import { CLUSTER } from '../../../src/api/tokens';
+import { knownDefectOf } from '../known-defects';
+import { Answer, Failure, fold, LoopWatch, Property, prototypeKeys, prototypePollution, snapshot, StateSnapshot, stateChanges, statusProblems } from './oracle';
+import type { FuzzRequest } from './requests';
+import type { TestApp } from '../../support/test-app';
+
+/**
+ * Sends requests to the in-process app (Fastify's inject: no sockets) and
+ * checks the properties on every answer, collecting failures rather than
+ * stopping at the first, so that one run lists every distinct defect.
+ */
+export class Fuzzer {
+  readonly cluster: Cluster;
+  private readonly protoKeys = prototypeKeys();
+  private readonly loop = new LoopWatch(250);
+  private baseline: StateSnapshot | null = null;
+  requests = 0;
+  rejected = 0;
+  unsendable = 0;
+  readonly statuses = new Map<number, number>();
+  /** Distinct failures by route, property and folded detail, with how often each was seen. */
+  readonly failures = new Map<string, { failure: Failure; count: number; known?: string }>();
+
+  constructor(private readonly t: TestApp) {
+    this.cluster = t.app.get<Cluster>(CLUSTER);
+  }
+
+  private get fastify() {
+    return (this.t.app as NestFastifyApplication).getHttpAdapter().getInstance();
+  }
+
+  /** Sends one request and checks every property on its answer. */
+  async send(request: FuzzRequest): Promise<Answer | undefined> {
+    if (this.baseline === null) this.baseline = snapshot(this.cluster);
+    this.loop.start();
+    let answer: Answer;
+    try {
+      const res = await this.fastify.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, payload: request.body });
+      answer = { status: res.statusCode, headers: res.headers, body: res.body };
+    } catch (e) {
+      if (process.env.FUZZ_DEBUG) process.stderr.write(`unsendable: ${(e as Error).message}\n`);
+      // The client library refused to build this request (e.g. an invalid header value); it never reached the server.
+      this.unsendable++;
+      await this.loop.stop();
+      return undefined;
+    }
+    const blockedMs = await this.loop.stop();
+    this.requests++;
+    this.statuses.set(answer.status, (this.statuses.get(answer.status) ?? 0) + 1);
+    const fail = (property: Property, detail: string) => this.record({ property, route: request.route, detail, request, status: answer.status, body: answer.body.slice(0, 300) });
+
+    if (answer.status >= 500) fail('no-5xx', `${answer.status} ${fold(messageOf(answer.body))}`);
+    if (answer.status >= 400) {
+      const problem = statusProblems(answer);
+      if (problem) fail('status-shape', `${answer.status} ${fold(problem)}`);
+      this.rejected++;
+      const after = snapshot(this.cluster);
+      const changed = stateChanges(this.baseline, after);
+      if (changed.length) fail('rejected-changes-nothing', `${answer.status} changed ${changed.join(',')}`);
+      this.baseline = after;
+    } else {
+      this.baseline = null;
+    }
+    const polluted = prototypePollution(this.protoKeys);
+    if (polluted.length) fail('prototype-untouched', `added ${polluted.join(',')}`);
+    if (blockedMs !== undefined) fail('healthz-under-250ms', `event loop held ${Math.round(blockedMs / 250) * 250}+ ms`);
+    return answer;
+  }
+
+  /** A failure of the model: the API answered other than the model says it must. */
+  modelFailure(request: FuzzRequest, answer: Answer | undefined, detail: string): void {
+    this.record({ property: 'model', route: request.route, detail, request, status: answer?.status, body: answer?.body.slice(0, 300) });
+  }
+
+  private record(failure: Failure): void {
+    const key = `${failure.route} | ${failure.property} | ${failure.detail}`;
+    const seen = this.failures.get(key);
+    if (seen) seen.count++;
+    else this.failures.set(key, { failure, count: 1, known: knownDefectOf(failure)?.id });
+  }
+
+  get unexpected(): Failure[] {
+    return [...this.failures.values()].filter((f) => !f.known).map((f) => f.failure);
+  }
+
+  report(seed: number, runs: number, steps: number): string {
+    const lines = [
+      `fuzz: seed ${seed} (FUZZ_SEED=${seed} FUZZ_RUNS=${runs} FUZZ_STEPS=${steps} to replay), ${this.requests} requests, ${this.rejected} rejected, ${this.unsendable} unsendable`,
+      `fuzz: answers by status ${[...this.statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ')}`,
+      `fuzz: slowest request ${Math.round(this.loop.worstMs)} ms; loop delays past 250 ms without our CPU time (machine noise, not counted): ${this.loop.noisy}`,
+      `fuzz: ${this.failures.size} distinct failures, ${this.unexpected.length} not in KNOWN_DEFECT_CLASSES`,
+    ];
+    const sorted = [...this.failures.values()].sort((a, b) => (a.known ?? '').localeCompare(b.known ?? '') || a.failure.route.localeCompare(b.failure.route));
+    for (const { failure, count, known } of sorted) {
+      const r = failure.request;
+      lines.push(
+        `  [${known ?? 'NEW'}] ${failure.property} ${failure.route}: ${failure.detail} (x${count})`,
+        `      e.g. ${r.method} ${r.url.slice(0, 160)} ${JSON.stringify(r.headers)} body(${r.family}) ${(r.body ?? '').slice(0, 160)}`,
+        `      -> ${failure.status} ${(failure.body ?? '').slice(0, 200)}`,
+      );
+    }
+    return lines.join('\n');
+  }
+
+  close(): void {
+    this.loop.close();
+  }
+}
+
+function messageOf(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : body.slice(0, 100);
+  } catch {
+    return body.slice(0, 100);
+  }
+}
