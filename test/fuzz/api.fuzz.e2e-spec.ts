@@ -81,7 +81,8 @@ class LabelService implements Command {
     Object.defineProperty(labels, this.key, { value: this.value, enumerable: true, writable: true, configurable: true });
     const request: FuzzRequest = { route: 'PATCH /api/v1/namespaces/{ns}/services/{name} (model)', method: 'PATCH', url: servicePath(r, this.name), headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { labels } }), family: `label:${this.key}` };
     const answer = await r.fuzzer.send(request);
-    const want = m.services.has(this.name) ? 200 : 404;
+    // `__proto__` breaks the label key syntax (it must begin and end with an alphanumeric): 422 Invalid, as the API server says.
+    const want = !m.services.has(this.name) ? 404 : this.key === '__proto__' ? 422 : 200;
     if (answer?.status !== want) return r.fuzzer.modelFailure(request, answer, `label ${this.key}: want ${want}, got ${answer?.status}`);
     if (want === 200) Object.defineProperty(m.services.get(this.name)!, this.key, { value: this.value, enumerable: true, writable: true, configurable: true });
   }

@@ -151,6 +151,14 @@ const jsonPatchOp = fc.record(
 
 /** A patch of each of the three types, valid or not, including their directives. */
 export const patchBody: fc.Arbitrary<Payload> = fc.oneof(
+  fc
+    .record({
+      op: fc.constantFrom('add', 'replace', 'copy', 'move', 'remove', 'test'),
+      path: fc.constantFrom('/__proto__/polluted', '/constructor/prototype/polluted', '/__proto__', '/constructor', '', '/metadata/__proto__/x', '/spec/__proto__/sessionAffinity', '/metadata/labels/constructor'),
+      from: fc.constantFrom('/constructor', '/__proto__', '/metadata', '/metadata/labels'),
+      value: anyValue,
+    })
+    .map((op) => ({ family: 'json-patch-prototype-path', contentType: 'application/json-patch+json', text: JSON.stringify([op]) })),
   fc.oneof(fc.array(jsonPatchOp, { maxLength: 4 }), anyValue).map((ops) => ({ family: 'json-patch', contentType: 'application/json-patch+json', text: JSON.stringify(ops) ?? 'null' })),
   fc.tuple(fc.constantFrom('application/merge-patch+json', 'application/strategic-merge-patch+json'), mergePatchValue()).map(([ct, p]) => ({ family: ct.includes('strategic') ? 'strategic-patch' : 'merge-patch', contentType: ct, text: JSON.stringify(p) ?? 'null' })),
   fc.tuple(contentTypes, mergePatchValue()).map(([ct, p]) => ({ family: 'patch-content-type', contentType: ct, text: JSON.stringify(p) ?? 'null' })),

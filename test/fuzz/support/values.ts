@@ -92,7 +92,9 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 export function mutate(base: unknown, mutations: Mutation[]): unknown {
   const copy = structuredClone(base) as Record<string, unknown>;
   let root: unknown = copy;
-  for (const m of mutations) {
+  for (const given of mutations) {
+    // Generated values may be shared between draws (fc.constant): each mutation gets its own copy.
+    const m = 'value' in given ? { ...given, value: structuredClone(given.value) } : given;
     const paths = containerPaths(root);
     if (paths.length === 0) {
       if (m.kind === 'retype') root = m.value;
@@ -122,7 +124,7 @@ export function mutate(base: unknown, mutations: Mutation[]): unknown {
         }
         break;
       case 'proto':
-        if (!Array.isArray(target)) defineKey(target, m.key, structuredClone(m.value));
+        if (!Array.isArray(target)) defineKey(target, m.key, m.value);
         break;
     }
   }
