@@ -22,6 +22,8 @@ const NAMES_PER_WORKER = 20;
 interface Memory {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
+  external: number;
 }
 
 // ---- the server (child) ----------------------------------------------------
@@ -32,8 +34,8 @@ async function serve(): Promise<void> {
   process.on('message', (m) => {
     if (m !== 'memory') return;
     (globalThis as { gc?: () => void }).gc?.();
-    const { rss, heapUsed } = process.memoryUsage();
-    process.send?.({ memory: { rss, heapUsed } });
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+    process.send?.({ memory: { rss, heapUsed, heapTotal, external } });
   });
   process.send?.({ port: t.port });
 }
@@ -155,6 +157,7 @@ function memoryOf(server: ChildProcess): Promise<Memory> {
 }
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+const memoryText = (m: Memory) => `RSS ${mib(m.rss)}, heap ${mib(m.heapUsed)} used of ${mib(m.heapTotal)}, external ${mib(m.external)}`;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -172,7 +175,7 @@ async function main(): Promise<void> {
     const until = start + MINUTES * 60_000;
     console.log(`soak: ${MINUTES} min, ${WORKERS} loops against http://127.0.0.1:${port} (demo cluster), RSS every ${SAMPLE_SECONDS} s`);
     const first = await memoryOf(server);
-    console.log(`soak: t=0 RSS ${mib(first.rss)}, heap ${mib(first.heapUsed)}`);
+    console.log(`soak: t=0 ${memoryText(first)}`);
     const tally = new Tally();
     const samples: Memory[] = [];
     let sampling = true;
@@ -184,7 +187,7 @@ async function main(): Promise<void> {
         const m = await memoryOf(server);
         samples.push(m);
         const requests = [...tally.latencies.values()].reduce((n, l) => n + l.length, 0);
-        console.log(`soak: t=${((Date.now() - start) / 60_000).toFixed(1)} min RSS ${mib(m.rss)}, heap ${mib(m.heapUsed)}, ${requests} requests, ${tally.errorCount} errors`);
+        console.log(`soak: t=${((Date.now() - start) / 60_000).toFixed(1)} min ${memoryText(m)}, ${requests} requests, ${tally.errorCount} errors`);
       }
     })();
     await Promise.all(Array.from({ length: WORKERS }, (_, i) => worker(i, port, until, tally)));
@@ -193,7 +196,7 @@ async function main(): Promise<void> {
     const last = await memoryOf(server);
     const warm = samples[0] ?? first;
     const growth = ((last.rss - warm.rss) / warm.rss) * 100;
-    console.log(`soak: end RSS ${mib(last.rss)}, heap ${mib(last.heapUsed)}`);
+    console.log(`soak: end ${memoryText(last)}`);
     console.log(`soak: RSS growth after warm-up (first sample ${mib(warm.rss)} -> end ${mib(last.rss)}): ${growth.toFixed(1)} % (target <= 10 %)`);
     console.log(`soak: heap growth after warm-up: ${(((last.heapUsed - warm.heapUsed) / warm.heapUsed) * 100).toFixed(1)} %`);
     console.log(`soak: errors: ${tally.errorCount} (target 0)`);
