@@ -57,6 +57,12 @@ export const KNOWN_DEFECT_CLASSES: KnownDefect[] = [
     matches: (f) => f.property === 'status-shape' && /FST_ERR_BAD_URL|FST_ERR_MAX_PARAM_LENGTH/.test(f.detail),
   },
   {
+    id: 'b-client-errors',
+    area: 'b',
+    summary: "Node's HTTP parser errors (bad Content-Length, Transfer-Encoding, request line, header) answered by Fastify as {error, message, statusCode}, not a Status: 400 Client Error and 431",
+    matches: (f) => f.property === 'status-shape' && (f.status === 400 || f.status === 431) && /"statusCode":4\d\d/.test(f.body ?? '') && f.request.family === 'raw',
+  },
+  {
     id: 'b-json-depth',
     area: 'b',
     summary: 'deeply nested bodies to trace, iptables/save, traffic, clock/advance, kube-proxy config and render: 500 Maximum call stack size exceeded (and the kube-proxy config is stored before the crash)',

@@ -97,7 +97,7 @@ export class Fuzzer {
       const r = failure.request;
       lines.push(
         `  [${known ?? 'NEW'}] ${failure.property} ${failure.route}: ${failure.detail} (x${count})`,
-        `      e.g. ${r.method} ${r.url.slice(0, 160)} ${JSON.stringify(r.headers)} body(${r.family}) ${(r.body ?? '').slice(0, 160)}`,
+        `      e.g. ${r.method} ${r.url.slice(0, 160)} ${JSON.stringify(r.headers)} body(${r.family}) ${JSON.stringify((r.body ?? '').slice(0, process.env.FUZZ_DEBUG ? 4000 : 200))}`,
         `      -> ${failure.status} ${(failure.body ?? '').slice(0, 200)}`,
       );
     }
