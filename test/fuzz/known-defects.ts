@@ -30,7 +30,7 @@ export const KNOWN_DEFECT_CLASSES: KnownDefect[] = [
     id: 'a-json-patch-prototype',
     area: 'a',
     summary: 'a JSON Patch path through __proto__ writes into Object.prototype (200)',
-    matches: (f) => f.property === 'prototype-untouched' || (f.property === 'model' && f.request.family.startsWith('label:') === false && isPatch(f)),
+    matches: (f) => f.property === 'prototype-untouched',
   },
   {
     id: 'a-patch-500',
@@ -71,9 +71,14 @@ export const KNOWN_DEFECT_CLASSES: KnownDefect[] = [
   {
     id: 'b-body-limit',
     area: 'b',
-    summary: 'no 3 MiB body limit: a large YAML body holds the server for minutes',
+    summary: 'no 3 MiB body limit: a 3.5 MiB body is parsed (400/422 after ~400 ms, the event loop held), not refused with 413',
     matches: (f) => f.request.family === 'huge-body',
-    avoid: (r) => r.family === 'huge-body',
+  },
+  {
+    id: 'b-content-type',
+    area: 'b',
+    summary: 'a write with no Content-Type is told "the request body is empty" (400); text/plain, text/yaml, application/x-yaml, +yaml types are read as YAML (201); forms and octet-streams get 400; a PATCH in a non-patch type gets 400: all should be 415',
+    matches: (f) => f.property === 'status-shape' && /^Content-Type .* not 415$/.test(f.detail),
   },
   {
     id: 'b-yaml-cost',

@@ -108,7 +108,7 @@ const badYaml = fc.oneof(
   }),
   fc.integer({ min: 50, max: 3000 }).map((n) => '- '.repeat(n) + 'x'),
   fc.integer({ min: 50, max: 3000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
-  fc.integer({ min: 200, max: 3000 }).map((n) => Array.from({ length: n }, (_, i) => `---\nk${i}: v`).join('\n')),
+  fc.integer({ min: 200, max: 1500 }).map((n) => Array.from({ length: n }, (_, i) => `---\nk${i}: v`).join('\n')),
   fc.string({ maxLength: 60 }),
 );
 
@@ -252,7 +252,7 @@ export const iptablesText: fc.Arbitrary<{ family: string; text: string }> = fc.o
   }),
   fc.integer({ min: 1, max: GOOD_RULES.length - 1 }).map((n) => ({ family: 'rules-truncated', text: GOOD_RULES.slice(0, n).join('\n') })),
   fc.string({ maxLength: 80 }).map((text) => ({ family: 'rules-garbage', text })),
-  fc.integer({ min: 1000, max: 20000 }).map((n) => ({ family: 'rules-many', text: ['*filter', ':INPUT ACCEPT [0:0]', ...Array.from({ length: n }, (_, i) => `-A INPUT -s 10.${(i >> 8) & 255}.${i & 255}.1/32 -j ACCEPT`), 'COMMIT', ''].join('\n') })),
+  fc.integer({ min: 1000, max: 5000 }).map((n) => ({ family: 'rules-many', text: ['*filter', ':INPUT ACCEPT [0:0]', ...Array.from({ length: n }, (_, i) => `-A INPUT -s 10.${(i >> 8) & 255}.${i & 255}.1/32 -j ACCEPT`), 'COMMIT', ''].join('\n') })),
 );
 
 /** Any JSON body for the netsim endpoints: a bent good request, broken text, deep nesting, the wrong content type. */

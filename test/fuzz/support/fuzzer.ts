@@ -20,6 +20,8 @@ export class Fuzzer {
   rejected = 0;
   unsendable = 0;
   readonly statuses = new Map<number, number>();
+  /** Wall time spent per generator family, to keep the run short. */
+  private readonly familyMs = new Map<string, number>();
   /** Distinct failures by route, property and folded detail, with how often each was seen. */
   readonly failures = new Map<string, { failure: Failure; count: number; known?: string }>();
 
@@ -34,6 +36,7 @@ export class Fuzzer {
   /** Sends one request and checks every property on its answer. */
   async send(request: FuzzRequest): Promise<Answer | undefined> {
     if (this.baseline === null) this.baseline = snapshot(this.cluster);
+    const started = performance.now();
     this.loop.start();
     let answer: Answer;
     try {
@@ -47,10 +50,13 @@ export class Fuzzer {
       return undefined;
     }
     const blockedMs = await this.loop.stop();
+    const family = request.family.split(/[:/]/)[0];
+    this.familyMs.set(family, (this.familyMs.get(family) ?? 0) + performance.now() - started);
     this.requests++;
     this.statuses.set(answer.status, (this.statuses.get(answer.status) ?? 0) + 1);
     const fail = (property: Property, detail: string) => this.record({ property, route: request.route, detail, request, status: answer.status, body: answer.body.slice(0, 300) });
 
+    for (const problem of limitProblems(request, answer)) fail('status-shape', problem);
     if (answer.status >= 500) fail('no-5xx', `${answer.status} ${fold(messageOf(answer.body))}`);
     if (answer.status >= 400) {
       const problem = statusProblems(answer);
@@ -90,6 +96,7 @@ export class Fuzzer {
       `fuzz: seed ${seed} (FUZZ_SEED=${seed} FUZZ_RUNS=${runs} FUZZ_STEPS=${steps} to replay), ${this.requests} requests, ${this.rejected} rejected, ${this.unsendable} unsendable`,
       `fuzz: answers by status ${[...this.statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ')}`,
       `fuzz: slowest request ${Math.round(this.loop.worstMs)} ms; loop delays past 250 ms without our CPU time (machine noise, not counted): ${this.loop.noisy}`,
+      `fuzz: time by body family ${[...this.familyMs].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([f, ms]) => `${f} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
       `fuzz: ${this.failures.size} distinct failures, ${this.unexpected.length} not in KNOWN_DEFECT_CLASSES`,
     ];
     const sorted = [...this.failures.values()].sort((a, b) => (a.known ?? '').localeCompare(b.known ?? '') || a.failure.route.localeCompare(b.failure.route));
@@ -107,6 +114,23 @@ export class Fuzzer {
   close(): void {
     this.loop.close();
   }
+}
+
+/** kube-apiserver's limits: bodies over 3 MiB get 413; a write in a type it does not read (or none) gets 415. */
+const BODY_LIMIT = 3 * 1024 * 1024;
+/** What kube-apiserver reads: objects as JSON or YAML, patches in their three types (apply patches refused later). */
+const KUBE_OBJECT_TYPES = /^application\/(json|yaml)\s*(;.*)?$/i;
+const KUBE_PATCH_TYPES = /^application\/(merge-patch\+json|strategic-merge-patch\+json|json-patch\+json|apply-patch\+yaml)\s*(;.*)?$/i;
+function limitProblems(request: FuzzRequest, answer: Answer): string[] {
+  const problems: string[] = [];
+  if (request.body !== undefined && Buffer.byteLength(request.body) > BODY_LIMIT && answer.status !== 413) problems.push(`body over 3 MiB answered ${answer.status}, not 413`);
+  const kubeWrite = /^\/apis?\//.test(request.url) && ['POST', 'PUT', 'PATCH'].includes(request.method) && request.body !== undefined;
+  const type = request.headers['content-type'];
+  const accepted = request.method === 'PATCH' ? KUBE_PATCH_TYPES : KUBE_OBJECT_TYPES;
+  if (kubeWrite && (type === undefined || !accepted.test(type)) && (answer.status < 300 || answer.status === 400)) {
+    problems.push(`Content-Type ${type === undefined ? '(none)' : JSON.stringify(type)} answered ${answer.status}, not 415`);
+  }
+  return problems;
 }
 
 function messageOf(body: string): string {

@@ -143,10 +143,22 @@ const oddHeaders = fc
 
 /** Bodies past kube-apiserver's 3 MiB limit, and a watch from a resourceVersion the server has not reached. */
 const limits = fc.oneof(
-  fc.constantFrom('/netsim/v1/apply', '/api/v1/namespaces/default/services').map((url) => ({ route: `POST ${url} (3.5 MiB)`, method: 'POST', url, headers: { 'content-type': url.includes('apply') ? 'application/yaml' : JSON_TYPE }, body: url.includes('apply') ? 'a: '.padEnd(3.5 * 1024 * 1024, 'x') : JSON.stringify({ metadata: { name: 'big', annotations: { a: 'x'.repeat(3.5 * 1024 * 1024) } } }), family: 'huge-body' })),
-  fc.constantFrom('services', 'pods').map((plural) => ({ route: `GET /api/v1/namespaces/{ns}/${plural}?watch (future resourceVersion)`, method: 'GET', url: `/api/v1/namespaces/default/${plural}?watch=true&resourceVersion=999999999&timeoutSeconds=1`, headers: {}, family: 'watch-future-rv' })),
-  fc.constantFrom(3601, 86400, 30 * 24 * 3600).map((seconds) => ({ route: 'POST /netsim/v1/clock/advance (long)', method: 'POST', url: '/netsim/v1/clock/advance', headers: { 'content-type': JSON_TYPE }, body: JSON.stringify({ seconds }), family: 'clock-long' })),
+  { weight: 1, arbitrary: fc.constantFrom('/netsim/v1/apply', '/api/v1/namespaces/default/services').map((url) => ({ route: `POST ${url} (3.5 MiB)`, method: 'POST', url, headers: { 'content-type': url.includes('apply') ? 'application/yaml' : JSON_TYPE }, body: url.includes('apply') ? 'a: '.padEnd(3.5 * 1024 * 1024, 'x') : JSON.stringify({ metadata: { name: 'big', annotations: { a: 'x'.repeat(3.5 * 1024 * 1024) } } }), family: 'huge-body' })) },
+  { weight: 3, arbitrary: fc.constantFrom('services', 'pods').map((plural) => ({ route: `GET /api/v1/namespaces/{ns}/${plural}?watch (future resourceVersion)`, method: 'GET', url: `/api/v1/namespaces/default/${plural}?watch=true&resourceVersion=999999999&timeoutSeconds=1`, headers: {}, family: 'watch-future-rv' })) },
+  { weight: 3, arbitrary: fc.constantFrom(3601, 86400, 30 * 24 * 3600).map((seconds) => ({ route: 'POST /netsim/v1/clock/advance (long)', method: 'POST', url: '/netsim/v1/clock/advance', headers: { 'content-type': JSON_TYPE }, body: JSON.stringify({ seconds }), family: 'clock-long' })) },
 );
+
+/** Patches of every type to objects that exist, so that each reaches the patch code rather than a 404. */
+const EXISTING = [
+  ['/api/v1/namespaces/{ns}/services/{name}', '/api/v1/namespaces/default/services/web'],
+  ['/api/v1/namespaces/{ns}/services/{name}/status', '/api/v1/namespaces/default/services/db/status'],
+  ['/apis/apps/v1/namespaces/{ns}/deployments/{name}', '/apis/apps/v1/namespaces/default/deployments/web'],
+  ['/apis/apps/v1/namespaces/{ns}/deployments/{name}/scale', '/apis/apps/v1/namespaces/default/deployments/web/scale'],
+  ['/api/v1/nodes/{name}', '/api/v1/nodes/kind-worker2'],
+  ['/api/v1/namespaces/{name}', '/api/v1/namespaces/default'],
+  ['/api/v1/namespaces/{ns}/pods/{name}', '/api/v1/namespaces/default/pods/db-0'],
+] as const;
+const patchExisting = fc.tuple(fc.constantFrom(...EXISTING), patchBody).map(([[route, url], p]) => ({ route: `PATCH ${route} (existing)`, method: 'PATCH', url, headers: headersOf(p), body: p.text, family: p.family }));
 
 /** Every endpoint, weighted so that each is reached often in a few thousand requests. */
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
@@ -165,6 +177,7 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   { weight: 1, arbitrary: plainGets },
   { weight: 1, arbitrary: oddHeaders },
   { weight: 1, arbitrary: limits },
+  { weight: 4, arbitrary: patchExisting },
 );
 
 export { contentTypes };
