@@ -22,4 +22,21 @@ describe('fuzz regressions (e2e)', () => {
     const list = await request(t.http).get(`${path}?labelSelector=app%3Dweb`).expect(200);
     expect(list.body.items.map((o: { metadata: { name: string } }) => o.metadata.name)).not.toContain('nolabels');
   });
+
+  // Once the failed batch restored the Service but not its addresses: its ClusterIP and NodePort were free to be handed out again.
+  it('a DELETE /netsim/v1/apply batch that fails leaves the Services it had deleted holding their addresses', async () => {
+    const ipam = async () => (await request(t.http).get('/netsim/v1/ipam').expect(200)).body;
+    const before = await ipam();
+    const web = (await request(t.http).get('/api/v1/namespaces/default/services/web-nodeport').expect(200)).body;
+    await request(t.http)
+      .delete('/netsim/v1/apply')
+      .send([{ apiVersion: 'v1', metadata: { name: 'no-kind' } }, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-nodeport' } }])
+      .expect(400);
+    expect(await ipam()).toEqual(before);
+    const taken = await request(t.http)
+      .post('/api/v1/namespaces/default/services')
+      .send({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'same-port' }, spec: { type: 'NodePort', clusterIP: web.spec.clusterIP, ports: [{ port: 80, nodePort: web.spec.ports[0].nodePort }] } })
+      .expect(422);
+    expect(taken.body.message).toContain('provided IP is already allocated');
+  });
 });
