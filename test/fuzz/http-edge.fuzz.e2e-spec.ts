@@ -108,7 +108,12 @@ describe('fuzz: the HTTP layer on a real socket (e2e)', () => {
       { seed: SEED, numRuns: RUNS },
     );
     const lines = [`fuzz (HTTP layer): seed ${SEED} (FUZZ_SEED=${SEED} FUZZ_EDGE_RUNS=${RUNS} to replay), ${sent} raw requests, ${failures.size} distinct failures`];
-    for (const { failure, known } of failures.values()) lines.push(`  [${known ?? 'NEW'}] ${failure.property} ${failure.route}: ${failure.detail}\n      -> ${failure.status} ${failure.body ?? ''}`);
+    const knownCount = new Map<string, number>();
+    for (const { known } of failures.values()) if (known) knownCount.set(known, (knownCount.get(known) ?? 0) + 1);
+    for (const [id, n] of knownCount) lines.push(`  [${id}] ${n} distinct failures`);
+    for (const { failure, known } of failures.values()) {
+      if (!known || process.env.FUZZ_VERBOSE) lines.push(`  [${known ?? 'NEW'}] ${failure.property} ${failure.route}: ${failure.detail}\n      -> ${failure.status} ${failure.body ?? ''}`);
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
     expect([...failures.values()].filter((f) => !f.known).map((f) => `${f.failure.property} ${f.failure.route}: ${f.failure.detail}`)).toEqual([]);
   }, 600_000);

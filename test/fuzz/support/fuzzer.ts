@@ -99,8 +99,19 @@ export class Fuzzer {
       `fuzz: time by body family ${[...this.familyMs].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([f, ms]) => `${f} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
       `fuzz: ${this.failures.size} distinct failures, ${this.unexpected.length} not in KNOWN_DEFECT_CLASSES`,
     ];
-    const sorted = [...this.failures.values()].sort((a, b) => (a.known ?? '').localeCompare(b.known ?? '') || a.failure.route.localeCompare(b.failure.route));
-    for (const { failure, count, known } of sorted) {
+    // Known classes in one line each (FUZZ_VERBOSE=1 lists their failures); new failures in full, with an example.
+    const byClass = new Map<string, { distinct: number; seen: number; routes: Set<string> }>();
+    for (const { failure, count, known } of this.failures.values()) {
+      if (!known || process.env.FUZZ_VERBOSE) continue;
+      const c = byClass.get(known) ?? { distinct: 0, seen: 0, routes: new Set<string>() };
+      c.distinct++;
+      c.seen += count;
+      c.routes.add(failure.route.split(' ')[1]);
+      byClass.set(known, c);
+    }
+    for (const [id, c] of [...byClass].sort()) lines.push(`  [${id}] ${c.distinct} distinct failures, seen ${c.seen} times, on ${[...c.routes].slice(0, 4).join(', ')}${c.routes.size > 4 ? ', ...' : ''}`);
+    const shown = [...this.failures.values()].filter((f) => !f.known || process.env.FUZZ_VERBOSE).sort((a, b) => a.failure.route.localeCompare(b.failure.route));
+    for (const { failure, count, known } of shown) {
       const r = failure.request;
       lines.push(
         `  [${known ?? 'NEW'}] ${failure.property} ${failure.route}: ${failure.detail} (x${count})`,
