@@ -39,4 +39,16 @@ describe('fuzz regressions (e2e)', () => {
       .expect(422);
     expect(taken.body.message).toContain('provided IP is already allocated');
   });
+
+  it('a DELETE /netsim/v1/apply batch that fails leaves the Nodes it had deleted holding their pod CIDR and address', async () => {
+    const ipam = async () => (await request(t.http).get('/netsim/v1/ipam').expect(200)).body;
+    await request(t.http).post('/api/v1/nodes').send({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'undo-node' } }).expect(201);
+    const before = await ipam();
+    await request(t.http)
+      .delete('/netsim/v1/apply')
+      .send([{ apiVersion: 'v1', metadata: { name: 'no-kind' } }, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'undo-node' } }])
+      .expect(400);
+    expect(await ipam()).toEqual(before);
+    await request(t.http).get('/api/v1/nodes/undo-node').expect(200);
+  });
 });
