@@ -72,7 +72,7 @@ class Parser {
       if (this.pos >= this.src.length || this.peek() === ')' || this.peek() === '`') break;
       const word = this.peekReserved();
       if (word !== undefined && stop.has(word)) break;
-      out.push(this.andOr(stop));
+      out.push(this.andOr());
       this.skipBlanks(false);
       const c = this.peek();
       if (c === ';' || c === '\n' || c === '&') {
@@ -85,8 +85,8 @@ class Parser {
     return out;
   }
 
-  private andOr(stop: Set<string>): AndOr {
-    const first = this.pipeline(stop);
+  private andOr(): AndOr {
+    const first = this.pipeline();
     const rest: AndOr['rest'] = [];
     for (;;) {
       this.skipBlanks(false);
@@ -94,30 +94,30 @@ class Parser {
       if (two !== '&&' && two !== '||') break;
       this.pos += 2;
       this.skipBlanks(true);
-      rest.push({ op: two, pipeline: this.pipeline(stop) });
+      rest.push({ op: two, pipeline: this.pipeline() });
     }
     return { first, rest };
   }
 
-  private pipeline(stop: Set<string>): Pipeline {
+  private pipeline(): Pipeline {
     this.skipBlanks(false);
     let negate = false;
     if (this.peekReserved() === '!' || (this.peek() === '!' && /[\s]/.test(this.src[this.pos + 1] ?? ''))) {
       negate = true;
       this.pos++;
     }
-    const commands = [this.command(stop)];
+    const commands = [this.command()];
     for (;;) {
       this.skipBlanks(false);
       if (this.peek() !== '|' || this.src[this.pos + 1] === '|') break;
       this.pos++;
       this.skipBlanks(true);
-      commands.push(this.command(stop));
+      commands.push(this.command());
     }
     return { negate, commands };
   }
 
-  private command(stop: Set<string>): Command {
+  private command(): Command {
     this.skipBlanks(false);
     const reserved = this.peekReserved();
     if (reserved === 'for') return this.forLoop();

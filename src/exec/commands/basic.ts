@@ -116,6 +116,18 @@ function inputs(ctx: CommandContext, files: string[], tool: string): { texts: [s
   return { texts, status };
 }
 
+/** A basic regular expression (grep without -E): `\(`, `\|`, `\+` are the operators, bare `(`, `|`, `+` literal. */
+function basicToExtended(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\' && '(){}|+?'.includes(pattern[i + 1] ?? '')) out += pattern[++i];
+    else if ('(){}|+?'.includes(c)) out += `\\${c}`;
+    else out += c;
+  }
+  return out;
+}
+
 function grep(ctx: CommandContext): number {
   const flags = new Set<string>();
   const rest: string[] = [];
@@ -135,7 +147,7 @@ function grep(ctx: CommandContext): number {
     patterns.push(p);
   }
   const source = (p: string) => {
-    let s = flags.has('F') ? p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : flags.has('E') ? p : p.replace(/\\([(){}|+?])/g, '\u0000$1').replace(/([(){}|+?])/g, '\\$1').replace(/\u0000/g, '');
+    let s = flags.has('F') ? p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : flags.has('E') ? p : basicToExtended(p);
     if (flags.has('w')) s = `\\b(?:${s})\\b`;
     if (flags.has('x')) s = `^(?:${s})$`;
     return s;
