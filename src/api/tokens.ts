@@ -4,3 +4,7 @@ export const CLOCK = Symbol('CLOCK');
 export const RANDOM = Symbol('RANDOM');
 export const ADDRESS_POOLS = Symbol('ADDRESS_POOLS');
 export const CLUSTER = Symbol('CLUSTER');
+/** The traffic engine (`TrafficSimulator`), one per app: `POST /netsim/v1/traffic` and `kubectl exec … curl` share its conntrack. */
+export const TRAFFIC = Symbol('TRAFFIC');
+/** `kubectl exec` / `logs` (`PodExec`), over TRAFFIC. */
+export const POD_EXEC = Symbol('POD_EXEC');

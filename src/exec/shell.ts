@@ -68,9 +68,9 @@ export class Shell {
    * (`kubectl exec POD -- curl -s web`), the first word the program. `sh -c
    * SCRIPT` parses SCRIPT. Answers the exit status.
    */
-  exec(argv: string[], out: (t: string) => void, err: (t: string) => void): number {
+  exec(argv: string[], out: (t: string) => void, err: (t: string) => void, stdin = ''): number {
     try {
-      return this.runArgv(argv, '', out, err);
+      return this.runArgv(argv, stdin, out, err);
     } catch (e) {
       if (e instanceof ExitSignal) return e.status;
       throw e;
