@@ -128,6 +128,18 @@ spec:
     expect(out).toMatch(/"GET \/followed HTTP\/1\.1" 200 /);
   });
 
+  it('runs a one-off pod with kubectl run --rm -i: attach runs its command, and the pod ends with its exit code', async () => {
+    const ok = await kubectl('run', 'tmp', '--rm', '-i', '--image=busybox', '--', 'wget', '-qO-', 'web');
+    expect(ok.code).toBe(0);
+    expect(await webPods()).toContain(ok.stdout.split('\n')[0]);
+    expect(ok.stdout).toContain('pod "tmp" deleted');
+    const failed = await kubectl('run', 'tmp2', '--rm', '-i', '--restart=Never', '--image=busybox', '--', 'sh', '-c', 'echo before; curl nope');
+    expect(failed.code).toBe(6);
+    expect(failed.stdout).toContain('before\n');
+    expect(failed.stderr).toContain('curl: (6) Could not resolve host: nope\n');
+    expect(failed.stderr).toContain('pod default/tmp2 terminated (Error)');
+  });
+
   it('refuses port-forward with a message naming what works instead', async () => {
     const pods = await webPods();
     const r = await kubectl('port-forward', pods[0], '18080:8080');

@@ -48,7 +48,17 @@ export class AccessLogs {
   private readonly listeners = new Map<string, Set<Listener>>();
 
   record(podUid: string, record: AccessRecord): void {
-    const entry: AccessLogEntry = { time: record.time, container: record.container, line: combinedLogLine(record) };
+    this.append(podUid, { time: record.time, container: record.container, line: combinedLogLine(record) });
+  }
+
+  /** A container's own output (what an attached command printed), line by line. */
+  write(podUid: string, container: string, time: number, text: string): void {
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    for (const line of lines) this.append(podUid, { time, container, line });
+  }
+
+  private append(podUid: string, entry: AccessLogEntry): void {
     let log = this.logs.get(podUid);
     if (!log) this.logs.set(podUid, (log = []));
     log.push(entry);

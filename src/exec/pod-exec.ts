@@ -98,6 +98,38 @@ export class PodExec {
     return [...(c.command ?? []), ...(c.args ?? [])];
   }
 
+  /**
+   * After `attach` ran the container's command: its output joins the
+   * container's log, and a container that is not
+   * restarted (`restartPolicy: Never`, or `OnFailure` after success) has
+   * terminated, as the kubelet would report it, so `kubectl run --rm
+   * --restart=Never` sees the pod finish and exits with the code. With
+   * `Always` the pod stays Running (the emulator does not restart it).
+   */
+  containerExited(target: ExecTarget, exitCode: number, output: string): void {
+    const pod = this.podOf(target.namespace, target.pod);
+    const container = this.containerOf(pod, target.container);
+    this.logs.write(pod.object.metadata.uid ?? `${pod.namespace}/${pod.name}`, container, this.cluster.clock.now(), output);
+    const spec = (pod.object.spec ?? {}) as { restartPolicy?: string; containers?: ContainerSpec[] };
+    const policy = spec.restartPolicy ?? 'Always';
+    if (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0)) return;
+    const store = this.cluster.store;
+    const type = store.resourceType('pods');
+    const current = store.tryGet(type, target.namespace, target.pod);
+    if (!current || current.metadata.deletionTimestamp) return;
+    const now = new Date(this.cluster.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const status = (current.status ?? {}) as { containerStatuses?: { name: string; state?: unknown; ready?: boolean; started?: boolean; containerID?: string }[]; conditions?: { type: string; status: string }[] };
+    const containerStatuses = (status.containerStatuses ?? []).map((c) =>
+      c.name !== container
+        ? c
+        : { ...c, ready: false, started: false, state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: now, finishedAt: now, containerID: c.containerID } } },
+    );
+    const done = containerStatuses.every((c) => (c.state as { terminated?: unknown } | undefined)?.terminated !== undefined);
+    const phase = done ? (containerStatuses.some((c) => (c.state as { terminated: { exitCode: number } }).terminated.exitCode !== 0) ? 'Failed' : 'Succeeded') : 'Running';
+    const conditions = (status.conditions ?? []).map((c) => (done && (c.type === 'Ready' || c.type === 'ContainersReady') ? { ...c, status: 'False', reason: 'PodCompleted' } : c));
+    store.updateStatus(type, target.namespace, target.pod, { ...current, status: { ...status, phase, conditions, containerStatuses } }, { owned: true });
+  }
+
   /** The lines `kubectl logs` shows, and the pod's uid to follow it by. */
   logLines(target: ExecTarget, options: LogOptions = {}): { uid: string; container: string; lines: string[] } {
     const pod = this.podOf(target.namespace, target.pod);

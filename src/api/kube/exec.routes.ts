@@ -46,6 +46,8 @@ function sendError(reply: FastifyReply, e: unknown): FastifyReply {
 /** What the exec request asked for, checked as the API server checks it. */
 interface ExecRequest {
   shell: Shell;
+  /** attach: the container's command, which ends the container when it ends. */
+  attach?: { namespace: string; pod: string; container?: string };
   command: string[];
   stdin: boolean;
   tty: boolean;
@@ -126,7 +128,9 @@ export class ExecRoutes implements OnModuleInit {
       if (sub === 'attach' && command.length === 0) {
         throw new DomainError('BAD_REQUEST', `kube-netsim attaches to a container by running its command, and container of pod ${req.params.name} has none: give one (\`kubectl run NAME -it --image=busybox -- COMMAND\`) or use \`kubectl exec ${req.params.name} -- COMMAND\``);
       }
-      (req.raw as unknown as Record<symbol, ExecRequest>)[kExec] = { shell, command, stdin, tty: flag(query, 'tty') };
+      // attach runs the container's own command at once: its stdin is the user's terminal, which never closes.
+      const attach = sub === 'attach' ? target : undefined;
+      (req.raw as unknown as Record<symbol, ExecRequest>)[kExec] = { shell, command, stdin: stdin && !attach, tty: flag(query, 'tty'), attach };
       done();
     } catch (e) {
       sendError(reply, e);
@@ -146,8 +150,15 @@ export class ExecRoutes implements OnModuleInit {
         if (text === '' || socket.readyState !== socket.OPEN) return;
         socket.send(frame(channel, request.tty ? text.replace(/\r?\n/g, '\r\n') : text));
       };
-      const out = (t: string) => send(StreamChannel.Stdout, t);
-      const err = (t: string) => send(request.tty ? StreamChannel.Stdout : StreamChannel.Stderr, t);
+      let printed = '';
+      const out = (t: string) => {
+        printed += t;
+        send(StreamChannel.Stdout, t);
+      };
+      const err = (t: string) => {
+        printed += t;
+        send(request.tty ? StreamChannel.Stdout : StreamChannel.Stderr, t);
+      };
       let code: number;
       try {
         code = request.shell.exec(request.command, out, err, input);
@@ -156,9 +167,11 @@ export class ExecRoutes implements OnModuleInit {
         code = 1;
       }
       if (socket.readyState === socket.OPEN) {
-        socket.send(frame(StreamChannel.Error, JSON.stringify(exitStatus(code, request.command))));
+        // An attached stream just ends with the container; its exit code is in the pod's status.
+        socket.send(frame(StreamChannel.Error, JSON.stringify(exitStatus(request.attach ? 0 : code, request.command))));
         socket.close(1000);
       }
+      if (request.attach) this.exec.containerExited(request.attach, code, printed);
     };
     if (!request.stdin) return start();
     socket.on('message', (data: Buffer, isBinary: boolean) => {
