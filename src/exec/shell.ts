@@ -77,6 +77,16 @@ export class Shell {
     }
   }
 
+  /** Runs one line typed at an interactive prompt; `exited` when it ran `exit` (or hit the session's limit). */
+  runLine(line: string, out: (t: string) => void, err: (t: string) => void): { status: number; exited: boolean } {
+    try {
+      return { status: this.runScript(line, '', out, err), exited: false };
+    } catch (e) {
+      if (e instanceof ExitSignal) return { status: e.status, exited: true };
+      throw e;
+    }
+  }
+
   /** Runs a script (the text of `sh -c`). */
   runScript(script: string, stdin: string, out: (t: string) => void, err: (t: string) => void): number {
     let list: List;

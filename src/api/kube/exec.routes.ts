@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { DomainError } from '../../common/domain-error';
 import { formatLogLine, PodExec } from '../../exec/pod-exec';
 import type { Shell } from '../../exec/shell';
+import { InteractiveSession } from '../../exec/terminal';
 import { reasonOfHttpStatus, statusBody, statusOfDomainError } from '../status/kubernetes-status';
 import { POD_EXEC } from '../tokens';
 import { StreamChannel, STREAM_PROTOCOLS, negotiateStreamProtocol, exitStatus, frame } from './exec-protocol';
@@ -54,6 +55,12 @@ interface ExecRequest {
 }
 
 const kExec = Symbol('kube-netsim exec');
+
+/** `sh`, `/bin/sh`, `bash`, `ash` without `-c`: a shell reading commands from its terminal. */
+function isInteractiveShell(command: readonly string[]): boolean {
+  const name = command[0]?.slice(command[0].lastIndexOf('/') + 1);
+  return (name === 'sh' || name === 'ash' || name === 'bash') && !command.includes('-c');
+}
 
 /**
  * The streaming subresources of pods, as Fastify routes (a WebSocket needs
@@ -140,6 +147,7 @@ export class ExecRoutes implements OnModuleInit {
 
   /** Runs the command once stdin (if asked for) is closed, then sends the exit status on the error channel and closes. */
   private run(socket: WebSocket, request: ExecRequest): void {
+    if (request.tty && request.stdin && isInteractiveShell(request.command)) return this.interactive(socket, request);
     const v5 = socket.protocol === 'v5.channel.k8s.io';
     let input = '';
     let started = false;
@@ -173,7 +181,8 @@ export class ExecRoutes implements OnModuleInit {
       }
       if (request.attach) this.exec.containerExited(request.attach, code, printed);
     };
-    if (!request.stdin) return start();
+    // With a terminal, a command that is not a shell does not wait for input.
+    if (!request.stdin || request.tty) return start();
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary || data.length === 0) return;
       if (data[0] === StreamChannel.Stdin) input += data.subarray(1).toString('utf8');
@@ -181,6 +190,29 @@ export class ExecRoutes implements OnModuleInit {
     });
     // Without a close signal (v4), stdin ends with the connection: nothing can be answered then.
     socket.on('close', () => (started = true));
+  }
+
+  /** `kubectl exec -it POD -- sh`: a prompt, line by line, until `exit` or Ctrl-D. */
+  private interactive(socket: WebSocket, request: ExecRequest): void {
+    const session = new InteractiveSession(request.shell, (text) => {
+      if (socket.readyState === socket.OPEN) socket.send(frame(StreamChannel.Stdout, text));
+    });
+    const finish = () => {
+      if (socket.readyState !== socket.OPEN) return;
+      socket.send(frame(StreamChannel.Error, JSON.stringify(exitStatus(session.status, request.command))));
+      socket.close(1000);
+    };
+    session.start();
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary || data.length === 0 || session.done) return;
+      if (data[0] === StreamChannel.Stdin) {
+        session.feed(data.subarray(1).toString('utf8'));
+        if (session.done) finish();
+      } else if (data[0] === StreamChannel.Close && data[1] === StreamChannel.Stdin) {
+        session.feed('\x04');
+        finish();
+      }
+    });
   }
 
   private log(req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply): FastifyReply | void {
