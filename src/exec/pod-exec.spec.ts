@@ -21,7 +21,9 @@ function sh(exec: PodExec, script: string, pod = 'client', namespace = 'default'
   let out = '';
   let err = '';
   const status = shell.exec(['sh', '-c', script], (t) => (out += t), (t) => (err += t));
-  return { out, err, status, elapsedMs: shell.elapsedMs };
+  // The last line of stderr (curl's error, after its progress meter).
+  const tail = err.replace(/\n$/, '').split('\n').pop()! + (err ? '\n' : '');
+  return { out, err, tail, status, elapsedMs: shell.elapsedMs };
 }
 
 const webPods = (cluster: Cluster) =>
@@ -61,17 +63,33 @@ describe('PodExec: a shell in a pod', () => {
     expect(stamped).toEqual([`2026-01-01T00:00:00.000000000Z ${lines[lines.length - 1]}`]);
   });
 
+  it("prints curl's progress meter on stderr unless -s, -v or a terminal", () => {
+    const r = sh(d.exec, 'curl web');
+    const size = r.out.length;
+    expect(r.err).toBe(
+      '  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n' +
+        '                                 Dload  Upload   Total   Spent    Left  Speed\n' +
+        '\r  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0' +
+        `\r100    ${size}  100    ${size}    0     0  ${String(size * 1000).padStart(5)}      0 --:--:-- --:--:-- --:--:-- ${String(size * 1000).padStart(5)}\n`,
+    );
+    const shell = d.exec.shell({ namespace: 'default', pod: 'client' });
+    shell.tty = true;
+    let err = '';
+    shell.exec(['curl', 'web'], () => undefined, (t) => (err += t));
+    expect(err).toBe('');
+  });
+
   it('prints curl 8 failures with their exit codes', () => {
-    expect(sh(d.exec, 'curl nope')).toMatchObject({ err: 'curl: (6) Could not resolve host: nope\n', status: 6 });
+    expect(sh(d.exec, 'curl nope')).toMatchObject({ tail: 'curl: (6) Could not resolve host: nope\n', status: 6 });
     expect(sh(d.exec, 'curl -s nope')).toMatchObject({ err: '', status: 6 });
     expect(sh(d.exec, 'curl -sS web:81')).toMatchObject({ status: 28 });
     // db's Service port 5432 is declared; a pod port nobody declares is refused.
-    expect(sh(d.exec, 'curl 10.244.1.2:9999')).toMatchObject({ err: "curl: (7) Failed to connect to 10.244.1.2 port 9999 after 0 ms: Couldn't connect to server\n", status: 7 });
+    expect(sh(d.exec, 'curl 10.244.1.2:9999')).toMatchObject({ tail: "curl: (7) Failed to connect to 10.244.1.2 port 9999 after 0 ms: Couldn't connect to server\n", status: 7 });
   });
 
   it('answers a Service without endpoints as kube-proxy does: REJECT, so curl says refused', () => {
     d.cluster.store.create(d.cluster.store.resourceType('services'), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'empty' }, spec: { selector: { app: 'none' }, ports: [{ port: 80 }] } } as never, 'default');
-    expect(sh(d.exec, 'curl empty')).toMatchObject({ err: "curl: (7) Failed to connect to empty port 80 after 0 ms: Couldn't connect to server\n", status: 7 });
+    expect(sh(d.exec, 'curl empty')).toMatchObject({ tail: "curl: (7) Failed to connect to empty port 80 after 0 ms: Couldn't connect to server\n", status: 7 });
     expect(sh(d.exec, 'wget -qO- empty')).toMatchObject({ status: 1 });
     expect(sh(d.exec, 'wget -qO- empty').err).toMatch(/^wget: can't connect to remote host \(10\.\d+\.\d+\.\d+\): Connection refused\n$/);
     expect(sh(d.exec, 'nc -zv empty 80').err).toMatch(/^nc: empty \(10\.\d+\.\d+\.\d+:80\): Connection refused\n$/);
@@ -79,8 +97,8 @@ describe('PodExec: a shell in a pod', () => {
 
   it('times out a dropped connection on simulated time: -m, --connect-timeout, wget -T', () => {
     // No rule takes port 81 of the web ClusterIP, and nothing listens there: the packet goes nowhere.
-    expect(sh(d.exec, 'curl -m 2 web:81')).toMatchObject({ err: 'curl: (28) Connection timed out after 2000 milliseconds\n', status: 28, elapsedMs: 2000 });
-    expect(sh(d.exec, 'curl --connect-timeout 3 web:81')).toMatchObject({ err: 'curl: (28) Failed to connect to web port 81 after 3000 ms: Timeout was reached\n', status: 28 });
+    expect(sh(d.exec, 'curl -m 2 web:81')).toMatchObject({ tail: 'curl: (28) Connection timed out after 2000 milliseconds\n', status: 28, elapsedMs: 2000 });
+    expect(sh(d.exec, 'curl --connect-timeout 3 web:81')).toMatchObject({ tail: 'curl: (28) Failed to connect to web port 81 after 3000 ms: Timeout was reached\n', status: 28 });
     expect(sh(d.exec, 'wget -T 2 -qO- web:81')).toMatchObject({ err: 'wget: download timed out\n', status: 1 });
   });
 
@@ -112,7 +130,7 @@ describe('PodExec: a shell in a pod', () => {
     local.cluster.store.update(deploy, 'kube-system', 'coredns', { ...coredns, spec: { ...(coredns.spec as object), replicas: 0 } } as never);
     local.cluster.clock.advance(60_000);
     expect(sh(local.exec, 'nslookup web')).toMatchObject({ out: ';; connection timed out; no servers could be reached\n', status: 1 });
-    expect(sh(local.exec, 'curl -m 3 web')).toMatchObject({ err: 'curl: (28) Resolving timed out after 3000 milliseconds\n', status: 28 });
+    expect(sh(local.exec, 'curl -m 3 web')).toMatchObject({ tail: 'curl: (28) Resolving timed out after 3000 milliseconds\n', status: 28 });
   });
 
   it('writes resolv.conf and hosts as the kubelet does', () => {

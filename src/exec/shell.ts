@@ -47,6 +47,8 @@ export class Shell {
   readonly files: ReadonlyMap<string, string>;
   /** Simulated time spent so far (sleeps, timeouts), in milliseconds. */
   elapsedMs = 0;
+  /** Whether stdout is a terminal (`kubectl exec -t`): curl then shows no progress meter. */
+  tty = false;
   private status = 0;
   private ran = 0;
   private readonly maxCommands: number;

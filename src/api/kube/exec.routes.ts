@@ -168,6 +168,7 @@ export class ExecRoutes implements OnModuleInit {
         send(request.tty ? StreamChannel.Stdout : StreamChannel.Stderr, t);
       };
       let code: number;
+      request.shell.tty = request.tty;
       try {
         code = request.shell.exec(request.command, out, err, input);
       } catch (e) {
@@ -194,6 +195,7 @@ export class ExecRoutes implements OnModuleInit {
 
   /** `kubectl exec -it POD -- sh`: a prompt, line by line, until `exit` or Ctrl-D. */
   private interactive(socket: WebSocket, request: ExecRequest): void {
+    request.shell.tty = true;
     const session = new InteractiveSession(request.shell, (text) => {
       if (socket.readyState === socket.OPEN) socket.send(frame(StreamChannel.Stdout, text));
     });

@@ -187,6 +187,24 @@ function curlFailure(o: CurlOptions, host: string, port: number, connect: Exclud
   return { code: 28, message: `Failed to connect to ${host} port ${port} after ${KERNEL_CONNECT_TIMEOUT_MS} ms: Couldn't connect to server`, elapsedMs: KERNEL_CONNECT_TIMEOUT_MS };
 }
 
+/** curl's `max5data`: a size in at most 5 characters. */
+function max5(n: number): string {
+  if (n < 100000) return String(n).padStart(5);
+  if (n < 10000 * 1024) return `${Math.floor(n / 1024)}k`.padStart(5);
+  if (n < 100 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)}M`.padStart(5);
+  return `${Math.floor(n / 1024 / 1024)}M`.padStart(5);
+}
+
+const METER_HEADER =
+  '  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n' + '                                 Dload  Upload   Total   Spent    Left  Speed\n';
+
+/** One line of curl's progress meter, after `\r`; a simulated transfer takes 1 ms. */
+function meterLine(bytes: number): string {
+  const pct = (bytes > 0 ? '100' : '  0').padStart(3);
+  const speed = max5(bytes * 1000);
+  return `\r${pct} ${max5(bytes)}  ${pct} ${max5(bytes)}    0 ${max5(0)}  ${speed}  ${max5(0)} --:--:-- --:--:-- --:--:-- ${speed}`;
+}
+
 function writeOut(format: string, values: Record<string, string>): string {
   return format.replace(/%\{([a-z_]+)\}/g, (m, key: string) => values[key] ?? '').replace(/\\n/g, '\n').replace(/\\t/g, '\t');
 }
@@ -197,7 +215,16 @@ function curl(tools: PodTools): CommandHandler {
     if (typeof parsed === 'number') return parsed;
     const o = parsed;
     const showErrors = !o.silent || o.showError;
+    // The progress meter goes to stderr unless silenced, verbose, or the body goes to a terminal.
+    const meter = !o.silent && !o.verbose && (!ctx.shell.tty || (o.output !== undefined && o.output !== '-'));
+    let metered = false;
+    const startMeter = () => {
+      if (!meter || metered) return;
+      metered = true;
+      ctx.err(METER_HEADER + meterLine(0));
+    };
     const fail = (code: number, message: string): number => {
+      if (metered) ctx.err('\n');
       if (o.writeOut) ctx.out(writeOut(o.writeOut, { http_code: '000', remote_ip: '', exitcode: String(code), errormsg: message }));
       if (showErrors) ctx.err(`curl: (${code}) ${message}\n`);
       return code;
@@ -211,6 +238,7 @@ function curl(tools: PodTools): CommandHandler {
       const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(o.url)?.[1];
       return fail(scheme ? 1 : 3, scheme ? `Protocol "${scheme}" not supported` : `URL rejected: Malformed input to a URL function`);
     }
+    startMeter();
     const lookup = tools.sockets.lookup(tools.view, url.host);
     if (lookup.kind !== 'addresses') {
       if (lookup.kind === 'no-server') {
@@ -247,6 +275,7 @@ function curl(tools: PodTools): CommandHandler {
       return fail(23, 'client returned ERROR on write of ' + Buffer.byteLength(body) + ' bytes');
     }
     if (o.output !== '/dev/null') ctx.out(body);
+    if (metered) ctx.err(`${meterLine(Buffer.byteLength(body))}\n`);
     if (o.verbose) ctx.err(`* Connection #0 to host ${url.host} left intact\n`);
     if (o.writeOut) ctx.out(writeOut(o.writeOut, { http_code: String(response.status), remote_ip: address, remote_port: String(url.port), exitcode: '0', errormsg: '', size_download: String(Buffer.byteLength(body)), url_effective: `${url.scheme}://${hostHeader}${url.path}` }));
     return 0;
