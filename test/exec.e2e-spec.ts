@@ -151,6 +151,11 @@ spec:
     expect(r.stderr).toContain('POST /netsim/v1/traffic');
   });
 
+  it('lists the streaming subresources of pods in discovery', async () => {
+    const names = (await request(t.http).get('/api/v1')).body.resources.map((r: { name: string }) => r.name);
+    expect(names.filter((n: string) => n.startsWith('pods/'))).toEqual(['pods/attach', 'pods/exec', 'pods/log', 'pods/portforward', 'pods/status']);
+  });
+
   it('answers errors before the upgrade as a Status: no such pod, no such container, no command', async () => {
     const missing = await request(t.http).get('/api/v1/namespaces/default/pods/nope/exec?command=true&stdout=true');
     expect(missing.status).toBe(404);
