@@ -166,6 +166,9 @@ spec:
     expect(none.body).toMatchObject({ reason: 'BadRequest', message: 'you must specify at least one command for the container', code: 400 });
     const plain = await request(t.http).get('/api/v1/namespaces/default/pods/client/exec?command=true&stdout=true');
     expect(plain.body).toMatchObject({ reason: 'BadRequest', message: 'Upgrade request required', code: 400 });
+    const spdy = await request(t.http).post('/api/v1/namespaces/default/pods/client/exec?command=true&stdout=true');
+    expect(spdy.body).toMatchObject({ reason: 'BadRequest', code: 400 });
+    expect(spdy.body.message).toContain('kube-netsim streams pods/exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io), not SPDY');
     const kubectlMissing = await kubectl('exec', 'nope', '--', 'true');
     expect(kubectlMissing.stderr).toContain('Error from server (NotFound): pods "nope" not found');
   });

@@ -177,6 +177,13 @@ describe('PodExec: a shell in a pod', () => {
     expect(sh(d.exec, 'foo')).toMatchObject({ err: 'sh: foo: not found\n', status: 127 });
   });
 
+  it('answers an empty log for a pod not scheduled, and refuses to exec into it', () => {
+    const pods = d.cluster.store.resourceType('pods');
+    d.cluster.store.create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pending' }, spec: { nodeSelector: { nope: 'x' }, containers: [{ name: 'c', image: 'busybox' }] } } as never, 'default');
+    expect(d.exec.logLines({ namespace: 'default', pod: 'pending' }).lines).toEqual([]);
+    expect(() => d.exec.shell({ namespace: 'default', pod: 'pending' })).toThrow('pod pending does not have a host assigned');
+  });
+
   it('refuses pods and containers the API server would refuse', () => {
     expect(() => d.exec.shell({ namespace: 'default', pod: 'nope' })).toThrow('pods "nope" not found');
     expect(() => d.exec.shell({ namespace: 'default', pod: 'client', container: 'x' })).toThrow('container x is not valid for pod client');

@@ -134,10 +134,12 @@ export class PodExec {
   logLines(target: ExecTarget, options: LogOptions = {}): { uid: string; container: string; lines: string[] } {
     const pod = this.podOf(target.namespace, target.pod);
     const container = this.containerOf(pod, target.container);
-    if (!pod.node || (pod.phase !== 'Running' && pod.phase !== 'Succeeded' && pod.phase !== 'Failed')) {
+    const uid = pod.object.metadata.uid ?? `${pod.namespace}/${pod.name}`;
+    // Not scheduled: the API server has no kubelet to ask and answers an empty log.
+    if (!pod.node) return { uid, container, lines: [] };
+    if (pod.phase !== 'Running' && pod.phase !== 'Succeeded' && pod.phase !== 'Failed') {
       throw new DomainError('BAD_REQUEST', `container "${container}" in pod "${pod.name}" is waiting to start: ContainerCreating`);
     }
-    const uid = pod.object.metadata.uid ?? `${pod.namespace}/${pod.name}`;
     let entries = this.logs.read(uid, container);
     if (options.sinceSeconds !== undefined) {
       const since = this.cluster.clock.now() - options.sinceSeconds * 1000;

@@ -98,14 +98,19 @@ export class ExecRoutes implements OnModuleInit {
         wsHandler: (socket, req) => this.run(socket, (req.raw as unknown as Record<symbol, ExecRequest>)[kExec]),
       });
       // kubectl falls back to SPDY (a POST) when the WebSocket upgrade fails: the same checks, then why SPDY is not spoken.
+      // Answered before the handler, which @fastify/websocket would otherwise try to upgrade.
       fastify.route<{ Params: Params; Querystring: Query }>({
         method: 'POST',
         url: `${POD_PATH}/${sub}`,
-        preValidation: (req, reply, done) => this.prepare(sub, req, reply, done),
-        handler: (_req, reply) => {
-          const message = `kube-netsim streams pods/${sub} over WebSocket only (${STREAM_PROTOCOLS.join(', ')}), not SPDY: use kubectl 1.31 or later, or a WebSocket client`;
-          reply.code(400).type('application/json').send(statusBody(400, 'BadRequest', message));
-        },
+        preValidation: (req, reply, done) =>
+          this.prepare(sub, req, reply, () => {
+            if (!reply.sent) {
+              const message = `kube-netsim streams pods/${sub} over WebSocket only (${STREAM_PROTOCOLS.join(', ')}), not SPDY: use kubectl 1.31 or later, or a WebSocket client`;
+              reply.code(400).type('application/json').send(statusBody(400, 'BadRequest', message));
+            }
+            done();
+          }),
+        handler: () => undefined,
       });
     }
     const portForward = (_req: FastifyRequest, reply: FastifyReply, done: () => void) => {
