@@ -177,6 +177,20 @@ describe('PodExec: a shell in a pod', () => {
     expect(sh(d.exec, 'foo')).toMatchObject({ err: 'sh: foo: not found\n', status: 127 });
   });
 
+  it('follows a log line by line until the pod is deleted', () => {
+    const r = sh(d.exec, 'curl -s web');
+    const pod = r.out.trim();
+    const { uid, container } = d.exec.logLines({ namespace: 'default', pod });
+    const seen: string[] = [];
+    let ended = false;
+    d.exec.followLog(uid, container, false, (l) => seen.push(l), () => (ended = true));
+    for (let i = 0; i < 12 && seen.length === 0; i++) sh(d.exec, 'curl -s web/followed');
+    expect(seen[0]).toContain('"GET /followed HTTP/1.1" 200');
+    expect(ended).toBe(false);
+    d.cluster.store.delete(d.cluster.store.resourceType('pods'), 'default', pod);
+    expect(ended).toBe(true);
+  });
+
   it('answers an empty log for a pod not scheduled, and refuses to exec into it', () => {
     const pods = d.cluster.store.resourceType('pods');
     d.cluster.store.create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pending' }, spec: { nodeSelector: { nope: 'x' }, containers: [{ name: 'c', image: 'busybox' }] } } as never, 'default');

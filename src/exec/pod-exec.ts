@@ -130,6 +130,33 @@ export class PodExec {
     store.updateStatus(type, target.namespace, target.pod, { ...current, status: { ...status, phase, conditions, containerStatuses } }, { owned: true });
   }
 
+  /**
+   * `kubectl logs -f`: each new line of the container (formatted), until
+   * the container ends (the pod finishes, is being deleted, or is gone),
+   * then `end`. Answers a function that stops following.
+   */
+  followLog(uid: string, container: string, timestamps: boolean, line: (text: string) => void, end: () => void): () => void {
+    const stopLines = this.logs.follow(uid, (entry) => {
+      if (entry.container === container) line(formatLogLine(entry, timestamps));
+    });
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      stopLines();
+      stopEvents();
+    };
+    const stopEvents = this.cluster.store.subscribe((event) => {
+      if (event.resource !== 'pods' || event.object.metadata.uid !== uid) return;
+      const phase = (event.object.status as { phase?: string } | undefined)?.phase;
+      if (event.type === 'DELETED' || event.object.metadata.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed') {
+        stop();
+        end();
+      }
+    });
+    return stop;
+  }
+
   /** The lines `kubectl logs` shows, and the pod's uid to follow it by. */
   logLines(target: ExecTarget, options: LogOptions = {}): { uid: string; container: string; lines: string[] } {
     const pod = this.podOf(target.namespace, target.pod);

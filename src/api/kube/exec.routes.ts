@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { DomainError } from '../../common/domain-error';
-import { formatLogLine, PodExec } from '../../exec/pod-exec';
+import { PodExec } from '../../exec/pod-exec';
 import type { Shell } from '../../exec/shell';
 import { InteractiveSession } from '../../exec/terminal';
 import { reasonOfHttpStatus, statusBody, statusOfDomainError } from '../status/kubernetes-status';
@@ -242,9 +242,13 @@ export class ExecRoutes implements OnModuleInit {
       if (!flag(query, 'follow')) return reply.send(text);
       const stream = new PassThrough();
       stream.write(text);
-      const stop = this.exec.logs.follow(uid, (entry) => {
-        if (entry.container === container) stream.write(`${formatLogLine(entry, timestamps)}\n`);
-      });
+      const stop = this.exec.followLog(
+        uid,
+        container,
+        timestamps,
+        (line) => stream.write(`${line}\n`),
+        () => stream.end(),
+      );
       req.raw.on('close', () => {
         stop();
         stream.end();
