@@ -71,6 +71,11 @@ export class AccessLogs {
     return (this.logs.get(podUid) ?? []).filter((e) => container === undefined || e.container === container);
   }
 
+  /** Forgets a pod's log (the pod is gone). */
+  drop(podUid: string): void {
+    this.logs.delete(podUid);
+  }
+
   /** Calls `listener` with each new line; answers a function that stops. */
   follow(podUid: string, listener: Listener): () => void {
     let set = this.listeners.get(podUid);

@@ -189,6 +189,10 @@ describe('PodExec: a shell in a pod', () => {
     expect(ended).toBe(false);
     d.cluster.store.delete(d.cluster.store.resourceType('pods'), 'default', pod);
     expect(ended).toBe(true);
+    // Once gone, its log goes with it.
+    expect(d.exec.logs.read(uid)).not.toEqual([]);
+    d.cluster.store.delete(d.cluster.store.resourceType('pods'), 'default', pod, { gracePeriodSeconds: 0 });
+    expect(d.exec.logs.read(uid)).toEqual([]);
   });
 
   it('answers an empty log for a pod not scheduled, and refuses to exec into it', () => {

@@ -47,6 +47,10 @@ export class PodExec {
     random: Random = cluster.random,
   ) {
     this.sockets = new PodSockets(traffic, this.logs, random);
+    // A deleted pod's log goes with it, as its container's log files do.
+    cluster.store.subscribe((event) => {
+      if (event.resource === 'pods' && event.type === 'DELETED' && event.object.metadata.uid) this.logs.drop(event.object.metadata.uid);
+    });
   }
 
   private podOf(namespace: string, name: string): PodEndpoint {
