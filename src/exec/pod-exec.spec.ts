@@ -110,6 +110,23 @@ describe('PodExec: a shell in a pod', () => {
     expect(sh(d.exec, 'curl -s -o /dev/null -w "%{http_code}\\n" web').out).toBe('200\n');
   });
 
+  it('checks ports with nc -zv (TCP) and nc -vz -u (UDP: silence is open)', () => {
+    const ip = (d.cluster.store.get(d.cluster.store.resourceType('services'), 'default', 'web').spec as { clusterIP: string }).clusterIP;
+    expect(sh(d.exec, 'nc -zv web 80')).toMatchObject({ err: `web (${ip}:80) open\n`, status: 0 });
+    expect(sh(d.exec, 'nc -vz -u kube-dns.kube-system 53')).toMatchObject({ err: 'kube-dns.kube-system (10.96.0.10:53) open\n', status: 0 });
+    expect(sh(d.exec, 'nc -zv -w 2 web 81')).toMatchObject({ err: `nc: web (${ip}:81): Connection timed out\n`, status: 1, elapsedMs: 2000 });
+    expect(sh(d.exec, 'nc -zv nope 80')).toMatchObject({ err: "nc: bad address 'nope'\n", status: 1 });
+  });
+
+  it('prints what curl and wget print for https, bad options and no URL', () => {
+    expect(sh(d.exec, 'curl -sS https://web:80').tail).toBe('curl: (35) OpenSSL/3.3.2: error:0A00010B:SSL routines::wrong version number\n');
+    expect(sh(d.exec, 'curl -sS https://web:80').status).toBe(35);
+    expect(sh(d.exec, 'curl --bogus web')).toMatchObject({ status: 2, err: "curl: option --bogus: is unknown\ncurl: try 'curl --help' or 'curl --manual' for more information\n" });
+    expect(sh(d.exec, 'curl')).toMatchObject({ status: 2 });
+    expect(sh(d.exec, 'wget web')).toMatchObject({ status: 1, err: expect.stringContaining("wget: can't open 'index.html': Read-only file system\n") });
+    expect(sh(d.exec, 'wget nope')).toMatchObject({ status: 1, err: "wget: bad address 'nope'\n" });
+  });
+
   it('resolves names as the pod resolver does: nslookup, host, dig', () => {
     const ip = (d.cluster.store.get(d.cluster.store.resourceType('services'), 'default', 'web').spec as { clusterIP: string }).clusterIP;
     expect(sh(d.exec, 'nslookup web')).toMatchObject({ status: 0, out: `Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\nName:\tweb.default.svc.cluster.local\nAddress: ${ip}\n\n` });
