@@ -165,9 +165,10 @@ export class PodView {
   }
 
   /**
-   * The container's environment: PATH and HOSTNAME, the container's `env`
-   * (values and the usual fieldRefs), then the Service variables the kubelet
-   * adds (see serviceEnvironment), then HOME.
+   * The container's environment: PATH and HOSTNAME (the image's and the
+   * runtime's), the container's `env` (values, the usual fieldRefs and
+   * `$(VAR)` references to earlier ones), then the Service variables the
+   * kubelet adds (see serviceEnvironment), then HOME.
    */
   environment(): Map<string, string> {
     const env = new Map<string, string>([
@@ -180,8 +181,9 @@ export class PodView {
       const value = e.value ?? (e.valueFrom?.fieldRef ? this.fieldRef(e.valueFrom.fieldRef.fieldPath) : '');
       own.set(e.name, value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string) => own.get(name) ?? m));
     }
-    for (const [k, v] of this.serviceEnvironment()) if (!own.has(k)) env.set(k, v);
+    // The kubelet's order: the container's own variables as declared, then the Service variables it does not override.
     for (const [k, v] of own) env.set(k, v);
+    for (const [k, v] of this.serviceEnvironment()) if (!own.has(k)) env.set(k, v);
     env.set('HOME', '/root');
     return env;
   }
