@@ -169,6 +169,21 @@ describe('PodExec: a shell in a pod', () => {
     expect(sh(d.exec, 'printenv WEB_SERVICE_PORT').out).toBe('80\n');
   });
 
+  it("gives the container's own env first: values, fieldRefs and $(VAR) references", () => {
+    const pods = d.cluster.store.resourceType('pods');
+    const env = [
+      { name: 'MY_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      { name: 'A', value: 'x' },
+      { name: 'B', value: '$(A)-y' },
+    ];
+    d.cluster.store.create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'envy' }, spec: { enableServiceLinks: false, containers: [{ name: 'c', image: 'busybox', env }] } } as never, 'default');
+    const out = sh(d.exec, 'env', 'envy').out;
+    expect(out).toMatch(/^PATH=\S+\nHOSTNAME=envy\nMY_POD=envy\nMY_IP=10\.244\.\d+\.\d+\nA=x\nB=x-y\nKUBERNETES_SERVICE_HOST=10\.96\.0\.1\n/);
+    // enableServiceLinks: false leaves only the kubernetes Service's variables.
+    expect(out).not.toContain('WEB_SERVICE_HOST');
+  });
+
   it('shows the pod network: ip addr, ip route; ping answers from pods, not from a ClusterIP', () => {
     expect(sh(d.exec, 'ip addr').out).toContain('inet 10.244.1.4/24 scope global eth0');
     expect(sh(d.exec, 'ip route').out).toBe('default via 10.244.1.1 dev eth0 \n10.244.1.0/24 dev eth0 scope link  src 10.244.1.4 \n');
