@@ -9,12 +9,16 @@ import { DataplaneController } from './api/dataplane/dataplane.controller';
 import { KubeProxyApiController } from './api/kube-proxy/kube-proxy.controller';
 import { SimulationController } from './api/simulation/simulation.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
-import { ADDRESS_POOLS, APP_CONFIG, AUTHENTICATOR, CLOCK, CLUSTER, RANDOM } from './api/tokens';
+import { ExecRoutes } from './api/kube/exec.routes';
+import { ADDRESS_POOLS, APP_CONFIG, AUTHENTICATOR, CLOCK, CLUSTER, POD_EXEC, RANDOM, TRAFFIC } from './api/tokens';
 import { TokenAuthenticator } from './auth/token-authenticator';
 import { Cluster } from './cluster/cluster';
 import { SimulationClock } from './cluster/simulation-clock';
 import { Random, unseededRandom } from './common/random';
 import { AppConfig, buildAddressPools } from './config/app-config';
+import { ClusterNetwork } from './dataplane/network';
+import { TrafficSimulator } from './dataplane/traffic';
+import { PodExec } from './exec/pod-exec';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -55,6 +59,13 @@ export class AppModule {
         { provide: CLOCK, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.clock },
         { provide: RANDOM, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.random },
         { provide: ADDRESS_POOLS, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.pools },
+        {
+          provide: TRAFFIC,
+          inject: [CLUSTER],
+          useFactory: (cluster: Cluster) => new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: options.config.overlay }) }),
+        },
+        { provide: POD_EXEC, inject: [CLUSTER, TRAFFIC], useFactory: (cluster: Cluster, traffic: TrafficSimulator) => new PodExec(cluster, traffic) },
+        ExecRoutes,
       ],
     };
   }

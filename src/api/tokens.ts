@@ -6,3 +6,7 @@ export const ADDRESS_POOLS = Symbol('ADDRESS_POOLS');
 export const CLUSTER = Symbol('CLUSTER');
 /** The bearer-token authenticator (`TokenAuthenticator`), or null when TOKEN_AUTH_FILE is not set. */
 export const AUTHENTICATOR = Symbol('AUTHENTICATOR');
+/** The traffic engine (`TrafficSimulator`), one per app: `POST /netsim/v1/traffic` and `kubectl exec … curl` share its conntrack. */
+export const TRAFFIC = Symbol('TRAFFIC');
+/** `kubectl exec` / `logs` (`PodExec`), over TRAFFIC. */
+export const POD_EXEC = Symbol('POD_EXEC');

@@ -1,13 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
-import { AppConfig } from '../../config/app-config';
-import { ClusterNetwork } from '../../dataplane/network';
 import { TrafficSimulator } from '../../dataplane/traffic';
 import { JsonBodies } from '../json-body';
-import { APP_CONFIG, CLUSTER } from '../tokens';
+import { TRAFFIC } from '../tokens';
 import { TrafficRequestDto } from './dto';
 
 function formatParam(format: string | undefined): 'json' | 'text' {
@@ -37,8 +34,8 @@ export class DataplaneController {
   readonly traffic: TrafficSimulator;
   private readonly bodies = new JsonBodies();
 
-  constructor(@Inject(CLUSTER) cluster: Cluster, @Inject(APP_CONFIG) config: AppConfig) {
-    this.traffic = new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: config.overlay }) });
+  constructor(@Inject(TRAFFIC) traffic: TrafficSimulator) {
+    this.traffic = traffic;
   }
 
   @Post('traffic')

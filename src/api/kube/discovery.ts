@@ -11,6 +11,15 @@ const IN_ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets
 
 function subresources(type: ResourceType): Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }> {
   const out: Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }> = [];
+  if (type.plural === 'pods') {
+    // The streaming subresources (docs/exec.md), in the API server's order.
+    out.push(
+      { name: 'pods/attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+      { name: 'pods/exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'pods/log', kind: 'Pod', verbs: ['get'] },
+      { name: 'pods/portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+    );
+  }
   if (type.hasStatus) out.push({ name: `${type.plural}/status`, kind: type.kind, verbs: ['get', 'patch', 'update'] });
   if (['deployments', 'replicasets'].includes(type.plural)) {
     out.push({ name: `${type.plural}/scale`, kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' });

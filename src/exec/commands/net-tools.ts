@@ -1,0 +1,148 @@
+/**
+ * The pod's view of its own network: `hostname`, `ip addr`, `ip route`,
+ * `ping` (busybox), and, in hostNetwork pods (kube-proxy's), the node's
+ * `iptables-save` and `conntrack -L`.
+ */
+import { tryParseIPv4 } from '../../common/ipv4';
+import { printIptablesSave } from '../../netfilter/iptables-save.printer';
+import type { CommandHandler } from '../shell';
+import { RESOLVER_TIMEOUT_MS, type PodTools } from './http-clients';
+
+function hostname(tools: PodTools): CommandHandler {
+  return (ctx) => {
+    if (ctx.args[0] === '-i' || ctx.args[0] === '-I') ctx.out(`${tools.view.address}${ctx.args[0] === '-I' ? ' ' : ''}\n`);
+    else if (ctx.args[0] === '-f') ctx.out(`${tools.view.hostname}\n`);
+    else if (ctx.args.length > 0 && !ctx.args[0].startsWith('-')) {
+      ctx.err('hostname: sethostname: Operation not permitted\n');
+      return 1;
+    } else ctx.out(`${tools.view.hostname}\n`);
+    return 0;
+  };
+}
+
+function ip(tools: PodTools): CommandHandler {
+  return (ctx) => {
+    const args = ctx.args.filter((a) => a !== '-4' && a !== '-o');
+    const object = args[0] ?? '';
+    const verb = args[1] ?? 'show';
+    if (!['show', 'list', 'ls'].includes(verb)) {
+      ctx.err('RTNETLINK answers: Operation not permitted\n');
+      return 2;
+    }
+    if (['a', 'ad', 'addr', 'address'].includes(object)) {
+      ctx.out(tools.view.ipAddr());
+      return 0;
+    }
+    if (['r', 'ro', 'route'].includes(object)) {
+      ctx.out(tools.view.ipRoute());
+      return 0;
+    }
+    ctx.err(`ip: kube-netsim knows "ip addr" and "ip route"${object ? `, not "ip ${object}"` : ''}\n`);
+    return 1;
+  };
+}
+
+/**
+ * busybox ping: ICMP echo. The traffic engine carries TCP, UDP and SCTP,
+ * so echo replies are decided here: a running pod or a node answers (TTL 64
+ * from the same node's pods, 63 crossing a node, 62 crossing two), a
+ * ClusterIP does not (kube-proxy's iptables rules only NAT the Service's
+ * ports), anything else is outside the cluster and silent. One second of
+ * simulated time per packet.
+ */
+function ping(tools: PodTools): CommandHandler {
+  return (ctx) => {
+    let count = 4;
+    let target: string | undefined;
+    for (let i = 0; i < ctx.args.length; i++) {
+      const a = ctx.args[i];
+      if (a === '-c') count = Number(ctx.args[++i]);
+      else if (/^-c[0-9]+$/.test(a)) count = Number(a.slice(2));
+      else if (a === '-W' || a === '-w' || a === '-i' || a === '-s') i++;
+      else if (!a.startsWith('-')) target = a;
+    }
+    if (target === undefined || !Number.isInteger(count) || count < 1) {
+      ctx.err('BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: ping [OPTIONS] HOST\n');
+      return 1;
+    }
+    const lookup = tools.sockets.lookup(tools.view, target);
+    if (lookup.kind !== 'addresses') {
+      if (lookup.kind === 'no-server') ctx.shell.elapsedMs += RESOLVER_TIMEOUT_MS;
+      ctx.err(`ping: bad address '${target}'\n`);
+      return 1;
+    }
+    const address = lookup.addresses[0];
+    const ttl = echoTtl(tools, address);
+    ctx.out(`PING ${target} (${address}): 56 data bytes\n`);
+    let received = 0;
+    for (let seq = 0; seq < count; seq++) {
+      if (ttl !== undefined) {
+        ctx.out(`64 bytes from ${address}: seq=${seq} ttl=${ttl} time=0.100 ms\n`);
+        received++;
+      }
+      ctx.shell.elapsedMs += 1000;
+    }
+    const loss = Math.round(((count - received) / count) * 100);
+    ctx.out(`\n--- ${target} ping statistics ---\n${count} packets transmitted, ${received} packets received, ${loss}% packet loss\n`);
+    if (received > 0) ctx.out('round-trip min/avg/max = 0.100/0.100/0.100 ms\n');
+    return received > 0 ? 0 : 1;
+  };
+}
+
+function echoTtl(tools: PodTools, address: string): number | undefined {
+  const { view } = tools;
+  const network = view.network;
+  const ip = tryParseIPv4(address);
+  if (ip === undefined) return undefined;
+  if (ip >>> 24 === 127 || address === view.address) return 64;
+  const here = view.pod.node;
+  const fromPod = !view.pod.hostNetwork;
+  const node = network.nodeByAddress(ip);
+  if (node) return node.name === here ? 64 : fromPod ? 63 : 64;
+  const pod = network.podByAddress(ip);
+  if (pod && pod.phase === 'Running') {
+    if (pod.node === here) return fromPod ? 64 : 63;
+    return fromPod ? 62 : 63;
+  }
+  return undefined;
+}
+
+function iptablesSave(tools: PodTools): CommandHandler {
+  return (ctx) => {
+    if (!tools.view.pod.hostNetwork) {
+      ctx.err('sh: iptables-save: not found\n');
+      return 127;
+    }
+    const table = ctx.args.indexOf('-t') >= 0 ? ctx.args[ctx.args.indexOf('-t') + 1] : undefined;
+    const ruleset = tools.view.network.ruleset(tools.view.pod.node!);
+    ctx.out(printIptablesSave(ruleset, { counters: ctx.args.includes('-c'), tables: table ? [table as never] : undefined }));
+    return 0;
+  };
+}
+
+function conntrack(tools: PodTools): CommandHandler {
+  return (ctx) => {
+    if (!tools.view.pod.hostNetwork) {
+      ctx.err('sh: conntrack: not found\n');
+      return 127;
+    }
+    if (!ctx.args.includes('-L') && !ctx.args.includes('--dump')) {
+      ctx.err('conntrack v1.4.8 (conntrack-tools): kube-netsim runs conntrack -L only\n');
+      return 1;
+    }
+    const entries = tools.view.network.conntrack(tools.view.pod.node!).list();
+    ctx.out(entries.map((e) => `${e.text}\n`).join(''));
+    ctx.err(`conntrack v1.4.8 (conntrack-tools): ${entries.length} flow entries have been shown.\n`);
+    return 0;
+  };
+}
+
+export function netCommands(tools: PodTools): [string, CommandHandler][] {
+  return [
+    ['hostname', hostname(tools)],
+    ['ip', ip(tools)],
+    ['ping', ping(tools)],
+    ['iptables-save', iptablesSave(tools)],
+    ['conntrack', conntrack(tools)],
+  ];
+}
