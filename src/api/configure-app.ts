@@ -1,9 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { installAuthentication } from './authentication';
+import { negotiateStreamProtocol } from './kube/exec-protocol';
 import { registerProtobufBodyParser } from './protobuf/protobuf-body';
 import { parseJsonBody } from './request-body';
 import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './request-limits';
@@ -109,6 +111,10 @@ export function configureApp(app: INestApplication): INestApplication {
   registerBodyParsers(fastify);
   registerProtobufBodyParser(fastify);
   registerRouteLimits(fastify);
+  // WebSocket upgrades for pods/exec and pods/attach (ExecRoutes adds the routes at init). Registered
+  // here, before Nest's routes and error handler: awaited at init instead, it left the errors of the
+  // body parsers with Fastify's default handler, not the Status filter (test/http-edge.e2e-spec.ts).
+  void fastify.register(websocket, { options: { handleProtocols: (offered: Set<string>) => negotiateStreamProtocol(offered) } });
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
     app,

@@ -1,4 +1,3 @@
-import websocket from '@fastify/websocket';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,7 +9,7 @@ import type { Shell } from '../../exec/shell';
 import { InteractiveSession } from '../../exec/terminal';
 import { reasonOfHttpStatus, statusBody, statusOfDomainError } from '../status/kubernetes-status';
 import { POD_EXEC } from '../tokens';
-import { StreamChannel, STREAM_PROTOCOLS, negotiateStreamProtocol, exitStatus, frame } from './exec-protocol';
+import { StreamChannel, STREAM_PROTOCOLS, exitStatus, frame } from './exec-protocol';
 
 type Query = Record<string, string | string[] | undefined>;
 type Params = { namespace: string; name: string };
@@ -84,9 +83,8 @@ export class ExecRoutes implements OnModuleInit {
     @Inject(POD_EXEC) private readonly exec: PodExec,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     const fastify = this.host.httpAdapter.getInstance<FastifyInstance>();
-    await fastify.register(websocket, { options: { handleProtocols: (offered: Set<string>) => negotiateStreamProtocol(offered) } });
     for (const sub of ['exec', 'attach'] as const) {
       fastify.route<{ Params: Params; Querystring: Query }>({
         method: 'GET',
