@@ -190,7 +190,7 @@ export class ResourceRequests {
   /** `autoscaling/v1` Scale, as `kubectl scale` reads and patches it. */
   private scale(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
     const { type, namespace, name } = target;
-    if (type.plural !== 'deployments' && type.plural !== 'replicasets') throw new DomainError('NOT_FOUND', 'the server could not find the requested resource');
+    if (!type.hasScale) throw new DomainError('NOT_FOUND', 'the server could not find the requested resource');
     const object = this.store.get(type, namespace, name!);
     const scaleOf = (o: KubeObject) => {
       const spec = (o.spec ?? {}) as WorkloadSpec;
