@@ -9,6 +9,7 @@ import { apiVersionOf, resourceTypeByKey } from '../../cluster/store/resource-ty
 import { applyJsonPatch, applyStrategicMergePatch } from '../../cluster/store/strategic-merge-patch';
 import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
 import { DomainError } from '../../common/domain-error';
+import { fieldValidationOf, validateFields, warningHeader } from './field-validation';
 import { parseResourcePath, ResourceTarget } from './resource-path';
 import { IncludeObject, toTable } from './table';
 
@@ -135,7 +136,7 @@ export class ResourceRequests {
         });
       }
       case 'POST': {
-        const input = bodyOf(req) as ObjectInput;
+        const input = this.validated(type, bodyOf(req), query, res) as ObjectInput;
         const created = this.store.create(type, input, namespace, writeOptions(query));
         return this.send(res, 201, created);
       }
@@ -162,7 +163,7 @@ export class ResourceRequests {
         return this.send(res, 200, object);
       }
       case 'PUT': {
-        const input = bodyOf(req) as ObjectInput;
+        const input = this.validated(type, bodyOf(req), query, res) as ObjectInput;
         const updated = status
           ? this.store.updateStatus(type, namespace, name!, input, writeOptions(query))
           : this.store.update(type, namespace, name!, input, writeOptions(query));
@@ -170,7 +171,7 @@ export class ResourceRequests {
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patch = bodyOf(req);
+        const patch = patchType === 'json' ? bodyOf(req) : this.validated(type, bodyOf(req), query, res);
         const options = { ...writeOptions(query), patchType };
         const patched = status
           ? this.store.patchStatus(type, namespace, name!, patch, options)
@@ -280,6 +281,13 @@ export class ResourceRequests {
     };
     req.raw.on('close', close);
     raw.on('close', close);
+  }
+
+  /** Server-side field validation of a body: refuses (Strict) or warns about (Warn) unknown fields, and drops them. */
+  private validated(type: ResourceTarget['type'], body: unknown, query: Query, res: Response): unknown {
+    const warnings = validateFields(type, body, fieldValidationOf(queryText(query, 'fieldValidation')));
+    if (warnings.length) res.header('Warning', warnings.map(warningHeader));
+    return body;
   }
 
   private send(res: Response, code: number, body: unknown): void {
