@@ -59,6 +59,18 @@ function readModel(className) {
   return { attributes, description: classDoc, fields };
 }
 
+const INT_OR_STRING_DESCRIPTION =
+  'IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.';
+
+function typeDescription(type) {
+  if (type === 'IntOrString') return INT_OR_STRING_DESCRIPTION;
+  try {
+    return readModel(type).description;
+  } catch {
+    return undefined;
+  }
+}
+
 function unescape(text) {
   return text.replace(/\n\s*\* ?/g, '\n').replace(/\\(['"`])/g, '$1').trim();
 }
@@ -121,8 +133,9 @@ while (queue.length) {
   for (const a of model.attributes) {
     const schema = schemaOfType(a.type, a.format, pkgName);
     const field = model.fields[a.name] ?? { description: '', optional: true };
-    const description = a.type === 'IntOrString' && field.description.startsWith('IntOrString is a type') ? '' : field.description;
-    properties[a.baseName] = description ? { ...schema, description } : schema;
+    // The client repeats a referenced type's own description on the field; the API's documents do not.
+    const repeated = schema.$ref && field.description === typeDescription(a.type);
+    properties[a.baseName] = field.description && !repeated ? { ...schema, description: field.description } : schema;
     if (!field.optional) required.push(a.baseName);
   }
   const gvk = nameOf.get(`gvk:${name}`);
@@ -135,8 +148,7 @@ while (queue.length) {
   };
 }
 definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'] = {
-  description:
-    'IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.',
+  description: INT_OR_STRING_DESCRIPTION,
   type: 'string',
   format: 'int-or-string',
 };

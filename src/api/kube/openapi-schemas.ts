@@ -18,6 +18,7 @@ export interface Schema {
   items?: Schema;
   $ref?: string;
   allOf?: Schema[];
+  oneOf?: Schema[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-group-version-kind'?: Array<{ group: string; version: string; kind: string }>;
 }
@@ -92,6 +93,11 @@ export function reachable(roots: string[]): string[] {
  * reference in `allOf` so that it can carry its own description.
  */
 export function toV3(schema: Schema): Schema {
+  // kube-openapi writes int-or-string types as a oneOf in v3 documents.
+  if (schema.format === 'int-or-string' && schema.type === 'string') {
+    const { type: _type, ...rest } = schema;
+    return { ...rest, oneOf: [{ type: 'integer' }, { type: 'string' }] };
+  }
   if (schema.$ref) return { $ref: schema.$ref.replace('#/definitions/', '#/components/schemas/') };
   const out: Schema = { ...schema };
   if (schema.properties) {
