@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, URL */
 /**
  * Writes data/openapi/kubernetes-definitions.json: the OpenAPI schemas of
  * every kind kube-netsim serves, and of every type they use, taken from
@@ -9,7 +10,7 @@
  *
  *   node scripts/kubernetes-openapi.mjs
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
