@@ -173,6 +173,21 @@ describe('the stored kinds over HTTP (e2e)', () => {
       .expect(201);
   });
 
+  it('scales a ReplicationController through its scale subresource, selector from its label map', async () => {
+    await request(t.http)
+      .post('/api/v1/namespaces/default/replicationcontrollers')
+      .send({ metadata: { name: 'old' }, spec: { replicas: 1, selector: { app: 'old' }, template: { metadata: { labels: { app: 'old' } } } } })
+      .expect(201);
+    const scale = await request(t.http).get('/api/v1/namespaces/default/replicationcontrollers/old/scale').expect(200);
+    expect(scale.body).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { selector: 'app=old' } });
+    await request(t.http)
+      .patch('/api/v1/namespaces/default/replicationcontrollers/old/scale')
+      .set('Content-Type', 'application/merge-patch+json')
+      .send({ spec: { replicas: 3 } })
+      .expect(200);
+    expect((await request(t.http).get('/api/v1/namespaces/default/replicationcontrollers/old').expect(200)).body.spec.replicas).toBe(3);
+  });
+
   it('serves OpenAPI v3 per group-version and v2 whole, with the kinds\' schemas', async () => {
     const index = await request(t.http).get('/openapi/v3').expect(200);
     expect(Object.keys(index.body.paths)).toEqual(expect.arrayContaining(['api/v1', 'apis/batch/v1', 'apis/networking.k8s.io/v1', 'apis/autoscaling/v2']));

@@ -195,7 +195,8 @@ export class ResourceRequests {
     const object = this.store.get(type, namespace, name!);
     const scaleOf = (o: KubeObject) => {
       const spec = (o.spec ?? {}) as WorkloadSpec;
-      const selector = compileSelector(spec.selector);
+      // A ReplicationController's selector is a plain label map; the others' a LabelSelector.
+      const selector = compileSelector(type.kind === 'ReplicationController' ? { matchLabels: spec.selector as Record<string, string> | undefined } : spec.selector);
       return {
         kind: 'Scale',
         apiVersion: 'autoscaling/v1',
