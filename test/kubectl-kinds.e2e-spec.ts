@@ -13,6 +13,9 @@ import { DEMO, startListeningApp, TestApp } from './support/test-app';
  */
 const run = promisify(execFile);
 
+// Each test runs kubectl several times, a second or more each on a busy machine.
+jest.setTimeout(60_000);
+
 const MIXED = `apiVersion: v1
 kind: ConfigMap
 metadata: {name: app-config}
