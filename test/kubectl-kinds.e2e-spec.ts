@@ -50,7 +50,9 @@ spec:
 describe('kubectl with the stored kinds, explain and field validation (e2e)', () => {
   let t: TestApp;
   let dir: string;
-  const exec = (args: string[]) => run('kubectl', ['--server', `http://127.0.0.1:${t.port}`, ...args], { timeout: 30000 });
+  // A cache of our own: kubectl keeps discovery per host:port for hours, and another server may have had this port.
+  const exec = (args: string[]) =>
+    run('kubectl', ['--server', `http://127.0.0.1:${t.port}`, '--cache-dir', path.join(dir, `cache-${t.port}`), ...args], { timeout: 30000 });
   const kubectl = async (...args: string[]) => {
     try {
       return (await exec(args)).stdout;
