@@ -55,9 +55,11 @@ function startCluster(): { config: AppConfig; cluster: Cluster; loaded: number }
   let cluster: Cluster;
   try {
     config = readConfig(process.env);
-    const clock = new SimulationClock(config.clock === 'real' ? Date.now() : undefined);
+    const clock = new SimulationClock(config.clock === 'running' ? Date.now() : undefined);
     cluster = buildCluster(config, clock, unseededRandom());
-    if (config.clock === 'real') clock.startRealTime();
+    if (config.clock === 'running') clock.startRealTime();
+    // The server keeps answering while the controllers work through a large change.
+    cluster.controllers.settleInSlices({ sliceMs: 50, mustFinish: () => clock.running });
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;

@@ -20,7 +20,7 @@ describe('control plane on the simulated clock (e2e)', () => {
   it('shows and advances the clock, refusing bad bodies', async () => {
     expect((await get('/netsim/v1/clock')).now).toBe('2026-01-01T00:00:00.000Z');
     const moved = (await advance(90)).body;
-    expect(moved).toMatchObject({ now: '2026-01-01T00:01:30.000Z', mode: 'virtual' });
+    expect(moved).toMatchObject({ now: '2026-01-01T00:01:30.000Z', mode: 'manual' });
     expect(moved.pendingTimers[0].name).toMatch(/node-lifecycle-controller|kubelet/);
     const bad = await request(t.http).post('/netsim/v1/clock/advance').send({ seconds: -1 }).expect(422);
     expect(bad.body.details.causes[0]).toMatchObject({ field: 'seconds', reason: 'FieldValueInvalid' });

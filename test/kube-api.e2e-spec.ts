@@ -144,6 +144,18 @@ describe('Kubernetes API paths (e2e)', () => {
       expect(p.status).toMatchObject({ phase: 'Running', podIP: '10.244.0.2', hostIP: '172.18.0.2' });
       const onWorker1 = (await request(t.http).get('/api/v1/pods?fieldSelector=spec.nodeName=worker-1').expect(200)).body;
       expect(onWorker1.items.map((x: { metadata: { name: string } }) => x.metadata.name)).toEqual(['db-1', 'web-1']);
+      const bad = (await request(t.http).get('/api/v1/pods?fieldSelector=spec.foo%3D1').expect(400)).body;
+      expect(bad).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'BadRequest', code: 400, message: 'field label not supported: spec.foo' });
+      const about = { kind: 'Pod', namespace: 'default', name: 'web-1', uid: p.metadata.uid, apiVersion: 'v1' };
+      await post('/api/v1/namespaces/default/events', { metadata: { name: 'web-1.a' }, involvedObject: about, reason: 'Pulled', type: 'Normal', reportingComponent: 'kubelet' }).expect(201);
+      await post('/api/v1/namespaces/default/events', { metadata: { name: 'web-1.b' }, involvedObject: { ...about, uid: 'old' }, reason: 'Pulled', type: 'Normal' }).expect(201);
+      const events = (
+        await request(t.http)
+          .get('/api/v1/namespaces/default/events')
+          .query({ fieldSelector: `involvedObject.name=web-1,involvedObject.namespace=default,involvedObject.uid=${p.metadata.uid},source=kubelet` })
+          .expect(200)
+      ).body;
+      expect(events.items.map((e: { metadata: { name: string } }) => e.metadata.name)).toEqual(['web-1.a']);
       const web = (await request(t.http).get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb').expect(200)).body;
       expect(web.items).toHaveLength(2);
       const slices = (await request(t.http).get('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name%3Dweb').expect(200)).body;

@@ -12,6 +12,8 @@ import { DEMO, startListeningApp, TestApp } from './support/test-app';
 const run = promisify(execFile);
 
 describe('kubectl against kube-netsim (e2e)', () => {
+  // Each test runs several kubectl processes: on a busy machine that takes more than Jest's 5 s.
+  jest.setTimeout(60000);
   let t: TestApp;
   let dir: string;
   const kubectl = async (...args: string[]) => {
@@ -62,6 +64,11 @@ describe('kubectl against kube-netsim (e2e)', () => {
     expect(yaml).toContain('clusterIP: 10.96.0.10');
     expect(yaml).toContain('kind: Service');
     expect(yaml).toMatch(/- name: dns\n\s+port: 53\n\s+protocol: UDP\n\s+targetPort: 53/);
+    expect(yaml.endsWith('  sessionAffinity: None\n  type: ClusterIP\nstatus:\n  loadBalancer: {}\n')).toBe(true);
+    const pod = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'yaml');
+    for (const line of ['imagePullPolicy: IfNotPresent', 'terminationMessagePolicy: File', 'enableServiceLinks: true', 'preemptionPolicy: PreemptLowerPriority', 'serviceAccount: default', 'securityContext: {}']) {
+      expect(pod).toContain(line);
+    }
   });
 
   it('creates, applies twice (the second a strategic merge patch), scales, deletes', async () => {
@@ -93,6 +100,102 @@ spec:
       'The Service "taken" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.10"}: failed to allocate IP 10.96.0.10: provided IP is already allocated',
     );
     expect(await kubectlFails('get', 'svc', 'nope')).toContain('Error from server (NotFound): services "nope" not found');
+  });
+
+  it('describe shows the events of pods, nodes and Deployments; a pod that cannot be scheduled says why', async () => {
+    const pod = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}');
+    const described = await kubectl('describe', 'pod', pod);
+    expect(described).toMatch(/^Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n/m);
+    expect(described).toMatch(new RegExp(`Normal\\s+Scheduled\\s+\\S+\\s+default-scheduler\\s+Successfully assigned default/${pod} to kind-worker`));
+    expect(await kubectl('describe', 'deployment', 'web')).toMatch(/Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set web-[a-z0-9]+ from 0 to 3/);
+    const post = (route: string, body?: object) =>
+      fetch(`http://127.0.0.1:${t.port}/netsim/v1/${route}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body ?? {}),
+      });
+    await post('nodes/kind-worker/kubelet/stop');
+    await post('clock/advance', { seconds: 41 });
+    expect(await kubectl('describe', 'node', 'kind-worker')).toMatch(/Normal\s+NodeNotReady\s+\S+\s+node-controller\s+Node kind-worker status is now: NodeNotReady/);
+    expect(await kubectl('describe', 'svc', 'web')).toMatch(/^Events:\s+<none>$/m);
+
+    const file = path.join(dir, 'pending.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: pending\nspec:\n  nodeSelector: {disk: ssd}\n  containers:\n  - {name: app, image: nginx}\n');
+    await kubectl('apply', '-f', file);
+    expect(await kubectl('describe', 'pod', 'pending')).toMatch(/Warning\s+FailedScheduling\s+\S+\s+default-scheduler\s+0\/3 nodes are available: /);
+    const warnings = await kubectl('get', 'events', '--field-selector', 'type=Warning');
+    expect(warnings).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/m);
+    expect(warnings).toMatch(/Warning\s+FailedScheduling\s+pod\/pending\s+0\/3 nodes are available/);
+    expect(warnings).not.toMatch(/Normal/);
+  });
+
+  it("selects by field as the API server does, and refuses a field it has not with the API server's text", async () => {
+    const onWorker = await kubectl('get', 'pods', '-A', '--field-selector', 'spec.nodeName=kind-worker2,status.phase=Running', '-o', 'name');
+    expect(onWorker).toContain('pod/db-0\n');
+    expect(onWorker).not.toMatch(/coredns/);
+    expect(await kubectl('get', 'svc', '-A', '--field-selector', 'spec.type=NodePort', '-o', 'name')).toBe('service/web-nodeport\n');
+    expect(await kubectlFails('get', 'pods', '--field-selector', 'spec.foo=1')).toContain(
+      'Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", field selector "spec.foo=1": field label not supported: spec.foo',
+    );
+    expect(await kubectlFails('get', 'rs', '--field-selector', 'status.replicas=0')).toContain(
+      '"status.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"',
+    );
+  });
+
+  it('stores what the API server defaults, so rollout undo scales the old ReplicaSet back up', async () => {
+    const file = path.join(dir, 'shop-deploy.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: shop}\n' +
+        '  template:\n    metadata:\n      labels: {app: shop}\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.27\n        ports:\n        - containerPort: 80\n',
+    );
+    await kubectl('apply', '-f', file);
+    const yaml = await kubectl('get', 'deployment', 'shop', '-o', 'yaml');
+    expect(yaml).toContain(
+      [
+        '  template:',
+        '    metadata:',
+        '      creationTimestamp: null',
+        '      labels:',
+        '        app: shop',
+        '    spec:',
+        '      containers:',
+        '      - image: nginx:1.27',
+        '        imagePullPolicy: IfNotPresent',
+        '        name: app',
+        '        ports:',
+        '        - containerPort: 80',
+        '          protocol: TCP',
+        '        resources: {}',
+        '        terminationMessagePath: /dev/termination-log',
+        '        terminationMessagePolicy: File',
+        '      dnsPolicy: ClusterFirst',
+        '      restartPolicy: Always',
+        '      schedulerName: default-scheduler',
+        '      securityContext: {}',
+        '      terminationGracePeriodSeconds: 30',
+      ].join('\n'),
+    );
+    expect(yaml).toMatch(/progressDeadlineSeconds: 600\n\s+replicas: 2\n\s+revisionHistoryLimit: 10\n/);
+    expect(yaml).toContain('    rollingUpdate:\n      maxSurge: 25%\n      maxUnavailable: 25%\n    type: RollingUpdate\n');
+
+    const replicaSets = async () =>
+      (await kubectl('get', 'rs', '-l', 'app=shop', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.replicas} {.spec.template.spec.containers[0].image}{"\\n"}{end}'))
+        .trim()
+        .split('\n')
+        .sort();
+    const [first] = await replicaSets();
+    expect(first).toMatch(/^shop-[a-z0-9]+ 2 nginx:1\.27$/);
+    const firstName = first.split(' ')[0];
+    expect(await kubectl('set', 'image', 'deployment/shop', 'app=nginx:1.28')).toBe('deployment.apps/shop image updated\n');
+    expect(await kubectl('rollout', 'status', 'deployment/shop', '--timeout=20s')).toContain('successfully rolled out');
+    expect(await replicaSets()).toEqual(expect.arrayContaining([`${firstName} 0 nginx:1.27`, expect.stringMatching(/ 2 nginx:1\.28$/)]));
+    expect(await kubectl('rollout', 'undo', 'deployment/shop')).toBe('deployment.apps/shop rolled back\n');
+    expect(await kubectl('rollout', 'status', 'deployment/shop', '--timeout=20s')).toContain('successfully rolled out');
+    const after = await replicaSets();
+    expect(after).toHaveLength(2);
+    expect(after).toEqual(expect.arrayContaining([`${firstName} 2 nginx:1.27`, expect.stringMatching(/ 0 nginx:1\.28$/)]));
+    expect(await kubectl('rollout', 'history', 'deployment/shop')).toMatch(/^2\s+<none>\n3\s+<none>\n/m);
   });
 
   it('sees a change with get -w', async () => {

@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { installAuthentication } from './authentication';
+import { registerProtobufBodyParser } from './protobuf/protobuf-body';
 import { createValidationPipe } from './validation';
 
 /** Large enough for a 10,000-Service iptables-save dump or manifest. */
@@ -40,8 +41,9 @@ function parseJsonBody(body: string | Buffer): unknown {
 
 /**
  * Body parsing: JSON (every `+json` type) parsed, YAML and plain text kept
- * as text, anything else (protobuf, CBOR, forms) read and left out, so that
- * the handler answers it as Kubernetes does (415 for protobuf).
+ * as text, anything else (CBOR, forms) read and left out, so that the
+ * handler answers it as Kubernetes does (415). Protobuf has its own parser
+ * (registerProtobufBodyParser).
  */
 function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
@@ -68,7 +70,9 @@ function registerBodyParsers(fastify: FastifyInstance): void {
  */
 export function configureApp(app: INestApplication): INestApplication {
   installAuthentication(app); // first: no unauthenticated request reaches routing or body parsing
-  registerBodyParsers((app as NestFastifyApplication).getHttpAdapter().getInstance());
+  const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+  registerBodyParsers(fastify);
+  registerProtobufBodyParser(fastify);
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
     app,

@@ -1,6 +1,7 @@
 import { Random } from '../common/random';
 import { AddressPools } from '../ipam/address-pools';
 import { ControllerManager } from './controllers/controller-manager';
+import { EventTtlController } from './controllers/events';
 import { EndpointSliceController } from './controllers/endpoint-slice.controller';
 import { KubeProxyController } from './controllers/kube-proxy.controller';
 import { KubeletController } from './controllers/kubelet.controller';
@@ -17,7 +18,7 @@ import { ServiceStrategy } from './resources/service.strategy';
 import { ConfigMapStrategy, INITIAL_STATUS, InitialStatusStrategy, SecretStrategy } from './resources/stored-kinds.strategy';
 import { ServiceAccountController } from './controllers/service-account.controller';
 import { STORED_KINDS } from './store/stored-kinds';
-import { SimulationClock } from './simulation-clock';
+import { SimulationClock, SlicedAdvanceOptions } from './simulation-clock';
 import { ObjectStore } from './store/object-store';
 import { resourceTypeByKey } from './store/resource-types';
 
@@ -60,7 +61,8 @@ export class Cluster {
     }
     this.controllers = new ControllerManager(this.store);
     // The order controllers run in on each round (fixed, so runs are repeatable).
-    this.controllers.add(new NodeLifecycleController(this.store, clock));
+    const lifecycle = new NodeLifecycleController(this.store, clock, { nextLeaseRenewal: (node) => this.kubelets.nextLeaseRenewal(node) });
+    this.controllers.add(lifecycle);
     this.controllers.add(new ServiceAccountController(this.store));
     // Work that waits only on time (minReadySeconds, progress deadlines) wakes the controllers up then.
     const wakeUp = (at: number) => clock.after(at - clock.now(), 'workload controllers: wake up', () => this.store.commit());
@@ -68,12 +70,13 @@ export class Cluster {
     this.controllers.add(new DeploymentController(this.store, { wakeUp }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp }));
     this.controllers.add(new SchedulerController(this.store));
-    this.kubelets = new KubeletController(this.store, pools, clock);
+    this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node) });
     this.controllers.add(this.kubelets);
     this.controllers.add(new EndpointSliceController(this.store));
     const nodeNetworkPrefix = Number(/\/(\d+)$/.exec(pools.nodeAddresses.range)?.[1] ?? 24);
     this.kubeProxies = new KubeProxyController(this.store, clock, { clusterCidr: pools.podCidrs.clusterCidr, nodeNetworkPrefix });
     this.controllers.add(this.kubeProxies);
+    this.controllers.add(new EventTtlController(this.store, clock));
   }
 
   static create(options: ClusterOptions): Cluster {
@@ -82,9 +85,18 @@ export class Cluster {
     return cluster;
   }
 
-  /** Moves simulated time forward, running every timer due (heartbeats, evictions, graceful deletions). */
+  /** Moves simulated time forward, running every timer due (heartbeats, evictions, graceful deletions), at once. */
   advance(seconds: number): void {
     this.clock.advance(seconds * 1000);
+    this.store.commit();
+  }
+
+  /**
+   * The same, in slices that leave the event loop free between them (what
+   * `POST /netsim/v1/clock/advance` does). Advances asked for meanwhile wait their turn.
+   */
+  async advanceSliced(seconds: number, options?: SlicedAdvanceOptions): Promise<void> {
+    await this.clock.advanceSliced(seconds * 1000, options);
     this.store.commit();
   }
 

@@ -32,4 +32,54 @@ describe('SimulationClock', () => {
     expect(ran).toBe(false);
     expect(() => clock.advance(-1)).toThrow(RangeError);
   });
+
+  it('coalesces a quiet timer over a stretch where nothing else runs: one run, at its last due time', () => {
+    const clock = new SimulationClock(0);
+    const seen: string[] = [];
+    clock.every(10_000, 'lease', () => seen.push(`lease@${clock.now()}`), { quiet: true });
+    expect(clock.advance(30 * 86_400_000)).toBe(1);
+    expect(seen).toEqual([`lease@${30 * 86_400_000}`]);
+    expect(clock.pending()[0].at).toBe(30 * 86_400_000 + 10_000);
+  });
+
+  it('runs a quiet timer that fell due before any other timer runs, so that timer sees it up to date', () => {
+    const clock = new SimulationClock(0);
+    const seen: string[] = [];
+    clock.every(10_000, 'lease', () => seen.push(`lease@${clock.now()}`), { quiet: true });
+    clock.after(45_000, 'check', () => seen.push(`check@${clock.now()}`));
+    clock.after(47_000, 'check again', () => seen.push(`check@${clock.now()}`));
+    clock.advance(100_000);
+    expect(seen).toEqual(['lease@40000', 'check@45000', 'check@47000', 'lease@100000']);
+  });
+
+  it('advances in slices that yield, reaching what one advance reaches; later advances wait their turn', async () => {
+    const timeline = (clock: SimulationClock, seen: string[]) => {
+      for (let i = 1; i <= 5; i++) clock.after(i * 1000, `t${i}`, () => seen.push(`t${i}@${clock.now()}`));
+      clock.every(2500, 'quiet', () => seen.push(`q@${clock.now()}`), { quiet: true });
+    };
+    const once: string[] = [];
+    const whole = new SimulationClock(0);
+    timeline(whole, once);
+    whole.advance(6000);
+    whole.advance(1000);
+
+    const sliced: string[] = [];
+    const clock = new SimulationClock(0);
+    timeline(clock, sliced);
+    const between: number[] = [];
+    const yieldTo = async () => {
+      between.push(clock.now());
+      await Promise.resolve();
+    };
+    const first = clock.advanceSliced(6000, { sliceMs: 0, yieldTo });
+    const second = clock.advanceSliced(1000, { sliceMs: 0, yieldTo });
+    expect(clock.busy).toBe(true);
+    expect(() => clock.advance(1)).toThrow('the clock is already advancing');
+    await Promise.all([first, second]);
+    expect(sliced).toEqual(once);
+    expect(clock.now()).toBe(7000);
+    expect(clock.busy).toBe(false);
+    // A slice ends after each timer here (sliceMs 0), with quiet timers brought up to date.
+    expect(between).toEqual([1000, 2000, 3000, 4000, 5000]);
+  });
 });

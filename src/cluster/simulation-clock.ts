@@ -7,24 +7,53 @@ export interface Timer {
   readonly name: string;
 }
 
-interface Entry extends Timer {
-  run: () => void;
-  period?: number;
-  cancelled: boolean;
+export interface PeriodicOptions {
+  /**
+   * A quiet timer's runs change nothing anyone sees but a timestamp (a lease
+   * renewal). Over a stretch in which nothing else runs, only its last run is
+   * made: before any other timer runs, and at the end of every advance (or
+   * slice of one), each quiet timer that fell due runs once, at its last due
+   * time. So a long advance costs what happens in it, not how often quiet
+   * timers tick.
+   */
+  quiet?: boolean;
 }
 
+interface Entry extends Timer {
+  at: number;
+  run: () => void;
+  period?: number;
+  quiet: boolean;
+}
+
+/** An advance made in slices, with the event loop free between them. */
+export interface SlicedAdvanceOptions {
+  /** The most wall time one slice may take before the advance yields (the default is 50 ms). */
+  sliceMs?: number;
+  /** How a slice gives way; `setImmediate` by default. */
+  yieldTo?: () => Promise<void>;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * The cluster's time. It moves only when told to (`advance`), running every
+ * The cluster's time. It moves when told to (`advance`), running every
  * timer due on the way in time order (ties in the order they were set), with
  * `now()` equal to each timer's time while it runs, so a story run twice with
- * the same seed gives the same result. `startRealTime` makes it follow the
- * wall clock instead (`CLOCK=real`).
+ * the same seed gives the same result. `startRealTime` makes it also follow
+ * the wall clock (the default `CLOCK=running`).
  */
 export class SimulationClock implements Clock {
   private current: number;
+  /** Timers that are not quiet, sorted by time, then by when they were set. */
   private readonly timers: Entry[] = [];
+  /** Quiet periodic timers (see `PeriodicOptions`), in the order they were set. */
+  private readonly quiet: Entry[] = [];
   private nextId = 1;
   private advancing = false;
+  /** Sliced advances run one after the other, in the order they were asked for. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
   private realTimeHandle: ReturnType<typeof setInterval> | undefined;
 
   constructor(startMs = Date.UTC(2026, 0, 1, 0, 0, 0)) {
@@ -41,45 +70,88 @@ export class SimulationClock implements Clock {
   }
 
   /** Runs `run` every `periodMs`, the first time `periodMs` from now. */
-  every(periodMs: number, name: string, run: () => void): Timer {
+  every(periodMs: number, name: string, run: () => void, options: PeriodicOptions = {}): Timer {
     if (!(periodMs > 0)) throw new RangeError(`a period must be positive, not ${periodMs}`);
-    return this.add(this.current + periodMs, name, run, periodMs);
+    return this.add(this.current + periodMs, name, run, periodMs, options.quiet ?? false);
   }
 
   cancel(timer: Timer | undefined): void {
     if (!timer) return;
-    const entry = this.timers.find((t) => t.id === timer.id);
-    if (entry) {
-      entry.cancelled = true;
-      this.timers.splice(this.timers.indexOf(entry), 1);
+    for (const list of [this.timers, this.quiet]) {
+      const index = list.findIndex((t) => t.id === timer.id);
+      if (index >= 0) {
+        list.splice(index, 1);
+        return;
+      }
     }
+  }
+
+  /** When `timer` runs next, or undefined if it is not set (any more). */
+  nextRun(timer: Timer | undefined): number | undefined {
+    if (!timer) return undefined;
+    return (this.quiet.find((t) => t.id === timer.id) ?? this.timers.find((t) => t.id === timer.id))?.at;
   }
 
   /** The timers still to run, soonest first. */
   pending(): Timer[] {
-    return this.timers.map(({ id, at, name }) => ({ id, at, name }));
+    return [...this.timers, ...this.quiet]
+      .map(({ id, at, name }) => ({ id, at, name }))
+      .sort((a, b) => a.at - b.at || a.id - b.id);
   }
 
-  /** Moves time forward by `ms`, running every timer due in that span, in order. */
+  /** Whether timers are running now (an advance, or a slice of one). */
+  get running(): boolean {
+    return this.advancing;
+  }
+
+  /** Whether an advance is running (or, sliced, waiting for its turn). */
+  get busy(): boolean {
+    return this.advancing || this.queued > 0;
+  }
+
+  /** Moves time forward by `ms`, running every timer due in that span, in order, at once. */
   advance(ms: number): number {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`time only moves forward, not by ${ms} ms`);
-    if (this.advancing) throw new Error('the clock is already advancing');
-    const target = this.current + ms;
+    const target = this.targetOf(ms);
+    if (this.busy) throw new Error('the clock is already advancing');
     this.advancing = true;
-    let ran = 0;
     try {
-      while (this.timers.length && this.timers[0].at <= target) {
-        const entry = this.timers.shift()!;
-        this.current = Math.max(this.current, entry.at);
-        if (entry.period !== undefined) this.insert({ ...entry, id: entry.id, at: entry.at + entry.period });
-        entry.run();
-        ran++;
-      }
-      this.current = target;
+      return this.runUntil(target, () => false);
     } finally {
       this.advancing = false;
     }
-    return ran;
+  }
+
+  /**
+   * The same advance, in slices of at most `sliceMs` of wall time, yielding
+   * to the event loop between them, so the process keeps answering. Between
+   * slices `now()` is the time reached so far and every quiet timer is up to
+   * date. Advances asked for while one runs wait their turn.
+   */
+  advanceSliced(ms: number, options: SlicedAdvanceOptions = {}): Promise<number> {
+    const span = this.targetOf(ms) - this.current;
+    const sliceMs = options.sliceMs ?? 50;
+    const yieldTo = options.yieldTo ?? yieldToEventLoop;
+    this.queued++;
+    const run = async (): Promise<number> => {
+      const target = this.current + span;
+      let ran = 0;
+      for (;;) {
+        const started = performance.now();
+        this.advancing = true;
+        let done: boolean;
+        try {
+          ran += this.runUntil(target, () => performance.now() - started >= sliceMs);
+          done = this.current >= target;
+        } finally {
+          this.advancing = false;
+        }
+        if (done) return ran;
+        await yieldTo();
+      }
+    };
+    const result = this.queue.then(run, run).finally(() => this.queued--);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   /** Follows the wall clock: advances every `tickMs` by the real time that passed. */
@@ -89,7 +161,7 @@ export class SimulationClock implements Clock {
     this.current = Math.max(this.current, last);
     this.realTimeHandle = setInterval(() => {
       const now = Date.now();
-      if (!this.advancing) {
+      if (!this.busy) {
         this.advance(Math.max(0, now - last));
         last = now;
       }
@@ -106,9 +178,75 @@ export class SimulationClock implements Clock {
     return this.realTimeHandle !== undefined;
   }
 
-  private add(at: number, name: string, run: () => void, period?: number): Timer {
-    const entry: Entry = { id: this.nextId++, at, name, run, period, cancelled: false };
-    this.insert(entry);
+  // ---- internals -----------------------------------------------------------
+
+  private targetOf(ms: number): number {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`time only moves forward, not by ${ms} ms`);
+    return this.current + ms;
+  }
+
+  /**
+   * Runs timers up to `target` in order, until `stop()` says the slice is
+   * used up (checked after each timer). Before each timer that is not quiet,
+   * and at the end, every quiet timer due by then runs once, at its last
+   * due time. Leaves `now()` at `target` when done, at the last timer's time
+   * when stopped.
+   */
+  private runUntil(target: number, stop: () => boolean): number {
+    let ran = 0;
+    for (;;) {
+      const head = this.timers[0];
+      const limit = head && head.at <= target ? head.at : target;
+      const quiet = this.nextQuiet(limit);
+      if (quiet) {
+        this.current = quiet.due;
+        quiet.entry.at = quiet.due + quiet.entry.period!;
+        quiet.entry.run();
+        ran++;
+        continue;
+      }
+      if (!head || head.at > target) break;
+      this.timers.shift();
+      this.current = Math.max(this.current, head.at);
+      if (head.period !== undefined) this.insert({ ...head, at: head.at + head.period });
+      head.run();
+      ran++;
+      if (stop()) {
+        // Readers between slices see quiet timers up to date.
+        ran += this.runQuietUntil(this.current);
+        return ran;
+      }
+    }
+    this.current = Math.max(this.current, target);
+    return ran;
+  }
+
+  private runQuietUntil(limit: number): number {
+    let ran = 0;
+    for (let quiet = this.nextQuiet(limit); quiet; quiet = this.nextQuiet(limit)) {
+      this.current = quiet.due;
+      quiet.entry.at = quiet.due + quiet.entry.period!;
+      quiet.entry.run();
+      ran++;
+    }
+    return ran;
+  }
+
+  /** The quiet timer whose last due time by `limit` comes first (ties: the first set), with that time. */
+  private nextQuiet(limit: number): { entry: Entry; due: number } | undefined {
+    let best: { entry: Entry; due: number } | undefined;
+    for (const entry of this.quiet) {
+      if (entry.at > limit) continue;
+      const due = entry.at + Math.floor((limit - entry.at) / entry.period!) * entry.period!;
+      if (!best || due < best.due) best = { entry, due };
+    }
+    return best;
+  }
+
+  private add(at: number, name: string, run: () => void, period?: number, quiet = false): Timer {
+    const entry: Entry = { id: this.nextId++, at, name, run, period, quiet };
+    if (quiet) this.quiet.push(entry);
+    else this.insert(entry);
     return { id: entry.id, at, name };
   }
 

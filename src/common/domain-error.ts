@@ -14,6 +14,7 @@ export type DomainErrorCode =
   | 'ALREADY_EXISTS' // 409 AlreadyExists
   | 'CONFLICT' // 409 Conflict (stale resourceVersion)
   | 'EXPIRED' // 410 Expired (watch too old)
+  | 'REQUEST_ENTITY_TOO_LARGE' // 413 RequestEntityTooLarge
   // address management
   | 'IP_ALREADY_ALLOCATED'
   | 'IP_NOT_IN_RANGE'

@@ -27,8 +27,12 @@ export interface AppConfig {
   nodeNetwork: string;
   /** Cluster manifest loaded at start (`CLUSTER_FILE`; `none` for an empty cluster). */
   clusterFile: string;
-  /** `virtual` (default): time moves when told to; `real`: it follows the wall clock (`CLOCK`). */
-  clock: 'virtual' | 'real';
+  /**
+   * `running` (default): simulated time starts at the wall clock's now and passes with it;
+   * `manual`: it starts at 2026-01-01T00:00:00Z and moves only when told to (`CLOCK`; `real`
+   * and `virtual` are the older names of the two).
+   */
+  clock: 'running' | 'manual';
   /** flannel's backend between nodes (`OVERLAY`): `vxlan` (default) or `host-gw`. */
   overlay: 'vxlan' | 'host-gw';
   /**
@@ -60,7 +64,7 @@ export const CONFIG_DEFAULTS: AppConfig = {
   loadBalancerIpRange: '172.18.255.200-172.18.255.250',
   nodeNetwork: '172.18.0.0/16',
   clusterFile: 'fixtures/clusters/demo.yaml',
-  clock: 'virtual',
+  clock: 'running',
   overlay: 'vxlan',
   dataDir: '.kube-netsim',
 };
@@ -91,6 +95,9 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   }
   return value;
 }
+
+/** `CLOCK`'s older names. */
+const CLOCK_ALIASES = { running: 'running', manual: 'manual', real: 'running', virtual: 'manual' } as const;
 
 function oneOf<T extends string>(env: Env, variable: string, allowed: readonly T[], fallback: T): T {
   const raw = env[variable];
@@ -141,7 +148,7 @@ export function readConfig(env: Env): AppConfig {
     loadBalancerIpRange: text(env, 'LOADBALANCER_IP_RANGE', CONFIG_DEFAULTS.loadBalancerIpRange),
     nodeNetwork: text(env, 'NODE_NETWORK', CONFIG_DEFAULTS.nodeNetwork),
     clusterFile: text(env, 'CLUSTER_FILE', CONFIG_DEFAULTS.clusterFile),
-    clock: oneOf(env, 'CLOCK', ['virtual', 'real'] as const, CONFIG_DEFAULTS.clock),
+    clock: CLOCK_ALIASES[oneOf(env, 'CLOCK', ['running', 'manual', 'real', 'virtual'] as const, CONFIG_DEFAULTS.clock)],
     overlay: oneOf(env, 'OVERLAY', ['vxlan', 'host-gw'] as const, CONFIG_DEFAULTS.overlay),
     bindAddress: ipAddress(env, 'BIND_ADDRESS'),
     tokenAuthFile: optionalText(env, 'TOKEN_AUTH_FILE'),

@@ -1,8 +1,11 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { KubeProxyConfiguration } from '../../kube-proxy/config';
+import { decodeKubeProxyConfiguration } from '../../kube-proxy/config-decoding';
+import { isJsonObject } from '../../common/own-keys';
 import { renderRules, RenderRequest } from '../../kube-proxy/render';
 import { renderedSave } from '../../kube-proxy/render-save';
 import { formatRule, printIptablesSave } from '../../netfilter/iptables-save.printer';
@@ -128,16 +131,16 @@ export class KubeProxyApiController {
   @Put('kube-proxy/config')
   @ApiOperation({ summary: 'Replace the cluster-wide KubeProxyConfiguration; every node without its own re-syncs' })
   @ApiBody({ schema: { type: 'object', example: { iptables: { masqueradeAll: true, minSyncPeriod: '1s' }, clusterCIDR: '10.244.0.0/16' } } })
-  setClusterConfig(@Body() body: unknown) {
-    this.cluster.kubeProxies.setClusterConfig(configOf(body));
+  setClusterConfig(@Body() body: unknown, @Res({ passthrough: true }) res: FastifyReply) {
+    this.cluster.kubeProxies.setClusterConfig(configOf(body, res));
     return this.cluster.kubeProxies.clusterConfiguration();
   }
 
   @Put('nodes/:node/kube-proxy/config')
   @ApiOperation({ summary: 'Give one node its own KubeProxyConfiguration (`{}` returns it to the cluster-wide one)' })
   @ApiBody({ schema: { type: 'object' } })
-  setNodeConfig(@Param('node') node: string, @Body() body: unknown) {
-    this.cluster.kubeProxies.setNodeConfig(node, body === null || (typeof body === 'object' && body !== null && Object.keys(body).length === 0) ? null : configOf(body));
+  setNodeConfig(@Param('node') node: string, @Body() body: unknown, @Res({ passthrough: true }) res: FastifyReply) {
+    this.cluster.kubeProxies.setNodeConfig(node, body === null || (typeof body === 'object' && body !== null && Object.keys(body).length === 0) ? null : configOf(body, res));
     return this.cluster.kubeProxies.proxy(node).config;
   }
 
@@ -161,11 +164,12 @@ export class KubeProxyApiController {
     },
   })
   @ApiOkResponse({ description: 'The rules as text' })
-  render(@Body() body: unknown): string {
+  render(@Body() body: unknown, @Res({ passthrough: true }) res: FastifyReply): string {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new DomainError('BAD_REQUEST', 'expected a render request: {config, node, objects, format}');
     }
-    const request = body as RenderRequest;
+    const given = body as RenderRequest;
+    const request = isJsonObject(given.config) ? { ...given, config: configOf(given.config, res) } : given;
     const format = request.format ?? 'restore';
     const result = renderRules({ ...request, format: 'restore' });
     if (format === 'save') return renderedSave(result);
@@ -179,9 +183,15 @@ export class KubeProxyApiController {
   }
 }
 
-function configOf(body: unknown): KubeProxyConfiguration {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new DomainError('BAD_REQUEST', 'expected a KubeProxyConfiguration object');
-  }
-  return body as KubeProxyConfiguration;
+/**
+ * The configuration as kube-proxy decodes it: unknown fields dropped, with
+ * kube-proxy's lenient-decoding message as an HTTP warning (`299`, as the API
+ * server sends its warnings); an unknown feature gate refused.
+ */
+function configOf(body: unknown, res: FastifyReply): KubeProxyConfiguration {
+  const { config, warnings } = decodeKubeProxyConfiguration(body);
+  // A header carries visible ASCII only: anything else (a field name in another script) is escaped.
+  const quoted = (w: string) => JSON.stringify(w).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (warnings.length) res.header('Warning', warnings.map((w) => `299 - ${quoted(w)}`).join(', '));
+  return config;
 }

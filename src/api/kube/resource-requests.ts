@@ -6,7 +6,8 @@ import { compileSelector, parseLabelSelector, StructuredSelector } from '../../c
 import { PatchType, WriteOptions } from '../../cluster/store/object-store';
 import { applyMergePatch } from '../../cluster/store/merge-patch';
 import { apiVersionOf, resourceTypeByKey } from '../../cluster/store/resource-types';
-import { applyJsonPatch, applyStrategicMergePatch } from '../../cluster/store/strategic-merge-patch';
+import { applyJsonPatch } from '../../cluster/store/json-patch';
+import { applyStrategicMergePatch } from '../../cluster/store/strategic-merge-patch';
 import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
 import { DomainError } from '../../common/domain-error';
 import { fieldValidationOf, validateFields, warningHeader } from './field-validation';
@@ -52,11 +53,14 @@ function patchTypeOf(contentType: string | undefined): PatchType {
   }
 }
 
-/** The request body as an object: JSON (already parsed) or YAML text. */
+/** The request body as an object: JSON or protobuf (already parsed into JSON's shape) or YAML text. */
 function bodyOf(req: Request): unknown {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (contentType === 'application/vnd.kubernetes.protobuf' || contentType === 'application/cbor') {
-    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  if (contentType === 'application/cbor') {
+    throw new DomainError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
+    );
   }
   const body: unknown = req.body;
   if (typeof body === 'string') {
@@ -123,7 +127,7 @@ export class ResourceRequests {
         const options = {
           namespace,
           labelSelector: parseLabelSelector(queryText(query, 'labelSelector')),
-          fieldSelector: parseFieldSelector(queryText(query, 'fieldSelector')),
+          fieldSelector: parseFieldSelector(queryText(query, 'fieldSelector'), type.kind),
         };
         if (isWatch(query)) return this.watch(target, { ...options, resourceVersion: queryText(query, 'resourceVersion') }, query, req, res);
         const list = this.store.list(type, options);
@@ -141,8 +145,11 @@ export class ResourceRequests {
         return this.send(res, 201, created);
       }
       case 'DELETE': {
-        const selector = parseLabelSelector(queryText(query, 'labelSelector'));
-        const items = this.store.list(type, { namespace, labelSelector: selector }).items;
+        const items = this.store.list(type, {
+          namespace,
+          labelSelector: parseLabelSelector(queryText(query, 'labelSelector')),
+          fieldSelector: parseFieldSelector(queryText(query, 'fieldSelector'), type.kind),
+        }).items;
         const options = writeOptions(query);
         const deleted = this.store.transaction(() => items.map((o) => this.store.delete(type, o.metadata.namespace, o.metadata.name, options)));
         return this.send(res, 200, { kind: type.listKind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: this.store.resourceVersion }, items: deleted });

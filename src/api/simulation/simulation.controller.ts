@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { Cluster } from '../../cluster/cluster';
 import { validatePodSpec } from '../../cluster/resources/pod.strategy';
 import { PodSpec } from '../../cluster/resources/pod.types';
-import { assertNoPrototypeKeys } from '../../cluster/store/merge-patch';
+import { assertNestingDepth } from '../../cluster/store/merge-patch';
 import { ObjectInput } from '../../cluster/store/types';
 import { FieldErrors } from '../../cluster/validation/field-errors';
 import { dns1123SubdomainErrors } from '../../cluster/validation/names';
@@ -17,7 +17,7 @@ function clockView(cluster: Cluster) {
   const now = cluster.clock.now();
   return {
     now: new Date(now).toISOString(),
-    mode: cluster.clock.followsRealTime ? 'real' : 'virtual',
+    mode: cluster.clock.followsRealTime ? 'running' : 'manual',
     pendingTimers: cluster.clock.pending().slice(0, 50).map((t) => ({ at: new Date(t.at).toISOString(), name: t.name })),
   };
 }
@@ -33,7 +33,7 @@ function manifestOf(req: FastifyRequest, node: string, file: string): ObjectInpu
     }
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DomainError('BAD_REQUEST', 'a static pod manifest must be one v1 Pod');
-  assertNoPrototypeKeys(body);
+  assertNestingDepth(body);
   const pod = body as ObjectInput;
   const name = pod.metadata?.name ?? '';
   const errors = new FieldErrors();
@@ -61,13 +61,12 @@ export class SimulationController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Move simulated time forward',
-    description: 'Runs every timer due in that span, in order: lease renewals, node health checks, evictions, graceful deletions.',
+    description:
+      'Runs every timer due in that span, in order: node health checks, evictions, graceful deletions (lease renewals coalesce). ' +
+      'The advance runs in slices and the API answers meanwhile; advances asked for while one runs wait their turn.',
   })
-  advance(@Body() body: AdvanceClockDto) {
-    if (this.cluster.clock.followsRealTime) {
-      throw new DomainError('BAD_REQUEST', 'the clock follows real time (CLOCK=real); it cannot be advanced by hand');
-    }
-    this.cluster.advance(body.seconds);
+  async advance(@Body() body: AdvanceClockDto) {
+    await this.cluster.advanceSliced(body.seconds);
     return clockView(this.cluster);
   }
 

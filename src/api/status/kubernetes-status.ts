@@ -55,6 +55,8 @@ export function outcomeOf(code: DomainErrorCode): HttpOutcome {
       return { code: 409, reason: 'Conflict' };
     case 'EXPIRED':
       return { code: 410, reason: 'Expired' };
+    case 'REQUEST_ENTITY_TOO_LARGE':
+      return { code: 413, reason: 'RequestEntityTooLarge' };
     default: {
       const unmapped: never = code;
       throw new Error(`unmapped domain error code ${String(unmapped)}`);

@@ -1,6 +1,6 @@
 import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { DomainError } from '../../common/domain-error';
-import { assertNoPrototypeKeys } from '../store/merge-patch';
+import { assertNestingDepth } from '../store/merge-patch';
 import { ObjectInput } from '../store/types';
 
 /** One object of a manifest, with where it came from. */
@@ -63,7 +63,7 @@ function expand(value: unknown, position: number): ObjectInput[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badManifest(`document ${position}: a manifest must be an object with apiVersion, kind and metadata`);
   }
-  assertNoPrototypeKeys(value);
+  assertNestingDepth(value);
   const object = value as ObjectInput;
   if (object.kind === 'List' && Array.isArray(object.items)) {
     return (object.items as unknown[]).flatMap((item) => expand(item, position));

@@ -16,15 +16,35 @@ export interface Controller {
 /** Settling gave up: controllers kept finding work (a bug of ours, never the user's). */
 export class SettleLimitError extends Error {}
 
+/** How the controllers settle in a server that must keep answering. */
+export interface SlicedSettleOptions {
+  /** The most wall time one slice of rounds may take before the rest waits for the next turn of the event loop. */
+  sliceMs: number;
+  /** While this holds (a clock advance running its timers), settling finishes at once, so timers see a settled cluster. */
+  mustFinish?: () => boolean;
+}
+
 /**
  * Runs the controllers to a fixed point after every committed write, in a
- * fixed order, so the cluster is settled by the time an API call returns and
- * every run with the same inputs and seed gives the same result.
+ * fixed order, so every run with the same inputs and seed gives the same
+ * result. By default the cluster is settled by the time an API call returns.
+ * With `settleInSlices` (the server does this) the rounds run in slices of
+ * wall time with the event loop free between them: a large change (a
+ * Deployment scaled to 20,000 replicas) is still being worked on when the
+ * call returns, as on a real cluster; `idle()` resolves once it is done.
+ * Controllers bound the work of one round (a ReplicaSet sync creates at most
+ * 500 pods), so one round is short.
  */
 export class ControllerManager {
   private readonly controllers: Controller[] = [];
   private settling = false;
   private readonly unsubscribe: () => void;
+  private sliced: SlicedSettleOptions | undefined;
+  private continuation: ReturnType<typeof setImmediate> | undefined;
+  private waiting: Array<() => void> = [];
+  /** Where the current round is: the next controller to run, and whether any of this round did work. */
+  private next = 0;
+  private worked = false;
 
   constructor(
     private readonly store: ObjectStore,
@@ -42,26 +62,70 @@ export class ControllerManager {
     return this.controllers.map((c) => c.name);
   }
 
-  /** Runs controllers until none has work left. Re-entrant calls return at once. */
+  /** Settles in slices of `sliceMs` from now on (see the class comment). */
+  settleInSlices(options: SlicedSettleOptions): void {
+    this.sliced = options;
+  }
+
+  /** Runs controllers until none has work left (or, sliced, until the slice is used up). Re-entrant calls return at once. */
   settle(): void {
     if (this.settling) return;
     this.settling = true;
+    const sliced = this.sliced && !this.sliced.mustFinish?.() ? this.sliced : undefined;
+    const started = performance.now();
+    let done = false;
     try {
       for (let round = 0; ; round++) {
         if (round >= this.maxRounds) throw new SettleLimitError(`controllers did not settle after ${this.maxRounds} rounds`);
-        let worked = false;
-        for (const controller of this.controllers) {
-          if (controller.reconcile()) worked = true;
+        // A slice may end between two controllers; the next one goes on from there, so the order is the same.
+        for (; this.next < this.controllers.length; this.next++) {
+          if (this.controllers[this.next].reconcile()) this.worked = true;
+          if (sliced && performance.now() - started >= sliced.sliceMs) {
+            this.next++;
+            return;
+          }
         }
-        if (!worked) return;
+        this.next = 0;
+        const worked = this.worked;
+        this.worked = false;
+        if (!worked) {
+          done = true;
+          return;
+        }
       }
     } finally {
       this.settling = false;
+      if (done) this.settled();
+      else if (sliced && !this.continuation) {
+        this.continuation = setImmediate(() => {
+          this.continuation = undefined;
+          this.settle();
+        });
+      }
     }
+  }
+
+  /** Resolves once the controllers have no work left (at once unless a sliced settle is under way). */
+  idle(): Promise<void> {
+    if (!this.continuation) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   stop(): void {
     this.unsubscribe();
+    if (this.continuation) clearImmediate(this.continuation);
+    this.continuation = undefined;
+    this.settled();
+  }
+
+  private settled(): void {
+    if (this.continuation) {
+      clearImmediate(this.continuation);
+      this.continuation = undefined;
+    }
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
   }
 
   private dispatch(event: StoredEvent): void {

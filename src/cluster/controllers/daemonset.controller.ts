@@ -20,6 +20,7 @@ import { effectiveTaints, hasUntolerated, matchesRequiredNodeAffinity } from './
 import {
   availableAt,
   byCreation,
+  DAEMONSET_BURST,
   claim,
   OwnerWork,
   computeHash,
@@ -32,6 +33,7 @@ import {
   podFromTemplate,
   podStatusOf,
   scaledValue,
+  slowStartBatch,
   WakeUps,
   WorkloadControllerOptions,
 } from './pod-template';
@@ -326,7 +328,11 @@ export class DaemonSetController implements Controller {
   /** Creates the pods of `plan.create` (bound to their node) and deletes `plan.remove`; returns whether it wrote. */
   private syncNodes(ds: KubeObject, template: PodTemplateSpec, plan: NodePlan): boolean {
     let wrote = false;
-    for (const node of plan.create) {
+    // At most DAEMONSET_BURST creations per sync, in slow-start batches; the DaemonSet stays queued for the rest.
+    const create = plan.create.slice(0, DAEMONSET_BURST);
+    let failed = false;
+    slowStartBatch(create.length, (i) => {
+      const node = create[i];
       const input = podFromTemplate(template, ds);
       const spec = input.spec as PodSpec & { affinity?: Affinity };
       spec.affinity = replaceNodeNameAffinity(spec.affinity, node);
@@ -335,12 +341,15 @@ export class DaemonSetController implements Controller {
         const pod = this.store.create(pods, input, ds.metadata.namespace, OWNED);
         this.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
         wrote = true;
+        return true;
       } catch (e) {
         if (!(e instanceof DomainError)) throw e;
         this.event(ds, 'Warning', 'FailedCreate', `Error creating: ${e.message}`);
-        break;
+        failed = true;
+        return false;
       }
-    }
+    });
+    if (!failed && plan.create.length > create.length) this.work.queue.add(objectKey(ds));
     const seen = new Set<string>();
     const force = new Set((plan.forceRemove ?? []).map((p) => p.metadata.uid));
     for (const pod of [...plan.remove, ...(plan.forceRemove ?? [])]) {

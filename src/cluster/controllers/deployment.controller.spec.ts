@@ -87,7 +87,7 @@ describe('DeploymentController', () => {
     const c = setup();
     const d = c.store.create(deployments, deployment('web', 3, { manual: true }), 'default');
     const hash = computeHash((d.spec as { template: unknown }).template);
-    expect(hash).toBe('f569cd9b8');
+    expect(hash).toBe('db7679944');
     const [rs] = sets(c);
     expect(rs.metadata.name).toBe(`web-${hash}`);
     expect(rs.metadata.labels).toEqual({ app: 'web', 'pod-template-hash': hash });

@@ -1,6 +1,11 @@
+import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
-import { KubeObject } from '../store/types';
+import { KubeObject, StoredEvent } from '../store/types';
+import { Controller } from './controller-manager';
+
+/** kube-apiserver's `--event-ttl` default: an Event goes one hour after it was last written. */
+export const EVENT_TTL_MS = 3_600_000;
 
 const events = resourceTypeByKey('events')!;
 const namespaces = resourceTypeByKey('namespaces')!;
@@ -49,4 +54,74 @@ export function recordEvent(
   };
   if (existing) store.update(events, namespace, name, body, { owned: true });
   else store.create(events, body, namespace, { owned: true });
+}
+
+/**
+ * The API server stores Events with a time to live (`--event-ttl`, 1 h): each
+ * create or update starts it again, and when it runs out the Event is
+ * deleted (watchers see DELETED). Writes come in time order, so expiries are
+ * a queue; one timer waits for the first, and the work follows the events.
+ */
+export class EventTtlController implements Controller {
+  readonly name = 'event-ttl';
+  /** `namespace/name` -> when it expires, for the latest write of each Event. */
+  private readonly expiries = new Map<string, number>();
+  private readonly queue: Array<{ key: string; at: number }> = [];
+  private head = 0;
+  private timer: Timer | undefined;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly clock: SimulationClock,
+    private readonly ttlMs = EVENT_TTL_MS,
+  ) {}
+
+  observe(event: StoredEvent): void {
+    if (event.resource !== 'events') return;
+    const key = `${event.object.metadata.namespace}/${event.object.metadata.name}`;
+    if (event.type === 'DELETED') {
+      this.expiries.delete(key);
+      return;
+    }
+    const at = this.clock.now() + this.ttlMs;
+    this.expiries.set(key, at);
+    this.queue.push({ key, at });
+    this.arm();
+  }
+
+  reconcile(): boolean {
+    return false;
+  }
+
+  private arm(): void {
+    if (this.timer || this.head >= this.queue.length) return;
+    const at = this.queue[this.head].at;
+    this.timer = this.clock.after(at - this.clock.now(), 'event-ttl: delete expired events', () => {
+      this.timer = undefined;
+      this.expire();
+      this.arm();
+    });
+  }
+
+  private expire(): void {
+    const now = this.clock.now();
+    const due: string[] = [];
+    while (this.head < this.queue.length && this.queue[this.head].at <= now) {
+      const { key, at } = this.queue[this.head++];
+      // Only the latest write of an Event counts; earlier queue entries for it are stale.
+      if (this.expiries.get(key) === at) due.push(key);
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    if (!due.length) return;
+    this.store.transaction(() => {
+      for (const key of due) {
+        const [namespace, name] = key.split('/');
+        this.expiries.delete(key);
+        if (this.store.tryGet(events, namespace, name)) this.store.delete(events, namespace, name, { gracePeriodSeconds: 0 });
+      }
+    });
+  }
 }

@@ -50,6 +50,11 @@ interface KubeletState {
   manifests: Map<string, ObjectInput>;
 }
 
+export interface KubeletOptions {
+  /** Called when a node's kubelet stops (its lease stops being renewed). */
+  onStop?: (node: string) => void;
+}
+
 type Work = { kind: 'start'; key: string } | { kind: 'node'; node: string } | { kind: 'finalize'; key: string } | { kind: 'mirror'; node: string };
 
 /**
@@ -72,6 +77,7 @@ export class KubeletController implements Controller {
     private readonly store: ObjectStore,
     private readonly pools: AddressPools,
     private readonly clock: SimulationClock,
+    private readonly options: KubeletOptions = {},
   ) {}
 
   // ---- what the REST API drives ------------------------------------------------
@@ -82,6 +88,13 @@ export class KubeletController implements Controller {
     state.running = false;
     this.clock.cancel(state.leaseTimer);
     state.leaseTimer = undefined;
+    this.options.onStop?.(node);
+  }
+
+  /** When the node's kubelet renews its lease next, or undefined if it is not running. */
+  nextLeaseRenewal(node: string): number | undefined {
+    const state = this.kubelets.get(node);
+    return state?.running ? this.clock.nextRun(state.leaseTimer) : undefined;
   }
 
   /** Starts it again: it renews its lease, posts Ready, and catches up with its pods. */
@@ -212,7 +225,7 @@ export class KubeletController implements Controller {
   }
 
   private podsOn(node: string): KubeObject[] {
-    return this.store.list(pods, { fieldSelector: parseFieldSelector(`spec.nodeName=${node}`) }).items;
+    return this.store.list(pods, { fieldSelector: parseFieldSelector(`spec.nodeName=${node}`, 'Pod') }).items;
   }
 
   /** Registration or restart: lease, Ready, and every pod of the node brought up to date. */
@@ -220,12 +233,18 @@ export class KubeletController implements Controller {
     const node = this.store.tryGet(nodes, undefined, nodeName);
     const state = this.kubelets.get(nodeName);
     if (!node || !state?.running) return;
-    this.renewLease(node);
     this.clock.cancel(state.leaseTimer);
-    state.leaseTimer = this.clock.every(LEASE_RENEW_INTERVAL_MS, `kubelet ${nodeName}: renew lease`, () => {
-      const current = this.store.tryGet(nodes, undefined, nodeName);
-      if (current) this.store.transaction(() => this.renewLease(current));
-    });
+    // Quiet: over a stretch where nothing else happens only the last renewal is written (see docs/cluster.md).
+    state.leaseTimer = this.clock.every(
+      LEASE_RENEW_INTERVAL_MS,
+      `kubelet ${nodeName}: renew lease`,
+      () => {
+        const current = this.store.tryGet(nodes, undefined, nodeName);
+        if (current) this.store.transaction(() => this.renewLease(current));
+      },
+      { quiet: true },
+    );
+    this.renewLease(node);
     this.postReady(node);
     for (const pod of this.podsOn(nodeName)) {
       if (pod.metadata.deletionTimestamp) this.scheduleFinalize(pod);

@@ -118,6 +118,23 @@ describe('kubelet and node lifecycle', () => {
     expect(c.store.tryGet(t('pods'), 'default', 'a')).toBeUndefined();
   });
 
+  it('a 30-day advance costs what happens in it: leases show their last renewal, each change lands at its exact time', () => {
+    const c = threeNodes();
+    c.store.create(t('pods'), pod('a', { nodeName: 'w1' }), 'default');
+    c.kubelets.stop('w1');
+    const days30 = 30 * 86_400_000;
+    // Polling would run 518,400 health checks and 777,600 renewals; what happens here is a handful of timers.
+    expect(c.clock.advance(days30)).toBeLessThan(20);
+    c.store.commit();
+    const lease = (node: string) => (c.store.get(t('leases.coordination.k8s.io'), 'kube-node-lease', node).spec as { renewTime: string }).renewTime;
+    expect(lease('w2')).toBe('2026-01-31T00:00:00.000000Z');
+    expect(lease('w1')).toBe('2026-01-01T00:00:00.000000Z');
+    expect(condition(c.store.get(t('nodes'), undefined, 'w2'), 'Ready')?.status).toBe('True');
+    expect(condition(c.store.get(t('nodes'), undefined, 'w1'), 'Ready')).toMatchObject({ status: 'Unknown', lastTransitionTime: '2026-01-01T00:00:40Z' });
+    // Evicted when the 300 s toleration of the taint put on at 40 s ran out; terminating, as its kubelet is gone.
+    expect(c.store.get(t('pods'), 'default', 'a').metadata.deletionTimestamp).toBe('2026-01-01T00:06:10Z');
+  });
+
   it('runs static pods from manifests and keeps their read-only mirror pods', () => {
     const c = threeNodes();
     const mirror = c.kubelets.putManifest('cp', 'etcd.yaml', {

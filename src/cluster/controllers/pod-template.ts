@@ -16,6 +16,33 @@ import { KubeObject, ObjectInput, OwnerReference, StoredEvent } from '../store/t
 /** Controllers build their writes themselves and hand them over. */
 export const OWNED: WriteOptions = { owned: true };
 
+/** The most pods one ReplicaSet sync creates or deletes (upstream's `BurstReplicas`); the rest wait for the next sync. */
+export const REPLICASET_BURST = 500;
+/** The same for one DaemonSet sync (the DaemonSet controller's `BurstReplicas`). */
+export const DAEMONSET_BURST = 250;
+
+/**
+ * Upstream's `slowStartBatch` with `SlowStartInitialBatchSize` 1: calls
+ * `attempt` for `count` items in batches of 1, 2, 4, 8, ... and stops after
+ * the first batch in which one failed (every item of that batch is still
+ * tried, as upstream tries them in parallel). So a template the API refuses
+ * costs one request, not thousands. Returns how many succeeded.
+ */
+export function slowStartBatch(count: number, attempt: (index: number) => boolean): number {
+  let done = 0;
+  let succeeded = 0;
+  for (let size = Math.min(count, 1); size > 0; size = Math.min(2 * size, count - done)) {
+    let failed = false;
+    for (let i = 0; i < size; i++) {
+      if (attempt(done + i)) succeeded++;
+      else failed = true;
+    }
+    done += size;
+    if (failed) break;
+  }
+  return succeeded;
+}
+
 export interface WorkloadControllerOptions {
   /**
    * Asks for the controllers to run again at an instant of the simulated clock

@@ -209,6 +209,28 @@ describe('ReplicaSetController', () => {
     expect(rsStatus(c, 'web')).toEqual({ replicas: 1, fullyLabeledReplicas: 1, readyReplicas: 1, availableReplicas: 1, observedGeneration: 1 });
   });
 
+  it('creates at most 500 pods a sync (upstream burst), coming back for the rest', () => {
+    const c = newCluster();
+    c.store.transaction(() => {
+      for (let i = 0; i < 12; i++) c.store.create(t('nodes'), { metadata: { name: `n${i}` } });
+    });
+    const sizes: number[] = [];
+    c.store.subscribe((e) => {
+      if (e.resource === 'replicasets.apps' && e.type === 'MODIFIED') sizes.push((e.object.status as { replicas?: number }).replicas ?? 0);
+    });
+    c.store.create(
+      t('replicasets.apps'),
+      { metadata: { name: 'big' }, spec: { replicas: 1200, selector: { matchLabels: { app: 'big' } }, template: { metadata: { labels: { app: 'big' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } },
+      'default',
+    );
+    expect(c.store.count(t('pods'))).toBe(1200);
+    const steps = [...new Set(sizes)];
+    expect(steps[0]).toBe(500);
+    expect(steps.at(-1)).toBe(1200);
+    expect(steps.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < steps.length; i++) expect(steps[i] - steps[i - 1]).toBeLessThanOrEqual(500);
+  });
+
   it('reports a refused pod creation as ReplicaFailure and a FailedCreate event, and recovers', () => {
     const c = setup();
     const refuse = { prepareCreate: () => { throw new DomainError('FORBIDDEN', 'pods "web-" is forbidden: exceeded quota: compute'); } };

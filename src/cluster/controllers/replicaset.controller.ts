@@ -22,6 +22,8 @@ import {
   podFromTemplate,
   podStatusOf,
   readyCondition,
+  REPLICASET_BURST,
+  slowStartBatch,
   splitKey,
   WakeUps,
   WorkloadControllerOptions,
@@ -190,25 +192,30 @@ export class ReplicaSetController implements Controller {
     const spec = rs.spec as ReplicaSetSpec;
     const replicas = spec.replicas ?? 1;
     const diff = active.length - replicas;
+    // At most REPLICASET_BURST pods per sync, as upstream; the ReplicaSet stays queued for the rest.
+    if (Math.abs(diff) > REPLICASET_BURST) this.work.queue.add(objectKey(rs));
     if (diff < 0) {
       const created: KubeObject[] = [];
-      for (let i = 0; i < -diff; i++) {
+      let failure: { reason: string; message: string } | undefined;
+      slowStartBatch(Math.min(-diff, REPLICASET_BURST), () => {
         try {
           const pod = this.store.create(pods, podFromTemplate(spec.template ?? {}, rs), rs.metadata.namespace, OWNED);
           created.push(pod);
           this.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+          return true;
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
-          // Upstream stops at the first failure of a batch and retries later; we retry on the next event.
-          const message = `Error creating: ${e.message}`;
-          this.event(rs, 'Warning', 'FailedCreate', message);
-          return { active: [...active, ...created], failure: { reason: 'FailedCreate', message: e.message } };
+          // As upstream, the rest waits for the next sync (here: the next event about the ReplicaSet).
+          this.event(rs, 'Warning', 'FailedCreate', `Error creating: ${e.message}`);
+          failure ??= { reason: 'FailedCreate', message: e.message };
+          return false;
         }
-      }
-      return { active: [...active, ...created] };
+      });
+      if (failure) this.work.queue.delete(objectKey(rs));
+      return { active: [...active, ...created], failure };
     }
     if (diff > 0) {
-      const victims = podsToDelete(active, this.relatedPods(rs, active), diff, nowMs(this.store));
+      const victims = podsToDelete(active, this.relatedPods(rs, active), Math.min(diff, REPLICASET_BURST), nowMs(this.store));
       const deleted = new Set<string>();
       for (const pod of victims) {
         try {

@@ -57,6 +57,9 @@ function taintText(taint: NodeTaint): string {
  * `Scheduled`; or mark the pod `Unschedulable` with upstream's message and
  * try again whenever nodes or pods change.
  */
+/** The most pods one round of the scheduler binds; the rest wait for the next round. */
+export const SCHEDULING_BATCH = 200;
+
 export class SchedulerController implements Controller {
   readonly name = 'default-scheduler';
   private readonly queue = new Set<string>();
@@ -91,8 +94,9 @@ export class SchedulerController implements Controller {
 
   reconcile(): boolean {
     if (this.queue.size === 0) return false;
-    const keys = [...this.queue].sort();
-    this.queue.clear();
+    // A bounded batch per round (the real scheduler takes one pod at a time), so one round stays short.
+    const keys = [...this.queue].sort().slice(0, SCHEDULING_BATCH);
+    for (const key of keys) this.queue.delete(key);
     for (const key of keys) {
       const [namespace, name] = key.split('/');
       const pod = this.store.tryGet(pods, namespace, name);

@@ -3,6 +3,7 @@ import { ResourceStrategy, WriteContext } from '../store/object-store';
 import { KubeObject } from '../store/types';
 import { FieldErrors } from '../validation/field-errors';
 import { dns1123LabelErrors, dns1123SubdomainErrors } from '../validation/names';
+import { defaultPodSpec } from './pod-defaults';
 import { PodSpec, PodStatus, Toleration } from './pod.types';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
@@ -60,19 +61,33 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
   }
 }
 
-/** The API server's pod defaulting, for the fields the emulator looks at. */
-export function defaultPodSpec(spec: PodSpec): void {
-  spec.restartPolicy ??= 'Always';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.schedulerName ??= 'default-scheduler';
-  spec.serviceAccountName ??= 'default';
+/**
+ * What a pod gets beyond its template's defaults: `SetDefaults_Pod` (requests
+ * from limits, `enableServiceLinks`), the `serviceAccount` copy the v1
+ * conversion writes, and what admission adds (the `default` service account,
+ * priority 0 and its preemption policy, the `not-ready`/`unreachable`
+ * tolerations for 300 s).
+ */
+export function defaultPod(draft: KubeObject): void {
+  // Stored objects are frozen and drafts may share their parts: default a copy.
+  if (draft.spec !== null && typeof draft.spec === 'object' && Object.isFrozen(draft.spec)) draft.spec = structuredClone(draft.spec);
+  defaultPodSpec(draft.spec);
+  const spec = draft.spec as PodSpec | undefined;
+  if (!spec || typeof spec !== 'object') return;
+  for (const c of [...(Array.isArray(spec.initContainers) ? spec.initContainers : []), ...(Array.isArray(spec.containers) ? spec.containers : [])]) {
+    const resources = c?.resources;
+    if (!resources?.limits) continue;
+    const requests = { ...resources.limits, ...resources.requests };
+    resources.requests = requests;
+  }
   spec.enableServiceLinks ??= true;
+  spec.serviceAccountName ??= 'default';
+  spec.serviceAccount ??= spec.serviceAccountName;
   spec.priority ??= 0;
-  for (const c of spec.containers) for (const p of c.ports ?? []) p.protocol ??= 'TCP';
-  const tolerations = spec.tolerations ?? [];
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  const tolerations = Array.isArray(spec.tolerations) ? spec.tolerations : [];
   for (const t of DEFAULT_TOLERATIONS) {
-    if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push({ ...t });
+    if (!tolerations.some((x) => x?.key === t.key && x?.effect === t.effect)) tolerations.push({ ...t });
   }
   spec.tolerations = tolerations;
 }
@@ -92,11 +107,11 @@ function qosClass(spec: PodSpec): string {
  */
 export class PodStrategy implements ResourceStrategy {
   prepareCreate(draft: KubeObject, _ctx: WriteContext): void {
+    defaultPod(draft);
     const spec = draft.spec as PodSpec;
     const errors = new FieldErrors();
     validatePodSpec(spec, 'spec', errors);
     errors.throwIfAny('Pod', draft.metadata.name);
-    defaultPodSpec(spec);
     const status: PodStatus = { phase: 'Pending', qosClass: qosClass(spec) };
     draft.status = status;
   }
@@ -121,6 +136,7 @@ export class PodStrategy implements ResourceStrategy {
         name: previous.metadata.name,
       });
     }
+    defaultPod(draft);
     const spec = draft.spec as PodSpec;
     const old = previous.spec as PodSpec;
     const errors = new FieldErrors();
@@ -129,6 +145,5 @@ export class PodStrategy implements ResourceStrategy {
       errors.forbidden('spec.nodeName', 'pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)');
     }
     errors.throwIfAny('Pod', draft.metadata.name);
-    defaultPodSpec(spec);
   }
 }

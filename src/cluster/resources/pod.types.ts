@@ -11,6 +11,9 @@ export interface Container {
   image: string;
   ports?: ContainerPort[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  imagePullPolicy?: string;
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: string;
   readinessProbe?: unknown;
   livenessProbe?: unknown;
 }
@@ -36,6 +39,10 @@ export interface PodSpec {
   dnsPolicy?: string;
   schedulerName?: string;
   serviceAccountName?: string;
+  /** The deprecated copy of `serviceAccountName` that v1 still writes. */
+  serviceAccount?: string;
+  preemptionPolicy?: string;
+  securityContext?: Record<string, unknown>;
   subdomain?: string;
   hostname?: string;
   priority?: number;

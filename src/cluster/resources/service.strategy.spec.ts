@@ -49,6 +49,20 @@ function errorOf(fn: () => unknown): DomainError {
 }
 
 describe('ServiceStrategy', () => {
+  it('reports every field error at once: an invalid name, an invalid label and an invalid port in one 422, and allocates nothing', () => {
+    const { store, pools } = setup();
+    const bad = errorOf(() =>
+      store.create(services, { metadata: { name: 'Bad_Name', labels: { 'bad key': 'x' } }, spec: { ports: [{ port: 0 }] } } as ObjectInput),
+    );
+    expect(bad.code).toBe('INVALID');
+    expect(bad.causes.map((c) => c.field)).toEqual(['metadata.name', 'metadata.labels', 'spec.ports[0].port']);
+    expect(bad.message).toMatch(/^Service "Bad_Name" is invalid: \[metadata\.name: Invalid value: "Bad_Name": a DNS-1035 label must consist of .*, metadata\.labels: Invalid value: "bad key": name part must consist of .*, spec\.ports\[0\]\.port: Invalid value: 0: must be between 1 and 65535, inclusive\]$/);
+    // A spec that is valid does not keep the metadata errors from being reported, nor hold an address.
+    const onlyLabel = errorOf(() => store.create(services, { metadata: { name: 'ok', labels: { 'bad key': 'x' } }, spec: { ports: [{ port: 80 }] } } as ObjectInput));
+    expect(onlyLabel.causes.map((c) => c.field)).toEqual(['metadata.labels']);
+    expect(pools.clusterIps.allocated()).toEqual([]);
+  });
+
   it('allocates a ClusterIP from the upper band and fills defaults', () => {
     const { store } = setup();
     const s = store.create(services, svc('web', { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }), 'default');
@@ -162,7 +176,7 @@ describe('ServiceStrategy', () => {
     expect(specOf(a).ports![0].nodePort).toBeGreaterThanOrEqual(30000);
     store.create(services, svc('b', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }] }), 'default');
     const c = store.create(services, svc('c', { type: 'LoadBalancer', ports: [{ port: 80 }] }), 'default');
-    expect(c.status).toBeUndefined();
+    expect(c.status).toEqual({ loadBalancer: {} }); // <pending>
     expect(specOf(store.get(services, 'default', 'b')).healthCheckNodePort).toBeGreaterThanOrEqual(30000);
   });
 

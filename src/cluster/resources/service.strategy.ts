@@ -76,6 +76,8 @@ export class ServiceStrategy implements ResourceStrategy {
     validateService(name, spec, errors);
     errors.throwIfAny('Service', name);
     defaultServiceSpec(spec);
+    // The API server ignores a status sent with a new Service; Go writes its empty `loadBalancer`.
+    draft.status = { loadBalancer: {} };
     if (ctx.dryRun) return;
     const holdings = new Holdings();
     try {

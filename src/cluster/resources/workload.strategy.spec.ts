@@ -43,17 +43,42 @@ describe('DeploymentStrategy', () => {
       revisionHistoryLimit: 10,
       progressDeadlineSeconds: 600,
       template: {
-        metadata: { labels: { app: 'web' } },
+        metadata: { creationTimestamp: null, labels: { app: 'web' } },
         spec: {
-          containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 80, protocol: 'TCP' }] }],
+          containers: [
+            {
+              name: 'app',
+              image: 'nginx',
+              imagePullPolicy: 'Always',
+              ports: [{ containerPort: 80, protocol: 'TCP' }],
+              resources: {},
+              terminationMessagePath: '/dev/termination-log',
+              terminationMessagePolicy: 'File',
+            },
+          ],
           dnsPolicy: 'ClusterFirst',
           restartPolicy: 'Always',
+          securityContext: {},
           terminationGracePeriodSeconds: 30,
           schedulerName: 'default-scheduler',
         },
       },
     });
     expect(d.metadata.generation).toBe(1);
+  });
+
+  it('ignores a status sent with a new Deployment, ReplicaSet or DaemonSet, as kubectl create sends one', () => {
+    const c = cluster();
+    const spec = { selector: { matchLabels: { app: 'web' } }, template: template() };
+    const sent = { replicas: 5, readyReplicas: 5 };
+    expect(c.store.create(deployments, { metadata: { name: 'd' }, spec, status: sent }, 'default').status).toEqual({});
+    expect(c.store.create(replicasets, { metadata: { name: 'r' }, spec, status: sent }, 'default').status).toEqual({ replicas: 0 });
+    expect(c.store.create(daemonsets, { metadata: { name: 'ds' }, spec, status: { numberReady: 3 } }, 'default').status).toEqual({
+      currentNumberScheduled: 0,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 0,
+      numberReady: 0,
+    });
   });
 
   it.each([

@@ -4,6 +4,7 @@ import { StructuredSelector } from '../store/label-selector';
 import { KubeObject } from '../store/types';
 import { errorBody, FieldError, FieldErrors } from '../validation/field-errors';
 import { labelValueErrors, qualifiedNameErrors, validateAnnotations, validateLabels } from '../validation/names';
+import { defaultPodTemplate } from './pod-defaults';
 import { validatePodSpec } from './pod.strategy';
 import { PodSpec } from './pod.types';
 import {
@@ -151,21 +152,6 @@ function selectorMatches(selector: StructuredSelector | undefined, labels: Recor
 
 const isEmptySelector = (s: StructuredSelector) => Object.keys(s.matchLabels ?? {}).length + (s.matchExpressions ?? []).length === 0;
 
-/**
- * `SetDefaults_PodSpec` for a template: what the API server fills in a
- * PodTemplateSpec (the pod-only defaults, such as the `not-ready` and
- * `unreachable` tolerations, come from admission and land on pods only).
- */
-export function defaultPodTemplateSpec(spec: PodSpec): void {
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.restartPolicy ??= 'Always';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.schedulerName ??= 'default-scheduler';
-  if (Array.isArray(spec.containers)) {
-    for (const c of spec.containers) for (const p of c?.ports ?? []) p.protocol ??= 'TCP';
-  }
-}
-
 /** Whether `LabelSelectorAsSelector` would accept the selector (operators, values, keys). */
 function selectorParses(selector: StructuredSelector): boolean {
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
@@ -275,10 +261,6 @@ function prepareSpec<T>(draft: KubeObject): T {
   return draft.spec as T;
 }
 
-function defaultTemplate(template: PodTemplateSpec | undefined): void {
-  if (template && typeof template === 'object' && template.spec && typeof template.spec === 'object') defaultPodTemplateSpec(template.spec);
-}
-
 function selectorImmutable(spec: { selector?: StructuredSelector }, previous: KubeObject, errors: FieldErrors): void {
   const old = (previous.spec as { selector?: StructuredSelector } | undefined)?.selector;
   if (!deepEqual(spec.selector, old)) {
@@ -292,6 +274,7 @@ export class DeploymentStrategy implements ResourceStrategy {
     const spec = this.prepare(draft);
     const errors = this.validate(spec);
     throwIfInvalid('Deployment', draft.metadata.name, errors);
+    draft.status = {}; // a status sent with a new object is ignored (`PrepareForCreate`)
   }
 
   prepareUpdate(draft: KubeObject, previous: KubeObject): void {
@@ -314,7 +297,7 @@ export class DeploymentStrategy implements ResourceStrategy {
     }
     spec.revisionHistoryLimit ??= 10;
     spec.progressDeadlineSeconds ??= 600;
-    defaultTemplate(spec.template);
+    defaultPodTemplate(spec.template);
     return spec;
   }
 
@@ -356,6 +339,7 @@ export class ReplicaSetStrategy implements ResourceStrategy {
   prepareCreate(draft: KubeObject): void {
     const spec = this.prepare(draft);
     throwIfInvalid('ReplicaSet', draft.metadata.name, this.validate(spec));
+    draft.status = { replicas: 0 }; // a status sent with a new object is ignored; `replicas` is always written
   }
 
   prepareUpdate(draft: KubeObject, previous: KubeObject): void {
@@ -369,7 +353,7 @@ export class ReplicaSetStrategy implements ResourceStrategy {
     const spec = prepareSpec<ReplicaSetSpec>(draft);
     checkInt32('ReplicaSet', spec as Record<string, unknown>, ['replicas', 'minReadySeconds']);
     spec.replicas ??= 1;
-    defaultTemplate(spec.template);
+    defaultPodTemplate(spec.template);
     return spec;
   }
 
@@ -392,6 +376,8 @@ export class DaemonSetStrategy implements ResourceStrategy {
   prepareCreate(draft: KubeObject): void {
     const spec = this.prepare(draft);
     throwIfInvalid('DaemonSet', draft.metadata.name, this.validate(spec));
+    // A status sent with a new object is ignored; these four counts are always written.
+    draft.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
     const given = Number(draft.metadata.annotations?.[DAEMONSET_TEMPLATE_GENERATION_ANNOTATION]);
     const generation = Number.isInteger(given) && given >= 1 ? given : 1;
     draft.metadata.annotations = { ...draft.metadata.annotations, [DAEMONSET_TEMPLATE_GENERATION_ANNOTATION]: String(generation) };
@@ -418,7 +404,7 @@ export class DaemonSetStrategy implements ResourceStrategy {
       ru.maxSurge ??= 0;
     }
     spec.revisionHistoryLimit ??= 10;
-    defaultTemplate(spec.template);
+    defaultPodTemplate(spec.template);
     return spec;
   }
 

@@ -3,7 +3,7 @@ import { DomainError } from '../../common/domain-error';
 import { SeededRandom } from '../../common/random';
 import { parseFieldSelector } from './field-selector';
 import { parseLabelSelector } from './label-selector';
-import { ObjectStore } from './object-store';
+import { deepEqual, ObjectStore } from './object-store';
 import { resourceTypeByKey } from './resource-types';
 import { WatchEvent } from './types';
 
@@ -79,14 +79,46 @@ describe('ObjectStore', () => {
     expect(store.list(pods).items).toHaveLength(0);
   });
 
-  it('keeps user keys away from prototypes', () => {
+  it('takes every key as data: label keys such as constructor are accepted, __proto__ is judged by the label-key syntax, nothing reaches a prototype', () => {
     const { store } = newStore();
+    const prototypes = [Object.prototype, Object.getPrototypeOf(structuredClone({}))];
+    const before = prototypes.map((p) => Object.getOwnPropertyNames(p).sort());
     const input = JSON.parse('{"metadata":{"name":"p","labels":{"__proto__":"x"}},"spec":{}}');
-    expect(errorOf(() => store.create(pods, input, 'default')).code).toBe('BAD_REQUEST');
-    store.create(pods, pod('p'), 'default');
-    const patch = JSON.parse('{"spec":{"__proto__":{"polluted":true}}}');
-    expect(errorOf(() => store.patch(pods, 'default', 'p', patch)).code).toBe('BAD_REQUEST');
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const bad = errorOf(() => store.create(pods, input, 'default'));
+    expect(bad.code).toBe('INVALID');
+    expect(bad.message).toContain('Pod "p" is invalid: metadata.labels: Invalid value: "__proto__": name part must consist of alphanumeric characters');
+    const ok = store.create(pods, pod('p', { constructor: 'a', toString: 'b', hasOwnProperty: 'c', prototype: 'd' }), 'default');
+    expect(ok.metadata.labels).toEqual({ constructor: 'a', toString: 'b', hasOwnProperty: 'c', prototype: 'd' });
+    expect(store.list(pods, { labelSelector: parseLabelSelector('toString=b') }).items).toHaveLength(1);
+    expect(store.list(pods, { labelSelector: parseLabelSelector('valueOf') }).items).toHaveLength(0);
+    const patched = store.patch(pods, 'default', 'p', JSON.parse('{"spec":{"__proto__":{"polluted":true}}}'));
+    expect(Object.getOwnPropertyDescriptor(patched.spec, '__proto__')?.value).toEqual({ polluted: true });
+    expect((patched.spec as Record<string, unknown>).polluted).toBeUndefined();
+    expect(prototypes.map((p) => Object.getOwnPropertyNames(p).sort())).toEqual(before);
+  });
+
+  it('compares objects by their own keys: a __proto__ key is not the prototype', () => {
+    expect(deepEqual(JSON.parse('{"__proto__":{},"x":1}'), { x: 1, z: 1 })).toBe(false);
+    expect(deepEqual(JSON.parse('{"__proto__":{},"x":1}'), JSON.parse('{"x":1,"__proto__":{}}'))).toBe(true);
+    expect(deepEqual({ constructor: 1, x: 1 }, { x: 1, y: 1 })).toBe(false);
+  });
+
+  it('checks a patched object as the API server does: a stale resourceVersion is a Conflict, whatever the patch type; a lost name is refused', () => {
+    const { store } = newStore();
+    const created = store.create(pods, pod('a'), 'default');
+    store.patch(pods, 'default', 'a', { metadata: { labels: { v: '2' } } });
+    const stale = [{ op: 'replace', path: '/metadata/resourceVersion', value: created.metadata.resourceVersion }];
+    const conflict = errorOf(() => store.patch(pods, 'default', 'a', stale, { patchType: 'json' }));
+    expect(conflict.code).toBe('CONFLICT');
+    expect(conflict.message).toBe('Operation cannot be fulfilled on pods "a": the object has been modified; please apply your changes to the latest version and try again');
+    expect(errorOf(() => store.patch(pods, 'default', 'a', { metadata: { resourceVersion: created.metadata.resourceVersion } }, { patchType: 'strategic' })).code).toBe('CONFLICT');
+    expect(errorOf(() => store.patchStatus(pods, 'default', 'a', stale, { patchType: 'json' })).code).toBe('CONFLICT');
+    const noName = errorOf(() => store.patch(pods, 'default', 'a', { $patch: 'delete' }, { patchType: 'strategic' }));
+    expect([noName.code, noName.message]).toEqual(['BAD_REQUEST', 'the name of the object (a based on URL) was undeterminable: name must be provided']);
+    expect(errorOf(() => store.patch(pods, 'default', 'a', [{ op: 'remove', path: '/metadata/name' }], { patchType: 'json' })).message).toBe(
+      'the name of the object (a based on URL) was undeterminable: name must be provided',
+    );
+    expect(errorOf(() => store.patch(pods, 'default', 'a', { metadata: { name: 'b' } })).message).toBe('the name of the object (b) does not match the name on the URL (a)');
   });
 
   it('updates with optimistic concurrency: a stale resourceVersion is a Conflict', () => {
@@ -130,14 +162,14 @@ describe('ObjectStore', () => {
     store.create(pods, pod('c', { app: 'db' }, 'n1'), 'default');
     const names = (labels?: string, fields?: string) =>
       store
-        .list(pods, { labelSelector: parseLabelSelector(labels), fieldSelector: parseFieldSelector(fields) })
+        .list(pods, { labelSelector: parseLabelSelector(labels), fieldSelector: parseFieldSelector(fields, 'Pod') })
         .items.map((p) => p.metadata.name);
     expect(names('app=web')).toEqual(['a', 'b']);
     expect(names('app in (web,db),!tier')).toEqual(['b', 'c']);
     expect(names('app!=web')).toEqual(['c']);
     expect(names(undefined, 'spec.nodeName=n1')).toEqual(['a', 'c']);
     expect(names('app=web', 'metadata.name!=a')).toEqual(['b']);
-    expect(errorOf(() => parseFieldSelector('spec.foo=1')).message).toBe('field label not supported: spec.foo');
+    expect(errorOf(() => parseFieldSelector('spec.foo=1', 'Pod')).message).toBe('field label not supported: spec.foo');
   });
 
   it('deleting a namespace deletes what is in it', () => {
@@ -171,6 +203,24 @@ describe('ObjectStore', () => {
     store.create(namespaces, { metadata: { name: 'default' } });
     for (let i = 0; i < 6; i++) store.create(pods, pod(`p${i}`), 'default');
     expect(errorOf(() => store.watch(pods, { resourceVersion: '1' }, () => undefined)).code).toBe('EXPIRED');
+  });
+
+  it('bounds its history in bytes: large versions push the oldest out, and a watcher that fell behind gets Expired', () => {
+    const clock = new ManualClock();
+    const store = new ObjectStore(clock, new SeededRandom(1), { events: 1000, bytes: 1_000_000 });
+    store.create(namespaces, { metadata: { name: 'default' } });
+    const first = store.create(pods, pod('big'), 'default').metadata.resourceVersion;
+    let last = first;
+    for (let i = 0; i < 20; i++) {
+      last = store.patch(pods, 'default', 'big', { metadata: { annotations: { blob: String.fromCharCode(97 + i).repeat(200_000) } } }).metadata.resourceVersion;
+    }
+    const error = errorOf(() => store.watch(pods, { resourceVersion: first }, () => undefined));
+    expect(error.code).toBe('EXPIRED');
+    expect(error.message).toMatch(new RegExp(`^too old resource version: ${first} \\(\\d+\\)$`));
+    // About 1 MB of 200 KB versions: the last few are still there.
+    const seen: WatchEvent[] = [];
+    store.watch(pods, { resourceVersion: String(Number(last) - 3) }, (e) => seen.push(e));
+    expect(seen.map((e) => e.object.metadata.resourceVersion)).toEqual([String(Number(last) - 2), String(Number(last) - 1), last]);
   });
 
   it('undoes a whole transaction when any part fails, and publishes nothing of it', () => {

@@ -1,16 +1,19 @@
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { Random } from '../../common/random';
-import { FieldErrors } from '../validation/field-errors';
+import { errorBody, FieldError, FieldErrors, invalidObject } from '../validation/field-errors';
 import { assertDecodable } from '../validation/shapes';
 import { nameErrors, validateAnnotations, validateLabels } from '../validation/names';
 import { FieldSelector } from './field-selector';
 import { LabelSelector } from './label-selector';
-import { applyMergePatch, assertNoPrototypeKeys } from './merge-patch';
-import { applyJsonPatch, applyStrategicMergePatch } from './strategic-merge-patch';
+import { applyMergePatch, assertNestingDepth } from './merge-patch';
+import { applyJsonPatch } from './json-patch';
+import { applyStrategicMergePatch } from './strategic-merge-patch';
 import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
+import { DEFAULT_HISTORY_LIMITS, HistoryLimits, WatchHistory } from './watch-history';
 import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
-import { deepFreeze } from '../../common/freeze';
+import { deepFreeze, estimateBytes, freezeMeasured } from '../../common/freeze';
+import { getOwn, hasOwn, isJsonObject } from '../../common/own-keys';
 
 /** Undoes what a strategy did for one write (releases an allocated address, say). */
 export type Rollback = () => void;
@@ -57,7 +60,7 @@ export interface WriteOptions {
   dryRun?: boolean;
   /**
    * The caller (a controller of ours) built the input for this write and
-   * hands it over: it is neither checked for prototype keys nor copied.
+   * hands it over: it is neither checked for nesting depth nor copied.
    * Never set for anything that came from a user.
    */
   owned?: boolean;
@@ -66,7 +69,7 @@ export interface WriteOptions {
 /** A private copy of what a caller gave, unless the caller handed it over. */
 function adopt<T>(value: T, options: WriteOptions): T {
   if (options.owned) return value;
-  assertNoPrototypeKeys(value);
+  assertNestingDepth(value);
   return structuredClone(value);
 }
 
@@ -112,16 +115,20 @@ export class ObjectStore {
   private readonly strategies = new Map<string, ResourceStrategy>();
   private readonly listeners = new Set<Listener>();
   private readonly commitHooks: Array<() => void> = [];
-  private readonly history: StoredEvent[] = [];
+  private readonly history: WatchHistory;
   private version = 0;
   /** Non-null while a transaction runs: its undo log and the events it will publish. */
-  private tx: { undo: UndoEntry[]; events: StoredEvent[] } | null = null;
+  private tx: { undo: UndoEntry[]; events: Array<{ event: StoredEvent; bytes: number }> } | null = null;
 
   constructor(
     private readonly clock: Clock,
     private readonly random: Random,
-    private readonly historyLimit = 10000,
-  ) {}
+    /** The watch history's bounds (a number: events only, with the default byte bound). */
+    historyLimits: number | Partial<HistoryLimits> = {},
+  ) {
+    const limits = typeof historyLimits === 'number' ? { events: historyLimits } : historyLimits;
+    this.history = new WatchHistory({ ...DEFAULT_HISTORY_LIMITS, ...limits });
+  }
 
   /** A served resource by its store key (`pods`, `endpointslices.discovery.k8s.io`). */
   resourceType(key: string): ResourceType {
@@ -182,22 +189,31 @@ export class ObjectStore {
   create(type: ResourceType, input: ObjectInput, namespace?: string, options: WriteOptions = {}): KubeObject {
     const dryRun = options.dryRun ?? false;
     const draft = this.newDraft(type, adopt(input, options), namespace);
-    this.validateMetadata(type, draft, draft.metadata.name);
+    const metadataErrors = this.metadataErrors(type, draft);
+    const displayName = draft.metadata.name || draft.metadata.generateName || '';
+    if (metadataErrors.some((e) => e.field === 'metadata.name' && e.type === 'FieldValueRequired')) {
+      throw invalidObject(type.kind, displayName, metadataErrors);
+    }
     if (type.namespaced) this.requireNamespace(draft.metadata.namespace!);
     const key = storeKey(draft.metadata.namespace, draft.metadata.name);
-    if (this.bucket(type).has(key)) throw alreadyExists(type, draft.metadata.name);
+    if (this.bucket(type).has(key)) {
+      // The API server validates before it stores: an invalid object is a 422 even when its name is taken.
+      if (metadataErrors.length > 0) throw invalidObject(type.kind, displayName, metadataErrors);
+      throw alreadyExists(type, draft.metadata.name);
+    }
 
     return this.write(() => {
-      const rollback = this.strategy(type).prepareCreate?.(draft, { store: this, dryRun });
+      const rollback = validated(type.kind, displayName, metadataErrors, () => this.strategy(type).prepareCreate?.(draft, { store: this, dryRun }));
       if (dryRun) {
         rollback?.();
         return deepFreeze(draft);
       }
       if (rollback) this.onUndo(rollback);
       draft.metadata.resourceVersion = this.nextVersion();
-      const stored = deepFreeze(draft);
+      const bytes = freezeMeasured(draft);
+      const stored = draft;
       this.put(type, key, stored);
-      this.publish(type, 'ADDED', stored);
+      this.publish(type, 'ADDED', stored, undefined, bytes);
       return stored;
     });
   }
@@ -246,14 +262,15 @@ export class ObjectStore {
   ): KubeObject {
     const previous = this.get(type, namespace, name);
     const merged = applyPatch(previous, patch, options.patchType ?? 'merge') as ObjectInput;
-    const requested = (patch as ObjectInput | undefined)?.metadata?.resourceVersion;
-    return this.update(
-      type,
-      namespace,
-      name,
-      { ...merged, metadata: { ...merged.metadata, resourceVersion: typeof requested === 'string' ? requested : undefined } },
-      options,
-    );
+    const metadata = isJsonObject(merged?.metadata) ? merged.metadata : {};
+    const patchedName = getOwn(metadata, 'name');
+    if (typeof patchedName !== 'string' || patchedName === '') {
+      throw new DomainError('BAD_REQUEST', `the name of the object (${name} based on URL) was undeterminable: name must be provided`);
+    }
+    // Whatever patch type: the patched object's resourceVersion is the precondition, so a
+    // patch that sets a stale one (a merge patch's metadata, a JSON patch's replace) is a 409.
+    const requested = getOwn(metadata, 'resourceVersion');
+    return this.update(type, namespace, name, { ...merged, metadata: { ...metadata, resourceVersion: typeof requested === 'string' ? requested : undefined } }, options);
   }
 
   patchStatus(
@@ -265,7 +282,8 @@ export class ObjectStore {
   ): KubeObject {
     const previous = this.get(type, namespace, name);
     const merged = applyPatch(previous, patch, options.patchType ?? 'merge') as ObjectInput;
-    return this.updateStatus(type, namespace, name, { ...merged, metadata: { resourceVersion: undefined } }, options);
+    const requested = isJsonObject(merged?.metadata) ? getOwn(merged.metadata, 'resourceVersion') : undefined;
+    return this.updateStatus(type, namespace, name, { ...merged, metadata: { resourceVersion: typeof requested === 'string' ? requested : undefined } }, options);
   }
 
   delete(
@@ -288,7 +306,8 @@ export class ObjectStore {
         ...object,
         metadata: { ...object.metadata, resourceVersion: this.nextVersion() },
       });
-      this.publish(type, 'DELETED', deleted);
+      // Once gone from the store, the last version is held by the history alone.
+      this.publish(type, 'DELETED', deleted, undefined, estimateBytes(deleted));
       return deleted;
     });
   }
@@ -306,9 +325,10 @@ export class ObjectStore {
           resourceVersion: this.nextVersion(),
         },
       } as KubeObject;
-      const stored = deepFreeze(draft);
+      const bytes = freezeMeasured(draft);
+      const stored = draft;
       this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
-      this.publish(type, 'MODIFIED', stored, object);
+      this.publish(type, 'MODIFIED', stored, object, bytes);
       return stored;
     });
   }
@@ -321,12 +341,12 @@ export class ObjectStore {
   transaction<T>(work: () => T): T {
     if (this.tx) return work();
     const version = this.version;
-    const tx = { undo: [] as UndoEntry[], events: [] as StoredEvent[] };
+    const tx = { undo: [] as UndoEntry[], events: [] as Array<{ event: StoredEvent; bytes: number }> };
     this.tx = tx;
     try {
       const result = work();
       this.tx = null;
-      for (const event of tx.events) this.emit(event);
+      for (const { event, bytes } of tx.events) this.emit(event, bytes);
       for (const hook of this.commitHooks) hook();
       return result;
     } catch (e) {
@@ -373,12 +393,12 @@ export class ObjectStore {
       if (!Number.isInteger(since) || since < 0) {
         throw new DomainError('BAD_REQUEST', `invalid resource version: ${JSON.stringify(from)}`);
       }
-      const oldest = this.history.length ? this.history[0].resourceVersion : this.version + 1;
+      const oldest = this.history.oldestVersion() ?? this.version + 1;
       if (since < oldest - 1 && since < this.version) {
         throw new DomainError('EXPIRED', `too old resource version: ${since} (${oldest - 1})`);
       }
-      for (const event of this.history) {
-        if (event.resourceVersion > since && matches(event)) send({ type: event.type, object: event.object });
+      for (const event of this.history.since(since)) {
+        if (matches(event)) send({ type: event.type, object: event.object });
       }
     }
     return this.subscribe((event) => {
@@ -482,7 +502,8 @@ export class ObjectStore {
     return out;
   }
 
-  private publish(type: ResourceType, eventType: StoredEvent['type'], object: KubeObject, previous?: KubeObject): void {
+  /** `bytes`: what keeping this version costs (see `freezeMeasured`); by default the whole object's estimate. */
+  private publish(type: ResourceType, eventType: StoredEvent['type'], object: KubeObject, previous?: KubeObject, bytes?: number): void {
     const event: StoredEvent = {
       type: eventType,
       object,
@@ -490,14 +511,13 @@ export class ObjectStore {
       resource: resourceKey(type),
       resourceVersion: Number(object.metadata.resourceVersion),
     };
-    if (this.tx) this.tx.events.push(event);
-    else this.emit(event);
+    const size = bytes ?? estimateBytes(object);
+    if (this.tx) this.tx.events.push({ event, bytes: size });
+    else this.emit(event, size);
   }
 
-  private emit(event: StoredEvent): void {
-    this.history.push(event);
-    // Trim in batches, so keeping the history costs O(1) per event on average.
-    if (this.history.length >= 2 * this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+  private emit(event: StoredEvent, bytes: number): void {
+    this.history.push(event, bytes);
     for (const listener of [...this.listeners]) listener(event);
   }
 
@@ -509,9 +529,9 @@ export class ObjectStore {
     options: WriteOptions,
   ): KubeObject {
     const dryRun = options.dryRun ?? false;
-    this.validateMetadata(type, draft, previous.metadata.name);
+    const metadataErrors = this.metadataErrors(type, draft);
     return this.write(() => {
-      const rollback = this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun });
+      const rollback = validated(type.kind, previous.metadata.name, metadataErrors, () => this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun }));
       if (dryRun) {
         rollback?.();
         return deepFreeze(draft);
@@ -520,9 +540,10 @@ export class ObjectStore {
       if (!deepEqual(draft.spec, previous.spec)) draft.metadata.generation = previous.metadata.generation + 1;
       if (deepEqual(draft, previous)) return previous; // nothing changed: no new version
       draft.metadata.resourceVersion = this.nextVersion();
-      const stored = deepFreeze(draft);
+      const bytes = freezeMeasured(draft);
+      const stored = draft;
       this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
-      this.publish(type, 'MODIFIED', stored, previous);
+      this.publish(type, 'MODIFIED', stored, previous, bytes);
       return stored;
     });
   }
@@ -576,7 +597,8 @@ export class ObjectStore {
     return draft;
   }
 
-  private validateMetadata(type: ResourceType, draft: KubeObject, name: string): void {
+  /** The field errors of the object's metadata; the strategy's own errors join them in one 422 (see `validated`). */
+  private metadataErrors(type: ResourceType, draft: KubeObject): FieldError[] {
     assertDecodable(type.kind, apiVersionOf(type), draft);
     const errors = new FieldErrors();
     const meta = draft.metadata;
@@ -588,7 +610,7 @@ export class ObjectStore {
     }
     validateLabels(meta.labels, 'metadata.labels', errors);
     validateAnnotations(meta.annotations, 'metadata.annotations', errors);
-    errors.throwIfAny(type.kind, name || meta.generateName || '');
+    return errors.list;
   }
 
   private requireNamespace(namespace: string): void {
@@ -634,7 +656,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
   const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every((k) => hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function dropUndefined(record: object): void {
@@ -664,4 +686,39 @@ export function alreadyExists(type: ResourceType, name: string): DomainError {
     kind: resourceKey(type),
     name,
   });
+}
+
+/**
+ * Runs a strategy's hook for an object whose metadata had `metadataErrors`, and
+ * reports every field error at once, as the API server aggregates them: the
+ * metadata's errors and the hook's own 422 become one 422 (`Kind "name" is
+ * invalid: [e1, e2]`). A hook that succeeded on invalid metadata is rolled back.
+ */
+function validated<T>(kind: string, name: string, metadataErrors: FieldError[], hook: () => T): T {
+  let result: T;
+  try {
+    result = hook();
+  } catch (e) {
+    if (metadataErrors.length === 0) throw e;
+    if (e instanceof DomainError && e.code === 'INVALID' && e.kind === kind) throw mergeInvalid(kind, name, metadataErrors, e);
+    throw invalidObject(kind, name, metadataErrors);
+  }
+  if (metadataErrors.length > 0) {
+    if (typeof result === 'function') (result as () => void)();
+    throw invalidObject(kind, name, metadataErrors);
+  }
+  return result;
+}
+
+/** One 422 of both lists; `metadata.*` first (the name first of all), as ValidateObjectMeta reports before the spec. */
+function mergeInvalid(kind: string, name: string, metadataErrors: FieldError[], hookError: DomainError): DomainError {
+  const causes = [
+    ...metadataErrors.map((e) => ({ field: e.field, reason: e.type, message: errorBody(e) })),
+    ...hookError.causes,
+  ];
+  const rank = (field: string | undefined) => (field === 'metadata.name' ? 0 : field?.startsWith('metadata.') ? 1 : 2);
+  causes.sort((a, b) => rank(a.field) - rank(b.field));
+  const texts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+  const summary = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
+  return new DomainError('INVALID', `${kind} "${name}" is invalid: ${summary}`, { kind, name, causes });
 }

@@ -1,0 +1,80 @@
+/**
+ * bench/responsiveness: work that used to hold the event loop for seconds,
+ * run as the server runs it (clock advances in slices, controllers settling
+ * in slices), with the longest event-loop block measured by
+ * perf_hooks.monitorEventLoopDelay. Target: no block over 250 ms.
+ *   - a 30-day clock advance on the demo cluster, and on 100 nodes running
+ *     100 Deployments of 10 pods with their Services;
+ *   - a Deployment scaled from 1 to 20,000 replicas on 100 nodes.
+ * Not a test: it asserts nothing.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadClusterFile } from '../src/cluster/apply/cluster-file';
+import { Cluster } from '../src/cluster/cluster';
+import { newCluster } from '../src/cluster/cluster.testing';
+import { resourceTypeByKey } from '../src/cluster/store/resource-types';
+
+const t = (key: string) => resourceTypeByKey(key)!;
+const DAYS = 30;
+const REPLICAS = Number(process.env.REPLICAS ?? 20_000);
+
+/** Runs `work`, printing its wall time and the longest event-loop block meanwhile. */
+async function measure(name: string, work: () => Promise<unknown>): Promise<void> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  const start = performance.now();
+  await work();
+  const ms = performance.now() - start;
+  histogram.disable();
+  console.log(`responsiveness: ${name}: ${ms.toFixed(0)} ms; longest event-loop block ${(histogram.max / 1e6).toFixed(0)} ms`);
+}
+
+function sliced(cluster: Cluster): Cluster {
+  cluster.controllers.settleInSlices({ sliceMs: 50, mustFinish: () => cluster.clock.running });
+  return cluster;
+}
+
+function hundredNodes(deployments: number, replicas: number, nodeCount = 100): Cluster {
+  const cluster = newCluster({ clusterCidr: '10.0.0.0/8' });
+  cluster.store.transaction(() => {
+    for (let i = 0; i < nodeCount; i++) cluster.store.create(t('nodes'), { metadata: { name: `node-${String(i).padStart(3, '0')}` } });
+    for (let i = 0; i < deployments; i++) {
+      const app = `app-${i}`;
+      cluster.store.create(t('services'), { metadata: { name: app }, spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] } }, 'default');
+      cluster.store.create(
+        t('deployments.apps'),
+        {
+          metadata: { name: app },
+          spec: { replicas, selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+        },
+        'default',
+      );
+    }
+  });
+  return sliced(cluster);
+}
+
+async function main(): Promise<void> {
+  const demo = newCluster();
+  loadClusterFile(demo, 'fixtures/clusters/demo.yaml');
+  sliced(demo);
+  await measure(`${DAYS}-day advance, demo cluster`, () => demo.advanceSliced(DAYS * 86_400));
+
+  const big = hundredNodes(100, 10);
+  await big.controllers.idle();
+  const pods = big.store.count(t('pods'));
+  await measure(`${DAYS}-day advance, 100 nodes, ${pods} pods`, () => big.advanceSliced(DAYS * 86_400));
+  big.kubelets.stop('node-000');
+  await measure(`${DAYS}-day advance, 100 nodes, one kubelet stopped (NotReady, evictions)`, () => big.advanceSliced(DAYS * 86_400));
+
+  const scale = hundredNodes(1, 1, 200);
+  await scale.controllers.idle();
+  await measure(`Deployment scaled 1 -> ${REPLICAS} replicas on 200 nodes, until settled`, async () => {
+    scale.store.patch(t('deployments.apps'), 'default', 'app-0', { spec: { replicas: REPLICAS } });
+    await scale.controllers.idle();
+  });
+  const running = scale.store.list(t('pods')).items.filter((p) => (p.status as { phase?: string }).phase === 'Running').length;
+  console.log(`responsiveness: ${running} pods Running`);
+}
+
+void main();

@@ -1,0 +1,57 @@
+import { ManualClock } from '../../common/clock';
+import { SeededRandom } from '../../common/random';
+import { ObjectStore } from '../store/object-store';
+import { Controller, ControllerManager } from './controller-manager';
+
+/** A controller with `units` of work, doing one a round and noting the order it ran in. */
+function counter(name: string, units: number, log: string[]): Controller & { left: number } {
+  return {
+    name,
+    left: units,
+    observe: () => undefined,
+    reconcile() {
+      if (this.left === 0) return false;
+      this.left--;
+      log.push(name);
+      return true;
+    },
+  };
+}
+
+describe('ControllerManager', () => {
+  it('settles at once by default', () => {
+    const manager = new ControllerManager(new ObjectStore(new ManualClock(), new SeededRandom(1)));
+    const log: string[] = [];
+    manager.add(counter('a', 3, log));
+    manager.add(counter('b', 2, log));
+    manager.settle();
+    expect(log).toEqual(['a', 'b', 'a', 'b', 'a']);
+  });
+
+  it('settles in slices that leave the event loop free, in the same order, and idle() resolves when done', async () => {
+    const manager = new ControllerManager(new ObjectStore(new ManualClock(), new SeededRandom(1)));
+    const log: string[] = [];
+    const a = counter('a', 3, log);
+    manager.add(a);
+    manager.add(counter('b', 2, log));
+    manager.settleInSlices({ sliceMs: 0 }); // every reconcile ends a slice
+    manager.settle();
+    expect(log).toEqual(['a']);
+    let turns = 0;
+    const tick = setInterval(() => turns++, 0);
+    await manager.idle();
+    clearInterval(tick);
+    expect(log).toEqual(['a', 'b', 'a', 'b', 'a']);
+    expect(a.left).toBe(0);
+    await manager.idle(); // nothing under way: at once
+  });
+
+  it('finishes at once while told it must (a clock advance running its timers)', () => {
+    const manager = new ControllerManager(new ObjectStore(new ManualClock(), new SeededRandom(1)));
+    const log: string[] = [];
+    manager.add(counter('a', 3, log));
+    manager.settleInSlices({ sliceMs: 0, mustFinish: () => true });
+    manager.settle();
+    expect(log).toEqual(['a', 'a', 'a']);
+  });
+});
