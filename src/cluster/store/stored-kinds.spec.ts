@@ -1,10 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { nameErrors, pathSegmentNameErrors } from '../validation/names';
 import { RESOURCE_TYPES, resourceTypeOfKind } from './resource-types';
 
 describe('the served kinds', () => {
-  it('are the kinds the OpenAPI generator reads schemas for', async () => {
+  it('are the kinds the OpenAPI generator reads schemas for', () => {
     // scripts/served-kinds.mjs is an ES module: read it as text, the list is plain data.
-    const { readFileSync } = await import('node:fs');
     const text = readFileSync(`${__dirname}/../../../scripts/served-kinds.mjs`, 'utf8');
     const listed = [...text.matchAll(/\['([^']*)', '([^']+)', '([^']+)'\]/g)].map((m) => `${m[1]}/${m[2]}/${m[3]}`).sort();
     expect(listed).toEqual(RESOURCE_TYPES.map((t) => `${t.group}/${t.version}/${t.kind}`).sort());
