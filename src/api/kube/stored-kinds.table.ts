@@ -164,15 +164,15 @@ const role: Printer = { columns: [NAME, createdAt], cells: (o) => [o.metadata.na
 
 export const STORED_KIND_PRINTERS: Record<string, Printer> = {
   ConfigMap: {
-    columns: [NAME, col('Data', 'Data contains the configuration data.', 0, 'integer'), AGE],
+    columns: [NAME, col('Data', 'Data contains the configuration data.'), AGE],
     cells: (o, now) => [o.metadata.name, count(o.data) + count(o.binaryData), age(o, now)],
   },
   Secret: {
-    columns: [NAME, col('Type', 'The type of the secret'), col('Data', 'The number of entries in the secret', 0, 'integer'), AGE],
+    columns: [NAME, col('Type', 'The type of the secret'), col('Data', 'The number of entries in the secret'), AGE],
     cells: (o, now) => [o.metadata.name, str(o.type), count(o.data), age(o, now)],
   },
   ServiceAccount: {
-    columns: [NAME, col('Secrets', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.', 0, 'integer'), AGE],
+    columns: [NAME, col('Secrets', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), AGE],
     cells: (o, now) => [o.metadata.name, list(o.secrets).length, age(o, now)],
   },
   NetworkPolicy: {
@@ -404,8 +404,8 @@ export const STORED_KIND_PRINTERS: Record<string, Printer> = {
       col('Reference', 'The reference to the target of scaling.'),
       col('Targets', 'The current and target metrics.'),
       col('MinPods', 'The minimum number of replicas.'),
-      col('MaxPods', 'The maximum number of replicas.', 0, 'integer'),
-      col('Replicas', 'The current number of replicas.', 0, 'integer'),
+      col('MaxPods', 'The maximum number of replicas.'),
+      col('Replicas', 'The current number of replicas.'),
       AGE,
     ],
     cells: (o, now) => {
