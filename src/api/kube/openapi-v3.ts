@@ -47,12 +47,14 @@ function buildV3Document(path: string) {
   for (const t of types) {
     const gvk = { group: t.group, version: t.version, kind: t.kind };
     const base = t.namespaced ? `/${path}/namespaces/{namespace}/${t.plural}` : `/${path}/${t.plural}`;
+    const definition = definitionOfKind(t.group, t.version, t.kind);
+    const content = definition ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${definition}` } } } } : {};
     const op = (action: string, params: string[]) => ({
       operationId: `${action}${t.kind}`,
       'x-kubernetes-action': action,
       'x-kubernetes-group-version-kind': gvk,
       parameters: params.map(QUERY),
-      responses: { '200': { description: 'OK', ...(definitionOfKind(t.group, t.version, t.kind) ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${definitionOfKind(t.group, t.version, t.kind)}` } } } } : {}) } },
+      responses: { '200': { description: 'OK', ...content } },
     });
     paths[base] = {
       get: op('list', ['labelSelector', 'fieldSelector', 'watch', 'resourceVersion']),
