@@ -17,6 +17,9 @@ const esmPackages = [
   'openid-client',
   '@fastify/static',
   'content-disposition',
+  // Fastify's inject (the fuzz suite's in-process requests) reads cookies with an ESM-only package.
+  'light-my-request',
+  'cookie',
 ];
 
 const swc = [

@@ -110,7 +110,7 @@ async function bootstrap(): Promise<void> {
   let app;
   try {
     app = configureApp(
-      await NestFactory.create(AppModule.register({ config, cluster, authenticator }), createHttpAdapter(tls ? { cert: tls.cert, key: tls.key } : undefined), {
+      await NestFactory.create(AppModule.register({ config, cluster, authenticator }), createHttpAdapter(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}), {
         bodyParser: false,
       }),
     );

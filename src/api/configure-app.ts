@@ -1,14 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { installAuthentication } from './authentication';
 import { registerProtobufBodyParser } from './protobuf/protobuf-body';
+import { parseJsonBody } from './request-body';
+import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './request-limits';
+import { answerClientError, KUBERNETES_BODY_TYPES, statusOfFastifyError, unsupportedMediaTypeMessage } from './status/http-errors';
 import { createValidationPipe } from './validation';
-
-/** Large enough for a 10,000-Service iptables-save dump or manifest. */
-const BODY_LIMIT = 100 * 1024 * 1024;
 
 /**
  * Kubernetes clients send JSON under several media types (merge, strategic merge and JSON
@@ -16,48 +16,83 @@ const BODY_LIMIT = 100 * 1024 * 1024;
  * included; a type given by name is matched without them.
  */
 const JSON_TYPES: (string | RegExp)[] = ['application/json', /^application\/[a-z0-9.+-]*\+json\s*(;.*)?$/i];
-/** Manifests come as YAML text; text bodies are kept as strings. */
+/** Manifests come as YAML text; text bodies are kept as strings (which paths take which is the handlers' call). */
 const TEXT_TYPES: (string | RegExp)[] = ['application/yaml', 'application/x-yaml', 'text/yaml', /^application\/[a-z0-9.+-]*\+yaml\s*(;.*)?$/i, 'text/plain'];
+/** Binary types the Kubernetes paths answer themselves (415 for CBOR, which is not decoded). */
+const BINARY_TYPES: string[] = ['application/cbor'];
+
+export interface HttpEdgeOptions {
+  /** Time allowed to receive a whole request (default 60 s); tests shorten it. */
+  requestTimeoutMs?: number;
+  /** A PEM certificate and key: serve HTTPS (docs/security.md). */
+  tls?: { cert: string; key: string };
+}
 
 /**
  * The HTTP server under Nest: Fastify, which costs a fifth of what Express
  * costs per request here (see docs/toolchain.md). Paths match with or
- * without a trailing slash, as they did under Express. With `tls` (a PEM
- * certificate and key), HTTPS: see docs/security.md.
+ * without a trailing slash, as they did under Express. With `options.tls`
+ * (a PEM certificate and key), HTTPS: see docs/security.md.
  */
-export function createHttpAdapter(tls?: { cert: string; key: string }): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true }, ...(tls ? { https: tls } : {}) });
-}
-
-function parseJsonBody(body: string | Buffer): unknown {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new DomainError('BAD_REQUEST', (e as Error).message);
-  }
+export function createHttpAdapter(options: HttpEdgeOptions = {}): FastifyAdapter {
+  const { tls } = options;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const adapter: FastifyAdapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    // The whole request, headers and body, must arrive in time; a watch's long answer is not
+    // covered (the timeout stops once the request is in), and no idle-socket timeout is set.
+    requestTimeout,
+    http: { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: Math.min(1000, requestTimeout) },
+    clientErrorHandler: answerClientError,
+    // The router's own refusals (bad percent-encoding, a path parameter over the limit) come before
+    // any route, hook or Nest filter: they are answered here, with Nest's security headers when
+    // `app.useSecurityHeaders()` registered them (as Nest's own handler of these does).
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        (adapter as unknown as { securityHook?: (req: FastifyRequest, res: FastifyReply['raw']) => unknown }).securityHook?.(request, reply.raw);
+      } catch {
+        // The request is refused either way.
+      }
+      const status = statusOfFastifyError(error, BODY_LIMIT)!;
+      void reply.code(status.code).type('application/json').send(JSON.stringify(status));
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    ...(tls ? { https: tls } : {}),
+  });
+  return adapter;
 }
 
 /**
- * Body parsing: JSON (every `+json` type) parsed, YAML and plain text kept
- * as text, anything else (CBOR, forms) read and left out, so that the
- * handler answers it as Kubernetes does (415). Protobuf has its own parser
+ * Body parsing: JSON (every `+json` type, and a body without a Content-Type,
+ * as the API server reads it) parsed, YAML and plain text kept as text,
+ * CBOR read and left out, so that the handler answers it as Kubernetes does
+ * (415), anything else 415 at once. Protobuf has its own parser
  * (registerProtobufBodyParser).
  */
 function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
-  for (const type of JSON_TYPES) {
-    fastify.addContentTypeParser(type, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
-      try {
-        done(null, parseJsonBody(body));
-      } catch (e) {
-        done(e as Error, undefined);
-      }
-    });
-  }
-  for (const type of TEXT_TYPES) fastify.addContentTypeParser(type, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
-  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, _body, done) => done(null, undefined));
+  const json = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    try {
+      done(null, parseJsonBody(body));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  };
+  for (const type of JSON_TYPES) fastify.addContentTypeParser(type, { parseAs: 'string' }, json);
+  for (const type of TEXT_TYPES) fastify.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  for (const type of BINARY_TYPES) fastify.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+  // A body without a Content-Type is read as JSON, as the API server reads it; any other type is 415.
+  fastify.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    if (req.headers['content-type'] === undefined) json(req, body, done);
+    else done(new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES)), undefined);
+  });
+}
+
+/** kube-netsim's dump endpoints take bodies up to `DUMP_BODY_LIMIT`; every other route `BODY_LIMIT`. */
+function registerRouteLimits(fastify: FastifyInstance): void {
+  fastify.addHook('onRoute', (route) => {
+    if (DUMP_ROUTES.has(route.url.replace(/\/$/, ''))) route.bodyLimit = DUMP_BODY_LIMIT;
+  });
 }
 
 /**
@@ -73,6 +108,7 @@ export function configureApp(app: INestApplication): INestApplication {
   const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
   registerBodyParsers(fastify);
   registerProtobufBodyParser(fastify);
+  registerRouteLimits(fastify);
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
     app,

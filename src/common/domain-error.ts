@@ -15,6 +15,7 @@ export type DomainErrorCode =
   | 'CONFLICT' // 409 Conflict (stale resourceVersion)
   | 'EXPIRED' // 410 Expired (watch too old)
   | 'REQUEST_ENTITY_TOO_LARGE' // 413 RequestEntityTooLarge
+  | 'TIMEOUT' // 504 Timeout (a resourceVersion the store has not reached)
   // address management
   | 'IP_ALREADY_ALLOCATED'
   | 'IP_NOT_IN_RANGE'
@@ -46,6 +47,8 @@ export interface DomainErrorOptions {
   /** Object kind and name, for `details.kind` / `details.name`. */
   kind?: string;
   name?: string;
+  /** For `details.retryAfterSeconds`: when the client may try again. */
+  retryAfterSeconds?: number;
 }
 
 export class DomainError extends Error {
@@ -53,6 +56,7 @@ export class DomainError extends Error {
   readonly causes: ErrorCause[];
   readonly kind?: string;
   readonly objectName?: string;
+  readonly retryAfterSeconds?: number;
 
   constructor(code: DomainErrorCode, message: string, options: DomainErrorOptions = {}) {
     super(message);
@@ -60,6 +64,7 @@ export class DomainError extends Error {
     this.code = code;
     this.kind = options.kind;
     this.objectName = options.name;
+    this.retryAfterSeconds = options.retryAfterSeconds;
     const causes = [...(options.causes ?? [])];
     if (options.field !== undefined) {
       causes.unshift({

@@ -92,8 +92,16 @@ export class AddressPools {
     return this.hostLocal.get(node);
   }
 
-  forgetNode(node: string): void {
+  /** Drops a deleted node's pod IPAM, and gives it back (for an undo). */
+  forgetNode(node: string): HostLocalIpam | undefined {
+    const ipam = this.hostLocal.get(node);
     this.hostLocal.delete(node);
+    return ipam;
+  }
+
+  /** Puts back a node's pod IPAM that `forgetNode` dropped, when the delete is undone. */
+  restoreNode(node: string, ipam: HostLocalIpam): void {
+    this.hostLocal.set(node, ipam);
   }
 
   report(): IpamReport {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { configureApp, createHttpAdapter } from '../../src/api/configure-app';
+import { configureApp, createHttpAdapter, HttpEdgeOptions } from '../../src/api/configure-app';
 import { AppModule, buildCluster } from '../../src/app.module';
 import { loadTokenAuthFile } from '../../src/auth/startup-files';
 import { loadClusterFile } from '../../src/cluster/apply/cluster-file';
@@ -27,7 +27,7 @@ export const DEMO = { CLUSTER_FILE: 'fixtures/clusters/demo.yaml' };
  * Starts the real application, configured exactly as `main.ts` configures it,
  * with a manual clock and a seeded random source so runs are repeatable.
  */
-export async function startTestApp(env: Record<string, string> = {}, seed = 1): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, seed = 1, edge: HttpEdgeOptions = {}): Promise<TestApp> {
   const config: AppConfig = readConfig({ CLUSTER_FILE: 'none', ...env });
   const clock = new SimulationClock();
   const random = new SeededRandom(seed);
@@ -36,15 +36,15 @@ export async function startTestApp(env: Record<string, string> = {}, seed = 1): 
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.register({ config, clock, random, cluster, authenticator: config.tokenAuthFile ? loadTokenAuthFile(config.tokenAuthFile) : undefined })],
   }).compile();
-  const app = configureApp(moduleRef.createNestApplication(createHttpAdapter(), { logger: false, bodyParser: false }));
+  const app = configureApp(moduleRef.createNestApplication(createHttpAdapter(edge), { logger: false, bodyParser: false }));
   await app.init();
   await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return { app, clock, http: app.getHttpServer(), close: () => app.close() };
 }
 
 /** Starts the app listening on a free loopback port, for clients that need a real server (kubectl). */
-export async function startListeningApp(env: Record<string, string> = {}, seed = 1): Promise<TestApp> {
-  const t = await startTestApp(env, seed);
+export async function startListeningApp(env: Record<string, string> = {}, seed = 1, edge: HttpEdgeOptions = {}): Promise<TestApp> {
+  const t = await startTestApp(env, seed, edge);
   await t.app.listen(0, '127.0.0.1');
   const address = t.app.getHttpServer().address() as { port: number };
   return { ...t, port: address.port };

@@ -1,5 +1,4 @@
 import type { FastifyReply as Response, FastifyRequest as Request } from 'fastify';
-import { parse as parseYaml } from 'yaml';
 import { Cluster } from '../../cluster/cluster';
 import { parseFieldSelector } from '../../cluster/store/field-selector';
 import { compileSelector, parseLabelSelector, StructuredSelector } from '../../cluster/store/label-selector';
@@ -10,6 +9,8 @@ import { applyJsonPatch } from '../../cluster/store/json-patch';
 import { applyStrategicMergePatch } from '../../cluster/store/strategic-merge-patch';
 import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
 import { DomainError } from '../../common/domain-error';
+import { parseYamlObject } from '../../cluster/apply/yaml-documents';
+import { KUBERNETES_BODY_TYPES, unsupportedMediaTypeMessage } from '../status/http-errors';
 import { fieldValidationOf, validateFields, warningHeader } from './field-validation';
 import { parseResourcePath, ResourceTarget } from './resource-path';
 import { IncludeObject, toTable } from './table';
@@ -33,8 +34,15 @@ function isWatch(query: Query): boolean {
   return w === 'true' || w === '1';
 }
 
+/** The patch types the API server takes, in the order its 415 names them. */
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+
+function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
 function patchTypeOf(contentType: string | undefined): PatchType {
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  const type = mediaTypeOf(contentType);
   switch (type) {
     case 'application/merge-patch+json':
       return 'merge';
@@ -46,33 +54,25 @@ function patchTypeOf(contentType: string | undefined): PatchType {
     case 'application/apply-patch+cbor':
       throw new DomainError('BAD_REQUEST', 'server-side apply is not supported by kube-netsim; use client-side `kubectl apply`', {});
     default:
-      throw new DomainError(
-        'BAD_REQUEST',
-        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
-      );
+      throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(PATCH_TYPES));
   }
 }
 
-/** The request body as an object: JSON or protobuf (already parsed into JSON's shape) or YAML text. */
-function bodyOf(req: Request): unknown {
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+/**
+ * The request body as an object: JSON or protobuf (already parsed into JSON's
+ * shape; a body without a Content-Type is JSON, as the API server reads it) or
+ * YAML text. Any other media type is 415, as the API server answers it.
+ */
+function bodyOf(req: Request, patch = false): unknown {
+  const contentType = mediaTypeOf(req.headers['content-type']);
   if (contentType === 'application/cbor') {
-    throw new DomainError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
-    );
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));
+  }
+  if (!patch && contentType !== '' && !KUBERNETES_BODY_TYPES.includes(contentType)) {
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));
   }
   const body: unknown = req.body;
-  if (typeof body === 'string') {
-    let value: unknown;
-    try {
-      value = parseYaml(body, { version: '1.1', maxAliasCount: 100 });
-    } catch (e) {
-      throw new DomainError('BAD_REQUEST', `error decoding YAML: ${(e as Error).message}`);
-    }
-    if (typeof value !== 'object' || value === null) throw new DomainError('BAD_REQUEST', 'the request body must be an object');
-    return value;
-  }
+  if (typeof body === 'string') return parseYamlObject(body);
   if (body === undefined || body === null) {
     throw new DomainError('BAD_REQUEST', 'the request body is empty');
   }
@@ -178,7 +178,7 @@ export class ResourceRequests {
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patch = patchType === 'json' ? bodyOf(req) : this.validated(type, bodyOf(req), query, res);
+        const patch = patchType === 'json' ? bodyOf(req, true) : this.validated(type, bodyOf(req, true), query, res);
         const options = { ...writeOptions(query), patchType };
         const patched = status
           ? this.store.patchStatus(type, namespace, name!, patch, options)
@@ -230,7 +230,7 @@ export class ResourceRequests {
         break;
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patched = applyScalePatch(scaleOf(object), bodyOf(req), patchType);
+        const patched = applyScalePatch(scaleOf(object), bodyOf(req, true), patchType);
         replicas = patched.spec?.replicas;
         break;
       }

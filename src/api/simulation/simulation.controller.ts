@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlObject } from '../../cluster/apply/yaml-documents';
 import { Cluster } from '../../cluster/cluster';
 import { validatePodSpec } from '../../cluster/resources/pod.strategy';
 import { PodSpec } from '../../cluster/resources/pod.types';
@@ -25,13 +25,7 @@ function clockView(cluster: Cluster) {
 /** A static pod manifest from a request body: YAML text or JSON, one v1 Pod. */
 function manifestOf(req: FastifyRequest, node: string, file: string): ObjectInput {
   let body: unknown = req.body;
-  if (typeof body === 'string') {
-    try {
-      body = parseYaml(body, { version: '1.1' });
-    } catch (e) {
-      throw new DomainError('BAD_REQUEST', `error converting YAML to JSON: ${(e as Error).message}`);
-    }
-  }
+  if (typeof body === 'string') body = parseYamlObject(body);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DomainError('BAD_REQUEST', 'a static pod manifest must be one v1 Pod');
   assertNestingDepth(body);
   const pod = body as ObjectInput;

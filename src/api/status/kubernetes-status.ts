@@ -8,7 +8,7 @@ export interface KubernetesStatus {
   status: 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; kind?: string; causes?: ErrorCause[] };
+  details?: { name?: string; kind?: string; causes?: ErrorCause[]; retryAfterSeconds?: number };
   code: number;
 }
 
@@ -57,6 +57,8 @@ export function outcomeOf(code: DomainErrorCode): HttpOutcome {
       return { code: 410, reason: 'Expired' };
     case 'REQUEST_ENTITY_TOO_LARGE':
       return { code: 413, reason: 'RequestEntityTooLarge' };
+    case 'TIMEOUT':
+      return { code: 504, reason: 'Timeout' };
     default: {
       const unmapped: never = code;
       throw new Error(`unmapped domain error code ${String(unmapped)}`);
@@ -115,11 +117,12 @@ export function statusBody(
     reason,
     code,
   };
-  if (details && (details.name || details.kind || details.causes?.length)) {
+  if (details && (details.name || details.kind || details.causes?.length || details.retryAfterSeconds)) {
     body.details = {
       ...(details.name ? { name: details.name } : {}),
       ...(details.kind ? { kind: details.kind } : {}),
       ...(details.causes?.length ? { causes: details.causes } : {}),
+      ...(details.retryAfterSeconds ? { retryAfterSeconds: details.retryAfterSeconds } : {}),
     };
   }
   return body;
@@ -131,5 +134,6 @@ export function statusOfDomainError(error: DomainError): KubernetesStatus {
     name: error.objectName,
     kind: error.kind,
     causes: error.causes,
+    retryAfterSeconds: error.retryAfterSeconds,
   });
 }

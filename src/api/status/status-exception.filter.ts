@@ -1,12 +1,14 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '../../common/domain-error';
+import { BODY_LIMIT } from '../request-limits';
+import { statusOfFastifyError } from './http-errors';
 import { KubernetesStatus, reasonOfHttpStatus, statusBody, statusOfDomainError } from './kubernetes-status';
 
 /**
  * Turns every error that leaves a request into a Kubernetes `Status` object:
  * domain errors by their code, HTTP errors raised by Nest or Fastify (unknown
- * route, body too large) by their status, and anything
+ * route, body too large: `statusOfFastifyError`) by their status, and anything
  * else, which can only be a bug of ours, into `500 InternalError`.
  */
 @Catch()
@@ -15,7 +17,8 @@ export class StatusExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<FastifyReply>();
-    const body = this.toStatus(exception);
+    const request = host.switchToHttp().getRequest<FastifyRequest | undefined>();
+    const body = this.toStatus(exception, request?.routeOptions?.bodyLimit ?? BODY_LIMIT);
     if (response.sent || response.raw.headersSent) {
       response.raw.end();
       return;
@@ -23,16 +26,14 @@ export class StatusExceptionFilter implements ExceptionFilter {
     response.code(body.code).type('application/json').send(JSON.stringify(body));
   }
 
-  private toStatus(exception: unknown): KubernetesStatus {
+  private toStatus(exception: unknown, bodyLimit: number): KubernetesStatus {
     if (isDomainError(exception)) return statusOfDomainError(exception);
+    // Nest hands Fastify's own errors (body too large, unknown media type) on as HttpExceptions caused by them.
+    const fastifyStatus = statusOfFastifyError(exception instanceof HttpException && exception.cause !== undefined ? exception.cause : exception, bodyLimit);
+    if (fastifyStatus !== undefined) return fastifyStatus;
     if (exception instanceof HttpException) {
       const code = exception.getStatus();
       return statusBody(code, reasonOfHttpStatus(code), httpMessage(exception));
-    }
-    const serverStatus = serverErrorStatus(exception);
-    if (serverStatus !== undefined) {
-      const message = exception instanceof Error ? exception.message : 'malformed request body';
-      return statusBody(serverStatus, reasonOfHttpStatus(serverStatus), message);
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return statusBody(500, 'InternalError', `Internal error occurred: ${errorText(exception)}`);
@@ -46,14 +47,6 @@ function httpMessage(exception: HttpException): string {
   if (Array.isArray(message)) return message.join('; ');
   if (typeof message === 'string') return message;
   return exception.message;
-}
-
-/** Fastify raises errors with a `FST_` code and a 4xx `statusCode` for what the client sent (413 for a body too large). */
-function serverErrorStatus(exception: unknown): number | undefined {
-  if (typeof exception !== 'object' || exception === null) return undefined;
-  const { statusCode, code } = exception as { statusCode?: unknown; code?: unknown };
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && typeof code === 'string' && code.startsWith('FST_')) return statusCode;
-  return undefined;
 }
 
 function errorText(exception: unknown): string {

@@ -1,7 +1,7 @@
-import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { DomainError } from '../../common/domain-error';
 import { assertNestingDepth } from '../store/merge-patch';
 import { ObjectInput } from '../store/types';
+import { readYamlDocuments, YamlDocument } from './yaml-documents';
 
 /** One object of a manifest, with where it came from. */
 export interface ManifestDocument {
@@ -18,31 +18,20 @@ function badManifest(message: string, field?: string): DomainError {
 
 /**
  * Reads multi-document YAML as kubectl does (YAML 1.1: `yes` is true, `0777`
- * octal), skipping empty documents and expanding `kind: List`. A syntax error
- * names the document and line.
+ * octal), skipping empty documents and expanding `kind: List`, within the
+ * limits of `readYamlDocuments`. A syntax error names the document and line.
  */
 export function parseManifestYaml(text: string): ManifestDocument[] {
-  const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { version: '1.1', lineCounter, uniqueKeys: true });
+  return manifestsOf(readYamlDocuments(text));
+}
+
+/** The manifests in documents read from YAML (`readYamlDocuments`, or its yielding form). */
+export function manifestsOf(documents: YamlDocument[]): ManifestDocument[] {
   const out: ManifestDocument[] = [];
-  let position = 0;
-  for (const doc of documents) {
-    position++;
-    const [first] = doc.errors;
-    if (first) {
-      const at = lineCounter.linePos(first.pos[0]);
-      throw badManifest(`error converting YAML to JSON: yaml: document ${position}, line ${at.line}, column ${at.col}: ${first.message.split('\n')[0]}`);
-    }
-    if (doc.contents === null) continue;
-    if (!isMap(doc.contents) && !isSeq(doc.contents)) {
+  for (const { position, line, value } of documents) {
+    if (value === null) continue;
+    if (typeof value !== 'object') {
       throw badManifest(`document ${position}: a manifest must be an object with apiVersion, kind and metadata`);
-    }
-    const line = doc.contents.range ? lineCounter.linePos(doc.contents.range[0]).line : undefined;
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      throw badManifest(`document ${position}: ${(e as Error).message}`);
     }
     for (const object of expand(value, position)) out.push({ index: out.length + 1, line, object });
   }

@@ -174,12 +174,20 @@ export class NodeStrategy implements ResourceStrategy {
     }
   }
 
-  afterDelete(object: KubeObject): void {
+  afterDelete(object: KubeObject): Rollback {
     const spec = (object.spec ?? {}) as NodeSpec;
     const status = (object.status ?? {}) as NodeStatus;
-    if (spec.podCIDR) this.pools.podCidrs.release(spec.podCIDR);
-    for (const a of status.addresses ?? []) if (a.type === 'InternalIP') this.pools.nodeAddresses.release(a.address);
-    this.pools.forgetNode(object.metadata.name);
+    const podCIDR = spec.podCIDR && this.pools.podCidrs.has(spec.podCIDR) ? spec.podCIDR : undefined;
+    const addresses = (status.addresses ?? []).filter((a) => a.type === 'InternalIP' && this.pools.nodeAddresses.has(a.address)).map((a) => a.address);
+    if (podCIDR) this.pools.podCidrs.release(podCIDR);
+    for (const ip of addresses) this.pools.nodeAddresses.release(ip);
+    const ipam = this.pools.forgetNode(object.metadata.name);
+    // A delete in a batch that fails (DELETE /netsim/v1/apply) is undone: the node keeps its pod CIDR, address and pod IPs.
+    return () => {
+      if (podCIDR) this.pools.podCidrs.occupy(podCIDR);
+      for (const ip of addresses) this.pools.nodeAddresses.allocate(ip);
+      if (ipam) this.pools.restoreNode(object.metadata.name, ipam);
+    };
   }
 
   /**

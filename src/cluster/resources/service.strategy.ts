@@ -138,10 +138,18 @@ export class ServiceStrategy implements ResourceStrategy {
 
   afterDelete(object: KubeObject): Rollback | void {
     const spec = specOf(object);
-    this.releaseClusterIP(spec);
-    for (const port of nodePortsOf(spec)) this.pools.nodePorts.release(port);
-    if (spec.healthCheckNodePort) this.pools.nodePorts.release(spec.healthCheckNodePort);
-    for (const ip of ingressIPs(object)) this.pools.loadBalancerIps.release(ip);
+    const clusterIPs = (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).filter((ip) => ip !== 'None' && this.pools.clusterIps.contains(ip) && this.pools.clusterIps.has(ip));
+    const ports = [...nodePortsOf(spec), ...(spec.healthCheckNodePort ? [spec.healthCheckNodePort] : [])].filter((port) => this.pools.nodePorts.has(port));
+    const ingress = ingressIPs(object).filter((ip) => this.pools.loadBalancerIps.has(ip));
+    for (const ip of clusterIPs) this.pools.clusterIps.release(ip);
+    for (const port of ports) this.pools.nodePorts.release(port);
+    for (const ip of ingress) this.pools.loadBalancerIps.release(ip);
+    // A delete in a batch that fails (DELETE /netsim/v1/apply) is undone: the Service keeps its addresses.
+    return () => {
+      for (const ip of clusterIPs) this.pools.clusterIps.allocate(ip);
+      for (const port of ports) this.pools.nodePorts.allocate(port);
+      for (const ip of ingress) this.pools.loadBalancerIps.allocate(ip);
+    };
   }
 
   private releaseClusterIP(spec: ServiceSpec): void {

@@ -42,7 +42,8 @@ export class LabelSelector {
 }
 
 function has(labels: Labels, key: string): boolean {
-  return labels !== undefined && Object.prototype.hasOwnProperty.call(labels, key);
+  // `labels: null` in a request is no labels, as Go decodes it (a nil map).
+  return labels !== undefined && labels !== null && Object.prototype.hasOwnProperty.call(labels, key);
 }
 
 function requirementMatches(r: Requirement, labels: Labels): boolean {

@@ -380,7 +380,10 @@ export class ObjectStore {
    * A watch as the API server serves it: first the events since
    * `resourceVersion` (or, without one, the current objects as ADDED), then
    * every later event that matches. A version older than the kept history is
-   * 410 Expired.
+   * 410 Expired; one the store has not reached is 504 "Too large resource
+   * version" at once (the API server waits up to 3 s for its cache to catch
+   * up with etcd; here the store is the source, so a version past its own can
+   * only come from an earlier run or be made up, and waiting would not help).
    */
   watch(type: ResourceType, options: WatchOptions, send: (event: WatchEvent) => void): () => void {
     const resource = resourceKey(type);
@@ -393,6 +396,7 @@ export class ObjectStore {
       if (!Number.isInteger(since) || since < 0) {
         throw new DomainError('BAD_REQUEST', `invalid resource version: ${JSON.stringify(from)}`);
       }
+      if (since > this.version) throw resourceVersionTooLarge(since, this.version);
       const oldest = this.history.oldestVersion() ?? this.version + 1;
       if (since < oldest - 1 && since < this.version) {
         throw new DomainError('EXPIRED', `too old resource version: ${since} (${oldest - 1})`);
@@ -721,4 +725,12 @@ function mergeInvalid(kind: string, name: string, metadataErrors: FieldError[], 
   const texts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
   const summary = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
   return new DomainError('INVALID', `${kind} "${name}" is invalid: ${summary}`, { kind, name, causes });
+}
+
+/** The API server's answer to a resourceVersion newer than any it has seen (`storage.NewTooLargeResourceVersionError`). */
+function resourceVersionTooLarge(requested: number, current: number): DomainError {
+  return new DomainError('TIMEOUT', `Timeout: Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
 }

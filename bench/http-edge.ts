@@ -1,0 +1,114 @@
+/**
+ * bench/http-edge: the HTTP edge's limits under load, over real HTTP on
+ * 127.0.0.1 (the demo cluster): the time to apply a 2 MB multi-document YAML
+ * manifest (about 7,700 Services), the longest event-loop block while it
+ * runs (perf_hooks monitorEventLoopDelay) and how /healthz answers meanwhile,
+ * the YAML reading alone, and how
+ * fast refused requests are answered (bodies over the size limit, JSON and
+ * YAML nested too deep, too many documents). Prints figures; asserts nothing.
+ */
+import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Test } from '@nestjs/testing';
+import { configureApp, createHttpAdapter } from '../src/api/configure-app';
+import { AppModule, buildCluster } from '../src/app.module';
+import { loadClusterFile } from '../src/cluster/apply/cluster-file';
+import { readYamlDocuments } from '../src/cluster/apply/yaml-documents';
+import { SimulationClock } from '../src/cluster/simulation-clock';
+import { SeededRandom } from '../src/common/random';
+import { readConfig } from '../src/config/app-config';
+
+/** A manifest of `bytes` or a little more: Services with two ports and labels, one document each. */
+function manifest(bytes: number, prefix: string): string {
+  const docs: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const doc = `---\napiVersion: v1\nkind: Service\nmetadata:\n  name: ${prefix}-${i}\n  namespace: default\n  labels:\n    app: web-${i}\n    tier: frontend\nspec:\n  selector:\n    app: web-${i}\n  ports:\n  - name: http\n    port: 80\n    targetPort: 8080\n  - name: https\n    port: 443\n    targetPort: 8443\n`;
+    docs.push(doc);
+    size += doc.length;
+  }
+  return docs.join('');
+}
+
+interface Sent {
+  status: number;
+  ms: number;
+}
+
+function send(port: number, method: string, path: string, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Sent> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - start) / 1e6 }));
+    });
+    // A refused body is answered before it is read: the server may close while we still write.
+    req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'EPIPE' || (e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
+    req.end(body);
+  });
+}
+
+async function refused(port: number, name: string, runs: number, once: () => Promise<Sent>): Promise<void> {
+  const times: number[] = [];
+  let status = 0;
+  for (let i = 0; i < runs; i++) {
+    const r = await once();
+    status = r.status;
+    times.push(r.ms);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`http-edge: refused ${name}: ${status}, median ${times[Math.floor(runs / 2)].toFixed(1)} ms, max ${times[runs - 1].toFixed(1)} ms (${runs} requests)`);
+}
+
+async function main(): Promise<void> {
+  const config = readConfig({ CLUSTER_FILE: 'none' });
+  const clock = new SimulationClock();
+  const random = new SeededRandom(1);
+  const cluster = buildCluster(config, clock, random);
+  loadClusterFile(cluster, 'fixtures/clusters/demo.yaml');
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, cluster, clock, random })] }).compile();
+  const app = configureApp(moduleRef.createNestApplication(createHttpAdapter(), { logger: false, bodyParser: false }));
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as { port: number }).port;
+
+  const yaml2mb = manifest(2 * 1024 * 1024, 'svc');
+  const readStart = process.hrtime.bigint();
+  const docs = readYamlDocuments(yaml2mb);
+  console.log(`http-edge: read ${(yaml2mb.length / 1048576).toFixed(2)} MB of YAML, ${docs.length} documents: ${(Number(process.hrtime.bigint() - readStart) / 1e6).toFixed(0)} ms`);
+  const yaml1mb = manifest(1024 * 1024, 'half');
+  const halfStart = process.hrtime.bigint();
+  readYamlDocuments(yaml1mb);
+  console.log(`http-edge: read ${(yaml1mb.length / 1048576).toFixed(2)} MB of YAML (linearity check): ${(Number(process.hrtime.bigint() - halfStart) / 1e6).toFixed(0)} ms`);
+
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  // /healthz, asked again as soon as it answers, while the manifest is applied.
+  let applying = true;
+  const health: number[] = [];
+  const probe = (async () => {
+    while (applying) health.push((await send(port, 'GET', '/healthz', 'text/plain', '')).ms);
+  })();
+  const applied = await send(port, 'POST', '/netsim/v1/apply', 'application/yaml', yaml2mb);
+  applying = false;
+  await probe;
+  loop.disable();
+  health.sort((a, b) => a - b);
+  console.log(
+    `http-edge: apply ${(yaml2mb.length / 1048576).toFixed(2)} MB YAML (${docs.length} Services) over HTTP: ${applied.status} in ${applied.ms.toFixed(0)} ms; longest event-loop block ${(loop.max / 1e6).toFixed(0)} ms; /healthz meanwhile: ${health.length} answers, median ${health[Math.floor(health.length / 2)].toFixed(1)} ms, slowest ${health[health.length - 1].toFixed(0)} ms`,
+  );
+
+  const runs = 20;
+  const big = Buffer.alloc(4 * 1024 * 1024, 'a');
+  await refused(port, '4 MiB YAML to /netsim/v1/apply (413)', runs, () => send(port, 'POST', '/netsim/v1/apply', 'application/yaml', big));
+  await refused(port, '4 MiB JSON to /api/v1 Services (413)', runs, () => send(port, 'POST', '/api/v1/namespaces/default/services', 'application/json', big));
+  const deep = `{"from": ${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`;
+  await refused(port, 'JSON nested 10,000 deep to /netsim/v1/trace (400)', runs, () => send(port, 'POST', '/netsim/v1/trace', 'application/json', deep));
+  const deepYaml = `a: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`;
+  await refused(port, 'YAML nested 10,000 deep to /netsim/v1/apply (400)', runs, () => send(port, 'POST', '/netsim/v1/apply', 'application/yaml', deepYaml));
+  const manyDocs = '---\n'.repeat(10_001);
+  await refused(port, '10,001 empty YAML documents to /netsim/v1/apply (400)', runs, () => send(port, 'POST', '/netsim/v1/apply', 'application/yaml', manyDocs));
+  await refused(port, 'a Service as text/plain (415)', runs, () => send(port, 'POST', '/api/v1/namespaces/default/services', 'text/plain', 'kind: Service\n'));
+  await app.close();
+}
+
+void main();

@@ -1,0 +1,196 @@
+import { monitorEventLoopDelay, IntervalHistogram } from 'node:perf_hooks';
+import { Cluster } from '../../../src/cluster/cluster';
+import { RESOURCE_TYPES } from '../../../src/cluster/store/resource-types';
+import { KubeObject } from '../../../src/cluster/store/types';
+import type { FuzzRequest } from './requests';
+
+/** The properties every answer must have (issue #18, section 8). */
+export type Property = 'no-5xx' | 'status-shape' | 'rejected-changes-nothing' | 'prototype-untouched' | 'healthz-under-250ms' | 'model';
+
+export interface Failure {
+  property: Property;
+  route: string;
+  /** What went wrong, with numbers and names folded, so that one defect is one entry. */
+  detail: string;
+  request: FuzzRequest;
+  status?: number;
+  body?: string;
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, unknown>;
+  body: string;
+}
+
+/** Kubernetes' `Status` for an error: the shape, the code, a reason and a message; 422 names its fields. */
+export function statusProblems(answer: Answer): string | undefined {
+  let status: Record<string, unknown>;
+  try {
+    status = JSON.parse(answer.body) as Record<string, unknown>;
+  } catch {
+    return `not JSON (${String(answer.headers['content-type'])})`;
+  }
+  if (typeof status !== 'object' || status === null) return 'not an object';
+  const missing: string[] = [];
+  if (status.kind !== 'Status') missing.push('kind');
+  if (status.apiVersion !== 'v1') missing.push('apiVersion');
+  if (status.status !== 'Failure') missing.push('status');
+  if (status.code !== answer.status) missing.push('code');
+  if (typeof status.reason !== 'string' || status.reason === '') missing.push('reason');
+  if (typeof status.message !== 'string' || status.message === '') missing.push('message');
+  if (missing.length) {
+    const code = typeof status.code === 'string' ? ` (${status.code})` : '';
+    return `not a Status, no ${missing.join(',')}${code}`;
+  }
+  const causes = (status.details as { causes?: { field?: unknown }[] } | undefined)?.causes;
+  if (answer.status === 422 && (!Array.isArray(causes) || causes.length === 0 || causes.some((c) => typeof c.field !== 'string'))) {
+    return '422 without details.causes[].field';
+  }
+  if (answer.status === 413 && status.reason !== 'RequestEntityTooLarge') return `413 reason ${String(status.reason)}`;
+  if (answer.status === 415 && status.reason !== 'UnsupportedMediaType') return `415 reason ${String(status.reason)}`;
+  return undefined;
+}
+
+/** Folds numbers, quoted text and long runs so that messages group by defect. */
+export function fold(text: string): string {
+  return text
+    .replace(/"[^"]{0,200}"/g, '"…"')
+    .replace(/'[^']{0,200}'/g, "'…'")
+    .replace(/\d+/g, 'N')
+    .replace(/(.)\1{8,}/g, '$1…')
+    .slice(0, 140);
+}
+
+/**
+ * Everything a request can change: every stored object (stored objects are
+ * frozen, so a changed object is a new reference), the resourceVersion, the
+ * clock and its timers, the address pools, kube-proxy's configurations and
+ * the kubelets. Cheap: references, not copies.
+ */
+export interface StateSnapshot {
+  parts: Record<string, unknown>;
+  objects: Map<string, readonly KubeObject[]>;
+}
+
+export function snapshot(cluster: Cluster): StateSnapshot {
+  const objects = new Map<string, readonly KubeObject[]>();
+  for (const type of RESOURCE_TYPES) objects.set(type.plural, cluster.store.list(type).items);
+  const nodes = cluster.kubeProxies.nodeNames();
+  return {
+    objects,
+    parts: {
+      resourceVersion: cluster.store.resourceVersion,
+      clock: cluster.clock.now(),
+      timers: cluster.clock.pending().length,
+      ipam: JSON.stringify(cluster.pools.report()),
+      kubeProxyConfig: safeJson(cluster.kubeProxies.clusterConfiguration()),
+      kubeProxyRevision: cluster.kubeProxies.revision,
+      nodeConfigs: safeJson(nodes.map((n) => cluster.kubeProxies.proxy(n).config)),
+      kubelets: nodes.map((n) => `${n}:${cluster.kubelets.isRunning(n)}:${cluster.kubelets.manifests(n).length}`).join(','),
+    },
+  };
+}
+
+/** JSON text, or a marker when an accepted request stored something too deep to print (a finding reported elsewhere). */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    return `unprintable: ${(e as Error).message}`;
+  }
+}
+
+/** The parts that differ, or an empty list. */
+export function stateChanges(before: StateSnapshot, after: StateSnapshot): string[] {
+  const changed: string[] = [];
+  for (const [key, value] of Object.entries(before.parts)) if (after.parts[key] !== value) changed.push(key);
+  for (const [plural, items] of before.objects) {
+    const now = after.objects.get(plural)!;
+    if (now.length !== items.length || now.some((o, i) => o !== items[i])) changed.push(plural);
+  }
+  return changed;
+}
+
+/**
+ * The built-in prototypes. Under Jest the code runs in a vm context while
+ * structuredClone builds its copies in Node's main context, whose prototypes
+ * are other objects: both are watched (in production they are one).
+ */
+const PROTOTYPES: [string, object][] = [
+  ['Object.prototype', Object.prototype],
+  ['Array.prototype', Array.prototype],
+  ['Function.prototype', Function.prototype],
+  ['String.prototype', String.prototype],
+  ['Object.prototype (main context)', Object.getPrototypeOf(structuredClone({})) as object],
+  ['Array.prototype (main context)', Object.getPrototypeOf(structuredClone([])) as object],
+];
+
+/** The own property names of the built-in prototypes, to see any key a request adds. */
+export function prototypeKeys(): Map<string, string[]> {
+  return new Map(PROTOTYPES.map(([name, proto]) => [name, Reflect.ownKeys(proto).map(String)]));
+}
+
+/** Keys added since `before`, removed again so that one pollution does not colour every later request. */
+export function prototypePollution(before: Map<string, string[]>): string[] {
+  const added: string[] = [];
+  for (const [name, proto] of PROTOTYPES) {
+    const known = new Set(before.get(name));
+    for (const key of Reflect.ownKeys(proto).map(String)) {
+      if (known.has(key)) continue;
+      added.push(`${name}.${key}`);
+      delete (proto as Record<string, unknown>)[key];
+    }
+  }
+  return added;
+}
+
+/**
+ * "/healthz answers within 250 ms throughout", measured in process: requests
+ * run on the event loop that would answer /healthz, so the loop's longest
+ * delay while a request runs is how long /healthz would wait. On a loaded
+ * 2-core machine the loop can also wait for a CPU, so a delay counts only
+ * when the process itself burned the CPU time (user + system) to cause it;
+ * delays without that CPU time are tallied as machine noise, and reported.
+ */
+export class LoopWatch {
+  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private cpu = process.cpuUsage();
+  private wall = 0;
+  noisy = 0;
+  /** The slowest request's wall time, in ms. */
+  worstMs = 0;
+
+  constructor(readonly limitMs = 250) {
+    this.histogram.enable();
+  }
+
+  start(): void {
+    this.histogram.reset();
+    this.cpu = process.cpuUsage();
+    this.wall = performance.now();
+  }
+
+  /** The blocking in ms if the request held the loop past the limit with its own CPU time; else undefined. */
+  async stop(): Promise<number | undefined> {
+    // A request answered within the limit cannot have held the loop longer; only a slow one waits
+    // for the histogram's next tick, which records the delay the request caused.
+    const wall = performance.now() - this.wall;
+    this.worstMs = Math.max(this.worstMs, wall);
+    if (wall <= this.limitMs) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const maxMs = this.histogram.max / 1e6;
+    const cpu = process.cpuUsage(this.cpu);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    if (maxMs <= this.limitMs) return undefined;
+    if (cpuMs < this.limitMs) {
+      this.noisy++;
+      return undefined;
+    }
+    return maxMs;
+  }
+
+  close(): void {
+    this.histogram.disable();
+  }
+}
