@@ -16,7 +16,7 @@ spec:
   ports:
   - {name: http, port: 80, targetPort: 8080}
 ---
-# a kind the emulator does not model
+# a kind stored and served without a controller
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -40,16 +40,24 @@ describe('POST /netsim/v1/apply (e2e)', () => {
     expect(first.map((r: { message: string }) => r.message)).toEqual([
       'namespace/shop created',
       'service/cart created',
-      'configmap/cart-config skipped: kind ConfigMap (v1) is not simulated by kube-netsim',
+      'configmap/cart-config created',
     ]);
+    expect((await request(t.http).get('/api/v1/namespaces/shop/configmaps/cart-config').expect(200)).body.data).toEqual({ a: 'b' });
     const ip = (await request(t.http).get('/api/v1/namespaces/shop/services/cart').expect(200)).body.spec.clusterIP;
     const again = (await apply(MANIFEST, 'application/apply-patch+yaml; charset=utf-8').expect(200)).body.results;
-    expect(again.map((r: { action: string }) => r.action)).toEqual(['unchanged', 'unchanged', 'skipped']);
+    expect(again.map((r: { action: string }) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     const changed = (await apply(MANIFEST.replace('targetPort: 8080', 'targetPort: 9090')).expect(200)).body.results;
     expect(changed[1]).toMatchObject({ kind: 'Service', namespace: 'shop', name: 'cart', action: 'configured' });
     const svc = (await request(t.http).get('/api/v1/namespaces/shop/services/cart').expect(200)).body;
     expect(svc.spec.clusterIP).toBe(ip);
     expect(svc.spec.ports[0].targetPort).toBe(9090);
+  });
+
+  it('reports a kind the API server does not serve as skipped', async () => {
+    const res = (await apply('apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n').expect(200)).body.results;
+    expect(res).toEqual([
+      { index: 1, apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', action: 'skipped', message: 'widget/w skipped: kind Widget (example.com/v1) is not simulated by kube-netsim' },
+    ]);
   });
 
   it('applies nothing when one document is invalid, and names the document, field and reason', async () => {

@@ -37,7 +37,18 @@ describe('Kubernetes API paths (e2e)', () => {
         ]),
       );
       const apis = (await request(t.http).get('/apis').expect(200)).body;
-      expect(apis.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'coordination.k8s.io', 'discovery.k8s.io']);
+      expect(apis.groups.map((g: { name: string }) => g.name)).toEqual([
+        'apps',
+        'autoscaling',
+        'batch',
+        'coordination.k8s.io',
+        'discovery.k8s.io',
+        'networking.k8s.io',
+        'policy',
+        'rbac.authorization.k8s.io',
+        'scheduling.k8s.io',
+        'storage.k8s.io',
+      ]);
       const discovery = (await request(t.http).get('/apis/discovery.k8s.io/v1').expect(200)).body;
       expect(discovery.resources[0]).toMatchObject({ name: 'endpointslices', kind: 'EndpointSlice' });
       await request(t.http).get('/apis/nope.example.com/v1').expect(404);

@@ -15,6 +15,9 @@ import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.stra
 import { NodeStrategy } from './resources/node.strategy';
 import { PodStrategy } from './resources/pod.strategy';
 import { ServiceStrategy } from './resources/service.strategy';
+import { ConfigMapStrategy, INITIAL_STATUS, InitialStatusStrategy, SecretStrategy } from './resources/stored-kinds.strategy';
+import { ServiceAccountController } from './controllers/service-account.controller';
+import { STORED_KINDS } from './store/stored-kinds';
 import { SimulationClock, SlicedAdvanceOptions } from './simulation-clock';
 import { ObjectStore } from './store/object-store';
 import { resourceTypeByKey } from './store/resource-types';
@@ -50,10 +53,17 @@ export class Cluster {
     this.store.registerStrategy(type('deployments.apps'), new DeploymentStrategy());
     this.store.registerStrategy(type('replicasets.apps'), new ReplicaSetStrategy());
     this.store.registerStrategy(type('daemonsets.apps'), new DaemonSetStrategy());
+    this.store.registerStrategy(type('secrets'), new SecretStrategy());
+    this.store.registerStrategy(type('configmaps'), new ConfigMapStrategy());
+    for (const t of STORED_KINDS) {
+      const initial = INITIAL_STATUS[t.kind];
+      if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
+    }
     this.controllers = new ControllerManager(this.store);
     // The order controllers run in on each round (fixed, so runs are repeatable).
     const lifecycle = new NodeLifecycleController(this.store, clock, { nextLeaseRenewal: (node) => this.kubelets.nextLeaseRenewal(node) });
     this.controllers.add(lifecycle);
+    this.controllers.add(new ServiceAccountController(this.store));
     // Work that waits only on time (minReadySeconds, progress deadlines) wakes the controllers up then.
     const wakeUp = (at: number) => clock.after(at - clock.now(), 'workload controllers: wake up', () => this.store.commit());
     this.controllers.add(new ReplicaSetController(this.store, { wakeUp })); // before Deployment: it reads ReplicaSet status
@@ -108,9 +118,18 @@ export class Cluster {
         },
         'default',
       );
+      // The API server's own PriorityClasses, made at its start.
+      for (const [name, value, description] of SYSTEM_PRIORITY_CLASSES) {
+        this.store.create(type('priorityclasses.scheduling.k8s.io'), { metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' });
+      }
     });
   }
 }
+
+const SYSTEM_PRIORITY_CLASSES: Array<[string, number, string]> = [
+  ['system-cluster-critical', 2000000000, 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.'],
+  ['system-node-critical', 2000001000, 'Used for system critical pods that must not be moved from their current node.'],
+];
 
 function type(key: string) {
   const t = resourceTypeByKey(key);

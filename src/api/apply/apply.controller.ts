@@ -39,7 +39,7 @@ export class ApplyController {
   @ApiOperation({
     summary: 'Apply manifests, as kubectl apply -f does: all or nothing',
     description:
-      'Creates what is new and updates what exists. The batch is one transaction: if any document is invalid, nothing is applied and the error names the document, the field and the reason. Kinds kube-netsim does not model are reported as skipped.',
+      'Creates what is new and updates what exists. The batch is one transaction: if any document is invalid, nothing is applied and the error names the document, the field and the reason. Kinds kube-netsim does not serve (custom resources) are reported as skipped.',
   })
   @ApiConsumes('application/yaml', 'application/json')
   @ApiBody(MANIFEST_BODY)

@@ -7,8 +7,6 @@ import { apiVersionOf, RESOURCE_TYPES, ResourceType } from '../../cluster/store/
  */
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4' };
 
-const IN_ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'daemonsets']);
-
 function subresources(type: ResourceType): Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }> {
   const out: Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }> = [];
   if (type.plural === 'pods') {
@@ -21,7 +19,7 @@ function subresources(type: ResourceType): Array<{ name: string; kind: string; v
     );
   }
   if (type.hasStatus) out.push({ name: `${type.plural}/status`, kind: type.kind, verbs: ['get', 'patch', 'update'] });
-  if (['deployments', 'replicasets'].includes(type.plural)) {
+  if (type.hasScale) {
     out.push({ name: `${type.plural}/scale`, kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' });
   }
   return out;
@@ -44,7 +42,7 @@ export function apiResourceList(group: string, version: string) {
       kind: t.kind,
       verbs: t.verbs,
       ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
-      ...(IN_ALL_CATEGORY.has(t.plural) ? { categories: ['all'] } : {}),
+      ...(t.categories ? { categories: t.categories } : {}),
     },
     ...subresources(t).map((s) => ({
       name: s.name,

@@ -5,7 +5,7 @@ import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
-import { openApiV3Document, openApiV3Index } from './openapi-v3';
+import { openApiV2Document, openApiV3Document, openApiV3Index } from './openapi-v3';
 import { ResourceRequests } from './resource-requests';
 
 function segmentsOf(path: string | string[] | undefined): string[] {
@@ -31,6 +31,11 @@ export class KubeApiController {
   @Get('version')
   version() {
     return versionInfo();
+  }
+
+  @Get('openapi/v2')
+  openApiV2() {
+    return openApiV2Document();
   }
 
   @Get('openapi/v3')

@@ -11,6 +11,7 @@ import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
 import { DomainError } from '../../common/domain-error';
 import { parseYamlObject } from '../../cluster/apply/yaml-documents';
 import { KUBERNETES_BODY_TYPES, unsupportedMediaTypeMessage } from '../status/http-errors';
+import { fieldValidationOf, validateFields, warningHeader } from './field-validation';
 import { parseResourcePath, ResourceTarget } from './resource-path';
 import { IncludeObject, toTable } from './table';
 
@@ -139,7 +140,7 @@ export class ResourceRequests {
         });
       }
       case 'POST': {
-        const input = bodyOf(req) as ObjectInput;
+        const input = this.validated(type, bodyOf(req), query, res) as ObjectInput;
         const created = this.store.create(type, input, namespace, writeOptions(query));
         return this.send(res, 201, created);
       }
@@ -169,7 +170,7 @@ export class ResourceRequests {
         return this.send(res, 200, object);
       }
       case 'PUT': {
-        const input = bodyOf(req) as ObjectInput;
+        const input = this.validated(type, bodyOf(req), query, res) as ObjectInput;
         const updated = status
           ? this.store.updateStatus(type, namespace, name!, input, writeOptions(query))
           : this.store.update(type, namespace, name!, input, writeOptions(query));
@@ -177,7 +178,7 @@ export class ResourceRequests {
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patch = bodyOf(req, true);
+        const patch = patchType === 'json' ? bodyOf(req, true) : this.validated(type, bodyOf(req, true), query, res);
         const options = { ...writeOptions(query), patchType };
         const patched = status
           ? this.store.patchStatus(type, namespace, name!, patch, options)
@@ -197,11 +198,12 @@ export class ResourceRequests {
   /** `autoscaling/v1` Scale, as `kubectl scale` reads and patches it. */
   private scale(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
     const { type, namespace, name } = target;
-    if (type.plural !== 'deployments' && type.plural !== 'replicasets') throw new DomainError('NOT_FOUND', 'the server could not find the requested resource');
+    if (!type.hasScale) throw new DomainError('NOT_FOUND', 'the server could not find the requested resource');
     const object = this.store.get(type, namespace, name!);
     const scaleOf = (o: KubeObject) => {
       const spec = (o.spec ?? {}) as WorkloadSpec;
-      const selector = compileSelector(spec.selector);
+      // A ReplicationController's selector is a plain label map; the others' a LabelSelector.
+      const selector = compileSelector(type.kind === 'ReplicationController' ? { matchLabels: spec.selector as Record<string, string> | undefined } : spec.selector);
       return {
         kind: 'Scale',
         apiVersion: 'autoscaling/v1',
@@ -287,6 +289,13 @@ export class ResourceRequests {
     };
     req.raw.on('close', close);
     raw.on('close', close);
+  }
+
+  /** Server-side field validation of a body: refuses (Strict) or warns about (Warn) unknown fields, and drops them. */
+  private validated(type: ResourceTarget['type'], body: unknown, query: Query, res: Response): unknown {
+    const warnings = validateFields(type, body, fieldValidationOf(queryText(query, 'fieldValidation')));
+    if (warnings.length) res.header('Warning', warnings.map(warningHeader));
+    return body;
   }
 
   private send(res: Response, code: number, body: unknown): void {

@@ -1,5 +1,9 @@
 import { KubeObject } from '../../cluster/store/types';
 import { humanDuration } from './human-duration';
+import { STORED_KIND_PRINTERS } from './stored-kinds.table';
+import { age, AGE, anyOf, col, ColumnDefinition, NAME, none, Printer, selectorText } from './table-columns';
+
+export type { ColumnDefinition } from './table-columns';
 
 /**
  * The server-side `Table` form kubectl asks for
@@ -7,14 +11,6 @@ import { humanDuration } from './human-duration';
  * the API server's printers give each kind; priority-1 columns are the extra
  * ones `-o wide` shows.
  */
-export interface ColumnDefinition {
-  name: string;
-  type: 'string' | 'integer' | 'date' | 'number' | 'boolean';
-  format: string;
-  description: string;
-  priority: number;
-}
-
 export interface TableRow {
   cells: unknown[];
   object: unknown;
@@ -27,22 +23,6 @@ export interface Table {
   columnDefinitions: ColumnDefinition[];
   rows: TableRow[];
 }
-
-type Printer = { columns: ColumnDefinition[]; cells: (o: KubeObject, now: number) => unknown[] };
-
-const col = (name: string, description: string, priority = 0, type: ColumnDefinition['type'] = 'string', format = ''): ColumnDefinition => ({
-  name,
-  type,
-  format,
-  description,
-  priority,
-});
-const NAME = col('Name', 'Name must be unique within a namespace.', 0, 'string', 'name');
-const AGE = col('Age', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
-
-const none = (v: string | undefined | null) => (v === undefined || v === null || v === '' ? '<none>' : v);
-const age = (o: KubeObject, now: number) => humanDuration(now - Date.parse(o.metadata.creationTimestamp));
-const anyOf = <T>(v: unknown): T => (v ?? {}) as T;
 
 interface Svc {
   spec: {
@@ -73,14 +53,6 @@ function servicePorts(o: KubeObject): string {
   const ports = (o as unknown as Svc).spec.ports ?? [];
   if (!ports.length) return '<none>';
   return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
-}
-
-function selectorText(selector: Record<string, string> | undefined): string {
-  if (!selector || !Object.keys(selector).length) return '<none>';
-  return Object.entries(selector)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
 }
 
 interface PodLike {
@@ -373,7 +345,7 @@ function rowObject(o: KubeObject, include: IncludeObject): unknown {
 }
 
 export function toTable(kind: string, objects: KubeObject[], now: number, resourceVersion: string | undefined, include: IncludeObject = 'Metadata'): Table {
-  const printer = PRINTERS[kind] ?? DEFAULT_PRINTER;
+  const printer = PRINTERS[kind] ?? STORED_KIND_PRINTERS[kind] ?? DEFAULT_PRINTER;
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -42,8 +42,9 @@ function kubectlName(kind: string, group: string, name: string): string {
  * `kubectl apply -f` as one transaction: each object is created, or updated
  * in place (the API server keeps what it allocated, such as a Service's
  * ClusterIP), and if any document is invalid nothing at all is applied and
- * the error names the document, the field and the reason. Kinds the emulator
- * does not model (ConfigMaps, RBAC, ...) are reported as skipped.
+ * the error names the document, the field and the reason. Every built-in kind
+ * kube-netsim serves is stored (docs/kinds.md); kinds it does not serve
+ * (custom resources) are reported as skipped.
  */
 export function applyManifests(store: ObjectStore, docs: ManifestDocument[], options: { dryRun?: boolean; namespace?: string } = {}): ApplyResult[] {
   return runBatch(store, options.dryRun ?? false, () =>

@@ -103,7 +103,7 @@ describe('DeploymentController', () => {
     expect(spec.replicas).toBe(3);
     expect(spec.selector).toEqual({ matchLabels: { app: 'web', 'pod-template-hash': hash } });
     expect(spec.template!.metadata!.labels).toEqual({ app: 'web', 'pod-template-hash': hash });
-    expect(allPods(c).map((p) => p.metadata.name)).toEqual([`web-${hash}-frsh4`, `web-${hash}-lz6dj`, `web-${hash}-wrsd4`]);
+    expect(allPods(c).map((p) => p.metadata.name)).toEqual([`web-${hash}-5l7sp`, `web-${hash}-6l76w`, `web-${hash}-wwblp`]);
     expect(c.store.get(deployments, 'default', 'web').metadata.annotations).toEqual({ 'deployment.kubernetes.io/revision': '1' });
     expect(deploymentStatus(c)).toEqual({
       observedGeneration: 1,

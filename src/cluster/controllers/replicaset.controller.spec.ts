@@ -52,8 +52,8 @@ describe('ReplicaSetController', () => {
   it('creates spec.replicas pods from the template, named by the seeded random source', () => {
     const c = setup();
     const rs = c.store.create(replicasets, replicaSet('web', 3), 'default');
-    expect(podNames(c)).toEqual(['web-6k6r8', 'web-6kgl7', 'web-lxwfr']);
-    const pod = c.store.get(pods, 'default', 'web-6k6r8');
+    expect(podNames(c)).toEqual(['web-b9lz6', 'web-njg5l', 'web-xjnlh']);
+    const pod = c.store.get(pods, 'default', 'web-b9lz6');
     expect(pod.metadata.generateName).toBe('web-');
     expect(pod.metadata.labels).toEqual({ app: 'web' });
     expect(pod.metadata.ownerReferences).toEqual([
@@ -63,7 +63,7 @@ describe('ReplicaSetController', () => {
     expect(rsStatus(c, 'web')).toEqual({ replicas: 3, fullyLabeledReplicas: 3, observedGeneration: 1 });
     // Repeats of a reason on one object aggregate into one Event (see events.ts).
     const events = c.store.list(t('events'), { namespace: 'default' }).items.filter((e) => e.reason === 'SuccessfulCreate');
-    expect(events.map((e) => [e.message, e.count, e.source])).toEqual([['Created pod: web-lxwfr', 3, { component: 'replicaset-controller' }]]);
+    expect(events.map((e) => [e.message, e.count, e.source])).toEqual([['Created pod: web-njg5l', 3, { component: 'replicaset-controller' }]]);
   });
 
   it('gives the same names for the same seed, and others for another seed', () => {

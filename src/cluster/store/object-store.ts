@@ -3,7 +3,7 @@ import { DomainError } from '../../common/domain-error';
 import { Random } from '../../common/random';
 import { errorBody, FieldError, FieldErrors, invalidObject } from '../validation/field-errors';
 import { assertDecodable } from '../validation/shapes';
-import { dns1123SubdomainErrors, validateAnnotations, validateLabels } from '../validation/names';
+import { nameErrors, validateAnnotations, validateLabels } from '../validation/names';
 import { FieldSelector } from './field-selector';
 import { LabelSelector } from './label-selector';
 import { applyMergePatch, assertNestingDepth } from './merge-patch';
@@ -608,9 +608,9 @@ export class ObjectStore {
     const meta = draft.metadata;
     if (!meta.name) {
       errors.required('metadata.name', 'name or generateName is required');
-    } else if (type.kind !== 'Service' && type.kind !== 'Namespace') {
+    } else {
       // Services (DNS-1035) and Namespaces (DNS-1123 label) are checked by their strategies.
-      for (const e of dns1123SubdomainErrors(meta.name)) errors.invalid('metadata.name', meta.name, e);
+      for (const e of nameErrors(type.nameRule ?? 'dns1123-subdomain', meta.name)) errors.invalid('metadata.name', meta.name, e);
     }
     validateLabels(meta.labels, 'metadata.labels', errors);
     validateAnnotations(meta.annotations, 'metadata.annotations', errors);

@@ -1,3 +1,12 @@
+import { STORED_KINDS } from './stored-kinds';
+
+/**
+ * How the API server checks a kind's `metadata.name`: most kinds take a
+ * DNS-1123 subdomain, a few a DNS-1123 label (StatefulSets), RBAC objects any
+ * path segment; Services and Namespaces are checked by their strategies.
+ */
+export type NameRule = 'dns1123-subdomain' | 'dns1123-label' | 'path-segment' | 'by-strategy';
+
 /**
  * The resources the emulated API server serves, with the names discovery and
  * kubectl need: group, version, kind, plural, short names, scope.
@@ -17,6 +26,12 @@ export interface ResourceType {
   readOnly?: boolean;
   /** Whether the resource has a `status` subresource. */
   hasStatus: boolean;
+  /** Whether the resource has an `autoscaling/v1` `scale` subresource. */
+  hasScale?: boolean;
+  /** Discovery categories: `all` makes `kubectl get all` list it. */
+  categories?: string[];
+  /** The rule for `metadata.name`; DNS-1123 subdomain when absent. */
+  nameRule?: NameRule;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -27,10 +42,10 @@ function resource(r: Omit<ResourceType, 'listKind' | 'singular' | 'verbs'> & { v
 }
 
 export const RESOURCE_TYPES: readonly ResourceType[] = [
-  resource({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], hasStatus: true }),
+  resource({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], hasStatus: true, nameRule: 'by-strategy' }),
   resource({ group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], hasStatus: true }),
-  resource({ group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], hasStatus: true }),
-  resource({ group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], hasStatus: true }),
+  resource({ group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], hasStatus: true, categories: ['all'] }),
+  resource({ group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], hasStatus: true, categories: ['all'], nameRule: 'by-strategy' }),
   resource({
     group: '',
     version: 'v1',
@@ -52,9 +67,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     shortNames: [],
     hasStatus: false,
   }),
-  resource({ group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true, shortNames: ['deploy'], hasStatus: true }),
-  resource({ group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, shortNames: ['rs'], hasStatus: true }),
-  resource({ group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true, shortNames: ['ds'], hasStatus: true }),
+  resource({ group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true, shortNames: ['deploy'], hasStatus: true, hasScale: true, categories: ['all'] }),
+  resource({ group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, shortNames: ['rs'], hasStatus: true, hasScale: true, categories: ['all'] }),
+  resource({ group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true, shortNames: ['ds'], hasStatus: true, categories: ['all'] }),
   resource({
     group: 'coordination.k8s.io',
     version: 'v1',
@@ -64,6 +79,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     shortNames: [],
     hasStatus: false,
   }),
+  ...STORED_KINDS,
 ];
 
 export function apiVersionOf(type: ResourceType): string {

@@ -1,4 +1,5 @@
 import { FieldErrors } from './field-errors';
+import type { NameRule } from '../store/resource-types';
 
 /**
  * Name and label validation with the API server's rules and messages
@@ -153,4 +154,24 @@ export function validateAnnotations(annotations: unknown, field: string, errors:
     else total += key.length + value.length;
   }
   if (total > 262144) errors.add(field, 'FieldValueTooLong', undefined, 'must have at most 262144 bytes');
+}
+
+/** apimachinery's `IsValidPathSegmentName`, the rule of RBAC object names. */
+export function pathSegmentNameErrors(value: string): string[] {
+  if (value === '.' || value === '..') return [`may not be '${value}'`];
+  return ['/', '%'].filter((c) => value.includes(c)).map((c) => `may not contain '${c}'`);
+}
+
+/** The problems of `metadata.name` under a kind's rule (`by-strategy`: none here). */
+export function nameErrors(rule: NameRule, value: string): string[] {
+  switch (rule) {
+    case 'dns1123-subdomain':
+      return dns1123SubdomainErrors(value);
+    case 'dns1123-label':
+      return dns1123LabelErrors(value);
+    case 'path-segment':
+      return pathSegmentNameErrors(value);
+    case 'by-strategy':
+      return [];
+  }
 }
