@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { installAuthentication } from './authentication';
 import { negotiateStreamProtocol } from './kube/exec-protocol';
+import { ExecRoutes } from './kube/exec.routes';
 import { registerProtobufBodyParser } from './protobuf/protobuf-body';
 import { parseJsonBody } from './request-body';
 import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './request-limits';
@@ -98,6 +99,21 @@ function registerRouteLimits(fastify: FastifyInstance): void {
 }
 
 /**
+ * pods/exec, pods/attach, pods/log and pods/portforward (ExecRoutes), in a plugin of their own
+ * with @fastify/websocket loaded in it first, so that the routes see its upgrade handling
+ * whenever the plugin queue loads. Registering the WebSocket plugin from Nest's init instead
+ * (after Nest's routes and error handler) left the body parsers' errors with Fastify's default
+ * handler, not the Status filter.
+ */
+function registerExecRoutes(app: INestApplication, fastify: FastifyInstance): void {
+  const routes = app.get(ExecRoutes);
+  void fastify.register(async (instance) => {
+    await instance.register(websocket, { options: { handleProtocols: (offered: Set<string>) => negotiateStreamProtocol(offered) } });
+    routes.addRoutes(instance);
+  });
+}
+
+/**
  * Everything an app needs beyond its modules, shared by `main.ts`, the e2e
  * tests and the benchmarks so that they all exercise the production
  * pipeline: body parsers, the global validation pipe and the OpenAPI
@@ -111,10 +127,7 @@ export function configureApp(app: INestApplication): INestApplication {
   registerBodyParsers(fastify);
   registerProtobufBodyParser(fastify);
   registerRouteLimits(fastify);
-  // WebSocket upgrades for pods/exec and pods/attach (ExecRoutes adds the routes at init). Registered
-  // here, before Nest's routes and error handler: awaited at init instead, it left the errors of the
-  // body parsers with Fastify's default handler, not the Status filter (test/http-edge.e2e-spec.ts).
-  void fastify.register(websocket, { options: { handleProtocols: (offered: Set<string>) => negotiateStreamProtocol(offered) } });
+  registerExecRoutes(app, fastify);
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
     app,

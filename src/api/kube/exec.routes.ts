@@ -1,5 +1,4 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -77,14 +76,13 @@ function isInteractiveShell(command: readonly string[]): boolean {
  * Fastify's routing like every other request (hooks included).
  */
 @Injectable()
-export class ExecRoutes implements OnModuleInit {
+export class ExecRoutes {
   constructor(
-    private readonly host: HttpAdapterHost,
     @Inject(POD_EXEC) private readonly exec: PodExec,
   ) {}
 
-  onModuleInit(): void {
-    const fastify = this.host.httpAdapter.getInstance<FastifyInstance>();
+  /** Adds the routes to `fastify`, a context where @fastify/websocket is loaded (configureApp). */
+  addRoutes(fastify: FastifyInstance): void {
     for (const sub of ['exec', 'attach'] as const) {
       fastify.route<{ Params: Params; Querystring: Query }>({
         method: 'GET',
