@@ -148,6 +148,12 @@ describe('kube-netsim started as npm start starts it', () => {
     it("serves the README tour's kubectl --server http://localhost:PORT", async () => {
       expect(await kubectl('--server', `http://localhost:${main.port}`, 'get', 'nodes')).toMatch(/^kind-worker\s+Ready/m);
     }, 30000);
+
+    it('serves kubectl exec over WebSocket from the real entry point (no SPDY fallback)', async () => {
+      const server = `http://localhost:${main.port}`;
+      const pod = (await kubectl('--server', server, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+      expect(await kubectl('--server', server, 'exec', pod, '--', 'hostname')).toBe(`${pod}\n`);
+    }, 30000);
   });
 
   describe('with TOKEN_AUTH_FILE', () => {
