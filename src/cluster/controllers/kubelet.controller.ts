@@ -9,6 +9,7 @@ import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
 import { recordEvent } from './events';
+import { exitAfterMs } from './termination';
 
 const pods = resourceTypeByKey('pods')!;
 const nodes = resourceTypeByKey('nodes')!;
@@ -55,13 +56,19 @@ export interface KubeletOptions {
   onStop?: (node: string) => void;
 }
 
-type Work = { kind: 'start'; key: string } | { kind: 'node'; node: string } | { kind: 'finalize'; key: string } | { kind: 'mirror'; node: string };
+type Work =
+  | { kind: 'start'; key: string }
+  | { kind: 'node'; node: string }
+  | { kind: 'terminate'; key: string }
+  | { kind: 'finalize'; key: string }
+  | { kind: 'mirror'; node: string };
 
 /**
  * The kubelets of all nodes. Each registers its node's Lease and renews it
  * every 10 s; starts the pods bound to its node (an IP from the node's
- * host-local IPAM, or the node's own for `hostNetwork`), keeps a terminating
- * pod for its grace period and then removes it, runs static pods from its
+ * host-local IPAM, or the node's own for `hostNetwork`), stops a terminating
+ * pod (preStop, then SIGTERM: see ./termination.ts) and removes it once its
+ * containers exited or its grace period is over, runs static pods from its
  * manifest directory (`PUT /netsim/v1/nodes/{node}/manifests/{file}`) and
  * publishes their read-only mirror pods. A stopped kubelet does none of this
  * (its lease goes stale), until it is started again.
@@ -165,7 +172,7 @@ export class KubeletController implements Controller {
     }
     if (!spec.nodeName || !this.isRunning(spec.nodeName)) return;
     if (object.metadata.deletionTimestamp) {
-      if (!this.deletionTimers.has(podKey(object))) this.scheduleFinalize(object);
+      if (!this.deletionTimers.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
       this.enqueue({ kind: 'start', key: podKey(object) });
     }
@@ -187,6 +194,15 @@ export class KubeletController implements Controller {
           const [namespace, name] = item.key.split('/');
           const pod = this.store.tryGet(pods, namespace, name);
           if (pod && !pod.metadata.deletionTimestamp && !(pod.status as PodStatus).podIP) this.startPod(pod);
+          break;
+        }
+        case 'terminate': {
+          const [namespace, name] = item.key.split('/');
+          const pod = this.store.tryGet(pods, namespace, name);
+          if (pod?.metadata.deletionTimestamp && !this.deletionTimers.has(item.key) && this.isRunning((pod.spec as PodSpec).nodeName!)) {
+            this.stopContainers(pod);
+            this.scheduleFinalize(pod);
+          }
           break;
         }
         case 'finalize': {
@@ -300,10 +316,24 @@ export class KubeletController implements Controller {
     if (changed) recordEvent(this.store, node, 'Normal', 'NodeReady', `Node ${node.metadata.name} status is now: NodeReady`, { component: 'kubelet', host: node.metadata.name });
   }
 
+  /** The kubelet's `Killing` event for each container it stops. */
+  private stopContainers(pod: KubeObject): void {
+    const spec = pod.spec as PodSpec;
+    for (const container of spec.containers ?? []) {
+      recordEvent(this.store, pod, 'Normal', 'Killing', `Stopping container ${container.name}`, { component: 'kubelet', host: spec.nodeName });
+    }
+  }
+
+  /**
+   * Removes the pod once its containers have exited (SIGTERM handled, after any preStop hook) or,
+   * at the latest, when its grace period is over (SIGKILL).
+   */
   private scheduleFinalize(pod: KubeObject): void {
     const key = podKey(pod);
     this.clock.cancel(this.deletionTimers.get(key));
-    const due = Date.parse(pod.metadata.deletionTimestamp!) - this.clock.now();
+    const exit = exitAfterMs(pod);
+    const killed = Date.parse(pod.metadata.deletionTimestamp!) - this.clock.now();
+    const due = exit === undefined ? killed : Math.min(exit, killed);
     if (due <= 0) {
       this.enqueue({ kind: 'finalize', key });
       return;

@@ -67,6 +67,85 @@ describe('scheduler', () => {
   });
 });
 
+describe('kubelet: termination', () => {
+  const gone = (c: ReturnType<typeof threeNodes>, name: string) => c.store.tryGet(t('pods'), 'default', name) === undefined;
+  const deleted = (extra: Record<string, unknown> = {}, annotations?: Record<string, string>) => {
+    const c = threeNodes();
+    const body = pod('p', extra);
+    c.store.create(t('pods'), { ...body, metadata: { ...body.metadata, annotations } }, 'default');
+    c.store.delete(t('pods'), 'default', 'p');
+    return c;
+  };
+
+  it('a container that handles SIGTERM (nginx) exits: the pod is gone 1 s after the delete, not 30 s', () => {
+    const c = deleted();
+    expect(c.store.get(t('pods'), 'default', 'p').metadata.deletionGracePeriodSeconds).toBe(30);
+    c.advance(0.999);
+    expect(gone(c, 'p')).toBe(false);
+    c.advance(0.001);
+    expect(gone(c, 'p')).toBe(true);
+    const events = c.store.list(t('events'), { namespace: 'default' }).items.map((e) => `${e.type} ${e.reason}: ${e.message}`);
+    expect(events).toContain('Normal Killing: Stopping container c');
+  });
+
+  it('the ignore-sigterm annotation keeps the pod Terminating for its whole grace period, then it is killed', () => {
+    const c = deleted({}, { 'kube-netsim.io/ignore-sigterm': 'true' });
+    c.advance(29);
+    expect(gone(c, 'p')).toBe(false);
+    c.advance(1);
+    expect(gone(c, 'p')).toBe(true);
+  });
+
+  it('sleep as PID 1 ignores SIGTERM, as on a real node, unless the annotation says "false"', () => {
+    const sleeper = { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] };
+    const c = deleted(sleeper);
+    c.advance(29);
+    expect(gone(c, 'p')).toBe(false);
+    c.advance(1);
+    expect(gone(c, 'p')).toBe(true);
+    const d = deleted(sleeper, { 'kube-netsim.io/ignore-sigterm': 'false' });
+    d.advance(1);
+    expect(gone(d, 'p')).toBe(true);
+  });
+
+  it('a preStop sleep delays SIGTERM by its seconds, within the grace period', () => {
+    const withHook = (preStop: unknown, grace?: number) =>
+      deleted({
+        containers: [{ name: 'c', image: 'nginx', lifecycle: { preStop } }],
+        ...(grace === undefined ? {} : { terminationGracePeriodSeconds: grace }),
+      });
+    const c = withHook({ sleep: { seconds: 5 } });
+    c.advance(5);
+    expect(gone(c, 'p')).toBe(false); // SIGTERM at 5 s
+    c.advance(1);
+    expect(gone(c, 'p')).toBe(true);
+    const e = withHook({ exec: { command: ['/bin/sh', '-c', 'sleep 5'] } });
+    e.advance(5);
+    expect(gone(e, 'p')).toBe(false);
+    e.advance(1);
+    expect(gone(e, 'p')).toBe(true);
+    const short = withHook({ sleep: { seconds: 60 } }, 10); // the grace period still bounds it
+    short.advance(9);
+    expect(gone(short, 'p')).toBe(false);
+    short.advance(1);
+    expect(gone(short, 'p')).toBe(true);
+  });
+
+  it('while it terminates, its endpoint is serving but not ready, then leaves the slice', () => {
+    const c = threeNodes();
+    c.store.create(t('services'), { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } }, 'default');
+    c.store.create(t('pods'), pod('p'), 'default');
+    c.store.delete(t('pods'), 'default', 'p');
+    const endpoints = () =>
+      c.store.list(t('endpointslices.discovery.k8s.io'), { namespace: 'default' }).items
+        .filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'web')
+        .flatMap((s) => (s as unknown as EndpointSlice).endpoints ?? []);
+    expect(endpoints().map((e) => e.conditions)).toEqual([{ ready: false, serving: true, terminating: true }]);
+    c.advance(1);
+    expect(endpoints()).toEqual([]);
+  });
+});
+
 describe('kubelet and node lifecycle', () => {
   it('renews each node lease every 10 s', () => {
     const c = threeNodes();
@@ -112,8 +191,7 @@ describe('kubelet and node lifecycle', () => {
     c.kubelets.start('w1');
     expect(condition(c.store.get(t('nodes'), undefined, 'w1'), 'Ready')?.status).toBe('True');
     expect((c.store.get(t('nodes'), undefined, 'w1').spec as { taints?: unknown[] }).taints).toEqual([]);
-    c.advance(29);
-    expect(c.store.tryGet(t('pods'), 'default', 'a')).toBeDefined(); // its kubelet ends it when the grace period is over
+    expect(c.store.tryGet(t('pods'), 'default', 'a')).toBeDefined(); // back, its kubelet sends SIGTERM: nginx exits
     c.advance(1);
     expect(c.store.tryGet(t('pods'), 'default', 'a')).toBeUndefined();
   });
