@@ -198,6 +198,43 @@ spec:
     expect(await kubectl('rollout', 'history', 'deployment/shop')).toMatch(/^2\s+<none>\n3\s+<none>\n/m);
   });
 
+  it('delete pod completes once nginx exits on SIGTERM (1 s); a pod that ignores SIGTERM waits out its grace period', async () => {
+    const advance = (seconds: number) =>
+      fetch(`http://127.0.0.1:${t.port}/netsim/v1/clock/advance`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ seconds }),
+      });
+    const [a, b, c] = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ');
+    // kubectl delete waits for the pod to go; the manual clock moves while it waits.
+    let done = false;
+    const deleting = kubectl('delete', 'pod', a).finally(() => (done = true));
+    let advanced = 0;
+    while (!done && advanced < 60) {
+      await advance(0.25);
+      advanced += 0.25;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await deleting).toBe(`pod "${a}" deleted\n`);
+    expect(advanced).toBeLessThan(30); // gone long before the 30 s grace period
+
+    expect(await kubectl('delete', 'pod', b, '--wait=false')).toBe(`pod "${b}" deleted\n`);
+    expect(await kubectl('get', 'pod', b)).toMatch(new RegExp(`^${b}\\s+1/1\\s+Terminating`, 'm'));
+    const waiting = kubectl('wait', '--for=delete', `pod/${b}`, '--timeout=20s');
+    await new Promise((r) => setTimeout(r, 500)); // kubectl is watching the Terminating pod
+    await advance(1);
+    expect(await waiting).toBe(`pod/${b} condition met\n`);
+    expect(await kubectlFails('get', 'pod', b)).toContain(`pods "${b}" not found`);
+
+    expect(await kubectl('annotate', 'pod', c, 'kube-netsim.io/ignore-sigterm=true')).toBe(`pod/${c} annotated\n`);
+    await kubectl('delete', 'pod', c, '--wait=false');
+    await advance(29);
+    expect(await kubectl('get', 'pod', c)).toMatch(new RegExp(`^${c}\\s+1/1\\s+Terminating`, 'm'));
+    expect(await kubectl('describe', 'pod', c)).toMatch(/Normal\s+Killing\s+\S+\s+kubelet\s+Stopping container \S+/);
+    await advance(1);
+    expect(await kubectlFails('get', 'pod', c)).toContain(`pods "${c}" not found`);
+  });
+
   it('sees a change with get -w', async () => {
     const watcher = spawn('kubectl', ['--server', `http://127.0.0.1:${t.port}`, 'get', 'svc', '-w', '--request-timeout=20s']);
     let seen = '';
