@@ -220,10 +220,21 @@ spec:
 
     expect(await kubectl('delete', 'pod', b, '--wait=false')).toBe(`pod "${b}" deleted\n`);
     expect(await kubectl('get', 'pod', b)).toMatch(new RegExp(`^${b}\\s+1/1\\s+Terminating`, 'm'));
-    const waiting = kubectl('wait', '--for=delete', `pod/${b}`, '--timeout=20s');
-    await new Promise((r) => setTimeout(r, 500)); // kubectl is watching the Terminating pod
-    await advance(1);
-    expect(await waiting).toBe(`pod/${b} condition met\n`);
+    // kubectl wait, once it watches the Terminating pod (-v=6 logs its requests), sees it go.
+    const waiter = spawn('kubectl', ['--server', `http://127.0.0.1:${t.port}`, 'wait', '--for=delete', `pod/${b}`, '--timeout=20s', '-v=6']);
+    let out = '';
+    let log = '';
+    waiter.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    waiter.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => waiter.on('exit', resolve));
+    try {
+      await waitFor(() => log.includes('watch=true'));
+      await advance(1);
+      expect(await exited).toBe(0);
+    } finally {
+      waiter.kill();
+    }
+    expect(out).toBe(`pod/${b} condition met\n`);
     expect(await kubectlFails('get', 'pod', b)).toContain(`pods "${b}" not found`);
 
     expect(await kubectl('annotate', 'pod', c, 'kube-netsim.io/ignore-sigterm=true')).toBe(`pod/${c} annotated\n`);
