@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket';
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
@@ -78,13 +78,13 @@ function isInteractiveShell(command: readonly string[]): boolean {
  * Fastify's routing like every other request (hooks included).
  */
 @Injectable()
-export class ExecRoutes implements OnModuleInit {
+export class ExecRoutes implements OnApplicationBootstrap {
   constructor(
     private readonly host: HttpAdapterHost,
     @Inject(POD_EXEC) private readonly exec: PodExec,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  async onApplicationBootstrap(): Promise<void> {
     const fastify = this.host.httpAdapter.getInstance<FastifyInstance>();
     await fastify.register(websocket, { options: { handleProtocols: (offered: Set<string>) => negotiateStreamProtocol(offered) } });
     for (const sub of ['exec', 'attach'] as const) {
