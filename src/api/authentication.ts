@@ -29,7 +29,11 @@ export function installAuthentication(app: INestApplication): void {
       done();
       return;
     }
-    // The connection closes after the answer: an unread body is not drained.
+    // The connection closes after the answer: an unread body is not drained. A WebSocket
+    // upgrade (exec, attach) has left Node's HTTP handling, which would close it: its
+    // socket is ended here once the answer is written (refused before the WebSocket
+    // plugin's own hooks, which would otherwise end it, ever see the request).
+    if (request.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket?.end());
     void reply.code(401).header('Connection', 'close').type('application/json').send(UNAUTHORIZED_STATUS);
   });
 }
