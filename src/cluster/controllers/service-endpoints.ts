@@ -73,8 +73,8 @@ function podEndpoint(store: ObjectStore, service: KubeObject, pod: KubeObject): 
  */
 export class ServiceEndpoints {
   private readonly byPod = new Map<string, PodEndpoint>();
-  /** Pod keys in the order the endpoints are listed (pod name); dropped when a pod comes or goes. */
-  private order: string[] | undefined;
+  /** Pod names of the entries, sorted: the order the endpoints are listed in (the pods are in one namespace). */
+  private readonly order: string[] = [];
 
   constructor(readonly service: KubeObject) {}
 
@@ -89,19 +89,31 @@ export class ServiceEndpoints {
     const had = this.byPod.has(key);
     if (selected) this.byPod.set(key, selected);
     else this.byPod.delete(key);
-    if (had !== (selected !== undefined)) this.order = undefined;
+    if (had === (selected !== undefined)) return;
+    const name = key.slice(key.indexOf('/') + 1);
+    const at = this.position(name);
+    if (selected) this.order.splice(at, 0, name);
+    else this.order.splice(at, 1);
+  }
+
+  /** Where `name` is (or would go) in `order`. */
+  private position(name: string): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order[mid] < name) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** The endpoints grouped by port mapping, each group in pod name order, groups in the order their first pod comes. */
   groups(): EndpointGroup[] {
-    this.order ??= [...this.byPod.keys()].sort((a, b) => {
-      const na = this.byPod.get(a)!.name;
-      const nb = this.byPod.get(b)!.name;
-      return na < nb ? -1 : na > nb ? 1 : 0;
-    });
     const groups = new Map<string, EndpointGroup>();
-    for (const key of this.order) {
-      const e = this.byPod.get(key)!;
+    const namespace = this.service.metadata.namespace;
+    for (const name of this.order) {
+      const e = this.byPod.get(`${namespace}/${name}`)!;
       let group = groups.get(e.groupKey);
       if (!group) {
         group = { ports: e.ports, endpoints: [] };
