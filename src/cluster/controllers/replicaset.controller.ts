@@ -83,35 +83,44 @@ export function podsToDelete(candidates: KubeObject[], related: KubeObject[], co
     const node = (p.spec as PodSpec).nodeName ?? '';
     onNode.set(node, (onNode.get(node) ?? 0) + 1);
   }
-  const rank = (p: KubeObject) => onNode.get((p.spec as PodSpec).nodeName ?? '') ?? 0;
-  const readyTime = (p: KubeObject) => {
-    const t = Date.parse(readyCondition(p)?.lastTransitionTime ?? '');
-    return Number.isNaN(t) ? undefined : t;
-  };
-  const sorted = [...candidates].sort((a, b) => {
-    const na = (a.spec as PodSpec).nodeName ?? '';
-    const nb = (b.spec as PodSpec).nodeName ?? '';
+  // Each pod's sort keys are worked out once, not in every comparison (20,000 pods: ~300,000 comparisons).
+  const keyed = candidates.map((p) => {
+    const ready = isPodReady(p);
+    const readyAt = ready ? Date.parse(readyCondition(p)?.lastTransitionTime ?? '') : NaN;
+    const nodeName = (p.spec as PodSpec).nodeName ?? '';
+    return {
+      pod: p,
+      nodeName,
+      phase: PHASE_ORDINAL[podStatusOf(p).phase ?? ''] ?? 0,
+      ready,
+      cost: deletionCost(p),
+      rank: onNode.get(nodeName) ?? 0,
+      readyTime: Number.isNaN(readyAt) ? undefined : readyAt,
+      restarts: maxRestarts(p),
+      created: Date.parse(p.metadata.creationTimestamp),
+    };
+  });
+  keyed.sort((a, b) => {
+    const na = a.nodeName;
+    const nb = b.nodeName;
     if (na !== nb && (na === '' || nb === '')) return na === '' ? -1 : 1;
-    const pa = PHASE_ORDINAL[podStatusOf(a).phase ?? ''] ?? 0;
-    const pb = PHASE_ORDINAL[podStatusOf(b).phase ?? ''] ?? 0;
-    if (pa !== pb) return pa - pb;
-    const ra = isPodReady(a);
-    const rb = isPodReady(b);
-    if (ra !== rb) return ra ? 1 : -1;
-    const ca = deletionCost(a);
-    const cb = deletionCost(b);
-    if (ca !== cb) return ca - cb;
-    if (rank(a) !== rank(b)) return rank(b) - rank(a);
-    if (ra && rb) {
-      const c = compareTimes(readyTime(a), readyTime(b), now, a.metadata.uid, b.metadata.uid);
+    if (a.phase !== b.phase) return a.phase - b.phase;
+    if (a.ready !== b.ready) return a.ready ? 1 : -1;
+    if (a.cost !== b.cost) return a.cost - b.cost;
+    if (a.rank !== b.rank) return b.rank - a.rank;
+    if (a.ready && b.ready) {
+      const c = compareTimes(a.readyTime, b.readyTime, now, a.pod.metadata.uid, b.pod.metadata.uid);
       if (c !== 0) return c;
     }
-    const restarts = maxRestarts(b) - maxRestarts(a);
+    const restarts = b.restarts - a.restarts;
     if (restarts !== 0) return restarts;
-    const c = compareTimes(Date.parse(a.metadata.creationTimestamp), Date.parse(b.metadata.creationTimestamp), now, a.metadata.uid, b.metadata.uid);
+    const c = compareTimes(a.created, b.created, now, a.pod.metadata.uid, b.pod.metadata.uid);
     if (c !== 0) return c;
-    return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+    const ma = a.pod.metadata.name;
+    const mb = b.pod.metadata.name;
+    return ma < mb ? -1 : ma > mb ? 1 : 0;
   });
+  const sorted = keyed.map((k) => k.pod);
   return sorted.slice(0, count);
 }
 
