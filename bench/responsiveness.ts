@@ -30,7 +30,9 @@ async function measure(name: string, work: () => Promise<unknown>): Promise<void
   const ms = performance.now() - start;
   histogram.disable();
   console.log(`responsiveness: ${name}: ${ms.toFixed(0)} ms; longest event-loop block ${(histogram.max / 1e6).toFixed(0)} ms`);
-  console.log(`responsiveness:   longest reconcile (ms): ${longestReconciles() || 'none over 1 ms'}`);
+  // Only sliced settling is timed: work a clock advance's timers start settles at once, inside the timer.
+  const reconciles = longestReconciles();
+  if (reconciles) console.log(`responsiveness:   longest reconcile (ms): ${reconciles}`);
 }
 
 /** The longest single reconcile of each controller since the last `longestReconciles()`. */

@@ -58,7 +58,7 @@ function taintText(taint: NodeTaint): string {
  * try again whenever nodes or pods change.
  */
 /** The most pods one round of the scheduler binds; the rest wait for the next round. */
-export const SCHEDULING_BATCH = 200;
+export const SCHEDULING_BATCH = 100;
 
 export class SchedulerController implements Controller {
   readonly name = 'default-scheduler';
