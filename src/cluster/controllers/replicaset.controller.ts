@@ -47,20 +47,18 @@ function maxRestarts(pod: KubeObject): number {
   return max;
 }
 
-/** `logarithmicRankDiff`: compares how long ago two instants were, in powers of two of nanoseconds. */
-function logRankDiff(t1: number, t2: number, now: number): number {
-  const rank = (t: number) => {
-    const d = (now - t) * 1e6;
-    return d > 0 ? Math.floor(Math.log2(d)) : -1;
-  };
-  return rank(t1) - rank(t2);
+/** How long ago `t` was, in whole powers of two of nanoseconds (-1 if not before `now`): `logarithmicRankDiff`'s rank. */
+function timeRank(t: number | undefined, now: number): number {
+  if (t === undefined) return -1;
+  const d = (now - t) * 1e6;
+  return d > 0 ? Math.floor(Math.log2(d)) : -1;
 }
 
-/** `afterOrZero` then the logarithmic comparison; 0 when undecided. */
-function compareTimes(t1: number | undefined, t2: number | undefined, now: number, uidA: string, uidB: string): number {
+/** `afterOrZero` then the logarithmic comparison (ranks from `timeRank`), ties broken by uid; 0 when undecided. */
+function compareTimes(t1: number | undefined, rank1: number, t2: number | undefined, rank2: number, uidA: string, uidB: string): number {
   if (t1 === t2) return 0;
   if (t1 === undefined || t2 === undefined) return t1 === undefined ? -1 : 1;
-  const diff = logRankDiff(t1, t2, now);
+  const diff = rank1 - rank2;
   if (diff === 0) return uidA < uidB ? -1 : uidA > uidB ? 1 : 0;
   return diff;
 }
@@ -88,6 +86,8 @@ export function podsToDelete(candidates: KubeObject[], related: KubeObject[], co
     const ready = isPodReady(p);
     const readyAt = ready ? Date.parse(readyCondition(p)?.lastTransitionTime ?? '') : NaN;
     const nodeName = (p.spec as PodSpec).nodeName ?? '';
+    const readyTime = Number.isNaN(readyAt) ? undefined : readyAt;
+    const created = Date.parse(p.metadata.creationTimestamp);
     return {
       pod: p,
       nodeName,
@@ -95,9 +95,11 @@ export function podsToDelete(candidates: KubeObject[], related: KubeObject[], co
       ready,
       cost: deletionCost(p),
       rank: onNode.get(nodeName) ?? 0,
-      readyTime: Number.isNaN(readyAt) ? undefined : readyAt,
+      readyTime,
+      readyRank: timeRank(readyTime, now),
       restarts: maxRestarts(p),
-      created: Date.parse(p.metadata.creationTimestamp),
+      created,
+      createdRank: timeRank(created, now),
     };
   });
   keyed.sort((a, b) => {
@@ -109,12 +111,12 @@ export function podsToDelete(candidates: KubeObject[], related: KubeObject[], co
     if (a.cost !== b.cost) return a.cost - b.cost;
     if (a.rank !== b.rank) return b.rank - a.rank;
     if (a.ready && b.ready) {
-      const c = compareTimes(a.readyTime, b.readyTime, now, a.pod.metadata.uid, b.pod.metadata.uid);
+      const c = compareTimes(a.readyTime, a.readyRank, b.readyTime, b.readyRank, a.pod.metadata.uid, b.pod.metadata.uid);
       if (c !== 0) return c;
     }
     const restarts = b.restarts - a.restarts;
     if (restarts !== 0) return restarts;
-    const c = compareTimes(a.created, b.created, now, a.pod.metadata.uid, b.pod.metadata.uid);
+    const c = compareTimes(a.created, a.createdRank, b.created, b.createdRank, a.pod.metadata.uid, b.pod.metadata.uid);
     if (c !== 0) return c;
     const ma = a.pod.metadata.name;
     const mb = b.pod.metadata.name;
