@@ -97,8 +97,6 @@ async function main(): Promise<void> {
     scale.store.patch(t('deployments.apps'), 'default', 'app-0', { spec: { replicas: 1 } });
     await scale.controllers.idle();
   });
-  await measure('60 s advance: the terminated pods go', () => scale.advanceSliced(60));
-  console.log(`responsiveness: ${scale.store.count(t('pods'))} pods left`);
 }
 
 void main();
