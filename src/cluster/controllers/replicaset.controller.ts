@@ -284,7 +284,7 @@ export class ReplicaSetController implements Controller {
     }
     if (diff > 0) {
       const active = this.activePods(cache);
-      const victims = podsToDelete(active, this.relatedPods(rs, active), Math.min(diff, REPLICASET_BURST), now);
+      const victims = podsToDelete(active, this.relatedPods(rs, active, cache), Math.min(diff, REPLICASET_BURST), now);
       for (const pod of victims) {
         try {
           this.store.delete(pods, pod.metadata.namespace, pod.metadata.name);
@@ -301,18 +301,33 @@ export class ReplicaSetController implements Controller {
     return undefined;
   }
 
-  /** The pods of every ReplicaSet with the same controller (a Deployment's), for ranking doubled-up nodes. */
-  private relatedPods(rs: KubeObject, own: KubeObject[]): KubeObject[] {
+  /**
+   * The pods of every ReplicaSet with the same controller (a Deployment's), for ranking doubled-up
+   * nodes; only active ones count there. This ReplicaSet's are its active pods and those it still
+   * controls while a release was refused (read from its cache, not from the 20,000 it may have).
+   */
+  private relatedPods(rs: KubeObject, own: KubeObject[], cache: ReplicaSetPods): KubeObject[] {
     const owner = controllerRefOf(rs);
     if (!owner) return own;
     const out: KubeObject[] = [];
     for (const key of this.setsByOwner.keys(owner.uid)) {
       const [namespace, name] = splitKey(key);
       const sibling = this.store.tryGet(replicasets, namespace, name);
-      if (sibling && controllerRefOf(sibling)?.uid === owner.uid) out.push(...this.ownedPods(sibling).filter((p) => controllerRefOf(p)?.uid === sibling.metadata.uid));
+      if (!sibling || controllerRefOf(sibling)?.uid !== owner.uid) continue;
+      if (sibling.metadata.uid !== rs.metadata.uid) {
+        out.push(...this.ownedPods(sibling).filter((p) => controllerRefOf(p)?.uid === sibling.metadata.uid));
+        continue;
+      }
+      out.push(...own);
+      for (const podKey of cache.unsettled) {
+        const [podNamespace, podName] = splitKey(podKey);
+        const pod = this.store.tryGet(pods, podNamespace, podName);
+        if (pod && controllerRefOf(pod)?.uid === rs.metadata.uid) out.push(pod);
+      }
     }
     return out;
   }
+
 
   private updateStatus(rs: KubeObject, cache: ReplicaSetPods, failure: { reason: string; message: string } | undefined): void {
     const minReadySeconds = (rs.spec as ReplicaSetSpec).minReadySeconds ?? 0;
