@@ -54,4 +54,17 @@ describe('ControllerManager', () => {
     manager.settle();
     expect(log).toEqual(['a', 'a', 'a']);
   });
+
+  it('tells `timed` of every reconcile while sliced, by controller name', async () => {
+    const manager = new ControllerManager(new ObjectStore(new ManualClock(), new SeededRandom(1)));
+    const log: string[] = [];
+    manager.add(counter('a', 2, log));
+    manager.add(counter('b', 1, log));
+    const timed: string[] = [];
+    manager.settleInSlices({ sliceMs: 0, timed: (name) => timed.push(name) });
+    manager.settle();
+    await manager.idle();
+    // Two working rounds and the idle one that ends settling.
+    expect(timed).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+  });
 });
