@@ -156,4 +156,23 @@ describe('Cluster', () => {
     };
     expect(run()).toBe(run());
   });
+
+  it('runs timers on a settled cluster when settling in slices: a sliced advance waits for a settle under way', async () => {
+    const c = newCluster();
+    c.settleInSlices(0); // every controller sync ends a slice
+    const deployment = {
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { schedulerName: 'manual', containers: [{ name: 'app', image: 'nginx' }] } },
+      },
+    };
+    c.store.create(t('deployments.apps'), deployment, 'default');
+    expect(c.store.list(t('pods'), { namespace: 'default' }).items).toHaveLength(0); // the Deployment and ReplicaSet syncs are still to come
+    const seen: number[] = [];
+    c.clock.after(0, 'count pods', () => seen.push(c.store.list(t('pods'), { namespace: 'default' }).items.length));
+    await c.advanceSliced(1, { sliceMs: 0 });
+    expect(seen).toEqual([3]);
+  });
 });

@@ -20,6 +20,8 @@ function clockView(cluster: Cluster) {
     now: new Date(now).toISOString(),
     mode: cluster.clock.followsRealTime ? 'running' : 'manual',
     pendingTimers: cluster.clock.pending().slice(0, 50).map((t) => ({ at: new Date(t.at).toISOString(), name: t.name })),
+    // Errors of ours caught so the server kept running (none: count 0, no lastFault).
+    faults: { count: cluster.faults.count, ...(cluster.faults.last ? { lastFault: cluster.faults.last } : {}) },
   };
 }
 
