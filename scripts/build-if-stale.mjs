@@ -2,6 +2,7 @@
 // missing or older than what it is built from (src/, the tsconfig files,
 // nest-cli.json, package.json), so a second start runs at once. No
 // dependency: the file times are compared with node:fs.
+/* global process, console */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
