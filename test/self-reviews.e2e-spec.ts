@@ -62,6 +62,14 @@ describe('self reviews: kubectl auth can-i and whoami (e2e)', () => {
       ]);
     });
 
+    it('kubectl cluster-info names the server and kube-dns; the proxy URL it prints answers 404 (docs/cluster.md)', async () => {
+      const server = `http://127.0.0.1:${t.port}`;
+      const dns = `${server}/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy`;
+      const out = await kubectl('cluster-info');
+      expect(out.split('\n').slice(0, 2)).toEqual([`Kubernetes control plane is running at ${server}`, `CoreDNS is running at ${dns}`]);
+      await request(t.http).get('/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy').expect(404);
+    });
+
     it('discovery lists the reviews as create-only', async () => {
       const res = await request(t.http).get('/apis/authorization.k8s.io/v1').expect(200);
       expect(res.body.resources).toEqual([
