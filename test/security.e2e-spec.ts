@@ -264,6 +264,17 @@ describe('kube-netsim started as npm start starts it', () => {
       }
     }, 30000);
 
+    it("kubectl auth whoami names the token's user (docs/cluster.md)", async () => {
+      const base = ['--server', server(), '--certificate-authority', ca()];
+      const out = await kubectl(...base, '--token', TOKEN, 'auth', 'whoami');
+      expect(out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/))).toEqual([
+        ['ATTRIBUTE', 'VALUE'],
+        ['Username', 'alice'],
+        ['UID', '1001'],
+        ['Groups', '[system:masters developers system:authenticated]'],
+      ]);
+    }, 30000);
+
     it('refuses kubectl with a wrong token, or with credentials that are not a token', async () => {
       const base = ['--server', server(), '--certificate-authority', ca()];
       expect(await kubectlFails(...base, '--token', 'not-a-token', 'get', 'pods')).toContain('error: You must be logged in to the server (Unauthorized)');
