@@ -59,7 +59,7 @@ function startCluster(): { config: AppConfig; cluster: Cluster; loaded: number }
     cluster = buildCluster(config, clock, unseededRandom());
     if (config.clock === 'running') clock.startRealTime();
     // The server keeps answering while the controllers work through a large change.
-    cluster.controllers.settleInSlices({ sliceMs: 50, mustFinish: () => clock.running });
+    cluster.settleInSlices();
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;

@@ -69,6 +69,14 @@ describe('bad input is a 4xx Status and changes nothing (e2e)', () => {
     await request(t.http).delete('/api/v1/namespaces/default/services/web').expect(200);
   });
 
+  it('names the field of a wrong-typed value in a static pod manifest, as the decoder does for a Pod', async () => {
+    const manifest = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'static' }, spec: { containers: [{ name: 'c', image: 'nginx', ports: false }] } };
+    const res = await request(t.http).put('/netsim/v1/nodes/kind-worker2/manifests/static.yaml').send(manifest).expect(400);
+    expect(res.body.message).toBe('Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal bool into Go struct field spec.containers[0].ports of type []struct');
+    expect(res.body.details.causes[0].field).toBe('spec.containers[0].ports');
+    expect((await request(t.http).get('/netsim/v1/nodes/kind-worker2/manifests').expect(200)).body.manifests).toEqual([]);
+  });
+
   it('names the field of a wrong-typed value, as the API server decoder does', async () => {
     const res = await request(t.http).post('/api/v1/namespaces/default/services').send(svc({ ports: 'x' })).expect(400);
     expect(res.body.message).toBe('Service in version "v1" cannot be handled as a Service: json: cannot unmarshal string into Go struct field spec.ports of type []struct');

@@ -22,6 +22,7 @@ describe('control plane on the simulated clock (e2e)', () => {
     const moved = (await advance(90)).body;
     expect(moved).toMatchObject({ now: '2026-01-01T00:01:30.000Z', mode: 'manual' });
     expect(moved.pendingTimers[0].name).toMatch(/node-lifecycle-controller|kubelet/);
+    expect(moved.faults).toEqual({ count: 0 }); // no error of ours was caught
     const bad = await request(t.http).post('/netsim/v1/clock/advance').send({ seconds: -1 }).expect(422);
     expect(bad.body.details.causes[0]).toMatchObject({ field: 'seconds', reason: 'FieldValueInvalid' });
     await request(t.http).post('/netsim/v1/clock/advance').send({ seconds: 1, extra: true }).expect(422);

@@ -39,6 +39,8 @@ describe('Kubernetes API paths (e2e)', () => {
       const apis = (await request(t.http).get('/apis').expect(200)).body;
       expect(apis.groups.map((g: { name: string }) => g.name)).toEqual([
         'apps',
+        'authentication.k8s.io',
+        'authorization.k8s.io',
         'autoscaling',
         'batch',
         'coordination.k8s.io',

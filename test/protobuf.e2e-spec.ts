@@ -60,6 +60,16 @@ describe('protobuf request bodies over HTTP (e2e)', () => {
     expect(res.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest', message: 'provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]' });
   });
 
+  it('refuses a PATCH in protobuf with 415 naming the patch types, whatever the body, and changes nothing', async () => {
+    for (const body of [Buffer.from('{"metadata":{"labels":{"a":"b"}}}'), fixture('namespace-ns1.bin')]) {
+      const res = await request(t.http).patch('/api/v1/namespaces/default/services/web').set('Content-Type', PROTOBUF).send(body).expect(415);
+      expect(res.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'UnsupportedMediaType', code: 415 });
+      expect(res.body.message).toContain('application/merge-patch+json');
+    }
+    const web = (await request(t.http).get('/api/v1/namespaces/default/services/web').expect(200)).body;
+    expect(web.metadata.labels?.a).toBeUndefined();
+  });
+
   it('refuses a kind without a schema with 415 naming the kind, and stores nothing', async () => {
     const body = fixture('namespace-ns1.bin');
     // The Namespace body with its envelope's typeMeta (15 bytes: v1, Namespace) made to say v1, Lease.

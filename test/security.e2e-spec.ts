@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import WebSocket from 'ws';
 import { startMain, MainProcess } from './support/main-process';
 import { DEMO, startListeningApp, startTestApp, TestApp } from './support/test-app';
 
@@ -83,6 +84,62 @@ describe('an unauthenticated body is never read', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
     expect(answer.toLowerCase()).toContain('connection: close');
     expect(answer.slice(answer.indexOf('\r\n\r\n') + 4)).toBe(JSON.stringify(UNAUTHORIZED));
+  });
+});
+
+describe('exec over WebSocket with tokens', () => {
+  let t: TestApp;
+  let pod: string;
+  beforeAll(async () => {
+    t = await startListeningApp({ ...DEMO, TOKEN_AUTH_FILE: TOKENS });
+    pod = (await request(t.http).get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb').set('Authorization', `Bearer ${TOKEN}`).expect(200)).body.items[0].metadata.name;
+  });
+  afterAll(() => t.close());
+
+  /** Opens kubectl's exec WebSocket; resolves with the HTTP answer if the upgrade is refused, or 'open' and what the command wrote. */
+  const exec = (authorization?: string) =>
+    new Promise<{ status: number; body: string } | { open: true; stdout: string }>((resolve, reject) => {
+      const url = `ws://127.0.0.1:${t.port}/api/v1/namespaces/default/pods/${pod}/exec?command=echo&command=hi&stdout=true&stderr=true`;
+      const ws = new WebSocket(url, ['v5.channel.k8s.io'], { headers: authorization ? { Authorization: authorization } : {} });
+      let stdout = '';
+      ws.on('unexpected-response', (req, res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      });
+      ws.on('message', (data: Buffer) => {
+        if (data[0] === 1) stdout += data.subarray(1).toString();
+      });
+      ws.on('close', () => resolve({ open: true, stdout }));
+      ws.on('error', (e) => (e.message.startsWith('Unexpected server response') ? undefined : reject(e)));
+    });
+
+  it('refuses the upgrade without a valid token with the 401 Status, before anything runs', async () => {
+    for (const authorization of [undefined, `Bearer ${TOKEN}x`, 'Basic YWxpY2U6cHc=']) {
+      const answer = await exec(authorization);
+      expect(answer).toEqual({ status: 401, body: JSON.stringify(UNAUTHORIZED) });
+    }
+  });
+
+  it('closes the connection after refusing an upgrade, as it closes any refused request', async () => {
+    const socket = connect(t.port!, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(
+      `GET /api/v1/namespaces/default/pods/${pod}/exec?command=ls&stdout=true HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n',
+    );
+    await closed; // the client never closes: only the server can
+    expect(answer).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
+    expect(answer.slice(answer.indexOf('\r\n\r\n') + 4)).toBe(JSON.stringify(UNAUTHORIZED));
+  });
+
+  it('runs the command for a valid token', async () => {
+    expect(await exec(`Bearer ${TOKEN}`)).toEqual({ open: true, stdout: 'hi\n' });
   });
 });
 
@@ -205,6 +262,17 @@ describe('kube-netsim started as npm start starts it', () => {
       } finally {
         watcher.kill();
       }
+    }, 30000);
+
+    it("kubectl auth whoami names the token's user (docs/cluster.md)", async () => {
+      const base = ['--server', server(), '--certificate-authority', ca()];
+      const out = await kubectl(...base, '--token', TOKEN, 'auth', 'whoami');
+      expect(out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/))).toEqual([
+        ['ATTRIBUTE', 'VALUE'],
+        ['Username', 'alice'],
+        ['UID', '1001'],
+        ['Groups', '[system:masters developers system:authenticated]'],
+      ]);
     }, 30000);
 
     it('refuses kubectl with a wrong token, or with credentials that are not a token', async () => {

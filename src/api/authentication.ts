@@ -1,11 +1,19 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { TokenAuthenticator } from '../auth/token-authenticator';
+import type { IncomingMessage } from 'node:http';
+import { TokenAuthenticator, TokenUser } from '../auth/token-authenticator';
 import { reasonOfHttpStatus, statusBody } from './status/kubernetes-status';
 import { AUTHENTICATOR } from './tokens';
 
 /** The API server's answer to a request it cannot authenticate (`apierrors.NewUnauthorized("Unauthorized")`). */
 export const UNAUTHORIZED_STATUS = statusBody(401, reasonOfHttpStatus(401), 'Unauthorized');
+
+const USERS = new WeakMap<IncomingMessage, TokenUser>();
+
+/** The user a request's bearer token authenticated, or `undefined` (anonymous, or no tokens configured). */
+export function requestUser(raw: IncomingMessage): TokenUser | undefined {
+  return USERS.get(raw);
+}
 
 /**
  * When tokens are configured (TOKEN_AUTH_FILE), refuses every request without
@@ -25,11 +33,16 @@ export function installAuthentication(app: INestApplication): void {
     const query = url.indexOf('?');
     const result = authenticator.authenticateRequest(request.headers.authorization, query < 0 ? url : url.slice(0, query));
     if (result.authenticated) {
+      if ('user' in result) USERS.set(request.raw, result.user);
       delete request.headers.authorization;
       done();
       return;
     }
-    // The connection closes after the answer: an unread body is not drained.
+    // The connection closes after the answer: an unread body is not drained. A WebSocket
+    // upgrade (exec, attach) has left Node's HTTP handling, which would close it: its
+    // socket is ended here once the answer is written (refused before the WebSocket
+    // plugin's own hooks, which would otherwise end it, ever see the request).
+    if (request.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket?.end());
     void reply.code(401).header('Connection', 'close').type('application/json').send(UNAUTHORIZED_STATUS);
   });
 }

@@ -11,6 +11,7 @@ import { registerProtobufBodyParser } from './protobuf/protobuf-body';
 import { parseJsonBody } from './request-body';
 import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './request-limits';
 import { answerClientError, KUBERNETES_BODY_TYPES, statusOfFastifyError, unsupportedMediaTypeMessage } from './status/http-errors';
+import { statusBody } from './status/kubernetes-status';
 import { createValidationPipe } from './validation';
 
 /**
@@ -56,7 +57,8 @@ export function createHttpAdapter(options: HttpEdgeOptions = {}): FastifyAdapter
       } catch {
         // The request is refused either way.
       }
-      const status = statusOfFastifyError(error, BODY_LIMIT)!;
+      // A framework error with no Status of its own is still the request's fault.
+      const status = statusOfFastifyError(error, BODY_LIMIT) ?? statusBody(400, 'BadRequest', error.message);
       void reply.code(status.code).type('application/json').send(JSON.stringify(status));
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
@@ -108,7 +110,8 @@ function registerRouteLimits(fastify: FastifyInstance): void {
 function registerExecRoutes(app: INestApplication, fastify: FastifyInstance): void {
   const routes = app.get(ExecRoutes);
   void fastify.register(async (instance) => {
-    await instance.register(websocket, { options: { handleProtocols: (offered: Set<string>) => negotiateStreamProtocol(offered) } });
+    // One message is at most a request body's size (ws closes the stream with 1009 past it).
+    await instance.register(websocket, { options: { maxPayload: BODY_LIMIT, handleProtocols: (offered: Set<string>) => negotiateStreamProtocol(offered) } });
     routes.addRoutes(instance);
   });
 }

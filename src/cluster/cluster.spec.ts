@@ -111,6 +111,32 @@ describe('Cluster', () => {
     expect(after.endpoints.map((e) => e.addresses[0])).toEqual(['10.244.0.3']);
   });
 
+  it('keeps slices of 100 endpoints in pod name order as single pods come, change and go; a node changing zone shows on its endpoints', () => {
+    const c = newCluster();
+    c.store.create(t('nodes'), { metadata: { name: 'n0' } });
+    c.store.create(t('nodes'), { metadata: { name: 'n1' } });
+    c.store.create(t('services'), { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } }, 'default');
+    const names = Array.from({ length: 120 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    // Created out of name order, so the slices' order is the controller's doing.
+    for (const name of [...names].reverse()) c.store.create(t('pods'), pod(name, Number(name.slice(1)) % 2 ? 'n1' : 'n0', { app: 'web' }), 'default');
+    const webSlices = () =>
+      (c.store.list(t('endpointslices.discovery.k8s.io'), { namespace: 'default' }).items as EndpointSlice[])
+        .filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'web')
+        .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    const podsIn = () => webSlices().map((s) => s.endpoints.map((e) => e.targetRef!.name));
+    expect(podsIn()).toEqual([names.slice(0, 100), names.slice(100)]);
+    c.store.delete(t('pods'), 'default', 'p050');
+    c.advance(30);
+    c.store.patch(t('pods'), 'default', 'p010', { metadata: { labels: { app: 'other' } } });
+    const left = names.filter((n) => n !== 'p050' && n !== 'p010');
+    expect(podsIn()).toEqual([left.slice(0, 100), left.slice(100)]);
+    c.store.patch(t('nodes'), undefined, 'n1', { metadata: { labels: { 'topology.kubernetes.io/zone': 'z9' } } });
+    c.store.patch(t('pods'), 'default', 'p010', { metadata: { labels: { app: 'web' } } });
+    const zones = new Set(webSlices().flatMap((s) => s.endpoints.filter((e) => e.nodeName === 'n1').map((e) => e.zone)));
+    expect([...zones]).toEqual(['z9']);
+    expect(podsIn().flat()).toEqual(names.filter((n) => n !== 'p050'));
+  });
+
   it('points default/kubernetes at the control-plane nodes on 6443', () => {
     const c = newCluster();
     c.store.create(t('nodes'), { metadata: { name: 'cp', labels: { 'node-role.kubernetes.io/control-plane': '' } } });
@@ -129,5 +155,24 @@ describe('Cluster', () => {
       return JSON.stringify([(s.spec as { clusterIP: string }).clusterIP, s.metadata.uid, slices]);
     };
     expect(run()).toBe(run());
+  });
+
+  it('runs timers on a settled cluster when settling in slices: a sliced advance waits for a settle under way', async () => {
+    const c = newCluster();
+    c.settleInSlices(0); // every controller sync ends a slice
+    const deployment = {
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { schedulerName: 'manual', containers: [{ name: 'app', image: 'nginx' }] } },
+      },
+    };
+    c.store.create(t('deployments.apps'), deployment, 'default');
+    expect(c.store.list(t('pods'), { namespace: 'default' }).items).toHaveLength(0); // the Deployment and ReplicaSet syncs are still to come
+    const seen: number[] = [];
+    c.clock.after(0, 'count pods', () => seen.push(c.store.list(t('pods'), { namespace: 'default' }).items.length));
+    await c.advanceSliced(1, { sliceMs: 0 });
+    expect(seen).toEqual([3]);
   });
 });

@@ -18,6 +18,7 @@ import { ServiceStrategy } from './resources/service.strategy';
 import { ConfigMapStrategy, INITIAL_STATUS, InitialStatusStrategy, SecretStrategy } from './resources/stored-kinds.strategy';
 import { ServiceAccountController } from './controllers/service-account.controller';
 import { STORED_KINDS } from './store/stored-kinds';
+import { FaultLog } from './faults';
 import { SimulationClock, SlicedAdvanceOptions } from './simulation-clock';
 import { ObjectStore } from './store/object-store';
 import { resourceTypeByKey } from './store/resource-types';
@@ -39,6 +40,8 @@ export class Cluster {
   readonly controllers: ControllerManager;
   readonly kubelets: KubeletController;
   readonly kubeProxies: KubeProxyController;
+  /** Errors of ours caught so the server keeps running (a timer's, a settle's, a commit hook's). */
+  readonly faults: FaultLog;
 
   private constructor(
     readonly pools: AddressPools,
@@ -60,6 +63,12 @@ export class Cluster {
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
     }
     this.controllers = new ControllerManager(this.store);
+    this.faults = new FaultLog(() => clock.now());
+    this.store.onFault(this.faults.record);
+    this.controllers.onFault(this.faults.record);
+    clock.onFault(this.faults.record);
+    // Timers see a settled cluster: a settle under way (sliced, after a write) finishes first.
+    clock.gateTimers({ ready: () => this.controllers.isIdle, settle: () => this.controllers.finish(), whenReady: () => this.controllers.idle() });
     // The order controllers run in on each round (fixed, so runs are repeatable).
     const lifecycle = new NodeLifecycleController(this.store, clock, { nextLeaseRenewal: (node) => this.kubelets.nextLeaseRenewal(node) });
     this.controllers.add(lifecycle);
@@ -98,6 +107,17 @@ export class Cluster {
   async advanceSliced(seconds: number, options?: SlicedAdvanceOptions): Promise<void> {
     await this.clock.advanceSliced(seconds * 1000, options);
     this.store.commit();
+  }
+
+  /**
+   * Runs as the server runs: controllers settle in slices of `sliceMs` of
+   * wall time with the event loop free between them, except while a clock
+   * advance runs its timers. Timers see a settled cluster: a sliced advance
+   * waits for a settle under way before each slice, the real-time tick skips
+   * (and later catches up), the synchronous advance finishes it at once.
+   */
+  settleInSlices(sliceMs = 50): void {
+    this.controllers.settleInSlices({ sliceMs, mustFinish: () => this.clock.running });
   }
 
   private bootstrap(): void {

@@ -82,4 +82,75 @@ describe('SimulationClock', () => {
     // A slice ends after each timer here (sliceMs 0), with quiet timers brought up to date.
     expect(between).toEqual([1000, 2000, 3000, 4000, 5000]);
   });
+
+  it('runs timers only once the gate holds: before an advance, and before each slice of a sliced one', async () => {
+    const clock = new SimulationClock(0);
+    const log: string[] = [];
+    let ready = true;
+    clock.gateTimers({
+      ready: () => ready,
+      settle: () => {
+        log.push('settled at once');
+        ready = true;
+      },
+      whenReady: async () => {
+        await Promise.resolve();
+        log.push('settled');
+        ready = true;
+      },
+    });
+    for (let i = 1; i <= 3; i++) clock.after(i * 1000, `t${i}`, () => log.push(`t${i}`));
+    // A write between two slices leaves the cluster settling.
+    const yieldTo = async () => {
+      ready = false;
+      await Promise.resolve();
+    };
+    await clock.advanceSliced(2000, { sliceMs: 0, yieldTo });
+    expect(log).toEqual(['t1', 'settled', 't2']);
+    ready = false;
+    clock.advance(1000);
+    expect(log).toEqual(['t1', 'settled', 't2', 'settled at once', 't3']);
+  });
+
+  describe('following the wall clock', () => {
+    beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2026, 0, 1) }));
+    afterEach(() => jest.useRealTimers());
+
+    it('reports a timer that throws instead of crashing, and goes on from there without losing time', () => {
+      const clock = new SimulationClock(0);
+      const faults: string[] = [];
+      clock.onFault((source, e) => faults.push(`${source}: ${(e as Error).message}`));
+      clock.startRealTime(100);
+      const start = clock.now();
+      const ran: number[] = [];
+      clock.after(50, 'broken', () => {
+        throw new Error('boom');
+      });
+      clock.after(70, 'fine', () => ran.push(clock.now() - start));
+      jest.advanceTimersByTime(100);
+      expect(faults).toEqual(['clock tick: boom']);
+      jest.advanceTimersByTime(100);
+      clock.stopRealTime();
+      expect(ran).toEqual([70]);
+      expect(clock.now() - start).toBe(200);
+    });
+
+    it('skips a tick while the gate does not hold, and catches up on the next', () => {
+      const clock = new SimulationClock(0);
+      let ready = false;
+      clock.gateTimers({ ready: () => ready, settle: () => undefined, whenReady: async () => undefined });
+      clock.startRealTime(100);
+      const start = clock.now();
+      const ran: number[] = [];
+      clock.after(50, 't', () => ran.push(clock.now() - start));
+      jest.advanceTimersByTime(100);
+      expect(ran).toEqual([]);
+      expect(clock.now()).toBe(start);
+      ready = true;
+      jest.advanceTimersByTime(100);
+      clock.stopRealTime();
+      expect(ran).toEqual([50]);
+      expect(clock.now() - start).toBe(200);
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { Clock } from '../common/clock';
+import { FaultHandler } from './faults';
 
 /** A timer set on the simulation clock. */
 export interface Timer {
@@ -34,6 +35,19 @@ export interface SlicedAdvanceOptions {
   yieldTo?: () => Promise<void>;
 }
 
+/**
+ * What must hold before timers run: the cluster they act on is settled. The
+ * clock asks before every advance and every slice of one.
+ */
+export interface TimerGate {
+  /** Whether timers may run now. */
+  ready(): boolean;
+  /** Makes it hold at once (the synchronous advance). */
+  settle(): void;
+  /** Resolves once it may hold (the sliced advance waits for it, the event loop free meanwhile). */
+  whenReady(): Promise<void>;
+}
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -55,6 +69,8 @@ export class SimulationClock implements Clock {
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private realTimeHandle: ReturnType<typeof setInterval> | undefined;
+  private gate: TimerGate | undefined;
+  private faultHandler: FaultHandler | undefined;
 
   constructor(startMs = Date.UTC(2026, 0, 1, 0, 0, 0)) {
     this.current = startMs;
@@ -99,6 +115,16 @@ export class SimulationClock implements Clock {
       .sort((a, b) => a.at - b.at || a.id - b.id);
   }
 
+  /** Timers run only when `gate` says so: they see a settled cluster, whatever the wall time. */
+  gateTimers(gate: TimerGate): void {
+    this.gate = gate;
+  }
+
+  /** Where an error of a real-time tick's timer goes (it has no caller); without a handler it is logged. */
+  onFault(handler: FaultHandler): void {
+    this.faultHandler = handler;
+  }
+
   /** Whether timers are running now (an advance, or a slice of one). */
   get running(): boolean {
     return this.advancing;
@@ -113,6 +139,7 @@ export class SimulationClock implements Clock {
   advance(ms: number): number {
     const target = this.targetOf(ms);
     if (this.busy) throw new Error('the clock is already advancing');
+    this.gate?.settle();
     this.advancing = true;
     try {
       return this.runUntil(target, () => false);
@@ -136,6 +163,8 @@ export class SimulationClock implements Clock {
       const target = this.current + span;
       let ran = 0;
       for (;;) {
+        // A write between two slices may have left the cluster settling: the timers wait for it.
+        while (this.gate && !this.gate.ready()) await this.gate.whenReady();
         const started = performance.now();
         this.advancing = true;
         let done: boolean;
@@ -154,17 +183,28 @@ export class SimulationClock implements Clock {
     return result;
   }
 
-  /** Follows the wall clock: advances every `tickMs` by the real time that passed. */
+  /**
+   * Follows the wall clock: advances every `tickMs` by the real time that
+   * passed. A tick waits (the next one catches up) while an advance runs or
+   * the gate says the cluster is still settling. A timer that throws is
+   * reported (`onFault`) and the tick ends there; the next one goes on from
+   * that timer's time, so no time is lost.
+   */
   startRealTime(tickMs = 100): void {
     if (this.realTimeHandle) return;
     let last = Date.now();
     this.current = Math.max(this.current, last);
     this.realTimeHandle = setInterval(() => {
       const now = Date.now();
-      if (!this.busy) {
-        this.advance(Math.max(0, now - last));
-        last = now;
+      if (this.busy || (this.gate && !this.gate.ready())) return;
+      const target = this.current + Math.max(0, now - last);
+      try {
+        this.advance(target - this.current);
+      } catch (e) {
+        this.reportFault('clock tick', e);
       }
+      // What an interrupted tick did not reach, the next one adds.
+      last = now - (target - this.current);
     }, tickMs);
     this.realTimeHandle.unref();
   }
@@ -179,6 +219,11 @@ export class SimulationClock implements Clock {
   }
 
   // ---- internals -----------------------------------------------------------
+
+  private reportFault(source: string, error: unknown): void {
+    if (this.faultHandler) this.faultHandler(source, error);
+    else console.error(`kube-netsim: ${source} failed: ${error instanceof Error ? error.stack : String(error)}`);
+  }
 
   private targetOf(ms: number): number {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`time only moves forward, not by ${ms} ms`);

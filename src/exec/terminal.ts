@@ -9,6 +9,9 @@ import type { Shell } from './shell';
 
 export const PROMPT = '/ # ';
 
+/** The longest line a terminal keeps in canonical mode (Linux's 4096-byte line buffer, newline included). */
+export const MAX_LINE = 4095;
+
 export class InteractiveSession {
   private line = '';
   private ended = false;
@@ -54,7 +57,9 @@ export class InteractiveSession {
         }
       } else if (c === '\x1b') {
         continue;
-      } else if (c >= ' ') {
+      } else if (c >= ' ' && this.line.length < MAX_LINE) {
+        // A terminal's canonical mode keeps at most 4095 characters a line (Linux's N_TTY_BUF_SIZE
+        // less the newline); what is typed past that is dropped, as there.
         this.line += c;
         this.write(c);
       }

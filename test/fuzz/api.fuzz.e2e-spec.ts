@@ -118,7 +118,7 @@ describe('fuzz: every endpoint, every content type (e2e)', () => {
   let t: TestApp;
   let fuzzer: Fuzzer;
   beforeAll(async () => {
-    t = await startTestApp(DEMO);
+    t = await startTestApp(DEMO, 1, {}, { settleInSlices: true });
     fuzzer = new Fuzzer(t);
   });
   afterAll(async () => {

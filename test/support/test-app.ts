@@ -20,6 +20,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Settle the controllers in slices of wall time, as `main.ts` does (by default a test app settles before each call returns). */
+  settleInSlices?: boolean;
+}
+
 /** The demo cluster `npm start` loads. */
 export const DEMO = { CLUSTER_FILE: 'fixtures/clusters/demo.yaml' };
 
@@ -27,11 +32,12 @@ export const DEMO = { CLUSTER_FILE: 'fixtures/clusters/demo.yaml' };
  * Starts the real application, configured exactly as `main.ts` configures it,
  * with a manual clock and a seeded random source so runs are repeatable.
  */
-export async function startTestApp(env: Record<string, string> = {}, seed = 1, edge: HttpEdgeOptions = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, seed = 1, edge: HttpEdgeOptions = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config: AppConfig = readConfig({ CLUSTER_FILE: 'none', ...env });
   const clock = new SimulationClock();
   const random = new SeededRandom(seed);
   const cluster = buildCluster(config, clock, random);
+  if (options.settleInSlices) cluster.settleInSlices();
   if (config.clusterFile !== 'none') loadClusterFile(cluster, config.clusterFile, path.resolve(__dirname, '../..'));
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.register({ config, clock, random, cluster, authenticator: config.tokenAuthFile ? loadTokenAuthFile(config.tokenAuthFile) : undefined })],

@@ -1,4 +1,5 @@
 import { apiVersionOf, RESOURCE_TYPES, ResourceType } from '../../cluster/store/resource-types';
+import { SELF_REVIEW_RESOURCES, selfReviewDiscovery } from './self-reviews';
 
 /**
  * Discovery documents (`/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}`,
@@ -31,10 +32,17 @@ export function groupVersions(): Array<{ group: string; version: string }> {
   return [...seen.values()];
 }
 
+/** The group-versions discovery lists: the stored kinds' and the self reviews' (which have no schema of their own). */
+function discoveredGroupVersions(): Array<{ group: string; version: string }> {
+  const all = [...groupVersions(), ...SELF_REVIEW_RESOURCES.map((r) => ({ group: r.group, version: r.version }))];
+  return [...new Map(all.map((gv) => [`${gv.group}/${gv.version}`, gv])).values()];
+}
+
 export function apiResourceList(group: string, version: string) {
   const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
-  if (!types.length) return undefined;
-  const resources = types.flatMap((t) => [
+  const reviews = selfReviewDiscovery(group, version);
+  if (!types.length && !reviews.length) return undefined;
+  const stored = types.flatMap((t) => [
     {
       name: t.plural,
       singularName: t.singular,
@@ -53,6 +61,7 @@ export function apiResourceList(group: string, version: string) {
       verbs: s.verbs,
     })),
   ]);
+  const resources = [...stored, ...reviews];
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
 }
 
@@ -65,14 +74,14 @@ export function apiVersions(serverAddress: string) {
 }
 
 function apiGroup(name: string) {
-  const versions = groupVersions()
+  const versions = discoveredGroupVersions()
     .filter((gv) => gv.group === name)
     .map((gv) => ({ groupVersion: `${name}/${gv.version}`, version: gv.version }));
   return { name, versions, preferredVersion: versions[0] };
 }
 
 export function apiGroupList() {
-  const names = [...new Set(groupVersions().map((gv) => gv.group).filter(Boolean))].sort();
+  const names = [...new Set(discoveredGroupVersions().map((gv) => gv.group).filter(Boolean))].sort();
   return { kind: 'APIGroupList', apiVersion: 'v1', groups: names.map(apiGroup) };
 }
 

@@ -7,6 +7,7 @@ import { PodExec } from '../../exec/pod-exec';
 import type { Shell } from '../../exec/shell';
 import { InteractiveSession } from '../../exec/terminal';
 import { reasonOfHttpStatus, statusBody, statusOfDomainError } from '../status/kubernetes-status';
+import { BODY_LIMIT } from '../request-limits';
 import { POD_EXEC } from '../tokens';
 import { StreamChannel, STREAM_PROTOCOLS, exitStatus, frame } from './exec-protocol';
 
@@ -187,7 +188,16 @@ export class ExecRoutes {
     if (!request.stdin || request.tty) return start();
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary || data.length === 0) return;
-      if (data[0] === StreamChannel.Stdin) input += data.subarray(1).toString('utf8');
+      if (data[0] === StreamChannel.Stdin) {
+        if (input.length + data.length - 1 > BODY_LIMIT) {
+          // Standard input is read whole before the command runs: it is held to a request body's size.
+          started = true;
+          socket.send(frame(StreamChannel.Error, JSON.stringify(statusBody(413, 'RequestEntityTooLarge', `Request entity too large: standard input is limited to ${BODY_LIMIT} bytes`))));
+          socket.close(1009);
+          return;
+        }
+        input += data.subarray(1).toString('utf8');
+      }
       else if (v5 && data[0] === StreamChannel.Close && data[1] === StreamChannel.Stdin) start();
     });
     // Without a close signal (v4), stdin ends with the connection: nothing can be answered then.

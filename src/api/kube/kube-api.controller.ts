@@ -6,7 +6,8 @@ import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
 import { openApiV2Document, openApiV3Document, openApiV3Index } from './openapi-v3';
-import { ResourceRequests } from './resource-requests';
+import { bodyOf, ResourceRequests } from './resource-requests';
+import { answerSelfReview, selfReviewResource } from './self-reviews';
 
 function segmentsOf(path: string | string[] | undefined): string[] {
   if (path === undefined) return [];
@@ -93,6 +94,15 @@ export class KubeApiController {
     @Req() req: FastifyRequest,
     @Res() res: FastifyReply,
   ): void {
-    this.requests.handle(group, version, segmentsOf(path), req, res);
+    const segments = segmentsOf(path);
+    const review = segments.length === 1 ? selfReviewResource(group, version, segments[0]) : undefined;
+    if (review) {
+      if (req.method.toUpperCase() !== 'POST') {
+        throw new DomainError('METHOD_NOT_ALLOWED', `the server does not allow this method on the requested resource (${review.plural}.${review.group})`);
+      }
+      res.code(201).type('application/json').send(JSON.stringify(answerSelfReview(review, bodyOf(req), req.raw)));
+      return;
+    }
+    this.requests.handle(group, version, segments, req, res);
   }
 }

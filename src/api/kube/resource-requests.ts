@@ -63,7 +63,7 @@ function patchTypeOf(contentType: string | undefined): PatchType {
  * shape; a body without a Content-Type is JSON, as the API server reads it) or
  * YAML text. Any other media type is 415, as the API server answers it.
  */
-function bodyOf(req: Request, patch = false): unknown {
+export function bodyOf(req: Request, patch = false): unknown {
   const contentType = mediaTypeOf(req.headers['content-type']);
   if (contentType === 'application/cbor') {
     throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));

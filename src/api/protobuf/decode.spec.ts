@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MapField, Type } from 'protobufjs';
@@ -222,8 +223,27 @@ describe('decodeKubernetesProtobuf', () => {
     });
     const truncated = Buffer.from([0x0a, 0x10, 0x0a, 0x01]);
     expect(domainError(() => decodeKubernetesProtobuf(envelope('v1', 'Pod', truncated)))).toMatchObject({ code: 'BAD_REQUEST', message: 'Pod in version "v1" cannot be handled as a Pod: unexpected EOF' });
+    // Field 6 with wire type 6 (not a protobuf wire type): the reader's own error, still a 400.
+    expect(domainError(() => decodeKubernetesProtobuf(envelope('v1', 'ConfigMap', Buffer.from([0x36]))))).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/^ConfigMap in version "v1" cannot be handled as a ConfigMap: /),
+    });
     const contentEncoding = Buffer.concat([envelope('v1', 'Pod', new Uint8Array(0)), Buffer.from([0x1a, 0x04]), Buffer.from('gzip')]);
     expect(domainError(() => decodeKubernetesProtobuf(contentEncoding))).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
+  it('answers any raw bytes with an object or a 4xx DomainError, never another error (property)', () => {
+    const kinds = [['v1', 'Pod'], ['v1', 'Service'], ['v1', 'ConfigMap'], ['v1', 'Namespace'], ['apps/v1', 'Deployment'], ['batch/v1', 'Job']] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...kinds), fc.uint8Array({ maxLength: 60 }), ([apiVersion, kind], raw) => {
+        try {
+          decodeKubernetesProtobuf(envelope(apiVersion, kind, raw));
+        } catch (e) {
+          expect(e).toBeInstanceOf(DomainError);
+        }
+      }),
+      { numRuns: 3000, seed: 18 },
+    );
   });
 
   it('has a schema for every kind it names, using only field types the decoder reads', () => {

@@ -58,7 +58,9 @@ export function decodeKubernetesProtobuf(body: Buffer): Json | undefined {
   try {
     return { kind, apiVersion, ...readMessage(type, raw, { kind, path: '', depth: 0 }) };
   } catch (e) {
-    if (!(e instanceof WireError) && !(e instanceof RangeError) && !(e instanceof SyntaxError)) throw e;
+    // Our own refusals (a set field we do not decode) keep their code; anything else the bytes
+    // cause, ours or the protobuf reader's (an unknown wire type), is the body's fault: 400.
+    if (e instanceof DomainError) throw e;
     const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
     throw new DomainError('BAD_REQUEST', `${kind} in version ${JSON.stringify(version)} cannot be handled as a ${kind}: ${wireMessage(e)}`, { kind });
   }

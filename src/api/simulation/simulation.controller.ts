@@ -3,6 +3,7 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import type { FastifyRequest } from 'fastify';
 import { parseYamlObject } from '../../cluster/apply/yaml-documents';
 import { Cluster } from '../../cluster/cluster';
+import { assertDecodable } from '../../cluster/validation/shapes';
 import { validatePodSpec } from '../../cluster/resources/pod.strategy';
 import { PodSpec } from '../../cluster/resources/pod.types';
 import { assertNestingDepth } from '../../cluster/store/merge-patch';
@@ -19,6 +20,8 @@ function clockView(cluster: Cluster) {
     now: new Date(now).toISOString(),
     mode: cluster.clock.followsRealTime ? 'running' : 'manual',
     pendingTimers: cluster.clock.pending().slice(0, 50).map((t) => ({ at: new Date(t.at).toISOString(), name: t.name })),
+    // Errors of ours caught so the server kept running (none: count 0, no lastFault).
+    faults: { count: cluster.faults.count, ...(cluster.faults.last ? { lastFault: cluster.faults.last } : {}) },
   };
 }
 
@@ -29,6 +32,8 @@ function manifestOf(req: FastifyRequest, node: string, file: string): ObjectInpu
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DomainError('BAD_REQUEST', 'a static pod manifest must be one v1 Pod');
   assertNestingDepth(body);
   const pod = body as ObjectInput;
+  // Wrong JSON types are refused as the API server's decoder refuses them in a Pod (400 naming the field).
+  if (pod.apiVersion === 'v1' && pod.kind === 'Pod') assertDecodable('Pod', 'v1', pod);
   const name = pod.metadata?.name ?? '';
   const errors = new FieldErrors();
   if (pod.apiVersion !== 'v1' || pod.kind !== 'Pod') errors.invalid('kind', `${pod.apiVersion ?? ''}/${pod.kind ?? ''}`, 'a static pod manifest must be apiVersion v1, kind Pod');

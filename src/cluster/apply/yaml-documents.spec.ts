@@ -46,7 +46,9 @@ describe('readYamlDocuments', () => {
 describe('parseYamlObject', () => {
   it('reads one object and refuses anything else', () => {
     expect(parseYamlObject('kind: Service\n')).toEqual({ kind: 'Service' });
-    expect(() => parseYamlObject('a: 1\n---\nb: 2\n')).toThrow('the request body holds 2 YAML documents: send one object');
+    expect(() => parseYamlObject('a: 1\n---\nb: 2\n')).toThrow('the request body holds more than one YAML document: send one object');
+    // Reading stops at the second document: a broken third is never looked at.
+    expect(() => parseYamlObject('a: 1\n---\nb: 2\n---\nc: [\n')).toThrow('the request body holds more than one YAML document: send one object');
     expect(() => parseYamlObject('just text')).toThrow('the request body must be an object');
     expect(() => parseYamlObject('')).toThrow('the request body must be an object');
   });

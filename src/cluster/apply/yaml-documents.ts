@@ -34,10 +34,12 @@ function badYaml(message: string): DomainError {
  * (nesting, key count) before it is built, so a hostile body is refused
  * before any costly work; duplicate keys are found with one set per mapping
  * (the `yaml` package's own check is quadratic); and reading stops at the
- * first document in error, which names its position and line.
+ * first document in error, which names its position and line. With
+ * `stopAfter`, reading also stops once that many documents and one more are
+ * read (the rest is not parsed).
  */
-export function readYamlDocuments(text: string): YamlDocument[] {
-  const steps = readingSteps(text);
+export function readYamlDocuments(text: string, options: { stopAfter?: number } = {}): YamlDocument[] {
+  const steps = readingSteps(text, options.stopAfter);
   for (;;) {
     const step = withoutStackTraces(() => steps.next());
     if (step.done) return step.value;
@@ -81,8 +83,8 @@ function withoutStackTraces<T>(work: () => T): T {
 /** How many lexical tokens a step of reading takes. */
 const TOKENS_PER_STEP = 512;
 
-/** The reading, as steps of `TOKENS_PER_STEP` tokens; returns the documents. */
-function* readingSteps(text: string): Generator<void, YamlDocument[]> {
+/** The reading, as steps of `TOKENS_PER_STEP` tokens; returns the documents (at most `stopAfter` + 1). */
+function* readingSteps(text: string, stopAfter = Infinity): Generator<void, YamlDocument[]> {
   if (explicitDocumentStarts(text) > YAML_LIMITS.documents) throw tooManyDocuments();
   const lineCounter = new LineCounter();
   const parser = new Parser(lineCounter.addNewLine);
@@ -91,6 +93,7 @@ function* readingSteps(text: string): Generator<void, YamlDocument[]> {
   const out: YamlDocument[] = [];
   const budget = { keys: YAML_LIMITS.keys };
   const take = (doc: Document.Parsed) => {
+    if (out.length > stopAfter) return;
     const position = out.length + 1;
     const [first] = doc.errors;
     if (first) {
@@ -125,6 +128,7 @@ function* readingSteps(text: string): Generator<void, YamlDocument[]> {
   for (const lexeme of new Lexer().lex(text)) {
     limits.see(lexeme);
     for (const token of parser.next(lexeme)) takeToken(token);
+    if (out.length > stopAfter) return out;
     if (++count % TOKENS_PER_STEP === 0) yield;
   }
   for (const token of parser.end()) takeToken(token);
@@ -134,8 +138,9 @@ function* readingSteps(text: string): Generator<void, YamlDocument[]> {
 
 /** One YAML document holding an object (a request body in YAML). */
 export function parseYamlObject(text: string): object {
-  const docs = readYamlDocuments(text);
-  if (docs.length > 1) throw badYaml(`the request body holds ${docs.length} YAML documents: send one object`);
+  // A second document is enough to refuse: the rest of the stream is not read.
+  const docs = readYamlDocuments(text, { stopAfter: 1 });
+  if (docs.length > 1) throw badYaml('the request body holds more than one YAML document: send one object');
   const value = docs[0]?.value;
   if (typeof value !== 'object' || value === null) throw badYaml('the request body must be an object');
   return value;

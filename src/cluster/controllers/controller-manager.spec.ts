@@ -54,4 +54,47 @@ describe('ControllerManager', () => {
     manager.settle();
     expect(log).toEqual(['a', 'a', 'a']);
   });
+
+  it('tells `timed` of every reconcile while sliced, by controller name', async () => {
+    const manager = new ControllerManager(new ObjectStore(new ManualClock(), new SeededRandom(1)));
+    const log: string[] = [];
+    manager.add(counter('a', 2, log));
+    manager.add(counter('b', 1, log));
+    const timed: string[] = [];
+    manager.settleInSlices({ sliceMs: 0, timed: (name) => timed.push(name) });
+    manager.settle();
+    await manager.idle();
+    // Two working rounds and the idle one that ends settling.
+    expect(timed).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+  });
+
+  it('counts rounds across slices: a controller that never settles ends in a reported SettleLimitError, not an endless settle', async () => {
+    const manager = new ControllerManager(new ObjectStore(new ManualClock(), new SeededRandom(1)), 5);
+    const faults: string[] = [];
+    manager.onFault((source, e) => faults.push(`${source}: ${(e as Error).message}`));
+    const log: string[] = [];
+    const endless = counter('endless', Infinity, log);
+    manager.add(endless);
+    manager.settleInSlices({ sliceMs: 0 });
+    manager.settle();
+    await manager.idle();
+    expect(log).toHaveLength(5);
+    expect(faults).toEqual(['controllers: controllers did not settle after 5 rounds']);
+    // The next settle starts afresh.
+    manager.settle();
+    await manager.idle();
+    expect(log).toHaveLength(10);
+  });
+
+  it('finishes a sliced settle under way at once when asked (before a synchronous clock advance)', () => {
+    const manager = new ControllerManager(new ObjectStore(new ManualClock(), new SeededRandom(1)));
+    const log: string[] = [];
+    manager.add(counter('a', 3, log));
+    manager.settleInSlices({ sliceMs: 0 });
+    manager.settle();
+    expect(manager.isIdle).toBe(false);
+    manager.finish();
+    expect(manager.isIdle).toBe(true);
+    expect(log).toEqual(['a', 'a', 'a']);
+  });
 });

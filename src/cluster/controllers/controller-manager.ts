@@ -1,3 +1,4 @@
+import { FaultHandler } from '../faults';
 import { ObjectStore } from '../store/object-store';
 import { StoredEvent } from '../store/types';
 
@@ -20,8 +21,14 @@ export class SettleLimitError extends Error {}
 export interface SlicedSettleOptions {
   /** The most wall time one slice of rounds may take before the rest waits for the next turn of the event loop. */
   sliceMs: number;
-  /** While this holds (a clock advance running its timers), settling finishes at once, so timers see a settled cluster. */
+  /**
+   * While this holds (a clock advance running its timers), settling finishes
+   * at once, so timers see a settled cluster. (Before a timer runs, the clock
+   * waits for `idle()`, or calls `finish()`: see `Cluster`.)
+   */
   mustFinish?: () => boolean;
+  /** Told each controller's name and the wall time (ms) of each of its reconciles while sliced (for benchmarks). */
+  timed?: (controller: string, ms: number) => void;
 }
 
 /**
@@ -45,6 +52,9 @@ export class ControllerManager {
   /** Where the current round is: the next controller to run, and whether any of this round did work. */
   private next = 0;
   private worked = false;
+  /** Rounds since the cluster was last settled, counted across slices. */
+  private rounds = 0;
+  private faultHandler: FaultHandler | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -67,19 +77,42 @@ export class ControllerManager {
     this.sliced = options;
   }
 
-  /** Runs controllers until none has work left (or, sliced, until the slice is used up). Re-entrant calls return at once. */
-  settle(): void {
+  /** Where an error of a settle continuation goes (it has no caller); without a handler it is logged. */
+  onFault(handler: FaultHandler): void {
+    this.faultHandler = handler;
+  }
+
+  /** Whether no sliced settle is under way: the cluster is settled (timers may run). */
+  get isIdle(): boolean {
+    return !this.continuation;
+  }
+
+  /** Finishes a sliced settle under way at once (the synchronous clock advance does this before its timers). */
+  finish(): void {
+    if (!this.continuation) return;
+    this.settle(true);
+  }
+
+  /**
+   * Runs controllers until none has work left (or, sliced, until the slice is
+   * used up). Re-entrant calls return at once. Rounds count across slices: a
+   * controller that never settles ends in a `SettleLimitError` after
+   * `maxRounds`, sliced or not, and what was under way is dropped.
+   */
+  settle(mustFinish = false): void {
     if (this.settling) return;
     this.settling = true;
-    const sliced = this.sliced && !this.sliced.mustFinish?.() ? this.sliced : undefined;
+    const sliced = this.sliced && !mustFinish && !this.sliced.mustFinish?.() ? this.sliced : undefined;
     const started = performance.now();
     let done = false;
     try {
-      for (let round = 0; ; round++) {
-        if (round >= this.maxRounds) throw new SettleLimitError(`controllers did not settle after ${this.maxRounds} rounds`);
+      for (; ; this.rounds++) {
+        if (this.rounds >= this.maxRounds) throw new SettleLimitError(`controllers did not settle after ${this.maxRounds} rounds`);
         // A slice may end between two controllers; the next one goes on from there, so the order is the same.
         for (; this.next < this.controllers.length; this.next++) {
+          const before = sliced?.timed ? performance.now() : 0;
           if (this.controllers[this.next].reconcile()) this.worked = true;
+          if (sliced?.timed) sliced.timed(this.controllers[this.next].name, performance.now() - before);
           if (sliced && performance.now() - started >= sliced.sliceMs) {
             this.next++;
             return;
@@ -93,13 +126,25 @@ export class ControllerManager {
           return;
         }
       }
+    } catch (e) {
+      done = true; // given up (a SettleLimitError, or a controller that threw): the next write starts afresh
+      throw e;
     } finally {
       this.settling = false;
-      if (done) this.settled();
-      else if (sliced && !this.continuation) {
+      if (done) {
+        this.rounds = 0;
+        this.next = 0;
+        this.worked = false;
+        this.settled();
+      } else if (sliced && !this.continuation) {
         this.continuation = setImmediate(() => {
           this.continuation = undefined;
-          this.settle();
+          try {
+            this.settle();
+          } catch (e) {
+            if (this.faultHandler) this.faultHandler('controllers', e);
+            else console.error(`kube-netsim: controllers failed: ${e instanceof Error ? e.stack : String(e)}`);
+          }
         });
       }
     }

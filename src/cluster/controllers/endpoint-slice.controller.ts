@@ -1,11 +1,12 @@
 import { NodeStatus, CONTROL_PLANE_LABEL, ZONE_LABEL } from '../resources/node.types';
-import { PodSpec, PodStatus } from '../resources/pod.types';
-import { ServicePort, ServiceSpec } from '../resources/service.types';
+import { ServiceSpec } from '../resources/service.types';
 import { compileSelector, serviceSelector } from '../store/label-selector';
-import { ObjectStore } from '../store/object-store';
+import { deepEqual, ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
+import { objectKey } from './pod-template';
+import { EndpointGroup, ServiceEndpoints } from './service-endpoints';
 
 const pods = resourceTypeByKey('pods')!;
 const nodes = resourceTypeByKey('nodes')!;
@@ -89,21 +90,18 @@ class SelectorIndex {
   }
 }
 
-function isReady(pod: KubeObject): boolean {
-  return ((pod.status as PodStatus).conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-}
-
-/** Resolves a Service port's target on one pod: a number, or a named container port; undefined if the pod has none. */
-export function resolveTargetPort(port: ServicePort, pod: KubeObject): number | undefined {
-  const target = port.targetPort ?? port.port;
-  if (typeof target === 'number') return target;
-  if (/^[0-9]+$/.test(target)) return Number(target);
-  for (const c of (pod.spec as PodSpec).containers) {
-    for (const p of c.ports ?? []) {
-      if (p.name === target && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP')) return p.containerPort;
-    }
-  }
-  return undefined;
+/** Whether updating `slice` with `body` would leave it as it is (what the update replaces is equal, nothing else would be dropped). */
+function sliceIs(slice: EndpointSlice, body: ObjectInput): boolean {
+  const meta = slice.metadata;
+  return (
+    meta.annotations === undefined &&
+    meta.finalizers === undefined &&
+    slice.addressType === body.addressType &&
+    deepEqual(meta.labels, body.metadata?.labels) &&
+    deepEqual(meta.ownerReferences, body.metadata?.ownerReferences) &&
+    deepEqual(slice.ports, body.ports) &&
+    deepEqual(slice.endpoints, body.endpoints)
+  );
 }
 
 /**
@@ -119,6 +117,10 @@ export class EndpointSliceController implements Controller {
   readonly name = 'endpointslice-controller';
   private readonly queue = new Set<string>();
   private readonly selectors = new SelectorIndex();
+  /** Per Service key, its endpoints as last seen (see `ServiceEndpoints`). */
+  private readonly caches = new Map<string, ServiceEndpoints>();
+  /** Per Service key, the pods whose events concerned it since its last sync. */
+  private readonly touched = new Map<string, Set<string>>();
 
   constructor(private readonly store: ObjectStore) {}
 
@@ -129,15 +131,31 @@ export class EndpointSliceController implements Controller {
         this.selectors.update(event.type === 'DELETED' ? undefined : object, event.previous ?? (event.type === 'DELETED' ? object : undefined));
         this.queue.add(`${object.metadata.namespace}/${object.metadata.name}`);
         break;
-      case 'pods':
+      case 'pods': {
         // The Services that select the pod now, and those that selected it before.
-        for (const key of this.selectors.selecting(object)) this.queue.add(key);
-        if (event.previous) for (const key of this.selectors.selecting(event.previous)) this.queue.add(key);
+        const podKey = objectKey(object);
+        for (const key of this.selectors.selecting(object)) this.touch(key, podKey);
+        if (event.previous) for (const key of this.selectors.selecting(event.previous)) this.touch(key, podKey);
         break;
-      case 'nodes':
+      }
+      case 'nodes': {
         this.queue.add('default/kubernetes');
+        // An endpoint names its node's zone: a node coming, going or changing zone makes every cache stale.
+        const zone = (o: KubeObject | undefined) => o?.metadata.labels?.[ZONE_LABEL];
+        if (event.type !== 'MODIFIED' || zone(event.previous) !== zone(object)) this.caches.clear();
         break;
+      }
     }
+  }
+
+  private touch(serviceKey: string, podKey: string): void {
+    this.queue.add(serviceKey);
+    let keys = this.touched.get(serviceKey);
+    if (!keys) {
+      keys = new Set();
+      this.touched.set(serviceKey, keys);
+    }
+    keys.add(podKey);
   }
 
   reconcile(): boolean {
@@ -156,23 +174,25 @@ export class EndpointSliceController implements Controller {
     const existing = this.store.list(slices, { namespace, labelSelector: compileSelector({ matchLabels: { [SERVICE_NAME_LABEL]: name } }) })
       .items as EndpointSlice[];
     if (!service) {
+      this.caches.delete(`${namespace}/${name}`);
+      this.touched.delete(`${namespace}/${name}`);
       for (const s of existing) this.store.delete(slices, namespace, s.metadata.name);
       if (this.store.tryGet(endpointsType, namespace, name)) this.store.delete(endpointsType, namespace, name);
       return;
     }
     const spec = service.spec as ServiceSpec;
-    let groups: Array<{ ports: SlicePort[]; endpoints: SliceEndpoint[] }>;
+    let groups: EndpointGroup[];
     if (namespace === 'default' && name === 'kubernetes') groups = this.apiServerEndpoints();
     else {
       const selector = serviceSelector(spec.selector);
       if (!selector || spec.type === 'ExternalName') return; // slices of selector-less Services belong to their users
-      groups = this.podEndpoints(service, spec);
+      groups = this.podEndpoints(service, `${namespace}/${name}`);
     }
     this.writeSlices(service, existing, groups);
     this.writeEndpoints(service, groups);
   }
 
-  private apiServerEndpoints(): Array<{ ports: SlicePort[]; endpoints: SliceEndpoint[] }> {
+  private apiServerEndpoints(): EndpointGroup[] {
     const endpoints: SliceEndpoint[] = [];
     for (const node of this.store.list(nodes).items) {
       if (node.metadata.labels?.[CONTROL_PLANE_LABEL] === undefined) continue;
@@ -182,47 +202,31 @@ export class EndpointSliceController implements Controller {
     return [{ ports: [{ name: 'https', port: 6443, protocol: 'TCP' }], endpoints }];
   }
 
-  private podEndpoints(service: KubeObject, spec: ServiceSpec): Array<{ ports: SlicePort[]; endpoints: SliceEndpoint[] }> {
-    const selector = serviceSelector(spec.selector)!;
-    const ports = spec.ports ?? [];
-    const groups = new Map<string, { ports: SlicePort[]; endpoints: SliceEndpoint[] }>();
-    const candidates = this.store
-      .list(pods, { namespace: service.metadata.namespace, labelSelector: selector })
-      .items.filter((p) => (p.status as PodStatus).podIP && (p.status as PodStatus).phase !== 'Succeeded' && (p.status as PodStatus).phase !== 'Failed');
-    for (const pod of candidates) {
-      const resolved = ports.map((p) => resolveTargetPort(p, pod));
-      if (ports.length && resolved.some((p) => p === undefined)) continue;
-      const slicePorts: SlicePort[] = ports.map((p, i) => ({ name: p.name ?? '', port: resolved[i]!, protocol: p.protocol ?? 'TCP' }));
-      const groupKey = JSON.stringify(slicePorts);
-      let group = groups.get(groupKey);
-      if (!group) {
-        group = { ports: slicePorts, endpoints: [] };
-        groups.set(groupKey, group);
+  /** The Service's endpoints: from its cache, refreshed for the pods touched since (built in full the first time). */
+  private podEndpoints(service: KubeObject, key: string): EndpointGroup[] {
+    const touched = this.touched.get(key);
+    this.touched.delete(key);
+    let cache = this.caches.get(key);
+    if (!cache || !cache.fits(service)) {
+      cache = new ServiceEndpoints(service);
+      this.caches.set(key, cache);
+      const selector = serviceSelector((service.spec as ServiceSpec).selector)!;
+      for (const pod of this.store.list(pods, { namespace: service.metadata.namespace, labelSelector: selector }).items) {
+        cache.refresh(this.store, objectKey(pod), pod);
       }
-      const podSpec = pod.spec as PodSpec;
-      const terminating = pod.metadata.deletionTimestamp !== undefined;
-      const ready = isReady(pod);
-      const node = podSpec.nodeName ? this.store.tryGet(nodes, undefined, podSpec.nodeName) : undefined;
-      const zone = node?.metadata.labels?.[ZONE_LABEL];
-      const endpoint: SliceEndpoint = {
-        addresses: [(pod.status as PodStatus).podIP!],
-        conditions: { ready: (ready && !terminating) || spec.publishNotReadyAddresses === true, serving: ready, terminating },
-        ...(podSpec.hostname && podSpec.subdomain === service.metadata.name ? { hostname: podSpec.hostname } : {}),
-        ...(podSpec.nodeName ? { nodeName: podSpec.nodeName } : {}),
-        ...(zone ? { zone } : {}),
-        targetRef: { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
-      };
-      group.endpoints.push(endpoint);
+    } else {
+      for (const podKey of touched ?? []) {
+        const slash = podKey.indexOf('/');
+        cache.refresh(this.store, podKey, this.store.tryGet(pods, podKey.slice(0, slash), podKey.slice(slash + 1)));
+      }
     }
-    // No endpoints: one placeholder slice without ports, as upstream keeps it (PORTS <unset>).
-    if (groups.size === 0) return [{ ports: [], endpoints: [] }];
-    return [...groups.values()];
+    return cache.groups();
   }
 
-  private writeSlices(service: KubeObject, existing: EndpointSlice[], groups: Array<{ ports: SlicePort[]; endpoints: SliceEndpoint[] }>): void {
+  private writeSlices(service: KubeObject, existing: EndpointSlice[], groups: EndpointGroup[]): void {
     const namespace = service.metadata.namespace!;
     const isApiServer = namespace === 'default' && service.metadata.name === 'kubernetes';
-    const desired: Array<{ ports: SlicePort[]; endpoints: SliceEndpoint[] }> = [];
+    const desired: EndpointGroup[] = [];
     for (const group of groups) {
       if (group.endpoints.length === 0) desired.push(group);
       for (let i = 0; i < group.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) {
@@ -246,6 +250,7 @@ export class EndpointSliceController implements Controller {
         ports: want.ports,
       };
       const reuse = remaining.shift();
+      if (reuse && sliceIs(reuse, body)) continue; // unchanged: no write, as an update would change nothing
       if (reuse) {
         this.store.update(slices, namespace, reuse.metadata.name, { ...body, metadata: { ...body.metadata, name: reuse.metadata.name } }, OWNED);
       } else {
@@ -256,7 +261,7 @@ export class EndpointSliceController implements Controller {
     for (const stale of remaining) this.store.delete(slices, namespace, stale.metadata.name);
   }
 
-  private writeEndpoints(service: KubeObject, groups: Array<{ ports: SlicePort[]; endpoints: SliceEndpoint[] }>): void {
+  private writeEndpoints(service: KubeObject, groups: EndpointGroup[]): void {
     const namespace = service.metadata.namespace!;
     const subsets = groups
       .filter((g) => g.endpoints.length > 0)

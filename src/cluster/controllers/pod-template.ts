@@ -393,6 +393,12 @@ export class OwnerWork {
   /** uid of deleted owners whose dependents are to be collected. */
   private readonly gone = new Set<string>();
   readonly dependentsByOwner = new OwnerIndex();
+  /**
+   * With `trackTouched`: per owner key, the keys of the dependents whose
+   * events queued it since the owner last took them (`takeTouched`), so a
+   * sync can look at what changed instead of every dependent.
+   */
+  private readonly touched: Map<string, Set<string>> | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -400,7 +406,29 @@ export class OwnerWork {
     private readonly dependentType: ResourceType,
     private readonly selectorOf: (owner: KubeObject) => LabelSelector,
     readonly wakeUps: WakeUps,
-  ) {}
+    options: { trackTouched?: boolean } = {},
+  ) {
+    if (options.trackTouched) this.touched = new Map();
+  }
+
+  /** Queues `ownerKey` because of the dependent `dependentKey`. */
+  private queueFor(ownerKey: string, dependentKey: string): void {
+    this.queue.add(ownerKey);
+    if (!this.touched) return;
+    let keys = this.touched.get(ownerKey);
+    if (!keys) {
+      keys = new Set();
+      this.touched.set(ownerKey, keys);
+    }
+    keys.add(dependentKey);
+  }
+
+  /** The dependents (keys) touched for `ownerKey` since the last call; they are forgotten. */
+  takeTouched(ownerKey: string): Set<string> {
+    const keys = this.touched?.get(ownerKey) ?? new Set<string>();
+    this.touched?.delete(ownerKey);
+    return keys;
+  }
 
   private ownsIt(ref: OwnerReference | undefined): ref is OwnerReference {
     return ref?.kind === this.ownerType.kind && ref.apiVersion === apiVersionOf(this.ownerType);
@@ -432,11 +460,12 @@ export class OwnerWork {
     const namespace = dependent.metadata.namespace!;
     const now = controllerRefOf(event.type === 'DELETED' ? undefined : dependent);
     const before = controllerRefOf(event.type === 'DELETED' ? dependent : event.previous);
-    for (const ref of [now, before]) if (this.ownsIt(ref)) this.queue.add(`${namespace}/${ref.name}`);
+    const key = objectKey(dependent);
+    for (const ref of [now, before]) if (this.ownsIt(ref)) this.queueFor(`${namespace}/${ref.name}`, key);
     if (now || event.type === 'DELETED') return;
     if (event.type === 'MODIFIED' && before === undefined && deepEqual(dependent.metadata.labels, event.previous?.metadata.labels)) return;
     for (const owner of this.store.list(this.ownerType, { namespace }).items) {
-      if (this.selectorOf(owner).matches(dependent.metadata.labels)) this.queue.add(objectKey(owner));
+      if (this.selectorOf(owner).matches(dependent.metadata.labels)) this.queueFor(objectKey(owner), key);
     }
   }
 

@@ -145,6 +145,46 @@ describe('ReplicaSetController', () => {
     expect(owned.map((p) => p.metadata.name)).not.toContain(first);
   });
 
+  it('keeps its counts as single pods change: ready, not ready, failed, relabelled', () => {
+    const c = setup();
+    c.store.create(replicasets, replicaSet('web', 3), 'default');
+    const [a, b, third] = podNames(c);
+    markRunning(c, a, true);
+    markRunning(c, b, true);
+    expect(rsStatus(c, 'web')).toEqual({ replicas: 3, fullyLabeledReplicas: 3, readyReplicas: 2, availableReplicas: 2, observedGeneration: 1 });
+    markRunning(c, a, false);
+    expect(rsStatus(c, 'web')).toEqual({ replicas: 3, fullyLabeledReplicas: 3, readyReplicas: 1, availableReplicas: 1, observedGeneration: 1 });
+    // A failed pod is not active: it stops counting and is replaced.
+    c.store.patchStatus(pods, 'default', b, { status: { phase: 'Failed' } });
+    expect(rsStatus(c, 'web')).toEqual({ replicas: 3, fullyLabeledReplicas: 3, observedGeneration: 1 });
+    expect(podNames(c)).toHaveLength(4);
+    // Still selected but missing a template label: counted, not fully labelled.
+    c.store.patch(pods, 'default', third, { metadata: { labels: { app: 'web', extra: 'x' } } });
+    expect(rsStatus(c, 'web')).toEqual({ replicas: 3, fullyLabeledReplicas: 3, observedGeneration: 1 });
+    c.store.patch(replicasets, 'default', 'web', { spec: { template: { metadata: { labels: { app: 'web', extra: 'x' } } } } });
+    expect(rsStatus(c, 'web')).toEqual({ replicas: 3, fullyLabeledReplicas: 1, observedGeneration: 2 });
+  });
+
+  it('adopts an orphan it was refused once when it syncs again', () => {
+    const c = setup();
+    c.store.create(replicasets, replicaSet('web', 1), 'default');
+    const [own] = podNames(c);
+    // The orphan cannot be adopted while its patch is refused.
+    const patch = c.store.patch.bind(c.store);
+    let refuse = true;
+    jest.spyOn(c.store, 'patch').mockImplementation((type, namespace, name, body, options) => {
+      if (refuse && name === 'orphan') throw new DomainError('CONFLICT', 'the object has been modified');
+      return patch(type, namespace, name, body, options);
+    });
+    c.store.create(pods, { metadata: { name: 'orphan', labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } }, 'default');
+    expect(c.store.get(pods, 'default', 'orphan').metadata.ownerReferences).toBeUndefined();
+    refuse = false;
+    c.store.patch(replicasets, 'default', 'web', { spec: { replicas: 2 } });
+    expect(c.store.get(pods, 'default', 'orphan').metadata.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', name: 'web' });
+    expect(podNames(c).sort()).toEqual([own, 'orphan'].sort());
+    expect(rsStatus(c, 'web')).toMatchObject({ replicas: 2 });
+  });
+
   it('deletes its pods when it is deleted; a pod with another live owner keeps it', () => {
     const c = setup();
     c.store.create(replicasets, replicaSet('web', 3), 'default');

@@ -7,13 +7,13 @@ import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
 import { recordEvent } from './events';
+import { ReplicaSetPods } from './replicaset-pods';
 import {
   availableAt,
   claim,
   OwnerWork,
   controllerRefOf,
   isPodActive,
-  isPodAvailable,
   isPodReady,
   nowMs,
   objectKey,
@@ -47,20 +47,18 @@ function maxRestarts(pod: KubeObject): number {
   return max;
 }
 
-/** `logarithmicRankDiff`: compares how long ago two instants were, in powers of two of nanoseconds. */
-function logRankDiff(t1: number, t2: number, now: number): number {
-  const rank = (t: number) => {
-    const d = (now - t) * 1e6;
-    return d > 0 ? Math.floor(Math.log2(d)) : -1;
-  };
-  return rank(t1) - rank(t2);
+/** How long ago `t` was, in whole powers of two of nanoseconds (-1 if not before `now`): `logarithmicRankDiff`'s rank. */
+function timeRank(t: number | undefined, now: number): number {
+  if (t === undefined) return -1;
+  const d = (now - t) * 1e6;
+  return d > 0 ? Math.floor(Math.log2(d)) : -1;
 }
 
-/** `afterOrZero` then the logarithmic comparison; 0 when undecided. */
-function compareTimes(t1: number | undefined, t2: number | undefined, now: number, uidA: string, uidB: string): number {
+/** `afterOrZero` then the logarithmic comparison (ranks from `timeRank`), ties broken by uid; 0 when undecided. */
+function compareTimes(t1: number | undefined, rank1: number, t2: number | undefined, rank2: number, uidA: string, uidB: string): number {
   if (t1 === t2) return 0;
   if (t1 === undefined || t2 === undefined) return t1 === undefined ? -1 : 1;
-  const diff = logRankDiff(t1, t2, now);
+  const diff = rank1 - rank2;
   if (diff === 0) return uidA < uidB ? -1 : uidA > uidB ? 1 : 0;
   return diff;
 }
@@ -83,35 +81,48 @@ export function podsToDelete(candidates: KubeObject[], related: KubeObject[], co
     const node = (p.spec as PodSpec).nodeName ?? '';
     onNode.set(node, (onNode.get(node) ?? 0) + 1);
   }
-  const rank = (p: KubeObject) => onNode.get((p.spec as PodSpec).nodeName ?? '') ?? 0;
-  const readyTime = (p: KubeObject) => {
-    const t = Date.parse(readyCondition(p)?.lastTransitionTime ?? '');
-    return Number.isNaN(t) ? undefined : t;
-  };
-  const sorted = [...candidates].sort((a, b) => {
-    const na = (a.spec as PodSpec).nodeName ?? '';
-    const nb = (b.spec as PodSpec).nodeName ?? '';
+  // Each pod's sort keys are worked out once, not in every comparison (20,000 pods: ~300,000 comparisons).
+  const keyed = candidates.map((p) => {
+    const ready = isPodReady(p);
+    const readyAt = ready ? Date.parse(readyCondition(p)?.lastTransitionTime ?? '') : NaN;
+    const nodeName = (p.spec as PodSpec).nodeName ?? '';
+    const readyTime = Number.isNaN(readyAt) ? undefined : readyAt;
+    const created = Date.parse(p.metadata.creationTimestamp);
+    return {
+      pod: p,
+      nodeName,
+      phase: PHASE_ORDINAL[podStatusOf(p).phase ?? ''] ?? 0,
+      ready,
+      cost: deletionCost(p),
+      rank: onNode.get(nodeName) ?? 0,
+      readyTime,
+      readyRank: timeRank(readyTime, now),
+      restarts: maxRestarts(p),
+      created,
+      createdRank: timeRank(created, now),
+    };
+  });
+  keyed.sort((a, b) => {
+    const na = a.nodeName;
+    const nb = b.nodeName;
     if (na !== nb && (na === '' || nb === '')) return na === '' ? -1 : 1;
-    const pa = PHASE_ORDINAL[podStatusOf(a).phase ?? ''] ?? 0;
-    const pb = PHASE_ORDINAL[podStatusOf(b).phase ?? ''] ?? 0;
-    if (pa !== pb) return pa - pb;
-    const ra = isPodReady(a);
-    const rb = isPodReady(b);
-    if (ra !== rb) return ra ? 1 : -1;
-    const ca = deletionCost(a);
-    const cb = deletionCost(b);
-    if (ca !== cb) return ca - cb;
-    if (rank(a) !== rank(b)) return rank(b) - rank(a);
-    if (ra && rb) {
-      const c = compareTimes(readyTime(a), readyTime(b), now, a.metadata.uid, b.metadata.uid);
+    if (a.phase !== b.phase) return a.phase - b.phase;
+    if (a.ready !== b.ready) return a.ready ? 1 : -1;
+    if (a.cost !== b.cost) return a.cost - b.cost;
+    if (a.rank !== b.rank) return b.rank - a.rank;
+    if (a.ready && b.ready) {
+      const c = compareTimes(a.readyTime, a.readyRank, b.readyTime, b.readyRank, a.pod.metadata.uid, b.pod.metadata.uid);
       if (c !== 0) return c;
     }
-    const restarts = maxRestarts(b) - maxRestarts(a);
+    const restarts = b.restarts - a.restarts;
     if (restarts !== 0) return restarts;
-    const c = compareTimes(Date.parse(a.metadata.creationTimestamp), Date.parse(b.metadata.creationTimestamp), now, a.metadata.uid, b.metadata.uid);
+    const c = compareTimes(a.created, a.createdRank, b.created, b.createdRank, a.pod.metadata.uid, b.pod.metadata.uid);
     if (c !== 0) return c;
-    return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+    const ma = a.pod.metadata.name;
+    const mb = b.pod.metadata.name;
+    return ma < mb ? -1 : ma > mb ? 1 : 0;
   });
+  const sorted = keyed.map((k) => k.pod);
   return sorted.slice(0, count);
 }
 
@@ -137,12 +148,14 @@ export class ReplicaSetController implements Controller {
   readonly name = 'replicaset-controller';
   private readonly work: OwnerWork;
   private readonly setsByOwner = new OwnerIndex();
+  /** Per ReplicaSet key, its claimed active pods and their counts (see `ReplicaSetPods`). */
+  private readonly podsBySet = new Map<string, ReplicaSetPods>();
 
   constructor(
     private readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
   ) {
-    this.work = new OwnerWork(store, replicasets, pods, (rs) => compileSelector((rs.spec as ReplicaSetSpec).selector), new WakeUps(options.wakeUp));
+    this.work = new OwnerWork(store, replicasets, pods, (rs) => compileSelector((rs.spec as ReplicaSetSpec).selector), new WakeUps(options.wakeUp), { trackTouched: true });
     // Pick up what exists already: every ReplicaSet is looked at once.
     for (const rs of store.list(replicasets).items) this.setsByOwner.add(rs);
     this.work.scan();
@@ -157,6 +170,10 @@ export class ReplicaSetController implements Controller {
     if (event.resource === 'replicasets.apps') {
       this.setsByOwner.observe(event);
       this.work.ownerEvent(event);
+      if (event.type === 'DELETED') {
+        this.podsBySet.delete(objectKey(event.object));
+        this.work.takeTouched(objectKey(event.object));
+      }
     } else if (event.resource === 'pods') {
       this.work.dependentEvent(event);
     }
@@ -167,40 +184,91 @@ export class ReplicaSetController implements Controller {
   }
 
   private sync(rs: KubeObject): void {
-    const namespace = rs.metadata.namespace;
-    const spec = rs.spec as ReplicaSetSpec;
-    const selector = compileSelector(spec.selector);
-    const candidates = [...this.store.list(pods, { namespace, labelSelector: selector }).items, ...this.ownedPods(rs)];
-    const claimed = claim({ store: this.store, type: pods, owner: rs, selector }, candidates);
-    let active = claimed.filter(isPodActive);
+    const cache = this.claimedPods(rs);
     let failure: { reason: string; message: string } | undefined;
-    if (rs.metadata.deletionTimestamp === undefined) {
-      const result = this.manageReplicas(rs, active);
-      active = result.active;
-      failure = result.failure;
+    if (rs.metadata.deletionTimestamp === undefined) failure = this.manageReplicas(rs, cache);
+    this.updateStatus(rs, cache, failure);
+  }
+
+  /**
+   * Claims the pods (adopts orphans the selector matches, releases controlled
+   * pods it no longer matches) and returns the ReplicaSet's active pods. The
+   * first sync (and one after the selector, template labels or
+   * `minReadySeconds` changed) looks at every candidate; later ones only at
+   * the pods whose events touched the ReplicaSet, and at those a claim could
+   * not settle last time (a refused adoption or release is retried, as
+   * upstream retries it on the next sync).
+   */
+  private claimedPods(rs: KubeObject): ReplicaSetPods {
+    const key = objectKey(rs);
+    const touched = this.work.takeTouched(key);
+    const selector = compileSelector((rs.spec as ReplicaSetSpec).selector);
+    const ctx = { store: this.store, type: pods, owner: rs, selector };
+    const now = nowMs(this.store);
+    let cache = this.podsBySet.get(key);
+    let candidates: KubeObject[];
+    if (!cache || !cache.fits(rs)) {
+      cache = ReplicaSetPods.for(rs);
+      this.podsBySet.set(key, cache);
+      candidates = [...this.store.list(pods, { namespace: rs.metadata.namespace, labelSelector: selector }).items, ...this.ownedPods(rs)];
+    } else {
+      for (const podKey of cache.unsettled) touched.add(podKey);
+      candidates = [];
+      for (const podKey of touched) {
+        const [namespace, name] = splitKey(podKey);
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod) candidates.push(pod);
+        else cache.remove(podKey);
+      }
     }
-    this.updateStatus(rs, active, failure);
+    cache.unsettled.clear();
+    const claimed = new Map(claim(ctx, candidates).map((p) => [objectKey(p), p]));
+    const owning = rs.metadata.deletionTimestamp === undefined;
+    for (const pod of candidates) {
+      const podKey = objectKey(pod);
+      const got = claimed.get(podKey);
+      if (got) {
+        cache.put(podKey, got, now);
+        continue;
+      }
+      cache.remove(podKey);
+      // Still ours but unmatched, or an orphan we match: the claim was refused; try again next time.
+      const ref = controllerRefOf(pod);
+      const unsettled = ref ? ref.uid === rs.metadata.uid : selector.matches(pod.metadata.labels);
+      if (unsettled && owning && pod.metadata.deletionTimestamp === undefined) cache.unsettled.add(podKey);
+    }
+    return cache;
   }
 
   private ownedPods(rs: KubeObject): KubeObject[] {
     return this.work.dependentsOf(rs);
   }
 
+  /** The active pods, as objects (for choosing which to delete). */
+  private activePods(cache: ReplicaSetPods): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const podKey of cache.keys()) {
+      const [namespace, name] = splitKey(podKey);
+      const pod = this.store.tryGet(pods, namespace, name);
+      if (pod) out.push(pod);
+    }
+    return out;
+  }
 
-  /** Creates or deletes pods until `spec.replicas` are active; returns the active pods afterwards. */
-  private manageReplicas(rs: KubeObject, active: KubeObject[]): { active: KubeObject[]; failure?: { reason: string; message: string } } {
+  /** Creates or deletes pods until `spec.replicas` are active, recording them in `cache`; returns the failure, if any. */
+  private manageReplicas(rs: KubeObject, cache: ReplicaSetPods): { reason: string; message: string } | undefined {
     const spec = rs.spec as ReplicaSetSpec;
     const replicas = spec.replicas ?? 1;
-    const diff = active.length - replicas;
+    const diff = cache.size - replicas;
+    const now = nowMs(this.store);
     // At most REPLICASET_BURST pods per sync, as upstream; the ReplicaSet stays queued for the rest.
     if (Math.abs(diff) > REPLICASET_BURST) this.work.queue.add(objectKey(rs));
     if (diff < 0) {
-      const created: KubeObject[] = [];
       let failure: { reason: string; message: string } | undefined;
       slowStartBatch(Math.min(-diff, REPLICASET_BURST), () => {
         try {
           const pod = this.store.create(pods, podFromTemplate(spec.template ?? {}, rs), rs.metadata.namespace, OWNED);
-          created.push(pod);
+          cache.put(objectKey(pod), pod, now);
           this.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
           return true;
         } catch (e) {
@@ -212,62 +280,65 @@ export class ReplicaSetController implements Controller {
         }
       });
       if (failure) this.work.queue.delete(objectKey(rs));
-      return { active: [...active, ...created], failure };
+      return failure;
     }
     if (diff > 0) {
-      const victims = podsToDelete(active, this.relatedPods(rs, active), Math.min(diff, REPLICASET_BURST), nowMs(this.store));
-      const deleted = new Set<string>();
+      const active = this.activePods(cache);
+      const victims = podsToDelete(active, this.relatedPods(rs, active, cache), Math.min(diff, REPLICASET_BURST), now);
       for (const pod of victims) {
         try {
           this.store.delete(pods, pod.metadata.namespace, pod.metadata.name);
-          deleted.add(pod.metadata.uid);
+          cache.remove(objectKey(pod));
           this.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
           const message = `Error deleting: ${e.message}`;
           this.event(rs, 'Warning', 'FailedDelete', message);
-          return { active: active.filter((p) => !deleted.has(p.metadata.uid)), failure: { reason: 'FailedDelete', message: e.message } };
+          return { reason: 'FailedDelete', message: e.message };
         }
       }
-      return { active: active.filter((p) => !deleted.has(p.metadata.uid)) };
     }
-    return { active };
+    return undefined;
   }
 
-  /** The pods of every ReplicaSet with the same controller (a Deployment's), for ranking doubled-up nodes. */
-  private relatedPods(rs: KubeObject, own: KubeObject[]): KubeObject[] {
+  /**
+   * The pods of every ReplicaSet with the same controller (a Deployment's), for ranking doubled-up
+   * nodes; only active ones count there. This ReplicaSet's are its active pods and those it still
+   * controls while a release was refused (read from its cache, not from the 20,000 it may have).
+   */
+  private relatedPods(rs: KubeObject, own: KubeObject[], cache: ReplicaSetPods): KubeObject[] {
     const owner = controllerRefOf(rs);
     if (!owner) return own;
     const out: KubeObject[] = [];
     for (const key of this.setsByOwner.keys(owner.uid)) {
       const [namespace, name] = splitKey(key);
       const sibling = this.store.tryGet(replicasets, namespace, name);
-      if (sibling && controllerRefOf(sibling)?.uid === owner.uid) out.push(...this.ownedPods(sibling).filter((p) => controllerRefOf(p)?.uid === sibling.metadata.uid));
+      if (!sibling || controllerRefOf(sibling)?.uid !== owner.uid) continue;
+      if (sibling.metadata.uid !== rs.metadata.uid) {
+        out.push(...this.ownedPods(sibling).filter((p) => controllerRefOf(p)?.uid === sibling.metadata.uid));
+        continue;
+      }
+      out.push(...own);
+      for (const podKey of cache.unsettled) {
+        const [podNamespace, podName] = splitKey(podKey);
+        const pod = this.store.tryGet(pods, podNamespace, podName);
+        if (pod && controllerRefOf(pod)?.uid === rs.metadata.uid) out.push(pod);
+      }
     }
     return out;
   }
 
-  private updateStatus(rs: KubeObject, active: KubeObject[], failure: { reason: string; message: string } | undefined): void {
-    const spec = rs.spec as ReplicaSetSpec;
-    const minReadySeconds = spec.minReadySeconds ?? 0;
-    const templateLabels = Object.entries(spec.template?.metadata?.labels ?? {});
+
+  private updateStatus(rs: KubeObject, cache: ReplicaSetPods, failure: { reason: string; message: string } | undefined): void {
+    const minReadySeconds = (rs.spec as ReplicaSetSpec).minReadySeconds ?? 0;
     const now = nowMs(this.store);
-    let fullyLabeled = 0;
-    let ready = 0;
-    let available = 0;
-    for (const pod of active) {
-      const labels = pod.metadata.labels ?? {};
-      if (templateLabels.every(([k, v]) => labels[k] === v)) fullyLabeled++;
-      if (!isPodReady(pod)) continue;
-      ready++;
-      if (isPodAvailable(pod, minReadySeconds, now)) available++;
-      else {
-        const at = availableAt(pod, minReadySeconds);
-        if (at !== undefined) this.work.wakeUps.at(objectKey(rs), at, now);
-      }
-    }
+    const counts = cache.counts(now, (pod) => {
+      const at = availableAt(pod, minReadySeconds);
+      if (at !== undefined) this.work.wakeUps.at(objectKey(rs), at, now);
+    });
+    const { labeled: fullyLabeled, ready, available } = counts;
     // Zero counts are left out, as Go's `omitempty` leaves them out; `replicas` always shows.
-    const status: ReplicaSetStatus = { replicas: active.length };
+    const status: ReplicaSetStatus = { replicas: counts.replicas };
     if (fullyLabeled) status.fullyLabeledReplicas = fullyLabeled;
     if (ready) status.readyReplicas = ready;
     if (available) status.availableReplicas = available;

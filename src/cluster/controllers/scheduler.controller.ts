@@ -58,7 +58,7 @@ function taintText(taint: NodeTaint): string {
  * try again whenever nodes or pods change.
  */
 /** The most pods one round of the scheduler binds; the rest wait for the next round. */
-export const SCHEDULING_BATCH = 200;
+export const SCHEDULING_BATCH = 100;
 
 export class SchedulerController implements Controller {
   readonly name = 'default-scheduler';
@@ -117,6 +117,7 @@ export class SchedulerController implements Controller {
     const fail = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     const usage = this.usageByNode();
     const need = podRequests(spec, false);
+    const scoring = podRequests(spec, true);
     const feasible: Array<{ node: KubeObject; score: number }> = [];
 
     for (const node of allNodes) {
@@ -157,7 +158,6 @@ export class SchedulerController implements Controller {
         fits = false;
       }
       if (!fits) continue;
-      const scoring = podRequests(spec, true);
       const free = (capacity: number, requested: number) => (capacity <= 0 ? 0 : Math.max(0, ((capacity - requested) * 100) / capacity));
       const score = Math.floor(
         (free(cpuAllocatable, used.scoreCpu + scoring.cpu) + free(memoryAllocatable, used.scoreMemory + scoring.memory)) / 2,

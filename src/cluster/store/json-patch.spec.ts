@@ -1,5 +1,5 @@
 import { DomainError } from '../../common/domain-error';
-import { applyJsonPatch, jsonEqual, MAX_OPERATIONS, parsePointer, PATCH_REJECTED } from './json-patch';
+import { applyJsonPatch, jsonEqual, MAX_ACCUMULATED_COPY_BYTES, MAX_OPERATIONS, parsePointer, PATCH_REJECTED } from './json-patch';
 
 /** The DomainError a patch raises: its code and its one cause's text. */
 function refusal(doc: unknown, ops: unknown): { code: string; message: string; cause?: string; field?: string } {
@@ -76,6 +76,17 @@ describe('JSON patch (RFC 6902)', () => {
     expect(refusal(doc, [{ op: 'move', from: '/spec/nothing', path: '/spec/x' }]).cause).toBe(
       'move operation does not apply: doc is missing from path: /spec/nothing: missing value',
     );
+  });
+
+  it('refuses copies that together add more than 3 MiB, as the API server bounds them: a short patch cannot grow a document without bound', () => {
+    // Each copy doubles /a: 40 operations would make about 2^40 bytes.
+    const doublings = Array.from({ length: 40 }, (_, i) => ({ op: 'copy', from: '/a', path: `/a/x${i}` }));
+    const result = refusal({ a: { seed: 'x'.repeat(100) } }, doublings);
+    expect(result).toMatchObject({ code: 'INVALID', message: PATCH_REJECTED });
+    expect(result.cause).toMatch(new RegExp(`^Unable to complete the copy, the accumulated size increase of copy is \\d+, exceeding the limit ${MAX_ACCUMULATED_COPY_BYTES}$`));
+    // Copies within the limit apply.
+    const few = applyJsonPatch({ a: { seed: 'x'.repeat(100) } }, doublings.slice(0, 4)) as { a: Record<string, unknown> };
+    expect(Object.keys(few.a)).toEqual(['seed', 'x0', 'x1', 'x2', 'x3']);
   });
 
   it('refuses what is not a list of operations with Go decoding texts (400)', () => {

@@ -27,6 +27,14 @@ export const PATCH_REJECTED = 'the server rejected our request due to an error i
 /** kube-apiserver's `maxJSONPatchOperations`: a longer patch is 413 RequestEntityTooLarge. */
 export const MAX_OPERATIONS = 10000;
 
+/**
+ * The json-patch library's `AccumulatedCopySizeLimit`, which kube-apiserver sets
+ * to its request body limit (3 MiB): the bytes all `copy` operations of one
+ * patch add, as JSON, may not pass it, so a short patch of copies that each
+ * double the document cannot grow it without bound.
+ */
+export const MAX_ACCUMULATED_COPY_BYTES = 3 * 1024 * 1024;
+
 class PatchFailure extends Error {}
 
 function fail(message: string): never {
@@ -58,9 +66,10 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
     }
   }
   let doc = structuredClone(target);
+  const copied = { bytes: 0 };
   operations.forEach((op, i) => {
     try {
-      doc = applyOperation(doc, (op ?? {}) as Record<string, unknown>);
+      doc = applyOperation(doc, (op ?? {}) as Record<string, unknown>, copied);
     } catch (e) {
       if (!(e instanceof PatchFailure)) throw e;
       throw new DomainError('INVALID', PATCH_REJECTED, { causes: [{ field: `patch[${i}]`, reason: 'FieldValueInvalid', message: e.message }] });
@@ -69,7 +78,7 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
   return doc;
 }
 
-function applyOperation(doc: unknown, op: Record<string, unknown>): unknown {
+function applyOperation(doc: unknown, op: Record<string, unknown>, copied: { bytes: number }): unknown {
   const kind = typeof getOwn(op, 'op') === 'string' ? (getOwn(op, 'op') as string) : 'unknown';
   const known = ['add', 'remove', 'replace', 'move', 'copy', 'test'];
   if (!known.includes(kind)) fail(`Unexpected kind: ${kind}`);
@@ -100,6 +109,12 @@ function applyOperation(doc: unknown, op: Record<string, unknown>): unknown {
       if (kind === 'move') {
         if (from === path) return doc;
         remove(doc, fromTokens, () => `move operation does not apply: doc is missing from path: ${from}: missing value`);
+      }
+      if (kind === 'copy') {
+        copied.bytes += JSON.stringify(found.value)?.length ?? 0;
+        if (copied.bytes > MAX_ACCUMULATED_COPY_BYTES) {
+          fail(`Unable to complete the copy, the accumulated size increase of copy is ${copied.bytes}, exceeding the limit ${MAX_ACCUMULATED_COPY_BYTES}`);
+        }
       }
       const value = kind === 'copy' ? structuredClone(found.value) : found.value;
       add(doc, tokens, value, () => `${kind} operation does not apply: doc is missing destination path: ${path}: missing value`);

@@ -240,6 +240,63 @@ describe('ObjectStore', () => {
     expect(seen).toEqual([]);
   });
 
+  it('never hands out a version twice: one given to a write that was undone is skipped', () => {
+    const { store } = newStore();
+    let undone = '';
+    expect(() =>
+      store.transaction(() => {
+        undone = store.create(pods, pod('a'), 'default').metadata.resourceVersion;
+        throw new Error('changed my mind');
+      }),
+    ).toThrow('changed my mind');
+    const next = store.create(pods, pod('b'), 'default').metadata.resourceVersion;
+    expect(Number(next)).toBeGreaterThan(Number(undone));
+    expect(store.resourceVersion).toBe(next);
+  });
+
+  it('uses no version for a dry run: a create comes back without one, an update with the current one', () => {
+    const { store } = newStore();
+    const before = store.resourceVersion;
+    const created = store.create(pods, pod('a'), 'default', { dryRun: true });
+    expect(created.metadata.resourceVersion).toBeFalsy(); // empty, left out of the JSON
+    expect(store.resourceVersion).toBe(before);
+    const stored = store.create(pods, pod('a'), 'default');
+    const updated = store.update(pods, 'default', 'a', { ...pod('a'), metadata: { name: 'a', labels: { x: 'y' } } }, { dryRun: true });
+    expect(updated.metadata.labels).toEqual({ x: 'y' });
+    expect(updated.metadata.resourceVersion).toBe(stored.metadata.resourceVersion);
+    expect(store.create(pods, pod('b'), 'default').metadata.resourceVersion).toBe(String(Number(stored.metadata.resourceVersion) + 1));
+  });
+
+  it('keeps a committed write when a commit hook fails, reporting the failure and running the other hooks', () => {
+    const { store } = newStore();
+    const faults: string[] = [];
+    store.onFault((source, e) => faults.push(`${source}: ${(e as Error).message}`));
+    let later = 0;
+    store.onCommit(() => {
+      throw new Error('settle gave up');
+    });
+    store.onCommit(() => later++);
+    const seen: string[] = [];
+    store.subscribe((e) => seen.push(`${e.type} ${e.object.metadata.resourceVersion}`));
+    const created = store.create(pods, pod('a'), 'default');
+    expect(store.get(pods, 'default', 'a')).toBe(created);
+    expect(store.resourceVersion).toBe(created.metadata.resourceVersion);
+    expect(seen).toEqual([`ADDED ${created.metadata.resourceVersion}`]);
+    expect(faults).toEqual(['commit hook: settle gave up']);
+    expect(later).toBe(1);
+    // The next write gets a version of its own.
+    expect(Number(store.create(pods, pod('b'), 'default').metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
+  });
+
+  it('without a fault handler, throws a commit hook\'s error after the write has committed', () => {
+    const { store } = newStore();
+    store.onCommit(() => {
+      throw new Error('settle gave up');
+    });
+    expect(() => store.create(pods, pod('a'), 'default')).toThrow('settle gave up');
+    expect(store.get(pods, 'default', 'a').metadata.resourceVersion).toBe(store.resourceVersion);
+  });
+
   it('runs strategy rollbacks when a transaction fails', () => {
     const { store } = newStore();
     const held = new Set<string>();

@@ -14,6 +14,7 @@ import { DEFAULT_HISTORY_LIMITS, HistoryLimits, WatchHistory } from './watch-his
 import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
 import { deepFreeze, estimateBytes, freezeMeasured } from '../../common/freeze';
 import { getOwn, hasOwn, isJsonObject } from '../../common/own-keys';
+import { FaultHandler } from '../faults';
 
 /** Undoes what a strategy did for one write (releases an allocated address, say). */
 export type Rollback = () => void;
@@ -116,7 +117,12 @@ export class ObjectStore {
   private readonly listeners = new Set<Listener>();
   private readonly commitHooks: Array<() => void> = [];
   private readonly history: WatchHistory;
+  /** The version of the last committed write (what a list reports). */
   private version = 0;
+  /** The last version handed out, committed or not: the next one is past it. */
+  private issued = 0;
+  private faultHandler: FaultHandler | undefined;
+  private heldFault: { error: unknown } | undefined;
   /** Non-null while a transaction runs: its undo log and the events it will publish. */
   private tx: { undo: UndoEntry[]; events: Array<{ event: StoredEvent; bytes: number }> } | null = null;
 
@@ -335,32 +341,45 @@ export class ObjectStore {
 
   /**
    * Runs `work` as one transaction: if it throws, every write it made is
-   * undone (objects, versions and strategy side effects) and no watcher sees
-   * any of it; otherwise its events are published in order.
+   * undone (objects and strategy side effects) and no watcher sees any of it;
+   * otherwise its events are published in order and the commit hooks run.
+   * Versions are never handed out twice: one given to a write that was
+   * undone is skipped, not reused. Publishing and the hooks come after the
+   * commit, so their failure never undoes it (see `onFault`).
    */
   transaction<T>(work: () => T): T {
     if (this.tx) return work();
     const version = this.version;
     const tx = { undo: [] as UndoEntry[], events: [] as Array<{ event: StoredEvent; bytes: number }> };
     this.tx = tx;
+    let result: T;
     try {
-      const result = work();
-      this.tx = null;
-      for (const { event, bytes } of tx.events) this.emit(event, bytes);
-      for (const hook of this.commitHooks) hook();
-      return result;
+      result = work();
     } catch (e) {
       this.tx = null;
       for (let i = tx.undo.length - 1; i >= 0; i--) tx.undo[i].restore();
       this.version = version;
       throw e;
     }
+    this.tx = null;
+    for (const { event, bytes } of tx.events) this.emit(event, bytes);
+    this.runCommitHooks();
+    return result;
   }
 
   /** Runs the commit hooks (the controllers settle) after work that was done outside a write, such as a timer's. */
   commit(): void {
     if (this.tx) return;
-    for (const hook of this.commitHooks) hook();
+    this.runCommitHooks();
+  }
+
+  /**
+   * Where a commit hook's or a listener's error goes: the write it followed
+   * stands. Without a handler the first such error is thrown once every hook
+   * has run.
+   */
+  onFault(handler: FaultHandler): void {
+    this.faultHandler = handler;
   }
 
   /** Runs `hook` after every committed top-level write (controllers settle there). */
@@ -425,7 +444,8 @@ export class ObjectStore {
   }
 
   private nextVersion(): string {
-    this.version += 1;
+    this.issued += 1;
+    this.version = this.issued;
     return String(this.version);
   }
 
@@ -522,7 +542,24 @@ export class ObjectStore {
 
   private emit(event: StoredEvent, bytes: number): void {
     this.history.push(event, bytes);
-    for (const listener of [...this.listeners]) listener(event);
+    for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
+  }
+
+  private runCommitHooks(): void {
+    for (const hook of this.commitHooks) this.guarded('commit hook', hook);
+    const held = this.heldFault;
+    this.heldFault = undefined;
+    if (held) throw held.error;
+  }
+
+  /** Runs `work`; its error goes to the fault handler, or without one is held for `runCommitHooks` to throw. */
+  private guarded(source: string, work: () => void): void {
+    try {
+      work();
+    } catch (e) {
+      if (this.faultHandler) this.faultHandler(source, e);
+      else this.heldFault ??= { error: e };
+    }
   }
 
   private replace(

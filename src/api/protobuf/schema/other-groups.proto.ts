@@ -5,7 +5,7 @@
  * (policy/v1, and the Eviction of `drain`), `create role|clusterrole|
  * rolebinding|clusterrolebinding` (rbac/v1), `create ingress`
  * (networking/v1), `create priorityclass` (scheduling/v1), `auth can-i`
- * (authorization/v1) and `create token` (authentication/v1). Status fields
+ * (authorization/v1) and `create token`, `auth whoami` (authentication/v1). Status fields
  * are not decoded. `(pointer)`, `(always)` and `(inline)`: see meta.proto.ts.
  */
 export const AUTOSCALING_V1_PROTO = `
@@ -269,5 +269,13 @@ message BoundObjectReference {
 }
 
 message TokenRequestStatus {
+}
+
+message SelfSubjectReview {
+  optional k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional SelfSubjectReviewStatus status = 2;
+}
+
+message SelfSubjectReviewStatus {
 }
 `;
