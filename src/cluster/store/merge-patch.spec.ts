@@ -1,5 +1,6 @@
 import { DomainError } from '../../common/domain-error';
-import { applyMergePatch, assertNestingDepth, MAX_DEPTH } from './merge-patch';
+import { MAX_NESTING_DEPTH } from '../../common/limits';
+import { applyMergePatch, assertNestingDepth } from './merge-patch';
 
 describe('JSON merge patch (RFC 7386)', () => {
   const doc = { metadata: { name: 'web', labels: { app: 'web' } }, spec: { ports: [{ port: 80 }], selector: { app: 'web' } } };
@@ -29,7 +30,7 @@ describe('JSON merge patch (RFC 7386)', () => {
 
   it('refuses a body nested deeper than the limit, without recursion', () => {
     let deep: unknown = 1;
-    for (let i = 0; i <= MAX_DEPTH + 1; i++) deep = { a: deep };
+    for (let i = 0; i <= MAX_NESTING_DEPTH + 1; i++) deep = { a: deep };
     expect(() => assertNestingDepth(deep)).toThrow(DomainError);
     expect(() => assertNestingDepth({ a: { b: [1, 2] } })).not.toThrow();
   });

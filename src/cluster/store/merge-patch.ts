@@ -1,4 +1,5 @@
 import { DomainError } from '../../common/domain-error';
+import { MAX_NESTING_DEPTH } from '../../common/limits';
 import { deleteOwn, getOwn, isJsonObject, setOwn } from '../../common/own-keys';
 
 /**
@@ -10,11 +11,9 @@ import { deleteOwn, getOwn, isJsonObject, setOwn } from '../../common/own-keys';
  * properties and never reach a prototype.
  */
 
-/** How deep a request body may nest; deeper is refused (400) rather than overflowing the stack. */
-export const MAX_DEPTH = 100;
-
 /**
- * Throws 400 BadRequest when `value` nests deeper than `MAX_DEPTH`.
+ * Throws 400 BadRequest when `value` nests deeper than `MAX_NESTING_DEPTH`
+ * (the one limit for request bodies, also applied to their text before parsing).
  * Iterative, so a hostile body cannot exhaust the stack.
  */
 export function assertNestingDepth(value: unknown, path = ''): void {
@@ -22,8 +21,8 @@ export function assertNestingDepth(value: unknown, path = ''): void {
   while (stack.length) {
     const { value: node, path: at, depth } = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
-    if (depth > MAX_DEPTH) {
-      throw new DomainError('BAD_REQUEST', `the request body nests deeper than ${MAX_DEPTH} levels at ${at || 'its root'}`);
+    if (depth > MAX_NESTING_DEPTH) {
+      throw new DomainError('BAD_REQUEST', `the request body nests deeper than ${MAX_NESTING_DEPTH} levels at ${at || 'its root'}`);
     }
     if (Array.isArray(node)) {
       node.forEach((v, i) => stack.push({ value: v, path: `${at}[${i}]`, depth: depth + 1 }));
