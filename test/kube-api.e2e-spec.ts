@@ -229,6 +229,24 @@ describe('Kubernetes API paths (e2e)', () => {
         .expect(200);
       const d = (await request(t.http).get('/apis/apps/v1/namespaces/default/deployments/web').expect(200)).body;
       expect(d.spec.replicas).toBe(5);
+      // A stale resourceVersion in the Scale is a conflict, as kubectl scale --resource-version relies on.
+      for (const res of [
+        await request(t.http)
+          .put('/apis/apps/v1/namespaces/default/deployments/web/scale')
+          .send({ ...scale, spec: { replicas: 7 } }),
+        await request(t.http)
+          .patch('/apis/apps/v1/namespaces/default/deployments/web/scale')
+          .set('Content-Type', 'application/merge-patch+json')
+          .send({ metadata: { resourceVersion: scale.metadata.resourceVersion }, spec: { replicas: 7 } }),
+      ]) {
+        expect(res.status).toBe(409);
+        expect(res.body).toMatchObject({ kind: 'Status', reason: 'Conflict' });
+        expect(res.body.message).toMatch(/the object has been modified; please apply your changes to the latest version and try again$/);
+      }
+      expect((await request(t.http).get('/apis/apps/v1/namespaces/default/deployments/web').expect(200)).body.spec.replicas).toBe(5);
+      // With the current one it applies.
+      const current = (await request(t.http).get('/apis/apps/v1/namespaces/default/deployments/web/scale').expect(200)).body;
+      await request(t.http).put('/apis/apps/v1/namespaces/default/deployments/web/scale').send({ ...current, spec: { replicas: 6 } }).expect(200);
     });
   });
 });

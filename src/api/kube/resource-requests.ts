@@ -222,16 +222,22 @@ export class ResourceRequests {
       };
     };
     let replicas: unknown;
+    // A resourceVersion in the Scale is a precondition on its object, as for any write (409 when stale).
+    let resourceVersion: unknown;
     switch (method) {
       case 'GET':
         return this.send(res, 200, scaleOf(object));
-      case 'PUT':
-        replicas = ((bodyOf(req) as { spec?: { replicas?: unknown } }).spec ?? {}).replicas;
+      case 'PUT': {
+        const scale = bodyOf(req) as ScaleInput;
+        replicas = (scale.spec ?? {}).replicas;
+        resourceVersion = scale.metadata?.resourceVersion;
         break;
+      }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
         const patched = applyScalePatch(scaleOf(object), bodyOf(req, true), patchType);
         replicas = patched.spec?.replicas;
+        resourceVersion = patched.metadata?.resourceVersion;
         break;
       }
       default:
@@ -244,7 +250,8 @@ export class ResourceRequests {
         name,
       });
     }
-    const updated = this.store.patch(type, namespace, name!, { spec: { replicas } }, { ...writeOptions(query), patchType: 'merge' });
+    const precondition = typeof resourceVersion === 'string' && resourceVersion !== '' ? { metadata: { resourceVersion } } : {};
+    const updated = this.store.patch(type, namespace, name!, { ...precondition, spec: { replicas } }, { ...writeOptions(query), patchType: 'merge' });
     return this.send(res, 200, scaleOf(updated));
   }
 
@@ -324,8 +331,14 @@ function methodNotAllowed(): DomainError {
   return new DomainError('METHOD_NOT_ALLOWED', 'the server does not allow this method on the requested resource');
 }
 
-function applyScalePatch(scale: object, patch: unknown, patchType: PatchType): { spec?: { replicas?: unknown } } {
-  if (patchType === 'json') return applyJsonPatch(scale, patch) as { spec?: { replicas?: unknown } };
-  if (patchType === 'strategic') return applyStrategicMergePatch(scale, patch) as { spec?: { replicas?: unknown } };
-  return applyMergePatch(scale, patch) as { spec?: { replicas?: unknown } };
+/** What a write to `/scale` may carry that we read. */
+interface ScaleInput {
+  metadata?: { resourceVersion?: unknown };
+  spec?: { replicas?: unknown };
+}
+
+function applyScalePatch(scale: object, patch: unknown, patchType: PatchType): ScaleInput {
+  if (patchType === 'json') return applyJsonPatch(scale, patch) as ScaleInput;
+  if (patchType === 'strategic') return applyStrategicMergePatch(scale, patch) as ScaleInput;
+  return applyMergePatch(scale, patch) as ScaleInput;
 }
