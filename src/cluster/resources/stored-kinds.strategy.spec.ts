@@ -26,6 +26,13 @@ describe('Secrets as the API server keeps them', () => {
     expect(s.stringData).toBeUndefined();
   });
 
+  it('keeps a stringData key named __proto__ as data (a legal Secret key), reaching no prototype', () => {
+    const c = newCluster();
+    const s = c.store.create(secrets, { metadata: { name: 's' }, stringData: JSON.parse('{"__proto__": "x"}') }, 'default');
+    expect(Object.getOwnPropertyDescriptor(s.data, '__proto__')?.value).toBe('eA==');
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
   it('refuses data that is not base64 with the decoder\'s 400', () => {
     const c = newCluster();
     const e = error(() => c.store.create(secrets, { metadata: { name: 's' }, data: { a: 'abc' } }, 'default'));

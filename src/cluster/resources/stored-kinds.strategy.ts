@@ -1,4 +1,5 @@
 import { DomainError } from '../../common/domain-error';
+import { setOwn } from '../../common/own-keys';
 import { ResourceStrategy } from '../store/object-store';
 import { KubeObject } from '../store/types';
 import { base64ErrorOffset, illegalBase64Message } from '../validation/base64';
@@ -92,7 +93,8 @@ export class SecretStrategy implements ResourceStrategy {
     if (draft.stringData !== undefined) {
       const data = { ...record(draft.data) };
       for (const [k, v] of Object.entries(stringData)) {
-        if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64');
+        // Keys are data: a key named __proto__ is an own key like any other.
+        if (typeof v === 'string') setOwn(data, k, Buffer.from(v, 'utf8').toString('base64'));
       }
       draft.data = data;
       delete draft.stringData;
