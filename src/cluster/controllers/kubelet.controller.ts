@@ -297,7 +297,11 @@ export class KubeletController implements Controller {
     for (const pod of this.podsOn(nodeName)) {
       if (pod.metadata.deletionTimestamp) this.scheduleFinalize(pod);
       else if (!(pod.status as PodStatus).podIP) this.startPod(pod);
-      else this.markReadyAgain(pod);
+      else {
+        this.markReadyAgain(pod);
+        // A readiness change that fell due while this kubelet was stopped happens now.
+        if ((pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(this.store.get(pods, pod.metadata.namespace, pod.metadata.name), false);
+      }
     }
     this.syncMirrors(nodeName);
   }

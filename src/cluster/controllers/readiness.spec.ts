@@ -103,4 +103,19 @@ describe('readiness probes', () => {
     c.advance(30 * 24 * 3600);
     expect(containerReady(get(c, 'g'))).toBe(false);
   });
+
+  it('a change that falls due while the kubelet is stopped happens once it is started again', () => {
+    const c = cluster();
+    c.store.create(t('pods'), pod('h', { tcpSocket: { port: 80 } }), 'default');
+    c.advance(1);
+    expect(containerReady(get(c, 'h'))).toBe(true);
+    c.kubelets.stop('w1');
+    const h = get(c, 'h');
+    c.store.update(t('pods'), 'default', 'h', { ...h, metadata: { ...h.metadata, annotations: { [UNHEALTHY_ANNOTATION]: 'true' } } });
+    c.advance(35);
+    expect(containerReady(get(c, 'h'))).toBe(true);
+    c.kubelets.start('w1');
+    c.advance(30);
+    expect(containerReady(get(c, 'h'))).toBe(false);
+  });
 });
