@@ -246,6 +246,44 @@ spec:
     expect(await kubectlFails('get', 'pod', c)).toContain(`pods "${c}" not found`);
   });
 
+  it('a pod whose readiness probe fails shows 0/1 with an Unhealthy event; removing the unhealthy annotation brings it back', async () => {
+    const advance = (seconds: number) =>
+      fetch(`http://127.0.0.1:${t.port}/netsim/v1/clock/advance`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ seconds }),
+      });
+    const file = path.join(dir, 'probed.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: v1
+kind: Pod
+metadata:
+  name: probed
+  labels: {app: probed}
+spec:
+  containers:
+  - name: app
+    image: nginx
+    ports: [{containerPort: 80}]
+    readinessProbe:
+      httpGet: {path: /healthz, port: 80}
+      periodSeconds: 5
+`,
+    );
+    await kubectl('apply', '-f', file);
+    await advance(1);
+    expect(await kubectl('get', 'pod', 'probed')).toMatch(/^probed\s+1\/1\s+Running\s+0\s/m);
+    await kubectl('annotate', 'pod', 'probed', 'kube-netsim.io/unhealthy=true');
+    await advance(15);
+    expect(await kubectl('get', 'pod', 'probed')).toMatch(/^probed\s+0\/1\s+Running\s+0\s/m);
+    const described = await kubectl('describe', 'pod', 'probed');
+    expect(described).toMatch(/Warning\s+Unhealthy\s+\S+\s+kubelet\s+Readiness probe failed: HTTP probe failed with statuscode: 500/);
+    await kubectl('annotate', 'pod', 'probed', 'kube-netsim.io/unhealthy-');
+    await advance(5);
+    expect(await kubectl('get', 'pod', 'probed')).toMatch(/^probed\s+1\/1\s+Running\s+0\s/m);
+  });
+
   it('sees a change with get -w', async () => {
     const watcher = spawn('kubectl', ['--server', `http://127.0.0.1:${t.port}`, 'get', 'svc', '-w', '--request-timeout=20s']);
     let seen = '';

@@ -9,6 +9,7 @@ import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
 import { recordEvent } from './events';
+import { flipAfterMs, readinessProbeOf, wantedReadiness } from './readiness';
 import { exitAfterMs } from './termination';
 
 const pods = resourceTypeByKey('pods')!;
@@ -61,7 +62,26 @@ type Work =
   | { kind: 'node'; node: string }
   | { kind: 'terminate'; key: string }
   | { kind: 'finalize'; key: string }
-  | { kind: 'mirror'; node: string };
+  | { kind: 'mirror'; node: string }
+  | { kind: 'probe'; key: string };
+
+interface ContainerStatus {
+  name: string;
+  ready: boolean;
+  [field: string]: unknown;
+}
+
+/** The pod's Ready and ContainersReady conditions for these container readinesses. */
+function readyConditions(previous: PodStatus, containers: ContainerStatus[], now: string): PodStatus['conditions'] {
+  const unready = containers.filter((c) => !c.ready).map((c) => c.name);
+  const status = unready.length ? ('False' as const) : ('True' as const);
+  return (previous.conditions ?? []).map((c) => {
+    if (c.type !== 'Ready' && c.type !== 'ContainersReady') return c;
+    const transition = c.status === status ? c.lastTransitionTime : now;
+    if (status === 'True') return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition };
+    return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition, reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+  });
+}
 
 /**
  * The kubelets of all nodes. Each registers its node's Lease and renews it
@@ -79,6 +99,8 @@ export class KubeletController implements Controller {
   private readonly queued = new Set<string>();
   private readonly kubelets = new Map<string, KubeletState>();
   private readonly deletionTimers = new Map<string, Timer>();
+  /** The one pending readiness change of each pod with readiness probes (see ./readiness.ts). */
+  private readonly probeTimers = new Map<string, { timer: Timer; starting: boolean }>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -166,15 +188,19 @@ export class KubeletController implements Controller {
       this.release(object);
       this.clock.cancel(this.deletionTimers.get(podKey(object)));
       this.deletionTimers.delete(podKey(object));
+      this.cancelProbe(podKey(object));
       // A mirror pod deleted through the API comes back while its manifest is there.
       if (object.metadata.annotations?.[MIRROR_ANNOTATION] && spec.nodeName) this.enqueue({ kind: 'mirror', node: spec.nodeName });
       return;
     }
     if (!spec.nodeName || !this.isRunning(spec.nodeName)) return;
     if (object.metadata.deletionTimestamp) {
+      this.cancelProbe(podKey(object));
       if (!this.deletionTimers.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
       this.enqueue({ kind: 'start', key: podKey(object) });
+    } else if (spec.containers?.some((c) => readinessProbeOf(c))) {
+      this.enqueue({ kind: 'probe', key: podKey(object) });
     }
   }
 
@@ -203,6 +229,12 @@ export class KubeletController implements Controller {
             this.stopContainers(pod);
             this.scheduleFinalize(pod);
           }
+          break;
+        }
+        case 'probe': {
+          const [namespace, name] = item.key.split('/');
+          const pod = this.store.tryGet(pods, namespace, name);
+          if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) this.scheduleProbe(pod, false);
           break;
         }
         case 'finalize': {
@@ -265,7 +297,11 @@ export class KubeletController implements Controller {
     for (const pod of this.podsOn(nodeName)) {
       if (pod.metadata.deletionTimestamp) this.scheduleFinalize(pod);
       else if (!(pod.status as PodStatus).podIP) this.startPod(pod);
-      else this.markReadyAgain(pod);
+      else {
+        this.markReadyAgain(pod);
+        // A readiness change that fell due while this kubelet was stopped happens now.
+        if ((pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(this.store.get(pods, pod.metadata.namespace, pod.metadata.name), false);
+      }
     }
     this.syncMirrors(nodeName);
   }
@@ -374,9 +410,18 @@ export class KubeletController implements Controller {
     const now = this.store.now();
     const previous = (pod.status ?? {}) as PodStatus;
     const scheduled = previous.conditions?.find((c) => c.type === 'PodScheduled');
-    const status: PodStatus = {
-      ...previous,
-      phase: 'Running',
+    const containerStatuses: ContainerStatus[] = spec.containers.map((c) => ({
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      containerID: `containerd://${pod.metadata.uid.replace(/-/g, '')}${c.name}`.slice(0, 77),
+      // A container with a readiness probe is not ready until the probe passes.
+      ready: !readinessProbeOf(c),
+      started: true,
+      restartCount: 0,
+      state: { running: { startedAt: now } },
+    }));
+    const base: PodStatus = {
       conditions: [
         ...['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady'].map((type) => ({
           type,
@@ -386,23 +431,77 @@ export class KubeletController implements Controller {
         })),
         scheduled ?? { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
       ],
+    };
+    const status: PodStatus = {
+      ...previous,
+      phase: 'Running',
+      conditions: readyConditions(base, containerStatuses, now),
       hostIP,
       hostIPs: [{ ip: hostIP }],
       podIP,
       podIPs: [{ ip: podIP }],
       startTime: now,
-      containerStatuses: spec.containers.map((c) => ({
-        name: c.name,
-        image: c.image,
-        imageID: '',
-        containerID: `containerd://${pod.metadata.uid.replace(/-/g, '')}${c.name}`.slice(0, 77),
-        ready: true,
-        started: true,
-        restartCount: 0,
-        state: { running: { startedAt: now } },
-      })),
+      containerStatuses,
     };
-    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
+    const started = this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
+    if (spec.containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(started, true);
+  }
+
+  private cancelProbe(key: string): void {
+    this.clock.cancel(this.probeTimers.get(key)?.timer);
+    this.probeTimers.delete(key);
+  }
+
+  /**
+   * Sets the timer for the pod's next readiness change: at start, the first probe run (after
+   * `initialDelaySeconds`); later, when a container's probe result differs from its readiness,
+   * after the runs its threshold needs. Nothing is polled while the results stay the same.
+   */
+  private scheduleProbe(pod: KubeObject, starting: boolean): void {
+    const key = podKey(pod);
+    const pending = this.probeTimers.get(key);
+    if (pending?.starting) return;
+    const wanted = wantedReadiness(pod);
+    const statuses = ((pod.status as PodStatus).containerStatuses ?? []) as ContainerStatus[];
+    const delays: number[] = [];
+    for (const c of (pod.spec as PodSpec).containers) {
+      const probe = readinessProbeOf(c);
+      const result = wanted.get(c.name)!;
+      const current = statuses.find((s) => s.name === c.name)?.ready;
+      if (probe && (starting || current !== result.ok)) delays.push(flipAfterMs(probe, result.ok, starting));
+    }
+    if (delays.length === 0) {
+      this.cancelProbe(key);
+      return;
+    }
+    if (pending) return;
+    const due = Math.min(...delays);
+    const [namespace, name] = key.split('/');
+    const timer = this.clock.after(due, `kubelet: readiness of ${key}`, () => {
+      this.probeTimers.delete(key);
+      const current = this.store.tryGet(pods, namespace, name);
+      if (!current || current.metadata.deletionTimestamp || !this.isRunning((current.spec as PodSpec).nodeName!)) return;
+      this.store.transaction(() => this.applyReadiness(current));
+    });
+    this.probeTimers.set(key, { timer, starting });
+  }
+
+  /** A probe run: each container's readiness follows its probe, with an Unhealthy event for each failure. */
+  private applyReadiness(pod: KubeObject): void {
+    const spec = pod.spec as PodSpec;
+    const status = (pod.status ?? {}) as PodStatus;
+    const wanted = wantedReadiness(pod);
+    for (const c of spec.containers) {
+      const result = wanted.get(c.name)!;
+      if (readinessProbeOf(c) && !result.ok) {
+        recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName });
+      }
+    }
+    const containerStatuses = ((status.containerStatuses ?? []) as ContainerStatus[]).map((s) => ({ ...s, ready: wanted.get(s.name)?.ok ?? s.ready }));
+    const conditions = readyConditions(status, containerStatuses, this.store.now());
+    const updated = { ...status, containerStatuses, conditions };
+    if (JSON.stringify(updated) === JSON.stringify(status)) return;
+    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: updated }, OWNED);
   }
 
   /** After a restart the containers are found running: Ready again if the node lifecycle marked them not ready. */
@@ -410,6 +509,7 @@ export class KubeletController implements Controller {
     const status = (pod.status ?? {}) as PodStatus;
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     if (!ready || ready.status === 'True' || ready.reason === 'ReadinessProbeFailed') return;
+    if (((status.containerStatuses ?? []) as ContainerStatus[]).some((c) => !c.ready)) return;
     const now = this.store.now();
     const conditions = (status.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'True' as const, lastProbeTime: null, lastTransitionTime: now } : c));
     this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: { ...status, conditions } }, OWNED);
