@@ -244,6 +244,13 @@ describe('Kubernetes API paths (e2e)', () => {
         expect(res.body.message).toMatch(/the object has been modified; please apply your changes to the latest version and try again$/);
       }
       expect((await request(t.http).get('/apis/apps/v1/namespaces/default/deployments/web').expect(200)).body.spec.replicas).toBe(5);
+      // A merge patch that is not an object is refused as on the object itself.
+      const notObject = await request(t.http)
+        .patch('/apis/apps/v1/namespaces/default/deployments/web/scale')
+        .set('Content-Type', 'application/merge-patch+json')
+        .send([]);
+      expect(notObject.status).toBe(400);
+      expect(notObject.body).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: 'a merge patch must be a JSON object' });
       // With the current one it applies.
       const current = (await request(t.http).get('/apis/apps/v1/namespaces/default/deployments/web/scale').expect(200)).body;
       await request(t.http).put('/apis/apps/v1/namespaces/default/deployments/web/scale').send({ ...current, spec: { replicas: 6 } }).expect(200);

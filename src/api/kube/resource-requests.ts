@@ -2,11 +2,8 @@ import type { FastifyReply as Response, FastifyRequest as Request } from 'fastif
 import { Cluster } from '../../cluster/cluster';
 import { parseFieldSelector } from '../../cluster/store/field-selector';
 import { compileSelector, parseLabelSelector, StructuredSelector } from '../../cluster/store/label-selector';
-import { PatchType, WriteOptions } from '../../cluster/store/object-store';
-import { applyMergePatch } from '../../cluster/store/merge-patch';
+import { applyPatch, PatchType, WriteOptions } from '../../cluster/store/object-store';
 import { apiVersionOf, resourceTypeByKey } from '../../cluster/store/resource-types';
-import { applyJsonPatch } from '../../cluster/store/json-patch';
-import { applyStrategicMergePatch } from '../../cluster/store/strategic-merge-patch';
 import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
 import { DomainError } from '../../common/domain-error';
 import { parseYamlObject } from '../../cluster/apply/yaml-documents';
@@ -235,7 +232,7 @@ export class ResourceRequests {
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patched = applyScalePatch(scaleOf(object), bodyOf(req, true), patchType);
+        const patched = applyPatch(scaleOf(object), bodyOf(req, true), patchType) as ScaleInput;
         replicas = patched.spec?.replicas;
         resourceVersion = patched.metadata?.resourceVersion;
         break;
@@ -337,8 +334,3 @@ interface ScaleInput {
   spec?: { replicas?: unknown };
 }
 
-function applyScalePatch(scale: object, patch: unknown, patchType: PatchType): ScaleInput {
-  if (patchType === 'json') return applyJsonPatch(scale, patch) as ScaleInput;
-  if (patchType === 'strategic') return applyStrategicMergePatch(scale, patch) as ScaleInput;
-  return applyMergePatch(scale, patch) as ScaleInput;
-}

@@ -84,7 +84,8 @@ type Listener = (event: StoredEvent) => void;
 /** The PATCH bodies the API server takes, by their content type's name. */
 export type PatchType = 'merge' | 'strategic' | 'json';
 
-function applyPatch(target: KubeObject, patch: unknown, patchType: PatchType): unknown {
+/** Applies a patch of any of the three types to `target` (an object or a subresource's view, such as a Scale). */
+export function applyPatch(target: object, patch: unknown, patchType: PatchType): unknown {
   if (patchType === 'json') return applyJsonPatch(target, patch);
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
     throw new DomainError('BAD_REQUEST', `a ${patchType === 'merge' ? 'merge' : 'strategic merge'} patch must be a JSON object`);
