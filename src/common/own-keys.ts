@@ -31,3 +31,21 @@ export function setOwn(object: object, key: string, value: unknown): void {
 export function deleteOwn(object: object, key: string): void {
   if (hasOwn(object, key)) delete (object as JsonObject)[key];
 }
+
+/**
+ * Structural equality of JSON values, whatever the order of object keys; a key
+ * whose value is undefined counts as absent (as JSON has it). Own keys only.
+ */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}

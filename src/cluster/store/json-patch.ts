@@ -1,5 +1,5 @@
 import { DomainError } from '../../common/domain-error';
-import { deleteOwn, getOwn, hasOwn, isJsonObject, setOwn } from '../../common/own-keys';
+import { deepEqual, deleteOwn, getOwn, hasOwn, isJsonObject, setOwn } from '../../common/own-keys';
 import { assertNestingDepth } from './merge-patch';
 
 /**
@@ -97,7 +97,7 @@ function applyOperation(doc: unknown, op: Record<string, unknown>, copied: { byt
     case 'test': {
       const found = lookup(doc, tokens);
       if (!found) fail(`test operation does not apply: is missing path: ${path}: missing value`);
-      if (!jsonEqual(found.value, valueOf(op, kind))) fail(`testing value ${path} failed: test failed`);
+      if (!deepEqual(found.value, valueOf(op, kind))) fail(`testing value ${path} failed: test failed`);
       return doc;
     }
     default: {
@@ -212,13 +212,3 @@ function replace(doc: unknown, tokens: string[], value: unknown, path: string): 
   else fail(`replace operation does not apply: doc is missing key: ${path}: missing value`);
 }
 
-/** Equality of JSON values: objects by their own keys in any order, arrays element by element. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  if (isJsonObject(a) && isJsonObject(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => hasOwn(b, k) && jsonEqual(a[k], b[k]));
-  }
-  return false;
-}

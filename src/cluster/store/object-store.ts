@@ -13,7 +13,7 @@ import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './re
 import { DEFAULT_HISTORY_LIMITS, HistoryLimits, WatchHistory } from './watch-history';
 import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
 import { deepFreeze, estimateBytes, freezeMeasured } from '../../common/freeze';
-import { getOwn, hasOwn, isJsonObject } from '../../common/own-keys';
+import { deepEqual, getOwn, isJsonObject } from '../../common/own-keys';
 import { FaultHandler } from '../faults';
 
 /** Undoes what a strategy did for one write (releases an allocated address, say). */
@@ -83,6 +83,8 @@ type Listener = (event: StoredEvent) => void;
 
 /** The PATCH bodies the API server takes, by their content type's name. */
 export type PatchType = 'merge' | 'strategic' | 'json';
+
+export { deepEqual };
 
 /** Applies a patch of any of the three types to `target` (an object or a subresource's view, such as a Scale). */
 export function applyPatch(target: object, patch: unknown, patchType: PatchType): unknown {
@@ -686,20 +688,6 @@ export class ObjectStore {
   }
 }
 
-/** Structural equality of JSON values, whatever the order of object keys. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
-  }
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
 
 function dropUndefined(record: object): void {
   for (const [k, v] of Object.entries(record)) if (v === undefined) delete (record as Record<string, unknown>)[k];
