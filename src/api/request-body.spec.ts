@@ -1,4 +1,5 @@
-import { jsonNestingExceeded, parseJsonBody } from './request-body';
+import { jsonNestingExceeded } from '../common/limits';
+import { parseJsonBody } from './request-body';
 
 describe('jsonNestingExceeded', () => {
   it('finds where JSON first nests deeper than the limit', () => {

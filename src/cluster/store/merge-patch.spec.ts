@@ -1,5 +1,5 @@
 import { DomainError } from '../../common/domain-error';
-import { MAX_NESTING_DEPTH } from '../../common/limits';
+import { jsonNestingExceeded, MAX_NESTING_DEPTH } from '../../common/limits';
 import { applyMergePatch, assertNestingDepth } from './merge-patch';
 
 describe('JSON merge patch (RFC 7386)', () => {
@@ -28,10 +28,16 @@ describe('JSON merge patch (RFC 7386)', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('refuses a body nested deeper than the limit, without recursion', () => {
-    let deep: unknown = 1;
-    for (let i = 0; i <= MAX_NESTING_DEPTH + 1; i++) deep = { a: deep };
-    expect(() => assertNestingDepth(deep)).toThrow(DomainError);
+  it('refuses a body nested deeper than the limit, without recursion, counting levels as the text scan does', () => {
+    const nested = (levels: number) => {
+      let deep: unknown = 1;
+      for (let i = 0; i < levels; i++) deep = { a: deep };
+      return deep;
+    };
+    expect(jsonNestingExceeded(JSON.stringify(nested(MAX_NESTING_DEPTH)))).toBe(-1);
+    expect(() => assertNestingDepth(nested(MAX_NESTING_DEPTH))).not.toThrow();
+    expect(jsonNestingExceeded(JSON.stringify(nested(MAX_NESTING_DEPTH + 1)))).not.toBe(-1);
+    expect(() => assertNestingDepth(nested(MAX_NESTING_DEPTH + 1))).toThrow(DomainError);
     expect(() => assertNestingDepth({ a: { b: [1, 2] } })).not.toThrow();
   });
 });

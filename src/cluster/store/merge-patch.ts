@@ -21,7 +21,8 @@ export function assertNestingDepth(value: unknown, path = ''): void {
   while (stack.length) {
     const { value: node, path: at, depth } = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
-    if (depth > MAX_NESTING_DEPTH) {
+    // The root is level 1, as the text scan before parsing counts it.
+    if (depth + 1 > MAX_NESTING_DEPTH) {
       throw new DomainError('BAD_REQUEST', `the request body nests deeper than ${MAX_NESTING_DEPTH} levels at ${at || 'its root'}`);
     }
     if (Array.isArray(node)) {
