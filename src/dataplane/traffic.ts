@@ -30,6 +30,7 @@ import { jhash2 } from '../netfilter/nat';
 import { TCP_FLAGS, type EntryHook, type Packet, type TraceStep } from '../netfilter/types';
 import { NameResolver, searchPath, type Resolution } from './names';
 import { ClusterNetwork, VXLAN_PORT, VXLAN_VNI, type NodeNetwork, type PodEndpoint } from './network';
+import type { Verdict } from './verdict';
 import { BRIDGE_DEVICE, VXLAN_DEVICE, VXLAN_MTU } from './node-interfaces';
 
 export type TrafficProtocol = 'tcp' | 'udp' | 'sctp';
@@ -79,6 +80,8 @@ export interface TrafficOutcome {
   result: TrafficResult;
   /** Why, for anything but `delivered`. */
   reason?: string;
+  /** What the outcome means and why, for a person and a program (see verdict.ts). */
+  verdict?: Verdict;
   destination: TrafficDestination | null;
   /** The source address and port the destination sees. */
   seenSource: string | null;
