@@ -8,11 +8,22 @@ interface Hop {
   encapsulation: { type: string; vni: number; outer: { destinationPort: number } } | null;
   ttl: number | null;
 }
+interface Rewrite {
+  node: string;
+  type: string;
+  by: string;
+  before: string;
+  after: string;
+  to?: string;
+}
 interface Outcome {
   probability: number;
   result: string;
   destination: { pod: string | null; node: string | null; ip: string; port: number } | null;
   seenSource: string | null;
+  path: { nodes: string[]; rewrites: Rewrite[] };
+  replyPath: { nodes: string[]; rewrites: Rewrite[] };
+  /** With detail=hops only. */
   hops: Hop[];
   reply: Hop[];
   replySource?: string | null;
@@ -31,8 +42,8 @@ describe('traffic through the pod network (e2e)', () => {
   afterEach(() => t.close());
 
   const get = async (path: string) => (await request(t.http).get(path).expect(200)).body;
-  const send = async (body: object): Promise<{ outcomes: Outcome[]; samples?: Record<string, number> }> =>
-    (await request(t.http).post('/netsim/v1/traffic').send(body).expect(200)).body;
+  const send = async (body: object, query = ''): Promise<{ outcomes: Outcome[]; samples?: Record<string, number> }> =>
+    (await request(t.http).post(`/netsim/v1/traffic${query}`).send(body).expect(200)).body;
   const patch = (path: string, body: object) => request(t.http).patch(path).set('Content-Type', 'application/merge-patch+json').send(body).expect(200);
   const webPods = async (): Promise<Pod[]> =>
     ((await get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items as Pod[]).filter((p) => !p.metadata.deletionTimestamp);
@@ -43,7 +54,7 @@ describe('traffic through the pod network (e2e)', () => {
     const ip = await clusterIP('web');
     const pods = await webPods();
     for (const to of [`${ip}:80`, 'web:80', 'web.default:80', 'web.default.svc.cluster.local:80', 'service/default/web:http']) {
-      const { outcomes } = await send({ from: 'pod/default/db-0', to });
+      const { outcomes } = await send({ from: 'pod/default/db-0', to }, '?detail=hops');
       expect(outcomes.map((o) => o.destination?.pod).sort()).toEqual(pods.map((p) => `default/${p.metadata.name}`).sort());
       for (const o of outcomes) {
         expect(o.result).toBe('delivered');
@@ -51,6 +62,7 @@ describe('traffic through the pod network (e2e)', () => {
         expect(o.seenSource).toBe('10.244.2.2:40000'); // pod to pod: no masquerade
         const remote = o.destination!.node !== 'kind-worker2';
         expect(o.hops.some((h) => h.encapsulation?.type === 'vxlan' && h.encapsulation.vni === 1 && h.encapsulation.outer.destinationPort === 8472)).toBe(remote);
+        expect(o.path.rewrites.some((r) => r.type === 'VXLAN' && r.after.endsWith(':8472'))).toBe(remote);
         expect(o.hops[o.hops.length - 1].ttl).toBe(remote ? 62 : 63);
         // The reply is un-NATed on the client's node: the client sees the ClusterIP answer.
         expect(o.replySource).toBe(`${ip}:80`);

@@ -1,20 +1,13 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../../common/domain-error';
-import { TrafficSimulator } from '../../dataplane/traffic';
+import { ANSWER_DETAILS, answerForm, type AnswerDetail } from '../../dataplane/answer-forms';
+import { trafficText } from '../../dataplane/text-form';
+import { TrafficSimulator, type TrafficResponse } from '../../dataplane/traffic';
+import { choiceParam, formatParam, negotiateFormat } from '../answer-format';
 import { JsonBodies } from '../json-body';
 import { TRAFFIC } from '../tokens';
 import { TrafficRequestDto } from './dto';
-
-function formatParam(format: string | undefined): 'json' | 'text' {
-  if (format === undefined || format === '' || format === 'json') return 'json';
-  if (format === 'text') return 'text';
-  throw new DomainError('INVALID', `format: Unsupported value: ${JSON.stringify(format)}: supported values: "json", "text"`, {
-    field: 'format',
-    causeReason: 'FieldValueNotSupported',
-  });
-}
 
 function answer(res: FastifyReply, format: 'json' | 'text', json: unknown, lines: string[]): void {
   if (format === 'text') {
@@ -33,6 +26,8 @@ function answer(res: FastifyReply, format: 'json' | 'text', json: unknown, lines
 export class DataplaneController {
   readonly traffic: TrafficSimulator;
   private readonly bodies = new JsonBodies();
+  /** The text forms of kept (frozen) answers, made once: such an answer is to one request (see requestKey). */
+  private readonly texts = new WeakMap<TrafficResponse, Partial<Record<AnswerDetail, Buffer>>>();
 
   constructor(@Inject(TRAFFIC) traffic: TrafficSimulator) {
     this.traffic = traffic;
@@ -45,9 +40,32 @@ export class DataplaneController {
     description:
       '`enumerate` (default) gives every possible outcome with its exact probability and changes nothing; `sample` sends `count` connections with a seeded random source and keeps their effects (conntrack, recent lists, rule counters).',
   })
-  send(@Body() body: TrafficRequestDto, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
-    // An enumerated answer is frozen and shared while the cluster stands still: so are its encodings.
-    this.bodies.send(req, res, this.traffic.send(body));
+  send(
+    @Body() body: TrafficRequestDto,
+    @Query('format') format: string | undefined,
+    @Query('detail') detail: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
+  ): void {
+    // Both checked before anything is sent: a refused request changes nothing (sample mode would).
+    const form = negotiateFormat(format, req.headers.accept);
+    const level = choiceParam('detail', detail, ANSWER_DETAILS, 'summary');
+    const response = this.traffic.send(body);
+    if (form === 'text') {
+      res.type('text/plain; charset=utf-8').send(this.text(body, response, level));
+      return;
+    }
+    // An enumerated answer is frozen and shared while the cluster stands still: so are its forms and their encodings.
+    this.bodies.send(req, res, answerForm(response, level));
+  }
+
+  private text(body: TrafficRequestDto, response: TrafficResponse, level: AnswerDetail): Buffer {
+    const kept = Object.isFrozen(response) ? this.texts.get(response) : undefined;
+    const known = kept?.[level];
+    if (known !== undefined) return known;
+    const text = Buffer.from(trafficText(body, response, level).join('\n') + '\n');
+    if (Object.isFrozen(response)) this.texts.set(response, { ...kept, [level]: text });
+    return text;
   }
 
   @Get('nodes/:node/conntrack')

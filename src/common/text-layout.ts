@@ -1,3 +1,13 @@
+/** The terminal's width: no line of a text form is longer. */
+export const TEXT_WIDTH = 80;
+
+/** A probability as a percentage: two decimals, or two significant digits below 0.01 %. */
+export function percent(p: number): string {
+  const v = p * 100;
+  if (v === 0) return '0%';
+  return v >= 0.01 ? `${v.toFixed(2)}%` : `${v.toPrecision(2)}%`;
+}
+
 /**
  * Lines for a terminal: text broken at spaces so that no line is longer
  * than `width` columns, the first line indented by `indent`, the next ones
