@@ -37,7 +37,7 @@ function fate(o: TraceOutcomeView): string {
   if (o.verdict === 'REJECT') return `REJECT (${o.rejectWith ?? 'icmp-port-unreachable'})`;
   if (o.verdict === 'DROP') return `DROP${o.reason ? ` (${o.reason})` : ''}`;
   if (o.delivery === 'local') return 'ACCEPT, delivered locally';
-  if (o.delivery === 'forward') return `ACCEPT, out ${o.outInterface ?? '?'}${o.nextHop ? ` via ${o.nextHop}` : ''}`;
+  if (o.delivery === 'forward') return `ACCEPT, out ${o.outInterface ?? '?'}${o.nextHop && o.nextHop !== o.packet.destination ? ` via ${o.nextHop}` : ''}`;
   return o.verdict;
 }
 
@@ -53,7 +53,7 @@ export function traceText(packet: TracePacketText, outcomes: readonly TraceOutco
     const indent = ' '.repeat(head.length);
     lines.push('');
     lines.push(...wrap(`${percent(o.probability)} ${fate(o)}`, TEXT_WIDTH, head, `${indent}  `));
-    const nat = [o.dnat ? `DNAT to ${o.dnat}` : undefined, o.snat ? `${o.masquerade ? 'MASQUERADE' : 'SNAT'} to ${o.snat}${o.snatPortRandom ? ' (port chosen at random)' : ''}` : undefined].filter((x) => x !== undefined);
+    const nat = [o.dnat ? `DNAT to ${o.dnat}` : undefined, o.snat ? `${o.masquerade ? 'MASQUERADE' : 'SNAT'} to ${o.snat}${o.snatPortRandom ? ' (random port)' : ''}` : undefined].filter((x) => x !== undefined);
     if (nat.length > 0) lines.push(...wrap(nat.join(', '), TEXT_WIDTH, indent, `${indent}  `));
     const p = o.packet;
     lines.push(...wrap(`leaves as ${p.protocol} ${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark}`, TEXT_WIDTH, indent, `${indent}  `));
