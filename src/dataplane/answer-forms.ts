@@ -30,8 +30,9 @@ export const ANSWER_DETAILS: readonly AnswerDetail[] = ['summary', 'hops'];
  * - `DNAT`: the destination changed (`before`/`after` are `IP:PORT`), by a rule's chain
  *   (`KUBE-SEP-*`) or, on a reply or a packet of a known connection, by `conntrack`;
  * - `SNAT` / `MASQUERADE`: the source changed, likewise;
- * - `VXLAN`: the packet was encapsulated by `flannel.1` on `node` for node `to`: `before` is
- *   the inner flow, `after` the outer one (`SOURCE:PORT > DESTINATION:PORT`).
+ * - `VXLAN`: the packet was encapsulated by `flannel.1` on `node` for node `to`: the
+ *   destination on the wire went from the inner packet's (`before`) to the outer UDP
+ *   packet's, the other node's VXLAN socket (`after`, port 8472).
  */
 export interface Rewrite {
   node: string;
@@ -83,10 +84,6 @@ function endpointOf(p: PacketView, side: 'source' | 'destination'): string {
   return `${address}:${side === 'source' ? p.sourcePort : p.destinationPort}`;
 }
 
-function flowOf(p: PacketView): string {
-  return `${endpointOf(p, 'source')} > ${endpointOf(p, 'destination')}`;
-}
-
 /** The chain of the first step whose action starts with one of `actions`, else `conntrack` (a known connection's NAT). */
 function rewrittenBy(rules: readonly TraceStep[], actions: readonly string[]): string {
   for (const step of rules) {
@@ -109,13 +106,7 @@ export function hopRewrites(hops: readonly Hop[], i: number): Rewrite[] {
     const outer = hop.encapsulation.outer;
     const next = hops[i + 1];
     const receiver = next !== undefined && next.encapsulation !== null ? next.node : null;
-    const rewrite: Rewrite = {
-      node: hop.node,
-      type: 'VXLAN',
-      by: 'flannel.1',
-      before: flowOf(hop.packet),
-      after: `${outer.source}:${outer.sourcePort} > ${outer.destination}:${outer.destinationPort}`,
-    };
+    const rewrite: Rewrite = { node: hop.node, type: 'VXLAN', by: 'flannel.1', before: endpointOf(hop.packet, 'destination'), after: `${outer.destination}:${outer.destinationPort}` };
     if (receiver !== null) rewrite.to = receiver;
     return [rewrite];
   }

@@ -73,8 +73,9 @@ function placeOf(hops: readonly Hop[], i: number): string {
   return prefix !== undefined && hop.where.startsWith(prefix) ? hop.where.slice(prefix.length) : hop.where;
 }
 
-function rewriteText(r: Rewrite): string {
-  if (r.type === 'VXLAN') return `encapsulated in ${r.after}`;
+function rewriteText(r: Rewrite, hop: Hop): string {
+  const outer = hop.encapsulation?.outer;
+  if (r.type === 'VXLAN' && outer !== undefined) return `encapsulated in ${outer.source}:${outer.sourcePort} > ${outer.destination}:${outer.destinationPort}`;
   return `${r.type} by ${r.by}: ${r.before} -> ${r.after}`;
 }
 
@@ -101,7 +102,7 @@ function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string): s
     const under = ' '.repeat(head.length + 2);
     const node = hop.node ?? 'client';
     lines.push(...wrap(`${node}: ${placeOf(hops, i)}`, TEXT_WIDTH, head, under));
-    for (const r of hopRewrites(hops, i)) lines.push(...wrap(rewriteText(r), TEXT_WIDTH, under, `${under}  `));
+    for (const r of hopRewrites(hops, i)) lines.push(...wrap(rewriteText(r, hop), TEXT_WIDTH, under, `${under}  `));
     const ending = endingStep(hop);
     if (ending !== undefined) {
       const comment = commentOf(ending.rule);
