@@ -93,16 +93,16 @@ function rewrittenBy(rules: readonly TraceStep[], actions: readonly string[]): s
 }
 
 /**
- * The rewrites made at `hops[i]`: its NAT, against the packet of the hop
- * before, or the VXLAN encapsulation a crossing starts with (the sender's
+ * The rewrites made at `hops[i]`: its NAT, against the packet as it came
+ * in (conntrack's tuple, else the packet of the hop before), or the VXLAN encapsulation a crossing starts with (the sender's
  * hop; the receiver's shows the same encapsulation).
  */
 export function hopRewrites(hops: readonly Hop[], i: number): Rewrite[] {
   const hop = hops[i];
   const previous = i > 0 ? hops[i - 1] : undefined;
-  if (hop.node === null || previous === undefined) return [];
+  if (hop.node === null) return [];
   if (hop.encapsulation !== null) {
-    if (previous.encapsulation !== null) return [];
+    if (previous !== undefined && previous.encapsulation !== null) return [];
     const outer = hop.encapsulation.outer;
     const next = hops[i + 1];
     const receiver = next !== undefined && next.encapsulation !== null ? next.node : null;
@@ -111,15 +111,17 @@ export function hopRewrites(hops: readonly Hop[], i: number): Rewrite[] {
     return [rewrite];
   }
   if (hop.nat === null) return [];
+  // The packet before the node's NAT: conntrack's tuple, or the packet of the hop before.
+  const before = hop.nat.before ?? (previous !== undefined ? { source: endpointOf(previous.packet, 'source'), destination: endpointOf(previous.packet, 'destination') } : undefined);
+  if (before === undefined) return [];
   const rewrites: Rewrite[] = [];
-  const before = previous.packet;
   const after = hop.packet;
-  const destinationBefore = endpointOf(before, 'destination');
+  const destinationBefore = before.destination;
   const destinationAfter = endpointOf(after, 'destination');
   if (hop.nat.dnat !== null && destinationBefore !== destinationAfter) {
     rewrites.push({ node: hop.node, type: 'DNAT', by: rewrittenBy(hop.rules, ['DNAT']), before: destinationBefore, after: destinationAfter });
   }
-  const sourceBefore = endpointOf(before, 'source');
+  const sourceBefore = before.source;
   const sourceAfter = endpointOf(after, 'source');
   if (hop.nat.snat !== null && sourceBefore !== sourceAfter) {
     const type = hop.nat.masquerade ? 'MASQUERADE' : 'SNAT';

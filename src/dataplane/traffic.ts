@@ -58,7 +58,8 @@ export interface Hop {
   packet: PacketView;
   /** The engine's steps on this node: the rules that matched, policies, conntrack and routing. */
   rules: TraceStep[];
-  nat: { dnat: string | null; snat: string | null; masquerade: boolean } | null;
+  /** The rewrites this node made: the new destination and source, and the packet's endpoints before them (conntrack's tuple). */
+  nat: { dnat: string | null; snat: string | null; masquerade: boolean; before?: { source: string; destination: string } } | null;
   encapsulation: {
     type: 'vxlan';
     vni: number;
@@ -212,7 +213,13 @@ function hopOf(
 
 /** The NAT a node's outcome shows, if any. */
 function natOf(o: TraceOutcome): Hop['nat'] {
-  return o.dnat !== null || o.snat !== null ? { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade } : null;
+  if (o.dnat === null && o.snat === null) return null;
+  const c = o.conntrack.connection;
+  if (c === undefined) return { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade };
+  // A packet of the connection's reply direction came in as its reply tuple; any other as its original one.
+  const t = o.conntrack.direction === 'reply' ? c.reply : c.original;
+  const at = (address: number, port: number) => (t.protocol === 'icmp' ? formatIPv4(address) : endpointText(address, port));
+  return { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade, before: { source: at(t.source, t.sourcePort), destination: at(t.destination, t.destinationPort) } };
 }
 
 function vxlanSourcePort(p: Packet): number {
