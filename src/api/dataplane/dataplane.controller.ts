@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ANSWER_DETAILS, answerForm, type AnswerDetail } from '../../dataplane/answer-forms';
 import { trafficText } from '../../dataplane/text-form';
@@ -7,6 +7,7 @@ import { TrafficSimulator, type TrafficResponse } from '../../dataplane/traffic'
 import { choiceParam, formatParam, negotiateFormat } from '../answer-format';
 import { JsonBodies } from '../json-body';
 import { TRAFFIC } from '../tokens';
+import { ConntrackAnswerDto, InterfacesAnswerDto, RoutesAnswerDto, TrafficAnswerDto } from './answer.dto';
 import { TrafficRequestDto } from './dto';
 
 function answer(res: FastifyReply, format: 'json' | 'text', json: unknown, lines: string[]): void {
@@ -36,10 +37,17 @@ export class DataplaneController {
   @Post('traffic')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Send traffic through the cluster: every hop, rule and rewrite, and the reply',
+    summary: 'Send traffic through the cluster: each outcome, its path and rewrites, and the reply',
     description:
-      '`enumerate` (default) gives every possible outcome with its exact probability and changes nothing; `sample` sends `count` connections with a seeded random source and keeps their effects (conntrack, recent lists, rule counters).',
+      '`enumerate` (default) gives every possible outcome with its exact probability and changes nothing; `sample` sends `count` connections with a seeded random source and keeps their effects (conntrack, recent lists, rule counters). ' +
+      'Each outcome carries a summary path (nodes crossed, each rewrite before and after); `detail=hops` adds every hop with the rules it hit. ' +
+      'The text form (`?format=text` or `Accept: text/plain`) is a traceroute-like view for an 80-column terminal.',
   })
+  @ApiQuery({ name: 'detail', required: false, enum: ['summary', 'hops'], description: '`summary` (default): outcomes with their paths; `hops`: every hop and rule too.' })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`, q-values honoured).' })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: TrafficAnswerDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
+  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
   send(
     @Body() body: TrafficRequestDto,
     @Query('format') format: string | undefined,
@@ -71,6 +79,9 @@ export class DataplaneController {
   @Get('nodes/:node/conntrack')
   @ApiOperation({ summary: "A node's connection tracking table, like `conntrack -L`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: ConntrackAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
   conntrack(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const entries = this.traffic.network.conntrack(node).list();
@@ -80,6 +91,9 @@ export class DataplaneController {
   @Get('nodes/:node/routes')
   @ApiOperation({ summary: "A node's main routing table, like `ip route`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: RoutesAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
   routes(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const routes = this.traffic.network.routes(node);
@@ -89,6 +103,9 @@ export class DataplaneController {
   @Get('nodes/:node/interfaces')
   @ApiOperation({ summary: "A node's interfaces and addresses, like `ip addr`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: InterfacesAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
   interfaces(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const interfaces = this.traffic.network.interfaces(node);

@@ -1,5 +1,5 @@
 import { Body, Controller, Header, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock';
 import { SeededRandom, type Random } from '../../common/random';
@@ -7,6 +7,7 @@ import { Host, NetfilterEngine, TCP_FLAGS, outcomeView, parseRuleset, printIptab
 import { traceText } from '../../netfilter/trace-text';
 import { negotiateFormat } from '../answer-format';
 import { CLOCK, RANDOM } from '../tokens';
+import { TraceAnswerDto } from './answer.dto';
 import { SaveRequestDto, TraceRequestDto } from './dto';
 
 /**
@@ -34,7 +35,8 @@ export class NetfilterController {
   })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
   @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ description: '{ outcomes: [...] }' })
+  @ApiOkResponse({ type: TraceAnswerDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
+  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
   trace(@Body() body: TraceRequestDto, @Query('format') format: string | undefined, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
     const form = negotiateFormat(format, req.headers.accept);
     const ruleset = parseRuleset(body.rules);

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { parseYamlObject } from '../../cluster/apply/yaml-documents';
 import { Cluster } from '../../cluster/cluster';
@@ -12,7 +12,7 @@ import { FieldErrors } from '../../cluster/validation/field-errors';
 import { dns1123SubdomainErrors } from '../../cluster/validation/names';
 import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
-import { AdvanceClockDto } from './dto';
+import { AdvanceClockDto, ClockViewDto, KubeletStateDto } from './dto';
 
 function clockView(cluster: Cluster) {
   const now = cluster.clock.now();
@@ -52,6 +52,7 @@ export class SimulationController {
 
   @Get('clock')
   @ApiOperation({ summary: 'The simulated time, its mode, and the next timers due (heartbeats, evictions, deletions)' })
+  @ApiOkResponse({ type: ClockViewDto })
   clock() {
     return clockView(this.cluster);
   }
@@ -64,6 +65,7 @@ export class SimulationController {
       'Runs every timer due in that span, in order: node health checks, evictions, graceful deletions (lease renewals coalesce). ' +
       'The advance runs in slices and the API answers meanwhile; advances asked for while one runs wait their turn.',
   })
+  @ApiOkResponse({ type: ClockViewDto, description: 'The clock after the advance.' })
   async advance(@Body() body: AdvanceClockDto) {
     await this.cluster.advanceSliced(body.seconds);
     return clockView(this.cluster);
@@ -72,6 +74,8 @@ export class SimulationController {
   @Post('nodes/:node/kubelet/stop')
   @HttpCode(200)
   @ApiOperation({ summary: "Stop a node's kubelet, as a crash or a network partition: its lease stops being renewed" })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiOkResponse({ type: KubeletStateDto })
   stopKubelet(@Param('node') node: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
     this.cluster.kubelets.stop(node);
@@ -81,6 +85,8 @@ export class SimulationController {
   @Post('nodes/:node/kubelet/start')
   @HttpCode(200)
   @ApiOperation({ summary: "Start a node's kubelet again: it renews its lease, posts Ready and catches up with its pods" })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiOkResponse({ type: KubeletStateDto })
   startKubelet(@Param('node') node: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
     this.cluster.kubelets.start(node);
