@@ -94,8 +94,9 @@ function rewrittenBy(rules: readonly TraceStep[], actions: readonly string[]): s
 
 /**
  * The rewrites made at `hops[i]`: its NAT, against the packet as it came
- * in (conntrack's tuple, else the packet of the hop before), or the VXLAN encapsulation a crossing starts with (the sender's
- * hop; the receiver's shows the same encapsulation).
+ * in (conntrack's tuple, else the packet of the hop before), or the VXLAN
+ * encapsulation a crossing starts with (the sender's hop; the receiver's
+ * shows the same encapsulation).
  */
 export function hopRewrites(hops: readonly Hop[], i: number): Rewrite[] {
   const hop = hops[i];
