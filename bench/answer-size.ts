@@ -3,8 +3,8 @@
  * form, on the demo cluster with the `web` Deployment at 1, 3, 50 and 200
  * replicas (a pod to `web:80`: one outcome a pod), and what making each
  * form costs. Targets: the default (summary) answer of the 200-replica
- * Service under 200 KB, a single-outcome answer under 4 KB. Prints
- * figures; exits non-zero when a target is missed.
+ * Service under 200 KB, a single-outcome answer under 4 KB (held by
+ * src/dataplane/answer-forms.spec.ts). Prints figures; asserts nothing.
  */
 import { buildCluster } from '../src/app.module';
 import { loadClusterFile } from '../src/cluster/apply/cluster-file';
@@ -49,7 +49,6 @@ function fresh(response: TrafficResponse): TrafficResponse {
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 function main(): void {
-  let missed = 0;
   for (const replicas of [1, 3, 50, 200]) {
     const cluster = demo(replicas);
     const sim = new TrafficSimulator(cluster);
@@ -75,22 +74,18 @@ function main(): void {
     );
     if (n === 1 && summary >= SINGLE_TARGET) {
       console.log(`answer-size: MISSED: a single-outcome answer is ${summary} B (target < ${SINGLE_TARGET})`);
-      missed++;
     }
     if (replicas === 200) {
       if (n !== 200) {
         console.log(`answer-size: MISSED: expected 200 outcomes, got ${n}`);
-        missed++;
       }
       if (summary >= SUMMARY_TARGET_200) {
         console.log(`answer-size: MISSED: the 200-replica summary is ${summary} B (target < ${SUMMARY_TARGET_200})`);
-        missed++;
       } else {
         console.log(`answer-size: 200 replicas: ${kb(SUMMARY_TARGET_200 - summary)} left under the target (${((SUMMARY_TARGET_200 - summary) / n).toFixed(0)} B an outcome for its verdict)`);
       }
     }
   }
-  if (missed > 0) process.exit(1);
 }
 
 main();

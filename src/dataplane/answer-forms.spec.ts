@@ -14,6 +14,34 @@ function demo(): Cluster {
   return cluster;
 }
 
+function scaled(replicas: number): Cluster {
+  const cluster = demo();
+  const type = cluster.store.resourceType('deployments.apps');
+  const deployment = cluster.store.get(type, 'default', 'web');
+  cluster.store.update(type, 'default', 'web', { ...deployment, spec: { ...(deployment.spec as object), replicas } });
+  cluster.clock.advance(120_000);
+  return cluster;
+}
+
+describe('answer sizes (figures: npm run bench -- answer-size)', () => {
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+  it('keeps a single-outcome answer under 4 KB', () => {
+    const sim = new TrafficSimulator(scaled(1));
+    const answer = sim.send({ from: 'pod/default/db-0', to: 'web:80' });
+    expect(answer.outcomes).toHaveLength(1);
+    expect(bytes(answerForm(answer, 'summary'))).toBeLessThan(4 * 1024);
+  });
+
+  it('keeps the answer for a 200-replica Service under 200 KB, its hops on request', () => {
+    const sim = new TrafficSimulator(scaled(200));
+    const answer = sim.send({ from: 'pod/default/db-0', to: 'web:80' });
+    expect(answer.outcomes).toHaveLength(200);
+    expect(bytes(answerForm(answer, 'summary'))).toBeLessThan(200 * 1024);
+    expect(bytes(answerForm(answer, 'hops'))).toBeGreaterThan(1024 * 1024);
+  }, 120_000);
+});
+
 describe('answer forms', () => {
   const sim = new TrafficSimulator(demo());
 
