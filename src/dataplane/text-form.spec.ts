@@ -77,6 +77,17 @@ describe('the text form of traffic answers', () => {
   });
 });
 
+describe('the text form of a node\'s own traffic', () => {
+  it('names the address the node sent from (before its masquerade) and a fully qualified name once', () => {
+    const sim = new TrafficSimulator(demo());
+    const request = { from: 'node/kind-control-plane', to: 'kube-dns.kube-system.svc.cluster.local:53', protocol: 'udp' } as const;
+    const lines = trafficText(request, sim.send(request));
+    expect(lines.slice(0, 3)).toEqual(['from node/kind-control-plane (172.18.0.2)', 'to kube-dns.kube-system.svc.cluster.local:53 udp', '   kube-dns.kube-system.svc.cluster.local is 10.96.0.10 (Service']);
+    expect(lines).toContainEqual(expect.stringMatching(/^ +DNAT by KUBE-SEP-[A-Z2-7]{16}: 10\.96\.0\.10:53 -> 10\.244\.0\.\d+:53$/));
+    expect(lines).toContainEqual('        MASQUERADE by KUBE-POSTROUTING: 172.18.0.2:40000 -> 10.244.0.1:40000');
+  });
+});
+
 describe('wrap', () => {
   it('breaks at spaces within the width, hanging lines indented, an overlong word cut', () => {
     expect(wrap('aaa bbb ccc', 7, '', '  ')).toEqual(['aaa bbb', '  ccc']);

@@ -17,8 +17,10 @@ import type { Hop, TrafficOutcome, TrafficRequest, TrafficResponse } from './tra
 function sourceText(request: TrafficRequest, first: Hop | undefined): string {
   const from = typeof request.from === 'string' ? request.from : `outside client ${request.from.external}`;
   if (first === undefined || typeof request.from !== 'string') return from;
-  const where = first.node !== null ? `, on ${first.node}` : '';
-  return `${from} (${first.packet.source}${where})`;
+  // The address it sent from: before the first node's NAT, when a node sent it.
+  const address = first.nat?.before?.source.replace(/:\d+$/, '') ?? first.packet.source;
+  const where = first.node !== null && !request.from.startsWith('node/') ? `, on ${first.node}` : '';
+  return `${from} (${address}${where})`;
 }
 
 function destinationLines(request: TrafficRequest, response: TrafficResponse): string[] {
@@ -35,7 +37,8 @@ function destinationLines(request: TrafficRequest, response: TrafficResponse): s
     lines.push(...wrap(`${r.name}: NXDOMAIN${cname}; tried ${r.tried.join(', ')}`, TEXT_WIDTH, '   ', '     '));
   } else {
     const service = r.service !== undefined ? ` (${r.service.headless ? 'headless ' : ''}Service ${r.service.namespace}/${r.service.name})` : '';
-    lines.push(...wrap(`${r.name}: ${r.fqdn}${cname} is ${r.addresses.join(', ')}${service}`, TEXT_WIDTH, '   ', '     '));
+    const name = r.name === r.fqdn ? r.fqdn : `${r.name}: ${r.fqdn}`;
+    lines.push(...wrap(`${name}${cname} is ${r.addresses.join(', ')}${service}`, TEXT_WIDTH, '   ', '     '));
   }
   return lines;
 }
