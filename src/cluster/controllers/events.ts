@@ -14,7 +14,8 @@ const namespaces = resourceTypeByKey('namespaces')!;
  * Records a core/v1 Event about `object`, as components do through the
  * event recorder; a repeat of the same reason and message on the same object
  * bumps `count` and `lastTimestamp` instead of adding an event. Events about
- * cluster-scoped objects go to `default`.
+ * cluster-scoped objects go to `default`. `times` records that many
+ * occurrences in one write (the kubelet's failing probe runs before a kill).
  */
 export function recordEvent(
   store: ObjectStore,
@@ -23,6 +24,7 @@ export function recordEvent(
   reason: string,
   message: string,
   source: { component: string; host?: string },
+  times = 1,
 ): void {
   const namespace = object.metadata.namespace ?? 'default';
   if (!store.tryGet(namespaces, undefined, namespace)) return;
@@ -37,7 +39,7 @@ export function recordEvent(
   const name = `${object.metadata.name}.${reason.toLowerCase()}.${object.metadata.uid.slice(0, 8)}`;
   const existing = store.tryGet(events, namespace, name);
   if (existing && existing.message === message) {
-    store.update(events, namespace, name, { ...existing, count: ((existing.count as number) ?? 1) + 1, lastTimestamp: now }, { owned: true });
+    store.update(events, namespace, name, { ...existing, count: ((existing.count as number) ?? 1) + times, lastTimestamp: now }, { owned: true });
     return;
   }
   const body = {
@@ -49,7 +51,7 @@ export function recordEvent(
     source,
     firstTimestamp: existing ? existing.firstTimestamp : now,
     lastTimestamp: now,
-    count: existing ? ((existing.count as number) ?? 1) + 1 : 1,
+    count: existing ? ((existing.count as number) ?? 1) + times : times,
     reportingComponent: source.component,
   };
   if (existing) store.update(events, namespace, name, body, { owned: true });

@@ -8,8 +8,10 @@ import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
+import { ContainerRestarts } from './container-restarts';
 import { recordEvent } from './events';
-import { flipAfterMs, readinessProbeOf, wantedReadiness } from './readiness';
+import { probeOf } from './probe';
+import { ContainerStatus, flipAfterMs, readinessProbeOf, readyConditions, wantedReadiness } from './readiness';
 import { exitAfterMs } from './termination';
 
 const pods = resourceTypeByKey('pods')!;
@@ -65,24 +67,6 @@ type Work =
   | { kind: 'mirror'; node: string }
   | { kind: 'probe'; key: string };
 
-interface ContainerStatus {
-  name: string;
-  ready: boolean;
-  [field: string]: unknown;
-}
-
-/** The pod's Ready and ContainersReady conditions for these container readinesses. */
-function readyConditions(previous: PodStatus, containers: ContainerStatus[], now: string): PodStatus['conditions'] {
-  const unready = containers.filter((c) => !c.ready).map((c) => c.name);
-  const status = unready.length ? ('False' as const) : ('True' as const);
-  return (previous.conditions ?? []).map((c) => {
-    if (c.type !== 'Ready' && c.type !== 'ContainersReady') return c;
-    const transition = c.status === status ? c.lastTransitionTime : now;
-    if (status === 'True') return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition };
-    return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition, reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
-  });
-}
-
 /**
  * The kubelets of all nodes. Each registers its node's Lease and renews it
  * every 10 s; starts the pods bound to its node (an IP from the node's
@@ -101,13 +85,24 @@ export class KubeletController implements Controller {
   private readonly deletionTimers = new Map<string, Timer>();
   /** The one pending readiness change of each pod with readiness probes (see ./readiness.ts). */
   private readonly probeTimers = new Map<string, { timer: Timer; starting: boolean }>();
+  /** Liveness and startup probes, and the restarts they cause (see ./container-restarts.ts). */
+  private readonly restarts: ContainerRestarts;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly pools: AddressPools,
     private readonly clock: SimulationClock,
     private readonly options: KubeletOptions = {},
-  ) {}
+  ) {
+    this.restarts = new ContainerRestarts(store, clock, {
+      isRunning: (node) => this.isRunning(node),
+      readinessStartsOver: (pod) => {
+        if (!(pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) return;
+        this.cancelProbe(podKey(pod));
+        this.scheduleProbe(pod, true);
+      },
+    });
+  }
 
   // ---- what the REST API drives ------------------------------------------------
 
@@ -189,6 +184,7 @@ export class KubeletController implements Controller {
       this.clock.cancel(this.deletionTimers.get(podKey(object)));
       this.deletionTimers.delete(podKey(object));
       this.cancelProbe(podKey(object));
+      this.restarts.forget(object);
       // A mirror pod deleted through the API comes back while its manifest is there.
       if (object.metadata.annotations?.[MIRROR_ANNOTATION] && spec.nodeName) this.enqueue({ kind: 'mirror', node: spec.nodeName });
       return;
@@ -196,10 +192,11 @@ export class KubeletController implements Controller {
     if (!spec.nodeName || !this.isRunning(spec.nodeName)) return;
     if (object.metadata.deletionTimestamp) {
       this.cancelProbe(podKey(object));
+      this.restarts.forget(object);
       if (!this.deletionTimers.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
       this.enqueue({ kind: 'start', key: podKey(object) });
-    } else if (spec.containers?.some((c) => readinessProbeOf(c))) {
+    } else if (spec.containers?.some((c) => readinessProbeOf(c)) || ContainerRestarts.concerns(object)) {
       this.enqueue({ kind: 'probe', key: podKey(object) });
     }
   }
@@ -234,7 +231,10 @@ export class KubeletController implements Controller {
         case 'probe': {
           const [namespace, name] = item.key.split('/');
           const pod = this.store.tryGet(pods, namespace, name);
-          if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) this.scheduleProbe(pod, false);
+          if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) {
+            if ((pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(pod, false);
+            this.restarts.sync(pod);
+          }
           break;
         }
         case 'finalize': {
@@ -300,7 +300,9 @@ export class KubeletController implements Controller {
       else {
         this.markReadyAgain(pod);
         // A readiness change that fell due while this kubelet was stopped happens now.
-        if ((pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(this.store.get(pods, pod.metadata.namespace, pod.metadata.name), false);
+        const current = this.store.get(pods, pod.metadata.namespace, pod.metadata.name);
+        if ((pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(current, false);
+        this.restarts.sync(current);
       }
     }
     this.syncMirrors(nodeName);
@@ -415,9 +417,9 @@ export class KubeletController implements Controller {
       image: c.image,
       imageID: '',
       containerID: `containerd://${pod.metadata.uid.replace(/-/g, '')}${c.name}`.slice(0, 77),
-      // A container with a readiness probe is not ready until the probe passes.
-      ready: !readinessProbeOf(c),
-      started: true,
+      // A container with a readiness probe is not ready until the probe passes; one with a startup probe has not started until it does.
+      ready: !readinessProbeOf(c) && !probeOf(c, 'startup'),
+      started: !probeOf(c, 'startup'),
       restartCount: 0,
       state: { running: { startedAt: now } },
     }));
@@ -445,6 +447,7 @@ export class KubeletController implements Controller {
     };
     const started = this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
     if (spec.containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(started, true);
+    this.restarts.sync(started);
   }
 
   private cancelProbe(key: string): void {
@@ -467,8 +470,10 @@ export class KubeletController implements Controller {
     for (const c of (pod.spec as PodSpec).containers) {
       const probe = readinessProbeOf(c);
       const result = wanted.get(c.name)!;
-      const current = statuses.find((s) => s.name === c.name)?.ready;
-      if (probe && (starting || current !== result.ok)) delays.push(flipAfterMs(probe, result.ok, starting));
+      const status = statuses.find((s) => s.name === c.name);
+      // A container that has not started (startup probe, back-off) is probed once it has.
+      if (!status || status.started === false || !(status.state as { running?: unknown } | undefined)?.running) continue;
+      if (probe && (starting || status.ready !== result.ok)) delays.push(flipAfterMs(probe, result.ok, starting));
     }
     if (delays.length === 0) {
       this.cancelProbe(key);
@@ -491,13 +496,16 @@ export class KubeletController implements Controller {
     const spec = pod.spec as PodSpec;
     const status = (pod.status ?? {}) as PodStatus;
     const wanted = wantedReadiness(pod);
+    // Only a started, running container is probed (not one waiting in back-off, or before its startup probe passed).
+    const running = (s: ContainerStatus) => s.started !== false && (s.state as { running?: unknown } | undefined)?.running !== undefined;
+    const probed = new Set(((status.containerStatuses ?? []) as ContainerStatus[]).filter(running).map((s) => s.name));
     for (const c of spec.containers) {
       const result = wanted.get(c.name)!;
-      if (readinessProbeOf(c) && !result.ok) {
+      if (readinessProbeOf(c) && !result.ok && probed.has(c.name)) {
         recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName });
       }
     }
-    const containerStatuses = ((status.containerStatuses ?? []) as ContainerStatus[]).map((s) => ({ ...s, ready: wanted.get(s.name)?.ok ?? s.ready }));
+    const containerStatuses = ((status.containerStatuses ?? []) as ContainerStatus[]).map((s) => ({ ...s, ready: running(s) ? (wanted.get(s.name)?.ok ?? s.ready) : false }));
     const conditions = readyConditions(status, containerStatuses, this.store.now());
     const updated = { ...status, containerStatuses, conditions };
     if (JSON.stringify(updated) === JSON.stringify(status)) return;

@@ -1,5 +1,9 @@
 import { Container, PodSpec, PodStatus } from '../resources/pod.types';
 import { KubeObject } from '../store/types';
+import { Probe, probeOf, probePeriodMs, ProbeResult, runProbe } from './probe';
+
+export { UNHEALTHY_ANNOTATION } from './probe';
+export type { Probe, ProbeResult } from './probe';
 
 /**
  * Readiness probes judged against the pod's simulated server (docs/cluster.md, "Readiness probes").
@@ -7,81 +11,14 @@ import { KubeObject } from '../store/types';
  * it works out when the result would flip the container's readiness and sets one timer then.
  */
 
-/** Set to "true" on a pod to make its simulated app unhealthy: HTTP 500, TCP refused, exec exits 1. */
-export const UNHEALTHY_ANNOTATION = 'kube-netsim.io/unhealthy';
-
-export interface Probe {
-  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string };
-  tcpSocket?: { port: number | string; host?: string };
-  exec?: { command?: string[] };
-  initialDelaySeconds?: number;
-  periodSeconds?: number;
-  timeoutSeconds?: number;
-  successThreshold?: number;
-  failureThreshold?: number;
-}
-
-export interface ProbeResult {
-  ok: boolean;
-  /** The kubelet's text after "Readiness probe failed: " when it failed. */
-  output: string;
-}
-
-function resolvePort(container: Container, port: number | string): number | undefined {
-  if (typeof port === 'number') return port;
-  const named = container.ports?.find((p) => p.name === port);
-  if (named) return named.containerPort;
-  const n = Number(port);
-  return Number.isInteger(n) ? n : undefined;
-}
-
-function declares(container: Container, port: number | undefined): boolean {
-  return port !== undefined && (container.ports ?? []).some((p) => p.containerPort === port && (p.protocol ?? 'TCP') === 'TCP');
-}
-
-/** The outcome of one run of the probe against the pod's simulated server. */
-export function runProbe(pod: KubeObject, container: Container, probe: Probe): ProbeResult {
-  const unhealthy = pod.metadata.annotations?.[UNHEALTHY_ANNOTATION] === 'true';
-  const ip = (pod.status as PodStatus | undefined)?.podIP ?? '';
-  if (probe.tcpSocket) {
-    const port = resolvePort(container, probe.tcpSocket.port);
-    const host = probe.tcpSocket.host ?? ip;
-    if (!declares(container, port) || unhealthy) return { ok: false, output: `dial tcp ${host}:${port ?? probe.tcpSocket.port}: connect: connection refused` };
-    return { ok: true, output: '' };
-  }
-  if (probe.httpGet) {
-    const port = resolvePort(container, probe.httpGet.port);
-    const host = probe.httpGet.host ?? ip;
-    const scheme = (probe.httpGet.scheme ?? 'HTTP').toLowerCase();
-    const url = `${scheme}://${host}:${port ?? probe.httpGet.port}${probe.httpGet.path ?? '/'}`;
-    if (!declares(container, port)) return { ok: false, output: `Get "${url}": dial tcp ${host}:${port ?? probe.httpGet.port}: connect: connection refused` };
-    if (unhealthy) return { ok: false, output: 'HTTP probe failed with statuscode: 500' };
-    return { ok: true, output: '' };
-  }
-  if (probe.exec) {
-    // The simulated container has no files of its own: only `true` (or `exit 0`) succeeds.
-    const command = probe.exec.command ?? [];
-    const script = command.length >= 3 && /(^|\/)(ba)?sh$/.test(command[0]) && command[1] === '-c' ? command[2].trim() : command.join(' ');
-    const ok = !unhealthy && (script === 'true' || script === '/bin/true' || script === 'exit 0');
-    if (ok) return { ok: true, output: '' };
-    const first = command.find((w, i) => i > 0 && !w.startsWith('-')) ?? '';
-    if (command[0] === 'cat' && first) return { ok: false, output: `cat: can't open '${first}': No such file or directory` };
-    return { ok: false, output: 'command terminated with non-zero exit code: 1' };
-  }
-  return { ok: true, output: '' };
-}
-
 export function readinessProbeOf(container: Container): Probe | undefined {
-  const probe = container.readinessProbe as Probe | undefined;
-  return probe && typeof probe === 'object' ? probe : undefined;
+  return probeOf(container, 'readiness');
 }
 
 const seconds = (v: number | undefined, fallback: number): number => (typeof v === 'number' && v > 0 ? v : fallback);
 
 /** Upstream defaults: period 10 s, success 1, failure 3. */
-export function periodMs(probe: Probe): number {
-  return seconds(probe.periodSeconds, 10) * 1000;
-}
+export const periodMs = probePeriodMs;
 
 /**
  * How long after the probe's result changes (or after the container starts) its readiness follows:
@@ -102,4 +39,22 @@ export function wantedReadiness(pod: KubeObject): Map<string, ProbeResult> {
     out.set(c.name, probe ? runProbe(pod, c, probe) : { ok: true, output: '' });
   }
   return out;
+}
+
+export interface ContainerStatus {
+  name: string;
+  ready: boolean;
+  [field: string]: unknown;
+}
+
+/** The pod's Ready and ContainersReady conditions for these container readinesses. */
+export function readyConditions(previous: PodStatus, containers: ContainerStatus[], now: string): PodStatus['conditions'] {
+  const unready = containers.filter((c) => !c.ready).map((c) => c.name);
+  const status = unready.length ? ('False' as const) : ('True' as const);
+  return (previous.conditions ?? []).map((c) => {
+    if (c.type !== 'Ready' && c.type !== 'ContainersReady') return c;
+    const transition = c.status === status ? c.lastTransitionTime : now;
+    if (status === 'True') return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition };
+    return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition, reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+  });
 }

@@ -49,6 +49,13 @@ export function preStopSeconds(container: TerminatingContainer): number {
   return 0;
 }
 
+/** Whether this container of the pod waits to be killed when sent SIGTERM (the pod's annotation first). */
+export function containerIgnoresSigterm(pod: KubeObject, container: TerminatingContainer): boolean {
+  const annotation = pod.metadata.annotations?.[IGNORE_SIGTERM_ANNOTATION];
+  if (annotation === 'true' || annotation === 'false') return annotation === 'true';
+  return ignoresSigterm(container);
+}
+
 /**
  * Milliseconds after SIGTERM is sent (the deletion seen) at which every container has exited, or
  * undefined when one of them ignores SIGTERM and waits to be killed at the end of the grace period.
