@@ -64,12 +64,10 @@ type Status = ContainerStatus & {
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** A container runtime's 64-hex container ID, stable for a pod, container and restart. */
-export function containerIdOf(uid: string, name: string, restartCount: number): string {
-  if (restartCount === 0) return `containerd://${uid.replace(/-/g, '')}${name}`.slice(0, 77);
+/** A container runtime's 64-hex ID (of a container or a sandbox), stable for the text it is made from. */
+export function runtimeId(text: string): string {
   let out = '';
   let h = 0x811c9dc5;
-  const text = `${uid}/${name}/${restartCount}`;
   for (let round = 0; out.length < 64; round++) {
     for (let i = 0; i < text.length; i++) {
       h ^= text.charCodeAt(i) + round;
@@ -77,7 +75,13 @@ export function containerIdOf(uid: string, name: string, restartCount: number): 
     }
     out += h.toString(16).padStart(8, '0');
   }
-  return `containerd://${out.slice(0, 64)}`;
+  return out.slice(0, 64);
+}
+
+/** The container's ID, stable for a pod, container and restart. */
+export function containerIdOf(uid: string, name: string, restartCount: number): string {
+  if (restartCount === 0) return `containerd://${uid.replace(/-/g, '')}${name}`.slice(0, 77);
+  return `containerd://${runtimeId(`${uid}/${name}/${restartCount}`)}`;
 }
 
 /** The kubelet's `format.Pod`: `name_namespace(uid)`. */

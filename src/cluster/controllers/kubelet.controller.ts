@@ -8,7 +8,7 @@ import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
-import { ContainerRestarts } from './container-restarts';
+import { ContainerRestarts, runtimeId } from './container-restarts';
 import { recordEvent } from './events';
 import { probeOf } from './probe';
 import { ContainerStatus, flipAfterMs, readinessProbeOf, readyConditions, wantedReadiness } from './readiness';
@@ -85,6 +85,11 @@ export class KubeletController implements Controller {
   private readonly deletionTimers = new Map<string, Timer>();
   /** The one pending readiness change of each pod with readiness probes (see ./readiness.ts). */
   private readonly probeTimers = new Map<string, { timer: Timer; starting: boolean }>();
+  /**
+   * Pods whose sandbox could not be set up because their node's host-local IPAM is full, by node,
+   * in the order they failed: retried as addresses are released, as the kubelet retries sandboxes.
+   */
+  private readonly waitingForAddress = new Map<string, Map<string, number>>();
   /** Liveness and startup probes, and the restarts they cause (see ./container-restarts.ts). */
   private readonly restarts: ContainerRestarts;
 
@@ -174,6 +179,7 @@ export class KubeletController implements Controller {
         const state = this.kubelets.get(node);
         this.clock.cancel(state?.leaseTimer);
         this.kubelets.delete(node);
+        this.waitingForAddress.delete(node);
       }
       return;
     }
@@ -185,6 +191,7 @@ export class KubeletController implements Controller {
       this.deletionTimers.delete(podKey(object));
       this.cancelProbe(podKey(object));
       this.restarts.forget(object);
+      this.waitingForAddress.get(spec.nodeName ?? '')?.delete(podKey(object));
       // A mirror pod deleted through the API comes back while its manifest is there.
       if (object.metadata.annotations?.[MIRROR_ANNOTATION] && spec.nodeName) this.enqueue({ kind: 'mirror', node: spec.nodeName });
       return;
@@ -405,9 +412,14 @@ export class KubeletController implements Controller {
         podIP = this.pools.nodeIpam(node.metadata.name, nodeSpec.podCIDR).allocate(pod.metadata.uid);
       } catch (e) {
         if (!(e instanceof DomainError)) throw e;
-        this.recordSandboxFailure(pod, `failed to allocate for range 0: ${e.message}`);
+        const waiting = this.waitingForAddress.get(node.metadata.name) ?? new Map<string, number>();
+        this.waitingForAddress.set(node.metadata.name, waiting);
+        const attempt = (waiting.get(podKey(pod)) ?? 0) + 1;
+        waiting.set(podKey(pod), attempt);
+        this.recordSandboxFailure(pod, `failed to allocate for range 0: ${e.message}`, attempt);
         return;
       }
+      this.waitingForAddress.get(node.metadata.name)?.delete(podKey(pod));
     }
     const now = this.store.now();
     const previous = (pod.status ?? {}) as PodStatus;
@@ -523,10 +535,19 @@ export class KubeletController implements Controller {
     this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: { ...status, conditions } }, OWNED);
   }
 
+  /** Gives the pod's address back; pods waiting for one on that node are tried again, as many as there are free addresses. */
   private release(pod: KubeObject): void {
     const spec = pod.spec as PodSpec;
     if (!spec.nodeName || spec.hostNetwork) return;
-    this.pools.existingNodeIpam(spec.nodeName)?.release(pod.metadata.uid);
+    const ipam = this.pools.existingNodeIpam(spec.nodeName);
+    ipam?.release(pod.metadata.uid);
+    const waiting = this.waitingForAddress.get(spec.nodeName);
+    if (!ipam || !waiting?.size) return;
+    let free = ipam.stats().free;
+    for (const key of waiting.keys()) {
+      if (free-- <= 0) break;
+      this.enqueue({ kind: 'start', key });
+    }
   }
 
   /** Makes the mirror pods of a node match its manifests. */
@@ -579,13 +600,15 @@ export class KubeletController implements Controller {
     return this.store.tryGet(pods, meta.namespace ?? 'default', `${meta.name}-${node}`);
   }
 
-  private recordSandboxFailure(pod: KubeObject, reason: string): void {
+  /** The kubelet's event when the CNI plugin fails; each attempt makes a new sandbox, with its own ID. */
+  private recordSandboxFailure(pod: KubeObject, reason: string, attempt = 1): void {
+    const sandbox = runtimeId(`${pod.metadata.uid}/sandbox/${attempt}`);
     recordEvent(
       this.store,
       pod,
       'Warning',
       'FailedCreatePodSandBox',
-      `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type="flannel" failed (add): failed to delegate add: ${reason}`,
+      `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${sandbox}": plugin type="flannel" failed (add): failed to delegate add: ${reason}`,
       { component: 'kubelet', host: (pod.spec as PodSpec).nodeName },
     );
   }
