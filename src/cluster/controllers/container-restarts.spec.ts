@@ -205,6 +205,40 @@ describe('liveness probes', () => {
     expect(list.map((e) => e.reason).sort()).toEqual(['BackOff', 'Created', 'Killing', 'Pulled', 'Started', 'Unhealthy']);
     expect(Number(events(c).Started.split('×')[0])).toBe(restarts);
   });
+
+  it('a steady loop advanced in one go leaves what it leaves advanced second by second: status, events, counts', () => {
+    const run = (step: number) => {
+      const c = cluster();
+      c.store.create(t('pods'), { ...pod('p', liveness), metadata: { name: 'p', annotations: { [UNHEALTHY_ANNOTATION]: 'true' } } }, 'default');
+      for (let left = 3603; left > 0; left -= step) c.advance(Math.min(step, left));
+      const eventsOf = c.store.list(t('events'), { namespace: 'default' }).items.map((e) => [e.reason, e.message, e.count, e.firstTimestamp, e.lastTimestamp]);
+      return { status: get(c, 'p').status, events: eventsOf };
+    };
+    const once = run(3603);
+    const bySecond = run(1);
+    expect(once.status).toEqual(bySecond.status);
+    expect(once.events).toEqual(bySecond.events);
+    // 6 restarts reach the 5 min cap (at 21, 52, 93, 154, 255, 436 s); then one every 321 s.
+    expect(cs({ status: once.status } as unknown as KubeObject).restartCount).toBe(6 + Math.floor((3603 - 436) / 321));
+  });
+
+  it('healing in the middle of a long loop: the container goes on from where the loop had it, and a later failure starts the back-off over', () => {
+    const c = cluster();
+    c.store.create(t('pods'), { ...pod('p', liveness), metadata: { name: 'p', annotations: { [UNHEALTHY_ANNOTATION]: 'true' } } }, 'default');
+    c.advance(86400);
+    const looping = cs(get(c, 'p'));
+    annotate(c, 'p', undefined);
+    c.advance(20 * 60);
+    const healed = cs(get(c, 'p'));
+    // Whatever it was doing, it runs now, and restarted at most once more (if it was waiting out its back-off).
+    expect(healed.state.running).toBeDefined();
+    expect(healed.restartCount - looping.restartCount).toBe(looping.state.waiting ? 1 : 0);
+    annotate(c, 'p', { [UNHEALTHY_ANNOTATION]: 'true' });
+    c.advance(31);
+    expect(cs(get(c, 'p')).restartCount).toBe(healed.restartCount + 1);
+    c.advance(15);
+    expect(cs(get(c, 'p')).state.waiting!.message).toMatch(/^back-off 10s /);
+  });
 });
 
 describe('startup probes', () => {

@@ -15,7 +15,8 @@ const namespaces = resourceTypeByKey('namespaces')!;
  * event recorder; a repeat of the same reason and message on the same object
  * bumps `count` and `lastTimestamp` instead of adding an event. Events about
  * cluster-scoped objects go to `default`. `times` records that many
- * occurrences in one write (the kubelet's failing probe runs before a kill).
+ * occurrences in one write (the kubelet's failing probe runs before a kill), the
+ * last of them `at` (default now).
  */
 export function recordEvent(
   store: ObjectStore,
@@ -25,10 +26,11 @@ export function recordEvent(
   message: string,
   source: { component: string; host?: string },
   times = 1,
+  at?: string,
 ): void {
   const namespace = object.metadata.namespace ?? 'default';
   if (!store.tryGet(namespaces, undefined, namespace)) return;
-  const now = store.now();
+  const now = at ?? store.now();
   const involvedObject = {
     kind: object.kind,
     ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
@@ -96,7 +98,10 @@ export class EventTtlController implements Controller {
   }
 
   private arm(): void {
-    if (this.timer || this.head >= this.queue.length) return;
+    if (this.timer) return;
+    // Entries an Event's later write made stale need no timer of their own (a crash loop rewrites the same few Events).
+    while (this.head < this.queue.length && this.expiries.get(this.queue[this.head].key) !== this.queue[this.head].at) this.head++;
+    if (this.head >= this.queue.length) return;
     const at = this.queue[this.head].at;
     this.timer = this.clock.after(at - this.clock.now(), 'event-ttl: delete expired events', () => {
       this.timer = undefined;

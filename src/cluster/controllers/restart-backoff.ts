@@ -44,6 +44,11 @@ export class RestartBackoff {
     this.entries.set(key, { backoffMs, lastUpdate: now });
   }
 
+  /** Sets the key's entry as a run of restarts left it (a crash loop taken at its word: see ./crash-loop.ts). */
+  set(key: string, backoffMs: number, lastUpdate: number): void {
+    this.entries.set(key, { backoffMs, lastUpdate });
+  }
+
   forget(prefix: string): void {
     for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
   }
