@@ -241,6 +241,21 @@ describe('liveness probes', () => {
   });
 });
 
+describe('liveness with readiness', () => {
+  it('a pod failing both stays out of its Service\'s endpoints for the whole loop, and only the loop\'s timer is left', () => {
+    const c = cluster();
+    c.store.create(t('services'), { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } }, 'default');
+    const probe = { httpGet: { path: '/healthz', port: 80 } };
+    c.store.create(t('pods'), { ...pod('p', { livenessProbe: probe, readinessProbe: probe }), metadata: { name: 'p', labels: { app: 'web' }, annotations: { [UNHEALTHY_ANNOTATION]: 'true' } } }, 'default');
+    c.advance(86400);
+    expect(cs(get(c, 'p'))).toMatchObject({ ready: false });
+    expect(cs(get(c, 'p')).restartCount).toBeGreaterThan(260);
+    const endpoints = c.store.list(t('endpointslices.discovery.k8s.io'), { namespace: 'default' }).items.flatMap((x) => (x.endpoints as Array<{ conditions: { ready: boolean } }>) ?? []);
+    expect(endpoints.filter((e) => e.conditions.ready)).toEqual([]);
+    expect(c.clock.pending().filter((p) => p.name.includes('default/p')).map((p) => p.name)).toEqual(['kubelet: default/p app crash loop']);
+  });
+});
+
 describe('startup probes', () => {
   it('liveness and readiness wait for the startup probe; started and ready follow it', () => {
     const c = cluster();
