@@ -12,7 +12,7 @@ import { ContainerRestarts } from './container-restarts';
 import { runtimeId } from './container-status';
 import { recordEvent } from './events';
 import { probeOf } from './probe';
-import { ContainerStatus, flipAfterMs, readinessProbeOf, readyConditions, wantedReadiness } from './readiness';
+import { ContainerStatus, ReadinessProbes, readinessProbeOf, readyConditions } from './readiness';
 import { exitAfterMs } from './termination';
 
 const pods = resourceTypeByKey('pods')!;
@@ -85,7 +85,7 @@ export class KubeletController implements Controller {
   private readonly kubelets = new Map<string, KubeletState>();
   private readonly deletionTimers = new Map<string, Timer>();
   /** The one pending readiness change of each pod with readiness probes (see ./readiness.ts). */
-  private readonly probeTimers = new Map<string, { timer: Timer; starting: boolean }>();
+  private readonly readiness: ReadinessProbes;
   /**
    * Pods whose sandbox could not be set up because their node's host-local IPAM is full, by node,
    * in the order they failed: retried as addresses are released, as the kubelet retries sandboxes.
@@ -100,14 +100,9 @@ export class KubeletController implements Controller {
     private readonly clock: SimulationClock,
     private readonly options: KubeletOptions = {},
   ) {
-    this.restarts = new ContainerRestarts(store, clock, {
-      isRunning: (node) => this.isRunning(node),
-      readinessStartsOver: (pod) => {
-        if (!(pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) return;
-        this.cancelProbe(podKey(pod));
-        this.scheduleProbe(pod, true);
-      },
-    });
+    const isRunning = (node: string) => this.isRunning(node);
+    this.readiness = new ReadinessProbes(store, clock, isRunning);
+    this.restarts = new ContainerRestarts(store, clock, { isRunning, readinessStartsOver: (pod) => this.readiness.startOver(pod) });
   }
 
   // ---- what the REST API drives ------------------------------------------------
@@ -190,7 +185,7 @@ export class KubeletController implements Controller {
       this.release(object);
       this.clock.cancel(this.deletionTimers.get(podKey(object)));
       this.deletionTimers.delete(podKey(object));
-      this.cancelProbe(podKey(object));
+      this.readiness.cancel(object);
       this.restarts.forget(object);
       this.waitingForAddress.get(spec.nodeName ?? '')?.delete(podKey(object));
       // A mirror pod deleted through the API comes back while its manifest is there.
@@ -199,7 +194,7 @@ export class KubeletController implements Controller {
     }
     if (!spec.nodeName || !this.isRunning(spec.nodeName)) return;
     if (object.metadata.deletionTimestamp) {
-      this.cancelProbe(podKey(object));
+      this.readiness.cancel(object);
       this.restarts.forget(object);
       if (!this.deletionTimers.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
@@ -240,7 +235,7 @@ export class KubeletController implements Controller {
           const [namespace, name] = item.key.split('/');
           const pod = this.store.tryGet(pods, namespace, name);
           if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) {
-            if ((pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(pod, false);
+            this.readiness.schedule(pod, false);
             this.restarts.sync(pod);
           }
           break;
@@ -309,7 +304,7 @@ export class KubeletController implements Controller {
         this.markReadyAgain(pod);
         // A readiness change that fell due while this kubelet was stopped happens now.
         const current = this.store.get(pods, pod.metadata.namespace, pod.metadata.name);
-        if ((pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(current, false);
+        this.readiness.schedule(current, false);
         this.restarts.sync(current);
       }
     }
@@ -459,70 +454,8 @@ export class KubeletController implements Controller {
       containerStatuses,
     };
     const started = this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
-    if (spec.containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(started, true);
+    this.readiness.schedule(started, true);
     this.restarts.sync(started);
-  }
-
-  private cancelProbe(key: string): void {
-    this.clock.cancel(this.probeTimers.get(key)?.timer);
-    this.probeTimers.delete(key);
-  }
-
-  /**
-   * Sets the timer for the pod's next readiness change: at start, the first probe run (after
-   * `initialDelaySeconds`); later, when a container's probe result differs from its readiness,
-   * after the runs its threshold needs. Nothing is polled while the results stay the same.
-   */
-  private scheduleProbe(pod: KubeObject, starting: boolean): void {
-    const key = podKey(pod);
-    const pending = this.probeTimers.get(key);
-    if (pending?.starting) return;
-    const wanted = wantedReadiness(pod);
-    const statuses = ((pod.status as PodStatus).containerStatuses ?? []) as ContainerStatus[];
-    const delays: number[] = [];
-    for (const c of (pod.spec as PodSpec).containers) {
-      const probe = readinessProbeOf(c);
-      const result = wanted.get(c.name)!;
-      const status = statuses.find((s) => s.name === c.name);
-      // A container that has not started (startup probe, back-off) is probed once it has.
-      if (!status || status.started === false || !(status.state as { running?: unknown } | undefined)?.running) continue;
-      if (probe && (starting || status.ready !== result.ok)) delays.push(flipAfterMs(probe, result.ok, starting));
-    }
-    if (delays.length === 0) {
-      this.cancelProbe(key);
-      return;
-    }
-    if (pending) return;
-    const due = Math.min(...delays);
-    const [namespace, name] = key.split('/');
-    const timer = this.clock.after(due, `kubelet: readiness of ${key}`, () => {
-      this.probeTimers.delete(key);
-      const current = this.store.tryGet(pods, namespace, name);
-      if (!current || current.metadata.deletionTimestamp || !this.isRunning((current.spec as PodSpec).nodeName!)) return;
-      this.store.transaction(() => this.applyReadiness(current));
-    });
-    this.probeTimers.set(key, { timer, starting });
-  }
-
-  /** A probe run: each container's readiness follows its probe, with an Unhealthy event for each failure. */
-  private applyReadiness(pod: KubeObject): void {
-    const spec = pod.spec as PodSpec;
-    const status = (pod.status ?? {}) as PodStatus;
-    const wanted = wantedReadiness(pod);
-    // Only a started, running container is probed (not one waiting in back-off, or before its startup probe passed).
-    const running = (s: ContainerStatus) => s.started !== false && (s.state as { running?: unknown } | undefined)?.running !== undefined;
-    const probed = new Set(((status.containerStatuses ?? []) as ContainerStatus[]).filter(running).map((s) => s.name));
-    for (const c of spec.containers) {
-      const result = wanted.get(c.name)!;
-      if (readinessProbeOf(c) && !result.ok && probed.has(c.name)) {
-        recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName });
-      }
-    }
-    const containerStatuses = ((status.containerStatuses ?? []) as ContainerStatus[]).map((s) => ({ ...s, ready: running(s) ? (wanted.get(s.name)?.ok ?? s.ready) : false }));
-    const conditions = readyConditions(status, containerStatuses, this.store.now());
-    const updated = { ...status, containerStatuses, conditions };
-    if (JSON.stringify(updated) === JSON.stringify(status)) return;
-    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: updated }, OWNED);
   }
 
   /** After a restart the containers are found running: Ready again if the node lifecycle marked them not ready. */

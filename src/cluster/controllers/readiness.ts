@@ -1,5 +1,9 @@
 import { Container, PodSpec, PodStatus } from '../resources/pod.types';
+import { SimulationClock, Timer } from '../simulation-clock';
+import { ObjectStore } from '../store/object-store';
+import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
+import { recordEvent } from './events';
 import { Probe, probeOf, probePeriodMs, ProbeResult, runProbe } from './probe';
 
 export { UNHEALTHY_ANNOTATION } from './probe';
@@ -57,4 +61,92 @@ export function readyConditions(previous: PodStatus, containers: ContainerStatus
     if (status === 'True') return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition };
     return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition, reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
   });
+}
+
+const pods = resourceTypeByKey('pods')!;
+const OWNED = { owned: true };
+const podKey = (pod: KubeObject) => `${pod.metadata.namespace}/${pod.metadata.name}`;
+
+/** The kubelets' readiness probes: one pending readiness change per pod with readiness probes, and none while nothing would change. */
+export class ReadinessProbes {
+  private readonly timers = new Map<string, { timer: Timer; starting: boolean }>();
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly clock: SimulationClock,
+    private readonly isRunning: (node: string) => boolean,
+  ) {}
+
+  cancel(pod: KubeObject): void {
+    this.cancelKey(podKey(pod));
+  }
+
+  /** A container (re)started or passed its startup probe: its readiness is worked out as for a new one. */
+  startOver(pod: KubeObject): void {
+    this.cancel(pod);
+    this.schedule(pod, true);
+  }
+
+  private cancelKey(key: string): void {
+    this.clock.cancel(this.timers.get(key)?.timer);
+    this.timers.delete(key);
+  }
+
+  /**
+   * Sets the timer for the pod's next readiness change: at start, the first probe run (after
+   * `initialDelaySeconds`); later, when a container's probe result differs from its readiness,
+   * after the runs its threshold needs. Nothing is polled while the results stay the same.
+   */
+  schedule(pod: KubeObject, starting: boolean): void {
+    if (!(pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) return;
+    const key = podKey(pod);
+    const pending = this.timers.get(key);
+    if (pending?.starting) return;
+    const wanted = wantedReadiness(pod);
+    const statuses = ((pod.status as PodStatus).containerStatuses ?? []) as ContainerStatus[];
+    const delays: number[] = [];
+    for (const c of (pod.spec as PodSpec).containers) {
+      const probe = readinessProbeOf(c);
+      const result = wanted.get(c.name)!;
+      const status = statuses.find((s) => s.name === c.name);
+      // A container that has not started (startup probe, back-off) is probed once it has.
+      if (!status || status.started === false || !(status.state as { running?: unknown } | undefined)?.running) continue;
+      if (probe && (starting || status.ready !== result.ok)) delays.push(flipAfterMs(probe, result.ok, starting));
+    }
+    if (delays.length === 0) {
+      this.cancelKey(key);
+      return;
+    }
+    if (pending) return;
+    const due = Math.min(...delays);
+    const [namespace, name] = key.split('/');
+    const timer = this.clock.after(due, `kubelet: readiness of ${key}`, () => {
+      this.timers.delete(key);
+      const current = this.store.tryGet(pods, namespace, name);
+      if (!current || current.metadata.deletionTimestamp || !this.isRunning((current.spec as PodSpec).nodeName!)) return;
+      this.store.transaction(() => this.applyReadiness(current));
+    });
+    this.timers.set(key, { timer, starting });
+  }
+
+  /** A probe run: each container's readiness follows its probe, with an Unhealthy event for each failure. */
+  private applyReadiness(pod: KubeObject): void {
+    const spec = pod.spec as PodSpec;
+    const status = (pod.status ?? {}) as PodStatus;
+    const wanted = wantedReadiness(pod);
+    // Only a started, running container is probed (not one waiting in back-off, or before its startup probe passed).
+    const running = (s: ContainerStatus) => s.started !== false && (s.state as { running?: unknown } | undefined)?.running !== undefined;
+    const probed = new Set(((status.containerStatuses ?? []) as ContainerStatus[]).filter(running).map((s) => s.name));
+    for (const c of spec.containers) {
+      const result = wanted.get(c.name)!;
+      if (readinessProbeOf(c) && !result.ok && probed.has(c.name)) {
+        recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName });
+      }
+    }
+    const containerStatuses = ((status.containerStatuses ?? []) as ContainerStatus[]).map((s) => ({ ...s, ready: running(s) ? (wanted.get(s.name)?.ok ?? s.ready) : false }));
+    const conditions = readyConditions(status, containerStatuses, this.store.now());
+    const updated = { ...status, containerStatuses, conditions };
+    if (JSON.stringify(updated) === JSON.stringify(status)) return;
+    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: updated }, OWNED);
+  }
 }
