@@ -31,6 +31,7 @@ import { TCP_FLAGS, type EntryHook, type Packet, type TraceStep } from '../netfi
 import { NameResolver, searchPath, type Resolution } from './names';
 import { ClusterNetwork, VXLAN_PORT, VXLAN_VNI, type NodeNetwork, type PodEndpoint } from './network';
 import type { Verdict } from './verdict';
+import { Explainer } from './explain/explain';
 import { BRIDGE_DEVICE, VXLAN_DEVICE, VXLAN_MTU } from './node-interfaces';
 
 export type TrafficProtocol = 'tcp' | 'udp' | 'sctp';
@@ -560,6 +561,8 @@ export class TrafficSimulator {
   readonly network: ClusterNetwork;
   private readonly names: NameResolver;
   private readonly answers: AnswerCache;
+  /** The verdict on each outcome (src/dataplane/explain). */
+  readonly explainer: Explainer;
   /** Scratch engines of enumerated replies, by the node engine they stand in for (see replyEngine). */
   private readonly replyEngines = new WeakMap<NetfilterEngine, NetfilterEngine>();
   /**
@@ -576,6 +579,7 @@ export class TrafficSimulator {
     this.network = options.network ?? new ClusterNetwork(cluster);
     this.names = new NameResolver(cluster);
     this.answers = new AnswerCache(options.answerCacheSize ?? 256);
+    this.explainer = new Explainer(cluster, this.network);
   }
 
   /**
@@ -596,7 +600,9 @@ export class TrafficSimulator {
 
   private answer(request: TrafficRequest): TrafficResponse {
     try {
-      return this.compute(request);
+      const response = this.compute(request);
+      for (const outcome of response.outcomes) outcome.verdict = this.explainer.explain(outcome, { from: request.from, to: request.to, resolution: response.resolution });
+      return response;
     } finally {
       this.engines.clear();
     }
