@@ -52,6 +52,17 @@ export interface Workload {
   replicas: number;
 }
 
+/** One endpoint of an EndpointSlice, for one Service port. */
+export interface SliceEndpointView {
+  address: string;
+  port: number;
+  node: string | undefined;
+  pod: string | undefined;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+}
+
 const WORKLOAD_TYPES: readonly [Workload['kind'], string][] = [
   ['Deployment', 'deployments.apps'],
   ['StatefulSet', 'statefulsets.apps'],
@@ -195,6 +206,38 @@ export class ClusterFacts {
         if (kind === 'ReplicaSet' && (w.metadata.ownerReferences ?? []).some((o) => owned.has(`${o.kind}/${o.name}`))) continue;
         owned.add(`${kind}/${w.metadata.name}`);
         out.push({ kind, namespace: service.namespace, name: w.metadata.name, replicas: spec.replicas ?? 1 });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The endpoints the Service's EndpointSlices list for one of its ports
+   * (by the port's name), with their conditions, as kube-proxy reads them.
+   */
+  sliceEndpoints(service: ServiceRef, port: ServicePort): SliceEndpointView[] {
+    const out: SliceEndpointView[] = [];
+    const slices = this.cluster.store.list(this.type('endpointslices.discovery.k8s.io'), { namespace: service.namespace }).items;
+    for (const slice of slices) {
+      if (slice.metadata.labels?.['kubernetes.io/service-name'] !== service.name) continue;
+      const body = slice as unknown as {
+        ports?: { name?: string; port?: number; protocol?: string }[];
+        endpoints?: { addresses: string[]; nodeName?: string; conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null }; targetRef?: { name?: string } }[];
+      };
+      const slicePort = (body.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP'));
+      if (!slicePort || slicePort.port === undefined) continue;
+      for (const e of body.endpoints ?? []) {
+        for (const address of e.addresses) {
+          out.push({
+            address,
+            port: slicePort.port,
+            node: e.nodeName,
+            pod: e.targetRef?.name,
+            ready: e.conditions?.ready !== false,
+            serving: e.conditions?.serving ?? e.conditions?.ready !== false,
+            terminating: e.conditions?.terminating === true,
+          });
+        }
       }
     }
     return out;
