@@ -81,8 +81,8 @@ export interface TrafficOutcome {
   result: TrafficResult;
   /** Why, for anything but `delivered`. */
   reason?: string;
-  /** What the outcome means and why, for a person and a program (see verdict.ts). */
-  verdict?: Verdict;
+  /** What the outcome means and why, for a person and a program (see verdict.ts, src/dataplane/explain). */
+  verdict: Verdict;
   destination: TrafficDestination | null;
   /** The source address and port the destination sees. */
   seenSource: string | null;
@@ -94,6 +94,10 @@ export interface TrafficOutcome {
   /** Sample mode: how many of the connections took this outcome. */
   connections?: number;
 }
+
+/** An outcome as the walk makes it, before its verdict is worked out (TrafficSimulator.answer). */
+type Unexplained = Omit<TrafficOutcome, 'verdict'> & { verdict?: Verdict };
+type UnexplainedResponse = Omit<TrafficResponse, 'outcomes'> & { outcomes: Unexplained[] };
 
 export interface TrafficResponse {
   outcomes: TrafficOutcome[];
@@ -440,7 +444,7 @@ class Walk {
  * hop: place, packet, rewrites, TTL, rules). Outcomes of one request share
  * their hops up to where they part, so equal hops are mostly the same object.
  */
-function sameOutcome(a: TrafficOutcome, b: TrafficOutcome): boolean {
+function sameOutcome(a: Unexplained, b: Unexplained): boolean {
   return (
     a.result === b.result &&
     a.seenSource === b.seenSource &&
@@ -492,10 +496,10 @@ function sameHop(a: Hop, b: Hop): boolean {
  * destination sees, then compared field by field.
  */
 class OutcomeMerger {
-  readonly outcomes: TrafficOutcome[] = [];
-  private readonly bySeenSource = new Map<string | null, TrafficOutcome[]>();
+  readonly outcomes: Unexplained[] = [];
+  private readonly bySeenSource = new Map<string | null, Unexplained[]>();
 
-  add(outcome: TrafficOutcome): void {
+  add(outcome: Unexplained): void {
     let same = this.bySeenSource.get(outcome.seenSource);
     if (same === undefined) this.bySeenSource.set(outcome.seenSource, (same = []));
     const seen = same.find((o) => sameOutcome(o, outcome));
@@ -601,8 +605,8 @@ export class TrafficSimulator {
   private answer(request: TrafficRequest): TrafficResponse {
     try {
       const response = this.compute(request);
-      for (const outcome of response.outcomes) outcome.verdict = this.explainer.explain(outcome, { from: request.from, to: request.to, resolution: response.resolution });
-      return response;
+      const context = { from: request.from, to: request.to, resolution: response.resolution };
+      return { ...response, outcomes: response.outcomes.map((o) => Object.assign(o, { verdict: this.explainer.explain(o, context) })) };
     } finally {
       this.engines.clear();
     }
@@ -617,14 +621,14 @@ export class TrafficSimulator {
     return engine;
   }
 
-  private compute(request: TrafficRequest): TrafficResponse {
+  private compute(request: TrafficRequest): UnexplainedResponse {
     const protocol = request.protocol ?? 'tcp';
     const mode = request.mode ?? 'enumerate';
     const sourcePort = request.sourcePort ?? DEFAULT_SOURCE_PORT;
     const source = this.source(request.from);
     const { targets, resolution } = this.targets(request.to, source);
     if (targets.length === 0) {
-      const outcome: TrafficOutcome = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
+      const outcome: Unexplained = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
       if (mode === 'sample') return { outcomes: [outcome], samples: { nxdomain: request.count ?? 100 }, ...(resolution ? { resolution } : {}) };
       return { outcomes: [outcome], ...(resolution ? { resolution } : {}) };
     }
@@ -647,11 +651,11 @@ export class TrafficSimulator {
     protocol: TrafficProtocol,
     sourcePort: number,
     resolution: Resolution | undefined,
-  ): TrafficResponse {
+  ): UnexplainedResponse {
     const count = request.count ?? 100;
     const random: Random = request.seed === undefined ? this.cluster.random : new SeededRandom(request.seed);
     const samples: Record<string, number> = {};
-    const groups = new Map<string, TrafficOutcome>();
+    const groups = new Map<string, Unexplained>();
     for (let i = 0; i < count; i++) {
       const port = sourcePort + i > 65535 ? 1024 + ((sourcePort + i - 1024) % (65536 - 1024)) : sourcePort + i;
       const target = targets.length === 1 ? targets[0] : targets[random.int(targets.length)];
@@ -747,7 +751,7 @@ export class TrafficSimulator {
 
   // ---- the reply -------------------------------------------------------------------
 
-  private outcomeOf(ending: Ending, protocol: TrafficProtocol, sampling: boolean, random: Random): TrafficOutcome {
+  private outcomeOf(ending: Ending, protocol: TrafficProtocol, sampling: boolean, random: Random): Unexplained {
     const arrival = ending.arrival;
     const at = ending.at;
     let destination: TrafficDestination | null = null;
@@ -760,7 +764,7 @@ export class TrafficSimulator {
         port: arrival.destinationPort,
       };
     }
-    const outcome: TrafficOutcome = {
+    const outcome: Unexplained = {
       probability: ending.branch.probability,
       result: ending.result,
       ...(ending.reason && ending.result !== 'delivered' ? { reason: ending.reason } : {}),

@@ -46,6 +46,9 @@ export interface ExplainContext {
   resolution?: Resolution;
 }
 
+/** An outcome whose verdict is being worked out. */
+type Unexplained = Omit<TrafficOutcome, 'verdict'>;
+
 const svcName = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
 
 function verdict(reason: VerdictReason, client: ClientView, message: string, notes: VerdictNote[]): Verdict {
@@ -78,7 +81,7 @@ export class Explainer {
   }
 
   /** The verdict on one outcome of a request. */
-  explain(outcome: TrafficOutcome, context: ExplainContext): Verdict {
+  explain(outcome: Unexplained, context: ExplainContext): Verdict {
     if (outcome.result === 'nxdomain') return this.nxdomain(context);
     const trace = readTrace(outcome.hops);
     const notes = this.notes(outcome, trace);
@@ -135,7 +138,7 @@ export class Explainer {
     return verdict('NXDomain', 'name-not-resolved', message, []);
   }
 
-  private delivered(outcome: TrafficOutcome, trace: TraceFacts, notes: VerdictNote[]): Verdict {
+  private delivered(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[]): Verdict {
     const d = outcome.destination;
     const where = d?.pod ? `pod ${d.pod}${d.node ? ` on ${d.node}` : ''}` : `node ${d?.node ?? '?'}`;
     const service = trace.dnat?.service ?? trace.service;
@@ -159,7 +162,7 @@ export class Explainer {
     }
   }
 
-  private rejected(outcome: TrafficOutcome, trace: TraceFacts, notes: VerdictNote[]): Verdict {
+  private rejected(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[]): Verdict {
     const r = trace.refusal;
     const client = rejectView(r?.rejectWith);
     if (r && r.comment?.endsWith(' has no endpoints')) {
@@ -226,7 +229,7 @@ export class Explainer {
     return verdict(reason, client, `${id}'s selector ${selector} matches ${plural(pods.length, 'pod')}, ${none} (${detail.join('; ')}), so the Service has no ready endpoints: ${tail}`, notes);
   }
 
-  private dropped(outcome: TrafficOutcome, trace: TraceFacts, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
+  private dropped(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
     const r = trace.refusal;
     if (r?.comment?.endsWith(' has no local endpoints')) {
       const name = this.serviceOf(r.comment);
@@ -263,7 +266,7 @@ export class Explainer {
     );
   }
 
-  private refused(outcome: TrafficOutcome, trace: TraceFacts, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
+  private refused(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
     const d = outcome.destination;
     const protocol = sent.protocol;
     const answer = protocol === 'tcp' ? 'a TCP reset' : protocol === 'udp' ? 'ICMP port unreachable' : 'an SCTP ABORT';
@@ -298,7 +301,7 @@ export class Explainer {
     return verdict('PortClosed', 'connection-refused', `${capital(outcome.reason ?? 'refused')}.`, notes);
   }
 
-  private external(outcome: TrafficOutcome, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
+  private external(outcome: Unexplained, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
     const byClusterIP = this.facts.serviceByClusterIP(sent.destination);
     const byExternal = byClusterIP ? undefined : this.facts.serviceByExternalAddress(sent.destination);
     const service = byClusterIP ?? byExternal?.service;
@@ -320,7 +323,7 @@ export class Explainer {
 
   // ---- notes ------------------------------------------------------------------------
 
-  private notes(outcome: TrafficOutcome, trace: TraceFacts): VerdictNote[] {
+  private notes(outcome: Unexplained, trace: TraceFacts): VerdictNote[] {
     const notes: VerdictNote[] = [];
     if (trace.conntrack) notes.push(this.conntrackNote(outcome, trace.conntrack));
     if (trace.affinity) {
@@ -344,7 +347,7 @@ export class Explainer {
     return notes;
   }
 
-  private conntrackNote(outcome: TrafficOutcome, c: NonNullable<TraceFacts['conntrack']>): VerdictNote {
+  private conntrackNote(outcome: Unexplained, c: NonNullable<TraceFacts['conntrack']>): VerdictNote {
     const sent = this.sent(outcome.hops);
     const entry = this.network
       .conntrack(c.node)
@@ -358,11 +361,11 @@ export class Explainer {
     };
   }
 
-  private sourcePort(outcome: TrafficOutcome): number {
+  private sourcePort(outcome: Unexplained): number {
     return outcome.hops[0]?.packet.sourcePort ?? 0;
   }
 
-  private terminatingFallback(outcome: TrafficOutcome, trace: TraceFacts): VerdictNote | undefined {
+  private terminatingFallback(outcome: Unexplained, trace: TraceFacts): VerdictNote | undefined {
     const d = outcome.destination;
     const service = trace.dnat?.service;
     if (!d?.pod || !service) return undefined;
@@ -375,7 +378,7 @@ export class Explainer {
     };
   }
 
-  private masqueradeNote(m: MasqueradeFact, outcome: TrafficOutcome): VerdictNote {
+  private masqueradeNote(m: MasqueradeFact, outcome: Unexplained): VerdictNote {
     const service = m.service ? svcName(m.service) : 'the Service';
     const to = m.to ?? outcome.seenSource ?? 'the node';
     const source = this.sent(outcome.hops).source;
