@@ -366,6 +366,21 @@ spec:
     }
   });
 
+  it('Masquerade: masqueradeAll marks every packet to a ClusterIP', () => {
+    const config = cluster.kubeProxies.clusterConfiguration();
+    cluster.kubeProxies.setClusterConfig({ ...config, iptables: { ...config.iptables, masqueradeAll: true } });
+    for (const o of send({ from: 'pod/default/db-0', to: 'web:80' })) {
+      expect(o.verdict!.notes).toEqual([
+        {
+          reason: 'Masquerade',
+          message: expect.stringMatching(
+            /^kube-proxy on kind-worker2 set the masquerade mark 0x4000 \(KUBE-SVC-[A-Z0-9]{16} -> KUBE-MARK-MASQ\) because masqueradeAll is set: every packet to a ClusterIP is masqueraded; KUBE-POSTROUTING then masqueraded the source to 10\.244\.2\.[01]:40000\.$/,
+          ),
+        },
+      ]);
+    }
+  });
+
   it('LeftCluster and PortClosed', () => {
     const out = only({ from: 'pod/default/db-0', to: '8.8.8.8:443' });
     expect(out.verdict!.reason).toBe('LeftCluster');

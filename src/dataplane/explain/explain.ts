@@ -166,7 +166,7 @@ export class Explainer {
     const r = trace.refusal;
     const client = rejectView(r?.rejectWith);
     if (r && r.comment?.endsWith(' has no endpoints')) {
-      const name = trace.service ?? this.serviceOf(r.comment);
+      const name = this.serviceOf(r.comment) ?? trace.service;
       const service = name ? this.facts.service(name.namespace, name.name) : undefined;
       if (service && name) return this.noEndpoints(service, name, `kube-proxy on ${r.node} rejects the connection ("${r.comment}").`, client, notes);
     }
@@ -391,7 +391,7 @@ export class Explainer {
     }
     const why =
       m.why.kind === 'not-local'
-        ? `the source ${source} is not pod traffic (the rule matches ${m.why.match}) and a ClusterIP is only routed for pods`
+        ? `the source ${source} is not pod traffic (the rule matches ${m.why.match}), so the reply must come back through this node to be un-NATed`
         : m.why.kind === 'masquerade-all'
           ? 'masqueradeAll is set: every packet to a ClusterIP is masqueraded'
           : m.why.kind === 'external'
