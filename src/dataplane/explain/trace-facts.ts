@@ -69,6 +69,23 @@ export function commentOf(rule: string | null): string | undefined {
   return m ? (m[1] ?? m[2]) : undefined;
 }
 
+/** Step views are frozen and shared by the outcomes that passed them: their comments are read once. */
+const comments = new WeakMap<TraceStep, string | null>();
+
+function stepComment(step: TraceStep): string | undefined {
+  let comment = comments.get(step);
+  if (comment === undefined) comments.set(step, (comment = commentOf(step.rule) ?? null));
+  return comment ?? undefined;
+}
+
+/** Whether a step can tell anything here: kube-proxy's and flannel's chains, conntrack, routing, a DROP or REJECT. */
+function telling(step: TraceStep): boolean {
+  if (step.table === 'conntrack' || step.table === 'routing') return true;
+  const chain = step.chain;
+  if (chain !== null && (chain.startsWith('KUBE-') || chain === 'FLANNEL-POSTRTG')) return true;
+  return step.action === 'DROP' || step.action.startsWith('REJECT') || step.action === 'jump KUBE-MARK-MASQ';
+}
+
 /** `default/web:http` (and what follows it in a comment) as a Service port name. */
 export function parseServicePortName(text: string | undefined): ServicePortName | undefined {
   if (!text) return undefined;
@@ -83,7 +100,7 @@ function dport(rule: string | null): number | undefined {
 
 function steps(hops: readonly Hop[]): StepAt[] {
   const out: StepAt[] = [];
-  for (const hop of hops) for (const step of hop.rules) out.push({ node: hop.node ?? '', step });
+  for (const hop of hops) for (const step of hop.rules) if (telling(step)) out.push({ node: hop.node ?? '', step });
   return out;
 }
 
@@ -121,7 +138,7 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
   let mark = '0x4000';
   const firstNode = hops.find((h) => h.node !== null && h.rules.length > 0)?.node;
   for (const { node, step } of all) {
-    const comment = commentOf(step.rule);
+    const comment = stepComment(step);
     const action = step.action;
     if (step.table === 'conntrack' && node === firstNode && facts.conntrack === undefined && action.startsWith('ESTABLISHED')) {
       facts.conntrack = { node, state: 'ESTABLISHED', dnat: undefined };
