@@ -49,6 +49,23 @@ describe('verdicts on traffic outcomes', () => {
     );
   });
 
+  it('Delivered through a headless Service: by DNS, no kube-proxy rule', () => {
+    apply(`apiVersion: v1
+kind: Service
+metadata: {name: web-headless, namespace: default}
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports: [{name: http, port: 8080}]
+`);
+    const outcomes = send({ from: 'pod/default/db-0', to: 'web-headless:8080' });
+    expect(outcomes.map((o) => o.verdict!.message).sort()).toEqual(
+      pods('web')
+        .map((p) => `Delivered to pod default/${p.name} on ${p.node} through headless Service default/web-headless (DNS gave the pod's address: no kube-proxy rule is involved).`)
+        .sort(),
+    );
+  });
+
   it('ScaledToZero: the Deployment behind the selector has 0 replicas', () => {
     scaleWeb(0);
     cluster.clock.advance(5000);

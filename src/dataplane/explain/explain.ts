@@ -88,7 +88,7 @@ export class Explainer {
     const sent = this.sent(outcome.hops, trace);
     switch (outcome.result) {
       case 'delivered':
-        return this.delivered(outcome, trace, notes);
+        return this.delivered(outcome, trace, notes, context);
       case 'rejected':
         return this.rejected(outcome, trace, notes);
       case 'dropped':
@@ -138,11 +138,16 @@ export class Explainer {
     return verdict('NXDomain', 'name-not-resolved', message, []);
   }
 
-  private delivered(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[]): Verdict {
+  private delivered(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[], context: ExplainContext): Verdict {
     const d = outcome.destination;
     const where = d?.pod ? `pod ${d.pod}${d.node ? ` on ${d.node}` : ''}` : `node ${d?.node ?? '?'}`;
     const service = trace.dnat?.service ?? trace.service;
-    const via = service ? ` via Service ${svcName(service)} (${this.entryText(trace, outcome.hops)})` : '';
+    const headless = context.resolution?.kind === 'addresses' && context.resolution.service?.headless ? context.resolution.service : undefined;
+    const via = service
+      ? ` via Service ${svcName(service)} (${this.entryText(trace, outcome.hops)})`
+      : headless
+        ? ` through headless Service ${svcName(headless)} (DNS gave the pod's address: no kube-proxy rule is involved)`
+        : '';
     const following = trace.conntrack && !service ? ' along an existing connection' : '';
     return verdict('Delivered', 'connected', `Delivered to ${where}${via}${following}.`, notes);
   }
