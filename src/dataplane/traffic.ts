@@ -664,7 +664,8 @@ export class TrafficSimulator {
       const outcome = this.outcomeOf(ending, protocol, true, random);
       const key = outcome.destination?.pod ? `pod/${outcome.destination.pod}` : outcome.destination?.node ? `node/${outcome.destination.node}` : outcome.result;
       samples[key] = (samples[key] ?? 0) + 1;
-      const group = `${outcome.result}|${key}|${outcome.hops.map((h) => h.where).join('|')}`;
+      // The rules taken count too: a connection pinned by affinity or following a conntrack entry has its own verdict notes.
+      const group = `${outcome.result}|${key}|${outcome.hops.map((h) => `${h.where}#${h.rules.map((r) => `${r.chain}:${r.ruleNumber}`).join(',')}`).join('|')}`;
       const seen = groups.get(group);
       if (seen) seen.connections = (seen.connections ?? 0) + 1;
       else groups.set(group, { ...outcome, connections: 1 });

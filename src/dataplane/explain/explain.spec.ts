@@ -471,3 +471,17 @@ spec:
     expect(second.outcomes[0].verdict!.message).toContain('default/api-0: containers with unready status: [api]');
   });
 });
+
+describe('verdicts in sample mode', () => {
+  it('connections pinned by session affinity are told apart from the first, which chose at random', () => {
+    const cluster = demo();
+    const sim = new TrafficSimulator(cluster);
+    cluster.store.patch(cluster.store.resourceType('services'), 'default', 'web', { spec: { sessionAffinity: 'ClientIP' } });
+    const { outcomes, samples } = sim.send({ from: 'pod/default/db-0', to: 'web:80', mode: 'sample', count: 10, seed: 4 });
+    expect(Object.values(samples!)).toEqual([10]);
+    expect(outcomes.map((o) => [o.connections, o.verdict.notes.map((n) => n.reason)])).toEqual([
+      [1, []],
+      [9, ['SessionAffinity']],
+    ]);
+  });
+});
