@@ -268,6 +268,18 @@ spec:
     }
   });
 
+  it('a kept answer is not served stale: the Deployment scaled to 0 behind a selector that already matched nothing', async () => {
+    await request(t.http).delete('/api/v1/namespaces/default/services/web-nodeport').expect(200);
+    await patch('/api/v1/namespaces/default/services/web', { spec: { selector: { app: 'web', tier: 'front' } } });
+    const body = { from: 'pod/default/db-0', to: 'web:80' };
+    expect((await only(body)).verdict.reason).toBe('NoEndpoints');
+    expect((await only(body)).verdict.reason).toBe('NoEndpoints'); // from the answer cache
+    const rules = (await request(t.http).get('/netsim/v1/nodes/kind-worker2/iptables').expect(200)).text;
+    await patch('/apis/apps/v1/namespaces/default/deployments/web', { spec: { replicas: 0, template: { metadata: { labels: { app: 'web', tier: 'front' } } } } });
+    expect((await request(t.http).get('/netsim/v1/nodes/kind-worker2/iptables').expect(200)).text).toBe(rules);
+    expect((await only(body)).verdict.reason).toBe('ScaledToZero');
+  });
+
   it('LeftCluster and PortClosed, and a verdict on every sampled outcome', async () => {
     expect((await only({ from: 'pod/default/db-0', to: '8.8.8.8:53' })).verdict).toMatchObject({ reason: 'LeftCluster', client: 'left-cluster' });
     expect((await only({ from: 'pod/default/db-0', to: 'pod/default/db-0:81' })).verdict).toMatchObject({ reason: 'PortClosed', client: 'connection-refused' });
