@@ -8,7 +8,8 @@
  * is named by the store's resourceVersion (the answer cache's key).
  */
 import type { Cluster } from '../../cluster/cluster';
-import { readinessProbeOf, runProbe } from '../../cluster/controllers/readiness';
+import { runProbe } from '../../cluster/controllers/probe';
+import { readinessProbeOf } from '../../cluster/controllers/readiness';
 import { resolveTargetPort } from '../../cluster/controllers/service-endpoints';
 import type { NodeStatus } from '../../cluster/resources/node.types';
 import type { PodSpec, PodStatus } from '../../cluster/resources/pod.types';
