@@ -52,6 +52,7 @@ export function App() {
         performance.mark('netsim:answer');
         const outcome = Math.min(position?.outcome ?? 0, Math.max(0, response.outcomes.length - 1));
         setTables({});
+        setTableNode(null);
         setAnswer({ request, response, signature });
         const next = { request, outcome, step: position?.step ?? 0 };
         setView(next);

@@ -24,9 +24,9 @@ const FILES: Readonly<Record<string, string>> = {
 /** dist/ui under the project's root, whether this module runs from src/ (tests) or dist/ (built). */
 export const UI_DIRECTORY = path.resolve(__dirname, '..', '..', '..', 'dist', 'ui');
 
-/** The built UI's files by name, or undefined when the UI is not built (no dist/ui/index.html). */
-export function loadUiAssets(directory = UI_DIRECTORY): ReadonlyMap<string, UiAsset> | undefined {
-  if (!existsSync(path.join(directory, 'index.html'))) return undefined;
+/** The built UI's files by name, or null when the UI is not built (no dist/ui/index.html). */
+export function loadUiAssets(directory = UI_DIRECTORY): ReadonlyMap<string, UiAsset> | null {
+  if (!existsSync(path.join(directory, 'index.html'))) return null;
   const assets = new Map<string, UiAsset>();
   for (const [name, type] of Object.entries(FILES)) {
     const body = readFileSync(path.join(directory, name));

@@ -15,7 +15,8 @@ function send(req: FastifyRequest, res: FastifyReply, asset: UiAsset): void {
 /**
  * The browser UI (docs/ui.md): `GET /` is its page, `GET /ui/FILE` its script
  * and style sheet, served from memory. Anything else under /ui/ is the API
- * server's 404 (`Cannot GET /ui/x`, as for any unknown path).
+ * server's 404 (`Cannot GET /ui/x`, as for any unknown path). `assets`: the
+ * built files, read at start-up by default; null when the UI is not built.
  */
 export function registerUiRoutes(fastify: FastifyInstance, assets = loadUiAssets()): void {
   const notFound = (res: FastifyReply, message?: string) =>
