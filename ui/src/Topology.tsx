@@ -1,7 +1,7 @@
 /** The packet's path drawn over the places it passes; the current step's place and link stand out. */
 import { useMemo } from 'preact/hooks';
 import type { TrafficOutcome } from './answer';
-import { layoutTopology } from './topology-layout';
+import { layoutTopology, MAX_PODS_PER_NODE } from './topology-layout';
 import type { Step } from './trace-model';
 
 interface Props {
@@ -13,7 +13,9 @@ interface Props {
 }
 
 export function Topology({ outcomes, selected, step, previous, onSelect }: Props) {
-  const topo = useMemo(() => layoutTopology(outcomes), [outcomes]);
+  // The layout depends on the selected outcome only when pods are folded (many replicas).
+  const foldKey = outcomes.length > MAX_PODS_PER_NODE ? selected : 0;
+  const topo = useMemo(() => layoutTopology(outcomes, foldKey), [outcomes, foldKey]);
   const here = step?.place.id;
   // The link being crossed: from the place of the step before to this one (either way round, for the reply).
   const crossing = step && previous && previous.place.id !== step.place.id ? [previous.place.id, step.place.id] : null;

@@ -45,9 +45,10 @@ export interface Topology {
 const CHAR_WIDTH = 7;
 const VERTEX_HEIGHT = 34;
 
+/** A share as a person reads it: `33.3%`, `98%`, `0.14%`. */
 function percent(p: number): string {
   const v = p * 100;
-  return `${Number.isInteger(v) ? v : v.toFixed(v < 1 ? 2 : 1)}%`;
+  return `${Number(v.toFixed(v < 1 ? 2 : 1))}%`;
 }
 
 /** The places an outcome's request passes, in order, each once in a row. */
@@ -62,19 +63,49 @@ export function pathOf(outcome: TrafficOutcome): { place: Place; tunnel: string 
   return path;
 }
 
-export function layoutTopology(outcomes: readonly TrafficOutcome[]): Topology {
+/** Past this many destination pods on one node, the others than the selected outcome's are drawn as one place. */
+export const MAX_PODS_PER_NODE = 4;
+
+/**
+ * Where each outcome ends, and which destination pods are folded into one
+ * `more:NODE` place: a Service with 50 replicas is drawn as its selected pod
+ * and "49 more pods" on their nodes, so the picture stays readable and its
+ * layout quick (dagre's cost grows fast with compound graphs).
+ */
+function folding(paths: ReturnType<typeof pathOf>[], selected: number): Map<string, Place> {
+  const ends = new Map<string, Set<string>>();
+  for (const path of paths) {
+    const end = path[path.length - 1]?.place;
+    if (end?.kind !== 'pod' || end.node === null) continue;
+    if (!ends.has(end.node)) ends.set(end.node, new Set());
+    ends.get(end.node)!.add(end.id);
+  }
+  const keep = paths[selected]?.[paths[selected].length - 1]?.place.id;
+  const folded = new Map<string, Place>();
+  for (const [node, pods] of ends) {
+    if (pods.size <= MAX_PODS_PER_NODE) continue;
+    const others = [...pods].filter((id) => id !== keep);
+    const more: Place = { kind: 'pod', id: `more:${node}`, pod: `${others.length} more pods`, node };
+    for (const id of others) folded.set(id, more);
+  }
+  return folded;
+}
+
+export function layoutTopology(outcomes: readonly TrafficOutcome[], selected = 0): Topology {
   const g = new Graph({ compound: true, multigraph: false });
   g.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 70, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
   const places = new Map<string, { place: Place; outcomes: Set<number> }>();
   const links = new Map<string, { from: string; to: string; probability: number; tunnel: string | null; outcomes: Set<number> }>();
+  const paths = outcomes.map(pathOf);
+  const folded = folding(paths, selected);
   outcomes.forEach((outcome, i) => {
-    const path = pathOf(outcome);
+    const path = paths[i].map((step) => ({ ...step, place: folded.get(step.place.id) ?? step.place }));
     path.forEach(({ place, tunnel }, k) => {
       let p = places.get(place.id);
       if (!p) places.set(place.id, (p = { place, outcomes: new Set() }));
       p.outcomes.add(i);
-      if (k === 0) return;
+      if (k === 0 || path[k - 1].place.id === place.id) return;
       const from = path[k - 1].place.id;
       const key = `${from}\n${place.id}`;
       let l = links.get(key);
