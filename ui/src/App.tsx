@@ -180,6 +180,11 @@ export function App() {
                   </span>
                 ) : null}
               </div>
+              {outcome?.verdict ? (
+                <p class="client-view" data-testid="client-view">
+                  The client sees: {outcome.verdict.client.replace(/-/g, ' ')} ({outcome.verdict.reason}).
+                </p>
+              ) : null}
               {outcome?.verdict?.notes?.length ? (
                 <ul class="notes">
                   {outcome.verdict.notes.map((n) => (
