@@ -132,6 +132,10 @@ describe('the browser UI on the demo cluster', () => {
       expect(await shared.text('rule-text')).toBe(rule);
       expect(await shared.stepPosition()).toBe(await ui.stepPosition());
       expect(await other.locator('[data-testid=outcomes] li.selected').innerText()).toContain(remote().ip);
+      // Once the cluster is listed, the trace is not taken for a stale one.
+      await other.waitForSelector('.node-card[data-node=kind-worker2] li[data-pod]');
+      await other.locator('[data-testid=actions] [data-deployment="default/web"]').waitFor();
+      expect(await other.locator('[data-testid=stale]').count()).toBe(0);
     } finally {
       await other.close();
     }
@@ -156,5 +160,15 @@ describe('the browser UI on the demo cluster', () => {
     expect(await page.locator('[data-testid=outcomes] li').allInnerTexts()).toEqual([expect.stringMatching(/^100% \S+ /)]);
     await page.evaluate('scrollTo(0, 0)');
     await page.screenshot({ path: path.join(IMAGES, 'ui-no-endpoints.png') });
+  });
+
+  it("stops a node's kubelet: after 40 s of simulated time the node is NotReady", async () => {
+    await page.click('[data-kubelet=kind-worker] button:text-is("stop")');
+    await page.locator('[data-testid=notice]', { hasText: 'done: stop the kubelet of kind-worker' }).waitFor();
+    await page.fill('input[aria-label=seconds]', '41');
+    await page.click('.actions form button[type=submit]');
+    await page.locator('.node-card[data-node=kind-worker] .badge', { hasText: 'NotReady (Unknown)' }).waitFor();
+    await page.click('[data-kubelet=kind-worker] button:text-is("start")');
+    await page.locator('.node-card[data-node=kind-worker] .badge', { hasText: /^Ready$/ }).waitFor();
   });
 });

@@ -3,7 +3,7 @@
  * the topology with the packet's path, the step-through, the rule tables and
  * the tour's actions. The URL holds the request and the position in it.
  */
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, iptablesSave, sendTraffic } from './api';
 import type { TrafficRequest, TrafficResponse } from './answer';
 import { Actions } from './Actions';
@@ -32,7 +32,9 @@ export function App() {
   const initial = useMemo(() => parseViewState(location.search), []);
   const [view, setView] = useState<ViewState>(initial);
   const [draft, setDraft] = useState<TrafficRequest | null>(initial.request);
-  const [answer, setAnswer] = useState<{ request: TrafficRequest; response: TrafficResponse; signature: string } | null>(null);
+  const [answer, setAnswer] = useState<{ request: TrafficRequest; response: TrafficResponse } | null>(null);
+  /** The routing state the shown trace was sent in (see `signature`); null until known. */
+  const [sentIn, setSentIn] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -41,6 +43,12 @@ export function App() {
 
   // What routing depends on: a change here makes the trace shown stale.
   const signature = useMemo(() => [...cluster.services, ...cluster.slices, ...cluster.nodes.map((n) => ({ metadata: { name: n.metadata.name, resourceVersion: JSON.stringify(n.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status) } }))].map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).join(','), [cluster.services, cluster.slices, cluster.nodes]);
+  // The state a trace was sent in; null until every kind is listed (a shared link sends at once).
+  const current = useRef<string | null>(null);
+  current.current = cluster.synced ? signature : null;
+  useEffect(() => {
+    if (answer && sentIn === null && current.current !== null) setSentIn(current.current);
+  }, [answer, sentIn, cluster.synced]);
 
   const send = useCallback(
     async (request: TrafficRequest, position?: { outcome: number; step: number }) => {
@@ -53,7 +61,8 @@ export function App() {
         const outcome = Math.min(position?.outcome ?? 0, Math.max(0, response.outcomes.length - 1));
         setTables({});
         setTableNode(null);
-        setAnswer({ request, response, signature });
+        setAnswer({ request, response });
+        setSentIn(current.current);
         const next = { request, outcome, step: position?.step ?? 0 };
         setView(next);
         if (!position) history.pushState(null, '', formatViewState(next) || '/');
@@ -63,7 +72,7 @@ export function App() {
         setSending(false);
       }
     },
-    [signature],
+    [],
   );
 
   // A shared link: send its request once, at the position it names.
@@ -141,7 +150,7 @@ export function App() {
     );
   }, []);
 
-  const stale = answer !== null && answer.signature !== signature;
+  const stale = answer !== null && sentIn !== null && cluster.synced && sentIn !== signature;
   return (
     <div class="app">
       <header>

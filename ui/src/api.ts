@@ -64,19 +64,22 @@ export function advanceClock(seconds: number): Promise<ClockView> {
 }
 
 /**
- * Watches `path` (`/api/v1/pods`, ...) from its current state on: `onEvent`
- * gets every event (the first ones ADDED, one per existing object). Starts
- * again after a second when the stream ends or fails. Returns a stop function.
+ * Lists `path` (`/api/v1/pods`, ...) and watches it from the list's
+ * `resourceVersion` on, as an informer does: `onList` gets the objects, then
+ * `onEvent` every change. Lists and watches again after a second when the
+ * stream ends or fails (a watch too old to resume is answered 410 Gone: the
+ * new list starts afresh). Returns a stop function.
  */
-export function watch(path: string, onEvent: (e: WatchEvent) => void, onReset: () => void): () => void {
+export function watch(path: string, onList: (items: KubeObject[]) => void, onEvent: (e: WatchEvent) => void): () => void {
   let stopped = false;
   let controller: AbortController | undefined;
   const run = async (): Promise<void> => {
     while (!stopped) {
       controller = new AbortController();
       try {
-        const res = await check(await fetch(`${path}?watch=1`, { signal: controller.signal }));
-        onReset();
+        const list = (await (await check(await fetch(path, { signal: controller.signal }))).json()) as { metadata: { resourceVersion: string }; items: KubeObject[] };
+        onList(list.items);
+        const res = await check(await fetch(`${path}?watch=1&resourceVersion=${encodeURIComponent(list.metadata.resourceVersion)}`, { signal: controller.signal }));
         const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {

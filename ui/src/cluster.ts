@@ -1,6 +1,7 @@
 /**
  * The cluster as the UI shows it, kept live by watches: nodes, pods,
- * Services, EndpointSlices and Deployments, each a map by namespace/name.
+ * Services, EndpointSlices and Deployments, each a map by namespace/name,
+ * listed once then watched from the list's resourceVersion.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { watch } from './api';
@@ -12,8 +13,10 @@ export interface ClusterState {
   services: KubeObject[];
   slices: EndpointSlice[];
   deployments: KubeObject[];
-  /** Grows with every event: a change since a trace was sent makes the trace stale. */
+  /** Grows with every event. */
   revision: number;
+  /** Every kind listed once: the state is the cluster's, not a part of it. */
+  synced: boolean;
 }
 
 const WATCHED = {
@@ -35,11 +38,12 @@ function sorted(map: Map<string, KubeObject>): KubeObject[] {
 }
 
 export function useCluster(): ClusterState {
-  const [state, setState] = useState<ClusterState>({ nodes: [], pods: [], services: [], slices: [], deployments: [], revision: 0 });
+  const [state, setState] = useState<ClusterState>({ nodes: [], pods: [], services: [], slices: [], deployments: [], revision: 0, synced: false });
   useEffect(() => {
     const maps = Object.fromEntries(Object.keys(WATCHED).map((k) => [k, new Map<string, KubeObject>()])) as Record<Kind, Map<string, KubeObject>>;
     let revision = 0;
     let scheduled = false;
+    const listed = new Set<Kind>();
     // Events come in bursts (a watch's first state, a scale): one render per frame.
     const publish = () => {
       if (scheduled) return;
@@ -53,12 +57,20 @@ export function useCluster(): ClusterState {
           slices: sorted(maps.slices) as EndpointSlice[],
           deployments: sorted(maps.deployments),
           revision,
+          synced: listed.size === Object.keys(WATCHED).length,
         });
       });
     };
     const stops = (Object.keys(WATCHED) as Kind[]).map((kind) =>
       watch(
         WATCHED[kind],
+        (items) => {
+          maps[kind].clear();
+          for (const o of items) maps[kind].set(keyOf(o), o);
+          listed.add(kind);
+          revision++;
+          publish();
+        },
         (e: WatchEvent) => {
           if (e.type === 'ADDED' || e.type === 'MODIFIED') maps[kind].set(keyOf(e.object), e.object);
           else if (e.type === 'DELETED') maps[kind].delete(keyOf(e.object));
@@ -66,7 +78,6 @@ export function useCluster(): ClusterState {
           revision++;
           publish();
         },
-        () => maps[kind].clear(),
       ),
     );
     return () => stops.forEach((stop) => stop());

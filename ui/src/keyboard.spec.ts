@@ -1,7 +1,6 @@
 import { keyFor } from './keyboard';
 
-const press = (key: string, extra: Partial<{ ctrlKey: boolean; target: unknown }> = {}) =>
-  keyFor({ key, ctrlKey: false, metaKey: false, altKey: false, target: { tagName: 'BODY' } as unknown as EventTarget, ...extra } as Parameters<typeof keyFor>[0]);
+const press = (key: string, extra: Partial<{ ctrlKey: boolean; target: unknown }> = {}) => keyFor({ key, ctrlKey: false, metaKey: false, altKey: false, target: { tagName: 'BODY' }, ...extra });
 
 describe('stepping keys', () => {
   it('steps with the arrows and j/k, hop by hop with shift (J/K) or up/down', () => {

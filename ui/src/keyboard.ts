@@ -18,7 +18,16 @@ const KEYS: Record<string, Key> = {
   End: 'last',
 };
 
-export function keyFor(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'>): Key | null {
+/** What a key press says (a KeyboardEvent's fields). */
+export interface KeyPress {
+  key: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  altKey: boolean;
+  target: unknown;
+}
+
+export function keyFor(e: KeyPress): Key | null {
   if (e.ctrlKey || e.metaKey || e.altKey) return null;
   const target = e.target as { tagName?: string; isContentEditable?: boolean } | null;
   if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA' || target.isContentEditable)) return null;
