@@ -12,8 +12,10 @@ export function Actions({ cluster, run }: Props) {
   const [now, setNow] = useState<string>('');
   const [seconds, setSeconds] = useState('41');
   // The clock shown moves when the cluster does (a lease renewal, an eviction) and after an advance.
+  // (at most once every half second: a burst of events asks once).
   useEffect(() => {
-    clock().then((c) => setNow(c.now), () => undefined);
+    const timer = setTimeout(() => clock().then((c) => setNow(c.now), () => undefined), 500);
+    return () => clearTimeout(timer);
   }, [cluster.revision]);
   const advance = (s: number) =>
     run(`advance the clock ${s} s`, async () => {

@@ -43,12 +43,15 @@ export function RuleTable({ nodes, node, text, steps, at, onNode, onJump }: Prop
   }, [steps, node]);
   const step = steps[at];
   const current = step?.rule?.rule && step.hop.node === node && step.place.kind === 'node' ? ruleKey(step.rule.table, step.rule.rule) : null;
+  // On a hop's own step, the table shows the first rule the hop meets there.
+  const firstOfHop = step && step.ruleIndex === null && step.place.kind === 'node' && step.hop.node === node ? step.hop.rules.find((r) => r.rule) : undefined;
+  const focus = current ?? (firstOfHop?.rule ? ruleKey(firstOfHop.table, firstOfHop.rule) : null);
   const box = useRef<HTMLPreElement>(null);
   useEffect(() => {
-    const line = box.current?.querySelector<HTMLElement>('.current');
     const pre = box.current;
+    const line = pre?.querySelector<HTMLElement>('[data-focus]');
     if (line && pre) pre.scrollTop = Math.max(0, line.offsetTop - pre.clientHeight / 3);
-  }, [current, text]);
+  }, [focus, text]);
   return (
     <section class="rule-tables" data-testid="rule-tables">
       <h2>Rule tables</h2>
@@ -67,7 +70,7 @@ export function RuleTable({ nodes, node, text, steps, at, onNode, onJump }: Prop
             const hit = l.key !== null && hits.has(l.key);
             const cls = `${hit ? 'hit' : ''}${l.key !== null && l.key === current ? ' current' : ''}`;
             return (
-              <div key={i} class={cls || undefined} onClick={hit ? () => onJump(node, l.key!) : undefined} title={hit ? 'go to the step that hit this rule' : undefined}>
+              <div key={i} class={cls || undefined} data-focus={l.key !== null && l.key === focus ? '' : undefined} onClick={hit ? () => onJump(node, l.key!) : undefined} title={hit ? 'go to the step that hit this rule' : undefined}>
                 {l.text || ' '}
               </div>
             );
