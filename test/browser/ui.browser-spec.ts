@@ -28,6 +28,7 @@ describe('the browser UI on the demo cluster', () => {
   let webPods: PodInfo[];
   let page: Page;
   let ui: UiPage;
+  const requested: string[] = [];
 
   beforeAll(async () => {
     t = await startListeningApp(DEMO);
@@ -38,6 +39,7 @@ describe('the browser UI on the demo cluster', () => {
     webPods = list.items.map((p) => ({ name: p.metadata.name, node: p.spec.nodeName, ip: p.status.podIP }));
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('request', (r) => requested.push(r.url()));
     ui = new UiPage(page);
   });
 
@@ -56,6 +58,9 @@ describe('the browser UI on the demo cluster', () => {
     expect(await page.locator(`.node-card[data-node=kind-worker2] li[data-pod="default/${remote().name}"]`).innerText()).toContain(remote().ip);
     const endpoints = await page.locator('li[data-service="default/web"] [data-testid=endpoints]').innerText();
     for (const p of webPods) expect(endpoints).toContain(p.ip);
+    // Offline: everything the page loaded came from the emulator.
+    expect(requested.filter((url) => !url.startsWith(`${base}/`) && !url.startsWith('data:'))).toEqual([]);
+    expect(requested).toEqual(expect.arrayContaining([`${base}/`, `${base}/ui/app.js`, `${base}/ui/style.css`]));
   });
 
   it('sends a pod → Service trace: the explanation at the top, each outcome with its probability', async () => {
