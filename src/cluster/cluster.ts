@@ -107,17 +107,19 @@ export class Cluster {
   async advanceSliced(seconds: number, options?: SlicedAdvanceOptions): Promise<void> {
     await this.clock.advanceSliced(seconds * 1000, options);
     this.store.commit();
+    await this.controllers.idle();
   }
 
   /**
    * Runs as the server runs: controllers settle in slices of `sliceMs` of
-   * wall time with the event loop free between them, except while a clock
-   * advance runs its timers. Timers see a settled cluster: a sliced advance
-   * waits for a settle under way before each slice, the real-time tick skips
-   * (and later catches up), the synchronous advance finishes it at once.
+   * wall time with the event loop free between them, except while the
+   * synchronous clock advance runs its timers. Timers see a settled cluster:
+   * a sliced advance waits for a settle under way before each slice (also
+   * one a timer of its own started), the real-time tick skips (and later
+   * catches up), the synchronous advance finishes it at once.
    */
   settleInSlices(sliceMs = 50): void {
-    this.controllers.settleInSlices({ sliceMs, mustFinish: () => this.clock.running });
+    this.controllers.settleInSlices({ sliceMs, mustFinish: () => this.clock.runningAtOnce });
   }
 
   private bootstrap(): void {

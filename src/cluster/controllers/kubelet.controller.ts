@@ -98,7 +98,10 @@ export class KubeletController implements Controller {
   private readonly work: Work[] = [];
   private readonly queued = new Set<string>();
   private readonly kubelets = new Map<string, KubeletState>();
-  private readonly deletionTimers = new Map<string, Timer>();
+  /** When each terminating pod is to be removed (see `scheduleFinalize`). */
+  private readonly finalizeAt = new Map<string, number>();
+  /** One timer per instant at which pods are to be removed, with their keys in the order they were set. */
+  private readonly finalizeTimers = new Map<number, { timer: Timer; keys: Set<string> }>();
   /** The one pending readiness change of each pod with readiness probes (see ./readiness.ts). */
   private readonly probeTimers = new Map<string, { timer: Timer; starting: boolean }>();
 
@@ -186,8 +189,7 @@ export class KubeletController implements Controller {
     const spec = object.spec as PodSpec;
     if (event.type === 'DELETED') {
       this.release(object);
-      this.clock.cancel(this.deletionTimers.get(podKey(object)));
-      this.deletionTimers.delete(podKey(object));
+      this.cancelFinalize(podKey(object));
       this.cancelProbe(podKey(object));
       // A mirror pod deleted through the API comes back while its manifest is there.
       if (object.metadata.annotations?.[MIRROR_ANNOTATION] && spec.nodeName) this.enqueue({ kind: 'mirror', node: spec.nodeName });
@@ -196,7 +198,7 @@ export class KubeletController implements Controller {
     if (!spec.nodeName || !this.isRunning(spec.nodeName)) return;
     if (object.metadata.deletionTimestamp) {
       this.cancelProbe(podKey(object));
-      if (!this.deletionTimers.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
+      if (!this.finalizeAt.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
       this.enqueue({ kind: 'start', key: podKey(object) });
     } else if (spec.containers?.some((c) => readinessProbeOf(c))) {
@@ -225,7 +227,7 @@ export class KubeletController implements Controller {
         case 'terminate': {
           const [namespace, name] = item.key.split('/');
           const pod = this.store.tryGet(pods, namespace, name);
-          if (pod?.metadata.deletionTimestamp && !this.deletionTimers.has(item.key) && this.isRunning((pod.spec as PodSpec).nodeName!)) {
+          if (pod?.metadata.deletionTimestamp && !this.finalizeAt.has(item.key) && this.isRunning((pod.spec as PodSpec).nodeName!)) {
             this.stopContainers(pod);
             this.scheduleFinalize(pod);
           }
@@ -366,7 +368,7 @@ export class KubeletController implements Controller {
    */
   private scheduleFinalize(pod: KubeObject): void {
     const key = podKey(pod);
-    this.clock.cancel(this.deletionTimers.get(key));
+    this.cancelFinalize(key);
     const exit = exitAfterMs(pod);
     const killed = Date.parse(pod.metadata.deletionTimestamp!) - this.clock.now();
     const due = exit === undefined ? killed : Math.min(exit, killed);
@@ -374,14 +376,37 @@ export class KubeletController implements Controller {
       this.enqueue({ kind: 'finalize', key });
       return;
     }
-    this.deletionTimers.set(
-      key,
-      this.clock.after(due, `kubelet: remove ${key}`, () => {
-        this.deletionTimers.delete(key);
-        this.enqueue({ kind: 'finalize', key });
-        this.store.commit();
-      }),
-    );
+    // Pods removed at the same instant share one timer, so one settle: 20,000 pods deleted together
+    // (a scale-down) are removed in one pass, not in 20,000 settles.
+    const at = this.clock.now() + due;
+    this.finalizeAt.set(key, at);
+    const existing = this.finalizeTimers.get(at);
+    if (existing) {
+      existing.keys.add(key);
+      return;
+    }
+    const keys = new Set([key]);
+    const timer = this.clock.after(due, 'kubelet: remove terminated pods', () => {
+      this.finalizeTimers.delete(at);
+      for (const k of keys) {
+        this.finalizeAt.delete(k);
+        this.enqueue({ kind: 'finalize', key: k });
+      }
+      this.store.commit();
+    });
+    this.finalizeTimers.set(at, { timer, keys });
+  }
+
+  private cancelFinalize(key: string): void {
+    const at = this.finalizeAt.get(key);
+    if (at === undefined) return;
+    this.finalizeAt.delete(key);
+    const entry = this.finalizeTimers.get(at);
+    if (!entry) return;
+    entry.keys.delete(key);
+    if (entry.keys.size > 0) return;
+    this.clock.cancel(entry.timer);
+    this.finalizeTimers.delete(at);
   }
 
   private startPod(pod: KubeObject): void {
