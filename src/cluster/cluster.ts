@@ -75,9 +75,9 @@ export class Cluster {
     this.controllers.add(new ServiceAccountController(this.store));
     // Work that waits only on time (minReadySeconds, progress deadlines) wakes the controllers up then.
     const wakeUp = (at: number) => clock.after(at - clock.now(), 'workload controllers: wake up', () => this.store.commit());
-    this.controllers.add(new ReplicaSetController(this.store, { wakeUp })); // before Deployment: it reads ReplicaSet status
-    this.controllers.add(new DeploymentController(this.store, { wakeUp }));
-    this.controllers.add(new DaemonSetController(this.store, { wakeUp }));
+    this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record })); // before Deployment: it reads ReplicaSet status
+    this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node) });
     this.controllers.add(this.kubelets);

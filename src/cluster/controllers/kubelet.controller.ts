@@ -7,7 +7,7 @@ import { parseFieldSelector } from '../store/field-selector';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { recordEvent } from './events';
 import { flipAfterMs, readinessProbeOf, wantedReadiness } from './readiness';
 import { exitAfterMs } from './termination';
@@ -96,6 +96,7 @@ function readyConditions(previous: PodStatus, containers: ContainerStatus[], now
 export class KubeletController implements Controller {
   readonly name = 'kubelet';
   private readonly work: Work[] = [];
+  private readonly batch = new SteppedBatch();
   private readonly queued = new Set<string>();
   private readonly kubelets = new Map<string, KubeletState>();
   /** When each terminating pod is to be removed (see `scheduleFinalize`). */
@@ -206,8 +207,16 @@ export class KubeletController implements Controller {
     }
   }
 
-  reconcile(): boolean {
-    if (this.work.length === 0) return false;
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    return this.batch.run(budget, () => (this.work.length === 0 ? undefined : this.steps()));
+  }
+
+  unfinished(): boolean {
+    return this.batch.unfinished;
+  }
+
+  /** The work queued so far, one item per step. */
+  private *steps(): Steps {
     const batch = this.work.splice(0, this.work.length);
     this.queued.clear();
     for (const item of batch) {
@@ -248,8 +257,8 @@ export class KubeletController implements Controller {
           break;
         }
       }
+      yield;
     }
-    return true;
   }
 
   // ---- internals ---------------------------------------------------------------

@@ -5,7 +5,7 @@ import { compileSelector } from '../store/label-selector';
 import { deepEqual, ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, UNBOUNDED } from './controller-manager';
 import { recordEvent } from './events';
 import { ReplicaSetPods } from './replicaset-pods';
 import {
@@ -155,7 +155,7 @@ export class ReplicaSetController implements Controller {
     private readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
   ) {
-    this.work = new OwnerWork(store, replicasets, pods, (rs) => compileSelector((rs.spec as ReplicaSetSpec).selector), new WakeUps(options.wakeUp), { trackTouched: true });
+    this.work = new OwnerWork(store, replicasets, pods, (rs) => compileSelector((rs.spec as ReplicaSetSpec).selector), new WakeUps(options.wakeUp), { trackTouched: true, onFault: options.onFault, name: 'replicaset-controller' });
     // Pick up what exists already: every ReplicaSet is looked at once.
     for (const rs of store.list(replicasets).items) this.setsByOwner.add(rs);
     this.work.scan();
@@ -179,8 +179,12 @@ export class ReplicaSetController implements Controller {
     }
   }
 
-  reconcile(): boolean {
-    return this.work.run((rs) => this.sync(rs));
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    return this.work.run(budget, (rs) => this.sync(rs));
+  }
+
+  unfinished(): boolean {
+    return this.work.unfinished;
   }
 
   private sync(rs: KubeObject): void {
