@@ -32,6 +32,12 @@ export const DAEMONSET_BURST = 250;
  * costs one request, not thousands. Returns how many succeeded.
  */
 export function slowStartBatch(count: number, attempt: (index: number) => boolean): number {
+  const steps = slowStartSteps(count, attempt);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/** The same, yielding after each attempt (a sync cut into steps); returns how many succeeded. */
+export function* slowStartSteps(count: number, attempt: (index: number) => boolean): Generator<void, number, void> {
   let done = 0;
   let succeeded = 0;
   for (let size = Math.min(count, 1); size > 0; size = Math.min(2 * size, count - done)) {
@@ -39,6 +45,7 @@ export function slowStartBatch(count: number, attempt: (index: number) => boolea
     for (let i = 0; i < size; i++) {
       if (attempt(done + i)) succeeded++;
       else failed = true;
+      yield;
     }
     done += size;
     if (failed) break;
