@@ -22,6 +22,8 @@ export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 /** Upstream's default `--max-endpoints-per-slice`. */
 export const MAX_ENDPOINTS_PER_SLICE = 100;
+/** Pods looked at again per step of a sync. */
+const REFRESH_STEP = 500;
 /** The most addresses an Endpoints object carries (the Endpoints controller's `maxCapacity`); beyond, it is truncated and annotated. */
 export const ENDPOINTS_MAX_CAPACITY = 1000;
 export const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';
@@ -238,7 +240,7 @@ export class EndpointSliceController implements Controller {
     else {
       const selector = serviceSelector(spec.selector);
       if (!selector || spec.type === 'ExternalName') return; // slices of selector-less Services belong to their users
-      groups = this.podEndpoints(service, `${namespace}/${name}`);
+      groups = yield* this.podEndpoints(service, `${namespace}/${name}`);
     }
     yield* this.writeSlices(service, existing, groups);
     this.writeEndpoints(service, groups);
@@ -254,8 +256,8 @@ export class EndpointSliceController implements Controller {
     return [{ ports: [{ name: 'https', port: 6443, protocol: 'TCP' }], endpoints }];
   }
 
-  /** The Service's endpoints: from its cache, refreshed for the pods touched since (built in full the first time). */
-  private podEndpoints(service: KubeObject, key: string): EndpointGroup[] {
+  /** The Service's endpoints: from its cache, refreshed for the pods touched since (built in full the first time), 500 pods per step. */
+  private *podEndpoints(service: KubeObject, key: string): Generator<void, EndpointGroup[], void> {
     const touched = this.touched.get(key);
     this.touched.delete(key);
     let cache = this.caches.get(key);
@@ -263,15 +265,22 @@ export class EndpointSliceController implements Controller {
       cache = new ServiceEndpoints(service);
       this.caches.set(key, cache);
       const selector = serviceSelector((service.spec as ServiceSpec).selector)!;
+      let n = 0;
       for (const pod of this.store.list(pods, { namespace: service.metadata.namespace, labelSelector: selector }).items) {
         cache.refresh(this.store, objectKey(pod), pod);
+        if (++n % REFRESH_STEP === 0) yield;
       }
     } else {
+      let n = 0;
       for (const podKey of touched ?? []) {
         const slash = podKey.indexOf('/');
         cache.refresh(this.store, podKey, this.store.tryGet(pods, podKey.slice(0, slash), podKey.slice(slash + 1)));
+        if (++n % REFRESH_STEP === 0) yield;
       }
     }
+    // A step may have let a write in: the Service may have changed or gone meanwhile.
+    const current = this.store.tryGet(services, service.metadata.namespace, service.metadata.name);
+    if (current !== service) this.queue.add(key);
     return cache.groups();
   }
 
