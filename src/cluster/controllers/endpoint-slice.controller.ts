@@ -216,9 +216,15 @@ export class EndpointSliceController implements Controller {
   private *steps(): Steps {
     const keys = [...this.queue].sort();
     this.queue.clear();
-    for (const key of keys) {
-      const [namespace, name] = key.split('/');
-      yield* this.sync(namespace, name);
+    for (let i = 0; i < keys.length; i++) {
+      const [namespace, name] = keys[i].split('/');
+      try {
+        yield* this.sync(namespace, name);
+      } catch (e) {
+        // Reported by the controller manager; the other Services wait for the next round.
+        for (const key of keys.slice(i + 1)) this.queue.add(key);
+        throw e;
+      }
       yield;
     }
   }

@@ -219,45 +219,55 @@ export class KubeletController implements Controller {
   private *steps(): Steps {
     const batch = this.work.splice(0, this.work.length);
     this.queued.clear();
-    for (const item of batch) {
-      switch (item.kind) {
-        case 'node':
-          this.syncNode(item.node);
-          break;
-        case 'mirror':
-          this.syncMirrors(item.node);
-          break;
-        case 'start': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod && !pod.metadata.deletionTimestamp && !(pod.status as PodStatus).podIP) this.startPod(pod);
-          break;
-        }
-        case 'terminate': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod?.metadata.deletionTimestamp && !this.finalizeAt.has(item.key) && this.isRunning((pod.spec as PodSpec).nodeName!)) {
-            this.stopContainers(pod);
-            this.scheduleFinalize(pod);
-          }
-          break;
-        }
-        case 'probe': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) this.scheduleProbe(pod, false);
-          break;
-        }
-        case 'finalize': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod?.metadata.deletionTimestamp && this.isRunning((pod.spec as PodSpec).nodeName!)) {
-            this.store.delete(pods, namespace, name, { gracePeriodSeconds: 0 });
-          }
-          break;
-        }
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        this.handle(batch[i]);
+      } catch (e) {
+        // Reported by the controller manager; the rest of the batch waits for the next round.
+        for (const item of batch.slice(i + 1)) this.enqueue(item);
+        throw e;
       }
       yield;
+    }
+  }
+
+  private handle(item: Work): void {
+    switch (item.kind) {
+      case 'node':
+        this.syncNode(item.node);
+        break;
+      case 'mirror':
+        this.syncMirrors(item.node);
+        break;
+      case 'start': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod && !pod.metadata.deletionTimestamp && !(pod.status as PodStatus).podIP) this.startPod(pod);
+        break;
+      }
+      case 'terminate': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod?.metadata.deletionTimestamp && !this.finalizeAt.has(item.key) && this.isRunning((pod.spec as PodSpec).nodeName!)) {
+          this.stopContainers(pod);
+          this.scheduleFinalize(pod);
+        }
+        break;
+      }
+      case 'probe': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) this.scheduleProbe(pod, false);
+        break;
+      }
+      case 'finalize': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod?.metadata.deletionTimestamp && this.isRunning((pod.spec as PodSpec).nodeName!)) {
+          this.store.delete(pods, namespace, name, { gracePeriodSeconds: 0 });
+        }
+        break;
+      }
     }
   }
 

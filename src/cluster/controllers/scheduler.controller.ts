@@ -105,10 +105,17 @@ export class SchedulerController implements Controller {
   private *steps(): Steps {
     const keys = [...this.queue].sort().slice(0, SCHEDULING_BATCH);
     for (const key of keys) this.queue.delete(key);
-    for (const key of keys) {
-      const [namespace, name] = key.split('/');
-      const pod = this.store.tryGet(pods, namespace, name);
-      if (pod && !(pod.spec as PodSpec).nodeName) this.schedule(pod);
+    for (let i = 0; i < keys.length; i++) {
+      const [namespace, name] = keys[i].split('/');
+      try {
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod && !(pod.spec as PodSpec).nodeName) this.schedule(pod);
+      } catch (e) {
+        // Reported by the controller manager; this pod is tried again when the cluster changes, the rest next round.
+        this.waiting.add(keys[i]);
+        for (const key of keys.slice(i + 1)) this.queue.add(key);
+        throw e;
+      }
       yield;
     }
   }
