@@ -73,4 +73,39 @@ describe('POST /netsim/v1/import (e2e)', () => {
     const traffic = async (t: TestApp) => (await request(t.http).post('/netsim/v1/traffic').send({ from: 'pod/default/db-0', to: 'web:80' }).expect(200)).body;
     expect(await traffic(target)).toEqual(await traffic(source));
   });
+
+  it('kubectl apply -f of the same export into an empty kube-netsim doubles no pod: the garbage collector removes the exported ones, as on a real cluster', async () => {
+    const { source, exported } = await demoAndExport();
+    const target = await start({ CLUSTER_FILE: 'none' }, true);
+    const file = path.join(dir, 'export.yaml');
+    writeFileSync(file, exported);
+    // --validate=false: kubectl validates a `kind: List` against /openapi/v2 in protobuf, which kube-netsim serves as JSON only.
+    // The ReplicaSets are refused as on a real cluster: the Deployment made its own under the same name
+    // (same template, same hash), and the file's resourceVersion, as the API server's own `kubernetes` EndpointSlice, makes kubectl's patch a stale precondition.
+    const failed = await run('kubectl', ['--server', `http://127.0.0.1:${target.port}`, '--cache-dir', path.join(dir, 'cache'), '--validate=false', 'apply', '-f', file]).then(
+      () => undefined,
+      (e: { stdout: string; stderr: string }) => e,
+    );
+    expect(failed?.stdout).toContain('deployment.apps/web created');
+    expect(failed?.stdout).toContain('pod/db-0 created');
+    const errors = failed!.stderr.split('\n').filter((l) => l.startsWith('for: '));
+    expect(errors.map((e) => /Operation cannot be fulfilled on (\S+ "[^"]+"): the object has been modified/.exec(e)?.[1])).toEqual([
+      'endpointslices.discovery.k8s.io "kubernetes"', // the API server's own, kept up to date by it
+      expect.stringMatching(/^replicasets.apps "web-[a-z0-9]+"$/),
+      expect.stringMatching(/^replicasets.apps "coredns-[a-z0-9]+"$/),
+    ]);
+    await request(target.http).post('/netsim/v1/clock/advance').send({ seconds: 5 }).expect(200);
+    const live = (ps: Pod[]) => ps.filter((p) => !p.metadata.deletionTimestamp);
+    const count = (ps: Pod[]) => {
+      const byOwner: Record<string, number> = {};
+      for (const p of live(ps)) {
+        const ref = p.metadata.ownerReferences?.[0];
+        const key = `${p.metadata.namespace}/${ref ? ref.kind : 'none'}`;
+        byOwner[key] = (byOwner[key] ?? 0) + 1;
+      }
+      return byOwner;
+    };
+    expect(count(await pods(target))).toEqual(count(await pods(source)));
+    expect(live(await pods(target))).toHaveLength(live(await pods(source)).length);
+  });
 });
