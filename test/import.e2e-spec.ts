@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { parse } from 'yaml';
 import { DEMO, startListeningApp, startTestApp, TestApp } from './support/test-app';
 
 const run = promisify(execFile);
 const FIXTURES = path.resolve(__dirname, '../fixtures/import');
 /** What the real kubectl prints for our demo cluster (recorded by this spec when missing, or with UPDATE_FIXTURES=1). */
 const DEMO_EXPORT = path.join(FIXTURES, 'demo-export.yaml');
-/** The kinds `kubectl get` is asked for (statefulsets are left out while kube-netsim does not serve them: kubectl refuses the whole command). */
-const KINDS = 'nodes,namespaces,pods,services,endpointslices,deployments,replicasets,daemonsets';
+/** The kinds `kubectl get` is asked for, as docs/import.md tells users to. */
+const KINDS = 'nodes,namespaces,pods,services,endpointslices,deployments,replicasets,daemonsets,statefulsets';
 const NODES = ['kind-control-plane', 'kind-worker', 'kind-worker2'];
 
 interface Pod {
@@ -107,5 +108,29 @@ describe('POST /netsim/v1/import (e2e)', () => {
     };
     expect(count(await pods(target))).toEqual(count(await pods(source)));
     expect(live(await pods(target))).toHaveLength(live(await pods(source)).length);
+  });
+
+  it('a conflict is a 422 Status naming the item, the object and the field, and nothing is imported (JSON body)', async () => {
+    const target = await start({ CLUSTER_FILE: 'none' });
+    const list = parse(readFileSync(path.join(FIXTURES, 'owned-export.yaml'), 'utf8')) as { items: Array<{ kind: string; metadata: { name: string }; status?: { podIP?: string } }> };
+    list.items.find((i) => i.kind === 'Pod' && i.metadata.name === 'debug')!.status!.podIP = '10.244.1.7';
+    const before = (await request(target.http).get('/api/v1/pods').expect(200)).body.metadata.resourceVersion;
+    const status = (await request(target.http).post('/netsim/v1/import').send(list).expect(422)).body;
+    expect(status).toMatchObject({
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      reason: 'Invalid',
+      code: 422,
+      message: 'items[9] (Pod default/debug): Pod "debug" is invalid: status.podIP: Duplicate value: "10.244.1.7": the IP of pod shop/api-6d4cf56db6-4xkqz too',
+      details: { kind: 'Pod', name: 'debug', causes: [{ field: 'status.podIP', reason: 'FieldValueDuplicate' }] },
+    });
+    const after = (await request(target.http).get('/api/v1/pods').expect(200)).body;
+    expect(after.metadata.resourceVersion).toBe(before);
+    expect(after.items).toEqual([]);
+    expect((await request(target.http).get('/api/v1/nodes').expect(200)).body.items).toEqual([]);
+    // The same export, fixed, goes in.
+    list.items.find((i) => i.kind === 'Pod' && i.metadata.name === 'debug')!.status!.podIP = '10.244.1.3';
+    expect((await request(target.http).post('/netsim/v1/import').send(list).expect(200)).body.imported).toMatchObject({ Node: 2, Pod: 6 });
   });
 });

@@ -157,7 +157,8 @@ export class ClusterImport {
         throw invalid(item, 'spec.nodeName', spec.nodeName ?? '', 'a pod with an IP must be bound to a node of the import or of the cluster', 'FieldValueNotFound');
       }
       const other = owners.get(ip);
-      if (other) throw invalid(item, 'status.podIP', ip, `the IP of pod ${other} too`, 'FieldValueDuplicate');
+      // The same pod already in the cluster: its name is taken, which its creation reports (409).
+      if (other && other !== `${item.namespace}/${item.name}`) throw invalid(item, 'status.podIP', ip, `the IP of pod ${other} too`, 'FieldValueDuplicate');
       owners.set(ip, `${item.namespace}/${item.name}`);
     }
   }
