@@ -6,12 +6,13 @@ import { readYamlDocumentsYielding } from '../../cluster/apply/yaml-documents';
 import { Cluster } from '../../cluster/cluster';
 import { ImportResult, importCluster } from '../../cluster/import/cluster-import';
 import { DomainError } from '../../common/domain-error';
+import { IMPORT_YAML_KEYS } from '../request-limits';
 import { CLUSTER } from '../tokens';
 
 /** The objects of a request; YAML is read giving the event loop back as it goes. */
 async function documentsOf(req: FastifyRequest): Promise<ManifestDocument[]> {
   const body: unknown = req.body;
-  if (typeof body === 'string') return manifestsOf(await readYamlDocumentsYielding(body));
+  if (typeof body === 'string') return manifestsOf(await readYamlDocumentsYielding(body, 20, { keys: IMPORT_YAML_KEYS }));
   if (body === undefined || body === null) {
     throw new DomainError('BAD_REQUEST', 'the request body is empty: send what `kubectl get nodes,namespaces,pods,services,endpointslices,deployments,replicasets,daemonsets,statefulsets -A -o yaml` prints (YAML or JSON)');
   }

@@ -243,7 +243,8 @@ export class ClusterImport {
       }
       this.reserved.push([spec.nodeName, pod.metadata.uid]);
     }
-    this.store.updateStatus(t('pods'), item.namespace, item.name, { ...pod, status: { ...(pod.status as PodStatus), ...status } });
+    // The body's nesting was checked when it was read, and this copy is ours: handed over (`owned`), not copied again.
+    this.store.updateStatus(t('pods'), item.namespace, item.name, { ...pod, status: structuredClone({ ...(pod.status as PodStatus), ...status }) }, { owned: true });
   }
 
   private count(bucket: 'imported' | 'existing', kind: string): void {
