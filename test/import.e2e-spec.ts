@@ -58,9 +58,13 @@ describe('POST /netsim/v1/import (e2e)', () => {
     const { source, exported } = await demoAndExport();
     const target = await start({ CLUSTER_FILE: 'none' });
     const answer = (await importYaml(target, exported).expect(200)).body;
-    expect(answer.kind).toBe('ImportResult');
-    expect(answer.imported).toMatchObject({ Node: 3, Deployment: 2, ReplicaSet: 2, Service: 4 });
-    expect(answer.existing).toMatchObject({ Namespace: 4, Service: 1 });
+    expect(answer).toEqual({
+      kind: 'ImportResult',
+      imported: { Node: 3, Service: 4, Deployment: 2, ReplicaSet: 2, Pod: 6, EndpointSlice: 4 },
+      existing: { Namespace: 4, Service: 1, EndpointSlice: 1 },
+      skipped: [],
+      warnings: [],
+    });
     for (const node of NODES) expect(await iptables(target, node)).toBe(await iptables(source, node));
     const before = (await pods(source)).map((p) => [p.metadata.namespace, p.metadata.name, p.status.podIP, p.status.phase]).sort();
     const after = (await pods(target)).map((p) => [p.metadata.namespace, p.metadata.name, p.status.podIP, p.status.phase]).sort();
