@@ -61,6 +61,7 @@ interface Item {
 
 const t = (key: string) => resourceTypeByKey(key)!;
 
+/** The item's place in the export (`items[i]`, from 0) and the object it is. */
 function where(item: Item): string {
   return `items[${item.doc.index - 1}] (${item.type.kind} ${item.namespace ? `${item.namespace}/` : ''}${item.name})`;
 }
@@ -74,7 +75,7 @@ function invalid(item: Item, field: string, value: unknown, detail: string, caus
   const label = causeReason === 'FieldValueDuplicate' ? 'Duplicate value' : causeReason === 'FieldValueNotFound' ? 'Not found' : 'Invalid value';
   const message = `${field}: ${label}: ${JSON.stringify(value)}: ${detail}`;
   const cause: ErrorCause = { field, reason: causeReason, message };
-  return new DomainError('INVALID', `${where(item)}: ${item.type.kind} "${item.name}" is invalid: ${message}`, { causes: [cause], kind: item.type.kind, name: item.name });
+  return new DomainError('INVALID', `${item.type.kind} "${item.name}" is invalid: ${message}`, { causes: [cause], kind: item.type.kind, name: item.name });
 }
 
 export class ClusterImport {
@@ -101,8 +102,7 @@ export class ClusterImport {
           try {
             this.importItem(item);
           } catch (e) {
-            if (e instanceof DomainError && !e.message.startsWith('items[')) throw inItem(item, e);
-            throw e;
+            throw e instanceof DomainError ? inItem(item, e) : e;
           }
         }
       });
@@ -154,11 +154,11 @@ export class ClusterImport {
       const ip = (item.doc.object.status as PodStatus | undefined)?.podIP;
       if (!ip || spec.hostNetwork) continue;
       if (!spec.nodeName || !nodeCidr.has(spec.nodeName)) {
-        throw invalid(item, 'spec.nodeName', spec.nodeName ?? '', 'a pod with an IP must be bound to a node of the import or of the cluster', 'FieldValueNotFound');
+        throw inItem(item, invalid(item, 'spec.nodeName', spec.nodeName ?? '', 'a pod with an IP must be bound to a node of the import or of the cluster', 'FieldValueNotFound'));
       }
       const other = owners.get(ip);
       // The same pod already in the cluster: its name is taken, which its creation reports (409).
-      if (other && other !== `${item.namespace}/${item.name}`) throw invalid(item, 'status.podIP', ip, `the IP of pod ${other} too`, 'FieldValueDuplicate');
+      if (other && other !== `${item.namespace}/${item.name}`) throw inItem(item, invalid(item, 'status.podIP', ip, `the IP of pod ${other} too`, 'FieldValueDuplicate'));
       owners.set(ip, `${item.namespace}/${item.name}`);
     }
   }
