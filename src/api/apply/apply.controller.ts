@@ -3,15 +3,15 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } 
 import type { FastifyRequest } from 'fastify';
 import { ApplyResult, applyManifests, deleteManifests } from '../../cluster/apply/manifest-apply';
 import { ManifestDocument, manifestsOf, parseManifestJson } from '../../cluster/apply/manifests';
-import { readYamlDocumentsYielding } from '../../cluster/apply/yaml-documents';
+import { readYamlDocumentsOffThread } from '../../cluster/apply/yaml-thread';
 import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
 
-/** The manifests of a request; YAML is read giving the event loop back as it goes (a 3 MiB manifest takes seconds). */
+/** The manifests of a request; a large YAML body is read in a worker thread (a 3 MiB manifest takes seconds). */
 async function documentsOf(req: FastifyRequest): Promise<ManifestDocument[]> {
   const body: unknown = req.body;
-  if (typeof body === 'string') return manifestsOf(await readYamlDocumentsYielding(body));
+  if (typeof body === 'string') return manifestsOf(await readYamlDocumentsOffThread(body));
   if (body === undefined || body === null) {
     throw new DomainError('BAD_REQUEST', 'the request body is empty: send Kubernetes YAML (application/yaml) or JSON');
   }

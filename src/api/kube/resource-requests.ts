@@ -6,7 +6,7 @@ import { applyPatch, PatchType, WriteOptions } from '../../cluster/store/object-
 import { apiVersionOf, resourceTypeByKey } from '../../cluster/store/resource-types';
 import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
 import { DomainError } from '../../common/domain-error';
-import { parseYamlObject } from '../../cluster/apply/yaml-documents';
+import { parseYamlObjectOffThread } from '../../cluster/apply/yaml-thread';
 import { KUBERNETES_BODY_TYPES, unsupportedMediaTypeMessage } from '../status/http-errors';
 import { fieldValidationOf, validateFields, warningHeader } from './field-validation';
 import { parseResourcePath, ResourceTarget } from './resource-path';
@@ -60,7 +60,7 @@ function patchTypeOf(contentType: string | undefined): PatchType {
  * shape; a body without a Content-Type is JSON, as the API server reads it) or
  * YAML text. Any other media type is 415, as the API server answers it.
  */
-export function bodyOf(req: Request, patch = false): unknown {
+export async function bodyOf(req: Request, patch = false): Promise<unknown> {
   const contentType = mediaTypeOf(req.headers['content-type']);
   if (contentType === 'application/cbor') {
     throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));
@@ -69,7 +69,8 @@ export function bodyOf(req: Request, patch = false): unknown {
     throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));
   }
   const body: unknown = req.body;
-  if (typeof body === 'string') return parseYamlObject(body);
+  // A large YAML body is read in a worker thread: the event loop stays free meanwhile.
+  if (typeof body === 'string') return parseYamlObjectOffThread(body);
   if (body === undefined || body === null) {
     throw new DomainError('BAD_REQUEST', 'the request body is empty');
   }
@@ -100,7 +101,7 @@ export class ResourceRequests {
     return this.cluster.store;
   }
 
-  handle(group: string, version: string, segments: string[], req: Request, res: Response): void {
+  async handle(group: string, version: string, segments: string[], req: Request, res: Response): Promise<void> {
     const target = parseResourcePath(group, version, segments);
     const method = req.method.toUpperCase();
     const query = req.query as Query;
@@ -117,7 +118,7 @@ export class ResourceRequests {
     this.store.get(NAMESPACES, undefined, namespace);
   }
 
-  private collection(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+  private async collection(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): Promise<void> {
     const { type, namespace } = target;
     switch (method) {
       case 'GET': {
@@ -137,7 +138,7 @@ export class ResourceRequests {
         });
       }
       case 'POST': {
-        const input = this.validated(type, bodyOf(req), query, res) as ObjectInput;
+        const input = this.validated(type, await bodyOf(req), query, res) as ObjectInput;
         const created = this.store.create(type, input, namespace, writeOptions(query));
         return this.send(res, 201, created);
       }
@@ -156,7 +157,7 @@ export class ResourceRequests {
     }
   }
 
-  private item(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+  private async item(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): Promise<void> {
     const { type, namespace, name, subresource } = target;
     const status = subresource === 'status';
     if (status && !type.hasStatus) throw new DomainError('NOT_FOUND', `the server could not find the requested resource`);
@@ -167,7 +168,7 @@ export class ResourceRequests {
         return this.send(res, 200, object);
       }
       case 'PUT': {
-        const input = this.validated(type, bodyOf(req), query, res) as ObjectInput;
+        const input = this.validated(type, await bodyOf(req), query, res) as ObjectInput;
         const updated = status
           ? this.store.updateStatus(type, namespace, name!, input, writeOptions(query))
           : this.store.update(type, namespace, name!, input, writeOptions(query));
@@ -175,7 +176,8 @@ export class ResourceRequests {
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patch = patchType === 'json' ? bodyOf(req, true) : this.validated(type, bodyOf(req, true), query, res);
+        const body = await bodyOf(req, true);
+        const patch = patchType === 'json' ? body : this.validated(type, body, query, res);
         const options = { ...writeOptions(query), patchType };
         const patched = status
           ? this.store.patchStatus(type, namespace, name!, patch, options)
@@ -193,7 +195,7 @@ export class ResourceRequests {
   }
 
   /** `autoscaling/v1` Scale, as `kubectl scale` reads and patches it. */
-  private scale(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+  private async scale(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): Promise<void> {
     const { type, namespace, name } = target;
     if (!type.hasScale) throw new DomainError('NOT_FOUND', 'the server could not find the requested resource');
     const object = this.store.get(type, namespace, name!);
@@ -225,14 +227,16 @@ export class ResourceRequests {
       case 'GET':
         return this.send(res, 200, scaleOf(object));
       case 'PUT': {
-        const scale = bodyOf(req) as ScaleInput;
+        const scale = (await bodyOf(req)) as ScaleInput;
         replicas = (scale.spec ?? {}).replicas;
         resourceVersion = scale.metadata?.resourceVersion;
         break;
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patched = applyPatch(scaleOf(object), bodyOf(req, true), patchType) as ScaleInput;
+        const patch = await bodyOf(req, true);
+        // Read again: another write may have come while a large body was read.
+        const patched = applyPatch(scaleOf(this.store.get(type, namespace, name!)), patch, patchType) as ScaleInput;
         replicas = patched.spec?.replicas;
         resourceVersion = patched.metadata?.resourceVersion;
         break;
