@@ -22,6 +22,12 @@ export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 /** Upstream's default `--max-endpoints-per-slice`. */
 export const MAX_ENDPOINTS_PER_SLICE = 100;
+/**
+ * Services synced in one reconcile; the rest stay queued for the next round,
+ * so that a batch of thousands of new Services (a large `apply`) is worked
+ * through in short steps and a sliced settle can give the event loop back.
+ */
+export const SERVICES_PER_RECONCILE = 200;
 
 export interface SliceEndpoint {
   addresses: string[];
@@ -160,9 +166,9 @@ export class EndpointSliceController implements Controller {
 
   reconcile(): boolean {
     if (this.queue.size === 0) return false;
-    const keys = [...this.queue].sort();
-    this.queue.clear();
+    const keys = [...this.queue].sort().slice(0, SERVICES_PER_RECONCILE);
     for (const key of keys) {
+      this.queue.delete(key);
       const [namespace, name] = key.split('/');
       this.sync(namespace, name);
     }
