@@ -1,7 +1,7 @@
 import { Controller, Delete, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApplyResult, applyManifests, deleteManifests } from '../../cluster/apply/manifest-apply';
+import { ApplyResult, applyManifestsInSlices, deleteManifestsInSlices } from '../../cluster/apply/manifest-apply';
 import { ManifestDocument, manifestsOf, parseManifestJson } from '../../cluster/apply/manifests';
 import { readYamlDocumentsOffThread } from '../../cluster/apply/yaml-thread';
 import { Cluster } from '../../cluster/cluster';
@@ -47,7 +47,7 @@ export class ApplyController {
   @ApiOkResponse({ description: 'One result per object' })
   async apply(@Req() req: FastifyRequest, @Query('dryRun') dryRun?: string): Promise<{ results: ApplyResult[] }> {
     const options = { dryRun: dryRunOf(dryRun) };
-    return { results: applyManifests(this.cluster.store, await documentsOf(req), options) };
+    return { results: await applyManifestsInSlices(this.cluster.store, await documentsOf(req), options) };
   }
 
   @Delete()
@@ -58,6 +58,6 @@ export class ApplyController {
   @ApiQuery({ name: 'dryRun', required: false, enum: ['All'] })
   async remove(@Req() req: FastifyRequest, @Query('dryRun') dryRun?: string): Promise<{ results: ApplyResult[] }> {
     const options = { dryRun: dryRunOf(dryRun) };
-    return { results: deleteManifests(this.cluster.store, await documentsOf(req), options) };
+    return { results: await deleteManifestsInSlices(this.cluster.store, await documentsOf(req), options) };
   }
 }

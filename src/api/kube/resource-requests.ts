@@ -114,6 +114,13 @@ export class ResourceRequests {
     return this.item(target, method, query, req, res);
   }
 
+  /** The request body (`bodyOf`), once the store is free: a sliced transaction (a large apply) may have taken it while a large body was read. */
+  private async body(req: Request, patch = false): Promise<unknown> {
+    const body = await bodyOf(req, patch);
+    await this.store.unlocked();
+    return body;
+  }
+
   private requireNamespace(namespace: string): void {
     this.store.get(NAMESPACES, undefined, namespace);
   }
@@ -138,7 +145,7 @@ export class ResourceRequests {
         });
       }
       case 'POST': {
-        const input = this.validated(type, await bodyOf(req), query, res) as ObjectInput;
+        const input = this.validated(type, await this.body(req), query, res) as ObjectInput;
         const created = this.store.create(type, input, namespace, writeOptions(query));
         return this.send(res, 201, created);
       }
@@ -168,7 +175,7 @@ export class ResourceRequests {
         return this.send(res, 200, object);
       }
       case 'PUT': {
-        const input = this.validated(type, await bodyOf(req), query, res) as ObjectInput;
+        const input = this.validated(type, await this.body(req), query, res) as ObjectInput;
         const updated = status
           ? this.store.updateStatus(type, namespace, name!, input, writeOptions(query))
           : this.store.update(type, namespace, name!, input, writeOptions(query));
@@ -176,7 +183,7 @@ export class ResourceRequests {
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const body = await bodyOf(req, true);
+        const body = await this.body(req, true);
         const patch = patchType === 'json' ? body : this.validated(type, body, query, res);
         const options = { ...writeOptions(query), patchType };
         const patched = status
@@ -227,14 +234,14 @@ export class ResourceRequests {
       case 'GET':
         return this.send(res, 200, scaleOf(object));
       case 'PUT': {
-        const scale = (await bodyOf(req)) as ScaleInput;
+        const scale = (await this.body(req)) as ScaleInput;
         replicas = (scale.spec ?? {}).replicas;
         resourceVersion = scale.metadata?.resourceVersion;
         break;
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patch = await bodyOf(req, true);
+        const patch = await this.body(req, true);
         // Read again: another write may have come while a large body was read.
         const patched = applyPatch(scaleOf(this.store.get(type, namespace, name!)), patch, patchType) as ScaleInput;
         replicas = patched.spec?.replicas;

@@ -105,7 +105,8 @@ export class SimulationController {
   async putManifest(@Param('node') node: string, @Param('file') file: string, @Req() req: FastifyRequest) {
     this.cluster.store.get(this.nodes(), undefined, node);
     const manifest = await manifestOf(req, node, file);
-    // Again: the node may have gone while a large body was read.
+    // Again, once the store is free: the node may have gone while a large body was read.
+    await this.cluster.store.unlocked();
     this.cluster.store.get(this.nodes(), undefined, node);
     const mirror = this.cluster.kubelets.putManifest(node, file, manifest);
     return { node, file, mirrorPod: mirror ?? null };
