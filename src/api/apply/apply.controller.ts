@@ -2,8 +2,8 @@ import { Controller, Delete, HttpCode, Inject, Post, Query, Req } from '@nestjs/
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApplyResult, applyManifestsInSlices, deleteManifestsInSlices } from '../../cluster/apply/manifest-apply';
-import { ManifestDocument, manifestsOf, parseManifestJson } from '../../cluster/apply/manifests';
-import { readYamlDocumentsOffThread } from '../../cluster/apply/yaml-thread';
+import { ManifestDocument, parseManifestJson } from '../../cluster/apply/manifests';
+import { parseManifestYamlOffThread } from '../../cluster/apply/yaml-thread';
 import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
@@ -11,7 +11,7 @@ import { CLUSTER } from '../tokens';
 /** The manifests of a request; a large YAML body is read in a worker thread (a 3 MiB manifest takes seconds). */
 async function documentsOf(req: FastifyRequest): Promise<ManifestDocument[]> {
   const body: unknown = req.body;
-  if (typeof body === 'string') return manifestsOf(await readYamlDocumentsOffThread(body));
+  if (typeof body === 'string') return parseManifestYamlOffThread(body);
   if (body === undefined || body === null) {
     throw new DomainError('BAD_REQUEST', 'the request body is empty: send Kubernetes YAML (application/yaml) or JSON');
   }

@@ -1,6 +1,7 @@
 import { DomainError } from '../../common/domain-error';
-import { parseYamlObject, readYamlDocuments, YAML_LIMITS } from './yaml-documents';
-import { OFF_THREAD_BYTES, parseYamlObjectOffThread, readYamlDocumentsOffThread } from './yaml-thread';
+import { parseManifestYaml } from './manifests';
+import { parseYamlObject, YAML_LIMITS } from './yaml-documents';
+import { OFF_THREAD_BYTES, parseManifestYamlOffThread, parseYamlObjectOffThread } from './yaml-thread';
 
 /** Every body goes to the thread. */
 const ALWAYS = 0;
@@ -24,12 +25,14 @@ describe('reading YAML in a worker thread', () => {
     '- '.repeat(200) + 'x\n',
     `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c]\n`,
     'kind: List\nitems: [{a: 1}, {a: 2}]\n',
+    'apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n7\n',
+    `apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: ${'{a: '.repeat(60)}1${'}'.repeat(60)}\n`,
     '',
     'just text',
   ];
 
   it.each(streams.map((s) => [s.slice(0, 30), s]))('reads %j as the reader on the event loop does: the same documents, or the same error', async (_, text) => {
-    expect(await outcome(() => readYamlDocumentsOffThread(text, ALWAYS))).toEqual(await outcome(() => readYamlDocuments(text)));
+    expect(await outcome(() => parseManifestYamlOffThread(text, ALWAYS))).toEqual(await outcome(() => parseManifestYaml(text)));
     expect(await outcome(() => parseYamlObjectOffThread(text, ALWAYS))).toEqual(await outcome(() => parseYamlObject(text)));
   });
 
@@ -60,14 +63,14 @@ describe('reading YAML in a worker thread', () => {
     expect(text.length).toBeGreaterThan(OFF_THREAD_BYTES);
     let turns = 0;
     const tick = setInterval(() => turns++, 0);
-    const docs = await readYamlDocumentsOffThread(text);
+    const docs = await parseManifestYamlOffThread(text);
     clearInterval(tick);
     expect(docs).toHaveLength(2000);
     expect(turns).toBeGreaterThan(0);
     // A short body is read at once, on the event loop.
     turns = 0;
     const again = setInterval(() => turns++, 0);
-    await readYamlDocumentsOffThread('kind: Service\n');
+    await parseManifestYamlOffThread('kind: Service\n');
     clearInterval(again);
     expect(turns).toBe(0);
   });

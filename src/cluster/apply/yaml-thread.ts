@@ -1,21 +1,22 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DomainError, DomainErrorCode } from '../../common/domain-error';
-import { parseYamlObject, readYamlDocuments, YamlDocument } from './yaml-documents';
+import { ManifestDocument, parseManifestYaml } from './manifests';
+import { parseYamlObject } from './yaml-documents';
 
 /**
  * Reading YAML off the event loop. The `yaml` package composes a document in
  * one synchronous step, and a 3 MiB body takes seconds to read; meanwhile no
  * other request would be answered. A body this long or longer is read in a
- * worker thread instead, by the same reader (`yaml-documents.ts`, with the
- * same limits and the same error texts), and the result or the error comes
+ * worker thread instead, by the same reader (`yaml-documents.ts` and
+ * `manifests.ts`, with the same limits and the same error texts), and the result or the error comes
  * back to the caller. Shorter bodies are read at once: a worker round trip
  * costs more than they do.
  */
 export const OFF_THREAD_BYTES = 64 * 1024;
 
-/** What the worker is asked: one whole stream of documents, or one object (`parseYamlObject`). */
-type Mode = 'documents' | 'object';
+/** What the worker is asked: the manifests of a stream (`parseManifestYaml`), or one object (`parseYamlObject`). */
+type Mode = 'manifests' | 'object';
 
 interface Job {
   id: number;
@@ -54,10 +55,11 @@ if (workerData.reader.endsWith('.ts')) {
   };
 }
 const reader = require(workerData.reader);
+const manifests = require(workerData.manifests);
 parentPort.on('message', ({ id, mode, text }) => {
   let answer;
   try {
-    answer = { id, value: mode === 'object' ? reader.parseYamlObject(text) : reader.readYamlDocuments(text) };
+    answer = { id, value: mode === 'object' ? reader.parseYamlObject(text) : manifests.parseManifestYaml(text) };
   } catch (e) {
     answer = e && e.name === 'DomainError'
       ? { id, domainError: { code: e.code, message: e.message, causes: e.causes, kind: e.kind, name: e.objectName, retryAfterSeconds: e.retryAfterSeconds } }
@@ -67,8 +69,8 @@ parentPort.on('message', ({ id, mode, text }) => {
 });
 `;
 
-/** The reader module, next to this one, in the same language as this one (`.ts` from sources, `.js` from `dist/`). */
-const READER_MODULE = join(__dirname, `yaml-documents${extname(__filename)}`);
+/** The reader modules, next to this one, in the same language as this one (`.ts` from sources, `.js` from `dist/`). */
+const READER_MODULES = { reader: join(__dirname, `yaml-documents${extname(__filename)}`), manifests: join(__dirname, `manifests${extname(__filename)}`) };
 
 /**
  * One worker thread for every off-thread read, started on first use and
@@ -94,7 +96,7 @@ class ReadingThread {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_PROGRAM, { eval: true, workerData: { reader: READER_MODULE } });
+    const worker = new Worker(WORKER_PROGRAM, { eval: true, workerData: READER_MODULES });
     worker.on('message', (answer: Answer) => this.answered(answer));
     worker.on('error', (e) => this.failAll(e));
     worker.on('exit', (code) => this.failAll(new Error(`the YAML reading thread stopped (exit code ${code})`)));
@@ -127,10 +129,10 @@ function revived(sent: SentError): DomainError {
 
 const thread = new ReadingThread();
 
-/** `readYamlDocuments`, off the event loop for a body of `OFF_THREAD_BYTES` or more. */
-export async function readYamlDocumentsOffThread(text: string, offThreadBytes = OFF_THREAD_BYTES): Promise<YamlDocument[]> {
-  if (text.length < offThreadBytes) return readYamlDocuments(text);
-  return (await thread.run('documents', text)) as YamlDocument[];
+/** `parseManifestYaml` (the manifests of a multi-document YAML body), off the event loop for a body of `OFF_THREAD_BYTES` or more. */
+export async function parseManifestYamlOffThread(text: string, offThreadBytes = OFF_THREAD_BYTES): Promise<ManifestDocument[]> {
+  if (text.length < offThreadBytes) return parseManifestYaml(text);
+  return (await thread.run('manifests', text)) as ManifestDocument[];
 }
 
 /** `parseYamlObject`, off the event loop for a body of `OFF_THREAD_BYTES` or more. */
