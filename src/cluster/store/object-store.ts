@@ -79,6 +79,8 @@ interface HeldTransaction {
   published: number;
   /** True while a slice of it runs (the store's own calls from it do not finish it). */
   running: boolean;
+  /** True once it has let the store go (its events published, or everything undone). */
+  finished: boolean;
   outcome?: { value: unknown } | { error: unknown };
   released: Promise<void>;
   release: () => void;
@@ -440,17 +442,19 @@ export class ObjectStore {
       rollBack: options.rollBack ?? false,
       published: 0,
       running: false,
+      finished: false,
       released,
       release,
     };
     this.held = held;
-    while (!held.outcome) {
+    while (!held.finished) {
       const started = performance.now();
       this.advanceHeld(held, () => performance.now() - started >= sliceMs);
-      if (!held.outcome) await yieldTo();
+      if (!held.finished) await yieldTo();
     }
-    if ('error' in held.outcome) throw held.outcome.error;
-    return held.outcome.value as T;
+    const outcome = held.outcome!;
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value as T;
   }
 
   /** Whether a sliced transaction holds the store. */
@@ -512,6 +516,7 @@ export class ObjectStore {
     } finally {
       held.running = false;
       if (done) {
+        held.finished = true;
         this.held = null;
         held.release();
         // Controllers and timers waited for the store; an undone batch leaves nothing to settle, but a settle it held up goes on.

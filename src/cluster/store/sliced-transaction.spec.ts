@@ -65,6 +65,17 @@ describe('ObjectStore.transactionInSlices', () => {
     expect(commits()).toBe(1);
   });
 
+  it('publishes a large batch\'s events in slices too, and lets the store go only once all are out', async () => {
+    const { store, events } = newStore();
+    const before = events.length;
+    const turns = counting();
+    const result = await store.transactionInSlices(creating(store, 300), { sliceMs: 0, yieldTo: turns.yieldTo });
+    expect(result).toHaveLength(300);
+    expect(events.length - before).toBe(300);
+    expect(store.isHeld).toBe(false);
+    expect(turns.slices()).toBeGreaterThan(300); // a slice a step, then slices of events
+  });
+
   it('undoes everything when a step throws: no object, no event, the version as before', async () => {
     const { store, events } = newStore();
     const before = { events: events.length, version: store.resourceVersion };
