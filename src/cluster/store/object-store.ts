@@ -426,12 +426,16 @@ export class ObjectStore {
    * finishes a sliced settle). Its events are published, also in slices,
    * before the store is let go, then the commit hooks run. Sliced
    * transactions wait for each other in turn. Inside a transaction it runs
-   * as part of it, at once.
+   * as part of it, at once. A client that goes away does not stop it.
    */
   async transactionInSlices<T>(steps: Iterator<unknown, T>, options: SlicedTransactionOptions = {}): Promise<T> {
     const sliceMs = options.sliceMs ?? 20;
     const yieldTo = options.yieldTo ?? yieldToEventLoop;
-    if (this.tx) return drain(steps);
+    if (this.tx) {
+      // Its writes join the transaction under way, which alone decides whether they stay.
+      if (options.rollBack) throw new Error('a sliced transaction to roll back cannot run inside another transaction');
+      return drain(steps);
+    }
     while (this.held) await this.held.released;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
