@@ -13,6 +13,7 @@ import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM
 import { answerClientError, KUBERNETES_BODY_TYPES, statusOfFastifyError, unsupportedMediaTypeMessage } from './status/http-errors';
 import { statusBody } from './status/kubernetes-status';
 import { registerStoreGate } from './store-gate';
+import { registerUiRoutes } from './ui/ui.routes';
 import { createValidationPipe } from './validation';
 
 /**
@@ -133,6 +134,7 @@ export function configureApp(app: INestApplication): INestApplication {
   registerRouteLimits(fastify);
   registerExecRoutes(app, fastify);
   registerStoreGate(app, fastify);
+  registerUiRoutes(fastify); // the browser UI at / (docs/ui.md)
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
     app,
