@@ -146,7 +146,7 @@ export class ResourceRequests {
       }
       case 'POST': {
         const input = this.validated(type, await this.body(req), query, res) as ObjectInput;
-        const created = this.store.create(type, input, namespace, writeOptions(query));
+        const created = this.store.create(type, input, namespace, { ...writeOptions(query), handedOver: true });
         return this.send(res, 201, created);
       }
       case 'DELETE': {
@@ -176,9 +176,8 @@ export class ResourceRequests {
       }
       case 'PUT': {
         const input = this.validated(type, await this.body(req), query, res) as ObjectInput;
-        const updated = status
-          ? this.store.updateStatus(type, namespace, name!, input, writeOptions(query))
-          : this.store.update(type, namespace, name!, input, writeOptions(query));
+        const options = { ...writeOptions(query), handedOver: true };
+        const updated = status ? this.store.updateStatus(type, namespace, name!, input, options) : this.store.update(type, namespace, name!, input, options);
         return this.send(res, 200, updated);
       }
       case 'PATCH': {

@@ -28,11 +28,18 @@ export function assertNestingDepth(value: unknown, path = ''): void {
     if (entry.depth + 1 > MAX_NESTING_DEPTH) {
       throw new DomainError('BAD_REQUEST', `the request body nests deeper than ${MAX_NESTING_DEPTH} levels at ${pathOf(entry, path) || 'its root'}`);
     }
+    // Only objects and arrays can nest: scalars are not pushed (a ConfigMap of 60,000 keys is one entry).
     if (Array.isArray(node)) {
-      node.forEach((v, i) => stack.push({ value: v, parent: entry, key: i, depth: entry.depth + 1 }));
+      node.forEach((v, i) => {
+        if (typeof v === 'object' && v !== null) stack.push({ value: v, parent: entry, key: i, depth: entry.depth + 1 });
+      });
       continue;
     }
-    for (const [key, child] of Object.entries(node)) stack.push({ value: child, parent: entry, key, depth: entry.depth + 1 });
+    for (const key in node) {
+      if (!Object.hasOwn(node, key)) continue;
+      const child = (node as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, parent: entry, key, depth: entry.depth + 1 });
+    }
   }
 }
 
