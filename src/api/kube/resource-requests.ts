@@ -6,7 +6,8 @@ import { applyPatch, PatchType, WriteOptions } from '../../cluster/store/object-
 import { apiVersionOf, resourceTypeByKey } from '../../cluster/store/resource-types';
 import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
 import { DomainError } from '../../common/domain-error';
-import { parseYamlObjectOffThread } from '../../cluster/apply/yaml-thread';
+import { OFF_THREAD_BYTES, parseYamlObjectOffThread } from '../../cluster/apply/yaml-thread';
+import { nextTurn } from '../../common/next-turn';
 import { KUBERNETES_BODY_TYPES, unsupportedMediaTypeMessage } from '../status/http-errors';
 import { fieldValidationOf, validateFields, warningHeader } from './field-validation';
 import { parseResourcePath, ResourceTarget } from './resource-path';
@@ -147,7 +148,7 @@ export class ResourceRequests {
       case 'POST': {
         const input = this.validated(type, await this.body(req), query, res) as ObjectInput;
         const created = this.store.create(type, input, namespace, { ...writeOptions(query), handedOver: true });
-        return this.send(res, 201, created);
+        return this.sendWritten(req, res, 201, created);
       }
       case 'DELETE': {
         const items = this.store.list(type, {
@@ -178,7 +179,7 @@ export class ResourceRequests {
         const input = this.validated(type, await this.body(req), query, res) as ObjectInput;
         const options = { ...writeOptions(query), handedOver: true };
         const updated = status ? this.store.updateStatus(type, namespace, name!, input, options) : this.store.update(type, namespace, name!, input, options);
-        return this.send(res, 200, updated);
+        return this.sendWritten(req, res, 200, updated);
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
@@ -314,6 +315,12 @@ export class ResourceRequests {
 
   private send(res: Response, code: number, body: unknown): void {
     res.code(code).type('application/json').send(JSON.stringify(body));
+  }
+
+  /** The answer to a write; for a large body (a 3 MiB ConfigMap) written in a turn of its own, after the write's. */
+  private async sendWritten(req: Request, res: Response, code: number, body: unknown): Promise<void> {
+    if (Number(req.headers['content-length']) >= OFF_THREAD_BYTES) await nextTurn();
+    this.send(res, code, body);
   }
 }
 

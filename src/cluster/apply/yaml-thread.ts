@@ -1,6 +1,7 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DomainError, DomainErrorCode } from '../../common/domain-error';
+import { nextTurn } from '../../common/next-turn';
 import { ManifestDocument, parseManifestYaml } from './manifests';
 import { parseYamlObject } from './yaml-documents';
 
@@ -136,9 +137,7 @@ const thread = new ReadingThread();
  */
 async function fromThread(mode: Mode, text: string): Promise<unknown> {
   const value = await thread.run(mode, text);
-  // The answer comes in the loop's poll phase, and one immediate would run in the same turn, before any
-  // other request's I/O; the second runs in the next turn, after it.
-  await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+  await nextTurn();
   return value;
 }
 
