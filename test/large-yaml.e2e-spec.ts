@@ -18,6 +18,8 @@ function configMap(keys: number, extra = ''): string {
 }
 
 describe('large YAML bodies (e2e)', () => {
+  // The first large body starts the reading thread, which compiles the reader from the TypeScript sources: seconds on a loaded machine.
+  jest.setTimeout(60_000);
   let t: TestApp;
   let cluster: Cluster;
   beforeEach(async () => {
