@@ -10,8 +10,14 @@ export interface ResourceTarget {
   subresource?: 'status' | 'scale';
 }
 
+/**
+ * A path under a served group-version that names nothing. The API server's answer (go-restful's
+ * 404) has empty `details`, which kubectl reads: `kubectl debug` takes a 404 with no name on
+ * `pods/NAME/ephemeralcontainers` to mean that ephemeral containers are disabled, and says so.
+ */
 function notFoundPath(path: string): DomainError {
-  return new DomainError('NOT_FOUND', `the server could not find the requested resource (${path})`);
+  const hint = path.endsWith('/ephemeralcontainers') ? ': kube-netsim runs no ephemeral containers; `kubectl exec POD -- sh` has curl, nslookup, nc and ip' : '';
+  return new DomainError('NOT_FOUND', `the server could not find the requested resource (${path})${hint}`, { emptyDetails: true });
 }
 
 /**
