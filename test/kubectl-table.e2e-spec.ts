@@ -167,6 +167,9 @@ const TABLE: Row[] = [
   { cmd: 'kubectl create namespace dev', out: 'namespace/dev created\n' },
   { cmd: 'kubectl create deployment hello --image=nginx --replicas=2 --port=80 -n dev', out: 'deployment.apps/hello created\n' },
   { cmd: 'kubectl get deployment hello -n dev', out: /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nhello\s+2\/2\s+2\s+2\s+0s\n$/ },
+  { cmd: 'kubectl config set-context --current --namespace=dev', out: 'Context "kube-netsim" modified.\n' },
+  { cmd: 'kubectl get pods -l app=hello --no-headers', out: /^hello-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running\s+0\s+0s\nhello-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running\s+0\s+0s\n$/ },
+  { cmd: 'kubectl config set-context --current --namespace=default', out: 'Context "kube-netsim" modified.\n' },
   { cmd: 'kubectl create service clusterip hello --tcp=80:80 -n dev', out: 'service/hello created\n' },
   { cmd: 'kubectl create service nodeport hello-np --tcp=80:80 --node-port=30100 -n dev', out: 'service/hello-np created\n' },
   { cmd: 'kubectl expose deployment hello -n dev --name=hello-exp --port=8080 --target-port=80', out: 'service/hello-exp exposed\n' },
@@ -180,8 +183,14 @@ const TABLE: Row[] = [
   { cmd: "kubectl get secret db-pass -o jsonpath='{.data.password}' | base64 -d", out: 's3cret' },
   { cmd: 'kubectl create serviceaccount builder', out: 'serviceaccount/builder created\n' },
   { cmd: 'kubectl create job once --image=busybox -- echo hi', out: 'job.batch/once created\n' },
+  { cmd: "kubectl create cronjob nightly --image=busybox --schedule='0 2 * * *' -- echo hi", out: 'cronjob.batch/nightly created\n' },
   // Jobs are stored and served, but nothing runs them (docs/kinds.md).
   { cmd: 'kubectl get jobs', out: /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\nonce\s+Running\s+0\/1\s+0s\n$/ },
+  { cmd: 'kubectl create role pod-reader --verb=get,list --resource=pods', out: 'role.rbac.authorization.k8s.io/pod-reader created\n' },
+  { cmd: 'kubectl create rolebinding builder-reads --role=pod-reader --serviceaccount=default:builder', out: 'rolebinding.rbac.authorization.k8s.io/builder-reads created\n' },
+  { cmd: "kubectl create ingress web --rule='web.example.com/*=web:80'", out: 'ingress.networking.k8s.io/web created\n' },
+  { cmd: 'kubectl get ingress web', out: /^NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\nweb\s+<none>\s+web\.example\.com\s+80\s+0s\n$/ },
+  { cmd: 'kubectl create pdb web --selector=app=web --min-available=2', out: 'poddisruptionbudget.policy/web created\n' },
   { cmd: 'kubectl run client --image=busybox -- sleep 3600', out: 'pod/client created\n' },
   { cmd: 'kubectl get pod client', out: /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\nclient\s+1\/1\s+Running\s+0\s+0s\n$/ },
   { cmd: "kubectl get pod client -o jsonpath='{.status.podIP}'", save: 'CLIENT_IP', out: /^10\.244\.\d+\.\d+$/ },
@@ -211,6 +220,14 @@ const TABLE: Row[] = [
   { cmd: 'kubectl get pods -l role=client -o name', out: 'pod/client\n' },
   { cmd: 'kubectl annotate svc web owner=team-a', out: 'service/web annotated\n' },
   { cmd: "kubectl get svc web -o jsonpath='{.metadata.annotations.owner}'", out: 'team-a' },
+  { cmd: "KUBE_EDITOR='sed -i s/demo/live/' kubectl edit configmap settings", out: 'configmap/settings edited\n' },
+  { cmd: "kubectl get configmap settings -o jsonpath='{.data.MODE}'", out: 'live' },
+  {
+    cmd: "sed 's/LOG_LEVEL: debug/LOG_LEVEL: info/' mixed.yaml | kubectl diff -f -",
+    code: 1,
+    out: [/^diff -u -N /, '-  LOG_LEVEL: debug\n+  LOG_LEVEL: info\n'],
+  },
+  { cmd: 'kubectl get all -n dev', out: [/^pod\/hello-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running/m, /^service\/hello\s+ClusterIP/m, /^deployment\.apps\/hello\s+2\/2\s+2\s+2\s/m, /^replicaset\.apps\/hello-[a-z0-9]+\s+2\s+2\s+2\s/m] },
 
   // --- Traffic from inside a pod -------------------------------------------------------------
   {
@@ -230,6 +247,17 @@ const TABLE: Row[] = [
   { cmd: 'kubectl exec client -- curl -s hello.dev', out: /^hello-[a-z0-9]+-[a-z0-9]{5}\n$/ },
   { cmd: 'kubectl exec client -- curl -s hello-exp.dev:8080', out: /^hello-[a-z0-9]+-[a-z0-9]{5}\n$/ },
   { cmd: 'kubectl exec client -- wget -qO- web-nodeport', out: (text, vars) => expect(vars.WEB_PODS.split('\n')).toContain(text.trim()) },
+  { cmd: "echo 'hostname; curl -s db:5432' | kubectl exec -i client -- sh", out: 'client\ndb-0\n' },
+  {
+    cmd: 'kubectl run tmp --rm -i --restart=Never --image=busybox -- wget -qO- web',
+    clockRuns: true,
+    out: (text, vars) => {
+      const [answer, ...rest] = text.split('\n');
+      expect(vars.WEB_PODS.split('\n')).toContain(answer);
+      expect(rest.join('\n')).toBe('pod "tmp" deleted\n');
+    },
+    err: "If you don't see a command prompt, try pressing enter.\n",
+  },
   { cmd: 'kubectl create service clusterip empty --tcp=80:80', out: 'service/empty created\n' },
   {
     cmd: 'kubectl exec client -- curl empty',
@@ -243,10 +271,11 @@ const TABLE: Row[] = [
   { cmd: 'kubectl exec client -- curl -s web/from-the-table', save: 'ANSWERED', out: WEB_POD },
   {
     cmd: 'kubectl logs $ANSWERED --tail=1',
-    out: /^10\.244\.\d+\.\d+ - - \[01\/Jan\/2026:00:00:00 \+0000\] "GET \/from-the-table HTTP\/1\.1" 200 \d+ "-" "curl\/8\.11\.1"\n$/,
+    out: /^10\.244\.\d+\.\d+ - - \[01\/Jan\/2026:00:00:\d\d \+0000\] "GET \/from-the-table HTTP\/1\.1" 200 \d+ "-" "curl\/8\.11\.1"\n$/,
   },
   { cmd: "kubectl logs $ANSWERED --tail=1 | cut -d' ' -f1", out: '$CLIENT_IP\n' },
-  { cmd: 'kubectl logs -l app=web --prefix --tail=-1 | grep -c "GET / HTTP/1.1"', out: '31\n' },
+  // The 30 curls of the loop, wget from client and wget from tmp.
+  { cmd: 'kubectl logs -l app=web --prefix --tail=-1 | grep -c "GET / HTTP/1.1"', out: '32\n' },
   {
     cmd: 'kubectl port-forward svc/web 8080:80',
     code: 1,
@@ -254,6 +283,12 @@ const TABLE: Row[] = [
     err: [/^error: error upgrading connection: port-forward is not supported by kube-netsim: /, 'kubectl exec POD -- curl -s SERVICE', 'POST /netsim/v1/traffic'],
   },
   { cmd: 'kubectl top pods', code: 1, out: '', err: 'error: Metrics API not available\n' },
+  {
+    cmd: 'kubectl debug client --image=busybox',
+    code: 1,
+    out: /^Defaulting debug container name to debugger-[a-z0-9]{5}\.\n$/,
+    err: ['error: ephemeral containers are disabled for this cluster (error from server: ', 'kube-netsim runs no ephemeral containers; `kubectl exec POD -- sh` has curl, nslookup, nc and ip'],
+  },
 
   // --- Troubleshooting: a pod that cannot be scheduled, a pod that is not ready --------------
   { cmd: 'kubectl apply -f pending.yaml', out: 'pod/pending created\n' },
@@ -271,6 +306,11 @@ const TABLE: Row[] = [
     cmd: 'kubectl get events --field-selector type=Warning',
     out: /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n\S+\s+Warning\s+FailedScheduling\s+pod\/pending\s+0\/3 nodes are available: .*\n$/,
   },
+  { cmd: 'kubectl events --for pod/pending', out: /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n\S+\s+Warning\s+FailedScheduling\s+Pod\/pending\s+0\/3 nodes are available: / },
+  // The fix: give a node the label the pod asks for; the scheduler retries when nodes change.
+  { cmd: 'kubectl label node kind-worker disk=ssd', out: 'node/kind-worker labeled\n' },
+  { cmd: 'kubectl get pod pending -o wide --no-headers', out: /^pending\s+1\/1\s+Running\s+0\s+0s\s+10\.244\.1\.\d+\s+kind-worker\s+<none>\s+<none>\n$/ },
+  { cmd: 'kubectl describe pod pending', out: /Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned default\/pending to kind-worker\n/ },
   {
     cmd: 'kubectl describe deployment hello -n dev',
     out: [/^Replicas:\s+2 desired \| 2 updated \| 2 total \| 2 available \| 0 unavailable$/m, /Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set hello-[a-z0-9]+ from 0 to 2\n/],
@@ -291,6 +331,12 @@ const TABLE: Row[] = [
   { cmd: "kubectl get endpointslices -l kubernetes.io/service-name=probed -o jsonpath='{.items[0].endpoints[0].conditions.ready}'", out: 'false' },
   { cmd: 'kubectl get endpoints probed', out: /^probed\s+<none>\s+16s$/m },
   { cmd: 'kubectl exec client -- curl -sS probed', code: 7, out: '', err: lines("curl: (7) Failed to connect to probed port 80 after 0 ms: Couldn't connect to server", 'command terminated with exit code 7') },
+
+  { cmd: 'kubectl patch svc web -p \'{"spec":{"sessionAffinity":"ClientIP"}}\'', out: 'service/web patched\n' },
+  { cmd: "kubectl get svc web -o jsonpath='{.spec.sessionAffinityConfig.clientIP.timeoutSeconds}'", out: '10800' },
+  // With ClientIP affinity, every curl from the client reaches the same pod.
+  { cmd: "kubectl exec client -- sh -c 'for i in $(seq 10); do curl -s web; done' | sort -u | wc -l", out: '1\n' },
+  { cmd: 'kubectl patch svc web --type=json -p \'[{"op":"replace","path":"/spec/sessionAffinity","value":"None"}]\'', out: 'service/web patched\n' },
 
   // --- Scaling and rolling out ---------------------------------------------------------------
   { cmd: 'kubectl scale deployment hello -n dev --replicas=3', out: 'deployment.apps/hello scaled\n' },
