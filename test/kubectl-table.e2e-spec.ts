@@ -488,9 +488,10 @@ describe('a learner\'s day with the real kubectl, as a table (e2e)', () => {
       let done = false;
       const running = run('/bin/sh', ['-c', row.cmd], { env: { ...env, ...vars }, cwd: dir }).finally(() => (done = true));
       if (row.clockRuns) {
-        // Half a simulated second every 100 ms of wall time, until the command returns (at most 2 simulated minutes).
-        for (let passed = 0; !done && !stop && passed < 120; passed += 0.5) {
-          await advance(0.5);
+        // A quarter of a simulated second every 100 ms of wall time, until the command returns (at most 2 simulated
+        // minutes): kubectl, even slow to start on a loaded machine, sees the 30 s grace period of `sleeper` pass.
+        for (let passed = 0; !done && !stop && passed < 120; passed += 0.25) {
+          await advance(0.25);
           await new Promise((r) => setTimeout(r, 100));
         }
       }
