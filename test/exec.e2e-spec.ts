@@ -20,6 +20,8 @@ interface Ran {
 }
 
 describe('kubectl exec, logs, port-forward (e2e)', () => {
+  // Starting the app and a kubectl apply take more than Jest's 5 s on a busy machine.
+  jest.setTimeout(60_000);
   let t: TestApp;
   const kubectl = async (...args: string[]): Promise<Ran> => {
     try {
