@@ -266,6 +266,7 @@ const TABLE: Row[] = [
     err: [/^ {2}% Total {4}% Received % Xferd/, /\ncurl: \(7\) Failed to connect to empty port 80 after 0 ms: Couldn't connect to server\ncommand terminated with exit code 7\n$/],
     out: '',
   },
+  { cmd: 'kubectl exec client -- curl -sS empty', code: 7, out: '', err: lines("curl: (7) Failed to connect to empty port 80 after 0 ms: Couldn't connect to server", 'command terminated with exit code 7') },
   { cmd: 'kubectl exec client -- curl -sS nope', code: 6, out: '', err: lines('curl: (6) Could not resolve host: nope', 'command terminated with exit code 6') },
   { cmd: "kubectl exec client -- sh -c 'foo'", code: 127, out: '', err: lines('sh: foo: not found', 'command terminated with exit code 127') },
   { cmd: 'kubectl exec client -- curl -s web/from-the-table', save: 'ANSWERED', out: WEB_POD },
@@ -283,6 +284,15 @@ const TABLE: Row[] = [
     err: [/^error: error upgrading connection: port-forward is not supported by kube-netsim: /, 'kubectl exec POD -- curl -s SERVICE', 'POST /netsim/v1/traffic'],
   },
   { cmd: 'kubectl top pods', code: 1, out: '', err: 'error: Metrics API not available\n' },
+  // Pods hold no files: kubectl cp runs tar in the pod, which the simulated shell does not have.
+  { cmd: 'kubectl cp client:/etc/hosts hosts', code: 127, out: 'sh: tar: not found\n', err: 'command terminated with exit code 127\n' },
+  // kube-netsim serves HorizontalPodAutoscalers as autoscaling/v2 only; kubectl autoscale creates an autoscaling/v1 one.
+  {
+    cmd: 'kubectl autoscale deployment web --max=5',
+    code: 1,
+    out: '',
+    err: 'Error from server (NotFound): the server could not find the requested resource (/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers)\n',
+  },
   {
     cmd: 'kubectl debug client --image=busybox',
     code: 1,
