@@ -155,7 +155,7 @@ spec:
 
   it('lists the streaming subresources of pods in discovery', async () => {
     const names = (await request(t.http).get('/api/v1')).body.resources.map((r: { name: string }) => r.name);
-    expect(names.filter((n: string) => n.startsWith('pods/'))).toEqual(['pods/attach', 'pods/exec', 'pods/log', 'pods/portforward', 'pods/status']);
+    expect(names.filter((n: string) => n.startsWith('pods/'))).toEqual(['pods/attach', 'pods/eviction', 'pods/exec', 'pods/log', 'pods/portforward', 'pods/status']);
   });
 
   it('answers errors before the upgrade as a Status: no such pod, no such container, no command', async () => {

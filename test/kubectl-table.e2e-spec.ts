@@ -392,7 +392,7 @@ const TABLE: Row[] = [
   {
     cmd: 'kubectl drain kind-worker2 --ignore-daemonsets --force --timeout=120s',
     clockRuns: true,
-    out: ['node/kind-worker2 already cordoned\n', 'pod/db-0 deleted\n', /\nnode\/kind-worker2 drained\n$/],
+    out: ['node/kind-worker2 already cordoned\n', 'evicting pod default/db-0\n', 'pod/db-0 evicted\n', /\nnode\/kind-worker2 drained\n$/],
     err: ANY_STDERR,
   },
   { cmd: "kubectl get pods -A --field-selector spec.nodeName=kind-worker2 -l 'app in (web,db,hello)' -o name", out: '' },

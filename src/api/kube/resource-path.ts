@@ -7,7 +7,7 @@ export interface ResourceTarget {
   /** The namespace in the path, if any. */
   namespace?: string;
   name?: string;
-  subresource?: 'status' | 'scale';
+  subresource?: 'status' | 'scale' | 'eviction';
 }
 
 /**
@@ -43,6 +43,8 @@ export function parseResourcePath(group: string, version: string, segments: stri
     const type = resolve(s[2]);
     if (!type.namespaced) throw notFoundPath(path);
     if (s.length > 5) throw notFoundPath(path);
+    // Pods also have `eviction` (policy/v1 Eviction, what `kubectl drain` posts).
+    if (s[4] === 'eviction' && type.plural === 'pods' && type.group === '' && s[3] !== undefined) return { type, namespace: s[1], name: s[3], subresource: 'eviction' };
     return { type, namespace: s[1], name: s[3], subresource: sub(s[4]) };
   }
   const type = resolve(s[0]);
