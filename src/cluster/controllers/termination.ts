@@ -30,9 +30,9 @@ const base = (path: string | undefined) => (path ?? '').split('/').pop()!;
 
 /**
  * Whether the container's PID 1 has no SIGTERM handler. Images' own entry points are taken to have
- * one. `args` without a `command` (what `kubectl run --image=busybox -- sleep 3600` sends) replace
- * the image's CMD: on an image without an entry point (busybox, alpine) they are PID 1, so `args`
- * that start with `sleep` or a shell are read as the process.
+ * one. `args` without a `command` (what `kubectl run --image=busybox -- sleep 3600` sends, or
+ * `args: [/bin/sh, -c, ...]`) replace the image's CMD: on an image without an entry point (busybox,
+ * alpine) they are PID 1, so `args` that start with `sleep` or a shell are read as the process.
  */
 function ignoresSigterm(container: TerminatingContainer): boolean {
   const argv = [...(container.command ?? []), ...(container.args ?? [])];
@@ -52,6 +52,13 @@ export function preStopSeconds(container: TerminatingContainer): number {
   const script = SHELLS.has(base(argv[0])) && argv[1] === '-c' ? (argv[2] ?? '').trim().split(/\s+/) : argv;
   if (base(script[0]) === 'sleep' && /^\d+(\.\d+)?$/.test(script[1] ?? '')) return Number(script[1]);
   return 0;
+}
+
+/** Whether this container of the pod waits to be killed when sent SIGTERM (the pod's annotation first). */
+export function containerIgnoresSigterm(pod: KubeObject, container: TerminatingContainer): boolean {
+  const annotation = pod.metadata.annotations?.[IGNORE_SIGTERM_ANNOTATION];
+  if (annotation === 'true' || annotation === 'false') return annotation === 'true';
+  return ignoresSigterm(container);
 }
 
 /**
