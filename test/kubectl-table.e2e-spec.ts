@@ -80,6 +80,29 @@ spec:
   containers:
   - {name: app, image: nginx}
 `,
+  'hostnet.yaml': `apiVersion: v1
+kind: Pod
+metadata: {name: hostnet}
+spec:
+  hostNetwork: true
+  nodeName: NODE
+  containers:
+  - {name: tools, image: nicolaka/netshoot}
+`,
+  'lively.yaml': `apiVersion: v1
+kind: Pod
+metadata:
+  name: lively
+  labels: {app: lively}
+spec:
+  containers:
+  - name: app
+    image: nginx
+    ports: [{containerPort: 80}]
+    livenessProbe:
+      httpGet: {path: /healthz, port: 80}
+      periodSeconds: 5
+`,
   'probed.yaml': `apiVersion: v1
 kind: Pod
 metadata:
@@ -277,6 +300,49 @@ const TABLE: Row[] = [
   { cmd: "kubectl logs $ANSWERED --tail=1 | cut -d' ' -f1", out: '$CLIENT_IP\n' },
   // The 30 curls of the loop, wget from client and wget from tmp.
   { cmd: 'kubectl logs -l app=web --prefix --tail=-1 | grep -c "GET / HTTP/1.1"', out: '32\n' },
+  // The rest of the pod's toolbox (docs/exec.md): each connection is a sampled one through the traffic engine.
+  { cmd: 'kubectl exec client -- curl -sI web', out: ['HTTP/1.1 200 OK\r\n', 'Content-Type: text/plain; charset=utf-8\r\n'] },
+  { cmd: 'kubectl exec client -- curl -sS -m 2 10.1.2.3', code: 28, out: '', err: lines('curl: (28) Connection timed out after 2000 milliseconds', 'command terminated with exit code 28') },
+  { cmd: 'kubectl exec client -- wget -T 2 -qO- 10.1.2.3', code: 1, out: '', err: lines('wget: download timed out', 'command terminated with exit code 1') },
+  { cmd: 'kubectl exec client -- nc -zv web 80', out: '', err: 'web ($WEB_IP:80) open\n' },
+  // No Service port 81: kube-proxy has no rule for it, and nothing owns a ClusterIP, so the SYN goes unanswered.
+  { cmd: 'kubectl exec client -- nc -zv web 81', code: 1, out: '', err: lines('nc: web ($WEB_IP:81): Connection timed out', 'command terminated with exit code 1') },
+  // A Service without endpoints is refused: kube-proxy's REJECT rule.
+  { cmd: 'kubectl exec client -- nc -zv empty 80', code: 1, out: '', err: [/^nc: empty \(10\.\d+\.\d+\.\d+:80\): Connection refused\n/, 'command terminated with exit code 1\n'] },
+  { cmd: 'kubectl exec client -- dig +short web.default.svc.cluster.local', out: '$WEB_IP\n' },
+  { cmd: 'kubectl exec client -- host web', out: 'web.default.svc.cluster.local has address $WEB_IP\n' },
+  { cmd: 'kubectl exec client -- host nope', code: 1, out: 'Host nope not found: 3(NXDOMAIN)\n', err: 'command terminated with exit code 1\n' },
+  // A ClusterIP is a rule, not a host: it answers no ping (iptables mode), while a pod does.
+  { cmd: 'kubectl exec client -- ping -c 1 web', code: 1, out: ['PING web ($WEB_IP): 56 data bytes\n', '1 packets transmitted, 0 packets received, 100% packet loss\n'], err: 'command terminated with exit code 1\n' },
+  { cmd: "kubectl get pods -l app=web -o jsonpath='{.items[0].status.podIP}'", save: 'WEB_POD_IP', out: /^10\.244\.\d+\.\d+$/ },
+  { cmd: 'kubectl exec client -- ping -c 1 $WEB_POD_IP', out: [/^64 bytes from \$WEB_POD_IP: seq=0 ttl=6[24] time=\S+ ms$/m, '1 packets transmitted, 1 packets received, 0% packet loss\n'] },
+  { cmd: 'kubectl exec client -- hostname -i', out: '$CLIENT_IP\n' },
+  { cmd: 'kubectl exec client -- ip route', out: /^default via 10\.244\.\d+\.1 dev eth0 \n10\.244\.\d+\.0\/24 dev eth0 scope link {2}src \$CLIENT_IP \n$/ },
+  { cmd: 'kubectl exec client -- cat /etc/hosts', out: ['# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n', '$CLIENT_IP\tclient\n'] },
+  { cmd: 'kubectl exec client -- printenv KUBERNETES_SERVICE_HOST', out: '10.96.0.1\n' },
+  // A hostNetwork pod on the client's node sees the node's own netfilter: kube-proxy's rules and conntrack.
+  { cmd: "kubectl get pod client -o jsonpath='{.spec.nodeName}'", save: 'CLIENT_NODE', out: /^kind-worker2?$/ },
+  { cmd: 'sed s/NODE/$CLIENT_NODE/ hostnet.yaml | kubectl apply -f -', out: 'pod/hostnet created\n' },
+  { cmd: 'kubectl get pod hostnet -o wide --no-headers', out: /^hostnet\s+1\/1\s+Running\s+0\s+\S+\s+172\.18\.0\.\d+\s+\$CLIENT_NODE\s+<none>\s+<none>\n$/ },
+  {
+    cmd: "kubectl exec hostnet -- sh -c \"iptables-save -t nat | grep -- '-d $WEB_IP/32'\"",
+    out: /^-A KUBE-SERVICES -d \$WEB_IP\/32 -p tcp -m comment --comment "default\/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-[A-Z0-9]{16}\n$/,
+  },
+  { cmd: 'kubectl exec client -- curl -s web', out: WEB_POD },
+  {
+    // The ClusterIP as the client sent it, the pod's address and port (8080) as the reply comes: the DNAT.
+    cmd: 'kubectl exec hostnet -- conntrack -L -p tcp -s $CLIENT_IP -d $WEB_IP --dport 80',
+    out: (text, vars) => {
+      const entries = text.trim().split('\n');
+      expect(entries.length).toBeGreaterThanOrEqual(1);
+      const ip = (name: string) => vars[name].replace(/\./g, '\\.');
+      const entry = new RegExp(`^tcp +6 \\d+ [A-Z_]+ src=${ip('CLIENT_IP')} dst=${ip('WEB_IP')} sport=\\d+ dport=80 src=10\\.244\\.\\d+\\.\\d+ dst=${ip('CLIENT_IP')} sport=8080 dport=\\d+ `);
+      expect(entries).toEqual(Array(entries.length).fill(expect.stringMatching(entry)));
+    },
+    err: /^conntrack v1\.4\.8 \(conntrack-tools\): [1-9]\d* flow entries have been shown\.\n$/,
+  },
+  { cmd: 'kubectl exec client -- iptables-save', code: 127, out: '', err: lines('sh: iptables-save: not found', 'command terminated with exit code 127') },
+  { cmd: 'kubectl delete pod hostnet', clockRuns: true, out: 'pod "hostnet" deleted\n' },
   {
     cmd: 'kubectl port-forward svc/web 8080:80',
     code: 1,
@@ -341,6 +407,44 @@ const TABLE: Row[] = [
   { cmd: "kubectl get endpointslices -l kubernetes.io/service-name=probed -o jsonpath='{.items[0].endpoints[0].conditions.ready}'", out: 'false' },
   { cmd: 'kubectl get endpoints probed', out: /^probed\s+<none>\s+16s$/m },
   { cmd: 'kubectl exec client -- curl -sS probed', code: 7, out: '', err: lines("curl: (7) Failed to connect to probed port 80 after 0 ms: Couldn't connect to server", 'command terminated with exit code 7') },
+  // Healed, it is ready again after one passing run, and back in its Service.
+  { cmd: 'kubectl annotate pod probed kube-netsim.io/unhealthy-', out: 'pod/probed annotated\n' },
+  { advance: 5 },
+  { cmd: 'kubectl get pod probed', out: /^probed\s+1\/1\s+Running\s+0\s+21s$/m },
+  { cmd: 'kubectl exec client -- curl -s probed', out: 'probed\n' },
+  { cmd: 'kubectl delete -f probed.yaml', clockRuns: true, out: lines('pod "probed" deleted', 'service "probed" deleted') },
+
+  // A failing liveness probe restarts the container, then backs off: CrashLoopBackOff (docs/cluster.md).
+  { cmd: 'kubectl apply -f lively.yaml', out: 'pod/lively created\n' },
+  { advance: 1 },
+  { cmd: 'kubectl get pod lively', out: /^lively\s+1\/1\s+Running\s+0\s+1s$/m },
+  { cmd: 'kubectl annotate pod lively kube-netsim.io/unhealthy=true', out: 'pod/lively annotated\n' },
+  // The probe runs every 5 s from the start: its third failing run in a row (15 s) kills nginx, which exits on SIGTERM
+  // a second later and is restarted at once (the first restart has no back-off).
+  { advance: 15 },
+  { cmd: 'kubectl get pod lively', out: /^lively\s+1\/1\s+Running\s+1 \(0s ago\)\s+16s$/m },
+  // The new instance fails too (runs at 16, 21, 26 s): it exits at 27 s and waits out a 10 s back-off.
+  { advance: 12 },
+  { cmd: 'kubectl get pod lively', out: /^lively\s+0\/1\s+CrashLoopBackOff\s+1 \(1s ago\)\s+28s$/m },
+  {
+    cmd: 'kubectl describe pod lively',
+    out: [
+      /^ {4}State:\s+Waiting\n\s+Reason:\s+CrashLoopBackOff\n\s+Last State:\s+Terminated\n\s+Reason:\s+Completed\n\s+Exit Code:\s+0\n/m,
+      /^ {4}Restart Count:\s+1$/m,
+      /^ {4}Liveness:\s+http-get http:\/\/:80\/healthz delay=0s timeout=1s period=5s #success=1 #failure=3$/m,
+      /Warning\s+Unhealthy\s+\S+ \(x6 over \S+\)\s+kubelet\s+Liveness probe failed: HTTP probe failed with statuscode: 500\n/,
+      /Normal\s+Killing\s+\S+ \(x2 over \S+\)\s+kubelet\s+Container app failed liveness probe, will be restarted\n/,
+      /Warning\s+BackOff\s+\S+\s+kubelet\s+Back-off restarting failed container app in pod lively_default\([0-9a-f-]{36}\)\n/,
+    ],
+  },
+  { cmd: "kubectl get pod lively -o jsonpath='{.status.containerStatuses[0].state.waiting.message}'", out: /^back-off 10s restarting failed container=app pod=lively_default\([0-9a-f-]{36}\)$/ },
+  { cmd: 'kubectl get events --field-selector reason=BackOff', out: /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n1s\s+Warning\s+BackOff\s+pod\/lively\s+Back-off restarting failed container app in pod lively_default\(/ },
+  // Healed, it runs again when the back-off ends (37 s) and stays up.
+  { cmd: 'kubectl annotate pod lively kube-netsim.io/unhealthy-', out: 'pod/lively annotated\n' },
+  { advance: 30 },
+  { cmd: 'kubectl get pod lively', out: /^lively\s+1\/1\s+Running\s+2 \(31s ago\)\s+58s$/m },
+  { cmd: 'kubectl delete pod lively', clockRuns: true, out: 'pod "lively" deleted\n' },
+
 
   { cmd: 'kubectl patch svc web -p \'{"spec":{"sessionAffinity":"ClientIP"}}\'', out: 'service/web patched\n' },
   { cmd: "kubectl get svc web -o jsonpath='{.spec.sessionAffinityConfig.clientIP.timeoutSeconds}'", out: '10800' },
