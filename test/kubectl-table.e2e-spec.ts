@@ -325,7 +325,7 @@ const TABLE: Row[] = [
   { cmd: 'sed s/NODE/$CLIENT_NODE/ hostnet.yaml | kubectl apply -f -', out: 'pod/hostnet created\n' },
   { cmd: 'kubectl get pod hostnet -o wide --no-headers', out: /^hostnet\s+1\/1\s+Running\s+0\s+\S+\s+172\.18\.0\.\d+\s+\$CLIENT_NODE\s+<none>\s+<none>\n$/ },
   {
-    cmd: "kubectl exec hostnet -- sh -c \"iptables-save -t nat | grep -- '-d $WEB_IP/32'\"",
+    cmd: "kubectl exec hostnet -- sh -c \"iptables-save -t nat | grep -- '-A KUBE-SERVICES -d $WEB_IP/32'\"",
     out: /^-A KUBE-SERVICES -d \$WEB_IP\/32 -p tcp -m comment --comment "default\/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-[A-Z0-9]{16}\n$/,
   },
   { cmd: 'kubectl exec client -- curl -s web', out: WEB_POD },
@@ -612,8 +612,9 @@ describe('a learner\'s day with the real kubectl, as a table (e2e)', () => {
       const { stdout, stderr, code } = await running;
       if (row.save) vars[row.save] = stdout.trim();
       expect({ code, stderr: code === (row.code ?? 0) ? 'as expected' : stderr }).toEqual({ code: row.code ?? 0, stderr: 'as expected' });
-      if (row.out !== undefined) check('stdout', stdout, row.out, vars);
+      // stderr first: where stdout is not as expected, kubectl's stderr usually says why.
       check('stderr', stderr, row.err ?? '', vars);
+      if (row.out !== undefined) check('stdout', stdout, row.out, vars);
     });
   }
 });
