@@ -103,6 +103,17 @@ spec:
       httpGet: {path: /healthz, port: 80}
       periodSeconds: 5
 `,
+  'wrongport.yaml': `apiVersion: v1
+kind: Pod
+metadata: {name: wrongport}
+spec:
+  containers:
+  - name: app
+    image: nginx
+    ports: [{containerPort: 80}]
+    readinessProbe:
+      tcpSocket: {port: 8080}
+`,
   'probed.yaml': `apiVersion: v1
 kind: Pod
 metadata:
@@ -196,9 +207,18 @@ const TABLE: Row[] = [
   { cmd: 'kubectl create service clusterip hello --tcp=80:80 -n dev', out: 'service/hello created\n' },
   { cmd: 'kubectl create service nodeport hello-np --tcp=80:80 --node-port=30100 -n dev', out: 'service/hello-np created\n' },
   { cmd: 'kubectl expose deployment hello -n dev --name=hello-exp --port=8080 --target-port=80', out: 'service/hello-exp exposed\n' },
+  // A LoadBalancer gets an address from LOADBALANCER_IP_RANGE at once, as on kind with cloud-provider-kind.
+  { cmd: 'kubectl create service loadbalancer hello-lb --tcp=80:80 -n dev', out: 'service/hello-lb created\n' },
+  { cmd: 'kubectl create service externalname docs --external-name=kubernetes.io -n dev', out: 'service/docs created\n' },
   {
     cmd: 'kubectl get svc -n dev',
-    out: [/^hello\s+ClusterIP\s+10\.\S+\s+<none>\s+80\/TCP\s+0s$/m, /^hello-exp\s+ClusterIP\s+10\.\S+\s+<none>\s+8080\/TCP\s+0s$/m, /^hello-np\s+NodePort\s+10\.\S+\s+<none>\s+80:30100\/TCP\s+0s$/m],
+    out: [
+      /^docs\s+ExternalName\s+<none>\s+kubernetes\.io\s+<none>\s+0s$/m,
+      /^hello\s+ClusterIP\s+10\.\S+\s+<none>\s+80\/TCP\s+0s$/m,
+      /^hello-exp\s+ClusterIP\s+10\.\S+\s+<none>\s+8080\/TCP\s+0s$/m,
+      /^hello-lb\s+LoadBalancer\s+10\.\S+\s+172\.18\.255\.2\d\d\s+80:3\d{4}\/TCP\s+0s$/m,
+      /^hello-np\s+NodePort\s+10\.\S+\s+<none>\s+80:30100\/TCP\s+0s$/m,
+    ],
   },
   { cmd: 'kubectl create configmap settings --from-literal=MODE=demo --from-literal=LOG=debug', out: 'configmap/settings created\n' },
   { cmd: "kubectl get configmap settings -o jsonpath='{.data.MODE}'", out: 'demo' },
@@ -249,6 +269,13 @@ const TABLE: Row[] = [
     cmd: "sed 's/LOG_LEVEL: debug/LOG_LEVEL: info/' mixed.yaml | kubectl diff -f -",
     code: 1,
     out: [/^diff -u -N /, '-  LOG_LEVEL: debug\n+  LOG_LEVEL: info\n'],
+  },
+  {
+    cmd: "sed 's/^data:/datta:/' mixed.yaml | kubectl apply --validate=strict -f -",
+    code: 1,
+    out: lines('secret/app-secret configured', 'serviceaccount/app unchanged', 'networkpolicy.networking.k8s.io/web-allow unchanged'),
+    // app-config exists: the apply is a patch, refused whole; the other objects are applied.
+    err: [/^Error from server \(BadRequest\): error when applying patch:\n/, 'error when patching "STDIN": ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "datta"\n'],
   },
   { cmd: 'kubectl get all -n dev', out: [/^pod\/hello-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running/m, /^service\/hello\s+ClusterIP/m, /^deployment\.apps\/hello\s+2\/2\s+2\s+2\s/m, /^replicaset\.apps\/hello-[a-z0-9]+\s+2\s+2\s+2\s/m] },
 
@@ -302,6 +329,11 @@ const TABLE: Row[] = [
   { cmd: 'kubectl logs -l app=web --prefix --tail=-1 | grep -c "GET / HTTP/1.1"', out: '32\n' },
   // The rest of the pod's toolbox (docs/exec.md): each connection is a sampled one through the traffic engine.
   { cmd: 'kubectl exec client -- curl -sI web', out: ['HTTP/1.1 200 OK\r\n', 'Content-Type: text/plain; charset=utf-8\r\n'] },
+  {
+    cmd: 'kubectl exec client -- curl -sv web',
+    out: WEB_POD,
+    err: [/^\* Host web:80 was resolved\.\n/, '* Connected to web ($WEB_IP) port 80\n> GET / HTTP/1.1\n> Host: web\n> User-Agent: curl/8.11.1\n', '< HTTP/1.1 200 OK\n'],
+  },
   { cmd: 'kubectl exec client -- curl -sS -m 2 10.1.2.3', code: 28, out: '', err: lines('curl: (28) Connection timed out after 2000 milliseconds', 'command terminated with exit code 28') },
   { cmd: 'kubectl exec client -- wget -T 2 -qO- 10.1.2.3', code: 1, out: '', err: lines('wget: download timed out', 'command terminated with exit code 1') },
   { cmd: 'kubectl exec client -- nc -zv web 80', out: '', err: 'web ($WEB_IP:80) open\n' },
@@ -309,6 +341,7 @@ const TABLE: Row[] = [
   { cmd: 'kubectl exec client -- nc -zv web 81', code: 1, out: '', err: lines('nc: web ($WEB_IP:81): Connection timed out', 'command terminated with exit code 1') },
   // A Service without endpoints is refused: kube-proxy's REJECT rule.
   { cmd: 'kubectl exec client -- nc -zv empty 80', code: 1, out: '', err: [/^nc: empty \(10\.\d+\.\d+\.\d+:80\): Connection refused\n/, 'command terminated with exit code 1\n'] },
+  { cmd: 'kubectl exec client -- nc -vzu kube-dns.kube-system 53', out: '', err: 'kube-dns.kube-system (10.96.0.10:53) open\n' },
   { cmd: 'kubectl exec client -- dig +short web.default.svc.cluster.local', out: '$WEB_IP\n' },
   { cmd: 'kubectl exec client -- host web', out: 'web.default.svc.cluster.local has address $WEB_IP\n' },
   { cmd: 'kubectl exec client -- host nope', code: 1, out: 'Host nope not found: 3(NXDOMAIN)\n', err: 'command terminated with exit code 1\n' },
@@ -413,6 +446,20 @@ const TABLE: Row[] = [
   { cmd: 'kubectl get pod probed', out: /^probed\s+1\/1\s+Running\s+0\s+21s$/m },
   { cmd: 'kubectl exec client -- curl -s probed', out: 'probed\n' },
   { cmd: 'kubectl delete -f probed.yaml', clockRuns: true, out: lines('pod "probed" deleted', 'service "probed" deleted') },
+  // A probe to a port the container does not declare is refused: the pod never becomes ready.
+  { cmd: 'kubectl apply -f wrongport.yaml', out: 'pod/wrongport created\n' },
+  { advance: 30 },
+  { cmd: 'kubectl get pod wrongport', out: /^wrongport\s+0\/1\s+Running\s+0\s+30s$/m },
+  {
+    cmd: 'kubectl describe pod wrongport',
+    out: [
+      /^ {4}Readiness:\s+tcp-socket :8080 delay=0s timeout=1s period=10s #success=1 #failure=3$/m,
+      /^ {2}Ready\s+False $/m,
+      /^ {2}ContainersReady\s+False $/m,
+      /Warning\s+Unhealthy\s+\S+\s+kubelet\s+Readiness probe failed: dial tcp 10\.244\.\d+\.\d+:8080: connect: connection refused\n/,
+    ],
+  },
+  { cmd: 'kubectl delete pod wrongport', clockRuns: true, out: 'pod "wrongport" deleted\n' },
 
   // A failing liveness probe restarts the container, then backs off: CrashLoopBackOff (docs/cluster.md).
   { cmd: 'kubectl apply -f lively.yaml', out: 'pod/lively created\n' },
