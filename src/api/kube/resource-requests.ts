@@ -112,6 +112,7 @@ export class ResourceRequests {
     if (target.namespace !== undefined && method !== 'GET') this.requireNamespace(target.namespace);
     if (target.name === undefined) return this.collection(target, method, query, req, res);
     if (target.subresource === 'scale') return this.scale(target, method, query, req, res);
+    if (target.subresource === 'eviction') return this.evict(target, method, query, req, res);
     return this.item(target, method, query, req, res);
   }
 
@@ -199,6 +200,27 @@ export class ResourceRequests {
       default:
         throw methodNotAllowed();
     }
+  }
+
+  /**
+   * `policy/v1` Eviction of a pod, as `kubectl drain` posts it: the pod is deleted with the
+   * eviction's `deleteOptions`, and the answer is a `Success` Status (201). PodDisruptionBudgets
+   * are not consulted: kube-netsim keeps no PDB status, so none would ever allow a disruption.
+   */
+  private evict(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+    if (method !== 'POST') throw methodNotAllowed();
+    const { type, namespace, name } = target;
+    const body = bodyOf(req) as EvictionInput;
+    if (body.kind !== undefined && body.kind !== 'Eviction') {
+      throw new DomainError('BAD_REQUEST', `the kind in the data (${String(body.kind)}) does not match the expected kind (Eviction)`);
+    }
+    if (body.metadata?.name !== undefined && body.metadata.name !== name) throw new DomainError('BAD_REQUEST', 'name in URL does not match name in Eviction object');
+    const grace = body.deleteOptions?.gracePeriodSeconds;
+    if (grace !== undefined && grace !== null && (!Number.isInteger(grace) || (grace as number) < 0)) {
+      throw new DomainError('BAD_REQUEST', `gracePeriodSeconds must be a whole number of seconds, 0 or more, not ${JSON.stringify(grace)}`);
+    }
+    this.store.delete(type, namespace, name!, { ...writeOptions(query), gracePeriodSeconds: (grace ?? undefined) as number | undefined });
+    return this.send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
   /** `autoscaling/v1` Scale, as `kubectl scale` reads and patches it. */
@@ -343,6 +365,13 @@ function includeObject(query: Query): IncludeObject {
 
 function methodNotAllowed(): DomainError {
   return new DomainError('METHOD_NOT_ALLOWED', 'the server does not allow this method on the requested resource');
+}
+
+/** What an Eviction may carry that we read. */
+interface EvictionInput {
+  kind?: unknown;
+  metadata?: { name?: unknown };
+  deleteOptions?: { gracePeriodSeconds?: unknown };
 }
 
 /** What a write to `/scale` may carry that we read. */
