@@ -1,18 +1,18 @@
 import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ManifestDocument, manifestsOf, parseManifestJson } from '../../cluster/apply/manifests';
-import { readYamlDocumentsYielding } from '../../cluster/apply/yaml-documents';
+import { ManifestDocument, parseManifestJson } from '../../cluster/apply/manifests';
+import { OFF_THREAD_BYTES, parseManifestYamlOffThread } from '../../cluster/apply/yaml-thread';
 import { Cluster } from '../../cluster/cluster';
-import { ImportResult, importCluster } from '../../cluster/import/cluster-import';
+import { ImportResult, importClusterInSlices } from '../../cluster/import/cluster-import';
 import { DomainError } from '../../common/domain-error';
 import { IMPORT_YAML_KEYS } from '../request-limits';
 import { CLUSTER } from '../tokens';
 
-/** The objects of a request; YAML is read giving the event loop back as it goes. */
+/** The objects of a request; a large YAML body is read in a worker thread, as for apply. */
 async function documentsOf(req: FastifyRequest): Promise<ManifestDocument[]> {
   const body: unknown = req.body;
-  if (typeof body === 'string') return manifestsOf(await readYamlDocumentsYielding(body, 20, { keys: IMPORT_YAML_KEYS }));
+  if (typeof body === 'string') return parseManifestYamlOffThread(body, OFF_THREAD_BYTES, { keys: IMPORT_YAML_KEYS });
   if (body === undefined || body === null) {
     throw new DomainError('BAD_REQUEST', 'the request body is empty: send what `kubectl get nodes,namespaces,pods,services,endpointslices,deployments,replicasets,daemonsets,statefulsets -A -o yaml` prints (YAML or JSON)');
   }
@@ -35,6 +35,6 @@ export class ImportController {
   @ApiBody({ description: 'A v1 List (YAML or JSON), or multi-document YAML', schema: { type: 'string' } })
   @ApiOkResponse({ description: 'What was imported per kind, what existed already, what was skipped' })
   async import(@Req() req: FastifyRequest): Promise<ImportResult> {
-    return importCluster(this.cluster.store, this.cluster.pools, await documentsOf(req));
+    return importClusterInSlices(this.cluster.store, this.cluster.pools, await documentsOf(req));
   }
 }

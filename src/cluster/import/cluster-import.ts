@@ -93,25 +93,59 @@ export class ClusterImport {
     private readonly pools: AddressPools,
   ) {}
 
+  /** The import at once, in one transaction (for specs and the bench's first phase). */
   run(docs: ManifestDocument[]): ImportResult {
-    const items = this.items(docs);
-    this.checkPodAddresses(items);
+    const items = this.prepared(docs);
+    return this.undoingAllocations(() => this.store.transaction(() => drain(this.steps(items))));
+  }
+
+  /**
+   * The same as a transaction in slices (`ObjectStore.transactionInSlices`):
+   * the event loop is given back between slices, and the store is held so
+   * nothing sees the import half done. What the server does.
+   */
+  async runInSlices(docs: ManifestDocument[]): Promise<ImportResult> {
+    const items = this.prepared(docs);
     try {
-      this.store.transaction(() => {
-        for (const item of items) {
-          try {
-            this.importItem(item);
-          } catch (e) {
-            throw e instanceof DomainError ? inItem(item, e) : e;
-          }
-        }
-      });
+      return await this.store.transactionInSlices(this.steps(items));
     } catch (e) {
-      for (const [node, owner] of this.reserved) this.pools.existingNodeIpam(node)?.release(owner);
-      for (const node of this.newNodes) this.pools.forgetNode(node);
+      this.releaseAllocations();
       throw e;
     }
+  }
+
+  private prepared(docs: ManifestDocument[]): Item[] {
+    const items = this.items(docs);
+    this.checkPodAddresses(items);
+    return items;
+  }
+
+  /** One object made per step; the answer at the end. */
+  private *steps(items: Item[]): Generator<void, ImportResult, void> {
+    for (const item of items) {
+      try {
+        this.importItem(item);
+      } catch (e) {
+        throw e instanceof DomainError ? inItem(item, e) : e;
+      }
+      yield;
+    }
     return this.result;
+  }
+
+  private undoingAllocations<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (e) {
+      this.releaseAllocations();
+      throw e;
+    }
+  }
+
+  /** The pod IPs reserved and the node ranges made on the way, given back when the transaction is undone. */
+  private releaseAllocations(): void {
+    for (const [node, owner] of this.reserved) this.pools.existingNodeIpam(node)?.release(owner);
+    for (const node of this.newNodes) this.pools.forgetNode(node);
   }
 
   /** The served items in making order; what is not served is skipped with a warning. */
@@ -256,7 +290,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Imports the objects of `docs` into the cluster's store, all or nothing (see the file's comment). */
+function drain<T>(steps: Iterator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Imports the objects of `docs` into the cluster's store, all or nothing, at once (see the file's comment). */
 export function importCluster(store: ObjectStore, pools: AddressPools, docs: ManifestDocument[]): ImportResult {
   return new ClusterImport(store, pools).run(docs);
+}
+
+/** The same in slices, the event loop free between them: what `POST /netsim/v1/import` does. */
+export function importClusterInSlices(store: ObjectStore, pools: AddressPools, docs: ManifestDocument[]): Promise<ImportResult> {
+  return new ClusterImport(store, pools).runInSlices(docs);
 }
