@@ -76,7 +76,7 @@ describe('lenient loading (e2e)', () => {
       const warnings = String(res.headers['warning']).split(/, (?=299 )/);
       expect(warnings).toHaveLength(8);
       expect(warnings[2]).toBe(
-        '299 - "line 16 kept as given, not modelled: `-m limit` is a real iptables match that kube-netsim does not model; load with unsupported=keep to trace around it"',
+        '299 - "line 16 kept as given: `-m limit` is a real iptables match that kube-netsim does not model"',
       );
     });
 

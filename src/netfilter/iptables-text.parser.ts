@@ -45,6 +45,7 @@ import {
   OptionTable,
 } from './module';
 import {
+  KEEP_ADVICE,
   REAL_MATCHES,
   REAL_TABLES,
   REAL_TARGETS,
@@ -480,7 +481,7 @@ class RuleReader {
 
   /** A part we do not model: refused, or (keeping) noted for the rule. */
   private unsupported(reason: string): void {
-    if (!this.keep) throw new UnsupportedError(reason, true);
+    if (!this.keep) throw new UnsupportedError(`${reason}; ${KEEP_ADVICE}`, true);
     (this.keptReasons ??= []).push(reason);
   }
 

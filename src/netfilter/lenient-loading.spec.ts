@@ -153,7 +153,7 @@ describe('lenient loading', () => {
       expect(result.kept[2]).toEqual({
         line: 16,
         text: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m limit --limit 3/min --limit-burst 3 -j ACCEPT',
-        reasons: ['`-m limit` is a real iptables match that kube-netsim does not model; load with unsupported=keep to trace around it'],
+        reasons: ['`-m limit` is a real iptables match that kube-netsim does not model'],
       });
     });
 

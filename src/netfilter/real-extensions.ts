@@ -163,20 +163,20 @@ export const REAL_UNMODELLED_OPTIONS: ReadonlyMap<string, ReadonlyMap<string, nu
   ],
 ]);
 
-/** The advice every "real but not modelled" message ends with. */
-const KEEP_ADVICE = 'load with unsupported=keep to trace around it';
+/** What a refusal of such a part adds: the way around it. */
+export const KEEP_ADVICE = 'load with unsupported=keep to trace around it';
 
 export function unmodelledMatchText(name: string): string {
-  return `\`-m ${name}\` is a real iptables match that kube-netsim does not model; ${KEEP_ADVICE}`;
+  return `\`-m ${name}\` is a real iptables match that kube-netsim does not model`;
 }
 
 export function unmodelledTargetText(name: string): string {
-  return `\`-j ${name}\` is a real iptables target that kube-netsim does not model; ${KEEP_ADVICE}`;
+  return `\`-j ${name}\` is a real iptables target that kube-netsim does not model`;
 }
 
 export function unmodelledOptionText(module: string, option: string): string {
   const kind = module === module.toUpperCase() ? 'target' : 'match';
-  return `\`--${option}\` is a real option of the iptables ${module} ${kind} that kube-netsim does not model; ${KEEP_ADVICE}`;
+  return `\`--${option}\` is a real option of the iptables ${module} ${kind} that kube-netsim does not model`;
 }
 
 export function unmodelledTableText(name: string): string {

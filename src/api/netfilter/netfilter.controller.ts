@@ -36,7 +36,7 @@ function loadRules(text: string, unsupported: string | undefined, counters: bool
   const ruleset = new Ruleset();
   const result = restoreRuleset(ruleset, text, { counters, unsupported: unsupported === 'keep' ? 'keep' : 'refuse' });
   if (result.kept.length > 0) {
-    const warnings = result.kept.slice(0, MAX_WARNINGS).map((k) => `line ${k.line} kept as given, not modelled: ${k.reasons.join('; ')}`);
+    const warnings = result.kept.slice(0, MAX_WARNINGS).map((k) => `line ${k.line} kept as given: ${k.reasons.join('; ')}`);
     if (result.kept.length > MAX_WARNINGS) warnings.push(`${result.kept.length - MAX_WARNINGS} more lines kept as given, not modelled`);
     res.header('Warning', warnings.map((w) => warningHeader(w).replace(/[^\x20-\x7e]/g, '?')));
   }
