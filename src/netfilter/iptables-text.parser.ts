@@ -32,7 +32,7 @@
  * the rule is stored with its text as given (unmodelled.ts says how it is
  * traced).
  */
-import { DomainError, type DomainErrorCode, type ErrorCause } from '../common/domain-error';
+import { DomainError, type DomainErrorCode } from '../common/domain-error';
 import { defaultRegistry } from './builtin-modules';
 import { formatRuleSpec } from './iptables-save.printer';
 import {
@@ -55,6 +55,7 @@ import {
   unmodelledTableText,
   unmodelledTargetText,
 } from './real-extensions';
+import { MAX_PROBLEMS, restoreError, withLineTexts, type Problem } from './restore-problems';
 import { UnmodelledMatch, UnmodelledTarget, UnsupportedError } from './unmodelled';
 import { Rule, type AddressCondition, type InterfaceCondition, type ProtocolCondition } from './rule';
 import type { Chain } from './chain';
@@ -104,21 +105,6 @@ export interface RestoreResult {
   /** Rules kept as given (`unsupported: 'keep'`), in line order. */
   readonly kept: readonly KeptLine[];
 }
-
-/** One problem of a refused restore. */
-interface Problem {
-  readonly line: number;
-  readonly message: string;
-  readonly code: DomainErrorCode;
-  /** A real module we do not model (not a mistake in the text). */
-  readonly unsupported: boolean;
-}
-
-/** How many problems the Status message lists (the causes list them all). */
-const PROBLEMS_IN_MESSAGE = 20;
-/** Longest line text quoted in a cause. */
-const MAX_QUOTED_LINE = 1000;
-
 
 
 /** Long spellings of the built-in options and commands, by their short letter. */
@@ -916,66 +902,7 @@ class RestoreRun {
   }
 }
 
-/** Reading stops after this many problems (the answer says so). */
-const MAX_PROBLEMS = 10000;
 
-/**
- * The one error of a refused restore: every problem a cause (field `rules:LINE`,
- * message `Invalid value: "<the line>": <reason>`, or `Unsupported value: ...`
- * for a real module we do not model), as the API server lists field errors.
- */
-function restoreError(problems: readonly Problem[], text: string, stopped: boolean): DomainError {
-  const sorted = [...problems].sort((a, b) => a.line - b.line);
-  const texts = lineTexts(
-    text,
-    sorted.map((p) => p.line),
-  );
-  const causes: ErrorCause[] = sorted.map((p) => {
-    let given = texts.get(p.line) ?? '';
-    if (given.length > MAX_QUOTED_LINE) given = given.slice(0, MAX_QUOTED_LINE) + '...';
-    return {
-      field: `rules:${p.line}`,
-      reason: p.unsupported ? 'FieldValueNotSupported' : 'FieldValueInvalid',
-      message: `${p.unsupported ? 'Unsupported value' : 'Invalid value'}: ${JSON.stringify(given)}: ${p.message}`,
-    };
-  });
-  if (sorted.length === 1 && !stopped) {
-    const only = sorted[0];
-    return new DomainError(only.code, `line ${only.line}: ${only.message}`, { causes });
-  }
-  const listed = sorted.slice(0, PROBLEMS_IN_MESSAGE).map((p) => `line ${p.line}: ${p.message}`);
-  if (sorted.length > PROBLEMS_IN_MESSAGE) listed.push(`and ${sorted.length - PROBLEMS_IN_MESSAGE} more (each is a cause)`);
-  const count = stopped ? `more than ${sorted.length} problems (reading stopped at ${sorted.length})` : `${sorted.length} problems`;
-  return new DomainError('RULE_PARSE_ERROR', `the rules have ${count}: [${listed.join(', ')}]`, { causes });
-}
-
-/** The text of each wanted line (1-based), without its line end. */
-function lineTexts(text: string, wanted: readonly number[]): Map<number, string> {
-  const want = new Set(wanted);
-  const found = new Map<number, string>();
-  let line = 0;
-  let pos = 0;
-  while (pos <= text.length && found.size < want.size) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = text.length;
-    line++;
-    if (want.has(line)) {
-      let last = end;
-      if (last > pos && text.charCodeAt(last - 1) === 13) last--;
-      found.set(line, text.slice(pos, last));
-    }
-    pos = end + 1;
-  }
-  return found;
-}
-
-function withLineTexts(text: string, kept: ReadonlyArray<{ line: number; reasons: string[] }>): KeptLine[] {
-  const texts = lineTexts(
-    text,
-    kept.map((k) => k.line),
-  );
-  return kept.map((k) => ({ line: k.line, text: texts.get(k.line) ?? '', reasons: k.reasons }));
-}
 
 /**
  * Applies iptables-restore text to a ruleset, all or nothing. Throws one
