@@ -1,5 +1,6 @@
 import { DomainError } from '../../common/domain-error';
 import { ResourceStrategy, WriteContext } from '../store/object-store';
+import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import { FieldErrors } from '../validation/field-errors';
 import { dns1123LabelErrors, dns1123SubdomainErrors } from '../validation/names';
@@ -92,6 +93,26 @@ export function defaultPod(draft: KubeObject): void {
   spec.tolerations = tolerations;
 }
 
+const priorityClasses = resourceTypeByKey('priorityclasses.scheduling.k8s.io')!;
+
+/**
+ * The Priority admission plugin, for a pod naming a PriorityClass that exists:
+ * its `value` becomes the pod's `priority`, and its `preemptionPolicy` the pod's
+ * (so the control-plane pods show `priority: 2000001000`). A pod naming a class
+ * that does not exist is let through with priority 0 (upstream refuses it).
+ */
+function admitPriority(draft: KubeObject, ctx: WriteContext): void {
+  const spec = draft.spec as PodSpec | undefined;
+  const name = spec && typeof spec === 'object' ? spec.priorityClassName : undefined;
+  if (typeof name !== 'string' || !name) return;
+  const found = ctx.store.tryGet(priorityClasses, undefined, name) as (KubeObject & { value?: number; preemptionPolicy?: string }) | undefined;
+  if (!found || typeof found.value !== 'number') return;
+  if (Object.isFrozen(draft.spec)) draft.spec = structuredClone(draft.spec);
+  const draftSpec = draft.spec as PodSpec;
+  draftSpec.priority = found.value;
+  draftSpec.preemptionPolicy = found.preemptionPolicy ?? 'PreemptLowerPriority';
+}
+
 function qosClass(spec: PodSpec): string {
   const all = spec.containers.map((c) => c.resources ?? {});
   if (all.every((r) => !r.requests && !r.limits)) return 'BestEffort';
@@ -106,7 +127,8 @@ function qosClass(spec: PodSpec): string {
  * the node it is bound to starts it (see `KubeletController`).
  */
 export class PodStrategy implements ResourceStrategy {
-  prepareCreate(draft: KubeObject, _ctx: WriteContext): void {
+  prepareCreate(draft: KubeObject, ctx: WriteContext): void {
+    admitPriority(draft, ctx);
     defaultPod(draft);
     const spec = draft.spec as PodSpec;
     const errors = new FieldErrors();
