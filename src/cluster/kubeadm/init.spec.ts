@@ -56,7 +56,7 @@ describe('the demo cluster, as a fresh kind cluster', () => {
     const apiserver = get('kube-apiserver');
     expect(apiserver.metadata.annotations?.['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint']).toBe('172.18.0.2:6443');
     expect(get('etcd').metadata.annotations?.['kubeadm.kubernetes.io/etcd.advertise-client-urls']).toBe('https://172.18.0.2:2379');
-    const command = (apiserver.spec as PodSpec).containers[0].command as string[];
+    const command = ((apiserver.spec as PodSpec).containers[0] as { command?: string[] }).command;
     expect(command).toEqual(expect.arrayContaining(['--advertise-address=172.18.0.2', '--secure-port=6443', '--service-cluster-ip-range=10.96.0.0/12']));
     const ports = (name: string) => (get(name).spec as PodSpec).containers[0].ports!.map((p) => p.containerPort);
     expect(ports('etcd')).toEqual([2379, 2380, 2381]);
