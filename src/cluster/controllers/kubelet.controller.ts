@@ -45,6 +45,18 @@ function manifestHash(text: string): string {
   return h.toString(16).padStart(8, '0').repeat(4);
 }
 
+/** The kubelet's default for a static pod: it tolerates every NoExecute taint (upstream `applyDefaults`). */
+function staticPodTolerations(spec: unknown): unknown[] {
+  const given = (spec as PodSpec | undefined)?.tolerations;
+  const tolerations: unknown[] = Array.isArray(given) ? [...given] : [];
+  const all = (t: unknown) => {
+    const x = t as { key?: string; operator?: string; effect?: string } | undefined;
+    return !x?.key && x?.operator === 'Exists' && (!x.effect || x.effect === 'NoExecute');
+  };
+  if (!tolerations.some(all)) tolerations.push({ operator: 'Exists', effect: 'NoExecute' });
+  return tolerations;
+}
+
 interface KubeletState {
   running: boolean;
   leaseTimer?: Timer;
@@ -562,7 +574,7 @@ export class KubeletController implements Controller {
         annotations: { ...meta.annotations, [MIRROR_ANNOTATION]: hash, [HASH_ANNOTATION]: hash, [SOURCE_ANNOTATION]: 'file' },
         ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid, controller: true }],
       },
-      spec: { ...(copy.spec as object), nodeName: node.metadata.name },
+      spec: { ...(copy.spec as object), nodeName: node.metadata.name, tolerations: staticPodTolerations(copy.spec) },
     };
   }
 

@@ -82,13 +82,18 @@ export function defaultPod(draft: KubeObject): void {
     resources.requests = requests;
   }
   spec.enableServiceLinks ??= true;
-  spec.serviceAccountName ??= 'default';
-  spec.serviceAccount ??= spec.serviceAccountName;
+  // The ServiceAccount admission plugin leaves mirror pods (a kubelet's static pods) without one.
+  if (draft.metadata.annotations?.['kubernetes.io/config.mirror'] === undefined) {
+    spec.serviceAccountName ??= 'default';
+    spec.serviceAccount ??= spec.serviceAccountName;
+  }
   spec.priority ??= 0;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
   const tolerations = Array.isArray(spec.tolerations) ? spec.tolerations : [];
+  // DefaultTolerationSeconds adds a toleration only where none tolerates the taint already.
+  const tolerates = (x: Toleration | undefined, t: Toleration) => x !== undefined && x !== null && (!x.key || x.key === t.key) && (!x.effect || x.effect === t.effect);
   for (const t of DEFAULT_TOLERATIONS) {
-    if (!tolerations.some((x) => x?.key === t.key && x?.effect === t.effect)) tolerations.push({ ...t });
+    if (!tolerations.some((x) => tolerates(x, t))) tolerations.push({ ...t });
   }
   spec.tolerations = tolerations;
 }
