@@ -153,14 +153,21 @@ export class KubeletController implements Controller {
 
   /** Writes a static pod manifest into the node's manifest directory. */
   putManifest(node: string, file: string, pod: ObjectInput): KubeObject | undefined {
+    this.putManifests(node, [{ file, pod }]);
+    return this.mirrorOf(node, pod);
+  }
+
+  /** Writes several manifests at once (`kubeadm init`): all are checked first, and the kubelet syncs once. */
+  putManifests(node: string, manifests: Array<{ file: string; pod: ObjectInput }>): void {
     const nodeObject = this.requireNode(node);
     // The mirror pod must be a valid pod before the manifest is kept.
-    const mirror = this.mirrorBody(nodeObject, pod);
-    this.store.create(pods, mirror, mirror.metadata!.namespace, { dryRun: true });
-    this.state(node).manifests.set(file, structuredClone(pod));
+    for (const { pod } of manifests) {
+      const mirror = this.mirrorBody(nodeObject, pod);
+      this.store.create(pods, mirror, mirror.metadata!.namespace, { dryRun: true });
+    }
+    for (const { file, pod } of manifests) this.state(node).manifests.set(file, structuredClone(pod));
     this.enqueue({ kind: 'mirror', node });
     this.store.commit();
-    return this.mirrorOf(node, pod);
   }
 
   /** Removes a manifest: the static pod stops and its mirror goes. */

@@ -56,6 +56,6 @@ export function kubeadmInit(cluster: Cluster, document: ObjectInput): string[] {
     kubernetesVersion: KUBERNETES_VERSION.gitVersion,
     clusterName: 'kind',
   });
-  for (const { file, pod } of manifests) cluster.kubelets.putManifest(name, file, pod);
+  cluster.kubelets.putManifests(name, manifests);
   return manifests.map((m) => m.file);
 }
