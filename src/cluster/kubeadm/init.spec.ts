@@ -124,6 +124,12 @@ describe('kubeadmInit', () => {
     expect(e.message).toBe('InitConfiguration: nodeRegistration.name: Not found: "cp": no such node in the cluster file');
   });
 
+  it('stops a cluster file naming the document, its line and the field', () => {
+    const e = thrown(() => loadClusterFile(newCluster(), 'fixtures/clusters/kubeadm-missing-node.yaml', process.cwd()));
+    expect(e.message).toBe('document 2 (line 8), InitConfiguration: nodeRegistration.name: Not found: "cp": no such node in the cluster file');
+    expect(e.causes).toEqual([expect.objectContaining({ field: 'nodeRegistration.name' })]);
+  });
+
   it('writes the four manifests to that node, advertised on its InternalIP (or the address given)', () => {
     const cluster = newCluster();
     cluster.store.create(cluster.store.resourceType('nodes'), { metadata: { name: 'cp' } });
