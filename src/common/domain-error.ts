@@ -9,6 +9,7 @@ export type DomainErrorCode =
   | 'BAD_REQUEST' // 400 BadRequest: the request as a whole makes no sense
   | 'FORBIDDEN' // 403 Forbidden
   | 'METHOD_NOT_ALLOWED' // 405 MethodNotAllowed
+  | 'NOT_ACCEPTABLE' // 406 NotAcceptable: no media type the client accepts
   | 'UNSUPPORTED_MEDIA_TYPE' // 415 UnsupportedMediaType
   | 'NOT_FOUND' // 404 NotFound
   | 'ALREADY_EXISTS' // 409 AlreadyExists

@@ -1,20 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../../common/domain-error';
-import { TrafficSimulator } from '../../dataplane/traffic';
+import { ANSWER_DETAILS, answerForm, type AnswerDetail } from '../../dataplane/answer-forms';
+import { trafficText } from '../../dataplane/text-form';
+import { TrafficSimulator, type TrafficResponse } from '../../dataplane/traffic';
+import { choiceParam, formatParam, negotiateFormat } from '../answer-format';
 import { JsonBodies } from '../json-body';
 import { TRAFFIC } from '../tokens';
+import { ConntrackAnswerDto, InterfacesAnswerDto, RoutesAnswerDto, TrafficAnswerDto } from './answer.dto';
 import { TrafficRequestDto } from './dto';
-
-function formatParam(format: string | undefined): 'json' | 'text' {
-  if (format === undefined || format === '' || format === 'json') return 'json';
-  if (format === 'text') return 'text';
-  throw new DomainError('INVALID', `format: Unsupported value: ${JSON.stringify(format)}: supported values: "json", "text"`, {
-    field: 'format',
-    causeReason: 'FieldValueNotSupported',
-  });
-}
 
 function answer(res: FastifyReply, format: 'json' | 'text', json: unknown, lines: string[]): void {
   if (format === 'text') {
@@ -33,6 +27,8 @@ function answer(res: FastifyReply, format: 'json' | 'text', json: unknown, lines
 export class DataplaneController {
   readonly traffic: TrafficSimulator;
   private readonly bodies = new JsonBodies();
+  /** The text forms of kept (frozen) answers, made once: such an answer is to one request (see requestKey). */
+  private readonly texts = new WeakMap<TrafficResponse, Partial<Record<AnswerDetail, Buffer>>>();
 
   constructor(@Inject(TRAFFIC) traffic: TrafficSimulator) {
     this.traffic = traffic;
@@ -41,18 +37,51 @@ export class DataplaneController {
   @Post('traffic')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Send traffic through the cluster: every hop, rule and rewrite, and the reply',
+    summary: 'Send traffic through the cluster: each outcome, its path and rewrites, and the reply',
     description:
-      '`enumerate` (default) gives every possible outcome with its exact probability and changes nothing; `sample` sends `count` connections with a seeded random source and keeps their effects (conntrack, recent lists, rule counters).',
+      '`enumerate` (default) gives every possible outcome with its exact probability and changes nothing; `sample` sends `count` connections with a seeded random source and keeps their effects (conntrack, recent lists, rule counters). ' +
+      'Each outcome carries a summary path (nodes crossed, each rewrite before and after); `detail=hops` adds every hop with the rules it hit. ' +
+      'The text form (`?format=text` or `Accept: text/plain`) is a traceroute-like view for an 80-column terminal.',
   })
-  send(@Body() body: TrafficRequestDto, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
-    // An enumerated answer is frozen and shared while the cluster stands still: so are its encodings.
-    this.bodies.send(req, res, this.traffic.send(body));
+  @ApiQuery({ name: 'detail', required: false, enum: ['summary', 'hops'], description: '`summary` (default): outcomes with their paths; `hops`: every hop and rule too.' })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`, q-values honoured).' })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: TrafficAnswerDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
+  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
+  send(
+    @Body() body: TrafficRequestDto,
+    @Query('format') format: string | undefined,
+    @Query('detail') detail: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
+  ): void {
+    // Both checked before anything is sent: a refused request changes nothing (sample mode would).
+    const form = negotiateFormat(format, req.headers.accept);
+    const level = choiceParam('detail', detail, ANSWER_DETAILS, 'summary');
+    const response = this.traffic.send(body);
+    if (form === 'text') {
+      res.type('text/plain; charset=utf-8').send(this.text(body, response, level));
+      return;
+    }
+    // An enumerated answer is frozen and shared while the cluster stands still: so are its forms and their encodings.
+    this.bodies.send(req, res, answerForm(response, level));
+  }
+
+  private text(body: TrafficRequestDto, response: TrafficResponse, level: AnswerDetail): Buffer {
+    const kept = Object.isFrozen(response) ? this.texts.get(response) : undefined;
+    const known = kept?.[level];
+    if (known !== undefined) return known;
+    const text = Buffer.from(trafficText(body, response, level).join('\n') + '\n');
+    if (Object.isFrozen(response)) this.texts.set(response, { ...kept, [level]: text });
+    return text;
   }
 
   @Get('nodes/:node/conntrack')
   @ApiOperation({ summary: "A node's connection tracking table, like `conntrack -L`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: ConntrackAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
   conntrack(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const entries = this.traffic.network.conntrack(node).list();
@@ -62,6 +91,9 @@ export class DataplaneController {
   @Get('nodes/:node/routes')
   @ApiOperation({ summary: "A node's main routing table, like `ip route`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: RoutesAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
   routes(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const routes = this.traffic.network.routes(node);
@@ -71,6 +103,9 @@ export class DataplaneController {
   @Get('nodes/:node/interfaces')
   @ApiOperation({ summary: "A node's interfaces and addresses, like `ip addr`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: InterfacesAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
   interfaces(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const interfaces = this.traffic.network.interfaces(node);

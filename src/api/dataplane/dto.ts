@@ -25,7 +25,10 @@ function IsTrafficSource(options?: ValidationOptions): PropertyDecorator {
 }
 
 export class TrafficRequestDto {
-  @ApiProperty({ oneOf: [{ type: 'string', example: 'pod/default/db-0' }, { type: 'object', properties: { external: { type: 'string', example: '203.0.113.7' } } }] })
+  @ApiProperty({
+    oneOf: [{ type: 'string', example: 'pod/default/db-0' }, { type: 'object', properties: { external: { type: 'string', example: '203.0.113.7' } }, required: ['external'] }],
+    description: 'The sender: `pod/NAMESPACE/NAME`, `node/NAME` (a host process), or `{"external": "IP"}` (a client outside the cluster).',
+  })
   @IsTrafficSource()
   from!: string | { external: string };
 
@@ -39,14 +42,14 @@ export class TrafficRequestDto {
   @IsIn(['tcp', 'udp', 'sctp'])
   protocol?: 'tcp' | 'udp' | 'sctp';
 
-  @ApiPropertyOptional({ example: 40000, default: 40000 })
+  @ApiPropertyOptional({ example: 40000, default: 40000, description: "The client's source port (sample mode: the first connection's; each next one takes the next port)." })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(65535)
   sourcePort?: number;
 
-  @ApiPropertyOptional({ enum: ['enumerate', 'sample'], default: 'enumerate' })
+  @ApiPropertyOptional({ enum: ['enumerate', 'sample'], default: 'enumerate', description: '`enumerate`: every outcome with its exact probability, nothing changes; `sample`: `count` connections, kept (conntrack, recent lists, counters).' })
   @IsOptional()
   @IsIn(['enumerate', 'sample'])
   mode?: 'enumerate' | 'sample';
@@ -58,7 +61,7 @@ export class TrafficRequestDto {
   @Max(10000)
   count?: number;
 
-  @ApiPropertyOptional({ example: 7, description: 'sample mode: seed of the random source' })
+  @ApiPropertyOptional({ example: 7, description: "sample mode: seed of the random source (default: the cluster's own)" })
   @IsOptional()
   @IsInt()
   @Min(0)

@@ -1,9 +1,13 @@
-import { Body, Controller, Header, HttpCode, Inject, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Header, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock';
 import { SeededRandom, type Random } from '../../common/random';
 import { Host, NetfilterEngine, TCP_FLAGS, outcomeView, parseRuleset, printIptablesSave } from '../../netfilter';
+import { traceText } from '../../netfilter/trace-text';
+import { negotiateFormat } from '../answer-format';
 import { CLOCK, RANDOM } from '../tokens';
+import { TraceAnswerDto } from './answer.dto';
 import { SaveRequestDto, TraceRequestDto } from './dto';
 
 /**
@@ -29,8 +33,12 @@ export class NetfilterController {
       '`enumerate` (default) answers every path with its exact probability; `sample` picks one with a seedable random source. ' +
       'Each outcome carries its steps: hook, table, chain, rule number, rule text, action.',
   })
-  @ApiOkResponse({ description: '{ outcomes: [...] }' })
-  trace(@Body() body: TraceRequestDto) {
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: TraceAnswerDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
+  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
+  trace(@Body() body: TraceRequestDto, @Query('format') format: string | undefined, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
+    const form = negotiateFormat(format, req.headers.accept);
     const ruleset = parseRuleset(body.rules);
     const host = body.host ? Host.create(body.host) : Host.defaultNode();
     const random = body.seed === undefined ? this.random : new SeededRandom(body.seed);
@@ -51,7 +59,12 @@ export class NetfilterController {
       },
       body.mode ?? 'enumerate',
     );
-    return { outcomes: outcomes.map(outcomeView) };
+    const views = outcomes.map(outcomeView);
+    if (form === 'text') {
+      res.type('text/plain; charset=utf-8').send(traceText(p, views).join('\n') + '\n');
+      return;
+    }
+    res.type('application/json; charset=utf-8').send(JSON.stringify({ outcomes: views }));
   }
 
   @Post('iptables/save')

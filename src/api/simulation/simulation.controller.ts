@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseYamlObject } from '../../cluster/apply/yaml-documents';
 import { Cluster } from '../../cluster/cluster';
 import { assertDecodable } from '../../cluster/validation/shapes';
@@ -12,7 +12,8 @@ import { FieldErrors } from '../../cluster/validation/field-errors';
 import { dns1123SubdomainErrors } from '../../cluster/validation/names';
 import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
-import { AdvanceClockDto } from './dto';
+import { warningHeader } from '../kube/field-validation';
+import { AdvanceClockDto, ClockViewDto, KubeletStateDto } from './dto';
 
 function clockView(cluster: Cluster) {
   const now = cluster.clock.now();
@@ -52,6 +53,7 @@ export class SimulationController {
 
   @Get('clock')
   @ApiOperation({ summary: 'The simulated time, its mode, and the next timers due (heartbeats, evictions, deletions)' })
+  @ApiOkResponse({ type: ClockViewDto })
   clock() {
     return clockView(this.cluster);
   }
@@ -62,16 +64,29 @@ export class SimulationController {
     summary: 'Move simulated time forward',
     description:
       'Runs every timer due in that span, in order: node health checks, evictions, graceful deletions (lease renewals coalesce). ' +
-      'The advance runs in slices and the API answers meanwhile; advances asked for while one runs wait their turn.',
+      'The advance runs in slices and the API answers meanwhile; advances asked for while one runs wait their turn. ' +
+      'A simulated component that fails on the way is logged and retried, as on a real cluster, and time goes on: ' +
+      'the answer is still 200, with the failures counted in `faults` and named in a `Warning` header.',
   })
-  async advance(@Body() body: AdvanceClockDto) {
+  @ApiOkResponse({ type: ClockViewDto, description: 'The clock after the advance.' })
+  async advance(@Body() body: AdvanceClockDto, @Res({ passthrough: true }) res: FastifyReply) {
+    const faultsBefore = this.cluster.faults.count;
     await this.cluster.advanceSliced(body.seconds);
+    const failed = this.cluster.faults.count - faultsBefore;
+    const last = this.cluster.faults.last;
+    if (failed > 0 && last) {
+      const text = `${failed} failure${failed === 1 ? '' : 's'} of simulated components during the advance (logged and retried); the last: ${last.source}: ${last.message}`;
+      // A header carries visible ASCII only.
+      res.header('Warning', warningHeader(text).replace(/[^\x20-\x7e]/g, '?'));
+    }
     return clockView(this.cluster);
   }
 
   @Post('nodes/:node/kubelet/stop')
   @HttpCode(200)
   @ApiOperation({ summary: "Stop a node's kubelet, as a crash or a network partition: its lease stops being renewed" })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiOkResponse({ type: KubeletStateDto })
   stopKubelet(@Param('node') node: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
     this.cluster.kubelets.stop(node);
@@ -81,6 +96,8 @@ export class SimulationController {
   @Post('nodes/:node/kubelet/start')
   @HttpCode(200)
   @ApiOperation({ summary: "Start a node's kubelet again: it renews its lease, posts Ready and catches up with its pods" })
+  @ApiParam({ name: 'node', example: 'kind-worker' })
+  @ApiOkResponse({ type: KubeletStateDto })
   startKubelet(@Param('node') node: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
     this.cluster.kubelets.start(node);

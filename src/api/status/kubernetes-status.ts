@@ -47,6 +47,8 @@ export function outcomeOf(code: DomainErrorCode): HttpOutcome {
       return { code: 404, reason: 'NotFound' };
     case 'METHOD_NOT_ALLOWED':
       return { code: 405, reason: 'MethodNotAllowed' };
+    case 'NOT_ACCEPTABLE':
+      return { code: 406, reason: 'NotAcceptable' };
     case 'UNSUPPORTED_MEDIA_TYPE':
       return { code: 415, reason: 'UnsupportedMediaType' };
     case 'ALREADY_EXISTS':

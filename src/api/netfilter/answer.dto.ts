@@ -1,0 +1,38 @@
+/**
+ * The OpenAPI description of POST /netsim/v1/trace's answer. Description
+ * only; the outcome class implements the core's view type, so the compiler
+ * keeps the two in step.
+ */
+import { ApiProperty } from '@nestjs/swagger';
+import type { Direction } from '../../netfilter/conntrack';
+import type { TraceOutcomeView } from '../../netfilter/trace-text';
+import type { CtState, Delivery, DropReason, RejectWith, Verdict } from '../../netfilter/types';
+import { PacketViewDto, TraceStepDto } from '../dataplane/answer.dto';
+
+class TraceConntrackDto {
+  @ApiProperty({ enum: ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED'], description: 'What `--ctstate` sees.' }) state!: CtState;
+  @ApiProperty({ enum: ['original', 'reply'], nullable: true }) direction!: Direction | null;
+  @ApiProperty({ type: String, nullable: true, example: 'tcp 203.0.113.2:40000 -> 172.30.0.42:80' }) original!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'tcp 10.180.0.2:80 -> 10.180.0.254:40000' }) reply!: string | null;
+}
+
+export class TraceOutcomeDto implements TraceOutcomeView {
+  @ApiProperty({ example: 0.5, description: 'Exact in enumerate mode; the chosen path’s in sample mode.' }) probability!: number;
+  @ApiProperty({ enum: ['ACCEPT', 'DROP', 'REJECT'] }) verdict!: Verdict;
+  @ApiProperty({ type: String, nullable: true, example: 'icmp-port-unreachable' }) rejectWith!: RejectWith | null;
+  @ApiProperty({ enum: ['local', 'forward'], nullable: true }) delivery!: Delivery | null;
+  @ApiProperty({ type: String, nullable: true, example: 'no-route', description: 'Why it was dropped when no rule dropped it.' }) reason!: DropReason | null;
+  @ApiProperty({ type: String, nullable: true, example: '10.180.0.2:80' }) dnat!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '10.180.0.254:40000' }) snat!: string | null;
+  @ApiProperty() masquerade!: boolean;
+  @ApiProperty({ description: 'The kernel picks the NAT source port at random here; enumerate shows one choice.' }) snatPortRandom!: boolean;
+  @ApiProperty({ type: String, nullable: true, example: 'cni0' }) outInterface!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '10.180.0.2' }) nextHop!: string | null;
+  @ApiProperty({ type: TraceConntrackDto }) conntrack!: TraceConntrackDto;
+  @ApiProperty({ type: PacketViewDto, description: 'The packet as it leaves (or as it was when dropped).' }) packet!: PacketViewDto;
+  @ApiProperty({ type: [TraceStepDto], description: 'Every step in order: hook, table, chain, rule number, rule text, action.' }) steps!: TraceStepDto[];
+}
+
+export class TraceAnswerDto {
+  @ApiProperty({ type: [TraceOutcomeDto] }) outcomes!: TraceOutcomeDto[];
+}

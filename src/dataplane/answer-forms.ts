@@ -1,0 +1,182 @@
+/**
+ * The forms of a traffic answer over HTTP (see docs/dataplane.md, "Reading
+ * an answer"):
+ *
+ * - `summary` (the default): each outcome with its probability, result,
+ *   verdict, reason, destination and seen source, and a summary path: the
+ *   nodes crossed and each address rewrite, before and after (DNAT by a
+ *   `KUBE-SEP-*` chain, SNAT or masquerade, VXLAN encapsulation between
+ *   nodes, conntrack's reverse NAT on the reply), for the request and the
+ *   reply. No per-hop rules: a 200-endpoint answer stays small.
+ * - `hops`: the same, plus every hop with its packet and the rules it hit
+ *   (`hops`, `reply`), as `TrafficSimulator.send` answers it.
+ *
+ * The simulator's answers are frozen and shared while the cluster stands
+ * still; so is each form made of one (made once, kept as long as the answer
+ * is), so that its encoding can be kept too.
+ */
+import { deepFreeze } from '../common/freeze';
+import type { PacketView } from '../netfilter/engine';
+import type { TraceStep } from '../netfilter/types';
+import type { Hop, TrafficOutcome, TrafficResponse } from './traffic';
+
+/** How much of each outcome an answer carries. */
+export type AnswerDetail = 'summary' | 'hops';
+export const ANSWER_DETAILS: readonly AnswerDetail[] = ['summary', 'hops'];
+
+/**
+ * One address rewrite along the way.
+ *
+ * - `DNAT`: the destination changed (`before`/`after` are `IP:PORT`), by a rule's chain
+ *   (`KUBE-SEP-*`) or, on a reply or a packet of a known connection, by `conntrack`;
+ * - `SNAT` / `MASQUERADE`: the source changed, likewise;
+ * - `VXLAN`: the packet was encapsulated by `flannel.1` on `node` for node `to`: the
+ *   destination on the wire went from the inner packet's (`before`) to the outer UDP
+ *   packet's, the other node's VXLAN socket (`after`, port 8472).
+ */
+export interface Rewrite {
+  node: string;
+  type: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'VXLAN';
+  /** The chain whose rule rewrote the packet, `conntrack` (a known connection's NAT), or `flannel.1`. */
+  by: string;
+  before: string;
+  after: string;
+  /** VXLAN: the node the outer packet is sent to. */
+  to?: string;
+}
+
+/** Where a packet went, in short. */
+export interface PathSummary {
+  /** The nodes crossed, in order (a node once per visit). */
+  nodes: string[];
+  rewrites: Rewrite[];
+}
+
+/** An outcome as the default answer gives it. */
+export interface SummaryOutcome {
+  probability: number;
+  result: TrafficOutcome['result'];
+  verdict?: TrafficOutcome['verdict'];
+  reason?: string;
+  destination: TrafficOutcome['destination'];
+  seenSource: string | null;
+  replySource?: string | null;
+  connections?: number;
+  path: PathSummary;
+  replyPath: PathSummary;
+}
+
+/** An outcome with `detail=hops`: the summary, then every hop of the request and of the reply. */
+export interface DetailedOutcome extends SummaryOutcome {
+  hops: Hop[];
+  reply: Hop[];
+}
+
+export interface TrafficAnswer<O extends SummaryOutcome = SummaryOutcome> {
+  outcomes: O[];
+  samples?: TrafficResponse['samples'];
+  resolution?: TrafficResponse['resolution'];
+}
+
+function endpointOf(p: PacketView, side: 'source' | 'destination'): string {
+  const address = side === 'source' ? p.source : p.destination;
+  if (p.protocol === 'icmp') return address;
+  return `${address}:${side === 'source' ? p.sourcePort : p.destinationPort}`;
+}
+
+/** The chain of the first step whose action starts with one of `actions`, else `conntrack` (a known connection's NAT). */
+function rewrittenBy(rules: readonly TraceStep[], actions: readonly string[]): string {
+  for (const step of rules) {
+    if (step.chain !== null && step.rule !== null && actions.some((a) => step.action.startsWith(a))) return step.chain;
+  }
+  return 'conntrack';
+}
+
+/**
+ * The rewrites made at `hops[i]`: its NAT, against the packet as it came
+ * in (conntrack's tuple, else the packet of the hop before), or the VXLAN
+ * encapsulation a crossing starts with (the sender's hop; the receiver's
+ * shows the same encapsulation).
+ */
+export function hopRewrites(hops: readonly Hop[], i: number): Rewrite[] {
+  const hop = hops[i];
+  const previous = i > 0 ? hops[i - 1] : undefined;
+  if (hop.node === null) return [];
+  if (hop.encapsulation !== null) {
+    if (previous !== undefined && previous.encapsulation !== null) return [];
+    const outer = hop.encapsulation.outer;
+    const next = hops[i + 1];
+    const receiver = next !== undefined && next.encapsulation !== null ? next.node : null;
+    const rewrite: Rewrite = { node: hop.node, type: 'VXLAN', by: 'flannel.1', before: endpointOf(hop.packet, 'destination'), after: `${outer.destination}:${outer.destinationPort}` };
+    if (receiver !== null) rewrite.to = receiver;
+    return [rewrite];
+  }
+  if (hop.nat === null) return [];
+  // The packet before the node's NAT: conntrack's tuple, or the packet of the hop before.
+  const before = hop.nat.before ?? (previous !== undefined ? { source: endpointOf(previous.packet, 'source'), destination: endpointOf(previous.packet, 'destination') } : undefined);
+  if (before === undefined) return [];
+  const rewrites: Rewrite[] = [];
+  const after = hop.packet;
+  const destinationBefore = before.destination;
+  const destinationAfter = endpointOf(after, 'destination');
+  if (hop.nat.dnat !== null && destinationBefore !== destinationAfter) {
+    rewrites.push({ node: hop.node, type: 'DNAT', by: rewrittenBy(hop.rules, ['DNAT']), before: destinationBefore, after: destinationAfter });
+  }
+  const sourceBefore = before.source;
+  const sourceAfter = endpointOf(after, 'source');
+  if (hop.nat.snat !== null && sourceBefore !== sourceAfter) {
+    const type = hop.nat.masquerade ? 'MASQUERADE' : 'SNAT';
+    rewrites.push({ node: hop.node, type, by: rewrittenBy(hop.rules, ['MASQUERADE', 'SNAT']), before: sourceBefore, after: sourceAfter });
+  }
+  return rewrites;
+}
+
+/** The summary of a list of hops (a request's or a reply's). */
+export function summarizePath(hops: readonly Hop[]): PathSummary {
+  const nodes: string[] = [];
+  const rewrites: Rewrite[] = [];
+  for (let i = 0; i < hops.length; i++) {
+    const node = hops[i].node;
+    if (node !== null && nodes[nodes.length - 1] !== node) nodes.push(node);
+    for (const rewrite of hopRewrites(hops, i)) rewrites.push(rewrite);
+  }
+  return { nodes, rewrites };
+}
+
+function summaryOf(o: TrafficOutcome): SummaryOutcome {
+  const out: SummaryOutcome = { probability: o.probability, result: o.result } as SummaryOutcome;
+  if (o.verdict !== undefined) out.verdict = o.verdict;
+  if (o.reason !== undefined) out.reason = o.reason;
+  out.destination = o.destination;
+  out.seenSource = o.seenSource;
+  if (o.replySource !== undefined) out.replySource = o.replySource;
+  if (o.connections !== undefined) out.connections = o.connections;
+  out.path = summarizePath(o.hops);
+  out.replyPath = summarizePath(o.reply);
+  return out;
+}
+
+function answerOf<O extends SummaryOutcome>(response: TrafficResponse, outcome: (o: TrafficOutcome) => O): TrafficAnswer<O> {
+  const answer: TrafficAnswer<O> = { outcomes: response.outcomes.map(outcome) };
+  if (response.samples !== undefined) answer.samples = response.samples;
+  if (response.resolution !== undefined) answer.resolution = response.resolution;
+  return answer;
+}
+
+const forms: Record<AnswerDetail, WeakMap<TrafficResponse, TrafficAnswer>> = { summary: new WeakMap(), hops: new WeakMap() };
+
+/**
+ * The answer in the form `detail` asks for. A frozen response (a kept
+ * answer) gives a frozen form, the same object each time.
+ */
+export function answerForm(response: TrafficResponse, detail: AnswerDetail): TrafficAnswer {
+  const kept = Object.isFrozen(response);
+  if (kept) {
+    const known = forms[detail].get(response);
+    if (known !== undefined) return known;
+  }
+  const answer: TrafficAnswer =
+    detail === 'summary' ? answerOf(response, summaryOf) : answerOf<DetailedOutcome>(response, (o) => ({ ...summaryOf(o), hops: o.hops, reply: o.reply }));
+  if (kept) forms[detail].set(response, deepFreeze(answer));
+  return answer;
+}

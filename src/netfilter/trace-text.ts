@@ -1,0 +1,69 @@
+/**
+ * The text form of `POST /netsim/v1/trace`'s answer (`Accept: text/plain`
+ * or `?format=text`), for an 80-column terminal: the packet, then each
+ * outcome with its probability, its verdict and where the packet went, the
+ * rewrites and the connection, and its steps one a line (hook, table,
+ * chain, rule number, what it did). See docs/netfilter.md.
+ */
+import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
+import type { outcomeView } from './engine';
+import type { TraceStep } from './types';
+
+export type TraceOutcomeView = ReturnType<typeof outcomeView>;
+
+/** The packet as the trace request gives it. */
+export interface TracePacketText {
+  hook: string;
+  inInterface?: string;
+  protocol: string;
+  source?: string;
+  sourcePort?: number;
+  destination: string;
+  destinationPort?: number;
+}
+
+/** One step, for a line: `HOOK TABLE CHAIN #N: ACTION` (machinery steps: `HOOK TABLE: ACTION`). */
+export function stepText(s: TraceStep): string {
+  const where = s.chain !== null ? `${s.hook} ${s.table} ${s.chain}${s.ruleNumber !== null ? ` #${s.ruleNumber}` : ''}` : `${s.hook} ${s.table}`;
+  return `${where}: ${s.action}`;
+}
+
+function endpoint(address: string | undefined, port: number | undefined): string {
+  const a = address ?? '(route source)';
+  return port === undefined ? a : `${a}:${port}`;
+}
+
+function fate(o: TraceOutcomeView): string {
+  if (o.verdict === 'REJECT') return `REJECT (${o.rejectWith ?? 'icmp-port-unreachable'})`;
+  if (o.verdict === 'DROP') return `DROP${o.reason ? ` (${o.reason})` : ''}`;
+  if (o.delivery === 'local') return 'ACCEPT, delivered locally';
+  if (o.delivery === 'forward') return `ACCEPT, out ${o.outInterface ?? '?'}${o.nextHop && o.nextHop !== o.packet.destination ? ` via ${o.nextHop}` : ''}`;
+  return o.verdict;
+}
+
+/** The text form of a trace's outcomes, for `packet`. */
+export function traceText(packet: TracePacketText, outcomes: readonly TraceOutcomeView[]): string[] {
+  const lines: string[] = [];
+  const on = packet.inInterface ? ` on ${packet.inInterface}` : '';
+  lines.push(...wrap(`${packet.protocol} ${endpoint(packet.source, packet.sourcePort)} > ${endpoint(packet.destination, packet.destinationPort)}, entering ${packet.hook}${on}`, TEXT_WIDTH, '', '   '));
+  lines.push(`${outcomes.length} outcome${outcomes.length === 1 ? '' : 's'}`);
+  const width = String(outcomes.length).length;
+  outcomes.forEach((o, i) => {
+    const head = `${String(i + 1).padStart(width)}. `;
+    const indent = ' '.repeat(head.length);
+    lines.push('');
+    lines.push(...wrap(`${percent(o.probability)} ${fate(o)}`, TEXT_WIDTH, head, `${indent}  `));
+    const nat = [o.dnat ? `DNAT to ${o.dnat}` : undefined, o.snat ? `${o.masquerade ? 'MASQUERADE' : 'SNAT'} to ${o.snat}${o.snatPortRandom ? ' (random port)' : ''}` : undefined].filter((x) => x !== undefined);
+    if (nat.length > 0) lines.push(...wrap(nat.join(', '), TEXT_WIDTH, indent, `${indent}  `));
+    const p = o.packet;
+    lines.push(...wrap(`leaves as ${p.protocol} ${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark}`, TEXT_WIDTH, indent, `${indent}  `));
+    const c = o.conntrack;
+    lines.push(...wrap(`conntrack ${c.state}${c.direction ? ` (${c.direction})` : ''}${c.original ? `: ${c.original}` : ''}`, TEXT_WIDTH, indent, `${indent}  `));
+    const stepWidth = String(o.steps.length).length;
+    o.steps.forEach((s, n) => {
+      const stepHead = `${indent} ${String(n + 1).padStart(stepWidth)} `;
+      lines.push(...wrap(stepText(s), TEXT_WIDTH, stepHead, `${' '.repeat(stepHead.length)}  `));
+    });
+  });
+  return lines;
+}
