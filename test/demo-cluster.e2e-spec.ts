@@ -53,6 +53,15 @@ describe('the demo cluster, as kind shows it (e2e)', () => {
   afterAll(() => t.close());
 
   it('get pods -A: kube-system, kube-flannel and local-path-storage as on kind, everything Running', async () => {
+    // The control plane's containers are Ready once kubeadm's startup probes pass (initialDelaySeconds 10).
+    const notYet = await kubectl('get', 'pods', '-n', 'kube-system', '-l', 'tier=control-plane');
+    expect(shape(notYet.stdout).slice(1)).toEqual([
+      'etcd-kind-control-plane 0/1 Running 0 AGE',
+      'kube-apiserver-kind-control-plane 0/1 Running 0 AGE',
+      'kube-controller-manager-kind-control-plane 0/1 Running 0 AGE',
+      'kube-scheduler-kind-control-plane 0/1 Running 0 AGE',
+    ]);
+    await request(t.http).post('/netsim/v1/clock/advance').send({ seconds: 10 }).expect(200);
     const r = await kubectl('get', 'pods', '-A', '-o', 'custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,READY:.status.containerStatuses[*].ready,STATUS:.status.phase,IP:.status.podIP,NODE:.spec.nodeName', '--sort-by=.metadata.name');
     expect(r.code).toBe(0);
     const rows = shape(r.stdout).filter((row) => !row.startsWith('default '));
