@@ -72,7 +72,7 @@ describe('the browser UI on the demo cluster', () => {
     expect(await ui.text('explanation')).toMatch(/^Delivered to pod default\/web-/);
     const outcomes = await page.locator('[data-testid=outcomes] li').allInnerTexts();
     expect(outcomes).toHaveLength(3);
-    for (const o of outcomes) expect(o).toMatch(/^33\.33% delivered pod default\/web-/);
+    for (const o of outcomes) expect(o).toMatch(/^33\.33% Delivered pod default\/web-/);
     expect(new URL(page.url()).searchParams.get('from')).toBe(`pod/default/${client().name}`);
   });
 
