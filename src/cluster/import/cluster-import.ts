@@ -49,6 +49,9 @@ const ORDER = ['namespaces', 'nodes', 'services', 'deployments.apps', 'replicase
 /** Metadata only the API server sets: a new one is made here. */
 const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
 
+/** The annotation a kubelet puts on the API's copy of a static pod. */
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+
 const SYSTEM_OBJECTS = new Set(['services/default/kubernetes', 'endpointslices.discovery.k8s.io/default/kubernetes']);
 
 interface Item {
@@ -215,7 +218,14 @@ export class ClusterImport {
       const now = created.metadata.annotations?.[DAEMONSET_TEMPLATE_GENERATION_ANNOTATION];
       if (before && now && before !== now) this.generations.set(created.metadata.uid, [before, now]);
     }
-    if (item.type.kind === 'Pod') this.restorePodStatus(item, created, source.status as PodStatus | undefined);
+    if (item.type.kind === 'Pod') {
+      this.restorePodStatus(item, created, source.status as PodStatus | undefined);
+      if (created.metadata.annotations?.[MIRROR_ANNOTATION]) {
+        this.result.warnings.push(
+          `pod/${item.name} (namespace ${item.namespace}) is the mirror pod of a static pod: its node's kubelet removes it, as the node has no such manifest (PUT /netsim/v1/nodes/${(created.spec as PodSpec).nodeName}/manifests/{file} to run it)`,
+        );
+      }
+    }
     else if (item.type.kind !== 'Node' && item.type.kind !== 'Service' && item.type.hasStatus && isObject(source.status)) {
       // Workload status as it was; the controllers bring it up to date on their first sync.
       this.store.updateStatus(item.type, item.namespace, item.name, { ...created, status: source.status });
