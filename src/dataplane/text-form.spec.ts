@@ -47,6 +47,8 @@ describe('the text form of traffic answers', () => {
     ['outside-to-nodeport', { from: { external: '203.0.113.7' }, to: '172.18.0.4:30080' }, asIs],
     ['no-endpoints', { from: 'pod/default/db-0', to: 'web:80' }, (c) => scale(c, 0)],
     ['nxdomain', { from: 'pod/default/db-0', to: 'nosuch:80' }, asIs],
+    ['node-to-ip', { from: 'node/kind-worker', to: '10.96.0.10:53', protocol: 'udp' }, asIs],
+    ['node-to-service', { from: 'node/kind-worker', to: 'service/kube-system/kube-dns:53', protocol: 'udp' }, asIs],
   ];
 
   it.each(cases)('%s reads as its golden file, no line past 80 columns', (name, request, setup) => {

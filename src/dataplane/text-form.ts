@@ -27,8 +27,10 @@ function destinationLines(request: TrafficRequest, response: TrafficResponse): s
   const protocol = request.protocol ?? 'tcp';
   const r = response.resolution;
   if (r === undefined) {
+    // Where it was sent to: before the first node's NAT (a node's own OUTPUT DNAT rewrites it on that hop).
     const first = response.outcomes[0]?.hops[0];
-    const address = first !== undefined ? ` (${first.packet.destination}:${first.packet.destinationPort})` : '';
+    const sentTo = first === undefined ? undefined : (first.nat?.before?.destination ?? `${first.packet.destination}:${first.packet.destinationPort}`);
+    const address = sentTo !== undefined ? ` (${sentTo})` : '';
     return wrap(`to ${request.to}${address !== ` (${request.to})` ? address : ''} ${protocol}`, TEXT_WIDTH, '', '   ');
   }
   const lines = wrap(`to ${request.to} ${protocol}`, TEXT_WIDTH, '', '   ');
