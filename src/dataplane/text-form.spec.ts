@@ -35,7 +35,8 @@ function scale(cluster: Cluster, replicas: number): void {
 function golden(name: string, lines: string[]): void {
   const file = join(FIXTURES, `${name}.txt`);
   const text = lines.join('\n') + '\n';
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, text);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, text);
+  else if (!existsSync(file)) throw new Error(`no golden file ${file}: write it with UPDATE_GOLDEN=1 and read it`);
   expect(text.split('\n')).toEqual(readFileSync(file, 'utf8').split('\n'));
   for (const line of lines) expect(length(line)).toBeLessThanOrEqual(TEXT_WIDTH);
 }
