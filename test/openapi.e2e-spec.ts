@@ -1,8 +1,9 @@
 /**
  * The OpenAPI document (/docs-json) describes every netsim request and
- * answer: the traffic request's fields and defaults, the answer's shape
- * (outcomes, verdict, path, hops), trace, clock/advance, and the node
- * endpoints; the UI works at /docs and /docs/.
+ * answer: the traffic request's
+ * fields and defaults, the answer's shape (outcomes, verdict, path, hops),
+ * trace, clock/advance, and the node endpoints; a text answer is a string;
+ * the UI works at /docs and /docs/.
  */
 import request from 'supertest';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -75,7 +76,7 @@ describe('the OpenAPI document (e2e)', () => {
   it('describes the traffic answer: outcomes, verdict, path, and hops with their rules', () => {
     const traffic = op('/netsim/v1/traffic', 'post');
     expect(ok(traffic)).toBe('TrafficAnswerDto');
-    expect(Object.keys(traffic.responses['200'].content!)).toEqual(expect.arrayContaining(['application/json', 'text/plain']));
+    expect(traffic.responses['200'].content!['text/plain'].schema).toEqual({ type: 'string' });
     expect(traffic.responses['406']).toBeDefined();
     expect(ref(schema('TrafficAnswerDto').properties!.outcomes)).toBe('TrafficOutcomeDto');
     const outcome = schema('TrafficOutcomeDto').properties!;
@@ -110,6 +111,27 @@ describe('the OpenAPI document (e2e)', () => {
     expect(ok(op('/netsim/v1/nodes/{node}/interfaces', 'get'))).toBe('InterfacesAnswerDto');
     expect(ok(op('/netsim/v1/nodes/{node}/kubelet/stop', 'post'))).toBe('KubeletStateDto');
     expect(ok(op('/netsim/v1/nodes/{node}/kubelet/start', 'post'))).toBe('KubeletStateDto');
+  });
+
+  it('gives a text answer a string schema, and a JSON answer its shape, per media type', () => {
+    for (const [path, answer] of [
+      ['/netsim/v1/traffic', 'TrafficAnswerDto'],
+      ['/netsim/v1/trace', 'TraceAnswerDto'],
+      ['/netsim/v1/nodes/{node}/conntrack', 'ConntrackAnswerDto'],
+      ['/netsim/v1/nodes/{node}/routes', 'RoutesAnswerDto'],
+      ['/netsim/v1/nodes/{node}/interfaces', 'InterfacesAnswerDto'],
+    ]) {
+      const o = doc.paths[path].post ?? doc.paths[path].get;
+      expect([path, ok(o)]).toEqual([path, answer]);
+      expect([path, o.responses['200'].content!['text/plain'].schema]).toEqual([path, { type: 'string' }]);
+    }
+    for (const [path, method] of [
+      ['/netsim/v1/iptables/save', 'post'],
+      ['/netsim/v1/nodes/{node}/iptables', 'get'],
+      ['/netsim/v1/kube-proxy/render', 'post'],
+    ]) {
+      expect([path, op(path, method).responses['200'].content]).toEqual([path, { 'text/plain': { schema: { type: 'string' } } }]);
+    }
   });
 
   it.each(['/docs', '/docs/'])('serves the UI at %s, every asset it names found', async (page) => {

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiNotAcceptableResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ANSWER_DETAILS, answerForm, type AnswerDetail } from '../../dataplane/answer-forms';
 import { trafficText } from '../../dataplane/text-form';
 import { TrafficSimulator, type TrafficResponse } from '../../dataplane/traffic';
+import { ApiJsonOrTextAnswer } from '../answer-docs';
 import { choiceParam, formatParam, negotiateFormat } from '../answer-format';
 import { JsonBodies } from '../json-body';
 import { TRAFFIC } from '../tokens';
@@ -45,8 +46,7 @@ export class DataplaneController {
   })
   @ApiQuery({ name: 'detail', required: false, enum: ['summary', 'hops'], description: '`summary` (default): outcomes with their paths; `hops`: every hop and rule too.' })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`, q-values honoured).' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: TrafficAnswerDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
+  @ApiJsonOrTextAnswer(TrafficAnswerDto, 'JSON, or the text form for `format=text` / `Accept: text/plain`.')
   @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
   send(
     @Body() body: TrafficRequestDto,
@@ -80,8 +80,7 @@ export class DataplaneController {
   @ApiOperation({ summary: "A node's connection tracking table, like `conntrack -L`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
   @ApiParam({ name: 'node', example: 'kind-worker' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: ConntrackAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
+  @ApiJsonOrTextAnswer(ConntrackAnswerDto, 'JSON, or the text lines for `format=text`.')
   conntrack(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const entries = this.traffic.network.conntrack(node).list();
@@ -92,8 +91,7 @@ export class DataplaneController {
   @ApiOperation({ summary: "A node's main routing table, like `ip route`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
   @ApiParam({ name: 'node', example: 'kind-worker' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: RoutesAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
+  @ApiJsonOrTextAnswer(RoutesAnswerDto, 'JSON, or the text lines for `format=text`.')
   routes(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const routes = this.traffic.network.routes(node);
@@ -104,8 +102,7 @@ export class DataplaneController {
   @ApiOperation({ summary: "A node's interfaces and addresses, like `ip addr`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
   @ApiParam({ name: 'node', example: 'kind-worker' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: InterfacesAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
+  @ApiJsonOrTextAnswer(InterfacesAnswerDto, 'JSON, or the text lines for `format=text`.')
   interfaces(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const interfaces = this.traffic.network.interfaces(node);

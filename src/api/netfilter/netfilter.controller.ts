@@ -1,10 +1,11 @@
 import { Body, Controller, Header, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiNotAcceptableResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock';
 import { SeededRandom, type Random } from '../../common/random';
 import { Host, NetfilterEngine, TCP_FLAGS, outcomeView, parseRuleset, printIptablesSave } from '../../netfilter';
 import { traceText } from '../../netfilter/trace-text';
+import { ApiJsonOrTextAnswer, ApiTextAnswer } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
 import { CLOCK, RANDOM } from '../tokens';
 import { TraceAnswerDto } from './answer.dto';
@@ -34,8 +35,7 @@ export class NetfilterController {
       'Each outcome carries its steps: hook, table, chain, rule number, rule text, action.',
   })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: TraceAnswerDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
+  @ApiJsonOrTextAnswer(TraceAnswerDto, 'JSON, or the text form for `format=text` / `Accept: text/plain`.')
   @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
   trace(@Body() body: TraceRequestDto, @Query('format') format: string | undefined, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
     const form = negotiateFormat(format, req.headers.accept);
@@ -70,12 +70,11 @@ export class NetfilterController {
   @Post('iptables/save')
   @HttpCode(200)
   @Header('Content-Type', 'text/plain; charset=utf-8')
-  @ApiProduces('text/plain')
   @ApiOperation({
     summary: 'Rules printed back as iptables-save prints them',
     description: 'Reads iptables-save or iptables-restore text and answers the iptables-save text of the result (byte for byte what iptables-save 1.8.9 prints, "#" lines aside).',
   })
-  @ApiOkResponse({ description: 'iptables-save text', schema: { type: 'string' } })
+  @ApiTextAnswer('iptables-save text')
   save(@Body() body: SaveRequestDto): string {
     const counters = body.counters ?? false;
     return printIptablesSave(parseRuleset(body.rules, { counters }), { counters });
