@@ -1,6 +1,6 @@
 /**
  * The OpenAPI document (/docs-json) describes every netsim request and
- * answer: the traffic request's
+ * answer (checked over every /netsim operation): the traffic request's
  * fields and defaults, the answer's shape (outcomes, verdict, path, hops),
  * trace, clock/advance, and the node endpoints; a text answer is a string;
  * the UI works at /docs and /docs/.
@@ -132,6 +132,21 @@ describe('the OpenAPI document (e2e)', () => {
     ]) {
       expect([path, op(path, method).responses['200'].content]).toEqual([path, { 'text/plain': { schema: { type: 'string' } } }]);
     }
+  });
+
+  it('describes every netsim answer, every request body, and the health endpoints', () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, o]) => ({ path, method, o })));
+    const netsim = operations.filter((x) => x.path.startsWith('/netsim/'));
+    expect(netsim.length).toBeGreaterThanOrEqual(20);
+    const withoutAnswer = netsim.filter(({ o }) => !Object.entries(o.responses).some(([code, r]) => /^2/.test(code) && Object.values(r.content ?? {}).some((c) => c.schema !== undefined)));
+    expect(withoutAnswer.map((x) => `${x.method} ${x.path}`)).toEqual([]);
+    // Every operation that reads a body (kubelet stop/start and removing a manifest take none) describes it.
+    const noBody = ['post /netsim/v1/nodes/{node}/kubelet/stop', 'post /netsim/v1/nodes/{node}/kubelet/start', 'delete /netsim/v1/nodes/{node}/manifests/{file}'];
+    const bodyTaking = netsim.filter((x) => ['post', 'put', 'patch', 'delete'].includes(x.method) && !noBody.includes(`${x.method} ${x.path}`));
+    expect(bodyTaking.length).toBeGreaterThanOrEqual(10);
+    const withoutBody = bodyTaking.filter(({ o }) => !Object.values(o.requestBody?.content ?? {}).some((c) => c.schema !== undefined));
+    expect(withoutBody.map((x) => `${x.method} ${x.path}`)).toEqual([]);
+    for (const path of ['/healthz', '/livez', '/readyz']) expect(op(path, 'get').responses['200'].content!['text/plain'].schema).toEqual({ type: 'string' });
   });
 
   it.each(['/docs', '/docs/'])('serves the UI at %s, every asset it names found', async (page) => {

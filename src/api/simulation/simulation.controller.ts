@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiJsonAnswer, MANIFESTS_SCHEMA, MANIFEST_DELETE_SCHEMA, MANIFEST_PUT_SCHEMA } from '../answer-docs';
 import type { FastifyRequest } from 'fastify';
 import { parseYamlObject } from '../../cluster/apply/yaml-documents';
 import { Cluster } from '../../cluster/cluster';
@@ -95,6 +96,7 @@ export class SimulationController {
 
   @Get('nodes/:node/manifests')
   @ApiOperation({ summary: "The static pod manifests in a node's manifest directory" })
+  @ApiJsonAnswer(MANIFESTS_SCHEMA, 'Each manifest file and the pod it holds')
   manifests(@Param('node') node: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
     return { node, manifests: this.cluster.kubelets.manifests(node) };
@@ -107,7 +109,7 @@ export class SimulationController {
   })
   @ApiConsumes('application/yaml', 'application/json')
   @ApiBody({ schema: { type: 'string' } })
-  @ApiOkResponse({ description: 'The mirror pod' })
+  @ApiJsonAnswer(MANIFEST_PUT_SCHEMA, 'The mirror pod')
   putManifest(@Param('node') node: string, @Param('file') file: string, @Req() req: FastifyRequest) {
     this.cluster.store.get(this.nodes(), undefined, node);
     const mirror = this.cluster.kubelets.putManifest(node, file, manifestOf(req, node, file));
@@ -116,6 +118,7 @@ export class SimulationController {
 
   @Delete('nodes/:node/manifests/:file')
   @ApiOperation({ summary: 'Remove a static pod manifest: the static pod stops and its mirror pod goes' })
+  @ApiJsonAnswer(MANIFEST_DELETE_SCHEMA, 'The manifest removed')
   deleteManifest(@Param('node') node: string, @Param('file') file: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
     this.cluster.kubelets.deleteManifest(node, file);
