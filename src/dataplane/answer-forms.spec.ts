@@ -67,9 +67,11 @@ describe('answer forms', () => {
     for (const o of answer.outcomes) {
       const { nodes, rewrites } = summarizePath(o.hops);
       expect(nodes[0]).toBe('kind-worker');
-      // A node's own process: OUTPUT's DNAT, then kube-proxy's masquerade mark is not set for it (no SNAT).
-      expect(rewrites[0]).toMatchObject({ node: 'kind-worker', type: 'DNAT', before: expect.stringMatching(/:53$/), after: `${o.destination!.ip}:53` });
+      // A node's own process: OUTPUT's DNAT to the endpoint, then, leaving for another node's pod, the
+      // masquerade of KUBE-POSTROUTING (its source becomes the node's flannel.1 address).
+      expect(rewrites[0]).toMatchObject({ node: 'kind-worker', type: 'DNAT', before: '10.96.0.10:53', after: `${o.destination!.ip}:53` });
       expect(rewrites[0].by).toMatch(/^KUBE-SEP-/);
+      expect(rewrites[1]).toEqual({ node: 'kind-worker', type: 'MASQUERADE', by: 'KUBE-POSTROUTING', before: '172.18.0.3:40000', after: '10.244.1.0:40000' });
     }
   });
 
