@@ -11,7 +11,7 @@ import { loadClusterFile } from '../cluster/apply/cluster-file';
 import type { Cluster } from '../cluster/cluster';
 import { SimulationClock } from '../cluster/simulation-clock';
 import { SeededRandom } from '../common/random';
-import { TEXT_WIDTH, length, wrap } from '../common/text-layout';
+import { TEXT_WIDTH, length } from '../common/text-layout';
 import { readConfig } from '../config/app-config';
 import { trafficText } from './text-form';
 import { TrafficSimulator, type TrafficRequest } from './traffic';
@@ -49,6 +49,7 @@ describe('the text form of traffic answers', () => {
     ['no-endpoints', { from: 'pod/default/db-0', to: 'web:80' }, (c) => scale(c, 0)],
     ['nxdomain', { from: 'pod/default/db-0', to: 'nosuch:80' }, asIs],
     ['node-to-ip', { from: 'node/kind-worker', to: '10.96.0.10:53', protocol: 'udp' }, asIs],
+    ['long-name', { from: 'pod/default/db-0', to: 'a-service-with-a-rather-long-name-for-a-test.a-namespace-with-a-long-name.svc.cluster.local:8080' }, asIs],
     ['node-to-service', { from: 'node/kind-worker', to: 'service/kube-system/kube-dns:53', protocol: 'udp' }, asIs],
   ];
 
@@ -88,13 +89,5 @@ describe('the text form of a node\'s own traffic', () => {
     expect(lines.slice(0, 3)).toEqual(['from node/kind-control-plane (172.18.0.2)', 'to kube-dns.kube-system.svc.cluster.local:53 udp', '   kube-dns.kube-system.svc.cluster.local is 10.96.0.10 (Service']);
     expect(lines).toContainEqual(expect.stringMatching(/^ +DNAT by KUBE-SEP-[A-Z2-7]{16}: 10\.96\.0\.10:53 -> 10\.244\.0\.\d+:53$/));
     expect(lines).toContainEqual('        MASQUERADE by KUBE-POSTROUTING: 172.18.0.2:40000 -> 10.244.0.1:40000');
-  });
-});
-
-describe('wrap', () => {
-  it('breaks at spaces within the width, hanging lines indented, an overlong word cut', () => {
-    expect(wrap('aaa bbb ccc', 7, '', '  ')).toEqual(['aaa bbb', '  ccc']);
-    expect(wrap('abcdefghij', 4, '> ', '> ')).toEqual(['> ab', '> cd', '> ef', '> gh', '> ij']);
-    expect(wrap('', 10, '  ')).toEqual(['']);
   });
 });
