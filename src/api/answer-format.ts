@@ -5,6 +5,7 @@
  * when there is no header). When the client accepts neither, the answer is
  * 406 NotAcceptable, worded as the API server words it.
  */
+import { unsupportedValue } from '../cluster/validation/field-errors';
 import { DomainError } from '../common/domain-error';
 
 export type AnswerFormat = 'json' | 'text';
@@ -17,10 +18,7 @@ const OFFERS: readonly AnswerFormat[] = ['json', 'text'];
 export function choiceParam<T extends string>(name: string, value: string | undefined, values: readonly T[], fallback: T): T {
   if (value === undefined || value === '') return fallback;
   if ((values as readonly string[]).includes(value)) return value as T;
-  throw new DomainError('INVALID', `${name}: Unsupported value: ${JSON.stringify(value)}: supported values: ${values.map((v) => JSON.stringify(v)).join(', ')}`, {
-    field: name,
-    causeReason: 'FieldValueNotSupported',
-  });
+  throw unsupportedValue(name, value, values);
 }
 
 /** `?format=json|text` alone (endpoints that read no Accept header). */

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Put, Quer
 import type { FastifyReply } from 'fastify';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Cluster } from '../../cluster/cluster';
+import { unsupportedValue } from '../../cluster/validation/field-errors';
 import { DomainError } from '../../common/domain-error';
 import { KubeProxyConfiguration } from '../../kube-proxy/config';
 import { decodeKubeProxyConfiguration } from '../../kube-proxy/config-decoding';
@@ -18,10 +19,7 @@ const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
 function tableParam(table: string | undefined): TableName | undefined {
   if (table === undefined || table === '') return undefined;
   if (!TABLES.includes(table as TableName)) {
-    throw new DomainError('INVALID', `table: Unsupported value: ${JSON.stringify(table)}: supported values: "filter", "mangle", "nat", "raw"`, {
-      field: 'table',
-      causeReason: 'FieldValueNotSupported',
-    });
+    throw unsupportedValue('table', table, [...TABLES].sort());
   }
   return table as TableName;
 }
@@ -75,10 +73,7 @@ export class KubeProxyApiController {
       case 'restore':
         return restoreSection(proxy.proxier.lastRestoreText(), which);
       default:
-        throw new DomainError('INVALID', `format: Unsupported value: ${JSON.stringify(format)}: supported values: "restore", "save"`, {
-          field: 'format',
-          causeReason: 'FieldValueNotSupported',
-        });
+        throw unsupportedValue('format', format, ['restore', 'save']);
     }
   }
 
@@ -179,10 +174,7 @@ export class KubeProxyApiController {
     const result = renderRules({ ...request, format: 'restore' });
     if (format === 'save') return renderedSave(result);
     if (format !== 'restore') {
-      throw new DomainError('INVALID', `format: Unsupported value: ${JSON.stringify(format)}: supported values: "restore", "save"`, {
-        field: 'format',
-        causeReason: 'FieldValueNotSupported',
-      });
+      throw unsupportedValue('format', format, ['restore', 'save']);
     }
     return result.text;
   }
