@@ -7,6 +7,7 @@
  */
 import { unsupportedValue } from '../cluster/validation/field-errors';
 import { DomainError } from '../common/domain-error';
+import { qualityList } from './quality-list';
 
 export type AnswerFormat = 'json' | 'text';
 
@@ -35,15 +36,11 @@ function quality(accept: string, mediaType: string): number {
   const [type] = mediaType.split('/');
   let best = -1;
   let q = 0;
-  for (const part of accept.split(',')) {
-    const [range, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-    if (!range) continue;
+  for (const { value: range, q: rangeQ } of qualityList(accept)) {
     const specificity = range === mediaType ? 2 : range === `${type}/*` ? 1 : range === '*/*' || range === '*' ? 0 : -1;
     if (specificity <= best) continue;
-    const qParam = params.find((p) => p.startsWith('q='));
-    const value = qParam === undefined ? 1 : Number(qParam.slice(2));
     best = specificity;
-    q = Number.isFinite(value) ? Math.min(Math.max(value, 0), 1) : 0;
+    q = rangeQ;
   }
   return q;
 }

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { qualityList } from './quality-list';
 
 /** Bodies smaller than this go out as they are: compressing them saves little. */
 const COMPRESS_FROM_BYTES = 4096;
@@ -13,12 +14,9 @@ const GZIP_LEVEL = 3;
 export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
   let star: boolean | undefined;
-  for (const part of header.split(',')) {
-    const [coding, ...params] = part.trim().toLowerCase().split(';');
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const accepted = q === undefined || Number(q.slice(2)) > 0;
-    if (coding === 'gzip' || coding === 'x-gzip') return accepted;
-    if (coding === '*') star = accepted;
+  for (const { value: coding, q } of qualityList(header)) {
+    if (coding === 'gzip' || coding === 'x-gzip') return q > 0;
+    if (coding === '*') star = q > 0;
   }
   return star ?? false;
 }
