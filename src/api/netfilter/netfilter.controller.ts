@@ -7,6 +7,7 @@ import { Host, NetfilterEngine, TCP_FLAGS, outcomeView, parseRuleset, printIptab
 import { traceText } from '../../netfilter/trace-text';
 import { ApiJsonOrTextAnswer, ApiTextAnswer } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
+import { sendAnswer } from '../json-body';
 import { CLOCK, RANDOM } from '../tokens';
 import { TraceAnswerDto } from './answer.dto';
 import { SaveRequestDto, TraceRequestDto } from './dto';
@@ -38,7 +39,7 @@ export class NetfilterController {
   @ApiJsonOrTextAnswer(TraceAnswerDto, 'JSON, or the text form for `format=text` / `Accept: text/plain`.')
   @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
   trace(@Body() body: TraceRequestDto, @Query('format') format: string | undefined, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
-    const form = negotiateFormat(format, req.headers.accept);
+    const answerFormat = negotiateFormat(format, req.headers.accept);
     const ruleset = parseRuleset(body.rules);
     const host = body.host ? Host.create(body.host) : Host.defaultNode();
     const random = body.seed === undefined ? this.random : new SeededRandom(body.seed);
@@ -60,11 +61,7 @@ export class NetfilterController {
       body.mode ?? 'enumerate',
     );
     const views = outcomes.map(outcomeView);
-    if (form === 'text') {
-      res.type('text/plain; charset=utf-8').send(traceText(p, views).join('\n') + '\n');
-      return;
-    }
-    res.type('application/json; charset=utf-8').send(JSON.stringify({ outcomes: views }));
+    sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText(p, views) : []);
   }
 
   @Post('iptables/save')
