@@ -84,6 +84,8 @@ describe('answer forms (e2e)', () => {
     expect(hopsAgain.headers['content-encoding']).toBe('gzip');
     expect(hopsAgain.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(hopsAgain.text).toBe(hopsText.text);
+    // The form depends on Accept: a cache must key on it.
+    for (const res of [first, again, text1, hopsAgain]) expect(res.headers.vary).toBe('Accept, Accept-Encoding');
   });
 
   it('refuses an unknown detail with a 422 Status naming the field, changing nothing', async () => {
@@ -160,6 +162,7 @@ describe('answer forms (e2e)', () => {
       await request(t.http).post('/netsim/v1/trace').set('Accept', 'application/xml').send({ rules, host, packet }).expect(406);
       const json = await request(t.http).post('/netsim/v1/trace').send({ rules, host, packet }).expect(200);
       expect(json.body.outcomes).toHaveLength(2);
+      expect([text.headers.vary, json.headers.vary]).toEqual(['Accept', 'Accept']);
     });
   });
 });

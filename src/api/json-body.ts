@@ -49,7 +49,7 @@ interface Encoded {
 export class AnswerBodies {
   private readonly kept = new WeakMap<object, Map<string, Encoded>>();
 
-  /** Sends `answer` as `format`: its body made by `encode`, once for a frozen answer. */
+  /** Sends `answer` as `format` (chosen by `Accept`): its body made by `encode`, once for a frozen answer. */
   send(req: FastifyRequest, res: FastifyReply, format: AnswerFormat, answer: object, encode: () => Buffer, variant: string = format): void {
     const bodies = this.kept.get(answer);
     let encoded = bodies?.get(variant);
@@ -61,7 +61,7 @@ export class AnswerBodies {
         else bodies.set(variant, encoded);
       }
     }
-    res.type(CONTENT_TYPES[format]).header('Vary', 'Accept-Encoding');
+    res.type(CONTENT_TYPES[format]).header('Vary', 'Accept, Accept-Encoding');
     // A new answer goes out as it is: compressing it would cost more than sending it on (about
     // 0.5-1.3 ms for a 100 KB answer against a tenth of that for the write). An answer given
     // again is compressed once and its gzip kept.

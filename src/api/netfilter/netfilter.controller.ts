@@ -61,6 +61,7 @@ export class NetfilterController {
       body.mode ?? 'enumerate',
     );
     const views = outcomes.map(outcomeView);
+    res.header('Vary', 'Accept');
     sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText(p, views) : []);
   }
 
