@@ -81,6 +81,16 @@ describe('the text form of traffic answers', () => {
   });
 });
 
+describe('the text form\'s wording', () => {
+  it('one connection sampled is singular; a closed port is refused by its node', () => {
+    const sim = new TrafficSimulator(demo());
+    const one = { from: 'pod/default/db-0', to: 'web:80', mode: 'sample', count: 1, seed: 1 } as const;
+    expect(trafficText(one, sim.send(one))[3]).toBe('1 outcome, 1 connection sampled');
+    const closed = { from: 'pod/default/db-0', to: '172.18.0.3:12345' };
+    expect(trafficText(closed, sim.send(closed))[4]).toMatch(/^1\. 100\.00% refused by node kind-worker$/);
+  });
+});
+
 describe('the text form of a node\'s own traffic', () => {
   it('names the address the node sent from (before its masquerade) and a fully qualified name once', () => {
     const sim = new TrafficSimulator(demo());

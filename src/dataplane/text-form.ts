@@ -50,7 +50,7 @@ function outcomeTitle(o: TrafficOutcome): string {
   if (d === null) return o.result;
   const who = d.pod !== null ? `pod ${d.pod}` : `node ${d.node}`;
   const node = d.pod !== null && d.node !== null ? ` on ${d.node}` : '';
-  return `${o.result} to ${who}${node}`;
+  return `${o.result} ${o.result === 'refused' ? 'by' : 'to'} ${who}${node}`;
 }
 
 /** The hooks a hop's steps went through, in order. */
@@ -159,7 +159,8 @@ export function trafficText(request: TrafficRequest, response: TrafficResponse, 
   lines.push(...wrap(`from ${sourceText(request, response.outcomes[0]?.hops[0])}`, TEXT_WIDTH, '', '   '));
   lines.push(...destinationLines(request, response));
   const n = response.outcomes.length;
-  const mode = request.mode === 'sample' ? `, ${request.count ?? 100} connections sampled` : '';
+  const count = request.count ?? 100;
+  const mode = request.mode === 'sample' ? `, ${count} connection${count === 1 ? '' : 's'} sampled` : '';
   lines.push(`${n} outcome${n === 1 ? '' : 's'}${mode}`);
   response.outcomes.forEach((o, i) => {
     lines.push('');
