@@ -6,29 +6,13 @@
  * Service under 200 KB, a single-outcome answer under 4 KB (held by
  * src/dataplane/answer-forms.spec.ts). Prints figures; asserts nothing.
  */
-import { buildCluster } from '../src/app.module';
-import { loadClusterFile } from '../src/cluster/apply/cluster-file';
-import type { Cluster } from '../src/cluster/cluster';
-import { SimulationClock } from '../src/cluster/simulation-clock';
-import { SeededRandom } from '../src/common/random';
-import { readConfig } from '../src/config/app-config';
+import { demoCluster, scaleWeb } from '../src/dataplane/demo.testing';
 import { answerForm } from '../src/dataplane/answer-forms';
 import { trafficText } from '../src/dataplane/text-form';
 import { TrafficSimulator, type TrafficResponse } from '../src/dataplane/traffic';
 
 const SUMMARY_TARGET_200 = 200 * 1024;
 const SINGLE_TARGET = 4 * 1024;
-
-function demo(replicas: number): Cluster {
-  const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
-  const cluster = buildCluster(config, new SimulationClock(Date.UTC(2026, 0, 1)), new SeededRandom(1));
-  loadClusterFile(cluster, config.clusterFile, process.cwd());
-  const type = cluster.store.resourceType('deployments.apps');
-  const deployment = cluster.store.get(type, 'default', 'web');
-  cluster.store.update(type, 'default', 'web', { ...deployment, spec: { ...(deployment.spec as object), replicas } });
-  cluster.clock.advance(120_000);
-  return cluster;
-}
 
 /** Median milliseconds of `work` over `runs` runs. */
 function median(runs: number, work: () => unknown): number {
@@ -50,7 +34,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 function main(): void {
   for (const replicas of [1, 3, 50, 200]) {
-    const cluster = demo(replicas);
+    const cluster = scaleWeb(demoCluster(), replicas);
     const sim = new TrafficSimulator(cluster);
     const request = { from: 'pod/default/db-0', to: 'web:80' };
     const computeMs = median(1, () => sim.send({ ...request, sourcePort: 40001 }));

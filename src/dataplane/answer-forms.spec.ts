@@ -1,40 +1,21 @@
-import { buildCluster } from '../app.module';
-import { loadClusterFile } from '../cluster/apply/cluster-file';
-import type { Cluster } from '../cluster/cluster';
-import { SimulationClock } from '../cluster/simulation-clock';
-import { SeededRandom } from '../common/random';
-import { readConfig } from '../config/app-config';
+import { demoCluster, scaleWeb } from './demo.testing';
 import { answerForm, summarizePath, type DetailedOutcome } from './answer-forms';
 import { TrafficSimulator } from './traffic';
 
-function demo(): Cluster {
-  const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
-  const cluster = buildCluster(config, new SimulationClock(Date.UTC(2026, 0, 1)), new SeededRandom(1));
-  loadClusterFile(cluster, config.clusterFile, process.cwd());
-  return cluster;
-}
 
-function scaled(replicas: number): Cluster {
-  const cluster = demo();
-  const type = cluster.store.resourceType('deployments.apps');
-  const deployment = cluster.store.get(type, 'default', 'web');
-  cluster.store.update(type, 'default', 'web', { ...deployment, spec: { ...(deployment.spec as object), replicas } });
-  cluster.clock.advance(120_000);
-  return cluster;
-}
 
 describe('answer sizes (figures: npm run bench -- answer-size)', () => {
   const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
   it('keeps a single-outcome answer under 4 KB', () => {
-    const sim = new TrafficSimulator(scaled(1));
+    const sim = new TrafficSimulator(scaleWeb(demoCluster(), 1));
     const answer = sim.send({ from: 'pod/default/db-0', to: 'web:80' });
     expect(answer.outcomes).toHaveLength(1);
     expect(bytes(answerForm(answer, 'summary'))).toBeLessThan(4 * 1024);
   });
 
   it('keeps the answer for a 200-replica Service under 200 KB, its hops on request', () => {
-    const sim = new TrafficSimulator(scaled(200));
+    const sim = new TrafficSimulator(scaleWeb(demoCluster(), 200));
     const answer = sim.send({ from: 'pod/default/db-0', to: 'web:80' });
     expect(answer.outcomes).toHaveLength(200);
     expect(bytes(answerForm(answer, 'summary'))).toBeLessThan(200 * 1024);
@@ -43,7 +24,7 @@ describe('answer sizes (figures: npm run bench -- answer-size)', () => {
 });
 
 describe('answer forms', () => {
-  const sim = new TrafficSimulator(demo());
+  const sim = new TrafficSimulator(demoCluster());
 
   it('makes each form of a kept answer once, frozen; a sampled answer afresh', () => {
     const kept = sim.send({ from: 'pod/default/db-0', to: 'web:80' });
