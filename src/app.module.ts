@@ -6,6 +6,7 @@ import { IpamController } from './api/ipam/ipam.controller';
 import { KubeApiController } from './api/kube/kube-api.controller';
 import { NetfilterController } from './api/netfilter/netfilter.controller';
 import { DataplaneController } from './api/dataplane/dataplane.controller';
+import { DiagnoseController } from './api/dataplane/diagnose.controller';
 import { KubeProxyApiController } from './api/kube-proxy/kube-proxy.controller';
 import { SimulationController } from './api/simulation/simulation.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
@@ -47,7 +48,7 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, IpamController, ApplyController, SimulationController, KubeProxyApiController, NetfilterController, KubeApiController, DataplaneController],
+      controllers: [HealthController, IpamController, ApplyController, SimulationController, KubeProxyApiController, NetfilterController, KubeApiController, DataplaneController, DiagnoseController],
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },

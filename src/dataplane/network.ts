@@ -225,7 +225,10 @@ export class ClusterNetwork {
    * the time, the kube-proxies' configurations, and every node's conntrack
    * table, recent lists and nth counters. Two equal keys mean that the same
    * packet takes the same paths. (Within one resourceVersion no node's state
-   * is dropped, so the sum of the nodes' revisions only grows.)
+   * is dropped, so the sum of the nodes' revisions only grows.) It also names
+   * everything a verdict reads (src/dataplane/explain): selectors, pods'
+   * readiness and why, replicas, nodes' conditions are objects of the store,
+   * kube-proxy's configuration is its revision, a conntrack entry a table's.
    */
   stateKey(): string {
     const version = this.view().version;

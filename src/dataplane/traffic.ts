@@ -31,6 +31,7 @@ import { TCP_FLAGS, type EntryHook, type Packet, type TraceStep } from '../netfi
 import { NameResolver, searchPath, type Resolution } from './names';
 import { ClusterNetwork, VXLAN_PORT, VXLAN_VNI, type NodeNetwork, type PodEndpoint } from './network';
 import type { Verdict } from './verdict';
+import { Explainer } from './explain/explain';
 import { BRIDGE_DEVICE, VXLAN_DEVICE, VXLAN_MTU } from './node-interfaces';
 
 export type TrafficProtocol = 'tcp' | 'udp' | 'sctp';
@@ -81,8 +82,8 @@ export interface TrafficOutcome {
   result: TrafficResult;
   /** Why, for anything but `delivered`. */
   reason?: string;
-  /** What the outcome means and why, for a person and a program (see verdict.ts). */
-  verdict?: Verdict;
+  /** What the outcome means and why, for a person and a program (see verdict.ts, src/dataplane/explain). */
+  verdict: Verdict;
   destination: TrafficDestination | null;
   /** The source address and port the destination sees. */
   seenSource: string | null;
@@ -94,6 +95,10 @@ export interface TrafficOutcome {
   /** Sample mode: how many of the connections took this outcome. */
   connections?: number;
 }
+
+/** An outcome as the walk makes it, before its verdict is worked out (TrafficSimulator.answer). */
+type Unexplained = Omit<TrafficOutcome, 'verdict'> & { verdict?: Verdict };
+type UnexplainedResponse = Omit<TrafficResponse, 'outcomes'> & { outcomes: Unexplained[] };
 
 export interface TrafficResponse {
   outcomes: TrafficOutcome[];
@@ -446,7 +451,7 @@ class Walk {
  * hop: place, packet, rewrites, TTL, rules). Outcomes of one request share
  * their hops up to where they part, so equal hops are mostly the same object.
  */
-function sameOutcome(a: TrafficOutcome, b: TrafficOutcome): boolean {
+function sameOutcome(a: Unexplained, b: Unexplained): boolean {
   return (
     a.result === b.result &&
     a.seenSource === b.seenSource &&
@@ -498,10 +503,10 @@ function sameHop(a: Hop, b: Hop): boolean {
  * destination sees, then compared field by field.
  */
 class OutcomeMerger {
-  readonly outcomes: TrafficOutcome[] = [];
-  private readonly bySeenSource = new Map<string | null, TrafficOutcome[]>();
+  readonly outcomes: Unexplained[] = [];
+  private readonly bySeenSource = new Map<string | null, Unexplained[]>();
 
-  add(outcome: TrafficOutcome): void {
+  add(outcome: Unexplained): void {
     let same = this.bySeenSource.get(outcome.seenSource);
     if (same === undefined) this.bySeenSource.set(outcome.seenSource, (same = []));
     const seen = same.find((o) => sameOutcome(o, outcome));
@@ -567,6 +572,8 @@ export class TrafficSimulator {
   readonly network: ClusterNetwork;
   private readonly names: NameResolver;
   private readonly answers: AnswerCache;
+  /** The verdict on each outcome (src/dataplane/explain). */
+  readonly explainer: Explainer;
   /** Scratch engines of enumerated replies, by the node engine they stand in for (see replyEngine). */
   private readonly replyEngines = new WeakMap<NetfilterEngine, NetfilterEngine>();
   /**
@@ -583,6 +590,7 @@ export class TrafficSimulator {
     this.network = options.network ?? new ClusterNetwork(cluster);
     this.names = new NameResolver(cluster);
     this.answers = new AnswerCache(options.answerCacheSize ?? 256);
+    this.explainer = new Explainer(cluster, this.network);
   }
 
   /**
@@ -603,7 +611,9 @@ export class TrafficSimulator {
 
   private answer(request: TrafficRequest): TrafficResponse {
     try {
-      return this.compute(request);
+      const response = this.compute(request);
+      const context = { from: request.from, to: request.to, resolution: response.resolution };
+      return { ...response, outcomes: response.outcomes.map((o) => Object.assign(o, { verdict: this.explainer.explain(o, context) })) };
     } finally {
       this.engines.clear();
     }
@@ -618,14 +628,14 @@ export class TrafficSimulator {
     return engine;
   }
 
-  private compute(request: TrafficRequest): TrafficResponse {
+  private compute(request: TrafficRequest): UnexplainedResponse {
     const protocol = request.protocol ?? 'tcp';
     const mode = request.mode ?? 'enumerate';
     const sourcePort = request.sourcePort ?? DEFAULT_SOURCE_PORT;
     const source = this.source(request.from);
     const { targets, resolution } = this.targets(request.to, source);
     if (targets.length === 0) {
-      const outcome: TrafficOutcome = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
+      const outcome: Unexplained = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
       if (mode === 'sample') return { outcomes: [outcome], samples: { nxdomain: request.count ?? 100 }, ...(resolution ? { resolution } : {}) };
       return { outcomes: [outcome], ...(resolution ? { resolution } : {}) };
     }
@@ -648,11 +658,11 @@ export class TrafficSimulator {
     protocol: TrafficProtocol,
     sourcePort: number,
     resolution: Resolution | undefined,
-  ): TrafficResponse {
+  ): UnexplainedResponse {
     const count = request.count ?? 100;
     const random: Random = request.seed === undefined ? this.cluster.random : new SeededRandom(request.seed);
     const samples: Record<string, number> = {};
-    const groups = new Map<string, TrafficOutcome>();
+    const groups = new Map<string, Unexplained>();
     for (let i = 0; i < count; i++) {
       const port = sourcePort + i > 65535 ? 1024 + ((sourcePort + i - 1024) % (65536 - 1024)) : sourcePort + i;
       const target = targets.length === 1 ? targets[0] : targets[random.int(targets.length)];
@@ -661,7 +671,8 @@ export class TrafficSimulator {
       const outcome = this.outcomeOf(ending, protocol, true, random);
       const key = outcome.destination?.pod ? `pod/${outcome.destination.pod}` : outcome.destination?.node ? `node/${outcome.destination.node}` : outcome.result;
       samples[key] = (samples[key] ?? 0) + 1;
-      const group = `${outcome.result}|${key}|${outcome.hops.map((h) => h.where).join('|')}`;
+      // The rules taken count too: a connection pinned by affinity or following a conntrack entry has its own verdict notes.
+      const group = `${outcome.result}|${key}|${outcome.hops.map((h) => `${h.where}#${h.rules.map((r) => `${r.chain}:${r.ruleNumber}`).join(',')}`).join('|')}`;
       const seen = groups.get(group);
       if (seen) seen.connections = (seen.connections ?? 0) + 1;
       else groups.set(group, { ...outcome, connections: 1 });
@@ -748,7 +759,7 @@ export class TrafficSimulator {
 
   // ---- the reply -------------------------------------------------------------------
 
-  private outcomeOf(ending: Ending, protocol: TrafficProtocol, sampling: boolean, random: Random): TrafficOutcome {
+  private outcomeOf(ending: Ending, protocol: TrafficProtocol, sampling: boolean, random: Random): Unexplained {
     const arrival = ending.arrival;
     const at = ending.at;
     let destination: TrafficDestination | null = null;
@@ -761,7 +772,7 @@ export class TrafficSimulator {
         port: arrival.destinationPort,
       };
     }
-    const outcome: TrafficOutcome = {
+    const outcome: Unexplained = {
       probability: ending.branch.probability,
       result: ending.result,
       ...(ending.reason && ending.result !== 'delivered' ? { reason: ending.reason } : {}),

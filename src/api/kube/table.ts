@@ -55,21 +55,58 @@ function servicePorts(o: KubeObject): string {
   return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
 }
 
+interface PodContainerStatus {
+  ready?: boolean;
+  restartCount?: number;
+  state?: { running?: unknown; waiting?: { reason?: string }; terminated?: { reason?: string; exitCode?: number; signal?: number } };
+  lastState?: { terminated?: { finishedAt?: string } };
+}
+
 interface PodLike {
   spec: { nodeName?: string; containers: unknown[]; readinessGates?: unknown[] };
   status: {
     phase?: string;
     reason?: string;
     podIP?: string;
-    containerStatuses?: Array<{ ready?: boolean; restartCount?: number }>;
+    containerStatuses?: PodContainerStatus[];
     conditions?: Array<{ type: string; status: string }>;
   };
 }
 
-function podStatus(o: KubeObject): string {
+/**
+ * READY, STATUS and RESTARTS as kubectl's pod printer works them out: the last container with a
+ * waiting or terminated reason names the status (CrashLoopBackOff, Error, ...), only running and
+ * ready containers count as ready, and RESTARTS adds when the last container ended (`3 (12s ago)`).
+ */
+function podCells(o: KubeObject, now: number): { ready: string; status: string; restarts: string } {
   const p = o as unknown as PodLike;
-  if (o.metadata.deletionTimestamp) return 'Terminating';
-  return p.status.reason ?? p.status.phase ?? 'Unknown';
+  const statuses = p.status.containerStatuses ?? [];
+  let reason = p.status.reason ?? p.status.phase ?? 'Unknown';
+  let ready = 0;
+  let restarts = 0;
+  let lastRestart = 0;
+  let hasRunning = false;
+  for (let i = statuses.length - 1; i >= 0; i--) {
+    const c = statuses[i];
+    restarts += c.restartCount ?? 0;
+    const finished = c.lastState?.terminated?.finishedAt ? Date.parse(c.lastState.terminated.finishedAt) : 0;
+    if (finished > lastRestart) lastRestart = finished;
+    const terminated = c.state?.terminated;
+    if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
+    else if (terminated?.reason) reason = terminated.reason;
+    else if (terminated) reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode ?? 0}`;
+    else if (c.ready && c.state?.running) {
+      hasRunning = true;
+      ready++;
+    }
+  }
+  if (reason === 'Completed' && hasRunning) reason = p.status.conditions?.some((k) => k.type === 'Ready' && k.status === 'True') ? 'Running' : 'NotReady';
+  if (o.metadata.deletionTimestamp) reason = p.status.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  return {
+    ready: `${ready}/${p.spec.containers.length}`,
+    status: reason,
+    restarts: lastRestart ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts),
+  };
 }
 
 interface NodeLike {
@@ -149,14 +186,12 @@ const PRINTERS: Record<string, Printer> = {
     ],
     cells: (o, now) => {
       const p = o as unknown as PodLike;
-      const statuses = p.status.containerStatuses ?? [];
-      const ready = statuses.filter((s) => s.ready).length;
-      const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+      const { ready, status, restarts } = podCells(o, now);
       return [
         o.metadata.name,
-        `${ready}/${p.spec.containers.length}`,
-        podStatus(o),
-        String(restarts),
+        ready,
+        status,
+        restarts,
         age(o, now),
         none(p.status.podIP),
         none(p.spec.nodeName),

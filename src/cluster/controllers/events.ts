@@ -1,3 +1,4 @@
+import { DomainError } from '../../common/domain-error';
 import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
@@ -8,13 +9,20 @@ import { Controller } from './controller-manager';
 export const EVENT_TTL_MS = 3_600_000;
 
 const events = resourceTypeByKey('events')!;
+/** A DNS-1123 subdomain's length limit, which an Event's name must meet. */
+const MAX_EVENT_NAME_LENGTH = 253;
 const namespaces = resourceTypeByKey('namespaces')!;
 
 /**
  * Records a core/v1 Event about `object`, as components do through the
  * event recorder; a repeat of the same reason and message on the same object
  * bumps `count` and `lastTimestamp` instead of adding an event. Events about
- * cluster-scoped objects go to `default`.
+ * cluster-scoped objects go to `default`. `times` records that many
+ * occurrences in one write (the kubelet's failing probe runs before a kill), the
+ * last of them `at` (default now). An Event the API refuses (its name, made
+ * from a 253-character pod name, too long) is dropped, as upstream's recorder
+ * drops an event the server rejects ("will not retry"): recording an event
+ * never fails the component that records it.
  */
 export function recordEvent(
   store: ObjectStore,
@@ -23,10 +31,12 @@ export function recordEvent(
   reason: string,
   message: string,
   source: { component: string; host?: string },
+  times = 1,
+  at?: string,
 ): void {
   const namespace = object.metadata.namespace ?? 'default';
   if (!store.tryGet(namespaces, undefined, namespace)) return;
-  const now = store.now();
+  const now = at ?? store.now();
   const involvedObject = {
     kind: object.kind,
     ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
@@ -37,9 +47,10 @@ export function recordEvent(
   const name = `${object.metadata.name}.${reason.toLowerCase()}.${object.metadata.uid.slice(0, 8)}`;
   const existing = store.tryGet(events, namespace, name);
   if (existing && existing.message === message) {
-    store.update(events, namespace, name, { ...existing, count: ((existing.count as number) ?? 1) + 1, lastTimestamp: now }, { owned: true });
+    store.update(events, namespace, name, { ...existing, count: ((existing.count as number) ?? 1) + times, lastTimestamp: now }, { owned: true });
     return;
   }
+  if (name.length > MAX_EVENT_NAME_LENGTH) return; // refused by the API server's name check: dropped (see above)
   const body = {
     metadata: { name },
     involvedObject,
@@ -49,11 +60,15 @@ export function recordEvent(
     source,
     firstTimestamp: existing ? existing.firstTimestamp : now,
     lastTimestamp: now,
-    count: existing ? ((existing.count as number) ?? 1) + 1 : 1,
+    count: existing ? ((existing.count as number) ?? 1) + times : times,
     reportingComponent: source.component,
   };
-  if (existing) store.update(events, namespace, name, body, { owned: true });
-  else store.create(events, body, namespace, { owned: true });
+  try {
+    if (existing) store.update(events, namespace, name, body, { owned: true });
+    else store.create(events, body, namespace, { owned: true });
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+  }
 }
 
 /**
@@ -94,7 +109,10 @@ export class EventTtlController implements Controller {
   }
 
   private arm(): void {
-    if (this.timer || this.head >= this.queue.length) return;
+    if (this.timer) return;
+    // Entries an Event's later write made stale need no timer of their own (a crash loop rewrites the same few Events).
+    while (this.head < this.queue.length && this.expiries.get(this.queue[this.head].key) !== this.queue[this.head].at) this.head++;
+    if (this.head >= this.queue.length) return;
     const at = this.queue[this.head].at;
     this.timer = this.clock.after(at - this.clock.now(), 'event-ttl: delete expired events', () => {
       this.timer = undefined;

@@ -7,9 +7,12 @@ import { parseFieldSelector } from '../store/field-selector';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
+import { ContainerRestarts } from './container-restarts';
+import { runtimeId } from './container-status';
 import { recordEvent } from './events';
-import { flipAfterMs, readinessProbeOf, wantedReadiness } from './readiness';
+import { probeOf } from './probe';
+import { ContainerStatus, ReadinessProbes, readinessProbeOf, readyConditions } from './readiness';
 import { exitAfterMs } from './termination';
 
 const pods = resourceTypeByKey('pods')!;
@@ -65,24 +68,6 @@ type Work =
   | { kind: 'mirror'; node: string }
   | { kind: 'probe'; key: string };
 
-interface ContainerStatus {
-  name: string;
-  ready: boolean;
-  [field: string]: unknown;
-}
-
-/** The pod's Ready and ContainersReady conditions for these container readinesses. */
-function readyConditions(previous: PodStatus, containers: ContainerStatus[], now: string): PodStatus['conditions'] {
-  const unready = containers.filter((c) => !c.ready).map((c) => c.name);
-  const status = unready.length ? ('False' as const) : ('True' as const);
-  return (previous.conditions ?? []).map((c) => {
-    if (c.type !== 'Ready' && c.type !== 'ContainersReady') return c;
-    const transition = c.status === status ? c.lastTransitionTime : now;
-    if (status === 'True') return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition };
-    return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition, reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
-  });
-}
-
 /**
  * The kubelets of all nodes. Each registers its node's Lease and renews it
  * every 10 s; starts the pods bound to its node (an IP from the node's
@@ -96,18 +81,33 @@ function readyConditions(previous: PodStatus, containers: ContainerStatus[], now
 export class KubeletController implements Controller {
   readonly name = 'kubelet';
   private readonly work: Work[] = [];
+  private readonly batch = new SteppedBatch();
   private readonly queued = new Set<string>();
   private readonly kubelets = new Map<string, KubeletState>();
-  private readonly deletionTimers = new Map<string, Timer>();
+  /** When each terminating pod is to be removed (see `scheduleFinalize`). */
+  private readonly finalizeAt = new Map<string, number>();
+  /** One timer per instant at which pods are to be removed, with their keys in the order they were set. */
+  private readonly finalizeTimers = new Map<number, { timer: Timer; keys: Set<string> }>();
   /** The one pending readiness change of each pod with readiness probes (see ./readiness.ts). */
-  private readonly probeTimers = new Map<string, { timer: Timer; starting: boolean }>();
+  private readonly readiness: ReadinessProbes;
+  /**
+   * Pods whose sandbox could not be set up because their node's host-local IPAM is full, by node,
+   * in the order they failed: retried as addresses are released, as the kubelet retries sandboxes.
+   */
+  private readonly waitingForAddress = new Map<string, Map<string, number>>();
+  /** Liveness and startup probes, and the restarts they cause (see ./container-restarts.ts). */
+  private readonly restarts: ContainerRestarts;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly pools: AddressPools,
     private readonly clock: SimulationClock,
     private readonly options: KubeletOptions = {},
-  ) {}
+  ) {
+    const isRunning = (node: string) => this.isRunning(node);
+    this.readiness = new ReadinessProbes(store, clock, isRunning);
+    this.restarts = new ContainerRestarts(store, clock, { isRunning, readinessStartsOver: (pod) => this.readiness.startOver(pod) });
+  }
 
   // ---- what the REST API drives ------------------------------------------------
 
@@ -179,6 +179,7 @@ export class KubeletController implements Controller {
         const state = this.kubelets.get(node);
         this.clock.cancel(state?.leaseTimer);
         this.kubelets.delete(node);
+        this.waitingForAddress.delete(node);
       }
       return;
     }
@@ -186,68 +187,91 @@ export class KubeletController implements Controller {
     const spec = object.spec as PodSpec;
     if (event.type === 'DELETED') {
       this.release(object);
-      this.clock.cancel(this.deletionTimers.get(podKey(object)));
-      this.deletionTimers.delete(podKey(object));
-      this.cancelProbe(podKey(object));
+      this.cancelFinalize(podKey(object));
+      this.readiness.cancel(object);
+      this.restarts.forget(object);
+      this.waitingForAddress.get(spec.nodeName ?? '')?.delete(podKey(object));
       // A mirror pod deleted through the API comes back while its manifest is there.
       if (object.metadata.annotations?.[MIRROR_ANNOTATION] && spec.nodeName) this.enqueue({ kind: 'mirror', node: spec.nodeName });
       return;
     }
     if (!spec.nodeName || !this.isRunning(spec.nodeName)) return;
     if (object.metadata.deletionTimestamp) {
-      this.cancelProbe(podKey(object));
-      if (!this.deletionTimers.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
+      this.readiness.cancel(object);
+      this.restarts.forget(object);
+      if (!this.finalizeAt.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
       this.enqueue({ kind: 'start', key: podKey(object) });
-    } else if (spec.containers?.some((c) => readinessProbeOf(c))) {
+    } else if (spec.containers?.some((c) => readinessProbeOf(c)) || ContainerRestarts.concerns(object)) {
       this.enqueue({ kind: 'probe', key: podKey(object) });
     }
   }
 
-  reconcile(): boolean {
-    if (this.work.length === 0) return false;
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    return this.batch.run(budget, () => (this.work.length === 0 ? undefined : this.steps()));
+  }
+
+  unfinished(): boolean {
+    return this.batch.unfinished;
+  }
+
+  /** The work queued so far, one item per step. */
+  private *steps(): Steps {
     const batch = this.work.splice(0, this.work.length);
     this.queued.clear();
-    for (const item of batch) {
-      switch (item.kind) {
-        case 'node':
-          this.syncNode(item.node);
-          break;
-        case 'mirror':
-          this.syncMirrors(item.node);
-          break;
-        case 'start': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod && !pod.metadata.deletionTimestamp && !(pod.status as PodStatus).podIP) this.startPod(pod);
-          break;
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        this.handle(batch[i]);
+      } catch (e) {
+        // Reported by the controller manager; the rest of the batch waits for the next round.
+        for (const item of batch.slice(i + 1)) this.enqueue(item);
+        throw e;
+      }
+      yield;
+    }
+  }
+
+  private handle(item: Work): void {
+    switch (item.kind) {
+      case 'node':
+        this.syncNode(item.node);
+        break;
+      case 'mirror':
+        this.syncMirrors(item.node);
+        break;
+      case 'start': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod && !pod.metadata.deletionTimestamp && !(pod.status as PodStatus).podIP) this.startPod(pod);
+        break;
+      }
+      case 'terminate': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod?.metadata.deletionTimestamp && !this.finalizeAt.has(item.key) && this.isRunning((pod.spec as PodSpec).nodeName!)) {
+          this.stopContainers(pod);
+          this.scheduleFinalize(pod);
         }
-        case 'terminate': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod?.metadata.deletionTimestamp && !this.deletionTimers.has(item.key) && this.isRunning((pod.spec as PodSpec).nodeName!)) {
-            this.stopContainers(pod);
-            this.scheduleFinalize(pod);
-          }
-          break;
+        break;
+      }
+      case 'probe': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) {
+          this.readiness.schedule(pod, false);
+          this.restarts.sync(pod);
         }
-        case 'probe': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) this.scheduleProbe(pod, false);
-          break;
+        break;
+      }
+      case 'finalize': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod?.metadata.deletionTimestamp && this.isRunning((pod.spec as PodSpec).nodeName!)) {
+          this.store.delete(pods, namespace, name, { gracePeriodSeconds: 0 });
         }
-        case 'finalize': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod?.metadata.deletionTimestamp && this.isRunning((pod.spec as PodSpec).nodeName!)) {
-            this.store.delete(pods, namespace, name, { gracePeriodSeconds: 0 });
-          }
-          break;
-        }
+        break;
       }
     }
-    return true;
   }
 
   // ---- internals ---------------------------------------------------------------
@@ -300,7 +324,9 @@ export class KubeletController implements Controller {
       else {
         this.markReadyAgain(pod);
         // A readiness change that fell due while this kubelet was stopped happens now.
-        if ((pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(this.store.get(pods, pod.metadata.namespace, pod.metadata.name), false);
+        const current = this.store.get(pods, pod.metadata.namespace, pod.metadata.name);
+        this.readiness.schedule(current, false);
+        this.restarts.sync(current);
       }
     }
     this.syncMirrors(nodeName);
@@ -366,7 +392,7 @@ export class KubeletController implements Controller {
    */
   private scheduleFinalize(pod: KubeObject): void {
     const key = podKey(pod);
-    this.clock.cancel(this.deletionTimers.get(key));
+    this.cancelFinalize(key);
     const exit = exitAfterMs(pod);
     const killed = Date.parse(pod.metadata.deletionTimestamp!) - this.clock.now();
     const due = exit === undefined ? killed : Math.min(exit, killed);
@@ -374,14 +400,37 @@ export class KubeletController implements Controller {
       this.enqueue({ kind: 'finalize', key });
       return;
     }
-    this.deletionTimers.set(
-      key,
-      this.clock.after(due, `kubelet: remove ${key}`, () => {
-        this.deletionTimers.delete(key);
-        this.enqueue({ kind: 'finalize', key });
-        this.store.commit();
-      }),
-    );
+    // Pods removed at the same instant share one timer, so one settle: 20,000 pods deleted together
+    // (a scale-down) are removed in one pass, not in 20,000 settles.
+    const at = this.clock.now() + due;
+    this.finalizeAt.set(key, at);
+    const existing = this.finalizeTimers.get(at);
+    if (existing) {
+      existing.keys.add(key);
+      return;
+    }
+    const keys = new Set([key]);
+    const timer = this.clock.after(due, 'kubelet: remove terminated pods', () => {
+      this.finalizeTimers.delete(at);
+      for (const k of keys) {
+        this.finalizeAt.delete(k);
+        this.enqueue({ kind: 'finalize', key: k });
+      }
+      this.store.commit();
+    });
+    this.finalizeTimers.set(at, { timer, keys });
+  }
+
+  private cancelFinalize(key: string): void {
+    const at = this.finalizeAt.get(key);
+    if (at === undefined) return;
+    this.finalizeAt.delete(key);
+    const entry = this.finalizeTimers.get(at);
+    if (!entry) return;
+    entry.keys.delete(key);
+    if (entry.keys.size > 0) return;
+    this.clock.cancel(entry.timer);
+    this.finalizeTimers.delete(at);
   }
 
   private startPod(pod: KubeObject): void {
@@ -403,9 +452,14 @@ export class KubeletController implements Controller {
         podIP = this.pools.nodeIpam(node.metadata.name, nodeSpec.podCIDR).allocate(pod.metadata.uid);
       } catch (e) {
         if (!(e instanceof DomainError)) throw e;
-        this.recordSandboxFailure(pod, `failed to allocate for range 0: ${e.message}`);
+        const waiting = this.waitingForAddress.get(node.metadata.name) ?? new Map<string, number>();
+        this.waitingForAddress.set(node.metadata.name, waiting);
+        const attempt = (waiting.get(podKey(pod)) ?? 0) + 1;
+        waiting.set(podKey(pod), attempt);
+        this.recordSandboxFailure(pod, `failed to allocate for range 0: ${e.message}`, attempt);
         return;
       }
+      this.waitingForAddress.get(node.metadata.name)?.delete(podKey(pod));
     }
     const now = this.store.now();
     const previous = (pod.status ?? {}) as PodStatus;
@@ -415,9 +469,9 @@ export class KubeletController implements Controller {
       image: c.image,
       imageID: '',
       containerID: `containerd://${pod.metadata.uid.replace(/-/g, '')}${c.name}`.slice(0, 77),
-      // A container with a readiness probe is not ready until the probe passes.
-      ready: !readinessProbeOf(c),
-      started: true,
+      // A container with a readiness probe is not ready until the probe passes; one with a startup probe has not started until it does.
+      ready: !readinessProbeOf(c) && !probeOf(c, 'startup'),
+      started: !probeOf(c, 'startup'),
       restartCount: 0,
       state: { running: { startedAt: now } },
     }));
@@ -444,64 +498,8 @@ export class KubeletController implements Controller {
       containerStatuses,
     };
     const started = this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
-    if (spec.containers.some((c) => readinessProbeOf(c))) this.scheduleProbe(started, true);
-  }
-
-  private cancelProbe(key: string): void {
-    this.clock.cancel(this.probeTimers.get(key)?.timer);
-    this.probeTimers.delete(key);
-  }
-
-  /**
-   * Sets the timer for the pod's next readiness change: at start, the first probe run (after
-   * `initialDelaySeconds`); later, when a container's probe result differs from its readiness,
-   * after the runs its threshold needs. Nothing is polled while the results stay the same.
-   */
-  private scheduleProbe(pod: KubeObject, starting: boolean): void {
-    const key = podKey(pod);
-    const pending = this.probeTimers.get(key);
-    if (pending?.starting) return;
-    const wanted = wantedReadiness(pod);
-    const statuses = ((pod.status as PodStatus).containerStatuses ?? []) as ContainerStatus[];
-    const delays: number[] = [];
-    for (const c of (pod.spec as PodSpec).containers) {
-      const probe = readinessProbeOf(c);
-      const result = wanted.get(c.name)!;
-      const current = statuses.find((s) => s.name === c.name)?.ready;
-      if (probe && (starting || current !== result.ok)) delays.push(flipAfterMs(probe, result.ok, starting));
-    }
-    if (delays.length === 0) {
-      this.cancelProbe(key);
-      return;
-    }
-    if (pending) return;
-    const due = Math.min(...delays);
-    const [namespace, name] = key.split('/');
-    const timer = this.clock.after(due, `kubelet: readiness of ${key}`, () => {
-      this.probeTimers.delete(key);
-      const current = this.store.tryGet(pods, namespace, name);
-      if (!current || current.metadata.deletionTimestamp || !this.isRunning((current.spec as PodSpec).nodeName!)) return;
-      this.store.transaction(() => this.applyReadiness(current));
-    });
-    this.probeTimers.set(key, { timer, starting });
-  }
-
-  /** A probe run: each container's readiness follows its probe, with an Unhealthy event for each failure. */
-  private applyReadiness(pod: KubeObject): void {
-    const spec = pod.spec as PodSpec;
-    const status = (pod.status ?? {}) as PodStatus;
-    const wanted = wantedReadiness(pod);
-    for (const c of spec.containers) {
-      const result = wanted.get(c.name)!;
-      if (readinessProbeOf(c) && !result.ok) {
-        recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName });
-      }
-    }
-    const containerStatuses = ((status.containerStatuses ?? []) as ContainerStatus[]).map((s) => ({ ...s, ready: wanted.get(s.name)?.ok ?? s.ready }));
-    const conditions = readyConditions(status, containerStatuses, this.store.now());
-    const updated = { ...status, containerStatuses, conditions };
-    if (JSON.stringify(updated) === JSON.stringify(status)) return;
-    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: updated }, OWNED);
+    this.readiness.schedule(started, true);
+    this.restarts.sync(started);
   }
 
   /** After a restart the containers are found running: Ready again if the node lifecycle marked them not ready. */
@@ -515,10 +513,19 @@ export class KubeletController implements Controller {
     this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: { ...status, conditions } }, OWNED);
   }
 
+  /** Gives the pod's address back; pods waiting for one on that node are tried again, as many as there are free addresses. */
   private release(pod: KubeObject): void {
     const spec = pod.spec as PodSpec;
     if (!spec.nodeName || spec.hostNetwork) return;
-    this.pools.existingNodeIpam(spec.nodeName)?.release(pod.metadata.uid);
+    const ipam = this.pools.existingNodeIpam(spec.nodeName);
+    ipam?.release(pod.metadata.uid);
+    const waiting = this.waitingForAddress.get(spec.nodeName);
+    if (!ipam || !waiting?.size) return;
+    let free = ipam.stats().free;
+    for (const key of waiting.keys()) {
+      if (free-- <= 0) break;
+      this.enqueue({ kind: 'start', key });
+    }
   }
 
   /** Makes the mirror pods of a node match its manifests. */
@@ -571,13 +578,15 @@ export class KubeletController implements Controller {
     return this.store.tryGet(pods, meta.namespace ?? 'default', `${meta.name}-${node}`);
   }
 
-  private recordSandboxFailure(pod: KubeObject, reason: string): void {
+  /** The kubelet's event when the CNI plugin fails; each attempt makes a new sandbox, with its own ID. */
+  private recordSandboxFailure(pod: KubeObject, reason: string, attempt = 1): void {
+    const sandbox = runtimeId(`${pod.metadata.uid}/sandbox/${attempt}`);
     recordEvent(
       this.store,
       pod,
       'Warning',
       'FailedCreatePodSandBox',
-      `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type="flannel" failed (add): failed to delegate add: ${reason}`,
+      `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${sandbox}": plugin type="flannel" failed (add): failed to delegate add: ${reason}`,
       { component: 'kubelet', host: (pod.spec as PodSpec).nodeName },
     );
   }

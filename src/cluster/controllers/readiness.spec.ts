@@ -92,7 +92,8 @@ describe('readiness probes', () => {
     c.advance(30);
     expect(containerReady(get(c, 'e'))).toBe(false);
     expect(containerReady(get(c, 'f'))).toBe(true);
-    expect(unhealthyEvents(c)).toEqual(["Readiness probe failed: cat: can't open '/tmp/healthy': No such file or directory"]);
+    // The command's output as the runtime hands it over, trailing newline included (kubectl trims it).
+    expect(unhealthyEvents(c)).toEqual(["Readiness probe failed: cat: can't open '/tmp/healthy': No such file or directory\n"]);
   });
 
   it('a failing probe stays failing over a 30-day advance, with one Unhealthy event while the result does not change', () => {

@@ -1,5 +1,13 @@
 import { Container, PodSpec, PodStatus } from '../resources/pod.types';
+import { SimulationClock, Timer } from '../simulation-clock';
+import { ObjectStore } from '../store/object-store';
+import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
+import { recordEvent } from './events';
+import { Probe, probeOf, probePeriodMs, ProbeResult, runProbe } from './probe';
+
+export { UNHEALTHY_ANNOTATION } from './probe';
+export type { Probe, ProbeResult } from './probe';
 
 /**
  * Readiness probes judged against the pod's simulated server (docs/cluster.md, "Readiness probes").
@@ -7,81 +15,14 @@ import { KubeObject } from '../store/types';
  * it works out when the result would flip the container's readiness and sets one timer then.
  */
 
-/** Set to "true" on a pod to make its simulated app unhealthy: HTTP 500, TCP refused, exec exits 1. */
-export const UNHEALTHY_ANNOTATION = 'kube-netsim.io/unhealthy';
-
-export interface Probe {
-  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string };
-  tcpSocket?: { port: number | string; host?: string };
-  exec?: { command?: string[] };
-  initialDelaySeconds?: number;
-  periodSeconds?: number;
-  timeoutSeconds?: number;
-  successThreshold?: number;
-  failureThreshold?: number;
-}
-
-export interface ProbeResult {
-  ok: boolean;
-  /** The kubelet's text after "Readiness probe failed: " when it failed. */
-  output: string;
-}
-
-function resolvePort(container: Container, port: number | string): number | undefined {
-  if (typeof port === 'number') return port;
-  const named = container.ports?.find((p) => p.name === port);
-  if (named) return named.containerPort;
-  const n = Number(port);
-  return Number.isInteger(n) ? n : undefined;
-}
-
-function declares(container: Container, port: number | undefined): boolean {
-  return port !== undefined && (container.ports ?? []).some((p) => p.containerPort === port && (p.protocol ?? 'TCP') === 'TCP');
-}
-
-/** The outcome of one run of the probe against the pod's simulated server. */
-export function runProbe(pod: KubeObject, container: Container, probe: Probe): ProbeResult {
-  const unhealthy = pod.metadata.annotations?.[UNHEALTHY_ANNOTATION] === 'true';
-  const ip = (pod.status as PodStatus | undefined)?.podIP ?? '';
-  if (probe.tcpSocket) {
-    const port = resolvePort(container, probe.tcpSocket.port);
-    const host = probe.tcpSocket.host ?? ip;
-    if (!declares(container, port) || unhealthy) return { ok: false, output: `dial tcp ${host}:${port ?? probe.tcpSocket.port}: connect: connection refused` };
-    return { ok: true, output: '' };
-  }
-  if (probe.httpGet) {
-    const port = resolvePort(container, probe.httpGet.port);
-    const host = probe.httpGet.host ?? ip;
-    const scheme = (probe.httpGet.scheme ?? 'HTTP').toLowerCase();
-    const url = `${scheme}://${host}:${port ?? probe.httpGet.port}${probe.httpGet.path ?? '/'}`;
-    if (!declares(container, port)) return { ok: false, output: `Get "${url}": dial tcp ${host}:${port ?? probe.httpGet.port}: connect: connection refused` };
-    if (unhealthy) return { ok: false, output: 'HTTP probe failed with statuscode: 500' };
-    return { ok: true, output: '' };
-  }
-  if (probe.exec) {
-    // The simulated container has no files of its own: only `true` (or `exit 0`) succeeds.
-    const command = probe.exec.command ?? [];
-    const script = command.length >= 3 && /(^|\/)(ba)?sh$/.test(command[0]) && command[1] === '-c' ? command[2].trim() : command.join(' ');
-    const ok = !unhealthy && (script === 'true' || script === '/bin/true' || script === 'exit 0');
-    if (ok) return { ok: true, output: '' };
-    const first = command.find((w, i) => i > 0 && !w.startsWith('-')) ?? '';
-    if (command[0] === 'cat' && first) return { ok: false, output: `cat: can't open '${first}': No such file or directory` };
-    return { ok: false, output: 'command terminated with non-zero exit code: 1' };
-  }
-  return { ok: true, output: '' };
-}
-
 export function readinessProbeOf(container: Container): Probe | undefined {
-  const probe = container.readinessProbe as Probe | undefined;
-  return probe && typeof probe === 'object' ? probe : undefined;
+  return probeOf(container, 'readiness');
 }
 
 const seconds = (v: number | undefined, fallback: number): number => (typeof v === 'number' && v > 0 ? v : fallback);
 
 /** Upstream defaults: period 10 s, success 1, failure 3. */
-export function periodMs(probe: Probe): number {
-  return seconds(probe.periodSeconds, 10) * 1000;
-}
+export const periodMs = probePeriodMs;
 
 /**
  * How long after the probe's result changes (or after the container starts) its readiness follows:
@@ -102,4 +43,110 @@ export function wantedReadiness(pod: KubeObject): Map<string, ProbeResult> {
     out.set(c.name, probe ? runProbe(pod, c, probe) : { ok: true, output: '' });
   }
   return out;
+}
+
+export interface ContainerStatus {
+  name: string;
+  ready: boolean;
+  [field: string]: unknown;
+}
+
+/** The pod's Ready and ContainersReady conditions for these container readinesses. */
+export function readyConditions(previous: PodStatus, containers: ContainerStatus[], now: string): PodStatus['conditions'] {
+  const unready = containers.filter((c) => !c.ready).map((c) => c.name);
+  const status = unready.length ? ('False' as const) : ('True' as const);
+  return (previous.conditions ?? []).map((c) => {
+    if (c.type !== 'Ready' && c.type !== 'ContainersReady') return c;
+    const transition = c.status === status ? c.lastTransitionTime : now;
+    if (status === 'True') return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition };
+    return { type: c.type, status, lastProbeTime: null, lastTransitionTime: transition, reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+  });
+}
+
+const pods = resourceTypeByKey('pods')!;
+const OWNED = { owned: true };
+const podKey = (pod: KubeObject) => `${pod.metadata.namespace}/${pod.metadata.name}`;
+
+/** The kubelets' readiness probes: one pending readiness change per pod with readiness probes, and none while nothing would change. */
+export class ReadinessProbes {
+  private readonly timers = new Map<string, { timer: Timer; starting: boolean }>();
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly clock: SimulationClock,
+    private readonly isRunning: (node: string) => boolean,
+  ) {}
+
+  cancel(pod: KubeObject): void {
+    this.cancelKey(podKey(pod));
+  }
+
+  /** A container (re)started or passed its startup probe: its readiness is worked out as for a new one. */
+  startOver(pod: KubeObject): void {
+    this.cancel(pod);
+    this.schedule(pod, true);
+  }
+
+  private cancelKey(key: string): void {
+    this.clock.cancel(this.timers.get(key)?.timer);
+    this.timers.delete(key);
+  }
+
+  /**
+   * Sets the timer for the pod's next readiness change: at start, the first probe run (after
+   * `initialDelaySeconds`); later, when a container's probe result differs from its readiness,
+   * after the runs its threshold needs. Nothing is polled while the results stay the same.
+   */
+  schedule(pod: KubeObject, starting: boolean): void {
+    if (!(pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) return;
+    const key = podKey(pod);
+    const pending = this.timers.get(key);
+    if (pending?.starting) return;
+    const wanted = wantedReadiness(pod);
+    const statuses = ((pod.status as PodStatus).containerStatuses ?? []) as ContainerStatus[];
+    const delays: number[] = [];
+    for (const c of (pod.spec as PodSpec).containers) {
+      const probe = readinessProbeOf(c);
+      const result = wanted.get(c.name)!;
+      const status = statuses.find((s) => s.name === c.name);
+      // A container that has not started (startup probe, back-off) is probed once it has.
+      if (!status || status.started === false || !(status.state as { running?: unknown } | undefined)?.running) continue;
+      if (probe && (starting || status.ready !== result.ok)) delays.push(flipAfterMs(probe, result.ok, starting));
+    }
+    if (delays.length === 0) {
+      this.cancelKey(key);
+      return;
+    }
+    if (pending) return;
+    const due = Math.min(...delays);
+    const [namespace, name] = key.split('/');
+    const timer = this.clock.after(due, `kubelet: readiness of ${key}`, () => {
+      this.timers.delete(key);
+      const current = this.store.tryGet(pods, namespace, name);
+      if (!current || current.metadata.deletionTimestamp || !this.isRunning((current.spec as PodSpec).nodeName!)) return;
+      this.store.transaction(() => this.applyReadiness(current));
+    });
+    this.timers.set(key, { timer, starting });
+  }
+
+  /** A probe run: each container's readiness follows its probe, with an Unhealthy event for each failure. */
+  private applyReadiness(pod: KubeObject): void {
+    const spec = pod.spec as PodSpec;
+    const status = (pod.status ?? {}) as PodStatus;
+    const wanted = wantedReadiness(pod);
+    // Only a started, running container is probed (not one waiting in back-off, or before its startup probe passed).
+    const running = (s: ContainerStatus) => s.started !== false && (s.state as { running?: unknown } | undefined)?.running !== undefined;
+    const probed = new Set(((status.containerStatuses ?? []) as ContainerStatus[]).filter(running).map((s) => s.name));
+    for (const c of spec.containers) {
+      const result = wanted.get(c.name)!;
+      if (readinessProbeOf(c) && !result.ok && probed.has(c.name)) {
+        recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName });
+      }
+    }
+    const containerStatuses = ((status.containerStatuses ?? []) as ContainerStatus[]).map((s) => ({ ...s, ready: running(s) ? (wanted.get(s.name)?.ok ?? s.ready) : false }));
+    const conditions = readyConditions(status, containerStatuses, this.store.now());
+    const updated = { ...status, containerStatuses, conditions };
+    if (JSON.stringify(updated) === JSON.stringify(status)) return;
+    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: updated }, OWNED);
+  }
 }

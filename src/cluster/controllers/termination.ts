@@ -28,10 +28,14 @@ interface TerminatingContainer {
 
 const base = (path: string | undefined) => (path ?? '').split('/').pop()!;
 
-/** Whether the container's PID 1 has no SIGTERM handler. Images' own entry points are taken to have one. */
+/**
+ * Whether the container's PID 1 has no SIGTERM handler. Images' own entry points are taken to have
+ * one; `args` alone that start with a shell or `sleep` are the command line of an image without an
+ * entry point (busybox: `args: [/bin/sh, -c, ...]`).
+ */
 function ignoresSigterm(container: TerminatingContainer): boolean {
   const argv = [...(container.command ?? []), ...(container.args ?? [])];
-  if (!container.command?.length) return false;
+  if (!container.command?.length && !(argv.length && (SHELLS.has(base(argv[0])) || base(argv[0]) === 'sleep'))) return false;
   const program = base(argv[0]);
   if (program === 'sleep') return true;
   if (SHELLS.has(program)) return !argv.slice(1).some((a) => /\btrap\b/.test(a) || /^\s*exec\s/.test(a));
@@ -47,6 +51,13 @@ export function preStopSeconds(container: TerminatingContainer): number {
   const script = SHELLS.has(base(argv[0])) && argv[1] === '-c' ? (argv[2] ?? '').trim().split(/\s+/) : argv;
   if (base(script[0]) === 'sleep' && /^\d+(\.\d+)?$/.test(script[1] ?? '')) return Number(script[1]);
   return 0;
+}
+
+/** Whether this container of the pod waits to be killed when sent SIGTERM (the pod's annotation first). */
+export function containerIgnoresSigterm(pod: KubeObject, container: TerminatingContainer): boolean {
+  const annotation = pod.metadata.annotations?.[IGNORE_SIGTERM_ANNOTATION];
+  if (annotation === 'true' || annotation === 'false') return annotation === 'true';
+  return ignoresSigterm(container);
 }
 
 /**

@@ -1,0 +1,34 @@
+import { newCluster } from '../cluster.testing';
+import { resourceTypeByKey } from '../store/resource-types';
+
+const t = (key: string) => resourceTypeByKey(key)!;
+const pod = (name: string) => ({ metadata: { name }, spec: { nodeName: 'w1', containers: [{ name: 'app', image: 'nginx' }] } });
+
+describe('pods whose node ran out of pod IPs', () => {
+  it('wait Pending with the kubelet\'s FailedCreatePodSandBox event, and start once an address is released', () => {
+    // A /30 pod CIDR: host-local hands out one address (.2; .1 is the gateway).
+    const c = newCluster({ nodeCidrMaskSize: 30 });
+    c.store.create(t('nodes'), { metadata: { name: 'w1' } });
+    c.store.create(t('pods'), pod('a'), 'default');
+    c.store.create(t('pods'), pod('b'), 'default');
+    c.store.create(t('pods'), pod('c'), 'default');
+    const phase = (name: string) => (c.store.get(t('pods'), 'default', name).status as { phase: string; podIP?: string });
+    expect(phase('a')).toMatchObject({ phase: 'Running', podIP: '10.244.0.2' });
+    expect(phase('b')).toMatchObject({ phase: 'Pending' });
+    const failures = c.store.list(t('events'), { namespace: 'default' }).items.filter((e) => e.reason === 'FailedCreatePodSandBox');
+    expect(failures.map((e) => (e.involvedObject as { name: string }).name).sort()).toEqual(['b', 'c']);
+    expect(failures[0]).toMatchObject({ type: 'Warning', source: { component: 'kubelet', host: 'w1' } });
+    expect(failures[0].message).toMatch(
+      /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": plugin type="flannel" failed \(add\): failed to delegate add: failed to allocate for range 0: no IP addresses available in range set: 10\.244\.0\.1-10\.244\.0\.2$/,
+    );
+    // No polling: nothing happens while the address stays taken.
+    c.advance(3600);
+    expect(phase('b').phase).toBe('Pending');
+    c.store.delete(t('pods'), 'default', 'a', { gracePeriodSeconds: 0 });
+    // The first to wait gets the address; the other still waits.
+    expect(phase('b')).toMatchObject({ phase: 'Running', podIP: '10.244.0.2' });
+    expect(phase('c').phase).toBe('Pending');
+    c.store.delete(t('pods'), 'default', 'b', { gracePeriodSeconds: 0 });
+    expect(phase('c')).toMatchObject({ phase: 'Running', podIP: '10.244.0.2' });
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * What the rules a packet hit say, read back from an outcome's hops: which
+ * Service port kube-proxy matched (its rule comments name it as
+ * `namespace/name:port`), the endpoint it chose, why it set the masquerade
+ * mark, what rejected or dropped the packet, whether session affinity or an
+ * existing conntrack entry decided the way.
+ */
+import type { TraceStep } from '../../netfilter/types';
+import type { Hop } from '../traffic';
+
+/** A kube-proxy Service port name, `namespace/name:port` (the port part may be empty). */
+export interface ServicePortName {
+  namespace: string;
+  name: string;
+  port: string;
+}
+
+export interface StepAt {
+  node: string;
+  step: TraceStep;
+}
+
+/** Why kube-proxy jumped to KUBE-MARK-MASQ. */
+export type MasqueradeWhy =
+  | { kind: 'hairpin'; endpoint: string }
+  | { kind: 'not-local'; match: string }
+  | { kind: 'masquerade-all' }
+  | { kind: 'external' }
+  | { kind: 'local-external' };
+
+export interface MasqueradeFact {
+  node: string;
+  service: ServicePortName | undefined;
+  chain: string;
+  mark: string;
+  why: MasqueradeWhy;
+  /** The address and port the packet was masqueraded to (KUBE-POSTROUTING's MASQUERADE). */
+  to: string | undefined;
+}
+
+export interface TraceFacts {
+  /** The Service port whose rules took the packet (the first one met). */
+  service: ServicePortName | undefined;
+  /** How the packet entered the Service: `cluster IP`, `external IP`, `loadbalancer IP`, `nodePort`. */
+  entry: 'cluster IP' | 'external IP' | 'loadbalancer IP' | 'nodePort' | undefined;
+  /** The address and port the entry rule matched (`-d`, `--dport`): the packet's destination before kube-proxy's DNAT. */
+  entryAddress: string | undefined;
+  entryPort: number | undefined;
+  /** The destination of the first route lookup on a node (a node's own packet is seen after its OUTPUT hook). */
+  routedTo: string | undefined;
+  /** The endpoint kube-proxy chose (DNAT target), and where. */
+  dnat: { node: string; endpoint: string; service: ServicePortName | undefined } | undefined;
+  masquerade: MasqueradeFact[];
+  /** flanneld's MASQUERADE (pod traffic leaving the pod network). */
+  flannelMasquerade: { node: string; to: string } | undefined;
+  /** The REJECT or DROP rule that ended the packet, with its comment. */
+  refusal: { node: string; step: TraceStep; comment: string | undefined; target: 'REJECT' | 'DROP'; rejectWith: string | undefined } | undefined;
+  /** A `-m recent --rcheck` rule that matched: ClientIP session affinity. */
+  affinity: { node: string; list: string; seconds: number; endpoint: string | undefined; service: ServicePortName | undefined } | undefined;
+  /** The first node found the packet's connection in its conntrack table. */
+  conntrack: { node: string; state: string; dnat: string | undefined } | undefined;
+}
+
+const COMMENT = /--comment (?:"([^"]*)"|(\S+))/;
+
+export function commentOf(rule: string | null): string | undefined {
+  if (rule === null) return undefined;
+  const m = COMMENT.exec(rule);
+  return m ? (m[1] ?? m[2]) : undefined;
+}
+
+/** Step views are frozen and shared by the outcomes that passed them: their comments are read once. */
+const comments = new WeakMap<TraceStep, string | null>();
+
+function stepComment(step: TraceStep): string | undefined {
+  let comment = comments.get(step);
+  if (comment === undefined) comments.set(step, (comment = commentOf(step.rule) ?? null));
+  return comment ?? undefined;
+}
+
+/** Whether a step can tell anything here: kube-proxy's and flannel's chains, conntrack, routing, a DROP or REJECT. */
+function telling(step: TraceStep): boolean {
+  if (step.table === 'conntrack' || step.table === 'routing') return true;
+  const chain = step.chain;
+  if (chain !== null && (chain.startsWith('KUBE-') || chain === 'FLANNEL-POSTRTG')) return true;
+  return step.action === 'DROP' || step.action.startsWith('REJECT') || step.action === 'jump KUBE-MARK-MASQ';
+}
+
+/** `default/web:http` (and what follows it in a comment) as a Service port name. */
+export function parseServicePortName(text: string | undefined): ServicePortName | undefined {
+  if (!text) return undefined;
+  const m = /^([^/\s]+)\/([^:\s]+):(\S*)/.exec(text);
+  return m ? { namespace: m[1], name: m[2], port: m[3] } : undefined;
+}
+
+function dport(rule: string | null): number | undefined {
+  const m = rule ? /--dport (\d+)/.exec(rule) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+function steps(hops: readonly Hop[]): StepAt[] {
+  const out: StepAt[] = [];
+  for (const hop of hops) for (const step of hop.rules) if (telling(step)) out.push({ node: hop.node ?? '', step });
+  return out;
+}
+
+function masqueradeWhy(step: TraceStep, comment: string | undefined): MasqueradeWhy {
+  const rule = step.rule ?? '';
+  const chain = step.chain ?? '';
+  if (chain.startsWith('KUBE-SEP-')) {
+    const source = /-s (\S+?)(?:\/32)? /.exec(rule);
+    return { kind: 'hairpin', endpoint: source?.[1] ?? '' };
+  }
+  if (comment?.startsWith('masquerade LOCAL traffic')) return { kind: 'local-external' };
+  if (comment?.startsWith('masquerade traffic')) return { kind: 'external' };
+  const notLocal = /(! -[si] \S+)/.exec(rule);
+  if (notLocal) return { kind: 'not-local', match: notLocal[1] };
+  return { kind: 'masquerade-all' };
+}
+
+/** Reads the facts out of an outcome's request hops. */
+export function readTrace(hops: readonly Hop[]): TraceFacts {
+  const all = steps(hops);
+  const facts: TraceFacts = {
+    service: undefined,
+    entry: undefined,
+    entryAddress: undefined,
+    entryPort: undefined,
+    routedTo: undefined,
+    dnat: undefined,
+    masquerade: [],
+    flannelMasquerade: undefined,
+    refusal: undefined,
+    affinity: undefined,
+    conntrack: undefined,
+  };
+  let pendingMasq: Omit<MasqueradeFact, 'mark' | 'to'> | undefined;
+  let mark = '0x4000';
+  const firstNode = hops.find((h) => h.node !== null && h.rules.length > 0)?.node;
+  for (const { node, step } of all) {
+    const comment = stepComment(step);
+    const action = step.action;
+    if (step.table === 'conntrack' && node === firstNode && facts.conntrack === undefined && action.startsWith('ESTABLISHED')) {
+      facts.conntrack = { node, state: 'ESTABLISHED', dnat: undefined };
+    }
+    if (step.table === 'conntrack' && facts.conntrack && node === facts.conntrack.node) {
+      const dnat = /^DNAT from the connection: destination (\S+)/.exec(action);
+      if (dnat) facts.conntrack.dnat = dnat[1];
+    }
+    if (step.table === 'nat' && step.chain === 'KUBE-SERVICES' && comment && facts.service === undefined) {
+      const m = /^(\S+) (cluster IP|external IP|loadbalancer IP)$/.exec(comment);
+      if (m) {
+        facts.service = parseServicePortName(m[1]);
+        facts.entry = m[2] as TraceFacts['entry'];
+        facts.entryAddress = /-d (\d+\.\d+\.\d+\.\d+)/.exec(step.rule ?? '')?.[1];
+        facts.entryPort = dport(step.rule);
+      }
+    }
+    if (step.table === 'nat' && step.chain === 'KUBE-NODEPORTS' && action.startsWith('jump ') && facts.service === undefined) {
+      facts.service = parseServicePortName(comment);
+      facts.entry = 'nodePort';
+      facts.entryPort = dport(step.rule);
+    }
+    if (step.table === 'routing' && facts.routedTo === undefined) {
+      facts.routedTo = /^route to (\d+\.\d+\.\d+\.\d+)/.exec(action)?.[1];
+    }
+    if (action === 'jump KUBE-MARK-MASQ') {
+      pendingMasq = { node, service: parseServicePortName(comment) ?? facts.service, chain: step.chain ?? '', why: masqueradeWhy(step, comment) };
+    }
+    if (step.chain === 'KUBE-MARK-MASQ' && pendingMasq) {
+      const m = /--set-xmark (0x[0-9a-f]+)\//.exec(step.rule ?? '') ?? /--or-mark (0x[0-9a-f]+)/.exec(step.rule ?? '');
+      if (m) mark = m[1].replace(/^0x0+(?=[0-9a-f])/, '0x');
+      facts.masquerade.push({ ...pendingMasq, mark, to: undefined });
+      pendingMasq = undefined;
+    }
+    if (step.chain === 'KUBE-POSTROUTING' && action.startsWith('MASQUERADE to ')) {
+      const to = /^MASQUERADE to (\S+)/.exec(action)?.[1];
+      for (const m of facts.masquerade) if (m.node === node && m.to === undefined) m.to = to;
+    }
+    if (step.chain === 'FLANNEL-POSTRTG' && action.startsWith('MASQUERADE to ')) {
+      facts.flannelMasquerade = { node, to: /^MASQUERADE to (\S+)/.exec(action)?.[1] ?? '' };
+    }
+    if (step.rule !== null && /--rcheck/.test(step.rule) && action.startsWith('jump KUBE-SEP-')) {
+      const list = /--name (\S+)/.exec(step.rule)?.[1] ?? action.slice(5);
+      const seconds = Number(/--seconds (\d+)/.exec(step.rule)?.[1] ?? 0);
+      const endpoint = comment ? /-> (\S+)$/.exec(comment)?.[1] : undefined;
+      facts.affinity ??= { node, list, seconds, endpoint, service: parseServicePortName(comment) };
+    }
+    if (action.startsWith('DNAT to ') && step.chain?.startsWith('KUBE-SEP-') && facts.dnat === undefined) {
+      facts.dnat = { node, endpoint: action.slice('DNAT to '.length).split(' ')[0], service: parseServicePortName(comment) ?? facts.service };
+      facts.service ??= facts.dnat.service;
+    }
+    if (step.rule !== null && (action === 'DROP' || action.startsWith('REJECT'))) {
+      const rejectWith = /--reject-with (\S+)/.exec(step.rule)?.[1];
+      facts.refusal = { node, step, comment, target: action === 'DROP' ? 'DROP' : 'REJECT', rejectWith: action === 'DROP' ? undefined : (rejectWith ?? 'icmp-port-unreachable') };
+    }
+  }
+  return facts;
+}
