@@ -13,6 +13,7 @@ import { stepText } from '../netfilter/trace-text';
 import type { TraceStep } from '../netfilter/types';
 import { hopRewrites, type AnswerDetail, type Rewrite } from './answer-forms';
 import type { Hop, TrafficOutcome, TrafficRequest, TrafficResponse } from './traffic';
+import type { ClientView } from './verdict';
 
 function sourceText(request: TrafficRequest, first: Hop | undefined): string {
   const from = typeof request.from === 'string' ? request.from : `outside client ${request.from.external}`;
@@ -123,6 +124,16 @@ function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string): s
   return lines;
 }
 
+/** What the client sees, in words (a verdict's `client`). */
+const CLIENT_VIEWS: Record<ClientView, string> = {
+  connected: 'connected',
+  'connection-refused': 'connection refused',
+  'timed-out': 'no answer, timed out',
+  'icmp-unreachable': 'an ICMP unreachable error',
+  'name-not-resolved': 'name not resolved',
+  'left-cluster': 'whatever answers outside the cluster',
+};
+
 function outcomeLines(o: TrafficOutcome, index: number, count: number, detail: AnswerDetail): string[] {
   const lines: string[] = [];
   const head = `${String(index + 1).padStart(String(count).length)}. `;
@@ -137,8 +148,10 @@ function outcomeLines(o: TrafficOutcome, index: number, count: number, detail: A
   ].filter((f) => f !== undefined);
   if (facts.length > 0) lines.push(...wrap(facts.join(', '), TEXT_WIDTH, indent, `${indent}  `));
   if (o.verdict !== undefined) {
-    lines.push(...wrap(`${o.verdict.reason} (${o.verdict.client}): ${o.verdict.message}`, TEXT_WIDTH, indent, `${indent}  `));
-    for (const note of o.verdict.notes) lines.push(...wrap(`${note.reason}: ${note.message}`, TEXT_WIDTH, `${indent}+ `, `${indent}    `));
+    const v = o.verdict;
+    lines.push(...wrap(v.message, TEXT_WIDTH, indent, `${indent}  `));
+    lines.push(...wrap(`(the client sees: ${CLIENT_VIEWS[v.client]}; reason ${v.reason})`, TEXT_WIDTH, indent, `${indent}  `));
+    for (const note of v.notes) lines.push(...wrap(`${note.reason}: ${note.message}`, TEXT_WIDTH, `${indent}+ `, `${indent}    `));
   } else if (o.reason !== undefined) {
     lines.push(...wrap(o.reason, TEXT_WIDTH, indent, `${indent}  `));
   }
