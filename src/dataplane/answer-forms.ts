@@ -78,16 +78,30 @@ export interface TrafficAnswer<O extends SummaryOutcome = SummaryOutcome> {
   resolution?: TrafficResponse['resolution'];
 }
 
-function endpointOf(p: PacketView, side: 'source' | 'destination'): string {
+/** A packet's source or destination as `IP:PORT` (ICMP: the address). */
+export function endpointOf(p: PacketView, side: 'source' | 'destination'): string {
   const address = side === 'source' ? p.source : p.destination;
   if (p.protocol === 'icmp') return address;
   return `${address}:${side === 'source' ? p.sourcePort : p.destinationPort}`;
 }
 
-/** The chain of the first step whose action starts with one of `actions`, else `conntrack` (a known connection's NAT). */
-function rewrittenBy(rules: readonly TraceStep[], actions: readonly string[]): string {
-  for (const step of rules) {
-    if (step.chain !== null && step.rule !== null && actions.some((a) => step.action.startsWith(a))) return step.chain;
+/** Where the nat table rewrites each end of a new connection's packet. */
+const NAT_HOOKS: Record<'destination' | 'source', ReadonlySet<TraceStep['hook']>> = {
+  destination: new Set(['PREROUTING', 'OUTPUT']),
+  source: new Set(['POSTROUTING', 'INPUT']),
+};
+
+/**
+ * The chain whose rule rewrote `side` of the packet, else `conntrack` (a
+ * known connection's NAT: its packets do not walk the nat table). DNAT,
+ * SNAT and MASQUERADE end the nat table's walk of a hook, so the rule that
+ * rewrote the packet is the last nat-table rule run at that end's hooks.
+ */
+function rewrittenBy(rules: readonly TraceStep[], side: 'destination' | 'source'): string {
+  const hooks = NAT_HOOKS[side];
+  for (let k = rules.length - 1; k >= 0; k--) {
+    const step = rules[k];
+    if (step.table === 'nat' && step.rule !== null && step.chain !== null && hooks.has(step.hook)) return step.chain;
   }
   return 'conntrack';
 }
@@ -120,13 +134,13 @@ export function hopRewrites(hops: readonly Hop[], i: number): Rewrite[] {
   const destinationBefore = before.destination;
   const destinationAfter = endpointOf(after, 'destination');
   if (hop.nat.dnat !== null && destinationBefore !== destinationAfter) {
-    rewrites.push({ node: hop.node, type: 'DNAT', by: rewrittenBy(hop.rules, ['DNAT']), before: destinationBefore, after: destinationAfter });
+    rewrites.push({ node: hop.node, type: 'DNAT', by: rewrittenBy(hop.rules, 'destination'), before: destinationBefore, after: destinationAfter });
   }
   const sourceBefore = before.source;
   const sourceAfter = endpointOf(after, 'source');
   if (hop.nat.snat !== null && sourceBefore !== sourceAfter) {
     const type = hop.nat.masquerade ? 'MASQUERADE' : 'SNAT';
-    rewrites.push({ node: hop.node, type, by: rewrittenBy(hop.rules, ['MASQUERADE', 'SNAT']), before: sourceBefore, after: sourceAfter });
+    rewrites.push({ node: hop.node, type, by: rewrittenBy(hop.rules, 'source'), before: sourceBefore, after: sourceAfter });
   }
   return rewrites;
 }

@@ -35,6 +35,10 @@ describe('the text form of traffic answers', () => {
     ['node-to-ip', { from: 'node/kind-worker', to: '10.96.0.10:53', protocol: 'udp' }, asIs],
     ['long-name', { from: 'pod/default/db-0', to: 'a-service-with-a-rather-long-name-for-a-test.a-namespace-with-a-long-name.svc.cluster.local:8080' }, asIs],
     ['node-to-service', { from: 'node/kind-worker', to: 'service/kube-system/kube-dns:53', protocol: 'udp' }, asIs],
+    // Dropped by kube-proxy's rule on the node it reached: the rule, with the Service its comment names, under that hop.
+    ['outside-no-local-endpoint', { from: { external: '203.0.113.7' }, to: '172.18.0.2:30080' }, (c) => {
+      c.store.patch(c.store.resourceType('services'), 'default', 'web-nodeport', { spec: { externalTrafficPolicy: 'Local' } });
+    }],
   ];
 
   it.each(cases)('%s reads as its golden file, no line past 80 columns', (name, request, setup) => {

@@ -11,7 +11,7 @@
 import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
 import { stepText } from '../netfilter/trace-text';
 import type { TraceStep } from '../netfilter/types';
-import { hopRewrites, type AnswerDetail, type Rewrite } from './answer-forms';
+import { endpointOf, hopRewrites, type AnswerDetail, type Rewrite } from './answer-forms';
 import type { Hop, TrafficOutcome, TrafficRequest, TrafficResponse } from './traffic';
 import type { ClientView } from './verdict';
 
@@ -63,20 +63,24 @@ function hooksOf(hop: Hop): string {
 
 /**
  * Where a hop went, without the node's name (the line starts with it): the
- * hop's own words, shorter for the two hops of a VXLAN crossing (their
- * outer addresses are on the rewrite's line).
+ * hop's own words; for the two hops of a VXLAN crossing, words made from
+ * the encapsulation (its outer addresses are on the rewrite's line) and
+ * whether the inner packet went on (a hop follows the receiver's when it
+ * was decapsulated); for an outside client's hop, where it sent to and
+ * the node it reached (the header names the client).
  */
 function placeOf(hops: readonly Hop[], i: number): string {
   const hop = hops[i];
+  const next = hops[i + 1] as Hop | undefined;
   if (hop.encapsulation !== null) {
     const sender = i === 0 || hops[i - 1].encapsulation === null;
     const hooks = hooksOf(hop);
-    if (sender) return `VXLAN to ${hops[i + 1]?.node ?? hop.encapsulation.outer.destination}${hooks ? ` (${hooks})` : ''}`;
-    return `VXLAN in eth0${hooks ? ` (${hooks})` : ''}${hop.where.includes('decapsulated') ? ', decapsulated' : ', not delivered'}`;
+    if (sender) return `VXLAN to ${next?.node ?? hop.encapsulation.outer.destination}${hooks ? ` (${hooks})` : ''}`;
+    return `VXLAN in eth0${hooks ? ` (${hooks})` : ''}${next !== undefined ? ', decapsulated' : ', not delivered'}`;
   }
-  // "NODE: ..." (the line names the node), "external client IP: ..." (the header does).
-  const prefix = hop.node !== null ? `${hop.node}: ` : /^external client [^:]+: /.exec(hop.where)?.[0];
-  return prefix !== undefined && hop.where.startsWith(prefix) ? hop.where.slice(prefix.length) : hop.where;
+  if (hop.node === null) return `sends to ${endpointOf(hop.packet, 'destination')}${next?.node ? `, reaching ${next.node}` : ''}`;
+  const prefix = `${hop.node}: `;
+  return hop.where.startsWith(prefix) ? hop.where.slice(prefix.length) : hop.where;
 }
 
 function rewriteText(r: Rewrite, hop: Hop): string {
@@ -85,11 +89,16 @@ function rewriteText(r: Rewrite, hop: Hop): string {
   return `${r.type} by ${r.by}: ${r.before} -> ${r.after}`;
 }
 
-/** The step that ended a hop's packet (a REJECT or DROP rule, or a DROP policy), if one did. */
-function endingStep(hop: Hop): TraceStep | undefined {
-  const last = hop.rules[hop.rules.length - 1];
-  if (last === undefined) return undefined;
-  return /^(REJECT|DROP|policy DROP)/.test(last.action) ? last : undefined;
+/**
+ * The step that ended the packet at the last hop of a rejected or dropped
+ * request: its last step, when a rule or a chain's policy of a netfilter
+ * table took it (not conntrack or routing, which the reason explains).
+ */
+function endingStep(o: TrafficOutcome): TraceStep | undefined {
+  if (o.result !== 'rejected' && o.result !== 'dropped') return undefined;
+  const rules = o.hops[o.hops.length - 1]?.rules ?? [];
+  const last = rules[rules.length - 1] as TraceStep | undefined;
+  return last !== undefined && last.table !== 'conntrack' && last.table !== 'routing' ? last : undefined;
 }
 
 /** The comment of a rule (`-m comment --comment "..."`), which names the Service for kube-proxy's rules. */
@@ -98,7 +107,7 @@ function commentOf(rule: string | null): string | undefined {
   return m === null ? undefined : (m[1] ?? m[2]);
 }
 
-function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string): string[] {
+function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string, ending?: TraceStep): string[] {
   const lines: string[] = [];
   const numberWidth = String(hops.length).length;
   for (let i = 0; i < hops.length; i++) {
@@ -109,8 +118,7 @@ function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string): s
     const node = hop.node ?? 'client';
     lines.push(...wrap(`${node}: ${placeOf(hops, i)}`, TEXT_WIDTH, head, under));
     for (const r of hopRewrites(hops, i)) lines.push(...wrap(rewriteText(r, hop), TEXT_WIDTH, under, `${under}  `));
-    const ending = endingStep(hop);
-    if (ending !== undefined) {
+    if (ending !== undefined && i === hops.length - 1) {
       const comment = commentOf(ending.rule);
       lines.push(...wrap(`${stepText(ending)}${comment !== undefined ? ` ("${comment}")` : ''}`, TEXT_WIDTH, under, `${under}  `));
     }
@@ -157,7 +165,7 @@ function outcomeLines(o: TrafficOutcome, index: number, count: number, detail: A
   }
   if (o.hops.length > 0) {
     lines.push(`${indent}request:`);
-    lines.push(...hopLines(o.hops, detail, `${indent} `));
+    lines.push(...hopLines(o.hops, detail, `${indent} `, endingStep(o)));
   }
   if (o.reply.length > 0) {
     lines.push(`${indent}reply:`);
