@@ -83,6 +83,11 @@ describe('the OpenAPI document (e2e)', () => {
     expect(outcome.result.enum).toEqual(['delivered', 'refused', 'rejected', 'dropped', 'no-route', 'nxdomain', 'external']);
     expect(ref(outcome.verdict)).toBe('VerdictDto');
     expect(schema('VerdictDto').properties!.client.enum).toContain('connection-refused');
+    // Every outcome has one, and it is the same shape as diagnose's (one VerdictDto, not two that clash by name).
+    expect(schema('TrafficOutcomeDto').required).toContain('verdict');
+    expect(schema('VerdictDto').properties!.reason.enum).toEqual(expect.arrayContaining(['Delivered', 'ScaledToZero', 'NoLocalEndpoints']));
+    expect(ref(schema('VerdictDto').properties!.notes)).toBe('VerdictNoteDto');
+    expect(ref(schema('DiagnosedOutcomeDto').properties!.verdict)).toBe('VerdictDto');
     expect(ref(outcome.path)).toBe('PathSummaryDto');
     expect(ref(outcome.replyPath)).toBe('PathSummaryDto');
     expect(ref(schema('PathSummaryDto').properties!.rewrites)).toBe('RewriteDto');

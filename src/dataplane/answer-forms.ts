@@ -56,7 +56,7 @@ export interface PathSummary {
 export interface SummaryOutcome {
   probability: number;
   result: TrafficOutcome['result'];
-  verdict?: TrafficOutcome['verdict'];
+  verdict: TrafficOutcome['verdict'];
   reason?: string;
   destination: TrafficOutcome['destination'];
   seenSource: string | null;
@@ -158,8 +158,7 @@ export function summarizePath(hops: readonly Hop[]): PathSummary {
 }
 
 function summaryOf(o: TrafficOutcome): SummaryOutcome {
-  const out: SummaryOutcome = { probability: o.probability, result: o.result } as SummaryOutcome;
-  if (o.verdict !== undefined) out.verdict = o.verdict;
+  const out: SummaryOutcome = { probability: o.probability, result: o.result, verdict: o.verdict } as SummaryOutcome;
   if (o.reason !== undefined) out.reason = o.reason;
   out.destination = o.destination;
   out.seenSource = o.seenSource;
