@@ -1,13 +1,13 @@
 /**
- * bench/answer-size: how big POST /netsim/v1/traffic's answers are, in each
- * form, on the demo cluster with the `web` Deployment at 1, 3, 50 and 200
+ * bench/answer-size: how big POST /netsim/v1/traffic's answers are, at each
+ * detail level and as text, on the demo cluster with the `web` Deployment at 1, 3, 50 and 200
  * replicas (a pod to `web:80`: one outcome a pod), and what making each
- * form costs. Targets: the default (summary) answer of the 200-replica
+ * costs. Targets: the default (summary) answer of the 200-replica
  * Service under 200 KB, a single-outcome answer under 4 KB (held by
- * src/dataplane/answer-forms.spec.ts). Prints figures; asserts nothing.
+ * src/dataplane/answer-detail.spec.ts). Prints figures; asserts nothing.
  */
 import { demoCluster, scaleWeb } from '../src/dataplane/demo.testing';
-import { answerForm } from '../src/dataplane/answer-forms';
+import { answerAtDetail } from '../src/dataplane/answer-detail';
 import { trafficText } from '../src/dataplane/text-form';
 import { TrafficSimulator, type TrafficResponse } from '../src/dataplane/traffic';
 
@@ -25,7 +25,7 @@ function median(runs: number, work: () => unknown): number {
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
 }
 
-/** An unfrozen copy, so that forms are made afresh each run (a kept answer's are made once). */
+/** An unfrozen copy, so that each is made afresh each run (a kept answer's are made once). */
 function fresh(response: TrafficResponse): TrafficResponse {
   return { ...response, outcomes: [...response.outcomes] };
 }
@@ -40,21 +40,21 @@ function main(): void {
     const computeMs = median(1, () => sim.send({ ...request, sourcePort: 40001 }));
     const response = sim.send(request);
     const n = response.outcomes.length;
-    const summary = Buffer.byteLength(JSON.stringify(answerForm(response, 'summary')));
-    const hops = Buffer.byteLength(JSON.stringify(answerForm(response, 'hops')));
+    const summary = Buffer.byteLength(JSON.stringify(answerAtDetail(response, 'summary')));
+    const hops = Buffer.byteLength(JSON.stringify(answerAtDetail(response, 'hops')));
     const text = Buffer.byteLength(trafficText(request, response).join('\n'));
     const textHops = Buffer.byteLength(trafficText(request, response, 'hops').join('\n'));
     const runs = replicas >= 50 ? 5 : 21;
-    const summaryMs = median(runs, () => JSON.stringify(answerForm(fresh(response), 'summary')));
-    const hopsMs = median(runs, () => JSON.stringify(answerForm(fresh(response), 'hops')));
+    const summaryMs = median(runs, () => JSON.stringify(answerAtDetail(fresh(response), 'summary')));
+    const hopsMs = median(runs, () => JSON.stringify(answerAtDetail(fresh(response), 'hops')));
     const textMs = median(runs, () => trafficText(request, response).join('\n'));
     console.log(
       `answer-size: web x${replicas}: ${n} outcome${n === 1 ? '' : 's'}; summary ${kb(summary)} (${(summary / n).toFixed(0)} B each), ` +
         `detail=hops ${kb(hops)} (${(hops / n / 1024).toFixed(1)} KB each), text ${kb(text)}, text+hops ${kb(textHops)}`,
     );
     console.log(
-      `answer-size: web x${replicas}: enumerate ${computeMs.toFixed(1)} ms; summary form + JSON ${summaryMs.toFixed(2)} ms, ` +
-        `hops form + JSON ${hopsMs.toFixed(2)} ms, text ${textMs.toFixed(2)} ms (a kept answer's forms are made once)`,
+      `answer-size: web x${replicas}: enumerate ${computeMs.toFixed(1)} ms; summary + JSON ${summaryMs.toFixed(2)} ms, ` +
+        `hops + JSON ${hopsMs.toFixed(2)} ms, text ${textMs.toFixed(2)} ms (a kept answer's are made once)`,
     );
     if (n === 1 && summary >= SINGLE_TARGET) {
       console.log(`answer-size: MISSED: a single-outcome answer is ${summary} B (target < ${SINGLE_TARGET})`);

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import type { DetailedOutcome, SummaryOutcome } from '../src/dataplane/answer-forms';
+import type { DetailedOutcome, SummaryOutcome } from '../src/dataplane/answer-detail';
 import { DEMO, startTestApp, type TestApp } from './support/test-app';
 
 /** An outcome as it comes over HTTP: the summary, its hops with detail=hops. */

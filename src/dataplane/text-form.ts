@@ -11,7 +11,7 @@
 import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
 import { stepText } from '../netfilter/trace-text';
 import type { TraceStep } from '../netfilter/types';
-import { endpointOf, hopRewrites, type AnswerDetail, type Rewrite } from './answer-forms';
+import { endpointOf, hopRewrites, type AnswerDetail, type Rewrite } from './answer-detail';
 import type { Hop, TrafficOutcome, TrafficRequest, TrafficResponse } from './traffic';
 import type { ClientView } from './verdict';
 

@@ -6,7 +6,7 @@
  * so the compiler keeps the two in step.
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { PathSummary, Rewrite, SummaryOutcome, TrafficAnswer } from '../../dataplane/answer-forms';
+import type { PathSummary, Rewrite, SummaryOutcome, TrafficAnswer } from '../../dataplane/answer-detail';
 import { NOTE_REASONS, REASONS } from '../../dataplane/explain/explain';
 import type { Resolution } from '../../dataplane/names';
 import type { InterfaceView } from '../../dataplane/network';

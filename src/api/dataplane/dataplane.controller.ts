@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiNotAcceptableResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANSWER_DETAILS, answerForm } from '../../dataplane/answer-forms';
+import { ANSWER_DETAILS, answerAtDetail } from '../../dataplane/answer-detail';
 import { trafficText } from '../../dataplane/text-form';
 import { TrafficSimulator } from '../../dataplane/traffic';
 import { ApiJsonOrTextAnswer } from '../answer-docs';
@@ -50,13 +50,13 @@ export class DataplaneController {
     const answerFormat = negotiateFormat(format, req.headers.accept);
     const level = choiceParam('detail', detail, ANSWER_DETAILS, 'summary');
     const response = this.traffic.send(body);
-    // An enumerated answer is frozen and shared while the cluster stands still: so are its forms and their encodings.
+    // An enumerated answer is frozen and shared while the cluster stands still: so are its detail levels and their encodings.
     if (answerFormat === 'text') {
       this.bodies.send(req, res, 'text', response, () => textBody(trafficText(body, response, level)), `text ${level}`);
       return;
     }
-    const form = answerForm(response, level);
-    this.bodies.send(req, res, 'json', form, () => Buffer.from(JSON.stringify(form)));
+    const answer = answerAtDetail(response, level);
+    this.bodies.send(req, res, 'json', answer, () => Buffer.from(JSON.stringify(answer)));
   }
 
   @Get('nodes/:node/conntrack')

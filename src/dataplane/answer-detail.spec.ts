@@ -1,5 +1,5 @@
 import { demoCluster, scaleWeb } from './demo.testing';
-import { answerForm, summarizePath, type DetailedOutcome } from './answer-forms';
+import { answerAtDetail, summarizePath, type DetailedOutcome } from './answer-detail';
 import { TrafficSimulator } from './traffic';
 
 
@@ -11,36 +11,36 @@ describe('answer sizes (figures: npm run bench -- answer-size)', () => {
     const sim = new TrafficSimulator(scaleWeb(demoCluster(), 1));
     const answer = sim.send({ from: 'pod/default/db-0', to: 'web:80' });
     expect(answer.outcomes).toHaveLength(1);
-    expect(bytes(answerForm(answer, 'summary'))).toBeLessThan(4 * 1024);
+    expect(bytes(answerAtDetail(answer, 'summary'))).toBeLessThan(4 * 1024);
   });
 
   it('keeps the answer for a 200-replica Service under 200 KB, its hops on request', () => {
     const sim = new TrafficSimulator(scaleWeb(demoCluster(), 200));
     const answer = sim.send({ from: 'pod/default/db-0', to: 'web:80' });
     expect(answer.outcomes).toHaveLength(200);
-    expect(bytes(answerForm(answer, 'summary'))).toBeLessThan(200 * 1024);
-    expect(bytes(answerForm(answer, 'hops'))).toBeGreaterThan(1024 * 1024);
+    expect(bytes(answerAtDetail(answer, 'summary'))).toBeLessThan(200 * 1024);
+    expect(bytes(answerAtDetail(answer, 'hops'))).toBeGreaterThan(1024 * 1024);
   }, 120_000);
 });
 
-describe('answer forms', () => {
+describe('answers at each detail level', () => {
   const sim = new TrafficSimulator(demoCluster());
 
-  it('makes each form of a kept answer once, frozen; a sampled answer afresh', () => {
+  it('makes each detail level of a kept answer once, frozen; a sampled answer afresh', () => {
     const kept = sim.send({ from: 'pod/default/db-0', to: 'web:80' });
-    const summary = answerForm(kept, 'summary');
-    expect(answerForm(kept, 'summary')).toBe(summary);
+    const summary = answerAtDetail(kept, 'summary');
+    expect(answerAtDetail(kept, 'summary')).toBe(summary);
     expect(Object.isFrozen(summary.outcomes[0].path.rewrites)).toBe(true);
-    const hops = answerForm(kept, 'hops');
+    const hops = answerAtDetail(kept, 'hops');
     expect(hops).not.toBe(summary);
-    expect(answerForm(kept, 'hops')).toBe(hops);
+    expect(answerAtDetail(kept, 'hops')).toBe(hops);
     // The hops are the simulator's own, shared, not copied.
     expect((hops.outcomes[0] as DetailedOutcome).hops).toBe(kept.outcomes[0].hops);
     const sampled = sim.send({ from: 'pod/default/db-0', to: 'web:80', mode: 'sample', count: 2, seed: 1, sourcePort: 45000 });
-    const form = answerForm(sampled, 'summary');
-    expect(Object.isFrozen(form)).toBe(false);
-    expect(form.samples).toBe(sampled.samples);
-    expect(form.outcomes.reduce((n, o) => n + (o.connections ?? 0), 0)).toBe(2);
+    const fresh = answerAtDetail(sampled, 'summary');
+    expect(Object.isFrozen(fresh)).toBe(false);
+    expect(fresh.samples).toBe(sampled.samples);
+    expect(fresh.outcomes.reduce((n, o) => n + (o.connections ?? 0), 0)).toBe(2);
   });
 
   it('names each rewrite where it happened, with the chain that made it', () => {
@@ -58,7 +58,7 @@ describe('answer forms', () => {
 
   it('an outcome that reached no one has an empty reply path', () => {
     const answer = sim.send({ from: 'pod/default/db-0', to: 'nosuch:80' });
-    const [o] = answerForm(answer, 'summary').outcomes;
+    const [o] = answerAtDetail(answer, 'summary').outcomes;
     expect(o).toEqual({
       probability: 1,
       result: 'nxdomain',

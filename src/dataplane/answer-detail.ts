@@ -1,6 +1,7 @@
 /**
- * The forms of a traffic answer over HTTP (see docs/dataplane.md, "Reading
- * an answer"):
+ * How much of a traffic answer goes out over HTTP, its detail level (see
+ * docs/dataplane.md, "Reading an answer"); `format` (JSON or text) is
+ * another matter (src/api/answer-format.ts):
  *
  * - `summary` (the default): each outcome with its probability, result,
  *   verdict, reason, destination and seen source, and a summary path: the
@@ -12,8 +13,8 @@
  *   (`hops`, `reply`), as `TrafficSimulator.send` answers it.
  *
  * The simulator's answers are frozen and shared while the cluster stands
- * still; so is each form made of one (made once, kept as long as the answer
- * is), so that its encoding can be kept too.
+ * still; so is the answer at each detail level made of one (made once, kept
+ * as long as the answer is), so that its encoding can be kept too.
  */
 import { deepFreeze } from '../common/freeze';
 import type { PacketView } from '../netfilter/engine';
@@ -176,20 +177,20 @@ function answerOf<O extends SummaryOutcome>(response: TrafficResponse, outcome: 
   return answer;
 }
 
-const forms: Record<AnswerDetail, WeakMap<TrafficResponse, TrafficAnswer>> = { summary: new WeakMap(), hops: new WeakMap() };
+const atDetail: Record<AnswerDetail, WeakMap<TrafficResponse, TrafficAnswer>> = { summary: new WeakMap(), hops: new WeakMap() };
 
 /**
- * The answer in the form `detail` asks for. A frozen response (a kept
- * answer) gives a frozen form, the same object each time.
+ * The answer at the detail level `detail`. A frozen response (a kept
+ * answer) gives a frozen answer, the same object each time.
  */
-export function answerForm(response: TrafficResponse, detail: AnswerDetail): TrafficAnswer {
+export function answerAtDetail(response: TrafficResponse, detail: AnswerDetail): TrafficAnswer {
   const kept = Object.isFrozen(response);
   if (kept) {
-    const known = forms[detail].get(response);
+    const known = atDetail[detail].get(response);
     if (known !== undefined) return known;
   }
   const answer: TrafficAnswer =
     detail === 'summary' ? answerOf(response, summaryOf) : answerOf<DetailedOutcome>(response, (o) => ({ ...summaryOf(o), hops: o.hops, reply: o.reply }));
-  if (kept) forms[detail].set(response, deepFreeze(answer));
+  if (kept) atDetail[detail].set(response, deepFreeze(answer));
   return answer;
 }
