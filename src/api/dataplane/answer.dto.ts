@@ -1,23 +1,21 @@
 /**
  * The OpenAPI description of the dataplane's answers: POST /netsim/v1/traffic
- * (summary and `detail=hops`), its verdicts (GET /netsim/v1/diagnose's too)
- * and the node views. Description only (nothing is validated against them);
- * each class implements the core's type (or, for a union, `Describes` it),
- * so the compiler keeps the two in step.
+ * (summary and `detail=hops`) and the node views. Description only (nothing
+ * is validated against them); each class implements the core's type (or,
+ * for a union, `Describes` it), so the compiler keeps the two in step.
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { PathSummary, Rewrite, SummaryOutcome, TrafficAnswer } from '../../dataplane/answer-detail';
-import { NOTE_REASONS, REASONS } from '../../dataplane/explain/explain';
 import type { Resolution } from '../../dataplane/names';
 import type { InterfaceView } from '../../dataplane/network';
 import type { Hop, TrafficDestination, TrafficResult } from '../../dataplane/traffic';
-import type { ClientView, Verdict, VerdictNote } from '../../dataplane/verdict';
+import type { Verdict } from '../../dataplane/verdict';
 import type { ConntrackListEntry, TupleView } from '../../netfilter/conntrack';
 import type { PacketView } from '../../netfilter/engine';
 import type { CtState, Hook, Protocol, TableName, TraceStep } from '../../netfilter/types';
+import { VerdictDto } from './diagnose.dto';
 
 const RESULTS: TrafficResult[] = ['delivered', 'refused', 'rejected', 'dropped', 'no-route', 'nxdomain', 'external'];
-const CLIENT_VIEWS: ClientView[] = ['connected', 'connection-refused', 'timed-out', 'icmp-unreachable', 'name-not-resolved', 'left-cluster'];
 const HOOKS: Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
 /** Compiles only when every `T` is a `D`: a DTO that cannot `implements` a union still describes each of its members. */
@@ -103,17 +101,8 @@ export class PathSummaryDto implements PathSummary {
   @ApiProperty({ type: [RewriteDto], description: 'Each address rewrite, in order.' }) rewrites!: RewriteDto[];
 }
 
-export class VerdictNoteDto implements VerdictNote {
-  @ApiProperty({ enum: NOTE_REASONS, example: 'Masquerade' }) reason!: string;
-  @ApiProperty({ example: 'kube-proxy on kind-worker set the masquerade mark 0x4000 (KUBE-SVC-... -> KUBE-MARK-MASQ) because ...' }) message!: string;
-}
-
-export class VerdictDto implements Verdict {
-  @ApiProperty({ enum: REASONS, example: 'ScaledToZero', description: 'Machine-readable, UpperCamelCase (docs/troubleshooting.md).' }) reason!: string;
-  @ApiProperty({ enum: CLIENT_VIEWS, description: 'What the client itself sees.' }) client!: ClientView;
-  @ApiProperty({ example: "default/web's selector app=web matches no pod: Deployment default/web is scaled to 0 replicas, so the Service has no endpoints: ..." }) message!: string;
-  @ApiProperty({ type: [VerdictNoteDto] }) notes!: VerdictNoteDto[];
-}
+/** The verdict's schema is diagnose's VerdictDto (one class, one name in the document); it describes every Verdict. */
+export type VerdictDescribed = Describes<VerdictDto, Verdict>;
 
 export class TrafficDestinationDto implements TrafficDestination {
   @ApiProperty({ type: String, nullable: true, example: 'default/web-7b74c6d9d8-22l64' }) pod!: string | null;
@@ -143,7 +132,7 @@ export type ResolutionDescribed = Describes<ResolutionDto, Resolution>;
 export class TrafficOutcomeDto implements SummaryOutcome {
   @ApiProperty({ example: 0.33333333348855376, description: 'Exact (enumerate), or the share of connections (sample).' }) probability!: number;
   @ApiProperty({ enum: RESULTS }) result!: TrafficResult;
-  @ApiProperty({ type: VerdictDto, description: 'What the outcome means and why.' }) verdict!: VerdictDto;
+  @ApiProperty({ type: VerdictDto, description: 'What the outcome means and why.' }) verdict!: Verdict;
   @ApiPropertyOptional({ example: 'rejected on kind-worker2 (icmp-port-unreachable)', description: 'Why, for anything but delivered.' }) reason?: string;
   @ApiProperty({ type: TrafficDestinationDto, nullable: true }) destination!: TrafficDestinationDto | null;
   @ApiProperty({ type: String, nullable: true, example: '10.244.2.2:40000', description: 'The source the destination sees.' }) seenSource!: string | null;

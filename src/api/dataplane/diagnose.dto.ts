@@ -1,9 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHECKS } from '../../dataplane/explain/diagnose';
-import { REASONS } from '../../dataplane/explain/explain';
-import { VerdictDto } from './answer.dto';
+import { NOTE_REASONS, REASONS } from '../../dataplane/explain/explain';
 
 /** OpenAPI shapes of `GET /netsim/v1/diagnose`'s answer (documentation only: the core builds the answer). */
+
+export class VerdictNoteDto {
+  @ApiProperty({ enum: NOTE_REASONS, example: 'Masquerade' })
+  reason!: string;
+
+  @ApiProperty({ example: 'kube-proxy on kind-worker set the masquerade mark 0x4000 (KUBE-SVC-... -> KUBE-MARK-MASQ) because ...' })
+  message!: string;
+}
+
+export class VerdictDto {
+  @ApiProperty({ enum: REASONS, example: 'ReadinessProbeFailing', description: 'Machine-readable reason code (docs/troubleshooting.md)' })
+  reason!: string;
+
+  @ApiProperty({ enum: ['connected', 'connection-refused', 'timed-out', 'icmp-unreachable', 'name-not-resolved', 'left-cluster'], description: 'What the client itself sees' })
+  client!: string;
+
+  @ApiProperty({ example: "default/web's selector app=web matches no pod, so the Service has no endpoints: ..." })
+  message!: string;
+
+  @ApiProperty({ type: [VerdictNoteDto] })
+  notes!: VerdictNoteDto[];
+}
 
 export class DiagnoseCheckDto {
   @ApiProperty({ enum: CHECKS.map((c) => c.name), example: 'readiness' })
