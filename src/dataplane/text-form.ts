@@ -2,7 +2,7 @@
  * The text form of a traffic answer (`Accept: text/plain` or
  * `?format=text`): a traceroute-like view for an 80-column terminal. The
  * source and the resolved destination, then each outcome with its
- * probability and its verdict (or reason), the hops of the request one by
+ * probability and its verdict, the hops of the request one by
  * one (node, where it went in and out, the hooks it ran), each rewrite under
  * the hop that made it, the rule that refused it, and the reply the same
  * way. With `detail=hops`, every step of every hop too. See
@@ -13,7 +13,7 @@ import { stepText } from '../netfilter/trace-text';
 import type { TraceStep } from '../netfilter/types';
 import { endpointOf, hopRewrites, type AnswerDetail, type Rewrite } from './answer-detail';
 import type { Hop, TrafficOutcome, TrafficRequest, TrafficResponse } from './traffic';
-import type { ClientView } from './verdict';
+import type { ClientView, Verdict } from './verdict';
 
 function sourceText(request: TrafficRequest, first: Hop | undefined): string {
   const from = typeof request.from === 'string' ? request.from : `outside client ${request.from.external}`;
@@ -142,6 +142,18 @@ const CLIENT_VIEWS: Record<ClientView, string> = {
   'left-cluster': 'whatever answers outside the cluster',
 };
 
+/**
+ * A verdict for a terminal: its message once, then what the client sees and
+ * the reason code on a line of their own (a tag never split across lines),
+ * then each note on a `+ ` line.
+ */
+function verdictLines(verdict: Verdict, indent: string): string[] {
+  const lines = wrap(verdict.message, TEXT_WIDTH, indent, `${indent}  `);
+  lines.push(...wrap(`(the client sees: ${CLIENT_VIEWS[verdict.client]}; reason ${verdict.reason})`, TEXT_WIDTH, indent, `${indent}  `));
+  for (const note of verdict.notes) lines.push(...wrap(`${note.reason}: ${note.message}`, TEXT_WIDTH, `${indent}+ `, `${indent}    `));
+  return lines;
+}
+
 function outcomeLines(o: TrafficOutcome, index: number, count: number, detail: AnswerDetail): string[] {
   const lines: string[] = [];
   const head = `${String(index + 1).padStart(String(count).length)}. `;
@@ -155,14 +167,7 @@ function outcomeLines(o: TrafficOutcome, index: number, count: number, detail: A
     o.replySource !== undefined && o.replySource !== null ? `reply from ${o.replySource}` : undefined,
   ].filter((f) => f !== undefined);
   if (facts.length > 0) lines.push(...wrap(facts.join(', '), TEXT_WIDTH, indent, `${indent}  `));
-  if (o.verdict !== undefined) {
-    const v = o.verdict;
-    lines.push(...wrap(v.message, TEXT_WIDTH, indent, `${indent}  `));
-    lines.push(...wrap(`(the client sees: ${CLIENT_VIEWS[v.client]}; reason ${v.reason})`, TEXT_WIDTH, indent, `${indent}  `));
-    for (const note of v.notes) lines.push(...wrap(`${note.reason}: ${note.message}`, TEXT_WIDTH, `${indent}+ `, `${indent}    `));
-  } else if (o.reason !== undefined) {
-    lines.push(...wrap(o.reason, TEXT_WIDTH, indent, `${indent}  `));
-  }
+  lines.push(...verdictLines(o.verdict, indent));
   if (o.hops.length > 0) {
     lines.push(`${indent}request:`);
     lines.push(...hopLines(o.hops, detail, `${indent} `, endingStep(o)));
