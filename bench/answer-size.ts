@@ -1,34 +1,18 @@
 /**
- * bench/answer-size: how big POST /netsim/v1/traffic's answers are, in each
- * form, on the demo cluster with the `web` Deployment at 1, 3, 50 and 200
+ * bench/answer-size: how big POST /netsim/v1/traffic's answers are, at each
+ * detail level and as text, on the demo cluster with the `web` Deployment at 1, 3, 50 and 200
  * replicas (a pod to `web:80`: one outcome a pod), and what making each
- * form costs. Targets: the default (summary) answer of the 200-replica
+ * costs. Targets: the default (summary) answer of the 200-replica
  * Service under 200 KB, a single-outcome answer under 4 KB (held by
- * src/dataplane/answer-forms.spec.ts). Prints figures; asserts nothing.
+ * src/dataplane/answer-detail.spec.ts). Prints figures; asserts nothing.
  */
-import { buildCluster } from '../src/app.module';
-import { loadClusterFile } from '../src/cluster/apply/cluster-file';
-import type { Cluster } from '../src/cluster/cluster';
-import { SimulationClock } from '../src/cluster/simulation-clock';
-import { SeededRandom } from '../src/common/random';
-import { readConfig } from '../src/config/app-config';
-import { answerForm } from '../src/dataplane/answer-forms';
+import { demoCluster, scaleWeb } from '../src/dataplane/demo.testing';
+import { answerAtDetail } from '../src/dataplane/answer-detail';
 import { trafficText } from '../src/dataplane/text-form';
 import { TrafficSimulator, type TrafficResponse } from '../src/dataplane/traffic';
 
 const SUMMARY_TARGET_200 = 200 * 1024;
 const SINGLE_TARGET = 4 * 1024;
-
-function demo(replicas: number): Cluster {
-  const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
-  const cluster = buildCluster(config, new SimulationClock(Date.UTC(2026, 0, 1)), new SeededRandom(1));
-  loadClusterFile(cluster, config.clusterFile, process.cwd());
-  const type = cluster.store.resourceType('deployments.apps');
-  const deployment = cluster.store.get(type, 'default', 'web');
-  cluster.store.update(type, 'default', 'web', { ...deployment, spec: { ...(deployment.spec as object), replicas } });
-  cluster.clock.advance(120_000);
-  return cluster;
-}
 
 /** Median milliseconds of `work` over `runs` runs. */
 function median(runs: number, work: () => unknown): number {
@@ -41,7 +25,7 @@ function median(runs: number, work: () => unknown): number {
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
 }
 
-/** An unfrozen copy, so that forms are made afresh each run (a kept answer's are made once). */
+/** An unfrozen copy, so that each is made afresh each run (a kept answer's are made once). */
 function fresh(response: TrafficResponse): TrafficResponse {
   return { ...response, outcomes: [...response.outcomes] };
 }
@@ -50,27 +34,27 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 function main(): void {
   for (const replicas of [1, 3, 50, 200]) {
-    const cluster = demo(replicas);
+    const cluster = scaleWeb(demoCluster(), replicas);
     const sim = new TrafficSimulator(cluster);
     const request = { from: 'pod/default/db-0', to: 'web:80' };
     const computeMs = median(1, () => sim.send({ ...request, sourcePort: 40001 }));
     const response = sim.send(request);
     const n = response.outcomes.length;
-    const summary = Buffer.byteLength(JSON.stringify(answerForm(response, 'summary')));
-    const hops = Buffer.byteLength(JSON.stringify(answerForm(response, 'hops')));
+    const summary = Buffer.byteLength(JSON.stringify(answerAtDetail(response, 'summary')));
+    const hops = Buffer.byteLength(JSON.stringify(answerAtDetail(response, 'hops')));
     const text = Buffer.byteLength(trafficText(request, response).join('\n'));
     const textHops = Buffer.byteLength(trafficText(request, response, 'hops').join('\n'));
     const runs = replicas >= 50 ? 5 : 21;
-    const summaryMs = median(runs, () => JSON.stringify(answerForm(fresh(response), 'summary')));
-    const hopsMs = median(runs, () => JSON.stringify(answerForm(fresh(response), 'hops')));
+    const summaryMs = median(runs, () => JSON.stringify(answerAtDetail(fresh(response), 'summary')));
+    const hopsMs = median(runs, () => JSON.stringify(answerAtDetail(fresh(response), 'hops')));
     const textMs = median(runs, () => trafficText(request, response).join('\n'));
     console.log(
       `answer-size: web x${replicas}: ${n} outcome${n === 1 ? '' : 's'}; summary ${kb(summary)} (${(summary / n).toFixed(0)} B each), ` +
         `detail=hops ${kb(hops)} (${(hops / n / 1024).toFixed(1)} KB each), text ${kb(text)}, text+hops ${kb(textHops)}`,
     );
     console.log(
-      `answer-size: web x${replicas}: enumerate ${computeMs.toFixed(1)} ms; summary form + JSON ${summaryMs.toFixed(2)} ms, ` +
-        `hops form + JSON ${hopsMs.toFixed(2)} ms, text ${textMs.toFixed(2)} ms (a kept answer's forms are made once)`,
+      `answer-size: web x${replicas}: enumerate ${computeMs.toFixed(1)} ms; summary + JSON ${summaryMs.toFixed(2)} ms, ` +
+        `hops + JSON ${hopsMs.toFixed(2)} ms, text ${textMs.toFixed(2)} ms (a kept answer's are made once)`,
     );
     if (n === 1 && summary >= SINGLE_TARGET) {
       console.log(`answer-size: MISSED: a single-outcome answer is ${summary} B (target < ${SINGLE_TARGET})`);

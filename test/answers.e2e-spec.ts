@@ -8,27 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { DetailedOutcome, SummaryOutcome } from '../src/dataplane/answer-detail';
 import { DEMO, startTestApp, type TestApp } from './support/test-app';
 
-interface Rewrite {
-  node: string;
-  type: string;
-  by: string;
-  before: string;
-  after: string;
-  to?: string;
-}
-interface Outcome {
-  probability: number;
-  result: string;
-  destination: { pod: string | null; node: string | null; ip: string; port: number } | null;
-  seenSource: string | null;
-  replySource?: string | null;
-  path: { nodes: string[]; rewrites: Rewrite[] };
-  replyPath: { nodes: string[]; rewrites: Rewrite[] };
-  hops?: { node: string | null; rules: { chain: string | null; action: string }[] }[];
-  reply?: unknown[];
-}
+/** An outcome as it comes over HTTP: the summary, its hops with detail=hops. */
+type Outcome = SummaryOutcome & Partial<Pick<DetailedOutcome, 'hops' | 'reply'>>;
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'netfilter');
 
@@ -93,6 +77,15 @@ describe('answer forms (e2e)', () => {
     const text1 = await post('?format=text').send(body).expect(200);
     const text2 = await post('?format=text').send(body).expect(200);
     expect(text2.text).toBe(text1.text);
+    // The text form is kept too, and a large one goes out compressed the second time.
+    const hopsText = await post('?format=text&detail=hops').set('Accept-Encoding', 'identity').send(body).expect(200);
+    expect(hopsText.text.length).toBeGreaterThan(4096);
+    const hopsAgain = await post('?format=text&detail=hops').set('Accept-Encoding', 'gzip').send(body).expect(200);
+    expect(hopsAgain.headers['content-encoding']).toBe('gzip');
+    expect(hopsAgain.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(hopsAgain.text).toBe(hopsText.text);
+    // The form depends on Accept: a cache must key on it.
+    for (const res of [first, again, text1, hopsAgain]) expect(res.headers.vary).toBe('Accept, Accept-Encoding');
   });
 
   it('refuses an unknown detail with a 422 Status naming the field, changing nothing', async () => {
@@ -169,6 +162,7 @@ describe('answer forms (e2e)', () => {
       await request(t.http).post('/netsim/v1/trace').set('Accept', 'application/xml').send({ rules, host, packet }).expect(406);
       const json = await request(t.http).post('/netsim/v1/trace').send({ rules, host, packet }).expect(200);
       expect(json.body.outcomes).toHaveLength(2);
+      expect([text.headers.vary, json.headers.vary]).toEqual(['Accept', 'Accept']);
     });
   });
 });

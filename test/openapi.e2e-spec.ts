@@ -1,8 +1,9 @@
 /**
  * The OpenAPI document (/docs-json) describes every netsim request and
- * answer: the traffic request's fields and defaults, the answer's shape
- * (outcomes, verdict, path, hops), trace, clock/advance, and the node
- * endpoints; the UI works at /docs and /docs/.
+ * answer (checked over every /netsim operation): the traffic request's
+ * fields and defaults, the answer's shape (outcomes, verdict, path, hops),
+ * trace, clock/advance, and the node endpoints; a text answer is a string;
+ * the UI works at /docs and /docs/.
  */
 import request from 'supertest';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -75,13 +76,18 @@ describe('the OpenAPI document (e2e)', () => {
   it('describes the traffic answer: outcomes, verdict, path, and hops with their rules', () => {
     const traffic = op('/netsim/v1/traffic', 'post');
     expect(ok(traffic)).toBe('TrafficAnswerDto');
-    expect(Object.keys(traffic.responses['200'].content!)).toEqual(expect.arrayContaining(['application/json', 'text/plain']));
+    expect(traffic.responses['200'].content!['text/plain'].schema).toEqual({ type: 'string' });
     expect(traffic.responses['406']).toBeDefined();
     expect(ref(schema('TrafficAnswerDto').properties!.outcomes)).toBe('TrafficOutcomeDto');
     const outcome = schema('TrafficOutcomeDto').properties!;
     expect(outcome.result.enum).toEqual(['delivered', 'refused', 'rejected', 'dropped', 'no-route', 'nxdomain', 'external']);
     expect(ref(outcome.verdict)).toBe('VerdictDto');
     expect(schema('VerdictDto').properties!.client.enum).toContain('connection-refused');
+    // Every outcome has one, and it is the same shape as diagnose's (one VerdictDto, not two that clash by name).
+    expect(schema('TrafficOutcomeDto').required).toContain('verdict');
+    expect(schema('VerdictDto').properties!.reason.enum).toEqual(expect.arrayContaining(['Delivered', 'ScaledToZero', 'NoLocalEndpoints']));
+    expect(ref(schema('VerdictDto').properties!.notes)).toBe('VerdictNoteDto');
+    expect(ref(schema('DiagnosedOutcomeDto').properties!.verdict)).toBe('VerdictDto');
     expect(ref(outcome.path)).toBe('PathSummaryDto');
     expect(ref(outcome.replyPath)).toBe('PathSummaryDto');
     expect(ref(schema('PathSummaryDto').properties!.rewrites)).toBe('RewriteDto');
@@ -110,6 +116,42 @@ describe('the OpenAPI document (e2e)', () => {
     expect(ok(op('/netsim/v1/nodes/{node}/interfaces', 'get'))).toBe('InterfacesAnswerDto');
     expect(ok(op('/netsim/v1/nodes/{node}/kubelet/stop', 'post'))).toBe('KubeletStateDto');
     expect(ok(op('/netsim/v1/nodes/{node}/kubelet/start', 'post'))).toBe('KubeletStateDto');
+  });
+
+  it('gives a text answer a string schema, and a JSON answer its shape, per media type', () => {
+    for (const [path, answer] of [
+      ['/netsim/v1/traffic', 'TrafficAnswerDto'],
+      ['/netsim/v1/trace', 'TraceAnswerDto'],
+      ['/netsim/v1/nodes/{node}/conntrack', 'ConntrackAnswerDto'],
+      ['/netsim/v1/nodes/{node}/routes', 'RoutesAnswerDto'],
+      ['/netsim/v1/nodes/{node}/interfaces', 'InterfacesAnswerDto'],
+    ]) {
+      const o = doc.paths[path].post ?? doc.paths[path].get;
+      expect([path, ok(o)]).toEqual([path, answer]);
+      expect([path, o.responses['200'].content!['text/plain'].schema]).toEqual([path, { type: 'string' }]);
+    }
+    for (const [path, method] of [
+      ['/netsim/v1/iptables/save', 'post'],
+      ['/netsim/v1/nodes/{node}/iptables', 'get'],
+      ['/netsim/v1/kube-proxy/render', 'post'],
+    ]) {
+      expect([path, op(path, method).responses['200'].content]).toEqual([path, { 'text/plain': { schema: { type: 'string' } } }]);
+    }
+  });
+
+  it('describes every netsim answer, every request body, and the health endpoints', () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, o]) => ({ path, method, o })));
+    const netsim = operations.filter((x) => x.path.startsWith('/netsim/'));
+    expect(netsim.length).toBeGreaterThanOrEqual(20);
+    const withoutAnswer = netsim.filter(({ o }) => !Object.entries(o.responses).some(([code, r]) => /^2/.test(code) && Object.values(r.content ?? {}).some((c) => c.schema !== undefined)));
+    expect(withoutAnswer.map((x) => `${x.method} ${x.path}`)).toEqual([]);
+    // Every operation that reads a body (kubelet stop/start and removing a manifest take none) describes it.
+    const noBody = ['post /netsim/v1/nodes/{node}/kubelet/stop', 'post /netsim/v1/nodes/{node}/kubelet/start', 'delete /netsim/v1/nodes/{node}/manifests/{file}'];
+    const bodyTaking = netsim.filter((x) => ['post', 'put', 'patch', 'delete'].includes(x.method) && !noBody.includes(`${x.method} ${x.path}`));
+    expect(bodyTaking.length).toBeGreaterThanOrEqual(10);
+    const withoutBody = bodyTaking.filter(({ o }) => !Object.values(o.requestBody?.content ?? {}).some((c) => c.schema !== undefined));
+    expect(withoutBody.map((x) => `${x.method} ${x.path}`)).toEqual([]);
+    for (const path of ['/healthz', '/livez', '/readyz']) expect(op(path, 'get').responses['200'].content!['text/plain'].schema).toEqual({ type: 'string' });
   });
 
   it.each(['/docs', '/docs/'])('serves the UI at %s, every asset it names found', async (page) => {

@@ -5,7 +5,9 @@
  * when there is no header). When the client accepts neither, the answer is
  * 406 NotAcceptable, worded as the API server words it.
  */
+import { unsupportedValue } from '../cluster/validation/field-errors';
 import { DomainError } from '../common/domain-error';
+import { qualityList } from './quality-list';
 
 export type AnswerFormat = 'json' | 'text';
 
@@ -17,10 +19,7 @@ const OFFERS: readonly AnswerFormat[] = ['json', 'text'];
 export function choiceParam<T extends string>(name: string, value: string | undefined, values: readonly T[], fallback: T): T {
   if (value === undefined || value === '') return fallback;
   if ((values as readonly string[]).includes(value)) return value as T;
-  throw new DomainError('INVALID', `${name}: Unsupported value: ${JSON.stringify(value)}: supported values: ${values.map((v) => JSON.stringify(v)).join(', ')}`, {
-    field: name,
-    causeReason: 'FieldValueNotSupported',
-  });
+  throw unsupportedValue(name, value, values);
 }
 
 /** `?format=json|text` alone (endpoints that read no Accept header). */
@@ -37,15 +36,11 @@ function quality(accept: string, mediaType: string): number {
   const [type] = mediaType.split('/');
   let best = -1;
   let q = 0;
-  for (const part of accept.split(',')) {
-    const [range, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-    if (!range) continue;
+  for (const { value: range, q: rangeQ } of qualityList(accept)) {
     const specificity = range === mediaType ? 2 : range === `${type}/*` ? 1 : range === '*/*' || range === '*' ? 0 : -1;
     if (specificity <= best) continue;
-    const qParam = params.find((p) => p.startsWith('q='));
-    const value = qParam === undefined ? 1 : Number(qParam.slice(2));
     best = specificity;
-    q = Number.isFinite(value) ? Math.min(Math.max(value, 0), 1) : 0;
+    q = rangeQ;
   }
   return q;
 }

@@ -1,5 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AnswerFormat } from './answer-format';
+import { qualityList } from './quality-list';
 
 /** Bodies smaller than this go out as they are: compressing them saves little. */
 const COMPRESS_FROM_BYTES = 4096;
@@ -13,46 +15,61 @@ const GZIP_LEVEL = 3;
 export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
   let star: boolean | undefined;
-  for (const part of header.split(',')) {
-    const [coding, ...params] = part.trim().toLowerCase().split(';');
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const accepted = q === undefined || Number(q.slice(2)) > 0;
-    if (coding === 'gzip' || coding === 'x-gzip') return accepted;
-    if (coding === '*') star = accepted;
+  for (const { value: coding, q } of qualityList(header)) {
+    if (coding === 'gzip' || coding === 'x-gzip') return q > 0;
+    if (coding === '*') star = q > 0;
   }
   return star ?? false;
 }
 
+const CONTENT_TYPES: Record<AnswerFormat, string> = { json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8' };
+
+/** A text answer's body: its lines, each ended by a newline. */
+export function textBody(lines: readonly string[]): Buffer {
+  return Buffer.from(lines.length ? lines.join('\n') + '\n' : '');
+}
+
+/** Sends an answer made for this request alone: `json` as JSON, or `lines` as text. */
+export function sendAnswer(res: FastifyReply, format: AnswerFormat, json: unknown, lines: readonly string[]): void {
+  res.type(CONTENT_TYPES[format]).send(format === 'text' ? textBody(lines) : JSON.stringify(json));
+}
+
 interface Encoded {
-  json: Buffer;
+  body: Buffer;
   gzip?: Buffer;
 }
 
 /**
- * Sends JSON answers and keeps the encodings of frozen ones (shared,
- * unchangeable: an answer cache's), so an answer given again costs no JSON
- * again; a large one given again goes out gzip-compressed to clients that
- * accept it, compressed once.
+ * Sends answers in JSON or text and keeps the bodies of frozen ones
+ * (shared, unchangeable: an answer cache's), so an answer given again costs
+ * no encoding again; a large one given again goes out gzip-compressed to
+ * clients that accept it, compressed once. Each answer may have several
+ * bodies (`variant`: its JSON, its text at each detail level).
  */
-export class JsonBodies {
-  private readonly encoded = new WeakMap<object, Encoded>();
+export class AnswerBodies {
+  private readonly kept = new WeakMap<object, Map<string, Encoded>>();
 
-  send(req: FastifyRequest, res: FastifyReply, answer: object): void {
-    let encoded = this.encoded.get(answer);
+  /** Sends `answer` as `format` (chosen by `Accept`): its body made by `encode`, once for a frozen answer. */
+  send(req: FastifyRequest, res: FastifyReply, format: AnswerFormat, answer: object, encode: () => Buffer, variant: string = format): void {
+    const bodies = this.kept.get(answer);
+    let encoded = bodies?.get(variant);
     const again = encoded !== undefined;
     if (encoded === undefined) {
-      encoded = { json: Buffer.from(JSON.stringify(answer)) };
-      if (Object.isFrozen(answer)) this.encoded.set(answer, encoded);
+      encoded = { body: encode() };
+      if (Object.isFrozen(answer)) {
+        if (bodies === undefined) this.kept.set(answer, new Map([[variant, encoded]]));
+        else bodies.set(variant, encoded);
+      }
     }
-    res.type('application/json; charset=utf-8').header('Vary', 'Accept-Encoding');
+    res.type(CONTENT_TYPES[format]).header('Vary', 'Accept, Accept-Encoding');
     // A new answer goes out as it is: compressing it would cost more than sending it on (about
     // 0.5-1.3 ms for a 100 KB answer against a tenth of that for the write). An answer given
     // again is compressed once and its gzip kept.
-    if (!again || encoded.json.length < COMPRESS_FROM_BYTES || !acceptsGzip(req.headers['accept-encoding'])) {
-      res.send(encoded.json);
+    if (!again || encoded.body.length < COMPRESS_FROM_BYTES || !acceptsGzip(req.headers['accept-encoding'])) {
+      res.send(encoded.body);
       return;
     }
-    encoded.gzip ??= gzipSync(encoded.json, { level: GZIP_LEVEL });
+    encoded.gzip ??= gzipSync(encoded.body, { level: GZIP_LEVEL });
     res.header('Content-Encoding', 'gzip').send(encoded.gzip);
   }
 }

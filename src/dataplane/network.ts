@@ -45,6 +45,18 @@ export interface NodeNetwork {
   readonly hostSpec: HostSpec;
 }
 
+/** One interface of a node, as `ip addr` shows it (`text`) and as data. */
+export interface InterfaceView {
+  index: number;
+  name: string;
+  mtu: number;
+  state: string;
+  addresses: string[];
+  /** What `ip -d link` says it is: `vxlan id 1 dstport 8472`, `bridge`, ... */
+  kind: string;
+  text: string;
+}
+
 /** A pod's place in the network. */
 export interface PodEndpoint {
   readonly namespace: string;
@@ -298,7 +310,7 @@ export class ClusterNetwork {
   }
 
   /** `ip addr`, as data and text. */
-  interfaces(node: string): { index: number; name: string; mtu: number; state: string; addresses: string[]; kind: string; text: string }[] {
+  interfaces(node: string): InterfaceView[] {
     const network = this.node(node);
     return network.interfaces.map((i, k) => {
       const kind = i.name === 'lo' ? 'loopback' : i.name === BRIDGE_DEVICE ? 'bridge' : i.name === VXLAN_DEVICE ? `vxlan id ${VXLAN_VNI} dstport ${VXLAN_PORT}` : 'ether';

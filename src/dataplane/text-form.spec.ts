@@ -6,36 +6,21 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCluster } from '../app.module';
-import { loadClusterFile } from '../cluster/apply/cluster-file';
 import type { Cluster } from '../cluster/cluster';
-import { SimulationClock } from '../cluster/simulation-clock';
-import { SeededRandom } from '../common/random';
-import { TEXT_WIDTH, length, wrap } from '../common/text-layout';
-import { readConfig } from '../config/app-config';
+import { demoCluster, scaleWeb } from './demo.testing';
+import { TEXT_WIDTH, length } from '../common/text-layout';
 import { trafficText } from './text-form';
 import { TrafficSimulator, type TrafficRequest } from './traffic';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'answers');
 
-function demo(): Cluster {
-  const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
-  const cluster = buildCluster(config, new SimulationClock(Date.UTC(2026, 0, 1)), new SeededRandom(1));
-  loadClusterFile(cluster, config.clusterFile, process.cwd());
-  return cluster;
-}
 
-function scale(cluster: Cluster, replicas: number): void {
-  const type = cluster.store.resourceType('deployments.apps');
-  const deployment = cluster.store.get(type, 'default', 'web');
-  cluster.store.update(type, 'default', 'web', { ...deployment, spec: { ...(deployment.spec as object), replicas } });
-  cluster.clock.advance(60_000);
-}
 
 function golden(name: string, lines: string[]): void {
   const file = join(FIXTURES, `${name}.txt`);
   const text = lines.join('\n') + '\n';
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, text);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, text);
+  else if (!existsSync(file)) throw new Error(`no golden file ${file}: write it with UPDATE_GOLDEN=1 and read it`);
   expect(text.split('\n')).toEqual(readFileSync(file, 'utf8').split('\n'));
   for (const line of lines) expect(length(line)).toBeLessThanOrEqual(TEXT_WIDTH);
 }
@@ -45,19 +30,26 @@ describe('the text form of traffic answers', () => {
   const cases: [string, TrafficRequest, (c: Cluster) => void][] = [
     ['pod-to-service', { from: 'pod/default/db-0', to: 'web:80' }, asIs],
     ['outside-to-nodeport', { from: { external: '203.0.113.7' }, to: '172.18.0.4:30080' }, asIs],
-    ['no-endpoints', { from: 'pod/default/db-0', to: 'web:80' }, (c) => scale(c, 0)],
+    ['no-endpoints', { from: 'pod/default/db-0', to: 'web:80' }, (c) => scaleWeb(c, 0)],
     ['nxdomain', { from: 'pod/default/db-0', to: 'nosuch:80' }, asIs],
+    ['node-to-ip', { from: 'node/kind-worker', to: '10.96.0.10:53', protocol: 'udp' }, asIs],
+    ['long-name', { from: 'pod/default/db-0', to: 'a-service-with-a-rather-long-name-for-a-test.a-namespace-with-a-long-name.svc.cluster.local:8080' }, asIs],
+    ['node-to-service', { from: 'node/kind-worker', to: 'service/kube-system/kube-dns:53', protocol: 'udp' }, asIs],
+    // Dropped by kube-proxy's rule on the node it reached: the rule, with the Service its comment names, under that hop.
+    ['outside-no-local-endpoint', { from: { external: '203.0.113.7' }, to: '172.18.0.2:30080' }, (c) => {
+      c.store.patch(c.store.resourceType('services'), 'default', 'web-nodeport', { spec: { externalTrafficPolicy: 'Local' } });
+    }],
   ];
 
   it.each(cases)('%s reads as its golden file, no line past 80 columns', (name, request, setup) => {
-    const cluster = demo();
+    const cluster = demoCluster();
     setup(cluster);
     const sim = new TrafficSimulator(cluster);
     golden(name, trafficText(request, sim.send(request)));
   });
 
   it('detail=hops adds each hop packet and every step, still within 80 columns', () => {
-    const sim = new TrafficSimulator(demo());
+    const sim = new TrafficSimulator(demoCluster());
     const request = { from: 'pod/default/db-0', to: 'web:80' };
     const summary = trafficText(request, sim.send(request));
     const hops = trafficText(request, sim.send(request), 'hops');
@@ -67,7 +59,7 @@ describe('the text form of traffic answers', () => {
   });
 
   it('sampled answers show connections; a name is shown with what it resolved to', () => {
-    const cluster = demo();
+    const cluster = demoCluster();
     const sim = new TrafficSimulator(cluster);
     const clusterIP = (cluster.store.get(cluster.store.resourceType('services'), 'default', 'web').spec as { clusterIP: string }).clusterIP;
     const request = { from: 'pod/default/db-0', to: 'web:80', mode: 'sample', count: 10, seed: 1 } as const;
@@ -79,21 +71,23 @@ describe('the text form of traffic answers', () => {
   });
 });
 
+describe('the text form\'s wording', () => {
+  it('one connection sampled is singular; a closed port is refused by its node', () => {
+    const sim = new TrafficSimulator(demoCluster());
+    const one = { from: 'pod/default/db-0', to: 'web:80', mode: 'sample', count: 1, seed: 1 } as const;
+    expect(trafficText(one, sim.send(one))[3]).toBe('1 outcome, 1 connection sampled');
+    const closed = { from: 'pod/default/db-0', to: '172.18.0.3:12345' };
+    expect(trafficText(closed, sim.send(closed))[4]).toMatch(/^1\. 100\.00% refused by node kind-worker$/);
+  });
+});
+
 describe('the text form of a node\'s own traffic', () => {
   it('names the address the node sent from (before its masquerade) and a fully qualified name once', () => {
-    const sim = new TrafficSimulator(demo());
+    const sim = new TrafficSimulator(demoCluster());
     const request = { from: 'node/kind-control-plane', to: 'kube-dns.kube-system.svc.cluster.local:53', protocol: 'udp' } as const;
     const lines = trafficText(request, sim.send(request));
     expect(lines.slice(0, 3)).toEqual(['from node/kind-control-plane (172.18.0.2)', 'to kube-dns.kube-system.svc.cluster.local:53 udp', '   kube-dns.kube-system.svc.cluster.local is 10.96.0.10 (Service']);
     expect(lines).toContainEqual(expect.stringMatching(/^ +DNAT by KUBE-SEP-[A-Z2-7]{16}: 10\.96\.0\.10:53 -> 10\.244\.0\.\d+:53$/));
     expect(lines).toContainEqual('        MASQUERADE by KUBE-POSTROUTING: 172.18.0.2:40000 -> 10.244.0.1:40000');
-  });
-});
-
-describe('wrap', () => {
-  it('breaks at spaces within the width, hanging lines indented, an overlong word cut', () => {
-    expect(wrap('aaa bbb ccc', 7, '', '  ')).toEqual(['aaa bbb', '  ccc']);
-    expect(wrap('abcdefghij', 4, '> ', '> ')).toEqual(['> ab', '> cd', '> ef', '> gh', '> ij']);
-    expect(wrap('', 10, '  ')).toEqual(['']);
   });
 });

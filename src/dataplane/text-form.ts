@@ -2,7 +2,7 @@
  * The text form of a traffic answer (`Accept: text/plain` or
  * `?format=text`): a traceroute-like view for an 80-column terminal. The
  * source and the resolved destination, then each outcome with its
- * probability and its verdict (or reason), the hops of the request one by
+ * probability and its verdict, the hops of the request one by
  * one (node, where it went in and out, the hooks it ran), each rewrite under
  * the hop that made it, the rule that refused it, and the reply the same
  * way. With `detail=hops`, every step of every hop too. See
@@ -11,8 +11,9 @@
 import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
 import { stepText } from '../netfilter/trace-text';
 import type { TraceStep } from '../netfilter/types';
-import { hopRewrites, type AnswerDetail, type Rewrite } from './answer-forms';
+import { endpointOf, hopRewrites, type AnswerDetail, type Rewrite } from './answer-detail';
 import type { Hop, TrafficOutcome, TrafficRequest, TrafficResponse } from './traffic';
+import type { ClientView, Verdict } from './verdict';
 
 function sourceText(request: TrafficRequest, first: Hop | undefined): string {
   const from = typeof request.from === 'string' ? request.from : `outside client ${request.from.external}`;
@@ -27,8 +28,10 @@ function destinationLines(request: TrafficRequest, response: TrafficResponse): s
   const protocol = request.protocol ?? 'tcp';
   const r = response.resolution;
   if (r === undefined) {
+    // Where it was sent to: before the first node's NAT (a node's own OUTPUT DNAT rewrites it on that hop).
     const first = response.outcomes[0]?.hops[0];
-    const address = first !== undefined ? ` (${first.packet.destination}:${first.packet.destinationPort})` : '';
+    const sentTo = first === undefined ? undefined : (first.nat?.before?.destination ?? `${first.packet.destination}:${first.packet.destinationPort}`);
+    const address = sentTo !== undefined ? ` (${sentTo})` : '';
     return wrap(`to ${request.to}${address !== ` (${request.to})` ? address : ''} ${protocol}`, TEXT_WIDTH, '', '   ');
   }
   const lines = wrap(`to ${request.to} ${protocol}`, TEXT_WIDTH, '', '   ');
@@ -48,7 +51,7 @@ function outcomeTitle(o: TrafficOutcome): string {
   if (d === null) return o.result;
   const who = d.pod !== null ? `pod ${d.pod}` : `node ${d.node}`;
   const node = d.pod !== null && d.node !== null ? ` on ${d.node}` : '';
-  return `${o.result} to ${who}${node}`;
+  return `${o.result} ${o.result === 'refused' ? 'by' : 'to'} ${who}${node}`;
 }
 
 /** The hooks a hop's steps went through, in order. */
@@ -60,20 +63,24 @@ function hooksOf(hop: Hop): string {
 
 /**
  * Where a hop went, without the node's name (the line starts with it): the
- * hop's own words, shorter for the two hops of a VXLAN crossing (their
- * outer addresses are on the rewrite's line).
+ * hop's own words; for the two hops of a VXLAN crossing, words made from
+ * the encapsulation (its outer addresses are on the rewrite's line) and
+ * whether the inner packet went on (a hop follows the receiver's when it
+ * was decapsulated); for an outside client's hop, where it sent to and
+ * the node it reached (the header names the client).
  */
 function placeOf(hops: readonly Hop[], i: number): string {
   const hop = hops[i];
+  const next = hops[i + 1] as Hop | undefined;
   if (hop.encapsulation !== null) {
     const sender = i === 0 || hops[i - 1].encapsulation === null;
     const hooks = hooksOf(hop);
-    if (sender) return `VXLAN to ${hops[i + 1]?.node ?? hop.encapsulation.outer.destination}${hooks ? ` (${hooks})` : ''}`;
-    return `VXLAN in eth0${hooks ? ` (${hooks})` : ''}${hop.where.includes('decapsulated') ? ', decapsulated' : ', not delivered'}`;
+    if (sender) return `VXLAN to ${next?.node ?? hop.encapsulation.outer.destination}${hooks ? ` (${hooks})` : ''}`;
+    return `VXLAN in eth0${hooks ? ` (${hooks})` : ''}${next !== undefined ? ', decapsulated' : ', not delivered'}`;
   }
-  // "NODE: ..." (the line names the node), "external client IP: ..." (the header does).
-  const prefix = hop.node !== null ? `${hop.node}: ` : /^external client [^:]+: /.exec(hop.where)?.[0];
-  return prefix !== undefined && hop.where.startsWith(prefix) ? hop.where.slice(prefix.length) : hop.where;
+  if (hop.node === null) return `sends to ${endpointOf(hop.packet, 'destination')}${next?.node ? `, reaching ${next.node}` : ''}`;
+  const prefix = `${hop.node}: `;
+  return hop.where.startsWith(prefix) ? hop.where.slice(prefix.length) : hop.where;
 }
 
 function rewriteText(r: Rewrite, hop: Hop): string {
@@ -82,11 +89,16 @@ function rewriteText(r: Rewrite, hop: Hop): string {
   return `${r.type} by ${r.by}: ${r.before} -> ${r.after}`;
 }
 
-/** The step that ended a hop's packet (a REJECT or DROP rule, or a DROP policy), if one did. */
-function endingStep(hop: Hop): TraceStep | undefined {
-  const last = hop.rules[hop.rules.length - 1];
-  if (last === undefined) return undefined;
-  return /^(REJECT|DROP|policy DROP)/.test(last.action) ? last : undefined;
+/**
+ * The step that ended the packet at the last hop of a rejected or dropped
+ * request: its last step, when a rule or a chain's policy of a netfilter
+ * table took it (not conntrack or routing, which the reason explains).
+ */
+function endingStep(o: TrafficOutcome): TraceStep | undefined {
+  if (o.result !== 'rejected' && o.result !== 'dropped') return undefined;
+  const rules = o.hops[o.hops.length - 1]?.rules ?? [];
+  const last = rules[rules.length - 1] as TraceStep | undefined;
+  return last !== undefined && last.table !== 'conntrack' && last.table !== 'routing' ? last : undefined;
 }
 
 /** The comment of a rule (`-m comment --comment "..."`), which names the Service for kube-proxy's rules. */
@@ -95,7 +107,7 @@ function commentOf(rule: string | null): string | undefined {
   return m === null ? undefined : (m[1] ?? m[2]);
 }
 
-function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string): string[] {
+function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string, ending?: TraceStep): string[] {
   const lines: string[] = [];
   const numberWidth = String(hops.length).length;
   for (let i = 0; i < hops.length; i++) {
@@ -106,8 +118,7 @@ function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string): s
     const node = hop.node ?? 'client';
     lines.push(...wrap(`${node}: ${placeOf(hops, i)}`, TEXT_WIDTH, head, under));
     for (const r of hopRewrites(hops, i)) lines.push(...wrap(rewriteText(r, hop), TEXT_WIDTH, under, `${under}  `));
-    const ending = endingStep(hop);
-    if (ending !== undefined) {
+    if (ending !== undefined && i === hops.length - 1) {
       const comment = commentOf(ending.rule);
       lines.push(...wrap(`${stepText(ending)}${comment !== undefined ? ` ("${comment}")` : ''}`, TEXT_WIDTH, under, `${under}  `));
     }
@@ -118,6 +129,28 @@ function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string): s
       for (const s of hop.rules) if (s !== ending) lines.push(...wrap(stepText(s), TEXT_WIDTH, `${under}| `, `${under}|   `));
     }
   }
+  return lines;
+}
+
+/** What the client sees, in words (a verdict's `client`). */
+const CLIENT_VIEWS: Record<ClientView, string> = {
+  connected: 'connected',
+  'connection-refused': 'connection refused',
+  'timed-out': 'no answer, timed out',
+  'icmp-unreachable': 'an ICMP unreachable error',
+  'name-not-resolved': 'name not resolved',
+  'left-cluster': 'whatever answers outside the cluster',
+};
+
+/**
+ * A verdict for a terminal: its message once, then what the client sees and
+ * the reason code on a line of their own (a tag never split across lines),
+ * then each note on a `+ ` line.
+ */
+function verdictLines(verdict: Verdict, indent: string): string[] {
+  const lines = wrap(verdict.message, TEXT_WIDTH, indent, `${indent}  `);
+  lines.push(...wrap(`(the client sees: ${CLIENT_VIEWS[verdict.client]}; reason ${verdict.reason})`, TEXT_WIDTH, indent, `${indent}  `));
+  for (const note of verdict.notes) lines.push(...wrap(`${note.reason}: ${note.message}`, TEXT_WIDTH, `${indent}+ `, `${indent}    `));
   return lines;
 }
 
@@ -134,15 +167,10 @@ function outcomeLines(o: TrafficOutcome, index: number, count: number, detail: A
     o.replySource !== undefined && o.replySource !== null ? `reply from ${o.replySource}` : undefined,
   ].filter((f) => f !== undefined);
   if (facts.length > 0) lines.push(...wrap(facts.join(', '), TEXT_WIDTH, indent, `${indent}  `));
-  if (o.verdict !== undefined) {
-    lines.push(...wrap(`${o.verdict.reason} (${o.verdict.client}): ${o.verdict.message}`, TEXT_WIDTH, indent, `${indent}  `));
-    for (const note of o.verdict.notes) lines.push(...wrap(`${note.reason}: ${note.message}`, TEXT_WIDTH, `${indent}+ `, `${indent}    `));
-  } else if (o.reason !== undefined) {
-    lines.push(...wrap(o.reason, TEXT_WIDTH, indent, `${indent}  `));
-  }
+  lines.push(...verdictLines(o.verdict, indent));
   if (o.hops.length > 0) {
     lines.push(`${indent}request:`);
-    lines.push(...hopLines(o.hops, detail, `${indent} `));
+    lines.push(...hopLines(o.hops, detail, `${indent} `, endingStep(o)));
   }
   if (o.reply.length > 0) {
     lines.push(`${indent}reply:`);
@@ -157,7 +185,8 @@ export function trafficText(request: TrafficRequest, response: TrafficResponse, 
   lines.push(...wrap(`from ${sourceText(request, response.outcomes[0]?.hops[0])}`, TEXT_WIDTH, '', '   '));
   lines.push(...destinationLines(request, response));
   const n = response.outcomes.length;
-  const mode = request.mode === 'sample' ? `, ${request.count ?? 100} connections sampled` : '';
+  const count = request.count ?? 100;
+  const mode = request.mode === 'sample' ? `, ${count} connection${count === 1 ? '' : 's'} sampled` : '';
   lines.push(`${n} outcome${n === 1 ? '' : 's'}${mode}`);
   response.outcomes.forEach((o, i) => {
     lines.push('');

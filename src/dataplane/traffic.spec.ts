@@ -1,26 +1,16 @@
-import { buildCluster } from '../app.module';
-import { loadClusterFile } from '../cluster/apply/cluster-file';
 import type { Cluster } from '../cluster/cluster';
-import { SimulationClock } from '../cluster/simulation-clock';
-import { SeededRandom } from '../common/random';
-import { readConfig } from '../config/app-config';
+import { demoCluster } from './demo.testing';
 import { printIptablesSave } from '../netfilter/iptables-save.printer';
 import { NameResolver, searchPath } from './names';
 import { ClusterNetwork } from './network';
 import { TrafficSimulator } from './traffic';
 
-function demo(): Cluster {
-  const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
-  const cluster = buildCluster(config, new SimulationClock(Date.UTC(2026, 0, 1)), new SeededRandom(1));
-  loadClusterFile(cluster, config.clusterFile, process.cwd());
-  return cluster;
-}
 
 const type = (cluster: Cluster, key: string) => cluster.store.resourceType(key);
 
 describe('dataplane', () => {
   it('keeps an enumerated answer while nothing it reads changes, and only then', () => {
-    const cluster = demo();
+    const cluster = demoCluster();
     const sim = new TrafficSimulator(cluster);
     const request = { from: 'pod/default/db-0', to: 'web:80' };
     const first = sim.send(request);
@@ -58,7 +48,7 @@ describe('dataplane', () => {
   });
 
   it('gives each node flannel-style interfaces and routes (vxlan and host-gw)', () => {
-    const cluster = demo();
+    const cluster = demoCluster();
     const vxlan = new ClusterNetwork(cluster);
     expect(vxlan.routes('kind-worker')).toEqual([
       '172.18.0.0/16 dev eth0 proto kernel scope link src 172.18.0.3',
@@ -75,7 +65,7 @@ describe('dataplane', () => {
   });
 
   it("loads flannel's rules once per ruleset, beside kube-proxy's", () => {
-    const cluster = demo();
+    const cluster = demoCluster();
     const network = new ClusterNetwork(cluster);
     network.ruleset('kind-worker');
     network.ruleset('kind-worker');
@@ -88,7 +78,7 @@ describe('dataplane', () => {
   });
 
   it('crosses host-gw without encapsulation, TTL 64 to 62', () => {
-    const cluster = demo();
+    const cluster = demoCluster();
     const sim = new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: 'host-gw' }) });
     const web = cluster.store.list(type(cluster, 'pods')).items.find((p) => (p.spec as { nodeName?: string }).nodeName === 'kind-worker' && p.metadata.name.startsWith('web'))!;
     const { outcomes } = sim.send({ from: 'pod/default/db-0', to: `pod/default/${web.metadata.name}:8080` });
@@ -100,7 +90,7 @@ describe('dataplane', () => {
   });
 
   it('later packets of a sampled connection follow its conntrack entry; enumerate changes nothing', () => {
-    const cluster = demo();
+    const cluster = demoCluster();
     const sim = new TrafficSimulator(cluster);
     const first = sim.send({ from: 'pod/default/db-0', to: 'web:80', mode: 'sample', count: 1, seed: 3, sourcePort: 41000 });
     const pod = Object.keys(first.samples!)[0];
@@ -113,7 +103,7 @@ describe('dataplane', () => {
   });
 
   it('session affinity holds until it times out on the simulated clock', () => {
-    const cluster = demo();
+    const cluster = demoCluster();
     cluster.store.patch(type(cluster, 'services'), 'default', 'web', { spec: { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } } });
     const sim = new TrafficSimulator(cluster);
     const a = sim.send({ from: 'pod/default/db-0', to: 'web:80', mode: 'sample', count: 20, seed: 1 });
@@ -129,7 +119,7 @@ describe('dataplane', () => {
   });
 
   it('resolves names through the search path, headless Services and ExternalName', () => {
-    const cluster = demo();
+    const cluster = demoCluster();
     const names = new NameResolver(cluster);
     const network = new ClusterNetwork(cluster);
     const search = searchPath(network.pod('default', 'db-0'));
@@ -152,7 +142,7 @@ describe('dataplane', () => {
   });
 
   it('answers a host process on its node, and refuses ports nobody declares', () => {
-    const cluster = demo();
+    const cluster = demoCluster();
     const sim = new TrafficSimulator(cluster);
     const fromNode = sim.send({ from: 'node/kind-control-plane', to: 'web.default.svc.cluster.local:80' });
     expect(fromNode.outcomes).toHaveLength(3);

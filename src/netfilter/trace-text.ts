@@ -62,7 +62,8 @@ export function traceText(packet: TracePacketText, outcomes: readonly TraceOutco
     const nat = [o.dnat ? `DNAT to ${o.dnat}` : undefined, o.snat ? `${o.masquerade ? 'MASQUERADE' : 'SNAT'} to ${o.snat}${o.snatPortRandom ? ' (random port)' : ''}` : undefined].filter((x) => x !== undefined);
     if (nat.length > 0) lines.push(...wrap(nat.join(', '), TEXT_WIDTH, indent, `${indent}  `));
     const p = o.packet;
-    lines.push(...wrap(`leaves as ${p.protocol} ${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark}`, TEXT_WIDTH, indent, `${indent}  `));
+    const as = o.verdict === 'DROP' ? 'dropped as' : o.verdict === 'REJECT' ? 'rejected as' : 'leaves as';
+    lines.push(...wrap(`${as} ${p.protocol} ${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark}`, TEXT_WIDTH, indent, `${indent}  `));
     const c = o.conntrack;
     lines.push(...wrap(`conntrack ${c.state}${c.direction ? ` (${c.direction})` : ''}${c.original ? `: ${c.original}` : ''}`, TEXT_WIDTH, indent, `${indent}  `));
     const stepWidth = String(o.steps.length).length;

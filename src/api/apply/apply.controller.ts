@@ -1,11 +1,12 @@
 import { Controller, Delete, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApplyResult, applyManifestsInSlices, deleteManifestsInSlices } from '../../cluster/apply/manifest-apply';
 import { ManifestDocument, parseManifestJson } from '../../cluster/apply/manifests';
 import { parseManifestYamlOffThread } from '../../cluster/apply/yaml-thread';
 import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
+import { APPLY_RESULTS_SCHEMA, ApiJsonAnswer } from '../answer-docs';
 import { CLUSTER } from '../tokens';
 
 /** The manifests of a request; a large YAML body is read in a worker thread (a 3 MiB manifest takes seconds). */
@@ -44,7 +45,7 @@ export class ApplyController {
   @ApiConsumes('application/yaml', 'application/json')
   @ApiBody(MANIFEST_BODY)
   @ApiQuery({ name: 'dryRun', required: false, enum: ['All'] })
-  @ApiOkResponse({ description: 'One result per object' })
+  @ApiJsonAnswer(APPLY_RESULTS_SCHEMA, 'One result per object')
   async apply(@Req() req: FastifyRequest, @Query('dryRun') dryRun?: string): Promise<{ results: ApplyResult[] }> {
     const options = { dryRun: dryRunOf(dryRun) };
     return { results: await applyManifestsInSlices(this.cluster.store, await documentsOf(req), options) };
@@ -56,6 +57,7 @@ export class ApplyController {
   @ApiConsumes('application/yaml', 'application/json')
   @ApiBody(MANIFEST_BODY)
   @ApiQuery({ name: 'dryRun', required: false, enum: ['All'] })
+  @ApiJsonAnswer(APPLY_RESULTS_SCHEMA, 'One result per object')
   async remove(@Req() req: FastifyRequest, @Query('dryRun') dryRun?: string): Promise<{ results: ApplyResult[] }> {
     const options = { dryRun: dryRunOf(dryRun) };
     return { results: await deleteManifestsInSlices(this.cluster.store, await documentsOf(req), options) };

@@ -1,19 +1,29 @@
 /**
  * The OpenAPI description of the dataplane's answers: POST /netsim/v1/traffic
  * (summary and `detail=hops`) and the node views. Description only (nothing
- * is validated against them); each class implements the core's type, so
- * the compiler keeps the two in step.
+ * is validated against them); each class implements the core's type (or,
+ * for a union, `Describes` it), so the compiler keeps the two in step.
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { PathSummary, Rewrite } from '../../dataplane/answer-forms';
+import type { PathSummary, Rewrite, SummaryOutcome, TrafficAnswer } from '../../dataplane/answer-detail';
+import type { Resolution } from '../../dataplane/names';
+import type { InterfaceView } from '../../dataplane/network';
 import type { Hop, TrafficDestination, TrafficResult } from '../../dataplane/traffic';
-import type { ClientView, Verdict, VerdictNote } from '../../dataplane/verdict';
+import type { Verdict } from '../../dataplane/verdict';
+import type { ConntrackListEntry, TupleView } from '../../netfilter/conntrack';
 import type { PacketView } from '../../netfilter/engine';
 import type { CtState, Hook, Protocol, TableName, TraceStep } from '../../netfilter/types';
+import { VerdictDto } from './diagnose.dto';
 
 const RESULTS: TrafficResult[] = ['delivered', 'refused', 'rejected', 'dropped', 'no-route', 'nxdomain', 'external'];
-const CLIENT_VIEWS: ClientView[] = ['connected', 'connection-refused', 'timed-out', 'icmp-unreachable', 'name-not-resolved', 'left-cluster'];
 const HOOKS: Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
+
+/** Compiles only when every `T` is a `D`: a DTO that cannot `implements` a union still describes each of its members. */
+type Describes<D, T extends D> = T;
+
+type HopNat = NonNullable<Hop['nat']>;
+type Encapsulation = NonNullable<Hop['encapsulation']>;
+type OuterPacket = Encapsulation['outer'];
 
 export class PacketViewDto implements PacketView {
   @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp'] }) protocol!: Protocol;
@@ -44,14 +54,14 @@ class EndpointsDto {
   @ApiProperty({ example: '10.107.249.131:80' }) destination!: string;
 }
 
-class HopNatDto {
+class HopNatDto implements HopNat {
   @ApiProperty({ type: String, nullable: true, example: '10.244.1.2:8080', description: 'The new destination (DNAT, or conntrack reversing an SNAT on a reply).' }) dnat!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'The new source (SNAT / MASQUERADE, or conntrack reversing a DNAT on a reply).' }) snat!: string | null;
   @ApiProperty() masquerade!: boolean;
   @ApiPropertyOptional({ type: EndpointsDto, description: 'The endpoints before this node rewrote them (conntrack tuple).' }) before?: EndpointsDto;
 }
 
-class OuterPacketDto {
+class OuterPacketDto implements OuterPacket {
   @ApiProperty({ enum: ['udp'] }) protocol!: 'udp';
   @ApiProperty({ example: '172.18.0.4' }) source!: string;
   @ApiProperty({ example: 54862 }) sourcePort!: number;
@@ -59,7 +69,7 @@ class OuterPacketDto {
   @ApiProperty({ example: 8472 }) destinationPort!: number;
 }
 
-class EncapsulationDto {
+class EncapsulationDto implements Encapsulation {
   @ApiProperty({ enum: ['vxlan'] }) type!: 'vxlan';
   @ApiProperty({ example: 1 }) vni!: number;
   @ApiProperty({ example: 1450 }) mtu!: number;
@@ -91,17 +101,8 @@ export class PathSummaryDto implements PathSummary {
   @ApiProperty({ type: [RewriteDto], description: 'Each address rewrite, in order.' }) rewrites!: RewriteDto[];
 }
 
-class VerdictNoteDto implements VerdictNote {
-  @ApiProperty({ example: 'Masquerade' }) reason!: string;
-  @ApiProperty() message!: string;
-}
-
-export class VerdictDto implements Verdict {
-  @ApiProperty({ example: 'NoEndpoints', description: 'Machine-readable, UpperCamelCase.' }) reason!: string;
-  @ApiProperty({ enum: CLIENT_VIEWS, description: 'What the client itself sees.' }) client!: ClientView;
-  @ApiProperty({ example: 'default/web has no endpoints: its selector app=web matches no pod.' }) message!: string;
-  @ApiProperty({ type: [VerdictNoteDto] }) notes!: VerdictNoteDto[];
-}
+/** The verdict's schema is diagnose's VerdictDto (one class, one name in the document); it describes every Verdict. */
+export type VerdictDescribed = Describes<VerdictDto, Verdict>;
 
 export class TrafficDestinationDto implements TrafficDestination {
   @ApiProperty({ type: String, nullable: true, example: 'default/web-7b74c6d9d8-22l64' }) pod!: string | null;
@@ -126,10 +127,12 @@ class ResolutionDto {
   @ApiPropertyOptional({ type: [String], description: 'ExternalName CNAMEs followed.' }) cname?: string[];
 }
 
-export class TrafficOutcomeDto {
+export type ResolutionDescribed = Describes<ResolutionDto, Resolution>;
+
+export class TrafficOutcomeDto implements SummaryOutcome {
   @ApiProperty({ example: 0.33333333348855376, description: 'Exact (enumerate), or the share of connections (sample).' }) probability!: number;
   @ApiProperty({ enum: RESULTS }) result!: TrafficResult;
-  @ApiPropertyOptional({ type: VerdictDto, description: 'What the outcome means and why.' }) verdict?: VerdictDto;
+  @ApiProperty({ type: VerdictDto, description: 'What the outcome means and why.' }) verdict!: Verdict;
   @ApiPropertyOptional({ example: 'rejected on kind-worker2 (icmp-port-unreachable)', description: 'Why, for anything but delivered.' }) reason?: string;
   @ApiProperty({ type: TrafficDestinationDto, nullable: true }) destination!: TrafficDestinationDto | null;
   @ApiProperty({ type: String, nullable: true, example: '10.244.2.2:40000', description: 'The source the destination sees.' }) seenSource!: string | null;
@@ -141,21 +144,21 @@ export class TrafficOutcomeDto {
   @ApiPropertyOptional({ type: [HopDto], description: '`detail=hops` only: every hop of the reply.' }) reply?: HopDto[];
 }
 
-export class TrafficAnswerDto {
+export class TrafficAnswerDto implements TrafficAnswer {
   @ApiProperty({ type: [TrafficOutcomeDto], description: 'Each distinct outcome (identical ones merged, probabilities added).' }) outcomes!: TrafficOutcomeDto[];
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'number' }, example: { 'pod/default/web-7b74c6d9d8-22l64': 34 }, description: 'Sample mode: where the connections landed.' })
   samples?: Record<string, number>;
-  @ApiPropertyOptional({ type: ResolutionDto, description: 'How a name in `to` resolved.' }) resolution?: ResolutionDto;
+  @ApiPropertyOptional({ type: ResolutionDto, description: 'How a name in `to` resolved.' }) resolution?: Resolution;
 }
 
-class TupleViewDto {
+class TupleViewDto implements TupleView {
   @ApiProperty() source!: string;
   @ApiProperty() sourcePort!: number;
   @ApiProperty() destination!: string;
   @ApiProperty() destinationPort!: number;
 }
 
-class ConntrackEntryDto {
+class ConntrackEntryDto implements ConntrackListEntry {
   @ApiProperty() id!: number;
   @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp'] }) protocol!: Protocol;
   @ApiProperty({ description: 'Seconds left.' }) timeout!: number;
@@ -181,7 +184,7 @@ export class RoutesAnswerDto {
   @ApiProperty({ type: [String], example: ['default via 172.18.0.1 dev eth0', '10.244.0.0/24 via 10.244.0.0 dev flannel.1 onlink'] }) routes!: string[];
 }
 
-class InterfaceViewDto {
+class InterfaceViewDto implements InterfaceView {
   @ApiProperty() index!: number;
   @ApiProperty({ example: 'flannel.1' }) name!: string;
   @ApiProperty({ example: 1450 }) mtu!: number;

@@ -1,22 +1,15 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiNotAcceptableResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANSWER_DETAILS, answerForm, type AnswerDetail } from '../../dataplane/answer-forms';
+import { ANSWER_DETAILS, answerAtDetail } from '../../dataplane/answer-detail';
 import { trafficText } from '../../dataplane/text-form';
-import { TrafficSimulator, type TrafficResponse } from '../../dataplane/traffic';
+import { TrafficSimulator } from '../../dataplane/traffic';
+import { ApiJsonOrTextAnswer } from '../answer-docs';
 import { choiceParam, formatParam, negotiateFormat } from '../answer-format';
-import { JsonBodies } from '../json-body';
+import { AnswerBodies, sendAnswer, textBody } from '../json-body';
 import { TRAFFIC } from '../tokens';
 import { ConntrackAnswerDto, InterfacesAnswerDto, RoutesAnswerDto, TrafficAnswerDto } from './answer.dto';
 import { TrafficRequestDto } from './dto';
-
-function answer(res: FastifyReply, format: 'json' | 'text', json: unknown, lines: string[]): void {
-  if (format === 'text') {
-    res.type('text/plain; charset=utf-8').send(lines.length ? lines.join('\n') + '\n' : '');
-  } else {
-    res.type('application/json; charset=utf-8').send(JSON.stringify(json));
-  }
-}
 
 /**
  * The pod network: simulated traffic hop by hop, and each node's view of
@@ -26,9 +19,8 @@ function answer(res: FastifyReply, format: 'json' | 'text', json: unknown, lines
 @Controller('netsim/v1')
 export class DataplaneController {
   readonly traffic: TrafficSimulator;
-  private readonly bodies = new JsonBodies();
-  /** The text forms of kept (frozen) answers, made once: such an answer is to one request (see requestKey). */
-  private readonly texts = new WeakMap<TrafficResponse, Partial<Record<AnswerDetail, Buffer>>>();
+  /** The bodies of kept (frozen) answers, made once: such an answer is to one request (see requestKey). */
+  private readonly bodies = new AnswerBodies();
 
   constructor(@Inject(TRAFFIC) traffic: TrafficSimulator) {
     this.traffic = traffic;
@@ -45,8 +37,7 @@ export class DataplaneController {
   })
   @ApiQuery({ name: 'detail', required: false, enum: ['summary', 'hops'], description: '`summary` (default): outcomes with their paths; `hops`: every hop and rule too.' })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`, q-values honoured).' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: TrafficAnswerDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
+  @ApiJsonOrTextAnswer(TrafficAnswerDto, 'JSON, or the text form for `format=text` / `Accept: text/plain`.')
   @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
   send(
     @Body() body: TrafficRequestDto,
@@ -56,59 +47,48 @@ export class DataplaneController {
     @Res() res: FastifyReply,
   ): void {
     // Both checked before anything is sent: a refused request changes nothing (sample mode would).
-    const form = negotiateFormat(format, req.headers.accept);
+    const answerFormat = negotiateFormat(format, req.headers.accept);
     const level = choiceParam('detail', detail, ANSWER_DETAILS, 'summary');
     const response = this.traffic.send(body);
-    if (form === 'text') {
-      res.type('text/plain; charset=utf-8').send(this.text(body, response, level));
+    // An enumerated answer is frozen and shared while the cluster stands still: so are its detail levels and their encodings.
+    if (answerFormat === 'text') {
+      this.bodies.send(req, res, 'text', response, () => textBody(trafficText(body, response, level)), `text ${level}`);
       return;
     }
-    // An enumerated answer is frozen and shared while the cluster stands still: so are its forms and their encodings.
-    this.bodies.send(req, res, answerForm(response, level));
-  }
-
-  private text(body: TrafficRequestDto, response: TrafficResponse, level: AnswerDetail): Buffer {
-    const kept = Object.isFrozen(response) ? this.texts.get(response) : undefined;
-    const known = kept?.[level];
-    if (known !== undefined) return known;
-    const text = Buffer.from(trafficText(body, response, level).join('\n') + '\n');
-    if (Object.isFrozen(response)) this.texts.set(response, { ...kept, [level]: text });
-    return text;
+    const answer = answerAtDetail(response, level);
+    this.bodies.send(req, res, 'json', answer, () => Buffer.from(JSON.stringify(answer)));
   }
 
   @Get('nodes/:node/conntrack')
   @ApiOperation({ summary: "A node's connection tracking table, like `conntrack -L`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
   @ApiParam({ name: 'node', example: 'kind-worker' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: ConntrackAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
+  @ApiJsonOrTextAnswer(ConntrackAnswerDto, 'JSON, or the text lines for `format=text`.')
   conntrack(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const entries = this.traffic.network.conntrack(node).list();
-    answer(res, which, { node, items: entries }, entries.map((e) => e.text));
+    sendAnswer(res, which, { node, items: entries }, entries.map((e) => e.text));
   }
 
   @Get('nodes/:node/routes')
   @ApiOperation({ summary: "A node's main routing table, like `ip route`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
   @ApiParam({ name: 'node', example: 'kind-worker' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: RoutesAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
+  @ApiJsonOrTextAnswer(RoutesAnswerDto, 'JSON, or the text lines for `format=text`.')
   routes(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const routes = this.traffic.network.routes(node);
-    answer(res, which, { node, overlay: this.traffic.network.overlay, routes }, routes);
+    sendAnswer(res, which, { node, overlay: this.traffic.network.overlay, routes }, routes);
   }
 
   @Get('nodes/:node/interfaces')
   @ApiOperation({ summary: "A node's interfaces and addresses, like `ip addr`" })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'] })
   @ApiParam({ name: 'node', example: 'kind-worker' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: InterfacesAnswerDto, description: 'JSON, or the text lines for `format=text`.' })
+  @ApiJsonOrTextAnswer(InterfacesAnswerDto, 'JSON, or the text lines for `format=text`.')
   interfaces(@Param('node') node: string, @Query('format') format: string | undefined, @Res() res: FastifyReply): void {
     const which = formatParam(format);
     const interfaces = this.traffic.network.interfaces(node);
-    answer(res, which, { node, interfaces }, interfaces.map((i) => i.text));
+    sendAnswer(res, which, { node, interfaces }, interfaces.map((i) => i.text));
   }
 }

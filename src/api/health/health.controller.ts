@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTextAnswer } from '../answer-docs';
 
 /**
  * Health endpoints in the API server's style: `ok` as plain text, and with
@@ -16,7 +17,7 @@ export class HealthController {
   @Get('healthz')
   @Header('Content-Type', 'text/plain; charset=utf-8')
   @ApiOperation({ summary: 'Overall health' })
-  @ApiOkResponse({ description: '`ok`' })
+  @ApiTextAnswer('`ok`; with `?verbose`, the checks')
   healthz(@Query('verbose') verbose?: string): string {
     return this.respond('healthz', verbose);
   }
@@ -24,6 +25,7 @@ export class HealthController {
   @Get('livez')
   @Header('Content-Type', 'text/plain; charset=utf-8')
   @ApiOperation({ summary: 'Liveness' })
+  @ApiTextAnswer('`ok`; with `?verbose`, the checks')
   livez(@Query('verbose') verbose?: string): string {
     return this.respond('livez', verbose);
   }
@@ -31,6 +33,7 @@ export class HealthController {
   @Get('readyz')
   @Header('Content-Type', 'text/plain; charset=utf-8')
   @ApiOperation({ summary: 'Readiness' })
+  @ApiTextAnswer('`ok`; with `?verbose`, the checks')
   readyz(@Query('verbose') verbose?: string): string {
     return this.respond('readyz', verbose);
   }

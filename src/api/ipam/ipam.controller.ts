@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AddressPools, IpamReport } from '../../ipam/address-pools';
+import { ApiJsonAnswer, IPAM_SCHEMA } from '../answer-docs';
 import { ADDRESS_POOLS } from '../tokens';
 
 @ApiTags('netsim')
@@ -13,7 +14,7 @@ export class IpamController {
     summary: 'Address pools: Service ClusterIPs, NodePorts, node pod CIDRs and each node’s pod IPs',
     description: 'Each range with its size, used and free counts, and its static band (KEP-3070 / KEP-3668).',
   })
-  @ApiOkResponse({ description: 'One entry per range' })
+  @ApiJsonAnswer(IPAM_SCHEMA, 'One entry per range, and one per node for its pod IPs')
   report(): IpamReport {
     return this.pools.report();
   }

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Cluster } from '../../cluster/cluster';
+import { unsupportedValue } from '../../cluster/validation/field-errors';
 import { DomainError } from '../../common/domain-error';
 import { KubeProxyConfiguration } from '../../kube-proxy/config';
 import { decodeKubeProxyConfiguration } from '../../kube-proxy/config-decoding';
@@ -10,6 +11,7 @@ import { renderRules, RenderRequest } from '../../kube-proxy/render';
 import { renderedSave } from '../../kube-proxy/render-save';
 import { formatRule, printIptablesSave } from '../../netfilter/iptables-save.printer';
 import { TableName } from '../../netfilter/types';
+import { ApiJsonAnswer, ApiTextAnswer, CHAIN_SCHEMA, KUBE_PROXY_STATUS_SCHEMA, OBJECT_SCHEMA } from '../answer-docs';
 import { CLUSTER } from '../tokens';
 
 const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
@@ -17,10 +19,7 @@ const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
 function tableParam(table: string | undefined): TableName | undefined {
   if (table === undefined || table === '') return undefined;
   if (!TABLES.includes(table as TableName)) {
-    throw new DomainError('INVALID', `table: Unsupported value: ${JSON.stringify(table)}: supported values: "filter", "mangle", "nat", "raw"`, {
-      field: 'table',
-      causeReason: 'FieldValueNotSupported',
-    });
+    throw unsupportedValue('table', table, [...TABLES].sort());
   }
   return table as TableName;
 }
@@ -55,7 +54,6 @@ export class KubeProxyApiController {
 
   @Get('nodes/:node/iptables')
   @Header('Content-Type', 'text/plain; charset=utf-8')
-  @ApiProduces('text/plain')
   @ApiOperation({
     summary: "A node's netfilter tables as text",
     description:
@@ -64,6 +62,7 @@ export class KubeProxyApiController {
   @ApiQuery({ name: 'format', required: false, enum: ['save', 'restore'] })
   @ApiQuery({ name: 'table', required: false, enum: TABLES })
   @ApiQuery({ name: 'counters', required: false, enum: ['true', 'false'] })
+  @ApiTextAnswer('iptables-save text, or the iptables-restore text kube-proxy wrote')
   iptables(@Param('node') node: string, @Query('format') format?: string, @Query('table') table?: string, @Query('counters') counters?: string): string {
     const proxy = this.cluster.kubeProxies.proxy(node);
     const which = tableParam(table);
@@ -74,16 +73,14 @@ export class KubeProxyApiController {
       case 'restore':
         return restoreSection(proxy.proxier.lastRestoreText(), which);
       default:
-        throw new DomainError('INVALID', `format: Unsupported value: ${JSON.stringify(format)}: supported values: "restore", "save"`, {
-          field: 'format',
-          causeReason: 'FieldValueNotSupported',
-        });
+        throw unsupportedValue('format', format, ['restore', 'save']);
     }
   }
 
   @Get('nodes/:node/iptables/chains/:chain')
   @ApiOperation({ summary: "One chain of a node's tables: its rules with numbers, counters, and the Service or endpoint each is about" })
   @ApiQuery({ name: 'table', required: false, enum: TABLES, description: 'Default: the first table holding the chain, nat before filter' })
+  @ApiJsonAnswer(CHAIN_SCHEMA, 'The chain, its policy and its rules')
   chain(@Param('node') node: string, @Param('chain') chain: string, @Query('table') table?: string) {
     const { ruleset } = this.cluster.kubeProxies.proxy(node);
     const which = tableParam(table);
@@ -107,6 +104,7 @@ export class KubeProxyApiController {
 
   @Get('nodes/:node/kube-proxy')
   @ApiOperation({ summary: "A node's kube-proxy: configuration, last sync (full or partial, lines written), sync history and counters" })
+  @ApiJsonAnswer(KUBE_PROXY_STATUS_SCHEMA, 'The kube-proxy of the node')
   status(@Param('node') node: string) {
     const proxy = this.cluster.kubeProxies.proxy(node);
     const status = proxy.proxier.status();
@@ -124,6 +122,7 @@ export class KubeProxyApiController {
 
   @Get('kube-proxy/config')
   @ApiOperation({ summary: 'The cluster-wide KubeProxyConfiguration' })
+  @ApiJsonAnswer(OBJECT_SCHEMA, 'The KubeProxyConfiguration, defaults filled in')
   clusterConfig() {
     return this.cluster.kubeProxies.clusterConfiguration();
   }
@@ -131,6 +130,7 @@ export class KubeProxyApiController {
   @Put('kube-proxy/config')
   @ApiOperation({ summary: 'Replace the cluster-wide KubeProxyConfiguration; every node without its own re-syncs' })
   @ApiBody({ schema: { type: 'object', example: { iptables: { masqueradeAll: true, minSyncPeriod: '1s' }, clusterCIDR: '10.244.0.0/16' } } })
+  @ApiJsonAnswer(OBJECT_SCHEMA, 'The cluster-wide KubeProxyConfiguration now, defaults filled in')
   setClusterConfig(@Body() body: unknown, @Res({ passthrough: true }) res: FastifyReply) {
     this.cluster.kubeProxies.setClusterConfig(configOf(body, res));
     return this.cluster.kubeProxies.clusterConfiguration();
@@ -139,6 +139,7 @@ export class KubeProxyApiController {
   @Put('nodes/:node/kube-proxy/config')
   @ApiOperation({ summary: 'Give one node its own KubeProxyConfiguration (`{}` returns it to the cluster-wide one)' })
   @ApiBody({ schema: { type: 'object' } })
+  @ApiJsonAnswer(OBJECT_SCHEMA, 'The configuration the node now runs with')
   setNodeConfig(@Param('node') node: string, @Body() body: unknown, @Res({ passthrough: true }) res: FastifyReply) {
     this.cluster.kubeProxies.setNodeConfig(node, body === null || (typeof body === 'object' && body !== null && Object.keys(body).length === 0) ? null : configOf(body, res));
     return this.cluster.kubeProxies.proxy(node).config;
@@ -147,7 +148,6 @@ export class KubeProxyApiController {
   @Post('kube-proxy/render')
   @HttpCode(200)
   @Header('Content-Type', 'text/plain; charset=utf-8')
-  @ApiProduces('text/plain')
   @ApiOperation({
     summary: 'The rules kube-proxy would write for these Services and EndpointSlices on this node (stateless)',
     description: 'Services keep the ClusterIPs they are given. `format=restore` (default) is kube-proxy’s iptables-restore input; `save` is what iptables-save then prints.',
@@ -163,7 +163,7 @@ export class KubeProxyApiController {
       },
     },
   })
-  @ApiOkResponse({ description: 'The rules as text' })
+  @ApiTextAnswer('The rules as text')
   render(@Body() body: unknown, @Res({ passthrough: true }) res: FastifyReply): string {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new DomainError('BAD_REQUEST', 'expected a render request: {config, node, objects, format}');
@@ -174,10 +174,7 @@ export class KubeProxyApiController {
     const result = renderRules({ ...request, format: 'restore' });
     if (format === 'save') return renderedSave(result);
     if (format !== 'restore') {
-      throw new DomainError('INVALID', `format: Unsupported value: ${JSON.stringify(format)}: supported values: "restore", "save"`, {
-        field: 'format',
-        causeReason: 'FieldValueNotSupported',
-      });
+      throw unsupportedValue('format', format, ['restore', 'save']);
     }
     return result.text;
   }

@@ -128,7 +128,7 @@ export class ExecRoutes {
     }
     const portForward = (_req: FastifyRequest, reply: FastifyReply, done: () => void) => {
       const message =
-        'port-forward is not supported by kube-netsim: pods run no processes on this machine. Send traffic from inside the cluster instead: `kubectl exec POD -- curl -s SERVICE`, or `POST /netsim/v1/traffic` to see every hop';
+        'port-forward is not supported by kube-netsim: pods run no processes on this machine. Send traffic from inside the cluster instead: `kubectl exec POD -- curl -s SERVICE`, or `POST /netsim/v1/traffic?detail=hops` to see every hop';
       reply.code(400).type('application/json').send(statusBody(400, reasonOfHttpStatus(400), message));
       done();
     };

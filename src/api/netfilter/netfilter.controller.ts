@@ -1,13 +1,15 @@
 import { Body, Controller, Header, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiNotAcceptableResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock';
 import { SeededRandom, type Random } from '../../common/random';
 import { DomainError } from '../../common/domain-error';
 import { Host, NetfilterEngine, Ruleset, TCP_FLAGS, outcomeView, printIptablesSave, restoreRuleset } from '../../netfilter';
 import { traceText } from '../../netfilter/trace-text';
+import { ApiJsonOrTextAnswer, ApiTextAnswer } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
 import { warningHeader } from '../kube/field-validation';
+import { sendAnswer } from '../json-body';
 import { CLOCK, RANDOM } from '../tokens';
 import { TraceAnswerDto } from './answer.dto';
 import { SaveRequestDto, TraceRequestDto } from './dto';
@@ -68,8 +70,7 @@ export class NetfilterController {
   })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
   @ApiQuery(UNSUPPORTED_QUERY)
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: TraceAnswerDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
+  @ApiJsonOrTextAnswer(TraceAnswerDto, 'JSON, or the text form for `format=text` / `Accept: text/plain`.')
   @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
   trace(
     @Body() body: TraceRequestDto,
@@ -78,7 +79,7 @@ export class NetfilterController {
     @Req() req: FastifyRequest,
     @Res() res: FastifyReply,
   ): void {
-    const form = negotiateFormat(format, req.headers.accept);
+    const answerFormat = negotiateFormat(format, req.headers.accept);
     const ruleset = loadRules(body.rules, unsupported, false, res);
     const host = body.host ? Host.create(body.host) : Host.defaultNode();
     const random = body.seed === undefined ? this.random : new SeededRandom(body.seed);
@@ -100,23 +101,19 @@ export class NetfilterController {
       body.mode ?? 'enumerate',
     );
     const views = outcomes.map(outcomeView);
-    if (form === 'text') {
-      res.type('text/plain; charset=utf-8').send(traceText(p, views).join('\n') + '\n');
-      return;
-    }
-    res.type('application/json; charset=utf-8').send(JSON.stringify({ outcomes: views }));
+    res.header('Vary', 'Accept');
+    sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText(p, views) : []);
   }
 
   @Post('iptables/save')
   @HttpCode(200)
   @Header('Content-Type', 'text/plain; charset=utf-8')
-  @ApiProduces('text/plain')
   @ApiOperation({
     summary: 'Rules printed back as iptables-save prints them',
     description: 'Reads iptables-save or iptables-restore text and answers the iptables-save text of the result (byte for byte what iptables-save 1.8.9 prints, "#" lines aside).',
   })
   @ApiQuery(UNSUPPORTED_QUERY)
-  @ApiOkResponse({ description: 'iptables-save text', schema: { type: 'string' } })
+  @ApiTextAnswer('iptables-save text')
   save(@Body() body: SaveRequestDto, @Query('unsupported') unsupported: string | undefined, @Res({ passthrough: true }) res: FastifyReply): string {
     const counters = body.counters ?? false;
     return printIptablesSave(loadRules(body.rules, unsupported, counters, res), { counters });

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiJsonAnswer, MANIFESTS_SCHEMA, MANIFEST_DELETE_SCHEMA, MANIFEST_PUT_SCHEMA } from '../answer-docs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseYamlObjectOffThread } from '../../cluster/apply/yaml-thread';
 import { Cluster } from '../../cluster/cluster';
@@ -106,6 +107,7 @@ export class SimulationController {
 
   @Get('nodes/:node/manifests')
   @ApiOperation({ summary: "The static pod manifests in a node's manifest directory" })
+  @ApiJsonAnswer(MANIFESTS_SCHEMA, 'Each manifest file and the pod it holds')
   manifests(@Param('node') node: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
     return { node, manifests: this.cluster.kubelets.manifests(node) };
@@ -118,7 +120,7 @@ export class SimulationController {
   })
   @ApiConsumes('application/yaml', 'application/json')
   @ApiBody({ schema: { type: 'string' } })
-  @ApiOkResponse({ description: 'The mirror pod' })
+  @ApiJsonAnswer(MANIFEST_PUT_SCHEMA, 'The mirror pod')
   async putManifest(@Param('node') node: string, @Param('file') file: string, @Req() req: FastifyRequest) {
     this.cluster.store.get(this.nodes(), undefined, node);
     const manifest = await manifestOf(req, node, file);
@@ -131,6 +133,7 @@ export class SimulationController {
 
   @Delete('nodes/:node/manifests/:file')
   @ApiOperation({ summary: 'Remove a static pod manifest: the static pod stops and its mirror pod goes' })
+  @ApiJsonAnswer(MANIFEST_DELETE_SCHEMA, 'The manifest removed')
   deleteManifest(@Param('node') node: string, @Param('file') file: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
     this.cluster.kubelets.deleteManifest(node, file);

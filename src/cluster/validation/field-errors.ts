@@ -97,6 +97,16 @@ export class FieldErrors {
   }
 }
 
+/**
+ * One value outside `supported` (a query parameter, a request field), as a
+ * 422 of its own: `format: Unsupported value: "yaml": supported values: "json", "text"`.
+ */
+export function unsupportedValue(field: string, value: unknown, supported: readonly string[]): DomainError {
+  const errors = new FieldErrors();
+  errors.notSupported(field, value, supported);
+  return new DomainError('INVALID', fieldErrorText(errors.list[0]), { field, causeReason: 'FieldValueNotSupported' });
+}
+
 /** `Service "web" is invalid: <one error>` or `... is invalid: [<e1>, <e2>]`, as the API server says it. */
 export function invalidObject(kind: string, name: string, errors: FieldError[]): DomainError {
   const texts = errors.map(fieldErrorText);

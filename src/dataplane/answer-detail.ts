@@ -1,6 +1,7 @@
 /**
- * The forms of a traffic answer over HTTP (see docs/dataplane.md, "Reading
- * an answer"):
+ * How much of a traffic answer goes out over HTTP, its detail level (see
+ * docs/dataplane.md, "Reading an answer"); `format` (JSON or text) is
+ * another matter (src/api/answer-format.ts):
  *
  * - `summary` (the default): each outcome with its probability, result,
  *   verdict, reason, destination and seen source, and a summary path: the
@@ -12,8 +13,8 @@
  *   (`hops`, `reply`), as `TrafficSimulator.send` answers it.
  *
  * The simulator's answers are frozen and shared while the cluster stands
- * still; so is each form made of one (made once, kept as long as the answer
- * is), so that its encoding can be kept too.
+ * still; so is the answer at each detail level made of one (made once, kept
+ * as long as the answer is), so that its encoding can be kept too.
  */
 import { deepFreeze } from '../common/freeze';
 import type { PacketView } from '../netfilter/engine';
@@ -56,7 +57,7 @@ export interface PathSummary {
 export interface SummaryOutcome {
   probability: number;
   result: TrafficOutcome['result'];
-  verdict?: TrafficOutcome['verdict'];
+  verdict: TrafficOutcome['verdict'];
   reason?: string;
   destination: TrafficOutcome['destination'];
   seenSource: string | null;
@@ -78,16 +79,30 @@ export interface TrafficAnswer<O extends SummaryOutcome = SummaryOutcome> {
   resolution?: TrafficResponse['resolution'];
 }
 
-function endpointOf(p: PacketView, side: 'source' | 'destination'): string {
+/** A packet's source or destination as `IP:PORT` (ICMP: the address). */
+export function endpointOf(p: PacketView, side: 'source' | 'destination'): string {
   const address = side === 'source' ? p.source : p.destination;
   if (p.protocol === 'icmp') return address;
   return `${address}:${side === 'source' ? p.sourcePort : p.destinationPort}`;
 }
 
-/** The chain of the first step whose action starts with one of `actions`, else `conntrack` (a known connection's NAT). */
-function rewrittenBy(rules: readonly TraceStep[], actions: readonly string[]): string {
-  for (const step of rules) {
-    if (step.chain !== null && step.rule !== null && actions.some((a) => step.action.startsWith(a))) return step.chain;
+/** Where the nat table rewrites each end of a new connection's packet. */
+const NAT_HOOKS: Record<'destination' | 'source', ReadonlySet<TraceStep['hook']>> = {
+  destination: new Set(['PREROUTING', 'OUTPUT']),
+  source: new Set(['POSTROUTING', 'INPUT']),
+};
+
+/**
+ * The chain whose rule rewrote `side` of the packet, else `conntrack` (a
+ * known connection's NAT: its packets do not walk the nat table). DNAT,
+ * SNAT and MASQUERADE end the nat table's walk of a hook, so the rule that
+ * rewrote the packet is the last nat-table rule run at that end's hooks.
+ */
+function rewrittenBy(rules: readonly TraceStep[], side: 'destination' | 'source'): string {
+  const hooks = NAT_HOOKS[side];
+  for (let k = rules.length - 1; k >= 0; k--) {
+    const step = rules[k];
+    if (step.table === 'nat' && step.rule !== null && step.chain !== null && hooks.has(step.hook)) return step.chain;
   }
   return 'conntrack';
 }
@@ -120,13 +135,13 @@ export function hopRewrites(hops: readonly Hop[], i: number): Rewrite[] {
   const destinationBefore = before.destination;
   const destinationAfter = endpointOf(after, 'destination');
   if (hop.nat.dnat !== null && destinationBefore !== destinationAfter) {
-    rewrites.push({ node: hop.node, type: 'DNAT', by: rewrittenBy(hop.rules, ['DNAT']), before: destinationBefore, after: destinationAfter });
+    rewrites.push({ node: hop.node, type: 'DNAT', by: rewrittenBy(hop.rules, 'destination'), before: destinationBefore, after: destinationAfter });
   }
   const sourceBefore = before.source;
   const sourceAfter = endpointOf(after, 'source');
   if (hop.nat.snat !== null && sourceBefore !== sourceAfter) {
     const type = hop.nat.masquerade ? 'MASQUERADE' : 'SNAT';
-    rewrites.push({ node: hop.node, type, by: rewrittenBy(hop.rules, ['MASQUERADE', 'SNAT']), before: sourceBefore, after: sourceAfter });
+    rewrites.push({ node: hop.node, type, by: rewrittenBy(hop.rules, 'source'), before: sourceBefore, after: sourceAfter });
   }
   return rewrites;
 }
@@ -144,8 +159,7 @@ export function summarizePath(hops: readonly Hop[]): PathSummary {
 }
 
 function summaryOf(o: TrafficOutcome): SummaryOutcome {
-  const out: SummaryOutcome = { probability: o.probability, result: o.result } as SummaryOutcome;
-  if (o.verdict !== undefined) out.verdict = o.verdict;
+  const out: SummaryOutcome = { probability: o.probability, result: o.result, verdict: o.verdict } as SummaryOutcome;
   if (o.reason !== undefined) out.reason = o.reason;
   out.destination = o.destination;
   out.seenSource = o.seenSource;
@@ -163,20 +177,20 @@ function answerOf<O extends SummaryOutcome>(response: TrafficResponse, outcome: 
   return answer;
 }
 
-const forms: Record<AnswerDetail, WeakMap<TrafficResponse, TrafficAnswer>> = { summary: new WeakMap(), hops: new WeakMap() };
+const atDetail: Record<AnswerDetail, WeakMap<TrafficResponse, TrafficAnswer>> = { summary: new WeakMap(), hops: new WeakMap() };
 
 /**
- * The answer in the form `detail` asks for. A frozen response (a kept
- * answer) gives a frozen form, the same object each time.
+ * The answer at the detail level `detail`. A frozen response (a kept
+ * answer) gives a frozen answer, the same object each time.
  */
-export function answerForm(response: TrafficResponse, detail: AnswerDetail): TrafficAnswer {
+export function answerAtDetail(response: TrafficResponse, detail: AnswerDetail): TrafficAnswer {
   const kept = Object.isFrozen(response);
   if (kept) {
-    const known = forms[detail].get(response);
+    const known = atDetail[detail].get(response);
     if (known !== undefined) return known;
   }
   const answer: TrafficAnswer =
     detail === 'summary' ? answerOf(response, summaryOf) : answerOf<DetailedOutcome>(response, (o) => ({ ...summaryOf(o), hops: o.hops, reply: o.reply }));
-  if (kept) forms[detail].set(response, deepFreeze(answer));
+  if (kept) atDetail[detail].set(response, deepFreeze(answer));
   return answer;
 }

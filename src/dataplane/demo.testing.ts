@@ -1,0 +1,27 @@
+/**
+ * The demo cluster (fixtures/clusters/demo.yaml), as `npm start` loads it,
+ * for specs and benches: a simulation clock at 2026-01-01 and a seeded
+ * random source.
+ */
+import { buildCluster } from '../app.module';
+import { loadClusterFile } from '../cluster/apply/cluster-file';
+import type { Cluster } from '../cluster/cluster';
+import { SimulationClock } from '../cluster/simulation-clock';
+import { SeededRandom } from '../common/random';
+import { readConfig } from '../config/app-config';
+
+export function demoCluster(): Cluster {
+  const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
+  const cluster = buildCluster(config, new SimulationClock(Date.UTC(2026, 0, 1)), new SeededRandom(1));
+  loadClusterFile(cluster, config.clusterFile, process.cwd());
+  return cluster;
+}
+
+/** Scales the demo's `web` Deployment to `replicas` and lets the controllers and kube-proxy catch up (two minutes). */
+export function scaleWeb(cluster: Cluster, replicas: number): Cluster {
+  const type = cluster.store.resourceType('deployments.apps');
+  const deployment = cluster.store.get(type, 'default', 'web');
+  cluster.store.update(type, 'default', 'web', { ...deployment, spec: { ...(deployment.spec as object), replicas } });
+  cluster.clock.advance(120_000);
+  return cluster;
+}
