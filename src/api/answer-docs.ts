@@ -151,3 +151,25 @@ export const MANIFEST_DELETE_SCHEMA: SchemaObject = {
   required: ['node', 'file', 'deleted'],
   properties: { node: { type: 'string' }, file: { type: 'string' }, deleted: { type: 'boolean' } },
 };
+
+const COUNTS_BY_KIND: SchemaObject = { type: 'object', additionalProperties: { type: 'number' }, example: { Node: 3, Pod: 17 } };
+
+/** `POST /netsim/v1/import`'s answer. */
+export const IMPORT_RESULT_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['kind', 'imported', 'existing', 'skipped', 'warnings'],
+  properties: {
+    kind: { type: 'string', enum: ['ImportResult'] },
+    imported: { ...COUNTS_BY_KIND, description: 'How many objects of each kind were created.' },
+    existing: { ...COUNTS_BY_KIND, description: 'Objects every cluster already has (system namespaces, default/kubernetes), kept as they are.' },
+    skipped: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kind', 'apiVersion', 'name', 'reason'],
+        properties: { kind: { type: 'string' }, apiVersion: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' }, reason: { type: 'string' } },
+      },
+    },
+    warnings: { type: 'array', items: { type: 'string' } },
+  },
+};

@@ -1,11 +1,12 @@
 import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ManifestDocument, parseManifestJson } from '../../cluster/apply/manifests';
 import { OFF_THREAD_BYTES, parseManifestYamlOffThread } from '../../cluster/apply/yaml-thread';
 import { Cluster } from '../../cluster/cluster';
 import { ImportResult, importClusterInSlices } from '../../cluster/import/cluster-import';
 import { DomainError } from '../../common/domain-error';
+import { ApiJsonAnswer, IMPORT_RESULT_SCHEMA } from '../answer-docs';
 import { IMPORT_YAML_KEYS } from '../request-limits';
 import { CLUSTER } from '../tokens';
 
@@ -33,7 +34,7 @@ export class ImportController {
   })
   @ApiConsumes('application/yaml', 'application/json')
   @ApiBody({ description: 'A v1 List (YAML or JSON), or multi-document YAML', schema: { type: 'string' } })
-  @ApiOkResponse({ description: 'What was imported per kind, what existed already, what was skipped' })
+  @ApiJsonAnswer(IMPORT_RESULT_SCHEMA, 'What was imported per kind, what existed already, what was skipped')
   async import(@Req() req: FastifyRequest): Promise<ImportResult> {
     return importClusterInSlices(this.cluster.store, this.cluster.pools, await documentsOf(req));
   }
