@@ -133,12 +133,38 @@ describe('diagnose', () => {
     });
   });
 
-  it("Node state: the client's node is NotReady while some endpoints are still ready", () => {
+  it("Node state: the client's node NotReady while the Service still routes passes, naming the node and the endpoint out of rotation", () => {
     cluster.kubelets.stop('kind-worker2');
     cluster.clock.advance(41_000);
+    const lost = webPods().filter((p) => p.node === 'kind-worker2').map((p) => p.name);
     const d = diagnoser.diagnose({ from: 'pod/default/db-0', to: 'web:80' });
+    expect(d).toMatchObject({ ok: true, firstFailure: null });
+    expect(d.outcomes.every((o) => o.result === 'delivered')).toBe(true);
+    expect(check(d, 'node-state')).toEqual({
+      name: 'node-state',
+      title: 'Node state',
+      status: 'pass',
+      message: `kind-worker is Ready; kind-worker2 is NotReady (Ready=Unknown: Kubelet stopped posting node status.), but no connection fails because of it (out of rotation: ${lost.join(', ')})`,
+    });
+  });
+
+  it('Node state: fails when connections not delivered end on a NotReady node', () => {
+    cluster.kubelets.stop('kind-worker2');
+    cluster.clock.advance(41_000);
+    const pod = webPods().find((p) => p.node === 'kind-worker2')!;
+    const traffic = new TrafficSimulator(cluster);
+    const send = traffic.send.bind(traffic);
+    // The emulator keeps a stopped kubelet's pods reachable; stand in for a node that is also cut off.
+    jest.spyOn(traffic, 'send').mockImplementation((req) => {
+      const response = send(req);
+      return { ...response, outcomes: response.outcomes.map((o) => ({ ...o, result: 'dropped' as const })) };
+    });
+    const d = new Diagnoser(traffic).diagnose({ from: 'pod/default/db-0', to: `${pod.ip}:8080` });
     stopsAt(d, 'node-state');
-    expect(check(d, 'node-state')).toMatchObject({ reason: 'NodeNotReady', message: 'kind-worker2 is NotReady (Ready=Unknown: Kubelet stopped posting node status.).' });
+    expect(check(d, 'node-state')).toMatchObject({
+      reason: 'NodeNotReady',
+      message: 'kind-worker2 is NotReady (Ready=Unknown: Kubelet stopped posting node status.): 100% of connections are not delivered because of it.',
+    });
   });
 
   it('Rules: externalTrafficPolicy Local on a node without local endpoints', () => {

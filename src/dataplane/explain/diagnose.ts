@@ -311,18 +311,34 @@ export class Diagnoser {
     return pass(`every endpoint's pod declares ${ports.join(', ')}`);
   }
 
+  /**
+   * Fails only when a NotReady node explains connections that are not delivered
+   * (its verdict says so, or the connection ends on it). A NotReady node that costs
+   * nothing (the client's own, while kube-proxy still forwards) passes, named.
+   */
   private nodeState(ctx: Context): Result {
     const nodes = new Set<string>();
     const source = this.sourceNode(ctx);
     if (source) nodes.add(source);
     const service = this.applies(ctx);
-    if (service) for (const e of this.facts.sliceEndpoints(service, ctx.target.port!)) if ((e.ready || e.serving) && e.node) nodes.add(e.node);
+    const listed = service && ctx.target.port ? this.facts.sliceEndpoints(service, ctx.target.port) : [];
+    for (const e of listed) if (e.node) nodes.add(e.node);
     for (const o of ctx.outcomes) if (o.destination?.node) nodes.add(o.destination.node);
     if (nodes.size === 0) return skip('no node involved');
     const sorted = [...nodes].sort();
-    const down = sorted.map((n) => ({ n, r: this.facts.nodeReadiness(n) })).filter((x) => !x.r.ready);
-    if (down.length > 0) return fail(`${down.map((x) => `${x.n} is NotReady (${x.r.detail})`).join('; ')}.`, 'NodeNotReady');
-    return pass(`${sorted.join(', ')} ${sorted.length === 1 ? 'is' : 'are'} Ready`);
+    const readiness = new Map(sorted.map((n) => [n, this.facts.nodeReadiness(n)]));
+    const down = sorted.filter((n) => !readiness.get(n)?.ready);
+    if (down.length === 0) return pass(`${sorted.join(', ')} ${sorted.length === 1 ? 'is' : 'are'} Ready`);
+    const downText = down.map((n) => `${n} is NotReady (${readiness.get(n)?.detail})`).join('; ');
+    const lost = ctx.outcomes.filter((o) => o.result !== 'delivered' && (o.verdict?.reason === 'NodeNotReady' || (o.destination?.node != null && down.includes(o.destination.node))));
+    if (lost.length > 0) {
+      const share = lost.reduce((s, o) => s + o.probability, 0);
+      return fail(`${downText}: ${percent(share)} of connections are not delivered because of it.`, 'NodeNotReady');
+    }
+    const up = sorted.filter((n) => !down.includes(n));
+    const out = listed.filter((e) => !e.ready && !e.serving && e.node !== undefined && down.includes(e.node)).map((e) => e.pod ?? e.address);
+    const rotation = out.length ? ` (out of rotation: ${shortList(out)})` : '';
+    return pass(`${up.length ? `${up.join(', ')} ${up.length === 1 ? 'is' : 'are'} Ready; ` : ''}${downText}, but no connection fails because of it${rotation}`);
   }
 
   private sourceNode(ctx: Context): string | undefined {
