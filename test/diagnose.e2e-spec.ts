@@ -126,6 +126,13 @@ describe('GET /netsim/v1/diagnose (e2e)', () => {
     expect(byFormat.text).toContain("[FAIL] Selector (NoEndpoints)\n       default/web's selector app=wbe matches no pod in namespace default.\n");
     const json = await request(t.http).get('/netsim/v1/diagnose').query({ from: 'pod/default/db-0', to: 'web:80' }).set('Accept', 'application/json, text/plain').expect(200);
     expect(json.headers['content-type']).toBe('application/json; charset=utf-8');
+    // Accept as the traffic answers read it: q-values and wildcards, 406 when neither form is welcome.
+    const preferred = await request(t.http).get('/netsim/v1/diagnose').query({ from: 'pod/default/db-0', to: 'web:80' }).set('Accept', 'application/json;q=0.5, text/plain').expect(200);
+    expect(preferred.text).toBe(byFormat.text);
+    const wildcard = await request(t.http).get('/netsim/v1/diagnose').query({ from: 'pod/default/db-0', to: 'web:80' }).set('Accept', 'text/*').expect(200);
+    expect(wildcard.text).toBe(byFormat.text);
+    const refused = await request(t.http).get('/netsim/v1/diagnose').query({ from: 'pod/default/db-0', to: 'web:80' }).set('Accept', 'application/xml').expect(406);
+    expect(refused.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'NotAcceptable', code: 406 });
   });
 
   it('refuses a bad query with a Status naming the field, and sends nothing', async () => {
@@ -142,7 +149,7 @@ describe('GET /netsim/v1/diagnose (e2e)', () => {
     expect((await status({ from: 'pod/default/db-0' }, 422)).details.causes[0]).toMatchObject({ field: 'to', reason: 'FieldValueRequired' });
     expect((await status({ from: 'pods/db-0', to: 'web:80' }, 422)).details.causes[0]).toMatchObject({
       field: 'from',
-      message: 'from: Invalid value: "pods/db-0": must be pod/NAMESPACE/NAME, node/NAME or external/IP',
+      message: 'from: Invalid value: "pods/db-0": must be pod/NAMESPACE/NAME, node/NAME, external/IP or {"external": "IP"}',
     });
     expect((await status({ from: 'external/300.1.1.1', to: 'web:80' }, 422)).details.causes[0]).toMatchObject({ field: 'from.external' });
     expect((await status({ from: 'pod/default/db-0', to: 'web:80', protocol: 'icmp' }, 422)).details.causes[0]).toMatchObject({ field: 'protocol', reason: 'FieldValueNotSupported' });
@@ -157,6 +164,7 @@ describe('GET /netsim/v1/diagnose (e2e)', () => {
     const doc = (await request(t.http).get('/docs-json').expect(200)).body;
     const op = doc.paths['/netsim/v1/diagnose'].get;
     expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['format', 'from', 'protocol', 'to']);
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '406']));
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['DiagnosisDto', 'DiagnoseCheckDto', 'VerdictDto']));
   });
 });

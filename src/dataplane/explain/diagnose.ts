@@ -10,6 +10,7 @@ import type { ServicePort } from '../../cluster/resources/service.types';
 import { DomainError } from '../../common/domain-error';
 import { tryParseIPv4 } from '../../common/ipv4';
 import type { TrafficOutcome, TrafficProtocol, TrafficRequest, TrafficResponse, TrafficSimulator } from '../traffic';
+import { trafficSourceText } from '../traffic-source';
 import type { Verdict } from '../verdict';
 import { causeText, portText, selectorText, type SelectedPod, type ServiceRef, type SliceEndpointView } from './cluster-facts';
 import { readTrace } from './trace-facts';
@@ -88,7 +89,6 @@ interface Target {
 }
 
 const percent = (p: number) => `${(p * 100).toFixed(p === 1 ? 0 : 1)}%`;
-const fromText = (from: TrafficRequest['from']) => (typeof from === 'string' ? from : `external/${from.external}`);
 
 function shortList(items: readonly string[], max = 4): string {
   if (items.length <= max) return items.join(', ');
@@ -150,7 +150,7 @@ export class Diagnoser {
       checks.push({ name, title, ...result });
     }
     return {
-      from: fromText(request.from),
+      from: trafficSourceText(request.from),
       to,
       protocol,
       ok: firstFailure === null,
