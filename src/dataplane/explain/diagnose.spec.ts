@@ -4,9 +4,10 @@ import type { Cluster } from '../../cluster/cluster';
 import { SimulationClock } from '../../cluster/simulation-clock';
 import { SeededRandom } from '../../common/random';
 import { readConfig } from '../../config/app-config';
+import { percent } from '../../common/text-layout';
 import { TrafficSimulator } from '../traffic';
 import { CHECKS, Diagnoser, type Diagnosis } from './diagnose';
-import { diagnosisText, wrap } from './diagnose-text';
+import { diagnosisText } from './diagnose-text';
 
 function demo(): Cluster {
   const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
@@ -59,7 +60,7 @@ describe('diagnose', () => {
       ['target-port', 'pass', "every endpoint's pod declares 8080/TCP"],
       ['node-state', 'pass', 'kind-worker, kind-worker2 are Ready'],
       ['rules', 'pass', expect.stringMatching(new RegExp(`^kube-proxy on kind-worker2 sends default/web:http to 3 endpoints \\(KUBE-SVC-[A-Z0-9]{16}\\): ${[...pods.map((p) => `${p.ip}:8080`)].sort().join(', ')}$`))],
-      ['path', 'pass', `every connection is delivered: ${d.outcomes.map((o) => `${o.pod} on ${o.node} (${(o.probability * 100).toFixed(1)}%)`).join(', ')}`],
+      ['path', 'pass', `every connection is delivered: ${d.outcomes.map((o) => `${o.pod} on ${o.node} (${percent(o.probability)})`).join(', ')}`],
       ['reply', 'pass', `the answer comes back from ${ip}:80, the address the client sent to (conntrack undoes the NAT)`],
     ]);
     expect(d.outcomes.map((o) => o.verdict.reason)).toEqual(['Delivered', 'Delivered', 'Delivered']);
@@ -163,7 +164,7 @@ describe('diagnose', () => {
     stopsAt(d, 'node-state');
     expect(check(d, 'node-state')).toMatchObject({
       reason: 'NodeNotReady',
-      message: 'kind-worker2 is NotReady (Ready=Unknown: Kubelet stopped posting node status.): 100% of connections are not delivered because of it.',
+      message: 'kind-worker2 is NotReady (Ready=Unknown: Kubelet stopped posting node status.): 100.00% of connections are not delivered because of it.',
     });
   });
 
@@ -191,7 +192,7 @@ describe('diagnose', () => {
       path: 'fail',
       reply: 'skip',
     });
-    expect(check(d, 'path')).toMatchObject({ reason: 'PortClosed', message: '100% of connections are not delivered: Pod default/db-0 has no tcp port 81 open (TCP reset).' });
+    expect(check(d, 'path')).toMatchObject({ reason: 'PortClosed', message: '100.00% of connections are not delivered: Pod default/db-0 has no tcp port 81 open (TCP reset).' });
   });
 
   it('the text form: titles and statuses, messages wrapped within 80 columns, the outcomes', () => {
@@ -204,11 +205,15 @@ describe('diagnose', () => {
     expect(text).toContain("[FAIL] Selector (NoEndpoints)\n       default/web's selector app=wbe matches no pod in namespace default.\n");
     expect(text).toContain('[SKIP] Reply\n       not run: the Selector check failed\n');
     expect(text).toContain('Result: the Selector check fails; the checks after it were not run.');
-    expect(text).toContain('Outcomes:\n100.0% rejected  [NoEndpoints, client: connection-refused]\n');
+    expect(text).toContain(
+      "Outcomes:\n100.00% rejected\n       default/web's selector app=wbe matches no pod, so the Service has no\n         endpoints: kube-proxy on kind-worker2 rejects the connection\n         (\"default/web:http has no endpoints\"). (client: connection-refused,\n         reason: NoEndpoints)\n",
+    );
   });
 
-  it('wraps words to the width, a word longer than it alone on its line', () => {
-    expect(wrap('aaa bbb ccc', 7, '  ')).toEqual(['  aaa', '  bbb', '  ccc']);
-    expect(wrap('a verylongword b', 6)).toEqual(['a', 'verylongword', 'b']);
+  it('the text form keeps a word longer than a line within 80 columns', () => {
+    const to = `service/default/web:${'p'.repeat(70)}`;
+    const text = diagnosisText(diagnoser.diagnose({ from: 'pod/default/db-0', to }));
+    expect(text.split('\n').every((l) => l.length <= 80)).toBe(true);
+    expect(text.split('\n').slice(0, 3).join('')).toBe(`diagnose pod/default/db-0 ->${to} (tcp), Service default/web`);
   });
 });

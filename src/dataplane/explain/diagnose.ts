@@ -9,6 +9,7 @@
 import type { ServicePort } from '../../cluster/resources/service.types';
 import { DomainError } from '../../common/domain-error';
 import { tryParseIPv4 } from '../../common/ipv4';
+import { percent } from '../../common/text-layout';
 import type { TrafficOutcome, TrafficProtocol, TrafficRequest, TrafficResponse, TrafficSimulator } from '../traffic';
 import { trafficSourceText } from '../traffic-source';
 import type { Verdict } from '../verdict';
@@ -88,7 +89,6 @@ interface Target {
   portNumber: number | null;
 }
 
-const percent = (p: number) => `${(p * 100).toFixed(p === 1 ? 0 : 1)}%`;
 
 function shortList(items: readonly string[], max = 4): string {
   if (items.length <= max) return items.join(', ');
