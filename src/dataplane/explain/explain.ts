@@ -12,6 +12,7 @@ import type { ClusterNetwork } from '../network';
 import type { Hop, TrafficOutcome, TrafficRequest } from '../traffic';
 import type { ClientView, Verdict, VerdictNote } from '../verdict';
 import { ClusterFacts, causeText, portText, selectorText, type SelectedPod, type ServiceRef } from './cluster-facts';
+import { parseServiceRuleComment } from '../../kube-proxy/rule-comments';
 import { readTrace, type MasqueradeFact, type ServicePortName, type TraceFacts } from './trace-facts';
 
 /** Every reason code a verdict may carry (docs/troubleshooting.md has the table). */
@@ -170,21 +171,14 @@ export class Explainer {
   private rejected(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[]): Verdict {
     const r = trace.refusal;
     const client = rejectView(r?.rejectWith);
-    if (r && r.comment?.endsWith(' has no endpoints')) {
-      const name = this.serviceOf(r.comment) ?? trace.service;
-      const service = name ? this.facts.service(name.namespace, name.name) : undefined;
-      if (service && name) return this.noEndpoints(service, name, `kube-proxy on ${r.node} rejects the connection ("${r.comment}").`, client, notes);
+    const said = parseServiceRuleComment(r?.comment);
+    if (r && said?.kind === 'no-endpoints') {
+      const name = said.service;
+      const service = this.facts.service(name.namespace, name.name);
+      if (service) return this.noEndpoints(service, name, `kube-proxy on ${r.node} rejects the connection ("${r.comment}").`, client, notes);
     }
     const rule = r ? ` by the rule ${r.step.rule}` : '';
     return verdict('Rejected', client, `${capital(outcome.reason ?? 'rejected')}${rule}.`, notes);
-  }
-
-  private serviceOf(comment: string | undefined): ServicePortName | undefined {
-    const m = comment ? /^(\S+) /.exec(comment) : null;
-    if (!m) return undefined;
-    const [namespace, rest] = m[1].split('/');
-    const [name, port] = (rest ?? '').split(':');
-    return namespace && name ? { namespace, name, port: port ?? '' } : undefined;
   }
 
   /**
@@ -236,15 +230,15 @@ export class Explainer {
 
   private dropped(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
     const r = trace.refusal;
-    if (r?.comment?.endsWith(' has no local endpoints')) {
-      const name = this.serviceOf(r.comment);
-      const service = name ? this.facts.service(name.namespace, name.name) : undefined;
+    const said = parseServiceRuleComment(r?.comment);
+    if (r?.comment !== undefined && said?.kind === 'no-local-endpoints') {
+      const name = said.service;
+      const service = this.facts.service(name.namespace, name.name);
       if (service) return this.noLocalEndpoints(service, r.node, r.comment, r.step.chain === 'KUBE-SERVICES' ? 'internal' : 'external', notes);
     }
-    const fw = r?.comment ? /^(\S+) traffic not accepted by (KUBE-FW-\S+)$/.exec(r.comment) : null;
-    if (r && fw) {
-      const name = this.serviceOf(r.comment);
-      const service = name ? this.facts.service(name.namespace, name.name) : undefined;
+    if (r && said?.kind === 'not-accepted') {
+      const name = said.service;
+      const service = this.facts.service(name.namespace, name.name);
       if (service) {
         const ranges = (service.spec.loadBalancerSourceRanges ?? []).join(', ');
         return verdict(
