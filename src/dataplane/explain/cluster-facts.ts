@@ -26,7 +26,8 @@ export interface ServiceRef {
 
 /** Why a selected pod is not a ready endpoint, most telling first. */
 export type NotReadyCause =
-  | { kind: 'terminating'; since: string }
+  /** Being deleted; `notServing` says why it no longer serves (absent: it still does, and kube-proxy may fall back to it). */
+  | { kind: 'terminating'; since: string; notServing?: NotReadyCause }
   | { kind: 'node-not-ready'; node: string; detail: string }
   | { kind: 'readiness-probe'; container: string; output: string }
   | { kind: 'not-scheduled' }
@@ -156,7 +157,14 @@ export class ClusterFacts {
   }
 
   private notReadyCause(pod: KubeObject, spec: PodSpec, status: PodStatus, ready: boolean): NotReadyCause | undefined {
-    if (pod.metadata.deletionTimestamp) return { kind: 'terminating', since: pod.metadata.deletionTimestamp };
+    const since = pod.metadata.deletionTimestamp;
+    if (since === undefined) return this.whyNotReady(pod, spec, status, ready);
+    // Terminating: never a ready endpoint; and why it stopped serving, when it has.
+    const notServing = this.whyNotReady(pod, spec, status, ready);
+    return notServing ? { kind: 'terminating', since, notServing } : { kind: 'terminating', since };
+  }
+
+  private whyNotReady(pod: KubeObject, spec: PodSpec, status: PodStatus, ready: boolean): NotReadyCause | undefined {
     if (status.phase === 'Succeeded' || status.phase === 'Failed') return { kind: 'finished', phase: status.phase };
     if (ready) return undefined;
     if (!spec.nodeName) return { kind: 'not-scheduled' };
@@ -259,7 +267,7 @@ export class ClusterFacts {
 export function causeText(cause: NotReadyCause): string {
   switch (cause.kind) {
     case 'terminating':
-      return `terminating since ${cause.since}`;
+      return `terminating since ${cause.since}${cause.notServing ? ` and no longer serving: ${causeText(cause.notServing)}` : ''}`;
     case 'node-not-ready':
       return `its node ${cause.node} is NotReady (${cause.detail})`;
     case 'readiness-probe':

@@ -291,7 +291,7 @@ export class Diagnoser {
     if (ready.length > 0) return pass(`${ready.length} of ${listed.length} endpoints ready; not ready: ${shortList(notReady.map(why))}`);
     const serving = listed.filter((e) => e.serving && e.terminating);
     if (serving.length > 0) return pass(`no endpoint is ready, but ${serving.length === 1 ? '1 terminating endpoint still serves' : `${serving.length} terminating endpoints still serve`} and kube-proxy falls back to ${serving.length === 1 ? 'it' : 'them'}: ${shortList(serving.map((e) => e.pod ?? e.address))}`);
-    const verdict = ctx.outcomes.find((o) => o.verdict && ['ReadinessProbeFailing', 'NodeNotReady', 'EndpointsTerminating', 'NoReadyEndpoints'].includes(o.verdict.reason))?.verdict;
+    const verdict = ctx.outcomes.find((o) => o.verdict && ['ReadinessProbeFailing', 'NodeNotReady', 'EndpointsTerminating', 'NoReadyEndpoints', 'ScaledToZero'].includes(o.verdict.reason))?.verdict;
     return fail(`none of ${id}'s ${listed.length === 1 ? 'endpoint is' : `${listed.length} endpoints is`} ready: ${notReady.map(why).join('; ')}.`, verdict?.reason ?? 'NoReadyEndpoints');
   }
 

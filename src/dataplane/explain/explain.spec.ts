@@ -137,34 +137,75 @@ spec:
     });
   });
 
-  it('EndpointsTerminating: the only matching pod is terminating and no longer serving', () => {
-    apply(`apiVersion: v1
-kind: Pod
-metadata: {name: batch-0, namespace: default, labels: {app: batch}}
-spec:
-  nodeName: kind-worker
-  terminationGracePeriodSeconds: 600
-  containers:
-  - name: batch
-    image: busybox
-    command: [sleep, "3600"]
-    ports: [{containerPort: 9000}]
-    readinessProbe: {exec: {command: [cat, /tmp/ready]}}
----
-apiVersion: v1
+  const API_CONTAINER = `
+      terminationGracePeriodSeconds: 600
+      containers:
+      - name: api
+        image: nginx
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /healthz, port: http}, periodSeconds: 5}`;
+  const API_SERVICE = `apiVersion: v1
 kind: Service
-metadata: {name: batch, namespace: default}
+metadata: {name: api, namespace: default}
 spec:
-  selector: {app: batch}
-  ports: [{port: 9000}]
-`);
-    cluster.clock.advance(5000);
-    cluster.store.delete(type('pods'), 'default', 'batch-0');
-    const since = cluster.store.get(type('pods'), 'default', 'batch-0').metadata.deletionTimestamp;
-    expect(only({ from: 'pod/default/db-0', to: 'batch:9000' }).verdict).toEqual({
+  selector: {app: api}
+  ports: [{name: http, port: 80, targetPort: http}]
+`;
+  /** One pod of app=api behind Service api, Ready (its readiness probe passes) and ignoring SIGTERM, so it lingers while terminating: a bare Pod, or a Deployment's. */
+  const lingeringApi = (owner: 'Pod' | 'Deployment') => {
+    const template = `metadata: {name: api-0, labels: {app: api}, annotations: {kube-netsim.io/ignore-sigterm: "true"}}
+spec:${API_CONTAINER}`;
+    apply(
+      owner === 'Pod'
+        ? `apiVersion: v1\nkind: Pod\n${template.replace('metadata: {', 'metadata: {namespace: default, ').replace(/\n {4}/g, '\n  ')}\n---\n${API_SERVICE}`
+        : `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: default}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: api}}
+  template:
+    ${template.replace('name: api-0, ', '').replace(/\n/g, '\n    ')}
+---
+${API_SERVICE}`,
+    );
+    cluster.clock.advance(10_000);
+    const [pod] = pods('api');
+    expect(only({ from: 'pod/default/db-0', to: 'api:80' }).verdict?.reason).toBe('Delivered');
+    return pod;
+  };
+  const failReadiness = (name: string) => {
+    cluster.store.patch(type('pods'), 'default', name, { metadata: { annotations: { 'kube-netsim.io/unhealthy': 'true' } } });
+    cluster.clock.advance(20_000);
+  };
+
+  it('EndpointsTerminating: a pod that was Ready, stopped passing its probe and was deleted, says why it no longer serves', () => {
+    const pod = lingeringApi('Pod');
+    failReadiness(pod.name);
+    cluster.store.delete(type('pods'), 'default', pod.name);
+    cluster.clock.advance(1000);
+    const since = cluster.store.get(type('pods'), 'default', pod.name).metadata.deletionTimestamp;
+    const outcome = only({ from: 'pod/default/db-0', to: 'api:80' });
+    expect(outcome.verdict).toMatchObject({
       reason: 'EndpointsTerminating',
       client: 'connection-refused',
-      message: `default/batch's selector app=batch matches 1 pod, which is not Ready (default/batch-0: terminating since ${since}), so the Service has no ready endpoints: kube-proxy on kind-worker2 rejects the connection ("default/batch has no endpoints").`,
+    });
+    expect(outcome.verdict?.message).toContain(
+      `default/${pod.name}: terminating since ${since} and no longer serving: readiness probe of container api failing: HTTP probe failed with statuscode: 500`,
+    );
+  });
+
+  it('ScaledToZero, not EndpointsTerminating: scaled to 0 while the pods wind down and no longer serve', () => {
+    const pod = lingeringApi('Deployment');
+    failReadiness(pod.name);
+    cluster.store.patch(type('deployments.apps'), 'default', 'api', { spec: { replicas: 0 } });
+    cluster.clock.advance(5000);
+    const since = cluster.store.get(type('pods'), 'default', pod.name).metadata.deletionTimestamp;
+    expect(since).toBeDefined();
+    expect(only({ from: 'pod/default/db-0', to: 'api:80' }).verdict).toEqual({
+      reason: 'ScaledToZero',
+      client: 'connection-refused',
+      message: `Deployment default/api is scaled to 0 replicas and its last pod is terminating (default/${pod.name}: terminating since ${since} and no longer serving: readiness probe of container api failing: HTTP probe failed with statuscode: 500), so default/api has no ready endpoints: kube-proxy on kind-worker2 rejects the connection ("default/api:http has no endpoints").`,
       notes: [],
     });
   });

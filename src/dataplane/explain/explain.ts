@@ -212,6 +212,16 @@ export class Explainer {
       );
     }
     const unready = pods.filter((p) => p.cause !== undefined);
+    const detail = unready.map((p) => `${p.namespace}/${p.name}: ${causeText(p.cause!)}`);
+    if (unready.length === pods.length && pods.every((p) => p.cause?.kind === 'terminating')) {
+      // Scaled to 0 while the old pods wind down: the scaling is the cause, the pods its aftermath.
+      const scaled = this.facts.workloadsFor(service).filter((w) => w.replicas === 0);
+      if (scaled.length > 0) {
+        const which = list(scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`));
+        const left = pods.length === 1 ? 'its last pod is terminating' : `its ${pods.length} pods are terminating`;
+        return verdict('ScaledToZero', client, `${which} ${scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas and ${left} (${detail.join('; ')}), so ${id} has no ready endpoints: ${tail}`, notes);
+      }
+    }
     const kinds = new Set(unready.map((p) => p.cause!.kind));
     const reason: VerdictReason =
       kinds.size !== 1 || unready.length !== pods.length
@@ -223,7 +233,6 @@ export class Explainer {
             : kinds.has('terminating')
               ? 'EndpointsTerminating'
               : 'NoReadyEndpoints';
-    const detail = unready.map((p) => `${p.namespace}/${p.name}: ${causeText(p.cause!)}`);
     const none = pods.length === 1 ? 'which is not Ready' : unready.length === pods.length ? 'none of them Ready' : `${unready.length} not Ready`;
     return verdict(reason, client, `${id}'s selector ${selector} matches ${plural(pods.length, 'pod')}, ${none} (${detail.join('; ')}), so the Service has no ready endpoints: ${tail}`, notes);
   }
