@@ -7,7 +7,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { PathSummary, Rewrite } from '../../dataplane/answer-forms';
 import type { Hop, TrafficDestination, TrafficResult } from '../../dataplane/traffic';
-import type { ClientView, Verdict, VerdictNote } from '../../dataplane/verdict';
+import type { ClientView, NoteReason, Verdict, VerdictNote, VerdictReason } from '../../dataplane/verdict';
 import type { PacketView } from '../../netfilter/engine';
 import type { CtState, Hook, Protocol, TableName, TraceStep } from '../../netfilter/types';
 
@@ -92,12 +92,12 @@ export class PathSummaryDto implements PathSummary {
 }
 
 class VerdictNoteDto implements VerdictNote {
-  @ApiProperty({ example: 'Masquerade' }) reason!: string;
+  @ApiProperty({ example: 'Masquerade' }) reason!: NoteReason;
   @ApiProperty() message!: string;
 }
 
 export class VerdictDto implements Verdict {
-  @ApiProperty({ example: 'NoEndpoints', description: 'Machine-readable, UpperCamelCase.' }) reason!: string;
+  @ApiProperty({ example: 'NoEndpoints', description: 'Machine-readable, UpperCamelCase.' }) reason!: VerdictReason;
   @ApiProperty({ enum: CLIENT_VIEWS, description: 'What the client itself sees.' }) client!: ClientView;
   @ApiProperty({ example: 'default/web has no endpoints: its selector app=web matches no pod.' }) message!: string;
   @ApiProperty({ type: [VerdictNoteDto] }) notes!: VerdictNoteDto[];

@@ -46,6 +46,23 @@ export interface SelectedPod {
   object: KubeObject;
 }
 
+/**
+ * Why a Service port has no endpoint kube-proxy may use, with its reason
+ * code: worked out once here, worded by the verdict (explain.ts) and by the
+ * diagnosis's checks (diagnose.ts).
+ */
+export type NoEndpointsCause =
+  /** No selector: its EndpointSlices are written by hand, and none lists a ready endpoint. */
+  | { reason: 'NoEndpoints'; kind: 'no-selector' }
+  /** The selector matches no pod; `scaled`: the workloads behind it that ask for 0 replicas. */
+  | { reason: 'NoEndpoints' | 'ScaledToZero'; kind: 'no-pods'; scaled: Workload[] }
+  /** A named targetPort that none of the matched pods declares. */
+  | { reason: 'TargetPortNotServed'; kind: 'target-port'; pods: SelectedPod[] }
+  /** Every matched pod is terminating and no longer serving, and a workload behind the selector asks for 0 replicas. */
+  | { reason: 'ScaledToZero'; kind: 'winding-down'; scaled: Workload[]; pods: SelectedPod[] }
+  /** Pods, none a ready endpoint: one reason when every pod has the same kind of cause, NoReadyEndpoints otherwise. */
+  | { reason: 'ReadinessProbeFailing' | 'NodeNotReady' | 'EndpointsTerminating' | 'NoReadyEndpoints'; kind: 'not-ready'; pods: SelectedPod[]; unready: SelectedPod[] };
+
 /** A workload whose pods the Service's selector would match, and how many replicas it asks for. */
 export interface Workload {
   kind: 'Deployment' | 'ReplicaSet' | 'StatefulSet';
@@ -179,6 +196,27 @@ export class ClusterFacts {
     if (!status.podIP) return { kind: 'no-ip' };
     const condition = (status.conditions ?? []).find((c) => c.type === 'Ready');
     return { kind: 'containers-not-ready', detail: condition?.message ?? 'not Ready' };
+  }
+
+  /** Why `service`'s `port` (undefined: not known) has no endpoint kube-proxy may use. */
+  whyNoEndpoints(service: ServiceRef, port: ServicePort | undefined): NoEndpointsCause {
+    if (!selectorText(service.spec.selector)) return { reason: 'NoEndpoints', kind: 'no-selector' };
+    const pods = this.selectedPods(service);
+    if (pods.length === 0) {
+      const scaled = this.workloadsFor(service).filter((w) => w.replicas === 0);
+      return { reason: scaled.length > 0 ? 'ScaledToZero' : 'NoEndpoints', kind: 'no-pods', scaled };
+    }
+    if (port && pods.every((p) => this.targetPortOn(port, p.object) === undefined)) return { reason: 'TargetPortNotServed', kind: 'target-port', pods };
+    const unready = pods.filter((p) => p.cause !== undefined);
+    if (unready.length === pods.length && pods.every((p) => p.cause?.kind === 'terminating')) {
+      // Scaled to 0 while the old pods wind down: the scaling is the cause, the pods its aftermath.
+      const scaled = this.workloadsFor(service).filter((w) => w.replicas === 0);
+      if (scaled.length > 0) return { reason: 'ScaledToZero', kind: 'winding-down', scaled, pods };
+    }
+    const kinds = new Set(unready.map((p) => p.cause?.kind));
+    const only = unready.length === pods.length && kinds.size === 1 ? [...kinds][0] : undefined;
+    const reason = only === 'readiness-probe' ? 'ReadinessProbeFailing' : only === 'node-not-ready' ? 'NodeNotReady' : only === 'terminating' ? 'EndpointsTerminating' : 'NoReadyEndpoints';
+    return { reason, kind: 'not-ready', pods, unready };
   }
 
   /** Whether a node posts Ready, and if not, what its Ready condition says. */

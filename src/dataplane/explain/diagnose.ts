@@ -12,7 +12,7 @@ import { tryParseIPv4 } from '../../common/ipv4';
 import { percent } from '../../common/text-layout';
 import type { TrafficOutcome, TrafficProtocol, TrafficRequest, TrafficResponse, TrafficSimulator } from '../traffic';
 import { trafficSourceText } from '../traffic-source';
-import type { Verdict } from '../verdict';
+import type { Verdict, VerdictReason } from '../verdict';
 import { causeText, portText, selectorText, type SelectedPod, type ServiceRef, type SliceEndpointView } from './cluster-facts';
 import { readTrace } from './trace-facts';
 
@@ -38,8 +38,8 @@ export interface DiagnoseCheck {
   title: string;
   status: CheckStatus;
   message: string;
-  /** A failed check built on an outcome's verdict carries its reason code. */
-  reason?: string;
+  /** A failed check carries a reason code, as a verdict's. */
+  reason?: VerdictReason;
 }
 
 export interface DiagnoseRequest {
@@ -70,9 +70,9 @@ export interface Diagnosis {
   outcomes: DiagnosedOutcome[];
 }
 
-type Result = { status: CheckStatus; message: string; reason?: string };
+type Result = { status: CheckStatus; message: string; reason?: VerdictReason };
 const pass = (message: string): Result => ({ status: 'pass', message });
-const fail = (message: string, reason?: string): Result => ({ status: 'fail', message, ...(reason ? { reason } : {}) });
+const fail = (message: string, reason?: VerdictReason): Result => ({ status: 'fail', message, ...(reason ? { reason } : {}) });
 const skip = (message: string): Result => ({ status: 'skip', message });
 
 /** The Service a destination is, and how: by ClusterIP (or name), external address, NodePort, or `service/NS/NAME`. */
@@ -96,7 +96,7 @@ function shortList(items: readonly string[], max = 4): string {
 }
 
 /** Verdict reasons that say kube-proxy's rules on the first node decided the fate of the packet. */
-const RULE_REASONS = new Set(['NoEndpoints', 'ScaledToZero', 'ReadinessProbeFailing', 'NodeNotReady', 'EndpointsTerminating', 'NoReadyEndpoints', 'NoLocalEndpoints', 'PortNotInService', 'NodePortAddressNotAllowed', 'SourceRangeRefused', 'Rejected', 'Dropped']);
+const RULE_REASONS: ReadonlySet<VerdictReason> = new Set<VerdictReason>(['NoEndpoints', 'ScaledToZero', 'ReadinessProbeFailing', 'NodeNotReady', 'EndpointsTerminating', 'NoReadyEndpoints', 'NoLocalEndpoints', 'PortNotInService', 'NodePortAddressNotAllowed', 'SourceRangeRefused', 'Rejected', 'Dropped']);
 
 export class Diagnoser {
   constructor(private readonly traffic: TrafficSimulator) {}
@@ -250,10 +250,11 @@ export class Diagnoser {
     const selector = selectorText(service.spec.selector);
     if (!selector) return skip(`${id} has no selector: its EndpointSlices are written by hand`);
     const pods = this.facts.selectedPods(service);
-    if (pods.length === 0) {
-      const scaled = this.facts.workloadsFor(service).filter((w) => w.replicas === 0);
-      if (scaled.length) return fail(`${id}'s selector ${selector} matches no pod: ${scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')} ${scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas.`, 'ScaledToZero');
-      return fail(`${id}'s selector ${selector} matches no pod in namespace ${service.namespace}.`, 'NoEndpoints');
+    const cause = this.facts.whyNoEndpoints(service, ctx.target.port);
+    if (cause.kind === 'no-pods') {
+      const { scaled } = cause;
+      if (scaled.length) return fail(`${id}'s selector ${selector} matches no pod: ${scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')} ${scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas.`, cause.reason);
+      return fail(`${id}'s selector ${selector} matches no pod in namespace ${service.namespace}.`, cause.reason);
     }
     return pass(`${selector} matches ${pods.length === 1 ? '1 pod' : `${pods.length} pods`}: ${shortList(pods.map((p) => p.name))}`);
   }
@@ -266,9 +267,9 @@ export class Diagnoser {
     const listed = this.facts.sliceEndpoints(service, port);
     if (listed.length > 0) return pass(`${id}'s EndpointSlices list ${listed.length === 1 ? '1 endpoint' : `${listed.length} endpoints`} for port ${port.name || port.port}: ${shortList(listed.map((e) => `${e.address}:${e.port}`))}`);
     const pods = this.facts.selectedPods(service);
-    const lacking = pods.filter((p) => this.facts.targetPortOn(port, p.object) === undefined);
-    if (pods.length > 0 && lacking.length === pods.length) {
-      return fail(`${id}'s EndpointSlices list no endpoint: its port ${port.name || port.port} targets the container port named "${port.targetPort}", which none of the ${pods.length === 1 ? 'pod' : `${pods.length} pods`} its selector matches declares.`, 'TargetPortNotServed');
+    const cause = this.facts.whyNoEndpoints(service, port);
+    if (cause.kind === 'target-port') {
+      return fail(`${id}'s EndpointSlices list no endpoint: its port ${port.name || port.port} targets the container port named "${port.targetPort}", which none of the ${pods.length === 1 ? 'pod' : `${pods.length} pods`} its selector matches declares.`, cause.reason);
     }
     const noIp = pods.filter((p) => !p.ip);
     if (noIp.length) return fail(`${id}'s EndpointSlices list no endpoint: its pods have no IP address yet (${shortList(noIp.map((p) => `${p.name}: ${p.cause ? causeText(p.cause) : 'no IP'}`))}).`, 'NoEndpoints');
@@ -291,8 +292,9 @@ export class Diagnoser {
     if (ready.length > 0) return pass(`${ready.length} of ${listed.length} endpoints ready; not ready: ${shortList(notReady.map(why))}`);
     const serving = listed.filter((e) => e.serving && e.terminating);
     if (serving.length > 0) return pass(`no endpoint is ready, but ${serving.length === 1 ? '1 terminating endpoint still serves' : `${serving.length} terminating endpoints still serve`} and kube-proxy falls back to ${serving.length === 1 ? 'it' : 'them'}: ${shortList(serving.map((e) => e.pod ?? e.address))}`);
-    const verdict = ctx.outcomes.find((o) => o.verdict && ['ReadinessProbeFailing', 'NodeNotReady', 'EndpointsTerminating', 'NoReadyEndpoints', 'ScaledToZero'].includes(o.verdict.reason))?.verdict;
-    return fail(`none of ${id}'s ${listed.length === 1 ? 'endpoint is' : `${listed.length} endpoints is`} ready: ${notReady.map(why).join('; ')}.`, verdict?.reason ?? 'NoReadyEndpoints');
+    const cause = this.facts.whyNoEndpoints(service, ctx.target.port);
+    const reason: VerdictReason = cause.kind === 'not-ready' || cause.kind === 'winding-down' ? cause.reason : 'NoReadyEndpoints';
+    return fail(`none of ${id}'s ${listed.length === 1 ? 'endpoint is' : `${listed.length} endpoints is`} ready: ${notReady.map(why).join('; ')}.`, reason);
   }
 
   private targetPort(ctx: Context): Result {

@@ -10,36 +10,13 @@ import { cidrContains, tryParseIPv4, tryParseIPv4Cidr } from '../../common/ipv4'
 import type { Resolution } from '../names';
 import type { ClusterNetwork } from '../network';
 import type { Hop, TrafficOutcome, TrafficRequest } from '../traffic';
-import type { ClientView, Verdict, VerdictNote } from '../verdict';
-import { ClusterFacts, causeText, portText, selectorText, type SelectedPod, type ServiceRef } from './cluster-facts';
+import type { ClientView, Verdict, VerdictNote, VerdictReason } from '../verdict';
+import { ClusterFacts, causeText, portText, selectorText, type SelectedPod, type ServiceRef, type Workload } from './cluster-facts';
 import { parseServiceRuleComment } from '../../kube-proxy/rule-comments';
 import { readTrace, type MasqueradeFact, type ServicePortName, type TraceFacts } from './trace-facts';
 
-/** Every reason code a verdict may carry (docs/troubleshooting.md has the table). */
-export const REASONS = [
-  'Delivered',
-  'NoEndpoints',
-  'ScaledToZero',
-  'ReadinessProbeFailing',
-  'NodeNotReady',
-  'EndpointsTerminating',
-  'NoReadyEndpoints',
-  'NoLocalEndpoints',
-  'PortNotInService',
-  'TargetPortNotServed',
-  'PortClosed',
-  'NodePortAddressNotAllowed',
-  'SourceRangeRefused',
-  'NXDomain',
-  'LeftCluster',
-  'Rejected',
-  'Dropped',
-  'NoRoute',
-] as const;
-export type VerdictReason = (typeof REASONS)[number];
-
-/** Every note reason. */
-export const NOTE_REASONS = ['ConntrackEntry', 'SessionAffinity', 'TerminatingFallback', 'Masquerade', 'Hairpin'] as const;
+/** The reason codes, re-exported where they were first defined. */
+export { NOTE_REASONS, REASONS, type VerdictReason } from '../verdict';
 
 export interface ExplainContext {
   from: TrafficRequest['from'];
@@ -189,52 +166,35 @@ export class Explainer {
   private noEndpoints(service: ServiceRef, name: ServicePortName, tail: string, client: ClientView, notes: VerdictNote[]): Verdict {
     const id = svcName(service);
     const selector = selectorText(service.spec.selector);
-    if (!selector) {
-      return verdict('NoEndpoints', client, `${id} has no selector and no EndpointSlice of it lists a ready endpoint, so the Service has no endpoints: ${tail}`, notes);
-    }
-    const pods = this.facts.selectedPods(service);
-    if (pods.length === 0) {
-      const scaled = this.facts.workloadsFor(service).filter((w) => w.replicas === 0);
-      if (scaled.length > 0) {
-        const which = list(scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`));
-        return verdict('ScaledToZero', client, `${id}'s selector ${selector} matches no pod: ${which} ${scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas, so the Service has no endpoints: ${tail}`, notes);
-      }
-      return verdict('NoEndpoints', client, `${id}'s selector ${selector} matches no pod, so the Service has no endpoints: ${tail}`, notes);
-    }
     const port = this.facts.servicePort(service, name.port);
-    const lacking = port ? pods.filter((p) => this.facts.targetPortOn(port, p.object) === undefined) : [];
-    if (port && lacking.length === pods.length) {
-      return verdict(
-        'TargetPortNotServed',
-        client,
-        `${id}'s port ${port.name || port.port} targets the container port named "${port.targetPort}", which none of the ${plural(pods.length, 'pod')} its selector ${selector} matches declares, so the Service has no endpoints: ${tail}`,
-        notes,
-      );
-    }
-    const unready = pods.filter((p) => p.cause !== undefined);
-    const detail = unready.map((p) => `${p.namespace}/${p.name}: ${causeText(p.cause!)}`);
-    if (unready.length === pods.length && pods.every((p) => p.cause?.kind === 'terminating')) {
-      // Scaled to 0 while the old pods wind down: the scaling is the cause, the pods its aftermath.
-      const scaled = this.facts.workloadsFor(service).filter((w) => w.replicas === 0);
-      if (scaled.length > 0) {
-        const which = list(scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`));
-        const left = pods.length === 1 ? 'its last pod is terminating' : `its ${pods.length} pods are terminating`;
-        return verdict('ScaledToZero', client, `${which} ${scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas and ${left} (${detail.join('; ')}), so ${id} has no ready endpoints: ${tail}`, notes);
+    const cause = this.facts.whyNoEndpoints(service, port);
+    const detail = (pods: readonly SelectedPod[]) => pods.map((p) => `${p.namespace}/${p.name}: ${p.cause ? causeText(p.cause) : 'Ready'}`).join('; ');
+    const workloads = (scaled: readonly Workload[]) => list(scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`));
+    switch (cause.kind) {
+      case 'no-selector':
+        return verdict(cause.reason, client, `${id} has no selector and no EndpointSlice of it lists a ready endpoint, so the Service has no endpoints: ${tail}`, notes);
+      case 'no-pods':
+        if (cause.scaled.length > 0) {
+          return verdict(cause.reason, client, `${id}'s selector ${selector} matches no pod: ${workloads(cause.scaled)} ${cause.scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas, so the Service has no endpoints: ${tail}`, notes);
+        }
+        return verdict(cause.reason, client, `${id}'s selector ${selector} matches no pod, so the Service has no endpoints: ${tail}`, notes);
+      case 'target-port':
+        return verdict(
+          cause.reason,
+          client,
+          `${id}'s port ${port?.name || port?.port} targets the container port named "${port?.targetPort}", which none of the ${plural(cause.pods.length, 'pod')} its selector ${selector} matches declares, so the Service has no endpoints: ${tail}`,
+          notes,
+        );
+      case 'winding-down': {
+        const left = cause.pods.length === 1 ? 'its last pod is terminating' : `its ${cause.pods.length} pods are terminating`;
+        return verdict(cause.reason, client, `${workloads(cause.scaled)} ${cause.scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas and ${left} (${detail(cause.pods)}), so ${id} has no ready endpoints: ${tail}`, notes);
+      }
+      case 'not-ready': {
+        const { pods, unready } = cause;
+        const none = pods.length === 1 ? 'which is not Ready' : unready.length === pods.length ? 'none of them Ready' : `${unready.length} not Ready`;
+        return verdict(cause.reason, client, `${id}'s selector ${selector} matches ${plural(pods.length, 'pod')}, ${none} (${detail(unready)}), so the Service has no ready endpoints: ${tail}`, notes);
       }
     }
-    const kinds = new Set(unready.map((p) => p.cause!.kind));
-    const reason: VerdictReason =
-      kinds.size !== 1 || unready.length !== pods.length
-        ? 'NoReadyEndpoints'
-        : kinds.has('readiness-probe')
-          ? 'ReadinessProbeFailing'
-          : kinds.has('node-not-ready')
-            ? 'NodeNotReady'
-            : kinds.has('terminating')
-              ? 'EndpointsTerminating'
-              : 'NoReadyEndpoints';
-    const none = pods.length === 1 ? 'which is not Ready' : unready.length === pods.length ? 'none of them Ready' : `${unready.length} not Ready`;
-    return verdict(reason, client, `${id}'s selector ${selector} matches ${plural(pods.length, 'pod')}, ${none} (${detail.join('; ')}), so the Service has no ready endpoints: ${tail}`, notes);
   }
 
   private dropped(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
