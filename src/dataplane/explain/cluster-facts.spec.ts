@@ -5,7 +5,9 @@ import { SimulationClock } from '../../cluster/simulation-clock';
 import { SeededRandom } from '../../common/random';
 import { readConfig } from '../../config/app-config';
 import { TrafficSimulator } from '../traffic';
-import { ClusterFacts } from './cluster-facts';
+import { applyManifests } from '../../cluster/apply/manifest-apply';
+import { parseManifestYaml } from '../../cluster/apply/manifests';
+import { ClusterFacts, causeText } from './cluster-facts';
 import { Diagnoser } from './diagnose';
 
 function demo(): Cluster {
@@ -56,5 +58,43 @@ describe('why a Service port has no endpoints: one cause, for the verdict and th
   it('no selector', () => {
     cluster.store.patch(type('services'), 'default', 'web', { spec: { selector: null } });
     expect(facts.whyNoEndpoints(web(), http())).toEqual({ reason: 'NoEndpoints', kind: 'no-selector' });
+  });
+
+  describe("a readiness probe's failure, as the kubelet recorded it", () => {
+    const probed = (probe: string) => {
+      applyManifests(
+        cluster.store,
+        parseManifestYaml(`apiVersion: v1
+kind: Pod
+metadata: {name: app-0, namespace: default, labels: {app: probed}}
+spec:
+  nodeName: kind-worker
+  containers:
+  - {name: app, image: nginx, ports: [{name: http, containerPort: 8080}], readinessProbe: ${probe}}
+`),
+      );
+      cluster.clock.advance(10_000);
+      expect(facts.pod('default', 'app-0')?.ready).toBe(true);
+      cluster.store.patch(type('pods'), 'default', 'app-0', { metadata: { annotations: { 'kube-netsim.io/unhealthy': 'true' } } });
+      cluster.clock.advance(20_000);
+    };
+    const cause = () => {
+      const pod = facts.pod('default', 'app-0');
+      return pod?.cause ? causeText(pod.cause) : undefined;
+    };
+
+    it('an exec probe that fails silently says so, not "failing: "', () => {
+      probed('{exec: {command: [cat, /etc/hostname]}, periodSeconds: 5}');
+      expect(cause()).toBe('readiness probe of container app failing (exit code 1, no output)');
+    });
+
+    it("the kubelet's last result, not the probe run again at answer time", () => {
+      probed('{httpGet: {path: /healthz, port: http}, periodSeconds: 5}');
+      expect(cause()).toBe('readiness probe of container app failing: HTTP probe failed with statuscode: 500');
+      // The app is healthy again, but the kubelet has not probed it since: the pod is still not Ready, for the recorded reason.
+      cluster.store.patch(type('pods'), 'default', 'app-0', { metadata: { annotations: { 'kube-netsim.io/unhealthy': null } } });
+      expect(facts.pod('default', 'app-0')?.ready).toBe(false);
+      expect(cause()).toBe('readiness probe of container app failing: HTTP probe failed with statuscode: 500');
+    });
   });
 });

@@ -8,7 +8,7 @@
  * is named by the store's resourceVersion (the answer cache's key).
  */
 import type { Cluster } from '../../cluster/cluster';
-import { runProbe } from '../../cluster/controllers/probe';
+import { eventName } from '../../cluster/controllers/events';
 import { readinessProbeOf } from '../../cluster/controllers/readiness';
 import { resolveTargetPort } from '../../cluster/controllers/service-endpoints';
 import type { NodeStatus } from '../../cluster/resources/node.types';
@@ -16,6 +16,8 @@ import type { PodSpec, PodStatus } from '../../cluster/resources/pod.types';
 import type { ServicePort, ServiceSpec } from '../../cluster/resources/service.types';
 import { serviceSelector } from '../../cluster/store/label-selector';
 import type { KubeObject } from '../../cluster/store/types';
+
+const READINESS_FAILED = 'Readiness probe failed: ';
 
 export interface ServiceRef {
   namespace: string;
@@ -29,7 +31,8 @@ export type NotReadyCause =
   /** Being deleted; `notServing` says why it no longer serves (absent: it still does, and kube-proxy may fall back to it). */
   | { kind: 'terminating'; since: string; notServing?: NotReadyCause }
   | { kind: 'node-not-ready'; node: string; detail: string }
-  | { kind: 'readiness-probe'; container: string; output: string }
+  /** `output`: the kubelet's words after "Readiness probe failed: " (empty for an exec probe that exited non-zero silently). */
+  | { kind: 'readiness-probe'; container: string; output: string; exec: boolean }
   | { kind: 'not-scheduled' }
   | { kind: 'no-ip' }
   | { kind: 'finished'; phase: string }
@@ -187,11 +190,12 @@ export class ClusterFacts {
     if (!spec.nodeName) return { kind: 'not-scheduled' };
     const node = this.nodeReadiness(spec.nodeName);
     if (!node.ready) return { kind: 'node-not-ready', node: spec.nodeName, detail: node.detail };
-    for (const container of spec.containers ?? []) {
-      const probe = readinessProbeOf(container);
-      if (!probe) continue;
-      const result = runProbe(pod, container, probe);
-      if (!result.ok) return { kind: 'readiness-probe', container: container.name, output: result.output };
+    const failed = this.lastReadinessFailure(pod);
+    if (failed !== undefined) {
+      // The kubelet's own record: the containers it marked not ready, and its last Unhealthy event (the probe is not run again here).
+      const statuses = (status.containerStatuses ?? []) as { name: string; ready?: boolean }[];
+      const container = (spec.containers ?? []).find((c) => readinessProbeOf(c) && statuses.find((s) => s.name === c.name)?.ready === false);
+      if (container) return { kind: 'readiness-probe', container: container.name, output: failed, exec: readinessProbeOf(container)?.exec !== undefined };
     }
     if (!status.podIP) return { kind: 'no-ip' };
     const condition = (status.conditions ?? []).find((c) => c.type === 'Ready');
@@ -217,6 +221,13 @@ export class ClusterFacts {
     const only = unready.length === pods.length && kinds.size === 1 ? [...kinds][0] : undefined;
     const reason = only === 'readiness-probe' ? 'ReadinessProbeFailing' : only === 'node-not-ready' ? 'NodeNotReady' : only === 'terminating' ? 'EndpointsTerminating' : 'NoReadyEndpoints';
     return { reason, kind: 'not-ready', pods, unready };
+  }
+
+  /** What the kubelet's last `Unhealthy` event for the pod says after "Readiness probe failed: ", when it was a readiness failure. */
+  private lastReadinessFailure(pod: KubeObject): string | undefined {
+    const event = this.cluster.store.tryGet(this.type('events'), pod.metadata.namespace ?? 'default', eventName(pod, 'Unhealthy'));
+    const message = typeof event?.message === 'string' ? event.message : undefined;
+    return message?.startsWith(READINESS_FAILED) ? message.slice(READINESS_FAILED.length) : undefined;
   }
 
   /** Whether a node posts Ready, and if not, what its Ready condition says. */
@@ -309,7 +320,7 @@ export function causeText(cause: NotReadyCause): string {
     case 'node-not-ready':
       return `its node ${cause.node} is NotReady (${cause.detail})`;
     case 'readiness-probe':
-      return `readiness probe of container ${cause.container} failing: ${cause.output}`;
+      return `readiness probe of container ${cause.container} failing${cause.output ? `: ${cause.output}` : cause.exec ? ' (exit code 1, no output)' : ''}`;
     case 'not-scheduled':
       return 'not scheduled to a node';
     case 'no-ip':

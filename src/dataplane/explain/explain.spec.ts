@@ -538,8 +538,12 @@ spec:
     const first = sim.send(request);
     const firstRules = rules();
     expect(first.outcomes[0].verdict!.message).toContain('readiness probe of container api failing: HTTP probe failed with statuscode: 500');
-    // The app is healthy again; the kubelet has not probed since: the pod is not Ready yet, for another reason.
+    // The app is healthy again; the kubelet has not probed since: the verdict tells what the kubelet recorded, not a probe run now.
     cluster.store.patch(type('pods'), 'default', 'api-0', { metadata: { annotations: { 'kube-netsim.io/unhealthy': null } } });
+    expect(sim.send(request).outcomes[0].verdict).toEqual(first.outcomes[0].verdict);
+    // The kubelet's Unhealthy event gone (its time to live ran out): the pod is not Ready yet, for another reason.
+    const events = type('events');
+    for (const e of cluster.store.list(events, { namespace: 'default' }).items) if (e.reason === 'Unhealthy') cluster.store.delete(events, 'default', e.metadata.name);
     const second = sim.send(request);
     expect(rules()).toBe(firstRules);
     expect(second).not.toBe(first);
