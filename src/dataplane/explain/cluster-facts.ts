@@ -63,6 +63,8 @@ export type NoEndpointsCause =
   | { reason: 'TargetPortNotServed'; kind: 'target-port'; pods: SelectedPod[] }
   /** Every matched pod is terminating and no longer serving, and a workload behind the selector asks for 0 replicas. */
   | { reason: 'ScaledToZero'; kind: 'winding-down'; scaled: Workload[]; pods: SelectedPod[] }
+  /** Ready pods that serve the port, yet kube-proxy's rules say there is no endpoint: the rules lag behind the store. */
+  | { reason: 'NoEndpoints'; kind: 'rules-out-of-date'; pods: SelectedPod[]; ready: SelectedPod[] }
   /** Pods, none a ready endpoint: one reason when every pod has the same kind of cause, NoReadyEndpoints otherwise. */
   | { reason: 'ReadinessProbeFailing' | 'NodeNotReady' | 'EndpointsTerminating' | 'NoReadyEndpoints'; kind: 'not-ready'; pods: SelectedPod[]; unready: SelectedPod[] };
 
@@ -212,6 +214,8 @@ export class ClusterFacts {
     }
     if (port && pods.every((p) => this.targetPortOn(port, p.object) === undefined)) return { reason: 'TargetPortNotServed', kind: 'target-port', pods };
     const unready = pods.filter((p) => p.cause !== undefined);
+    const ready = pods.filter((p) => p.cause === undefined && (!port || this.targetPortOn(port, p.object) !== undefined));
+    if (ready.length > 0) return { reason: 'NoEndpoints', kind: 'rules-out-of-date', pods, ready };
     if (unready.length === pods.length && pods.every((p) => p.cause?.kind === 'terminating')) {
       // Scaled to 0 while the old pods wind down: the scaling is the cause, the pods its aftermath.
       const scaled = this.workloadsFor(service).filter((w) => w.replicas === 0);

@@ -208,6 +208,7 @@ export class Diagnoser {
     const id = `${service.namespace}/${service.name}`;
     const describe = `${address}:${portNumber}`;
     if (port) return { service, port, describe, address, portNumber };
+    // Same number, other protocol: say the protocol (the same number and protocol is found above).
     const sameNumber = ports.some((p) => p.port === portNumber);
     const missing = `${address} is ${id}'s ${what}, which has no port ${sameNumber ? `${portNumber}/${proto}` : portNumber} (its ports: ${ports.map(portText).join(', ') || 'none'})`;
     return { service, port: undefined, describe, missing, address, portNumber };

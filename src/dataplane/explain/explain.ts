@@ -29,6 +29,11 @@ type Unexplained = Omit<TrafficOutcome, 'verdict'>;
 
 const svcName = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
 
+/** The generic words for rules that contradict the store. */
+function rulesOutOfDate(node: string | null): string {
+  return `kube-proxy's rules${node ? ` on ${node}` : ''} are out of date with the store (it has not synced since the change)`;
+}
+
 function verdict(reason: VerdictReason, client: ClientView, message: string, notes: VerdictNote[]): Verdict {
   return { reason, client, message, notes };
 }
@@ -189,6 +194,13 @@ export class Explainer {
         const left = cause.pods.length === 1 ? 'its last pod is terminating' : `its ${cause.pods.length} pods are terminating`;
         return verdict(cause.reason, client, `${workloads(cause.scaled)} ${cause.scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas and ${left} (${detail(cause.pods)}), so ${id} has no ready endpoints: ${tail}`, notes);
       }
+      case 'rules-out-of-date':
+        return verdict(
+          cause.reason,
+          client,
+          `${id}'s selector ${selector} matches ${plural(cause.pods.length, 'pod')}, ${cause.ready.length === cause.pods.length ? (cause.pods.length === 1 ? 'which is Ready' : 'all Ready') : `${cause.ready.length} of them Ready`} (${list(cause.ready.map((p) => `${p.namespace}/${p.name}`))}), yet the rules say it has no endpoints: ${rulesOutOfDate(null)}. ${tail}`,
+          notes,
+        );
       case 'not-ready': {
         const { pods, unready } = cause;
         const none = pods.length === 1 ? 'which is not Ready' : unready.length === pods.length ? 'none of them Ready' : `${unready.length} not Ready`;
@@ -276,9 +288,15 @@ export class Explainer {
     const left = outcome.reason ?? 'left the cluster';
     if (service) {
       const ports = service.spec.ports ?? [];
+      const protocol = sent.protocol.toUpperCase();
+      const what = byClusterIP ? 'ClusterIP' : byExternal?.kind === 'externalIP' ? 'external IP' : 'load-balancer address';
+      const has = ports.find((p) => p.port === sent.port && (p.protocol ?? 'TCP') === protocol);
+      if (has) {
+        // The Service has the port, yet no rule took the packet: the rules lag behind the store.
+        return verdict('LeftCluster', 'left-cluster', `${sent.destination} is ${svcName(service)}'s ${what} and it has port ${portText(has)}, but no kube-proxy rule took the packet: ${rulesOutOfDate(sent.node)}. The packet ${left}.`, notes);
+      }
       const sameNumber = ports.some((p) => p.port === sent.port);
-      const missing = sameNumber ? `${sent.port}/${sent.protocol.toUpperCase()}` : `${sent.port}`;
-      const what = byClusterIP ? 'ClusterIP' : byExternal!.kind === 'externalIP' ? 'external IP' : 'load-balancer address';
+      const missing = sameNumber ? `${sent.port}/${protocol}` : `${sent.port}`;
       return verdict(
         'PortNotInService',
         'timed-out',
