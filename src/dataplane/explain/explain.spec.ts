@@ -386,7 +386,7 @@ spec:
       notes: [],
     });
     expect(only({ from: 'node/kind-worker', to: 'web:80' }).verdict!.message).toBe(
-      "web did not resolve: NXDOMAIN for web. node/kind-worker uses the node's resolver, which has no cluster search path: use the full name (web.NAMESPACE.svc.cluster.local).",
+      "web did not resolve: NXDOMAIN for web. node/kind-worker has no cluster search path here. On a real node the resolver is the host's, not CoreDNS, and no cluster name resolves there: use the Service's ClusterIP, or send from a pod (whose resolver is CoreDNS).",
     );
   });
 

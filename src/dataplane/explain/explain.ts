@@ -114,7 +114,8 @@ export class Explainer {
     const tried = r?.kind === 'nxdomain' ? r.tried : [name];
     let message = `${name} did not resolve: NXDOMAIN for ${list(tried)}.`;
     if (typeof context.from !== 'object' && !name.includes('.') && tried.length === 1) {
-      message += ` ${context.from} uses the node's resolver, which has no cluster search path: use the full name (${name}.NAMESPACE.svc.cluster.local).`;
+      // The emulator answers a node's lookups from CoreDNS without a search path; a real node's resolver is the host's, not CoreDNS.
+      message += ` ${context.from} has no cluster search path here. On a real node the resolver is the host's, not CoreDNS, and no cluster name resolves there: use the Service's ClusterIP, or send from a pod (whose resolver is CoreDNS).`;
     } else if (typeof context.from === 'object' && tried.length === 1) {
       message += ' An outside client has no cluster search path: use the full name (NAME.NAMESPACE.svc.cluster.local).';
     }
