@@ -594,6 +594,11 @@ export class TrafficSimulator {
     this.explainer = new Explainer(cluster, this.network);
   }
 
+  /** Refuses a source `send` would refuse (422, or 404 for an unknown pod or node), sending nothing. */
+  checkSource(from: TrafficRequest['from']): void {
+    this.source(from);
+  }
+
   /**
    * Sends the request's traffic. An enumerated answer is frozen and may be
    * shared with earlier and later callers (see AnswerCache).

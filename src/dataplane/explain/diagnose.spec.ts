@@ -87,6 +87,29 @@ describe('diagnose', () => {
     expect(named.outcomes).toEqual([]);
   });
 
+  it('service/NS/NAME: a bad port quotes what was sent; no port named takes the only one; a bad source is refused without sending', () => {
+    const refusal = (run: () => unknown) => {
+      try {
+        run();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('not refused');
+    };
+    expect(refusal(() => diagnoser.diagnose({ from: 'pod/default/db-0', to: 'service/default/web:99999' }))).toBe('to: "service/default/web:99999" needs a port between 1 and 65535');
+    const unnamed = diagnoser.diagnose({ from: 'pod/default/db-0', to: 'service/default/web:' });
+    expect(check(unnamed, 'service-port')).toMatchObject({ status: 'pass', message: 'default/web has port 80/TCP (http), targetPort http' });
+    expect(unnamed.ok).toBe(true);
+    cluster.store.patch(type('services'), 'default', 'web', { spec: { ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'alt', port: 81, targetPort: 'http' }] } });
+    expect(check(diagnoser.diagnose({ from: 'pod/default/db-0', to: 'service/default/web:' }), 'service-port').message).toBe(
+      'service/default/web: names no port, and default/web has more than one port (its ports: 80/TCP (http), 81/TCP (alt)).',
+    );
+    const traffic = new TrafficSimulator(cluster);
+    const send = jest.spyOn(traffic, 'send');
+    expect(refusal(() => new Diagnoser(traffic).diagnose({ from: 'pod/default/nope', to: 'service/default/web:https' }))).toBe('pods "nope" not found in namespace "default"');
+    expect(send).not.toHaveBeenCalled();
+  });
+
   it('Selector: matches no pod, or the Deployment is scaled to zero', () => {
     cluster.store.patch(type('services'), 'default', 'web', { spec: { selector: { app: 'wbe' } } });
     const d = diagnoser.diagnose({ from: 'pod/default/db-0', to: 'web:80' });

@@ -114,7 +114,11 @@ export class Diagnoser {
     if (byName) {
       const service = this.facts.service(byName[1], byName[2]);
       if (!service) throw new DomainError('NOT_FOUND', `services "${byName[2]}" not found in namespace "${byName[1]}"`, { kind: 'services', name: byName[2], field: 'to' });
-      target = this.servicePortByText(service, byName[3], protocol);
+      const portText = byName[3];
+      if (/^[0-9]+$/.test(portText) && (Number(portText) < 1 || Number(portText) > 65535)) {
+        throw new DomainError('INVALID', `to: "${to}" needs a port between 1 and 65535`, { field: 'to' });
+      }
+      target = this.servicePortByText(service, portText, protocol);
       if (target.port !== undefined || service.spec.clusterIP === 'None') {
         response = this.traffic.send({ from: request.from, to, protocol });
       } else if (target.address !== null && target.portNumber !== null) {
@@ -122,7 +126,7 @@ export class Diagnoser {
         response = this.traffic.send({ from: request.from, to: `${target.address}:${target.portNumber}`, protocol });
       } else {
         // A port name it does not have: nothing to send; the source is still checked (a bad one is refused as POST /traffic refuses it).
-        this.traffic.send({ from: request.from, to: `service/${byName[1]}/${byName[2]}:${(service.spec.ports ?? [])[0]?.port ?? 1}`, protocol });
+        this.traffic.checkSource(request.from);
       }
     } else {
       response = this.traffic.send({ from: request.from, to, protocol });
@@ -167,12 +171,17 @@ export class Diagnoser {
     const ports = service.spec.ports ?? [];
     const proto = protocol.toUpperCase();
     const byNumber = /^[0-9]{1,5}$/.test(text) ? Number(text) : undefined;
-    const port = ports.find((p) => (byNumber !== undefined ? p.port === byNumber : (p.name ?? '') === text) && (p.protocol ?? 'TCP') === proto);
+    const sameProtocol = ports.filter((p) => (p.protocol ?? 'TCP') === proto);
+    // No port named: the Service's only port, as POST /netsim/v1/traffic takes it.
+    const port = text === '' ? (sameProtocol.length === 1 && ports.length === 1 ? sameProtocol[0] : undefined) : sameProtocol.find((p) => (byNumber !== undefined ? p.port === byNumber : (p.name ?? '') === text));
     const address = service.spec.clusterIP && service.spec.clusterIP !== 'None' ? service.spec.clusterIP : null;
     const id = `${service.namespace}/${service.name}`;
     const describe = `${id} port ${text || '(unnamed)'}`;
     if (port) return { service, port, describe, address, portNumber: port.port };
-    return { service, port: undefined, describe, missing: `${id} has no port ${text}/${proto} (its ports: ${ports.map((p) => `${portText(p)}${p.name ? ` (${p.name})` : ''}`).join(', ') || 'none'})`, address, portNumber: byNumber ?? null };
+    const theirs = `its ports: ${ports.map((p) => `${portText(p)}${p.name ? ` (${p.name})` : ''}`).join(', ') || 'none'}`;
+    const unnamed = ports.length === 1 ? `${id}'s only port is not ${proto}` : `${id} has ${ports.length === 0 ? 'no port' : 'more than one port'}`;
+    const missing = text === '' ? `service/${id}: names no port, and ${unnamed} (${theirs})` : `${id} has no port ${text}/${proto} (${theirs})`;
+    return { service, port: undefined, describe, missing, address, portNumber: byNumber ?? null };
   }
 
   private targetOf(response: TrafficResponse, protocol: string): Target {
