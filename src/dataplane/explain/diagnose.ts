@@ -148,9 +148,13 @@ export class Diagnoser {
     };
     const checks: DiagnoseCheck[] = [];
     let firstFailure: CheckName | null = null;
+    let failedTitle: string | undefined;
     for (const { name, title } of CHECKS) {
-      const result = firstFailure ? skip(`not run: the ${CHECKS.find((c) => c.name === firstFailure)!.title} check failed`) : steps[name]();
-      if (result.status === 'fail' && firstFailure === null) firstFailure = name;
+      const result = failedTitle !== undefined ? skip(`not run: the ${failedTitle} check failed`) : steps[name]();
+      if (result.status === 'fail' && firstFailure === null) {
+        firstFailure = name;
+        failedTitle = title;
+      }
       checks.push({ name, title, ...result });
     }
     return {
@@ -161,7 +165,7 @@ export class Diagnoser {
       firstFailure,
       service: target.service ? `${target.service.namespace}/${target.service.name}` : null,
       checks,
-      outcomes: outcomes.map((o) => ({ probability: o.probability, result: o.result, pod: o.destination?.pod ?? null, node: o.destination?.node ?? null, verdict: o.verdict! })),
+      outcomes: outcomes.map((o) => ({ probability: o.probability, result: o.result, pod: o.destination?.pod ?? null, node: o.destination?.node ?? null, verdict: o.verdict })),
     };
   }
 
@@ -230,7 +234,7 @@ export class Diagnoser {
     if (!r) return skip(`${ctx.request.to} names no DNS name: nothing to resolve`);
     if (r.kind === 'nxdomain') {
       const nx = ctx.outcomes.find((o) => o.result === 'nxdomain');
-      return fail(nx?.verdict?.message ?? `${r.name} did not resolve`, 'NXDomain');
+      return fail(nx?.verdict.message ?? `${r.name} did not resolve`, 'NXDomain');
     }
     const what = r.service ? ` (${r.service.namespace}/${r.service.name}${r.service.headless ? ', headless: its ready pods' : "'s ClusterIP"})` : '';
     const cname = r.cname?.length ? ` through the CNAME ${r.cname.join(' > ')}` : '';
@@ -248,9 +252,14 @@ export class Diagnoser {
     return pass(`${via} port ${portText(port)}${port.name ? ` (${port.name})` : ''}, targetPort ${target}`);
   }
 
+  /** The Service and port the Service checks look at: a ClusterIP Service's (not headless, not ExternalName). */
   private applies(ctx: Context): ServiceRef | undefined {
-    const s = ctx.target.service;
-    return s && ctx.target.port && s.spec.clusterIP !== 'None' && s.spec.type !== 'ExternalName' ? s : undefined;
+    return this.servicePortOf(ctx)?.service;
+  }
+
+  private servicePortOf(ctx: Context): { service: ServiceRef; port: ServicePort } | undefined {
+    const { service, port } = ctx.target;
+    return service && port && service.spec.clusterIP !== 'None' && service.spec.type !== 'ExternalName' ? { service, port } : undefined;
   }
 
   private selector(ctx: Context): Result {
@@ -270,10 +279,10 @@ export class Diagnoser {
   }
 
   private endpoints(ctx: Context): Result {
-    const service = this.applies(ctx);
-    if (!service) return skip('no Service port to check');
+    const target = this.servicePortOf(ctx);
+    if (!target) return skip('no Service port to check');
+    const { service, port } = target;
     const id = `${service.namespace}/${service.name}`;
-    const port = ctx.target.port!;
     const listed = this.facts.sliceEndpoints(service, port);
     if (listed.length > 0) return pass(`${id}'s EndpointSlices list ${listed.length === 1 ? '1 endpoint' : `${listed.length} endpoints`} for port ${port.name || port.port}: ${shortList(listed.map((e) => `${e.address}:${e.port}`))}`);
     const pods = this.facts.selectedPods(service);
@@ -287,10 +296,11 @@ export class Diagnoser {
   }
 
   private readiness(ctx: Context): Result {
-    const service = this.applies(ctx);
-    if (!service) return skip('no Service port to check');
+    const target = this.servicePortOf(ctx);
+    if (!target) return skip('no Service port to check');
+    const { service, port } = target;
     const id = `${service.namespace}/${service.name}`;
-    const listed = this.facts.sliceEndpoints(service, ctx.target.port!);
+    const listed = this.facts.sliceEndpoints(service, port);
     const ready = listed.filter((e) => e.ready);
     const pods = new Map(this.facts.selectedPods(service).map((p) => [p.name, p]));
     const why = (e: SliceEndpointView) => {
@@ -302,16 +312,17 @@ export class Diagnoser {
     if (ready.length > 0) return pass(`${ready.length} of ${listed.length} endpoints ready; not ready: ${shortList(notReady.map(why))}`);
     const serving = listed.filter((e) => e.serving && e.terminating);
     if (serving.length > 0) return pass(`no endpoint is ready, but ${serving.length === 1 ? '1 terminating endpoint still serves' : `${serving.length} terminating endpoints still serve`} and kube-proxy falls back to ${serving.length === 1 ? 'it' : 'them'}: ${shortList(serving.map((e) => e.pod ?? e.address))}`);
-    const cause = this.facts.whyNoEndpoints(service, ctx.target.port);
+    const cause = this.facts.whyNoEndpoints(service, port);
     const reason: VerdictReason = cause.kind === 'not-ready' || cause.kind === 'winding-down' ? cause.reason : 'NoReadyEndpoints';
     return fail(`none of ${id}'s ${listed.length === 1 ? 'endpoint is' : `${listed.length} endpoints is`} ready: ${notReady.map(why).join('; ')}.`, reason);
   }
 
   private targetPort(ctx: Context): Result {
-    const service = this.applies(ctx);
-    if (!service) return skip('no Service port to check');
-    const listed = this.facts.sliceEndpoints(service, ctx.target.port!).filter((e) => e.ready || e.serving);
-    const protocol = (ctx.target.port!.protocol ?? 'TCP').toLowerCase();
+    const target = this.servicePortOf(ctx);
+    if (!target) return skip('no Service port to check');
+    const { service, port } = target;
+    const listed = this.facts.sliceEndpoints(service, port).filter((e) => e.ready || e.serving);
+    const protocol = (port.protocol ?? 'TCP').toLowerCase();
     const closed = listed.filter((e) => {
       const pod = e.pod ? this.facts.pod(service.namespace, e.pod) : undefined;
       return pod !== undefined && !this.facts.podServes(pod.object, e.port, protocol);
@@ -342,7 +353,7 @@ export class Diagnoser {
     const down = sorted.filter((n) => !readiness.get(n)?.ready);
     if (down.length === 0) return pass(`${sorted.join(', ')} ${sorted.length === 1 ? 'is' : 'are'} Ready`);
     const downText = down.map((n) => `${n} is NotReady (${readiness.get(n)?.detail})`).join('; ');
-    const lost = ctx.outcomes.filter((o) => o.result !== 'delivered' && (o.verdict?.reason === 'NodeNotReady' || (o.destination?.node != null && down.includes(o.destination.node))));
+    const lost = ctx.outcomes.filter((o) => o.result !== 'delivered' && (o.verdict.reason === 'NodeNotReady' || (o.destination?.node != null && down.includes(o.destination.node))));
     if (lost.length > 0) {
       const share = lost.reduce((s, o) => s + o.probability, 0);
       return fail(`${downText}: ${percent(share)} of connections are not delivered because of it.`, 'NodeNotReady');
@@ -361,10 +372,10 @@ export class Diagnoser {
   private rules(ctx: Context): Result {
     if (ctx.outcomes.length === 0) return skip('no packet was sent');
     const node = this.sourceNode(ctx) ?? 'the first node';
-    const decided = ctx.outcomes.find((o) => o.verdict && RULE_REASONS.has(o.verdict.reason));
+    const decided = ctx.outcomes.find((o) => RULE_REASONS.has(o.verdict.reason));
     if (decided) {
       const share = decided.probability < 1 ? `${percent(decided.probability)} of connections: ` : '';
-      return fail(`${share}${decided.verdict!.message}`, decided.verdict!.reason);
+      return fail(`${share}${decided.verdict.message}`, decided.verdict.reason);
     }
     const endpoints = new Set<string>();
     let service: string | undefined;
@@ -392,7 +403,7 @@ export class Diagnoser {
     }
     const worst = failed.sort((a, b) => b.probability - a.probability)[0];
     const share = failed.reduce((s, o) => s + o.probability, 0);
-    return fail(`${percent(share)} of connections are not delivered: ${worst.verdict?.message ?? worst.reason ?? worst.result}`, worst.verdict?.reason);
+    return fail(`${percent(share)} of connections are not delivered: ${worst.verdict.message}`, worst.verdict.reason);
   }
 
   private reply(ctx: Context): Result {
@@ -404,7 +415,7 @@ export class Diagnoser {
       const o = wrong[0];
       return fail(o.replySource ? `the answer from ${o.destination?.pod ?? o.destination?.node} comes back from ${o.replySource}, not ${expected}: the client does not recognise it.` : `the answer from ${o.destination?.pod ?? o.destination?.node} does not reach the client.`);
     }
-    const sources = [...new Set(delivered.map((o) => o.replySource!))];
+    const sources = [...new Set(delivered.map((o) => o.replySource))];
     return pass(`the answer comes back from ${sources.join(', ')}, the address the client sent to (conntrack undoes the NAT)`);
   }
 }

@@ -32,7 +32,7 @@ describe('verdicts when the rules are out of date with the store', () => {
     cluster.store.patch(type('deployments.apps'), 'default', 'web', { spec: { replicas: 0 } });
     cluster.clock.advance(5000);
     const [rejected] = sim.send({ from: 'pod/default/db-0', to: 'web:80' }).outcomes;
-    expect(rejected.verdict?.reason).toBe('ScaledToZero');
+    expect(rejected.verdict.reason).toBe('ScaledToZero');
     cluster.store.patch(type('deployments.apps'), 'default', 'web', { spec: { replicas: 1 } });
     cluster.clock.advance(10_000);
     const verdict = explainLater(rejected, 'web:80');
@@ -46,7 +46,7 @@ describe('verdicts when the rules are out of date with the store', () => {
   it('a ClusterIP port no rule took, which the Service has by now: not "has no port 81/TCP (its ports: 81/TCP)"', () => {
     const ip = (cluster.store.get(type('services'), 'default', 'web').spec as { clusterIP: string }).clusterIP;
     const [left] = sim.send({ from: 'pod/default/db-0', to: `${ip}:81` }).outcomes;
-    expect(left.verdict?.reason).toBe('PortNotInService');
+    expect(left.verdict.reason).toBe('PortNotInService');
     cluster.store.patch(type('services'), 'default', 'web', { spec: { ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'alt', port: 81, targetPort: 'http' }] } });
     const verdict = explainLater(left, `${ip}:81`);
     expect(verdict.reason).toBe('LeftCluster');

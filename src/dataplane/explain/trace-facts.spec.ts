@@ -42,7 +42,7 @@ spec:
       const t = readTrace(o.hops);
       expect(t).toMatchObject({ service: { namespace: 'default', name: 'web-plain', port: '' }, entry: 'cluster IP', entryAddress: ip, entryPort: 80 });
       expect(t.dnat).toMatchObject({ endpoint: `${o.destination?.ip}:8080`, service: { namespace: 'default', name: 'web-plain', port: '' } });
-      expect(o.verdict?.message).toBe(`Delivered to pod ${o.destination?.pod} on ${o.destination?.node} via Service default/web-plain (ClusterIP ${ip}:80).`);
+      expect(o.verdict.message).toBe(`Delivered to pod ${o.destination?.pod} on ${o.destination?.node} via Service default/web-plain (ClusterIP ${ip}:80).`);
     }
   });
 
