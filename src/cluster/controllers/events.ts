@@ -1,3 +1,4 @@
+import { DomainError } from '../../common/domain-error';
 import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
@@ -8,6 +9,8 @@ import { Controller } from './controller-manager';
 export const EVENT_TTL_MS = 3_600_000;
 
 const events = resourceTypeByKey('events')!;
+/** A DNS-1123 subdomain's length limit, which an Event's name must meet. */
+const MAX_EVENT_NAME_LENGTH = 253;
 const namespaces = resourceTypeByKey('namespaces')!;
 
 /**
@@ -16,7 +19,10 @@ const namespaces = resourceTypeByKey('namespaces')!;
  * bumps `count` and `lastTimestamp` instead of adding an event. Events about
  * cluster-scoped objects go to `default`. `times` records that many
  * occurrences in one write (the kubelet's failing probe runs before a kill), the
- * last of them `at` (default now).
+ * last of them `at` (default now). An Event the API refuses (its name, made
+ * from a 253-character pod name, too long) is dropped, as upstream's recorder
+ * drops an event the server rejects ("will not retry"): recording an event
+ * never fails the component that records it.
  */
 /** The name of the Event recordEvent keeps for `object` and `reason` (one per pair: repeats count up). */
 export function eventName(object: KubeObject, reason: string): string {
@@ -49,6 +55,7 @@ export function recordEvent(
     store.update(events, namespace, name, { ...existing, count: ((existing.count as number) ?? 1) + times, lastTimestamp: now }, { owned: true });
     return;
   }
+  if (name.length > MAX_EVENT_NAME_LENGTH) return; // refused by the API server's name check: dropped (see above)
   const body = {
     metadata: { name },
     involvedObject,
@@ -61,8 +68,12 @@ export function recordEvent(
     count: existing ? ((existing.count as number) ?? 1) + times : times,
     reportingComponent: source.component,
   };
-  if (existing) store.update(events, namespace, name, body, { owned: true });
-  else store.create(events, body, namespace, { owned: true });
+  try {
+    if (existing) store.update(events, namespace, name, body, { owned: true });
+    else store.create(events, body, namespace, { owned: true });
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+  }
 }
 
 /**
