@@ -117,15 +117,15 @@ spec:
     });
   });
 
-  it('EndpointsTerminating: a terminating pod that no longer serves', async () => {
+  it('EndpointsTerminating: a pod that was Ready, stopped passing its probe and is terminating, with why it no longer serves', async () => {
     await apply(`apiVersion: v1
 kind: Pod
-metadata: {name: batch-0, namespace: default, labels: {app: batch}}
+metadata: {name: batch-0, namespace: default, labels: {app: batch}, annotations: {kube-netsim.io/ignore-sigterm: "true"}}
 spec:
   nodeName: kind-worker
   terminationGracePeriodSeconds: 600
   containers:
-  - {name: batch, image: busybox, command: [sleep, "3600"], ports: [{containerPort: 9000}], readinessProbe: {exec: {command: [cat, /tmp/ready]}}}
+  - {name: batch, image: nginx, ports: [{name: http, containerPort: 9000}], readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 5}}
 ---
 apiVersion: v1
 kind: Service
@@ -134,13 +134,17 @@ spec:
   selector: {app: batch}
   ports: [{port: 9000}]
 `);
-    await advance(5);
+    await advance(10);
+    expect((await only({ from: 'pod/default/db-0', to: 'batch:9000' })).verdict.reason).toBe('Delivered');
+    await patch('/api/v1/namespaces/default/pods/batch-0', { metadata: { annotations: { 'kube-netsim.io/unhealthy': 'true' } } });
+    await advance(20);
     await request(t.http).delete('/api/v1/namespaces/default/pods/batch-0').expect(200);
+    await advance(1);
     const since = (await get('/api/v1/namespaces/default/pods/batch-0')).metadata.deletionTimestamp;
     const o = await only({ from: 'pod/default/db-0', to: 'batch:9000' });
     expect(o.verdict.reason).toBe('EndpointsTerminating');
     expect(o.verdict.message).toBe(
-      `default/batch's selector app=batch matches 1 pod, which is not Ready (default/batch-0: terminating since ${since}), so the Service has no ready endpoints: kube-proxy on kind-worker2 rejects the connection ("default/batch has no endpoints").`,
+      `default/batch's selector app=batch matches 1 pod, which is not Ready (default/batch-0: terminating since ${since} and no longer serving: readiness probe of container batch failing: HTTP probe failed with statuscode: 500), so the Service has no ready endpoints: kube-proxy on kind-worker2 rejects the connection ("default/batch has no endpoints").`,
     );
   });
 

@@ -90,6 +90,8 @@ describe('traffic through the pod network (e2e)', () => {
     }
     const none = await send({ from: { external: '203.0.113.7' }, to: '172.18.0.2:30080' });
     expect(none.outcomes).toEqual([expect.objectContaining({ result: 'dropped', probability: 1 })]);
+    // The outside client written as GET /netsim/v1/diagnose takes it.
+    expect((await send({ from: 'external/203.0.113.7', to: '172.18.0.2:30080' })).outcomes).toEqual(none.outcomes);
   });
 
   it('a pod reaching its own Service is masqueraded (hairpin)', async () => {
@@ -175,7 +177,11 @@ describe('traffic through the pod network (e2e)', () => {
 
   it('refuses bad requests with 422 and unknown pods with 404, never 500', async () => {
     await request(t.http).post('/netsim/v1/traffic').send({ from: 'pod/default/db-0' }).expect(422);
-    await request(t.http).post('/netsim/v1/traffic').send({ from: 'somewhere', to: 'web:80' }).expect(422);
+    const bad = (await request(t.http).post('/netsim/v1/traffic').send({ from: 'somewhere', to: 'web:80' }).expect(422)).body;
+    // The same words as GET /netsim/v1/diagnose and the simulator: one parser.
+    expect(bad.details.causes).toEqual([
+      { field: 'from', reason: 'FieldValueInvalid', message: 'Invalid value: "somewhere": must be pod/NAMESPACE/NAME, node/NAME, external/IP or {"external": "IP"}' },
+    ]);
     await request(t.http).post('/netsim/v1/traffic').send({ from: { external: 'x' }, to: 'web:80' }).expect(422);
     await request(t.http).post('/netsim/v1/traffic').send({ from: 'pod/default/db-0', to: 'web:80', extra: 1 }).expect(422);
     await request(t.http).post('/netsim/v1/traffic').send({ from: 'pod/default/db-0', to: 'web' }).expect(422);

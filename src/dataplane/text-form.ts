@@ -13,7 +13,7 @@ import { stepText } from '../netfilter/trace-text';
 import type { TraceStep } from '../netfilter/types';
 import { endpointOf, hopRewrites, type AnswerDetail, type Rewrite } from './answer-detail';
 import type { Hop, TrafficOutcome, TrafficRequest, TrafficResponse } from './traffic';
-import type { ClientView, Verdict } from './verdict';
+import { verdictLines } from './verdict-text';
 
 function sourceText(request: TrafficRequest, first: Hop | undefined): string {
   const from = typeof request.from === 'string' ? request.from : `outside client ${request.from.external}`;
@@ -129,28 +129,6 @@ function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string, en
       for (const s of hop.rules) if (s !== ending) lines.push(...wrap(stepText(s), TEXT_WIDTH, `${under}| `, `${under}|   `));
     }
   }
-  return lines;
-}
-
-/** What the client sees, in words (a verdict's `client`). */
-const CLIENT_VIEWS: Record<ClientView, string> = {
-  connected: 'connected',
-  'connection-refused': 'connection refused',
-  'timed-out': 'no answer, timed out',
-  'icmp-unreachable': 'an ICMP unreachable error',
-  'name-not-resolved': 'name not resolved',
-  'left-cluster': 'whatever answers outside the cluster',
-};
-
-/**
- * A verdict for a terminal: its message once, then what the client sees and
- * the reason code on a line of their own (a tag never split across lines),
- * then each note on a `+ ` line.
- */
-function verdictLines(verdict: Verdict, indent: string): string[] {
-  const lines = wrap(verdict.message, TEXT_WIDTH, indent, `${indent}  `);
-  lines.push(...wrap(`(the client sees: ${CLIENT_VIEWS[verdict.client]}; reason ${verdict.reason})`, TEXT_WIDTH, indent, `${indent}  `));
-  for (const note of verdict.notes) lines.push(...wrap(`${note.reason}: ${note.message}`, TEXT_WIDTH, `${indent}+ `, `${indent}    `));
   return lines;
 }
 

@@ -32,6 +32,7 @@ import { NameResolver, searchPath, type Resolution } from './names';
 import { ClusterNetwork, VXLAN_PORT, VXLAN_VNI, type NodeNetwork, type PodEndpoint } from './network';
 import type { Verdict } from './verdict';
 import { Explainer } from './explain/explain';
+import { parseTrafficSource } from './traffic-source';
 import { BRIDGE_DEVICE, VXLAN_DEVICE, VXLAN_MTU } from './node-interfaces';
 
 export type TrafficProtocol = 'tcp' | 'udp' | 'sctp';
@@ -593,6 +594,11 @@ export class TrafficSimulator {
     this.explainer = new Explainer(cluster, this.network);
   }
 
+  /** Refuses a source `send` would refuse (422, or 404 for an unknown pod or node), sending nothing. */
+  checkSource(from: TrafficRequest['from']): void {
+    this.source(from);
+  }
+
   /**
    * Sends the request's traffic. An enumerated answer is frozen and may be
    * shared with earlier and later callers (see AnswerCache).
@@ -855,24 +861,17 @@ export class TrafficSimulator {
   // ---- requests ---------------------------------------------------------------------
 
   private source(from: TrafficRequest['from']): Source {
-    if (typeof from === 'object' && from !== null) {
-      const address = tryParseIPv4(from.external);
-      if (address === undefined) throw new DomainError('INVALID', `from.external: "${from.external}" is not an IPv4 address`, { field: 'from.external' });
-      return { kind: 'external', address };
-    }
-    const pod = /^pod\/([^/]+)\/([^/]+)$/.exec(from);
-    if (pod) {
-      const found = this.network.pod(pod[1], pod[2]);
-      if (!found) throw new DomainError('NOT_FOUND', `pods "${pod[2]}" not found in namespace "${pod[1]}"`, { kind: 'pods', name: pod[2], field: 'from' });
-      const node = found.node ? this.network.tryNode(found.node) : undefined;
-      if (!node) throw new DomainError('INVALID', `from: pod ${pod[1]}/${pod[2]} is not running on a node with a network yet`, { field: 'from' });
-      if (found.hostNetwork) return { kind: 'node', node, pod: found };
-      if (found.address === undefined) throw new DomainError('INVALID', `from: pod ${pod[1]}/${pod[2]} has no IP address yet`, { field: 'from' });
-      return { kind: 'pod', pod: found, node };
-    }
-    const node = /^node\/([^/]+)$/.exec(from);
-    if (node) return { kind: 'node', node: this.network.node(node[1], 'from') };
-    throw new DomainError('INVALID', `from: "${from}" is not pod/NAMESPACE/NAME, node/NAME or {"external": "IP"}`, { field: 'from' });
+    const parsed = parseTrafficSource(from);
+    if (parsed.kind === 'external') return { kind: 'external', address: parsed.address };
+    if (parsed.kind === 'node') return { kind: 'node', node: this.network.node(parsed.name, 'from') };
+    const { namespace, name } = parsed;
+    const found = this.network.pod(namespace, name);
+    if (!found) throw new DomainError('NOT_FOUND', `pods "${name}" not found in namespace "${namespace}"`, { kind: 'pods', name, field: 'from' });
+    const node = found.node ? this.network.tryNode(found.node) : undefined;
+    if (!node) throw new DomainError('INVALID', `from: pod ${namespace}/${name} is not running on a node with a network yet`, { field: 'from' });
+    if (found.hostNetwork) return { kind: 'node', node, pod: found };
+    if (found.address === undefined) throw new DomainError('INVALID', `from: pod ${namespace}/${name} has no IP address yet`, { field: 'from' });
+    return { kind: 'pod', pod: found, node };
   }
 
   private targets(to: string, source: Source): { targets: Target[]; resolution?: Resolution } {

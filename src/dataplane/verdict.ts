@@ -18,20 +18,43 @@ export type ClientView =
   /** The packet left the cluster: what happens next is outside the emulator. */
   | 'left-cluster';
 
+/** Every reason code a verdict may carry (docs/troubleshooting.md has the table). */
+export const REASONS = [
+  'Delivered',
+  'NoEndpoints',
+  'ScaledToZero',
+  'ReadinessProbeFailing',
+  'NodeNotReady',
+  'EndpointsTerminating',
+  'NoReadyEndpoints',
+  'NoLocalEndpoints',
+  'PortNotInService',
+  'TargetPortNotServed',
+  'PortClosed',
+  'NodePortAddressNotAllowed',
+  'SourceRangeRefused',
+  'NXDomain',
+  'LeftCluster',
+  'Rejected',
+  'Dropped',
+  'NoRoute',
+] as const;
+export type VerdictReason = (typeof REASONS)[number];
+
+/** Every note reason. */
+export const NOTE_REASONS = ['ConntrackEntry', 'SessionAffinity', 'TerminatingFallback', 'Masquerade', 'Hairpin'] as const;
+export type NoteReason = (typeof NOTE_REASONS)[number];
+
 /** A fact that shaped the outcome, beside the main reason. */
 export interface VerdictNote {
-  /** UpperCamelCase, as Kubernetes' reasons: `ConntrackEntry`, `SessionAffinity`, `TerminatingFallback`, `Masquerade`, `Hairpin`, ... */
-  reason: string;
+  /** UpperCamelCase, as Kubernetes' reasons: `ConntrackEntry`, `SessionAffinity`, `TerminatingFallback`, `Masquerade`, `Hairpin`. */
+  reason: NoteReason;
   message: string;
 }
 
 export interface Verdict {
-  /**
-   * UpperCamelCase machine-readable code: `Delivered`, `NoEndpoints`, `NoReadyEndpoints`,
-   * `NoLocalEndpoints`, `PortNotInService`, `TargetPortNotServed`, `NXDomain`,
-   * `NodePortAddressNotAllowed`, `SourceRangeRefused`, ...
-   */
-  reason: string;
+  /** UpperCamelCase machine-readable code (REASONS). */
+  reason: VerdictReason;
   client: ClientView;
   /** One or more sentences for a person, naming the objects involved (`default/web`, `kind-worker`). */
   message: string;

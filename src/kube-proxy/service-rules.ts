@@ -16,6 +16,7 @@
  *   text is produced by `ownChainRules` when a sync writes them, so a full
  *   sync streams it out instead of keeping every line of every port alive.
  */
+import { serviceRuleComment } from './rule-comments';
 import type { ProbabilityCache } from './chain-names';
 import { categorizeEndpoints, type TopologyContext } from './categorize';
 import type { EndpointInfo } from './endpoint-slice-cache';
@@ -145,16 +146,16 @@ export function compileServicePort(
   let noLocalExternal = false;
   if (!hasEndpoints) {
     internalFilterTarget = externalFilterTarget = 'REJECT';
-    internalFilterComment = externalFilterComment = `"${S} has no endpoints"`;
+    internalFilterComment = externalFilterComment = `"${serviceRuleComment.noEndpoints(S)}"`;
   } else {
     if (!hasInternal) {
       internalFilterTarget = 'DROP';
-      internalFilterComment = `"${S} has no local endpoints"`;
+      internalFilterComment = `"${serviceRuleComment.noLocalEndpoints(S)}"`;
       noLocalInternal = true;
     }
     if (!hasExternal) {
       externalFilterTarget = 'DROP';
-      externalFilterComment = `"${S} has no local endpoints"`;
+      externalFilterComment = `"${serviceRuleComment.noLocalEndpoints(S)}"`;
       noLocalExternal = true;
     }
   }
@@ -164,7 +165,7 @@ export function compileServicePort(
 
   // 1. The cluster IP.
   if (hasInternal) {
-    nat.push(`-A ${KUBE_SERVICES} -m comment --comment "${S} cluster IP" ${pm} -d ${sp.clusterIP} ${dport} -j ${internalChain}`);
+    nat.push(`-A ${KUBE_SERVICES} -m comment --comment "${serviceRuleComment.entry(S, 'cluster IP')}" ${pm} -d ${sp.clusterIP} ${dport} -j ${internalChain}`);
   } else {
     filter.push(
       `-A ${KUBE_SERVICES} -m comment --comment ${internalFilterComment} ${pm} -d ${sp.clusterIP} ${dport} -j ${internalFilterTarget}`,
@@ -174,7 +175,7 @@ export function compileServicePort(
   // 2. External IPs.
   for (const ip of sp.externalIPs) {
     if (hasEndpoints) {
-      nat.push(`-A ${KUBE_SERVICES} -m comment --comment "${S} external IP" ${pm} -d ${ip} ${dport} -j ${externalChain}`);
+      nat.push(`-A ${KUBE_SERVICES} -m comment --comment "${serviceRuleComment.entry(S, 'external IP')}" ${pm} -d ${ip} ${dport} -j ${externalChain}`);
     }
     if (!hasExternal) {
       filter.push(
@@ -186,11 +187,11 @@ export function compileServicePort(
   // 3. Load balancer VIPs (through KUBE-FW when source ranges apply).
   for (const ip of sp.loadBalancerVIPs) {
     if (hasEndpoints) {
-      nat.push(`-A ${KUBE_SERVICES} -m comment --comment "${S} loadbalancer IP" ${pm} -d ${ip} ${dport} -j ${loadBalancerChain}`);
+      nat.push(`-A ${KUBE_SERVICES} -m comment --comment "${serviceRuleComment.entry(S, 'loadbalancer IP')}" ${pm} -d ${ip} ${dport} -j ${loadBalancerChain}`);
     }
     if (usesFirewallChain) {
       filter.push(
-        `-A ${KUBE_PROXY_FIREWALL} -m comment --comment "${S} traffic not accepted by ${sp.firewallChain}" ${pm} -d ${ip} ${dport} -j DROP`,
+        `-A ${KUBE_PROXY_FIREWALL} -m comment --comment "${serviceRuleComment.notAccepted(S, sp.firewallChain)}" ${pm} -d ${ip} ${dport} -j DROP`,
       );
     }
   }
@@ -283,7 +284,7 @@ export function ownChainRules(entry: CompiledServicePort, ctx: RuleContext): str
 
   // 8. Masquerade cluster-IP traffic from outside the cluster (or all of it).
   if (p.hasInternal) {
-    const args = `-m comment --comment "${S} cluster IP" ${pm} -d ${sp.clusterIP} --dport ${sp.port}`;
+    const args = `-m comment --comment "${serviceRuleComment.entry(S, 'cluster IP')}" ${pm} -d ${sp.clusterIP} --dport ${sp.port}`;
     if (ctx.masqueradeAll) {
       own.push(`-A ${p.internalChain} ${args} -j ${KUBE_MARK_MASQ}`);
     } else if (ctx.detector.implemented) {
@@ -294,7 +295,7 @@ export function ownChainRules(entry: CompiledServicePort, ctx: RuleContext): str
   // 9. The external-destinations chain.
   if (p.usesExternalChain) {
     if (!sp.externalPolicyLocal) {
-      own.push(`-A ${externalChain} -m comment --comment "masquerade traffic for ${S} external destinations" -j ${KUBE_MARK_MASQ}`);
+      own.push(`-A ${externalChain} -m comment --comment "${serviceRuleComment.masqueradeExternal(S)}" -j ${KUBE_MARK_MASQ}`);
     } else {
       if (ctx.detector.implemented) {
         own.push(
@@ -302,7 +303,7 @@ export function ownChainRules(entry: CompiledServicePort, ctx: RuleContext): str
         );
       }
       own.push(
-        `-A ${externalChain} -m comment --comment "masquerade LOCAL traffic for ${S} external destinations" -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
+        `-A ${externalChain} -m comment --comment "${serviceRuleComment.masqueradeLocal(S)}" -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
       );
       own.push(
         `-A ${externalChain} -m comment --comment "route LOCAL traffic for ${S} external destinations" -m addrtype --src-type LOCAL -j ${clusterPolicyChain}`,
@@ -314,7 +315,7 @@ export function ownChainRules(entry: CompiledServicePort, ctx: RuleContext): str
   // 10. The loadBalancerSourceRanges firewall.
   if (p.usesFirewallChain) {
     const fw = sp.firewallChain;
-    const args = `-A ${fw} -m comment --comment "${S} loadbalancer IP"`;
+    const args = `-A ${fw} -m comment --comment "${serviceRuleComment.entry(S, 'loadbalancer IP')}"`;
     let allowFromNode = false;
     for (const cidr of sp.loadBalancerSourceRanges) {
       own.push(`${args} -s ${cidr.text} -j ${externalChain}`);
@@ -354,7 +355,7 @@ function writeEndpointRules(
   const large = ctx.largeClusterMode;
   if (sp.sessionAffinityClientIP) {
     for (const ep of endpoints) {
-      const comment = large ? '' : ` -m comment --comment "${sp.nameString} -> ${ep.endpoint}"`;
+      const comment = large ? '' : ` -m comment --comment "${serviceRuleComment.toEndpoint(sp.nameString, ep.endpoint)}"`;
       out.push(
         `-A ${chain}${comment} -m recent --name ${ep.chainName} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${ep.chainName}`,
       );
@@ -363,7 +364,7 @@ function writeEndpointRules(
   const n = endpoints.length;
   for (let i = 0; i < n; i++) {
     const ep = endpoints[i];
-    const comment = large ? '' : ` -m comment --comment "${sp.nameString} -> ${ep.endpoint}"`;
+    const comment = large ? '' : ` -m comment --comment "${serviceRuleComment.toEndpoint(sp.nameString, ep.endpoint)}"`;
     const statistic = i < n - 1 ? ` -m statistic --mode random --probability ${ctx.probabilities.get(n - i)}` : '';
     out.push(`-A ${chain}${comment}${statistic} -j ${ep.chainName}`);
   }

@@ -91,7 +91,7 @@ describe('trace model', () => {
   it('explains with the verdict when the answer has one, else with the result', () => {
     expect(explanation(web.outcomes[0])).toBe('Delivered to pod default/web-7b74c6d9d8-cq7fg on kind-worker at 10.244.1.2:8080, which sees the client as 10.244.1.1:40000.');
     expect(explanation({ ...web.outcomes[0], result: 'rejected', reason: 'rejected on kind-worker (icmp-port-unreachable)' })).toBe('rejected: rejected on kind-worker (icmp-port-unreachable)');
-    const verdict = { reason: 'NoEndpoints', client: 'connection-refused' as const, message: 'default/web has no endpoints.', notes: [] };
+    const verdict = { reason: 'NoEndpoints' as const, client: 'connection-refused' as const, message: 'default/web has no endpoints.', notes: [] };
     expect(explanation({ ...web.outcomes[0], verdict })).toBe('default/web has no endpoints.');
   });
 });

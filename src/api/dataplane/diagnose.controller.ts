@@ -1,10 +1,12 @@
-import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Diagnoser } from '../../dataplane/explain/diagnose';
-import { diagnoseFormat, readDiagnoseQuery, type DiagnoseQuery } from '../../dataplane/explain/diagnose-query';
+import { readDiagnoseQuery } from '../../dataplane/explain/diagnose-query';
 import { diagnosisText } from '../../dataplane/explain/diagnose-text';
 import { TrafficSimulator } from '../../dataplane/traffic';
+import { TRAFFIC_PROTOCOLS } from '../../dataplane/traffic-source';
+import { choiceParam, negotiateFormat } from '../answer-format';
 import { TRAFFIC } from '../tokens';
 import { DiagnosisDto } from './diagnose.dto';
 
@@ -28,14 +30,23 @@ export class DiagnoseController {
   })
   @ApiQuery({ name: 'from', required: true, example: 'pod/default/db-0', description: 'pod/NAMESPACE/NAME, node/NAME, or external/IP (an outside client)' })
   @ApiQuery({ name: 'to', required: true, example: 'web:80', description: 'IP:PORT, NAME:PORT, service/NAMESPACE/NAME:PORT or pod/NAMESPACE/NAME:PORT, as POST /netsim/v1/traffic takes it' })
-  @ApiQuery({ name: 'protocol', required: false, enum: ['tcp', 'udp', 'sctp'], description: 'default tcp' })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'default json (or text with Accept: text/plain)' })
+  @ApiQuery({ name: 'protocol', required: false, enum: [...TRAFFIC_PROTOCOLS], description: 'default tcp' })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`, q-values honoured).' })
   @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: DiagnosisDto })
-  diagnose(@Query() query: DiagnoseQuery, @Headers('accept') accept: string | undefined, @Res() res: FastifyReply): void {
-    const format = diagnoseFormat(query.format, accept);
-    const diagnosis = this.diagnoser.diagnose(readDiagnoseQuery(query));
+  @ApiOkResponse({ type: DiagnosisDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
+  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
+  diagnose(@Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
+    // Checked before anything is sent.
+    const format = negotiateFormat(single(query.format), req.headers.accept);
+    const protocol = choiceParam('protocol', single(query.protocol), TRAFFIC_PROTOCOLS, 'tcp');
+    const diagnosis = this.diagnoser.diagnose({ ...readDiagnoseQuery(query), protocol });
     if (format === 'text') res.type('text/plain; charset=utf-8').send(diagnosisText(diagnosis));
     else res.type('application/json; charset=utf-8').send(JSON.stringify(diagnosis));
   }
+}
+
+/** A query parameter given once, as its text; given twice, as the JSON of its values (refused as not one of the choices). */
+function single(value: unknown): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  return JSON.stringify(value);
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHECKS } from '../../dataplane/explain/diagnose';
-import { NOTE_REASONS, REASONS } from '../../dataplane/explain/explain';
+import { NOTE_REASONS, REASONS } from '../../dataplane/verdict';
 
 /** OpenAPI shapes of `GET /netsim/v1/diagnose`'s answer (documentation only: the core builds the answer). */
 

@@ -1,23 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy, type ValidationOptions } from 'class-validator';
-import { tryParseIPv4 } from '../../common/ipv4';
+import { DomainError } from '../../common/domain-error';
+import { parseTrafficSource } from '../../dataplane/traffic-source';
 
-const FROM_PATTERN = /^(pod\/[^/\s]+\/[^/\s]+|node\/[^/\s]+)$/;
+/** Why `value` is no traffic source (parseTrafficSource's words, without the field), or undefined. */
+function sourceProblem(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 512) return 'Too long: must have at most 512 bytes';
+  try {
+    parseTrafficSource(value);
+    return undefined;
+  } catch (e) {
+    if (e instanceof DomainError) return e.message.replace(/^[^:]+: /, '');
+    throw e;
+  }
+}
 
-/** `pod/NAMESPACE/NAME`, `node/NAME`, or `{"external": "a.b.c.d"}` (and nothing else in it). */
+/** `pod/NAMESPACE/NAME`, `node/NAME`, `external/IP` or `{"external": "IP"}` (and nothing else in it). */
 function IsTrafficSource(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isTrafficSource',
       validator: {
-        validate: (value: unknown) => {
-          if (typeof value === 'string') return value.length <= 512 && FROM_PATTERN.test(value);
-          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-          const keys = Object.keys(value);
-          const external = (value as { external?: unknown }).external;
-          return keys.length === 1 && keys[0] === 'external' && typeof external === 'string' && tryParseIPv4(external) !== undefined;
-        },
-        defaultMessage: () => '$property must be "pod/NAMESPACE/NAME", "node/NAME" or {"external": "a.b.c.d"}',
+        validate: (value: unknown) => sourceProblem(value) === undefined,
+        defaultMessage: (args) => sourceProblem(args?.value) ?? 'Invalid value',
       },
     },
     options,
@@ -27,7 +32,7 @@ function IsTrafficSource(options?: ValidationOptions): PropertyDecorator {
 export class TrafficRequestDto {
   @ApiProperty({
     oneOf: [{ type: 'string', example: 'pod/default/db-0' }, { type: 'object', properties: { external: { type: 'string', example: '203.0.113.7' } }, required: ['external'] }],
-    description: 'The sender: `pod/NAMESPACE/NAME`, `node/NAME` (a host process), or `{"external": "IP"}` (a client outside the cluster).',
+    description: 'The sender: `pod/NAMESPACE/NAME`, `node/NAME` (a host process), or `external/IP` / `{"external": "IP"}` (a client outside the cluster).',
   })
   @IsTrafficSource()
   from!: string | { external: string };

@@ -24,6 +24,11 @@ const namespaces = resourceTypeByKey('namespaces')!;
  * drops an event the server rejects ("will not retry"): recording an event
  * never fails the component that records it.
  */
+/** The name of the Event recordEvent keeps for `object` and `reason` (one per pair: repeats count up). */
+export function eventName(object: KubeObject, reason: string): string {
+  return `${object.metadata.name}.${reason.toLowerCase()}.${object.metadata.uid.slice(0, 8)}`;
+}
+
 export function recordEvent(
   store: ObjectStore,
   object: KubeObject,
@@ -44,7 +49,7 @@ export function recordEvent(
     uid: object.metadata.uid,
     apiVersion: object.apiVersion,
   };
-  const name = `${object.metadata.name}.${reason.toLowerCase()}.${object.metadata.uid.slice(0, 8)}`;
+  const name = eventName(object, reason);
   const existing = store.tryGet(events, namespace, name);
   if (existing && existing.message === message) {
     store.update(events, namespace, name, { ...existing, count: ((existing.count as number) ?? 1) + times, lastTimestamp: now }, { owned: true });

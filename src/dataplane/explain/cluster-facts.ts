@@ -8,7 +8,7 @@
  * is named by the store's resourceVersion (the answer cache's key).
  */
 import type { Cluster } from '../../cluster/cluster';
-import { runProbe } from '../../cluster/controllers/probe';
+import { eventName } from '../../cluster/controllers/events';
 import { readinessProbeOf } from '../../cluster/controllers/readiness';
 import { resolveTargetPort } from '../../cluster/controllers/service-endpoints';
 import type { NodeStatus } from '../../cluster/resources/node.types';
@@ -16,6 +16,8 @@ import type { PodSpec, PodStatus } from '../../cluster/resources/pod.types';
 import type { ServicePort, ServiceSpec } from '../../cluster/resources/service.types';
 import { serviceSelector } from '../../cluster/store/label-selector';
 import type { KubeObject } from '../../cluster/store/types';
+
+const READINESS_FAILED = 'Readiness probe failed: ';
 
 export interface ServiceRef {
   namespace: string;
@@ -26,9 +28,11 @@ export interface ServiceRef {
 
 /** Why a selected pod is not a ready endpoint, most telling first. */
 export type NotReadyCause =
-  | { kind: 'terminating'; since: string }
+  /** Being deleted; `notServing` says why it no longer serves (absent: it still does, and kube-proxy may fall back to it). */
+  | { kind: 'terminating'; since: string; notServing?: NotReadyCause }
   | { kind: 'node-not-ready'; node: string; detail: string }
-  | { kind: 'readiness-probe'; container: string; output: string }
+  /** `output`: the kubelet's words after "Readiness probe failed: " (empty for an exec probe that exited non-zero silently). */
+  | { kind: 'readiness-probe'; container: string; output: string; exec: boolean }
   | { kind: 'not-scheduled' }
   | { kind: 'no-ip' }
   | { kind: 'finished'; phase: string }
@@ -44,6 +48,25 @@ export interface SelectedPod {
   cause?: NotReadyCause;
   object: KubeObject;
 }
+
+/**
+ * Why a Service port has no endpoint kube-proxy may use, with its reason
+ * code: worked out once here, worded by the verdict (explain.ts) and by the
+ * diagnosis's checks (diagnose.ts).
+ */
+export type NoEndpointsCause =
+  /** No selector: its EndpointSlices are written by hand, and none lists a ready endpoint. */
+  | { reason: 'NoEndpoints'; kind: 'no-selector' }
+  /** The selector matches no pod; `scaled`: the workloads behind it that ask for 0 replicas. */
+  | { reason: 'NoEndpoints' | 'ScaledToZero'; kind: 'no-pods'; scaled: Workload[] }
+  /** A named targetPort that none of the matched pods declares. */
+  | { reason: 'TargetPortNotServed'; kind: 'target-port'; pods: SelectedPod[] }
+  /** Every matched pod is terminating and no longer serving, and a workload behind the selector asks for 0 replicas. */
+  | { reason: 'ScaledToZero'; kind: 'winding-down'; scaled: Workload[]; pods: SelectedPod[] }
+  /** Ready pods that serve the port, yet kube-proxy's rules say there is no endpoint: the rules lag behind the store. */
+  | { reason: 'NoEndpoints'; kind: 'rules-out-of-date'; pods: SelectedPod[]; ready: SelectedPod[] }
+  /** Pods, none a ready endpoint: one reason when every pod has the same kind of cause, NoReadyEndpoints otherwise. */
+  | { reason: 'ReadinessProbeFailing' | 'NodeNotReady' | 'EndpointsTerminating' | 'NoReadyEndpoints'; kind: 'not-ready'; pods: SelectedPod[]; unready: SelectedPod[] };
 
 /** A workload whose pods the Service's selector would match, and how many replicas it asks for. */
 export interface Workload {
@@ -156,21 +179,59 @@ export class ClusterFacts {
   }
 
   private notReadyCause(pod: KubeObject, spec: PodSpec, status: PodStatus, ready: boolean): NotReadyCause | undefined {
-    if (pod.metadata.deletionTimestamp) return { kind: 'terminating', since: pod.metadata.deletionTimestamp };
+    const since = pod.metadata.deletionTimestamp;
+    if (since === undefined) return this.whyNotReady(pod, spec, status, ready);
+    // Terminating: never a ready endpoint; and why it stopped serving, when it has.
+    const notServing = this.whyNotReady(pod, spec, status, ready);
+    return notServing ? { kind: 'terminating', since, notServing } : { kind: 'terminating', since };
+  }
+
+  private whyNotReady(pod: KubeObject, spec: PodSpec, status: PodStatus, ready: boolean): NotReadyCause | undefined {
     if (status.phase === 'Succeeded' || status.phase === 'Failed') return { kind: 'finished', phase: status.phase };
     if (ready) return undefined;
     if (!spec.nodeName) return { kind: 'not-scheduled' };
     const node = this.nodeReadiness(spec.nodeName);
     if (!node.ready) return { kind: 'node-not-ready', node: spec.nodeName, detail: node.detail };
-    for (const container of spec.containers ?? []) {
-      const probe = readinessProbeOf(container);
-      if (!probe) continue;
-      const result = runProbe(pod, container, probe);
-      if (!result.ok) return { kind: 'readiness-probe', container: container.name, output: result.output };
+    const failed = this.lastReadinessFailure(pod);
+    if (failed !== undefined) {
+      // The kubelet's own record: the containers it marked not ready, and its last Unhealthy event (the probe is not run again here).
+      const statuses = (status.containerStatuses ?? []) as { name: string; ready?: boolean }[];
+      const container = (spec.containers ?? []).find((c) => readinessProbeOf(c) && statuses.find((s) => s.name === c.name)?.ready === false);
+      if (container) return { kind: 'readiness-probe', container: container.name, output: failed, exec: readinessProbeOf(container)?.exec !== undefined };
     }
     if (!status.podIP) return { kind: 'no-ip' };
     const condition = (status.conditions ?? []).find((c) => c.type === 'Ready');
     return { kind: 'containers-not-ready', detail: condition?.message ?? 'not Ready' };
+  }
+
+  /** Why `service`'s `port` (undefined: not known) has no endpoint kube-proxy may use. */
+  whyNoEndpoints(service: ServiceRef, port: ServicePort | undefined): NoEndpointsCause {
+    if (!selectorText(service.spec.selector)) return { reason: 'NoEndpoints', kind: 'no-selector' };
+    const pods = this.selectedPods(service);
+    if (pods.length === 0) {
+      const scaled = this.workloadsFor(service).filter((w) => w.replicas === 0);
+      return { reason: scaled.length > 0 ? 'ScaledToZero' : 'NoEndpoints', kind: 'no-pods', scaled };
+    }
+    if (port && pods.every((p) => this.targetPortOn(port, p.object) === undefined)) return { reason: 'TargetPortNotServed', kind: 'target-port', pods };
+    const unready = pods.filter((p) => p.cause !== undefined);
+    const ready = pods.filter((p) => p.cause === undefined && (!port || this.targetPortOn(port, p.object) !== undefined));
+    if (ready.length > 0) return { reason: 'NoEndpoints', kind: 'rules-out-of-date', pods, ready };
+    if (unready.length === pods.length && pods.every((p) => p.cause?.kind === 'terminating')) {
+      // Scaled to 0 while the old pods wind down: the scaling is the cause, the pods its aftermath.
+      const scaled = this.workloadsFor(service).filter((w) => w.replicas === 0);
+      if (scaled.length > 0) return { reason: 'ScaledToZero', kind: 'winding-down', scaled, pods };
+    }
+    const kinds = new Set(unready.map((p) => p.cause?.kind));
+    const only = unready.length === pods.length && kinds.size === 1 ? [...kinds][0] : undefined;
+    const reason = only === 'readiness-probe' ? 'ReadinessProbeFailing' : only === 'node-not-ready' ? 'NodeNotReady' : only === 'terminating' ? 'EndpointsTerminating' : 'NoReadyEndpoints';
+    return { reason, kind: 'not-ready', pods, unready };
+  }
+
+  /** What the kubelet's last `Unhealthy` event for the pod says after "Readiness probe failed: ", when it was a readiness failure. */
+  private lastReadinessFailure(pod: KubeObject): string | undefined {
+    const event = this.cluster.store.tryGet(this.type('events'), pod.metadata.namespace ?? 'default', eventName(pod, 'Unhealthy'));
+    const message = typeof event?.message === 'string' ? event.message : undefined;
+    return message?.startsWith(READINESS_FAILED) ? message.slice(READINESS_FAILED.length) : undefined;
   }
 
   /** Whether a node posts Ready, and if not, what its Ready condition says. */
@@ -259,11 +320,11 @@ export class ClusterFacts {
 export function causeText(cause: NotReadyCause): string {
   switch (cause.kind) {
     case 'terminating':
-      return `terminating since ${cause.since}`;
+      return `terminating since ${cause.since}${cause.notServing ? ` and no longer serving: ${causeText(cause.notServing)}` : ''}`;
     case 'node-not-ready':
       return `its node ${cause.node} is NotReady (${cause.detail})`;
     case 'readiness-probe':
-      return `readiness probe of container ${cause.container} failing: ${cause.output}`;
+      return `readiness probe of container ${cause.container} failing${cause.output ? `: ${cause.output}` : cause.exec ? ' (exit code 1, no output)' : ''}`;
     case 'not-scheduled':
       return 'not scheduled to a node';
     case 'no-ip':

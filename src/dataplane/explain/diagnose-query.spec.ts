@@ -1,5 +1,5 @@
 import { DomainError } from '../../common/domain-error';
-import { diagnoseFormat, readDiagnoseQuery } from './diagnose-query';
+import { readDiagnoseQuery } from './diagnose-query';
 
 function refusal(run: () => unknown): { message: string; field?: string; reason?: string } {
   try {
@@ -12,9 +12,9 @@ function refusal(run: () => unknown): { message: string; field?: string; reason?
 }
 
 describe('the diagnose query', () => {
-  it('reads from (pod, node, external/IP or its JSON form), to and protocol', () => {
+  it('reads from (pod, node, external/IP or its JSON form) and to', () => {
     expect(readDiagnoseQuery({ from: 'pod/default/db-0', to: 'web:80' })).toEqual({ from: 'pod/default/db-0', to: 'web:80' });
-    expect(readDiagnoseQuery({ from: 'node/kind-worker', to: '10.96.0.10:53', protocol: 'udp' })).toEqual({ from: 'node/kind-worker', to: '10.96.0.10:53', protocol: 'udp' });
+    expect(readDiagnoseQuery({ from: 'node/kind-worker', to: '10.96.0.10:53' })).toEqual({ from: 'node/kind-worker', to: '10.96.0.10:53' });
     expect(readDiagnoseQuery({ from: 'external/203.0.113.7', to: 'x:1' }).from).toEqual({ external: '203.0.113.7' });
     expect(readDiagnoseQuery({ from: '{"external":"203.0.113.7"}', to: 'x:1' }).from).toEqual({ external: '203.0.113.7' });
   });
@@ -24,27 +24,12 @@ describe('the diagnose query', () => {
     expect(refusal(() => readDiagnoseQuery({ from: 'pod/default/db-0', to: '' }))).toEqual({ message: 'to: Required value', field: 'to', reason: 'FieldValueRequired' });
     expect(refusal(() => readDiagnoseQuery({ from: ['node/a', 'node/b'], to: 'web:80' }))).toMatchObject({ field: 'from', reason: 'FieldValueInvalid' });
     expect(refusal(() => readDiagnoseQuery({ from: 'deployment/web', to: 'web:80' }))).toEqual({
-      message: 'from: Invalid value: "deployment/web": must be pod/NAMESPACE/NAME, node/NAME or external/IP',
+      message: 'from: Invalid value: "deployment/web": must be pod/NAMESPACE/NAME, node/NAME, external/IP or {"external": "IP"}',
       field: 'from',
       reason: 'FieldValueInvalid',
     });
     expect(refusal(() => readDiagnoseQuery({ from: '{"external":"a","x":1}', to: 'web:80' }))).toMatchObject({ field: 'from' });
     expect(refusal(() => readDiagnoseQuery({ from: 'external/1.2.3', to: 'web:80' }))).toMatchObject({ field: 'from.external' });
     expect(refusal(() => readDiagnoseQuery({ from: 'pod/default/db-0', to: 'x'.repeat(513) }))).toMatchObject({ field: 'to', reason: 'FieldValueTooLong' });
-    expect(refusal(() => readDiagnoseQuery({ from: 'pod/default/db-0', to: 'web:80', protocol: 'icmp' }))).toEqual({
-      message: 'protocol: Unsupported value: "icmp": supported values: "sctp", "tcp", "udp"',
-      field: 'protocol',
-      reason: 'FieldValueNotSupported',
-    });
-  });
-
-  it('answers text for format=text, or for Accept: text/plain without JSON', () => {
-    expect(diagnoseFormat(undefined, undefined)).toBe('json');
-    expect(diagnoseFormat('text', 'application/json')).toBe('text');
-    expect(diagnoseFormat('json', 'text/plain')).toBe('json');
-    expect(diagnoseFormat(undefined, 'text/plain')).toBe('text');
-    expect(diagnoseFormat('', 'text/plain; charset=utf-8')).toBe('text');
-    expect(diagnoseFormat(undefined, 'application/json, text/plain, */*')).toBe('json');
-    expect(refusal(() => diagnoseFormat('yaml', undefined))).toMatchObject({ field: 'format', reason: 'FieldValueNotSupported' });
   });
 });

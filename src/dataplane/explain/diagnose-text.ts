@@ -10,28 +10,11 @@
  *   [FAIL] Readiness
  *          ...
  */
+import { TEXT_WIDTH, percent, wrap } from '../../common/text-layout';
+import { verdictLines } from '../verdict-text';
 import type { Diagnosis } from './diagnose';
 
-export const TEXT_WIDTH = 80;
 const INDENT = '       ';
-
-/** Words of `text` in lines of at most `width` columns (a longer word stands alone, unbroken). */
-export function wrap(text: string, width: number, indent = ''): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
-    if (line && indent.length + line.length + 1 + word.length > width) {
-      lines.push(indent + line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  if (line) lines.push(indent + line);
-  return lines;
-}
-
-const percent = (p: number) => `${(p * 100).toFixed(1)}%`.padStart(6);
 
 export function diagnosisText(d: Diagnosis): string {
   const out: string[] = [];
@@ -49,9 +32,9 @@ export function diagnosisText(d: Diagnosis): string {
     out.push('');
     out.push('Outcomes:');
     for (const o of d.outcomes) {
-      out.push(`${percent(o.probability)} ${o.result}  [${o.verdict.reason}, client: ${o.verdict.client}]`);
-      out.push(...wrap(o.verdict.message, TEXT_WIDTH, INDENT));
-      for (const n of o.verdict.notes) out.push(...wrap(`${n.reason}: ${n.message}`, TEXT_WIDTH, `${INDENT}  `).map((l, i) => (i === 0 ? `${INDENT}- ${l.trimStart()}` : l)));
+      const where = o.pod ? ` to pod ${o.pod}` : o.node ? ` to node ${o.node}` : '';
+      out.push(...wrap(`${percent(o.probability).padStart(7)} ${o.result}${where}`, TEXT_WIDTH, '', INDENT));
+      out.push(...verdictLines(o.verdict, INDENT));
     }
   }
   return out.join('\n') + '\n';

@@ -4,9 +4,10 @@ import type { Cluster } from '../../cluster/cluster';
 import { SimulationClock } from '../../cluster/simulation-clock';
 import { SeededRandom } from '../../common/random';
 import { readConfig } from '../../config/app-config';
+import { percent } from '../../common/text-layout';
 import { TrafficSimulator } from '../traffic';
 import { CHECKS, Diagnoser, type Diagnosis } from './diagnose';
-import { diagnosisText, wrap } from './diagnose-text';
+import { diagnosisText } from './diagnose-text';
 
 function demo(): Cluster {
   const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
@@ -59,7 +60,7 @@ describe('diagnose', () => {
       ['target-port', 'pass', "every endpoint's pod declares 8080/TCP"],
       ['node-state', 'pass', 'kind-worker, kind-worker2 are Ready'],
       ['rules', 'pass', expect.stringMatching(new RegExp(`^kube-proxy on kind-worker2 sends default/web:http to 3 endpoints \\(KUBE-SVC-[A-Z0-9]{16}\\): ${[...pods.map((p) => `${p.ip}:8080`)].sort().join(', ')}$`))],
-      ['path', 'pass', `every connection is delivered: ${d.outcomes.map((o) => `${o.pod} on ${o.node} (${(o.probability * 100).toFixed(1)}%)`).join(', ')}`],
+      ['path', 'pass', `every connection is delivered: ${d.outcomes.map((o) => `${o.pod} on ${o.node} (${percent(o.probability)})`).join(', ')}`],
       ['reply', 'pass', `the answer comes back from ${ip}:80, the address the client sent to (conntrack undoes the NAT)`],
     ]);
     expect(d.outcomes.map((o) => o.verdict.reason)).toEqual(['Delivered', 'Delivered', 'Delivered']);
@@ -84,6 +85,29 @@ describe('diagnose', () => {
     const named = diagnoser.diagnose({ from: 'pod/default/db-0', to: 'service/default/web:https' });
     expect(check(named, 'service-port').message).toBe('default/web has no port https/TCP (its ports: 80/TCP (http)).');
     expect(named.outcomes).toEqual([]);
+  });
+
+  it('service/NS/NAME: a bad port quotes what was sent; no port named takes the only one; a bad source is refused without sending', () => {
+    const refusal = (run: () => unknown) => {
+      try {
+        run();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('not refused');
+    };
+    expect(refusal(() => diagnoser.diagnose({ from: 'pod/default/db-0', to: 'service/default/web:99999' }))).toBe('to: "service/default/web:99999" needs a port between 1 and 65535');
+    const unnamed = diagnoser.diagnose({ from: 'pod/default/db-0', to: 'service/default/web:' });
+    expect(check(unnamed, 'service-port')).toMatchObject({ status: 'pass', message: 'default/web has port 80/TCP (http), targetPort http' });
+    expect(unnamed.ok).toBe(true);
+    cluster.store.patch(type('services'), 'default', 'web', { spec: { ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'alt', port: 81, targetPort: 'http' }] } });
+    expect(check(diagnoser.diagnose({ from: 'pod/default/db-0', to: 'service/default/web:' }), 'service-port').message).toBe(
+      'service/default/web: names no port, and default/web has more than one port (its ports: 80/TCP (http), 81/TCP (alt)).',
+    );
+    const traffic = new TrafficSimulator(cluster);
+    const send = jest.spyOn(traffic, 'send');
+    expect(refusal(() => new Diagnoser(traffic).diagnose({ from: 'pod/default/nope', to: 'service/default/web:https' }))).toBe('pods "nope" not found in namespace "default"');
+    expect(send).not.toHaveBeenCalled();
   });
 
   it('Selector: matches no pod, or the Deployment is scaled to zero', () => {
@@ -133,12 +157,38 @@ describe('diagnose', () => {
     });
   });
 
-  it("Node state: the client's node is NotReady while some endpoints are still ready", () => {
+  it("Node state: the client's node NotReady while the Service still routes passes, naming the node and the endpoint out of rotation", () => {
     cluster.kubelets.stop('kind-worker2');
     cluster.clock.advance(41_000);
+    const lost = webPods().filter((p) => p.node === 'kind-worker2').map((p) => p.name);
     const d = diagnoser.diagnose({ from: 'pod/default/db-0', to: 'web:80' });
+    expect(d).toMatchObject({ ok: true, firstFailure: null });
+    expect(d.outcomes.every((o) => o.result === 'delivered')).toBe(true);
+    expect(check(d, 'node-state')).toEqual({
+      name: 'node-state',
+      title: 'Node state',
+      status: 'pass',
+      message: `kind-worker is Ready; kind-worker2 is NotReady (Ready=Unknown: Kubelet stopped posting node status.), but no connection fails because of it (out of rotation: ${lost.join(', ')})`,
+    });
+  });
+
+  it('Node state: fails when connections not delivered end on a NotReady node', () => {
+    cluster.kubelets.stop('kind-worker2');
+    cluster.clock.advance(41_000);
+    const pod = webPods().find((p) => p.node === 'kind-worker2')!;
+    const traffic = new TrafficSimulator(cluster);
+    const send = traffic.send.bind(traffic);
+    // The emulator keeps a stopped kubelet's pods reachable; stand in for a node that is also cut off.
+    jest.spyOn(traffic, 'send').mockImplementation((req) => {
+      const response = send(req);
+      return { ...response, outcomes: response.outcomes.map((o) => ({ ...o, result: 'dropped' as const })) };
+    });
+    const d = new Diagnoser(traffic).diagnose({ from: 'pod/default/db-0', to: `${pod.ip}:8080` });
     stopsAt(d, 'node-state');
-    expect(check(d, 'node-state')).toMatchObject({ reason: 'NodeNotReady', message: 'kind-worker2 is NotReady (Ready=Unknown: Kubelet stopped posting node status.).' });
+    expect(check(d, 'node-state')).toMatchObject({
+      reason: 'NodeNotReady',
+      message: 'kind-worker2 is NotReady (Ready=Unknown: Kubelet stopped posting node status.): 100.00% of connections are not delivered because of it.',
+    });
   });
 
   it('Rules: externalTrafficPolicy Local on a node without local endpoints', () => {
@@ -165,7 +215,7 @@ describe('diagnose', () => {
       path: 'fail',
       reply: 'skip',
     });
-    expect(check(d, 'path')).toMatchObject({ reason: 'PortClosed', message: '100% of connections are not delivered: Pod default/db-0 has no tcp port 81 open (TCP reset).' });
+    expect(check(d, 'path')).toMatchObject({ reason: 'PortClosed', message: '100.00% of connections are not delivered: Pod default/db-0 has no tcp port 81 open (TCP reset).' });
   });
 
   it('the text form: titles and statuses, messages wrapped within 80 columns, the outcomes', () => {
@@ -178,11 +228,15 @@ describe('diagnose', () => {
     expect(text).toContain("[FAIL] Selector (NoEndpoints)\n       default/web's selector app=wbe matches no pod in namespace default.\n");
     expect(text).toContain('[SKIP] Reply\n       not run: the Selector check failed\n');
     expect(text).toContain('Result: the Selector check fails; the checks after it were not run.');
-    expect(text).toContain('Outcomes:\n100.0% rejected  [NoEndpoints, client: connection-refused]\n');
+    expect(text).toContain(
+      "Outcomes:\n100.00% rejected\n       default/web's selector app=wbe matches no pod, so the Service has no\n         endpoints: kube-proxy on kind-worker2 rejects the connection\n         (\"default/web:http has no endpoints\").\n       (the client sees: connection refused; reason NoEndpoints)\n",
+    );
   });
 
-  it('wraps words to the width, a word longer than it alone on its line', () => {
-    expect(wrap('aaa bbb ccc', 7, '  ')).toEqual(['  aaa', '  bbb', '  ccc']);
-    expect(wrap('a verylongword b', 6)).toEqual(['a', 'verylongword', 'b']);
+  it('the text form keeps a word longer than a line within 80 columns', () => {
+    const to = `service/default/web:${'p'.repeat(70)}`;
+    const text = diagnosisText(diagnoser.diagnose({ from: 'pod/default/db-0', to }));
+    expect(text.split('\n').every((l) => l.length <= 80)).toBe(true);
+    expect(text.split('\n').slice(0, 3).join('').replace(/\s/g, '')).toBe(`diagnosepod/default/db-0->${to}(tcp),Servicedefault/web`);
   });
 });

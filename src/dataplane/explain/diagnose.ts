@@ -9,8 +9,10 @@
 import type { ServicePort } from '../../cluster/resources/service.types';
 import { DomainError } from '../../common/domain-error';
 import { tryParseIPv4 } from '../../common/ipv4';
+import { percent } from '../../common/text-layout';
 import type { TrafficOutcome, TrafficProtocol, TrafficRequest, TrafficResponse, TrafficSimulator } from '../traffic';
-import type { Verdict } from '../verdict';
+import { trafficSourceText } from '../traffic-source';
+import type { Verdict, VerdictReason } from '../verdict';
 import { causeText, portText, selectorText, type SelectedPod, type ServiceRef, type SliceEndpointView } from './cluster-facts';
 import { readTrace } from './trace-facts';
 
@@ -36,8 +38,8 @@ export interface DiagnoseCheck {
   title: string;
   status: CheckStatus;
   message: string;
-  /** A failed check built on an outcome's verdict carries its reason code. */
-  reason?: string;
+  /** A failed check carries a reason code, as a verdict's. */
+  reason?: VerdictReason;
 }
 
 export interface DiagnoseRequest {
@@ -68,9 +70,9 @@ export interface Diagnosis {
   outcomes: DiagnosedOutcome[];
 }
 
-type Result = { status: CheckStatus; message: string; reason?: string };
+type Result = { status: CheckStatus; message: string; reason?: VerdictReason };
 const pass = (message: string): Result => ({ status: 'pass', message });
-const fail = (message: string, reason?: string): Result => ({ status: 'fail', message, ...(reason ? { reason } : {}) });
+const fail = (message: string, reason?: VerdictReason): Result => ({ status: 'fail', message, ...(reason ? { reason } : {}) });
 const skip = (message: string): Result => ({ status: 'skip', message });
 
 /** The Service a destination is, and how: by ClusterIP (or name), external address, NodePort, or `service/NS/NAME`. */
@@ -87,8 +89,6 @@ interface Target {
   portNumber: number | null;
 }
 
-const percent = (p: number) => `${(p * 100).toFixed(p === 1 ? 0 : 1)}%`;
-const fromText = (from: TrafficRequest['from']) => (typeof from === 'string' ? from : `external/${from.external}`);
 
 function shortList(items: readonly string[], max = 4): string {
   if (items.length <= max) return items.join(', ');
@@ -96,7 +96,7 @@ function shortList(items: readonly string[], max = 4): string {
 }
 
 /** Verdict reasons that say kube-proxy's rules on the first node decided the fate of the packet. */
-const RULE_REASONS = new Set(['NoEndpoints', 'ScaledToZero', 'ReadinessProbeFailing', 'NodeNotReady', 'EndpointsTerminating', 'NoReadyEndpoints', 'NoLocalEndpoints', 'PortNotInService', 'NodePortAddressNotAllowed', 'SourceRangeRefused', 'Rejected', 'Dropped']);
+const RULE_REASONS: ReadonlySet<VerdictReason> = new Set<VerdictReason>(['NoEndpoints', 'ScaledToZero', 'ReadinessProbeFailing', 'NodeNotReady', 'EndpointsTerminating', 'NoReadyEndpoints', 'NoLocalEndpoints', 'PortNotInService', 'NodePortAddressNotAllowed', 'SourceRangeRefused', 'Rejected', 'Dropped']);
 
 export class Diagnoser {
   constructor(private readonly traffic: TrafficSimulator) {}
@@ -114,7 +114,11 @@ export class Diagnoser {
     if (byName) {
       const service = this.facts.service(byName[1], byName[2]);
       if (!service) throw new DomainError('NOT_FOUND', `services "${byName[2]}" not found in namespace "${byName[1]}"`, { kind: 'services', name: byName[2], field: 'to' });
-      target = this.servicePortByText(service, byName[3], protocol);
+      const portText = byName[3];
+      if (/^[0-9]+$/.test(portText) && (Number(portText) < 1 || Number(portText) > 65535)) {
+        throw new DomainError('INVALID', `to: "${to}" needs a port between 1 and 65535`, { field: 'to' });
+      }
+      target = this.servicePortByText(service, portText, protocol);
       if (target.port !== undefined || service.spec.clusterIP === 'None') {
         response = this.traffic.send({ from: request.from, to, protocol });
       } else if (target.address !== null && target.portNumber !== null) {
@@ -122,7 +126,7 @@ export class Diagnoser {
         response = this.traffic.send({ from: request.from, to: `${target.address}:${target.portNumber}`, protocol });
       } else {
         // A port name it does not have: nothing to send; the source is still checked (a bad one is refused as POST /traffic refuses it).
-        this.traffic.send({ from: request.from, to: `service/${byName[1]}/${byName[2]}:${(service.spec.ports ?? [])[0]?.port ?? 1}`, protocol });
+        this.traffic.checkSource(request.from);
       }
     } else {
       response = this.traffic.send({ from: request.from, to, protocol });
@@ -144,20 +148,24 @@ export class Diagnoser {
     };
     const checks: DiagnoseCheck[] = [];
     let firstFailure: CheckName | null = null;
+    let failedTitle: string | undefined;
     for (const { name, title } of CHECKS) {
-      const result = firstFailure ? skip(`not run: the ${CHECKS.find((c) => c.name === firstFailure)!.title} check failed`) : steps[name]();
-      if (result.status === 'fail' && firstFailure === null) firstFailure = name;
+      const result = failedTitle !== undefined ? skip(`not run: the ${failedTitle} check failed`) : steps[name]();
+      if (result.status === 'fail' && firstFailure === null) {
+        firstFailure = name;
+        failedTitle = title;
+      }
       checks.push({ name, title, ...result });
     }
     return {
-      from: fromText(request.from),
+      from: trafficSourceText(request.from),
       to,
       protocol,
       ok: firstFailure === null,
       firstFailure,
       service: target.service ? `${target.service.namespace}/${target.service.name}` : null,
       checks,
-      outcomes: outcomes.map((o) => ({ probability: o.probability, result: o.result, pod: o.destination?.pod ?? null, node: o.destination?.node ?? null, verdict: o.verdict! })),
+      outcomes: outcomes.map((o) => ({ probability: o.probability, result: o.result, pod: o.destination?.pod ?? null, node: o.destination?.node ?? null, verdict: o.verdict })),
     };
   }
 
@@ -167,12 +175,17 @@ export class Diagnoser {
     const ports = service.spec.ports ?? [];
     const proto = protocol.toUpperCase();
     const byNumber = /^[0-9]{1,5}$/.test(text) ? Number(text) : undefined;
-    const port = ports.find((p) => (byNumber !== undefined ? p.port === byNumber : (p.name ?? '') === text) && (p.protocol ?? 'TCP') === proto);
+    const sameProtocol = ports.filter((p) => (p.protocol ?? 'TCP') === proto);
+    // No port named: the Service's only port, as POST /netsim/v1/traffic takes it.
+    const port = text === '' ? (sameProtocol.length === 1 && ports.length === 1 ? sameProtocol[0] : undefined) : sameProtocol.find((p) => (byNumber !== undefined ? p.port === byNumber : (p.name ?? '') === text));
     const address = service.spec.clusterIP && service.spec.clusterIP !== 'None' ? service.spec.clusterIP : null;
     const id = `${service.namespace}/${service.name}`;
     const describe = `${id} port ${text || '(unnamed)'}`;
     if (port) return { service, port, describe, address, portNumber: port.port };
-    return { service, port: undefined, describe, missing: `${id} has no port ${text}/${proto} (its ports: ${ports.map((p) => `${portText(p)}${p.name ? ` (${p.name})` : ''}`).join(', ') || 'none'})`, address, portNumber: byNumber ?? null };
+    const theirs = `its ports: ${ports.map((p) => `${portText(p)}${p.name ? ` (${p.name})` : ''}`).join(', ') || 'none'}`;
+    const unnamed = ports.length === 1 ? `${id}'s only port is not ${proto}` : `${id} has ${ports.length === 0 ? 'no port' : 'more than one port'}`;
+    const missing = text === '' ? `service/${id}: names no port, and ${unnamed} (${theirs})` : `${id} has no port ${text}/${proto} (${theirs})`;
+    return { service, port: undefined, describe, missing, address, portNumber: byNumber ?? null };
   }
 
   private targetOf(response: TrafficResponse, protocol: string): Target {
@@ -208,6 +221,7 @@ export class Diagnoser {
     const id = `${service.namespace}/${service.name}`;
     const describe = `${address}:${portNumber}`;
     if (port) return { service, port, describe, address, portNumber };
+    // Same number, other protocol: say the protocol (the same number and protocol is found above).
     const sameNumber = ports.some((p) => p.port === portNumber);
     const missing = `${address} is ${id}'s ${what}, which has no port ${sameNumber ? `${portNumber}/${proto}` : portNumber} (its ports: ${ports.map(portText).join(', ') || 'none'})`;
     return { service, port: undefined, describe, missing, address, portNumber };
@@ -220,7 +234,7 @@ export class Diagnoser {
     if (!r) return skip(`${ctx.request.to} names no DNS name: nothing to resolve`);
     if (r.kind === 'nxdomain') {
       const nx = ctx.outcomes.find((o) => o.result === 'nxdomain');
-      return fail(nx?.verdict?.message ?? `${r.name} did not resolve`, 'NXDomain');
+      return fail(nx?.verdict.message ?? `${r.name} did not resolve`, 'NXDomain');
     }
     const what = r.service ? ` (${r.service.namespace}/${r.service.name}${r.service.headless ? ', headless: its ready pods' : "'s ClusterIP"})` : '';
     const cname = r.cname?.length ? ` through the CNAME ${r.cname.join(' > ')}` : '';
@@ -238,9 +252,14 @@ export class Diagnoser {
     return pass(`${via} port ${portText(port)}${port.name ? ` (${port.name})` : ''}, targetPort ${target}`);
   }
 
+  /** The Service and port the Service checks look at: a ClusterIP Service's (not headless, not ExternalName). */
   private applies(ctx: Context): ServiceRef | undefined {
-    const s = ctx.target.service;
-    return s && ctx.target.port && s.spec.clusterIP !== 'None' && s.spec.type !== 'ExternalName' ? s : undefined;
+    return this.servicePortOf(ctx)?.service;
+  }
+
+  private servicePortOf(ctx: Context): { service: ServiceRef; port: ServicePort } | undefined {
+    const { service, port } = ctx.target;
+    return service && port && service.spec.clusterIP !== 'None' && service.spec.type !== 'ExternalName' ? { service, port } : undefined;
   }
 
   private selector(ctx: Context): Result {
@@ -250,25 +269,26 @@ export class Diagnoser {
     const selector = selectorText(service.spec.selector);
     if (!selector) return skip(`${id} has no selector: its EndpointSlices are written by hand`);
     const pods = this.facts.selectedPods(service);
-    if (pods.length === 0) {
-      const scaled = this.facts.workloadsFor(service).filter((w) => w.replicas === 0);
-      if (scaled.length) return fail(`${id}'s selector ${selector} matches no pod: ${scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')} ${scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas.`, 'ScaledToZero');
-      return fail(`${id}'s selector ${selector} matches no pod in namespace ${service.namespace}.`, 'NoEndpoints');
+    const cause = this.facts.whyNoEndpoints(service, ctx.target.port);
+    if (cause.kind === 'no-pods') {
+      const { scaled } = cause;
+      if (scaled.length) return fail(`${id}'s selector ${selector} matches no pod: ${scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')} ${scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas.`, cause.reason);
+      return fail(`${id}'s selector ${selector} matches no pod in namespace ${service.namespace}.`, cause.reason);
     }
     return pass(`${selector} matches ${pods.length === 1 ? '1 pod' : `${pods.length} pods`}: ${shortList(pods.map((p) => p.name))}`);
   }
 
   private endpoints(ctx: Context): Result {
-    const service = this.applies(ctx);
-    if (!service) return skip('no Service port to check');
+    const target = this.servicePortOf(ctx);
+    if (!target) return skip('no Service port to check');
+    const { service, port } = target;
     const id = `${service.namespace}/${service.name}`;
-    const port = ctx.target.port!;
     const listed = this.facts.sliceEndpoints(service, port);
     if (listed.length > 0) return pass(`${id}'s EndpointSlices list ${listed.length === 1 ? '1 endpoint' : `${listed.length} endpoints`} for port ${port.name || port.port}: ${shortList(listed.map((e) => `${e.address}:${e.port}`))}`);
     const pods = this.facts.selectedPods(service);
-    const lacking = pods.filter((p) => this.facts.targetPortOn(port, p.object) === undefined);
-    if (pods.length > 0 && lacking.length === pods.length) {
-      return fail(`${id}'s EndpointSlices list no endpoint: its port ${port.name || port.port} targets the container port named "${port.targetPort}", which none of the ${pods.length === 1 ? 'pod' : `${pods.length} pods`} its selector matches declares.`, 'TargetPortNotServed');
+    const cause = this.facts.whyNoEndpoints(service, port);
+    if (cause.kind === 'target-port') {
+      return fail(`${id}'s EndpointSlices list no endpoint: its port ${port.name || port.port} targets the container port named "${port.targetPort}", which none of the ${pods.length === 1 ? 'pod' : `${pods.length} pods`} its selector matches declares.`, cause.reason);
     }
     const noIp = pods.filter((p) => !p.ip);
     if (noIp.length) return fail(`${id}'s EndpointSlices list no endpoint: its pods have no IP address yet (${shortList(noIp.map((p) => `${p.name}: ${p.cause ? causeText(p.cause) : 'no IP'}`))}).`, 'NoEndpoints');
@@ -276,10 +296,11 @@ export class Diagnoser {
   }
 
   private readiness(ctx: Context): Result {
-    const service = this.applies(ctx);
-    if (!service) return skip('no Service port to check');
+    const target = this.servicePortOf(ctx);
+    if (!target) return skip('no Service port to check');
+    const { service, port } = target;
     const id = `${service.namespace}/${service.name}`;
-    const listed = this.facts.sliceEndpoints(service, ctx.target.port!);
+    const listed = this.facts.sliceEndpoints(service, port);
     const ready = listed.filter((e) => e.ready);
     const pods = new Map(this.facts.selectedPods(service).map((p) => [p.name, p]));
     const why = (e: SliceEndpointView) => {
@@ -291,15 +312,17 @@ export class Diagnoser {
     if (ready.length > 0) return pass(`${ready.length} of ${listed.length} endpoints ready; not ready: ${shortList(notReady.map(why))}`);
     const serving = listed.filter((e) => e.serving && e.terminating);
     if (serving.length > 0) return pass(`no endpoint is ready, but ${serving.length === 1 ? '1 terminating endpoint still serves' : `${serving.length} terminating endpoints still serve`} and kube-proxy falls back to ${serving.length === 1 ? 'it' : 'them'}: ${shortList(serving.map((e) => e.pod ?? e.address))}`);
-    const verdict = ctx.outcomes.find((o) => o.verdict && ['ReadinessProbeFailing', 'NodeNotReady', 'EndpointsTerminating', 'NoReadyEndpoints'].includes(o.verdict.reason))?.verdict;
-    return fail(`none of ${id}'s ${listed.length === 1 ? 'endpoint is' : `${listed.length} endpoints is`} ready: ${notReady.map(why).join('; ')}.`, verdict?.reason ?? 'NoReadyEndpoints');
+    const cause = this.facts.whyNoEndpoints(service, port);
+    const reason: VerdictReason = cause.kind === 'not-ready' || cause.kind === 'winding-down' ? cause.reason : 'NoReadyEndpoints';
+    return fail(`none of ${id}'s ${listed.length === 1 ? 'endpoint is' : `${listed.length} endpoints is`} ready: ${notReady.map(why).join('; ')}.`, reason);
   }
 
   private targetPort(ctx: Context): Result {
-    const service = this.applies(ctx);
-    if (!service) return skip('no Service port to check');
-    const listed = this.facts.sliceEndpoints(service, ctx.target.port!).filter((e) => e.ready || e.serving);
-    const protocol = (ctx.target.port!.protocol ?? 'TCP').toLowerCase();
+    const target = this.servicePortOf(ctx);
+    if (!target) return skip('no Service port to check');
+    const { service, port } = target;
+    const listed = this.facts.sliceEndpoints(service, port).filter((e) => e.ready || e.serving);
+    const protocol = (port.protocol ?? 'TCP').toLowerCase();
     const closed = listed.filter((e) => {
       const pod = e.pod ? this.facts.pod(service.namespace, e.pod) : undefined;
       return pod !== undefined && !this.facts.podServes(pod.object, e.port, protocol);
@@ -311,18 +334,34 @@ export class Diagnoser {
     return pass(`every endpoint's pod declares ${ports.join(', ')}`);
   }
 
+  /**
+   * Fails only when a NotReady node explains connections that are not delivered
+   * (its verdict says so, or the connection ends on it). A NotReady node that costs
+   * nothing (the client's own, while kube-proxy still forwards) passes, named.
+   */
   private nodeState(ctx: Context): Result {
     const nodes = new Set<string>();
     const source = this.sourceNode(ctx);
     if (source) nodes.add(source);
     const service = this.applies(ctx);
-    if (service) for (const e of this.facts.sliceEndpoints(service, ctx.target.port!)) if ((e.ready || e.serving) && e.node) nodes.add(e.node);
+    const listed = service && ctx.target.port ? this.facts.sliceEndpoints(service, ctx.target.port) : [];
+    for (const e of listed) if (e.node) nodes.add(e.node);
     for (const o of ctx.outcomes) if (o.destination?.node) nodes.add(o.destination.node);
     if (nodes.size === 0) return skip('no node involved');
     const sorted = [...nodes].sort();
-    const down = sorted.map((n) => ({ n, r: this.facts.nodeReadiness(n) })).filter((x) => !x.r.ready);
-    if (down.length > 0) return fail(`${down.map((x) => `${x.n} is NotReady (${x.r.detail})`).join('; ')}.`, 'NodeNotReady');
-    return pass(`${sorted.join(', ')} ${sorted.length === 1 ? 'is' : 'are'} Ready`);
+    const readiness = new Map(sorted.map((n) => [n, this.facts.nodeReadiness(n)]));
+    const down = sorted.filter((n) => !readiness.get(n)?.ready);
+    if (down.length === 0) return pass(`${sorted.join(', ')} ${sorted.length === 1 ? 'is' : 'are'} Ready`);
+    const downText = down.map((n) => `${n} is NotReady (${readiness.get(n)?.detail})`).join('; ');
+    const lost = ctx.outcomes.filter((o) => o.result !== 'delivered' && (o.verdict.reason === 'NodeNotReady' || (o.destination?.node != null && down.includes(o.destination.node))));
+    if (lost.length > 0) {
+      const share = lost.reduce((s, o) => s + o.probability, 0);
+      return fail(`${downText}: ${percent(share)} of connections are not delivered because of it.`, 'NodeNotReady');
+    }
+    const up = sorted.filter((n) => !down.includes(n));
+    const out = listed.filter((e) => !e.ready && !e.serving && e.node !== undefined && down.includes(e.node)).map((e) => e.pod ?? e.address);
+    const rotation = out.length ? ` (out of rotation: ${shortList(out)})` : '';
+    return pass(`${up.length ? `${up.join(', ')} ${up.length === 1 ? 'is' : 'are'} Ready; ` : ''}${downText}, but no connection fails because of it${rotation}`);
   }
 
   private sourceNode(ctx: Context): string | undefined {
@@ -333,10 +372,10 @@ export class Diagnoser {
   private rules(ctx: Context): Result {
     if (ctx.outcomes.length === 0) return skip('no packet was sent');
     const node = this.sourceNode(ctx) ?? 'the first node';
-    const decided = ctx.outcomes.find((o) => o.verdict && RULE_REASONS.has(o.verdict.reason));
+    const decided = ctx.outcomes.find((o) => RULE_REASONS.has(o.verdict.reason));
     if (decided) {
       const share = decided.probability < 1 ? `${percent(decided.probability)} of connections: ` : '';
-      return fail(`${share}${decided.verdict!.message}`, decided.verdict!.reason);
+      return fail(`${share}${decided.verdict.message}`, decided.verdict.reason);
     }
     const endpoints = new Set<string>();
     let service: string | undefined;
@@ -364,7 +403,7 @@ export class Diagnoser {
     }
     const worst = failed.sort((a, b) => b.probability - a.probability)[0];
     const share = failed.reduce((s, o) => s + o.probability, 0);
-    return fail(`${percent(share)} of connections are not delivered: ${worst.verdict?.message ?? worst.reason ?? worst.result}`, worst.verdict?.reason);
+    return fail(`${percent(share)} of connections are not delivered: ${worst.verdict.message}`, worst.verdict.reason);
   }
 
   private reply(ctx: Context): Result {
@@ -376,7 +415,7 @@ export class Diagnoser {
       const o = wrong[0];
       return fail(o.replySource ? `the answer from ${o.destination?.pod ?? o.destination?.node} comes back from ${o.replySource}, not ${expected}: the client does not recognise it.` : `the answer from ${o.destination?.pod ?? o.destination?.node} does not reach the client.`);
     }
-    const sources = [...new Set(delivered.map((o) => o.replySource!))];
+    const sources = [...new Set(delivered.map((o) => o.replySource))];
     return pass(`the answer comes back from ${sources.join(', ')}, the address the client sent to (conntrack undoes the NAT)`);
   }
 }

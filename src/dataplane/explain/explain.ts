@@ -10,35 +10,13 @@ import { cidrContains, tryParseIPv4, tryParseIPv4Cidr } from '../../common/ipv4'
 import type { Resolution } from '../names';
 import type { ClusterNetwork } from '../network';
 import type { Hop, TrafficOutcome, TrafficRequest } from '../traffic';
-import type { ClientView, Verdict, VerdictNote } from '../verdict';
-import { ClusterFacts, causeText, portText, selectorText, type SelectedPod, type ServiceRef } from './cluster-facts';
+import type { ClientView, Verdict, VerdictNote, VerdictReason } from '../verdict';
+import { ClusterFacts, causeText, portText, selectorText, type SelectedPod, type ServiceRef, type Workload } from './cluster-facts';
+import { parseServiceRuleComment } from '../../kube-proxy/rule-comments';
 import { readTrace, type MasqueradeFact, type ServicePortName, type TraceFacts } from './trace-facts';
 
-/** Every reason code a verdict may carry (docs/troubleshooting.md has the table). */
-export const REASONS = [
-  'Delivered',
-  'NoEndpoints',
-  'ScaledToZero',
-  'ReadinessProbeFailing',
-  'NodeNotReady',
-  'EndpointsTerminating',
-  'NoReadyEndpoints',
-  'NoLocalEndpoints',
-  'PortNotInService',
-  'TargetPortNotServed',
-  'PortClosed',
-  'NodePortAddressNotAllowed',
-  'SourceRangeRefused',
-  'NXDomain',
-  'LeftCluster',
-  'Rejected',
-  'Dropped',
-  'NoRoute',
-] as const;
-export type VerdictReason = (typeof REASONS)[number];
-
-/** Every note reason. */
-export const NOTE_REASONS = ['ConntrackEntry', 'SessionAffinity', 'TerminatingFallback', 'Masquerade', 'Hairpin'] as const;
+/** The reason codes, re-exported where they were first defined. */
+export { NOTE_REASONS, REASONS, type VerdictReason } from '../verdict';
 
 export interface ExplainContext {
   from: TrafficRequest['from'];
@@ -50,6 +28,11 @@ export interface ExplainContext {
 type Unexplained = Omit<TrafficOutcome, 'verdict'>;
 
 const svcName = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
+
+/** The generic words for rules that contradict the store. */
+function rulesOutOfDate(node: string | null): string {
+  return `kube-proxy's rules${node ? ` on ${node}` : ''} are out of date with the store (it has not synced since the change)`;
+}
 
 function verdict(reason: VerdictReason, client: ClientView, message: string, notes: VerdictNote[]): Verdict {
   return { reason, client, message, notes };
@@ -131,7 +114,8 @@ export class Explainer {
     const tried = r?.kind === 'nxdomain' ? r.tried : [name];
     let message = `${name} did not resolve: NXDOMAIN for ${list(tried)}.`;
     if (typeof context.from !== 'object' && !name.includes('.') && tried.length === 1) {
-      message += ` ${context.from} uses the node's resolver, which has no cluster search path: use the full name (${name}.NAMESPACE.svc.cluster.local).`;
+      // The emulator answers a node's lookups from CoreDNS without a search path; a real node's resolver is the host's, not CoreDNS.
+      message += ` ${context.from} has no cluster search path here. On a real node the resolver is the host's, not CoreDNS, and no cluster name resolves there: use the Service's ClusterIP, or send from a pod (whose resolver is CoreDNS).`;
     } else if (typeof context.from === 'object' && tried.length === 1) {
       message += ' An outside client has no cluster search path: use the full name (NAME.NAMESPACE.svc.cluster.local).';
     }
@@ -170,21 +154,14 @@ export class Explainer {
   private rejected(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[]): Verdict {
     const r = trace.refusal;
     const client = rejectView(r?.rejectWith);
-    if (r && r.comment?.endsWith(' has no endpoints')) {
-      const name = this.serviceOf(r.comment) ?? trace.service;
-      const service = name ? this.facts.service(name.namespace, name.name) : undefined;
-      if (service && name) return this.noEndpoints(service, name, `kube-proxy on ${r.node} rejects the connection ("${r.comment}").`, client, notes);
+    const said = parseServiceRuleComment(r?.comment);
+    if (r && said?.kind === 'no-endpoints') {
+      const name = said.service;
+      const service = this.facts.service(name.namespace, name.name);
+      if (service) return this.noEndpoints(service, name, `kube-proxy on ${r.node} rejects the connection ("${r.comment}").`, client, notes);
     }
     const rule = r ? ` by the rule ${r.step.rule}` : '';
     return verdict('Rejected', client, `${capital(outcome.reason ?? 'rejected')}${rule}.`, notes);
-  }
-
-  private serviceOf(comment: string | undefined): ServicePortName | undefined {
-    const m = comment ? /^(\S+) /.exec(comment) : null;
-    if (!m) return undefined;
-    const [namespace, rest] = m[1].split('/');
-    const [name, port] = (rest ?? '').split(':');
-    return namespace && name ? { namespace, name, port: port ?? '' } : undefined;
   }
 
   /**
@@ -195,56 +172,55 @@ export class Explainer {
   private noEndpoints(service: ServiceRef, name: ServicePortName, tail: string, client: ClientView, notes: VerdictNote[]): Verdict {
     const id = svcName(service);
     const selector = selectorText(service.spec.selector);
-    if (!selector) {
-      return verdict('NoEndpoints', client, `${id} has no selector and no EndpointSlice of it lists a ready endpoint, so the Service has no endpoints: ${tail}`, notes);
-    }
-    const pods = this.facts.selectedPods(service);
-    if (pods.length === 0) {
-      const scaled = this.facts.workloadsFor(service).filter((w) => w.replicas === 0);
-      if (scaled.length > 0) {
-        const which = list(scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`));
-        return verdict('ScaledToZero', client, `${id}'s selector ${selector} matches no pod: ${which} ${scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas, so the Service has no endpoints: ${tail}`, notes);
-      }
-      return verdict('NoEndpoints', client, `${id}'s selector ${selector} matches no pod, so the Service has no endpoints: ${tail}`, notes);
-    }
     const port = this.facts.servicePort(service, name.port);
-    const lacking = port ? pods.filter((p) => this.facts.targetPortOn(port, p.object) === undefined) : [];
-    if (port && lacking.length === pods.length) {
-      return verdict(
-        'TargetPortNotServed',
-        client,
-        `${id}'s port ${port.name || port.port} targets the container port named "${port.targetPort}", which none of the ${plural(pods.length, 'pod')} its selector ${selector} matches declares, so the Service has no endpoints: ${tail}`,
-        notes,
-      );
+    const cause = this.facts.whyNoEndpoints(service, port);
+    const detail = (pods: readonly SelectedPod[]) => pods.map((p) => `${p.namespace}/${p.name}: ${p.cause ? causeText(p.cause) : 'Ready'}`).join('; ');
+    const workloads = (scaled: readonly Workload[]) => list(scaled.map((w) => `${w.kind} ${w.namespace}/${w.name}`));
+    switch (cause.kind) {
+      case 'no-selector':
+        return verdict(cause.reason, client, `${id} has no selector and no EndpointSlice of it lists a ready endpoint, so the Service has no endpoints: ${tail}`, notes);
+      case 'no-pods':
+        if (cause.scaled.length > 0) {
+          return verdict(cause.reason, client, `${id}'s selector ${selector} matches no pod: ${workloads(cause.scaled)} ${cause.scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas, so the Service has no endpoints: ${tail}`, notes);
+        }
+        return verdict(cause.reason, client, `${id}'s selector ${selector} matches no pod, so the Service has no endpoints: ${tail}`, notes);
+      case 'target-port':
+        return verdict(
+          cause.reason,
+          client,
+          `${id}'s port ${port?.name || port?.port} targets the container port named "${port?.targetPort}", which none of the ${plural(cause.pods.length, 'pod')} its selector ${selector} matches declares, so the Service has no endpoints: ${tail}`,
+          notes,
+        );
+      case 'winding-down': {
+        const left = cause.pods.length === 1 ? 'its last pod is terminating' : `its ${cause.pods.length} pods are terminating`;
+        return verdict(cause.reason, client, `${workloads(cause.scaled)} ${cause.scaled.length === 1 ? 'is' : 'are'} scaled to 0 replicas and ${left} (${detail(cause.pods)}), so ${id} has no ready endpoints: ${tail}`, notes);
+      }
+      case 'rules-out-of-date':
+        return verdict(
+          cause.reason,
+          client,
+          `${id}'s selector ${selector} matches ${plural(cause.pods.length, 'pod')}, ${cause.ready.length === cause.pods.length ? (cause.pods.length === 1 ? 'which is Ready' : 'all Ready') : `${cause.ready.length} of them Ready`} (${list(cause.ready.map((p) => `${p.namespace}/${p.name}`))}), yet the rules say it has no endpoints: ${rulesOutOfDate(null)}. ${tail}`,
+          notes,
+        );
+      case 'not-ready': {
+        const { pods, unready } = cause;
+        const none = pods.length === 1 ? 'which is not Ready' : unready.length === pods.length ? 'none of them Ready' : `${unready.length} not Ready`;
+        return verdict(cause.reason, client, `${id}'s selector ${selector} matches ${plural(pods.length, 'pod')}, ${none} (${detail(unready)}), so the Service has no ready endpoints: ${tail}`, notes);
+      }
     }
-    const unready = pods.filter((p) => p.cause !== undefined);
-    const kinds = new Set(unready.map((p) => p.cause!.kind));
-    const reason: VerdictReason =
-      kinds.size !== 1 || unready.length !== pods.length
-        ? 'NoReadyEndpoints'
-        : kinds.has('readiness-probe')
-          ? 'ReadinessProbeFailing'
-          : kinds.has('node-not-ready')
-            ? 'NodeNotReady'
-            : kinds.has('terminating')
-              ? 'EndpointsTerminating'
-              : 'NoReadyEndpoints';
-    const detail = unready.map((p) => `${p.namespace}/${p.name}: ${causeText(p.cause!)}`);
-    const none = pods.length === 1 ? 'which is not Ready' : unready.length === pods.length ? 'none of them Ready' : `${unready.length} not Ready`;
-    return verdict(reason, client, `${id}'s selector ${selector} matches ${plural(pods.length, 'pod')}, ${none} (${detail.join('; ')}), so the Service has no ready endpoints: ${tail}`, notes);
   }
 
   private dropped(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
     const r = trace.refusal;
-    if (r?.comment?.endsWith(' has no local endpoints')) {
-      const name = this.serviceOf(r.comment);
-      const service = name ? this.facts.service(name.namespace, name.name) : undefined;
+    const said = parseServiceRuleComment(r?.comment);
+    if (r?.comment !== undefined && said?.kind === 'no-local-endpoints') {
+      const name = said.service;
+      const service = this.facts.service(name.namespace, name.name);
       if (service) return this.noLocalEndpoints(service, r.node, r.comment, r.step.chain === 'KUBE-SERVICES' ? 'internal' : 'external', notes);
     }
-    const fw = r?.comment ? /^(\S+) traffic not accepted by (KUBE-FW-\S+)$/.exec(r.comment) : null;
-    if (r && fw) {
-      const name = this.serviceOf(r.comment);
-      const service = name ? this.facts.service(name.namespace, name.name) : undefined;
+    if (r && said?.kind === 'not-accepted') {
+      const name = said.service;
+      const service = this.facts.service(name.namespace, name.name);
       if (service) {
         const ranges = (service.spec.loadBalancerSourceRanges ?? []).join(', ');
         return verdict(
@@ -313,9 +289,15 @@ export class Explainer {
     const left = outcome.reason ?? 'left the cluster';
     if (service) {
       const ports = service.spec.ports ?? [];
+      const protocol = sent.protocol.toUpperCase();
+      const what = byClusterIP ? 'ClusterIP' : byExternal?.kind === 'externalIP' ? 'external IP' : 'load-balancer address';
+      const has = ports.find((p) => p.port === sent.port && (p.protocol ?? 'TCP') === protocol);
+      if (has) {
+        // The Service has the port, yet no rule took the packet: the rules lag behind the store.
+        return verdict('LeftCluster', 'left-cluster', `${sent.destination} is ${svcName(service)}'s ${what} and it has port ${portText(has)}, but no kube-proxy rule took the packet: ${rulesOutOfDate(sent.node)}. The packet ${left}.`, notes);
+      }
       const sameNumber = ports.some((p) => p.port === sent.port);
-      const missing = sameNumber ? `${sent.port}/${sent.protocol.toUpperCase()}` : `${sent.port}`;
-      const what = byClusterIP ? 'ClusterIP' : byExternal!.kind === 'externalIP' ? 'external IP' : 'load-balancer address';
+      const missing = sameNumber ? `${sent.port}/${protocol}` : `${sent.port}`;
       return verdict(
         'PortNotInService',
         'timed-out',

@@ -1,22 +1,22 @@
 /**
  * What the rules a packet hit say, read back from an outcome's hops: which
  * Service port kube-proxy matched (its rule comments name it as
- * `namespace/name:port`), the endpoint it chose, why it set the masquerade
- * mark, what rejected or dropped the packet, whether session affinity or an
- * existing conntrack entry decided the way.
+ * `namespace/name:port`, read with kube-proxy's own parser), the endpoint it
+ * chose, why it set the masquerade mark, what rejected or dropped the
+ * packet, whether session affinity or an existing conntrack entry decided
+ * the way. Addresses and states come from the hops' structured fields (the
+ * packet's ctstate, the node's NAT), never from the engine's step wording.
  */
+import { parseServiceRuleComment, type CommentedServicePort } from '../../kube-proxy/rule-comments';
 import type { TraceStep } from '../../netfilter/types';
 import type { Hop } from '../traffic';
 
 /** A kube-proxy Service port name, `namespace/name:port` (the port part may be empty). */
-export interface ServicePortName {
-  namespace: string;
-  name: string;
-  port: string;
-}
+export type ServicePortName = CommentedServicePort;
 
 export interface StepAt {
   node: string;
+  hop: Hop;
   step: TraceStep;
 }
 
@@ -46,7 +46,7 @@ export interface TraceFacts {
   /** The address and port the entry rule matched (`-d`, `--dport`): the packet's destination before kube-proxy's DNAT. */
   entryAddress: string | undefined;
   entryPort: number | undefined;
-  /** The destination of the first route lookup on a node (a node's own packet is seen after its OUTPUT hook). */
+  /** The address the packet was sent to, before the first node's NAT (a node's own packet is seen after its OUTPUT hook). */
   routedTo: string | undefined;
   /** The endpoint kube-proxy chose (DNAT target), and where. */
   dnat: { node: string; endpoint: string; service: ServicePortName | undefined } | undefined;
@@ -86,11 +86,9 @@ function telling(step: TraceStep): boolean {
   return step.action === 'DROP' || step.action.startsWith('REJECT') || step.action === 'jump KUBE-MARK-MASQ';
 }
 
-/** `default/web:http` (and what follows it in a comment) as a Service port name. */
-export function parseServicePortName(text: string | undefined): ServicePortName | undefined {
-  if (!text) return undefined;
-  const m = /^([^/\s]+)\/([^:\s]+):(\S*)/.exec(text);
-  return m ? { namespace: m[1], name: m[2], port: m[3] } : undefined;
+/** The Service port a kube-proxy rule comment names (`default/web:http`, and what follows it), if any. */
+export function parseServicePortName(comment: string | undefined): ServicePortName | undefined {
+  return parseServiceRuleComment(comment)?.service;
 }
 
 function dport(rule: string | null): number | undefined {
@@ -98,9 +96,24 @@ function dport(rule: string | null): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** `10.96.0.10` of `10.96.0.10:53` (an ICMP endpoint has no port). */
+function addressOf(endpoint: string): string {
+  const colon = endpoint.lastIndexOf(':');
+  return colon < 0 ? endpoint : endpoint.slice(0, colon);
+}
+
+/** Whether a matched rule's target is `target` (`-j DNAT`). */
+function targets(step: TraceStep, target: string): boolean {
+  return step.rule !== null && new RegExp(` -j ${target}(?: |$)`).test(step.rule);
+}
+
+function masquerades(step: TraceStep): boolean {
+  return targets(step, 'MASQUERADE');
+}
+
 function steps(hops: readonly Hop[]): StepAt[] {
   const out: StepAt[] = [];
-  for (const hop of hops) for (const step of hop.rules) if (telling(step)) out.push({ node: hop.node ?? '', step });
+  for (const hop of hops) for (const step of hop.rules) if (telling(step)) out.push({ node: hop.node ?? '', hop, step });
   return out;
 }
 
@@ -111,8 +124,9 @@ function masqueradeWhy(step: TraceStep, comment: string | undefined): Masquerade
     const source = /-s (\S+?)(?:\/32)? /.exec(rule);
     return { kind: 'hairpin', endpoint: source?.[1] ?? '' };
   }
-  if (comment?.startsWith('masquerade LOCAL traffic')) return { kind: 'local-external' };
-  if (comment?.startsWith('masquerade traffic')) return { kind: 'external' };
+  const said = parseServiceRuleComment(comment)?.kind;
+  if (said === 'masquerade-local') return { kind: 'local-external' };
+  if (said === 'masquerade-external') return { kind: 'external' };
   const notLocal = /(! -[si] \S+)/.exec(rule);
   if (notLocal) return { kind: 'not-local', match: notLocal[1] };
   return { kind: 'masquerade-all' };
@@ -136,36 +150,31 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
   };
   let pendingMasq: Omit<MasqueradeFact, 'mark' | 'to'> | undefined;
   let mark = '0x4000';
-  const firstNode = hops.find((h) => h.node !== null && h.rules.length > 0)?.node;
-  for (const { node, step } of all) {
+  const first = hops.find((h) => h.node !== null && h.rules.length > 0);
+  if (first !== undefined) {
+    const before = first.nat?.before?.destination;
+    facts.routedTo = before !== undefined ? addressOf(before) : first.packet.destination;
+    if (first.packet.ctstate === 'ESTABLISHED') facts.conntrack = { node: first.node ?? '', state: 'ESTABLISHED', dnat: first.nat?.dnat ?? undefined };
+  }
+  for (const { node, hop, step } of all) {
     const comment = stepComment(step);
+    const said = parseServiceRuleComment(comment);
     const action = step.action;
-    if (step.table === 'conntrack' && node === firstNode && facts.conntrack === undefined && action.startsWith('ESTABLISHED')) {
-      facts.conntrack = { node, state: 'ESTABLISHED', dnat: undefined };
-    }
-    if (step.table === 'conntrack' && facts.conntrack && node === facts.conntrack.node) {
-      const dnat = /^DNAT from the connection: destination (\S+)/.exec(action);
-      if (dnat) facts.conntrack.dnat = dnat[1];
-    }
-    if (step.table === 'nat' && step.chain === 'KUBE-SERVICES' && comment && facts.service === undefined) {
-      const m = /^(\S+) (cluster IP|external IP|loadbalancer IP)$/.exec(comment);
-      if (m) {
-        facts.service = parseServicePortName(m[1]);
-        facts.entry = m[2] as TraceFacts['entry'];
+    if (step.table === 'nat' && step.chain === 'KUBE-SERVICES' && facts.service === undefined) {
+      if (said?.kind === 'entry') {
+        facts.service = said.service;
+        facts.entry = said.entry;
         facts.entryAddress = /-d (\d+\.\d+\.\d+\.\d+)/.exec(step.rule ?? '')?.[1];
         facts.entryPort = dport(step.rule);
       }
     }
     if (step.table === 'nat' && step.chain === 'KUBE-NODEPORTS' && action.startsWith('jump ') && facts.service === undefined) {
-      facts.service = parseServicePortName(comment);
+      facts.service = said?.service;
       facts.entry = 'nodePort';
       facts.entryPort = dport(step.rule);
     }
-    if (step.table === 'routing' && facts.routedTo === undefined) {
-      facts.routedTo = /^route to (\d+\.\d+\.\d+\.\d+)/.exec(action)?.[1];
-    }
     if (action === 'jump KUBE-MARK-MASQ') {
-      pendingMasq = { node, service: parseServicePortName(comment) ?? facts.service, chain: step.chain ?? '', why: masqueradeWhy(step, comment) };
+      pendingMasq = { node, service: said?.service ?? facts.service, chain: step.chain ?? '', why: masqueradeWhy(step, comment) };
     }
     if (step.chain === 'KUBE-MARK-MASQ' && pendingMasq) {
       const m = /--set-xmark (0x[0-9a-f]+)\//.exec(step.rule ?? '') ?? /--or-mark (0x[0-9a-f]+)/.exec(step.rule ?? '');
@@ -173,21 +182,21 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
       facts.masquerade.push({ ...pendingMasq, mark, to: undefined });
       pendingMasq = undefined;
     }
-    if (step.chain === 'KUBE-POSTROUTING' && action.startsWith('MASQUERADE to ')) {
-      const to = /^MASQUERADE to (\S+)/.exec(action)?.[1];
+    if (step.chain === 'KUBE-POSTROUTING' && masquerades(step) && hop.nat?.masquerade) {
+      const to = hop.nat.snat ?? undefined;
       for (const m of facts.masquerade) if (m.node === node && m.to === undefined) m.to = to;
     }
-    if (step.chain === 'FLANNEL-POSTRTG' && action.startsWith('MASQUERADE to ')) {
-      facts.flannelMasquerade = { node, to: /^MASQUERADE to (\S+)/.exec(action)?.[1] ?? '' };
+    if (step.chain === 'FLANNEL-POSTRTG' && masquerades(step) && hop.nat?.masquerade) {
+      facts.flannelMasquerade = { node, to: hop.nat.snat ?? '' };
     }
     if (step.rule !== null && /--rcheck/.test(step.rule) && action.startsWith('jump KUBE-SEP-')) {
       const list = /--name (\S+)/.exec(step.rule)?.[1] ?? action.slice(5);
       const seconds = Number(/--seconds (\d+)/.exec(step.rule)?.[1] ?? 0);
-      const endpoint = comment ? /-> (\S+)$/.exec(comment)?.[1] : undefined;
-      facts.affinity ??= { node, list, seconds, endpoint, service: parseServicePortName(comment) };
+      const endpoint = said?.kind === 'to-endpoint' ? said.endpoint : undefined;
+      facts.affinity ??= { node, list, seconds, endpoint, service: said?.service };
     }
-    if (action.startsWith('DNAT to ') && step.chain?.startsWith('KUBE-SEP-') && facts.dnat === undefined) {
-      facts.dnat = { node, endpoint: action.slice('DNAT to '.length).split(' ')[0], service: parseServicePortName(comment) ?? facts.service };
+    if (step.chain?.startsWith('KUBE-SEP-') && targets(step, 'DNAT') && hop.nat?.dnat && facts.dnat === undefined) {
+      facts.dnat = { node, endpoint: hop.nat.dnat, service: said?.service ?? facts.service };
       facts.service ??= facts.dnat.service;
     }
     if (step.rule !== null && (action === 'DROP' || action.startsWith('REJECT'))) {
