@@ -256,6 +256,43 @@ describe('liveness with readiness', () => {
   });
 });
 
+describe('events of several containers and probes', () => {
+  const kubeletEvents = (c: C) =>
+    c.store
+      .list(t('events'), { namespace: 'default' })
+      .items.filter((e) => (e as unknown as { source: { component: string } }).source.component === 'kubelet')
+      .map((e) => {
+        const x = e as unknown as { reason: string; message: string; count: number; involvedObject: { fieldPath?: string } };
+        return `${x.involvedObject.fieldPath} ${x.reason} ${x.count}× ${x.message}`;
+      })
+      .sort();
+
+  it('liveness and readiness failing together keep one Unhealthy Event each, each with its own count', () => {
+    const c = cluster();
+    const probe = { httpGet: { path: '/healthz', port: 80 } };
+    c.store.create(t('pods'), { ...pod('p', { livenessProbe: probe, readinessProbe: probe }), metadata: { name: 'p', labels: { app: 'web' }, annotations: { [UNHEALTHY_ANNOTATION]: 'true' } } }, 'default');
+    c.advance(25);
+    const unhealthy = kubeletEvents(c).filter((e) => e.includes(' Unhealthy '));
+    expect(unhealthy).toEqual([
+      'spec.containers{app} Unhealthy 2× Readiness probe failed: HTTP probe failed with statuscode: 500',
+      'spec.containers{app} Unhealthy 3× Liveness probe failed: HTTP probe failed with statuscode: 500',
+    ]);
+  });
+
+  it('two crash-looping containers each keep their own Events, named by spec.containers{NAME}', () => {
+    const c = cluster();
+    const probe = { httpGet: { path: '/healthz', port: 80 } };
+    const spec = { containers: [{ name: 'a', image: 'nginx:1.27', livenessProbe: probe }, { name: 'b', image: 'nginx:1.27', livenessProbe: probe }] };
+    c.store.create(t('pods'), { metadata: { name: 'p', annotations: { [UNHEALTHY_ANNOTATION]: 'true' } }, spec }, 'default');
+    c.advance(35);
+    const killing = kubeletEvents(c).filter((e) => e.includes(' Killing '));
+    expect(killing).toEqual([
+      'spec.containers{a} Killing 1× Container a failed liveness probe, will be restarted',
+      'spec.containers{b} Killing 1× Container b failed liveness probe, will be restarted',
+    ]);
+  });
+});
+
 describe('startup probes', () => {
   it('liveness and readiness wait for the startup probe; started and ready follow it', () => {
     const c = cluster();

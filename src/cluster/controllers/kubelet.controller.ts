@@ -10,7 +10,7 @@ import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
 import { ContainerRestarts } from './container-restarts';
 import { runtimeId } from './container-status';
-import { recordEvent } from './events';
+import { fieldPathOf, recordEvent } from './events';
 import { probeOf } from './probe';
 import { ContainerStatus, ReadinessProbes, readinessProbeOf, readyConditions } from './readiness';
 import { exitAfterMs } from './termination';
@@ -361,7 +361,7 @@ export class KubeletController implements Controller {
   private stopContainers(pod: KubeObject): void {
     const spec = pod.spec as PodSpec;
     for (const container of spec.containers ?? []) {
-      recordEvent(this.store, pod, 'Normal', 'Killing', `Stopping container ${container.name}`, { component: 'kubelet', host: spec.nodeName });
+      recordEvent(this.store, pod, 'Normal', 'Killing', `Stopping container ${container.name}`, { component: 'kubelet', host: spec.nodeName }, 1, undefined, fieldPathOf(container));
     }
   }
 

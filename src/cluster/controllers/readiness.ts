@@ -3,7 +3,7 @@ import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
-import { recordEvent } from './events';
+import { fieldPathOf, recordEvent } from './events';
 import { Probe, probeOf, probePeriodMs, ProbeResult, runProbe } from './probe';
 
 export { UNHEALTHY_ANNOTATION } from './probe';
@@ -140,7 +140,7 @@ export class ReadinessProbes {
     for (const c of spec.containers) {
       const result = wanted.get(c.name)!;
       if (readinessProbeOf(c) && !result.ok && probed.has(c.name)) {
-        recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName });
+        recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName }, 1, undefined, fieldPathOf(c));
       }
     }
     const containerStatuses = ((status.containerStatuses ?? []) as ContainerStatus[]).map((s) => ({ ...s, ready: running(s) ? (wanted.get(s.name)?.ok ?? s.ready) : false }));
