@@ -1,5 +1,6 @@
-// One Jest run covers the unit specs beside the code (src/**/*.spec.ts) and the
-// HTTP e2e specs (test/**/*.e2e-spec.ts). NestJS 12 ships pure ESM, which Jest
+// One Jest run covers the unit specs beside the code (src/**/*.spec.ts,
+// ui/**/*.spec.ts), the HTTP e2e specs (test/**/*.e2e-spec.ts) and the browser
+// specs (test/browser/**/*.browser-spec.ts). NestJS 12 ships pure ESM, which Jest
 // on Node 20 can only load through a transform, so node_modules packages that
 // are ESM are allow-listed and compiled to CommonJS by swc (see docs/toolchain.md).
 const esmPackages = [
@@ -43,7 +44,9 @@ const common = {
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/ui/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    // The browser UI in Debian's Chromium (docs/ui.md); needs dist/ui built (`npm run build:ui`).
+    { ...common, displayName: 'browser', rootDir: '.', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
   ],
 };

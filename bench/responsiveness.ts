@@ -7,10 +7,14 @@
  * longest single reconcile. Target: no block over 250 ms.
  *   - a 30-day clock advance on the demo cluster, and on 100 nodes running
  *     100 Deployments of 10 pods with their Services;
- *   - a Deployment scaled from 1 to 20,000 replicas on 200 nodes, and back to 1.
+ *   - a Deployment scaled from 1 to 20,000 replicas on 200 nodes, and back to 1,
+ *     then the 19,999 terminating pods removed (one clock advance).
+ * Each phase also prints the share of a CPU it got (below 100 %: the machine
+ * is loaded) and each block's CPU time of our own. Run a CPU burner alongside
+ * (e.g. `node -e 'for(;;);' &`) for figures under load.
  * Not a test: it asserts nothing.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { loadClusterFile } from '../src/cluster/apply/cluster-file';
 import { Cluster } from '../src/cluster/cluster';
 import { newCluster } from '../src/cluster/cluster.testing';
@@ -20,16 +24,62 @@ const t = (key: string) => resourceTypeByKey(key)!;
 const DAYS = 30;
 const REPLICAS = Number(process.env.REPLICAS ?? 20_000);
 
+/**
+ * The event loop's gaps, seen by a 5 ms interval: each gap longer than the
+ * limit is a block, noted with the CPU time this process used in it (on a
+ * loaded machine a gap can be mostly waiting for a CPU).
+ */
+class BlockWatch {
+  private last = performance.now();
+  private lastCpu = process.cpuUsage();
+  readonly blocks: Array<{ ms: number; cpuMs: number }> = [];
+  private longestCpu = 0;
+  private readonly handle = setInterval(() => {
+    const now = performance.now();
+    const cpu = process.cpuUsage();
+    const gap = now - this.last - 5;
+    const cpuMs = (cpu.user - this.lastCpu.user + cpu.system - this.lastCpu.system) / 1000;
+    if (gap > 250) this.blocks.push({ ms: gap, cpuMs });
+    this.longestCpu = Math.max(this.longestCpu, cpuMs);
+    this.last = now;
+    this.lastCpu = cpu;
+  }, 5);
+
+  /** The longest garbage collection pause (it blocks the loop as any work does). */
+  private longestGc = 0;
+  private readonly gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) this.longestGc = Math.max(this.longestGc, entry.duration);
+  });
+
+  constructor() {
+    this.gc.observe({ entryTypes: ['gc'] });
+  }
+
+  stop(): string {
+    clearInterval(this.handle);
+    this.gc.disconnect();
+    const worst = [...this.blocks].sort((a, b) => b.ms - a.ms)[0];
+    return (
+      `${this.blocks.length} blocks over 250 ms${worst ? ` (worst ${worst.ms.toFixed(0)} ms, ${worst.cpuMs.toFixed(0)} ms of it our CPU)` : ''}; ` +
+      `most CPU between two turns ${this.longestCpu.toFixed(0)} ms; longest GC pause ${this.longestGc.toFixed(0)} ms`
+    );
+  }
+}
+
 /** Runs `work`, printing its wall time and the longest event-loop block meanwhile. */
 async function measure(name: string, work: () => Promise<unknown>): Promise<void> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   longestReconciles();
   histogram.enable();
+  const blocks = new BlockWatch();
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await work();
   const ms = performance.now() - start;
   histogram.disable();
-  console.log(`responsiveness: ${name}: ${ms.toFixed(0)} ms; longest event-loop block ${(histogram.max / 1e6).toFixed(0)} ms`);
+  const used = process.cpuUsage(cpu);
+  const share = ((used.user + used.system) / 1000 / ms) * 100;
+  console.log(`responsiveness: ${name}: ${ms.toFixed(0)} ms (${share.toFixed(0)} % of a CPU); longest event-loop block ${(histogram.max / 1e6).toFixed(0)} ms; ${blocks.stop()}`);
   // Only sliced settling is timed: work a clock advance's timers start settles at once, inside the timer.
   const reconciles = longestReconciles();
   if (reconciles) console.log(`responsiveness:   longest reconcile (ms): ${reconciles}`);
@@ -46,7 +96,7 @@ function longestReconciles(): string {
 function sliced(cluster: Cluster): Cluster {
   cluster.controllers.settleInSlices({
     sliceMs: 50,
-    mustFinish: () => cluster.clock.running,
+    mustFinish: () => cluster.clock.runningAtOnce,
     timed: (name, ms) => longest.set(name, Math.max(ms, longest.get(name) ?? 0)),
   });
   return cluster;
@@ -97,6 +147,8 @@ async function main(): Promise<void> {
     scale.store.patch(t('deployments.apps'), 'default', 'app-0', { spec: { replicas: 1 } });
     await scale.controllers.idle();
   });
+  await measure(`${REPLICAS - 1} terminating pods removed (a 5 s clock advance)`, () => scale.advanceSliced(5));
+  console.log(`responsiveness: ${scale.store.count(t('pods'))} pods left`);
 }
 
 void main();

@@ -75,9 +75,9 @@ export class Cluster {
     this.controllers.add(new ServiceAccountController(this.store));
     // Work that waits only on time (minReadySeconds, progress deadlines) wakes the controllers up then.
     const wakeUp = (at: number) => clock.after(at - clock.now(), 'workload controllers: wake up', () => this.store.commit());
-    this.controllers.add(new ReplicaSetController(this.store, { wakeUp })); // before Deployment: it reads ReplicaSet status
-    this.controllers.add(new DeploymentController(this.store, { wakeUp }));
-    this.controllers.add(new DaemonSetController(this.store, { wakeUp }));
+    this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record })); // before Deployment: it reads ReplicaSet status
+    this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node) });
     this.controllers.add(this.kubelets);
@@ -107,17 +107,19 @@ export class Cluster {
   async advanceSliced(seconds: number, options?: SlicedAdvanceOptions): Promise<void> {
     await this.clock.advanceSliced(seconds * 1000, options);
     this.store.commit();
+    await this.controllers.idle();
   }
 
   /**
    * Runs as the server runs: controllers settle in slices of `sliceMs` of
-   * wall time with the event loop free between them, except while a clock
-   * advance runs its timers. Timers see a settled cluster: a sliced advance
-   * waits for a settle under way before each slice, the real-time tick skips
-   * (and later catches up), the synchronous advance finishes it at once.
+   * wall time with the event loop free between them, except while the
+   * synchronous clock advance runs its timers. Timers see a settled cluster:
+   * a sliced advance waits for a settle under way before each slice (also
+   * one a timer of its own started), the real-time tick skips (and later
+   * catches up), the synchronous advance finishes it at once.
    */
   settleInSlices(sliceMs = 50): void {
-    this.controllers.settleInSlices({ sliceMs, mustFinish: () => this.clock.running });
+    this.controllers.settleInSlices({ sliceMs, mustFinish: () => this.clock.runningAtOnce });
   }
 
   private bootstrap(): void {

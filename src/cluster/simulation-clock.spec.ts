@@ -112,11 +112,77 @@ describe('SimulationClock', () => {
     expect(log).toEqual(['t1', 'settled', 't2', 'settled at once', 't3']);
   });
 
+  it('reports a timer that throws, retries it with a doubling delay, and goes on to the end of the advance', async () => {
+    const clock = new SimulationClock(0);
+    const faults: string[] = [];
+    clock.onFault((source, e) => faults.push(`${source}@${clock.now()}: ${(e as Error).message}`));
+    let attempts = 0;
+    const flaky = clock.after(1000, 'flaky', () => {
+      if (++attempts < 4) throw new Error(`attempt ${attempts}`);
+    });
+    const ran: number[] = [];
+    clock.after(1500, 'next', () => ran.push(clock.now()));
+    await clock.advanceSliced(60_000);
+    expect(clock.now()).toBe(60_000);
+    expect(ran).toEqual([1500]);
+    // Retried 1 s, 2 s and 4 s after each failure; the fourth run succeeds and it is not run again.
+    expect(faults).toEqual(['clock timer "flaky"@1000: attempt 1', 'clock timer "flaky"@2000: attempt 2', 'clock timer "flaky"@4000: attempt 3']);
+    expect(attempts).toBe(4);
+    expect(clock.nextRun(flaky)).toBeUndefined();
+  });
+
+  it('keeps its id across retries, so a failing timer can still be cancelled', () => {
+    const clock = new SimulationClock(0);
+    clock.onFault(() => undefined);
+    let attempts = 0;
+    const timer = clock.after(1000, 'broken', () => {
+      attempts++;
+      throw new Error('boom');
+    });
+    clock.advance(1000);
+    expect(clock.nextRun(timer)).toBe(2000);
+    clock.cancel(timer);
+    clock.advance(10_000);
+    expect(attempts).toBe(1);
+  });
+
+  it('ends a slice when a timer leaves the cluster settling, and runs the next timer only once it settled', async () => {
+    const clock = new SimulationClock(0);
+    const log: string[] = [];
+    let ready = true;
+    let release: () => void = () => undefined;
+    clock.gateTimers({
+      ready: () => ready,
+      settle: () => {
+        ready = true;
+      },
+      whenReady: () =>
+        new Promise<void>((resolve) => {
+          release = () => {
+            log.push('settled');
+            ready = true;
+            resolve();
+          };
+        }),
+    });
+    clock.after(1000, 'evict', () => {
+      log.push(`evict, running at once: ${clock.runningAtOnce}`);
+      ready = false; // its write started a long settle
+    });
+    clock.after(1000, 'next', () => log.push('next'));
+    const done = clock.advanceSliced(2000, { sliceMs: 1_000_000 });
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['evict, running at once: false']);
+    release();
+    await done;
+    expect(log).toEqual(['evict, running at once: false', 'settled', 'next']);
+  });
+
   describe('following the wall clock', () => {
     beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2026, 0, 1) }));
     afterEach(() => jest.useRealTimers());
 
-    it('reports a timer that throws instead of crashing, and goes on from there without losing time', () => {
+    it('reports a timer that throws instead of crashing, and goes on from there without losing time', async () => {
       const clock = new SimulationClock(0);
       const faults: string[] = [];
       clock.onFault((source, e) => faults.push(`${source}: ${(e as Error).message}`));
@@ -127,15 +193,15 @@ describe('SimulationClock', () => {
         throw new Error('boom');
       });
       clock.after(70, 'fine', () => ran.push(clock.now() - start));
-      jest.advanceTimersByTime(100);
-      expect(faults).toEqual(['clock tick: boom']);
-      jest.advanceTimersByTime(100);
+      await jest.advanceTimersByTimeAsync(100);
+      expect(faults).toEqual(['clock timer "broken": boom']);
+      await jest.advanceTimersByTimeAsync(100);
       clock.stopRealTime();
       expect(ran).toEqual([70]);
       expect(clock.now() - start).toBe(200);
     });
 
-    it('skips a tick while the gate does not hold, and catches up on the next', () => {
+    it('skips a tick while the gate does not hold, and catches up on the next', async () => {
       const clock = new SimulationClock(0);
       let ready = false;
       clock.gateTimers({ ready: () => ready, settle: () => undefined, whenReady: async () => undefined });
@@ -143,11 +209,11 @@ describe('SimulationClock', () => {
       const start = clock.now();
       const ran: number[] = [];
       clock.after(50, 't', () => ran.push(clock.now() - start));
-      jest.advanceTimersByTime(100);
+      await jest.advanceTimersByTimeAsync(100);
       expect(ran).toEqual([]);
       expect(clock.now()).toBe(start);
       ready = true;
-      jest.advanceTimersByTime(100);
+      await jest.advanceTimersByTimeAsync(100);
       clock.stopRealTime();
       expect(ran).toEqual([50]);
       expect(clock.now() - start).toBe(200);

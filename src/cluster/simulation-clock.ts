@@ -25,7 +25,19 @@ interface Entry extends Timer {
   run: () => void;
   period?: number;
   quiet: boolean;
+  /** How many times in a row this (one-shot) timer threw: its next retry waits twice as long. */
+  failures?: number;
 }
+
+/**
+ * A one-shot timer that throws is reported and run again later, as a
+ * controller's work queue requeues a failed item with a growing delay
+ * (upstream's per-item backoff, capped at 1,000 s); from 1 s here, the
+ * store's time resolution. A periodic timer that throws just runs at its
+ * next period.
+ */
+export const TIMER_RETRY_FIRST_MS = 1_000;
+export const TIMER_RETRY_MAX_MS = 1_000_000;
 
 /** An advance made in slices, with the event loop free between them. */
 export interface SlicedAdvanceOptions {
@@ -65,6 +77,8 @@ export class SimulationClock implements Clock {
   private readonly quiet: Entry[] = [];
   private nextId = 1;
   private advancing = false;
+  /** Whether the advance running now is the synchronous one (settles inside its timers finish at once). */
+  private synchronous = false;
   /** Sliced advances run one after the other, in the order they were asked for. */
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
@@ -130,6 +144,15 @@ export class SimulationClock implements Clock {
     return this.advancing;
   }
 
+  /**
+   * Whether the advance running now must see every settle its timers start
+   * finish at once (the synchronous `advance`). A sliced advance instead
+   * lets such a settle run in slices and waits for it before its next timer.
+   */
+  get runningAtOnce(): boolean {
+    return this.advancing && this.synchronous;
+  }
+
   /** Whether an advance is running (or, sliced, waiting for its turn). */
   get busy(): boolean {
     return this.advancing || this.queued > 0;
@@ -141,10 +164,12 @@ export class SimulationClock implements Clock {
     if (this.busy) throw new Error('the clock is already advancing');
     this.gate?.settle();
     this.advancing = true;
+    this.synchronous = true;
     try {
       return this.runUntil(target, () => false);
     } finally {
       this.advancing = false;
+      this.synchronous = false;
     }
   }
 
@@ -152,7 +177,10 @@ export class SimulationClock implements Clock {
    * The same advance, in slices of at most `sliceMs` of wall time, yielding
    * to the event loop between them, so the process keeps answering. Between
    * slices `now()` is the time reached so far and every quiet timer is up to
-   * date. Advances asked for while one runs wait their turn.
+   * date. A timer whose write starts a long settle (an eviction recreating
+   * thousands of pods) ends its slice: the settle goes on in slices of its
+   * own, and the next timer waits for it. Advances asked for while one runs
+   * wait their turn.
    */
   advanceSliced(ms: number, options: SlicedAdvanceOptions = {}): Promise<number> {
     const span = this.targetOf(ms) - this.current;
@@ -169,7 +197,7 @@ export class SimulationClock implements Clock {
         this.advancing = true;
         let done: boolean;
         try {
-          ran += this.runUntil(target, () => performance.now() - started >= sliceMs);
+          ran += this.runUntil(target, () => performance.now() - started >= sliceMs || (this.gate !== undefined && !this.gate.ready()));
           done = this.current >= target;
         } finally {
           this.advancing = false;
@@ -185,26 +213,21 @@ export class SimulationClock implements Clock {
 
   /**
    * Follows the wall clock: advances every `tickMs` by the real time that
-   * passed. A tick waits (the next one catches up) while an advance runs or
-   * the gate says the cluster is still settling. A timer that throws is
-   * reported (`onFault`) and the tick ends there; the next one goes on from
-   * that timer's time, so no time is lost.
+   * passed, as a sliced advance (the event loop stays free however much
+   * happens). A tick waits (the next one catches up) while an advance runs
+   * or the gate says the cluster is still settling. A timer that throws is
+   * reported (`onFault`) and retried (see `TIMER_RETRY_FIRST_MS`); time goes on.
    */
   startRealTime(tickMs = 100): void {
     if (this.realTimeHandle) return;
     let last = Date.now();
     this.current = Math.max(this.current, last);
     this.realTimeHandle = setInterval(() => {
-      const now = Date.now();
       if (this.busy || (this.gate && !this.gate.ready())) return;
-      const target = this.current + Math.max(0, now - last);
-      try {
-        this.advance(target - this.current);
-      } catch (e) {
-        this.reportFault('clock tick', e);
-      }
-      // What an interrupted tick did not reach, the next one adds.
-      last = now - (target - this.current);
+      const now = Date.now();
+      const ms = Math.max(0, now - last);
+      last = now;
+      this.advanceSliced(ms).catch((e: unknown) => this.reportFault('clock tick', e));
     }, tickMs);
     this.realTimeHandle.unref();
   }
@@ -246,7 +269,7 @@ export class SimulationClock implements Clock {
       if (quiet) {
         this.current = quiet.due;
         quiet.entry.at = quiet.due + quiet.entry.period!;
-        quiet.entry.run();
+        this.runGuarded(quiet.entry);
         ran++;
         continue;
       }
@@ -254,11 +277,11 @@ export class SimulationClock implements Clock {
       this.timers.shift();
       this.current = Math.max(this.current, head.at);
       if (head.period !== undefined) this.insert({ ...head, at: head.at + head.period });
-      head.run();
+      this.runGuarded(head);
       ran++;
       if (stop()) {
-        // Readers between slices see quiet timers up to date.
-        ran += this.runQuietUntil(this.current);
+        // Readers between slices see quiet timers up to date (unless a settle is under way: they wait for it).
+        if (!this.gate || this.gate.ready()) ran += this.runQuietUntil(this.current);
         return ran;
       }
     }
@@ -271,10 +294,29 @@ export class SimulationClock implements Clock {
     for (let quiet = this.nextQuiet(limit); quiet; quiet = this.nextQuiet(limit)) {
       this.current = quiet.due;
       quiet.entry.at = quiet.due + quiet.entry.period!;
-      quiet.entry.run();
+      this.runGuarded(quiet.entry);
       ran++;
     }
     return ran;
+  }
+
+  /**
+   * Runs a timer that is due. An error of the timer's (a bug of ours, or a
+   * state the user made, such as a deleted lease namespace) is reported and
+   * the timer requeued with a backoff; the advance goes on, so the request
+   * that moved the clock is answered with the time it reached.
+   */
+  private runGuarded(entry: Entry): void {
+    try {
+      entry.run();
+      if (entry.failures) entry.failures = 0;
+    } catch (e) {
+      this.reportFault(`clock timer "${entry.name}"`, e);
+      if (entry.period !== undefined) return;
+      const failures = (entry.failures ?? 0) + 1;
+      const delay = Math.min(TIMER_RETRY_FIRST_MS * 2 ** (failures - 1), TIMER_RETRY_MAX_MS);
+      this.insert({ ...entry, at: this.current + delay, failures });
+    }
   }
 
   /** The quiet timer whose last due time by `limit` comes first (ties: the first set), with that time. */

@@ -43,16 +43,6 @@ export const KNOWN_DEFECT_CLASSES: KnownDefect[] = [
       'Go parses it and the API server answers as for any other path (a write in an unread type: 415)',
     matches: (f) => f.property === 'status-shape' && f.status === 400 && / answered 400, not 415$/.test(f.detail) && invalidUtf8Path(f.request.url),
   },
-  {
-    id: 'd-controller-sync-cost',
-    area: 'd',
-    summary:
-      'scaling to 20,000 replicas: ReplicaSet and EndpointSlice syncs are incremental now (14 s to settle on a quiet machine, longest block ' +
-      '126 ms), but under load a scheduler round or a scale-down (which ranks every pod to choose 500) still holds the loop 380-400 ms, ' +
-      'and removing 20,000 terminating pods settles once per pod; the run would also take 15-50 s',
-    matches: (f) => f.property === 'healthz-under-250ms' && /"replicas":\s*20000/.test(f.request.body ?? ''),
-    avoid: (r) => /"replicas":\s*20000/.test(r.body ?? ''),
-  },
 ];
 
 export function knownDefectOf(failure: Failure): KnownDefect | undefined {

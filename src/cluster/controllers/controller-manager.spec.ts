@@ -1,7 +1,7 @@
 import { ManualClock } from '../../common/clock';
 import { SeededRandom } from '../../common/random';
 import { ObjectStore } from '../store/object-store';
-import { Controller, ControllerManager } from './controller-manager';
+import { Budget, Controller, ControllerManager, SteppedBatch, Steps } from './controller-manager';
 
 /** A controller with `units` of work, doing one a round and noting the order it ran in. */
 function counter(name: string, units: number, log: string[]): Controller & { left: number } {
@@ -96,5 +96,67 @@ describe('ControllerManager', () => {
     manager.finish();
     expect(manager.isIdle).toBe(true);
     expect(log).toEqual(['a', 'a', 'a']);
+  });
+
+  it('reports a controller that throws and goes on with the others, as a failed sync is logged upstream', () => {
+    const manager = new ControllerManager(new ObjectStore(new ManualClock(), new SeededRandom(1)));
+    const faults: string[] = [];
+    manager.onFault((source, e) => faults.push(`${source}: ${(e as Error).message}`));
+    const log: string[] = [];
+    manager.add({
+      name: 'broken',
+      observe: () => undefined,
+      reconcile: () => {
+        throw new TypeError('cannot read x');
+      },
+    });
+    manager.add(counter('b', 2, log));
+    manager.settle();
+    expect(log).toEqual(['b', 'b']);
+    expect(faults).toEqual(['controller broken: cannot read x', 'controller broken: cannot read x', 'controller broken: cannot read x']);
+  });
+
+  /** A controller with a batch of `items`, one per step, noting each. */
+  function stepped(name: string, items: number, log: string[]): Controller {
+    const batch = new SteppedBatch();
+    let left = items;
+    return {
+      name,
+      observe: () => undefined,
+      reconcile(budget?: Budget) {
+        return batch.run(budget ?? { spent: () => false }, () => {
+          if (left === 0) return undefined;
+          const take = left;
+          left = 0;
+          return (function* (): Steps {
+            for (let i = 0; i < take; i++) {
+              log.push(`${name}${i}`);
+              yield;
+            }
+          })();
+        });
+      },
+      unfinished: () => batch.unfinished,
+    };
+  }
+
+  it('cuts a batch between two steps when a slice is spent, and goes on with it before the next controller', async () => {
+    const run = async (sliced: boolean) => {
+      const manager = new ControllerManager(new ObjectStore(new ManualClock(), new SeededRandom(1)));
+      const log: string[] = [];
+      manager.add(stepped('a', 3, log));
+      manager.add(counter('b', 1, log));
+      const slices: number[] = [];
+      if (sliced) manager.settleInSlices({ sliceMs: 0, timed: () => slices.push(log.length) });
+      manager.settle();
+      await manager.idle();
+      return { log, slices };
+    };
+    const atOnce = await run(false);
+    const inSlices = await run(true);
+    expect(inSlices.log).toEqual(atOnce.log);
+    expect(atOnce.log).toEqual(['a0', 'a1', 'a2', 'b']);
+    // One step per slice (sliceMs 0): a's batch took three reconciles, and a fourth to find it done; then b.
+    expect(inSlices.slices.slice(0, 5)).toEqual([1, 2, 3, 3, 4]);
   });
 });

@@ -10,8 +10,64 @@ import { StoredEvent } from '../store/types';
 export interface Controller {
   readonly name: string;
   observe(event: StoredEvent): void;
-  /** Does the queued work; returns whether it did anything. */
-  reconcile(): boolean;
+  /**
+   * Does the queued work; returns whether it did anything. A controller that
+   * takes a batch of items checks `budget` between items and, once it is
+   * spent, stops there and keeps the rest of its batch (`unfinished`).
+   */
+  reconcile(budget?: Budget): boolean;
+  /** Whether the last reconcile stopped part way through its batch: it is called again before the next controller runs. */
+  unfinished?(): boolean;
+}
+
+/**
+ * How long a reconcile may go on. The items of a batch are the same, in the
+ * same order, whether a reconcile is cut into several or not: only where
+ * the event loop gets a turn changes, so a run stays repeatable.
+ */
+export interface Budget {
+  spent(): boolean;
+}
+
+/** The budget of a settle that must finish at once. */
+export const UNBOUNDED: Budget = { spent: () => false };
+
+/** A batch of work cut into steps: a generator that yields between two items. */
+export type Steps = Generator<void, void, void>;
+
+/**
+ * The batch a controller is part way through: `run` goes on with it (or
+ * starts a new one) and stops between two steps once the budget is spent;
+ * `unfinished` says whether some of it is left. A step that throws ends the
+ * batch (the error goes to the caller); catch per item inside the steps to
+ * keep the rest.
+ */
+export class SteppedBatch {
+  private current: Steps | undefined;
+
+  /** Goes on with the batch under way, or starts the one `start` gives (undefined: no work). Returns whether there was work. */
+  run(budget: Budget, start: () => Steps | undefined): boolean {
+    if (!this.current) {
+      this.current = start();
+      if (!this.current) return false;
+    }
+    try {
+      for (;;) {
+        if (this.current.next().done) {
+          this.current = undefined;
+          return true;
+        }
+        if (budget.spent()) return true;
+      }
+    } catch (e) {
+      this.current = undefined;
+      throw e;
+    }
+  }
+
+  get unfinished(): boolean {
+    return this.current !== undefined;
+  }
 }
 
 /** Settling gave up: controllers kept finding work (a bug of ours, never the user's). */
@@ -40,7 +96,14 @@ export interface SlicedSettleOptions {
  * Deployment scaled to 20,000 replicas) is still being worked on when the
  * call returns, as on a real cluster; `idle()` resolves once it is done.
  * Controllers bound the work of one round (a ReplicaSet sync creates at most
- * 500 pods), so one round is short.
+ * 500 pods), and a sliced settle also cuts a controller's batch between two
+ * of its items when the slice's time is up (see `Budget`), so no reconcile
+ * holds the event loop much longer than a slice.
+ *
+ * A controller that throws is what upstream's controllers do with a failed
+ * sync: the error is reported (`onFault`) and the settle goes on with the
+ * other controllers; the failing item is retried as its controller arranges
+ * (the workload controllers requeue it after a backoff).
  */
 export class ControllerManager {
   private readonly controllers: Controller[] = [];
@@ -104,19 +167,26 @@ export class ControllerManager {
     this.settling = true;
     const sliced = this.sliced && !mustFinish && !this.sliced.mustFinish?.() ? this.sliced : undefined;
     const started = performance.now();
+    const budget: Budget = sliced ? { spent: () => performance.now() - started >= sliced.sliceMs } : UNBOUNDED;
     let done = false;
     try {
       for (; ; this.rounds++) {
         if (this.rounds >= this.maxRounds) throw new SettleLimitError(`controllers did not settle after ${this.maxRounds} rounds`);
         // A slice may end between two controllers; the next one goes on from there, so the order is the same.
         for (; this.next < this.controllers.length; this.next++) {
-          const before = sliced?.timed ? performance.now() : 0;
-          if (this.controllers[this.next].reconcile()) this.worked = true;
-          if (sliced?.timed) sliced.timed(this.controllers[this.next].name, performance.now() - before);
-          if (sliced && performance.now() - started >= sliced.sliceMs) {
-            this.next++;
-            return;
-          }
+          const controller = this.controllers[this.next];
+          let unfinished: boolean;
+          do {
+            const before = sliced?.timed ? performance.now() : 0;
+            if (this.reconcileGuarded(controller, budget)) this.worked = true;
+            if (sliced?.timed) sliced.timed(controller.name, performance.now() - before);
+            unfinished = controller.unfinished?.() ?? false;
+            if (sliced && performance.now() - started >= sliced.sliceMs) {
+              // The next slice goes on with the rest of this controller's batch, or with the next controller.
+              if (!unfinished) this.next++;
+              return;
+            }
+          } while (unfinished);
         }
         this.next = 0;
         const worked = this.worked;
@@ -142,8 +212,7 @@ export class ControllerManager {
           try {
             this.settle();
           } catch (e) {
-            if (this.faultHandler) this.faultHandler('controllers', e);
-            else console.error(`kube-netsim: controllers failed: ${e instanceof Error ? e.stack : String(e)}`);
+            this.report('controllers', e);
           }
         });
       }
@@ -171,6 +240,22 @@ export class ControllerManager {
     const waiting = this.waiting;
     this.waiting = [];
     for (const resolve of waiting) resolve();
+  }
+
+  /** A controller's reconcile; an error of its own is reported and counts as no work (its items wait for their retry). */
+  private reconcileGuarded(controller: Controller, budget: Budget): boolean {
+    try {
+      return controller.reconcile(budget);
+    } catch (e) {
+      if (e instanceof SettleLimitError) throw e;
+      this.report(`controller ${controller.name}`, e);
+      return false;
+    }
+  }
+
+  private report(source: string, error: unknown): void {
+    if (this.faultHandler) this.faultHandler(source, error);
+    else console.error(`kube-netsim: ${source} failed: ${error instanceof Error ? error.stack : String(error)}`);
   }
 
   private dispatch(event: StoredEvent): void {

@@ -14,7 +14,7 @@ import { compileSelector } from '../store/label-selector';
 import { deepEqual, ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, UNBOUNDED } from './controller-manager';
 import { recordEvent } from './events';
 import { effectiveTaints, hasUntolerated, matchesRequiredNodeAffinity } from './node-selection';
 import {
@@ -165,7 +165,7 @@ export class DaemonSetController implements Controller {
     private readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
   ) {
-    this.work = new OwnerWork(store, daemonsets, pods, (ds) => compileSelector((ds.spec as DaemonSetSpec).selector), new WakeUps(options.wakeUp));
+    this.work = new OwnerWork(store, daemonsets, pods, (ds) => compileSelector((ds.spec as DaemonSetSpec).selector), new WakeUps(options.wakeUp), { onFault: options.onFault, name: 'daemonset-controller' });
     this.work.scan();
   }
 
@@ -190,8 +190,12 @@ export class DaemonSetController implements Controller {
     }
   }
 
-  reconcile(): boolean {
-    return this.work.run((ds) => this.sync(ds));
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    return this.work.run(budget, (ds) => this.sync(ds));
+  }
+
+  unfinished(): boolean {
+    return this.work.unfinished;
   }
 
   /** The pods this DaemonSet controls. */

@@ -18,7 +18,7 @@ import { compileSelector, LabelSelector } from '../store/label-selector';
 import { deepEqual, ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, UNBOUNDED } from './controller-manager';
 import { recordEvent } from './events';
 import {
   byCreation,
@@ -200,7 +200,7 @@ export class DeploymentController implements Controller {
     readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
   ) {
-    this.work = new OwnerWork(store, deployments, replicasets, (d) => compileSelector(specOf(d).selector), new WakeUps(options.wakeUp));
+    this.work = new OwnerWork(store, deployments, replicasets, (d) => compileSelector(specOf(d).selector), new WakeUps(options.wakeUp), { onFault: options.onFault, name: 'deployment-controller' });
     this.work.scan();
   }
 
@@ -227,8 +227,12 @@ export class DeploymentController implements Controller {
     }
   }
 
-  reconcile(): boolean {
-    return this.work.run((d) => this.sync(d));
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    return this.work.run(budget, (d) => this.sync(d));
+  }
+
+  unfinished(): boolean {
+    return this.work.unfinished;
   }
 
   /** A Recreate rollout waits for old pods to be gone: pod deletions and phase changes wake it. */

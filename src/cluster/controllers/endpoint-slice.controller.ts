@@ -4,7 +4,7 @@ import { compileSelector, serviceSelector } from '../store/label-selector';
 import { deepEqual, ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { objectKey } from './pod-template';
 import { EndpointGroup, ServiceEndpoints } from './service-endpoints';
 
@@ -22,6 +22,51 @@ export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 /** Upstream's default `--max-endpoints-per-slice`. */
 export const MAX_ENDPOINTS_PER_SLICE = 100;
+/** Pods looked at again per step of a sync. */
+const REFRESH_STEP = 500;
+/** The most addresses an Endpoints object carries (the Endpoints controller's `maxCapacity`); beyond, it is truncated and annotated. */
+export const ENDPOINTS_MAX_CAPACITY = 1000;
+export const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';
+
+interface EndpointsSubset {
+  addresses?: unknown[];
+  notReadyAddresses?: unknown[];
+  ports: unknown[];
+}
+
+/**
+ * Cuts subsets down to `ENDPOINTS_MAX_CAPACITY` addresses as the Endpoints
+ * controller does: ready addresses first; the room left is shared between
+ * subsets in proportion to their size, rounded up, the last ones getting
+ * what remains; when the ready ones alone are too many, no not-ready address
+ * is kept. Returns whether it cut anything.
+ */
+export function truncateSubsets(subsets: EndpointsSubset[]): boolean {
+  let ready = 0;
+  let notReady = 0;
+  for (const s of subsets) {
+    ready += s.addresses?.length ?? 0;
+    notReady += s.notReadyAddresses?.length ?? 0;
+  }
+  if (ready + notReady <= ENDPOINTS_MAX_CAPACITY) return false;
+  const cutReady = ready > ENDPOINTS_MAX_CAPACITY;
+  const room = cutReady ? ENDPOINTS_MAX_CAPACITY : ENDPOINTS_MAX_CAPACITY - ready;
+  const total = cutReady ? ready : notReady;
+  let left = room;
+  for (const s of subsets) {
+    const list = (cutReady ? s.addresses : s.notReadyAddresses) ?? [];
+    const share = Math.min(Math.ceil((list.length / total) * room), left);
+    const kept = list.slice(0, share);
+    if (cutReady) {
+      if (s.addresses) s.addresses = kept;
+      delete s.notReadyAddresses;
+    } else if (s.notReadyAddresses) {
+      s.notReadyAddresses = kept;
+    }
+    left -= kept.length;
+  }
+  return true;
+}
 
 export interface SliceEndpoint {
   addresses: string[];
@@ -116,6 +161,7 @@ function sliceIs(slice: EndpointSlice, body: ObjectInput): boolean {
 export class EndpointSliceController implements Controller {
   readonly name = 'endpointslice-controller';
   private readonly queue = new Set<string>();
+  private readonly batch = new SteppedBatch();
   private readonly selectors = new SelectorIndex();
   /** Per Service key, its endpoints as last seen (see `ServiceEndpoints`). */
   private readonly caches = new Map<string, ServiceEndpoints>();
@@ -158,18 +204,32 @@ export class EndpointSliceController implements Controller {
     keys.add(podKey);
   }
 
-  reconcile(): boolean {
-    if (this.queue.size === 0) return false;
-    const keys = [...this.queue].sort();
-    this.queue.clear();
-    for (const key of keys) {
-      const [namespace, name] = key.split('/');
-      this.sync(namespace, name);
-    }
-    return true;
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    return this.batch.run(budget, () => (this.queue.size === 0 ? undefined : this.steps()));
   }
 
-  private sync(namespace: string, name: string): void {
+  unfinished(): boolean {
+    return this.batch.unfinished;
+  }
+
+  /** The queued Services in key order; one slice written per step. */
+  private *steps(): Steps {
+    const keys = [...this.queue].sort();
+    this.queue.clear();
+    for (let i = 0; i < keys.length; i++) {
+      const [namespace, name] = keys[i].split('/');
+      try {
+        yield* this.sync(namespace, name);
+      } catch (e) {
+        // Reported by the controller manager; the other Services wait for the next round.
+        for (const key of keys.slice(i + 1)) this.queue.add(key);
+        throw e;
+      }
+      yield;
+    }
+  }
+
+  private *sync(namespace: string, name: string): Steps {
     const service = this.store.tryGet(services, namespace, name);
     const existing = this.store.list(slices, { namespace, labelSelector: compileSelector({ matchLabels: { [SERVICE_NAME_LABEL]: name } }) })
       .items as EndpointSlice[];
@@ -186,9 +246,9 @@ export class EndpointSliceController implements Controller {
     else {
       const selector = serviceSelector(spec.selector);
       if (!selector || spec.type === 'ExternalName') return; // slices of selector-less Services belong to their users
-      groups = this.podEndpoints(service, `${namespace}/${name}`);
+      groups = yield* this.podEndpoints(service, `${namespace}/${name}`);
     }
-    this.writeSlices(service, existing, groups);
+    yield* this.writeSlices(service, existing, groups);
     this.writeEndpoints(service, groups);
   }
 
@@ -202,8 +262,8 @@ export class EndpointSliceController implements Controller {
     return [{ ports: [{ name: 'https', port: 6443, protocol: 'TCP' }], endpoints }];
   }
 
-  /** The Service's endpoints: from its cache, refreshed for the pods touched since (built in full the first time). */
-  private podEndpoints(service: KubeObject, key: string): EndpointGroup[] {
+  /** The Service's endpoints: from its cache, refreshed for the pods touched since (built in full the first time), 500 pods per step. */
+  private *podEndpoints(service: KubeObject, key: string): Generator<void, EndpointGroup[], void> {
     const touched = this.touched.get(key);
     this.touched.delete(key);
     let cache = this.caches.get(key);
@@ -211,19 +271,27 @@ export class EndpointSliceController implements Controller {
       cache = new ServiceEndpoints(service);
       this.caches.set(key, cache);
       const selector = serviceSelector((service.spec as ServiceSpec).selector)!;
+      let n = 0;
       for (const pod of this.store.list(pods, { namespace: service.metadata.namespace, labelSelector: selector }).items) {
         cache.refresh(this.store, objectKey(pod), pod);
+        if (++n % REFRESH_STEP === 0) yield;
       }
     } else {
+      let n = 0;
       for (const podKey of touched ?? []) {
         const slash = podKey.indexOf('/');
         cache.refresh(this.store, podKey, this.store.tryGet(pods, podKey.slice(0, slash), podKey.slice(slash + 1)));
+        if (++n % REFRESH_STEP === 0) yield;
       }
     }
+    // A step may have let a write in: the Service may have changed or gone meanwhile.
+    const current = this.store.tryGet(services, service.metadata.namespace, service.metadata.name);
+    if (current !== service) this.queue.add(key);
     return cache.groups();
   }
 
-  private writeSlices(service: KubeObject, existing: EndpointSlice[], groups: EndpointGroup[]): void {
+  /** Writes the slices one per step (a slice removed by someone else meanwhile is made again). */
+  private *writeSlices(service: KubeObject, existing: EndpointSlice[], groups: EndpointGroup[]): Steps {
     const namespace = service.metadata.namespace!;
     const isApiServer = namespace === 'default' && service.metadata.name === 'kubernetes';
     const desired: EndpointGroup[] = [];
@@ -249,16 +317,21 @@ export class EndpointSliceController implements Controller {
         endpoints: want.endpoints,
         ports: want.ports,
       };
-      const reuse = remaining.shift();
-      if (reuse && sliceIs(reuse, body)) continue; // unchanged: no write, as an update would change nothing
+      const next = remaining.shift();
+      const reuse = next && this.store.tryGet(slices, namespace, next.metadata.name);
+      if (reuse && sliceIs(reuse as EndpointSlice, body)) continue; // unchanged: no write, as an update would change nothing
       if (reuse) {
         this.store.update(slices, namespace, reuse.metadata.name, { ...body, metadata: { ...body.metadata, name: reuse.metadata.name } }, OWNED);
       } else {
         const metadata = isApiServer ? { ...body.metadata, name: 'kubernetes' } : { ...body.metadata, generateName: `${service.metadata.name}-` };
         this.store.create(slices, { ...body, metadata }, namespace, OWNED);
       }
+      yield;
     }
-    for (const stale of remaining) this.store.delete(slices, namespace, stale.metadata.name);
+    for (const stale of remaining) {
+      if (this.store.tryGet(slices, namespace, stale.metadata.name)) this.store.delete(slices, namespace, stale.metadata.name);
+      yield;
+    }
   }
 
   private writeEndpoints(service: KubeObject, groups: EndpointGroup[]): void {
@@ -281,8 +354,9 @@ export class EndpointSliceController implements Controller {
         };
       })
       .filter((s) => s.addresses || s.notReadyAddresses);
+    const truncated = truncateSubsets(subsets);
     const body: ObjectInput = {
-      metadata: { name: service.metadata.name, labels: service.metadata.labels },
+      metadata: { name: service.metadata.name, labels: service.metadata.labels, ...(truncated ? { annotations: { [OVER_CAPACITY_ANNOTATION]: 'truncated' } } : {}) },
       ...(subsets.length ? { subsets } : {}),
     };
     if (this.store.tryGet(endpointsType, namespace, service.metadata.name)) {

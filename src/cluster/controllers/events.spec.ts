@@ -25,6 +25,20 @@ describe('Events', () => {
     c.advance(1800);
     expect(names()).toEqual([]);
   });
+
+  it('are dropped when the API would refuse them (a 253-character pod name), never failing the component', () => {
+    const c = newCluster();
+    const faults: string[] = [];
+    c.controllers.onFault((source, e) => faults.push(`${source}: ${(e as Error).message}`));
+    c.store.create(t('nodes'), { metadata: { name: 'n0' } });
+    const name = 'a'.repeat(253);
+    c.store.create(t('pods'), { metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx' }] } }, 'default');
+    const pod = c.store.get(t('pods'), 'default', name);
+    expect((pod.spec as { nodeName?: string }).nodeName).toBe('n0');
+    expect((pod.status as { phase?: string }).phase).toBe('Running');
+    expect(c.store.list(t('events'), { namespace: 'default' }).items.filter((e) => (e.involvedObject as { name: string }).name === name)).toEqual([]);
+    expect(faults).toEqual([]);
+  });
 });
 
 describe('the event correlator', () => {

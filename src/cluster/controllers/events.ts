@@ -1,3 +1,4 @@
+import { DomainError } from '../../common/domain-error';
 import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
@@ -8,6 +9,8 @@ import { Controller } from './controller-manager';
 export const EVENT_TTL_MS = 3_600_000;
 
 const events = resourceTypeByKey('events')!;
+/** A DNS-1123 subdomain's length limit, which an Event's name must meet. */
+const MAX_EVENT_NAME_LENGTH = 253;
 const namespaces = resourceTypeByKey('namespaces')!;
 
 /** The kubelet's `involvedObject.fieldPath` for an event about one container of a pod. */
@@ -23,7 +26,10 @@ export const fieldPathOf = (c: { name: string }) => `spec.containers{${c.name}}`
  * reason within 10 minutes: from there on they share one Event, `(combined from similar
  * events): MESSAGE`, as client-go's aggregator makes it. Events about cluster-scoped objects go to
  * `default`. `times` records that many occurrences in one write (the kubelet's
- * failing probe runs before a kill), the last of them `at` (default now).
+ * failing probe runs before a kill), the last of them `at` (default now). An Event the API refuses (its name, made
+ * from a 253-character pod name, too long) is dropped, as upstream's recorder
+ * drops an event the server rejects ("will not retry"): recording an event
+ * never fails the component that records it.
  */
 export function recordEvent(
   store: ObjectStore,
@@ -68,9 +74,14 @@ export function recordEvent(
     return;
   }
   const name = newEventName(store, namespace, object.metadata.name, now);
-  correlator.names.set(key, name);
+  if (name.length > MAX_EVENT_NAME_LENGTH) return; // refused by the API server's name check: dropped (see above)
   const body = { metadata: { name }, involvedObject, reason, message, type, source, firstTimestamp: now, lastTimestamp: now, count: times, reportingComponent: source.component };
-  store.create(events, body, namespace, { owned: true });
+  try {
+    store.create(events, body, namespace, { owned: true });
+    correlator.names.set(key, name);
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+  }
 }
 
 /** client-go's EventAggregator: this many different messages for one object and reason within the interval are combined. */

@@ -7,7 +7,7 @@ import { parseFieldSelector } from '../store/field-selector';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { ContainerRestarts } from './container-restarts';
 import { runtimeId } from './container-status';
 import { fieldPathOf, recordEvent } from './events';
@@ -81,9 +81,13 @@ type Work =
 export class KubeletController implements Controller {
   readonly name = 'kubelet';
   private readonly work: Work[] = [];
+  private readonly batch = new SteppedBatch();
   private readonly queued = new Set<string>();
   private readonly kubelets = new Map<string, KubeletState>();
-  private readonly deletionTimers = new Map<string, Timer>();
+  /** When each terminating pod is to be removed (see `scheduleFinalize`). */
+  private readonly finalizeAt = new Map<string, number>();
+  /** One timer per instant at which pods are to be removed, with their keys in the order they were set. */
+  private readonly finalizeTimers = new Map<number, { timer: Timer; keys: Set<string> }>();
   /** The one pending readiness change of each pod with readiness probes (see ./readiness.ts). */
   private readonly readiness: ReadinessProbes;
   /**
@@ -183,8 +187,7 @@ export class KubeletController implements Controller {
     const spec = object.spec as PodSpec;
     if (event.type === 'DELETED') {
       this.release(object);
-      this.clock.cancel(this.deletionTimers.get(podKey(object)));
-      this.deletionTimers.delete(podKey(object));
+      this.cancelFinalize(podKey(object));
       this.readiness.cancel(object);
       this.restarts.forget(object);
       this.waitingForAddress.get(spec.nodeName ?? '')?.delete(podKey(object));
@@ -196,7 +199,7 @@ export class KubeletController implements Controller {
     if (object.metadata.deletionTimestamp) {
       this.readiness.cancel(object);
       this.restarts.forget(object);
-      if (!this.deletionTimers.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
+      if (!this.finalizeAt.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
       this.enqueue({ kind: 'start', key: podKey(object) });
     } else if (spec.containers?.some((c) => readinessProbeOf(c)) || ContainerRestarts.concerns(object)) {
@@ -204,53 +207,71 @@ export class KubeletController implements Controller {
     }
   }
 
-  reconcile(): boolean {
-    if (this.work.length === 0) return false;
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    return this.batch.run(budget, () => (this.work.length === 0 ? undefined : this.steps()));
+  }
+
+  unfinished(): boolean {
+    return this.batch.unfinished;
+  }
+
+  /** The work queued so far, one item per step. */
+  private *steps(): Steps {
     const batch = this.work.splice(0, this.work.length);
     this.queued.clear();
-    for (const item of batch) {
-      switch (item.kind) {
-        case 'node':
-          this.syncNode(item.node);
-          break;
-        case 'mirror':
-          this.syncMirrors(item.node);
-          break;
-        case 'start': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod && !pod.metadata.deletionTimestamp && !(pod.status as PodStatus).podIP) this.startPod(pod);
-          break;
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        this.handle(batch[i]);
+      } catch (e) {
+        // Reported by the controller manager; the rest of the batch waits for the next round.
+        for (const item of batch.slice(i + 1)) this.enqueue(item);
+        throw e;
+      }
+      yield;
+    }
+  }
+
+  private handle(item: Work): void {
+    switch (item.kind) {
+      case 'node':
+        this.syncNode(item.node);
+        break;
+      case 'mirror':
+        this.syncMirrors(item.node);
+        break;
+      case 'start': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod && !pod.metadata.deletionTimestamp && !(pod.status as PodStatus).podIP) this.startPod(pod);
+        break;
+      }
+      case 'terminate': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod?.metadata.deletionTimestamp && !this.finalizeAt.has(item.key) && this.isRunning((pod.spec as PodSpec).nodeName!)) {
+          this.stopContainers(pod);
+          this.scheduleFinalize(pod);
         }
-        case 'terminate': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod?.metadata.deletionTimestamp && !this.deletionTimers.has(item.key) && this.isRunning((pod.spec as PodSpec).nodeName!)) {
-            this.stopContainers(pod);
-            this.scheduleFinalize(pod);
-          }
-          break;
+        break;
+      }
+      case 'probe': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) {
+          this.readiness.schedule(pod, false);
+          this.restarts.sync(pod);
         }
-        case 'probe': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod && !pod.metadata.deletionTimestamp && (pod.status as PodStatus).podIP) {
-            this.readiness.schedule(pod, false);
-            this.restarts.sync(pod);
-          }
-          break;
+        break;
+      }
+      case 'finalize': {
+        const [namespace, name] = item.key.split('/');
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod?.metadata.deletionTimestamp && this.isRunning((pod.spec as PodSpec).nodeName!)) {
+          this.store.delete(pods, namespace, name, { gracePeriodSeconds: 0 });
         }
-        case 'finalize': {
-          const [namespace, name] = item.key.split('/');
-          const pod = this.store.tryGet(pods, namespace, name);
-          if (pod?.metadata.deletionTimestamp && this.isRunning((pod.spec as PodSpec).nodeName!)) {
-            this.store.delete(pods, namespace, name, { gracePeriodSeconds: 0 });
-          }
-          break;
-        }
+        break;
       }
     }
-    return true;
   }
 
   // ---- internals ---------------------------------------------------------------
@@ -371,7 +392,7 @@ export class KubeletController implements Controller {
    */
   private scheduleFinalize(pod: KubeObject): void {
     const key = podKey(pod);
-    this.clock.cancel(this.deletionTimers.get(key));
+    this.cancelFinalize(key);
     const exit = exitAfterMs(pod);
     const killed = Date.parse(pod.metadata.deletionTimestamp!) - this.clock.now();
     const due = exit === undefined ? killed : Math.min(exit, killed);
@@ -379,14 +400,37 @@ export class KubeletController implements Controller {
       this.enqueue({ kind: 'finalize', key });
       return;
     }
-    this.deletionTimers.set(
-      key,
-      this.clock.after(due, `kubelet: remove ${key}`, () => {
-        this.deletionTimers.delete(key);
-        this.enqueue({ kind: 'finalize', key });
-        this.store.commit();
-      }),
-    );
+    // Pods removed at the same instant share one timer, so one settle: 20,000 pods deleted together
+    // (a scale-down) are removed in one pass, not in 20,000 settles.
+    const at = this.clock.now() + due;
+    this.finalizeAt.set(key, at);
+    const existing = this.finalizeTimers.get(at);
+    if (existing) {
+      existing.keys.add(key);
+      return;
+    }
+    const keys = new Set([key]);
+    const timer = this.clock.after(due, 'kubelet: remove terminated pods', () => {
+      this.finalizeTimers.delete(at);
+      for (const k of keys) {
+        this.finalizeAt.delete(k);
+        this.enqueue({ kind: 'finalize', key: k });
+      }
+      this.store.commit();
+    });
+    this.finalizeTimers.set(at, { timer, keys });
+  }
+
+  private cancelFinalize(key: string): void {
+    const at = this.finalizeAt.get(key);
+    if (at === undefined) return;
+    this.finalizeAt.delete(key);
+    const entry = this.finalizeTimers.get(at);
+    if (!entry) return;
+    entry.keys.delete(key);
+    if (entry.keys.size > 0) return;
+    this.clock.cancel(entry.timer);
+    this.finalizeTimers.delete(at);
   }
 
   private startPod(pod: KubeObject): void {

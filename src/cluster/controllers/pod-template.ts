@@ -12,6 +12,9 @@ import { LabelSelector } from '../store/label-selector';
 import { deepEqual, ObjectStore, WriteOptions } from '../store/object-store';
 import { apiVersionOf, ResourceType, resourceTypeOfKind } from '../store/resource-types';
 import { KubeObject, ObjectInput, OwnerReference, StoredEvent } from '../store/types';
+import { FaultHandler } from '../faults';
+import { TIMER_RETRY_FIRST_MS, TIMER_RETRY_MAX_MS } from '../simulation-clock';
+import { Budget, SteppedBatch, Steps } from './controller-manager';
 
 /** Controllers build their writes themselves and hand them over. */
 export const OWNED: WriteOptions = { owned: true };
@@ -29,6 +32,12 @@ export const DAEMONSET_BURST = 250;
  * costs one request, not thousands. Returns how many succeeded.
  */
 export function slowStartBatch(count: number, attempt: (index: number) => boolean): number {
+  const steps = slowStartSteps(count, attempt);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/** The same, yielding after each attempt (a sync cut into steps); returns how many succeeded. */
+export function* slowStartSteps(count: number, attempt: (index: number) => boolean): Generator<void, number, void> {
   let done = 0;
   let succeeded = 0;
   for (let size = Math.min(count, 1); size > 0; size = Math.min(2 * size, count - done)) {
@@ -36,6 +45,7 @@ export function slowStartBatch(count: number, attempt: (index: number) => boolea
     for (let i = 0; i < size; i++) {
       if (attempt(done + i)) succeeded++;
       else failed = true;
+      yield;
     }
     done += size;
     if (failed) break;
@@ -53,6 +63,13 @@ export interface WorkloadControllerOptions {
    * Without it, such work is noticed at the first write after it is due.
    */
   wakeUp?: (atMs: number) => void;
+  /**
+   * Where an error of one owner's sync goes. With it, the error is reported
+   * and that owner is synced again after a backoff (1 s, doubling up to
+   * 1,000 s, as upstream's work queue requeues a failed key), while the other
+   * owners go on; without it the error is thrown.
+   */
+  onFault?: FaultHandler;
 }
 
 // ---- keys and time -----------------------------------------------------------
@@ -406,10 +423,18 @@ export class OwnerWork {
     private readonly dependentType: ResourceType,
     private readonly selectorOf: (owner: KubeObject) => LabelSelector,
     readonly wakeUps: WakeUps,
-    options: { trackTouched?: boolean } = {},
+    options: { trackTouched?: boolean; onFault?: FaultHandler; name?: string } = {},
   ) {
     if (options.trackTouched) this.touched = new Map();
+    this.onFault = options.onFault;
+    this.name = options.name ?? ownerType.kind;
   }
+
+  private readonly onFault: FaultHandler | undefined;
+  private readonly name: string;
+  private readonly batch = new SteppedBatch();
+  /** Per owner key, how many of its syncs in a row failed (for the backoff). */
+  private readonly failures = new Map<string, number>();
 
   /** Queues `ownerKey` because of the dependent `dependentKey`. */
   private queueFor(ownerKey: string, dependentKey: string): void {
@@ -480,10 +505,24 @@ export class OwnerWork {
     return out;
   }
 
-  /** Wake-ups due, garbage collection, then `sync` for each queued owner in key order; whether there was work. */
-  run(sync: (owner: KubeObject) => void): boolean {
-    for (const key of this.wakeUps.take(nowMs(this.store))) this.queue.add(key);
-    if (this.queue.size === 0 && this.gone.size === 0) return false;
+  /**
+   * Wake-ups due, garbage collection, then `sync` for each queued owner in
+   * key order, one dependent collected or one owner synced per step (a sync
+   * may be cut into steps of its own); whether there was work. With the
+   * budget spent it stops between two steps (`unfinished`).
+   */
+  run(budget: Budget, sync: (owner: KubeObject) => Steps | void): boolean {
+    return this.batch.run(budget, () => {
+      for (const key of this.wakeUps.take(nowMs(this.store))) this.queue.add(key);
+      return this.queue.size === 0 && this.gone.size === 0 ? undefined : this.steps(sync);
+    });
+  }
+
+  get unfinished(): boolean {
+    return this.batch.unfinished;
+  }
+
+  private *steps(sync: (owner: KubeObject) => Steps | void): Steps {
     const gone = [...this.gone].sort();
     this.gone.clear();
     for (const uid of gone) {
@@ -491,6 +530,7 @@ export class OwnerWork {
         const [namespace, name] = splitKey(key);
         const dependent = this.store.tryGet(this.dependentType, namespace, name);
         if (dependent) collectDependent(this.store, this.dependentType, dependent, uid);
+        yield;
       }
     }
     const keys = [...this.queue].sort();
@@ -498,8 +538,25 @@ export class OwnerWork {
     for (const key of keys) {
       const [namespace, name] = splitKey(key);
       const owner = this.store.tryGet(this.ownerType, namespace, name);
-      if (owner) sync(owner);
+      if (!owner) continue;
+      try {
+        const steps = sync(owner);
+        if (steps) yield* steps;
+        this.failures.delete(key);
+      } catch (e) {
+        if (!this.onFault) throw e;
+        this.retryLater(key, e);
+      }
+      yield;
     }
-    return true;
+  }
+
+  /** A failed sync: reported, and the owner synced again after a backoff (see `WorkloadControllerOptions.onFault`). */
+  private retryLater(key: string, error: unknown): void {
+    const failures = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, failures);
+    this.onFault!(`${this.name} sync of ${key}`, error);
+    const now = nowMs(this.store);
+    this.wakeUps.at(key, now + Math.min(TIMER_RETRY_FIRST_MS * 2 ** (failures - 1), TIMER_RETRY_MAX_MS), now);
   }
 }

@@ -4,6 +4,8 @@ import { canonicalJson, isPodActive, isPodAvailable, isPodReady } from './pod-te
 
 /** What one active pod a ReplicaSet controls adds to its status counts. */
 interface Share {
+  /** The pod as last seen (for choosing which to delete without reading 20,000 pods back). */
+  pod: KubeObject;
   labeled: boolean;
   ready: boolean;
   available: boolean;
@@ -61,6 +63,11 @@ export class ReplicaSetPods {
     return this.shares.keys();
   }
 
+  /** The active pods, as last recorded. */
+  *pods(): IterableIterator<KubeObject> {
+    for (const share of this.shares.values()) yield share.pod;
+  }
+
   /** Records `pod` (claimed by the ReplicaSet) under `key`: counted if active, forgotten if not. */
   put(key: string, pod: KubeObject, now: number): void {
     this.remove(key);
@@ -68,6 +75,7 @@ export class ReplicaSetPods {
     const labels = pod.metadata.labels ?? {};
     const ready = isPodReady(pod);
     const share: Share = {
+      pod,
       labeled: this.templateLabels.every(([k, v]) => labels[k] === v),
       ready,
       available: ready && isPodAvailable(pod, this.minReadySeconds, now),

@@ -5,7 +5,8 @@ import { PodStatus } from '../resources/pod.types';
 import { ReplicaSetStrategy } from '../resources/workload.strategy';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
-import { ReplicaSetController, podsToDelete } from './replicaset.controller';
+import fc from 'fast-check';
+import { ReplicaSetController, podsToDelete, smallest } from './replicaset.controller';
 import { WorkloadControllerOptions } from './pod-template';
 
 const t = (key: string) => resourceTypeByKey(key)!;
@@ -314,5 +315,33 @@ describe('ReplicaSetController', () => {
     // Unscheduled first.
     const pending: KubeObject = { ...pod('z', ''), spec: { containers: [] }, status: { phase: 'Pending' } };
     expect(podsToDelete([a, pending], [a, pending], 1, now).map((p) => p.metadata.name)).toEqual(['z']);
+  });
+
+  it('chooses the first pods of the full order with a bounded heap: the same pods, in the same order, as sorting them all', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), fc.nat(300), (values, count) => {
+        const items = values.map((v, i) => ({ v, i }));
+        const compare = (a: { v: number; i: number }, b: { v: number; i: number }) => a.v - b.v || a.i - b.i;
+        expect(smallest(items, count, compare)).toEqual([...items].sort(compare).slice(0, count));
+      }),
+    );
+  });
+
+  it('a scale-down sync is cut into steps between slices: the same pods deleted as at once', async () => {
+    const run = (stepped: boolean) => {
+      const c = newCluster();
+      c.store.create(t('nodes'), { metadata: { name: 'n0' } });
+      c.store.create(t('replicasets.apps'), replicaSet('web', 30), 'default');
+      if (stepped) c.controllers.settleInSlices({ sliceMs: 0 });
+      c.store.patch(t('replicasets.apps'), 'default', 'web', { spec: { replicas: 3 } });
+      return c;
+    };
+    const atOnce = run(false);
+    const stepped = run(true);
+    expect(stepped.controllers.isIdle).toBe(false);
+    await stepped.controllers.idle();
+    const live = (c: Cluster) => c.store.list(t('pods')).items.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name);
+    expect(live(stepped)).toEqual(live(atOnce));
+    expect(live(atOnce)).toHaveLength(3);
   });
 });

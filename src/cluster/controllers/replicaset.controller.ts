@@ -5,7 +5,7 @@ import { compileSelector } from '../store/label-selector';
 import { deepEqual, ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, Steps, UNBOUNDED } from './controller-manager';
 import { recordEvent } from './events';
 import { ReplicaSetPods } from './replicaset-pods';
 import {
@@ -23,7 +23,7 @@ import {
   podStatusOf,
   readyCondition,
   REPLICASET_BURST,
-  slowStartBatch,
+  slowStartSteps,
   splitKey,
   WakeUps,
   WorkloadControllerOptions,
@@ -31,6 +31,9 @@ import {
 
 const pods = resourceTypeByKey('pods')!;
 const replicasets = resourceTypeByKey('replicasets.apps')!;
+
+/** Pods claimed per step of a sync. */
+const CLAIM_STEP = 500;
 
 const PHASE_ORDINAL: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
@@ -81,49 +84,110 @@ export function podsToDelete(candidates: KubeObject[], related: KubeObject[], co
     const node = (p.spec as PodSpec).nodeName ?? '';
     onNode.set(node, (onNode.get(node) ?? 0) + 1);
   }
-  // Each pod's sort keys are worked out once, not in every comparison (20,000 pods: ~300,000 comparisons).
-  const keyed = candidates.map((p) => {
-    const ready = isPodReady(p);
-    const readyAt = ready ? Date.parse(readyCondition(p)?.lastTransitionTime ?? '') : NaN;
-    const nodeName = (p.spec as PodSpec).nodeName ?? '';
-    const readyTime = Number.isNaN(readyAt) ? undefined : readyAt;
-    const created = Date.parse(p.metadata.creationTimestamp);
-    return {
-      pod: p,
-      nodeName,
-      phase: PHASE_ORDINAL[podStatusOf(p).phase ?? ''] ?? 0,
-      ready,
-      cost: deletionCost(p),
-      rank: onNode.get(nodeName) ?? 0,
-      readyTime,
-      readyRank: timeRank(readyTime, now),
-      restarts: maxRestarts(p),
-      created,
-      createdRank: timeRank(created, now),
-    };
+  // Each pod's sort keys are worked out once per version of the pod (pods are immutable, so a
+  // WeakMap keyed by the object cannot go stale), and only the `count` first are kept in order
+  // (a bounded heap), not all 20,000 sorted: choosing 500 of 20,000 costs about 20,000 comparisons.
+  const keyed: RankKeys[] = candidates.map((p) => {
+    const k = rankKeysOf(p);
+    return { ...k, rank: onNode.get(k.nodeName) ?? 0, readyRank: timeRank(k.readyTime, now), createdRank: timeRank(k.created, now) };
   });
-  keyed.sort((a, b) => {
-    const na = a.nodeName;
-    const nb = b.nodeName;
-    if (na !== nb && (na === '' || nb === '')) return na === '' ? -1 : 1;
-    if (a.phase !== b.phase) return a.phase - b.phase;
-    if (a.ready !== b.ready) return a.ready ? 1 : -1;
-    if (a.cost !== b.cost) return a.cost - b.cost;
-    if (a.rank !== b.rank) return b.rank - a.rank;
-    if (a.ready && b.ready) {
-      const c = compareTimes(a.readyTime, a.readyRank, b.readyTime, b.readyRank, a.pod.metadata.uid, b.pod.metadata.uid);
-      if (c !== 0) return c;
-    }
-    const restarts = b.restarts - a.restarts;
-    if (restarts !== 0) return restarts;
-    const c = compareTimes(a.created, a.createdRank, b.created, b.createdRank, a.pod.metadata.uid, b.pod.metadata.uid);
+  return smallest(keyed, count, compareRanks).map((k) => k.pod);
+}
+
+interface StaticRankKeys {
+  pod: KubeObject;
+  nodeName: string;
+  phase: number;
+  ready: boolean;
+  cost: number;
+  readyTime: number | undefined;
+  restarts: number;
+  created: number;
+}
+
+interface RankKeys extends StaticRankKeys {
+  rank: number;
+  readyRank: number;
+  createdRank: number;
+}
+
+const staticRankKeys = new WeakMap<KubeObject, StaticRankKeys>();
+
+function rankKeysOf(p: KubeObject): StaticRankKeys {
+  const cached = staticRankKeys.get(p);
+  if (cached) return cached;
+  const ready = isPodReady(p);
+  const readyAt = ready ? Date.parse(readyCondition(p)?.lastTransitionTime ?? '') : NaN;
+  const keys: StaticRankKeys = {
+    pod: p,
+    nodeName: (p.spec as PodSpec).nodeName ?? '',
+    phase: PHASE_ORDINAL[podStatusOf(p).phase ?? ''] ?? 0,
+    ready,
+    cost: deletionCost(p),
+    readyTime: Number.isNaN(readyAt) ? undefined : readyAt,
+    restarts: maxRestarts(p),
+    created: Date.parse(p.metadata.creationTimestamp),
+  };
+  staticRankKeys.set(p, keys);
+  return keys;
+}
+
+function compareRanks(a: RankKeys, b: RankKeys): number {
+  const na = a.nodeName;
+  const nb = b.nodeName;
+  if (na !== nb && (na === '' || nb === '')) return na === '' ? -1 : 1;
+  if (a.phase !== b.phase) return a.phase - b.phase;
+  if (a.ready !== b.ready) return a.ready ? 1 : -1;
+  if (a.cost !== b.cost) return a.cost - b.cost;
+  if (a.rank !== b.rank) return b.rank - a.rank;
+  if (a.ready && b.ready) {
+    const c = compareTimes(a.readyTime, a.readyRank, b.readyTime, b.readyRank, a.pod.metadata.uid, b.pod.metadata.uid);
     if (c !== 0) return c;
-    const ma = a.pod.metadata.name;
-    const mb = b.pod.metadata.name;
-    return ma < mb ? -1 : ma > mb ? 1 : 0;
-  });
-  const sorted = keyed.map((k) => k.pod);
-  return sorted.slice(0, count);
+  }
+  const restarts = b.restarts - a.restarts;
+  if (restarts !== 0) return restarts;
+  const c = compareTimes(a.created, a.createdRank, b.created, b.createdRank, a.pod.metadata.uid, b.pod.metadata.uid);
+  if (c !== 0) return c;
+  const ma = a.pod.metadata.name;
+  const mb = b.pod.metadata.name;
+  return ma < mb ? -1 : ma > mb ? 1 : 0;
+}
+
+/** The `count` smallest items under `compare` (a total order), in order: a max-heap of `count` over one pass. */
+export function smallest<T>(items: T[], count: number, compare: (a: T, b: T) => number): T[] {
+  if (count <= 0) return [];
+  if (count * 4 >= items.length) return [...items].sort(compare).slice(0, count);
+  const heap: T[] = [];
+  const up = (i: number) => {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (compare(heap[i], heap[parent]) <= 0) return;
+      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      i = parent;
+    }
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let top = i;
+      if (l < heap.length && compare(heap[l], heap[top]) > 0) top = l;
+      if (r < heap.length && compare(heap[r], heap[top]) > 0) top = r;
+      if (top === i) return;
+      [heap[i], heap[top]] = [heap[top], heap[i]];
+      i = top;
+    }
+  };
+  for (const item of items) {
+    if (heap.length < count) {
+      heap.push(item);
+      up(heap.length - 1);
+    } else if (compare(item, heap[0]) < 0) {
+      heap[0] = item;
+      down(0);
+    }
+  }
+  return heap.sort(compare);
 }
 
 function setFailure(status: ReplicaSetStatus, previous: ReplicaSetCondition[] | undefined, failure: { reason: string; message: string } | undefined, now: string): void {
@@ -155,7 +219,7 @@ export class ReplicaSetController implements Controller {
     private readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
   ) {
-    this.work = new OwnerWork(store, replicasets, pods, (rs) => compileSelector((rs.spec as ReplicaSetSpec).selector), new WakeUps(options.wakeUp), { trackTouched: true });
+    this.work = new OwnerWork(store, replicasets, pods, (rs) => compileSelector((rs.spec as ReplicaSetSpec).selector), new WakeUps(options.wakeUp), { trackTouched: true, onFault: options.onFault, name: 'replicaset-controller' });
     // Pick up what exists already: every ReplicaSet is looked at once.
     for (const rs of store.list(replicasets).items) this.setsByOwner.add(rs);
     this.work.scan();
@@ -179,15 +243,22 @@ export class ReplicaSetController implements Controller {
     }
   }
 
-  reconcile(): boolean {
-    return this.work.run((rs) => this.sync(rs));
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    return this.work.run(budget, (rs) => this.sync(rs));
   }
 
-  private sync(rs: KubeObject): void {
-    const cache = this.claimedPods(rs);
+  unfinished(): boolean {
+    return this.work.unfinished;
+  }
+
+  /** One ReplicaSet's sync, one pod created or deleted per step. */
+  private *sync(rs: KubeObject): Steps {
+    const cache = yield* this.claimedPods(rs);
     let failure: { reason: string; message: string } | undefined;
-    if (rs.metadata.deletionTimestamp === undefined) failure = this.manageReplicas(rs, cache);
-    this.updateStatus(rs, cache, failure);
+    if (rs.metadata.deletionTimestamp === undefined) failure = yield* this.manageReplicas(rs, cache);
+    // The ReplicaSet as it is now: a sync cut into steps may have let a write in meanwhile.
+    const current = this.store.tryGet(replicasets, rs.metadata.namespace, rs.metadata.name);
+    if (current?.metadata.uid === rs.metadata.uid) this.updateStatus(current, cache, failure);
   }
 
   /**
@@ -199,7 +270,7 @@ export class ReplicaSetController implements Controller {
    * not settle last time (a refused adoption or release is retried, as
    * upstream retries it on the next sync).
    */
-  private claimedPods(rs: KubeObject): ReplicaSetPods {
+  private *claimedPods(rs: KubeObject): Generator<void, ReplicaSetPods, void> {
     const key = objectKey(rs);
     const touched = this.work.takeTouched(key);
     const selector = compileSelector((rs.spec as ReplicaSetSpec).selector);
@@ -222,20 +293,27 @@ export class ReplicaSetController implements Controller {
       }
     }
     cache.unsettled.clear();
-    const claimed = new Map(claim(ctx, candidates).map((p) => [objectKey(p), p]));
     const owning = rs.metadata.deletionTimestamp === undefined;
-    for (const pod of candidates) {
-      const podKey = objectKey(pod);
-      const got = claimed.get(podKey);
-      if (got) {
-        cache.put(podKey, got, now);
-        continue;
+    // In name order (as one claim takes them), CLAIM_STEP pods per step: 20,000 pods that changed since the last sync are not one step.
+    candidates = [...new Map(candidates.map((p) => [p.metadata.uid, p])).values()];
+    candidates.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+    for (let from = 0; from < candidates.length; from += CLAIM_STEP) {
+      if (from > 0) yield;
+      const chunk = candidates.slice(from, from + CLAIM_STEP);
+      const claimed = new Map(claim(ctx, chunk).map((p) => [objectKey(p), p]));
+      for (const pod of chunk) {
+        const podKey = objectKey(pod);
+        const got = claimed.get(podKey);
+        if (got) {
+          cache.put(podKey, got, now);
+          continue;
+        }
+        cache.remove(podKey);
+        // Still ours but unmatched, or an orphan we match: the claim was refused; try again next time.
+        const ref = controllerRefOf(pod);
+        const unsettled = ref ? ref.uid === rs.metadata.uid : selector.matches(pod.metadata.labels);
+        if (unsettled && owning && pod.metadata.deletionTimestamp === undefined) cache.unsettled.add(podKey);
       }
-      cache.remove(podKey);
-      // Still ours but unmatched, or an orphan we match: the claim was refused; try again next time.
-      const ref = controllerRefOf(pod);
-      const unsettled = ref ? ref.uid === rs.metadata.uid : selector.matches(pod.metadata.labels);
-      if (unsettled && owning && pod.metadata.deletionTimestamp === undefined) cache.unsettled.add(podKey);
     }
     return cache;
   }
@@ -246,17 +324,11 @@ export class ReplicaSetController implements Controller {
 
   /** The active pods, as objects (for choosing which to delete). */
   private activePods(cache: ReplicaSetPods): KubeObject[] {
-    const out: KubeObject[] = [];
-    for (const podKey of cache.keys()) {
-      const [namespace, name] = splitKey(podKey);
-      const pod = this.store.tryGet(pods, namespace, name);
-      if (pod) out.push(pod);
-    }
-    return out;
+    return [...cache.pods()];
   }
 
   /** Creates or deletes pods until `spec.replicas` are active, recording them in `cache`; returns the failure, if any. */
-  private manageReplicas(rs: KubeObject, cache: ReplicaSetPods): { reason: string; message: string } | undefined {
+  private *manageReplicas(rs: KubeObject, cache: ReplicaSetPods): Generator<void, { reason: string; message: string } | undefined, void> {
     const spec = rs.spec as ReplicaSetSpec;
     const replicas = spec.replicas ?? 1;
     const diff = cache.size - replicas;
@@ -265,7 +337,7 @@ export class ReplicaSetController implements Controller {
     if (Math.abs(diff) > REPLICASET_BURST) this.work.queue.add(objectKey(rs));
     if (diff < 0) {
       let failure: { reason: string; message: string } | undefined;
-      slowStartBatch(Math.min(-diff, REPLICASET_BURST), () => {
+      yield* slowStartSteps(Math.min(-diff, REPLICASET_BURST), () => {
         try {
           const pod = this.store.create(pods, podFromTemplate(spec.template ?? {}, rs), rs.metadata.namespace, OWNED);
           cache.put(objectKey(pod), pod, now);
@@ -286,12 +358,18 @@ export class ReplicaSetController implements Controller {
       const active = this.activePods(cache);
       const victims = podsToDelete(active, this.relatedPods(rs, active, cache), Math.min(diff, REPLICASET_BURST), now);
       for (const pod of victims) {
+        yield;
         try {
           this.store.delete(pods, pod.metadata.namespace, pod.metadata.name);
           cache.remove(objectKey(pod));
           this.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
+          // Gone meanwhile (the sync was cut into steps): as upstream, a pod already deleted is no error.
+          if (e.code === 'NOT_FOUND') {
+            cache.remove(objectKey(pod));
+            continue;
+          }
           const message = `Error deleting: ${e.message}`;
           this.event(rs, 'Warning', 'FailedDelete', message);
           return { reason: 'FailedDelete', message: e.message };

@@ -4,7 +4,7 @@ import { PodSpec, PodStatus } from '../resources/pod.types';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { recordEvent } from './events';
 import { effectiveTaints, matchesRequiredNodeAffinity, toleratesTaint } from './node-selection';
 import { Affinity } from '../resources/workload.types';
@@ -63,6 +63,7 @@ export const SCHEDULING_BATCH = 100;
 export class SchedulerController implements Controller {
   readonly name = 'default-scheduler';
   private readonly queue = new Set<string>();
+  private readonly batch = new SteppedBatch();
   /** Pods that did not fit; retried when the cluster changes. */
   private readonly waiting = new Set<string>();
   /** What the pods bound to each node request, kept up to date from pod events. */
@@ -92,17 +93,31 @@ export class SchedulerController implements Controller {
     }
   }
 
-  reconcile(): boolean {
-    if (this.queue.size === 0) return false;
-    // A bounded batch per round (the real scheduler takes one pod at a time), so one round stays short.
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    return this.batch.run(budget, () => (this.queue.size === 0 ? undefined : this.steps()));
+  }
+
+  unfinished(): boolean {
+    return this.batch.unfinished;
+  }
+
+  /** A bounded batch per round (the real scheduler takes one pod at a time), one pod per step. */
+  private *steps(): Steps {
     const keys = [...this.queue].sort().slice(0, SCHEDULING_BATCH);
     for (const key of keys) this.queue.delete(key);
-    for (const key of keys) {
-      const [namespace, name] = key.split('/');
-      const pod = this.store.tryGet(pods, namespace, name);
-      if (pod && !(pod.spec as PodSpec).nodeName) this.schedule(pod);
+    for (let i = 0; i < keys.length; i++) {
+      const [namespace, name] = keys[i].split('/');
+      try {
+        const pod = this.store.tryGet(pods, namespace, name);
+        if (pod && !(pod.spec as PodSpec).nodeName) this.schedule(pod);
+      } catch (e) {
+        // Reported by the controller manager; this pod is tried again when the cluster changes, the rest next round.
+        this.waiting.add(keys[i]);
+        for (const key of keys.slice(i + 1)) this.queue.add(key);
+        throw e;
+      }
+      yield;
     }
-    return true;
   }
 
   private retryWaiting(): void {

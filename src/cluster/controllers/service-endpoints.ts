@@ -73,8 +73,8 @@ function podEndpoint(store: ObjectStore, service: KubeObject, pod: KubeObject): 
  */
 export class ServiceEndpoints {
   private readonly byPod = new Map<string, PodEndpoint>();
-  /** Pod names of the entries, sorted: the order the endpoints are listed in (the pods are in one namespace). */
-  private readonly order: string[] = [];
+  /** Pod names of the entries, sorted: the order the endpoints are listed in (the pods are in one namespace); undefined when entries came or went since. */
+  private order: string[] | undefined = [];
 
   constructor(readonly service: KubeObject) {}
 
@@ -89,30 +89,24 @@ export class ServiceEndpoints {
     const had = this.byPod.has(key);
     if (selected) this.byPod.set(key, selected);
     else this.byPod.delete(key);
-    if (had === (selected !== undefined)) return;
-    const name = key.slice(key.indexOf('/') + 1);
-    const at = this.position(name);
-    if (selected) this.order.splice(at, 0, name);
-    else this.order.splice(at, 1);
+    // Sorted again when next asked for: once per sync, not once per pod (20,000 inserts into a sorted array cost far more).
+    if (had !== (selected !== undefined)) this.order = undefined;
   }
 
-  /** Where `name` is (or would go) in `order`. */
-  private position(name: string): number {
-    let lo = 0;
-    let hi = this.order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.order[mid] < name) lo = mid + 1;
-      else hi = mid;
+  private sortedNames(): string[] {
+    if (!this.order) {
+      const names: string[] = [];
+      for (const key of this.byPod.keys()) names.push(key.slice(key.indexOf('/') + 1));
+      this.order = names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     }
-    return lo;
+    return this.order;
   }
 
   /** The endpoints grouped by port mapping, each group in pod name order, groups in the order their first pod comes. */
   groups(): EndpointGroup[] {
     const groups = new Map<string, EndpointGroup>();
     const namespace = this.service.metadata.namespace;
-    for (const name of this.order) {
+    for (const name of this.sortedNames()) {
       const e = this.byPod.get(`${namespace}/${name}`)!;
       let group = groups.get(e.groupKey);
       if (!group) {
