@@ -58,6 +58,8 @@ interface KubeletState {
 export interface KubeletOptions {
   /** Called when a node's kubelet stops (its lease stops being renewed). */
   onStop?: (node: string) => void;
+  /** Whether a steady crash loop runs on one quiet timer (default true; see ./crash-loop.ts). */
+  fastForwardCrashLoops?: boolean;
 }
 
 type Work =
@@ -106,7 +108,7 @@ export class KubeletController implements Controller {
   ) {
     const isRunning = (node: string) => this.isRunning(node);
     this.readiness = new ReadinessProbes(store, clock, isRunning);
-    this.restarts = new ContainerRestarts(store, clock, { isRunning, readinessStartsOver: (pod) => this.readiness.startOver(pod) });
+    this.restarts = new ContainerRestarts(store, clock, { isRunning, readinessStartsOver: (pod) => this.readiness.startOver(pod) }, options.fastForwardCrashLoops ?? true);
   }
 
   // ---- what the REST API drives ------------------------------------------------
