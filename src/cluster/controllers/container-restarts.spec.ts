@@ -251,6 +251,16 @@ describe('liveness probes', () => {
     expect(events(c).Killing).toBe('1× Container app failed liveness probe');
   });
 
+  it('restartPolicy Never, killed with 137: the pod is Failed, and Ready and ContainersReady say PodFailed', () => {
+    const c = cluster();
+    const spec = { restartPolicy: 'Never', terminationGracePeriodSeconds: 2 };
+    c.store.create(t('pods'), { ...pod('n', { ...liveness, command: ['sleep', '3600'] }, spec), metadata: { name: 'n', annotations: { [UNHEALTHY_ANNOTATION]: 'true' } } }, 'default');
+    c.advance(60);
+    const status = get(c, 'n').status as { phase: string; conditions: Array<{ type: string; status: string; reason?: string }> };
+    expect(status.phase).toBe('Failed');
+    expect(status.conditions.filter((k) => k.type === 'Ready' || k.type === 'ContainersReady').map((k) => `${k.type} ${k.status} ${k.reason}`)).toEqual(['Ready False PodFailed', 'ContainersReady False PodFailed']);
+  });
+
   it('a crash loop over 30 days keeps a handful of Event objects, their counts adding up', () => {
     const c = cluster();
     c.store.create(t('pods'), { ...pod('p', liveness), metadata: { name: 'p', annotations: { [UNHEALTHY_ANNOTATION]: 'true' } } }, 'default');

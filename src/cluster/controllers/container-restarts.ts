@@ -3,7 +3,7 @@ import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
-import { containerIdOf, iso, recordBackOff, recordKill, recordRestart, restartedOf, Status, terminatedOf, waitingOf } from './container-status';
+import { containerIdOf, iso, terminalReadyReason, recordBackOff, recordKill, recordRestart, restartedOf, Status, terminatedOf, waitingOf } from './container-status';
 import { lastOccurrence, LoopShape, loopAt, loopTick, occurrences, runMs } from './crash-loop';
 import { failureThreshold, Probe, probeOf, ProbeKind, probePeriodMs, runProbe } from './probe';
 import { readyConditions } from './readiness';
@@ -223,7 +223,7 @@ export class ContainerRestarts {
       conditions = conditions?.map((k) => (k.type === 'Ready' || k.type === 'ContainersReady' ? { ...k, lastTransitionTime: iso(flippedAt) } : k));
     }
     if (terminal) {
-      conditions = conditions?.map((k) => (k.type === 'Ready' || k.type === 'ContainersReady' ? { type: k.type, status: k.status, lastProbeTime: null, lastTransitionTime: k.lastTransitionTime, reason: 'PodCompleted' } : k));
+      conditions = conditions?.map((k) => (k.type === 'Ready' || k.type === 'ContainersReady' ? { type: k.type, status: k.status, lastProbeTime: null, lastTransitionTime: k.lastTransitionTime, reason: terminalReadyReason(phase!) } : k));
     }
     const updated = { ...status, phase, conditions, containerStatuses: statuses };
     return this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: updated }, OWNED);

@@ -29,6 +29,9 @@ export interface Terminated {
   containerID?: string;
 }
 
+/** The kubelet's reason on Ready and ContainersReady once the pod's phase is terminal: `PodCompleted`, or `PodFailed` for Failed. */
+export const terminalReadyReason = (phase: string) => (phase === 'Failed' ? 'PodFailed' : 'PodCompleted');
+
 export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** A container runtime's 64-hex ID (of a container or a sandbox), stable for the text it is made from. */
