@@ -30,6 +30,12 @@ const SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 
 const OWNED = { owned: true };
 
+/** Whether the kubelet wrote the pod as waiting for its sandbox (ContainerCreating). */
+function isCreating(pod: KubeObject | undefined): boolean {
+  const statuses = (pod?.status as PodStatus | undefined)?.containerStatuses as ContainerStatus[] | undefined;
+  return statuses?.some((c) => (c.state as { waiting?: { reason?: string } } | undefined)?.waiting?.reason === 'ContainerCreating') ?? false;
+}
+
 function podKey(pod: KubeObject): string {
   return `${pod.metadata.namespace}/${pod.metadata.name}`;
 }
@@ -203,7 +209,8 @@ export class KubeletController implements Controller {
       this.restarts.forget(object);
       if (!this.finalizeAt.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
-      this.enqueue({ kind: 'start', key: podKey(object) });
+      // Not for the kubelet's own ContainerCreating write after a failed sandbox: that pod is retried when an address is released.
+      if (!(event.type === 'MODIFIED' && isCreating(object) && !isCreating(event.previous))) this.enqueue({ kind: 'start', key: podKey(object) });
     } else if (spec.containers?.some((c) => readinessProbeOf(c)) || ContainerRestarts.concerns(object)) {
       this.enqueue({ kind: 'probe', key: podKey(object) });
     }
@@ -448,6 +455,7 @@ export class KubeletController implements Controller {
     } else {
       if (!nodeSpec.podCIDR) {
         this.recordSandboxFailure(pod, `network is not ready: node ${node.metadata.name} pod cidr not assigned`);
+        this.markCreating(pod, hostIP);
         return;
       }
       try {
@@ -459,6 +467,7 @@ export class KubeletController implements Controller {
         const attempt = (waiting.get(podKey(pod)) ?? 0) + 1;
         waiting.set(podKey(pod), attempt);
         this.recordSandboxFailure(pod, `failed to allocate for range 0: ${e.message}`, attempt);
+        this.markCreating(pod, hostIP);
         return;
       }
       this.waitingForAddress.get(node.metadata.name)?.delete(podKey(pod));
@@ -496,12 +505,52 @@ export class KubeletController implements Controller {
       hostIPs: [{ ip: hostIP }],
       podIP,
       podIPs: [{ ip: podIP }],
-      startTime: now,
+      startTime: previous.startTime ?? now,
       containerStatuses,
     };
     const started = this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
     this.readiness.schedule(started, true);
     this.restarts.sync(started);
+  }
+
+  /**
+   * A pod whose sandbox could not be set up, as the kubelet reports it: Pending, its containers
+   * waiting with reason ContainerCreating (what kubectl shows), PodReadyToStartContainers False.
+   * Written once; retries leave it as it is.
+   */
+  private markCreating(pod: KubeObject, hostIP: string): void {
+    if (isCreating(pod)) return;
+    const spec = pod.spec as PodSpec;
+    const now = this.store.now();
+    const previous = (pod.status ?? {}) as PodStatus;
+    const containerStatuses: ContainerStatus[] = spec.containers.map((c) => ({
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'ContainerCreating' } },
+    }));
+    const scheduled = previous.conditions?.find((c) => c.type === 'PodScheduled');
+    const base: PodStatus = {
+      conditions: [
+        { type: 'PodReadyToStartContainers', status: 'False', lastProbeTime: null, lastTransitionTime: now },
+        { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+        ...['Ready', 'ContainersReady'].map((type) => ({ type, status: 'False' as const, lastProbeTime: null, lastTransitionTime: now })),
+        scheduled ?? { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+      ],
+    };
+    const status: PodStatus = {
+      ...previous,
+      phase: 'Pending',
+      conditions: readyConditions(base, containerStatuses, now),
+      hostIP,
+      hostIPs: [{ ip: hostIP }],
+      startTime: now,
+      containerStatuses,
+    };
+    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
   }
 
   /** After a restart the containers are found running: Ready again if the node lifecycle marked them not ready. */
