@@ -309,6 +309,25 @@ describe('liveness probes', () => {
   });
 });
 
+describe('a stopped kubelet', () => {
+  it('stops a crash loop where it stood at the stop: started again, the kubelet goes on from there', () => {
+    const c = cluster();
+    const liveness = { livenessProbe: { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 10, failureThreshold: 3 } };
+    c.store.create(t('pods'), { ...pod('p', liveness), metadata: { name: 'p', annotations: { [UNHEALTHY_ANNOTATION]: 'true' } } }, 'default');
+    c.advance(1089); // the loop: the instance started at 769 exited at 790 and waits until 1090
+    c.kubelets.stop('w1');
+    const stopped = cs(get(c, 'p'));
+    expect(stopped).toMatchObject({ restartCount: 9, state: { waiting: { reason: 'CrashLoopBackOff' } } });
+    // Stopped until 1100 (the loop would have restarted it at 1090): nothing moves.
+    c.advance(11);
+    expect(cs(get(c, 'p'))).toEqual(stopped);
+    // Started again, it finds the back-off over and restarts the container now.
+    c.kubelets.start('w1');
+    c.advance(0);
+    expect(cs(get(c, 'p'))).toMatchObject({ restartCount: 10, state: { running: { startedAt: at(1100) } } });
+  });
+});
+
 describe('the fast-forwarded loop against every step taken in turn', () => {
   const http = { httpGet: { path: '/healthz', port: 80 } };
   const cases: Array<[string, Record<string, unknown>]> = [

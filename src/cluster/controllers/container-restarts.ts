@@ -90,6 +90,26 @@ export class ContainerRestarts {
   }
 
   /**
+   * The node's kubelet stops: each crash loop there is written as it stands now and handed back to
+   * steps, which wait for the kubelet, so no later quiet run moves a loop past the stop.
+   */
+  kubeletStops(node: string): void {
+    const now = this.clock.now();
+    for (const [key, lives] of this.lives) {
+      for (const [name, life] of lives.containers) {
+        if (!life.loop) continue;
+        const [namespace, podName] = key.split('/');
+        const pod = this.store.tryGet(pods, namespace, podName);
+        if (!pod || (pod.spec as PodSpec).nodeName !== node) continue;
+        this.runLoop(key, name);
+        const current = this.store.tryGet(pods, namespace, podName) ?? pod;
+        const c = (current.spec as PodSpec).containers.find((x) => x.name === name);
+        if (c && life.loop) this.breakLoop(current, c, life, now);
+      }
+    }
+  }
+
+  /**
    * After the pod started or changed: works out each container's next step from its probes as
    * they answer now, and sets the pod's one timer for the earliest.
    */
@@ -367,8 +387,8 @@ export class ContainerRestarts {
     if (!pod || pod.metadata.deletionTimestamp) return;
     const c = (pod.spec as PodSpec).containers.find((x) => x.name === name);
     if (!c || !this.hooks.isRunning((pod.spec as PodSpec).nodeName!)) {
-      // A stopped kubelet restarts nothing: the loop ends where it is, and starting the kubelet takes it on from there.
-      if (c) this.breakLoop(pod, c, life, now);
+      // A stopped kubelet restarts nothing: the loop ends where it was last written (kubeletStops writes it at the stop), and starting the kubelet takes it on from there.
+      if (c) this.breakLoop(pod, c, life, loop.written);
       return;
     }
     const { shape } = loop;

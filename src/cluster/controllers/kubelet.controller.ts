@@ -122,6 +122,7 @@ export class KubeletController implements Controller {
   /** Stops the node's kubelet, as a crashed or partitioned node: no lease, no pod changes. */
   stop(node: string): void {
     const state = this.state(node);
+    this.restarts.kubeletStops(node);
     state.running = false;
     this.clock.cancel(state.leaseTimer);
     state.leaseTimer = undefined;
