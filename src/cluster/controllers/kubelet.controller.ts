@@ -30,6 +30,8 @@ const SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 
 const OWNED = { owned: true };
 
+const isTerminal = (pod: KubeObject | undefined) => ['Succeeded', 'Failed'].includes((pod?.status as PodStatus | undefined)?.phase ?? '');
+
 /** Whether the kubelet wrote the pod as waiting for its sandbox (ContainerCreating). */
 function isCreating(pod: KubeObject | undefined): boolean {
   const statuses = (pod?.status as PodStatus | undefined)?.containerStatuses as ContainerStatus[] | undefined;
@@ -205,6 +207,8 @@ export class KubeletController implements Controller {
       return;
     }
     if (!spec.nodeName || !this.isRunning(spec.nodeName)) return;
+    // A pod that reached Succeeded or Failed has its sandbox torn down (CNI DEL): its address goes back, and pods waiting for one are tried.
+    if (event.type === 'MODIFIED' && isTerminal(object) && !isTerminal(event.previous)) this.release(object);
     if (object.metadata.deletionTimestamp) {
       this.readiness.cancel(object);
       this.restarts.forget(object);

@@ -47,4 +47,19 @@ describe('pods whose node ran out of pod IPs', () => {
     c.store.delete(t('pods'), 'default', 'b', { gracePeriodSeconds: 0 });
     expect(phase('c')).toMatchObject({ phase: 'Running', podIP: '10.244.0.2' });
   });
+
+  it('a pod that ends (Failed or Succeeded) gives its address back at once, as the kubelet tears its sandbox down: a waiting pod starts', () => {
+    const c = newCluster({ nodeCidrMaskSize: 30 });
+    c.store.create(t('nodes'), { metadata: { name: 'w1' } });
+    const probe = { exec: { command: ['false'] }, failureThreshold: 1 };
+    c.store.create(t('pods'), { metadata: { name: 'a' }, spec: { nodeName: 'w1', restartPolicy: 'Never', containers: [{ name: 'app', image: 'nginx', livenessProbe: probe }] } }, 'default');
+    c.store.create(t('pods'), pod('b'), 'default');
+    const status = (name: string) => c.store.get(t('pods'), 'default', name).status as { phase: string; podIP?: string };
+    expect(status('b').phase).toBe('Pending');
+    c.advance(2); // a: killed at its first run, nginx gone 1 s later: Succeeded
+    expect(status('a').phase).toBe('Succeeded');
+    expect(status('b')).toMatchObject({ phase: 'Running', podIP: '10.244.0.2' });
+    c.store.delete(t('pods'), 'default', 'a', { gracePeriodSeconds: 0 });
+    expect(status('b')).toMatchObject({ phase: 'Running', podIP: '10.244.0.2' });
+  });
 });
