@@ -9,10 +9,10 @@ import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { ContainerRestarts } from './container-restarts';
-import { runtimeId } from './container-status';
+import { containerIdOf, runtimeId } from './container-status';
 import { fieldPathOf, recordEvent } from './events';
 import { probeOf } from './probe';
-import { ContainerStatus, ReadinessProbes, readinessProbeOf, readyConditions } from './readiness';
+import { ContainerStatus, ReadinessProbes, readyConditions } from './readiness';
 import { exitAfterMs } from './termination';
 
 const pods = resourceTypeByKey('pods')!;
@@ -216,7 +216,7 @@ export class KubeletController implements Controller {
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
       // Not for the kubelet's own ContainerCreating write after a failed sandbox: that pod is retried when an address is released.
       if (!(event.type === 'MODIFIED' && isCreating(object) && !isCreating(event.previous))) this.enqueue({ kind: 'start', key: podKey(object) });
-    } else if (spec.containers?.some((c) => readinessProbeOf(c)) || ContainerRestarts.concerns(object)) {
+    } else if (spec.containers?.some((c) => probeOf(c, 'readiness')) || ContainerRestarts.concerns(object)) {
       this.enqueue({ kind: 'probe', key: podKey(object) });
     }
   }
@@ -484,9 +484,9 @@ export class KubeletController implements Controller {
       name: c.name,
       image: c.image,
       imageID: '',
-      containerID: `containerd://${pod.metadata.uid.replace(/-/g, '')}${c.name}`.slice(0, 77),
+      containerID: containerIdOf(pod.metadata.uid, c.name, 0),
       // A container with a readiness probe is not ready until the probe passes; one with a startup probe has not started until it does.
-      ready: !readinessProbeOf(c) && !probeOf(c, 'startup'),
+      ready: !probeOf(c, 'readiness') && !probeOf(c, 'startup'),
       started: !probeOf(c, 'startup'),
       restartCount: 0,
       state: { running: { startedAt: now } },

@@ -114,18 +114,23 @@ export function runProbe(pod: KubeObject, container: Container, probe: Probe): P
   if (probe.exec) {
     // The unhealthy app's checks fail silently: exit 1, no output.
     if (unhealthy) return { ok: false, output: '' };
-    return runExec(pod, container, probe.exec.command ?? [], seconds(probe.timeoutSeconds, 1));
+    return runExec(pod, container, probe.exec.command ?? [], orDefault(probe.timeoutSeconds, 1));
   }
   return { ok: true, output: '' };
 }
 
-const seconds = (v: number | undefined, fallback: number): number => (typeof v === 'number' && v > 0 ? v : fallback);
+/** A probe field as the API server defaults it: unset (or not positive), the default. */
+const orDefault = (v: number | undefined, fallback: number): number => (typeof v === 'number' && v > 0 ? v : fallback);
 
-/** Upstream defaults: period 10 s, failure threshold 3. */
+/** Upstream defaults: period 10 s, success threshold 1, failure threshold 3. */
 export function probePeriodMs(probe: Probe): number {
-  return seconds(probe.periodSeconds, 10) * 1000;
+  return orDefault(probe.periodSeconds, 10) * 1000;
+}
+
+export function successThreshold(probe: Probe): number {
+  return orDefault(probe.successThreshold, 1);
 }
 
 export function failureThreshold(probe: Probe): number {
-  return seconds(probe.failureThreshold, 3);
+  return orDefault(probe.failureThreshold, 3);
 }

@@ -9,7 +9,7 @@
  */
 import type { Cluster } from '../../cluster/cluster';
 import { runProbe } from '../../cluster/controllers/probe';
-import { readinessProbeOf } from '../../cluster/controllers/readiness';
+import { probeOf } from '../../cluster/controllers/probe';
 import { resolveTargetPort } from '../../cluster/controllers/service-endpoints';
 import type { NodeStatus } from '../../cluster/resources/node.types';
 import type { PodSpec, PodStatus } from '../../cluster/resources/pod.types';
@@ -163,7 +163,7 @@ export class ClusterFacts {
     const node = this.nodeReadiness(spec.nodeName);
     if (!node.ready) return { kind: 'node-not-ready', node: spec.nodeName, detail: node.detail };
     for (const container of spec.containers ?? []) {
-      const probe = readinessProbeOf(container);
+      const probe = probeOf(container, 'readiness');
       if (!probe) continue;
       const result = runProbe(pod, container, probe);
       if (!result.ok) return { kind: 'readiness-probe', container: container.name, output: result.output };
