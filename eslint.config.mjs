@@ -18,10 +18,12 @@ const NEST_FILES = ['src/api/**', 'src/main.ts', 'src/**/*.module.ts'];
  * file and TLS files (TOKEN_AUTH_FILE, TLS_*), the kubeconfig and certificate
  * written to DATA_DIR; and Kubernetes' OpenAPI schemas that kube-netsim ships
  * (data/openapi, a fixed path no request can name, read once on first use);
- * and the browser UI's built files (dist/ui, a fixed list read once at start-up).
+ * and the YAML reading thread (worker_threads, running kube-netsim's own
+ * reader module by a fixed path, on text only); and the browser UI's built
+ * files (dist/ui, a fixed list read once at start-up).
  * Adding a file here needs a line in docs/security.md.
  */
-const HOST_FILES = ['src/cluster/apply/cluster-file.ts', 'src/auth/startup-files.ts', 'src/config/kubeconfig.ts', 'src/api/kube/openapi-schemas.ts', 'src/api/ui/ui-assets.ts'];
+const HOST_FILES = ['src/cluster/apply/cluster-file.ts', 'src/auth/startup-files.ts', 'src/config/kubeconfig.ts', 'src/api/kube/openapi-schemas.ts', 'src/cluster/apply/yaml-thread.ts', 'src/api/ui/ui-assets.ts'];
 
 /** Test code beside the sources reads its golden files. */
 const TEST_FILES = ['src/**/*.spec.ts', 'src/**/testing/**', 'src/**/*.testing.ts'];

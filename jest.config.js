@@ -16,11 +16,6 @@ const esmPackages = [
   'jose',
   'oauth4webapi',
   'openid-client',
-  '@fastify/static',
-  'content-disposition',
-  // Fastify's inject (the fuzz suite's in-process requests) reads cookies with an ESM-only package.
-  'light-my-request',
-  'cookie',
 ];
 
 const swc = [

@@ -20,6 +20,8 @@ interface Ran {
 }
 
 describe('kubectl exec, logs, port-forward (e2e)', () => {
+  // Starting the app and a kubectl apply take more than Jest's 5 s on a busy machine.
+  jest.setTimeout(60_000);
   let t: TestApp;
   const kubectl = async (...args: string[]): Promise<Ran> => {
     try {
@@ -153,7 +155,7 @@ spec:
 
   it('lists the streaming subresources of pods in discovery', async () => {
     const names = (await request(t.http).get('/api/v1')).body.resources.map((r: { name: string }) => r.name);
-    expect(names.filter((n: string) => n.startsWith('pods/'))).toEqual(['pods/attach', 'pods/exec', 'pods/log', 'pods/portforward', 'pods/status']);
+    expect(names.filter((n: string) => n.startsWith('pods/'))).toEqual(['pods/attach', 'pods/eviction', 'pods/exec', 'pods/log', 'pods/portforward', 'pods/status']);
   });
 
   it('answers errors before the upgrade as a Status: no such pod, no such container, no command', async () => {

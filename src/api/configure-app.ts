@@ -12,6 +12,7 @@ import { parseJsonBody } from './request-body';
 import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './request-limits';
 import { answerClientError, KUBERNETES_BODY_TYPES, statusOfFastifyError, unsupportedMediaTypeMessage } from './status/http-errors';
 import { statusBody } from './status/kubernetes-status';
+import { registerStoreGate } from './store-gate';
 import { registerUiRoutes } from './ui/ui.routes';
 import { createValidationPipe } from './validation';
 
@@ -132,6 +133,7 @@ export function configureApp(app: INestApplication): INestApplication {
   registerProtobufBodyParser(fastify);
   registerRouteLimits(fastify);
   registerExecRoutes(app, fastify);
+  registerStoreGate(app, fastify);
   registerUiRoutes(fastify); // the browser UI at / (docs/ui.md)
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(

@@ -70,8 +70,18 @@ export class Cluster {
     this.store.onFault(this.faults.record);
     this.controllers.onFault(this.faults.record);
     clock.onFault(this.faults.record);
-    // Timers see a settled cluster: a settle under way (sliced, after a write) finishes first.
-    clock.gateTimers({ ready: () => this.controllers.isIdle, settle: () => this.controllers.finish(), whenReady: () => this.controllers.idle() });
+    // Timers see a settled cluster: a settle under way (sliced, after a write) finishes first, and a sliced transaction (a large apply) ends first.
+    clock.gateTimers({
+      ready: () => this.controllers.isIdle && !this.store.isHeld,
+      settle: () => {
+        this.store.finish();
+        this.controllers.finish();
+      },
+      whenReady: async () => {
+        await this.store.unlocked();
+        await this.controllers.idle();
+      },
+    });
     // The order controllers run in on each round (fixed, so runs are repeatable).
     const lifecycle = new NodeLifecycleController(this.store, clock, { nextLeaseRenewal: (node) => this.kubelets.nextLeaseRenewal(node) });
     this.controllers.add(lifecycle);

@@ -50,6 +50,8 @@ export interface DomainErrorOptions {
   name?: string;
   /** For `details.retryAfterSeconds`: when the client may try again. */
   retryAfterSeconds?: number;
+  /** Answer `details: {}` even when there is nothing to put in it, as the API server's 404 for a path under a served group-version does. */
+  emptyDetails?: boolean;
 }
 
 export class DomainError extends Error {
@@ -58,6 +60,7 @@ export class DomainError extends Error {
   readonly kind?: string;
   readonly objectName?: string;
   readonly retryAfterSeconds?: number;
+  readonly emptyDetails: boolean;
 
   constructor(code: DomainErrorCode, message: string, options: DomainErrorOptions = {}) {
     super(message);
@@ -66,6 +69,7 @@ export class DomainError extends Error {
     this.kind = options.kind;
     this.objectName = options.name;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.emptyDetails = options.emptyDetails ?? false;
     const causes = [...(options.causes ?? [])];
     if (options.field !== undefined) {
       causes.unshift({

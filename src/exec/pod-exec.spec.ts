@@ -205,6 +205,28 @@ describe('PodExec: a shell in a pod', () => {
     expect(r.err).toMatch(/^conntrack v1\.4\.8 \(conntrack-tools\): \d+ flow entries have been shown\.\n$/);
   });
 
+  it('filters conntrack -L by protocol, original and reply addresses and ports', () => {
+    const pods = d.cluster.store.resourceType('pods');
+    const proxy = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tracker' }, spec: { nodeName: 'kind-worker', hostNetwork: true, containers: [{ name: 'kube-proxy', image: 'kube-proxy' }] } };
+    d.cluster.store.create(pods, proxy as never, 'kube-system');
+    const webIP = sh(d.exec, 'dig +short web.default.svc.cluster.local').out.trim();
+    expect(sh(d.exec, 'curl -s web').status).toBe(0);
+    const all = sh(d.exec, 'conntrack -L', 'tracker', 'kube-system').out.trim().split('\n');
+    const toWeb = sh(d.exec, `conntrack -L -p tcp -d ${webIP} --dport 80`, 'tracker', 'kube-system');
+    const lines = toWeb.out.trim().split('\n');
+    expect(lines).toEqual(Array(lines.length).fill(expect.stringMatching(new RegExp(`^tcp +6 \\d+ \\S+ src=\\S+ dst=${webIP.replace(/\./g, '\\.')} sport=\\d+ dport=80 `))));
+    expect(toWeb.err).toBe(`conntrack v1.4.8 (conntrack-tools): ${lines.length} flow entries have been shown.\n`);
+    expect(all.length).toBeGreaterThan(lines.length);
+    const dns = sh(d.exec, 'conntrack -L --proto udp --orig-port-dst 53', 'tracker', 'kube-system').out;
+    expect(dns).toMatch(/^udp +17 .* dport=53 /);
+    expect(dns).not.toContain('tcp ');
+    expect(sh(d.exec, 'conntrack -L -d 10.9.9.9', 'tracker', 'kube-system')).toMatchObject({ out: '', err: 'conntrack v1.4.8 (conntrack-tools): 0 flow entries have been shown.\n', status: 0 });
+    expect(sh(d.exec, 'conntrack -L -n', 'tracker', 'kube-system')).toMatchObject({
+      err: "conntrack v1.4.8 (conntrack-tools): kube-netsim's conntrack -L filters by -p, -s, -d, -r, -q, --sport and --dport only, not '-n'\n",
+      status: 2,
+    });
+  });
+
   it('answers unknown commands with 127', () => {
     expect(sh(d.exec, 'foo')).toMatchObject({ err: 'sh: foo: not found\n', status: 127 });
   });

@@ -62,6 +62,7 @@ describe('Shell', () => {
     const r = run('env | grep WEB_SERVICE', { WEB_SERVICE_HOST: '10.96.0.5', OTHER: 'x', WEB_SERVICE_PORT: '80' });
     expect(r.out).toBe('WEB_SERVICE_HOST=10.96.0.5\nWEB_SERVICE_PORT=80\n');
     expect(run('echo abc | grep -q zzz').status).toBe(1);
+    expect(run("echo '-d 10.96.0.1/32' | grep -- '-d 10.96'").out).toBe('-d 10.96.0.1/32\n');
     expect(run('seq 5 | tail -n 2 | head -1').out).toBe('4\n');
     expect(run('seq 12 | wc -l').out).toBe('12\n');
   });

@@ -1,17 +1,17 @@
 import { Controller, Delete, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApplyResult, applyManifests, deleteManifests } from '../../cluster/apply/manifest-apply';
-import { ManifestDocument, manifestsOf, parseManifestJson } from '../../cluster/apply/manifests';
-import { readYamlDocumentsYielding } from '../../cluster/apply/yaml-documents';
+import { ApplyResult, applyManifestsInSlices, deleteManifestsInSlices } from '../../cluster/apply/manifest-apply';
+import { ManifestDocument, parseManifestJson } from '../../cluster/apply/manifests';
+import { parseManifestYamlOffThread } from '../../cluster/apply/yaml-thread';
 import { Cluster } from '../../cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { CLUSTER } from '../tokens';
 
-/** The manifests of a request; YAML is read giving the event loop back as it goes (a 3 MiB manifest takes seconds). */
+/** The manifests of a request; a large YAML body is read in a worker thread (a 3 MiB manifest takes seconds). */
 async function documentsOf(req: FastifyRequest): Promise<ManifestDocument[]> {
   const body: unknown = req.body;
-  if (typeof body === 'string') return manifestsOf(await readYamlDocumentsYielding(body));
+  if (typeof body === 'string') return parseManifestYamlOffThread(body);
   if (body === undefined || body === null) {
     throw new DomainError('BAD_REQUEST', 'the request body is empty: send Kubernetes YAML (application/yaml) or JSON');
   }
@@ -47,7 +47,7 @@ export class ApplyController {
   @ApiOkResponse({ description: 'One result per object' })
   async apply(@Req() req: FastifyRequest, @Query('dryRun') dryRun?: string): Promise<{ results: ApplyResult[] }> {
     const options = { dryRun: dryRunOf(dryRun) };
-    return { results: applyManifests(this.cluster.store, await documentsOf(req), options) };
+    return { results: await applyManifestsInSlices(this.cluster.store, await documentsOf(req), options) };
   }
 
   @Delete()
@@ -58,6 +58,6 @@ export class ApplyController {
   @ApiQuery({ name: 'dryRun', required: false, enum: ['All'] })
   async remove(@Req() req: FastifyRequest, @Query('dryRun') dryRun?: string): Promise<{ results: ApplyResult[] }> {
     const options = { dryRun: dryRunOf(dryRun) };
-    return { results: deleteManifests(this.cluster.store, await documentsOf(req), options) };
+    return { results: await deleteManifestsInSlices(this.cluster.store, await documentsOf(req), options) };
   }
 }

@@ -14,6 +14,7 @@ function subresources(type: ResourceType): Array<{ name: string; kind: string; v
     // The streaming subresources (docs/exec.md), in the API server's order.
     out.push(
       { name: 'pods/attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+      { name: 'pods/eviction', kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
       { name: 'pods/exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
       { name: 'pods/log', kind: 'Pod', verbs: ['get'] },
       { name: 'pods/portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },

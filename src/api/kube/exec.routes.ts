@@ -55,6 +55,22 @@ interface ExecRequest {
 
 const kExec = Symbol('kube-netsim exec');
 
+/**
+ * Wall-clock time between the upgrade and the first output of a command that reads no stdin. client-go
+ * (kubectl v1.30+, WebSocket v5) reads the connection in one goroutine while another creates its
+ * stdout/stderr/error streams; a frame read before its stream exists is dropped ("Unknown stream id 1,
+ * discarding message"), so output sent the instant the connection opens was lost on a loaded machine
+ * (4 of 300 `kubectl exec POD -- cat /etc/hosts` at load 47). A real cluster has the hop to the kubelet
+ * and the container runtime's exec here (tens of ms); this stands for it.
+ */
+export const EXEC_START_DELAY_MS = 100;
+
+/** Runs `start` once kubectl has had time to open its streams, unless the connection is gone by then. */
+function whenStreamsOpen(socket: WebSocket, start: () => void): void {
+  const timer = setTimeout(() => socket.readyState === socket.OPEN && start(), EXEC_START_DELAY_MS);
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** `sh`, `/bin/sh`, `bash`, `ash` without `-c`: a shell reading commands from its terminal. */
 function isInteractiveShell(command: readonly string[]): boolean {
   const name = command[0]?.slice(command[0].lastIndexOf('/') + 1);
@@ -185,7 +201,7 @@ export class ExecRoutes {
       if (request.attach) this.exec.containerExited(request.attach, code, printed);
     };
     // With a terminal, a command that is not a shell does not wait for input.
-    if (!request.stdin || request.tty) return start();
+    if (!request.stdin || request.tty) return whenStreamsOpen(socket, start);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary || data.length === 0) return;
       if (data[0] === StreamChannel.Stdin) {
@@ -215,8 +231,16 @@ export class ExecRoutes {
       socket.send(frame(StreamChannel.Error, JSON.stringify(exitStatus(session.status, request.command))));
       socket.close(1000);
     };
-    session.start();
+    // The prompt waits for kubectl's streams, or for its first message (sent once they are open).
+    let opened = false;
+    const open = () => {
+      if (opened) return;
+      opened = true;
+      session.start();
+    };
+    whenStreamsOpen(socket, open);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      open();
       if (!isBinary || data.length === 0 || session.done) return;
       if (data[0] === StreamChannel.Stdin) {
         session.feed(data.subarray(1).toString('utf8'));

@@ -55,7 +55,11 @@ function prune(value: unknown, schema: Schema | undefined, path: string, found: 
       prune(value[key], p, child, found);
     }
   } else if (s.additionalProperties) {
-    for (const [key, v] of Object.entries(value)) prune(v, s.additionalProperties, `${path}[${key}]`, found);
+    // A scalar has no field to prune: its path is not spelled out (a ConfigMap's data may hold 60,000 keys).
+    for (const key of Object.keys(value)) {
+      const v = value[key];
+      if (typeof v === 'object' && v !== null) prune(v, s.additionalProperties, `${path}[${key}]`, found);
+    }
   }
 }
 

@@ -82,27 +82,27 @@ export class KubeApiController {
   }
 
   @All('api/v1/*')
-  core(@Param('*') path: string | string[], @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
-    this.requests.handle('', 'v1', segmentsOf(path), req, res);
+  core(@Param('*') path: string | string[], @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    return this.requests.handle('', 'v1', segmentsOf(path), req, res);
   }
 
   @All('apis/:group/:version/*')
-  grouped(
+  async grouped(
     @Param('group') group: string,
     @Param('version') version: string,
     @Param('*') path: string | string[],
     @Req() req: FastifyRequest,
     @Res() res: FastifyReply,
-  ): void {
+  ): Promise<void> {
     const segments = segmentsOf(path);
     const review = segments.length === 1 ? selfReviewResource(group, version, segments[0]) : undefined;
     if (review) {
       if (req.method.toUpperCase() !== 'POST') {
         throw new DomainError('METHOD_NOT_ALLOWED', `the server does not allow this method on the requested resource (${review.plural}.${review.group})`);
       }
-      res.code(201).type('application/json').send(JSON.stringify(answerSelfReview(review, bodyOf(req), req.raw)));
+      res.code(201).type('application/json').send(JSON.stringify(answerSelfReview(review, await bodyOf(req), req.raw)));
       return;
     }
-    this.requests.handle(group, version, segments, req, res);
+    return this.requests.handle(group, version, segments, req, res);
   }
 }

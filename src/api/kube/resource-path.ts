@@ -7,11 +7,17 @@ export interface ResourceTarget {
   /** The namespace in the path, if any. */
   namespace?: string;
   name?: string;
-  subresource?: 'status' | 'scale';
+  subresource?: 'status' | 'scale' | 'eviction';
 }
 
+/**
+ * A path under a served group-version that names nothing. The API server's answer (go-restful's
+ * 404) has empty `details`, which kubectl reads: `kubectl debug` takes a 404 with no name on
+ * `pods/NAME/ephemeralcontainers` to mean that ephemeral containers are disabled, and says so.
+ */
 function notFoundPath(path: string): DomainError {
-  return new DomainError('NOT_FOUND', `the server could not find the requested resource (${path})`);
+  const hint = path.endsWith('/ephemeralcontainers') ? ': kube-netsim runs no ephemeral containers; `kubectl exec POD -- sh` has curl, nslookup, nc and ip' : '';
+  return new DomainError('NOT_FOUND', `the server could not find the requested resource (${path})${hint}`, { emptyDetails: true });
 }
 
 /**
@@ -37,6 +43,8 @@ export function parseResourcePath(group: string, version: string, segments: stri
     const type = resolve(s[2]);
     if (!type.namespaced) throw notFoundPath(path);
     if (s.length > 5) throw notFoundPath(path);
+    // Pods also have `eviction` (policy/v1 Eviction, what `kubectl drain` posts).
+    if (s[4] === 'eviction' && type.plural === 'pods' && type.group === '' && s[3] !== undefined) return { type, namespace: s[1], name: s[3], subresource: 'eviction' };
     return { type, namespace: s[1], name: s[3], subresource: sub(s[4]) };
   }
   const type = resolve(s[0]);

@@ -6,7 +6,8 @@ import { applyPatch, PatchType, WriteOptions } from '../../cluster/store/object-
 import { apiVersionOf, resourceTypeByKey } from '../../cluster/store/resource-types';
 import { KubeObject, ObjectInput, WatchEvent } from '../../cluster/store/types';
 import { DomainError } from '../../common/domain-error';
-import { parseYamlObject } from '../../cluster/apply/yaml-documents';
+import { OFF_THREAD_BYTES, parseYamlObjectOffThread } from '../../cluster/apply/yaml-thread';
+import { nextTurn } from '../../common/next-turn';
 import { KUBERNETES_BODY_TYPES, unsupportedMediaTypeMessage } from '../status/http-errors';
 import { fieldValidationOf, validateFields, warningHeader } from './field-validation';
 import { parseResourcePath, ResourceTarget } from './resource-path';
@@ -60,7 +61,7 @@ function patchTypeOf(contentType: string | undefined): PatchType {
  * shape; a body without a Content-Type is JSON, as the API server reads it) or
  * YAML text. Any other media type is 415, as the API server answers it.
  */
-export function bodyOf(req: Request, patch = false): unknown {
+export async function bodyOf(req: Request, patch = false): Promise<unknown> {
   const contentType = mediaTypeOf(req.headers['content-type']);
   if (contentType === 'application/cbor') {
     throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));
@@ -69,7 +70,8 @@ export function bodyOf(req: Request, patch = false): unknown {
     throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));
   }
   const body: unknown = req.body;
-  if (typeof body === 'string') return parseYamlObject(body);
+  // A large YAML body is read in a worker thread: the event loop stays free meanwhile.
+  if (typeof body === 'string') return parseYamlObjectOffThread(body);
   if (body === undefined || body === null) {
     throw new DomainError('BAD_REQUEST', 'the request body is empty');
   }
@@ -100,7 +102,7 @@ export class ResourceRequests {
     return this.cluster.store;
   }
 
-  handle(group: string, version: string, segments: string[], req: Request, res: Response): void {
+  async handle(group: string, version: string, segments: string[], req: Request, res: Response): Promise<void> {
     const target = parseResourcePath(group, version, segments);
     const method = req.method.toUpperCase();
     const query = req.query as Query;
@@ -110,14 +112,22 @@ export class ResourceRequests {
     if (target.namespace !== undefined && method !== 'GET') this.requireNamespace(target.namespace);
     if (target.name === undefined) return this.collection(target, method, query, req, res);
     if (target.subresource === 'scale') return this.scale(target, method, query, req, res);
+    if (target.subresource === 'eviction') return this.evict(target, method, query, req, res);
     return this.item(target, method, query, req, res);
+  }
+
+  /** The request body (`bodyOf`), once the store is free: a sliced transaction (a large apply) may have taken it while a large body was read. */
+  private async body(req: Request, patch = false): Promise<unknown> {
+    const body = await bodyOf(req, patch);
+    await this.store.unlocked();
+    return body;
   }
 
   private requireNamespace(namespace: string): void {
     this.store.get(NAMESPACES, undefined, namespace);
   }
 
-  private collection(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+  private async collection(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): Promise<void> {
     const { type, namespace } = target;
     switch (method) {
       case 'GET': {
@@ -137,9 +147,9 @@ export class ResourceRequests {
         });
       }
       case 'POST': {
-        const input = this.validated(type, bodyOf(req), query, res) as ObjectInput;
-        const created = this.store.create(type, input, namespace, writeOptions(query));
-        return this.send(res, 201, created);
+        const input = this.validated(type, await this.body(req), query, res) as ObjectInput;
+        const created = this.store.create(type, input, namespace, { ...writeOptions(query), handedOver: true });
+        return this.sendWritten(req, res, 201, created);
       }
       case 'DELETE': {
         const items = this.store.list(type, {
@@ -156,7 +166,7 @@ export class ResourceRequests {
     }
   }
 
-  private item(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+  private async item(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): Promise<void> {
     const { type, namespace, name, subresource } = target;
     const status = subresource === 'status';
     if (status && !type.hasStatus) throw new DomainError('NOT_FOUND', `the server could not find the requested resource`);
@@ -167,15 +177,15 @@ export class ResourceRequests {
         return this.send(res, 200, object);
       }
       case 'PUT': {
-        const input = this.validated(type, bodyOf(req), query, res) as ObjectInput;
-        const updated = status
-          ? this.store.updateStatus(type, namespace, name!, input, writeOptions(query))
-          : this.store.update(type, namespace, name!, input, writeOptions(query));
-        return this.send(res, 200, updated);
+        const input = this.validated(type, await this.body(req), query, res) as ObjectInput;
+        const options = { ...writeOptions(query), handedOver: true };
+        const updated = status ? this.store.updateStatus(type, namespace, name!, input, options) : this.store.update(type, namespace, name!, input, options);
+        return this.sendWritten(req, res, 200, updated);
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patch = patchType === 'json' ? bodyOf(req, true) : this.validated(type, bodyOf(req, true), query, res);
+        const body = await this.body(req, true);
+        const patch = patchType === 'json' ? body : this.validated(type, body, query, res);
         const options = { ...writeOptions(query), patchType };
         const patched = status
           ? this.store.patchStatus(type, namespace, name!, patch, options)
@@ -192,8 +202,29 @@ export class ResourceRequests {
     }
   }
 
+  /**
+   * `policy/v1` Eviction of a pod, as `kubectl drain` posts it: the pod is deleted with the
+   * eviction's `deleteOptions`, and the answer is a `Success` Status (201). PodDisruptionBudgets
+   * are not consulted: kube-netsim keeps no PDB status, so none would ever allow a disruption.
+   */
+  private evict(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+    if (method !== 'POST') throw methodNotAllowed();
+    const { type, namespace, name } = target;
+    const body = bodyOf(req) as EvictionInput;
+    if (body.kind !== undefined && body.kind !== 'Eviction') {
+      throw new DomainError('BAD_REQUEST', `the kind in the data (${String(body.kind)}) does not match the expected kind (Eviction)`);
+    }
+    if (body.metadata?.name !== undefined && body.metadata.name !== name) throw new DomainError('BAD_REQUEST', 'name in URL does not match name in Eviction object');
+    const grace = body.deleteOptions?.gracePeriodSeconds;
+    if (grace !== undefined && grace !== null && (!Number.isInteger(grace) || (grace as number) < 0)) {
+      throw new DomainError('BAD_REQUEST', `gracePeriodSeconds must be a whole number of seconds, 0 or more, not ${JSON.stringify(grace)}`);
+    }
+    this.store.delete(type, namespace, name!, { ...writeOptions(query), gracePeriodSeconds: (grace ?? undefined) as number | undefined });
+    return this.send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
   /** `autoscaling/v1` Scale, as `kubectl scale` reads and patches it. */
-  private scale(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+  private async scale(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): Promise<void> {
     const { type, namespace, name } = target;
     if (!type.hasScale) throw new DomainError('NOT_FOUND', 'the server could not find the requested resource');
     const object = this.store.get(type, namespace, name!);
@@ -225,14 +256,16 @@ export class ResourceRequests {
       case 'GET':
         return this.send(res, 200, scaleOf(object));
       case 'PUT': {
-        const scale = bodyOf(req) as ScaleInput;
+        const scale = (await this.body(req)) as ScaleInput;
         replicas = (scale.spec ?? {}).replicas;
         resourceVersion = scale.metadata?.resourceVersion;
         break;
       }
       case 'PATCH': {
         const patchType = patchTypeOf(req.headers['content-type']);
-        const patched = applyPatch(scaleOf(object), bodyOf(req, true), patchType) as ScaleInput;
+        const patch = await this.body(req, true);
+        // Read again: another write may have come while a large body was read.
+        const patched = applyPatch(scaleOf(this.store.get(type, namespace, name!)), patch, patchType) as ScaleInput;
         replicas = patched.spec?.replicas;
         resourceVersion = patched.metadata?.resourceVersion;
         break;
@@ -305,6 +338,12 @@ export class ResourceRequests {
   private send(res: Response, code: number, body: unknown): void {
     res.code(code).type('application/json').send(JSON.stringify(body));
   }
+
+  /** The answer to a write; for a large body (a 3 MiB ConfigMap) written in a turn of its own, after the write's. */
+  private async sendWritten(req: Request, res: Response, code: number, body: unknown): Promise<void> {
+    if (Number(req.headers['content-length']) >= OFF_THREAD_BYTES) await nextTurn();
+    this.send(res, code, body);
+  }
 }
 
 /** `gracePeriodSeconds` from the query or a `DeleteOptions` body, as kubectl sends it. */
@@ -326,6 +365,13 @@ function includeObject(query: Query): IncludeObject {
 
 function methodNotAllowed(): DomainError {
   return new DomainError('METHOD_NOT_ALLOWED', 'the server does not allow this method on the requested resource');
+}
+
+/** What an Eviction may carry that we read. */
+interface EvictionInput {
+  kind?: unknown;
+  metadata?: { name?: unknown };
+  deleteOptions?: { gracePeriodSeconds?: unknown };
 }
 
 /** What a write to `/scale` may carry that we read. */

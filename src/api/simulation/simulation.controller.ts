@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseYamlObject } from '../../cluster/apply/yaml-documents';
+import { parseYamlObjectOffThread } from '../../cluster/apply/yaml-thread';
 import { Cluster } from '../../cluster/cluster';
 import { assertDecodable } from '../../cluster/validation/shapes';
 import { validatePodSpec } from '../../cluster/resources/pod.strategy';
@@ -27,9 +27,9 @@ function clockView(cluster: Cluster) {
 }
 
 /** A static pod manifest from a request body: YAML text or JSON, one v1 Pod. */
-function manifestOf(req: FastifyRequest, node: string, file: string): ObjectInput {
+async function manifestOf(req: FastifyRequest, node: string, file: string): Promise<ObjectInput> {
   let body: unknown = req.body;
-  if (typeof body === 'string') body = parseYamlObject(body);
+  if (typeof body === 'string') body = await parseYamlObjectOffThread(body);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DomainError('BAD_REQUEST', 'a static pod manifest must be one v1 Pod');
   assertNestingDepth(body);
   const pod = body as ObjectInput;
@@ -119,9 +119,13 @@ export class SimulationController {
   @ApiConsumes('application/yaml', 'application/json')
   @ApiBody({ schema: { type: 'string' } })
   @ApiOkResponse({ description: 'The mirror pod' })
-  putManifest(@Param('node') node: string, @Param('file') file: string, @Req() req: FastifyRequest) {
+  async putManifest(@Param('node') node: string, @Param('file') file: string, @Req() req: FastifyRequest) {
     this.cluster.store.get(this.nodes(), undefined, node);
-    const mirror = this.cluster.kubelets.putManifest(node, file, manifestOf(req, node, file));
+    const manifest = await manifestOf(req, node, file);
+    // Again, once the store is free: the node may have gone while a large body was read.
+    await this.cluster.store.unlocked();
+    this.cluster.store.get(this.nodes(), undefined, node);
+    const mirror = this.cluster.kubelets.putManifest(node, file, manifest);
     return { node, file, mirrorPod: mirror ?? null };
   }
 

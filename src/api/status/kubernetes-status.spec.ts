@@ -42,4 +42,9 @@ describe('Kubernetes Status mapping', () => {
   it('leaves details out when there is nothing to say', () => {
     expect(statusOfDomainError(new DomainError('NOT_FOUND', 'not here'))).not.toHaveProperty('details');
   });
+
+  it('answers empty details when asked to, as go-restful\'s 404 under a served group-version does', () => {
+    expect(statusOfDomainError(new DomainError('NOT_FOUND', 'not here', { emptyDetails: true })).details).toEqual({});
+    expect(statusOfDomainError(new DomainError('NOT_FOUND', 'x', { emptyDetails: true, name: 'n' })).details).toEqual({ name: 'n' });
+  });
 });

@@ -132,10 +132,13 @@ export function statusBody(
 
 export function statusOfDomainError(error: DomainError): KubernetesStatus {
   const { code, reason } = outcomeOf(error.code);
-  return statusBody(code, reason, error.message, {
+  const body = statusBody(code, reason, error.message, {
     name: error.objectName,
     kind: error.kind,
     causes: error.causes,
     retryAfterSeconds: error.retryAfterSeconds,
   });
+  // go-restful's 404 (NewGenericServerResponse) carries empty details; `kubectl debug` reads details.name from it.
+  if (error.emptyDetails && !body.details) body.details = {};
+  return body;
 }

@@ -46,58 +46,100 @@ function kubectlName(kind: string, group: string, name: string): string {
  * kube-netsim serves is stored (docs/kinds.md); kinds it does not serve
  * (custom resources) are reported as skipped.
  */
-export function applyManifests(store: ObjectStore, docs: ManifestDocument[], options: { dryRun?: boolean; namespace?: string } = {}): ApplyResult[] {
-  return runBatch(store, options.dryRun ?? false, () =>
-    docs.map((doc) => {
-      try {
-        checkDocument(doc);
-        const o = doc.object;
-        const type = resourceTypeOfKind(o.apiVersion!, o.kind!);
-        const name = o.metadata!.name!;
-        if (!type) return result(doc, undefined, 'skipped', `${o.kind!.toLowerCase()}/${name} skipped: kind ${o.kind} (${o.apiVersion}) is not simulated by kube-netsim`);
-        const namespace = type.namespaced ? (o.metadata!.namespace ?? options.namespace ?? 'default') : undefined;
-        const existing = store.tryGet(type, namespace, name);
-        const label = kubectlName(type.kind, type.group, name);
-        if (!existing) {
-          store.create(type, o, namespace);
-          return result(doc, namespace, 'created', `${label} created`);
-        }
-        const updated = store.update(type, namespace, name, { ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-        const changed = updated.metadata.resourceVersion !== existing.metadata.resourceVersion;
-        return result(doc, namespace, changed ? 'configured' : 'unchanged', `${label} ${changed ? 'configured' : 'unchanged'}`);
-      } catch (e) {
-        if (e instanceof DomainError) throw inDocument(doc, e);
-        throw e;
-      }
-    }),
-  );
+export function applyManifests(store: ObjectStore, docs: ManifestDocument[], options: BatchOptions = {}): ApplyResult[] {
+  return runBatch(store, options.dryRun ?? false, applySteps(store, docs, options));
 }
 
-/** `kubectl delete -f`: removes each object named, in reverse order; a missing one is reported, not an error. */
-export function deleteManifests(store: ObjectStore, docs: ManifestDocument[], options: { dryRun?: boolean; namespace?: string } = {}): ApplyResult[] {
-  return runBatch(store, options.dryRun ?? false, () =>
-    [...docs].reverse().map((doc) => {
-      try {
-        checkDocument(doc);
-        const o = doc.object;
-        const type = resourceTypeOfKind(o.apiVersion!, o.kind!);
-        const name = o.metadata!.name!;
-        if (!type) return result(doc, undefined, 'skipped', `${o.kind!.toLowerCase()}/${name} skipped: kind ${o.kind} is not simulated by kube-netsim`);
-        const namespace = type.namespaced ? (o.metadata!.namespace ?? options.namespace ?? 'default') : undefined;
-        if (!store.tryGet(type, namespace, name)) {
-          return result(doc, namespace, 'not found', `Error from server (NotFound): ${resourceKey(type)} "${name}" not found`);
-        }
-        store.delete(type, namespace, name);
-        return result(doc, namespace, 'deleted', `${type.kind.toLowerCase()}${type.group ? `.${type.group}` : ''} "${name}" deleted`);
-      } catch (e) {
-        if (e instanceof DomainError) throw inDocument(doc, e);
-        throw e;
-      }
-    }),
-  );
+/**
+ * `applyManifests` as a transaction in slices (`ObjectStore.transactionInSlices`):
+ * the event loop is given back between documents every few milliseconds, and
+ * no one sees the batch half applied.
+ */
+export function applyManifestsInSlices(store: ObjectStore, docs: ManifestDocument[], options: BatchOptions = {}): Promise<ApplyResult[]> {
+  return runBatchInSlices(store, options.dryRun ?? false, applySteps(store, docs, options));
 }
 
-function runBatch(store: ObjectStore, dryRun: boolean, work: () => ApplyResult[]): ApplyResult[] {
+/**
+ * `kubectl delete -f` as a transaction in slices: removes each object named,
+ * in reverse order; a missing one is reported, not an error.
+ */
+export function deleteManifestsInSlices(store: ObjectStore, docs: ManifestDocument[], options: BatchOptions = {}): Promise<ApplyResult[]> {
+  return runBatchInSlices(store, options.dryRun ?? false, deleteSteps(store, docs, options));
+}
+
+interface BatchOptions {
+  dryRun?: boolean;
+  namespace?: string;
+}
+
+/** The apply, one document a step; returns one result per document. */
+function* applySteps(store: ObjectStore, docs: ManifestDocument[], options: BatchOptions): Generator<void, ApplyResult[]> {
+  const results: ApplyResult[] = [];
+  for (const doc of docs) {
+    results.push(inDocumentErrors(doc, () => applyOne(store, doc, options)));
+    yield;
+  }
+  return results;
+}
+
+function applyOne(store: ObjectStore, doc: ManifestDocument, options: BatchOptions): ApplyResult {
+  checkDocument(doc);
+  const o = doc.object;
+  const type = resourceTypeOfKind(o.apiVersion!, o.kind!);
+  const name = o.metadata!.name!;
+  if (!type) return result(doc, undefined, 'skipped', `${o.kind!.toLowerCase()}/${name} skipped: kind ${o.kind} (${o.apiVersion}) is not simulated by kube-netsim`);
+  const namespace = type.namespaced ? (o.metadata!.namespace ?? options.namespace ?? 'default') : undefined;
+  const existing = store.tryGet(type, namespace, name);
+  const label = kubectlName(type.kind, type.group, name);
+  if (!existing) {
+    store.create(type, o, namespace);
+    return result(doc, namespace, 'created', `${label} created`);
+  }
+  const updated = store.update(type, namespace, name, { ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  const changed = updated.metadata.resourceVersion !== existing.metadata.resourceVersion;
+  return result(doc, namespace, changed ? 'configured' : 'unchanged', `${label} ${changed ? 'configured' : 'unchanged'}`);
+}
+
+/** The delete, one document a step, in reverse order. */
+function* deleteSteps(store: ObjectStore, docs: ManifestDocument[], options: BatchOptions): Generator<void, ApplyResult[]> {
+  const results: ApplyResult[] = [];
+  for (const doc of [...docs].reverse()) {
+    results.push(inDocumentErrors(doc, () => deleteOne(store, doc, options)));
+    yield;
+  }
+  return results;
+}
+
+function deleteOne(store: ObjectStore, doc: ManifestDocument, options: BatchOptions): ApplyResult {
+  checkDocument(doc);
+  const o = doc.object;
+  const type = resourceTypeOfKind(o.apiVersion!, o.kind!);
+  const name = o.metadata!.name!;
+  if (!type) return result(doc, undefined, 'skipped', `${o.kind!.toLowerCase()}/${name} skipped: kind ${o.kind} is not simulated by kube-netsim`);
+  const namespace = type.namespaced ? (o.metadata!.namespace ?? options.namespace ?? 'default') : undefined;
+  if (!store.tryGet(type, namespace, name)) {
+    return result(doc, namespace, 'not found', `Error from server (NotFound): ${resourceKey(type)} "${name}" not found`);
+  }
+  store.delete(type, namespace, name);
+  return result(doc, namespace, 'deleted', `${type.kind.toLowerCase()}${type.group ? `.${type.group}` : ''} "${name}" deleted`);
+}
+
+function inDocumentErrors(doc: ManifestDocument, work: () => ApplyResult): ApplyResult {
+  try {
+    return work();
+  } catch (e) {
+    if (e instanceof DomainError) throw inDocument(doc, e);
+    throw e;
+  }
+}
+
+function runBatch(store: ObjectStore, dryRun: boolean, steps: Iterator<void, ApplyResult[]>): ApplyResult[] {
+  const work = () => {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  };
   if (!dryRun) return store.transaction(work);
   let results: ApplyResult[] = [];
   try {
@@ -108,6 +150,15 @@ function runBatch(store: ObjectStore, dryRun: boolean, work: () => ApplyResult[]
   } catch (e) {
     if (!(e instanceof DryRunDone)) throw e;
   }
+  return dryRunResults(results);
+}
+
+async function runBatchInSlices(store: ObjectStore, dryRun: boolean, steps: Iterator<void, ApplyResult[]>): Promise<ApplyResult[]> {
+  const results = await store.transactionInSlices(steps, { rollBack: dryRun });
+  return dryRun ? dryRunResults(results) : results;
+}
+
+function dryRunResults(results: ApplyResult[]): ApplyResult[] {
   return results.map((r) => ({ ...r, message: `${r.message} (dry run)` }));
 }
 

@@ -47,24 +47,6 @@ export function readYamlDocuments(text: string, options: { stopAfter?: number } 
 }
 
 /**
- * `readYamlDocuments`, giving the event loop back every `sliceMs` of work,
- * so that other requests (`/healthz`) are answered while a large manifest is
- * read.
- */
-export async function readYamlDocumentsYielding(text: string, sliceMs = 20): Promise<YamlDocument[]> {
-  const steps = readingSteps(text);
-  let sliceStart = performance.now();
-  for (;;) {
-    const step = withoutStackTraces(() => steps.next());
-    if (step.done) return step.value;
-    if (performance.now() - sliceStart >= sliceMs) {
-      await new Promise((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
-  }
-}
-
-/**
  * The composer makes an error object for every bad token of a garbage body,
  * and capturing their stacks was most of the time spent on one; only the
  * first error's message is used. The limit is lowered for one synchronous

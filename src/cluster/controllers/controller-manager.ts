@@ -209,6 +209,8 @@ export class ControllerManager {
       } else if (sliced && !this.continuation) {
         this.continuation = setImmediate(() => {
           this.continuation = undefined;
+          // A sliced transaction holds the store: the settle goes on when it lets go (its commit hooks).
+          if (this.store.isHeld) return;
           try {
             this.settle();
           } catch (e) {

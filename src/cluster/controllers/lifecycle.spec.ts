@@ -108,6 +108,17 @@ describe('kubelet: termination', () => {
     expect(gone(d, 'p')).toBe(true);
   });
 
+  it('sleep given as args without a command (kubectl run --image=busybox -- sleep 3600) is PID 1 too; args to an entry point are not', () => {
+    const c = deleted({ containers: [{ name: 'c', image: 'busybox', args: ['sleep', '3600'] }] });
+    c.advance(29);
+    expect(gone(c, 'p')).toBe(false);
+    c.advance(1);
+    expect(gone(c, 'p')).toBe(true);
+    const d = deleted({ containers: [{ name: 'c', image: 'nginx', args: ['nginx', '-g', 'daemon off;'] }] });
+    d.advance(1);
+    expect(gone(d, 'p')).toBe(true);
+  });
+
   it('a preStop sleep delays SIGTERM by its seconds, within the grace period', () => {
     const withHook = (preStop: unknown, grace?: number) =>
       deleted({

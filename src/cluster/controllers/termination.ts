@@ -30,13 +30,14 @@ const base = (path: string | undefined) => (path ?? '').split('/').pop()!;
 
 /**
  * Whether the container's PID 1 has no SIGTERM handler. Images' own entry points are taken to have
- * one; `args` alone that start with a shell or `sleep` are the command line of an image without an
- * entry point (busybox: `args: [/bin/sh, -c, ...]`).
+ * one. `args` without a `command` (what `kubectl run --image=busybox -- sleep 3600` sends, or
+ * `args: [/bin/sh, -c, ...]`) replace the image's CMD: on an image without an entry point (busybox,
+ * alpine) they are PID 1, so `args` that start with `sleep` or a shell are read as the process.
  */
 function ignoresSigterm(container: TerminatingContainer): boolean {
   const argv = [...(container.command ?? []), ...(container.args ?? [])];
-  if (!container.command?.length && !(argv.length && (SHELLS.has(base(argv[0])) || base(argv[0]) === 'sleep'))) return false;
   const program = base(argv[0]);
+  if (!container.command?.length && program !== 'sleep' && !SHELLS.has(program)) return false;
   if (program === 'sleep') return true;
   if (SHELLS.has(program)) return !argv.slice(1).some((a) => /\btrap\b/.test(a) || /^\s*exec\s/.test(a));
   return false;

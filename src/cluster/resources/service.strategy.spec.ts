@@ -197,6 +197,17 @@ describe('ServiceStrategy', () => {
     expect(pools.clusterIps.stats().used).toBe(0);
   });
 
+  it('drops the ClientIP timeout when affinity goes back to None, as the API server\'s defaulting does', () => {
+    const { store } = setup();
+    store.create(services, svc('web', { sessionAffinity: 'ClientIP', ports: [{ port: 80 }] }), 'default');
+    expect(specOf(store.get(services, 'default', 'web')).sessionAffinityConfig).toEqual({ clientIP: { timeoutSeconds: 10800 } });
+    const back = store.patch(services, 'default', 'web', { spec: { sessionAffinity: 'None' } });
+    expect(specOf(back).sessionAffinity).toBe('None');
+    expect(specOf(back)).not.toHaveProperty('sessionAffinityConfig');
+    const created = store.create(services, svc('plain', { sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } }, ports: [{ port: 80 }] }), 'default');
+    expect(specOf(created)).not.toHaveProperty('sessionAffinityConfig');
+  });
+
   it('releases everything a failed batch allocated', () => {
     const { store, pools } = setup();
     expect(() =>

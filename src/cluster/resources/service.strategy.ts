@@ -39,6 +39,15 @@ function hasClusterIP(spec: ServiceSpec): boolean {
   return spec.type !== 'ExternalName';
 }
 
+/**
+ * The defaulting the API server does as it decodes a body, before validation (SetDefaults_Service):
+ * without ClientIP affinity there is no affinity config, so switching a Service back to `None`
+ * drops the ClientIP timeout instead of refusing it.
+ */
+function dropAffinityConfigWithoutClientIP(spec: ServiceSpec): void {
+  if ((spec.sessionAffinity ?? 'None') === 'None') delete spec.sessionAffinityConfig;
+}
+
 /** The API server's defaulting for the fields it fills in on create. */
 export function defaultServiceSpec(spec: ServiceSpec): void {
   spec.type ??= 'ClusterIP';
@@ -72,6 +81,7 @@ export class ServiceStrategy implements ResourceStrategy {
   prepareCreate(draft: KubeObject, ctx: WriteContext): Rollback | void {
     const name = draft.metadata.name;
     const spec = specOf(draft);
+    dropAffinityConfigWithoutClientIP(spec);
     const errors = new FieldErrors();
     validateService(name, spec, errors);
     errors.throwIfAny('Service', name);
@@ -101,6 +111,7 @@ export class ServiceStrategy implements ResourceStrategy {
       spec.clusterIPs = old.clusterIPs;
     }
     dropTypeDependentFields(spec, old);
+    dropAffinityConfigWithoutClientIP(spec);
     const errors = new FieldErrors();
     validateService(name, spec, errors);
     if (hasClusterIP(spec) && hasClusterIP(old) && old.clusterIP && spec.clusterIP !== old.clusterIP) {

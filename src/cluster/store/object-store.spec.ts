@@ -50,6 +50,23 @@ describe('ObjectStore', () => {
     expect(Object.isFrozen(p.metadata)).toBe(true);
   });
 
+  it('keeps a handed-over request body as it is (no copy), and checks it as any input: a body nested too deep is a 400', () => {
+    const { store } = newStore();
+    const body = pod('kept');
+    const stored = store.create(pods, body, 'default', { handedOver: true });
+    expect(stored.spec).toBe(body.spec);
+    expect(Object.isFrozen(body.spec)).toBe(true);
+    const copied = pod('copied');
+    expect(store.create(pods, copied, 'default').spec).not.toBe(copied.spec);
+    let deep: Record<string, unknown> = {};
+    const annotations = deep;
+    for (let i = 0; i < 120; i++) deep = deep.a = {};
+    const err = errorOf(() => store.create(pods, { ...pod('deep'), metadata: { name: 'deep', annotations } } as never, 'default', { handedOver: true }));
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toMatch(/^the request body nests deeper than 100 levels at metadata\.annotations\.a\.a/);
+    expect(store.tryGet(pods, 'default', 'deep')).toBeUndefined();
+  });
+
   it('refuses a duplicate name with AlreadyExists, and a missing namespace with NotFound', () => {
     const { store } = newStore();
     store.create(pods, pod('a'), 'default');

@@ -57,6 +57,37 @@ export interface ObjectList {
   items: KubeObject[];
 }
 
+/** How a sliced transaction runs (`transactionInSlices`). */
+export interface SlicedTransactionOptions {
+  /** Wall time a slice may take before the event loop is given back (default 20 ms). */
+  sliceMs?: number;
+  /** Undo everything once the steps are done, and publish nothing (a dry run); the steps' result is still returned. */
+  rollBack?: boolean;
+  /** How a slice gives the event loop back (default `setImmediate`). */
+  yieldTo?: () => Promise<void>;
+}
+
+/** A transaction in slices that holds the store (see `transactionInSlices`). */
+interface HeldTransaction {
+  /** Its writes, until they are all done. */
+  steps: Iterator<unknown, unknown> | undefined;
+  tx: { undo: UndoEntry[]; events: Array<{ event: StoredEvent; bytes: number }> };
+  /** The committed version before it began, restored if it is undone. */
+  version: number;
+  rollBack: boolean;
+  /** Events published so far, once the steps are done. */
+  published: number;
+  /** True while a slice of it runs (the store's own calls from it do not finish it). */
+  running: boolean;
+  /** True once it has let the store go (its events published, or everything undone). */
+  finished: boolean;
+  outcome?: { value: unknown } | { error: unknown };
+  released: Promise<void>;
+  release: () => void;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface WriteOptions {
   dryRun?: boolean;
   /**
@@ -65,13 +96,19 @@ export interface WriteOptions {
    * Never set for anything that came from a user.
    */
   owned?: boolean;
+  /**
+   * The input is a request body parsed for this write alone, which no one
+   * else holds: it is checked as any user's input, but not copied (a copy of
+   * a 3 MiB ConfigMap held the event loop for 100 ms and more).
+   */
+  handedOver?: boolean;
 }
 
 /** A private copy of what a caller gave, unless the caller handed it over. */
 function adopt<T>(value: T, options: WriteOptions): T {
   if (options.owned) return value;
   assertNestingDepth(value);
-  return structuredClone(value);
+  return options.handedOver ? value : structuredClone(value);
 }
 
 export interface WatchOptions extends ListOptions {
@@ -128,6 +165,8 @@ export class ObjectStore {
   private heldFault: { error: unknown } | undefined;
   /** Non-null while a transaction runs: its undo log and the events it will publish. */
   private tx: { undo: UndoEntry[]; events: Array<{ event: StoredEvent; bytes: number }> } | null = null;
+  /** Non-null while a sliced transaction holds the store (see `transactionInSlices`). */
+  private held: HeldTransaction | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -151,6 +190,7 @@ export class ObjectStore {
   }
 
   get resourceVersion(): string {
+    this.finishHeld();
     return String(this.version);
   }
 
@@ -161,6 +201,7 @@ export class ObjectStore {
   // ---- reads ---------------------------------------------------------------
 
   private bucket(type: ResourceType): Map<string, KubeObject> {
+    this.finishHeld();
     const key = resourceKey(type);
     let bucket = this.objects.get(key);
     if (!bucket) {
@@ -351,6 +392,7 @@ export class ObjectStore {
    * commit, so their failure never undoes it (see `onFault`).
    */
   transaction<T>(work: () => T): T {
+    this.finishHeld();
     if (this.tx) return work();
     const version = this.version;
     const tx = { undo: [] as UndoEntry[], events: [] as Array<{ event: StoredEvent; bytes: number }> };
@@ -372,8 +414,125 @@ export class ObjectStore {
 
   /** Runs the commit hooks (the controllers settle) after work that was done outside a write, such as a timer's. */
   commit(): void {
+    this.finishHeld();
     if (this.tx) return;
     this.runCommitHooks();
+  }
+
+  /**
+   * A transaction too large to run in one go (a manifest of thousands of
+   * objects), run in slices of `sliceMs` with the event loop given back
+   * between them. `steps` does the writes; each `next()` is a short piece of
+   * work, and its return value is the result. All or nothing, as
+   * `transaction`: a step that throws undoes every write, and no watcher sees
+   * any of it. While it runs it holds the store: no other write or read may
+   * see it half done, so the server waits for `unlocked()` before it answers
+   * a request, controllers and timers wait too, and anything that touches the
+   * store meanwhile first finishes it at once (as a synchronous clock advance
+   * finishes a sliced settle). Its events are published, also in slices,
+   * before the store is let go, then the commit hooks run. Sliced
+   * transactions wait for each other in turn. Inside a transaction it runs
+   * as part of it, at once. A client that goes away does not stop it.
+   */
+  async transactionInSlices<T>(steps: Iterator<unknown, T>, options: SlicedTransactionOptions = {}): Promise<T> {
+    const sliceMs = options.sliceMs ?? 20;
+    const yieldTo = options.yieldTo ?? yieldToEventLoop;
+    if (this.tx) {
+      // Its writes join the transaction under way, which alone decides whether they stay.
+      if (options.rollBack) throw new Error('a sliced transaction to roll back cannot run inside another transaction');
+      return drain(steps);
+    }
+    while (this.held) await this.held.released;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held: HeldTransaction = {
+      steps,
+      tx: { undo: [], events: [] },
+      version: this.version,
+      rollBack: options.rollBack ?? false,
+      published: 0,
+      running: false,
+      finished: false,
+      released,
+      release,
+    };
+    this.held = held;
+    while (!held.finished) {
+      const started = performance.now();
+      this.advanceHeld(held, () => performance.now() - started >= sliceMs);
+      if (!held.finished) await yieldTo();
+    }
+    const outcome = held.outcome!;
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value as T;
+  }
+
+  /** Whether a sliced transaction holds the store. */
+  get isHeld(): boolean {
+    return this.held !== null;
+  }
+
+  /** Resolves once no sliced transaction holds the store. */
+  async unlocked(): Promise<void> {
+    while (this.held) await this.held.released;
+  }
+
+  /** Finishes a sliced transaction under way at once (the synchronous clock advance does this before its timers). */
+  finish(): void {
+    this.finishHeld();
+  }
+
+  /** Finishes a sliced transaction under way at once, unless it is what is running. */
+  private finishHeld(): void {
+    if (this.held && !this.held.running) this.advanceHeld(this.held, () => false);
+  }
+
+  /** Runs a held transaction until `sliceOver()` says so or it is done: its steps, then publishing its events. */
+  private advanceHeld(held: HeldTransaction, sliceOver: () => boolean): void {
+    held.running = true;
+    let done = false;
+    try {
+      if (held.steps) {
+        this.tx = held.tx;
+        try {
+          for (;;) {
+            const step = held.steps.next();
+            if (step.done) {
+              held.outcome = { value: step.value };
+              break;
+            }
+            if (sliceOver()) return;
+          }
+        } catch (e) {
+          held.outcome = { error: e };
+        } finally {
+          this.tx = null;
+        }
+        held.steps = undefined;
+        if ('error' in held.outcome! || held.rollBack) {
+          for (let i = held.tx.undo.length - 1; i >= 0; i--) held.tx.undo[i].restore();
+          this.version = held.version;
+          done = true;
+          return;
+        }
+      }
+      const events = held.tx.events;
+      while (held.published < events.length) {
+        const { event, bytes } = events[held.published++];
+        this.emit(event, bytes);
+        if (held.published % 64 === 0 && sliceOver()) return;
+      }
+      done = true;
+    } finally {
+      held.running = false;
+      if (done) {
+        held.finished = true;
+        this.held = null;
+        held.release();
+        // Controllers and timers waited for the store; an undone batch leaves nothing to settle, but a settle it held up goes on.
+        this.runCommitHooks();
+      }
+    }
   }
 
   /**
@@ -408,6 +567,7 @@ export class ObjectStore {
    * only come from an earlier run or be made up, and waiting would not help).
    */
   watch(type: ResourceType, options: WatchOptions, send: (event: WatchEvent) => void): () => void {
+    this.finishHeld();
     const resource = resourceKey(type);
     const matches = (event: StoredEvent) => event.resource === resource && matchesList(event.object, options);
     const from = options.resourceVersion;
@@ -692,6 +852,14 @@ export class ObjectStore {
   }
 }
 
+
+/** Runs every step of an iterator at once; returns its result. */
+function drain<T>(steps: Iterator<unknown, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
 
 function dropUndefined(record: object): void {
   for (const [k, v] of Object.entries(record)) if (v === undefined) delete (record as Record<string, unknown>)[k];

@@ -134,7 +134,10 @@ function grep(ctx: CommandContext): number {
   const patterns: string[] = [];
   for (let i = 0; i < ctx.args.length; i++) {
     const a = ctx.args[i];
-    if (a === '-e') patterns.push(ctx.args[++i] ?? '');
+    if (a === '--') {
+      rest.push(...ctx.args.slice(i + 1));
+      break;
+    } else if (a === '-e') patterns.push(ctx.args[++i] ?? '');
     else if (/^-[ivcqEFwxo]+$/.test(a)) for (const f of a.slice(1)) flags.add(f);
     else rest.push(a);
   }

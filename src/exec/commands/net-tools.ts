@@ -4,6 +4,7 @@
  * `iptables-save` and `conntrack -L`.
  */
 import { tryParseIPv4 } from '../../common/ipv4';
+import type { ConntrackListEntry } from '../../netfilter/conntrack';
 import { printIptablesSave } from '../../netfilter/iptables-save.printer';
 import type { CommandHandler } from '../shell';
 import { RESOLVER_TIMEOUT_MS, type PodTools } from './http-clients';
@@ -120,6 +121,35 @@ function iptablesSave(tools: PodTools): CommandHandler {
   };
 }
 
+/** `conntrack -L`'s filters of one entry: the original tuple's (`-s`, `-d`, `--sport`, `--dport`), the reply's (`-r`, `-q`), `-p`. */
+const CONNTRACK_FILTERS: Record<string, (e: ConntrackListEntry, value: string) => boolean> = {
+  '-p': (e, v) => e.protocol === v.toLowerCase(),
+  '-s': (e, v) => e.original.source === v,
+  '-d': (e, v) => e.original.destination === v,
+  '-r': (e, v) => e.reply.source === v,
+  '-q': (e, v) => e.reply.destination === v,
+  '--sport': (e, v) => e.original.sourcePort === Number(v),
+  '--dport': (e, v) => e.original.destinationPort === Number(v),
+};
+const CONNTRACK_ALIASES: Record<string, string> = {
+  '--proto': '-p', '--src': '-s', '--orig-src': '-s', '--dst': '-d', '--orig-dst': '-d', '--reply-src': '-r', '--reply-dst': '-q',
+  '--orig-port-src': '--sport', '--orig-port-dst': '--dport',
+};
+
+/** The entries `conntrack -L ARGS` keeps, or what is wrong with ARGS. */
+function conntrackFilter(args: string[]): ((e: ConntrackListEntry) => boolean) | string {
+  const checks: ((e: ConntrackListEntry) => boolean)[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const option = CONNTRACK_ALIASES[args[i]] ?? args[i];
+    const test = CONNTRACK_FILTERS[option];
+    if (!test) return `kube-netsim's conntrack -L filters by -p, -s, -d, -r, -q, --sport and --dport only, not '${args[i]}'`;
+    const value = args[++i];
+    if (value === undefined) return `option '${args[i - 1]}' requires an argument`;
+    checks.push((e) => test(e, value));
+  }
+  return (e) => checks.every((check) => check(e));
+}
+
 function conntrack(tools: PodTools): CommandHandler {
   return (ctx) => {
     if (!tools.view.pod.hostNetwork) {
@@ -130,7 +160,12 @@ function conntrack(tools: PodTools): CommandHandler {
       ctx.err('conntrack v1.4.8 (conntrack-tools): kube-netsim runs conntrack -L only\n');
       return 1;
     }
-    const entries = tools.view.network.conntrack(tools.view.pod.node!).list();
+    const filter = conntrackFilter(ctx.args.filter((a) => a !== '-L' && a !== '--dump'));
+    if (typeof filter === 'string') {
+      ctx.err(`conntrack v1.4.8 (conntrack-tools): ${filter}\n`);
+      return 2;
+    }
+    const entries = tools.view.network.conntrack(tools.view.pod.node!).list().filter(filter);
     ctx.out(entries.map((e) => `${e.text}\n`).join(''));
     ctx.err(`conntrack v1.4.8 (conntrack-tools): ${entries.length} flow entries have been shown.\n`);
     return 0;
