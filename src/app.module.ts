@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ApplyController } from './api/apply/apply.controller';
+import { ImportController } from './api/import/import.controller';
 import { HealthController } from './api/health/health.controller';
 import { IpamController } from './api/ipam/ipam.controller';
 import { KubeApiController } from './api/kube/kube-api.controller';
@@ -48,7 +49,7 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, IpamController, ApplyController, SimulationController, KubeProxyApiController, NetfilterController, KubeApiController, DataplaneController, DiagnoseController],
+      controllers: [HealthController, IpamController, ApplyController, ImportController, SimulationController, KubeProxyApiController, NetfilterController, KubeApiController, DataplaneController, DiagnoseController],
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },

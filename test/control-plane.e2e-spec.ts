@@ -195,5 +195,5 @@ describe('control plane on the simulated clock (e2e)', () => {
       }
     };
     expect(await story()).toBe(await story());
-  });
+  }, 60_000);
 });

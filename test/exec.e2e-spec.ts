@@ -58,7 +58,7 @@ spec:
     );
     const created = await kubectl('apply', '-f', file);
     expect(created.code).toBe(0);
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   it('loads balances 30 curls over the 3 web pods, each answering with its name', async () => {

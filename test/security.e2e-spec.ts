@@ -25,7 +25,7 @@ describe('bearer tokens (TOKEN_AUTH_FILE)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ ...DEMO, TOKEN_AUTH_FILE: TOKENS });
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   it("refuses a request without a token with the API server's 401 Status", async () => {
@@ -93,7 +93,7 @@ describe('exec over WebSocket with tokens', () => {
   beforeAll(async () => {
     t = await startListeningApp({ ...DEMO, TOKEN_AUTH_FILE: TOKENS });
     pod = (await request(t.http).get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb').set('Authorization', `Bearer ${TOKEN}`).expect(200)).body.items[0].metadata.name;
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   /** Opens kubectl's exec WebSocket; resolves with the HTTP answer if the upgrade is refused, or 'open' and what the command wrote. */

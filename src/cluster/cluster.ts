@@ -10,6 +10,7 @@ import { SchedulerController } from './controllers/scheduler.controller';
 import { DaemonSetController } from './controllers/daemonset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
 import { ReplicaSetController } from './controllers/replicaset.controller';
+import { GarbageCollector } from './controllers/garbage-collector';
 import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
 import { NodeStrategy } from './resources/node.strategy';
@@ -91,6 +92,7 @@ export class Cluster {
     this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record })); // before Deployment: it reads ReplicaSet status
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node), fastForwardCrashLoops });
     this.controllers.add(this.kubelets);

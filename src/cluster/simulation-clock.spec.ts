@@ -83,6 +83,15 @@ describe('SimulationClock', () => {
     expect(between).toEqual([1000, 2000, 3000, 4000, 5000]);
   });
 
+  it('a sliced advance runs every timer due at its very target, however its slices fall', async () => {
+    const clock = new SimulationClock(0);
+    const seen: string[] = [];
+    for (const name of ['a', 'b', 'c']) clock.after(10_000, name, () => seen.push(`${name}@${clock.now()}`));
+    await clock.advanceSliced(10_000, { sliceMs: 0, yieldTo: async () => undefined });
+    expect(seen).toEqual(['a@10000', 'b@10000', 'c@10000']);
+    expect(clock.pending()).toEqual([]);
+  });
+
   it('runs timers only once the gate holds: before an advance, and before each slice of a sliced one', async () => {
     const clock = new SimulationClock(0);
     const log: string[] = [];

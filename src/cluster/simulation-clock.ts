@@ -198,7 +198,8 @@ export class SimulationClock implements Clock {
         let done: boolean;
         try {
           ran += this.runUntil(target, () => performance.now() - started >= sliceMs || (this.gate !== undefined && !this.gate.ready()));
-          done = this.current >= target;
+          // A slice that ends on a timer due at the target itself may leave others due then.
+          done = this.current >= target && !(this.timers[0] && this.timers[0].at <= target);
         } finally {
           this.advancing = false;
         }

@@ -76,6 +76,15 @@ describe('answer forms', () => {
   it('an outcome that reached no one has an empty reply path', () => {
     const answer = sim.send({ from: 'pod/default/db-0', to: 'nosuch:80' });
     const [o] = answerForm(answer, 'summary').outcomes;
-    expect(o).toEqual({ probability: 1, result: 'nxdomain', reason: 'nosuch: NXDOMAIN', destination: null, seenSource: null, path: { nodes: [], rewrites: [] }, replyPath: { nodes: [], rewrites: [] } });
+    expect(o).toEqual({
+      probability: 1,
+      result: 'nxdomain',
+      reason: 'nosuch: NXDOMAIN',
+      verdict: expect.objectContaining({ reason: 'NXDomain', client: 'name-not-resolved' }),
+      destination: null,
+      seenSource: null,
+      path: { nodes: [], rewrites: [] },
+      replyPath: { nodes: [], rewrites: [] },
+    });
   });
 });

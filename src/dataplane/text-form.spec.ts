@@ -67,10 +67,12 @@ describe('the text form of traffic answers', () => {
   });
 
   it('sampled answers show connections; a name is shown with what it resolved to', () => {
-    const sim = new TrafficSimulator(demo());
+    const cluster = demo();
+    const sim = new TrafficSimulator(cluster);
+    const clusterIP = (cluster.store.get(cluster.store.resourceType('services'), 'default', 'web').spec as { clusterIP: string }).clusterIP;
     const request = { from: 'pod/default/db-0', to: 'web:80', mode: 'sample', count: 10, seed: 1 } as const;
     const lines = trafficText(request, sim.send(request));
-    expect(lines[2]).toBe('   web: web.default.svc.cluster.local is 10.107.249.131 (Service default/web)');
+    expect(lines[2]).toBe(`   web: web.default.svc.cluster.local is ${clusterIP} (Service default/web)`);
     expect(lines[3]).toBe('3 outcomes, 10 connections sampled');
     expect(lines.filter((l) => /^\d\. \d+ connections? \(\d+\.\d\d%\) delivered to pod default\/web-/.test(l))).toHaveLength(3);
     expect(lines[1]).toBe('to web:80 tcp');

@@ -260,4 +260,63 @@ describe('PodExec: a shell in a pod', () => {
     expect(() => d.exec.shell({ namespace: 'default', pod: 'nope' })).toThrow('pods "nope" not found');
     expect(() => d.exec.shell({ namespace: 'default', pod: 'client', container: 'x' })).toThrow('container x is not valid for pod client');
   });
+  describe('the kubernetes Service: a pod reaches the API server on kind-control-plane:6443', () => {
+    it('connects through kube-proxy to kube-apiserver\'s host-network socket', () => {
+      const r = d.traffic.send({ from: 'pod/default/client', to: '10.96.0.1:443', protocol: 'tcp', mode: 'sample', count: 1, sourcePort: 40000 });
+      expect(r.outcomes[0]).toMatchObject({ result: 'delivered', destination: { pod: 'kube-system/kube-apiserver-kind-control-plane', node: 'kind-control-plane', ip: '172.18.0.2', port: 6443 } });
+      expect(sh(d.exec, 'nc -zv kubernetes.default 443')).toMatchObject({ err: 'kubernetes.default (10.96.0.1:443) open\n', status: 0 });
+    });
+
+    it('answers /version to anyone over TLS, and 403 elsewhere, as a kind cluster answers system:anonymous', () => {
+      const version = sh(d.exec, 'curl -sk https://kubernetes.default/version');
+      expect(version.status).toBe(0);
+      expect(JSON.parse(version.out)).toMatchObject({ major: '1', minor: '32', gitVersion: 'v1.32.4', platform: 'linux/amd64' });
+      expect(version.out).toMatch(/^\{\n {2}"major": "1",\n/);
+      expect(sh(d.exec, 'curl -sk https://kubernetes.default.svc/healthz').out).toBe('ok');
+      const root = sh(d.exec, 'curl -sk https://kubernetes/');
+      expect(JSON.parse(root.out)).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'forbidden: User "system:anonymous" cannot get path "/"',
+        reason: 'Forbidden',
+        details: {},
+        code: 403,
+      });
+      expect(JSON.parse(sh(d.exec, 'curl -sk https://kubernetes.default/api/v1/namespaces/default/pods').out).message).toBe(
+        'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"',
+      );
+      expect(JSON.parse(sh(d.exec, 'curl -sk https://10.96.0.1/apis/apps/v1/deployments/x').out).message).toBe(
+        'deployments.apps "x" is forbidden: User "system:anonymous" cannot get resource "deployments" in API group "apps" at the cluster scope',
+      );
+      expect(sh(d.exec, 'curl -skf https://kubernetes/api')).toMatchObject({ status: 22, out: '' });
+      expect(sh(d.exec, 'curl -sSkf https://kubernetes/api').err).toBe('curl: (22) The requested URL returned error: 403\n');
+    });
+
+    it("verifies the certificate as curl does: -k, or the service account's CA", () => {
+      const unverified = sh(d.exec, 'curl -sS https://kubernetes.default/version');
+      expect(unverified.status).toBe(60);
+      expect(unverified.err).toMatch(/^curl: \(60\) SSL certificate problem: unable to get local issuer certificate\nMore details here: https:\/\/curl.se\/docs\/sslcerts.html\n/);
+      expect(sh(d.exec, 'curl -s --cacert /var/run/secrets/kubernetes.io/serviceaccount/ca.crt https://kubernetes.default/version').status).toBe(0);
+    });
+
+    it('answers plain HTTP on the TLS port with a 400, and a pod speaking TLS to nginx fails the handshake', () => {
+      expect(sh(d.exec, 'curl -s http://kubernetes.default:443/')).toMatchObject({ out: 'Client sent an HTTP request to an HTTPS server.\n', status: 0 });
+      expect(sh(d.exec, 'curl -sS https://web:80/').tail).toBe('curl: (35) OpenSSL/3.3.2: error:0A00010B:SSL routines::wrong version number\n');
+      const wget = sh(d.exec, 'wget -qO- https://kubernetes.default/version');
+      expect(wget.status).toBe(0);
+      expect(wget.err).toBe('wget: note: TLS certificate validation not implemented\n');
+      expect(JSON.parse(wget.out).gitVersion).toBe('v1.32.4');
+      expect(sh(d.exec, 'wget -qO- https://kubernetes.default/api').err).toBe('wget: note: TLS certificate validation not implemented\nwget: server returned error: HTTP/1.1 403 Forbidden\n');
+    });
+
+    it("runs iptables-save in a kube-proxy pod: that node's rules, the kubernetes Service's included", () => {
+      const proxies = d.cluster.store.list(d.cluster.store.resourceType('pods'), { namespace: 'kube-system' }).items.filter((p) => p.metadata.name.startsWith('kube-proxy-'));
+      const onWorker = proxies.find((p) => (p.spec as { nodeName?: string }).nodeName === 'kind-worker')!;
+      const r = sh(d.exec, 'iptables-save -t nat | grep -c -e "-A KUBE-SERVICES -d 10.96.0.1/32"', onWorker.metadata.name, 'kube-system');
+      expect(r).toMatchObject({ out: '1\n', status: 0 });
+      expect(sh(d.exec, 'hostname', onWorker.metadata.name, 'kube-system').out).toBe('kind-worker\n');
+    });
+  });
 });

@@ -18,6 +18,7 @@ import { NameResolver, type Resolution } from '../dataplane/names';
 import type { PodEndpoint } from '../dataplane/network';
 import type { TrafficOutcome, TrafficProtocol, TrafficSimulator } from '../dataplane/traffic';
 import type { AccessLogs } from './access-log';
+import { apiServerAnswer, type HttpAnswer, isApiServerSocket, PLAIN_HTTP_TO_TLS } from './api-server';
 import type { PodView } from './pod-view';
 
 /** Linux's `ip_local_port_range`. */
@@ -39,6 +40,8 @@ export interface Server {
   hostname: string;
   /** The container whose port answered. */
   container: string;
+  /** The port that answered. */
+  port: number;
   /** The client address the server sees (after any SNAT). */
   client: string;
 }
@@ -127,21 +130,35 @@ export class PodSockets {
     const pods = view.pod.hostNetwork ? this.traffic.network.hostNetworkPods(view.pod.node ?? '') : [view.pod];
     const owner = pods.find((p) => p.ports.some((q) => q.port === port && q.protocol === protocol));
     if (!owner) return { kind: 'refused', outcome: null };
-    return { kind: 'connected', outcome: null, server: { pod: owner, hostname: hostnameOf(owner), container: containerOf(owner, port, protocol), client: loopback ? formatIPv4(ip) : address } };
+    return { kind: 'connected', outcome: null, server: { pod: owner, hostname: hostnameOf(owner), container: containerOf(owner, port, protocol), port, client: loopback ? formatIPv4(ip) : address } };
   }
 
   private serverOf(outcome: TrafficOutcome, protocol: TrafficProtocol): Server {
     const [ns, name] = (outcome.destination?.pod ?? '/').split('/');
     const pod = outcome.destination?.pod ? this.traffic.network.pod(ns, name) : undefined;
     const client = (outcome.seenSource ?? '').replace(/:\d+$/, '');
-    if (!pod) return { pod: undefined, hostname: outcome.destination?.node ?? 'localhost', container: '', client };
-    return { pod, hostname: hostnameOf(pod), container: containerOf(pod, outcome.destination!.port, protocol), client };
+    const port = outcome.destination?.port ?? 0;
+    if (!pod) return { pod: undefined, hostname: outcome.destination?.node ?? 'localhost', container: '', port, client };
+    return { pod, hostname: hostnameOf(pod), container: containerOf(pod, port, protocol), port, client };
   }
 
-  /** The server's HTTP answer to a request (its hostname), logged in its access log. */
-  serve(server: Server, request: HttpRequest): { status: number; body: string; headers: [string, string][] } {
-    const body = `${server.hostname}\n`;
+  /** Does the server speak TLS (the API server's secure port)? Every other pod speaks plain HTTP. */
+  speaksTls(server: Server): boolean {
+    return isApiServerSocket(server.pod, server.port);
+  }
+
+  /**
+   * The server's HTTP answer to a request: its hostname, logged in its access log; the API
+   * server's answer on its secure port (./api-server.ts), `tls` saying whether the request came
+   * over TLS.
+   */
+  serve(server: Server, request: HttpRequest, tls = false): HttpAnswer {
     const now = this.traffic.cluster.clock.now();
+    if (this.speaksTls(server)) {
+      if (!tls) return { status: 400, body: PLAIN_HTTP_TO_TLS, headers: [['Content-Type', 'text/plain; charset=utf-8'], ['Connection', 'close']] };
+      return apiServerAnswer(request, now);
+    }
+    const body = `${server.hostname}\n`;
     if (server.pod) {
       const uid = server.pod.object.metadata.uid ?? `${server.pod.namespace}/${server.pod.name}`;
       const bytes = request.method === 'HEAD' ? 0 : Buffer.byteLength(body);

@@ -64,7 +64,7 @@ import {
   type RejectWith,
   type TableName,
   type TraceStep,
-  type Verdict,
+  type TraceVerdict,
 } from './types';
 
 // ---------------------------------------------------------------------------
@@ -102,11 +102,37 @@ export interface TraceInput {
   };
 }
 
+/**
+ * A kept rule (`unsupported: 'keep'`) that kube-netsim does not model, on which
+ * a path depends: the outcome holds if the rule matches (or does not) as said.
+ */
+export interface RuleDependency {
+  /** The line of the loaded text the rule came from (null for a rule added otherwise). */
+  readonly line: number | null;
+  readonly hook: Hook;
+  readonly table: TableName;
+  readonly chain: string;
+  /** 1-based position in the chain. */
+  readonly ruleNumber: number;
+  /** The rule as given (`-A CHAIN ...`). */
+  readonly rule: string;
+  /**
+   * This path's assumption: the rule matches (true) or not (false). A rule whose
+   * target we do not model is `true` on the path that stops there (verdict UNKNOWN).
+   */
+  readonly matches: boolean;
+}
+
 /** What happened to one path of a packet. */
 export interface TraceOutcome {
-  /** Exact in enumerate mode; the chosen path's probability in sample mode. */
+  /**
+   * Exact in enumerate mode; the chosen path's probability in sample mode. With
+   * `dependsOn`, conditional: the probability of this outcome given that each of
+   * those rules matches (or not) as said; a kept rule is never given a probability.
+   */
   readonly probability: number;
-  readonly verdict: Verdict;
+  /** UNKNOWN: the path stopped at a kept rule whose target kube-netsim does not model (the last of `dependsOn`). */
+  readonly verdict: TraceVerdict;
   readonly rejectWith: RejectWith | null;
   readonly delivery: Delivery | null;
   /** Why the packet was dropped when no rule dropped it (e.g. "no-route"). */
@@ -131,8 +157,13 @@ export interface TraceOutcome {
   /** The packet as it leaves (or as it was when dropped). */
   readonly packet: Packet;
   readonly steps: readonly TraceStep[];
-  /** The random choices of this path, in order (true: that `statistic` match matched); `commit` replays them. */
+  /**
+   * The choices of this path, in order (true: that `statistic` match matched, or
+   * that kept rule was taken as matching); `commit` replays them.
+   */
   readonly choices: readonly boolean[];
+  /** Kept rules that kube-netsim does not model which this path went through, each with the assumption made; empty for most paths. */
+  readonly dependsOn: readonly RuleDependency[];
 }
 
 export interface EngineOptions {
@@ -214,6 +245,7 @@ class Step implements TraceStep {
 
 const NO_STEPS: readonly Step[] = Object.freeze([]);
 const NO_CHOICES: readonly boolean[] = Object.freeze([]);
+const NO_DEPENDENCIES: readonly RuleDependency[] = Object.freeze([]);
 
 function buildSteps(flat: readonly unknown[] | undefined): Step[] {
   if (flat === undefined || flat.length === 0) return NO_STEPS as Step[];
@@ -357,7 +389,7 @@ function copyPacket(p: Packet): MutablePacket {
 
 /** The final state of a path, before it becomes a `TraceOutcome`. */
 interface Ending {
-  readonly verdict: Verdict;
+  readonly verdict: TraceVerdict;
   readonly rejectWith?: RejectWith;
   readonly delivery: Delivery | null;
   readonly reason?: DropReason;
@@ -411,6 +443,8 @@ class Run implements ChainWalker {
   // Enumerate mode: the decisions to replay, those made, and alternatives left to explore.
   private decision = 0;
   private made: boolean[] = NO_CHOICES as boolean[];
+  /** Kept rules this path depends on (shared empty list until one is met). */
+  dependsOn: RuleDependency[] = NO_DEPENDENCIES as RuleDependency[];
   private readonly script: readonly boolean[];
   private readonly pending: boolean[][] | undefined;
   private readonly onLog: EngineOptions['onLog'];
@@ -472,6 +506,32 @@ class Run implements ChainWalker {
     this.made.push(choice);
     this.probability *= choice ? p : 1 - p;
     return choice;
+  }
+
+  /**
+   * A kept rule's unmodelled match: enumerate mode forks (matches first, then
+   * not), without weighing either branch; sample mode takes it as not matching
+   * (unless replaying a path's choices). The assumption is recorded either way.
+   */
+  assume(rule: Rule, table: TableName, chain: string, position: number): boolean {
+    const i = this.decision++;
+    let choice: boolean;
+    if (i < this.script.length) choice = this.script[i];
+    else if (this.sampling) choice = false;
+    else {
+      choice = true;
+      this.pending!.push([...this.made, false]);
+    }
+    if (this.made === NO_CHOICES) this.made = [];
+    this.made.push(choice);
+    this.depend(rule, table, chain, position, choice);
+    this.record(table, chain, position, rule, choice ? 'not modelled: taken as matching (the outcome depends on it)' : 'not modelled: taken as not matching (the outcome depends on it)');
+    return choice;
+  }
+
+  depend(rule: Rule, table: TableName, chain: string, position: number, matches: boolean): void {
+    if (this.dependsOn === NO_DEPENDENCIES) this.dependsOn = [];
+    this.dependsOn.push({ line: rule.line ?? null, hook: this.hook, table, chain, ruleNumber: position + 1, rule: formatRule(chain, rule), matches });
   }
 
   private owned: Packet | undefined;
@@ -890,7 +950,7 @@ export class NetfilterEngine {
           if (table === undefined) break;
           const result = walkChain(run, table, hook);
           if (run.sampling) this.keepConnectionMark(run);
-          const ended = this.verdictOf(result);
+          const ended = result.kind === 'unmodelled' ? this.stopped(run, result) : this.verdictOf(result);
           if (ended) return ended;
           break;
         }
@@ -922,7 +982,15 @@ export class NetfilterEngine {
         return { verdict: 'REJECT', rejectWith: result.rejectWith, delivery: null };
       case 'nat':
         return undefined; // NAT targets live only in the nat table (handled by natStage)
+      case 'unmodelled':
+        return { verdict: 'UNKNOWN', delivery: null };
     }
+  }
+
+  /** The path reached a kept rule whose target we do not model: it ends there, UNKNOWN, depending on that rule. */
+  private stopped(run: Run, at: { rule: Rule; chain: string; position: number }): Ending {
+    run.depend(at.rule, run.ctx.table, at.chain, at.position, true);
+    return { verdict: 'UNKNOWN', delivery: null };
   }
 
   /** Keeps a sampled packet's connection mark in its connection (CONNMARK writes the connection at once). */
@@ -1025,6 +1093,7 @@ export class NetfilterEngine {
       else run.srcDone = true;
       const result = walkChain(run, table, hook);
       if (result.kind === 'drop' || result.kind === 'reject') return this.verdictOf(result);
+      if (result.kind === 'unmodelled') return this.stopped(run, result);
       if (result.kind === 'nat') {
         const ended = this.bind(run, manip, result.nat, result);
         if (ended) return ended;
@@ -1189,7 +1258,7 @@ export class NetfilterEngine {
 /** A path's outcome; strings and steps are made when first read. */
 class Outcome implements TraceOutcome {
   probability: number;
-  readonly verdict: Verdict;
+  readonly verdict: TraceVerdict;
   readonly rejectWith: RejectWith | null;
   readonly delivery: Delivery | null;
   readonly reason: DropReason | null;
@@ -1198,6 +1267,7 @@ class Outcome implements TraceOutcome {
   readonly conntrack: TraceOutcome['conntrack'];
   readonly packet: Packet;
   readonly choices: readonly boolean[];
+  readonly dependsOn: readonly RuleDependency[];
   private readonly dnatAddress: number;
   private readonly dnatPort: number;
   private readonly snatAddress: number;
@@ -1218,6 +1288,7 @@ class Outcome implements TraceOutcome {
     this.conntrack = { state: run.ctstate, direction: run.direction, connection: run.conn };
     this.packet = run.packet;
     this.choices = run.choices;
+    this.dependsOn = run.dependsOn;
     this.dnatAddress = run.dnatAddress;
     this.dnatPort = run.dnatPort;
     this.snatAddress = run.snatAddress;
@@ -1274,7 +1345,8 @@ class Outcome implements TraceOutcome {
       p.mark !== q.mark ||
       p.ctmark !== q.ctmark ||
       p.inInterface !== q.inInterface ||
-      p.outInterface !== q.outInterface
+      p.outInterface !== q.outInterface ||
+      !sameDependencies(this.dependsOn, other.dependsOn)
     ) {
       return false;
     }
@@ -1309,6 +1381,17 @@ class Outcome implements TraceOutcome {
     }
     return (h ^ (h >>> 16)) | 0;
   }
+}
+
+/** Two paths that assume different things about kept rules are different outcomes (their probabilities are conditional). */
+function sameDependencies(a: readonly RuleDependency[], b: readonly RuleDependency[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.matches !== y.matches || x.rule !== y.rule || x.chain !== y.chain || x.table !== y.table || x.hook !== y.hook || x.ruleNumber !== y.ruleNumber) return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -1387,6 +1470,8 @@ export function outcomeView(o: TraceOutcome) {
     },
     packet: packetView(o.packet),
     steps: o.steps.map(stepView),
+    // Only for paths through kept rules (`unsupported=keep`): other answers stay as they were.
+    ...(o.dependsOn.length > 0 ? { dependsOn: o.dependsOn } : {}),
   };
 }
 

@@ -18,7 +18,7 @@ export {
   type RuleBuildContext,
 } from './module';
 export { createDefaultRegistry, defaultRegistry } from './builtin-modules';
-export { parseRuleset, parseRuleSpec, restoreRuleset, type RestoreOptions, type RestoreResult } from './iptables-text.parser';
+export { parseRuleset, parseRuleSpec, restoreRuleset, type KeptLine, type RestoreOptions, type RestoreResult } from './iptables-text.parser';
 export { formatRule, formatRuleSpec, printIptablesSave, writeIptablesSave, type SaveOptions } from './iptables-save.printer';
 export { JumpTarget } from './targets/jump.target';
 export { InMemoryRecentStore } from './recent-store';
@@ -57,6 +57,7 @@ export {
   type EngineOptions,
   type TraceInput,
   type TraceOutcome,
+  type RuleDependency,
   type TraceMode,
   type PacketView,
 } from './engine';

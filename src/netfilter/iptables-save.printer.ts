@@ -63,6 +63,8 @@ function savedMatches(matches: readonly Match[]): string {
  * rule with no condition and no target.
  */
 export function formatRuleSpec(rule: Rule): string {
+  // A rule kept as given (parts we do not model) prints as it was written.
+  if (rule.kept !== undefined) return rule.kept;
   let out = '';
   const s = rule.source;
   if (s) out = (s.invert ? '! -s ' : '-s ') + formatAddressMask(s.address, s.mask);

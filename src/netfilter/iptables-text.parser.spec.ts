@@ -190,7 +190,7 @@ describe('iptables restore parser', () => {
     it.each([
       ['*filter\n-A INPUT -m foo -j ACCEPT\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: unknown match module "foo"'],
       ['*filter\n-A INPUT -p tcp --dprot 80\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: unknown option "--dprot"'],
-      ['*filter\n-A INPUT -j REDIRECT\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: unsupported target "REDIRECT"'],
+      ['*filter\n-A INPUT -j REDIRECT\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: `-j REDIRECT` is a real iptables target that kube-netsim does not model; load with unsupported=keep to trace around it'],
       ['*filter\n\n-A INPUT -j KUBE-NOPE\nCOMMIT', 'CHAIN_NOT_FOUND', 'line 3: -j KUBE-NOPE: chain "KUBE-NOPE" does not exist in table filter (and there is no target of that name)'],
       ['*filter\n-A INPUT -g NOPE\nCOMMIT', 'CHAIN_NOT_FOUND', 'line 2: -g NOPE: chain "NOPE" does not exist in table filter'],
       ['*filter\n-A NOPE -j ACCEPT\nCOMMIT', 'CHAIN_NOT_FOUND', 'line 2: chain "NOPE" does not exist in table filter'],
@@ -199,7 +199,8 @@ describe('iptables restore parser', () => {
       ['-A INPUT -j ACCEPT\n', 'RULE_PARSE_ERROR', 'line 1: "-A" before any table (expected *filter, *nat, *mangle or *raw)'],
       [':X - [0:0]\n', 'RULE_PARSE_ERROR', 'line 1: chain ":X - [0:0]" before any table'],
       ['COMMIT\n', 'RULE_PARSE_ERROR', 'line 1: COMMIT without a table'],
-      ['*security\nCOMMIT', 'RULE_PARSE_ERROR', 'line 1: unknown table "security"'],
+      ['*security\nCOMMIT', 'RULE_PARSE_ERROR', 'line 1: `*security` is a real iptables table that kube-netsim does not model; its rules cannot be kept (remove the section to load the rest)'],
+      ['*secure\nCOMMIT', 'RULE_PARSE_ERROR', 'line 1: unknown table "secure"'],
       ['*filter\n*nat\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: "*nat" inside table filter (opened on line 1): COMMIT expected first'],
       ['*nat\n:FORWARD ACCEPT [0:0]\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: built-in chain "FORWARD" does not exist in table nat'],
       ['*filter\n:INPUT RETURN [0:0]\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: bad policy "RETURN" for built-in chain INPUT'],
@@ -251,7 +252,10 @@ describe('iptables restore parser', () => {
       const e = error(() => parseRuleset(text));
       expect(e.code).toBe(code);
       expect(e.message).toBe(message);
-      expect(e.causes[0]).toMatchObject({ field: 'rules', message });
+      const [, line, reason] = /^line (\d+): (.*)$/.exec(message)!;
+      expect(e.causes).toHaveLength(1);
+      expect(e.causes[0].field).toBe(`rules:${line}`);
+      expect(e.causes[0].message.endsWith(`: ${reason}`)).toBe(true);
     });
 
     it('refuses a jump to a chain declared only further down, as iptables-restore does', () => {
@@ -354,7 +358,7 @@ describe('iptables restore parser', () => {
         ].join('\n'),
         { noflush: true },
       );
-      expect(result).toEqual({ tables: ['nat'], rulesAdded: 3, lines: 9 });
+      expect(result).toEqual({ tables: ['nat'], rulesAdded: 3, lines: 9, kept: [] });
       expect(rules(ruleset)).toEqual([
         '-A KEEP -j ACCEPT',
         '-A PREROUTING -j KUBE-SERVICES',

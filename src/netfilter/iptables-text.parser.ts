@@ -20,9 +20,17 @@
  *
  * Unlike iptables-restore, which commits each table at its COMMIT line, a
  * restore here is all or nothing: any error leaves the ruleset untouched.
- * Errors are `DomainError`s: `CHAIN_NOT_FOUND` for a missing chain,
- * `RULE_PARSE_ERROR` for everything else, each message starting with the
- * line number and quoting the offending word.
+ * Unlike iptables-restore, which stops at the first error, every line is
+ * read and every problem reported in one `DomainError`: one cause per problem,
+ * its field naming the line (`rules:12`), its message quoting the line's
+ * text and the reason. One problem keeps its code (`CHAIN_NOT_FOUND` for a
+ * missing chain, `RULE_PARSE_ERROR` for everything else) and its message
+ * (`line 12: unknown match module "foo"`); several are `RULE_PARSE_ERROR`.
+ *
+ * A real iptables match, option or target that we do not model (see
+ * real-extensions.ts) is refused as such, or kept with `unsupported: 'keep'`:
+ * the rule is stored with its text as given (unmodelled.ts says how it is
+ * traced).
  */
 import { DomainError, type DomainErrorCode } from '../common/domain-error';
 import { defaultRegistry } from './builtin-modules';
@@ -34,7 +42,21 @@ import {
   type ParsedOption,
   type RegisteredMatch,
   type RegisteredTarget,
+  OptionTable,
 } from './module';
+import {
+  KEEP_ADVICE,
+  REAL_MATCHES,
+  REAL_TABLES,
+  REAL_TARGETS,
+  REAL_UNMODELLED_OPTIONS,
+  unmodelledMatchText,
+  unmodelledOptionText,
+  unmodelledTableText,
+  unmodelledTargetText,
+} from './real-extensions';
+import { MAX_PROBLEMS, restoreError, withLineTexts, type Problem } from './restore-problems';
+import { UnmodelledMatch, UnmodelledTarget, UnsupportedError } from './unmodelled';
 import { Rule, type AddressCondition, type InterfaceCondition, type ProtocolCondition } from './rule';
 import type { Chain } from './chain';
 import { Ruleset } from './ruleset';
@@ -57,6 +79,21 @@ export interface RestoreOptions {
    * beside the canonical form). Off by default: it costs as much memory as the text.
    */
   readonly keepSource?: boolean;
+  /**
+   * Rules that use a real iptables match, option or target kube-netsim does not
+   * model: `refuse` (default) reports each as a problem; `keep` keeps them as
+   * given (printed back byte for byte; the traversal forks on them).
+   */
+  readonly unsupported?: 'refuse' | 'keep';
+}
+
+/** A rule kept as given with `unsupported: 'keep'`. */
+export interface KeptLine {
+  readonly line: number;
+  /** The line as given. */
+  readonly text: string;
+  /** What kube-netsim does not model in it, one text per part. */
+  readonly reasons: readonly string[];
 }
 
 export interface RestoreResult {
@@ -65,41 +102,10 @@ export interface RestoreResult {
   /** Rules added (`-A`, `-I`, `-R`). */
   readonly rulesAdded: number;
   readonly lines: number;
+  /** Rules kept as given (`unsupported: 'keep'`), in line order. */
+  readonly kept: readonly KeptLine[];
 }
 
-/**
- * Targets iptables has but kube-netsim does not model: named in a rule they
- * are a parse error, not a jump to a missing chain.
- */
-const UNSUPPORTED_TARGETS = new Set([
-  'AUDIT',
-  'CHECKSUM',
-  'CLASSIFY',
-  'CLUSTERIP',
-  'CONNSECMARK',
-  'DSCP',
-  'ECN',
-  'HMARK',
-  'IDLETIMER',
-  'LED',
-  'NETMAP',
-  'NFLOG',
-  'NFQUEUE',
-  'QUEUE',
-  'RATEEST',
-  'REDIRECT',
-  'SECMARK',
-  'SET',
-  'SYNPROXY',
-  'TCPMSS',
-  'TCPOPTSTRIP',
-  'TEE',
-  'TOS',
-  'TPROXY',
-  'TRACE',
-  'TTL',
-  'ULOG',
-]);
 
 /** Long spellings of the built-in options and commands, by their short letter. */
 const LONG_OPTIONS: ReadonlyMap<string, string> = new Map([
@@ -184,6 +190,20 @@ const ONCE_BITS: Uint8Array = (() => {
 
 const NO_ARGS: readonly string[] = Object.freeze([]);
 
+const NO_OPTIONS = new OptionTable([]);
+
+/** A match we keep but do not model, as the reader collects modules. */
+function unmodelledMatch(match: UnmodelledMatch): Collecting<RegisteredMatch> {
+  return { entry: { module: { kind: 'match', name: match.name, options: [], build: () => match }, options: NO_OPTIONS }, options: [] };
+}
+
+function unmodelledTarget(target: UnmodelledTarget): Collecting<RegisteredTarget> {
+  return { entry: { module: { kind: 'target', name: target.name, options: [], build: () => target }, options: NO_OPTIONS }, options: [] };
+}
+
+/** The command and chain (and rule number) before a rule's specification: `-A CHAIN`, `-I CHAIN 2`. */
+const RULE_HEAD = /^(?:-[AIRDC]|--append|--insert|--replace|--delete|--check)\s+\S+(?:\s+\d+)?(?:\s+|$)/;
+
 type AnyCollecting = Collecting<RegisteredMatch> | Collecting<RegisteredTarget>;
 
 /** Shared `-p` conditions: there are only 2 x 255 of them. */
@@ -208,10 +228,19 @@ class RuleReader {
     protocolInverted: false,
   };
 
+  /** Keep rules with parts we do not model (`unsupported: 'keep'`) instead of refusing them. */
+  keep = false;
+  /** What the last `read` kept but does not model (undefined: the rule is modelled in full). */
+  keptReasons: string[] | undefined;
+
   constructor(private readonly registry: ModuleRegistry) {}
 
-  /** Reads `words[start, count)`. */
-  read(input: readonly string[], count: number, start: number, table: Table, line: number, sourceText?: string): Rule {
+  /**
+   * Reads `words[start, count)`. `spec` gives the specification as written,
+   * for a rule that is kept as given (else the words are joined).
+   */
+  read(input: readonly string[], count: number, start: number, table: Table, line: number, sourceText?: string, spec?: () => string): Rule {
+    this.keptReasons = undefined;
     let words = input;
     let n = count;
     let source: AddressCondition | undefined;
@@ -227,6 +256,10 @@ class RuleReader {
     let jump: Target | undefined;
     let invert = false;
     let seen = 0;
+    /** The words of an unmodelled module being collected: every non-built-in word until the next built-in option. */
+    let open: string[] | undefined;
+    /** The target has an option we do not model. */
+    let targetUnmodelled = false;
 
     let i = start;
     while (i < n) {
@@ -244,6 +277,7 @@ class RuleReader {
             : 0
           : (BUILTIN_WORDS.get(word) ?? 0);
       if (letter !== 0) {
+        open = undefined;
         const negated = invert;
         invert = false;
         const bit = ONCE_BITS[letter];
@@ -283,8 +317,14 @@ class RuleReader {
           case 109 /* m */: {
             if (negated) throw new RuleSyntaxError('unexpected "!" before -m');
             const entry = this.registry.match(arg);
-            if (!entry) throw new RuleSyntaxError(`unknown match module "${arg}"`);
-            (matches ??= []).push({ entry, options: [] });
+            if (entry) {
+              (matches ??= []).push({ entry, options: [] });
+              break;
+            }
+            if (!REAL_MATCHES.has(arg)) throw new RuleSyntaxError(`unknown match module "${arg}"`);
+            this.unsupported(unmodelledMatchText(arg));
+            open = [];
+            (matches ??= []).push(unmodelledMatch(new UnmodelledMatch(arg, open)));
             break;
           }
           case 106 /* j */:
@@ -293,9 +333,13 @@ class RuleReader {
             if (target || jump) throw new RuleSyntaxError('multiple -j / -g options are not allowed');
             const isGoto = letter === 103;
             const entry = isGoto ? undefined : this.registry.target(arg);
+            const effect = isGoto || entry ? undefined : REAL_TARGETS.get(arg);
             if (entry) target = { entry, options: [] };
-            else if (!isGoto && UNSUPPORTED_TARGETS.has(arg)) throw new RuleSyntaxError(`unsupported target "${arg}"`);
-            else jump = this.jumpTarget(arg, isGoto, table);
+            else if (effect !== undefined) {
+              this.unsupported(unmodelledTargetText(arg));
+              open = [];
+              target = unmodelledTarget(new UnmodelledTarget(arg, open, effect));
+            } else jump = this.jumpTarget(arg, isGoto, table);
             break;
           }
           case 99 /* c */: {
@@ -308,6 +352,14 @@ class RuleReader {
             break;
           }
         }
+        continue;
+      }
+
+      if (open !== undefined) {
+        // An option of a module we do not model: its words, as given.
+        if (invert) open.push('!');
+        open.push(word);
+        invert = false;
         continue;
       }
 
@@ -340,6 +392,18 @@ class RuleReader {
         }
       }
       if (!spec || !owner) {
+        // A real option of a module we model, which we do not read.
+        const real = this.realOption(word, target, matches, protocol);
+        if (real !== undefined) {
+          this.unsupported(unmodelledOptionText(real.module, real.option));
+          if (i + real.args > n) throw new RuleSyntaxError(`option "${word}" requires ${real.args === 1 ? 'an argument' : 'two arguments'}`);
+          const given = [...(invert ? ['!'] : []), word, ...words.slice(i, i + real.args)];
+          i += real.args;
+          invert = false;
+          if (real.target) targetUnmodelled = true;
+          else (matches ??= []).push(unmodelledMatch(new UnmodelledMatch(real.module, given)));
+          continue;
+        }
         // Rare spellings: `--opt=value` and abbreviations. Rewrite the word and read it again.
         const respelled = this.respell(word, target, matches, protocol);
         words = [...words.slice(0, i - 1), ...respelled, ...words.slice(i, n)];
@@ -383,7 +447,7 @@ class RuleReader {
       if (module.tables && !module.tables.includes(table.name)) {
         throw new RuleSyntaxError(`target "${module.name}" is only valid in the ${module.tables.join(', ')} table`);
       }
-      finalTarget = module.build(target.options, context);
+      finalTarget = targetUnmodelled ? new UnmodelledTarget(module.name, NO_ARGS, REAL_TARGETS.get(module.name) ?? 'stop') : module.build(target.options, context);
     }
     return new Rule({
       source,
@@ -397,7 +461,44 @@ class RuleReader {
       counters,
       line,
       sourceText,
+      kept: this.keptReasons === undefined ? undefined : spec !== undefined ? spec() : input.slice(start, count).join(' '),
     });
+  }
+
+  /** A part we do not model: refused, or (keeping) noted for the rule. */
+  private unsupported(reason: string): void {
+    if (!this.keep) throw new UnsupportedError(`${reason}; ${KEEP_ADVICE}`, true);
+    (this.keptReasons ??= []).push(reason);
+  }
+
+  /** A real option that a module of the rule has and we do not model (`--ctproto` of conntrack). */
+  private realOption(
+    word: string,
+    target: Collecting<RegisteredTarget> | undefined,
+    matches: Array<Collecting<RegisteredMatch>> | undefined,
+    protocol: number | undefined,
+  ): { module: string; option: string; args: number; target: boolean } | undefined {
+    if (!word.startsWith('--')) return undefined;
+    const option = word.slice(2);
+    const find = (module: string, isTarget: boolean) => {
+      const args = REAL_UNMODELLED_OPTIONS.get(module)?.get(option);
+      return args === undefined ? undefined : { module, option, args, target: isTarget };
+    };
+    if (target) {
+      const found = find(target.entry.module.name, true);
+      if (found) return found;
+    }
+    if (matches) {
+      for (let k = matches.length - 1; k >= 0; k--) {
+        const found = find(matches[k].entry.module.name, false);
+        if (found) return found;
+      }
+    }
+    if (protocol !== undefined) {
+      const implicit = this.registry.implicitMatch(protocol);
+      if (implicit) return find(implicit.module.name, false);
+    }
+    return undefined;
   }
 
   /**
@@ -497,15 +598,30 @@ class RestoreRun {
   private sourceText: string | undefined;
   private lastTable: Table | undefined;
   private lastChain: Chain | undefined;
+  private readonly problems: Problem[] = [];
+  private readonly kept: Array<{ line: number; reasons: string[] }> = [];
+  /** A section of a table we do not read (unknown, or not modelled), opened on this line: skipped up to its COMMIT. */
+  private skipping: { name: string; line: number } | undefined;
+  /** The line being read, from after its counters: a kept rule's specification is cut from it. */
+  private text = '';
+  private specStart = 0;
+  private lineEnd = 0;
+  private readonly specOf = (): string => {
+    const given = this.text.slice(this.specStart, this.lineEnd).trim();
+    const head = RULE_HEAD.exec(given);
+    return head ? given.slice(head[0].length) : given;
+  };
 
   constructor(
     private readonly ruleset: Ruleset,
     private readonly options: RestoreOptions,
   ) {
     this.reader = new RuleReader(options.registry ?? defaultRegistry);
+    this.reader.keep = options.unsupported === 'keep';
   }
 
   run(text: string): RestoreResult {
+    this.text = text;
     let line = 0;
     let pos = 0;
     const length = text.length;
@@ -516,25 +632,28 @@ class RestoreRun {
       try {
         this.line(text, pos, end, line);
       } catch (e) {
-        if (e instanceof DomainError && e.message.startsWith('line ')) throw e;
-        if (e instanceof LineError) throw lineError(line, e.message, e.code);
-        if (e instanceof RuleSyntaxError) throw lineError(line, e.message);
-        if (e instanceof DomainError) {
-          throw lineError(line, e.message, e.code === 'CHAIN_NOT_FOUND' ? 'CHAIN_NOT_FOUND' : 'RULE_PARSE_ERROR');
-        }
-        throw e;
+        if (e instanceof UnsupportedError) this.problem(line, e.message, 'RULE_PARSE_ERROR', true);
+        else if (e instanceof LineError) this.problem(line, e.message, e.code);
+        else if (e instanceof RuleSyntaxError) this.problem(line, e.message);
+        else if (e instanceof DomainError) this.problem(line, e.message, e.code === 'CHAIN_NOT_FOUND' ? 'CHAIN_NOT_FOUND' : 'RULE_PARSE_ERROR');
+        else throw e;
+        if (this.problems.length >= MAX_PROBLEMS) break;
       }
       pos = end + 1;
     }
-    if (this.section) {
-      throw lineError(
-        Math.max(line, 1),
-        `COMMIT expected at the end of the input (table ${this.section.name} opened on line ${this.section.line})`,
-      );
+    const open = this.section ?? this.skipping;
+    if (open && this.problems.length < MAX_PROBLEMS) {
+      this.problem(Math.max(line, 1), `COMMIT expected at the end of the input (table ${open.name} opened on line ${open.line})`);
     }
+    if (this.problems.length > 0) throw restoreError(this.problems, text, pos < length);
     this.ruleset.commit(this.staged);
     for (const action of this.afterCommit) action();
-    return { tables: [...this.staged.keys()], rulesAdded: this.rulesAdded, lines: line };
+    const kept = this.kept.length === 0 ? [] : withLineTexts(text, this.kept);
+    return { tables: [...this.staged.keys()], rulesAdded: this.rulesAdded, lines: line, kept };
+  }
+
+  private problem(line: number, message: string, code: DomainErrorCode = 'RULE_PARSE_ERROR', unsupported = false): void {
+    this.problems.push({ line, message, code, unsupported });
   }
 
   private line(text: string, start: number, end: number, line: number): void {
@@ -547,6 +666,10 @@ class RestoreRun {
     if (s === end) return; // blank
     const first = text.charCodeAt(s);
     if (first === 35 /* # */) return;
+    if (this.skipping) {
+      if (first === 67 /* C */ && text.slice(s, end).trimEnd() === 'COMMIT') this.skipping = undefined;
+      return;
+    }
     if (first === 42 /* * */) return this.openTable(text.slice(s + 1, end).trim(), line);
     if (first === 58 /* : */) return this.chainLine(text, s + 1, end);
     if (first === 67 /* C */ && text.slice(s, end).trimEnd() === 'COMMIT') return this.commit(line);
@@ -569,6 +692,8 @@ class RestoreRun {
     const n = splitWordsInto(text, s, end, words);
     if (n === 0) throw new RuleSyntaxError('counters without a rule');
     if (this.options.keepSource) this.sourceText = detach(text.slice(s, end).trim());
+    this.specStart = s;
+    this.lineEnd = end;
     this.command(section, words, n, line, counters);
   }
 
@@ -576,7 +701,11 @@ class RestoreRun {
     if (this.section) {
       throw new RuleSyntaxError(`"*${name}" inside table ${this.section.name} (opened on line ${this.section.line}): COMMIT expected first`);
     }
-    if (!(TABLE_NAMES as readonly string[]).includes(name)) throw new RuleSyntaxError(`unknown table "${name}"`);
+    if (!(TABLE_NAMES as readonly string[]).includes(name)) {
+      this.skipping = { name, line };
+      if (REAL_TABLES.has(name)) throw new UnsupportedError(unmodelledTableText(name), false);
+      throw new RuleSyntaxError(`unknown table "${name}"`);
+    }
     const tableName = name as TableName;
     let table: Table;
     if (this.options.noflush) {
@@ -597,7 +726,8 @@ class RestoreRun {
       const issue = section.validate ? section.table.validate() : undefined;
       if (issue) {
         const at = issue.rule && issue.rule.id > this.firstRuleId && issue.rule.line !== undefined ? issue.rule.line : line;
-        throw lineError(at, issue.message);
+        this.problem(at, issue.message);
+        return;
       }
       this.staged.set(section.name, section.table);
     } else if (!this.options.noflush) {
@@ -749,7 +879,8 @@ class RestoreRun {
   }
 
   private rule(words: string[], n: number, from: number, table: Table, line: number, counters: Counters | undefined): Rule {
-    const rule = this.reader.read(words, n, from, table, line, this.sourceText);
+    const rule = this.reader.read(words, n, from, table, line, this.sourceText, this.specOf);
+    if (this.reader.keptReasons !== undefined) this.kept.push({ line, reasons: this.reader.keptReasons });
     const target = rule.target;
     if (target !== undefined && (target.chain !== undefined || target.hooks !== undefined)) this.section!.validate = true;
     for (const m of rule.matches) if (m.hooks !== undefined) this.section!.validate = true;
@@ -771,9 +902,11 @@ class RestoreRun {
   }
 }
 
+
+
 /**
- * Applies iptables-restore text to a ruleset, all or nothing. Throws a
- * `DomainError` (`RULE_PARSE_ERROR` or `CHAIN_NOT_FOUND`) naming the line.
+ * Applies iptables-restore text to a ruleset, all or nothing. Throws one
+ * `DomainError` listing every problem, each naming its line (see the top of this file).
  */
 export function restoreRuleset(ruleset: Ruleset, text: string, options: RestoreOptions = {}): RestoreResult {
   return new RestoreRun(ruleset, options).run(text);

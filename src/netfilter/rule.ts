@@ -40,6 +40,11 @@ export interface RuleInit {
   readonly line?: number;
   /** That line as written, when the restore was asked to keep it (`keepSource`). */
   readonly sourceText?: string;
+  /**
+   * A rule with parts kube-netsim does not model, kept with `unsupported: 'keep'`:
+   * its specification as given (what follows `-A CHAIN`), which iptables-save prints back as is.
+   */
+  readonly kept?: string;
 }
 
 const NO_MATCHES: readonly Match[] = Object.freeze([]);
@@ -74,6 +79,10 @@ export class Rule implements Counters {
   readonly line: number | undefined;
   /** The restore line as written (`-A KUBE-SVC-X -m comment ...`), only with `keepSource`. */
   readonly sourceText: string | undefined;
+  /** Kept as given (`unsupported: 'keep'`): the specification as written; unset for a modelled rule. */
+  readonly kept: string | undefined;
+  /** Has a match the traversal does not evaluate (an `unmodelled` one): it forks there. */
+  readonly unmodelled: boolean;
 
   constructor(init: RuleInit) {
     this.id = nextRuleId++;
@@ -89,6 +98,10 @@ export class Rule implements Counters {
     this.bytes = init.counters?.bytes ?? 0;
     this.line = init.line;
     this.sourceText = init.sourceText;
+    this.kept = init.kept;
+    let unmodelled = false;
+    for (const m of this.matches) if (m.unmodelled === true) unmodelled = true;
+    this.unmodelled = unmodelled;
   }
 
   get counters(): Counters {

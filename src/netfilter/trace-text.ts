@@ -34,6 +34,7 @@ function endpoint(address: string | undefined, port: number | undefined): string
 }
 
 function fate(o: TraceOutcomeView): string {
+  if (o.verdict === 'UNKNOWN') return 'UNKNOWN: the trace stops at a rule kube-netsim does not model';
   if (o.verdict === 'REJECT') return `REJECT (${o.rejectWith ?? 'icmp-port-unreachable'})`;
   if (o.verdict === 'DROP') return `DROP${o.reason ? ` (${o.reason})` : ''}`;
   if (o.delivery === 'local') return 'ACCEPT, delivered locally';
@@ -52,7 +53,12 @@ export function traceText(packet: TracePacketText, outcomes: readonly TraceOutco
     const head = `${String(i + 1).padStart(width)}. `;
     const indent = ' '.repeat(head.length);
     lines.push('');
-    lines.push(...wrap(`${percent(o.probability)} ${fate(o)}`, TEXT_WIDTH, head, `${indent}  `));
+    const conditional = o.dependsOn !== undefined ? ' (if the rules below do as said)' : '';
+    lines.push(...wrap(`${percent(o.probability)}${conditional} ${fate(o)}`, TEXT_WIDTH, head, `${indent}  `));
+    for (const d of o.dependsOn ?? []) {
+      const where = d.line === null ? `${d.table} ${d.chain} #${d.ruleNumber}` : `line ${d.line}`;
+      lines.push(...wrap(`if ${where} ${d.matches ? 'matches' : 'does not match'}: ${d.rule}`, TEXT_WIDTH, indent, `${indent}  `));
+    }
     const nat = [o.dnat ? `DNAT to ${o.dnat}` : undefined, o.snat ? `${o.masquerade ? 'MASQUERADE' : 'SNAT'} to ${o.snat}${o.snatPortRandom ? ' (random port)' : ''}` : undefined].filter((x) => x !== undefined);
     if (nat.length > 0) lines.push(...wrap(nat.join(', '), TEXT_WIDTH, indent, `${indent}  `));
     const p = o.packet;

@@ -14,12 +14,18 @@
  * not, RETURN and falling off a user chain pop one, and a built-in chain
  * that falls through (or a goto'ed chain with nothing to return to) applies
  * its policy.
+ *
+ * A rule kept as given (`unsupported: 'keep'`) with a match we do not model
+ * is decided by the walker (`assume`): the engine forks there. An unmodelled
+ * target either lets the packet go on (`continues`) or ends the walk with
+ * `unmodelled`: the trace cannot follow it.
  */
 import { DomainError } from '../common/domain-error';
 import type { Chain } from './chain';
 import { chainIndex } from './chain-index';
 import type { Rule } from './rule';
 import type { Table } from './table';
+import { UnmodelledTarget } from './unmodelled';
 import {
   PROTOCOL_NUMBERS,
   type Hook,
@@ -77,6 +83,12 @@ export interface ChainWalker {
   readonly counting: boolean;
   /** Decide a probabilistic match: fork (enumerate) or draw (sample), keeping the path's probability. */
   chance(match: Match, packet: Packet): boolean;
+  /**
+   * A kept rule's unmodelled match was reached (its header and modelled matches
+   * hold): does it match on this path? The walker records the assumption; without
+   * this method, kept rules never match.
+   */
+  assume?(rule: Rule, table: TableName, chain: string, position: number): boolean;
   /** A LOG target fired (the step is recorded as well). */
   log?(record: LogRecord, chain: string): void;
   /** Record a step, when steps are kept (a jump or goto as its outcome object: its text is made only if read). */
@@ -93,7 +105,8 @@ export type WalkResult =
   | { readonly kind: 'accept' }
   | { readonly kind: 'drop' }
   | { readonly kind: 'reject'; readonly rejectWith: RejectWith }
-  | { readonly kind: 'nat'; readonly nat: NatAction; readonly rule: Rule; readonly chain: string; readonly position: number };
+  | { readonly kind: 'nat'; readonly nat: NatAction; readonly rule: Rule; readonly chain: string; readonly position: number }
+  | { readonly kind: 'unmodelled'; readonly rule: Rule; readonly chain: string; readonly position: number };
 
 const ACCEPTED: WalkResult = Object.freeze({ kind: 'accept' });
 const DROPPED: WalkResult = Object.freeze({ kind: 'drop' });
@@ -108,6 +121,40 @@ function ruleMatches(rule: Rule, walker: ChainWalker, packet: Packet): boolean {
       if (!walker.chance(m, packet)) return false;
     } else if (!m.matches(packet, walker.ctx)) {
       return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether a kept rule (one with a match we do not model) matches: header and
+ * modelled matches first, then the walker's assumption for the rest. When the
+ * rule has no stateful or random match, its pure matches are all checked
+ * before the walker is asked, so a rule that cannot match forks nothing;
+ * otherwise they run in order, the walker asked where the first unmodelled
+ * match stands.
+ */
+function keptRuleMatches(rule: Rule, walker: ChainWalker, packet: Packet, table: TableName, chain: string, position: number): boolean {
+  if (!rule.headerMatches(packet)) return false;
+  const matches = rule.matches;
+  let pure = true;
+  for (const m of matches) if (m.stateful === true || m.probability !== undefined) pure = false;
+  if (pure) for (const m of matches) if (m.unmodelled !== true && !m.matches(packet, walker.ctx)) return false;
+  const target = rule.target;
+  if (target instanceof UnmodelledTarget && target.effect === 'continue') {
+    // Matching or not, the packet goes on as it was: nothing to fork on.
+    walker.record(table, chain, position, rule, `not modelled: whether it matches or not, ${target.name} changes nothing kube-netsim traces`);
+    return false;
+  }
+  let asked = false;
+  for (const m of matches) {
+    if (m.unmodelled === true) {
+      if (!asked) {
+        asked = true;
+        if (walker.assume === undefined || !walker.assume(rule, table, chain, position)) return false;
+      }
+    } else if (!pure) {
+      if (m.probability !== undefined ? !walker.chance(m, packet) : !m.matches(packet, walker.ctx)) return false;
     }
   }
   return true;
@@ -186,7 +233,7 @@ function walk(walker: ChainWalker, table: Table, hook: Hook, start: Chain, base:
       const position = list === undefined ? next : list[next];
       next++;
       const rule = rules[position];
-      if (!ruleMatches(rule, walker, packet)) continue;
+      if (rule.unmodelled ? !keptRuleMatches(rule, walker, packet, table.name, chain.name, position) : !ruleMatches(rule, walker, packet)) continue;
       if (walker.counting) {
         rule.packets++;
         rule.bytes += packetLength(packet);
@@ -228,6 +275,13 @@ function walk(walker: ChainWalker, table: Table, hook: Hook, start: Chain, base:
           return { kind: 'reject', rejectWith: outcome.rejectWith ?? 'icmp-port-unreachable' };
         case 'nat':
           return { kind: 'nat', nat: outcome.nat, rule, chain: chain.name, position };
+        case 'unmodelled':
+          if (outcome.continues) {
+            walker.record(table.name, chain.name, position, rule, `${target.name} (not modelled): changes nothing kube-netsim traces, the packet goes on`);
+            continue;
+          }
+          walker.record(table.name, chain.name, position, rule, `${target.name} (not modelled): the trace cannot follow it and stops here`);
+          return { kind: 'unmodelled', rule, chain: chain.name, position };
         case 'return':
           walker.record(table.name, chain.name, position, rule, 'RETURN');
           break;

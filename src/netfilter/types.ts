@@ -108,6 +108,9 @@ export interface Counters {
 /** How a packet leaves a hook. REJECT is a DROP that also answers the sender. */
 export type Verdict = 'ACCEPT' | 'DROP' | 'REJECT';
 
+/** How a traced path ends: a verdict, or UNKNOWN when it stopped at a kept rule whose target kube-netsim does not model. */
+export type TraceVerdict = Verdict | 'UNKNOWN';
+
 export type Protocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
 
 export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = {
@@ -283,6 +286,8 @@ export interface Match {
   readonly stateful?: boolean;
   /** Hooks from which the rule may be reached; unset for "any". Checked when a table is committed. */
   readonly hooks?: readonly Hook[];
+  /** A real iptables match kept but not modelled (`unsupported: 'keep'`): the traversal forks on it instead of calling `matches`. */
+  readonly unmodelled?: boolean;
   matches(packet: Packet, ctx: MatchContext): boolean;
   /** Canonical `iptables-save` text of this match: "-m tcp --dport 80". */
   save(): string;
@@ -344,6 +349,9 @@ export interface LogRecord {
  *   and, for LOG, a record of what would be logged.
  * - `nat`: record the NAT binding for the connection, then accept (ends the
  *   nat table's walk at this hook).
+ * - `unmodelled`: a real target kube-netsim does not model (kept with
+ *   `unsupported: 'keep'`): the packet goes on unchanged (`continues`), or the
+ *   trace cannot follow it and stops there.
  */
 export type TargetOutcome =
   | { readonly kind: 'verdict'; readonly verdict: Verdict; readonly rejectWith?: RejectWith }
@@ -351,7 +359,8 @@ export type TargetOutcome =
   | { readonly kind: 'jump'; readonly chain: string }
   | { readonly kind: 'goto'; readonly chain: string }
   | { readonly kind: 'continue'; readonly packet?: Packet; readonly log?: LogRecord }
-  | { readonly kind: 'nat'; readonly nat: NatAction };
+  | { readonly kind: 'nat'; readonly nat: NatAction }
+  | { readonly kind: 'unmodelled'; readonly continues: boolean };
 
 export interface TargetContext {
   readonly now: number;

@@ -6,7 +6,7 @@ import { SELF_REVIEW_RESOURCES, selfReviewDiscovery } from './self-reviews';
  * `/version`) in the shapes kubectl and client libraries read to find the
  * resources, their short names, verbs and scopes.
  */
-export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4' };
+export { KUBERNETES_VERSION, versionInfo } from '../../cluster/version';
 
 function subresources(type: ResourceType): Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }> {
   const out: Array<{ name: string; kind: string; verbs: string[]; group?: string; version?: string }> = [];
@@ -89,16 +89,4 @@ export function apiGroupList() {
 export function apiGroupDocument(name: string) {
   const group = apiGroup(name);
   return group.versions.length ? { kind: 'APIGroup', apiVersion: 'v1', ...group } : undefined;
-}
-
-export function versionInfo() {
-  return {
-    ...KUBERNETES_VERSION,
-    gitCommit: '0000000000000000000000000000000000000000',
-    gitTreeState: 'clean',
-    buildDate: '2026-01-01T00:00:00Z',
-    goVersion: 'go1.23.6',
-    compiler: 'gc',
-    platform: 'linux/amd64',
-  };
 }

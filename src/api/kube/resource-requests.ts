@@ -207,10 +207,10 @@ export class ResourceRequests {
    * eviction's `deleteOptions`, and the answer is a `Success` Status (201). PodDisruptionBudgets
    * are not consulted: kube-netsim keeps no PDB status, so none would ever allow a disruption.
    */
-  private evict(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): void {
+  private async evict(target: ResourceTarget, method: string, query: Query, req: Request, res: Response): Promise<void> {
     if (method !== 'POST') throw methodNotAllowed();
     const { type, namespace, name } = target;
-    const body = bodyOf(req) as EvictionInput;
+    const body = (await bodyOf(req)) as EvictionInput;
     if (body.kind !== undefined && body.kind !== 'Eviction') {
       throw new DomainError('BAD_REQUEST', `the kind in the data (${String(body.kind)}) does not match the expected kind (Eviction)`);
     }

@@ -6,7 +6,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Direction } from '../../netfilter/conntrack';
 import type { TraceOutcomeView } from '../../netfilter/trace-text';
-import type { CtState, Delivery, DropReason, RejectWith, Verdict } from '../../netfilter/types';
+import type { CtState, Delivery, DropReason, Hook, RejectWith, TableName, TraceVerdict } from '../../netfilter/types';
 import { PacketViewDto, TraceStepDto } from '../dataplane/answer.dto';
 
 class TraceConntrackDto {
@@ -16,9 +16,19 @@ class TraceConntrackDto {
   @ApiProperty({ type: String, nullable: true, example: 'tcp 10.180.0.2:80 -> 10.180.0.254:40000' }) reply!: string | null;
 }
 
+class RuleDependencyDto {
+  @ApiProperty({ type: Number, nullable: true, example: 12, description: 'The line of the loaded text.' }) line!: number | null;
+  @ApiProperty({ example: 'OUTPUT' }) hook!: Hook;
+  @ApiProperty({ example: 'filter' }) table!: TableName;
+  @ApiProperty({ example: 'OUTPUT' }) chain!: string;
+  @ApiProperty({ example: 3 }) ruleNumber!: number;
+  @ApiProperty({ example: '-A OUTPUT -m owner --uid-owner 1000 -j DROP', description: 'The rule as given.' }) rule!: string;
+  @ApiProperty({ description: 'This outcome assumes the rule matches (true) or not (false).' }) matches!: boolean;
+}
+
 export class TraceOutcomeDto implements TraceOutcomeView {
-  @ApiProperty({ example: 0.5, description: 'Exact in enumerate mode; the chosen path’s in sample mode.' }) probability!: number;
-  @ApiProperty({ enum: ['ACCEPT', 'DROP', 'REJECT'] }) verdict!: Verdict;
+  @ApiProperty({ example: 0.5, description: 'Exact in enumerate mode; the chosen path’s in sample mode. With `dependsOn`, conditional on those assumptions.' }) probability!: number;
+  @ApiProperty({ enum: ['ACCEPT', 'DROP', 'REJECT', 'UNKNOWN'], description: 'UNKNOWN: the path stops at a kept rule whose target kube-netsim does not model.' }) verdict!: TraceVerdict;
   @ApiProperty({ type: String, nullable: true, example: 'icmp-port-unreachable' }) rejectWith!: RejectWith | null;
   @ApiProperty({ enum: ['local', 'forward'], nullable: true }) delivery!: Delivery | null;
   @ApiProperty({ type: String, nullable: true, example: 'no-route', description: 'Why it was dropped when no rule dropped it.' }) reason!: DropReason | null;
@@ -31,6 +41,12 @@ export class TraceOutcomeDto implements TraceOutcomeView {
   @ApiProperty({ type: TraceConntrackDto }) conntrack!: TraceConntrackDto;
   @ApiProperty({ type: PacketViewDto, description: 'The packet as it leaves (or as it was when dropped).' }) packet!: PacketViewDto;
   @ApiProperty({ type: [TraceStepDto], description: 'Every step in order: hook, table, chain, rule number, rule text, action.' }) steps!: TraceStepDto[];
+  @ApiProperty({
+    type: [RuleDependencyDto],
+    required: false,
+    description: 'Only with `unsupported=keep`, on a path through kept rules kube-netsim does not model: each with the assumption this outcome makes.',
+  })
+  dependsOn?: RuleDependencyDto[];
 }
 
 export class TraceAnswerDto {

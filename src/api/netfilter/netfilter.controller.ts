@@ -3,12 +3,45 @@ import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiProduces, Api
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock';
 import { SeededRandom, type Random } from '../../common/random';
-import { Host, NetfilterEngine, TCP_FLAGS, outcomeView, parseRuleset, printIptablesSave } from '../../netfilter';
+import { DomainError } from '../../common/domain-error';
+import { Host, NetfilterEngine, Ruleset, TCP_FLAGS, outcomeView, printIptablesSave, restoreRuleset } from '../../netfilter';
 import { traceText } from '../../netfilter/trace-text';
 import { negotiateFormat } from '../answer-format';
+import { warningHeader } from '../kube/field-validation';
 import { CLOCK, RANDOM } from '../tokens';
 import { TraceAnswerDto } from './answer.dto';
 import { SaveRequestDto, TraceRequestDto } from './dto';
+
+/** Kept lines named in `Warning` headers; the rest are counted in one more. */
+const MAX_WARNINGS = 20;
+
+const UNSUPPORTED_QUERY = {
+  name: 'unsupported',
+  required: false,
+  enum: ['refuse', 'keep'],
+  description:
+    'Rules that use a real iptables match, option or target kube-netsim does not model: `refuse` (default) lists each in the 422 answer; ' +
+    '`keep` loads them as given (printed back as given; a trace forks at them, and each outcome names the rules it depends on in `dependsOn`), ' +
+    'each named in a `Warning` header.',
+};
+
+/**
+ * Loads the request's rules (every problem in one 422 unless kept), and names
+ * each kept line in a `Warning` header, as the API server warns.
+ */
+function loadRules(text: string, unsupported: string | undefined, counters: boolean, res: FastifyReply): Ruleset {
+  if (unsupported !== undefined && unsupported !== 'refuse' && unsupported !== 'keep') {
+    throw new DomainError('BAD_REQUEST', `unsupported must be one of "refuse" or "keep", not ${JSON.stringify(unsupported)}`);
+  }
+  const ruleset = new Ruleset();
+  const result = restoreRuleset(ruleset, text, { counters, unsupported: unsupported === 'keep' ? 'keep' : 'refuse' });
+  if (result.kept.length > 0) {
+    const warnings = result.kept.slice(0, MAX_WARNINGS).map((k) => `line ${k.line} kept as given: ${k.reasons.join('; ')}`);
+    if (result.kept.length > MAX_WARNINGS) warnings.push(`${result.kept.length - MAX_WARNINGS} more lines kept as given, not modelled`);
+    res.header('Warning', warnings.map((w) => warningHeader(w).replace(/[^\x20-\x7e]/g, '?')));
+  }
+  return ruleset;
+}
 
 /**
  * The netfilter engine over HTTP: trace a packet through pasted rules, and
@@ -34,12 +67,19 @@ export class NetfilterController {
       'Each outcome carries its steps: hook, table, chain, rule number, rule text, action.',
   })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
+  @ApiQuery(UNSUPPORTED_QUERY)
   @ApiProduces('application/json', 'text/plain')
   @ApiOkResponse({ type: TraceAnswerDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
   @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
-  trace(@Body() body: TraceRequestDto, @Query('format') format: string | undefined, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
+  trace(
+    @Body() body: TraceRequestDto,
+    @Query('format') format: string | undefined,
+    @Query('unsupported') unsupported: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
+  ): void {
     const form = negotiateFormat(format, req.headers.accept);
-    const ruleset = parseRuleset(body.rules);
+    const ruleset = loadRules(body.rules, unsupported, false, res);
     const host = body.host ? Host.create(body.host) : Host.defaultNode();
     const random = body.seed === undefined ? this.random : new SeededRandom(body.seed);
     const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random });
@@ -75,9 +115,10 @@ export class NetfilterController {
     summary: 'Rules printed back as iptables-save prints them',
     description: 'Reads iptables-save or iptables-restore text and answers the iptables-save text of the result (byte for byte what iptables-save 1.8.9 prints, "#" lines aside).',
   })
+  @ApiQuery(UNSUPPORTED_QUERY)
   @ApiOkResponse({ description: 'iptables-save text', schema: { type: 'string' } })
-  save(@Body() body: SaveRequestDto): string {
+  save(@Body() body: SaveRequestDto, @Query('unsupported') unsupported: string | undefined, @Res({ passthrough: true }) res: FastifyReply): string {
     const counters = body.counters ?? false;
-    return printIptablesSave(parseRuleset(body.rules, { counters }), { counters });
+    return printIptablesSave(loadRules(body.rules, unsupported, counters, res), { counters });
   }
 }

@@ -21,8 +21,8 @@ function badManifest(message: string, field?: string): DomainError {
  * octal), skipping empty documents and expanding `kind: List`, within the
  * limits of `readYamlDocuments`. A syntax error names the document and line.
  */
-export function parseManifestYaml(text: string): ManifestDocument[] {
-  return manifestsOf(readYamlDocuments(text));
+export function parseManifestYaml(text: string, options: { keys?: number } = {}): ManifestDocument[] {
+  return manifestsOf(readYamlDocuments(text, options));
 }
 
 /** The manifests in documents read from YAML (`readYamlDocuments`, or its yielding form). */

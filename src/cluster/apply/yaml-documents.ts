@@ -38,8 +38,8 @@ function badYaml(message: string): DomainError {
  * `stopAfter`, reading also stops once that many documents and one more are
  * read (the rest is not parsed).
  */
-export function readYamlDocuments(text: string, options: { stopAfter?: number } = {}): YamlDocument[] {
-  const steps = readingSteps(text, options.stopAfter);
+export function readYamlDocuments(text: string, options: { stopAfter?: number; keys?: number } = {}): YamlDocument[] {
+  const steps = readingSteps(text, options.stopAfter, options.keys);
   for (;;) {
     const step = withoutStackTraces(() => steps.next());
     if (step.done) return step.value;
@@ -66,14 +66,14 @@ function withoutStackTraces<T>(work: () => T): T {
 const TOKENS_PER_STEP = 512;
 
 /** The reading, as steps of `TOKENS_PER_STEP` tokens; returns the documents (at most `stopAfter` + 1). */
-function* readingSteps(text: string, stopAfter = Infinity): Generator<void, YamlDocument[]> {
+function* readingSteps(text: string, stopAfter = Infinity, keys: number = YAML_LIMITS.keys): Generator<void, YamlDocument[]> {
   if (explicitDocumentStarts(text) > YAML_LIMITS.documents) throw tooManyDocuments();
   const lineCounter = new LineCounter();
   const parser = new Parser(lineCounter.addNewLine);
   const limits = new LexicalLimits(lineCounter);
   const composer = new Composer({ version: '1.1', uniqueKeys: false, prettyErrors: false });
   const out: YamlDocument[] = [];
-  const budget = { keys: YAML_LIMITS.keys };
+  const budget = { keys, limit: keys };
   const take = (doc: Document.Parsed) => {
     if (out.length > stopAfter) return;
     const position = out.length + 1;
@@ -198,7 +198,7 @@ class LexicalLimits {
  * brings the stream's key count over it. Iterative: the tree's depth is the
  * input's to choose.
  */
-function checkTree(root: CST.Token, budget: { keys: number }, lines: LineCounter): void {
+function checkTree(root: CST.Token, budget: { keys: number; limit: number }, lines: LineCounter): void {
   const stack: Array<{ token: CST.Token; depth: number }> = [{ token: root, depth: 1 }];
   while (stack.length) {
     const { token, depth } = stack.pop()!;
@@ -206,7 +206,7 @@ function checkTree(root: CST.Token, budget: { keys: number }, lines: LineCounter
     if (depth > YAML_LIMITS.depth) throw tooDeep(lines.linePos(token.offset).line);
     for (const item of token.items as CST.CollectionItem[]) {
       if (token.type !== 'block-seq' && (item.key || item.sep)) {
-        if (--budget.keys < 0) throw badYaml(`the YAML has more than ${YAML_LIMITS.keys} mapping keys: the limit is ${YAML_LIMITS.keys}`);
+        if (--budget.keys < 0) throw badYaml(`the YAML has more than ${budget.limit} mapping keys: the limit is ${budget.limit}`);
       }
       if (item.key) stack.push({ token: item.key, depth: depth + 1 });
       if (item.value) stack.push({ token: item.value, depth: depth + 1 });

@@ -23,6 +23,8 @@ interface Job {
   id: number;
   mode: Mode;
   text: string;
+  /** The mapping-key limit, when not the default (`POST /netsim/v1/import`). */
+  keys?: number;
 }
 
 interface SentError {
@@ -57,10 +59,10 @@ if (workerData.reader.endsWith('.ts')) {
 }
 const reader = require(workerData.reader);
 const manifests = require(workerData.manifests);
-parentPort.on('message', ({ id, mode, text }) => {
+parentPort.on('message', ({ id, mode, text, keys }) => {
   let answer;
   try {
-    answer = { id, value: mode === 'object' ? reader.parseYamlObject(text) : manifests.parseManifestYaml(text) };
+    answer = { id, value: mode === 'object' ? reader.parseYamlObject(text) : manifests.parseManifestYaml(text, { keys }) };
   } catch (e) {
     answer = e && e.name === 'DomainError'
       ? { id, domainError: { code: e.code, message: e.message, causes: e.causes, kind: e.kind, name: e.objectName, retryAfterSeconds: e.retryAfterSeconds } }
@@ -84,10 +86,10 @@ class ReadingThread {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>();
 
-  run(mode: Mode, text: string): Promise<unknown> {
+  run(mode: Mode, text: string, keys?: number): Promise<unknown> {
     const worker = this.started();
     const id = ++this.nextId;
-    const job: Job = { id, mode, text };
+    const job: Job = { id, mode, text, keys };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) worker.ref();
@@ -135,16 +137,16 @@ const thread = new ReadingThread();
  * object out of the thread's message takes a block of its own, and the
  * caller's work on it (validation, the write, the answer) takes another.
  */
-async function fromThread(mode: Mode, text: string): Promise<unknown> {
-  const value = await thread.run(mode, text);
+async function fromThread(mode: Mode, text: string, keys?: number): Promise<unknown> {
+  const value = await thread.run(mode, text, keys);
   await nextTurn();
   return value;
 }
 
 /** `parseManifestYaml` (the manifests of a multi-document YAML body), off the event loop for a body of `OFF_THREAD_BYTES` or more. */
-export async function parseManifestYamlOffThread(text: string, offThreadBytes = OFF_THREAD_BYTES): Promise<ManifestDocument[]> {
-  if (text.length < offThreadBytes) return parseManifestYaml(text);
-  return (await fromThread('manifests', text)) as ManifestDocument[];
+export async function parseManifestYamlOffThread(text: string, offThreadBytes = OFF_THREAD_BYTES, options: { keys?: number } = {}): Promise<ManifestDocument[]> {
+  if (text.length < offThreadBytes) return parseManifestYaml(text, options);
+  return (await fromThread('manifests', text, options.keys)) as ManifestDocument[];
 }
 
 /** `parseYamlObject`, off the event loop for a body of `OFF_THREAD_BYTES` or more. */

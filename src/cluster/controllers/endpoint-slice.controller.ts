@@ -20,6 +20,7 @@ const OWNED = { owned: true };
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
+export const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';
 /** Upstream's default `--max-endpoints-per-slice`. */
 export const MAX_ENDPOINTS_PER_SLICE = 100;
 /** Pods looked at again per step of a sync. */
@@ -70,7 +71,8 @@ export function truncateSubsets(subsets: EndpointsSubset[]): boolean {
 
 export interface SliceEndpoint {
   addresses: string[];
-  conditions: { ready: boolean; serving: boolean; terminating: boolean };
+  /** `serving` and `terminating` are left out of the API server's own endpoints, as upstream leaves them. */
+  conditions: { ready: boolean; serving?: boolean; terminating?: boolean };
   nodeName?: string;
   zone?: string;
   hostname?: string;
@@ -156,7 +158,9 @@ function sliceIs(slice: EndpointSlice, body: ObjectInput): boolean {
  * address, `ready`/`serving`/`terminating`, node and zone; and the legacy
  * read-only `Endpoints` object derived from the same data. The endpoints of
  * `default/kubernetes` are the control-plane nodes' addresses on 6443, as the
- * API server's own reconciler keeps them.
+ * API server's own reconciler keeps them (`pkg/controlplane/reconcilers`: the
+ * slice labelled with the Service name only, each endpoint only `ready`, the
+ * Endpoints labelled `endpointslice.kubernetes.io/skip-mirror`).
  */
 export class EndpointSliceController implements Controller {
   readonly name = 'endpointslice-controller';
@@ -257,7 +261,7 @@ export class EndpointSliceController implements Controller {
     for (const node of this.store.list(nodes).items) {
       if (node.metadata.labels?.[CONTROL_PLANE_LABEL] === undefined) continue;
       const ip = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
-      if (ip) endpoints.push({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false } });
+      if (ip) endpoints.push({ addresses: [ip], conditions: { ready: true } });
     }
     return [{ ports: [{ name: 'https', port: 6443, protocol: 'TCP' }], endpoints }];
   }
@@ -354,9 +358,12 @@ export class EndpointSliceController implements Controller {
         };
       })
       .filter((s) => s.addresses || s.notReadyAddresses);
+    // The API server labels its own Endpoints so that the mirroring controller leaves them alone.
+    const isApiServer = namespace === 'default' && service.metadata.name === 'kubernetes';
+    const labels = isApiServer ? { [SKIP_MIRROR_LABEL]: 'true' } : service.metadata.labels;
     const truncated = truncateSubsets(subsets);
     const body: ObjectInput = {
-      metadata: { name: service.metadata.name, labels: service.metadata.labels, ...(truncated ? { annotations: { [OVER_CAPACITY_ANNOTATION]: 'truncated' } } : {}) },
+      metadata: { name: service.metadata.name, labels, ...(truncated ? { annotations: { [OVER_CAPACITY_ANNOTATION]: 'truncated' } } : {}) },
       ...(subsets.length ? { subsets } : {}),
     };
     if (this.store.tryGet(endpointsType, namespace, service.metadata.name)) {

@@ -56,6 +56,18 @@ function manifestHash(text: string): string {
   return h.toString(16).padStart(8, '0').repeat(4);
 }
 
+/** The kubelet's default for a static pod: it tolerates every NoExecute taint (upstream `applyDefaults`). */
+function staticPodTolerations(spec: unknown): unknown[] {
+  const given = (spec as PodSpec | undefined)?.tolerations;
+  const tolerations: unknown[] = Array.isArray(given) ? [...given] : [];
+  const all = (t: unknown) => {
+    const x = t as { key?: string; operator?: string; effect?: string } | undefined;
+    return !x?.key && x?.operator === 'Exists' && (!x.effect || x.effect === 'NoExecute');
+  };
+  if (!tolerations.some(all)) tolerations.push({ operator: 'Exists', effect: 'NoExecute' });
+  return tolerations;
+}
+
 interface KubeletState {
   running: boolean;
   leaseTimer?: Timer;
@@ -152,14 +164,21 @@ export class KubeletController implements Controller {
 
   /** Writes a static pod manifest into the node's manifest directory. */
   putManifest(node: string, file: string, pod: ObjectInput): KubeObject | undefined {
+    this.putManifests(node, [{ file, pod }]);
+    return this.mirrorOf(node, pod);
+  }
+
+  /** Writes several manifests at once (`kubeadm init`): all are checked first, and the kubelet syncs once. */
+  putManifests(node: string, manifests: Array<{ file: string; pod: ObjectInput }>): void {
     const nodeObject = this.requireNode(node);
     // The mirror pod must be a valid pod before the manifest is kept.
-    const mirror = this.mirrorBody(nodeObject, pod);
-    this.store.create(pods, mirror, mirror.metadata!.namespace, { dryRun: true });
-    this.state(node).manifests.set(file, structuredClone(pod));
+    for (const { pod } of manifests) {
+      const mirror = this.mirrorBody(nodeObject, pod);
+      this.store.create(pods, mirror, mirror.metadata!.namespace, { dryRun: true });
+    }
+    for (const { file, pod } of manifests) this.state(node).manifests.set(file, structuredClone(pod));
     this.enqueue({ kind: 'mirror', node });
     this.store.commit();
-    return this.mirrorOf(node, pod);
   }
 
   /** Removes a manifest: the static pod stops and its mirror goes. */
@@ -625,7 +644,7 @@ export class KubeletController implements Controller {
         annotations: { ...meta.annotations, [MIRROR_ANNOTATION]: hash, [HASH_ANNOTATION]: hash, [SOURCE_ANNOTATION]: 'file' },
         ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid, controller: true }],
       },
-      spec: { ...(copy.spec as object), nodeName: node.metadata.name },
+      spec: { ...(copy.spec as object), nodeName: node.metadata.name, tolerations: staticPodTolerations(copy.spec) },
     };
   }
 

@@ -1,5 +1,6 @@
 import { DomainError } from '../../common/domain-error';
 import { ResourceStrategy, WriteContext } from '../store/object-store';
+import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import { FieldErrors } from '../validation/field-errors';
 import { dns1123LabelErrors, dns1123SubdomainErrors } from '../validation/names';
@@ -81,15 +82,40 @@ export function defaultPod(draft: KubeObject): void {
     resources.requests = requests;
   }
   spec.enableServiceLinks ??= true;
-  spec.serviceAccountName ??= 'default';
-  spec.serviceAccount ??= spec.serviceAccountName;
+  // The ServiceAccount admission plugin leaves mirror pods (a kubelet's static pods) without one.
+  if (draft.metadata.annotations?.['kubernetes.io/config.mirror'] === undefined) {
+    spec.serviceAccountName ??= 'default';
+    spec.serviceAccount ??= spec.serviceAccountName;
+  }
   spec.priority ??= 0;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
   const tolerations = Array.isArray(spec.tolerations) ? spec.tolerations : [];
+  // DefaultTolerationSeconds adds a toleration only where none tolerates the taint already.
+  const tolerates = (x: Toleration | undefined, t: Toleration) => x !== undefined && x !== null && (!x.key || x.key === t.key) && (!x.effect || x.effect === t.effect);
   for (const t of DEFAULT_TOLERATIONS) {
-    if (!tolerations.some((x) => x?.key === t.key && x?.effect === t.effect)) tolerations.push({ ...t });
+    if (!tolerations.some((x) => tolerates(x, t))) tolerations.push({ ...t });
   }
   spec.tolerations = tolerations;
+}
+
+const priorityClasses = resourceTypeByKey('priorityclasses.scheduling.k8s.io')!;
+
+/**
+ * The Priority admission plugin, for a pod naming a PriorityClass that exists:
+ * its `value` becomes the pod's `priority`, and its `preemptionPolicy` the pod's
+ * (so the control-plane pods show `priority: 2000001000`). A pod naming a class
+ * that does not exist is let through with priority 0 (upstream refuses it).
+ */
+function admitPriority(draft: KubeObject, ctx: WriteContext): void {
+  const spec = draft.spec as PodSpec | undefined;
+  const name = spec && typeof spec === 'object' ? spec.priorityClassName : undefined;
+  if (typeof name !== 'string' || !name) return;
+  const found = ctx.store.tryGet(priorityClasses, undefined, name) as (KubeObject & { value?: number; preemptionPolicy?: string }) | undefined;
+  if (!found || typeof found.value !== 'number') return;
+  if (Object.isFrozen(draft.spec)) draft.spec = structuredClone(draft.spec);
+  const draftSpec = draft.spec as PodSpec;
+  draftSpec.priority = found.value;
+  draftSpec.preemptionPolicy = found.preemptionPolicy ?? 'PreemptLowerPriority';
 }
 
 function qosClass(spec: PodSpec): string {
@@ -106,7 +132,8 @@ function qosClass(spec: PodSpec): string {
  * the node it is bound to starts it (see `KubeletController`).
  */
 export class PodStrategy implements ResourceStrategy {
-  prepareCreate(draft: KubeObject, _ctx: WriteContext): void {
+  prepareCreate(draft: KubeObject, ctx: WriteContext): void {
+    admitPriority(draft, ctx);
     defaultPod(draft);
     const spec = draft.spec as PodSpec;
     const errors = new FieldErrors();

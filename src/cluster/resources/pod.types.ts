@@ -46,6 +46,7 @@ export interface PodSpec {
   subdomain?: string;
   hostname?: string;
   priority?: number;
+  priorityClassName?: string;
   enableServiceLinks?: boolean;
 }
 

@@ -7,6 +7,7 @@
 import type { CommandContext, CommandHandler } from '../shell';
 import type { ConnectResult, Lookup, PodSockets, Server } from '../pod-sockets';
 import type { PodView } from '../pod-view';
+import { SERVICE_ACCOUNT_CA } from '../api-server';
 
 export interface PodTools {
   view: PodView;
@@ -37,6 +38,18 @@ function parseUrl(text: string): Url | undefined {
   return { scheme, host: m[2], port, path: path.replace(/#.*$/, '') };
 }
 
+/** curl 8's text when the server's certificate does not verify (exit 60). */
+const CERTIFICATE_PROBLEM = [
+  'SSL certificate problem: unable to get local issuer certificate',
+  'More details here: https://curl.se/docs/sslcerts.html',
+  '',
+  'curl failed to verify the legitimacy of the server and therefore could not',
+  'establish a secure connection to it. To learn more about this situation and',
+  'how to fix it, please visit the webpage mentioned above.',
+].join('\n');
+
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' };
+
 function seconds(text: string | undefined): number | undefined {
   if (text === undefined || !/^[0-9]*\.?[0-9]+$/.test(text)) return undefined;
   return Math.round(Number(text) * 1000);
@@ -48,6 +61,10 @@ interface CurlOptions {
   verbose: boolean;
   head: boolean;
   fail: boolean;
+  /** `-k`: do not verify the server's certificate. */
+  insecure: boolean;
+  /** `--cacert FILE`. */
+  cacert?: string;
   maxTimeMs?: number;
   connectTimeoutMs?: number;
   output?: string;
@@ -60,7 +77,7 @@ interface CurlOptions {
 const CURL_VALUE_SHORT = new Set(['m', 'o', 'w', 'X', 'H', 'A', 'd', 'u', 'e', 'x']);
 
 function curlOptions(args: string[], err: (t: string) => void): CurlOptions | number {
-  const o: CurlOptions = { silent: false, showError: false, verbose: false, head: false, fail: false, userAgent: `curl/${CURL_VERSION}` };
+  const o: CurlOptions = { silent: false, showError: false, verbose: false, head: false, fail: false, insecure: false, userAgent: `curl/${CURL_VERSION}` };
   const value = (i: number, name: string): string | undefined => {
     const v = args[i + 1];
     if (v === undefined) err(`curl: option ${name}: requires parameter\ncurl: try 'curl --help' or 'curl --manual' for more information\n`);
@@ -89,6 +106,9 @@ function curlOptions(args: string[], err: (t: string) => void): CurlOptions | nu
         case '--user-agent':
           o.userAgent = v;
           break;
+        case '--cacert':
+          o.cacert = v;
+          break;
       }
       return undefined;
     };
@@ -111,6 +131,8 @@ function curlOptions(args: string[], err: (t: string) => void): CurlOptions | nu
           o.fail = true;
           continue;
         case '--insecure':
+          o.insecure = true;
+          continue;
         case '--location':
         case '--compressed':
         case '--no-progress-meter':
@@ -121,6 +143,7 @@ function curlOptions(args: string[], err: (t: string) => void): CurlOptions | nu
         case '--write-out':
         case '--request':
         case '--user-agent':
+        case '--cacert':
         case '--header':
         case '--data':
           if (setLong(name, inline ?? value(i, name)) !== undefined) return 2;
@@ -154,7 +177,8 @@ function curlOptions(args: string[], err: (t: string) => void): CurlOptions | nu
         else if (f === 'v') o.verbose = true;
         else if (f === 'I') o.head = true;
         else if (f === 'f') o.fail = true;
-        else if (f === 'k' || f === 'L') continue;
+        else if (f === 'k') o.insecure = true;
+        else if (f === 'L') continue;
         else {
           err(`curl: option -${f}: is unknown\ncurl: try 'curl --help' or 'curl --manual' for more information\n`);
           return 2;
@@ -257,18 +281,27 @@ function curl(tools: PodTools): CommandHandler {
       return fail(f.code, f.message);
     }
     if (o.verbose) ctx.err(`* Connected to ${url.host} (${address}) port ${url.port}\n`);
-    if (url.scheme === 'https') {
-      return fail(35, 'OpenSSL/3.3.2: error:0A00010B:SSL routines::wrong version number');
+    const tls = url.scheme === 'https';
+    if (tls) {
+      // Only the API server speaks TLS; its certificate is signed by the cluster CA (the service account's ca.crt).
+      if (!tools.sockets.speaksTls(connect.server)) return fail(35, 'OpenSSL/3.3.2: error:0A00010B:SSL routines::wrong version number');
+      if (!o.insecure && o.cacert !== SERVICE_ACCOUNT_CA) return fail(60, CERTIFICATE_PROBLEM);
+      if (o.verbose) ctx.err('* SSL connection using TLSv1.3 / TLS_AES_128_GCM_SHA256 / x25519 / RSASSA-PSS\n* Server certificate:\n*  subject: CN=kube-apiserver\n');
     }
     const method = o.method ?? (o.head ? 'HEAD' : 'GET');
-    const response = tools.sockets.serve(connect.server, { method, path: url.path, userAgent: o.userAgent });
+    const response = tools.sockets.serve(connect.server, { method, path: url.path, userAgent: o.userAgent }, tls);
+    const statusLine = `HTTP/1.1 ${response.status} ${STATUS_TEXT[response.status] ?? ''}`.trimEnd();
+    if (o.fail && response.status >= 400) {
+      if (o.verbose) ctx.err(`< ${statusLine}\n`);
+      return fail(22, `The requested URL returned error: ${response.status}`);
+    }
     const hostHeader = url.port === 80 ? url.host : `${url.host}:${url.port}`;
     if (o.verbose) {
       ctx.err([`> ${method} ${url.path} HTTP/1.1`, `> Host: ${hostHeader}`, `> User-Agent: ${o.userAgent}`, '> Accept: */*', '> ', '* Request completely sent off'].map((l) => `${l}\n`).join(''));
-      ctx.err([`< HTTP/1.1 ${response.status} OK`, ...response.headers.map(([k, v]) => `< ${k}: ${v}`), '< '].map((l) => `${l}\n`).join(''));
+      ctx.err([`< ${statusLine}`, ...response.headers.map(([k, v]) => `< ${k}: ${v}`), '< '].map((l) => `${l}\n`).join(''));
     }
     let body = '';
-    if (o.head) body = [`HTTP/1.1 ${response.status} OK`, ...response.headers.map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+    if (o.head) body = [statusLine, ...response.headers.map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
     else if (method !== 'HEAD') body = response.body;
     if (o.output !== undefined && o.output !== '-' && o.output !== '/dev/null') {
       if (showErrors) ctx.err(`Warning: Failed to open the file ${o.output}: Read-only file system\n`);
@@ -347,11 +380,20 @@ function wget(tools: PodTools): CommandHandler {
       ctx.err(`wget: can't connect to remote host (${address}): ${why}\n`);
       return 1;
     }
-    if (url.scheme === 'https') {
-      ctx.err('wget: note: TLS certificate validation not implemented\nwget: error getting response: Connection reset by peer\n');
+    const tls = url.scheme === 'https';
+    if (tls) {
+      // busybox's own TLS client does not check certificates: it says so, and goes on with a TLS server.
+      ctx.err('wget: note: TLS certificate validation not implemented\n');
+      if (!tools.sockets.speaksTls(connect.server)) {
+        ctx.err('wget: error getting response: Connection reset by peer\n');
+        return 1;
+      }
+    }
+    const response = tools.sockets.serve(connect.server, { method: spider ? 'HEAD' : 'GET', path: url.path, userAgent }, tls);
+    if (response.status >= 400) {
+      ctx.err(`wget: server returned error: HTTP/1.1 ${response.status} ${STATUS_TEXT[response.status] ?? ''}`.trimEnd() + '\n');
       return 1;
     }
-    const response = tools.sockets.serve(connect.server, { method: spider ? 'HEAD' : 'GET', path: url.path, userAgent });
     if (spider) {
       if (!quiet) ctx.err('remote file exists\n');
       return 0;
@@ -440,7 +482,7 @@ function serveRaw(tools: PodTools, server: Server, ctx: CommandContext): string 
   if (!m) return '';
   const agent = /^user-agent: *(.*?)\r?$/im.exec(ctx.stdin)?.[1] ?? '-';
   const response = tools.sockets.serve(server, { method: m[1], path: m[2], userAgent: agent });
-  return [`HTTP/1.1 ${response.status} OK`, ...response.headers.map(([k, v]) => `${k}: ${v}`), '', m[1] === 'HEAD' ? '' : response.body].join('\r\n');
+  return [`HTTP/1.1 ${response.status} ${STATUS_TEXT[response.status] ?? ''}`.trimEnd(), ...response.headers.map(([k, v]) => `${k}: ${v}`), '', m[1] === 'HEAD' ? '' : response.body].join('\r\n');
 }
 
 export function httpClientCommands(tools: PodTools): [string, CommandHandler][] {
