@@ -470,26 +470,30 @@ const TABLE: Row[] = [
   // a second later and is restarted at once (the first restart has no back-off).
   { advance: 15 },
   { cmd: 'kubectl get pod lively', out: /^lively\s+1\/1\s+Running\s+1 \(0s ago\)\s+16s$/m },
-  // The new instance fails too (runs at 16, 21, 26 s): it exits at 27 s and waits out a 10 s back-off.
+  // The new instance fails too (runs at 16, 21, 26 s) and exits at 27 s: restarted at once, as the kubelet judges the
+  // back-off (10 s from now) by the instance before it, gone 11 s ago. So is the next (38 s, back-off 20 s); the one
+  // after exits at 49 s, 11 s after the one before, under 20 s: it waits 20 s.
   { advance: 12 },
-  { cmd: 'kubectl get pod lively', out: /^lively\s+0\/1\s+CrashLoopBackOff\s+1 \(1s ago\)\s+28s$/m },
+  { cmd: 'kubectl get pod lively', out: /^lively\s+1\/1\s+Running\s+2 \(1s ago\)\s+28s$/m },
+  { advance: 22 },
+  { cmd: 'kubectl get pod lively', out: /^lively\s+0\/1\s+CrashLoopBackOff\s+3 \(1s ago\)\s+50s$/m },
   {
     cmd: 'kubectl describe pod lively',
     out: [
       /^ {4}State:\s+Waiting\n\s+Reason:\s+CrashLoopBackOff\n\s+Last State:\s+Terminated\n\s+Reason:\s+Completed\n\s+Exit Code:\s+0\n/m,
-      /^ {4}Restart Count:\s+1$/m,
+      /^ {4}Restart Count:\s+3$/m,
       /^ {4}Liveness:\s+http-get http:\/\/:80\/healthz delay=0s timeout=1s period=5s #success=1 #failure=3$/m,
-      /Warning\s+Unhealthy\s+\S+ \(x6 over \S+\)\s+kubelet\s+Liveness probe failed: HTTP probe failed with statuscode: 500\n/,
-      /Normal\s+Killing\s+\S+ \(x2 over \S+\)\s+kubelet\s+Container app failed liveness probe, will be restarted\n/,
+      /Warning\s+Unhealthy\s+\S+ \(x12 over \S+\)\s+kubelet\s+Liveness probe failed: HTTP probe failed with statuscode: 500\n/,
+      /Normal\s+Killing\s+\S+ \(x4 over \S+\)\s+kubelet\s+Container app failed liveness probe, will be restarted\n/,
       /Warning\s+BackOff\s+\S+\s+kubelet\s+Back-off restarting failed container app in pod lively_default\([0-9a-f-]{36}\)\n/,
     ],
   },
-  { cmd: "kubectl get pod lively -o jsonpath='{.status.containerStatuses[0].state.waiting.message}'", out: /^back-off 10s restarting failed container=app pod=lively_default\([0-9a-f-]{36}\)$/ },
+  { cmd: "kubectl get pod lively -o jsonpath='{.status.containerStatuses[0].state.waiting.message}'", out: /^back-off 20s restarting failed container=app pod=lively_default\([0-9a-f-]{36}\)$/ },
   { cmd: 'kubectl get events --field-selector reason=BackOff', out: /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n1s\s+Warning\s+BackOff\s+pod\/lively\s+Back-off restarting failed container app in pod lively_default\(/ },
-  // Healed, it runs again when the back-off ends (37 s) and stays up.
+  // Healed, it runs again when the back-off ends (69 s) and stays up.
   { cmd: 'kubectl annotate pod lively kube-netsim.io/unhealthy-', out: 'pod/lively annotated\n' },
   { advance: 30 },
-  { cmd: 'kubectl get pod lively', out: /^lively\s+1\/1\s+Running\s+2 \(31s ago\)\s+58s$/m },
+  { cmd: 'kubectl get pod lively', out: /^lively\s+1\/1\s+Running\s+4 \(31s ago\)\s+80s$/m },
   { cmd: 'kubectl delete pod lively', clockRuns: true, out: 'pod "lively" deleted\n' },
 
 

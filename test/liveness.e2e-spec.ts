@@ -56,15 +56,19 @@ describe('liveness probes with the real kubectl (e2e)', () => {
     // No /tmp/healthy: runs at 5, 10, 15 s fail; sh ignores SIGTERM, so it is killed at 45 s (137) and restarted at once.
     await advance(50);
     expect(await kubectl('get', 'pod', 'liveness-exec')).toMatch(/^liveness-exec\s+1\/1\s+Running\s+1 \(5s ago\)\s+50s$/m);
-    // The second instance: killed at 60 s, gone at 90 s, and now it waits out a 10 s back-off.
+    // The second instance, gone at 90 s, is restarted at once too: the kubelet judges the back-off
+    // (10 s from now on) by the instance before it, which exited 45 s ago.
     await advance(45);
-    expect(await kubectl('get', 'pod', 'liveness-exec')).toMatch(/^liveness-exec\s+0\/1\s+CrashLoopBackOff\s+1 \(5s ago\)\s+95s$/m);
+    expect(await kubectl('get', 'pod', 'liveness-exec')).toMatch(/^liveness-exec\s+1\/1\s+Running\s+2 \(5s ago\)\s+95s$/m);
+    // So at 135, 180 and 225 s (back-off 20 s, 40 s, 80 s); at 270 s the one before exited 45 s ago, under 80 s: it waits.
+    await advance(180);
+    expect(await kubectl('get', 'pod', 'liveness-exec')).toMatch(/^liveness-exec\s+0\/1\s+CrashLoopBackOff\s+5 \(5s ago\)\s+4m35s$/m);
     const status = JSON.parse(await kubectl('get', 'pod', 'liveness-exec', '-o', 'jsonpath={.status.containerStatuses[0]}'));
     expect(status).toMatchObject({
-      restartCount: 1,
+      restartCount: 5,
       ready: false,
       started: false,
-      state: { waiting: { reason: 'CrashLoopBackOff', message: expect.stringMatching(/^back-off 10s restarting failed container=liveness pod=liveness-exec_default\([0-9a-f-]{36}\)$/) } },
+      state: { waiting: { reason: 'CrashLoopBackOff', message: expect.stringMatching(/^back-off 1m20s restarting failed container=liveness pod=liveness-exec_default\([0-9a-f-]{36}\)$/) } },
       lastState: { terminated: { exitCode: 137, reason: 'Error' } },
     });
     const described = await kubectl('describe', 'pod', 'liveness-exec');
@@ -73,9 +77,9 @@ describe('liveness probes with the real kubectl (e2e)', () => {
     expect(described).toMatch(/Warning\s+BackOff\s+.*kubelet\s+Back-off restarting failed container liveness in pod liveness-exec_default\(/);
     expect(described).toMatch(/Normal\s+Pulled\s+.*kubelet\s+Container image "registry.k8s.io\/busybox:1.27.2" already present on machine\n/);
     expect(described).toMatch(/Last State:\s+Terminated\n\s+Reason:\s+Error\n\s+Exit Code:\s+137\n/);
-    expect(described).toMatch(/Restart Count:\s+1\n/);
-    // The back-off over, it runs again.
-    await advance(5);
-    expect(await kubectl('get', 'pod', 'liveness-exec')).toMatch(/^liveness-exec\s+1\/1\s+Running\s+2 \(10s ago\)\s+100s$/m);
+    expect(described).toMatch(/Restart Count:\s+5\n/);
+    // The back-off over (80 s from the exit), it runs again.
+    await advance(80);
+    expect(await kubectl('get', 'pod', 'liveness-exec')).toMatch(/^liveness-exec\s+1\/1\s+Running\s+6 \(85s ago\)\s+5m55s$/m);
   });
 });

@@ -14,12 +14,12 @@ export const TEST_POOL_OPTIONS: AddressPoolOptions = {
 };
 
 /** A cluster for specs: a simulation clock at 2026-01-01 and a seeded random source. */
-export function newCluster(overrides: Partial<AddressPoolOptions> = {}, seed = 1): Cluster {
+export function newCluster(overrides: Partial<AddressPoolOptions> = {}, seed = 1, options: { fastForwardCrashLoops?: boolean } = {}): Cluster {
   const random = new SeededRandom(seed);
   const pools = AddressPools.create(
     { ...TEST_POOL_OPTIONS, ...overrides },
     random,
   );
-  return Cluster.create({ pools, clock: new SimulationClock(Date.UTC(2026, 0, 1)), random });
+  return Cluster.create({ pools, clock: new SimulationClock(Date.UTC(2026, 0, 1)), random, ...options });
 }
 

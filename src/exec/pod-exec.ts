@@ -4,6 +4,7 @@
  * shell in that pod's view, and the pod's access log. See docs/exec.md.
  */
 import type { Cluster } from '../cluster/cluster';
+import { terminalReadyReason } from '../cluster/controllers/container-status';
 import { DomainError } from '../common/domain-error';
 import type { Random } from '../common/random';
 import type { PodEndpoint } from '../dataplane/network';
@@ -130,7 +131,7 @@ export class PodExec {
     );
     const done = containerStatuses.every((c) => (c.state as { terminated?: unknown } | undefined)?.terminated !== undefined);
     const phase = done ? (containerStatuses.some((c) => (c.state as { terminated: { exitCode: number } }).terminated.exitCode !== 0) ? 'Failed' : 'Succeeded') : 'Running';
-    const conditions = (status.conditions ?? []).map((c) => (done && (c.type === 'Ready' || c.type === 'ContainersReady') ? { ...c, status: 'False', reason: 'PodCompleted' } : c));
+    const conditions = (status.conditions ?? []).map((c) => (done && (c.type === 'Ready' || c.type === 'ContainersReady') ? { ...c, status: 'False', reason: terminalReadyReason(phase) } : c));
     store.updateStatus(type, target.namespace, target.pod, { ...current, status: { ...status, phase, conditions, containerStatuses } }, { owned: true });
   }
 

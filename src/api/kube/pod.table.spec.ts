@@ -40,4 +40,16 @@ describe('the Pod table, as kubectl prints pods', () => {
     const o = pod([{ name: 'c0', ready: false, restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } } }], { deletionTimestamp: ago(0) });
     expect(cells(o)[1]).toBe('Terminating');
   });
+
+  it('a pod that ended (Succeeded, Failed) keeps its status while deleted, as kubectl prints only a running pod Terminating', () => {
+    const ended = (phase: string) => ({ ...pod([{ name: 'c0', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } }], { deletionTimestamp: ago(0) }), status: { phase, containerStatuses: [{ name: 'c0', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } }] } }) as unknown as KubeObject;
+    expect(cells(ended('Succeeded'))[1]).toBe('Completed');
+    expect(cells(ended('Failed'))[1]).toBe('Completed');
+    expect(cells(ended('Running'))[1]).toBe('Terminating');
+  });
+
+  it('RESTARTS says when only when there were restarts', () => {
+    const o = pod([{ name: 'c0', ready: true, restartCount: 0, state: { running: {} }, lastState: { terminated: { exitCode: 0, finishedAt: ago(40) } } }]);
+    expect(cells(o)[2]).toBe('0');
+  });
 });

@@ -101,11 +101,15 @@ function podCells(o: KubeObject, now: number): { ready: string; status: string; 
     }
   }
   if (reason === 'Completed' && hasRunning) reason = p.status.conditions?.some((k) => k.type === 'Ready' && k.status === 'True') ? 'Running' : 'NotReady';
-  if (o.metadata.deletionTimestamp) reason = p.status.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  const terminal = p.status.phase === 'Succeeded' || p.status.phase === 'Failed';
+  if (o.metadata.deletionTimestamp) {
+    if (p.status.reason === 'NodeLost') reason = 'Unknown';
+    else if (!terminal) reason = 'Terminating';
+  }
   return {
     ready: `${ready}/${p.spec.containers.length}`,
     status: reason,
-    restarts: lastRestart ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts),
+    restarts: restarts !== 0 && lastRestart ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts),
   };
 }
 

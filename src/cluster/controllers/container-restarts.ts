@@ -3,8 +3,8 @@ import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
-import { containerIdOf, iso, recordBackOff, recordKill, recordRestart, restartedOf, Status, terminatedOf, waitingOf } from './container-status';
-import { lastOccurrence, LoopShape, loopAt, loopTick, occurrences } from './crash-loop';
+import { containerIdOf, iso, terminalReadyReason, recordBackOff, recordKill, recordRestart, restartedOf, Status, terminatedOf, waitingOf } from './container-status';
+import { lastOccurrence, LoopShape, loopAt, loopTick, occurrences, runMs } from './crash-loop';
 import { failureThreshold, Probe, probeOf, ProbeKind, probePeriodMs, runProbe } from './probe';
 import { readyConditions } from './readiness';
 import { MAX_BACKOFF_MS, RestartBackoff } from './restart-backoff';
@@ -22,6 +22,8 @@ import { containerIgnoresSigterm, SIGTERM_EXIT_MS } from './termination';
  */
 
 const pods = resourceTypeByKey('pods')!;
+/** The kubelet's minimumGracePeriodInSeconds: a kill waits at least this long for SIGTERM. */
+const MIN_GRACE_SECONDS = 2;
 const OWNED = { owned: true };
 
 export interface RestartHooks {
@@ -43,8 +45,9 @@ interface Life {
   /** stopping: when it exits and with what code. */
   exitAt?: number;
   exitCode?: number;
-  /** waiting: when it exited and when its back-off ends. */
+  /** When the last instance before this one exited (the back-off is judged by it), or this one while it waits. */
   finishedAt?: number;
+  /** waiting: when its back-off ends. */
   restartAt?: number;
   /** A steady crash loop: its shape, its quiet timer, and the time up to which it was written. */
   loop?: { shape: LoopShape; timer: Timer; written: number };
@@ -67,6 +70,8 @@ export class ContainerRestarts {
     private readonly store: ObjectStore,
     private readonly clock: SimulationClock,
     private readonly hooks: RestartHooks,
+    /** Whether a steady crash loop goes on one quiet timer; without, every step is taken in turn (specs compare the two). */
+    private readonly fastForward = true,
   ) {}
 
   /** Whether the pod has probes this class runs. */
@@ -82,6 +87,26 @@ export class ContainerRestarts {
     for (const life of lives.containers.values()) this.cancelLoop(life);
     this.lives.delete(keyOf(pod));
     this.backoff.forget(`${lives.uid}/`);
+  }
+
+  /**
+   * The node's kubelet stops: each crash loop there is written as it stands now and handed back to
+   * steps, which wait for the kubelet, so no later quiet run moves a loop past the stop.
+   */
+  kubeletStops(node: string): void {
+    const now = this.clock.now();
+    for (const [key, lives] of this.lives) {
+      for (const [name, life] of lives.containers) {
+        if (!life.loop) continue;
+        const [namespace, podName] = key.split('/');
+        const pod = this.store.tryGet(pods, namespace, podName);
+        if (!pod || (pod.spec as PodSpec).nodeName !== node) continue;
+        this.runLoop(key, name);
+        const current = this.store.tryGet(pods, namespace, podName) ?? pod;
+        const c = (current.spec as PodSpec).containers.find((x) => x.name === name);
+        if (c && life.loop) this.breakLoop(current, c, life, now);
+      }
+    }
   }
 
   /**
@@ -136,9 +161,11 @@ export class ContainerRestarts {
   private lifeFromStatus(status: Status | undefined, now: number): Life {
     const running = status?.state?.running?.startedAt;
     const startedAt = running ? Date.parse(running) : now;
-    if (status?.state?.waiting) return { phase: 'waiting', startedAt, finishedAt: now, restartAt: now };
+    const finished = (status?.lastState as { terminated?: { finishedAt?: string } } | undefined)?.terminated?.finishedAt;
+    const finishedAt = finished ? Date.parse(finished) : undefined;
+    if (status?.state?.waiting) return { phase: 'waiting', startedAt, finishedAt: finishedAt ?? now, restartAt: now };
     if (status?.state?.terminated) return { phase: 'terminated', startedAt };
-    return { phase: 'running', startedAt, startedOkAt: status?.started === false ? undefined : startedAt };
+    return { phase: 'running', startedAt, startedOkAt: status?.started === false ? undefined : startedAt, finishedAt };
   }
 
   /** The probe in force for a running container: startup until it passes, then liveness. */
@@ -216,7 +243,7 @@ export class ContainerRestarts {
       conditions = conditions?.map((k) => (k.type === 'Ready' || k.type === 'ContainersReady' ? { ...k, lastTransitionTime: iso(flippedAt) } : k));
     }
     if (terminal) {
-      conditions = conditions?.map((k) => (k.type === 'Ready' || k.type === 'ContainersReady' ? { type: k.type, status: k.status, lastProbeTime: null, lastTransitionTime: k.lastTransitionTime, reason: 'PodCompleted' } : k));
+      conditions = conditions?.map((k) => (k.type === 'Ready' || k.type === 'ContainersReady' ? { type: k.type, status: k.status, lastProbeTime: null, lastTransitionTime: k.lastTransitionTime, reason: terminalReadyReason(phase!) } : k));
     }
     const updated = { ...status, phase, conditions, containerStatuses: statuses };
     return this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status: updated }, OWNED);
@@ -226,7 +253,8 @@ export class ContainerRestarts {
   private exitOf(pod: KubeObject, c: Container, probe: Probe): { afterMs: number; code: number } {
     if (!containerIgnoresSigterm(pod, c)) return { afterMs: SIGTERM_EXIT_MS, code: 0 };
     const grace = probe.terminationGracePeriodSeconds ?? (pod.spec as PodSpec).terminationGracePeriodSeconds ?? 30;
-    return { afterMs: grace * 1000, code: 137 };
+    // The kubelet's killContainer gives at least minimumGracePeriodInSeconds (2 s).
+    return { afterMs: Math.max(grace, MIN_GRACE_SECONDS) * 1000, code: 137 };
   }
 
   /** One step of a container's life; answers its new status. */
@@ -252,27 +280,37 @@ export class ContainerRestarts {
     }
     if (life.phase === 'stopping') {
       const terminated = terminatedOf(life.exitCode!, life.startedAt, now, s.containerID);
+      const previous = life.finishedAt;
       life.finishedAt = now;
+      const ended = { status: { ...s, ready: false, started: false, state: { terminated } }, startsOver: false };
       if (restartPolicy === 'Never') {
         life.phase = 'terminated';
-        return { status: { ...s, ready: false, started: false, state: { terminated } }, startsOver: false };
+        return ended;
       }
-      if (this.backoff.inBackOffSince(bkey, now, now)) {
+      // As the kubelet's SyncPod: the kill and the new start in one sync, whose doBackOff looks at
+      // the pod's status from before the kill, so at the instance before this one. None: no back-off.
+      if (previous !== undefined && this.backoff.inBackOffSince(bkey, previous, now)) {
+        recordBackOff(this.store, pod, c);
+        // Later syncs restart an exited container only as its restartPolicy says: OnFailure not after exit 0.
+        if (restartPolicy === 'OnFailure' && life.exitCode === 0) {
+          life.phase = 'terminated';
+          return ended;
+        }
         life.phase = 'waiting';
         life.restartAt = now + this.backoff.get(bkey);
-        recordBackOff(this.store, pod, c);
         return { status: waitingOf(pod, c, s, terminated, this.backoff.get(bkey)), startsOver: false };
       }
+      if (previous !== undefined) this.backoff.next(bkey, now);
       return { status: this.restart(pod, c, life, { ...s, lastState: { terminated } }, now), startsOver: true };
     }
     // waiting: the back-off is over.
+    this.backoff.next(bkey, now);
     return { status: this.restart(pod, c, life, s, now), startsOver: true };
   }
 
   /** A new instance of the container; a steady crash loop starts here if the new instance is bound to fail as the last one did. */
   private restart(pod: KubeObject, c: Container, life: Life, s: Status, now: number): Status {
     const bkey = `${pod.metadata.uid}/${c.name}`;
-    this.backoff.next(bkey, life.finishedAt ?? now, now);
     const restartCount = (s.restartCount ?? 0) + 1;
     const startup = probeOf(c, 'startup');
     life.phase = 'running';
@@ -281,13 +319,15 @@ export class ContainerRestarts {
     life.failingRun = undefined;
     life.exitAt = life.exitCode = life.restartAt = undefined;
     recordRestart(this.store, pod, c);
-    const shape = this.loopFrom(pod, c, restartCount, now, this.backoff.get(bkey));
+    const shape = this.fastForward ? this.loopFrom(pod, c, restartCount, now, life.finishedAt ?? now, this.backoff.get(bkey)) : undefined;
     if (shape) {
       // From here the loop runs on its own, on one quiet timer.
       const key = keyOf(pod);
       const timer = this.clock.every(loopTick(shape), `kubelet: ${key} ${c.name} crash loop`, () => this.runLoop(key, c.name), { quiet: true });
       life.loop = { shape, timer, written: now };
       life.phase = 'looping';
+      // A probe that kills at its first run (no initial delay, failureThreshold 1) does it now, which the loop's runs, counting after now, leave out.
+      if (shape.killAfter === 0) recordKill(this.store, pod, c, shape.kind, shape.output, shape.runs, true);
     }
     return restartedOf(pod, c, s, restartCount, now);
   }
@@ -299,8 +339,12 @@ export class ContainerRestarts {
     return JSON.stringify([inForce && runProbe(pod, c, inForce.probe), readiness && runProbe(pod, c, readiness).ok]);
   }
 
-  /** The loop a container just started at `now` is in, if it is steady: its probe fails, no readiness probe would make it ready, its back-off is at the cap. */
-  private loopFrom(pod: KubeObject, c: Container, restartCount: number, now: number, backoff: number): LoopShape | undefined {
+  /**
+   * The loop a container just started at `now` is in, if it is steady: its probe fails, no readiness
+   * probe would make it ready, its back-off is at the cap, and this instance will be restarted at
+   * once when killed (it started a full back-off after the exit before it) while the next one waits.
+   */
+  private loopFrom(pod: KubeObject, c: Container, restartCount: number, now: number, previousExit: number, backoff: number): LoopShape | undefined {
     if (backoff !== MAX_BACKOFF_MS) return undefined;
     const inForce = this.probeInForce(c, !probeOf(c, 'startup'));
     if (!inForce) return undefined;
@@ -309,15 +353,18 @@ export class ContainerRestarts {
     if (result.ok || (readiness && inForce.kind === 'liveness' && runProbe(pod, c, readiness).ok)) return undefined;
     const killAfter = (inForce.probe.initialDelaySeconds ?? 0) * 1000 + (failureThreshold(inForce.probe) - 1) * probePeriodMs(inForce.probe);
     const exit = this.exitOf(pod, c, inForce.probe);
-    // A container that ran past twice the cap starts its back-off over: not this kind of loop.
-    if (killAfter + exit.afterMs > 2 * MAX_BACKOFF_MS) return undefined;
+    const run = killAfter + exit.afterMs;
+    // A run as long as the back-off is never waited for; after exit 0, OnFailure does not restart a container in back-off.
+    if (run >= backoff || now + run - previousExit < backoff) return undefined;
+    if ((pod.spec as PodSpec).restartPolicy === 'OnFailure' && exit.code === 0) return undefined;
     return {
       start: now,
       restartCount,
       killAfter,
       exitAfter: exit.afterMs,
+      instances: 2,
       backoff,
-      period: killAfter + exit.afterMs + backoff,
+      period: 2 * run + backoff,
       exitCode: exit.code,
       kind: inForce.kind,
       output: result.output,
@@ -340,8 +387,8 @@ export class ContainerRestarts {
     if (!pod || pod.metadata.deletionTimestamp) return;
     const c = (pod.spec as PodSpec).containers.find((x) => x.name === name);
     if (!c || !this.hooks.isRunning((pod.spec as PodSpec).nodeName!)) {
-      // A stopped kubelet restarts nothing: the loop ends where it is, and starting the kubelet takes it on from there.
-      if (c) this.breakLoop(pod, c, life, now);
+      // A stopped kubelet restarts nothing: the loop ends where it was last written (kubeletStops writes it at the stop), and starting the kubelet takes it on from there.
+      if (c) this.breakLoop(pod, c, life, loop.written);
       return;
     }
     const { shape } = loop;
@@ -349,30 +396,31 @@ export class ContainerRestarts {
     loop.written = now;
     const kills = occurrences(shape, 'kill', since, now);
     const exits = occurrences(shape, 'exit', since, now);
+    const waits = occurrences(shape, 'wait', since, now);
     const starts = occurrences(shape, 'restart', since, now);
     if (kills + exits + starts === 0) return;
     this.store.transaction(() => {
       // Each Event as its last occurrence left it.
       if (kills) recordKill(this.store, pod, c, shape.kind, shape.output, shape.runs, true, kills, lastOccurrence(shape, 'kill', now));
-      if (exits) recordBackOff(this.store, pod, c, exits, lastOccurrence(shape, 'exit', now));
+      if (waits) recordBackOff(this.store, pod, c, waits, lastOccurrence(shape, 'wait', now));
       if (starts) recordRestart(this.store, pod, c, starts, lastOccurrence(shape, 'restart', now));
       if (!exits && !starts) return;
       const statuses = (((pod.status as PodStatus).containerStatuses ?? []) as Status[]).map((s) => ({ ...s }));
       const index = statuses.findIndex((s) => s.name === name);
       if (index < 0) return;
-      const { cycleStart, restartCount, doing } = loopAt(shape, now);
+      const { start, previousStart, restartCount, doing } = loopAt(shape, now);
       const uid = pod.metadata.uid;
-      const exitOf = (start: number, count: number) => terminatedOf(shape.exitCode, start, start + shape.killAfter + shape.exitAfter, containerIdOf(uid, name, count));
+      const exitOf = (from: number, count: number) => terminatedOf(shape.exitCode, from, from + runMs(shape), containerIdOf(uid, name, count));
       // Between two runs the container was ready while it ran (unless a probe kept it from that): its readiness last changed at its last exit or start.
       let flippedAt: number | undefined;
       if (doing === 'waiting') {
-        statuses[index] = waitingOf(pod, c, { ...statuses[index], restartCount, containerID: containerIdOf(uid, name, restartCount) }, exitOf(cycleStart, restartCount), shape.backoff);
-        flippedAt = cycleStart + shape.killAfter + shape.exitAfter;
+        statuses[index] = waitingOf(pod, c, { ...statuses[index], restartCount, containerID: containerIdOf(uid, name, restartCount) }, exitOf(start, restartCount), shape.backoff);
+        flippedAt = start + runMs(shape);
       } else {
-        statuses[index] = restartedOf(pod, c, { ...statuses[index], lastState: { terminated: exitOf(cycleStart - shape.period, restartCount - 1) } }, restartCount, cycleStart);
-        if (statuses[index].ready) flippedAt = cycleStart;
+        statuses[index] = restartedOf(pod, c, { ...statuses[index], lastState: { terminated: exitOf(previousStart, restartCount - 1) } }, restartCount, start);
+        if (statuses[index].ready) flippedAt = start;
       }
-      if (!restartedOf(pod, c, statuses[index], restartCount, cycleStart).ready) flippedAt = undefined;
+      if (!restartedOf(pod, c, statuses[index], restartCount, start).ready) flippedAt = undefined;
       this.writeStatuses(pod, statuses, flippedAt);
     });
   }
@@ -389,13 +437,15 @@ export class ContainerRestarts {
     if (life.phase !== 'looping') return;
     const { shape } = loop;
     const at = loopAt(shape, now);
-    const finished = at.cycleStart + shape.killAfter + shape.exitAfter;
-    this.backoff.set(`${pod.metadata.uid}/${c.name}`, shape.backoff, at.cycleStart);
-    life.startedAt = at.cycleStart;
+    const finished = at.start + runMs(shape);
+    // Every start in the loop took the back-off one step (at its cap).
+    this.backoff.set(`${pod.metadata.uid}/${c.name}`, shape.backoff, at.start);
+    life.startedAt = at.start;
     life.failingRun = undefined;
+    life.finishedAt = at.previousStart + runMs(shape);
     if (at.doing === 'running') {
       life.phase = 'running';
-      life.startedOkAt = probeOf(c, 'startup') ? undefined : at.cycleStart;
+      life.startedOkAt = probeOf(c, 'startup') ? undefined : at.start;
     } else if (at.doing === 'stopping') {
       life.phase = 'stopping';
       life.exitAt = finished;
@@ -403,7 +453,7 @@ export class ContainerRestarts {
     } else {
       life.phase = 'waiting';
       life.finishedAt = finished;
-      life.restartAt = at.cycleStart + shape.period;
+      life.restartAt = finished + shape.backoff;
     }
   }
 }

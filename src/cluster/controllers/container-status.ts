@@ -1,7 +1,7 @@
 import { Container, PodSpec } from '../resources/pod.types';
 import { ObjectStore } from '../store/object-store';
 import { KubeObject } from '../store/types';
-import { recordEvent } from './events';
+import { fieldPathOf, recordEvent } from './events';
 import { PROBE_NAME, probeOf, ProbeKind } from './probe';
 import { ContainerStatus } from './readiness';
 import { goDuration } from './restart-backoff';
@@ -28,6 +28,9 @@ export interface Terminated {
   finishedAt: string;
   containerID?: string;
 }
+
+/** The kubelet's reason on Ready and ContainersReady once the pod's phase is terminal: `PodCompleted`, or `PodFailed` for Failed. */
+export const terminalReadyReason = (phase: string) => (phase === 'Failed' ? 'PodFailed' : 'PodCompleted');
 
 export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -59,8 +62,8 @@ const source = (pod: KubeObject) => ({ component: 'kubelet', host: (pod.spec as 
 /** The kill after `failureThreshold` failing runs: `Unhealthy` for each run, then `Killing`. */
 export function recordKill(store: ObjectStore, pod: KubeObject, c: Container, kind: ProbeKind, output: string, runs: number, restart: boolean, times = 1, at?: number): void {
   const when = at === undefined ? undefined : iso(at);
-  recordEvent(store, pod, 'Warning', 'Unhealthy', `${PROBE_NAME[kind]} probe failed: ${output}`, source(pod), runs * times, when);
-  recordEvent(store, pod, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe${restart ? ', will be restarted' : ''}`, source(pod), times, when);
+  recordEvent(store, pod, 'Warning', 'Unhealthy', `${PROBE_NAME[kind]} probe failed: ${output}`, source(pod), runs * times, when, fieldPathOf(c));
+  recordEvent(store, pod, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe${restart ? ', will be restarted' : ''}`, source(pod), times, when, fieldPathOf(c));
 }
 
 export function terminatedOf(exitCode: number, startedAt: number, finishedAt: number, containerID: string | undefined): Terminated {
@@ -69,7 +72,7 @@ export function terminatedOf(exitCode: number, startedAt: number, finishedAt: nu
 
 /** Waiting out the back-off: the `BackOff` event. */
 export function recordBackOff(store: ObjectStore, pod: KubeObject, c: Container, times = 1, at?: number): void {
-  recordEvent(store, pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${podRef(pod)}`, source(pod), times, at === undefined ? undefined : iso(at));
+  recordEvent(store, pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${podRef(pod)}`, source(pod), times, at === undefined ? undefined : iso(at), fieldPathOf(c));
 }
 
 /** Waiting out the back-off: `CrashLoopBackOff` with upstream's message. */
@@ -82,13 +85,13 @@ export function waitingOf(pod: KubeObject, c: Container, s: Status, terminated: 
 export function recordRestart(store: ObjectStore, pod: KubeObject, c: Container, times = 1, at?: number): void {
   const when = at === undefined ? undefined : iso(at);
   if (c.imagePullPolicy === 'Always') {
-    recordEvent(store, pod, 'Normal', 'Pulling', `Pulling image "${c.image}"`, source(pod), times, when);
-    recordEvent(store, pod, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in 0s (0s including waiting). Image size: 0 bytes.`, source(pod), times, when);
+    recordEvent(store, pod, 'Normal', 'Pulling', `Pulling image "${c.image}"`, source(pod), times, when, fieldPathOf(c));
+    recordEvent(store, pod, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in 0s (0s including waiting). Image size: 0 bytes.`, source(pod), times, when, fieldPathOf(c));
   } else {
-    recordEvent(store, pod, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, source(pod), times, when);
+    recordEvent(store, pod, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, source(pod), times, when, fieldPathOf(c));
   }
-  recordEvent(store, pod, 'Normal', 'Created', `Created container ${c.name}`, source(pod), times, when);
-  recordEvent(store, pod, 'Normal', 'Started', `Started container ${c.name}`, source(pod), times, when);
+  recordEvent(store, pod, 'Normal', 'Created', `Created container ${c.name}`, source(pod), times, when, fieldPathOf(c));
+  recordEvent(store, pod, 'Normal', 'Started', `Started container ${c.name}`, source(pod), times, when, fieldPathOf(c));
 }
 
 /** The new instance's status: running since `at`, not ready while a startup or readiness probe has to pass. */

@@ -103,7 +103,7 @@ describe('DeploymentController', () => {
     expect(spec.replicas).toBe(3);
     expect(spec.selector).toEqual({ matchLabels: { app: 'web', 'pod-template-hash': hash } });
     expect(spec.template!.metadata!.labels).toEqual({ app: 'web', 'pod-template-hash': hash });
-    expect(allPods(c).map((p) => p.metadata.name)).toEqual([`web-${hash}-5l7sp`, `web-${hash}-6l76w`, `web-${hash}-wwblp`]);
+    expect(allPods(c).map((p) => p.metadata.name)).toEqual([`web-${hash}-5l7sp`, `web-${hash}-6l76w`, `web-${hash}-mvb7s`]);
     expect(c.store.get(deployments, 'default', 'web').metadata.annotations).toEqual({ 'deployment.kubernetes.io/revision': '1' });
     expect(deploymentStatus(c)).toEqual({
       observedGeneration: 1,
@@ -240,9 +240,19 @@ describe('DeploymentController', () => {
       'deployment.kubernetes.io/desired-replicas': '8',
       'deployment.kubernetes.io/max-replicas': '10',
     });
-    // Repeats of a reason aggregate into one Event (events.ts): the latest message, and how many.
+    // One Event per message (events.ts): eight different scalings, under the aggregator's ten.
+    const [v1, v2] = [byImage(c, 'v1').metadata.name, byImage(c, 'v2').metadata.name];
     const events = c.store.list(t('events'), { namespace: 'default' }).items.filter((e) => e.reason === 'ScalingReplicaSet');
-    expect(events.map((e) => [e.message, e.count])).toEqual([[`Scaled up replica set ${byImage(c, 'v2').metadata.name} from 2 to 4`, 8]]);
+    expect(events.map((e) => `${e.message as string} x${e.count as number}`)).toEqual([
+      `Scaled up replica set ${v1} from 0 to 4 x1`,
+      `Scaled up replica set ${v1} from 4 to 6 x1`,
+      `Scaled down replica set ${v1} from 6 to 4 x1`,
+      `Scaled up replica set ${v2} from 0 to 1 x1`,
+      `Scaled down replica set ${v1} from 4 to 3 x1`,
+      `Scaled up replica set ${v2} from 1 to 2 x1`,
+      `Scaled up replica set ${v1} from 3 to 6 x1`,
+      `Scaled up replica set ${v2} from 2 to 4 x1`,
+    ]);
   });
 
   it('keeps revisionHistoryLimit old ReplicaSets, and a rollback revives the old one with a new revision', () => {

@@ -40,3 +40,36 @@ describe('Events', () => {
     expect(faults).toEqual([]);
   });
 });
+
+describe('the event correlator', () => {
+  const list = (c: ReturnType<typeof newCluster>) =>
+    c.store
+      .list(t('events'), { namespace: 'default' })
+      .items.map((e) => `${(e.involvedObject as { fieldPath?: string }).fieldPath ?? '-'} ${e.reason as string} x${e.count as number} ${e.message as string}`)
+      .sort();
+
+  it('keys an Event on object, fieldPath, reason and message: a repeat counts, a different message or container is its own Event', () => {
+    const c = newCluster();
+    const ns = c.store.get(t('namespaces'), undefined, 'default');
+    recordEvent(c.store, ns, 'Warning', 'Unhealthy', 'Liveness probe failed', { component: 'kubelet' }, 1, undefined, 'spec.containers{a}');
+    recordEvent(c.store, ns, 'Warning', 'Unhealthy', 'Readiness probe failed', { component: 'kubelet' }, 1, undefined, 'spec.containers{a}');
+    recordEvent(c.store, ns, 'Warning', 'Unhealthy', 'Liveness probe failed', { component: 'kubelet' }, 2, undefined, 'spec.containers{a}');
+    recordEvent(c.store, ns, 'Warning', 'Unhealthy', 'Liveness probe failed', { component: 'kubelet' }, 1, undefined, 'spec.containers{b}');
+    expect(list(c)).toEqual([
+      'spec.containers{a} Unhealthy x1 Readiness probe failed',
+      'spec.containers{a} Unhealthy x3 Liveness probe failed',
+      'spec.containers{b} Unhealthy x1 Liveness probe failed',
+    ]);
+    expect(c.store.list(t('events'), { namespace: 'default' }).items.every((e) => /^default\.[0-9a-f]+$/.test(e.metadata.name))).toBe(true);
+  });
+
+  it('combines the 10th and later different messages of one object and reason within 10 minutes into one Event, as client-go aggregates', () => {
+    const c = newCluster();
+    const ns = c.store.get(t('namespaces'), undefined, 'default');
+    for (let i = 1; i <= 12; i++) recordEvent(c.store, ns, 'Normal', 'Scaled', `to ${i}`, { component: 'test' });
+    expect(list(c)).toEqual([...Array.from({ length: 9 }, (_, i) => `- Scaled x1 to ${i + 1}`), '- Scaled x3 (combined from similar events): to 12'].sort());
+    c.advance(601);
+    recordEvent(c.store, ns, 'Normal', 'Scaled', 'to 13', { component: 'test' });
+    expect(list(c)).toContain('- Scaled x1 to 13');
+  });
+});

@@ -13,22 +13,24 @@ const events = resourceTypeByKey('events')!;
 const MAX_EVENT_NAME_LENGTH = 253;
 const namespaces = resourceTypeByKey('namespaces')!;
 
+/** The kubelet's `involvedObject.fieldPath` for an event about one container of a pod. */
+export const fieldPathOf = (c: { name: string }) => `spec.containers{${c.name}}`;
+
 /**
  * Records a core/v1 Event about `object`, as components do through the
  * event recorder; a repeat of the same reason and message on the same object
- * bumps `count` and `lastTimestamp` instead of adding an event. Events about
- * cluster-scoped objects go to `default`. `times` records that many
- * occurrences in one write (the kubelet's failing probe runs before a kill), the
- * last of them `at` (default now). An Event the API refuses (its name, made
+ * bumps `count` and `lastTimestamp` instead of adding an event. As client-go's
+ * event correlator, an Event is keyed on its involved object (with `fieldPath`,
+ * the kubelet's `spec.containers{NAME}`), reason and message: a different
+ * message is a different Event, until the 10th different message for the same object and
+ * reason within 10 minutes: from there on they share one Event, `(combined from similar
+ * events): MESSAGE`, as client-go's aggregator makes it. Events about cluster-scoped objects go to
+ * `default`. `times` records that many occurrences in one write (the kubelet's
+ * failing probe runs before a kill), the last of them `at` (default now). An Event the API refuses (its name, made
  * from a 253-character pod name, too long) is dropped, as upstream's recorder
  * drops an event the server rejects ("will not retry"): recording an event
  * never fails the component that records it.
  */
-/** The name of the Event recordEvent keeps for `object` and `reason` (one per pair: repeats count up). */
-export function eventName(object: KubeObject, reason: string): string {
-  return `${object.metadata.name}.${reason.toLowerCase()}.${object.metadata.uid.slice(0, 8)}`;
-}
-
 export function recordEvent(
   store: ObjectStore,
   object: KubeObject,
@@ -38,6 +40,7 @@ export function recordEvent(
   source: { component: string; host?: string },
   times = 1,
   at?: string,
+  fieldPath?: string,
 ): void {
   const namespace = object.metadata.namespace ?? 'default';
   if (!store.tryGet(namespaces, undefined, namespace)) return;
@@ -48,31 +51,83 @@ export function recordEvent(
     name: object.metadata.name,
     uid: object.metadata.uid,
     apiVersion: object.apiVersion,
+    ...(fieldPath ? { fieldPath } : {}),
   };
-  const name = eventName(object, reason);
-  const existing = store.tryGet(events, namespace, name);
-  if (existing && existing.message === message) {
-    store.update(events, namespace, name, { ...existing, count: ((existing.count as number) ?? 1) + times, lastTimestamp: now }, { owned: true });
+  const correlator = correlatorOf(store, source);
+  // The aggregator, keyed without fieldPath or message: from the 10th different message within 10 minutes, one combined Event.
+  const aggregateKey = [object.kind, namespace, object.metadata.name, object.metadata.uid, object.apiVersion, type, reason].join('\n');
+  let key = `${aggregateKey}\n${fieldPath ?? ''}\n${message}`;
+  const time = Date.parse(now);
+  let similar = correlator.similar.get(aggregateKey);
+  if (!similar || time - similar.last > AGGREGATE_INTERVAL_MS) correlator.similar.set(aggregateKey, (similar = { messages: new Set(), last: time }));
+  similar.messages.add(message);
+  similar.last = time;
+  if (similar.messages.size >= AGGREGATE_MAX_EVENTS) {
+    similar.messages.delete(similar.messages.values().next().value!);
+    message = `(combined from similar events): ${message}`;
+    key = aggregateKey;
+  }
+  const cached = correlator.names.get(key);
+  const existing = cached === undefined ? undefined : store.tryGet(events, namespace, cached);
+  if (existing) {
+    store.update(events, namespace, cached!, { ...existing, message, count: ((existing.count as number) ?? 1) + times, lastTimestamp: now }, { owned: true });
     return;
   }
+  const name = newEventName(store, namespace, object.metadata.name, now);
   if (name.length > MAX_EVENT_NAME_LENGTH) return; // refused by the API server's name check: dropped (see above)
-  const body = {
-    metadata: { name },
-    involvedObject,
-    reason,
-    message,
-    type,
-    source,
-    firstTimestamp: existing ? existing.firstTimestamp : now,
-    lastTimestamp: now,
-    count: existing ? ((existing.count as number) ?? 1) + times : times,
-    reportingComponent: source.component,
-  };
+  const body = { metadata: { name }, involvedObject, reason, message, type, source, firstTimestamp: now, lastTimestamp: now, count: times, reportingComponent: source.component };
   try {
-    if (existing) store.update(events, namespace, name, body, { owned: true });
-    else store.create(events, body, namespace, { owned: true });
+    store.create(events, body, namespace, { owned: true });
+    correlator.names.set(key, name);
   } catch (e) {
     if (!(e instanceof DomainError)) throw e;
+  }
+}
+
+/** client-go's EventAggregator: this many different messages for one object and reason within the interval are combined. */
+const AGGREGATE_MAX_EVENTS = 10;
+const AGGREGATE_INTERVAL_MS = 600_000;
+/** client-go's correlator caches (maxLruCacheEntries): the least recently used entry goes past this many. */
+const CACHE_ENTRIES = 4096;
+
+/** A map that keeps its `CACHE_ENTRIES` most recently used entries, as the correlator's LRU caches. */
+class Lru<V> {
+  private readonly entries = new Map<string, V>();
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) this.set(key, value);
+    return value;
+  }
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > CACHE_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+/** One recorder's correlator: Event names by key, and the messages seen per object and reason. */
+interface Correlator {
+  names: Lru<string>;
+  similar: Lru<{ messages: Set<string>; last: number }>;
+}
+
+/** Each component (and each node's kubelet) records through its own recorder, so each has its own correlator. */
+const correlators = new WeakMap<ObjectStore, Map<string, Correlator>>();
+
+function correlatorOf(store: ObjectStore, source: { component: string; host?: string }): Correlator {
+  let bySource = correlators.get(store);
+  if (!bySource) correlators.set(store, (bySource = new Map()));
+  const key = `${source.component}/${source.host ?? ''}`;
+  let correlator = bySource.get(key);
+  if (!correlator) bySource.set(key, (correlator = { names: new Lru(), similar: new Lru() }));
+  return correlator;
+}
+
+/** A new Event's name as the recorder makes it, `NAME.%x` of the time in nanoseconds (one more for each taken). */
+function newEventName(store: ObjectStore, namespace: string, objectName: string, at: string): string {
+  for (let nanos = BigInt(Date.parse(at)) * 1_000_000n; ; nanos++) {
+    const name = `${objectName}.${nanos.toString(16)}`;
+    if (!store.tryGet(events, namespace, name)) return name;
   }
 }
 

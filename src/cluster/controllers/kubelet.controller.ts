@@ -9,10 +9,10 @@ import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { ContainerRestarts } from './container-restarts';
-import { runtimeId } from './container-status';
-import { recordEvent } from './events';
+import { containerIdOf, runtimeId } from './container-status';
+import { fieldPathOf, recordEvent } from './events';
 import { probeOf } from './probe';
-import { ContainerStatus, ReadinessProbes, readinessProbeOf, readyConditions } from './readiness';
+import { ContainerStatus, ReadinessProbes, readyConditions } from './readiness';
 import { exitAfterMs } from './termination';
 
 const pods = resourceTypeByKey('pods')!;
@@ -29,6 +29,14 @@ const HASH_ANNOTATION = 'kubernetes.io/config.hash';
 const SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 
 const OWNED = { owned: true };
+
+const isTerminal = (pod: KubeObject | undefined) => ['Succeeded', 'Failed'].includes((pod?.status as PodStatus | undefined)?.phase ?? '');
+
+/** Whether the kubelet wrote the pod as waiting for its sandbox (ContainerCreating). */
+function isCreating(pod: KubeObject | undefined): boolean {
+  const statuses = (pod?.status as PodStatus | undefined)?.containerStatuses as ContainerStatus[] | undefined;
+  return statuses?.some((c) => (c.state as { waiting?: { reason?: string } } | undefined)?.waiting?.reason === 'ContainerCreating') ?? false;
+}
 
 function podKey(pod: KubeObject): string {
   return `${pod.metadata.namespace}/${pod.metadata.name}`;
@@ -70,6 +78,8 @@ interface KubeletState {
 export interface KubeletOptions {
   /** Called when a node's kubelet stops (its lease stops being renewed). */
   onStop?: (node: string) => void;
+  /** Whether a steady crash loop runs on one quiet timer (default true; see ./crash-loop.ts). */
+  fastForwardCrashLoops?: boolean;
 }
 
 type Work =
@@ -118,7 +128,7 @@ export class KubeletController implements Controller {
   ) {
     const isRunning = (node: string) => this.isRunning(node);
     this.readiness = new ReadinessProbes(store, clock, isRunning);
-    this.restarts = new ContainerRestarts(store, clock, { isRunning, readinessStartsOver: (pod) => this.readiness.startOver(pod) });
+    this.restarts = new ContainerRestarts(store, clock, { isRunning, readinessStartsOver: (pod) => this.readiness.startOver(pod) }, options.fastForwardCrashLoops ?? true);
   }
 
   // ---- what the REST API drives ------------------------------------------------
@@ -126,6 +136,7 @@ export class KubeletController implements Controller {
   /** Stops the node's kubelet, as a crashed or partitioned node: no lease, no pod changes. */
   stop(node: string): void {
     const state = this.state(node);
+    this.restarts.kubeletStops(node);
     state.running = false;
     this.clock.cancel(state.leaseTimer);
     state.leaseTimer = undefined;
@@ -215,13 +226,16 @@ export class KubeletController implements Controller {
       return;
     }
     if (!spec.nodeName || !this.isRunning(spec.nodeName)) return;
+    // A pod that reached Succeeded or Failed has its sandbox torn down (CNI DEL): its address goes back, and pods waiting for one are tried.
+    if (event.type === 'MODIFIED' && isTerminal(object) && !isTerminal(event.previous)) this.release(object);
     if (object.metadata.deletionTimestamp) {
       this.readiness.cancel(object);
       this.restarts.forget(object);
       if (!this.finalizeAt.has(podKey(object))) this.enqueue({ kind: 'terminate', key: podKey(object) });
     } else if (!(object.status as PodStatus | undefined)?.podIP) {
-      this.enqueue({ kind: 'start', key: podKey(object) });
-    } else if (spec.containers?.some((c) => readinessProbeOf(c)) || ContainerRestarts.concerns(object)) {
+      // Not for the kubelet's own ContainerCreating write after a failed sandbox: that pod is retried when an address is released.
+      if (!(event.type === 'MODIFIED' && isCreating(object) && !isCreating(event.previous))) this.enqueue({ kind: 'start', key: podKey(object) });
+    } else if (spec.containers?.some((c) => probeOf(c, 'readiness')) || ContainerRestarts.concerns(object)) {
       this.enqueue({ kind: 'probe', key: podKey(object) });
     }
   }
@@ -401,7 +415,7 @@ export class KubeletController implements Controller {
   private stopContainers(pod: KubeObject): void {
     const spec = pod.spec as PodSpec;
     for (const container of spec.containers ?? []) {
-      recordEvent(this.store, pod, 'Normal', 'Killing', `Stopping container ${container.name}`, { component: 'kubelet', host: spec.nodeName });
+      recordEvent(this.store, pod, 'Normal', 'Killing', `Stopping container ${container.name}`, { component: 'kubelet', host: spec.nodeName }, 1, undefined, fieldPathOf(container));
     }
   }
 
@@ -465,6 +479,7 @@ export class KubeletController implements Controller {
     } else {
       if (!nodeSpec.podCIDR) {
         this.recordSandboxFailure(pod, `network is not ready: node ${node.metadata.name} pod cidr not assigned`);
+        this.markCreating(pod, hostIP);
         return;
       }
       try {
@@ -476,6 +491,7 @@ export class KubeletController implements Controller {
         const attempt = (waiting.get(podKey(pod)) ?? 0) + 1;
         waiting.set(podKey(pod), attempt);
         this.recordSandboxFailure(pod, `failed to allocate for range 0: ${e.message}`, attempt);
+        this.markCreating(pod, hostIP);
         return;
       }
       this.waitingForAddress.get(node.metadata.name)?.delete(podKey(pod));
@@ -487,9 +503,9 @@ export class KubeletController implements Controller {
       name: c.name,
       image: c.image,
       imageID: '',
-      containerID: `containerd://${pod.metadata.uid.replace(/-/g, '')}${c.name}`.slice(0, 77),
+      containerID: containerIdOf(pod.metadata.uid, c.name, 0),
       // A container with a readiness probe is not ready until the probe passes; one with a startup probe has not started until it does.
-      ready: !readinessProbeOf(c) && !probeOf(c, 'startup'),
+      ready: !probeOf(c, 'readiness') && !probeOf(c, 'startup'),
       started: !probeOf(c, 'startup'),
       restartCount: 0,
       state: { running: { startedAt: now } },
@@ -513,12 +529,52 @@ export class KubeletController implements Controller {
       hostIPs: [{ ip: hostIP }],
       podIP,
       podIPs: [{ ip: podIP }],
-      startTime: now,
+      startTime: previous.startTime ?? now,
       containerStatuses,
     };
     const started = this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
     this.readiness.schedule(started, true);
     this.restarts.sync(started);
+  }
+
+  /**
+   * A pod whose sandbox could not be set up, as the kubelet reports it: Pending, its containers
+   * waiting with reason ContainerCreating (what kubectl shows), PodReadyToStartContainers False.
+   * Written once; retries leave it as it is.
+   */
+  private markCreating(pod: KubeObject, hostIP: string): void {
+    if (isCreating(pod)) return;
+    const spec = pod.spec as PodSpec;
+    const now = this.store.now();
+    const previous = (pod.status ?? {}) as PodStatus;
+    const containerStatuses: ContainerStatus[] = spec.containers.map((c) => ({
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'ContainerCreating' } },
+    }));
+    const scheduled = previous.conditions?.find((c) => c.type === 'PodScheduled');
+    const base: PodStatus = {
+      conditions: [
+        { type: 'PodReadyToStartContainers', status: 'False', lastProbeTime: null, lastTransitionTime: now },
+        { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+        ...['Ready', 'ContainersReady'].map((type) => ({ type, status: 'False' as const, lastProbeTime: null, lastTransitionTime: now })),
+        scheduled ?? { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+      ],
+    };
+    const status: PodStatus = {
+      ...previous,
+      phase: 'Pending',
+      conditions: readyConditions(base, containerStatuses, now),
+      hostIP,
+      hostIPs: [{ ip: hostIP }],
+      startTime: now,
+      containerStatuses,
+    };
+    this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
   }
 
   /** After a restart the containers are found running: Ready again if the node lifecycle marked them not ready. */

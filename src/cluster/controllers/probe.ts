@@ -64,9 +64,16 @@ interface EnvVar {
  * `exit N`) and the container's own `env`.
  * The container has no files of its own besides /etc/hostname, so `cat /tmp/healthy` fails as
  * busybox says it. Its output, stdout then stderr, is what the kubelet reports, as the CRI's
- * ExecSync gives it.
+ * ExecSync gives it. A program the image does not have, run directly (not through `sh -c`),
+ * fails to start as containerd reports it; a run longer than `timeoutSeconds` (default 1; `sleep`
+ * counts simulated time) fails as the kubelet's ExecSync deadline reports it.
  */
-function runExec(pod: KubeObject, container: Container, command: string[]): ProbeResult {
+function runExec(pod: KubeObject, container: Container, command: string[], timeoutSeconds: number): ProbeResult {
+  const program = command[0];
+  if (program !== undefined && !SHELLS.has(program.slice(program.lastIndexOf('/') + 1)) && !BASIC_COMMANDS.has(program.slice(program.lastIndexOf('/') + 1))) {
+    const why = program.includes('/') ? `stat ${program}: no such file or directory` : 'executable file not found in $PATH';
+    return { ok: false, output: `OCI runtime exec failed: exec failed: unable to start container process: exec: "${program}": ${why}: unknown` };
+  }
   const env = new Map<string, string>();
   for (const v of ((container as unknown as { env?: EnvVar[] }).env ?? [])) if (typeof v.value === 'string') env.set(v.name, v.value);
   const files = new Map([['/etc/hostname', `${pod.metadata.name}\n`]]);
@@ -78,8 +85,12 @@ function runExec(pod: KubeObject, container: Container, command: string[]): Prob
     (t) => (stdout += t),
     (t) => (stderr += t),
   );
+  if (shell.elapsedMs >= timeoutSeconds * 1000) return { ok: false, output: `command "${command.join(' ')}" timed out` };
   return { ok: status === 0, output: stdout + stderr };
 }
+
+/** The shells the simulated shell runs itself (busybox's `sh`, and the names scripts call it by). */
+const SHELLS = new Set(['sh', 'ash', 'bash']);
 
 /** The outcome of one run of the probe against the pod's simulated server. */
 export function runProbe(pod: KubeObject, container: Container, probe: Probe): ProbeResult {
@@ -103,18 +114,23 @@ export function runProbe(pod: KubeObject, container: Container, probe: Probe): P
   if (probe.exec) {
     // The unhealthy app's checks fail silently: exit 1, no output.
     if (unhealthy) return { ok: false, output: '' };
-    return runExec(pod, container, probe.exec.command ?? []);
+    return runExec(pod, container, probe.exec.command ?? [], orDefault(probe.timeoutSeconds, 1));
   }
   return { ok: true, output: '' };
 }
 
-const seconds = (v: number | undefined, fallback: number): number => (typeof v === 'number' && v > 0 ? v : fallback);
+/** A probe field as the API server defaults it: unset (or not positive), the default. */
+const orDefault = (v: number | undefined, fallback: number): number => (typeof v === 'number' && v > 0 ? v : fallback);
 
-/** Upstream defaults: period 10 s, failure threshold 3. */
+/** Upstream defaults: period 10 s, success threshold 1, failure threshold 3. */
 export function probePeriodMs(probe: Probe): number {
-  return seconds(probe.periodSeconds, 10) * 1000;
+  return orDefault(probe.periodSeconds, 10) * 1000;
+}
+
+export function successThreshold(probe: Probe): number {
+  return orDefault(probe.successThreshold, 1);
 }
 
 export function failureThreshold(probe: Probe): number {
-  return seconds(probe.failureThreshold, 3);
+  return orDefault(probe.failureThreshold, 3);
 }

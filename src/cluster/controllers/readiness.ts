@@ -1,10 +1,10 @@
-import { Container, PodSpec, PodStatus } from '../resources/pod.types';
+import { PodSpec, PodStatus } from '../resources/pod.types';
 import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
-import { recordEvent } from './events';
-import { Probe, probeOf, probePeriodMs, ProbeResult, runProbe } from './probe';
+import { fieldPathOf, recordEvent } from './events';
+import { failureThreshold, Probe, probeOf, probePeriodMs, ProbeResult, runProbe, successThreshold } from './probe';
 
 export { UNHEALTHY_ANNOTATION } from './probe';
 export type { Probe, ProbeResult } from './probe';
@@ -15,31 +15,22 @@ export type { Probe, ProbeResult } from './probe';
  * it works out when the result would flip the container's readiness and sets one timer then.
  */
 
-export function readinessProbeOf(container: Container): Probe | undefined {
-  return probeOf(container, 'readiness');
-}
-
-const seconds = (v: number | undefined, fallback: number): number => (typeof v === 'number' && v > 0 ? v : fallback);
-
-/** Upstream defaults: period 10 s, success 1, failure 3. */
-export const periodMs = probePeriodMs;
-
 /**
  * How long after the probe's result changes (or after the container starts) its readiness follows:
  * `successThreshold` passing runs to become ready, `failureThreshold` failing runs to stop being
  * ready. At start the first run is at `initialDelaySeconds`.
  */
 export function flipAfterMs(probe: Probe, ok: boolean, starting: boolean): number {
-  const runs = ok ? seconds(probe.successThreshold, 1) : seconds(probe.failureThreshold, 3);
-  if (starting) return (probe.initialDelaySeconds ?? 0) * 1000 + (ok ? (runs - 1) * periodMs(probe) : 0);
-  return runs * periodMs(probe);
+  const runs = ok ? successThreshold(probe) : failureThreshold(probe);
+  if (starting) return (probe.initialDelaySeconds ?? 0) * 1000 + (ok ? (runs - 1) * probePeriodMs(probe) : 0);
+  return runs * probePeriodMs(probe);
 }
 
 /** Each container's readiness as its probe says now (no probe: ready). */
 export function wantedReadiness(pod: KubeObject): Map<string, ProbeResult> {
   const out = new Map<string, ProbeResult>();
   for (const c of (pod.spec as PodSpec).containers ?? []) {
-    const probe = readinessProbeOf(c);
+    const probe = probeOf(c, 'readiness');
     out.set(c.name, probe ? runProbe(pod, c, probe) : { ok: true, output: '' });
   }
   return out;
@@ -98,7 +89,7 @@ export class ReadinessProbes {
    * after the runs its threshold needs. Nothing is polled while the results stay the same.
    */
   schedule(pod: KubeObject, starting: boolean): void {
-    if (!(pod.spec as PodSpec).containers.some((c) => readinessProbeOf(c))) return;
+    if (!(pod.spec as PodSpec).containers.some((c) => probeOf(c, 'readiness'))) return;
     const key = podKey(pod);
     const pending = this.timers.get(key);
     if (pending?.starting) return;
@@ -106,7 +97,7 @@ export class ReadinessProbes {
     const statuses = ((pod.status as PodStatus).containerStatuses ?? []) as ContainerStatus[];
     const delays: number[] = [];
     for (const c of (pod.spec as PodSpec).containers) {
-      const probe = readinessProbeOf(c);
+      const probe = probeOf(c, 'readiness');
       const result = wanted.get(c.name)!;
       const status = statuses.find((s) => s.name === c.name);
       // A container that has not started (startup probe, back-off) is probed once it has.
@@ -139,8 +130,8 @@ export class ReadinessProbes {
     const probed = new Set(((status.containerStatuses ?? []) as ContainerStatus[]).filter(running).map((s) => s.name));
     for (const c of spec.containers) {
       const result = wanted.get(c.name)!;
-      if (readinessProbeOf(c) && !result.ok && probed.has(c.name)) {
-        recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName });
+      if (probeOf(c, 'readiness') && !result.ok && probed.has(c.name)) {
+        recordEvent(this.store, pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${result.output}`, { component: 'kubelet', host: spec.nodeName }, 1, undefined, fieldPathOf(c));
       }
     }
     const containerStatuses = ((status.containerStatuses ?? []) as ContainerStatus[]).map((s) => ({ ...s, ready: running(s) ? (wanted.get(s.name)?.ok ?? s.ready) : false }));

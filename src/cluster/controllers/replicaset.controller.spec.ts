@@ -53,7 +53,7 @@ describe('ReplicaSetController', () => {
   it('creates spec.replicas pods from the template, named by the seeded random source', () => {
     const c = setup();
     const rs = c.store.create(replicasets, replicaSet('web', 3), 'default');
-    expect(podNames(c)).toEqual(['web-b9lz6', 'web-njg5l', 'web-xjnlh']);
+    expect(podNames(c)).toEqual(['web-b9lz6', 'web-xjnlh', 'web-xmjs2']);
     const pod = c.store.get(pods, 'default', 'web-b9lz6');
     expect(pod.metadata.generateName).toBe('web-');
     expect(pod.metadata.labels).toEqual({ app: 'web' });
@@ -62,9 +62,9 @@ describe('ReplicaSetController', () => {
     ]);
     expect((pod.status as PodStatus).phase).toBe('Pending');
     expect(rsStatus(c, 'web')).toEqual({ replicas: 3, fullyLabeledReplicas: 3, observedGeneration: 1 });
-    // Repeats of a reason on one object aggregate into one Event (see events.ts).
+    // One Event per message, as client-go's correlator keys them (see events.ts).
     const events = c.store.list(t('events'), { namespace: 'default' }).items.filter((e) => e.reason === 'SuccessfulCreate');
-    expect(events.map((e) => [e.message, e.count, e.source])).toEqual([['Created pod: web-njg5l', 3, { component: 'replicaset-controller' }]]);
+    expect(events.map((e) => [e.message, e.count, e.source]).sort()).toEqual(podNames(c).map((n) => [`Created pod: ${n}`, 1, { component: 'replicaset-controller' }]));
   });
 
   it('gives the same names for the same seed, and others for another seed', () => {

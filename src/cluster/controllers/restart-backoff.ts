@@ -1,9 +1,10 @@
 /**
- * The kubelet's container restart back-off (docs/cluster.md, "Liveness and startup probes"): after
- * a container exits it is restarted at once the first time, then after 10 s, 20 s, 40 s, ... up
- * to 5 min. An entry untouched for twice the maximum (10 min) counts as expired, so a container
- * that ran fine that long starts again from 10 s. Same rules as client-go's flowcontrol.Backoff
- * without jitter, which is how the kubelet builds it; keyed by pod uid and container name.
+ * The kubelet's container restart back-off (docs/cluster.md, "Liveness and startup probes"): 10 s,
+ * then doubled at each restart up to 5 min. Same rules as client-go's flowcontrol.Backoff without
+ * jitter, which is how the kubelet builds it, keyed by pod uid and container name; the kubelet's
+ * housekeeping (every 2 s) drops an entry not updated for twice the maximum (10 min), so an entry
+ * that old counts as gone here. When a restart waits is the kubelet's doBackOff, in
+ * ./container-restarts.ts.
  */
 export const INITIAL_BACKOFF_MS = 10_000;
 export const MAX_BACKOFF_MS = 300_000;
@@ -26,22 +27,22 @@ export class RestartBackoff {
     return this.entries.get(key)?.backoffMs ?? 0;
   }
 
-  private expired(entry: Entry, at: number): boolean {
-    return at - entry.lastUpdate > 2 * this.maxMs;
+  /** The key's entry at `now`: none once housekeeping would have dropped it (not updated for twice the maximum). */
+  private live(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    return entry && now - entry.lastUpdate <= 2 * this.maxMs ? entry : undefined;
   }
 
-  /** Whether a container that exited at `finishedAt` must still wait at `now`. */
+  /** Whether a container instance that exited at `finishedAt` keeps the next one waiting at `now`. */
   inBackOffSince(key: string, finishedAt: number, now: number): boolean {
-    const entry = this.entries.get(key);
-    if (!entry || this.expired(entry, now)) return false;
-    return now - finishedAt < entry.backoffMs;
+    const entry = this.live(key, now);
+    return !!entry && now - finishedAt < entry.backoffMs;
   }
 
-  /** Records a restart at `now` of a container that exited at `finishedAt`: the next wait doubles (or starts again at 10 s). */
-  next(key: string, finishedAt: number, now: number): void {
-    const entry = this.entries.get(key);
-    const backoffMs = !entry || this.expired(entry, finishedAt) ? this.initialMs : Math.min(entry.backoffMs * 2, this.maxMs);
-    this.entries.set(key, { backoffMs, lastUpdate: now });
+  /** Records a restart at `now`: the back-off doubles (or starts at 10 s when the key has none). */
+  next(key: string, now: number): void {
+    const entry = this.live(key, now);
+    this.entries.set(key, { backoffMs: entry ? Math.min(entry.backoffMs * 2, this.maxMs) : this.initialMs, lastUpdate: now });
   }
 
   /** Sets the key's entry as a run of restarts left it (a crash loop taken at its word: see ./crash-loop.ts). */

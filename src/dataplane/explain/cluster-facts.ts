@@ -8,8 +8,7 @@
  * is named by the store's resourceVersion (the answer cache's key).
  */
 import type { Cluster } from '../../cluster/cluster';
-import { eventName } from '../../cluster/controllers/events';
-import { readinessProbeOf } from '../../cluster/controllers/readiness';
+import { probeOf } from '../../cluster/controllers/probe';
 import { resolveTargetPort } from '../../cluster/controllers/service-endpoints';
 import type { NodeStatus } from '../../cluster/resources/node.types';
 import type { PodSpec, PodStatus } from '../../cluster/resources/pod.types';
@@ -196,8 +195,8 @@ export class ClusterFacts {
     if (failed !== undefined) {
       // The kubelet's own record: the containers it marked not ready, and its last Unhealthy event (the probe is not run again here).
       const statuses = (status.containerStatuses ?? []) as { name: string; ready?: boolean }[];
-      const container = (spec.containers ?? []).find((c) => readinessProbeOf(c) && statuses.find((s) => s.name === c.name)?.ready === false);
-      if (container) return { kind: 'readiness-probe', container: container.name, output: failed, exec: readinessProbeOf(container)?.exec !== undefined };
+      const container = (spec.containers ?? []).find((c) => probeOf(c, 'readiness') && statuses.find((s) => s.name === c.name)?.ready === false);
+      if (container) return { kind: 'readiness-probe', container: container.name, output: failed, exec: probeOf(container, 'readiness')?.exec !== undefined };
     }
     if (!status.podIP) return { kind: 'no-ip' };
     const condition = (status.conditions ?? []).find((c) => c.type === 'Ready');
@@ -229,9 +228,15 @@ export class ClusterFacts {
 
   /** What the kubelet's last `Unhealthy` event for the pod says after "Readiness probe failed: ", when it was a readiness failure. */
   private lastReadinessFailure(pod: KubeObject): string | undefined {
-    const event = this.cluster.store.tryGet(this.type('events'), pod.metadata.namespace ?? 'default', eventName(pod, 'Unhealthy'));
-    const message = typeof event?.message === 'string' ? event.message : undefined;
-    return message?.startsWith(READINESS_FAILED) ? message.slice(READINESS_FAILED.length) : undefined;
+    // The kubelet's Unhealthy events about this pod's readiness (one per message, the correlator's key): the latest written.
+    let latest: { at: string; output: string } | undefined;
+    for (const event of this.cluster.store.list(this.type('events'), { namespace: pod.metadata.namespace ?? 'default' }).items) {
+      const involved = event.involvedObject as { uid?: string } | undefined;
+      if (involved?.uid !== pod.metadata.uid || event.reason !== 'Unhealthy' || typeof event.message !== 'string' || !event.message.startsWith(READINESS_FAILED)) continue;
+      const at = typeof event.lastTimestamp === 'string' ? event.lastTimestamp : '';
+      if (!latest || at >= latest.at) latest = { at, output: event.message.slice(READINESS_FAILED.length) };
+    }
+    return latest?.output;
   }
 
   /** Whether a node posts Ready, and if not, what its Ready condition says. */
