@@ -44,7 +44,8 @@ describe('large YAML bodies (e2e)', () => {
   });
 
   it('applies a large manifest as a whole while /healthz answers: a request sent meanwhile waits and sees all of it, and a write comes after it', async () => {
-    const count = 600;
+    // Large enough that the apply takes many slices on a quiet machine too (600 could finish before /healthz was read).
+    const count = 3000;
     const manifest = services(count, 'bulk');
     expect(manifest.length).toBeGreaterThan(OFF_THREAD_BYTES);
     const finished: string[] = [];
