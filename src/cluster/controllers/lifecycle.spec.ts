@@ -207,6 +207,19 @@ describe('kubelet and node lifecycle', () => {
     expect(c.store.tryGet(t('pods'), 'default', 'a')).toBeUndefined();
   });
 
+  it('a node whose status lost its conditions is marked NotReady once, with the conditions its kubelet never posted added as Unknown', () => {
+    const c = threeNodes();
+    const w1 = c.store.get(t('nodes'), undefined, 'w1');
+    c.kubelets.stop('w1');
+    c.store.updateStatus(t('nodes'), undefined, 'w1', { ...w1, status: { ...(w1.status as object), conditions: [] } });
+    c.advance(3600); // an hour of 5 s monitor ticks
+    const node = c.store.get(t('nodes'), undefined, 'w1');
+    expect(conditions(node).map((x) => `${x.type}=${x.status}`).sort()).toEqual(['DiskPressure=Unknown', 'MemoryPressure=Unknown', 'PIDPressure=Unknown', 'Ready=Unknown']);
+    expect(condition(node, 'Ready')).toMatchObject({ reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.' });
+    const notReady = c.store.list(t('events'), { namespace: 'default' }).items.filter((e) => e.reason === 'NodeNotReady' && (e.involvedObject as { name: string }).name === 'w1');
+    expect(notReady.map((e) => e.count)).toEqual([1]);
+  });
+
   it('a 30-day advance costs what happens in it: leases show their last renewal, each change lands at its exact time', () => {
     const c = threeNodes();
     c.store.create(t('pods'), pod('a', { nodeName: 'w1' }), 'default');

@@ -21,6 +21,8 @@ export const NODE_MONITOR_GRACE_PERIOD_MS = 40_000;
 export const UNREACHABLE_TAINT_KEY = 'node.kubernetes.io/unreachable';
 
 const OWNED = { owned: true };
+/** The conditions the node controller makes Unknown for a node whose kubelet stopped posting (or never posted) them. */
+const NEVER_UPDATED_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 
 export interface NodeLifecycleOptions {
   /**
@@ -160,6 +162,12 @@ export class NodeLifecycleController implements Controller {
           ? c
           : { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: now },
     );
+    // A condition the kubelet never posted (a status written without it) is added as Unknown, as
+    // tryUpdateNodeHealth adds it: without a Ready condition the node would be marked again at every tick.
+    for (const type of NEVER_UPDATED_CONDITIONS) {
+      if (conditions.some((c) => c.type === type)) continue;
+      conditions.push({ type, status: 'Unknown', lastHeartbeatTime: node.metadata.creationTimestamp, lastTransitionTime: now, reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.' });
+    }
     const updated = this.store.updateStatus(nodes, undefined, node.metadata.name, { ...node, status: { ...status, conditions } }, OWNED);
     const spec = (updated.spec ?? {}) as NodeSpec;
     const taints: NodeTaint[] = [
