@@ -31,7 +31,13 @@ export const MAX_PROBLEMS = 10000;
  * message `Invalid value: "<the line>": <reason>`, or `Unsupported value: ...`
  * for a real module we do not model), as the API server lists field errors.
  */
-export function restoreError(problems: readonly Problem[], text: string, stopped: boolean): DomainError {
+export function restoreError(
+  problems: readonly Problem[],
+  text: string,
+  stopped: boolean,
+  /** What the text is: the causes' field prefix and the message's subject (ipset text: `ipsets`, `the ipsets`). */
+  what: { field: string; subject: string } = { field: 'rules', subject: 'the rules' },
+): DomainError {
   const sorted = [...problems].sort((a, b) => a.line - b.line);
   const texts = lineTexts(
     text,
@@ -41,7 +47,7 @@ export function restoreError(problems: readonly Problem[], text: string, stopped
     let given = texts.get(p.line) ?? '';
     if (given.length > MAX_QUOTED_LINE) given = given.slice(0, MAX_QUOTED_LINE) + '...';
     return {
-      field: `rules:${p.line}`,
+      field: `${what.field}:${p.line}`,
       reason: p.unsupported ? 'FieldValueNotSupported' : 'FieldValueInvalid',
       message: `${p.unsupported ? 'Unsupported value' : 'Invalid value'}: ${JSON.stringify(given)}: ${p.message}`,
     };
@@ -53,7 +59,7 @@ export function restoreError(problems: readonly Problem[], text: string, stopped
   const listed = sorted.slice(0, PROBLEMS_IN_MESSAGE).map((p) => `line ${p.line}: ${p.message}`);
   if (sorted.length > PROBLEMS_IN_MESSAGE) listed.push(`and ${sorted.length - PROBLEMS_IN_MESSAGE} more (each is a cause)`);
   const count = stopped ? `more than ${sorted.length} problems (reading stopped at ${sorted.length})` : `${sorted.length} problems`;
-  return new DomainError('RULE_PARSE_ERROR', `the rules have ${count}: [${listed.join(', ')}]`, { causes });
+  return new DomainError('RULE_PARSE_ERROR', `${what.subject} have ${count}: [${listed.join(', ')}]`, { causes });
 }
 
 /** The text of each wanted line (1-based), without its line end. */
