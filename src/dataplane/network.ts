@@ -17,6 +17,7 @@ import { ConnectionTracker } from '../netfilter/conntrack';
 import { NetfilterEngine } from '../netfilter/engine';
 import { Host, formatRoute, type HostSpec, type RouteSpec } from '../netfilter/host';
 import { InMemoryRecentStore, MapMatchState } from '../netfilter/recent-store';
+import { IpsetStore } from '../netfilter/ipset/ipset-store';
 import type { Ruleset } from '../netfilter/ruleset';
 import { ensureFlannelRules } from './flannel';
 import { BRIDGE_DEVICE, VXLAN_DEVICE, nodeInterfaces, type NodeInterfaceSpec } from './node-interfaces';
@@ -75,6 +76,8 @@ interface NodeState {
   conntrack: ConnectionTracker;
   recent: InMemoryRecentStore;
   matchState: MapMatchState;
+  /** The node's ipsets: they outlive rule reloads, as the kernel's do. */
+  ipsets: IpsetStore;
   host?: Host;
   engine?: NetfilterEngine;
 }
@@ -245,7 +248,7 @@ export class ClusterNetwork {
   stateKey(): string {
     const version = this.view().version;
     let changes = 0;
-    for (const state of this.states.values()) changes += state.conntrack.revision + state.recent.revision + state.matchState.revision;
+    for (const state of this.states.values()) changes += state.conntrack.revision + state.recent.revision + state.matchState.revision + state.ipsets.revision;
     return `${version}/${this.cluster.clock.now()}/${this.cluster.kubeProxies.revision}/${changes}`;
   }
 
@@ -253,7 +256,7 @@ export class ClusterNetwork {
     this.view();
     let state = this.states.get(node);
     if (!state) {
-      state = { conntrack: new ConnectionTracker({ clock: this.cluster.clock }), recent: new InMemoryRecentStore(), matchState: new MapMatchState() };
+      state = { conntrack: new ConnectionTracker({ clock: this.cluster.clock }), recent: new InMemoryRecentStore(), matchState: new MapMatchState(), ipsets: new IpsetStore() };
       this.states.set(node, state);
     }
     return state;
@@ -274,6 +277,12 @@ export class ClusterNetwork {
   recent(node: string): InMemoryRecentStore {
     this.node(node);
     return this.state(node).recent;
+  }
+
+  /** The node's ipsets (empty unless a node's `ipset save` text was loaded into them). */
+  ipsets(node: string): IpsetStore {
+    this.node(node);
+    return this.state(node).ipsets;
   }
 
   /** The node's tables: kube-proxy's, synced now, with flannel's rules loaded once. */
@@ -298,6 +307,7 @@ export class ClusterNetwork {
         conntrack: state.conntrack,
         recent: state.recent,
         matchState: state.matchState,
+        ipsets: state.ipsets,
       });
     }
     return state.engine;

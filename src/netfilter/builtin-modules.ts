@@ -17,6 +17,8 @@ import { sctpMatchModule } from './matches/sctp.match';
 import { statisticMatchModule } from './matches/statistic.match';
 import { tcpMatchModule } from './matches/tcp.match';
 import { udpMatchModule } from './matches/udp.match';
+import { setMatchModule } from './ipset/set.match';
+import { setTargetModule } from './ipset/set.target';
 import { ModuleRegistry } from './module';
 import { connmarkTargetModule } from './targets/connmark.target';
 import { dnatTargetModule } from './targets/dnat.target';
@@ -46,6 +48,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(multiportMatchModule)
     .registerMatch(nfacctMatchModule)
     .registerMatch(physdevMatchModule)
+    .registerMatch(setMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)
@@ -57,7 +60,8 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerTarget(connmarkTargetModule)
     .registerTarget(logTargetModule)
     .registerTarget(notrackTargetModule)
-    .registerTarget(ctTargetModule);
+    .registerTarget(ctTargetModule)
+    .registerTarget(setTargetModule);
 }
 
 /** The shared default registry (do not register into it; make your own with createDefaultRegistry). */

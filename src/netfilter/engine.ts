@@ -45,6 +45,7 @@ import { Host } from './host';
 import { formatRule } from './iptables-save.printer';
 import { applyMapping, chooseMapping, type NatChoice } from './nat';
 import { InMemoryRecentStore, MapMatchState } from './recent-store';
+import type { IpsetStore } from './ipset/ipset-store';
 import type { Rule } from './rule';
 import type { Ruleset } from './ruleset';
 import { HOOK_STAGES, walkChain, type ChainWalker, type JumpAction, type WalkContext, type WalkResult } from './traversal';
@@ -179,6 +180,8 @@ export interface EngineOptions {
   /** Default: a new store (the nth counters of `statistic --mode nth`). */
   readonly matchState?: MapMatchState;
   readonly accounting?: AccountingStore;
+  /** The namespace's ipsets (`-m set`, `-j SET`); default: none. Sample mode changes them; enumerate mode works on forks. */
+  readonly ipsets?: IpsetStore;
   /** Walk every rule of every chain instead of using the index (for comparison). */
   readonly linear?: boolean;
   /** Keep the steps of each path (default true). */
@@ -474,6 +477,7 @@ class Run implements ChainWalker {
       recent: init.sampling ? engine.recent : engine.recent.fork(),
       state: init.sampling ? engine.matchState : engine.matchState.fork(),
       accounting: init.sampling ? engine.accounting : undefined,
+      ipsets: init.sampling ? engine.ipsets : engine.ipsets?.fork(),
       hook: 'PREROUTING',
       table: 'raw',
     };
@@ -600,6 +604,7 @@ export class NetfilterEngine {
   readonly conntrack: ConnectionTracker;
   readonly recent: InMemoryRecentStore;
   readonly accounting: AccountingStore | undefined;
+  readonly ipsets: IpsetStore | undefined;
   readonly linear: boolean;
   readonly recordSteps: boolean;
   readonly maxPaths: number;
@@ -621,6 +626,7 @@ export class NetfilterEngine {
     this.recent = options.recent ?? new InMemoryRecentStore();
     this.matchState = options.matchState ?? new MapMatchState();
     this.accounting = options.accounting;
+    this.ipsets = options.ipsets;
     this.linear = options.linear ?? false;
     this.recordSteps = options.recordSteps ?? true;
     this.maxPaths = options.maxPaths ?? 10000;

@@ -61,3 +61,4 @@ export {
   type TraceMode,
   type PacketView,
 } from './engine';
+export * from './ipset';

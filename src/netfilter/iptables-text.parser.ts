@@ -57,6 +57,8 @@ import {
 } from './real-extensions';
 import { MAX_PROBLEMS, restoreError, withLineTexts, type Problem } from './restore-problems';
 import { UnmodelledMatch, UnmodelledTarget, UnsupportedError } from './unmodelled';
+import type { IpsetStore } from './ipset/ipset-store';
+import { MissingSetError } from './ipset/set.match';
 import { Rule, type AddressCondition, type InterfaceCondition, type ProtocolCondition } from './rule';
 import type { Chain } from './chain';
 import { Ruleset } from './ruleset';
@@ -85,6 +87,12 @@ export interface RestoreOptions {
    * given (printed back byte for byte; the traversal forks on them).
    */
   readonly unsupported?: 'refuse' | 'keep';
+  /**
+   * The ipsets rules may name (`-m set`, `-j SET`). A rule naming a set not
+   * here is refused as iptables refuses it ("Set NAME doesn't exist."), or
+   * kept as given with `unsupported: 'keep'`.
+   */
+  readonly ipsets?: IpsetStore;
 }
 
 /** A rule kept as given with `unsupported: 'keep'`. */
@@ -222,11 +230,17 @@ function protocolCondition(number: number, invert: boolean): ProtocolCondition {
 /** Reads one rule specification (the words after `-A CHAIN`) into a `Rule`. */
 class RuleReader {
   /** Reused for every rule: modules only read it while building. */
-  private readonly context: { table: TableName; protocol: number | undefined; protocolInverted: boolean } = {
+  private readonly context: { table: TableName; protocol: number | undefined; protocolInverted: boolean; ipsets: IpsetStore | undefined } = {
     table: 'filter',
     protocol: undefined,
     protocolInverted: false,
+    ipsets: undefined,
   };
+
+  /** The ipsets rules may name. */
+  set ipsets(store: IpsetStore | undefined) {
+    this.context.ipsets = store;
+  }
 
   /** Keep rules with parts we do not model (`unsupported: 'keep'`) instead of refusing them. */
   keep = false;
@@ -439,7 +453,16 @@ class RuleReader {
     let built: Match[] | undefined;
     if (matches) {
       built = new Array<Match>(matches.length);
-      for (let k = 0; k < matches.length; k++) built[k] = matches[k].entry.module.build(matches[k].options, context);
+      for (let k = 0; k < matches.length; k++) {
+        const module = matches[k].entry.module;
+        try {
+          built[k] = module.build(matches[k].options, context);
+        } catch (e) {
+          if (!(e instanceof MissingSetError) || !this.keep) throw e;
+          (this.keptReasons ??= []).push(e.keptReason);
+          built[k] = new UnmodelledMatch(module.name, givenWords(matches[k].options));
+        }
+      }
     }
     let finalTarget = jump;
     if (target) {
@@ -447,7 +470,13 @@ class RuleReader {
       if (module.tables && !module.tables.includes(table.name)) {
         throw new RuleSyntaxError(`target "${module.name}" is only valid in the ${module.tables.join(', ')} table`);
       }
-      finalTarget = targetUnmodelled ? new UnmodelledTarget(module.name, NO_ARGS, REAL_TARGETS.get(module.name) ?? 'stop') : module.build(target.options, context);
+      try {
+        finalTarget = targetUnmodelled ? new UnmodelledTarget(module.name, NO_ARGS, REAL_TARGETS.get(module.name) ?? 'stop') : module.build(target.options, context);
+      } catch (e) {
+        if (!(e instanceof MissingSetError) || !this.keep) throw e;
+        (this.keptReasons ??= []).push(e.keptReason);
+        finalTarget = new UnmodelledTarget(module.name, givenWords(target.options), REAL_TARGETS.get(module.name) ?? 'stop');
+      }
     }
     return new Rule({
       source,
@@ -618,6 +647,7 @@ class RestoreRun {
   ) {
     this.reader = new RuleReader(options.registry ?? defaultRegistry);
     this.reader.keep = options.unsupported === 'keep';
+    this.reader.ipsets = options.ipsets;
   }
 
   run(text: string): RestoreResult {
@@ -903,6 +933,16 @@ class RestoreRun {
 }
 
 
+
+/** A module's options as words, as they were given (for a rule kept as given). */
+function givenWords(options: readonly ParsedOption[]): string[] {
+  const words: string[] = [];
+  for (const o of options) {
+    if (o.inverted) words.push('!');
+    words.push(o.spelled, ...o.args);
+  }
+  return words;
+}
 
 /**
  * Applies iptables-restore text to a ruleset, all or nothing. Throws one

@@ -6,6 +6,7 @@
  * exports one of these and registering it (see builtin-modules.ts): the
  * parser never changes.
  */
+import type { IpsetStore } from './ipset/ipset-store';
 import type { Hook, Match, TableName, Target } from './types';
 
 export interface OptionSpec {
@@ -36,6 +37,8 @@ export interface RuleBuildContext {
   /** The `-p` protocol number; undefined when the rule has none (or `-p all`). */
   readonly protocol: number | undefined;
   readonly protocolInverted: boolean;
+  /** The ipsets rules may name (`-m set`, `-j SET`); absent: none. */
+  readonly ipsets?: IpsetStore;
 }
 
 export interface MatchModule {

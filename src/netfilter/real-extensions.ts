@@ -148,6 +148,15 @@ export const REAL_UNMODELLED_OPTIONS: ReadonlyMap<string, ReadonlyMap<string, nu
     ]),
   ],
   ['tcp', new Map([['tcp-option', 1]])],
+  [
+    'SET',
+    new Map([
+      ['map-set', 2],
+      ['map-mark', 0],
+      ['map-prio', 0],
+      ['map-queue', 0],
+    ]),
+  ],
   ['sctp', new Map([['chunk-types', 2]])],
   [
     'CT',

@@ -170,7 +170,8 @@ function sameKey(a: Packet, b: Packet): boolean {
   return a.destination === b.destination && a.protocol === b.protocol && a.destinationPort === b.destinationPort;
 }
 
-function packetLength(packet: Packet): number {
+/** A packet's length for counters: as given, else a typical one for its protocol. */
+export function packetLength(packet: Packet): number {
   if (packet.length !== undefined) return packet.length;
   return packet.protocol === 'tcp' ? 60 : packet.protocol === 'udp' ? 32 : packet.protocol === 'sctp' ? 68 : 84;
 }

@@ -34,6 +34,7 @@
  * Addresses are IPv4 only, as unsigned 32-bit numbers (see src/common/ipv4.ts).
  */
 import type { Random } from '../common/random';
+import type { IpsetStore } from './ipset/ipset-store';
 
 // ---------------------------------------------------------------------------
 // Hooks, tables, chains
@@ -262,6 +263,8 @@ export interface MatchContext {
   readonly recent: RecentStore;
   readonly state: MatchStateStore;
   readonly accounting?: AccountingStore;
+  /** The namespace's ipsets (`-m set`); absent: no sets. */
+  readonly ipsets?: IpsetStore;
   readonly hook?: Hook;
   readonly table?: TableName;
 }
@@ -364,6 +367,8 @@ export type TargetOutcome =
 
 export interface TargetContext {
   readonly now: number;
+  /** The namespace's ipsets (`-j SET` changes them); absent: no sets. */
+  readonly ipsets?: IpsetStore;
   readonly hook?: Hook;
   readonly table?: TableName;
 }
