@@ -195,6 +195,17 @@ export class TraceRequestDto {
   @MaxLength(100 * 1024 * 1024)
   rules!: string;
 
+  @ApiPropertyOptional({
+    description:
+      'The ipsets the rules name (`-m set`, `-j SET`), as `ipset save` prints them (`create NAME TYPE ...` and `add NAME ELEMENT ...` lines; ' +
+      'hash:ip, hash:net, hash:ip,port, hash:net,port, hash:ip,port,ip, hash:ip,port,net, bitmap:port, bitmap:ip, list:set). Loaded before the rules.',
+    example: 'create blocklist hash:net family inet hashsize 1024 maxelem 65536\nadd blocklist 203.0.113.0/24\n',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100 * 1024 * 1024)
+  ipsets?: string;
+
   @ApiPropertyOptional({ type: HostDto, description: 'Default: eth0 192.168.0.2/24, lo 127.0.0.1/8, default route via 192.168.0.1.' })
   @IsOptional()
   @IsObject()
@@ -228,8 +239,26 @@ export class SaveRequestDto {
   @MaxLength(100 * 1024 * 1024)
   rules!: string;
 
+  @ApiPropertyOptional({
+    description:
+      'The ipsets the rules name (`-m set`, `-j SET`), as `ipset save` prints them (`create NAME TYPE ...` and `add NAME ELEMENT ...` lines; ' +
+      'hash:ip, hash:net, hash:ip,port, hash:net,port, hash:ip,port,ip, hash:ip,port,net, bitmap:port, bitmap:ip, list:set). Loaded before the rules.',
+    example: 'create blocklist hash:net family inet hashsize 1024 maxelem 65536\nadd blocklist 203.0.113.0/24\n',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100 * 1024 * 1024)
+  ipsets?: string;
+
   @ApiPropertyOptional({ description: 'Print [packets:bytes] before each rule, as iptables-save -c.' })
   @IsOptional()
   @IsBoolean()
   counters?: boolean;
+}
+
+export class IpsetSaveRequestDto {
+  @ApiProperty({ description: '`ipset save` / `ipset restore` text (create, add, del, flush, destroy lines).' })
+  @IsString()
+  @MaxLength(100 * 1024 * 1024)
+  ipsets!: string;
 }

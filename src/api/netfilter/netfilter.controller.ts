@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock';
 import { SeededRandom, type Random } from '../../common/random';
 import { DomainError } from '../../common/domain-error';
-import { Host, NetfilterEngine, Ruleset, TCP_FLAGS, outcomeView, printIptablesSave, restoreRuleset } from '../../netfilter';
+import { Host, IpsetStore, NetfilterEngine, Ruleset, TCP_FLAGS, outcomeView, printIpsetSave, printIptablesSave, restoreIpsets, restoreRuleset } from '../../netfilter';
 import { traceText } from '../../netfilter/trace-text';
 import { ApiJsonOrTextAnswer, ApiTextAnswer } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
@@ -12,7 +12,7 @@ import { warningHeader } from '../kube/field-validation';
 import { sendAnswer } from '../json-body';
 import { CLOCK, RANDOM } from '../tokens';
 import { TraceAnswerDto } from './answer.dto';
-import { SaveRequestDto, TraceRequestDto } from './dto';
+import { IpsetSaveRequestDto, SaveRequestDto, TraceRequestDto } from './dto';
 
 /** Kept lines named in `Warning` headers; the rest are counted in one more. */
 const MAX_WARNINGS = 20;
@@ -31,12 +31,12 @@ const UNSUPPORTED_QUERY = {
  * Loads the request's rules (every problem in one 422 unless kept), and names
  * each kept line in a `Warning` header, as the API server warns.
  */
-function loadRules(text: string, unsupported: string | undefined, counters: boolean, res: FastifyReply): Ruleset {
+function loadRules(text: string, unsupported: string | undefined, counters: boolean, res: FastifyReply, ipsets: IpsetStore): Ruleset {
   if (unsupported !== undefined && unsupported !== 'refuse' && unsupported !== 'keep') {
     throw new DomainError('BAD_REQUEST', `unsupported must be one of "refuse" or "keep", not ${JSON.stringify(unsupported)}`);
   }
   const ruleset = new Ruleset();
-  const result = restoreRuleset(ruleset, text, { counters, unsupported: unsupported === 'keep' ? 'keep' : 'refuse' });
+  const result = restoreRuleset(ruleset, text, { counters, unsupported: unsupported === 'keep' ? 'keep' : 'refuse', ipsets });
   if (result.kept.length > 0) {
     const warnings = result.kept.slice(0, MAX_WARNINGS).map((k) => `line ${k.line} kept as given: ${k.reasons.join('; ')}`);
     if (result.kept.length > MAX_WARNINGS) warnings.push(`${result.kept.length - MAX_WARNINGS} more lines kept as given, not modelled`);
@@ -50,6 +50,13 @@ function loadRules(text: string, unsupported: string | undefined, counters: bool
  * print rules back as iptables-save does. Stateless: every request loads its
  * own ruleset into a fresh host and connection table.
  */
+/** The request's ipsets (`ipset save` text; every problem in one 422, fields `ipsets:LINE`), in a store of their own. */
+function loadIpsets(text: string | undefined, now: number, random: Random): IpsetStore {
+  const store = new IpsetStore();
+  if (text !== undefined) restoreIpsets(store, text, { now, random });
+  return store;
+}
+
 @ApiTags('netfilter')
 @Controller('netsim/v1')
 export class NetfilterController {
@@ -80,10 +87,11 @@ export class NetfilterController {
     @Res() res: FastifyReply,
   ): void {
     const answerFormat = negotiateFormat(format, req.headers.accept);
-    const ruleset = loadRules(body.rules, unsupported, false, res);
-    const host = body.host ? Host.create(body.host) : Host.defaultNode();
     const random = body.seed === undefined ? this.random : new SeededRandom(body.seed);
-    const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random });
+    const ipsets = loadIpsets(body.ipsets, this.clock.now(), random);
+    const ruleset = loadRules(body.rules, unsupported, false, res, ipsets);
+    const host = body.host ? Host.create(body.host) : Host.defaultNode();
+    const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random, ipsets });
     const p = body.packet;
     const tcpFlags = p.tcpFlags?.reduce((bits, name) => bits | TCP_FLAGS[name], 0);
     const outcomes = engine.trace(
@@ -116,6 +124,22 @@ export class NetfilterController {
   @ApiTextAnswer('iptables-save text')
   save(@Body() body: SaveRequestDto, @Query('unsupported') unsupported: string | undefined, @Res({ passthrough: true }) res: FastifyReply): string {
     const counters = body.counters ?? false;
-    return printIptablesSave(loadRules(body.rules, unsupported, counters, res), { counters });
+    const ipsets = loadIpsets(body.ipsets, this.clock.now(), this.random);
+    return printIptablesSave(loadRules(body.rules, unsupported, counters, res, ipsets), { counters });
+  }
+
+  @Post('ipset/save')
+  @HttpCode(200)
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @ApiOperation({
+    summary: 'ipsets printed back as ipset save prints them',
+    description:
+      'Reads `ipset save` / `ipset restore` text and answers the `ipset save` text of the result (byte for byte what ipset 7.17 prints: ' +
+      'list:set sets last, hash elements in the kernel\'s bucket order; a hash set created without `initval` gets a random one, as in the kernel).',
+  })
+  @ApiTextAnswer('ipset save text')
+  saveIpsets(@Body() body: IpsetSaveRequestDto): string {
+    const now = this.clock.now();
+    return printIpsetSave(loadIpsets(body.ipsets, now, this.random), now);
   }
 }
