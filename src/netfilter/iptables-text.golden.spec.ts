@@ -5,10 +5,12 @@
  * of that input (see fixtures/netfilter/regenerate.sh). Printing what we
  * parsed must give back those bytes, and the .save text must round-trip.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { printIptablesSave } from './iptables-save.printer';
-import { parseRuleset } from './iptables-text.parser';
+import { parseRuleset as parseRules } from './iptables-text.parser';
+import { IpsetStore } from './ipset/ipset-store';
+import { restoreIpsets } from './ipset/ipset-text';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'netfilter');
 const names = readdirSync(FIXTURES)
@@ -25,6 +27,15 @@ function read(name: string, ext: string): string {
   return readFileSync(join(FIXTURES, `${name}.${ext}`), 'utf8');
 }
 
+/** The fixture's sets (NAME.ipset beside it, when its rules name ipsets). */
+function ipsetsOf(name: string): IpsetStore | undefined {
+  const file = join(FIXTURES, `${name}.ipset`);
+  if (!existsSync(file)) return undefined;
+  const store = new IpsetStore();
+  restoreIpsets(store, readFileSync(file, 'utf8'), { now: 0 });
+  return store;
+}
+
 describe('golden iptables-save files', () => {
   it('has at least ten fixtures, each with its .save', () => {
     expect(names.length).toBeGreaterThanOrEqual(10);
@@ -32,6 +43,7 @@ describe('golden iptables-save files', () => {
   });
 
   describe.each(names)('%s', (name) => {
+    const parseRuleset = (text: string) => parseRules(text, { ipsets: ipsetsOf(name) });
     it('prints the restore input exactly as iptables-save printed it', () => {
       const printed = printIptablesSave(parseRuleset(read(name, 'rules')));
       expect(lines(printed)).toEqual(lines(read(name, 'save')));

@@ -18,7 +18,7 @@
  *
  *   npm run test:kernel      (jest --config test/kernel/jest-kernel.config.js)
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/common/clock';
 import { cidrContains, tryParseIPv4, tryParseIPv4Cidr } from '../../src/common/ipv4';
@@ -27,6 +27,8 @@ import { NetfilterEngine, type TraceInput, type TraceOutcome } from '../../src/n
 import { Host } from '../../src/netfilter/host';
 import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
 import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
+import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
+import { printIpsetSave, restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
 import { formatIPv4 } from '../../src/common/ipv4';
 import { PROBES, type Probe } from './probes';
 import {
@@ -69,8 +71,22 @@ function ownerOf(address: string, pods: ReadonlySet<string>): string {
   return 'out';
 }
 
-function engineFor(rules: string): NetfilterEngine {
-  return new NetfilterEngine({ ruleset: parseRuleset(rules), host: Host.create(ENGINE_HOST), clock: new ManualClock(), random: new SeededRandom(1) });
+/** A fixture's ipsets (`NAME.ipset` beside `NAME.rules`, loaded first with the real `ipset restore`), as text. */
+function ipsetTextOf(name: string): string | undefined {
+  const file = join(FIXTURES, `${name}.ipset`);
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+function ipsetStore(text: string | undefined): IpsetStore | undefined {
+  if (text === undefined) return undefined;
+  const store = new IpsetStore();
+  restoreIpsets(store, text, { now: 0 });
+  return store;
+}
+
+function engineFor(rules: string, ipsetText?: string): NetfilterEngine {
+  const ipsets = ipsetStore(ipsetText);
+  return new NetfilterEngine({ ruleset: parseRuleset(rules, { ipsets }), host: Host.create(ENGINE_HOST), clock: new ManualClock(), random: new SeededRandom(1), ipsets });
 }
 
 function traceInput(probe: Probe, sourcePort: number): TraceInput {
@@ -104,8 +120,8 @@ interface Prediction {
   readonly outcomes: TraceOutcome[];
 }
 
-function predict(rules: string, probe: Probe, pods: ReadonlySet<string>): Prediction {
-  const outcomes = engineFor(rules).enumerate(traceInput(probe, 40000));
+function predict(rules: string, probe: Probe, pods: ReadonlySet<string>, ipsetText?: string): Prediction {
+  const outcomes = engineFor(rules, ipsetText).enumerate(traceInput(probe, 40000));
   const places = new Map<string, number>();
   for (const o of outcomes) {
     const place = placeOf(o, probe.protocol, pods);
@@ -115,7 +131,7 @@ function predict(rules: string, probe: Probe, pods: ReadonlySet<string>): Predic
 }
 
 /** Addresses the topology must hold so that every predicted destination exists. */
-function topologyFor(rules: string, probes: readonly Probe[]) {
+function topologyFor(rules: string, probes: readonly Probe[], ipsetText?: string) {
   const pods = new Set<string>();
   const outside = new Set<string>();
   const ports = new Set<number>();
@@ -129,7 +145,7 @@ function topologyFor(rules: string, probes: readonly Probe[]) {
     ports.add(probe.port);
     if (probe.from.kind !== 'host') add(probe.from.ip);
     // Every place any outcome forwards to must exist (enumerate with no pods known yet: owners do not matter here).
-    for (const o of engineFor(rules).enumerate(traceInput(probe, 40000))) {
+    for (const o of engineFor(rules, ipsetText).enumerate(traceInput(probe, 40000))) {
       ports.add(o.packet.destinationPort);
       if (o.verdict === 'ACCEPT' && o.delivery === 'forward') add(formatIPv4(o.packet.destination));
     }
@@ -167,13 +183,15 @@ describeKernel('the Linux kernel agrees with the engine', () => {
     describe(name, () => {
       const rules = readFileSync(join(FIXTURES, `${name}.rules`), 'utf8');
       const probes = PROBES[name] ?? [];
+      const ipsetText = ipsetTextOf(name);
       let topology: Topology | undefined;
       let pods: Set<string> = new Set();
 
       beforeAll(async () => {
-        const spec = topologyFor(rules, probes);
+        const spec = topologyFor(rules, probes, ipsetText);
         pods = new Set(spec.pods);
         topology = await Topology.create(spec);
+        if (ipsetText !== undefined) topology.restoreIpsets(ipsetText);
         topology.restore(rules);
       });
 
@@ -182,16 +200,22 @@ describeKernel('the Linux kernel agrees with the engine', () => {
       });
 
       it("the kernel's iptables-save is our printing", () => {
-        const ours = withoutComments(printIptablesSave(parseRuleset(rules)));
+        const ours = withoutComments(printIptablesSave(parseRuleset(rules, { ipsets: ipsetStore(ipsetText) })));
         expect(withoutComments(topology!.save())).toEqual(ours);
       });
+
+      if (ipsetText !== undefined) {
+        it("the kernel's ipset save is our printing", () => {
+          expect(topology!.saveIpsets().split('\n')).toEqual(printIpsetSave(ipsetStore(ipsetText)!, 0).split('\n'));
+        });
+      }
 
       probes.forEach((probe, probeIndex) => {
         const from = probe.from.kind === 'host' ? 'node' : probe.from.kind === 'pod' ? `pod ${probe.from.ip}` : `outside ${probe.from.ip}`;
         it(`${probe.protocol} from ${from} to ${probe.destination}:${probe.port}: ${probe.why}`, () => {
           probeCount++;
           const t = topology!;
-          const prediction = predict(rules, probe, pods);
+          const prediction = predict(rules, probe, pods, ipsetText);
           const sequential = probe.sequential !== undefined;
           const count = probe.sequential ?? connectionsFor(prediction);
           const ids = Array.from({ length: count }, (_, i) => `f${fixtureIndex}p${probeIndex}c${i}`);
@@ -211,7 +235,7 @@ describeKernel('the Linux kernel agrees with the engine', () => {
           if (sequential) {
             // The engine follows the kernel connection by connection: each must be one of the
             // engine's outcomes at that point, which the engine then takes (commit).
-            const engine = engineFor(rules);
+            const engine = engineFor(rules, ipsetText);
             results.forEach((r, i) => {
               const input = traceInput(probe, r.localPort ?? 40000 + i);
               const outcomes = engine.enumerate(input);

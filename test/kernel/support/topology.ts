@@ -178,6 +178,16 @@ export class Topology {
     run(['ip', 'netns', 'exec', this.node, 'iptables-restore'], rules);
   }
 
+  /** Loads ipsets with the real `ipset restore` in the node namespace (before rules that name them). */
+  restoreIpsets(text: string): void {
+    run(['ip', 'netns', 'exec', this.node, 'ipset', 'restore'], text);
+  }
+
+  /** The real `ipset save` of the node namespace. */
+  saveIpsets(): string {
+    return run(['ip', 'netns', 'exec', this.node, 'ipset', 'save']);
+  }
+
   /** The real iptables-save of the node namespace, `#` lines dropped. */
   save(): string {
     return iptablesSave(this.node);
