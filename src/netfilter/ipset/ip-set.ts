@@ -209,7 +209,14 @@ export class IpSet {
       if (h.type.kind === 'list') throw new SetOperationError('Set is full, no more elements can be added');
       // Expired entries make room first.
       this.purge(now);
-      if (this.byKey.size >= h.maxelem) throw new SetOperationError(`Hash is full, cannot add more elements`);
+      if (this.byKey.size >= h.maxelem) {
+        // forceadd: the element takes the first slot of its bucket, evicting what was there.
+        const bucket = h.forceadd ? this.buckets[this.bucketOf(element)] : undefined;
+        const evicted = bucket?.slots[0];
+        if (!bucket || !evicted) throw new SetOperationError(`Hash is full, cannot add more elements`);
+        this.forget(evicted);
+        bucket.slots[0] = undefined;
+      }
     }
     const entry: SetEntry = {
       element,
