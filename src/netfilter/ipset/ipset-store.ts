@@ -15,9 +15,18 @@ export class IpsetStore {
   private readonly owned: Set<IpSet>;
   private changes = 0;
 
+  /**
+   * Whether packets count in element counters through this store. A fork
+   * (an enumerated path) does not: copying a large set for a counter would
+   * cost more than the path; `--packets-*` / `--bytes-*` then compare as if
+   * the packet had counted.
+   */
+  readonly counts: boolean;
+
   constructor(parent?: IpsetStore) {
     this.sets = parent ? new Map(parent.sets) : new Map();
-    this.owned = parent ? new Set() : new Set();
+    this.owned = new Set();
+    this.counts = parent === undefined;
   }
 
   fork(): IpsetStore {

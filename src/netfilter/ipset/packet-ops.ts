@@ -121,16 +121,19 @@ interface TestFlags {
 function extensionsHold(name: string, entry: SetEntry, flags: TestFlags, ctx: SetOpContext): boolean {
   const set = ctx.store.get(name)!;
   if (!set.header.counters) return true;
-  let e = entry;
+  let packets = entry.packets;
+  let bytes = entry.bytes;
   if (flags.update) {
-    // Counting writes: on a fork, the set is copied first.
-    const writable = ctx.store.writable(name)!;
-    e = writable.get(entry.element, ctx.now)!;
-    e.packets += 1;
-    e.bytes += ctx.length;
+    packets += 1;
+    bytes += ctx.length;
+    if (ctx.store.counts) {
+      const e = ctx.store.writable(name)!.get(entry.element, ctx.now)!;
+      e.packets = packets;
+      e.bytes = bytes;
+    }
   }
   if (!flags.matchCounters) return true;
-  return counterHolds(e.packets, flags.options.packets) && counterHolds(e.bytes, flags.options.bytes);
+  return counterHolds(packets, flags.options.packets) && counterHolds(bytes, flags.options.bytes);
 }
 
 /** The type's test (`kadt` with IPSET_TEST): 1 found, 0 not, NOMATCH a nomatch element. */

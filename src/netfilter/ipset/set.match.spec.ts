@@ -117,6 +117,13 @@ describe('-m set', () => {
     expect(printIpsetSave(ipsets, 0)).toBe(before);
   });
 
+  it('enumerate mode compares counters as if the packet had counted, without counting it', () => {
+    const { engine, ipsets } = setup('-A INPUT -m set --match-set bad src --packets-eq 1 -j ACCEPT');
+    expect(verdict(engine, arriving('10.2.0.1'))).toBe('ACCEPT');
+    expect(verdict(engine, arriving('10.2.0.1'))).toBe('ACCEPT');
+    expect(printIpsetSave(ipsets, 0)).toContain('add bad 10.0.0.0/8 packets 0 bytes 0\n');
+  });
+
   it('prints as iptables-save prints it', () => {
     const { ruleset } = setup(
       [
