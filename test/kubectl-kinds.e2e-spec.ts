@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { DEMO, startListeningApp, TestApp } from './support/test-app';
+import { DEMO, MIXED_MANIFEST, startListeningApp, TestApp } from './support/test-app';
 
 /**
  * The real kubectl against the kinds kube-netsim stores without a
@@ -16,29 +16,7 @@ const run = promisify(execFile);
 // Each test runs kubectl several times, a second or more each on a busy machine.
 jest.setTimeout(60_000);
 
-const MIXED = `apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {LOG_LEVEL: debug, MODE: demo}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: app-secret}
-stringData: {password: s3cret}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: app}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-allow}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress:
-  - from:
-    - podSelector: {matchLabels: {role: client}}
----
+const MIXED = `${MIXED_MANIFEST}---
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: data}
