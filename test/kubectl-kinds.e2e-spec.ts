@@ -159,7 +159,7 @@ describe('the stored kinds over HTTP (e2e)', () => {
   it('scales a ReplicationController through its scale subresource, selector from its label map', async () => {
     await request(t.http)
       .post('/api/v1/namespaces/default/replicationcontrollers')
-      .send({ metadata: { name: 'old' }, spec: { replicas: 1, selector: { app: 'old' }, template: { metadata: { labels: { app: 'old' } } } } })
+      .send({ metadata: { name: 'old' }, spec: { replicas: 1, selector: { app: 'old' }, template: { metadata: { labels: { app: 'old' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } } })
       .expect(201);
     const scale = await request(t.http).get('/api/v1/namespaces/default/replicationcontrollers/old/scale').expect(200);
     expect(scale.body).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { selector: 'app=old' } });
@@ -169,6 +169,8 @@ describe('the stored kinds over HTTP (e2e)', () => {
       .send({ spec: { replicas: 3 } })
       .expect(200);
     expect((await request(t.http).get('/api/v1/namespaces/default/replicationcontrollers/old').expect(200)).body.spec.replicas).toBe(3);
+    const pods = await request(t.http).get('/api/v1/namespaces/default/pods?labelSelector=app%3Dold').expect(200);
+    expect(pods.body.items).toHaveLength(3);
   });
 
   it('serves OpenAPI v3 per group-version and v2 whole, with the kinds\' schemas', async () => {
