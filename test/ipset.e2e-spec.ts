@@ -90,7 +90,7 @@ describe('ipsets over HTTP (e2e)', () => {
     for (const name of ['node-blocklists', 'lists-bitmaps-extensions', 'hash-types']) {
       const res = await request(t.http).post('/netsim/v1/ipset/save').send({ ipsets: fixture(`${name}.ipset`) }).expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
-      expect(res.text).toBe(fixture(`${name}.save`));
+      expect(res.text).toBe(fixture(`${name}.ipset-save`));
     }
     await request(t.http).post('/netsim/v1/ipset/save').send({}).expect(422);
   });

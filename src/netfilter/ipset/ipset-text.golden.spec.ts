@@ -1,9 +1,9 @@
 /**
  * Golden files: fixtures/ipset/*.ipset are `ipset restore` inputs; each
- * *.save beside it is what the real `ipset save` (7.17) printed after
+ * *.ipset-save beside it is what the real `ipset save` (7.17) printed after
  * restoring it (fixtures/ipset/regenerate.sh). Printing what we read must
  * give those bytes (elements in the kernel's bucket order, after table
- * resizes and deletions), and the .save text must read back to itself.
+ * resizes and deletions), and the .ipset-save text must read back to itself.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,17 +27,17 @@ function saved(text: string): string {
 }
 
 describe('golden ipset save files', () => {
-  it('has the fixtures, each with its .save', () => {
+  it('has the fixtures, each with its .ipset-save', () => {
     expect(names.length).toBeGreaterThanOrEqual(3);
-    for (const name of names) expect(read(name, 'save').length).toBeGreaterThan(0);
+    for (const name of names) expect(read(name, 'ipset-save').length).toBeGreaterThan(0);
   });
 
   it.each(names)('%s prints as the real ipset save printed it', (name) => {
-    expect(saved(read(name, 'ipset')).split('\n')).toEqual(read(name, 'save').split('\n'));
+    expect(saved(read(name, 'ipset')).split('\n')).toEqual(read(name, 'ipset-save').split('\n'));
   });
 
-  it.each(names)('%s.save reads back to itself', (name) => {
-    const save = read(name, 'save');
+  it.each(names)('%s.ipset-save reads back to itself', (name) => {
+    const save = read(name, 'ipset-save');
     expect(saved(save)).toBe(save);
   });
 });
