@@ -48,7 +48,7 @@ function load(text: string, options: RestoreOptions): { ruleset: Ruleset; kept: 
     return { ruleset, kept: result.kept.map((k) => k.line) };
   } catch (e) {
     if (!(e instanceof DomainError)) throw e;
-    return { refusedLines: e.causes.map((c) => Number(c.field.replace(/^rules:/, ''))) };
+    return { refusedLines: e.causes.map((c) => Number((c.field ?? '').replace(/^rules:/, ''))) };
   }
 }
 
