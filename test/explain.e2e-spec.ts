@@ -159,6 +159,18 @@ spec:
     });
   });
 
+  it('NoLocalEndpoints: internalTrafficPolicy Local', async () => {
+    await patch('/api/v1/namespaces/default/services/db', { spec: { internalTrafficPolicy: 'Local' } });
+    const web = (await webPods()).find((p) => p.spec.nodeName === 'kind-worker')!;
+    expect((await only({ from: `pod/default/${web.metadata.name}`, to: 'db:5432' })).verdict).toEqual({
+      reason: 'NoLocalEndpoints',
+      client: 'timed-out',
+      message:
+        'default/db has internalTrafficPolicy: Local and no ready endpoint on kind-worker (its ready endpoints are on kind-worker2): kube-proxy on kind-worker drops the packet ("default/db:postgres has no local endpoints").',
+      notes: [],
+    });
+  });
+
   it('PortNotInService: no longer "left the cluster"', async () => {
     const ip = await clusterIP('web');
     const o = await only({ from: 'pod/default/db-0', to: 'web:443' });
@@ -282,6 +294,16 @@ spec:
     await patch('/apis/apps/v1/namespaces/default/deployments/web', { spec: { replicas: 0, template: { metadata: { labels: { app: 'web', tier: 'front' } } } } });
     expect((await request(t.http).get('/netsim/v1/nodes/kind-worker2/iptables').expect(200)).text).toBe(rules);
     expect((await only(body)).verdict.reason).toBe('ScaledToZero');
+  });
+
+  it('NoRoute: ICMP host unreachable from a node, nothing for an outside client', async () => {
+    expect((await only({ from: 'pod/default/db-0', to: '10.244.1.250:80' })).verdict).toEqual({
+      reason: 'NoRoute',
+      client: 'icmp-unreachable',
+      message: "No pod has 10.244.1.250 on kind-worker's cni0 (ARP gets no answer: host unreachable).",
+      notes: [],
+    });
+    expect((await only({ from: { external: '203.0.113.7' }, to: '198.51.100.9:80' })).verdict).toMatchObject({ reason: 'NoRoute', client: 'timed-out' });
   });
 
   it('LeftCluster and PortClosed, and a verdict on every sampled outcome', async () => {
