@@ -117,6 +117,40 @@ spec:
     });
   });
 
+  it('NoReadyEndpoints: causes that differ, each pod with its own', async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: mix-0, namespace: default, labels: {app: mix}}
+spec:
+  nodeName: kind-worker
+  containers:
+  - {name: app, image: nginx, ports: [{containerPort: 8080}], readinessProbe: {tcpSocket: {port: 9}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: mix-1, namespace: default, labels: {app: mix}}
+spec:
+  containers:
+  - {name: app, image: nginx, ports: [{containerPort: 8080}]}
+  nodeSelector: {disk: none}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mix, namespace: default}
+spec:
+  selector: {app: mix}
+  ports: [{port: 80, targetPort: 8080}]
+`);
+    await advance(5);
+    const ip = (await get('/api/v1/namespaces/default/pods/mix-0')).status.podIP;
+    expect((await only({ from: 'pod/default/db-0', to: 'mix:80' })).verdict).toEqual({
+      reason: 'NoReadyEndpoints',
+      client: 'connection-refused',
+      message: `default/mix's selector app=mix matches 2 pods, none of them Ready (default/mix-0: readiness probe of container app failing: dial tcp ${ip}:9: connect: connection refused; default/mix-1: not scheduled to a node), so the Service has no ready endpoints: kube-proxy on kind-worker2 rejects the connection ("default/mix has no endpoints").`,
+      notes: [],
+    });
+  });
+
   it('EndpointsTerminating: a pod that was Ready, stopped passing its probe and is terminating, with why it no longer serves', async () => {
     await apply(`apiVersion: v1
 kind: Pod
