@@ -86,6 +86,7 @@ export interface Ending {
   arrival?: Packet;
 }
 
+/** The TTL a Linux sender starts a packet with (net.ipv4.ip_default_ttl). */
 export const INITIAL_TTL = 64;
 /** Linux's VXLAN source ports come from a hash of the inner flow, within ip_local_port_range. */
 const EPHEMERAL_MIN = 32768;
