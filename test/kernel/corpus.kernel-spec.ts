@@ -17,8 +17,9 @@
  * depends on a kept rule, the set of places must equal the kernel's (and fit
  * the engine's probabilities, chi-square p = 0.001, when it forks on
  * `statistic`). Where paths depend on kept rules, the engine forks on them:
- * every place the kernel chose must be one the engine lists, unless a path
- * stops at a kept target (verdict UNKNOWN), which stands for any outcome.
+ * every place the kernel chose must be one the engine lists; where a path
+ * stops at a kept target (verdict UNKNOWN), which could end anywhere, the
+ * probe's `linux` in the manifest says where Linux sends it, and that is checked.
  * A dump the engine refuses even with `unsupported: 'keep'` (manifest
  * `refused`) has its probes skipped, and says so.
  *
@@ -48,6 +49,11 @@ interface CorpusProbe {
   readonly destination: string;
   readonly port: number;
   readonly why: string;
+  /**
+   * Where Linux sends it, for a probe whose path stops at a kept target (verdict
+   * UNKNOWN): the engine cannot say, so the manifest does, and this spec checks it.
+   */
+  readonly linux?: string;
 }
 
 interface CorpusEntry {
@@ -245,10 +251,17 @@ describeKernel('the Linux kernel agrees with the engine on the real-dump corpus'
           if (process.env.NSIM_CORPUS_DEBUG) process.stderr.write(`${name} ${probe.from}->${probe.destination}:${probe.port} kernel=${JSON.stringify(kernel)} engine=${JSON.stringify([...prediction.places])} kept=${prediction.dependsOnKept}\n`);
 
           if (prediction.dependsOnKept) {
-            // The engine forks on the kept rules; Linux took one of those paths.
-            if (!prediction.places.has(ANY)) expect(kernel.filter((p) => !prediction.places.has(p))).toEqual([]);
+            // The engine forks on the kept rules; Linux took one of those paths. A path that stops
+            // at a kept target can end anywhere: there the manifest says where Linux sends it.
+            if (prediction.places.has(ANY)) {
+              expect({ linux: probe.linux }).toEqual({ linux: expect.any(String) });
+              expect(kernel).toEqual([probe.linux]);
+            } else {
+              expect(kernel.filter((p) => !prediction.places.has(p))).toEqual([]);
+            }
             return;
           }
+          expect({ linux: probe.linux }).toEqual({ linux: undefined });
           expect(kernel).toEqual([...prediction.places.keys()].sort());
           if (prediction.places.size > 1) {
             let chi2 = 0;
