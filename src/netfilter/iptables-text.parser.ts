@@ -676,7 +676,7 @@ class RestoreRun {
 
     const section = this.section;
     if (!section) {
-      throw new RuleSyntaxError(`"${text.slice(s, end).trim().split(/\s+/)[0]}" before any table (expected *filter, *nat, *mangle or *raw)`);
+      throw new RuleSyntaxError(`"${text.slice(s, end).trim().split(/\s+/)[0]}" before any table (expected *filter, *nat, *mangle, *raw or *security)`);
     }
     let counters: Counters | undefined;
     if (first === 91 /* [ */) {
@@ -710,9 +710,10 @@ class RestoreRun {
     let table: Table;
     if (this.options.noflush) {
       const base = this.staged.has(tableName) ? this.staged.get(tableName) : this.ruleset.table(tableName);
-      table = base ? base.clone() : new Table(tableName);
+      table = base ? base.clone() : new Table(tableName, true);
     } else {
-      table = new Table(tableName);
+      // iptables-nft makes only the base chains the section names (see Table.hasBaseChain).
+      table = new Table(tableName, true);
     }
     this.section = { name: tableName, table, line, touched: false, validate: false };
   }

@@ -4,7 +4,8 @@ import { SAVE_TABLE_ORDER, type TableName } from './types';
 /**
  * The tables of one network namespace (one node). A table exists once
  * something created it (a chain line, a rule, a policy); it then always has
- * all its built-in chains, as with iptables-nft.
+ * all its built-in chains, though with iptables-nft only those something
+ * named exist in the kernel (see `Table.hasBaseChain`).
  *
  * Tables are replaced whole: a restore builds the next version of each table
  * it touches and `commit` swaps them in together, so a reader never sees
@@ -28,7 +29,7 @@ export class Ruleset {
     return this.tableMap.has(name);
   }
 
-  /** Existing tables, in the order iptables-save prints them (mangle, raw, filter, nat). */
+  /** Existing tables, in the order iptables-save prints them (mangle, security, raw, filter, nat). */
   tables(): Table[] {
     const out: Table[] = [];
     for (const name of SAVE_TABLE_ORDER) {
@@ -36,6 +37,16 @@ export class Ruleset {
       if (table) out.push(table);
     }
     return out;
+  }
+
+  /**
+   * Whether the kernel tracks connections in this namespace: some rule of
+   * some table needs conntrack (conntrack-users.ts). When none does, no
+   * packet has a connection and nat rules never run.
+   */
+  get tracksConnections(): boolean {
+    for (const table of this.tableMap.values()) if (table.usesConntrack) return true;
+    return false;
   }
 
   /** The table, created empty (built-in chains, ACCEPT policies) if it does not exist. */
