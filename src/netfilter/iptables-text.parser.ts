@@ -445,7 +445,7 @@ class RuleReader {
     if (target) {
       const module = target.entry.module;
       if (module.tables && !module.tables.includes(table.name)) {
-        throw new RuleSyntaxError(`target "${module.name}" is only valid in the ${module.tables.join(', ')} table`);
+        throw new RuleSyntaxError(`target "${module.name}" is only valid in the ${module.tables.join(' or ')} table`);
       }
       finalTarget = targetUnmodelled ? new UnmodelledTarget(module.name, NO_ARGS, REAL_TARGETS.get(module.name) ?? 'stop') : module.build(target.options, context);
     }
