@@ -170,7 +170,10 @@ export class Host implements HostView {
         const secondary = addresses.some((a) => a.prefix === prefix && ((a.address & mask) >>> 0) === ((address & mask) >>> 0));
         addresses.push({ address, prefix, secondary, hostScope: cidrContains(LOOPBACK_NET, address) });
       });
-      const mtu = Number.isInteger(given.mtu) && given.mtu! >= 68 && given.mtu! <= 65536 ? given.mtu! : loopback ? 65536 : 1500;
+      if (given.mtu !== undefined && !(Number.isInteger(given.mtu) && given.mtu >= 68 && given.mtu <= 65536)) {
+        throw invalid(`${field}.mtu`, `${field}.mtu: ${String(given.mtu)} is not an MTU (an integer from 68 to 65536)`);
+      }
+      const mtu = given.mtu ?? (loopback ? 65536 : 1500);
       const model: HostInterfaceModel = { name: given.name, loopback, addresses, mtu };
       interfaces.push(model);
       this.byName.set(model.name, model);

@@ -14,7 +14,7 @@ import { TableName } from '../../netfilter/types';
 import { ApiJsonAnswer, ApiTextAnswer, CHAIN_SCHEMA, KUBE_PROXY_STATUS_SCHEMA, OBJECT_SCHEMA } from '../answer-docs';
 import { CLUSTER } from '../tokens';
 
-const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
+const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter', 'security'];
 
 function tableParam(table: string | undefined): TableName | undefined {
   if (table === undefined || table === '') return undefined;
@@ -84,7 +84,7 @@ export class KubeProxyApiController {
   chain(@Param('node') node: string, @Param('chain') chain: string, @Query('table') table?: string) {
     const { ruleset } = this.cluster.kubeProxies.proxy(node);
     const which = tableParam(table);
-    const candidates: TableName[] = which ? [which] : ['nat', 'filter', 'mangle', 'raw'];
+    const candidates: TableName[] = which ? [which] : ['nat', 'filter', 'mangle', 'raw', 'security'];
     for (const name of candidates) {
       const found = ruleset.table(name)?.chain(chain);
       if (!found) continue;
