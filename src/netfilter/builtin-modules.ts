@@ -30,6 +30,7 @@ import { ctTargetModule, notrackTargetModule } from './targets/notrack.target';
 import { redirectTargetModule } from './targets/redirect.target';
 import { connsecmarkTargetModule, secmarkTargetModule } from './targets/secmark.target';
 import { tcpmssTargetModule } from './targets/tcpmss.target';
+import { tproxyTargetModule } from './targets/tproxy.target';
 import { ttlTargetModule } from './targets/ttl.target';
 import { rejectTargetModule } from './targets/reject.target';
 import { snatTargetModule } from './targets/snat.target';
@@ -77,6 +78,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerTarget(traceTargetModule)
     .registerTarget(auditTargetModule)
     .registerTarget(classifyTargetModule)
+    .registerTarget(tproxyTargetModule)
     .registerTarget(ulogTargetModule);
 }
 

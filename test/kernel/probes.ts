@@ -164,6 +164,11 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: web, protocol: 'udp', destination: '192.168.0.2', port: 53, why: 'NFLOG --nflog-size then ACCEPT' },
     { from: host, protocol: 'tcp', destination: '203.0.113.2', port: 80, why: 'CLASSIFY in POSTROUTING: sent' },
   ],
+  tproxy: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 8080, why: 'TPROXY to port 80: no transparent socket there, dropped' },
+    { from: web, protocol: 'udp', destination: CLIENT_POD, port: 53, why: 'TPROXY of a forwarded datagram: dropped' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: 'no TPROXY rule: delivered' },
+  ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
     { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },
