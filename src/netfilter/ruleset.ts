@@ -15,6 +15,8 @@ import { SAVE_TABLE_ORDER, type TableName } from './types';
  */
 export class Ruleset {
   private readonly tableMap = new Map<TableName, Table>();
+  /** The tables as an array, for per-packet questions (no iterator per packet). */
+  private tableList: Table[] = [];
   private versionNumber = 0;
 
   get version(): number {
@@ -45,7 +47,8 @@ export class Ruleset {
    * packet has a connection and nat rules never run.
    */
   get tracksConnections(): boolean {
-    for (const table of this.tableMap.values()) if (table.usesConntrack) return true;
+    const list = this.tableList;
+    for (let i = 0; i < list.length; i++) if (list[i].usesConntrack) return true;
     return false;
   }
 
@@ -55,6 +58,7 @@ export class Ruleset {
     if (!table) {
       table = new Table(name);
       this.tableMap.set(name, table);
+      this.tableList = [...this.tableMap.values()];
       this.versionNumber++;
     }
     return table;
@@ -70,6 +74,7 @@ export class Ruleset {
       if (table) this.tableMap.set(name, table);
       else this.tableMap.delete(name);
     }
+    this.tableList = [...this.tableMap.values()];
     this.versionNumber++;
   }
 
@@ -77,6 +82,7 @@ export class Ruleset {
   clone(): Ruleset {
     const copy = new Ruleset();
     for (const [name, table] of this.tableMap) copy.tableMap.set(name, table.clone());
+    copy.tableList = [...copy.tableMap.values()];
     return copy;
   }
 }
