@@ -710,9 +710,10 @@ class RestoreRun {
     let table: Table;
     if (this.options.noflush) {
       const base = this.staged.has(tableName) ? this.staged.get(tableName) : this.ruleset.table(tableName);
-      table = base ? base.clone() : new Table(tableName, true);
+      // A table a --noflush restore creates (kube-proxy's, kubelet's, flannel's) has all its base chains.
+      table = base ? base.clone() : new Table(tableName);
     } else {
-      // iptables-nft makes only the base chains the section names (see Table.hasBaseChain).
+      // A dump: iptables-nft makes only the base chains the section names (see Table.hasBaseChain).
       table = new Table(tableName, true);
     }
     this.section = { name: tableName, table, line, touched: false, validate: false };
