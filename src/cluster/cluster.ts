@@ -11,6 +11,7 @@ import { DaemonSetController } from './controllers/daemonset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
 import { REPLICATION_CONTROLLERS, ReplicaSetController } from './controllers/replicaset.controller';
 import { ReplicationControllerStrategy } from './resources/replication-controller.strategy';
+import { CronJobStrategy } from './resources/cronjob.strategy';
 import { GarbageCollector } from './controllers/garbage-collector';
 import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
@@ -64,6 +65,7 @@ export class Cluster {
     this.store.registerStrategy(type('secrets'), new SecretStrategy());
     this.store.registerStrategy(type('configmaps'), new ConfigMapStrategy());
     this.store.registerStrategy(type('replicationcontrollers'), new ReplicationControllerStrategy());
+    this.store.registerStrategy(type('cronjobs.batch'), new CronJobStrategy());
     for (const t of STORED_KINDS) {
       const initial = INITIAL_STATUS[t.kind];
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));

@@ -102,7 +102,11 @@ describe('ReplicationController', () => {
     expect(policy.message).toBe('ReplicationController "web" is invalid: spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"');
     const float = refusal(() => c.store.create(rcs, rc('web', 1.5), 'default'));
     expect(float.message).toBe(
-      'ReplicationController in version "v1" cannot be handled as a ReplicationController: json: cannot unmarshal number 1.5 into Go struct field ReplicationControllerSpec.spec.replicas of type int32',
+      'ReplicationController in version "v1" cannot be handled as a ReplicationController: json: cannot unmarshal number 1.5 into Go struct field spec.replicas of type int32',
+    );
+    const typed = refusal(() => c.store.create(rcs, { metadata: { name: 'web' }, spec: { selector: 'app=web', template: rc('web', 1).spec.template } }, 'default'));
+    expect(typed.message).toBe(
+      'ReplicationController in version "v1" cannot be handled as a ReplicationController: json: cannot unmarshal string into Go struct field spec.selector of type map[string]string',
     );
     expect(c.store.list(rcs).items).toEqual([]);
     expect(podNames(c)).toEqual([]);
