@@ -128,7 +128,9 @@ export function unifiedDiff(before: string, after: string, labels: { from: strin
     const countB = hunk.filter((op) => op.kind !== '-').length;
     const fromA = countA === 0 ? positions[start].a - 1 : positions[start].a;
     const fromB = countB === 0 ? positions[start].b - 1 : positions[start].b;
-    out.push(`@@ -${fromA},${countA} +${fromB},${countB} @@`);
+    // GNU diff leaves out a count of 1.
+    const range = (from: number, count: number) => (count === 1 ? `${from}` : `${from},${count}`);
+    out.push(`@@ -${range(fromA, countA)} +${range(fromB, countB)} @@`);
     for (const op of hunk) out.push(op.kind + op.line);
     i = stop;
   }

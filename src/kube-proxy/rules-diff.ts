@@ -102,20 +102,20 @@ function comparePort(node: ServicePortRules, expected: ServicePortRules, context
     findings.push({ kind: 'differs', servicePort: name, message });
     explained.push('has no endpoints', 'has no local endpoints');
   }
-  // Entry points.
+  // Entry points (a refused port has none in the nat table: the refusal above says it all).
   const entriesGone = node.entries.filter((e) => !expected.entries.includes(e));
   const entriesNew = expected.entries.filter((e) => !node.entries.includes(e));
-  if (entriesGone.length || entriesNew.length) {
+  if ((entriesGone.length || entriesNew.length) && node.refusal === expected.refusal) {
     const parts: string[] = [];
     if (entriesGone.length) parts.push(`the node has ${listed(entriesGone)}, which kube-proxy would not write now`);
     if (entriesNew.length) parts.push(`kube-proxy would write ${listed(entriesNew)}, which the node lacks`);
     findings.push({ kind: 'differs', servicePort: name, message: `${name}: ${parts.join('; ')}` });
-    for (const entry of [...entriesGone, ...entriesNew]) {
-      const address = /(\d+\.\d+\.\d+\.\d+):/.exec(entry)?.[1];
-      const port = /:(\d+)\//.exec(entry)?.[1] ?? /port (\d+)\//.exec(entry)?.[1];
-      if (address) explained.push(`-d ${address}/32 `);
-      else if (port) explained.push(`--dport ${port} `);
-    }
+  }
+  for (const entry of [...entriesGone, ...entriesNew]) {
+    const address = /(\d+\.\d+\.\d+\.\d+):/.exec(entry)?.[1];
+    const port = /port (\d+)\//.exec(entry)?.[1];
+    if (address) explained.push(`-d ${address}/32 `);
+    else if (port) explained.push(`--dport ${port} `);
   }
   // Probabilities and order, when the endpoints are the same.
   if (!stale.length && !missing.length) {
