@@ -119,8 +119,11 @@ export function diffNodeRules(cluster: Cluster, node: string, options: { unified
   const onNode = proxies.proxy(node).ruleset;
   const imported = proxies.importedRules(node);
   const expected = proxies.wouldWrite(node);
-  const nodeView = readServiceRules(onNode);
   const expectedView = readServiceRules(expected);
+  // Chains whose commented rules were removed from the node still belong to their port (chain names are the port's hashes).
+  const hints = new Map<string, { namespace: string; service: string; port: string }>();
+  for (const p of expectedView.ports.values()) for (const chain of p.chains) hints.set(chain, p);
+  const nodeView = readServiceRules(onNode, hints);
   const findings = diffServiceRules(nodeView, expectedView, storeContext(cluster));
   const count = (kind: Finding['kind']) => findings.filter((f) => f.kind === kind).length;
   const answer: NodeRulesDiff = {

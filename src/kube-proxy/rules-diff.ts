@@ -196,6 +196,15 @@ export function diffServiceRules(node: RulesView, expected: RulesView, context: 
       findings.push(...capRuleFindings(comparePort(onNode, wanted, context), name));
     }
   }
+  const expectedOrphans = new Set(expected.orphans.map((o) => o.chain));
+  for (const orphan of node.orphans) {
+    if (expectedOrphans.has(orphan.chain)) continue;
+    const more = orphan.chains.length > 1 ? ` and ${plural(orphan.chains.length - 1, 'chain')} it jumps to` : '';
+    findings.push({
+      kind: 'stale',
+      message: `chain ${orphan.chain}${more} (${plural(orphan.rules.length, 'rule')}) on the node: no Service port's rule reaches it, and kube-proxy would not write it now`,
+    });
+  }
   findings.push(...capRuleFindings(compareOther(node.other, expected.other), undefined));
   // Stable order: by Service port (fixed rules last), then missing, stale, differs.
   return findings

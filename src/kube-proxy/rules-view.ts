@@ -38,8 +38,17 @@ export interface ServicePortRules {
   rules: string[];
 }
 
+/** Per-Service chains that no Service port's rule reaches, with the chains they reach. */
+export interface OrphanChains {
+  chain: string;
+  chains: string[];
+  /** Their rules, `table: -A CHAIN ...`. */
+  rules: string[];
+}
+
 export interface RulesView {
   ports: Map<string, ServicePortRules>;
+  orphans: OrphanChains[];
   /** kube-proxy's (and the kubelet's) rules that are about no Service port, `table: -A CHAIN ...`. */
   other: string[];
   /** Chains of other programs, left out (`table/CHAIN`). */
@@ -79,7 +88,12 @@ function entryText(kind: string, text: string): string {
   return `${kind} ${address}:${port}/${protocol}`;
 }
 
-export function readServiceRules(ruleset: Ruleset): RulesView {
+/**
+ * `hints`: per-Service chain names known to belong to a Service port (from
+ * the other side of a comparison: names are hashes of the port), for chains
+ * no commented rule reaches here.
+ */
+export function readServiceRules(ruleset: Ruleset, hints?: ReadonlyMap<string, { namespace: string; service: string; port: string }>): RulesView {
   const rules: ReadRule[] = [];
   const foreignChains: string[] = [];
   for (const table of ruleset.tables()) {
@@ -133,6 +147,12 @@ export function readServiceRules(ruleset: Ruleset): RulesView {
     if (list) list.push(r);
     else byChain.set(r.chain, [r]);
   }
+  if (hints) {
+    for (const chain of byChain.keys()) {
+      const hint = !owner.has(chain) ? hints.get(chain) : undefined;
+      if (hint) claim(portOf(hint.namespace, hint.service, hint.port), chain);
+    }
+  }
   const queue = [...owner.keys()];
   while (queue.length) {
     const chain = queue.pop()!;
@@ -145,11 +165,35 @@ export function readServiceRules(ruleset: Ruleset): RulesView {
     }
   }
 
+  // Per-Service chains nothing of a port reaches: grouped from the ones no other of them jumps to.
+  const orphans: OrphanChains[] = [];
+  const orphanOf = new Map<string, OrphanChains>();
+  const unowned = [...byChain.keys()].filter((c) => PER_SERVICE_CHAIN.test(c) && !owner.has(c));
+  const reached = new Set(unowned.flatMap((c) => byChain.get(c)!.map((r) => r.target ?? '')));
+  for (const root of [...unowned.filter((c) => !reached.has(c)), ...unowned].sort()) {
+    if (orphanOf.has(root)) continue;
+    const group: OrphanChains = { chain: root, chains: [], rules: [] };
+    orphans.push(group);
+    const todo = [root];
+    while (todo.length) {
+      const chain = todo.pop()!;
+      if (orphanOf.has(chain) || owner.has(chain)) continue;
+      orphanOf.set(chain, group);
+      group.chains.push(chain);
+      for (const r of byChain.get(chain) ?? []) if (r.target && PER_SERVICE_CHAIN.test(r.target)) todo.push(r.target);
+    }
+  }
+
   const other: string[] = [];
   rules.forEach((r, i) => {
     const s = said[i];
     const p = owner.get(r.chain) ?? (s ? portOf(s.service.namespace, s.service.name, s.service.port) : undefined);
     const line = `${r.table}: ${r.text}`;
+    const orphan = p ? undefined : orphanOf.get(r.chain);
+    if (orphan) {
+      orphan.rules.push(line);
+      return;
+    }
     if (!p) {
       other.push(line);
       return;
@@ -178,5 +222,5 @@ export function readServiceRules(ruleset: Ruleset): RulesView {
       p.paths.set(chain, path);
     }
   }
-  return { ports, other, foreignChains };
+  return { ports, orphans, other, foreignChains };
 }
