@@ -201,7 +201,12 @@ export function readServiceRules(ruleset: Ruleset, hints?: ReadonlyMap<string, {
     p.rules.push(line);
     if (s?.kind === 'entry' && r.table === 'nat' && r.chain === 'KUBE-SERVICES') p.entries.push(entryText(s.entry, r.text));
     if (r.table === 'nat' && r.chain === 'KUBE-NODEPORTS' && !/ -d 127\.0\.0\.0\/8 /.test(r.text)) p.entries.push(entryText('node port', r.text).replace('any address:', ''));
-    if (r.table === 'filter' && s?.kind === 'no-endpoints') p.refusal = 'no endpoints';
+    if (r.table === 'filter' && s?.kind === 'no-endpoints') {
+      p.refusal = 'no endpoints';
+      // Where the refused port is reached: its cluster IP, or (KUBE-EXTERNAL-SERVICES) an external address or the node port.
+      const kind = r.chain === 'KUBE-SERVICES' ? 'cluster IP' : / -d /.test(r.text) ? 'external address' : 'node port';
+      p.entries.push(kind === 'node port' ? entryText(kind, r.text).replace('any address:', '') : entryText(kind, r.text));
+    }
     if (r.table === 'filter' && s?.kind === 'no-local-endpoints' && p.refusal === null) p.refusal = 'no local endpoints';
     if (r.chain.startsWith('KUBE-SEP-') && r.target === 'DNAT') {
       const to = option(r.text, '--to-destination');
