@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { DEMO, startTestApp, TestApp } from './support/test-app';
 
@@ -9,6 +11,7 @@ interface Finding {
 }
 
 describe("a real node's rules on a simulated node (e2e)", () => {
+  jest.setTimeout(60_000);
   let t: TestApp;
   beforeEach(async () => {
     t = await startTestApp(DEMO);
@@ -88,6 +91,25 @@ describe("a real node's rules on a simulated node (e2e)", () => {
       expect(answer.findings).toEqual([
         expect.objectContaining({ kind: 'differs', servicePort: 'default/web:http', message: expect.stringMatching(/^default\/web:http: probability of \S+ differs in KUBE-SVC-\w{16}: the node 0\.50000000000, kube-proxy now 0\.33333333349$/) }),
       ]);
+    });
+
+    it("a real cluster's workflow: its export imported, a node's dump put on the node of the same name, nothing differs until the cluster moves", async () => {
+      const target = await startTestApp({ CLUSTER_FILE: 'none' });
+      try {
+        const exported = readFileSync(path.join(__dirname, '../fixtures/import/demo-export.yaml'), 'utf8');
+        await request(target.http).post('/netsim/v1/import').set('Content-Type', 'application/yaml').send(exported).expect(200);
+        const dump = await save('kind-worker2');
+        await request(target.http).put('/netsim/v1/nodes/kind-worker2/iptables').set('Content-Type', 'text/plain').send(dump).expect(200);
+        const clean = (await request(target.http).get('/netsim/v1/nodes/kind-worker2/iptables/diff').expect(200)).body;
+        expect(clean).toMatchObject({ rules: 'imported', upToDate: true, findings: [] });
+        expect(clean.servicePorts).toEqual({ node: 7, kubeProxy: 7 });
+        await request(target.http).delete('/api/v1/namespaces/default/services/db').expect(200);
+        const after = (await request(target.http).get('/netsim/v1/nodes/kind-worker2/iptables/diff').expect(200)).body;
+        expect(after.findings.map((f: Finding) => `${f.kind} ${f.servicePort}`)).toEqual(['stale default/db:postgres']);
+        expect(after.findings[0].message).toMatch(/^default\/db:postgres is stale \(Service default\/db is gone\): the node still has cluster IP /);
+      } finally {
+        await target.close();
+      }
     });
 
     it('answers 404 for an unknown node and 422 for a bad flag', async () => {
