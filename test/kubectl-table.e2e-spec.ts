@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderKubeconfig, writeKubeconfig } from '../src/config/kubeconfig';
-import { DEMO, startListeningApp, TestApp } from './support/test-app';
+import { DEMO, MIXED_MANIFEST, startListeningApp, TestApp } from './support/test-app';
 
 /**
  * A learner's day with the real kubectl (v1.32) against one kube-netsim
@@ -49,29 +49,7 @@ const ANY_STDERR: Expect = () => undefined;
 const lines = (...l: string[]) => l.map((s) => `${s}\n`).join('');
 
 const FILES: Record<string, string> = {
-  'mixed.yaml': `apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {LOG_LEVEL: debug, MODE: demo}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: app-secret}
-stringData: {password: s3cret}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: app}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-allow}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress:
-  - from:
-    - podSelector: {matchLabels: {role: client}}
-`,
+  'mixed.yaml': MIXED_MANIFEST,
   'pending.yaml': `apiVersion: v1
 kind: Pod
 metadata: {name: pending}
