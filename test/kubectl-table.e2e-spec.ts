@@ -205,6 +205,12 @@ const TABLE: Row[] = [
   { cmd: 'kubectl create serviceaccount builder', out: 'serviceaccount/builder created\n' },
   { cmd: 'kubectl create job once --image=busybox -- echo hi', out: 'job.batch/once created\n' },
   { cmd: "kubectl create cronjob nightly --image=busybox --schedule='0 2 * * *' -- echo hi", out: 'cronjob.batch/nightly created\n' },
+  {
+    cmd: "kubectl create cronjob tick --image=busybox --schedule='0 24 * * *'",
+    code: 1,
+    out: '',
+    err: 'error: failed to create cronjob: CronJob.batch "tick" is invalid: spec.schedule: Invalid value: "0 24 * * *": end of range (24) above maximum (23): 24\n',
+  },
   // Jobs are stored and served, but nothing runs them (docs/kinds.md).
   { cmd: 'kubectl get jobs', out: /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\nonce\s+Running\s+0\/1\s+0s\n$/ },
   { cmd: 'kubectl create role pod-reader --verb=get,list --resource=pods', out: 'role.rbac.authorization.k8s.io/pod-reader created\n' },
