@@ -111,7 +111,8 @@ function comparePort(node: ServicePortRules, expected: ServicePortRules, context
     if (entriesNew.length) parts.push(`kube-proxy would write ${listed(entriesNew)}, which the node lacks`);
     findings.push({ kind: 'differs', servicePort: name, message: `${name}: ${parts.join('; ')}` });
   }
-  for (const entry of [...entriesGone, ...entriesNew]) {
+  // The rules of those entry points are explained (all of them when one side refuses the port: its entry rules are in another table).
+  for (const entry of node.refusal === expected.refusal ? [...entriesGone, ...entriesNew] : [...node.entries, ...expected.entries]) {
     const address = /(\d+\.\d+\.\d+\.\d+):/.exec(entry)?.[1];
     const port = /port (\d+)\//.exec(entry)?.[1];
     if (address) explained.push(`-d ${address}/32 `);
