@@ -43,15 +43,6 @@ export const KNOWN_DEFECT_CLASSES: KnownDefect[] = [
       'Go parses it and the API server answers as for any other path (a write in an unread type: 415)',
     matches: (f) => f.property === 'status-shape' && f.status === 400 && / answered 400, not 415$/.test(f.detail) && invalidUtf8Path(f.request.url),
   },
-  {
-    id: 'd-apply-refused-timer-count',
-    area: 'd',
-    summary:
-      'a refused POST or DELETE /netsim/v1/apply of a large YAML body (read in the worker thread) leaves the clock with a different ' +
-      'number of pending timers, in some runs only (seed 958224370); not reproduced alone: the await on the reading thread lets ' +
-      'something that was due run in between. Objects, versions, addresses and the clock time are unchanged.',
-    matches: (f) => f.property === 'rejected-changes-nothing' && /^(POST|DELETE) \/netsim\/v1\/apply$/.test(f.route) && / changed timers$/.test(f.detail),
-  },
 ];
 
 export function knownDefectOf(failure: Failure): KnownDefect | undefined {

@@ -77,19 +77,30 @@ export function snapshot(cluster: Cluster): StateSnapshot {
   const objects = new Map<string, readonly KubeObject[]>();
   for (const type of RESOURCE_TYPES) objects.set(type.plural, cluster.store.list(type).items);
   const nodes = cluster.kubeProxies.nodeNames();
+  // Read first: reading a node's kube-proxy brings its tables up to date (a sync due by now runs, and its
+  // next sync's timer is set), as any request that reads them does; the timers are read after that.
+  const nodeConfigs = safeJson(nodes.map((n) => cluster.kubeProxies.proxy(n).config));
   return {
     objects,
     parts: {
       resourceVersion: cluster.store.resourceVersion,
       clock: cluster.clock.now(),
-      timers: cluster.clock.pending().length,
+      timers: timersText(cluster),
       ipam: JSON.stringify(cluster.pools.report()),
       kubeProxyConfig: safeJson(cluster.kubeProxies.clusterConfiguration()),
       kubeProxyRevision: cluster.kubeProxies.revision,
-      nodeConfigs: safeJson(nodes.map((n) => cluster.kubeProxies.proxy(n).config)),
+      nodeConfigs,
       kubelets: nodes.map((n) => `${n}:${cluster.kubelets.isRunning(n)}:${cluster.kubelets.manifests(n).length}`).join(','),
     },
   };
+}
+
+/** The pending timers, each by id, name and time: a timer set and another cancelled is a change too. */
+function timersText(cluster: Cluster): string {
+  return cluster.clock
+    .pending()
+    .map((t) => `${t.id}:${t.name}@${t.at}`)
+    .join('\n');
 }
 
 /** JSON text, or a marker when an accepted request stored something too deep to print (a finding reported elsewhere). */
