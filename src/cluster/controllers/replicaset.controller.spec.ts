@@ -6,7 +6,7 @@ import { ReplicaSetStrategy } from '../resources/workload.strategy';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import fc from 'fast-check';
-import { ReplicaSetController, podsToDelete, smallest } from './replicaset.controller';
+import { ReplicaSetController, podsToDelete, podsToDeleteSteps, smallest } from './replicaset.controller';
 import { WorkloadControllerOptions } from './pod-template';
 
 const t = (key: string) => resourceTypeByKey(key)!;
@@ -325,6 +325,38 @@ describe('ReplicaSetController', () => {
         expect(smallest(items, count, compare)).toEqual([...items].sort(compare).slice(0, count));
       }),
     );
+  });
+
+  it('ranks thousands of candidates in steps, choosing the same pods in the same order whatever order they come in', () => {
+    const pod = (i: number): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `p-${String(i).padStart(5, '0')}`,
+        uid: `u-${(i * 7919) % 5003}`,
+        resourceVersion: '1',
+        generation: 1,
+        // One creation and ready time for all: the logarithmic time comparison (uid on equal ranks, name on equal
+        // times) is not transitive across both, upstream's neither, so only then is the order the same from any start.
+        creationTimestamp: '2026-01-01T00:00:00Z',
+        ...(i % 11 === 0 ? { annotations: { 'controller.kubernetes.io/pod-deletion-cost': String(i % 3) } } : {}),
+      },
+      spec: { nodeName: i % 17 === 0 ? '' : `n${i % 40}`, containers: [] },
+      status: { phase: i % 17 === 0 ? 'Pending' : 'Running', conditions: [{ type: 'Ready', status: i % 5 === 0 ? 'False' : 'True', lastTransitionTime: '2026-01-01T00:30:00Z' }] },
+    });
+    const pods = Array.from({ length: 5_000 }, (_, i) => pod(i));
+    const now = Date.UTC(2026, 0, 1, 1);
+    const steps = podsToDeleteSteps(pods, pods, 500, now);
+    let yields = 0;
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) yields++;
+    expect(yields).toBe(2); // 5,000 candidates, 2,000 a step
+    const names = (list: KubeObject[]) => list.map((p) => p.metadata.name);
+    expect(names(step.value)).toEqual(names(podsToDelete([...pods].reverse(), pods, 500, now)));
+    // The first of 500 are the first of 100: one order, cut at any count.
+    expect(names(step.value).slice(0, 100)).toEqual(names(podsToDelete(pods, pods, 100, now)));
+    // Unscheduled pods (every 17th) go first.
+    expect(step.value.slice(0, 295).every((p) => (p.spec as { nodeName: string }).nodeName === '')).toBe(true);
   });
 
   it('a scale-down sync is cut into steps between slices: the same pods deleted as at once', async () => {

@@ -77,6 +77,21 @@ function compareTimes(t1: number | undefined, rank1: number, t2: number | undefi
  * order is total.
  */
 export function podsToDelete(candidates: KubeObject[], related: KubeObject[], count: number, now: number): KubeObject[] {
+  const steps = podsToDeleteSteps(candidates, related, count, now);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `podsToDelete` cut into steps of `RANK_STEP` candidates: a scale-down from
+ * 20,000 replicas ranks every active pod to choose the 500 of each sync.
+ * Each pod's sort keys are worked out once per version of the pod (pods are
+ * immutable, so a WeakMap keyed by the object cannot go stale), and only the
+ * `count` first are kept in order (a bounded heap), not all 20,000 sorted.
+ */
+export function* podsToDeleteSteps(candidates: KubeObject[], related: KubeObject[], count: number, now: number): Generator<void, KubeObject[], void> {
   if (count >= candidates.length) return [...candidates];
   const onNode = new Map<string, number>();
   for (const p of related) {
@@ -84,15 +99,20 @@ export function podsToDelete(candidates: KubeObject[], related: KubeObject[], co
     const node = (p.spec as PodSpec).nodeName ?? '';
     onNode.set(node, (onNode.get(node) ?? 0) + 1);
   }
-  // Each pod's sort keys are worked out once per version of the pod (pods are immutable, so a
-  // WeakMap keyed by the object cannot go stale), and only the `count` first are kept in order
-  // (a bounded heap), not all 20,000 sorted: choosing 500 of 20,000 costs about 20,000 comparisons.
-  const keyed: RankKeys[] = candidates.map((p) => {
-    const k = rankKeysOf(p);
-    return { ...k, rank: onNode.get(k.nodeName) ?? 0, readyRank: timeRank(k.readyTime, now), createdRank: timeRank(k.created, now) };
-  });
-  return smallest(keyed, count, compareRanks).map((k) => k.pod);
+  const heap = new BoundedHeap<RankKeys>(count, compareRanks);
+  for (let from = 0; from < candidates.length; from += RANK_STEP) {
+    if (from > 0) yield;
+    const to = Math.min(from + RANK_STEP, candidates.length);
+    for (let i = from; i < to; i++) {
+      const k = rankKeysOf(candidates[i]);
+      heap.offer({ k, rank: onNode.get(k.nodeName) ?? 0, readyRank: timeRank(k.readyTime, now), createdRank: timeRank(k.created, now) });
+    }
+  }
+  return heap.sorted().map((r) => r.k.pod);
 }
+
+/** Candidates ranked per step of `podsToDeleteSteps`. */
+const RANK_STEP = 2_000;
 
 interface StaticRankKeys {
   pod: KubeObject;
@@ -105,7 +125,9 @@ interface StaticRankKeys {
   created: number;
 }
 
-interface RankKeys extends StaticRankKeys {
+/** A pod's keys for one ranking: its own (cached), and those that depend on the moment and its neighbours. */
+interface RankKeys {
+  k: StaticRankKeys;
   rank: number;
   readyRank: number;
   createdRank: number;
@@ -132,62 +154,86 @@ function rankKeysOf(p: KubeObject): StaticRankKeys {
   return keys;
 }
 
-function compareRanks(a: RankKeys, b: RankKeys): number {
+function compareRanks(x: RankKeys, y: RankKeys): number {
+  const a = x.k;
+  const b = y.k;
   const na = a.nodeName;
   const nb = b.nodeName;
   if (na !== nb && (na === '' || nb === '')) return na === '' ? -1 : 1;
   if (a.phase !== b.phase) return a.phase - b.phase;
   if (a.ready !== b.ready) return a.ready ? 1 : -1;
   if (a.cost !== b.cost) return a.cost - b.cost;
-  if (a.rank !== b.rank) return b.rank - a.rank;
+  if (x.rank !== y.rank) return y.rank - x.rank;
   if (a.ready && b.ready) {
-    const c = compareTimes(a.readyTime, a.readyRank, b.readyTime, b.readyRank, a.pod.metadata.uid, b.pod.metadata.uid);
+    const c = compareTimes(a.readyTime, x.readyRank, b.readyTime, y.readyRank, a.pod.metadata.uid, b.pod.metadata.uid);
     if (c !== 0) return c;
   }
   const restarts = b.restarts - a.restarts;
   if (restarts !== 0) return restarts;
-  const c = compareTimes(a.created, a.createdRank, b.created, b.createdRank, a.pod.metadata.uid, b.pod.metadata.uid);
+  const c = compareTimes(a.created, x.createdRank, b.created, y.createdRank, a.pod.metadata.uid, b.pod.metadata.uid);
   if (c !== 0) return c;
   const ma = a.pod.metadata.name;
   const mb = b.pod.metadata.name;
   return ma < mb ? -1 : ma > mb ? 1 : 0;
 }
 
-/** The `count` smallest items under `compare` (a total order), in order: a max-heap of `count` over one pass. */
+/** The `count` smallest items under `compare` (a total order), in order. */
 export function smallest<T>(items: T[], count: number, compare: (a: T, b: T) => number): T[] {
   if (count <= 0) return [];
   if (count * 4 >= items.length) return [...items].sort(compare).slice(0, count);
-  const heap: T[] = [];
-  const up = (i: number) => {
+  const heap = new BoundedHeap(count, compare);
+  for (const item of items) heap.offer(item);
+  return heap.sorted();
+}
+
+/** The `count` smallest items offered so far under `compare` (a total order): a max-heap of `count`, fed one item at a time. */
+class BoundedHeap<T> {
+  private readonly heap: T[] = [];
+
+  constructor(
+    private readonly count: number,
+    private readonly compare: (a: T, b: T) => number,
+  ) {}
+
+  offer(item: T): void {
+    const heap = this.heap;
+    if (heap.length < this.count) {
+      heap.push(item);
+      this.up(heap.length - 1);
+    } else if (this.count > 0 && this.compare(item, heap[0]) < 0) {
+      heap[0] = item;
+      this.down(0);
+    }
+  }
+
+  /** The items kept, smallest first. */
+  sorted(): T[] {
+    return [...this.heap].sort(this.compare);
+  }
+
+  private up(i: number): void {
+    const heap = this.heap;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (compare(heap[i], heap[parent]) <= 0) return;
+      if (this.compare(heap[i], heap[parent]) <= 0) return;
       [heap[i], heap[parent]] = [heap[parent], heap[i]];
       i = parent;
     }
-  };
-  const down = (i: number) => {
+  }
+
+  private down(i: number): void {
+    const heap = this.heap;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let top = i;
-      if (l < heap.length && compare(heap[l], heap[top]) > 0) top = l;
-      if (r < heap.length && compare(heap[r], heap[top]) > 0) top = r;
+      if (l < heap.length && this.compare(heap[l], heap[top]) > 0) top = l;
+      if (r < heap.length && this.compare(heap[r], heap[top]) > 0) top = r;
       if (top === i) return;
       [heap[i], heap[top]] = [heap[top], heap[i]];
       i = top;
     }
-  };
-  for (const item of items) {
-    if (heap.length < count) {
-      heap.push(item);
-      up(heap.length - 1);
-    } else if (compare(item, heap[0]) < 0) {
-      heap[0] = item;
-      down(0);
-    }
   }
-  return heap.sort(compare);
 }
 
 function setFailure(status: ReplicaSetStatus, previous: ReplicaSetCondition[] | undefined, failure: { reason: string; message: string } | undefined, now: string): void {
@@ -356,7 +402,7 @@ export class ReplicaSetController implements Controller {
     }
     if (diff > 0) {
       const active = this.activePods(cache);
-      const victims = podsToDelete(active, this.relatedPods(rs, active, cache), Math.min(diff, REPLICASET_BURST), now);
+      const victims = yield* podsToDeleteSteps(active, this.relatedPods(rs, active, cache), Math.min(diff, REPLICASET_BURST), now);
       for (const pod of victims) {
         yield;
         try {
