@@ -51,6 +51,7 @@ import { HOOK_STAGES, walkChain, type ChainWalker, type JumpAction, type WalkCon
 import {
   TCP_FLAGS,
   type AccountingStore,
+  type ConntrackView,
   type CtState,
   type Delivery,
   type DropReason,
@@ -467,7 +468,13 @@ class Run implements ChainWalker {
     // another, e.g. by an onLog callback, gets its own).
     this.steps = !engine.recordSteps ? undefined : engine.scratchInUse ? [] : engine.stepScratch;
     if (this.steps === engine.stepScratch) engine.scratchInUse = true;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's getter reads this run
+    const run = this;
     this.ctx = {
+      /** Read only by matches that look at the connection (`-m conntrack --ctorigdst`, ...). */
+      get conntrack() {
+        return run.connectionView();
+      },
       now: engine.clock.now(),
       random: init.random,
       host: engine.host,
@@ -527,6 +534,13 @@ class Run implements ChainWalker {
     this.depend(rule, table, chain, position, choice);
     this.record(table, chain, position, rule, choice ? 'not modelled: taken as matching (the outcome depends on it)' : 'not modelled: taken as not matching (the outcome depends on it)');
     return choice;
+  }
+
+  /** The packet's connection as matches see it (no connection for INVALID and UNTRACKED packets). */
+  connectionView(): ConntrackView | undefined {
+    const c = this.conn;
+    if (c === undefined || this.direction === null || this.ctstate === 'INVALID' || this.ctstate === 'UNTRACKED') return undefined;
+    return { original: c.original, reply: c.reply, direction: this.direction, seenReply: c.seenReply, assured: c.assured, confirmed: c.confirmed, expires: c.expires };
   }
 
   depend(rule: Rule, table: TableName, chain: string, position: number, matches: boolean): void {

@@ -54,7 +54,7 @@ describe('lenient loading', () => {
       '-A INPUT -p tcp --dport 22 -j ACCEPT', //                      5 (fine)
       '-A INPUT -j NFQUEUE --queue-num 3', //                         6
       '-A INPUT -j NOSUCHTARGET', //                                  7
-      '-A INPUT -m conntrack --ctstate NEW --ctorigdstport 80 -j ACCEPT', // 8
+      '-A INPUT -p tcp -m tcp --tcp-option 2 -j ACCEPT', //             8
       '-A INPUT -s 10.0.0.256 -j DROP', //                             9
       'COMMIT', //                                                    10
       '*security', //                                                 11
@@ -90,7 +90,7 @@ describe('lenient loading', () => {
         'unknown match module "nosuch"',
         '`-j NFQUEUE` is a real iptables target that kube-netsim does not model; load with unsupported=keep to trace around it',
         '-j NOSUCHTARGET: chain "NOSUCHTARGET" does not exist in table filter (and there is no target of that name)',
-        '`--ctorigdstport` is a real option of the iptables conntrack match that kube-netsim does not model; load with unsupported=keep to trace around it',
+        '`--tcp-option` is a real option of the iptables tcp match that kube-netsim does not model; load with unsupported=keep to trace around it',
         'invalid address "10.0.0.256" for -s',
         '`*security` is a real iptables table that kube-netsim does not model; its rules cannot be kept (remove the section to load the rest)',
         'unknown table "bogus"',

@@ -248,6 +248,29 @@ export interface AccountingStore {
   count(name: string, packets: number, bytes: number): void;
 }
 
+/** One direction of a connection, as conntrack keeps it (addresses as numbers). */
+export interface ConntrackTupleView {
+  readonly protocol: Protocol;
+  readonly source: number;
+  readonly sourcePort: number;
+  readonly destination: number;
+  readonly destinationPort: number;
+}
+
+/** The packet's connection, as `-m conntrack`'s tuple, status, expiry and direction options read it. */
+export interface ConntrackView {
+  readonly original: ConntrackTupleView;
+  /** The reply tuple, with the NAT bindings made so far. */
+  readonly reply: ConntrackTupleView;
+  /** Which of the two tuples the packet matched. */
+  readonly direction: 'original' | 'reply';
+  readonly seenReply: boolean;
+  readonly assured: boolean;
+  readonly confirmed: boolean;
+  /** When the entry expires, in ms of the context's clock. */
+  readonly expires: number;
+}
+
 /**
  * Everything a match may consult besides the packet. The traversal engine
  * builds one per walk; it may hand out copy-on-write stores while it
@@ -264,6 +287,8 @@ export interface MatchContext {
   readonly accounting?: AccountingStore;
   readonly hook?: Hook;
   readonly table?: TableName;
+  /** The packet's connection; undefined when it has none (INVALID, UNTRACKED) or the caller tracks none. */
+  readonly conntrack?: ConntrackView;
 }
 
 // ---------------------------------------------------------------------------
