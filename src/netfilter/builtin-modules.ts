@@ -8,6 +8,7 @@ import { commentMatchModule } from './matches/comment.match';
 import { connmarkMatchModule } from './matches/connmark.match';
 import { conntrackMatchModule, stateMatchModule } from './matches/conntrack.match';
 import { icmpMatchModule } from './matches/icmp.match';
+import { iprangeMatchModule } from './matches/iprange.match';
 import { markMatchModule } from './matches/mark.match';
 import { multiportMatchModule } from './matches/multiport.match';
 import { nfacctMatchModule } from './matches/nfacct.match';
@@ -46,6 +47,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(multiportMatchModule)
     .registerMatch(nfacctMatchModule)
     .registerMatch(physdevMatchModule)
+    .registerMatch(iprangeMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

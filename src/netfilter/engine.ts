@@ -540,7 +540,9 @@ class Run implements ChainWalker {
   connectionView(): ConntrackView | undefined {
     const c = this.conn;
     if (c === undefined || this.direction === null || this.ctstate === 'INVALID' || this.ctstate === 'UNTRACKED') return undefined;
-    return { original: c.original, reply: c.reply, direction: this.direction, seenReply: c.seenReply, assured: c.assured, confirmed: c.confirmed, expires: c.expires };
+    // A connection found in the table is confirmed; a new one once it passed the confirm stage (a trace confirms nothing in the table).
+    const confirmed = !this.isNew || this.confirmed;
+    return { original: c.original, reply: c.reply, direction: this.direction, seenReply: c.seenReply, assured: c.assured, confirmed, expires: c.expires };
   }
 
   depend(rule: Rule, table: TableName, chain: string, position: number, matches: boolean): void {

@@ -111,6 +111,22 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: web, protocol: 'udp', destination: '192.168.0.2', port: 5005, why: 'DNAT --persistent, FORWARD LOG and DROP' },
     { from: host, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: 'from the node itself over lo' },
   ],
+  'conntrack-options': [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 8080, why: '--ctorigdst/--ctorigdstport see the address before DNAT: accepted to the pod' },
+    { from: web, protocol: 'tcp', destination: '10.180.0.20', port: 80, why: 'straight to the pod: --ctorigdst differs, FORWARD policy DROP' },
+    { from: web, protocol: 'udp', destination: '192.168.0.2', port: 8053, why: '--ctstatus (not confirmed yet), --ctexpire 0 (an unconfirmed entry has no timer yet)' },
+    { from: outside('192.168.0.77'), protocol: 'tcp', destination: '10.180.0.20', port: 80, why: '--ctorigsrc --ctdir ORIGINAL' },
+    { from: web, protocol: 'udp', destination: '10.180.0.20', port: 53, why: 'no rule for it: dropped' },
+  ],
+  iprange: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: '--src-range holds: ssh accepted' },
+    { from: outside('203.0.113.200'), protocol: 'tcp', destination: '192.168.0.2', port: 22, why: 'outside --src-range: INPUT policy DROP' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: '! --src-range: a source inside the range is dropped' },
+    { from: outside('203.0.113.200'), protocol: 'tcp', destination: '192.168.0.2', port: 80, why: '! --src-range: a source outside the range is accepted' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, why: '--src-range and a one-address --dst-range' },
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 80, why: 'forwarded into --dst-range' },
+    { from: web, protocol: 'tcp', destination: '10.180.0.20', port: 80, why: 'forwarded outside --dst-range: FORWARD policy DROP' },
+  ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
     { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },

@@ -98,19 +98,19 @@ describe('-m conntrack tuple options', () => {
     expect(answer(expected.e)).toBe('DROP');
   });
 
-  it('--ctexpire counts whole seconds left on the simulated clock', () => {
-    // A new UDP connection has udp_timeout (30 s) ahead of it.
-    expect(verdict('-m conntrack --ctexpire 30', first)).toBe('ACCEPT');
-    expect(verdict('-m conntrack --ctexpire 0:29', first)).toBe('DROP');
-    const { e, clock } = node(['-m conntrack --ctdir ORIGINAL --ctexpire 20:30', '-m conntrack --ctdir REPLY --ctexpire 120']);
+  it('--ctexpire counts whole seconds left on the simulated clock; 0 before the entry is confirmed', () => {
+    // The first packet's entry is not confirmed yet: no timer runs (as on Linux).
+    expect(verdict('-m conntrack --ctexpire 0', first)).toBe('ACCEPT');
+    expect(verdict('-m conntrack --ctexpire 1:30', first)).toBe('DROP');
+    const { e, clock } = node(['-m conntrack --ctdir ORIGINAL --ctexpire 0', '-m conntrack --ctdir ORIGINAL --ctexpire 20', '-m conntrack --ctdir REPLY --ctexpire 120']);
     const out = e.sample(query);
     expect(out.verdict).toBe('ACCEPT');
     clock.advance(9500);
-    // A trace changes nothing: 20.5 s are left of the first 30.
+    // A trace of the next packet changes nothing: 20.5 s are left of udp_timeout's 30.
     const again = e.enumerate(query);
     expect(again.map((o) => o.verdict)).toEqual(['ACCEPT']);
-    expect(again[0].steps.some((s) => s.rule?.includes('--ctexpire 20:30'))).toBe(true);
-    // The answer, 9.5 s later, refreshes the entry to udp_timeout_stream (120 s) before the tables see it.
+    expect(again[0].steps.some((s) => s.rule?.includes('--ctexpire 20 '))).toBe(true);
+    // The answer refreshes the entry to udp_timeout_stream (120 s) before the tables see it.
     expect(e.sample(replyTo(out.packet, { hook: 'PREROUTING', inInterface: 'cni0' })).verdict).toBe('ACCEPT');
   });
 

@@ -237,8 +237,17 @@ export function connectionHolds(t: ConntrackTests, ct: ConntrackView, now: numbe
   if (!rangeHolds(t.origsrcport, o.sourcePort) || !rangeHolds(t.origdstport, o.destinationPort)) return false;
   if (!rangeHolds(t.replsrcport, r.sourcePort) || !rangeHolds(t.repldstport, r.destinationPort)) return false;
   if (t.status !== undefined && ((connectionStatus(ct) & t.status.value) !== 0) === t.status.invert) return false;
-  if (t.expire !== undefined && !rangeHolds(t.expire, Math.floor(Math.max(0, ct.expires - now) / 1000))) return false;
+  if (t.expire !== undefined && !rangeHolds(t.expire, secondsLeft(ct, now))) return false;
   return true;
+}
+
+/**
+ * Whole seconds before the entry expires. A connection not yet confirmed
+ * (its first packet, before POSTROUTING or INPUT has entered it in the
+ * table) shows 0: its timer only starts at confirmation (checked on Linux 6.18).
+ */
+export function secondsLeft(ct: ConntrackView, now: number): number {
+  return ct.confirmed ? Math.floor(Math.max(0, ct.expires - now) / 1000) : 0;
 }
 
 /**
