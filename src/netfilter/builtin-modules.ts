@@ -12,6 +12,7 @@ import { iprangeMatchModule } from './matches/iprange.match';
 import { markMatchModule } from './matches/mark.match';
 import { multiportMatchModule } from './matches/multiport.match';
 import { nfacctMatchModule } from './matches/nfacct.match';
+import { ownerMatchModule } from './matches/owner.match';
 import { physdevMatchModule } from './matches/physdev.match';
 import { recentMatchModule } from './matches/recent.match';
 import { sctpMatchModule } from './matches/sctp.match';
@@ -48,6 +49,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(nfacctMatchModule)
     .registerMatch(physdevMatchModule)
     .registerMatch(iprangeMatchModule)
+    .registerMatch(ownerMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

@@ -63,6 +63,7 @@ import {
   type Packet,
   type Protocol,
   type RejectWith,
+  type SocketOwner,
   type TableName,
   type TraceStep,
   type TraceVerdict,
@@ -93,6 +94,11 @@ export interface TraceInput {
   readonly ttl?: number;
   /** Bytes, for counters (default by protocol). */
   readonly length?: number;
+  /**
+   * At OUTPUT: who owns the sending socket (`-m owner`). Unset fields are
+   * root's (uid 0, gid 0, no supplementary groups).
+   */
+  readonly socket?: { readonly uid?: number; readonly gid?: number; readonly groups?: readonly number[] };
   /** For an ICMP error: the packet it reports on, as it was sent. Makes the error RELATED to that packet's connection. */
   readonly related?: {
     readonly protocol: Protocol;
@@ -359,6 +365,14 @@ function endpoint(address: number, port: number, protocol: Protocol): string {
   return protocol === 'icmp' ? formatIPv4(address) : `${formatIPv4(address)}:${port}`;
 }
 
+const ROOT_SOCKET: SocketOwner = Object.freeze({ uid: 0, gid: 0, groups: Object.freeze([]) as readonly number[] });
+
+/** The owner of a local packet's socket: root's unless the trace says otherwise. */
+function socketOwner(given: TraceInput['socket']): SocketOwner {
+  if (given === undefined || (given.uid === undefined && given.gid === undefined && given.groups === undefined)) return ROOT_SOCKET;
+  return { uid: (given.uid ?? 0) >>> 0, gid: (given.gid ?? 0) >>> 0, groups: given.groups ?? [] };
+}
+
 type MutablePacket = { -readonly [K in keyof Packet]: Packet[K] };
 
 /** A copy with every field written out (one fixed object shape: far cheaper than a spread). */
@@ -385,6 +399,7 @@ function copyPacket(p: Packet): MutablePacket {
     ttl: p.ttl,
     length: p.length,
     fragment: p.fragment,
+    socket: p.socket,
   };
 }
 
@@ -739,6 +754,9 @@ export class NetfilterEngine {
         throw new DomainError('INVALID', 'packet.source: a packet entering at PREROUTING needs a source address', { field: 'packet.source' });
       }
     }
+    if (input.hook === 'PREROUTING' && input.socket !== undefined) {
+      throw new DomainError('INVALID', 'packet.socket: only a packet sent by a local process (hook OUTPUT) has a socket', { field: 'packet.socket' });
+    }
     if (input.inInterface !== undefined && !this.host.hasInterface(input.inInterface)) {
       throw new DomainError('INVALID', `packet.inInterface: the host has no interface "${input.inInterface}"`, { field: 'packet.inInterface' });
     }
@@ -767,6 +785,7 @@ export class NetfilterEngine {
       ctstate: 'INVALID',
       ttl: input.ttl,
       length: input.length,
+      socket: input.hook === 'OUTPUT' ? socketOwner(input.socket) : undefined,
     };
   }
 

@@ -123,7 +123,7 @@ describe('lenient loading', () => {
     it('lists at most 20 problems in the message, every one in the causes, and changes nothing', () => {
       const ruleset = parseRuleset('*filter\n-A INPUT -j ACCEPT\nCOMMIT\n');
       const before = save(ruleset);
-      const many = ['*filter', ...Array.from({ length: 30 }, (_, k) => `-A INPUT -m owner --uid-owner ${k} -j DROP`), 'COMMIT'].join('\n');
+      const many = ['*filter', ...Array.from({ length: 30 }, (_, k) => `-A INPUT -m quota --quota ${k} -j DROP`), 'COMMIT'].join('\n');
       let e: DomainError | undefined;
       try {
         restoreRuleset(ruleset, many);
@@ -158,13 +158,13 @@ describe('lenient loading', () => {
     });
 
     it('prints a kept rule given in restore form as given after -A CHAIN (-I becomes -A, as iptables-save prints it)', () => {
-      const ruleset = kept('*filter\n:X - [0:0]\n-A X -j ACCEPT\n-I X 1  -m  owner --uid-owner 0 -j DROP\n[3:180] -A X -m set ! --match-set bad src -j ACCEPT\nCOMMIT\n');
-      expect(save(ruleset)).toContain('-A X -m  owner --uid-owner 0 -j DROP\n-A X -j ACCEPT\n-A X -m set ! --match-set bad src -j ACCEPT\n');
+      const ruleset = kept('*filter\n:X - [0:0]\n-A X -j ACCEPT\n-I X 1  -m  quota --quota 0 -j DROP\n[3:180] -A X -m set ! --match-set bad src -j ACCEPT\nCOMMIT\n');
+      expect(save(ruleset)).toContain('-A X -m  quota --quota 0 -j DROP\n-A X -j ACCEPT\n-A X -m set ! --match-set bad src -j ACCEPT\n');
     });
 
     it('the rest of the line still has to be right', () => {
-      expect(() => kept('*filter\n-A INPUT -m owner --uid-owner 0 -j NOPE\nCOMMIT\n')).toThrow(/chain "NOPE" does not exist/);
-      expect(() => kept('*filter\n-A INPUT -s 1.2.3.999 -m owner --uid-owner 0 -j DROP\nCOMMIT\n')).toThrow(/invalid address/);
+      expect(() => kept('*filter\n-A INPUT -m quota --quota 0 -j NOPE\nCOMMIT\n')).toThrow(/chain "NOPE" does not exist/);
+      expect(() => kept('*filter\n-A INPUT -s 1.2.3.999 -m quota --quota 0 -j DROP\nCOMMIT\n')).toThrow(/invalid address/);
     });
   });
 
@@ -213,7 +213,7 @@ describe('lenient loading', () => {
       const text = [
         '*filter',
         '-A OUTPUT -m statistic --mode random --probability 0.25 -j DROP',
-        '-A OUTPUT -m owner --uid-owner 0 -j REJECT',
+        '-A OUTPUT -m quota --quota 0 -j REJECT',
         'COMMIT',
       ].join('\n');
       const outcomes = engine(text)
@@ -231,7 +231,7 @@ describe('lenient loading', () => {
     });
 
     it('does not merge paths that assume different things, even without steps', () => {
-      const text = '*filter\n-A OUTPUT -m owner --uid-owner 0 -j ACCEPT\nCOMMIT\n';
+      const text = '*filter\n-A OUTPUT -m quota --quota 0 -j ACCEPT\nCOMMIT\n';
       const e = new NetfilterEngine({ ruleset: kept(text), clock: new ManualClock(), random: new SeededRandom(1), recordSteps: false });
       const outcomes = e.enumerate({ hook: 'OUTPUT', protocol: 'udp', sourcePort: 5000, destination: '203.0.113.9', destinationPort: 53 });
       expect(outcomes.map((o) => [o.verdict, o.probability, o.dependsOn.map((d) => d.matches)])).toEqual([

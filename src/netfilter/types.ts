@@ -171,6 +171,18 @@ export interface Packet {
   readonly length?: number;
   /** A non-first fragment (`-f`). */
   readonly fragment?: boolean;
+  /** The local socket that sent it (packets entering at OUTPUT); unset for packets that arrived from outside. */
+  readonly socket?: SocketOwner;
+}
+
+/** Who owns the socket a locally generated packet comes from, as `-m owner` reads it. */
+export interface SocketOwner {
+  /** The file's owner (its opener's fsuid). */
+  readonly uid: number;
+  /** The opener's fsgid. */
+  readonly gid: number;
+  /** Supplementary groups (`--suppl-groups`). */
+  readonly groups: readonly number[];
 }
 
 // ---------------------------------------------------------------------------

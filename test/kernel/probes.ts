@@ -17,6 +17,8 @@ export interface Probe {
    * rules with memory (`recent`), where every connection changes the next.
    */
   readonly sequential?: number;
+  /** From the node: the sending process's uid and gid (`-m owner`); root when absent. */
+  readonly user?: { readonly uid: number; readonly gid: number };
   readonly why: string;
 }
 
@@ -126,6 +128,16 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, why: '--src-range and a one-address --dst-range' },
     { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 80, why: 'forwarded into --dst-range' },
     { from: web, protocol: 'tcp', destination: '10.180.0.20', port: 80, why: 'forwarded outside --dst-range: FORWARD policy DROP' },
+  ],
+  owner: [
+    { from: host, user: { uid: 1000, gid: 1000 }, protocol: 'tcp', destination: '203.0.113.2', port: 25, why: '--uid-owner 1000: REJECT tcp-reset' },
+    { from: host, protocol: 'tcp', destination: '203.0.113.2', port: 25, why: "root's socket: --uid-owner 1000 does not match" },
+    { from: host, user: { uid: 2500, gid: 2500 }, protocol: 'tcp', destination: '203.0.113.2', port: 80, why: 'uid in range, gid not 100: DROP' },
+    { from: host, user: { uid: 2500, gid: 100 }, protocol: 'tcp', destination: '203.0.113.2', port: 80, why: '! --gid-owner 100 fails: accepted' },
+    { from: host, user: { uid: 1000, gid: 1000 }, protocol: 'udp', destination: '203.0.113.2', port: 53, why: '! --uid-owner root: DROP' },
+    { from: host, protocol: 'udp', destination: '203.0.113.2', port: 53, why: 'root may send DNS' },
+    { from: client, protocol: 'tcp', destination: '203.0.113.2', port: 8443, why: 'forwarded: no socket, ! --socket-exists in mangle POSTROUTING drops' },
+    { from: host, protocol: 'tcp', destination: '203.0.113.2', port: 8443, why: 'from the node: the socket exists' },
   ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
