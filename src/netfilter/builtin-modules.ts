@@ -9,6 +9,7 @@ import { connmarkMatchModule } from './matches/connmark.match';
 import { conntrackMatchModule, stateMatchModule } from './matches/conntrack.match';
 import { icmpMatchModule } from './matches/icmp.match';
 import { iprangeMatchModule } from './matches/iprange.match';
+import { limitMatchModule } from './matches/limit.match';
 import { markMatchModule } from './matches/mark.match';
 import { multiportMatchModule } from './matches/multiport.match';
 import { nfacctMatchModule } from './matches/nfacct.match';
@@ -50,6 +51,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(physdevMatchModule)
     .registerMatch(iprangeMatchModule)
     .registerMatch(ownerMatchModule)
+    .registerMatch(limitMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

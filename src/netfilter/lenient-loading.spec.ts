@@ -152,8 +152,8 @@ describe('lenient loading', () => {
       expect(result.kept.map((k) => k.line)).toEqual([7, 8, 16, 18, 19, 20, 21, 28]);
       expect(result.kept[2]).toEqual({
         line: 16,
-        text: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m limit --limit 3/min --limit-burst 3 -j ACCEPT',
-        reasons: ['`-m limit` is a real iptables match that kube-netsim does not model'],
+        text: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT',
+        reasons: ['`-m mac` is a real iptables match that kube-netsim does not model'],
       });
     });
 
@@ -182,7 +182,7 @@ describe('lenient loading', () => {
         table: 'filter',
         chain: 'INPUT',
         ruleNumber: 3,
-        rule: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m limit --limit 3/min --limit-burst 3 -j ACCEPT',
+        rule: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT',
         matches: true,
       });
       expect(outcomes[0].steps.find((s) => s.ruleNumber === 3)!.action).toBe('not modelled: taken as matching (the outcome depends on it)');

@@ -139,6 +139,10 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: client, protocol: 'tcp', destination: '203.0.113.2', port: 8443, why: 'forwarded: no socket, ! --socket-exists in mangle POSTROUTING drops' },
     { from: host, protocol: 'tcp', destination: '203.0.113.2', port: 8443, why: 'from the node: the socket exists' },
   ],
+  limit: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 6, why: '--limit 1/hour --limit-burst 3: three new connections, then DROP' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 8, why: '--limit 2/min, default burst 5: five datagrams, then DROP' },
+  ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
     { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },
