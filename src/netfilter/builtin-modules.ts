@@ -7,6 +7,7 @@ import { addrtypeMatchModule } from './matches/addrtype.match';
 import { commentMatchModule } from './matches/comment.match';
 import { connmarkMatchModule } from './matches/connmark.match';
 import { conntrackMatchModule, stateMatchModule } from './matches/conntrack.match';
+import { hashlimitMatchModule } from './matches/hashlimit.match';
 import { icmpMatchModule } from './matches/icmp.match';
 import { iprangeMatchModule } from './matches/iprange.match';
 import { limitMatchModule } from './matches/limit.match';
@@ -52,6 +53,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(iprangeMatchModule)
     .registerMatch(ownerMatchModule)
     .registerMatch(limitMatchModule)
+    .registerMatch(hashlimitMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

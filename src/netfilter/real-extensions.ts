@@ -131,6 +131,13 @@ export const REAL_TABLES: ReadonlySet<string> = new Set(['filter', 'nat', 'mangl
  */
 export const REAL_UNMODELLED_OPTIONS: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map<string, ReadonlyMap<string, number>>([
   ['tcp', new Map([['tcp-option', 1]])],
+  [
+    'hashlimit',
+    new Map([
+      ['hashlimit-rate-match', 0],
+      ['hashlimit-rate-interval', 1],
+    ]),
+  ],
   ['sctp', new Map([['chunk-types', 2]])],
   [
     'CT',

@@ -143,6 +143,11 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 6, why: '--limit 1/hour --limit-burst 3: three new connections, then DROP' },
     { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 8, why: '--limit 2/min, default burst 5: five datagrams, then DROP' },
   ],
+  hashlimit: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 4, why: '--hashlimit-upto 1/hour, burst 2, per source: two connections, then DROP' },
+    { from: outside('203.0.113.7'), protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 3, why: 'another source has its own bucket' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 5, why: '--hashlimit-above 1/min, burst 3: the fourth datagram is over and dropped' },
+  ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
     { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },
