@@ -5,6 +5,7 @@
  */
 import { addrtypeMatchModule } from './matches/addrtype.match';
 import { commentMatchModule } from './matches/comment.match';
+import { connlimitMatchModule } from './matches/connlimit.match';
 import { connmarkMatchModule } from './matches/connmark.match';
 import { conntrackMatchModule, stateMatchModule } from './matches/conntrack.match';
 import { hashlimitMatchModule } from './matches/hashlimit.match';
@@ -54,6 +55,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(ownerMatchModule)
     .registerMatch(limitMatchModule)
     .registerMatch(hashlimitMatchModule)
+    .registerMatch(connlimitMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

@@ -464,11 +464,14 @@ class Run implements ChainWalker {
   private readonly script: readonly boolean[];
   private readonly pending: boolean[][] | undefined;
   private readonly onLog: EngineOptions['onLog'];
+  /** The engine's connection table, for matches that look at other connections (`-m connlimit`). */
+  private readonly tracker: ConnectionTracker;
 
   constructor(
     engine: NetfilterEngine,
     init: { packet: Packet; sampling: boolean; random: Random; script?: readonly boolean[]; pending?: boolean[][]; onLog?: EngineOptions['onLog'] },
   ) {
+    this.tracker = engine.conntrack;
     this.script = init.script ?? [];
     this.pending = init.pending;
     this.onLog = init.sampling ? init.onLog : undefined;
@@ -557,7 +560,21 @@ class Run implements ChainWalker {
     if (c === undefined || this.direction === null || this.ctstate === 'INVALID' || this.ctstate === 'UNTRACKED') return undefined;
     // A connection found in the table is confirmed; a new one once it passed the confirm stage (a trace confirms nothing in the table).
     const confirmed = !this.isNew || this.confirmed;
-    return { original: c.original, reply: c.reply, direction: this.direction, seenReply: c.seenReply, assured: c.assured, confirmed, expires: c.expires };
+    const tracker = this.tracker;
+    return {
+      original: c.original,
+      reply: c.reply,
+      direction: this.direction,
+      seenReply: c.seenReply,
+      assured: c.assured,
+      confirmed,
+      expires: c.expires,
+      isOpen(original) {
+        const found = tracker.find(original);
+        if (found === undefined || found.direction !== 'original') return false;
+        return found.connection.state !== 'TIME_WAIT' && found.connection.state !== 'CLOSE';
+      },
+    };
   }
 
   depend(rule: Rule, table: TableName, chain: string, position: number, matches: boolean): void {

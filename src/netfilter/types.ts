@@ -281,6 +281,12 @@ export interface ConntrackView {
   readonly confirmed: boolean;
   /** When the entry expires, in ms of the context's clock. */
   readonly expires: number;
+  /**
+   * Whether conntrack still holds a live connection with this original
+   * tuple that is not closing (TCP TIME_WAIT or CLOSE): what `-m connlimit`
+   * counts.
+   */
+  isOpen(original: ConntrackTupleView): boolean;
 }
 
 /**

@@ -148,6 +148,10 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: outside('203.0.113.7'), protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 3, why: 'another source has its own bucket' },
     { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 5, why: '--hashlimit-above 1/min, burst 3: the fourth datagram is over and dropped' },
   ],
+  connlimit: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 2, why: '--connlimit-above 2 per /24: one connection at a time stays under' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 5, why: '--connlimit-upto 3 --connlimit-daddr: three live UDP connections, then DROP' },
+  ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
     { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },
