@@ -7,20 +7,25 @@ import { addrtypeMatchModule } from './matches/addrtype.match';
 import { commentMatchModule } from './matches/comment.match';
 import { connlimitMatchModule } from './matches/connlimit.match';
 import { connmarkMatchModule } from './matches/connmark.match';
+import { dscpMatchModule } from './matches/dscp.match';
 import { conntrackMatchModule, stateMatchModule } from './matches/conntrack.match';
 import { hashlimitMatchModule } from './matches/hashlimit.match';
 import { icmpMatchModule } from './matches/icmp.match';
 import { iprangeMatchModule } from './matches/iprange.match';
+import { lengthMatchModule } from './matches/length.match';
 import { limitMatchModule } from './matches/limit.match';
 import { markMatchModule } from './matches/mark.match';
 import { multiportMatchModule } from './matches/multiport.match';
 import { nfacctMatchModule } from './matches/nfacct.match';
 import { ownerMatchModule } from './matches/owner.match';
 import { physdevMatchModule } from './matches/physdev.match';
+import { pkttypeMatchModule } from './matches/pkttype.match';
 import { recentMatchModule } from './matches/recent.match';
 import { sctpMatchModule } from './matches/sctp.match';
 import { statisticMatchModule } from './matches/statistic.match';
 import { tcpMatchModule } from './matches/tcp.match';
+import { tosMatchModule } from './matches/tos.match';
+import { ttlMatchModule } from './matches/ttl.match';
 import { udpMatchModule } from './matches/udp.match';
 import { ModuleRegistry } from './module';
 import { connmarkTargetModule } from './targets/connmark.target';
@@ -56,6 +61,11 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(limitMatchModule)
     .registerMatch(hashlimitMatchModule)
     .registerMatch(connlimitMatchModule)
+    .registerMatch(pkttypeMatchModule)
+    .registerMatch(lengthMatchModule)
+    .registerMatch(ttlMatchModule)
+    .registerMatch(tosMatchModule)
+    .registerMatch(dscpMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

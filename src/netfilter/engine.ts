@@ -397,6 +397,7 @@ function copyPacket(p: Packet): MutablePacket {
     ctDnat: p.ctDnat,
     ctmark: p.ctmark,
     ttl: p.ttl,
+    tos: p.tos,
     length: p.length,
     fragment: p.fragment,
     socket: p.socket,

@@ -167,6 +167,8 @@ export interface Packet {
   /** The connection mark (`CONNMARK`, `-m connmark`). */
   readonly ctmark?: number;
   readonly ttl?: number;
+  /** The IP header's TOS byte (DSCP in its upper six bits); unset is 0. */
+  readonly tos?: number;
   /** Total length in bytes, for counters; 0 when unknown. */
   readonly length?: number;
   /** A non-first fragment (`-f`). */

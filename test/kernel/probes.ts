@@ -152,6 +152,15 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 2, why: '--connlimit-above 2 per /24: one connection at a time stays under' },
     { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 5, why: '--connlimit-upto 3 --connlimit-daddr: three live UDP connections, then DROP' },
   ],
+  'header-matches': [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2201, why: '! --ttl-eq 64: a packet from one hop away has TTL 64, accepted' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2202, why: '--ttl-gt 63: REJECT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2203, why: 'TOS 0: not dropped by ! --tos 0, rejected by --dscp-class BE' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2204, why: '--pkt-type unicast: REJECT' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 2205, why: '! --pkt-type unicast fails for a unicast datagram: DROP' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2206, why: 'a SYN of 60 bytes: --length 41:100 rejects' },
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 8080, why: 'forwarded: TTL 63 in FORWARD, --ttl-lt 64 marks, the mark rejects' },
+  ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
     { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },
