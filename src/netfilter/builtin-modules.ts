@@ -21,6 +21,7 @@ import { ownerMatchModule } from './matches/owner.match';
 import { physdevMatchModule } from './matches/physdev.match';
 import { pkttypeMatchModule } from './matches/pkttype.match';
 import { recentMatchModule } from './matches/recent.match';
+import { rpfilterMatchModule } from './matches/rpfilter.match';
 import { sctpMatchModule } from './matches/sctp.match';
 import { statisticMatchModule } from './matches/statistic.match';
 import { tcpMatchModule } from './matches/tcp.match';
@@ -66,6 +67,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(ttlMatchModule)
     .registerMatch(tosMatchModule)
     .registerMatch(dscpMatchModule)
+    .registerMatch(rpfilterMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

@@ -231,6 +231,14 @@ export interface HostView {
    * (`--limit-iface-in/out`).
    */
   addressType(address: number, iface?: string): AddressType;
+  /**
+   * The route to `destination` (local table first), for a reverse path
+   * check (`-m rpfilter`): its kind and, when it has one, its device.
+   * Optional: a view without it cannot answer.
+   */
+  lookup?(destination: number): { readonly kind: 'local' | 'broadcast' | 'unicast' | 'unreachable'; readonly interface?: string };
+  /** Whether the named interface is a loopback device. */
+  isLoopbackInterface?(name: string | undefined): boolean;
 }
 
 /** One address in an `xt_recent` list. */

@@ -161,6 +161,12 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2206, why: 'a SYN of 60 bytes: --length 41:100 rejects' },
     { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 8080, why: 'forwarded: TTL 63 in FORWARD, --ttl-lt 64 marks, the mark rejects' },
   ],
+  rpfilter: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2301, why: 'the route back to the source leaves by eth0: passes, --invert does not drop' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2302, why: 'the reverse path is good: rpfilter matches, DROP' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 2303, why: '--loose --accept-local: matches, DROP' },
+    { from: client, protocol: 'tcp', destination: '192.168.0.2', port: 2304, why: 'from a pod on cni0: good path, --invert does not drop' },
+  ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
     { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },
