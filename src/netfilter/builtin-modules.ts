@@ -20,6 +20,7 @@ import { nfacctMatchModule } from './matches/nfacct.match';
 import { ownerMatchModule } from './matches/owner.match';
 import { physdevMatchModule } from './matches/physdev.match';
 import { pkttypeMatchModule } from './matches/pkttype.match';
+import { policyMatchModule } from './matches/policy.match';
 import { recentMatchModule } from './matches/recent.match';
 import { rpfilterMatchModule } from './matches/rpfilter.match';
 import { sctpMatchModule } from './matches/sctp.match';
@@ -68,6 +69,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(tosMatchModule)
     .registerMatch(dscpMatchModule)
     .registerMatch(rpfilterMatchModule)
+    .registerMatch(policyMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

@@ -131,6 +131,7 @@ export const REAL_TABLES: ReadonlySet<string> = new Set(['filter', 'nat', 'mangl
  */
 export const REAL_UNMODELLED_OPTIONS: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map<string, ReadonlyMap<string, number>>([
   ['tcp', new Map([['tcp-option', 1]])],
+  ['policy', new Map([['next', 0]])],
   [
     'hashlimit',
     new Map([

@@ -167,6 +167,11 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 2303, why: '--loose --accept-local: matches, DROP' },
     { from: client, protocol: 'tcp', destination: '192.168.0.2', port: 2304, why: 'from a pod on cni0: good path, --invert does not drop' },
   ],
+  policy: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2401, why: 'no IPsec: --pol none matches, REJECT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2402, why: 'no IPsec: --pol ipsec never matches' },
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 8080, why: 'forwarded, --dir out --pol none: REJECT' },
+  ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
     { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },

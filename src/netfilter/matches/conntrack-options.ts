@@ -30,7 +30,7 @@ const STATUS_BITS: ReadonlyArray<[string, number]> = [
   ['CONFIRMED', 8],
 ];
 
-interface AddressTest {
+export interface AddressTest {
   readonly address: number;
   readonly mask: number;
   readonly invert: boolean;
@@ -105,7 +105,7 @@ export function parseResolverAddress(text: string): number | undefined {
   return (address * 2 ** (8 * restBytes) + last) >>> 0;
 }
 
-function parseAddressTest(option: ParsedOption): AddressTest {
+export function parseAddressTest(option: ParsedOption): AddressTest {
   const text = option.args[0];
   const slash = text.indexOf('/');
   const address = parseResolverAddress(slash < 0 ? text : text.slice(0, slash));
@@ -121,7 +121,7 @@ function parseAddressTest(option: ParsedOption): AddressTest {
   return { address, mask, invert: option.inverted };
 }
 
-function formatAddressTest(test: AddressTest): string {
+export function formatAddressTest(test: AddressTest): string {
   const prefix = maskToPrefix(test.mask);
   return prefix === 32 || prefix < 0 ? formatAddress(test.address) : `${formatAddress(test.address)}/${prefix}`;
 }
