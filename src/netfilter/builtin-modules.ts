@@ -7,9 +7,11 @@ import { addrtypeMatchModule } from './matches/addrtype.match';
 import { commentMatchModule } from './matches/comment.match';
 import { connlimitMatchModule } from './matches/connlimit.match';
 import { connmarkMatchModule } from './matches/connmark.match';
+import { devgroupMatchModule } from './matches/devgroup.match';
 import { dscpMatchModule } from './matches/dscp.match';
 import { conntrackMatchModule, stateMatchModule } from './matches/conntrack.match';
 import { hashlimitMatchModule } from './matches/hashlimit.match';
+import { helperMatchModule } from './matches/helper.match';
 import { icmpMatchModule } from './matches/icmp.match';
 import { iprangeMatchModule } from './matches/iprange.match';
 import { lengthMatchModule } from './matches/length.match';
@@ -21,6 +23,7 @@ import { ownerMatchModule } from './matches/owner.match';
 import { physdevMatchModule } from './matches/physdev.match';
 import { pkttypeMatchModule } from './matches/pkttype.match';
 import { policyMatchModule } from './matches/policy.match';
+import { realmMatchModule } from './matches/realm.match';
 import { recentMatchModule } from './matches/recent.match';
 import { rpfilterMatchModule } from './matches/rpfilter.match';
 import { sctpMatchModule } from './matches/sctp.match';
@@ -70,6 +73,9 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(dscpMatchModule)
     .registerMatch(rpfilterMatchModule)
     .registerMatch(policyMatchModule)
+    .registerMatch(helperMatchModule)
+    .registerMatch(realmMatchModule)
+    .registerMatch(devgroupMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

@@ -172,6 +172,14 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2402, why: 'no IPsec: --pol ipsec never matches' },
     { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 8080, why: 'forwarded, --dir out --pol none: REJECT' },
   ],
+  ids: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2501, why: 'no helper expects the connection: --helper ftp fails' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2502, why: '! --helper ftp: REJECT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2503, why: 'routes have realm 0: --realm 0x0/0xff REJECT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2504, why: '--realm 0x10 fails' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2505, why: 'eth0 is in group 0: --src-group default REJECT' },
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 8080, why: 'forwarded, groups 0 and 0: both negated tests hold, REJECT' },
+  ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },
     { from: web, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'masquerade from outside' },
