@@ -28,6 +28,7 @@ import { recentMatchModule } from './matches/recent.match';
 import { rpfilterMatchModule } from './matches/rpfilter.match';
 import { sctpMatchModule } from './matches/sctp.match';
 import { statisticMatchModule } from './matches/statistic.match';
+import { stringMatchModule } from './matches/string.match';
 import { tcpMatchModule } from './matches/tcp.match';
 import { tosMatchModule } from './matches/tos.match';
 import { ttlMatchModule } from './matches/ttl.match';
@@ -76,6 +77,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(helperMatchModule)
     .registerMatch(realmMatchModule)
     .registerMatch(devgroupMatchModule)
+    .registerMatch(stringMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

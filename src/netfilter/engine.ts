@@ -551,7 +551,9 @@ class Run implements ChainWalker {
     if (this.made === NO_CHOICES) this.made = [];
     this.made.push(choice);
     this.depend(rule, table, chain, position, choice);
-    this.record(table, chain, position, rule, choice ? 'not modelled: taken as matching (the outcome depends on it)' : 'not modelled: taken as not matching (the outcome depends on it)');
+    let why = 'not modelled';
+    for (const m of rule.matches) if (m.unmodelled === true && m.assumption !== undefined) why = m.assumption;
+    this.record(table, chain, position, rule, `${why}: taken as ${choice ? 'matching' : 'not matching'} (the outcome depends on it)`);
     return choice;
   }
 

@@ -341,6 +341,8 @@ export interface Match {
   readonly hooks?: readonly Hook[];
   /** A real iptables match kept but not modelled (`unsupported: 'keep'`): the traversal forks on it instead of calling `matches`. */
   readonly unmodelled?: boolean;
+  /** For a match parsed and printed but not evaluated (`-m string`): why the trace forks there, in its steps. */
+  readonly assumption?: string;
   matches(packet: Packet, ctx: MatchContext): boolean;
   /** Canonical `iptables-save` text of this match: "-m tcp --dport 80". */
   save(): string;
