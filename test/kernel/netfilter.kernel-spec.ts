@@ -82,6 +82,8 @@ function traceInput(probe: Probe, sourcePort: number): TraceInput {
 
 /** Where an engine outcome says the connection ends, in the words the kernel side uses. */
 function placeOf(o: TraceOutcome, protocol: 'tcp' | 'udp', pods: ReadonlySet<string>): string {
+  // A TTL that expires in forwarding is answered with ICMP time exceeded: a TCP client sees "unreachable".
+  if (o.verdict === 'DROP' && o.reason === 'ttl-exceeded') return protocol === 'tcp' ? 'rejected' : 'dropped';
   if (o.verdict === 'DROP') return 'dropped';
   if (o.verdict === 'REJECT') return protocol === 'tcp' ? 'rejected' : 'dropped';
   const p = o.packet;
