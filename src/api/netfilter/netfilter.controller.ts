@@ -105,6 +105,7 @@ export class NetfilterController {
         destinationPort: p.destinationPort,
         mark: p.mark,
         tcpFlags,
+        socket: p.socket,
       },
       body.mode ?? 'enumerate',
     );
