@@ -17,6 +17,8 @@
  * the request's tuple is (id, type << 8 | code) and the reply's the swap,
  * whichever packet it comes from. The identifier is the "port" NAT may change.
  */
+import { DomainError } from '../common/domain-error';
+import { icmpTypeByName } from './matches/icmp.match';
 import type { Packet } from './types';
 
 export const ICMP_ECHO_REPLY = 0;
@@ -132,26 +134,6 @@ export function icmpTypeText(type: number, code = 0): string {
   return code === 0 ? name : `${name} code ${code}`;
 }
 
-/** Every name a request may give for a type: the names `-m icmp --icmp-type` takes for a whole type. */
-export const ICMP_REQUEST_TYPE_NAMES: ReadonlyMap<string, number> = new Map([
-  ['echo-request', 8],
-  ['ping', 8],
-  ['echo-reply', 0],
-  ['pong', 0],
-  ['destination-unreachable', 3],
-  ['source-quench', 4],
-  ['redirect', 5],
-  ['router-advertisement', 9],
-  ['router-solicitation', 10],
-  ['time-exceeded', 11],
-  ['ttl-exceeded', 11],
-  ['parameter-problem', 12],
-  ['timestamp-request', 13],
-  ['timestamp-reply', 14],
-  ['address-mask-request', 17],
-  ['address-mask-reply', 18],
-]);
-
 /** `REJECT --reject-with` as the ICMP type and code it sends (tcp-reset: none). */
 export function rejectIcmp(rejectWith: string): { type: number; code: number } | undefined {
   switch (rejectWith) {
@@ -172,4 +154,21 @@ export function rejectIcmp(rejectWith: string): { type: number; code: number } |
     default:
       return undefined;
   }
+}
+
+/**
+ * The ICMP type a request names: a number 0-255, or a name iptables knows
+ * (`echo-request`, `ping`, `port-unreachable`: a name that fixes the code
+ * gives it too). Refused with the field named.
+ */
+export function requestedIcmpType(value: number | string, field: string): { type: number; code?: number } {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value >= 0 && value <= 255) return { type: value };
+  } else {
+    const named = icmpTypeByName(value);
+    if (named !== undefined) return named[1] === undefined ? { type: named[0] } : { type: named[0], code: named[1] };
+  }
+  throw new DomainError('INVALID', `${field}: ${JSON.stringify(value)} is not an ICMP type (a number 0-255, or a name such as echo-request, echo-reply, port-unreachable, time-exceeded)`, {
+    field,
+  });
 }
