@@ -4,7 +4,7 @@
  * refusals that name the field.
  */
 import request from 'supertest';
-import { startTestApp, type TestApp } from './support/test-app';
+import { DEMO, startTestApp, type TestApp } from './support/test-app';
 
 const NODE = {
   interfaces: [
@@ -95,5 +95,70 @@ describe('ICMP through POST /netsim/v1/trace (e2e)', () => {
       await expect422({ ...echo, protocol: 'tcp', sourcePort: 1, destinationPort: 80 }, 'packet.icmpType', /only an icmp packet has a type/);
       await expect422({ ...echo, protocol: 'udp' }, 'packet.sourcePort', /must not be less than 1|must be an integer/);
     });
+  });
+});
+
+describe('ICMP through POST /netsim/v1/traffic (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(DEMO);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const get = async (path: string) => (await request(t.http).get(path).expect(200)).body;
+  const send = (body: object, query = '') => request(t.http).post(`/netsim/v1/traffic${query}`).send(body);
+
+  it('a pod pings another pod: delivered, the echo reply comes back with the same id', async () => {
+    const pods = (await get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items as { metadata: { name: string }; status: { podIP: string } }[];
+    const target = pods[0];
+    const res = await send({ from: 'pod/default/db-0', to: target.status.podIP, protocol: 'icmp', icmpId: 42 }, '?detail=hops').expect(200);
+    expect(res.body.outcomes).toHaveLength(1);
+    const [o] = res.body.outcomes;
+    expect(o).toMatchObject({ probability: 1, result: 'delivered', destination: { pod: `default/${target.metadata.name}`, ip: target.status.podIP }, replySource: target.status.podIP });
+    expect(o.verdict).toMatchObject({ reason: 'Delivered', client: 'connected' });
+    expect(o.hops.at(-1).packet).toMatchObject({ protocol: 'icmp', icmpType: 8, icmpId: 42 });
+    expect(o.reply.at(-1).packet).toMatchObject({ protocol: 'icmp', icmpType: 0, icmpId: 42, destination: o.hops[0].packet.source });
+    const replyStates = o.reply.flatMap((h: { rules: { table: string; action: string }[] }) => h.rules.filter((r) => r.table === 'conntrack').map((r) => r.action));
+    expect(replyStates.some((a: string) => a.startsWith('ESTABLISHED: reply direction'))).toBe(true);
+  });
+
+  it('a ping to a ClusterIP is not answered, and the verdict says why in words', async () => {
+    const ip = (await get('/api/v1/namespaces/default/services/web')).spec.clusterIP;
+    for (const to of [ip, 'web', 'service/default/web']) {
+      const res = await send({ from: 'pod/default/db-0', to, protocol: 'icmp' }).expect(200);
+      expect(res.body.outcomes).toHaveLength(1);
+      const [o] = res.body.outcomes;
+      expect(o.result).toBe('external');
+      expect(o.verdict).toMatchObject({ reason: 'LeftCluster', client: 'timed-out' });
+      expect(o.verdict.message).toContain(`${ip} is default/web's ClusterIP. A ClusterIP does not answer ping in iptables mode: kube-proxy's rules match only the Service's tcp, udp and sctp ports`);
+    }
+  });
+
+  it('sample mode: each echo takes the next id, and conntrack -L lists them as the real tool prints them', async () => {
+    const node = (await get('/api/v1/namespaces/default/pods/db-0')).spec.nodeName;
+    const pods = (await get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items as { spec: { nodeName: string }; status: { podIP: string } }[];
+    const remote = pods.find((p) => p.spec.nodeName !== node)!;
+    const db = (await get('/api/v1/namespaces/default/pods/db-0')).status.podIP;
+    const res = await send({ from: 'pod/default/db-0', to: remote.status.podIP, protocol: 'icmp', icmpId: 100, mode: 'sample', count: 2, seed: 1 }).expect(200);
+    expect(res.body.samples).toEqual({ [`pod/default/${(await get('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items.find((p: { status: { podIP: string } }) => p.status.podIP === remote.status.podIP).metadata.name}`]: 2 });
+    const text: string = (await request(t.http).get(`/netsim/v1/nodes/${node}/conntrack?format=text`).expect(200)).text;
+    for (const id of [100, 101]) {
+      expect(text).toMatch(new RegExp(`^icmp +1 30 src=${db} dst=${remote.status.podIP} type=8 code=0 id=${id} src=${remote.status.podIP} dst=${db} type=0 code=0 id=${id} mark=0 use=1$`, 'm'));
+    }
+  });
+
+  it('refuses what a ping cannot be, naming the field', async () => {
+    const expect422 = async (body: object, field: string, message: RegExp) => {
+      const res = await send(body).expect(422);
+      expect(res.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Invalid', code: 422 });
+      expect(res.body.details.causes).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.stringMatching(message) })]));
+    };
+    await expect422({ from: 'pod/default/db-0', to: '10.96.0.10:80', protocol: 'icmp' }, 'to', /an icmp echo has no port/);
+    await expect422({ from: 'pod/default/db-0', to: '10.96.0.10', protocol: 'icmp', sourcePort: 5 }, 'sourcePort', /a ping has no ports/);
+    await expect422({ from: 'pod/default/db-0', to: '10.96.0.10:80', icmpId: 5 }, 'icmpId', /only a ping/);
+    await expect422({ from: 'pod/default/db-0', to: '10.96.0.10', protocol: 'icmp', icmpType: 'port-unreachable' }, 'icmpType', /not a query a host answers/);
+    await expect422({ from: 'pod/default/db-0', to: '10.96.0.10', protocol: 'icmp', icmpType: 'pingg' }, 'icmpType', /must be an ICMP type/);
   });
 });

@@ -34,8 +34,10 @@ import type { Verdict } from './verdict';
 import { Explainer } from './explain/explain';
 import { parseTrafficSource } from './traffic-source';
 import { BRIDGE_DEVICE, VXLAN_DEVICE, VXLAN_MTU } from './node-interfaces';
+import { DEFAULT_ICMP_ID, icmpAnswer, icmpAnswered, icmpQueryText } from './icmp-traffic';
+import { ICMP_ECHO_REQUEST } from '../netfilter/icmp';
 
-export type TrafficProtocol = 'tcp' | 'udp' | 'sctp';
+export type TrafficProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
 export type TrafficResult = 'delivered' | 'refused' | 'rejected' | 'dropped' | 'no-route' | 'nxdomain' | 'external';
 
 export interface TrafficRequest {
@@ -46,6 +48,9 @@ export interface TrafficRequest {
   protocol?: TrafficProtocol;
   /** The client's source port (sample mode: the first connection's; each next one takes the next port). Default 40000. */
   sourcePort?: number;
+  /** icmp: the query's type (default 8, echo-request; 13, timestamp-request) and id (default 1; sample mode: each next echo takes the next). */
+  icmpType?: number;
+  icmpId?: number;
   mode?: 'enumerate' | 'sample';
   /** Sample mode: how many connections (default 100). */
   count?: number;
@@ -247,6 +252,7 @@ function entering(packet: Omit<TraceInput, 'hook'>, hook: EntryHook, inInterface
     tcpFlags: packet.tcpFlags,
     icmpType: packet.icmpType,
     icmpCode: packet.icmpCode,
+    icmpId: packet.icmpId,
     ttl,
     length: packet.length,
     related: packet.related,
@@ -282,7 +288,8 @@ class Walk {
 
   private trace(node: string, input: TraceInput): TraceOutcome[] {
     const engine = this.engineFor(node);
-    const full: TraceInput = this.related && input.protocol === 'icmp' ? { ...input, related: this.related } : input;
+    // An error carries its embedded header from node to node (each node's NAT may rewrite it); the first node gets the walk's.
+    const full: TraceInput = this.related && input.protocol === 'icmp' && input.related === undefined ? { ...input, related: this.related } : input;
     if (!this.sampling) return engine.enumerate(full);
     return [engine.sample(full, this.random)];
   }
@@ -326,6 +333,7 @@ class Walk {
       tcpFlags: input.tcpFlags,
       icmpType: input.icmpType,
       icmpCode: input.icmpCode,
+      icmpId: input.icmpId,
       mark: 0,
       ctstate: 'NEW',
       ttl,
@@ -395,6 +403,8 @@ class Walk {
       tcpFlags: p.tcpFlags,
       icmpType: p.icmpType,
       icmpCode: p.icmpCode,
+      icmpId: p.icmpId,
+      ...(p.inner !== undefined ? { related: p.inner } : {}),
       ttl,
     };
   }
@@ -438,11 +448,14 @@ class Walk {
   /** The packet reached a pod's or a node's socket layer. */
   private arrive(at: Endpoint, packet: Packet, branch: Branch): Ending {
     if (this.role === 'reply') return { branch, result: 'delivered', at, arrival: packet };
+    // A ping needs no listening socket: the destination's kernel answers it.
+    if (packet.protocol === 'icmp' && icmpAnswered(packet.icmpType)) return { branch, result: 'delivered', at, arrival: packet };
     const declares = (pod: PodEndpoint | undefined) => pod?.ports.some((x) => x.port === packet.destinationPort && x.protocol === packet.protocol) ?? false;
     const pod = at.kind === 'pod' ? at.pod : at.kind === 'node' ? at.pod : undefined;
     if (declares(pod)) return { branch, result: 'delivered', at, arrival: packet };
     const answer = packet.protocol === 'tcp' ? 'TCP reset' : packet.protocol === 'udp' ? 'ICMP port unreachable' : 'SCTP ABORT';
     const who = at.kind === 'pod' ? `pod ${at.pod.namespace}/${at.pod.name}` : at.kind === 'node' ? `node ${at.node.name}` : 'the destination';
+    if (packet.protocol === 'icmp') return { branch, result: 'dropped', reason: `${who} does not answer an ICMP ${icmpQueryText(packet.icmpType)}`, at, arrival: packet };
     return { branch, result: 'refused', reason: `${who} has no ${packet.protocol} port ${packet.destinationPort} open (${answer})`, at, arrival: packet };
   }
 }
@@ -531,7 +544,7 @@ export interface TrafficOptions {
 
 /** What an enumerated answer depends on besides the cluster's state: the request, normalized. */
 function requestKey(request: TrafficRequest): string {
-  return JSON.stringify([request.from, request.to, request.protocol ?? 'tcp', request.sourcePort ?? DEFAULT_SOURCE_PORT]);
+  return JSON.stringify([request.from, request.to, request.protocol ?? 'tcp', request.sourcePort ?? DEFAULT_SOURCE_PORT, request.icmpType, request.icmpId]);
 }
 
 /**
@@ -637,9 +650,10 @@ export class TrafficSimulator {
   private compute(request: TrafficRequest): UnexplainedResponse {
     const protocol = request.protocol ?? 'tcp';
     const mode = request.mode ?? 'enumerate';
-    const sourcePort = request.sourcePort ?? DEFAULT_SOURCE_PORT;
+    // A ping's id stands in for the source port (sample mode: each next echo takes the next).
+    const sourcePort = protocol === 'icmp' ? (request.icmpId ?? DEFAULT_ICMP_ID) : (request.sourcePort ?? DEFAULT_SOURCE_PORT);
     const source = this.source(request.from);
-    const { targets, resolution } = this.targets(request.to, source);
+    const { targets, resolution } = this.targets(request.to, source, protocol);
     if (targets.length === 0) {
       const outcome: Unexplained = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
       if (mode === 'sample') return { outcomes: [outcome], samples: { nxdomain: request.count ?? 100 }, ...(resolution ? { resolution } : {}) };
@@ -648,7 +662,7 @@ export class TrafficSimulator {
     if (mode === 'sample') return this.sample(request, source, targets, protocol, sourcePort, resolution);
     const merged = new OutcomeMerger();
     for (const target of targets) {
-      for (const ending of this.walk(source, target, protocol, sourcePort, false, this.cluster.random)) {
+      for (const ending of this.walk(source, target, protocol, sourcePort, false, this.cluster.random, request.icmpType)) {
         const outcome = this.outcomeOf(ending, protocol, false, this.cluster.random);
         outcome.probability *= target.weight;
         merged.add(outcome);
@@ -670,9 +684,9 @@ export class TrafficSimulator {
     const samples: Record<string, number> = {};
     const groups = new Map<string, Unexplained>();
     for (let i = 0; i < count; i++) {
-      const port = sourcePort + i > 65535 ? 1024 + ((sourcePort + i - 1024) % (65536 - 1024)) : sourcePort + i;
+      const port = protocol === 'icmp' ? (sourcePort + i) & 0xffff : sourcePort + i > 65535 ? 1024 + ((sourcePort + i - 1024) % (65536 - 1024)) : sourcePort + i;
       const target = targets.length === 1 ? targets[0] : targets[random.int(targets.length)];
-      const endings = this.walk(source, target, protocol, port, true, random);
+      const endings = this.walk(source, target, protocol, port, true, random, request.icmpType);
       const ending = endings[0];
       const outcome = this.outcomeOf(ending, protocol, true, random);
       const key = outcome.destination?.pod ? `pod/${outcome.destination.pod}` : outcome.destination?.node ? `node/${outcome.destination.node}` : outcome.result;
@@ -688,9 +702,13 @@ export class TrafficSimulator {
   }
 
   /** One connection's first packet: every path (enumerate) or one (sample). */
-  private walk(source: Source, target: Target, protocol: TrafficProtocol, sourcePort: number, sampling: boolean, random: Random): Ending[] {
+  private walk(source: Source, target: Target, protocol: TrafficProtocol, sourcePort: number, sampling: boolean, random: Random, icmpType = ICMP_ECHO_REQUEST): Ending[] {
     const walk = new Walk(this.network, 'request', sampling, random, (node) => this.engine(node));
-    const packet = { protocol, sourcePort, destination: target.address, destinationPort: target.port };
+    // For a ping, `sourcePort` is its id.
+    const packet =
+      protocol === 'icmp'
+        ? { protocol, sourcePort: 0, destination: target.address, destinationPort: 0, icmpType, icmpCode: 0, icmpId: sourcePort }
+        : { protocol, sourcePort, destination: target.address, destinationPort: target.port };
     const start = Branch.START;
     if (source.kind === 'pod') return walk.fromPod(source.pod, source.node, packet, start);
     if (source.kind === 'node') {
@@ -712,7 +730,7 @@ export class TrafficSimulator {
     });
   }
 
-  private clientPacket(address: number, packet: { protocol: TrafficProtocol; sourcePort: number; destination: number; destinationPort: number }): Packet {
+  private clientPacket(address: number, packet: { protocol: TrafficProtocol; sourcePort: number; destination: number; destinationPort: number; icmpType?: number; icmpId?: number }): Packet {
     return { ...packet, source: address, mark: 0, ctstate: 'NEW', ttl: INITIAL_TTL };
   }
 
@@ -783,7 +801,7 @@ export class TrafficSimulator {
       result: ending.result,
       ...(ending.reason && ending.result !== 'delivered' ? { reason: ending.reason } : {}),
       destination,
-      seenSource: arrival && at?.kind !== 'external' ? endpointText(arrival.source, arrival.sourcePort) : null,
+      seenSource: arrival && at?.kind !== 'external' ? (arrival.protocol === 'icmp' ? formatIPv4(arrival.source) : endpointText(arrival.source, arrival.sourcePort)) : null,
       hops: ending.branch.hops(),
       reply: [],
     };
@@ -837,7 +855,9 @@ export class TrafficSimulator {
     const walk = new Walk(this.network, 'reply', sampling, random, engineFor, related);
     const packet: Omit<TraceInput, 'hook'> = icmp
       ? { protocol: 'icmp', icmpType: 3, icmpCode: 3, destination: arrival.source }
-      : {
+      : protocol === 'icmp'
+        ? icmpAnswer(arrival)
+        : {
           protocol,
           sourcePort: arrival.destinationPort,
           destination: arrival.source,
@@ -874,16 +894,18 @@ export class TrafficSimulator {
     return { kind: 'pod', pod: found, node };
   }
 
-  private targets(to: string, source: Source): { targets: Target[]; resolution?: Resolution } {
+  private targets(to: string, source: Source, protocol: TrafficProtocol = 'tcp'): { targets: Target[]; resolution?: Resolution } {
     const colon = to.lastIndexOf(':');
     const host = colon < 0 ? to : to.slice(0, colon);
     const portText = colon < 0 ? '' : to.slice(colon + 1);
     const invalid = (message: string) => new DomainError('INVALID', `to: ${message}`, { field: 'to' });
-    const numeric = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
+    // A ping has no port: `to` is the host alone (port 0 stands for none).
+    if (protocol === 'icmp' && colon >= 0) throw invalid(`"${to}": an icmp echo has no port (send to HOST, not HOST:PORT)`);
+    const numeric = protocol === 'icmp' ? 0 : /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
     if (!host) throw invalid(`"${to}" names no destination`);
     const service = /^service\/([^/]+)\/([^/]+)$/.exec(host);
-    if (service) return { targets: this.serviceTargets(service[1], service[2], portText) };
-    if (numeric === undefined || numeric < 1 || numeric > 65535) throw invalid(`"${to}" needs a port between 1 and 65535 (HOST:PORT)`);
+    if (service) return { targets: this.serviceTargets(service[1], service[2], portText, protocol === 'icmp') };
+    if (numeric === undefined || (protocol !== 'icmp' && (numeric < 1 || numeric > 65535))) throw invalid(`"${to}" needs a port between 1 and 65535 (HOST:PORT)`);
     const pod = /^pod\/([^/]+)\/([^/]+)$/.exec(host);
     if (pod) {
       const found = this.network.pod(pod[1], pod[2]);
@@ -903,11 +925,17 @@ export class TrafficSimulator {
   }
 
   /** `service/NS/NAME:PORT`: the ClusterIP and Service port (by number or name); a headless Service's ready endpoints. */
-  private serviceTargets(namespace: string, name: string, portText: string): Target[] {
+  private serviceTargets(namespace: string, name: string, portText: string, ping = false): Target[] {
     const store = this.cluster.store;
     const service = store.tryGet(store.resourceType('services'), namespace, name);
     if (!service) throw new DomainError('NOT_FOUND', `services "${name}" not found in namespace "${namespace}"`, { kind: 'services', name, field: 'to' });
     const spec = (service.spec ?? {}) as { clusterIP?: string; type?: string; ports?: { name?: string; port: number }[] };
+    if (ping) {
+      if (spec.type === 'ExternalName') return [];
+      if (spec.clusterIP && spec.clusterIP !== 'None') return [{ address: tryParseIPv4(spec.clusterIP)!, port: 0, weight: 1 }];
+      const ready = this.names.readyAddresses(namespace, name);
+      return ready.map((a) => ({ address: tryParseIPv4(a)!, port: 0, weight: 1 / ready.length }));
+    }
     const ports = spec.ports ?? [];
     const byNumber = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
     const matched = byNumber !== undefined ? ports.find((p) => p.port === byNumber) : portText ? ports.find((p) => p.name === portText) : ports.length === 1 ? ports[0] : undefined;

@@ -57,7 +57,7 @@ function IsAddressWithPrefix(allowDefault: boolean, options?: ValidationOptions)
 }
 
 /** An ICMP type: 0-255, or a name iptables knows (`echo-request`, `port-unreachable`). */
-function IsIcmpType(options?: ValidationOptions): PropertyDecorator {
+export function IsIcmpType(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isIcmpType',
