@@ -9,7 +9,8 @@ export type ProbeSource = { kind: 'pod'; ip: string } | { kind: 'host' } | { kin
 
 export interface Probe {
   readonly from: ProbeSource;
-  readonly protocol: 'tcp' | 'udp';
+  /** `icmp`: echo requests (iputils ping); `port` is then unused (0). */
+  readonly protocol: 'tcp' | 'udp' | 'icmp';
   readonly destination: string;
   readonly port: number;
   /**
@@ -110,6 +111,15 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2222, why: 'DNAT port forward, then FORWARD policy DROP' },
     { from: web, protocol: 'udp', destination: '192.168.0.2', port: 5005, why: 'DNAT --persistent, FORWARD LOG and DROP' },
     { from: host, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: 'from the node itself over lo' },
+  ],
+  icmp: [
+    { from: web, protocol: 'icmp', destination: '10.180.0.30', port: 0, why: 'echo to a pod through FORWARD: answered' },
+    { from: web, protocol: 'icmp', destination: '10.180.0.31', port: 0, why: '--icmp-type echo-request -j DROP' },
+    { from: client, protocol: 'icmp', destination: '10.180.0.31', port: 0, why: 'the DROP for a bridged pod-to-pod echo' },
+    { from: web, protocol: 'icmp', destination: '192.168.99.20', port: 0, why: 'echo DNATed by a rule to a pod' },
+    { from: client, protocol: 'icmp', destination: '192.168.99.20', port: 0, why: 'a pod pings the DNATed address' },
+    { from: client, protocol: 'tcp', destination: '203.0.113.2', port: 7, why: 'REJECT icmp-port-unreachable: the error leaves OUTPUT as RELATED' },
+    { from: web, protocol: 'tcp', destination: '10.180.0.30', port: 7, why: 'REJECT for an outside client: RELATED error back out eth0' },
   ],
   'save-form': [
     { from: client, protocol: 'tcp', destination: '172.30.0.41', port: 80, why: 'rules loaded from iptables-save text with counters' },

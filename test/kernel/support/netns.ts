@@ -222,9 +222,9 @@ export function readRecords(logFile: string): ListenerRecord[] {
 export function kernelSuiteUnavailable(): string | undefined {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not running as root (network namespaces and iptables need root)';
-  for (const tool of ['ip', 'iptables-restore', 'iptables-save', 'nfacct']) {
+  for (const tool of ['ip', 'iptables-restore', 'iptables-save', 'nfacct', 'ping']) {
     const found = spawnSync('sh', ['-c', `command -v ${tool}`]);
-    if (found.status !== 0) return `${tool} is not installed (apt-get install -y iptables iproute2 conntrack nfacct)`;
+    if (found.status !== 0) return `${tool} is not installed (apt-get install -y iptables iproute2 conntrack nfacct iputils-ping)`;
   }
   const probe = `nsim-kcheck${process.pid}`;
   const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
