@@ -117,6 +117,40 @@ spec:
     });
   });
 
+  it('NoReadyEndpoints: causes that differ, each pod with its own', async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: mix-0, namespace: default, labels: {app: mix}}
+spec:
+  nodeName: kind-worker
+  containers:
+  - {name: app, image: nginx, ports: [{containerPort: 8080}], readinessProbe: {tcpSocket: {port: 9}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: mix-1, namespace: default, labels: {app: mix}}
+spec:
+  containers:
+  - {name: app, image: nginx, ports: [{containerPort: 8080}]}
+  nodeSelector: {disk: none}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mix, namespace: default}
+spec:
+  selector: {app: mix}
+  ports: [{port: 80, targetPort: 8080}]
+`);
+    await advance(5);
+    const ip = (await get('/api/v1/namespaces/default/pods/mix-0')).status.podIP;
+    expect((await only({ from: 'pod/default/db-0', to: 'mix:80' })).verdict).toEqual({
+      reason: 'NoReadyEndpoints',
+      client: 'connection-refused',
+      message: `default/mix's selector app=mix matches 2 pods, none of them Ready (default/mix-0: readiness probe of container app failing: dial tcp ${ip}:9: connect: connection refused; default/mix-1: not scheduled to a node), so the Service has no ready endpoints: kube-proxy on kind-worker2 rejects the connection ("default/mix has no endpoints").`,
+      notes: [],
+    });
+  });
+
   it('EndpointsTerminating: a pod that was Ready, stopped passing its probe and is terminating, with why it no longer serves', async () => {
     await apply(`apiVersion: v1
 kind: Pod
@@ -155,6 +189,18 @@ spec:
       client: 'timed-out',
       message:
         'default/web-nodeport has externalTrafficPolicy: Local and no ready endpoint on kind-control-plane (its ready endpoints are on kind-worker and kind-worker2): kube-proxy on kind-control-plane drops the packet ("default/web-nodeport:http has no local endpoints").',
+      notes: [],
+    });
+  });
+
+  it('NoLocalEndpoints: internalTrafficPolicy Local', async () => {
+    await patch('/api/v1/namespaces/default/services/db', { spec: { internalTrafficPolicy: 'Local' } });
+    const web = (await webPods()).find((p) => p.spec.nodeName === 'kind-worker')!;
+    expect((await only({ from: `pod/default/${web.metadata.name}`, to: 'db:5432' })).verdict).toEqual({
+      reason: 'NoLocalEndpoints',
+      client: 'timed-out',
+      message:
+        'default/db has internalTrafficPolicy: Local and no ready endpoint on kind-worker (its ready endpoints are on kind-worker2): kube-proxy on kind-worker drops the packet ("default/db:postgres has no local endpoints").',
       notes: [],
     });
   });
@@ -282,6 +328,16 @@ spec:
     await patch('/apis/apps/v1/namespaces/default/deployments/web', { spec: { replicas: 0, template: { metadata: { labels: { app: 'web', tier: 'front' } } } } });
     expect((await request(t.http).get('/netsim/v1/nodes/kind-worker2/iptables').expect(200)).text).toBe(rules);
     expect((await only(body)).verdict.reason).toBe('ScaledToZero');
+  });
+
+  it('NoRoute: ICMP host unreachable from a node, nothing for an outside client', async () => {
+    expect((await only({ from: 'pod/default/db-0', to: '10.244.1.250:80' })).verdict).toEqual({
+      reason: 'NoRoute',
+      client: 'icmp-unreachable',
+      message: "No pod has 10.244.1.250 on kind-worker's cni0 (ARP gets no answer: host unreachable).",
+      notes: [],
+    });
+    expect((await only({ from: { external: '203.0.113.7' }, to: '198.51.100.9:80' })).verdict).toMatchObject({ reason: 'NoRoute', client: 'timed-out' });
   });
 
   it('LeftCluster and PortClosed, and a verdict on every sampled outcome', async () => {

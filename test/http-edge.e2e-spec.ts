@@ -69,7 +69,7 @@ describe('the HTTP edge (e2e)', () => {
       expect(rules.length).toBeGreaterThan(3 * 1024 * 1024);
       const res = await request(t.http).post('/netsim/v1/iptables/save').send({ rules });
       expect(res.status).toBe(200);
-    });
+    }, 60_000); // 120,000 rules parsed and printed: seconds on a loaded machine
   });
 
   describe('nesting', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { DEMO, startListeningApp, TestApp } from './support/test-app';
+import { DEMO, MIXED_MANIFEST, startListeningApp, TestApp } from './support/test-app';
 
 /**
  * The real kubectl against the kinds kube-netsim stores without a
@@ -16,29 +16,7 @@ const run = promisify(execFile);
 // Each test runs kubectl several times, a second or more each on a busy machine.
 jest.setTimeout(60_000);
 
-const MIXED = `apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {LOG_LEVEL: debug, MODE: demo}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: app-secret}
-stringData: {password: s3cret}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: app}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-allow}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress:
-  - from:
-    - podSelector: {matchLabels: {role: client}}
----
+const MIXED = `${MIXED_MANIFEST}---
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: data}
@@ -181,7 +159,7 @@ describe('the stored kinds over HTTP (e2e)', () => {
   it('scales a ReplicationController through its scale subresource, selector from its label map', async () => {
     await request(t.http)
       .post('/api/v1/namespaces/default/replicationcontrollers')
-      .send({ metadata: { name: 'old' }, spec: { replicas: 1, selector: { app: 'old' }, template: { metadata: { labels: { app: 'old' } } } } })
+      .send({ metadata: { name: 'old' }, spec: { replicas: 1, selector: { app: 'old' }, template: { metadata: { labels: { app: 'old' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } } })
       .expect(201);
     const scale = await request(t.http).get('/api/v1/namespaces/default/replicationcontrollers/old/scale').expect(200);
     expect(scale.body).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { selector: 'app=old' } });
@@ -191,6 +169,8 @@ describe('the stored kinds over HTTP (e2e)', () => {
       .send({ spec: { replicas: 3 } })
       .expect(200);
     expect((await request(t.http).get('/api/v1/namespaces/default/replicationcontrollers/old').expect(200)).body.spec.replicas).toBe(3);
+    const pods = await request(t.http).get('/api/v1/namespaces/default/pods?labelSelector=app%3Dold').expect(200);
+    expect(pods.body.items).toHaveLength(3);
   });
 
   it('serves OpenAPI v3 per group-version and v2 whole, with the kinds\' schemas', async () => {

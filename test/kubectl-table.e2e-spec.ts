@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderKubeconfig, writeKubeconfig } from '../src/config/kubeconfig';
-import { DEMO, startListeningApp, TestApp } from './support/test-app';
+import { DEMO, MIXED_MANIFEST, startListeningApp, TestApp } from './support/test-app';
 
 /**
  * A learner's day with the real kubectl (v1.32) against one kube-netsim
@@ -49,29 +49,7 @@ const ANY_STDERR: Expect = () => undefined;
 const lines = (...l: string[]) => l.map((s) => `${s}\n`).join('');
 
 const FILES: Record<string, string> = {
-  'mixed.yaml': `apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {LOG_LEVEL: debug, MODE: demo}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: app-secret}
-stringData: {password: s3cret}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: app}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-allow}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress:
-  - from:
-    - podSelector: {matchLabels: {role: client}}
-`,
+  'mixed.yaml': MIXED_MANIFEST,
   'pending.yaml': `apiVersion: v1
 kind: Pod
 metadata: {name: pending}
@@ -227,6 +205,12 @@ const TABLE: Row[] = [
   { cmd: 'kubectl create serviceaccount builder', out: 'serviceaccount/builder created\n' },
   { cmd: 'kubectl create job once --image=busybox -- echo hi', out: 'job.batch/once created\n' },
   { cmd: "kubectl create cronjob nightly --image=busybox --schedule='0 2 * * *' -- echo hi", out: 'cronjob.batch/nightly created\n' },
+  {
+    cmd: "kubectl create cronjob tick --image=busybox --schedule='0 24 * * *'",
+    code: 1,
+    out: '',
+    err: 'error: failed to create cronjob: CronJob.batch "tick" is invalid: spec.schedule: Invalid value: "0 24 * * *": end of range (24) above maximum (23): 24\n',
+  },
   // Jobs are stored and served, but nothing runs them (docs/kinds.md).
   { cmd: 'kubectl get jobs', out: /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\nonce\s+Running\s+0\/1\s+0s\n$/ },
   { cmd: 'kubectl create role pod-reader --verb=get,list --resource=pods', out: 'role.rbac.authorization.k8s.io/pod-reader created\n' },

@@ -9,7 +9,9 @@ import { NodeLifecycleController } from './controllers/node-lifecycle.controller
 import { SchedulerController } from './controllers/scheduler.controller';
 import { DaemonSetController } from './controllers/daemonset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
-import { ReplicaSetController } from './controllers/replicaset.controller';
+import { REPLICATION_CONTROLLERS, ReplicaSetController } from './controllers/replicaset.controller';
+import { ReplicationControllerStrategy } from './resources/replication-controller.strategy';
+import { CronJobStrategy } from './resources/cronjob.strategy';
 import { GarbageCollector } from './controllers/garbage-collector';
 import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
@@ -62,6 +64,8 @@ export class Cluster {
     this.store.registerStrategy(type('daemonsets.apps'), new DaemonSetStrategy());
     this.store.registerStrategy(type('secrets'), new SecretStrategy());
     this.store.registerStrategy(type('configmaps'), new ConfigMapStrategy());
+    this.store.registerStrategy(type('replicationcontrollers'), new ReplicationControllerStrategy());
+    this.store.registerStrategy(type('cronjobs.batch'), new CronJobStrategy());
     for (const t of STORED_KINDS) {
       const initial = INITIAL_STATUS[t.kind];
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
@@ -90,6 +94,7 @@ export class Cluster {
     // Work that waits only on time (minReadySeconds, progress deadlines) wakes the controllers up then.
     const wakeUp = (at: number) => clock.after(at - clock.now(), 'workload controllers: wake up', () => this.store.commit());
     this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record })); // before Deployment: it reads ReplicaSet status
+    this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record }, REPLICATION_CONTROLLERS));
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -55,3 +56,6 @@ export async function startListeningApp(env: Record<string, string> = {}, seed =
   const address = t.app.getHttpServer().address() as { port: number };
   return { ...t, port: address.port };
 }
+
+/** An ordinary manifest with a ConfigMap, Secret, ServiceAccount and NetworkPolicy (fixtures/manifests/mixed.yaml). */
+export const MIXED_MANIFEST = readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'manifests', 'mixed.yaml'), 'utf8');

@@ -1,6 +1,6 @@
 import { DomainError } from '../../common/domain-error';
 import { AddressPools } from '../../ipam/address-pools';
-import { NodeCondition, NodeSpec, NodeStatus } from '../resources/node.types';
+import { NodeSpec, NodeStatus } from '../resources/node.types';
 import { PodSpec, PodStatus } from '../resources/pod.types';
 import { SimulationClock, Timer } from '../simulation-clock';
 import { parseFieldSelector } from '../store/field-selector';
@@ -9,63 +9,27 @@ import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
 import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { ContainerRestarts } from './container-restarts';
-import { containerIdOf, runtimeId } from './container-status';
+import { LEASE_RENEW_INTERVAL_MS, postReady, renewLease } from './kubelet-node-status';
+import { creatingStatus, isCreating, recordSandboxFailure, runningStatus } from './kubelet-pod-status';
+import { HASH_ANNOTATION, MIRROR_ANNOTATION, mirrorBody } from './kubelet-static-pods';
 import { fieldPathOf, recordEvent } from './events';
 import { probeOf } from './probe';
-import { ContainerStatus, ReadinessProbes, readyConditions } from './readiness';
+import { ContainerStatus, ReadinessProbes } from './readiness';
 import { exitAfterMs } from './termination';
 
 const pods = resourceTypeByKey('pods')!;
 const nodes = resourceTypeByKey('nodes')!;
-const leases = resourceTypeByKey('leases.coordination.k8s.io')!;
 
-/** The kubelet's defaults: a lease renewed every 10 s, valid for 40 s. */
-export const LEASE_RENEW_INTERVAL_MS = 10_000;
-export const LEASE_DURATION_SECONDS = 40;
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-
-export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
-const HASH_ANNOTATION = 'kubernetes.io/config.hash';
-const SOURCE_ANNOTATION = 'kubernetes.io/config.source';
+/** Kept where they were first defined. */
+export { LEASE_DURATION_SECONDS, LEASE_RENEW_INTERVAL_MS, NODE_LEASE_NAMESPACE } from './kubelet-node-status';
+export { MIRROR_ANNOTATION } from './kubelet-static-pods';
 
 const OWNED = { owned: true };
 
 const isTerminal = (pod: KubeObject | undefined) => ['Succeeded', 'Failed'].includes((pod?.status as PodStatus | undefined)?.phase ?? '');
 
-/** Whether the kubelet wrote the pod as waiting for its sandbox (ContainerCreating). */
-function isCreating(pod: KubeObject | undefined): boolean {
-  const statuses = (pod?.status as PodStatus | undefined)?.containerStatuses as ContainerStatus[] | undefined;
-  return statuses?.some((c) => (c.state as { waiting?: { reason?: string } } | undefined)?.waiting?.reason === 'ContainerCreating') ?? false;
-}
-
 function podKey(pod: KubeObject): string {
   return `${pod.metadata.namespace}/${pod.metadata.name}`;
-}
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-/** A short, stable hash of a static pod manifest (the kubelet's `config.hash`). */
-function manifestHash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0').repeat(4);
-}
-
-/** The kubelet's default for a static pod: it tolerates every NoExecute taint (upstream `applyDefaults`). */
-function staticPodTolerations(spec: unknown): unknown[] {
-  const given = (spec as PodSpec | undefined)?.tolerations;
-  const tolerations: unknown[] = Array.isArray(given) ? [...given] : [];
-  const all = (t: unknown) => {
-    const x = t as { key?: string; operator?: string; effect?: string } | undefined;
-    return !x?.key && x?.operator === 'Exists' && (!x.effect || x.effect === 'NoExecute');
-  };
-  if (!tolerations.some(all)) tolerations.push({ operator: 'Exists', effect: 'NoExecute' });
-  return tolerations;
 }
 
 interface KubeletState {
@@ -98,7 +62,10 @@ type Work =
  * containers exited or its grace period is over, runs static pods from its
  * manifest directory (`PUT /netsim/v1/nodes/{node}/manifests/{file}`) and
  * publishes their read-only mirror pods. A stopped kubelet does none of this
- * (its lease goes stale), until it is started again.
+ * (its lease goes stale), until it is started again. What it writes lives
+ * beside it: the node's Lease and Ready condition (./kubelet-node-status.ts),
+ * a pod's status as its sandbox comes up or fails (./kubelet-pod-status.ts),
+ * the mirror pods of static pods (./kubelet-static-pods.ts).
  */
 export class KubeletController implements Controller {
   readonly name = 'kubelet';
@@ -173,7 +140,7 @@ export class KubeletController implements Controller {
     const nodeObject = this.requireNode(node);
     // The mirror pod must be a valid pod before the manifest is kept.
     for (const { pod } of manifests) {
-      const mirror = this.mirrorBody(nodeObject, pod);
+      const mirror = mirrorBody(nodeObject, pod);
       this.store.create(pods, mirror, mirror.metadata!.namespace, { dryRun: true });
     }
     for (const { file, pod } of manifests) this.state(node).manifests.set(file, structuredClone(pod));
@@ -345,12 +312,12 @@ export class KubeletController implements Controller {
       `kubelet ${nodeName}: renew lease`,
       () => {
         const current = this.store.tryGet(nodes, undefined, nodeName);
-        if (current) this.store.transaction(() => this.renewLease(current));
+        if (current) this.store.transaction(() => renewLease(this.store, this.clock, current));
       },
       { quiet: true },
     );
-    this.renewLease(node);
-    this.postReady(node);
+    renewLease(this.store, this.clock, node);
+    postReady(this.store, node);
     for (const pod of this.podsOn(nodeName)) {
       if (pod.metadata.deletionTimestamp) this.scheduleFinalize(pod);
       else if (!(pod.status as PodStatus).podIP) this.startPod(pod);
@@ -363,52 +330,6 @@ export class KubeletController implements Controller {
       }
     }
     this.syncMirrors(nodeName);
-  }
-
-  private renewLease(node: KubeObject): void {
-    const name = node.metadata.name;
-    const now = microTime(this.clock.now());
-    const existing = this.store.tryGet(leases, NODE_LEASE_NAMESPACE, name);
-    const spec = { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now };
-    if (existing) {
-      this.store.update(leases, NODE_LEASE_NAMESPACE, name, { ...existing, spec: { ...(existing.spec as object), ...spec } }, OWNED);
-    } else {
-      this.store.create(
-        leases,
-        {
-          metadata: {
-            name,
-            ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }],
-          },
-          spec: { ...spec, acquireTime: now },
-        },
-        NODE_LEASE_NAMESPACE,
-        OWNED,
-      );
-    }
-  }
-
-  /** The kubelet posts `Ready=True` (and healthy pressure conditions) when it runs. */
-  private postReady(node: KubeObject): void {
-    const status = (node.status ?? {}) as NodeStatus;
-    const now = this.store.now();
-    const conditions = (status.conditions ?? []).map((c): NodeCondition => {
-      if (c.status !== 'Unknown' && c.type !== 'Ready') return c;
-      if (c.type === 'Ready') {
-        if (c.status === 'True') return c;
-        return { ...c, status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now };
-      }
-      const healthy: Record<string, [string, string]> = {
-        MemoryPressure: ['KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
-        DiskPressure: ['KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
-        PIDPressure: ['KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
-      };
-      const [reason, message] = healthy[c.type] ?? [c.reason ?? '', c.message ?? ''];
-      return { ...c, status: 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: now };
-    });
-    const changed = JSON.stringify(conditions) !== JSON.stringify(status.conditions);
-    if (changed) this.store.updateStatus(nodes, undefined, node.metadata.name, { ...node, status: { ...status, conditions } }, OWNED);
-    if (changed) recordEvent(this.store, node, 'Normal', 'NodeReady', `Node ${node.metadata.name} status is now: NodeReady`, { component: 'kubelet', host: node.metadata.name });
   }
 
   /** The kubelet's `Killing` event for each container it stops. */
@@ -478,7 +399,7 @@ export class KubeletController implements Controller {
       podIP = hostIP;
     } else {
       if (!nodeSpec.podCIDR) {
-        this.recordSandboxFailure(pod, `network is not ready: node ${node.metadata.name} pod cidr not assigned`);
+        recordSandboxFailure(this.store, pod, `network is not ready: node ${node.metadata.name} pod cidr not assigned`);
         this.markCreating(pod, hostIP);
         return;
       }
@@ -490,48 +411,13 @@ export class KubeletController implements Controller {
         this.waitingForAddress.set(node.metadata.name, waiting);
         const attempt = (waiting.get(podKey(pod)) ?? 0) + 1;
         waiting.set(podKey(pod), attempt);
-        this.recordSandboxFailure(pod, `failed to allocate for range 0: ${e.message}`, attempt);
+        recordSandboxFailure(this.store, pod, `failed to allocate for range 0: ${e.message}`, attempt);
         this.markCreating(pod, hostIP);
         return;
       }
       this.waitingForAddress.get(node.metadata.name)?.delete(podKey(pod));
     }
-    const now = this.store.now();
-    const previous = (pod.status ?? {}) as PodStatus;
-    const scheduled = previous.conditions?.find((c) => c.type === 'PodScheduled');
-    const containerStatuses: ContainerStatus[] = spec.containers.map((c) => ({
-      name: c.name,
-      image: c.image,
-      imageID: '',
-      containerID: containerIdOf(pod.metadata.uid, c.name, 0),
-      // A container with a readiness probe is not ready until the probe passes; one with a startup probe has not started until it does.
-      ready: !probeOf(c, 'readiness') && !probeOf(c, 'startup'),
-      started: !probeOf(c, 'startup'),
-      restartCount: 0,
-      state: { running: { startedAt: now } },
-    }));
-    const base: PodStatus = {
-      conditions: [
-        ...['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady'].map((type) => ({
-          type,
-          status: 'True' as const,
-          lastProbeTime: null,
-          lastTransitionTime: now,
-        })),
-        scheduled ?? { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
-      ],
-    };
-    const status: PodStatus = {
-      ...previous,
-      phase: 'Running',
-      conditions: readyConditions(base, containerStatuses, now),
-      hostIP,
-      hostIPs: [{ ip: hostIP }],
-      podIP,
-      podIPs: [{ ip: podIP }],
-      startTime: previous.startTime ?? now,
-      containerStatuses,
-    };
+    const status = runningStatus(pod, hostIP, podIP, this.store.now());
     const started = this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
     this.readiness.schedule(started, true);
     this.restarts.sync(started);
@@ -544,36 +430,7 @@ export class KubeletController implements Controller {
    */
   private markCreating(pod: KubeObject, hostIP: string): void {
     if (isCreating(pod)) return;
-    const spec = pod.spec as PodSpec;
-    const now = this.store.now();
-    const previous = (pod.status ?? {}) as PodStatus;
-    const containerStatuses: ContainerStatus[] = spec.containers.map((c) => ({
-      name: c.name,
-      image: c.image,
-      imageID: '',
-      ready: false,
-      started: false,
-      restartCount: 0,
-      state: { waiting: { reason: 'ContainerCreating' } },
-    }));
-    const scheduled = previous.conditions?.find((c) => c.type === 'PodScheduled');
-    const base: PodStatus = {
-      conditions: [
-        { type: 'PodReadyToStartContainers', status: 'False', lastProbeTime: null, lastTransitionTime: now },
-        { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now },
-        ...['Ready', 'ContainersReady'].map((type) => ({ type, status: 'False' as const, lastProbeTime: null, lastTransitionTime: now })),
-        scheduled ?? { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
-      ],
-    };
-    const status: PodStatus = {
-      ...previous,
-      phase: 'Pending',
-      conditions: readyConditions(base, containerStatuses, now),
-      hostIP,
-      hostIPs: [{ ip: hostIP }],
-      startTime: now,
-      containerStatuses,
-    };
+    const status = creatingStatus(pod, hostIP, this.store.now());
     this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
   }
 
@@ -610,7 +467,7 @@ export class KubeletController implements Controller {
     if (!state?.running || !node) return;
     const wanted = new Map<string, ObjectInput>();
     for (const manifest of state.manifests.values()) {
-      const mirror = this.mirrorBody(node, manifest);
+      const mirror = mirrorBody(node, manifest);
       wanted.set(`${mirror.metadata!.namespace}/${mirror.metadata!.name}`, mirror);
     }
     for (const pod of this.podsOn(nodeName)) {
@@ -629,40 +486,9 @@ export class KubeletController implements Controller {
     }
   }
 
-  private mirrorBody(node: KubeObject, manifest: ObjectInput): ObjectInput {
-    const copy = structuredClone(manifest);
-    const meta = copy.metadata ?? {};
-    const hash = manifestHash(JSON.stringify(manifest));
-    return {
-      ...copy,
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        ...meta,
-        name: `${meta.name}-${node.metadata.name}`,
-        namespace: meta.namespace ?? 'default',
-        annotations: { ...meta.annotations, [MIRROR_ANNOTATION]: hash, [HASH_ANNOTATION]: hash, [SOURCE_ANNOTATION]: 'file' },
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid, controller: true }],
-      },
-      spec: { ...(copy.spec as object), nodeName: node.metadata.name, tolerations: staticPodTolerations(copy.spec) },
-    };
-  }
-
   private mirrorOf(node: string, manifest: ObjectInput): KubeObject | undefined {
     const meta = manifest.metadata ?? {};
     return this.store.tryGet(pods, meta.namespace ?? 'default', `${meta.name}-${node}`);
   }
 
-  /** The kubelet's event when the CNI plugin fails; each attempt makes a new sandbox, with its own ID. */
-  private recordSandboxFailure(pod: KubeObject, reason: string, attempt = 1): void {
-    const sandbox = runtimeId(`${pod.metadata.uid}/sandbox/${attempt}`);
-    recordEvent(
-      this.store,
-      pod,
-      'Warning',
-      'FailedCreatePodSandBox',
-      `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${sandbox}": plugin type="flannel" failed (add): failed to delegate add: ${reason}`,
-      { component: 'kubelet', host: (pod.spec as PodSpec).nodeName },
-    );
-  }
 }

@@ -1,9 +1,9 @@
 import { DomainError } from '../../common/domain-error';
 import { PodSpec } from '../resources/pod.types';
 import { POD_DELETION_COST_ANNOTATION, ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus } from '../resources/workload.types';
-import { compileSelector } from '../store/label-selector';
+import { compileSelector, LabelSelector } from '../store/label-selector';
 import { deepEqual, ObjectStore } from '../store/object-store';
-import { resourceTypeByKey } from '../store/resource-types';
+import { resourceKey, ResourceType, resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Budget, Controller, Steps, UNBOUNDED } from './controller-manager';
 import { recordEvent } from './events';
@@ -30,7 +30,30 @@ import {
 } from './pod-template';
 
 const pods = resourceTypeByKey('pods')!;
-const replicasets = resourceTypeByKey('replicasets.apps')!;
+
+/**
+ * What a replica-keeping controller keeps: apps/v1 ReplicaSets, or core/v1
+ * ReplicationControllers, which upstream's replication manager runs with the
+ * ReplicaSet controller's own code (an RC's selector is a plain label map).
+ */
+export interface ReplicatedKind {
+  readonly type: ResourceType;
+  /** The controller's name: the `source.component` of its Events. */
+  readonly component: string;
+  selectorOf(owner: KubeObject): LabelSelector;
+}
+
+export const REPLICA_SETS: ReplicatedKind = {
+  type: resourceTypeByKey('replicasets.apps')!,
+  component: 'replicaset-controller',
+  selectorOf: (rs) => compileSelector((rs.spec as ReplicaSetSpec).selector),
+};
+
+export const REPLICATION_CONTROLLERS: ReplicatedKind = {
+  type: resourceTypeByKey('replicationcontrollers')!,
+  component: 'replication-controller',
+  selectorOf: (rc) => compileSelector({ matchLabels: ((rc.spec ?? {}) as { selector?: Record<string, string> }).selector ?? {} }),
+};
 
 /** Pods claimed per step of a sync. */
 const CLAIM_STEP = 500;
@@ -209,7 +232,8 @@ function setFailure(status: ReplicaSetStatus, previous: ReplicaSetCondition[] | 
  * for ReplicaSets: when one is deleted, the pods it controlled go.
  */
 export class ReplicaSetController implements Controller {
-  readonly name = 'replicaset-controller';
+  readonly name: string;
+  private readonly replicasets: ResourceType;
   private readonly work: OwnerWork;
   private readonly setsByOwner = new OwnerIndex();
   /** Per ReplicaSet key, its claimed active pods and their counts (see `ReplicaSetPods`). */
@@ -218,10 +242,13 @@ export class ReplicaSetController implements Controller {
   constructor(
     private readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
+    private readonly kind: ReplicatedKind = REPLICA_SETS,
   ) {
-    this.work = new OwnerWork(store, replicasets, pods, (rs) => compileSelector((rs.spec as ReplicaSetSpec).selector), new WakeUps(options.wakeUp), { trackTouched: true, onFault: options.onFault, name: 'replicaset-controller' });
+    this.name = kind.component;
+    this.replicasets = kind.type;
+    this.work = new OwnerWork(store, kind.type, pods, (rs) => kind.selectorOf(rs), new WakeUps(options.wakeUp), { trackTouched: true, onFault: options.onFault, name: kind.component });
     // Pick up what exists already: every ReplicaSet is looked at once.
-    for (const rs of store.list(replicasets).items) this.setsByOwner.add(rs);
+    for (const rs of store.list(kind.type).items) this.setsByOwner.add(rs);
     this.work.scan();
   }
 
@@ -230,8 +257,12 @@ export class ReplicaSetController implements Controller {
     recordEvent(this.store, object, type, reason, message, { component: this.name });
   }
 
+  private get kindKey(): string {
+    return resourceKey(this.replicasets);
+  }
+
   observe(event: StoredEvent): void {
-    if (event.resource === 'replicasets.apps') {
+    if (event.resource === this.kindKey) {
       this.setsByOwner.observe(event);
       this.work.ownerEvent(event);
       if (event.type === 'DELETED') {
@@ -257,7 +288,7 @@ export class ReplicaSetController implements Controller {
     let failure: { reason: string; message: string } | undefined;
     if (rs.metadata.deletionTimestamp === undefined) failure = yield* this.manageReplicas(rs, cache);
     // The ReplicaSet as it is now: a sync cut into steps may have let a write in meanwhile.
-    const current = this.store.tryGet(replicasets, rs.metadata.namespace, rs.metadata.name);
+    const current = this.store.tryGet(this.replicasets, rs.metadata.namespace, rs.metadata.name);
     if (current?.metadata.uid === rs.metadata.uid) this.updateStatus(current, cache, failure);
   }
 
@@ -273,7 +304,7 @@ export class ReplicaSetController implements Controller {
   private *claimedPods(rs: KubeObject): Generator<void, ReplicaSetPods, void> {
     const key = objectKey(rs);
     const touched = this.work.takeTouched(key);
-    const selector = compileSelector((rs.spec as ReplicaSetSpec).selector);
+    const selector = this.kind.selectorOf(rs);
     const ctx = { store: this.store, type: pods, owner: rs, selector };
     const now = nowMs(this.store);
     let cache = this.podsBySet.get(key);
@@ -390,7 +421,7 @@ export class ReplicaSetController implements Controller {
     const out: KubeObject[] = [];
     for (const key of this.setsByOwner.keys(owner.uid)) {
       const [namespace, name] = splitKey(key);
-      const sibling = this.store.tryGet(replicasets, namespace, name);
+      const sibling = this.store.tryGet(this.replicasets, namespace, name);
       if (!sibling || controllerRefOf(sibling)?.uid !== owner.uid) continue;
       if (sibling.metadata.uid !== rs.metadata.uid) {
         out.push(...this.ownedPods(sibling).filter((p) => controllerRefOf(p)?.uid === sibling.metadata.uid));
@@ -424,6 +455,6 @@ export class ReplicaSetController implements Controller {
     const previous = (rs.status ?? {}) as Partial<ReplicaSetStatus>;
     setFailure(status, previous.conditions, failure, this.store.now());
     if (deepEqual(status, rs.status)) return;
-    this.store.updateStatus(replicasets, rs.metadata.namespace, rs.metadata.name, { status }, OWNED);
+    this.store.updateStatus(this.replicasets, rs.metadata.namespace, rs.metadata.name, { status }, OWNED);
   }
 }

@@ -71,12 +71,12 @@ function fieldErrorBody(error: FieldError): string {
   return errorBody(error);
 }
 
-/** `Deployment.apps "web" is invalid: ...`: the API server names apps kinds with their group. */
-function throwIfInvalid(kind: WorkloadKind, name: string, errors: FieldErrors): void {
+/** `Deployment.apps "web" is invalid: ...`: the API server names apps kinds with their group (core kinds without one). */
+export function throwIfInvalid(kind: string, name: string, errors: FieldErrors, qualifiedKind = `${kind}.apps`): void {
   if (errors.empty) return;
   const texts = errors.list.map((e) => `${e.field}: ${fieldErrorBody(e)}`);
   const summary = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
-  throw new DomainError('INVALID', `${kind}.apps "${name}" is invalid: ${summary}`, {
+  throw new DomainError('INVALID', `${qualifiedKind} "${name}" is invalid: ${summary}`, {
     kind,
     name,
     causes: errors.list.map((e) => ({ reason: e.type, message: fieldErrorBody(e), field: e.field })),
@@ -84,7 +84,7 @@ function throwIfInvalid(kind: WorkloadKind, name: string, errors: FieldErrors): 
 }
 
 /** What the JSON decoder would refuse before validation: a non-integer where Go has an int32. */
-function checkInt32(kind: WorkloadKind, spec: Record<string, unknown>, fields: string[]): void {
+export function checkInt32(kind: string, spec: Record<string, unknown>, fields: string[]): void {
   for (const field of fields) {
     const value = spec[field];
     if (value === undefined || value === null) continue;
@@ -97,7 +97,7 @@ function checkInt32(kind: WorkloadKind, spec: Record<string, unknown>, fields: s
   }
 }
 
-function nonNegative(value: number | undefined, field: string, errors: FieldErrors): void {
+export function nonNegative(value: number | undefined, field: string, errors: FieldErrors): void {
   if (value !== undefined && value < 0) errors.invalid(field, value, 'must be greater than or equal to 0');
 }
 
@@ -175,8 +175,11 @@ function checkTemplateLabels(spec: { selector?: StructuredSelector; template?: P
   }
 }
 
-/** `ValidatePodTemplateSpec` plus the workload rules: `restartPolicy: Always`, no `activeDeadlineSeconds`. */
-function validatePodTemplate(kind: WorkloadKind, template: PodTemplateSpec | undefined, errors: FieldErrors): void {
+/**
+ * `ValidatePodTemplateSpec` plus the workload rules: `restartPolicy: Always`, and for the apps
+ * kinds no `activeDeadlineSeconds` (a ReplicationController's template may have one).
+ */
+export function validatePodTemplate(kind: WorkloadKind | 'ReplicationController', template: PodTemplateSpec | undefined, errors: FieldErrors): void {
   validateLabels(template?.metadata?.labels, 'spec.template.metadata.labels', errors);
   validateAnnotations(template?.metadata?.annotations, 'spec.template.metadata.annotations', errors);
   validatePodSpec(template?.spec ?? ({} as PodSpec), 'spec.template.spec', errors);
@@ -185,7 +188,7 @@ function validatePodTemplate(kind: WorkloadKind, template: PodTemplateSpec | und
   if (podSpec && typeof podSpec === 'object' && podSpec.restartPolicy !== 'Always') {
     errors.notSupported('spec.template.spec.restartPolicy', podSpec.restartPolicy, ['Always']);
   }
-  if (podSpec?.activeDeadlineSeconds !== undefined) {
+  if (kind !== 'ReplicationController' && podSpec?.activeDeadlineSeconds !== undefined) {
     errors.forbidden('spec.template.spec.activeDeadlineSeconds', `activeDeadlineSeconds in ${kind} is not Supported`);
   }
 }
@@ -255,7 +258,7 @@ function goStrategyLiteral(type: string, strategy: { type?: string; rollingUpdat
 
 // ---- the three kinds ----------------------------------------------------------
 
-function prepareSpec<T>(draft: KubeObject): T {
+export function prepareSpec<T>(draft: KubeObject): T {
   // Stored objects are frozen and drafts may share their parts: work on a copy.
   draft.spec = draft.spec === undefined || draft.spec === null ? {} : structuredClone(draft.spec);
   return draft.spec as T;

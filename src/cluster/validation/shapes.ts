@@ -206,6 +206,25 @@ export const SHAPES: Record<string, Shape> = {
     }),
     status: 'object',
   }),
+  ReplicationController: fields({
+    metadata: METADATA,
+    spec: fields({ replicas: 'integer', selector: map('string'), template: POD_TEMPLATE, minReadySeconds: 'integer' }),
+    status: 'object',
+  }),
+  CronJob: fields({
+    metadata: METADATA,
+    spec: fields({
+      schedule: 'string',
+      timeZone: 'string',
+      startingDeadlineSeconds: 'integer',
+      concurrencyPolicy: 'string',
+      suspend: 'boolean',
+      successfulJobsHistoryLimit: 'integer',
+      failedJobsHistoryLimit: 'integer',
+      jobTemplate: 'object',
+    }),
+    status: 'object',
+  }),
   EndpointSlice: fields({
     metadata: METADATA,
     addressType: 'string',

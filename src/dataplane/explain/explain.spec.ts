@@ -472,6 +472,21 @@ spec:
     }
   });
 
+  it('NoRoute: a node answers ICMP host unreachable; an outside client, whose packet no node takes, hears nothing', () => {
+    expect(only({ from: 'pod/default/db-0', to: '10.244.1.250:80' }).verdict).toEqual({
+      reason: 'NoRoute',
+      client: 'icmp-unreachable',
+      message: "No pod has 10.244.1.250 on kind-worker's cni0 (ARP gets no answer: host unreachable).",
+      notes: [],
+    });
+    expect(only({ from: { external: '203.0.113.7' }, to: '198.51.100.9:80' }).verdict).toEqual({
+      reason: 'NoRoute',
+      client: 'timed-out',
+      message: 'No node of the cluster answers for 198.51.100.9 (not a node address, an external IP or a load-balancer address).',
+      notes: [],
+    });
+  });
+
   it('LeftCluster and PortClosed', () => {
     const out = only({ from: 'pod/default/db-0', to: '8.8.8.8:443' });
     expect(out.verdict.reason).toBe('LeftCluster');
