@@ -149,6 +149,22 @@ describe('ICMP through POST /netsim/v1/traffic (e2e)', () => {
     }
   });
 
+  it("a pod's port unreachable comes back RELATED, its embedded header rewritten to the Service address the client sent to", async () => {
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'udp-closed' }, spec: { selector: { app: 'web' }, ports: [{ protocol: 'UDP', port: 9000, targetPort: 9000 }] } };
+    const created = (await request(t.http).post('/api/v1/namespaces/default/services').send(service).expect(201)).body;
+    const ip = created.spec.clusterIP;
+    const db = (await get('/api/v1/namespaces/default/pods/db-0')).status.podIP;
+    const res = await send({ from: 'pod/default/db-0', to: `${ip}:9000`, protocol: 'udp' }, '?detail=hops').expect(200);
+    expect(res.body.outcomes.length).toBeGreaterThan(0);
+    for (const o of res.body.outcomes) {
+      expect(o.result).toBe('refused');
+      const last = o.reply.at(-1).packet;
+      expect(last).toMatchObject({ protocol: 'icmp', icmpType: 3, icmpCode: 3, source: ip, destination: db, embedded: `udp ${db}:40000 > ${ip}:9000` });
+      const related = o.reply.flatMap((h: { rules: { action: string }[] }) => h.rules.map((r) => r.action)).filter((a: string) => a.startsWith('RELATED'));
+      expect(related.length).toBeGreaterThan(0);
+    }
+  });
+
   it('refuses what a ping cannot be, naming the field', async () => {
     const expect422 = async (body: object, field: string, message: RegExp) => {
       const res = await send(body).expect(422);
