@@ -38,7 +38,7 @@ describe('lenient loading (e2e)', () => {
       ] as const) {
         const res = await request(t.http).post(path).send(body).expect(422);
         expect(res.body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Invalid', code: 422 });
-        expect(res.body.message).toMatch(/^the rules have 8 problems: \[line 7: `-j TCPMSS` is a real iptables target that kube-netsim does not model/);
+        expect(res.body.message).toMatch(/^the rules have 8 problems: \[line 7: `-j TCPOPTSTRIP` is a real iptables target that kube-netsim does not model/);
         const causes: { field: string; reason: string; message: string }[] = res.body.details.causes;
         expect(causes.map((c) => c.field)).toEqual(KEPT_LINES.map((n) => `rules:${n}`));
         expect(causes.every((c) => c.reason === 'FieldValueNotSupported')).toBe(true);
@@ -50,12 +50,12 @@ describe('lenient loading (e2e)', () => {
     });
 
     it('names a word no Linux module has as unknown, beside the real ones', async () => {
-      const rules = '*filter\n-A INPUT -m owner --uid-owner 0 -j DROP\n-A INPUT -m ownr --uid-owner 0 -j DROP\n-A INPUT -j NFQUEUE\nCOMMIT\n';
+      const rules = '*filter\n-A INPUT -m owner --uid-owner 0 -j DROP\n-A INPUT -m ownr --uid-owner 0 -j DROP\n-A INPUT -j SYNPROXY\nCOMMIT\n';
       const res = await request(t.http).post('/netsim/v1/iptables/save').send({ rules }).expect(422);
       expect(res.body.details.causes).toEqual([
         expect.objectContaining({ field: 'rules:2', reason: 'FieldValueNotSupported', message: expect.stringContaining('`-m owner` is a real iptables match') }),
         { field: 'rules:3', reason: 'FieldValueInvalid', message: 'Invalid value: "-A INPUT -m ownr --uid-owner 0 -j DROP": unknown match module "ownr"' },
-        expect.objectContaining({ field: 'rules:4', reason: 'FieldValueNotSupported', message: expect.stringContaining('`-j NFQUEUE` is a real iptables target') }),
+        expect.objectContaining({ field: 'rules:4', reason: 'FieldValueNotSupported', message: expect.stringContaining('`-j SYNPROXY` is a real iptables target') }),
       ]);
     });
 
@@ -99,8 +99,8 @@ describe('lenient loading (e2e)', () => {
         .expect(200);
       const text = res.text.replace(/\s+/g, ' '); // the text form wraps at 80 columns
       expect(text).toContain('1. 100.00% (if the rules below do as said) UNKNOWN: the trace stops at a rule kube-netsim does not model');
-      expect(text).toContain('if line 28 matches: -A PREROUTING -p tcp -m tcp --dport 8080 -j REDIRECT --to-ports 80');
-      expect(text).toContain('PREROUTING nat PREROUTING #1: REDIRECT (not modelled): the trace cannot follow it and stops here');
+      expect(text).toContain('if line 28 matches: -A PREROUTING -p tcp -m tcp --dport 8080 -j NETMAP --to 192.168.0.0/24');
+      expect(text).toContain('PREROUTING nat PREROUTING #1: NETMAP (not modelled): the trace cannot follow it and stops here');
     });
   });
 });

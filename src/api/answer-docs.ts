@@ -96,7 +96,7 @@ export const CHAIN_SCHEMA: SchemaObject = {
   required: ['node', 'table', 'chain', 'policy', 'rules'],
   properties: {
     node: { type: 'string' },
-    table: { type: 'string', enum: ['raw', 'mangle', 'nat', 'filter'] },
+    table: { type: 'string', enum: ['raw', 'mangle', 'nat', 'filter', 'security'] },
     chain: { type: 'string', example: 'KUBE-SERVICES' },
     policy: { type: 'string', nullable: true, description: 'A built-in chain\'s policy; null for a user chain.' },
     rules: {

@@ -10,7 +10,13 @@ export const BODY_LIMIT = 3 * 1024 * 1024;
  * sets: a 10,000-Service dump is about 31 MiB (docs/kube-proxy.md).
  */
 export const DUMP_BODY_LIMIT = 64 * 1024 * 1024;
-export const DUMP_ROUTES: ReadonlySet<string> = new Set(['/netsim/v1/trace', '/netsim/v1/iptables/save', '/netsim/v1/kube-proxy/render', '/netsim/v1/import']);
+export const DUMP_ROUTES: ReadonlySet<string> = new Set([
+  '/netsim/v1/trace',
+  '/netsim/v1/iptables/save',
+  '/netsim/v1/kube-proxy/render',
+  '/netsim/v1/import',
+  '/netsim/v1/nodes/:node/iptables',
+]);
 
 /**
  * Mapping keys in a `POST /netsim/v1/import` body (elsewhere 250,000): an export of

@@ -276,11 +276,15 @@ export class ClusterNetwork {
     return this.state(node).recent;
   }
 
-  /** The node's tables: kube-proxy's, synced now, with flannel's rules loaded once. */
+  /**
+   * The node's tables: kube-proxy's, synced now, with flannel's rules loaded
+   * once; or the rules imported on the node (PUT .../iptables), as they were
+   * given (a real node's dump has its CNI's rules already).
+   */
   ruleset(node: string): Ruleset {
     const network = this.node(node);
-    const { ruleset } = this.cluster.kubeProxies.proxy(node);
-    ensureFlannelRules(ruleset, this.clusterCidr, network.podCIDR);
+    const { ruleset, imported } = this.cluster.kubeProxies.proxy(node);
+    if (!imported) ensureFlannelRules(ruleset, this.clusterCidr, network.podCIDR);
     return ruleset;
   }
 

@@ -42,12 +42,12 @@ export const REASONS = [
 export type VerdictReason = (typeof REASONS)[number];
 
 /** Every note reason. */
-export const NOTE_REASONS = ['ConntrackEntry', 'SessionAffinity', 'TerminatingFallback', 'Masquerade', 'Hairpin'] as const;
+export const NOTE_REASONS = ['ConntrackEntry', 'SessionAffinity', 'TerminatingFallback', 'Masquerade', 'Hairpin', 'ImportedRules'] as const;
 export type NoteReason = (typeof NOTE_REASONS)[number];
 
 /** A fact that shaped the outcome, beside the main reason. */
 export interface VerdictNote {
-  /** UpperCamelCase, as Kubernetes' reasons: `ConntrackEntry`, `SessionAffinity`, `TerminatingFallback`, `Masquerade`, `Hairpin`. */
+  /** UpperCamelCase, as Kubernetes' reasons: `ConntrackEntry`, `SessionAffinity`, `TerminatingFallback`, `Masquerade`, `Hairpin`, `ImportedRules`. */
   reason: NoteReason;
   message: string;
 }

@@ -23,7 +23,15 @@ import { dnatTargetModule } from './targets/dnat.target';
 import { logTargetModule } from './targets/log.target';
 import { markTargetModule } from './targets/mark.target';
 import { masqueradeTargetModule } from './targets/masquerade.target';
+import { auditTargetModule, checksumTargetModule, classifyTargetModule, nflogTargetModule, traceTargetModule, ulogTargetModule } from './targets/annotate.target';
+import { dscpTargetModule } from './targets/dscp.target';
+import { nfqueueTargetModule } from './targets/nfqueue.target';
 import { ctTargetModule, notrackTargetModule } from './targets/notrack.target';
+import { redirectTargetModule } from './targets/redirect.target';
+import { connsecmarkTargetModule, secmarkTargetModule } from './targets/secmark.target';
+import { tcpmssTargetModule } from './targets/tcpmss.target';
+import { tproxyTargetModule } from './targets/tproxy.target';
+import { ttlTargetModule } from './targets/ttl.target';
 import { rejectTargetModule } from './targets/reject.target';
 import { snatTargetModule } from './targets/snat.target';
 import { acceptTargetModule, dropTargetModule, returnTargetModule } from './targets/standard.target';
@@ -57,7 +65,21 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerTarget(connmarkTargetModule)
     .registerTarget(logTargetModule)
     .registerTarget(notrackTargetModule)
-    .registerTarget(ctTargetModule);
+    .registerTarget(ctTargetModule)
+    .registerTarget(redirectTargetModule)
+    .registerTarget(secmarkTargetModule)
+    .registerTarget(connsecmarkTargetModule)
+    .registerTarget(nfqueueTargetModule)
+    .registerTarget(ttlTargetModule)
+    .registerTarget(dscpTargetModule)
+    .registerTarget(tcpmssTargetModule)
+    .registerTarget(checksumTargetModule)
+    .registerTarget(nflogTargetModule)
+    .registerTarget(traceTargetModule)
+    .registerTarget(auditTargetModule)
+    .registerTarget(classifyTargetModule)
+    .registerTarget(tproxyTargetModule)
+    .registerTarget(ulogTargetModule);
 }
 
 /** The shared default registry (do not register into it; make your own with createDefaultRegistry). */

@@ -68,6 +68,9 @@ import {
   type TraceVerdict,
 } from './types';
 
+/** 127.0.0.1: where REDIRECT sends a locally generated packet. */
+const LOOPBACK_ADDRESS = 0x7f000001;
+
 // ---------------------------------------------------------------------------
 // Input and output
 // ---------------------------------------------------------------------------
@@ -1048,6 +1051,10 @@ export class NetfilterEngine {
   /** The conntrack lookup (priority -200): attach the packet to its connection, or start one. */
   private conntrackIn(run: Run): void {
     if (run.attached) return; // back in from lo: the packet keeps its connection
+    if (!this.ruleset.tracksConnections) {
+      run.note('conntrack', 'off: no rule in this namespace uses connection tracking, so the kernel tracks nothing (no connection, nat rules do not run)');
+      return;
+    }
     const p = run.packet;
     if (p.ctstate === 'UNTRACKED') {
       run.ctstate = 'UNTRACKED';
@@ -1171,6 +1178,14 @@ export class NetfilterEngine {
       if (address === undefined) {
         run.record('nat', at.chain, at.position, at.rule, `MASQUERADE: ${out ?? 'the out interface'} has no address: dropped`);
         return { verdict: 'DROP', delivery: null, reason: 'masquerade-no-address' };
+      }
+    } else if (action.type === 'REDIRECT') {
+      // nf_nat_redirect_ipv4: to 127.0.0.1 from OUTPUT, else to the incoming interface's primary address.
+      const into = p.inInterface;
+      address = run.hook === 'OUTPUT' ? LOOPBACK_ADDRESS : into === undefined ? undefined : this.host.primaryAddress(into);
+      if (address === undefined) {
+        run.record('nat', at.chain, at.position, at.rule, `REDIRECT: ${into ?? 'the in interface'} has no address: dropped`);
+        return { verdict: 'DROP', delivery: null, reason: 'redirect-no-address' };
       }
     }
     const current = invertTuple(c.reply);

@@ -39,6 +39,8 @@ export interface InterfaceSpec {
   readonly addresses?: readonly string[];
   /** A loopback device (its prefixes are local). Defaults to true for `lo`. */
   readonly loopback?: boolean;
+  /** Bytes; default 65536 for a loopback device, else 1500 (TCPMSS `--clamp-mss-to-pmtu` reads it). */
+  readonly mtu?: number;
 }
 
 export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit';
@@ -80,6 +82,7 @@ export interface HostInterfaceModel {
   readonly name: string;
   readonly loopback: boolean;
   readonly addresses: readonly HostAddress[];
+  readonly mtu: number;
 }
 
 export interface Route {
@@ -167,7 +170,11 @@ export class Host implements HostView {
         const secondary = addresses.some((a) => a.prefix === prefix && ((a.address & mask) >>> 0) === ((address & mask) >>> 0));
         addresses.push({ address, prefix, secondary, hostScope: cidrContains(LOOPBACK_NET, address) });
       });
-      const model: HostInterfaceModel = { name: given.name, loopback, addresses };
+      if (given.mtu !== undefined && !(Number.isInteger(given.mtu) && given.mtu >= 68 && given.mtu <= 65536)) {
+        throw invalid(`${field}.mtu`, `${field}.mtu: ${String(given.mtu)} is not an MTU (an integer from 68 to 65536)`);
+      }
+      const mtu = given.mtu ?? (loopback ? 65536 : 1500);
+      const model: HostInterfaceModel = { name: given.name, loopback, addresses, mtu };
       interfaces.push(model);
       this.byName.set(model.name, model);
     });
@@ -299,6 +306,17 @@ export class Host implements HostView {
       if (other.name === iface) continue;
       for (const a of other.addresses) if (!a.secondary && !a.hostScope) return a.address;
     }
+    return undefined;
+  }
+
+  /** The interface's MTU (undefined for an interface the host does not have). */
+  mtu(iface: string): number | undefined {
+    return this.byName.get(iface)?.mtu;
+  }
+
+  /** The first primary address of the interface (`ifa_list`'s head): REDIRECT's destination. */
+  primaryAddress(iface: string): number | undefined {
+    for (const a of this.byName.get(iface)?.addresses ?? []) if (!a.secondary) return a.address;
     return undefined;
   }
 

@@ -445,7 +445,7 @@ class RuleReader {
     if (target) {
       const module = target.entry.module;
       if (module.tables && !module.tables.includes(table.name)) {
-        throw new RuleSyntaxError(`target "${module.name}" is only valid in the ${module.tables.join(', ')} table`);
+        throw new RuleSyntaxError(`target "${module.name}" is only valid in the ${module.tables.join(' or ')} table`);
       }
       finalTarget = targetUnmodelled ? new UnmodelledTarget(module.name, NO_ARGS, REAL_TARGETS.get(module.name) ?? 'stop') : module.build(target.options, context);
     }
@@ -676,7 +676,7 @@ class RestoreRun {
 
     const section = this.section;
     if (!section) {
-      throw new RuleSyntaxError(`"${text.slice(s, end).trim().split(/\s+/)[0]}" before any table (expected *filter, *nat, *mangle or *raw)`);
+      throw new RuleSyntaxError(`"${text.slice(s, end).trim().split(/\s+/)[0]}" before any table (expected *filter, *nat, *mangle, *raw or *security)`);
     }
     let counters: Counters | undefined;
     if (first === 91 /* [ */) {
@@ -710,9 +710,11 @@ class RestoreRun {
     let table: Table;
     if (this.options.noflush) {
       const base = this.staged.has(tableName) ? this.staged.get(tableName) : this.ruleset.table(tableName);
+      // A table a --noflush restore creates (kube-proxy's, kubelet's, flannel's) has all its base chains.
       table = base ? base.clone() : new Table(tableName);
     } else {
-      table = new Table(tableName);
+      // A dump: iptables-nft makes only the base chains the section names (see Table.hasBaseChain).
+      table = new Table(tableName, true);
     }
     this.section = { name: tableName, table, line, touched: false, validate: false };
   }

@@ -149,18 +149,6 @@ export const REAL_UNMODELLED_OPTIONS: ReadonlyMap<string, ReadonlyMap<string, nu
   ],
   ['tcp', new Map([['tcp-option', 1]])],
   ['sctp', new Map([['chunk-types', 2]])],
-  [
-    'CT',
-    new Map([
-      ['zone', 1],
-      ['zone-orig', 1],
-      ['zone-reply', 1],
-      ['helper', 1],
-      ['ctevents', 1],
-      ['expevents', 1],
-      ['timeout', 1],
-    ]),
-  ],
 ]);
 
 /** What a refusal of such a part adds: the way around it. */

@@ -4,7 +4,8 @@ import { SAVE_TABLE_ORDER, type TableName } from './types';
 /**
  * The tables of one network namespace (one node). A table exists once
  * something created it (a chain line, a rule, a policy); it then always has
- * all its built-in chains, as with iptables-nft.
+ * all its built-in chains, though with iptables-nft only those something
+ * named exist in the kernel (see `Table.hasBaseChain`).
  *
  * Tables are replaced whole: a restore builds the next version of each table
  * it touches and `commit` swaps them in together, so a reader never sees
@@ -14,6 +15,8 @@ import { SAVE_TABLE_ORDER, type TableName } from './types';
  */
 export class Ruleset {
   private readonly tableMap = new Map<TableName, Table>();
+  /** The tables as an array, for per-packet questions (no iterator per packet). */
+  private tableList: Table[] = [];
   private versionNumber = 0;
 
   get version(): number {
@@ -28,7 +31,7 @@ export class Ruleset {
     return this.tableMap.has(name);
   }
 
-  /** Existing tables, in the order iptables-save prints them (mangle, raw, filter, nat). */
+  /** Existing tables, in the order iptables-save prints them (mangle, security, raw, filter, nat). */
   tables(): Table[] {
     const out: Table[] = [];
     for (const name of SAVE_TABLE_ORDER) {
@@ -38,12 +41,24 @@ export class Ruleset {
     return out;
   }
 
+  /**
+   * Whether the kernel tracks connections in this namespace: some rule of
+   * some table needs conntrack (conntrack-users.ts). When none does, no
+   * packet has a connection and nat rules never run.
+   */
+  get tracksConnections(): boolean {
+    const list = this.tableList;
+    for (let i = 0; i < list.length; i++) if (list[i].usesConntrack) return true;
+    return false;
+  }
+
   /** The table, created empty (built-in chains, ACCEPT policies) if it does not exist. */
   ensureTable(name: TableName): Table {
     let table = this.tableMap.get(name);
     if (!table) {
       table = new Table(name);
       this.tableMap.set(name, table);
+      this.tableList = [...this.tableMap.values()];
       this.versionNumber++;
     }
     return table;
@@ -59,6 +74,7 @@ export class Ruleset {
       if (table) this.tableMap.set(name, table);
       else this.tableMap.delete(name);
     }
+    this.tableList = [...this.tableMap.values()];
     this.versionNumber++;
   }
 
@@ -66,6 +82,7 @@ export class Ruleset {
   clone(): Ruleset {
     const copy = new Ruleset();
     for (const [name, table] of this.tableMap) copy.tableMap.set(name, table.clone());
+    copy.tableList = [...copy.tableMap.values()];
     return copy;
   }
 }

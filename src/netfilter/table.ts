@@ -1,5 +1,6 @@
 import { DomainError } from '../common/domain-error';
 import { Chain } from './chain';
+import { usesConntrack } from './conntrack-users';
 import type { Rule } from './rule';
 import { JumpTarget } from './targets/jump.target';
 import { detach } from './text/values';
@@ -53,7 +54,8 @@ function chainNotFound(name: string, table: TableName): DomainError {
 }
 
 /**
- * One table: its built-in chains (always all of them) and user chains, by
+ * One table: its built-in chains (always all of them, some perhaps absent
+ * from the kernel: see `absent`) and user chains, by
  * name. Jumps name their chain; the table counts references so that a
  * chain still jumped to cannot be deleted, and refuses jumps to chains it
  * does not hold.
@@ -84,7 +86,26 @@ export class Table {
   private builtins: Readonly<Record<Hook, Chain | undefined>> | undefined;
   private builtinsVersion = -1;
 
-  constructor(readonly name: TableName) {
+  /**
+   * Built-in chains that do not exist in the kernel, as a mask of `HOOK_BIT`s.
+   * With iptables-nft a base chain exists only once something names it: a
+   * restore's `:CHAIN` line, a rule added to it, a policy set on it. The table
+   * still prints it (iptables-save shows absent base chains as `ACCEPT [0:0]`),
+   * but no packet walks it and its policy never applies.
+   */
+  private absent = 0;
+  /** Rules that make the kernel track connections in the namespace (see conntrack-users.ts). */
+  private conntrackRules = 0;
+
+  /**
+   * `bare`: start with no base chain existing (a table that iptables-nft
+   * creates from a restore section); otherwise every base chain exists.
+   */
+  constructor(
+    readonly name: TableName,
+    bare = false,
+  ) {
+    if (bare) this.absent = hookMask(BUILTIN_CHAINS[name]);
     this.chainMap = new Map();
     this.refs = undefined;
     for (const hook of BUILTIN_CHAINS[name]) {
@@ -101,6 +122,8 @@ export class Table {
     (copy as { name: TableName }).name = this.name;
     copy.chainMap = this.chainMap;
     copy.refs = this.refs;
+    copy.absent = this.absent;
+    copy.conntrackRules = this.conntrackRules;
     copy.stamp = nextStamp++;
     copy.mapsShared = true;
     copy.refsShared = true;
@@ -134,6 +157,23 @@ export class Table {
       this.builtinsVersion = this.directoryVersion;
     }
     return this.builtins![hook];
+  }
+
+  /** Whether the base chain of `hook` exists in the kernel (see `absent`): a walk at that hook starts there. */
+  hasBaseChain(hook: Hook): boolean {
+    return (this.absent & HOOK_BIT[hook]) === 0 && this.hookChain(hook)?.builtin === true;
+  }
+
+  /** Whether any rule of the table makes the kernel track connections (nat rules, conntrack matches, ...). */
+  get usesConntrack(): boolean {
+    return this.conntrackRules > 0;
+  }
+
+  /** A built-in chain was named: it exists from now on. */
+  private present(name: string): void {
+    if (this.absent === 0) return;
+    const bit = (HOOK_BIT as Readonly<Record<string, number>>)[name];
+    if (bit !== undefined) this.absent &= ~bit;
   }
 
   hasChain(name: string): boolean {
@@ -258,6 +298,7 @@ export class Table {
   declareChain(name: string, policy?: Policy, counters?: Counters): Chain {
     const existing = this.chainMap.get(name);
     if (existing?.builtin) {
+      this.present(name);
       if (policy !== undefined || counters !== undefined) {
         const chain = this.writable(name);
         if (policy !== undefined) chain.policy = policy;
@@ -362,6 +403,7 @@ export class Table {
   /** `-A`. Returns the chain as it now is in this table. */
   append(chainName: string, rule: Rule): Chain {
     this.checkJump(rule);
+    this.present(chainName);
     const chain = this.writable(chainName);
     chain.push(rule);
     this.addReference(rule);
@@ -387,6 +429,7 @@ export class Table {
       throw invalid(`cannot insert at position ${index + 1} of chain "${chainName}": it has ${chain.length} rules`);
     }
     this.checkJump(rule);
+    this.present(chainName);
     this.writable(chainName).splice(index, 0, rule);
     this.addReference(rule);
   }
@@ -562,6 +605,7 @@ export class Table {
   }
 
   private addReference(rule: Rule): void {
+    if (usesConntrack(rule)) this.conntrackRules++;
     if (this.refs === undefined) return;
     const target = rule.target?.chain;
     if (target === undefined) return;
@@ -570,6 +614,7 @@ export class Table {
   }
 
   private dropReference(rule: Rule): void {
+    if (usesConntrack(rule)) this.conntrackRules--;
     if (this.refs === undefined) return;
     const target = rule.target?.chain;
     if (target === undefined) return;

@@ -4,8 +4,8 @@
  * `HOOK_STAGES` says what runs at each hook, in kernel priority order
  * (lower first): the tables, the conntrack lookup (-200, after raw) and
  * confirmation (INT_MAX, last), and nat's two sides, destination NAT at
- * -100 (PREROUTING, OUTPUT) and source NAT at +100 (INPUT, POSTROUTING).
- * The security table (50) is not modelled. The engine walks this table and
+ * -100 (PREROUTING, OUTPUT) and source NAT at +100 (INPUT, POSTROUTING);
+ * the security table at 50, after filter. The engine walks this table and
  * never names a hook's tables itself.
  *
  * `walkChain` runs one table's built-in chain for a packet: rules in order
@@ -29,6 +29,7 @@ import { UnmodelledTarget } from './unmodelled';
 import {
   PROTOCOL_NUMBERS,
   type Hook,
+  type HostView,
   type LogRecord,
   type Match,
   type MatchContext,
@@ -51,15 +52,16 @@ const CONNTRACK: Stage = { kind: 'conntrack', priority: -200 };
 const MANGLE: Stage = { kind: 'table', table: 'mangle', priority: -150 };
 const NAT_DST: Stage = { kind: 'nat', manip: 'DST', priority: -100 };
 const FILTER: Stage = { kind: 'table', table: 'filter', priority: 0 };
+const SECURITY: Stage = { kind: 'table', table: 'security', priority: 50 };
 const NAT_SRC: Stage = { kind: 'nat', manip: 'SRC', priority: 100 };
 const CONFIRM: Stage = { kind: 'confirm', priority: INT_MAX };
 
 /** What runs at each hook, in the order the kernel runs it. */
 export const HOOK_STAGES: Readonly<Record<Hook, readonly Stage[]>> = Object.freeze({
   PREROUTING: [RAW, CONNTRACK, MANGLE, NAT_DST],
-  INPUT: [MANGLE, FILTER, NAT_SRC, CONFIRM],
-  FORWARD: [MANGLE, FILTER],
-  OUTPUT: [RAW, CONNTRACK, MANGLE, NAT_DST, FILTER],
+  INPUT: [MANGLE, FILTER, SECURITY, NAT_SRC, CONFIRM],
+  FORWARD: [MANGLE, FILTER, SECURITY],
+  OUTPUT: [RAW, CONNTRACK, MANGLE, NAT_DST, FILTER, SECURITY],
   POSTROUTING: [MANGLE, NAT_SRC, CONFIRM],
 });
 
@@ -68,6 +70,7 @@ export const MAX_JUMP_DEPTH = 64;
 
 /** The context matches and targets see: one mutable object per walk, with the hook and table filled in. */
 export interface WalkContext extends MatchContext, TargetContext {
+  readonly host: HostView;
   hook: Hook;
   table: TableName;
 }
@@ -205,7 +208,8 @@ function resumeAfter(chain: Chain, packet: Packet, position: number): { list: re
  */
 export function walkChain(walker: ChainWalker, table: Table, hook: Hook): WalkResult {
   const start = table.hookChain(hook);
-  if (start === undefined || !start.builtin) return ACCEPTED;
+  // A base chain absent from the kernel (iptables-nft made none: no dump line named it) is not walked; no policy applies.
+  if (start === undefined || !start.builtin || !table.hasBaseChain(hook)) return ACCEPTED;
   const base = poolTop;
   poolTop += MAX_JUMP_DEPTH + 1;
   try {
@@ -248,7 +252,8 @@ function walk(walker: ChainWalker, table: Table, hook: Hook, start: Chain, base:
         case 'continue': {
           const changed = outcome.packet;
           if (changed !== undefined && changed !== packet) {
-            walker.record(table.name, chain.name, position, rule, describeRewrite(target.name, packet, changed));
+            const rewrite = describeRewrite(target.name, packet, changed);
+            walker.record(table.name, chain.name, position, rule, outcome.note !== undefined ? `${rewrite}; ${outcome.note}` : rewrite);
             if (list !== undefined && !sameKey(packet, changed)) {
               // Rare: a rewrite of the indexed fields. Re-derive the
               // candidates and resume after this rule.
@@ -257,18 +262,24 @@ function walk(walker: ChainWalker, table: Table, hook: Hook, start: Chain, base:
             packet = changed;
             walker.packet = changed;
           } else {
-            walker.record(table.name, chain.name, position, rule, outcome.log ? describeLog(outcome.log.prefix, outcome.log.level) : target.name);
+            walker.record(
+              table.name,
+              chain.name,
+              position,
+              rule,
+              outcome.log ? describeLog(outcome.log.prefix, outcome.log.level) : outcome.note !== undefined ? `${target.name}: ${outcome.note}` : target.name,
+            );
           }
           if (outcome.log !== undefined) walker.log?.(outcome.log, chain.name);
           continue;
         }
         case 'verdict':
           if (outcome.verdict === 'ACCEPT') {
-            walker.record(table.name, chain.name, position, rule, 'ACCEPT');
+            walker.record(table.name, chain.name, position, rule, outcome.note !== undefined ? `ACCEPT: ${outcome.note}` : 'ACCEPT');
             return ACCEPTED;
           }
           if (outcome.verdict === 'DROP') {
-            walker.record(table.name, chain.name, position, rule, 'DROP');
+            walker.record(table.name, chain.name, position, rule, outcome.note !== undefined ? `DROP: ${outcome.note}` : 'DROP');
             return DROPPED;
           }
           walker.record(table.name, chain.name, position, rule, 'REJECT --reject-with ' + (outcome.rejectWith ?? 'icmp-port-unreachable'));
@@ -345,6 +356,8 @@ function describeRewrite(target: string, before: Packet, after: Packet): string 
     parts.push(`ctmark 0x${(before.ctmark ?? 0).toString(16)} -> 0x${(after.ctmark ?? 0).toString(16)}`);
   }
   if (after.ctstate !== before.ctstate) parts.push(`ctstate ${after.ctstate}`);
+  if (after.ttl !== before.ttl) parts.push(`TTL ${before.ttl ?? 'unset'} -> ${after.ttl ?? 'unset'}`);
+  if ((after.tos ?? 0) !== (before.tos ?? 0)) parts.push(`TOS 0x${(before.tos ?? 0).toString(16)} -> 0x${(after.tos ?? 0).toString(16)}`);
   if (after.destination !== before.destination || after.destinationPort !== before.destinationPort) parts.push('destination rewritten');
   if (after.source !== before.source || after.sourcePort !== before.sourcePort) parts.push('source rewritten');
   if (PROTOCOL_NUMBERS[after.protocol] !== PROTOCOL_NUMBERS[before.protocol]) parts.push('protocol rewritten');

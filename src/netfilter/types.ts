@@ -3,7 +3,8 @@
  *
  * Where the kernel's IPv4 hooks sit, and which tables run at each one (in
  * priority order; lower runs first: raw -300, conntrack -200, mangle -150,
- * nat DNAT -100, filter 0, nat SNAT +100, conntrack confirm last):
+ * nat DNAT -100, filter 0, security 50, nat SNAT +100, conntrack confirm last;
+ * security also runs after filter at FORWARD and OUTPUT):
  *
  *   wire                                                                      wire
  *    |                                                                          ^
@@ -53,16 +54,16 @@ export const HOOK_BIT: Readonly<Record<Hook, number>> = {
   POSTROUTING: 16,
 };
 
-export type TableName = 'raw' | 'mangle' | 'nat' | 'filter';
+export type TableName = 'raw' | 'mangle' | 'nat' | 'filter' | 'security';
 
-/** Tables in the order the kernel runs them at a hook (nat's SNAT side aside). */
-export const TABLE_NAMES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
+/** Tables in the order the kernel runs them at a hook (nat's SNAT side aside): security (50) after filter (0). */
+export const TABLE_NAMES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter', 'security'];
 
 /**
  * The order in which `iptables-save` (1.8.9, nf_tables backend) prints tables
  * that exist: its fixed table list is mangle, security, raw, filter, nat.
  */
-export const SAVE_TABLE_ORDER: readonly TableName[] = ['mangle', 'raw', 'filter', 'nat'];
+export const SAVE_TABLE_ORDER: readonly TableName[] = ['mangle', 'security', 'raw', 'filter', 'nat'];
 
 /** The built-in chains of each table, in kernel hook order. */
 export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly Hook[]>> = {
@@ -70,6 +71,7 @@ export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly Hook[]>> = {
   mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
 };
 
 /**
@@ -78,9 +80,9 @@ export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly Hook[]>> = {
  */
 export const HOOK_TABLES: Readonly<Record<Hook, readonly TableName[]>> = {
   PREROUTING: ['raw', 'mangle', 'nat'],
-  INPUT: ['mangle', 'filter', 'nat'],
-  FORWARD: ['mangle', 'filter'],
-  OUTPUT: ['raw', 'mangle', 'nat', 'filter'],
+  INPUT: ['mangle', 'filter', 'security', 'nat'],
+  FORWARD: ['mangle', 'filter', 'security'],
+  OUTPUT: ['raw', 'mangle', 'nat', 'filter', 'security'],
   POSTROUTING: ['mangle', 'nat'],
 };
 
@@ -171,6 +173,8 @@ export interface Packet {
   /** The connection mark (`CONNMARK`, `-m connmark`). */
   readonly ctmark?: number;
   readonly ttl?: number;
+  /** The IP TOS byte (DSCP in its upper six bits, ECN below), as `-j DSCP` writes it; unset: 0. */
+  readonly tos?: number;
   /** Total length in bytes, for counters; 0 when unknown. */
   readonly length?: number;
   /** A non-first fragment (`-f`). */
@@ -234,6 +238,10 @@ export interface HostView {
    * (`--limit-iface-in/out`).
    */
   addressType(address: number, iface?: string): AddressType;
+  /** The MTU of an interface (TCPMSS `--clamp-mss-to-pmtu`); unset or undefined: 1500. */
+  mtu?(iface: string): number | undefined;
+  /** The primary address of an interface (the first of its list, as REDIRECT takes it). */
+  primaryAddress?(iface: string): number | undefined;
 }
 
 /** One address in an `xt_recent` list. */
@@ -342,8 +350,12 @@ export interface NatRange {
 
 /** What a NAT target asks the connection tracker to do. */
 export interface NatAction {
-  /** DNAT rewrites the destination; SNAT and MASQUERADE the source (MASQUERADE: to the out-interface's address). */
-  readonly type: 'DNAT' | 'SNAT' | 'MASQUERADE';
+  /**
+   * DNAT rewrites the destination; SNAT and MASQUERADE the source (MASQUERADE: to the
+   * out-interface's address); REDIRECT the destination, to the in-interface's primary
+   * address (127.0.0.1 for locally generated packets).
+   */
+  readonly type: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIRECT';
   readonly range: NatRange;
   readonly random: boolean;
   readonly randomFully: boolean;
@@ -363,7 +375,9 @@ export interface LogRecord {
  * - `return`: back to the calling chain (or the policy, in a built-in chain).
  * - `jump` / `goto`: continue in the named chain; a goto does not come back here.
  * - `continue`: go on with the next rule, with the (possibly rewritten) packet
- *   and, for LOG, a record of what would be logged.
+ *   and, for LOG, a record of what would be logged; `note` says in the trace
+ *   step what the target did that the packet model does not show.
+ *   A verdict's `note` likewise explains it (NFQUEUE: no queue reader).
  * - `nat`: record the NAT binding for the connection, then accept (ends the
  *   nat table's walk at this hook).
  * - `unmodelled`: a real target kube-netsim does not model (kept with
@@ -371,16 +385,18 @@ export interface LogRecord {
  *   trace cannot follow it and stops there.
  */
 export type TargetOutcome =
-  | { readonly kind: 'verdict'; readonly verdict: Verdict; readonly rejectWith?: RejectWith }
+  | { readonly kind: 'verdict'; readonly verdict: Verdict; readonly rejectWith?: RejectWith; readonly note?: string }
   | { readonly kind: 'return' }
   | { readonly kind: 'jump'; readonly chain: string }
   | { readonly kind: 'goto'; readonly chain: string }
-  | { readonly kind: 'continue'; readonly packet?: Packet; readonly log?: LogRecord }
+  | { readonly kind: 'continue'; readonly packet?: Packet; readonly log?: LogRecord; readonly note?: string }
   | { readonly kind: 'nat'; readonly nat: NatAction }
   | { readonly kind: 'unmodelled'; readonly continues: boolean };
 
 export interface TargetContext {
   readonly now: number;
+  /** The host (interface MTUs and addresses); the traversal always gives it. */
+  readonly host?: HostView;
   readonly hook?: Hook;
   readonly table?: TableName;
 }
@@ -394,6 +410,8 @@ export interface Target {
   readonly isGoto?: boolean;
   /** Hooks from which the rule may be reached; unset for "any". Checked when a table is committed. */
   readonly hooks?: readonly Hook[];
+  /** Whether loading it enables conntrack in the namespace, when its name alone does not say (CT: all but `--notrack`); see conntrack-users.ts. */
+  readonly needsConntrack?: boolean;
   apply(packet: Packet, ctx: TargetContext): TargetOutcome;
   /** Canonical `iptables-save` text: "-j DNAT --to-destination 10.244.1.2:80", "-g KUBE-X". */
   save(): string;
@@ -420,6 +438,7 @@ export type DropReason =
   | 'martian-destination'
   | 'ttl-exceeded'
   | 'masquerade-no-address'
+  | 'redirect-no-address'
   | 'conntrack-table-full'
   | 'conntrack-clash';
 

@@ -88,6 +88,8 @@ function traceInput(probe: Probe, sourcePort: number): TraceInput {
 
 /** Where an engine outcome says the connection ends, in the words the kernel side uses. */
 function placeOf(o: TraceOutcome, protocol: Probe['protocol'], pods: ReadonlySet<string>, engine?: NetfilterEngine): string {
+  // A TTL that expires in forwarding is answered with ICMP time exceeded: a TCP client sees "unreachable".
+  if (o.verdict === 'DROP' && o.reason === 'ttl-exceeded') return protocol === 'tcp' ? 'rejected' : 'dropped';
   if (o.verdict === 'DROP') return 'dropped';
   if (o.verdict === 'REJECT') {
     // The REJECT's ICMP error must get out of the node (OUTPUT, as RELATED) for the client to see it.

@@ -45,7 +45,7 @@ export class PacketViewDto implements PacketView {
 
 export class TraceStepDto implements TraceStep {
   @ApiProperty({ enum: HOOKS }) hook!: Hook;
-  @ApiProperty({ enum: ['raw', 'mangle', 'nat', 'filter', 'conntrack', 'routing'], description: '`conntrack` and `routing`: the kernel machinery between the tables.' })
+  @ApiProperty({ enum: ['raw', 'mangle', 'nat', 'filter', 'security', 'conntrack', 'routing'], description: '`conntrack` and `routing`: the kernel machinery between the tables.' })
   table!: TableName | 'conntrack' | 'routing';
   @ApiProperty({ type: String, nullable: true, example: 'KUBE-SVC-CDGGSHYLG3RE2FKL' }) chain!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: '1-based position in the chain; null for a policy or a machinery step.' }) ruleNumber!: number | null;

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBody, ApiConsumes, ApiNotAcceptableResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Cluster } from '../../cluster/cluster';
+import { diffNodeRules } from '../../cluster/node-rules-diff';
+import { nodeRulesDiffText } from '../../cluster/node-rules-diff-text';
 import { unsupportedValue } from '../../cluster/validation/field-errors';
 import { DomainError } from '../../common/domain-error';
 import { KubeProxyConfiguration } from '../../kube-proxy/config';
@@ -12,9 +14,13 @@ import { renderedSave } from '../../kube-proxy/render-save';
 import { formatRule, printIptablesSave } from '../../netfilter/iptables-save.printer';
 import { TableName } from '../../netfilter/types';
 import { ApiJsonAnswer, ApiTextAnswer, CHAIN_SCHEMA, KUBE_PROXY_STATUS_SCHEMA, OBJECT_SCHEMA } from '../answer-docs';
+import { negotiateFormat } from '../answer-format';
+import { sendAnswer } from '../json-body';
+import { loadRules, UNSUPPORTED_QUERY } from '../netfilter/netfilter.controller';
 import { CLUSTER } from '../tokens';
+import { NODE_RULES_BODY_SCHEMA, NODE_RULES_DIFF_SCHEMA, NODE_RULES_SCHEMA } from './node-rules.schemas';
 
-const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
+const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter', 'security'];
 
 function tableParam(table: string | undefined): TableName | undefined {
   if (table === undefined || table === '') return undefined;
@@ -47,6 +53,28 @@ function refersTo(text: string): { servicePort?: string; endpoint?: string } {
   return { ...(servicePort ? { servicePort } : {}), ...(endpoint ? { endpoint } : {}) };
 }
 
+/** The header that says whose rules a node runs: `imported` or `kube-proxy`. */
+const RULES_HEADER = 'Netsim-Rules';
+
+/**
+ * The rules text of a `PUT .../iptables` body: the text itself (text/plain),
+ * or `{"rules": "..."}` as `POST /netsim/v1/trace` takes it.
+ */
+function importedText(body: unknown): string {
+  if (typeof body === 'string' && body.trim() !== '') return body;
+  if (body === undefined || body === null || body === '') {
+    throw new DomainError('BAD_REQUEST', 'the request body is empty: send the node\'s iptables-save text (Content-Type: text/plain) or {"rules": "<iptables-save text>"}');
+  }
+  if (!isJsonObject(body)) throw new DomainError('BAD_REQUEST', 'expected the node\'s iptables-save text (text/plain) or a JSON object {"rules": "<iptables-save text>"}');
+  for (const key of Object.keys(body)) {
+    if (key !== 'rules') throw new DomainError('BAD_REQUEST', `strict decoding error: unknown field "${key}"`);
+  }
+  const rules = (body as { rules?: unknown }).rules;
+  if (rules === undefined) throw new DomainError('INVALID', 'rules: Required value', { field: 'rules', causeReason: 'FieldValueRequired' });
+  if (typeof rules !== 'string') throw new DomainError('INVALID', 'rules: Invalid value: must be a string (the iptables-save text)', { field: 'rules' });
+  return rules;
+}
+
 @ApiTags('kube-proxy')
 @Controller('netsim/v1')
 export class KubeProxyApiController {
@@ -57,16 +85,24 @@ export class KubeProxyApiController {
   @ApiOperation({
     summary: "A node's netfilter tables as text",
     description:
-      '`format=save` (default): what `iptables-save` would print on the node now; `format=restore`: the text kube-proxy last wrote (`iptables-restore --noflush` input). `table` limits to one table; `counters=true` prints packet and byte counters (`iptables-save -c`).',
+      '`format=save` (default): what `iptables-save` would print on the node now; `format=restore`: the text kube-proxy last wrote (`iptables-restore --noflush` input). `table` limits to one table; `counters=true` prints packet and byte counters (`iptables-save -c`). ' +
+      'The `Netsim-Rules` header says whose rules they are: `kube-proxy`, or `imported` (PUT on this path).',
   })
   @ApiQuery({ name: 'format', required: false, enum: ['save', 'restore'] })
   @ApiQuery({ name: 'table', required: false, enum: TABLES })
   @ApiQuery({ name: 'counters', required: false, enum: ['true', 'false'] })
   @ApiTextAnswer('iptables-save text, or the iptables-restore text kube-proxy wrote')
-  iptables(@Param('node') node: string, @Query('format') format?: string, @Query('table') table?: string, @Query('counters') counters?: string): string {
+  iptables(
+    @Param('node') node: string,
+    @Res({ passthrough: true }) res: FastifyReply,
+    @Query('format') format?: string,
+    @Query('table') table?: string,
+    @Query('counters') counters?: string,
+  ): string {
     const proxy = this.cluster.kubeProxies.proxy(node);
     const which = tableParam(table);
     const withCounters = flag(counters, 'counters');
+    res.header(RULES_HEADER, proxy.imported ? 'imported' : 'kube-proxy');
     switch (format ?? 'save') {
       case 'save':
         return printIptablesSave(proxy.ruleset, { counters: withCounters, tables: which ? [which] : undefined });
@@ -77,6 +113,71 @@ export class KubeProxyApiController {
     }
   }
 
+  @Put('nodes/:node/iptables')
+  @ApiOperation({
+    summary: "Put a real node's rules on a simulated node, in place of what its kube-proxy writes",
+    description:
+      'The body is the node\'s `iptables-save` text (`Content-Type: text/plain`), or `{"rules": "..."}` as `POST /netsim/v1/trace` takes it. ' +
+      'All or nothing: a refusal (422) lists every line it cannot load, and the node keeps what it had. From then on traffic, `kubectl exec`, the UI and diagnose ' +
+      'cross these rules (flannel\'s rules are not added to them), and the node\'s kube-proxy writes nothing there, as if it were replaced, until DELETE on this path.',
+  })
+  @ApiConsumes('text/plain', 'application/json')
+  @ApiBody({ schema: NODE_RULES_BODY_SCHEMA })
+  @ApiQuery(UNSUPPORTED_QUERY)
+  @ApiJsonAnswer(NODE_RULES_SCHEMA, 'The node now runs the imported rules')
+  importRules(@Param('node') node: string, @Body() body: unknown, @Query('unsupported') unsupported: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
+    this.cluster.kubeProxies.proxy(node);
+    const ruleset = loadRules(importedText(body), unsupported, false, res);
+    const rules = ruleset.tables().reduce((n, t) => n + t.ruleCount(), 0);
+    let kept = 0;
+    for (const t of ruleset.tables()) for (const c of t.chains()) for (const r of c.rules) if (r.kept !== undefined) kept++;
+    const imported = this.cluster.kubeProxies.importRules(node, ruleset, { rules, kept });
+    res.header(RULES_HEADER, 'imported');
+    return { node, rules: 'imported', importedAt: new Date(imported.at).toISOString(), loaded: { rules, kept } };
+  }
+
+  @Delete('nodes/:node/iptables')
+  @ApiOperation({
+    summary: 'Give a node back to its kube-proxy',
+    description: 'Drops the imported rules: the node gets fresh tables (the kubelet\'s chains) and a full kube-proxy sync. 404 when the node runs no imported rules.',
+  })
+  @ApiJsonAnswer(NODE_RULES_SCHEMA, "The node runs its kube-proxy's rules again")
+  releaseRules(@Param('node') node: string, @Res({ passthrough: true }) res: FastifyReply) {
+    this.cluster.kubeProxies.releaseRules(node);
+    res.header(RULES_HEADER, 'kube-proxy');
+    return { node, rules: 'kube-proxy' };
+  }
+
+  @Get('nodes/:node/iptables/diff')
+  @ApiOperation({
+    summary: "Is the node's kube-proxy view out of date? Its rules against what kube-proxy would write now",
+    description:
+      "Compares the rules on the node (imported, or kube-proxy's) with what kube-proxy would write now for the cluster's Services and EndpointSlices, " +
+      'and says in words, per Service port and endpoint, what is missing, what is stale (with the reason: the Service gone, the pod gone or not Ready) and what differs ' +
+      '(entry points, probabilities, order, other rules). Chains of other programs (CNI, firewall) are not compared. `unified=true` adds a `diff -u` of the two texts.',
+  })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
+  @ApiQuery({ name: 'unified', required: false, enum: ['true', 'false'], description: 'Add a unified diff of the two iptables-save texts (kube-proxy\'s and the kubelet\'s lines).' })
+  @ApiResponse({
+    status: 200,
+    description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.',
+    content: { 'application/json': { schema: NODE_RULES_DIFF_SCHEMA }, 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
+  diff(
+    @Param('node') node: string,
+    @Query('format') format: string | undefined,
+    @Query('unified') unified: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
+  ): void {
+    const answerFormat = negotiateFormat(format, req.headers.accept);
+    const answer = diffNodeRules(this.cluster, node, { unified: flag(unified, 'unified') });
+    res.header('Vary', 'Accept');
+    res.header(RULES_HEADER, answer.rules);
+    sendAnswer(res, answerFormat, answer, answerFormat === 'text' ? nodeRulesDiffText(answer) : []);
+  }
+
   @Get('nodes/:node/iptables/chains/:chain')
   @ApiOperation({ summary: "One chain of a node's tables: its rules with numbers, counters, and the Service or endpoint each is about" })
   @ApiQuery({ name: 'table', required: false, enum: TABLES, description: 'Default: the first table holding the chain, nat before filter' })
@@ -84,7 +185,7 @@ export class KubeProxyApiController {
   chain(@Param('node') node: string, @Param('chain') chain: string, @Query('table') table?: string) {
     const { ruleset } = this.cluster.kubeProxies.proxy(node);
     const which = tableParam(table);
-    const candidates: TableName[] = which ? [which] : ['nat', 'filter', 'mangle', 'raw'];
+    const candidates: TableName[] = which ? [which] : ['nat', 'filter', 'mangle', 'raw', 'security'];
     for (const name of candidates) {
       const found = ruleset.table(name)?.chain(chain);
       if (!found) continue;
@@ -111,6 +212,7 @@ export class KubeProxyApiController {
     const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
     return {
       ...status,
+      importedRules: proxy.imported ? { at: iso(proxy.imported.at), rules: proxy.imported.rules, kept: proxy.imported.kept } : null,
       configuration: proxy.config,
       lastSync: status.lastSync ? { ...status.lastSync, at: iso(status.lastSync.at) } : null,
       lastFullSyncAt: iso(status.lastFullSyncAt),

@@ -86,6 +86,13 @@ export class InterfaceDto {
   @ArrayMaxSize(256)
   @IsAddressWithPrefix(false, { each: true })
   addresses?: string[];
+
+  @ApiPropertyOptional({ example: 1500, description: 'Bytes (default 1500, 65536 for lo): what TCPMSS --clamp-mss-to-pmtu clamps to, minus 40.' })
+  @IsOptional()
+  @IsInt()
+  @Min(68)
+  @Max(65536)
+  mtu?: number;
 }
 
 export class RouteDto {

@@ -39,7 +39,7 @@ function icmpFields(p: PacketDto): { icmpType?: number; icmpCode?: number; icmpI
 /** Kept lines named in `Warning` headers; the rest are counted in one more. */
 const MAX_WARNINGS = 20;
 
-const UNSUPPORTED_QUERY = {
+export const UNSUPPORTED_QUERY = {
   name: 'unsupported',
   required: false,
   enum: ['refuse', 'keep'],
@@ -53,7 +53,7 @@ const UNSUPPORTED_QUERY = {
  * Loads the request's rules (every problem in one 422 unless kept), and names
  * each kept line in a `Warning` header, as the API server warns.
  */
-function loadRules(text: string, unsupported: string | undefined, counters: boolean, res: FastifyReply): Ruleset {
+export function loadRules(text: string, unsupported: string | undefined, counters: boolean, res: FastifyReply): Ruleset {
   if (unsupported !== undefined && unsupported !== 'refuse' && unsupported !== 'keep') {
     throw new DomainError('BAD_REQUEST', `unsupported must be one of "refuse" or "keep", not ${JSON.stringify(unsupported)}`);
   }

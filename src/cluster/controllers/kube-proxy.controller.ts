@@ -1,10 +1,11 @@
+import { ManualClock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { tryParseIPv4Cidr } from '../../common/ipv4';
 import { KubeProxyConfiguration } from '../../kube-proxy/config';
 import { Proxier, SyncResult } from '../../kube-proxy/proxier';
-import { EndpointSlice as ProxyEndpointSlice, Service as ProxyService } from '../../kube-proxy/types';
+import { EndpointSlice as ProxyEndpointSlice, NodeInfo, Service as ProxyService } from '../../kube-proxy/types';
 import { restoreRuleset } from '../../netfilter/iptables-text.parser';
-import { applyEnsureRules } from '../../kube-proxy/ruleset-loader';
+import { applyEnsureRules, loadSync } from '../../kube-proxy/ruleset-loader';
 import { Ruleset } from '../../netfilter/ruleset';
 import { nodeInterfaces } from '../../dataplane/node-interfaces';
 import { NodeStatus } from '../resources/node.types';
@@ -23,6 +24,20 @@ export interface NodeProxy {
   timer?: Timer;
   /** The last change (see `KubeProxyController.changes`) this proxier has been told about. */
   seenChange: number;
+  /**
+   * Set while the node runs rules put there by `PUT /netsim/v1/nodes/{node}/iptables`
+   * (`ruleset` is then those rules): its kube-proxy writes nothing until they are taken back.
+   */
+  imported?: ImportedRules;
+}
+
+/** Rules put on a node in place of what its kube-proxy writes. */
+export interface ImportedRules {
+  /** When they were put there (simulated clock, ms since the epoch). */
+  at: number;
+  /** Rules loaded, and how many of them were kept as given (not modelled, `unsupported=keep`). */
+  rules: number;
+  kept: number;
 }
 
 export interface KubeProxyDefaults {
@@ -131,6 +146,58 @@ export class KubeProxyController implements Controller {
     return this.clusterConfig;
   }
 
+  /**
+   * Puts `ruleset` on the node in place of kube-proxy's tables, as if its
+   * kube-proxy were replaced: it writes nothing there until `releaseRules`.
+   * Traffic crosses these rules from now on.
+   */
+  importRules(node: string, ruleset: Ruleset, facts: Omit<ImportedRules, 'at'>): ImportedRules {
+    const proxy = this.proxy(node);
+    this.clock.cancel(proxy.timer);
+    proxy.timer = undefined;
+    proxy.ruleset = ruleset;
+    proxy.imported = { ...facts, at: this.clock.now() };
+    this.rebuilds++;
+    return proxy.imported;
+  }
+
+  /** Gives the node back to its kube-proxy: fresh tables (the kubelet's chains) and a full sync. */
+  releaseRules(node: string): void {
+    const proxy = this.proxies.get(node);
+    if (!proxy) throw new DomainError('NOT_FOUND', `nodes "${node}" not found`, { kind: 'nodes', name: node });
+    if (!proxy.imported) {
+      throw new DomainError('NOT_FOUND', `node "${node}" has no imported rules: its tables are kube-proxy's`, { kind: 'nodes', name: node });
+    }
+    this.rebuild(node, true);
+  }
+
+  /** The imported rules on the node, if any (undefined: kube-proxy's own). */
+  importedRules(node: string): ImportedRules | undefined {
+    return this.proxies.get(node)?.imported;
+  }
+
+  /**
+   * The tables kube-proxy would leave on the node now, from the cluster's
+   * Services and EndpointSlices and the node's configuration: the kubelet's
+   * chains, then one full sync, as on a node whose kube-proxy just started.
+   * Nothing on the node changes.
+   */
+  wouldWrite(nodeName: string): Ruleset {
+    this.proxy(nodeName);
+    const node = this.store.get(this.store.resourceType('nodes'), undefined, nodeName);
+    const proxier = new Proxier({
+      node: this.nodeInfo(nodeName, node),
+      clock: new ManualClock(this.clock.now()),
+      config: this.nodeConfigs.get(nodeName) ?? this.clusterConfig,
+      historySize: 1,
+    });
+    for (const s of this.services.values()) proxier.onServiceAdd(s as unknown as ProxyService);
+    for (const s of this.slices.values()) proxier.onEndpointSliceAdd(s as unknown as ProxyEndpointSlice);
+    const ruleset = this.freshNodeTables();
+    loadSync(ruleset, proxier.sync());
+    return ruleset;
+  }
+
   // ---- controller --------------------------------------------------------------
 
   observe(event: StoredEvent): void {
@@ -186,13 +253,8 @@ export class KubeProxyController implements Controller {
     return facts(node) !== facts(previous);
   }
 
-  /** A new kube-proxy for the node (first registration, new addresses, new configuration): a full sync into fresh tables. */
-  private rebuild(nodeName: string): void {
-    const node = this.store.tryGet(this.store.resourceType('nodes'), undefined, nodeName);
-    if (!node) return;
-    this.rebuilds++;
-    const old = this.proxies.get(nodeName);
-    this.clock.cancel(old?.timer);
+  /** What kube-proxy knows of its node: name, InternalIP, interfaces, pod CIDR, labels. */
+  private nodeInfo(nodeName: string, node: KubeObject): NodeInfo {
     const internalIP = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
     const podCIDR = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
     const interfaces = internalIP
@@ -201,16 +263,31 @@ export class KubeProxyController implements Controller {
           addresses: i.addresses,
         }))
       : undefined;
-    const ruleset = old?.ruleset ?? this.freshNodeTables();
+    return {
+      name: nodeName,
+      addresses: internalIP ? [internalIP] : [],
+      interfaces,
+      podCIDRs: podCIDR && tryParseIPv4Cidr(podCIDR) ? [podCIDR] : [],
+      labels: node.metadata.labels ?? {},
+    };
+  }
+
+  /**
+   * A new kube-proxy for the node (first registration, new addresses, new configuration): a full sync into fresh tables.
+   * While the node runs imported rules they stay, and the new kube-proxy waits; `release` takes them back.
+   */
+  private rebuild(nodeName: string, release = false): void {
+    const node = this.store.tryGet(this.store.resourceType('nodes'), undefined, nodeName);
+    if (!node) return;
+    this.rebuilds++;
+    const old = this.proxies.get(nodeName);
+    this.clock.cancel(old?.timer);
+    const imported = release ? undefined : old?.imported;
+    // kube-proxy's own tables: kept across rebuilds, fresh when it takes the node back from imported rules.
+    const ruleset = old && !old.imported ? old.ruleset : this.freshNodeTables();
     const config = this.nodeConfigs.get(nodeName) ?? this.clusterConfig;
     const proxier = new Proxier({
-      node: {
-        name: nodeName,
-        addresses: internalIP ? [internalIP] : [],
-        interfaces,
-        podCIDRs: podCIDR && tryParseIPv4Cidr(podCIDR) ? [podCIDR] : [],
-        labels: node.metadata.labels ?? {},
-      },
+      node: this.nodeInfo(nodeName, node),
       clock: this.clock,
       config,
       restore: (text) => restoreRuleset(ruleset, text, { noflush: true }),
@@ -218,7 +295,9 @@ export class KubeProxyController implements Controller {
     });
     for (const s of this.services.values()) proxier.onServiceAdd(s as unknown as ProxyService);
     for (const s of this.slices.values()) proxier.onEndpointSliceAdd(s as unknown as ProxyEndpointSlice);
-    const proxy: NodeProxy = { node: nodeName, proxier, ruleset, config, seenChange: this.changeSeq };
+    const proxy: NodeProxy = imported
+      ? { node: nodeName, proxier, ruleset: old!.ruleset, config, seenChange: this.changeSeq, imported }
+      : { node: nodeName, proxier, ruleset, config, seenChange: this.changeSeq };
     this.proxies.set(nodeName, proxy);
     this.syncIfDue(proxy);
   }
@@ -258,6 +337,8 @@ export class KubeProxyController implements Controller {
   }
 
   private syncIfDue(proxy: NodeProxy): SyncResult | undefined {
+    // Imported rules: this kube-proxy is not running on the node.
+    if (proxy.imported) return undefined;
     this.feed(proxy);
     const result = proxy.proxier.syncIfDue();
     if (result?.ok && result.full) applyEnsureRules(proxy.ruleset, result.ensureChains, result.ensureRules);
@@ -270,7 +351,7 @@ export class KubeProxyController implements Controller {
    */
   private arm(proxy: NodeProxy): void {
     // With no batching asked for, syncing when the tables are read gives the same tables, for less work.
-    if (proxy.proxier.config.minSyncPeriodMs === 0) return;
+    if (proxy.proxier.config.minSyncPeriodMs === 0 || proxy.imported) return;
     const at = proxy.proxier.nextSyncAt();
     if (at === undefined || (proxy.timer && proxy.timer.at === at)) return;
     this.clock.cancel(proxy.timer);

@@ -391,7 +391,8 @@ export class Diagnoser {
     if (conntrack && endpoints.size === 0) return pass(`the packet follows an existing conntrack entry on ${node}: kube-proxy's nat rules are not consulted`);
     if (!service) return this.applies(ctx) ? pass(`kube-proxy's rules on ${node} let the packet through`) : skip(`no Service: kube-proxy's rules on ${node} let the packet through`);
     const list = [...endpoints].sort();
-    return pass(`kube-proxy on ${node} sends ${service} to ${list.length === 1 ? '1 endpoint' : `${list.length} endpoints`} (${chain ?? 'KUBE-SERVICES'}): ${shortList(list)}`);
+    const who = this.traffic.network.cluster.kubeProxies.importedRules(node) ? `the imported rules on ${node} send` : `kube-proxy on ${node} sends`;
+    return pass(`${who} ${service} to ${list.length === 1 ? '1 endpoint' : `${list.length} endpoints`} (${chain ?? 'KUBE-SERVICES'}): ${shortList(list)}`);
   }
 
   private path(ctx: Context): Result {

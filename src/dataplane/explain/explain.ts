@@ -13,6 +13,7 @@ import type { Hop, TrafficOutcome, TrafficRequest } from '../traffic';
 import type { ClientView, Verdict, VerdictNote, VerdictReason } from '../verdict';
 import { ClusterFacts, causeText, portText, selectorText, type SelectedPod, type ServiceRef, type Workload } from './cluster-facts';
 import { parseServiceRuleComment } from '../../kube-proxy/rule-comments';
+import { importedRulesNotes } from '../imported-rules-note';
 import { readTrace, type MasqueradeFact, type ServicePortName, type TraceFacts } from './trace-facts';
 
 /** The reason codes, re-exported where they were first defined. */
@@ -341,6 +342,7 @@ export class Explainer {
         message: `flanneld's rule on ${trace.flannelMasquerade.node} masqueraded the source to ${trace.flannelMasquerade.to}: pod traffic leaving the pod network (${this.facts.clusterCidr()}) takes the node's address ("flanneld masq").`,
       });
     }
+    notes.push(...importedRulesNotes([...outcome.hops, ...outcome.reply], (node) => this.network.cluster.kubeProxies.importedRules(node)?.at));
     return notes;
   }
 
