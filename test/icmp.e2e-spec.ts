@@ -17,7 +17,8 @@ const NODE = {
 
 const echo = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'icmp', source: '203.0.113.2', destination: '10.180.0.5', icmpType: 'echo-request', icmpId: 7 };
 
-const FILTER = (rules: string, policy = 'ACCEPT') => `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ${policy} [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules}COMMIT\n`;
+/** A filter table; its `-m state` rule makes the kernel track connections (no rule using conntrack: nothing is tracked). */
+const FILTER = (rules: string, policy = 'ACCEPT') => `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ${policy} [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m state --state INVALID -j DROP\n${rules}COMMIT\n`;
 
 describe('ICMP through POST /netsim/v1/trace (e2e)', () => {
   let t: TestApp;

@@ -27,7 +27,8 @@ function engine(rules: string) {
   return { e, clock };
 }
 
-const ACCEPT_ALL = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+/** Everything accepted; the one `-m state` rule makes the kernel track connections (conntrack-users.ts). */
+const ACCEPT_ALL = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m state --state INVALID -j DROP\nCOMMIT\n';
 
 /** A pod on cni0 pings an address beyond eth0. */
 const ping = (over: Partial<TraceInput> = {}): TraceInput => ({
