@@ -8,7 +8,8 @@
  * alone at 1, 2 and 3 MiB (wall and CPU time, on the event loop and in the
  * reading thread), to see that it is linear; and how fast refused requests
  * are answered (bodies over the size limit, JSON and YAML nested too deep,
- * too many documents). Prints figures; asserts nothing.
+ * too many documents). Prints figures; asserts nothing. `HTTP_EDGE_PARTS`
+ * picks parts (a comma list of read, apply, document, refused; all by default).
  */
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -97,6 +98,8 @@ async function whileProbing(port: number, work: () => Promise<Sent>): Promise<Se
   return { ...sent, probe: text };
 }
 
+const PARTS = new Set((process.env.HTTP_EDGE_PARTS ?? 'read,apply,document,refused').split(','));
+
 async function main(): Promise<void> {
   const config = readConfig({ CLUSTER_FILE: 'none' });
   const clock = new SimulationClock();
@@ -112,11 +115,11 @@ async function main(): Promise<void> {
 
   const yaml2mb = manifest(2 * 1024 * 1024, 'svc');
   const docs = readYamlDocuments(yaml2mb);
-  for (const [name, text] of [
+  for (const [name, text] of PARTS.has('read') ? [
     ['1 MiB', manifest(1024 * 1024, 'r1', 60)],
     ['2 MiB', manifest(2 * 1024 * 1024, 'r2', 60)],
     ['3 MiB', manifest(3 * 1024 * 1024 - 4096, 'r3', 60)],
-  ]) {
+  ] : []) {
     const cpu = process.cpuUsage();
     const start = performance.now();
     const read = readYamlDocuments(text);
@@ -129,20 +132,38 @@ async function main(): Promise<void> {
     );
   }
 
+  if (PARTS.has('apply')) await applyPart(port, cluster, yaml2mb, docs.length);
+  if (PARTS.has('document')) await documentPart(port);
+  if (PARTS.has('refused')) await refusedPart(port);
+  await app.close();
+}
+
+async function applyPart(port: number, cluster: ReturnType<typeof buildCluster>, yaml2mb: string, count: number): Promise<void> {
   const applied = await whileProbing(port, () => send(port, 'POST', '/netsim/v1/apply', 'application/yaml', yaml2mb));
-  console.log(`http-edge: apply ${(yaml2mb.length / 1048576).toFixed(2)} MB YAML (${docs.length} Services) over HTTP: ${applied.status} in ${applied.ms.toFixed(0)} ms; ${applied.probe}`);
+  console.log(`http-edge: apply ${(yaml2mb.length / 1048576).toFixed(2)} MB YAML (${count} Services) over HTTP: ${applied.status} in ${applied.ms.toFixed(0)} ms; ${applied.probe}`);
   const settled = await whileProbing(port, async () => {
     const start = performance.now();
     await cluster.controllers.idle();
     return { status: 0, ms: performance.now() - start };
   });
-  console.log(`http-edge:   then the controllers settle (EndpointSlices for ${docs.length} Services): ${settled.ms.toFixed(0)} ms; ${settled.probe}`);
+  console.log(`http-edge:   then the controllers settle (EndpointSlices for ${count} Services): ${settled.ms.toFixed(0)} ms; ${settled.probe}`);
 
+}
+
+/** One 3 MiB YAML document (a ConfigMap of 60,000 keys) created, read back, then replaced. */
+async function documentPart(port: number): Promise<void> {
   const configMap = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n${Array.from({ length: 60_000 }, (_, i) => `  key-${i}: value-${i}-${'x'.repeat(30)}\n`).join('')}`.slice(0, 3 * 1024 * 1024 - 64);
   const oneDoc = configMap.slice(0, configMap.lastIndexOf('\n') + 1);
   const created = await whileProbing(port, () => send(port, 'POST', '/api/v1/namespaces/default/configmaps', 'application/yaml', oneDoc));
   console.log(`http-edge: one ${(oneDoc.length / 1048576).toFixed(2)} MiB YAML document (a ConfigMap of 60,000 keys) to /api/v1: ${created.status} in ${created.ms.toFixed(0)} ms; ${created.probe}`);
 
+  const read = await whileProbing(port, () => send(port, 'GET', '/api/v1/namespaces/default/configmaps/big', 'application/json', ''));
+  console.log(`http-edge:   read back (GET): ${read.status} in ${read.ms.toFixed(0)} ms; ${read.probe}`);
+  const replaced = await whileProbing(port, () => send(port, 'PUT', '/api/v1/namespaces/default/configmaps/big', 'application/yaml', oneDoc.replace('value-0-', 'value-0-again-')));
+  console.log(`http-edge:   replaced (PUT): ${replaced.status} in ${replaced.ms.toFixed(0)} ms; ${replaced.probe}`);
+}
+
+async function refusedPart(port: number): Promise<void> {
   const runs = 20;
   const big = Buffer.alloc(4 * 1024 * 1024, 'a');
   await refused(port, '4 MiB YAML to /netsim/v1/apply (413)', runs, () => send(port, 'POST', '/netsim/v1/apply', 'application/yaml', big));
@@ -154,7 +175,6 @@ async function main(): Promise<void> {
   const manyDocs = '---\n'.repeat(10_001);
   await refused(port, '10,001 empty YAML documents to /netsim/v1/apply (400)', runs, () => send(port, 'POST', '/netsim/v1/apply', 'application/yaml', manyDocs));
   await refused(port, 'a Service as text/plain (415)', runs, () => send(port, 'POST', '/api/v1/namespaces/default/services', 'text/plain', 'kind: Service\n'));
-  await app.close();
 }
 
 void main();

@@ -12,7 +12,8 @@
  * Each phase also prints the share of a CPU it got (below 100 %: the machine
  * is loaded) and each block's CPU time of our own. Run a CPU burner alongside
  * (e.g. `node -e 'for(;;);' &`) for figures under load.
- * Not a test: it asserts nothing.
+ * Not a test: it asserts nothing. `RESPONSIVENESS_PARTS` picks parts (a comma
+ * list of advance, scale; both by default).
  */
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { loadClusterFile } from '../src/cluster/apply/cluster-file';
@@ -122,7 +123,14 @@ function hundredNodes(deployments: number, replicas: number, nodeCount = 100): C
   return sliced(cluster);
 }
 
+const PARTS = new Set((process.env.RESPONSIVENESS_PARTS ?? 'advance,scale').split(','));
+
 async function main(): Promise<void> {
+  if (PARTS.has('advance')) await advances();
+  if (PARTS.has('scale')) await scaling();
+}
+
+async function advances(): Promise<void> {
   const demo = newCluster();
   loadClusterFile(demo, 'fixtures/clusters/demo.yaml');
   sliced(demo);
@@ -134,7 +142,9 @@ async function main(): Promise<void> {
   await measure(`${DAYS}-day advance, 100 nodes, ${pods} pods`, () => big.advanceSliced(DAYS * 86_400));
   big.kubelets.stop('node-000');
   await measure(`${DAYS}-day advance, 100 nodes, one kubelet stopped (NotReady, evictions)`, () => big.advanceSliced(DAYS * 86_400));
+}
 
+async function scaling(): Promise<void> {
   const scale = hundredNodes(1, 1, 200);
   await scale.controllers.idle();
   await measure(`Deployment scaled 1 -> ${REPLICAS} replicas on 200 nodes, until settled`, async () => {

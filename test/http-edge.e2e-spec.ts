@@ -181,6 +181,13 @@ describe('the HTTP edge (e2e)', () => {
       expect(res.body).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'namespaces "été" not found' });
     });
 
+    it('answers a path whose escapes decode to bytes that are not UTF-8 as Go-parsed paths are answered: as any other name', async () => {
+      const res = await request(t.http).get('/api/v1/namespaces/%C0%AF').expect(404);
+      expect(res.body).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'namespaces "\uFFFD\uFFFD" not found' });
+      // A write in a type the API server does not read is 415 before the name is looked at, as for any path.
+      await request(t.http).put('/api/v1/namespaces/default/services/%C0%AF').set('Content-Type', 'text/plain').send('x').expect(415);
+    });
+
     it('answers a bad percent-encoding in a path 400 as a Status', async () => {
       for (const path of ['/api/v1/namespaces/%zz/services', '/netsim/v1/nodes/%E0%A4%A/kube-proxy']) {
         const res = await request(t.http).get(path).expect(400);

@@ -43,17 +43,17 @@ describe('lenient loading (e2e)', () => {
         expect(causes.map((c) => c.field)).toEqual(KEPT_LINES.map((n) => `rules:${n}`));
         expect(causes.every((c) => c.reason === 'FieldValueNotSupported')).toBe(true);
         expect(causes[5].message).toBe(
-          'Unsupported value: "-A OUTPUT -p tcp -m owner --uid-owner 1000 -m tcp --dport 25 -j REJECT --reject-with tcp-reset": ' +
-            '`-m owner` is a real iptables match that kube-netsim does not model; load with unsupported=keep to trace around it',
+          'Unsupported value: "-A OUTPUT -p tcp -m quota --quota 1048576 -m tcp --dport 25 -j REJECT --reject-with tcp-reset": ' +
+            '`-m quota` is a real iptables match that kube-netsim does not model; load with unsupported=keep to trace around it',
         );
       }
     });
 
     it('names a word no Linux module has as unknown, beside the real ones', async () => {
-      const rules = '*filter\n-A INPUT -m owner --uid-owner 0 -j DROP\n-A INPUT -m ownr --uid-owner 0 -j DROP\n-A INPUT -j SYNPROXY\nCOMMIT\n';
+      const rules = '*filter\n-A INPUT -m quota --quota 0 -j DROP\n-A INPUT -m ownr --uid-owner 0 -j DROP\n-A INPUT -j SYNPROXY\nCOMMIT\n';
       const res = await request(t.http).post('/netsim/v1/iptables/save').send({ rules }).expect(422);
       expect(res.body.details.causes).toEqual([
-        expect.objectContaining({ field: 'rules:2', reason: 'FieldValueNotSupported', message: expect.stringContaining('`-m owner` is a real iptables match') }),
+        expect.objectContaining({ field: 'rules:2', reason: 'FieldValueNotSupported', message: expect.stringContaining('`-m quota` is a real iptables match') }),
         { field: 'rules:3', reason: 'FieldValueInvalid', message: 'Invalid value: "-A INPUT -m ownr --uid-owner 0 -j DROP": unknown match module "ownr"' },
         expect.objectContaining({ field: 'rules:4', reason: 'FieldValueNotSupported', message: expect.stringContaining('`-j SYNPROXY` is a real iptables target') }),
       ]);
@@ -76,7 +76,7 @@ describe('lenient loading (e2e)', () => {
       const warnings = String(res.headers['warning']).split(/, (?=299 )/);
       expect(warnings).toHaveLength(8);
       expect(warnings[2]).toBe(
-        '299 - "line 16 kept as given: `-m limit` is a real iptables match that kube-netsim does not model"',
+        '299 - "line 16 kept as given: `-m mac` is a real iptables match that kube-netsim does not model"',
       );
     });
 
@@ -89,7 +89,7 @@ describe('lenient loading (e2e)', () => {
         ['DROP', null, 1, ['16:false', '18:true']],
         ['DROP', null, 1, ['16:false', '18:false']],
       ]);
-      expect(outcomes[0].dependsOn![0].rule).toBe('-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m limit --limit 3/min --limit-burst 3 -j ACCEPT');
+      expect(outcomes[0].dependsOn![0].rule).toBe('-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT');
     });
 
     it('stops at a kept target it cannot follow (UNKNOWN), and says so in the text form', async () => {

@@ -8,6 +8,7 @@ import { installAuthentication } from './authentication';
 import { negotiateStreamProtocol } from './kube/exec-protocol';
 import { ExecRoutes } from './kube/exec.routes';
 import { registerProtobufBodyParser } from './protobuf/protobuf-body';
+import { replaceInvalidUtf8Escapes } from './path-escapes';
 import { parseJsonBody } from './request-body';
 import { BODY_LIMIT, DUMP_BODY_LIMIT, DUMP_ROUTES, HEADERS_TIMEOUT_MS, MAX_PARAM_LENGTH, REQUEST_TIMEOUT_MS } from './request-limits';
 import { answerClientError, KUBERNETES_BODY_TYPES, statusOfFastifyError, unsupportedMediaTypeMessage } from './status/http-errors';
@@ -64,6 +65,8 @@ export function createHttpAdapter(options: HttpEdgeOptions = {}): FastifyAdapter
       void reply.code(status.code).type('application/json').send(JSON.stringify(status));
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Escapes of bytes that are not UTF-8 reach the routes as Go's URL parser lets them through (path-escapes.ts).
+    rewriteUrl: (req: { url?: string }) => replaceInvalidUtf8Escapes(req.url ?? '/'),
     ...(tls ? { https: tls } : {}),
   });
   return adapter;

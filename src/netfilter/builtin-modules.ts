@@ -5,17 +5,33 @@
  */
 import { addrtypeMatchModule } from './matches/addrtype.match';
 import { commentMatchModule } from './matches/comment.match';
+import { connlimitMatchModule } from './matches/connlimit.match';
 import { connmarkMatchModule } from './matches/connmark.match';
+import { devgroupMatchModule } from './matches/devgroup.match';
+import { dscpMatchModule } from './matches/dscp.match';
 import { conntrackMatchModule, stateMatchModule } from './matches/conntrack.match';
+import { hashlimitMatchModule } from './matches/hashlimit.match';
+import { helperMatchModule } from './matches/helper.match';
 import { icmpMatchModule } from './matches/icmp.match';
+import { iprangeMatchModule } from './matches/iprange.match';
+import { lengthMatchModule } from './matches/length.match';
+import { limitMatchModule } from './matches/limit.match';
 import { markMatchModule } from './matches/mark.match';
 import { multiportMatchModule } from './matches/multiport.match';
 import { nfacctMatchModule } from './matches/nfacct.match';
+import { ownerMatchModule } from './matches/owner.match';
 import { physdevMatchModule } from './matches/physdev.match';
+import { pkttypeMatchModule } from './matches/pkttype.match';
+import { policyMatchModule } from './matches/policy.match';
+import { realmMatchModule } from './matches/realm.match';
 import { recentMatchModule } from './matches/recent.match';
+import { rpfilterMatchModule } from './matches/rpfilter.match';
 import { sctpMatchModule } from './matches/sctp.match';
 import { statisticMatchModule } from './matches/statistic.match';
+import { stringMatchModule } from './matches/string.match';
 import { tcpMatchModule } from './matches/tcp.match';
+import { tosMatchModule } from './matches/tos.match';
+import { ttlMatchModule } from './matches/ttl.match';
 import { udpMatchModule } from './matches/udp.match';
 import { ModuleRegistry } from './module';
 import { connmarkTargetModule } from './targets/connmark.target';
@@ -54,6 +70,22 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(multiportMatchModule)
     .registerMatch(nfacctMatchModule)
     .registerMatch(physdevMatchModule)
+    .registerMatch(iprangeMatchModule)
+    .registerMatch(ownerMatchModule)
+    .registerMatch(limitMatchModule)
+    .registerMatch(hashlimitMatchModule)
+    .registerMatch(connlimitMatchModule)
+    .registerMatch(pkttypeMatchModule)
+    .registerMatch(lengthMatchModule)
+    .registerMatch(ttlMatchModule)
+    .registerMatch(tosMatchModule)
+    .registerMatch(dscpMatchModule)
+    .registerMatch(rpfilterMatchModule)
+    .registerMatch(policyMatchModule)
+    .registerMatch(helperMatchModule)
+    .registerMatch(realmMatchModule)
+    .registerMatch(devgroupMatchModule)
+    .registerMatch(stringMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

@@ -51,6 +51,7 @@ import { HOOK_STAGES, walkChain, type ChainWalker, type JumpAction, type WalkCon
 import {
   TCP_FLAGS,
   type AccountingStore,
+  type ConntrackView,
   type CtState,
   type Delivery,
   type EmbeddedHeader,
@@ -63,6 +64,7 @@ import {
   type Packet,
   type Protocol,
   type RejectWith,
+  type SocketOwner,
   type TableName,
   type TraceStep,
   type TraceVerdict,
@@ -98,6 +100,11 @@ export interface TraceInput {
   readonly ttl?: number;
   /** Bytes, for counters (default by protocol). */
   readonly length?: number;
+  /**
+   * At OUTPUT: who owns the sending socket (`-m owner`). Unset fields are
+   * root's (uid 0, gid 0, no supplementary groups).
+   */
+  readonly socket?: { readonly uid?: number; readonly gid?: number; readonly groups?: readonly number[] };
   /** For an ICMP error: the packet it reports on, as it was sent. Makes the error RELATED to that packet's connection. */
   readonly related?: {
     readonly protocol: Protocol;
@@ -381,6 +388,14 @@ export function embeddedText(h: EmbeddedHeader): string {
   return `${base} ${icmpTypeText(h.icmpType ?? ICMP_ECHO_REQUEST, h.icmpCode ?? 0)}${h.icmpId !== undefined ? ` id ${h.icmpId}` : ''}`;
 }
 
+const ROOT_SOCKET: SocketOwner = Object.freeze({ uid: 0, gid: 0, groups: Object.freeze([]) as readonly number[] });
+
+/** The owner of a local packet's socket: root's unless the trace says otherwise. */
+function socketOwner(given: TraceInput['socket']): SocketOwner {
+  if (given === undefined || (given.uid === undefined && given.gid === undefined && given.groups === undefined)) return ROOT_SOCKET;
+  return { uid: (given.uid ?? 0) >>> 0, gid: (given.gid ?? 0) >>> 0, groups: given.groups ?? [] };
+}
+
 type MutablePacket = { -readonly [K in keyof Packet]: Packet[K] };
 
 /** A copy with every field written out (one fixed object shape: far cheaper than a spread). */
@@ -407,8 +422,10 @@ function copyPacket(p: Packet): MutablePacket {
     ctDnat: p.ctDnat,
     ctmark: p.ctmark,
     ttl: p.ttl,
+    tos: p.tos,
     length: p.length,
     fragment: p.fragment,
+    socket: p.socket,
   };
 }
 
@@ -474,11 +491,14 @@ class Run implements ChainWalker {
   private readonly script: readonly boolean[];
   private readonly pending: boolean[][] | undefined;
   private readonly onLog: EngineOptions['onLog'];
+  /** The engine's connection table, for matches that look at other connections (`-m connlimit`). */
+  private readonly tracker: ConnectionTracker;
 
   constructor(
     engine: NetfilterEngine,
     init: { packet: Packet; sampling: boolean; random: Random; script?: readonly boolean[]; pending?: boolean[][]; onLog?: EngineOptions['onLog'] },
   ) {
+    this.tracker = engine.conntrack;
     this.script = init.script ?? [];
     this.pending = init.pending;
     this.onLog = init.sampling ? init.onLog : undefined;
@@ -493,7 +513,13 @@ class Run implements ChainWalker {
     // another, e.g. by an onLog callback, gets its own).
     this.steps = !engine.recordSteps ? undefined : engine.scratchInUse ? [] : engine.stepScratch;
     if (this.steps === engine.stepScratch) engine.scratchInUse = true;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's getter reads this run
+    const run = this;
     this.ctx = {
+      /** Read only by matches that look at the connection (`-m conntrack --ctorigdst`, ...). */
+      get conntrack() {
+        return run.connectionView();
+      },
       now: engine.clock.now(),
       random: init.random,
       host: engine.host,
@@ -551,8 +577,33 @@ class Run implements ChainWalker {
     if (this.made === NO_CHOICES) this.made = [];
     this.made.push(choice);
     this.depend(rule, table, chain, position, choice);
-    this.record(table, chain, position, rule, choice ? 'not modelled: taken as matching (the outcome depends on it)' : 'not modelled: taken as not matching (the outcome depends on it)');
+    let why = 'not modelled';
+    for (const m of rule.matches) if (m.unmodelled === true && m.assumption !== undefined) why = m.assumption;
+    this.record(table, chain, position, rule, `${why}: taken as ${choice ? 'matching' : 'not matching'} (the outcome depends on it)`);
     return choice;
+  }
+
+  /** The packet's connection as matches see it (no connection for INVALID and UNTRACKED packets). */
+  connectionView(): ConntrackView | undefined {
+    const c = this.conn;
+    if (c === undefined || this.direction === null || this.ctstate === 'INVALID' || this.ctstate === 'UNTRACKED') return undefined;
+    // A connection found in the table is confirmed; a new one once it passed the confirm stage (a trace confirms nothing in the table).
+    const confirmed = !this.isNew || this.confirmed;
+    const tracker = this.tracker;
+    return {
+      original: c.original,
+      reply: c.reply,
+      direction: this.direction,
+      seenReply: c.seenReply,
+      assured: c.assured,
+      confirmed,
+      expires: c.expires,
+      isOpen(original) {
+        const found = tracker.find(original);
+        if (found === undefined || found.direction !== 'original') return false;
+        return found.connection.state !== 'TIME_WAIT' && found.connection.state !== 'CLOSE';
+      },
+    };
   }
 
   depend(rule: Rule, table: TableName, chain: string, position: number, matches: boolean): void {
@@ -764,6 +815,9 @@ export class NetfilterEngine {
         throw new DomainError('INVALID', 'packet.source: a packet entering at PREROUTING needs a source address', { field: 'packet.source' });
       }
     }
+    if (input.hook === 'PREROUTING' && input.socket !== undefined) {
+      throw new DomainError('INVALID', 'packet.socket: only a packet sent by a local process (hook OUTPUT) has a socket', { field: 'packet.socket' });
+    }
     if (input.inInterface !== undefined && !this.host.hasInterface(input.inInterface)) {
       throw new DomainError('INVALID', `packet.inInterface: the host has no interface "${input.inInterface}"`, { field: 'packet.inInterface' });
     }
@@ -794,6 +848,7 @@ export class NetfilterEngine {
       ctstate: 'INVALID',
       ttl: input.ttl,
       length: input.length,
+      socket: input.hook === 'OUTPUT' ? socketOwner(input.socket) : undefined,
     };
   }
 

@@ -54,7 +54,7 @@ describe('lenient loading', () => {
       '-A INPUT -p tcp --dport 22 -j ACCEPT', //                      5 (fine)
       '-A INPUT -j SYNPROXY --mss 1460', //                           6
       '-A INPUT -j NOSUCHTARGET', //                                  7
-      '-A INPUT -m conntrack --ctstate NEW --ctorigdstport 80 -j ACCEPT', // 8
+      '-A INPUT -p tcp -m tcp --tcp-option 2 -j ACCEPT', //             8
       '-A INPUT -s 10.0.0.256 -j DROP', //                             9
       'COMMIT', //                                                    10
       '*security', //                                                 11 (fine)
@@ -90,7 +90,7 @@ describe('lenient loading', () => {
         'unknown match module "nosuch"',
         '`-j SYNPROXY` is a real iptables target that kube-netsim does not model; load with unsupported=keep to trace around it',
         '-j NOSUCHTARGET: chain "NOSUCHTARGET" does not exist in table filter (and there is no target of that name)',
-        '`--ctorigdstport` is a real option of the iptables conntrack match that kube-netsim does not model; load with unsupported=keep to trace around it',
+        '`--tcp-option` is a real option of the iptables tcp match that kube-netsim does not model; load with unsupported=keep to trace around it',
         'invalid address "10.0.0.256" for -s',
         'unknown table "bogus"',
       ]);
@@ -122,7 +122,7 @@ describe('lenient loading', () => {
     it('lists at most 20 problems in the message, every one in the causes, and changes nothing', () => {
       const ruleset = parseRuleset('*filter\n-A INPUT -j ACCEPT\nCOMMIT\n');
       const before = save(ruleset);
-      const many = ['*filter', ...Array.from({ length: 30 }, (_, k) => `-A INPUT -m owner --uid-owner ${k} -j DROP`), 'COMMIT'].join('\n');
+      const many = ['*filter', ...Array.from({ length: 30 }, (_, k) => `-A INPUT -m quota --quota ${k} -j DROP`), 'COMMIT'].join('\n');
       let e: DomainError | undefined;
       try {
         restoreRuleset(ruleset, many);
@@ -151,19 +151,19 @@ describe('lenient loading', () => {
       expect(result.kept.map((k) => k.line)).toEqual([7, 8, 16, 18, 19, 20, 21, 28]);
       expect(result.kept[2]).toEqual({
         line: 16,
-        text: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m limit --limit 3/min --limit-burst 3 -j ACCEPT',
-        reasons: ['`-m limit` is a real iptables match that kube-netsim does not model'],
+        text: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT',
+        reasons: ['`-m mac` is a real iptables match that kube-netsim does not model'],
       });
     });
 
     it('prints a kept rule given in restore form as given after -A CHAIN (-I becomes -A, as iptables-save prints it)', () => {
-      const ruleset = kept('*filter\n:X - [0:0]\n-A X -j ACCEPT\n-I X 1  -m  owner --uid-owner 0 -j DROP\n[3:180] -A X -m set ! --match-set bad src -j ACCEPT\nCOMMIT\n');
-      expect(save(ruleset)).toContain('-A X -m  owner --uid-owner 0 -j DROP\n-A X -j ACCEPT\n-A X -m set ! --match-set bad src -j ACCEPT\n');
+      const ruleset = kept('*filter\n:X - [0:0]\n-A X -j ACCEPT\n-I X 1  -m  quota --quota 0 -j DROP\n[3:180] -A X -m set ! --match-set bad src -j ACCEPT\nCOMMIT\n');
+      expect(save(ruleset)).toContain('-A X -m  quota --quota 0 -j DROP\n-A X -j ACCEPT\n-A X -m set ! --match-set bad src -j ACCEPT\n');
     });
 
     it('the rest of the line still has to be right', () => {
-      expect(() => kept('*filter\n-A INPUT -m owner --uid-owner 0 -j NOPE\nCOMMIT\n')).toThrow(/chain "NOPE" does not exist/);
-      expect(() => kept('*filter\n-A INPUT -s 1.2.3.999 -m owner --uid-owner 0 -j DROP\nCOMMIT\n')).toThrow(/invalid address/);
+      expect(() => kept('*filter\n-A INPUT -m quota --quota 0 -j NOPE\nCOMMIT\n')).toThrow(/chain "NOPE" does not exist/);
+      expect(() => kept('*filter\n-A INPUT -s 1.2.3.999 -m quota --quota 0 -j DROP\nCOMMIT\n')).toThrow(/invalid address/);
     });
   });
 
@@ -181,7 +181,7 @@ describe('lenient loading', () => {
         table: 'filter',
         chain: 'INPUT',
         ruleNumber: 3,
-        rule: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m limit --limit 3/min --limit-burst 3 -j ACCEPT',
+        rule: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT',
         matches: true,
       });
       expect(outcomes[0].steps.find((s) => s.ruleNumber === 3)!.action).toBe('not modelled: taken as matching (the outcome depends on it)');
@@ -212,7 +212,7 @@ describe('lenient loading', () => {
       const text = [
         '*filter',
         '-A OUTPUT -m statistic --mode random --probability 0.25 -j DROP',
-        '-A OUTPUT -m owner --uid-owner 0 -j REJECT',
+        '-A OUTPUT -m quota --quota 0 -j REJECT',
         'COMMIT',
       ].join('\n');
       const outcomes = engine(text)
@@ -230,7 +230,7 @@ describe('lenient loading', () => {
     });
 
     it('does not merge paths that assume different things, even without steps', () => {
-      const text = '*filter\n-A OUTPUT -m owner --uid-owner 0 -j ACCEPT\nCOMMIT\n';
+      const text = '*filter\n-A OUTPUT -m quota --quota 0 -j ACCEPT\nCOMMIT\n';
       const e = new NetfilterEngine({ ruleset: kept(text), clock: new ManualClock(), random: new SeededRandom(1), recordSteps: false });
       const outcomes = e.enumerate({ hook: 'OUTPUT', protocol: 'udp', sourcePort: 5000, destination: '203.0.113.9', destinationPort: 53 });
       expect(outcomes.map((o) => [o.verdict, o.probability, o.dependsOn.map((d) => d.matches)])).toEqual([

@@ -130,24 +130,15 @@ export const REAL_TABLES: ReadonlySet<string> = new Set(['filter', 'nat', 'mangl
  * a target, a target the trace stops at).
  */
 export const REAL_UNMODELLED_OPTIONS: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map<string, ReadonlyMap<string, number>>([
+  ['tcp', new Map([['tcp-option', 1]])],
+  ['policy', new Map([['next', 0]])],
   [
-    'conntrack',
+    'hashlimit',
     new Map([
-      ['ctproto', 1],
-      ['ctorigsrc', 1],
-      ['ctorigdst', 1],
-      ['ctreplsrc', 1],
-      ['ctrepldst', 1],
-      ['ctorigsrcport', 1],
-      ['ctorigdstport', 1],
-      ['ctreplsrcport', 1],
-      ['ctrepldstport', 1],
-      ['ctstatus', 1],
-      ['ctexpire', 1],
-      ['ctdir', 1],
+      ['hashlimit-rate-match', 0],
+      ['hashlimit-rate-interval', 1],
     ]),
   ],
-  ['tcp', new Map([['tcp-option', 1]])],
   ['sctp', new Map([['chunk-types', 2]])],
 ]);
 

@@ -518,11 +518,11 @@ export class Table {
       const reach = chain.reach;
       for (const rule of chain.rules) {
         const target = rule.target;
-        if (target === undefined) continue;
-        if (target.chain !== undefined) {
+        // A rule without a target still has its matches checked.
+        if (target !== undefined && target.chain !== undefined) {
           const child = this.resolve(target);
           if (child !== undefined) child.reach |= reach;
-        } else if (target.hooks !== undefined && (reach & ~hookMask(target.hooks)) !== 0) {
+        } else if (target !== undefined && target.hooks !== undefined && (reach & ~hookMask(target.hooks)) !== 0) {
           return {
             message: `${target.name} in chain "${chain.name}" is reachable from ${hookNames(reach & ~hookMask(target.hooks))}, but only allowed in ${target.hooks.join(', ')}`,
             rule,

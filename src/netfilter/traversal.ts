@@ -173,7 +173,8 @@ function sameKey(a: Packet, b: Packet): boolean {
   return a.destination === b.destination && a.protocol === b.protocol && a.destinationPort === b.destinationPort;
 }
 
-function packetLength(packet: Packet): number {
+/** The packet's total length as the rules see it (IP tot_len): given, or a typical size for its protocol (a TCP SYN with options: 60). */
+export function packetLength(packet: Packet): number {
   if (packet.length !== undefined) return packet.length;
   return packet.protocol === 'tcp' ? 60 : packet.protocol === 'udp' ? 32 : packet.protocol === 'sctp' ? 68 : 84;
 }

@@ -179,6 +179,18 @@ export interface Packet {
   readonly length?: number;
   /** A non-first fragment (`-f`). */
   readonly fragment?: boolean;
+  /** The local socket that sent it (packets entering at OUTPUT); unset for packets that arrived from outside. */
+  readonly socket?: SocketOwner;
+}
+
+/** Who owns the socket a locally generated packet comes from, as `-m owner` reads it. */
+export interface SocketOwner {
+  /** The file's owner (its opener's fsuid). */
+  readonly uid: number;
+  /** The opener's fsgid. */
+  readonly gid: number;
+  /** Supplementary groups (`--suppl-groups`). */
+  readonly groups: readonly number[];
 }
 
 /** The IP and transport header an ICMP error carries about the packet that caused it. */
@@ -238,6 +250,14 @@ export interface HostView {
    * (`--limit-iface-in/out`).
    */
   addressType(address: number, iface?: string): AddressType;
+  /**
+   * The route to `destination` (local table first), for a reverse path
+   * check (`-m rpfilter`): its kind and, when it has one, its device.
+   * Optional: a view without it cannot answer.
+   */
+  lookup?(destination: number): { readonly kind: 'local' | 'broadcast' | 'unicast' | 'unreachable'; readonly interface?: string };
+  /** Whether the named interface is a loopback device. */
+  isLoopbackInterface?(name: string | undefined): boolean;
   /** The MTU of an interface (TCPMSS `--clamp-mss-to-pmtu`); unset or undefined: 1500. */
   mtu?(iface: string): number | undefined;
   /** The primary address of an interface (the first of its list, as REDIRECT takes it). */
@@ -273,6 +293,35 @@ export interface AccountingStore {
   count(name: string, packets: number, bytes: number): void;
 }
 
+/** One direction of a connection, as conntrack keeps it (addresses as numbers). */
+export interface ConntrackTupleView {
+  readonly protocol: Protocol;
+  readonly source: number;
+  readonly sourcePort: number;
+  readonly destination: number;
+  readonly destinationPort: number;
+}
+
+/** The packet's connection, as `-m conntrack`'s tuple, status, expiry and direction options read it. */
+export interface ConntrackView {
+  readonly original: ConntrackTupleView;
+  /** The reply tuple, with the NAT bindings made so far. */
+  readonly reply: ConntrackTupleView;
+  /** Which of the two tuples the packet matched. */
+  readonly direction: 'original' | 'reply';
+  readonly seenReply: boolean;
+  readonly assured: boolean;
+  readonly confirmed: boolean;
+  /** When the entry expires, in ms of the context's clock. */
+  readonly expires: number;
+  /**
+   * Whether conntrack still holds a live connection with this original
+   * tuple that is not closing (TCP TIME_WAIT or CLOSE): what `-m connlimit`
+   * counts.
+   */
+  isOpen(original: ConntrackTupleView): boolean;
+}
+
 /**
  * Everything a match may consult besides the packet. The traversal engine
  * builds one per walk; it may hand out copy-on-write stores while it
@@ -289,6 +338,8 @@ export interface MatchContext {
   readonly accounting?: AccountingStore;
   readonly hook?: Hook;
   readonly table?: TableName;
+  /** The packet's connection; undefined when it has none (INVALID, UNTRACKED) or the caller tracks none. */
+  readonly conntrack?: ConntrackView;
 }
 
 // ---------------------------------------------------------------------------
@@ -313,6 +364,8 @@ export interface Match {
   readonly hooks?: readonly Hook[];
   /** A real iptables match kept but not modelled (`unsupported: 'keep'`): the traversal forks on it instead of calling `matches`. */
   readonly unmodelled?: boolean;
+  /** For a match parsed and printed but not evaluated (`-m string`): why the trace forks there, in its steps. */
+  readonly assumption?: string;
   matches(packet: Packet, ctx: MatchContext): boolean;
   /** Canonical `iptables-save` text of this match: "-m tcp --dport 80". */
   save(): string;

@@ -22,37 +22,7 @@ export interface KnownDefect {
   avoid?(request: FuzzRequest): boolean;
 }
 
-/** A path whose escapes are all well-formed (Go's URL parser takes it) but decode to bytes that are not UTF-8 (`%C0%AF`). */
-function invalidUtf8Path(url: string): boolean {
-  const path = url.split('?')[0];
-  if (/%(?![0-9a-f]{2})/i.test(path)) return false;
-  try {
-    decodeURIComponent(path);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-export const KNOWN_DEFECT_CLASSES: KnownDefect[] = [
-  {
-    id: 'b-path-invalid-utf8',
-    area: 'b',
-    summary:
-      "a path escape that decodes to bytes that are not UTF-8 (%C0%AF) is refused by Fastify's router with 400 before any handler; " +
-      'Go parses it and the API server answers as for any other path (a write in an unread type: 415)',
-    matches: (f) => f.property === 'status-shape' && f.status === 400 && / answered 400, not 415$/.test(f.detail) && invalidUtf8Path(f.request.url),
-  },
-  {
-    id: 'd-apply-refused-timer-count',
-    area: 'd',
-    summary:
-      'a refused POST or DELETE /netsim/v1/apply of a large YAML body (read in the worker thread) leaves the clock with a different ' +
-      'number of pending timers, in some runs only (seed 958224370); not reproduced alone: the await on the reading thread lets ' +
-      'something that was due run in between. Objects, versions, addresses and the clock time are unchanged.',
-    matches: (f) => f.property === 'rejected-changes-nothing' && /^(POST|DELETE) \/netsim\/v1\/apply$/.test(f.route) && / changed timers$/.test(f.detail),
-  },
-];
+export const KNOWN_DEFECT_CLASSES: KnownDefect[] = [];
 
 export function knownDefectOf(failure: Failure): KnownDefect | undefined {
   if (process.env.FUZZ_KNOWN_DEFECTS === 'off') return undefined;

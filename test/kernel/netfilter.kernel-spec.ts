@@ -81,7 +81,7 @@ function traceInput(probe: Probe, sourcePort: number): TraceInput {
     probe.protocol === 'icmp'
       ? { protocol: probe.protocol, icmpType: 8, icmpId: sourcePort, destination: probe.destination }
       : { protocol: probe.protocol, sourcePort, destination: probe.destination, destinationPort: probe.port };
-  if (probe.from.kind === 'host') return { hook: 'OUTPUT', ...base };
+  if (probe.from.kind === 'host') return { hook: 'OUTPUT', ...base, socket: probe.user };
   if (probe.from.kind === 'pod') return { hook: 'PREROUTING', inInterface: 'cni0', source: probe.from.ip, ...base };
   return { hook: 'PREROUTING', inInterface: 'eth0', source: probe.from.ip, ...base };
 }
@@ -228,6 +228,8 @@ describeKernel('the Linux kernel agrees with the engine', () => {
             ids,
             concurrency: sequential ? 1 : 64,
             timeoutMs: droppedOnly ? 1200 : 2500,
+            uid: probe.user?.uid,
+            gid: probe.user?.gid,
           });
           const records = new Map(t.records().map((r) => [r.id, r]));
           const places = results.map((r) => kernelPlace(r, records.get(r.id), probe.protocol));

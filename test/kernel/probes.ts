@@ -18,6 +18,8 @@ export interface Probe {
    * rules with memory (`recent`), where every connection changes the next.
    */
   readonly sequential?: number;
+  /** From the node: the sending process's uid and gid (`-m owner`); root when absent. */
+  readonly user?: { readonly uid: number; readonly gid: number };
   readonly why: string;
 }
 
@@ -120,6 +122,73 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: client, protocol: 'icmp', destination: '192.168.99.20', port: 0, why: 'a pod pings the DNATed address' },
     { from: client, protocol: 'tcp', destination: '203.0.113.2', port: 7, why: 'REJECT icmp-port-unreachable: the error leaves OUTPUT as RELATED' },
     { from: web, protocol: 'tcp', destination: '10.180.0.30', port: 7, why: 'REJECT for an outside client: RELATED error back out eth0' },
+  ],
+  'conntrack-options': [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 8080, why: '--ctorigdst/--ctorigdstport see the address before DNAT: accepted to the pod' },
+    { from: web, protocol: 'tcp', destination: '10.180.0.20', port: 80, why: 'straight to the pod: --ctorigdst differs, FORWARD policy DROP' },
+    { from: web, protocol: 'udp', destination: '192.168.0.2', port: 8053, why: '--ctstatus (not confirmed yet), --ctexpire 0 (an unconfirmed entry has no timer yet)' },
+    { from: outside('192.168.0.77'), protocol: 'tcp', destination: '10.180.0.20', port: 80, why: '--ctorigsrc --ctdir ORIGINAL' },
+    { from: web, protocol: 'udp', destination: '10.180.0.20', port: 53, why: 'no rule for it: dropped' },
+  ],
+  iprange: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: '--src-range holds: ssh accepted' },
+    { from: outside('203.0.113.200'), protocol: 'tcp', destination: '192.168.0.2', port: 22, why: 'outside --src-range: INPUT policy DROP' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: '! --src-range: a source inside the range is dropped' },
+    { from: outside('203.0.113.200'), protocol: 'tcp', destination: '192.168.0.2', port: 80, why: '! --src-range: a source outside the range is accepted' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, why: '--src-range and a one-address --dst-range' },
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 80, why: 'forwarded into --dst-range' },
+    { from: web, protocol: 'tcp', destination: '10.180.0.20', port: 80, why: 'forwarded outside --dst-range: FORWARD policy DROP' },
+  ],
+  owner: [
+    { from: host, user: { uid: 1000, gid: 1000 }, protocol: 'tcp', destination: '203.0.113.2', port: 25, why: '--uid-owner 1000: REJECT tcp-reset' },
+    { from: host, protocol: 'tcp', destination: '203.0.113.2', port: 25, why: "root's socket: --uid-owner 1000 does not match" },
+    { from: host, user: { uid: 2500, gid: 2500 }, protocol: 'tcp', destination: '203.0.113.2', port: 80, why: 'uid in range, gid not 100: DROP' },
+    { from: host, user: { uid: 2500, gid: 100 }, protocol: 'tcp', destination: '203.0.113.2', port: 80, why: '! --gid-owner 100 fails: accepted' },
+    { from: host, user: { uid: 1000, gid: 1000 }, protocol: 'udp', destination: '203.0.113.2', port: 53, why: '! --uid-owner root: DROP' },
+    { from: host, protocol: 'udp', destination: '203.0.113.2', port: 53, why: 'root may send DNS' },
+    { from: client, protocol: 'tcp', destination: '203.0.113.2', port: 8443, why: 'forwarded: no socket, ! --socket-exists in mangle POSTROUTING drops' },
+    { from: host, protocol: 'tcp', destination: '203.0.113.2', port: 8443, why: 'from the node: the socket exists' },
+  ],
+  limit: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 6, why: '--limit 1/hour --limit-burst 3: three new connections, then DROP' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 8, why: '--limit 2/min, default burst 5: five datagrams, then DROP' },
+  ],
+  hashlimit: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 4, why: '--hashlimit-upto 1/hour, burst 2, per source: two connections, then DROP' },
+    { from: outside('203.0.113.7'), protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 3, why: 'another source has its own bucket' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 5, why: '--hashlimit-above 1/min, burst 3: the fourth datagram is over and dropped' },
+  ],
+  connlimit: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 2, why: '--connlimit-above 2 per /24: one connection at a time stays under' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 5, why: '--connlimit-upto 3 --connlimit-daddr: three live UDP connections, then DROP' },
+  ],
+  'header-matches': [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2201, why: '! --ttl-eq 64: a packet from one hop away has TTL 64, accepted' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2202, why: '--ttl-gt 63: REJECT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2203, why: 'TOS 0: not dropped by ! --tos 0, rejected by --dscp-class BE' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2204, why: '--pkt-type unicast: REJECT' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 2205, why: '! --pkt-type unicast fails for a unicast datagram: DROP' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2206, why: 'a SYN of 60 bytes: --length 41:100 rejects' },
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 8080, why: 'forwarded: TTL 63 in FORWARD, --ttl-lt 64 marks, the mark rejects' },
+  ],
+  rpfilter: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2301, why: 'the route back to the source leaves by eth0: passes, --invert does not drop' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2302, why: 'the reverse path is good: rpfilter matches, DROP' },
+    { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 2303, why: '--loose --accept-local: matches, DROP' },
+    { from: client, protocol: 'tcp', destination: '192.168.0.2', port: 2304, why: 'from a pod on cni0: good path, --invert does not drop' },
+  ],
+  policy: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2401, why: 'no IPsec: --pol none matches, REJECT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2402, why: 'no IPsec: --pol ipsec never matches' },
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 8080, why: 'forwarded, --dir out --pol none: REJECT' },
+  ],
+  ids: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2501, why: 'no helper expects the connection: --helper ftp fails' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2502, why: '! --helper ftp: REJECT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2503, why: 'routes have realm 0: --realm 0x0/0xff REJECT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2504, why: '--realm 0x10 fails' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 2505, why: 'eth0 is in group 0: --src-group default REJECT' },
+    { from: web, protocol: 'tcp', destination: CLIENT_POD, port: 8080, why: 'forwarded, groups 0 and 0: both negated tests hold, REJECT' },
   ],
   'security-table': [
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 23, why: 'filter accepts, security (after filter) drops' },

@@ -22,7 +22,7 @@ class RuleDependencyDto {
   @ApiProperty({ example: 'filter' }) table!: TableName;
   @ApiProperty({ example: 'OUTPUT' }) chain!: string;
   @ApiProperty({ example: 3 }) ruleNumber!: number;
-  @ApiProperty({ example: '-A OUTPUT -m owner --uid-owner 1000 -j DROP', description: 'The rule as given.' }) rule!: string;
+  @ApiProperty({ example: '-A OUTPUT -m quota --quota 1048576 -j DROP', description: 'The rule as given.' }) rule!: string;
   @ApiProperty({ description: 'This outcome assumes the rule matches (true) or not (false).' }) matches!: boolean;
 }
 

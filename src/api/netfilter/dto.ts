@@ -163,6 +163,32 @@ export class HostDto {
 
 export const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG'] as const;
 
+/** Who owns the local socket that sends a packet (`-m owner`); at OUTPUT only. */
+export class SocketDto {
+  @ApiPropertyOptional({ example: 1000, description: "The socket owner's uid (default 0)." })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xfffffffe)
+  uid?: number;
+
+  @ApiPropertyOptional({ example: 1000, description: "The socket owner's gid (default 0)." })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xfffffffe)
+  gid?: number;
+
+  @ApiPropertyOptional({ example: [27], description: 'Supplementary groups (`-m owner --suppl-groups`); default none.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(65536)
+  @IsInt({ each: true })
+  @Min(0, { each: true })
+  @Max(0xfffffffe, { each: true })
+  groups?: number[];
+}
+
 export class PacketDto {
   @ApiProperty({ enum: ['PREROUTING', 'OUTPUT'], description: 'PREROUTING: arriving on inInterface; OUTPUT: sent by a local process.' })
   @IsIn(['PREROUTING', 'OUTPUT'])
@@ -232,6 +258,13 @@ export class PacketDto {
   @IsArray()
   @IsIn(TCP_FLAG_NAMES, { each: true })
   tcpFlags?: (typeof TCP_FLAG_NAMES)[number][];
+
+  @ApiPropertyOptional({ type: SocketDto, description: 'At OUTPUT: who owns the sending socket, for `-m owner` (default root: uid 0, gid 0).' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SocketDto)
+  socket?: SocketDto;
 }
 
 export class TraceRequestDto {

@@ -121,6 +121,7 @@ export class NetfilterController {
         mark: p.mark,
         tcpFlags,
         ...icmpFields(p),
+        socket: p.socket,
       },
       mode,
     );

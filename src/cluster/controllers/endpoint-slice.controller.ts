@@ -291,7 +291,7 @@ export class EndpointSliceController implements Controller {
     // A step may have let a write in: the Service may have changed or gone meanwhile.
     const current = this.store.tryGet(services, service.metadata.namespace, service.metadata.name);
     if (current !== service) this.queue.add(key);
-    return cache.groups();
+    return yield* cache.groupSteps();
   }
 
   /** Writes the slices one per step (a slice removed by someone else meanwhile is made again). */

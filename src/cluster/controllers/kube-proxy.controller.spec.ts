@@ -55,4 +55,16 @@ describe('KubeProxyController', () => {
     c.advance(1);
     expect(printIptablesSave(c.kubeProxies.proxy('w1').ruleset)).toContain('default/a');
   });
+
+  it('sets the next sync timer when a configuration replaces a proxier, not at the next unrelated write', () => {
+    const c = cluster();
+    const syncTimers = () => c.clock.pending().filter((timer) => timer.name === 'kube-proxy w1: sync');
+    expect(syncTimers()).toEqual([]);
+    c.kubeProxies.setNodeConfig('w1', { iptables: { minSyncPeriod: '1s', syncPeriod: '1h' } } as never);
+    // No store write since: the new proxier synced once and its periodic sync is due an hour later.
+    expect(syncTimers().map((timer) => timer.at - c.clock.now())).toEqual([3_600_000]);
+    const before = c.clock.pending();
+    c.store.commit(); // a settle with nothing to do (a refused batch lets go of the store so) changes no timer
+    expect(c.clock.pending()).toEqual(before);
+  });
 });

@@ -336,12 +336,18 @@ export class KubeProxyController implements Controller {
     proxy.seenChange = this.changeSeq;
   }
 
+  /**
+   * Syncs if a sync is due, and sets the timer for the next one at once: a
+   * proxier made or synced outside a settle (a new configuration, tables read
+   * by a request) must not wait for the next unrelated write to be armed.
+   */
   private syncIfDue(proxy: NodeProxy): SyncResult | undefined {
     // Imported rules: this kube-proxy is not running on the node.
     if (proxy.imported) return undefined;
     this.feed(proxy);
     const result = proxy.proxier.syncIfDue();
     if (result?.ok && result.full) applyEnsureRules(proxy.ruleset, result.ensureChains, result.ensureRules);
+    this.arm(proxy);
     return result;
   }
 
@@ -358,7 +364,6 @@ export class KubeProxyController implements Controller {
     proxy.timer = this.clock.after(Math.max(0, at - this.clock.now()), `kube-proxy ${proxy.node}: sync`, () => {
       proxy.timer = undefined;
       this.syncIfDue(proxy);
-      this.arm(proxy);
     });
   }
 }

@@ -5,8 +5,7 @@ import { PodStatus } from '../resources/pod.types';
 import { ReplicaSetStrategy } from '../resources/workload.strategy';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
-import fc from 'fast-check';
-import { ReplicaSetController, podsToDelete, smallest } from './replicaset.controller';
+import { ReplicaSetController } from './replicaset.controller';
 import { WorkloadControllerOptions } from './pod-template';
 
 const t = (key: string) => resourceTypeByKey(key)!;
@@ -293,38 +292,6 @@ describe('ReplicaSetController', () => {
     c.store.patch(replicasets, 'default', 'web', { metadata: { labels: { retry: 'now' } } });
     expect(podNames(c)).toHaveLength(2);
     expect(rsStatus(c, 'web')).toEqual({ replicas: 2, fullyLabeledReplicas: 2, observedGeneration: 1 });
-  });
-
-  it('ranks doubled-up nodes and pod-deletion-cost in the order upstream deletes', () => {
-    const pod = (name: string, node: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, uid: name, resourceVersion: '1', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z', ...extra },
-      spec: { nodeName: node, containers: [] },
-      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
-    });
-    const now = Date.UTC(2026, 0, 1, 1);
-    const a = pod('a', 'n1');
-    const b = pod('b', 'n2');
-    const c2 = pod('c', 'n2');
-    // n2 has two pods: one of them goes first.
-    expect(podsToDelete([a, b, c2], [a, b, c2], 1, now).map((p) => p.metadata.name)).toEqual(['b']);
-    // A lower deletion cost beats being doubled up.
-    const cheap = pod('a', 'n1', { annotations: { 'controller.kubernetes.io/pod-deletion-cost': '-10' } });
-    expect(podsToDelete([cheap, b, c2], [cheap, b, c2], 1, now).map((p) => p.metadata.name)).toEqual(['a']);
-    // Unscheduled first.
-    const pending: KubeObject = { ...pod('z', ''), spec: { containers: [] }, status: { phase: 'Pending' } };
-    expect(podsToDelete([a, pending], [a, pending], 1, now).map((p) => p.metadata.name)).toEqual(['z']);
-  });
-
-  it('chooses the first pods of the full order with a bounded heap: the same pods, in the same order, as sorting them all', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), fc.nat(300), (values, count) => {
-        const items = values.map((v, i) => ({ v, i }));
-        const compare = (a: { v: number; i: number }, b: { v: number; i: number }) => a.v - b.v || a.i - b.i;
-        expect(smallest(items, count, compare)).toEqual([...items].sort(compare).slice(0, count));
-      }),
-    );
   });
 
   it('a scale-down sync is cut into steps between slices: the same pods deleted as at once', async () => {

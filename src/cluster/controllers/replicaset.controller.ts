@@ -1,27 +1,23 @@
 import { DomainError } from '../../common/domain-error';
-import { PodSpec } from '../resources/pod.types';
-import { POD_DELETION_COST_ANNOTATION, ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus } from '../resources/workload.types';
+import { ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus } from '../resources/workload.types';
 import { compileSelector, LabelSelector } from '../store/label-selector';
 import { deepEqual, ObjectStore } from '../store/object-store';
 import { resourceKey, ResourceType, resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Budget, Controller, Steps, UNBOUNDED } from './controller-manager';
 import { recordEvent } from './events';
+import { podsToDeleteSteps } from './pod-deletion-order';
 import { ReplicaSetPods } from './replicaset-pods';
 import {
   availableAt,
   claim,
   OwnerWork,
   controllerRefOf,
-  isPodActive,
-  isPodReady,
   nowMs,
   objectKey,
   OWNED,
   OwnerIndex,
   podFromTemplate,
-  podStatusOf,
-  readyCondition,
   REPLICASET_BURST,
   slowStartSteps,
   splitKey,
@@ -57,161 +53,6 @@ export const REPLICATION_CONTROLLERS: ReplicatedKind = {
 
 /** Pods claimed per step of a sync. */
 const CLAIM_STEP = 500;
-
-const PHASE_ORDINAL: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
-
-function deletionCost(pod: KubeObject): number {
-  const text = pod.metadata.annotations?.[POD_DELETION_COST_ANNOTATION];
-  if (text === undefined || !/^-?[0-9]+$/.test(text)) return 0;
-  const cost = Number(text);
-  return cost >= -2147483648 && cost <= 2147483647 ? cost : 0;
-}
-
-function maxRestarts(pod: KubeObject): number {
-  let max = 0;
-  for (const s of (podStatusOf(pod).containerStatuses ?? []) as Array<{ restartCount?: number }>) max = Math.max(max, s.restartCount ?? 0);
-  return max;
-}
-
-/** How long ago `t` was, in whole powers of two of nanoseconds (-1 if not before `now`): `logarithmicRankDiff`'s rank. */
-function timeRank(t: number | undefined, now: number): number {
-  if (t === undefined) return -1;
-  const d = (now - t) * 1e6;
-  return d > 0 ? Math.floor(Math.log2(d)) : -1;
-}
-
-/** `afterOrZero` then the logarithmic comparison (ranks from `timeRank`), ties broken by uid; 0 when undecided. */
-function compareTimes(t1: number | undefined, rank1: number, t2: number | undefined, rank2: number, uidA: string, uidB: string): number {
-  if (t1 === t2) return 0;
-  if (t1 === undefined || t2 === undefined) return t1 === undefined ? -1 : 1;
-  const diff = rank1 - rank2;
-  if (diff === 0) return uidA < uidB ? -1 : uidA > uidB ? 1 : 0;
-  return diff;
-}
-
-/**
- * The pods a ReplicaSet gives up first when it scales down, in upstream's
- * `ActivePodsWithRanks` order: unscheduled before scheduled; Pending before
- * Unknown before Running; not ready before ready; lower
- * `controller.kubernetes.io/pod-deletion-cost` first; pods doubled up on a
- * node (more related pods there) first; more recently ready first and more
- * recently created first (compared on a logarithmic scale, ties broken by
- * uid); more container restarts first. Name breaks the remaining ties so the
- * order is total.
- */
-export function podsToDelete(candidates: KubeObject[], related: KubeObject[], count: number, now: number): KubeObject[] {
-  if (count >= candidates.length) return [...candidates];
-  const onNode = new Map<string, number>();
-  for (const p of related) {
-    if (!isPodActive(p)) continue;
-    const node = (p.spec as PodSpec).nodeName ?? '';
-    onNode.set(node, (onNode.get(node) ?? 0) + 1);
-  }
-  // Each pod's sort keys are worked out once per version of the pod (pods are immutable, so a
-  // WeakMap keyed by the object cannot go stale), and only the `count` first are kept in order
-  // (a bounded heap), not all 20,000 sorted: choosing 500 of 20,000 costs about 20,000 comparisons.
-  const keyed: RankKeys[] = candidates.map((p) => {
-    const k = rankKeysOf(p);
-    return { ...k, rank: onNode.get(k.nodeName) ?? 0, readyRank: timeRank(k.readyTime, now), createdRank: timeRank(k.created, now) };
-  });
-  return smallest(keyed, count, compareRanks).map((k) => k.pod);
-}
-
-interface StaticRankKeys {
-  pod: KubeObject;
-  nodeName: string;
-  phase: number;
-  ready: boolean;
-  cost: number;
-  readyTime: number | undefined;
-  restarts: number;
-  created: number;
-}
-
-interface RankKeys extends StaticRankKeys {
-  rank: number;
-  readyRank: number;
-  createdRank: number;
-}
-
-const staticRankKeys = new WeakMap<KubeObject, StaticRankKeys>();
-
-function rankKeysOf(p: KubeObject): StaticRankKeys {
-  const cached = staticRankKeys.get(p);
-  if (cached) return cached;
-  const ready = isPodReady(p);
-  const readyAt = ready ? Date.parse(readyCondition(p)?.lastTransitionTime ?? '') : NaN;
-  const keys: StaticRankKeys = {
-    pod: p,
-    nodeName: (p.spec as PodSpec).nodeName ?? '',
-    phase: PHASE_ORDINAL[podStatusOf(p).phase ?? ''] ?? 0,
-    ready,
-    cost: deletionCost(p),
-    readyTime: Number.isNaN(readyAt) ? undefined : readyAt,
-    restarts: maxRestarts(p),
-    created: Date.parse(p.metadata.creationTimestamp),
-  };
-  staticRankKeys.set(p, keys);
-  return keys;
-}
-
-function compareRanks(a: RankKeys, b: RankKeys): number {
-  const na = a.nodeName;
-  const nb = b.nodeName;
-  if (na !== nb && (na === '' || nb === '')) return na === '' ? -1 : 1;
-  if (a.phase !== b.phase) return a.phase - b.phase;
-  if (a.ready !== b.ready) return a.ready ? 1 : -1;
-  if (a.cost !== b.cost) return a.cost - b.cost;
-  if (a.rank !== b.rank) return b.rank - a.rank;
-  if (a.ready && b.ready) {
-    const c = compareTimes(a.readyTime, a.readyRank, b.readyTime, b.readyRank, a.pod.metadata.uid, b.pod.metadata.uid);
-    if (c !== 0) return c;
-  }
-  const restarts = b.restarts - a.restarts;
-  if (restarts !== 0) return restarts;
-  const c = compareTimes(a.created, a.createdRank, b.created, b.createdRank, a.pod.metadata.uid, b.pod.metadata.uid);
-  if (c !== 0) return c;
-  const ma = a.pod.metadata.name;
-  const mb = b.pod.metadata.name;
-  return ma < mb ? -1 : ma > mb ? 1 : 0;
-}
-
-/** The `count` smallest items under `compare` (a total order), in order: a max-heap of `count` over one pass. */
-export function smallest<T>(items: T[], count: number, compare: (a: T, b: T) => number): T[] {
-  if (count <= 0) return [];
-  if (count * 4 >= items.length) return [...items].sort(compare).slice(0, count);
-  const heap: T[] = [];
-  const up = (i: number) => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (compare(heap[i], heap[parent]) <= 0) return;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let top = i;
-      if (l < heap.length && compare(heap[l], heap[top]) > 0) top = l;
-      if (r < heap.length && compare(heap[r], heap[top]) > 0) top = r;
-      if (top === i) return;
-      [heap[i], heap[top]] = [heap[top], heap[i]];
-      i = top;
-    }
-  };
-  for (const item of items) {
-    if (heap.length < count) {
-      heap.push(item);
-      up(heap.length - 1);
-    } else if (compare(item, heap[0]) < 0) {
-      heap[0] = item;
-      down(0);
-    }
-  }
-  return heap.sort(compare);
-}
 
 function setFailure(status: ReplicaSetStatus, previous: ReplicaSetCondition[] | undefined, failure: { reason: string; message: string } | undefined, now: string): void {
   const current = previous?.find((c) => c.type === 'ReplicaFailure');
@@ -387,7 +228,7 @@ export class ReplicaSetController implements Controller {
     }
     if (diff > 0) {
       const active = this.activePods(cache);
-      const victims = podsToDelete(active, this.relatedPods(rs, active, cache), Math.min(diff, REPLICASET_BURST), now);
+      const victims = yield* podsToDeleteSteps(active, this.relatedPods(rs, active, cache), Math.min(diff, REPLICASET_BURST), now);
       for (const pod of victims) {
         yield;
         try {

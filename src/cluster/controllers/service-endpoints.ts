@@ -9,6 +9,9 @@ import type { SliceEndpoint, SlicePort } from './endpoint-slice.controller';
 
 const nodes = resourceTypeByKey('nodes')!;
 
+/** Pods grouped per step of `ServiceEndpoints.groupSteps`. */
+const GROUP_STEP = 2_000;
+
 export interface EndpointGroup {
   ports: SlicePort[];
   endpoints: SliceEndpoint[];
@@ -102,12 +105,19 @@ export class ServiceEndpoints {
     return this.order;
   }
 
-  /** The endpoints grouped by port mapping, each group in pod name order, groups in the order their first pod comes. */
-  groups(): EndpointGroup[] {
+  /**
+   * The endpoints grouped by port mapping, each group in pod name order,
+   * groups in the order their first pod comes; yields every `GROUP_STEP`
+   * pods (a Service of 20,000 pods is grouped on each of its syncs).
+   */
+  *groupSteps(): Generator<void, EndpointGroup[], void> {
     const groups = new Map<string, EndpointGroup>();
     const namespace = this.service.metadata.namespace;
-    for (const name of this.sortedNames()) {
-      const e = this.byPod.get(`${namespace}/${name}`)!;
+    const names = this.sortedNames();
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0 && i % GROUP_STEP === 0) yield;
+      // Only this Service's sync refreshes its entries, and it waits for this: every name is still there.
+      const e = this.byPod.get(`${namespace}/${names[i]}`)!;
       let group = groups.get(e.groupKey);
       if (!group) {
         group = { ports: e.ports, endpoints: [] };

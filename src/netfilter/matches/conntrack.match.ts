@@ -4,8 +4,9 @@
  * connection has source / destination NAT). Names are case-insensitive;
  * iptables-save prints them in a fixed order.
  */
-import { RuleSyntaxError, requireOption, type MatchModule } from '../module';
-import type { CtState, Match, Packet } from '../types';
+import { RuleSyntaxError, findOption, requireOption, type MatchModule } from '../module';
+import type { CtState, Match, MatchContext, Packet } from '../types';
+import { CONNTRACK_TUPLE_OPTIONS, connectionHolds, parseConntrackTests, saveConntrackTests, type ConntrackTests } from './conntrack-options';
 
 /** Bits in the order iptables-save prints the names. */
 const STATE_BITS: ReadonlyArray<[string, number]> = [
@@ -72,14 +73,44 @@ export class ConntrackMatch implements Match {
   }
 }
 
+/**
+ * `-m conntrack` with options beyond `--ctstate` (see conntrack-options.ts).
+ * A packet without a connection matches only when `--ctstate` is given and
+ * holds, as in xt_conntrack.
+ */
+export class ConntrackOptionsMatch implements Match {
+  readonly name = 'conntrack';
+
+  constructor(
+    /** `--ctstate` bits, or undefined when not given. */
+    readonly states: number | undefined,
+    readonly invertStates: boolean,
+    readonly tests: ConntrackTests,
+  ) {}
+
+  matches(packet: Packet, ctx: MatchContext): boolean {
+    if (this.states !== undefined && ((packetStateBits(packet) & this.states) !== 0) === this.invertStates) return false;
+    const ct = ctx.conntrack;
+    if (ct === undefined) return this.states !== undefined;
+    return connectionHolds(this.tests, ct, ctx.now);
+  }
+
+  save(): string {
+    const state = this.states === undefined ? '' : `${this.invertStates ? ' !' : ''} --ctstate ${formatStates(this.states)}`;
+    return `-m conntrack${state}${saveConntrackTests(this.tests)}`;
+  }
+}
+
 export const conntrackMatchModule: MatchModule = {
   kind: 'match',
   name: 'conntrack',
-  options: [{ name: 'ctstate', args: 1, invertible: true }],
+  options: [{ name: 'ctstate', args: 1, invertible: true }, ...CONNTRACK_TUPLE_OPTIONS],
   build(options) {
     if (options.length === 0) throw new RuleSyntaxError('conntrack: at least one option is required');
-    const option = requireOption(options, 'ctstate', 'conntrack');
-    return new ConntrackMatch('conntrack', parseStates(option.args[0], 127, option.spelled), option.inverted);
+    const state = findOption(options, 'ctstate');
+    const states = state === undefined ? undefined : parseStates(state.args[0], 127, state.spelled);
+    if (state !== undefined && options.length === 1) return new ConntrackMatch('conntrack', states!, state.inverted);
+    return new ConntrackOptionsMatch(states, state?.inverted ?? false, parseConntrackTests(options));
   },
 };
 

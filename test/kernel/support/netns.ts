@@ -49,6 +49,9 @@ export interface ClientSpec {
   readonly localPorts?: readonly number[];
   readonly concurrency: number;
   readonly timeoutMs: number;
+  /** Run the client as this user and group (no supplementary groups), for `-m owner`; root when absent. */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -197,7 +200,8 @@ export function stopChild(child: ChildProcess): void {
 
 /** Runs client.js in a namespace; answers what each id's socket saw. */
 export function runClient(ns: string, spec: ClientSpec): ClientResult[] {
-  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, join(SUPPORT, 'client.js'), JSON.stringify(spec)], {
+  const user = spec.uid === undefined && spec.gid === undefined ? [] : ['setpriv', `--reuid=${spec.uid ?? 0}`, `--regid=${spec.gid ?? 0}`, '--clear-groups'];
+  const r = spawnSync('ip', ['netns', 'exec', ns, ...user, process.execPath, join(SUPPORT, 'client.js'), JSON.stringify(spec)], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
     timeout: 60000,
