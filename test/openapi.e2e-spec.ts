@@ -63,7 +63,8 @@ describe('the OpenAPI document (e2e)', () => {
     const body = schema('TrafficRequestDto');
     expect(body.required).toEqual(expect.arrayContaining(['from', 'to']));
     expect(body.properties!.from.oneOf).toHaveLength(2);
-    expect(body.properties!.protocol).toMatchObject({ enum: ['tcp', 'udp', 'sctp'], default: 'tcp' });
+    expect(body.properties!.protocol).toMatchObject({ enum: ['tcp', 'udp', 'sctp', 'icmp'], default: 'tcp' });
+    expect(body.properties!.icmpId).toMatchObject({ default: 1 });
     expect(body.properties!.sourcePort).toMatchObject({ default: 40000 });
     expect(body.properties!.mode).toMatchObject({ enum: ['enumerate', 'sample'], default: 'enumerate' });
     expect(body.properties!.count).toMatchObject({ default: 100 });
@@ -102,7 +103,10 @@ describe('the OpenAPI document (e2e)', () => {
     const trace = op('/netsim/v1/trace', 'post');
     expect(ok(trace)).toBe('TraceAnswerDto');
     expect(trace.parameters!.map((p) => p.name)).toContain('format');
-    expect(ref(schema('TraceAnswerDto').properties!.outcomes)).toBe('TraceOutcomeDto');
+    expect(ref(schema('TraceAnswerDto').properties!.outcomes)).toBe('TraceRequestOutcomeDto');
+    // A REJECT's ICMP error, traced back: outcomes of the same shape.
+    expect(ref(schema('TraceRequestOutcomeDto').properties!.answer)).toBe('RejectAnswerDto');
+    expect(ref(schema('RejectAnswerDto').properties!.outcomes)).toBe('TraceOutcomeDto');
     expect(ref(schema('TraceOutcomeDto').properties!.steps)).toBe('TraceStepDto');
 
     const advance = op('/netsim/v1/clock/advance', 'post');

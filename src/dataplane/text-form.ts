@@ -8,6 +8,7 @@
  * way. With `detail=hops`, every step of every hop too. See
  * docs/dataplane.md, "The text form".
  */
+import { icmpTypeText } from '../netfilter/icmp';
 import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
 import { stepText } from '../netfilter/trace-text';
 import type { TraceStep } from '../netfilter/types';
@@ -30,7 +31,8 @@ function destinationLines(request: TrafficRequest, response: TrafficResponse): s
   if (r === undefined) {
     // Where it was sent to: before the first node's NAT (a node's own OUTPUT DNAT rewrites it on that hop).
     const first = response.outcomes[0]?.hops[0];
-    const sentTo = first === undefined ? undefined : (first.nat?.before?.destination ?? `${first.packet.destination}:${first.packet.destinationPort}`);
+    const sentTo =
+      first === undefined ? undefined : (first.nat?.before?.destination ?? (protocol === 'icmp' ? first.packet.destination : `${first.packet.destination}:${first.packet.destinationPort}`));
     const address = sentTo !== undefined ? ` (${sentTo})` : '';
     return wrap(`to ${request.to}${address !== ` (${request.to})` ? address : ''} ${protocol}`, TEXT_WIDTH, '', '   ');
   }
@@ -125,7 +127,9 @@ function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string, en
     if (detail === 'hops') {
       const p = hop.packet;
       const ttl = hop.ttl !== null ? ` ttl ${hop.ttl}` : '';
-      lines.push(...wrap(`packet ${p.protocol} ${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark} ${p.ctstate}${ttl}`, TEXT_WIDTH, under, `${under}  `));
+      // A ping shows its type and id where other packets show ports.
+      const ends = p.protocol === 'icmp' ? `${p.source} > ${p.destination} ${icmpTypeText(p.icmpType ?? 8, p.icmpCode ?? 0)}${p.icmpId !== undefined ? ` id ${p.icmpId}` : ''}` : `${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}`;
+      lines.push(...wrap(`packet ${p.protocol} ${ends}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark} ${p.ctstate}${ttl}`, TEXT_WIDTH, under, `${under}  `));
       for (const s of hop.rules) if (s !== ending) lines.push(...wrap(stepText(s), TEXT_WIDTH, `${under}| `, `${under}|   `));
     }
   }
@@ -140,7 +144,7 @@ function outcomeLines(o: TrafficOutcome, index: number, count: number, detail: A
   lines.push(...wrap(`${share} ${outcomeTitle(o)}`, TEXT_WIDTH, head, `${indent}  `));
   const d = o.destination;
   const facts = [
-    d !== null ? `at ${d.ip}:${d.port}` : undefined,
+    d !== null ? (o.hops[0]?.packet.protocol === 'icmp' ? `at ${d.ip}` : `at ${d.ip}:${d.port}`) : undefined,
     o.seenSource !== null ? `seen from ${o.seenSource}` : undefined,
     o.replySource !== undefined && o.replySource !== null ? `reply from ${o.replySource}` : undefined,
   ].filter((f) => f !== undefined);

@@ -11,7 +11,7 @@ import { DomainError } from '../common/domain-error';
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import { searchPath, type NameResolver, type Resolution } from './names';
 import type { ClusterNetwork, NodeNetwork, PodEndpoint } from './network';
-import type { TrafficRequest } from './traffic';
+import type { TrafficProtocol, TrafficRequest } from './traffic';
 import { parseTrafficSource } from './traffic-source';
 
 /** Where the traffic starts: a pod's own network namespace, a node (a host process or a hostNetwork pod), or an outside client. */
@@ -49,16 +49,18 @@ export class TrafficRequestResolver {
     return { kind: 'pod', pod: found, node };
   }
 
-  targets(to: string, source: Source): { targets: Target[]; resolution?: Resolution } {
+  targets(to: string, source: Source, protocol: TrafficProtocol = 'tcp'): { targets: Target[]; resolution?: Resolution } {
     const colon = to.lastIndexOf(':');
     const host = colon < 0 ? to : to.slice(0, colon);
     const portText = colon < 0 ? '' : to.slice(colon + 1);
     const invalid = (message: string) => new DomainError('INVALID', `to: ${message}`, { field: 'to' });
-    const numeric = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
+    // A ping has no port: `to` is the host alone (port 0 stands for none).
+    if (protocol === 'icmp' && colon >= 0) throw invalid(`"${to}": an icmp echo has no port (send to HOST, not HOST:PORT)`);
+    const numeric = protocol === 'icmp' ? 0 : /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
     if (!host) throw invalid(`"${to}" names no destination`);
     const service = /^service\/([^/]+)\/([^/]+)$/.exec(host);
-    if (service) return { targets: this.serviceTargets(service[1], service[2], portText) };
-    if (numeric === undefined || numeric < 1 || numeric > 65535) throw invalid(`"${to}" needs a port between 1 and 65535 (HOST:PORT)`);
+    if (service) return { targets: this.serviceTargets(service[1], service[2], portText, protocol === 'icmp') };
+    if (numeric === undefined || (protocol !== 'icmp' && (numeric < 1 || numeric > 65535))) throw invalid(`"${to}" needs a port between 1 and 65535 (HOST:PORT)`);
     const pod = /^pod\/([^/]+)\/([^/]+)$/.exec(host);
     if (pod) {
       const found = this.network.pod(pod[1], pod[2]);
@@ -78,11 +80,17 @@ export class TrafficRequestResolver {
   }
 
   /** `service/NS/NAME:PORT`: the ClusterIP and Service port (by number or name); a headless Service's ready endpoints. */
-  private serviceTargets(namespace: string, name: string, portText: string): Target[] {
+  private serviceTargets(namespace: string, name: string, portText: string, ping = false): Target[] {
     const store = this.cluster.store;
     const service = store.tryGet(store.resourceType('services'), namespace, name);
     if (!service) throw new DomainError('NOT_FOUND', `services "${name}" not found in namespace "${namespace}"`, { kind: 'services', name, field: 'to' });
     const spec = (service.spec ?? {}) as { clusterIP?: string; type?: string; ports?: { name?: string; port: number }[] };
+    if (ping) {
+      if (spec.type === 'ExternalName') return [];
+      if (spec.clusterIP && spec.clusterIP !== 'None') return [{ address: tryParseIPv4(spec.clusterIP)!, port: 0, weight: 1 }];
+      const ready = this.names.readyAddresses(namespace, name);
+      return ready.map((a) => ({ address: tryParseIPv4(a)!, port: 0, weight: 1 / ready.length }));
+    }
     const ports = spec.ports ?? [];
     const byNumber = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
     const matched = byNumber !== undefined ? ports.find((p) => p.port === byNumber) : portText ? ports.find((p) => p.name === portText) : ports.length === 1 ? ports[0] : undefined;

@@ -13,6 +13,7 @@
  * is a Branch, carrying its probability and hops; each ends in an Ending.
  * The request, its outcomes and the answer are traffic.ts's.
  */
+import { icmpAnswered, icmpQueryText } from './icmp-traffic';
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import type { Random } from '../common/random';
 import type { Connection } from '../netfilter/conntrack';
@@ -149,6 +150,7 @@ function entering(packet: Omit<TraceInput, 'hook'>, hook: EntryHook, inInterface
     tcpFlags: packet.tcpFlags,
     icmpType: packet.icmpType,
     icmpCode: packet.icmpCode,
+    icmpId: packet.icmpId,
     ttl,
     length: packet.length,
     related: packet.related,
@@ -184,7 +186,8 @@ export class Walk {
 
   private trace(node: string, input: TraceInput): TraceOutcome[] {
     const engine = this.engineFor(node);
-    const full: TraceInput = this.related && input.protocol === 'icmp' ? { ...input, related: this.related } : input;
+    // An error carries its embedded header from node to node (each node's NAT may rewrite it); the first node gets the walk's.
+    const full: TraceInput = this.related && input.protocol === 'icmp' && input.related === undefined ? { ...input, related: this.related } : input;
     if (!this.sampling) return engine.enumerate(full);
     return [engine.sample(full, this.random)];
   }
@@ -228,6 +231,7 @@ export class Walk {
       tcpFlags: input.tcpFlags,
       icmpType: input.icmpType,
       icmpCode: input.icmpCode,
+      icmpId: input.icmpId,
       mark: 0,
       ctstate: 'NEW',
       ttl,
@@ -297,6 +301,8 @@ export class Walk {
       tcpFlags: p.tcpFlags,
       icmpType: p.icmpType,
       icmpCode: p.icmpCode,
+      icmpId: p.icmpId,
+      ...(p.inner !== undefined ? { related: p.inner } : {}),
       ttl,
     };
   }
@@ -340,11 +346,14 @@ export class Walk {
   /** The packet reached a pod's or a node's socket layer. */
   private arrive(at: Endpoint, packet: Packet, branch: Branch): Ending {
     if (this.role === 'reply') return { branch, result: 'delivered', at, arrival: packet };
+    // A ping needs no listening socket: the destination's kernel answers it.
+    if (packet.protocol === 'icmp' && icmpAnswered(packet.icmpType)) return { branch, result: 'delivered', at, arrival: packet };
     const declares = (pod: PodEndpoint | undefined) => pod?.ports.some((x) => x.port === packet.destinationPort && x.protocol === packet.protocol) ?? false;
     const pod = at.kind === 'pod' ? at.pod : at.kind === 'node' ? at.pod : undefined;
     if (declares(pod)) return { branch, result: 'delivered', at, arrival: packet };
     const answer = packet.protocol === 'tcp' ? 'TCP reset' : packet.protocol === 'udp' ? 'ICMP port unreachable' : 'SCTP ABORT';
     const who = at.kind === 'pod' ? `pod ${at.pod.namespace}/${at.pod.name}` : at.kind === 'node' ? `node ${at.node.name}` : 'the destination';
+    if (packet.protocol === 'icmp') return { branch, result: 'dropped', reason: `${who} does not answer an ICMP ${icmpQueryText(packet.icmpType)}`, at, arrival: packet };
     return { branch, result: 'refused', reason: `${who} has no ${packet.protocol} port ${packet.destinationPort} open (${answer})`, at, arrival: packet };
   }
 }

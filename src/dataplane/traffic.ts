@@ -28,8 +28,10 @@ import { Explainer } from './explain/explain';
 import { AnswerCache, OutcomeMerger, type Unexplained } from './traffic-answers';
 import { TrafficRequestResolver, type Source, type Target } from './traffic-request';
 import { Branch, INITIAL_TTL, NO_RULES, Walk, endpointText, hopOf, hopView, type Ending, type Endpoint } from './traffic-walk';
+import { DEFAULT_ICMP_ID, icmpAnswer } from './icmp-traffic';
+import { ICMP_ECHO_REQUEST } from '../netfilter/icmp';
 
-export type TrafficProtocol = 'tcp' | 'udp' | 'sctp';
+export type TrafficProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
 export type TrafficResult = 'delivered' | 'refused' | 'rejected' | 'dropped' | 'no-route' | 'nxdomain' | 'external';
 
 export interface TrafficRequest {
@@ -40,6 +42,9 @@ export interface TrafficRequest {
   protocol?: TrafficProtocol;
   /** The client's source port (sample mode: the first connection's; each next one takes the next port). Default 40000. */
   sourcePort?: number;
+  /** icmp: the query's type (default 8, echo-request; 13, timestamp-request) and id (default 1; sample mode: each next echo takes the next). */
+  icmpType?: number;
+  icmpId?: number;
   mode?: 'enumerate' | 'sample';
   /** Sample mode: how many connections (default 100). */
   count?: number;
@@ -111,7 +116,7 @@ export interface TrafficOptions {
 
 /** What an enumerated answer depends on besides the cluster's state: the request, normalized. */
 function requestKey(request: TrafficRequest): string {
-  return JSON.stringify([request.from, request.to, request.protocol ?? 'tcp', request.sourcePort ?? DEFAULT_SOURCE_PORT]);
+  return JSON.stringify([request.from, request.to, request.protocol ?? 'tcp', request.sourcePort ?? DEFAULT_SOURCE_PORT, request.icmpType, request.icmpId]);
 }
 
 /** `POST /netsim/v1/traffic`, framework-free. */
@@ -184,9 +189,10 @@ export class TrafficSimulator {
   private compute(request: TrafficRequest): UnexplainedResponse {
     const protocol = request.protocol ?? 'tcp';
     const mode = request.mode ?? 'enumerate';
-    const sourcePort = request.sourcePort ?? DEFAULT_SOURCE_PORT;
+    // A ping's id stands in for the source port (sample mode: each next echo takes the next).
+    const sourcePort = protocol === 'icmp' ? (request.icmpId ?? DEFAULT_ICMP_ID) : (request.sourcePort ?? DEFAULT_SOURCE_PORT);
     const source = this.requests.source(request.from);
-    const { targets, resolution } = this.requests.targets(request.to, source);
+    const { targets, resolution } = this.requests.targets(request.to, source, protocol);
     if (targets.length === 0) {
       const outcome: Unexplained = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
       if (mode === 'sample') return { outcomes: [outcome], samples: { nxdomain: request.count ?? 100 }, ...(resolution ? { resolution } : {}) };
@@ -195,7 +201,7 @@ export class TrafficSimulator {
     if (mode === 'sample') return this.sample(request, source, targets, protocol, sourcePort, resolution);
     const merged = new OutcomeMerger();
     for (const target of targets) {
-      for (const ending of this.walk(source, target, protocol, sourcePort, false, this.cluster.random)) {
+      for (const ending of this.walk(source, target, protocol, sourcePort, false, this.cluster.random, request.icmpType)) {
         const outcome = this.outcomeOf(ending, protocol, false, this.cluster.random);
         outcome.probability *= target.weight;
         merged.add(outcome);
@@ -217,9 +223,9 @@ export class TrafficSimulator {
     const samples: Record<string, number> = {};
     const groups = new Map<string, Unexplained>();
     for (let i = 0; i < count; i++) {
-      const port = sourcePort + i > 65535 ? 1024 + ((sourcePort + i - 1024) % (65536 - 1024)) : sourcePort + i;
+      const port = protocol === 'icmp' ? (sourcePort + i) & 0xffff : sourcePort + i > 65535 ? 1024 + ((sourcePort + i - 1024) % (65536 - 1024)) : sourcePort + i;
       const target = targets.length === 1 ? targets[0] : targets[random.int(targets.length)];
-      const endings = this.walk(source, target, protocol, port, true, random);
+      const endings = this.walk(source, target, protocol, port, true, random, request.icmpType);
       const ending = endings[0];
       const outcome = this.outcomeOf(ending, protocol, true, random);
       const key = outcome.destination?.pod ? `pod/${outcome.destination.pod}` : outcome.destination?.node ? `node/${outcome.destination.node}` : outcome.result;
@@ -235,9 +241,13 @@ export class TrafficSimulator {
   }
 
   /** One connection's first packet: every path (enumerate) or one (sample). */
-  private walk(source: Source, target: Target, protocol: TrafficProtocol, sourcePort: number, sampling: boolean, random: Random): Ending[] {
+  private walk(source: Source, target: Target, protocol: TrafficProtocol, sourcePort: number, sampling: boolean, random: Random, icmpType = ICMP_ECHO_REQUEST): Ending[] {
     const walk = new Walk(this.network, 'request', sampling, random, (node) => this.engine(node));
-    const packet = { protocol, sourcePort, destination: target.address, destinationPort: target.port };
+    // For a ping, `sourcePort` is its id.
+    const packet =
+      protocol === 'icmp'
+        ? { protocol, sourcePort: 0, destination: target.address, destinationPort: 0, icmpType, icmpCode: 0, icmpId: sourcePort }
+        : { protocol, sourcePort, destination: target.address, destinationPort: target.port };
     const start = Branch.START;
     if (source.kind === 'pod') return walk.fromPod(source.pod, source.node, packet, start);
     if (source.kind === 'node') {
@@ -259,7 +269,7 @@ export class TrafficSimulator {
     });
   }
 
-  private clientPacket(address: number, packet: { protocol: TrafficProtocol; sourcePort: number; destination: number; destinationPort: number }): Packet {
+  private clientPacket(address: number, packet: { protocol: TrafficProtocol; sourcePort: number; destination: number; destinationPort: number; icmpType?: number; icmpId?: number }): Packet {
     return { ...packet, source: address, mark: 0, ctstate: 'NEW', ttl: INITIAL_TTL };
   }
 
@@ -283,7 +293,7 @@ export class TrafficSimulator {
       result: ending.result,
       ...(ending.reason && ending.result !== 'delivered' ? { reason: ending.reason } : {}),
       destination,
-      seenSource: arrival && at?.kind !== 'external' ? endpointText(arrival.source, arrival.sourcePort) : null,
+      seenSource: arrival && at?.kind !== 'external' ? (arrival.protocol === 'icmp' ? formatIPv4(arrival.source) : endpointText(arrival.source, arrival.sourcePort)) : null,
       hops: ending.branch.hops(),
       reply: [],
     };
@@ -337,7 +347,9 @@ export class TrafficSimulator {
     const walk = new Walk(this.network, 'reply', sampling, random, engineFor, related);
     const packet: Omit<TraceInput, 'hook'> = icmp
       ? { protocol: 'icmp', icmpType: 3, icmpCode: 3, destination: arrival.source }
-      : {
+      : protocol === 'icmp'
+        ? icmpAnswer(arrival)
+        : {
           protocol,
           sourcePort: arrival.destinationPort,
           destination: arrival.source,

@@ -1,3 +1,4 @@
+import { formatIPv4 } from '../common/ipv4';
 import { buildCluster } from '../app.module';
 import { loadClusterFile } from '../cluster/apply/cluster-file';
 import type { Cluster } from '../cluster/cluster';
@@ -52,6 +53,17 @@ describe('PodExec: a shell in a pod', () => {
     const before = d.traffic.network.conntrack(node).list().length;
     sh(d.exec, 'curl -s web; curl -s web.default.svc.cluster.local');
     expect(d.traffic.network.conntrack(node).list().length).toBeGreaterThan(before);
+  });
+
+  it('pings through the traffic engine: one icmp entry per run on the client node, keyed by the run\'s id, replied', () => {
+    const node = d.traffic.network.pod('default', 'client')!.node!;
+    const client = formatIPv4(d.traffic.network.pod('default', 'client')!.address!);
+    const icmp = () => d.traffic.network.conntrack(node).list().filter((c) => c.protocol === 'icmp');
+    expect(icmp()).toEqual([]);
+    expect(sh(d.exec, 'ping -c 3 10.244.2.2').status).toBe(0);
+    const entries = icmp();
+    expect(entries).toHaveLength(1);
+    expect(entries[0].text).toMatch(new RegExp(`^icmp +1 30 src=${client.replace(/\./g, '\\.')} dst=10\\.244\\.2\\.2 type=8 code=0 id=(\\d+) src=10\\.244\\.2\\.2 dst=\\S+ type=0 code=0 id=\\1 mark=0 use=1$`));
   });
 
   it('logs each request in the answering pod, with the client address it saw', () => {

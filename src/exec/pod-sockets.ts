@@ -121,6 +121,26 @@ export class PodSockets {
     }
   }
 
+  /** The id a ping run gives its echoes (busybox takes its pid; here a random 16-bit number). */
+  echoId(): number {
+    return this.random.int(65536);
+  }
+
+  /**
+   * One ICMP echo from the pod, through the traffic engine (a sampled ping:
+   * its conntrack entry stays, keyed by `id`): the TTL the echo reply
+   * arrives with, or undefined when nothing answers. The pod's own
+   * addresses answer without the network.
+   */
+  echo(view: PodView, address: string, id: number): { ttl: number | undefined; outcome: TrafficOutcome | null } {
+    const ip = tryParseIPv4(address);
+    if (ip !== undefined && (ip >>> 24 === 127 || address === view.address)) return { ttl: 64, outcome: null };
+    const from = `pod/${view.namespace}/${view.pod.name}`;
+    const outcome = this.traffic.send({ from, to: address, protocol: 'icmp', icmpId: id, mode: 'sample', count: 1 }).outcomes[0];
+    if (outcome.result !== 'delivered') return { ttl: undefined, outcome };
+    return { ttl: outcome.reply.at(-1)?.ttl ?? 64, outcome };
+  }
+
   /** 127.0.0.0/8 and the pod's own address: the pod's own ports, without the network. */
   private localServer(view: PodView, address: string, port: number, protocol: TrafficProtocol): ConnectResult | undefined {
     const ip = tryParseIPv4(address);

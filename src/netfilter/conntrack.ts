@@ -33,6 +33,7 @@
  */
 import type { Clock } from '../common/clock';
 import { formatIPv4 } from '../common/ipv4';
+import { ICMP_ERROR_TYPES, icmpTupleText, isIcmpRequest } from './icmp';
 import { PROTOCOL_NUMBERS, TCP_FLAGS, type CtState, type Protocol } from './types';
 
 export type Direction = 'original' | 'reply';
@@ -235,12 +236,14 @@ export function newConnectionState(protocol: Protocol, tcpFlags: number, icmpTyp
     if (f & TCP_FLAGS.ACK) return { ctstate: 'NEW', state: 'ESTABLISHED' };
     return { ctstate: 'INVALID', state: '' };
   }
-  if (protocol === 'icmp' && icmpType !== undefined && ICMP_ERRORS.has(icmpType)) return { ctstate: 'INVALID', state: '' };
+  // Only a query (echo, timestamp, information, address mask request) starts an ICMP connection:
+  // a reply nobody asked for, an error, or a type without an answer is INVALID.
+  if (protocol === 'icmp' && icmpType !== undefined && !isIcmpRequest(icmpType)) return { ctstate: 'INVALID', state: '' };
   return { ctstate: 'NEW', state: 'UNREPLIED' };
 }
 
 /** ICMP types that report an error about another packet (RELATED to its connection). */
-export const ICMP_ERRORS: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
+export const ICMP_ERRORS: ReadonlySet<number> = ICMP_ERROR_TYPES;
 
 export interface ConntrackOptions {
   readonly clock: Clock;
@@ -392,7 +395,8 @@ export class ConnectionTracker {
       if (c.state === 'ESTABLISHED' && c.seenReply) c.assured = true;
     } else if (direction === 'reply' || c.seenReply) {
       if (c.state !== 'REPLIED') c.state = 'REPLIED';
-      if (direction === 'original') c.assured = true;
+      // nf_conntrack_proto_icmp never marks a connection assured.
+      if (direction === 'original' && p !== 'icmp') c.assured = true;
     }
     c.expires = this.clock.now() + this.timeoutFor(c) * 1000;
   }
@@ -549,20 +553,25 @@ function nextTcpState(state: TcpState, direction: Direction, f: number): TcpStat
   return state;
 }
 
-function formatTuple(t: Tuple): string {
+/** One side of a connection; `requestSide` for the original tuple (an ICMP query keeps its request's orientation there). */
+function formatTuple(t: Tuple, requestSide: boolean): string {
   let out = `src=${formatIPv4(t.source)} dst=${formatIPv4(t.destination)}`;
   if (t.protocol !== 'icmp') out += ` sport=${t.sourcePort} dport=${t.destinationPort}`;
+  else out += ' ' + icmpTupleText(t, requestSide);
   return out;
 }
 
-/** `tcp      6 431999 ESTABLISHED src=... dst=... sport=... dport=... src=... [ASSURED] mark=0 use=1`. */
+/**
+ * `tcp      6 431999 ESTABLISHED src=... dst=... sport=... dport=... src=... [ASSURED] mark=0 use=1`;
+ * `icmp     1 29 src=... dst=... type=8 code=0 id=7 [UNREPLIED] src=... dst=... type=0 code=0 id=7 mark=0 use=1`.
+ */
 export function formatConnection(c: Connection, timeout: number): string {
   const p = c.original.protocol;
   let out = `${p.padEnd(8)} ${PROTOCOL_NUMBERS[p]} ${timeout}`;
   if (p === 'tcp') out += ' ' + c.state;
-  out += ' ' + formatTuple(c.original);
+  out += ' ' + formatTuple(c.original, true);
   if (!c.seenReply) out += ' [UNREPLIED]';
-  out += ' ' + formatTuple(c.reply);
+  out += ' ' + formatTuple(c.reply, false);
   if (c.assured) out += ' [ASSURED]';
   out += ` mark=${c.mark} use=1`;
   return out;

@@ -33,7 +33,6 @@ import { cidrContains, formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import { unseededRandom, type Random } from '../common/random';
 import {
   ConnectionTracker,
-  ICMP_ERRORS,
   defaultTcpFlags,
   invertTuple,
   newConnectionState,
@@ -42,6 +41,7 @@ import {
   type Tuple,
 } from './conntrack';
 import { Host } from './host';
+import { icmpInverse, icmpTuplePorts, icmpTupleText, icmpTypeText, isIcmpError, isIcmpQuery, tuplePorts, ICMP_ECHO_REQUEST } from './icmp';
 import { formatRule } from './iptables-save.printer';
 import { applyMapping, chooseMapping, type NatChoice } from './nat';
 import { InMemoryRecentStore, MapMatchState } from './recent-store';
@@ -55,6 +55,7 @@ import {
   type ConntrackView,
   type CtState,
   type Delivery,
+  type EmbeddedHeader,
   type DropReason,
   type EntryHook,
   type Hook,
@@ -93,8 +94,10 @@ export interface TraceInput {
   readonly mark?: number;
   /** TCP flags (`TCP_FLAGS` bits). Unset: what the connection would send next (SYN first, then ACK). */
   readonly tcpFlags?: number;
+  /** ICMP: the type (default 8, echo-request), code (default 0) and, for a query, its identifier (default 0). */
   readonly icmpType?: number;
   readonly icmpCode?: number;
+  readonly icmpId?: number;
   readonly ttl?: number;
   /** Bytes, for counters (default by protocol). */
   readonly length?: number;
@@ -110,7 +113,17 @@ export interface TraceInput {
     readonly sourcePort?: number;
     readonly destination: Address;
     readonly destinationPort?: number;
+    readonly icmpType?: number;
+    readonly icmpCode?: number;
+    readonly icmpId?: number;
   };
+  /**
+   * An error (or reset) this host sends about a packet it refused: it carries
+   * that packet's connection (the kernel's `nf_ct_attach`), RELATED in the
+   * other direction, known or not to the table (a refused packet's connection
+   * is never confirmed).
+   */
+  readonly attachedTo?: { readonly connection: Connection; readonly direction: Direction };
 }
 
 /**
@@ -371,6 +384,13 @@ function endpoint(address: number, port: number, protocol: Protocol): string {
   return protocol === 'icmp' ? formatIPv4(address) : `${formatIPv4(address)}:${port}`;
 }
 
+/** An embedded header in words: `udp 10.244.2.2:40000 > 10.96.0.10:53`, `icmp 10.244.2.2 > 10.0.0.1 echo-request id 7`. */
+export function embeddedText(h: EmbeddedHeader): string {
+  const base = `${h.protocol} ${endpoint(h.source, h.sourcePort, h.protocol)} > ${endpoint(h.destination, h.destinationPort, h.protocol)}`;
+  if (h.protocol !== 'icmp') return base;
+  return `${base} ${icmpTypeText(h.icmpType ?? ICMP_ECHO_REQUEST, h.icmpCode ?? 0)}${h.icmpId !== undefined ? ` id ${h.icmpId}` : ''}`;
+}
+
 const ROOT_SOCKET: SocketOwner = Object.freeze({ uid: 0, gid: 0, groups: Object.freeze([]) as readonly number[] });
 
 /** The owner of a local packet's socket: root's unless the trace says otherwise. */
@@ -391,6 +411,8 @@ function copyPacket(p: Packet): MutablePacket {
     destinationPort: p.destinationPort,
     icmpType: p.icmpType,
     icmpCode: p.icmpCode,
+    icmpId: p.icmpId,
+    inner: p.inner,
     tcpFlags: p.tcpFlags,
     inInterface: p.inInterface,
     outInterface: p.outInterface,
@@ -449,6 +471,7 @@ class Run implements ChainWalker {
   dstDone = false;
   srcDone = false;
   related: Tuple | undefined;
+  attachedTo: TraceInput['attachedTo'];
   /** The conntrack lookup for the packet's tuple, once made. */
   found: { connection: Connection; direction: Direction } | undefined;
   looked = false;
@@ -771,6 +794,21 @@ export class NetfilterEngine {
     return value;
   }
 
+  /** An ICMP packet's type (default echo-request), code (default 0) and, for a query, id (default 0). */
+  private icmpFields(input: { icmpType?: number; icmpCode?: number; icmpId?: number }, field: string): { icmpType: number; icmpCode: number; icmpId: number | undefined } {
+    const byte = (value: number | undefined, name: string, fallback: number, max: number): number => {
+      if (value === undefined) return fallback;
+      if (!Number.isInteger(value) || value < 0 || value > max) {
+        throw new DomainError('INVALID', `${field}.${name}: ${value} is not between 0 and ${max}`, { field: `${field}.${name}` });
+      }
+      return value;
+    };
+    const icmpType = byte(input.icmpType, 'icmpType', ICMP_ECHO_REQUEST, 255);
+    const icmpCode = byte(input.icmpCode, 'icmpCode', 0, 255);
+    const icmpId = isIcmpQuery(icmpType) ? byte(input.icmpId, 'icmpId', 0, 65535) : undefined;
+    return { icmpType, icmpCode, icmpId };
+  }
+
   private normalize(input: TraceInput): Packet {
     if (input.hook !== 'PREROUTING' && input.hook !== 'OUTPUT') {
       throw new DomainError('INVALID', `packet.hook: a packet enters at PREROUTING or OUTPUT, not "${String(input.hook)}"`, { field: 'packet.hook' });
@@ -799,14 +837,16 @@ export class NetfilterEngine {
     const destinationPort = this.port(input.destinationPort, protocol, 'packet.destinationPort');
     // TCP flags left unset are filled in from conntrack once the source is known (see `firstLookup`).
     const tcpFlags = input.tcpFlags;
+    const icmp = protocol === 'icmp' ? this.icmpFields(input, 'packet') : undefined;
     return {
       protocol,
       source,
       destination,
       sourcePort,
       destinationPort,
-      icmpType: input.icmpType,
-      icmpCode: input.icmpCode,
+      icmpType: icmp?.icmpType,
+      icmpCode: icmp?.icmpCode,
+      icmpId: icmp?.icmpId,
       tcpFlags,
       inInterface: input.hook === 'PREROUTING' ? input.inInterface : undefined,
       outInterface: undefined,
@@ -832,7 +872,8 @@ export class NetfilterEngine {
   private firstLookup(run: Run): { connection: Connection; direction: Direction } | undefined {
     if (!run.looked) {
       const p = run.packet;
-      run.found = this.lookup(run, { protocol: p.protocol, source: p.source, sourcePort: p.sourcePort, destination: p.destination, destinationPort: p.destinationPort });
+      const ports = p.protocol === 'icmp' ? tuplePorts(p) : p;
+      run.found = this.lookup(run, { protocol: p.protocol, source: p.source, sourcePort: ports.sourcePort, destination: p.destination, destinationPort: ports.destinationPort });
       run.looked = true;
       if (p.protocol === 'tcp' && p.tcpFlags === undefined) run.own().tcpFlags = defaultTcpFlags(run.found);
     }
@@ -855,14 +896,19 @@ export class NetfilterEngine {
     if (input.related !== undefined) {
       const r = input.related;
       const protocol = r.protocol;
-      run.related = {
+      const inner: EmbeddedHeader = {
         protocol,
         source: this.address(r.source, 'packet.related.source')!,
         sourcePort: this.port(r.sourcePort ?? 0, protocol, 'packet.related.sourcePort'),
         destination: this.address(r.destination, 'packet.related.destination')!,
         destinationPort: this.port(r.destinationPort ?? 0, protocol, 'packet.related.destinationPort'),
+        ...(protocol === 'icmp' ? this.icmpFields(r, 'packet.related') : {}),
       };
+      const ports = protocol === 'icmp' ? icmpTuplePorts(inner.icmpType!, inner.icmpCode!, inner.icmpId ?? 0) : inner;
+      run.related = { protocol, source: inner.source, sourcePort: ports.sourcePort, destination: inner.destination, destinationPort: ports.destinationPort };
+      run.own().inner = inner;
     }
+    if (input.attachedTo !== undefined) run.attachedTo = input.attachedTo;
     const ending = input.hook === 'PREROUTING' ? this.receive(run) : this.send(run);
     return this.outcome(run, ending);
   }
@@ -1076,7 +1122,11 @@ export class NetfilterEngine {
       run.note('conntrack', 'not tracked (NOTRACK in raw)');
       return;
     }
-    if (run.related !== undefined || (p.protocol === 'icmp' && p.icmpType !== undefined && ICMP_ERRORS.has(p.icmpType))) {
+    if (run.attachedTo !== undefined) {
+      this.attachedIn(run, run.attachedTo.connection, run.attachedTo.direction === 'original' ? 'reply' : 'original');
+      return;
+    }
+    if (run.related !== undefined || (p.protocol === 'icmp' && isIcmpError(p.icmpType))) {
       this.relatedIn(run);
       return;
     }
@@ -1107,7 +1157,8 @@ export class NetfilterEngine {
       run.note('conntrack', 'INVALID: no connection, and the packet cannot start one');
       return;
     }
-    const c = this.conntrack.create({ protocol: p.protocol, source: p.source, sourcePort: p.sourcePort, destination: p.destination, destinationPort: p.destinationPort }, started.state);
+    const ports = p.protocol === 'icmp' ? tuplePorts(p) : p;
+    const c = this.conntrack.create({ protocol: p.protocol, source: p.source, sourcePort: ports.sourcePort, destination: p.destination, destinationPort: ports.destinationPort }, started.state);
     run.conn = c;
     run.isNew = true;
     run.direction = 'original';
@@ -1131,9 +1182,14 @@ export class NetfilterEngine {
       run.note('conntrack', 'INVALID: an ICMP error about no known connection');
       return;
     }
-    const c = found.connection;
+    this.attachedIn(run, found.connection, found.direction);
+    run.note('conntrack', `RELATED: an ICMP error about a known connection (${found.direction} direction)`);
+  }
+
+  /** The packet is RELATED to `c` in `direction` (an ICMP error about it, or this host's answer to a packet it refused). */
+  private attachedIn(run: Run, c: Connection, direction: Direction): void {
     run.conn = c;
-    run.direction = found.direction;
+    run.direction = direction;
     run.ctstate = 'RELATED';
     run.attached = true;
     const q = run.own();
@@ -1141,7 +1197,7 @@ export class NetfilterEngine {
     q.ctDnat = c.dnat;
     q.ctSnat = c.snat;
     q.ctmark = c.mark;
-    run.note('conntrack', `RELATED: an ICMP error about a known connection (${found.direction} direction)`);
+    if (run.attachedTo !== undefined) run.note('conntrack', `RELATED: this host's answer to a packet it refused (${direction} direction of its connection)`);
   }
 
   /**
@@ -1199,7 +1255,8 @@ export class NetfilterEngine {
     // The connection is NATed only when the mapping changes the tuple (as IPS_SRC_NAT / IPS_DST_NAT);
     // the outcome reports the rule's mapping either way.
     if (manip === 'DST') {
-      const changed = choice.address !== current.destination || choice.port !== current.destinationPort;
+      // An ICMP query's id (its "port") sits on the tuple's source side either way.
+      const changed = choice.address !== current.destination || choice.port !== (protocol === 'icmp' ? current.sourcePort : current.destinationPort);
       run.setDnat(choice.address, choice.port);
       if (changed) {
         applyMapping(c, manip, choice);
@@ -1252,17 +1309,22 @@ export class NetfilterEngine {
     const c = run.conn!;
     const p = run.packet;
     const original = run.direction !== 'reply';
-    const icmp = p.protocol === 'icmp' || run.ctstate === 'RELATED';
+    const related = run.ctstate === 'RELATED';
+    const icmp = p.protocol === 'icmp' || related;
+    // An ICMP query's id is its "port": the one the other side's tuple expects.
+    const icmpId = p.protocol === 'icmp' && !related && isIcmpQuery(p.icmpType) ? (original ? c.reply.destinationPort : c.original.sourcePort) : undefined;
     if (manip === 'DST') {
       // Original direction: the DNAT; reply direction: undo the SNAT.
       const applies = original ? c.dnat : c.snat;
       if (!applies) return undefined;
+      if (related && p.inner !== undefined) this.translateInner(run, c, original, manip);
       const address = original ? c.reply.source : c.original.source;
       const port = icmp ? p.destinationPort : original ? c.reply.sourcePort : c.original.sourcePort;
-      if (address === p.destination && port === p.destinationPort) return undefined;
+      if (address === p.destination && port === p.destinationPort && (icmpId === undefined || icmpId === p.icmpId)) return undefined;
       const q = run.own();
       q.destination = address;
       q.destinationPort = port;
+      if (icmpId !== undefined) q.icmpId = icmpId;
       run.setDnat(address, port);
       if (!run.isNew || !original) {
         const protocol = p.protocol;
@@ -1273,12 +1335,14 @@ export class NetfilterEngine {
       // Original direction: the SNAT; reply direction: undo the DNAT.
       const applies = original ? c.snat : c.dnat;
       if (!applies) return undefined;
+      if (related && p.inner !== undefined) this.translateInner(run, c, original, manip);
       const address = original ? c.reply.destination : c.original.destination;
       const port = icmp ? p.sourcePort : original ? c.reply.destinationPort : c.original.destinationPort;
-      if (address === p.source && port === p.sourcePort) return undefined;
+      if (address === p.source && port === p.sourcePort && (icmpId === undefined || icmpId === p.icmpId)) return undefined;
       const q = run.own();
       q.source = address;
       q.sourcePort = port;
+      if (icmpId !== undefined) q.icmpId = icmpId;
       run.setSnat(address, port);
       if (original && c.masquerade) run.masquerade = true;
       if (!original) run.masquerade = false;
@@ -1289,6 +1353,31 @@ export class NetfilterEngine {
       }
     }
     return undefined;
+  }
+
+  /**
+   * An ICMP error's embedded header, rewritten as `nf_nat_icmp_reply_translation`
+   * does: with the opposite manipulation to the outer header's, towards the
+   * tuple of the connection's other direction, so that the header the error
+   * carries is the packet its receiver sent (a client's packet to a Service
+   * comes back naming the Service address, not the pod's).
+   */
+  private translateInner(run: Run, c: Connection, original: boolean, manip: 'DST' | 'SRC'): void {
+    const inner = run.packet.inner!;
+    const other = original ? c.reply : c.original;
+    const id = inner.protocol === 'icmp' ? (original ? c.reply.destinationPort : c.original.sourcePort) : undefined;
+    let next: EmbeddedHeader;
+    if (manip === 'DST') {
+      // The outer destination changes: the embedded packet's source does.
+      next = { ...inner, source: other.source, sourcePort: inner.protocol === 'icmp' ? inner.sourcePort : other.sourcePort };
+    } else {
+      next = { ...inner, destination: other.destination, destinationPort: inner.protocol === 'icmp' ? inner.destinationPort : other.destinationPort };
+    }
+    if (id !== undefined && inner.icmpId !== undefined) next = { ...next, icmpId: id };
+    if (next.source === inner.source && next.destination === inner.destination && next.sourcePort === inner.sourcePort && next.destinationPort === inner.destinationPort && next.icmpId === inner.icmpId) return;
+    run.own().inner = next;
+    const text = embeddedText(next);
+    run.note('conntrack', () => `the error's embedded header rewritten to ${text}`);
   }
 
   /** OUTPUT's destination NAT changed the destination: route again (`ip_route_me_harder`). */
@@ -1418,6 +1507,7 @@ class Outcome implements TraceOutcome {
       p.sourcePort !== q.sourcePort ||
       p.destination !== q.destination ||
       p.destinationPort !== q.destinationPort ||
+      p.icmpId !== q.icmpId ||
       p.mark !== q.mark ||
       p.ctmark !== q.ctmark ||
       p.inInterface !== q.inInterface ||
@@ -1485,6 +1575,12 @@ export interface PacketView {
   readonly mark: number;
   readonly ctstate: CtState;
   readonly tcpFlags?: string;
+  /** ICMP only: the type, code and (for a query) identifier. */
+  readonly icmpType?: number;
+  readonly icmpCode?: number;
+  readonly icmpId?: number;
+  /** An ICMP error's embedded header (the offending packet), in words. */
+  readonly embedded?: string;
   readonly ttl?: number;
 }
 
@@ -1518,6 +1614,12 @@ export function packetView(p: Packet, ttl: number | null = null): PacketView {
     ctstate: p.ctstate,
   };
   if (p.protocol === 'tcp' && p.tcpFlags !== undefined) view.tcpFlags = flagText(p.tcpFlags);
+  if (p.protocol === 'icmp') {
+    view.icmpType = p.icmpType ?? ICMP_ECHO_REQUEST;
+    view.icmpCode = p.icmpCode ?? 0;
+    if (p.icmpId !== undefined) view.icmpId = p.icmpId;
+    if (p.inner !== undefined) view.embedded = embeddedText(p.inner);
+  }
   if (ttl !== null) view.ttl = ttl;
   else if (p.ttl !== undefined) view.ttl = p.ttl;
   return view;
@@ -1541,8 +1643,8 @@ export function outcomeView(o: TraceOutcome) {
     conntrack: {
       state: o.conntrack.state,
       direction: o.conntrack.direction,
-      original: c ? tupleText(c.original) : null,
-      reply: c ? tupleText(c.reply) : null,
+      original: c ? tupleText(c.original, true) : null,
+      reply: c ? tupleText(c.reply, false) : null,
     },
     packet: packetView(o.packet),
     steps: o.steps.map(stepView),
@@ -1551,8 +1653,9 @@ export function outcomeView(o: TraceOutcome) {
   };
 }
 
-function tupleText(t: Tuple): string {
-  return `${t.protocol} ${endpoint(t.source, t.sourcePort, t.protocol)} -> ${endpoint(t.destination, t.destinationPort, t.protocol)}`;
+function tupleText(t: Tuple, requestSide: boolean): string {
+  const text = `${t.protocol} ${endpoint(t.source, t.sourcePort, t.protocol)} -> ${endpoint(t.destination, t.destinationPort, t.protocol)}`;
+  return t.protocol === 'icmp' ? `${text} ${icmpTupleText(t, requestSide)}` : text;
 }
 
 /**
@@ -1561,7 +1664,7 @@ function tupleText(t: Tuple): string {
  * OUTPUT when this host answers).
  */
 export function replyTo(packet: Packet, entry: { hook: EntryHook; inInterface?: string }): TraceInput {
-  return {
+  const reply: TraceInput = {
     hook: entry.hook,
     inInterface: entry.hook === 'PREROUTING' ? entry.inInterface : undefined,
     protocol: packet.protocol,
@@ -1570,4 +1673,8 @@ export function replyTo(packet: Packet, entry: { hook: EntryHook; inInterface?: 
     destination: packet.source,
     destinationPort: packet.sourcePort,
   };
+  // An ICMP query is answered by its reply type (echo-request 8 -> echo-reply 0), with the same id.
+  if (packet.protocol !== 'icmp') return reply;
+  const type = packet.icmpType ?? ICMP_ECHO_REQUEST;
+  return { ...reply, icmpType: icmpInverse(type) ?? type, icmpCode: packet.icmpCode ?? 0, icmpId: packet.icmpId };
 }

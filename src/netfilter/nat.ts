@@ -133,19 +133,19 @@ export function chooseMapping(
   random: Random | undefined,
   address?: number,
 ): NatChoice {
+  if (tuple.protocol === 'icmp') return chooseIcmpMapping(action, manip, tuple, taken, random, address);
   const r = action.range;
   if (manip === 'DST' && address === undefined && r.minAddress !== undefined && r.minAddress === r.maxAddress) {
     // kube-proxy's DNAT: one address, and one port or none. Nothing to search.
-    if (r.minPort === undefined || tuple.protocol === 'icmp') return keep(r.minAddress, tuple.destinationPort);
+    if (r.minPort === undefined) return keep(r.minAddress, tuple.destinationPort);
     if (r.minPort === r.maxPort) return keep(r.minAddress, r.minPort);
   }
-  const hasPorts = tuple.protocol !== 'icmp';
   const currentAddress = manip === 'DST' ? tuple.destination : tuple.source;
   const currentPort = manip === 'DST' ? tuple.destinationPort : tuple.sourcePort;
   const randomAll = action.random || action.randomFully;
   const used = (a: number, p: number): boolean => taken(replyOf(manip === 'DST' ? withDestination(tuple, a, p) : withSource(tuple, a, p)));
 
-  const specified = r.minPort !== undefined && hasPorts;
+  const specified = r.minPort !== undefined;
   const portInRange = !specified || (currentPort >= r.minPort! && currentPort <= r.maxPort!);
 
   // 1. The address. A source NAT first tries the tuple as it is.
@@ -161,8 +161,6 @@ export function chooseMapping(
     return keep(currentAddress, currentPort);
   }
   const chosen = minAddress === undefined ? currentAddress : rangeAddress(minAddress, maxAddress!, tuple, action.persistent);
-
-  if (!hasPorts) return keep(chosen, currentPort);
 
   // 2. The port: keep it when allowed and free.
   if (!randomAll) {
@@ -218,9 +216,46 @@ export function chooseMapping(
   return { address: chosen, port: min + ((offset - 1 + size) % size), portRandom: drawsRandom };
 }
 
+/**
+ * An ICMP query's mapping: the address as for any protocol, and the
+ * identifier as its "port", whichever side is mapped (the kernel keeps the id
+ * on the tuple's source side both ways). The id is kept while the reply tuple
+ * is free; otherwise one is searched in 0-65535, from a random offset for
+ * source NAT and `--random`, from 0 for destination NAT.
+ * `tuple` is in the request's orientation: its `sourcePort` is the id.
+ */
+function chooseIcmpMapping(action: NatAction, manip: 'DST' | 'SRC', tuple: Tuple, taken: TupleTaken, random: Random | undefined, address?: number): NatChoice {
+  const r = action.range;
+  const id = tuple.sourcePort;
+  const currentAddress = manip === 'DST' ? tuple.destination : tuple.source;
+  const randomAll = action.random || action.randomFully;
+  const used = (a: number, i: number): boolean =>
+    taken(replyOf(manip === 'DST' ? { protocol: tuple.protocol, source: tuple.source, sourcePort: i, destination: a, destinationPort: tuple.destinationPort } : withSource(tuple, a, i)));
+  const minAddress = address ?? r.minAddress;
+  const maxAddress = address ?? r.maxAddress;
+  if (manip === 'SRC' && !randomAll && (minAddress === undefined || (currentAddress >= minAddress && currentAddress <= maxAddress!)) && !used(currentAddress, id)) {
+    return keep(currentAddress, id);
+  }
+  const chosen = minAddress === undefined ? currentAddress : rangeAddress(minAddress, maxAddress!, tuple, action.persistent);
+  if (!randomAll && !used(chosen, id)) return keep(chosen, id);
+  const drawsRandom = randomAll || manip !== 'DST';
+  // An enumerating engine cannot draw: it starts from the packet's own id.
+  let offset = drawsRandom ? (random !== undefined ? random.int(65536) : id) : 0;
+  for (let i = 0; i < 65536; i++, offset++) {
+    const candidate = offset & 0xffff;
+    if (!used(chosen, candidate)) return { address: chosen, port: candidate, portRandom: drawsRandom };
+  }
+  return { address: chosen, port: id, portRandom: drawsRandom };
+}
+
 /** The reply tuple of a connection after a mapping at `manip`. */
 export function applyMapping(c: Connection, manip: 'DST' | 'SRC', choice: NatChoice): void {
   const r = c.reply;
+  // An ICMP query's reply tuple holds the id on its destination side, for either mapping.
+  if (r.protocol === 'icmp' && manip === 'DST') {
+    c.reply = { protocol: r.protocol, source: choice.address, sourcePort: r.sourcePort, destination: r.destination, destinationPort: choice.port };
+    return;
+  }
   c.reply =
     manip === 'DST'
       ? { protocol: r.protocol, source: choice.address, sourcePort: choice.port, destination: r.destination, destinationPort: r.destinationPort }

@@ -7,9 +7,10 @@
  */
 import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
 import type { outcomeView } from './engine';
+import { ICMP_ECHO_REQUEST, icmpTypeText } from './icmp';
 import type { TraceStep } from './types';
 
-export type TraceOutcomeView = ReturnType<typeof outcomeView>;
+export type TraceOutcomeView = ReturnType<typeof outcomeView> & { answer?: { outcomes: ReturnType<typeof outcomeView>[] } };
 
 /** The packet as the trace request gives it. */
 export interface TracePacketText {
@@ -20,6 +21,16 @@ export interface TracePacketText {
   sourcePort?: number;
   destination: string;
   destinationPort?: number;
+  icmpType?: number | string;
+  icmpCode?: number;
+  icmpId?: number;
+}
+
+/** ` echo-request id 7`, ` port-unreachable`: an ICMP packet's type in words (nothing for other protocols). */
+function icmpSuffix(p: { protocol: string; icmpType?: number | string; icmpCode?: number; icmpId?: number }): string {
+  if (p.protocol !== 'icmp') return '';
+  const type = typeof p.icmpType === 'string' ? p.icmpType : icmpTypeText(p.icmpType ?? ICMP_ECHO_REQUEST, p.icmpCode ?? 0);
+  return ` ${type}${p.icmpId !== undefined ? ` id ${p.icmpId}` : ''}`;
 }
 
 /** One step, for a line: `HOOK TABLE CHAIN #N: ACTION` (machinery steps: `HOOK TABLE: ACTION`). */
@@ -46,13 +57,21 @@ function fate(o: TraceOutcomeView): string {
 export function traceText(packet: TracePacketText, outcomes: readonly TraceOutcomeView[]): string[] {
   const lines: string[] = [];
   const on = packet.inInterface ? ` on ${packet.inInterface}` : '';
-  lines.push(...wrap(`${packet.protocol} ${endpoint(packet.source, packet.sourcePort)} > ${endpoint(packet.destination, packet.destinationPort)}, entering ${packet.hook}${on}`, TEXT_WIDTH, '', '   '));
+  lines.push(
+    ...wrap(`${packet.protocol} ${endpoint(packet.source, packet.sourcePort)} > ${endpoint(packet.destination, packet.destinationPort)}${icmpSuffix(packet)}, entering ${packet.hook}${on}`, TEXT_WIDTH, '', '   '),
+  );
   lines.push(`${outcomes.length} outcome${outcomes.length === 1 ? '' : 's'}`);
+  outcomeLines(lines, outcomes, '');
+  return lines;
+}
+
+/** Each outcome, numbered, under `margin`; a REJECT's traced ICMP error under its outcome. */
+function outcomeLines(lines: string[], outcomes: readonly TraceOutcomeView[], margin: string): void {
   const width = String(outcomes.length).length;
   outcomes.forEach((o, i) => {
-    const head = `${String(i + 1).padStart(width)}. `;
+    const head = `${margin}${String(i + 1).padStart(width)}. `;
     const indent = ' '.repeat(head.length);
-    lines.push('');
+    if (margin === '') lines.push('');
     const conditional = o.dependsOn !== undefined ? ' (if the rules below do as said)' : '';
     lines.push(...wrap(`${percent(o.probability)}${conditional} ${fate(o)}`, TEXT_WIDTH, head, `${indent}  `));
     for (const d of o.dependsOn ?? []) {
@@ -63,7 +82,9 @@ export function traceText(packet: TracePacketText, outcomes: readonly TraceOutco
     if (nat.length > 0) lines.push(...wrap(nat.join(', '), TEXT_WIDTH, indent, `${indent}  `));
     const p = o.packet;
     const as = o.verdict === 'DROP' ? 'dropped as' : o.verdict === 'REJECT' ? 'rejected as' : 'leaves as';
-    lines.push(...wrap(`${as} ${p.protocol} ${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark}`, TEXT_WIDTH, indent, `${indent}  `));
+    const ends = p.protocol === 'icmp' ? `${p.source} > ${p.destination}${icmpSuffix(p)}` : `${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}`;
+    lines.push(...wrap(`${as} ${p.protocol} ${ends}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark}`, TEXT_WIDTH, indent, `${indent}  `));
+    if (p.embedded !== undefined) lines.push(...wrap(`carrying ${p.embedded}`, TEXT_WIDTH, indent, `${indent}  `));
     const c = o.conntrack;
     lines.push(...wrap(`conntrack ${c.state}${c.direction ? ` (${c.direction})` : ''}${c.original ? `: ${c.original}` : ''}`, TEXT_WIDTH, indent, `${indent}  `));
     const stepWidth = String(o.steps.length).length;
@@ -71,6 +92,10 @@ export function traceText(packet: TracePacketText, outcomes: readonly TraceOutco
       const stepHead = `${indent} ${String(n + 1).padStart(stepWidth)} `;
       lines.push(...wrap(stepText(s), TEXT_WIDTH, stepHead, `${' '.repeat(stepHead.length)}  `));
     });
+    if (o.answer !== undefined) {
+      const n = o.answer.outcomes.length;
+      lines.push(...wrap(`the ICMP error back to the client (${n} outcome${n === 1 ? '' : 's'}):`, TEXT_WIDTH, indent, `${indent}  `));
+      outcomeLines(lines, o.answer.outcomes, `${indent}  `);
+    }
   });
-  return lines;
 }

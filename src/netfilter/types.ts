@@ -150,6 +150,10 @@ export interface Packet {
   readonly destinationPort: number;
   readonly icmpType?: number;
   readonly icmpCode?: number;
+  /** The identifier of an ICMP query (echo, timestamp, ...): the "port" conntrack keys it by and NAT may change. */
+  readonly icmpId?: number;
+  /** An ICMP error's embedded header: the offending packet, as the error carries it (rewritten by NAT as the kernel does). */
+  readonly inner?: EmbeddedHeader;
   /** TCP flags as a bit set of `TCP_FLAGS`; only meaningful for TCP. */
   readonly tcpFlags?: number;
   /** Interface the packet came in on; unset for locally generated packets (OUTPUT). */
@@ -188,6 +192,19 @@ export interface SocketOwner {
   readonly gid: number;
   /** Supplementary groups (`--suppl-groups`). */
   readonly groups: readonly number[];
+}
+
+/** The IP and transport header an ICMP error carries about the packet that caused it. */
+export interface EmbeddedHeader {
+  readonly protocol: Protocol;
+  readonly source: number;
+  readonly destination: number;
+  /** Transport ports; 0 for ICMP. */
+  readonly sourcePort: number;
+  readonly destinationPort: number;
+  readonly icmpType?: number;
+  readonly icmpCode?: number;
+  readonly icmpId?: number;
 }
 
 // ---------------------------------------------------------------------------

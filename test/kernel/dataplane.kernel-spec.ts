@@ -34,6 +34,7 @@
  * and VXLAN in network namespaces; skipped elsewhere, and says why
  * (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
+import { ping } from './support/ping';
 import { applyManifests } from '../../src/cluster/apply/manifest-apply';
 import { parseManifestYaml } from '../../src/cluster/apply/manifests';
 import type { Cluster } from '../../src/cluster/cluster';
@@ -371,6 +372,17 @@ describeKernel('end to end: a two-node VXLAN cluster in the real kernel agrees w
       }
       expect(vxlan).toEqual([]);
     });
+  });
+
+  it('a pod pings a pod across VXLAN (answered) and a ClusterIP (not answered), as the engine says', () => {
+    const t = topology!;
+    const ns = t.podNamespace('pod/default/client');
+    const echo = sim.send({ from: 'pod/default/client', to: podIP('echo-1'), protocol: 'icmp', icmpId: 7 });
+    expect(echo.outcomes.map((o) => o.result)).toEqual(['delivered']);
+    expect(ping(ns, podIP('echo-1'), 3)).toBe('answered');
+    const service = sim.send({ from: 'pod/default/client', to: clusterIP('web'), protocol: 'icmp', icmpId: 8 });
+    expect(service.outcomes.map((o) => o.result)).toEqual(['external']);
+    expect(ping(ns, clusterIP('web'), 2)).not.toBe('answered');
   });
 
   it("the VXLAN outer packets are UDP 8472 between the nodes' addresses, tracked by conntrack on each receiving node", () => {

@@ -30,7 +30,9 @@ import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
 import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
 import { printIpsetSave, restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
 import { formatIPv4 } from '../../src/common/ipv4';
+import { rejectAnswer } from '../../src/netfilter/reject-answer';
 import { PROBES, type Probe } from './probes';
+import { echoAnswerers, ping } from './support/ping';
 import {
   BRIDGE_IP,
   ENGINE_HOST,
@@ -90,26 +92,36 @@ function engineFor(rules: string, ipsetText?: string): NetfilterEngine {
 }
 
 function traceInput(probe: Probe, sourcePort: number): TraceInput {
-  const base = { protocol: probe.protocol, sourcePort, destination: probe.destination, destinationPort: probe.port };
+  // An echo's id stands where the source port is.
+  const base =
+    probe.protocol === 'icmp'
+      ? { protocol: probe.protocol, icmpType: 8, icmpId: sourcePort, destination: probe.destination }
+      : { protocol: probe.protocol, sourcePort, destination: probe.destination, destinationPort: probe.port };
   if (probe.from.kind === 'host') return { hook: 'OUTPUT', ...base, socket: probe.user };
   if (probe.from.kind === 'pod') return { hook: 'PREROUTING', inInterface: 'cni0', source: probe.from.ip, ...base };
   return { hook: 'PREROUTING', inInterface: 'eth0', source: probe.from.ip, ...base };
 }
 
 /** Where an engine outcome says the connection ends, in the words the kernel side uses. */
-function placeOf(o: TraceOutcome, protocol: 'tcp' | 'udp', pods: ReadonlySet<string>): string {
+function placeOf(o: TraceOutcome, protocol: Probe['protocol'], pods: ReadonlySet<string>, engine?: NetfilterEngine): string {
   // A TTL that expires in forwarding is answered with ICMP time exceeded: a TCP client sees "unreachable".
   if (o.verdict === 'DROP' && o.reason === 'ttl-exceeded') return protocol === 'tcp' ? 'rejected' : 'dropped';
   if (o.verdict === 'DROP') return 'dropped';
-  if (o.verdict === 'REJECT') return protocol === 'tcp' ? 'rejected' : 'dropped';
+  if (o.verdict === 'REJECT') {
+    // The REJECT's ICMP error must get out of the node (OUTPUT, as RELATED) for the client to see it.
+    const answer = engine === undefined ? undefined : rejectAnswer(o, (a) => engine.host.isLocal(a));
+    if (answer !== undefined && engine!.enumerate(answer).some((e) => e.verdict !== 'ACCEPT')) return 'dropped';
+    return protocol === 'udp' ? 'dropped' : 'rejected';
+  }
   const p = o.packet;
+  if (protocol === 'icmp') return `echo answered by ${formatIPv4(p.destination)}`;
   const destination = formatIPv4(p.destination);
   const owner = o.delivery === 'local' ? 'node' : ownerOf(destination, pods);
   return `${owner} ${destination}:${p.destinationPort} from ${formatIPv4(p.source)}`;
 }
 
 /** Where the kernel sent one connection. */
-function kernelPlace(result: ClientResult, record: ListenerRecord | undefined, protocol: 'tcp' | 'udp'): string {
+function kernelPlace(result: ClientResult, record: ListenerRecord | undefined, protocol: Probe['protocol']): string {
   if (record) return `${record.ns} ${record.local}:${record.localPort} from ${record.remote}`;
   if (protocol === 'tcp' && (result.result === 'refused' || result.result === 'unreachable')) return 'rejected';
   if (result.result === 'timeout' || (protocol === 'udp' && result.result !== 'answered')) return 'dropped';
@@ -123,10 +135,11 @@ interface Prediction {
 }
 
 function predict(rules: string, probe: Probe, pods: ReadonlySet<string>, ipsetText?: string): Prediction {
-  const outcomes = engineFor(rules, ipsetText).enumerate(traceInput(probe, 40000));
+  const engine = engineFor(rules, ipsetText);
+  const outcomes = engine.enumerate(traceInput(probe, 40000));
   const places = new Map<string, number>();
   for (const o of outcomes) {
-    const place = placeOf(o, probe.protocol, pods);
+    const place = placeOf(o, probe.protocol, pods, engine);
     places.set(place, (places.get(place) ?? 0) + o.probability);
   }
   return { places, outcomes };
@@ -144,11 +157,13 @@ function topologyFor(rules: string, probes: readonly Probe[], ipsetText?: string
     else outside.add(address);
   };
   for (const probe of probes) {
-    ports.add(probe.port);
+    if (probe.protocol !== 'icmp') ports.add(probe.port);
     if (probe.from.kind !== 'host') add(probe.from.ip);
+    // A pod an echo is sent to exists, even when a rule keeps the echo from it.
+    if (probe.protocol === 'icmp' && cidrContains(POD_CIDR, tryParseIPv4(probe.destination)!)) add(probe.destination);
     // Every place any outcome forwards to must exist (enumerate with no pods known yet: owners do not matter here).
     for (const o of engineFor(rules, ipsetText).enumerate(traceInput(probe, 40000))) {
-      ports.add(o.packet.destinationPort);
+      if (probe.protocol !== 'icmp') ports.add(o.packet.destinationPort);
       if (o.verdict === 'ACCEPT' && o.delivery === 'forward') add(formatIPv4(o.packet.destination));
     }
   }
@@ -218,6 +233,13 @@ describeKernel('the Linux kernel agrees with the engine', () => {
           probeCount++;
           const t = topology!;
           const prediction = predict(rules, probe, pods, ipsetText);
+          if (probe.protocol === 'icmp') {
+            // Three echoes from one ping: all answered (by whom, the node's conntrack says), an error, or silence.
+            const seen = ping(t.namespaceOf(probe.from), probe.destination, 3, probe.from.kind === 'outside' ? probe.from.ip : undefined);
+            const kernel = seen === 'answered' ? echoAnswerers(t.node, probe.destination).map((a) => `echo answered by ${a}`) : [seen === 'error' ? 'rejected' : 'dropped'];
+            expect(kernel).toEqual([...prediction.places.keys()].sort());
+            return;
+          }
           const sequential = probe.sequential !== undefined;
           const count = probe.sequential ?? connectionsFor(prediction);
           const ids = Array.from({ length: count }, (_, i) => `f${fixtureIndex}p${probeIndex}c${i}`);

@@ -9,7 +9,8 @@ export type ProbeSource = { kind: 'pod'; ip: string } | { kind: 'host' } | { kin
 
 export interface Probe {
   readonly from: ProbeSource;
-  readonly protocol: 'tcp' | 'udp';
+  /** `icmp`: echo requests (iputils ping); `port` is then unused (0). */
+  readonly protocol: 'tcp' | 'udp' | 'icmp';
   readonly destination: string;
   readonly port: number;
   /**
@@ -127,6 +128,15 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: outside('10.1.2.3'), protocol: 'tcp', destination: '192.168.0.2', port: 2222, why: 'list:set: in the second member (hash:net), delivered' },
     { from: outside('203.0.113.67'), protocol: 'tcp', destination: '192.168.0.2', port: 2222, why: 'list:set: in no member, ! --match-set drops' },
     { from: outside('203.0.113.70'), protocol: 'tcp', destination: '192.168.0.2', port: 9000, sequential: 4, why: 'SET --add-set: the first connection passes and lists its source, the next are rejected' },
+  ],
+  icmp: [
+    { from: web, protocol: 'icmp', destination: '10.180.0.30', port: 0, why: 'echo to a pod through FORWARD: answered' },
+    { from: web, protocol: 'icmp', destination: '10.180.0.31', port: 0, why: '--icmp-type echo-request -j DROP' },
+    { from: client, protocol: 'icmp', destination: '10.180.0.31', port: 0, why: 'the DROP for a bridged pod-to-pod echo' },
+    { from: web, protocol: 'icmp', destination: '192.168.99.20', port: 0, why: 'echo DNATed by a rule to a pod' },
+    { from: client, protocol: 'icmp', destination: '192.168.99.20', port: 0, why: 'a pod pings the DNATed address' },
+    { from: client, protocol: 'tcp', destination: '203.0.113.2', port: 7, why: 'REJECT icmp-port-unreachable: the error leaves OUTPUT as RELATED' },
+    { from: web, protocol: 'tcp', destination: '10.180.0.30', port: 7, why: 'REJECT for an outside client: RELATED error back out eth0' },
   ],
   'conntrack-options': [
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 8080, why: '--ctorigdst/--ctorigdstport see the address before DNAT: accepted to the pod' },

@@ -36,6 +36,10 @@ export class PacketViewDto implements PacketView {
   @ApiProperty({ description: 'The packet mark (skb->mark).' }) mark!: number;
   @ApiProperty({ enum: ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED'] }) ctstate!: CtState;
   @ApiPropertyOptional({ example: 'SYN', description: 'TCP only: the flags set, comma-separated.' }) tcpFlags?: string;
+  @ApiPropertyOptional({ example: 8, description: 'ICMP only: the type (8 echo-request, 0 echo-reply, 3 destination-unreachable, ...).' }) icmpType?: number;
+  @ApiPropertyOptional({ example: 0, description: 'ICMP only: the code.' }) icmpCode?: number;
+  @ApiPropertyOptional({ example: 7, description: 'ICMP queries only: the identifier (what conntrack keys the echo by, and NAT may change).' }) icmpId?: number;
+  @ApiPropertyOptional({ example: 'udp 10.244.2.2:40000 > 10.96.0.10:53', description: "ICMP errors only: the offending packet's header the error carries." }) embedded?: string;
   @ApiPropertyOptional({ example: 63 }) ttl?: number;
 }
 

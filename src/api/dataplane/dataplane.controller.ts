@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res }
 import { ApiNotAcceptableResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ANSWER_DETAILS, answerAtDetail } from '../../dataplane/answer-detail';
+import { trafficRequest } from '../../dataplane/icmp-traffic';
 import { trafficText } from '../../dataplane/text-form';
 import { TrafficSimulator } from '../../dataplane/traffic';
 import { ApiJsonOrTextAnswer } from '../answer-docs';
@@ -49,10 +50,11 @@ export class DataplaneController {
     // Both checked before anything is sent: a refused request changes nothing (sample mode would).
     const answerFormat = negotiateFormat(format, req.headers.accept);
     const level = choiceParam('detail', detail, ANSWER_DETAILS, 'summary');
-    const response = this.traffic.send(body);
+    const request = trafficRequest(body);
+    const response = this.traffic.send(request);
     // An enumerated answer is frozen and shared while the cluster stands still: so are its detail levels and their encodings.
     if (answerFormat === 'text') {
-      this.bodies.send(req, res, 'text', response, () => textBody(trafficText(body, response, level)), `text ${level}`);
+      this.bodies.send(req, res, 'text', response, () => textBody(trafficText(request, response, level)), `text ${level}`);
       return;
     }
     const answer = answerAtDetail(response, level);

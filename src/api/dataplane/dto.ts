@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import { DomainError } from '../../common/domain-error';
 import { parseTrafficSource } from '../../dataplane/traffic-source';
+import { IsIcmpType } from '../netfilter/dto';
 
 /** Why `value` is no traffic source (parseTrafficSource's words, without the field), or undefined. */
 function sourceProblem(value: unknown): string | undefined {
@@ -42,10 +43,22 @@ export class TrafficRequestDto {
   @MaxLength(512)
   to!: string;
 
-  @ApiPropertyOptional({ enum: ['tcp', 'udp', 'sctp'], default: 'tcp' })
+  @ApiPropertyOptional({ enum: ['tcp', 'udp', 'sctp', 'icmp'], default: 'tcp', description: '`icmp`: a ping; `to` is then a host without a port.' })
   @IsOptional()
-  @IsIn(['tcp', 'udp', 'sctp'])
-  protocol?: 'tcp' | 'udp' | 'sctp';
+  @IsIn(['tcp', 'udp', 'sctp', 'icmp'])
+  protocol?: 'tcp' | 'udp' | 'sctp' | 'icmp';
+
+  @ApiPropertyOptional({ oneOf: [{ type: 'integer' }, { type: 'string' }], example: 'echo-request', description: 'icmp only: the query, echo-request (default) or timestamp-request, by number or name.' })
+  @IsOptional()
+  @IsIcmpType()
+  icmpType?: number | string;
+
+  @ApiPropertyOptional({ example: 1, default: 1, description: "icmp only: the echo's id (sample mode: the first echo's; each next one takes the next id)." })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  icmpId?: number;
 
   @ApiPropertyOptional({ example: 40000, default: 40000, description: "The client's source port (sample mode: the first connection's; each next one takes the next port)." })
   @IsOptional()

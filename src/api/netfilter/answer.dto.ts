@@ -49,6 +49,20 @@ export class TraceOutcomeDto implements TraceOutcomeView {
   dependsOn?: RuleDependencyDto[];
 }
 
+class RejectAnswerDto {
+  @ApiProperty({ type: () => [TraceOutcomeDto], description: 'The ICMP error traced from this host’s OUTPUT back towards the client.' }) outcomes!: TraceOutcomeDto[];
+}
+
+/** An outcome of the request; a REJECT with an ICMP error also traces that error. */
+export class TraceRequestOutcomeDto extends TraceOutcomeDto {
+  @ApiProperty({
+    type: RejectAnswerDto,
+    required: false,
+    description: 'Only on a REJECT that sends an ICMP error: the error, RELATED to the refused packet’s connection, traced back towards the client.',
+  })
+  answer?: RejectAnswerDto;
+}
+
 export class TraceAnswerDto {
-  @ApiProperty({ type: [TraceOutcomeDto] }) outcomes!: TraceOutcomeDto[];
+  @ApiProperty({ type: [TraceRequestOutcomeDto] }) outcomes!: TraceRequestOutcomeDto[];
 }

@@ -15,10 +15,12 @@ import {
   MaxLength,
   Min,
   ValidateBy,
+  ValidateIf,
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
 import { tryParseIPv4 } from '../../common/ipv4';
+import { icmpTypeByName } from '../../netfilter/matches/icmp.match';
 
 /** A dotted-quad IPv4 address, parsed as strictly as the rest of kube-netsim parses them. */
 function IsIPv4Address(options?: ValidationOptions): PropertyDecorator {
@@ -48,6 +50,21 @@ function IsAddressWithPrefix(allowDefault: boolean, options?: ValidationOptions)
           return slash < 0 || /^(0|[1-9]|[12][0-9]|3[0-2])$/.test(value.slice(slash + 1));
         },
         defaultMessage: () => `$property must be an IPv4 address with a prefix length (a.b.c.d/n)${allowDefault ? ' or "default"' : ''}`,
+      },
+    },
+    options,
+  );
+}
+
+/** An ICMP type: 0-255, or a name iptables knows (`echo-request`, `port-unreachable`). */
+export function IsIcmpType(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isIcmpType',
+      validator: {
+        validate: (value: unknown) =>
+          (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 255) || (typeof value === 'string' && icmpTypeByName(value) !== undefined),
+        defaultMessage: () => '$property must be an ICMP type: a number 0-255 or a name iptables knows (echo-request, echo-reply, port-unreachable, time-exceeded, ...)',
       },
     },
     options,
@@ -183,30 +200,51 @@ export class PacketDto {
   @Matches(INTERFACE_NAME, INTERFACE_MESSAGE)
   inInterface?: string;
 
-  @ApiProperty({ enum: ['tcp', 'udp', 'sctp'] })
-  @IsIn(['tcp', 'udp', 'sctp'])
-  protocol!: 'tcp' | 'udp' | 'sctp';
+  @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp'] })
+  @IsIn(['tcp', 'udp', 'sctp', 'icmp'])
+  protocol!: 'tcp' | 'udp' | 'sctp' | 'icmp';
 
   @ApiPropertyOptional({ example: '203.0.113.2', description: 'Required at PREROUTING; at OUTPUT the route lookup picks it when unset.' })
   @IsOptional()
   @IsIPv4Address()
   source?: string;
 
-  @ApiProperty({ example: 40000 })
+  @ApiPropertyOptional({ example: 40000, description: 'Required for tcp, udp and sctp; an icmp packet has none.' })
+  @ValidateIf((o: PacketDto) => o.protocol !== 'icmp')
   @IsInt()
   @Min(1)
   @Max(65535)
-  sourcePort!: number;
+  sourcePort?: number;
 
   @ApiProperty({ example: '1.2.3.4' })
   @IsIPv4Address()
   destination!: string;
 
-  @ApiProperty({ example: 80 })
+  @ApiPropertyOptional({ example: 80, description: 'Required for tcp, udp and sctp; an icmp packet has none.' })
+  @ValidateIf((o: PacketDto) => o.protocol !== 'icmp')
   @IsInt()
   @Min(1)
   @Max(65535)
-  destinationPort!: number;
+  destinationPort?: number;
+
+  @ApiPropertyOptional({ oneOf: [{ type: 'integer' }, { type: 'string' }], example: 'echo-request', description: 'icmp only: the type, a number or a name iptables knows (default echo-request).' })
+  @IsOptional()
+  @IsIcmpType()
+  icmpType?: number | string;
+
+  @ApiPropertyOptional({ example: 0, description: 'icmp only: the code (default 0, or the one a type name fixes: port-unreachable is 3/3).' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(255)
+  icmpCode?: number;
+
+  @ApiPropertyOptional({ example: 7, description: 'icmp queries (echo, timestamp, ...): the identifier (default 0).' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  icmpId?: number;
 
   @ApiPropertyOptional({ description: 'The packet mark (skb->mark), default 0.' })
   @IsOptional()

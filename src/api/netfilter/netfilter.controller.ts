@@ -12,7 +12,29 @@ import { warningHeader } from '../kube/field-validation';
 import { sendAnswer } from '../json-body';
 import { CLOCK, RANDOM } from '../tokens';
 import { TraceAnswerDto } from './answer.dto';
-import { IpsetSaveRequestDto, SaveRequestDto, TraceRequestDto } from './dto';
+import { IpsetSaveRequestDto, SaveRequestDto, TraceRequestDto, type PacketDto } from './dto';
+import { requestedIcmpType } from '../../netfilter/icmp';
+import { rejectAnswer } from '../../netfilter/reject-answer';
+
+/**
+ * The ICMP part of a trace request: type (by number or name; a name may fix
+ * the code), code and id. Ports belong to tcp, udp and sctp, ICMP fields to
+ * icmp: either on the other protocol is refused, naming the field.
+ */
+function icmpFields(p: PacketDto): { icmpType?: number; icmpCode?: number; icmpId?: number } {
+  const misplaced = (field: string, message: string) => new DomainError('INVALID', `packet.${field}: ${message}`, { field: `packet.${field}` });
+  if (p.protocol !== 'icmp') {
+    for (const field of ['icmpType', 'icmpCode', 'icmpId'] as const) {
+      if (p[field] !== undefined) throw misplaced(field, `only an icmp packet has ${field === 'icmpId' ? 'an id' : `a ${field === 'icmpType' ? 'type' : 'code'}`}, not a ${p.protocol} one`);
+    }
+    return {};
+  }
+  for (const field of ['sourcePort', 'destinationPort'] as const) {
+    if (p[field] !== undefined) throw misplaced(field, 'an icmp packet has no ports (an echo is told apart by its icmpId)');
+  }
+  const type = p.icmpType === undefined ? undefined : requestedIcmpType(p.icmpType, 'packet.icmpType');
+  return { icmpType: type?.type, icmpCode: p.icmpCode ?? type?.code, icmpId: p.icmpId };
+}
 
 /** Kept lines named in `Warning` headers; the rest are counted in one more. */
 const MAX_WARNINGS = 20;
@@ -94,6 +116,7 @@ export class NetfilterController {
     const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random, ipsets });
     const p = body.packet;
     const tcpFlags = p.tcpFlags?.reduce((bits, name) => bits | TCP_FLAGS[name], 0);
+    const mode = body.mode ?? 'enumerate';
     const outcomes = engine.trace(
       {
         hook: p.hook,
@@ -105,11 +128,17 @@ export class NetfilterController {
         destinationPort: p.destinationPort,
         mark: p.mark,
         tcpFlags,
+        ...icmpFields(p),
         socket: p.socket,
       },
-      body.mode ?? 'enumerate',
+      mode,
     );
-    const views = outcomes.map(outcomeView);
+    // A REJECT's ICMP error, traced back from this host towards the client.
+    const views = outcomes.map((o) => {
+      const view = outcomeView(o);
+      const answer = rejectAnswer(o, (address) => host.isLocal(address));
+      return answer === undefined ? view : { ...view, answer: { outcomes: engine.trace(answer, mode).map(outcomeView) } };
+    });
     res.header('Vary', 'Accept');
     sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText(p, views) : []);
   }

@@ -288,6 +288,16 @@ export class Explainer {
     const byExternal = byClusterIP ? undefined : this.facts.serviceByExternalAddress(sent.destination);
     const service = byClusterIP ?? byExternal?.service;
     const left = outcome.reason ?? 'left the cluster';
+    if (service && sent.protocol === 'icmp') {
+      // kube-proxy (iptables mode) matches only the Service's tcp/udp/sctp ports: a ping is not DNATed.
+      const what = byClusterIP ? 'ClusterIP' : byExternal?.kind === 'externalIP' ? 'external IP' : 'load-balancer address';
+      return verdict(
+        'LeftCluster',
+        'timed-out',
+        `${sent.destination} is ${svcName(service)}'s ${what}. A ${what} does not answer ping in iptables mode: kube-proxy's rules match only the Service's tcp, udp and sctp ports, so the echo is not DNATed to a pod; it goes to ${sent.destination} itself, which no host of the cluster holds, and ${left}. Nothing answers.`,
+        notes,
+      );
+    }
     if (service) {
       const ports = service.spec.ports ?? [];
       const protocol = sent.protocol.toUpperCase();

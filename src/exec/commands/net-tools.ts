@@ -3,7 +3,6 @@
  * `ping` (busybox), and, in hostNetwork pods (kube-proxy's), the node's
  * `iptables-save` and `conntrack -L`.
  */
-import { tryParseIPv4 } from '../../common/ipv4';
 import type { ConntrackListEntry } from '../../netfilter/conntrack';
 import { printIptablesSave } from '../../netfilter/iptables-save.printer';
 import type { CommandHandler } from '../shell';
@@ -44,11 +43,12 @@ function ip(tools: PodTools): CommandHandler {
 }
 
 /**
- * busybox ping: ICMP echo. The traffic engine carries TCP, UDP and SCTP,
- * so echo replies are decided here: a running pod or a node answers (TTL 64
- * from the same node's pods, 63 crossing a node, 62 crossing two), a
- * ClusterIP does not (kube-proxy's iptables rules only NAT the Service's
- * ports), anything else is outside the cluster and silent. One second of
+ * busybox ping: ICMP echo, each one a sampled ping of the traffic engine
+ * (one id per run, as busybox uses its pid): a pod or a node answers, with
+ * the TTL the reply arrives with (64 from the same node's pods, 63 crossing a
+ * node, 62 crossing two); a ClusterIP does not (kube-proxy's iptables rules
+ * only NAT the Service's ports), nor does anything outside the cluster, and
+ * a rule that drops the echo or its reply silences it. One second of
  * simulated time per packet.
  */
 function ping(tools: PodTools): CommandHandler {
@@ -73,10 +73,11 @@ function ping(tools: PodTools): CommandHandler {
       return 1;
     }
     const address = lookup.addresses[0];
-    const ttl = echoTtl(tools, address);
+    const id = tools.sockets.echoId();
     ctx.out(`PING ${target} (${address}): 56 data bytes\n`);
     let received = 0;
     for (let seq = 0; seq < count; seq++) {
+      const { ttl } = tools.sockets.echo(tools.view, address, id);
       if (ttl !== undefined) {
         ctx.out(`64 bytes from ${address}: seq=${seq} ttl=${ttl} time=0.100 ms\n`);
         received++;
@@ -88,24 +89,6 @@ function ping(tools: PodTools): CommandHandler {
     if (received > 0) ctx.out('round-trip min/avg/max = 0.100/0.100/0.100 ms\n');
     return received > 0 ? 0 : 1;
   };
-}
-
-function echoTtl(tools: PodTools, address: string): number | undefined {
-  const { view } = tools;
-  const network = view.network;
-  const ip = tryParseIPv4(address);
-  if (ip === undefined) return undefined;
-  if (ip >>> 24 === 127 || address === view.address) return 64;
-  const here = view.pod.node;
-  const fromPod = !view.pod.hostNetwork;
-  const node = network.nodeByAddress(ip);
-  if (node) return node.name === here ? 64 : fromPod ? 63 : 64;
-  const pod = network.podByAddress(ip);
-  if (pod && pod.phase === 'Running') {
-    if (pod.node === here) return fromPod ? 64 : 63;
-    return fromPod ? 62 : 63;
-  }
-  return undefined;
 }
 
 function iptablesSave(tools: PodTools): CommandHandler {

@@ -57,6 +57,12 @@ const ICMP_NAMES: ReadonlyMap<string, readonly [number, number?]> = new Map(
 
 const ANY_TYPE = 255;
 
+/** An ICMP type name as iptables knows it (`echo-request`, `port-unreachable`), case-insensitive: [type, code], code unset for every code. */
+export function icmpTypeByName(name: string): readonly [number, number?] | undefined {
+  const found = ICMP_NAMES.get(name.toLowerCase());
+  return found === undefined || found[0] === ANY_TYPE ? undefined : found;
+}
+
 export class IcmpMatch implements Match {
   readonly name = 'icmp';
 

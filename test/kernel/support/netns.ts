@@ -226,9 +226,9 @@ export function readRecords(logFile: string): ListenerRecord[] {
 export function kernelSuiteUnavailable(): string | undefined {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not running as root (network namespaces and iptables need root)';
-  for (const tool of ['ip', 'iptables-restore', 'iptables-save', 'nfacct', 'ipset']) {
+  for (const tool of ['ip', 'iptables-restore', 'iptables-save', 'nfacct', 'ipset', 'ping']) {
     const found = spawnSync('sh', ['-c', `command -v ${tool}`]);
-    if (found.status !== 0) return `${tool} is not installed (apt-get install -y iptables iproute2 conntrack nfacct ipset)`;
+    if (found.status !== 0) return `${tool} is not installed (apt-get install -y iptables iproute2 conntrack nfacct ipset iputils-ping)`;
   }
   const probe = `nsim-kcheck${process.pid}`;
   const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });

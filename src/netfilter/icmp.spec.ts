@@ -1,0 +1,243 @@
+/**
+ * ICMP through the engine: echo and its reply as one connection keyed by the
+ * id, replies nobody asked for, the 30 s timeout, `--icmp-type` rules, NAT of
+ * echo (the id as the "port"), and errors RELATED to their connection with
+ * their embedded header rewritten as the kernel rewrites it.
+ */
+import { ManualClock } from '../common/clock';
+import { SeededRandom } from '../common/random';
+import { NetfilterEngine, outcomeView, replyTo, type TraceInput } from './engine';
+import { Host, type HostSpec } from './host';
+import { icmpTuplePorts, icmpTypeText, rejectIcmp } from './icmp';
+import { parseRuleset } from './iptables-text.parser';
+import { chooseMapping } from './nat';
+
+const NODE: HostSpec = {
+  interfaces: [
+    { name: 'lo', addresses: ['127.0.0.1/8'] },
+    { name: 'eth0', addresses: ['192.168.0.2/24'] },
+    { name: 'cni0', addresses: ['10.180.0.254/24'] },
+  ],
+  routes: [{ destination: 'default', via: '192.168.0.1' }],
+};
+
+function engine(rules: string) {
+  const clock = new ManualClock();
+  const e = new NetfilterEngine({ ruleset: parseRuleset(rules), host: Host.create(NODE), clock, random: new SeededRandom(1) });
+  return { e, clock };
+}
+
+/** Everything accepted; the one `-m state` rule makes the kernel track connections (conntrack-users.ts). */
+const ACCEPT_ALL = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m state --state INVALID -j DROP\nCOMMIT\n';
+
+/** A pod on cni0 pings an address beyond eth0. */
+const ping = (over: Partial<TraceInput> = {}): TraceInput => ({
+  hook: 'PREROUTING',
+  inInterface: 'cni0',
+  protocol: 'icmp',
+  source: '10.180.0.9',
+  destination: '203.0.113.9',
+  icmpType: 8,
+  icmpId: 7,
+  ...over,
+});
+
+/** The echo reply coming back on eth0. */
+const pong = (over: Partial<TraceInput> = {}): TraceInput => ({
+  hook: 'PREROUTING',
+  inInterface: 'eth0',
+  protocol: 'icmp',
+  source: '203.0.113.9',
+  destination: '10.180.0.9',
+  icmpType: 0,
+  icmpId: 7,
+  ...over,
+});
+
+describe('ICMP tuples', () => {
+  it('keeps a query in its request orientation, so that the reply tuple is the swap', () => {
+    expect(icmpTuplePorts(8, 0, 7)).toEqual({ sourcePort: 7, destinationPort: 8 << 8 });
+    expect(icmpTuplePorts(0, 0, 7)).toEqual({ sourcePort: 8 << 8, destinationPort: 7 });
+    expect(icmpTuplePorts(13, 0, 9)).toEqual({ sourcePort: 9, destinationPort: 13 << 8 });
+    expect(icmpTuplePorts(14, 0, 9)).toEqual({ sourcePort: 13 << 8, destinationPort: 9 });
+  });
+
+  it('names types and codes as iptables does, and REJECT types as they are sent', () => {
+    expect(icmpTypeText(8)).toBe('echo-request');
+    expect(icmpTypeText(3, 3)).toBe('port-unreachable');
+    expect(icmpTypeText(3, 13)).toBe('communication-prohibited');
+    expect(icmpTypeText(11)).toBe('time-exceeded');
+    expect(icmpTypeText(42, 1)).toBe('type 42 code 1');
+    expect(rejectIcmp('icmp-port-unreachable')).toEqual({ type: 3, code: 3 });
+    expect(rejectIcmp('icmp-admin-prohibited')).toEqual({ type: 3, code: 13 });
+    expect(rejectIcmp('tcp-reset')).toBeUndefined();
+  });
+});
+
+describe('ICMP connections (nf_conntrack_proto_icmp)', () => {
+  it('an echo request is NEW; its reply with the same id is ESTABLISHED; conntrack -L prints type, code and id', () => {
+    const { e } = engine(ACCEPT_ALL);
+    const request = e.sample(ping());
+    expect(request).toMatchObject({ verdict: 'ACCEPT', delivery: 'forward', outInterface: 'eth0' });
+    expect(request.conntrack.state).toBe('NEW');
+    expect(e.conntrack.list().map((c) => c.text)).toEqual([
+      'icmp     1 30 src=10.180.0.9 dst=203.0.113.9 type=8 code=0 id=7 [UNREPLIED] src=203.0.113.9 dst=10.180.0.9 type=0 code=0 id=7 mark=0 use=1',
+    ]);
+    const reply = e.sample(replyTo(request.packet, { hook: 'PREROUTING', inInterface: 'eth0' }));
+    expect(reply.packet).toMatchObject({ icmpType: 0, icmpId: 7 });
+    expect(reply.conntrack).toMatchObject({ state: 'ESTABLISHED', direction: 'reply' });
+    // Replied, never ASSURED (the kernel marks no ICMP connection assured).
+    e.sample(ping());
+    expect(e.conntrack.list().map((c) => c.text)).toEqual([
+      'icmp     1 30 src=10.180.0.9 dst=203.0.113.9 type=8 code=0 id=7 src=203.0.113.9 dst=10.180.0.9 type=0 code=0 id=7 mark=0 use=1',
+    ]);
+    expect(e.enumerate(ping())[0].conntrack.state).toBe('ESTABLISHED');
+  });
+
+  it('a reply nobody asked for is INVALID, and so is one with another id', () => {
+    const { e } = engine(ACCEPT_ALL);
+    expect(e.enumerate(pong())[0].conntrack.state).toBe('INVALID');
+    e.sample(ping());
+    expect(e.enumerate(pong({ icmpId: 8 }))[0].conntrack.state).toBe('INVALID');
+    expect(e.enumerate(pong())[0].conntrack.state).toBe('ESTABLISHED');
+    // Types without an answer start nothing either (router advertisement).
+    expect(e.enumerate(ping({ icmpType: 9 }))[0].conntrack.state).toBe('INVALID');
+    // Timestamp, information and address-mask requests are queries like echo.
+    expect(e.enumerate(ping({ icmpType: 13 }))[0].conntrack.state).toBe('NEW');
+  });
+
+  it('times out after 30 s of the simulated clock', () => {
+    const { e, clock } = engine(ACCEPT_ALL);
+    e.sample(ping());
+    clock.advance(29_000);
+    expect(e.enumerate(pong())[0].conntrack.state).toBe('ESTABLISHED');
+    clock.advance(2_000);
+    expect(e.enumerate(pong())[0].conntrack.state).toBe('INVALID');
+    expect(e.conntrack.list()).toEqual([]);
+  });
+
+  it('-p icmp --icmp-type echo-request -j DROP drops the request, not other types', () => {
+    const { e } = engine('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -p icmp -m icmp --icmp-type 8 -j DROP\nCOMMIT\n');
+    const [dropped] = e.enumerate(ping());
+    expect(dropped.verdict).toBe('DROP');
+    expect(dropped.steps.at(-1)).toMatchObject({ chain: 'FORWARD', ruleNumber: 1, rule: '-A FORWARD -p icmp -m icmp --icmp-type 8 -j DROP', action: 'DROP' });
+    expect(e.enumerate(ping({ icmpType: 13 }))[0].verdict).toBe('ACCEPT');
+  });
+
+  it('validation names the field', () => {
+    const { e } = engine(ACCEPT_ALL);
+    expect(() => e.enumerate(ping({ icmpType: 256 }))).toThrow('packet.icmpType: 256 is not between 0 and 255');
+    expect(() => e.enumerate(ping({ icmpId: 70000 }))).toThrow('packet.icmpId: 70000 is not between 0 and 65535');
+    expect(() => e.enumerate(ping({ icmpCode: -1 }))).toThrow('packet.icmpCode');
+  });
+});
+
+describe('NAT of ICMP echo', () => {
+  it('a DNAT rule sends the echo to its target; the reply comes back from the address pinged', () => {
+    const { e } = engine(`${ACCEPT_ALL}*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A PREROUTING -d 192.168.0.2/32 -p icmp -j DNAT --to-destination 10.180.0.5\nCOMMIT\n`);
+    const request = e.sample({ hook: 'PREROUTING', inInterface: 'eth0', protocol: 'icmp', source: '192.168.0.77', destination: '192.168.0.2', icmpId: 300 });
+    expect(request).toMatchObject({ verdict: 'ACCEPT', delivery: 'forward', outInterface: 'cni0', dnat: '10.180.0.5' });
+    expect(request.packet).toMatchObject({ icmpId: 300 });
+    const reply = e.sample(replyTo(request.packet, { hook: 'PREROUTING', inInterface: 'cni0' }));
+    expect(reply).toMatchObject({ verdict: 'ACCEPT', outInterface: 'eth0', snat: '192.168.0.2' });
+    expect(outcomeView(reply).packet).toMatchObject({ source: '192.168.0.2', destination: '192.168.0.77', icmpType: 0, icmpId: 300 });
+    expect(e.conntrack.list()[0].text).toBe(
+      'icmp     1 30 src=192.168.0.77 dst=192.168.0.2 type=8 code=0 id=300 src=10.180.0.5 dst=192.168.0.77 type=0 code=0 id=300 mark=0 use=1',
+    );
+  });
+
+  it('MASQUERADE keeps the id while it is free, and changes it when another connection holds it', () => {
+    const { e } = engine(`${ACCEPT_ALL}*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n`);
+    const a = e.sample(ping({ source: '10.180.0.7' }));
+    expect(a.packet).toMatchObject({ icmpId: 7 });
+    expect(a.snat).toBe('192.168.0.2');
+    const b = e.sample(ping({ source: '10.180.0.8' }));
+    expect(b.snat).toBe('192.168.0.2');
+    expect(b.packet.icmpId).not.toBe(7);
+    // The reply to the second id finds the second pod, with its own id back.
+    const back = e.sample(pong({ destination: '192.168.0.2', icmpId: b.packet.icmpId }));
+    expect(back).toMatchObject({ verdict: 'ACCEPT', outInterface: 'cni0', dnat: '10.180.0.8' });
+    expect(back.packet).toMatchObject({ icmpId: 7, icmpType: 0 });
+    const first = e.sample(pong({ destination: '192.168.0.2' }));
+    expect(first).toMatchObject({ dnat: '10.180.0.7' });
+  });
+
+  it("chooses a DNAT id from 0 on a clash and a source NAT id from a random offset, as get_unique_tuple's ICMP case", () => {
+    const tuple = { protocol: 'icmp' as const, source: 1, sourcePort: 7, destination: 2, destinationPort: 8 << 8 };
+    const dnat = { type: 'DNAT' as const, range: { minAddress: 5, maxAddress: 5 }, random: false, randomFully: false, persistent: false };
+    expect(chooseMapping(dnat, 'DST', tuple, () => false, undefined)).toMatchObject({ address: 5, port: 7 });
+    const taken = (t: { destinationPort: number }) => t.destinationPort === 7;
+    expect(chooseMapping(dnat, 'DST', tuple, taken, undefined)).toMatchObject({ address: 5, port: 0, portRandom: false });
+    const snat = { ...dnat, type: 'SNAT' as const };
+    expect(chooseMapping(snat, 'SRC', tuple, taken, undefined)).toMatchObject({ address: 5, port: 8, portRandom: true });
+  });
+});
+
+describe('ICMP errors', () => {
+  const SERVICE = `${ACCEPT_ALL}*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A PREROUTING -d 10.96.0.10/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10.180.0.5:5353\nCOMMIT\n`;
+
+  it("an error from the pod is RELATED; NAT rewrites its outer and its embedded header back to the Service's address", () => {
+    const { e } = engine(SERVICE);
+    const request = e.sample({ hook: 'PREROUTING', inInterface: 'eth0', protocol: 'udp', source: '192.168.0.77', sourcePort: 40000, destination: '10.96.0.10', destinationPort: 53 });
+    expect(request.dnat).toBe('10.180.0.5:5353');
+    const error = e.sample({
+      hook: 'PREROUTING',
+      inInterface: 'cni0',
+      protocol: 'icmp',
+      icmpType: 3,
+      icmpCode: 3,
+      source: '10.180.0.5',
+      destination: '192.168.0.77',
+      related: { protocol: 'udp', source: '192.168.0.77', sourcePort: 40000, destination: '10.180.0.5', destinationPort: 5353 },
+    });
+    expect(error.conntrack).toMatchObject({ state: 'RELATED', direction: 'reply' });
+    const view = outcomeView(error);
+    expect(view.packet).toMatchObject({ source: '10.96.0.10', destination: '192.168.0.77', icmpType: 3, icmpCode: 3, embedded: 'udp 192.168.0.77:40000 > 10.96.0.10:53' });
+    expect(view.steps.map((s) => s.action)).toContain("the error's embedded header rewritten to udp 192.168.0.77:40000 > 10.96.0.10:53");
+  });
+
+  it("an error about an echo carries the echo's id, rewritten too", () => {
+    const { e } = engine(`${ACCEPT_ALL}*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n`);
+    e.sample(ping({ source: '10.180.0.7' }));
+    const b = e.sample(ping({ source: '10.180.0.8' }));
+    const id = b.packet.icmpId!;
+    const error = e.sample({
+      hook: 'PREROUTING',
+      inInterface: 'eth0',
+      protocol: 'icmp',
+      icmpType: 11,
+      source: '192.168.0.1',
+      destination: '192.168.0.2',
+      related: { protocol: 'icmp', source: '192.168.0.2', destination: '203.0.113.9', icmpType: 8, icmpId: id },
+    });
+    expect(error).toMatchObject({ verdict: 'ACCEPT', delivery: 'forward', outInterface: 'cni0' });
+    expect(outcomeView(error).packet).toMatchObject({ destination: '10.180.0.8', embedded: 'icmp 10.180.0.8 > 203.0.113.9 echo-request id 7' });
+  });
+
+  it("this host's answer to a packet it REJECTed is RELATED to that packet's connection, unconfirmed as it is", () => {
+    const rules =
+      '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT DROP [0:0]\n' +
+      '-A FORWARD -d 10.96.0.10/32 -p udp -j REJECT --reject-with icmp-port-unreachable\n' +
+      '-A OUTPUT -m conntrack --ctstate RELATED -j ACCEPT\nCOMMIT\n';
+    const { e } = engine(rules);
+    const [rejected] = e.enumerate({ hook: 'PREROUTING', inInterface: 'cni0', protocol: 'udp', source: '10.180.0.9', sourcePort: 40000, destination: '10.96.0.10', destinationPort: 53 });
+    expect(rejected).toMatchObject({ verdict: 'REJECT', rejectWith: 'icmp-port-unreachable' });
+    const error: TraceInput = {
+      hook: 'OUTPUT',
+      protocol: 'icmp',
+      icmpType: 3,
+      icmpCode: 3,
+      destination: '10.180.0.9',
+      related: { protocol: 'udp', source: '10.180.0.9', sourcePort: 40000, destination: '10.96.0.10', destinationPort: 53 },
+      attachedTo: { connection: rejected.conntrack.connection!, direction: 'original' },
+    };
+    const [back] = e.enumerate(error);
+    expect(back).toMatchObject({ verdict: 'ACCEPT', delivery: 'forward', outInterface: 'cni0' });
+    expect(back.conntrack).toMatchObject({ state: 'RELATED', direction: 'reply' });
+    expect(back.steps.at(-1)).toMatchObject({ hook: 'OUTPUT', chain: 'OUTPUT', ruleNumber: 1, action: 'ACCEPT' });
+    // Without the connection it is INVALID (nothing in the table knows the refused packet), and OUTPUT's policy drops it.
+    const { attachedTo: _, ...alone } = error;
+    expect(e.enumerate(alone)[0]).toMatchObject({ verdict: 'DROP' });
+    expect(e.conntrack.size).toBe(0);
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * ICMP as connection tracking sees it (the kernel's nf_conntrack_proto_icmp).
+ *
+ * - **Queries** (echo, timestamp, information, address mask) form a
+ *   connection: the request's tuple holds the identifier, the type and the
+ *   code; the reply's tuple holds the same identifier and the answering type
+ *   (echo-request 8 <-> echo-reply 0, 13 <-> 14, 15 <-> 16, 17 <-> 18). Only
+ *   a request may start one: a reply that no request announced is INVALID.
+ * - **Errors** (destination unreachable, source quench, redirect, time
+ *   exceeded, parameter problem) carry the offending packet's header and are
+ *   RELATED to that packet's connection, or INVALID when there is none.
+ * - Any other type (router advertisement, ...) has no inverse: no connection,
+ *   INVALID.
+ *
+ * A `Tuple` keeps two 16-bit "ports"; an ICMP query keeps them in the
+ * request's orientation, so that swapping them (`invertTuple`) stays right:
+ * the request's tuple is (id, type << 8 | code) and the reply's the swap,
+ * whichever packet it comes from. The identifier is the "port" NAT may change.
+ */
+import { DomainError } from '../common/domain-error';
+import { icmpTypeByName } from './matches/icmp.match';
+import type { Packet } from './types';
+
+export const ICMP_ECHO_REPLY = 0;
+export const ICMP_DEST_UNREACH = 3;
+export const ICMP_ECHO_REQUEST = 8;
+export const ICMP_TIME_EXCEEDED = 11;
+
+/** Queries and their answers, both ways (the kernel's `invmap`). */
+const QUERY_PAIRS: ReadonlyMap<number, number> = new Map([
+  [8, 0],
+  [0, 8],
+  [13, 14],
+  [14, 13],
+  [15, 16],
+  [16, 15],
+  [17, 18],
+  [18, 17],
+]);
+
+/** Types that may start a connection (`valid_new`). */
+const REQUESTS: ReadonlySet<number> = new Set([8, 13, 15, 17]);
+
+/** Types that report an error about another packet (RELATED to its connection). */
+export const ICMP_ERROR_TYPES: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
+
+export function isIcmpError(type: number | undefined): boolean {
+  return type !== undefined && ICMP_ERROR_TYPES.has(type);
+}
+
+export function isIcmpQuery(type: number | undefined): boolean {
+  return type !== undefined && QUERY_PAIRS.has(type);
+}
+
+export function isIcmpRequest(type: number | undefined): boolean {
+  return type !== undefined && REQUESTS.has(type);
+}
+
+/** The answer to a query type (8 -> 0), or the query of an answer (0 -> 8). */
+export function icmpInverse(type: number): number | undefined {
+  return QUERY_PAIRS.get(type);
+}
+
+/**
+ * The two "ports" of an ICMP packet's tuple: (id, type << 8 | code) for a
+ * request, (request type << 8 | code, id) for a reply; (0, type << 8 | code)
+ * for any other type.
+ */
+export function icmpTuplePorts(type: number, code: number, id: number): { sourcePort: number; destinationPort: number } {
+  if (REQUESTS.has(type)) return { sourcePort: id, destinationPort: ((type << 8) | code) & 0xffff };
+  const request = QUERY_PAIRS.get(type);
+  if (request !== undefined) return { sourcePort: ((request << 8) | code) & 0xffff, destinationPort: id };
+  return { sourcePort: 0, destinationPort: ((type << 8) | code) & 0xffff };
+}
+
+/** The identifier a tuple's ports hold in the given orientation (request: source side; reply: destination side). */
+export function icmpIdOf(tuple: { sourcePort: number; destinationPort: number }, requestSide: boolean): number {
+  return requestSide ? tuple.sourcePort : tuple.destinationPort;
+}
+
+/** A packet's tuple ports: its own ports, or for ICMP the encoding above. */
+export function tuplePorts(p: Pick<Packet, 'protocol' | 'sourcePort' | 'destinationPort' | 'icmpType' | 'icmpCode' | 'icmpId'>): {
+  sourcePort: number;
+  destinationPort: number;
+} {
+  if (p.protocol !== 'icmp') return { sourcePort: p.sourcePort, destinationPort: p.destinationPort };
+  return icmpTuplePorts(p.icmpType ?? ICMP_ECHO_REQUEST, p.icmpCode ?? 0, p.icmpId ?? 0);
+}
+
+/** `type=8 code=0 id=1234`, as `conntrack -L` prints one side of an ICMP connection (request or reply tuple). */
+export function icmpTupleText(t: { sourcePort: number; destinationPort: number }, requestSide: boolean): string {
+  const id = requestSide ? t.sourcePort : t.destinationPort;
+  const requestTypeCode = requestSide ? t.destinationPort : t.sourcePort;
+  const requestType = requestTypeCode >>> 8;
+  const code = requestTypeCode & 0xff;
+  const type = requestSide ? requestType : (QUERY_PAIRS.get(requestType) ?? requestType);
+  return `type=${type} code=${code} id=${id}`;
+}
+
+/** The names `iptables -p icmp --help` lists for types (with every code), used in texts. */
+const TYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'echo-reply'],
+  [3, 'destination-unreachable'],
+  [4, 'source-quench'],
+  [5, 'redirect'],
+  [8, 'echo-request'],
+  [9, 'router-advertisement'],
+  [10, 'router-solicitation'],
+  [11, 'time-exceeded'],
+  [12, 'parameter-problem'],
+  [13, 'timestamp-request'],
+  [14, 'timestamp-reply'],
+  [17, 'address-mask-request'],
+  [18, 'address-mask-reply'],
+]);
+
+/** Codes of destination-unreachable (type 3) by name, as iptables names them. */
+const UNREACHABLE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'network-unreachable'],
+  [1, 'host-unreachable'],
+  [2, 'protocol-unreachable'],
+  [3, 'port-unreachable'],
+  [4, 'fragmentation-needed'],
+  [9, 'network-prohibited'],
+  [10, 'host-prohibited'],
+  [13, 'communication-prohibited'],
+]);
+
+/** A type and code in words: `echo-request`, `port-unreachable`, `time-exceeded`, else `type 42 code 0`. */
+export function icmpTypeText(type: number, code = 0): string {
+  if (type === ICMP_DEST_UNREACH) return UNREACHABLE_NAMES.get(code) ?? `destination-unreachable code ${code}`;
+  const name = TYPE_NAMES.get(type);
+  if (name === undefined) return `type ${type} code ${code}`;
+  return code === 0 ? name : `${name} code ${code}`;
+}
+
+/** `REJECT --reject-with` as the ICMP type and code it sends (tcp-reset: none). */
+export function rejectIcmp(rejectWith: string): { type: number; code: number } | undefined {
+  switch (rejectWith) {
+    case 'icmp-net-unreachable':
+      return { type: 3, code: 0 };
+    case 'icmp-host-unreachable':
+      return { type: 3, code: 1 };
+    case 'icmp-proto-unreachable':
+      return { type: 3, code: 2 };
+    case 'icmp-port-unreachable':
+      return { type: 3, code: 3 };
+    case 'icmp-net-prohibited':
+      return { type: 3, code: 9 };
+    case 'icmp-host-prohibited':
+      return { type: 3, code: 10 };
+    case 'icmp-admin-prohibited':
+      return { type: 3, code: 13 };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The ICMP type a request names: a number 0-255, or a name iptables knows
+ * (`echo-request`, `ping`, `port-unreachable`: a name that fixes the code
+ * gives it too). Refused with the field named.
+ */
+export function requestedIcmpType(value: number | string, field: string): { type: number; code?: number } {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value >= 0 && value <= 255) return { type: value };
+  } else {
+    const named = icmpTypeByName(value);
+    if (named !== undefined) return named[1] === undefined ? { type: named[0] } : { type: named[0], code: named[1] };
+  }
+  throw new DomainError('INVALID', `${field}: ${JSON.stringify(value)} is not an ICMP type (a number 0-255, or a name such as echo-request, echo-reply, port-unreachable, time-exceeded)`, {
+    field,
+  });
+}
