@@ -120,6 +120,28 @@ describe("a real node's rules on a simulated node (e2e)", () => {
   });
 
   describe('PUT and DELETE .../iptables', () => {
+    it("takes the node's ipsets beside its rules (a source listed in a set is dropped), all or nothing; DELETE empties the sets", async () => {
+      const node = await nodeOf('db-0');
+      const podIp = (await request(t.http).get('/api/v1/namespaces/default/pods/db-0').expect(200)).body.status.podIP as string;
+      const ip = await clusterIP('web');
+      const ipsets = `create blocked hash:ip family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0x5a1c7e22\nadd blocked ${podIp}\n`;
+      const dump = (await save(node)).replace(/(\*mangle\n(?::[^\n]*\n)*)/, `$1-A PREROUTING -d ${ip}/32 -m set --match-set blocked src -j DROP\n`);
+      // Without the sets, the rule names a set that does not exist: refused as iptables refuses it.
+      const refused = await request(t.http).put(`/netsim/v1/nodes/${node}/iptables`).send({ rules: dump }).expect(422);
+      expect(refused.body.message).toContain("Set blocked doesn't exist.");
+      await request(t.http).put(`/netsim/v1/nodes/${node}/iptables`).send({ rules: dump, ipsets }).expect(200);
+      const dropped = (await request(t.http).post('/netsim/v1/traffic').send({ from: 'pod/default/db-0', to: 'web:80' }).expect(200)).body;
+      expect(dropped.outcomes).toHaveLength(1);
+      expect(dropped.outcomes[0]).toMatchObject({ result: 'dropped' });
+      // A set line that does not parse refuses the whole PUT, naming the line; the node keeps what it had.
+      const bad = await request(t.http).put(`/netsim/v1/nodes/${node}/iptables`).send({ rules: dump, ipsets: 'create blocked hash:nope\n' }).expect(422);
+      expect(bad.body.details.causes[0].field).toBe('ipsets:1');
+      expect((await request(t.http).post('/netsim/v1/traffic').send({ from: 'pod/default/db-0', to: 'web:80' }).expect(200)).body.outcomes[0].result).toBe('dropped');
+      await request(t.http).delete(`/netsim/v1/nodes/${node}/iptables`).expect(200);
+      const back = (await request(t.http).post('/netsim/v1/traffic').send({ from: 'pod/default/db-0', to: 'web:80' }).expect(200)).body;
+      expect(back.outcomes.every((o: { result: string }) => o.result === 'delivered')).toBe(true);
+    });
+
     it('makes traffic cross the imported rules: a DROP there drops the Service, and the verdict says the rules are imported', async () => {
       const node = await nodeOf('db-0');
       const ip = await clusterIP('web');

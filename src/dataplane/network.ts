@@ -279,6 +279,13 @@ export class ClusterNetwork {
     return this.state(node).recent;
   }
 
+  /** Puts these sets on the node in place of its own (imported with a real node's rules, or emptied when they go). */
+  replaceIpsets(node: string, ipsets: IpsetStore): void {
+    const state = this.state(node);
+    state.ipsets = ipsets;
+    state.engine = undefined;
+  }
+
   /** The node's ipsets (empty unless a node's `ipset save` text was loaded into them). */
   ipsets(node: string): IpsetStore {
     this.node(node);

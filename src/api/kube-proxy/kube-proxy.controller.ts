@@ -17,7 +17,10 @@ import { ApiJsonAnswer, ApiTextAnswer, CHAIN_SCHEMA, KUBE_PROXY_STATUS_SCHEMA, O
 import { negotiateFormat } from '../answer-format';
 import { sendAnswer } from '../json-body';
 import { loadRules, UNSUPPORTED_QUERY } from '../netfilter/netfilter.controller';
-import { CLUSTER } from '../tokens';
+import { CLUSTER, TRAFFIC } from '../tokens';
+import { TrafficSimulator } from '../../dataplane/traffic';
+import { IpsetStore } from '../../netfilter/ipset/ipset-store';
+import { restoreIpsets } from '../../netfilter/ipset/ipset-text';
 import { NODE_RULES_BODY_SCHEMA, NODE_RULES_DIFF_SCHEMA, NODE_RULES_SCHEMA } from './node-rules.schemas';
 
 const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter', 'security'];
@@ -57,28 +60,32 @@ function refersTo(text: string): { servicePort?: string; endpoint?: string } {
 const RULES_HEADER = 'Netsim-Rules';
 
 /**
- * The rules text of a `PUT .../iptables` body: the text itself (text/plain),
- * or `{"rules": "..."}` as `POST /netsim/v1/trace` takes it.
+ * The texts of a `PUT .../iptables` body: the rules text itself (text/plain),
+ * or `{"rules": "...", "ipsets": "..."}` as `POST /netsim/v1/trace` takes them.
  */
-function importedText(body: unknown): string {
-  if (typeof body === 'string' && body.trim() !== '') return body;
+function importedTexts(body: unknown): { rules: string; ipsets?: string } {
+  if (typeof body === 'string' && body.trim() !== '') return { rules: body };
   if (body === undefined || body === null || body === '') {
     throw new DomainError('BAD_REQUEST', 'the request body is empty: send the node\'s iptables-save text (Content-Type: text/plain) or {"rules": "<iptables-save text>"}');
   }
   if (!isJsonObject(body)) throw new DomainError('BAD_REQUEST', 'expected the node\'s iptables-save text (text/plain) or a JSON object {"rules": "<iptables-save text>"}');
   for (const key of Object.keys(body)) {
-    if (key !== 'rules') throw new DomainError('BAD_REQUEST', `strict decoding error: unknown field "${key}"`);
+    if (key !== 'rules' && key !== 'ipsets') throw new DomainError('BAD_REQUEST', `strict decoding error: unknown field "${key}"`);
   }
-  const rules = (body as { rules?: unknown }).rules;
+  const { rules, ipsets } = body as { rules?: unknown; ipsets?: unknown };
   if (rules === undefined) throw new DomainError('INVALID', 'rules: Required value', { field: 'rules', causeReason: 'FieldValueRequired' });
   if (typeof rules !== 'string') throw new DomainError('INVALID', 'rules: Invalid value: must be a string (the iptables-save text)', { field: 'rules' });
-  return rules;
+  if (ipsets !== undefined && typeof ipsets !== 'string') throw new DomainError('INVALID', 'ipsets: Invalid value: must be a string (the ipset save text)', { field: 'ipsets' });
+  return ipsets === undefined ? { rules } : { rules, ipsets };
 }
 
 @ApiTags('kube-proxy')
 @Controller('netsim/v1')
 export class KubeProxyApiController {
-  constructor(@Inject(CLUSTER) private readonly cluster: Cluster) {}
+  constructor(
+    @Inject(CLUSTER) private readonly cluster: Cluster,
+    @Inject(TRAFFIC) private readonly traffic: TrafficSimulator,
+  ) {}
 
   @Get('nodes/:node/iptables')
   @Header('Content-Type', 'text/plain; charset=utf-8')
@@ -127,11 +134,16 @@ export class KubeProxyApiController {
   @ApiJsonAnswer(NODE_RULES_SCHEMA, 'The node now runs the imported rules')
   importRules(@Param('node') node: string, @Body() body: unknown, @Query('unsupported') unsupported: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
     this.cluster.kubeProxies.proxy(node);
-    const ruleset = loadRules(importedText(body), unsupported, false, res);
+    const texts = importedTexts(body);
+    // The node's ipsets are replaced with the ones sent (none: empty), all or nothing with the rules.
+    const ipsets = new IpsetStore();
+    if (texts.ipsets !== undefined) restoreIpsets(ipsets, texts.ipsets, { now: this.cluster.clock.now(), random: this.cluster.random });
+    const ruleset = loadRules(texts.rules, unsupported, false, res, ipsets);
     const rules = ruleset.tables().reduce((n, t) => n + t.ruleCount(), 0);
     let kept = 0;
     for (const t of ruleset.tables()) for (const c of t.chains()) for (const r of c.rules) if (r.kept !== undefined) kept++;
     const imported = this.cluster.kubeProxies.importRules(node, ruleset, { rules, kept });
+    this.traffic.network.replaceIpsets(node, ipsets);
     res.header(RULES_HEADER, 'imported');
     return { node, rules: 'imported', importedAt: new Date(imported.at).toISOString(), loaded: { rules, kept } };
   }
@@ -144,6 +156,7 @@ export class KubeProxyApiController {
   @ApiJsonAnswer(NODE_RULES_SCHEMA, "The node runs its kube-proxy's rules again")
   releaseRules(@Param('node') node: string, @Res({ passthrough: true }) res: FastifyReply) {
     this.cluster.kubeProxies.releaseRules(node);
+    this.traffic.network.replaceIpsets(node, new IpsetStore());
     res.header(RULES_HEADER, 'kube-proxy');
     return { node, rules: 'kube-proxy' };
   }

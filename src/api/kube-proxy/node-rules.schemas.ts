@@ -12,7 +12,10 @@ export const NODE_RULES_BODY_SCHEMA: SchemaObject = {
       type: 'object',
       required: ['rules'],
       additionalProperties: false,
-      properties: { rules: { type: 'string', description: '`iptables-save` or `iptables-restore` text, as `POST /netsim/v1/trace` takes it.' } },
+      properties: {
+        rules: { type: 'string', description: '`iptables-save` or `iptables-restore` text, as `POST /netsim/v1/trace` takes it.' },
+        ipsets: { type: 'string', description: "The node's `ipset save` text, for the sets its rules name (they replace the node's sets; none sent: no sets)." },
+      },
     },
   ],
   example: { rules: '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' },
