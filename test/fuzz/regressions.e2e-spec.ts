@@ -34,6 +34,13 @@ describe('fuzz regressions (e2e)', () => {
     expect(list.body.items.map((o: { metadata: { name: string } }) => o.metadata.name)).not.toContain('nolabels');
   });
 
+  // Seed 931252826 found it: a static pod manifest is validated before defaulting, where `name: null` reached `.length`.
+  it('a static pod manifest whose container port has `name: null` is taken as one without a name (Go reads null as the zero value)', async () => {
+    const body = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'nullport' }, spec: { containers: [{ name: 'c', image: 'nginx', ports: [{ name: null, protocol: null, containerPort: 80 }] }] } };
+    const res = await request(t.http).put('/netsim/v1/nodes/kind-worker/manifests/nullport.yaml').send(body).expect(200);
+    expect(res.body.mirrorPod.metadata.name).toBe('nullport-kind-worker');
+  });
+
   // Once the failed batch restored the Service but not its addresses: its ClusterIP and NodePort were free to be handed out again.
   it('a DELETE /netsim/v1/apply batch that fails leaves the Services it had deleted holding their addresses', async () => {
     const ipam = async () => (await request(t.http).get('/netsim/v1/ipam').expect(200)).body;

@@ -45,8 +45,9 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
       if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) {
         errors.invalid(`${pat}.containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive');
       }
-      if (p.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) errors.notSupported(`${pat}.protocol`, p.protocol, PROTOCOLS);
-      if (p.name !== undefined) {
+      // JSON null is Go's zero value: as if the field were absent.
+      if (p.protocol !== undefined && p.protocol !== null && !PROTOCOLS.includes(p.protocol)) errors.notSupported(`${pat}.protocol`, p.protocol, PROTOCOLS);
+      if (p.name !== undefined && p.name !== null) {
         if (p.name.length > 15 || !IANA_SVC_NAME.test(p.name) || !/[a-z]/.test(p.name) || p.name.includes('--')) {
           errors.invalid(`${pat}.name`, p.name, 'must be no more than 15 characters, contain only lower case alphanumerics and hyphens, and contain at least one letter');
         } else if (portNames.has(p.name)) errors.duplicate(`${pat}.name`, p.name);
