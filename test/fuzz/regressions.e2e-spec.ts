@@ -41,6 +41,14 @@ describe('fuzz regressions (e2e)', () => {
     expect(res.body.mirrorPod.metadata.name).toBe('nullport-kind-worker');
   });
 
+  // Seed 932913008 found it: `gracePeriodSeconds=1e99` read as a number put the deletion timestamp past any date.
+  it('a DELETE whose gracePeriodSeconds is no int64 is a 400; a huge one ends at the latest timestamp', async () => {
+    const bad = await request(t.http).delete('/api/v1/namespaces/default/pods/db-0?gracePeriodSeconds=1e99').expect(400);
+    expect(bad.body).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
+    const huge = await request(t.http).delete('/api/v1/namespaces/default/pods/db-0?gracePeriodSeconds=999999999999999').expect(200);
+    expect(huge.body.metadata.deletionTimestamp).toBe('9999-12-31T23:59:59Z');
+  });
+
   // Once the failed batch restored the Service but not its addresses: its ClusterIP and NodePort were free to be handed out again.
   it('a DELETE /netsim/v1/apply batch that fails leaves the Services it had deleted holding their addresses', async () => {
     const ipam = async () => (await request(t.http).get('/netsim/v1/ipam').expect(200)).body;

@@ -374,8 +374,9 @@ function gracePeriodOf(query: Query, req: Request): number | undefined {
   const body = req.body as { gracePeriodSeconds?: unknown } | undefined;
   const raw = queryText(query, 'gracePeriodSeconds') ?? (typeof body === 'object' && body !== null ? body.gracePeriodSeconds : undefined);
   if (raw === undefined || raw === null) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
+  // An int64: digits in the query (`1e99` does not parse), a whole number in a body.
+  const value = typeof raw === 'string' ? (/^\+?[0-9]{1,18}$/.test(raw) ? Number(raw) : NaN) : Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
     throw new DomainError('BAD_REQUEST', `gracePeriodSeconds must be a whole number of seconds, 0 or more, not ${JSON.stringify(raw)}`);
   }
   return value;

@@ -16,6 +16,9 @@ import { deepFreeze, estimateBytes, freezeMeasured } from '../../common/freeze';
 import { deepEqual, getOwn, isJsonObject } from '../../common/own-keys';
 import { FaultHandler } from '../faults';
 
+
+/** The latest time a timestamp can hold here (9999-12-31T23:59:59Z): a grace period of 10^15 seconds ends there, not in an invalid date. */
+const LATEST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** Undoes what a strategy did for one write (releases an allocated address, say). */
 export type Rollback = () => void;
 
@@ -370,7 +373,7 @@ export class ObjectStore {
         ...object,
         metadata: {
           ...object.metadata,
-          deletionTimestamp: new Date(this.clock.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          deletionTimestamp: new Date(Math.min(this.clock.now() + grace * 1000, LATEST_TIMESTAMP_MS)).toISOString().replace(/\.\d{3}Z$/, 'Z'),
           deletionGracePeriodSeconds: grace,
           resourceVersion: this.nextVersion(),
         },
