@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { DomainError } from '../common/domain-error';
 import { printIptablesSave } from './iptables-save.printer';
 import { restoreRuleset, type RestoreOptions } from './iptables-text.parser';
+import { corpusIpsets } from '../../test/support/corpus-ipsets';
 import { Ruleset } from './ruleset';
 
 const CORPUS = join(__dirname, '..', '..', 'fixtures', 'netfilter-corpus');
@@ -44,7 +45,7 @@ const read = (name: string, ext: string): string => readFileSync(join(CORPUS, `$
 function load(text: string, options: RestoreOptions): { ruleset: Ruleset; kept: number[] } | { refusedLines: number[] } {
   const ruleset = new Ruleset();
   try {
-    const result = restoreRuleset(ruleset, text, options);
+    const result = restoreRuleset(ruleset, text, { ...options, ipsets: corpusIpsets(text) });
     return { ruleset, kept: result.kept.map((k) => k.line) };
   } catch (e) {
     if (!(e instanceof DomainError)) throw e;

@@ -28,6 +28,7 @@
  *
  *   npm run test:kernel -- corpus
  */
+import { corpusIpsetNames, corpusIpsets } from '../support/corpus-ipsets';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,14 +99,16 @@ function topologySpec(entry: CorpusEntry, text: string, ports: readonly number[]
     interfaces: entry.topology,
     defaultVia: entry.defaultVia,
     ports,
-    ipsets: namesAfter(text, /--(?:match-set|add-set|del-set) (\S+)/g),
+    ipsets: corpusIpsetNames(text),
     nfacct: namesAfter(text, /--nfacct-name (\S+)/g),
   };
 }
 
 function engineFor(text: string, entry: CorpusEntry): NetfilterEngine {
-  const options = entry.keep.length > 0 ? { unsupported: 'keep' as const } : {};
+  const ipsets = corpusIpsets(text);
+  const options = entry.keep.length > 0 ? { unsupported: 'keep' as const, ipsets } : { ipsets };
   return new NetfilterEngine({
+    ipsets,
     ruleset: parseRuleset(text, options),
     host: Host.create(corpusHost({ interfaces: entry.topology, defaultVia: entry.defaultVia })),
     clock: new ManualClock(),
