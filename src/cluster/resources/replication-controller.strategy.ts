@@ -2,7 +2,7 @@ import { ResourceStrategy } from '../store/object-store';
 import { KubeObject } from '../store/types';
 import { FieldErrors } from '../validation/field-errors';
 import { defaultPodTemplate } from './pod-defaults';
-import { checkInt32, GoLiteral, goStringMap, nonNegative, prepareSpec, throwIfInvalid, validatePodTemplate } from './workload.strategy';
+import { checkInt32, GoLiteral, goStringMap, nonNegative, prepareSpec, selectorMatches, throwIfInvalid, validatePodTemplate } from './workload.strategy';
 import { PodTemplateSpec } from './workload.types';
 
 /** core/v1 ReplicationControllerSpec: a ReplicaSet's, with a plain label map as selector. */
@@ -58,7 +58,7 @@ export class ReplicationControllerStrategy implements ResourceStrategy {
       return errors;
     }
     const labels = template.metadata?.labels;
-    if (!isEmpty(spec.selector) && !matches(spec.selector!, labels)) {
+    if (!isEmpty(spec.selector) && !selectorMatches({ matchLabels: spec.selector! }, labels)) {
       errors.invalid('spec.template.metadata.labels', new GoLiteral(goStringMap(labels)), '`selector` does not match template `labels`');
     }
     validatePodTemplate(KIND, template, errors);
@@ -68,8 +68,4 @@ export class ReplicationControllerStrategy implements ResourceStrategy {
 
 function isEmpty(map: Record<string, string> | undefined | null): boolean {
   return map === undefined || map === null || Object.keys(map).length === 0;
-}
-
-function matches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
-  return Object.entries(selector).every(([k, v]) => labels !== undefined && Object.prototype.hasOwnProperty.call(labels, k) && labels[k] === v);
 }

@@ -124,7 +124,7 @@ function validateLabelSelector(selector: StructuredSelector, field: string, erro
 }
 
 /** Whether a structured selector matches a label set (`LabelSelectorAsSelector(...).Matches`). */
-function selectorMatches(selector: StructuredSelector | undefined, labels: Record<string, string> | undefined): boolean {
+export function selectorMatches(selector: StructuredSelector | undefined, labels: Record<string, string> | undefined): boolean {
   if (!selector) return false; // a nil selector selects nothing
   const has = (k: string) => labels !== undefined && Object.prototype.hasOwnProperty.call(labels, k);
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (!has(k) || labels![k] !== v) return false;
