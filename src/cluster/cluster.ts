@@ -20,6 +20,9 @@ import { PodStrategy } from './resources/pod.strategy';
 import { ServiceStrategy } from './resources/service.strategy';
 import { ConfigMapStrategy, INITIAL_STATUS, InitialStatusStrategy, SecretStrategy } from './resources/stored-kinds.strategy';
 import { ServiceAccountController } from './controllers/service-account.controller';
+import { PersistentVolumeController } from './controllers/persistent-volume.controller';
+import { DEFAULT_STORAGE_CLASS } from './resources/storage.types';
+import { PersistentVolumeClaimStrategy, PersistentVolumeStrategy, StorageClassStrategy } from './resources/storage.strategy';
 import { STORED_KINDS } from './store/stored-kinds';
 import { FaultLog } from './faults';
 import { SimulationClock, SlicedAdvanceOptions } from './simulation-clock';
@@ -70,6 +73,9 @@ export class Cluster {
       const initial = INITIAL_STATUS[t.kind];
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
     }
+    this.store.registerStrategy(type('persistentvolumes'), new PersistentVolumeStrategy());
+    this.store.registerStrategy(type('persistentvolumeclaims'), new PersistentVolumeClaimStrategy());
+    this.store.registerStrategy(type('storageclasses.storage.k8s.io'), new StorageClassStrategy());
     this.controllers = new ControllerManager(this.store);
     this.faults = new FaultLog(() => clock.now());
     this.store.onFault(this.faults.record);
@@ -98,6 +104,7 @@ export class Cluster {
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
+    this.controllers.add(new PersistentVolumeController(this.store)); // before the scheduler: it binds the claims pods wait on
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node), fastForwardCrashLoops });
     this.controllers.add(this.kubelets);
@@ -164,6 +171,8 @@ export class Cluster {
       for (const [name, value, description] of SYSTEM_PRIORITY_CLASSES) {
         this.store.create(type('priorityclasses.scheduling.k8s.io'), { metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' });
       }
+      // kind's default StorageClass, installed with the cluster (local-path, WaitForFirstConsumer).
+      this.store.create(type('storageclasses.storage.k8s.io'), DEFAULT_STORAGE_CLASS);
     });
   }
 }

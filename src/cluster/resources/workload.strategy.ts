@@ -104,7 +104,7 @@ export function nonNegative(value: number | undefined, field: string, errors: Fi
 const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
 /** `ValidateLabelSelector`: keys, values and operators of `matchLabels` and `matchExpressions`. */
-function validateLabelSelector(selector: StructuredSelector, field: string, errors: FieldErrors): void {
+export function validateLabelSelector(selector: StructuredSelector, field: string, errors: FieldErrors): void {
   validateLabels(selector.matchLabels, `${field}.matchLabels`, errors);
   (selector.matchExpressions ?? []).forEach((e, i) => {
     const at = `${field}.matchExpressions[${i}]`;
