@@ -62,11 +62,18 @@ export class PersistentVolumeController implements Controller {
       if (event.type !== 'DELETED') this.volumeQueue.add(object.metadata.name);
       const ref = volumeSpec(object).claimRef;
       if (ref?.name) this.claimQueue.add(`${ref.namespace ?? ''}/${ref.name}`);
+      // A volume that became Available may serve claims that wait (upstream finds it on its 15 s resync).
+      if (event.type !== 'DELETED' && volumePhase(object) === 'Available' && volumePhase(event.previous ?? object) !== 'Available') this.queueWaitingClaims();
+      if (event.type === 'ADDED' && volumePhase(object) === 'Available') this.queueWaitingClaims();
     } else if (event.resource === 'storageclasses.storage.k8s.io' && event.type !== 'DELETED') {
       // A new class (a new default) may serve claims that wait.
-      for (const claim of this.store.list(claims).items) {
-        if (!claimSpec(claim).volumeName) this.claimQueue.add(`${claim.metadata.namespace}/${claim.metadata.name}`);
-      }
+      this.queueWaitingClaims();
+    }
+  }
+
+  private queueWaitingClaims(): void {
+    for (const claim of this.store.list(claims).items) {
+      if (!claimSpec(claim).volumeName) this.claimQueue.add(`${claim.metadata.namespace}/${claim.metadata.name}`);
     }
   }
 
@@ -228,7 +235,7 @@ export class PersistentVolumeController implements Controller {
         volume.metadata.name,
         {
           ...volume,
-          metadata: { ...volume.metadata, annotations },
+          metadata: { ...volume.metadata, annotations: Object.keys(annotations).length ? annotations : undefined },
           spec: {
             ...volumeSpec(volume),
             claimRef: {
