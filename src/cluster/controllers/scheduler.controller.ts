@@ -8,6 +8,7 @@ import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller
 import { recordEvent } from './events';
 import { effectiveTaints, matchesRequiredNodeAffinity, toleratesTaint } from './node-selection';
 import { Affinity } from '../resources/workload.types';
+import { podVolumes } from './volume-binding';
 
 const pods = resourceTypeByKey('pods')!;
 const nodes = resourceTypeByKey('nodes')!;
@@ -90,6 +91,8 @@ export class SchedulerController implements Controller {
     } else if (event.resource === 'nodes') {
       this.nodeList = undefined;
       this.retryWaiting();
+    } else if (event.resource === 'persistentvolumeclaims' || event.resource === 'persistentvolumes') {
+      this.retryWaiting(); // a claim bound or created, a volume made: pods waiting on volumes are tried again
     }
   }
 
@@ -134,6 +137,14 @@ export class SchedulerController implements Controller {
     const need = podRequests(spec, false);
     const scoring = podRequests(spec, true);
     const feasible: Array<{ node: KubeObject; score: number }> = [];
+    const volumes = podVolumes(this.store, pod);
+    if (volumes.refusal !== undefined) {
+      // PreFilter: no node is tried, and preemption cannot help.
+      const n = allNodes.length;
+      this.waiting.add(key);
+      this.markUnschedulable(pod, `0/${n} nodes are available: ${volumes.refusal}. preemption: 0/${n} nodes are available: ${n} Preemption is not helpful for scheduling.`);
+      return;
+    }
 
     for (const node of allNodes) {
       const nodeSpec = (node.spec ?? {}) as NodeSpec;
@@ -173,6 +184,11 @@ export class SchedulerController implements Controller {
         fits = false;
       }
       if (!fits) continue;
+      const volumeReasons = volumes.filter(node);
+      if (volumeReasons.length) {
+        for (const reason of volumeReasons) fail(reason);
+        continue;
+      }
       const free = (capacity: number, requested: number) => (capacity <= 0 ? 0 : Math.max(0, ((capacity - requested) * 100) / capacity));
       const score = Math.floor(
         (free(cpuAllocatable, used.scoreCpu + scoring.cpu) + free(memoryAllocatable, used.scoreMemory + scoring.memory)) / 2,
@@ -188,6 +204,11 @@ export class SchedulerController implements Controller {
       return;
     }
     feasible.sort((a, b) => b.score - a.score || (a.node.metadata.name < b.node.metadata.name ? -1 : 1));
+    if (!volumes.assume(feasible[0].node)) {
+      // PreBind: its claims are being bound or provisioned for that node; tried again as they change.
+      this.waiting.add(key);
+      return;
+    }
     this.waiting.delete(key);
     this.bind(pod, feasible[0].node.metadata.name);
   }
