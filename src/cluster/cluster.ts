@@ -1,4 +1,4 @@
-import { Random } from '../common/random';
+import { Random, SetAsideRandom } from '../common/random';
 import { AddressPools } from '../ipam/address-pools';
 import { ControllerManager } from './controllers/controller-manager';
 import { EventTtlController } from './controllers/events';
@@ -50,6 +50,8 @@ export class Cluster {
   readonly kubeProxies: KubeProxyController;
   /** Errors of ours caught so the server keeps running (a timer's, a settle's, a commit hook's). */
   readonly faults: FaultLog;
+  /** The store's random source; objects added to the cluster's start later draw apart from it (see `bootstrap`). */
+  private readonly storeRandom: SetAsideRandom;
 
   private constructor(
     readonly pools: AddressPools,
@@ -57,7 +59,8 @@ export class Cluster {
     readonly random: Random,
     fastForwardCrashLoops = true,
   ) {
-    this.store = new ObjectStore(clock, random);
+    this.storeRandom = new SetAsideRandom(random);
+    this.store = new ObjectStore(clock, this.storeRandom);
     this.store.registerStrategy(type('namespaces'), new NamespaceStrategy());
     this.store.registerStrategy(type('services'), new ServiceStrategy(pools));
     this.store.registerStrategy(type('nodes'), new NodeStrategy(pools, random));
@@ -171,8 +174,9 @@ export class Cluster {
       for (const [name, value, description] of SYSTEM_PRIORITY_CLASSES) {
         this.store.create(type('priorityclasses.scheduling.k8s.io'), { metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' });
       }
-      // kind's default StorageClass, installed with the cluster (local-path, WaitForFirstConsumer).
-      this.store.create(type('storageclasses.storage.k8s.io'), DEFAULT_STORAGE_CLASS);
+      // kind's default StorageClass, installed with the cluster (local-path, WaitForFirstConsumer); its uid is
+      // drawn apart, so that the names and uids drawn after it are those they were before it was added.
+      this.storeRandom.apart(0x5c, () => this.store.create(type('storageclasses.storage.k8s.io'), DEFAULT_STORAGE_CLASS));
     });
   }
 }

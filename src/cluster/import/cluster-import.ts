@@ -52,7 +52,7 @@ const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'generatio
 /** The annotation a kubelet puts on the API's copy of a static pod. */
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 
-const SYSTEM_OBJECTS = new Set(['services/default/kubernetes', 'endpointslices.discovery.k8s.io/default/kubernetes']);
+const SYSTEM_OBJECTS = new Set(['services/default/kubernetes', 'endpointslices.discovery.k8s.io/default/kubernetes', 'storageclasses.storage.k8s.io/standard']);
 
 interface Item {
   doc: ManifestDocument;

@@ -6,6 +6,7 @@ import { FieldErrors } from '../validation/field-errors';
 import { dns1123LabelErrors, dns1123SubdomainErrors } from '../validation/names';
 import { defaultPodSpec } from './pod-defaults';
 import { PodSpec, PodStatus, Toleration } from './pod.types';
+import { validatePodVolumes, validateVolumeMounts } from './pod-volumes';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -21,6 +22,7 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
     errors.required(field);
     return;
   }
+  const volumes = validatePodVolumes((spec as { volumes?: unknown }).volumes, `${field}.volumes`, errors);
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) {
     errors.required(`${field}.containers`);
     return;
@@ -54,6 +56,7 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
         portNames.add(p.name);
       }
     });
+    validateVolumeMounts((c as { volumeMounts?: unknown }).volumeMounts, `${at}.volumeMounts`, volumes, errors);
   });
   if (spec.nodeName !== undefined && spec.nodeName !== '') {
     for (const e of dns1123SubdomainErrors(spec.nodeName)) errors.invalid(`${field}.nodeName`, spec.nodeName, e);

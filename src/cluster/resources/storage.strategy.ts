@@ -4,6 +4,7 @@ import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import { FieldErrors } from '../validation/field-errors';
 import { dns1123SubdomainErrors, qualifiedNameErrors } from '../validation/names';
+import { validateHostPath } from './pod-volumes';
 import { parseQuantity } from './quantity';
 import {
   ACCESS_MODES,
@@ -27,7 +28,6 @@ const QUANTITY_ERROR = "quantities must match the regular expression '^([+-]?[0-
 const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
 const CLASS_RECLAIM_POLICIES = ['Delete', 'Retain'];
 const BINDING_MODES = ['Immediate', 'WaitForFirstConsumer'];
-const HOST_PATH_TYPES = ['', 'BlockDevice', 'CharDevice', 'Directory', 'DirectoryOrCreate', 'File', 'FileOrCreate', 'Socket'];
 
 /**
  * The persistent volume sources a PV may name, in the order upstream's
@@ -170,14 +170,6 @@ function validatePersistentVolumeSpec(spec: PersistentVolumeSpec, errors: FieldE
   if (sources === 0) errors.required('spec', 'must specify a volume type');
   validateClassName(spec.storageClassName, 'spec.storageClassName', errors);
   validateVolumeMode(spec.volumeMode, 'spec.volumeMode', errors);
-}
-
-export function validateHostPath(source: Record<string, unknown>, field: string, errors: FieldErrors): void {
-  const path = typeof source.path === 'string' ? source.path : '';
-  if (path === '') errors.required(`${field}.path`);
-  else if (path.split('/').includes('..')) errors.invalid(`${field}.path`, path, "must not contain '..'");
-  const type = source.type ?? '';
-  if (!HOST_PATH_TYPES.includes(String(type))) errors.notSupported(`${field}.type`, type, HOST_PATH_TYPES);
 }
 
 // ---- PersistentVolumeClaim -------------------------------------------------------
