@@ -66,6 +66,12 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
   }
 }
 
+/** A stored spec, or a shallow copy of one whose volumes are still the stored (frozen) ones. */
+function isFrozenSpec(spec: object): boolean {
+  const volumes = (spec as { volumes?: unknown }).volumes;
+  return Object.isFrozen(spec) || (Array.isArray(volumes) && Object.isFrozen(volumes));
+}
+
 /**
  * What a pod gets beyond its template's defaults: `SetDefaults_Pod` (requests
  * from limits, `enableServiceLinks`), the `serviceAccount` copy the v1
@@ -75,7 +81,10 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
  */
 export function defaultPod(draft: KubeObject): void {
   // Stored objects are frozen and drafts may share their parts: default a copy.
-  if (draft.spec !== null && typeof draft.spec === 'object' && Object.isFrozen(draft.spec)) draft.spec = structuredClone(draft.spec);
+  // Volumes too: defaulting drops a hostPath's `type: ""` and writes it again, on a shallow copy of a stored spec (a bind) as well.
+  if (draft.spec !== null && typeof draft.spec === 'object' && isFrozenSpec(draft.spec)) {
+    draft.spec = structuredClone(draft.spec);
+  }
   defaultPodSpec(draft.spec);
   const spec = draft.spec as PodSpec | undefined;
   if (!spec || typeof spec !== 'object') return;
