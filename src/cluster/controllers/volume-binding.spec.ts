@@ -121,6 +121,10 @@ describe('scheduler and volumes', () => {
     expect(scheduled(c.store.get(pods, 'default', 'more'))?.message).toBe(
       "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't find available persistent volumes to bind.",
     );
+    // A volume made for it on kind-worker: the pod is tried again, and goes there.
+    c.store.create(pvs, localPv('on-worker', 'kind-worker', { storageClassName: 'local' }));
+    expect(nodeOf(c.store.get(pods, 'default', 'more'))).toBe('kind-worker');
+    expect(c.store.get(pvcs, 'default', 'more').spec).toMatchObject({ volumeName: 'on-worker' });
   });
 
   it('keeps a pod off nodes its bound local volume does not reach', () => {
