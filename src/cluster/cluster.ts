@@ -35,6 +35,12 @@ export interface ClusterOptions {
   random: Random;
   /** Whether a steady crash loop runs on one quiet timer (default); specs turn it off to compare with every step taken in turn. */
   fastForwardCrashLoops?: boolean;
+  /**
+   * Whether kind's default StorageClass is made at once (default). A cluster about to load a
+   * cluster file gets it after the file instead (`installDefaultStorageClass`), so that a file
+   * holding it (the demo) makes it as it always did.
+   */
+  defaultStorageClass?: boolean;
 }
 
 /**
@@ -50,7 +56,7 @@ export class Cluster {
   readonly kubeProxies: KubeProxyController;
   /** Errors of ours caught so the server keeps running (a timer's, a settle's, a commit hook's). */
   readonly faults: FaultLog;
-  /** The store's random source; objects added to the cluster's start later draw apart from it (see `bootstrap`). */
+  /** The store's random source; objects added to the cluster's start later draw apart from it (see `installDefaultStorageClass`). */
   private readonly storeRandom: SetAsideRandom;
 
   private constructor(
@@ -121,7 +127,19 @@ export class Cluster {
   static create(options: ClusterOptions): Cluster {
     const cluster = new Cluster(options.pools, options.clock, options.random, options.fastForwardCrashLoops);
     cluster.bootstrap();
+    if (options.defaultStorageClass ?? true) cluster.installDefaultStorageClass();
     return cluster;
+  }
+
+  /**
+   * kind's default StorageClass `standard` (local-path, WaitForFirstConsumer), installed with the
+   * cluster unless one of that name exists. Its uid is drawn apart, so that the names and uids
+   * drawn after it are those they were before it was added.
+   */
+  installDefaultStorageClass(): void {
+    const classes = type('storageclasses.storage.k8s.io');
+    if (this.store.tryGet(classes, undefined, DEFAULT_STORAGE_CLASS.metadata.name)) return;
+    this.storeRandom.apart(0x5c, () => this.store.create(classes, DEFAULT_STORAGE_CLASS));
   }
 
   /** Moves simulated time forward, running every timer due (heartbeats, evictions, graceful deletions), at once. */
@@ -174,9 +192,6 @@ export class Cluster {
       for (const [name, value, description] of SYSTEM_PRIORITY_CLASSES) {
         this.store.create(type('priorityclasses.scheduling.k8s.io'), { metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' });
       }
-      // kind's default StorageClass, installed with the cluster (local-path, WaitForFirstConsumer); its uid is
-      // drawn apart, so that the names and uids drawn after it are those they were before it was added.
-      this.storeRandom.apart(0x5c, () => this.store.create(type('storageclasses.storage.k8s.io'), DEFAULT_STORAGE_CLASS));
     });
   }
 }
