@@ -3,6 +3,7 @@ import { Cluster } from '../cluster';
 import { newCluster } from '../cluster.testing';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
+import { importCluster } from '../import/cluster-import';
 
 /** The PersistentVolume controller: static binding, provisioning through the default class, reclaim. */
 const t = (key: string) => resourceTypeByKey(key)!;
@@ -159,6 +160,16 @@ describe('PersistentVolume controller', () => {
     expect(c.store.list(pvs).items).toEqual([]);
   });
 
+  it('gives a claim made while no class was default the default class once one is (retroactive default)', () => {
+    const c = newCluster();
+    c.store.delete(classes, undefined, 'standard');
+    c.store.create(pvcs, pvc('early', '1Gi'), 'default');
+    expect((claim(c, 'early').spec as { storageClassName?: string }).storageClassName).toBeUndefined();
+    c.store.create(classes, { metadata: { name: 'fast', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'example.com/fast' });
+    expect(claim(c, 'early').spec).toMatchObject({ storageClassName: 'fast' });
+    expect(claim(c, 'early').metadata.annotations).toMatchObject({ 'volume.kubernetes.io/storage-provisioner': 'example.com/fast' });
+  });
+
   it('provisions an Immediate claim through an external provisioner it does not run: the claim waits, annotated', () => {
     const c = newCluster();
     c.store.create(classes, { metadata: { name: 'ebs' }, provisioner: 'ebs.csi.aws.com' });
@@ -263,5 +274,38 @@ describe('PersistentVolume and PersistentVolumeClaim validation', () => {
     expect(refusal(() => c.store.update(classes, undefined, 'fast', { ...made, provisioner: 'example.com/slow', volumeBindingMode: 'WaitForFirstConsumer' })).message).toBe(
       'StorageClass.storage.k8s.io "fast" is invalid: [provisioner: Forbidden: updates to provisioner are forbidden., volumeBindingMode: Invalid value: "WaitForFirstConsumer": field is immutable]',
     );
+  });
+});
+
+describe('imported storage', () => {
+  it('keeps a bound pair bound: the volume\'s claimRef is pointed at the claim\'s new uid, whatever the order', () => {
+    const c = newCluster();
+    const volumeDoc = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'pvc-old', uid: 'aaaaaaaa-0000-4000-8000-000000000001', annotations: { 'pv.kubernetes.io/provisioned-by': 'rancher.io/local-path' } },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        hostPath: { path: '/var/local-path-provisioner/pvc-old_default_data', type: 'DirectoryOrCreate' },
+        persistentVolumeReclaimPolicy: 'Delete',
+        storageClassName: 'standard',
+        claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'default', name: 'data', uid: 'aaaaaaaa-0000-4000-8000-000000000002' },
+      },
+      status: { phase: 'Bound' },
+    };
+    const claimDoc = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data', namespace: 'default', uid: 'aaaaaaaa-0000-4000-8000-000000000002', annotations: { 'pv.kubernetes.io/bind-completed': 'yes' } },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'standard', volumeName: 'pvc-old' },
+      status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '1Gi' } },
+    };
+    importCluster(c.store, c.pools, [volumeDoc, claimDoc].map((object, i) => ({ index: i + 1, object })));
+    const data = claim(c, 'data');
+    expect(phase(data)).toBe('Bound');
+    const imported = volume(c, 'pvc-old');
+    expect(phase(imported)).toBe('Bound');
+    expect((imported.spec as { claimRef: { uid: string } }).claimRef.uid).toBe(data.metadata.uid);
   });
 });
