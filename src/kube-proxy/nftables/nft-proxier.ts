@@ -122,6 +122,18 @@ export class NftProxier {
     this.endpointChanges.remove(slice);
   }
 
+  /** Service ports programmed after the last sync. */
+  servicePortCount(): number {
+    return this.servicePorts.size;
+  }
+
+  /** Endpoints (over all service ports) after the last sync. */
+  endpointCount(): number {
+    let n = 0;
+    for (const key of this.endpoints.keys()) n += this.endpoints.get(key)?.length ?? 0;
+    return n;
+  }
+
   /** The `kube-proxy` table of this family as it stands. */
   table(): NftTable | undefined {
     return this.ruleset.tables.get(tableKey(this.family === 'IPv6' ? 'ip6' : 'ip', KUBE_PROXY_TABLE));
