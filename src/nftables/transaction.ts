@@ -223,11 +223,24 @@ export function applyTransaction(ruleset: NftRuleset, commands: readonly NftComm
   }
 }
 
-/** The sets (`@name`) and chains (`jump`/`goto name`) a rule's text names. */
+const NAME_CHAR = /[A-Za-z0-9_./-]/;
+
+/** The name that starts at `from` in `text` (chain and set names: `[A-Za-z0-9_./-]`). */
+function nameAt(text: string, from: number): string {
+  let end = from;
+  while (end < text.length && NAME_CHAR.test(text[end])) end++;
+  return text.slice(from, end);
+}
+
+/** The sets (`@name`) and chains (`jump`/`goto name`) a rule's text names; scanned by hand, as every rule of a sync passes here. */
 function namedReferences(rule: string): { set?: string; chain?: string }[] {
   const out: { set?: string; chain?: string }[] = [];
-  for (const m of rule.matchAll(/@([A-Za-z0-9_./-]+)/g)) out.push({ set: m[1] });
-  for (const m of rule.matchAll(/\b(?:jump|goto) ([A-Za-z_.][A-Za-z0-9_./-]*)/g)) out.push({ chain: m[1] });
+  for (let at = rule.indexOf('@'); at >= 0; at = rule.indexOf('@', at + 1)) out.push({ set: nameAt(rule, at + 1) });
+  for (const verdict of ['jump ', 'goto ']) {
+    for (let at = rule.indexOf(verdict); at >= 0; at = rule.indexOf(verdict, at + 1)) {
+      if (at === 0 || rule[at - 1] === ' ') out.push({ chain: nameAt(rule, at + verdict.length) });
+    }
+  }
   return out;
 }
 

@@ -158,16 +158,19 @@ export function nftSync(ctx: NftSyncContext, input: NftSyncInput): NftSyncOutput
   const noLocalhost = ctx.family === 'IPv6' ? 'ip6 daddr != ::1' : 'ip daddr != 127.0.0.0/8';
   const commands: NftCommand[] = [];
   const add = (c: NftCommand) => commands.push(c);
-  const rule = (chain: string, text: string, comment?: string) => add({ ...at, verb: 'add', object: 'rule', chain, rule: text, comment });
+  // The hot commands are built with one fixed shape each (a 10,000-Service sync writes ~470,000).
+  const { family, table } = at;
+  const rule = (chain: string, text: string, comment?: string) =>
+    commands.push({ verb: 'add', object: 'rule', family, table, chain, rule: text, comment });
   const element = (set: string, key: string[], value?: string, comment?: string) => {
-    const e: NftElement = { key, ...(comment !== undefined ? { comment } : {}), ...(value !== undefined ? { value: [value] } : {}) };
-    add({ ...at, verb: 'add', object: 'element', set, element: e });
+    const e: NftElement = { key, value: value === undefined ? undefined : [value], comment };
+    commands.push({ verb: 'add', object: 'element', family, table, set, element: e });
   };
   const created = new Set<string>();
   const ensureChain = (name: string, comment?: string) => {
     if (created.has(name)) return;
-    add({ ...at, verb: 'add', object: 'chain', name, ...(comment !== undefined ? { comment } : {}) });
-    add({ ...at, verb: 'flush', object: 'chain', name });
+    commands.push({ verb: 'add', object: 'chain', family, table, name, base: undefined, comment });
+    commands.push({ verb: 'flush', object: 'chain', family, table, name });
     created.add(name);
   };
 
