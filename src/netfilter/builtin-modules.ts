@@ -15,6 +15,7 @@ import { helperMatchModule } from './matches/helper.match';
 import { icmpMatchModule } from './matches/icmp.match';
 import { iprangeMatchModule } from './matches/iprange.match';
 import { lengthMatchModule } from './matches/length.match';
+import { macMatchModule } from './matches/mac.match';
 import { limitMatchModule } from './matches/limit.match';
 import { markMatchModule } from './matches/mark.match';
 import { multiportMatchModule } from './matches/multiport.match';
@@ -89,6 +90,7 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(devgroupMatchModule)
     .registerMatch(stringMatchModule)
     .registerMatch(setMatchModule)
+    .registerMatch(macMatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

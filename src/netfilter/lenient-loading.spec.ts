@@ -151,8 +151,8 @@ describe('lenient loading', () => {
       expect(result.kept.map((k) => k.line)).toEqual([7, 8, 16, 18, 19, 20, 21, 28]);
       expect(result.kept[2]).toEqual({
         line: 16,
-        text: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT',
-        reasons: ['`-m mac` is a real iptables match that kube-netsim does not model'],
+        text: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m time --timestart 09:00:00 --timestop 17:00:00 -j ACCEPT',
+        reasons: ['`-m time` is a real iptables match that kube-netsim does not model'],
       });
     });
 
@@ -181,7 +181,7 @@ describe('lenient loading', () => {
         table: 'filter',
         chain: 'INPUT',
         ruleNumber: 3,
-        rule: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT',
+        rule: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m time --timestart 09:00:00 --timestop 17:00:00 -j ACCEPT',
         matches: true,
       });
       expect(outcomes[0].steps.find((s) => s.ruleNumber === 3)!.action).toBe('not modelled: taken as matching (the outcome depends on it)');

@@ -164,6 +164,8 @@ export interface Packet {
   readonly physInInterface?: string;
   readonly physOutInterface?: string;
   readonly bridged?: boolean;
+  /** The Ethernet source of the frame it came in (`-m mac`), lower case; unset: no Ethernet header known (locally generated, a tun interface, or not given). */
+  readonly sourceMac?: string;
   /** The packet mark (skb->mark), as MARK sets and `-m mark` tests. */
   readonly mark: number;
   /** Conntrack state, decided by the conntrack lookup before the tables run. */

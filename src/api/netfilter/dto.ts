@@ -265,6 +265,12 @@ export class PacketDto {
   @ValidateNested()
   @Type(() => SocketDto)
   socket?: SocketDto;
+
+  @ApiPropertyOptional({ example: '0a:58:0a:b4:00:02', description: 'At PREROUTING: the Ethernet source of the frame, for `-m mac`; unset: no Ethernet header, which `-m mac` never matches.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  sourceMac?: string;
 }
 
 export class TraceRequestDto {

@@ -130,6 +130,7 @@ export class NetfilterController {
         tcpFlags,
         ...icmpFields(p),
         socket: p.socket,
+        sourceMac: p.sourceMac,
       },
       mode,
     );
