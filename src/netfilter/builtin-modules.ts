@@ -16,6 +16,10 @@ import { icmpMatchModule } from './matches/icmp.match';
 import { iprangeMatchModule } from './matches/iprange.match';
 import { lengthMatchModule } from './matches/length.match';
 import { macMatchModule } from './matches/mac.match';
+import { bpfMatchModule } from './matches/bpf.match';
+import { cgroupMatchModule } from './matches/cgroup.match';
+import { socketMatchModule } from './matches/socket.match';
+import { u32MatchModule } from './matches/u32.match';
 import { limitMatchModule } from './matches/limit.match';
 import { markMatchModule } from './matches/mark.match';
 import { multiportMatchModule } from './matches/multiport.match';
@@ -91,6 +95,10 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(stringMatchModule)
     .registerMatch(setMatchModule)
     .registerMatch(macMatchModule)
+    .registerMatch(socketMatchModule)
+    .registerMatch(cgroupMatchModule)
+    .registerMatch(bpfMatchModule)
+    .registerMatch(u32MatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

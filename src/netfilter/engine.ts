@@ -67,6 +67,7 @@ import {
   type Protocol,
   type RejectWith,
   type SocketOwner,
+  type LocalSocket,
   type TableName,
   type TraceStep,
   type TraceVerdict,
@@ -109,6 +110,8 @@ export interface TraceInput {
   readonly socket?: { readonly uid?: number; readonly gid?: number; readonly groups?: readonly number[] };
   /** At PREROUTING: the Ethernet source of the frame (`-m mac`), e.g. "0a:58:0a:b4:00:02"; unset: no Ethernet header, which `-m mac` never matches. */
   readonly sourceMac?: string;
+  /** At PREROUTING: the local socket that takes the packet (`-m socket`): its connection's or a listener's; unset: none. */
+  readonly localSocket?: { readonly wildcard?: boolean; readonly transparent?: boolean };
   /** For an ICMP error: the packet it reports on, as it was sent. Makes the error RELATED to that packet's connection. */
   readonly related?: {
     readonly protocol: Protocol;
@@ -423,6 +426,7 @@ function copyPacket(p: Packet): MutablePacket {
     physOutInterface: p.physOutInterface,
     bridged: p.bridged,
     sourceMac: p.sourceMac,
+    localSocket: p.localSocket,
     mark: p.mark,
     ctstate: p.ctstate,
     ctSnat: p.ctSnat,
@@ -801,6 +805,16 @@ export class NetfilterEngine {
     return mac;
   }
 
+  /** The local socket an arriving packet reaches; only a packet arriving on an interface is looked up. */
+  private localSocket(input: TraceInput): LocalSocket | undefined {
+    const given = input.localSocket;
+    if (given === undefined) return undefined;
+    if (input.hook !== 'PREROUTING') {
+      throw new DomainError('INVALID', 'packet.localSocket: only a packet arriving on an interface (hook PREROUTING) is looked up in the local sockets', { field: 'packet.localSocket' });
+    }
+    return { wildcard: given.wildcard === true, transparent: given.transparent === true };
+  }
+
   private port(value: number | undefined, protocol: Protocol, field: string): number {
     if (protocol === 'icmp') return 0;
     if (value === undefined || !Number.isInteger(value) || value < 0 || value > 65535) {
@@ -867,6 +881,7 @@ export class NetfilterEngine {
       inInterface: input.hook === 'PREROUTING' ? input.inInterface : undefined,
       outInterface: undefined,
       sourceMac,
+      localSocket: this.localSocket(input),
       mark: (input.mark ?? 0) >>> 0,
       ctstate: 'INVALID',
       ttl: input.ttl,

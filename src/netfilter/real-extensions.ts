@@ -7,7 +7,7 @@
  * do not read.
  *
  * The parser uses it to tell a real module that kube-netsim does not model
- * ("`-m bpf` is a real iptables match that kube-netsim does not model") from a
+ * ("`-m osf` is a real iptables match that kube-netsim does not model") from a
  * word that no Linux module has ("unknown match module"), and, with
  * `unsupported=keep`, to keep the first kind of rule as given. Whether a
  * name is modelled is the registry's business (builtin-modules.ts), not this

@@ -131,6 +131,7 @@ export class NetfilterController {
         ...icmpFields(p),
         socket: p.socket,
         sourceMac: p.sourceMac,
+        localSocket: p.localSocket,
       },
       mode,
     );
