@@ -139,15 +139,6 @@ export const REAL_UNMODELLED_OPTIONS: ReadonlyMap<string, ReadonlyMap<string, nu
       ['hashlimit-rate-interval', 1],
     ]),
   ],
-  [
-    'SET',
-    new Map([
-      ['map-set', 2],
-      ['map-mark', 0],
-      ['map-prio', 0],
-      ['map-queue', 0],
-    ]),
-  ],
   ['sctp', new Map([['chunk-types', 2]])],
 ]);
 
