@@ -1,6 +1,10 @@
 /** Reading `kubectl cluster-info dump`: lists opened, logs skipped whatever they hold, events ignored, namespaces given. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { DomainError } from '../../common/domain-error';
+import { newCluster } from '../cluster.testing';
 import { isClusterInfoDump, parseClusterInfoDump } from './cluster-info-dump';
+import { importCluster } from './cluster-import';
 
 const list = (kind: string, items: object[], apiVersion = 'v1') => JSON.stringify({ kind, apiVersion, metadata: { resourceVersion: '7' }, items }, null, 4) + '\n';
 const node = { kind: 'Node', apiVersion: 'v1', metadata: { name: 'n1' } };
@@ -65,5 +69,22 @@ describe('kubectl cluster-info dump', () => {
       'the body is not a kubectl cluster-info dump: the document at line 9 is not a list (kind "Node"); kubectl writes only lists',
     ]);
     expect(refusal(list('NodeList', []) + '{"kind": "NodeList", "items": [,]}\n')).toEqual(['BAD_REQUEST', expect.stringMatching(/^the body is not a kubectl cluster-info dump: the JSON document at line 9: /)]);
+  });
+});
+
+describe('the recorded dump of the demo cluster (fixtures/import/demo-cluster-info-dump.txt, kubectl v1.32)', () => {
+  it('imports as the List path does: every object but the events, and the namespaces they are in', () => {
+    const text = readFileSync(path.resolve(__dirname, '../../../fixtures/import/demo-cluster-info-dump.txt'), 'utf8');
+    expect(isClusterInfoDump(text)).toBe(true);
+    const dump = parseClusterInfoDump(text);
+    expect(dump.events).toBeGreaterThan(0);
+    expect(dump.logs).toBeGreaterThan(0);
+    const c = newCluster();
+    const result = importCluster(c.store, c.pools, dump.documents);
+    expect(result).toMatchObject({
+      imported: { Namespace: 2, Node: 3, Service: 4, Deployment: 3, ReplicaSet: 3, DaemonSet: 2, Pod: 17 },
+      existing: { Namespace: 2, Service: 1 },
+      skipped: [],
+    });
   });
 });
