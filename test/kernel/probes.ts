@@ -172,6 +172,11 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: client, protocol: 'udp', destination: '203.0.113.2', port: 53, why: "forwarded UDP from the pod's MAC: DROP in FORWARD" },
     { from: web, protocol: 'udp', destination: CLIENT_POD, port: 53, why: 'forwarded UDP from the router: accepted' },
   ],
+  'set-map': [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 7000, why: 'in the /28 with skbmark 0x10/0xff: --map-mark marks, REJECT by mark' },
+    { from: outside('203.0.113.70'), protocol: 'tcp', destination: '192.168.0.2', port: 7000, why: 'in the element without skbinfo: the mark stays 0, accepted' },
+    { from: outside('203.0.113.40'), protocol: 'tcp', destination: '192.168.0.2', port: 7000, why: 'in no element: nothing mapped, accepted' },
+  ],
   socket: [
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: 'a listener on 0.0.0.0 counts with --nowildcard: marked, REJECT' },
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: 'without --nowildcard a listener on 0.0.0.0 is ignored: accepted' },
