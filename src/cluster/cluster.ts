@@ -12,6 +12,7 @@ import { DeploymentController } from './controllers/deployment.controller';
 import { REPLICATION_CONTROLLERS, ReplicaSetController } from './controllers/replicaset.controller';
 import { ReplicationControllerStrategy } from './resources/replication-controller.strategy';
 import { CronJobStrategy } from './resources/cronjob.strategy';
+import { JobStrategy } from './resources/job.strategy';
 import { GarbageCollector } from './controllers/garbage-collector';
 import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
@@ -70,6 +71,7 @@ export class Cluster {
       const initial = INITIAL_STATUS[t.kind];
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
     }
+    this.store.registerStrategy(type('jobs.batch'), new JobStrategy()); // after the stored kinds' initial-status strategies, in place of Job's
     this.controllers = new ControllerManager(this.store);
     this.faults = new FaultLog(() => clock.now());
     this.store.onFault(this.faults.record);
