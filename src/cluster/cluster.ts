@@ -14,6 +14,8 @@ import { ReplicationControllerStrategy } from './resources/replication-controlle
 import { CronJobStrategy } from './resources/cronjob.strategy';
 import { JobStrategy } from './resources/job.strategy';
 import { GarbageCollector } from './controllers/garbage-collector';
+import { JobController } from './controllers/job.controller';
+import { TtlAfterFinishedController } from './controllers/ttl-after-finished.controller';
 import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
 import { NodeStrategy } from './resources/node.strategy';
@@ -99,6 +101,8 @@ export class Cluster {
     this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record }, REPLICATION_CONTROLLERS));
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new JobController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new TtlAfterFinishedController(this.store, wakeUp));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node), fastForwardCrashLoops });

@@ -22,7 +22,7 @@ function run(c: C, name: string, annotations: Record<string, string> | undefined
   );
 }
 const get = (c: C, name: string) => c.store.get(t('pods'), 'default', name);
-const status = (o: KubeObject) => o.status as { phase: string; conditions: Array<{ type: string; status: string; reason?: string }>; containerStatuses: Array<Record<string, any>> };
+const status = (o: KubeObject) => o.status as { phase: string; conditions: Array<{ type: string; status: string; reason?: string }>; containerStatuses: Array<{ restartCount: number; state: { waiting: { reason: string }; terminated: unknown }; lastState: { terminated: unknown } }> };
 
 describe('containers that run to completion', () => {
   it('a plain pod without the annotations keeps running', () => {
