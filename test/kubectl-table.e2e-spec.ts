@@ -236,11 +236,11 @@ const TABLE: Row[] = [
     cmd: 'kubectl get sa,netpol,cm',
     out: [
       /^serviceaccount\/app\s+0\s+0s$/m,
-      /^serviceaccount\/builder\s+0\s+0s$/m,
-      /^serviceaccount\/default\s+0\s+0s$/m,
+      /^serviceaccount\/builder\s+0\s+5s$/m,
+      /^serviceaccount\/default\s+0\s+5s$/m,
       /^NAME\s+POD-SELECTOR\s+AGE\nnetworkpolicy\.networking\.k8s\.io\/web-allow\s+app=web\s+0s$/m,
       /^configmap\/app-config\s+2\s+0s$/m,
-      /^configmap\/settings\s+2\s+0s$/m,
+      /^configmap\/settings\s+2\s+5s$/m,
     ],
   },
 
