@@ -45,6 +45,16 @@ describe('containers that run to completion', () => {
     expect(c.pools.existingNodeIpam('w1')!.stats().used).toBe(0);
   });
 
+  it('a pod that exited leaves the endpoints of its Service', () => {
+    const c = cluster();
+    c.store.create(t('services'), { metadata: { name: 'batch' }, spec: { selector: { app: 'batch' }, ports: [{ port: 80 }] } }, 'default');
+    run(c, 'ok', { [RUN_SECONDS_ANNOTATION]: '10' }, 'Never');
+    const endpoints = () => c.store.list(t('endpointslices.discovery.k8s.io'), { namespace: 'default' }).items.filter((e) => e.metadata.labels?.['kubernetes.io/service-name'] === 'batch').flatMap((e) => (e.endpoints as unknown[] | undefined) ?? []);
+    expect(endpoints()).toHaveLength(1);
+    c.advance(10);
+    expect(endpoints()).toHaveLength(0);
+  });
+
   it('a non-zero exit code under Never: Failed, reason Error', () => {
     const c = cluster();
     run(c, 'bad', { [RUN_SECONDS_ANNOTATION]: '2', [EXIT_CODE_ANNOTATION]: '3' }, 'Never');
