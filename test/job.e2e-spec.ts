@@ -96,6 +96,10 @@ describe('Jobs with the real kubectl (e2e)', () => {
     expect(await failing('apply', '-f', file)).toContain('The Job "bad" is invalid: spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"');
   });
 
+  it('kubectl logs job/pi finds the pod through the Job (a simulated container prints nothing)', async () => {
+    expect(await kubectl('logs', 'job/pi')).toBe('');
+  });
+
   it('deleting a Job deletes its pods', async () => {
     expect(await kubectl('delete', 'job', 'pi', '--wait=false')).toBe('job.batch "pi" deleted\n');
     await advance(5);
