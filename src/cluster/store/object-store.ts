@@ -146,17 +146,23 @@ export class ObjectStore {
 
   /**
    * Fills an empty store with objects read back from its backend at start-up,
-   * as they were stored, at `revision`: no strategy runs and no watcher is
-   * told (the allocators are rebuilt from them afterwards, see repair.ts).
+   * as they were stored, at `revision`. No strategy runs (the allocators
+   * are rebuilt from them afterwards, see repair.ts) and the watch history
+   * stays empty; the listeners (controllers) are told of every object as
+   * ADDED, as an informer's first list tells its handlers, and settle at the
+   * next `commit()`.
    */
   restore(entries: Iterable<{ resource: string; object: KubeObject }>, revision: number): void {
     if (this.version !== 0) throw new Error('a store is restored before its first write');
+    const events: StoredEvent[] = [];
     for (const { resource, object } of entries) {
       const type = this.resourceType(resource);
       deepFreeze(object);
       this.setEntry(type, storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), undefined, object);
+      events.push({ type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) });
     }
     this.version = this.issued = revision;
+    for (const event of events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
   }
 
   registerStrategy(type: ResourceType, strategy: ResourceStrategy): void {

@@ -37,6 +37,8 @@ type Change = { key: string; value: Buffer } | { key: string; value: null };
 export const EMPTY_TRANSACTION_KEY = '/kube-netsim/revision';
 
 const PAGE = 1000;
+/** A start-up read that etcd does not answer in this time fails (etcd down, or the wrong address). */
+const LOAD_PAGE_DEADLINE_MS = 10_000;
 
 /**
  * The etcd v3 backend: kube-apiserver's layout (keys
@@ -104,7 +106,7 @@ export class EtcdBackend implements StoreBackend {
     const entries: LoadedState['entries'] = [];
     let foreignKeys = 0;
     for (;;) {
-      const page = await this.client.kv.range({ key, range_end: end, limit: PAGE, ...(revision ? { revision } : {}) });
+      const page = await this.client.kv.range({ key, range_end: end, limit: PAGE, ...(revision ? { revision } : {}) }, { deadline: Date.now() + LOAD_PAGE_DEADLINE_MS });
       revision ??= Number(page.header.revision);
       for (const kv of page.kvs) {
         const text = kv.key.toString();
