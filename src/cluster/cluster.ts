@@ -123,8 +123,9 @@ export class Cluster {
   static create(options: ClusterOptions): Cluster {
     const cluster = new Cluster(options.pools, options.clock, options.random, options.fastForwardCrashLoops);
     if (options.backend) cluster.store.useBackend(options.backend);
+    // An empty etcd still has a revision: the versions go on from it.
+    if (options.restored) cluster.store.restore(options.restored.entries, options.restored.revision);
     if (options.restored && options.restored.entries.length > 0) {
-      cluster.store.restore(options.restored.entries, options.restored.revision);
       cluster.repaired = repairAllocations(cluster.store, cluster.pools);
       cluster.store.commit();
     } else {
