@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readPemFile } from '../../../auth/startup-files';
 import { ConfigError } from '../../../config/app-config';
 import type { StoreConfig } from '../../../config/store-config';
 import { EtcdBackend, LoadedState } from './etcd-backend';
@@ -12,7 +12,7 @@ export async function openEtcdStore(config: Extract<StoreConfig, { kind: 'etcd' 
   const read = (variable: string, path: string | undefined) => {
     if (path === undefined) return undefined;
     try {
-      return readFileSync(path);
+      return Buffer.from(readPemFile(path));
     } catch (e) {
       throw new ConfigError(variable, path, (e as Error).message);
     }
