@@ -73,6 +73,8 @@ async function startCluster(): Promise<{ config: AppConfig; cluster: Cluster; lo
     if (config.clock === 'running') clock.startRealTime();
     // The server keeps answering while the controllers work through a large change.
     cluster.settleInSlices();
+    // A cluster read back from etcd: the controllers catch up with it (kube-proxies' full syncs) in slices too.
+    if (restored > 0) cluster.store.commit();
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;

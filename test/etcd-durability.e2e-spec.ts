@@ -50,13 +50,14 @@ async function list(main: MainProcess, path: string): Promise<Obj[]> {
   return answer.body.items as Obj[];
 }
 
+/** Service i selects the pods labelled `app: a<i>`: about PODS / SERVICES of them. */
 function service(i: number) {
   const nodePort = i % 4 === 0;
-  return { metadata: { name: `svc-${i}`, labels: { app: `a${i % 10}` } }, spec: { type: nodePort ? 'NodePort' : 'ClusterIP', ports: [{ port: 80, targetPort: 8080 }], selector: { app: `a${i % 10}` } } };
+  return { metadata: { name: `svc-${i}` }, spec: { type: nodePort ? 'NodePort' : 'ClusterIP', ports: [{ port: 80, targetPort: 8080 }], selector: { app: `a${i}` } } };
 }
 
 function pod(i: number, node: number) {
-  return { metadata: { name: `pod-${i}`, labels: { app: `a${i % 10}` } }, spec: { nodeName: `node-${node}`, containers: [{ name: 'c', image: 'nginx' }] } };
+  return { metadata: { name: `pod-${i}`, labels: { app: `a${i % SERVICES}` } }, spec: { nodeName: `node-${node}`, containers: [{ name: 'c', image: 'nginx' }] } };
 }
 
 function addressesOf(services: Obj[]): { ips: string[]; ports: number[] } {

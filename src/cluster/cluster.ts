@@ -126,8 +126,9 @@ export class Cluster {
     // An empty etcd still has a revision: the versions go on from it.
     if (options.restored) cluster.store.restore(options.restored.entries, options.restored.revision);
     if (options.restored && options.restored.entries.length > 0) {
+      // The controllers have heard of every object; they settle at the next `store.commit()`
+      // (main.ts makes it after `settleInSlices`, so the server answers while 100 kube-proxies sync).
       cluster.repaired = repairAllocations(cluster.store, cluster.pools);
-      cluster.store.commit();
     } else {
       cluster.bootstrap();
     }
