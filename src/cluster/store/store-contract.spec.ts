@@ -245,6 +245,28 @@ describeWithEtcd('store contract: etcd backend')('store contract: etcd backend',
     expect(Number(c.metadata.resourceVersion)).toBeGreaterThan(Number(b.metadata.resourceVersion));
   });
 
+  it('compacts etcd as kube-apiserver does: up to the revision of the tick before', async () => {
+    const prefix = '/compaction';
+    const { store, backend } = await connect(prefix);
+    store.create(namespaces, { metadata: { name: 'default' } });
+    const old = store.create(pods, pod('a'), 'default');
+    await backend.durable();
+    await backend.compactionTick();
+    store.update(pods, 'default', 'a', { ...old, metadata: { ...old.metadata, labels: { v: '2' } } });
+    await backend.durable();
+    const readAt = (revision: number) => backend.client.kv.range({ key: Buffer.from(`${prefix}/pods/default/a`), revision });
+    const tick = Number(old.metadata.resourceVersion);
+    expect((await readAt(tick - 1)).kvs).toHaveLength(0);
+    await backend.compactionTick();
+    // The history since the tick before stays; what is older is gone.
+    expect((await readAt(tick)).kvs).toHaveLength(1);
+    await expect(readAt(tick - 1)).rejects.toThrow(/compacted/);
+    // The store still answers watches from its own history, as the API server's watch cache does.
+    const seen: string[] = [];
+    store.watch(pods, { resourceVersion: old.metadata.resourceVersion }, (e) => seen.push(`${e.type} ${e.object.metadata.labels?.v}`))();
+    expect(seen).toEqual(['MODIFIED 2']);
+  });
+
   it('writes a transaction too large for one etcd transaction in several, versions following the revisions', async () => {
     const prefix = '/large';
     const backend = EtcdBackend.connect({ endpoints: [etcd.endpoint], prefix, maxTxnOps: 4 });

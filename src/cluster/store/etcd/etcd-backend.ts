@@ -58,6 +58,8 @@ export class EtcdBackend implements StoreBackend {
   private tail: Promise<void> = Promise.resolve();
   private inFlight = 0;
   private closed = false;
+  private compactionTimer: ReturnType<typeof setInterval> | undefined;
+  private lastCompactionTick: number | undefined;
   private faultHandler: FaultHandler = () => undefined;
   private readonly maxTxnOps: number;
   private readonly maxTxnBytes: number;
@@ -140,8 +142,34 @@ export class EtcdBackend implements StoreBackend {
     return chunks.length;
   }
 
+  /**
+   * Compacts etcd's history every `intervalMs` as kube-apiserver does
+   * (`--etcd-compaction-interval`, 5 minutes): at each tick, up to the
+   * revision of the tick before, so the last interval's history stays.
+   * Without it etcd keeps every version of every object and its database
+   * grows until its quota stops all writes.
+   */
+  startCompaction(intervalMs = 5 * 60_000): void {
+    this.compactionTimer = setInterval(() => {
+      this.compactionTick().catch((e: Error) => {
+        // Compacted already (by another client, or etcd's own --auto-compaction): nothing to do.
+        if (!/compacted/.test(e.message)) this.faultHandler('etcd backend', new Error(`etcd compaction failed: ${e.message}`));
+      });
+    }, intervalMs);
+    this.compactionTimer.unref();
+  }
+
+  /** One tick of the compaction: compacts up to the revision of the tick before (none at the first), and notes the current one. */
+  async compactionTick(): Promise<void> {
+    const now = Number((await this.client.kv.range({ key: Buffer.from(EMPTY_TRANSACTION_KEY), keys_only: true })).header.revision);
+    const previous = this.lastCompactionTick;
+    this.lastCompactionTick = now;
+    if (previous !== undefined) await this.client.kv.compact({ revision: previous });
+  }
+
   /** Stops retrying and closes the connection (after the writes under way, unless `abandon`). */
   async close(abandon = false): Promise<void> {
+    clearInterval(this.compactionTimer);
     if (abandon) this.closed = true;
     else await this.tail;
     this.closed = true;

@@ -25,7 +25,9 @@ export async function openEtcdStore(config: Extract<StoreConfig, { kind: 'etcd' 
     key: read('ETCD_KEYFILE', config.keyFile),
   });
   try {
-    return { backend, restored: await backend.load() };
+    const restored = await backend.load();
+    backend.startCompaction();
+    return { backend, restored };
   } catch (e) {
     await backend.close(true);
     throw new ConfigError('ETCD_ENDPOINTS', config.endpoints.join(','), `etcd did not answer: ${(e as Error).message}`);
