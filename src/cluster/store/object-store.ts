@@ -23,6 +23,7 @@ import {
 } from './store-contract';
 import { alreadyExists, notFound, resourceVersionTooLarge, validated } from './store-errors';
 import { MEMORY_BACKEND, StoreBackend } from './store-backend';
+import { ObjectIndex } from './object-index';
 
 export * from './store-contract';
 export { alreadyExists, notFound } from './store-errors';
@@ -86,10 +87,8 @@ function storeKey(namespace: string | undefined, name: string): string {
  */
 export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
-  /** Per resource, `key=value` -> store keys of the objects carrying that label. */
-  private readonly labelIndex = new Map<string, Map<string, Set<string>>>();
-  /** Pods by `spec.nodeName`, for `fieldSelector=spec.nodeName=...` (kubelets, node lifecycle). */
-  private readonly podsByNode = new Map<string, Set<string>>();
+  /** Labels and pods' nodes, for lists with selectors. */
+  private readonly index = new ObjectIndex();
   private readonly strategies = new Map<string, ResourceStrategy>();
   private readonly listeners = new Set<Listener>();
   private readonly commitHooks: Array<() => void> = [];
@@ -632,65 +631,21 @@ export class ObjectStore {
     this.onUndo(() => this.setEntry(type, key, undefined, object));
   }
 
-  /** Replaces `from` by `to` (either may be absent) under `key`, keeping the label index in step. */
+  /** Replaces `from` by `to` (either may be absent) under `key`, keeping the indexes in step. */
   private setEntry(type: ResourceType, key: string, from: KubeObject | undefined, to: KubeObject | undefined): void {
     const bucket = this.bucket(type);
     if (to) bucket.set(key, to);
     else bucket.delete(key);
-    const resource = resourceKey(type);
-    let index = this.labelIndex.get(resource);
-    if (!index) {
-      index = new Map();
-      this.labelIndex.set(resource, index);
-    }
-    for (const [k, v] of Object.entries(from?.metadata.labels ?? {})) index.get(`${k}=${v}`)?.delete(key);
-    for (const [k, v] of Object.entries(to?.metadata.labels ?? {})) {
-      const pair = `${k}=${v}`;
-      let keys = index.get(pair);
-      if (!keys) {
-        keys = new Set();
-        index.set(pair, keys);
-      }
-      keys.add(key);
-    }
-    if (resource === 'pods') {
-      const before = (from?.spec as { nodeName?: string } | undefined)?.nodeName;
-      const after = (to?.spec as { nodeName?: string } | undefined)?.nodeName;
-      if (before) this.podsByNode.get(before)?.delete(key);
-      if (after) {
-        let keys = this.podsByNode.get(after);
-        if (!keys) {
-          keys = new Set();
-          this.podsByNode.set(after, keys);
-        }
-        keys.add(key);
-      }
-    }
+    this.index.update(resourceKey(type), key, from, to);
   }
 
-  /** The objects that may match `selector`: from the label index when it has an equality, else all. */
+  /** The objects that may match `options`: from an index when one applies, else all. */
   private candidates(type: ResourceType, options: ListOptions): Iterable<KubeObject> {
     const bucket = this.bucket(type);
-    const nodeName = type.plural === 'pods' && !type.group ? options.fieldSelector?.equalTo('spec.nodeName') : undefined;
-    if (nodeName) {
-      const out: KubeObject[] = [];
-      for (const key of this.podsByNode.get(nodeName) ?? []) {
-        const object = bucket.get(key);
-        if (object) out.push(object);
-      }
-      return out;
-    }
-    const pairs = options.labelSelector?.equalities() ?? [];
-    if (pairs.length === 0) return bucket.values();
-    const index = this.labelIndex.get(resourceKey(type));
-    let smallest: Set<string> | undefined;
-    for (const [k, v] of pairs) {
-      const keys = index?.get(`${k}=${v}`);
-      if (!keys) return [];
-      if (!smallest || keys.size < smallest.size) smallest = keys;
-    }
+    const keys = this.index.candidateKeys(type, options);
+    if (!keys) return bucket.values();
     const out: KubeObject[] = [];
-    for (const key of smallest!) {
+    for (const key of keys) {
       const object = bucket.get(key);
       if (object) out.push(object);
     }
