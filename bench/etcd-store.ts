@@ -140,10 +140,10 @@ async function main(): Promise<void> {
       `start-up: restore and repair (${repaired.clusterIPs} ClusterIPs, ${repaired.nodePorts} NodePorts, ${repaired.podCIDRs} pod CIDRs, ${repaired.podIPs} pod IPs)`,
       `${Math.round(restoredMs)} ms`,
     );
-    line('start-up: until the server can answer (read back, restore, repair)', `${Math.round(loaded + restoredMs)} ms`);
+    line(`start-up: read back, restore and repair`, `${Math.round(loaded + restoredMs)} ms`);
     start = performance.now();
     restarted.store.commit();
-    line(`start-up: the controllers' first settle, all at once (${NODES} kube-proxies' full syncs; the server runs it in slices while it answers)`, `${Math.round(performance.now() - start)} ms`);
+    line(`start-up: the controllers' first settle, all at once (${NODES} kube-proxies' full syncs)`, `${Math.round(performance.now() - start)} ms`);
     line('start-up: rss', `${Math.round(process.memoryUsage().rss / 1048576)} MiB`);
     await reader.close();
   } finally {
