@@ -237,8 +237,8 @@ export class CronJobController implements Controller {
     const cj = this.store.tryGet(cronJobs, namespace, name);
     if (!cj) return;
     const children = this.jobsOf(cj);
-    const status = structuredClone((cj.status ?? {}) as CronJobStatus);
-    const before = JSON.stringify(status);
+    const status = { ...((cj.status ?? {}) as CronJobStatus) };
+    const before = signature(status);
     this.cleanupFinishedJobs(cj, status, children);
     let failure: unknown;
     let requeueAfter: number | undefined;
@@ -247,7 +247,7 @@ export class CronJobController implements Controller {
     } catch (e) {
       failure = e;
     }
-    if (JSON.stringify(status) !== before) {
+    if (signature(status) !== before) {
       if (status.active?.length === 0) delete status.active;
       this.store.updateStatus(cronJobs, namespace, name, { status });
     }
@@ -477,6 +477,11 @@ export class CronJobController implements Controller {
  */
 function untilNext(state: ScheduleState, now: number, schedule: CronSchedule): number {
   return nextScheduleDelay(state, now, schedule) - NEXT_SCHEDULE_DELTA_MS;
+}
+
+/** What a sync may change in a status: the active Jobs and the two times (the references' other fields never change). */
+function signature(status: CronJobStatus): string {
+  return `${(status.active ?? []).map((r) => r.uid).join(',')}|${status.lastScheduleTime ?? ''}|${status.lastSuccessfulTime ?? ''}`;
 }
 
 function isActive(status: CronJobStatus, uid: string): boolean {
