@@ -11,7 +11,7 @@ import { resourceKey, resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { recordEvent } from './events';
-import { controllerRefOf, objectKey, splitKey, WakeUps } from './pod-template';
+import { controllerRefOf, objectKey, OWNED, splitKey, WakeUps } from './pod-template';
 
 const cronJobs = resourceTypeByKey('cronjobs.batch')!;
 const jobs = resourceTypeByKey('jobs.batch')!;
@@ -249,7 +249,8 @@ export class CronJobController implements Controller {
     }
     if (signature(status) !== before) {
       if (status.active?.length === 0) delete status.active;
-      this.store.updateStatus(cronJobs, namespace, name, { status });
+      // Built here from frozen parts of the stored status: handed over, not copied (a list of thousands of active Jobs).
+      this.store.updateStatus(cronJobs, namespace, name, { status }, OWNED);
     }
     if (failure !== undefined) throw failure;
     if (requeueAfter !== undefined) {
@@ -297,9 +298,11 @@ export class CronJobController implements Controller {
   private syncCronJob(cj: KubeObject, status: CronJobStatus, children: KubeObject[]): number | undefined {
     const now = this.clock.now();
     const seen = new Set<string>();
+    // Looked up once per Job: a CronJob whose Jobs never end may list thousands.
+    const activeUids = new Set((status.active ?? []).map((r) => r.uid));
     for (const job of children) {
       seen.add(job.metadata.uid);
-      const active = isActive(status, job.metadata.uid);
+      const active = activeUids.has(job.metadata.uid);
       const finished = jobFinishedAs(job);
       if (!active && finished === undefined) {
         this.event(cj, 'Warning', 'UnexpectedJob', `Saw a job that the controller did not create or forgot: ${job.metadata.name}`);
