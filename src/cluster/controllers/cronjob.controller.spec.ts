@@ -201,6 +201,19 @@ describe('CronJob controller', () => {
     expect(statusOf(c).active).toBeUndefined();
   });
 
+  it('a Job the API refuses is a FailedCreate Event, tried again after a back-off, and no fault of ours', () => {
+    const c = newCluster();
+    cronJob(c, 'report', { jobTemplate: { ...jobTemplate, metadata: { labels: { 'not a key!': 'x' } } } });
+    c.advance(300);
+    expect(jobNames(c)).toEqual([]);
+    const failed = eventsOf(c, 'FailedCreate');
+    expect(failed).toEqual([expect.objectContaining({ type: 'Warning', count: 1 })]);
+    expect(failed[0].message).toMatch(/^Error creating job: Job(\.batch)? "report-29453765" is invalid: metadata\.labels: Invalid value: "not a key!"/);
+    c.advance(1);
+    expect(eventsOf(c, 'FailedCreate')).toEqual([expect.objectContaining({ count: 2 })]);
+    expect(c.faults.count).toBe(0);
+  });
+
   it('deleting the CronJob takes its Jobs (the garbage collector)', () => {
     const c = newCluster();
     cronJob(c, 'report');

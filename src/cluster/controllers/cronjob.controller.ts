@@ -142,8 +142,9 @@ export class CronJobController implements Controller {
         this.sync(key);
         this.failures.delete(key);
       } catch (e) {
-        if (!this.options.onFault) throw e;
-        this.retryLater(key, e);
+        if (e instanceof Refused) this.retryLater(key);
+        else if (!this.options.onFault) throw e;
+        else this.retryLater(key, e);
       }
       yield;
     }
@@ -222,10 +223,11 @@ export class CronJobController implements Controller {
     return out;
   }
 
-  private retryLater(key: string, error: unknown): void {
+  /** Syncs `key` again after a backoff (1 s, doubling up to 1,000 s); an error of ours is reported. */
+  private retryLater(key: string, error?: unknown): void {
     const failures = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, failures);
-    this.options.onFault!(`${COMPONENT} sync of ${key}`, error);
+    if (error !== undefined) this.options.onFault!(`${COMPONENT} sync of ${key}`, error);
     const now = this.clock.now();
     this.wakeUps.at(key, now + Math.min(TIMER_RETRY_FIRST_MS * 2 ** (failures - 1), TIMER_RETRY_MAX_MS), now);
   }
@@ -403,7 +405,7 @@ export class CronJobController implements Controller {
       if (!(e instanceof DomainError)) throw e;
       if (e.code !== 'ALREADY_EXISTS') {
         this.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${e.message}`);
-        throw e;
+        throw new Refused(e.message);
       }
       // Made before (the status update after it was lost), or by someone else: then that one keeps the status.
       created = false;
@@ -481,6 +483,9 @@ export class CronJobController implements Controller {
 function untilNext(state: ScheduleState, now: number, schedule: CronSchedule): number {
   return nextScheduleDelay(state, now, schedule) - NEXT_SCHEDULE_DELTA_MS;
 }
+
+/** The API refused a write of the sync (a Job template the Job's validation refuses): said in an Event, tried again later, not a fault of ours. */
+class Refused extends Error {}
 
 /** What a sync may change in a status: the active Jobs and the two times (the references' other fields never change). */
 function signature(status: CronJobStatus): string {
