@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { newCluster } from '../src/cluster/cluster.testing';
 import { DEMO, startListeningApp, TestApp } from './support/test-app';
 
 /**
@@ -12,9 +11,6 @@ import { DEMO, startListeningApp, TestApp } from './support/test-app';
  */
 const run = promisify(execFile);
 jest.setTimeout(60_000);
-
-/** Whether Jobs run their pods to completion here (the Job controller, `job-controller`). */
-const jobsRun = newCluster().controllers.names().includes('job-controller');
 
 describe('CronJobs with the real kubectl (e2e)', () => {
   let t: TestApp;
@@ -80,8 +76,8 @@ describe('CronJobs with the real kubectl (e2e)', () => {
     expect(rows(await kubectl('get', 'cronjob', 'hello', '--no-headers'))[0][3]).toBe('True');
   });
 
-  // Needs the Job controller (h/job): the Jobs run their pods to completion, and the history limits apply.
-  (jobsRun ? it : it.skip)('end to end: Jobs complete, LAST SCHEDULE moves on, 3 successful Jobs are kept', async () => {
+  // With the Job controller (h/job): the Jobs run their pods to completion, and the history limits apply.
+  it('end to end: Jobs complete, LAST SCHEDULE moves on, 3 successful Jobs are kept', async () => {
     await kubectl('patch', 'cronjob', 'hello', '-p', '{"spec":{"suspend":false}}');
     await kubectl('delete', 'job', 'hello-manual');
     await advance(6 * 60);
