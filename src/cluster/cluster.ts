@@ -28,6 +28,9 @@ import { STORED_KINDS } from './store/stored-kinds';
 import { FaultLog } from './faults';
 import { SimulationClock, SlicedAdvanceOptions } from './simulation-clock';
 import { ObjectStore } from './store/object-store';
+import { StoreBackend } from './store/store-backend';
+import { KubeObject } from './store/types';
+import { repairAllocations, RepairReport } from './repair';
 import { resourceTypeByKey } from './store/resource-types';
 
 export interface ClusterOptions {
@@ -36,6 +39,13 @@ export interface ClusterOptions {
   random: Random;
   /** Whether a steady crash loop runs on one quiet timer (default); specs turn it off to compare with every step taken in turn. */
   fastForwardCrashLoops?: boolean;
+  /** Where the objects last (memory when absent; see docs/etcd.md). */
+  backend?: StoreBackend;
+  /**
+   * What the backend held at start-up: the cluster goes on from it (its
+   * allocators repaired, see repair.ts) instead of starting as `kubeadm init` leaves one.
+   */
+  restored?: { revision: number; entries: Array<{ resource: string; object: KubeObject }> };
 }
 
 /**
@@ -51,6 +61,8 @@ export class Cluster {
   readonly kubeProxies: KubeProxyController;
   /** Errors of ours caught so the server keeps running (a timer's, a settle's, a commit hook's). */
   readonly faults: FaultLog;
+  /** What the start-up repair found, when the cluster was read back from its store. */
+  repaired: RepairReport | undefined;
 
   private constructor(
     readonly pools: AddressPools,
@@ -118,7 +130,16 @@ export class Cluster {
 
   static create(options: ClusterOptions): Cluster {
     const cluster = new Cluster(options.pools, options.clock, options.random, options.fastForwardCrashLoops);
-    cluster.bootstrap();
+    if (options.backend) cluster.store.useBackend(options.backend);
+    // An empty etcd still has a revision: the versions go on from it.
+    if (options.restored) cluster.store.restore(options.restored.entries, options.restored.revision);
+    if (options.restored && options.restored.entries.length > 0) {
+      // The controllers have heard of every object; they settle at the next `store.commit()`
+      // (main.ts makes it after `settleInSlices`, so the server answers while 100 kube-proxies sync).
+      cluster.repaired = repairAllocations(cluster.store, cluster.pools);
+    } else {
+      cluster.bootstrap();
+    }
     return cluster;
   }
 

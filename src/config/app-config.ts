@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { tryParseIPv4Cidr } from '../common/ipv4';
 import { Random } from '../common/random';
 import { AddressPools, PoolConfigError, PoolOption } from '../ipam/address-pools';
+import { readStoreConfig, StoreConfig } from './store-config';
 
 export interface AppConfig {
   /** HTTP port (`PORT`, default 3000). */
@@ -53,6 +54,8 @@ export interface AppConfig {
   tlsPrivateKeyFile?: string;
   /** The only directory the emulator writes to (`DATA_DIR`, default `.kube-netsim`); `none`: it writes nothing. */
   dataDir: string;
+  /** Where the objects are kept (`STORE`: memory, the default, or etcd with `ETCD_*`; see store-config.ts). */
+  store: StoreConfig;
 }
 
 export const CONFIG_DEFAULTS: AppConfig = {
@@ -67,6 +70,7 @@ export const CONFIG_DEFAULTS: AppConfig = {
   clock: 'running',
   overlay: 'vxlan',
   dataDir: '.kube-netsim',
+  store: { kind: 'memory' },
 };
 
 /** A start-up configuration error; `variable` is the environment variable at fault. */
@@ -155,6 +159,7 @@ export function readConfig(env: Env): AppConfig {
     tlsCertFile,
     tlsPrivateKeyFile,
     dataDir: text(env, 'DATA_DIR', CONFIG_DEFAULTS.dataDir),
+    store: readStoreConfig(env),
   };
 }
 
