@@ -484,3 +484,12 @@ export const DEFAULT_HOST_SPEC: HostSpec = Object.freeze({
   ],
   routes: [{ destination: 'default', via: '192.168.0.1', interface: 'eth0' }],
 });
+
+/** The default node of an IPv6 (ip6tables) trace: eth0 2001:db8::2/64 with a default route via 2001:db8::1. */
+export const DEFAULT_HOST6_SPEC: HostSpec = Object.freeze({
+  interfaces: [
+    { name: 'lo', addresses: ['127.0.0.1/8', '::1/128'] },
+    { name: 'eth0', addresses: ['2001:db8::2/64'] },
+  ],
+  routes: [{ destination: 'default', via: '2001:db8::1', interface: 'eth0' }],
+});
