@@ -850,6 +850,10 @@ export class NetfilterEngine {
     if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp' && protocol !== 'icmp') {
       throw new DomainError('INVALID', `packet.protocol: "${String(protocol)}" is not tcp, udp, sctp or icmp`, { field: 'packet.protocol' });
     }
+    if (protocol === 'icmp' && this.ruleset.family === 'ipv6') {
+      // ICMP (protocol 1) is IPv4's; IPv6 has ICMPv6, which traces do not model yet.
+      throw new DomainError('INVALID', 'packet.protocol: icmp is an IPv4 protocol; ICMPv6 packets are not traced yet (the ruleset is ip6tables)', { field: 'packet.protocol' });
+    }
     const source = this.address(input.source, 'packet.source') ?? (this.ruleset.family === 'ipv6' ? 0n : 0);
     const destination = this.address(input.destination, 'packet.destination')!;
     const sourcePort = this.port(input.sourcePort, protocol, 'packet.sourcePort');

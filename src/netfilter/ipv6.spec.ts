@@ -147,6 +147,7 @@ describe('IPv6 packets through the engine', () => {
 
   it('refuses an IPv4 packet for an ip6tables ruleset, naming the field (and an IPv6 one for iptables)', () => {
     expect(() => engine6().enumerate(fromPod6('10.96.0.10', 80))).toThrow(/packet.destination: "10.96.0.10" is not an IPv6 address \(the ruleset is ip6tables/);
+    expect(() => engine6().enumerate({ hook: 'OUTPUT', protocol: 'icmp', destination: 'fd00::1' })).toThrow(/packet.protocol: icmp is an IPv4 protocol/);
     const v4 = new NetfilterEngine({ ruleset: parseRuleset(''), clock: new ManualClock() });
     expect(() => v4.enumerate({ hook: 'OUTPUT', protocol: 'tcp', destination: 'fd00::1', destinationPort: 80 })).toThrow(/packet.destination: "fd00::1" is not an IPv4 address/);
   });
