@@ -43,6 +43,7 @@ describe('ip6tables text', () => {
     ['an unknown ICMPv6 type', filter('-p ipv6-icmp -m icmp6 --icmpv6-type any'), 'ipv6', "Unknown ICMPv6 type `any'"],
     ['icmp6 without -p ipv6-icmp', filter('-m icmp6 --icmpv6-type 128'), 'ipv6', 'icmp6 match requires "-p ipv6-icmp"'],
     ['a module modelled for IPv4 only', filter('-m recent --name x --set'), 'ipv6', '-m recent is not modelled for IPv6'],
+    ['a conntrack address test in ip6tables', filter('-m conntrack --ctorigsrc 10.0.0.1 -j ACCEPT'), 'ipv6', 'conntrack: --ctorigsrc is not modelled for IPv6'],
   ] as const)('refuses %s, naming the line', (_what, text, family, message) => {
     const m = problem(text, family);
     expect(m).toContain('line 3');
