@@ -62,6 +62,15 @@ describe('IPv6 traces (e2e)', () => {
     expect(res.body.outcomes[0]).toMatchObject({ verdict: 'ACCEPT', delivery: 'local' });
   });
 
+  it('answers an ip6tables REJECT with its ICMPv6 type (the error itself is not traced back)', async () => {
+    const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n';
+    const packet = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'udp', source: '2001:db8::9', sourcePort: 40000, destination: '2001:db8::2', destinationPort: 53 };
+    const res = await request(t.http).post('/netsim/v1/trace').send({ rules, packet }).expect(200);
+    expect(res.body.outcomes).toHaveLength(1);
+    expect(res.body.outcomes[0]).toMatchObject({ verdict: 'REJECT', rejectWith: 'icmp6-adm-prohibited' });
+    expect(res.body.outcomes[0].answer).toBeUndefined();
+  });
+
   it('refuses an IPv4 packet with ip6tables rules, naming the field (422, Status)', async () => {
     const res = await request(t.http)
       .post('/netsim/v1/trace')

@@ -8,7 +8,8 @@
  *
  * As `icmp_send`, its source is the refused packet's destination when that
  * address is this host's own, else the one the route to the client picks;
- * no error answers an ICMP error. `tcp-reset` is not traced here.
+ * no error answers an ICMP error. `tcp-reset` is not traced here, nor an
+ * ip6tables REJECT's ICMPv6 error (`icmp6-*`: ICMPv6 is not traced yet).
  */
 import type { IpAddress } from './address';
 import type { TraceInput, TraceOutcome } from './engine';
