@@ -442,6 +442,13 @@ export class Host implements HostView {
     const type = given.type ?? 'unicast';
     const via = given.via === undefined ? undefined : parseAddress(given.via, `${field}.via`);
     const src = given.src === undefined ? undefined : parseAddress(given.src, `${field}.src`);
+    // One family per route, as `ip route` has it ("inet address is expected rather than ...").
+    for (const [name, value] of [['via', via], ['src', src]] as const) {
+      if (value !== undefined && !sameFamily(value, network)) {
+        const want = typeof network === 'bigint' ? 'inet6' : 'inet';
+        throw invalid(`${field}.${name}`, `${field}.${name}: ${want} address is expected rather than "${given[name]}" (the destination is ${typeof network === 'bigint' ? 'IPv6' : 'IPv4'})`);
+      }
+    }
     let iface = given.interface;
     if (iface !== undefined && !this.byName.has(iface)) {
       throw invalid(`${field}.interface`, `${field}.interface: the host has no interface "${iface}"`);

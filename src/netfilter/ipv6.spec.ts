@@ -154,6 +154,29 @@ describe('IPv6 packets through the engine', () => {
   });
 });
 
+describe('IPv6 hosts', () => {
+  it('refuses a route whose gateway is of the other family, naming the field', () => {
+    expect(() => Host.create({ interfaces: [{ name: 'eth0', addresses: ['2001:db8::2/64', '192.168.0.2/24'] }], routes: [{ destination: '10.0.0.0/8', via: '2001:db8::1' }] })).toThrow(
+      /host.routes\[0\].via: inet address is expected rather than "2001:db8::1"/,
+    );
+  });
+
+  it('chooses a source of the destination\'s family on a dual-stack interface', () => {
+    const host = Host.create({
+      interfaces: [{ name: 'eth0', addresses: ['192.168.0.2/24', '2001:db8::2/64', 'fe80::2/64'] }],
+      routes: [
+        { destination: 'default', via: '192.168.0.1' },
+        { destination: 'default', via: '2001:db8::1' },
+      ],
+    });
+    expect(host.describe().routes).toEqual(expect.arrayContaining(['default via 192.168.0.1 dev eth0', 'default via 2001:db8::1 dev eth0']));
+    expect(host.sourceAddressFor(tryParseIPv6('2001:db8:ffff::1')!)).toBe(tryParseIPv6('2001:db8::2'));
+    expect(host.sourceAddressFor(0x08080808)).toBe(0xc0a80002);
+    expect(host.addressType(tryParseIPv6('ff02::1')!)).toBe('MULTICAST');
+    expect(host.isLocal(tryParseIPv6('::1')!)).toBe(true);
+  });
+});
+
 describe('NAT66 address ranges', () => {
   const ip6 = (t: string) => tryParseIPv6(t)!;
   const tuple = (source: string) => ({ protocol: 'tcp' as const, source: ip6(source), sourcePort: 1, destination: ip6('2001:db8::2'), destinationPort: 80 });
