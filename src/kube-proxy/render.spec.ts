@@ -195,4 +195,12 @@ describe('renderNftRules', () => {
     expect(thrown(() => renderNftRules(nftRequest({ serviceCIDRs: ['10.96.0.0/33'] }))).causes[0].field).toBe('serviceCIDRs[0]');
     expect(thrown(() => renderRules(nftRequest())).causes[0].field).toBe('config.mode');
   });
+
+  it('prints the table as nft list ruleset shows it with format list', () => {
+    const r = renderNftRules(nftRequest({ format: 'list' }));
+    expect(r.format).toBe('list');
+    expect(r.text.startsWith('table ip kube-proxy {\n\tcomment "rules for kube-proxy"\n\tset cluster-ips {\n')).toBe(true);
+    expect(r.text).toContain('\tchain mark-for-masquerade {\n\t\tmeta mark set meta mark | 0x00004000\n\t}\n');
+    expect(r.text).toContain('\t\ttype filter hook prerouting priority dstnat - 10; policy accept;\n');
+  });
 });

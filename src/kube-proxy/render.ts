@@ -16,6 +16,7 @@ import type { IpFamily, TableName } from './types';
 import { validateNode, validateObjects } from './validation';
 import { parseCidrSloppy } from './ip';
 import { NftProxier } from './nftables/nft-proxier';
+import { printTable } from '../nftables/list-printer';
 
 export interface RenderRequest {
   /** A `KubeProxyConfiguration` (kubeproxy.config.k8s.io/v1alpha1); defaults when absent. */
@@ -24,8 +25,8 @@ export interface RenderRequest {
   node: unknown;
   /** v1 Services and discovery.k8s.io/v1 EndpointSlices as Kubernetes JSON. */
   objects: unknown;
-  /** iptables mode: `restore` (the default). nftables mode: `nft` (the default), the transaction `nft -f` reads. */
-  format?: 'restore' | 'save' | 'nft';
+  /** iptables mode: `restore` (the default). nftables mode: `nft` (the default), the transaction `nft -f` reads, or `list`, what `nft list ruleset` then prints. */
+  format?: 'restore' | 'save' | 'nft' | 'list';
   /** nftables mode: the cluster's Service CIDRs, for the rule that drops traffic to unallocated ClusterIPs. */
   serviceCIDRs?: string[];
   /** Which proxier: iptables (IPv4, default) or ip6tables (IPv6). */
@@ -81,7 +82,8 @@ function validateEmulation(emulation: unknown): Partial<ProxierEmulation> | unde
 
 /** What `renderRules` answers in nftables mode: the transaction `nft -f` reads. */
 export interface NftRenderResult {
-  format: 'nft';
+  /** `nft`: the transaction kube-proxy sends to `nft -f`; `list`: the table as `nft list ruleset` then prints it. */
+  format: 'nft' | 'list';
   mode: 'nftables';
   family: IpFamily;
   text: string;
@@ -171,8 +173,8 @@ export function renderNftRules(request: RenderRequest): NftRenderResult {
     throw new DomainError('INVALID', 'config.mode must be "nftables" for an nft ruleset', { field: 'config.mode' });
   }
   const format = request.format ?? 'nft';
-  if (format !== 'nft') {
-    throw new DomainError('INVALID', `Unsupported value: ${JSON.stringify(format)}: supported values: "nft" (config.mode is nftables)`, {
+  if (format !== 'nft' && format !== 'list') {
+    throw new DomainError('INVALID', `Unsupported value: ${JSON.stringify(format)}: supported values: "nft", "list" (config.mode is nftables)`, {
       field: 'format',
       causeReason: 'FieldValueNotSupported',
     });
@@ -188,13 +190,14 @@ export function renderNftRules(request: RenderRequest): NftRenderResult {
   const result = proxier.sync();
   const ofFamily = serviceCIDRs.filter((c) => c.includes(':') === (family === 'IPv6'));
   const notes = ofFamily.length === 0 ? [`no ${family} serviceCIDRs given: cluster-ips-check has no rule dropping traffic to unallocated ClusterIPs`] : [];
+  const text = format === 'list' ? printTable(proxier.table()!) : result.text;
   return {
-    format: 'nft',
+    format,
     mode: 'nftables',
     family,
-    text: result.text,
-    lines: result.commands,
-    bytes: Buffer.byteLength(result.text),
+    text,
+    lines: format === 'list' ? text.split('\n').length - 1 : result.commands,
+    bytes: Buffer.byteLength(text),
     servicePorts: proxier.servicePortCount(),
     endpoints: proxier.endpointCount(),
     warnings: [...warnings, ...proxier.warnings, ...notes],

@@ -4,7 +4,8 @@
  * (both families), and for a sequence of syncs that retires a Service, are
  * loaded with the real `nft -f` into a fresh network namespace, and the table
  * the kernel then lists must hold the chains, rule counts, sets, maps and
- * element counts our model of the table holds.
+ * element counts our model of the table holds, and `nft list table` must print
+ * what our printer prints (hash sets' element order aside).
  *
  * Needs root, iproute2 and nft (Debian's `nftables`); skipped (and says so) elsewhere.
  */
@@ -17,8 +18,10 @@ import { populateNft, upstreamNftProxier } from '../../src/kube-proxy/nftables/t
 import { overallObjects } from '../../src/kube-proxy/testing/upstream-cases';
 import { scenarios } from '../../src/kube-proxy/testing/scenarios';
 import { applyTransaction } from '../../src/nftables/transaction';
+import { printTable } from '../../src/nftables/list-printer';
 import { parseNftTransaction } from '../../src/nftables/transaction-parser';
 import { networkNamespacesUnavailable } from './support/netns';
+import type { EndpointSlice } from '../../src/kube-proxy/types';
 
 const unavailable = networkNamespacesUnavailable(['nft']);
 if (unavailable !== undefined) {
@@ -62,6 +65,18 @@ function modelShape(ruleset: NftRuleset, family: 'ip' | 'ip6'): Shape {
   return shape;
 }
 
+/**
+ * A listing with each `elements = { … }` list on one line, sorted: a hash set's
+ * elements come back in the kernel's hash order, which changes from load to
+ * load. The number of lines each list took is kept, so wrapping is compared too.
+ */
+function canonicalListing(text: string): string {
+  return text.replace(/elements = \{ ([\s\S]*?) \}\n/g, (_m, inner: string) => {
+    const items = inner.split(/,\s+/).map((i) => i.trim());
+    return `elements(${inner.split('\n').length} lines) = { ${items.sort().join(', ')} }\n`;
+  });
+}
+
 function withNamespace(test: (nft: (input?: string, ...args: string[]) => string) => void): void {
   const ns = `nsimnft-${Math.random().toString(36).slice(2, 8)}`;
   run(['ip', 'netns', 'add', ns]);
@@ -82,10 +97,12 @@ describeKernel('kube-proxy nftables transactions in the real kernel', () => {
     withNamespace((nft) => {
       nft(result.text);
       expect(kernelShape(nft(undefined, '-j', 'list', 'table', family, 'kube-proxy'))).toEqual(modelShape(model, family));
+      const table = model.tables.get(tableKey(family, 'kube-proxy'))!;
+      expect(canonicalListing(printTable(table))).toBe(canonicalListing(nft(undefined, 'list', 'table', family, 'kube-proxy')));
     });
   });
 
-  it('a Service retired over three syncs: its chains flushed, then deleted a second later, as the kernel allows', () => {
+  it('partial syncs: an endpoint added, then a Service retired (chains flushed, deleted a second later), as the kernel allows', () => {
     const clock = new ManualClock(0);
     const { proxier } = upstreamNftProxier('IPv4', clock);
     const objects = overallObjects();
@@ -95,9 +112,16 @@ describeKernel('kube-proxy nftables transactions in the real kernel', () => {
         const r = p.sync();
         if (r.text) nft(r.text);
         expect(kernelShape(nft(undefined, '-j', 'list', 'table', 'ip', 'kube-proxy'))).toEqual(modelShape(p.ruleset, 'ip'));
+        expect(canonicalListing(printTable(p.table()!))).toBe(canonicalListing(nft(undefined, 'list', 'table', 'ip', 'kube-proxy')));
         return r;
       };
-      step(proxier);
+      expect(step(proxier).full).toBe(true);
+      // A partial sync: svc1 gains an endpoint (a chain written, the service chain rewritten, no map touched).
+      const slice1 = objects.find((o) => o.metadata.namespace === 'ns1' && !('spec' in o)) as EndpointSlice;
+      proxier.onEndpointSliceUpdate(undefined, { ...slice1, endpoints: [{ addresses: ['10.180.0.1'] }, { addresses: ['10.180.0.9'] }] });
+      const grown = step(proxier);
+      expect(grown.full).toBe(false);
+      expect(grown.text).not.toContain('flush map');
       const svc4 = objects.find((o) => o.metadata.namespace === 'ns4' && 'spec' in o)!;
       proxier.onServiceDelete(svc4);
       const second = step(proxier);
