@@ -9,6 +9,7 @@ import { NodeLifecycleController } from './controllers/node-lifecycle.controller
 import { SchedulerController } from './controllers/scheduler.controller';
 import { DaemonSetController } from './controllers/daemonset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
+import { CronJobController } from './controllers/cronjob.controller';
 import { REPLICATION_CONTROLLERS, ReplicaSetController } from './controllers/replicaset.controller';
 import { ReplicationControllerStrategy } from './resources/replication-controller.strategy';
 import { CronJobStrategy } from './resources/cronjob.strategy';
@@ -101,6 +102,7 @@ export class Cluster {
     this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record }, REPLICATION_CONTROLLERS));
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new CronJobController(this.store, clock, { wakeUp, onFault: this.faults.record })); // before the Job controller: it makes Jobs
     this.controllers.add(new JobController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new TtlAfterFinishedController(this.store, wakeUp));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
