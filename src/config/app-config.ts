@@ -6,21 +6,27 @@
  */
 
 import { isIP } from 'node:net';
-import { tryParseIPv4Cidr } from '../common/ipv4';
 import { Random } from '../common/random';
 import { AddressPools, PoolConfigError, PoolOption } from '../ipam/address-pools';
 
 export interface AppConfig {
   /** HTTP port (`PORT`, default 3000). */
   port: number;
-  /** Service ClusterIP range (`SERVICE_CLUSTER_IP_RANGE`, default 10.96.0.0/12). */
+  /**
+   * Service ClusterIP range (`SERVICE_CLUSTER_IP_RANGE`, default 10.96.0.0/12): one CIDR, or one
+   * per family for a dual-stack cluster (`10.96.0.0/12,fd00:10:96::/112`), the primary first.
+   */
   serviceClusterIpRange: string;
   /** NodePort range (`SERVICE_NODE_PORT_RANGE`, default 30000-32767). */
   serviceNodePortRange: string;
-  /** Pod network (`CLUSTER_CIDR`, default 10.244.0.0/16). */
+  /** Pod network (`CLUSTER_CIDR`, default 10.244.0.0/16): one CIDR, or one per family. */
   clusterCidr: string;
-  /** Prefix length of each node's pod CIDR (`NODE_CIDR_MASK_SIZE`, default 24). */
-  nodeCidrMaskSize: number;
+  /** Prefix length of each node's pod CIDR on a single-stack cluster (`NODE_CIDR_MASK_SIZE`; unset: per family). */
+  nodeCidrMaskSize?: number;
+  /** Prefix length of each node's IPv4 pod CIDR (`NODE_CIDR_MASK_SIZE_IPV4`, default 24). */
+  nodeCidrMaskSizeIPv4?: number;
+  /** Prefix length of each node's IPv6 pod CIDR (`NODE_CIDR_MASK_SIZE_IPV6`, default 64). */
+  nodeCidrMaskSizeIPv6?: number;
   /** LoadBalancer ingress addresses (`LOADBALANCER_IP_RANGE`, default 172.18.255.200-172.18.255.250). */
   loadBalancerIpRange: string;
   /** Network of the nodes' InternalIPs (`NODE_NETWORK`, default 172.18.0.0/16, as kind's Docker network). */
@@ -60,7 +66,6 @@ export const CONFIG_DEFAULTS: AppConfig = {
   serviceClusterIpRange: '10.96.0.0/12',
   serviceNodePortRange: '30000-32767',
   clusterCidr: '10.244.0.0/16',
-  nodeCidrMaskSize: 24,
   loadBalancerIpRange: '172.18.255.200-172.18.255.250',
   nodeNetwork: '172.18.0.0/16',
   clusterFile: 'fixtures/clusters/demo.yaml',
@@ -94,6 +99,11 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
     throw new ConfigError(variable, raw, `must be between ${min} and ${max}, inclusive`);
   }
   return value;
+}
+
+function optionalInteger(env: Env, variable: string, min: number, max: number): number | undefined {
+  const raw = env[variable];
+  return raw === undefined || raw.trim() === '' ? undefined : integer(env, variable, 0, min, max);
 }
 
 /** `CLOCK`'s older names. */
@@ -144,7 +154,9 @@ export function readConfig(env: Env): AppConfig {
     serviceClusterIpRange: text(env, 'SERVICE_CLUSTER_IP_RANGE', CONFIG_DEFAULTS.serviceClusterIpRange),
     serviceNodePortRange: text(env, 'SERVICE_NODE_PORT_RANGE', CONFIG_DEFAULTS.serviceNodePortRange),
     clusterCidr: text(env, 'CLUSTER_CIDR', CONFIG_DEFAULTS.clusterCidr),
-    nodeCidrMaskSize: integer(env, 'NODE_CIDR_MASK_SIZE', CONFIG_DEFAULTS.nodeCidrMaskSize, 0, 32),
+    nodeCidrMaskSize: optionalInteger(env, 'NODE_CIDR_MASK_SIZE', 0, 128),
+    nodeCidrMaskSizeIPv4: optionalInteger(env, 'NODE_CIDR_MASK_SIZE_IPV4', 0, 32),
+    nodeCidrMaskSizeIPv6: optionalInteger(env, 'NODE_CIDR_MASK_SIZE_IPV6', 0, 128),
     loadBalancerIpRange: text(env, 'LOADBALANCER_IP_RANGE', CONFIG_DEFAULTS.loadBalancerIpRange),
     nodeNetwork: text(env, 'NODE_NETWORK', CONFIG_DEFAULTS.nodeNetwork),
     clusterFile: text(env, 'CLUSTER_FILE', CONFIG_DEFAULTS.clusterFile),
@@ -163,14 +175,24 @@ const VARIABLE_OF_OPTION: Record<PoolOption, string> = {
   serviceNodePortRange: 'SERVICE_NODE_PORT_RANGE',
   clusterCidr: 'CLUSTER_CIDR',
   nodeCidrMaskSize: 'NODE_CIDR_MASK_SIZE',
+  nodeCidrMaskSizeIPv4: 'NODE_CIDR_MASK_SIZE_IPV4',
+  nodeCidrMaskSizeIPv6: 'NODE_CIDR_MASK_SIZE_IPV6',
   loadBalancerIpRange: 'LOADBALANCER_IP_RANGE',
   nodeNetwork: 'NODE_NETWORK',
 };
 
+const MASK_OPTIONS = ['nodeCidrMaskSize', 'nodeCidrMaskSizeIPv4', 'nodeCidrMaskSizeIPv6'] as const;
+const MASK_FLAGS: Record<(typeof MASK_OPTIONS)[number], string> = {
+  nodeCidrMaskSize: '--node-cidr-mask-size ',
+  nodeCidrMaskSizeIPv4: '--node-cidr-mask-size-ipv4',
+  nodeCidrMaskSizeIPv6: '--node-cidr-mask-size-ipv6',
+};
+
 /**
  * Builds the cluster's address pools from the configuration. A pool that
- * cannot be built is a `ConfigError` naming the environment variable; a pod
- * CIDR error whose CLUSTER_CIDR is a well-formed CIDR is about the node mask.
+ * cannot be built is a `ConfigError` naming the environment variable; a node
+ * mask error names the mask variable given (the one its message names, if
+ * several), or CLUSTER_CIDR when every mask is the default.
  */
 export function buildAddressPools(config: AppConfig, random: Random): AddressPools {
   try {
@@ -178,7 +200,10 @@ export function buildAddressPools(config: AppConfig, random: Random): AddressPoo
   } catch (e) {
     if (!(e instanceof PoolConfigError)) throw e;
     let option = e.option;
-    if (option === 'clusterCidr' && tryParseIPv4Cidr(config.clusterCidr) !== undefined) option = 'nodeCidrMaskSize';
+    if (option === 'nodeCidrMaskSize') {
+      const given = MASK_OPTIONS.filter((o) => config[o] !== undefined);
+      option = given.find((o) => e.message.includes(MASK_FLAGS[o])) ?? given[0] ?? 'clusterCidr';
+    }
     throw new ConfigError(VARIABLE_OF_OPTION[option], String(config[option]), e.message);
   }
 }
