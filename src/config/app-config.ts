@@ -34,6 +34,12 @@ export interface AppConfig {
   /** Cluster manifest loaded at start (`CLUSTER_FILE`; `none` for an empty cluster). */
   clusterFile: string;
   /**
+   * The cluster's IP families (`IP_FAMILY`, as kind's `networking.ipFamily`): `ipv4` (default),
+   * `dual` or `ipv6`. It chooses the defaults of SERVICE_CLUSTER_IP_RANGE, CLUSTER_CIDR and
+   * CLUSTER_FILE (kind's subnets and the matching demo cluster); each can still be set alone.
+   */
+  ipFamily: IpFamilySetting;
+  /**
    * `running` (default): simulated time starts at the wall clock's now and passes with it;
    * `manual`: it starts at 2026-01-01T00:00:00Z and moves only when told to (`CLOCK`; `real`
    * and `virtual` are the older names of the two).
@@ -61,6 +67,19 @@ export interface AppConfig {
   dataDir: string;
 }
 
+export type IpFamilySetting = 'ipv4' | 'dual' | 'ipv6';
+
+/** What `IP_FAMILY` chooses: kind's default subnets for that family, and the demo cluster made for it. */
+export const IP_FAMILY_DEFAULTS: Record<IpFamilySetting, Pick<AppConfig, 'serviceClusterIpRange' | 'clusterCidr' | 'clusterFile'>> = {
+  ipv4: { serviceClusterIpRange: '10.96.0.0/12', clusterCidr: '10.244.0.0/16', clusterFile: 'fixtures/clusters/demo.yaml' },
+  dual: {
+    serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112',
+    clusterCidr: '10.244.0.0/16,fd00:10:244::/56',
+    clusterFile: 'fixtures/clusters/dual-stack.yaml',
+  },
+  ipv6: { serviceClusterIpRange: 'fd00:10:96::/112', clusterCidr: 'fd00:10:244::/56', clusterFile: 'fixtures/clusters/ipv6.yaml' },
+};
+
 export const CONFIG_DEFAULTS: AppConfig = {
   port: 3000,
   serviceClusterIpRange: '10.96.0.0/12',
@@ -69,6 +88,7 @@ export const CONFIG_DEFAULTS: AppConfig = {
   loadBalancerIpRange: '172.18.255.200-172.18.255.250',
   nodeNetwork: '172.18.0.0/16',
   clusterFile: 'fixtures/clusters/demo.yaml',
+  ipFamily: 'ipv4',
   clock: 'running',
   overlay: 'vxlan',
   dataDir: '.kube-netsim',
@@ -149,17 +169,20 @@ export function readConfig(env: Env): AppConfig {
     const [given, missing] = tlsCertFile === undefined ? ['TLS_PRIVATE_KEY_FILE', 'TLS_CERT_FILE'] : ['TLS_CERT_FILE', 'TLS_PRIVATE_KEY_FILE'];
     throw new ConfigError(given, env[given] ?? '', `needs ${missing} as well: a certificate and its key come together`);
   }
+  const ipFamily = oneOf(env, 'IP_FAMILY', ['ipv4', 'dual', 'ipv6'] as const, CONFIG_DEFAULTS.ipFamily);
+  const byFamily = IP_FAMILY_DEFAULTS[ipFamily];
   return {
     port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0, 65535),
-    serviceClusterIpRange: text(env, 'SERVICE_CLUSTER_IP_RANGE', CONFIG_DEFAULTS.serviceClusterIpRange),
+    serviceClusterIpRange: text(env, 'SERVICE_CLUSTER_IP_RANGE', byFamily.serviceClusterIpRange),
     serviceNodePortRange: text(env, 'SERVICE_NODE_PORT_RANGE', CONFIG_DEFAULTS.serviceNodePortRange),
-    clusterCidr: text(env, 'CLUSTER_CIDR', CONFIG_DEFAULTS.clusterCidr),
+    clusterCidr: text(env, 'CLUSTER_CIDR', byFamily.clusterCidr),
     nodeCidrMaskSize: optionalInteger(env, 'NODE_CIDR_MASK_SIZE', 0, 128),
     nodeCidrMaskSizeIPv4: optionalInteger(env, 'NODE_CIDR_MASK_SIZE_IPV4', 0, 32),
     nodeCidrMaskSizeIPv6: optionalInteger(env, 'NODE_CIDR_MASK_SIZE_IPV6', 0, 128),
     loadBalancerIpRange: text(env, 'LOADBALANCER_IP_RANGE', CONFIG_DEFAULTS.loadBalancerIpRange),
     nodeNetwork: text(env, 'NODE_NETWORK', CONFIG_DEFAULTS.nodeNetwork),
-    clusterFile: text(env, 'CLUSTER_FILE', CONFIG_DEFAULTS.clusterFile),
+    clusterFile: text(env, 'CLUSTER_FILE', byFamily.clusterFile),
+    ipFamily,
     clock: CLOCK_ALIASES[oneOf(env, 'CLOCK', ['running', 'manual', 'real', 'virtual'] as const, CONFIG_DEFAULTS.clock)],
     overlay: oneOf(env, 'OVERLAY', ['vxlan', 'host-gw'] as const, CONFIG_DEFAULTS.overlay),
     bindAddress: ipAddress(env, 'BIND_ADDRESS'),
