@@ -224,6 +224,14 @@ describe('dual-stack Services (e2e)', () => {
         `Service "web" is invalid: spec.clusterIPs[1]: Invalid value: []string{"${before.clusterIP}", "fd00:10:96::99"}: may not change once set`,
       );
 
+      await refused(
+        request(t.http)
+          .patch(`${SVC}/web`)
+          .set('Content-Type', 'application/json-patch+json')
+          .send([{ op: 'remove', path: '/spec/ipFamilies/1' }]),
+        'spec.ipFamilyPolicy',
+        `Service "web" is invalid: spec.ipFamilyPolicy: Invalid value: "RequireDualStack": must be 'SingleStack' to release the secondary IP family`,
+      );
       const down = (await patch('web', { spec: { ipFamilyPolicy: 'SingleStack' } }).expect(200)).body.spec;
       expect(down).toMatchObject({ ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'], clusterIPs: [before.clusterIP] });
       // The secondary address went back to the pool.
