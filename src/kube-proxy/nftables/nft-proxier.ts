@@ -1,0 +1,187 @@
+/**
+ * kube-proxy in nftables mode on one node, for one IP family: it follows
+ * Services and EndpointSlices as the iptables proxier does (the same change
+ * trackers and endpoint categorisation) and keeps the node's `kube-proxy`
+ * table in the `ip` or `ip6` family up to date with one transaction per sync
+ * (`nft-sync.ts`).
+ *
+ * Stale chains: a per-service or per-endpoint chain that a sync no longer
+ * uses is flushed by it and deleted by the first sync that starts more than a
+ * second later (the kernel may still hold a map element's reference to it
+ * for a moment). Affinity sets no longer used are deleted at once.
+ */
+import type { Clock } from '../../common/clock';
+import { emptyRuleset, tableKey, type NftRuleset, type NftTable } from '../../nftables/model';
+import { applyTransaction, transactionText, type NftCommand } from '../../nftables/transaction';
+import { EndpointsChangeTracker, EndpointsMap, ServiceChangeTracker, ServicePortMap } from '../change-tracker';
+import { resolveConfig, type KubeProxyConfiguration, type MarkFormat, type ResolvedConfig } from '../config';
+import { localDetectorFor, NodePortAddresses, nodeInterfaces, primaryNodeIp } from '../node-facts';
+import type { EndpointSlice, IpFamily, NodeInfo, Service } from '../types';
+import { isAffinitySetName, isServiceChainName, KUBE_PROXY_TABLE } from './names';
+import { nftSync, type NftSyncContext } from './nft-sync';
+
+export interface NftProxierOptions {
+  node: NodeInfo;
+  clock: Clock;
+  config?: KubeProxyConfiguration;
+  family?: IpFamily;
+  /** `padded` (default): the mark as kube-proxy prints it (`%#08x`: `0x004000`); `minimal`: `0x4000`, as upstream's tests set it. */
+  markFormat?: MarkFormat;
+  /** The cluster's Service CIDRs (both families; each proxier takes its own). */
+  serviceCIDRs?: readonly string[];
+  /** The node's nftables ruleset this proxier writes its table into (one per node, shared by both families). */
+  ruleset?: NftRuleset;
+}
+
+export interface NftSyncResult {
+  /** The transactions this sync ran, as `nft -f` reads them: the stale-chain deletion first, if any. */
+  text: string;
+  commands: number;
+  staleDeleted: string[];
+}
+
+/** `1 << bit` as nftables kube-proxy prints it: Go's `%#08x` pads the whole to 8 characters (`0x004000`). */
+export function nftMark(bit: number, format: MarkFormat): string {
+  const hex = (2 ** bit).toString(16);
+  return format === 'padded' ? `0x${hex.padStart(6, '0')}` : `0x${hex}`;
+}
+
+export class NftProxier {
+  readonly family: IpFamily;
+  readonly config: ResolvedConfig;
+  readonly ruleset: NftRuleset;
+  private readonly clock: Clock;
+  private readonly ctx: NftSyncContext;
+  private readonly serviceChanges: ServiceChangeTracker;
+  private readonly endpointChanges: EndpointsChangeTracker;
+  private readonly servicePorts = new ServicePortMap();
+  private readonly endpoints = new EndpointsMap();
+  /** Stale chain -> the clock time it became stale. */
+  private readonly staleChains = new Map<string, number>();
+  readonly warnings: string[] = [];
+
+  constructor(options: NftProxierOptions) {
+    this.family = options.family ?? 'IPv4';
+    this.clock = options.clock;
+    this.config = resolveConfig(options.config);
+    this.ruleset = options.ruleset ?? emptyRuleset();
+    const node = options.node;
+    this.serviceChanges = new ServiceChangeTracker(this.family);
+    this.endpointChanges = new EndpointsChangeTracker(node.name, this.family);
+    const { detector, warning } = localDetectorFor(this.config, node, this.family);
+    if (warning) this.warnings.push(warning);
+    const nodeIp = primaryNodeIp(node, this.family);
+    // In nftables mode NodePorts are accepted on the primary node IPs unless nodePortAddresses says otherwise.
+    const addresses = this.config.nodePortAddresses.length > 0 ? this.config.nodePortAddresses : ['primary'];
+    const nodePorts = new NodePortAddresses(this.family, addresses, nodeIp);
+    const nodePortIps = nodePorts.matchAll
+      ? null
+      : nodePorts
+          .nodeIps(nodeInterfaces(node))
+          .filter((ip) => !ip.text.startsWith('127.') && ip.text !== '::1')
+          .map((ip) => ip.text);
+    const v6 = this.family === 'IPv6';
+    this.ctx = {
+      family: this.family,
+      nodeName: node.name,
+      mark: nftMark(this.config.masqueradeBit, options.markFormat ?? 'padded'),
+      masqueradeAll: this.config.masqueradeAll,
+      detector,
+      nodePortIps,
+      nodeIp: nodeIp?.text,
+      serviceCIDRs: (options.serviceCIDRs ?? []).filter((c) => c.includes(':') === v6),
+      topology: {
+        nodeName: node.name,
+        topologyLabels: { ...(node.labels ?? {}) },
+        preferSameTrafficDistribution: this.config.preferSameTrafficDistribution,
+      },
+    };
+  }
+
+  onServiceAdd(service: Service): void {
+    this.serviceChanges.update(service);
+  }
+
+  onServiceUpdate(_old: Service | undefined, service: Service): void {
+    this.serviceChanges.update(service);
+  }
+
+  onServiceDelete(service: Pick<Service, 'metadata'>): void {
+    this.serviceChanges.remove(service);
+  }
+
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    this.endpointChanges.update(slice);
+  }
+
+  onEndpointSliceUpdate(_old: EndpointSlice | undefined, slice: EndpointSlice): void {
+    this.endpointChanges.update(slice);
+  }
+
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    this.endpointChanges.remove(slice);
+  }
+
+  /** Service ports programmed after the last sync. */
+  servicePortCount(): number {
+    return this.servicePorts.size;
+  }
+
+  /** Endpoints (over all service ports) after the last sync. */
+  endpointCount(): number {
+    let n = 0;
+    for (const key of this.endpoints.keys()) n += this.endpoints.get(key)?.length ?? 0;
+    return n;
+  }
+
+  /** The `kube-proxy` table of this family as it stands. */
+  table(): NftTable | undefined {
+    return this.ruleset.tables.get(tableKey(this.family === 'IPv6' ? 'ip6' : 'ip', KUBE_PROXY_TABLE));
+  }
+
+  sync(): NftSyncResult {
+    const now = this.clock.now();
+    this.servicePorts.update(this.serviceChanges);
+    this.endpoints.update(this.endpointChanges);
+
+    let text = '';
+    let count = 0;
+    const staleDeleted: string[] = [];
+    const at = { family: this.family === 'IPv6' ? ('ip6' as const) : ('ip' as const), table: KUBE_PROXY_TABLE };
+    const existing = this.table();
+    if (existing && this.staleChains.size > 0) {
+      const deletions: NftCommand[] = [];
+      for (const [chain, since] of this.staleChains) {
+        if (since < now - 1000) {
+          if (existing.chains.has(chain)) deletions.push({ ...at, verb: 'delete', object: 'chain', name: chain });
+          staleDeleted.push(chain);
+        }
+      }
+      for (const chain of staleDeleted) this.staleChains.delete(chain);
+      if (deletions.length > 0) {
+        applyTransaction(this.ruleset, deletions);
+        text += transactionText(deletions);
+        count += deletions.length;
+      }
+    }
+
+    const out = nftSync(this.ctx, { servicePorts: this.servicePorts.values(), endpointsOf: (key) => this.endpoints.get(key) });
+    const table = this.table();
+    for (const chain of table?.chains.keys() ?? []) {
+      if (!isServiceChainName(chain)) continue;
+      if (out.activeChains.has(chain)) {
+        this.staleChains.delete(chain);
+      } else {
+        out.commands.push({ ...at, verb: 'flush', object: 'chain', name: chain });
+        if (!this.staleChains.has(chain)) this.staleChains.set(chain, now);
+      }
+    }
+    for (const set of table?.sets.keys() ?? []) {
+      if (isAffinitySetName(set) && !out.activeAffinitySets.has(set)) out.commands.push({ ...at, verb: 'delete', object: 'set', name: set });
+    }
+    applyTransaction(this.ruleset, out.commands);
+    text += transactionText(out.commands);
+    count += out.commands.length;
+    return { text, commands: count, staleDeleted };
+  }
+}
