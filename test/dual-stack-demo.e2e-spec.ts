@@ -38,6 +38,9 @@ describe('IP_FAMILY demos (e2e)', () => {
     const six = (await request(t.http).get('/netsim/v1/nodes/kind-worker/iptables?family=ipv6&table=nat').expect(200)).text;
     expect(six).toContain('-A KUBE-NODEPORTS -m comment --comment default/web-dual:http -m tcp -p tcp --dport 30090 -j KUBE-EXT-');
     expect(six).toMatch(/-j DNAT --to-destination \[fd00:10:244:[12]::2\]:8080/);
+    // IPv4 traffic crosses the IPv4 side as on a single-stack cluster.
+    const traffic = await request(t.http).post('/netsim/v1/traffic').send({ from: `pod/default/${pods[0].metadata.name}`, to: 'service/default/web:80' }).expect(200);
+    expect(traffic.body.outcomes.length).toBe(3);
   });
 
   it('starts the IPv6-only demo', async () => {
@@ -47,5 +50,10 @@ describe('IP_FAMILY demos (e2e)', () => {
     expect(web.clusterIP).toMatch(/^fd00:10:96::/);
     const pods = (await request(t.http).get('/api/v1/namespaces/default/pods').expect(200)).body.items;
     for (const pod of pods) expect(pod.status.podIPs).toEqual([{ ip: expect.stringMatching(/^fd00:10:244:/) }]);
+    // Traffic is IPv4: asked for an IPv6 Service, the answers are 4xx or 200, never a 5xx.
+    const traffic = await request(t.http).post('/netsim/v1/traffic').send({ from: `pod/default/${pods[0].metadata.name}`, to: 'service/default/web:80' });
+    expect(traffic.status).toBeLessThan(500);
+    expect((await request(t.http).get('/netsim/v1/diagnose?service=default/web')).status).toBeLessThan(500);
+    expect((await request(t.http).get('/netsim/v1/nodes/kind-worker/iptables')).status).toBe(200);
   });
 });
