@@ -33,7 +33,7 @@ function workload(family: IpFamily): { services: Service[]; slices: EndpointSlic
   const slices = Array.from({ length: N }, (_, i) => {
     const s = slice(i);
     if (family === 'IPv4') return s;
-    return { ...s, addressType: 'IPv6' as const, endpoints: s.endpoints.map((e) => ({ ...e, addresses: e.addresses.map(toV6) })) };
+    return { ...s, addressType: 'IPv6' as const, endpoints: (s.endpoints ?? []).map((e) => ({ ...e, addresses: e.addresses.map(toV6) })) };
   });
   return { services, slices };
 }
