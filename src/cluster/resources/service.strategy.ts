@@ -109,7 +109,6 @@ export class ServiceStrategy implements ResourceStrategy {
       if (!spec.clusterIP) spec.clusterIP = old.clusterIP;
       if (!spec.clusterIPs?.length && old.clusterIPs?.length) spec.clusterIPs = old.clusterIPs;
     }
-    normalizeClusterIPs(spec, old);
     dropTypeDependentFields(spec, old);
     dropAffinityConfigWithoutClientIP(spec);
     this.initIPFamilies(name, spec, old);
