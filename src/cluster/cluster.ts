@@ -9,10 +9,14 @@ import { NodeLifecycleController } from './controllers/node-lifecycle.controller
 import { SchedulerController } from './controllers/scheduler.controller';
 import { DaemonSetController } from './controllers/daemonset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
+import { CronJobController } from './controllers/cronjob.controller';
 import { REPLICATION_CONTROLLERS, ReplicaSetController } from './controllers/replicaset.controller';
 import { ReplicationControllerStrategy } from './resources/replication-controller.strategy';
 import { CronJobStrategy } from './resources/cronjob.strategy';
+import { JobStrategy } from './resources/job.strategy';
 import { GarbageCollector } from './controllers/garbage-collector';
+import { JobController } from './controllers/job.controller';
+import { TtlAfterFinishedController } from './controllers/ttl-after-finished.controller';
 import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
 import { NodeStrategy } from './resources/node.strategy';
@@ -70,6 +74,7 @@ export class Cluster {
       const initial = INITIAL_STATUS[t.kind];
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
     }
+    this.store.registerStrategy(type('jobs.batch'), new JobStrategy()); // after the stored kinds' initial-status strategies, in place of Job's
     this.controllers = new ControllerManager(this.store);
     this.faults = new FaultLog(() => clock.now());
     this.store.onFault(this.faults.record);
@@ -97,6 +102,9 @@ export class Cluster {
     this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record }, REPLICATION_CONTROLLERS));
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new CronJobController(this.store, clock, { wakeUp, onFault: this.faults.record })); // before the Job controller: it makes Jobs
+    this.controllers.add(new JobController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new TtlAfterFinishedController(this.store, wakeUp));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node), fastForwardCrashLoops });

@@ -18,6 +18,7 @@ import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import type { Random } from '../common/random';
 import type { Connection } from '../netfilter/conntrack';
 import { frozenStepViews, packetView, type NetfilterEngine, type PacketView, type TraceInput, type TraceOutcome } from '../netfilter/engine';
+import { hardwareAddressOf } from '../netfilter/matches/mac.match';
 import { jhash2 } from '../netfilter/nat';
 import type { EntryHook, Packet, TraceStep } from '../netfilter/types';
 import { VXLAN_PORT, VXLAN_VNI, type ClusterNetwork, type NodeNetwork, type PodEndpoint } from './network';
@@ -137,10 +138,11 @@ function vxlanSourcePort(p: Packet): number {
 }
 
 /** `packet` entering a node's tables at `hook`, written field by field (a spread costs far more). */
-function entering(packet: Omit<TraceInput, 'hook'>, hook: EntryHook, inInterface: string | undefined, source: TraceInput['source'], ttl: number | undefined): TraceInput {
+function entering(packet: Omit<TraceInput, 'hook'>, hook: EntryHook, inInterface: string | undefined, source: TraceInput['source'], ttl: number | undefined, sourceMac?: string): TraceInput {
   return {
     hook,
     inInterface,
+    sourceMac,
     protocol: packet.protocol,
     source,
     sourcePort: packet.sourcePort,
@@ -208,7 +210,8 @@ export class Walk {
     const next = branch.then(hop);
     if (!gateway) return [{ branch: next, result: 'no-route', reason: `node ${node.name} has no pod CIDR: the pod has no default route` }];
     // A bridged frame keeps its TTL; a routed one loses one at the node.
-    return this.atNode(node, entering(packet, 'PREROUTING', BRIDGE_DEVICE, own, onLink ? undefined : INITIAL_TTL), INITIAL_TTL, next, 'in cni0');
+    // The frame comes from the pod's eth0 (`-m mac` sees its address).
+    return this.atNode(node, entering(packet, 'PREROUTING', BRIDGE_DEVICE, own, onLink ? undefined : INITIAL_TTL, hardwareAddressOf(own)), INITIAL_TTL, next, 'in cni0');
   }
 
   /** A packet sent by a process of the node (or a hostNetwork pod). */
@@ -282,17 +285,19 @@ export class Walk {
       const remote = this.net.nodeByAddress(nextHop);
       if (remote && remote.name !== node.name) {
         // host-gw (or a packet addressed to a node): the packet itself crosses the node network.
-        return this.atNode(remote, this.inputOf(p, 'eth0', ttl), ttl, branch, `in eth0 from ${node.name}`);
+        return this.atNode(remote, this.inputOf(p, 'eth0', ttl, hardwareAddressOf(node.address)), ttl, branch, `in eth0 from ${node.name}`);
       }
       return [{ branch, result: 'external', reason: `left the cluster by ${node.name}'s eth0 towards ${formatIPv4(nextHop)}`, at: { kind: 'external' }, arrival: p }];
     }
     return [{ branch, result: 'dropped', reason: `${node.name}: out by ${out ?? 'no interface'}, which leads nowhere in the emulator` }];
   }
 
-  private inputOf(p: Packet, inInterface: string, ttl: number): TraceInput {
+  /** `p` arriving on `inInterface`; `sourceMac`: the previous hop's interface address (`-m mac`). */
+  private inputOf(p: Packet, inInterface: string, ttl: number, sourceMac: string): TraceInput {
     return {
       hook: 'PREROUTING',
       inInterface,
+      sourceMac,
       protocol: p.protocol,
       source: p.source,
       sourcePort: p.sourcePort,
@@ -329,7 +334,7 @@ export class Walk {
         continue;
       }
       const outerPacket = o.packet;
-      for (const d of this.trace(remote.name, this.inputOf(outerPacket, 'eth0', INITIAL_TTL))) {
+      for (const d of this.trace(remote.name, this.inputOf(outerPacket, 'eth0', INITIAL_TTL, hardwareAddressOf(node.address)))) {
         const drules = frozenStepViews(d);
         const dwhere = `${remote.name}: VXLAN packet in eth0 (${pathOf(drules)}) ${d.delivery === 'local' ? '> decapsulated, inner packet appears on flannel.1' : '> not delivered'}`;
         const after = next.then(hopOf(remote.name, dwhere, innerView, drules, null, encapsulation, ttl), d.probability);
@@ -337,7 +342,9 @@ export class Walk {
           endings.push({ branch: after, result: d.verdict === 'REJECT' ? 'rejected' : 'dropped', reason: `${remote.name}: the VXLAN packet was not delivered to the VXLAN socket` });
           continue;
         }
-        for (const ending of this.atNode(remote, this.inputOf(inner, VXLAN_DEVICE, ttl), ttl, after, 'in flannel.1')) endings.push(ending);
+        // The inner frame's source is the sending node's flannel.1, which holds its pod network's first address.
+        const flannelMac = hardwareAddressOf(node.podNet?.network ?? node.address);
+        for (const ending of this.atNode(remote, this.inputOf(inner, VXLAN_DEVICE, ttl, flannelMac), ttl, after, 'in flannel.1')) endings.push(ending);
       }
     }
     return endings;

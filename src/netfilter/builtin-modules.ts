@@ -15,6 +15,11 @@ import { helperMatchModule } from './matches/helper.match';
 import { icmpMatchModule } from './matches/icmp.match';
 import { iprangeMatchModule } from './matches/iprange.match';
 import { lengthMatchModule } from './matches/length.match';
+import { macMatchModule } from './matches/mac.match';
+import { bpfMatchModule } from './matches/bpf.match';
+import { cgroupMatchModule } from './matches/cgroup.match';
+import { socketMatchModule } from './matches/socket.match';
+import { u32MatchModule } from './matches/u32.match';
 import { limitMatchModule } from './matches/limit.match';
 import { markMatchModule } from './matches/mark.match';
 import { multiportMatchModule } from './matches/multiport.match';
@@ -89,6 +94,11 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(devgroupMatchModule)
     .registerMatch(stringMatchModule)
     .registerMatch(setMatchModule)
+    .registerMatch(macMatchModule)
+    .registerMatch(socketMatchModule)
+    .registerMatch(cgroupMatchModule)
+    .registerMatch(bpfMatchModule)
+    .registerMatch(u32MatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

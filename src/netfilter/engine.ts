@@ -43,6 +43,7 @@ import {
 import { Host } from './host';
 import { icmpInverse, icmpTuplePorts, icmpTupleText, icmpTypeText, isIcmpError, isIcmpQuery, tuplePorts, ICMP_ECHO_REQUEST } from './icmp';
 import { formatRule } from './iptables-save.printer';
+import { parseMacAddress } from './matches/mac.match';
 import { applyMapping, chooseMapping, type NatChoice } from './nat';
 import { InMemoryRecentStore, MapMatchState } from './recent-store';
 import type { IpsetStore } from './ipset/ipset-store';
@@ -66,6 +67,7 @@ import {
   type Protocol,
   type RejectWith,
   type SocketOwner,
+  type LocalSocket,
   type TableName,
   type TraceStep,
   type TraceVerdict,
@@ -106,6 +108,10 @@ export interface TraceInput {
    * root's (uid 0, gid 0, no supplementary groups).
    */
   readonly socket?: { readonly uid?: number; readonly gid?: number; readonly groups?: readonly number[] };
+  /** At PREROUTING: the Ethernet source of the frame (`-m mac`), e.g. "0a:58:0a:b4:00:02"; unset: no Ethernet header, which `-m mac` never matches. */
+  readonly sourceMac?: string;
+  /** At PREROUTING: the local socket that takes the packet (`-m socket`): its connection's or a listener's; unset: none. */
+  readonly localSocket?: { readonly wildcard?: boolean; readonly transparent?: boolean };
   /** For an ICMP error: the packet it reports on, as it was sent. Makes the error RELATED to that packet's connection. */
   readonly related?: {
     readonly protocol: Protocol;
@@ -419,6 +425,8 @@ function copyPacket(p: Packet): MutablePacket {
     physInInterface: p.physInInterface,
     physOutInterface: p.physOutInterface,
     bridged: p.bridged,
+    sourceMac: p.sourceMac,
+    localSocket: p.localSocket,
     mark: p.mark,
     ctstate: p.ctstate,
     ctSnat: p.ctSnat,
@@ -786,6 +794,27 @@ export class NetfilterEngine {
     return parsed;
   }
 
+  /** The frame's Ethernet source, normalized; only a packet arriving on an interface has one. */
+  private sourceMac(input: TraceInput): string | undefined {
+    if (input.sourceMac === undefined) return undefined;
+    if (input.hook !== 'PREROUTING') {
+      throw new DomainError('INVALID', 'packet.sourceMac: only a packet arriving on an interface (hook PREROUTING) has an Ethernet source', { field: 'packet.sourceMac' });
+    }
+    const mac = typeof input.sourceMac === 'string' ? parseMacAddress(input.sourceMac) : undefined;
+    if (mac === undefined) throw new DomainError('INVALID', `packet.sourceMac: "${String(input.sourceMac)}" is not a MAC address (six hex bytes separated by colons)`, { field: 'packet.sourceMac' });
+    return mac;
+  }
+
+  /** The local socket an arriving packet reaches; only a packet arriving on an interface is looked up. */
+  private localSocket(input: TraceInput): LocalSocket | undefined {
+    const given = input.localSocket;
+    if (given === undefined) return undefined;
+    if (input.hook !== 'PREROUTING') {
+      throw new DomainError('INVALID', 'packet.localSocket: only a packet arriving on an interface (hook PREROUTING) is looked up in the local sockets', { field: 'packet.localSocket' });
+    }
+    return { wildcard: given.wildcard === true, transparent: given.transparent === true };
+  }
+
   private port(value: number | undefined, protocol: Protocol, field: string): number {
     if (protocol === 'icmp') return 0;
     if (value === undefined || !Number.isInteger(value) || value < 0 || value > 65535) {
@@ -824,6 +853,7 @@ export class NetfilterEngine {
     if (input.hook === 'PREROUTING' && input.socket !== undefined) {
       throw new DomainError('INVALID', 'packet.socket: only a packet sent by a local process (hook OUTPUT) has a socket', { field: 'packet.socket' });
     }
+    const sourceMac = this.sourceMac(input);
     if (input.inInterface !== undefined && !this.host.hasInterface(input.inInterface)) {
       throw new DomainError('INVALID', `packet.inInterface: the host has no interface "${input.inInterface}"`, { field: 'packet.inInterface' });
     }
@@ -850,6 +880,8 @@ export class NetfilterEngine {
       tcpFlags,
       inInterface: input.hook === 'PREROUTING' ? input.inInterface : undefined,
       outInterface: undefined,
+      sourceMac,
+      localSocket: this.localSocket(input),
       mark: (input.mark ?? 0) >>> 0,
       ctstate: 'INVALID',
       ttl: input.ttl,

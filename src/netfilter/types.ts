@@ -164,6 +164,8 @@ export interface Packet {
   readonly physInInterface?: string;
   readonly physOutInterface?: string;
   readonly bridged?: boolean;
+  /** The Ethernet source of the frame it came in (`-m mac`), lower case; unset: no Ethernet header known (locally generated, a tun interface, or not given). */
+  readonly sourceMac?: string;
   /** The packet mark (skb->mark), as MARK sets and `-m mark` tests. */
   readonly mark: number;
   /** Conntrack state, decided by the conntrack lookup before the tables run. */
@@ -182,6 +184,16 @@ export interface Packet {
   readonly fragment?: boolean;
   /** The local socket that sent it (packets entering at OUTPUT); unset for packets that arrived from outside. */
   readonly socket?: SocketOwner;
+  /** The local socket that takes an arriving packet (`-m socket`): its connection's or a listener; unset: none. */
+  readonly localSocket?: LocalSocket;
+}
+
+/** A local socket an arriving packet reaches, as `-m socket` reads it. */
+export interface LocalSocket {
+  /** A listener bound to 0.0.0.0 (not the packet's destination address, nor a connected socket). */
+  readonly wildcard: boolean;
+  /** It has IP_TRANSPARENT (a TPROXY proxy's socket). */
+  readonly transparent: boolean;
 }
 
 /** Who owns the socket a locally generated packet comes from, as `-m owner` reads it. */

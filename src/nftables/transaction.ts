@@ -79,7 +79,8 @@ export function commandText(c: NftCommand): string {
     case 'rule':
       return `${head} ${c.chain} ${c.rule}${c.comment !== undefined ? ` comment ${quote(c.comment)}` : ''}`;
     case 'element':
-      return `${head} ${c.set} { ${elementText(c.element)} }`;
+      // A deletion names the key only.
+      return `${head} ${c.set} { ${c.verb === 'delete' ? elementKey(c.element.key) : elementText(c.element)} }`;
   }
 }
 
@@ -183,6 +184,10 @@ export function applyTransaction(ruleset: NftRuleset, commands: readonly NftComm
             });
           } else if (set.kind !== c.object || set.type !== c.type) {
             fail('Error: Could not process rule: File exists');
+          } else {
+            // Adding an existing set updates its timeout (and comment), as the kernel does.
+            if (c.timeout !== undefined) set.timeout = c.timeout;
+            if (c.comment !== undefined) set.comment = c.comment;
           }
           return;
         }

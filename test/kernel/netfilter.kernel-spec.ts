@@ -31,6 +31,7 @@ import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
 import { printIpsetSave, restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
 import { formatIPv4 } from '../../src/common/ipv4';
 import { rejectAnswer } from '../../src/netfilter/reject-answer';
+import { hardwareAddressOf } from '../../src/netfilter/matches/mac.match';
 import { PROBES, type Probe } from './probes';
 import { echoAnswerers, ping } from './support/ping';
 import {
@@ -39,6 +40,7 @@ import {
   GATEWAY_IP,
   NODE_IP,
   ONLINK_CLIENT_IP,
+  OUTSIDE_MAC,
   POD_NET,
   Topology,
   kernelSuiteUnavailable,
@@ -98,8 +100,10 @@ function traceInput(probe: Probe, sourcePort: number): TraceInput {
       ? { protocol: probe.protocol, icmpType: 8, icmpId: sourcePort, destination: probe.destination }
       : { protocol: probe.protocol, sourcePort, destination: probe.destination, destinationPort: probe.port };
   if (probe.from.kind === 'host') return { hook: 'OUTPUT', ...base, socket: probe.user };
-  if (probe.from.kind === 'pod') return { hook: 'PREROUTING', inInterface: 'cni0', source: probe.from.ip, ...base };
-  return { hook: 'PREROUTING', inInterface: 'eth0', source: probe.from.ip, ...base };
+  // The frame's source MAC as the topology sets it (`-m mac`); a TCP connection to the node meets its listener, bound to 0.0.0.0 (`-m socket`).
+  const localSocket = probe.protocol === 'tcp' && NODE_ADDRESSES.has(probe.destination) ? { wildcard: true } : undefined;
+  if (probe.from.kind === 'pod') return { hook: 'PREROUTING', inInterface: 'cni0', source: probe.from.ip, sourceMac: hardwareAddressOf(tryParseIPv4(probe.from.ip)!), localSocket, ...base };
+  return { hook: 'PREROUTING', inInterface: 'eth0', source: probe.from.ip, sourceMac: OUTSIDE_MAC, localSocket, ...base };
 }
 
 /** Where an engine outcome says the connection ends, in the words the kernel side uses. */

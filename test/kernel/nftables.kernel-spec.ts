@@ -21,6 +21,7 @@ import { applyTransaction } from '../../src/nftables/transaction';
 import { printTable } from '../../src/nftables/list-printer';
 import { parseNftTransaction } from '../../src/nftables/transaction-parser';
 import { networkNamespacesUnavailable } from './support/netns';
+import type { EndpointSlice } from '../../src/kube-proxy/types';
 
 const unavailable = networkNamespacesUnavailable(['nft']);
 if (unavailable !== undefined) {
@@ -101,7 +102,7 @@ describeKernel('kube-proxy nftables transactions in the real kernel', () => {
     });
   });
 
-  it('a Service retired over three syncs: its chains flushed, then deleted a second later, as the kernel allows', () => {
+  it('partial syncs: an endpoint added, then a Service retired (chains flushed, deleted a second later), as the kernel allows', () => {
     const clock = new ManualClock(0);
     const { proxier } = upstreamNftProxier('IPv4', clock);
     const objects = overallObjects();
@@ -114,7 +115,13 @@ describeKernel('kube-proxy nftables transactions in the real kernel', () => {
         expect(canonicalListing(printTable(p.table()!))).toBe(canonicalListing(nft(undefined, 'list', 'table', 'ip', 'kube-proxy')));
         return r;
       };
-      step(proxier);
+      expect(step(proxier).full).toBe(true);
+      // A partial sync: svc1 gains an endpoint (a chain written, the service chain rewritten, no map touched).
+      const slice1 = objects.find((o) => o.metadata.namespace === 'ns1' && !('spec' in o)) as EndpointSlice;
+      proxier.onEndpointSliceUpdate(undefined, { ...slice1, endpoints: [{ addresses: ['10.180.0.1'] }, { addresses: ['10.180.0.9'] }] });
+      const grown = step(proxier);
+      expect(grown.full).toBe(false);
+      expect(grown.text).not.toContain('flush map');
       const svc4 = objects.find((o) => o.metadata.namespace === 'ns4' && 'spec' in o)!;
       proxier.onServiceDelete(svc4);
       const second = step(proxier);

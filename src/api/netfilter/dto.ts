@@ -163,6 +163,19 @@ export class HostDto {
 
 export const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG'] as const;
 
+/** The local socket an arriving packet reaches (`-m socket`); at PREROUTING only. */
+export class LocalSocketDto {
+  @ApiPropertyOptional({ description: 'A listener bound to 0.0.0.0, rather than a connected socket or one bound to the destination address (default false).' })
+  @IsOptional()
+  @IsBoolean()
+  wildcard?: boolean;
+
+  @ApiPropertyOptional({ description: 'The socket has IP_TRANSPARENT, as a TPROXY proxy\'s (default false).' })
+  @IsOptional()
+  @IsBoolean()
+  transparent?: boolean;
+}
+
 /** Who owns the local socket that sends a packet (`-m owner`); at OUTPUT only. */
 export class SocketDto {
   @ApiPropertyOptional({ example: 1000, description: "The socket owner's uid (default 0)." })
@@ -265,6 +278,19 @@ export class PacketDto {
   @ValidateNested()
   @Type(() => SocketDto)
   socket?: SocketDto;
+
+  @ApiPropertyOptional({ example: '0a:58:0a:b4:00:02', description: 'At PREROUTING: the Ethernet source of the frame, for `-m mac`; unset: no Ethernet header, which `-m mac` never matches.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  sourceMac?: string;
+
+  @ApiPropertyOptional({ type: LocalSocketDto, description: 'At PREROUTING: the local socket that takes the packet, for `-m socket` (default: none).' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LocalSocketDto)
+  localSocket?: LocalSocketDto;
 }
 
 export class TraceRequestDto {

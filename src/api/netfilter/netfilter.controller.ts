@@ -130,6 +130,8 @@ export class NetfilterController {
         tcpFlags,
         ...icmpFields(p),
         socket: p.socket,
+        sourceMac: p.sourceMac,
+        localSocket: p.localSocket,
       },
       mode,
     );

@@ -104,7 +104,7 @@ export function nonNegative(value: number | undefined, field: string, errors: Fi
 const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
 /** `ValidateLabelSelector`: keys, values and operators of `matchLabels` and `matchExpressions`. */
-function validateLabelSelector(selector: StructuredSelector, field: string, errors: FieldErrors): void {
+export function validateLabelSelector(selector: StructuredSelector, field: string, errors: FieldErrors): void {
   validateLabels(selector.matchLabels, `${field}.matchLabels`, errors);
   (selector.matchExpressions ?? []).forEach((e, i) => {
     const at = `${field}.matchExpressions[${i}]`;
@@ -153,7 +153,7 @@ export function selectorMatches(selector: StructuredSelector | undefined, labels
 const isEmptySelector = (s: StructuredSelector) => Object.keys(s.matchLabels ?? {}).length + (s.matchExpressions ?? []).length === 0;
 
 /** Whether `LabelSelectorAsSelector` would accept the selector (operators, values, keys). */
-function selectorParses(selector: StructuredSelector): boolean {
+export function selectorParses(selector: StructuredSelector): boolean {
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
     if (qualifiedNameErrors(k).length || typeof v !== 'string' || labelValueErrors(v).length) return false;
   }

@@ -121,6 +121,8 @@ export interface NftSyncInput {
 
 export interface NftSyncOutput {
   commands: NftCommand[];
+  /** Each service port's part, by `ServicePortInfo.key`. */
+  outputs: Map<string, PortOutput>;
   /** The per-service and per-endpoint chains this sync uses. */
   activeChains: Set<string>;
   /** The affinity sets this sync uses. */
@@ -150,8 +152,8 @@ function dnatTarget(ep: EndpointInfo): string {
   return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
 }
 
-/** The transaction of one full sync. */
-export function nftSync(ctx: NftSyncContext, input: NftSyncInput): NftSyncOutput {
+/** The fixed part of a full sync: the table, base chains, kube-proxy's own chains, sets and maps, and the maps flushed. */
+export function setupCommands(ctx: NftSyncContext): NftCommand[] {
   const at = { family: ctx.family === 'IPv6' ? ('ip6' as const) : ('ip' as const), table: KUBE_PROXY_TABLE };
   const ipX = ctx.family === 'IPv6' ? 'ip6' : 'ip';
   const addrType = ctx.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr';
@@ -258,114 +260,174 @@ export function nftSync(ctx: NftSyncContext, input: NftSyncInput): NftSyncOutput
     add({ ...at, verb: 'flush', object: 'map', name: map });
   }
 
-  const activeChains = new Set<string>();
-  const activeAffinitySets = new Set<string>();
-  const ensureServiceChain = (name: string) => {
-    ensureChain(name);
-    activeChains.add(name);
+  return commands;
+}
+
+/** What one service port puts in the table: its chains (with rules), map and set elements, affinity sets. */
+export interface PortOutput {
+  /** In creation order: endpoint chains first, then the port's own. */
+  chains: { name: string; rules: { text: string; comment?: string }[] }[];
+  elements: { set: string; element: NftElement }[];
+  affinitySets: { name: string; timeout: string }[];
+}
+
+/** One service port's part of the table (upstream's per-service loop in `syncProxyRules`). */
+export function compilePort(ctx: NftSyncContext, sp: ServicePortInfo, endpoints: readonly EndpointInfo[] | undefined): PortOutput {
+  const ipX = ctx.family === 'IPv6' ? 'ip6' : 'ip';
+  const out: PortOutput = { chains: [], elements: [], affinitySets: [] };
+  const byName = new Map<string, { name: string; rules: { text: string; comment?: string }[] }>();
+  const chain = (name: string) => {
+    if (byName.has(name)) return;
+    const c = { name, rules: [] };
+    byName.set(name, c);
+    out.chains.push(c);
   };
+  const rule = (name: string, text: string, comment?: string) => {
+    chain(name);
+    byName.get(name)!.rules.push({ text, comment });
+  };
+  const element = (set: string, key: string[], value?: string, comment?: string) =>
+    out.elements.push({ set, element: { key, value: value === undefined ? undefined : [value], comment } });
 
-  for (const sp of input.servicePorts) {
-    const names = portNames(sp);
-    const proto = sp.proto;
-    const port = String(sp.port);
-    const { clusterEndpoints, localEndpoints, allReachable, hasAnyEndpoints } = categorizeEndpoints(input.endpointsOf(sp.key), sp, ctx.topology);
-    const epNames = new Map(allReachable.map((ep) => [ep.endpoint, endpointNames(sp, ep)]));
-    for (const ep of allReachable) ensureServiceChain(epNames.get(ep.endpoint)!.chain);
+  const names = portNames(sp);
+  const proto = sp.proto;
+  const port = String(sp.port);
+  const { clusterEndpoints, localEndpoints, allReachable, hasAnyEndpoints } = categorizeEndpoints(endpoints, sp, ctx.topology);
+  const epNames = new Map(allReachable.map((ep) => [ep.endpoint, endpointNames(sp, ep)]));
+  for (const ep of allReachable) chain(epNames.get(ep.endpoint)!.chain);
 
-    const usesClusterChain = clusterEndpoints.length > 0 && usesClusterEndpoints(sp);
-    if (usesClusterChain) ensureServiceChain(names.cluster);
-    const usesLocalChain = localEndpoints.length > 0 && usesLocalEndpoints(sp);
-    if (usesLocalChain) ensureServiceChain(names.local);
+  const usesClusterChain = clusterEndpoints.length > 0 && usesClusterEndpoints(sp);
+  if (usesClusterChain) chain(names.cluster);
+  const usesLocalChain = localEndpoints.length > 0 && usesLocalEndpoints(sp);
+  if (usesLocalChain) chain(names.local);
 
-    const internalChain = sp.internalPolicyLocal ? names.local : names.cluster;
-    const hasInternalEndpoints = hasAnyEndpoints && (!sp.internalPolicyLocal || localEndpoints.length > 0);
-    const externalPolicyChain = sp.externalPolicyLocal ? names.local : names.cluster;
-    const hasExternalEndpoints = hasAnyEndpoints && (!sp.externalPolicyLocal || localEndpoints.length > 0);
-    const usesExternalChain = hasAnyEndpoints && externallyAccessible(sp);
-    if (usesExternalChain) ensureServiceChain(names.external);
+  const internalChain = sp.internalPolicyLocal ? names.local : names.cluster;
+  const hasInternalEndpoints = hasAnyEndpoints && (!sp.internalPolicyLocal || localEndpoints.length > 0);
+  const externalPolicyChain = sp.externalPolicyLocal ? names.local : names.cluster;
+  const hasExternalEndpoints = hasAnyEndpoints && (!sp.externalPolicyLocal || localEndpoints.length > 0);
+  const usesExternalChain = hasAnyEndpoints && externallyAccessible(sp);
+  if (usesExternalChain) chain(names.external);
 
-    const internalVerdict = !hasAnyEndpoints ? `goto ${REJECT_CHAIN}` : 'drop';
-    const externalVerdict = internalVerdict;
+  const internalVerdict = !hasAnyEndpoints ? `goto ${REJECT_CHAIN}` : 'drop';
+  const externalVerdict = internalVerdict;
 
-    element(CLUSTER_IPS, [sp.clusterIP]);
-    if (hasInternalEndpoints) element(SERVICE_IPS, [sp.clusterIP, proto, port], `goto ${internalChain}`);
-    else element(NO_ENDPOINT_SERVICES, [sp.clusterIP, proto, port], internalVerdict, sp.nameString);
+  element(CLUSTER_IPS, [sp.clusterIP]);
+  if (hasInternalEndpoints) element(SERVICE_IPS, [sp.clusterIP, proto, port], `goto ${internalChain}`);
+  else element(NO_ENDPOINT_SERVICES, [sp.clusterIP, proto, port], internalVerdict, sp.nameString);
 
-    for (const ip of sp.externalIPs) {
-      if (hasAnyEndpoints) element(SERVICE_IPS, [ip, proto, port], `goto ${names.external}`);
-      if (!hasExternalEndpoints) element(NO_ENDPOINT_SERVICES, [ip, proto, port], externalVerdict, sp.nameString);
-    }
-
-    const usesFirewall = sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
-    if (usesFirewall) {
-      ensureServiceChain(names.firewall);
-      const sources = sp.loadBalancerSourceRanges.map((c) => c.text);
-      const nodeIp = ctx.nodeIp;
-      if (nodeIp !== undefined && sp.loadBalancerSourceRanges.some((c) => cidrHolds(c, nodeIp))) sources.push(...sp.loadBalancerVIPs);
-      rule(names.firewall, `${ipX} saddr != { ${sources.join(', ')} } drop`);
-    }
-    for (const ip of sp.loadBalancerVIPs) {
-      if (hasAnyEndpoints) element(SERVICE_IPS, [ip, proto, port], `goto ${names.external}`);
-      if (usesFirewall) element(FIREWALL_IPS, [ip, proto, port], `goto ${names.firewall}`);
-    }
-    if (!hasExternalEndpoints) {
-      for (const ip of sp.loadBalancerVIPs) element(NO_ENDPOINT_SERVICES, [ip, proto, port], externalVerdict, sp.nameString);
-    }
-
-    if (sp.nodePort !== 0) {
-      if (hasAnyEndpoints) element(SERVICE_NODEPORTS, [proto, String(sp.nodePort)], `goto ${names.external}`);
-      if (!hasExternalEndpoints) element(NO_ENDPOINT_NODEPORTS, [proto, String(sp.nodePort)], externalVerdict, sp.nameString);
-    }
-
-    // Internal traffic: masquerade what does not come from a pod.
-    if (hasInternalEndpoints) {
-      if (ctx.masqueradeAll) rule(internalChain, `${ipX} daddr ${sp.clusterIP} jump ${MARK_MASQ}`);
-      else if (ctx.detector.implemented) rule(internalChain, `${ipX} daddr ${sp.clusterIP} ${ctx.detector.nftIfNotLocal} jump ${MARK_MASQ}`);
-    }
-
-    // External traffic.
-    if (usesExternalChain) {
-      if (!sp.externalPolicyLocal) {
-        rule(names.external, `jump ${MARK_MASQ}`);
-      } else {
-        if (ctx.detector.implemented) rule(names.external, `${ctx.detector.nftIfLocal} goto ${names.cluster}`, 'short-circuit pod traffic');
-        rule(names.external, `fib saddr type local jump ${MARK_MASQ}`, 'masquerade local traffic');
-        rule(names.external, `fib saddr type local goto ${names.cluster}`, 'short-circuit local traffic');
-      }
-      if (hasExternalEndpoints) rule(names.external, `goto ${externalPolicyChain}`);
-    }
-
-    if (sp.sessionAffinityClientIP) {
-      for (const ep of allReachable) {
-        const affinity = epNames.get(ep.endpoint)!.affinity;
-        add({ ...at, verb: 'add', object: 'set', name: affinity, type: addrType, flags: ['dynamic', 'timeout'], timeout: `${sp.stickyMaxAgeSeconds}s` });
-        activeAffinitySets.add(affinity);
-      }
-    }
-
-    const loadBalance = (chain: string, endpoints: readonly EndpointInfo[]) => {
-      if (sp.sessionAffinityClientIP) {
-        for (const ep of endpoints) {
-          const n = epNames.get(ep.endpoint)!;
-          rule(chain, `${ipX} saddr @${n.affinity} goto ${n.chain}`);
-        }
-      }
-      const entries = endpoints.map((ep, i) => `${i} : goto ${epNames.get(ep.endpoint)!.chain}`);
-      rule(chain, `numgen random mod ${endpoints.length} vmap { ${entries.join(' , ')} }`);
-    };
-    if (usesClusterChain) loadBalance(names.cluster, clusterEndpoints);
-    if (usesLocalChain) loadBalance(names.local, localEndpoints);
-
-    for (const ep of allReachable) {
-      const n = epNames.get(ep.endpoint)!;
-      rule(n.chain, `${ipX} saddr ${ep.ip} jump ${MARK_MASQ}`);
-      if (sp.sessionAffinityClientIP) rule(n.chain, `update @${n.affinity} { ${ipX} saddr }`);
-      rule(n.chain, `meta l4proto ${proto} dnat to ${dnatTarget(ep)}`);
-    }
+  for (const ip of sp.externalIPs) {
+    if (hasAnyEndpoints) element(SERVICE_IPS, [ip, proto, port], `goto ${names.external}`);
+    if (!hasExternalEndpoints) element(NO_ENDPOINT_SERVICES, [ip, proto, port], externalVerdict, sp.nameString);
   }
 
-  return { commands, activeChains, activeAffinitySets };
+  const usesFirewall = sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  if (usesFirewall) {
+    chain(names.firewall);
+    const sources = sp.loadBalancerSourceRanges.map((c) => c.text);
+    const nodeIp = ctx.nodeIp;
+    if (nodeIp !== undefined && sp.loadBalancerSourceRanges.some((c) => cidrHolds(c, nodeIp))) sources.push(...sp.loadBalancerVIPs);
+    rule(names.firewall, `${ipX} saddr != { ${sources.join(', ')} } drop`);
+  }
+  for (const ip of sp.loadBalancerVIPs) {
+    if (hasAnyEndpoints) element(SERVICE_IPS, [ip, proto, port], `goto ${names.external}`);
+    if (usesFirewall) element(FIREWALL_IPS, [ip, proto, port], `goto ${names.firewall}`);
+  }
+  if (!hasExternalEndpoints) {
+    for (const ip of sp.loadBalancerVIPs) element(NO_ENDPOINT_SERVICES, [ip, proto, port], externalVerdict, sp.nameString);
+  }
+
+  if (sp.nodePort !== 0) {
+    if (hasAnyEndpoints) element(SERVICE_NODEPORTS, [proto, String(sp.nodePort)], `goto ${names.external}`);
+    if (!hasExternalEndpoints) element(NO_ENDPOINT_NODEPORTS, [proto, String(sp.nodePort)], externalVerdict, sp.nameString);
+  }
+
+  // Internal traffic: masquerade what does not come from a pod.
+  if (hasInternalEndpoints) {
+    if (ctx.masqueradeAll) rule(internalChain, `${ipX} daddr ${sp.clusterIP} jump ${MARK_MASQ}`);
+    else if (ctx.detector.implemented) rule(internalChain, `${ipX} daddr ${sp.clusterIP} ${ctx.detector.nftIfNotLocal} jump ${MARK_MASQ}`);
+  }
+
+  // External traffic.
+  if (usesExternalChain) {
+    if (!sp.externalPolicyLocal) {
+      rule(names.external, `jump ${MARK_MASQ}`);
+    } else {
+      if (ctx.detector.implemented) rule(names.external, `${ctx.detector.nftIfLocal} goto ${names.cluster}`, 'short-circuit pod traffic');
+      rule(names.external, `fib saddr type local jump ${MARK_MASQ}`, 'masquerade local traffic');
+      rule(names.external, `fib saddr type local goto ${names.cluster}`, 'short-circuit local traffic');
+    }
+    if (hasExternalEndpoints) rule(names.external, `goto ${externalPolicyChain}`);
+  }
+
+  if (sp.sessionAffinityClientIP) {
+    for (const ep of allReachable) out.affinitySets.push({ name: epNames.get(ep.endpoint)!.affinity, timeout: `${sp.stickyMaxAgeSeconds}s` });
+  }
+
+  const loadBalance = (chain: string, endpoints: readonly EndpointInfo[]) => {
+    if (sp.sessionAffinityClientIP) {
+      for (const ep of endpoints) {
+        const n = epNames.get(ep.endpoint)!;
+        rule(chain, `${ipX} saddr @${n.affinity} goto ${n.chain}`);
+      }
+    }
+    const entries = endpoints.map((ep, i) => `${i} : goto ${epNames.get(ep.endpoint)!.chain}`);
+    rule(chain, `numgen random mod ${endpoints.length} vmap { ${entries.join(' , ')} }`);
+  };
+  if (usesClusterChain) loadBalance(names.cluster, clusterEndpoints);
+  if (usesLocalChain) loadBalance(names.local, localEndpoints);
+
+  for (const ep of allReachable) {
+    const n = epNames.get(ep.endpoint)!;
+    rule(n.chain, `${ipX} saddr ${ep.ip} jump ${MARK_MASQ}`);
+    if (sp.sessionAffinityClientIP) rule(n.chain, `update @${n.affinity} { ${ipX} saddr }`);
+    rule(n.chain, `meta l4proto ${proto} dnat to ${dnatTarget(ep)}`);
+  }
+  return out;
+}
+
+/** The commands that write a port's output: affinity sets, chains added and flushed, their rules, then elements. */
+export function portCommands(ctx: NftSyncContext, out: PortOutput, only?: (chain: string) => boolean): NftCommand[] {
+  const family = ctx.family === 'IPv6' ? ('ip6' as const) : ('ip' as const);
+  const table = KUBE_PROXY_TABLE;
+  const addrType = ctx.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr';
+  const commands: NftCommand[] = [];
+  for (const s of out.affinitySets) {
+    commands.push({ verb: 'add', object: 'set', family, table, name: s.name, type: addrType, flags: ['dynamic', 'timeout'], timeout: s.timeout, comment: undefined });
+  }
+  const chains = only ? out.chains.filter((c) => only(c.name)) : out.chains;
+  for (const c of chains) {
+    commands.push({ verb: 'add', object: 'chain', family, table, name: c.name, base: undefined, comment: undefined });
+    commands.push({ verb: 'flush', object: 'chain', family, table, name: c.name });
+  }
+  for (const c of chains) {
+    for (const r of c.rules) commands.push({ verb: 'add', object: 'rule', family, table, chain: c.name, rule: r.text, comment: r.comment });
+  }
+  return commands;
+}
+
+/** The commands that add elements. */
+export function elementCommands(ctx: NftSyncContext, elements: readonly { set: string; element: NftElement }[], verb: 'add' | 'delete' = 'add'): NftCommand[] {
+  const family = ctx.family === 'IPv6' ? ('ip6' as const) : ('ip' as const);
+  return elements.map((e) => ({ verb, object: 'element' as const, family, table: KUBE_PROXY_TABLE, set: e.set, element: e.element }));
+}
+
+/** The transaction of one full sync, and each port's output (for later partial syncs). */
+export function nftSync(ctx: NftSyncContext, input: NftSyncInput): NftSyncOutput {
+  const commands = setupCommands(ctx);
+  const activeChains = new Set<string>();
+  const activeAffinitySets = new Set<string>();
+  const outputs = new Map<string, PortOutput>();
+  const elements: { set: string; element: NftElement }[] = [];
+  for (const sp of input.servicePorts) {
+    const out = compilePort(ctx, sp, input.endpointsOf(sp.key));
+    outputs.set(sp.key, out);
+    for (const c of portCommands(ctx, out)) commands.push(c);
+    for (const c of out.chains) activeChains.add(c.name);
+    for (const s of out.affinitySets) activeAffinitySets.add(s.name);
+    for (const e of out.elements) elements.push(e);
+  }
+  for (const c of elementCommands(ctx, elements)) commands.push(c);
+  return { commands, activeChains, activeAffinitySets, outputs };
 }
 
 /** Whether the CIDR holds the IP (same family). */
