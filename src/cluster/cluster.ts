@@ -123,7 +123,11 @@ export class Cluster {
     this.controllers.add(this.kubelets);
     this.controllers.add(new EndpointSliceController(this.store));
     const nodeNetworkPrefix = Number(/\/(\d+)$/.exec(pools.nodeAddresses.range)?.[1] ?? 24);
-    this.kubeProxies = new KubeProxyController(this.store, clock, { clusterCidr: pools.podCidrs.clusterCidr, nodeNetworkPrefix });
+    this.kubeProxies = new KubeProxyController(this.store, clock, {
+      clusterCidr: [...pools.podCidrsByFamily.values()].map((a) => a.clusterCidr).join(','),
+      nodeNetworkPrefix,
+      families: [...new Set([...pools.podFamilies, ...pools.serviceFamilies])],
+    });
     this.controllers.add(this.kubeProxies);
     this.controllers.add(new EventTtlController(this.store, clock));
   }
