@@ -3,6 +3,9 @@
  * module: write `matches/<name>.match.ts` (or `targets/<NAME>.target.ts`)
  * exporting a `MatchModule` / `TargetModule`, and add it here.
  */
+import { hlMatchModule } from './matches/hl.match';
+import { icmp6MatchModule } from './matches/icmp6.match';
+import { fragMatchModule, hbhMatchModule, ipv6headerMatchModule, rtMatchModule } from './matches/ipv6-extension-headers.match';
 import { addrtypeMatchModule } from './matches/addrtype.match';
 import { commentMatchModule } from './matches/comment.match';
 import { connlimitMatchModule } from './matches/connlimit.match';
@@ -94,6 +97,12 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(devgroupMatchModule)
     .registerMatch(stringMatchModule)
     .registerMatch(setMatchModule)
+    .registerMatch(icmp6MatchModule)
+    .registerMatch(hlMatchModule)
+    .registerMatch(fragMatchModule)
+    .registerMatch(hbhMatchModule)
+    .registerMatch(rtMatchModule)
+    .registerMatch(ipv6headerMatchModule)
     .registerMatch(macMatchModule)
     .registerMatch(socketMatchModule)
     .registerMatch(cgroupMatchModule)

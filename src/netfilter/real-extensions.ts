@@ -68,6 +68,13 @@ export const REAL_MATCHES: ReadonlySet<string> = new Set([
   'ttl',
   'u32',
   'udp',
+  // ip6tables only (libip6t_*).
+  'icmp6',
+  'hl',
+  'frag',
+  'hbh',
+  'rt',
+  'ipv6header',
 ]);
 
 /**
