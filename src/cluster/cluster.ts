@@ -13,6 +13,8 @@ import { REPLICATION_CONTROLLERS, ReplicaSetController } from './controllers/rep
 import { ReplicationControllerStrategy } from './resources/replication-controller.strategy';
 import { CronJobStrategy } from './resources/cronjob.strategy';
 import { GarbageCollector } from './controllers/garbage-collector';
+import { StatefulSetController } from './controllers/statefulset.controller';
+import { ControllerRevisionStrategy, StatefulSetStrategy } from './resources/statefulset.strategy';
 import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
 import { NodeStrategy } from './resources/node.strategy';
@@ -66,6 +68,8 @@ export class Cluster {
     this.store.registerStrategy(type('configmaps'), new ConfigMapStrategy());
     this.store.registerStrategy(type('replicationcontrollers'), new ReplicationControllerStrategy());
     this.store.registerStrategy(type('cronjobs.batch'), new CronJobStrategy());
+    this.store.registerStrategy(type('statefulsets.apps'), new StatefulSetStrategy());
+    this.store.registerStrategy(type('controllerrevisions.apps'), new ControllerRevisionStrategy());
     for (const t of STORED_KINDS) {
       const initial = INITIAL_STATUS[t.kind];
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
@@ -97,6 +101,7 @@ export class Cluster {
     this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record }, REPLICATION_CONTROLLERS));
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new StatefulSetController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node), fastForwardCrashLoops });
