@@ -35,7 +35,7 @@ describe('a StatefulSet with the real kubectl (e2e)', () => {
   const advance = (seconds: number) =>
     fetch(`http://127.0.0.1:${t.port}/netsim/v1/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds }) });
   const post = async (url: string, body: unknown) =>
-    (await fetch(`http://127.0.0.1:${t.port}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+    (await (await fetch(`http://127.0.0.1:${t.port}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { outcomes: Array<Record<string, unknown>> };
 
   beforeAll(async () => {
     execFileSync('kubectl', ['version', '--client'], { stdio: 'pipe' });

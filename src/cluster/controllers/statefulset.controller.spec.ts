@@ -276,3 +276,17 @@ describe('StatefulSet controller', () => {
     expect(c.store.list(pvcs, { namespace: 'default' }).items.map((p) => p.metadata.name)).toEqual(['data-web-0']);
   });
 });
+
+describe('StatefulSet controller: claiming pods', () => {
+  it('adopts an orphan with its name and labels, and leaves a pod of another name alone', () => {
+    const c = newCluster();
+    const orphan = { metadata: { name: 'web-0', labels: { app: 'web' } }, spec: { schedulerName: 'manual', containers: [{ name: 'nginx', image: 'nginx:1.27' }] } };
+    c.store.create(pods, orphan, 'default');
+    c.store.create(pods, { ...orphan, metadata: { name: 'stray', labels: { app: 'web' } } }, 'default');
+    c.store.create(sets, statefulSet('web', { replicas: 1 }), 'default');
+    expect(pod(c, 'web-0').metadata.ownerReferences?.[0]).toMatchObject({ kind: 'StatefulSet', name: 'web' });
+    expect(names(c)).toEqual(['stray', 'web-0']);
+    expect(pod(c, 'stray').metadata.ownerReferences).toBeUndefined();
+    expect(messages(c)).toEqual([]);
+  });
+});

@@ -39,13 +39,16 @@ const claims = resourceTypeByKey('persistentvolumeclaims')!;
 
 const COMPONENT = 'statefulset-controller';
 
-/** `getParentNameAndOrdinal`: `web-3` is ordinal 3 of `web`. */
-const ORDINAL = /^(.*)-([0-9]+)$/;
+const DIGITS = /^[0-9]+$/;
 
+/** `getParentNameAndOrdinal`: `web-3` is ordinal 3 of `web`. */
 export function ordinalOf(pod: KubeObject, set: KubeObject): number | undefined {
-  const m = ORDINAL.exec(pod.metadata.name);
-  if (!m || m[1] !== set.metadata.name) return undefined;
-  const n = Number(m[2]);
+  const name = pod.metadata.name;
+  const prefix = set.metadata.name;
+  if (name.length <= prefix.length + 1 || name.charCodeAt(prefix.length) !== 45 /* - */ || !name.startsWith(prefix)) return undefined;
+  const digits = name.slice(prefix.length + 1);
+  if (!DIGITS.test(digits)) return undefined;
+  const n = Number(digits);
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
@@ -87,12 +90,15 @@ function plainRef(owner: KubeObject): OwnerReference {
 export class StatefulSetController implements Controller {
   readonly name = COMPONENT;
   private readonly work: OwnerWork;
+  /** uid of the sets whose first sync looked at every pod their selector matches (later ones: their own pods, and orphans whose events concern them). */
+  private readonly scanned = new Set<string>();
 
   constructor(
     private readonly store: ObjectStore,
     options: WorkloadControllerOptions = {},
   ) {
     this.work = new OwnerWork(store, statefulsets, pods, (set) => compileSelector(specOf(set).selector), new WakeUps(options.wakeUp), {
+      trackTouched: true,
       onFault: options.onFault,
       name: COMPONENT,
     });
@@ -100,8 +106,15 @@ export class StatefulSetController implements Controller {
   }
 
   observe(event: StoredEvent): void {
-    if (event.resource === 'statefulsets.apps') this.work.ownerEvent(event);
-    else if (event.resource === 'pods') this.work.dependentEvent(event);
+    if (event.resource === 'statefulsets.apps') {
+      this.work.ownerEvent(event);
+      if (event.type === 'DELETED') {
+        this.scanned.delete(event.object.metadata.uid);
+        this.work.takeTouched(objectKey(event.object));
+      } else if (event.type === 'MODIFIED' && !deepEqual(specOf(event.object).selector, event.previous && specOf(event.previous).selector)) {
+        this.scanned.delete(event.object.metadata.uid);
+      }
+    } else if (event.resource === 'pods') this.work.dependentEvent(event);
   }
 
   reconcile(budget: Budget = UNBOUNDED): boolean {
@@ -119,16 +132,35 @@ export class StatefulSetController implements Controller {
   private *sync(set: KubeObject): Steps {
     if (set.metadata.deletionTimestamp !== undefined) return;
     const selector = compileSelector(specOf(set).selector);
-    const candidates = [...this.store.list(pods, { namespace: set.metadata.namespace, labelSelector: selector }).items, ...this.work.dependentsOf(set)];
-    const claimed = claim({ store: this.store, type: pods, owner: set, selector }, candidates).filter((p) => ordinalOf(p, set) !== undefined);
+    const candidates = this.candidates(set, selector);
+    // Only pods named as its members are claimed (`isMemberOf`): a pod `stray` with the set's labels is left alone.
+    const members = candidates.filter((p) => ordinalOf(p, set) !== undefined);
+    const claimed = claim({ store: this.store, type: pods, owner: set, selector }, members);
     const revisions = statefulSetRevisions(this.store, set);
     yield;
     yield* this.update(set, revisions, claimed);
     const current = this.store.tryGet(statefulsets, set.metadata.namespace, set.metadata.name);
     if (current?.metadata.uid !== set.metadata.uid) return;
-    const live = this.store.list(pods, { namespace: set.metadata.namespace, labelSelector: selector }).items.filter((p) => this.owns(set, p));
+    const live = this.work.dependentsOf(current).filter((p) => this.owns(current, p));
     const status = this.updateStatus(current, revisions, live);
     this.truncateHistory(current, revisions, live, status);
+  }
+
+  /** The pods to claim: the set's own, and orphans it may adopt (every pod its selector matches on a first sync, else those whose events concern it). */
+  private candidates(set: KubeObject, selector: ReturnType<typeof compileSelector>): KubeObject[] {
+    const touched = this.work.takeTouched(objectKey(set));
+    const own = this.work.dependentsOf(set);
+    if (!this.scanned.has(set.metadata.uid)) {
+      this.scanned.add(set.metadata.uid);
+      return [...this.store.list(pods, { namespace: set.metadata.namespace, labelSelector: selector }).items, ...own];
+    }
+    const out = [...own];
+    for (const key of touched) {
+      const [namespace, name] = key.split('/');
+      const pod = this.store.tryGet(pods, namespace, name);
+      if (pod && !pod.metadata.ownerReferences?.some((r) => r.controller)) out.push(pod);
+    }
+    return out;
   }
 
   private owns(set: KubeObject, pod: KubeObject): boolean {
