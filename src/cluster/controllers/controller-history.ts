@@ -68,7 +68,7 @@ export interface Revisions {
  * template (the update revision), and the revision its pods were last
  * brought to (`status.currentRevision`, else the update revision).
  */
-export function statefulSetRevisions(store: ObjectStore, set: KubeObject): Revisions {
+export function statefulSetRevisions(store: ObjectStore, set: KubeObject, podRevision?: string): Revisions {
   const status = (set.status ?? {}) as { collisionCount?: number; currentRevision?: string };
   let collisionCount = status.collisionCount ?? 0;
   let all = ownedRevisions(store, set);
@@ -83,6 +83,12 @@ export function statefulSetRevisions(store: ObjectStore, set: KubeObject): Revis
     const found = equal[equal.length - 1];
     update = store.patch(controllerRevisions, set.metadata.namespace, found.metadata.name, { revision: next }, OWNED);
     all = sortRevisions(all.map((r) => (r.metadata.uid === found.metadata.uid ? update : r)));
+  } else if (all.length === 0 && podRevision?.startsWith(`${set.metadata.name}-`) && !store.tryGet(controllerRevisions, set.metadata.namespace, podRevision)) {
+    // No revision yet, and pods already made at one (a cluster's export imported: revisions are not
+    // exported, and our hash is not upstream's): the first revision takes the name the pods carry, so
+    // they count as current and are not replaced.
+    update = store.create(controllerRevisions, revisionInput(set, data, next, podRevision), set.metadata.namespace, OWNED);
+    all = [update];
   } else {
     update = createRevision(store, set, data, next, collisionCount, (count) => (collisionCount = count));
     all = [...all, update];
@@ -91,27 +97,27 @@ export function statefulSetRevisions(store: ObjectStore, set: KubeObject): Revis
   return { current, update, collisionCount, all };
 }
 
-function createRevision(store: ObjectStore, set: KubeObject, data: Record<string, unknown>, revision: number, collisionCount: number, collided: (count: number) => void): KubeObject {
+/** `NewControllerRevision`: the template's labels and the hash label, the set's annotations, a controller reference. */
+function revisionInput(set: KubeObject, data: Record<string, unknown>, revision: number, name: string) {
   const labels = { ...((set.spec as StatefulSetSpec).template?.metadata?.labels ?? {}) };
+  const hash = name.slice(name.lastIndexOf('-') + 1);
+  return {
+    metadata: {
+      name,
+      labels: { ...labels, [CONTROLLER_REVISION_HASH_LABEL_KEY]: hash },
+      ...(set.metadata.annotations ? { annotations: { ...set.metadata.annotations } } : {}),
+      ownerReferences: [newControllerRef(set)],
+    },
+    data,
+    revision,
+  };
+}
+
+function createRevision(store: ObjectStore, set: KubeObject, data: Record<string, unknown>, revision: number, collisionCount: number, collided: (count: number) => void): KubeObject {
   for (let count = collisionCount; ; count++) {
     const name = revisionName(set.metadata.name, data, count);
-    const hash = name.slice(name.lastIndexOf('-') + 1);
     try {
-      const made = store.create(
-        controllerRevisions,
-        {
-          metadata: {
-            name,
-            labels: { ...labels, [CONTROLLER_REVISION_HASH_LABEL_KEY]: hash },
-            ...(set.metadata.annotations ? { annotations: { ...set.metadata.annotations } } : {}),
-            ownerReferences: [newControllerRef(set)],
-          },
-          data,
-          revision,
-        },
-        set.metadata.namespace,
-        OWNED,
-      );
+      const made = store.create(controllerRevisions, revisionInput(set, data, revision, name), set.metadata.namespace, OWNED);
       if (count !== collisionCount) collided(count);
       return made;
     } catch (e) {

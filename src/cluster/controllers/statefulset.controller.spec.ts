@@ -290,3 +290,16 @@ describe('StatefulSet controller: claiming pods', () => {
     expect(messages(c)).toEqual([]);
   });
 });
+
+describe('StatefulSet controller: an imported set', () => {
+  it("names its first revision after the revision its pods carry, so they are not replaced", () => {
+    const c = newCluster();
+    const labels = { app: 'web', 'controller-revision-hash': 'web-6d4d7c8b9f', 'statefulset.kubernetes.io/pod-name': 'web-0' };
+    c.store.create(pods, { metadata: { name: 'web-0', labels }, spec: { schedulerName: 'manual', containers: [{ name: 'nginx', image: 'nginx:1.27' }] } }, 'default');
+    markReady(c, 'web-0');
+    const before = pod(c, 'web-0').metadata.uid;
+    c.store.create(sets, statefulSet('web', { replicas: 1 }), 'default');
+    expect(pod(c, 'web-0').metadata.uid).toBe(before);
+    expect(status(c)).toMatchObject({ currentRevision: 'web-6d4d7c8b9f', updateRevision: 'web-6d4d7c8b9f', currentReplicas: 1, updatedReplicas: 1 });
+  });
+});

@@ -136,7 +136,8 @@ export class StatefulSetController implements Controller {
     // Only pods named as its members are claimed (`isMemberOf`): a pod `stray` with the set's labels is left alone.
     const members = candidates.filter((p) => ordinalOf(p, set) !== undefined);
     const claimed = claim({ store: this.store, type: pods, owner: set, selector }, members);
-    const revisions = statefulSetRevisions(this.store, set);
+    const podRevisions = new Set(claimed.map(revisionOf));
+    const revisions = statefulSetRevisions(this.store, set, podRevisions.size === 1 ? [...podRevisions][0] : undefined);
     yield;
     yield* this.update(set, revisions, claimed);
     const current = this.store.tryGet(statefulsets, set.metadata.namespace, set.metadata.name);
