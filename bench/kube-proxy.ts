@@ -16,11 +16,10 @@
 import { performance } from 'node:perf_hooks';
 import { ManualClock } from '../src/common/clock';
 import { Proxier } from '../src/kube-proxy/proxier';
-import { LABEL_SERVICE_NAME, type EndpointSlice, type Service } from '../src/kube-proxy/types';
+import { ENDPOINTS, service, slice } from './support/kube-proxy-workload';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const N = Number(process.argv[2] ?? 10_000);
-const ENDPOINTS = 10;
 const ROUNDS = 3;
 
 function heapUsed(): number {
@@ -55,39 +54,6 @@ function timed<T>(run: () => T): { result: T; wall: number; cpu: number } {
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
   return { result, wall, cpu: (c.user + c.system) / 1000 };
-}
-
-function service(i: number): Service {
-  const nodePort = i % 10 === 0;
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { namespace: `ns${i % 100}`, name: `svc-${i}` },
-    spec: {
-      type: nodePort ? 'NodePort' : 'ClusterIP',
-      clusterIP: `10.96.${(i >> 8) & 255}.${i & 255}`,
-      ports: [nodePort ? { name: 'dns', port: 53, protocol: 'UDP', nodePort: 30000 + ((i / 10) % 2768) } : { name: 'http', port: 80, protocol: 'TCP' }],
-    },
-  };
-}
-
-function slice(i: number, generation = 0): EndpointSlice {
-  const nodePort = i % 10 === 0;
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { namespace: `ns${i % 100}`, name: `svc-${i}-abcde`, labels: { [LABEL_SERVICE_NAME]: `svc-${i}` } },
-    addressType: 'IPv4',
-    endpoints: Array.from({ length: ENDPOINTS }, (_, k) => {
-      const n = i * ENDPOINTS + k + generation;
-      return {
-        addresses: [`10.${64 + ((n >> 16) & 63)}.${(n >> 8) & 255}.${n & 255}`],
-        conditions: { ready: true },
-        nodeName: `node-${n % 50}`,
-      };
-    }),
-    ports: [nodePort ? { name: 'dns', port: 53, protocol: 'UDP' } : { name: 'http', port: 8080, protocol: 'TCP' }],
-  };
 }
 
 function newProxier(clock: ManualClock): Proxier {

@@ -91,6 +91,9 @@ spec:
   it('refuses a document without a name; takes a prototype key as the unknown field it is, reaching no prototype', async () => {
     const noName = await apply('apiVersion: v1\nkind: Service\nmetadata: {}\nspec: {ports: [{port: 80}]}\n').expect(422);
     expect(noName.body.details.causes[0].field).toBe('metadata.name');
+    expect(noName.body.message).toBe('document 1 (line 1): Service: metadata.name: Required value: name is required');
+    const noKind = await apply('apiVersion: v1\nmetadata: {name: a}\n').expect(400);
+    expect(noKind.body.message).toBe('document 1 (line 1): kind not set');
     await apply('{"apiVersion":"v1","kind":"Service","metadata":{"name":"x","__proto__":{"namespace":"kube-system"}},"spec":{"ports":[{"port":80}]}}', 'application/json').expect(200);
     const stored = (await request(t.http).get('/api/v1/namespaces/default/services/x').expect(200)).body;
     expect(stored.metadata.namespace).toBe('default');

@@ -133,6 +133,13 @@ describe('the HTTP edge (e2e)', () => {
       await request(t.http).get('/api/v1/namespaces/default/services/plain').expect(404);
     });
 
+    it('answers the media type before the namespace: text/plain into a namespace that does not exist is 415, as the API server negotiates its input first', async () => {
+      await request(t.http).post('/api/v1/namespaces/nowhere/services').set('Content-Type', 'text/plain').send('x').expect(415);
+      await request(t.http).patch('/api/v1/namespaces/nowhere/services/web').set('Content-Type', 'application/json').send({}).expect(415);
+      const missing = await request(t.http).post('/api/v1/namespaces/nowhere/services').send({ metadata: { name: 'a' }, spec: { ports: [{ port: 80 }] } }).expect(404);
+      expect(missing.body.message).toBe('namespaces "nowhere" not found');
+    });
+
     it('answers an unknown media type 415, on kube-netsim\'s own paths too', async () => {
       const res = await request(t.http).post('/netsim/v1/trace').set('Content-Type', 'application/xml').send('<trace/>').expect(415);
       expect(res.body).toMatchObject({ reason: 'UnsupportedMediaType', message: UNSUPPORTED });

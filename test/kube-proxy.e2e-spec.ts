@@ -90,5 +90,24 @@ describe('kube-proxy on every node (e2e)', () => {
       .expect(422);
     expect(JSON.stringify(bad.body.details.causes)).toContain('objects[0].spec.ports[0].port');
     await request(t.http).get('/api/v1/namespaces/ns1/services/svc1').expect(404);
+
+    const nft = (await request(t.http).post('/netsim/v1/kube-proxy/render').send({ ...body, config: { mode: 'nftables' }, serviceCIDRs: ['172.30.0.0/16'] }).expect(200)).text;
+    expect(nft.split('\n')).toEqual(
+      expect.arrayContaining([
+        'add table ip kube-proxy { comment "rules for kube-proxy" ; }',
+        'add element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 : goto service-ULMVA6XW-ns1/svc1/tcp/p80 }',
+        'add rule ip kube-proxy endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 meta l4proto tcp dnat to 10.180.0.1:80',
+      ]),
+    );
+    const wrongFormat = await request(t.http).post('/netsim/v1/kube-proxy/render').send({ ...body, config: { mode: 'nftables' }, format: 'save' }).expect(422);
+    expect(wrongFormat.body.details.causes[0]).toMatchObject({ field: 'format', reason: 'FieldValueNotSupported' });
+  });
+
+  it('runs nodes in iptables mode only: nftables is refused for a node, with the field named', async () => {
+    const res = await request(t.http).put('/netsim/v1/nodes/kind-worker/kube-proxy/config').send({ mode: 'nftables' }).expect(422);
+    expect(res.body.details.causes[0]).toMatchObject({ field: 'config.mode', reason: 'FieldValueNotSupported' });
+    const ipvs = await request(t.http).put('/netsim/v1/kube-proxy/config').send({ mode: 'ipvs' }).expect(422);
+    expect(ipvs.body.message).toContain('the ipvs proxy mode is not emulated');
+    expect(await text('/netsim/v1/nodes/kind-worker/iptables?table=nat')).toContain(':KUBE-SERVICES - [0:0]');
   });
 });

@@ -211,8 +211,10 @@ const TABLE: Row[] = [
     out: '',
     err: 'error: failed to create cronjob: CronJob.batch "tick" is invalid: spec.schedule: Invalid value: "0 24 * * *": end of range (24) above maximum (23): 24\n',
   },
-  // Jobs are stored and served, but nothing runs them (docs/kinds.md).
-  { cmd: 'kubectl get jobs', out: /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\nonce\s+Running\s+0\/1\s+0s\n$/ },
+  // A Job's pod runs 5 s and succeeds (docs/jobs.md); a finished pod takes no room on its node.
+  { cmd: 'kubectl get jobs', out: /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\nonce\s+Running\s+0\/1\s+0s\s+0s\n$/ },
+  { advance: 5 },
+  { cmd: 'kubectl get jobs', out: /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\nonce\s+Complete\s+1\/1\s+5s\s+5s\n$/ },
   { cmd: 'kubectl create role pod-reader --verb=get,list --resource=pods', out: 'role.rbac.authorization.k8s.io/pod-reader created\n' },
   { cmd: 'kubectl create rolebinding builder-reads --role=pod-reader --serviceaccount=default:builder', out: 'rolebinding.rbac.authorization.k8s.io/builder-reads created\n' },
   { cmd: "kubectl create ingress web --rule='web.example.com/*=web:80'", out: 'ingress.networking.k8s.io/web created\n' },
@@ -234,11 +236,11 @@ const TABLE: Row[] = [
     cmd: 'kubectl get sa,netpol,cm',
     out: [
       /^serviceaccount\/app\s+0\s+0s$/m,
-      /^serviceaccount\/builder\s+0\s+0s$/m,
-      /^serviceaccount\/default\s+0\s+0s$/m,
+      /^serviceaccount\/builder\s+0\s+5s$/m,
+      /^serviceaccount\/default\s+0\s+5s$/m,
       /^NAME\s+POD-SELECTOR\s+AGE\nnetworkpolicy\.networking\.k8s\.io\/web-allow\s+app=web\s+0s$/m,
       /^configmap\/app-config\s+2\s+0s$/m,
-      /^configmap\/settings\s+2\s+0s$/m,
+      /^configmap\/settings\s+2\s+5s$/m,
     ],
   },
 

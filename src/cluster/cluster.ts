@@ -12,9 +12,12 @@ import { DeploymentController } from './controllers/deployment.controller';
 import { REPLICATION_CONTROLLERS, ReplicaSetController } from './controllers/replicaset.controller';
 import { ReplicationControllerStrategy } from './resources/replication-controller.strategy';
 import { CronJobStrategy } from './resources/cronjob.strategy';
+import { JobStrategy } from './resources/job.strategy';
 import { GarbageCollector } from './controllers/garbage-collector';
 import { StatefulSetController } from './controllers/statefulset.controller';
 import { ControllerRevisionStrategy, StatefulSetStrategy } from './resources/statefulset.strategy';
+import { JobController } from './controllers/job.controller';
+import { TtlAfterFinishedController } from './controllers/ttl-after-finished.controller';
 import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
 import { NamespaceStrategy, SYSTEM_NAMESPACES } from './resources/namespace.strategy';
 import { NodeStrategy } from './resources/node.strategy';
@@ -74,6 +77,7 @@ export class Cluster {
       const initial = INITIAL_STATUS[t.kind];
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
     }
+    this.store.registerStrategy(type('jobs.batch'), new JobStrategy()); // after the stored kinds' initial-status strategies, in place of Job's
     this.controllers = new ControllerManager(this.store);
     this.faults = new FaultLog(() => clock.now());
     this.store.onFault(this.faults.record);
@@ -102,6 +106,8 @@ export class Cluster {
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new StatefulSetController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new JobController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new TtlAfterFinishedController(this.store, wakeUp));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node), fastForwardCrashLoops });

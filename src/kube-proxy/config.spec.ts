@@ -47,7 +47,9 @@ describe('KubeProxyConfiguration validation', () => {
     [{ detectLocalMode: 'BridgeInterface' as const }, 'detectLocal.bridgeInterface', 'must not be empty when detectLocalMode is BridgeInterface'],
     [{ detectLocalMode: 'InterfaceNamePrefix' as const }, 'detectLocal.interfaceNamePrefix', 'must not be empty when detectLocalMode is InterfaceNamePrefix'],
     [{ nodePortAddresses: ['10.0.0.0/8', 'eth0'] }, 'nodePortAddresses[1]', '"eth0" must be a valid CIDR or "primary"'],
-    [{ mode: 'ipvs' }, 'mode', 'only the iptables proxy mode is emulated, not "ipvs"'],
+    [{ mode: 'ipvs' }, 'mode', 'the ipvs proxy mode is not emulated (it is deprecated upstream): use "iptables" or "nftables"'],
+    [{ mode: 'userspace' }, 'mode', 'Invalid value: "userspace": must be iptables,ipvs,nftables or blank (blank means the best-available proxy [currently iptables])'],
+    [{ mode: 'nftables', nftables: { masqueradeBit: 32 } }, 'nftables.masqueradeBit', 'must be within the range [0, 31]; got 32'],
     [{ apiVersion: 'v1' }, 'apiVersion', 'unsupported apiVersion "v1": expected "kubeproxy.config.k8s.io/v1alpha1"'],
   ])('%j is refused at %s', (config, field, message) => {
     const e = thrown(() => resolveConfig(config));

@@ -34,7 +34,7 @@ export interface KubeProxyIPTablesConfiguration {
 export interface KubeProxyConfiguration {
   apiVersion?: string;
   kind?: string;
-  /** Only the iptables proxier is emulated; `""` means iptables, as on Linux. */
+  /** `iptables` (and `""`, as on Linux) or `nftables`; the IPVS proxier is not emulated. */
   mode?: string;
   /** Pod CIDR(s), comma-separated, at most one per family. */
   clusterCIDR?: string;
@@ -44,12 +44,17 @@ export interface KubeProxyConfiguration {
   /** CIDRs (or `primary`) of the node addresses that accept NodePorts. Default: all. */
   nodePortAddresses?: string[] | null;
   iptables?: KubeProxyIPTablesConfiguration;
+  /** The nftables proxier's settings (used when `mode` is `nftables`): the iptables ones without `localhostNodePorts`. */
+  nftables?: Omit<KubeProxyIPTablesConfiguration, 'localhostNodePorts'>;
   /** Feature gates kube-proxy honours here: `PreferSameTrafficDistribution` (default true). */
   featureGates?: Record<string, boolean>;
 }
 
+export type ProxyMode = 'iptables' | 'nftables';
+
 /** The configuration after defaulting: every field present, JSON-safe (for status pages). */
 export interface ResolvedConfig {
+  mode: ProxyMode;
   /** Canonical CIDR texts, at most one per family. */
   clusterCIDRs: string[];
   detectLocalMode: LocalMode;
@@ -141,6 +146,7 @@ export function parseGoDuration(text: string): number | undefined {
 /** The defaulting `SetDefaults_KubeProxyConfiguration` applies, for the fields used here. */
 export function applyDefaults(config: KubeProxyConfiguration = {}): KubeProxyConfiguration {
   const ipt = config.iptables ?? {};
+  const nft = config.nftables ?? {};
   return {
     ...config,
     mode: config.mode || 'iptables',
@@ -155,6 +161,13 @@ export function applyDefaults(config: KubeProxyConfiguration = {}): KubeProxyCon
       localhostNodePorts: ipt.localhostNodePorts ?? true,
       syncPeriod: ipt.syncPeriod || '30s',
       minSyncPeriod: ipt.minSyncPeriod || '1s',
+    },
+    nftables: {
+      ...nft,
+      masqueradeAll: nft.masqueradeAll ?? false,
+      masqueradeBit: nft.masqueradeBit ?? 14,
+      syncPeriod: nft.syncPeriod || '30s',
+      minSyncPeriod: nft.minSyncPeriod || '1s',
     },
     featureGates: { ...(config.featureGates ?? {}) },
   };
@@ -184,7 +197,10 @@ export function resolveConfig(input: KubeProxyConfiguration | undefined | null, 
   if (raw.detectLocal !== undefined && !isObject(raw.detectLocal)) bad('detectLocal', 'must be an object');
   if (causes.length > 0) throw invalid(causes);
   const c = applyDefaults(raw);
-  const ipt = c.iptables!;
+  // The proxier's own section: `iptables`, or `nftables` in nftables mode.
+  const nftMode = c.mode === 'nftables';
+  const section = nftMode ? 'nftables' : 'iptables';
+  const ipt: KubeProxyIPTablesConfiguration = nftMode ? { ...c.nftables!, localhostNodePorts: false } : c.iptables!;
 
   if (raw.apiVersion !== undefined && raw.apiVersion !== 'kubeproxy.config.k8s.io/v1alpha1') {
     bad('apiVersion', `unsupported apiVersion ${JSON.stringify(raw.apiVersion)}: expected "kubeproxy.config.k8s.io/v1alpha1"`, 'FieldValueNotSupported');
@@ -192,8 +208,10 @@ export function resolveConfig(input: KubeProxyConfiguration | undefined | null, 
   if (raw.kind !== undefined && raw.kind !== 'KubeProxyConfiguration') {
     bad('kind', `unsupported kind ${JSON.stringify(raw.kind)}: expected "KubeProxyConfiguration"`, 'FieldValueNotSupported');
   }
-  if (c.mode !== 'iptables') {
-    bad('mode', `only the iptables proxy mode is emulated, not ${JSON.stringify(c.mode)}`, 'FieldValueNotSupported');
+  if (c.mode === 'ipvs') {
+    bad('mode', 'the ipvs proxy mode is not emulated (it is deprecated upstream): use "iptables" or "nftables"', 'FieldValueNotSupported');
+  } else if (c.mode !== 'iptables' && c.mode !== 'nftables') {
+    bad('mode', `Invalid value: ${JSON.stringify(c.mode)}: must be iptables,ipvs,nftables or blank (blank means the best-available proxy [currently iptables])`);
   }
 
   const clusterCIDRs: ParsedCidr[] = [];
@@ -246,20 +264,20 @@ export function resolveConfig(input: KubeProxyConfiguration | undefined | null, 
     });
   }
 
-  if (typeof ipt.masqueradeAll !== 'boolean') bad('iptables.masqueradeAll', 'must be a boolean');
+  if (typeof ipt.masqueradeAll !== 'boolean') bad(`${section}.masqueradeAll`, 'must be a boolean');
   const bit = ipt.masqueradeBit;
   if (typeof bit !== 'number' || !Number.isInteger(bit) || bit < 0 || bit > 31) {
-    bad('iptables.masqueradeBit', `must be within the range [0, 31]; got ${JSON.stringify(bit)}`);
+    bad(`${section}.masqueradeBit`, `must be within the range [0, 31]; got ${JSON.stringify(bit)}`);
   }
   if (typeof ipt.localhostNodePorts !== 'boolean') bad('iptables.localhostNodePorts', 'must be a boolean');
   const syncPeriodMs = parseGoDuration(ipt.syncPeriod as string);
-  if (syncPeriodMs === undefined) bad('iptables.syncPeriod', `${JSON.stringify(ipt.syncPeriod)} is not a duration (e.g. 30s)`);
-  else if (syncPeriodMs <= 0) bad('iptables.syncPeriod', 'must be greater than 0');
+  if (syncPeriodMs === undefined) bad(`${section}.syncPeriod`, `${JSON.stringify(ipt.syncPeriod)} is not a duration (e.g. 30s)`);
+  else if (syncPeriodMs <= 0) bad(`${section}.syncPeriod`, 'must be greater than 0');
   const minSyncPeriodMs = parseGoDuration(ipt.minSyncPeriod as string);
-  if (minSyncPeriodMs === undefined) bad('iptables.minSyncPeriod', `${JSON.stringify(ipt.minSyncPeriod)} is not a duration (e.g. 1s)`);
-  else if (minSyncPeriodMs < 0) bad('iptables.minSyncPeriod', 'must be greater than or equal to 0');
+  if (minSyncPeriodMs === undefined) bad(`${section}.minSyncPeriod`, `${JSON.stringify(ipt.minSyncPeriod)} is not a duration (e.g. 1s)`);
+  else if (minSyncPeriodMs < 0) bad(`${section}.minSyncPeriod`, 'must be greater than or equal to 0');
   else if (syncPeriodMs !== undefined && syncPeriodMs > 0 && minSyncPeriodMs > syncPeriodMs) {
-    bad('iptables.minSyncPeriod', `must be less than or equal to iptables.syncPeriod (${ipt.syncPeriod})`);
+    bad(`${section}.minSyncPeriod`, `must be less than or equal to ${section}.syncPeriod (${ipt.syncPeriod})`);
   }
 
   const gates = c.featureGates ?? {};
@@ -267,6 +285,7 @@ export function resolveConfig(input: KubeProxyConfiguration | undefined | null, 
 
   if (causes.length > 0) throw invalid(causes);
   return {
+    mode: nftMode ? 'nftables' : 'iptables',
     clusterCIDRs: clusterCIDRs.map((c) => c.text),
     detectLocalMode: mode,
     bridgeInterface,

@@ -16,6 +16,9 @@ export interface LocalTrafficDetector {
   implemented: boolean;
   ifLocal: string;
   ifNotLocal: string;
+  /** The same matches in nftables' words (`ip saddr 10.0.0.0/8`, `iifname != cbr0`), for the nftables proxier. */
+  nftIfLocal: string;
+  nftIfNotLocal: string;
   /** Human-readable description, for status pages. */
   describe: string;
 }
@@ -24,15 +27,32 @@ export const NO_OP_DETECTOR: LocalTrafficDetector = Object.freeze({
   implemented: false,
   ifLocal: '',
   ifNotLocal: '',
+  nftIfLocal: '',
+  nftIfNotLocal: '',
   describe: 'none (no-op detector)',
 });
 
 export function detectLocalByCIDR(cidr: string): LocalTrafficDetector {
-  return { implemented: true, ifLocal: `-s ${cidr}`, ifNotLocal: `! -s ${cidr}`, describe: `source in ${cidr}` };
+  const ip = cidr.includes(':') ? 'ip6' : 'ip';
+  return {
+    implemented: true,
+    ifLocal: `-s ${cidr}`,
+    ifNotLocal: `! -s ${cidr}`,
+    nftIfLocal: `${ip} saddr ${cidr}`,
+    nftIfNotLocal: `${ip} saddr != ${cidr}`,
+    describe: `source in ${cidr}`,
+  };
 }
 
 export function detectLocalByBridgeInterface(name: string): LocalTrafficDetector {
-  return { implemented: true, ifLocal: `-i ${name}`, ifNotLocal: `! -i ${name}`, describe: `arriving on bridge ${name}` };
+  return {
+    implemented: true,
+    ifLocal: `-i ${name}`,
+    ifNotLocal: `! -i ${name}`,
+    nftIfLocal: `iifname ${name}`,
+    nftIfNotLocal: `iifname != ${name}`,
+    describe: `arriving on bridge ${name}`,
+  };
 }
 
 export function detectLocalByInterfaceNamePrefix(prefix: string): LocalTrafficDetector {
@@ -40,6 +60,8 @@ export function detectLocalByInterfaceNamePrefix(prefix: string): LocalTrafficDe
     implemented: true,
     ifLocal: `-i ${prefix}+`,
     ifNotLocal: `! -i ${prefix}+`,
+    nftIfLocal: `iifname ${prefix}*`,
+    nftIfNotLocal: `iifname != ${prefix}*`,
     describe: `arriving on an interface named ${prefix}*`,
   };
 }

@@ -2,7 +2,7 @@
  * Stage 5: the stateless renderer, and the validation of what it is given.
  */
 import { DomainError } from '../common/domain-error';
-import { renderRules, type RenderRequest } from './render';
+import { renderNftRules, renderRules, type RenderRequest } from './render';
 import { chainRules } from './testing/restore-text';
 
 function thrown(run: () => unknown): DomainError {
@@ -160,5 +160,47 @@ describe('renderRules', () => {
     const r = renderRules(request({ family: 'IPv6', config: { clusterCIDR: 'fd00:244::/56' }, node: { name: 'node-a', addresses: ['2001:db8::2'] }, objects: [v6svc, v6slice] }));
     expect(r.text).toContain('--to-destination [fd00:244::5]:8080');
     expect(r.text).toContain('! -d ::1/128');
+  });
+});
+
+describe('renderNftRules', () => {
+  const nftRequest = (over: Partial<RenderRequest> = {}): RenderRequest =>
+    request({ config: { clusterCIDR: '10.244.0.0/16', mode: 'nftables' }, format: undefined, serviceCIDRs: ['10.96.0.0/12'], ...over });
+
+  it('answers the nft transaction of the first sync, NodePorts on the primary node IP by default', () => {
+    const r = renderNftRules(nftRequest());
+    expect(r).toMatchObject({ format: 'nft', mode: 'nftables', family: 'IPv4', servicePorts: 1, endpoints: 2, warnings: [] });
+    const lines = r.text.split('\n');
+    expect(lines[0]).toBe('add table ip kube-proxy { comment "rules for kube-proxy" ; }');
+    expect(lines).toContain('add element ip kube-proxy nodeport-ips { 192.168.0.2 }');
+    expect(lines).toContain('add rule ip kube-proxy mark-for-masquerade mark set mark or 0x004000');
+    expect(lines).toContain('add rule ip kube-proxy cluster-ips-check ip daddr { 10.96.0.0/12 } drop comment "Drop traffic to unallocated ClusterIPs"');
+    expect(lines.filter((l) => /^add element ip kube-proxy service-nodeports \{ tcp \. 30080 : goto external-[A-Z2-7]{8}-shop\/web\/tcp\/http \}$/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('numgen random mod 2 vmap'))).toHaveLength(1);
+    expect(r.lines).toBe(lines.length - 1);
+  });
+
+  it('takes every local address for NodePorts when nodePortAddresses holds the zero CIDR', () => {
+    const r = renderNftRules(nftRequest({ config: { mode: 'nftables', clusterCIDR: '10.244.0.0/16', nodePortAddresses: ['0.0.0.0/0'] } }));
+    expect(r.text).toContain('delete set ip kube-proxy nodeport-ips\n');
+    expect(r.text).toContain('add rule ip kube-proxy services fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports\n');
+  });
+
+  it('says when no Service CIDR of the family is given, and refuses the iptables formats', () => {
+    expect(renderNftRules(nftRequest({ serviceCIDRs: undefined })).warnings).toEqual([
+      'no IPv4 serviceCIDRs given: cluster-ips-check has no rule dropping traffic to unallocated ClusterIPs',
+    ]);
+    const e = thrown(() => renderNftRules(nftRequest({ format: 'restore' })));
+    expect(e.causes[0]).toMatchObject({ field: 'format', reason: 'FieldValueNotSupported' });
+    expect(thrown(() => renderNftRules(nftRequest({ serviceCIDRs: ['10.96.0.0/33'] }))).causes[0].field).toBe('serviceCIDRs[0]');
+    expect(thrown(() => renderRules(nftRequest())).causes[0].field).toBe('config.mode');
+  });
+
+  it('prints the table as nft list ruleset shows it with format list', () => {
+    const r = renderNftRules(nftRequest({ format: 'list' }));
+    expect(r.format).toBe('list');
+    expect(r.text.startsWith('table ip kube-proxy {\n\tcomment "rules for kube-proxy"\n\tset cluster-ips {\n')).toBe(true);
+    expect(r.text).toContain('\tchain mark-for-masquerade {\n\t\tmeta mark set meta mark | 0x00004000\n\t}\n');
+    expect(r.text).toContain('\t\ttype filter hook prerouting priority dstnat - 10; policy accept;\n');
   });
 });

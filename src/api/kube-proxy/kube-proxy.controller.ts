@@ -9,7 +9,7 @@ import { DomainError } from '../../common/domain-error';
 import { KubeProxyConfiguration } from '../../kube-proxy/config';
 import { decodeKubeProxyConfiguration } from '../../kube-proxy/config-decoding';
 import { isJsonObject } from '../../common/own-keys';
-import { renderRules, RenderRequest } from '../../kube-proxy/render';
+import { proxyModeOf, renderNftRules, renderRules, RenderRequest } from '../../kube-proxy/render';
 import { renderedSave } from '../../kube-proxy/render-save';
 import { formatRule, printIptablesSave } from '../../netfilter/iptables-save.printer';
 import { TableName } from '../../netfilter/types';
@@ -265,7 +265,8 @@ export class KubeProxyApiController {
   @Header('Content-Type', 'text/plain; charset=utf-8')
   @ApiOperation({
     summary: 'The rules kube-proxy would write for these Services and EndpointSlices on this node (stateless)',
-    description: 'Services keep the ClusterIPs they are given. `format=restore` (default) is kube-proxy’s iptables-restore input; `save` is what iptables-save then prints.',
+    description:
+      'Services keep the ClusterIPs they are given. In iptables mode `format=restore` (default) is kube-proxy’s iptables-restore input; `save` is what iptables-save then prints. With `config.mode: nftables` the answer is the transaction kube-proxy’s nftables proxier sends to `nft -f` (`format=nft`); `serviceCIDRs` gives the Service CIDRs its cluster-ips-check rule drops unallocated addresses of.',
   })
   @ApiBody({
     schema: {
@@ -285,6 +286,7 @@ export class KubeProxyApiController {
     }
     const given = body as RenderRequest;
     const request = isJsonObject(given.config) ? { ...given, config: configOf(given.config, res) } : given;
+    if (proxyModeOf(request) === 'nftables') return renderNftRules(request).text;
     const format = request.format ?? 'restore';
     const result = renderRules({ ...request, format: 'restore' });
     if (format === 'save') return renderedSave(result);

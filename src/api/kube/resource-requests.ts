@@ -63,13 +63,7 @@ function patchTypeOf(contentType: string | undefined): PatchType {
  * YAML text. Any other media type is 415, as the API server answers it.
  */
 export async function bodyOf(req: Request, patch = false): Promise<unknown> {
-  const contentType = mediaTypeOf(req.headers['content-type']);
-  if (contentType === 'application/cbor') {
-    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));
-  }
-  if (!patch && contentType !== '' && !KUBERNETES_BODY_TYPES.includes(contentType)) {
-    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));
-  }
+  checkBodyType(req, patch);
   const body: unknown = req.body;
   // A large YAML body is read in a worker thread: the event loop stays free meanwhile.
   if (typeof body === 'string') return parseYamlObjectOffThread(body);
@@ -77,6 +71,22 @@ export async function bodyOf(req: Request, patch = false): Promise<unknown> {
     throw new DomainError('BAD_REQUEST', 'the request body is empty');
   }
   return body;
+}
+
+/**
+ * The body's media type, checked before anything else about the request (a
+ * namespace that does not exist is looked up later), as the API server
+ * negotiates its input first: 415 naming the types it takes.
+ */
+function checkBodyType(req: Request, patch: boolean): void {
+  if (patch) {
+    patchTypeOf(req.headers['content-type']);
+    return;
+  }
+  const contentType = mediaTypeOf(req.headers['content-type']);
+  if (contentType === 'application/cbor' || (contentType !== '' && !KUBERNETES_BODY_TYPES.includes(contentType))) {
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(KUBERNETES_BODY_TYPES));
+  }
 }
 
 function writeOptions(query: Query): WriteOptions {
@@ -110,6 +120,7 @@ export class ResourceRequests {
     if (target.type.readOnly && method !== 'GET') {
       throw new DomainError('METHOD_NOT_ALLOWED', `${target.type.plural} are derived by kube-netsim's controllers and cannot be written: the server does not allow this method on the requested resource`);
     }
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') checkBodyType(req, method === 'PATCH');
     if (target.namespace !== undefined && method !== 'GET') this.requireNamespace(target.namespace);
     if (target.name === undefined) return this.collection(target, method, query, req, res);
     if (target.subresource === 'scale') return this.scale(target, method, query, req, res);

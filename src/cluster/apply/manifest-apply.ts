@@ -83,7 +83,6 @@ function* applySteps(store: ObjectStore, docs: ManifestDocument[], options: Batc
 }
 
 function applyOne(store: ObjectStore, doc: ManifestDocument, options: BatchOptions): ApplyResult {
-  checkDocument(doc);
   const o = doc.object;
   const type = resourceTypeOfKind(o.apiVersion!, o.kind!);
   const name = o.metadata!.name!;
@@ -111,7 +110,6 @@ function* deleteSteps(store: ObjectStore, docs: ManifestDocument[], options: Bat
 }
 
 function deleteOne(store: ObjectStore, doc: ManifestDocument, options: BatchOptions): ApplyResult {
-  checkDocument(doc);
   const o = doc.object;
   const type = resourceTypeOfKind(o.apiVersion!, o.kind!);
   const name = o.metadata!.name!;
@@ -124,7 +122,13 @@ function deleteOne(store: ObjectStore, doc: ManifestDocument, options: BatchOpti
   return result(doc, namespace, 'deleted', `${type.kind.toLowerCase()}${type.group ? `.${type.group}` : ''} "${name}" deleted`);
 }
 
+/**
+ * Runs one document's step; an error from it is given the document's place,
+ * kind and name in front. A document without apiVersion, kind or name is
+ * refused first, by a message that already says which document it is.
+ */
 function inDocumentErrors(doc: ManifestDocument, work: () => ApplyResult): ApplyResult {
+  checkDocument(doc);
   try {
     return work();
   } catch (e) {

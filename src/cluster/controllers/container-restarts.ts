@@ -9,6 +9,7 @@ import { failureThreshold, Probe, probeOf, ProbeKind, probePeriodMs, runProbe } 
 import { readyConditions } from './readiness';
 import { MAX_BACKOFF_MS, RestartBackoff } from './restart-backoff';
 import { containerIgnoresSigterm, SIGTERM_EXIT_MS } from './termination';
+import { runToCompletion } from './run-to-completion';
 
 /**
  * Liveness and startup probes, and the restarts they cause, as the kubelet runs them
@@ -45,6 +46,8 @@ interface Life {
   /** stopping: when it exits and with what code. */
   exitAt?: number;
   exitCode?: number;
+  /** stopping: whether it exits on its own (its run is over: ./run-to-completion.ts) rather than killed. */
+  natural?: boolean;
   /** When the last instance before this one exited (the back-off is judged by it), or this one while it waits. */
   finishedAt?: number;
   /** waiting: when its back-off ends. */
@@ -74,9 +77,9 @@ export class ContainerRestarts {
     private readonly fastForward = true,
   ) {}
 
-  /** Whether the pod has probes this class runs. */
+  /** Whether the pod has probes this class runs, or containers that exit on their own. */
   static concerns(pod: KubeObject): boolean {
-    return ((pod.spec as PodSpec).containers ?? []).some((c) => probeOf(c, 'liveness') || probeOf(c, 'startup'));
+    return ((pod.spec as PodSpec).containers ?? []).some((c) => probeOf(c, 'liveness') || probeOf(c, 'startup')) || runToCompletion(pod) !== undefined;
   }
 
   /** The pod is gone or terminating: no more restarts, its back-off forgotten. */
@@ -183,8 +186,21 @@ export class ContainerRestarts {
     return first + Math.ceil((t - first) / period) * period;
   }
 
-  /** When the container's next step is due (Infinity: none), updating what it remembers of a failing probe. */
+  /** When the container's next step is due (Infinity: none): its exit at the end of its run, or what its probes do. */
   private nextStep(pod: KubeObject, c: Container, life: Life, now: number): number {
+    const probes = this.nextProbeStep(pod, c, life, now);
+    const exit = life.phase === 'running' ? this.naturalExitAt(pod, life) : undefined;
+    return exit === undefined ? probes : Math.min(probes, exit);
+  }
+
+  /** When a running container's run is over and it exits on its own, if it does. */
+  private naturalExitAt(pod: KubeObject, life: Life): number | undefined {
+    const run = runToCompletion(pod);
+    return run === undefined ? undefined : life.startedAt + run.runMs;
+  }
+
+  /** When the container's next step is due from its probes and restarts (Infinity: none), updating what it remembers of a failing probe. */
+  private nextProbeStep(pod: KubeObject, c: Container, life: Life, now: number): number {
     if (life.loop && this.signature(pod, c) !== life.loop.shape.signature) this.breakLoop(pod, c, life, now);
     switch (life.phase) {
       case 'looping':
@@ -261,6 +277,15 @@ export class ContainerRestarts {
   private advance(pod: KubeObject, c: Container, life: Life, s: Status, now: number): { status: Status; startsOver: boolean } {
     const restartPolicy = (pod.spec as PodSpec).restartPolicy ?? 'Always';
     const bkey = `${pod.metadata.uid}/${c.name}`;
+    const exitAt = life.phase === 'running' ? this.naturalExitAt(pod, life) : undefined;
+    if (exitAt !== undefined && exitAt <= now) {
+      // Its run is over: it exits with the pod's exit code, no kill, no grace period.
+      life.phase = 'stopping';
+      life.natural = true;
+      life.failingRun = undefined;
+      life.exitAt = now;
+      life.exitCode = runToCompletion(pod)!.exitCode;
+    }
     if (life.phase === 'running') {
       const inForce = this.probeInForce(c, life.startedOkAt !== undefined)!;
       const result = runProbe(pod, c, inForce.probe);
@@ -283,7 +308,10 @@ export class ContainerRestarts {
       const previous = life.finishedAt;
       life.finishedAt = now;
       const ended = { status: { ...s, ready: false, started: false, state: { terminated } }, startsOver: false };
-      if (restartPolicy === 'Never') {
+      const natural = life.natural;
+      life.natural = undefined;
+      // A container that exited on its own is restarted as restartPolicy says: OnFailure not after exit 0 (ShouldContainerBeRestarted).
+      if (restartPolicy === 'Never' || (natural && restartPolicy === 'OnFailure' && life.exitCode === 0)) {
         life.phase = 'terminated';
         return ended;
       }
@@ -345,7 +373,8 @@ export class ContainerRestarts {
    * once when killed (it started a full back-off after the exit before it) while the next one waits.
    */
   private loopFrom(pod: KubeObject, c: Container, restartCount: number, now: number, previousExit: number, backoff: number): LoopShape | undefined {
-    if (backoff !== MAX_BACKOFF_MS) return undefined;
+    // A loop of containers that exit on their own is taken step by step.
+    if (backoff !== MAX_BACKOFF_MS || runToCompletion(pod) !== undefined) return undefined;
     const inForce = this.probeInForce(c, !probeOf(c, 'startup'));
     if (!inForce) return undefined;
     const result = runProbe(pod, c, inForce.probe);

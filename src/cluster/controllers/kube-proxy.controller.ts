@@ -243,8 +243,15 @@ export class KubeProxyController implements Controller {
 
   private validate(config: KubeProxyConfiguration, field: string): void {
     // Building a proxier validates the configuration with upstream's rules.
-    new Proxier({ node: { name: 'validation', addresses: ['10.0.0.1'] }, clock: this.clock, config, historySize: 1 });
-    void field;
+    const proxier = new Proxier({ node: { name: 'validation', addresses: ['10.0.0.1'] }, clock: this.clock, config, historySize: 1 });
+    if (proxier.config.mode === 'nftables') {
+      // The traffic engine traces iptables rules only: a node in nftables mode could not be traced.
+      throw new DomainError(
+        'INVALID',
+        `${field}.mode: Unsupported value: "nftables": nodes of the simulated cluster run kube-proxy in iptables mode; the nftables ruleset is rendered by POST /netsim/v1/kube-proxy/render`,
+        { field: `${field}.mode`, causeReason: 'FieldValueNotSupported', kind: 'KubeProxyConfiguration' },
+      );
+    }
   }
 
   private addressesChanged(node: KubeObject, previous: KubeObject | undefined): boolean {

@@ -76,7 +76,7 @@ describe('ConfigMaps', () => {
 describe('kinds without a controller', () => {
   it('start with the status the API server gives them, whatever the client sent', () => {
     const c = newCluster();
-    const job = c.store.create(jobs, { metadata: { name: 'j' }, spec: { template: {} }, status: { succeeded: 5 } }, 'default');
+    const job = c.store.create(jobs, { metadata: { name: 'j' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } }, status: { succeeded: 5 } }, 'default');
     expect(job.status).toEqual({});
     expect(c.store.create(pvcs, { metadata: { name: 'p' }, spec: {} }, 'default').status).toEqual({ phase: 'Pending' });
   });

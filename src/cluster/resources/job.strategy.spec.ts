@@ -1,0 +1,87 @@
+import { DomainError } from '../../common/domain-error';
+import { newCluster } from '../cluster.testing';
+import { resourceTypeByKey } from '../store/resource-types';
+
+const jobs = resourceTypeByKey('jobs.batch')!;
+const template = (restartPolicy?: string) => ({ spec: { ...(restartPolicy ? { restartPolicy } : {}), containers: [{ name: 'pi', image: 'perl:5.34' }] } });
+
+function refusal(f: () => unknown): DomainError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('JobStrategy', () => {
+  it('defaults as SetDefaults_Job and generates the selector and the four labels from the uid', () => {
+    const c = newCluster();
+    const made = c.store.create(jobs, { metadata: { name: 'pi' }, spec: { suspend: true, template: template('Never') } }, 'default');
+    const uid = made.metadata.uid;
+    expect(made.spec).toMatchObject({
+      completions: 1,
+      parallelism: 1,
+      backoffLimit: 6,
+      completionMode: 'NonIndexed',
+      suspend: true,
+      podReplacementPolicy: 'TerminatingOrFailed',
+      selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } },
+    });
+    expect((made.spec as { manualSelector?: boolean }).manualSelector).toBeUndefined();
+    expect((made.spec as { template: { metadata: { labels: unknown } } }).template.metadata.labels).toEqual({
+      'batch.kubernetes.io/controller-uid': uid,
+      'batch.kubernetes.io/job-name': 'pi',
+      'controller-uid': uid,
+      'job-name': 'pi',
+    });
+    expect(made.status).toEqual({});
+  });
+
+  it('parallelism alone leaves completions unset; a pod failure policy makes the replacement policy Failed', () => {
+    const c = newCluster();
+    const rules = [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }];
+    const made = c.store.create(jobs, { metadata: { name: 'q' }, spec: { parallelism: 3, suspend: true, podFailurePolicy: { rules }, template: template('Never') } }, 'default');
+    expect((made.spec as { completions?: number }).completions).toBeUndefined();
+    expect(made.spec).toMatchObject({ parallelism: 3, podReplacementPolicy: 'Failed', podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] } });
+  });
+
+  it.each([
+    [{}, template(), 'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"'],
+    [{ completionMode: 'Indexed', completions: null, parallelism: 2 }, template('Never'), 'spec.completions: Required value: when completion mode is Indexed'],
+    [{ completionMode: 'Sometimes' }, template('Never'), 'spec.completionMode: Unsupported value: "Sometimes": supported values: "NonIndexed", "Indexed"'],
+    [{ backoffLimit: -1 }, template('Never'), 'spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0'],
+    [{ parallelism: -1 }, template('Never'), 'spec.parallelism: Invalid value: -1: must be greater than or equal to 0'],
+    [{ podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }] } }, template('OnFailure'), 'spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified'],
+    [{ podFailurePolicy: { rules: [{ action: 'Retry', onExitCodes: { operator: 'In', values: [42] } }] } }, template('Never'), 'spec.podFailurePolicy.rules[0].action: Unsupported value: "Retry": supported values: "Count", "FailIndex", "FailJob", "Ignore"'],
+    [{ podFailurePolicy: { rules: [{ action: 'FailJob' }] } }, template('Never'), 'spec.podFailurePolicy.rules[0]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required'],
+    [{ podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [0] } }] } }, template('Never'), 'spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator'],
+    [{ manualSelector: true, selector: { matchLabels: { app: 'x' } } }, { ...template('Never'), metadata: { labels: { app: 'y' } } }, 'spec.template.metadata.labels: Invalid value: map[string]string{"app":"y"}: `selector` does not match template `labels`'],
+  ])('refuses %j', (spec, tpl, message) => {
+    const c = newCluster();
+    const e = refusal(() => c.store.create(jobs, { metadata: { name: 'pi' }, spec: { ...spec, template: tpl } }, 'default'));
+    expect(e.code).toBe('INVALID');
+    expect(e.message).toBe(`Job.batch "pi" is invalid: ${message}`);
+  });
+
+  it('a selector without manualSelector must pick the generated labels', () => {
+    const c = newCluster();
+    const e = refusal(() => c.store.create(jobs, { metadata: { name: 'pi' }, spec: { selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'other' } }, template: template('Never') } }, 'default'));
+    expect(e.message).toContain('spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"batch.kubernetes.io/controller-uid":"other"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: `selector` not auto-generated');
+  });
+
+  it('the template, completions and selector are immutable; suspend and parallelism change', () => {
+    const c = newCluster();
+    c.store.create(jobs, { metadata: { name: 'pi' }, spec: { suspend: true, template: template('Never') } }, 'default');
+    const made = c.store.get(jobs, 'default', 'pi'); // with the status the controller wrote
+    const spec = made.spec as Record<string, unknown> & { template: { spec: { containers: Array<Record<string, unknown>> } } };
+    c.store.update(jobs, 'default', 'pi', { ...made, spec: { ...spec, suspend: false, parallelism: 2 } });
+    const current = c.store.get(jobs, 'default', 'pi');
+    const changed = structuredClone(current.spec) as typeof spec;
+    changed.template.spec.containers[0].image = 'perl:5.36';
+    changed.completions = 3;
+    const e = refusal(() => c.store.update(jobs, 'default', 'pi', { ...current, spec: changed }));
+    expect(e.message).toBe('Job.batch "pi" is invalid: [spec.completions: Invalid value: 3: field is immutable, spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable]');
+  });
+});

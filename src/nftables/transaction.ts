@@ -1,0 +1,261 @@
+/**
+ * An nftables transaction: the `add`, `flush` and `delete` commands that
+ * `nft -f` takes in one atomic batch, as knftables (kube-proxy's library)
+ * writes them, one command per line:
+ *
+ *   add table ip kube-proxy { comment "rules for kube-proxy" ; }
+ *   add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority -100 ; }
+ *   add set ip kube-proxy cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }
+ *   add rule ip kube-proxy nat-prerouting jump services
+ *   add element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 : goto service-… }
+ *   flush chain ip kube-proxy services
+ *   delete chain ip kube-proxy endpoint-…
+ *
+ * `applyTransaction` runs one against a ruleset all or nothing, as the kernel
+ * does; `transactionText` prints it.
+ */
+import {
+  elementKey,
+  tableKey,
+  type NftBaseChainSpec,
+  type NftChain,
+  type NftElement,
+  type NftFamily,
+  type NftRuleset,
+  type NftSet,
+  type NftTable,
+} from './model';
+
+interface Target {
+  family: NftFamily;
+  table: string;
+}
+
+export type NftCommand =
+  | (Target & { verb: 'add' | 'delete' | 'flush'; object: 'table'; comment?: string })
+  | (Target & { verb: 'add'; object: 'chain'; name: string; base?: NftBaseChainSpec; comment?: string })
+  | (Target & { verb: 'flush' | 'delete'; object: 'chain'; name: string })
+  | (Target & { verb: 'add'; object: 'set' | 'map'; name: string; type: string; flags?: string[]; timeout?: string; comment?: string })
+  | (Target & { verb: 'flush' | 'delete'; object: 'set' | 'map'; name: string })
+  | (Target & { verb: 'add'; object: 'rule'; chain: string; rule: string; comment?: string })
+  | (Target & { verb: 'add' | 'delete'; object: 'element'; set: string; element: NftElement });
+
+/** The error `nft -f` reports for a command that cannot be applied; nothing of its batch is. */
+export class NftTransactionError extends Error {
+  constructor(
+    message: string,
+    /** 0-based index of the failing command. */
+    readonly index: number,
+  ) {
+    super(message);
+  }
+}
+
+const quote = (text: string) => `"${text}"`;
+
+/** One command as knftables writes it. */
+export function commandText(c: NftCommand): string {
+  const head = `${c.verb} ${c.object} ${c.family} ${c.table}`;
+  switch (c.object) {
+    case 'table':
+      return c.verb === 'add' && c.comment !== undefined ? `${head} { comment ${quote(c.comment)} ; }` : head;
+    case 'chain': {
+      if (c.verb !== 'add') return `${head} ${c.name}`;
+      const parts: string[] = [];
+      if (c.base) parts.push(`type ${c.base.type} hook ${c.base.hook} priority ${c.base.priority} ;`);
+      if (c.base?.policy) parts.push(`policy ${c.base.policy} ;`);
+      if (c.comment !== undefined) parts.push(`comment ${quote(c.comment)} ;`);
+      return parts.length ? `${head} ${c.name} { ${parts.join(' ')} }` : `${head} ${c.name}`;
+    }
+    case 'set':
+    case 'map': {
+      if (c.verb !== 'add') return `${head} ${c.name}`;
+      const parts = [`type ${c.type} ;`];
+      if (c.flags?.length) parts.push(`flags ${c.flags.join(',')} ;`);
+      if (c.timeout !== undefined) parts.push(`timeout ${c.timeout} ;`);
+      if (c.comment !== undefined) parts.push(`comment ${quote(c.comment)} ;`);
+      return `${head} ${c.name} { ${parts.join(' ')} }`;
+    }
+    case 'rule':
+      return `${head} ${c.chain} ${c.rule}${c.comment !== undefined ? ` comment ${quote(c.comment)}` : ''}`;
+    case 'element':
+      // A deletion names the key only.
+      return `${head} ${c.set} { ${c.verb === 'delete' ? elementKey(c.element.key) : elementText(c.element)} }`;
+  }
+}
+
+/** `KEY [comment "C"] [: VALUE]`, as knftables and `nft list` write an element. */
+export function elementText(e: NftElement): string {
+  let text = elementKey(e.key);
+  if (e.comment !== undefined) text += ` comment ${quote(e.comment)}`;
+  if (e.value !== undefined) text += ` : ${e.value.join(' . ')}`;
+  return text;
+}
+
+/** The transaction as the text `nft -f` reads, one command per line. */
+export function transactionText(commands: readonly NftCommand[]): string {
+  let text = '';
+  for (const c of commands) text += commandText(c) + '\n';
+  return text;
+}
+
+function cloneTable(t: NftTable): NftTable {
+  const chains = new Map<string, NftChain>();
+  for (const [name, c] of t.chains) chains.set(name, { ...c, rules: [...c.rules] });
+  const sets = new Map<string, NftSet>();
+  for (const [name, s] of t.sets) sets.set(name, { ...s, flags: [...s.flags], elements: new Map(s.elements) });
+  return { ...t, chains, sets };
+}
+
+/**
+ * Applies the commands to the ruleset all or nothing: on the first command
+ * the kernel would refuse, throws `NftTransactionError` and leaves the
+ * ruleset as it was. Only the tables a command names are copied.
+ */
+export function applyTransaction(ruleset: NftRuleset, commands: readonly NftCommand[]): void {
+  const work = new Map<string, NftTable | undefined>();
+  const get = (family: NftFamily, name: string): NftTable | undefined => {
+    const key = tableKey(family, name);
+    if (!work.has(key)) {
+      const t = ruleset.tables.get(key);
+      work.set(key, t ? cloneTable(t) : undefined);
+    }
+    return work.get(key);
+  };
+  commands.forEach((c, index) => {
+    const fail = (message: string): never => {
+      throw new NftTransactionError(`${message}\n${commandText(c)}`, index);
+    };
+    const key = tableKey(c.family, c.table);
+    if (c.object === 'table') {
+      const t = get(c.family, c.table);
+      if (c.verb === 'add') {
+        if (t) {
+          if (c.comment !== undefined) t.comment = c.comment;
+        } else {
+          work.set(key, { family: c.family, name: c.table, comment: c.comment, chains: new Map(), sets: new Map(), handle: 0, nextHandle: 1 });
+        }
+      } else if (!t) {
+        fail('Error: No such file or directory');
+      } else if (c.verb === 'delete') {
+        work.set(key, undefined);
+      } else {
+        for (const chain of t.chains.values()) chain.rules = [];
+        for (const set of t.sets.values()) set.elements = new Map();
+      }
+      return;
+    }
+    const t = get(c.family, c.table) ?? fail('Error: No such file or directory');
+    switch (c.object) {
+      case 'chain': {
+        const chain = t.chains.get(c.name);
+        if (c.verb === 'add') {
+          if (!chain) {
+            t.chains.set(c.name, { name: c.name, base: c.base, comment: c.comment, rules: [], handle: t.nextHandle++ });
+          } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook)) {
+            fail('Error: Could not process rule: Operation not supported');
+          }
+          return;
+        }
+        if (!chain) return fail('Error: No such file or directory');
+        if (c.verb === 'flush') {
+          chain.rules = [];
+          return;
+        }
+        if (chain.rules.length > 0) fail('Error: Could not process rule: Device or resource busy');
+        if (referencesTo(t, c.name)) fail('Error: Could not process rule: Device or resource busy');
+        t.chains.delete(c.name);
+        return;
+      }
+      case 'set':
+      case 'map': {
+        const set = t.sets.get(c.name);
+        if (c.verb === 'add') {
+          if (!set) {
+            t.sets.set(c.name, {
+              kind: c.object,
+              name: c.name,
+              type: c.type,
+              flags: [...(c.flags ?? [])],
+              timeout: c.timeout,
+              comment: c.comment,
+              elements: new Map(),
+              handle: t.nextHandle++,
+            });
+          } else if (set.kind !== c.object || set.type !== c.type) {
+            fail('Error: Could not process rule: File exists');
+          } else {
+            // Adding an existing set updates its timeout (and comment), as the kernel does.
+            if (c.timeout !== undefined) set.timeout = c.timeout;
+            if (c.comment !== undefined) set.comment = c.comment;
+          }
+          return;
+        }
+        if (!set || set.kind !== c.object) return fail('Error: No such file or directory');
+        if (c.verb === 'flush') set.elements = new Map();
+        else t.sets.delete(c.name);
+        return;
+      }
+      case 'rule': {
+        const chain = t.chains.get(c.chain) ?? fail('Error: No such file or directory');
+        for (const name of namedReferences(c.rule)) {
+          if (name.set && !t.sets.has(name.set)) fail('Error: No such file or directory');
+          if (name.chain && !t.chains.has(name.chain)) fail('Error: Could not process rule: No such file or directory');
+        }
+        chain.rules.push({ text: c.rule, comment: c.comment, handle: t.nextHandle++ });
+        return;
+      }
+      case 'element': {
+        const set = t.sets.get(c.set) ?? fail('Error: No such file or directory');
+        const k = elementKey(c.element.key);
+        if (c.verb === 'add') {
+          if (set.kind === 'map' && c.element.value === undefined) fail('Error: set is a map, element needs a value');
+          for (const v of c.element.value ?? []) {
+            const target = /^(?:goto|jump) (\S+)$/.exec(v);
+            if (target && !t.chains.has(target[1])) fail('Error: Could not process rule: No such file or directory');
+          }
+          if (!set.elements.has(k)) set.elements.set(k, c.element);
+        } else if (!set.elements.delete(k)) {
+          fail('Error: Could not process rule: No such file or directory');
+        }
+        return;
+      }
+    }
+  });
+  for (const [key, t] of work) {
+    if (t) ruleset.tables.set(key, t);
+    else ruleset.tables.delete(key);
+  }
+}
+
+const NAME_CHAR = /[A-Za-z0-9_./-]/;
+
+/** The name that starts at `from` in `text` (chain and set names: `[A-Za-z0-9_./-]`). */
+function nameAt(text: string, from: number): string {
+  let end = from;
+  while (end < text.length && NAME_CHAR.test(text[end])) end++;
+  return text.slice(from, end);
+}
+
+/** The sets (`@name`) and chains (`jump`/`goto name`) a rule's text names; scanned by hand, as every rule of a sync passes here. */
+function namedReferences(rule: string): { set?: string; chain?: string }[] {
+  const out: { set?: string; chain?: string }[] = [];
+  for (let at = rule.indexOf('@'); at >= 0; at = rule.indexOf('@', at + 1)) out.push({ set: nameAt(rule, at + 1) });
+  for (const verdict of ['jump ', 'goto ']) {
+    for (let at = rule.indexOf(verdict); at >= 0; at = rule.indexOf(verdict, at + 1)) {
+      if (at === 0 || rule[at - 1] === ' ') out.push({ chain: nameAt(rule, at + verdict.length) });
+    }
+  }
+  return out;
+}
+
+/** Whether any rule or verdict-map element in the table jumps or goes to the chain. */
+function referencesTo(t: NftTable, chain: string): boolean {
+  for (const c of t.chains.values()) {
+    for (const r of c.rules) if (namedReferences(r.text).some((n) => n.chain === chain)) return true;
+  }
+  for (const s of t.sets.values()) {
+    for (const e of s.elements.values()) if (e.value?.some((v) => v === `goto ${chain}` || v === `jump ${chain}`)) return true;
+  }
+  return false;
+}
