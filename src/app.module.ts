@@ -14,7 +14,7 @@ import { StatusExceptionFilter } from './api/status/status-exception.filter';
 import { ExecRoutes } from './api/kube/exec.routes';
 import { ADDRESS_POOLS, APP_CONFIG, AUTHENTICATOR, CLOCK, CLUSTER, POD_EXEC, RANDOM, TRAFFIC } from './api/tokens';
 import { TokenAuthenticator } from './auth/token-authenticator';
-import { Cluster } from './cluster/cluster';
+import { Cluster, ClusterOptions } from './cluster/cluster';
 import { SimulationClock } from './cluster/simulation-clock';
 import { Random, unseededRandom } from './common/random';
 import { AppConfig, buildAddressPools } from './config/app-config';
@@ -40,8 +40,8 @@ export interface AppModuleOptions {
  * state, so tests can create as many as they like.
  */
 /** The emulator's core, built from the configuration (framework-free; `main.ts` uses it too). */
-export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random): Cluster {
-  return Cluster.create({ pools: buildAddressPools(config, random), clock, random });
+export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random, storage: Pick<ClusterOptions, 'backend' | 'restored'> = {}): Cluster {
+  return Cluster.create({ pools: buildAddressPools(config, random), clock, random, ...storage });
 }
 
 @Module({})

@@ -9,6 +9,7 @@ import { TokenAuthenticator, TokenFileError } from './auth/token-authenticator';
 import { selfSignedCertificate, ServingCertificate } from './auth/self-signed-certificate';
 import { loadTokenAuthFile, readPemFile } from './auth/startup-files';
 import { loadClusterFile } from './cluster/apply/cluster-file';
+import { openEtcdStore } from './cluster/store/etcd/open-etcd-store';
 import { Cluster } from './cluster/cluster';
 import { SimulationClock } from './cluster/simulation-clock';
 import { DomainError } from './common/domain-error';
@@ -50,23 +51,38 @@ function loadTokens(config: AppConfig): TokenAuthenticator | undefined {
  * Reads and validates the configuration, builds the cluster and loads its
  * manifest file; on any error prints it, naming the variable, and exits 1.
  */
-function startCluster(): { config: AppConfig; cluster: Cluster; loaded: number } {
+async function startCluster(): Promise<{ config: AppConfig; cluster: Cluster; loaded: number; restored: number }> {
   let config: AppConfig;
   let cluster: Cluster;
+  let restored = 0;
   try {
     config = readConfig(process.env);
     const clock = new SimulationClock(config.clock === 'running' ? Date.now() : undefined);
-    cluster = buildCluster(config, clock, unseededRandom());
+    let storage = {};
+    if (config.store.kind === 'etcd') {
+      const opened = await openEtcdStore(config.store);
+      storage = opened;
+      restored = opened.restored.entries.length;
+      if (opened.restored.foreignKeys > 0) warn(`ETCD_PREFIX=${config.store.prefix}: ${opened.restored.foreignKeys} key(s) there are not objects kube-netsim serves; left alone`);
+      cluster = buildCluster(config, clock, unseededRandom(), storage);
+      opened.backend.onFault(cluster.faults.record);
+      for (const warning of cluster.repaired?.warnings ?? []) warn(`repair: ${warning}`);
+    } else {
+      cluster = buildCluster(config, clock, unseededRandom());
+    }
     if (config.clock === 'running') clock.startRealTime();
     // The server keeps answering while the controllers work through a large change.
     cluster.settleInSlices();
+    // A cluster read back from etcd: the controllers catch up with it (kube-proxies' full syncs) in slices too.
+    if (restored > 0) cluster.store.commit();
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;
   }
-  if (config.clusterFile === 'none') return { config, cluster, loaded: 0 };
+  // A cluster read back from etcd goes on as it was: the manifest made it the first time.
+  if (config.clusterFile === 'none' || restored > 0) return { config, cluster, loaded: 0, restored };
   try {
-    return { config, cluster, loaded: loadClusterFile(cluster, config.clusterFile).length };
+    return { config, cluster, loaded: loadClusterFile(cluster, config.clusterFile).length, restored };
   } catch (e) {
     const reason = reasonOf(e);
     if (reason === undefined) throw e;
@@ -104,7 +120,7 @@ function servingCertificate(config: AppConfig, tokens: boolean): (ServingCertifi
 }
 
 async function bootstrap(): Promise<void> {
-  const { config, cluster, loaded } = startCluster();
+  const { config, cluster, loaded, restored } = await startCluster();
   const authenticator = loadTokens(config);
   const tls = servingCertificate(config, authenticator !== undefined);
   let app;
@@ -150,7 +166,12 @@ async function bootstrap(): Promise<void> {
     }
   }
   const scheme = tls ? 'https' : 'http';
-  const source = config.clusterFile === 'none' ? 'an empty cluster' : `${config.clusterFile} (${loaded} objects)`;
+  const source =
+    restored > 0
+      ? `${restored} objects from etcd`
+      : config.clusterFile === 'none'
+        ? 'an empty cluster'
+        : `${config.clusterFile} (${loaded} objects)`;
   const where = listening.open ? listening.addresses.map((a) => `${scheme}://${a}`).join(', ') : `${scheme}://localhost:${listening.port} (${listening.addresses.join(', ')})`;
   const auth = authenticator ? `, bearer tokens required (${authenticator.size})` : '';
   process.stdout.write(`kube-netsim listening on ${where}${auth} with ${source}${kubeconfig}; API docs at /docs\n`);

@@ -79,7 +79,7 @@ describe('lenient loading (e2e)', () => {
       const warnings = String(res.headers['warning']).split(/, (?=299 )/);
       expect(warnings).toHaveLength(8);
       expect(warnings[2]).toBe(
-        '299 - "line 16 kept as given: `-m mac` is a real iptables match that kube-netsim does not model"',
+        '299 - "line 16 kept as given: `-m time` is a real iptables match that kube-netsim does not model"',
       );
     });
 
@@ -92,7 +92,7 @@ describe('lenient loading (e2e)', () => {
         ['DROP', null, 1, ['16:false', '18:true']],
         ['DROP', null, 1, ['16:false', '18:false']],
       ]);
-      expect(outcomes[0].dependsOn![0].rule).toBe('-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT');
+      expect(outcomes[0].dependsOn![0].rule).toBe('-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m time --timestart 09:00:00 --timestop 17:00:00 -j ACCEPT');
     });
 
     it('stops at a kept target it cannot follow (UNKNOWN), and says so in the text form', async () => {

@@ -4,9 +4,16 @@
  * /work/shared/reference/performance-anchors.md (large-cluster mode: no
  * comments on the endpoint rules; no nfacct). For N = 10,000: 434,023 lines,
  * 111,010 chains, 323,009 rules. Shared by bench/netfilter-parse.ts and
- * bench/netfilter.ts.
+ * bench/netfilter.ts (and, for both families, bench/netfilter-ipv6.ts).
  */
 import { createHash } from 'node:crypto';
+import { formatIPv6 } from '../../src/ipam/ipv6';
+
+/** iptables (IPv4, the anchors' figures) or ip6tables (IPv6: the same Services in fd00:10:96::/112, pods in fd00:10:244::/56). */
+export type BenchFamily = 'ipv4' | 'ipv6';
+
+const SERVICE6 = 0xfd000010009600000000000000000000n;
+const POD6 = 0xfd000010024400000000000000000000n;
 
 export const ENDPOINTS = 10;
 
@@ -38,25 +45,33 @@ export interface ServiceSpec {
   endpoints: string[];
 }
 
-/** The i-th Service: ClusterIP 10.96.0.10 + i, port 80/tcp (every tenth: 53/udp with a NodePort). */
-export function service(i: number): ServiceSpec {
+/** The i-th Service: ClusterIP 10.96.0.10 + i (IPv6: fd00:10:96::a + i), port 80/tcp (every tenth: 53/udp with a NodePort). */
+export function service(i: number, family: BenchFamily = 'ipv4'): ServiceSpec {
   const nodePort = i % 10 === 9;
   const ip = (n: number) => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   const endpoints: string[] = [];
-  for (let e = 0; e < ENDPOINTS; e++) endpoints.push(`${ip(((10 << 24) | (244 << 16)) + i * ENDPOINTS + e + 2)}:${nodePort ? 53 : 8080}`);
+  for (let e = 0; e < ENDPOINTS; e++) {
+    const n = i * ENDPOINTS + e + 2;
+    endpoints.push(family === 'ipv6' ? `[${formatIPv6(POD6 + BigInt(n))}]:${nodePort ? 53 : 8080}` : `${ip(((10 << 24) | (244 << 16)) + n)}:${nodePort ? 53 : 8080}`);
+  }
   endpoints.sort();
   return {
     name: `ns${i % 100}/svc${i}:${nodePort ? 'dns' : 'http'}`,
     protocol: nodePort ? 'udp' : 'tcp',
-    clusterIP: ip(((10 << 24) | (96 << 16)) + 10 + i),
+    clusterIP: family === 'ipv6' ? formatIPv6(SERVICE6 + BigInt(10 + i)) : ip(((10 << 24) | (96 << 16)) + 10 + i),
     port: nodePort ? 53 : 80,
     nodePort: nodePort ? 30000 + (i % 2768) : undefined,
     endpoints,
   };
 }
 
+/** The address of an endpoint (`10.244.0.2:8080`, `[fd00:10:244::2]:8080`). */
+function endpointAddress(e: string): string {
+  return e.startsWith('[') ? e.slice(1, e.indexOf(']')) : e.slice(0, e.indexOf(':'));
+}
+
 /** The nat rules and chain names of one Service, kube-proxy style. */
-function serviceRules(s: ServiceSpec, chains: string[], rules: string[]): void {
+function serviceRules(s: ServiceSpec, chains: string[], rules: string[], podCidr: string): void {
   const p = s.protocol;
   const pm = `-m ${p} -p ${p}`;
   const h = hash(s.name + p);
@@ -64,7 +79,7 @@ function serviceRules(s: ServiceSpec, chains: string[], rules: string[]): void {
   const ext = `KUBE-EXT-${h}`;
   rules.push(`-A KUBE-SERVICES -m comment --comment "${s.name} cluster IP" ${pm} -d ${s.clusterIP} --dport ${s.port} -j ${svc}`);
   if (s.nodePort) rules.push(`-A KUBE-NODEPORTS -m comment --comment ${s.name} ${pm} --dport ${s.nodePort} -j ${ext}`);
-  rules.push(`-A ${svc} -m comment --comment "${s.name} cluster IP" ${pm} -d ${s.clusterIP} --dport ${s.port} ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ`);
+  rules.push(`-A ${svc} -m comment --comment "${s.name} cluster IP" ${pm} -d ${s.clusterIP} --dport ${s.port} ! -s ${podCidr} -j KUBE-MARK-MASQ`);
   if (s.nodePort) {
     chains.push(ext);
     rules.push(`-A ${ext} -m comment --comment "masquerade traffic for ${s.name} external destinations" -j KUBE-MARK-MASQ`);
@@ -79,13 +94,15 @@ function serviceRules(s: ServiceSpec, chains: string[], rules: string[]): void {
   });
   s.endpoints.forEach((e, k) => {
     chains.push(seps[k]);
-    rules.push(`-A ${seps[k]} -s ${e.slice(0, e.indexOf(':'))} -j KUBE-MARK-MASQ`);
+    rules.push(`-A ${seps[k]} -s ${endpointAddress(e)} -j KUBE-MARK-MASQ`);
     rules.push(`-A ${seps[k]} ${pm} -j DNAT --to-destination ${e}`);
   });
 }
 
 /** kube-proxy's restore text; with `only`, a partial sync that rewrites the top-level chains and that one Service. */
-export function restoreText(count: number, only?: number): string {
+export function restoreText(count: number, only?: number, family: BenchFamily = 'ipv4'): string {
+  const v6 = family === 'ipv6';
+  const podCidr = v6 ? 'fd00:10:244::/56' : '10.244.0.0/16';
   const natChains = ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'];
   const natRules = [
     '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
@@ -94,9 +111,9 @@ export function restoreText(count: number, only?: number): string {
     '-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000',
   ];
   for (let i = 0; i < count; i++) {
-    const s = service(i);
+    const s = service(i, family);
     if (only === undefined || only === i) {
-      serviceRules(s, natChains, natRules);
+      serviceRules(s, natChains, natRules, podCidr);
       continue;
     }
     // A partial sync still rewrites every Service's top-level rules.
@@ -106,11 +123,12 @@ export function restoreText(count: number, only?: number): string {
     if (s.nodePort) natRules.push(`-A KUBE-NODEPORTS -m comment --comment ${s.name} ${pm} --dport ${s.nodePort} -j KUBE-EXT-${h}`);
   }
   natRules.push(
-    '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+    `-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL${v6 ? ' ! -d ::1/128' : ''} -j KUBE-NODEPORTS`,
   );
   const filterChains = ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL', 'KUBE-FIREWALL'];
   const filterRules = [
-    '-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+    // IPv6 has no localnet rule (kube-proxy writes it for IPv4 only).
+    ...(v6 ? [] : ['-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP']),
     '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP',
     '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT',
     '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',

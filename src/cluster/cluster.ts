@@ -9,6 +9,7 @@ import { NodeLifecycleController } from './controllers/node-lifecycle.controller
 import { SchedulerController } from './controllers/scheduler.controller';
 import { DaemonSetController } from './controllers/daemonset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
+import { CronJobController } from './controllers/cronjob.controller';
 import { REPLICATION_CONTROLLERS, ReplicaSetController } from './controllers/replicaset.controller';
 import { ReplicationControllerStrategy } from './resources/replication-controller.strategy';
 import { CronJobStrategy } from './resources/cronjob.strategy';
@@ -29,6 +30,9 @@ import { STORED_KINDS } from './store/stored-kinds';
 import { FaultLog } from './faults';
 import { SimulationClock, SlicedAdvanceOptions } from './simulation-clock';
 import { ObjectStore } from './store/object-store';
+import { StoreBackend } from './store/store-backend';
+import { KubeObject } from './store/types';
+import { repairAllocations, RepairReport } from './repair';
 import { resourceTypeByKey } from './store/resource-types';
 
 export interface ClusterOptions {
@@ -37,6 +41,13 @@ export interface ClusterOptions {
   random: Random;
   /** Whether a steady crash loop runs on one quiet timer (default); specs turn it off to compare with every step taken in turn. */
   fastForwardCrashLoops?: boolean;
+  /** Where the objects last (memory when absent; see docs/etcd.md). */
+  backend?: StoreBackend;
+  /**
+   * What the backend held at start-up: the cluster goes on from it (its
+   * allocators repaired, see repair.ts) instead of starting as `kubeadm init` leaves one.
+   */
+  restored?: { revision: number; entries: Array<{ resource: string; object: KubeObject }> };
 }
 
 /**
@@ -52,6 +63,8 @@ export class Cluster {
   readonly kubeProxies: KubeProxyController;
   /** Errors of ours caught so the server keeps running (a timer's, a settle's, a commit hook's). */
   readonly faults: FaultLog;
+  /** What the start-up repair found, when the cluster was read back from its store. */
+  repaired: RepairReport | undefined;
 
   private constructor(
     readonly pools: AddressPools,
@@ -106,6 +119,7 @@ export class Cluster {
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new StatefulSetController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new CronJobController(this.store, clock, { wakeUp, onFault: this.faults.record })); // before the Job controller: it makes Jobs
     this.controllers.add(new JobController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new TtlAfterFinishedController(this.store, wakeUp));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
@@ -114,14 +128,27 @@ export class Cluster {
     this.controllers.add(this.kubelets);
     this.controllers.add(new EndpointSliceController(this.store));
     const nodeNetworkPrefix = Number(/\/(\d+)$/.exec(pools.nodeAddresses.range)?.[1] ?? 24);
-    this.kubeProxies = new KubeProxyController(this.store, clock, { clusterCidr: pools.podCidrs.clusterCidr, nodeNetworkPrefix });
+    this.kubeProxies = new KubeProxyController(this.store, clock, {
+      clusterCidr: [...pools.podCidrsByFamily.values()].map((a) => a.clusterCidr).join(','),
+      nodeNetworkPrefix,
+      families: [...new Set([...pools.podFamilies, ...pools.serviceFamilies])],
+    });
     this.controllers.add(this.kubeProxies);
     this.controllers.add(new EventTtlController(this.store, clock));
   }
 
   static create(options: ClusterOptions): Cluster {
     const cluster = new Cluster(options.pools, options.clock, options.random, options.fastForwardCrashLoops);
-    cluster.bootstrap();
+    if (options.backend) cluster.store.useBackend(options.backend);
+    // An empty etcd still has a revision: the versions go on from it.
+    if (options.restored) cluster.store.restore(options.restored.entries, options.restored.revision);
+    if (options.restored && options.restored.entries.length > 0) {
+      // The controllers have heard of every object; they settle at the next `store.commit()`
+      // (main.ts makes it after `settleInSlices`, so the server answers while 100 kube-proxies sync).
+      cluster.repaired = repairAllocations(cluster.store, cluster.pools);
+    } else {
+      cluster.bootstrap();
+    }
     return cluster;
   }
 

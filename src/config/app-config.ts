@@ -6,27 +6,40 @@
  */
 
 import { isIP } from 'node:net';
-import { tryParseIPv4Cidr } from '../common/ipv4';
 import { Random } from '../common/random';
 import { AddressPools, PoolConfigError, PoolOption } from '../ipam/address-pools';
+import { readStoreConfig, StoreConfig } from './store-config';
 
 export interface AppConfig {
   /** HTTP port (`PORT`, default 3000). */
   port: number;
-  /** Service ClusterIP range (`SERVICE_CLUSTER_IP_RANGE`, default 10.96.0.0/12). */
+  /**
+   * Service ClusterIP range (`SERVICE_CLUSTER_IP_RANGE`, default 10.96.0.0/12): one CIDR, or one
+   * per family for a dual-stack cluster (`10.96.0.0/12,fd00:10:96::/112`), the primary first.
+   */
   serviceClusterIpRange: string;
   /** NodePort range (`SERVICE_NODE_PORT_RANGE`, default 30000-32767). */
   serviceNodePortRange: string;
-  /** Pod network (`CLUSTER_CIDR`, default 10.244.0.0/16). */
+  /** Pod network (`CLUSTER_CIDR`, default 10.244.0.0/16): one CIDR, or one per family. */
   clusterCidr: string;
-  /** Prefix length of each node's pod CIDR (`NODE_CIDR_MASK_SIZE`, default 24). */
-  nodeCidrMaskSize: number;
+  /** Prefix length of each node's pod CIDR on a single-stack cluster (`NODE_CIDR_MASK_SIZE`; unset: per family). */
+  nodeCidrMaskSize?: number;
+  /** Prefix length of each node's IPv4 pod CIDR (`NODE_CIDR_MASK_SIZE_IPV4`, default 24). */
+  nodeCidrMaskSizeIPv4?: number;
+  /** Prefix length of each node's IPv6 pod CIDR (`NODE_CIDR_MASK_SIZE_IPV6`, default 64). */
+  nodeCidrMaskSizeIPv6?: number;
   /** LoadBalancer ingress addresses (`LOADBALANCER_IP_RANGE`, default 172.18.255.200-172.18.255.250). */
   loadBalancerIpRange: string;
   /** Network of the nodes' InternalIPs (`NODE_NETWORK`, default 172.18.0.0/16, as kind's Docker network). */
   nodeNetwork: string;
   /** Cluster manifest loaded at start (`CLUSTER_FILE`; `none` for an empty cluster). */
   clusterFile: string;
+  /**
+   * The cluster's IP families (`IP_FAMILY`, as kind's `networking.ipFamily`): `ipv4` (default),
+   * `dual` or `ipv6`. It chooses the defaults of SERVICE_CLUSTER_IP_RANGE, CLUSTER_CIDR and
+   * CLUSTER_FILE (kind's subnets and the matching demo cluster); each can still be set alone.
+   */
+  ipFamily: IpFamilySetting;
   /**
    * `running` (default): simulated time starts at the wall clock's now and passes with it;
    * `manual`: it starts at 2026-01-01T00:00:00Z and moves only when told to (`CLOCK`; `real`
@@ -53,20 +66,36 @@ export interface AppConfig {
   tlsPrivateKeyFile?: string;
   /** The only directory the emulator writes to (`DATA_DIR`, default `.kube-netsim`); `none`: it writes nothing. */
   dataDir: string;
+  /** Where the objects are kept (`STORE`: memory, the default, or etcd with `ETCD_*`; see store-config.ts). */
+  store: StoreConfig;
 }
+
+export type IpFamilySetting = 'ipv4' | 'dual' | 'ipv6';
+
+/** What `IP_FAMILY` chooses: kind's default subnets for that family, and the demo cluster made for it. */
+export const IP_FAMILY_DEFAULTS: Record<IpFamilySetting, Pick<AppConfig, 'serviceClusterIpRange' | 'clusterCidr' | 'clusterFile'>> = {
+  ipv4: { serviceClusterIpRange: '10.96.0.0/12', clusterCidr: '10.244.0.0/16', clusterFile: 'fixtures/clusters/demo.yaml' },
+  dual: {
+    serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112',
+    clusterCidr: '10.244.0.0/16,fd00:10:244::/56',
+    clusterFile: 'fixtures/clusters/dual-stack.yaml',
+  },
+  ipv6: { serviceClusterIpRange: 'fd00:10:96::/112', clusterCidr: 'fd00:10:244::/56', clusterFile: 'fixtures/clusters/ipv6.yaml' },
+};
 
 export const CONFIG_DEFAULTS: AppConfig = {
   port: 3000,
   serviceClusterIpRange: '10.96.0.0/12',
   serviceNodePortRange: '30000-32767',
   clusterCidr: '10.244.0.0/16',
-  nodeCidrMaskSize: 24,
   loadBalancerIpRange: '172.18.255.200-172.18.255.250',
   nodeNetwork: '172.18.0.0/16',
   clusterFile: 'fixtures/clusters/demo.yaml',
+  ipFamily: 'ipv4',
   clock: 'running',
   overlay: 'vxlan',
   dataDir: '.kube-netsim',
+  store: { kind: 'memory' },
 };
 
 /** A start-up configuration error; `variable` is the environment variable at fault. */
@@ -94,6 +123,11 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
     throw new ConfigError(variable, raw, `must be between ${min} and ${max}, inclusive`);
   }
   return value;
+}
+
+function optionalInteger(env: Env, variable: string, min: number, max: number): number | undefined {
+  const raw = env[variable];
+  return raw === undefined || raw.trim() === '' ? undefined : integer(env, variable, 0, min, max);
 }
 
 /** `CLOCK`'s older names. */
@@ -139,15 +173,20 @@ export function readConfig(env: Env): AppConfig {
     const [given, missing] = tlsCertFile === undefined ? ['TLS_PRIVATE_KEY_FILE', 'TLS_CERT_FILE'] : ['TLS_CERT_FILE', 'TLS_PRIVATE_KEY_FILE'];
     throw new ConfigError(given, env[given] ?? '', `needs ${missing} as well: a certificate and its key come together`);
   }
+  const ipFamily = oneOf(env, 'IP_FAMILY', ['ipv4', 'dual', 'ipv6'] as const, CONFIG_DEFAULTS.ipFamily);
+  const byFamily = IP_FAMILY_DEFAULTS[ipFamily];
   return {
     port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0, 65535),
-    serviceClusterIpRange: text(env, 'SERVICE_CLUSTER_IP_RANGE', CONFIG_DEFAULTS.serviceClusterIpRange),
+    serviceClusterIpRange: text(env, 'SERVICE_CLUSTER_IP_RANGE', byFamily.serviceClusterIpRange),
     serviceNodePortRange: text(env, 'SERVICE_NODE_PORT_RANGE', CONFIG_DEFAULTS.serviceNodePortRange),
-    clusterCidr: text(env, 'CLUSTER_CIDR', CONFIG_DEFAULTS.clusterCidr),
-    nodeCidrMaskSize: integer(env, 'NODE_CIDR_MASK_SIZE', CONFIG_DEFAULTS.nodeCidrMaskSize, 0, 32),
+    clusterCidr: text(env, 'CLUSTER_CIDR', byFamily.clusterCidr),
+    nodeCidrMaskSize: optionalInteger(env, 'NODE_CIDR_MASK_SIZE', 0, 128),
+    nodeCidrMaskSizeIPv4: optionalInteger(env, 'NODE_CIDR_MASK_SIZE_IPV4', 0, 32),
+    nodeCidrMaskSizeIPv6: optionalInteger(env, 'NODE_CIDR_MASK_SIZE_IPV6', 0, 128),
     loadBalancerIpRange: text(env, 'LOADBALANCER_IP_RANGE', CONFIG_DEFAULTS.loadBalancerIpRange),
     nodeNetwork: text(env, 'NODE_NETWORK', CONFIG_DEFAULTS.nodeNetwork),
-    clusterFile: text(env, 'CLUSTER_FILE', CONFIG_DEFAULTS.clusterFile),
+    clusterFile: text(env, 'CLUSTER_FILE', byFamily.clusterFile),
+    ipFamily,
     clock: CLOCK_ALIASES[oneOf(env, 'CLOCK', ['running', 'manual', 'real', 'virtual'] as const, CONFIG_DEFAULTS.clock)],
     overlay: oneOf(env, 'OVERLAY', ['vxlan', 'host-gw'] as const, CONFIG_DEFAULTS.overlay),
     bindAddress: ipAddress(env, 'BIND_ADDRESS'),
@@ -155,6 +194,7 @@ export function readConfig(env: Env): AppConfig {
     tlsCertFile,
     tlsPrivateKeyFile,
     dataDir: text(env, 'DATA_DIR', CONFIG_DEFAULTS.dataDir),
+    store: readStoreConfig(env),
   };
 }
 
@@ -163,14 +203,24 @@ const VARIABLE_OF_OPTION: Record<PoolOption, string> = {
   serviceNodePortRange: 'SERVICE_NODE_PORT_RANGE',
   clusterCidr: 'CLUSTER_CIDR',
   nodeCidrMaskSize: 'NODE_CIDR_MASK_SIZE',
+  nodeCidrMaskSizeIPv4: 'NODE_CIDR_MASK_SIZE_IPV4',
+  nodeCidrMaskSizeIPv6: 'NODE_CIDR_MASK_SIZE_IPV6',
   loadBalancerIpRange: 'LOADBALANCER_IP_RANGE',
   nodeNetwork: 'NODE_NETWORK',
 };
 
+const MASK_OPTIONS = ['nodeCidrMaskSize', 'nodeCidrMaskSizeIPv4', 'nodeCidrMaskSizeIPv6'] as const;
+const MASK_FLAGS: Record<(typeof MASK_OPTIONS)[number], string> = {
+  nodeCidrMaskSize: '--node-cidr-mask-size ',
+  nodeCidrMaskSizeIPv4: '--node-cidr-mask-size-ipv4',
+  nodeCidrMaskSizeIPv6: '--node-cidr-mask-size-ipv6',
+};
+
 /**
  * Builds the cluster's address pools from the configuration. A pool that
- * cannot be built is a `ConfigError` naming the environment variable; a pod
- * CIDR error whose CLUSTER_CIDR is a well-formed CIDR is about the node mask.
+ * cannot be built is a `ConfigError` naming the environment variable; a node
+ * mask error names the mask variable given (the one its message names, if
+ * several), or CLUSTER_CIDR when every mask is the default.
  */
 export function buildAddressPools(config: AppConfig, random: Random): AddressPools {
   try {
@@ -178,7 +228,10 @@ export function buildAddressPools(config: AppConfig, random: Random): AddressPoo
   } catch (e) {
     if (!(e instanceof PoolConfigError)) throw e;
     let option = e.option;
-    if (option === 'clusterCidr' && tryParseIPv4Cidr(config.clusterCidr) !== undefined) option = 'nodeCidrMaskSize';
+    if (option === 'nodeCidrMaskSize') {
+      const given = MASK_OPTIONS.filter((o) => config[o] !== undefined);
+      option = given.find((o) => e.message.includes(MASK_FLAGS[o])) ?? given[0] ?? 'clusterCidr';
+    }
     throw new ConfigError(VARIABLE_OF_OPTION[option], String(config[option]), e.message);
   }
 }

@@ -12,12 +12,17 @@
  * - `HOSTNAME.SERVICE.NAMESPACE.svc.cluster.local`: the ready endpoint of a
  *   headless Service whose pod has that `hostname` and the Service's name as
  *   `subdomain` (a StatefulSet's `web-0.nginx.default.svc.cluster.local`);
- * - `A-B-C-D.NAMESPACE.pod.cluster.local`: that address;
+ * - `A-B-C-D.NAMESPACE.pod.cluster.local`: that address (IPv6 too, its colons as dashes:
+ *   `fd00-10-244--2`);
  * - SRV `_PORT._PROTO.SERVICE.NAMESPACE.svc.cluster.local` (`resolveSrv`): for
  *   a named port of the Service, one record per ready endpoint of a headless
  *   Service (target its hostname name, else its dashed address, weight
  *   100/n), or one for a ClusterIP Service (target the Service's name);
  * - anything else: NXDOMAIN.
+ *
+ * `addresses` are the A records (IPv4), `aaaa` the AAAA records (IPv6): a
+ * dual-stack Service answers both, an IPv6 Service AAAA alone (its A query is
+ * answered with no record, NOERROR, as CoreDNS does).
  *
  * Search path: a pod with `dnsPolicy: ClusterFirst` (the default) searches
  * `NAMESPACE.svc.cluster.local svc.cluster.local cluster.local`; a
@@ -28,12 +33,23 @@
  */
 import type { Cluster } from '../cluster/cluster';
 import { tryParseIPv4 } from '../common/ipv4';
+import { tryParseIPv6 } from '../ipam/ipv6';
 import type { PodEndpoint } from './network';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 
 export type Resolution =
-  | { kind: 'addresses'; name: string; fqdn: string; addresses: string[]; service?: { namespace: string; name: string; headless: boolean }; cname?: string[] }
+  | {
+      kind: 'addresses';
+      name: string;
+      fqdn: string;
+      /** A records (IPv4). */
+      addresses: string[];
+      /** AAAA records (IPv6), when the name has any. */
+      aaaa?: string[];
+      service?: { namespace: string; name: string; headless: boolean };
+      cname?: string[];
+    }
   | { kind: 'nxdomain'; name: string; tried: string[]; cname?: string[] };
 
 /** The search path a client resolves short names with. */
@@ -132,14 +148,16 @@ export class NameResolver {
     if (labels.length === 4 && labels[3] === 'svc') return this.lookupHostname(fqdn, labels[0], labels[1], labels[2], nx);
     if (labels.length === 3 && labels[2] === 'pod') {
       const ip = labels[0].replace(/-/g, '.');
-      return tryParseIPv4(ip) !== undefined && this.namespaceExists(labels[1]) ? { kind: 'addresses', name: fqdn, fqdn, addresses: [ip] } : nx;
+      if (tryParseIPv4(ip) !== undefined) return this.namespaceExists(labels[1]) ? { kind: 'addresses', name: fqdn, fqdn, addresses: [ip] } : nx;
+      const ip6 = labels[0].replace(/-/g, ':');
+      return tryParseIPv6(ip6) !== undefined && this.namespaceExists(labels[1]) ? { kind: 'addresses', name: fqdn, fqdn, addresses: [], aaaa: [ip6] } : nx;
     }
     if (labels.length !== 3 || labels[2] !== 'svc') return nx;
     const [serviceName, namespace] = labels;
     const store = this.cluster.store;
     const service = store.tryGet(store.resourceType('services'), namespace, serviceName);
     if (!service) return nx;
-    const spec = (service.spec ?? {}) as { type?: string; clusterIP?: string; externalName?: string };
+    const spec = (service.spec ?? {}) as { type?: string; clusterIP?: string; clusterIPs?: string[]; externalName?: string };
     if (spec.type === 'ExternalName') {
       const target = (spec.externalName ?? '').replace(/\.$/, '').toLowerCase();
       if (cname.length >= 8 || !target) return { ...nx, cname: [...cname, target] };
@@ -148,11 +166,12 @@ export class NameResolver {
     }
     const meta = { namespace, name: serviceName, headless: spec.clusterIP === 'None' };
     if (spec.clusterIP && spec.clusterIP !== 'None') {
-      return { kind: 'addresses', name: fqdn, fqdn, addresses: [spec.clusterIP], service: meta, ...(cname.length ? { cname } : {}) };
+      return { kind: 'addresses', name: fqdn, fqdn, ...byFamily(spec.clusterIPs?.length ? spec.clusterIPs : [spec.clusterIP]), service: meta, ...(cname.length ? { cname } : {}) };
     }
-    const addresses = this.readyAddresses(namespace, serviceName);
-    if (addresses.length === 0) return nx;
-    return { kind: 'addresses', name: fqdn, fqdn, addresses, service: meta, ...(cname.length ? { cname } : {}) };
+    const ready = this.readyAddresses(namespace, serviceName);
+    const v6 = this.readyAddresses(namespace, serviceName, 'IPv6');
+    if (ready.length === 0 && v6.length === 0) return nx;
+    return { kind: 'addresses', name: fqdn, fqdn, ...byFamily([...ready, ...v6]), service: meta, ...(cname.length ? { cname } : {}) };
   }
 
   /** `HOSTNAME.SERVICE.NAMESPACE.svc`: the ready endpoint of a headless Service with that hostname (a StatefulSet pod's stable name). */
@@ -177,6 +196,7 @@ export class NameResolver {
     const out = new Map<string, ServiceEndpoint & { port: number }>();
     for (const slice of slices) {
       if (slice.metadata.namespace !== namespace || slice.metadata.labels?.['kubernetes.io/service-name'] !== service) continue;
+      if ((slice as { addressType?: string }).addressType === 'IPv6') continue; // A records and SRV targets: IPv4
       const body = slice as unknown as { endpoints?: { addresses: string[]; hostname?: string; conditions?: { ready?: boolean | null } }[]; ports?: { name?: string; port?: number }[] };
       const port = portName === undefined ? 0 : (body.ports ?? []).find((p) => (p.name ?? '') === portName)?.port;
       if (port === undefined) continue;
@@ -188,16 +208,18 @@ export class NameResolver {
     return [...out.values()].sort((a, b) => (tryParseIPv4(a.address) ?? 0) - (tryParseIPv4(b.address) ?? 0));
   }
 
-  /** Ready endpoint addresses of a Service, from its EndpointSlices, sorted and unique. */
-  readyAddresses(namespace: string, service: string): string[] {
+  /** Ready endpoint addresses of a Service, from its EndpointSlices of one address type (IPv4 by default), sorted and unique. */
+  readyAddresses(namespace: string, service: string, addressType: 'IPv4' | 'IPv6' = 'IPv4'): string[] {
     const store = this.cluster.store;
     const slices = store.list(store.resourceType('endpointslices.discovery.k8s.io'), { namespace }).items;
     const out = new Set<string>();
     for (const slice of slices) {
       if (slice.metadata.namespace !== namespace || slice.metadata.labels?.['kubernetes.io/service-name'] !== service) continue;
+      if (((slice as unknown as { addressType?: string }).addressType ?? 'IPv4') !== addressType) continue;
       const endpoints = (slice as unknown as { endpoints?: { addresses: string[]; conditions?: { ready?: boolean | null } }[] }).endpoints ?? [];
       for (const e of endpoints) if (e.conditions?.ready !== false) for (const a of e.addresses) out.add(a);
     }
+    if (addressType === 'IPv6') return [...out].sort((a, b) => Number((tryParseIPv6(a) ?? 0n) - (tryParseIPv6(b) ?? 0n)));
     return [...out].sort((a, b) => (tryParseIPv4(a) ?? 0) - (tryParseIPv4(b) ?? 0));
   }
 
@@ -205,4 +227,11 @@ export class NameResolver {
     const store = this.cluster.store;
     return store.tryGet(store.resourceType('namespaces'), undefined, namespace) !== undefined;
   }
+}
+
+/** Addresses split into A (IPv4) and AAAA (IPv6) records. */
+function byFamily(ips: readonly string[]): { addresses: string[]; aaaa?: string[] } {
+  const aaaa = ips.filter((ip) => ip.includes(':'));
+  const addresses = ips.filter((ip) => !ip.includes(':'));
+  return aaaa.length ? { addresses, aaaa } : { addresses };
 }

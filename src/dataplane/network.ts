@@ -106,7 +106,8 @@ export class ClusterNetwork {
     options: NetworkOptions = {},
   ) {
     this.overlay = options.overlay ?? 'vxlan';
-    this.clusterCidr = cluster.pools.podCidrs.clusterCidr;
+    // The dataplane carries IPv4: the IPv4 pod network (an IPv6-only cluster's has no flannel IPv4 rules).
+    this.clusterCidr = (cluster.pools.podCidrsByFamily.get('IPv4') ?? cluster.pools.podCidrs).clusterCidr;
     this.nodeNetworkPrefix = Number(/\/(\d+)$/.exec(cluster.pools.nodeAddresses.range)?.[1] ?? 24);
   }
 
@@ -300,7 +301,7 @@ export class ClusterNetwork {
   ruleset(node: string): Ruleset {
     const network = this.node(node);
     const { ruleset, imported } = this.cluster.kubeProxies.proxy(node);
-    if (!imported) ensureFlannelRules(ruleset, this.clusterCidr, network.podCIDR);
+    if (!imported && !this.clusterCidr.includes(':')) ensureFlannelRules(ruleset, this.clusterCidr, network.podCIDR);
     return ruleset;
   }
 

@@ -74,7 +74,7 @@ export class TrafficRequestResolver {
     if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9.])?$/i.test(host)) throw invalid(`"${host}" is not an IPv4 address or a DNS name`);
     const client = source.kind === 'pod' ? source.pod : source.kind === 'node' ? source.pod : undefined;
     const resolution = this.names.resolve(host, searchPath(client));
-    if (resolution.kind === 'nxdomain') return { targets: [], resolution };
+    if (resolution.kind === 'nxdomain' || resolution.addresses.length === 0) return { targets: [], resolution };
     const weight = 1 / resolution.addresses.length;
     return { targets: resolution.addresses.map((a) => ({ address: tryParseIPv4(a)!, port: numeric, weight })), resolution };
   }

@@ -18,11 +18,13 @@ import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import type { Random } from '../common/random';
 import type { Connection } from '../netfilter/conntrack';
 import { frozenStepViews, packetView, type NetfilterEngine, type PacketView, type TraceInput, type TraceOutcome } from '../netfilter/engine';
+import { hardwareAddressOf } from '../netfilter/matches/mac.match';
 import { jhash2 } from '../netfilter/nat';
 import type { EntryHook, Packet, TraceStep } from '../netfilter/types';
 import { VXLAN_PORT, VXLAN_VNI, type ClusterNetwork, type NodeNetwork, type PodEndpoint } from './network';
 import { BRIDGE_DEVICE, VXLAN_DEVICE, VXLAN_MTU } from './node-interfaces';
 import type { Hop, TrafficResult } from './traffic';
+import { formatIp, v4 } from '../netfilter/address';
 
 /** A link of a branch's history, last first: branches that part after it share it. */
 interface Link<T> {
@@ -128,19 +130,20 @@ function natOf(o: TraceOutcome): Hop['nat'] {
   // A packet of the connection's reply direction came in as its reply tuple; any other as its original one.
   const t = o.conntrack.direction === 'reply' ? c.reply : c.original;
   const at = (address: number, port: number) => (t.protocol === 'icmp' ? formatIPv4(address) : endpointText(address, port));
-  return { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade, before: { source: at(t.source, t.sourcePort), destination: at(t.destination, t.destinationPort) } };
+  return { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade, before: { source: at(v4(t.source), t.sourcePort), destination: at(v4(t.destination), t.destinationPort) } };
 }
 
 function vxlanSourcePort(p: Packet): number {
-  const hash = jhash2([p.source, p.destination, (p.sourcePort << 16) | p.destinationPort], 0);
+  const hash = jhash2([v4(p.source), v4(p.destination), (p.sourcePort << 16) | p.destinationPort], 0);
   return EPHEMERAL_MIN + Math.floor((hash * (EPHEMERAL_MAX - EPHEMERAL_MIN + 1)) / 4294967296);
 }
 
 /** `packet` entering a node's tables at `hook`, written field by field (a spread costs far more). */
-function entering(packet: Omit<TraceInput, 'hook'>, hook: EntryHook, inInterface: string | undefined, source: TraceInput['source'], ttl: number | undefined): TraceInput {
+function entering(packet: Omit<TraceInput, 'hook'>, hook: EntryHook, inInterface: string | undefined, source: TraceInput['source'], ttl: number | undefined, sourceMac?: string): TraceInput {
   return {
     hook,
     inInterface,
+    sourceMac,
     protocol: packet.protocol,
     source,
     sourcePort: packet.sourcePort,
@@ -208,7 +211,8 @@ export class Walk {
     const next = branch.then(hop);
     if (!gateway) return [{ branch: next, result: 'no-route', reason: `node ${node.name} has no pod CIDR: the pod has no default route` }];
     // A bridged frame keeps its TTL; a routed one loses one at the node.
-    return this.atNode(node, entering(packet, 'PREROUTING', BRIDGE_DEVICE, own, onLink ? undefined : INITIAL_TTL), INITIAL_TTL, next, 'in cni0');
+    // The frame comes from the pod's eth0 (`-m mac` sees its address).
+    return this.atNode(node, entering(packet, 'PREROUTING', BRIDGE_DEVICE, own, onLink ? undefined : INITIAL_TTL, hardwareAddressOf(own)), INITIAL_TTL, next, 'in cni0');
   }
 
   /** A packet sent by a process of the node (or a hostNetwork pod). */
@@ -255,7 +259,7 @@ export class Walk {
   private follow(node: NodeNetwork, o: TraceOutcome, ttl: number, branch: Branch): Ending[] {
     if (o.verdict === 'REJECT') return [{ branch, result: 'rejected', reason: `rejected on ${node.name} (${o.rejectWith ?? 'icmp-port-unreachable'})` }];
     if (o.verdict === 'DROP') {
-      if (o.reason === 'no-route') return [{ branch, result: 'no-route', reason: `no route on ${node.name} to ${formatIPv4(o.packet.destination)}` }];
+      if (o.reason === 'no-route') return [{ branch, result: 'no-route', reason: `no route on ${node.name} to ${formatIp(o.packet.destination)}` }];
       return [{ branch, result: 'dropped', reason: `dropped on ${node.name}${o.reason ? ` (${o.reason})` : ''}` }];
     }
     const p = o.packet;
@@ -266,33 +270,35 @@ export class Walk {
     const out = o.outInterface;
     const nextHop = o.nextHop === null ? p.destination : (tryParseIPv4(o.nextHop) ?? p.destination);
     if (out === BRIDGE_DEVICE) {
-      const pod = this.net.podByAddress(p.destination);
+      const pod = this.net.podByAddress(v4(p.destination));
       if (!pod || pod.node !== node.name) {
-        return [{ branch, result: 'no-route', reason: `no pod has ${formatIPv4(p.destination)} on ${node.name}'s cni0 (ARP gets no answer: host unreachable)` }];
+        return [{ branch, result: 'no-route', reason: `no pod has ${formatIp(p.destination)} on ${node.name}'s cni0 (ARP gets no answer: host unreachable)` }];
       }
       const hop = hopOf(node.name, `pod ${pod.namespace}/${pod.name}: in eth0`, hopView({ ...p, inInterface: 'eth0', outInterface: undefined }, ttl), NO_RULES, null, null, ttl);
       return [this.arrive({ kind: 'pod', pod }, p, branch.then(hop))];
     }
     if (out === VXLAN_DEVICE) {
-      const remote = this.net.nodeByPodNetwork(nextHop);
-      if (!remote) return [{ branch, result: 'no-route', reason: `${node.name}: no VXLAN peer holds ${formatIPv4(nextHop)} (no neighbour entry)` }];
+      const remote = this.net.nodeByPodNetwork(v4(nextHop));
+      if (!remote) return [{ branch, result: 'no-route', reason: `${node.name}: no VXLAN peer holds ${formatIp(nextHop)} (no neighbour entry)` }];
       return this.encapsulate(node, remote, p, ttl, branch);
     }
     if (out === 'eth0') {
-      const remote = this.net.nodeByAddress(nextHop);
+      const remote = this.net.nodeByAddress(v4(nextHop));
       if (remote && remote.name !== node.name) {
         // host-gw (or a packet addressed to a node): the packet itself crosses the node network.
-        return this.atNode(remote, this.inputOf(p, 'eth0', ttl), ttl, branch, `in eth0 from ${node.name}`);
+        return this.atNode(remote, this.inputOf(p, 'eth0', ttl, hardwareAddressOf(node.address)), ttl, branch, `in eth0 from ${node.name}`);
       }
-      return [{ branch, result: 'external', reason: `left the cluster by ${node.name}'s eth0 towards ${formatIPv4(nextHop)}`, at: { kind: 'external' }, arrival: p }];
+      return [{ branch, result: 'external', reason: `left the cluster by ${node.name}'s eth0 towards ${formatIp(nextHop)}`, at: { kind: 'external' }, arrival: p }];
     }
     return [{ branch, result: 'dropped', reason: `${node.name}: out by ${out ?? 'no interface'}, which leads nowhere in the emulator` }];
   }
 
-  private inputOf(p: Packet, inInterface: string, ttl: number): TraceInput {
+  /** `p` arriving on `inInterface`; `sourceMac`: the previous hop's interface address (`-m mac`). */
+  private inputOf(p: Packet, inInterface: string, ttl: number, sourceMac: string): TraceInput {
     return {
       hook: 'PREROUTING',
       inInterface,
+      sourceMac,
       protocol: p.protocol,
       source: p.source,
       sourcePort: p.sourcePort,
@@ -329,7 +335,7 @@ export class Walk {
         continue;
       }
       const outerPacket = o.packet;
-      for (const d of this.trace(remote.name, this.inputOf(outerPacket, 'eth0', INITIAL_TTL))) {
+      for (const d of this.trace(remote.name, this.inputOf(outerPacket, 'eth0', INITIAL_TTL, hardwareAddressOf(node.address)))) {
         const drules = frozenStepViews(d);
         const dwhere = `${remote.name}: VXLAN packet in eth0 (${pathOf(drules)}) ${d.delivery === 'local' ? '> decapsulated, inner packet appears on flannel.1' : '> not delivered'}`;
         const after = next.then(hopOf(remote.name, dwhere, innerView, drules, null, encapsulation, ttl), d.probability);
@@ -337,7 +343,9 @@ export class Walk {
           endings.push({ branch: after, result: d.verdict === 'REJECT' ? 'rejected' : 'dropped', reason: `${remote.name}: the VXLAN packet was not delivered to the VXLAN socket` });
           continue;
         }
-        for (const ending of this.atNode(remote, this.inputOf(inner, VXLAN_DEVICE, ttl), ttl, after, 'in flannel.1')) endings.push(ending);
+        // The inner frame's source is the sending node's flannel.1, which holds its pod network's first address.
+        const flannelMac = hardwareAddressOf(node.podNet?.network ?? node.address);
+        for (const ending of this.atNode(remote, this.inputOf(inner, VXLAN_DEVICE, ttl, flannelMac), ttl, after, 'in flannel.1')) endings.push(ending);
       }
     }
     return endings;

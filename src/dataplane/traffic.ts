@@ -30,6 +30,7 @@ import { TrafficRequestResolver, type Source, type Target } from './traffic-requ
 import { Branch, INITIAL_TTL, NO_RULES, Walk, endpointText, hopOf, hopView, type Ending, type Endpoint } from './traffic-walk';
 import { DEFAULT_ICMP_ID, icmpAnswer } from './icmp-traffic';
 import { ICMP_ECHO_REQUEST } from '../netfilter/icmp';
+import { formatIp, v4 } from '../netfilter/address';
 
 export type TrafficProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
 export type TrafficResult = 'delivered' | 'refused' | 'rejected' | 'dropped' | 'no-route' | 'nxdomain' | 'external';
@@ -284,7 +285,7 @@ export class TrafficSimulator {
       destination = {
         pod: pod ? `${pod.namespace}/${pod.name}` : null,
         node: at.kind === 'pod' ? (at.pod.node ?? null) : at.node.name,
-        ip: formatIPv4(arrival.destination),
+        ip: formatIp(arrival.destination),
         port: arrival.destinationPort,
       };
     }
@@ -293,7 +294,7 @@ export class TrafficSimulator {
       result: ending.result,
       ...(ending.reason && ending.result !== 'delivered' ? { reason: ending.reason } : {}),
       destination,
-      seenSource: arrival && at?.kind !== 'external' ? (arrival.protocol === 'icmp' ? formatIPv4(arrival.source) : endpointText(arrival.source, arrival.sourcePort)) : null,
+      seenSource: arrival && at?.kind !== 'external' ? (arrival.protocol === 'icmp' ? formatIp(arrival.source) : endpointText(v4(arrival.source), arrival.sourcePort)) : null,
       hops: ending.branch.hops(),
       reply: [],
     };
@@ -366,7 +367,7 @@ export class TrafficSimulator {
     const best = endings.sort((a, b) => b.branch.probability - a.branch.probability)[0];
     if (!best) return { hops: [], source: null };
     const last = best.arrival;
-    const source = last && (best.result === 'delivered' || best.result === 'external') ? (last.protocol === 'icmp' ? formatIPv4(last.source) : endpointText(last.source, last.sourcePort)) : null;
+    const source = last && (best.result === 'delivered' || best.result === 'external') ? (last.protocol === 'icmp' ? formatIp(last.source) : endpointText(v4(last.source), last.sourcePort)) : null;
     return { hops: best.branch.hops(), source };
   }
 }

@@ -47,7 +47,7 @@ export interface Server {
 }
 
 export type Lookup =
-  | { kind: 'addresses'; name: string; addresses: string[]; fqdn: string; cname?: string[]; fromHosts?: boolean }
+  | { kind: 'addresses'; name: string; addresses: string[]; aaaa?: string[]; fqdn: string; cname?: string[]; fromHosts?: boolean }
   | { kind: 'nxdomain'; name: string; tried: string[] }
   /** The nameserver did not answer. */
   | { kind: 'no-server'; name: string; server: string };
@@ -98,7 +98,14 @@ export class PodSockets {
       const j = this.random.int(i + 1);
       [addresses[i], addresses[j]] = [addresses[j], addresses[i]];
     }
-    return { kind: 'addresses', name, addresses, fqdn: resolution.fqdn, ...(resolution.cname ? { cname: resolution.cname } : {}) };
+    return {
+      kind: 'addresses',
+      name,
+      addresses,
+      ...(resolution.aaaa ? { aaaa: resolution.aaaa } : {}),
+      fqdn: resolution.fqdn,
+      ...(resolution.cname ? { cname: resolution.cname } : {}),
+    };
   }
 
   /** SRV records for `name`, as `lookup` asks the nameserver (undefined: it did not answer). */

@@ -1,17 +1,26 @@
 import { DomainError } from '../common/domain-error';
 import { Random } from '../common/random';
 import { AddressRangeAllocator } from './address-range.allocator';
+import { nodeMaskSizes, parseClusterCidrs, parseServiceCidrs } from './cidr-list';
 import { ClusterIpAllocator } from './cluster-ip.allocator';
 import { HostLocalIpam } from './host-local.ipam';
+import { tryParseCidr } from './ip-address';
 import { NodePortAllocator } from './node-port.allocator';
 import { PodCidrAllocator } from './pod-cidr.allocator';
-import { RangeStats } from './types';
+import { IpFamily, RangeStats } from './types';
 
 export interface AddressPoolOptions {
+  /** One CIDR, or one per family (`10.96.0.0/12,fd00:10:96::/112`); the first is the primary family. */
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
+  /** One CIDR, or one per family, as `--cluster-cidr`. */
   clusterCidr: string;
-  nodeCidrMaskSize: number;
+  /** `--node-cidr-mask-size` (single-stack clusters only); absent: per family. */
+  nodeCidrMaskSize?: number;
+  /** `--node-cidr-mask-size-ipv4` (default 24). */
+  nodeCidrMaskSizeIPv4?: number;
+  /** `--node-cidr-mask-size-ipv6` (default 64). */
+  nodeCidrMaskSizeIPv6?: number;
   /** LoadBalancer ingress addresses, `FIRST-LAST`. */
   loadBalancerIpRange: string;
   /** The network the nodes' InternalIPs come from. */
@@ -34,27 +43,68 @@ export class PoolConfigError extends Error {
 
 export interface IpamReport {
   clusterIPs: RangeStats;
+  /** The secondary family's ClusterIPs, on a dual-stack cluster. */
+  secondaryClusterIPs?: RangeStats;
   nodePorts: RangeStats;
   podCIDRs: RangeStats;
+  /** The secondary family's node pod CIDRs, on a dual-stack cluster. */
+  secondaryPodCIDRs?: RangeStats;
   loadBalancerIPs: RangeStats;
   nodeAddresses: RangeStats;
   nodes: Array<{ node: string } & RangeStats>;
 }
 
+/** A node's host-local IPAMs, one per family of its pod CIDRs. */
+export type NodeIpams = ReadonlyMap<IpFamily, HostLocalIpam>;
+
 /**
  * Every address pool of one simulated cluster: Service ClusterIPs, NodePorts,
- * node pod CIDRs, and one host-local pod IPAM per node.
+ * node pod CIDRs, and one host-local pod IPAM per node, the address ones once
+ * per configured family (a dual-stack cluster has two, the primary first).
  */
 export class AddressPools {
-  private readonly hostLocal = new Map<string, HostLocalIpam>();
+  private readonly hostLocal = new Map<string, Map<IpFamily, HostLocalIpam>>();
+  /** The ClusterIP allocator of each configured family, the primary first. */
+  readonly clusterIpsByFamily: ReadonlyMap<IpFamily, ClusterIpAllocator>;
+  /** The node pod CIDR allocator of each configured family, the primary first. */
+  readonly podCidrsByFamily: ReadonlyMap<IpFamily, PodCidrAllocator>;
 
   private constructor(
-    readonly clusterIps: ClusterIpAllocator,
+    clusterIps: ClusterIpAllocator[],
     readonly nodePorts: NodePortAllocator,
-    readonly podCidrs: PodCidrAllocator,
+    podCidrs: PodCidrAllocator[],
     readonly loadBalancerIps: AddressRangeAllocator,
     readonly nodeAddresses: AddressRangeAllocator,
-  ) {}
+  ) {
+    this.clusterIpsByFamily = new Map(clusterIps.map((a) => [a.family, a]));
+    this.podCidrsByFamily = new Map(podCidrs.map((a) => [a.family, a]));
+  }
+
+  /** The primary family's ClusterIP allocator (`--service-cluster-ip-range[0]`). */
+  get clusterIps(): ClusterIpAllocator {
+    return this.clusterIpsByFamily.values().next().value as ClusterIpAllocator;
+  }
+
+  /** The primary family's node pod CIDR allocator (`--cluster-cidr[0]`). */
+  get podCidrs(): PodCidrAllocator {
+    return this.podCidrsByFamily.values().next().value as PodCidrAllocator;
+  }
+
+  /** The Service IP families, the primary (default) first. */
+  get serviceFamilies(): IpFamily[] {
+    return [...this.clusterIpsByFamily.keys()];
+  }
+
+  /** The pod network's families, the primary first. */
+  get podFamilies(): IpFamily[] {
+    return [...this.podCidrsByFamily.keys()];
+  }
+
+  /** The allocator that holds `ip`'s family, if that family is configured. */
+  clusterIpsFor(ip: string): ClusterIpAllocator | undefined {
+    const cidr = tryParseCidr(ip.includes(':') ? `${ip}/128` : `${ip}/32`);
+    return cidr && cidr !== 'host-bits-set' ? this.clusterIpsByFamily.get(cidr.family) : undefined;
+  }
 
   /** Builds the pools, or throws `PoolConfigError` naming the option that is wrong. */
   static create(options: AddressPoolOptions, random: Random): AddressPools {
@@ -67,10 +117,20 @@ export class AddressPools {
       }
     };
     const clusterIps = build('serviceClusterIpRange', () =>
-      ClusterIpAllocator.create(options.serviceClusterIpRange, random),
+      parseServiceCidrs(options.serviceClusterIpRange).map((entry, i) =>
+        ClusterIpAllocator.create(entry.cidr, random, i === 0 ? '--service-cluster-ip-range' : '--service-cluster-ip-range[1]'),
+      ),
     );
     const nodePorts = build('serviceNodePortRange', () => NodePortAllocator.create(options.serviceNodePortRange, random));
-    const podCidrs = build('clusterCidr', () => PodCidrAllocator.create(options.clusterCidr, options.nodeCidrMaskSize));
+    const clusterCidrs = build('clusterCidr', () => parseClusterCidrs(options.clusterCidr));
+    const masks = build('nodeCidrMaskSize', () =>
+      nodeMaskSizes(clusterCidrs, {
+        any: options.nodeCidrMaskSize,
+        ipv4: options.nodeCidrMaskSizeIPv4,
+        ipv6: options.nodeCidrMaskSizeIPv6,
+      }),
+    );
+    const podCidrs = build('nodeCidrMaskSize', () => clusterCidrs.map((entry, i) => PodCidrAllocator.create(entry.cidr, masks[i])));
     const loadBalancerIps = build('loadBalancerIpRange', () =>
       AddressRangeAllocator.create('LoadBalancer', options.loadBalancerIpRange),
     );
@@ -78,42 +138,61 @@ export class AddressPools {
     return new AddressPools(clusterIps, nodePorts, podCidrs, loadBalancerIps, nodeAddresses);
   }
 
-  /** The host-local IPAM of a node, created on first use over the node's pod CIDR. */
+  /** The host-local IPAM of a node for the family of `podCidr`, created on first use over that pod CIDR. */
   nodeIpam(node: string, podCidr: string): HostLocalIpam {
-    let ipam = this.hostLocal.get(node);
+    let byFamily = this.hostLocal.get(node);
+    if (!byFamily) {
+      byFamily = new Map();
+      this.hostLocal.set(node, byFamily);
+    }
+    const family: IpFamily = podCidr.includes(':') ? 'IPv6' : 'IPv4';
+    let ipam = byFamily.get(family);
     if (!ipam) {
       ipam = HostLocalIpam.create(podCidr);
-      this.hostLocal.set(node, ipam);
+      byFamily.set(family, ipam);
     }
     return ipam;
   }
 
-  existingNodeIpam(node: string): HostLocalIpam | undefined {
-    return this.hostLocal.get(node);
+  /** A node's host-local IPAM of one family (the first one made, when no family is named). */
+  existingNodeIpam(node: string, family?: IpFamily): HostLocalIpam | undefined {
+    const byFamily = this.hostLocal.get(node);
+    if (!byFamily) return undefined;
+    return family ? byFamily.get(family) : byFamily.values().next().value;
   }
 
-  /** Drops a deleted node's pod IPAM, and gives it back (for an undo). */
-  forgetNode(node: string): HostLocalIpam | undefined {
-    const ipam = this.hostLocal.get(node);
+  /** Every host-local IPAM of a node, one per family. */
+  nodeIpams(node: string): HostLocalIpam[] {
+    return [...(this.hostLocal.get(node)?.values() ?? [])];
+  }
+
+  /** Drops a deleted node's pod IPAMs, and gives them back (for an undo). */
+  forgetNode(node: string): NodeIpams | undefined {
+    const ipams = this.hostLocal.get(node);
     this.hostLocal.delete(node);
-    return ipam;
+    return ipams;
   }
 
-  /** Puts back a node's pod IPAM that `forgetNode` dropped, when the delete is undone. */
-  restoreNode(node: string, ipam: HostLocalIpam): void {
-    this.hostLocal.set(node, ipam);
+  /** Puts back a node's pod IPAMs that `forgetNode` dropped, when the delete is undone. */
+  restoreNode(node: string, ipams: NodeIpams): void {
+    this.hostLocal.set(node, new Map(ipams));
   }
 
   report(): IpamReport {
+    const secondary = <T>(byFamily: ReadonlyMap<IpFamily, T>): T | undefined => [...byFamily.values()][1];
+    const secondaryClusterIps = secondary(this.clusterIpsByFamily);
+    const secondaryPodCidrs = secondary(this.podCidrsByFamily);
     return {
       clusterIPs: this.clusterIps.stats(),
+      ...(secondaryClusterIps ? { secondaryClusterIPs: secondaryClusterIps.stats() } : {}),
       nodePorts: this.nodePorts.stats(),
       podCIDRs: this.podCidrs.stats(),
+      ...(secondaryPodCidrs ? { secondaryPodCIDRs: secondaryPodCidrs.stats() } : {}),
       loadBalancerIPs: this.loadBalancerIps.stats(),
       nodeAddresses: this.nodeAddresses.stats(),
       nodes: [...this.hostLocal.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([node, ipam]) => ({ node, ...ipam.stats() })),
+        .flatMap(([node, ipams]) => [...ipams.values()].map((ipam) => ({ node, ...ipam.stats() }))),
     };
   }
 }

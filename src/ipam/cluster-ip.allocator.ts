@@ -29,14 +29,15 @@ export class ClusterIpAllocator {
     private readonly bitmap: AllocationBitmap,
   ) {}
 
-  static create(cidr: string, random: Random): ClusterIpAllocator {
+  /** `flag` names the range in errors (`--service-cluster-ip-range[1]` for a dual-stack cluster's second). */
+  static create(cidr: string, random: Random, flag = '--service-cluster-ip-range'): ClusterIpAllocator {
     const parsed = parseCidr(cidr);
     const bits = parsed.family === 'IPv4' ? 32 : 128;
     const hostBits = bits - parsed.prefix;
     if (hostBits > MAX_HOST_BITS) {
       throw new DomainError(
         'INVALID',
-        `specified --service-cluster-ip-range is too large; for ${bits}-bit addresses, the mask must be >= ${bits - MAX_HOST_BITS}`,
+        `specified ${flag} is too large; for ${bits}-bit addresses, the mask must be >= ${bits - MAX_HOST_BITS}`,
       );
     }
     const cidrSize = 2 ** hostBits;

@@ -105,10 +105,30 @@ describe('HostLocalIpam', () => {
     ['10.0.0.0/32', 'Network 10.0.0.0/32 too small to allocate from'],
     ['10.244.1.7/24', 'Network has host bits set. For a subnet mask of length 24 the network address is 10.244.1.0'],
     ['10.244.1.0', 'invalid CIDR address: 10.244.1.0'],
-    ['fd00::/64', 'invalid subnet fd00::/64: only IPv4 pod subnets are emulated'],
+    ['fd00::/127', 'Network fd00::/127 too small to allocate from'],
+    ['fd00::1/64', 'Network has host bits set. For a subnet mask of length 64 the network address is fd00::'],
     ['10.0.0.0/7', 'Network 10.0.0.0/7 too large: the emulator tracks at most /8 per node'],
   ])('refuses subnet %s', (subnet, message) => {
     expect(thrown(() => HostLocalIpam.create(subnet))).toMatchObject({ code: 'INVALID', message });
+  });
+
+  it('hands IPv6 pods ::2 onwards from a /64, the gateway ::1, the range to the last address', () => {
+    const ipam = HostLocalIpam.create('fd00:10:244:1::/64');
+    expect(ipam.family).toBe('IPv6');
+    expect(ipam.gateway()).toBe('fd00:10:244:1::1');
+    expect(ipam.rangeSet()).toBe('fd00:10:244:1::1-fd00:10:244:1:ffff:ffff:ffff:ffff');
+    expect([ipam.allocate('a'), ipam.allocate('b')]).toEqual(['fd00:10:244:1::2', 'fd00:10:244:1::3']);
+    expect(ipam.allocateSpecific('c', 'fd00:10:244:1::a')).toBe('fd00:10:244:1::a');
+    expect(ipam.ownerOf('fd00:10:244:1::a')).toBe('c');
+    expect(thrown(() => ipam.allocateSpecific('d', '10.244.1.5')).code).toBe('IP_NOT_IN_RANGE');
+    ipam.release('a');
+    expect(ipam.allocations().map((x) => x.ip)).toEqual(['fd00:10:244:1::3', 'fd00:10:244:1::a']);
+  });
+
+  it('fills a small IPv6 subnet to its last address (no broadcast in IPv6)', () => {
+    const ipam = HostLocalIpam.create('fd00::/126');
+    expect([ipam.allocate('a'), ipam.allocate('b')]).toEqual(['fd00::2', 'fd00::3']);
+    expect(thrown(() => ipam.allocate('c')).message).toBe('no IP addresses available in range set: fd00::1-fd00::3');
   });
 
   it('fits one pod in a /30', () => {

@@ -1,12 +1,19 @@
 import { DomainError } from '../common/domain-error';
-import { formatIPv4, IPv4Cidr, tryParseIPv4, tryParseIPv4Cidr } from '../common/ipv4';
+import { formatIPv4, tryParseIPv4Cidr } from '../common/ipv4';
 import { SeededRandom } from '../common/random';
 import { AllocationBitmap } from './allocation-bitmap';
-import { tryParseIPv6Cidr } from './ipv6';
-import { RangeStats } from './types';
+import { AddressRun, formatCidr, IpCidr, tryParseIp } from './ip-address';
+import { formatIPv6, tryParseIPv6Cidr } from './ipv6';
+import { IpFamily, RangeStats } from './types';
 
-/** The largest node subnet the emulator agrees to track (2^24 addresses, a 2 MiB bitmap). */
+/** The largest IPv4 node subnet the emulator agrees to track (2^24 addresses, a 2 MiB bitmap). */
 const MIN_PREFIX = 8;
+/**
+ * An IPv6 node subnet (a /64) has far more addresses than any node holds pods: the
+ * emulator tracks the first 65,536 of its range (network+1 onwards), which round
+ * robin walks as host-local does until 65,535 pods have held one.
+ */
+const IPV6_TRACKED = 65536;
 
 /**
  * Pod IPs on one node, as the CNI `host-local` IPAM plugin hands them out of
@@ -23,12 +30,16 @@ const MIN_PREFIX = 8;
 export class HostLocalIpam {
   /** Offset k <-> network + 1 + k; offset 0 is the gateway and stays taken. */
   private readonly bitmap: AllocationBitmap;
+  private readonly run: AddressRun;
   private readonly ipByOwner = new Map<string, number>();
   private readonly ownerByOffset = new Map<number, string>();
   private lastReserved: number | undefined;
 
-  private constructor(private readonly cidr: IPv4Cidr) {
-    const usable = 2 ** (32 - cidr.prefix) - 2;
+  private constructor(private readonly cidr: IpCidr) {
+    // IPv4: network+1 .. broadcast-1; IPv6: network+1 .. the subnet's last address (no broadcast).
+    const usable =
+      cidr.family === 'IPv4' ? 2 ** (32 - cidr.prefix) - 2 : Math.min(2 ** Math.min(128 - cidr.prefix, 20) - 1, IPV6_TRACKED);
+    this.run = AddressRun.within(cidr, 1, usable);
     // Round robin never draws a random number; the bitmap still wants a source.
     this.bitmap = new AllocationBitmap(usable, new SeededRandom(0));
     this.bitmap.allocate(0);
@@ -38,10 +49,16 @@ export class HostLocalIpam {
     const text = typeof subnet === 'string' ? subnet.trim() : String(subnet);
     const loose = tryParseIPv4Cidr(text, false);
     if (loose === undefined) {
-      if (tryParseIPv6Cidr(text, false)) {
-        throw new DomainError('INVALID', `invalid subnet ${text}: only IPv4 pod subnets are emulated`);
+      const v6 = tryParseIPv6Cidr(text, false);
+      if (v6 === undefined) throw new DomainError('INVALID', `invalid CIDR address: ${text}`);
+      if (v6.prefix > 126) throw new DomainError('INVALID', `Network ${text} too small to allocate from`);
+      if (tryParseIPv6Cidr(text) === undefined) {
+        throw new DomainError(
+          'INVALID',
+          `Network has host bits set. For a subnet mask of length ${v6.prefix} the network address is ${formatIPv6(v6.network)}`,
+        );
       }
-      throw new DomainError('INVALID', `invalid CIDR address: ${text}`);
+      return new HostLocalIpam({ family: 'IPv6', ...v6 });
     }
     if (loose.prefix > 30) throw new DomainError('INVALID', `Network ${text} too small to allocate from`);
     if (tryParseIPv4Cidr(text) === undefined) {
@@ -53,22 +70,30 @@ export class HostLocalIpam {
     if (loose.prefix < MIN_PREFIX) {
       throw new DomainError('INVALID', `Network ${text} too large: the emulator tracks at most /${MIN_PREFIX} per node`);
     }
-    return new HostLocalIpam(loose);
+    return new HostLocalIpam({ family: 'IPv4', ...loose });
+  }
+
+  get family(): IpFamily {
+    return this.cidr.family;
   }
 
   /** The node subnet, e.g. `10.244.1.0/24`. */
   get subnet(): string {
-    return `${formatIPv4(this.cidr.network)}/${this.cidr.prefix}`;
+    return formatCidr(this.cidr);
   }
 
   /** The bridge address, network+1 (e.g. 10.244.1.1): never handed to a pod. */
   gateway(): string {
-    return formatIPv4(this.cidr.network + 1);
+    return this.run.addressAt(0);
   }
 
   /** The range set as host-local prints it, `rangeStart-rangeEnd` (the gateway included). */
   rangeSet(): string {
-    return `${formatIPv4(this.cidr.network + 1)}-${formatIPv4(this.cidr.network + this.bitmap.max)}`;
+    const last =
+      this.cidr.family === 'IPv4'
+        ? this.run.addressAt(this.bitmap.max - 1)
+        : formatIPv6(this.cidr.network | ((1n << BigInt(128 - this.cidr.prefix)) - 1n));
+    return `${this.gateway()}-${last}`;
   }
 
   /** Reserves the next free address after the last reserved one, wrapping. */
@@ -85,14 +110,14 @@ export class HostLocalIpam {
   /** Reserves a requested address (CNI `IP=` / runtimeConfig `ips`). */
   allocateSpecific(owner: string, ip: string): string {
     this.refuseDuplicate(owner);
-    const value = typeof ip === 'string' ? tryParseIPv4(ip) : undefined;
+    const value = typeof ip === 'string' ? tryParseIp(ip) : undefined;
     if (value === undefined) {
       throw new DomainError(
         'INVALID',
         `invalid IP address ${JSON.stringify(ip)}: must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)`,
       );
     }
-    const offset = this.offsetOf(value);
+    const offset = this.run.offsetOf(value);
     if (offset === undefined) {
       throw new DomainError('IP_NOT_IN_RANGE', `${ip} not in range set ${this.rangeSet()}`);
     }
@@ -117,8 +142,8 @@ export class HostLocalIpam {
 
   /** The owner holding `ip`, if any. */
   ownerOf(ip: string): string | undefined {
-    const value = typeof ip === 'string' ? tryParseIPv4(ip) : undefined;
-    const offset = value === undefined ? undefined : this.offsetOf(value);
+    const value = typeof ip === 'string' ? tryParseIp(ip) : undefined;
+    const offset = value === undefined ? undefined : this.run.offsetOf(value);
     return offset === undefined ? undefined : this.ownerByOffset.get(offset);
   }
 
@@ -163,12 +188,7 @@ export class HostLocalIpam {
     return this.addressAt(offset);
   }
 
-  private offsetOf(value: number): number | undefined {
-    const offset = value - this.cidr.network - 1;
-    return offset >= 0 && offset < this.bitmap.max ? offset : undefined;
-  }
-
   private addressAt(offset: number): string {
-    return formatIPv4(this.cidr.network + 1 + offset);
+    return this.run.addressAt(offset);
   }
 }

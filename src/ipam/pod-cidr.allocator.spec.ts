@@ -101,9 +101,28 @@ describe('PodCidrAllocator', () => {
     ['0.0.0.0/0', 32, 'New CIDR set failed; the node CIDR size is too big'],
     ['10.244.0.1/16', 24, 'invalid CIDR address: 10.244.0.1/16: must be in canonical form ("10.244.0.0/16")'],
     ['10.244.0.0/16/24', 24, 'invalid CIDR address: 10.244.0.0/16/24'],
-    ['fd00:10:244::/56', 64, 'invalid --cluster-cidr fd00:10:244::/56: only IPv4 cluster CIDRs are emulated'],
+    ['fd00:10:244::/48', 65, 'New CIDR set failed; the node CIDR size is too big'],
+    ['fd00:10:244::/56', 129, 'invalid --node-cidr-mask-size 129: must be between 0 and 128 for IPv6'],
   ])('refuses cluster CIDR %s with node mask %d', (cidr, mask, message) => {
     expect(thrown(() => PodCidrAllocator.create(cidr, mask))).toMatchObject({ code: 'INVALID', message });
+  });
+
+  it('hands out IPv6 /64 node blocks from a /56, next-fit, and keeps them apart from IPv4', () => {
+    const a = PodCidrAllocator.create('fd00:10:244::/56', 64);
+    expect(a.family).toBe('IPv6');
+    expect(a.size).toBe(256);
+    expect([a.allocateNext(), a.allocateNext()]).toEqual(['fd00:10:244::/64', 'fd00:10:244:1::/64']);
+    a.occupy('fd00:10:244:5::/64');
+    expect(a.has('fd00:10:244:5::/64')).toBe(true);
+    expect(a.has('10.244.0.0/24')).toBe(false);
+    expect(thrown(() => a.occupy('fd00:10:245::/64')).message).toBe('cidr fd00:10:245::/64 is out the range of cluster cidr fd00:10:244::/56');
+    a.release('fd00:10:244:1::/64');
+    expect(a.allocated()).toEqual(['fd00:10:244::/64', 'fd00:10:244:5::/64']);
+    expect(a.stats()).toMatchObject({ kind: 'PodCIDR', range: 'fd00:10:244::/56', size: 256, used: 2 });
+  });
+
+  it('allows 16 bits between an IPv6 cluster mask and the node mask, as upstream', () => {
+    expect(PodCidrAllocator.create('fd00:10:244::/48', 64).size).toBe(65536);
   });
 
   it('accepts a node mask equal to the cluster mask (one block)', () => {

@@ -1,21 +1,38 @@
 import { DomainError } from '../common/domain-error';
-import { formatIPv4Cidr, IPv4Cidr, prefixMask } from '../common/ipv4';
 import { SeededRandom } from '../common/random';
 import { AllocationBitmap } from './allocation-bitmap';
-import { formatCidr, parseCidr } from './ip-address';
-import { RangeStats } from './types';
+import { addressBits, formatCidr, IpCidr, parseCidr } from './ip-address';
+import { IpFamily, RangeStats } from './types';
 
 /**
  * The emulator keeps one bit per node block; 2^24 blocks (2 MiB) is the most
- * it agrees to hold. Upstream has no such limit for IPv4 (it limits IPv6 to
- * 16 bits), but a /8 cut into /32s is far beyond any real cluster.
+ * it agrees to hold for IPv4. Upstream has no such limit for IPv4, but a /8
+ * cut into /32s is far beyond any real cluster. For IPv6 the limit is
+ * upstream's own: at most 16 bits between the cluster and the node mask.
  */
-const MAX_BLOCK_BITS = 24;
+const MAX_BLOCK_BITS: Record<IpFamily, number> = { IPv4: 24, IPv6: 16 };
+
+/** A CIDR's network as a `bigint`, so that one arithmetic serves both families. */
+interface Block {
+  family: IpFamily;
+  network: bigint;
+  prefix: number;
+}
+
+function toBlock(cidr: IpCidr): Block {
+  return { family: cidr.family, network: BigInt(cidr.network), prefix: cidr.prefix };
+}
+
+function blockText(block: Block): string {
+  return block.family === 'IPv4'
+    ? formatCidr({ family: 'IPv4', network: Number(block.network), prefix: block.prefix })
+    : formatCidr({ family: 'IPv6', network: block.network, prefix: block.prefix });
+}
 
 /**
  * Node pod CIDRs, as kube-controller-manager's node IPAM (RangeAllocator over
  * a `cidrset`) assigns them from `--cluster-cidr` in `--node-cidr-mask-size`
- * blocks. IPv4 only.
+ * blocks, for one family (a dual-stack cluster has one allocator per family).
  *
  * Next-fit: the search starts at the block after the last one handed out and
  * wraps, so a fresh allocator gives 10.244.0.0/24, 10.244.1.0/24, ... and a
@@ -26,18 +43,19 @@ export class PodCidrAllocator {
   private cursor = 0;
 
   private constructor(
-    private readonly cluster: IPv4Cidr,
+    private readonly cluster: Block,
     readonly nodeMaskSize: number,
     private readonly blocks: AllocationBitmap,
   ) {}
 
   static create(clusterCidr: string, nodeMaskSize: number): PodCidrAllocator {
     const parsed = parseCidr(clusterCidr);
-    if (parsed.family !== 'IPv4') {
-      throw new DomainError('INVALID', `invalid --cluster-cidr ${formatCidr(parsed)}: only IPv4 cluster CIDRs are emulated`);
-    }
-    if (!Number.isInteger(nodeMaskSize) || nodeMaskSize < 0 || nodeMaskSize > 32) {
-      throw new DomainError('INVALID', `invalid --node-cidr-mask-size ${nodeMaskSize}: must be between 0 and 32 for IPv4`);
+    const bits = addressBits(parsed.family);
+    if (!Number.isInteger(nodeMaskSize) || nodeMaskSize < 0 || nodeMaskSize > bits) {
+      throw new DomainError(
+        'INVALID',
+        `invalid --node-cidr-mask-size ${nodeMaskSize}: must be between 0 and ${bits} for ${parsed.family}`,
+      );
     }
     if (parsed.prefix > nodeMaskSize) {
       throw new DomainError(
@@ -45,18 +63,22 @@ export class PodCidrAllocator {
         'Controller: Invalid --cluster-cidr, mask size of cluster CIDR must be less than or equal to --node-cidr-mask-size configured for CIDR family',
       );
     }
-    if (nodeMaskSize - parsed.prefix > MAX_BLOCK_BITS) {
+    if (nodeMaskSize - parsed.prefix > MAX_BLOCK_BITS[parsed.family]) {
       throw new DomainError('INVALID', 'New CIDR set failed; the node CIDR size is too big');
     }
     const count = 2 ** (nodeMaskSize - parsed.prefix);
     // Next-fit never draws a random number; the bitmap still wants a source.
     const blocks = new AllocationBitmap(count, new SeededRandom(0));
-    return new PodCidrAllocator({ network: parsed.network, prefix: parsed.prefix }, nodeMaskSize, blocks);
+    return new PodCidrAllocator(toBlock(parsed), nodeMaskSize, blocks);
+  }
+
+  get family(): IpFamily {
+    return this.cluster.family;
   }
 
   /** The cluster CIDR, e.g. `10.244.0.0/16`. */
   get clusterCidr(): string {
-    return formatIPv4Cidr(this.cluster);
+    return blockText(this.cluster);
   }
 
   /** Number of node blocks in the cluster CIDR. */
@@ -125,17 +147,26 @@ export class PodCidrAllocator {
     };
   }
 
-  private blockAt(index: number): string {
-    const network = this.cluster.network + index * 2 ** (32 - this.nodeMaskSize);
-    return formatIPv4Cidr({ network, prefix: this.nodeMaskSize });
+  private get bits(): number {
+    return addressBits(this.cluster.family);
   }
 
-  private parse(cidr: string): IPv4Cidr {
+  private blockAt(index: number): string {
+    const network = this.cluster.network + (BigInt(index) << BigInt(this.bits - this.nodeMaskSize));
+    return blockText({ family: this.cluster.family, network, prefix: this.nodeMaskSize });
+  }
+
+  private parse(cidr: string): Block {
     const parsed = parseCidr(cidr);
-    if (parsed.family !== 'IPv4') {
+    if (parsed.family !== this.cluster.family) {
       throw new DomainError('INVALID', `cidr ${cidr} is out the range of cluster cidr ${this.clusterCidr}`);
     }
-    return { network: parsed.network, prefix: parsed.prefix };
+    return toBlock(parsed);
+  }
+
+  private mask(prefix: number): bigint {
+    const all = (1n << BigInt(this.bits)) - 1n;
+    return all ^ ((1n << BigInt(this.bits - prefix)) - 1n);
   }
 
   /** The first and last block index `cidr` overlaps; INVALID when it lies outside the cluster CIDR. */
@@ -144,14 +175,14 @@ export class PodCidrAllocator {
     const cluster = this.cluster;
     const overlaps =
       parsed.prefix <= cluster.prefix
-        ? ((cluster.network & prefixMask(parsed.prefix)) >>> 0) === parsed.network
-        : ((parsed.network & prefixMask(cluster.prefix)) >>> 0) === cluster.network;
+        ? (cluster.network & this.mask(parsed.prefix)) === parsed.network
+        : (parsed.network & this.mask(cluster.prefix)) === cluster.network;
     if (!overlaps) {
       throw new DomainError('INVALID', `cidr ${cidr} is out the range of cluster cidr ${this.clusterCidr}`);
     }
     if (parsed.prefix <= cluster.prefix) return [0, this.blocks.max - 1];
-    const blockBits = 32 - this.nodeMaskSize;
-    const first = Math.floor((parsed.network - cluster.network) / 2 ** blockBits);
+    const blockBits = BigInt(this.bits - this.nodeMaskSize);
+    const first = Number((parsed.network - cluster.network) >> blockBits);
     const span = parsed.prefix >= this.nodeMaskSize ? 1 : 2 ** (this.nodeMaskSize - parsed.prefix);
     return [first, first + span - 1];
   }

@@ -30,7 +30,7 @@ export function applyEnsureRules(
     const existing = ruleset.table(rule.table)?.chain(rule.chain)?.rules ?? [];
     const scratch = new Table(rule.table);
     scratch.declareChain(rule.target);
-    const wanted = formatRuleSpec(parseRuleSpec(rule.rule, scratch));
+    const wanted = formatRuleSpec(parseRuleSpec(rule.rule, scratch, undefined, ruleset.family));
     if (existing.some((r) => formatRuleSpec(r) === wanted)) continue;
     add(rule.table, `-I ${rule.chain} 1 ${rule.rule}`);
   }

@@ -6,7 +6,8 @@
  * reach (or DROP / REJECT / no DNAT), and whether it is masqueraded.
  */
 import { ManualClock } from '../common/clock';
-import { tryParseIPv4 } from '../common/ipv4';
+import { formatIPv6, tryParseIPv6 } from '../ipam/ipv6';
+import { tryParseIp } from '../netfilter/address';
 import { SeededRandom } from '../common/random';
 import { NetfilterEngine } from '../netfilter/engine';
 import { Host } from '../netfilter/host';
@@ -15,17 +16,26 @@ import { renderRules } from './render';
 import { loadSync } from './ruleset-loader';
 import { PacketFlow, RenderScenario, scenarios } from './testing/scenarios';
 
-const ipv4 = (cidr: string) => !cidr.includes(':');
+const ipv6 = (cidr: string) => cidr.includes(':');
+
+/** A gateway on the subnet of `cidr`: .1 for IPv4, ::fffe in the /64 for IPv6. */
+function gatewayOf(cidr: string): string {
+  if (!ipv6(cidr)) return cidr.replace(/\.\d+\/\d+$/, '.1');
+  const address = tryParseIPv6(cidr.slice(0, cidr.indexOf('/')))!;
+  return formatIPv6((address & ~0xffffffffffffffffn) | 0xfffen);
+}
 
 function engineFor(scenario: RenderScenario): NetfilterEngine {
-  const ruleset = new Ruleset();
+  const v6 = scenario.request.family === 'IPv6';
+  const ofFamily = (cidr: string) => ipv6(cidr) === v6;
+  const ruleset = new Ruleset(v6 ? 'ipv6' : 'ipv4');
   loadSync(ruleset, renderRules(scenario.request));
-  const interfaces = (scenario.request.node.interfaces ?? [{ name: 'eth0', addresses: (scenario.request.node.addresses ?? []).map((a) => `${a}/24`) }])
-    .map((i) => ({ name: i.name, addresses: i.addresses.filter(ipv4) }))
+  const interfaces = (scenario.request.node.interfaces ?? [{ name: 'eth0', addresses: (scenario.request.node.addresses ?? []).map((a) => `${a}/${v6 ? 64 : 24}`) }])
+    .map((i) => ({ name: i.name, addresses: i.addresses.filter(ofFamily) }))
     .filter((i) => i.addresses.length > 0 || i.name === 'lo');
-  if (!interfaces.some((i) => i.name === 'lo')) interfaces.unshift({ name: 'lo', addresses: ['127.0.0.1/8'] });
+  if (!interfaces.some((i) => i.name === 'lo')) interfaces.unshift({ name: 'lo', addresses: [v6 ? '::1/128' : '127.0.0.1/8'] });
   const eth0 = interfaces.find((i) => i.name !== 'lo')!;
-  const gateway = eth0.addresses[0].replace(/\.\d+\/\d+$/, '.1');
+  const gateway = gatewayOf(eth0.addresses[0]);
   const host = Host.create({ interfaces, routes: [{ destination: 'default', via: gateway, interface: eth0.name }] });
   const clock = new ManualClock();
   return new NetfilterEngine({ ruleset, host, clock, random: new SeededRandom(1) });
@@ -33,7 +43,7 @@ function engineFor(scenario: RenderScenario): NetfilterEngine {
 
 /** What the flow table's `output` says for a set of traced outcomes. */
 function observed(engine: NetfilterEngine, flow: PacketFlow): { output: string; masq: boolean } {
-  const local = engine.host.isLocal(tryParseIPv4(flow.sourceIP)!);
+  const local = engine.host.isLocal(tryParseIp(flow.sourceIP)!);
   const outcomes = engine.enumerate({
     hook: local ? 'OUTPUT' : 'PREROUTING',
     inInterface: local ? undefined : engine.host.interfaces.find((i) => !i.loopback)!.name,
@@ -52,6 +62,23 @@ function observed(engine: NetfilterEngine, flow: PacketFlow): { output: string; 
 }
 
 const ipv4Scenarios = scenarios().filter((s) => s.request.family === 'IPv4' && s.flows.length > 0);
+const ipv6Scenarios = scenarios().filter((s) => s.request.family === 'IPv6' && s.flows.length > 0);
+
+describe('packet-flow tables through the netfilter engine (IPv6: ip6tables)', () => {
+  it('has upstream\'s IPv6 cases', () => {
+    expect(ipv6Scenarios.length).toBeGreaterThanOrEqual(2);
+  });
+
+  describe.each(ipv6Scenarios.map((s) => [s.name, s] as const))('%s', (_name, scenario) => {
+    const engine = engineFor(scenario);
+    it.each(scenario.flows.map((f) => [f.name, f] as const))('%s', (_flow, flow) => {
+      const expected = flow.output === 'ACCEPT' ? '' : flow.output.split(', ').sort().join(', ');
+      const got = observed(engine, flow);
+      expect(got.output).toBe(expected);
+      if (flow.output !== 'DROP' && flow.output !== 'REJECT') expect(got.masq).toBe(flow.masq);
+    });
+  });
+});
 
 describe('packet-flow tables through the netfilter engine', () => {
   describe.each(ipv4Scenarios.map((s) => [s.name, s] as const))('%s', (_name, scenario) => {

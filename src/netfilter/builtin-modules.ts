@@ -3,6 +3,9 @@
  * module: write `matches/<name>.match.ts` (or `targets/<NAME>.target.ts`)
  * exporting a `MatchModule` / `TargetModule`, and add it here.
  */
+import { hlMatchModule } from './matches/hl.match';
+import { icmp6MatchModule } from './matches/icmp6.match';
+import { fragMatchModule, hbhMatchModule, ipv6headerMatchModule, rtMatchModule } from './matches/ipv6-extension-headers.match';
 import { addrtypeMatchModule } from './matches/addrtype.match';
 import { commentMatchModule } from './matches/comment.match';
 import { connlimitMatchModule } from './matches/connlimit.match';
@@ -15,6 +18,11 @@ import { helperMatchModule } from './matches/helper.match';
 import { icmpMatchModule } from './matches/icmp.match';
 import { iprangeMatchModule } from './matches/iprange.match';
 import { lengthMatchModule } from './matches/length.match';
+import { macMatchModule } from './matches/mac.match';
+import { bpfMatchModule } from './matches/bpf.match';
+import { cgroupMatchModule } from './matches/cgroup.match';
+import { socketMatchModule } from './matches/socket.match';
+import { u32MatchModule } from './matches/u32.match';
 import { limitMatchModule } from './matches/limit.match';
 import { markMatchModule } from './matches/mark.match';
 import { multiportMatchModule } from './matches/multiport.match';
@@ -89,6 +97,17 @@ export function createDefaultRegistry(): ModuleRegistry {
     .registerMatch(devgroupMatchModule)
     .registerMatch(stringMatchModule)
     .registerMatch(setMatchModule)
+    .registerMatch(icmp6MatchModule)
+    .registerMatch(hlMatchModule)
+    .registerMatch(fragMatchModule)
+    .registerMatch(hbhMatchModule)
+    .registerMatch(rtMatchModule)
+    .registerMatch(ipv6headerMatchModule)
+    .registerMatch(macMatchModule)
+    .registerMatch(socketMatchModule)
+    .registerMatch(cgroupMatchModule)
+    .registerMatch(bpfMatchModule)
+    .registerMatch(u32MatchModule)
     .registerTarget(acceptTargetModule)
     .registerTarget(dropTargetModule)
     .registerTarget(returnTargetModule)

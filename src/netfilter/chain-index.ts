@@ -26,6 +26,7 @@
  * from the IP header (`-d`, `-p`) are always safe, as the header is checked
  * first.
  */
+import { IPV6_ALL_ONES, type IpAddress } from './address';
 import type { Chain } from './chain';
 import { SctpMatch } from './matches/sctp.match';
 import { TcpMatch } from './matches/tcp.match';
@@ -37,7 +38,7 @@ import type { Match, Packet, Protocol } from './types';
 /** Chains shorter than this are walked linearly: an index would not pay for itself. */
 export const INDEX_MIN_RULES = 16;
 
-const PROTOCOL_CODE: Readonly<Record<Protocol, number>> = { tcp: 1, udp: 2, sctp: 3, icmp: 0 };
+const PROTOCOL_CODE: Readonly<Record<Protocol, number>> = { tcp: 1, udp: 2, sctp: 3, icmp: 0, icmpv6: 0 };
 const CODE_OF_NUMBER = new Map<number, number>([
   [6, 1],
   [17, 2],
@@ -45,6 +46,16 @@ const CODE_OF_NUMBER = new Map<number, number>([
 ]);
 
 const EMPTY: readonly number[] = Object.freeze([]);
+
+/**
+ * An address as an index key: IPv4 as is; IPv6 by its low 32 bits. Two IPv6
+ * addresses may share a key: their rules then share a bucket, and every
+ * candidate is still matched in full, so a shared key costs time, never a
+ * wrong answer.
+ */
+function addressKey(address: IpAddress): number {
+  return typeof address === 'number' ? address : Number(address & 0xffffffffn);
+}
 
 function exactKey(destination: number, code: number, port: number): number {
   return destination * 262144 + code * 65536 + port;
@@ -102,7 +113,7 @@ export class ChainIndex {
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
       const d = rule.destination;
-      const destination = d !== undefined && !d.invert && d.mask === 0xffffffff ? d.address : undefined;
+      const destination = d !== undefined && !d.invert && (d.mask === 0xffffffff || d.mask === IPV6_ALL_ONES) ? addressKey(d.address) : undefined;
       const { code, port } = transportKey(rule);
       let bucket: Map<number, number[]> | undefined;
       let key = 0;
@@ -133,14 +144,15 @@ export class ChainIndex {
   /** Positions of the rules that may match `packet`, ascending. */
   candidates(packet: Packet): readonly number[] {
     const code = PROTOCOL_CODE[packet.protocol];
-    const key = code === 0 ? -1 : exactKey(packet.destination, code, packet.destinationPort);
+    const destination = addressKey(packet.destination);
+    const key = code === 0 ? -1 : exactKey(destination, code, packet.destinationPort);
     const a = key < 0 ? undefined : this.exact.get(key);
     if (a !== undefined) {
       const cached = this.mergedByExact.get(key);
       if (cached !== undefined) return cached;
     }
     const b = code === 0 ? undefined : this.port.get(portKey(code, packet.destinationPort));
-    const c = this.dest.get(packet.destination);
+    const c = this.dest.get(destination);
     const w = this.wildcard;
     if (a === undefined && b === undefined && c === undefined) return w.length > 0 ? w : EMPTY;
     let merged: readonly number[] = w;

@@ -147,7 +147,7 @@ describe('NAT mapping choice', () => {
     expect(a).toBeLessThanOrEqual(ip('10.0.0.3'));
     expect(rangeAddress(ip('10.0.0.1'), ip('10.0.0.3'), { ...t, sourcePort: 1 }, false)).toBe(a);
     const seen = new Set<number>();
-    for (let i = 0; i < 64; i++) seen.add(rangeAddress(ip('10.0.0.1'), ip('10.0.0.3'), tuple(`203.0.113.${i}`, 1, '192.168.0.2', 80), false));
+    for (let i = 0; i < 64; i++) seen.add(Number(rangeAddress(ip('10.0.0.1'), ip('10.0.0.3'), tuple(`203.0.113.${i}`, 1, '192.168.0.2', 80), false)));
     expect(seen.size).toBe(3);
   });
 

@@ -32,7 +32,7 @@
  * sequence-number windows are not checked.
  */
 import type { Clock } from '../common/clock';
-import { formatIPv4 } from '../common/ipv4';
+import { foldAddress, formatIp, type IpAddress } from './address';
 import { ICMP_ERROR_TYPES, icmpTupleText, isIcmpRequest } from './icmp';
 import { PROTOCOL_NUMBERS, TCP_FLAGS, type CtState, type Protocol } from './types';
 
@@ -40,9 +40,9 @@ export type Direction = 'original' | 'reply';
 
 export interface Tuple {
   readonly protocol: Protocol;
-  readonly source: number;
+  readonly source: IpAddress;
   readonly sourcePort: number;
-  readonly destination: number;
+  readonly destination: IpAddress;
   readonly destinationPort: number;
 }
 
@@ -156,8 +156,8 @@ export function tupleEquals(a: Tuple, b: Tuple): boolean {
 
 /** A 30-bit hash of a tuple: a small-integer key, the cheapest kind for a Map (no string to build). */
 function tupleHash(t: Tuple): number {
-  let h = Math.imul(t.source ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 15) ^ t.destination, 0xc2b2ae35);
+  let h = Math.imul(foldAddress(t.source) ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ foldAddress(t.destination), 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 13) ^ ((t.sourcePort << 16) | t.destinationPort), 0x27d4eb2d);
   h = Math.imul(h ^ (h >>> 15) ^ PROTOCOL_NUMBERS[t.protocol], 0x165667b1);
   return (h ^ (h >>> 16)) & 0x3fffffff;
@@ -278,9 +278,9 @@ export interface TupleView {
 
 function tupleView(t: Tuple): TupleView {
   return {
-    source: formatIPv4(t.source),
+    source: formatIp(t.source),
     sourcePort: t.sourcePort,
-    destination: formatIPv4(t.destination),
+    destination: formatIp(t.destination),
     destinationPort: t.destinationPort,
   };
 }
@@ -555,7 +555,7 @@ function nextTcpState(state: TcpState, direction: Direction, f: number): TcpStat
 
 /** One side of a connection; `requestSide` for the original tuple (an ICMP query keeps its request's orientation there). */
 function formatTuple(t: Tuple, requestSide: boolean): string {
-  let out = `src=${formatIPv4(t.source)} dst=${formatIPv4(t.destination)}`;
+  let out = `src=${formatIp(t.source)} dst=${formatIp(t.destination)}`;
   if (t.protocol !== 'icmp') out += ` sport=${t.sourcePort} dport=${t.destinationPort}`;
   else out += ' ' + icmpTupleText(t, requestSide);
   return out;

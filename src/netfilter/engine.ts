@@ -29,7 +29,9 @@
  */
 import { SystemClock, type Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
-import { cidrContains, formatIPv4, tryParseIPv4 } from '../common/ipv4';
+import { cidrContains, tryParseIPv4 } from '../common/ipv4';
+import { tryParseIPv6 } from '../ipam/ipv6';
+import { foldAddress, formatIp, formatIpPort, type IpAddress } from './address';
 import { unseededRandom, type Random } from '../common/random';
 import {
   ConnectionTracker,
@@ -43,6 +45,7 @@ import {
 import { Host } from './host';
 import { icmpInverse, icmpTuplePorts, icmpTupleText, icmpTypeText, isIcmpError, isIcmpQuery, tuplePorts, ICMP_ECHO_REQUEST } from './icmp';
 import { formatRule } from './iptables-save.printer';
+import { parseMacAddress } from './matches/mac.match';
 import { applyMapping, chooseMapping, type NatChoice } from './nat';
 import { InMemoryRecentStore, MapMatchState } from './recent-store';
 import type { IpsetStore } from './ipset/ipset-store';
@@ -66,6 +69,7 @@ import {
   type Protocol,
   type RejectWith,
   type SocketOwner,
+  type LocalSocket,
   type TableName,
   type TraceStep,
   type TraceVerdict,
@@ -78,7 +82,7 @@ const LOOPBACK_ADDRESS = 0x7f000001;
 // Input and output
 // ---------------------------------------------------------------------------
 
-type Address = number | string;
+type Address = IpAddress | string;
 
 /** A packet to trace. Addresses as numbers or dotted quads. */
 export interface TraceInput {
@@ -106,6 +110,10 @@ export interface TraceInput {
    * root's (uid 0, gid 0, no supplementary groups).
    */
   readonly socket?: { readonly uid?: number; readonly gid?: number; readonly groups?: readonly number[] };
+  /** At PREROUTING: the Ethernet source of the frame (`-m mac`), e.g. "0a:58:0a:b4:00:02"; unset: no Ethernet header, which `-m mac` never matches. */
+  readonly sourceMac?: string;
+  /** At PREROUTING: the local socket that takes the packet (`-m socket`): its connection's or a listener's; unset: none. */
+  readonly localSocket?: { readonly wildcard?: boolean; readonly transparent?: boolean };
   /** For an ICMP error: the packet it reports on, as it was sent. Makes the error RELATED to that packet's connection. */
   readonly related?: {
     readonly protocol: Protocol;
@@ -380,8 +388,13 @@ const MULTICAST_NET = { network: 0xe0000000, prefix: 4 };
 const ZERO_NET = { network: 0, prefix: 8 };
 const MAX_LOOPBACK_PASSES = 2;
 
-function endpoint(address: number, port: number, protocol: Protocol): string {
-  return protocol === 'icmp' ? formatIPv4(address) : `${formatIPv4(address)}:${port}`;
+/** 224.0.0.0/4, ff00::/8. */
+function isMulticast(address: IpAddress): boolean {
+  return typeof address === 'bigint' ? address >> 120n === 0xffn : cidrContains(MULTICAST_NET, address);
+}
+
+function endpoint(address: IpAddress, port: number, protocol: Protocol): string {
+  return protocol === 'icmp' || protocol === 'icmpv6' ? formatIp(address) : formatIpPort(address, port);
 }
 
 /** An embedded header in words: `udp 10.244.2.2:40000 > 10.96.0.10:53`, `icmp 10.244.2.2 > 10.0.0.1 echo-request id 7`. */
@@ -419,6 +432,8 @@ function copyPacket(p: Packet): MutablePacket {
     physInInterface: p.physInInterface,
     physOutInterface: p.physOutInterface,
     bridged: p.bridged,
+    sourceMac: p.sourceMac,
+    localSocket: p.localSocket,
     mark: p.mark,
     ctstate: p.ctstate,
     ctSnat: p.ctSnat,
@@ -477,13 +492,13 @@ class Run implements ChainWalker {
   looked = false;
 
   // What happened, for the outcome (addresses kept as numbers until the outcome is made).
-  dnatAddress = -1;
+  dnatAddress: IpAddress = -1;
   dnatPort = 0;
-  snatAddress = -1;
+  snatAddress: IpAddress = -1;
   snatPort = 0;
   masquerade = false;
   snatPortRandom = false;
-  nextHop: number | undefined;
+  nextHop: IpAddress | undefined;
   loopbackPasses = 0;
 
   // Enumerate mode: the decisions to replay, those made, and alternatives left to explore.
@@ -617,12 +632,12 @@ class Run implements ChainWalker {
 
   private owned: Packet | undefined;
 
-  setDnat(address: number, port: number): void {
+  setDnat(address: IpAddress, port: number): void {
     this.dnatAddress = address;
     this.dnatPort = port;
   }
 
-  setSnat(address: number, port: number): void {
+  setSnat(address: IpAddress, port: number): void {
     this.snatAddress = address;
     this.snatPort = port;
   }
@@ -775,8 +790,20 @@ export class NetfilterEngine {
   // Input
   // -------------------------------------------------------------------------
 
-  private address(value: Address | undefined, field: string): number | undefined {
+  /** An address of the ruleset's family: IPv4 for iptables, IPv6 for ip6tables. Another family's is refused, naming the field. */
+  private address(value: Address | undefined, field: string): IpAddress | undefined {
     if (value === undefined) return undefined;
+    if (this.ruleset.family === 'ipv6') {
+      const parsed6 = typeof value === 'bigint' ? value : typeof value === 'string' ? tryParseIPv6(value) : undefined;
+      if (parsed6 === undefined) {
+        const why = typeof value === 'number' || (typeof value === 'string' && tryParseIPv4(value) !== undefined) ? ' (the ruleset is ip6tables: IPv6 only)' : '';
+        throw new DomainError('INVALID', `${field}: ${JSON.stringify(typeof value === 'number' ? String(value) : value)} is not an IPv6 address${why}`, { field });
+      }
+      return parsed6;
+    }
+    if (typeof value === 'bigint' || (typeof value === 'string' && value.includes(':'))) {
+      throw new DomainError('INVALID', `${field}: "${String(value)}" is not an IPv4 address (the ruleset is iptables: IPv4 only; an IPv6 packet needs an ip6tables ruleset)`, { field });
+    }
     if (typeof value === 'number') {
       if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new DomainError('INVALID', `${field}: ${value} is not an IPv4 address`, { field });
       return value >>> 0;
@@ -784,6 +811,27 @@ export class NetfilterEngine {
     const parsed = tryParseIPv4(value);
     if (parsed === undefined) throw new DomainError('INVALID', `${field}: "${value}" is not an IPv4 address`, { field });
     return parsed;
+  }
+
+  /** The frame's Ethernet source, normalized; only a packet arriving on an interface has one. */
+  private sourceMac(input: TraceInput): string | undefined {
+    if (input.sourceMac === undefined) return undefined;
+    if (input.hook !== 'PREROUTING') {
+      throw new DomainError('INVALID', 'packet.sourceMac: only a packet arriving on an interface (hook PREROUTING) has an Ethernet source', { field: 'packet.sourceMac' });
+    }
+    const mac = typeof input.sourceMac === 'string' ? parseMacAddress(input.sourceMac) : undefined;
+    if (mac === undefined) throw new DomainError('INVALID', `packet.sourceMac: "${String(input.sourceMac)}" is not a MAC address (six hex bytes separated by colons)`, { field: 'packet.sourceMac' });
+    return mac;
+  }
+
+  /** The local socket an arriving packet reaches; only a packet arriving on an interface is looked up. */
+  private localSocket(input: TraceInput): LocalSocket | undefined {
+    const given = input.localSocket;
+    if (given === undefined) return undefined;
+    if (input.hook !== 'PREROUTING') {
+      throw new DomainError('INVALID', 'packet.localSocket: only a packet arriving on an interface (hook PREROUTING) is looked up in the local sockets', { field: 'packet.localSocket' });
+    }
+    return { wildcard: given.wildcard === true, transparent: given.transparent === true };
   }
 
   private port(value: number | undefined, protocol: Protocol, field: string): number {
@@ -824,6 +872,7 @@ export class NetfilterEngine {
     if (input.hook === 'PREROUTING' && input.socket !== undefined) {
       throw new DomainError('INVALID', 'packet.socket: only a packet sent by a local process (hook OUTPUT) has a socket', { field: 'packet.socket' });
     }
+    const sourceMac = this.sourceMac(input);
     if (input.inInterface !== undefined && !this.host.hasInterface(input.inInterface)) {
       throw new DomainError('INVALID', `packet.inInterface: the host has no interface "${input.inInterface}"`, { field: 'packet.inInterface' });
     }
@@ -831,7 +880,11 @@ export class NetfilterEngine {
     if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp' && protocol !== 'icmp') {
       throw new DomainError('INVALID', `packet.protocol: "${String(protocol)}" is not tcp, udp, sctp or icmp`, { field: 'packet.protocol' });
     }
-    const source = this.address(input.source, 'packet.source') ?? 0;
+    if (protocol === 'icmp' && this.ruleset.family === 'ipv6') {
+      // ICMP (protocol 1) is IPv4's; IPv6 has ICMPv6, which traces do not model yet.
+      throw new DomainError('INVALID', 'packet.protocol: icmp is an IPv4 protocol; ICMPv6 packets are not traced yet (the ruleset is ip6tables)', { field: 'packet.protocol' });
+    }
+    const source = this.address(input.source, 'packet.source') ?? (this.ruleset.family === 'ipv6' ? 0n : 0);
     const destination = this.address(input.destination, 'packet.destination')!;
     const sourcePort = this.port(input.sourcePort, protocol, 'packet.sourcePort');
     const destinationPort = this.port(input.destinationPort, protocol, 'packet.destinationPort');
@@ -850,6 +903,8 @@ export class NetfilterEngine {
       tcpFlags,
       inInterface: input.hook === 'PREROUTING' ? input.inInterface : undefined,
       outInterface: undefined,
+      sourceMac,
+      localSocket: this.localSocket(input),
       mark: (input.mark ?? 0) >>> 0,
       ctstate: 'INVALID',
       ttl: input.ttl,
@@ -925,10 +980,21 @@ export class NetfilterEngine {
     const host = this.host;
     const p = run.packet;
     run.hook = 'PREROUTING';
-    if (!host.isLoopbackInterface(p.inInterface)) {
+    if (!host.isLoopbackInterface(p.inInterface) && typeof p.source === 'bigint') {
+      // IPv6 (ip6_rcv_core): a multicast source, or ::1 on the wire, is dropped.
+      const s = p.source;
+      if (s >> 120n === 0xffn || s === 1n) {
+        run.note('routing', `martian source ${formatIp(s)}: dropped`);
+        return { verdict: 'DROP', delivery: null, reason: 'martian-source' };
+      }
+      if (p.destination === 1n) {
+        run.note('routing', 'loopback address ::1 on a non-loopback interface: dropped');
+        return { verdict: 'DROP', delivery: null, reason: 'martian-destination' };
+      }
+    } else if (!host.isLoopbackInterface(p.inInterface) && typeof p.source === 'number' && typeof p.destination === 'number') {
       const s = p.source;
       if (cidrContains(MULTICAST_NET, s) || s === 0xffffffff || (cidrContains(ZERO_NET, s) && p.destination !== 0xffffffff)) {
-        run.note('routing', `martian source ${formatIPv4(s)}: dropped`);
+        run.note('routing', `martian source ${formatIp(s)}: dropped`);
         return { verdict: 'DROP', delivery: null, reason: 'martian-source' };
       }
       if (!host.routeLocalnet && (cidrContains(LOOPBACK_NET, s) || cidrContains(LOOPBACK_NET, p.destination))) {
@@ -936,23 +1002,23 @@ export class NetfilterEngine {
         return { verdict: 'DROP', delivery: null, reason: cidrContains(LOOPBACK_NET, s) ? 'martian-source' : 'martian-destination' };
       }
       if (host.isLocal(s)) {
-        run.note('routing', `martian source ${formatIPv4(s)} (an address of this host) on ${p.inInterface}: dropped`);
+        run.note('routing', `martian source ${formatIp(s)} (an address of this host) on ${p.inInterface}: dropped`);
         return { verdict: 'DROP', delivery: null, reason: 'martian-source' };
       }
     }
     const found = host.lookup(p.destination);
-    if (found.kind === 'local' || found.kind === 'broadcast' || cidrContains(MULTICAST_NET, p.destination)) {
+    if (found.kind === 'local' || found.kind === 'broadcast' || isMulticast(p.destination)) {
       const d = p.destination;
       const kind = found.kind;
-      run.note('routing', () => `${formatIPv4(d)} is ${kind === 'broadcast' ? 'a broadcast address' : 'local'}: deliver locally (INPUT)`);
+      run.note('routing', () => `${formatIp(d)} is ${kind === 'broadcast' ? 'a broadcast address' : 'local'}: deliver locally (INPUT)`);
       return this.deliverLocal(run);
     }
     if (found.kind === 'unreachable') {
-      run.note('routing', found.route ? `${found.route.type} route for ${formatIPv4(p.destination)}: no route` : `no route to ${formatIPv4(p.destination)}`);
+      run.note('routing', found.route ? `${found.route.type} route for ${formatIp(p.destination)}: no route` : `no route to ${formatIp(p.destination)}`);
       return { verdict: 'DROP', delivery: null, reason: 'no-route' };
     }
     if (!host.ipForward) {
-      run.note('routing', `${formatIPv4(p.destination)} is not local and forwarding is off (ip_forward=0): no route`);
+      run.note('routing', `${formatIp(p.destination)} is not local and forwarding is off (ip_forward=0): no route`);
       return { verdict: 'DROP', delivery: null, reason: 'no-route' };
     }
     if (p.ttl !== undefined && p.ttl <= 1) {
@@ -966,7 +1032,7 @@ export class NetfilterEngine {
     const d = p.destination;
     const via = found.route.via;
     const dev = found.interface;
-    run.note('routing', () => `forward to ${formatIPv4(d)} via ${via === undefined ? 'the link' : formatIPv4(via)} dev ${dev} (FORWARD)`);
+    run.note('routing', () => `forward to ${formatIp(d)} via ${via === undefined ? 'the link' : formatIp(via)} dev ${dev} (FORWARD)`);
     const dropped = this.runHook(run, 'FORWARD');
     if (dropped) return dropped;
     return this.postrouting(run);
@@ -1002,10 +1068,10 @@ export class NetfilterEngine {
     const routed = this.routeOutput(run, p.destination);
     if (routed === undefined) return { verdict: 'DROP', delivery: null, reason: 'no-route' };
     let source = p.source;
-    if (source === 0) {
+    if (source === 0 || source === 0n) {
       const chosen = routed.source;
       if (chosen === undefined) {
-        run.note('routing', `no source address for ${formatIPv4(p.destination)} on ${routed.interface}: no route`);
+        run.note('routing', `no source address for ${formatIp(p.destination)} on ${routed.interface}: no route`);
         return { verdict: 'DROP', delivery: null, reason: 'no-route' };
       }
       source = chosen;
@@ -1016,14 +1082,14 @@ export class NetfilterEngine {
     run.nextHop = routed.nextHop;
     const d = p.destination;
     const chosenSource = source;
-    run.note('routing', () => `route to ${formatIPv4(d)}: ${routed.description()}, source ${formatIPv4(chosenSource)} (OUTPUT)`);
+    run.note('routing', () => `route to ${formatIp(d)}: ${routed.description()}, source ${formatIp(chosenSource)} (OUTPUT)`);
     this.firstLookup(run);
     const dropped = this.runHook(run, 'OUTPUT');
     if (dropped) return dropped;
     return this.postrouting(run);
   }
 
-  private routeOutput(run: Run, destination: number): { interface: string; nextHop: number; source: number | undefined; description: () => string } | undefined {
+  private routeOutput(run: Run, destination: IpAddress): { interface: string; nextHop: IpAddress; source: IpAddress | undefined; description: () => string } | undefined {
     const found = this.host.lookup(destination);
     if (found.kind === 'local') {
       const lo = this.loopbackName;
@@ -1034,7 +1100,7 @@ export class NetfilterEngine {
       return { interface: dev, nextHop: destination, source: found.source, description: () => `broadcast, dev ${dev}` };
     }
     if (found.kind === 'unreachable') {
-      run.note('routing', found.route ? `${found.route.type} route for ${formatIPv4(destination)}: no route` : `no route to ${formatIPv4(destination)}`);
+      run.note('routing', found.route ? `${found.route.type} route for ${formatIp(destination)}: no route` : `no route to ${formatIp(destination)}`);
       return undefined;
     }
     const via = found.route.via;
@@ -1042,7 +1108,7 @@ export class NetfilterEngine {
       interface: found.interface,
       nextHop: found.nextHop,
       source: found.source ?? this.host.selectAddress(found.interface, found.nextHop),
-      description: () => `${via === undefined ? '' : `via ${formatIPv4(via)} `}dev ${found.interface}`,
+      description: () => `${via === undefined ? '' : `via ${formatIp(via)} `}dev ${found.interface}`,
     };
   }
 
@@ -1232,7 +1298,7 @@ export class NetfilterEngine {
   private bind(run: Run, manip: 'DST' | 'SRC', action: NatAction, at: { rule: Rule; chain: string; position: number }): Ending | undefined {
     const c = run.conn!;
     const p = run.packet;
-    let address: number | undefined;
+    let address: IpAddress | undefined;
     if (action.type === 'MASQUERADE') {
       const out = p.outInterface;
       address = out === undefined ? undefined : this.host.masqueradeAddress(out, run.nextHop ?? p.destination);
@@ -1256,7 +1322,7 @@ export class NetfilterEngine {
     // the outcome reports the rule's mapping either way.
     if (manip === 'DST') {
       // An ICMP query's id (its "port") sits on the tuple's source side either way.
-      const changed = choice.address !== current.destination || choice.port !== (protocol === 'icmp' ? current.sourcePort : current.destinationPort);
+      const changed = choice.address !== current.destination || choice.port !== (protocol === 'icmp' || protocol === 'icmpv6' ? current.sourcePort : current.destinationPort);
       run.setDnat(choice.address, choice.port);
       if (changed) {
         applyMapping(c, manip, choice);
@@ -1297,7 +1363,7 @@ export class NetfilterEngine {
     run.note('conntrack', `source port ${current.sourcePort} is taken by another connection: remapped to ${choice.port}`);
   }
 
-  private choose(run: Run, action: NatAction, manip: 'DST' | 'SRC', address: number | undefined): NatChoice {
+  private choose(run: Run, action: NatAction, manip: 'DST' | 'SRC', address: IpAddress | undefined): NatChoice {
     const c = run.conn!;
     const current = invertTuple(c.reply);
     const taken = (reply: Tuple): boolean => this.conntrack.isTaken(reply, c);
@@ -1433,11 +1499,11 @@ class Outcome implements TraceOutcome {
   readonly packet: Packet;
   readonly choices: readonly boolean[];
   readonly dependsOn: readonly RuleDependency[];
-  private readonly dnatAddress: number;
+  private readonly dnatAddress: IpAddress;
   private readonly dnatPort: number;
-  private readonly snatAddress: number;
+  private readonly snatAddress: IpAddress;
   private readonly snatPort: number;
-  private readonly hop: number | undefined;
+  private readonly hop: IpAddress | undefined;
   /** @internal The steps as recorded (six slots each; see `Run.steps`). */
   readonly flatSteps: readonly unknown[] | undefined;
   private built: Step[] | undefined;
@@ -1475,7 +1541,7 @@ class Outcome implements TraceOutcome {
   }
 
   get nextHop(): string | null {
-    return this.delivery === 'forward' && this.hop !== undefined ? formatIPv4(this.hop) : null;
+    return this.delivery === 'forward' && this.hop !== undefined ? formatIp(this.hop) : null;
   }
 
   get steps(): readonly TraceStep[] {
@@ -1533,10 +1599,10 @@ class Outcome implements TraceOutcome {
   /** A hash of some of what `sameAs` compares: equal paths hash alike. */
   hash(): number {
     const p = this.packet;
-    let h = Math.imul(p.destination ^ 0x9e3779b9, 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 15) ^ p.source, 0xc2b2ae35);
+    let h = Math.imul(foldAddress(p.destination) ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 15) ^ foldAddress(p.source), 0xc2b2ae35);
     h = Math.imul(h ^ (h >>> 13) ^ ((p.sourcePort << 16) | p.destinationPort), 0x27d4eb2d);
-    h = Math.imul(h ^ (h >>> 15) ^ p.mark ^ this.dnatAddress ^ this.snatAddress, 0x165667b1);
+    h = Math.imul(h ^ (h >>> 15) ^ p.mark ^ foldAddress(this.dnatAddress) ^ foldAddress(this.snatAddress), 0x165667b1);
     const flat = this.flatSteps;
     if (flat !== undefined) {
       h = Math.imul(h ^ (h >>> 13) ^ flat.length, 0x27d4eb2d);
@@ -1604,9 +1670,9 @@ function flagText(flags: number): string {
 export function packetView(p: Packet, ttl: number | null = null): PacketView {
   const view: { -readonly [K in keyof PacketView]: PacketView[K] } = {
     protocol: p.protocol,
-    source: formatIPv4(p.source),
+    source: formatIp(p.source),
     sourcePort: p.sourcePort,
-    destination: formatIPv4(p.destination),
+    destination: formatIp(p.destination),
     destinationPort: p.destinationPort,
     inInterface: p.inInterface ?? null,
     outInterface: p.outInterface ?? null,

@@ -5,6 +5,7 @@
  * broadcast address of an interface's subnet, MULTICAST in 224.0.0.0/4,
  * UNSPEC for 0.0.0.0, and UNICAST otherwise.
  */
+import type { IpAddress } from './address';
 import { cidrContains, prefixMask, type IPv4Cidr } from '../common/ipv4';
 import type { AddressType, HostView } from './types';
 
@@ -19,7 +20,9 @@ const MULTICAST: IPv4Cidr = { network: 0xe0000000, prefix: 4 };
 export class StaticHostView implements HostView {
   constructor(readonly interfaces: readonly HostInterface[]) {}
 
-  addressType(address: number, iface?: string): AddressType {
+  addressType(address: IpAddress, iface?: string): AddressType {
+    // IPv4 only: an IPv6 address is never one of these interfaces'.
+    if (typeof address === 'bigint') return address >> 120n === 0xffn ? 'MULTICAST' : 'UNICAST';
     const candidates = iface === undefined ? this.interfaces : this.interfaces.filter((i) => i.name === iface);
     for (const i of candidates) {
       for (const a of i.addresses) {

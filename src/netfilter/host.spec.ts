@@ -1,6 +1,7 @@
 import { DomainError } from '../common/domain-error';
-import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
+import { tryParseIPv4 } from '../common/ipv4';
 import { Host } from './host';
+import { formatIp } from './address';
 
 const ip = (text: string): number => tryParseIPv4(text)!;
 
@@ -49,7 +50,7 @@ describe('Host', () => {
   it('looks routes up by longest prefix', () => {
     const r = (d: string) => {
       const found = node.lookup(ip(d));
-      return found.kind === 'unicast' ? `${found.interface} ${formatIPv4(found.nextHop)}` : found.kind;
+      return found.kind === 'unicast' ? `${found.interface} ${formatIp(found.nextHop)}` : found.kind;
     };
     expect(r('10.244.1.5')).toBe('cni0 10.244.1.5');
     expect(r('10.244.2.3')).toBe('flannel.1 10.244.2.0');
@@ -61,7 +62,7 @@ describe('Host', () => {
   });
 
   it('picks source addresses: the route src, else the egress interface address on the next hop subnet', () => {
-    const src = (d: string) => formatIPv4(node.sourceAddressFor(ip(d))!);
+    const src = (d: string) => formatIp(node.sourceAddressFor(ip(d))!);
     expect(src('8.8.8.8')).toBe('192.168.0.2');
     expect(src('10.244.3.3')).toBe('192.168.0.7'); // route src
     expect(src('10.244.1.9')).toBe('10.244.1.1');
@@ -69,10 +70,10 @@ describe('Host', () => {
     expect(src('127.0.0.5')).toBe('127.0.0.1');
     expect(src('192.168.0.7')).toBe('192.168.0.2'); // local route of a secondary address: the primary as source
     // MASQUERADE ignores route src: inet_select_addr on the egress device.
-    expect(formatIPv4(node.masqueradeAddress('eth0', ip('192.168.0.9'))!)).toBe('192.168.0.2');
-    expect(formatIPv4(node.masqueradeAddress('eth0', ip('172.16.0.1'))!)).toBe('172.16.5.1');
-    expect(formatIPv4(node.masqueradeAddress('flannel.1', ip('10.244.2.0'))!)).toBe('10.244.1.0');
-    expect(formatIPv4(node.masqueradeAddress('cni0', ip('10.244.1.5'))!)).toBe('10.244.1.1');
+    expect(formatIp(node.masqueradeAddress('eth0', ip('192.168.0.9'))!)).toBe('192.168.0.2');
+    expect(formatIp(node.masqueradeAddress('eth0', ip('172.16.0.1'))!)).toBe('172.16.5.1');
+    expect(formatIp(node.masqueradeAddress('flannel.1', ip('10.244.2.0'))!)).toBe('10.244.1.0');
+    expect(formatIp(node.masqueradeAddress('cni0', ip('10.244.1.5'))!)).toBe('10.244.1.1');
   });
 
   it('refuses bad descriptions with the field at fault', () => {

@@ -27,9 +27,16 @@
  *   egress interface whose subnet holds the next hop, else its first primary
  *   global-scope address, else one from another interface. MASQUERADE uses
  *   the same choice, without looking at a route's `src` (as the kernel does).
+ * - **IPv6** (addresses as bigints, routes of both families in one table,
+ *   each lookup seeing only its own family): every address gets a `local`
+ *   /128 route; there is no broadcast; `ff00::/8` is MULTICAST; `lo` has
+ *   `::1/128` once the host has any IPv6 address; link-local addresses
+ *   (`fe80::/10`) are never chosen as a source.
  */
 import { DomainError } from '../common/domain-error';
-import { cidrContains, formatIPv4, prefixMask, tryParseIPv4, type IPv4Cidr } from '../common/ipv4';
+import { cidrContains, prefixMask, tryParseIPv4, type IPv4Cidr } from '../common/ipv4';
+import { tryParseIPv6 } from '../ipam/ipv6';
+import { formatIp, ipInPrefix, ipv6PrefixMask, type IpAddress } from './address';
 import type { AddressType, HostView } from './types';
 
 /** An interface as a caller describes it: `{ name: 'eth0', addresses: ['192.168.0.2/24'] }`. */
@@ -71,7 +78,7 @@ export interface HostSpec {
 }
 
 export interface HostAddress {
-  readonly address: number;
+  readonly address: IpAddress;
   readonly prefix: number;
   readonly secondary: boolean;
   /** Loopback-network addresses have host scope; MASQUERADE and source selection skip them. */
@@ -86,11 +93,11 @@ export interface HostInterfaceModel {
 }
 
 export interface Route {
-  readonly network: number;
+  readonly network: IpAddress;
   readonly prefix: number;
-  readonly via: number | undefined;
+  readonly via: IpAddress | undefined;
   readonly interface: string | undefined;
-  readonly src: number | undefined;
+  readonly src: IpAddress | undefined;
   readonly metric: number;
   readonly type: RouteType;
   /** Made by the kernel from an interface address. */
@@ -99,18 +106,18 @@ export interface Route {
 
 /** What a route lookup answers for a destination. */
 export type RouteLookup =
-  | { readonly kind: 'local'; readonly interface: string; readonly source: number }
-  | { readonly kind: 'broadcast'; readonly interface: string; readonly source: number }
-  | { readonly kind: 'unicast'; readonly route: Route; readonly interface: string; readonly nextHop: number; readonly source: number | undefined }
+  | { readonly kind: 'local'; readonly interface: string; readonly source: IpAddress }
+  | { readonly kind: 'broadcast'; readonly interface: string; readonly source: IpAddress }
+  | { readonly kind: 'unicast'; readonly route: Route; readonly interface: string; readonly nextHop: IpAddress; readonly source: IpAddress | undefined }
   | { readonly kind: 'unreachable'; readonly route: Route | undefined };
 
 interface LocalRoute {
-  readonly network: number;
+  readonly network: IpAddress;
   readonly prefix: number;
   readonly type: 'LOCAL' | 'BROADCAST';
   readonly interface: string;
   /** The preferred source of the route: the primary address of its subnet. */
-  readonly source: number;
+  readonly source: IpAddress;
 }
 
 const LOOPBACK_NET: IPv4Cidr = { network: 0x7f000000, prefix: 8 };
@@ -121,7 +128,34 @@ function invalid(field: string, message: string): DomainError {
   return new DomainError('INVALID', message, { field });
 }
 
-function parseAddressWithPrefix(text: string, field: string): { address: number; prefix: number } {
+/** fe80::/10: link-local, never a global source. */
+const LINK_LOCAL6 = 0xfe80n << 112n;
+
+function isHostScope(address: IpAddress): boolean {
+  return typeof address === 'bigint' ? address === 1n || (address & ipv6PrefixMask(10)) === LINK_LOCAL6 : cidrContains(LOOPBACK_NET, address);
+}
+
+/** Whether two addresses are of one family. */
+function sameFamily(a: IpAddress, b: IpAddress): boolean {
+  return typeof a === typeof b;
+}
+
+/** The network of an address under a prefix. */
+function networkOf(address: IpAddress, prefix: number): IpAddress {
+  return typeof address === 'bigint' ? address & ipv6PrefixMask(prefix) : (address & prefixMask(prefix)) >>> 0;
+}
+
+function parseAddressWithPrefix(text: string, field: string): { address: IpAddress; prefix: number } {
+  if (typeof text === 'string' && text.includes(':')) {
+    const slash6 = text.indexOf('/');
+    const address6 = tryParseIPv6(slash6 < 0 ? text : text.slice(0, slash6));
+    const prefixText6 = slash6 < 0 ? '128' : text.slice(slash6 + 1);
+    const prefix6 = /^(0|[1-9][0-9]{0,2})$/.test(prefixText6) ? Number(prefixText6) : NaN;
+    if (address6 === undefined || !(prefix6 >= 0 && prefix6 <= 128)) {
+      throw invalid(field, `${field}: "${text}" is not an IPv6 address with a prefix length (fd00::1/64)`);
+    }
+    return { address: address6, prefix: prefix6 };
+  }
   const slash = text.indexOf('/');
   const address = tryParseIPv4(slash < 0 ? text : text.slice(0, slash));
   const prefixText = slash < 0 ? '32' : text.slice(slash + 1);
@@ -132,7 +166,12 @@ function parseAddressWithPrefix(text: string, field: string): { address: number;
   return { address, prefix };
 }
 
-function parseAddress(text: string, field: string): number {
+function parseAddress(text: string, field: string): IpAddress {
+  if (typeof text === 'string' && text.includes(':')) {
+    const address6 = tryParseIPv6(text);
+    if (address6 === undefined) throw invalid(field, `${field}: "${text}" is not an IPv6 address`);
+    return address6;
+  }
   const address = tryParseIPv4(text);
   if (address === undefined) throw invalid(field, `${field}: "${text}" is not an IPv4 address`);
   return address;
@@ -147,7 +186,7 @@ export class Host implements HostView {
   private readonly byName = new Map<string, HostInterfaceModel>();
   private readonly localRoutes: LocalRoute[] = [];
   /** Exact local/broadcast addresses, for the common lookup. */
-  private readonly localExact = new Map<number, LocalRoute>();
+  private readonly localExact = new Map<IpAddress, LocalRoute>();
   private readonly sortedRoutes: Route[];
 
   private constructor(spec: HostSpec) {
@@ -156,7 +195,10 @@ export class Host implements HostView {
     const interfaces: HostInterfaceModel[] = [];
     // Error paths name the caller's own indexes; the kernel's lo comes first when not given.
     const specs = spec.interfaces.map((given, i) => ({ given, field: `host.interfaces[${i}]` }));
-    if (!spec.interfaces.some((i) => i.name === 'lo')) specs.unshift({ given: { name: 'lo', addresses: ['127.0.0.1/8'] }, field: 'host.interfaces' });
+    const anyIPv6 = spec.interfaces.some((i) => Array.isArray(i.addresses) && i.addresses.some((a) => typeof a === 'string' && a.includes(':')));
+    if (!spec.interfaces.some((i) => i.name === 'lo')) {
+      specs.unshift({ given: { name: 'lo', addresses: anyIPv6 ? ['127.0.0.1/8', '::1/128'] : ['127.0.0.1/8'] }, field: 'host.interfaces' });
+    }
     specs.forEach(({ given, field }) => {
       if (typeof given.name !== 'string' || !/^[^\s/:]{1,15}$/.test(given.name)) {
         throw invalid(`${field}.name`, `${field}.name: "${given.name}" is not an interface name (1-15 characters, no spaces, "/" or ":")`);
@@ -166,9 +208,10 @@ export class Host implements HostView {
       const addresses: HostAddress[] = [];
       (given.addresses ?? []).forEach((text, k) => {
         const { address, prefix } = parseAddressWithPrefix(text, `${field}.addresses[${k}]`);
-        const mask = prefixMask(prefix);
-        const secondary = addresses.some((a) => a.prefix === prefix && ((a.address & mask) >>> 0) === ((address & mask) >>> 0));
-        addresses.push({ address, prefix, secondary, hostScope: cidrContains(LOOPBACK_NET, address) });
+        const network = networkOf(address, prefix);
+        // IPv6 has no primary / secondary addresses.
+        const secondary = typeof address === 'number' && addresses.some((a) => a.prefix === prefix && sameFamily(a.address, address) && networkOf(a.address, prefix) === network);
+        addresses.push({ address, prefix, secondary, hostScope: isHostScope(address) });
       });
       if (given.mtu !== undefined && !(Number.isInteger(given.mtu) && given.mtu >= 68 && given.mtu <= 65536)) {
         throw invalid(`${field}.mtu`, `${field}.mtu: ${String(given.mtu)} is not an MTU (an integer from 68 to 65536)`);
@@ -183,6 +226,14 @@ export class Host implements HostView {
     const routes: Route[] = [];
     for (const iface of interfaces) {
       for (const a of iface.addresses) {
+        if (typeof a.address === 'bigint') {
+          const network6 = a.address & ipv6PrefixMask(a.prefix);
+          this.addLocal({ network: a.address, prefix: 128, type: 'LOCAL', interface: iface.name, source: a.address });
+          if (!iface.loopback && a.prefix < 128) {
+            routes.push({ network: network6, prefix: a.prefix, via: undefined, interface: iface.name, src: undefined, metric: 256, type: 'unicast', connected: true });
+          }
+          continue;
+        }
         const mask = prefixMask(a.prefix);
         const network = (a.address & mask) >>> 0;
         const primary = this.primaryFor(iface, a);
@@ -230,12 +281,17 @@ export class Host implements HostView {
   }
 
   /** True for the host's own addresses (and whole loopback prefixes such as 127.0.0.0/8). */
-  isLocal(address: number): boolean {
+  isLocal(address: IpAddress): boolean {
     return this.localRoute(address)?.type === 'LOCAL';
   }
 
   /** The route type of `address`, as `-m addrtype` asks it. */
-  addressType(address: number, iface?: string): AddressType {
+  addressType(address: IpAddress, iface?: string): AddressType {
+    if (typeof address === 'bigint') {
+      if (address >> 120n === 0xffn) return 'MULTICAST';
+      const local6 = this.localRoute(address);
+      return local6 === undefined || (iface !== undefined && local6.interface !== iface) ? 'UNICAST' : local6.type;
+    }
     address >>>= 0;
     if (cidrContains(ZERO_NET, address) || address === 0xffffffff) return 'BROADCAST';
     if (cidrContains(MULTICAST_NET, address)) return 'MULTICAST';
@@ -246,8 +302,8 @@ export class Host implements HostView {
   }
 
   /** Longest-prefix route lookup for a destination, local table first (as the kernel's FIB rules order them). */
-  lookup(destination: number): RouteLookup {
-    destination >>>= 0;
+  lookup(destination: IpAddress): RouteLookup {
+    if (typeof destination === 'number') destination >>>= 0;
     const local = this.localRoute(destination);
     if (local !== undefined) {
       return local.type === 'LOCAL'
@@ -266,9 +322,13 @@ export class Host implements HostView {
   }
 
   /** The main-table route for a destination (longest prefix, then lowest metric). */
-  mainRoute(destination: number): Route | undefined {
+  mainRoute(destination: IpAddress): Route | undefined {
+    if (typeof destination === 'bigint') {
+      for (const route of this.sortedRoutes) if (ipInPrefix(route.network, route.prefix, destination)) return route;
+      return undefined;
+    }
     for (const route of this.sortedRoutes) {
-      if (((destination & prefixMask(route.prefix)) >>> 0) === route.network) return route;
+      if (typeof route.network === 'number' && ((destination & prefixMask(route.prefix)) >>> 0) === route.network) return route;
     }
     return undefined;
   }
@@ -278,7 +338,7 @@ export class Host implements HostView {
    * source: the local route's source for a local destination, the route's
    * `src`, else `selectAddress` on the egress interface.
    */
-  sourceAddressFor(destination: number): number | undefined {
+  sourceAddressFor(destination: IpAddress): IpAddress | undefined {
     const found = this.lookup(destination);
     if (found.kind === 'local' || found.kind === 'broadcast') return found.source;
     if (found.kind !== 'unicast') return undefined;
@@ -291,12 +351,14 @@ export class Host implements HostView {
    * its first primary global-scope address, else one of another interface.
    * This is MASQUERADE's choice of source address.
    */
-  selectAddress(iface: string, nextHop?: number): number | undefined {
+  selectAddress(iface: string, nextHop?: IpAddress): IpAddress | undefined {
     const model = this.byName.get(iface);
-    let first: number | undefined;
+    // Only addresses of the next hop's family (IPv4 when none is given).
+    const v6 = typeof nextHop === 'bigint';
+    let first: IpAddress | undefined;
     for (const a of model?.addresses ?? []) {
-      if (a.secondary || a.hostScope) continue;
-      if (nextHop !== undefined && ((nextHop & prefixMask(a.prefix)) >>> 0) === ((a.address & prefixMask(a.prefix)) >>> 0)) {
+      if (a.secondary || a.hostScope || (typeof a.address === 'bigint') !== v6) continue;
+      if (nextHop !== undefined && networkOf(nextHop, a.prefix) === networkOf(a.address, a.prefix)) {
         return a.address;
       }
       first ??= a.address;
@@ -304,7 +366,7 @@ export class Host implements HostView {
     if (first !== undefined) return first;
     for (const other of this.interfaces) {
       if (other.name === iface) continue;
-      for (const a of other.addresses) if (!a.secondary && !a.hostScope) return a.address;
+      for (const a of other.addresses) if (!a.secondary && !a.hostScope && (typeof a.address === 'bigint') === v6) return a.address;
     }
     return undefined;
   }
@@ -316,12 +378,12 @@ export class Host implements HostView {
 
   /** The first primary address of the interface (`ifa_list`'s head): REDIRECT's destination. */
   primaryAddress(iface: string): number | undefined {
-    for (const a of this.byName.get(iface)?.addresses ?? []) if (!a.secondary) return a.address;
+    for (const a of this.byName.get(iface)?.addresses ?? []) if (!a.secondary && typeof a.address === 'number') return a.address;
     return undefined;
   }
 
   /** MASQUERADE's source address for a packet leaving by `iface` towards `nextHop`. */
-  masqueradeAddress(iface: string, nextHop: number): number | undefined {
+  masqueradeAddress(iface: string, nextHop: IpAddress): IpAddress | undefined {
     return this.selectAddress(iface, nextHop);
   }
 
@@ -330,7 +392,7 @@ export class Host implements HostView {
     return {
       interfaces: this.interfaces.map((i) => ({
         name: i.name,
-        addresses: i.addresses.map((a) => `${formatIPv4(a.address)}/${a.prefix}`),
+        addresses: i.addresses.map((a) => `${formatIp(a.address)}/${a.prefix}`),
       })),
       routes: this.routes.map(formatRoute),
     };
@@ -338,11 +400,11 @@ export class Host implements HostView {
 
   // -------------------------------------------------------------------------
 
-  private primaryFor(iface: HostInterfaceModel, address: HostAddress): number {
+  private primaryFor(iface: HostInterfaceModel, address: HostAddress): IpAddress {
     if (!address.secondary) return address.address;
-    const mask = prefixMask(address.prefix);
+    const network = networkOf(address.address, address.prefix);
     for (const a of iface.addresses) {
-      if (!a.secondary && a.prefix === address.prefix && ((a.address & mask) >>> 0) === ((address.address & mask) >>> 0)) {
+      if (!a.secondary && a.prefix === address.prefix && sameFamily(a.address, address.address) && networkOf(a.address, a.prefix) === network) {
         return a.address;
       }
     }
@@ -351,41 +413,49 @@ export class Host implements HostView {
 
   private addLocal(route: LocalRoute): void {
     this.localRoutes.push(route);
-    if (route.prefix === 32 && !this.localExact.has(route.network)) this.localExact.set(route.network, route);
+    if ((route.prefix === 32 || route.prefix === 128) && !this.localExact.has(route.network)) this.localExact.set(route.network, route);
   }
 
-  private localRoute(address: number): LocalRoute | undefined {
-    const exact = this.localExact.get(address >>> 0);
+  private localRoute(address: IpAddress): LocalRoute | undefined {
+    const exact = this.localExact.get(typeof address === 'number' ? address >>> 0 : address);
     if (exact !== undefined) return exact;
     let best: LocalRoute | undefined;
     for (const r of this.localRoutes) {
-      if (r.prefix === 32) continue;
-      if (((address & prefixMask(r.prefix)) >>> 0) === r.network && (best === undefined || r.prefix > best.prefix)) best = r;
+      if (r.prefix === 32 || r.prefix === 128) continue;
+      if (ipInPrefix(r.network, r.prefix, address) && (best === undefined || r.prefix > best.prefix)) best = r;
     }
     return best;
   }
 
   private buildRoute(given: RouteSpec, field: string, connected: readonly Route[]): Route {
-    let network = 0;
+    // `default` is of the gateway's family (IPv4 without one).
+    let network: IpAddress = typeof given.via === 'string' && given.via.includes(':') ? 0n : 0;
     let prefix = 0;
-    if (given.destination !== 'default' && given.destination !== '0.0.0.0/0') {
+    if (given.destination !== 'default' && given.destination !== '0.0.0.0/0' && given.destination !== '::/0') {
       const parsed = parseAddressWithPrefix(String(given.destination), `${field}.destination`);
-      network = (parsed.address & prefixMask(parsed.prefix)) >>> 0;
+      network = networkOf(parsed.address, parsed.prefix);
       prefix = parsed.prefix;
       if (network !== parsed.address) {
-        throw invalid(`${field}.destination`, `${field}.destination: "${given.destination}" has host bits set (use ${formatIPv4(network)}/${prefix})`);
+        throw invalid(`${field}.destination`, `${field}.destination: "${given.destination}" has host bits set (use ${formatIp(network)}/${prefix})`);
       }
-    }
+    } else if (given.destination === '::/0') network = 0n;
     const type = given.type ?? 'unicast';
     const via = given.via === undefined ? undefined : parseAddress(given.via, `${field}.via`);
     const src = given.src === undefined ? undefined : parseAddress(given.src, `${field}.src`);
+    // One family per route, as `ip route` has it ("inet address is expected rather than ...").
+    for (const [name, value] of [['via', via], ['src', src]] as const) {
+      if (value !== undefined && !sameFamily(value, network)) {
+        const want = typeof network === 'bigint' ? 'inet6' : 'inet';
+        throw invalid(`${field}.${name}`, `${field}.${name}: ${want} address is expected rather than "${given[name]}" (the destination is ${typeof network === 'bigint' ? 'IPv6' : 'IPv4'})`);
+      }
+    }
     let iface = given.interface;
     if (iface !== undefined && !this.byName.has(iface)) {
       throw invalid(`${field}.interface`, `${field}.interface: the host has no interface "${iface}"`);
     }
     if (type === 'unicast') {
       if (via !== undefined && !given.onlink) {
-        const reach = connected.filter((r) => ((via & prefixMask(r.prefix)) >>> 0) === r.network && (iface === undefined || r.interface === iface));
+        const reach = connected.filter((r) => ipInPrefix(r.network, r.prefix, via) && (iface === undefined || r.interface === iface));
         if (reach.length === 0) {
           throw invalid(`${field}.via`, `${field}.via: gateway ${given.via} is not on a connected subnet${iface ? ` of ${iface}` : ''} (Nexthop has invalid gateway)`);
         }
@@ -404,11 +474,11 @@ export class Host implements HostView {
 
 export function formatRoute(route: Route): string {
   let out = route.type === 'unicast' ? '' : route.type + ' ';
-  out += route.prefix === 0 ? 'default' : `${formatIPv4(route.network)}/${route.prefix}`;
-  if (route.via !== undefined) out += ` via ${formatIPv4(route.via)}`;
+  out += route.prefix === 0 ? 'default' : `${formatIp(route.network)}/${route.prefix}`;
+  if (route.via !== undefined) out += ` via ${formatIp(route.via)}`;
   if (route.interface !== undefined) out += ` dev ${route.interface}`;
   if (route.connected) out += ' proto kernel scope link';
-  if (route.src !== undefined) out += ` src ${formatIPv4(route.src)}`;
+  if (route.src !== undefined) out += ` src ${formatIp(route.src)}`;
   if (route.metric) out += ` metric ${route.metric}`;
   return out;
 }
@@ -420,4 +490,13 @@ export const DEFAULT_HOST_SPEC: HostSpec = Object.freeze({
     { name: 'eth0', addresses: ['192.168.0.2/24'] },
   ],
   routes: [{ destination: 'default', via: '192.168.0.1', interface: 'eth0' }],
+});
+
+/** The default node of an IPv6 (ip6tables) trace: eth0 2001:db8::2/64 with a default route via 2001:db8::1. */
+export const DEFAULT_HOST6_SPEC: HostSpec = Object.freeze({
+  interfaces: [
+    { name: 'lo', addresses: ['127.0.0.1/8', '::1/128'] },
+    { name: 'eth0', addresses: ['2001:db8::2/64'] },
+  ],
+  routes: [{ destination: 'default', via: '2001:db8::1', interface: 'eth0' }],
 });

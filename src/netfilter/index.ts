@@ -4,6 +4,8 @@ export { Rule, interfaceMatches, type AddressCondition, type InterfaceCondition,
 export { Chain } from './chain';
 export { Table, type TableIssue } from './table';
 export { Ruleset } from './ruleset';
+export { formatIp, tryParseIp, familyOf, type IpAddress, type IpFamily } from './address';
+export { detectDumpFamily } from './dump-family';
 export {
   ModuleRegistry,
   OptionTable,
@@ -27,6 +29,7 @@ export { MapMatchState } from './recent-store';
 export {
   Host,
   DEFAULT_HOST_SPEC,
+  DEFAULT_HOST6_SPEC,
   formatRoute,
   type HostSpec,
   type InterfaceSpec,

@@ -66,7 +66,9 @@ import { Table } from './table';
 import { JumpTarget } from './targets/jump.target';
 import { splitWords, splitWordsInto } from './text/tokenizer';
 import { parseProtocol } from './text/protocols';
-import { detach, parseAddressMask, parseDecimal } from './text/values';
+import { detach, parseAddressMask, parseAddressMask6, parseDecimal } from './text/values';
+import type { IpFamily } from './address';
+import { checkMatchFamily, checkTargetFamily } from './family-modules';
 import { TABLE_NAMES, type Counters, type Match, type Policy, type TableName, type Target } from './types';
 
 export interface RestoreOptions {
@@ -230,12 +232,18 @@ function protocolCondition(number: number, invert: boolean): ProtocolCondition {
 /** Reads one rule specification (the words after `-A CHAIN`) into a `Rule`. */
 class RuleReader {
   /** Reused for every rule: modules only read it while building. */
-  private readonly context: { table: TableName; protocol: number | undefined; protocolInverted: boolean; ipsets: IpsetStore | undefined } = {
+  private readonly context: { table: TableName; family: IpFamily; protocol: number | undefined; protocolInverted: boolean; ipsets: IpsetStore | undefined } = {
     table: 'filter',
+    family: 'ipv4',
     protocol: undefined,
     protocolInverted: false,
     ipsets: undefined,
   };
+
+  /** Whose rules these are: iptables (ipv4) or ip6tables (ipv6). */
+  set family(family: IpFamily) {
+    this.context.family = family;
+  }
 
   /** The ipsets rules may name. */
   set ipsets(store: IpsetStore | undefined) {
@@ -300,6 +308,7 @@ class RuleReader {
           seen |= bit;
         }
         if (letter === 102 /* f */) {
+          if (this.context.family === 'ipv6') throw new RuleSyntaxError("`-f' is not supported in IPv6, use -m frag instead");
           fragment = !negated;
           continue;
         }
@@ -455,6 +464,7 @@ class RuleReader {
       built = new Array<Match>(matches.length);
       for (let k = 0; k < matches.length; k++) {
         const module = matches[k].entry.module;
+        checkMatchFamily(module.name, context.family);
         try {
           built[k] = module.build(matches[k].options, context);
         } catch (e) {
@@ -467,6 +477,7 @@ class RuleReader {
     let finalTarget = jump;
     if (target) {
       const module = target.entry.module;
+      checkTargetFamily(module.name, context.family);
       if (module.tables && !module.tables.includes(table.name)) {
         throw new RuleSyntaxError(`target "${module.name}" is only valid in the ${module.tables.join(' or ')} table`);
       }
@@ -560,8 +571,8 @@ class RuleReader {
 
   private address(text: string, invert: boolean, word: string): AddressCondition | undefined {
     if (text.indexOf(',') >= 0) throw new RuleSyntaxError(`address lists are not supported: "${text}" for ${word}`);
-    const { address, mask } = parseAddressMask(text, word);
-    if (mask === 0) {
+    const { address, mask } = this.context.family === 'ipv6' ? parseAddressMask6(text, word) : parseAddressMask(text, word);
+    if (mask === 0 || mask === 0n) {
       if (invert) throw new RuleSyntaxError(`"! ${word} ${text}" would match nothing`);
       return undefined;
     }
@@ -648,6 +659,7 @@ class RestoreRun {
     this.reader = new RuleReader(options.registry ?? defaultRegistry);
     this.reader.keep = options.unsupported === 'keep';
     this.reader.ipsets = options.ipsets;
+    this.reader.family = ruleset.family;
   }
 
   run(text: string): RestoreResult {
@@ -955,8 +967,8 @@ export function restoreRuleset(ruleset: Ruleset, text: string, options: RestoreO
 }
 
 /** A new ruleset from iptables-restore or iptables-save text. */
-export function parseRuleset(text: string, options: Omit<RestoreOptions, 'noflush'> = {}): Ruleset {
-  const ruleset = new Ruleset();
+export function parseRuleset(text: string, options: Omit<RestoreOptions, 'noflush'> & { readonly family?: IpFamily } = {}): Ruleset {
+  const ruleset = new Ruleset(options.family);
   restoreRuleset(ruleset, text, options);
   return ruleset;
 }
@@ -965,10 +977,12 @@ export function parseRuleset(text: string, options: Omit<RestoreOptions, 'noflus
  * One rule specification (what follows `-A CHAIN`) read against a table,
  * whose chains jumps must name. Throws like `restoreRuleset`, as line 1.
  */
-export function parseRuleSpec(spec: string, table: Table, registry: ModuleRegistry = defaultRegistry): Rule {
+export function parseRuleSpec(spec: string, table: Table, registry: ModuleRegistry = defaultRegistry, family: IpFamily = 'ipv4'): Rule {
   try {
     const words = splitWords(spec);
-    return new RuleReader(registry).read(words, words.length, 0, table, 1);
+    const reader = new RuleReader(registry);
+    reader.family = family;
+    return reader.read(words, words.length, 0, table, 1);
   } catch (e) {
     if (e instanceof LineError) throw lineError(1, e.message, e.code);
     if (e instanceof RuleSyntaxError) throw lineError(1, e.message);

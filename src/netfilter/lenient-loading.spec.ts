@@ -49,7 +49,7 @@ describe('lenient loading', () => {
     const text = [
       '*filter', //                                                   1
       ':INPUT DROP [0:0]', //                                         2
-      '-A INPUT -m bpf --bytecode "4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0" -j ACCEPT', // 3
+      '-A INPUT -m osf --genre Linux --ttl 2 -j ACCEPT', // 3
       '-A INPUT -m nosuch -j ACCEPT', //                              4
       '-A INPUT -p tcp --dport 22 -j ACCEPT', //                      5 (fine)
       '-A INPUT -j SYNPROXY --mss 1460', //                           6
@@ -72,21 +72,21 @@ describe('lenient loading', () => {
         field: 'rules:3',
         reason: 'FieldValueNotSupported',
         message:
-          'Unsupported value: "-A INPUT -m bpf --bytecode \\"4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0\\" -j ACCEPT": ' +
-          '`-m bpf` is a real iptables match that kube-netsim does not model; load with unsupported=keep to trace around it',
+          'Unsupported value: "-A INPUT -m osf --genre Linux --ttl 2 -j ACCEPT": ' +
+          '`-m osf` is a real iptables match that kube-netsim does not model; load with unsupported=keep to trace around it',
       });
       expect(e.causes[1]).toEqual({
         field: 'rules:4',
         reason: 'FieldValueInvalid',
         message: 'Invalid value: "-A INPUT -m nosuch -j ACCEPT": unknown match module "nosuch"',
       });
-      expect(e.message).toMatch(/^the rules have 7 problems: \[line 3: `-m bpf` is a real iptables match .*, line 4: unknown match module "nosuch", /);
+      expect(e.message).toMatch(/^the rules have 7 problems: \[line 3: `-m osf` is a real iptables match .*, line 4: unknown match module "nosuch", /);
     });
 
     it('tells a real module we do not model from a word no Linux module has', () => {
       const messages = refusal(text).causes.map((c) => c.message.slice(c.message.lastIndexOf('": ') + 3));
       expect(messages).toEqual([
-        '`-m bpf` is a real iptables match that kube-netsim does not model; load with unsupported=keep to trace around it',
+        '`-m osf` is a real iptables match that kube-netsim does not model; load with unsupported=keep to trace around it',
         'unknown match module "nosuch"',
         '`-j SYNPROXY` is a real iptables target that kube-netsim does not model; load with unsupported=keep to trace around it',
         '-j NOSUCHTARGET: chain "NOSUCHTARGET" does not exist in table filter (and there is no target of that name)',
@@ -151,8 +151,8 @@ describe('lenient loading', () => {
       expect(result.kept.map((k) => k.line)).toEqual([7, 8, 16, 18, 19, 20, 21, 28]);
       expect(result.kept[2]).toEqual({
         line: 16,
-        text: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT',
-        reasons: ['`-m mac` is a real iptables match that kube-netsim does not model'],
+        text: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m time --timestart 09:00:00 --timestop 17:00:00 -j ACCEPT',
+        reasons: ['`-m time` is a real iptables match that kube-netsim does not model'],
       });
     });
 
@@ -181,7 +181,7 @@ describe('lenient loading', () => {
         table: 'filter',
         chain: 'INPUT',
         ruleNumber: 3,
-        rule: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m mac --mac-source 52:54:00:12:34:56 -j ACCEPT',
+        rule: '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m time --timestart 09:00:00 --timestop 17:00:00 -j ACCEPT',
         matches: true,
       });
       expect(outcomes[0].steps.find((s) => s.ruleNumber === 3)!.action).toBe('not modelled: taken as matching (the outcome depends on it)');

@@ -6,6 +6,7 @@
  * exports one of these and registering it (see builtin-modules.ts): the
  * parser never changes.
  */
+import type { IpFamily } from './address';
 import type { IpsetStore } from './ipset/ipset-store';
 import type { Hook, Match, TableName, Target } from './types';
 
@@ -34,6 +35,8 @@ export interface ParsedOption {
 /** What a module may know about the rule it is part of. */
 export interface RuleBuildContext {
   readonly table: TableName;
+  /** Whose rule it is: iptables (ipv4, also when unset) or ip6tables (ipv6). */
+  readonly family?: IpFamily;
   /** The `-p` protocol number; undefined when the rule has none (or `-p all`). */
   readonly protocol: number | undefined;
   readonly protocolInverted: boolean;

@@ -21,11 +21,12 @@
  * port was chosen at random.
  */
 import type { Random } from '../common/random';
+import type { IpAddress } from './address';
 import type { Connection, Tuple } from './conntrack';
 import type { NatAction } from './types';
 
 export interface NatChoice {
-  readonly address: number;
+  readonly address: IpAddress;
   readonly port: number;
   /** The kernel would pick the port at random here (an enumerating engine cannot say which). */
   readonly portRandom: boolean;
@@ -84,9 +85,49 @@ function wireWord(address: number): number {
   return (((address & 0xff) << 24) | ((address & 0xff00) << 8) | ((address >>> 8) & 0xff00) | (address >>> 24)) >>> 0;
 }
 
+/** The four words of an IPv6 address, most significant first, each as the kernel reads it (`wireWord`). */
+function wireWords6(address: bigint): number[] {
+  return [96n, 64n, 32n, 0n].map((shift) => wireWord(Number((address >> shift) & 0xffffffffn)));
+}
+
+/** `reciprocal_scale(j, dist)`: (j * dist) >> 32, exactly. */
+function reciprocalScale(j: number, dist: number): number {
+  return dist < 0x200000 ? Math.floor((j * dist) / 4294967296) : Number((BigInt(j) * BigInt(dist)) >> 32n);
+}
+
+/**
+ * An IPv6 range, word by word as `find_best_ips_proto` does it: each 32-bit
+ * word is scaled into its own span until one falls short of the maximum's,
+ * after which the later words range freely; without `--persistent` the hash
+ * takes in the next destination word after each.
+ */
+function rangeAddress6(min: bigint, max: bigint, tuple: Tuple, persistent: boolean): bigint {
+  const dst = typeof tuple.destination === 'bigint' ? wireWords6(tuple.destination) : [0, 0, 0, 0];
+  let j = jhash2(typeof tuple.source === 'bigint' ? wireWords6(tuple.source) : [0, 0, 0, 0], persistent ? 0 : dst[3]);
+  let full = false;
+  let out = 0n;
+  for (let i = 0; i < 4; i++) {
+    const shift = BigInt(96 - 32 * i);
+    const maxWord = Number((max >> shift) & 0xffffffffn);
+    let minWord = 0;
+    let dist = 0xffffffff;
+    if (!full) {
+      minWord = Number((min >> shift) & 0xffffffffn);
+      dist = (maxWord - minWord + 1) >>> 0;
+    }
+    const word = (minWord + reciprocalScale(j, dist)) >>> 0;
+    out |= BigInt(word) << shift;
+    if (word !== maxWord) full = true;
+    if (!persistent) j = (j ^ dst[i]) >>> 0;
+  }
+  return out;
+}
+
 /** The address a range gives a connection (`find_best_ips_proto`). */
-export function rangeAddress(min: number, max: number, tuple: Tuple, persistent: boolean): number {
+export function rangeAddress(min: IpAddress, max: IpAddress, tuple: Tuple, persistent: boolean): IpAddress {
   if (min === max) return min;
+  if (typeof min === 'bigint' || typeof max === 'bigint') return rangeAddress6(BigInt(min), BigInt(max), tuple, persistent);
+  if (typeof tuple.source !== 'number' || typeof tuple.destination !== 'number') return min;
   const j = jhash2([wireWord(tuple.source), 0, 0, 0], persistent ? 0 : wireWord(tuple.destination));
   const dist = max - min + 1;
   // reciprocal_scale: (j * dist) >> 32, exactly (the product may pass 2^53).
@@ -94,11 +135,11 @@ export function rangeAddress(min: number, max: number, tuple: Tuple, persistent:
   return (min + scaled) >>> 0;
 }
 
-function withSource(t: Tuple, address: number, port: number): Tuple {
+function withSource(t: Tuple, address: IpAddress, port: number): Tuple {
   return { protocol: t.protocol, source: address, sourcePort: port, destination: t.destination, destinationPort: t.destinationPort };
 }
 
-function withDestination(t: Tuple, address: number, port: number): Tuple {
+function withDestination(t: Tuple, address: IpAddress, port: number): Tuple {
   return { protocol: t.protocol, source: t.source, sourcePort: t.sourcePort, destination: address, destinationPort: port };
 }
 
@@ -109,7 +150,8 @@ function replyOf(t: Tuple): Tuple {
 const KEEP_CACHE = new Map<number, NatChoice>();
 
 /** The common answer "keep address and port": shared objects, no allocation per connection. */
-function keep(address: number, port: number): NatChoice {
+function keep(address: IpAddress, port: number): NatChoice {
+  if (typeof address === 'bigint') return { address, port, portRandom: false };
   const key = address * 65536 + port;
   let choice = KEEP_CACHE.get(key);
   if (choice === undefined) {
@@ -131,9 +173,9 @@ export function chooseMapping(
   tuple: Tuple,
   taken: TupleTaken,
   random: Random | undefined,
-  address?: number,
+  address?: IpAddress,
 ): NatChoice {
-  if (tuple.protocol === 'icmp') return chooseIcmpMapping(action, manip, tuple, taken, random, address);
+  if (tuple.protocol === 'icmp' || tuple.protocol === 'icmpv6') return chooseIcmpMapping(action, manip, tuple, taken, random, address);
   const r = action.range;
   if (manip === 'DST' && address === undefined && r.minAddress !== undefined && r.minAddress === r.maxAddress) {
     // kube-proxy's DNAT: one address, and one port or none. Nothing to search.
@@ -143,7 +185,7 @@ export function chooseMapping(
   const currentAddress = manip === 'DST' ? tuple.destination : tuple.source;
   const currentPort = manip === 'DST' ? tuple.destinationPort : tuple.sourcePort;
   const randomAll = action.random || action.randomFully;
-  const used = (a: number, p: number): boolean => taken(replyOf(manip === 'DST' ? withDestination(tuple, a, p) : withSource(tuple, a, p)));
+  const used = (a: IpAddress, p: number): boolean => taken(replyOf(manip === 'DST' ? withDestination(tuple, a, p) : withSource(tuple, a, p)));
 
   const specified = r.minPort !== undefined;
   const portInRange = !specified || (currentPort >= r.minPort! && currentPort <= r.maxPort!);
@@ -224,12 +266,12 @@ export function chooseMapping(
  * source NAT and `--random`, from 0 for destination NAT.
  * `tuple` is in the request's orientation: its `sourcePort` is the id.
  */
-function chooseIcmpMapping(action: NatAction, manip: 'DST' | 'SRC', tuple: Tuple, taken: TupleTaken, random: Random | undefined, address?: number): NatChoice {
+function chooseIcmpMapping(action: NatAction, manip: 'DST' | 'SRC', tuple: Tuple, taken: TupleTaken, random: Random | undefined, address?: IpAddress): NatChoice {
   const r = action.range;
   const id = tuple.sourcePort;
   const currentAddress = manip === 'DST' ? tuple.destination : tuple.source;
   const randomAll = action.random || action.randomFully;
-  const used = (a: number, i: number): boolean =>
+  const used = (a: IpAddress, i: number): boolean =>
     taken(replyOf(manip === 'DST' ? { protocol: tuple.protocol, source: tuple.source, sourcePort: i, destination: a, destinationPort: tuple.destinationPort } : withSource(tuple, a, i)));
   const minAddress = address ?? r.minAddress;
   const maxAddress = address ?? r.maxAddress;
@@ -252,7 +294,7 @@ function chooseIcmpMapping(action: NatAction, manip: 'DST' | 'SRC', tuple: Tuple
 export function applyMapping(c: Connection, manip: 'DST' | 'SRC', choice: NatChoice): void {
   const r = c.reply;
   // An ICMP query's reply tuple holds the id on its destination side, for either mapping.
-  if (r.protocol === 'icmp' && manip === 'DST') {
+  if ((r.protocol === 'icmp' || r.protocol === 'icmpv6') && manip === 'DST') {
     c.reply = { protocol: r.protocol, source: choice.address, sourcePort: r.sourcePort, destination: r.destination, destinationPort: choice.port };
     return;
   }

@@ -7,7 +7,7 @@
  * do not read.
  *
  * The parser uses it to tell a real module that kube-netsim does not model
- * ("`-m bpf` is a real iptables match that kube-netsim does not model") from a
+ * ("`-m osf` is a real iptables match that kube-netsim does not model") from a
  * word that no Linux module has ("unknown match module"), and, with
  * `unsupported=keep`, to keep the first kind of rule as given. Whether a
  * name is modelled is the registry's business (builtin-modules.ts), not this
@@ -68,6 +68,13 @@ export const REAL_MATCHES: ReadonlySet<string> = new Set([
   'ttl',
   'u32',
   'udp',
+  // ip6tables only (libip6t_*).
+  'icmp6',
+  'hl',
+  'frag',
+  'hbh',
+  'rt',
+  'ipv6header',
 ]);
 
 /**
@@ -137,15 +144,6 @@ export const REAL_UNMODELLED_OPTIONS: ReadonlyMap<string, ReadonlyMap<string, nu
     new Map([
       ['hashlimit-rate-match', 0],
       ['hashlimit-rate-interval', 1],
-    ]),
-  ],
-  [
-    'SET',
-    new Map([
-      ['map-set', 2],
-      ['map-mark', 0],
-      ['map-prio', 0],
-      ['map-queue', 0],
     ]),
   ],
   ['sctp', new Map([['chunk-types', 2]])],

@@ -8,12 +8,14 @@
  *
  * As `icmp_send`, its source is the refused packet's destination when that
  * address is this host's own, else the one the route to the client picks;
- * no error answers an ICMP error. `tcp-reset` is not traced here.
+ * no error answers an ICMP error. `tcp-reset` is not traced here, nor an
+ * ip6tables REJECT's ICMPv6 error (`icmp6-*`: ICMPv6 is not traced yet).
  */
+import type { IpAddress } from './address';
 import type { TraceInput, TraceOutcome } from './engine';
 import { isIcmpError, rejectIcmp } from './icmp';
 
-export function rejectAnswer(o: TraceOutcome, isLocal: (address: number) => boolean): TraceInput | undefined {
+export function rejectAnswer(o: TraceOutcome, isLocal: (address: IpAddress) => boolean): TraceInput | undefined {
   if (o.verdict !== 'REJECT' || o.rejectWith === null) return undefined;
   const sent = rejectIcmp(o.rejectWith);
   if (sent === undefined) return undefined;

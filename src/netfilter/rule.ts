@@ -4,12 +4,13 @@
  * they were given, an optional target, and counters. Rules are immutable
  * apart from their counters, so tables can share them between snapshots.
  */
+import type { IpAddress } from './address';
 import { PROTOCOL_NUMBERS, type Counters, type Match, type MatchContext, type Packet, type Target } from './types';
 
 export interface AddressCondition {
-  /** Network address, host bits already cleared. */
-  readonly address: number;
-  readonly mask: number;
+  /** Network address, host bits already cleared: a number for IPv4, a bigint for IPv6 (both fields of one family). */
+  readonly address: IpAddress;
+  readonly mask: IpAddress;
   readonly invert: boolean;
 }
 
@@ -59,6 +60,13 @@ export function interfaceMatches(pattern: string, name: string | undefined): boo
     return name.startsWith(pattern.slice(0, last));
   }
   return name === pattern;
+}
+
+/** `-s` / `-d`: the address lies in the condition's network (an address of the other family never does). */
+function addressIn(address: IpAddress, c: AddressCondition): boolean {
+  const mask = c.mask;
+  if (typeof mask === 'number') return typeof address === 'number' && ((address & mask) >>> 0) === c.address;
+  return typeof address === 'bigint' && (address & mask) === c.address;
 }
 
 export class Rule implements Counters {
@@ -116,9 +124,9 @@ export class Rule implements Counters {
   /** The IP header part of the rule (`-s -d -i -o -p -f`). */
   headerMatches(packet: Packet): boolean {
     const s = this.source;
-    if (s !== undefined && (((packet.source & s.mask) >>> 0) === s.address) === s.invert) return false;
+    if (s !== undefined && addressIn(packet.source, s) === s.invert) return false;
     const d = this.destination;
-    if (d !== undefined && (((packet.destination & d.mask) >>> 0) === d.address) === d.invert) return false;
+    if (d !== undefined && addressIn(packet.destination, d) === d.invert) return false;
     const i = this.inInterface;
     if (i !== undefined && interfaceMatches(i.name, packet.inInterface) === i.invert) return false;
     const o = this.outInterface;

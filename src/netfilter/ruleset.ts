@@ -1,3 +1,4 @@
+import type { IpFamily } from './address';
 import { Table } from './table';
 import { SAVE_TABLE_ORDER, type TableName } from './types';
 
@@ -18,6 +19,9 @@ export class Ruleset {
   /** The tables as an array, for per-packet questions (no iterator per packet). */
   private tableList: Table[] = [];
   private versionNumber = 0;
+
+  /** iptables (ipv4) or ip6tables (ipv6): which addresses, matches and targets its rules may use. */
+  constructor(readonly family: IpFamily = 'ipv4') {}
 
   get version(): number {
     return this.versionNumber;

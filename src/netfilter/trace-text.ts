@@ -41,7 +41,8 @@ export function stepText(s: TraceStep): string {
 
 function endpoint(address: string | undefined, port: number | undefined): string {
   const a = address ?? '(route source)';
-  return port === undefined ? a : `${a}:${port}`;
+  // An IPv6 address is bracketed before its port, as everywhere else (`[fd00::1]:80`).
+  return port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
 }
 
 function fate(o: TraceOutcomeView): string {
@@ -82,7 +83,7 @@ function outcomeLines(lines: string[], outcomes: readonly TraceOutcomeView[], ma
     if (nat.length > 0) lines.push(...wrap(nat.join(', '), TEXT_WIDTH, indent, `${indent}  `));
     const p = o.packet;
     const as = o.verdict === 'DROP' ? 'dropped as' : o.verdict === 'REJECT' ? 'rejected as' : 'leaves as';
-    const ends = p.protocol === 'icmp' ? `${p.source} > ${p.destination}${icmpSuffix(p)}` : `${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}`;
+    const ends = p.protocol === 'icmp' ? `${p.source} > ${p.destination}${icmpSuffix(p)}` : `${endpoint(p.source, p.sourcePort)} > ${endpoint(p.destination, p.destinationPort)}`;
     lines.push(...wrap(`${as} ${p.protocol} ${ends}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark}`, TEXT_WIDTH, indent, `${indent}  `));
     if (p.embedded !== undefined) lines.push(...wrap(`carrying ${p.embedded}`, TEXT_WIDTH, indent, `${indent}  `));
     const c = o.conntrack;

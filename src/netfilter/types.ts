@@ -32,8 +32,10 @@
  * the first packet of a connection: conntrack replays its decision (or "no
  * NAT") for every later packet, in both directions.
  *
- * Addresses are IPv4 only, as unsigned 32-bit numbers (see src/common/ipv4.ts).
+ * Addresses are IPv4 unsigned 32-bit numbers or IPv6 128-bit bigints, one
+ * family per ruleset and per packet (see address.ts).
  */
+import type { IpAddress } from './address';
 import type { Random } from '../common/random';
 import type { IpsetStore } from './ipset/ipset-store';
 
@@ -114,12 +116,14 @@ export type Verdict = 'ACCEPT' | 'DROP' | 'REJECT';
 /** How a traced path ends: a verdict, or UNKNOWN when it stopped at a kept rule whose target kube-netsim does not model. */
 export type TraceVerdict = Verdict | 'UNKNOWN';
 
-export type Protocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
+/** `icmpv6` is ICMPv6 (IP protocol 58, `-p ipv6-icmp`), the only one that exists only in IPv6. */
+export type Protocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
 
 export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = {
   icmp: 1,
   tcp: 6,
   udp: 17,
+  icmpv6: 58,
   sctp: 132,
 };
 
@@ -143,8 +147,8 @@ export const TCP_FLAGS = {
  */
 export interface Packet {
   readonly protocol: Protocol;
-  readonly source: number;
-  readonly destination: number;
+  readonly source: IpAddress;
+  readonly destination: IpAddress;
   /** Transport ports; 0 for ICMP. */
   readonly sourcePort: number;
   readonly destinationPort: number;
@@ -164,6 +168,8 @@ export interface Packet {
   readonly physInInterface?: string;
   readonly physOutInterface?: string;
   readonly bridged?: boolean;
+  /** The Ethernet source of the frame it came in (`-m mac`), lower case; unset: no Ethernet header known (locally generated, a tun interface, or not given). */
+  readonly sourceMac?: string;
   /** The packet mark (skb->mark), as MARK sets and `-m mark` tests. */
   readonly mark: number;
   /** Conntrack state, decided by the conntrack lookup before the tables run. */
@@ -182,6 +188,16 @@ export interface Packet {
   readonly fragment?: boolean;
   /** The local socket that sent it (packets entering at OUTPUT); unset for packets that arrived from outside. */
   readonly socket?: SocketOwner;
+  /** The local socket that takes an arriving packet (`-m socket`): its connection's or a listener; unset: none. */
+  readonly localSocket?: LocalSocket;
+}
+
+/** A local socket an arriving packet reaches, as `-m socket` reads it. */
+export interface LocalSocket {
+  /** A listener bound to 0.0.0.0 (not the packet's destination address, nor a connected socket). */
+  readonly wildcard: boolean;
+  /** It has IP_TRANSPARENT (a TPROXY proxy's socket). */
+  readonly transparent: boolean;
 }
 
 /** Who owns the socket a locally generated packet comes from, as `-m owner` reads it. */
@@ -197,8 +213,8 @@ export interface SocketOwner {
 /** The IP and transport header an ICMP error carries about the packet that caused it. */
 export interface EmbeddedHeader {
   readonly protocol: Protocol;
-  readonly source: number;
-  readonly destination: number;
+  readonly source: IpAddress;
+  readonly destination: IpAddress;
   /** Transport ports; 0 for ICMP. */
   readonly sourcePort: number;
   readonly destinationPort: number;
@@ -250,13 +266,13 @@ export interface HostView {
    * `iface`, answer as if only the routes of that interface existed
    * (`--limit-iface-in/out`).
    */
-  addressType(address: number, iface?: string): AddressType;
+  addressType(address: IpAddress, iface?: string): AddressType;
   /**
    * The route to `destination` (local table first), for a reverse path
    * check (`-m rpfilter`): its kind and, when it has one, its device.
    * Optional: a view without it cannot answer.
    */
-  lookup?(destination: number): { readonly kind: 'local' | 'broadcast' | 'unicast' | 'unreachable'; readonly interface?: string };
+  lookup?(destination: IpAddress): { readonly kind: 'local' | 'broadcast' | 'unicast' | 'unreachable'; readonly interface?: string };
   /** Whether the named interface is a loopback device. */
   isLoopbackInterface?(name: string | undefined): boolean;
   /** The MTU of an interface (TCPMSS `--clamp-mss-to-pmtu`); unset or undefined: 1500. */
@@ -297,9 +313,9 @@ export interface AccountingStore {
 /** One direction of a connection, as conntrack keeps it (addresses as numbers). */
 export interface ConntrackTupleView {
   readonly protocol: Protocol;
-  readonly source: number;
+  readonly source: IpAddress;
   readonly sourcePort: number;
-  readonly destination: number;
+  readonly destination: IpAddress;
   readonly destinationPort: number;
 }
 
@@ -394,12 +410,16 @@ export type RejectWith =
   | 'icmp-net-prohibited'
   | 'icmp-host-prohibited'
   | 'icmp-admin-prohibited'
-  | 'tcp-reset';
+  | 'tcp-reset'
+  | 'icmp6-no-route'
+  | 'icmp6-adm-prohibited'
+  | 'icmp6-addr-unreachable'
+  | 'icmp6-port-unreachable';
 
 /** An address and port range of a NAT target; unset fields keep the packet's own values. */
 export interface NatRange {
-  readonly minAddress?: number;
-  readonly maxAddress?: number;
+  readonly minAddress?: IpAddress;
+  readonly maxAddress?: IpAddress;
   readonly minPort?: number;
   readonly maxPort?: number;
 }

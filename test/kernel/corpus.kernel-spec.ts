@@ -33,13 +33,14 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/common/clock';
-import { formatIPv4, tryParseIPv4 } from '../../src/common/ipv4';
+import { tryParseIPv4 } from '../../src/common/ipv4';
 import { SeededRandom } from '../../src/common/random';
 import { NetfilterEngine, type TraceInput, type TraceOutcome } from '../../src/netfilter/engine';
 import { Host } from '../../src/netfilter/host';
 import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
 import { CorpusTopology, corpusHost, type CorpusInterface, type CorpusTopologySpec } from './support/corpus-topology';
 import { kernelSuiteUnavailable, type ClientResult, type ListenerRecord } from './support/netns';
+import { formatIp } from '../../src/netfilter/address';
 
 const CORPUS = join(__dirname, '..', '..', 'fixtures', 'netfilter-corpus');
 
@@ -135,9 +136,9 @@ function placeOf(o: TraceOutcome, protocol: 'tcp' | 'udp', entry: CorpusEntry): 
   if (o.verdict === 'DROP') return 'dropped';
   if (o.verdict === 'REJECT') return protocol === 'tcp' ? 'rejected' : 'dropped';
   const p = o.packet;
-  const destination = formatIPv4(p.destination);
+  const destination = formatIp(p.destination);
   const owner = o.delivery === 'local' ? 'node' : (sideOf(destination, entry) ?? `nowhere (${destination})`);
-  return `${owner} ${destination}:${p.destinationPort} from ${formatIPv4(p.source)}`;
+  return `${owner} ${destination}:${p.destinationPort} from ${formatIp(p.source)}`;
 }
 
 /** Where the kernel sent one connection. */

@@ -29,16 +29,18 @@ import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
 import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
 import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
 import { printIpsetSave, restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
-import { formatIPv4 } from '../../src/common/ipv4';
 import { rejectAnswer } from '../../src/netfilter/reject-answer';
+import { hardwareAddressOf } from '../../src/netfilter/matches/mac.match';
 import { PROBES, type Probe } from './probes';
 import { echoAnswerers, ping } from './support/ping';
+import { formatIp } from '../../src/netfilter/address';
 import {
   BRIDGE_IP,
   ENGINE_HOST,
   GATEWAY_IP,
   NODE_IP,
   ONLINK_CLIENT_IP,
+  OUTSIDE_MAC,
   POD_NET,
   Topology,
   kernelSuiteUnavailable,
@@ -98,8 +100,10 @@ function traceInput(probe: Probe, sourcePort: number): TraceInput {
       ? { protocol: probe.protocol, icmpType: 8, icmpId: sourcePort, destination: probe.destination }
       : { protocol: probe.protocol, sourcePort, destination: probe.destination, destinationPort: probe.port };
   if (probe.from.kind === 'host') return { hook: 'OUTPUT', ...base, socket: probe.user };
-  if (probe.from.kind === 'pod') return { hook: 'PREROUTING', inInterface: 'cni0', source: probe.from.ip, ...base };
-  return { hook: 'PREROUTING', inInterface: 'eth0', source: probe.from.ip, ...base };
+  // The frame's source MAC as the topology sets it (`-m mac`); a TCP connection to the node meets its listener, bound to 0.0.0.0 (`-m socket`).
+  const localSocket = probe.protocol === 'tcp' && NODE_ADDRESSES.has(probe.destination) ? { wildcard: true } : undefined;
+  if (probe.from.kind === 'pod') return { hook: 'PREROUTING', inInterface: 'cni0', source: probe.from.ip, sourceMac: hardwareAddressOf(tryParseIPv4(probe.from.ip)!), localSocket, ...base };
+  return { hook: 'PREROUTING', inInterface: 'eth0', source: probe.from.ip, sourceMac: OUTSIDE_MAC, localSocket, ...base };
 }
 
 /** Where an engine outcome says the connection ends, in the words the kernel side uses. */
@@ -114,10 +118,10 @@ function placeOf(o: TraceOutcome, protocol: Probe['protocol'], pods: ReadonlySet
     return protocol === 'udp' ? 'dropped' : 'rejected';
   }
   const p = o.packet;
-  if (protocol === 'icmp') return `echo answered by ${formatIPv4(p.destination)}`;
-  const destination = formatIPv4(p.destination);
+  if (protocol === 'icmp') return `echo answered by ${formatIp(p.destination)}`;
+  const destination = formatIp(p.destination);
   const owner = o.delivery === 'local' ? 'node' : ownerOf(destination, pods);
-  return `${owner} ${destination}:${p.destinationPort} from ${formatIPv4(p.source)}`;
+  return `${owner} ${destination}:${p.destinationPort} from ${formatIp(p.source)}`;
 }
 
 /** Where the kernel sent one connection. */
@@ -164,7 +168,7 @@ function topologyFor(rules: string, probes: readonly Probe[], ipsetText?: string
     // Every place any outcome forwards to must exist (enumerate with no pods known yet: owners do not matter here).
     for (const o of engineFor(rules, ipsetText).enumerate(traceInput(probe, 40000))) {
       if (probe.protocol !== 'icmp') ports.add(o.packet.destinationPort);
-      if (o.verdict === 'ACCEPT' && o.delivery === 'forward') add(formatIPv4(o.packet.destination));
+      if (o.verdict === 'ACCEPT' && o.delivery === 'forward') add(formatIp(o.packet.destination));
     }
   }
   const nfacct = [...rules.matchAll(/--nfacct-name\s+("?)([^\s"]+)\1/g)].map((m) => m[2]);

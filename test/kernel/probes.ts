@@ -164,6 +164,28 @@ export const PROBES: Readonly<Record<string, readonly Probe[]>> = {
     { from: client, protocol: 'tcp', destination: '203.0.113.2', port: 8443, why: 'forwarded: no socket, ! --socket-exists in mangle POSTROUTING drops' },
     { from: host, protocol: 'tcp', destination: '203.0.113.2', port: 8443, why: 'from the node: the socket exists' },
   ],
+  mac: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: "the outside router's MAC: REJECT tcp-reset" },
+    { from: client, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: "the pod's MAC is another: accepted" },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: "! --mac-source the pod's: DROP" },
+    { from: client, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: "the pod's own MAC: accepted" },
+    { from: client, protocol: 'udp', destination: '203.0.113.2', port: 53, why: "forwarded UDP from the pod's MAC: DROP in FORWARD" },
+    { from: web, protocol: 'udp', destination: CLIENT_POD, port: 53, why: 'forwarded UDP from the router: accepted' },
+  ],
+  'set-map': [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 7000, why: 'in the /28 with skbmark 0x10/0xff: --map-mark marks, REJECT by mark' },
+    { from: outside('203.0.113.70'), protocol: 'tcp', destination: '192.168.0.2', port: 7000, why: 'in the element without skbinfo: the mark stays 0, accepted' },
+    { from: outside('203.0.113.40'), protocol: 'tcp', destination: '192.168.0.2', port: 7000, why: 'in no element: nothing mapped, accepted' },
+  ],
+  socket: [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: 'a listener on 0.0.0.0 counts with --nowildcard: marked, REJECT' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 80, why: 'without --nowildcard a listener on 0.0.0.0 is ignored: accepted' },
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 443, why: '--transparent: the listener has no IP_TRANSPARENT: accepted' },
+  ],
+  'record-only': [
+    { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, why: 'bpf, u32 and cgroup rules load and print as Linux prints them; this packet does not reach them' },
+    { from: host, protocol: 'udp', destination: '203.0.113.2', port: 53, why: 'the cgroup rules are for port 9999 only' },
+  ],
   limit: [
     { from: web, protocol: 'tcp', destination: '192.168.0.2', port: 22, sequential: 6, why: '--limit 1/hour --limit-burst 3: three new connections, then DROP' },
     { from: outside('192.168.0.77'), protocol: 'udp', destination: '192.168.0.2', port: 53, sequential: 8, why: '--limit 2/min, default burst 5: five datagrams, then DROP' },

@@ -39,6 +39,20 @@ function flag(value: string | undefined, name: string): boolean {
   throw new DomainError('INVALID', `${name}: Invalid value: ${JSON.stringify(value)}: must be true or false`, { field: name });
 }
 
+const FAMILIES = ['ipv4', 'ipv6'] as const;
+
+/** The `family` query parameter: `ipv4` (the default) or `ipv6`; anything else is a 400 naming it. */
+function familyParam(family: string | undefined): (typeof FAMILIES)[number] {
+  if (family === undefined || family === '') return 'ipv4';
+  if (!(FAMILIES as readonly string[]).includes(family)) {
+    throw new DomainError('BAD_REQUEST', `family: Unsupported value: ${JSON.stringify(family)}: supported values: "ipv4", "ipv6"`, {
+      field: 'family',
+      causeReason: 'FieldValueNotSupported',
+    });
+  }
+  return family as (typeof FAMILIES)[number];
+}
+
 /** The `*table ... COMMIT` section of a restore text, or the whole text. */
 function restoreSection(text: string, table: TableName | undefined): string {
   if (!table) return text;
@@ -98,6 +112,7 @@ export class KubeProxyApiController {
   @ApiQuery({ name: 'format', required: false, enum: ['save', 'restore'] })
   @ApiQuery({ name: 'table', required: false, enum: TABLES })
   @ApiQuery({ name: 'counters', required: false, enum: ['true', 'false'] })
+  @ApiQuery({ name: 'family', required: false, enum: FAMILIES, description: '`ipv4` (default): iptables; `ipv6`: ip6tables, what the node\'s IPv6 proxier wrote (dual-stack and IPv6 clusters)' })
   @ApiTextAnswer('iptables-save text, or the iptables-restore text kube-proxy wrote')
   iptables(
     @Param('node') node: string,
@@ -105,10 +120,27 @@ export class KubeProxyApiController {
     @Query('format') format?: string,
     @Query('table') table?: string,
     @Query('counters') counters?: string,
+    @Query('family') family?: string,
   ): string {
     const proxy = this.cluster.kubeProxies.proxy(node);
     const which = tableParam(table);
     const withCounters = flag(counters, 'counters');
+    if (familyParam(family) === 'ipv6') {
+      if (!proxy.ipv6) {
+        throw new DomainError('BAD_REQUEST', 'family: Invalid value: "ipv6": this cluster is not configured for IPv6 (SERVICE_CLUSTER_IP_RANGE and CLUSTER_CIDR have no IPv6 range)', {
+          field: 'family',
+        });
+      }
+      res.header(RULES_HEADER, 'kube-proxy');
+      switch (format ?? 'save') {
+        case 'save':
+          return proxy.ipv6.tables.save(which ? [which] : undefined);
+        case 'restore':
+          return restoreSection(proxy.ipv6.proxier.lastRestoreText(), which);
+        default:
+          throw unsupportedValue('format', format, ['restore', 'save']);
+      }
+    }
     res.header(RULES_HEADER, proxy.imported ? 'imported' : 'kube-proxy');
     switch (format ?? 'save') {
       case 'save':

@@ -20,16 +20,22 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { tryParseIPv4 } from '../../common/ipv4';
+import { tryParseIPv6 } from '../../ipam/ipv6';
 import { icmpTypeByName } from '../../netfilter/matches/icmp.match';
 
-/** A dotted-quad IPv4 address, parsed as strictly as the rest of kube-netsim parses them. */
-function IsIPv4Address(options?: ValidationOptions): PropertyDecorator {
+/** An address of either family: a dotted quad, or IPv6 text (`fd00::1`). */
+function isIpText(value: string): boolean {
+  return value.includes(':') ? tryParseIPv6(value) !== undefined : tryParseIPv4(value) !== undefined;
+}
+
+/** An IPv4 or IPv6 address, parsed as strictly as the rest of kube-netsim parses them. */
+function IsIpAddress(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
-      name: 'isIPv4Address',
+      name: 'isIpAddress',
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && tryParseIPv4(value) !== undefined,
-        defaultMessage: () => '$property must be an IPv4 address (a.b.c.d)',
+        validate: (value: unknown) => typeof value === 'string' && isIpText(value),
+        defaultMessage: () => '$property must be an IPv4 address (a.b.c.d) or an IPv6 address (fd00::1)',
       },
     },
     options,
@@ -46,10 +52,13 @@ function IsAddressWithPrefix(allowDefault: boolean, options?: ValidationOptions)
           if (typeof value !== 'string') return false;
           if (allowDefault && value === 'default') return true;
           const slash = value.indexOf('/');
-          if (tryParseIPv4(slash < 0 ? value : value.slice(0, slash)) === undefined) return false;
-          return slash < 0 || /^(0|[1-9]|[12][0-9]|3[0-2])$/.test(value.slice(slash + 1));
+          const address = slash < 0 ? value : value.slice(0, slash);
+          if (!isIpText(address)) return false;
+          if (slash < 0) return true;
+          const prefix = value.slice(slash + 1);
+          return /^(0|[1-9][0-9]{0,2})$/.test(prefix) && Number(prefix) <= (address.includes(':') ? 128 : 32);
         },
-        defaultMessage: () => `$property must be an IPv4 address with a prefix length (a.b.c.d/n)${allowDefault ? ' or "default"' : ''}`,
+        defaultMessage: () => `$property must be an IP address with a prefix length (a.b.c.d/n or fd00::1/64)${allowDefault ? ' or "default"' : ''}`,
       },
     },
     options,
@@ -102,7 +111,7 @@ export class RouteDto {
 
   @ApiPropertyOptional({ example: '192.168.0.3' })
   @IsOptional()
-  @IsIPv4Address()
+  @IsIpAddress()
   via?: string;
 
   @ApiPropertyOptional({ example: 'eth0' })
@@ -113,7 +122,7 @@ export class RouteDto {
 
   @ApiPropertyOptional({ description: 'Preferred source address of packets this host sends along the route.' })
   @IsOptional()
-  @IsIPv4Address()
+  @IsIpAddress()
   src?: string;
 
   @ApiPropertyOptional()
@@ -163,6 +172,19 @@ export class HostDto {
 
 export const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG'] as const;
 
+/** The local socket an arriving packet reaches (`-m socket`); at PREROUTING only. */
+export class LocalSocketDto {
+  @ApiPropertyOptional({ description: 'A listener bound to 0.0.0.0, rather than a connected socket or one bound to the destination address (default false).' })
+  @IsOptional()
+  @IsBoolean()
+  wildcard?: boolean;
+
+  @ApiPropertyOptional({ description: 'The socket has IP_TRANSPARENT, as a TPROXY proxy\'s (default false).' })
+  @IsOptional()
+  @IsBoolean()
+  transparent?: boolean;
+}
+
 /** Who owns the local socket that sends a packet (`-m owner`); at OUTPUT only. */
 export class SocketDto {
   @ApiPropertyOptional({ example: 1000, description: "The socket owner's uid (default 0)." })
@@ -200,13 +222,13 @@ export class PacketDto {
   @Matches(INTERFACE_NAME, INTERFACE_MESSAGE)
   inInterface?: string;
 
-  @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp'] })
+  @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp'], description: 'icmp is IPv4 only (ICMPv6 packets are not traced yet).' })
   @IsIn(['tcp', 'udp', 'sctp', 'icmp'])
   protocol!: 'tcp' | 'udp' | 'sctp' | 'icmp';
 
   @ApiPropertyOptional({ example: '203.0.113.2', description: 'Required at PREROUTING; at OUTPUT the route lookup picks it when unset.' })
   @IsOptional()
-  @IsIPv4Address()
+  @IsIpAddress()
   source?: string;
 
   @ApiPropertyOptional({ example: 40000, description: 'Required for tcp, udp and sctp; an icmp packet has none.' })
@@ -217,7 +239,7 @@ export class PacketDto {
   sourcePort?: number;
 
   @ApiProperty({ example: '1.2.3.4' })
-  @IsIPv4Address()
+  @IsIpAddress()
   destination!: string;
 
   @ApiPropertyOptional({ example: 80, description: 'Required for tcp, udp and sctp; an icmp packet has none.' })
@@ -265,13 +287,36 @@ export class PacketDto {
   @ValidateNested()
   @Type(() => SocketDto)
   socket?: SocketDto;
+
+  @ApiPropertyOptional({ example: '0a:58:0a:b4:00:02', description: 'At PREROUTING: the Ethernet source of the frame, for `-m mac`; unset: no Ethernet header, which `-m mac` never matches.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  sourceMac?: string;
+
+  @ApiPropertyOptional({ type: LocalSocketDto, description: 'At PREROUTING: the local socket that takes the packet, for `-m socket` (default: none).' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LocalSocketDto)
+  localSocket?: LocalSocketDto;
 }
 
 export class TraceRequestDto {
-  @ApiProperty({ description: 'iptables-save or iptables-restore text' })
+  @ApiProperty({ description: 'iptables-save or iptables-restore text (or ip6tables\')' })
   @IsString()
   @MaxLength(100 * 1024 * 1024)
   rules!: string;
+
+  @ApiPropertyOptional({
+    enum: ['ipv4', 'ipv6'],
+    description:
+      'iptables (ipv4) or ip6tables (ipv6) rules. Default: the family of the first address in the rules, else of the packet\'s destination, else ipv4. ' +
+      'A packet address of the other family is refused (422).',
+  })
+  @IsOptional()
+  @IsIn(['ipv4', 'ipv6'])
+  family?: 'ipv4' | 'ipv6';
 
   @ApiPropertyOptional({
     description:
@@ -312,10 +357,20 @@ export class TraceRequestDto {
 }
 
 export class SaveRequestDto {
-  @ApiProperty({ description: 'iptables-save or iptables-restore text' })
+  @ApiProperty({ description: 'iptables-save or iptables-restore text (or ip6tables\')' })
   @IsString()
   @MaxLength(100 * 1024 * 1024)
   rules!: string;
+
+  @ApiPropertyOptional({
+    enum: ['ipv4', 'ipv6'],
+    description:
+      'iptables (ipv4) or ip6tables (ipv6) rules. Default: the family of the first address in the rules, else of the packet\'s destination, else ipv4. ' +
+      'A packet address of the other family is refused (422).',
+  })
+  @IsOptional()
+  @IsIn(['ipv4', 'ipv6'])
+  family?: 'ipv4' | 'ipv6';
 
   @ApiPropertyOptional({
     description:

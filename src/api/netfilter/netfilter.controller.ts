@@ -4,7 +4,23 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock';
 import { SeededRandom, type Random } from '../../common/random';
 import { DomainError } from '../../common/domain-error';
-import { Host, IpsetStore, NetfilterEngine, Ruleset, TCP_FLAGS, outcomeView, printIpsetSave, printIptablesSave, restoreIpsets, restoreRuleset } from '../../netfilter';
+import {
+  DEFAULT_HOST6_SPEC,
+  Host,
+  IpsetStore,
+  NetfilterEngine,
+  Ruleset,
+  TCP_FLAGS,
+  detectDumpFamily,
+  familyOf,
+  outcomeView,
+  printIpsetSave,
+  printIptablesSave,
+  restoreIpsets,
+  restoreRuleset,
+  tryParseIp,
+  type IpFamily,
+} from '../../netfilter';
 import { traceText } from '../../netfilter/trace-text';
 import { ApiJsonOrTextAnswer, ApiTextAnswer } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
@@ -36,6 +52,30 @@ function icmpFields(p: PacketDto): { icmpType?: number; icmpCode?: number; icmpI
   return { icmpType: type?.type, icmpCode: p.icmpCode ?? type?.code, icmpId: p.icmpId };
 }
 
+/**
+ * The family of a trace or save request: the request's `family`, else the
+ * rules' own (their first address; see detectDumpFamily), else the packet's
+ * destination, else IPv4. A packet address of the other family is refused,
+ * naming the field: one request traces one family.
+ */
+export function requestFamily(given: IpFamily | undefined, rules: string, packet?: { source?: string; destination?: string }): IpFamily {
+  const fromPacket = packet?.destination === undefined ? undefined : tryParseIp(packet.destination);
+  const family = given ?? detectDumpFamily(rules) ?? (fromPacket === undefined ? 'ipv4' : familyOf(fromPacket));
+  const why = given !== undefined ? "the request's family" : 'the family of the rules';
+  for (const field of ['source', 'destination'] as const) {
+    const text = packet?.[field];
+    const address = text === undefined ? undefined : tryParseIp(text);
+    if (address !== undefined && familyOf(address) !== family) {
+      throw new DomainError(
+        'INVALID',
+        `packet.${field}: ${JSON.stringify(text)} is an ${familyOf(address) === 'ipv4' ? 'IPv4' : 'IPv6'} address, but ${why} is ${family} (one request traces one family)`,
+        { field: `packet.${field}` },
+      );
+    }
+  }
+  return family;
+}
+
 /** Kept lines named in `Warning` headers; the rest are counted in one more. */
 const MAX_WARNINGS = 20;
 
@@ -53,11 +93,11 @@ export const UNSUPPORTED_QUERY = {
  * Loads the request's rules (every problem in one 422 unless kept), and names
  * each kept line in a `Warning` header, as the API server warns.
  */
-export function loadRules(text: string, unsupported: string | undefined, counters: boolean, res: FastifyReply, ipsets?: IpsetStore): Ruleset {
+export function loadRules(text: string, unsupported: string | undefined, counters: boolean, res: FastifyReply, ipsets?: IpsetStore, family?: IpFamily): Ruleset {
   if (unsupported !== undefined && unsupported !== 'refuse' && unsupported !== 'keep') {
     throw new DomainError('BAD_REQUEST', `unsupported must be one of "refuse" or "keep", not ${JSON.stringify(unsupported)}`);
   }
-  const ruleset = new Ruleset();
+  const ruleset = new Ruleset(family);
   const result = restoreRuleset(ruleset, text, { counters, unsupported: unsupported === 'keep' ? 'keep' : 'refuse', ipsets });
   if (result.kept.length > 0) {
     const warnings = result.kept.slice(0, MAX_WARNINGS).map((k) => `line ${k.line} kept as given: ${k.reasons.join('; ')}`);
@@ -111,8 +151,9 @@ export class NetfilterController {
     const answerFormat = negotiateFormat(format, req.headers.accept);
     const random = body.seed === undefined ? this.random : new SeededRandom(body.seed);
     const ipsets = loadIpsets(body.ipsets, this.clock.now(), random);
-    const ruleset = loadRules(body.rules, unsupported, false, res, ipsets);
-    const host = body.host ? Host.create(body.host) : Host.defaultNode();
+    const family = requestFamily(body.family, body.rules, body.packet);
+    const ruleset = loadRules(body.rules, unsupported, false, res, ipsets, family);
+    const host = body.host ? Host.create(body.host) : family === 'ipv6' ? Host.create(DEFAULT_HOST6_SPEC) : Host.defaultNode();
     const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random, ipsets });
     const p = body.packet;
     const tcpFlags = p.tcpFlags?.reduce((bits, name) => bits | TCP_FLAGS[name], 0);
@@ -130,6 +171,8 @@ export class NetfilterController {
         tcpFlags,
         ...icmpFields(p),
         socket: p.socket,
+        sourceMac: p.sourceMac,
+        localSocket: p.localSocket,
       },
       mode,
     );
@@ -155,7 +198,8 @@ export class NetfilterController {
   save(@Body() body: SaveRequestDto, @Query('unsupported') unsupported: string | undefined, @Res({ passthrough: true }) res: FastifyReply): string {
     const counters = body.counters ?? false;
     const ipsets = loadIpsets(body.ipsets, this.clock.now(), this.random);
-    return printIptablesSave(loadRules(body.rules, unsupported, counters, res, ipsets), { counters });
+    const family = requestFamily(body.family, body.rules);
+    return printIptablesSave(loadRules(body.rules, unsupported, counters, res, ipsets, family), { counters });
   }
 
   @Post('ipset/save')

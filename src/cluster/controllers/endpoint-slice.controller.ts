@@ -1,3 +1,4 @@
+import { IpFamily } from '../../ipam/types';
 import { NodeStatus, CONTROL_PLANE_LABEL, ZONE_LABEL } from '../resources/node.types';
 import { ServiceSpec } from '../resources/service.types';
 import { compileSelector, serviceSelector } from '../store/label-selector';
@@ -294,8 +295,25 @@ export class EndpointSliceController implements Controller {
     return yield* cache.groupSteps();
   }
 
-  /** Writes the slices one per step (a slice removed by someone else meanwhile is made again). */
+  /**
+   * Writes the slices one per step (a slice removed by someone else meanwhile is made again): one set
+   * per IP family of the Service (`addressType` IPv4 or IPv6, in `ipFamilies` order), each endpoint
+   * with the pod's address of that family.
+   */
   private *writeSlices(service: KubeObject, existing: EndpointSlice[], groups: EndpointGroup[]): Steps {
+    const families = addressTypes(service);
+    const otherFamilies = existing.filter((s) => !families.includes(s.addressType as IpFamily));
+    for (const family of families) {
+      yield* this.writeSlicesOf(service, family, existing.filter((s) => s.addressType === family), groupsOf(groups, family));
+    }
+    // Slices of a family the Service no longer has.
+    for (const stale of otherFamilies) {
+      if (this.store.tryGet(slices, service.metadata.namespace, stale.metadata.name)) this.store.delete(slices, service.metadata.namespace, stale.metadata.name);
+      yield;
+    }
+  }
+
+  private *writeSlicesOf(service: KubeObject, addressType: IpFamily, existing: EndpointSlice[], groups: EndpointGroup[]): Steps {
     const namespace = service.metadata.namespace!;
     const isApiServer = namespace === 'default' && service.metadata.name === 'kubernetes';
     const desired: EndpointGroup[] = [];
@@ -317,7 +335,7 @@ export class EndpointSliceController implements Controller {
             ? undefined
             : [{ apiVersion: 'v1', kind: 'Service', name: service.metadata.name, uid: service.metadata.uid, controller: true, blockOwnerDeletion: true }],
         },
-        addressType: 'IPv4',
+        addressType,
         endpoints: want.endpoints,
         ports: want.ports,
       };
@@ -338,8 +356,10 @@ export class EndpointSliceController implements Controller {
     }
   }
 
-  private writeEndpoints(service: KubeObject, groups: EndpointGroup[]): void {
+  private writeEndpoints(service: KubeObject, allGroups: EndpointGroup[]): void {
     const namespace = service.metadata.namespace!;
+    // Endpoints carry the addresses of the Service's primary family only.
+    const groups = groupsOf(allGroups, addressTypes(service)[0]);
     const subsets = groups
       .filter((g) => g.endpoints.length > 0)
       .map((g) => {
@@ -372,4 +392,31 @@ export class EndpointSliceController implements Controller {
       this.store.create(endpointsType, body, namespace, OWNED);
     }
   }
+}
+
+/**
+ * The address types of a Service's slices: its `ipFamilies` in order; without
+ * them (an object written before defaulting), the family of its ClusterIP.
+ */
+function addressTypes(service: KubeObject): IpFamily[] {
+  const spec = service.spec as ServiceSpec;
+  const families = (spec.ipFamilies ?? []).filter((f): f is IpFamily => f === 'IPv4' || f === 'IPv6');
+  if (families.length) return families;
+  return [spec.clusterIP?.includes(':') ? 'IPv6' : 'IPv4'];
+}
+
+/** The groups with each endpoint's address of `family` alone; endpoints without one are left out. */
+function groupsOf(groups: EndpointGroup[], family: IpFamily): EndpointGroup[] {
+  const isFamily = (ip: string) => ip.includes(':') === (family === 'IPv6');
+  const kept = groups
+    .map((group) => ({
+      ports: group.ports,
+      endpoints: group.endpoints.flatMap((e) => {
+        const address = e.addresses.find(isFamily);
+        return address === undefined ? [] : [e.addresses.length === 1 ? e : { ...e, addresses: [address] }];
+      }),
+    }))
+    .filter((group) => group.endpoints.length > 0);
+  // No endpoints of this family: one placeholder slice without ports, as for no endpoints at all.
+  return kept.length ? kept : [{ ports: [], endpoints: [] }];
 }

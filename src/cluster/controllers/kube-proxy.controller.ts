@@ -1,6 +1,7 @@
 import { ManualClock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
-import { tryParseIPv4Cidr } from '../../common/ipv4';
+import { tryParseCidr } from '../../ipam/ip-address';
+import { IpFamily } from '../../ipam/types';
 import { KubeProxyConfiguration } from '../../kube-proxy/config';
 import { Proxier, SyncResult } from '../../kube-proxy/proxier';
 import { EndpointSlice as ProxyEndpointSlice, NodeInfo, Service as ProxyService } from '../../kube-proxy/types';
@@ -13,6 +14,7 @@ import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
+import { Ip6TablesText } from './ip6tables-text';
 import { KUBELET_IPTABLES } from './kubelet-iptables';
 
 /** One node's kube-proxy and the tables it programs. */
@@ -29,6 +31,11 @@ export interface NodeProxy {
    * (`ruleset` is then those rules): its kube-proxy writes nothing until they are taken back.
    */
   imported?: ImportedRules;
+  /**
+   * The node's IPv6 proxier and its ip6tables tables, on a cluster with IPv6 (kube-proxy runs one
+   * proxier per family). Kept as text: see `Ip6TablesText`.
+   */
+  ipv6?: { proxier: Proxier; tables: Ip6TablesText };
 }
 
 /** Rules put on a node in place of what its kube-proxy writes. */
@@ -45,6 +52,8 @@ export interface KubeProxyDefaults {
   clusterCidr: string;
   /** Prefix length of the node network, for the nodes' `eth0` addresses. */
   nodeNetworkPrefix: number;
+  /** The cluster's IP families (Services and pods); with IPv6, each node runs an IPv6 proxier too. */
+  families?: readonly IpFamily[];
 }
 
 /**
@@ -256,14 +265,19 @@ export class KubeProxyController implements Controller {
 
   private addressesChanged(node: KubeObject, previous: KubeObject | undefined): boolean {
     const facts = (n: KubeObject | undefined) =>
-      JSON.stringify([((n?.status ?? {}) as NodeStatus).addresses, (n?.spec as { podCIDR?: string } | undefined)?.podCIDR]);
+      JSON.stringify([((n?.status ?? {}) as NodeStatus).addresses, (n?.spec as { podCIDR?: string; podCIDRs?: string[] } | undefined)?.podCIDRs ?? (n?.spec as { podCIDR?: string } | undefined)?.podCIDR]);
     return facts(node) !== facts(previous);
   }
 
   /** What kube-proxy knows of its node: name, InternalIP, interfaces, pod CIDR, labels. */
   private nodeInfo(nodeName: string, node: KubeObject): NodeInfo {
     const internalIP = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
-    const podCIDR = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
+    const spec = (node.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+    const podCIDR = spec.podCIDR;
+    const podCIDRs = (spec.podCIDRs ?? (podCIDR ? [podCIDR] : [])).filter((c) => {
+      const cidr = typeof c === 'string' ? tryParseCidr(c) : undefined;
+      return cidr !== undefined && cidr !== 'host-bits-set';
+    });
     const interfaces = internalIP
       ? nodeInterfaces({ name: nodeName, internalIP, nodeNetworkPrefix: this.defaults.nodeNetworkPrefix, podCIDR }).map((i) => ({
           name: i.name,
@@ -274,7 +288,7 @@ export class KubeProxyController implements Controller {
       name: nodeName,
       addresses: internalIP ? [internalIP] : [],
       interfaces,
-      podCIDRs: podCIDR && tryParseIPv4Cidr(podCIDR) ? [podCIDR] : [],
+      podCIDRs,
       labels: node.metadata.labels ?? {},
     };
   }
@@ -305,6 +319,20 @@ export class KubeProxyController implements Controller {
     const proxy: NodeProxy = imported
       ? { node: nodeName, proxier, ruleset: old!.ruleset, config, seenChange: this.changeSeq, imported }
       : { node: nodeName, proxier, ruleset, config, seenChange: this.changeSeq };
+    if (this.defaults.families?.includes('IPv6')) {
+      const tables = old?.ipv6?.tables ?? new Ip6TablesText();
+      const ipv6 = new Proxier({
+        node: this.nodeInfo(nodeName, node),
+        clock: this.clock,
+        config,
+        family: 'IPv6',
+        restore: (text) => tables.restore(text),
+        listNatChains: () => tables.userChainNames('nat'),
+      });
+      for (const s of this.services.values()) ipv6.onServiceAdd(s as unknown as ProxyService);
+      for (const s of this.slices.values()) ipv6.onEndpointSliceAdd(s as unknown as ProxyEndpointSlice);
+      proxy.ipv6 = { proxier: ipv6, tables };
+    }
     this.proxies.set(nodeName, proxy);
     this.syncIfDue(proxy);
   }
@@ -326,18 +354,21 @@ export class KubeProxyController implements Controller {
   /** Tells a proxier about every Service and EndpointSlice that changed since it last heard. */
   private feed(proxy: NodeProxy): void {
     if (proxy.seenChange === this.changeSeq) return;
+    const proxiers = proxy.ipv6 ? [proxy.proxier, proxy.ipv6.proxier] : [proxy.proxier];
     for (const [key, seq] of this.changes) {
       if (seq <= proxy.seenChange) continue;
       const isService = key.startsWith('s:');
       const current = (isService ? this.services : this.slices).get(key);
       const object = current ?? this.gone.get(key)!;
-      if (isService) {
-        if (current) proxy.proxier.onServiceAdd(object as unknown as ProxyService);
-        else proxy.proxier.onServiceDelete(object as unknown as ProxyService);
-      } else if (current) {
-        proxy.proxier.onEndpointSliceAdd(object as unknown as ProxyEndpointSlice);
-      } else {
-        proxy.proxier.onEndpointSliceDelete(object as unknown as ProxyEndpointSlice);
+      for (const proxier of proxiers) {
+        if (isService) {
+          if (current) proxier.onServiceAdd(object as unknown as ProxyService);
+          else proxier.onServiceDelete(object as unknown as ProxyService);
+        } else if (current) {
+          proxier.onEndpointSliceAdd(object as unknown as ProxyEndpointSlice);
+        } else {
+          proxier.onEndpointSliceDelete(object as unknown as ProxyEndpointSlice);
+        }
       }
     }
     proxy.seenChange = this.changeSeq;
@@ -354,6 +385,8 @@ export class KubeProxyController implements Controller {
     this.feed(proxy);
     const result = proxy.proxier.syncIfDue();
     if (result?.ok && result.full) applyEnsureRules(proxy.ruleset, result.ensureChains, result.ensureRules);
+    const v6 = proxy.ipv6?.proxier.syncIfDue();
+    if (v6?.ok && v6.full) proxy.ipv6!.tables.ensure(v6.ensureChains, v6.ensureRules);
     this.arm(proxy);
     return result;
   }

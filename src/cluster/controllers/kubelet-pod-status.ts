@@ -19,7 +19,7 @@ export function isCreating(pod: KubeObject | undefined): boolean {
 }
 
 /** The status of a pod whose sandbox is up: Running, its address, every container running (ready unless it has a readiness or startup probe). */
-export function runningStatus(pod: KubeObject, hostIP: string, podIP: string, now: string): PodStatus {
+export function runningStatus(pod: KubeObject, hostIP: string, podIP: string, now: string, podIPs: string[] = [podIP]): PodStatus {
   const spec = pod.spec as PodSpec;
   const previous = (pod.status ?? {}) as PodStatus;
   const scheduled = previous.conditions?.find((c) => c.type === 'PodScheduled');
@@ -52,7 +52,7 @@ export function runningStatus(pod: KubeObject, hostIP: string, podIP: string, no
     hostIP,
     hostIPs: [{ ip: hostIP }],
     podIP,
-    podIPs: [{ ip: podIP }],
+    podIPs: podIPs.map((ip) => ({ ip })),
     startTime: previous.startTime ?? now,
     containerStatuses,
   };

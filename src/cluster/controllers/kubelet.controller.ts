@@ -395,6 +395,7 @@ export class KubeletController implements Controller {
     const hostIP = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
     if (!hostIP) return;
     let podIP: string;
+    const podIPs: string[] = [];
     if (spec.hostNetwork) {
       podIP = hostIP;
     } else {
@@ -403,21 +404,26 @@ export class KubeletController implements Controller {
         this.markCreating(pod, hostIP);
         return;
       }
+      // One address per family: host-local runs once per range, one range per pod CIDR of the node.
+      const cidrs = [nodeSpec.podCIDR, ...(nodeSpec.podCIDRs ?? []).slice(1)];
+      let range = 0;
       try {
-        podIP = this.pools.nodeIpam(node.metadata.name, nodeSpec.podCIDR).allocate(pod.metadata.uid);
+        for (; range < cidrs.length; range++) podIPs.push(this.pools.nodeIpam(node.metadata.name, cidrs[range]).allocate(pod.metadata.uid));
+        podIP = podIPs[0];
       } catch (e) {
         if (!(e instanceof DomainError)) throw e;
+        for (const ipam of this.pools.nodeIpams(node.metadata.name)) ipam.release(pod.metadata.uid);
         const waiting = this.waitingForAddress.get(node.metadata.name) ?? new Map<string, number>();
         this.waitingForAddress.set(node.metadata.name, waiting);
         const attempt = (waiting.get(podKey(pod)) ?? 0) + 1;
         waiting.set(podKey(pod), attempt);
-        recordSandboxFailure(this.store, pod, `failed to allocate for range 0: ${e.message}`, attempt);
+        recordSandboxFailure(this.store, pod, `failed to allocate for range ${range}: ${e.message}`, attempt);
         this.markCreating(pod, hostIP);
         return;
       }
       this.waitingForAddress.get(node.metadata.name)?.delete(podKey(pod));
     }
-    const status = runningStatus(pod, hostIP, podIP, this.store.now());
+    const status = runningStatus(pod, hostIP, podIP, this.store.now(), podIPs.length ? podIPs : [podIP]);
     const started = this.store.updateStatus(pods, pod.metadata.namespace, pod.metadata.name, { ...pod, status }, OWNED);
     this.readiness.schedule(started, true);
     this.restarts.sync(started);
@@ -450,7 +456,7 @@ export class KubeletController implements Controller {
     const spec = pod.spec as PodSpec;
     if (!spec.nodeName || spec.hostNetwork) return;
     const ipam = this.pools.existingNodeIpam(spec.nodeName);
-    ipam?.release(pod.metadata.uid);
+    for (const each of this.pools.nodeIpams(spec.nodeName)) each.release(pod.metadata.uid);
     const waiting = this.waitingForAddress.get(spec.nodeName);
     if (!ipam || !waiting?.size) return;
     let free = ipam.stats().free;

@@ -57,7 +57,8 @@ function podEndpoint(store: ObjectStore, service: KubeObject, pod: KubeObject): 
   const node = podSpec.nodeName ? store.tryGet(nodes, undefined, podSpec.nodeName) : undefined;
   const zone = node?.metadata.labels?.[ZONE_LABEL];
   const endpoint: SliceEndpoint = {
-    addresses: [status.podIP],
+    // Every address of the pod, one per family; the controller keeps the one of each slice's family.
+    addresses: status.podIPs?.length ? status.podIPs.map((p) => p.ip) : [status.podIP],
     conditions: { ready: (ready && !terminating) || spec.publishNotReadyAddresses === true, serving: ready, terminating },
     ...(podSpec.hostname && podSpec.subdomain === service.metadata.name ? { hostname: podSpec.hostname } : {}),
     ...(podSpec.nodeName ? { nodeName: podSpec.nodeName } : {}),

@@ -44,7 +44,7 @@ export interface ImportResult {
 }
 
 /** The order objects are made in: owners before what they own, nodes before the pods bound to them. */
-const ORDER = ['namespaces', 'nodes', 'services', 'deployments.apps', 'replicasets.apps', 'daemonsets.apps', 'statefulsets.apps', 'pods', 'endpointslices.discovery.k8s.io'];
+const ORDER = ['namespaces', 'nodes', 'services', 'replicationcontrollers', 'deployments.apps', 'replicasets.apps', 'daemonsets.apps', 'statefulsets.apps', 'pods', 'endpointslices.discovery.k8s.io'];
 
 /** Metadata only the API server sets: a new one is made here. */
 const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];

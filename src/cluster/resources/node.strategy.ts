@@ -147,7 +147,7 @@ export class NodeStrategy implements ResourceStrategy {
           this.reportCidrNotAvailable(draft, status, e.message, ctx);
         }
       }
-      if (spec.podCIDR) spec.podCIDRs = [spec.podCIDR];
+      if (spec.podCIDR) spec.podCIDRs = [spec.podCIDR, ...this.secondaryPodCidrs(name, spec, undo)];
     } catch (e) {
       for (let i = undo.length - 1; i >= 0; i--) undo[i]();
       throw e;
@@ -174,16 +174,54 @@ export class NodeStrategy implements ResourceStrategy {
     }
   }
 
+  /**
+   * The node's pod CIDRs of the cluster's other family, after the primary one
+   * (`spec.podCIDRs[1]`): the one given, or the next free block. A cluster out
+   * of blocks of that family leaves the node with the primary one alone.
+   */
+  private secondaryPodCidrs(name: string, spec: NodeSpec, undo: Array<() => void>): string[] {
+    const cidrs: string[] = [];
+    for (const allocator of [...this.pools.podCidrsByFamily.values()].slice(1)) {
+      const given = (spec.podCIDRs ?? []).slice(1).find((c) => typeof c === 'string' && c.includes(':') === (allocator.family === 'IPv6'));
+      try {
+        if (given) {
+          allocator.occupy(given);
+          undo.push(() => allocator.release(given));
+          cidrs.push(given);
+        } else {
+          const cidr = allocator.allocateNext();
+          undo.push(() => allocator.release(cidr));
+          cidrs.push(cidr);
+        }
+      } catch (e) {
+        if (!(e instanceof DomainError)) throw e;
+        if (e.code === 'CIDR_NOT_AVAILABLE') continue;
+        throw new DomainError('INVALID', `Node "${name}" is invalid: spec.podCIDRs[1]: Invalid value: ${JSON.stringify(given)}: ${e.message}`, {
+          field: 'spec.podCIDRs[1]',
+          kind: 'Node',
+          name,
+        });
+      }
+    }
+    return cidrs;
+  }
+
   afterDelete(object: KubeObject): Rollback {
     const spec = (object.spec ?? {}) as NodeSpec;
     const status = (object.status ?? {}) as NodeStatus;
     const podCIDR = spec.podCIDR && this.pools.podCidrs.has(spec.podCIDR) ? spec.podCIDR : undefined;
+    const secondary = (spec.podCIDRs ?? []).slice(1).flatMap((cidr) => {
+      const allocator = [...this.pools.podCidrsByFamily.values()].slice(1).find((a) => a.has(cidr));
+      return allocator ? [{ allocator, cidr }] : [];
+    });
     const addresses = (status.addresses ?? []).filter((a) => a.type === 'InternalIP' && this.pools.nodeAddresses.has(a.address)).map((a) => a.address);
     if (podCIDR) this.pools.podCidrs.release(podCIDR);
+    for (const { allocator, cidr } of secondary) allocator.release(cidr);
     for (const ip of addresses) this.pools.nodeAddresses.release(ip);
     const ipam = this.pools.forgetNode(object.metadata.name);
     // A delete in a batch that fails (DELETE /netsim/v1/apply) is undone: the node keeps its pod CIDR, address and pod IPs.
     return () => {
+      for (const { allocator, cidr } of secondary) allocator.occupy(cidr);
       if (podCIDR) this.pools.podCidrs.occupy(podCIDR);
       for (const ip of addresses) this.pools.nodeAddresses.allocate(ip);
       if (ipam) this.pools.restoreNode(object.metadata.name, ipam);

@@ -1,6 +1,7 @@
 import { isIPv4, tryParseIPv4Cidr } from '../../common/ipv4';
 import { tryParseIp } from '../../ipam/ip-address';
 import { FieldErrors } from '../validation/field-errors';
+import { isHeadless, validateClusterIPsRelatedFields } from './service-ip-families';
 import { dns1035LabelErrors, dns1123LabelErrors, dns1123SubdomainErrors, labelValueErrors, qualifiedNameErrors } from '../validation/names';
 import { PROTOCOLS, SERVICE_TYPES, ServiceSpec, TRAFFIC_POLICIES } from './service.types';
 
@@ -159,30 +160,22 @@ export function validateService(name: string, spec: ServiceSpec | undefined, err
 }
 
 function validateClusterIPs(spec: ServiceSpec, type: string, errors: FieldErrors): void {
-  const { clusterIP, clusterIPs } = spec;
-  if (clusterIPs !== undefined && !Array.isArray(clusterIPs)) {
-    errors.invalid('spec.clusterIPs', clusterIPs, 'must be a list of IP addresses');
+  if (spec.clusterIPs !== undefined && !Array.isArray(spec.clusterIPs)) {
+    errors.invalid('spec.clusterIPs', spec.clusterIPs, 'must be a list of IP addresses');
     return;
   }
-  if (clusterIP && clusterIPs?.length && clusterIPs[0] !== clusterIP) {
-    errors.invalid('spec.clusterIPs', clusterIPs, 'must be empty or the first element must be the same as spec.clusterIP');
+  if (spec.ipFamilies !== undefined && !Array.isArray(spec.ipFamilies)) {
+    errors.invalid('spec.ipFamilies', spec.ipFamilies, 'must be a list of IP families');
+    return;
   }
-  const ips = clusterIPs?.length ? clusterIPs : clusterIP ? [clusterIP] : [];
   if (type === 'ExternalName') {
-    if (ips.length) errors.forbidden('spec.clusterIPs', 'may not be set for ExternalName services');
+    if (spec.clusterIP || spec.clusterIPs?.length) errors.forbidden('spec.clusterIPs', 'may not be set for ExternalName services');
+    if (spec.ipFamilies?.length) errors.forbidden('spec.ipFamilies', 'may not be set for ExternalName services');
+    if (spec.ipFamilyPolicy) errors.forbidden('spec.ipFamilyPolicy', 'may not be set for ExternalName services');
     return;
   }
-  if (ips.length > 1) {
-    errors.invalid('spec.clusterIPs', ips, 'this cluster is not configured for dual-stack services');
+  if ((type === 'NodePort' || type === 'LoadBalancer') && isHeadless(spec)) {
+    errors.invalid('spec.clusterIPs[0]', 'None', `may not be set to 'None' for ${type} services`);
   }
-  ips.forEach((ip, i) => {
-    if (ip === 'None') {
-      if (i > 0) errors.invalid(`spec.clusterIPs[${i}]`, ip, "may only be the first element");
-      else if (type === 'NodePort' || type === 'LoadBalancer') {
-        errors.invalid('spec.clusterIPs[0]', ip, `may not be set to 'None' for ${type} services`);
-      }
-    } else if (tryParseIp(ip) === undefined) {
-      errors.invalid(`spec.clusterIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
-    }
-  });
+  validateClusterIPsRelatedFields(spec, errors);
 }

@@ -2,7 +2,9 @@ import { DomainError } from '../../common/domain-error';
 import { AddressPools } from '../../ipam/address-pools';
 import { ResourceStrategy, Rollback, WriteContext } from '../store/object-store';
 import { KubeObject } from '../store/types';
+import { IpFamily } from '../../ipam/types';
 import { FieldErrors, invalidObject } from '../validation/field-errors';
+import { initIPFamilyFields, isHeadless, matchesPreferDualStack, normalizeClusterIPs, validateUpgradeDowngrade } from './service-ip-families';
 import { validateService } from './service-validation';
 import { DEFAULT_AFFINITY_TIMEOUT_SECONDS, ServicePort, ServiceSpec, ServiceStatus } from './service.types';
 
@@ -57,11 +59,7 @@ export function defaultServiceSpec(spec: ServiceSpec): void {
       clientIP: { timeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SECONDS },
     };
   }
-  if (spec.type !== 'ExternalName') {
-    spec.internalTrafficPolicy ??= 'Cluster';
-    spec.ipFamilies ??= ['IPv4'];
-    spec.ipFamilyPolicy ??= 'SingleStack';
-  }
+  if (spec.type !== 'ExternalName') spec.internalTrafficPolicy ??= 'Cluster';
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
   if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
   for (const port of spec.ports ?? []) {
@@ -82,6 +80,7 @@ export class ServiceStrategy implements ResourceStrategy {
     const name = draft.metadata.name;
     const spec = specOf(draft);
     dropAffinityConfigWithoutClientIP(spec);
+    this.initIPFamilies(name, spec, undefined);
     const errors = new FieldErrors();
     validateService(name, spec, errors);
     errors.throwIfAny('Service', name);
@@ -91,7 +90,7 @@ export class ServiceStrategy implements ResourceStrategy {
     if (ctx.dryRun) return;
     const holdings = new Holdings();
     try {
-      if (hasClusterIP(spec)) this.allocateClusterIP(name, spec, undefined, holdings);
+      if (hasClusterIP(spec)) this.allocateClusterIPs(name, spec, 0, holdings);
       this.allocateNodePorts(name, spec, undefined, holdings);
       this.allocateLoadBalancerIngress(draft, spec, undefined, holdings);
     } catch (e) {
@@ -105,18 +104,17 @@ export class ServiceStrategy implements ResourceStrategy {
     const name = draft.metadata.name;
     const spec = specOf(draft);
     const old = specOf(previous);
-    // Fields the API server keeps when an update leaves them out.
-    if (hasClusterIP(spec) && hasClusterIP(old) && !spec.clusterIP && !spec.clusterIPs?.length) {
-      spec.clusterIP = old.clusterIP;
-      spec.clusterIPs = old.clusterIPs;
+    // Fields the API server keeps when an update leaves them out (patchAllocatedValues).
+    if (hasClusterIP(spec) && hasClusterIP(old)) {
+      if (!spec.clusterIP) spec.clusterIP = old.clusterIP;
+      if (!spec.clusterIPs?.length && old.clusterIPs?.length) spec.clusterIPs = old.clusterIPs;
     }
     dropTypeDependentFields(spec, old);
     dropAffinityConfigWithoutClientIP(spec);
+    this.initIPFamilies(name, spec, old);
     const errors = new FieldErrors();
     validateService(name, spec, errors);
-    if (hasClusterIP(spec) && hasClusterIP(old) && old.clusterIP && spec.clusterIP !== old.clusterIP) {
-      errors.invalid('spec.clusterIPs[0]', spec.clusterIP ?? '', 'may not change once set');
-    }
+    validateUpgradeDowngrade(old, spec, errors);
     errors.throwIfAny('Service', name);
     defaultServiceSpec(spec);
     if (ctx.dryRun) return;
@@ -124,11 +122,23 @@ export class ServiceStrategy implements ResourceStrategy {
     const holdings = new Holdings();
     const released = new Holdings(); // what the update gives back, done only once everything else worked
     try {
-      if (hasClusterIP(spec) && !hasClusterIP(old)) this.allocateClusterIP(name, spec, undefined, holdings);
+      if (hasClusterIP(spec) && !hasClusterIP(old)) this.allocateClusterIPs(name, spec, 0, holdings);
       if (!hasClusterIP(spec) && hasClusterIP(old)) {
         delete spec.clusterIP;
         delete spec.clusterIPs;
         released.hold(() => this.releaseClusterIP(old));
+      }
+      if (hasClusterIP(spec) && hasClusterIP(old) && !isHeadless(old) && !matchesPreferDualStack(spec, old)) {
+        const before = old.ipFamilies?.length ?? 0;
+        const after = spec.ipFamilies?.length ?? 0;
+        // Upgraded to dual-stack: the secondary address is allocated (or the one asked for taken).
+        if (before === 1 && after === 2) this.allocateClusterIPs(name, spec, 1, holdings);
+        // Downgraded: the secondary address goes back once the update is through.
+        if (before === 2 && after === 1 && old.clusterIPs?.[1]) {
+          const secondary = old.clusterIPs[1];
+          spec.clusterIPs = spec.clusterIPs?.slice(0, 1);
+          released.hold(() => this.pools.clusterIpsFor(secondary)?.release(secondary));
+        }
       }
       this.allocateNodePorts(name, spec, old, holdings);
       for (const port of nodePortsOf(old)) {
@@ -149,15 +159,15 @@ export class ServiceStrategy implements ResourceStrategy {
 
   afterDelete(object: KubeObject): Rollback | void {
     const spec = specOf(object);
-    const clusterIPs = (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).filter((ip) => ip !== 'None' && this.pools.clusterIps.contains(ip) && this.pools.clusterIps.has(ip));
+    const clusterIPs = (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).filter((ip) => ip !== 'None' && !!this.pools.clusterIpsFor(ip)?.has(ip));
     const ports = [...nodePortsOf(spec), ...(spec.healthCheckNodePort ? [spec.healthCheckNodePort] : [])].filter((port) => this.pools.nodePorts.has(port));
     const ingress = ingressIPs(object).filter((ip) => this.pools.loadBalancerIps.has(ip));
-    for (const ip of clusterIPs) this.pools.clusterIps.release(ip);
+    for (const ip of clusterIPs) this.pools.clusterIpsFor(ip)?.release(ip);
     for (const port of ports) this.pools.nodePorts.release(port);
     for (const ip of ingress) this.pools.loadBalancerIps.release(ip);
     // A delete in a batch that fails (DELETE /netsim/v1/apply) is undone: the Service keeps its addresses.
     return () => {
-      for (const ip of clusterIPs) this.pools.clusterIps.allocate(ip);
+      for (const ip of clusterIPs) this.pools.clusterIpsFor(ip)?.allocate(ip);
       for (const port of ports) this.pools.nodePorts.allocate(port);
       for (const ip of ingress) this.pools.loadBalancerIps.allocate(ip);
     };
@@ -165,49 +175,69 @@ export class ServiceStrategy implements ResourceStrategy {
 
   private releaseClusterIP(spec: ServiceSpec): void {
     for (const ip of spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])) {
-      if (ip !== 'None' && this.pools.clusterIps.contains(ip)) this.pools.clusterIps.release(ip);
+      if (ip !== 'None') this.pools.clusterIpsFor(ip)?.release(ip);
     }
   }
 
-  private allocateClusterIP(name: string, spec: ServiceSpec, _old: ServiceSpec | undefined, holdings: Holdings): void {
-    const requested = spec.clusterIPs?.[0] || spec.clusterIP || '';
-    if (requested === 'None') {
+  /**
+   * Defaults and checks `ipFamilyPolicy`, `ipFamilies` and `clusterIPs` against
+   * the cluster's families before anything is allocated, as the API server does.
+   */
+  private initIPFamilies(name: string, spec: ServiceSpec, old: ServiceSpec | undefined): void {
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return;
+    if (!Array.isArray(spec.clusterIPs ?? []) || !Array.isArray(spec.ipFamilies ?? [])) return; // validation says so
+    normalizeClusterIPs(spec, old);
+    const errors = new FieldErrors();
+    initIPFamilyFields(spec, old, this.pools.serviceFamilies, errors);
+    errors.throwIfAny('Service', name);
+  }
+
+  /** Allocates `clusterIPs[from..]`, one per `ipFamilies` entry: the address asked for, or the next free one. */
+  private allocateClusterIPs(name: string, spec: ServiceSpec, from: number, holdings: Holdings): void {
+    if (isHeadless(spec) || spec.clusterIP === 'None') {
       spec.clusterIP = 'None';
       spec.clusterIPs = ['None'];
       return;
     }
-    const allocator = this.pools.clusterIps;
-    let ip: string;
-    if (requested) {
-      try {
-        allocator.allocate(requested);
-      } catch (e) {
-        if (!(e instanceof DomainError)) throw e;
-        throw invalidObject('Service', name, [
-          {
+    const families = (spec.ipFamilies ?? [this.pools.serviceFamilies[0]]) as IpFamily[];
+    const ips = [...(spec.clusterIPs ?? [])];
+    for (let i = from; i < families.length; i++) {
+      const allocator = this.pools.clusterIpsByFamily.get(families[i]);
+      if (!allocator) continue; // refused before: the family is not configured
+      const requested = ips[i];
+      let ip: string;
+      if (requested) {
+        try {
+          allocator.allocate(requested);
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          throw invalidObject('Service', name, [
+            {
+              field: 'spec.clusterIPs',
+              type: 'FieldValueInvalid',
+              value: spec.clusterIPs ?? [requested],
+              detail: `failed to allocate IP ${requested}: ${e.message}`,
+            },
+          ]);
+        }
+        ip = requested;
+      } else {
+        try {
+          ip = allocator.allocateNext();
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          throw new DomainError('RANGE_FULL', `Internal error occurred: failed to allocate a serviceIP: ${e.message}`, {
             field: 'spec.clusterIPs',
-            type: 'FieldValueInvalid',
-            value: [requested],
-            detail: `failed to allocate IP ${requested}: ${e.message}`,
-          },
-        ]);
+            kind: 'Service',
+            name,
+          });
+        }
       }
-      ip = requested;
-    } else {
-      try {
-        ip = allocator.allocateNext();
-      } catch (e) {
-        if (!(e instanceof DomainError)) throw e;
-        throw new DomainError('RANGE_FULL', `Internal error occurred: failed to allocate a serviceIP: ${e.message}`, {
-          field: 'spec.clusterIPs',
-          kind: 'Service',
-          name,
-        });
-      }
+      holdings.hold(() => allocator.release(ip));
+      ips[i] = ip;
     }
-    holdings.hold(() => allocator.release(ip));
-    spec.clusterIP = ip;
-    spec.clusterIPs = [ip];
+    spec.clusterIPs = ips;
+    spec.clusterIP = ips[0];
   }
 
   private allocateNodePorts(name: string, spec: ServiceSpec, old: ServiceSpec | undefined, holdings: Holdings): void {
@@ -303,6 +333,16 @@ const isExternal = (spec: ServiceSpec) => spec.type === 'NodePort' || spec.type 
  */
 function dropTypeDependentFields(spec: ServiceSpec, old: ServiceSpec): void {
   if (spec.type === old.type) return;
+  if (hasClusterIP(old) && !hasClusterIP(spec)) {
+    // To a type without addresses: what the client left as it was goes.
+    const same = (a?: string[], b?: string[]) => (a ?? []).length === (b ?? []).length && (a ?? []).every((v, i) => v === b?.[i]);
+    if (same(old.clusterIPs, spec.clusterIPs) && (old.clusterIP ?? '') === (spec.clusterIP ?? '')) {
+      delete spec.clusterIP;
+      delete spec.clusterIPs;
+    }
+    if (same(old.ipFamilies, spec.ipFamilies)) delete spec.ipFamilies;
+    if (old.ipFamilyPolicy === spec.ipFamilyPolicy) delete spec.ipFamilyPolicy;
+  }
   if (!isExternal(spec)) {
     for (const port of spec.ports ?? []) {
       const before = (old.ports ?? []).find((p) => p.port === port.port && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP'));

@@ -1,80 +1,41 @@
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { Random } from '../../common/random';
-import { errorBody, FieldError, FieldErrors, invalidObject } from '../validation/field-errors';
+import { FieldError, FieldErrors, invalidObject } from '../validation/field-errors';
 import { assertDecodable } from '../validation/shapes';
 import { nameErrors, validateAnnotations, validateLabels } from '../validation/names';
-import { FieldSelector } from './field-selector';
-import { LabelSelector } from './label-selector';
-import { applyMergePatch, assertNestingDepth } from './merge-patch';
-import { applyJsonPatch } from './json-patch';
-import { applyStrategicMergePatch } from './strategic-merge-patch';
+import { assertNestingDepth } from './merge-patch';
 import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
 import { DEFAULT_HISTORY_LIMITS, HistoryLimits, WatchHistory } from './watch-history';
 import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
 import { deepFreeze, estimateBytes, freezeMeasured } from '../../common/freeze';
 import { deepEqual, getOwn, isJsonObject } from '../../common/own-keys';
 import { FaultHandler } from '../faults';
+import {
+  applyPatch,
+  ListOptions,
+  ObjectList,
+  PatchType,
+  ResourceStrategy,
+  SlicedTransactionOptions,
+  WatchOptions,
+  WriteOptions,
+} from './store-contract';
+import { alreadyExists, notFound, resourceVersionTooLarge, validated } from './store-errors';
+import { MEMORY_BACKEND, StoreBackend } from './store-backend';
+import { ObjectIndex } from './object-index';
 
+export * from './store-contract';
+export { alreadyExists, notFound } from './store-errors';
 
 /** The latest time a timestamp can hold here (9999-12-31T23:59:59Z): a grace period of 10^15 seconds ends there, not in an invalid date. */
 const LATEST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
-/** Undoes what a strategy did for one write (releases an allocated address, say). */
-export type Rollback = () => void;
-
-/**
- * What is special about one kind of object: its validation, and the side
- * effects of writing it (Services allocate addresses, Nodes pod CIDRs). A hook
- * may change the draft it is given; it throws a `DomainError` to refuse the
- * write, and returns a rollback when it changed anything outside the object.
- */
-export interface ResourceStrategy {
-  /** Validation and defaulting of a new object; `dryRun` hooks must not allocate. */
-  prepareCreate?(draft: KubeObject, ctx: WriteContext): Rollback | void;
-  prepareUpdate?(draft: KubeObject, previous: KubeObject, ctx: WriteContext): Rollback | void;
-  /**
-   * May refuse a delete (protected namespaces), or ask for a graceful one:
-   * a number of seconds keeps the object, marked with `deletionTimestamp`,
-   * until its owner (the kubelet, for pods) removes it.
-   */
-  prepareDelete?(object: KubeObject, ctx: WriteContext, gracePeriodSeconds: number | undefined): number | void;
-  /** Runs after an object left the store (release its addresses). */
-  afterDelete?(object: KubeObject, ctx: WriteContext): Rollback | void;
-  /** Validation of a `status` write. */
-  prepareStatusUpdate?(draft: KubeObject, previous: KubeObject, ctx: WriteContext): Rollback | void;
-}
-
-export interface WriteContext {
-  store: ObjectStore;
-  dryRun: boolean;
-}
-
-export interface ListOptions {
-  namespace?: string;
-  labelSelector?: LabelSelector;
-  fieldSelector?: FieldSelector;
-}
-
-export interface ObjectList {
-  resourceVersion: string;
-  items: KubeObject[];
-}
-
-/** How a sliced transaction runs (`transactionInSlices`). */
-export interface SlicedTransactionOptions {
-  /** Wall time a slice may take before the event loop is given back (default 20 ms). */
-  sliceMs?: number;
-  /** Undo everything once the steps are done, and publish nothing (a dry run); the steps' result is still returned. */
-  rollBack?: boolean;
-  /** How a slice gives the event loop back (default `setImmediate`). */
-  yieldTo?: () => Promise<void>;
-}
 
 /** A transaction in slices that holds the store (see `transactionInSlices`). */
 interface HeldTransaction {
   /** Its writes, until they are all done. */
   steps: Iterator<unknown, unknown> | undefined;
-  tx: { undo: UndoEntry[]; events: Array<{ event: StoredEvent; bytes: number }> };
+  tx: TxLog;
   /** The committed version before it began, restored if it is undone. */
   version: number;
   rollBack: boolean;
@@ -91,22 +52,6 @@ interface HeldTransaction {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export interface WriteOptions {
-  dryRun?: boolean;
-  /**
-   * The caller (a controller of ours) built the input for this write and
-   * hands it over: it is neither checked for nesting depth nor copied.
-   * Never set for anything that came from a user.
-   */
-  owned?: boolean;
-  /**
-   * The input is a request body parsed for this write alone, which no one
-   * else holds: it is checked as any user's input, but not copied (a copy of
-   * a 3 MiB ConfigMap held the event loop for 100 ms and more).
-   */
-  handedOver?: boolean;
-}
-
 /** A private copy of what a caller gave, unless the caller handed it over. */
 function adopt<T>(value: T, options: WriteOptions): T {
   if (options.owned) return value;
@@ -114,29 +59,19 @@ function adopt<T>(value: T, options: WriteOptions): T {
   return options.handedOver ? value : structuredClone(value);
 }
 
-export interface WatchOptions extends ListOptions {
-  /** Replay events after this version first ('0' or absent: start with the current objects as ADDED). */
-  resourceVersion?: string;
-}
-
 type Listener = (event: StoredEvent) => void;
-
-/** The PATCH bodies the API server takes, by their content type's name. */
-export type PatchType = 'merge' | 'strategic' | 'json';
 
 export { deepEqual };
 
-/** Applies a patch of any of the three types to `target` (an object or a subresource's view, such as a Scale). */
-export function applyPatch(target: object, patch: unknown, patchType: PatchType): unknown {
-  if (patchType === 'json') return applyJsonPatch(target, patch);
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    throw new DomainError('BAD_REQUEST', `a ${patchType === 'merge' ? 'merge' : 'strategic merge'} patch must be a JSON object`);
-  }
-  return patchType === 'strategic' ? applyStrategicMergePatch(target, patch) : applyMergePatch(target, patch);
-}
-
 interface UndoEntry {
   restore: () => void;
+}
+
+/** A transaction's undo log, the events it will publish, and (with a backend that wants one per transaction) its version. */
+interface TxLog {
+  undo: UndoEntry[];
+  events: Array<{ event: StoredEvent; bytes: number }>;
+  version?: number;
 }
 
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -152,10 +87,8 @@ function storeKey(namespace: string | undefined, name: string): string {
  */
 export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
-  /** Per resource, `key=value` -> store keys of the objects carrying that label. */
-  private readonly labelIndex = new Map<string, Map<string, Set<string>>>();
-  /** Pods by `spec.nodeName`, for `fieldSelector=spec.nodeName=...` (kubelets, node lifecycle). */
-  private readonly podsByNode = new Map<string, Set<string>>();
+  /** Labels and pods' nodes, for lists with selectors. */
+  private readonly index = new ObjectIndex();
   private readonly strategies = new Map<string, ResourceStrategy>();
   private readonly listeners = new Set<Listener>();
   private readonly commitHooks: Array<() => void> = [];
@@ -167,7 +100,9 @@ export class ObjectStore {
   private faultHandler: FaultHandler | undefined;
   private heldFault: { error: unknown } | undefined;
   /** Non-null while a transaction runs: its undo log and the events it will publish. */
-  private tx: { undo: UndoEntry[]; events: Array<{ event: StoredEvent; bytes: number }> } | null = null;
+  private tx: TxLog | null = null;
+  /** Where committed changes are made durable (memory: nowhere). */
+  private backend: StoreBackend = MEMORY_BACKEND;
   /** Non-null while a sliced transaction holds the store (see `transactionInSlices`). */
   private held: HeldTransaction | null = null;
 
@@ -186,6 +121,47 @@ export class ObjectStore {
     const type = resourceTypeByKey(key);
     if (!type) throw new Error(`unknown resource ${key}`);
     return type;
+  }
+
+  /** Makes every committed transaction durable in `backend` from now on (before any write). */
+  useBackend(backend: StoreBackend): void {
+    this.backend = backend;
+  }
+
+  /** The backend's name: `memory` or `etcd`. */
+  get backendName(): string {
+    return this.backend.name;
+  }
+
+  /** Whether some committed change is not durable yet (an etcd write under way). */
+  get hasPendingWrites(): boolean {
+    return this.backend.pending;
+  }
+
+  /** Resolves once every committed change is durable (the server waits for it before it answers a write). */
+  durable(): Promise<void> {
+    return this.backend.durable();
+  }
+
+  /**
+   * Fills an empty store with objects read back from its backend at start-up,
+   * as they were stored, at `revision`. No strategy runs (the allocators
+   * are rebuilt from them afterwards, see repair.ts) and the watch history
+   * stays empty; the listeners (controllers) are told of every object as
+   * ADDED, as an informer's first list tells its handlers, and settle at the
+   * next `commit()`.
+   */
+  restore(entries: Iterable<{ resource: string; object: KubeObject }>, revision: number): void {
+    if (this.version !== 0) throw new Error('a store is restored before its first write');
+    const events: StoredEvent[] = [];
+    for (const { resource, object } of entries) {
+      const type = this.resourceType(resource);
+      deepFreeze(object);
+      this.setEntry(type, storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), undefined, object);
+      events.push({ type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) });
+    }
+    this.version = this.issued = revision;
+    for (const event of events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
   }
 
   registerStrategy(type: ResourceType, strategy: ResourceStrategy): void {
@@ -398,7 +374,7 @@ export class ObjectStore {
     this.finishHeld();
     if (this.tx) return work();
     const version = this.version;
-    const tx = { undo: [] as UndoEntry[], events: [] as Array<{ event: StoredEvent; bytes: number }> };
+    const tx: TxLog = { undo: [], events: [] };
     this.tx = tx;
     let result: T;
     try {
@@ -406,10 +382,11 @@ export class ObjectStore {
     } catch (e) {
       this.tx = null;
       for (let i = tx.undo.length - 1; i >= 0; i--) tx.undo[i].restore();
-      this.version = version;
+      this.rewind(version);
       throw e;
     }
     this.tx = null;
+    this.persist(tx);
     for (const { event, bytes } of tx.events) this.emit(event, bytes);
     this.runCommitHooks();
     return result;
@@ -514,10 +491,11 @@ export class ObjectStore {
         held.steps = undefined;
         if ('error' in held.outcome! || held.rollBack) {
           for (let i = held.tx.undo.length - 1; i >= 0; i--) held.tx.undo[i].restore();
-          this.version = held.version;
+          this.rewind(held.version);
           done = true;
           return;
         }
+        this.persist(held.tx);
       }
       const events = held.tx.events;
       while (held.published < events.length) {
@@ -610,9 +588,35 @@ export class ObjectStore {
   }
 
   private nextVersion(): string {
+    if (this.backend.versionPerTransaction && this.tx) {
+      // One etcd transaction, one revision: every write of the transaction carries it.
+      this.tx.version ??= ++this.issued;
+      this.version = this.tx.version;
+      return String(this.version);
+    }
     this.issued += 1;
     this.version = this.issued;
     return String(this.version);
+  }
+
+  /**
+   * After an undone transaction: the committed version is back to `version`.
+   * The versions it used are skipped, never reused, unless the backend's
+   * versions are its revisions (etcd never saw them, so they are the next ones).
+   */
+  private rewind(version: number): void {
+    this.version = version;
+    if (this.backend.versionPerTransaction) this.issued = version;
+  }
+
+  /** Hands a committed transaction's changes to the backend; a transaction too large for one etcd transaction takes more revisions. */
+  private persist(tx: TxLog): void {
+    if (tx.events.length === 0 || this.backend === MEMORY_BACKEND) return;
+    const revisions = this.backend.commit(tx.events.map((e) => e.event));
+    if (revisions > 1) {
+      this.issued += revisions - 1;
+      this.version = this.issued;
+    }
   }
 
   private put(type: ResourceType, key: string, object: KubeObject): void {
@@ -627,65 +631,21 @@ export class ObjectStore {
     this.onUndo(() => this.setEntry(type, key, undefined, object));
   }
 
-  /** Replaces `from` by `to` (either may be absent) under `key`, keeping the label index in step. */
+  /** Replaces `from` by `to` (either may be absent) under `key`, keeping the indexes in step. */
   private setEntry(type: ResourceType, key: string, from: KubeObject | undefined, to: KubeObject | undefined): void {
     const bucket = this.bucket(type);
     if (to) bucket.set(key, to);
     else bucket.delete(key);
-    const resource = resourceKey(type);
-    let index = this.labelIndex.get(resource);
-    if (!index) {
-      index = new Map();
-      this.labelIndex.set(resource, index);
-    }
-    for (const [k, v] of Object.entries(from?.metadata.labels ?? {})) index.get(`${k}=${v}`)?.delete(key);
-    for (const [k, v] of Object.entries(to?.metadata.labels ?? {})) {
-      const pair = `${k}=${v}`;
-      let keys = index.get(pair);
-      if (!keys) {
-        keys = new Set();
-        index.set(pair, keys);
-      }
-      keys.add(key);
-    }
-    if (resource === 'pods') {
-      const before = (from?.spec as { nodeName?: string } | undefined)?.nodeName;
-      const after = (to?.spec as { nodeName?: string } | undefined)?.nodeName;
-      if (before) this.podsByNode.get(before)?.delete(key);
-      if (after) {
-        let keys = this.podsByNode.get(after);
-        if (!keys) {
-          keys = new Set();
-          this.podsByNode.set(after, keys);
-        }
-        keys.add(key);
-      }
-    }
+    this.index.update(resourceKey(type), key, from, to);
   }
 
-  /** The objects that may match `selector`: from the label index when it has an equality, else all. */
+  /** The objects that may match `options`: from an index when one applies, else all. */
   private candidates(type: ResourceType, options: ListOptions): Iterable<KubeObject> {
     const bucket = this.bucket(type);
-    const nodeName = type.plural === 'pods' && !type.group ? options.fieldSelector?.equalTo('spec.nodeName') : undefined;
-    if (nodeName) {
-      const out: KubeObject[] = [];
-      for (const key of this.podsByNode.get(nodeName) ?? []) {
-        const object = bucket.get(key);
-        if (object) out.push(object);
-      }
-      return out;
-    }
-    const pairs = options.labelSelector?.equalities() ?? [];
-    if (pairs.length === 0) return bucket.values();
-    const index = this.labelIndex.get(resourceKey(type));
-    let smallest: Set<string> | undefined;
-    for (const [k, v] of pairs) {
-      const keys = index?.get(`${k}=${v}`);
-      if (!keys) return [];
-      if (!smallest || keys.size < smallest.size) smallest = keys;
-    }
+    const keys = this.index.candidateKeys(type, options);
+    if (!keys) return bucket.values();
     const out: KubeObject[] = [];
-    for (const key of smallest!) {
+    for (const key of keys) {
       const object = bucket.get(key);
       if (object) out.push(object);
     }
@@ -882,56 +842,3 @@ function compareObjects(a: KubeObject, b: KubeObject): number {
   return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 }
 
-export function notFound(type: ResourceType, name: string): DomainError {
-  return new DomainError('NOT_FOUND', `${resourceKey(type)} "${name}" not found`, { kind: resourceKey(type), name });
-}
-
-export function alreadyExists(type: ResourceType, name: string): DomainError {
-  return new DomainError('ALREADY_EXISTS', `${resourceKey(type)} "${name}" already exists`, {
-    kind: resourceKey(type),
-    name,
-  });
-}
-
-/**
- * Runs a strategy's hook for an object whose metadata had `metadataErrors`, and
- * reports every field error at once, as the API server aggregates them: the
- * metadata's errors and the hook's own 422 become one 422 (`Kind "name" is
- * invalid: [e1, e2]`). A hook that succeeded on invalid metadata is rolled back.
- */
-function validated<T>(kind: string, name: string, metadataErrors: FieldError[], hook: () => T): T {
-  let result: T;
-  try {
-    result = hook();
-  } catch (e) {
-    if (metadataErrors.length === 0) throw e;
-    if (e instanceof DomainError && e.code === 'INVALID' && e.kind === kind) throw mergeInvalid(kind, name, metadataErrors, e);
-    throw invalidObject(kind, name, metadataErrors);
-  }
-  if (metadataErrors.length > 0) {
-    if (typeof result === 'function') (result as () => void)();
-    throw invalidObject(kind, name, metadataErrors);
-  }
-  return result;
-}
-
-/** One 422 of both lists; `metadata.*` first (the name first of all), as ValidateObjectMeta reports before the spec. */
-function mergeInvalid(kind: string, name: string, metadataErrors: FieldError[], hookError: DomainError): DomainError {
-  const causes = [
-    ...metadataErrors.map((e) => ({ field: e.field, reason: e.type, message: errorBody(e) })),
-    ...hookError.causes,
-  ];
-  const rank = (field: string | undefined) => (field === 'metadata.name' ? 0 : field?.startsWith('metadata.') ? 1 : 2);
-  causes.sort((a, b) => rank(a.field) - rank(b.field));
-  const texts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
-  const summary = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
-  return new DomainError('INVALID', `${kind} "${name}" is invalid: ${summary}`, { kind, name, causes });
-}
-
-/** The API server's answer to a resourceVersion newer than any it has seen (`storage.NewTooLargeResourceVersionError`). */
-function resourceVersionTooLarge(requested: number, current: number): DomainError {
-  return new DomainError('TIMEOUT', `Timeout: Too large resource version: ${requested}, current: ${current}`, {
-    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-    retryAfterSeconds: 1,
-  });
-}

@@ -317,7 +317,7 @@ export class ClusterFacts {
 
   /** The pod CIDR of the cluster. */
   clusterCidr(): string {
-    return this.cluster.pools.podCidrs.clusterCidr;
+    return (this.cluster.pools.podCidrsByFamily.get('IPv4') ?? this.cluster.pools.podCidrs).clusterCidr;
   }
 }
 

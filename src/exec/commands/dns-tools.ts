@@ -65,7 +65,7 @@ function nslookup(tools: PodTools): CommandHandler {
         from = c;
       }
     }
-    for (const a of lookup.addresses) text += `Name:\t${lookup.cname?.length ? lookup.cname[lookup.cname.length - 1] : lookup.fqdn}\nAddress: ${a}\n`;
+    for (const a of [...lookup.addresses, ...(lookup.aaaa ?? [])]) text += `Name:\t${lookup.cname?.length ? lookup.cname[lookup.cname.length - 1] : lookup.fqdn}\nAddress: ${a}\n`;
     ctx.out(`${text}\n`);
     return 0;
   };
@@ -93,6 +93,7 @@ function host(tools: PodTools): CommandHandler {
       from = c;
     }
     for (const a of lookup.addresses) ctx.out(`${from} has address ${a}\n`);
+    for (const a of lookup.aaaa ?? []) ctx.out(`${from} has IPv6 address ${a}\n`);
     return 0;
   };
 }
@@ -101,11 +102,13 @@ function dig(tools: PodTools): CommandHandler {
   return (ctx) => {
     let short = false;
     let search = false;
+    let aaaa = false;
     let name: string | undefined;
     for (const a of ctx.args) {
       if (a === '+short') short = true;
       else if (a === '+search') search = true;
       else if (a === '+nosearch') search = false;
+      else if (/^AAAA$/i.test(a)) aaaa = true;
       else if (a.startsWith('+') || a.startsWith('@') || a.startsWith('-') || /^(A|IN|SRV)$/i.test(a)) continue;
       else name = a;
     }
@@ -124,7 +127,8 @@ function dig(tools: PodTools): CommandHandler {
         answers.push(short ? fqdn(c) : `${from}\t${TTL}\tIN\tCNAME\t${fqdn(c)}`);
         from = fqdn(c);
       }
-      for (const a of lookup.addresses) answers.push(short ? a : `${from}\t${TTL}\tIN\tA\t${a}`);
+      if (aaaa) for (const a of lookup.aaaa ?? []) answers.push(short ? a : `${from}\t${TTL}\tIN\tAAAA\t${a}`);
+      else for (const a of lookup.addresses) answers.push(short ? a : `${from}\t${TTL}\tIN\tA\t${a}`);
     }
     if (short) {
       ctx.out(answers.map((a) => `${a}\n`).join(''));
@@ -143,7 +147,7 @@ function dig(tools: PodTools): CommandHandler {
       ';; WARNING: recursion requested but not available',
       '',
       ';; QUESTION SECTION:',
-      `;${fqdn(asked)}\t\tIN\tA`,
+      `;${fqdn(asked)}\t\tIN\t${aaaa ? 'AAAA' : 'A'}`,
       '',
     ];
     if (answers.length) lines.push(';; ANSWER SECTION:', ...answers, '');

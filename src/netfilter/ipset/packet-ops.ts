@@ -115,6 +115,8 @@ interface TestFlags {
   readonly update: boolean;
   readonly matchCounters: boolean;
   readonly options: SetTestOptions;
+  /** Set to the element that answered (for `--map-set`: its skbinfo). */
+  found?: SetEntry;
 }
 
 /** `ip_set_match_extensions`: counters count the packet, then are compared. */
@@ -145,7 +147,10 @@ function kernelTest(set: IpSet, packet: Packet, flags: TestFlags, ctx: SetOpCont
     for (const entry of set.entries(ctx.now)) {
       const member = ctx.store.get(entry.element.name);
       if (!member || ipSetTest(member, packet, memberFlags, ctx, depth + 1) <= 0) continue;
-      if (extensionsHold(set.name, entry, flags, ctx)) return 1;
+      if (extensionsHold(set.name, entry, flags, ctx)) {
+        flags.found = memberFlags.found;
+        return 1;
+      }
     }
     return 0;
   }
@@ -154,13 +159,16 @@ function kernelTest(set: IpSet, packet: Packet, flags: TestFlags, ctx: SetOpCont
   const nets = set.header.type.nets;
   if (nets === undefined) {
     const entry = set.get(element, ctx.now);
-    return entry && extensionsHold(set.name, entry, flags, ctx) ? 1 : 0;
+    if (!entry || !extensionsHold(set.name, entry, flags, ctx)) return 0;
+    flags.found = entry;
+    return 1;
   }
   for (const cidr of set.prefixes()) {
     const mask = prefixMask(cidr);
     const probe: SetElement = nets === 'ip' ? { ...element, ip: (element.ip & mask) >>> 0, cidr } : { ...element, ip2: (element.ip2 & mask) >>> 0, cidr2: cidr };
     const entry = set.get(probe, ctx.now);
     if (!entry || !extensionsHold(set.name, entry, flags, ctx)) continue;
+    flags.found = entry;
     return entry.nomatch ? NOMATCH : 1;
   }
   return 0;
@@ -181,6 +189,18 @@ export function testPacket(name: string, packet: Packet, options: SetTestOptions
   if (!set) return false;
   const flags: TestFlags = { update: options.updateCounters, matchCounters: options.packets !== undefined || options.bytes !== undefined, options };
   return ipSetTest(set, packet, flags, ctx, 0) > 0;
+}
+
+/**
+ * The SET target's `--map-set` lookup (counters count the packet, as for a
+ * match): the element the packet is in, or undefined when it is in none.
+ */
+export function mapLookup(name: string, packet: Packet, directions: readonly boolean[], ctx: SetOpContext): SetEntry | undefined {
+  const set = ctx.store.get(name);
+  if (!set) return undefined;
+  const options: SetTestOptions = { directions, returnNomatch: false, updateCounters: true, updateSubcounters: true };
+  const flags: TestFlags = { update: true, matchCounters: false, options };
+  return ipSetTest(set, packet, flags, ctx, 0) > 0 ? flags.found : undefined;
 }
 
 export interface SetAddOptions {

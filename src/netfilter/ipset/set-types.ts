@@ -14,6 +14,7 @@
  * is 0x0100000a. That is what makes `ipset save` list elements in the
  * kernel's order (bucket by bucket).
  */
+import { v4 } from '../address';
 import type { Packet } from '../types';
 import { PROTOCOL_NUMBERS } from '../types';
 
@@ -184,5 +185,5 @@ export function packetPort(packet: Packet, source: boolean): { proto: number; po
 
 /** The address a packet gives an address dimension. */
 export function packetAddress(packet: Packet, source: boolean): number {
-  return source ? packet.source : packet.destination;
+  return v4(source ? packet.source : packet.destination);
 }

@@ -16,6 +16,7 @@
  * they send through the new rule a packet that adds them: none, when the
  * rule tests first packets only, as it usually does).
  */
+import { v4 } from '../address';
 import { RuleSyntaxError, findOption, refuseTogether, type MatchModule } from '../module';
 import { maskToPrefix, parseAddress, parseUnsigned, prefixToMask } from '../text/values';
 import type { ConntrackTupleView, Match, MatchContext, MatchStateStore, Packet } from '../types';
@@ -55,7 +56,7 @@ export class ConnlimitMatch implements Match {
 
   matches(packet: Packet, ctx: MatchContext): boolean {
     const ct = ctx.conntrack;
-    const key = ((this.byDestination ? packet.destination : packet.source) & this.mask) >>> 0;
+    const key = (v4(this.byDestination ? packet.destination : packet.source) & this.mask) >>> 0;
     if (ct === undefined) {
       // No connection (INVALID, UNTRACKED): the packet counts once, beside the listed ones, and is not kept.
       const listed = (ctx.state.get(this) as Lists | undefined)?.byKey.get(key)?.length ?? 0;

@@ -17,6 +17,7 @@
  * service name, and iptables-save prints an address's mask only when it is
  * not /32 (a mask that is not a prefix is not printed at all).
  */
+import { v4 } from '../address';
 import { RuleSyntaxError, type ParsedOption } from '../module';
 import { parseProtocol } from '../text/protocols';
 import { formatAddress, maskToPrefix, parsePort, parseUnsigned, prefixToMask } from '../text/values';
@@ -231,8 +232,10 @@ export function connectionHolds(t: ConntrackTests, ct: ConntrackView, now: numbe
   if (t.original !== undefined && (ct.direction === 'original') !== t.original) return false;
   const o: ConntrackTupleView = ct.original;
   const r: ConntrackTupleView = ct.reply;
-  if (!addressHolds(t.origsrc, o.source) || !addressHolds(t.origdst, o.destination)) return false;
-  if (!addressHolds(t.replsrc, r.source) || !addressHolds(t.repldst, r.destination)) return false;
+  if (t.origsrc !== undefined || t.origdst !== undefined || t.replsrc !== undefined || t.repldst !== undefined) {
+    if (!addressHolds(t.origsrc, v4(o.source)) || !addressHolds(t.origdst, v4(o.destination))) return false;
+    if (!addressHolds(t.replsrc, v4(r.source)) || !addressHolds(t.repldst, v4(r.destination))) return false;
+  }
   if (t.proto !== undefined && (PROTOCOL_NUMBERS[o.protocol] === t.proto.value) === t.proto.invert) return false;
   if (!rangeHolds(t.origsrcport, o.sourcePort) || !rangeHolds(t.origdstport, o.destinationPort)) return false;
   if (!rangeHolds(t.replsrcport, r.sourcePort) || !rangeHolds(t.repldstport, r.destinationPort)) return false;

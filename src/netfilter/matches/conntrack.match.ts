@@ -105,8 +105,12 @@ export const conntrackMatchModule: MatchModule = {
   kind: 'match',
   name: 'conntrack',
   options: [{ name: 'ctstate', args: 1, invertible: true }, ...CONNTRACK_TUPLE_OPTIONS],
-  build(options) {
+  build(options, rule) {
     if (options.length === 0) throw new RuleSyntaxError('conntrack: at least one option is required');
+    if (rule.family === 'ipv6') {
+      const address = options.find((o) => o.name === 'ctorigsrc' || o.name === 'ctorigdst' || o.name === 'ctreplsrc' || o.name === 'ctrepldst');
+      if (address !== undefined) throw new RuleSyntaxError(`conntrack: ${address.spelled} is not modelled for IPv6 (ip6tables) in kube-netsim`);
+    }
     const state = findOption(options, 'ctstate');
     const states = state === undefined ? undefined : parseStates(state.args[0], 127, state.spelled);
     if (state !== undefined && options.length === 1) return new ConntrackMatch('conntrack', states!, state.inverted);

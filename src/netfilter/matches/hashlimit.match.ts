@@ -23,6 +23,7 @@
  * Not modelled: byte rates (`1kb/s`), `--hashlimit-rate-match` and a table
  * that is full (`--hashlimit-htable-max`: the kernel drops new flows' packets).
  */
+import { v4 } from '../address';
 import { RuleSyntaxError, findOption, refuseTogether, requireOption, type MatchModule, type ParsedOption } from '../module';
 import { parseUnsigned } from '../text/values';
 import { UnsupportedError } from '../unmodelled';
@@ -217,8 +218,8 @@ function collectedAt(table: HashTable, expires: number): number {
 /** The flow a packet belongs to: the fields the mode names, addresses masked; ports are 0 for ICMP. */
 function flowKey(config: HashlimitConfig, packet: Packet): string {
   const m = config.mode;
-  const src = m & 4 ? (packet.source & maskOf(config.srcmask)) >>> 0 : 0;
-  const dst = m & 1 ? (packet.destination & maskOf(config.dstmask)) >>> 0 : 0;
+  const src = m & 4 ? (v4(packet.source) & maskOf(config.srcmask)) >>> 0 : 0;
+  const dst = m & 1 ? (v4(packet.destination) & maskOf(config.dstmask)) >>> 0 : 0;
   const ports = packet.protocol !== 'icmp';
   const sport = m & 8 && ports ? packet.sourcePort : 0;
   const dport = m & 2 && ports ? packet.destinationPort : 0;

@@ -5,6 +5,7 @@
  * address (iptables only warns that it is reversed). A single address is
  * the range FROM-FROM, and iptables-save prints it so.
  */
+import { v4 } from '../address';
 import { RuleSyntaxError, findOption, type MatchModule, type ParsedOption } from '../module';
 import { formatAddress, parseAddress } from '../text/values';
 import type { Match, Packet } from '../types';
@@ -47,7 +48,7 @@ export class IprangeMatch implements Match {
   ) {}
 
   matches(packet: Packet): boolean {
-    return holds(this.source, packet.source) && holds(this.destination, packet.destination);
+    return holds(this.source, v4(packet.source)) && holds(this.destination, v4(packet.destination));
   }
 
   save(): string {

@@ -22,7 +22,8 @@ const TYPES: ReadonlyArray<[string, number]> = [
 /** The PACKET_* class of a packet, as the kernel would have set it. */
 export function packetType(packet: Packet, ctx: MatchContext): number {
   if (packet.inInterface === undefined) return 0;
-  const d = packet.destination >>> 0;
+  const d = packet.destination;
+  if (typeof d === 'bigint') return d >> 120n === 0xffn ? 2 : 0; // ff00::/8; IPv6 has no broadcast
   if (d >>> 28 === 0xe) return 2;
   if (d === 0xffffffff || ctx.host.addressType(d) === 'BROADCAST') return 1;
   return 0;

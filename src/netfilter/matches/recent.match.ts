@@ -7,6 +7,7 @@
  * the context's `RecentStore`, so they outlive ruleset reloads as the
  * kernel's do.
  */
+import { v4 } from '../address';
 import { RuleSyntaxError, findOption, refuseTogether, type MatchModule } from '../module';
 import { detach, formatAddress, parseAddress, parseUnsigned, truncateBytes } from '../text/values';
 import type { Match, MatchContext, Packet } from '../types';
@@ -40,7 +41,7 @@ export class RecentMatch implements Match {
 
   matches(packet: Packet, ctx: MatchContext): boolean {
     const o = this.options;
-    const address = ((o.rdest ? packet.destination : packet.source) & o.mask) >>> 0;
+    const address = (v4(o.rdest ? packet.destination : packet.source) & o.mask) >>> 0;
     const ttl = packet.ttl ?? DEFAULT_TTL;
     let entry = ctx.recent.get(o.name, address);
     if (entry && o.rttl && entry.ttl !== ttl) entry = undefined;

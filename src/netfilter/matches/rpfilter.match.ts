@@ -10,6 +10,7 @@
  * `--invert` turns the answer round. The host has one routing table and no
  * policy rules, so `--validmark` (route by the packet mark) changes nothing.
  */
+import { v4 } from '../address';
 import { RuleSyntaxError, findOption, type MatchModule } from '../module';
 import type { Match, MatchContext, Packet } from '../types';
 
@@ -28,8 +29,8 @@ export class RpfilterMatch implements Match {
   private passes(packet: Packet, ctx: MatchContext): boolean {
     const host = ctx.host;
     if (host.isLoopbackInterface?.(packet.inInterface)) return true;
-    const source = packet.source >>> 0;
-    const destination = packet.destination >>> 0;
+    const source = v4(packet.source);
+    const destination = v4(packet.destination);
     if (source >>> 24 === 0 && (destination === 0xffffffff || destination >>> 8 === 0xe00000)) return true;
     const back = host.lookup?.(source);
     if (back === undefined) return false;

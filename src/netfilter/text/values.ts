@@ -5,6 +5,8 @@
  * 10.1.0.0), masks as prefix lengths or dotted quads, and the quoting rule
  * of `iptables-save`.
  */
+import { formatIPv6, tryParseIPv6 } from '../../ipam/ipv6';
+import { IPV6_ALL_ONES, ipv6MaskPrefix, ipv6PrefixMask, type IpAddress } from '../address';
 import { RuleSyntaxError } from '../module';
 
 const CODE_0 = 48;
@@ -231,6 +233,10 @@ export interface AddressMask {
 export function parseAddressMask(text: string, option: string): AddressMask {
   const slash = text.indexOf('/');
   const address = parseAddress(text, 0, slash < 0 ? text.length : slash);
+  if (address === undefined && text.indexOf(':') >= 0) {
+    // An IPv6 address in an iptables (IPv4) rule: iptables' own words.
+    throw new RuleSyntaxError(`host/network \`${slash < 0 ? text : text.slice(0, slash)}' not found`);
+  }
   if (address === undefined) throw new RuleSyntaxError(`invalid address "${text}" for ${option}`);
   let mask = 0xffffffff;
   if (slash >= 0) {
@@ -248,8 +254,39 @@ export function parseAddressMask(text: string, option: string): AddressMask {
   return { address: (address & mask) >>> 0, mask };
 }
 
-/** `10.0.0.1/32`, `10.0.0.0/8`, or `10.0.0.0/255.0.255.0` for a non-contiguous mask. */
-export function formatAddressMask(address: number, mask: number): string {
+/**
+ * An ip6tables `-s` / `-d`: `fd00::1`, `fd00::/64`, or a mask in address form
+ * (`fd00::/ffff:ffff::`). Host bits are cleared. A text that is no IPv6
+ * address is refused as ip6tables refuses it: ``host/network `10.0.0.1' not found``.
+ */
+export function parseAddressMask6(text: string, option: string): { address: bigint; mask: bigint } {
+  const slash = text.indexOf('/');
+  const addressText = slash < 0 ? text : text.slice(0, slash);
+  const address = tryParseIPv6(addressText);
+  if (address === undefined) throw new RuleSyntaxError(`host/network \`${addressText}' not found`);
+  let mask = IPV6_ALL_ONES;
+  if (slash >= 0) {
+    const maskText = text.slice(slash + 1);
+    if (maskText.indexOf(':') >= 0) {
+      const m = tryParseIPv6(maskText);
+      if (m === undefined) throw new RuleSyntaxError(`invalid mask "${maskText}" for ${option}`);
+      mask = m;
+    } else {
+      const prefix = parseUnsigned(maskText, 128);
+      if (prefix === undefined) throw new RuleSyntaxError(`invalid mask "${maskText}" for ${option}`);
+      mask = ipv6PrefixMask(prefix);
+    }
+  }
+  return { address: address & mask, mask };
+}
+
+/** `10.0.0.1/32`, `10.0.0.0/8`, or `10.0.0.0/255.0.255.0` for a non-contiguous mask; IPv6 as ip6tables prints it (`fd00::/64`, `::1/128`). */
+export function formatAddressMask(address: IpAddress, mask: IpAddress): string {
+  if (typeof address === 'bigint' || typeof mask === 'bigint') {
+    const m = BigInt(mask);
+    const prefix6 = ipv6MaskPrefix(m);
+    return `${formatIPv6(BigInt(address))}/${prefix6 >= 0 ? prefix6 : formatIPv6(m)}`;
+  }
   const prefix = maskToPrefix(mask);
   return `${formatDotted(address)}/${prefix >= 0 ? prefix : formatDotted(mask)}`;
 }

@@ -1,6 +1,6 @@
 // A listener for the kernel agreement suite, run inside one network namespace:
 //   node listener.js LOG_FILE NAMESPACE_LABEL PORT[,PORT...]
-// It accepts TCP on 0.0.0.0 and receives UDP on every local IPv4 address, for
+// It accepts TCP on 0.0.0.0 and on :: (IPv6) and receives UDP on every local IPv4 address, for
 // each port. A client sends an id ("p3-17\n" over TCP, "p3-17" over UDP); the
 // listener appends one JSON line per id to LOG_FILE with where the packet
 // arrived (local address and port: the kernel's DNAT) and where it came from
@@ -52,6 +52,14 @@ for (const port of ports) {
     bound();
   });
   server.listen({ port, host: '0.0.0.0', backlog: 2048 }, bound);
+  // IPv6 too, on a socket of its own (ipv6Only: IPv4 connections keep their plain addresses above).
+  pending++;
+  const server6 = net.createServer(server.listeners('connection')[0]);
+  server6.on('error', (e) => {
+    process.stderr.write(`listener ${label}: tcp6 ${port}: ${e.message}\n`);
+    bound();
+  });
+  server6.listen({ port, host: '::', ipv6Only: true, backlog: 2048 }, bound);
   for (const address of addresses) {
     pending++;
     const socket = dgram.createSocket('udp4');

@@ -24,7 +24,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tryParseIPv4 } from '../../../src/common/ipv4';
 import type { HostSpec } from '../../../src/netfilter/host';
+import { hardwareAddressOf } from '../../../src/netfilter/matches/mac.match';
 import {
   addNamespace,
   deleteNamespace,
@@ -49,6 +51,8 @@ export const GATEWAY_IP = '192.168.0.1';
 export const ONLINK_CLIENT_IP = '192.168.0.77';
 export const BRIDGE_IP = '10.180.0.254';
 export const POD_NET = '10.180.0.0/24';
+/** The Ethernet source of every frame from outside (the router's up0), as the engine is told (`sourceMac`). */
+export const OUTSIDE_MAC = hardwareAddressOf(tryParseIPv4(GATEWAY_IP)!);
 
 /** The node as the engine sees it: the same interfaces and routes the namespace gets. */
 export const ENGINE_HOST: HostSpec = {
@@ -113,6 +117,8 @@ export class Topology {
       `ip -n ${node} link set lo up`,
       `ip -n ${out} link set lo up`,
       `ip -n ${node} link add eth0 type veth peer name up0 netns ${out}`,
+      // Known MACs (`-m mac`): the outside's router as hardwareAddressOf(GATEWAY_IP), each pod as hardwareAddressOf(its IP).
+      `ip -n ${out} link set up0 address ${OUTSIDE_MAC}`,
       `ip -n ${node} addr add ${NODE_IP}/24 dev eth0`,
       `ip -n ${node} link set eth0 up`,
       `ip -n ${out} addr add ${GATEWAY_IP}/24 dev up0`,
@@ -137,6 +143,7 @@ export class Topology {
         // DNAT back to the sender's own port is bridged, and needs hairpin mode on that port.
         `ip -n ${node} link set ${veth} type bridge_slave hairpin on`,
         `ip -n ${node} link set ${veth} up`,
+        `ip -n ${ns} link set eth0 address ${hardwareAddressOf(tryParseIPv4(ip)!)}`,
         `ip -n ${ns} addr add ${ip}/24 dev eth0`,
         `ip -n ${ns} link set eth0 up`,
         `ip -n ${ns} route add default via ${BRIDGE_IP} dev eth0`,

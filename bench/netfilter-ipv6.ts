@@ -1,0 +1,208 @@
+/**
+ * IPv6 beside IPv4: the same 10,000 Services (default; 10 endpoints each,
+ * every tenth a NodePort on UDP/53) as iptables and as ip6tables rules, and
+ * as kube-proxy's proxier of each family. Run with
+ *   node --expose-gc -r ./bench/register.js bench/netfilter-ipv6.ts [services]
+ * (or `npm run bench -- netfilter-ipv6`).
+ *
+ * For each family: parse of the full-sync restore text (median of 3), the
+ * first packet of new connections traced in sample mode (pod to a Service
+ * near the start and near the end of KUBE-SERVICES, and a miss; median of 3
+ * interleaved rounds, by CPU time), and kube-proxy's full sync on a fresh
+ * proxier (median of 3). Then IPv6 / IPv4 for each: the target is at most
+ * 1.5x (IPv6 addresses are bigints; IPv4 keeps its integer arithmetic).
+ */
+import { performance } from 'node:perf_hooks';
+import { ManualClock } from '../src/common/clock';
+import { SeededRandom } from '../src/common/random';
+import { formatIPv6, tryParseIPv6 } from '../src/ipam/ipv6';
+import { Proxier } from '../src/kube-proxy/proxier';
+import { LABEL_SERVICE_NAME, type EndpointSlice, type Service } from '../src/kube-proxy/types';
+import { NetfilterEngine, type TraceInput } from '../src/netfilter/engine';
+import { Host } from '../src/netfilter/host';
+import { parseRuleset, restoreRuleset } from '../src/netfilter/iptables-text.parser';
+import type { Ruleset } from '../src/netfilter/ruleset';
+import { restoreText, service, type BenchFamily } from './support/kube-proxy-rules';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const N = Number(process.argv[2] ?? 10000);
+const FAMILIES: readonly BenchFamily[] = ['ipv4', 'ipv6'];
+
+const line = (what: string, figure: string) => process.stdout.write(`netfilter ipv6: ${what}: ${figure}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (x: number) => (x < 10 ? `${x.toFixed(2)} ms` : `${Math.round(x)} ms`);
+
+function cpuTimed<T>(run: () => T): { result: T; wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = run();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { result, wall, cpu: (c.user + c.system) / 1000 };
+}
+
+const JUMPS = [
+  '*nat',
+  '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+  '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+  '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+  'COMMIT',
+  '*filter',
+  '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
+  '-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+  '-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+  'COMMIT',
+  '',
+].join('\n');
+
+const HOSTS: Record<BenchFamily, Host> = {
+  ipv4: Host.create({
+    interfaces: [
+      { name: 'eth0', addresses: ['192.168.0.10/24'] },
+      { name: 'cni0', addresses: ['10.244.0.1/24'] },
+    ],
+    routes: [{ destination: 'default', via: '192.168.0.1' }],
+  }),
+  ipv6: Host.create({
+    interfaces: [
+      { name: 'eth0', addresses: ['2001:db8::10/64'] },
+      { name: 'cni0', addresses: ['fd00:10:244::1/64'] },
+    ],
+    routes: [{ destination: 'default', via: '2001:db8::1' }],
+  }),
+};
+
+interface Figures {
+  parse: number;
+  trace: number;
+  sync: number;
+}
+
+function parseFigure(family: BenchFamily): { ms: number; ruleset: Ruleset } {
+  const text = restoreText(N, undefined, family);
+  let ruleset = parseRuleset(text, { family });
+  const times: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    ruleset = undefined as never;
+    gc?.();
+    const t = cpuTimed(() => parseRuleset(text, { family }));
+    ruleset = t.result;
+    times.push(t.cpu);
+  }
+  line(`${family} parse (${text.split('\n').length - 1} lines, CPU median of 3)`, fmt(median(times)));
+  return { ms: median(times), ruleset };
+}
+
+/** Microseconds of CPU per first packet (a new connection each time), median over targets and rounds. */
+function traceFigure(family: BenchFamily, ruleset: Ruleset): number {
+  restoreRuleset(ruleset, JUMPS, { noflush: true });
+  const clock = new ManualClock();
+  const engine = new NetfilterEngine({ ruleset, host: HOSTS[family], clock, random: new SeededRandom(7) });
+  const v6 = family === 'ipv6';
+  const podBase = v6 ? tryParseIPv6('fd00:10:244::2')! : 0x0af40002;
+  const source = (i: number): TraceInput['source'] => (v6 ? formatIPv6((podBase as bigint) + BigInt(i % 250)) : (podBase as number) + (i % 250));
+  const targets = [service(0, family), service(N - 2, family), { protocol: 'tcp' as const, clusterIP: v6 ? 'fd00:10:96::fafa' : '10.96.250.250', port: 80 }];
+  const packet = (t: (typeof targets)[number], i: number): TraceInput => ({
+    hook: 'PREROUTING',
+    inInterface: 'cni0',
+    protocol: t.protocol,
+    source: source(i),
+    sourcePort: 1024 + (Math.floor(i / 250) % 64000),
+    destination: t.clusterIP,
+    destinationPort: t.port,
+  });
+  for (let i = 0; i < 14000; i++) {
+    clock.advance(10);
+    engine.sample(packet(targets[1], i));
+  }
+  const perTarget: number[] = [];
+  let n = 1_000_000;
+  for (let round = 0; round < 3; round++) {
+    for (const t of targets) {
+      const count = 20000;
+      const m = cpuTimed(() => {
+        for (let k = 0; k < count; k++) {
+          clock.advance(10);
+          engine.sample(packet(t, n++));
+        }
+      });
+      perTarget.push((m.cpu / count) * 1000);
+    }
+  }
+  const us = median(perTarget);
+  line(`${family} first packet, sample mode (pod to Service, new connections; CPU median)`, `${us.toFixed(1)} µs per trace (${Math.round(1e6 / us).toLocaleString('en-US')}/s)`);
+  return us;
+}
+
+function k8sService(i: number, family: BenchFamily): Service {
+  const nodePort = i % 10 === 0;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { namespace: `ns${i % 100}`, name: `svc-${i}` },
+    spec: {
+      type: nodePort ? 'NodePort' : 'ClusterIP',
+      clusterIP: family === 'ipv6' ? `fd00:10:96::${i.toString(16)}` : `10.96.${(i >> 8) & 255}.${i & 255}`,
+      ports: [nodePort ? { name: 'dns', port: 53, protocol: 'UDP', nodePort: 30000 + ((i / 10) % 2768) } : { name: 'http', port: 80, protocol: 'TCP' }],
+    },
+  } as Service;
+}
+
+function slice(i: number, family: BenchFamily): EndpointSlice {
+  const nodePort = i % 10 === 0;
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: `ns${i % 100}`, name: `svc-${i}-abcde`, labels: { [LABEL_SERVICE_NAME]: `svc-${i}` } },
+    addressType: family === 'ipv6' ? 'IPv6' : 'IPv4',
+    endpoints: Array.from({ length: 10 }, (_, k) => {
+      const n = i * 10 + k;
+      return {
+        addresses: [family === 'ipv6' ? `fd00:10:64:${((n >> 16) & 63).toString(16)}::${(n & 0xffff).toString(16)}` : `10.${64 + ((n >> 16) & 63)}.${(n >> 8) & 255}.${n & 255}`],
+        conditions: { ready: true },
+        nodeName: `node-${n % 50}`,
+      };
+    }),
+    ports: [nodePort ? { name: 'dns', port: 53, protocol: 'UDP' } : { name: 'http', port: 8080, protocol: 'TCP' }],
+  } as EndpointSlice;
+}
+
+function syncFigure(family: BenchFamily): number {
+  const services = Array.from({ length: N }, (_, i) => k8sService(i, family));
+  const slices = Array.from({ length: N }, (_, i) => slice(i, family));
+  const cpu: number[] = [];
+  let lines = 0;
+  for (let round = 0; round < 3; round++) {
+    gc?.();
+    const proxier = new Proxier({
+      node: { name: 'node-0', addresses: [family === 'ipv6' ? '2001:db8::10' : '192.168.0.10'] },
+      clock: new ManualClock(),
+      family: family === 'ipv6' ? 'IPv6' : 'IPv4',
+      config: { clusterCIDR: family === 'ipv6' ? 'fd00:10:64::/56' : '10.64.0.0/10' },
+      emulation: { nfacctInvalidDropped: false, nfacctLocalhostNodePorts: false },
+    });
+    for (const s of services) proxier.onServiceAdd(s);
+    for (const s of slices) proxier.onEndpointSliceAdd(s);
+    const t = cpuTimed(() => proxier.sync());
+    lines = t.result.lines;
+    cpu.push(t.cpu);
+  }
+  line(`${family} kube-proxy full sync (${lines} lines, CPU median of 3)`, fmt(median(cpu)));
+  return median(cpu);
+}
+
+const figures = new Map<BenchFamily, Figures>();
+for (const family of FAMILIES) {
+  const { ms, ruleset } = parseFigure(family);
+  const trace = traceFigure(family, ruleset);
+  figures.set(family, { parse: ms, trace, sync: syncFigure(family) });
+}
+const v4 = figures.get('ipv4')!;
+const v6 = figures.get('ipv6')!;
+let met = true;
+for (const key of ['parse', 'trace', 'sync'] as const) {
+  const ratio = v6[key] / v4[key];
+  if (ratio > 1.5) met = false;
+  line(`IPv6 / IPv4, ${key === 'trace' ? 'first packet' : key === 'sync' ? 'kube-proxy full sync' : 'parse'}`, `${ratio.toFixed(2)}x`);
+}
+line('target (IPv6 within 1.5x of IPv4 for each)', met ? 'met' : 'MISSED');

@@ -1,0 +1,283 @@
+import { Etcd3, IOptions } from 'etcd3';
+import type { FaultHandler } from '../../faults';
+import { resourceKey, resourceTypeByKey } from '../resource-types';
+import type { StoreBackend } from '../store-backend';
+import type { KubeObject, StoredEvent } from '../types';
+import { DEFAULT_ETCD_PREFIX, EtcdKeyReader, etcdKey, normalizePrefix } from './etcd-keys';
+
+/** How to reach etcd: kube-apiserver's `--etcd-servers`, `--etcd-prefix`, `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`. */
+export interface EtcdConnection {
+  endpoints: string[];
+  /** Default `/registry`. */
+  prefix?: string;
+  /** PEM contents (not paths): the CA, and the client certificate and key. */
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** At most this many keys in one etcd transaction (etcd's `--max-txn-ops`, default 128). */
+  maxTxnOps?: number;
+  /** At most about this many bytes of values in one etcd transaction (under etcd's `--max-request-bytes`, default 1.5 MiB). */
+  maxTxnBytes?: number;
+  /** A write etcd does not take (it is down, say) is tried again after this many ms, doubling up to 2 s (default 100). */
+  retryMs?: number;
+}
+
+/** What start-up reads back: every object under the prefix, at one revision. */
+export interface LoadedState {
+  revision: number;
+  entries: Array<{ resource: string; object: KubeObject }>;
+  /** Keys under the prefix that are not an object of a resource kube-netsim serves (left alone). */
+  foreignKeys: number;
+}
+
+/** One etcd transaction to make: the last change of each key in a store transaction. */
+type Change = { key: string; value: Buffer } | { key: string; value: null };
+
+/** Where a transaction that changes nothing in etcd (an object made and deleted in it) still takes its revision. */
+export const EMPTY_TRANSACTION_KEY = '/kube-netsim/revision';
+
+const PAGE = 1000;
+/** A start-up read that etcd does not answer in this time fails (etcd down, or the wrong address). */
+const LOAD_PAGE_DEADLINE_MS = 10_000;
+
+/**
+ * The etcd v3 backend: kube-apiserver's layout (keys
+ * `<prefix>/<resource>/<namespace>/<name>`, values JSON with no
+ * resourceVersion, the resourceVersion being the key's mod revision), each
+ * store transaction one etcd transaction that compares every key's mod
+ * revision with the one last written (the API server's guaranteed update),
+ * in commit order. The store stays the cache every read is served from.
+ */
+export class EtcdBackend implements StoreBackend {
+  readonly name = 'etcd';
+  readonly versionPerTransaction = true;
+  readonly prefix: string;
+  private readonly keys: EtcdKeyReader;
+  /** Each key's mod revision as last read or written (absent: no such key). */
+  private readonly modRevisions = new Map<string, number>();
+  private tail: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private closed = false;
+  private compactionTimer: ReturnType<typeof setInterval> | undefined;
+  private lastCompactionTick: number | undefined;
+  private faultHandler: FaultHandler = () => undefined;
+  private readonly maxTxnOps: number;
+  private readonly maxTxnBytes: number;
+  private readonly retryMs: number;
+
+  private constructor(
+    readonly client: Etcd3,
+    connection: EtcdConnection,
+  ) {
+    this.prefix = normalizePrefix(connection.prefix ?? DEFAULT_ETCD_PREFIX);
+    this.keys = new EtcdKeyReader(this.prefix);
+    this.maxTxnOps = connection.maxTxnOps ?? 128;
+    this.maxTxnBytes = connection.maxTxnBytes ?? 1024 * 1024;
+    this.retryMs = connection.retryMs ?? 100;
+  }
+
+  static connect(connection: EtcdConnection): EtcdBackend {
+    const options: IOptions = {
+      hosts: connection.endpoints,
+      dialTimeout: 5000,
+      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+    };
+    if (connection.ca) options.credentials = { rootCertificate: connection.ca, privateKey: connection.key, certChain: connection.cert };
+    return new EtcdBackend(new Etcd3(options), connection);
+  }
+
+  /** Where a failed write is reported (the cluster's fault log). */
+  onFault(handler: FaultHandler): void {
+    this.faultHandler = handler;
+  }
+
+  get pending(): boolean {
+    return this.inFlight > 0;
+  }
+
+  durable(): Promise<void> {
+    return this.tail;
+  }
+
+  /** Reads every object under the prefix, page by page, all at the revision of the first page. */
+  async load(): Promise<LoadedState> {
+    const start = Buffer.from(`${this.prefix}/`);
+    const end = prefixEnd(start);
+    let key = start;
+    let revision: number | undefined;
+    const entries: LoadedState['entries'] = [];
+    let foreignKeys = 0;
+    for (;;) {
+      const page = await this.client.kv.range({ key, range_end: end, limit: PAGE, ...(revision ? { revision } : {}) }, { deadline: Date.now() + LOAD_PAGE_DEADLINE_MS });
+      revision ??= Number(page.header.revision);
+      for (const kv of page.kvs) {
+        const text = kv.key.toString();
+        const where = this.keys.resourceOf(text);
+        let object: KubeObject | undefined;
+        try {
+          object = where ? (JSON.parse(kv.value.toString()) as KubeObject) : undefined;
+        } catch {
+          object = undefined;
+        }
+        if (!where || !object?.metadata) {
+          foreignKeys++;
+          continue;
+        }
+        object.metadata.resourceVersion = String(kv.mod_revision);
+        this.modRevisions.set(text, Number(kv.mod_revision));
+        entries.push({ resource: resourceKey(where.type), object });
+      }
+      if (!page.more || page.kvs.length === 0) break;
+      key = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
+    }
+    return { revision: revision ?? 0, entries, foreignKeys };
+  }
+
+  commit(changes: readonly StoredEvent[]): number {
+    const chunks = this.chunks(this.coalesce(changes));
+    for (const chunk of chunks) {
+      this.inFlight++;
+      this.tail = this.tail.then(() => this.write(chunk)).finally(() => this.inFlight--);
+    }
+    return chunks.length;
+  }
+
+  /**
+   * Compacts etcd's history every `intervalMs` as kube-apiserver does
+   * (`--etcd-compaction-interval`, 5 minutes): at each tick, up to the
+   * revision of the tick before, so the last interval's history stays.
+   * Without it etcd keeps every version of every object and its database
+   * grows until its quota stops all writes.
+   */
+  startCompaction(intervalMs = 5 * 60_000): void {
+    this.compactionTimer = setInterval(() => {
+      this.compactionTick().catch((e: Error) => {
+        // Compacted already (by another client, or etcd's own --auto-compaction): nothing to do.
+        if (!/compacted/.test(e.message)) this.faultHandler('etcd backend', new Error(`etcd compaction failed: ${e.message}`));
+      });
+    }, intervalMs);
+    this.compactionTimer.unref();
+  }
+
+  /** One tick of the compaction: compacts up to the revision of the tick before (none at the first), and notes the current one. */
+  async compactionTick(): Promise<void> {
+    const now = Number((await this.client.kv.range({ key: Buffer.from(EMPTY_TRANSACTION_KEY), keys_only: true })).header.revision);
+    const previous = this.lastCompactionTick;
+    this.lastCompactionTick = now;
+    if (previous !== undefined) await this.client.kv.compact({ revision: previous });
+  }
+
+  /** Stops retrying and closes the connection (after the writes under way, unless `abandon`). */
+  async close(abandon = false): Promise<void> {
+    clearInterval(this.compactionTimer);
+    if (abandon) this.closed = true;
+    else await this.tail;
+    this.closed = true;
+    this.client.close();
+  }
+
+  /** The last change of each key, in the order the keys were first changed. */
+  private coalesce(changes: readonly StoredEvent[]): Map<string, Change> {
+    const last = new Map<string, Change>();
+    /** Keys the transaction made (their first change an ADDED): deleted again, etcd never sees them. */
+    const madeHere = new Set<string>();
+    for (const event of changes) {
+      const type = resourceTypeByKey(event.resource)!;
+      const meta = event.object.metadata;
+      const key = etcdKey(this.prefix, type, meta.namespace, meta.name);
+      if (event.type === 'DELETED') {
+        if (madeHere.delete(key)) last.delete(key);
+        else last.set(key, { key, value: null });
+        continue;
+      }
+      if (event.type === 'ADDED' && !last.has(key)) madeHere.add(key);
+      last.set(key, { key, value: encode(event.object) });
+    }
+    return last;
+  }
+
+  /** Splits a transaction's changes into etcd transactions within etcd's limits (one, as a rule). */
+  private chunks(changes: Map<string, Change>): Change[][] {
+    if (changes.size === 0) return [[{ key: EMPTY_TRANSACTION_KEY, value: Buffer.from('') }]];
+    const chunks: Change[][] = [];
+    let chunk: Change[] = [];
+    let bytes = 0;
+    for (const change of changes.values()) {
+      const size = change.key.length + (change.value?.length ?? 0);
+      if (chunk.length > 0 && (chunk.length >= this.maxTxnOps || bytes + size > this.maxTxnBytes)) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(change);
+      bytes += size;
+    }
+    chunks.push(chunk);
+    return chunks;
+  }
+
+  /** One etcd transaction: every key's mod revision as last known, then the puts and deletes. Retried until etcd takes it. */
+  private async write(chunk: Change[]): Promise<void> {
+    let wait = this.retryMs;
+    for (;;) {
+      if (this.closed) return;
+      const guarded = chunk.filter((c) => c.key !== EMPTY_TRANSACTION_KEY);
+      try {
+        const response = await this.client.kv.txn({
+          compare: guarded.map((c) => ({ key: Buffer.from(c.key), target: 'Mod', result: 'Equal', mod_revision: this.modRevisions.get(c.key) ?? 0 })),
+          success: chunk.map((c) =>
+            c.value === null ? { request_delete_range: { key: Buffer.from(c.key) } } : { request_put: { key: Buffer.from(c.key), value: c.value } },
+          ),
+        });
+        const revision = Number(response.header.revision);
+        if (response.succeeded) {
+          for (const c of guarded) {
+            if (c.value === null) this.modRevisions.delete(c.key);
+            else this.modRevisions.set(c.key, revision);
+          }
+          return;
+        }
+        // Another writer changed these keys: ours is refused, as a stale guaranteed update is; the store's copy stands.
+        await this.relearn(guarded.map((c) => c.key));
+        this.faultHandler(
+          'etcd backend',
+          new Error(`etcd refused a transaction of ${guarded.length} key(s) (${guarded[0]?.key}…): changed in etcd by another writer since kube-netsim last wrote them`),
+        );
+        return;
+      } catch (e) {
+        if (this.closed) return;
+        this.faultHandler('etcd backend', new Error(`etcd write failed, retrying in ${wait} ms: ${(e as Error).message}`));
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 2, 2000);
+      }
+    }
+  }
+
+  /** Reads the mod revisions of `keys` again. */
+  private async relearn(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      const response = await this.client.kv.range({ key: Buffer.from(key), keys_only: true });
+      const kv = response.kvs[0];
+      if (kv) this.modRevisions.set(key, Number(kv.mod_revision));
+      else this.modRevisions.delete(key);
+    }
+  }
+}
+
+/** The value kube-apiserver stores: the object without its resourceVersion (the key's mod revision is). */
+function encode(object: KubeObject): Buffer {
+  const { resourceVersion: _dropped, ...metadata } = object.metadata;
+  return Buffer.from(JSON.stringify({ ...object, metadata }));
+}
+
+/** The end of the range of keys that start with `prefix` (its last byte plus one). */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}

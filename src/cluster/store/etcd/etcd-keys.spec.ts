@@ -1,0 +1,34 @@
+import { resourceTypeByKey } from '../resource-types';
+import { EtcdKeyReader, etcdKey, normalizePrefix } from './etcd-keys';
+
+const type = (key: string) => resourceTypeByKey(key)!;
+
+describe('etcd keys as kube-apiserver lays them out', () => {
+  it.each([
+    ['services', 'default', 'web', '/registry/services/specs/default/web'],
+    ['endpoints', 'default', 'web', '/registry/services/endpoints/default/web'],
+    ['nodes', undefined, 'node-1', '/registry/minions/node-1'],
+    ['replicationcontrollers', 'default', 'rc', '/registry/controllers/default/rc'],
+    ['ingresses.networking.k8s.io', 'default', 'ing', '/registry/ingress/default/ing'],
+    ['pods', 'kube-system', 'coredns-1', '/registry/pods/kube-system/coredns-1'],
+    ['deployments.apps', 'default', 'web', '/registry/deployments/default/web'],
+    ['endpointslices.discovery.k8s.io', 'default', 'web-abcde', '/registry/endpointslices/default/web-abcde'],
+    ['leases.coordination.k8s.io', 'kube-node-lease', 'node-1', '/registry/leases/kube-node-lease/node-1'],
+    ['namespaces', undefined, 'default', '/registry/namespaces/default'],
+    ['clusterroles.rbac.authorization.k8s.io', undefined, 'admin', '/registry/clusterroles/admin'],
+    ['events', 'default', 'web.1', '/registry/events/default/web.1'],
+  ])('%s %s/%s is %s, and reads back', (resource, namespace, name, key) => {
+    expect(etcdKey('/registry', type(resource), namespace, name)).toBe(key);
+    const back = new EtcdKeyReader('/registry').resourceOf(key)!;
+    expect([back.type, back.namespace, back.name]).toEqual([type(resource), namespace, name]);
+  });
+
+  it('takes a custom prefix as --etcd-prefix does, and leaves keys that are not objects alone', () => {
+    expect(normalizePrefix('kubernetes.io/')).toBe('/kubernetes.io');
+    expect(etcdKey(normalizePrefix('/kubernetes.io'), type('nodes'), undefined, 'n1')).toBe('/kubernetes.io/minions/n1');
+    const reader = new EtcdKeyReader('/registry');
+    expect(reader.resourceOf('/registry/ranges/serviceips')).toBeUndefined();
+    expect(reader.resourceOf('/registry/pods/default')).toBeUndefined();
+    expect(reader.resourceOf('/registry/apiregistration.k8s.io/apiservices/v1.')).toBeUndefined();
+  });
+});

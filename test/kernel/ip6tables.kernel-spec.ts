@@ -1,0 +1,219 @@
+/**
+ * ip6tables against the kernel: kube-proxy's IPv6 rules for a small node
+ * (a ClusterIP Service with a local and a remote endpoint, also a NodePort;
+ * a NodePort Service with externalTrafficPolicy Local; a Service without
+ * endpoints) are loaded with the real `ip6tables-restore` in network
+ * namespaces (support/topology6.ts); the real `ip6tables-save` must print
+ * what our printer prints, and for each probe the places the kernel sends
+ * TCP connections (which namespace, which address and port, from which
+ * source) must be the places the engine predicts: DNAT, masquerade, eTP
+ * Local, REJECT. The ip6tables golden files are checked the same way.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManualClock } from '../../src/common/clock';
+import { SeededRandom } from '../../src/common/random';
+import { renderRules } from '../../src/kube-proxy/render';
+import { loadSync } from '../../src/kube-proxy/ruleset-loader';
+import { formatIp } from '../../src/netfilter/address';
+import { NetfilterEngine, type TraceOutcome } from '../../src/netfilter/engine';
+import { Host } from '../../src/netfilter/host';
+import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
+import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
+import { Ruleset } from '../../src/netfilter/ruleset';
+import { addNamespace, deleteNamespace, kernelSuiteUnavailable, namespaceStem, run, type ClientResult, type ListenerRecord } from './support/netns';
+import { BRIDGE_IP6, ENGINE_HOST6, NODE_IP6, Topology6 } from './support/topology6';
+
+const unavailable = kernelSuiteUnavailable() ?? (run(['sh', '-c', 'command -v ip6tables-restore || true']).trim() === '' ? 'ip6tables-restore is not installed' : undefined);
+if (unavailable !== undefined) {
+  const message = `kernel agreement suite (ip6tables) SKIPPED: ${unavailable}`;
+  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
+  process.stderr.write(`\n*** ${message} ***\n\n`);
+}
+const describeKernel = unavailable === undefined ? describe : describe.skip;
+
+const LOCAL_A = 'fd00:10:180::2';
+const LOCAL_B = 'fd00:10:180::3';
+const REMOTE_A = 'fd00:10:180:1::5';
+const REMOTE_B = 'fd00:10:180:1::6';
+const CLIENT = '2600:5200::1';
+
+const svc = (name: string, clusterIP: string, port: number, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { namespace: 'ns1', name },
+  spec: { type: 'ClusterIP', clusterIP, ipFamilies: ['IPv6'], ports: [{ name: 'p', port, protocol: 'TCP', ...(extra.nodePort ? { nodePort: extra.nodePort } : {}) }], ...extra.spec as object },
+});
+
+const slice = (service: string, endpoints: readonly { ip: string; node: string }[]) => ({
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  metadata: { namespace: 'ns1', name: `${service}-1`, labels: { 'kubernetes.io/service-name': service } },
+  addressType: 'IPv6',
+  endpoints: endpoints.map((e) => ({ addresses: [e.ip], conditions: { ready: true }, nodeName: e.node })),
+  ports: [{ name: 'p', port: 8080, protocol: 'TCP' }],
+});
+
+/** kube-proxy's ip6tables rules for the node, as the node holds them (restore text, then the jump rules). */
+function nodeRules(): string {
+  const request = {
+    config: { clusterCIDR: 'fd00:10:180::/56', detectLocalMode: 'ClusterCIDR' },
+    node: { name: 'node', addresses: [NODE_IP6], interfaces: ENGINE_HOST6.interfaces.map((i) => ({ name: i.name, addresses: [...(i.addresses ?? [])] })) },
+    family: 'IPv6',
+    emulation: { nfacctInvalidDropped: false, nfacctLocalhostNodePorts: false },
+    objects: [
+      svc('both', 'fd00:10:96::a', 80, { nodePort: 30080, spec: { type: 'NodePort' } }),
+      slice('both', [
+        { ip: LOCAL_A, node: 'node' },
+        { ip: REMOTE_A, node: 'other' },
+      ]),
+      svc('local', 'fd00:10:96::b', 80, { nodePort: 30081, spec: { type: 'NodePort', externalTrafficPolicy: 'Local' } }),
+      slice('local', [
+        { ip: LOCAL_B, node: 'node' },
+        { ip: REMOTE_B, node: 'other' },
+      ]),
+      svc('none', 'fd00:10:96::c', 80),
+    ],
+  };
+  const ruleset = new Ruleset('ipv6');
+  loadSync(ruleset, renderRules(request as never));
+  return printIptablesSave(ruleset, { comments: false });
+}
+
+interface Probe6 {
+  readonly name: string;
+  readonly from: { kind: 'pod'; ip: string } | { kind: 'outside'; ip: string };
+  readonly destination: string;
+  readonly port: number;
+  /** Where the engine says the connections go (what the kernel must then do). */
+  readonly expected: readonly string[];
+}
+
+const PROBES: readonly Probe6[] = [
+  {
+    name: 'pod to ClusterIP (a local and a remote endpoint, no masquerade)',
+    from: { kind: 'pod', ip: LOCAL_B },
+    destination: 'fd00:10:96::a',
+    port: 80,
+    expected: [`out [${REMOTE_A}]:8080 from ${LOCAL_B}`, `pod:${LOCAL_A} [${LOCAL_A}]:8080 from ${LOCAL_B}`],
+  },
+  {
+    name: 'outside to NodePort (masqueraded to the out interface address)',
+    from: { kind: 'outside', ip: CLIENT },
+    destination: NODE_IP6,
+    port: 30080,
+    expected: [`out [${REMOTE_A}]:8080 from ${NODE_IP6}`, `pod:${LOCAL_A} [${LOCAL_A}]:8080 from ${BRIDGE_IP6}`],
+  },
+  {
+    name: 'outside to NodePort, externalTrafficPolicy Local (local endpoint, source kept)',
+    from: { kind: 'outside', ip: CLIENT },
+    destination: NODE_IP6,
+    port: 30081,
+    expected: [`pod:${LOCAL_B} [${LOCAL_B}]:8080 from ${CLIENT}`],
+  },
+  { name: 'pod to a Service without endpoints (REJECT)', from: { kind: 'pod', ip: LOCAL_A }, destination: 'fd00:10:96::c', port: 80, expected: ['rejected'] },
+];
+
+function engineFor(rules: string): NetfilterEngine {
+  return new NetfilterEngine({ ruleset: parseRuleset(rules, { family: 'ipv6' }), host: Host.create(ENGINE_HOST6), clock: new ManualClock(), random: new SeededRandom(1) });
+}
+
+const PODS = new Set([LOCAL_A, LOCAL_B]);
+const NODE_ADDRESSES = new Set([NODE_IP6, BRIDGE_IP6]);
+
+function owner(address: string): string {
+  if (NODE_ADDRESSES.has(address)) return 'node';
+  return PODS.has(address) ? `pod:${address}` : 'out';
+}
+
+function placeOf(o: TraceOutcome): string {
+  if (o.verdict === 'REJECT') return 'rejected';
+  if (o.verdict !== 'ACCEPT') return 'dropped';
+  // The packet as it leaves: after DNAT and masquerade.
+  const p = o.packet;
+  const destination = formatIp(p.destination);
+  return `${o.delivery === 'local' ? 'node' : owner(destination)} [${destination}]:${p.destinationPort} from ${formatIp(p.source)}`;
+}
+
+function kernelPlace(result: ClientResult, record: ListenerRecord | undefined): string {
+  if (record) return `${record.ns} [${record.local}]:${record.localPort} from ${record.remote}`;
+  if (result.result === 'refused' || result.result === 'unreachable') return 'rejected';
+  if (result.result === 'timeout') return 'dropped';
+  return `unexplained (${result.result})`;
+}
+
+const withoutComments = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => !l.startsWith('#') && l !== '')
+    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
+
+describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
+  describe('golden ip6tables rulesets print identically', () => {
+    const dir = join(__dirname, '..', '..', 'fixtures', 'netfilter', 'ipv6');
+    const names = readdirSync(dir).filter((f) => f.endsWith('.rules'));
+    it.each(names)('%s', (file) => {
+      const rules = readFileSync(join(dir, file), 'utf8');
+      const ns = `${namespaceStem()}-g6`;
+      addNamespace(ns);
+      try {
+        // kube-proxy's counting rules load only when their accounting objects exist.
+        for (const name of new Set([...rules.matchAll(/--nfacct-name\s+("?)([^\s"]+)\1/g)].map((m) => m[2]))) run(['ip', 'netns', 'exec', ns, 'nfacct', 'add', name]);
+        run(['ip', 'netns', 'exec', ns, 'ip6tables-restore'], rules);
+        const real = run(['ip', 'netns', 'exec', ns, 'ip6tables-save']);
+        expect(withoutComments(printIptablesSave(parseRuleset(rules, { family: 'ipv6' })))).toEqual(withoutComments(real));
+      } finally {
+        deleteNamespace(ns);
+      }
+    });
+  });
+
+  describe("kube-proxy's IPv6 rules on a node", () => {
+    const rules = nodeRules();
+    let topology: Topology6;
+    beforeAll(async () => {
+      topology = await Topology6.create([LOCAL_A, LOCAL_B], [CLIENT, REMOTE_A, REMOTE_B], [80, 8080, 30080, 30081]);
+      topology.restore(rules);
+    });
+    afterAll(() => topology?.destroy());
+
+    it('the real ip6tables-save prints what we print', () => {
+      expect(withoutComments(topology.save())).toEqual(withoutComments(printIptablesSave(parseRuleset(rules, { family: 'ipv6' }))));
+    });
+
+    it('writes no KUBE-FIREWALL localnet rule for IPv6, as upstream', () => {
+      expect(rules).not.toContain('block incoming localnet connections');
+    });
+
+    PROBES.forEach((probe, k) => {
+      it(probe.name, () => {
+        const engine = engineFor(rules);
+        const input = {
+          hook: 'PREROUTING' as const,
+          inInterface: probe.from.kind === 'pod' ? 'cni0' : 'eth0',
+          protocol: 'tcp' as const,
+          source: probe.from.ip,
+          sourcePort: 40000,
+          destination: probe.destination,
+          destinationPort: probe.port,
+        };
+        const predicted = new Set(engine.enumerate(input).map(placeOf));
+        expect([...predicted].sort()).toEqual([...probe.expected].sort());
+        const ids = Array.from({ length: 24 }, (_, i) => `v6p${k}-${i}`);
+        const results = topology.client(topology.namespaceOf(probe.from), {
+          protocol: 'tcp',
+          destination: probe.destination,
+          port: probe.port,
+          source: probe.from.kind === 'outside' ? probe.from.ip : undefined,
+          ids,
+          concurrency: 8,
+          timeoutMs: 1500,
+        });
+        const records = new Map(topology.records().map((r) => [r.id, r]));
+        const seen = new Set(results.map((r) => kernelPlace(r, records.get(r.id))));
+        // Every place the kernel used is one the engine predicts, and (24 tries) every predicted place is used.
+        expect([...seen].sort()).toEqual([...predicted].sort());
+      });
+    });
+  });
+});

@@ -1,0 +1,119 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/**
+ * A real etcd for the specs: Debian's `etcd-server` (`/usr/bin/etcd`),
+ * started on free ports with its own data dir under /tmp, stopped by its
+ * process id. Where it is not installed the etcd specs are skipped and say
+ * how to install it; NSIM_ETCD_REQUIRED=1 makes that a failure instead.
+ */
+export const ETCD_BINARY = process.env.ETCD_BINARY ?? '/usr/bin/etcd';
+export const ETCDCTL_BINARY = process.env.ETCDCTL_BINARY ?? '/usr/bin/etcdctl';
+
+/** Why the etcd specs cannot run here, or undefined when they can. */
+export function etcdUnavailable(): string | undefined {
+  if (spawnSync(ETCD_BINARY, ['--version']).status !== 0) return `${ETCD_BINARY} is not installed (apt-get install -y etcd-server etcd-client)`;
+  return undefined;
+}
+
+/** `describe`, or `describe.skip` with a line on stderr saying why, where etcd is absent. */
+export function describeWithEtcd(suite: string): jest.Describe {
+  const why = etcdUnavailable();
+  if (why === undefined) return describe;
+  const message = `${suite} SKIPPED: ${why}`;
+  if (process.env.NSIM_ETCD_REQUIRED === '1') throw new Error(message);
+  process.stderr.write(`\n*** ${message} ***\n\n`);
+  return describe.skip;
+}
+
+/** A free TCP port on loopback (the kernel picks it; it is free when this returns). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface EtcdServer {
+  readonly endpoint: string;
+  readonly dataDir: string;
+  readonly pid: number;
+  /** Runs etcdctl (API v3) against this server; returns its stdout (throws on a non-zero exit). */
+  etcdctl(...args: string[]): string;
+  /** Kills it (SIGKILL by default) and waits for it to exit; the data dir stays. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Kills it and removes its data dir. */
+  stop(): Promise<void>;
+}
+
+export interface EtcdStartOptions {
+  /** Reuse a data dir (a restart); a new one under /tmp otherwise. */
+  dataDir?: string;
+  /** Extra etcd flags (`--max-txn-ops=...`). */
+  flags?: string[];
+}
+
+/** Starts an etcd member alone in its cluster; resolves once it answers. */
+export async function startEtcd(options: EtcdStartOptions = {}): Promise<EtcdServer> {
+  const [client, peer] = [await freePort(), await freePort()];
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'netsim-etcd-'));
+  const endpoint = `http://127.0.0.1:${client}`;
+  const peerUrl = `http://127.0.0.1:${peer}`;
+  const child: ChildProcess = spawn(
+    ETCD_BINARY,
+    [
+      '--name=netsim',
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=${endpoint}`,
+      `--advertise-client-urls=${endpoint}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=netsim=${peerUrl}`,
+      '--log-level=error',
+      ...(options.flags ?? []),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const etcdctl = (...args: string[]): string => {
+    const run = spawnSync(ETCDCTL_BINARY, [`--endpoints=${endpoint}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (run.status !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${run.stderr}`);
+    return run.stdout;
+  };
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
+    await exited;
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}: ${stderr}`);
+    const health = spawnSync(ETCDCTL_BINARY, [`--endpoints=${endpoint}`, '--command-timeout=2s', 'endpoint', 'health'], { env: { ...process.env, ETCDCTL_API: '3' } });
+    if (health.status === 0) break;
+    if (Date.now() > deadline) {
+      await kill();
+      throw new Error(`etcd did not answer within 30 s: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    endpoint,
+    dataDir,
+    pid: child.pid!,
+    etcdctl,
+    kill,
+    stop: async () => {
+      await kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * POST /netsim/v1/trace and /iptables/save with ip6tables rules: the family
+ * is the request's, else the rules', else the packet's; IPv6 hosts and
+ * packets; one family per request.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startTestApp, type TestApp } from './support/test-app';
+
+const IPV6 = join(__dirname, '..', 'fixtures', 'netfilter', 'ipv6');
+const fixture = (name: string, ext = 'rules'): string => readFileSync(join(IPV6, `${name}.${ext}`), 'utf8');
+
+/** The kube-proxy fixture's node: eth0 2001:db8::1/64, pods of other nodes behind 2001:db8::3. */
+const NODE6 = {
+  interfaces: [
+    { name: 'lo', addresses: ['127.0.0.1/8', '::1/128'] },
+    { name: 'eth0', addresses: ['2001:db8::1/64', '2001:db8:1::2/64'] },
+  ],
+  routes: [
+    { destination: 'default', via: '2001:db8::ffff' },
+    { destination: 'fd00:10:180::/64', via: '2001:db8::3' },
+  ],
+};
+
+const external = {
+  hook: 'PREROUTING',
+  inInterface: 'eth0',
+  protocol: 'tcp',
+  source: '2600:5200::1',
+  sourcePort: 40000,
+  destination: '2001:db8::1',
+  destinationPort: 3001,
+};
+
+describe('IPv6 traces (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('traces an IPv6 NodePort packet through kube-proxy\'s ip6tables rules: both endpoints, masqueraded', async () => {
+    const res = await request(t.http).post('/netsim/v1/trace').send({ rules: fixture('kube-proxy-nodeport'), host: NODE6, packet: external }).expect(200);
+    const outcomes = res.body.outcomes as Array<{ probability: number; dnat: string; masquerade: boolean; snat: string; outInterface: string; nextHop: string }>;
+    expect(outcomes.map((o) => o.dnat).sort()).toEqual(['[fd00:10:180::1]:80', '[fd00:10:180::2:1]:80']);
+    for (const o of outcomes) {
+      expect(o.probability).toBe(0.5);
+      expect(o.masquerade).toBe(true);
+      expect(o.snat).toBe('[2001:db8::1]:40000');
+      expect(o.outInterface).toBe('eth0');
+      expect(o.nextHop).toBe('2001:db8::3');
+    }
+  });
+
+  it('says family: ipv6 explicitly, and takes the IPv6 default host when none is given', async () => {
+    const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m hl --hl-lt 10 -j REJECT --reject-with tcp-reset\nCOMMIT\n';
+    const packet = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'tcp', source: '2001:db8::9', sourcePort: 40000, destination: '2001:db8::2', destinationPort: 22 };
+    const res = await request(t.http).post('/netsim/v1/trace').send({ rules, family: 'ipv6', packet }).expect(200);
+    expect(res.body.outcomes[0]).toMatchObject({ verdict: 'ACCEPT', delivery: 'local' });
+  });
+
+  it('answers an ip6tables REJECT with its ICMPv6 type (the error itself is not traced back)', async () => {
+    const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n';
+    const packet = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'udp', source: '2001:db8::9', sourcePort: 40000, destination: '2001:db8::2', destinationPort: 53 };
+    const res = await request(t.http).post('/netsim/v1/trace').send({ rules, packet }).expect(200);
+    expect(res.body.outcomes).toHaveLength(1);
+    expect(res.body.outcomes[0]).toMatchObject({ verdict: 'REJECT', rejectWith: 'icmp6-adm-prohibited' });
+    expect(res.body.outcomes[0].answer).toBeUndefined();
+  });
+
+  it('refuses an IPv4 packet with ip6tables rules, naming the field (422, Status)', async () => {
+    const res = await request(t.http)
+      .post('/netsim/v1/trace')
+      .send({ rules: fixture('kube-proxy-nodeport'), host: NODE6, packet: { ...external, destination: '192.168.0.2' } })
+      .expect(422);
+    expect(res.body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 422 });
+    expect(res.body.message).toContain('packet.destination: "192.168.0.2" is an IPv4 address, but the family of the rules is ipv6');
+    expect(res.body.details.causes[0].field).toBe('packet.destination');
+  });
+
+  it('refuses a packet mixing families, naming the field', async () => {
+    const res = await request(t.http)
+      .post('/netsim/v1/trace')
+      .send({ rules: '*filter\nCOMMIT\n', family: 'ipv6', host: NODE6, packet: { ...external, source: '203.0.113.9' } })
+      .expect(422);
+    expect(res.body.details.causes[0].field).toBe('packet.source');
+    expect(res.body.message).toContain("but the request's family is ipv6");
+  });
+
+  it('refuses an IPv4 address in ip6tables rules as ip6tables does, naming the line', async () => {
+    const res = await request(t.http)
+      .post('/netsim/v1/trace')
+      .send({ rules: '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s fd00::1 -j ACCEPT\n-A INPUT -s 10.0.0.1 -j DROP\nCOMMIT\n', host: NODE6, packet: external })
+      .expect(422);
+    expect(res.body.message).toContain("line 4: host/network `10.0.0.1' not found");
+    expect(res.body.details.causes[0].field).toBe('rules:4');
+  });
+
+  it('prints ip6tables rules back as ip6tables-save does', async () => {
+    const res = await request(t.http).post('/netsim/v1/iptables/save').send({ rules: fixture('matches') }).expect(200);
+    const lines = (text: string) => text.split('\n').filter((l) => !l.startsWith('#'));
+    expect(lines(res.text)).toEqual(lines(fixture('matches', 'save')));
+  });
+
+  it('reads a dump without addresses as ip6tables by what only ip6tables has; family: ipv4 overrides that', async () => {
+    const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m mark --mark 0x1 -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n';
+    await request(t.http).post('/netsim/v1/iptables/save').send({ rules }).expect(200);
+    const v4 = await request(t.http).post('/netsim/v1/iptables/save').send({ rules, family: 'ipv4' }).expect(422);
+    expect(v4.body.message).toContain('unknown reject type "icmp6-adm-prohibited"');
+  });
+
+  it('refuses an unknown family (422 naming the field)', async () => {
+    const res = await request(t.http).post('/netsim/v1/trace').send({ rules: '', family: 'inet6', packet: external }).expect(422);
+    expect(JSON.stringify(res.body)).toContain('family');
+  });
+});
