@@ -157,7 +157,6 @@ export const INITIAL_STATUS: Record<string, () => Record<string, unknown>> = {
   PersistentVolume: () => ({ phase: 'Pending' }),
   PersistentVolumeClaim: () => ({ phase: 'Pending' }),
   Job: () => ({}),
-  StatefulSet: () => ({ replicas: 0, availableReplicas: 0 }),
   HorizontalPodAutoscaler: () => ({ currentReplicas: 0, desiredReplicas: 0 }),
   PodDisruptionBudget: () => ({ currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 }),
   Ingress: () => ({ loadBalancer: {} }),
