@@ -4,7 +4,7 @@ export const SERVED_KINDS = [
   ['', 'v1', 'ConfigMap'], ['', 'v1', 'Secret'], ['', 'v1', 'ServiceAccount'], ['', 'v1', 'PersistentVolume'], ['', 'v1', 'PersistentVolumeClaim'],
   ['', 'v1', 'ReplicationController'], ['', 'v1', 'LimitRange'], ['', 'v1', 'ResourceQuota'],
   ['discovery.k8s.io', 'v1', 'EndpointSlice'],
-  ['apps', 'v1', 'Deployment'], ['apps', 'v1', 'ReplicaSet'], ['apps', 'v1', 'DaemonSet'], ['apps', 'v1', 'StatefulSet'],
+  ['apps', 'v1', 'Deployment'], ['apps', 'v1', 'ReplicaSet'], ['apps', 'v1', 'DaemonSet'], ['apps', 'v1', 'StatefulSet'], ['apps', 'v1', 'ControllerRevision'],
   ['coordination.k8s.io', 'v1', 'Lease'],
   ['autoscaling', 'v2', 'HorizontalPodAutoscaler'],
   ['batch', 'v1', 'CronJob'], ['batch', 'v1', 'Job'],

@@ -170,7 +170,7 @@ const TABLE: Row[] = [
     cmd: 'kubectl get endpointslices -l kubernetes.io/service-name=web',
     out: /^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE\nweb-[a-z0-9]{5}\s+IPv4\s+8080\s+10\.244\.\d+\.\d+,10\.244\.\d+\.\d+,10\.244\.\d+\.\d+\s+0s\n$/,
   },
-  { cmd: 'kubectl api-resources --api-group=apps --no-headers', out: /^daemonsets\s+ds\s+apps\/v1\s+true\s+DaemonSet\ndeployments\s+deploy\s+apps\/v1\s+true\s+Deployment\nreplicasets\s+rs\s+apps\/v1\s+true\s+ReplicaSet\nstatefulsets\s+sts\s+apps\/v1\s+true\s+StatefulSet\n$/ },
+  { cmd: 'kubectl api-resources --api-group=apps --no-headers', out: /^controllerrevisions\s+apps\/v1\s+true\s+ControllerRevision\ndaemonsets\s+ds\s+apps\/v1\s+true\s+DaemonSet\ndeployments\s+deploy\s+apps\/v1\s+true\s+Deployment\nreplicasets\s+rs\s+apps\/v1\s+true\s+ReplicaSet\nstatefulsets\s+sts\s+apps\/v1\s+true\s+StatefulSet\n$/ },
   { cmd: 'kubectl explain svc.spec.ports.targetPort', out: ['KIND:       Service\n', 'VERSION:    v1\n', /^FIELD: +targetPort <IntOrString>$/m, 'IntOrString is a type that can hold an int32 or a string.'] },
   { cmd: 'kubectl auth can-i create pods', out: 'yes\n' },
   { cmd: 'kubectl auth whoami', out: /^ATTRIBUTE\s+VALUE\nUsername\s+system:anonymous\nGroups\s+\[system:unauthenticated\]\n$/ },

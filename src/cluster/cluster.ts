@@ -15,6 +15,8 @@ import { ReplicationControllerStrategy } from './resources/replication-controlle
 import { CronJobStrategy } from './resources/cronjob.strategy';
 import { JobStrategy } from './resources/job.strategy';
 import { GarbageCollector } from './controllers/garbage-collector';
+import { StatefulSetController } from './controllers/statefulset.controller';
+import { ControllerRevisionStrategy, StatefulSetStrategy } from './resources/statefulset.strategy';
 import { JobController } from './controllers/job.controller';
 import { TtlAfterFinishedController } from './controllers/ttl-after-finished.controller';
 import { DaemonSetStrategy, DeploymentStrategy, ReplicaSetStrategy } from './resources/workload.strategy';
@@ -94,6 +96,8 @@ export class Cluster {
     this.store.registerStrategy(type('configmaps'), new ConfigMapStrategy());
     this.store.registerStrategy(type('replicationcontrollers'), new ReplicationControllerStrategy());
     this.store.registerStrategy(type('cronjobs.batch'), new CronJobStrategy());
+    this.store.registerStrategy(type('statefulsets.apps'), new StatefulSetStrategy());
+    this.store.registerStrategy(type('controllerrevisions.apps'), new ControllerRevisionStrategy());
     for (const t of STORED_KINDS) {
       const initial = INITIAL_STATUS[t.kind];
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
@@ -129,6 +133,7 @@ export class Cluster {
     this.controllers.add(new ReplicaSetController(this.store, { wakeUp, onFault: this.faults.record }, REPLICATION_CONTROLLERS));
     this.controllers.add(new DeploymentController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new DaemonSetController(this.store, { wakeUp, onFault: this.faults.record }));
+    this.controllers.add(new StatefulSetController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new CronJobController(this.store, clock, { wakeUp, onFault: this.faults.record })); // before the Job controller: it makes Jobs
     this.controllers.add(new JobController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new TtlAfterFinishedController(this.store, wakeUp));

@@ -14,7 +14,7 @@
  */
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import type { Random } from '../common/random';
-import { NameResolver, type Resolution } from '../dataplane/names';
+import { NameResolver, type Resolution, type SrvResolution } from '../dataplane/names';
 import type { PodEndpoint } from '../dataplane/network';
 import type { TrafficOutcome, TrafficProtocol, TrafficSimulator } from '../dataplane/traffic';
 import type { AccessLogs } from './access-log';
@@ -106,6 +106,13 @@ export class PodSockets {
       fqdn: resolution.fqdn,
       ...(resolution.cname ? { cname: resolution.cname } : {}),
     };
+  }
+
+  /** SRV records for `name`, as `lookup` asks the nameserver (undefined: it did not answer). */
+  lookupSrv(view: PodView, name: string, options: { search?: boolean } = {}): SrvResolution | undefined {
+    const dns = this.connect(view, view.nameserver(), 53, 'udp');
+    if (dns.kind !== 'connected' && !(dns.kind === 'timeout' && dns.outcome.result === 'external')) return undefined;
+    return this.names.resolveSrv(name, options.search === false ? [] : view.search());
   }
 
   /** Opens one connection (TCP: the handshake; UDP: the first datagram) from the pod to `address:port`. */

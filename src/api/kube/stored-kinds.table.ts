@@ -357,6 +357,14 @@ export const STORED_KIND_PRINTERS: Record<string, Printer> = {
     columns: [NAME, col('Ready', 'Number of the pod with ready state'), AGE, CONTAINERS, IMAGES],
     cells: (o, now) => [o.metadata.name, `${statusNumber(o, 'readyReplicas')}/${replicasOr1(o)}`, age(o, now), containerNames(o), containerImages(o)],
   },
+  ControllerRevision: {
+    columns: [NAME, col('Controller', 'Controller of the object'), col('Revision', 'Revision of the ControllerRevision', 0, 'number'), AGE],
+    cells: (o, now) => {
+      const ref = o.metadata.ownerReferences?.find((r) => r.controller === true);
+      const group = ref && ref.apiVersion.includes('/') ? `.${ref.apiVersion.slice(0, ref.apiVersion.indexOf('/'))}` : '';
+      return [o.metadata.name, ref ? `${`${ref.kind}${group}`.toLowerCase()}/${ref.name}` : '<none>', typeof o.revision === 'number' ? o.revision : 0, age(o, now)];
+    },
+  },
   ReplicationController: {
     columns: [
       NAME,

@@ -155,7 +155,6 @@ export class InitialStatusStrategy implements ResourceStrategy {
 /** The status each stored kind starts with, as its registry strategy's `PrepareForCreate` leaves it. */
 export const INITIAL_STATUS: Record<string, () => Record<string, unknown>> = {
   Job: () => ({}),
-  StatefulSet: () => ({ replicas: 0, availableReplicas: 0 }),
   HorizontalPodAutoscaler: () => ({ currentReplicas: 0, desiredReplicas: 0 }),
   PodDisruptionBudget: () => ({ currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 }),
   Ingress: () => ({ loadBalancer: {} }),

@@ -150,7 +150,7 @@ export function selectorMatches(selector: StructuredSelector | undefined, labels
   return true;
 }
 
-const isEmptySelector = (s: StructuredSelector) => Object.keys(s.matchLabels ?? {}).length + (s.matchExpressions ?? []).length === 0;
+export const isEmptySelector = (s: StructuredSelector) => Object.keys(s.matchLabels ?? {}).length + (s.matchExpressions ?? []).length === 0;
 
 /** Whether `LabelSelectorAsSelector` would accept the selector (operators, values, keys). */
 export function selectorParses(selector: StructuredSelector): boolean {
@@ -218,7 +218,7 @@ function validateSelectorAndTemplate(spec: { selector?: StructuredSelector; temp
 const PERCENT = /^[0-9]+%$/;
 
 /** `getIntOrPercentValue`: the number of `5` or `'5%'` (and of `'5'`, as `IntValue()` parses it). */
-function intOrPercentValue(value: IntOrString | undefined): number {
+export function intOrPercentValue(value: IntOrString | undefined): number {
   if (typeof value === 'number') return value;
   if (typeof value !== 'string') return 0;
   const n = Number.parseInt(PERCENT.test(value) ? value.slice(0, -1) : value, 10);
@@ -226,7 +226,7 @@ function intOrPercentValue(value: IntOrString | undefined): number {
 }
 
 /** `ValidatePositiveIntOrPercent`. */
-function validateIntOrPercent(value: IntOrString | undefined, field: string, errors: FieldErrors): void {
+export function validateIntOrPercent(value: IntOrString | undefined, field: string, errors: FieldErrors): void {
   if (value === undefined) return;
   if (typeof value === 'string') {
     if (!PERCENT.test(value)) {
@@ -244,7 +244,7 @@ function validateIntOrPercent(value: IntOrString | undefined, field: string, err
 }
 
 /** `IsNotMoreThan100Percent`. */
-function notMoreThan100Percent(value: IntOrString | undefined, field: string, errors: FieldErrors): void {
+export function notMoreThan100Percent(value: IntOrString | undefined, field: string, errors: FieldErrors): void {
   if (typeof value === 'string' && PERCENT.test(value) && Number(value.slice(0, -1)) > 100) {
     errors.invalid(field, new GoLiteral(goIntOrString(value)), 'must not be greater than 100%');
   }

@@ -75,6 +75,7 @@ export const STORED_KINDS: readonly ResourceType[] = [
     categories: ALL,
     nameRule: 'dns1123-label',
   }),
+  kind({ group: 'apps', version: 'v1', kind: 'ControllerRevision', plural: 'controllerrevisions', namespaced: true }),
   // autoscaling/v2
   kind({
     group: 'autoscaling',
@@ -113,4 +114,4 @@ export const STORED_KINDS: readonly ResourceType[] = [
 ];
 
 /** The kinds of `STORED_KINDS` that have no behaviour in kube-netsim, for docs and messages. */
-export const KINDS_WITHOUT_BEHAVIOUR: ReadonlySet<string> = new Set(STORED_KINDS.map((t) => t.kind).filter((k) => k !== 'ServiceAccount'));
+export const KINDS_WITHOUT_BEHAVIOUR: ReadonlySet<string> = new Set(STORED_KINDS.map((t) => t.kind).filter((k) => !['ServiceAccount', 'StatefulSet', 'ControllerRevision'].includes(k)));

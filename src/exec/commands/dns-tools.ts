@@ -16,10 +16,32 @@ function fqdn(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;
 }
 
+/** `nslookup -type=srv NAME`: the records as `service = PRIORITY WEIGHT PORT TARGET.`. */
+function nslookupSrv(tools: PodTools, name: string): CommandHandler {
+  return (ctx) => {
+    const server = tools.view.nameserver();
+    const srv = tools.sockets.lookupSrv(tools.view, name);
+    if (!srv) {
+      ctx.out(NO_SERVERS);
+      return 1;
+    }
+    const header = `Server:\t\t${server}\nAddress:\t${server}#53\n\n`;
+    if (srv.kind === 'nxdomain') {
+      ctx.out(`${header}** server can't find ${name}: NXDOMAIN\n\n`);
+      return 1;
+    }
+    ctx.out(`${header}${srv.records.map((r) => `${srv.fqdn}\tservice = ${r.priority} ${r.weight} ${r.port} ${r.target}.\n`).join('')}\n`);
+    return 0;
+  };
+}
+
+const SRV_TYPE = /^-(type|query|q|querytype)=srv$/i;
+
 function nslookup(tools: PodTools): CommandHandler {
   return (ctx) => {
     const names = ctx.args.filter((a) => !a.startsWith('-'));
     const name = names[0];
+    if (name !== undefined && ctx.args.some((a) => SRV_TYPE.test(a))) return nslookupSrv(tools, name)(ctx);
     if (name === undefined) {
       ctx.err('nslookup: kube-netsim runs nslookup NAME only (no interactive mode)\n');
       return 1;
@@ -87,10 +109,11 @@ function dig(tools: PodTools): CommandHandler {
       else if (a === '+search') search = true;
       else if (a === '+nosearch') search = false;
       else if (/^AAAA$/i.test(a)) aaaa = true;
-      else if (a.startsWith('+') || a.startsWith('@') || a.startsWith('-') || /^(A|IN)$/i.test(a)) continue;
+      else if (a.startsWith('+') || a.startsWith('@') || a.startsWith('-') || /^(A|IN|SRV)$/i.test(a)) continue;
       else name = a;
     }
     if (name === undefined) name = '.';
+    if (ctx.args.some((a) => /^srv$/i.test(a))) return digSrv(tools, name, short, search)(ctx);
     const lookup: Lookup = tools.sockets.lookup(tools.view, name, { search });
     const server = tools.view.nameserver();
     if (lookup.kind === 'no-server') {
@@ -128,6 +151,45 @@ function dig(tools: PodTools): CommandHandler {
       '',
     ];
     if (answers.length) lines.push(';; ANSWER SECTION:', ...answers, '');
+    else lines.push(';; AUTHORITY SECTION:', `cluster.local.\t${TTL}\tIN\tSOA\tns.dns.cluster.local. hostmaster.cluster.local. 1767225600 7200 1800 86400 ${TTL}`, '');
+    lines.push(';; Query time: 0 msec', `;; SERVER: ${server}#53(${server}) (UDP)`, `;; WHEN: ${now.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) (\S+) GMT$/, '$1 $3 $2 $5 UTC $4')}`, '', '');
+    ctx.out(lines.join('\n'));
+    return 0;
+  };
+}
+
+/** `dig SRV NAME`: the SRV answers and, as CoreDNS sends them, the targets' A records as additional answers. */
+function digSrv(tools: PodTools, name: string, short: boolean, search: boolean): CommandHandler {
+  return (ctx) => {
+    const srv = tools.sockets.lookupSrv(tools.view, name, { search });
+    const server = tools.view.nameserver();
+    if (!srv) {
+      ctx.out(short ? NO_SERVERS : `\n; <<>> DiG 9.18.28 <<>> ${ctx.args.join(' ')}\n;; global options: +cmd\n${NO_SERVERS}`);
+      return 9;
+    }
+    const records = srv.kind === 'srv' ? srv.records : [];
+    if (short) {
+      ctx.out(records.map((r) => `${r.priority} ${r.weight} ${r.port} ${r.target}.\n`).join(''));
+      return 0;
+    }
+    const asked = srv.kind === 'srv' ? srv.fqdn : search ? srv.tried[srv.tried.length - 1] : name;
+    const answers = records.map((r) => `${fqdn(asked)}\t${TTL}\tIN\tSRV\t${r.priority} ${r.weight} ${r.port} ${r.target}.`);
+    const additional = records.map((r) => `${r.target}.\t${TTL}\tIN\tA\t${r.address}`);
+    const now = new Date(tools.view.cluster.clock.now());
+    const lines = [
+      '',
+      `; <<>> DiG 9.18.28 <<>> ${ctx.args.join(' ')}`,
+      ';; global options: +cmd',
+      ';; Got answer:',
+      `;; ->>HEADER<<- opcode: QUERY, status: ${records.length ? 'NOERROR' : 'NXDOMAIN'}, id: ${1 + tools.view.cluster.random.int(65535)}`,
+      `;; flags: qr aa rd; QUERY: 1, ANSWER: ${answers.length}, AUTHORITY: ${answers.length ? 0 : 1}, ADDITIONAL: ${additional.length + 1}`,
+      ';; WARNING: recursion requested but not available',
+      '',
+      ';; QUESTION SECTION:',
+      `;${fqdn(asked)}\t\tIN\tSRV`,
+      '',
+    ];
+    if (answers.length) lines.push(';; ANSWER SECTION:', ...answers, '', ';; ADDITIONAL SECTION:', ...additional, '');
     else lines.push(';; AUTHORITY SECTION:', `cluster.local.\t${TTL}\tIN\tSOA\tns.dns.cluster.local. hostmaster.cluster.local. 1767225600 7200 1800 86400 ${TTL}`, '');
     lines.push(';; Query time: 0 msec', `;; SERVER: ${server}#53(${server}) (UDP)`, `;; WHEN: ${now.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) (\S+) GMT$/, '$1 $3 $2 $5 UTC $4')}`, '', '');
     ctx.out(lines.join('\n'));
