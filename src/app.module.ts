@@ -41,7 +41,8 @@ export interface AppModuleOptions {
  */
 /** The emulator's core, built from the configuration (framework-free; `main.ts` uses it too). */
 export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random, storage: Pick<ClusterOptions, 'backend' | 'restored'> = {}): Cluster {
-  return Cluster.create({ pools: buildAddressPools(config, random), clock, random, ...storage });
+  // With a cluster file, kind's default StorageClass comes after it (loadClusterFile), or from it.
+  return Cluster.create({ pools: buildAddressPools(config, random), clock, random, defaultStorageClass: config.clusterFile === 'none', ...storage });
 }
 
 @Module({})

@@ -84,7 +84,7 @@ describe('kubectl with the stored kinds, explain and field validation (e2e)', ()
     expect(out).toMatch(/serviceaccount\/default\s+0\s+\S+\n/);
     expect(out).toMatch(/serviceaccount\/app\s+0\s+\S+\n/);
     expect(out).toMatch(/NAME\s+POD-SELECTOR\s+AGE\nnetworkpolicy\.networking\.k8s\.io\/web-allow\s+app=web\s+\S+\n/);
-    expect(out).toMatch(/NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE\npersistentvolumeclaim\/data\s+Pending\s+<unset>\s+\S+\n/);
+    expect(out).toMatch(/NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE\npersistentvolumeclaim\/data\s+Pending\s+standard\s+<unset>\s+\S+\n/); // the default class, as on kind
     expect(out).toMatch(/NAME\s+DATA\s+AGE\nconfigmap\/app-config\s+2\s+\S+\n/);
     expect(rows(await kubectl('get', 'secrets'))).toEqual([['NAME', 'TYPE', 'DATA', 'AGE'], ['app-secret', 'Opaque', '1', expect.any(String)]]);
   });

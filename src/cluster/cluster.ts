@@ -1,4 +1,4 @@
-import { Random } from '../common/random';
+import { Random, SetAsideRandom } from '../common/random';
 import { AddressPools } from '../ipam/address-pools';
 import { ControllerManager } from './controllers/controller-manager';
 import { EventTtlController } from './controllers/events';
@@ -26,6 +26,9 @@ import { PodStrategy } from './resources/pod.strategy';
 import { ServiceStrategy } from './resources/service.strategy';
 import { ConfigMapStrategy, INITIAL_STATUS, InitialStatusStrategy, SecretStrategy } from './resources/stored-kinds.strategy';
 import { ServiceAccountController } from './controllers/service-account.controller';
+import { PersistentVolumeController } from './controllers/persistent-volume.controller';
+import { DEFAULT_STORAGE_CLASS } from './resources/storage.types';
+import { PersistentVolumeClaimStrategy, PersistentVolumeStrategy, StorageClassStrategy } from './resources/storage.strategy';
 import { STORED_KINDS } from './store/stored-kinds';
 import { FaultLog } from './faults';
 import { SimulationClock, SlicedAdvanceOptions } from './simulation-clock';
@@ -41,6 +44,12 @@ export interface ClusterOptions {
   random: Random;
   /** Whether a steady crash loop runs on one quiet timer (default); specs turn it off to compare with every step taken in turn. */
   fastForwardCrashLoops?: boolean;
+  /**
+   * Whether kind's default StorageClass is made at once (default). A cluster about to load a
+   * cluster file gets it after the file instead (`installDefaultStorageClass`), so that a file
+   * holding it (the demo) makes it as it always did.
+   */
+  defaultStorageClass?: boolean;
   /** Where the objects last (memory when absent; see docs/etcd.md). */
   backend?: StoreBackend;
   /**
@@ -63,6 +72,8 @@ export class Cluster {
   readonly kubeProxies: KubeProxyController;
   /** Errors of ours caught so the server keeps running (a timer's, a settle's, a commit hook's). */
   readonly faults: FaultLog;
+  /** The store's random source; objects added to the cluster's start later draw apart from it (see `installDefaultStorageClass`). */
+  private readonly storeRandom: SetAsideRandom;
   /** What the start-up repair found, when the cluster was read back from its store. */
   repaired: RepairReport | undefined;
 
@@ -72,7 +83,8 @@ export class Cluster {
     readonly random: Random,
     fastForwardCrashLoops = true,
   ) {
-    this.store = new ObjectStore(clock, random);
+    this.storeRandom = new SetAsideRandom(random);
+    this.store = new ObjectStore(clock, this.storeRandom);
     this.store.registerStrategy(type('namespaces'), new NamespaceStrategy());
     this.store.registerStrategy(type('services'), new ServiceStrategy(pools));
     this.store.registerStrategy(type('nodes'), new NodeStrategy(pools, random));
@@ -90,6 +102,9 @@ export class Cluster {
       const initial = INITIAL_STATUS[t.kind];
       if (initial) this.store.registerStrategy(t, new InitialStatusStrategy(initial));
     }
+    this.store.registerStrategy(type('persistentvolumes'), new PersistentVolumeStrategy());
+    this.store.registerStrategy(type('persistentvolumeclaims'), new PersistentVolumeClaimStrategy());
+    this.store.registerStrategy(type('storageclasses.storage.k8s.io'), new StorageClassStrategy());
     this.store.registerStrategy(type('jobs.batch'), new JobStrategy()); // after the stored kinds' initial-status strategies, in place of Job's
     this.controllers = new ControllerManager(this.store);
     this.faults = new FaultLog(() => clock.now());
@@ -123,6 +138,7 @@ export class Cluster {
     this.controllers.add(new JobController(this.store, { wakeUp, onFault: this.faults.record }));
     this.controllers.add(new TtlAfterFinishedController(this.store, wakeUp));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
+    this.controllers.add(new PersistentVolumeController(this.store)); // before the scheduler: it binds the claims pods wait on
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node), fastForwardCrashLoops });
     this.controllers.add(this.kubelets);
@@ -148,8 +164,20 @@ export class Cluster {
       cluster.repaired = repairAllocations(cluster.store, cluster.pools);
     } else {
       cluster.bootstrap();
+      if (options.defaultStorageClass ?? true) cluster.installDefaultStorageClass();
     }
     return cluster;
+  }
+
+  /**
+   * kind's default StorageClass `standard` (local-path, WaitForFirstConsumer), installed with the
+   * cluster unless one of that name exists. Its uid is drawn apart, so that the names and uids
+   * drawn after it are those they were before it was added.
+   */
+  installDefaultStorageClass(): void {
+    const classes = type('storageclasses.storage.k8s.io');
+    if (this.store.tryGet(classes, undefined, DEFAULT_STORAGE_CLASS.metadata.name)) return;
+    this.storeRandom.apart(0x5c, () => this.store.create(classes, DEFAULT_STORAGE_CLASS));
   }
 
   /** Moves simulated time forward, running every timer due (heartbeats, evictions, graceful deletions), at once. */

@@ -46,3 +46,33 @@ export class SeededRandom implements Random {
 export function unseededRandom(): Random {
   return new SeededRandom((Date.now() ^ (process.pid << 16)) >>> 0);
 }
+
+/**
+ * A `Random` that draws from `base`, except inside `apart`, where it draws
+ * from a source of its own: what is made there (an object the cluster
+ * starts with) leaves `base`'s sequence, and so every name and uid drawn
+ * after it, as it was.
+ */
+export class SetAsideRandom implements Random {
+  private aside: Random | undefined;
+
+  constructor(private readonly base: Random) {}
+
+  int(maxExclusive: number): number {
+    return (this.aside ?? this.base).int(maxExclusive);
+  }
+
+  float(): number {
+    return (this.aside ?? this.base).float();
+  }
+
+  apart<T>(seed: number, f: () => T): T {
+    const previous = this.aside;
+    this.aside = new SeededRandom(seed);
+    try {
+      return f();
+    } finally {
+      this.aside = previous;
+    }
+  }
+}

@@ -20,6 +20,7 @@ export function loadClusterFile(cluster: Cluster, path: string, baseDir = proces
     cluster.store,
     documents.filter((d) => !inits.includes(d)),
   );
+  cluster.installDefaultStorageClass();
   for (const init of inits) {
     try {
       kubeadmInit(cluster, init.object);

@@ -16,6 +16,7 @@ import { fieldPathOf, recordEvent } from './events';
 import { probeOf } from './probe';
 import { ContainerStatus, ReadinessProbes } from './readiness';
 import { exitAfterMs } from './termination';
+import { VolumeMounts } from './kubelet-volumes';
 
 const pods = resourceTypeByKey('pods')!;
 const nodes = resourceTypeByKey('nodes')!;
@@ -86,6 +87,8 @@ export class KubeletController implements Controller {
   private readonly waitingForAddress = new Map<string, Map<string, number>>();
   /** Liveness and startup probes, and the restarts they cause (see ./container-restarts.ts). */
   private readonly restarts: ContainerRestarts;
+  /** Pods waiting for a ConfigMap or Secret their volumes name (see ./kubelet-volumes.ts). */
+  private readonly mounts: VolumeMounts;
 
   constructor(
     private readonly store: ObjectStore,
@@ -95,6 +98,7 @@ export class KubeletController implements Controller {
   ) {
     const isRunning = (node: string) => this.isRunning(node);
     this.readiness = new ReadinessProbes(store, clock, isRunning);
+    this.mounts = new VolumeMounts(store);
     this.restarts = new ContainerRestarts(store, clock, { isRunning, readinessStartsOver: (pod) => this.readiness.startOver(pod) }, options.fastForwardCrashLoops ?? true);
   }
 
@@ -180,9 +184,14 @@ export class KubeletController implements Controller {
       }
       return;
     }
+    if (event.resource === 'configmaps' || event.resource === 'secrets') {
+      for (const key of this.mounts.retry(event)) this.enqueue({ kind: 'start', key });
+      return;
+    }
     if (event.resource !== 'pods') return;
     const spec = object.spec as PodSpec;
     if (event.type === 'DELETED') {
+      this.mounts.forget(object);
       this.release(object);
       this.cancelFinalize(podKey(object));
       this.readiness.cancel(object);
@@ -394,6 +403,11 @@ export class KubeletController implements Controller {
     const nodeSpec = (node.spec ?? {}) as NodeSpec;
     const hostIP = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
     if (!hostIP) return;
+    // Volumes are set up before the sandbox: a missing ConfigMap or Secret keeps the pod ContainerCreating.
+    if (!this.mounts.ready(pod)) {
+      this.markCreating(pod, hostIP);
+      return;
+    }
     let podIP: string;
     const podIPs: string[] = [];
     if (spec.hostNetwork) {

@@ -8,6 +8,7 @@ import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller
 import { recordEvent } from './events';
 import { effectiveTaints, matchesRequiredNodeAffinity, toleratesTaint } from './node-selection';
 import { Affinity } from '../resources/workload.types';
+import { podVolumes } from './volume-binding';
 
 const pods = resourceTypeByKey('pods')!;
 const nodes = resourceTypeByKey('nodes')!;
@@ -66,6 +67,8 @@ export class SchedulerController implements Controller {
   private readonly batch = new SteppedBatch();
   /** Pods that did not fit; retried when the cluster changes. */
   private readonly waiting = new Set<string>();
+  /** Those of them held by their claims (see ./volume-binding.ts); retried also when a claim or a volume changes. */
+  private readonly waitingOnVolumes = new Set<string>();
   /** What the pods bound to each node request, kept up to date from pod events. */
   private readonly usage = new Map<string, NodeUsage>();
   private readonly allocatableCache = new Map<string, { version: string; cpu: number; memory: number; pods: number }>();
@@ -83,6 +86,7 @@ export class SchedulerController implements Controller {
       const key = `${event.object.metadata.namespace}/${event.object.metadata.name}`;
       if (event.type === 'DELETED') {
         this.waiting.delete(key);
+        this.waitingOnVolumes.delete(key);
         this.retryWaiting();
       } else if (!spec.nodeName && (spec.schedulerName ?? 'default-scheduler') === 'default-scheduler' && !event.object.metadata.deletionTimestamp) {
         this.queue.add(key);
@@ -90,6 +94,8 @@ export class SchedulerController implements Controller {
     } else if (event.resource === 'nodes') {
       this.nodeList = undefined;
       this.retryWaiting();
+    } else if (event.resource === 'persistentvolumeclaims' || event.resource === 'persistentvolumes') {
+      for (const key of this.waitingOnVolumes) this.queue.add(key); // a claim bound or created, a volume made
     }
   }
 
@@ -134,7 +140,17 @@ export class SchedulerController implements Controller {
     const need = podRequests(spec, false);
     const scoring = podRequests(spec, true);
     const feasible: Array<{ node: KubeObject; score: number }> = [];
+    const volumes = podVolumes(this.store, pod);
+    if (volumes.refusal !== undefined) {
+      // PreFilter: no node is tried, and preemption cannot help.
+      const n = allNodes.length;
+      this.waiting.add(key);
+      this.waitingOnVolumes.add(key);
+      this.markUnschedulable(pod, `0/${n} nodes are available: ${volumes.refusal}. preemption: 0/${n} nodes are available: ${n} Preemption is not helpful for scheduling.`);
+      return;
+    }
 
+    let heldByVolumes = false;
     for (const node of allNodes) {
       const nodeSpec = (node.spec ?? {}) as NodeSpec;
       const status = (node.status ?? {}) as NodeStatus;
@@ -173,6 +189,12 @@ export class SchedulerController implements Controller {
         fits = false;
       }
       if (!fits) continue;
+      const volumeReasons = volumes.filter(node);
+      if (volumeReasons.length) {
+        for (const reason of volumeReasons) fail(reason);
+        heldByVolumes = true;
+        continue;
+      }
       const free = (capacity: number, requested: number) => (capacity <= 0 ? 0 : Math.max(0, ((capacity - requested) * 100) / capacity));
       const score = Math.floor(
         (free(cpuAllocatable, used.scoreCpu + scoring.cpu) + free(memoryAllocatable, used.scoreMemory + scoring.memory)) / 2,
@@ -184,11 +206,19 @@ export class SchedulerController implements Controller {
       const details = [...reasons.entries()].map(([reason, count]) => `${count} ${reason}`).sort();
       const message = `0/${allNodes.length} nodes are available${details.length ? `: ${details.join(', ')}` : ''}.`;
       this.waiting.add(key);
+      if (heldByVolumes) this.waitingOnVolumes.add(key);
       this.markUnschedulable(pod, message);
       return;
     }
     feasible.sort((a, b) => b.score - a.score || (a.node.metadata.name < b.node.metadata.name ? -1 : 1));
+    if (!volumes.assume(feasible[0].node)) {
+      // PreBind: its claims are being bound or provisioned for that node; tried again as they change.
+      this.waiting.add(key);
+      this.waitingOnVolumes.add(key);
+      return;
+    }
     this.waiting.delete(key);
+    this.waitingOnVolumes.delete(key);
     this.bind(pod, feasible[0].node.metadata.name);
   }
 

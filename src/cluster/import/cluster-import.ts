@@ -44,7 +44,7 @@ export interface ImportResult {
 }
 
 /** The order objects are made in: owners before what they own, nodes before the pods bound to them. */
-const ORDER = ['namespaces', 'nodes', 'services', 'replicationcontrollers', 'deployments.apps', 'replicasets.apps', 'daemonsets.apps', 'statefulsets.apps', 'pods', 'endpointslices.discovery.k8s.io'];
+const ORDER = ['namespaces', 'nodes', 'services', 'replicationcontrollers', 'deployments.apps', 'replicasets.apps', 'daemonsets.apps', 'statefulsets.apps', 'persistentvolumeclaims', 'persistentvolumes', 'pods', 'endpointslices.discovery.k8s.io'];
 
 /** Metadata only the API server sets: a new one is made here. */
 const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
@@ -52,7 +52,7 @@ const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'generatio
 /** The annotation a kubelet puts on the API's copy of a static pod. */
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 
-const SYSTEM_OBJECTS = new Set(['services/default/kubernetes', 'endpointslices.discovery.k8s.io/default/kubernetes']);
+const SYSTEM_OBJECTS = new Set(['services/default/kubernetes', 'endpointslices.discovery.k8s.io/default/kubernetes', 'storageclasses.storage.k8s.io/standard']);
 
 interface Item {
   doc: ManifestDocument;
@@ -250,6 +250,9 @@ export class ClusterImport {
         metadata.labels = { ...labels, [POD_TEMPLATE_GENERATION_LABEL]: generations[1] };
       }
     }
+    // A bound volume's claimRef names its claim by uid: this cluster's (claims are made first).
+    const claimRef = item.type.kind === 'PersistentVolume' ? (source.spec as { claimRef?: { uid?: string } } | undefined)?.claimRef : undefined;
+    if (claimRef?.uid && this.uids.has(claimRef.uid)) input.spec = { ...(source.spec as object), claimRef: { ...claimRef, uid: this.uids.get(claimRef.uid) } };
     if (item.type.kind === 'EndpointSlice' && Array.isArray(source.endpoints)) {
       input.endpoints = (source.endpoints as Array<Record<string, unknown>>).map((e) => {
         const ref = e.targetRef as { uid?: string } | undefined;

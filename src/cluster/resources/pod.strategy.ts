@@ -6,6 +6,7 @@ import { FieldErrors } from '../validation/field-errors';
 import { dns1123LabelErrors, dns1123SubdomainErrors } from '../validation/names';
 import { defaultPodSpec } from './pod-defaults';
 import { PodSpec, PodStatus, Toleration } from './pod.types';
+import { validatePodVolumes, validateVolumeMounts } from './pod-volumes';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -21,6 +22,7 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
     errors.required(field);
     return;
   }
+  const volumes = validatePodVolumes((spec as { volumes?: unknown }).volumes, `${field}.volumes`, errors);
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) {
     errors.required(`${field}.containers`);
     return;
@@ -54,6 +56,7 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
         portNames.add(p.name);
       }
     });
+    validateVolumeMounts((c as { volumeMounts?: unknown }).volumeMounts, `${at}.volumeMounts`, volumes, errors);
   });
   if (spec.nodeName !== undefined && spec.nodeName !== '') {
     for (const e of dns1123SubdomainErrors(spec.nodeName)) errors.invalid(`${field}.nodeName`, spec.nodeName, e);
@@ -61,6 +64,12 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
   if (spec.terminationGracePeriodSeconds !== undefined && (!Number.isInteger(spec.terminationGracePeriodSeconds) || spec.terminationGracePeriodSeconds < 0)) {
     errors.invalid(`${field}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0');
   }
+}
+
+/** A stored spec, or a shallow copy of one whose volumes are still the stored (frozen) ones. */
+function isFrozenSpec(spec: object): boolean {
+  const volumes = (spec as { volumes?: unknown }).volumes;
+  return Object.isFrozen(spec) || (Array.isArray(volumes) && Object.isFrozen(volumes));
 }
 
 /**
@@ -72,7 +81,10 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, errors
  */
 export function defaultPod(draft: KubeObject): void {
   // Stored objects are frozen and drafts may share their parts: default a copy.
-  if (draft.spec !== null && typeof draft.spec === 'object' && Object.isFrozen(draft.spec)) draft.spec = structuredClone(draft.spec);
+  // Volumes too: defaulting drops a hostPath's `type: ""` and writes it again, on a shallow copy of a stored spec (a bind) as well.
+  if (draft.spec !== null && typeof draft.spec === 'object' && isFrozenSpec(draft.spec)) {
+    draft.spec = structuredClone(draft.spec);
+  }
   defaultPodSpec(draft.spec);
   const spec = draft.spec as PodSpec | undefined;
   if (!spec || typeof spec !== 'object') return;

@@ -78,6 +78,7 @@ describe('kinds without a controller', () => {
     const c = newCluster();
     const job = c.store.create(jobs, { metadata: { name: 'j' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } }, status: { succeeded: 5 } }, 'default');
     expect(job.status).toEqual({});
-    expect(c.store.create(pvcs, { metadata: { name: 'p' }, spec: {} }, 'default').status).toEqual({ phase: 'Pending' });
+    const claim = { metadata: { name: 'p' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } }, status: { phase: 'Bound' } };
+    expect(c.store.create(pvcs, claim, 'default').status).toEqual({ phase: 'Pending' });
   });
 });

@@ -154,8 +154,6 @@ export class InitialStatusStrategy implements ResourceStrategy {
 
 /** The status each stored kind starts with, as its registry strategy's `PrepareForCreate` leaves it. */
 export const INITIAL_STATUS: Record<string, () => Record<string, unknown>> = {
-  PersistentVolume: () => ({ phase: 'Pending' }),
-  PersistentVolumeClaim: () => ({ phase: 'Pending' }),
   Job: () => ({}),
   HorizontalPodAutoscaler: () => ({ currentReplicas: 0, desiredReplicas: 0 }),
   PodDisruptionBudget: () => ({ currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 }),
