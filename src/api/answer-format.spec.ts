@@ -1,14 +1,5 @@
-import { DomainError } from '../common/domain-error';
 import { choiceParam, negotiateFormat } from './answer-format';
-
-function refusal(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    return e as DomainError;
-  }
-  throw new Error('not refused');
-}
+import { refusalOf as refusal } from '../common/domain-error.testing';
 
 describe('answer format negotiation', () => {
   it('answers JSON without an Accept header, for */*, and when JSON and text are as welcome', () => {

@@ -1,19 +1,9 @@
 import fc from 'fast-check';
 import { Netmask } from 'netmask';
-import { DomainError } from '../common/domain-error';
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import { SeededRandom } from '../common/random';
 import { ClusterIpAllocator } from './cluster-ip.allocator';
-
-function thrown(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { refusalOf as thrown } from '../common/domain-error.testing';
 
 const create = (cidr: string, seed = 1) => ClusterIpAllocator.create(cidr, new SeededRandom(seed));
 const v4 = (ip: string) => tryParseIPv4(ip)!;

@@ -1,18 +1,8 @@
 import fc from 'fast-check';
 import { Netmask } from 'netmask';
-import { DomainError } from '../common/domain-error';
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import { HostLocalIpam } from './host-local.ipam';
-
-function thrown(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { refusalOf as thrown } from '../common/domain-error.testing';
 
 const FULL = 'no IP addresses available in range set: 10.244.1.1-10.244.1.254';
 

@@ -1,17 +1,7 @@
 import fc from 'fast-check';
-import { DomainError } from '../common/domain-error';
 import { SeededRandom } from '../common/random';
 import { NodePortAllocator, parsePortRange } from './node-port.allocator';
-
-function thrown(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { refusalOf as thrown } from '../common/domain-error.testing';
 
 const create = (range = '30000-32767', seed = 1) => NodePortAllocator.create(range, new SeededRandom(seed));
 

@@ -1,17 +1,7 @@
 import fc from 'fast-check';
 import { Netmask } from 'netmask';
-import { DomainError } from '../common/domain-error';
 import { PodCidrAllocator } from './pod-cidr.allocator';
-
-function thrown(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { refusalOf as thrown } from '../common/domain-error.testing';
 
 const NOT_AVAILABLE = 'CIDR allocation failed; there are no remaining CIDRs left to allocate in the accepted range';
 

@@ -1,15 +1,5 @@
-import { DomainError } from '../common/domain-error';
 import { decodeKubeProxyConfiguration } from './config-decoding';
-
-function thrown(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+import { refusalOf as thrown } from '../common/domain-error.testing';
 
 describe('decoding a KubeProxyConfiguration as kube-proxy does', () => {
   it('keeps the known fields and warns nothing', () => {

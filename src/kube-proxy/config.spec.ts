@@ -1,15 +1,5 @@
-import { DomainError } from '../common/domain-error';
 import { applyDefaults, formatMark, parseGoDuration, resolveConfig } from './config';
-
-function thrown(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+import { refusalOf as thrown } from '../common/domain-error.testing';
 
 describe('KubeProxyConfiguration defaults', () => {
   it('fills the fields the iptables proxier reads as upstream defaults.go does', () => {

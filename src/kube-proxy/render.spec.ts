@@ -1,19 +1,9 @@
 /**
  * Stage 5: the stateless renderer, and the validation of what it is given.
  */
-import { DomainError } from '../common/domain-error';
 import { renderNftRules, renderRules, type RenderRequest } from './render';
 import { chainRules } from './testing/restore-text';
-
-function thrown(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+import { refusalOf as thrown } from '../common/domain-error.testing';
 
 const service = {
   apiVersion: 'v1',

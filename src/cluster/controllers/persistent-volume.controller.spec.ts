@@ -1,9 +1,9 @@
-import { DomainError } from '../../common/domain-error';
 import { Cluster } from '../cluster';
 import { newCluster } from '../cluster.testing';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import { importCluster } from '../import/cluster-import';
+import { refusalOf as refusal } from '../../common/domain-error.testing';
 
 /** The PersistentVolume controller: static binding, provisioning through the default class, reclaim. */
 const t = (key: string) => resourceTypeByKey(key)!;
@@ -31,16 +31,6 @@ const eventsOf = (c: Cluster, name: string) =>
     .list(events)
     .items.filter((e) => (e.involvedObject as { name: string }).name === name)
     .map((e) => `${e.type} ${e.reason} ${e.message}`);
-
-function refusal(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('PersistentVolume controller', () => {
   it('starts with kind\'s default StorageClass "standard"', () => {

@@ -1,7 +1,7 @@
-import { DomainError } from '../../common/domain-error';
 import { Cluster } from '../cluster';
 import { newCluster } from '../cluster.testing';
 import { resourceTypeByKey } from '../store/resource-types';
+import { refusalOf as refusal } from '../../common/domain-error.testing';
 
 /** core/v1 ReplicationControllers: defaulted and validated as the API server does, run by the ReplicaSet controller's code. */
 const t = (key: string) => resourceTypeByKey(key)!;
@@ -24,16 +24,6 @@ function rc(name: string, replicas: number | undefined, extra: { selector?: Reco
 }
 
 const podNames = (c: Cluster) => c.store.list(pods, { namespace: 'default' }).items.map((p) => p.metadata.name).sort();
-
-function refusal(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('ReplicationController', () => {
   it('takes an empty selector and empty labels from the template, and one replica by default', () => {

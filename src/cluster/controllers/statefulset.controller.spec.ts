@@ -1,10 +1,10 @@
-import { DomainError } from '../../common/domain-error';
 import { Cluster } from '../cluster';
 import { newCluster } from '../cluster.testing';
 import { PodSpec } from '../resources/pod.types';
 import { StatefulSetStatus } from '../resources/statefulset.types';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
+import { refusalOf as refusal } from '../../common/domain-error.testing';
 
 /** StatefulSets on the manual clock: identity, order, updates, claims and a failed node. */
 const t = (key: string) => resourceTypeByKey(key)!;
@@ -57,16 +57,6 @@ function readyAll(c: Cluster): void {
     if (!waiting.length) return;
     for (const p of waiting) markReady(c, p.metadata.name);
   }
-}
-
-function refusal(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('StatefulSet API', () => {

@@ -1,8 +1,8 @@
 import { loadClusterFile } from '../apply/cluster-file';
 import { newCluster } from '../cluster.testing';
 import { PodSpec, PodStatus } from '../resources/pod.types';
-import { DomainError } from '../../common/domain-error';
 import { kubeadmInit } from './init';
+import { refusalOf as thrown } from '../../common/domain-error.testing';
 
 const DEMO = 'fixtures/clusters/demo.yaml';
 
@@ -11,16 +11,6 @@ function demo() {
   loadClusterFile(cluster, DEMO, process.cwd());
   const pods = (namespace?: string) => cluster.store.list(cluster.store.resourceType('pods'), { namespace }).items;
   return { cluster, pods };
-}
-
-function thrown(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
 }
 
 describe('the demo cluster, as a fresh kind cluster', () => {

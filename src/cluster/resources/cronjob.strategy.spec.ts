@@ -1,19 +1,9 @@
-import { DomainError } from '../../common/domain-error';
 import { newCluster } from '../cluster.testing';
 import { resourceTypeByKey } from '../store/resource-types';
+import { refusalOf as refusal } from '../../common/domain-error.testing';
 
 const cronjobs = resourceTypeByKey('cronjobs.batch')!;
 const jobTemplate = { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'hello', image: 'busybox' }] } } } };
-
-function refusal(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('CronJobStrategy', () => {
   it('defaults the policies and history limits as SetDefaults_CronJob', () => {

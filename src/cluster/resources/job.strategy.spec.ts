@@ -1,19 +1,9 @@
-import { DomainError } from '../../common/domain-error';
 import { newCluster } from '../cluster.testing';
 import { resourceTypeByKey } from '../store/resource-types';
+import { refusalOf as refusal } from '../../common/domain-error.testing';
 
 const jobs = resourceTypeByKey('jobs.batch')!;
 const template = (restartPolicy?: string) => ({ spec: { ...(restartPolicy ? { restartPolicy } : {}), containers: [{ name: 'pi', image: 'perl:5.34' }] } });
-
-function refusal(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('JobStrategy', () => {
   it('defaults as SetDefaults_Job and generates the selector and the four labels from the uid', () => {
