@@ -13,10 +13,10 @@
  * Machines are noisy: the full sync is measured on three fresh proxiers in one
  * process, and wall and CPU time are both printed.
  */
-import { performance } from 'node:perf_hooks';
 import { ManualClock } from '../src/common/clock';
 import { Proxier } from '../src/kube-proxy/proxier';
 import { ENDPOINTS, service, slice } from './support/kube-proxy-workload';
+import { median, ms, timed } from './support/timing';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const N = Number(process.argv[2] ?? 10_000);
@@ -33,27 +33,8 @@ function line(what: string, figure: string): void {
   process.stdout.write(`kube-proxy: ${what}: ${figure}\n`);
 }
 
-function ms(x: number): string {
-  return x < 10 ? `${x.toFixed(2)} ms` : `${Math.round(x)} ms`;
-}
-
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Wall and CPU (user + system) time of one call, in ms. */
-function timed<T>(run: () => T): { result: T; wall: number; cpu: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const result = run();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { result, wall, cpu: (c.user + c.system) / 1000 };
 }
 
 function newProxier(clock: ManualClock): Proxier {

@@ -12,7 +12,6 @@
  * proxier (median of 3). Then IPv6 / IPv4 for each: the target is at most
  * 1.5x (IPv6 addresses are bigints; IPv4 keeps its integer arithmetic).
  */
-import { performance } from 'node:perf_hooks';
 import { ManualClock } from '../src/common/clock';
 import { SeededRandom } from '../src/common/random';
 import { formatIPv6, tryParseIPv6 } from '../src/ipam/ipv6';
@@ -23,23 +22,15 @@ import { Host } from '../src/netfilter/host';
 import { parseRuleset, restoreRuleset } from '../src/netfilter/iptables-text.parser';
 import type { Ruleset } from '../src/netfilter/ruleset';
 import { restoreText, service, type BenchFamily } from './support/kube-proxy-rules';
+import { median, timed } from './support/timing';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const N = Number(process.argv[2] ?? 10000);
 const FAMILIES: readonly BenchFamily[] = ['ipv4', 'ipv6'];
 
 const line = (what: string, figure: string) => process.stdout.write(`netfilter ipv6: ${what}: ${figure}\n`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x: number) => (x < 10 ? `${x.toFixed(2)} ms` : `${Math.round(x)} ms`);
 
-function cpuTimed<T>(run: () => T): { result: T; wall: number; cpu: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const result = run();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { result, wall, cpu: (c.user + c.system) / 1000 };
-}
 
 const JUMPS = [
   '*nat',
@@ -85,7 +76,7 @@ function parseFigure(family: BenchFamily): { ms: number; ruleset: Ruleset } {
   for (let run = 0; run < 3; run++) {
     ruleset = undefined as never;
     gc?.();
-    const t = cpuTimed(() => parseRuleset(text, { family }));
+    const t = timed(() => parseRuleset(text, { family }));
     ruleset = t.result;
     times.push(t.cpu);
   }
@@ -120,7 +111,7 @@ function traceFigure(family: BenchFamily, ruleset: Ruleset): number {
   for (let round = 0; round < 3; round++) {
     for (const t of targets) {
       const count = 20000;
-      const m = cpuTimed(() => {
+      const m = timed(() => {
         for (let k = 0; k < count; k++) {
           clock.advance(10);
           engine.sample(packet(t, n++));
@@ -183,7 +174,7 @@ function syncFigure(family: BenchFamily): number {
     });
     for (const s of services) proxier.onServiceAdd(s);
     for (const s of slices) proxier.onEndpointSliceAdd(s);
-    const t = cpuTimed(() => proxier.sync());
+    const t = timed(() => proxier.sync());
     lines = t.result.lines;
     cpu.push(t.cpu);
   }

@@ -17,22 +17,12 @@ import { ManualClock } from '../src/common/clock';
 import { NftProxier } from '../src/kube-proxy/nftables/nft-proxier';
 import { parseNftTransaction } from '../src/nftables/transaction-parser';
 import { ENDPOINTS, service, slice } from './support/kube-proxy-workload';
+import { median, ms, timed } from './support/timing';
 
 const N = Number(process.argv[2] ?? 10_000);
 const ROUNDS = 3;
 
 const line = (what: string, figure: string) => process.stdout.write(`nftables: ${what}: ${figure}\n`);
-const ms = (x: number) => (x < 10 ? `${x.toFixed(2)} ms` : `${Math.round(x)} ms`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function timed<T>(run: () => T): { result: T; wall: number; cpu: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const result = run();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { result, wall, cpu: (c.user + c.system) / 1000 };
-}
 
 const services = Array.from({ length: N }, (_, i) => service(i));
 const slices = Array.from({ length: N }, (_, i) => slice(i));

@@ -1,0 +1,22 @@
+/** Timing helpers shared by the benchmarks. */
+import { performance } from 'node:perf_hooks';
+
+/** Wall and CPU (user + system) time of one call, in ms. */
+export function timed<T>(run: () => T): { result: T; wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = run();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { result, wall, cpu: (c.user + c.system) / 1000 };
+}
+
+/** A duration in ms as the figures print it: two decimals below 10 ms, whole ms above. */
+export function ms(x: number): string {
+  return x < 10 ? `${x.toFixed(2)} ms` : `${Math.round(x)} ms`;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
