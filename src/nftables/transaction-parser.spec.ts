@@ -57,3 +57,45 @@ describe('parseNftTransaction', () => {
     expect(dumpText(ruleset.tables.get(tableKey('ip', 't'))!)).toBe(before);
   });
 });
+
+describe('applyTransaction rollback', () => {
+  it('undoes every kind of change when a later command is refused: chains, rules, sets, elements and their order', () => {
+    const ruleset = emptyRuleset();
+    applyTransaction(
+      ruleset,
+      parseNftTransaction(
+        [
+          'add table ip t { comment "before" ; }',
+          'add chain ip t a',
+          'add chain ip t b',
+          'add chain ip t c',
+          'add rule ip t a jump b',
+          'add set ip t s1 { type ipv4_addr ; timeout 10s ; }',
+          'add set ip t s2 { type ipv4_addr ; }',
+          'add element ip t s1 { 10.0.0.1 }',
+        ].join('\n'),
+      ),
+    );
+    const before = dumpText(ruleset.tables.get(tableKey('ip', 't'))!);
+    const change = [
+      'add table ip t { comment "after" ; }',
+      'flush chain ip t a',
+      'delete chain ip t b',
+      'add chain ip t d',
+      'add rule ip t d jump c',
+      'delete set ip t s2',
+      'add set ip t s1 { type ipv4_addr ; timeout 20s ; }',
+      'delete element ip t s1 { 10.0.0.1 }',
+      'add element ip t s1 { 10.0.0.2 }',
+      'add table ip u',
+      'add rule ip t a ip daddr @missing drop',
+    ].join('\n');
+    expect(() => applyTransaction(ruleset, parseNftTransaction(change))).toThrow(NftTransactionError);
+    expect([...ruleset.tables.keys()]).toEqual(['ip t']);
+    const t = ruleset.tables.get(tableKey('ip', 't'))!;
+    expect(dumpText(t)).toBe(before);
+    expect([...t.chains.keys()]).toEqual(['a', 'b', 'c']);
+    expect([...t.sets.keys()]).toEqual(['s1', 's2']);
+    expect(t.nextHandle).toBe(7);
+  });
+});

@@ -18,11 +18,9 @@ import {
   elementKey,
   tableKey,
   type NftBaseChainSpec,
-  type NftChain,
   type NftElement,
   type NftFamily,
   type NftRuleset,
-  type NftSet,
   type NftTable,
 } from './model';
 
@@ -99,132 +97,175 @@ export function transactionText(commands: readonly NftCommand[]): string {
   return text;
 }
 
-function cloneTable(t: NftTable): NftTable {
-  const chains = new Map<string, NftChain>();
-  for (const [name, c] of t.chains) chains.set(name, { ...c, rules: [...c.rules] });
-  const sets = new Map<string, NftSet>();
-  for (const [name, s] of t.sets) sets.set(name, { ...s, flags: [...s.flags], elements: new Map(s.elements) });
-  return { ...t, chains, sets };
-}
-
 /**
  * Applies the commands to the ruleset all or nothing: on the first command
  * the kernel would refuse, throws `NftTransactionError` and leaves the
- * ruleset as it was. Only the tables a command names are copied.
+ * ruleset as it was. The ruleset is changed in place and every change
+ * logged with its inverse, so a transaction costs what it changes (a partial
+ * sync of one Service in a 10,000-Service table copies nothing).
  */
 export function applyTransaction(ruleset: NftRuleset, commands: readonly NftCommand[]): void {
-  const work = new Map<string, NftTable | undefined>();
-  const get = (family: NftFamily, name: string): NftTable | undefined => {
-    const key = tableKey(family, name);
-    if (!work.has(key)) {
-      const t = ruleset.tables.get(key);
-      work.set(key, t ? cloneTable(t) : undefined);
-    }
-    return work.get(key);
+  const undo: (() => void)[] = [];
+  /** Chain, set and table orders as they were before this transaction's first deletion from them (the listing follows creation order). */
+  const chainOrders = new Map<NftTable, string[]>();
+  const setOrders = new Map<NftTable, string[]>();
+  let tableOrder: string[] | undefined;
+  try {
+    const orders = { chains: chainOrders, sets: setOrders, tables: () => (tableOrder ??= [...ruleset.tables.keys()]) };
+    commands.forEach((c, index) => applyOne(ruleset, c, index, undo, orders));
+  } catch (e) {
+    for (let i = undo.length - 1; i >= 0; i--) undo[i]();
+    for (const [t, order] of chainOrders) t.chains = new Map(order.map((name) => [name, t.chains.get(name)!]));
+    for (const [t, order] of setOrders) t.sets = new Map(order.map((name) => [name, t.sets.get(name)!]));
+    if (tableOrder) ruleset.tables = new Map(tableOrder.map((key) => [key, ruleset.tables.get(key)!]));
+    throw e;
+  }
+}
+
+function applyOne(
+  ruleset: NftRuleset,
+  c: NftCommand,
+  index: number,
+  undo: (() => void)[],
+  orders: { chains: Map<NftTable, string[]>; sets: Map<NftTable, string[]>; tables: () => void },
+): void {
+  const fail = (message: string): never => {
+    throw new NftTransactionError(`${message}\n${commandText(c)}`, index);
   };
-  commands.forEach((c, index) => {
-    const fail = (message: string): never => {
-      throw new NftTransactionError(`${message}\n${commandText(c)}`, index);
-    };
-    const key = tableKey(c.family, c.table);
-    if (c.object === 'table') {
-      const t = get(c.family, c.table);
-      if (c.verb === 'add') {
-        if (t) {
-          if (c.comment !== undefined) t.comment = c.comment;
-        } else {
-          work.set(key, { family: c.family, name: c.table, comment: c.comment, chains: new Map(), sets: new Map(), handle: 0, nextHandle: 1 });
-        }
-      } else if (!t) {
-        fail('Error: No such file or directory');
-      } else if (c.verb === 'delete') {
-        work.set(key, undefined);
+  const key = tableKey(c.family, c.table);
+  const existing = ruleset.tables.get(key);
+  if (c.object === 'table') {
+    if (c.verb === 'add') {
+      if (existing) {
+        const old = existing.comment;
+        if (c.comment !== undefined) existing.comment = c.comment;
+        undo.push(() => (existing.comment = old));
       } else {
-        for (const chain of t.chains.values()) chain.rules = [];
-        for (const set of t.sets.values()) set.elements = new Map();
+        ruleset.tables.set(key, { family: c.family, name: c.table, comment: c.comment, chains: new Map(), sets: new Map(), handle: 0, nextHandle: 1 });
+        undo.push(() => ruleset.tables.delete(key));
+      }
+    } else if (!existing) {
+      fail('Error: No such file or directory');
+    } else if (c.verb === 'delete') {
+      orders.tables();
+      ruleset.tables.delete(key);
+      undo.push(() => ruleset.tables.set(key, existing));
+    } else {
+      for (const chain of existing.chains.values()) {
+        const old = chain.rules;
+        chain.rules = [];
+        undo.push(() => (chain.rules = old));
+      }
+      for (const set of existing.sets.values()) {
+        const old = set.elements;
+        set.elements = new Map();
+        undo.push(() => (set.elements = old));
+      }
+    }
+    return;
+  }
+  const t = existing ?? fail('Error: No such file or directory');
+  const takeHandle = () => {
+    const h = t.nextHandle++;
+    undo.push(() => (t.nextHandle = h));
+    return h;
+  };
+  switch (c.object) {
+    case 'chain': {
+      const chain = t.chains.get(c.name);
+      if (c.verb === 'add') {
+        if (!chain) {
+          t.chains.set(c.name, { name: c.name, base: c.base, comment: c.comment, rules: [], handle: takeHandle() });
+          undo.push(() => t.chains.delete(c.name));
+        } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook)) {
+          fail('Error: Could not process rule: Operation not supported');
+        }
+        return;
+      }
+      if (!chain) return fail('Error: No such file or directory');
+      if (c.verb === 'flush') {
+        const old = chain.rules;
+        chain.rules = [];
+        undo.push(() => (chain.rules = old));
+        return;
+      }
+      if (chain.rules.length > 0) fail('Error: Could not process rule: Device or resource busy');
+      if (referencesTo(t, c.name)) fail('Error: Could not process rule: Device or resource busy');
+      if (!orders.chains.has(t)) orders.chains.set(t, [...t.chains.keys()]);
+      t.chains.delete(c.name);
+      undo.push(() => t.chains.set(c.name, chain));
+      return;
+    }
+    case 'set':
+    case 'map': {
+      const set = t.sets.get(c.name);
+      if (c.verb === 'add') {
+        if (!set) {
+          t.sets.set(c.name, {
+            kind: c.object,
+            name: c.name,
+            type: c.type,
+            flags: [...(c.flags ?? [])],
+            timeout: c.timeout,
+            comment: c.comment,
+            elements: new Map(),
+            handle: takeHandle(),
+          });
+          undo.push(() => t.sets.delete(c.name));
+        } else if (set.kind !== c.object || set.type !== c.type) {
+          fail('Error: Could not process rule: File exists');
+        } else {
+          // Adding an existing set updates its timeout (and comment), as the kernel does.
+          const { timeout, comment } = set;
+          if (c.timeout !== undefined) set.timeout = c.timeout;
+          if (c.comment !== undefined) set.comment = c.comment;
+          undo.push(() => Object.assign(set, { timeout, comment }));
+        }
+        return;
+      }
+      if (!set || set.kind !== c.object) return fail('Error: No such file or directory');
+      if (c.verb === 'flush') {
+        const old = set.elements;
+        set.elements = new Map();
+        undo.push(() => (set.elements = old));
+      } else {
+        if (!orders.sets.has(t)) orders.sets.set(t, [...t.sets.keys()]);
+        t.sets.delete(c.name);
+        undo.push(() => t.sets.set(c.name, set));
       }
       return;
     }
-    const t = get(c.family, c.table) ?? fail('Error: No such file or directory');
-    switch (c.object) {
-      case 'chain': {
-        const chain = t.chains.get(c.name);
-        if (c.verb === 'add') {
-          if (!chain) {
-            t.chains.set(c.name, { name: c.name, base: c.base, comment: c.comment, rules: [], handle: t.nextHandle++ });
-          } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook)) {
-            fail('Error: Could not process rule: Operation not supported');
-          }
-          return;
-        }
-        if (!chain) return fail('Error: No such file or directory');
-        if (c.verb === 'flush') {
-          chain.rules = [];
-          return;
-        }
-        if (chain.rules.length > 0) fail('Error: Could not process rule: Device or resource busy');
-        if (referencesTo(t, c.name)) fail('Error: Could not process rule: Device or resource busy');
-        t.chains.delete(c.name);
-        return;
+    case 'rule': {
+      const chain = t.chains.get(c.chain) ?? fail('Error: No such file or directory');
+      for (const name of namedReferences(c.rule)) {
+        if (name.set && !t.sets.has(name.set)) fail('Error: No such file or directory');
+        if (name.chain && !t.chains.has(name.chain)) fail('Error: Could not process rule: No such file or directory');
       }
-      case 'set':
-      case 'map': {
-        const set = t.sets.get(c.name);
-        if (c.verb === 'add') {
-          if (!set) {
-            t.sets.set(c.name, {
-              kind: c.object,
-              name: c.name,
-              type: c.type,
-              flags: [...(c.flags ?? [])],
-              timeout: c.timeout,
-              comment: c.comment,
-              elements: new Map(),
-              handle: t.nextHandle++,
-            });
-          } else if (set.kind !== c.object || set.type !== c.type) {
-            fail('Error: Could not process rule: File exists');
-          } else {
-            // Adding an existing set updates its timeout (and comment), as the kernel does.
-            if (c.timeout !== undefined) set.timeout = c.timeout;
-            if (c.comment !== undefined) set.comment = c.comment;
-          }
-          return;
-        }
-        if (!set || set.kind !== c.object) return fail('Error: No such file or directory');
-        if (c.verb === 'flush') set.elements = new Map();
-        else t.sets.delete(c.name);
-        return;
-      }
-      case 'rule': {
-        const chain = t.chains.get(c.chain) ?? fail('Error: No such file or directory');
-        for (const name of namedReferences(c.rule)) {
-          if (name.set && !t.sets.has(name.set)) fail('Error: No such file or directory');
-          if (name.chain && !t.chains.has(name.chain)) fail('Error: Could not process rule: No such file or directory');
-        }
-        chain.rules.push({ text: c.rule, comment: c.comment, handle: t.nextHandle++ });
-        return;
-      }
-      case 'element': {
-        const set = t.sets.get(c.set) ?? fail('Error: No such file or directory');
-        const k = elementKey(c.element.key);
-        if (c.verb === 'add') {
-          if (set.kind === 'map' && c.element.value === undefined) fail('Error: set is a map, element needs a value');
-          for (const v of c.element.value ?? []) {
-            const target = /^(?:goto|jump) (\S+)$/.exec(v);
-            if (target && !t.chains.has(target[1])) fail('Error: Could not process rule: No such file or directory');
-          }
-          if (!set.elements.has(k)) set.elements.set(k, c.element);
-        } else if (!set.elements.delete(k)) {
-          fail('Error: Could not process rule: No such file or directory');
-        }
-        return;
-      }
+      chain.rules.push({ text: c.rule, comment: c.comment, handle: takeHandle() });
+      undo.push(() => chain.rules.pop());
+      return;
     }
-  });
-  for (const [key, t] of work) {
-    if (t) ruleset.tables.set(key, t);
-    else ruleset.tables.delete(key);
+    case 'element': {
+      const set = t.sets.get(c.set) ?? fail('Error: No such file or directory');
+      const k = elementKey(c.element.key);
+      if (c.verb === 'add') {
+        if (set.kind === 'map' && c.element.value === undefined) fail('Error: set is a map, element needs a value');
+        for (const v of c.element.value ?? []) {
+          const target = /^(?:goto|jump) (\S+)$/.exec(v);
+          if (target && !t.chains.has(target[1])) fail('Error: Could not process rule: No such file or directory');
+        }
+        if (!set.elements.has(k)) {
+          set.elements.set(k, c.element);
+          undo.push(() => set.elements.delete(k));
+        }
+      } else {
+        const old = set.elements.get(k) ?? fail('Error: Could not process rule: No such file or directory');
+        set.elements.delete(k);
+        // On a rollback the element comes back last: a hash set's order is the kernel's, not ours to keep.
+        undo.push(() => set.elements.set(k, old));
+      }
+      return;
+    }
   }
 }
 
