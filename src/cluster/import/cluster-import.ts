@@ -21,7 +21,7 @@
  *   except what every cluster has (namespaces that exist, the API server's
  *   `default/kubernetes` Service and EndpointSlice), which is kept and counted
  *   as `existing`.
- * - Kinds kube-netsim does not serve (StatefulSets until they are) are skipped,
+ * - Kinds kube-netsim does not serve (custom resources) are skipped,
  *   each with a warning.
  */
 import { DomainError, ErrorCause } from '../../common/domain-error';

@@ -3,9 +3,10 @@ import type { NameRule, ResourceType } from './resource-types';
 /**
  * The built-in kinds an ordinary manifest holds that kube-netsim stores and
  * serves as the API server does (validation of metadata, every verb, watch,
- * selectors, kubectl's columns) but that no controller of ours acts on yet:
- * a Job is kept, it runs no pod. Short names, scopes, categories and name
- * rules are upstream's (v1.32).
+ * selectors, kubectl's columns). Some have a controller of ours (Jobs,
+ * CronJobs, StatefulSets, volumes: docs/kinds.md says which); the rest are
+ * kept and served only. Short names, scopes, categories and name rules are
+ * upstream's (v1.32).
  */
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
