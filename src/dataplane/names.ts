@@ -82,13 +82,7 @@ export class NameResolver {
   constructor(private readonly cluster: Cluster) {}
 
   resolve(name: string, search: readonly string[]): Resolution {
-    const absolute = name.endsWith('.');
-    const bare = (absolute ? name.slice(0, -1) : name).toLowerCase();
-    const dots = (bare.match(/\./g) ?? []).length;
-    const candidates: string[] = [];
-    if (absolute || dots >= 5) candidates.push(bare);
-    if (!absolute) for (const domain of search) candidates.push(`${bare}.${domain}`);
-    if (!absolute && dots < 5) candidates.push(bare);
+    const candidates = searchCandidates(name, search);
     for (const fqdn of candidates) {
       const found = this.lookup(fqdn, []);
       if (found.kind === 'addresses') return { ...found, name };
@@ -99,13 +93,7 @@ export class NameResolver {
 
   /** SRV records for `_port._proto.service.namespace.svc.cluster.local`, the search path applied as for A. */
   resolveSrv(name: string, search: readonly string[]): SrvResolution {
-    const absolute = name.endsWith('.');
-    const bare = (absolute ? name.slice(0, -1) : name).toLowerCase();
-    const dots = (bare.match(/\./g) ?? []).length;
-    const candidates: string[] = [];
-    if (absolute || dots >= 5) candidates.push(bare);
-    if (!absolute) for (const domain of search) candidates.push(`${bare}.${domain}`);
-    if (!absolute && dots < 5) candidates.push(bare);
+    const candidates = searchCandidates(name, search);
     for (const fqdn of candidates) {
       const records = this.srvRecords(fqdn);
       if (records) return { kind: 'srv', name, fqdn, records };
@@ -234,4 +222,16 @@ function byFamily(ips: readonly string[]): { addresses: string[]; aaaa?: string[
   const aaaa = ips.filter((ip) => ip.includes(':'));
   const addresses = ips.filter((ip) => !ip.includes(':'));
   return aaaa.length ? { addresses, aaaa } : { addresses };
+}
+
+/** The names a resolver tries for `name`, in order: the search path applied as resolv.conf's `ndots:5` says. */
+function searchCandidates(name: string, search: readonly string[]): string[] {
+  const absolute = name.endsWith('.');
+  const bare = (absolute ? name.slice(0, -1) : name).toLowerCase();
+  const dots = (bare.match(/\./g) ?? []).length;
+  const candidates: string[] = [];
+  if (absolute || dots >= 5) candidates.push(bare);
+  if (!absolute) for (const domain of search) candidates.push(`${bare}.${domain}`);
+  if (!absolute && dots < 5) candidates.push(bare);
+  return candidates;
 }
