@@ -35,7 +35,7 @@ export const VXLAN6_DEVICE = 'flannel-v6.1';
 export const VXLAN6_MTU = 1430;
 
 /** Whether an interface is one of flannel's VXLAN devices. */
-export function isVxlanDevice(name: string | undefined): boolean {
+export function isVxlanDevice(name: string | null | undefined): boolean {
   return name === VXLAN_DEVICE || name === VXLAN6_DEVICE;
 }
 

@@ -4,6 +4,7 @@
  * (trace-facts.ts) and the cluster's state (cluster-facts.ts). See
  * docs/troubleshooting.md for the reason codes.
  */
+import { joinHostPort } from '../../kube-proxy/ip';
 import type { Cluster } from '../../cluster/cluster';
 import type { ServicePort } from '../../cluster/resources/service.types';
 import { cidrContains, tryParseIPv4, tryParseIPv4Cidr } from '../../common/ipv4';
@@ -139,7 +140,7 @@ export class Explainer {
 
   private entryText(trace: TraceFacts, hops: readonly Hop[]): string {
     const sent = this.sent(hops, trace);
-    const address = `${sent.destination}:${sent.port}`;
+    const address = joinHostPort(sent.destination, sent.port);
     switch (trace.entry) {
       case 'nodePort':
         return `NodePort ${address}`;
