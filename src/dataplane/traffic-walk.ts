@@ -387,7 +387,7 @@ export class Walk {
     const declares = (pod: PodEndpoint | undefined) => pod?.ports.some((x) => x.port === packet.destinationPort && x.protocol === packet.protocol) ?? false;
     const pod = at.kind === 'pod' ? at.pod : at.kind === 'node' ? at.pod : undefined;
     if (declares(pod)) return { branch, result: 'delivered', at, arrival: packet };
-    const answer = packet.protocol === 'tcp' ? 'TCP reset' : packet.protocol === 'udp' ? 'ICMP port unreachable' : 'SCTP ABORT';
+    const answer = packet.protocol === 'tcp' ? 'TCP reset' : packet.protocol === 'udp' ? (typeof packet.destination === 'bigint' ? 'ICMPv6 port unreachable' : 'ICMP port unreachable') : 'SCTP ABORT';
     const who = at.kind === 'pod' ? `pod ${at.pod.namespace}/${at.pod.name}` : at.kind === 'node' ? `node ${at.node.name}` : 'the destination';
     if (packet.protocol === 'icmp') return { branch, result: 'dropped', reason: `${who} does not answer an ICMP ${icmpQueryText(packet.icmpType)}`, at, arrival: packet };
     return { branch, result: 'refused', reason: `${who} has no ${packet.protocol} port ${packet.destinationPort} open (${answer})`, at, arrival: packet };

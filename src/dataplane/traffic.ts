@@ -356,6 +356,8 @@ export class TrafficSimulator {
       };
     }
     const icmp = refused && protocol === 'udp';
+    // The ICMPv6 error an IPv6 datagram gets back is not traced (the engine traces no ICMPv6): the outcome stands without its reply.
+    if (icmp && typeof arrival.source === 'bigint') return { hops: [], source: null };
     const related = icmp
       ? { protocol, source: arrival.source, sourcePort: arrival.sourcePort, destination: arrival.destination, destinationPort: arrival.destinationPort }
       : undefined;
