@@ -45,7 +45,7 @@ export class TrafficRequestResolver {
     const node = found.node ? this.network.tryNode(found.node) : undefined;
     if (!node) throw new DomainError('INVALID', `from: pod ${namespace}/${name} is not running on a node with a network yet`, { field: 'from' });
     if (found.hostNetwork) return { kind: 'node', node, pod: found };
-    if (found.address === undefined) throw new DomainError('INVALID', `from: pod ${namespace}/${name} has no IP address yet`, { field: 'from' });
+    if (found.address === undefined && found.address6 === undefined) throw new DomainError('INVALID', `from: pod ${namespace}/${name} has no IP address yet`, { field: 'from' });
     return { kind: 'pod', pod: found, node };
   }
 
