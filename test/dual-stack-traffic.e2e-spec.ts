@@ -51,7 +51,8 @@ describe('traffic on a dual-stack cluster (e2e)', () => {
     const routes = (await request(t.http).get('/netsim/v1/nodes/kind-worker/routes').expect(200)).body.routes;
     expect(routes).toEqual(
       expect.arrayContaining([
-        'fd00:10:244:1::/64 dev cni0 proto kernel scope link metric 256',
+        'fd00:10:244:1::/64 dev cni0 proto kernel metric 256',
+        'fd00:10:244:1:: dev flannel-v6.1 proto kernel metric 256',
         'default via fc00:f853:ccd:e793::1 dev eth0',
         'fd00:10:244::/64 via fd00:10:244:: dev flannel-v6.1 onlink',
         'fd00:10:244:2::/64 via fd00:10:244:2:: dev flannel-v6.1 onlink',
