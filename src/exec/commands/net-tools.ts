@@ -73,6 +73,11 @@ function ping(tools: PodTools): CommandHandler {
       return 1;
     }
     const address = lookup.addresses[0];
+    // ICMPv6 echo is not modelled: an IPv6-only name or address is refused in so many words (busybox would ping it).
+    if (address === undefined) {
+      ctx.err(`ping: ${target}: IPv6 (ICMPv6 echo) is not modelled by kube-netsim; try nc -zv or curl to a port\n`);
+      return 1;
+    }
     const id = tools.sockets.echoId();
     ctx.out(`PING ${target} (${address}): 56 data bytes\n`);
     let received = 0;
