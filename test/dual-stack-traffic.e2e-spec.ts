@@ -115,6 +115,18 @@ describe('traffic on a dual-stack cluster (e2e)', () => {
     expect(text).toContain('kind-worker2: in flannel-v6.1 > out cni0');
   });
 
+  it('diagnoses an IPv6 Service as an IPv4 one: every check passes, the port check names the bracketed address', async () => {
+    const from = `pod/default/${client().metadata.name}`;
+    const diagnose = async (to: string) => (await request(t.http).get('/netsim/v1/diagnose').query({ from, to }).expect(200)).body;
+    const six = services['web-v6'].clusterIPs[0];
+    for (const to of ['web-v6:80', `[${six}]:80`, 'service/default/web-v6:80']) {
+      const d = await diagnose(to);
+      expect({ to, ok: d.ok, service: d.service, failing: d.firstFailure }).toEqual({ to, ok: true, service: 'default/web-v6', failing: null });
+    }
+    const wrongPort = await diagnose(`[${six}]:443`);
+    expect(wrongPort.checks.find((c: { status: string }) => c.status === 'fail')).toMatchObject({ reason: 'PortNotInService', message: `${six} is default/web-v6's ClusterIP, which has no port 443 (its ports: 80/TCP).` });
+  });
+
   it('refuses what no IPv6 packet can be, naming the field, and sends nothing', async () => {
     const from = `pod/default/${client().metadata.name}`;
     const cause = async (body: object) => (await send(body).expect(422)).body.details.causes[0];
