@@ -11,16 +11,25 @@ import type { NodeProxy } from '../cluster/controllers/kube-proxy.controller';
 import { parseRuleset } from '../netfilter/iptables-text.parser';
 import type { Ruleset } from '../netfilter/ruleset';
 
-const read = new WeakMap<object, { text: string; ruleset: Ruleset }>();
+const read = new WeakMap<object, { text: string; state: string; ruleset: Ruleset }>();
 
-/** The node's IPv6 ruleset; undefined on a node without an IPv6 proxier. */
-export function ipv6RulesetOf(proxy: NodeProxy): Ruleset | undefined {
+/**
+ * The node's IPv6 ruleset; undefined on a node without an IPv6 proxier.
+ * `state` names everything a sync depends on (the store's resourceVersion,
+ * the clock, the kube-proxies' configuration revision): while it stands, the
+ * tables' text is not printed again to be compared.
+ */
+export function ipv6RulesetOf(proxy: NodeProxy, state: string): Ruleset | undefined {
   const tables = proxy.ipv6?.tables;
   if (!tables) return undefined;
-  const text = tables.save();
   const kept = read.get(tables);
-  if (kept?.text === text) return kept.ruleset;
+  if (kept?.state === state) return kept.ruleset;
+  const text = tables.save();
+  if (kept?.text === text) {
+    kept.state = state;
+    return kept.ruleset;
+  }
   const ruleset = parseRuleset(text, { family: 'ipv6' });
-  read.set(tables, { text, ruleset });
+  read.set(tables, { text, state, ruleset });
   return ruleset;
 }

@@ -376,7 +376,7 @@ export class ClusterNetwork {
     const network = this.node(node);
     const proxy = this.cluster.kubeProxies.proxy(node);
     if (family === 'ipv6') {
-      const ruleset6 = ipv6RulesetOf(proxy);
+      const ruleset6 = ipv6RulesetOf(proxy, `${this.cluster.store.resourceVersion}/${this.cluster.clock.now()}/${this.cluster.kubeProxies.revision}`);
       if (!ruleset6 || !network.internalIP6) {
         throw new DomainError('INVALID', `node ${node} has no IPv6 address: the cluster has no IPv6 pod network`, { field: 'family' });
       }
