@@ -33,7 +33,7 @@ import { parseManifestYaml } from '../../src/cluster/apply/manifests';
 import type { Cluster } from '../../src/cluster/cluster';
 import { newCluster } from '../../src/cluster/cluster.testing';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
-import { runAgreementCase, type AgreementCounts } from './support/agreement';
+import { agreementSummary, concreteCase, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type To } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
 const unavailable = clusterTopologyUnavailable();
@@ -48,12 +48,7 @@ const NODE_1 = 'kind-worker';
 const NODE_2 = 'kind-worker2';
 const OUTSIDE_CLIENT = '172.18.0.100';
 
-const pod = (name: string, node: string, app: string | undefined, ports: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}${app ? `, labels: {app: ${app}}` : ''}}
-spec: {nodeName: ${node}, containers: [{name: main, image: registry.k8s.io/e2e-test-images/agnhost:2.53, ports: [${ports}]}]}
-`;
+const pod = podManifest;
 const WEB_PORTS = '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}';
 
 const MANIFESTS = `
@@ -117,9 +112,6 @@ function buildCluster(): Cluster {
 // The cases
 // ---------------------------------------------------------------------------
 
-type From = { pod: string } | { outside: string };
-type To = { service: string; port: number } | { nodePort: number; node: string } | { pod: string; port: number };
-
 interface Case {
   readonly title: string;
   readonly from: From;
@@ -162,10 +154,7 @@ describeKernel('end to end: a two-node VXLAN cluster in the real kernel agrees w
 
   afterAll(() => {
     topology?.destroy();
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stderr.write(
-      `kernel agreement (dataplane): ${CASES.length} cases, ${counts.connections} connections (${counts.crossed} across VXLAN), ${counts.natChecked} source NAT rewrites checked against conntrack, ${seconds} s\n`,
-    );
+    process.stderr.write(agreementSummary('dataplane', CASES.length, counts, started));
   });
 
   const podIP = (name: string) => sim.network.pod('default', name)!.ip!;
@@ -180,63 +169,23 @@ describeKernel('end to end: a two-node VXLAN cluster in the real kernel agrees w
   });
 
   it("each node's kernel interfaces and routes are the ones the engine lists (ip addr, ip route)", () => {
-    const t = topology!;
-    for (const node of t.nodeNames()) {
-      const engine = sim.network.interfaces(node);
-      const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-      expect({ node, interfaces: t.kernelInterfaces(node).sort(byName) }).toEqual({
-        node,
-        interfaces: engine.map((i) => ({ name: i.name, mtu: i.mtu, addresses: i.addresses })).sort(byName),
-      });
-      expect({ node, routes: t.kernelRoutes(node).sort() }).toEqual({ node, routes: [...sim.network.routes(node)].sort() });
-      const vxlan = engine.find((i) => i.name === 'flannel.1')!;
-      const details = /^\s*(vxlan .*)$/m.exec(vxlan.text)![1];
-      expect(t.kernelLinkDetails(node, 'flannel.1').startsWith(details)).toBe(true);
-    }
+    expectKernelViews(topology!, sim, ['flannel.1']);
   });
 
   it("each node's tables (kubelet, kube-proxy, flannel) load with iptables-restore and print as the engine prints them", () => {
     const t = topology!;
-    // Without `#` lines, chain counters zeroed (the kernel counts the packets of its own set-up).
-    const body = (text: string) =>
-      text
-        .split('\n')
-        .filter((l) => !l.startsWith('#') && l.length > 0)
-        .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
     for (const node of t.nodeNames()) {
       const rules = t.rulesOf(node);
       expect(rules).toContain('KUBE-SERVICES');
       expect(rules).toContain('FLANNEL-POSTRTG');
       expect(rules).toContain('KUBE-FIREWALL');
-      expect(body(t.save(node))).toEqual(body(rules));
+      expect(savedRules(t.save(node))).toEqual(savedRules(rules));
     }
   });
 
   CASES.forEach((c, caseIndex) => {
     it(c.title, () => {
-      const t = topology!;
-      const [destination, port] =
-        'service' in c.to
-          ? [clusterIP(c.to.service), c.to.port]
-          : 'nodePort' in c.to
-            ? [sim.network.node(c.to.node).internalIP, c.to.nodePort]
-            : [podIP(c.to.pod), c.to.port];
-      runAgreementCase(
-        t,
-        sim,
-        {
-          from: 'pod' in c.from ? `pod/default/${c.from.pod}` : { external: c.from.outside },
-          ns: 'pod' in c.from ? t.podNamespace(`pod/default/${c.from.pod}`) : t.outside,
-          clientAddress: 'pod' in c.from ? podIP(c.from.pod) : c.from.outside,
-          destination,
-          port,
-          protocol: c.protocol,
-          source: 'outside' in c.from ? c.from.outside : undefined,
-          basePort: 20000 + caseIndex * 100,
-          device: 'flannel.1',
-        },
-        counts,
-      );
+      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c.from, c.to, 'ipv4', c.protocol, 20000 + caseIndex * 100), counts);
     });
   });
 

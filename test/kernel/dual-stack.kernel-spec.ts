@@ -29,7 +29,7 @@ import type { Cluster } from '../../src/cluster/cluster';
 import { newCluster } from '../../src/cluster/cluster.testing';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
 import { run } from './support/netns';
-import { runAgreementCase, type AgreementCounts } from './support/agreement';
+import { agreementSummary, concreteCase, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type To } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
 function unavailableHere(): string | undefined {
@@ -57,12 +57,7 @@ const OUTSIDE_CLIENT = '172.18.0.100';
 const OUTSIDE_CLIENT6 = 'fc00:f853:ccd:e793::100';
 const DUAL = { serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112', clusterCidr: '10.244.0.0/16,fd00:10:244::/56', nodeCidrMaskSize: undefined };
 
-const pod = (name: string, node: string, app: string | undefined, ports: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}${app ? `, labels: {app: ${app}}` : ''}}
-spec: {nodeName: ${node}, containers: [{name: main, image: registry.k8s.io/e2e-test-images/agnhost:2.53, ports: [${ports}]}]}
-`;
+const pod = podManifest;
 const service = (name: string, app: string, spec: string) => `---
 apiVersion: v1
 kind: Service
@@ -85,9 +80,6 @@ function buildCluster(): Cluster {
   applyManifests(cluster.store, parseManifestYaml(MANIFESTS));
   return cluster;
 }
-
-type From = { pod: string } | { outside: string };
-type To = { service: string; port: number } | { nodePort: number; node: string } | { pod: string; port: number };
 
 interface Case {
   readonly title: string;
@@ -126,18 +118,8 @@ describeKernel('end to end: a dual-stack two-node VXLAN cluster in the real kern
 
   afterAll(() => {
     topology?.destroy();
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stderr.write(
-      `kernel agreement (dual-stack dataplane): ${CASES.length} cases, ${counts.connections} connections (${counts.crossed} across VXLAN), ${counts.natChecked} source NAT rewrites checked against conntrack, ${seconds} s\n`,
-    );
+    process.stderr.write(agreementSummary('dual-stack dataplane', CASES.length, counts, started));
   });
-
-  const podIP = (name: string, family: 'ipv4' | 'ipv6') => {
-    const p = sim.network.pod('default', name)!;
-    return family === 'ipv6' ? p.ip6! : p.ip!;
-  };
-  const clusterIP = (name: string, family: 'ipv4' | 'ipv6') =>
-    (cluster.store.get(cluster.store.resourceType('services'), 'default', name).spec as { clusterIPs: string[] }).clusterIPs.find((ip) => ip.includes(':') === (family === 'ipv6'))!;
 
   it('builds the nodes the engine describes: an address and a pod CIDR of each family', () => {
     expect(sim.network.nodes().map((n) => [n.name, n.internalIP, n.internalIP6, n.podCIDR, n.podCIDR6])).toEqual([
@@ -147,62 +129,22 @@ describeKernel('end to end: a dual-stack two-node VXLAN cluster in the real kern
   });
 
   it("each node's kernel interfaces and routes of both families are the ones the engine lists (ip addr, ip route, ip -6 route)", () => {
-    const t = topology!;
-    for (const node of t.nodeNames()) {
-      const engine = sim.network.interfaces(node);
-      const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-      expect({ node, interfaces: t.kernelInterfaces(node).sort(byName) }).toEqual({
-        node,
-        interfaces: engine.map((i) => ({ name: i.name, mtu: i.mtu, addresses: i.addresses })).sort(byName),
-      });
-      expect({ node, routes: t.kernelRoutes(node).sort() }).toEqual({ node, routes: [...sim.network.routes(node)].sort() });
-      for (const device of ['flannel.1', 'flannel-v6.1']) {
-        const details = /^\s*(vxlan .*)$/m.exec(engine.find((i) => i.name === device)!.text)![1];
-        expect(t.kernelLinkDetails(node, device).startsWith(details)).toBe(true);
-      }
-    }
+    expectKernelViews(topology!, sim, ['flannel.1', 'flannel-v6.1']);
   });
 
   it("each node's ip6tables tables (kubelet, kube-proxy's IPv6 proxier, flannel) load with ip6tables-restore and print as the engine prints them", () => {
     const t = topology!;
-    const body = (text: string) =>
-      text
-        .split('\n')
-        .filter((l) => !l.startsWith('#') && l.length > 0)
-        .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
     for (const node of t.nodeNames()) {
       const rules = t.rules6Of(node)!;
       expect(rules).toContain('KUBE-SERVICES');
       expect(rules).toContain('-A FLANNEL-POSTRTG -s fd00:10:244::/56 ! -d ff00::/8 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully');
-      expect(body(t.save6(node))).toEqual(body(rules));
+      expect(savedRules(t.save6(node))).toEqual(savedRules(rules));
     }
   });
 
   CASES.forEach((c, caseIndex) => {
     it(c.title, () => {
-      const t = topology!;
-      const [destination, port] =
-        'service' in c.to
-          ? [clusterIP(c.to.service, c.family), c.to.port]
-          : 'nodePort' in c.to
-            ? [c.family === 'ipv6' ? sim.network.node(c.to.node).internalIP6! : sim.network.node(c.to.node).internalIP, c.to.nodePort]
-            : [podIP(c.to.pod, c.family), c.to.port];
-      runAgreementCase(
-        t,
-        sim,
-        {
-          from: 'pod' in c.from ? `pod/default/${c.from.pod}` : { external: c.from.outside },
-          ns: 'pod' in c.from ? t.podNamespace(`pod/default/${c.from.pod}`) : t.outside,
-          clientAddress: 'pod' in c.from ? podIP(c.from.pod, c.family) : c.from.outside,
-          destination,
-          port,
-          protocol: 'tcp',
-          source: 'outside' in c.from ? c.from.outside : undefined,
-          basePort: 30000 + caseIndex * 100,
-          device: c.family === 'ipv6' ? 'flannel-v6.1' : 'flannel.1',
-        },
-        counts,
-      );
+      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c.from, c.to, c.family, 'tcp', 30000 + caseIndex * 100), counts);
     });
   });
 

@@ -84,6 +84,83 @@ export function vxlanPackets(outcomes: readonly TrafficOutcome[], nodeByAddress:
   return expected;
 }
 
+/** A pod of the kernel cases' manifests (agnhost, on a given node, with these container ports). */
+export function podManifest(name: string, node: string, app: string | undefined, ports: string): string {
+  return `---
+apiVersion: v1
+kind: Pod
+metadata: {name: ${name}${app ? `, labels: {app: ${app}}` : ''}}
+spec: {nodeName: ${node}, containers: [{name: main, image: registry.k8s.io/e2e-test-images/agnhost:2.53, ports: [${ports}]}]}
+`;
+}
+
+/** Who sends: a pod, or a client outside the cluster (its address). */
+export type From = { pod: string } | { outside: string };
+/** Where to: a Service's ClusterIP, a NodePort on a node's address, or a pod's address. */
+export type To = { service: string; port: number } | { nodePort: number; node: string } | { pod: string; port: number };
+
+/**
+ * A case in the cluster's terms made concrete: the addresses of `family`
+ * (a pod's, a Service's ClusterIP, a node's InternalIP), the client's
+ * namespace, and the VXLAN device of that family.
+ */
+export function concreteCase(t: ClusterTopology, sim: TrafficSimulator, from: From, to: To, family: 'ipv4' | 'ipv6', protocol: 'tcp' | 'udp', basePort: number): AgreementCase {
+  const v6 = family === 'ipv6';
+  const podIP = (name: string) => {
+    const pod = sim.network.pod('default', name)!;
+    return (v6 ? pod.ip6 : pod.ip)!;
+  };
+  const store = sim.cluster.store;
+  const clusterIP = (name: string) => {
+    const spec = store.get(store.resourceType('services'), 'default', name).spec as { clusterIP: string; clusterIPs?: string[] };
+    return (spec.clusterIPs ?? [spec.clusterIP]).find((ip) => ip.includes(':') === v6)!;
+  };
+  const nodeIP = (name: string) => (v6 ? sim.network.node(name).internalIP6! : sim.network.node(name).internalIP);
+  const [destination, port] = 'service' in to ? [clusterIP(to.service), to.port] : 'nodePort' in to ? [nodeIP(to.node), to.nodePort] : [podIP(to.pod), to.port];
+  return {
+    from: 'pod' in from ? `pod/default/${from.pod}` : { external: from.outside },
+    ns: 'pod' in from ? t.podNamespace(`pod/default/${from.pod}`) : t.outside,
+    clientAddress: 'pod' in from ? podIP(from.pod) : from.outside,
+    destination,
+    port,
+    protocol,
+    source: 'outside' in from ? from.outside : undefined,
+    basePort,
+    device: v6 ? 'flannel-v6.1' : 'flannel.1',
+  };
+}
+
+/** Each node's kernel interfaces, routes and VXLAN devices are the ones the engine lists (`ip addr`, `ip route`, `ip -d link`). */
+export function expectKernelViews(t: ClusterTopology, sim: TrafficSimulator, vxlanDevices: readonly string[]): void {
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  for (const node of t.nodeNames()) {
+    const engine = sim.network.interfaces(node);
+    expect({ node, interfaces: t.kernelInterfaces(node).sort(byName) }).toEqual({
+      node,
+      interfaces: engine.map((i) => ({ name: i.name, mtu: i.mtu, addresses: i.addresses })).sort(byName),
+    });
+    expect({ node, routes: t.kernelRoutes(node).sort() }).toEqual({ node, routes: [...sim.network.routes(node)].sort() });
+    for (const device of vxlanDevices) {
+      const details = /^\s*(vxlan .*)$/m.exec(engine.find((i) => i.name === device)!.text)![1];
+      expect(t.kernelLinkDetails(node, device).startsWith(details)).toBe(true);
+    }
+  }
+}
+
+/** A save's lines to compare: without `#` lines, chain counters zeroed (the kernel counts the packets of its own set-up). */
+export function savedRules(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('#') && l.length > 0)
+    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
+}
+
+/** The suite's closing line: cases, connections, VXLAN crossings, NAT rewrites checked, time. */
+export function agreementSummary(suite: string, cases: number, counts: AgreementCounts, started: number): string {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  return `kernel agreement (${suite}): ${cases} cases, ${counts.connections} connections (${counts.crossed} across VXLAN), ${counts.natChecked} source NAT rewrites checked against conntrack, ${seconds} s\n`;
+}
+
 export interface AgreementCase {
   readonly from: TrafficRequest['from'];
   /** The namespace the client runs in (a pod's, or the outside one). */
