@@ -28,12 +28,9 @@
  * (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
 import { ping } from './support/ping';
-import { applyManifests } from '../../src/cluster/apply/manifest-apply';
-import { parseManifestYaml } from '../../src/cluster/apply/manifests';
 import type { Cluster } from '../../src/cluster/cluster';
-import { newCluster } from '../../src/cluster/cluster.testing';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
-import { agreementSummary, concreteCase, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type To } from './support/agreement';
+import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
 const unavailable = clusterTopologyUnavailable();
@@ -102,27 +99,15 @@ spec:
   ports: [{port: 80, targetPort: 8080}]
 `;
 
-function buildCluster(): Cluster {
-  const cluster = newCluster({}, 7);
-  applyManifests(cluster.store, parseManifestYaml(MANIFESTS));
-  return cluster;
-}
 
 // ---------------------------------------------------------------------------
 // The cases
 // ---------------------------------------------------------------------------
 
-interface Case {
-  readonly title: string;
-  readonly from: From;
-  readonly to: To;
-  readonly protocol: 'tcp' | 'udp';
-}
-
 const client: From = { pod: 'client' };
 const outside: From = { outside: OUTSIDE_CLIENT };
 
-const CASES: readonly Case[] = [
+const CASES: readonly KernelCase[] = [
   { title: 'pod to a ClusterIP, endpoints on both nodes: DNAT, the remote one across VXLAN, source kept', from: client, to: { service: 'web', port: 80 }, protocol: 'tcp' },
   { title: 'the same over UDP', from: client, to: { service: 'web', port: 53 }, protocol: 'udp' },
   { title: "a pod to its own Service (its only endpoint): hairpin, masqueraded to cni0's address", from: { pod: 'echo-1' }, to: { service: 'echo', port: 90 }, protocol: 'tcp' },
@@ -147,7 +132,7 @@ describeKernel('end to end: a two-node VXLAN cluster in the real kernel agrees w
 
   beforeAll(async () => {
     started = Date.now();
-    cluster = buildCluster();
+    cluster = kernelCluster(MANIFESTS);
     sim = new TrafficSimulator(cluster);
     topology = await ClusterTopology.create(sim.network, { outsideClients: [OUTSIDE_CLIENT] });
   });
@@ -185,7 +170,7 @@ describeKernel('end to end: a two-node VXLAN cluster in the real kernel agrees w
 
   CASES.forEach((c, caseIndex) => {
     it(c.title, () => {
-      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c.from, c.to, 'ipv4', c.protocol, 20000 + caseIndex * 100), counts);
+      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c, 20000 + caseIndex * 100), counts);
     });
   });
 

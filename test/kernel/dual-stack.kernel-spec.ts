@@ -23,13 +23,10 @@
  * Needs what dataplane.kernel-spec.ts needs, plus ip6tables; skipped elsewhere,
  * and says why (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
-import { applyManifests } from '../../src/cluster/apply/manifest-apply';
-import { parseManifestYaml } from '../../src/cluster/apply/manifests';
 import type { Cluster } from '../../src/cluster/cluster';
-import { newCluster } from '../../src/cluster/cluster.testing';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
 import { run } from './support/netns';
-import { agreementSummary, concreteCase, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type To } from './support/agreement';
+import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
 function unavailableHere(): string | undefined {
@@ -75,23 +72,11 @@ kind: Node
 metadata: {name: ${NODE_2}}
 ${pod('client', NODE_1, undefined, '')}${pod('web-1', NODE_1, 'web', '{containerPort: 8080}')}${pod('web-2', NODE_1, 'web', '{containerPort: 8080}')}${pod('web-3', NODE_2, 'web', '{containerPort: 8080}')}${pod('solo-1', NODE_1, 'solo', '{containerPort: 8080}')}${pod('echo-1', NODE_2, 'echo', '{containerPort: 9090}')}${service('web', 'web', 'ports: [{port: 80, targetPort: 8080}]')}${service('web-nodeport', 'web', 'type: NodePort, externalTrafficPolicy: Cluster, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]')}${service('solo-local', 'solo', 'type: NodePort, externalTrafficPolicy: Local, ports: [{port: 80, targetPort: 8080, nodePort: 30081}]')}${service('echo', 'echo', 'ports: [{port: 90, targetPort: 9090}]')}${service('empty', 'nobody', 'ports: [{port: 80, targetPort: 8080}]')}`;
 
-function buildCluster(): Cluster {
-  const cluster = newCluster(DUAL, 7);
-  applyManifests(cluster.store, parseManifestYaml(MANIFESTS));
-  return cluster;
-}
-
-interface Case {
-  readonly title: string;
-  readonly from: From;
-  readonly to: To;
-  readonly family: 'ipv4' | 'ipv6';
-}
 
 const client: From = { pod: 'client' };
 const outside6: From = { outside: OUTSIDE_CLIENT6 };
 
-const CASES: readonly Case[] = [
+const CASES: readonly KernelCase[] = [
   { title: 'IPv6: pod to a ClusterIP, endpoints on both nodes: DNAT, the remote one across flannel-v6.1, source kept', from: client, to: { service: 'web', port: 80 }, family: 'ipv6' },
   { title: 'IPv6: an endpoint to its own Service: itself hairpinned and masqueraded, the others with the source kept', from: { pod: 'web-1' }, to: { service: 'web', port: 80 }, family: 'ipv6' },
   { title: "IPv6: outside client to an eTP Cluster NodePort on the second node's IPv6 address: masqueraded", from: outside6, to: { nodePort: 30080, node: NODE_2 }, family: 'ipv6' },
@@ -111,7 +96,7 @@ describeKernel('end to end: a dual-stack two-node VXLAN cluster in the real kern
 
   beforeAll(async () => {
     started = Date.now();
-    cluster = buildCluster();
+    cluster = kernelCluster(MANIFESTS, DUAL);
     sim = new TrafficSimulator(cluster);
     topology = await ClusterTopology.create(sim.network, { outsideClients: [OUTSIDE_CLIENT, OUTSIDE_CLIENT6] });
   });
@@ -144,7 +129,7 @@ describeKernel('end to end: a dual-stack two-node VXLAN cluster in the real kern
 
   CASES.forEach((c, caseIndex) => {
     it(c.title, () => {
-      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c.from, c.to, c.family, 'tcp', 30000 + caseIndex * 100), counts);
+      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c, 30000 + caseIndex * 100), counts);
     });
   });
 

@@ -14,7 +14,12 @@
  *   - the VXLAN device's packet counters move on the nodes the engine's VXLAN
  *     hops name (request and reply), and on no other node.
  */
+import { applyManifests } from '../../../src/cluster/apply/manifest-apply';
+import { parseManifestYaml } from '../../../src/cluster/apply/manifests';
+import type { Cluster } from '../../../src/cluster/cluster';
+import { newCluster } from '../../../src/cluster/cluster.testing';
 import type { TrafficOutcome, TrafficRequest, TrafficSimulator } from '../../../src/dataplane/traffic';
+import type { AddressPoolOptions } from '../../../src/ipam/address-pools';
 import { joinHostPort } from '../../../src/kube-proxy/ip';
 import type { ClusterTopology, ConntrackEntry } from './cluster-topology';
 import type { ClientResult, ListenerRecord } from './netns';
@@ -94,18 +99,35 @@ spec: {nodeName: ${node}, containers: [{name: main, image: registry.k8s.io/e2e-t
 `;
 }
 
+/** The two-node cluster of a kernel suite: its manifests applied through the domain API (seed 7), with these address pools. */
+export function kernelCluster(manifests: string, pools: Partial<AddressPoolOptions> = {}): Cluster {
+  const cluster = newCluster(pools, 7);
+  applyManifests(cluster.store, parseManifestYaml(manifests));
+  return cluster;
+}
+
+/** One case of a suite: who sends where, over which protocol (default tcp) and family (default IPv4). */
+export interface KernelCase {
+  readonly title: string;
+  readonly from: From;
+  readonly to: To;
+  readonly protocol?: 'tcp' | 'udp';
+  readonly family?: 'ipv4' | 'ipv6';
+}
+
 /** Who sends: a pod, or a client outside the cluster (its address). */
 export type From = { pod: string } | { outside: string };
 /** Where to: a Service's ClusterIP, a NodePort on a node's address, or a pod's address. */
 export type To = { service: string; port: number } | { nodePort: number; node: string } | { pod: string; port: number };
 
 /**
- * A case in the cluster's terms made concrete: the addresses of `family`
+ * A case in the cluster's terms made concrete: the addresses of its family
  * (a pod's, a Service's ClusterIP, a node's InternalIP), the client's
  * namespace, and the VXLAN device of that family.
  */
-export function concreteCase(t: ClusterTopology, sim: TrafficSimulator, from: From, to: To, family: 'ipv4' | 'ipv6', protocol: 'tcp' | 'udp', basePort: number): AgreementCase {
-  const v6 = family === 'ipv6';
+export function concreteCase(t: ClusterTopology, sim: TrafficSimulator, c: KernelCase, basePort: number): AgreementCase {
+  const { from, to } = c;
+  const v6 = c.family === 'ipv6';
   const podIP = (name: string) => {
     const pod = sim.network.pod('default', name)!;
     return (v6 ? pod.ip6 : pod.ip)!;
@@ -123,7 +145,7 @@ export function concreteCase(t: ClusterTopology, sim: TrafficSimulator, from: Fr
     clientAddress: 'pod' in from ? podIP(from.pod) : from.outside,
     destination,
     port,
-    protocol,
+    protocol: c.protocol ?? 'tcp',
     source: 'outside' in from ? from.outside : undefined,
     basePort,
     device: v6 ? 'flannel-v6.1' : 'flannel.1',
