@@ -134,7 +134,7 @@ export class KubeProxyApiController {
       res.header(RULES_HEADER, 'kube-proxy');
       switch (format ?? 'save') {
         case 'save':
-          return proxy.ipv6.tables.save(which ? [which] : undefined);
+          return printIptablesSave(proxy.ipv6.ruleset, { counters: withCounters, tables: which ? [which] : undefined });
         case 'restore':
           return restoreSection(proxy.ipv6.proxier.lastRestoreText(), which);
         default:
