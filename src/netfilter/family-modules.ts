@@ -21,7 +21,7 @@ const TARGETS_ONLY_IN: Readonly<Record<IpFamily, ReadonlySet<string>>> = {
 };
 
 /** Modules both families have, which kube-netsim models for IPv4 only. */
-const IPV4_MODEL_ONLY: ReadonlySet<string> = new Set(['recent', 'hashlimit', 'connlimit', 'iprange', 'set', 'rpfilter', 'policy', 'SET', 'REDIRECT', 'TPROXY']);
+const IPV4_MODEL_ONLY: ReadonlySet<string> = new Set(['recent', 'hashlimit', 'connlimit', 'iprange', 'rpfilter', 'policy', 'REDIRECT', 'TPROXY']);
 
 function otherFamily(family: IpFamily): IpFamily {
   return family === 'ipv4' ? 'ipv6' : 'ipv4';
