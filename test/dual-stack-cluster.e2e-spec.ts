@@ -1,13 +1,14 @@
 import request from 'supertest';
 import { printIptablesSave } from '../src/netfilter/iptables-save.printer';
 import { parseRuleset } from '../src/netfilter/iptables-text.parser';
-import { startTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { DUAL_STACK, startWorkerCluster } from './support/worker-cluster';
 
 /**
  * A dual-stack cluster below the API: node pod CIDRs per family, pods with one
  * address per family, EndpointSlices per family, and kube-proxy's IPv6 proxier.
  */
-const DUAL = { SERVICE_CLUSTER_IP_RANGE: '10.96.0.0/16,fd00:10:96::/112', CLUSTER_CIDR: '10.244.0.0/16,fd00:10:244::/56' };
+const DUAL = DUAL_STACK;
 
 describe('dual-stack nodes, pods, EndpointSlices and kube-proxy (e2e)', () => {
   let t: TestApp;
@@ -15,14 +16,7 @@ describe('dual-stack nodes, pods, EndpointSlices and kube-proxy (e2e)', () => {
   const post = (path: string, body: unknown) => request(t.http).post(path).send(body as object);
 
   async function cluster(env: Record<string, string>) {
-    t = await startTestApp(env);
-    await post('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker' } }).expect(201);
-    for (const name of ['web-a', 'web-b']) {
-      await post('/api/v1/namespaces/default/pods', {
-        metadata: { name, labels: { app: 'web' } },
-        spec: { nodeName: 'worker', containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 8080 }] }] },
-      }).expect(201);
-    }
+    t = await startWorkerCluster(env);
   }
 
   it('gives nodes a pod CIDR per family and pods an address per family, primary first', async () => {

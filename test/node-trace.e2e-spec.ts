@@ -4,9 +4,10 @@
  * cluster lacks, a packet of the other family and an unknown node.
  */
 import request from 'supertest';
-import { startTestApp, type TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { DUAL_STACK, startWorkerCluster } from './support/worker-cluster';
 
-const DUAL = { SERVICE_CLUSTER_IP_RANGE: '10.96.0.0/16,fd00:10:96::/112', CLUSTER_CIDR: '10.244.0.0/16,fd00:10:244::/56' };
+const DUAL = DUAL_STACK;
 
 interface Outcome {
   probability: number;
@@ -23,14 +24,7 @@ describe('node-scoped traces (e2e)', () => {
   const post = (path: string, body: unknown) => request(t.http).post(path).send(body as object);
 
   async function cluster(env: Record<string, string>) {
-    t = await startTestApp(env);
-    await post('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker' } }).expect(201);
-    for (const name of ['web-a', 'web-b']) {
-      await post('/api/v1/namespaces/default/pods', {
-        metadata: { name, labels: { app: 'web' } },
-        spec: { nodeName: 'worker', containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 8080 }] }] },
-      }).expect(201);
-    }
+    t = await startWorkerCluster(env);
   }
 
   const packet = (source: string, destination: string) => ({ hook: 'PREROUTING', inInterface: 'eth0', protocol: 'tcp', source, sourcePort: 40000, destination, destinationPort: 80 });
