@@ -117,3 +117,30 @@ export async function startEtcd(options: EtcdStartOptions = {}): Promise<EtcdSer
     },
   };
 }
+
+/**
+ * Where `snapshot restore` lives: etcd 3.5 moved it to `etcdutl` (3.6 removed
+ * it from etcdctl); Debian's etcd-client 3.4 has only `etcdctl snapshot restore`.
+ */
+export const ETCDUTL_BINARY = process.env.ETCDUTL_BINARY ?? '/usr/bin/etcdutl';
+
+/** Runs etcdctl (API v3) with no endpoint (`snapshot status`, `snapshot restore`); returns stdout and stderr. */
+export function etcdctlOffline(...args: string[]): { stdout: string; stderr: string } {
+  const run = spawnSync(ETCDCTL_BINARY, args, { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${run.stderr}`);
+  return { stdout: run.stdout, stderr: run.stderr };
+}
+
+/**
+ * `snapshot restore <snapshot> --data-dir <dataDir>` as a learner types it,
+ * with etcdutl where it is installed (etcd 3.5 and later), etcdctl otherwise;
+ * returns the command run and its stdout and stderr.
+ */
+export function restoreSnapshot(snapshot: string, dataDir: string): { command: string; stdout: string; stderr: string } {
+  const etcdutl = spawnSync(ETCDUTL_BINARY, ['version']).status === 0;
+  const args = ['snapshot', 'restore', snapshot, '--data-dir', dataDir];
+  if (!etcdutl) return { command: `etcdctl ${args.join(' ')}`, ...etcdctlOffline(...args) };
+  const run = spawnSync(ETCDUTL_BINARY, args, { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`etcdutl ${args.join(' ')}: ${run.stderr}`);
+  return { command: `etcdutl ${args.join(' ')}`, stdout: run.stdout, stderr: run.stderr };
+}
