@@ -63,20 +63,36 @@ export interface EtcdStartOptions {
 
 /** Starts an etcd member alone in its cluster; resolves once it answers. */
 export async function startEtcd(options: EtcdStartOptions = {}): Promise<EtcdServer> {
+  const member = await memberPorts('netsim');
+  return startMember(member, `netsim=${member.peerUrl}`, options);
+}
+
+/** One member's name and URLs, on free ports of loopback. */
+interface MemberPorts {
+  name: string;
+  endpoint: string;
+  peerUrl: string;
+}
+
+async function memberPorts(name: string): Promise<MemberPorts> {
   const [client, peer] = [await freePort(), await freePort()];
+  return { name, endpoint: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}` };
+}
+
+/** Starts one member of the cluster `initialCluster` (`name=peerUrl,…`); resolves once it answers (so: once the cluster has a leader). */
+async function startMember(member: MemberPorts, initialCluster: string, options: EtcdStartOptions = {}): Promise<EtcdServer> {
+  const { endpoint, peerUrl } = member;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'netsim-etcd-'));
-  const endpoint = `http://127.0.0.1:${client}`;
-  const peerUrl = `http://127.0.0.1:${peer}`;
   const child: ChildProcess = spawn(
     ETCD_BINARY,
     [
-      '--name=netsim',
+      `--name=${member.name}`,
       `--data-dir=${dataDir}`,
       `--listen-client-urls=${endpoint}`,
       `--advertise-client-urls=${endpoint}`,
       `--listen-peer-urls=${peerUrl}`,
       `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=netsim=${peerUrl}`,
+      `--initial-cluster=${initialCluster}`,
       '--log-level=error',
       ...(options.flags ?? []),
     ],
@@ -116,6 +132,34 @@ export async function startEtcd(options: EtcdStartOptions = {}): Promise<EtcdSer
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A cluster of etcd members on loopback (a static `--initial-cluster`), each on free ports with its own data dir. */
+export interface EtcdCluster {
+  readonly members: EtcdServer[];
+  /** Every member's client URL, in member order. */
+  readonly endpoints: string[];
+  /** Kills every member still running and removes their data dirs. */
+  stop(): Promise<void>;
+}
+
+/** Starts `size` members (`netsim-0`, `netsim-1`, …) together; resolves once every one answers. */
+export async function startEtcdCluster(size = 3, options: Omit<EtcdStartOptions, 'dataDir'> = {}): Promise<EtcdCluster> {
+  const ports: MemberPorts[] = [];
+  for (let i = 0; i < size; i++) ports.push(await memberPorts(`netsim-${i}`));
+  const initialCluster = ports.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  const flags = [`--initial-cluster-token=netsim-${process.pid}-${ports[0].endpoint.split(':')[2]}`, ...(options.flags ?? [])];
+  const started = await Promise.allSettled(ports.map((m) => startMember(m, initialCluster, { flags })));
+  const members = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = async () => {
+    for (const member of members) await member.stop();
+  };
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { members, endpoints: members.map((m) => m.endpoint), stop };
 }
 
 /**
