@@ -126,4 +126,38 @@ describeWithEtcd('etcd backup e2e')('the etcd backup exercise: snapshot save, re
     const stored = JSON.parse(restored.etcdctl('get', '/registry/services/specs/default/next-0', '-w', 'json')) as { kvs: Array<{ mod_revision: number }> };
     expect(String(stored.kvs[0].mod_revision)).toBe(next.metadata.resourceVersion);
   }, 180_000);
+
+  it('stops kube-netsim, writing nothing, when etcd is restored under it (the API server left running)', async () => {
+    const own = await startEtcd();
+    let back: EtcdServer | undefined;
+    let running: MainProcess | undefined;
+    const snap = path.join(work, 'running.db');
+    const dir = path.join(work, 'etcd-restored-under');
+    try {
+      running = await startMain(env(own.endpoint));
+      kubectl(running, 'create', 'service', 'clusterip', 'kept', '--tcp=80:8080');
+      own.etcdctl('snapshot', 'save', snap);
+      kubectl(running, 'create', 'service', 'clusterip', 'lost', '--tcp=80:8080');
+      await own.kill();
+      restoreSnapshot(snap, dir);
+      back = await startEtcd({ dataDir: dir, clientPort: Number(new URL(own.endpoint).port) });
+      const exited = new Promise<number | null>((resolve) => running!.child.once('exit', resolve));
+      expect(() => kubectl(running!, 'create', 'service', 'clusterip', 'later', '--tcp=80:8080')).toThrow();
+      expect(await exited).toBe(1);
+      expect(running.stderr()).toMatch(
+        /^kube-netsim: etcd is a new etcd cluster \(ID [0-9a-f]+, was [0-9a-f]+\): restored from a snapshot or replaced while kube-netsim was running\. kube-netsim writes nothing to it; start kube-netsim again to serve what it holds$/m,
+      );
+      const keys = back.etcdctl('get', '/registry/services/specs/default/', '--prefix', '--keys-only').split('\n').filter(Boolean);
+      expect(keys).toContain('/registry/services/specs/default/kept');
+      expect(keys.filter((k) => /\/(lost|later)$/.test(k))).toEqual([]);
+      running = await startMain(env(back.endpoint));
+      const names = (await list(running, '/api/v1/namespaces/default/services')).map((s) => s.metadata.name);
+      expect(names).toContain('kept');
+      expect(names.filter((n) => n === 'lost' || n === 'later')).toEqual([]);
+    } finally {
+      if (running) await killMain(running);
+      await own.stop();
+      await back?.stop();
+    }
+  }, 120_000);
 });

@@ -59,11 +59,13 @@ export interface EtcdStartOptions {
   dataDir?: string;
   /** Extra etcd flags (`--max-txn-ops=...`). */
   flags?: string[];
+  /** The client port (an etcd started again where clients know it); a free one otherwise. */
+  clientPort?: number;
 }
 
 /** Starts an etcd member alone in its cluster; resolves once it answers. */
 export async function startEtcd(options: EtcdStartOptions = {}): Promise<EtcdServer> {
-  const member = await memberPorts('netsim');
+  const member = await memberPorts('netsim', options.clientPort);
   return startMember(member, `netsim=${member.peerUrl}`, options);
 }
 
@@ -74,8 +76,8 @@ interface MemberPorts {
   peerUrl: string;
 }
 
-async function memberPorts(name: string): Promise<MemberPorts> {
-  const [client, peer] = [await freePort(), await freePort()];
+async function memberPorts(name: string, clientPort?: number): Promise<MemberPorts> {
+  const [client, peer] = [clientPort ?? (await freePort()), await freePort()];
   return { name, endpoint: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}` };
 }
 
