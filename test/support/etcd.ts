@@ -44,6 +44,9 @@ export function freePort(): Promise<number> {
 
 export interface EtcdServer {
   readonly endpoint: string;
+  /** Its member name and peer URL (a restore that keeps its identity names them). */
+  readonly name: string;
+  readonly peerUrl: string;
   readonly dataDir: string;
   readonly pid: number;
   /** Runs etcdctl (API v3) against this server; returns its stdout (throws on a non-zero exit). */
@@ -125,6 +128,8 @@ async function startMember(member: MemberPorts, initialCluster: string, options:
   }
   return {
     endpoint,
+    name: member.name,
+    peerUrl,
     dataDir,
     pid: child.pid!,
     etcdctl,
@@ -178,13 +183,13 @@ export function etcdctlOffline(...args: string[]): { stdout: string; stderr: str
 }
 
 /**
- * `snapshot restore <snapshot> --data-dir <dataDir>` as a learner types it,
- * with etcdutl where it is installed (etcd 3.5 and later), etcdctl otherwise;
+ * `snapshot restore <snapshot> --data-dir <dataDir> [flags]` as a learner
+ * types it, with etcdutl where it is installed (etcd 3.5 and later), etcdctl otherwise;
  * returns the command run and its stdout and stderr.
  */
-export function restoreSnapshot(snapshot: string, dataDir: string): { command: string; stdout: string; stderr: string } {
+export function restoreSnapshot(snapshot: string, dataDir: string, flags: string[] = []): { command: string; stdout: string; stderr: string } {
   const etcdutl = spawnSync(ETCDUTL_BINARY, ['version']).status === 0;
-  const args = ['snapshot', 'restore', snapshot, '--data-dir', dataDir];
+  const args = ['snapshot', 'restore', snapshot, '--data-dir', dataDir, ...flags];
   if (!etcdutl) return { command: `etcdctl ${args.join(' ')}`, ...etcdctlOffline(...args) };
   const run = spawnSync(ETCDUTL_BINARY, args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`etcdutl ${args.join(' ')}: ${run.stderr}`);

@@ -67,8 +67,9 @@ export class EtcdBackend implements StoreBackend {
   private readonly maxTxnBytes: number;
   private readonly retryMs: number;
   private readonly callTimeoutMs: number;
-  /** The cluster ID of the etcd read at start-up. */
+  /** The cluster ID of the etcd read at start-up, and the highest revision it answered with since. */
   private clusterId: string | undefined;
+  private lastRevision = 0;
   private replacedHandler: (message: string) => void = () => undefined;
 
   private constructor(
@@ -100,8 +101,8 @@ export class EtcdBackend implements StoreBackend {
 
   /**
    * Where it is told that etcd is no longer the etcd it read at start-up: a
-   * new cluster ID (restored from a snapshot: `snapshot restore` makes a new
-   * cluster). It then writes
+   * new cluster ID, or a revision behind one it answered with (restored from
+   * a snapshot: see `sameEtcd`). It then writes
    * nothing more (what it serves is not what that etcd holds, and writing it
    * there would mix the two): kube-netsim must be started again on it, as
    * kube-apiserver is after a restore.
@@ -152,6 +153,7 @@ export class EtcdBackend implements StoreBackend {
     }
     // Whatever the key holds was written before: a later put of ours is newer than this.
     this.modRevisions.set(EMPTY_TRANSACTION_KEY, revision ?? 0);
+    this.lastRevision = revision ?? 0;
     return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys };
   }
 
@@ -262,7 +264,7 @@ export class EtcdBackend implements StoreBackend {
           },
           { deadline: Date.now() + this.callTimeoutMs },
         );
-        const revision = Number(response.header.revision);
+        const revision = this.seen(response.header.revision);
         if (response.succeeded) {
           for (const c of chunk) {
             if (c.value === null) this.modRevisions.delete(c.key);
@@ -287,24 +289,37 @@ export class EtcdBackend implements StoreBackend {
     }
   }
 
+  /** Notes a revision etcd answered with; returns it. */
+  private seen(header: string): number {
+    const revision = Number(header);
+    this.lastRevision = Math.max(this.lastRevision, revision);
+    return revision;
+  }
+
   /**
-   * Whether etcd is still the cluster read at start-up, asked before every
-   * try (a serializable read: the member answers alone, in well under a
-   * millisecond): a restore from a snapshot makes a new cluster. If not, it
-   * stops writing and says so (`onReplaced`).
+   * Whether etcd is still the one read at start-up, asked before every try:
+   * the same cluster ID, and a revision not behind one it answered with
+   * before (a revision never goes back in one etcd). A restore from a
+   * snapshot fails one or the other: it makes a new cluster, whose ID is
+   * new unless it was given the same member names and peer URLs, and its
+   * revision is the snapshot's. If not, it stops writing and says so
+   * (`onReplaced`).
    */
   private async sameEtcd(): Promise<boolean> {
-    const { header } = await this.client.kv.range(
-      { key: Buffer.from(EMPTY_TRANSACTION_KEY), keys_only: true, serializable: true },
-      { deadline: Date.now() + this.callTimeoutMs },
-    );
+    const { header } = await this.client.kv.range({ key: Buffer.from(EMPTY_TRANSACTION_KEY), keys_only: true }, { deadline: Date.now() + this.callTimeoutMs });
     const clusterId = String(header.cluster_id);
+    const revision = Number(header.revision);
     this.clusterId ??= clusterId;
-    if (clusterId === this.clusterId) return true;
+    let what: string | undefined;
+    if (clusterId !== this.clusterId) what = `is a new etcd cluster (ID ${hex(clusterId)}, was ${hex(this.clusterId)})`;
+    else if (revision < this.lastRevision) what = `went back to revision ${revision} (it was at ${this.lastRevision})`;
+    if (what === undefined) {
+      this.seen(header.revision);
+      return true;
+    }
     this.closed = true;
     this.replacedHandler(
-      `etcd is a new etcd cluster (ID ${hex(clusterId)}, was ${hex(this.clusterId)}): restored from a snapshot or replaced while kube-netsim was running. ` +
-        'kube-netsim writes nothing to it; start kube-netsim again to serve what it holds',
+      `etcd ${what}: restored from a snapshot or replaced while kube-netsim was running. kube-netsim writes nothing to it; start kube-netsim again to serve what it holds`,
     );
     return false;
   }
@@ -319,6 +334,7 @@ export class EtcdBackend implements StoreBackend {
       { compare: [], success: chunk.map((c) => ({ request_range: { key: Buffer.from(c.key) } })) },
       { deadline: Date.now() + this.callTimeoutMs },
     );
+    this.seen(response.header.revision);
     let revision: number | undefined;
     for (const [i, c] of chunk.entries()) {
       const kv = response.responses[i].response_range.kvs[0];
