@@ -5,14 +5,15 @@
  * On etcd each case also checks what etcd holds once the writes are durable.
  */
 import { DomainError } from '../../common/domain-error';
-import { describeWithEtcd, EtcdServer, startEtcd } from '../../../test/support/etcd';
-import { EtcdBackend } from './etcd/etcd-backend';
+import { describeWithEtcd } from '../../../test/support/etcd';
+import type { EtcdBackend } from './etcd/etcd-backend';
+import { storeOn, useSpecEtcd } from './etcd/etcd.testing';
 import { parseFieldSelector } from './field-selector';
 import { parseLabelSelector } from './label-selector';
 import { ObjectStore } from './object-store';
 import { refusalOf } from '../../common/domain-error.testing';
 import { deployments, names, namespaces, newMemoryStore, nodes, pod, pods, services } from './store.testing';
-import { KubeObject, WatchEvent } from './types';
+import { WatchEvent } from './types';
 
 interface Harness {
   newStore(historyEvents?: number): Promise<ObjectStore>;
@@ -128,39 +129,22 @@ describe('store contract: memory backend', () => {
 });
 
 describeWithEtcd('store contract: etcd backend')('store contract: etcd backend', () => {
-  let etcd: EtcdServer;
-  const backends: EtcdBackend[] = [];
+  const spec = useSpecEtcd();
   let prefixes = 0;
-  beforeAll(async () => {
-    etcd = await startEtcd();
-  }, 40_000);
-  afterAll(async () => {
-    for (const b of backends) await b.close(true);
-    await etcd?.stop();
-  });
 
   /** A fresh store on its own prefix of the one etcd (so the cases do not see each other). */
   async function connect(prefix: string): Promise<{ store: ObjectStore; backend: EtcdBackend }> {
-    await Promise.all(backends.map((b) => b.durable()));
-    const backend = EtcdBackend.connect({ endpoints: [etcd.endpoint], prefix });
-    backends.push(backend);
+    await spec.settled();
+    const backend = spec.connect({ prefix });
     backend.onFault((source, e) => {
       throw new Error(`${source}: ${(e as Error).message}`);
     });
-    const state = await backend.load();
-    return { store: storeOn(backend, state.revision, state.entries), backend };
-  }
-
-  function storeOn(backend: EtcdBackend, revision: number, entries: Array<{ resource: string; object: KubeObject }>, historyEvents?: number): ObjectStore {
-    const { store } = newMemoryStore(historyEvents, true);
-    store.useBackend(backend);
-    store.restore(entries, revision);
-    return store;
+    return { store: await storeOn(backend), backend };
   }
 
   async function read(prefix: string) {
-    await Promise.all(backends.map((b) => b.durable()));
-    const response = await backends[0].client.kv.range({ key: Buffer.from(`${prefix}/`), range_end: Buffer.from(`${prefix}0`) });
+    await spec.settled();
+    const response = await spec.backends[0].client.kv.range({ key: Buffer.from(`${prefix}/`), range_end: Buffer.from(`${prefix}0`) });
     return new Map(response.kvs.map((kv) => [kv.key.toString().replace(prefix, '/registry'), { modRevision: Number(kv.mod_revision), value: JSON.parse(kv.value.toString()) }]));
   }
 
@@ -169,11 +153,8 @@ describeWithEtcd('store contract: etcd backend')('store contract: etcd backend',
     newStore: async (historyEvents) => {
       const prefix = `/case${++prefixes}`;
       // One etcd, one revision counter: the cases before must be done writing for versions to be revisions.
-      await Promise.all(backends.map((b) => b.durable()));
-      const backend = EtcdBackend.connect({ endpoints: [etcd.endpoint], prefix });
-      backends.push(backend);
-      const state = await backend.load();
-      const store = storeOn(backend, state.revision, state.entries, historyEvents);
+      await spec.settled();
+      const store = await storeOn(spec.connect({ prefix }), historyEvents);
       store.create(namespaces, { metadata: { name: 'default' } });
       stores.set(store, prefix);
       return store;
@@ -240,10 +221,7 @@ describeWithEtcd('store contract: etcd backend')('store contract: etcd backend',
 
   it('writes a transaction too large for one etcd transaction in several, versions following the revisions', async () => {
     const prefix = '/large';
-    const backend = EtcdBackend.connect({ endpoints: [etcd.endpoint], prefix, maxTxnOps: 4 });
-    backends.push(backend);
-    const state = await backend.load();
-    const store = storeOn(backend, state.revision, state.entries);
+    const store = await storeOn(spec.connect({ prefix, maxTxnOps: 4 }));
     store.create(namespaces, { metadata: { name: 'default' } });
     store.transaction(() => {
       for (let i = 0; i < 10; i++) store.create(pods, pod(`p${i}`), 'default');

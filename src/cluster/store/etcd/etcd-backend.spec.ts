@@ -8,34 +8,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeWithEtcd, EtcdServer, restoreSnapshot, startEtcd } from '../../../../test/support/etcd';
-import { namespaces, newMemoryStore, pod, pods } from '../store.testing';
-import { EtcdBackend, EtcdConnection } from './etcd-backend';
+import { namespaces, pod, pods } from '../store.testing';
+import type { EtcdBackend, EtcdConnection } from './etcd-backend';
+import { storeOn, useSpecEtcd } from './etcd.testing';
 
 describeWithEtcd('etcd backend spec')('EtcdBackend when a write meets trouble', () => {
-  let etcd: EtcdServer;
-  const backends: EtcdBackend[] = [];
+  const spec = useSpecEtcd();
   let prefixes = 0;
-  beforeAll(async () => {
-    etcd = await startEtcd();
-  }, 40_000);
-  afterAll(async () => {
-    for (const b of backends) await b.close(true);
-    await etcd?.stop();
-  });
 
   /** A store on its own prefix, its faults and replacement messages collected. */
   async function open(connection: Partial<EtcdConnection> = {}) {
-    const prefix = `/trouble${++prefixes}`;
-    const backend = EtcdBackend.connect({ endpoints: [etcd.endpoint], prefix, retryMs: 10, ...connection });
-    backends.push(backend);
+    const prefix = connection.prefix ?? `/trouble${++prefixes}`;
+    const backend = spec.connect({ prefix, retryMs: 10, ...connection });
     const faults: string[] = [];
     const replaced: string[] = [];
     backend.onFault((_source, e) => faults.push((e as Error).message));
     backend.onReplaced((message) => replaced.push(message));
-    const state = await backend.load();
-    const { store } = newMemoryStore({}, true);
-    store.useBackend(backend);
-    store.restore(state.entries, state.revision);
+    const store = await storeOn(backend);
     store.create(namespaces, { metadata: { name: 'default' } });
     await backend.durable();
     return { store, backend, faults, replaced, prefix };
@@ -103,15 +92,7 @@ describeWithEtcd('etcd backend spec')('EtcdBackend when a write meets trouble', 
     const own = await startEtcd();
     let restored: EtcdServer | undefined;
     try {
-      const backend = EtcdBackend.connect({ endpoints: [own.endpoint], prefix: '/registry', retryMs: 10 });
-      backends.push(backend);
-      const replaced: string[] = [];
-      backend.onReplaced((message) => replaced.push(message));
-      const state = await backend.load();
-      const { store } = newMemoryStore({}, true);
-      store.useBackend(backend);
-      store.restore(state.entries, state.revision);
-      store.create(namespaces, { metadata: { name: 'default' } });
+      const { store, backend, replaced } = await open({ endpoints: [own.endpoint], prefix: '/registry' });
       store.create(pods, pod('before'), 'default');
       await backend.durable();
       own.etcdctl('snapshot', 'save', path.join(work, 'snap.db'));
