@@ -1,4 +1,4 @@
-import { Etcd3, IOptions } from 'etcd3';
+import { Etcd3, IOptions, IRangeRequest, IRangeResponse } from 'etcd3';
 import type { FaultHandler } from '../../faults';
 import { resourceKey, resourceTypeByKey } from '../resource-types';
 import type { StoreBackend } from '../store-backend';
@@ -42,6 +42,11 @@ export const EMPTY_TRANSACTION_KEY = '/kube-netsim/revision';
 
 const PAGE = 1000;
 
+/** A policy that runs a call once (etcd3's `faultHandling.global`, whose default tries three more times). */
+const NO_RETRY = { execute: (run: (context: { signal: AbortSignal }) => unknown) => run({ signal: new AbortController().signal }) } as unknown as NonNullable<
+  NonNullable<IOptions['faultHandling']>['global']
+>;
+
 /**
  * The etcd v3 backend: kube-apiserver's layout (keys
  * `<prefix>/<resource>/<namespace>/<name>`, values JSON with no
@@ -66,6 +71,7 @@ export class EtcdBackend implements StoreBackend {
   private readonly maxTxnOps: number;
   private readonly maxTxnBytes: number;
   private readonly retryMs: number;
+  private readonly endpoints: number;
   private readonly callTimeoutMs: number;
   /** The cluster ID of the etcd read at start-up, and the highest revision it answered with since. */
   private clusterId: string | undefined;
@@ -81,6 +87,7 @@ export class EtcdBackend implements StoreBackend {
     this.maxTxnOps = connection.maxTxnOps ?? 128;
     this.maxTxnBytes = connection.maxTxnBytes ?? 1024 * 1024;
     this.retryMs = connection.retryMs ?? 100;
+    this.endpoints = connection.endpoints.length;
     this.callTimeoutMs = connection.callTimeoutMs ?? 10_000;
   }
 
@@ -89,6 +96,10 @@ export class EtcdBackend implements StoreBackend {
       hosts: connection.endpoints,
       dialTimeout: 5000,
       grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+      // Each call goes to one member at random; a member that failed three times in a row is left alone for 5 s (etcd3's
+      // default). A failed call is not tried again inside the client (its default is three more tries): a try whose answer
+      // was lost may have been applied, and only `write` knows how to tell (`alreadyApplied`), so it is the one that retries.
+      faultHandling: { global: NO_RETRY },
     };
     if (connection.ca) options.credentials = { rootCertificate: connection.ca, privateKey: connection.key, certChain: connection.cert };
     return new EtcdBackend(new Etcd3(options), connection);
@@ -128,7 +139,7 @@ export class EtcdBackend implements StoreBackend {
     const entries: LoadedState['entries'] = [];
     let foreignKeys = 0;
     for (;;) {
-      const page = await this.client.kv.range({ key, range_end: end, limit: PAGE, ...(revision ? { revision } : {}) }, { deadline: Date.now() + this.callTimeoutMs });
+      const page = await this.readPage({ key, range_end: end, limit: PAGE, ...(revision ? { revision } : {}) });
       revision ??= Number(page.header.revision);
       this.clusterId ??= String(page.header.cluster_id);
       for (const kv of page.kvs) {
@@ -155,6 +166,17 @@ export class EtcdBackend implements StoreBackend {
     this.modRevisions.set(EMPTY_TRANSACTION_KEY, revision ?? 0);
     this.lastRevision = revision ?? 0;
     return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys };
+  }
+
+  /** One page of the start-up read, tried on each member in turn (one may be down) before it fails. */
+  private async readPage(request: IRangeRequest): Promise<IRangeResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.kv.range(request, { deadline: Date.now() + this.callTimeoutMs });
+      } catch (e) {
+        if (attempt > this.endpoints) throw e;
+      }
+    }
   }
 
   commit(changes: readonly StoredEvent[]): number {
