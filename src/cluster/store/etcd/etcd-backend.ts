@@ -168,11 +168,12 @@ export class EtcdBackend implements StoreBackend {
     return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys };
   }
 
-  /** One page of the start-up read, tried on each member in turn (one may be down) before it fails. */
+  /** One page of the start-up read, tried on each member in turn (one may be down) before it fails, all within the call deadline. */
   private async readPage(request: IRangeRequest): Promise<IRangeResponse> {
+    const deadline = Date.now() + this.callTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.client.kv.range(request, { deadline: Date.now() + this.callTimeoutMs });
+        return await this.client.kv.range(request, { deadline });
       } catch (e) {
         if (attempt > this.endpoints) throw e;
       }
