@@ -7,8 +7,8 @@
  * addresses and ports no one holds), and etcd shows kube-apiserver's layout.
  *
  * Sizes: NSIM_ETCD_SERVICES and NSIM_ETCD_PODS, 200 and 600 by default (about
- * a minute); the issue's 1,000 and 3,000 take about five minutes on a loaded
- * machine, every controller write being one etcd transaction (docs/etcd.md).
+ * a minute); the issue's 1,000 and 3,000 take from 72 s to about five minutes
+ * as the machine is loaded, every controller write being one etcd transaction (docs/etcd.md).
  */
 import { describeWithEtcd, EtcdServer, startEtcd } from './support/etcd';
 import { addressesOf, ApiObject as Obj, call, createAll, killMain, list, podsWithIPs } from './support/main-api';
