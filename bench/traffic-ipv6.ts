@@ -4,8 +4,8 @@
  * dual-stack Services): enumerated traces per second (the answer cache off, so each is worked out)
  * from a pod to a dual-stack Service by name, once by its A record and once by its AAAA record
  * (`family: ipv6`), and from an outside client to a NodePort on a node's IPv4 and IPv6 address;
- * and the first IPv6 trace of a node (its ip6tables tables read into the engine). Prints figures
- * and the IPv6 / IPv4 ratio (target: within 1.5x); asserts nothing.
+ * and the first trace of each family (the first one syncs the nodes' kube-proxies, both
+ * families). Prints figures and the IPv6 / IPv4 ratio (target: within 1.5x); asserts nothing.
  */
 import { familyDemoCluster } from '../src/dataplane/demo.testing';
 import { TrafficSimulator, type TrafficRequest } from '../src/dataplane/traffic';
@@ -32,7 +32,7 @@ function main(): void {
 
   const first4 = timed(() => sim.send({ from, to: 'web:80' }));
   const first6 = timed(() => sim.send({ from, to: 'web:80', family: 'ipv6' }));
-  console.log(`traffic-ipv6: first trace (tables synced, read into the engine): IPv4 ${ms(first4.wall)}, IPv6 ${ms(first6.wall)}`);
+  console.log(`traffic-ipv6: first trace: IPv4 ${ms(first4.wall)} (kube-proxies sync, both families), then IPv6 ${ms(first6.wall)} (flannel's IPv6 rules loaded)`);
 
   const pairs: [string, TrafficRequest, TrafficRequest][] = [
     ['pod -> dual-stack Service by name (3 endpoints, 2 nodes, VXLAN)', { from, to: 'web:80' }, { from, to: 'web:80', family: 'ipv6' }],

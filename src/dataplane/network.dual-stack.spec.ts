@@ -81,7 +81,7 @@ describe('the pod network of a dual-stack cluster', () => {
     expect(network.engine('n1', 'ipv6').ruleset.family).toBe('ipv6');
     // An IPv4 cluster's nodes have no IPv6 side to run.
     const v4 = new ClusterNetwork(cluster({}));
-    expect(() => v4.engine('n1', 'ipv6')).toThrow('node n1 has no IPv6 address');
+    expect(() => v4.engine('n1', 'ipv6')).toThrow('node n1 has no ip6tables tables: the cluster has no IPv6 range');
     expect(v4.interfaces('n0')[0].addresses).toEqual(['127.0.0.1/8']);
   });
 

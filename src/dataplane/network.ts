@@ -24,7 +24,6 @@ import { IpsetStore } from '../netfilter/ipset/ipset-store';
 import type { Ruleset } from '../netfilter/ruleset';
 import { ensureFlannelRules } from './flannel';
 import { BRIDGE_DEVICE, VXLAN6_DEVICE, VXLAN_DEVICE, isVxlanDevice, nodeInterfaces, type NodeInterfaceSpec } from './node-interfaces';
-import { ipv6RulesetOf } from './ipv6-ruleset';
 
 export type Overlay = 'vxlan' | 'host-gw';
 
@@ -376,11 +375,10 @@ export class ClusterNetwork {
     const network = this.node(node);
     const proxy = this.cluster.kubeProxies.proxy(node);
     if (family === 'ipv6') {
-      const ruleset6 = ipv6RulesetOf(proxy, `${this.cluster.store.resourceVersion}/${this.cluster.clock.now()}/${this.cluster.kubeProxies.revision}`);
-      if (!ruleset6 || !network.internalIP6) {
-        throw new DomainError('INVALID', `node ${node} has no IPv6 address: the cluster has no IPv6 pod network`, { field: 'family' });
-      }
-      if (this.clusterCidr6) ensureFlannelRules(ruleset6, this.clusterCidr6, network.podCIDR6);
+      const ruleset6 = proxy.ipv6?.ruleset;
+      if (!ruleset6) throw new DomainError('INVALID', `node ${node} has no ip6tables tables: the cluster has no IPv6 range`, { field: 'family' });
+      // flannel writes its IPv6 rules where it runs an IPv6 network (a node with an IPv6 address and pod CIDR).
+      if (this.clusterCidr6 && network.internalIP6 !== undefined) ensureFlannelRules(ruleset6, this.clusterCidr6, network.podCIDR6);
       return ruleset6;
     }
     const { ruleset, imported } = proxy;
