@@ -44,6 +44,8 @@ describe('PodExec over IPv6', () => {
     const nc = sh(exec, `nc -zv ${six} 80`);
     expect(nc.err).toBe(`${six} ([${six}]:80) open\n`);
     expect(sh(exec, 'ip addr').out).toMatch(/inet 10\.244\.\d+\.\d+\/24 scope global eth0\n {4}inet6 fd00:10:244:\d*::\w+\/64 scope global\n/);
+    expect(sh(exec, 'ip -6 route').out).toMatch(/^fd00:10:244:\w*::\/64 dev eth0 proto kernel metric 256 pref medium\nfe80::\/64 dev eth0 proto kernel metric 256 pref medium\ndefault via fd00:10:244:\w*::1 dev eth0 metric 1024 pref medium\n$/);
+    expect(sh(exec, 'ip route').out).not.toContain(':');
     expect(sh(exec, `ping -c 1 ${six}`)).toMatchObject({ status: 1, err: expect.stringContaining('ICMPv6 echo) is not modelled') });
   });
 

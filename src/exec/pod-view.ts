@@ -286,10 +286,19 @@ export class PodView {
       .join('');
   }
 
-  /** `ip route`: the pod's default route via its node's `cni0` (a hostNetwork pod: the node's table). */
-  ipRoute(): string {
-    if (this.pod.hostNetwork) return this.network.routes(this.pod.node!).map((r) => `${r}\n`).join('');
+  /**
+   * `ip route` (`ip -6 route` for `ipv6`): the pod's default route via its node's `cni0` (a
+   * hostNetwork pod: the node's table of that family).
+   */
+  ipRoute(family: 'ipv4' | 'ipv6' = 'ipv4'): string {
+    const v6 = family === 'ipv6';
+    if (this.pod.hostNetwork) return this.network.routes(this.pod.node!).filter((r) => r.includes(':') === v6).map((r) => `${r}\n`).join('');
     const node = this.network.tryNode(this.pod.node ?? '');
+    if (v6) {
+      if (!node?.podNet6 || this.pod.ip6 === undefined) return '';
+      const gateway6 = formatIPv6(node.podNet6.network + 1n);
+      return `${node.podCIDR6} dev eth0 proto kernel metric 256 pref medium\nfe80::/64 dev eth0 proto kernel metric 256 pref medium\ndefault via ${gateway6} dev eth0 metric 1024 pref medium\n`;
+    }
     if (!node?.podNet) return '';
     const gateway = formatIPv4(node.podNet.network + 1);
     return `default via ${gateway} dev eth0 \n${node.podCIDR} dev eth0 scope link  src ${this.address} \n`;

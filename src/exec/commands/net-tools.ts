@@ -22,7 +22,8 @@ function hostname(tools: PodTools): CommandHandler {
 
 function ip(tools: PodTools): CommandHandler {
   return (ctx) => {
-    const args = ctx.args.filter((a) => a !== '-4' && a !== '-o');
+    const family = ctx.args.includes('-6') ? 'ipv6' : 'ipv4';
+    const args = ctx.args.filter((a) => a !== '-4' && a !== '-6' && a !== '-o');
     const object = args[0] ?? '';
     const verb = args[1] ?? 'show';
     if (!['show', 'list', 'ls'].includes(verb)) {
@@ -34,7 +35,7 @@ function ip(tools: PodTools): CommandHandler {
       return 0;
     }
     if (['r', 'ro', 'route'].includes(object)) {
-      ctx.out(tools.view.ipRoute());
+      ctx.out(tools.view.ipRoute(family));
       return 0;
     }
     ctx.err(`ip: kube-netsim knows "ip addr" and "ip route"${object ? `, not "ip ${object}"` : ''}\n`);
