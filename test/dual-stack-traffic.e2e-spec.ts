@@ -98,6 +98,13 @@ describe('traffic on a dual-stack cluster (e2e)', () => {
     // Asked for an A record, an IPv6-only Service has none.
     const none = (await send({ from, to: 'web-v6:80', family: 'ipv4' }).expect(200)).body.outcomes as Outcome[];
     expect(none.map((o) => o.result)).toEqual(['nxdomain']);
+    // Leaving the cluster over IPv6: flannel's ip6tables rule masquerades the pod to its node's IPv6 address.
+    const out = (await send({ from, to: '[2001:db8::1]:80' }).expect(200)).body.outcomes;
+    expect(out.map((o: Outcome) => o.result)).toEqual(['external']);
+    expect(out[0].verdict.notes).toContainEqual({
+      reason: 'Masquerade',
+      message: `flanneld's rule on kind-worker2 masqueraded the source to [fc00:f853:ccd:e793::4]:40000: pod traffic leaving the pod network (fd00:10:244::/56) takes the node's address ("flanneld masq").`,
+    });
     const service = (await send({ from, to: 'service/default/web-dual:80', family: 'ipv6' }).expect(200)).body.outcomes as Outcome[];
     expect(service[0].replySource).toBe(`[${services['web-dual'].clusterIPs[1]}]:80`);
   });
