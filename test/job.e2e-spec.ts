@@ -85,7 +85,7 @@ describe('Jobs with the real kubectl (e2e)', () => {
       expect.stringMatching(/^pod\/idx-1-[a-z0-9]{5}$/),
     ]);
     await advance(10);
-    expect(await kubectl('get', 'job', 'idx', '-o', 'jsonpath={.status.completedIndexes}')).toBe('0-1');
+    expect(await kubectl('get', 'job', 'idx', '-o', 'jsonpath={.status.completedIndexes}')).toBe('0,1');
     await advance(20);
     expect(rows(await kubectl('get', 'job', 'idx', '--no-headers'))[0].slice(0, 4)).toEqual(['idx', 'Complete', '5/5', '30s']);
   });
