@@ -11,6 +11,7 @@ import {
   JobSpec,
   LEGACY_CONTROLLER_UID_LABEL,
   LEGACY_JOB_NAME_LABEL,
+  JobTemplateSpec,
   PodFailurePolicyRule,
   SuccessPolicyRule,
 } from './job.types';
@@ -149,14 +150,42 @@ function validateGeneratedSelector(draft: KubeObject, spec: JobSpec, errors: Fie
   }
 }
 
-/** `ValidateJobSpec`: counts, completion mode, pod failure policy, the template, the selector. */
+/** `ValidateJobSpec`: the fields (`validateJobSpec`), then the selector. */
 function validateJobSpec(spec: JobSpec, errors: FieldErrors): void {
+  validateJobSpecFields(spec, errors);
+  if (spec.selector === undefined || spec.selector === null) {
+    errors.required('spec.selector');
+  } else {
+    validateLabelSelector(spec.selector, 'spec.selector', errors);
+    const labels = spec.template?.metadata?.labels;
+    if (selectorParses(spec.selector) && !selectorMatches(spec.selector, labels)) {
+      errors.invalid('spec.template.metadata.labels', new GoLiteral(goStringMap(labels)), '`selector` does not match template `labels`');
+    }
+  }
+}
+
+/**
+ * `ValidateJobTemplateSpec`: a CronJob's `jobTemplate`, held to a Job's rules (without the Job's
+ * defaults, which come when the Job is made) with its errors under `at`
+ * (`spec.jobTemplate.spec.template.spec.restartPolicy: …`); its selector is generated, so none may be given.
+ */
+export function validateJobTemplateSpec(template: JobTemplateSpec | undefined, errors: FieldErrors, at: string): void {
+  const spec = (template?.spec ?? {}) as JobSpec;
+  const inner = new FieldErrors();
+  validateJobSpecFields(spec, inner);
+  if (spec.selector != null) inner.invalid('spec.selector', new GoLiteral(goLabelSelector(spec.selector)), '`selector` will be auto-generated');
+  if (spec.manualSelector === true) inner.notSupported('spec.manualSelector', true, ['nil', 'false']);
+  for (const e of inner.list) errors.add(`${at}.${e.field}`, e.type, e.value, e.detail);
+}
+
+/** `validateJobSpec`: counts, completion mode, failed indexes, pod failure and success policies, the template. */
+function validateJobSpecFields(spec: JobSpec, errors: FieldErrors): void {
   nonNegative(spec.parallelism, 'spec.parallelism', errors);
   if (spec.completions != null) nonNegative(spec.completions, 'spec.completions', errors);
   nonNegative(spec.activeDeadlineSeconds, 'spec.activeDeadlineSeconds', errors);
   nonNegative(spec.backoffLimit, 'spec.backoffLimit', errors);
   nonNegative(spec.ttlSecondsAfterFinished, 'spec.ttlSecondsAfterFinished', errors);
-  if (!COMPLETION_MODES.includes(spec.completionMode!)) {
+  if (spec.completionMode != null && !COMPLETION_MODES.includes(spec.completionMode)) {
     errors.notSupported('spec.completionMode', spec.completionMode, COMPLETION_MODES);
   } else if (spec.completionMode === 'Indexed') {
     if (spec.completions == null) {
@@ -182,22 +211,15 @@ function validateJobSpec(spec: JobSpec, errors: FieldErrors): void {
     if (spec.completionMode !== 'Indexed') errors.invalid('spec.successPolicy', goSuccessPolicy(spec.successPolicy, false), 'requires indexed completion mode');
     else validateSuccessPolicy(spec, errors);
   }
-  if (!REPLACEMENT_POLICIES.includes(spec.podReplacementPolicy!)) {
+  if (spec.podReplacementPolicy == null) {
+    // not given (a job template: the Job's defaults come when it is made)
+  } else if (!REPLACEMENT_POLICIES.includes(spec.podReplacementPolicy)) {
     errors.notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, REPLACEMENT_POLICIES);
   } else if (spec.podFailurePolicy && spec.podReplacementPolicy !== 'Failed') {
     errors.invalid('spec.podReplacementPolicy', spec.podReplacementPolicy, 'must be "Failed" when podFailurePolicy is used');
   }
   if (spec.podFailurePolicy) validatePodFailurePolicy(spec, errors);
   validateTemplate(spec, errors);
-  if (spec.selector === undefined || spec.selector === null) {
-    errors.required('spec.selector');
-  } else {
-    validateLabelSelector(spec.selector, 'spec.selector', errors);
-    const labels = spec.template?.metadata?.labels;
-    if (selectorParses(spec.selector) && !selectorMatches(spec.selector, labels)) {
-      errors.invalid('spec.template.metadata.labels', new GoLiteral(goStringMap(labels)), '`selector` does not match template `labels`');
-    }
-  }
 }
 
 /** The limits of an Indexed Job's failed indexes (`validateJobSpec`, KEP-3850). */
