@@ -100,6 +100,20 @@ describe('volumes with the real kubectl (e2e)', () => {
     expect(left.sort()).toEqual(['default/www-web-0', 'default/www-web-1']);
   });
 
+  it('a claim in use stays Terminating (kubernetes.io/pvc-protection) until its pod is gone', async () => {
+    const held = CLAIM_AND_POD.replace('metadata:\n  name: data', 'metadata:\n  name: held').replace('claimName: data', 'claimName: held').replace('name: writer', 'name: holder');
+    expect(await apply('held.yaml', held)).toBe(
+      'persistentvolumeclaim/held created\npod/holder created\n',
+    );
+    expect(await kubectl('get', 'pvc', 'held', '-o', 'jsonpath={.metadata.finalizers}')).toBe('["kubernetes.io/pvc-protection"]');
+    expect(await kubectl('delete', 'pvc', 'held', '--wait=false')).toBe('persistentvolumeclaim "held" deleted\n');
+    const terminating = rows(await kubectl('get', 'pvc', 'held'));
+    expect(terminating[1].slice(0, 2)).toEqual(['held', 'Terminating']);
+    await kubectl('delete', 'pod', 'holder', '--wait=false');
+    await fetch(`http://127.0.0.1:${t.port}/netsim/v1/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 60 }) });
+    expect(await kubectl('get', 'pvc', 'held', '--ignore-not-found')).toBe('');
+  });
+
   it('keeps a pod whose ConfigMap is missing ContainerCreating, and runs it once the ConfigMap exists', async () => {
     expect(await apply('configured.yaml', WAITS_FOR_CONFIG)).toBe('pod/configured created\n');
     expect(rows(await kubectl('get', 'pod', 'configured'))[1].slice(0, 3)).toEqual(['configured', '0/1', 'ContainerCreating']);
