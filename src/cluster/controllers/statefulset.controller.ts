@@ -70,6 +70,20 @@ function startOrdinal(set: KubeObject): number {
   return specOf(set).ordinals?.start ?? 0;
 }
 
+/** The set changed in its status only (same generation, labels, annotations, owners and deletion). */
+function statusOnly(set: KubeObject, previous: KubeObject): boolean {
+  const a = set.metadata;
+  const b = previous.metadata;
+  return (
+    a.generation === b.generation &&
+    a.deletionTimestamp === b.deletionTimestamp &&
+    set.spec === previous.spec &&
+    a.labels === b.labels &&
+    a.annotations === b.annotations &&
+    a.ownerReferences === b.ownerReferences
+  );
+}
+
 /** An owner reference without `controller`, as the retention policy puts on claims (`setOwnerRef`). */
 function plainRef(owner: KubeObject): OwnerReference {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid };
@@ -107,6 +121,8 @@ export class StatefulSetController implements Controller {
 
   observe(event: StoredEvent): void {
     if (event.resource === 'statefulsets.apps') {
+      // A status write (ours, after each sync) changes nothing a sync decides on: no sync of its own.
+      if (event.type === 'MODIFIED' && event.previous && statusOnly(event.object, event.previous)) return;
       this.work.ownerEvent(event);
       if (event.type === 'DELETED') {
         this.scanned.delete(event.object.metadata.uid);
