@@ -57,6 +57,18 @@ export interface ClusterOptions {
    * allocators repaired, see repair.ts) instead of starting as `kubeadm init` leaves one.
    */
   restored?: { revision: number; entries: Array<{ resource: string; object: KubeObject }> };
+  /**
+   * Whether the cluster starts as `kubeadm init` leaves one (default: unless
+   * `restored` holds objects). Start-up on an etcd that holds only the
+   * election's Lease still makes the cluster.
+   */
+  bootstrap?: boolean;
+  /**
+   * A process that does not lead (another kube-netsim on the same etcd does):
+   * it neither makes nor repairs anything, and its controllers (kubelets,
+   * kube-proxies among them) wait, hearing of every object, until `lead()`.
+   */
+  follower?: boolean;
 }
 
 /**
@@ -76,6 +88,8 @@ export class Cluster {
   private readonly storeRandom: SetAsideRandom;
   /** What the start-up repair found, when the cluster was read back from its store. */
   repaired: RepairReport | undefined;
+  /** Whether the allocators are still to be rebuilt from the store (a follower's, at `lead()`). */
+  private repairPending = false;
 
   private constructor(
     readonly pools: AddressPools,
@@ -158,7 +172,11 @@ export class Cluster {
     if (options.backend) cluster.store.useBackend(options.backend);
     // An empty etcd still has a revision: the versions go on from it.
     if (options.restored) cluster.store.restore(options.restored.entries, options.restored.revision);
-    if (options.restored && options.restored.entries.length > 0) {
+    const bootstrap = options.bootstrap ?? !(options.restored && options.restored.entries.length > 0);
+    if (options.follower) {
+      cluster.controllers.pause();
+      cluster.repairPending = true;
+    } else if (!bootstrap) {
       // The controllers have heard of every object; they settle at the next `store.commit()`
       // (main.ts makes it after `settleInSlices`, so the server answers while 100 kube-proxies sync).
       cluster.repaired = repairAllocations(cluster.store, cluster.pools);
@@ -167,6 +185,20 @@ export class Cluster {
       if (options.defaultStorageClass ?? true) cluster.installDefaultStorageClass();
     }
     return cluster;
+  }
+
+  /**
+   * A follower becomes the leader: the allocators are rebuilt from the store
+   * as it is now (what the old leader made, seen through etcd), and the
+   * controllers catch up with every object at the next `store.commit()`.
+   */
+  lead(): RepairReport | undefined {
+    if (this.repairPending) {
+      this.repairPending = false;
+      this.repaired = repairAllocations(this.store, this.pools);
+    }
+    this.controllers.resume();
+    return this.repaired;
   }
 
   /**
