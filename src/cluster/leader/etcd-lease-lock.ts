@@ -36,6 +36,8 @@ export class EtcdLeaseLock implements LeaseLock {
   private lastSeen: KubeObject | undefined;
   /** The revision of this lock's last write straight to etcd. */
   lastDirectWrite = 0;
+  /** When (wall time) the watch brought the Lease's last versions: revision to time. */
+  private readonly seen = new Map<number, number>();
 
   constructor(
     private readonly backend: EtcdBackend,
@@ -51,7 +53,7 @@ export class EtcdLeaseLock implements LeaseLock {
     this.key = etcdKey(backend.prefix, LEASES, ELECTION_LEASE.namespace, ELECTION_LEASE.name);
   }
 
-  async get(): Promise<{ record: LeaseRecord; resourceVersion: string } | undefined> {
+  async get(): ReturnType<LeaseLock['get']> {
     if (this.throughStore()) {
       const lease = this.storeOf().tryGet(LEASES, ELECTION_LEASE.namespace, ELECTION_LEASE.name);
       return lease && { record: (lease.spec ?? {}) as LeaseRecord, resourceVersion: lease.metadata.resourceVersion };
@@ -63,7 +65,13 @@ export class EtcdLeaseLock implements LeaseLock {
       return undefined;
     }
     this.lastSeen = JSON.parse(kv.value.toString()) as KubeObject;
-    return { record: (this.lastSeen.spec ?? {}) as LeaseRecord, resourceVersion: String(kv.mod_revision) };
+    return { record: (this.lastSeen.spec ?? {}) as LeaseRecord, resourceVersion: String(kv.mod_revision), observedAt: this.seen.get(Number(kv.mod_revision)) };
+  }
+
+  /** The watch brought a version of the Lease, at `revision`, now: a follower counts the lease duration from then. */
+  sawVersion(revision: number): void {
+    this.seen.set(revision, this.now());
+    if (this.seen.size > 8) this.seen.delete(this.seen.keys().next().value!);
   }
 
   async create(record: LeaseRecord): Promise<boolean> {

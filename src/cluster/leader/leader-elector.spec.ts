@@ -142,17 +142,48 @@ describe('LeaderElector (client-go leaderelection semantics, on a fake wall cloc
     await wall.advance(0);
     a.elector.stop(); // a dies: its last renewal was at t=0
     const died = wall.now();
-    let tookOver: number | undefined;
-    for (let i = 0; i < 40 && tookOver === undefined; i++) {
-      await wall.advance(500);
-      if (b.elector.isLeader) tookOver = wall.now();
-    }
+    for (let i = 0; i < 40 && !b.elector.isLeader; i++) await wall.advance(500);
+    const tookOver = Date.parse(lock.record!.acquireTime!);
     // Not before the lease duration, and within one retry period (jitter off) after it.
-    expect(tookOver! - died).toBeGreaterThanOrEqual(15_000);
-    expect(tookOver! - died).toBeLessThanOrEqual(15_000 + 2000);
-    expect(lock.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1, acquireTime: microTime(tookOver!) });
+    expect(tookOver - died).toBeGreaterThanOrEqual(15_000);
+    expect(tookOver - died).toBeLessThanOrEqual(15_000 + 2000);
+    expect(lock.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1, acquireTime: microTime(tookOver) });
     expect(log).toContain('b started');
     b.elector.stop();
+  });
+
+  it('with the time it saw the last renewal (a watch), takes over the moment the lease expires, not at its next retry', async () => {
+    const wall = new FakeWall();
+    const lock = new MemoryLock();
+    const log: string[] = [];
+    const a = candidate(lock, wall, 'a', log);
+    await wall.advance(0);
+    // b learns of each of a's renewals as it is written (what an etcd watch gives), with the jitter at its largest.
+    let seenAt = new Map<string, number>();
+    let lastVersion = lock.version;
+    const get = lock.get.bind(lock);
+    lock.get = async () => {
+      const current = await get();
+      return current && { ...current, observedAt: seenAt.get(current.resourceVersion) };
+    };
+    const b = candidate(lock, wall, 'b', log, () => 0.999);
+    let died = 0;
+    for (let t = 0; t < 40_000 && !b.elector.isLeader; t += 100) {
+      if (lock.version !== lastVersion) {
+        lastVersion = lock.version;
+        seenAt = new Map([[String(lock.version), wall.now()]]);
+      }
+      if (t === 5000) {
+        a.elector.stop(); // dies after its renewal at t = 4 s
+        died = wall.now();
+      }
+      await wall.advance(100);
+    }
+    const lastRenewal = Date.parse(lock.writes.filter((w) => w.holderIdentity === 'a').pop()!.renewTime!);
+    const tookOver = Date.parse(lock.record!.acquireTime!);
+    expect(tookOver - lastRenewal).toBeGreaterThanOrEqual(15_000);
+    expect(tookOver - lastRenewal).toBeLessThanOrEqual(15_000 + 100);
+    expect(tookOver - died).toBeLessThan(15_000);
   });
 
   it('a holder that cannot renew within the renew deadline stops leading, before another may take over', async () => {

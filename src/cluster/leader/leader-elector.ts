@@ -7,7 +7,11 @@
  * record, unchanged, for `leaseDuration` on its own clock (clocks are not
  * compared across processes: a record's renewTime is not read, only whether
  * it changed). Every write is an optimistic update on the resourceVersion
- * read before it.
+ * read before it. One difference: a candidate that knows when it saw the
+ * record change (through a watch, `LeaseLock.get`'s `observedAt`) counts
+ * from then, and tries again the moment the Lease expires rather than at its
+ * next jittered retry, so a dead leader is replaced within the lease
+ * duration of its last renewal (client-go: up to 2.2 retry periods later).
  *
  * Time is real time (the wall clock), not the simulated clock, and injected
  * (`WallTimer`) so that specs run it on a fake one.
@@ -25,8 +29,12 @@ export interface LeaseRecord {
 
 /** The Lease as a lock (client-go's `resourcelock.Interface`). */
 export interface LeaseLock {
-  /** The current record and its resourceVersion; undefined when there is no Lease. */
-  get(): Promise<{ record: LeaseRecord; resourceVersion: string } | undefined>;
+  /**
+   * The current record and its resourceVersion; undefined when there is no
+   * Lease. `observedAt`: when this process first saw this version (wall
+   * time), if it saw it before this call (through a watch).
+   */
+  get(): Promise<{ record: LeaseRecord; resourceVersion: string; observedAt?: number } | undefined>;
   /** Creates the Lease; false when it exists already. */
   create(record: LeaseRecord): Promise<boolean>;
   /** Replaces the record if the Lease is still at `resourceVersion`; false on a conflict. */
@@ -109,7 +117,7 @@ export class LeaderElector {
   async run(): Promise<void> {
     while (!this.stopped) {
       if (await this.tryAcquireOrRenew()) break;
-      await this.wall.sleep(this.config.retryPeriodMs * (1 + this.random() * JITTER_FACTOR));
+      await this.wall.sleep(this.nextAttemptIn());
     }
     if (this.stopped) return;
     this.leading = true;
@@ -121,6 +129,15 @@ export class LeaderElector {
 
   stop(): void {
     this.stopped = true;
+  }
+
+  /** The jittered retry period, or less: the moment the Lease another holds expires, as this process last saw it renewed. */
+  private nextAttemptIn(): number {
+    const jittered = this.config.retryPeriodMs * (1 + this.random() * JITTER_FACTOR);
+    const held = this.observed?.record;
+    if (!held?.holderIdentity || held.holderIdentity === this.config.identity) return jittered;
+    const expiresIn = this.observedAt + (held.leaseDurationSeconds ?? 0) * 1000 - this.wall.now();
+    return expiresIn < 0 ? jittered : Math.min(jittered, expiresIn + 1);
   }
 
   /**
@@ -151,7 +168,8 @@ export class LeaderElector {
     const raw = JSON.stringify(current.record);
     if (this.observed?.raw !== raw) {
       this.observed = { record: current.record, raw, resourceVersion: current.resourceVersion };
-      this.observedAt = now;
+      // Seen through a watch as it was written: that is when it changed (a poll would see it up to a retry period late).
+      this.observedAt = Math.min(now, current.observedAt ?? now);
       this.report(current.record.holderIdentity);
     }
     this.observed.resourceVersion = current.resourceVersion;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Cluster } from '../cluster';
 import type { EtcdBackend } from '../store/etcd/etcd-backend';
 import { resourceTypeByKey } from '../store/resource-types';
-import { API_URL_ANNOTATION, ELECTION_LEASE, EtcdLeaseLock, SIMULATED_TIME_ANNOTATION } from './etcd-lease-lock';
+import { API_URL_ANNOTATION, ELECTION_LEASE, EtcdLeaseLock, isElectionLease, SIMULATED_TIME_ANNOTATION } from './etcd-lease-lock';
 import { KUBE_CONTROLLER_MANAGER_ELECTION, LeaderElectionConfig, LeaderElector, REAL_WALL_TIMER, WallTimer } from './leader-elector';
 
 const LEASES = resourceTypeByKey('leases.coordination.k8s.io')!;
@@ -80,6 +80,7 @@ export class Leadership {
   async start(cluster: Cluster, revision: number): Promise<void> {
     this.cluster = cluster;
     await this.backend.follow(revision, (change) => {
+      if (change.object && isElectionLease(change.resource, change.object)) this.lock.sawVersion(change.revision);
       cluster.store.applyRemote(change.resource, change.namespace, change.name, change.object, change.revision);
       // The leader's controllers react to what another writer did (an `etcdctl put`); a follower's wait.
       if (this.leading) cluster.store.commit();
