@@ -92,12 +92,25 @@ describeWithEtcd('failover e2e')('two kube-netsim processes on one etcd: leader 
       return Date.parse(out) >= leaderTime ? true : undefined;
     }, 10_000);
 
+    // Neither process refused or re-applied the other's writes (an etcd transaction refused is a fault).
+    expect(((await call(leader, 'GET', '/netsim/v1/clock')).body as { faults: unknown }).faults).toEqual({ count: 0 });
+
     // kill -9 the leader: the follower takes over once the Lease has not changed for 15 s.
     const killed = Date.now();
     leader.child.kill('SIGKILL');
     await until('the follower holds the Lease', async () => ((await holder(follower)) === `${followerId} 1` ? true : undefined), 40_000);
     const takeoverMs = Date.now() - killed;
-    process.stderr.write(`failover e2e: the follower took the Lease over ${(takeoverMs / 1000).toFixed(1)} s after kill -9 of the leader (lease duration 15 s, retry period 2 s)\n`);
+    // From the Lease itself: the new holder's acquireTime against the dead holder's last renewTime (the version before, in etcd's history).
+    const key = '/registry/leases/kube-system/kube-controller-manager';
+    const modRevision = Number(JSON.parse(etcd.etcdctl('get', key, '-w', 'json')).kvs[0].mod_revision);
+    const before = JSON.parse(etcd.etcdctl('get', key, `--rev=${modRevision - 1}`, '--print-value-only')) as { spec: { holderIdentity: string; renewTime: string } };
+    const after = JSON.parse(etcd.etcdctl('get', key, '--print-value-only')) as { spec: { acquireTime: string } };
+    expect(before.spec.holderIdentity).toBe(leaderId);
+    const sinceRenewal = Date.parse(after.spec.acquireTime) - Date.parse(before.spec.renewTime);
+    process.stderr.write(
+      `failover e2e: the follower took the Lease over ${(sinceRenewal / 1000).toFixed(2)} s after the dead leader's last renewal ` +
+        `(seen by kubectl ${(takeoverMs / 1000).toFixed(1)} s after kill -9; lease duration 15 s, retry period 2 s)\n`,
+    );
 
     // The clock went on from where the leader had it.
     const clock = await call(follower, 'GET', '/netsim/v1/clock');
@@ -118,5 +131,6 @@ describeWithEtcd('failover e2e')('two kube-netsim processes on one etcd: leader 
     const ips = pods.split('\n').filter(Boolean);
     expect(ips).toHaveLength(5);
     expect(new Set(ips).size).toBe(5); // the repaired allocators gave the new pods addresses no one holds
+    expect(((await call(follower, 'GET', '/netsim/v1/clock')).body as { faults: unknown }).faults).toEqual({ count: 0 });
   }, 240_000);
 });
