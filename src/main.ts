@@ -92,11 +92,16 @@ async function startCluster(): Promise<Started> {
       // kube-controller-manager's election: tried once before the store is read, so that a leader reads its own Lease back.
       const opened = await openEtcdStore(config.store, async (backend) => {
         leadership = new Leadership(backend, {
+          clock,
           onStoppedLeading: () => {
             process.stderr.write('kube-netsim: leaderelection lost\n');
             process.exit(1);
           },
-          onStartedLeading: (c) => startLeaderComponents(c, config),
+          onStartedLeading: (c) => {
+            // client-go's line; at start-up the start-up line says it.
+            if (c.controllers.isPaused) process.stderr.write('kube-netsim: successfully acquired lease kube-system/kube-controller-manager\n');
+            startLeaderComponents(c, config);
+          },
         });
         follower = !(await leadership.tryFirst());
       });

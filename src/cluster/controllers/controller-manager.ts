@@ -152,6 +152,10 @@ export class ControllerManager {
     this.paused = true;
   }
 
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
   /** Settles again from the next `settle()` (the store's next commit). */
   resume(): void {
     this.paused = false;

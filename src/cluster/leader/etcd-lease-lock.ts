@@ -47,8 +47,10 @@ export class EtcdLeaseLock implements LeaseLock {
     private readonly throughStore: () => boolean,
     /** Annotations to set on each write (the API URL; the simulated time, while leading). */
     private readonly annotations: () => Record<string, string>,
-    /** The wall clock, for a Lease made straight in etcd. */
+    /** The wall clock: when the watch brought a version. */
     private readonly now: () => number = Date.now,
+    /** The simulated clock, for the creationTimestamp of a Lease made straight in etcd (as the store stamps every object). */
+    private readonly simulatedNow: () => number = Date.now,
   ) {
     this.key = etcdKey(backend.prefix, LEASES, ELECTION_LEASE.namespace, ELECTION_LEASE.name);
   }
@@ -90,7 +92,8 @@ export class EtcdLeaseLock implements LeaseLock {
         name: ELECTION_LEASE.name,
         namespace: ELECTION_LEASE.namespace,
         uid: randomUUID(),
-        creationTimestamp: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        generation: 1,
+        creationTimestamp: new Date(this.simulatedNow()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         annotations: this.annotations(),
       },
       spec: record,

@@ -13,6 +13,8 @@ export interface LeadershipOptions {
   identity?: string;
   election?: Partial<Omit<LeaderElectionConfig, 'identity'>>;
   wall?: WallTimer;
+  /** The simulated clock (a Lease's creationTimestamp, as every object's). */
+  clock?: { now(): number };
   /** This process starts leading (its controllers, kubelets, kube-proxies and clock are to start now). */
   onStartedLeading?: (cluster: Cluster) => void;
   /** This process led and lost the Lease: kube-controller-manager exits then (`leaderelection lost`). */
@@ -46,6 +48,7 @@ export class Leadership {
       () => this.leading,
       () => this.annotations(),
       () => wall.now(),
+      () => (options.clock ?? wall).now(),
     );
     this.elector = new LeaderElector(
       this.lock,
