@@ -48,7 +48,8 @@ export function answeredByLeader(method: string, path: string): boolean {
  * that becomes the leader meanwhile answers the request itself. The hook
  * runs first, before authentication and before any body is read.
  */
-export function registerLeaderForwarding(fastify: FastifyInstance, leadership: LeaderView, storeRevision: () => string): void {
+export function registerLeaderForwarding(fastify: FastifyInstance, leadership: LeaderView, storeRevision: () => string, options: { waitMs?: number } = {}): void {
+  const waitMs = options.waitMs ?? FORWARD_WAIT_MS;
   fastify.addHook('onRequest', async (req, reply) => {
     if (leadership.isLeader) return;
     const path = req.url.split('?')[0];
@@ -61,7 +62,7 @@ export function registerLeaderForwarding(fastify: FastifyInstance, leadership: L
     }
     const body = READS.has(req.method) ? Buffer.alloc(0) : await readBody(req.raw);
     if (body === undefined) return reply.code(413).type('application/json').send(statusBody(413, 'RequestEntityTooLarge', 'the request body is too large'));
-    const answer = await forward(fastify, req, body, leadership);
+    const answer = await forward(fastify, req, body, leadership, waitMs);
     if ('unavailable' in answer) return unavailable(reply, answer.unavailable);
     const revision = Number(answer.headers[REVISION_HEADER]);
     if (Number.isInteger(revision) && revision > 0) await leadership.caughtUp(revision);
@@ -82,8 +83,8 @@ interface Answer {
   body: Buffer;
 }
 
-async function forward(fastify: FastifyInstance, req: FastifyRequest, body: Buffer, leadership: LeaderView): Promise<Answer | { unavailable: string }> {
-  const deadline = Date.now() + FORWARD_WAIT_MS;
+async function forward(fastify: FastifyInstance, req: FastifyRequest, body: Buffer, leadership: LeaderView, waitMs: number): Promise<Answer | { unavailable: string }> {
+  const deadline = Date.now() + waitMs;
   let last = 'no leader is known yet';
   for (;;) {
     if (leadership.isLeader) {
