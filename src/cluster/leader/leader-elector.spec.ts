@@ -1,4 +1,5 @@
-import { KUBE_CONTROLLER_MANAGER_ELECTION, LeaderElector, LeaseLock, LeaseRecord, microTime, WallTimer } from './leader-elector';
+import { microTime } from '../../common/clock';
+import { KUBE_CONTROLLER_MANAGER_ELECTION, LeaderElector, LeaseLock, LeaseRecord, WallTimer } from './leader-elector';
 
 /** Wall time that moves only when told; sleepers wake in time order. */
 class FakeWall implements WallTimer {

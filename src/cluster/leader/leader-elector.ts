@@ -1,3 +1,5 @@
+import { microTime } from '../../common/clock';
+
 /**
  * Leader election as client-go's `leaderelection` package does it for
  * kube-controller-manager: one `coordination.k8s.io/v1` Lease, taken by
@@ -76,11 +78,6 @@ export interface LeaderCallbacks {
   onStoppedLeading?: () => void;
   /** Another holder (or this one) was seen. */
   onNewLeader?: (identity: string) => void;
-}
-
-/** A MicroTime as the API server prints one: six digits of fraction, UTC. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 /**
