@@ -187,6 +187,25 @@ describe('LeaderElector (client-go leaderelection semantics, on a fake wall cloc
     expect(tookOver - died).toBeLessThan(15_000);
   });
 
+  it('a read that answers late with a newer version counts from the answer, not from when it was asked', async () => {
+    for (const killAt of [4100, 5000, 5900]) {
+      const wall = new FakeWall();
+      const lock = new MemoryLock();
+      const a = candidate(lock, wall, 'a', []);
+      await wall.advance(0);
+      // b's reads take 1.9 s (a busy process): most of them span one of a's renewals.
+      const get = lock.get.bind(lock);
+      const slow = { ...lock, get: async () => (await wall.sleep(1900), get()), create: lock.create.bind(lock), update: lock.update.bind(lock) };
+      const b = candidate(slow as LeaseLock, wall, 'b', []);
+      for (let t = 0; t < 40_000 && !b.elector.isLeader; t += 100) {
+        if (t === killAt) a.elector.stop();
+        await wall.advance(100);
+      }
+      const lastRenewal = Date.parse(lock.writes.filter((w) => w.holderIdentity === 'a').pop()!.renewTime!);
+      expect(Date.parse(lock.record!.acquireTime!) - lastRenewal).toBeGreaterThanOrEqual(15_000);
+    }
+  });
+
   it('a holder that cannot renew within the renew deadline stops leading, before another may take over', async () => {
     const wall = new FakeWall();
     const lock = new MemoryLock();

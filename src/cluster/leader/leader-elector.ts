@@ -165,8 +165,10 @@ export class LeaderElector {
     const raw = JSON.stringify(current.record);
     if (this.observed?.raw !== raw) {
       this.observed = { record: current.record, raw, resourceVersion: current.resourceVersion };
-      // Seen through a watch as it was written: that is when it changed (a poll would see it up to a retry period late).
-      this.observedAt = Math.min(now, current.observedAt ?? now);
+      // Seen through a watch as it was written: that is when it changed (a poll sees it up to a retry period late).
+      // Not `now`, taken before the read: a read that answers late may bring a version written after it.
+      const seen = this.wall.now();
+      this.observedAt = Math.min(seen, current.observedAt ?? seen);
       this.report(current.record.holderIdentity);
     }
     this.observed.resourceVersion = current.resourceVersion;
