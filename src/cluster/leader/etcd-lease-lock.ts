@@ -25,10 +25,16 @@ export function isElectionLease(resource: string, object: KubeObject): boolean {
  * The election's Lease in etcd. kube-controller-manager reads and writes it
  * through the API server; here the leader does the same through its store
  * (the one writer of its etcd prefix, so each write's resourceVersion is its
- * etcd revision), and checks once etcd has it that no one wrote it in
- * between. A process that is not the leader (its store does not write)
- * reads it from etcd and takes it over with an etcd transaction that
- * compares its mod revision with the one it read: the same optimistic update.
+ * etcd revision). A renewal is taken once the store takes it, without
+ * waiting for etcd: the store's writes reach etcd one transaction after the
+ * other, and a renewal behind a long queue of them (a large apply) must not
+ * cost the leader its Lease. If another process took the Lease over
+ * meanwhile, etcd refuses the renewal (its comparison fails) and the
+ * takeover comes in through the store's etcd watch: the next renewal finds
+ * the Lease held by another, and leadership ends. A process that is not the
+ * leader (its store does not write) reads the Lease from etcd and takes it
+ * over with an etcd transaction that compares its mod revision with the one
+ * it read: the same optimistic update.
  */
 export class EtcdLeaseLock implements LeaseLock {
   private readonly key: string;
@@ -83,7 +89,7 @@ export class EtcdLeaseLock implements LeaseLock {
       } catch {
         return false;
       }
-      return this.landed();
+      return true;
     }
     const object = {
       kind: 'Lease',
@@ -114,20 +120,12 @@ export class EtcdLeaseLock implements LeaseLock {
       } catch {
         return false; // a 409: the Lease changed since it was read
       }
-      return this.landed();
+      return true;
     }
     if (!this.lastSeen) return false;
     const { resourceVersion: _ignored, ...metadata } = this.lastSeen.metadata;
     const object = { ...this.lastSeen, metadata: { ...metadata, annotations: { ...metadata.annotations, ...this.annotations() } }, spec: record };
     return this.put(object, Number(resourceVersion));
-  }
-
-  /** After a write through the store: true once etcd has it as the store wrote it (no other writer came first). */
-  private async landed(): Promise<boolean> {
-    await this.storeOf().durable();
-    const lease = this.storeOf().tryGet(LEASES, ELECTION_LEASE.namespace, ELECTION_LEASE.name);
-    const kv = (await this.backend.client.kv.range({ key: Buffer.from(this.key), keys_only: true })).kvs[0];
-    return lease !== undefined && kv !== undefined && String(kv.mod_revision) === lease.metadata.resourceVersion;
   }
 
   /** A put straight to etcd if the key's mod revision is still `modRevision` (0: the key must not exist). */
