@@ -133,4 +133,16 @@ describeWithEtcd('failover e2e')('two kube-netsim processes on one etcd: leader 
     expect(new Set(ips).size).toBe(5); // the repaired allocators gave the new pods addresses no one holds
     expect(((await call(follower, 'GET', '/netsim/v1/clock')).body as { faults: unknown }).faults).toEqual({ count: 0 });
   }, 240_000);
+
+  it('a leader that finds its Lease held by another (written in etcd behind its back) stops: leaderelection lost, exit 1', async () => {
+    const survivor = processes.find((p) => p.child.exitCode === null && p.child.signalCode === null)!;
+    const key = '/registry/leases/kube-system/kube-controller-manager';
+    const lease = JSON.parse(etcd.etcdctl('get', key, '--print-value-only')) as { spec: Record<string, unknown> };
+    const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+    lease.spec = { ...lease.spec, holderIdentity: 'intruder_1', acquireTime: now, renewTime: now };
+    const exited = new Promise<number | null>((resolve) => survivor.child.once('exit', (code) => resolve(code)));
+    etcd.etcdctl('put', key, JSON.stringify(lease));
+    expect(await exited).toBe(1);
+    expect(survivor.stderr()).toContain('kube-netsim: leaderelection lost');
+  }, 60_000);
 });
