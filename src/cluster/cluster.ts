@@ -189,13 +189,20 @@ export class Cluster {
 
   /**
    * A follower becomes the leader: the allocators are rebuilt from the store
-   * as it is now (what the old leader made, seen through etcd), and the
+   * as it is now (what the old leader made, seen through etcd), or, when the
+   * store holds no cluster yet, it is made as on a first start; the
    * controllers catch up with every object at the next `store.commit()`.
    */
   lead(): RepairReport | undefined {
     if (this.repairPending) {
       this.repairPending = false;
-      this.repaired = repairAllocations(this.store, this.pools);
+      if (this.store.count(type('namespaces')) === 0) {
+        // The leader died before it made the cluster: this one makes it, as a first start would.
+        this.bootstrap();
+        this.installDefaultStorageClass();
+      } else {
+        this.repaired = repairAllocations(this.store, this.pools);
+      }
     }
     this.controllers.resume();
     return this.repaired;
