@@ -111,7 +111,7 @@ async function startCluster(): Promise<Started> {
       cluster = buildCluster(config, clock, unseededRandom(), { backend: opened.backend, restored: opened.restored, bootstrap: restored === 0, follower });
       opened.backend.onFault(cluster.faults.record);
       for (const warning of cluster.repaired?.warnings ?? []) warn(`repair: ${warning}`);
-      await leadership!.start(cluster, opened.restored.revision);
+      await leadership!.start(() => cluster, opened.restored.revision);
     } else {
       cluster = buildCluster(config, clock, unseededRandom());
     }

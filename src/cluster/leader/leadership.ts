@@ -33,7 +33,8 @@ export class Leadership {
   readonly elector: LeaderElector;
   readonly lock: EtcdLeaseLock;
   private leading = false;
-  private cluster: Cluster | undefined;
+  /** The process's cluster (a getter: a snapshot restore may put another in its place). */
+  private clusterOf: (() => Cluster) | undefined;
   private apiUrl: string | undefined;
 
   constructor(
@@ -44,7 +45,7 @@ export class Leadership {
     const wall = options.wall ?? REAL_WALL_TIMER;
     this.lock = new EtcdLeaseLock(
       backend,
-      () => this.cluster!.store,
+      () => this.clusterOf!().store,
       () => this.leading,
       () => this.annotations(),
       () => wall.now(),
@@ -80,13 +81,14 @@ export class Leadership {
    * Starts following etcd from `revision` (what the store was read at) and
    * the election (renewing, or trying to acquire every retry period).
    */
-  async start(cluster: Cluster, revision: number): Promise<void> {
-    this.cluster = cluster;
+  async start(clusterOf: () => Cluster, revision: number): Promise<void> {
+    this.clusterOf = clusterOf;
     await this.backend.follow(revision, (change) => {
       if (change.object && isElectionLease(change.resource, change.object)) this.lock.sawVersion(change.revision);
-      cluster.store.applyRemote(change.resource, change.namespace, change.name, change.object, change.revision);
+      const { store } = clusterOf();
+      store.applyRemote(change.resource, change.namespace, change.name, change.object, change.revision);
       // The leader's controllers react to what another writer did (an `etcdctl put`); a follower's wait.
-      if (this.leading) cluster.store.commit();
+      if (this.leading) store.commit();
     });
     void this.elector.run();
   }
@@ -98,8 +100,8 @@ export class Leadership {
 
   /** The leader's API, as its Lease says, when another process leads. */
   leaderUrl(): string | undefined {
-    if (this.leading || !this.cluster) return undefined;
-    const lease = this.cluster.store.tryGet(LEASES, ELECTION_LEASE.namespace, ELECTION_LEASE.name);
+    if (this.leading || !this.clusterOf) return undefined;
+    const lease = this.clusterOf().store.tryGet(LEASES, ELECTION_LEASE.namespace, ELECTION_LEASE.name);
     return lease?.metadata.annotations?.[API_URL_ANNOTATION] || undefined;
   }
 
@@ -116,20 +118,20 @@ export class Leadership {
     return {
       ...(this.apiUrl ? { [API_URL_ANNOTATION]: this.apiUrl } : {}),
       // A follower taking over keeps the old leader's time in the Lease; it goes on from it.
-      ...(this.leading && this.cluster ? { [SIMULATED_TIME_ANNOTATION]: new Date(this.cluster.clock.now()).toISOString() } : {}),
+      ...(this.leading && this.clusterOf ? { [SIMULATED_TIME_ANNOTATION]: new Date(this.clusterOf().clock.now()).toISOString() } : {}),
     };
   }
 
   /** Becomes the leader: once its store has its own takeover, its store writes and its components start. */
   private async startLeading(): Promise<void> {
-    const cluster = this.cluster!;
     if (!this.leading) {
       await this.backend.caughtUp(this.lock.lastDirectWrite, 30_000);
+      const cluster = this.clusterOf!();
       const lease = cluster.store.tryGet(LEASES, ELECTION_LEASE.namespace, ELECTION_LEASE.name);
       const simulated = Date.parse(lease?.metadata.annotations?.[SIMULATED_TIME_ANNOTATION] ?? '');
       if (Number.isFinite(simulated)) cluster.clock.resumeFrom(simulated);
       this.leading = true;
     }
-    this.options.onStartedLeading?.(cluster);
+    this.options.onStartedLeading?.(this.clusterOf!());
   }
 }
