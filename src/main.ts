@@ -110,6 +110,10 @@ async function startCluster(): Promise<Started> {
       if (opened.restored.foreignKeys > 0) warn(`ETCD_PREFIX=${config.store.prefix}: ${opened.restored.foreignKeys} key(s) there are not objects kube-netsim serves; left alone`);
       cluster = buildCluster(config, clock, unseededRandom(), { backend: opened.backend, restored: opened.restored, bootstrap: restored === 0, follower });
       opened.backend.onFault(cluster.faults.record);
+      opened.backend.onReplaced((message) => {
+        process.stderr.write(`kube-netsim: ${message}\n`);
+        process.exit(1);
+      });
       for (const warning of cluster.repaired?.warnings ?? []) warn(`repair: ${warning}`);
       await leadership!.start(() => cluster, opened.restored.revision);
     } else {
