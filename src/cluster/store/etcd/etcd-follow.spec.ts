@@ -5,49 +5,29 @@
  * writes are not applied twice; what another writer puts becomes what the
  * store serves, and the store's next write to that key compares right.
  */
-import { ManualClock } from '../../../common/clock';
-import { SeededRandom } from '../../../common/random';
-import { describeWithEtcd, EtcdServer, startEtcd } from '../../../../test/support/etcd';
-import { ObjectStore } from '../object-store';
-import { resourceTypeByKey } from '../resource-types';
+import { describeWithEtcd } from '../../../../test/support/etcd';
+import { namespaces, pod, pods } from '../store.testing';
 import { StoredEvent } from '../types';
-import { EtcdBackend } from './etcd-backend';
-
-const namespaces = resourceTypeByKey('namespaces')!;
-const pods = resourceTypeByKey('pods')!;
+import { storeOn, useSpecEtcd } from './etcd.testing';
 
 describeWithEtcd('etcd follow')('EtcdBackend.follow: stores on one etcd see each other (etcd)', () => {
-  let etcd: EtcdServer;
-  const backends: EtcdBackend[] = [];
-  beforeAll(async () => {
-    etcd = await startEtcd();
-  }, 40_000);
-  afterAll(async () => {
-    for (const b of backends) await b.close(true);
-    await etcd?.stop();
-  });
+  const etcd = useSpecEtcd();
 
-  /** A store on `prefix` following etcd; `faults` collects its backend's faults. */
-  async function open(prefix: string, seed: number) {
-    const backend = EtcdBackend.connect({ endpoints: [etcd.endpoint], prefix });
-    backends.push(backend);
+  /** A store on `prefix` following etcd; `faults` collects its backend's faults, `events` what its listeners heard. */
+  async function open(prefix: string) {
+    const backend = etcd.connect({ prefix });
     const faults: string[] = [];
     backend.onFault((source, e) => faults.push(`${source}: ${(e as Error).message}`));
-    const state = await backend.load();
-    const store = new ObjectStore(new ManualClock(Date.UTC(2026, 0, 1)), new SeededRandom(seed));
-    store.useBackend(backend);
-    store.restore(state.entries, state.revision);
+    const store = await storeOn(backend);
     const events: StoredEvent[] = [];
     store.subscribe((e) => events.push(e));
-    await backend.follow(state.revision, (c) => store.applyRemote(c.resource, c.namespace, c.name, c.object, c.revision));
+    await backend.follow(Number(store.resourceVersion), (c) => store.applyRemote(c.resource, c.namespace, c.name, c.object, c.revision));
     return { store, backend, faults, events };
   }
 
-  const pod = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
-
   it('the writer\'s creates, updates and deletes reach the follower at the same resourceVersions, and are not applied twice to the writer', async () => {
-    const writer = await open('/follow', 1);
-    const follower = await open('/follow', 2);
+    const writer = await open('/follow');
+    const follower = await open('/follow');
     const ns = writer.store.create(namespaces, { metadata: { name: 'default' } });
     const a = writer.store.create(pods, pod('a', { v: '1' }), 'default');
     const b = writer.store.create(pods, pod('b'), 'default');
@@ -76,21 +56,21 @@ describeWithEtcd('etcd follow')('EtcdBackend.follow: stores on one etcd see each
   });
 
   it('another writer\'s put becomes what the store serves, and the store\'s next write to that key is taken', async () => {
-    const mine = await open('/foreign', 3);
+    const mine = await open('/foreign');
     mine.store.create(namespaces, { metadata: { name: 'default' } });
     const a = mine.store.create(pods, pod('a', { v: '1' }), 'default');
     await mine.backend.durable();
     // etcdctl put of a changed object, as an operator would.
     const value = JSON.stringify({ ...a, metadata: { ...a.metadata, resourceVersion: undefined, labels: { v: 'by-hand' } } });
-    etcd.etcdctl('put', '/foreign/pods/default/a', value);
-    const revision = Number(JSON.parse(etcd.etcdctl('get', '/foreign/pods/default/a', '-w', 'json')).kvs[0].mod_revision);
+    etcd.server.etcdctl('put', '/foreign/pods/default/a', value);
+    const revision = Number(JSON.parse(etcd.server.etcdctl('get', '/foreign/pods/default/a', '-w', 'json')).kvs[0].mod_revision);
     await mine.backend.caughtUp(revision);
     const changed = mine.store.get(pods, 'default', 'a');
     expect(changed.metadata.labels).toEqual({ v: 'by-hand' });
     expect(changed.metadata.resourceVersion).toBe(String(revision));
     const next = mine.store.update(pods, 'default', 'a', { ...changed, metadata: { ...changed.metadata, labels: { v: '3' } } });
     await mine.backend.durable();
-    expect(Number(JSON.parse(etcd.etcdctl('get', '/foreign/pods/default/a', '-w', 'json')).kvs[0].mod_revision)).toBe(Number(next.metadata.resourceVersion));
+    expect(Number(JSON.parse(etcd.server.etcdctl('get', '/foreign/pods/default/a', '-w', 'json')).kvs[0].mod_revision)).toBe(Number(next.metadata.resourceVersion));
     expect(mine.faults).toEqual([]);
   });
 });
