@@ -47,6 +47,9 @@ export interface RemoteChange {
 /** One etcd transaction to make: the last change of each key in a store transaction. */
 type Change = { key: string; value: Buffer } | { key: string; value: null };
 
+/** How many of its own write revisions a backend keeps for a watch that has not passed them. */
+const OWN_REVISIONS_KEPT = 100_000;
+
 /** Where a transaction that changes nothing in etcd (an object made and deleted in it) still takes its revision. */
 export const EMPTY_TRANSACTION_KEY = '/kube-netsim/revision';
 
@@ -250,6 +253,17 @@ export class EtcdBackend implements StoreBackend {
     watcher.on('error', (e: Error) => this.faultHandler('etcd watch', new Error(`etcd watch failed: ${e.message}`)));
   }
 
+  /**
+   * A revision of our own, for the watch to skip. Noted from the first write on, the watch
+   * starting later (at the revision start-up read): what start-up wrote before it must not
+   * come back as another writer's (an older version over a newer one). Without a watch only
+   * the last OWN_REVISIONS_KEPT are kept.
+   */
+  private noteOwn(revision: number): void {
+    this.ownRevisions.add(revision);
+    if (this.ownRevisions.size > OWN_REVISIONS_KEPT) this.ownRevisions.delete(this.ownRevisions.values().next().value!);
+  }
+
   /** Resolves once the watch has handed on every revision up to `revision` (at once without a watch), or after `timeoutMs`. */
   caughtUp(revision: number, timeoutMs = 5000): Promise<void> {
     if (!this.watcher || this.followed >= revision) return Promise.resolve();
@@ -372,7 +386,7 @@ export class EtcdBackend implements StoreBackend {
             if (c.value === null) this.modRevisions.delete(c.key);
             else this.modRevisions.set(c.key, revision);
           }
-          if (this.watcher) this.ownRevisions.add(revision);
+          this.noteOwn(revision);
           return;
         }
         // Another writer changed these keys: ours is refused, as a stale guaranteed update is; the store's copy stands.
@@ -454,7 +468,7 @@ export class EtcdBackend implements StoreBackend {
       else this.modRevisions.set(c.key, revision!);
     }
     // Ours: the watch (`follow`) skips it. (A chunk of deletes only comes back as deletes of what is gone already: nothing to do.)
-    if (this.watcher && revision !== undefined) this.ownRevisions.add(revision);
+    if (revision !== undefined) this.noteOwn(revision);
     return true;
   }
 
