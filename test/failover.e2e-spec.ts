@@ -83,6 +83,12 @@ describeWithEtcd('failover e2e')('two kube-netsim processes on one etcd: leader 
     // The leader's controllers made its pods; the follower sees them through etcd.
     await until('the follower sees web2 ready', async () => ((await kubectl(follower, 'get', 'deployment', 'web2', '-o', 'jsonpath={.status.readyReplicas}')) === '2' ? true : undefined), 60_000);
 
+    // kube-netsim's own endpoints on the follower are the leader's (its kube-proxies' rules).
+    const rules = async (main: MainProcess) => (await fetch(`http://127.0.0.1:${main.port}/netsim/v1/nodes/kind-worker/iptables`)).text();
+    const fromFollower = await rules(follower);
+    expect(fromFollower).toContain('KUBE-SERVICES');
+    expect(fromFollower).toBe(await rules(leader));
+
     // The simulated clock moves on the leader (a request to the follower is forwarded), and the Lease keeps it.
     const advanced = await call(follower, 'POST', '/netsim/v1/clock/advance', { seconds: 3600 });
     expect(advanced.status).toBe(200);
