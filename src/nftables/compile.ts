@@ -167,6 +167,8 @@ for (const proto of ['tcp', 'udp', 'sctp'] as const) {
 // ---------------------------------------------------------------------------
 
 const VERDICT_WORDS = new Set(['accept', 'drop', 'return', 'continue']);
+/** Bitwise operators as written (`and`) and as `nft list` prints them (`&`). */
+const BINOPS: Readonly<Record<string, 'and' | 'or' | 'xor'>> = { and: 'and', '&': 'and', or: 'or', '|': 'or', xor: 'xor', '^': 'xor' };
 
 class Parser {
   private i = 0;
@@ -302,8 +304,9 @@ class Parser {
   markExpr(): MarkExpr {
     if (this.peek() === 'mark' || (this.peek() === 'meta' && this.peek(1) === 'mark') || (this.peek() === 'ct' && this.peek(1) === 'mark')) {
       this.i += this.peek() === 'mark' ? 1 : 2;
-      const op = this.next();
-      if (op !== 'or' && op !== 'and' && op !== 'xor') throw new NftCompileError(`"${op}" is not modelled in a mark expression (or, and, xor are)`);
+      const word = this.next();
+      const op = BINOPS[word];
+      if (op === undefined) throw new NftCompileError(`"${word}" is not modelled in a mark expression (or, and, xor are)`);
       return { op, value: this.number('a mark') >>> 0 };
     }
     return { op: 'set', value: this.number('a mark') >>> 0 };
@@ -487,8 +490,8 @@ class Parser {
     if (first === undefined) throw new NftCompileError(`"${w}" is not a statement kube-netsim models`);
     const key = this.concatenation(first);
     let mask: MarkExpr | undefined;
-    if (key.length === 1 && (this.peek() === 'and' || this.peek() === 'or' || this.peek() === 'xor')) {
-      const op = this.next() as 'and';
+    if (key.length === 1 && BINOPS[this.peek() ?? ''] !== undefined) {
+      const op = BINOPS[this.next()];
       mask = { op, value: this.number('a mask') >>> 0 };
     }
     if (this.eat('vmap')) {
