@@ -5,17 +5,8 @@
  * traced with every path enumerated. The flow says which endpoints it may
  * reach (or DROP / REJECT / no DNAT), and whether it is masqueraded.
  */
-import { Ruleset } from '../netfilter/ruleset';
-import { renderRules } from './render';
-import { loadSync } from './ruleset-loader';
-import { expectedOutput, observedFlow as observed, scenarioEngine } from './testing/flow-harness';
-import { RenderScenario, scenarios } from './testing/scenarios';
-
-function engineFor(scenario: RenderScenario) {
-  const ruleset = new Ruleset(scenario.request.family === 'IPv6' ? 'ipv6' : 'ipv4');
-  loadSync(ruleset, renderRules(scenario.request));
-  return scenarioEngine(scenario, { ruleset });
-}
+import { expectedOutput, iptablesScenarioEngine as engineFor, observedFlow as observed } from './testing/flow-harness';
+import { scenarios } from './testing/scenarios';
 
 const ipv4Scenarios = scenarios().filter((s) => s.request.family === 'IPv4' && s.flows.length > 0);
 const ipv6Scenarios = scenarios().filter((s) => s.request.family === 'IPv6' && s.flows.length > 0);

@@ -12,13 +12,9 @@
  * the endpoints are deleted, every flow of the ITP and terminating-endpoint
  * tests is REJECT, as upstream checks after its second sync.
  */
-import { ManualClock } from '../../common/clock';
-import { Ruleset } from '../../netfilter/ruleset';
-import { nftHookEntries } from '../../nftables/traversal';
-import { expectedOutput, observedFlow, scenarioEngine } from '../testing/flow-harness';
-import { scenarios, type PacketFlow, type RenderScenario } from '../testing/scenarios';
-import type { EndpointSlice, Service } from '../types';
-import { NftProxier } from './nft-proxier';
+import { expectedOutput, nftScenarioEngine, nftScenarioProxier, observedFlow } from '../testing/flow-harness';
+import { scenarios, type PacketFlow } from '../testing/scenarios';
+import type { EndpointSlice } from '../types';
 
 /** Upstream's nftables expectations where they differ from the iptables tables, by scenario then flow name. */
 const NFT_EXPECTS: Record<string, Record<string, Partial<PacketFlow>>> = {
@@ -40,36 +36,6 @@ const NFT_EXTRA: Record<string, PacketFlow[]> = {
   'cluster-ip-general': [{ name: 'packet to unallocated cluster ip', sourceIP: '10.180.0.2', destIP: '172.30.0.50', destPort: 80, output: 'DROP', masq: false }],
 };
 
-/** The scenario's configuration in nftables mode: its iptables settings (but localhostNodePorts) as the nftables ones. */
-function nftConfig(scenario: RenderScenario) {
-  const { iptables, ...rest } = scenario.request.config;
-  const nftables: Record<string, unknown> = {};
-  if (iptables?.masqueradeAll !== undefined) nftables.masqueradeAll = iptables.masqueradeAll;
-  if (iptables?.masqueradeBit !== undefined) nftables.masqueradeBit = iptables.masqueradeBit;
-  return { ...rest, mode: 'nftables', nftables };
-}
-
-function proxierFor(scenario: RenderScenario): NftProxier {
-  const proxier = new NftProxier({
-    node: scenario.request.node,
-    clock: new ManualClock(0),
-    config: nftConfig(scenario),
-    family: scenario.request.family,
-    markFormat: 'minimal',
-    serviceCIDRs: ['172.30.0.0/16', 'fd00:10:96::/112'],
-  });
-  for (const o of scenario.request.objects as (Service | EndpointSlice)[]) {
-    if ('spec' in o) proxier.onServiceAdd(o);
-    else proxier.onEndpointSliceAdd(o);
-  }
-  proxier.sync();
-  return proxier;
-}
-
-function engineFor(scenario: RenderScenario, proxier: NftProxier) {
-  return scenarioEngine(scenario, { ruleset: new Ruleset(scenario.request.family === 'IPv6' ? 'ipv6' : 'ipv4'), nftables: nftHookEntries(proxier.ruleset) });
-}
-
 const withFlows = scenarios().filter((s) => s.flows.length > 0);
 
 describe('upstream\'s nftables packet flows through the nftables engine', () => {
@@ -79,8 +45,8 @@ describe('upstream\'s nftables packet flows through the nftables engine', () => 
   });
 
   describe.each(withFlows.map((s) => [s.name, s] as const))('%s', (name, scenario) => {
-    const proxier = proxierFor(scenario);
-    const engine = engineFor(scenario, proxier);
+    const proxier = nftScenarioProxier(scenario);
+    const engine = nftScenarioEngine(scenario, proxier);
     const flows = [...scenario.flows.map((f) => ({ ...f, ...NFT_EXPECTS[name]?.[f.name], ...localhostNodePort(f) })), ...(NFT_EXTRA[name] ?? [])];
     it.each(flows.map((f) => [f.name, f] as const))('%s', (_flow, flow) => {
       const got = observedFlow(engine, flow);

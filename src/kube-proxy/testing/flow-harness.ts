@@ -10,6 +10,12 @@ import { formatIPv6, tryParseIPv6 } from '../../ipam/ipv6';
 import { tryParseIp } from '../../netfilter/address';
 import { NetfilterEngine, type EngineOptions } from '../../netfilter/engine';
 import { Host } from '../../netfilter/host';
+import { Ruleset } from '../../netfilter/ruleset';
+import { nftHookEntries } from '../../nftables/traversal';
+import { NftProxier } from '../nftables/nft-proxier';
+import { renderRules } from '../render';
+import { loadSync } from '../ruleset-loader';
+import type { EndpointSlice, Service } from '../types';
 import type { PacketFlow, RenderScenario } from './scenarios';
 
 const ipv6 = (cidr: string) => cidr.includes(':');
@@ -36,6 +42,45 @@ export function scenarioHost(scenario: RenderScenario): Host {
 /** An engine on the scenario's host with the given rules (an iptables `ruleset`, nft hook entries or both). */
 export function scenarioEngine(scenario: RenderScenario, rules: Pick<EngineOptions, 'ruleset' | 'nftables'>): NetfilterEngine {
   return new NetfilterEngine({ ...rules, host: scenarioHost(scenario), clock: new ManualClock(), random: new SeededRandom(1) });
+}
+
+/** The scenario's node in iptables mode: kube-proxy's rules loaded as it leaves them. */
+export function iptablesScenarioEngine(scenario: RenderScenario): NetfilterEngine {
+  const ruleset = new Ruleset(scenario.request.family === 'IPv6' ? 'ipv6' : 'ipv4');
+  loadSync(ruleset, renderRules(scenario.request));
+  return scenarioEngine(scenario, { ruleset });
+}
+
+/** The scenario's configuration in nftables mode: its iptables settings (but localhostNodePorts) as the nftables ones. */
+function nftConfig(scenario: RenderScenario) {
+  const { iptables, ...rest } = scenario.request.config;
+  const nftables: Record<string, unknown> = {};
+  if (iptables?.masqueradeAll !== undefined) nftables.masqueradeAll = iptables.masqueradeAll;
+  if (iptables?.masqueradeBit !== undefined) nftables.masqueradeBit = iptables.masqueradeBit;
+  return { ...rest, mode: 'nftables', nftables };
+}
+
+/** The scenario's objects synced by the nftables proxier (upstream's fake: Service CIDRs 172.30.0.0/16 and fd00:10:96::/112, mark 0x4000). */
+export function nftScenarioProxier(scenario: RenderScenario): NftProxier {
+  const proxier = new NftProxier({
+    node: scenario.request.node,
+    clock: new ManualClock(0),
+    config: nftConfig(scenario),
+    family: scenario.request.family,
+    markFormat: 'minimal',
+    serviceCIDRs: ['172.30.0.0/16', 'fd00:10:96::/112'],
+  });
+  for (const o of scenario.request.objects as (Service | EndpointSlice)[]) {
+    if ('spec' in o) proxier.onServiceAdd(o);
+    else proxier.onEndpointSliceAdd(o);
+  }
+  proxier.sync();
+  return proxier;
+}
+
+/** The scenario's node in nftables mode, on the proxier's ruleset (later syncs show through). */
+export function nftScenarioEngine(scenario: RenderScenario, proxier: NftProxier): NetfilterEngine {
+  return scenarioEngine(scenario, { ruleset: new Ruleset(scenario.request.family === 'IPv6' ? 'ipv6' : 'ipv4'), nftables: nftHookEntries(proxier.ruleset) });
 }
 
 /** What the flow table's `output` says for the packet's traced outcomes: DROP, REJECT, or the DNAT targets; and whether it is masqueraded. */
