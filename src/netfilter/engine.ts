@@ -717,6 +717,10 @@ class Run implements ChainWalker {
     return this.made;
   }
 
+  get recording(): boolean {
+    return this.steps !== undefined;
+  }
+
   record(table: StepTable | 'conntrack' | 'routing', chain: string | null, position: number, rule: Rule | ForeignRule | null, action: Action): void {
     this.push(table, chain, position < 0 ? null : position + 1, rule, action);
   }

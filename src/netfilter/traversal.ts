@@ -142,6 +142,8 @@ export interface ChainWalker {
   pick?(weights: readonly number[], bucket: (u32: number) => number): number;
   /** The path is sampled: its effects stay (enumerate mode works on forks). */
   readonly sampling?: boolean;
+  /** Steps are kept: an engine that writes a step's text may skip it when false. */
+  readonly recording?: boolean;
   /**
    * A kept rule's unmodelled match was reached (its header and modelled matches
    * hold): does it match on this path? The walker records the assumption; without

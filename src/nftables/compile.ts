@@ -55,8 +55,8 @@ export type SetRef =
 export type MarkExpr = { readonly op: 'set' | 'or' | 'and' | 'xor'; readonly value: number };
 
 export type Op =
-  | { readonly op: 'match'; readonly key: readonly Selector[]; readonly mask?: MarkExpr; readonly negate: boolean; readonly set: SetRef }
-  | { readonly op: 'vmap'; readonly key: readonly Selector[]; readonly map: SetRef }
+  | { readonly op: 'match'; readonly key: readonly Selector[]; readonly kinds: readonly ValueKind[]; readonly mask?: MarkExpr; readonly negate: boolean; readonly set: SetRef }
+  | { readonly op: 'vmap'; readonly key: readonly Selector[]; readonly kinds: readonly ValueKind[]; readonly map: SetRef }
   | { readonly op: 'numgen'; readonly mod: number; readonly offset: number; readonly map: SetRef }
   | { readonly op: 'mark'; readonly target: 'meta' | 'ct'; readonly expr: MarkExpr }
   | { readonly op: 'update'; readonly set: string; readonly key: readonly Selector[]; readonly timeout?: number }
@@ -77,8 +77,15 @@ export class NftCompileError extends Error {}
 // Tokens
 // ---------------------------------------------------------------------------
 
+const SPECIAL = /["{},\t\n]/;
+
 /** Words, quoted strings, and `{`, `}`, `,` as tokens of their own. */
 export function tokenize(text: string): string[] {
+  if (!SPECIAL.test(text)) {
+    // The common case (most of kube-proxy's rules): words between single spaces.
+    const words = text.split(' ');
+    return words.includes('') ? words.filter((w) => w !== '') : words;
+  }
   const out: string[] = [];
   let i = 0;
   while (i < text.length) {
@@ -319,22 +326,30 @@ class Parser {
     const target = this.next();
     let addressText = target;
     let portText: string | undefined;
-    const bracket = /^\[([^\]]+)\](?::(\S+))?$/.exec(target);
-    if (bracket) {
-      addressText = bracket[1];
-      portText = bracket[2];
-    } else if (target.split(':').length === 2) {
-      [addressText, portText] = target.split(':');
+    if (target.startsWith('[')) {
+      const close = target.indexOf(']');
+      if (close < 0 || (close + 1 < target.length && target[close + 1] !== ':')) throw new NftCompileError(`"${target}" is not ADDRESS[:PORT]`);
+      addressText = target.slice(1, close);
+      if (close + 1 < target.length) portText = target.slice(close + 2);
+    } else {
+      const colon = target.indexOf(':');
+      // One colon: IPv4 with a port; more: an IPv6 address without one.
+      if (colon >= 0 && target.indexOf(':', colon + 1) < 0) {
+        addressText = target.slice(0, colon);
+        portText = target.slice(colon + 1);
+      }
     }
     const address = tryParseIPv4(addressText) ?? tryParseIPv6(addressText);
     if (address === undefined) throw new NftCompileError(`"${addressText}" is not an address to ${type === 'DNAT' ? 'dnat' : 'snat'} to`);
     let minPort: number | undefined;
     let maxPort: number | undefined;
     if (portText !== undefined) {
-      const [lo, hi] = portText.split('-').map(Number);
-      if (!Number.isInteger(lo) || lo > 65535 || (hi !== undefined && !(Number.isInteger(hi) && hi >= lo && hi <= 65535))) throw new NftCompileError(`"${portText}" is not a port`);
+      const dash = portText.indexOf('-');
+      const lo = Number(dash < 0 ? portText : portText.slice(0, dash));
+      const hi = dash < 0 ? lo : Number(portText.slice(dash + 1));
+      if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < lo || hi > 65535 || portText === '') throw new NftCompileError(`"${portText}" is not a port`);
       minPort = lo;
-      maxPort = hi ?? lo;
+      maxPort = hi;
     }
     const flags = this.natFlags();
     return { type, range: { minAddress: address, maxAddress: address, minPort, maxPort }, ...flags };
@@ -495,7 +510,8 @@ class Parser {
       mask = { op, value: this.number('a mask') >>> 0 };
     }
     if (this.eat('vmap')) {
-      ops.push({ op: 'vmap', key, map: this.mapRef(key.map((s) => s.kind)) });
+      const kinds = key.map((s) => s.kind);
+      ops.push({ op: 'vmap', key, kinds, map: this.mapRef(kinds) });
       return;
     }
     let negate = false;
@@ -516,7 +532,7 @@ class Parser {
       }
       set = { anonymous: [{ key: this.keyOf(kinds, words) }] };
     }
-    ops.push({ op: 'match', key, mask, negate, set });
+    ops.push({ op: 'match', key, kinds, mask, negate, set });
   }
 }
 

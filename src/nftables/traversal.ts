@@ -32,6 +32,17 @@ import { elementKey, type NftChain, type NftElement, type NftRule, type NftRules
 import { canonicalText, parseConstant, parseDuration, setTypeKinds, type Constant, type Scalar, type ValueKind } from './values';
 
 const MAX_DEPTH = 64;
+const INT_KIND: readonly ValueKind[] = ['int'];
+const ACCEPTED: WalkResult = Object.freeze({ kind: 'accept' });
+const DROPPED: WalkResult = Object.freeze({ kind: 'drop' });
+const WEIGHTS = new Map<number, number[]>();
+
+/** `numgenWeights(n)`, made once per modulus. */
+function weightsOf(n: number): number[] {
+  let w = WEIGHTS.get(n);
+  if (w === undefined) WEIGHTS.set(n, (w = numgenWeights(n)));
+  return w;
+}
 
 const HOOK_NAMES: Readonly<Record<Hook, string>> = { PREROUTING: 'prerouting', INPUT: 'input', FORWARD: 'forward', OUTPUT: 'output', POSTROUTING: 'postrouting' };
 
@@ -162,6 +173,13 @@ export class NftHookSource implements HookEntrySource {
   // -------------------------------------------------------------------------
 
   private walk(walker: ChainWalker, table: NftTable, label: NftTableLabel, start: NftChain): WalkResult {
+    const ctx = walker.ctx;
+    const env: NftEnv = {
+      host: ctx.host,
+      get conntrack() {
+        return ctx.conntrack;
+      },
+    };
     const stack: { chain: NftChain; next: number }[] = [];
     let chain = start;
     let next = 0;
@@ -173,7 +191,7 @@ export class NftHookSource implements HookEntrySource {
         const position = next++;
         const rule = chain.rules[position];
         const compiled = compiledOrRefused(rule, `chain ${label} ${chain.name}`);
-        const outcome = this.runRule(walker, table, label, chain, position, rule, compiled.ops);
+        const outcome = this.runRule(walker, env, table, label, chain, position, rule, compiled.ops);
         if (outcome === undefined) continue;
         if ('kind' in outcome && (outcome.kind === 'jump' || outcome.kind === 'goto' || outcome.kind === 'return' || outcome.kind === 'continue' || outcome.kind === 'accept' || outcome.kind === 'drop')) {
           const v = outcome as NftVerdict;
@@ -181,9 +199,9 @@ export class NftHookSource implements HookEntrySource {
             case 'continue':
               continue;
             case 'accept':
-              return { kind: 'accept' };
+              return ACCEPTED;
             case 'drop':
-              return { kind: 'drop' };
+              return DROPPED;
             case 'return':
               returned = true;
               break;
@@ -213,7 +231,7 @@ export class NftHookSource implements HookEntrySource {
       if (frame === undefined) {
         const policy = start.base?.policy ?? 'accept';
         walker.record(label, start.name, -1, null, `policy ${policy}`);
-        return policy === 'drop' ? { kind: 'drop' } : { kind: 'accept' };
+        return policy === 'drop' ? DROPPED : ACCEPTED;
       }
       chain = frame.chain;
       next = frame.next;
@@ -224,51 +242,61 @@ export class NftHookSource implements HookEntrySource {
    * One rule: undefined when a match failed (or it ended with no verdict),
    * a verdict to follow, or how the walk ends (reject, NAT).
    */
-  private runRule(walker: ChainWalker, table: NftTable, label: NftTableLabel, chain: NftChain, position: number, rule: NftRule, ops: readonly Op[]): NftVerdict | WalkResult | undefined {
-    const env: NftEnv = { host: walker.ctx.host, conntrack: walker.ctx.conntrack };
-    const record = (action: string) => walker.record(label, chain.name, position, stepRule(rule), action);
-    for (const op of ops) {
+  private runRule(
+    walker: ChainWalker,
+    env: NftEnv,
+    table: NftTable,
+    label: NftTableLabel,
+    chain: NftChain,
+    position: number,
+    rule: NftRule,
+    ops: readonly Op[],
+  ): NftVerdict | WalkResult | undefined {
+    // A step's text is written only when steps are kept.
+    const recording = walker.recording !== false;
+    for (let k = 0; k < ops.length; k++) {
+      const op = ops[k];
       const packet = walker.packet;
       switch (op.op) {
         case 'match': {
           const values = readKey(op.key, packet, env);
           if (values === undefined) return undefined;
           if (op.mask !== undefined) values[0] = masked(values[0], op.mask);
-          const found = this.inSet(walker, table, op.set, op.key.map((s) => s.kind), values, label) !== undefined;
+          const found = this.inSet(walker, table, op.set, op.kinds, values, label) !== undefined;
           if (found === op.negate) return undefined;
           break;
         }
         case 'vmap': {
           const values = readKey(op.key, packet, env);
           if (values === undefined) return undefined;
-          const hit = this.inSet(walker, table, op.map, op.key.map((s) => s.kind), values, label);
+          const hit = this.inSet(walker, table, op.map, op.kinds, values, label);
           if (hit === undefined || hit.verdict === undefined) return undefined;
-          record(`${mapName(op.map)}: ${verdictText(hit.verdict)}`);
+          if (recording) walker.record(label, chain.name, position, stepRule(rule), `${mapName(op.map)}: ${verdictText(hit.verdict)}`);
           return hit.verdict;
         }
         case 'numgen': {
-          const weights = numgenWeights(op.mod);
+          const weights = weightsOf(op.mod);
           if (walker.pick === undefined) throw new DomainError('INVALID', 'nftables: numgen needs a walker that forks');
           const k = walker.pick(weights, (u32) => Math.floor((u32 * op.mod) / 4294967296));
           const value = k + op.offset;
-          const hit = this.inSet(walker, table, op.map, ['int'], [value], label);
+          const hit = this.inSet(walker, table, op.map, INT_KIND, [value], label);
           if (hit === undefined || hit.verdict === undefined) {
-            record(`numgen: ${value} (no element)`);
+            if (recording) walker.record(label, chain.name, position, stepRule(rule), `numgen: ${value} (no element)`);
             return undefined;
           }
-          record(`numgen: ${value} of ${op.mod} (${fraction(weights[k])}): ${verdictText(hit.verdict)}`);
+          if (recording) walker.record(label, chain.name, position, stepRule(rule), `numgen: ${value} of ${op.mod} (${fraction(weights[k])}): ${verdictText(hit.verdict)}`);
           return hit.verdict;
         }
         case 'mark': {
           if (op.target === 'meta') {
             const mark = applyMark(packet.mark, op.expr);
             if (mark !== packet.mark) walker.packet = { ...packet, mark };
-            record(`mark 0x${packet.mark.toString(16)} -> 0x${mark.toString(16)}`);
+            if (recording) walker.record(label, chain.name, position, stepRule(rule), `mark 0x${packet.mark.toString(16)} -> 0x${mark.toString(16)}`);
           } else {
             const before = packet.ctmark ?? 0;
             const ctmark = applyMark(before, op.expr);
             if (ctmark !== before) walker.packet = { ...packet, ctmark };
-            record(`ct mark 0x${before.toString(16)} -> 0x${ctmark.toString(16)}`);
+            if (recording) walker.record(label, chain.name, position, stepRule(rule), `ct mark 0x${before.toString(16)} -> 0x${ctmark.toString(16)}`);
           }
           break;
         }
@@ -284,26 +312,26 @@ export class NftHookSource implements HookEntrySource {
           let inSet = dynamic.get(set);
           if (inSet === undefined) dynamic.set(set, (inSet = new Map()));
           inSet.set(key, timeout === undefined ? Infinity : now + timeout);
-          record(`update @${op.set} { ${key} }${timeout === undefined ? '' : ` (expires in ${timeout / 1000}s)`}`);
+          if (recording) walker.record(label, chain.name, position, stepRule(rule), `update @${op.set} { ${key} }${timeout === undefined ? '' : ` (expires in ${timeout / 1000}s)`}`);
           break;
         }
         case 'counter':
           break;
         case 'log':
-          record(`log${op.prefix ? ` prefix "${op.prefix}"` : ''} level ${op.level}, continue`);
+          walker.record(label, chain.name, position, stepRule(rule), `log${op.prefix ? ` prefix "${op.prefix}"` : ''} level ${op.level}, continue`);
           walker.log?.({ prefix: op.prefix, level: op.level }, chain.name);
           break;
         case 'notrack':
           if (packet.ctstate !== 'UNTRACKED') walker.packet = { ...packet, ctstate: 'UNTRACKED' };
-          record('notrack');
+          walker.record(label, chain.name, position, stepRule(rule), 'notrack');
           break;
         case 'nat':
           return { kind: 'nat', nat: op.action, rule: stepRule(rule), chain: chain.name, position, table: label };
         case 'reject':
-          record(op.text);
+          walker.record(label, chain.name, position, stepRule(rule), op.text);
           return { kind: 'reject', rejectWith: rejectFor(op.with, packet) };
         case 'verdict':
-          record(verdictText(op.verdict));
+          if (recording) walker.record(label, chain.name, position, stepRule(rule), verdictText(op.verdict));
           return op.verdict;
       }
     }
