@@ -86,7 +86,6 @@ if (skipReason !== undefined) {
 }
 const describeKernel = skipReason === undefined ? describe : describe.skip;
 
-/** Chi-square critical values at p = 0.001, by degrees of freedom. */
 /** What an engine path that stops at a kept target (UNKNOWN) is written as. */
 const ANY = 'any (stops at a kept rule kube-netsim does not model)';
 
