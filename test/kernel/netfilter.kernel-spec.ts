@@ -138,25 +138,3 @@ describeKernel('the Linux kernel agrees with the engine', () => {
     process.stderr.write(`kernel agreement: ${NAMES.length} fixtures, ${probeCount} probes run\n`);
   });
 });
-
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace jest {
-    interface Matchers<R> {
-      toBeOneOf(values: readonly unknown[]): R;
-    }
-    interface Expect {
-      toBeOneOf(values: readonly unknown[]): unknown;
-    }
-  }
-}
-
-expect.extend({
-  toBeOneOf(received: unknown, values: readonly unknown[]) {
-    const pass = values.includes(received);
-    return {
-      pass,
-      message: () => `expected ${JSON.stringify(received)} ${pass ? 'not ' : ''}to be one of ${JSON.stringify(values)}`,
-    };
-  },
-});

@@ -168,3 +168,25 @@ export function expectFrequenciesFit(counts: ReadonlyMap<string, number>, probab
   }
   expect(chi2).toBeLessThan(CHI2_CRITICAL[probabilities.size - 1]);
 }
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    interface Matchers<R> {
+      toBeOneOf(values: readonly unknown[]): R;
+    }
+    interface Expect {
+      toBeOneOf(values: readonly unknown[]): unknown;
+    }
+  }
+}
+
+expect.extend({
+  toBeOneOf(received: unknown, values: readonly unknown[]) {
+    const pass = values.includes(received);
+    return {
+      pass,
+      message: () => `expected ${JSON.stringify(received)} ${pass ? 'not ' : ''}to be one of ${JSON.stringify(values)}`,
+    };
+  },
+});
