@@ -114,7 +114,15 @@ export class NftHookSource implements HookEntrySource {
 
   constructor(readonly ruleset: NftRuleset) {}
 
+  private conntrackUse: { generation: number; uses: boolean } | undefined;
+
   get usesConntrack(): boolean {
+    const generation = this.ruleset.generation ?? 0;
+    if (this.conntrackUse?.generation !== generation) this.conntrackUse = { generation, uses: this.scanConntrackUse() };
+    return this.conntrackUse.uses;
+  }
+
+  private scanConntrackUse(): boolean {
     for (const t of this.ruleset.tables.values()) {
       for (const c of t.chains.values()) {
         if (c.base?.type === 'nat') return true;
