@@ -104,13 +104,18 @@ interface SetIndex {
 /** Dynamic elements (`update @set`), by set, then element key: when each expires (ms on the engine's clock). */
 type Dynamic = Map<NftSet, Map<string, number>>;
 
+/** An enumerated path's own writes, over the elements sampled packets made (copy on write). */
+interface DynamicFork {
+  readonly writes: Dynamic;
+}
+
 export class NftHookSource implements HookEntrySource {
   private cache = new Map<string, readonly HookEntry[]>();
   private cachedGeneration = -1;
   private readonly indexes = new WeakMap<NftSet, SetIndex>();
   /** Elements sampled packets added (affinity); an enumerated path works on a copy. */
   readonly dynamic: Dynamic = new Map();
-  private readonly forks = new WeakMap<ChainWalker, Dynamic>();
+  private readonly forks = new WeakMap<ChainWalker, DynamicFork>();
 
   constructor(readonly ruleset: NftRuleset) {}
 
@@ -316,10 +321,7 @@ export class NftHookSource implements HookEntrySource {
           const timeout = op.timeout ?? (set.timeout === undefined ? undefined : parseDuration(set.timeout));
           const key = elementKey(values.map((v, k) => canonicalText(op.key[k].kind, v)));
           const now = walker.ctx.now;
-          const dynamic = this.dynamicFor(walker);
-          let inSet = dynamic.get(set);
-          if (inSet === undefined) dynamic.set(set, (inSet = new Map()));
-          inSet.set(key, timeout === undefined ? Infinity : now + timeout);
+          this.writeDynamic(walker, set, key, timeout === undefined ? Infinity : now + timeout);
           if (recording) walker.record(label, chain.name, position, stepRule(rule), `update @${op.set} { ${key} }${timeout === undefined ? '' : ` (expires in ${timeout / 1000}s)`}`);
           break;
         }
@@ -346,14 +348,28 @@ export class NftHookSource implements HookEntrySource {
     return undefined;
   }
 
-  private dynamicFor(walker: ChainWalker): Dynamic {
-    if (walker.sampling === true) return this.dynamic;
-    let fork = this.forks.get(walker);
-    if (fork === undefined) {
-      fork = new Map([...this.dynamic].map(([s, m]) => [s, new Map(m)]));
-      this.forks.set(walker, fork);
+  /** Adds or refreshes a dynamic element: in the engine's store for a sampled path, in the path's own fork when enumerating. */
+  private writeDynamic(walker: ChainWalker, set: NftSet, key: string, expires: number): void {
+    let store = this.dynamic;
+    if (walker.sampling !== true) {
+      let fork = this.forks.get(walker);
+      if (fork === undefined) this.forks.set(walker, (fork = { writes: new Map() }));
+      store = fork.writes;
     }
-    return fork;
+    let inSet = store.get(set);
+    if (inSet === undefined) store.set(set, (inSet = new Map()));
+    inSet.set(key, expires);
+  }
+
+  /** When a dynamic element expires (the path's own write first), if there is one. */
+  private readDynamic(walker: ChainWalker, set: NftSet, key: string): number | undefined {
+    const own = walker.sampling === true ? undefined : this.forks.get(walker)?.writes.get(set)?.get(key);
+    if (own !== undefined) return own;
+    const inSet = this.dynamic.get(set);
+    const expires = inSet?.get(key);
+    // A sampled packet that finds an element timed out removes it, as the kernel's garbage collection would have.
+    if (expires !== undefined && expires <= walker.ctx.now && walker.sampling === true) inSet!.delete(key);
+    return expires;
   }
 
   /** The element of the set that holds the key (a map's: with its verdict), if any. */
@@ -377,7 +393,7 @@ export class NftHookSource implements HookEntrySource {
       }
     }
     if (element === undefined) {
-      const expires = this.dynamicFor(walker).get(set)?.get(key);
+      const expires = this.readDynamic(walker, set, key);
       if (expires === undefined || expires <= walker.ctx.now) return undefined;
       return {};
     }
