@@ -28,7 +28,7 @@ import type { ChainWalker, ForeignRule, HookEntry, HookEntrySource, WalkResult }
 import type { Hook, NftTableLabel, Packet, RejectWith } from '../netfilter/types';
 import { applyMark, compileRule, compileText, keyIn, masked, NftCompileError, type NftEnv, type NftVerdict, type Op, type SetRef } from './compile';
 import { priorityValue } from './list-printer';
-import { elementKey, type NftChain, type NftElement, type NftRule, type NftRuleset, type NftSet, type NftTable } from './model';
+import type { NftChain, NftElement, NftRule, NftRuleset, NftSet, NftTable } from './model';
 import { canonicalText, parseConstant, parseDuration, setTypeKinds, type Constant, type Scalar, type ValueKind } from './values';
 
 const MAX_DEPTH = 64;
@@ -319,7 +319,7 @@ export class NftHookSource implements HookEntrySource {
           const set = table.sets.get(op.set);
           if (set === undefined) throw new DomainError('INVALID', `nftables: set "${op.set}" (named in ${label} ${chain.name}) does not exist`);
           const timeout = op.timeout ?? (set.timeout === undefined ? undefined : parseDuration(set.timeout));
-          const key = elementKey(values.map((v, k) => canonicalText(op.key[k].kind, v)));
+          const key = keyText(op.key.map((s) => s.kind), values);
           const now = walker.ctx.now;
           this.writeDynamic(walker, set, key, timeout === undefined ? Infinity : now + timeout);
           if (recording) walker.record(label, chain.name, position, stepRule(rule), `update @${op.set} { ${key} }${timeout === undefined ? '' : ` (expires in ${timeout / 1000}s)`}`);
@@ -382,7 +382,7 @@ export class NftHookSource implements HookEntrySource {
     if (set === undefined) throw new DomainError('INVALID', `nftables: set "${ref.named}" (named in ${label}) does not exist`);
     const index = this.index(set, label);
     if (index.kinds.length !== kinds.length) throw new DomainError('INVALID', `nftables: set "${set.name}" has ${index.kinds.length}-part keys where the rule gives ${kinds.length}`);
-    const key = elementKey(values.map((v, k) => canonicalText(index.kinds[k], v)));
+    const key = keyText(index.kinds, values);
     let element = set.elements.get(key);
     if (element === undefined) {
       for (const e of index.irregular) {
@@ -430,6 +430,13 @@ function compiledOrRefused(rule: NftRule, where: string) {
     if (e instanceof NftCompileError) throw new DomainError('INVALID', `nftables: ${e.message}`, { field: 'nftables' });
     throw e;
   }
+}
+
+/** The packet's key as a set element's text (`10.0.0.1 . tcp . 80`): the element map's own key when the element is written as nft lists it. */
+function keyText(kinds: readonly ValueKind[], values: readonly Scalar[]): string {
+  let key = canonicalText(kinds[0], values[0]);
+  for (let k = 1; k < values.length; k++) key += ' . ' + canonicalText(kinds[k], values[k]);
+  return key;
 }
 
 function mapName(ref: SetRef): string {

@@ -147,12 +147,22 @@ export function inConstant(c: Constant, v: Scalar): boolean {
   }
 }
 
+/** Recently written IPv4 addresses (a trace looks the same few up again and again). */
+const IPV4_TEXT = new Map<number, string>();
+
 /** A packet value as nft lists it in a set element (`10.0.0.1`, `tcp`, `80`), for an exact lookup by element key. */
 export function canonicalText(kind: ValueKind, v: Scalar): string {
   switch (kind) {
-    case 'ipv4':
+    case 'ipv4': {
+      let text = IPV4_TEXT.get(v as number);
+      if (text === undefined) {
+        if (IPV4_TEXT.size >= 65536) IPV4_TEXT.clear();
+        IPV4_TEXT.set(v as number, (text = formatIp(v as number)));
+      }
+      return text;
+    }
     case 'ipv6':
-      return formatIp(v as number | bigint);
+      return formatIp(v as bigint);
     case 'proto':
       return PROTOCOL_NAMES.get(v as number) ?? String(v);
     case 'int':
