@@ -4,38 +4,26 @@
  * then rolled to a new image (RollingUpdate, highest ordinal first, one pod
  * at a time: each old pod terminates, about 1 s of simulated time for nginx,
  * before its replacement is made). Prints the wall time and the simulated
- * time of each phase. Not a test: it asserts nothing.
+ * time of each phase, and the CPU time (the wall time of a loaded machine says little). Not a
+ * test: it asserts nothing.
  */
-import { Cluster } from '../src/cluster/cluster';
 import { StatefulSetStatus } from '../src/cluster/resources/statefulset.types';
 import { SimulationClock } from '../src/cluster/simulation-clock';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
-import { SeededRandom } from '../src/common/random';
-import { AddressPools } from '../src/ipam/address-pools';
+import { benchCluster } from './support/bench-cluster';
 
 const NODES = Number(process.env.NODES ?? 50);
 const REPLICAS = Number(process.env.REPLICAS ?? 1000);
 
 const t = (key: string) => resourceTypeByKey(key)!;
-const random = new SeededRandom(1);
-const pools = AddressPools.create(
-  {
-    serviceClusterIpRange: '10.96.0.0/12',
-    serviceNodePortRange: '30000-32767',
-    clusterCidr: '10.0.0.0/8',
-    nodeCidrMaskSize: 24,
-    loadBalancerIpRange: '172.18.255.200-172.18.255.250',
-    nodeNetwork: '172.18.0.0/16',
-  },
-  random,
-);
 const clock = new SimulationClock(Date.UTC(2026, 0, 1));
-const cluster: Cluster = Cluster.create({ pools, clock, random });
+const cluster = benchCluster({ clock });
 const { store } = cluster;
 const status = () => store.get(t('statefulsets.apps'), 'default', 'web').status as StatefulSetStatus;
 
 function phase(name: string, work: () => void, done: () => boolean): void {
   const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const simulated = clock.now();
   work();
   // Simulated time moves one second at a time until the phase is done (terminations take time).
@@ -45,7 +33,9 @@ function phase(name: string, work: () => void, done: () => boolean): void {
     seconds++;
   }
   const ms = Number(process.hrtime.bigint() - wall) / 1e6;
-  console.log(`statefulset: ${name}: wall ${ms.toFixed(0)} ms, simulated ${((clock.now() - simulated) / 1000).toFixed(0)} s${done() ? '' : ' (not finished)'}`);
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  console.log(`statefulset: ${name}: wall ${ms.toFixed(0)} ms, CPU ${cpuMs.toFixed(0)} ms, simulated ${((clock.now() - simulated) / 1000).toFixed(0)} s${done() ? '' : ' (not finished)'}`);
 }
 
 store.transaction(() => {

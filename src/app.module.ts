@@ -9,6 +9,7 @@ import { NetfilterController } from './api/netfilter/netfilter.controller';
 import { DataplaneController } from './api/dataplane/dataplane.controller';
 import { DiagnoseController } from './api/dataplane/diagnose.controller';
 import { KubeProxyApiController } from './api/kube-proxy/kube-proxy.controller';
+import { NodeTraceController } from './api/kube-proxy/node-trace.controller';
 import { SimulationController } from './api/simulation/simulation.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
 import { ExecRoutes } from './api/kube/exec.routes';
@@ -40,7 +41,7 @@ export interface AppModuleOptions {
  * state, so tests can create as many as they like.
  */
 /** The emulator's core, built from the configuration (framework-free; `main.ts` uses it too). */
-export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random, storage: Pick<ClusterOptions, 'backend' | 'restored'> = {}): Cluster {
+export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random, storage: Pick<ClusterOptions, 'backend' | 'restored' | 'bootstrap' | 'follower'> = {}): Cluster {
   // With a cluster file, kind's default StorageClass comes after it (loadClusterFile), or from it.
   return Cluster.create({ pools: buildAddressPools(config, random), clock, random, defaultStorageClass: config.clusterFile === 'none', ...storage });
 }
@@ -50,7 +51,7 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, IpamController, ApplyController, ImportController, SimulationController, KubeProxyApiController, NetfilterController, KubeApiController, DataplaneController, DiagnoseController],
+      controllers: [HealthController, IpamController, ApplyController, ImportController, SimulationController, KubeProxyApiController, NodeTraceController, NetfilterController, KubeApiController, DataplaneController, DiagnoseController],
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },

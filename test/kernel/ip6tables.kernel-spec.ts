@@ -9,8 +9,10 @@
  * source) must be the places the engine predicts: DNAT, masquerade, eTP
  * Local, REJECT. The ip6tables golden files are checked the same way.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { KUBELET_IP6TABLES } from '../../src/cluster/controllers/kubelet-iptables';
 import { ManualClock } from '../../src/common/clock';
 import { SeededRandom } from '../../src/common/random';
 import { renderRules } from '../../src/kube-proxy/render';
@@ -19,7 +21,7 @@ import { formatIp } from '../../src/netfilter/address';
 import { NetfilterEngine, type TraceOutcome } from '../../src/netfilter/engine';
 import { Host } from '../../src/netfilter/host';
 import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
-import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
+import { parseRuleset, restoreRuleset } from '../../src/netfilter/iptables-text.parser';
 import { Ruleset } from '../../src/netfilter/ruleset';
 import { addNamespace, deleteNamespace, kernelSuiteUnavailable, namespaceStem, run, type ClientResult, type ListenerRecord } from './support/netns';
 import { BRIDGE_IP6, ENGINE_HOST6, NODE_IP6, Topology6 } from './support/topology6';
@@ -75,7 +77,9 @@ function nodeRules(): string {
       svc('none', 'fd00:10:96::c', 80),
     ],
   };
+  // As a node of the cluster holds them: the kubelet's ip6tables chains, then kube-proxy's sync.
   const ruleset = new Ruleset('ipv6');
+  restoreRuleset(ruleset, KUBELET_IP6TABLES, { noflush: true });
   loadSync(ruleset, renderRules(request as never));
   return printIptablesSave(ruleset, { comments: false });
 }
@@ -165,6 +169,25 @@ describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
       } finally {
         deleteNamespace(ns);
       }
+    });
+  });
+
+  describe('modules of one family only: fixtures/netfilter/family/refusals.tsv is what the real tools say', () => {
+    const rows = readFileSync(join(__dirname, '..', '..', 'fixtures', 'netfilter', 'family', 'refusals.tsv'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.split('\t'));
+    let ns: string;
+    beforeAll(() => {
+      ns = `${namespaceStem()}-fam`;
+      addNamespace(ns);
+    });
+    afterAll(() => deleteNamespace(ns));
+    it.each(rows)('[%s] -A INPUT %s: %s', (family, rule, recorded) => {
+      const tool = family === '6' ? 'ip6tables-restore' : 'iptables-restore';
+      const real = spawnSync('ip', ['netns', 'exec', ns, tool], { input: `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ${rule}\nCOMMIT\n`, encoding: 'utf8' });
+      const said = real.status === 0 ? '(accepted)' : (real.stderr.split('\n')[0] ?? '').replace(/^ip6?tables-restore v[0-9.]+ \(nf_tables\): /, '');
+      expect(said).toBe(recorded);
     });
   });
 

@@ -14,8 +14,7 @@ import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
-import { Ip6TablesText } from './ip6tables-text';
-import { KUBELET_IPTABLES } from './kubelet-iptables';
+import { KUBELET_IP6TABLES, KUBELET_IPTABLES } from './kubelet-iptables';
 
 /** One node's kube-proxy and the tables it programs. */
 export interface NodeProxy {
@@ -32,10 +31,10 @@ export interface NodeProxy {
    */
   imported?: ImportedRules;
   /**
-   * The node's IPv6 proxier and its ip6tables tables, on a cluster with IPv6 (kube-proxy runs one
-   * proxier per family). Kept as text: see `Ip6TablesText`.
+   * The node's IPv6 proxier and its ip6tables tables (`Ruleset('ipv6')`), on a cluster with IPv6
+   * (kube-proxy runs one proxier per family).
    */
-  ipv6?: { proxier: Proxier; tables: Ip6TablesText };
+  ipv6?: { proxier: Proxier; ruleset: Ruleset };
 }
 
 /** Rules put on a node in place of what its kube-proxy writes. */
@@ -320,27 +319,27 @@ export class KubeProxyController implements Controller {
       ? { node: nodeName, proxier, ruleset: old!.ruleset, config, seenChange: this.changeSeq, imported }
       : { node: nodeName, proxier, ruleset, config, seenChange: this.changeSeq };
     if (this.defaults.families?.includes('IPv6')) {
-      const tables = old?.ipv6?.tables ?? new Ip6TablesText();
+      const ruleset6 = old?.ipv6?.ruleset ?? this.freshNodeTables('ipv6');
       const ipv6 = new Proxier({
         node: this.nodeInfo(nodeName, node),
         clock: this.clock,
         config,
         family: 'IPv6',
-        restore: (text) => tables.restore(text),
-        listNatChains: () => tables.userChainNames('nat'),
+        restore: (text) => restoreRuleset(ruleset6, text, { noflush: true }),
+        listNatChains: () => ruleset6.table('nat')?.userChainNames() ?? [],
       });
       for (const s of this.services.values()) ipv6.onServiceAdd(s as unknown as ProxyService);
       for (const s of this.slices.values()) ipv6.onEndpointSliceAdd(s as unknown as ProxyEndpointSlice);
-      proxy.ipv6 = { proxier: ipv6, tables };
+      proxy.ipv6 = { proxier: ipv6, ruleset: ruleset6 };
     }
     this.proxies.set(nodeName, proxy);
     this.syncIfDue(proxy);
   }
 
-  /** A new node's tables, as its kubelet leaves them before kube-proxy starts. */
-  private freshNodeTables(): Ruleset {
-    const ruleset = new Ruleset();
-    restoreRuleset(ruleset, KUBELET_IPTABLES, { noflush: true });
+  /** A new node's tables of one family, as its kubelet leaves them before kube-proxy starts. */
+  private freshNodeTables(family: 'ipv4' | 'ipv6' = 'ipv4'): Ruleset {
+    const ruleset = new Ruleset(family);
+    restoreRuleset(ruleset, family === 'ipv6' ? KUBELET_IP6TABLES : KUBELET_IPTABLES, { noflush: true });
     return ruleset;
   }
 
@@ -386,7 +385,7 @@ export class KubeProxyController implements Controller {
     const result = proxy.proxier.syncIfDue();
     if (result?.ok && result.full) applyEnsureRules(proxy.ruleset, result.ensureChains, result.ensureRules);
     const v6 = proxy.ipv6?.proxier.syncIfDue();
-    if (v6?.ok && v6.full) proxy.ipv6!.tables.ensure(v6.ensureChains, v6.ensureRules);
+    if (v6?.ok && v6.full) applyEnsureRules(proxy.ipv6!.ruleset, v6.ensureChains, v6.ensureRules);
     this.arm(proxy);
     return result;
   }
