@@ -113,6 +113,7 @@ export function applyTransaction(ruleset: NftRuleset, commands: readonly NftComm
   try {
     const orders = { chains: chainOrders, sets: setOrders, tables: () => (tableOrder ??= [...ruleset.tables.keys()]) };
     commands.forEach((c, index) => applyOne(ruleset, c, index, undo, orders));
+    ruleset.generation = (ruleset.generation ?? 0) + 1;
   } catch (e) {
     for (let i = undo.length - 1; i >= 0; i--) undo[i]();
     for (const [t, order] of chainOrders) t.chains = new Map(order.map((name) => [name, t.chains.get(name)!]));
