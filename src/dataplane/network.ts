@@ -305,8 +305,20 @@ export class ClusterNetwork {
     return ruleset;
   }
 
-  /** The node's netfilter engine (state kept: conntrack, recent lists, counters). */
+  /**
+   * The node's netfilter engine (state kept: conntrack, recent lists, counters).
+   * A node whose kube-proxy runs in nftables mode is refused (409): its Service
+   * rules are nft rules, which the engine does not trace yet.
+   */
   engine(node: string): NetfilterEngine {
+    const proxy = this.cluster.kubeProxies.proxy(node);
+    if (proxy.mode === 'nftables' && !proxy.imported) {
+      throw new DomainError(
+        'CONFLICT',
+        `node ${node} runs kube-proxy in nftables mode; packets cannot be traced through nft rules yet: read them with GET /netsim/v1/nodes/${node}/nftables, or put the node back in iptables mode (PUT /netsim/v1/nodes/${node}/kube-proxy/config)`,
+        { kind: 'nodes', name: node },
+      );
+    }
     const ruleset = this.ruleset(node);
     const host = this.host(node);
     const state = this.state(node);

@@ -13,6 +13,10 @@ import { proxyModeOf, renderNftRules, renderRules, RenderRequest } from '../../k
 import { renderedSave } from '../../kube-proxy/render-save';
 import { formatRule, printIptablesSave } from '../../netfilter/iptables-save.printer';
 import { TableName } from '../../netfilter/types';
+import { NftProxier } from '../../kube-proxy/nftables/nft-proxier';
+import { Proxier } from '../../kube-proxy/proxier';
+import { NFT_FAMILIES, NftFamily } from '../../nftables/model';
+import { printTable } from '../../nftables/list-printer';
 import { ApiJsonAnswer, ApiTextAnswer, CHAIN_SCHEMA, KUBE_PROXY_STATUS_SCHEMA, OBJECT_SCHEMA } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
 import { sendAnswer } from '../json-body';
@@ -72,6 +76,21 @@ function refersTo(text: string): { servicePort?: string; endpoint?: string } {
 
 /** The header that says whose rules a node runs: `imported` or `kube-proxy`. */
 const RULES_HEADER = 'Netsim-Rules';
+
+/** The header that says which mode the node's kube-proxy runs in: `iptables` or `nftables`. */
+const MODE_HEADER = 'Netsim-Proxy-Mode';
+
+/** What kube-proxy last wrote with `iptables-restore`: nothing in nftables mode. */
+function lastRestoreText(proxier: Proxier | NftProxier): string {
+  return proxier instanceof Proxier ? proxier.lastRestoreText() : '';
+}
+
+/** The `family` query parameter of the nftables view: an nftables family (`ip`, `ip6`, ...), as `nft list ruleset FAMILY` takes it. */
+function nftFamilyParam(family: string | undefined): NftFamily | undefined {
+  if (family === undefined || family === '') return undefined;
+  if (!(NFT_FAMILIES as readonly string[]).includes(family)) throw unsupportedValue('family', family, [...NFT_FAMILIES]);
+  return family as NftFamily;
+}
 
 /**
  * The texts of a `PUT .../iptables` body: the rules text itself (text/plain),
@@ -136,7 +155,7 @@ export class KubeProxyApiController {
         case 'save':
           return proxy.ipv6.tables.save(which ? [which] : undefined);
         case 'restore':
-          return restoreSection(proxy.ipv6.proxier.lastRestoreText(), which);
+          return restoreSection(lastRestoreText(proxy.ipv6.proxier), which);
         default:
           throw unsupportedValue('format', format, ['restore', 'save']);
       }
@@ -146,9 +165,44 @@ export class KubeProxyApiController {
       case 'save':
         return printIptablesSave(proxy.ruleset, { counters: withCounters, tables: which ? [which] : undefined });
       case 'restore':
-        return restoreSection(proxy.proxier.lastRestoreText(), which);
+        return restoreSection(lastRestoreText(proxy.proxier), which);
       default:
         throw unsupportedValue('format', format, ['restore', 'save']);
+    }
+  }
+
+  @Get('nodes/:node/nftables')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @ApiOperation({
+    summary: "A node's nftables ruleset as text",
+    description:
+      '`format=list` (default): what `nft list ruleset` prints on the node now: in nftables mode the `ip` (and, with IPv6, `ip6`) `kube-proxy` tables, in iptables mode nothing ' +
+      '(iptables-nft\'s own tables are not shown: see GET .../iptables). `format=nft`: the transactions kube-proxy sent to `nft -f` in its last sync (empty in iptables mode). ' +
+      '`family` limits to one nftables family (`nft list ruleset ip6`). The `Netsim-Proxy-Mode` header says the node\'s kube-proxy mode.',
+  })
+  @ApiQuery({ name: 'format', required: false, enum: ['list', 'nft'] })
+  @ApiQuery({ name: 'family', required: false, enum: NFT_FAMILIES })
+  @ApiTextAnswer('`nft list ruleset` text, or the `nft -f` transaction kube-proxy last sent')
+  nftables(@Param('node') node: string, @Res({ passthrough: true }) res: FastifyReply, @Query('format') format?: string, @Query('family') family?: string): string {
+    const proxy = this.cluster.kubeProxies.proxy(node);
+    const only = nftFamilyParam(family);
+    res.header(RULES_HEADER, proxy.imported ? 'imported' : 'kube-proxy');
+    res.header(MODE_HEADER, proxy.mode);
+    switch (format ?? 'list') {
+      case 'list':
+        return [...proxy.nftables.tables.values()]
+          .filter((t) => !only || t.family === only)
+          .map(printTable)
+          .join('');
+      case 'nft': {
+        const proxiers = [proxy.proxier, proxy.ipv6?.proxier].filter((p): p is NftProxier => p instanceof NftProxier);
+        return proxiers
+          .filter((p) => !only || only === (p.family === 'IPv6' ? 'ip6' : 'ip'))
+          .map((p) => p.lastTransactionText())
+          .join('');
+      }
+      default:
+        throw unsupportedValue('format', format, ['list', 'nft']);
     }
   }
 
@@ -253,9 +307,22 @@ export class KubeProxyApiController {
   @ApiJsonAnswer(KUBE_PROXY_STATUS_SCHEMA, 'The kube-proxy of the node')
   status(@Param('node') node: string) {
     const proxy = this.cluster.kubeProxies.proxy(node);
-    const status = proxy.proxier.status();
     const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+    if (proxy.proxier instanceof NftProxier) {
+      const nft = proxy.proxier.status();
+      return {
+        ...nft,
+        importedRules: proxy.imported ? { at: iso(proxy.imported.at), rules: proxy.imported.rules, kept: proxy.imported.kept } : null,
+        configuration: proxy.config,
+        lastSync: nft.lastSync ? { ...nft.lastSync, at: iso(nft.lastSync.at) } : null,
+        lastFullSyncAt: iso(nft.lastFullSyncAt),
+        nextSyncAt: iso(nft.nextSyncAt),
+        history: nft.history.map((h) => ({ ...h, at: iso(h.at) })),
+      };
+    }
+    const status = proxy.proxier.status();
     return {
+      mode: 'iptables',
       ...status,
       importedRules: proxy.imported ? { at: iso(proxy.imported.at), rules: proxy.imported.rules, kept: proxy.imported.kept } : null,
       configuration: proxy.config,

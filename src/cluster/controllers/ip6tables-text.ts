@@ -78,6 +78,11 @@ export class Ip6TablesText {
         this.chain(table, chain).rules.splice(position, 0, rest.join(' '));
       } else if (verb === '-X') {
         table.delete(chain);
+      } else if (verb === '-D') {
+        const rules = this.chain(table, chain).rules;
+        const at = rules.indexOf(rest.join(' '));
+        if (at < 0) throw new DomainError('INVALID', `ip6tables-restore: no such rule in chain "${chain}": ${rest.join(' ')}`);
+        rules.splice(at, 1);
       } else if (verb === '-F') {
         this.chain(table, chain).rules = [];
       }
@@ -94,6 +99,11 @@ export class Ip6TablesText {
       const chain = this.chain(this.table(rule.table), rule.chain);
       if (!chain.rules.includes(rule.rule)) chain.rules.unshift(rule.rule);
     }
+  }
+
+  /** Whether the chain holds the rule (`ip6tables -C`). */
+  hasRule(table: TableName, chain: string, rule: string): boolean {
+    return this.tables.get(table)?.get(chain)?.rules.includes(rule) ?? false;
   }
 
   userChainNames(table: TableName): string[] {

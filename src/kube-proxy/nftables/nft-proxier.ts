@@ -16,7 +16,8 @@ import { applyTransaction, transactionText, type NftCommand } from '../../nftabl
 import { EndpointsChangeTracker, EndpointsMap, ServiceChangeTracker, ServicePortMap } from '../change-tracker';
 import { resolveConfig, type KubeProxyConfiguration, type MarkFormat, type ResolvedConfig } from '../config';
 import { localDetectorFor, NodePortAddresses, nodeInterfaces, primaryNodeIp } from '../node-facts';
-import type { EndpointSlice, IpFamily, NodeInfo, Service } from '../types';
+import { SyncRunner } from '../sync-runner';
+import { FULL_SYNC_PERIOD_MS, type EndpointSlice, type IpFamily, type NodeInfo, type Service } from '../types';
 import { isAffinitySetName, isServiceChainName, KUBE_PROXY_TABLE } from './names';
 import { compilePort, elementCommands, nftSync, portCommands, type NftSyncContext, type PortOutput } from './nft-sync';
 
@@ -27,6 +28,8 @@ export interface NftProxierOptions {
   family?: IpFamily;
   /** `padded` (default): the mark as kube-proxy prints it (`%#08x`: `0x004000`); `minimal`: `0x4000`, as upstream's tests set it. */
   markFormat?: MarkFormat;
+  /** How many sync records `status()` keeps. Default 50. */
+  historySize?: number;
   /** The cluster's Service CIDRs (both families; each proxier takes its own). */
   serviceCIDRs?: readonly string[];
   /** The node's nftables ruleset this proxier writes its table into (one per node, shared by both families). */
@@ -40,6 +43,40 @@ export interface NftSyncResult {
   staleDeleted: string[];
   /** Whether this sync wrote the whole table. */
   full: boolean;
+}
+
+/** One sync, as the node's kube-proxy status reports it. */
+export interface NftSyncRecord {
+  /** Clock time of the sync, in ms. */
+  at: number;
+  full: boolean;
+  /** Commands (lines) and bytes of the transaction. */
+  commands: number;
+  bytes: number;
+  servicePorts: number;
+  /** Stale chains this sync deleted. */
+  chainsDeleted: number;
+}
+
+/** What `GET /netsim/v1/nodes/{node}/kube-proxy` reports of a proxier in nftables mode. */
+export interface NftProxierStatus {
+  nodeName: string;
+  mode: 'nftables';
+  family: IpFamily;
+  config: ResolvedConfig;
+  localDetector: string;
+  mark: string;
+  servicePorts: number;
+  endpoints: number;
+  needFullSync: boolean;
+  /** Chains flushed by a sync and waiting to be deleted by one that starts more than a second later. */
+  staleChains: number;
+  lastSync?: NftSyncRecord;
+  lastFullSyncAt?: number;
+  nextSyncAt?: number;
+  counters: { syncs: number; fullSyncs: number; partialSyncs: number };
+  history: NftSyncRecord[];
+  warnings: string[];
 }
 
 type ElementRef = PortOutput['elements'][number];
@@ -79,6 +116,14 @@ export class NftProxier {
   /** Stale chain -> the clock time it became stale. */
   private readonly staleChains = new Map<string, number>();
   readonly warnings: string[] = [];
+  readonly nodeName: string;
+  private readonly runner: SyncRunner;
+  private readonly localDetector: string;
+  private readonly historySize: number;
+  private readonly history: NftSyncRecord[] = [];
+  private readonly counters = { syncs: 0, fullSyncs: 0, partialSyncs: 0 };
+  private lastFullSyncAt: number | undefined;
+  private lastText = '';
 
   constructor(options: NftProxierOptions) {
     this.family = options.family ?? 'IPv4';
@@ -86,10 +131,15 @@ export class NftProxier {
     this.config = resolveConfig(options.config);
     this.ruleset = options.ruleset ?? emptyRuleset();
     const node = options.node;
+    this.nodeName = node.name;
+    this.historySize = options.historySize ?? 50;
+    // Upstream's BoundedFrequencyRunner: minSyncPeriod between syncs, a retry after syncPeriod, at least hourly.
+    this.runner = new SyncRunner(this.clock, this.config.minSyncPeriodMs, this.config.syncPeriodMs, FULL_SYNC_PERIOD_MS);
     this.serviceChanges = new ServiceChangeTracker(this.family);
     this.endpointChanges = new EndpointsChangeTracker(node.name, this.family);
     const { detector, warning } = localDetectorFor(this.config, node, this.family);
     if (warning) this.warnings.push(warning);
+    this.localDetector = detector.describe;
     const nodeIp = primaryNodeIp(node, this.family);
     // In nftables mode NodePorts are accepted on the primary node IPs unless nodePortAddresses says otherwise.
     const addresses = this.config.nodePortAddresses.length > 0 ? this.config.nodePortAddresses : ['primary'];
@@ -120,26 +170,73 @@ export class NftProxier {
 
   onServiceAdd(service: Service): void {
     this.serviceChanges.update(service);
+    this.runner.request();
   }
 
   onServiceUpdate(_old: Service | undefined, service: Service): void {
-    this.serviceChanges.update(service);
+    this.onServiceAdd(service);
   }
 
   onServiceDelete(service: Pick<Service, 'metadata'>): void {
     this.serviceChanges.remove(service);
+    this.runner.request();
   }
 
   onEndpointSliceAdd(slice: EndpointSlice): void {
-    this.endpointChanges.update(slice);
+    if (this.endpointChanges.update(slice)) this.runner.request();
   }
 
   onEndpointSliceUpdate(_old: EndpointSlice | undefined, slice: EndpointSlice): void {
-    this.endpointChanges.update(slice);
+    this.onEndpointSliceAdd(slice);
   }
 
   onEndpointSliceDelete(slice: EndpointSlice): void {
-    this.endpointChanges.remove(slice);
+    if (this.endpointChanges.remove(slice)) this.runner.request();
+  }
+
+  /** The node's topology labels changed: every port's endpoints recomputed by a full sync (upstream `OnNodeUpdate`). */
+  onTopologyChange(labels: Record<string, string>): void {
+    this.ctx.topology = { ...this.ctx.topology, topologyLabels: { ...labels } };
+    this.needFullSync = true;
+    this.runner.request();
+  }
+
+  /** When the next sync should run on the clock (batched by `minSyncPeriod`), if any. */
+  nextSyncAt(): number | undefined {
+    return this.runner.nextRunAt();
+  }
+
+  /** Runs a sync if one is due now; otherwise returns undefined. */
+  syncIfDue(): NftSyncResult | undefined {
+    return this.runner.due() ? this.sync() : undefined;
+  }
+
+  /** The transaction text of the last sync, as `nft -f` reads it (empty before the first). */
+  lastTransactionText(): string {
+    return this.lastText;
+  }
+
+  status(): NftProxierStatus {
+    const last = this.history[this.history.length - 1];
+    const next = this.runner.nextRunAt();
+    return {
+      nodeName: this.nodeName,
+      mode: 'nftables',
+      family: this.family,
+      config: this.config,
+      localDetector: this.localDetector,
+      mark: this.ctx.mark,
+      servicePorts: this.servicePorts.size,
+      endpoints: this.endpointCount(),
+      needFullSync: this.needFullSync,
+      staleChains: this.staleChains.size,
+      ...(last ? { lastSync: last } : {}),
+      ...(this.lastFullSyncAt !== undefined ? { lastFullSyncAt: this.lastFullSyncAt } : {}),
+      ...(next !== undefined ? { nextSyncAt: next } : {}),
+      counters: { ...this.counters },
+      history: [...this.history],
+      warnings: [...this.warnings],
+    };
   }
 
   /** Service ports programmed after the last sync. */
@@ -190,13 +287,29 @@ export class NftProxier {
       }
     }
 
-    const full = this.needFullSync || !existing;
+    // As upstream, a full sync at least every hour (FullSyncPeriod).
+    const full = this.needFullSync || !existing || (this.lastFullSyncAt !== undefined && now - this.lastFullSyncAt > FULL_SYNC_PERIOD_MS);
     const commands = full ? this.fullSync(now) : this.partialSync(changed, now);
     applyTransaction(this.ruleset, commands);
     this.needFullSync = false;
     text += transactionText(commands);
     count += commands.length;
+    this.runner.ran(now, true);
+    this.record({ at: now, full, commands: count, bytes: Buffer.byteLength(text), servicePorts: this.servicePorts.size, chainsDeleted: staleDeleted.length });
+    this.lastText = text;
     return { text, commands: count, staleDeleted, full };
+  }
+
+  private record(entry: NftSyncRecord): void {
+    this.counters.syncs++;
+    if (entry.full) {
+      this.counters.fullSyncs++;
+      this.lastFullSyncAt = entry.at;
+    } else {
+      this.counters.partialSyncs++;
+    }
+    this.history.push(entry);
+    if (this.history.length > this.historySize) this.history.shift();
   }
 
   /** Every chain in use added and flushed, every map flushed and refilled; chains no longer in use flushed and marked stale. */
