@@ -295,7 +295,8 @@ export class NftProxier {
     text += transactionText(commands);
     count += commands.length;
     this.runner.ran(now, true);
-    this.record({ at: now, full, commands: count, bytes: Buffer.byteLength(text), servicePorts: this.servicePorts.size, chainsDeleted: staleDeleted.length });
+    // The text is ASCII (names, addresses, comments made of them): its length is its size in bytes.
+    this.record({ at: now, full, commands: count, bytes: text.length, servicePorts: this.servicePorts.size, chainsDeleted: staleDeleted.length });
     this.lastText = text;
     return { text, commands: count, staleDeleted, full };
   }
