@@ -40,6 +40,8 @@ export interface NftSyncResult {
   /** The transactions this sync ran, as `nft -f` reads them: the stale-chain deletion first, if any. */
   text: string;
   commands: number;
+  /** Commands of the sync's own transaction, without the stale-chain deletion before it (knftables' `NumOperations` of the last transaction). */
+  operations: number;
   staleDeleted: string[];
   /** Whether this sync wrote the whole table. */
   full: boolean;
@@ -256,6 +258,11 @@ export class NftProxier {
     return this.ruleset.tables.get(tableKey(this.family === 'IPv6' ? 'ip6' : 'ip', KUBE_PROXY_TABLE));
   }
 
+  /** Chains flushed by a sync and not yet deleted, sorted. */
+  staleChainNames(): string[] {
+    return [...this.staleChains.keys()].sort();
+  }
+
   /** The next sync writes the whole table. */
   forceFullSync(): void {
     this.needFullSync = true;
@@ -298,7 +305,7 @@ export class NftProxier {
     // The text is ASCII (names, addresses, comments made of them): its length is its size in bytes.
     this.record({ at: now, full, commands: count, bytes: text.length, servicePorts: this.servicePorts.size, chainsDeleted: staleDeleted.length });
     this.lastText = text;
-    return { text, commands: count, staleDeleted, full };
+    return { text, commands: count, operations: commands.length, staleDeleted, full };
   }
 
   private record(entry: NftSyncRecord): void {
@@ -343,9 +350,9 @@ export class NftProxier {
   }
 
   /**
-   * Only the ports of changed Services: their chains rewritten where their
-   * rules changed, chains they no longer use flushed (and deleted later),
-   * and map and set elements added and deleted one by one.
+   * Only the ports of changed Services: all their chains written again (as
+   * upstream: added, flushed and filled), chains they no longer use flushed
+   * (and deleted later), and map and set elements added and deleted one by one.
    */
   private partialSync(changed: Set<string>, now: number): NftCommand[] {
     const at = { family: this.family === 'IPv6' ? ('ip6' as const) : ('ip' as const), table: KUBE_PROXY_TABLE };
@@ -369,12 +376,10 @@ export class NftProxier {
         }
         const beforeChains = new Map((before?.chains ?? []).map((c) => [c.name, c]));
         const afterChains = new Set((after?.chains ?? []).map((c) => c.name));
-        // New affinity sets first, then the chains whose rules changed.
-        const beforeSets = new Map((before?.affinitySets ?? []).map((a) => [a.name, a.timeout]));
+        // As upstream, every chain and affinity set of a changed port is written again (added, flushed, filled): sets and chains first, then rules.
+        const beforeSets = new Set((before?.affinitySets ?? []).map((a) => a.name));
         if (after) {
-          const written = portCommands(this.ctx, after, (name) => JSON.stringify(beforeChains.get(name)?.rules) !== JSON.stringify(after.chains.find((c) => c.name === name)!.rules));
-          for (const c of written) {
-            if (c.object === 'set' && c.verb === 'add' && beforeSets.get(c.name) === c.timeout) continue;
+          for (const c of portCommands(this.ctx, after)) {
             (c.object === 'set' || c.verb === 'flush' || (c.object === 'chain' && c.verb === 'add') ? head : body).push(c);
           }
           for (const c of after.chains) this.staleChains.delete(c.name);
@@ -385,7 +390,7 @@ export class NftProxier {
           if (!this.staleChains.has(name)) this.staleChains.set(name, now);
         }
         const afterSets = new Set((after?.affinitySets ?? []).map((a) => a.name));
-        for (const name of beforeSets.keys()) if (!afterSets.has(name)) tail.push({ ...at, verb: 'delete', object: 'set', name });
+        for (const name of beforeSets) if (!afterSets.has(name)) tail.push({ ...at, verb: 'delete', object: 'set', name });
         // Elements: what went away, what is new or changed.
         const afterElements = new Map((after?.elements ?? []).map((e) => [refKey(e), e]));
         for (const e of before?.elements ?? []) {
