@@ -108,7 +108,7 @@ describe('kube-proxy on every node (e2e)', () => {
     const empty = await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables').expect(200);
     expect(empty.text).toBe('');
     expect(empty.headers['netsim-proxy-mode']).toBe('iptables');
-    const config = (await request(t.http).put('/netsim/v1/nodes/kind-worker/kube-proxy/config').send({ mode: 'nftables', nftables: { minSyncPeriod: '0s' } }).expect(200)).body;
+    const config = (await request(t.http).put('/netsim/v1/nodes/kind-worker/kube-proxy/config').send({ mode: 'nftables', clusterCIDR: '10.244.0.0/16', nftables: { minSyncPeriod: '0s' } }).expect(200)).body;
     expect(config).toMatchObject({ mode: 'nftables' });
     const list = await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables').expect(200);
     expect(list.headers['content-type']).toMatch(/^text\/plain/);
@@ -116,6 +116,7 @@ describe('kube-proxy on every node (e2e)', () => {
     expect(list.text).toMatch(/^table ip kube-proxy \{\n\tcomment "rules for kube-proxy"\n/);
     expect(list.text).toContain('type ipv4_addr . inet_proto . inet_service : verdict');
     expect(list.text).toMatch(/10\.96\.0\.10 \. udp \. 53 : goto service-\w{8}-kube-system\/kube-dns\/udp\/dns/);
+    expect(list.text).toContain('\t\tip daddr 10.96.0.10 ip saddr != 10.244.0.0/16 jump mark-for-masquerade\n');
     const nft = await text('/netsim/v1/nodes/kind-worker/nftables?format=nft');
     expect(nft).toMatch(/^add table ip kube-proxy \{ comment "rules for kube-proxy" ; \}\n/);
     expect(await text('/netsim/v1/nodes/kind-worker/nftables?family=ip6')).toBe('');
