@@ -60,3 +60,20 @@ describe('deleting chains', () => {
     expect(chains(r)).toEqual(['a', 'b', 'd']);
   });
 });
+
+describe('rolling back', () => {
+  it('takes away a table the failed transaction created, with all it held, and leaves the others as they were', () => {
+    const r = ruleset();
+    const before = r.tables.get(tableKey('ip', 't'))!;
+    const handle = before.nextHandle;
+    const e = refused(r, 'add chain ip t e\nadd rule ip t e jump d\nadd table ip u\nadd chain ip u x\nadd rule ip u x jump x2\n');
+    expect(e.index).toBe(4);
+    expect([...r.tables.keys()]).toEqual([tableKey('ip', 't')]);
+    expect(chains(r)).toEqual(['a', 'b', 'c', 'd']);
+    expect(before.nextHandle).toBe(handle);
+    // Counts as before: d is still unreferenced, b still referenced.
+    expect(refused(r, 'delete chain ip t b\n').index).toBe(0);
+    applyTransaction(r, parseNftTransaction('delete chain ip t d\n'));
+    expect(chains(r)).toEqual(['a', 'b', 'c']);
+  });
+});

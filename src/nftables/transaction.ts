@@ -113,7 +113,7 @@ export function applyTransaction(ruleset: NftRuleset, commands: readonly NftComm
   let tableOrder: string[] | undefined;
   const handles = new Map<NftTable, number>();
   try {
-    const orders: TxState = { chains: chainOrders, sets: setOrders, tables: () => (tableOrder ??= [...ruleset.tables.keys()]), handles };
+    const orders: TxState = { chains: chainOrders, sets: setOrders, tables: () => (tableOrder ??= [...ruleset.tables.keys()]), handles, fresh: new Set() };
     for (let index = 0; index < commands.length; index++) applyOne(ruleset, commands[index], index, undo, orders);
   } catch (e) {
     for (let i = undo.length - 1; i >= 0; i--) undo[i]();
@@ -134,7 +134,12 @@ interface TxState {
   tables: () => void;
   /** Each table's next handle before this transaction took its first one. */
   handles: Map<NftTable, number>;
+  /** Tables this transaction created: a rollback deletes them whole, so changes inside them are not logged (a first full sync logs nothing). */
+  fresh: Set<NftTable>;
 }
+
+/** The undo log of changes inside a table created by the same transaction. */
+const UNLOGGED: Pick<(() => void)[], 'push'> = { push: () => 0 };
 
 /** The kernel's refusal of command `index`. */
 function refuse(c: NftCommand, index: number, message: string): never {
@@ -166,6 +171,7 @@ function applyOne(
         const table: NftTable = { family: c.family, name: c.table, comment: c.comment, chains: new Map(), sets: new Map(), handle: 0, nextHandle: 1 };
         ruleset.tables.set(key, table);
         CHAIN_REFS.set(table, new Map());
+        orders.fresh.add(table);
         undo.push(() => ruleset.tables.delete(key));
       }
     } else if (!existing) {
@@ -192,13 +198,14 @@ function applyOne(
     return;
   }
   const t = existing ?? refuse(c, index, 'Error: No such file or directory');
+  const log = orders.fresh.has(t) ? UNLOGGED : undo;
   switch (c.object) {
     case 'chain': {
       const chain = t.chains.get(c.name);
       if (c.verb === 'add') {
         if (!chain) {
           t.chains.set(c.name, { name: c.name, base: c.base, comment: c.comment, rules: [], handle: takeHandle(t, orders) });
-          undo.push(() => t.chains.delete(c.name));
+          log.push(() => t.chains.delete(c.name));
         } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook)) {
           refuse(c, index, 'Error: Could not process rule: Operation not supported');
         }
@@ -209,14 +216,14 @@ function applyOne(
         const old = chain.rules;
         for (const r of old) adjustRefs(t, ruleTargets(r), -1);
         chain.rules = [];
-        undo.push(() => (chain.rules = old));
+        log.push(() => (chain.rules = old));
         return;
       }
       if (chain.rules.length > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
       if ((chainRefs(t).get(c.name) ?? 0) > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
       if (!orders.chains.has(t)) orders.chains.set(t, [...t.chains.keys()]);
       t.chains.delete(c.name);
-      undo.push(() => t.chains.set(c.name, chain));
+      log.push(() => t.chains.set(c.name, chain));
       return;
     }
     case 'set':
@@ -234,7 +241,7 @@ function applyOne(
             elements: new Map(),
             handle: takeHandle(t, orders),
           });
-          undo.push(() => t.sets.delete(c.name));
+          log.push(() => t.sets.delete(c.name));
         } else if (set.kind !== c.object || set.type !== c.type) {
           refuse(c, index, 'Error: Could not process rule: File exists');
         } else {
@@ -242,7 +249,7 @@ function applyOne(
           const { timeout, comment } = set;
           if (c.timeout !== undefined) set.timeout = c.timeout;
           if (c.comment !== undefined) set.comment = c.comment;
-          undo.push(() => Object.assign(set, { timeout, comment }));
+          log.push(() => Object.assign(set, { timeout, comment }));
         }
         return;
       }
@@ -251,11 +258,11 @@ function applyOne(
       if (c.verb === 'flush') {
         const old = set.elements;
         set.elements = new Map();
-        undo.push(() => (set.elements = old));
+        log.push(() => (set.elements = old));
       } else {
         if (!orders.sets.has(t)) orders.sets.set(t, [...t.sets.keys()]);
         t.sets.delete(c.name);
-        undo.push(() => t.sets.set(c.name, set));
+        log.push(() => t.sets.set(c.name, set));
       }
       return;
     }
@@ -268,10 +275,9 @@ function applyOne(
         if (name.chain) targets.push(name.chain);
       }
       const rule: NftRule = { text: c.rule, comment: c.comment, handle: takeHandle(t, orders) };
-      RULE_TARGETS.set(rule, targets);
       adjustRefs(t, targets, 1);
       chain.rules.push(rule);
-      undo.push(() => chain.rules.pop());
+      log.push(() => chain.rules.pop());
       return;
     }
     case 'element': {
@@ -286,14 +292,14 @@ function applyOne(
         if (!set.elements.has(k)) {
           adjustRefs(t, elementTargets(c.element), 1);
           set.elements.set(k, c.element);
-          undo.push(() => set.elements.delete(k));
+          log.push(() => set.elements.delete(k));
         }
       } else {
         const old = set.elements.get(k) ?? refuse(c, index, 'Error: Could not process rule: No such file or directory');
         adjustRefs(t, elementTargets(old), -1);
         set.elements.delete(k);
         // On a rollback the element comes back last: a hash set's order is the kernel's, not ours to keep.
-        undo.push(() => set.elements.set(k, old));
+        log.push(() => set.elements.set(k, old));
       }
       return;
     }
@@ -331,15 +337,10 @@ function namedReferences(rule: string): { set?: string; chain?: string }[] {
  * rule). Kept from a table's creation; dropped on a rollback.
  */
 const CHAIN_REFS = new WeakMap<NftTable, Map<string, number>>();
-/** The chains each rule jumps or goes to, noted when it is added. */
-const RULE_TARGETS = new WeakMap<NftRule, readonly string[]>();
-
-function ruleTargets(r: NftRule): readonly string[] {
-  let targets = RULE_TARGETS.get(r);
-  if (!targets) {
-    targets = namedReferences(r.text).flatMap((n) => (n.chain !== undefined ? [n.chain] : []));
-    RULE_TARGETS.set(r, targets);
-  }
+/** The chains a rule jumps or goes to (read again from its text when it goes: a side table of 100,000 rules would cost the collector more). */
+function ruleTargets(r: NftRule): string[] {
+  const targets: string[] = [];
+  for (const n of namedReferences(r.text)) if (n.chain !== undefined) targets.push(n.chain);
   return targets;
 }
 

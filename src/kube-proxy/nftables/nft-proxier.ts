@@ -138,7 +138,7 @@ export class NftProxier {
     // Upstream's BoundedFrequencyRunner: minSyncPeriod between syncs, a retry after syncPeriod, at least hourly.
     this.runner = new SyncRunner(this.clock, this.config.minSyncPeriodMs, this.config.syncPeriodMs, FULL_SYNC_PERIOD_MS);
     this.serviceChanges = new ServiceChangeTracker(this.family);
-    this.endpointChanges = new EndpointsChangeTracker(node.name, this.family);
+    this.endpointChanges = new EndpointsChangeTracker(node.name, this.family, { iptablesChainNames: false });
     const { detector, warning } = localDetectorFor(this.config, node, this.family);
     if (warning) this.warnings.push(warning);
     this.localDetector = detector.describe;
