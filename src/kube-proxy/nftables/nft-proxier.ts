@@ -37,8 +37,8 @@ export interface NftProxierOptions {
 }
 
 export interface NftSyncResult {
-  /** The transactions this sync ran, as `nft -f` reads them: the stale-chain deletion first, if any. */
-  text: string;
+  /** The transactions this sync ran, as `nft -f` reads them: the stale-chain deletion first, if any (written when first read). */
+  readonly text: string;
   commands: number;
   /** Commands of the sync's own transaction, without the stale-chain deletion before it (knftables' `NumOperations` of the last transaction). */
   operations: number;
@@ -52,9 +52,8 @@ export interface NftSyncRecord {
   /** Clock time of the sync, in ms. */
   at: number;
   full: boolean;
-  /** Commands (lines) and bytes of the transaction. */
+  /** Commands (lines) of the transactions. */
   commands: number;
-  bytes: number;
   servicePorts: number;
   /** Stale chains this sync deleted. */
   chainsDeleted: number;
@@ -125,7 +124,7 @@ export class NftProxier {
   private readonly history: NftSyncRecord[] = [];
   private readonly counters = { syncs: 0, fullSyncs: 0, partialSyncs: 0 };
   private lastFullSyncAt: number | undefined;
-  private lastText = '';
+  private lastResult: NftSyncResult | undefined;
 
   constructor(options: NftProxierOptions) {
     this.family = options.family ?? 'IPv4';
@@ -215,7 +214,7 @@ export class NftProxier {
 
   /** The transaction text of the last sync, as `nft -f` reads it (empty before the first). */
   lastTransactionText(): string {
-    return this.lastText;
+    return this.lastResult?.text ?? '';
   }
 
   status(): NftProxierStatus {
@@ -273,7 +272,7 @@ export class NftProxier {
     const changed = this.servicePorts.update(this.serviceChanges).updatedServices;
     for (const key of this.endpoints.update(this.endpointChanges).updatedServices) changed.add(key);
 
-    let text = '';
+    const ran: NftCommand[][] = [];
     let count = 0;
     const staleDeleted: string[] = [];
     const at = { family: this.family === 'IPv6' ? ('ip6' as const) : ('ip' as const), table: KUBE_PROXY_TABLE };
@@ -289,7 +288,7 @@ export class NftProxier {
       for (const chain of staleDeleted) this.staleChains.delete(chain);
       if (deletions.length > 0) {
         applyTransaction(this.ruleset, deletions);
-        text += transactionText(deletions);
+        ran.push(deletions);
         count += deletions.length;
       }
     }
@@ -299,13 +298,22 @@ export class NftProxier {
     const commands = full ? this.fullSync(now) : this.partialSync(changed, now);
     applyTransaction(this.ruleset, commands);
     this.needFullSync = false;
-    text += transactionText(commands);
+    ran.push(commands);
     count += commands.length;
     this.runner.ran(now, true);
-    // The text is ASCII (names, addresses, comments made of them): its length is its size in bytes.
-    this.record({ at: now, full, commands: count, bytes: text.length, servicePorts: this.servicePorts.size, chainsDeleted: staleDeleted.length });
-    this.lastText = text;
-    return { text, commands: count, operations: commands.length, staleDeleted, full };
+    this.record({ at: now, full, commands: count, servicePorts: this.servicePorts.size, chainsDeleted: staleDeleted.length });
+    // The text (10 MiB at 10,000 Services) is written only if someone reads it.
+    let text: string | undefined;
+    this.lastResult = {
+      commands: count,
+      operations: commands.length,
+      staleDeleted,
+      full,
+      get text() {
+        return (text ??= ran.map(transactionText).join(''));
+      },
+    };
+    return this.lastResult;
   }
 
   private record(entry: NftSyncRecord): void {
