@@ -126,7 +126,7 @@ export class KubeProxyApiController {
     summary: "A node's netfilter tables as text",
     description:
       '`format=save` (default): what `iptables-save` would print on the node now; `format=restore`: the text kube-proxy last wrote (`iptables-restore --noflush` input). `table` limits to one table; `counters=true` prints packet and byte counters (`iptables-save -c`). ' +
-      'The `Netsim-Rules` header says whose rules they are: `kube-proxy`, or `imported` (PUT on this path).',
+      'The `Netsim-Rules` header says whose rules they are: `kube-proxy`, or `imported` (PUT on this path); `Netsim-Proxy-Mode` the mode of the node\'s kube-proxy (`iptables`, or `nftables`: its Service rules are then in GET .../nftables).',
   })
   @ApiQuery({ name: 'format', required: false, enum: ['save', 'restore'] })
   @ApiQuery({ name: 'table', required: false, enum: TABLES })
@@ -161,6 +161,7 @@ export class KubeProxyApiController {
       }
     }
     res.header(RULES_HEADER, proxy.imported ? 'imported' : 'kube-proxy');
+    res.header(MODE_HEADER, proxy.mode);
     switch (format ?? 'save') {
       case 'save':
         return printIptablesSave(proxy.ruleset, { counters: withCounters, tables: which ? [which] : undefined });
