@@ -309,30 +309,18 @@ export class KubeProxyApiController {
   status(@Param('node') node: string) {
     const proxy = this.cluster.kubeProxies.proxy(node);
     const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-    if (proxy.proxier instanceof NftProxier) {
-      const nft = proxy.proxier.status();
-      return {
-        ...nft,
-        importedRules: proxy.imported ? { at: iso(proxy.imported.at), rules: proxy.imported.rules, kept: proxy.imported.kept } : null,
-        configuration: proxy.config,
-        lastSync: nft.lastSync ? { ...nft.lastSync, at: iso(nft.lastSync.at) } : null,
-        lastFullSyncAt: iso(nft.lastFullSyncAt),
-        nextSyncAt: iso(nft.nextSyncAt),
-        history: nft.history.map((h) => ({ ...h, at: iso(h.at) })),
-      };
-    }
     const status = proxy.proxier.status();
-    return {
-      mode: 'iptables',
-      ...status,
+    const times = {
       importedRules: proxy.imported ? { at: iso(proxy.imported.at), rules: proxy.imported.rules, kept: proxy.imported.kept } : null,
       configuration: proxy.config,
       lastSync: status.lastSync ? { ...status.lastSync, at: iso(status.lastSync.at) } : null,
       lastFullSyncAt: iso(status.lastFullSyncAt),
-      lastCleanupAt: iso(status.lastCleanupAt),
       nextSyncAt: iso(status.nextSyncAt),
       history: status.history.map((h) => ({ ...h, at: iso(h.at) })),
     };
+    // nftables mode's status says its mode; iptables mode's gets it here, with its cleanup time.
+    if ('mode' in status) return { ...status, ...times };
+    return { mode: 'iptables', ...status, ...times, lastCleanupAt: iso(status.lastCleanupAt) };
   }
 
   @Get('kube-proxy/config')
