@@ -135,6 +135,7 @@ describe('kube-proxy on every node (e2e)', () => {
     expect(conflict).toMatchObject({ kind: 'Status', reason: 'Conflict', details: { kind: 'nodes', name: 'kind-worker' } });
     expect(conflict.message).toContain('node kind-worker runs kube-proxy in nftables mode; ');
     await request(t.http).get('/netsim/v1/nodes/kind-worker/iptables/diff').expect(409);
+    await request(t.http).get('/netsim/v1/diagnose').query({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(409);
 
     const badFormat = (await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables?format=save').expect(422)).body;
     expect(badFormat.details.causes[0]).toMatchObject({ field: 'format', reason: 'FieldValueNotSupported' });
