@@ -87,6 +87,15 @@ describe('kube-proxy mode per node', () => {
     expect(printRuleset(w1.nftables)).toContain('ip6 daddr fd00:10:96::/112 drop comment "Drop traffic to unallocated ClusterIPs"');
   });
 
+  it('batches changes by nftables.minSyncPeriod on the simulated clock', () => {
+    const c = cluster();
+    c.kubeProxies.setNodeConfig('w1', { mode: 'nftables', nftables: { minSyncPeriod: '1s' } } as never);
+    c.store.create(t('services'), { metadata: { name: 'a' }, spec: { ports: [{ port: 80 }] } }, 'default');
+    expect(printRuleset(c.kubeProxies.proxy('w1').nftables)).not.toContain('default/a');
+    c.advance(1);
+    expect(printRuleset(c.kubeProxies.proxy('w1').nftables)).toContain('comment "default/a"');
+  });
+
   it('follows Services with partial syncs, and deletes stale chains by a sync more than a second later', () => {
     const c = cluster();
     c.kubeProxies.setNodeConfig('w1', NFT);
