@@ -4,45 +4,24 @@
  * large cluster would be built. Prints the time of each phase and the process
  * memory. Not a test: it asserts nothing.
  */
-import { SimulationClock } from '../src/cluster/simulation-clock';
-import { SeededRandom } from '../src/common/random';
-import { AddressPools } from '../src/ipam/address-pools';
-import { Cluster } from '../src/cluster/cluster';
 import { parseLabelSelector } from '../src/cluster/store/label-selector';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
+import { benchCluster } from './support/bench-cluster';
+import { phase as timedPhase } from './support/timing';
 
 const NODES = 100;
 const SERVICES = 10_000;
 const PODS = 100_000;
 const PODS_PER_SERVICE = PODS / SERVICES;
 
+const phase = <T>(name: string, work: () => T): T => timedPhase('cluster', name, work);
 const t = (key: string) => resourceTypeByKey(key)!;
 const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
 
-function phase<T>(name: string, work: () => T): T {
-  const start = process.hrtime.bigint();
-  const result = work();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(`cluster: ${name}: ${ms.toFixed(0)} ms`);
-  return result;
-}
-
-const random = new SeededRandom(1);
-// 1,000 pods a node need more than a /24: /20 blocks of 10.0.0.0/8.
-const pools = AddressPools.create(
-  {
-    serviceClusterIpRange: '10.96.0.0/12',
-    serviceNodePortRange: '30000-32767',
-    clusterCidr: '10.0.0.0/8',
-    nodeCidrMaskSize: 20,
-    loadBalancerIpRange: '172.18.255.200-172.18.255.250',
-    nodeNetwork: '172.18.0.0/16',
-  },
-  random,
-);
 global.gc?.();
 const before = process.memoryUsage();
-const cluster = Cluster.create({ pools, clock: new SimulationClock(), random });
+// 1,000 pods a node need more than a /24: /20 blocks of 10.0.0.0/8.
+const cluster = benchCluster({ nodeCidrMaskSize: 20 });
 const { store } = cluster;
 
 phase(`create ${NODES} nodes`, () => {

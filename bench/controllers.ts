@@ -4,40 +4,19 @@
  * then one node fails and its pods are evicted and recreated elsewhere.
  * Prints the time and memory of each phase. Not a test: it asserts nothing.
  */
-import { Cluster } from '../src/cluster/cluster';
-import { SimulationClock } from '../src/cluster/simulation-clock';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
-import { SeededRandom } from '../src/common/random';
-import { AddressPools } from '../src/ipam/address-pools';
+import { benchCluster } from './support/bench-cluster';
+import { phase as timedPhase } from './support/timing';
 
 const NODES = Number(process.env.NODES ?? 1000);
 const DEPLOYMENTS = Number(process.env.DEPLOYMENTS ?? 1000);
 const REPLICAS = 30;
 
+const phase = <T>(name: string, work: () => T): T => timedPhase('controllers', name, work);
 const t = (key: string) => resourceTypeByKey(key)!;
 const mib = (bytes: number) => (bytes / 1048576).toFixed(0);
 
-function phase<T>(name: string, work: () => T): T {
-  const start = process.hrtime.bigint();
-  const result = work();
-  console.log(`controllers: ${name}: ${(Number(process.hrtime.bigint() - start) / 1e6).toFixed(0)} ms`);
-  return result;
-}
-
-const random = new SeededRandom(1);
-const pools = AddressPools.create(
-  {
-    serviceClusterIpRange: '10.96.0.0/12',
-    serviceNodePortRange: '30000-32767',
-    clusterCidr: '10.0.0.0/8',
-    nodeCidrMaskSize: 24,
-    loadBalancerIpRange: '172.18.255.200-172.18.255.250',
-    nodeNetwork: '172.18.0.0/16',
-  },
-  random,
-);
-const clock = new SimulationClock();
-const cluster = Cluster.create({ pools, clock, random });
+const cluster = benchCluster();
 const { store } = cluster;
 global.gc?.();
 const before = process.memoryUsage();

@@ -12,12 +12,10 @@ import { stringify } from 'yaml';
 import { manifestsOf, parseManifestJson } from '../src/cluster/apply/manifests';
 import { readYamlDocuments } from '../src/cluster/apply/yaml-documents';
 import { IMPORT_YAML_KEYS } from '../src/api/request-limits';
-import { Cluster } from '../src/cluster/cluster';
 import { importCluster } from '../src/cluster/import/cluster-import';
-import { SimulationClock } from '../src/cluster/simulation-clock';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
-import { SeededRandom } from '../src/common/random';
-import { AddressPools } from '../src/ipam/address-pools';
+import { benchCluster } from './support/bench-cluster';
+import { phase as timedPhase } from './support/timing';
 
 const NODES = 100;
 const SERVICES = Number(process.env.SERVICES ?? 1000);
@@ -100,26 +98,15 @@ function exportList(): unknown {
   return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items };
 }
 
+const phase = <T>(name: string, work: () => T): T => timedPhase('import', name, work);
+
 /** CPU time of this process in ms: on a shared, loaded machine a fairer figure than wall time. */
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
 
-function phase<T>(name: string, work: () => T): T {
-  const start = process.hrtime.bigint();
-  const cpu = cpuMs();
-  const result = work();
-  console.log(`import: ${name}: ${(Number(process.hrtime.bigint() - start) / 1e6).toFixed(0)} ms (CPU ${(cpuMs() - cpu).toFixed(0)} ms)`);
-  return result;
-}
-
-const random = new SeededRandom(1);
-const pools = AddressPools.create(
-  { serviceClusterIpRange: '10.96.0.0/12', serviceNodePortRange: '30000-32767', clusterCidr: '10.244.0.0/16', nodeCidrMaskSize: 24, loadBalancerIpRange: '172.18.255.200-172.18.255.250', nodeNetwork: '172.18.0.0/16' },
-  random,
-);
-const cluster = Cluster.create({ pools, clock: new SimulationClock(), random });
+const cluster = benchCluster({ clusterCidr: '10.244.0.0/16' });
 const list = exportList();
 const json = JSON.stringify(list);
 console.log(`import: the export: ${(json.length / 1048576).toFixed(1)} MiB of JSON (kubectl get -o json), ${NODES} nodes, ${SERVICES} Services, ${SERVICES * REPLICAS} pods`);

@@ -13,6 +13,7 @@
 import { fork, ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
+import { percentile } from './support/timing';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 60);
@@ -159,10 +160,6 @@ function memoryOf(server: ChildProcess): Promise<Memory> {
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 const memoryText = (m: Memory) => `RSS ${mib(m.rss)}, heap ${mib(m.heapUsed)} used of ${mib(m.heapTotal)}, external ${mib(m.external)}`;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--server') return serve();

@@ -6,31 +6,17 @@
  * before its replacement is made). Prints the wall time and the simulated
  * time of each phase. Not a test: it asserts nothing.
  */
-import { Cluster } from '../src/cluster/cluster';
 import { StatefulSetStatus } from '../src/cluster/resources/statefulset.types';
 import { SimulationClock } from '../src/cluster/simulation-clock';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
-import { SeededRandom } from '../src/common/random';
-import { AddressPools } from '../src/ipam/address-pools';
+import { benchCluster } from './support/bench-cluster';
 
 const NODES = Number(process.env.NODES ?? 50);
 const REPLICAS = Number(process.env.REPLICAS ?? 1000);
 
 const t = (key: string) => resourceTypeByKey(key)!;
-const random = new SeededRandom(1);
-const pools = AddressPools.create(
-  {
-    serviceClusterIpRange: '10.96.0.0/12',
-    serviceNodePortRange: '30000-32767',
-    clusterCidr: '10.0.0.0/8',
-    nodeCidrMaskSize: 24,
-    loadBalancerIpRange: '172.18.255.200-172.18.255.250',
-    nodeNetwork: '172.18.0.0/16',
-  },
-  random,
-);
 const clock = new SimulationClock(Date.UTC(2026, 0, 1));
-const cluster: Cluster = Cluster.create({ pools, clock, random });
+const cluster = benchCluster({ clock });
 const { store } = cluster;
 const status = () => store.get(t('statefulsets.apps'), 'default', 'web').status as StatefulSetStatus;
 

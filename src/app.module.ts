@@ -9,6 +9,7 @@ import { NetfilterController } from './api/netfilter/netfilter.controller';
 import { DataplaneController } from './api/dataplane/dataplane.controller';
 import { DiagnoseController } from './api/dataplane/diagnose.controller';
 import { KubeProxyApiController } from './api/kube-proxy/kube-proxy.controller';
+import { NodeTraceController } from './api/kube-proxy/node-trace.controller';
 import { SimulationController } from './api/simulation/simulation.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
 import { ExecRoutes } from './api/kube/exec.routes';
@@ -50,7 +51,7 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, IpamController, ApplyController, ImportController, SimulationController, KubeProxyApiController, NetfilterController, KubeApiController, DataplaneController, DiagnoseController],
+      controllers: [HealthController, IpamController, ApplyController, ImportController, SimulationController, KubeProxyApiController, NodeTraceController, NetfilterController, KubeApiController, DataplaneController, DiagnoseController],
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },

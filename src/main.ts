@@ -66,6 +66,10 @@ async function startCluster(): Promise<{ config: AppConfig; cluster: Cluster; lo
       if (opened.restored.foreignKeys > 0) warn(`ETCD_PREFIX=${config.store.prefix}: ${opened.restored.foreignKeys} key(s) there are not objects kube-netsim serves; left alone`);
       cluster = buildCluster(config, clock, unseededRandom(), storage);
       opened.backend.onFault(cluster.faults.record);
+      opened.backend.onReplaced((message) => {
+        process.stderr.write(`kube-netsim: ${message}\n`);
+        process.exit(1);
+      });
       for (const warning of cluster.repaired?.warnings ?? []) warn(`repair: ${warning}`);
     } else {
       cluster = buildCluster(config, clock, unseededRandom());

@@ -1,11 +1,14 @@
 import request from 'supertest';
-import { startTestApp, TestApp } from './support/test-app';
+import { printIptablesSave } from '../src/netfilter/iptables-save.printer';
+import { parseRuleset } from '../src/netfilter/iptables-text.parser';
+import type { TestApp } from './support/test-app';
+import { DUAL_STACK, startWorkerCluster } from './support/worker-cluster';
 
 /**
  * A dual-stack cluster below the API: node pod CIDRs per family, pods with one
  * address per family, EndpointSlices per family, and kube-proxy's IPv6 proxier.
  */
-const DUAL = { SERVICE_CLUSTER_IP_RANGE: '10.96.0.0/16,fd00:10:96::/112', CLUSTER_CIDR: '10.244.0.0/16,fd00:10:244::/56' };
+const DUAL = DUAL_STACK;
 
 describe('dual-stack nodes, pods, EndpointSlices and kube-proxy (e2e)', () => {
   let t: TestApp;
@@ -13,14 +16,7 @@ describe('dual-stack nodes, pods, EndpointSlices and kube-proxy (e2e)', () => {
   const post = (path: string, body: unknown) => request(t.http).post(path).send(body as object);
 
   async function cluster(env: Record<string, string>) {
-    t = await startTestApp(env);
-    await post('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker' } }).expect(201);
-    for (const name of ['web-a', 'web-b']) {
-      await post('/api/v1/namespaces/default/pods', {
-        metadata: { name, labels: { app: 'web' } },
-        spec: { nodeName: 'worker', containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 8080 }] }] },
-      }).expect(201);
-    }
+    t = await startWorkerCluster(env);
   }
 
   it('gives nodes a pod CIDR per family and pods an address per family, primary first', async () => {
@@ -63,13 +59,24 @@ describe('dual-stack nodes, pods, EndpointSlices and kube-proxy (e2e)', () => {
     ).body.spec;
     const [v4, v6] = svc.clusterIPs;
     const six = (await request(t.http).get('/netsim/v1/nodes/worker/iptables?family=ipv6&table=nat').expect(200)).text;
-    expect(six).toContain(`-A KUBE-SERVICES -m comment --comment "default/web cluster IP" -m tcp -p tcp -d ${v6} --dport 80 -j KUBE-SVC-`);
-    expect(six).toContain('-j DNAT --to-destination [fd00:10:244::2]:8080');
-    expect(six).toContain('! -s fd00:10:244::/56 -j KUBE-MARK-MASQ');
+    // ip6tables-save's canonical option order: addresses with their prefix, -p before the matches.
+    expect(six).toContain(`-A KUBE-SERVICES -d ${v6}/128 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j KUBE-SVC-`);
+    expect(six).toContain('-p tcp -m comment --comment "default/web" -m tcp -j DNAT --to-destination [fd00:10:244::2]:8080');
+    expect(six).toContain(`! -s fd00:10:244::/56 -d ${v6}/128 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ`);
     expect(six).toContain('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
+    expect(six).toContain('-A KUBE-SERVICES ! -d ::1/128 -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
     expect(six).not.toContain('10.244.0.');
+    // The text is an ip6tables ruleset: read back as one, it prints the same.
+    const all6 = (await request(t.http).get('/netsim/v1/nodes/worker/iptables?family=ipv6').expect(200)).text;
+    expect(printIptablesSave(parseRuleset(all6, { family: 'ipv6' }))).toBe(all6);
     const filter6 = (await request(t.http).get('/netsim/v1/nodes/worker/iptables?family=ipv6&table=filter').expect(200)).text;
     expect(filter6).not.toContain('block incoming localnet connections'); // no localnet rule for IPv6
+    // The kubelet writes no KUBE-FIREWALL for IPv6; kube-proxy's jump rules make the chain, which stays empty.
+    expect(filter6).toContain('-A INPUT -j KUBE-FIREWALL\n');
+    expect(filter6).not.toContain('-A KUBE-FIREWALL');
+    expect(filter6).toContain(':KUBE-KUBELET-CANARY - [0:0]');
+    const counted = (await request(t.http).get('/netsim/v1/nodes/worker/iptables?family=ipv6&table=nat&counters=true').expect(200)).text;
+    expect(counted).toContain('[0:0] -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
     const four = (await request(t.http).get('/netsim/v1/nodes/worker/iptables?table=nat').expect(200)).text;
     expect(four).toContain(`-d ${v4}/32`);
     expect(four).not.toContain(v6);

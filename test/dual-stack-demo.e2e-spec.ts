@@ -36,7 +36,7 @@ describe('IP_FAMILY demos (e2e)', () => {
     expect(pods).toHaveLength(3);
     for (const pod of pods) expect(pod.status.podIPs.map((p: { ip: string }) => p.ip.includes(':'))).toEqual([false, true]);
     const six = (await request(t.http).get('/netsim/v1/nodes/kind-worker/iptables?family=ipv6&table=nat').expect(200)).text;
-    expect(six).toContain('-A KUBE-NODEPORTS -m comment --comment default/web-dual:http -m tcp -p tcp --dport 30090 -j KUBE-EXT-');
+    expect(six).toContain('-A KUBE-NODEPORTS -p tcp -m comment --comment "default/web-dual:http" -m tcp --dport 30090 -j KUBE-EXT-');
     expect(six).toMatch(/-j DNAT --to-destination \[fd00:10:244:[12]::2\]:8080/);
     // IPv4 traffic crosses the IPv4 side as on a single-stack cluster.
     const traffic = await request(t.http).post('/netsim/v1/traffic').send({ from: `pod/default/${pods[0].metadata.name}`, to: 'service/default/web:80' }).expect(200);

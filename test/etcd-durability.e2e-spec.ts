@@ -7,49 +7,17 @@
  * addresses and ports no one holds), and etcd shows kube-apiserver's layout.
  *
  * Sizes: NSIM_ETCD_SERVICES and NSIM_ETCD_PODS, 200 and 600 by default (about
- * a minute); the issue's 1,000 and 3,000 take about five minutes on a loaded
- * machine, every controller write being one etcd transaction (docs/etcd.md).
+ * a minute); the issue's 1,000 and 3,000 take from 72 s to about five minutes
+ * as the machine is loaded, every controller write being one etcd transaction (docs/etcd.md).
  */
 import { describeWithEtcd, EtcdServer, startEtcd } from './support/etcd';
+import { addressesOf, ApiObject as Obj, call, createAll, killMain, list, podsWithIPs } from './support/main-api';
 import { MainProcess, startMain } from './support/main-process';
 
 const SERVICES = Number(process.env.NSIM_ETCD_SERVICES ?? 200);
 const PODS = Number(process.env.NSIM_ETCD_PODS ?? 600);
 const PODS_PER_NODE = 100;
 const NODES = Math.ceil(PODS / PODS_PER_NODE) + 1;
-
-interface Obj {
-  metadata: { name: string; namespace?: string; uid: string; resourceVersion: string };
-  spec: Record<string, unknown>;
-  status: Record<string, unknown>;
-}
-
-async function call(main: MainProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`http://127.0.0.1:${main.port}${path}`, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Runs `make(i)` for i in [0, count) with `width` requests in flight; every answer must be a 201. */
-async function createAll(count: number, width: number, make: (i: number) => Promise<{ status: number; body: Record<string, unknown> }>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      const answer = await make(i);
-      if (answer.status !== 201) throw new Error(`create ${i}: ${answer.status} ${JSON.stringify(answer.body)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-}
-
-async function list(main: MainProcess, path: string): Promise<Obj[]> {
-  const answer = await call(main, 'GET', path);
-  return answer.body.items as Obj[];
-}
 
 /** Service i selects the pods labelled `app: a<i>`: about PODS / SERVICES of them. */
 function service(i: number) {
@@ -59,22 +27,6 @@ function service(i: number) {
 
 function pod(i: number, node: number) {
   return { metadata: { name: `pod-${i}`, labels: { app: `a${i % SERVICES}` } }, spec: { nodeName: `node-${node}`, containers: [{ name: 'c', image: 'nginx' }] } };
-}
-
-function addressesOf(services: Obj[]): { ips: string[]; ports: number[] } {
-  return {
-    ips: services.map((s) => s.spec.clusterIP as string),
-    ports: services.flatMap((s) => ((s.spec.ports as Array<{ nodePort?: number }>) ?? []).map((p) => p.nodePort).filter((p): p is number => !!p)),
-  };
-}
-
-async function podsWithIPs(main: MainProcess, count: number): Promise<Obj[]> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const pods = await list(main, '/api/v1/namespaces/default/pods');
-    if (pods.length >= count && pods.every((p) => p.status?.podIP)) return pods;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('the pods did not all get an IP');
 }
 
 describeWithEtcd('etcd durability e2e')('kube-netsim on etcd: a restart loses nothing (e2e)', () => {
@@ -118,8 +70,7 @@ describeWithEtcd('etcd durability e2e')('kube-netsim on etcd: a restart loses no
       expect(keys.some((k) => k.startsWith('/registry/endpointslices/default/svc-1-'))).toBe(true);
       expect(keys.filter((k) => !/^\/registry\/[a-z]+(\/specs|\/endpoints)?\//.test(k))).toEqual([]);
 
-      main.child.kill('SIGKILL');
-      await new Promise((resolve) => main!.child.once('exit', resolve));
+      await killMain(main);
       main = await startMain(env());
       expect(main.line).toMatch(/with \d+ objects from etcd/);
 

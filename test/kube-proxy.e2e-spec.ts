@@ -136,6 +136,8 @@ describe('kube-proxy on every node (e2e)', () => {
     expect(conflict.message).toContain('node kind-worker runs kube-proxy in nftables mode; ');
     await request(t.http).get('/netsim/v1/nodes/kind-worker/iptables/diff').expect(409);
     await request(t.http).get('/netsim/v1/diagnose').query({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(409);
+    const packet = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'tcp', source: '192.0.2.1', sourcePort: 40000, destination: '10.96.0.10', destinationPort: 53 };
+    await request(t.http).post('/netsim/v1/nodes/kind-worker/trace').send({ packet }).expect(409);
 
     const badFormat = (await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables?format=save').expect(422)).body;
     expect(badFormat.details.causes[0]).toMatchObject({ field: 'format', reason: 'FieldValueNotSupported' });

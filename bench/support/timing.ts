@@ -20,3 +20,15 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
+
+/** The p-th percentile of sorted figures (the nearest rank at or below). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs one phase of a benchmark and prints `<bench>: <name>: <wall> ms (CPU <cpu> ms)`; returns what it returned. */
+export function phase<T>(bench: string, name: string, work: () => T): T {
+  const { result, wall, cpu } = timed(work);
+  console.log(`${bench}: ${name}: ${wall.toFixed(0)} ms (CPU ${cpu.toFixed(0)} ms)`);
+  return result;
+}

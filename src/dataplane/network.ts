@@ -8,6 +8,7 @@
  * while conntrack tables and recent lists live as long as the node.
  */
 import type { Cluster } from '../cluster/cluster';
+import type { NodeProxy } from '../cluster/controllers/kube-proxy.controller';
 import type { NodeStatus } from '../cluster/resources/node.types';
 import type { PodSpec, PodStatus } from '../cluster/resources/pod.types';
 import type { KubeObject } from '../cluster/store/types';
@@ -92,6 +93,21 @@ interface Snapshot {
   /** Non-hostNetwork pods by IP (running first, when addresses are reused). */
   podsByAddress: Map<number, PodEndpoint>;
   hostNetworkPods: Map<string, PodEndpoint[]>;
+}
+
+/**
+ * A node whose kube-proxy runs in nftables mode has its Service rules in nft
+ * rules, which the engine does not trace yet: tracing through it is refused
+ * (409), never done with its iptables alone. Imported rules are traced as given.
+ */
+export function refuseNftablesNode(proxy: Pick<NodeProxy, 'node' | 'mode' | 'imported'>): void {
+  if (proxy.mode !== 'nftables' || proxy.imported) return;
+  const node = proxy.node;
+  throw new DomainError(
+    'CONFLICT',
+    `node ${node} runs kube-proxy in nftables mode; packets cannot be traced through nft rules yet: read them with GET /netsim/v1/nodes/${node}/nftables, or put the node back in iptables mode (PUT /netsim/v1/nodes/${node}/kube-proxy/config)`,
+    { kind: 'nodes', name: node },
+  );
 }
 
 export class ClusterNetwork {
@@ -311,14 +327,7 @@ export class ClusterNetwork {
    * rules are nft rules, which the engine does not trace yet.
    */
   engine(node: string): NetfilterEngine {
-    const proxy = this.cluster.kubeProxies.proxy(node);
-    if (proxy.mode === 'nftables' && !proxy.imported) {
-      throw new DomainError(
-        'CONFLICT',
-        `node ${node} runs kube-proxy in nftables mode; packets cannot be traced through nft rules yet: read them with GET /netsim/v1/nodes/${node}/nftables, or put the node back in iptables mode (PUT /netsim/v1/nodes/${node}/kube-proxy/config)`,
-        { kind: 'nodes', name: node },
-      );
-    }
+    refuseNftablesNode(this.cluster.kubeProxies.proxy(node));
     const ruleset = this.ruleset(node);
     const host = this.host(node);
     const state = this.state(node);

@@ -226,7 +226,7 @@ describe('iptables restore parser', () => {
       ['*filter\n-A INPUT -j ACCEPT -j DROP\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: multiple -j / -g options are not allowed'],
       ['*filter\n-A INPUT -s 1.1.1.1 -s 2.2.2.2\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: multiple -s options are not allowed'],
       ['*filter\n-A INPUT -s\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: option "-s" requires an argument'],
-      ['*filter\n-A INPUT -p tcp -j REJECT --reject-with icmp-echo\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: REJECT: unknown reject type "icmp-echo"'],
+      ['*filter\n-A INPUT -p tcp -j REJECT --reject-with icmp-echo\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: unknown reject type "icmp-echo"'],
       ['*filter\n-A INPUT -j REJECT --reject-with tcp-reset\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: REJECT: --reject-with tcp-reset needs "-p tcp"'],
       ['*filter\n-A INPUT -j DNAT --to-destination 1.2.3.4\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: target "DNAT" is only valid in the nat table'],
       ['*nat\n-A PREROUTING -j DNAT --to-destination 1.2.3.4:80\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: DNAT: a port needs "-p tcp", "-p udp", "-p sctp" or "-p dccp"'],

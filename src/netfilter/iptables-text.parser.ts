@@ -68,7 +68,7 @@ import { splitWords, splitWordsInto } from './text/tokenizer';
 import { parseProtocol } from './text/protocols';
 import { detach, parseAddressMask, parseAddressMask6, parseDecimal } from './text/values';
 import type { IpFamily } from './address';
-import { checkMatchFamily, checkTargetFamily } from './family-modules';
+import { checkMatchFamily, checkTargetFamily, foreignMatchError, isForeignMatch, isForeignTarget } from './family-modules';
 import { TABLE_NAMES, type Counters, type Match, type Policy, type TableName, type Target } from './types';
 
 export interface RestoreOptions {
@@ -276,6 +276,8 @@ class RuleReader {
     let matches: Array<Collecting<RegisteredMatch>> | undefined;
     let target: Collecting<RegisteredTarget> | undefined;
     let jump: Target | undefined;
+    /** `-j NAME` of a target only the other family has, and no chain NAME: refused at the end of the rule. */
+    let foreignJump: string | undefined;
     let invert = false;
     let seen = 0;
     /** The words of an unmodelled module being collected: every non-built-in word until the next built-in option. */
@@ -339,6 +341,7 @@ class RuleReader {
           }
           case 109 /* m */: {
             if (negated) throw new RuleSyntaxError('unexpected "!" before -m');
+            if (isForeignMatch(arg, this.context.family)) throw foreignMatchError(arg);
             const entry = this.registry.match(arg);
             if (entry) {
               (matches ??= []).push({ entry, options: [] });
@@ -353,8 +356,14 @@ class RuleReader {
           case 106 /* j */:
           case 103 /* g */: {
             if (negated) throw new RuleSyntaxError(`unexpected "!" before ${word}`);
-            if (target || jump) throw new RuleSyntaxError('multiple -j / -g options are not allowed');
+            if (target || jump || foreignJump) throw new RuleSyntaxError('multiple -j / -g options are not allowed');
             const isGoto = letter === 103;
+            if (isForeignTarget(arg, this.context.family)) {
+              // Not a target of this family: a jump to a chain of that name (refused at the end of the rule if the table lacks it).
+              if (table.chain(arg)) jump = this.jumpTarget(arg, isGoto, table);
+              else foreignJump = arg;
+              break;
+            }
             const entry = isGoto ? undefined : this.registry.target(arg);
             const effect = isGoto || entry ? undefined : REAL_TARGETS.get(arg);
             if (entry) target = { entry, options: [] };
@@ -404,7 +413,7 @@ class RuleReader {
         }
       }
       if (!spec && protocol !== undefined) {
-        const implicit = this.registry.implicitMatch(protocol);
+        const implicit = this.implicitMatch(protocol);
         if (implicit && !matches?.some((m) => m.entry === implicit)) {
           spec = implicit.options.get(word);
           if (spec) {
@@ -454,6 +463,7 @@ class RuleReader {
       invert = false;
     }
     if (invert) throw new RuleSyntaxError('"!" at the end of the rule');
+    if (foreignJump !== undefined) throw new LineError(`Chain '${foreignJump}' does not exist`, 'CHAIN_NOT_FOUND');
 
     const context = this.context;
     context.table = table.name;
@@ -535,10 +545,16 @@ class RuleReader {
       }
     }
     if (protocol !== undefined) {
-      const implicit = this.registry.implicitMatch(protocol);
+      const implicit = this.implicitMatch(protocol);
       if (implicit) return find(implicit.module.name, false);
     }
     return undefined;
+  }
+
+  /** The match iptables loads for `-p PROTO` options, unless this family's tool has no such match (`icmp` in ip6tables). */
+  private implicitMatch(protocol: number): RegisteredMatch | undefined {
+    const implicit = this.registry.implicitMatch(protocol);
+    return implicit && !isForeignMatch(implicit.module.name, this.context.family) ? implicit : undefined;
   }
 
   /**
@@ -560,7 +576,7 @@ class RuleReader {
     for (const long of LONG_OPTIONS.keys()) if (('--' + long).startsWith(word)) candidates.add('--' + long);
     const owners: AnyCollecting[] = [...(target ? [target] : []), ...(matches ?? [])];
     if (protocol !== undefined) {
-      const implicit = this.registry.implicitMatch(protocol);
+      const implicit = this.implicitMatch(protocol);
       if (implicit && !matches?.some((m) => m.entry === implicit)) owners.push({ entry: implicit, options: [] });
     }
     for (const owner of owners) for (const spec of owner.entry.options.withPrefix(word)) candidates.add('--' + spec.name);

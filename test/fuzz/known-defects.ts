@@ -22,19 +22,7 @@ export interface KnownDefect {
   avoid?(request: FuzzRequest): boolean;
 }
 
-export const KNOWN_DEFECT_CLASSES: KnownDefect[] = [
-  {
-    // Found in session 7 by seed 716870046 (FUZZ_SEED=716870046 FUZZ_RUNS=100 FUZZ_STEPS=50):
-    // after the fuzz run's objects pile up, a one-day advance (the demo's CronJob makes a Job
-    // every 5 minutes, 288 in the day, beside the Job, pod and garbage-collector work they
-    // bring) holds the event loop past 250 ms of CPU in one block. A day's advance of the demo
-    // alone stays under 115 ms. To find and split: the block's timer or controller step.
-    id: 'd-day-advance-with-jobs-block',
-    area: 'd',
-    summary: 'a one-day clock advance over many objects and the demo CronJob\'s Jobs holds the event loop past 250 ms CPU',
-    matches: (f) => f.property === 'healthz-under-250ms' && f.route === 'POST /netsim/v1/clock/advance (long)',
-  },
-];
+export const KNOWN_DEFECT_CLASSES: KnownDefect[] = [];
 
 export function knownDefectOf(failure: Failure): KnownDefect | undefined {
   if (process.env.FUZZ_KNOWN_DEFECTS === 'off') return undefined;

@@ -9,6 +9,7 @@
  * source) must be the places the engine predicts: DNAT, masquerade, eTP
  * Local, REJECT. The ip6tables golden files are checked the same way.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/common/clock';
@@ -165,6 +166,25 @@ describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
       } finally {
         deleteNamespace(ns);
       }
+    });
+  });
+
+  describe('modules of one family only: fixtures/netfilter/family/refusals.tsv is what the real tools say', () => {
+    const rows = readFileSync(join(__dirname, '..', '..', 'fixtures', 'netfilter', 'family', 'refusals.tsv'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.split('\t'));
+    let ns: string;
+    beforeAll(() => {
+      ns = `${namespaceStem()}-fam`;
+      addNamespace(ns);
+    });
+    afterAll(() => deleteNamespace(ns));
+    it.each(rows)('[%s] -A INPUT %s: %s', (family, rule, recorded) => {
+      const tool = family === '6' ? 'ip6tables-restore' : 'iptables-restore';
+      const real = spawnSync('ip', ['netns', 'exec', ns, tool], { input: `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ${rule}\nCOMMIT\n`, encoding: 'utf8' });
+      const said = real.status === 0 ? '(accepted)' : (real.stderr.split('\n')[0] ?? '').replace(/^ip6?tables-restore v[0-9.]+ \(nf_tables\): /, '');
+      expect(said).toBe(recorded);
     });
   });
 

@@ -44,6 +44,9 @@ export function freePort(): Promise<number> {
 
 export interface EtcdServer {
   readonly endpoint: string;
+  /** Its member name and peer URL (a restore that keeps its identity names them). */
+  readonly name: string;
+  readonly peerUrl: string;
   readonly dataDir: string;
   readonly pid: number;
   /** Runs etcdctl (API v3) against this server; returns its stdout (throws on a non-zero exit). */
@@ -59,24 +62,42 @@ export interface EtcdStartOptions {
   dataDir?: string;
   /** Extra etcd flags (`--max-txn-ops=...`). */
   flags?: string[];
+  /** The client port (an etcd started again where clients know it); a free one otherwise. */
+  clientPort?: number;
 }
 
 /** Starts an etcd member alone in its cluster; resolves once it answers. */
 export async function startEtcd(options: EtcdStartOptions = {}): Promise<EtcdServer> {
-  const [client, peer] = [await freePort(), await freePort()];
+  const member = await memberPorts('netsim', options.clientPort);
+  return startMember(member, `netsim=${member.peerUrl}`, options);
+}
+
+/** One member's name and URLs, on free ports of loopback. */
+interface MemberPorts {
+  name: string;
+  endpoint: string;
+  peerUrl: string;
+}
+
+async function memberPorts(name: string, clientPort?: number): Promise<MemberPorts> {
+  const [client, peer] = [clientPort ?? (await freePort()), await freePort()];
+  return { name, endpoint: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}` };
+}
+
+/** Starts one member of the cluster `initialCluster` (`name=peerUrl,…`); resolves once it answers (so: once the cluster has a leader). */
+async function startMember(member: MemberPorts, initialCluster: string, options: EtcdStartOptions = {}): Promise<EtcdServer> {
+  const { endpoint, peerUrl } = member;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'netsim-etcd-'));
-  const endpoint = `http://127.0.0.1:${client}`;
-  const peerUrl = `http://127.0.0.1:${peer}`;
   const child: ChildProcess = spawn(
     ETCD_BINARY,
     [
-      '--name=netsim',
+      `--name=${member.name}`,
       `--data-dir=${dataDir}`,
       `--listen-client-urls=${endpoint}`,
       `--advertise-client-urls=${endpoint}`,
       `--listen-peer-urls=${peerUrl}`,
       `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=netsim=${peerUrl}`,
+      `--initial-cluster=${initialCluster}`,
       '--log-level=error',
       ...(options.flags ?? []),
     ],
@@ -107,6 +128,8 @@ export async function startEtcd(options: EtcdStartOptions = {}): Promise<EtcdSer
   }
   return {
     endpoint,
+    name: member.name,
+    peerUrl,
     dataDir,
     pid: child.pid!,
     etcdctl,
@@ -116,4 +139,59 @@ export async function startEtcd(options: EtcdStartOptions = {}): Promise<EtcdSer
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A cluster of etcd members on loopback (a static `--initial-cluster`), each on free ports with its own data dir. */
+export interface EtcdCluster {
+  readonly members: EtcdServer[];
+  /** Every member's client URL, in member order. */
+  readonly endpoints: string[];
+  /** Kills every member still running and removes their data dirs. */
+  stop(): Promise<void>;
+}
+
+/** Starts `size` members (`netsim-0`, `netsim-1`, …) together; resolves once every one answers. */
+export async function startEtcdCluster(size = 3, options: Omit<EtcdStartOptions, 'dataDir'> = {}): Promise<EtcdCluster> {
+  const ports: MemberPorts[] = [];
+  for (let i = 0; i < size; i++) ports.push(await memberPorts(`netsim-${i}`));
+  const initialCluster = ports.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  const flags = [`--initial-cluster-token=netsim-${process.pid}-${ports[0].endpoint.split(':')[2]}`, ...(options.flags ?? [])];
+  const started = await Promise.allSettled(ports.map((m) => startMember(m, initialCluster, { flags })));
+  const members = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = async () => {
+    for (const member of members) await member.stop();
+  };
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { members, endpoints: members.map((m) => m.endpoint), stop };
+}
+
+/**
+ * Where `snapshot restore` lives: etcd 3.5 moved it to `etcdutl` (3.6 removed
+ * it from etcdctl); Debian's etcd-client 3.4 has only `etcdctl snapshot restore`.
+ */
+export const ETCDUTL_BINARY = process.env.ETCDUTL_BINARY ?? '/usr/bin/etcdutl';
+
+/** Runs etcdctl (API v3) with no endpoint (`snapshot status`, `snapshot restore`); returns stdout and stderr. */
+export function etcdctlOffline(...args: string[]): { stdout: string; stderr: string } {
+  const run = spawnSync(ETCDCTL_BINARY, args, { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${run.stderr}`);
+  return { stdout: run.stdout, stderr: run.stderr };
+}
+
+/**
+ * `snapshot restore <snapshot> --data-dir <dataDir> [flags]` as a learner
+ * types it, with etcdutl where it is installed (etcd 3.5 and later), etcdctl otherwise;
+ * returns the command run and its stdout and stderr.
+ */
+export function restoreSnapshot(snapshot: string, dataDir: string, flags: string[] = []): { command: string; stdout: string; stderr: string } {
+  const etcdutl = spawnSync(ETCDUTL_BINARY, ['version']).status === 0;
+  const args = ['snapshot', 'restore', snapshot, '--data-dir', dataDir, ...flags];
+  if (!etcdutl) return { command: `etcdctl ${args.join(' ')}`, ...etcdctlOffline(...args) };
+  const run = spawnSync(ETCDUTL_BINARY, args, { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`etcdutl ${args.join(' ')}: ${run.stderr}`);
+  return { command: `etcdutl ${args.join(' ')}`, stdout: run.stdout, stderr: run.stderr };
 }

@@ -25,6 +25,7 @@ import { CLUSTER, TRAFFIC } from '../tokens';
 import { TrafficSimulator } from '../../dataplane/traffic';
 import { IpsetStore } from '../../netfilter/ipset/ipset-store';
 import { restoreIpsets } from '../../netfilter/ipset/ipset-text';
+import { noIpv6Tables } from './node-trace.controller';
 import { NODE_RULES_BODY_SCHEMA, NODE_RULES_DIFF_SCHEMA, NODE_RULES_SCHEMA } from './node-rules.schemas';
 
 const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter', 'security'];
@@ -146,14 +147,12 @@ export class KubeProxyApiController {
     const withCounters = flag(counters, 'counters');
     if (familyParam(family) === 'ipv6') {
       if (!proxy.ipv6) {
-        throw new DomainError('BAD_REQUEST', 'family: Invalid value: "ipv6": this cluster is not configured for IPv6 (SERVICE_CLUSTER_IP_RANGE and CLUSTER_CIDR have no IPv6 range)', {
-          field: 'family',
-        });
+        throw noIpv6Tables();
       }
       res.header(RULES_HEADER, 'kube-proxy');
       switch (format ?? 'save') {
         case 'save':
-          return proxy.ipv6.tables.save(which ? [which] : undefined);
+          return printIptablesSave(proxy.ipv6.ruleset, { counters: withCounters, tables: which ? [which] : undefined });
         case 'restore':
           return restoreSection(lastRestoreText(proxy.ipv6.proxier), which);
         default:

@@ -76,6 +76,37 @@ export function requestFamily(given: IpFamily | undefined, rules: string, packet
   return family;
 }
 
+/**
+ * The packet of a trace request through `engine`, every outcome as the answer
+ * shows it; a REJECT's ICMP error is traced back from `host` towards the client.
+ */
+export function traceViews(engine: NetfilterEngine, host: Host, p: PacketDto, mode: 'enumerate' | 'sample') {
+  const tcpFlags = p.tcpFlags?.reduce((bits, name) => bits | TCP_FLAGS[name], 0);
+  const outcomes = engine.trace(
+    {
+      hook: p.hook,
+      inInterface: p.inInterface,
+      protocol: p.protocol,
+      source: p.source,
+      sourcePort: p.sourcePort,
+      destination: p.destination,
+      destinationPort: p.destinationPort,
+      mark: p.mark,
+      tcpFlags,
+      ...icmpFields(p),
+      socket: p.socket,
+      sourceMac: p.sourceMac,
+      localSocket: p.localSocket,
+    },
+    mode,
+  );
+  return outcomes.map((o) => {
+    const view = outcomeView(o);
+    const answer = rejectAnswer(o, (address) => host.isLocal(address));
+    return answer === undefined ? view : { ...view, answer: { outcomes: engine.trace(answer, mode).map(outcomeView) } };
+  });
+}
+
 /** Kept lines named in `Warning` headers; the rest are counted in one more. */
 const MAX_WARNINGS = 20;
 
@@ -155,35 +186,9 @@ export class NetfilterController {
     const ruleset = loadRules(body.rules, unsupported, false, res, ipsets, family);
     const host = body.host ? Host.create(body.host) : family === 'ipv6' ? Host.create(DEFAULT_HOST6_SPEC) : Host.defaultNode();
     const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random, ipsets });
-    const p = body.packet;
-    const tcpFlags = p.tcpFlags?.reduce((bits, name) => bits | TCP_FLAGS[name], 0);
-    const mode = body.mode ?? 'enumerate';
-    const outcomes = engine.trace(
-      {
-        hook: p.hook,
-        inInterface: p.inInterface,
-        protocol: p.protocol,
-        source: p.source,
-        sourcePort: p.sourcePort,
-        destination: p.destination,
-        destinationPort: p.destinationPort,
-        mark: p.mark,
-        tcpFlags,
-        ...icmpFields(p),
-        socket: p.socket,
-        sourceMac: p.sourceMac,
-        localSocket: p.localSocket,
-      },
-      mode,
-    );
-    // A REJECT's ICMP error, traced back from this host towards the client.
-    const views = outcomes.map((o) => {
-      const view = outcomeView(o);
-      const answer = rejectAnswer(o, (address) => host.isLocal(address));
-      return answer === undefined ? view : { ...view, answer: { outcomes: engine.trace(answer, mode).map(outcomeView) } };
-    });
+    const views = traceViews(engine, host, body.packet, body.mode ?? 'enumerate');
     res.header('Vary', 'Accept');
-    sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText(p, views) : []);
+    sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText(body.packet, views) : []);
   }
 
   @Post('iptables/save')

@@ -5,12 +5,9 @@ import {
   DeploymentSpec,
   DeploymentStatus,
   DESIRED_REPLICAS_ANNOTATION,
-  LAST_APPLIED_ANNOTATION,
   MAX_REPLICAS_ANNOTATION,
   POD_TEMPLATE_HASH_LABEL,
-  PodTemplateSpec,
   ReplicaSetSpec,
-  ReplicaSetStatus,
   REVISION_ANNOTATION,
   REVISION_HISTORY_ANNOTATION,
 } from '../resources/workload.types';
@@ -31,147 +28,41 @@ import {
   objectKey,
   OWNED,
   podStatusOf,
-  scaledValue,
   WakeUps,
   WorkloadControllerOptions,
 } from './pod-template';
+import {
+  activeSets,
+  ANNOTATIONS_NOT_COPIED,
+  byRevision,
+  bySizeNewer,
+  bySizeOlder,
+  deploymentComplete,
+  deploymentProgressing,
+  equalIgnoreHash,
+  getCondition,
+  hasProgressDeadline,
+  intAnnotation,
+  isRollingUpdate,
+  MAX_REVISION_HISTORY_CHARS,
+  maxSurge,
+  maxUnavailable,
+  newCondition,
+  num,
+  removeCondition,
+  replicasOf,
+  revisionOf,
+  roundHalfAway,
+  rsSpecOf,
+  rsStatusOf,
+  setCondition,
+  specOf,
+  sum,
+} from './deployment-util';
 
 const deployments = resourceTypeByKey('deployments.apps')!;
 const replicasets = resourceTypeByKey('replicasets.apps')!;
 const pods = resourceTypeByKey('pods')!;
-
-/** `math.MaxInt32` as `progressDeadlineSeconds` means "no deadline". */
-const NO_DEADLINE = 2147483647;
-/** Upstream's limit on the length of the revision-history annotation. */
-const MAX_REVISION_HISTORY_CHARS = 2000;
-const ANNOTATIONS_NOT_COPIED = new Set([
-  LAST_APPLIED_ANNOTATION,
-  REVISION_ANNOTATION,
-  REVISION_HISTORY_ANNOTATION,
-  DESIRED_REPLICAS_ANNOTATION,
-  MAX_REPLICAS_ANNOTATION,
-  'deprecated.deployment.rollback.to',
-]);
-
-// ---- small readers -------------------------------------------------------------
-
-const specOf = (d: KubeObject) => d.spec as DeploymentSpec;
-const rsSpecOf = (rs: KubeObject) => rs.spec as ReplicaSetSpec;
-const rsStatusOf = (rs: KubeObject) => (rs.status ?? {}) as Partial<ReplicaSetStatus>;
-const replicasOf = (rs: KubeObject) => rsSpecOf(rs).replicas ?? 0;
-const sum = (list: KubeObject[], f: (rs: KubeObject) => number) => list.reduce((n, rs) => n + f(rs), 0);
-const activeSets = (list: Array<KubeObject | undefined>) => list.filter((rs): rs is KubeObject => rs !== undefined && replicasOf(rs) > 0);
-
-function intAnnotation(object: KubeObject, key: string): number | undefined {
-  const text = object.metadata.annotations?.[key];
-  if (text === undefined || !/^-?[0-9]+$/.test(text)) return undefined;
-  return Number(text);
-}
-
-const revisionOf = (rs: KubeObject) => intAnnotation(rs, REVISION_ANNOTATION) ?? 0;
-
-/** Bigger first; equal sizes newer first (scaling up) or older first (scaling down). */
-const bySizeNewer = (a: KubeObject, b: KubeObject) => (replicasOf(a) === replicasOf(b) ? byCreation(b, a) : replicasOf(b) - replicasOf(a));
-const bySizeOlder = (a: KubeObject, b: KubeObject) => (replicasOf(a) === replicasOf(b) ? byCreation(a, b) : replicasOf(b) - replicasOf(a));
-const byRevision = (a: KubeObject, b: KubeObject) => (revisionOf(a) === revisionOf(b) ? byCreation(a, b) : revisionOf(a) - revisionOf(b));
-
-/** Go's `math.Round`: halves away from zero. */
-const roundHalfAway = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
-
-function isRollingUpdate(d: KubeObject): boolean {
-  return (specOf(d).strategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
-}
-
-/**
- * `ResolveFenceposts`: `maxSurge` as a count (percentages round up) and
- * `maxUnavailable` as a count (percentages round down); both 0 would make no
- * progress, so unavailable becomes 1.
- */
-export function resolveFenceposts(d: KubeObject): { surge: number; unavailable: number } {
-  const spec = specOf(d);
-  const desired = spec.replicas ?? 1;
-  const ru = spec.strategy?.rollingUpdate ?? {};
-  const surge = scaledValue(ru.maxSurge ?? 0, desired, true);
-  let unavailable = scaledValue(ru.maxUnavailable ?? 0, desired, false);
-  if (surge === 0 && unavailable === 0) unavailable = 1;
-  return { surge, unavailable };
-}
-
-export function maxSurge(d: KubeObject): number {
-  return isRollingUpdate(d) ? resolveFenceposts(d).surge : 0;
-}
-
-export function maxUnavailable(d: KubeObject): number {
-  const replicas = specOf(d).replicas ?? 1;
-  if (!isRollingUpdate(d) || replicas === 0) return 0;
-  return Math.min(resolveFenceposts(d).unavailable, replicas);
-}
-
-/** Templates equal once the `pod-template-hash` label is left out of both (`EqualIgnoreHash`). */
-export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
-  const strip = (t: PodTemplateSpec | undefined) => {
-    if (!t) return t;
-    const labels = { ...t.metadata?.labels };
-    delete labels[POD_TEMPLATE_HASH_LABEL];
-    return { ...t, metadata: { ...t.metadata, labels: Object.keys(labels).length ? labels : undefined } };
-  };
-  return deepEqual(strip(a), strip(b));
-}
-
-// ---- conditions ------------------------------------------------------------------
-
-function getCondition(status: DeploymentStatus | undefined, type: DeploymentCondition['type']): DeploymentCondition | undefined {
-  return status?.conditions?.find((c) => c.type === type);
-}
-
-/** `SetDeploymentCondition`: same status and reason is no change; same status keeps the transition time. */
-function setCondition(status: DeploymentStatus, condition: DeploymentCondition): void {
-  const current = getCondition(status, condition.type);
-  if (current && current.status === condition.status && current.reason === condition.reason) return;
-  const next = current && current.status === condition.status ? { ...condition, lastTransitionTime: current.lastTransitionTime } : condition;
-  status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== condition.type), next];
-}
-
-function removeCondition(status: DeploymentStatus, type: DeploymentCondition['type']): void {
-  const rest = (status.conditions ?? []).filter((c) => c.type !== type);
-  if (rest.length) status.conditions = rest;
-  else delete status.conditions;
-}
-
-function newCondition(type: DeploymentCondition['type'], status: DeploymentCondition['status'], reason: string, message: string, now: string): DeploymentCondition {
-  return { type, status, lastUpdateTime: now, lastTransitionTime: now, reason, message };
-}
-
-const num = (n: number | undefined) => n ?? 0;
-
-/** `DeploymentComplete`: every replica updated and available, and the latest spec observed. */
-function deploymentComplete(d: KubeObject, status: DeploymentStatus): boolean {
-  const replicas = specOf(d).replicas ?? 1;
-  return (
-    num(status.updatedReplicas) === replicas &&
-    num(status.replicas) === replicas &&
-    num(status.availableReplicas) === replicas &&
-    num(status.observedGeneration) >= d.metadata.generation
-  );
-}
-
-/** `DeploymentProgressing`: more updated, fewer old, more ready or more available than before. */
-function deploymentProgressing(d: KubeObject, next: DeploymentStatus): boolean {
-  const old = (d.status ?? {}) as DeploymentStatus;
-  const oldOld = num(old.replicas) - num(old.updatedReplicas);
-  const newOld = num(next.replicas) - num(next.updatedReplicas);
-  return (
-    num(next.updatedReplicas) > num(old.updatedReplicas) ||
-    newOld < oldOld ||
-    num(next.readyReplicas) > num(old.readyReplicas) ||
-    num(next.availableReplicas) > num(old.availableReplicas)
-  );
-}
-
-function hasProgressDeadline(d: KubeObject): boolean {
-  const deadline = specOf(d).progressDeadlineSeconds;
-  return deadline !== undefined && deadline !== NO_DEADLINE;
-}
 
 // ---- the controller ----------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 import { newCluster } from '../cluster.testing';
 import { resourceTypeByKey } from '../store/resource-types';
 import { WatchEvent } from '../store/types';
-import { recordEvent } from './events';
+import { EXPIRE_BATCH, recordEvent } from './events';
 
 const t = (key: string) => resourceTypeByKey(key)!;
 
@@ -24,6 +24,25 @@ describe('Events', () => {
     expect(seen.filter((e) => e.type === 'DELETED').map((e) => e.object.reason)).toEqual(['First']);
     c.advance(1800);
     expect(names()).toEqual([]);
+  });
+
+  it('expire in batches of EXPIRE_BATCH per timer run, so a clock advance can yield between them', () => {
+    const c = newCluster();
+    const ns = c.store.get(t('namespaces'), undefined, 'default');
+    const deletedPerRun: number[] = [];
+    let deleted = 0;
+    c.store.watch(t('events'), { namespace: 'default', resourceVersion: c.store.resourceVersion }, (e) => {
+      if (e.type === 'DELETED') deleted++;
+    });
+    const after = c.clock.after.bind(c.clock);
+    jest.spyOn(c.clock, 'after').mockImplementation((delayMs, name, run) =>
+      after(delayMs, name, name.startsWith('event-ttl') ? () => { const before = deleted; run(); deletedPerRun.push(deleted - before); } : run),
+    );
+    // A burst written at one simulated instant expires at one instant.
+    for (let i = 0; i < 2 * EXPIRE_BATCH + 50; i++) recordEvent(c.store, ns, 'Normal', `Burst${i}`, 'burst', { component: 'test' });
+    c.advance(3600);
+    expect(c.store.list(t('events'), { namespace: 'default' }).items).toEqual([]);
+    expect(deletedPerRun).toEqual([EXPIRE_BATCH, EXPIRE_BATCH, 50]);
   });
 
   it('are dropped when the API would refuse them (a 253-character pod name), never failing the component', () => {

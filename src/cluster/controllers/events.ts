@@ -137,6 +137,9 @@ function newEventName(store: ObjectStore, namespace: string, objectName: string,
  * deleted (watchers see DELETED). Writes come in time order, so expiries are
  * a queue; one timer waits for the first, and the work follows the events.
  */
+/** Expired Events deleted per timer run (etcd, too, revokes expired leases in batches). */
+export const EXPIRE_BATCH = 200;
+
 export class EventTtlController implements Controller {
   readonly name = 'event-ttl';
   /** `namespace/name` -> when it expires, for the latest write of each Event. */
@@ -184,7 +187,10 @@ export class EventTtlController implements Controller {
   private expire(): void {
     const now = this.clock.now();
     const due: string[] = [];
-    while (this.head < this.queue.length && this.queue[this.head].at <= now) {
+    // At most a batch per timer run: the rest are due at once, so `arm` sets the next timer for
+    // now, and a sliced clock advance can yield between two batches (a burst of Events written
+    // at one simulated instant all expire at one instant, thousands of deletes at a time).
+    while (this.head < this.queue.length && this.queue[this.head].at <= now && due.length < EXPIRE_BATCH) {
       const { key, at } = this.queue[this.head++];
       // Only the latest write of an Event counts; earlier queue entries for it are stale.
       if (this.expiries.get(key) === at) due.push(key);

@@ -73,15 +73,15 @@ describe('kube-proxy mode per node', () => {
     expect(w1.mode).toBe('iptables');
     expect(w1.nftables.tables.size).toBe(0);
     expect(printIptablesSave(w1.ruleset)).toContain('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
-    expect(w1.ipv6!.tables.save()).toContain('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
+    expect(printIptablesSave(w1.ipv6!.ruleset)).toContain('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
   });
 
   it('cleans the ip6tables side too on a dual-stack node, and writes both families', () => {
     const c = cluster(DUAL);
-    expect(c.kubeProxies.proxy('w1').ipv6!.tables.save()).toContain('KUBE-SERVICES');
+    expect(printIptablesSave(c.kubeProxies.proxy('w1').ipv6!.ruleset)).toContain('KUBE-SERVICES');
     c.kubeProxies.setNodeConfig('w1', NFT);
     const w1 = c.kubeProxies.proxy('w1');
-    const save6 = w1.ipv6!.tables.save();
+    const save6 = printIptablesSave(w1.ipv6!.ruleset);
     expect(save6).not.toMatch(/KUBE-(SERVICES|NODEPORTS|POSTROUTING|SVC-|SEP-)/);
     expect(save6).toContain(':KUBE-KUBELET-CANARY - [0:0]');
     expect(printRuleset(w1.nftables)).toContain('ip6 daddr fd00:10:96::/112 drop comment "Drop traffic to unallocated ClusterIPs"');

@@ -19,8 +19,7 @@ import { KubeObject, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
 import { EnsureRule } from '../../kube-proxy/fixed-rules';
 import { TableName } from '../../kube-proxy/types';
-import { Ip6TablesText } from './ip6tables-text';
-import { KUBELET_IPTABLES } from './kubelet-iptables';
+import { KUBELET_IP6TABLES, KUBELET_IPTABLES } from './kubelet-iptables';
 
 /** One node's kube-proxy and the tables it programs. */
 export interface NodeProxy {
@@ -43,10 +42,10 @@ export interface NodeProxy {
    */
   imported?: ImportedRules;
   /**
-   * The node's IPv6 proxier and its ip6tables tables, on a cluster with IPv6 (kube-proxy runs one
-   * proxier per family). Kept as text: see `Ip6TablesText`.
+   * The node's IPv6 proxier and its ip6tables tables (`Ruleset('ipv6')`), on a cluster with IPv6
+   * (kube-proxy runs one proxier per family).
    */
-  ipv6?: { proxier: Proxier | NftProxier; tables: Ip6TablesText };
+  ipv6?: { proxier: Proxier | NftProxier; ruleset: Ruleset };
 }
 
 /** Rules put on a node in place of what its kube-proxy writes. */
@@ -322,7 +321,7 @@ export class KubeProxyController implements Controller {
     const config = this.nodeConfigs.get(nodeName) ?? this.clusterConfig;
     const mode = resolveConfig(config).mode;
     const dualStack = this.defaults.families?.includes('IPv6') ?? false;
-    const tables6 = dualStack ? (old?.ipv6?.tables ?? new Ip6TablesText()) : undefined;
+    const ruleset6 = dualStack ? (old?.ipv6?.ruleset ?? this.freshNodeTables('ipv6')) : undefined;
     const info = this.nodeInfo(nodeName, node);
     const proxiers: (Proxier | NftProxier)[] = [];
     for (const family of dualStack ? (['IPv4', 'IPv6'] as const) : (['IPv4'] as const)) {
@@ -339,7 +338,16 @@ export class KubeProxyController implements Controller {
           }),
         );
       } else {
-        proxiers.push(new Proxier({ node: info, clock: this.clock, config, family, restore: (text) => tables6!.restore(text), listNatChains: () => tables6!.userChainNames('nat') }));
+        proxiers.push(
+          new Proxier({
+            node: info,
+            clock: this.clock,
+            config,
+            family,
+            restore: (text) => restoreRuleset(ruleset6!, text, { noflush: true }),
+            listNatChains: () => ruleset6!.table('nat')?.userChainNames() ?? [],
+          }),
+        );
       }
     }
     for (const proxier of proxiers) {
@@ -350,7 +358,7 @@ export class KubeProxyController implements Controller {
     const proxy: NodeProxy = imported
       ? { node: nodeName, mode, proxier, ruleset: old!.ruleset, nftables, config, seenChange: this.changeSeq, imported }
       : { node: nodeName, mode, proxier, ruleset, nftables, config, seenChange: this.changeSeq };
-    if (ipv6) proxy.ipv6 = { proxier: ipv6, tables: tables6! };
+    if (ipv6) proxy.ipv6 = { proxier: ipv6, ruleset: ruleset6! };
     // On start-up kube-proxy removes what the other mode left on the node (upstream `platformCleanup`).
     if (!imported) this.cleanupOtherMode(proxy);
     this.proxies.set(nodeName, proxy);
@@ -367,20 +375,16 @@ export class KubeProxyController implements Controller {
       nftablesCleanup(proxy.nftables);
       return;
     }
-    const ruleset = proxy.ruleset;
-    const v4 = { userChainNames: (t: TableName) => ruleset.table(t)?.userChainNames() ?? [], hasRule: (r: EnsureRule) => hasEnsureRule(ruleset, r) };
-    for (const text of iptablesCleanupTexts(v4)) restoreRuleset(ruleset, text, { noflush: true });
-    const tables6 = proxy.ipv6?.tables;
-    if (tables6) {
-      const v6 = { userChainNames: (t: TableName) => tables6.userChainNames(t), hasRule: (r: EnsureRule) => tables6.hasRule(r.table, r.chain, r.rule) };
-      for (const text of iptablesCleanupTexts(v6)) tables6.restore(text);
+    for (const ruleset of proxy.ipv6 ? [proxy.ruleset, proxy.ipv6.ruleset] : [proxy.ruleset]) {
+      const view = { userChainNames: (t: TableName) => ruleset.table(t)?.userChainNames() ?? [], hasRule: (r: EnsureRule) => hasEnsureRule(ruleset, r) };
+      for (const text of iptablesCleanupTexts(view)) restoreRuleset(ruleset, text, { noflush: true });
     }
   }
 
-  /** A new node's tables, as its kubelet leaves them before kube-proxy starts. */
-  private freshNodeTables(): Ruleset {
-    const ruleset = new Ruleset();
-    restoreRuleset(ruleset, KUBELET_IPTABLES, { noflush: true });
+  /** A new node's tables of one family, as its kubelet leaves them before kube-proxy starts. */
+  private freshNodeTables(family: 'ipv4' | 'ipv6' = 'ipv4'): Ruleset {
+    const ruleset = new Ruleset(family);
+    restoreRuleset(ruleset, family === 'ipv6' ? KUBELET_IP6TABLES : KUBELET_IPTABLES, { noflush: true });
     return ruleset;
   }
 
@@ -431,7 +435,7 @@ export class KubeProxyController implements Controller {
       const result = proxy.proxier.syncIfDue();
       if (result?.ok && result.full) applyEnsureRules(proxy.ruleset, result.ensureChains, result.ensureRules);
       const v6 = proxy.ipv6?.proxier.syncIfDue();
-      if (v6 && 'ok' in v6 && v6.ok && v6.full) proxy.ipv6!.tables.ensure(v6.ensureChains, v6.ensureRules);
+      if (v6 && 'ok' in v6 && v6.ok && v6.full) applyEnsureRules(proxy.ipv6!.ruleset, v6.ensureChains, v6.ensureRules);
     }
     this.arm(proxy);
   }

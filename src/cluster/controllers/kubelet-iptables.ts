@@ -21,3 +21,20 @@ COMMIT
 -A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
 COMMIT
 `;
+
+/**
+ * The kubelet's ip6tables chains: the same canaries and hint chain, and no
+ * `KUBE-FIREWALL` (upstream sets up the localnet rule for IPv4 only, as
+ * `::1` is never routed from outside).
+ */
+export const KUBELET_IP6TABLES = `*mangle
+:KUBE-IPTABLES-HINT - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+COMMIT
+*nat
+:KUBE-KUBELET-CANARY - [0:0]
+COMMIT
+*filter
+:KUBE-KUBELET-CANARY - [0:0]
+COMMIT
+`;

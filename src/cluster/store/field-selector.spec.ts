@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/domain-error';
+import { refusalOf } from '../../common/domain-error.testing';
 import { escapeFieldValue, parseFieldSelector } from './field-selector';
 import { KubeObject } from './types';
 
@@ -9,15 +9,6 @@ function object(kind: string, fields: Record<string, unknown>, name = 'x', names
     metadata: { name, ...(namespace ? { namespace } : {}), uid: 'u', resourceVersion: '1', generation: 1, creationTimestamp: '' },
     ...fields,
   };
-}
-
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    return e as DomainError;
-  }
-  throw new Error('expected an error');
 }
 
 const matches = (kind: string, selector: string, o: KubeObject) => parseFieldSelector(selector, kind).matches(o);
@@ -91,24 +82,24 @@ describe('field selectors', () => {
   });
 
   it("refuses other labels with the API server's words for each kind", () => {
-    expect(errorOf(() => parseFieldSelector('spec.foo=1', 'Pod')).message).toBe('field label not supported: spec.foo');
-    expect(errorOf(() => parseFieldSelector('metadata.namespace=x', 'Node')).message).toBe('field label not supported: metadata.namespace');
-    expect(errorOf(() => parseFieldSelector('spec.type=x', 'Event')).message).toBe('field label not supported: spec.type');
-    expect(errorOf(() => parseFieldSelector('status.replicas=0', 'ReplicaSet')).message).toBe(
+    expect(refusalOf(() => parseFieldSelector('spec.foo=1', 'Pod')).message).toBe('field label not supported: spec.foo');
+    expect(refusalOf(() => parseFieldSelector('metadata.namespace=x', 'Node')).message).toBe('field label not supported: metadata.namespace');
+    expect(refusalOf(() => parseFieldSelector('spec.type=x', 'Event')).message).toBe('field label not supported: spec.type');
+    expect(refusalOf(() => parseFieldSelector('status.replicas=0', 'ReplicaSet')).message).toBe(
       '"status.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"',
     );
-    expect(errorOf(() => parseFieldSelector('spec.replicas=1', 'Deployment')).code).toBe('BAD_REQUEST');
+    expect(refusalOf(() => parseFieldSelector('spec.replicas=1', 'Deployment')).code).toBe('BAD_REQUEST');
     // Nothing is trimmed: the label keeps its space.
-    expect(errorOf(() => parseFieldSelector('type =Warning', 'Event')).message).toBe('field label not supported: type ');
+    expect(refusalOf(() => parseFieldSelector('type =Warning', 'Event')).message).toBe('field label not supported: type ');
   });
 
   it('reads escaped values and refuses bad ones as the fields package does', () => {
     const named = object('Event', { reason: 'a,b=c\\d' });
     expect(matches('Event', `reason=${escapeFieldValue('a,b=c\\d')}`, named)).toBe(true);
-    expect(errorOf(() => parseFieldSelector('reason=a\\x', 'Event')).message).toBe('invalid field selector: invalid escape sequence: \\x');
-    expect(errorOf(() => parseFieldSelector('reason=a\\', 'Event')).message).toBe('invalid field selector: invalid escape sequence: \\');
-    expect(errorOf(() => parseFieldSelector('reason=a=b', 'Event')).message).toBe('invalid field selector: unescaped character in value: 61');
-    expect(errorOf(() => parseFieldSelector('reason', 'Event')).message).toBe("invalid selector: 'reason'; can't understand 'reason'");
+    expect(refusalOf(() => parseFieldSelector('reason=a\\x', 'Event')).message).toBe('invalid field selector: invalid escape sequence: \\x');
+    expect(refusalOf(() => parseFieldSelector('reason=a\\', 'Event')).message).toBe('invalid field selector: invalid escape sequence: \\');
+    expect(refusalOf(() => parseFieldSelector('reason=a=b', 'Event')).message).toBe('invalid field selector: unescaped character in value: 61');
+    expect(refusalOf(() => parseFieldSelector('reason', 'Event')).message).toBe("invalid selector: 'reason'; can't understand 'reason'");
     expect(parseFieldSelector('', 'Event').requirements).toEqual([]);
     expect(parseFieldSelector('type=Warning,', 'Event').requirements).toHaveLength(1);
   });

@@ -1,36 +1,13 @@
 import { ManualClock } from '../../common/clock';
-import { DomainError } from '../../common/domain-error';
 import { SeededRandom } from '../../common/random';
 import { parseFieldSelector } from './field-selector';
 import { parseLabelSelector } from './label-selector';
 import { deepEqual, ObjectStore } from './object-store';
-import { resourceTypeByKey } from './resource-types';
+import { refusalOf } from '../../common/domain-error.testing';
+import { namespaces, newMemoryStore, pod, pods, services } from './store.testing';
 import { WatchEvent } from './types';
 
-const namespaces = resourceTypeByKey('namespaces')!;
-const pods = resourceTypeByKey('pods')!;
-const services = resourceTypeByKey('services')!;
-
-function newStore() {
-  const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const store = new ObjectStore(clock, new SeededRandom(7));
-  store.create(namespaces, { metadata: { name: 'default' } });
-  return { store, clock };
-}
-
-function pod(name: string, labels: Record<string, string> = {}, nodeName?: string) {
-  return { metadata: { name, labels }, spec: { nodeName, containers: [{ name: 'c', image: 'nginx' }] } };
-}
-
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
+const newStore = () => newMemoryStore();
 
 describe('ObjectStore', () => {
   it('fills metadata as the API server does', () => {
@@ -61,7 +38,7 @@ describe('ObjectStore', () => {
     let deep: Record<string, unknown> = {};
     const annotations = deep;
     for (let i = 0; i < 120; i++) deep = deep.a = {};
-    const err = errorOf(() => store.create(pods, { ...pod('deep'), metadata: { name: 'deep', annotations } } as never, 'default', { handedOver: true }));
+    const err = refusalOf(() => store.create(pods, { ...pod('deep'), metadata: { name: 'deep', annotations } } as never, 'default', { handedOver: true }));
     expect(err.code).toBe('BAD_REQUEST');
     expect(err.message).toMatch(/^the request body nests deeper than 100 levels at metadata\.annotations\.a\.a/);
     expect(store.tryGet(pods, 'default', 'deep')).toBeUndefined();
@@ -70,10 +47,10 @@ describe('ObjectStore', () => {
   it('refuses a duplicate name with AlreadyExists, and a missing namespace with NotFound', () => {
     const { store } = newStore();
     store.create(pods, pod('a'), 'default');
-    const dup = errorOf(() => store.create(pods, pod('a'), 'default'));
+    const dup = refusalOf(() => store.create(pods, pod('a'), 'default'));
     expect(dup.code).toBe('ALREADY_EXISTS');
     expect(dup.message).toBe('pods "a" already exists');
-    const ns = errorOf(() => store.create(pods, pod('a'), 'nowhere'));
+    const ns = refusalOf(() => store.create(pods, pod('a'), 'nowhere'));
     expect(ns.code).toBe('NOT_FOUND');
     expect(ns.message).toBe('namespaces "nowhere" not found');
   });
@@ -86,7 +63,7 @@ describe('ObjectStore', () => {
 
   it('validates names and labels with Kubernetes messages', () => {
     const { store } = newStore();
-    const bad = errorOf(() => store.create(pods, pod('Web_1', { 'bad key': 'v', ok: 'not ok!' }), 'default'));
+    const bad = refusalOf(() => store.create(pods, pod('Web_1', { 'bad key': 'v', ok: 'not ok!' }), 'default'));
     expect(bad.code).toBe('INVALID');
     expect(bad.causes.map((c) => c.field)).toEqual(['metadata.name', 'metadata.labels', 'metadata.labels']);
     expect(bad.message).toContain('Pod "Web_1" is invalid: [metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain');
@@ -101,7 +78,7 @@ describe('ObjectStore', () => {
     const prototypes = [Object.prototype, Object.getPrototypeOf(structuredClone({}))];
     const before = prototypes.map((p) => Object.getOwnPropertyNames(p).sort());
     const input = JSON.parse('{"metadata":{"name":"p","labels":{"__proto__":"x"}},"spec":{}}');
-    const bad = errorOf(() => store.create(pods, input, 'default'));
+    const bad = refusalOf(() => store.create(pods, input, 'default'));
     expect(bad.code).toBe('INVALID');
     expect(bad.message).toContain('Pod "p" is invalid: metadata.labels: Invalid value: "__proto__": name part must consist of alphanumeric characters');
     const ok = store.create(pods, pod('p', { constructor: 'a', toString: 'b', hasOwnProperty: 'c', prototype: 'd' }), 'default');
@@ -125,17 +102,17 @@ describe('ObjectStore', () => {
     const created = store.create(pods, pod('a'), 'default');
     store.patch(pods, 'default', 'a', { metadata: { labels: { v: '2' } } });
     const stale = [{ op: 'replace', path: '/metadata/resourceVersion', value: created.metadata.resourceVersion }];
-    const conflict = errorOf(() => store.patch(pods, 'default', 'a', stale, { patchType: 'json' }));
+    const conflict = refusalOf(() => store.patch(pods, 'default', 'a', stale, { patchType: 'json' }));
     expect(conflict.code).toBe('CONFLICT');
     expect(conflict.message).toBe('Operation cannot be fulfilled on pods "a": the object has been modified; please apply your changes to the latest version and try again');
-    expect(errorOf(() => store.patch(pods, 'default', 'a', { metadata: { resourceVersion: created.metadata.resourceVersion } }, { patchType: 'strategic' })).code).toBe('CONFLICT');
-    expect(errorOf(() => store.patchStatus(pods, 'default', 'a', stale, { patchType: 'json' })).code).toBe('CONFLICT');
-    const noName = errorOf(() => store.patch(pods, 'default', 'a', { $patch: 'delete' }, { patchType: 'strategic' }));
+    expect(refusalOf(() => store.patch(pods, 'default', 'a', { metadata: { resourceVersion: created.metadata.resourceVersion } }, { patchType: 'strategic' })).code).toBe('CONFLICT');
+    expect(refusalOf(() => store.patchStatus(pods, 'default', 'a', stale, { patchType: 'json' })).code).toBe('CONFLICT');
+    const noName = refusalOf(() => store.patch(pods, 'default', 'a', { $patch: 'delete' }, { patchType: 'strategic' }));
     expect([noName.code, noName.message]).toEqual(['BAD_REQUEST', 'the name of the object (a based on URL) was undeterminable: name must be provided']);
-    expect(errorOf(() => store.patch(pods, 'default', 'a', [{ op: 'remove', path: '/metadata/name' }], { patchType: 'json' })).message).toBe(
+    expect(refusalOf(() => store.patch(pods, 'default', 'a', [{ op: 'remove', path: '/metadata/name' }], { patchType: 'json' })).message).toBe(
       'the name of the object (a based on URL) was undeterminable: name must be provided',
     );
-    expect(errorOf(() => store.patch(pods, 'default', 'a', { metadata: { name: 'b' } })).message).toBe('the name of the object (b) does not match the name on the URL (a)');
+    expect(refusalOf(() => store.patch(pods, 'default', 'a', { metadata: { name: 'b' } })).message).toBe('the name of the object (b) does not match the name on the URL (a)');
   });
 
   it('updates with optimistic concurrency: a stale resourceVersion is a Conflict', () => {
@@ -147,7 +124,7 @@ describe('ObjectStore', () => {
     });
     expect(updated.metadata.resourceVersion).toBe('3');
     expect(updated.metadata.generation).toBe(1);
-    const stale = errorOf(() => store.update(pods, 'default', 'a', { ...created, spec: { nodeName: 'x' } }));
+    const stale = refusalOf(() => store.update(pods, 'default', 'a', { ...created, spec: { nodeName: 'x' } }));
     expect(stale.code).toBe('CONFLICT');
     expect(stale.message).toBe(
       'Operation cannot be fulfilled on pods "a": the object has been modified; please apply your changes to the latest version and try again',
@@ -186,7 +163,7 @@ describe('ObjectStore', () => {
     expect(names('app!=web')).toEqual(['c']);
     expect(names(undefined, 'spec.nodeName=n1')).toEqual(['a', 'c']);
     expect(names('app=web', 'metadata.name!=a')).toEqual(['b']);
-    expect(errorOf(() => parseFieldSelector('spec.foo=1', 'Pod')).message).toBe('field label not supported: spec.foo');
+    expect(refusalOf(() => parseFieldSelector('spec.foo=1', 'Pod')).message).toBe('field label not supported: spec.foo');
   });
 
   it('deleting a namespace deletes what is in it', () => {
@@ -219,7 +196,7 @@ describe('ObjectStore', () => {
     const store = new ObjectStore(clock, new SeededRandom(1), 3);
     store.create(namespaces, { metadata: { name: 'default' } });
     for (let i = 0; i < 6; i++) store.create(pods, pod(`p${i}`), 'default');
-    expect(errorOf(() => store.watch(pods, { resourceVersion: '1' }, () => undefined)).code).toBe('EXPIRED');
+    expect(refusalOf(() => store.watch(pods, { resourceVersion: '1' }, () => undefined)).code).toBe('EXPIRED');
   });
 
   it('bounds its history in bytes: large versions push the oldest out, and a watcher that fell behind gets Expired', () => {
@@ -231,7 +208,7 @@ describe('ObjectStore', () => {
     for (let i = 0; i < 20; i++) {
       last = store.patch(pods, 'default', 'big', { metadata: { annotations: { blob: String.fromCharCode(97 + i).repeat(200_000) } } }).metadata.resourceVersion;
     }
-    const error = errorOf(() => store.watch(pods, { resourceVersion: first }, () => undefined));
+    const error = refusalOf(() => store.watch(pods, { resourceVersion: first }, () => undefined));
     expect(error.code).toBe('EXPIRED');
     expect(error.message).toMatch(new RegExp(`^too old resource version: ${first} \\(\\d+\\)$`));
     // About 1 MB of 200 KB versions: the last few are still there.

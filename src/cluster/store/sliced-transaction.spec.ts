@@ -1,16 +1,10 @@
-import { ManualClock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
-import { SeededRandom } from '../../common/random';
 import { ObjectStore } from './object-store';
-import { resourceTypeByKey } from './resource-types';
+import { configmaps, newMemoryStore } from './store.testing';
 import { StoredEvent } from './types';
 
-const namespaces = resourceTypeByKey('namespaces')!;
-const configmaps = resourceTypeByKey('configmaps')!;
-
 function newStore() {
-  const store = new ObjectStore(new ManualClock(Date.UTC(2026, 0, 1)), new SeededRandom(7));
-  store.create(namespaces, { metadata: { name: 'default' } });
+  const { store } = newMemoryStore();
   const events: StoredEvent[] = [];
   store.subscribe((e) => events.push(e));
   let commits = 0;

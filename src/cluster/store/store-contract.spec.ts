@@ -4,45 +4,21 @@
  * started by test/support/etcd.ts; skipped, saying so, where it is absent).
  * On etcd each case also checks what etcd holds once the writes are durable.
  */
-import { ManualClock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
-import { SeededRandom } from '../../common/random';
-import { describeWithEtcd, EtcdServer, startEtcd } from '../../../test/support/etcd';
-import { EtcdBackend } from './etcd/etcd-backend';
+import { describeWithEtcd } from '../../../test/support/etcd';
+import type { EtcdBackend } from './etcd/etcd-backend';
+import { storeOn, useSpecEtcd } from './etcd/etcd.testing';
 import { parseFieldSelector } from './field-selector';
 import { parseLabelSelector } from './label-selector';
 import { ObjectStore } from './object-store';
-import { resourceTypeByKey } from './resource-types';
-import { KubeObject, WatchEvent } from './types';
-
-const namespaces = resourceTypeByKey('namespaces')!;
-const pods = resourceTypeByKey('pods')!;
-const services = resourceTypeByKey('services')!;
-const nodes = resourceTypeByKey('nodes')!;
-const deployments = resourceTypeByKey('deployments.apps')!;
+import { refusalOf } from '../../common/domain-error.testing';
+import { deployments, names, namespaces, newMemoryStore, nodes, pod, pods, services } from './store.testing';
+import { WatchEvent } from './types';
 
 interface Harness {
   newStore(historyEvents?: number): Promise<ObjectStore>;
   /** What etcd holds under /registry once every write is durable (key -> mod revision and value), or undefined for memory. */
   etcdState(store: ObjectStore): Promise<Map<string, { modRevision: number; value: Record<string, unknown> }> | undefined>;
-}
-
-function pod(name: string, labels: Record<string, string> = {}, nodeName?: string) {
-  return { metadata: { name, labels }, spec: { nodeName, containers: [{ name: 'c', image: 'nginx' }] } };
-}
-
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
-
-function names(items: KubeObject[]): string[] {
-  return items.map((o) => o.metadata.name);
 }
 
 function contract(harness: Harness): void {
@@ -53,7 +29,7 @@ function contract(harness: Harness): void {
     const updated = store.update(pods, 'default', 'web-1', { ...created, metadata: { ...created.metadata, labels: { app: 'web', tier: 'front' } } });
     expect(Number(updated.metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
     store.delete(pods, 'default', 'web-1');
-    expect(errorOf(() => store.get(pods, 'default', 'web-1')).code).toBe('NOT_FOUND');
+    expect(refusalOf(() => store.get(pods, 'default', 'web-1')).code).toBe('NOT_FOUND');
     const etcd = await harness.etcdState(store);
     if (etcd) {
       expect(etcd.has('/registry/pods/default/web-1')).toBe(false);
@@ -65,10 +41,10 @@ function contract(harness: Harness): void {
     const store = await harness.newStore();
     const first = store.create(services, { metadata: { name: 'db' }, spec: { ports: [{ port: 5432 }] } }, 'default');
     store.update(services, 'default', 'db', { ...first, metadata: { ...first.metadata, labels: { a: 'b' } } });
-    const stale = errorOf(() => store.update(services, 'default', 'db', { ...first, metadata: { ...first.metadata, labels: { a: 'c' } } }));
+    const stale = refusalOf(() => store.update(services, 'default', 'db', { ...first, metadata: { ...first.metadata, labels: { a: 'c' } } }));
     expect(stale.code).toBe('CONFLICT');
     expect(stale.message).toBe('Operation cannot be fulfilled on services "db": the object has been modified; please apply your changes to the latest version and try again');
-    expect(errorOf(() => store.create(services, { metadata: { name: 'db' }, spec: { ports: [{ port: 1 }] } }, 'default')).code).toBe('ALREADY_EXISTS');
+    expect(refusalOf(() => store.create(services, { metadata: { name: 'db' }, spec: { ports: [{ port: 1 }] } }, 'default')).code).toBe('ALREADY_EXISTS');
     const current = store.get(services, 'default', 'db');
     expect(current.metadata.labels).toEqual({ a: 'b' });
     const etcd = await harness.etcdState(store);
@@ -109,7 +85,7 @@ function contract(harness: Harness): void {
     const store = await harness.newStore(3);
     const first = store.create(pods, pod('p0'), 'default');
     for (let i = 1; i < 6; i++) store.create(pods, pod(`p${i}`), 'default');
-    const expired = errorOf(() => store.watch(pods, { resourceVersion: first.metadata.resourceVersion }, () => undefined));
+    const expired = refusalOf(() => store.watch(pods, { resourceVersion: first.metadata.resourceVersion }, () => undefined));
     expect(expired.code).toBe('EXPIRED');
     expect(expired.message).toMatch(/^too old resource version: \d+ \(\d+\)$/);
   });
@@ -147,49 +123,28 @@ function contract(harness: Harness): void {
 
 describe('store contract: memory backend', () => {
   contract({
-    newStore: async (historyEvents) => {
-      const store = new ObjectStore(new ManualClock(Date.UTC(2026, 0, 1)), new SeededRandom(7), historyEvents ?? {});
-      store.create(namespaces, { metadata: { name: 'default' } });
-      return store;
-    },
+    newStore: async (historyEvents) => newMemoryStore(historyEvents).store,
     etcdState: async () => undefined,
   });
 });
 
 describeWithEtcd('store contract: etcd backend')('store contract: etcd backend', () => {
-  let etcd: EtcdServer;
-  const backends: EtcdBackend[] = [];
+  const spec = useSpecEtcd();
   let prefixes = 0;
-  beforeAll(async () => {
-    etcd = await startEtcd();
-  }, 40_000);
-  afterAll(async () => {
-    for (const b of backends) await b.close(true);
-    await etcd?.stop();
-  });
 
   /** A fresh store on its own prefix of the one etcd (so the cases do not see each other). */
   async function connect(prefix: string): Promise<{ store: ObjectStore; backend: EtcdBackend }> {
-    await Promise.all(backends.map((b) => b.durable()));
-    const backend = EtcdBackend.connect({ endpoints: [etcd.endpoint], prefix });
-    backends.push(backend);
+    await spec.settled();
+    const backend = spec.connect({ prefix });
     backend.onFault((source, e) => {
       throw new Error(`${source}: ${(e as Error).message}`);
     });
-    const state = await backend.load();
-    return { store: storeOn(backend, state.revision, state.entries), backend };
-  }
-
-  function storeOn(backend: EtcdBackend, revision: number, entries: Array<{ resource: string; object: KubeObject }>, historyEvents?: number): ObjectStore {
-    const store = new ObjectStore(new ManualClock(Date.UTC(2026, 0, 1)), new SeededRandom(7), historyEvents ?? {});
-    store.useBackend(backend);
-    store.restore(entries, revision);
-    return store;
+    return { store: await storeOn(backend), backend };
   }
 
   async function read(prefix: string) {
-    await Promise.all(backends.map((b) => b.durable()));
-    const response = await backends[0].client.kv.range({ key: Buffer.from(`${prefix}/`), range_end: Buffer.from(`${prefix}0`) });
+    await spec.settled();
+    const response = await spec.backends[0].client.kv.range({ key: Buffer.from(`${prefix}/`), range_end: Buffer.from(`${prefix}0`) });
     return new Map(response.kvs.map((kv) => [kv.key.toString().replace(prefix, '/registry'), { modRevision: Number(kv.mod_revision), value: JSON.parse(kv.value.toString()) }]));
   }
 
@@ -198,11 +153,8 @@ describeWithEtcd('store contract: etcd backend')('store contract: etcd backend',
     newStore: async (historyEvents) => {
       const prefix = `/case${++prefixes}`;
       // One etcd, one revision counter: the cases before must be done writing for versions to be revisions.
-      await Promise.all(backends.map((b) => b.durable()));
-      const backend = EtcdBackend.connect({ endpoints: [etcd.endpoint], prefix });
-      backends.push(backend);
-      const state = await backend.load();
-      const store = storeOn(backend, state.revision, state.entries, historyEvents);
+      await spec.settled();
+      const store = await storeOn(spec.connect({ prefix }), historyEvents);
       store.create(namespaces, { metadata: { name: 'default' } });
       stores.set(store, prefix);
       return store;
@@ -269,10 +221,7 @@ describeWithEtcd('store contract: etcd backend')('store contract: etcd backend',
 
   it('writes a transaction too large for one etcd transaction in several, versions following the revisions', async () => {
     const prefix = '/large';
-    const backend = EtcdBackend.connect({ endpoints: [etcd.endpoint], prefix, maxTxnOps: 4 });
-    backends.push(backend);
-    const state = await backend.load();
-    const store = storeOn(backend, state.revision, state.entries);
+    const store = await storeOn(spec.connect({ prefix, maxTxnOps: 4 }));
     store.create(namespaces, { metadata: { name: 'default' } });
     store.transaction(() => {
       for (let i = 0; i < 10; i++) store.create(pods, pod(`p${i}`), 'default');

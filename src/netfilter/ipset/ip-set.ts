@@ -19,12 +19,14 @@
  * once the clock passes it. Counters (`packets`, `bytes`) are per element.
  */
 import { jhash2 } from '../nat';
-import { EMPTY_ELEMENT, elementKey, hashWords, setTypeSpec, type SetElement, type SetTypeSpec } from './set-types';
+import { EMPTY_ELEMENT, elementKey, hashWords, hostPrefix, setTypeSpec, type SetElement, type SetFamily, type SetTypeSpec } from './set-types';
 
 /** The options of `create NAME TYPE ...` that `ipset save` prints back. */
 export interface SetHeader {
   readonly name: string;
   readonly type: SetTypeSpec;
+  /** Hash types: `inet` or `inet6` (`family`); bitmap and list types are `inet` (bitmap:port and list:set have none). */
+  readonly family: SetFamily;
   /** hash types: the table size (a power of two, at least 64). */
   readonly hashsize: number;
   readonly maxelem: number;
@@ -34,7 +36,7 @@ export interface SetHeader {
   readonly comment: boolean;
   readonly skbinfo: boolean;
   readonly forceadd: boolean;
-  /** hash:ip and bitmap:ip: the prefix addresses are stored under (32: none). */
+  /** hash:ip and bitmap:ip: the prefix addresses are stored under (the family's full length, 32 or 128: none). */
   readonly netmask: number;
   readonly bucketsize: number;
   readonly initval: number;
@@ -157,7 +159,8 @@ export class IpSet {
         for (const e of bucket.slots) if (e && !this.expired(e, now)) out.push(e);
       }
     } else if (kind === 'bitmap') {
-      const key = (e: SetEntry): number => (this.header.type.name === 'bitmap:port' ? e.element.port : e.element.ip);
+      // bitmap:ip is IPv4 only: its addresses are numbers.
+      const key = (e: SetEntry): number => (this.header.type.name === 'bitmap:port' ? e.element.port : Number(e.element.ip));
       for (const e of this.byKey.values()) if (!this.expired(e, now)) out.push(e);
       out.sort((a, b) => key(a) - key(b));
     } else {
@@ -406,9 +409,11 @@ export function makeHeader(name: string, typeName: string, given: Partial<Omit<S
   const type = setTypeSpec(typeName);
   if (!type) throw new SetOperationError(`Syntax error: typename '${typeName}' is unknown`);
   const hashsize = Math.max(64, given.hashsize ?? 1024);
+  const family = given.family ?? 'inet';
   return {
     name,
     type,
+    family,
     hashsize: 2 ** Math.ceil(Math.log2(hashsize)),
     maxelem: given.maxelem ?? 65536,
     timeout: given.timeout,
@@ -416,7 +421,7 @@ export function makeHeader(name: string, typeName: string, given: Partial<Omit<S
     comment: given.comment ?? false,
     skbinfo: given.skbinfo ?? false,
     forceadd: given.forceadd ?? false,
-    netmask: given.netmask ?? 32,
+    netmask: given.netmask ?? hostPrefix(family),
     bucketsize: given.bucketsize ?? 12,
     initval: given.initval ?? 0,
     rangeFrom: given.rangeFrom ?? 0,

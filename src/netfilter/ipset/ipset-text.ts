@@ -1,5 +1,6 @@
 /**
- * The text `ipset save` prints and `ipset restore` reads (ipset 7.x, IPv4):
+ * The text `ipset save` prints and `ipset restore` reads (ipset 7.x; hash sets
+ * of `family inet` and `family inet6`):
  *
  *   create NAME TYPE [create options]
  *   add NAME ELEMENT [element options]
@@ -17,6 +18,7 @@ import { formatIPv4, prefixMask } from '../../common/ipv4';
 import { restoreError, type Problem } from '../restore-problems';
 import { parseAddress, parseDecimal, parseUnsigned } from '../text/values';
 import { formatElement, parseElements } from './element-text';
+import { hostPrefix, type SetFamily } from './set-types';
 import { IpSet, SetOperationError, makeHeader, type EntryOptions, type SetEntry, type SetHeader } from './ip-set';
 import type { IpsetStore } from './ipset-store';
 import { setTypeSpec } from './set-types';
@@ -121,8 +123,9 @@ function parseCreate(name: string, typeName: string, words: string[], options: I
     switch (word) {
       case 'family': {
         const family = take(words, ++i, word);
-        if (family === 'inet6') throw new Unsupported('kube-netsim models IPv4 sets only (family inet)');
-        if (family !== 'inet') throw new SetOperationError(`Syntax error: unknown family ${family}`);
+        if (given.family !== undefined) throw new SetOperationError('Syntax error: family already specified');
+        if (family !== 'inet' && family !== 'inet6') throw new SetOperationError(`Syntax error: unknown inet family ${family}`);
+        given.family = family;
         break;
       }
       case 'hashsize':
@@ -134,9 +137,8 @@ function parseCreate(name: string, typeName: string, words: string[], options: I
         given[word] = number(take(words, ++i, word));
         break;
       case 'netmask': {
-        const n = number(take(words, ++i, word), 255);
-        if (n < 1 || n > 32) throw new SetOperationError(`Syntax error: '${n}' is out of range 1-32`);
-        given.netmask = n;
+        if (given.netmask !== undefined) throw new SetOperationError('Syntax error: netmask already specified');
+        given.netmask = number(take(words, ++i, word), 255);
         break;
       }
       case 'range': {
@@ -171,6 +173,11 @@ function parseCreate(name: string, typeName: string, words: string[], options: I
       default:
         given[word] = true;
     }
+  }
+  if (given.netmask !== undefined) {
+    const n = given.netmask as number;
+    const max = hostPrefix((given.family as SetFamily | undefined) ?? 'inet');
+    if (n < 1 || n > max) throw new SetOperationError(`Syntax error: '${n}' is out of range 1-${max}`);
   }
   if (type.kind === 'bitmap' && given.rangeFrom === undefined) throw new SetOperationError("Mandatory option `range' is missing");
   if (type.name === 'bitmap:ip') {
@@ -358,8 +365,8 @@ export function formatCreate(set: IpSet): string {
   let out = `create ${h.name} ${h.type.name}`;
   switch (h.type.kind) {
     case 'hash':
-      out += ` family inet hashsize ${set.hashsize} maxelem ${h.maxelem}`;
-      if (h.netmask !== 32) out += ` netmask ${h.netmask}`;
+      out += ` family ${h.family} hashsize ${set.hashsize} maxelem ${h.maxelem}`;
+      if (h.netmask !== hostPrefix(h.family)) out += ` netmask ${h.netmask}`;
       out += extensionFlags(h);
       out += ` bucketsize ${h.bucketsize} initval ${hex8(h.initval)}`;
       return out;

@@ -18,14 +18,16 @@
  *   unless `! --update-subcounters`, never compared), then checks its own
  *   element for the member.
  * - An add by the SET target stores the packet's values (a net part with the
- *   set's longest prefix in use, else /32), with the target's timeout or
- *   the set's, and counters starting at this packet.
+ *   set's longest prefix in use, else /32 or /128), with the target's
+ *   timeout or the set's, and counters starting at this packet.
+ * - A packet of the other family than the set's is never in it and adds
+ *   nothing (`ip_set_test`'s family check: a list:set may hold sets of both
+ *   families; bitmap:port and list:set have none).
  */
 import type { Packet } from '../types';
 import type { IpSet, SetEntry } from './ip-set';
 import type { IpsetStore } from './ipset-store';
-import { EMPTY_ELEMENT, packetAddress, packetPort, type SetElement } from './set-types';
-import { prefixMask } from '../../common/ipv4';
+import { emptyElement, hostPrefix, maskAddress, packetAddress, packetPort, type SetElement } from './set-types';
 
 export type CounterOp = 'eq' | 'ne' | 'lt' | 'gt';
 
@@ -54,21 +56,30 @@ export interface SetOpContext {
 
 const NOMATCH = -1;
 
+/** Whether the set takes packets of this one's family (`ip_set_test`'s check; bitmap:port and list:set take both). */
+function sameFamily(set: IpSet, packet: Packet): boolean {
+  const kind = set.header.type.kind;
+  if (kind === 'list' || set.header.type.name === 'bitmap:port') return true;
+  return (typeof packet.source === 'bigint') === (set.header.family === 'inet6');
+}
+
 /** The element a packet gives a set, or undefined where the kernel gives up. */
 function packetElement(set: IpSet, packet: Packet, directions: readonly boolean[], forAdd: boolean): SetElement | undefined {
   const h = set.header;
   const type = h.type.name;
   const prefixes = set.prefixes();
-  const netCidr = forAdd ? (prefixes[0] ?? 32) : 32;
+  const full = hostPrefix(h.family);
+  const netCidr = forAdd ? (prefixes[0] ?? full) : full;
+  const EMPTY_ELEMENT = emptyElement(h.family);
   switch (type) {
     case 'hash:ip':
     case 'bitmap:ip': {
-      const ip = (packetAddress(packet, directions[0]) & prefixMask(h.netmask)) >>> 0;
+      const ip = maskAddress(packetAddress(packet, directions[0]), h.netmask);
       if (type === 'bitmap:ip' && (ip < h.rangeFrom || ip > h.rangeTo)) return undefined;
       return { ...EMPTY_ELEMENT, ip };
     }
     case 'hash:net': {
-      const ip = (packetAddress(packet, directions[0]) & prefixMask(netCidr)) >>> 0;
+      const ip = maskAddress(packetAddress(packet, directions[0]), netCidr);
       return { ...EMPTY_ELEMENT, ip, cidr: netCidr };
     }
     case 'bitmap:port': {
@@ -87,11 +98,11 @@ function packetElement(set: IpSet, packet: Packet, directions: readonly boolean[
     case 'hash:ip,port':
       return { ...EMPTY_ELEMENT, ip: first, proto: port.proto, port: port.port };
     case 'hash:net,port':
-      return { ...EMPTY_ELEMENT, ip: (first & prefixMask(netCidr)) >>> 0, cidr: netCidr, proto: port.proto, port: port.port };
+      return { ...EMPTY_ELEMENT, ip: maskAddress(first, netCidr), cidr: netCidr, proto: port.proto, port: port.port };
     case 'hash:ip,port,ip':
       return { ...EMPTY_ELEMENT, ip: first, proto: port.proto, port: port.port, ip2: packetAddress(packet, directions[2]) };
     case 'hash:ip,port,net': {
-      const ip2 = (packetAddress(packet, directions[2]) & prefixMask(netCidr)) >>> 0;
+      const ip2 = maskAddress(packetAddress(packet, directions[2]), netCidr);
       return { ...EMPTY_ELEMENT, ip: first, proto: port.proto, port: port.port, ip2, cidr2: netCidr };
     }
   }
@@ -164,8 +175,7 @@ function kernelTest(set: IpSet, packet: Packet, flags: TestFlags, ctx: SetOpCont
     return 1;
   }
   for (const cidr of set.prefixes()) {
-    const mask = prefixMask(cidr);
-    const probe: SetElement = nets === 'ip' ? { ...element, ip: (element.ip & mask) >>> 0, cidr } : { ...element, ip2: (element.ip2 & mask) >>> 0, cidr2: cidr };
+    const probe: SetElement = nets === 'ip' ? { ...element, ip: maskAddress(element.ip, cidr), cidr } : { ...element, ip2: maskAddress(element.ip2, cidr), cidr2: cidr };
     const entry = set.get(probe, ctx.now);
     if (!entry || !extensionsHold(set.name, entry, flags, ctx)) continue;
     flags.found = entry;
@@ -177,7 +187,7 @@ function kernelTest(set: IpSet, packet: Packet, flags: TestFlags, ctx: SetOpCont
 /** `ip_set_test`: the dimension check, the type's test, `--return-nomatch`; > 0 means the packet is in the set. */
 function ipSetTest(set: IpSet, packet: Packet, flags: TestFlags, ctx: SetOpContext, depth: number): number {
   const o = flags.options;
-  if (o.directions.length < set.header.type.dimensions.length) return 0;
+  if (o.directions.length < set.header.type.dimensions.length || !sameFamily(set, packet)) return 0;
   let ret = kernelTest(set, packet, flags, ctx, depth);
   if (o.returnNomatch && set.header.type.nomatch && ret !== 0) ret = -ret;
   return ret < 0 ? 0 : ret;
@@ -213,7 +223,7 @@ export interface SetAddOptions {
 /** The SET target's `--add-set`: true when something was added (or refreshed). */
 export function addPacket(name: string, packet: Packet, options: SetAddOptions, ctx: SetOpContext, depth = 0): boolean {
   const set = ctx.store.get(name);
-  if (!set || options.directions.length < set.header.type.dimensions.length) return false;
+  if (!set || options.directions.length < set.header.type.dimensions.length || !sameFamily(set, packet)) return false;
   if (set.header.type.kind === 'list') {
     if (depth > 0) return false;
     for (const member of set.memberNames(ctx.now)) if (addPacket(member, packet, options, ctx, depth + 1)) return true;
@@ -235,7 +245,7 @@ export function addPacket(name: string, packet: Packet, options: SetAddOptions, 
 /** The SET target's `--del-set`: true when an element was deleted. */
 export function deletePacket(name: string, packet: Packet, directions: readonly boolean[], ctx: SetOpContext, depth = 0): boolean {
   const set = ctx.store.get(name);
-  if (!set || directions.length < set.header.type.dimensions.length) return false;
+  if (!set || directions.length < set.header.type.dimensions.length || !sameFamily(set, packet)) return false;
   if (set.header.type.kind === 'list') {
     if (depth > 0) return false;
     for (const member of set.memberNames(ctx.now)) if (deletePacket(member, packet, directions, ctx, depth + 1)) return true;

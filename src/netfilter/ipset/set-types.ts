@@ -1,20 +1,25 @@
 /**
- * The ipset set types kube-netsim models (IPv4, `family inet`), as data: what
- * an element of each holds, how the kernel keys it in its hash table, how
- * `ipset save` prints it, and how a packet becomes an element for a test.
+ * The ipset set types kube-netsim models (`family inet` and `family inet6`),
+ * as data: what an element of each holds, how the kernel keys it in its hash
+ * table, how `ipset save` prints it, and how a packet becomes an element for
+ * a test.
  *
  * An element is one flat record (`SetElement`); each type reads the fields
- * it has. Addresses are unsigned 32-bit numbers, ports host-order numbers,
+ * it has. Addresses are unsigned 32-bit numbers (inet) or 128-bit bigints
+ * (inet6, as the engine holds them), ports host-order numbers,
  * `proto` an IP protocol number (for ICMP the "port" is `type << 8 | code`,
  * as the kernel stores it).
  *
- * Hash keys reproduce the kernel's element structs (`struct hash_*4_elem`)
- * as the 32-bit words `jhash2` reads on a little-endian machine: addresses
- * and ports are stored in network byte order, so the word holding 10.0.0.1
- * is 0x0100000a. That is what makes `ipset save` list elements in the
- * kernel's order (bucket by bucket).
+ * Hash keys reproduce the kernel's element structs (`struct hash_*4_elem`,
+ * `struct hash_*6_elem`) as the 32-bit words `jhash2` reads on a
+ * little-endian machine: addresses and ports are stored in network byte
+ * order, so the word holding 10.0.0.1 is 0x0100000a, and an IPv6 address
+ * (`union nf_inet_addr`) is four such words, most significant first. That is
+ * what makes `ipset save` list elements in the kernel's order (bucket by
+ * bucket).
  */
-import { v4 } from '../address';
+import { ipv6PrefixMask, type IpAddress } from '../address';
+import { prefixMask } from '../../common/ipv4';
 import type { Packet } from '../types';
 import { PROTOCOL_NUMBERS } from '../types';
 
@@ -41,18 +46,21 @@ export const SET_TYPE_NAMES: readonly SetTypeName[] = [
   'list:set',
 ];
 
+/** A set's address family, as `ipset` names it (`family inet` / `family inet6`). */
+export type SetFamily = 'inet' | 'inet6';
+
 /** One element of a set: the fields its type uses (the others stay 0 / ''). */
 export interface SetElement {
-  /** First address (hash:ip*, hash:net*, bitmap:ip). */
-  readonly ip: number;
-  /** Prefix length of `ip` (hash:net, hash:net,port); 32 for others. */
+  /** First address (hash:ip*, hash:net*, bitmap:ip): a number (inet) or a bigint (inet6). */
+  readonly ip: IpAddress;
+  /** Prefix length of `ip` (hash:net, hash:net,port); the full length (32, 128) for others. */
   readonly cidr: number;
   /** Port in host order; for ICMP `type << 8 | code`. */
   readonly port: number;
   /** IP protocol number of the port (6 tcp, 17 udp, 1 icmp, ...). */
   readonly proto: number;
   /** Third-dimension address (hash:ip,port,ip / hash:ip,port,net). */
-  readonly ip2: number;
+  readonly ip2: IpAddress;
   /** Prefix length of `ip2` (hash:ip,port,net). */
   readonly cidr2: number;
   /** Member set name (list:set). */
@@ -60,6 +68,22 @@ export interface SetElement {
 }
 
 export const EMPTY_ELEMENT: SetElement = { ip: 0, cidr: 32, port: 0, proto: 0, ip2: 0, cidr2: 32, name: '' };
+const EMPTY_ELEMENT6: SetElement = { ip: 0n, cidr: 128, port: 0, proto: 0, ip2: 0n, cidr2: 128, name: '' };
+
+/** The element with nothing set, of the family's address width. */
+export function emptyElement(family: SetFamily): SetElement {
+  return family === 'inet6' ? EMPTY_ELEMENT6 : EMPTY_ELEMENT;
+}
+
+/** The family's full prefix length: 32 (inet) or 128 (inet6). */
+export function hostPrefix(family: SetFamily): number {
+  return family === 'inet6' ? 128 : 32;
+}
+
+/** The address with its bits past `cidr` cleared, in its own family. */
+export function maskAddress(ip: IpAddress, cidr: number): IpAddress {
+  return typeof ip === 'bigint' ? ip & ipv6PrefixMask(cidr) : (ip & prefixMask(cidr)) >>> 0;
+}
 
 /** What a dimension of a type holds: `--match-set NAME src,dst` gives each its direction. */
 export type Dimension = 'ip' | 'net' | 'port' | 'set';
@@ -100,6 +124,12 @@ function wordBe32(value: number): number {
   return (((value & 0xff) << 24) | ((value >>> 8) & 0xff) << 16 | ((value >>> 16) & 0xff) << 8 | (value >>> 24)) >>> 0;
 }
 
+/** An address as the words of its place in the struct: one (`__be32`) or four (`union nf_inet_addr`). */
+function addressWords(ip: IpAddress): number[] {
+  if (typeof ip === 'number') return [wordBe32(ip)];
+  return [96n, 64n, 32n, 0n].map((shift) => wordBe32(Number((ip >> shift) & 0xffffffffn)));
+}
+
 /** A big-endian 16-bit port, as the low half of a little-endian word. */
 function halfBe16(port: number): number {
   return ((port & 0xff) << 8) | ((port >>> 8) & 0xff);
@@ -108,27 +138,28 @@ function halfBe16(port: number): number {
 /**
  * The words of the kernel's element struct for a hash type (`HKEY`'s input),
  * nomatch cleared as the kernel clears it before hashing. Prefix lengths of
- * the packed types (`cidr:7`) are stored minus one.
+ * the packed types (`cidr:7`) are stored minus one. The IPv6 structs are the
+ * IPv4 ones with each address 16 bytes wide.
  */
 export function hashWords(type: SetTypeName, e: SetElement): number[] {
   switch (type) {
     case 'hash:ip':
-      return [wordBe32(e.ip)];
+      return addressWords(e.ip);
     case 'hash:net':
-      // { __be32 ip; u16 padding0; u8 nomatch; u8 cidr; }
-      return [wordBe32(e.ip), (e.cidr << 24) >>> 0];
+      // { addr ip; u16 padding0; u8 nomatch; u8 cidr; }
+      return [...addressWords(e.ip), (e.cidr << 24) >>> 0];
     case 'hash:ip,port':
-      // { __be32 ip; __be16 port; u8 proto; u8 padding; }
-      return [wordBe32(e.ip), (halfBe16(e.port) | (e.proto << 16)) >>> 0];
+      // { addr ip; __be16 port; u8 proto; u8 padding; }
+      return [...addressWords(e.ip), (halfBe16(e.port) | (e.proto << 16)) >>> 0];
     case 'hash:net,port':
-      // { __be32 ip; __be16 port; u8 proto; u8 cidr:7, nomatch:1; }
-      return [wordBe32(e.ip), (halfBe16(e.port) | (e.proto << 16) | ((e.cidr - 1) << 24)) >>> 0];
+      // { addr ip; __be16 port; u8 proto; u8 cidr:7, nomatch:1; }
+      return [...addressWords(e.ip), (halfBe16(e.port) | (e.proto << 16) | ((e.cidr - 1) << 24)) >>> 0];
     case 'hash:ip,port,ip':
-      // { __be32 ip; __be32 ip2; __be16 port; u8 proto; u8 padding; }
-      return [wordBe32(e.ip), wordBe32(e.ip2), (halfBe16(e.port) | (e.proto << 16)) >>> 0];
+      // { addr ip; addr ip2; __be16 port; u8 proto; u8 padding; }
+      return [...addressWords(e.ip), ...addressWords(e.ip2), (halfBe16(e.port) | (e.proto << 16)) >>> 0];
     case 'hash:ip,port,net':
-      // { __be32 ip; __be32 ip2; __be16 port; u8 cidr:7, nomatch:1; u8 proto; }
-      return [wordBe32(e.ip), wordBe32(e.ip2), (halfBe16(e.port) | (((e.cidr2 - 1) & 0x7f) << 16) | (e.proto << 24)) >>> 0];
+      // { addr ip; addr ip2; __be16 port; u8 cidr:7, nomatch:1; u8 proto; }
+      return [...addressWords(e.ip), ...addressWords(e.ip2), (halfBe16(e.port) | (((e.cidr2 - 1) & 0x7f) << 16) | (e.proto << 24)) >>> 0];
     default:
       throw new Error(`${type} is not a hash type`);
   }
@@ -161,7 +192,7 @@ export function elementKey(type: SetTypeName, e: SetElement): string {
 // Packets as elements
 // ---------------------------------------------------------------------------
 
-/** The protocols whose ports the kernel reads (`ip_set_get_ip4_port`). */
+/** The protocols whose ports the kernel reads (`ip_set_get_ip4_port`, `ip_set_get_ip6_port`). */
 const PORT_PROTOCOLS: ReadonlySet<number> = new Set([6, 17, 132, 136]);
 
 /**
@@ -176,7 +207,7 @@ export function packetPort(packet: Packet, source: boolean): { proto: number; po
     if (packet.fragment) return undefined;
     return { proto, port: source ? packet.sourcePort : packet.destinationPort };
   }
-  if (proto === 1) {
+  if (proto === 1 || proto === 58) {
     if (packet.fragment) return undefined;
     return { proto, port: ((packet.icmpType ?? 0) << 8) | (packet.icmpCode ?? 0) };
   }
@@ -184,6 +215,6 @@ export function packetPort(packet: Packet, source: boolean): { proto: number; po
 }
 
 /** The address a packet gives an address dimension. */
-export function packetAddress(packet: Packet, source: boolean): number {
-  return v4(source ? packet.source : packet.destination);
+export function packetAddress(packet: Packet, source: boolean): IpAddress {
+  return source ? packet.source : packet.destination;
 }

@@ -45,6 +45,11 @@ export function parseSetAndDirections(option: ParsedOption, rule: RuleBuildConte
     directions.push(word === 'src');
   }
   if (!rule.ipsets?.has(name)) throw new MissingSetError(name);
+  // iptables asks the kernel for the set's family: a hash set of the other family is refused (bitmap:port and list:set have none).
+  const set = rule.ipsets.get(name)!;
+  if (set.header.type.kind === 'hash' && (set.header.family === 'inet6') !== (rule.family === 'ipv6')) {
+    throw new RuleSyntaxError(`The protocol family of set ${name} is ${set.header.family === 'inet6' ? 'IPv6' : 'IPv4'}, which is not applicable.`);
+  }
   return { name, directions };
 }
 

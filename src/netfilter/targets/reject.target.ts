@@ -71,7 +71,7 @@ export const rejectTargetModule: TargetModule = {
     const option = findOption(options, 'reject-with');
     if (!option) return v6 ? DEFAULT_REJECT6 : DEFAULT_REJECT;
     const type = (v6 ? REJECT6_TYPES : REJECT_TYPES).get(option.args[0]);
-    if (!type) throw new RuleSyntaxError(`REJECT: unknown reject type "${option.args[0]}"`);
+    if (!type) throw new RuleSyntaxError(`unknown reject type "${option.args[0]}"`);
     if (type === 'tcp-reset' && (rule.protocol !== PROTOCOL_NUMBERS.tcp || rule.protocolInverted)) {
       throw new RuleSyntaxError('REJECT: --reject-with tcp-reset needs "-p tcp"');
     }

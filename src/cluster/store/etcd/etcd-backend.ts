@@ -1,4 +1,4 @@
-import { Etcd3, IOptions } from 'etcd3';
+import { Etcd3, IOptions, IRangeRequest, IRangeResponse } from 'etcd3';
 import type { FaultHandler } from '../../faults';
 import { resourceKey, resourceTypeByKey } from '../resource-types';
 import type { StoreBackend } from '../store-backend';
@@ -20,11 +20,15 @@ export interface EtcdConnection {
   maxTxnBytes?: number;
   /** A write etcd does not take (it is down, say) is tried again after this many ms, doubling up to 2 s (default 100). */
   retryMs?: number;
+  /** A call etcd has not answered in this time fails (and a write is tried again, on another member if there is one); default 10 s. */
+  callTimeoutMs?: number;
 }
 
 /** What start-up reads back: every object under the prefix, at one revision. */
 export interface LoadedState {
   revision: number;
+  /** The etcd cluster that answered (a restore from a snapshot makes a new one). */
+  clusterId: string;
   entries: Array<{ resource: string; object: KubeObject }>;
   /** Keys under the prefix that are not an object of a resource kube-netsim serves (left alone). */
   foreignKeys: number;
@@ -37,8 +41,11 @@ type Change = { key: string; value: Buffer } | { key: string; value: null };
 export const EMPTY_TRANSACTION_KEY = '/kube-netsim/revision';
 
 const PAGE = 1000;
-/** A start-up read that etcd does not answer in this time fails (etcd down, or the wrong address). */
-const LOAD_PAGE_DEADLINE_MS = 10_000;
+
+/** A policy that runs a call once (etcd3's `faultHandling.global`, whose default tries three more times). */
+const NO_RETRY = { execute: (run: (context: { signal: AbortSignal }) => unknown) => run({ signal: new AbortController().signal }) } as unknown as NonNullable<
+  NonNullable<IOptions['faultHandling']>['global']
+>;
 
 /**
  * The etcd v3 backend: kube-apiserver's layout (keys
@@ -64,6 +71,12 @@ export class EtcdBackend implements StoreBackend {
   private readonly maxTxnOps: number;
   private readonly maxTxnBytes: number;
   private readonly retryMs: number;
+  private readonly endpoints: number;
+  private readonly callTimeoutMs: number;
+  /** The cluster ID of the etcd read at start-up, and the highest revision it answered with since. */
+  private clusterId: string | undefined;
+  private lastRevision = 0;
+  private replacedHandler: (message: string) => void = () => undefined;
 
   private constructor(
     readonly client: Etcd3,
@@ -74,6 +87,8 @@ export class EtcdBackend implements StoreBackend {
     this.maxTxnOps = connection.maxTxnOps ?? 128;
     this.maxTxnBytes = connection.maxTxnBytes ?? 1024 * 1024;
     this.retryMs = connection.retryMs ?? 100;
+    this.endpoints = connection.endpoints.length;
+    this.callTimeoutMs = connection.callTimeoutMs ?? 10_000;
   }
 
   static connect(connection: EtcdConnection): EtcdBackend {
@@ -81,6 +96,10 @@ export class EtcdBackend implements StoreBackend {
       hosts: connection.endpoints,
       dialTimeout: 5000,
       grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+      // Each call goes to one member at random; a member that failed three times in a row is left alone for 5 s (etcd3's
+      // default). A failed call is not tried again inside the client (its default is three more tries): a try whose answer
+      // was lost may have been applied, and only `write` knows how to tell (`alreadyApplied`), so it is the one that retries.
+      faultHandling: { global: NO_RETRY },
     };
     if (connection.ca) options.credentials = { rootCertificate: connection.ca, privateKey: connection.key, certChain: connection.cert };
     return new EtcdBackend(new Etcd3(options), connection);
@@ -89,6 +108,18 @@ export class EtcdBackend implements StoreBackend {
   /** Where a failed write is reported (the cluster's fault log). */
   onFault(handler: FaultHandler): void {
     this.faultHandler = handler;
+  }
+
+  /**
+   * Where it is told that etcd is no longer the etcd it read at start-up: a
+   * new cluster ID, or a revision behind one it answered with (restored from
+   * a snapshot: see `sameEtcd`). It then writes
+   * nothing more (what it serves is not what that etcd holds, and writing it
+   * there would mix the two): kube-netsim must be started again on it, as
+   * kube-apiserver is after a restore.
+   */
+  onReplaced(handler: (message: string) => void): void {
+    this.replacedHandler = handler;
   }
 
   get pending(): boolean {
@@ -108,8 +139,9 @@ export class EtcdBackend implements StoreBackend {
     const entries: LoadedState['entries'] = [];
     let foreignKeys = 0;
     for (;;) {
-      const page = await this.client.kv.range({ key, range_end: end, limit: PAGE, ...(revision ? { revision } : {}) }, { deadline: Date.now() + LOAD_PAGE_DEADLINE_MS });
+      const page = await this.readPage({ key, range_end: end, limit: PAGE, ...(revision ? { revision } : {}) });
       revision ??= Number(page.header.revision);
+      this.clusterId ??= String(page.header.cluster_id);
       for (const kv of page.kvs) {
         const text = kv.key.toString();
         const where = this.keys.resourceOf(text);
@@ -130,7 +162,22 @@ export class EtcdBackend implements StoreBackend {
       if (!page.more || page.kvs.length === 0) break;
       key = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
     }
-    return { revision: revision ?? 0, entries, foreignKeys };
+    // Whatever the key holds was written before: a later put of ours is newer than this.
+    this.modRevisions.set(EMPTY_TRANSACTION_KEY, revision ?? 0);
+    this.lastRevision = revision ?? 0;
+    return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys };
+  }
+
+  /** One page of the start-up read, tried on each member in turn (one may be down) before it fails, all within the call deadline. */
+  private async readPage(request: IRangeRequest): Promise<IRangeResponse> {
+    const deadline = Date.now() + this.callTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.kv.range(request, { deadline });
+      } catch (e) {
+        if (attempt > this.endpoints) throw e;
+      }
+    }
   }
 
   commit(changes: readonly StoredEvent[]): number {
@@ -216,22 +263,33 @@ export class EtcdBackend implements StoreBackend {
     return chunks;
   }
 
-  /** One etcd transaction: every key's mod revision as last known, then the puts and deletes. Retried until etcd takes it. */
+  /**
+   * One etcd transaction: every key's mod revision as last known, then the
+   * puts and deletes. Tried again until etcd takes it; a try whose outcome is
+   * unknown (the member died, the call timed out) may have been applied, so
+   * before the next one etcd is read to see whether it was.
+   */
   private async write(chunk: Change[]): Promise<void> {
     let wait = this.retryMs;
+    let uncertain = false;
     for (;;) {
       if (this.closed) return;
       const guarded = chunk.filter((c) => c.key !== EMPTY_TRANSACTION_KEY);
       try {
-        const response = await this.client.kv.txn({
-          compare: guarded.map((c) => ({ key: Buffer.from(c.key), target: 'Mod', result: 'Equal', mod_revision: this.modRevisions.get(c.key) ?? 0 })),
-          success: chunk.map((c) =>
-            c.value === null ? { request_delete_range: { key: Buffer.from(c.key) } } : { request_put: { key: Buffer.from(c.key), value: c.value } },
-          ),
-        });
-        const revision = Number(response.header.revision);
+        if (!(await this.sameEtcd())) return;
+        if (uncertain && (await this.alreadyApplied(chunk))) return;
+        const response = await this.client.kv.txn(
+          {
+            compare: guarded.map((c) => ({ key: Buffer.from(c.key), target: 'Mod', result: 'Equal', mod_revision: this.modRevisions.get(c.key) ?? 0 })),
+            success: chunk.map((c) =>
+              c.value === null ? { request_delete_range: { key: Buffer.from(c.key) } } : { request_put: { key: Buffer.from(c.key), value: c.value } },
+            ),
+          },
+          { deadline: Date.now() + this.callTimeoutMs },
+        );
+        const revision = this.seen(response.header.revision);
         if (response.succeeded) {
-          for (const c of guarded) {
+          for (const c of chunk) {
             if (c.value === null) this.modRevisions.delete(c.key);
             else this.modRevisions.set(c.key, revision);
           }
@@ -246,11 +304,76 @@ export class EtcdBackend implements StoreBackend {
         return;
       } catch (e) {
         if (this.closed) return;
+        uncertain = true;
         this.faultHandler('etcd backend', new Error(`etcd write failed, retrying in ${wait} ms: ${(e as Error).message}`));
         await new Promise((resolve) => setTimeout(resolve, wait));
         wait = Math.min(wait * 2, 2000);
       }
     }
+  }
+
+  /** Notes a revision etcd answered with; returns it. */
+  private seen(header: string): number {
+    const revision = Number(header);
+    this.lastRevision = Math.max(this.lastRevision, revision);
+    return revision;
+  }
+
+  /**
+   * Whether etcd is still the one read at start-up, asked before every try:
+   * the same cluster ID, and a revision not behind one it answered with
+   * before (a revision never goes back in one etcd). A restore from a
+   * snapshot fails one or the other: it makes a new cluster, whose ID is
+   * new unless it was given the same member names and peer URLs, and its
+   * revision is the snapshot's. If not, it stops writing and says so
+   * (`onReplaced`).
+   */
+  private async sameEtcd(): Promise<boolean> {
+    const { header } = await this.client.kv.range({ key: Buffer.from(EMPTY_TRANSACTION_KEY), keys_only: true }, { deadline: Date.now() + this.callTimeoutMs });
+    const clusterId = String(header.cluster_id);
+    const revision = Number(header.revision);
+    this.clusterId ??= clusterId;
+    let what: string | undefined;
+    if (clusterId !== this.clusterId) what = `is a new etcd cluster (ID ${hex(clusterId)}, was ${hex(this.clusterId)})`;
+    else if (revision < this.lastRevision) what = `went back to revision ${revision} (it was at ${this.lastRevision})`;
+    if (what === undefined) {
+      this.seen(header.revision);
+      return true;
+    }
+    this.closed = true;
+    this.replacedHandler(
+      `etcd ${what}: restored from a snapshot or replaced while kube-netsim was running. kube-netsim writes nothing to it; start kube-netsim again to serve what it holds`,
+    );
+    return false;
+  }
+
+  /**
+   * After a try whose outcome is unknown: whether etcd holds what `chunk`
+   * writes, newer than the revisions last known (read in one transaction, at
+   * one revision). If so that try was applied, and the revision is learned.
+   */
+  private async alreadyApplied(chunk: Change[]): Promise<boolean> {
+    const response = await this.client.kv.txn(
+      { compare: [], success: chunk.map((c) => ({ request_range: { key: Buffer.from(c.key) } })) },
+      { deadline: Date.now() + this.callTimeoutMs },
+    );
+    this.seen(response.header.revision);
+    let revision: number | undefined;
+    for (const [i, c] of chunk.entries()) {
+      const kv = response.responses[i].response_range.kvs[0];
+      if (c.value === null) {
+        if (kv) return false;
+        continue;
+      }
+      const mod = Number(kv?.mod_revision ?? 0);
+      if (!kv || !kv.value.equals(c.value) || mod <= (this.modRevisions.get(c.key) ?? 0) || (revision !== undefined && mod !== revision)) return false;
+      revision = mod;
+    }
+    for (const c of chunk) {
+      if (c.value === null) this.modRevisions.delete(c.key);
+      else this.modRevisions.set(c.key, revision!);
+    }
+    return true;
   }
 
   /** Reads the mod revisions of `keys` again. */
@@ -268,6 +391,11 @@ export class EtcdBackend implements StoreBackend {
 function encode(object: KubeObject): Buffer {
   const { resourceVersion: _dropped, ...metadata } = object.metadata;
   return Buffer.from(JSON.stringify({ ...object, metadata }));
+}
+
+/** An etcd ID as etcdctl prints it (hexadecimal). */
+function hex(id: string | undefined): string {
+  return id === undefined ? '?' : BigInt(id).toString(16);
 }
 
 /** The end of the range of keys that start with `prefix` (its last byte plus one). */
