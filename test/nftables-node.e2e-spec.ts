@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import request from 'supertest';
+import { kubectlAt } from './support/kubectl';
 import { DEMO, startListeningApp, TestApp } from './support/test-app';
 
 /**
@@ -9,21 +8,10 @@ import { DEMO, startListeningApp, TestApp } from './support/test-app';
  * GET /netsim/v1/nodes/{node}/nftables answers, and `iptables-save` no longer
  * shows kube-proxy's chains (docs/nftables.md).
  */
-const run = promisify(execFile);
-
 describe('a node in nftables mode, through kubectl exec (e2e)', () => {
   jest.setTimeout(60000);
   let t: TestApp;
-  const kubectl = async (...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> => {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--server', `http://127.0.0.1:${t.port}`, ...args], { timeout: 30000 });
-      return { stdout, stderr, code: 0 };
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; code?: number };
-      if (typeof err.code !== 'number') throw e;
-      return { stdout: err.stdout ?? '', stderr: err.stderr ?? '', code: err.code };
-    }
-  };
+  const kubectl = kubectlAt(() => t.port);
 
   beforeAll(async () => {
     t = await startListeningApp(DEMO);
@@ -34,7 +22,7 @@ describe('a node in nftables mode, through kubectl exec (e2e)', () => {
     const pod = (await kubectl('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-proxy', '--field-selector', 'spec.nodeName=kind-worker', '-o', 'jsonpath={.items[0].metadata.name}')).stdout;
     const before = await kubectl('exec', '-n', 'kube-system', pod, '--', 'nft', 'list', 'ruleset');
     expect(before).toEqual({ stdout: '', stderr: '', code: 0 });
-    await request(t.http).put('/netsim/v1/nodes/kind-worker/kube-proxy/config').send({ mode: 'nftables', nftables: { minSyncPeriod: '0s' } }).expect(200);
+    await request(t.http).put('/netsim/v1/nodes/kind-worker/kube-proxy/config').send({ mode: 'nftables', clusterCIDR: '10.244.0.0/16', nftables: { minSyncPeriod: '0s' } }).expect(200);
     const list = await kubectl('exec', '-n', 'kube-system', pod, '--', 'nft', 'list', 'ruleset');
     expect(list.code).toBe(0);
     expect(list.stdout).toBe((await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables').expect(200)).text);
