@@ -9,12 +9,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dumpText } from '../../nftables/dump';
+import { emptyRuleset } from '../../nftables/model';
+import { applyTransaction } from '../../nftables/transaction';
+import { parseNftTransaction } from '../../nftables/transaction-parser';
 import { makeEndpointSlice, makeService } from '../testing/builders';
 import type { EndpointSlice, Service } from '../types';
 import { canonicalNft, populateNft, upstreamNftProxier } from './testing';
 
 const dir = join(__dirname, '../../../fixtures/kube-proxy/upstream-nftables');
-const expected = (step: string) => canonicalNft(readFileSync(join(dir, 'base.nft'), 'utf8') + readFileSync(join(dir, 'repeated', `${step}.nft`), 'utf8'));
+const fixture = (path: string) => readFileSync(join(dir, path), 'utf8');
+const expected = (step: string) => canonicalNft(fixture('base.nft') + fixture(`repeated/${step}.nft`));
 
 function clusterIpService(ns: string, name: string, ip: string, portName: string, port: number): Service {
   return makeService(ns, name, (s) => {
@@ -109,5 +113,28 @@ describe('TestSyncProxyRulesRepeated', () => {
     // A sync with no changes writes nothing.
     expect(proxier.sync().operations).toBe(0);
     expect(table()).toBe(expected('08-svc3-endpoint-added'));
+  });
+});
+
+describe('TestSyncProxyRulesStartup', () => {
+  it('takes over an out-of-date table a previous kube-proxy left, and leaves the one upstream expects', () => {
+    // What the previous kube-proxy left (upstream's ParseDump of baseRules and two Services).
+    const ruleset = emptyRuleset();
+    applyTransaction(ruleset, parseNftTransaction(fixture('base.nft') + fixture('startup/loaded.nft')));
+    const { proxier } = upstreamNftProxier('IPv4', undefined, ruleset);
+    // Now: svc1 has a second endpoint, svc3 is new and has none.
+    populateNft(proxier, [
+      clusterIpService('ns1', 'svc1', '172.30.0.41', 'p80', 80),
+      clusterIpService('ns2', 'svc2', '172.30.0.42', 'p8080', 8080),
+      clusterIpService('ns3', 'svc3', '172.30.0.43', 'p80', 80),
+      slice('ns1', 'svc1', ['10.0.1.1', '10.0.1.2'], 'p80', 80),
+      slice('ns2', 'svc2', ['10.0.2.1'], 'p8080', 8080),
+    ]);
+    const first = proxier.sync();
+    expect(first.full).toBe(true);
+    expect(canonicalNft(dumpText(proxier.table()!))).toBe(canonicalNft(fixture('base.nft') + fixture('startup/expected.nft')));
+    // Upstream's first sync skips the elements and endpoint chains already there (setup + 14 operations);
+    // ours writes the whole table again, as every full sync does (docs/nftables.md).
+    expect(first.operations).toBeGreaterThan(14);
   });
 });
