@@ -7,17 +7,19 @@
  *
  * For each family: parse of the full-sync restore text (median of 3), the
  * first packet of new connections traced in sample mode (pod to a Service
- * near the start and near the end of KUBE-SERVICES, and a miss; median of 3
- * interleaved rounds, by CPU time), kube-proxy's full sync on a fresh
+ * near the start and near the end of KUBE-SERVICES, and a miss; median over
+ * targets and 3 rounds, by CPU time), kube-proxy's full sync on a fresh
  * proxier (median of 3), and a node's full sync as the cluster runs it: the
  * proxier's sync loaded into the node's ruleset of that family over the
  * kubelet's chains (`loadSync`, as KubeProxyController does for each family;
- * median of 3). Then IPv6 / IPv4 for each: the target is at most 1.5x (IPv6
- * addresses are bigints; IPv4 keeps its integer arithmetic).
+ * median of 3). Each round measures both families, in alternating order, so
+ * that the load of a shared machine falls on both alike. Then IPv6 / IPv4 for
+ * each: the target is at most 1.5x (IPv6 addresses are bigints; IPv4 keeps
+ * its integer arithmetic).
  */
 import { ManualClock } from '../src/common/clock';
 import { SeededRandom } from '../src/common/random';
-import { formatIPv6, tryParseIPv6 } from '../src/ipam/ipv6';
+import { tryParseIPv6 } from '../src/ipam/ipv6';
 import { KUBELET_IP6TABLES, KUBELET_IPTABLES } from '../src/cluster/controllers/kubelet-iptables';
 import { Proxier } from '../src/kube-proxy/proxier';
 import { loadSync } from '../src/kube-proxy/ruleset-loader';
@@ -75,29 +77,47 @@ interface Figures {
   node: number;
 }
 
-function parseFigure(family: BenchFamily): { ms: number; ruleset: Ruleset } {
-  const text = restoreText(N, undefined, family);
-  let ruleset = parseRuleset(text, { family });
-  const times: number[] = [];
-  for (let run = 0; run < 3; run++) {
-    ruleset = undefined as never;
-    gc?.();
-    const t = timed(() => parseRuleset(text, { family }));
-    ruleset = t.result;
-    times.push(t.cpu);
-  }
-  line(`${family} parse (${text.split('\n').length - 1} lines, CPU median of 3)`, fmt(median(times)));
-  return { ms: median(times), ruleset };
+/** Rounds per figure; each round measures both families, in alternating order, so a change of load falls on both. */
+const ROUNDS = 3;
+
+/** One family's measurement, a round at a time. */
+interface Bench {
+  round(): void;
 }
 
-/** Microseconds of CPU per first packet (a new connection each time), median over targets and rounds. */
-function traceFigure(family: BenchFamily, ruleset: Ruleset): number {
+function interleaved(benches: readonly Bench[]): void {
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? benches : [...benches].reverse();
+    for (const b of order) b.round();
+  }
+}
+
+function parseBench(family: BenchFamily): Bench & { times: number[]; lines: number; ruleset: Ruleset } {
+  const text = restoreText(N, undefined, family);
+  const bench = {
+    times: [] as number[],
+    lines: text.split('\n').length - 1,
+    ruleset: parseRuleset(text, { family }),
+    round() {
+      bench.ruleset = undefined as never;
+      gc?.();
+      const t = timed(() => parseRuleset(text, { family }));
+      bench.ruleset = t.result;
+      bench.times.push(t.cpu);
+    },
+  };
+  return bench;
+}
+
+/** Microseconds of CPU per first packet (a new connection each time), per target and round. */
+function traceBench(family: BenchFamily, ruleset: Ruleset): Bench & { perTarget: number[] } {
   restoreRuleset(ruleset, JUMPS, { noflush: true });
   const clock = new ManualClock();
   const engine = new NetfilterEngine({ ruleset, host: HOSTS[family], clock, random: new SeededRandom(7) });
   const v6 = family === 'ipv6';
   const podBase = v6 ? tryParseIPv6('fd00:10:244::2')! : 0x0af40002;
-  const source = (i: number): TraceInput['source'] => (v6 ? formatIPv6((podBase as bigint) + BigInt(i % 250)) : (podBase as number) + (i % 250));
+  // Sources as the engine holds them in both families (a number, a bigint), so neither pays for text.
+  const source = (i: number): TraceInput['source'] => (v6 ? (podBase as bigint) + BigInt(i % 250) : (podBase as number) + (i % 250));
   const targets = [service(0, family), service(N - 2, family), { protocol: 'tcp' as const, clusterIP: v6 ? 'fd00:10:96::fafa' : '10.96.250.250', port: 80 }];
   const packet = (t: (typeof targets)[number], i: number): TraceInput => ({
     hook: 'PREROUTING',
@@ -112,23 +132,23 @@ function traceFigure(family: BenchFamily, ruleset: Ruleset): number {
     clock.advance(10);
     engine.sample(packet(targets[1], i));
   }
-  const perTarget: number[] = [];
   let n = 1_000_000;
-  for (let round = 0; round < 3; round++) {
-    for (const t of targets) {
-      const count = 20000;
-      const m = timed(() => {
-        for (let k = 0; k < count; k++) {
-          clock.advance(10);
-          engine.sample(packet(t, n++));
-        }
-      });
-      perTarget.push((m.cpu / count) * 1000);
-    }
-  }
-  const us = median(perTarget);
-  line(`${family} first packet, sample mode (pod to Service, new connections; CPU median)`, `${us.toFixed(1)} µs per trace (${Math.round(1e6 / us).toLocaleString('en-US')}/s)`);
-  return us;
+  const bench = {
+    perTarget: [] as number[],
+    round() {
+      for (const t of targets) {
+        const count = 20000;
+        const m = timed(() => {
+          for (let k = 0; k < count; k++) {
+            clock.advance(10);
+            engine.sample(packet(t, n++));
+          }
+        });
+        bench.perTarget.push((m.cpu / count) * 1000);
+      }
+    },
+  };
+  return bench;
 }
 
 function k8sService(i: number, family: BenchFamily): Service {
@@ -164,44 +184,55 @@ function slice(i: number, family: BenchFamily): EndpointSlice {
   } as EndpointSlice;
 }
 
-function syncFigures(family: BenchFamily): { sync: number; node: number } {
+function syncBench(family: BenchFamily): Bench & { sync: number[]; node: number[]; lines: number } {
   const services = Array.from({ length: N }, (_, i) => k8sService(i, family));
   const slices = Array.from({ length: N }, (_, i) => slice(i, family));
-  const cpu: number[] = [];
-  const load: number[] = [];
-  let lines = 0;
-  for (let round = 0; round < 3; round++) {
-    gc?.();
-    const proxier = new Proxier({
-      node: { name: 'node-0', addresses: [family === 'ipv6' ? '2001:db8::10' : '192.168.0.10'] },
-      clock: new ManualClock(),
-      family: family === 'ipv6' ? 'IPv6' : 'IPv4',
-      config: { clusterCIDR: family === 'ipv6' ? 'fd00:10:64::/56' : '10.64.0.0/10' },
-      emulation: { nfacctInvalidDropped: false, nfacctLocalhostNodePorts: false },
-    });
-    for (const s of services) proxier.onServiceAdd(s);
-    for (const s of slices) proxier.onEndpointSliceAdd(s);
-    const t = timed(() => proxier.sync());
-    lines = t.result.lines;
-    cpu.push(t.cpu);
-    // The node's tables of this family, as the kubelet leaves them, then the sync loaded into them.
-    const ruleset = new Ruleset(family);
-    restoreRuleset(ruleset, family === 'ipv6' ? KUBELET_IP6TABLES : KUBELET_IPTABLES, { noflush: true });
-    const result = t.result;
-    gc?.();
-    load.push(t.cpu + timed(() => loadSync(ruleset, result)).cpu);
-  }
-  line(`${family} kube-proxy full sync (${lines} lines, CPU median of 3)`, fmt(median(cpu)));
-  line(`${family} node full sync: the sync loaded into the node's ${family === 'ipv6' ? 'ip6tables' : 'iptables'} ruleset (CPU median of 3)`, fmt(median(load)));
-  return { sync: median(cpu), node: median(load) };
+  const bench = {
+    sync: [] as number[],
+    node: [] as number[],
+    lines: 0,
+    round() {
+      gc?.();
+      const proxier = new Proxier({
+        node: { name: 'node-0', addresses: [family === 'ipv6' ? '2001:db8::10' : '192.168.0.10'] },
+        clock: new ManualClock(),
+        family: family === 'ipv6' ? 'IPv6' : 'IPv4',
+        config: { clusterCIDR: family === 'ipv6' ? 'fd00:10:64::/56' : '10.64.0.0/10' },
+        emulation: { nfacctInvalidDropped: false, nfacctLocalhostNodePorts: false },
+      });
+      for (const s of services) proxier.onServiceAdd(s);
+      for (const s of slices) proxier.onEndpointSliceAdd(s);
+      const t = timed(() => proxier.sync());
+      bench.lines = t.result.lines;
+      bench.sync.push(t.cpu);
+      // The node's tables of this family, as the kubelet leaves them, then the sync loaded into them.
+      const ruleset = new Ruleset(family);
+      restoreRuleset(ruleset, family === 'ipv6' ? KUBELET_IP6TABLES : KUBELET_IPTABLES, { noflush: true });
+      const result = t.result;
+      gc?.();
+      bench.node.push(t.cpu + timed(() => loadSync(ruleset, result)).cpu);
+    },
+  };
+  return bench;
 }
 
+const parses = FAMILIES.map(parseBench);
+interleaved(parses);
+const traces = FAMILIES.map((family, i) => traceBench(family, parses[i].ruleset));
+interleaved(traces);
+const syncs = FAMILIES.map(syncBench);
+interleaved(syncs);
+
 const figures = new Map<BenchFamily, Figures>();
-for (const family of FAMILIES) {
-  const { ms, ruleset } = parseFigure(family);
-  const trace = traceFigure(family, ruleset);
-  figures.set(family, { parse: ms, trace, ...syncFigures(family) });
-}
+FAMILIES.forEach((family, i) => {
+  const trace = median(traces[i].perTarget);
+  const f: Figures = { parse: median(parses[i].times), trace, sync: median(syncs[i].sync), node: median(syncs[i].node) };
+  line(`${family} parse (${parses[i].lines} lines, CPU median of ${ROUNDS})`, fmt(f.parse));
+  line(`${family} first packet, sample mode (pod to Service, new connections; CPU median)`, `${trace.toFixed(1)} µs per trace (${Math.round(1e6 / trace).toLocaleString('en-US')}/s)`);
+  line(`${family} kube-proxy full sync (${syncs[i].lines} lines, CPU median of ${ROUNDS})`, fmt(f.sync));
+  line(`${family} node full sync: the sync loaded into the node's ${family === 'ipv6' ? 'ip6tables' : 'iptables'} ruleset (CPU median of ${ROUNDS})`, fmt(f.node));
+  figures.set(family, f);
+});
 const v4 = figures.get('ipv4')!;
 const v6 = figures.get('ipv6')!;
 let met = true;

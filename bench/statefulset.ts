@@ -4,7 +4,8 @@
  * then rolled to a new image (RollingUpdate, highest ordinal first, one pod
  * at a time: each old pod terminates, about 1 s of simulated time for nginx,
  * before its replacement is made). Prints the wall time and the simulated
- * time of each phase. Not a test: it asserts nothing.
+ * time of each phase, and the CPU time (the wall time of a loaded machine says little). Not a
+ * test: it asserts nothing.
  */
 import { StatefulSetStatus } from '../src/cluster/resources/statefulset.types';
 import { SimulationClock } from '../src/cluster/simulation-clock';
@@ -22,6 +23,7 @@ const status = () => store.get(t('statefulsets.apps'), 'default', 'web').status 
 
 function phase(name: string, work: () => void, done: () => boolean): void {
   const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const simulated = clock.now();
   work();
   // Simulated time moves one second at a time until the phase is done (terminations take time).
@@ -31,7 +33,9 @@ function phase(name: string, work: () => void, done: () => boolean): void {
     seconds++;
   }
   const ms = Number(process.hrtime.bigint() - wall) / 1e6;
-  console.log(`statefulset: ${name}: wall ${ms.toFixed(0)} ms, simulated ${((clock.now() - simulated) / 1000).toFixed(0)} s${done() ? '' : ' (not finished)'}`);
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  console.log(`statefulset: ${name}: wall ${ms.toFixed(0)} ms, CPU ${cpuMs.toFixed(0)} ms, simulated ${((clock.now() - simulated) / 1000).toFixed(0)} s${done() ? '' : ' (not finished)'}`);
 }
 
 store.transaction(() => {

@@ -36,7 +36,7 @@ describe('control plane on the simulated clock (e2e)', () => {
     expect(during.endpoints.filter((e) => e.nodeName === 'kind-worker').map((e) => e.conditions.ready)).toEqual([false, false]);
     expect(during.endpoints.filter((e) => e.nodeName === 'kind-worker2').map((e) => e.conditions.ready)).toEqual([true]);
     await advance(300);
-    const pods = (await get('/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName%3Dkind-worker')).items;
+    const pods = (await get('/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName%3Dkind-worker&labelSelector=app%3Dweb')).items;
     expect(pods.map((p: { metadata: { deletionTimestamp?: string } }) => Boolean(p.metadata.deletionTimestamp))).toEqual([true, true]);
     const after = await webSlice();
     expect(after.endpoints.filter((e) => e.nodeName === 'kind-worker').every((e) => e.conditions.terminating)).toBe(true);

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -44,6 +44,20 @@ describe('CronJobs with the real kubectl (e2e)', () => {
       ['hello', '*/1 * * * *', '<none>', 'False', '0', '<none>', expect.any(String)],
     ]);
     expect(rows(await kubectl('get', 'cronjob', 'hello', '-o', 'wide'))[0]).toEqual(['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+  });
+
+  it('refuses a CronJob whose job template a Job could not have (422, nothing stored), as the API server does', async () => {
+    const file = path.join(dir, 'bad-cronjob.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: forever}\nspec:\n  schedule: "@hourly"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: c, image: busybox}]\n',
+    );
+    const refused = await run('kubectl', ['--server', `http://127.0.0.1:${t.port}`, '--cache-dir', path.join(dir, `cache-${t.port}`), '-n', ns, 'apply', '-f', file]).catch((e: { stderr: string; code: number }) => e);
+    expect(refused).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('The CronJob "forever" is invalid: spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"'),
+    });
+    expect(await kubectl('get', 'cronjob', 'forever', '--ignore-not-found')).toBe('');
   });
 
   it('at the scheduled time the controller makes a Job named after the minute, owned by the CronJob', async () => {

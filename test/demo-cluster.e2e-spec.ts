@@ -117,6 +117,25 @@ describe('the demo cluster, as kind shows it (e2e)', () => {
     ]);
   });
 
+  it('runs the StatefulSet web behind the headless Service nginx: web-0 and web-1 with their claims and stable names', async () => {
+    expect(shape((await kubectl('get', 'sts')).stdout)).toEqual(['NAME READY AGE', 'web 2/2 AGE']);
+    expect(shape((await kubectl('get', 'pods', '-l', 'app=nginx', '-o', 'custom-columns=NAME:.metadata.name,STATUS:.status.phase,NODE:.spec.nodeName')).stdout)).toEqual([
+      'NAME STATUS NODE',
+      'web-0 Running kind-worker',
+      'web-1 Running kind-worker2',
+    ]);
+    expect(shape((await kubectl('get', 'pvc', '-o', 'custom-columns=NAME:.metadata.name,STATUS:.status.phase,CLASS:.spec.storageClassName')).stdout)).toEqual([
+      'NAME STATUS CLASS',
+      'www-web-0 Bound standard',
+      'www-web-1 Bound standard',
+    ]);
+    const web0 = (await kubectl('get', 'pod', 'web-0', '-o', 'jsonpath={.status.podIP}')).stdout;
+    const lookup = await kubectl('exec', 'client', '--', 'nslookup', 'web-0.nginx.default.svc.cluster.local');
+    expect(lookup.stdout).toContain(`Name:\tweb-0.nginx.default.svc.cluster.local\nAddress: ${web0}\n`);
+    const traced = await request(t.http).post('/netsim/v1/traffic').send({ from: 'pod/default/client', to: 'web-1.nginx:80' }).expect(200);
+    expect(traced.body.outcomes).toEqual([expect.objectContaining({ result: 'delivered', destination: expect.objectContaining({ pod: 'default/web-1', port: 80 }) })]);
+  });
+
   it("shows a mirror pod as kubeadm and the kubelet leave it", async () => {
     const r = await kubectl('get', 'pod', '-n', 'kube-system', 'kube-apiserver-kind-control-plane', '-o', 'json');
     const pod = JSON.parse(r.stdout);

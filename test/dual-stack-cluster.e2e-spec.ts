@@ -2,7 +2,7 @@ import request from 'supertest';
 import { printIptablesSave } from '../src/netfilter/iptables-save.printer';
 import { parseRuleset } from '../src/netfilter/iptables-text.parser';
 import type { TestApp } from './support/test-app';
-import { DUAL_STACK, startWorkerCluster } from './support/worker-cluster';
+import { DUAL_STACK, createDualStackWeb, startWorkerCluster } from './support/worker-cluster';
 
 /**
  * A dual-stack cluster below the API: node pod CIDRs per family, pods with one
@@ -51,13 +51,7 @@ describe('dual-stack nodes, pods, EndpointSlices and kube-proxy (e2e)', () => {
 
   it('runs an IPv6 proxier beside the IPv4 one: GET .../iptables?family=ipv6 prints its rules', async () => {
     await cluster(DUAL);
-    const svc = (
-      await post('/api/v1/namespaces/default/services', {
-        metadata: { name: 'web' },
-        spec: { selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080 }] },
-      }).expect(201)
-    ).body.spec;
-    const [v4, v6] = svc.clusterIPs;
+    const [v4, v6] = await createDualStackWeb(t);
     const six = (await request(t.http).get('/netsim/v1/nodes/worker/iptables?family=ipv6&table=nat').expect(200)).text;
     // ip6tables-save's canonical option order: addresses with their prefix, -p before the matches.
     expect(six).toContain(`-A KUBE-SERVICES -d ${v6}/128 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j KUBE-SVC-`);

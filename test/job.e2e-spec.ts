@@ -85,9 +85,20 @@ describe('Jobs with the real kubectl (e2e)', () => {
       expect.stringMatching(/^pod\/idx-1-[a-z0-9]{5}$/),
     ]);
     await advance(10);
-    expect(await kubectl('get', 'job', 'idx', '-o', 'jsonpath={.status.completedIndexes}')).toBe('0-1');
+    expect(await kubectl('get', 'job', 'idx', '-o', 'jsonpath={.status.completedIndexes}')).toBe('0,1');
     await advance(20);
     expect(rows(await kubectl('get', 'job', 'idx', '--no-headers'))[0].slice(0, 4)).toEqual(['idx', 'Complete', '5/5', '30s']);
+  });
+
+  it('backoffLimitPerIndex: the failure count travels to the replacement; failed indexes fail the Job (kubectl get, jsonpath)', async () => {
+    const file = path.join(dir, 'per-index.yaml');
+    writeFileSync(file, INDEXED.replace('name: idx', 'name: per-index').replace('completions: 5\n  parallelism: 2', 'completions: 3\n  parallelism: 3\n  backoffLimitPerIndex: 1\n  maxFailedIndexes: 1').replace('kube-netsim.io/run-seconds: "10"', 'kube-netsim.io/run-seconds: "1", kube-netsim.io/exit-code: "1"'));
+    expect(await kubectl('apply', '-f', file)).toBe('job.batch/per-index created\n');
+    await advance(60);
+    const counts = await kubectl('get', 'pods', '-l', 'job-name=per-index', '-o', "jsonpath={range .items[*]}{.metadata.annotations['batch\\.kubernetes\\.io/job-completion-index']}={.metadata.annotations['batch\\.kubernetes\\.io/job-index-failure-count']} {end}");
+    expect(counts.trim().split(' ').sort()).toEqual(['0=0', '0=1', '1=0', '1=1', '2=0']);
+    expect(await kubectl('get', 'job', 'per-index', '-o', 'jsonpath={.status.failedIndexes} {.status.failed} {.status.conditions[*].reason}')).toBe('0,1 6 MaxFailedIndexesExceeded MaxFailedIndexesExceeded');
+    expect(rows(await kubectl('get', 'job', 'per-index', '--no-headers'))[0].slice(0, 3)).toEqual(['per-index', 'Failed', '0/3']);
   });
 
   it('refuses a template with restartPolicy Always, in upstream words', async () => {

@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import type { TestApp } from './support/test-app';
-import { DUAL_STACK, startWorkerCluster } from './support/worker-cluster';
+import { DUAL_STACK, createDualStackWeb, startWorkerCluster } from './support/worker-cluster';
 
 const DUAL = DUAL_STACK;
 
@@ -31,13 +31,7 @@ describe('node-scoped traces (e2e)', () => {
 
   it("traces an IPv6 ClusterIP packet through the node's ip6tables tables: each endpoint at 1/2, marked for masquerade from outside the cluster CIDR", async () => {
     await cluster(DUAL);
-    const svc = (
-      await post('/api/v1/namespaces/default/services', {
-        metadata: { name: 'web' },
-        spec: { selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080 }] },
-      }).expect(201)
-    ).body.spec;
-    const [v4, v6] = svc.clusterIPs as string[];
+    const [v4, v6] = await createDualStackWeb(t);
 
     const six = (await post('/netsim/v1/nodes/worker/trace', { family: 'ipv6', packet: packet('2600:5200::1', v6) }).expect(200)).body;
     expect(six.family).toBe('ipv6');

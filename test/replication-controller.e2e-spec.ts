@@ -5,7 +5,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DEMO, startListeningApp, TestApp } from './support/test-app';
 
-/** The real kubectl with a ReplicationController: apply, get, scale, describe, delete. */
+/**
+ * The real kubectl with a ReplicationController: apply, get, scale, describe, delete. The demo's
+ * StatefulSet pods are labelled app=nginx too, so the example runs in a namespace of its own.
+ */
 const run = promisify(execFile);
 jest.setTimeout(60_000);
 
@@ -29,7 +32,7 @@ describe('a ReplicationController with the real kubectl (e2e)', () => {
   let t: TestApp;
   let dir: string;
   const kubectl = async (...args: string[]) =>
-    (await run('kubectl', ['--server', `http://127.0.0.1:${t.port}`, '--cache-dir', path.join(dir, `cache-${t.port}`), ...args], { timeout: 30000 })).stdout;
+    (await run('kubectl', ['--server', `http://127.0.0.1:${t.port}`, '--cache-dir', path.join(dir, `cache-${t.port}`), '--namespace', 'rc', ...args], { timeout: 30000 })).stdout;
   const rows = (out: string) => out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
   const advance = (seconds: number) => fetch(`http://127.0.0.1:${t.port}/netsim/v1/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds }) });
 
@@ -37,6 +40,7 @@ describe('a ReplicationController with the real kubectl (e2e)', () => {
     execFileSync('kubectl', ['version', '--client'], { stdio: 'pipe' });
     dir = mkdtempSync(path.join(tmpdir(), 'kube-netsim-rc-'));
     t = await startListeningApp(DEMO);
+    await kubectl('create', 'namespace', 'rc');
   });
   afterAll(() => t.close());
 

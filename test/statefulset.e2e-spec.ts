@@ -8,7 +8,8 @@ import { DEMO, startListeningApp, TestApp } from './support/test-app';
 /**
  * The StatefulSet example of the Kubernetes docs (fixtures/manifests/statefulset-web.yaml)
  * with the real kubectl: apply, `get pods -w` in order, stable names through DNS, scale,
- * and `rollout status|history|undo` on ControllerRevisions.
+ * and `rollout status|history|undo` on ControllerRevisions. The demo cluster runs a StatefulSet
+ * `web` of its own in `default`, so the example goes to a namespace of its own, `docs`.
  */
 const run = promisify(execFile);
 jest.setTimeout(120_000);
@@ -29,7 +30,7 @@ describe('a StatefulSet with the real kubectl (e2e)', () => {
   let t: TestApp;
   let dir: string;
   let watch: ChildProcess | undefined;
-  const args = () => ['--server', `http://127.0.0.1:${t.port}`, '--cache-dir', path.join(dir, `cache-${t.port}`)];
+  const args = () => ['--server', `http://127.0.0.1:${t.port}`, '--cache-dir', path.join(dir, `cache-${t.port}`), '--namespace', 'docs'];
   const kubectl = async (...a: string[]) => (await run('kubectl', [...args(), ...a], { timeout: 30000 })).stdout;
   const rows = (out: string) => out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
   const advance = (seconds: number) =>
@@ -41,6 +42,7 @@ describe('a StatefulSet with the real kubectl (e2e)', () => {
     execFileSync('kubectl', ['version', '--client'], { stdio: 'pipe' });
     dir = mkdtempSync(path.join(tmpdir(), 'kube-netsim-sts-'));
     t = await startListeningApp(DEMO);
+    await kubectl('create', 'namespace', 'docs');
   });
   afterAll(async () => {
     watch?.kill();
@@ -80,11 +82,11 @@ describe('a StatefulSet with the real kubectl (e2e)', () => {
   it('gives each pod its stable name: /traffic resolves web-1.nginx from a pod, and kubectl exec nslookup web-0.nginx', async () => {
     const web0 = await kubectl('get', 'pod', 'web-0', '-o', 'jsonpath={.status.podIP}');
     const web1 = await kubectl('get', 'pod', 'web-1', '-o', 'jsonpath={.status.podIP}');
-    const answer = await post('/netsim/v1/traffic', { from: 'pod/default/web-0', to: 'web-1.nginx:80' });
+    const answer = await post('/netsim/v1/traffic', { from: 'pod/docs/web-0', to: 'web-1.nginx:80' });
     expect(answer.outcomes).toHaveLength(1);
-    expect(answer.outcomes[0]).toMatchObject({ result: 'delivered', destination: { pod: 'default/web-1' } });
+    expect(answer.outcomes[0]).toMatchObject({ result: 'delivered', destination: { pod: 'docs/web-1' } });
     const lookup = await kubectl('exec', 'web-1', '--', 'nslookup', 'web-0.nginx');
-    expect(lookup).toContain(`Name:\tweb-0.nginx.default.svc.cluster.local\nAddress: ${web0}\n`);
+    expect(lookup).toContain(`Name:\tweb-0.nginx.docs.svc.cluster.local\nAddress: ${web0}\n`);
     expect(await kubectl('exec', 'web-0', '--', 'curl', '-s', 'web-1.nginx')).toBe('web-1\n');
     expect(web1).not.toBe('');
   });

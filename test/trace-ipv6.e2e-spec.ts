@@ -112,6 +112,25 @@ describe('IPv6 traces (e2e)', () => {
     expect(v4.body.message).toContain('unknown reject type "icmp6-adm-prohibited"');
   });
 
+  it('traces ip6tables rules that test inet6 ipsets, and prints the sets back; a set of the other family is refused as ip6tables refuses it', async () => {
+    const ipsets = 'create blocked6 hash:net family inet6 hashsize 1024 maxelem 65536 bucketsize 12 initval 0x00000001\nadd blocked6 2600:5200::/64\nadd blocked6 2600:5200::2 nomatch\ncreate v4 hash:ip family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0x00000002\n';
+    const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m set --match-set blocked6 src -j DROP\nCOMMIT\n';
+    const from = (source: string) => ({ hook: 'PREROUTING', inInterface: 'eth0', protocol: 'tcp', source, sourcePort: 40000, destination: '2001:db8::2', destinationPort: 22 });
+    const blocked = await request(t.http).post('/netsim/v1/trace').send({ rules, ipsets, packet: from('2600:5200::1') }).expect(200);
+    expect(blocked.body.outcomes.map((o: { verdict: string }) => o.verdict)).toEqual(['DROP']);
+    const exempt = await request(t.http).post('/netsim/v1/trace').send({ rules, ipsets, packet: from('2600:5200::2') }).expect(200);
+    expect(exempt.body.outcomes.map((o: { verdict: string }) => o.verdict)).toEqual(['ACCEPT']);
+    const saved = await request(t.http).post('/netsim/v1/ipset/save').send({ ipsets }).expect(200);
+    expect(saved.text).toContain('create blocked6 hash:net family inet6 hashsize 1024 maxelem 65536 bucketsize 12 initval 0x00000001\n');
+    expect(saved.text).toContain('add blocked6 2600:5200::2 nomatch\n');
+    const mixed = await request(t.http)
+      .post('/netsim/v1/trace')
+      .send({ rules: '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m set --match-set v4 src -j DROP\nCOMMIT\n', family: 'ipv6', ipsets, packet: from('2600:5200::1') })
+      .expect(422);
+    expect(mixed.body.message).toBe('line 3: The protocol family of set v4 is IPv4, which is not applicable.');
+    expect(mixed.body.details.causes[0].field).toBe('rules:3');
+  });
+
   it('refuses an unknown family (422 naming the field)', async () => {
     const res = await request(t.http).post('/netsim/v1/trace').send({ rules: '', family: 'inet6', packet: external }).expect(422);
     expect(JSON.stringify(res.body)).toContain('family');

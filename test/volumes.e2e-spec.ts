@@ -83,8 +83,9 @@ describe('volumes with the real kubectl (e2e)', () => {
     const claim = rows(await kubectl('get', 'pvc', 'data'));
     expect(claim[0]).toEqual(['NAME', 'STATUS', 'VOLUME', 'CAPACITY', 'ACCESS MODES', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'AGE']);
     expect(claim[1]).toEqual(['data', 'Bound', expect.stringMatching(/^pvc-[0-9a-f-]{36}$/), '1Gi', 'RWO', 'standard', '<unset>', expect.any(String)]);
-    const volume = rows(await kubectl('get', 'pv'));
-    expect(volume[1]).toEqual([claim[1][2], '1Gi', 'RWO', 'Delete', 'Bound', 'default/data', 'standard', '<unset>', expect.any(String)]);
+    // The demo's StatefulSet has volumes of its own (www-web-0, www-web-1): this claim's is the row naming it.
+    const volume = rows(await kubectl('get', 'pv')).filter((r) => r[5] === 'default/data');
+    expect(volume[0]).toEqual([claim[1][2], '1Gi', 'RWO', 'Delete', 'Bound', 'default/data', 'standard', '<unset>', expect.any(String)]);
     const node = await kubectl('get', 'pod', 'writer', '-o', 'jsonpath={.spec.nodeName}');
     expect(await kubectl('get', 'pvc', 'data', '-o', `jsonpath={.metadata.annotations.volume\\.kubernetes\\.io/selected-node}`)).toBe(node);
     const events = await kubectl('get', 'events', '--field-selector', 'involvedObject.name=data', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}');
@@ -95,7 +96,22 @@ describe('volumes with the real kubectl (e2e)', () => {
     await kubectl('delete', 'pod', 'writer', '--wait=false');
     await fetch(`http://127.0.0.1:${t.port}/netsim/v1/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 60 }) });
     expect(await kubectl('delete', 'pvc', 'data')).toBe('persistentvolumeclaim "data" deleted\n');
-    expect(await kubectl('get', 'pv', '--no-headers', '--ignore-not-found')).toBe('');
+    const left = rows(await kubectl('get', 'pv', '--no-headers')).map((r) => r[5]);
+    expect(left.sort()).toEqual(['default/www-web-0', 'default/www-web-1']);
+  });
+
+  it('a claim in use stays Terminating (kubernetes.io/pvc-protection) until its pod is gone', async () => {
+    const held = CLAIM_AND_POD.replace('metadata:\n  name: data', 'metadata:\n  name: held').replace('claimName: data', 'claimName: held').replace('name: writer', 'name: holder');
+    expect(await apply('held.yaml', held)).toBe(
+      'persistentvolumeclaim/held created\npod/holder created\n',
+    );
+    expect(await kubectl('get', 'pvc', 'held', '-o', 'jsonpath={.metadata.finalizers}')).toBe('["kubernetes.io/pvc-protection"]');
+    expect(await kubectl('delete', 'pvc', 'held', '--wait=false')).toBe('persistentvolumeclaim "held" deleted\n');
+    const terminating = rows(await kubectl('get', 'pvc', 'held'));
+    expect(terminating[1].slice(0, 2)).toEqual(['held', 'Terminating']);
+    await kubectl('delete', 'pod', 'holder', '--wait=false');
+    await fetch(`http://127.0.0.1:${t.port}/netsim/v1/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 60 }) });
+    expect(await kubectl('get', 'pvc', 'held', '--ignore-not-found')).toBe('');
   });
 
   it('keeps a pod whose ConfigMap is missing ContainerCreating, and runs it once the ConfigMap exists', async () => {

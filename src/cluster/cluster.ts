@@ -26,6 +26,7 @@ import { PodStrategy } from './resources/pod.strategy';
 import { ServiceStrategy } from './resources/service.strategy';
 import { ConfigMapStrategy, INITIAL_STATUS, InitialStatusStrategy, SecretStrategy } from './resources/stored-kinds.strategy';
 import { ServiceAccountController } from './controllers/service-account.controller';
+import { StorageProtectionController } from './controllers/storage-protection.controller';
 import { PersistentVolumeController } from './controllers/persistent-volume.controller';
 import { DEFAULT_STORAGE_CLASS } from './resources/storage.types';
 import { PersistentVolumeClaimStrategy, PersistentVolumeStrategy, StorageClassStrategy } from './resources/storage.strategy';
@@ -139,6 +140,7 @@ export class Cluster {
     this.controllers.add(new TtlAfterFinishedController(this.store, wakeUp));
     this.controllers.add(new GarbageCollector(this.store)); // dependents whose owners do not exist
     this.controllers.add(new PersistentVolumeController(this.store)); // before the scheduler: it binds the claims pods wait on
+    this.controllers.add(new StorageProtectionController(this.store));
     this.controllers.add(new SchedulerController(this.store));
     this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node), fastForwardCrashLoops });
     this.controllers.add(this.kubelets);

@@ -80,7 +80,7 @@ describe('dataplane', () => {
   it('crosses host-gw without encapsulation, TTL 64 to 62', () => {
     const cluster = demoCluster();
     const sim = new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: 'host-gw' }) });
-    const web = cluster.store.list(type(cluster, 'pods')).items.find((p) => (p.spec as { nodeName?: string }).nodeName === 'kind-worker' && p.metadata.name.startsWith('web'))!;
+    const web = cluster.store.list(type(cluster, 'pods')).items.find((p) => (p.spec as { nodeName?: string }).nodeName === 'kind-worker' && p.metadata.labels?.app === 'web')!;
     const { outcomes } = sim.send({ from: 'pod/default/db-0', to: `pod/default/${web.metadata.name}:8080` });
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0].result).toBe('delivered');

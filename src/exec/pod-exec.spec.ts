@@ -30,8 +30,8 @@ function sh(exec: PodExec, script: string, pod = 'client', namespace = 'default'
 const webPods = (cluster: Cluster) =>
   cluster.store
     .list(cluster.store.resourceType('pods'), { namespace: 'default' })
-    .items.map((p) => p.metadata.name)
-    .filter((n) => n.startsWith('web-'))
+    .items.filter((p) => p.metadata.labels?.app === 'web')
+    .map((p) => p.metadata.name)
     .sort();
 
 describe('PodExec: a shell in a pod', () => {
@@ -70,7 +70,7 @@ describe('PodExec: a shell in a pod', () => {
     const r = sh(d.exec, 'curl -s -A probe/1 web/hello');
     const pod = r.out.trim();
     const { lines } = d.exec.logLines({ namespace: 'default', pod });
-    expect(lines[lines.length - 1]).toBe(`10.244.1.4 - - [01/Jan/2026:00:00:00 +0000] "GET /hello HTTP/1.1" 200 ${pod.length + 1} "-" "probe/1"`);
+    expect(lines[lines.length - 1]).toBe(`10.244.1.5 - - [01/Jan/2026:00:00:00 +0000] "GET /hello HTTP/1.1" 200 ${pod.length + 1} "-" "probe/1"`);
     const stamped = d.exec.logLines({ namespace: 'default', pod }, { timestamps: true, tailLines: 1 }).lines;
     expect(stamped).toEqual([`2026-01-01T00:00:00.000000000Z ${lines[lines.length - 1]}`]);
   });
@@ -165,9 +165,9 @@ describe('PodExec: a shell in a pod', () => {
   it('writes resolv.conf and hosts as the kubelet does', () => {
     expect(sh(d.exec, 'cat /etc/resolv.conf').out).toBe('search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
     expect(sh(d.exec, 'cat /etc/hosts').out).toBe(
-      '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n10.244.1.4\tclient\n',
+      '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n10.244.1.5\tclient\n',
     );
-    expect(sh(d.exec, 'hostname; hostname -i').out).toBe('client\n10.244.1.4\n');
+    expect(sh(d.exec, 'hostname; hostname -i').out).toBe('client\n10.244.1.5\n');
   });
 
   it('gives the Service environment variables of the namespace, as the kubelet does', () => {
@@ -197,8 +197,8 @@ describe('PodExec: a shell in a pod', () => {
   });
 
   it('shows the pod network: ip addr, ip route; ping answers from pods, not from a ClusterIP', () => {
-    expect(sh(d.exec, 'ip addr').out).toContain('inet 10.244.1.4/24 scope global eth0');
-    expect(sh(d.exec, 'ip route').out).toBe('default via 10.244.1.1 dev eth0 \n10.244.1.0/24 dev eth0 scope link  src 10.244.1.4 \n');
+    expect(sh(d.exec, 'ip addr').out).toContain('inet 10.244.1.5/24 scope global eth0');
+    expect(sh(d.exec, 'ip route').out).toBe('default via 10.244.1.1 dev eth0 \n10.244.1.0/24 dev eth0 scope link  src 10.244.1.5 \n');
     expect(sh(d.exec, 'ping -c 2 10.244.2.2')).toMatchObject({ status: 0, elapsedMs: 2000 });
     expect(sh(d.exec, 'ping -c 2 10.244.2.2').out).toContain('64 bytes from 10.244.2.2: seq=0 ttl=62 time=0.100 ms\n');
     const svc = sh(d.exec, 'ping -c 1 web');

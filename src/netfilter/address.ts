@@ -49,9 +49,12 @@ export function tryParseIp(text: string): IpAddress | undefined {
   return text.includes(':') ? tryParseIPv6(text) : tryParseIPv4(text);
 }
 
+/** The masks of the IPv6 prefix lengths 0..128, made once (rules and sets ask for them per address). */
+const IPV6_PREFIX_MASKS: readonly bigint[] = Array.from({ length: 129 }, (_, prefix) => (prefix === 0 ? 0n : (IPV6_ALL_ONES << BigInt(128 - prefix)) & IPV6_ALL_ONES));
+
 /** The mask of an IPv6 prefix length. */
 export function ipv6PrefixMask(prefix: number): bigint {
-  return prefix === 0 ? 0n : (IPV6_ALL_ONES << BigInt(128 - prefix)) & IPV6_ALL_ONES;
+  return IPV6_PREFIX_MASKS[prefix] ?? (prefix === 0 ? 0n : (IPV6_ALL_ONES << BigInt(128 - prefix)) & IPV6_ALL_ONES);
 }
 
 /** The prefix length of a contiguous IPv6 mask, or -1. */

@@ -26,13 +26,9 @@ const TARGETS_ONLY_IN: Readonly<Record<IpFamily, ReadonlySet<string>>> = {
 /** Modules both families have, which kube-netsim models for IPv4 only. */
 const IPV4_MODEL_ONLY: ReadonlySet<string> = new Set(['recent', 'hashlimit', 'connlimit', 'iprange', 'rpfilter', 'policy', 'REDIRECT', 'TPROXY']);
 
-function otherFamily(family: IpFamily): IpFamily {
-  return family === 'ipv4' ? 'ipv6' : 'ipv4';
-}
-
 /** A match only the other family's tool has: `-m NAME` is refused as that tool cannot load it. */
 export function isForeignMatch(name: string, family: IpFamily): boolean {
-  return ONLY_IN[otherFamily(family)].has(name);
+  return ONLY_IN[family === 'ipv4' ? 'ipv6' : 'ipv4'].has(name);
 }
 
 /**
@@ -41,7 +37,7 @@ export function isForeignMatch(name: string, family: IpFamily): boolean {
  * table has none, its options unknown before that).
  */
 export function isForeignTarget(name: string, family: IpFamily): boolean {
-  return TARGETS_ONLY_IN[otherFamily(family)].has(name);
+  return TARGETS_ONLY_IN[family === 'ipv4' ? 'ipv6' : 'ipv4'].has(name);
 }
 
 /** The tool's refusal of a match it cannot load (`isForeignMatch`). */

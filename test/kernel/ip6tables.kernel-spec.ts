@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { KUBELET_IP6TABLES } from '../../src/cluster/controllers/kubelet-iptables';
 import { ManualClock } from '../../src/common/clock';
 import { SeededRandom } from '../../src/common/random';
 import { renderRules } from '../../src/kube-proxy/render';
@@ -20,7 +21,7 @@ import { formatIp } from '../../src/netfilter/address';
 import { NetfilterEngine, type TraceOutcome } from '../../src/netfilter/engine';
 import { Host } from '../../src/netfilter/host';
 import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
-import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
+import { parseRuleset, restoreRuleset } from '../../src/netfilter/iptables-text.parser';
 import { Ruleset } from '../../src/netfilter/ruleset';
 import { addNamespace, deleteNamespace, kernelSuiteUnavailable, namespaceStem, run, type ClientResult, type ListenerRecord } from './support/netns';
 import { BRIDGE_IP6, ENGINE_HOST6, NODE_IP6, Topology6 } from './support/topology6';
@@ -76,7 +77,9 @@ function nodeRules(): string {
       svc('none', 'fd00:10:96::c', 80),
     ],
   };
+  // As a node of the cluster holds them: the kubelet's ip6tables chains, then kube-proxy's sync.
   const ruleset = new Ruleset('ipv6');
+  restoreRuleset(ruleset, KUBELET_IP6TABLES, { noflush: true });
   loadSync(ruleset, renderRules(request as never));
   return printIptablesSave(ruleset, { comments: false });
 }

@@ -17,3 +17,14 @@ export async function startWorkerCluster(env: Record<string, string>): Promise<T
   }
   return t;
 }
+
+/** Creates the RequireDualStack Service `default/web` (port 80 to the pods' 8080) and answers its ClusterIPs, IPv4 first. */
+export async function createDualStackWeb(t: TestApp): Promise<[string, string]> {
+  const svc = (
+    await request(t.http)
+      .post('/api/v1/namespaces/default/services')
+      .send({ metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80, targetPort: 8080 }] } })
+      .expect(201)
+  ).body.spec as { clusterIPs: [string, string] };
+  return svc.clusterIPs;
+}

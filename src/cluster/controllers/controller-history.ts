@@ -68,7 +68,7 @@ export interface Revisions {
  * template (the update revision), and the revision its pods were last
  * brought to (`status.currentRevision`, else the update revision).
  */
-export function statefulSetRevisions(store: ObjectStore, set: KubeObject, podRevision?: string): Revisions {
+export function statefulSetRevisions(store: ObjectStore, set: KubeObject, podRevisionOf: () => string | undefined = () => undefined): Revisions {
   const status = (set.status ?? {}) as { collisionCount?: number; currentRevision?: string };
   let collisionCount = status.collisionCount ?? 0;
   let all = ownedRevisions(store, set);
@@ -83,11 +83,11 @@ export function statefulSetRevisions(store: ObjectStore, set: KubeObject, podRev
     const found = equal[equal.length - 1];
     update = store.patch(controllerRevisions, set.metadata.namespace, found.metadata.name, { revision: next }, OWNED);
     all = sortRevisions(all.map((r) => (r.metadata.uid === found.metadata.uid ? update : r)));
-  } else if (all.length === 0 && podRevision?.startsWith(`${set.metadata.name}-`) && !store.tryGet(controllerRevisions, set.metadata.namespace, podRevision)) {
+  } else if (all.length === 0 && isAdoptable(store, set, podRevisionOf())) {
     // No revision yet, and pods already made at one (a cluster's export imported: revisions are not
     // exported, and our hash is not upstream's): the first revision takes the name the pods carry, so
     // they count as current and are not replaced.
-    update = store.create(controllerRevisions, revisionInput(set, data, next, podRevision), set.metadata.namespace, OWNED);
+    update = store.create(controllerRevisions, revisionInput(set, data, next, podRevisionOf()!), set.metadata.namespace, OWNED);
     all = [update];
   } else {
     update = createRevision(store, set, data, next, collisionCount, (count) => (collisionCount = count));
@@ -95,6 +95,11 @@ export function statefulSetRevisions(store: ObjectStore, set: KubeObject, podRev
   }
   const current = all.find((r) => r.metadata.name === status.currentRevision) ?? update;
   return { current, update, collisionCount, all };
+}
+
+/** The revision the pods carry, when the set has none yet, names its first revision (it is the set's, and free). */
+function isAdoptable(store: ObjectStore, set: KubeObject, podRevision: string | undefined): podRevision is string {
+  return podRevision !== undefined && podRevision.startsWith(`${set.metadata.name}-`) && !store.tryGet(controllerRevisions, set.metadata.namespace, podRevision);
 }
 
 /** `NewControllerRevision`: the template's labels and the hash label, the set's annotations, a controller reference. */

@@ -4,6 +4,7 @@ describe('job pods', () => {
   it('completed indexes print as ranges and parse back, within completions', () => {
     expect(formatIndexes([4, 0, 2, 1, 7, 8, 9])).toBe('0-2,4,7-9');
     expect(formatIndexes([])).toBe('');
+    expect(formatIndexes([3, 4, 6])).toBe('3,4,6'); // two in a row are a pair, not a range, as upstream prints them
     expect([...parseIndexes('0-2,4,7-9', 8)]).toEqual([0, 1, 2, 4, 7]);
   });
 

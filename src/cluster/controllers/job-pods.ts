@@ -155,14 +155,14 @@ export function parseIndexes(text: string | undefined, completions: number): Set
   return out;
 }
 
-/** The `"0-2,4"` form of a set of indexes, as `completedIndexes` shows it. */
+/** The `"0-2,4"` form of a set of indexes, as `completedIndexes` shows it (`orderedIntervals.String`: two in a row are `"0,1"`). */
 export function formatIndexes(indexes: Iterable<number>): string {
   const sorted = [...new Set(indexes)].sort((a, b) => a - b);
   const parts: string[] = [];
   for (let i = 0; i < sorted.length; ) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}${j === i + 1 ? ',' : '-'}${sorted[j]}`);
     i = j + 1;
   }
   return parts.join(',');

@@ -74,7 +74,7 @@ describe('JobController', () => {
       { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
     ]);
     c.advance(5);
-    expect(status(c, 'idx')).toMatchObject({ completedIndexes: '0-1', succeeded: 2, active: 2 });
+    expect(status(c, 'idx')).toMatchObject({ completedIndexes: '0,1', succeeded: 2, active: 2 });
     c.advance(5);
     expect(status(c, 'idx')).toMatchObject({ completedIndexes: '0-3', succeeded: 4, active: 1 });
     expect(conditions(c, 'idx')).toEqual([]);
@@ -204,5 +204,88 @@ describe('JobController', () => {
     c.advance(5);
     expect(status(c, 'queue')).toMatchObject({ succeeded: 3 });
     expect(conditions(c, 'queue')).toEqual(['SuccessCriteriaMet=True CompletionsReached', 'Complete=True CompletionsReached']);
+  });
+
+  describe('Indexed Jobs: backoffLimitPerIndex, maxFailedIndexes, FailIndex, successPolicy', () => {
+    const indexOf = (p: KubeObject) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'];
+    const failureCount = (p: KubeObject) => p.metadata.annotations?.['batch.kubernetes.io/job-index-failure-count'];
+    /** Sets the exit code of the live pod of an index (read when its container exits). */
+    const exitWith = (c: C, name: string, index: string, code: number) => {
+      const pod = podsOf(c, name).find((p) => indexOf(p) === index && !p.metadata.deletionTimestamp && !(p.status as { phase?: string }).phase?.match(/Succeeded|Failed/))!;
+      c.store.patch(t('pods'), 'default', pod.metadata.name, { metadata: { annotations: { [EXIT_CODE_ANNOTATION]: String(code) } } });
+    };
+
+    it('backoffLimitPerIndex: each index retries on its own back-off, carrying its failure count; failed indexes fail the Job', () => {
+      const c = cluster();
+      createJob(c, 'per', { completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimitPerIndex: 1 }, { [RUN_SECONDS_ANNOTATION]: '1', [EXIT_CODE_ANNOTATION]: '1' });
+      expect(podsOf(c, 'per').map(failureCount)).toEqual(['0', '0', '0']);
+      expect(job(c, 'per').spec).toMatchObject({ backoffLimit: 2147483647 });
+      exitWith(c, 'per', '2', 0);
+      c.advance(1);
+      // Indexes 0 and 1 failed once: their pods keep the tracking finalizer until their replacements exist.
+      expect(status(c, 'per')).toMatchObject({ completedIndexes: '2', failedIndexes: '', succeeded: 1 });
+      expect(status(c, 'per').failed).toBeUndefined();
+      c.advance(9);
+      expect(podsOf(c, 'per')).toHaveLength(3); // each index's back-off: 10 s after its failure at 1 s
+      c.advance(1);
+      const replacements = podsOf(c, 'per').filter((p) => failureCount(p) === '1');
+      expect(replacements.map(indexOf).sort()).toEqual(['0', '1']);
+      expect(status(c, 'per')).toMatchObject({ failed: 2, active: 2 });
+      c.advance(1); // the replacements fail at 12 s: each index has used its backoffLimitPerIndex
+      expect(status(c, 'per')).toMatchObject({ completedIndexes: '2', failedIndexes: '0,1', succeeded: 1, failed: 4 });
+      expect(conditions(c, 'per')).toEqual(['FailureTarget=True FailedIndexes', 'Failed=True FailedIndexes']);
+      expect(status(c, 'per').conditions![1].message).toBe('Job has failed indexes');
+      expect(events(c).at(-1)).toBe('FailedIndexes: Job has failed indexes');
+    });
+
+    it('maxFailedIndexes: the Job fails as soon as more indexes failed than allowed, leaving the rest unrun', () => {
+      const c = cluster();
+      createJob(c, 'max', { completionMode: 'Indexed', completions: 3, parallelism: 1, backoffLimitPerIndex: 0, maxFailedIndexes: 0 }, { [RUN_SECONDS_ANNOTATION]: '1', [EXIT_CODE_ANNOTATION]: '1' });
+      c.advance(1);
+      expect(status(c, 'max')).toMatchObject({ failedIndexes: '0', failed: 1 });
+      expect(conditions(c, 'max')).toEqual(['FailureTarget=True MaxFailedIndexesExceeded', 'Failed=True MaxFailedIndexesExceeded']);
+      expect(status(c, 'max').conditions![1].message).toBe('Job has exceeded the specified maximal number of failed indexes');
+      c.advance(60);
+      expect(podsOf(c, 'max')).toHaveLength(1);
+    });
+
+    it('a FailIndex rule fails the index at once, whatever its backoffLimitPerIndex', () => {
+      const c = cluster();
+      const rules = [{ action: 'FailIndex', onExitCodes: { operator: 'In', values: [42] } }];
+      createJob(c, 'fi', { completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimitPerIndex: 5, podFailurePolicy: { rules } }, { [RUN_SECONDS_ANNOTATION]: '1' });
+      exitWith(c, 'fi', '0', 42);
+      c.advance(1);
+      expect(status(c, 'fi')).toMatchObject({ completedIndexes: '1', failedIndexes: '0', succeeded: 1, failed: 1 });
+      expect(conditions(c, 'fi')).toEqual(['FailureTarget=True FailedIndexes', 'Failed=True FailedIndexes']);
+    });
+
+    it('successPolicy succeededIndexes: SuccessCriteriaMet (SuccessPolicy) once those indexes succeeded, the others stopped, then Complete', () => {
+      const c = cluster();
+      createJob(c, 'leader', { completionMode: 'Indexed', completions: 3, parallelism: 3, successPolicy: { rules: [{ succeededIndexes: '0' }] } }, { [RUN_SECONDS_ANNOTATION]: '100' });
+      const leader = podsOf(c, 'leader').find((p) => indexOf(p) === '0')!;
+      c.store.patch(t('pods'), 'default', leader.metadata.name, { metadata: { annotations: { [RUN_SECONDS_ANNOTATION]: '2' } } });
+      c.advance(2);
+      expect(conditions(c, 'leader')[0]).toBe('SuccessCriteriaMet=True SuccessPolicy');
+      expect(status(c, 'leader').conditions![0].message).toBe('Matched rules at index 0');
+      expect(podsOf(c, 'leader').filter((p) => p.metadata.deletionTimestamp).map(indexOf).sort()).toEqual(['1', '2']);
+      c.advance(60);
+      expect(conditions(c, 'leader')).toEqual(['SuccessCriteriaMet=True SuccessPolicy', 'Complete=True SuccessPolicy']);
+      expect(status(c, 'leader')).toMatchObject({ completedIndexes: '0', succeeded: 1, terminating: 0 });
+      expect(events(c).at(-1)).toBe('Completed: Job completed');
+    });
+
+    it('successPolicy succeededCount: met by the third success of 5 indexes (10 s); the pod still running is stopped, index 4 never made', () => {
+      const c = cluster();
+      createJob(c, 'some', { completionMode: 'Indexed', completions: 5, parallelism: 2, successPolicy: { rules: [{ succeededCount: 3 }] } });
+      c.advance(5);
+      expect(conditions(c, 'some')).toEqual([]);
+      c.advance(5);
+      expect(conditions(c, 'some')[0]).toBe('SuccessCriteriaMet=True SuccessPolicy');
+      c.advance(60);
+      expect(conditions(c, 'some')).toEqual(['SuccessCriteriaMet=True SuccessPolicy', 'Complete=True SuccessPolicy']);
+      expect(status(c, 'some')).toMatchObject({ succeeded: 3, terminating: 0 });
+      expect(podsOf(c, 'some').map(indexOf).sort()).toEqual(['0', '1', '2']); // index 3's pod was stopped and is gone
+      expect(events(c).filter((e) => e.startsWith('SuccessfulCreate'))).toHaveLength(4);
+    });
   });
 });

@@ -24,6 +24,7 @@ import {
   phaseOf,
   remainingBackoffMs,
 } from './job-pods';
+import { delayedDeletionPerIndex, failedIndexesOf, JOB_INDEX_REASONS, matchSuccessPolicy, remainingIndexBackoffMs, replacementFailureAnnotations } from './job-indexes';
 import { claim, isPodActive, isPodReady, nowMs, objectKey, OWNED, OwnerWork, podFromTemplate, slowStartBatch, WakeUps, WorkloadControllerOptions } from './pod-template';
 
 const jobs = resourceTypeByKey('jobs.batch')!;
@@ -60,6 +61,9 @@ interface SyncContext {
   uncountedFailed: Set<string>;
   prevSucceededIndexes: Set<number>;
   succeededIndexes: Set<number>;
+  /** With `backoffLimitPerIndex`: the indexes failed for good, and each index's failed pod kept until its replacement exists. */
+  failedIndexes?: Set<number>;
+  delayed: Map<number, KubeObject>;
   finished?: JobCondition;
   backoff: BackoffRecord;
 }
@@ -143,6 +147,7 @@ export class JobController implements Controller {
       uncountedFailed: new Set(uncounted.failed ?? []),
       prevSucceededIndexes: new Set(),
       succeededIndexes: new Set(),
+      delayed: new Map(),
       backoff: { failuresAfterLastSuccess: 0 },
     };
     ctx.ready = ctx.active.filter(isPodReady).length;
@@ -161,6 +166,7 @@ export class JobController implements Controller {
       ctx.succeededIndexes = new Set(ctx.prevSucceededIndexes);
       for (const p of all) if (phaseOf(p) === 'Succeeded' && hasTrackingFinalizer(p) && validIndex(p)) ctx.succeededIndexes.add(completionIndexOf(p));
       ctx.succeeded = ctx.succeededIndexes.size;
+      this.indexedFinish(ctx);
     }
     let suspendChanged = false;
     let active = ctx.active.length;
@@ -206,6 +212,22 @@ export class JobController implements Controller {
     return undefined;
   }
 
+  /** The failed indexes (`MaxFailedIndexesExceeded`, `FailedIndexes`), then the success policy (`SuccessPolicy`), for an Indexed Job not finished yet. */
+  private indexedFinish(ctx: SyncContext): void {
+    const { spec, status } = ctx;
+    if (spec.backoffLimitPerIndex != null) {
+      const failed = (ctx.failedIndexes = failedIndexesOf(spec, status, ctx.pods));
+      if (!ctx.finished) {
+        if (spec.maxFailedIndexes != null && failed.size > spec.maxFailedIndexes) ctx.finished = this.condition('FailureTarget', ...JOB_INDEX_REASONS.maxFailedIndexesExceeded);
+        else if (failed.size > 0 && failed.size + ctx.succeededIndexes.size >= (spec.completions ?? 0)) ctx.finished = this.condition('FailureTarget', ...JOB_INDEX_REASONS.failedIndexes);
+      }
+      ctx.delayed = delayedDeletionPerIndex(spec, ctx.pods, ctx.active, ctx.succeededIndexes, failed);
+    }
+    if (ctx.finished) return;
+    const matched = matchSuccessPolicy(spec, ctx.succeededIndexes);
+    if (matched) ctx.finished = this.condition('SuccessCriteriaMet', JOB_INDEX_REASONS.successPolicy, matched);
+  }
+
   /** `pastBackoffLimitOnFailure`: under OnFailure, the restarts of running and pending pods' containers reach backoffLimit. */
   private pastBackoffLimitOnFailure(ctx: SyncContext): boolean {
     if (ctx.spec.template?.spec?.restartPolicy !== 'OnFailure') return false;
@@ -244,22 +266,34 @@ export class JobController implements Controller {
     const terminating = onlyReplaceFailedPods(spec) ? ctx.terminating : 0;
     let diff = wantActive - terminating - active;
     if (diff <= 0) return active;
-    const remaining = remainingBackoffMs(ctx.backoff, now);
+    // With backoffLimitPerIndex each index waits on its own failures, not the Job's.
+    const remaining = spec.backoffLimitPerIndex == null ? remainingBackoffMs(ctx.backoff, now) : 0;
     if (remaining > 0) {
       this.work.wakeUps.at(key, now + remaining, now);
       return active;
     }
     diff = Math.min(diff, MAX_POD_CREATE_DELETE_PER_SYNC);
-    const indexes = spec.completionMode === 'Indexed' ? this.firstPendingIndexes(ctx, diff) : [];
+    let indexes = spec.completionMode === 'Indexed' ? this.firstPendingIndexes(ctx, diff) : [];
+    if (spec.completionMode === 'Indexed' && spec.backoffLimitPerIndex != null) {
+      // `getPodCreationInfoForIndependentIndexes`: the indexes whose own back-off is over; if none, wake at the first.
+      const waits = indexes.map((ix) => remainingIndexBackoffMs(ctx.delayed.get(ix), now));
+      const ready = indexes.filter((_, i) => waits[i] === 0);
+      if (ready.length === 0 && indexes.length > 0) {
+        this.work.wakeUps.at(key, now + Math.min(...waits), now);
+        return active;
+      }
+      indexes = ready;
+    }
     if (spec.completionMode === 'Indexed') diff = indexes.length;
-    const created = slowStartBatch(diff, (i) => this.createPod(job, spec, spec.completionMode === 'Indexed' ? indexes[i] : undefined));
+    const created = slowStartBatch(diff, (i) => this.createPod(job, spec, spec.completionMode === 'Indexed' ? indexes[i] : undefined, ctx.delayed));
     return active + created;
   }
 
-  /** The lowest indexes neither succeeded nor held by an active pod. */
+  /** `firstPendingIndexes`: the lowest indexes neither succeeded, failed for good, nor held by an active pod (or, when only failed pods are replaced, a terminating one). */
   private firstPendingIndexes(ctx: SyncContext, count: number): number[] {
-    const taken = new Set(ctx.succeededIndexes);
+    const taken = new Set([...ctx.succeededIndexes, ...(ctx.failedIndexes ?? [])]);
     for (const p of ctx.active) taken.add(completionIndexOf(p));
+    if (onlyReplaceFailedPods(ctx.spec)) for (const p of ctx.pods) if (isTerminating(p)) taken.add(completionIndexOf(p));
     const out: number[] = [];
     for (let i = 0; i < (ctx.spec.completions ?? 0) && out.length < count; i++) if (!taken.has(i)) out.push(i);
     return out;
@@ -286,12 +320,13 @@ export class JobController implements Controller {
   }
 
   /** A pod from the template: the tracking finalizer, and for an indexed Job its index (annotation, label, hostname, env). */
-  private createPod(job: KubeObject, spec: JobSpec, index: number | undefined): boolean {
+  private createPod(job: KubeObject, spec: JobSpec, index: number | undefined, delayed: Map<number, KubeObject>): boolean {
     const body = podFromTemplate(spec.template ?? {}, job);
     body.metadata!.finalizers = [...(body.metadata!.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER), JOB_TRACKING_FINALIZER];
     if (index !== undefined) {
       body.metadata!.generateName = generateNameWithIndex(job.metadata.name, index);
       body.metadata!.annotations = { ...(body.metadata!.annotations ?? {}), [JOB_COMPLETION_INDEX]: String(index) };
+      if (spec.backoffLimitPerIndex != null) Object.assign(body.metadata!.annotations, replacementFailureAnnotations(spec, delayed.get(index)));
       body.metadata!.labels = { ...(body.metadata!.labels ?? {}), [JOB_COMPLETION_INDEX]: String(index) };
       body.spec.hostname = `${job.metadata.name}-${index}`;
       const withEnv = (c: Container & { env?: Array<{ name: string }> }) =>
@@ -381,9 +416,11 @@ export class JobController implements Controller {
       if (!hasTrackingFinalizer(pod)) continue;
       const failed = isPodFailed(pod, spec);
       if (!ctx.finished && phaseOf(pod) !== 'Succeeded' && !failed) continue;
-      toRemove.push(pod);
       const uid = pod.metadata.uid;
       const ix = completionIndexOf(pod);
+      // `canRemoveFinalizer`: an index's last failed pod stays until its replacement carries the failure count on.
+      if (!ctx.finished && job.metadata.deletionTimestamp === undefined && phaseOf(pod) !== 'Succeeded' && ctx.delayed.get(ix)?.metadata.uid === uid) continue;
+      toRemove.push(pod);
       if (phaseOf(pod) === 'Succeeded' && !uncounted.failed.includes(uid)) {
         if (!indexed && !uncounted.succeeded.includes(uid)) uncounted.succeeded.push(uid);
       } else if (failed || (ctx.finished && ctx.finished.type !== 'SuccessCriteriaMet')) {
@@ -393,6 +430,7 @@ export class JobController implements Controller {
     if (indexed) {
       status.succeeded = ctx.succeededIndexes.size;
       status.completedIndexes = formatIndexes(ctx.succeededIndexes);
+      if (ctx.failedIndexes) status.failedIndexes = formatIndexes(ctx.failedIndexes);
     }
     let finished = ctx.finished;
     if (finished?.type === 'FailureTarget') {

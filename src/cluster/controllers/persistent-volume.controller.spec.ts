@@ -131,11 +131,16 @@ describe('PersistentVolume controller', () => {
     expect(c.store.tryGet(pvs, undefined, 'scratch')).toBeUndefined();
   });
 
-  it('a bound claim whose volume is deleted is Lost', () => {
+  it('a bound claim whose volume is deleted is Lost (once the volume is gone: pv-protection holds a Bound one)', () => {
     const c = newCluster();
     c.store.create(pvs, pv('gone', '1Gi'));
     c.store.create(pvcs, pvc('data', '1Gi', { storageClassName: '' }), 'default');
     c.store.delete(pvs, undefined, 'gone');
+    expect(c.store.get(pvs, undefined, 'gone').metadata).toMatchObject({ deletionTimestamp: expect.any(String), finalizers: ['kubernetes.io/pv-protection'] });
+    expect(phase(claim(c, 'data'))).toBe('Bound');
+    // Its finalizer taken off by hand (as `kubectl patch pv gone -p '{"metadata":{"finalizers":null}}'`): it goes.
+    c.store.patch(pvs, undefined, 'gone', { metadata: { finalizers: null } });
+    expect(c.store.tryGet(pvs, undefined, 'gone')).toBeUndefined();
     expect(phase(claim(c, 'data'))).toBe('Lost');
     expect(eventsOf(c, 'data')).toEqual(['Warning ClaimLost Bound claim has lost its PersistentVolume. Data on the volume is lost!']);
   });

@@ -85,7 +85,8 @@ export class PersistentVolumeController implements Controller {
     this.claimQueue.clear();
     for (const name of volumeNames) {
       const pv = this.store.tryGet(volumes, undefined, name);
-      if (pv && !pv.metadata.deletionTimestamp) this.syncVolume(pv);
+      // A volume being deleted is still synced: pv-protection holds it while Bound, and its claim's going releases it.
+      if (pv) this.syncVolume(pv);
     }
     for (const key of claimKeys) {
       const [namespace, name] = key.split('/');

@@ -136,8 +136,12 @@ export class StatefulSetController implements Controller {
     // Only pods named as its members are claimed (`isMemberOf`): a pod `stray` with the set's labels is left alone.
     const members = candidates.filter((p) => ordinalOf(p, set) !== undefined);
     const claimed = claim({ store: this.store, type: pods, owner: set, selector }, members);
-    const podRevisions = new Set(claimed.map(revisionOf));
-    const revisions = statefulSetRevisions(this.store, set, podRevisions.size === 1 ? [...podRevisions][0] : undefined);
+    // The one revision every pod carries, looked for only while the set has no revision yet.
+    const podRevision = () => {
+      const seen = new Set(claimed.map(revisionOf));
+      return seen.size === 1 ? [...seen][0] : undefined;
+    };
+    const revisions = statefulSetRevisions(this.store, set, podRevision);
     yield;
     yield* this.update(set, revisions, claimed);
     const current = this.store.tryGet(statefulsets, set.metadata.namespace, set.metadata.name);
@@ -424,11 +428,12 @@ export class StatefulSetController implements Controller {
 
   /** `truncateHistory`: revisions no pod uses and that are neither current nor update, beyond `revisionHistoryLimit`, oldest first. */
   private truncateHistory(set: KubeObject, revisions: Revisions, live: KubeObject[], status: StatefulSetStatus): void {
+    const limit = specOf(set).revisionHistoryLimit ?? 10;
+    if (revisions.all.length <= limit) return; // nothing beyond the limit, whatever the pods use
     const used = new Set(live.map(revisionOf));
     used.add(status.currentRevision);
     used.add(status.updateRevision);
     const history = revisions.all.filter((r) => !used.has(r.metadata.name));
-    const limit = specOf(set).revisionHistoryLimit ?? 10;
     for (const r of history.slice(0, Math.max(0, history.length - limit))) {
       try {
         this.store.delete(controllerRevisions, r.metadata.namespace, r.metadata.name);

@@ -82,7 +82,7 @@ describe('the recorded dump of the demo cluster (fixtures/import/demo-cluster-in
     const c = newCluster();
     const result = importCluster(c.store, c.pools, dump.documents);
     expect(result).toMatchObject({
-      imported: { Namespace: 2, Node: 3, Service: 4, Deployment: 3, ReplicaSet: 3, DaemonSet: 2, Pod: 17 },
+      imported: { Namespace: 2, Node: 3, Service: 5, Deployment: 3, ReplicaSet: 3, DaemonSet: 2, Pod: 19 },
       existing: { Namespace: 2, Service: 1 },
       skipped: [],
     });

@@ -9,7 +9,13 @@ describe('CronJobStrategy', () => {
   it('defaults the policies and history limits as SetDefaults_CronJob', () => {
     const c = newCluster();
     const made = c.store.create(cronjobs, { metadata: { name: 'hello' }, spec: { schedule: '*/5 * * * *', jobTemplate } }, 'default');
-    expect(made.spec).toEqual({ schedule: '*/5 * * * *', jobTemplate, concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
+    expect(made.spec).toMatchObject({ schedule: '*/5 * * * *', concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
+    // The pod defaults on the template's pod template (the Job's own defaults come when a Job is made).
+    const template = (made.spec as { jobTemplate: { metadata: unknown; spec: Record<string, unknown> & { template: { metadata: unknown; spec: Record<string, unknown> } } } }).jobTemplate;
+    expect(template.metadata).toEqual({ creationTimestamp: null });
+    expect(template.spec.completions).toBeUndefined();
+    expect(template.spec.template.metadata).toEqual({ creationTimestamp: null });
+    expect(template.spec.template.spec).toMatchObject({ restartPolicy: 'OnFailure', dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', terminationGracePeriodSeconds: 30 });
     expect(made.status).toEqual({});
   });
 
@@ -27,6 +33,22 @@ describe('CronJobStrategy', () => {
   ])('refuses %j', (spec, message) => {
     const c = newCluster();
     const e = refusal(() => c.store.create(cronjobs, { metadata: { name: 'hello' }, spec: { ...spec, jobTemplate } }, 'default'));
+    expect(e.message).toBe(`CronJob.batch "hello" is invalid: ${message}`);
+    expect(c.store.list(cronjobs).items).toEqual([]);
+  });
+
+  const pod = (extra: Record<string, unknown> = {}) => ({ spec: { containers: [{ name: 'hello', image: 'busybox' }], ...extra } });
+  it.each([
+    [{ template: pod() }, 'spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"'],
+    [{ template: pod({ restartPolicy: 'Never', containers: [] }) }, 'spec.jobTemplate.spec.template.spec.containers: Required value'],
+    [{ parallelism: -1, template: pod({ restartPolicy: 'Never' }) }, 'spec.jobTemplate.spec.parallelism: Invalid value: -1: must be greater than or equal to 0'],
+    [{ selector: { matchLabels: { app: 'x' } }, template: pod({ restartPolicy: 'Never' }) }, 'spec.jobTemplate.spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"x"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: `selector` will be auto-generated'],
+    [{ manualSelector: true, template: pod({ restartPolicy: 'Never' }) }, 'spec.jobTemplate.spec.manualSelector: Unsupported value: true: supported values: "nil", "false"'],
+    [{ backoffLimitPerIndex: 1, template: pod({ restartPolicy: 'Never' }) }, 'spec.jobTemplate.spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode'],
+  ])('validates the job template as a Job: %j', (spec, message) => {
+    const c = newCluster();
+    const e = refusal(() => c.store.create(cronjobs, { metadata: { name: 'hello' }, spec: { schedule: '@daily', jobTemplate: { spec } } }, 'default'));
+    expect(e.code).toBe('INVALID');
     expect(e.message).toBe(`CronJob.batch "hello" is invalid: ${message}`);
     expect(c.store.list(cronjobs).items).toEqual([]);
   });

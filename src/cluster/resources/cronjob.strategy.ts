@@ -3,6 +3,9 @@ import { Zone } from '../cron/zoned-time';
 import { ResourceStrategy } from '../store/object-store';
 import { KubeObject } from '../store/types';
 import { FieldErrors } from '../validation/field-errors';
+import { validateJobTemplateSpec } from './job.strategy';
+import { JobTemplateSpec } from './job.types';
+import { defaultPodTemplate } from './pod-defaults';
 import { checkInt32, nonNegative, prepareSpec, throwIfInvalid } from './workload.strategy';
 
 /** The batch/v1 CronJobSpec fields the API server defaults and validates here. */
@@ -14,7 +17,7 @@ export interface CronJobSpec {
   suspend?: boolean;
   successfulJobsHistoryLimit?: number;
   failedJobsHistoryLimit?: number;
-  jobTemplate?: Record<string, unknown>;
+  jobTemplate?: JobTemplateSpec;
 }
 
 const KIND = 'CronJob';
@@ -25,10 +28,10 @@ const MAX_NAME_LENGTH = 52;
 const ZONE_PART = /^[A-Za-z.\-_0-9+]{1,14}$/;
 
 /**
- * batch/v1 CronJob, as the API server defaults it (`SetDefaults_CronJob`) and
- * validates its schedule, time zone and policies (`ValidateCronJobCreate` and
- * `…Update`), with the schedule parsed as the controller parses it. The job
- * template is stored as sent (no Job controller yet: docs/kinds.md).
+ * batch/v1 CronJob, as the API server defaults it (`SetDefaults_CronJob`, and the pod
+ * defaults on the job template's pod template) and validates its schedule, time zone,
+ * policies and job template (`ValidateCronJobCreate` and `…Update`: the template as a Job's,
+ * errors under `spec.jobTemplate.spec…`), with the schedule parsed as the controller parses it.
  */
 export class CronJobStrategy implements ResourceStrategy {
   prepareCreate(draft: KubeObject): void {
@@ -54,6 +57,13 @@ export class CronJobStrategy implements ResourceStrategy {
     spec.suspend ??= false;
     spec.successfulJobsHistoryLimit ??= 3;
     spec.failedJobsHistoryLimit ??= 1;
+    const template = spec.jobTemplate;
+    if (template && typeof template === 'object') {
+      // Go's zero ObjectMeta, as the API server writes it back (`creationTimestamp: null`).
+      if (template.metadata == null) template.metadata = {};
+      if (typeof template.metadata === 'object') template.metadata.creationTimestamp ??= null;
+      if (template.spec && typeof template.spec === 'object') defaultPodTemplate(template.spec.template);
+    }
     return spec;
   }
 
@@ -81,6 +91,7 @@ export class CronJobStrategy implements ResourceStrategy {
     if (!CONCURRENCY_POLICIES.includes(spec.concurrencyPolicy!)) errors.notSupported('spec.concurrencyPolicy', spec.concurrencyPolicy, CONCURRENCY_POLICIES);
     nonNegative(spec.successfulJobsHistoryLimit, 'spec.successfulJobsHistoryLimit', errors);
     nonNegative(spec.failedJobsHistoryLimit, 'spec.failedJobsHistoryLimit', errors);
+    validateJobTemplateSpec(spec.jobTemplate, errors, 'spec.jobTemplate');
   }
 }
 

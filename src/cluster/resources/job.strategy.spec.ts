@@ -48,6 +48,21 @@ describe('JobStrategy', () => {
     [{ podFailurePolicy: { rules: [{ action: 'FailJob' }] } }, template('Never'), 'spec.podFailurePolicy.rules[0]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required'],
     [{ podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [0] } }] } }, template('Never'), 'spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator'],
     [{ manualSelector: true, selector: { matchLabels: { app: 'x' } } }, { ...template('Never'), metadata: { labels: { app: 'y' } } }, 'spec.template.metadata.labels: Invalid value: map[string]string{"app":"y"}: `selector` does not match template `labels`'],
+    // Indexed Jobs: backoffLimitPerIndex, maxFailedIndexes, successPolicy (KEP-3850, KEP-3998).
+    [{ backoffLimitPerIndex: 1 }, template('Never'), 'spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode'],
+    [{ completionMode: 'Indexed', completions: 3, maxFailedIndexes: 1 }, template('Never'), 'spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified'],
+    [{ completionMode: 'Indexed', completions: 3, backoffLimitPerIndex: 1, maxFailedIndexes: 4 }, template('Never'), 'spec.maxFailedIndexes: Invalid value: 4: must be less than or equal to completions'],
+    [{ completionMode: 'Indexed', completions: 200000, parallelism: 1, backoffLimitPerIndex: 1 }, template('Never'), 'spec.maxFailedIndexes: Required value: must be specified when completions is above 100000'],
+    [{ completionMode: 'Indexed', completions: 3, podFailurePolicy: { rules: [{ action: 'FailIndex', onExitCodes: { operator: 'In', values: [42] } }] } }, template('Never'), 'spec.podFailurePolicy.rules[0].action: Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set'],
+    [{ successPolicy: { rules: [] } }, template('Never'), 'spec.successPolicy: Invalid value: batch.SuccessPolicy{Rules:[]batch.SuccessPolicyRule{}}: requires indexed completion mode'],
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: [] } }, template('Never'), 'spec.successPolicy.rules: Required value: at least one rules must be specified when the successPolicy is specified'],
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: [{}] } }, template('Never'), 'spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must be specified'],
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: [{ succeededIndexes: '0-3' }] } }, template('Never'), 'spec.successPolicy.rules[0].succeededIndexes: Invalid value: "0-3": error parsing succeededIndexes: too large index: "3"'],
+    [{ completionMode: 'Indexed', completions: 9, successPolicy: { rules: [{ succeededIndexes: '2,1' }] } }, template('Never'), 'spec.successPolicy.rules[0].succeededIndexes: Invalid value: "2,1": error parsing succeededIndexes: non-increasing order, previous: 2, current: 1'],
+    [{ completionMode: 'Indexed', completions: 9, successPolicy: { rules: [{ succeededIndexes: '1-2-3' }] } }, template('Never'), 'spec.successPolicy.rules[0].succeededIndexes: Invalid value: "1-2-3": error parsing succeededIndexes: the fragment "1-2-3" violates the requirement that an index interval can have at most two parts separated by \'-\''],
+    [{ completionMode: 'Indexed', completions: 9, successPolicy: { rules: [{ succeededIndexes: 'a' }] } }, template('Never'), 'spec.successPolicy.rules[0].succeededIndexes: Invalid value: "a": error parsing succeededIndexes: cannot convert string to integer for index: "a"'],
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: [{ succeededCount: 4 }] } }, template('Never'), 'spec.successPolicy.rules[0].succeededCount: Invalid value: 4: must be less than or equal to 3 (the number of specified completions)'],
+    [{ completionMode: 'Indexed', completions: 9, successPolicy: { rules: [{ succeededIndexes: '0,2', succeededCount: 3 }] } }, template('Never'), 'spec.successPolicy.rules[0].succeededCount: Invalid value: 3: must be less than or equal to 2 (the number of indexes in the specified succeededIndexes field)'],
   ])('refuses %j', (spec, tpl, message) => {
     const c = newCluster();
     const e = refusal(() => c.store.create(jobs, { metadata: { name: 'pi' }, spec: { ...spec, template: tpl } }, 'default'));
@@ -73,5 +88,14 @@ describe('JobStrategy', () => {
     changed.completions = 3;
     const e = refusal(() => c.store.update(jobs, 'default', 'pi', { ...current, spec: changed }));
     expect(e.message).toBe('Job.batch "pi" is invalid: [spec.completions: Invalid value: 3: field is immutable, spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable]');
+  });
+
+  it('successPolicy and backoffLimitPerIndex are immutable; backoffLimit defaults to the int32 maximum with backoffLimitPerIndex', () => {
+    const c = newCluster();
+    const spec = { completionMode: 'Indexed', completions: 3, backoffLimitPerIndex: 1, successPolicy: { rules: [{ succeededCount: 2 }] }, suspend: true, template: template('Never') };
+    const made = c.store.create(jobs, { metadata: { name: 'ix' }, spec }, 'default');
+    expect(made.spec).toMatchObject({ backoffLimit: 2147483647, backoffLimitPerIndex: 1 });
+    const e = refusal(() => c.store.patch(jobs, 'default', 'ix', { spec: { successPolicy: { rules: [{ succeededCount: 3 }] } } }));
+    expect(e.message).toBe('Job.batch "ix" is invalid: spec.successPolicy: Invalid value: &batch.SuccessPolicy{Rules:[]batch.SuccessPolicyRule{...}}: field is immutable');
   });
 });

@@ -11,8 +11,11 @@ import {
   JobSpec,
   LEGACY_CONTROLLER_UID_LABEL,
   LEGACY_JOB_NAME_LABEL,
+  JobTemplateSpec,
   PodFailurePolicyRule,
+  SuccessPolicyRule,
 } from './job.types';
+import { indexesFormatError } from './job-indexes-format';
 import {
   checkInt32,
   GoLiteral,
@@ -30,6 +33,12 @@ const KIND = 'Job';
 const QUALIFIED = 'Job.batch';
 const MAX_INDEXED = 100000;
 const MAX_RULES = 20;
+/** `maxFailedIndexesForIndexedJob`, `completionsSoftLimit` and the limits above it, `maxSuccessPolicyRule`, `maxJobSuccessPolicySucceededIndexesLimit`. */
+const MAX_FAILED_INDEXES = 100000;
+const COMPLETIONS_SOFT_LIMIT = 100000;
+const HIGH_COMPLETIONS_LIMIT = 10000;
+const MAX_SUCCESS_RULES = 20;
+const MAX_SUCCEEDED_INDEXES_BYTES = 64 * 1024;
 const MAX_EXIT_CODES = 255;
 const COMPLETION_MODES = ['NonIndexed', 'Indexed'];
 const REPLACEMENT_POLICIES = ['Failed', 'TerminatingOrFailed'];
@@ -76,6 +85,7 @@ export class JobStrategy implements ResourceStrategy {
     }
     if (spec.completionMode !== old.completionMode) errors.invalid('spec.completionMode', spec.completionMode, 'field is immutable');
     if (!deepEqual(spec.backoffLimitPerIndex, old.backoffLimitPerIndex)) errors.invalid('spec.backoffLimitPerIndex', spec.backoffLimitPerIndex ?? null, 'field is immutable');
+    if (!deepEqual(spec.successPolicy ?? null, old.successPolicy ?? null)) errors.invalid('spec.successPolicy', goSuccessPolicy(spec.successPolicy, true), 'field is immutable');
     if (!deepEqual(spec.podFailurePolicy, old.podFailurePolicy) && old.podFailurePolicy !== undefined) {
       errors.invalid('spec.podFailurePolicy', new GoLiteral('&batch.PodFailurePolicy{...}'), 'field is immutable');
     }
@@ -140,14 +150,42 @@ function validateGeneratedSelector(draft: KubeObject, spec: JobSpec, errors: Fie
   }
 }
 
-/** `ValidateJobSpec`: counts, completion mode, pod failure policy, the template, the selector. */
+/** `ValidateJobSpec`: the fields (`validateJobSpec`), then the selector. */
 function validateJobSpec(spec: JobSpec, errors: FieldErrors): void {
+  validateJobSpecFields(spec, errors);
+  if (spec.selector === undefined || spec.selector === null) {
+    errors.required('spec.selector');
+  } else {
+    validateLabelSelector(spec.selector, 'spec.selector', errors);
+    const labels = spec.template?.metadata?.labels;
+    if (selectorParses(spec.selector) && !selectorMatches(spec.selector, labels)) {
+      errors.invalid('spec.template.metadata.labels', new GoLiteral(goStringMap(labels)), '`selector` does not match template `labels`');
+    }
+  }
+}
+
+/**
+ * `ValidateJobTemplateSpec`: a CronJob's `jobTemplate`, held to a Job's rules (without the Job's
+ * defaults, which come when the Job is made) with its errors under `at`
+ * (`spec.jobTemplate.spec.template.spec.restartPolicy: …`); its selector is generated, so none may be given.
+ */
+export function validateJobTemplateSpec(template: JobTemplateSpec | undefined, errors: FieldErrors, at: string): void {
+  const spec = (template?.spec ?? {}) as JobSpec;
+  const inner = new FieldErrors();
+  validateJobSpecFields(spec, inner);
+  if (spec.selector != null) inner.invalid('spec.selector', new GoLiteral(goLabelSelector(spec.selector)), '`selector` will be auto-generated');
+  if (spec.manualSelector === true) inner.notSupported('spec.manualSelector', true, ['nil', 'false']);
+  for (const e of inner.list) errors.add(`${at}.${e.field}`, e.type, e.value, e.detail);
+}
+
+/** `validateJobSpec`: counts, completion mode, failed indexes, pod failure and success policies, the template. */
+function validateJobSpecFields(spec: JobSpec, errors: FieldErrors): void {
   nonNegative(spec.parallelism, 'spec.parallelism', errors);
   if (spec.completions != null) nonNegative(spec.completions, 'spec.completions', errors);
   nonNegative(spec.activeDeadlineSeconds, 'spec.activeDeadlineSeconds', errors);
   nonNegative(spec.backoffLimit, 'spec.backoffLimit', errors);
   nonNegative(spec.ttlSecondsAfterFinished, 'spec.ttlSecondsAfterFinished', errors);
-  if (!COMPLETION_MODES.includes(spec.completionMode!)) {
+  if (spec.completionMode != null && !COMPLETION_MODES.includes(spec.completionMode)) {
     errors.notSupported('spec.completionMode', spec.completionMode, COMPLETION_MODES);
   } else if (spec.completionMode === 'Indexed') {
     if (spec.completions == null) {
@@ -168,22 +206,77 @@ function validateJobSpec(spec: JobSpec, errors: FieldErrors): void {
     if (spec.completionMode !== 'Indexed') errors.invalid('spec.maxFailedIndexes', spec.maxFailedIndexes, 'requires indexed completion mode');
     nonNegative(spec.maxFailedIndexes, 'spec.maxFailedIndexes', errors);
   }
-  if (!REPLACEMENT_POLICIES.includes(spec.podReplacementPolicy!)) {
+  if (spec.completionMode === 'Indexed') validateIndexedLimits(spec, errors);
+  if (spec.successPolicy != null) {
+    if (spec.completionMode !== 'Indexed') errors.invalid('spec.successPolicy', goSuccessPolicy(spec.successPolicy, false), 'requires indexed completion mode');
+    else validateSuccessPolicy(spec, errors);
+  }
+  if (spec.podReplacementPolicy == null) {
+    // not given (a job template: the Job's defaults come when it is made)
+  } else if (!REPLACEMENT_POLICIES.includes(spec.podReplacementPolicy)) {
     errors.notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, REPLACEMENT_POLICIES);
   } else if (spec.podFailurePolicy && spec.podReplacementPolicy !== 'Failed') {
     errors.invalid('spec.podReplacementPolicy', spec.podReplacementPolicy, 'must be "Failed" when podFailurePolicy is used');
   }
   if (spec.podFailurePolicy) validatePodFailurePolicy(spec, errors);
   validateTemplate(spec, errors);
-  if (spec.selector === undefined || spec.selector === null) {
-    errors.required('spec.selector');
-  } else {
-    validateLabelSelector(spec.selector, 'spec.selector', errors);
-    const labels = spec.template?.metadata?.labels;
-    if (selectorParses(spec.selector) && !selectorMatches(spec.selector, labels)) {
-      errors.invalid('spec.template.metadata.labels', new GoLiteral(goStringMap(labels)), '`selector` does not match template `labels`');
+}
+
+/** The limits of an Indexed Job's failed indexes (`validateJobSpec`, KEP-3850). */
+function validateIndexedLimits(spec: JobSpec, errors: FieldErrors): void {
+  const { completions, maxFailedIndexes, parallelism, backoffLimitPerIndex } = spec;
+  if (completions != null && maxFailedIndexes != null && maxFailedIndexes > completions) {
+    errors.invalid('spec.maxFailedIndexes', maxFailedIndexes, 'must be less than or equal to completions');
+  }
+  if (maxFailedIndexes != null && maxFailedIndexes > MAX_FAILED_INDEXES) {
+    errors.invalid('spec.maxFailedIndexes', maxFailedIndexes, `must be less than or equal to ${MAX_FAILED_INDEXES}`);
+  }
+  if (completions != null && completions > COMPLETIONS_SOFT_LIMIT && backoffLimitPerIndex != null) {
+    const above = `when completions are above ${COMPLETIONS_SOFT_LIMIT} and used with backoff limit per index`;
+    if (maxFailedIndexes == null) errors.required('spec.maxFailedIndexes', `must be specified when completions is above ${COMPLETIONS_SOFT_LIMIT}`);
+    if (parallelism != null && parallelism > HIGH_COMPLETIONS_LIMIT) errors.invalid('spec.parallelism', parallelism, `must be less than or equal to ${HIGH_COMPLETIONS_LIMIT} ${above}`);
+    if (maxFailedIndexes != null && maxFailedIndexes > HIGH_COMPLETIONS_LIMIT) errors.invalid('spec.maxFailedIndexes', maxFailedIndexes, `must be less than or equal to ${HIGH_COMPLETIONS_LIMIT} ${above}`);
+  }
+}
+
+/** `validateSuccessPolicy`: one to 20 rules, each with succeededIndexes (well formed, below completions) or succeededCount, or both. */
+function validateSuccessPolicy(spec: JobSpec, errors: FieldErrors): void {
+  const rules = spec.successPolicy?.rules ?? [];
+  if (rules.length === 0) errors.required('spec.successPolicy.rules', 'at least one rules must be specified when the successPolicy is specified');
+  if (rules.length > MAX_SUCCESS_RULES) errors.add('spec.successPolicy.rules', 'FieldValueTooMany', rules.length, `must have at most ${MAX_SUCCESS_RULES} items`);
+  rules.forEach((rule, i) => validateSuccessRule(rule, `spec.successPolicy.rules[${i}]`, spec.completions ?? 0, errors));
+}
+
+function validateSuccessRule(rule: SuccessPolicyRule, at: string, completions: number, errors: FieldErrors): void {
+  const { succeededIndexes, succeededCount } = rule;
+  if (succeededCount == null && succeededIndexes == null) errors.required(at, 'at least one of succeededCount or succeededIndexes must be specified');
+  let total = 0;
+  if (succeededIndexes != null) {
+    if (succeededIndexes.length > MAX_SUCCEEDED_INDEXES_BYTES) {
+      errors.add(`${at}.succeededIndexes`, 'FieldValueTooLong', undefined, `must have at most ${MAX_SUCCEEDED_INDEXES_BYTES} bytes`);
+    }
+    const checked = indexesFormatError(succeededIndexes, completions);
+    if (typeof checked === 'string') errors.invalid(`${at}.succeededIndexes`, succeededIndexes, `error parsing succeededIndexes: ${checked}`);
+    else total = checked;
+  }
+  if (succeededCount != null) {
+    nonNegative(succeededCount, `${at}.succeededCount`, errors);
+    if (succeededCount > completions) errors.invalid(`${at}.succeededCount`, succeededCount, `must be less than or equal to ${completions} (the number of specified completions)`);
+    if (succeededIndexes != null && succeededCount > total) {
+      errors.invalid(`${at}.succeededCount`, succeededCount, `must be less than or equal to ${total} (the number of indexes in the specified succeededIndexes field)`);
     }
   }
+}
+
+/**
+ * The policy as Go's `%#v` prints it in an error: exact when it has no rules; with rules Go
+ * prints pointers (`(*string)(0xc000…)`), which we leave out.
+ */
+function goSuccessPolicy(policy: JobSpec['successPolicy'], pointer: boolean): GoLiteral {
+  if (policy == null) return new GoLiteral('(*batch.SuccessPolicy)(nil)');
+  const rules = policy.rules ?? [];
+  const body = `batch.SuccessPolicy{Rules:[]batch.SuccessPolicyRule${rules.length ? '{...}' : '{}'}}`;
+  return new GoLiteral(pointer ? `&${body}` : body);
 }
 
 /** `ValidatePodTemplateSpec` with a Job's restart policies: OnFailure or Never (Never alone with a pod failure policy). */

@@ -10,6 +10,12 @@ export interface PodFailurePolicyRule {
   onPodConditions?: Array<{ type?: string; status?: string }> | null;
 }
 
+/** `spec.successPolicy` of an Indexed Job: the Job succeeds once one rule is met. */
+export interface SuccessPolicyRule {
+  succeededIndexes?: string;
+  succeededCount?: number;
+}
+
 export interface JobSpec {
   parallelism?: number;
   completions?: number | null;
@@ -25,6 +31,7 @@ export interface JobSpec {
   suspend?: boolean;
   podReplacementPolicy?: string;
   podFailurePolicy?: { rules?: PodFailurePolicyRule[] } | null;
+  successPolicy?: { rules?: SuccessPolicyRule[] } | null;
   managedBy?: string;
 }
 
@@ -59,6 +66,9 @@ export const LEGACY_CONTROLLER_UID_LABEL = 'controller-uid';
 export const JOB_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const JOB_COMPLETION_INDEX_ENV = 'JOB_COMPLETION_INDEX';
+/** With `backoffLimitPerIndex`: the failures of the pod's index before it, counted and ignored (by the pod failure policy). */
+export const JOB_INDEX_FAILURE_COUNT = 'batch.kubernetes.io/job-index-failure-count';
+export const JOB_INDEX_IGNORED_FAILURE_COUNT = 'batch.kubernetes.io/job-index-ignored-failure-count';
 
 /** What `kubectl get cronjob -o yaml` shows under `spec.jobTemplate`. */
 export interface JobTemplateSpec {

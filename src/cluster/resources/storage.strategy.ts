@@ -11,6 +11,8 @@ import {
   isDefaultClass,
   PersistentVolumeClaimSpec,
   PersistentVolumeSpec,
+  PV_PROTECTION_FINALIZER,
+  PVC_PROTECTION_FINALIZER,
   VOLUME_MODES,
 } from './storage.types';
 import { throwIfInvalid, validateLabelSelector } from './workload.strategy';
@@ -19,8 +21,16 @@ import { throwIfInvalid, validateLabelSelector } from './workload.strategy';
  * PersistentVolumes, PersistentVolumeClaims and StorageClasses as the API
  * server defaults and validates them (`pkg/apis/core/v1/defaults.go`,
  * `pkg/apis/core/validation`, `pkg/apis/storage/validation`), with the
- * DefaultStorageClass admission plugin on new claims.
+ * DefaultStorageClass admission plugin on new claims and the StorageObjectInUseProtection
+ * plugin on new claims and volumes (their protection finalizers: a delete waits for them,
+ * controllers/storage-protection.controller.ts takes them off).
  */
+
+/** StorageObjectInUseProtection: the finalizer on a new object, once. */
+function addFinalizer(draft: KubeObject, finalizer: string): void {
+  const finalizers = draft.metadata.finalizers ?? [];
+  if (!finalizers.includes(finalizer)) draft.metadata.finalizers = [...finalizers, finalizer];
+}
 
 const storageClasses = resourceTypeByKey('storageclasses.storage.k8s.io')!;
 
@@ -106,7 +116,10 @@ function validatePositiveQuantity(value: string, field: string, errors: FieldErr
 // ---- PersistentVolume ------------------------------------------------------------
 
 export class PersistentVolumeStrategy implements ResourceStrategy {
+  readonly holdsForFinalizers = true;
+
   prepareCreate(draft: KubeObject, ctx: WriteContext): void {
+    addFinalizer(draft, PV_PROTECTION_FINALIZER);
     const spec = this.prepare(draft);
     const errors = new FieldErrors();
     validatePersistentVolumeSpec(spec, errors);
@@ -219,7 +232,10 @@ function claimSpecDiff(old: PersistentVolumeClaimSpec, spec: PersistentVolumeCla
 }
 
 export class PersistentVolumeClaimStrategy implements ResourceStrategy {
+  readonly holdsForFinalizers = true;
+
   prepareCreate(draft: KubeObject, ctx: WriteContext): void {
+    addFinalizer(draft, PVC_PROTECTION_FINALIZER);
     const spec = this.prepare(draft);
     admitDefaultStorageClass(spec, ctx);
     const errors = new FieldErrors();

@@ -325,6 +325,7 @@ export class ObjectStore {
     const grace = this.strategy(type).prepareDelete?.(object, { store: this, dryRun: options.dryRun ?? false }, options.gracePeriodSeconds);
     if (options.dryRun) return object;
     if (typeof grace === 'number' && grace > 0) return this.markDeleted(type, object, grace);
+    if (this.strategy(type).holdsForFinalizers && object.metadata.finalizers?.length) return this.markDeleted(type, object, 0);
     return this.write(() => {
       if (type.kind === 'Namespace') this.deleteNamespaceContents(name);
       const key = storeKey(object.metadata.namespace, object.metadata.name);
@@ -711,6 +712,10 @@ export class ObjectStore {
       const stored = draft;
       this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
       this.publish(type, 'MODIFIED', stored, previous, bytes);
+      // Its last finalizer is off while it is being deleted: it goes (`deleteForEmptyFinalizers`).
+      if (this.strategy(type).holdsForFinalizers && stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length) {
+        return this.delete(type, stored.metadata.namespace, stored.metadata.name);
+      }
       return stored;
     });
   }

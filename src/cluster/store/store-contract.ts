@@ -31,6 +31,13 @@ export interface ResourceStrategy {
    * until its owner (the kubelet, for pods) removes it.
    */
   prepareDelete?(object: KubeObject, ctx: WriteContext, gracePeriodSeconds: number | undefined): number | void;
+  /**
+   * Whether a delete waits for the object's finalizers (upstream's rule for every kind; opted into
+   * kind by kind here, so far PersistentVolumeClaim and PersistentVolume): a delete of an object
+   * with finalizers only marks it (`deletionTimestamp`, `deletionGracePeriodSeconds: 0`), and the
+   * write that takes its last finalizer off removes it.
+   */
+  readonly holdsForFinalizers?: boolean;
   /** Runs after an object left the store (release its addresses). */
   afterDelete?(object: KubeObject, ctx: WriteContext): Rollback | void;
   /** Validation of a `status` write. */

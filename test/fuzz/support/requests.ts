@@ -97,6 +97,11 @@ const trace = fc
   .chain(([rules, ms, mode]) =>
     post('/netsim/v1/trace', '/netsim/v1/trace', netsimBody({ rules: rules.text, packet: mutate(packet, ms), mode, seed: 7 }).map((p) => ({ ...p, family: `${rules.family}/${p.family}` }))),
   );
+const nodeTrace = fc
+  .tuple(node, fc.array(mutation, { maxLength: 2 }), fc.constantFrom('enumerate', 'sample', 'bogus'), fc.constantFrom(undefined, 'ipv4', 'ipv6', 'inet6'))
+  .chain(([n, ms, mode, family]) =>
+    netsimBody({ family, packet: mutate(packet, ms), mode, seed: 7 }).map((p) => ({ route: 'POST /netsim/v1/nodes/{node}/trace', method: 'POST', url: `/netsim/v1/nodes/${n}/trace`, headers: headersOf(p), body: p.text, family: p.family })),
+  );
 const save = iptablesText.chain((rules) => post('/netsim/v1/iptables/save', '/netsim/v1/iptables/save', netsimBody({ rules: rules.text, counters: true }).map((p) => ({ ...p, family: `${rules.family}/${p.family}` }))));
 const traffic = fc
   .record({
@@ -164,6 +169,7 @@ const patchExisting = fc.tuple(fc.constantFrom(...EXISTING), patchBody).map(([[r
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   ...RESOURCE_TYPES.map((t) => ({ weight: t.plural === 'services' || t.plural === 'deployments' ? 4 : 2, arbitrary: kubeRequest(t) })),
   { weight: 3, arbitrary: trace },
+  { weight: 1, arbitrary: nodeTrace },
   { weight: 2, arbitrary: save },
   { weight: 3, arbitrary: traffic },
   { weight: 2, arbitrary: advance },
