@@ -134,6 +134,11 @@ describe('kube-proxy on every node (e2e)', () => {
     const conflict = (await request(t.http).post('/netsim/v1/traffic').send({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(409)).body;
     expect(conflict).toMatchObject({ kind: 'Status', reason: 'Conflict', details: { kind: 'nodes', name: 'kind-worker' } });
     expect(conflict.message).toContain('node kind-worker runs kube-proxy in nftables mode; ');
+    // Refused before anything is traced, even from another node: no node's conntrack changes.
+    const conntrack = async () => (await request(t.http).get('/netsim/v1/nodes/kind-control-plane/conntrack').expect(200)).text;
+    const before = await conntrack();
+    await request(t.http).post('/netsim/v1/traffic').send({ from: 'node/kind-control-plane', to: '10.96.0.10:53', mode: 'sample', count: 5 }).expect(409);
+    expect(await conntrack()).toBe(before);
     await request(t.http).get('/netsim/v1/nodes/kind-worker/iptables/diff').expect(409);
     await request(t.http).get('/netsim/v1/diagnose').query({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(409);
     const packet = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'tcp', source: '192.0.2.1', sourcePort: 40000, destination: '10.96.0.10', destinationPort: 53 };

@@ -322,6 +322,15 @@ export class ClusterNetwork {
   }
 
   /**
+   * Refuses (409) before anything is traced when any node runs kube-proxy in
+   * nftables mode: a walk that reached it midway would leave the nodes before
+   * it changed (conntrack, counters) by a refused request.
+   */
+  refuseNftablesNodes(): void {
+    for (const node of this.cluster.kubeProxies.nftablesNodes()) refuseNftablesNode(this.cluster.kubeProxies.proxy(node));
+  }
+
+  /**
    * The node's netfilter engine (state kept: conntrack, recent lists, counters).
    * A node whose kube-proxy runs in nftables mode is refused (409): its Service
    * rules are nft rules, which the engine does not trace yet.

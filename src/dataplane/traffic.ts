@@ -194,6 +194,7 @@ export class TrafficSimulator {
     const sourcePort = protocol === 'icmp' ? (request.icmpId ?? DEFAULT_ICMP_ID) : (request.sourcePort ?? DEFAULT_SOURCE_PORT);
     const source = this.requests.source(request.from);
     const { targets, resolution } = this.requests.targets(request.to, source, protocol);
+    this.network.refuseNftablesNodes();
     if (targets.length === 0) {
       const outcome: Unexplained = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
       if (mode === 'sample') return { outcomes: [outcome], samples: { nxdomain: request.count ?? 100 }, ...(resolution ? { resolution } : {}) };

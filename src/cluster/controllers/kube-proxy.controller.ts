@@ -126,6 +126,11 @@ export class KubeProxyController implements Controller {
     return [...this.proxies.keys()].sort();
   }
 
+  /** Nodes whose kube-proxy runs in nftables mode and writes their rules (not replaced by imported rules), sorted. */
+  nftablesNodes(): string[] {
+    return [...this.proxies.values()].filter((p) => p.mode === 'nftables' && !p.imported).map((p) => p.node).sort();
+  }
+
   /** The node's kube-proxy, its tables up to date with every change due by now. */
   proxy(node: string): NodeProxy {
     const proxy = this.proxies.get(node);
