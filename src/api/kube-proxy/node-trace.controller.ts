@@ -52,7 +52,8 @@ export class NodeTraceController {
     let ruleset;
     if (family === 'ipv6') {
       if (!proxy.ipv6) throw noIpv6Tables();
-      ruleset = proxy.ipv6.ruleset;
+      // kube-proxy's IPv6 tables with flannel's IPv6 rules, as the node's IPv6 traffic meets them.
+      ruleset = network.ruleset(node, 'ipv6');
     } else {
       ruleset = network.ruleset(node);
     }

@@ -12,7 +12,7 @@ import { restoreRuleset } from '../../netfilter/iptables-text.parser';
 import { applyEnsureRules, hasEnsureRule, loadSync } from '../../kube-proxy/ruleset-loader';
 import { Ruleset } from '../../netfilter/ruleset';
 import { nodeInterfaces } from '../../dataplane/node-interfaces';
-import { NodeStatus } from '../resources/node.types';
+import { NodeStatus, nodeInternalIP, nodeInternalIPs } from '../resources/node.types';
 import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { KubeObject, StoredEvent } from '../store/types';
@@ -287,7 +287,9 @@ export class KubeProxyController implements Controller {
 
   /** What kube-proxy knows of its node: name, InternalIP, interfaces, pod CIDR, labels. */
   private nodeInfo(nodeName: string, node: KubeObject): NodeInfo {
-    const internalIP = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const status = (node.status ?? {}) as NodeStatus;
+    const internalIP = nodeInternalIP(status, 'IPv4');
+    const internalIP6 = nodeInternalIP(status, 'IPv6');
     const spec = (node.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
     const podCIDR = spec.podCIDR;
     const podCIDRs = (spec.podCIDRs ?? (podCIDR ? [podCIDR] : [])).filter((c) => {
@@ -295,14 +297,14 @@ export class KubeProxyController implements Controller {
       return cidr !== undefined && cidr !== 'host-bits-set';
     });
     const interfaces = internalIP
-      ? nodeInterfaces({ name: nodeName, internalIP, nodeNetworkPrefix: this.defaults.nodeNetworkPrefix, podCIDR }).map((i) => ({
+      ? nodeInterfaces({ name: nodeName, internalIP, nodeNetworkPrefix: this.defaults.nodeNetworkPrefix, podCIDR: podCIDRs.find((c) => !c.includes(':')), internalIP6, podCIDR6: podCIDRs.find((c) => c.includes(':')) }).map((i) => ({
           name: i.name,
           addresses: i.addresses,
         }))
       : undefined;
     return {
       name: nodeName,
-      addresses: internalIP ? [internalIP] : [],
+      addresses: nodeInternalIPs(status),
       interfaces,
       podCIDRs,
       labels: node.metadata.labels ?? {},
