@@ -164,6 +164,7 @@ export class Cluster {
       clusterCidr: [...pools.podCidrsByFamily.values()].map((a) => a.clusterCidr).join(','),
       nodeNetworkPrefix,
       families: [...new Set([...pools.podFamilies, ...pools.serviceFamilies])],
+      serviceCidrs: [...pools.clusterIpsByFamily.values()].map((a) => a.cidr),
     });
     this.controllers.add(this.kubeProxies);
     this.controllers.add(new EventTtlController(this.store, clock));

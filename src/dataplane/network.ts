@@ -8,6 +8,7 @@
  * while conntrack tables and recent lists live as long as the node.
  */
 import type { Cluster } from '../cluster/cluster';
+import type { NodeProxy } from '../cluster/controllers/kube-proxy.controller';
 import type { NodeStatus } from '../cluster/resources/node.types';
 import type { PodSpec, PodStatus } from '../cluster/resources/pod.types';
 import type { KubeObject } from '../cluster/store/types';
@@ -107,6 +108,21 @@ interface Snapshot {
   /** Non-hostNetwork pods by each IP (running first, when addresses are reused). */
   podsByAddress: Map<IpAddress, PodEndpoint>;
   hostNetworkPods: Map<string, PodEndpoint[]>;
+}
+
+/**
+ * A node whose kube-proxy runs in nftables mode has its Service rules in nft
+ * rules, which the engine does not trace yet: tracing through it is refused
+ * (409), never done with its iptables alone. Imported rules are traced as given.
+ */
+export function refuseNftablesNode(proxy: Pick<NodeProxy, 'node' | 'mode' | 'imported'>): void {
+  if (proxy.mode !== 'nftables' || proxy.imported) return;
+  const node = proxy.node;
+  throw new DomainError(
+    'CONFLICT',
+    `node ${node} runs kube-proxy in nftables mode; packets cannot be traced through nft rules yet: read them with GET /netsim/v1/nodes/${node}/nftables, or put the node back in iptables mode (PUT /netsim/v1/nodes/${node}/kube-proxy/config)`,
+    { kind: 'nodes', name: node },
+  );
 }
 
 export class ClusterNetwork {
@@ -386,8 +402,22 @@ export class ClusterNetwork {
     return ruleset;
   }
 
-  /** The node's netfilter engine of a family (state kept: conntrack, recent lists, counters; one conntrack table for both, as the kernel's). */
+  /**
+   * Refuses (409) before anything is traced when any node runs kube-proxy in
+   * nftables mode: a walk that reached it midway would leave the nodes before
+   * it changed (conntrack, counters) by a refused request.
+   */
+  refuseNftablesNodes(): void {
+    for (const node of this.cluster.kubeProxies.nftablesNodes()) refuseNftablesNode(this.cluster.kubeProxies.proxy(node));
+  }
+
+  /**
+   * The node's netfilter engine of a family (state kept: conntrack, recent lists, counters; one conntrack table for both, as the kernel's).
+   * A node whose kube-proxy runs in nftables mode is refused (409): its Service
+   * rules are nft rules, which the engine does not trace yet.
+   */
   engine(node: string, family: IpFamily = 'ipv4'): NetfilterEngine {
+    refuseNftablesNode(this.cluster.kubeProxies.proxy(node));
     const ruleset = this.ruleset(node, family);
     const host = this.host(node);
     const state = this.state(node);

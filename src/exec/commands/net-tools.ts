@@ -1,10 +1,12 @@
 /**
  * The pod's view of its own network: `hostname`, `ip addr`, `ip route`,
  * `ping` (busybox), and, in hostNetwork pods (kube-proxy's), the node's
- * `iptables-save` and `conntrack -L`.
+ * `iptables-save`, `nft list ruleset` and `conntrack -L`.
  */
 import type { ConntrackListEntry } from '../../netfilter/conntrack';
 import { printIptablesSave } from '../../netfilter/iptables-save.printer';
+import { printTable } from '../../nftables/list-printer';
+import { NFT_FAMILIES, type NftFamily } from '../../nftables/model';
 import type { CommandHandler } from '../shell';
 import { RESOLVER_TIMEOUT_MS, type PodTools } from './http-clients';
 
@@ -110,6 +112,41 @@ function iptablesSave(tools: PodTools): CommandHandler {
   };
 }
 
+/**
+ * `nft list ruleset [FAMILY]` and `nft list table [FAMILY] NAME`: kube-proxy's
+ * tables in nftables mode (iptables-nft's own tables are not shown: see
+ * docs/nftables.md). Nothing else: the node's rules are kube-proxy's to write.
+ */
+function nft(tools: PodTools): CommandHandler {
+  return (ctx) => {
+    if (!tools.view.pod.hostNetwork) {
+      ctx.err('sh: nft: not found\n');
+      return 127;
+    }
+    const args = ctx.args.filter((a) => a !== '-n' && a !== '-a');
+    const tables = [...tools.view.network.cluster.kubeProxies.proxy(tools.view.pod.node!).nftables.tables.values()];
+    const isFamily = (w: string | undefined): w is NftFamily => (NFT_FAMILIES as readonly (string | undefined)[]).includes(w);
+    if (args[0] === 'list' && args[1] === 'ruleset' && args.length <= 3 && (args[2] === undefined || isFamily(args[2]))) {
+      ctx.out(tables.filter((t) => !args[2] || t.family === args[2]).map(printTable).join(''));
+      return 0;
+    }
+    if (args[0] === 'list' && args[1] === 'table' && (args.length === 3 || (args.length === 4 && isFamily(args[2])))) {
+      const family = args.length === 4 ? args[2] : 'ip';
+      const name = args[args.length - 1];
+      const table = tables.find((t) => t.family === family && t.name === name);
+      if (!table) {
+        const command = args.join(' ');
+        ctx.err(`Error: No such file or directory\n${command}\n${' '.repeat(command.length - name.length)}${'^'.repeat(name.length)}\n`);
+        return 1;
+      }
+      ctx.out(printTable(table));
+      return 0;
+    }
+    ctx.err(`Error: this nft lists only: nft list ruleset [FAMILY], nft list table [FAMILY] NAME\n`);
+    return 1;
+  };
+}
+
 /** `conntrack -L`'s filters of one entry: the original tuple's (`-s`, `-d`, `--sport`, `--dport`), the reply's (`-r`, `-q`), `-p`. */
 const CONNTRACK_FILTERS: Record<string, (e: ConntrackListEntry, value: string) => boolean> = {
   '-p': (e, v) => e.protocol === v.toLowerCase(),
@@ -167,6 +204,7 @@ export function netCommands(tools: PodTools): [string, CommandHandler][] {
     ['ip', ip(tools)],
     ['ping', ping(tools)],
     ['iptables-save', iptablesSave(tools)],
+    ['nft', nft(tools)],
     ['conntrack', conntrack(tools)],
   ];
 }
