@@ -48,7 +48,7 @@ describe('StorageProtectionController', () => {
     expect(c.store.tryGet(pvs, undefined, volumeName)).toBeUndefined(); // Released, deleted, its pv-protection finalizer off
   });
 
-  it('a pod that finished, or was never scheduled, does not hold the claim', () => {
+  it('a pod never scheduled does not hold the claim; one that finished holds it until it is gone (podUsesPVC ignores the phase)', () => {
     const c = cluster();
     c.store.create(pvcs, { metadata: { name: 'done' }, spec: { ...claimSpec, storageClassName: '' } }, 'default');
     c.store.create(pods, podUsing('unscheduled', 'done', { nodeSelector: { nowhere: 'true' } }), 'default');
@@ -60,9 +60,25 @@ describe('StorageProtectionController', () => {
     c.store.patch(pods, 'default', 'task', { metadata: { annotations: { 'kube-netsim.io/run-seconds': '2' } } });
     c.store.delete(pvcs, 'default', 'once');
     expect(claim(c, 'once')).toBeDefined();
-    c.advance(2); // the pod Succeeded: it no longer uses the claim
+    c.advance(60);
     expect((c.store.get(pods, 'default', 'task').status as { phase: string }).phase).toBe('Succeeded');
+    expect(claim(c, 'once')?.metadata.deletionTimestamp).toBeDefined(); // a Completed pod still holds it
+    c.store.delete(pods, 'default', 'task');
+    c.advance(1);
+    expect(c.store.tryGet(pods, 'default', 'task')).toBeUndefined();
     expect(claim(c, 'once')).toBeUndefined();
+  });
+
+  it('a pod holds its ephemeral volume\'s claim until it is shut down (deleted with no grace left)', () => {
+    const c = cluster();
+    c.store.create(pvcs, { metadata: { name: 'eph-scratch' }, spec: claimSpec }, 'default');
+    c.store.create(pods, { metadata: { name: 'eph' }, spec: { containers: [{ name: 'app', image: 'busybox' }], nodeName: 'w1', volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: claimSpec } } }] } }, 'default');
+    c.store.delete(pvcs, 'default', 'eph-scratch');
+    c.advance(5);
+    expect(claim(c, 'eph-scratch')?.metadata.deletionTimestamp).toBeDefined();
+    c.store.delete(pods, 'default', 'eph', { gracePeriodSeconds: 0 });
+    c.advance(1);
+    expect(claim(c, 'eph-scratch')).toBeUndefined();
   });
 
   it('keeps a Bound volume Terminating; once it is not Bound its finalizer comes off and it goes', () => {

@@ -1,9 +1,9 @@
 /**
  * kube-controller-manager's pvc-protection and pv-protection controllers
  * (`pkg/controller/volume/pvcprotection`, `pvprotection`): a claim being deleted keeps its
- * `kubernetes.io/pvc-protection` finalizer, and stays `Terminating`, while a scheduled pod that
- * has not finished uses it; a volume being deleted keeps `kubernetes.io/pv-protection` while it
- * is Bound. Once nothing holds them, the finalizer comes off and the store removes the object.
+ * `kubernetes.io/pvc-protection` finalizer, and stays `Terminating`, while a scheduled pod
+ * names it (a finished pod too, until it is gone); a volume being deleted keeps
+ * `kubernetes.io/pv-protection` while it is Bound. Once nothing holds them, the finalizer comes off and the store removes the object.
  */
 import { DomainError } from '../../common/domain-error';
 import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from '../resources/storage.types';
@@ -11,7 +11,6 @@ import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
-import { podStatusOf } from './pod-template';
 import { volumePhase } from './volume-matching';
 
 const pods = resourceTypeByKey('pods')!;
@@ -30,10 +29,23 @@ export function claimNamesOf(pod: KubeObject): string[] {
   return out;
 }
 
-/** `podUsesPVC`: a pod uses its claims once scheduled, until it has finished. */
-function holdsClaims(pod: KubeObject): boolean {
-  const phase = podStatusOf(pod).phase;
-  return Boolean((pod.spec as { nodeName?: string } | undefined)?.nodeName) && phase !== 'Succeeded' && phase !== 'Failed';
+/** `podIsShutDown`: deleted with no grace left (done with by its kubelet, or forced). */
+function isShutDown(pod: KubeObject): boolean {
+  return pod.metadata.deletionTimestamp !== undefined && pod.metadata.deletionGracePeriodSeconds === 0;
+}
+
+/**
+ * `podUsesPVC`: once scheduled, a pod uses the claims of its `persistentVolumeClaim` volumes
+ * whatever its phase (a Succeeded or Failed pod holds them until it is gone), and those of its
+ * ephemeral volumes until it is shut down.
+ */
+function usesClaim(pod: KubeObject, claimName: string): boolean {
+  if (!(pod.spec as { nodeName?: string } | undefined)?.nodeName) return false;
+  for (const v of ((pod.spec as { volumes?: PodVolume[] }).volumes ?? [])) {
+    if (v.persistentVolumeClaim?.claimName === claimName) return true;
+    if (v.ephemeral && v.name && `${pod.metadata.name}-${v.name}` === claimName && !isShutDown(pod)) return true;
+  }
+  return false;
 }
 
 const terminatingWith = (object: KubeObject | undefined, finalizer: string) =>
@@ -53,8 +65,8 @@ export class StorageProtectionController implements Controller {
     } else if (event.resource === 'persistentvolumes') {
       if (event.type !== 'DELETED' && terminatingWith(object, PV_PROTECTION_FINALIZER)) this.volumeQueue.add(object.metadata.name);
     } else if (event.resource === 'pods') {
-      // A pod that goes, finishes or moves may free the claims it named.
-      if (event.type === 'ADDED' || (event.type === 'MODIFIED' && holdsClaims(object) && event.previous && holdsClaims(event.previous))) return;
+      // `enqueuePVCs`: only a pod that goes, is shut down or is not scheduled may free the claims it names.
+      if (event.type !== 'DELETED' && (object.spec as { nodeName?: string } | undefined)?.nodeName && !isShutDown(object)) return;
       for (const name of claimNamesOf(object)) this.claimQueue.add(`${object.metadata.namespace}/${name}`);
     }
   }
@@ -80,7 +92,7 @@ export class StorageProtectionController implements Controller {
 
   private inUse(claim: KubeObject): boolean {
     const name = claim.metadata.name;
-    return this.store.list(pods, { namespace: claim.metadata.namespace }).items.some((p) => holdsClaims(p) && claimNamesOf(p).includes(name));
+    return this.store.list(pods, { namespace: claim.metadata.namespace }).items.some((p) => usesClaim(p, name));
   }
 
   private release(type: typeof claims, object: KubeObject, finalizer: string): void {
