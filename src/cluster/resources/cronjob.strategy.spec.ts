@@ -68,6 +68,18 @@ describe('CronJobStrategy', () => {
     expect(e.message).toBe('CronJob in version "v1" cannot be handled as a CronJob: json: cannot unmarshal number 5 into Go struct field spec.schedule of type string');
   });
 
+  it.each([
+    [{ metadata: 'x', spec: jobTemplate.spec }, 'string into Go struct field spec.jobTemplate.metadata of type struct'],
+    [{ spec: 'x' }, 'string into Go struct field spec.jobTemplate.spec of type struct'],
+    [{ spec: { ...jobTemplate.spec, completions: 'x' } }, 'string into Go struct field spec.jobTemplate.spec.completions of type int32'],
+    [{ spec: { ...jobTemplate.spec, completionMode: 'Indexed', completions: 3, successPolicy: { rules: [{ succeededIndexes: 5 }] } } }, 'number 5 into Go struct field spec.jobTemplate.spec.successPolicy.rules[0].succeededIndexes of type string'],
+  ])('refuses a wrong-typed job template as the decoder does (400, never a crash): %j', (template, message) => {
+    const c = newCluster();
+    const e = refusal(() => c.store.create(cronjobs, { metadata: { name: 'hello' }, spec: { schedule: '@daily', jobTemplate: template } }, 'default'));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.message).toBe(`CronJob in version "v1" cannot be handled as a CronJob: json: cannot unmarshal ${message}`);
+  });
+
   it('takes a time zone from the database, and checks it again only when it changes', () => {
     const c = newCluster();
     c.store.create(cronjobs, { metadata: { name: 'hello' }, spec: { schedule: '0 9 * * 1-5', timeZone: 'Europe/Paris', jobTemplate } }, 'default');

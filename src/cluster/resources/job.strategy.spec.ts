@@ -29,6 +29,18 @@ describe('JobStrategy', () => {
     expect(made.status).toEqual({});
   });
 
+  it.each([
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: [{ succeededIndexes: 5 }] } }, 'number 5 into Go struct field spec.successPolicy.rules[0].succeededIndexes of type string'],
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: 'all' } }, 'string into Go struct field spec.successPolicy.rules of type []struct'],
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: [null] } }, 'null into Go struct field spec.successPolicy.rules[0] of type struct'],
+    [{ podFailurePolicy: { rules: 'x' } }, 'string into Go struct field spec.podFailurePolicy.rules of type []struct'],
+  ])('refuses a wrong-typed policy as the decoder does (400, never a crash): %j', (spec, message) => {
+    const c = newCluster();
+    const e = refusal(() => c.store.create(jobs, { metadata: { name: 'typed' }, spec: { ...spec, template: template('Never') } }, 'default'));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.message).toBe(`Job in version "v1" cannot be handled as a Job: json: cannot unmarshal ${message}`);
+  });
+
   it('parallelism alone leaves completions unset; a pod failure policy makes the replacement policy Failed', () => {
     const c = newCluster();
     const rules = [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }];
