@@ -39,7 +39,7 @@ describe('CronJobStrategy', () => {
 
   const pod = (extra: Record<string, unknown> = {}) => ({ spec: { containers: [{ name: 'hello', image: 'busybox' }], ...extra } });
   it.each([
-    [{ template: pod() }, 'spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"'],
+    [{ template: pod() }, 'spec.jobTemplate.spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"'],
     [{ template: pod({ restartPolicy: 'Never', containers: [] }) }, 'spec.jobTemplate.spec.template.spec.containers: Required value'],
     [{ parallelism: -1, template: pod({ restartPolicy: 'Never' }) }, 'spec.jobTemplate.spec.parallelism: Invalid value: -1: must be greater than or equal to 0'],
     [{ selector: { matchLabels: { app: 'x' } }, template: pod({ restartPolicy: 'Never' }) }, 'spec.jobTemplate.spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"x"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: `selector` will be auto-generated'],

@@ -50,7 +50,8 @@ describe('JobStrategy', () => {
   });
 
   it.each([
-    [{}, template(), 'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"'],
+    [{}, template(), 'spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"'],
+    [{}, template('Sometimes'), 'spec.template.spec.restartPolicy: Unsupported value: "Sometimes": supported values: "OnFailure", "Never"'],
     [{ completionMode: 'Indexed', completions: null, parallelism: 2 }, template('Never'), 'spec.completions: Required value: when completion mode is Indexed'],
     [{ completionMode: 'Sometimes' }, template('Never'), 'spec.completionMode: Unsupported value: "Sometimes": supported values: "NonIndexed", "Indexed"'],
     [{ backoffLimit: -1 }, template('Never'), 'spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0'],

@@ -286,8 +286,11 @@ function validateTemplate(spec: JobSpec, errors: FieldErrors): void {
   validateAnnotations(template?.metadata?.annotations, 'spec.template.metadata.annotations', errors);
   validatePodSpec(template?.spec ?? ({} as PodSpec), 'spec.template.spec', errors);
   const restartPolicy = template?.spec?.restartPolicy;
-  if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
-    errors.notSupported('spec.template.spec.restartPolicy', restartPolicy ?? '', ['OnFailure', 'Never']);
+  if (restartPolicy === undefined || restartPolicy === '' || restartPolicy === 'Always') {
+    // Always is the pod default when none is given: upstream asks for one (kubernetes#95747).
+    errors.required('spec.template.spec.restartPolicy', 'valid values: "OnFailure", "Never"');
+  } else if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
+    errors.notSupported('spec.template.spec.restartPolicy', restartPolicy, ['OnFailure', 'Never']);
   } else if (spec.podFailurePolicy && restartPolicy !== 'Never') {
     errors.invalid('spec.template.spec.restartPolicy', restartPolicy, 'only "Never" is supported when podFailurePolicy is specified');
   }
