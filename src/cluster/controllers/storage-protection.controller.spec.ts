@@ -81,6 +81,26 @@ describe('StorageProtectionController', () => {
     expect(claim(c, 'eph-scratch')).toBeUndefined();
   });
 
+  it('refuses a new finalizer on a claim being deleted (ValidateNoNewFinalizers), and takes one off', () => {
+    const c = cluster();
+    c.store.create(pvcs, { metadata: { name: 'data' }, spec: claimSpec }, 'default');
+    c.store.create(pods, podUsing('writer', 'data'), 'default');
+    c.store.delete(pvcs, 'default', 'data');
+    const before = claim(c, 'data')!;
+    let error: unknown;
+    try {
+      c.store.patch(pvcs, 'default', 'data', { metadata: { finalizers: ['kubernetes.io/pvc-protection', 'example.com/b', 'example.com/a'] } });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toBe(
+      'PersistentVolumeClaim "data" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/a", "example.com/b"}',
+    );
+    expect(claim(c, 'data')).toBe(before); // nothing changed
+    c.store.patch(pvcs, 'default', 'data', { metadata: { finalizers: null } });
+    expect(claim(c, 'data')).toBeUndefined();
+  });
+
   it('keeps a Bound volume Terminating; once it is not Bound its finalizer comes off and it goes', () => {
     const c = cluster();
     c.store.create(pvs, { metadata: { name: 'disk' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', hostPath: { path: '/data/disk' } } });
