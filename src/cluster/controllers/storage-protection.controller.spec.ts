@@ -101,6 +101,17 @@ describe('StorageProtectionController', () => {
     expect(claim(c, 'data')).toBeUndefined();
   });
 
+  it('puts the finalizer back on a live claim or volume without it (stored before the admission plugin, or taken off)', () => {
+    const c = cluster();
+    c.store.create(pvcs, { metadata: { name: 'data' }, spec: claimSpec }, 'default');
+    c.store.create(pvs, { metadata: { name: 'disk' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/data/disk' } } });
+    c.store.patch(pvcs, 'default', 'data', { metadata: { finalizers: null } });
+    c.store.patch(pvs, undefined, 'disk', { metadata: { finalizers: ['example.com/keep'] } });
+    c.advance(1);
+    expect(claim(c, 'data')!.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
+    expect(c.store.get(pvs, undefined, 'disk').metadata.finalizers).toEqual(['example.com/keep', 'kubernetes.io/pv-protection']);
+  });
+
   it('keeps a Bound volume Terminating; once it is not Bound its finalizer comes off and it goes', () => {
     const c = cluster();
     c.store.create(pvs, { metadata: { name: 'disk' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', hostPath: { path: '/data/disk' } } });

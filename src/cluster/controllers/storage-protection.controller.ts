@@ -3,7 +3,9 @@
  * (`pkg/controller/volume/pvcprotection`, `pvprotection`): a claim being deleted keeps its
  * `kubernetes.io/pvc-protection` finalizer, and stays `Terminating`, while a scheduled pod
  * names it (a finished pod too, until it is gone); a volume being deleted keeps
- * `kubernetes.io/pv-protection` while it is Bound. Once nothing holds them, the finalizer comes off and the store removes the object.
+ * `kubernetes.io/pv-protection` while it is Bound. Once nothing holds them, the finalizer comes
+ * off and the store removes the object. A live claim or volume without its finalizer (stored
+ * before the admission plugin put it on, or had it taken off) gets it back.
  */
 import { DomainError } from '../../common/domain-error';
 import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from '../resources/storage.types';
@@ -51,6 +53,10 @@ function usesClaim(pod: KubeObject, claimName: string): boolean {
 const terminatingWith = (object: KubeObject | undefined, finalizer: string) =>
   object !== undefined && object.metadata.deletionTimestamp !== undefined && (object.metadata.finalizers ?? []).includes(finalizer);
 
+/** `NeedToAddFinalizer`: a live object without the finalizer (stored before the admission plugin put it on, or taken off). */
+const lacking = (object: KubeObject | undefined, finalizer: string) =>
+  object !== undefined && object.metadata.deletionTimestamp === undefined && !(object.metadata.finalizers ?? []).includes(finalizer);
+
 export class StorageProtectionController implements Controller {
   readonly name = 'pvc-protection-controller';
   private readonly claimQueue = new Set<string>();
@@ -61,9 +67,11 @@ export class StorageProtectionController implements Controller {
   observe(event: StoredEvent): void {
     const object = event.object;
     if (event.resource === 'persistentvolumeclaims') {
-      if (event.type !== 'DELETED' && terminatingWith(object, PVC_PROTECTION_FINALIZER)) this.claimQueue.add(`${object.metadata.namespace}/${object.metadata.name}`);
+      if (event.type !== 'DELETED' && (terminatingWith(object, PVC_PROTECTION_FINALIZER) || lacking(object, PVC_PROTECTION_FINALIZER))) {
+        this.claimQueue.add(`${object.metadata.namespace}/${object.metadata.name}`);
+      }
     } else if (event.resource === 'persistentvolumes') {
-      if (event.type !== 'DELETED' && terminatingWith(object, PV_PROTECTION_FINALIZER)) this.volumeQueue.add(object.metadata.name);
+      if (event.type !== 'DELETED' && (terminatingWith(object, PV_PROTECTION_FINALIZER) || lacking(object, PV_PROTECTION_FINALIZER))) this.volumeQueue.add(object.metadata.name);
     } else if (event.resource === 'pods') {
       // `enqueuePVCs`: only a pod that goes, is shut down or is not scheduled may free the claims it names.
       if (event.type !== 'DELETED' && (object.spec as { nodeName?: string } | undefined)?.nodeName && !isShutDown(object)) return;
@@ -80,12 +88,14 @@ export class StorageProtectionController implements Controller {
     for (const key of claimKeys) {
       const [namespace, name] = key.split('/');
       const claim = this.store.tryGet(claims, namespace, name);
-      if (terminatingWith(claim, PVC_PROTECTION_FINALIZER) && !this.inUse(claim!)) this.release(claims, claim!, PVC_PROTECTION_FINALIZER);
+      if (lacking(claim, PVC_PROTECTION_FINALIZER)) this.setFinalizers(claims, claim!, [...(claim!.metadata.finalizers ?? []), PVC_PROTECTION_FINALIZER]);
+      else if (terminatingWith(claim, PVC_PROTECTION_FINALIZER) && !this.inUse(claim!)) this.release(claims, claim!, PVC_PROTECTION_FINALIZER);
     }
     for (const name of volumeNames) {
       const volume = this.store.tryGet(volumes, undefined, name);
       // `isPVUsed`: a Bound volume is in use.
-      if (terminatingWith(volume, PV_PROTECTION_FINALIZER) && volumePhase(volume!) !== 'Bound') this.release(volumes, volume!, PV_PROTECTION_FINALIZER);
+      if (lacking(volume, PV_PROTECTION_FINALIZER)) this.setFinalizers(volumes, volume!, [...(volume!.metadata.finalizers ?? []), PV_PROTECTION_FINALIZER]);
+      else if (terminatingWith(volume, PV_PROTECTION_FINALIZER) && volumePhase(volume!) !== 'Bound') this.release(volumes, volume!, PV_PROTECTION_FINALIZER);
     }
     return true;
   }
@@ -96,9 +106,12 @@ export class StorageProtectionController implements Controller {
   }
 
   private release(type: typeof claims, object: KubeObject, finalizer: string): void {
-    const rest = (object.metadata.finalizers ?? []).filter((f) => f !== finalizer);
+    this.setFinalizers(type, object, (object.metadata.finalizers ?? []).filter((f) => f !== finalizer));
+  }
+
+  private setFinalizers(type: typeof claims, object: KubeObject, finalizers: string[]): void {
     try {
-      this.store.patch(type, object.metadata.namespace, object.metadata.name, { metadata: { finalizers: rest.length ? rest : null, resourceVersion: object.metadata.resourceVersion } });
+      this.store.patch(type, object.metadata.namespace, object.metadata.name, { metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: object.metadata.resourceVersion } });
     } catch (e) {
       if (!(e instanceof DomainError)) throw e; // gone or changed meanwhile: its next event brings it back
     }
