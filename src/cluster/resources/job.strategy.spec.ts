@@ -41,6 +41,12 @@ describe('JobStrategy', () => {
     expect(e.message).toBe(`Job in version "v1" cannot be handled as a Job: json: cannot unmarshal ${message}`);
   });
 
+  it('caps an Indexed Job\'s parallelism, not its completions (maxParallelismForIndexedJob)', () => {
+    const c = newCluster();
+    const made = c.store.create(jobs, { metadata: { name: 'big' }, spec: { completionMode: 'Indexed', completions: 200000, parallelism: 10, suspend: true, template: template('Never') } }, 'default');
+    expect(made.spec).toMatchObject({ completions: 200000 });
+  });
+
   it('parallelism alone leaves completions unset; a pod failure policy makes the replacement policy Failed', () => {
     const c = newCluster();
     const rules = [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }];
@@ -53,6 +59,7 @@ describe('JobStrategy', () => {
     [{}, template(), 'spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"'],
     [{}, template('Sometimes'), 'spec.template.spec.restartPolicy: Unsupported value: "Sometimes": supported values: "OnFailure", "Never"'],
     [{ completionMode: 'Indexed', completions: null, parallelism: 2 }, template('Never'), 'spec.completions: Required value: when completion mode is Indexed'],
+    [{ completionMode: 'Indexed', completions: 5, parallelism: 100001, backoffLimitPerIndex: 1 }, template('Never'), 'spec.parallelism: Invalid value: 100001: must be less than or equal to 100000 when completion mode is Indexed'],
     [{ completionMode: 'Sometimes' }, template('Never'), 'spec.completionMode: Unsupported value: "Sometimes": supported values: "NonIndexed", "Indexed"'],
     [{ backoffLimit: -1 }, template('Never'), 'spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0'],
     [{ parallelism: -1 }, template('Never'), 'spec.parallelism: Invalid value: -1: must be greater than or equal to 0'],

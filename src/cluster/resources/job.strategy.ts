@@ -188,12 +188,9 @@ function validateJobSpecFields(spec: JobSpec, errors: FieldErrors): void {
   if (spec.completionMode != null && !COMPLETION_MODES.includes(spec.completionMode)) {
     errors.notSupported('spec.completionMode', spec.completionMode, COMPLETION_MODES);
   } else if (spec.completionMode === 'Indexed') {
-    if (spec.completions == null) {
-      errors.required('spec.completions', 'when completion mode is Indexed');
-    } else if (spec.completions > MAX_INDEXED && spec.backoffLimitPerIndex == null) {
-      errors.invalid('spec.completions', spec.completions, `must be less than or equal to ${MAX_INDEXED} when completion mode is Indexed`);
-    }
-    if ((spec.parallelism ?? 0) > MAX_INDEXED && spec.backoffLimitPerIndex == null) {
+    // Only parallelism is capped (`maxParallelismForIndexedJob`); completions are not (KEP-3850's limits are in validateIndexedLimits).
+    if (spec.completions == null) errors.required('spec.completions', 'when completion mode is Indexed');
+    if ((spec.parallelism ?? 0) > MAX_INDEXED) {
       errors.invalid('spec.parallelism', spec.parallelism, `must be less than or equal to ${MAX_INDEXED} when completion mode is Indexed`);
     }
   }
