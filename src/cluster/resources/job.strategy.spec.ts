@@ -60,6 +60,8 @@ describe('JobStrategy', () => {
     [{}, template('Sometimes'), 'spec.template.spec.restartPolicy: Unsupported value: "Sometimes": supported values: "OnFailure", "Never"'],
     [{ completionMode: 'Indexed', completions: null, parallelism: 2 }, template('Never'), 'spec.completions: Required value: when completion mode is Indexed'],
     [{ completionMode: 'Indexed', completions: 5, parallelism: 100001, backoffLimitPerIndex: 1 }, template('Never'), 'spec.parallelism: Invalid value: 100001: must be less than or equal to 100000 when completion mode is Indexed'],
+    [{ podReplacementPolicy: 'TerminatingOrFailed', podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] } }, template('Never'), 'spec.podReplacementPolicy: Unsupported value: "TerminatingOrFailed": supported values: "Failed"'],
+    [{ podReplacementPolicy: 'Sometimes', podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] } }, template('Never'), 'spec.podReplacementPolicy: Unsupported value: "Sometimes": supported values: "Failed"'],
     [{ completionMode: 'Sometimes' }, template('Never'), 'spec.completionMode: Unsupported value: "Sometimes": supported values: "NonIndexed", "Indexed"'],
     [{ backoffLimit: -1 }, template('Never'), 'spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0'],
     [{ parallelism: -1 }, template('Never'), 'spec.parallelism: Invalid value: -1: must be greater than or equal to 0'],

@@ -210,10 +210,11 @@ function validateJobSpecFields(spec: JobSpec, errors: FieldErrors): void {
   }
   if (spec.podReplacementPolicy == null) {
     // not given (a job template: the Job's defaults come when it is made)
+  } else if (spec.podFailurePolicy) {
+    // `validatePodReplacementPolicy`: with a pod failure policy only Failed is supported.
+    if (spec.podReplacementPolicy !== 'Failed') errors.notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, ['Failed']);
   } else if (!REPLACEMENT_POLICIES.includes(spec.podReplacementPolicy)) {
     errors.notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, REPLACEMENT_POLICIES);
-  } else if (spec.podFailurePolicy && spec.podReplacementPolicy !== 'Failed') {
-    errors.invalid('spec.podReplacementPolicy', spec.podReplacementPolicy, 'must be "Failed" when podFailurePolicy is used');
   }
   if (spec.podFailurePolicy) validatePodFailurePolicy(spec, errors);
   validateTemplate(spec, errors);
