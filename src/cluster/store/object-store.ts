@@ -725,6 +725,12 @@ export class ObjectStore {
   ): KubeObject {
     const dryRun = options.dryRun ?? false;
     const metadataErrors = this.metadataErrors(type, draft, options);
+    if (previous.metadata.deletionTimestamp) {
+      // `ValidateNoNewFinalizers`: an object being deleted only loses finalizers.
+      const added = (draft.metadata.finalizers ?? []).filter((f) => !(previous.metadata.finalizers ?? []).includes(f));
+      const text = `[]string{${[...new Set(added)].sort().map((f) => JSON.stringify(f)).join(', ')}}`;
+      if (added.length) metadataErrors.push({ field: 'metadata.finalizers', type: 'FieldValueForbidden', value: undefined, detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${text}` });
+    }
     return this.write(() => {
       const rollback = validated(type.kind, previous.metadata.name, metadataErrors, () => this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun }));
       if (dryRun) {
