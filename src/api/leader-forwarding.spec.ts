@@ -1,7 +1,7 @@
 import Fastify, { FastifyInstance } from 'fastify';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { answeredByLeader, FORWARDED_HEADER, LeaderView, registerLeaderForwarding, REVISION_HEADER } from './leader-forwarding';
+import { answeredByLeader, FORWARDED_HEADER, LeaderView, NOT_LEADER_HEADER, registerLeaderForwarding, REVISION_HEADER } from './leader-forwarding';
 
 /** A leader's API: records what reached it, answers 201 with a revision header. */
 function fakeLeader(): Promise<{ server: Server; url: string; seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: string }> }> {
@@ -101,6 +101,19 @@ describe('leader forwarding (a follower hands writes and /netsim/v1 to the leade
     await app.close();
   });
 
+  it('waits past a stale Lease URL where a process that does not lead now listens (its own port taken again), as for a dead leader', async () => {
+    const view = new View();
+    const app = await follower(view, 5000);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    view.url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const pending = app.inject({ method: 'POST', url: '/api/v1/namespaces/default/pods', payload: { metadata: { name: 'x' } } });
+    setTimeout(() => (view.isLeader = true), 250);
+    const answer = await pending;
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toEqual({ answeredBy: 'here' });
+    await app.close();
+  });
+
   it('refuses a WebSocket upgrade and a request another follower forwarded, naming why', async () => {
     const view = new View();
     view.url = 'http://127.0.0.1:3000';
@@ -111,6 +124,7 @@ describe('leader forwarding (a follower hands writes and /netsim/v1 to the leade
     const again = await app.inject({ method: 'POST', url: '/api/v1/namespaces/default/pods', headers: { [FORWARDED_HEADER]: 'other_2' } });
     expect(again.statusCode).toBe(503);
     expect(again.json().message).toBe('this kube-netsim process (me_1) is not the leader any more; retry');
+    expect(again.headers[NOT_LEADER_HEADER]).toBe('me_1');
     await app.close();
   });
 

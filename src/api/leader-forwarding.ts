@@ -19,6 +19,8 @@ export interface LeaderView {
 export const FORWARDED_HEADER = 'x-kube-netsim-forwarded-by';
 /** The leader's store revision once a forwarded request is answered (durable): the follower waits to have seen it. */
 export const REVISION_HEADER = 'x-kube-netsim-revision';
+/** Marks a 503 from a process that does not lead: the Lease's URL was stale (another process, or this one, listens there now). */
+export const NOT_LEADER_HEADER = 'x-kube-netsim-not-leader';
 
 /** How long a follower waits for a leader to answer (one that died is replaced within the lease duration). */
 export const FORWARD_WAIT_MS = 30_000;
@@ -55,6 +57,7 @@ export function registerLeaderForwarding(fastify: FastifyInstance, leadership: L
     const path = req.url.split('?')[0];
     if (!answeredByLeader(req.method, path)) return;
     if (req.headers[FORWARDED_HEADER] !== undefined) {
+      void reply.header(NOT_LEADER_HEADER, leadership.identity);
       return unavailable(reply, `this kube-netsim process (${leadership.identity}) is not the leader any more; retry`);
     }
     if (req.headers.upgrade !== undefined) {
@@ -95,7 +98,11 @@ async function forward(fastify: FastifyInstance, req: FastifyRequest, body: Buff
     const url = leadership.leaderUrl();
     if (url) {
       try {
-        return await send(url, req, body, leadership.identity);
+        const answer = await send(url, req, body, leadership.identity);
+        // The Lease still names a URL where a process that does not lead now listens (the old
+        // leader's port taken again, by this process or another): wait, as for a dead leader.
+        if (answer.status !== 503 || answer.headers[NOT_LEADER_HEADER] === undefined) return answer;
+        last = `the process at ${url} is not the leader`;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         last = `the leader at ${url} does not answer (${(e as Error).message})`;
