@@ -103,7 +103,9 @@ describe('kube-proxy on every node (e2e)', () => {
     expect(wrongFormat.body.details.causes[0]).toMatchObject({ field: 'format', reason: 'FieldValueNotSupported' });
   });
 
-  it('runs a node in nftables mode: its ruleset as nft lists it, the last transaction, cleanup of iptables mode, and traffic refused until the engine traces nft', async () => {
+  it('runs a node in nftables mode: its ruleset as nft lists it, the last transaction, cleanup of iptables mode, and traffic through its nft rules to the same endpoints', async () => {
+    const endpoints = (body: { outcomes: Array<{ probability: number; destination: unknown; result: string }> }) => body.outcomes.map((o) => `${o.result} ${JSON.stringify(o.destination)} ${o.probability}`).sort();
+    const inIptablesMode = (await request(t.http).post('/netsim/v1/traffic').send({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(200)).body;
     // An iptables-mode node: nft lists nothing (kube-proxy wrote no table).
     const empty = await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables').expect(200);
     expect(empty.text).toBe('');
@@ -131,18 +133,18 @@ describe('kube-proxy on every node (e2e)', () => {
     // Another node stays in iptables mode.
     expect(await text('/netsim/v1/nodes/kind-control-plane/iptables?table=nat')).toContain(':KUBE-SERVICES - [0:0]');
 
-    const conflict = (await request(t.http).post('/netsim/v1/traffic').send({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(409)).body;
-    expect(conflict).toMatchObject({ kind: 'Status', reason: 'Conflict', details: { kind: 'nodes', name: 'kind-worker' } });
-    expect(conflict.message).toContain('node kind-worker runs kube-proxy in nftables mode; ');
-    // Refused before anything is traced, even from another node: no node's conntrack changes.
-    const conntrack = async () => (await request(t.http).get('/netsim/v1/nodes/kind-control-plane/conntrack').expect(200)).text;
-    const before = await conntrack();
-    await request(t.http).post('/netsim/v1/traffic').send({ from: 'node/kind-control-plane', to: '10.96.0.10:53', mode: 'sample', count: 5 }).expect(409);
-    expect(await conntrack()).toBe(before);
+    // Traffic crosses the node's nft table (kube-proxy's) with its iptables (the kubelet's, flannel's): the same endpoints, the same odds.
+    const inNftablesMode = (await request(t.http).post('/netsim/v1/traffic').send({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(200)).body;
+    expect(endpoints(inNftablesMode)).toEqual(endpoints(inIptablesMode));
+    const dnatBy = (body: { outcomes: Array<{ path: { rewrites: Array<{ type: string; by: string }> } }> }) => body.outcomes.map((o) => o.path.rewrites.find((r) => r.type === 'DNAT')?.by);
+    expect(dnatBy(inIptablesMode)).toEqual([expect.stringMatching(/^KUBE-SEP-/), expect.stringMatching(/^KUBE-SEP-/)]);
+    expect(dnatBy(inNftablesMode)).toEqual([expect.stringMatching(/^endpoint-\w{8}-kube-system\/kube-dns\/tcp\/dns-tcp__10\.244\.0\.\d\/53$/), expect.stringMatching(/^endpoint-/)]);
+    await request(t.http).get('/netsim/v1/diagnose').query({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(200);
+    // The node writes no iptables rules of kube-proxy's to compare.
     await request(t.http).get('/netsim/v1/nodes/kind-worker/iptables/diff').expect(409);
-    await request(t.http).get('/netsim/v1/diagnose').query({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(409);
     const packet = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'tcp', source: '192.0.2.1', sourcePort: 40000, destination: '10.96.0.10', destinationPort: 53 };
-    await request(t.http).post('/netsim/v1/nodes/kind-worker/trace').send({ packet }).expect(409);
+    const trace = (await request(t.http).post('/netsim/v1/nodes/kind-worker/trace').send({ packet }).expect(200)).body;
+    expect(JSON.stringify(trace)).toContain('ip kube-proxy');
 
     const badFormat = (await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables?format=save').expect(422)).body;
     expect(badFormat.details.causes[0]).toMatchObject({ field: 'format', reason: 'FieldValueNotSupported' });

@@ -94,8 +94,14 @@ const NAT_HOOKS: Record<'destination' | 'source', ReadonlySet<TraceStep['hook']>
   source: new Set(['POSTROUTING', 'INPUT']),
 };
 
+/** An nft table's step (`ip kube-proxy`), as opposed to an iptables table's (`nat`). */
+const isNftTable = (table: TraceStep['table']) => table.includes(' ');
+/** An nft rule's NAT statement as its step's action says it. */
+const NFT_NAT_ACTION = /^(dnat|snat|masquerade|redirect)\b/i;
+
 /**
- * The chain whose rule rewrote `side` of the packet, else `conntrack` (a
+ * The chain whose rule rewrote `side` of the packet (an iptables nat-table
+ * chain, or an nft chain whose rule did the NAT), else `conntrack` (a
  * known connection's NAT: its packets do not walk the nat table). DNAT,
  * SNAT and MASQUERADE end the nat table's walk of a hook, so the rule that
  * rewrote the packet is the last nat-table rule run at that end's hooks.
@@ -104,7 +110,8 @@ function rewrittenBy(rules: readonly TraceStep[], side: 'destination' | 'source'
   const hooks = NAT_HOOKS[side];
   for (let k = rules.length - 1; k >= 0; k--) {
     const step = rules[k];
-    if (step.table === 'nat' && step.rule !== null && step.chain !== null && hooks.has(step.hook)) return step.chain;
+    if (step.rule === null || step.chain === null || !hooks.has(step.hook)) continue;
+    if (step.table === 'nat' || (isNftTable(step.table) && NFT_NAT_ACTION.test(step.action))) return step.chain;
   }
   return 'conntrack';
 }

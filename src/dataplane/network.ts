@@ -8,7 +8,6 @@
  * while conntrack tables and recent lists live as long as the node.
  */
 import type { Cluster } from '../cluster/cluster';
-import type { NodeProxy } from '../cluster/controllers/kube-proxy.controller';
 import type { NodeStatus } from '../cluster/resources/node.types';
 import type { PodSpec, PodStatus } from '../cluster/resources/pod.types';
 import type { KubeObject } from '../cluster/store/types';
@@ -23,6 +22,7 @@ import { Host, formatRoute, type HostSpec, type RouteSpec } from '../netfilter/h
 import { InMemoryRecentStore, MapMatchState } from '../netfilter/recent-store';
 import { IpsetStore } from '../netfilter/ipset/ipset-store';
 import type { Ruleset } from '../netfilter/ruleset';
+import { NftHookSource } from '../nftables/traversal';
 import { ensureFlannelRules } from './flannel';
 import { BRIDGE_DEVICE, VXLAN6_DEVICE, VXLAN_DEVICE, isVxlanDevice, nodeInterfaces, type NodeInterfaceSpec } from './node-interfaces';
 
@@ -95,6 +95,8 @@ interface NodeState {
   engine?: NetfilterEngine;
   /** The engine over the node's ip6tables tables, on a cluster with IPv6. */
   engine6?: NetfilterEngine;
+  /** The node's nft base chains as the engine runs them (kube-proxy's in nftables mode), with their affinity elements. */
+  nftHooks?: NftHookSource;
 }
 
 interface Snapshot {
@@ -108,21 +110,6 @@ interface Snapshot {
   /** Non-hostNetwork pods by each IP (running first, when addresses are reused). */
   podsByAddress: Map<IpAddress, PodEndpoint>;
   hostNetworkPods: Map<string, PodEndpoint[]>;
-}
-
-/**
- * A node whose kube-proxy runs in nftables mode has its Service rules in nft
- * rules, which the engine does not trace yet: tracing through it is refused
- * (409), never done with its iptables alone. Imported rules are traced as given.
- */
-export function refuseNftablesNode(proxy: Pick<NodeProxy, 'node' | 'mode' | 'imported'>): void {
-  if (proxy.mode !== 'nftables' || proxy.imported) return;
-  const node = proxy.node;
-  throw new DomainError(
-    'CONFLICT',
-    `node ${node} runs kube-proxy in nftables mode; packets cannot be traced through nft rules yet: read them with GET /netsim/v1/nodes/${node}/nftables, or put the node back in iptables mode (PUT /netsim/v1/nodes/${node}/kube-proxy/config)`,
-    { kind: 'nodes', name: node },
-  );
 }
 
 export class ClusterNetwork {
@@ -403,29 +390,21 @@ export class ClusterNetwork {
   }
 
   /**
-   * Refuses (409) before anything is traced when any node runs kube-proxy in
-   * nftables mode: a walk that reached it midway would leave the nodes before
-   * it changed (conntrack, counters) by a refused request.
-   */
-  refuseNftablesNodes(): void {
-    for (const node of this.cluster.kubeProxies.nftablesNodes()) refuseNftablesNode(this.cluster.kubeProxies.proxy(node));
-  }
-
-  /**
    * The node's netfilter engine of a family (state kept: conntrack, recent lists, counters; one conntrack table for both, as the kernel's).
-   * A node whose kube-proxy runs in nftables mode is refused (409): its Service
-   * rules are nft rules, which the engine does not trace yet.
+   * On a node whose kube-proxy runs in nftables mode, its nft base chains run beside the
+   * iptables tables (flannel's and the kubelet's), by priority at each hook, as on a real node.
    */
   engine(node: string, family: IpFamily = 'ipv4'): NetfilterEngine {
-    refuseNftablesNode(this.cluster.kubeProxies.proxy(node));
     const ruleset = this.ruleset(node, family);
     const host = this.host(node);
     const state = this.state(node);
+    const nftables = this.nftHooks(node);
     const kept = family === 'ipv6' ? state.engine6 : state.engine;
-    if (kept && kept.ruleset === ruleset && kept.host === host) return kept;
+    if (kept && kept.ruleset === ruleset && kept.host === host && kept.nftables === nftables) return kept;
     const engine = new NetfilterEngine({
       ruleset,
       host,
+      nftables,
       clock: this.cluster.clock,
       random: this.cluster.random,
       conntrack: state.conntrack,
@@ -436,6 +415,19 @@ export class ClusterNetwork {
     if (family === 'ipv6') state.engine6 = engine;
     else state.engine = engine;
     return engine;
+  }
+
+  /**
+   * The node's nft base chains for the engine: kube-proxy's `kube-proxy` tables in nftables mode
+   * (none in iptables mode, or with imported rules in place of the node's own). One source per
+   * node, kept while the node's ruleset is the same, so affinity elements outlive a packet.
+   */
+  nftHooks(node: string): NftHookSource | undefined {
+    const proxy = this.cluster.kubeProxies.proxy(node);
+    if (proxy.mode !== 'nftables' || proxy.imported) return undefined;
+    const state = this.state(node);
+    if (state.nftHooks?.ruleset !== proxy.nftables) state.nftHooks = new NftHookSource(proxy.nftables);
+    return state.nftHooks;
   }
 
   // ---- `ip route`, `ip addr`, `conntrack -L` -------------------------------------

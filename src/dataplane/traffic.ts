@@ -208,7 +208,6 @@ export class TrafficSimulator {
     if (mixed && source.kind === 'external') {
       throw new DomainError('INVALID', `from.external: Invalid value: "${formatIp(source.address)}": an ${typeof source.address === 'bigint' ? 'IPv6' : 'IPv4'} client cannot connect to the ${typeof mixed.address === 'bigint' ? 'IPv6' : 'IPv4'} address ${formatIp(mixed.address)}`, { field: 'from.external' });
     }
-    this.network.refuseNftablesNodes();
     if (targets.length === 0) {
       const outcome: Unexplained = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
       if (mode === 'sample') return { outcomes: [outcome], samples: { nxdomain: request.count ?? 100 }, ...(resolution ? { resolution } : {}) };

@@ -4,7 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Cluster } from '../../cluster/cluster';
 import { SeededRandom } from '../../common/random';
 import { DomainError } from '../../common/domain-error';
-import { refuseNftablesNode } from '../../dataplane/network';
 import { TrafficSimulator } from '../../dataplane/traffic';
 import { NetfilterEngine } from '../../netfilter/engine';
 import { traceText } from '../../netfilter/trace-text';
@@ -37,7 +36,7 @@ export class NodeTraceController {
     summary: "Where a packet goes through one node's tables, of either family",
     description:
       "As `POST /netsim/v1/trace`, with the node's own rules, ipsets and interfaces in place of pasted ones: `family: ipv4` crosses its iptables tables " +
-      "(kube-proxy's and flannel's, or the imported ones), `family: ipv6` its ip6tables tables (the IPv6 proxier's, on a cluster with IPv6). " +
+      "(kube-proxy's and flannel's, or the imported ones), `family: ipv6` its ip6tables tables (the IPv6 proxier's, on a cluster with IPv6); a node whose kube-proxy runs in nftables mode adds its nft base chains, by priority. " +
       'The packet is traced as the first of its connection, and leaves no conntrack entry; `mode: sample` counts it in the counters of the rules it crosses (as a real packet would), `enumerate` counts nothing.',
   })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
@@ -46,7 +45,6 @@ export class NodeTraceController {
   trace(@Param('node') node: string, @Body() body: NodeTraceRequestDto, @Query('format') format: string | undefined, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
     const answerFormat = negotiateFormat(format, req.headers.accept);
     const proxy = this.cluster.kubeProxies.proxy(node);
-    refuseNftablesNode(proxy);
     const family = requestFamily(body.family, '', body.packet);
     const network = this.traffic.network;
     let ruleset;
@@ -59,7 +57,7 @@ export class NodeTraceController {
     }
     const host = network.host(node);
     const random = body.seed === undefined ? this.cluster.random : new SeededRandom(body.seed);
-    const engine = new NetfilterEngine({ ruleset, host, clock: this.cluster.clock, random, ipsets: network.ipsets(node) });
+    const engine = new NetfilterEngine({ ruleset, host, clock: this.cluster.clock, random, ipsets: network.ipsets(node), nftables: network.nftHooks(node) });
     const views = traceViews(engine, host, body.packet, body.mode ?? 'enumerate');
     res.header('Vary', 'Accept');
     sendAnswer(res, answerFormat, { node, family, outcomes: views }, answerFormat === 'text' ? traceText(body.packet, views) : []);
