@@ -8,7 +8,7 @@ import { CsvParseError } from './auth/csv';
 import { TokenAuthenticator, TokenFileError } from './auth/token-authenticator';
 import { selfSignedCertificate, ServingCertificate } from './auth/self-signed-certificate';
 import { loadTokenAuthFile, readPemFile } from './auth/startup-files';
-import { loadClusterFile } from './cluster/apply/cluster-file';
+import { ClusterSetup, startFromClusterFile } from './cluster/snapshot/restore-snapshot';
 import { openEtcdStore } from './cluster/store/etcd/open-etcd-store';
 import { Cluster } from './cluster/cluster';
 import { SimulationClock } from './cluster/simulation-clock';
@@ -51,10 +51,11 @@ function loadTokens(config: AppConfig): TokenAuthenticator | undefined {
  * Reads and validates the configuration, builds the cluster and loads its
  * manifest file; on any error prints it, naming the variable, and exits 1.
  */
-async function startCluster(): Promise<{ config: AppConfig; cluster: Cluster; loaded: number; restored: number }> {
+async function startCluster(): Promise<{ config: AppConfig; cluster: Cluster; loaded: number; restored: number; setup: ClusterSetup }> {
   let config: AppConfig;
   let cluster: Cluster;
   let restored = 0;
+  let setup: ClusterSetup;
   try {
     config = readConfig(process.env);
     const clock = new SimulationClock(config.clock === 'running' ? Date.now() : undefined);
@@ -66,9 +67,11 @@ async function startCluster(): Promise<{ config: AppConfig; cluster: Cluster; lo
       if (opened.restored.foreignKeys > 0) warn(`ETCD_PREFIX=${config.store.prefix}: ${opened.restored.foreignKeys} key(s) there are not objects kube-netsim serves; left alone`);
       cluster = buildCluster(config, clock, unseededRandom(), storage);
       opened.backend.onFault(cluster.faults.record);
+      setup = { config, random: cluster.random, backend: opened.backend, settleInSlices: true, adopt: (next) => opened.backend.onFault(next.faults.record) };
       for (const warning of cluster.repaired?.warnings ?? []) warn(`repair: ${warning}`);
     } else {
       cluster = buildCluster(config, clock, unseededRandom());
+      setup = { config, random: cluster.random, settleInSlices: true };
     }
     if (config.clock === 'running') clock.startRealTime();
     // The server keeps answering while the controllers work through a large change.
@@ -80,9 +83,10 @@ async function startCluster(): Promise<{ config: AppConfig; cluster: Cluster; lo
     throw e;
   }
   // A cluster read back from etcd goes on as it was: the manifest made it the first time.
-  if (config.clusterFile === 'none' || restored > 0) return { config, cluster, loaded: 0, restored };
+  if (config.clusterFile === 'none' || restored > 0) return { config, cluster, loaded: 0, restored, setup };
   try {
-    return { config, cluster, loaded: loadClusterFile(cluster, config.clusterFile).length, restored };
+    // Manifests are applied to the cluster; a snapshot is restored in its place.
+    return { config, ...startFromClusterFile(setup, cluster), restored, setup };
   } catch (e) {
     const reason = reasonOf(e);
     if (reason === undefined) throw e;
@@ -120,13 +124,13 @@ function servingCertificate(config: AppConfig, tokens: boolean): (ServingCertifi
 }
 
 async function bootstrap(): Promise<void> {
-  const { config, cluster, loaded, restored } = await startCluster();
+  const { config, cluster, loaded, restored, setup } = await startCluster();
   const authenticator = loadTokens(config);
   const tls = servingCertificate(config, authenticator !== undefined);
   let app;
   try {
     app = configureApp(
-      await NestFactory.create(AppModule.register({ config, cluster, authenticator }), createHttpAdapter(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}), {
+      await NestFactory.create(AppModule.register({ config, cluster, authenticator, setup }), createHttpAdapter(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}), {
         bodyParser: false,
       }),
     );
