@@ -5,15 +5,30 @@
  * without a restart; a bad document changes nothing.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { parse } from 'yaml';
 import { startListeningApp, TestApp } from './support/test-app';
 
 const run = promisify(execFile);
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name?: string; namespace?: string; uid?: string; generateName?: string; resourceVersion?: string };
+  spec: Record<string, unknown>;
+}
+interface Doc {
+  apiVersion: string;
+  kind: string;
+  time: string;
+  configuration: Record<string, unknown>;
+  objects: Obj[];
+}
+interface Cause {
+  field: string;
+  message: string;
+}
 
 describe('snapshots and reset (e2e)', () => {
   jest.setTimeout(60000);
@@ -53,5 +68,148 @@ describe('snapshots and reset (e2e)', () => {
     expect(await kubectl('get', 'pods', '-A', '-o', 'wide')).toBe(pods);
     expect(await kubectl('get', 'services', '-A')).toBe(services);
     expect((await request(t.http).get('/netsim/v1/clock').expect(200)).body.now).toBe('2026-01-01T00:00:00.000Z');
+  });
+});
+
+describe('snapshot restore: all or nothing (e2e)', () => {
+  jest.setTimeout(60000);
+  let t: TestApp;
+  let first: Doc;
+  beforeAll(async () => {
+    t = await startListeningApp({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml', CLOCK: 'manual' });
+    first = (await request(t.http).get('/netsim/v1/snapshot').expect(200)).body;
+  });
+  afterAll(() => t.close());
+
+  const current = async () => (await request(t.http).get('/netsim/v1/snapshot').expect(200)).text;
+  const refused = async (document: unknown, status: number) => {
+    const before = await current();
+    const res = await request(t.http).post('/netsim/v1/snapshot').send(document as object).expect(status);
+    expect(res.body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status });
+    expect(await current()).toBe(before);
+    return res.body;
+  };
+  const edited = (edit: (doc: Doc) => void) => {
+    const doc = structuredClone(first);
+    edit(doc);
+    return doc;
+  };
+  const indexOf = (kind: string, name: string) => first.objects.findIndex((o: Obj) => o.kind === kind && o.metadata.name === name);
+
+  it('the JSON form is the same document, in the same order', async () => {
+    const yaml = parse((await request(t.http).get('/netsim/v1/snapshot').set('Accept', 'application/yaml').expect(200)).text);
+    expect(yaml).toEqual(first);
+    const kinds = first.objects.map((o: Obj) => o.kind);
+    expect(kinds[0]).toBe('Namespace');
+    expect(first.objects.every((o: Obj) => o.metadata.resourceVersion === undefined)).toBe(true);
+  });
+
+  it('refuses a document of another kind, naming the field', async () => {
+    const body = await refused(edited((d) => (d.kind = 'List')), 422);
+    expect(body.details.causes).toEqual([expect.objectContaining({ field: 'kind', reason: 'FieldValueNotSupported' })]);
+  });
+
+  it('refuses an object kube-netsim does not serve, or one with no name', async () => {
+    const body = await refused(
+      edited((d) => {
+        d.objects.push({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', uid: 'u' }, spec: {} });
+        d.objects[indexOf('Deployment', 'web')].metadata.name = undefined;
+      }),
+      422,
+    );
+    const fields = body.details.causes.map((c: Cause) => c.field);
+    expect(fields).toEqual([`objects[${indexOf('Deployment', 'web')}].metadata.name`, `objects[${first.objects.length}].kind`]);
+  });
+
+  it('refuses a field of the wrong type with the decoder\'s 400, naming the object', async () => {
+    const i = indexOf('Service', 'kubernetes');
+    const body = await refused(edited((d) => (d.objects[i].spec.ports = 'https')), 400);
+    expect(body.message).toContain(`objects[${i}]:`);
+    expect(body.details.causes[0].field).toBe(`objects[${i}].spec.ports`);
+  });
+
+  it('refuses two Services on one ClusterIP, and nothing changes', async () => {
+    const services = first.objects.filter((o: Obj) => o.kind === 'Service' && o.spec.clusterIP && o.spec.clusterIP !== 'None');
+    const [a, b] = [services[0], services[1]];
+    const body = await refused(
+      edited((d) => {
+        const target = d.objects.find((o: Obj) => o.kind === 'Service' && o.metadata.name === b.metadata.name && o.metadata.namespace === b.metadata.namespace);
+        target!.spec.clusterIP = a.spec.clusterIP;
+        target!.spec.clusterIPs = [a.spec.clusterIP];
+      }),
+      422,
+    );
+    expect(body.details.causes[0]).toMatchObject({ field: 'objects' });
+    expect(body.message).toContain(`Cluster IP ${a.spec.clusterIP}`);
+    expect(body.message).toContain('was assigned to multiple services');
+  });
+
+  it('refuses a configuration this process cannot take, naming the setting', async () => {
+    const body = await refused(edited((d) => (d.configuration.serviceClusterIpRange = '10.0.0.0/16')), 422);
+    expect(body.details.causes[0].field).toBe('configuration.serviceClusterIpRange');
+    expect(body.details.causes[0].message).toContain('SERVICE_CLUSTER_IP_RANGE');
+  });
+
+  it('refuses an object in a namespace the snapshot lacks, and a duplicate', async () => {
+    const pod = first.objects.find((o: Obj) => o.kind === 'Pod')!;
+    const body = await refused(
+      edited((d) => {
+        d.objects.push(structuredClone(pod));
+        d.objects.push({ ...structuredClone(pod), metadata: { ...pod.metadata, name: 'elsewhere', namespace: 'nowhere' } });
+      }),
+      422,
+    );
+    const fields = body.details.causes.map((c: Cause) => c.field);
+    expect(fields).toEqual([`objects[${first.objects.length}].metadata.name`, `objects[${first.objects.length + 1}].metadata.namespace`]);
+  });
+
+  it('refuses an empty body and YAML that is not one document', async () => {
+    await refused(undefined, 400);
+    const res = await request(t.http).post('/netsim/v1/snapshot').set('Content-Type', 'application/yaml').send('a: 1\n---\nb: 2\n').expect(400);
+    expect(res.body.message).toContain('one YAML document');
+  });
+});
+
+describe('reset and watches (e2e)', () => {
+  jest.setTimeout(60000);
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startListeningApp({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml', CLOCK: 'manual' });
+  });
+  afterAll(() => t.close());
+
+  it('reset returns to the configured start, in a new history', async () => {
+    const start = parse((await request(t.http).get('/netsim/v1/snapshot').set('Accept', 'application/yaml')).text);
+    await request(t.http).post('/api/v1/namespaces').send({ metadata: { name: 'scratch' } }).expect(201);
+    await request(t.http).post('/netsim/v1/clock/advance').send({ seconds: 30 }).expect(200);
+    const before = (await request(t.http).get('/api/v1/namespaces').expect(200)).body.metadata.resourceVersion;
+    const reset = await request(t.http).post('/netsim/v1/reset').expect(200);
+    expect(reset.body.time).toBe('2026-01-01T00:00:00.000Z');
+    expect(Number(reset.body.resourceVersion)).toBeGreaterThan(Number(before));
+    const after = parse((await request(t.http).get('/netsim/v1/snapshot').set('Accept', 'application/yaml')).text);
+    // The same cluster as at the start, made again as a restart makes it: new uids, and new names where the controllers draw them.
+    const named = (doc: Doc) =>
+      doc.objects.filter((o: Obj) => !o.metadata.generateName && o.kind !== 'Event').map((o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    const kinds = (doc: Doc) => doc.objects.map((o: Obj) => o.kind);
+    expect(named(after)).toEqual(named(start));
+    expect(kinds(after)).toEqual(kinds(start));
+    expect(named(after)).not.toContain('Namespace//scratch');
+    expect(reset.body.objects).toBe(start.objects.length);
+    await request(t.http).get('/api/v1/namespaces/scratch').expect(404);
+  });
+
+  it('an open watch ends with 410 Expired when the cluster is restored', async () => {
+    const version = (await request(t.http).get('/api/v1/namespaces').expect(200)).body.metadata.resourceVersion;
+    const response = await fetch(`http://127.0.0.1:${t.port}/api/v1/namespaces?watch=1&resourceVersion=${version}`);
+    const reading = response.text();
+    await request(t.http).post('/netsim/v1/reset').expect(200);
+    const lines = (await reading).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toEqual({
+      type: 'ERROR',
+      object: expect.objectContaining({ kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 }),
+    });
+    // A watch from a version before the reset is too old now, as after an etcd restore.
+    const old = await request(t.http).get(`/api/v1/namespaces?watch=1&resourceVersion=${version}`).expect(410);
+    expect(old.body).toMatchObject({ kind: 'Status', reason: 'Expired', code: 410 });
   });
 });
