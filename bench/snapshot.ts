@@ -1,0 +1,79 @@
+/**
+ * bench/snapshot: `GET /netsim/v1/snapshot`, `POST /netsim/v1/snapshot` and
+ * `POST /netsim/v1/reset` (docs/snapshots.md), on the demo cluster and on a
+ * cluster of 100 nodes, 1,000 Services and 10,000 pods: the time to take a
+ * snapshot and write it as JSON (and YAML on the demo), the time a restore
+ * and a reset take until the controllers are idle again (every kube-proxy's
+ * rules rebuilt), and the longest event-loop block meanwhile (the server
+ * answers between the slices). The target for reset on the demo is well
+ * under a second. Not a test: it asserts nothing.
+ */
+import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { stringify } from 'yaml';
+import { parseManifestJson } from '../src/cluster/apply/manifests';
+import { loadClusterFile } from '../src/cluster/apply/cluster-file';
+import { Cluster } from '../src/cluster/cluster';
+import { importCluster } from '../src/cluster/import/cluster-import';
+import { SimulationClock } from '../src/cluster/simulation-clock';
+import { LiveCluster } from '../src/cluster/snapshot/live-cluster';
+import { SeededRandom } from '../src/common/random';
+import { buildAddressPools, readConfig } from '../src/config/app-config';
+import { EXPORT_SIZE, exportList } from './support/export-list';
+
+/** CPU time of this process in ms: on a shared, loaded machine a fairer figure than wall time. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+async function measure<T>(label: string, work: () => T | Promise<T>): Promise<T> {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const start = process.hrtime.bigint();
+  const cpu = cpuMs();
+  const result = await work();
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  loop.disable();
+  console.log(`snapshot: ${label}: ${ms.toFixed(0)} ms (CPU ${(cpuMs() - cpu).toFixed(0)} ms); longest event-loop block ${(loop.max / 1e6).toFixed(0)} ms`);
+  return result;
+}
+
+async function run(name: string, live: LiveCluster, yaml: boolean): Promise<void> {
+  const document = await measure(`${name}: take the snapshot`, () => live.snapshot());
+  const json = await measure(`${name}: write it as JSON`, () => JSON.stringify(document));
+  console.log(`snapshot: ${name}: ${document.objects.length} objects, ${(json.length / 1048576).toFixed(1)} MiB of JSON`);
+  if (yaml) {
+    const text = await measure(`${name}: write it as YAML`, () => stringify(document, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 }));
+    console.log(`snapshot: ${name}: ${(text.length / 1048576).toFixed(1)} MiB of YAML`);
+  }
+  await measure(`${name}: restore (read, check, build, swap; until the controllers are idle)`, () => live.restore(JSON.parse(json)));
+  const same = JSON.stringify(live.snapshot()) === json;
+  console.log(`snapshot: ${name}: the snapshot after the restore is ${same ? 'byte for byte the first' : 'DIFFERENT'}; faults ${live.current.faults.count}`);
+  await measure(`${name}: reset to the configured start (until the controllers are idle)`, () => live.reset());
+}
+
+async function main(): Promise<void> {
+  const random = new SeededRandom(1);
+
+  // The demo cluster, as `npm start` serves it (manual clock, as CI runs it).
+  const demoConfig = readConfig({ CLOCK: 'manual' });
+  const demo = Cluster.create({ pools: buildAddressPools(demoConfig, random), clock: new SimulationClock(), random, defaultStorageClass: false });
+  loadClusterFile(demo, demoConfig.clusterFile);
+  demo.settleInSlices();
+  demo.store.commit();
+  await demo.controllers.idle();
+  await run('demo', new LiveCluster(demo, { config: demoConfig, random, settleInSlices: true }), true);
+
+  // 100 nodes, 1,000 Services, 10,000 pods (bench/import.ts's export), imported and settled.
+  const largeConfig = readConfig({ CLOCK: 'manual', CLUSTER_FILE: 'none', NODE_CIDR_MASK_SIZE: '24' });
+  const large = Cluster.create({ pools: buildAddressPools(largeConfig, random), clock: new SimulationClock(), random });
+  large.settleInSlices();
+  importCluster(large.store, large.pools, parseManifestJson(exportList()));
+  await large.controllers.idle();
+  console.log(`snapshot: large: ${EXPORT_SIZE.NODES} nodes, ${EXPORT_SIZE.SERVICES} Services, ${EXPORT_SIZE.SERVICES * EXPORT_SIZE.REPLICAS} pods`);
+  await run('large', new LiveCluster(large, { config: largeConfig, random, settleInSlices: true }), false);
+  console.log(`snapshot: load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+}
+
+void main();
