@@ -1,6 +1,6 @@
 import { Cluster } from '../cluster';
-import { ClusterSetup, restoreSnapshot, startingSnapshot } from './restore-snapshot';
-import { SnapshotDocument, takeSnapshot } from './snapshot-document';
+import { ClusterSetup, clusterOfSnapshot, restoreSnapshot, startingSnapshot } from './restore-snapshot';
+import { readSnapshotInSlices, SnapshotDocument, takeSnapshot } from './snapshot-document';
 
 /** What a restore or a reset answers. */
 export interface Replaced {
@@ -40,8 +40,10 @@ export class LiveCluster {
   }
 
   /** Restores a snapshot document (parsed, not yet checked): all of it, or nothing when it is refused. */
-  restore(document: unknown): Promise<Replaced> {
-    return this.replace((previous) => restoreSnapshot(this.setup, document, previous), 'the cluster was restored from a snapshot');
+  async restore(document: unknown): Promise<Replaced> {
+    // Checked first, in slices (the server answers meanwhile); built and swapped in one go.
+    const content = await readSnapshotInSlices(document, this.setup.config);
+    return this.replace((previous) => clusterOfSnapshot(this.setup, content, previous), 'the cluster was restored from a snapshot');
   }
 
   /** Returns to the configured start: CLUSTER_FILE (the demo cluster by default), or an empty cluster. */

@@ -24,6 +24,7 @@ import {
 import { alreadyExists, notFound, resourceVersionTooLarge, validated } from './store-errors';
 import { MEMORY_BACKEND, StoreBackend } from './store-backend';
 import { ObjectIndex } from './object-index';
+import { drain } from '../../common/slices';
 
 export * from './store-contract';
 export { alreadyExists, notFound } from './store-errors';
@@ -888,14 +889,6 @@ export class ObjectStore {
   }
 }
 
-
-/** Runs every step of an iterator at once; returns its result. */
-function drain<T>(steps: Iterator<unknown, T>): T {
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
 
 function dropUndefined(record: object): void {
   for (const [k, v] of Object.entries(record)) if (v === undefined) delete (record as Record<string, unknown>)[k];
