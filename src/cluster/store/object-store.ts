@@ -183,9 +183,11 @@ export class ObjectStore {
     const tx: TxLog = { undo: [], events: [] };
     this.tx = tx;
     try {
-      for (const { resource, object } of entries) {
+      for (const entry of entries) {
+        const { resource } = entry;
         const type = this.resourceType(resource);
-        object.metadata.resourceVersion = this.nextVersion();
+        // Its own top and metadata (the rest is frozen with it, and may be shared).
+        const object = { ...entry.object, metadata: { ...entry.object.metadata, resourceVersion: this.nextVersion() } } as KubeObject;
         const bytes = freezeMeasured(object);
         this.setEntry(type, storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), undefined, object);
         tx.events.push({ event: { type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) }, bytes });
