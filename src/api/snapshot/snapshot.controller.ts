@@ -22,6 +22,24 @@ const REPLACED_SCHEMA = {
   },
 };
 
+/** The snapshot document's shape (docs/snapshots.md), for the OpenAPI document: JSON, or the same as YAML. */
+const SNAPSHOT_SCHEMA = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'time', 'configuration', 'objects', 'kubelets'],
+  properties: {
+    apiVersion: { type: 'string', enum: [SNAPSHOT_API_VERSION] },
+    kind: { type: 'string', enum: [SNAPSHOT_KIND] },
+    time: { type: 'string', description: 'The simulated time, RFC 3339 with milliseconds' },
+    configuration: { type: 'object', description: 'What the process was started with (SERVICE_CLUSTER_IP_RANGE, CLUSTER_CIDR, ... by their field names)' },
+    objects: { type: 'array', items: { type: 'object' }, description: 'Every stored object, without resourceVersion, resource by resource then by namespace and name' },
+    kubelets: {
+      type: 'array',
+      description: 'Nodes whose kubelet is stopped or has static pod manifests',
+      items: { type: 'object', properties: { node: { type: 'string' }, running: { type: 'boolean' }, manifests: { type: 'array', items: { type: 'object' } } } },
+    },
+  },
+};
+
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
 /** YAML when `format=yaml`, or when the client prefers a YAML media type to JSON; JSON otherwise. */
@@ -61,7 +79,7 @@ export class SnapshotController {
       'so two snapshots of the same state are byte for byte the same. JSON, or YAML with `Accept: application/yaml` (or `?format=yaml`).',
   })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'yaml'] })
-  @ApiResponse({ status: 200, description: 'The snapshot document', content: { 'application/json': {}, 'application/yaml': {} } })
+  @ApiResponse({ status: 200, description: 'The snapshot document', content: { 'application/json': { schema: SNAPSHOT_SCHEMA }, 'application/yaml': { schema: SNAPSHOT_SCHEMA } } })
   async snapshot(@Query('format') format: string | undefined, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const yaml = wantsYaml(format, req.headers.accept);
     const document = this.live.snapshot();
@@ -84,7 +102,7 @@ export class SnapshotController {
       "process's is a 4xx naming the field, and nothing changes.",
   })
   @ApiConsumes('application/yaml', 'application/json')
-  @ApiBody({ description: `A ${SNAPSHOT_KIND} document, as GET /netsim/v1/snapshot answers it (YAML or JSON)`, schema: { type: 'object' } })
+  @ApiBody({ description: `A ${SNAPSHOT_KIND} document, as GET /netsim/v1/snapshot answers it (YAML or JSON)`, schema: SNAPSHOT_SCHEMA })
   @ApiJsonAnswer(REPLACED_SCHEMA, 'The cluster restored: how many objects, its time and resourceVersion')
   async restore(@Req() req: FastifyRequest): Promise<Replaced> {
     return this.live.restore(await documentOf(req));
