@@ -9,7 +9,6 @@
  * under a second. Not a test: it asserts nothing.
  */
 import os from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { stringify } from 'yaml';
 import { parseManifestJson } from '../src/cluster/apply/manifests';
 import { loadClusterFile } from '../src/cluster/apply/cluster-file';
@@ -20,6 +19,7 @@ import { LiveCluster } from '../src/cluster/snapshot/live-cluster';
 import { SeededRandom } from '../src/common/random';
 import { buildAddressPools, readConfig } from '../src/config/app-config';
 import { EXPORT_SIZE, exportList } from './support/export-list';
+import { watchBlocks } from './support/timing';
 
 /** CPU time of this process in ms: on a shared, loaded machine a fairer figure than wall time. */
 const cpuMs = () => {
@@ -27,32 +27,17 @@ const cpuMs = () => {
   return (user + system) / 1000;
 };
 
-/**
- * Runs `work` and prints its wall and CPU time and the longest event-loop block meanwhile: the wall
- * time (perf_hooks) and the CPU time the process used between two ticks of a 5 ms timer, which on a
- * loaded machine is the fairer figure (as bench/http-edge.ts measures it).
- */
+/** Runs `work` and prints its wall and CPU time and the longest event-loop block meanwhile (`watchBlocks`). */
 async function measure<T>(label: string, work: () => T | Promise<T>): Promise<T> {
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
-  let lastCpu = process.cpuUsage();
-  let blockCpu = 0;
-  const ticker = setInterval(() => {
-    const used = process.cpuUsage(lastCpu);
-    lastCpu = process.cpuUsage();
-    blockCpu = Math.max(blockCpu, (used.user + used.system) / 1000);
-  }, 5);
+  const blocks = watchBlocks();
   const start = process.hrtime.bigint();
   const cpu = cpuMs();
   const result = await work();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   // One more tick: a block at the very end is counted too.
   await new Promise((resolve) => setTimeout(resolve, 6));
-  clearInterval(ticker);
-  loop.disable();
-  console.log(
-    `snapshot: ${label}: ${ms.toFixed(0)} ms (CPU ${(cpuMs() - cpu).toFixed(0)} ms); longest event-loop block ${(loop.max / 1e6).toFixed(0)} ms (${blockCpu.toFixed(0)} ms of CPU)`,
-  );
+  const block = blocks.stop();
+  console.log(`snapshot: ${label}: ${ms.toFixed(0)} ms (CPU ${(cpuMs() - cpu).toFixed(0)} ms); longest event-loop block ${block.wall.toFixed(0)} ms (${block.cpu.toFixed(0)} ms of CPU)`);
   return result;
 }
 

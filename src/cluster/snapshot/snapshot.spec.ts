@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/domain-error';
+import { refusalOf } from '../../common/domain-error.testing';
 import { SeededRandom } from '../../common/random';
 import { buildAddressPools, readConfig } from '../../config/app-config';
 import { Cluster } from '../cluster';
@@ -19,16 +19,6 @@ function newCluster(random = new SeededRandom(3)): Cluster {
     cluster.store.create(services, { metadata: { name }, spec: { type: 'NodePort', selector: { app: name }, ports: [{ port: 80 }] } }, 'default');
   }
   return cluster;
-}
-
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
 }
 
 describe('snapshots', () => {
@@ -92,7 +82,7 @@ describe('snapshots', () => {
     const snapshot = JSON.parse(JSON.stringify(takeSnapshot(newCluster(), config))) as SnapshotDocument;
     snapshot.configuration.serviceNodePortRange = '20000-22767';
     snapshot.kubelets = [{ node: 'nowhere', running: true, manifests: [] }];
-    const error = errorOf(() => readSnapshot(snapshot, config));
+    const error = refusalOf(() => readSnapshot(snapshot, config));
     expect(error.code).toBe('INVALID');
     expect(error.causes.map((c) => c.field)).toEqual(['configuration.serviceNodePortRange', 'kubelets[0].node']);
     expect(error.causes[0].message).toContain('the snapshot was taken with SERVICE_NODE_PORT_RANGE "20000-22767"; this process runs with "30000-32767"');
