@@ -4,7 +4,7 @@
  * given back between them, so that the server answers meanwhile.
  */
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+import { nextTurn } from './next-turn';
 
 /** Runs every step at once; returns the result. */
 export function drain<T>(steps: Iterator<unknown, T>): T {

@@ -1,7 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { stringify } from 'yaml';
 import { OFF_THREAD_BYTES, parseManifestYamlOffThread } from '../../cluster/apply/yaml-thread';
 import { LiveCluster, Replaced } from '../../cluster/snapshot/live-cluster';
 import { SNAPSHOT_API_VERSION, SNAPSHOT_KIND } from '../../cluster/snapshot/snapshot-document';
@@ -9,6 +8,7 @@ import { DomainError } from '../../common/domain-error';
 import { choiceParam, quality } from '../answer-format';
 import { ApiJsonAnswer } from '../answer-docs';
 import { stringifyInSlices } from '../json-in-slices';
+import { stringifyYamlInSlices } from '../yaml-in-slices';
 import { IMPORT_YAML_KEYS } from '../request-limits';
 import { LIVE_CLUSTER } from '../tokens';
 
@@ -84,8 +84,7 @@ export class SnapshotController {
     const yaml = wantsYaml(format, req.headers.accept);
     const document = this.live.snapshot();
     if (yaml) {
-      // YAML 1.1, as kubectl reads it: strings such as "yes" or "0777" are quoted; no anchors for shared parts.
-      res.type('application/yaml').send(stringify(document, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 }));
+      res.type('application/yaml').send(await stringifyYamlInSlices(document as unknown as Record<string, unknown>));
       return;
     }
     res.type('application/json').send(await stringifyInSlices(document));
