@@ -53,12 +53,8 @@ export class LiveCluster {
 
   private replace(build: (previous: Cluster) => Cluster, reason: string): Promise<Replaced> {
     const run = async (): Promise<Replaced> => {
-      const previous = this.cluster;
-      await previous.store.unlocked();
-      // Built whole beside the old one, in one turn: no write comes between its revision and the swap.
-      const next = build(previous);
-      this.cluster = next;
-      previous.retire(`too old resource version: ${reason}; list again`);
+      await this.cluster.store.unlocked();
+      const next = this.swap(build, reason);
       await next.store.unlocked();
       await next.controllers.idle();
       await next.store.durable();
@@ -71,5 +67,18 @@ export class LiveCluster {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Builds the new cluster whole beside the old one and swaps it in, in one
+   * turn (no write comes between the old one's revision and the swap); the
+   * old one is retired, and nothing here holds it after (it can be collected).
+   */
+  private swap(build: (previous: Cluster) => Cluster, reason: string): Cluster {
+    const previous = this.cluster;
+    const next = build(previous);
+    this.cluster = next;
+    previous.retire(`too old resource version: ${reason}; list again`);
+    return next;
   }
 }
