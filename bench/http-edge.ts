@@ -12,7 +12,7 @@
  * picks parts (a comma list of read, apply, document, refused; all by default).
  */
 import http from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { watchBlocks } from './support/timing';
 import { Test } from '@nestjs/testing';
 import { configureApp, createHttpAdapter } from '../src/api/configure-app';
 import { AppModule, buildCluster } from '../src/app.module';
@@ -72,17 +72,7 @@ async function refused(port: number, name: string, runs: number, once: () => Pro
 
 /** Runs `work`, asking /healthz again as soon as it answers meanwhile, and describes the longest event-loop block and /healthz's answers. */
 async function whileProbing(port: number, work: () => Promise<Sent>): Promise<Sent & { probe: string }> {
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
-  // The CPU time the process used between two ticks of a 5 ms timer: at most a tick of the reading thread's
-  // beside it, so its maximum is the CPU time of the longest block, however loaded the machine (wall time is not).
-  let lastCpu = process.cpuUsage();
-  let blockCpu = 0;
-  const ticker = setInterval(() => {
-    const used = process.cpuUsage(lastCpu);
-    lastCpu = process.cpuUsage();
-    blockCpu = Math.max(blockCpu, (used.user + used.system) / 1000);
-  }, 5);
+  const blocks = watchBlocks();
   let running = true;
   const health: number[] = [];
   const probe = (async () => {
@@ -91,10 +81,9 @@ async function whileProbing(port: number, work: () => Promise<Sent>): Promise<Se
   const sent = await work();
   running = false;
   await probe;
-  loop.disable();
-  clearInterval(ticker);
+  const block = blocks.stop();
   health.sort((a, b) => a - b);
-  const text = `longest event-loop block ${(loop.max / 1e6).toFixed(0)} ms (${blockCpu.toFixed(0)} ms of CPU); /healthz meanwhile: ${health.length} answers, median ${health[Math.floor(health.length / 2)].toFixed(1)} ms, slowest ${health[health.length - 1].toFixed(0)} ms`;
+  const text = `longest event-loop block ${block.wall.toFixed(0)} ms (${block.cpu.toFixed(0)} ms of CPU); /healthz meanwhile: ${health.length} answers, median ${health[Math.floor(health.length / 2)].toFixed(1)} ms, slowest ${health[health.length - 1].toFixed(0)} ms`;
   return { ...sent, probe: text };
 }
 

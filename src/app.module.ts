@@ -13,7 +13,8 @@ import { NodeTraceController } from './api/kube-proxy/node-trace.controller';
 import { SimulationController } from './api/simulation/simulation.controller';
 import { StatusExceptionFilter } from './api/status/status-exception.filter';
 import { ExecRoutes } from './api/kube/exec.routes';
-import { ADDRESS_POOLS, APP_CONFIG, AUTHENTICATOR, CLOCK, CLUSTER, POD_EXEC, RANDOM, TRAFFIC } from './api/tokens';
+import { ADDRESS_POOLS, APP_CONFIG, AUTHENTICATOR, CLOCK, CLUSTER, LIVE_CLUSTER, POD_EXEC, RANDOM, TRAFFIC } from './api/tokens';
+import { SnapshotController } from './api/snapshot/snapshot.controller';
 import { TokenAuthenticator } from './auth/token-authenticator';
 import { Cluster, ClusterOptions } from './cluster/cluster';
 import { SimulationClock } from './cluster/simulation-clock';
@@ -22,6 +23,9 @@ import { AppConfig, buildAddressPools } from './config/app-config';
 import { ClusterNetwork } from './dataplane/network';
 import { TrafficSimulator } from './dataplane/traffic';
 import { PodExec } from './exec/pod-exec';
+import { LiveCluster } from './cluster/snapshot/live-cluster';
+import { ClusterSetup } from './cluster/snapshot/restore-snapshot';
+import { followCurrent } from './common/follow-current';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -33,6 +37,22 @@ export interface AppModuleOptions {
   cluster?: Cluster;
   /** Bearer tokens read from TOKEN_AUTH_FILE at start-up; none: no authentication. */
   authenticator?: TokenAuthenticator;
+  /** How a restore or a reset builds the next cluster (main.ts: with the etcd backend, settling in slices); by default from `config`, in memory. */
+  setup?: ClusterSetup;
+}
+
+/** One companion object per cluster (the traffic engine, `kubectl exec`), made when first asked for. */
+function perCluster<T>(live: LiveCluster, make: (cluster: Cluster) => T): () => T {
+  const made = new WeakMap<Cluster, T>();
+  return () => {
+    const cluster = live.current;
+    let value = made.get(cluster);
+    if (value === undefined) {
+      value = make(cluster);
+      made.set(cluster, value);
+    }
+    return value;
+  };
 }
 
 /**
@@ -41,7 +61,7 @@ export interface AppModuleOptions {
  * state, so tests can create as many as they like.
  */
 /** The emulator's core, built from the configuration (framework-free; `main.ts` uses it too). */
-export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random, storage: Pick<ClusterOptions, 'backend' | 'restored' | 'bootstrap' | 'follower'> = {}): Cluster {
+export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random, storage: Pick<ClusterOptions, 'backend' | 'restored' | 'loaded' | 'bootstrap' | 'follower'> = {}): Cluster {
   // With a cluster file, kind's default StorageClass comes after it (loadClusterFile), or from it.
   return Cluster.create({ pools: buildAddressPools(config, random), clock, random, defaultStorageClass: config.clusterFile === 'none', ...storage });
 }
@@ -51,24 +71,37 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, IpamController, ApplyController, ImportController, SimulationController, KubeProxyApiController, NodeTraceController, NetfilterController, KubeApiController, DataplaneController, DiagnoseController],
+      controllers: [SnapshotController, HealthController, IpamController, ApplyController, ImportController, SimulationController, KubeProxyApiController, NodeTraceController, NetfilterController, KubeApiController, DataplaneController, DiagnoseController],
       providers: [
         { provide: APP_FILTER, useClass: StatusExceptionFilter },
         { provide: APP_CONFIG, useValue: options.config },
         { provide: AUTHENTICATOR, useValue: options.authenticator ?? null },
         {
-          provide: CLUSTER,
-          useFactory: () => options.cluster ?? buildCluster(options.config, options.clock ?? new SimulationClock(), options.random ?? unseededRandom()),
+          provide: LIVE_CLUSTER,
+          useFactory: () => {
+            const random = options.random ?? options.cluster?.random ?? unseededRandom();
+            const cluster = options.cluster ?? buildCluster(options.config, options.clock ?? new SimulationClock(), random);
+            return new LiveCluster(cluster, options.setup ?? { config: options.config, random: cluster.random });
+          },
         },
-        { provide: CLOCK, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.clock },
-        { provide: RANDOM, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.random },
-        { provide: ADDRESS_POOLS, inject: [CLUSTER], useFactory: (cluster: Cluster) => cluster.pools },
+        // The core objects follow the live cluster: after a restore or a reset they are the new cluster's.
+        { provide: CLUSTER, inject: [LIVE_CLUSTER], useFactory: (live: LiveCluster) => followCurrent(() => live.current) },
+        { provide: CLOCK, inject: [LIVE_CLUSTER], useFactory: (live: LiveCluster) => followCurrent(() => live.current.clock) },
+        { provide: RANDOM, inject: [LIVE_CLUSTER], useFactory: (live: LiveCluster) => live.current.random },
+        { provide: ADDRESS_POOLS, inject: [LIVE_CLUSTER], useFactory: (live: LiveCluster) => followCurrent(() => live.current.pools) },
         {
           provide: TRAFFIC,
-          inject: [CLUSTER],
-          useFactory: (cluster: Cluster) => new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: options.config.overlay }) }),
+          inject: [LIVE_CLUSTER],
+          useFactory: (live: LiveCluster) => {
+            const traffic = perCluster(live, (cluster) => new TrafficSimulator(cluster, { network: new ClusterNetwork(cluster, { overlay: options.config.overlay }) }));
+            return followCurrent(traffic);
+          },
         },
-        { provide: POD_EXEC, inject: [CLUSTER, TRAFFIC], useFactory: (cluster: Cluster, traffic: TrafficSimulator) => new PodExec(cluster, traffic) },
+        {
+          provide: POD_EXEC,
+          inject: [LIVE_CLUSTER, TRAFFIC],
+          useFactory: (live: LiveCluster, traffic: TrafficSimulator) => followCurrent(perCluster(live, (cluster) => new PodExec(cluster, traffic))),
+        },
         ExecRoutes,
       ],
     };

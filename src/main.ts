@@ -10,7 +10,7 @@ import { CsvParseError } from './auth/csv';
 import { TokenAuthenticator, TokenFileError } from './auth/token-authenticator';
 import { selfSignedCertificate, ServingCertificate } from './auth/self-signed-certificate';
 import { loadTokenAuthFile, readPemFile } from './auth/startup-files';
-import { loadClusterFile } from './cluster/apply/cluster-file';
+import { ClusterSetup, startFromClusterFile } from './cluster/snapshot/restore-snapshot';
 import { openEtcdStore } from './cluster/store/etcd/open-etcd-store';
 import { Cluster } from './cluster/cluster';
 import { isElectionLease } from './cluster/leader/etcd-lease-lock';
@@ -73,6 +73,9 @@ interface Started {
   loaded: number;
   restored: number;
   leadership?: Leadership;
+  setup: ClusterSetup;
+  /** The cluster served now: a snapshot restore or a reset puts another in its place. */
+  current: () => Cluster;
 }
 
 /**
@@ -85,6 +88,9 @@ async function startCluster(): Promise<Started> {
   let restored = 0;
   let leadership: Leadership | undefined;
   let follower = false;
+  let setup: ClusterSetup;
+  const served: { cluster?: Cluster } = {};
+  const current = () => served.cluster ?? cluster;
   try {
     config = readConfig(process.env);
     const clock = new SimulationClock(config.clock === 'running' ? Date.now() : undefined);
@@ -114,10 +120,21 @@ async function startCluster(): Promise<Started> {
         process.stderr.write(`kube-netsim: ${message}\n`);
         process.exit(1);
       });
+      setup = {
+        config,
+        random: cluster.random,
+        backend: opened.backend,
+        settleInSlices: true,
+        adopt: (next) => {
+          opened.backend.onFault(next.faults.record);
+          served.cluster = next;
+        },
+      };
       for (const warning of cluster.repaired?.warnings ?? []) warn(`repair: ${warning}`);
-      await leadership!.start(() => cluster, opened.restored.revision);
+      await leadership!.start(current, opened.restored.revision);
     } else {
       cluster = buildCluster(config, clock, unseededRandom());
+      setup = { config, random: cluster.random, settleInSlices: true };
     }
     // The server keeps answering while the controllers work through a large change.
     cluster.settleInSlices();
@@ -128,9 +145,10 @@ async function startCluster(): Promise<Started> {
     throw e;
   }
   // A cluster read back from etcd goes on as it was: the manifest made it the first time. A follower makes nothing.
-  if (config.clusterFile === 'none' || restored > 0 || follower) return { config, cluster, loaded: 0, restored, leadership };
+  if (config.clusterFile === 'none' || restored > 0 || follower) return { config, cluster, loaded: 0, restored, leadership, setup, current };
   try {
-    return { config, cluster, loaded: loadClusterFile(cluster, config.clusterFile).length, restored, leadership };
+    // Manifests are applied to the cluster; a snapshot is restored in its place.
+    return { config, ...startFromClusterFile(setup, cluster), restored, leadership, setup, current };
   } catch (e) {
     const reason = reasonOf(e);
     if (reason === undefined) throw e;
@@ -168,16 +186,16 @@ function servingCertificate(config: AppConfig, tokens: boolean): (ServingCertifi
 }
 
 async function bootstrap(): Promise<void> {
-  const { config, cluster, loaded, restored, leadership } = await startCluster();
+  const { config, cluster, loaded, restored, leadership, setup, current } = await startCluster();
   const authenticator = loadTokens(config);
   const tls = servingCertificate(config, authenticator !== undefined);
   let app;
   try {
-    const nest = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, cluster, authenticator }), createHttpAdapter(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}), {
+    const nest = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, cluster, authenticator, setup }), createHttpAdapter(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}), {
       bodyParser: false,
     });
     // Two processes on one etcd: a follower hands writes and kube-netsim's endpoints to the leader (before anything else runs).
-    if (leadership) registerLeaderForwarding(nest.getHttpAdapter().getInstance(), leadership, () => cluster.store.resourceVersion);
+    if (leadership) registerLeaderForwarding(nest.getHttpAdapter().getInstance(), leadership, () => current().store.resourceVersion);
     app = configureApp(nest);
   } catch (e) {
     // A certificate or key that TLS cannot use.

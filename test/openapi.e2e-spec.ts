@@ -149,8 +149,9 @@ describe('the OpenAPI document (e2e)', () => {
     expect(netsim.length).toBeGreaterThanOrEqual(20);
     const withoutAnswer = netsim.filter(({ o }) => !Object.entries(o.responses).some(([code, r]) => /^2/.test(code) && Object.values(r.content ?? {}).some((c) => c.schema !== undefined)));
     expect(withoutAnswer.map((x) => `${x.method} ${x.path}`)).toEqual([]);
-    // Every operation that reads a body (kubelet stop/start, removing a manifest and imported rules take none) describes it.
+    // Every operation that reads a body (kubelet stop/start, removing a manifest and imported rules, reset take none) describes it.
     const noBody = [
+      'post /netsim/v1/reset',
       'post /netsim/v1/nodes/{node}/kubelet/stop',
       'post /netsim/v1/nodes/{node}/kubelet/start',
       'delete /netsim/v1/nodes/{node}/manifests/{file}',

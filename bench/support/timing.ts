@@ -1,5 +1,5 @@
 /** Timing helpers shared by the benchmarks. */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 /** Wall and CPU (user + system) time of one call, in ms. */
 export function timed<T>(run: () => T): { result: T; wall: number; cpu: number } {
@@ -31,4 +31,28 @@ export function phase<T>(bench: string, name: string, work: () => T): T {
   const { result, wall, cpu } = timed(work);
   console.log(`${bench}: ${name}: ${wall.toFixed(0)} ms (CPU ${cpu.toFixed(0)} ms)`);
   return result;
+}
+
+/**
+ * Watches the event loop from now until `stop()`: the longest block as wall time (perf_hooks)
+ * and as the CPU time the process used between two ticks of a 5 ms timer, which is at most a
+ * tick beside the longest block's CPU time however loaded the machine (wall time is not).
+ */
+export function watchBlocks(): { stop(): { wall: number; cpu: number } } {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let lastCpu = process.cpuUsage();
+  let blockCpu = 0;
+  const ticker = setInterval(() => {
+    const used = process.cpuUsage(lastCpu);
+    lastCpu = process.cpuUsage();
+    blockCpu = Math.max(blockCpu, (used.user + used.system) / 1000);
+  }, 5);
+  return {
+    stop: () => {
+      loop.disable();
+      clearInterval(ticker);
+      return { wall: loop.max / 1e6, cpu: blockCpu };
+    },
+  };
 }

@@ -32,7 +32,7 @@ export function formatParam(format: string | undefined): AnswerFormat {
  * specific range that matches it (`type/subtype` over `type/*` over `*\/*`),
  * 0 when none does.
  */
-function quality(accept: string, mediaType: string): number {
+export function quality(accept: string, mediaType: string): number {
   const [type] = mediaType.split('/');
   let best = -1;
   let q = 0;

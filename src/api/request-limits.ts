@@ -16,6 +16,7 @@ export const DUMP_ROUTES: ReadonlySet<string> = new Set([
   '/netsim/v1/ipset/save',
   '/netsim/v1/kube-proxy/render',
   '/netsim/v1/import',
+  '/netsim/v1/snapshot',
   '/netsim/v1/nodes/:node/iptables',
 ]);
 

@@ -12,8 +12,10 @@ import { CLUSTER } from './tokens';
  * writes committed so far are durable: an acknowledged write is never lost.
  */
 export function registerStoreGate(app: INestApplication, fastify: FastifyInstance): void {
-  const store = app.get<Cluster>(CLUSTER).store;
+  // The cluster served now (a restore or a reset replaces it).
+  const cluster = app.get<Cluster>(CLUSTER);
   fastify.addHook('preHandler', async (req) => {
+    const store = cluster.store;
     if (!store.isHeld) return;
     const path = req.url.split('?')[0].replace(/\/$/, '');
     if (ANONYMOUS_PATHS.has(path)) return;
@@ -22,6 +24,7 @@ export function registerStoreGate(app: INestApplication, fastify: FastifyInstanc
   // With etcd as the store, the answer to a write goes out once what it wrote is durable (etcd took it), as kube-apiserver answers.
   // Reads answer at once: they are served from the store, which is never behind etcd.
   fastify.addHook('onSend', async (req) => {
+    const store = cluster.store;
     if (store.hasPendingWrites && req.method !== 'GET' && req.method !== 'HEAD') await store.durable();
   });
 }

@@ -70,6 +70,12 @@ export interface ClusterOptions {
    * kube-proxies among them) wait, hearing of every object, until `lead()`.
    */
   follower?: boolean;
+  /**
+   * A snapshot's objects (src/cluster/snapshot/): the store is loaded with
+   * them as a new history after `revision` (that of the cluster it replaces),
+   * and the allocators are repaired from them, as for `restored`.
+   */
+  loaded?: { revision: number; entries: Array<{ resource: string; object: KubeObject }> };
 }
 
 /**
@@ -175,10 +181,13 @@ export class Cluster {
     if (options.backend) cluster.store.useBackend(options.backend);
     // An empty etcd still has a revision: the versions go on from it.
     if (options.restored) cluster.store.restore(options.restored.entries, options.restored.revision);
-    const bootstrap = options.bootstrap ?? !(options.restored && options.restored.entries.length > 0);
+    const bootstrap = options.bootstrap ?? !((options.restored && options.restored.entries.length > 0) || options.loaded);
     if (options.follower) {
       cluster.controllers.pause();
       cluster.repairPending = true;
+    } else if (options.loaded) {
+      cluster.store.load(options.loaded.entries, options.loaded.revision);
+      cluster.repaired = repairAllocations(cluster.store, cluster.pools);
     } else if (!bootstrap) {
       // The controllers have heard of every object; they settle at the next `store.commit()`
       // (main.ts makes it after `settleInSlices`, so the server answers while 100 kube-proxies sync).
@@ -248,6 +257,17 @@ export class Cluster {
    */
   settleInSlices(sliceMs = 50): void {
     this.controllers.settleInSlices({ sliceMs, mustFinish: () => this.clock.runningAtOnce });
+  }
+
+  /**
+   * Retires this cluster once another has taken its place (a snapshot
+   * restored, a reset): its clock stops following the wall clock, its
+   * controllers stop listening, and its open watches end with 410 Expired.
+   */
+  retire(reason: string): void {
+    this.clock.stopRealTime();
+    this.controllers.stop();
+    this.store.expireWatches(reason);
   }
 
   private bootstrap(): void {

@@ -219,10 +219,11 @@ export class SimulationClock implements Clock {
    * or the gate says the cluster is still settling. A timer that throws is
    * reported (`onFault`) and retried (see `TIMER_RETRY_FIRST_MS`); time goes on.
    */
-  startRealTime(tickMs = 100): void {
+  startRealTime(tickMs = 100, options: { fromNow?: boolean } = {}): void {
     if (this.realTimeHandle) return;
     let last = Date.now();
-    this.current = Math.max(this.current, last);
+    // By default simulated time starts no earlier than the wall clock; a restored snapshot's time goes on from where it was (`fromNow: false`).
+    if (options.fromNow ?? true) this.current = Math.max(this.current, last);
     this.realTimeHandle = setInterval(() => {
       if (this.busy || (this.gate && !this.gate.ready())) return;
       const now = Date.now();

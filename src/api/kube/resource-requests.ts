@@ -10,6 +10,7 @@ import { OFF_THREAD_BYTES, parseYamlObjectOffThread } from '../../cluster/apply/
 import { nextTurn } from '../../common/next-turn';
 import { stringifyInSlices } from '../json-in-slices';
 import { KUBERNETES_BODY_TYPES, unsupportedMediaTypeMessage } from '../status/http-errors';
+import { statusOfDomainError } from '../status/kubernetes-status';
 import { fieldValidationOf, validateFields, warningHeader } from './field-validation';
 import { parseResourcePath, ResourceTarget } from './resource-path';
 import { IncludeObject, toTable } from './table';
@@ -318,11 +319,21 @@ export class ResourceRequests {
     };
     const buffered: string[] = [];
     let started = false;
-    const stop = this.store.watch(target.type, options, (event) => {
-      const line = encode(event);
-      if (started) res.raw.write(line);
-      else buffered.push(line);
-    });
+    let expired: string | undefined;
+    const stop = this.store.watch(
+      target.type,
+      options,
+      (event) => {
+        const line = encode(event);
+        if (started) res.raw.write(line);
+        else buffered.push(line);
+      },
+      // The store was replaced (a snapshot restored, a reset): the watch ends with 410 Expired, as after an etcd restore.
+      (error) => {
+        expired = `${JSON.stringify({ type: 'ERROR', object: statusOfDomainError(error) })}\n`;
+        if (started) res.raw.end(expired);
+      },
+    );
     // A stream of events: the reply is written on the raw response, outside Fastify's send.
     res.hijack();
     const raw = res.raw;
@@ -330,6 +341,7 @@ export class ResourceRequests {
     raw.flushHeaders();
     started = true;
     for (const line of buffered) raw.write(line);
+    if (expired !== undefined) raw.end(expired);
     const timer = setTimeout(() => raw.end(), Math.max(1, Math.min(timeout, 3600)) * 1000);
     timer.unref();
     const close = () => {

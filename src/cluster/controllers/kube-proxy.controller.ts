@@ -16,7 +16,7 @@ import { NodeStatus, nodeInternalIP, nodeInternalIPs } from '../resources/node.t
 import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { KubeObject, StoredEvent } from '../store/types';
-import { Controller } from './controller-manager';
+import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { EnsureRule } from '../../kube-proxy/fixed-rules';
 import { TableName } from '../../kube-proxy/types';
 import { KUBELET_IP6TABLES, KUBELET_IPTABLES } from './kubelet-iptables';
@@ -99,6 +99,8 @@ export class KubeProxyController implements Controller {
   private readonly gone = new Map<string, KubeObject>();
   private changeSeq = 0;
   private readonly pendingNodes = new Set<string>();
+  /** The nodes' rebuilds under way, a node per step (see `rebuildSteps`). */
+  private readonly rebuilding = new SteppedBatch();
   private rebuilds = 0;
 
   constructor(
@@ -262,14 +264,28 @@ export class KubeProxyController implements Controller {
     }
   }
 
-  reconcile(): boolean {
-    if (this.pendingNodes.size) {
-      const nodes = [...this.pendingNodes].sort();
-      this.pendingNodes.clear();
-      for (const node of nodes) this.rebuild(node);
-    }
-    for (const proxy of this.proxies.values()) this.arm(proxy);
+  reconcile(budget: Budget = UNBOUNDED): boolean {
+    this.rebuilding.run(budget, () => (this.pendingNodes.size ? this.rebuildSteps() : undefined));
+    if (!this.rebuilding.unfinished) for (const proxy of this.proxies.values()) this.arm(proxy);
     return false;
+  }
+
+  unfinished(): boolean {
+    return this.rebuilding.unfinished;
+  }
+
+  /**
+   * The new kube-proxies of the nodes waiting for one, a node per step (each a
+   * full sync): after a large restore or import (100 nodes, 1,000 Services)
+   * the server answers between two nodes.
+   */
+  private *rebuildSteps(): Steps {
+    const nodes = [...this.pendingNodes].sort();
+    this.pendingNodes.clear();
+    for (const node of nodes) {
+      this.rebuild(node);
+      yield;
+    }
   }
 
   // ---- internals ---------------------------------------------------------------

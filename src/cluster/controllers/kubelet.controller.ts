@@ -152,6 +152,13 @@ export class KubeletController implements Controller {
     this.store.commit();
   }
 
+  /** Puts back a node's manifest directory as a snapshot kept it (its mirror pods are restored with the store); the kubelet syncs at the next commit. */
+  restoreManifests(node: string, manifests: Array<{ file: string; pod: ObjectInput }>): void {
+    const state = this.state(node);
+    for (const { file, pod } of manifests) state.manifests.set(file, structuredClone(pod));
+    this.enqueue({ kind: 'mirror', node });
+  }
+
   /** Removes a manifest: the static pod stops and its mirror goes. */
   deleteManifest(node: string, file: string): void {
     this.requireNode(node);

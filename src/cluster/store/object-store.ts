@@ -24,6 +24,7 @@ import {
 import { alreadyExists, notFound, resourceVersionTooLarge, validated } from './store-errors';
 import { MEMORY_BACKEND, StoreBackend } from './store-backend';
 import { ObjectIndex } from './object-index';
+import { drain } from '../../common/slices';
 
 export * from './store-contract';
 export { alreadyExists, notFound } from './store-errors';
@@ -105,6 +106,10 @@ export class ObjectStore {
   private backend: StoreBackend = MEMORY_BACKEND;
   /** Non-null while a sliced transaction holds the store (see `transactionInSlices`). */
   private held: HeldTransaction | null = null;
+  /** What `load` filled the store with, until `persistLoad` hands it to the backend. */
+  private loaded: TxLog | undefined;
+  /** How each open watch ends when its history is gone (see `expireWatches`). */
+  private readonly watchEnds = new Set<(error: DomainError) => void>();
 
   constructor(
     private readonly clock: Clock,
@@ -191,6 +196,59 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * Fills an empty store with a snapshot's objects (src/cluster/snapshot/) as
+   * a new history that goes on after `revision`, the revision of the store
+   * it replaces: each object gets the next version (with etcd, the one
+   * revision of their transaction), the watch history stays empty, and the
+   * listeners (controllers) hear each as ADDED and settle at the next
+   * `commit()`. Nothing reaches the backend until `persistLoad`.
+   */
+  load(entries: Iterable<{ resource: string; object: KubeObject }>, revision: number): void {
+    if (this.version !== 0) throw new Error('a store is loaded before its first write');
+    this.version = this.issued = revision;
+    const tx: TxLog = { undo: [], events: [] };
+    this.tx = tx;
+    try {
+      for (const entry of entries) {
+        const { resource } = entry;
+        const type = this.resourceType(resource);
+        // Its own top and metadata (the rest is frozen with it, and may be shared).
+        const object = { ...entry.object, metadata: { ...entry.object.metadata, resourceVersion: this.nextVersion() } } as KubeObject;
+        const bytes = freezeMeasured(object);
+        this.setEntry(type, storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), undefined, object);
+        tx.events.push({ event: { type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) }, bytes });
+      }
+    } finally {
+      this.tx = null;
+    }
+    this.loaded = tx;
+    for (const { event } of tx.events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
+  }
+
+  /** Makes a `load` durable: its objects replace `previous`, everything the backend held before (etcd: one transaction, or more when large). */
+  persistLoad(previous: Iterable<{ resource: string; object: KubeObject }>): void {
+    const tx = this.loaded;
+    this.loaded = undefined;
+    if (!tx) throw new Error('persistLoad follows a load');
+    const deletes: Array<{ event: StoredEvent; bytes: number }> = [];
+    for (const { resource, object } of previous) {
+      deletes.push({ event: { type: 'DELETED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) }, bytes: 0 });
+    }
+    this.persist({ ...tx, events: [...deletes, ...tx.events] });
+  }
+
+  /**
+   * Ends every open watch with `410 Expired`, as the API server's watches
+   * end after an etcd restore: the history they follow is gone (a restore
+   * or reset replaced this store). Clients list again.
+   */
+  expireWatches(message: string): void {
+    const ended = [...this.watchEnds];
+    this.watchEnds.clear();
+    for (const end of ended) this.guarded('watch end', () => end(new DomainError('EXPIRED', message)));
+  }
+
   registerStrategy(type: ResourceType, strategy: ResourceStrategy): void {
     this.strategies.set(resourceKey(type), strategy);
   }
@@ -238,6 +296,14 @@ export class ObjectStore {
 
   count(type: ResourceType): number {
     return this.bucket(type).size;
+  }
+
+  /** How many objects the store holds, of every resource. */
+  get objectCount(): number {
+    this.finishHeld();
+    let count = 0;
+    for (const bucket of this.objects.values()) count += bucket.size;
+    return count;
   }
 
   // ---- writes --------------------------------------------------------------
@@ -575,7 +641,7 @@ export class ObjectStore {
    * up with etcd; here the store is the source, so a version past its own can
    * only come from an earlier run or be made up, and waiting would not help).
    */
-  watch(type: ResourceType, options: WatchOptions, send: (event: WatchEvent) => void): () => void {
+  watch(type: ResourceType, options: WatchOptions, send: (event: WatchEvent) => void, onExpired?: (error: DomainError) => void): () => void {
     this.finishHeld();
     const resource = resourceKey(type);
     const matches = (event: StoredEvent) => event.resource === resource && matchesList(event.object, options);
@@ -596,9 +662,19 @@ export class ObjectStore {
         if (matches(event)) send({ type: event.type, object: event.object });
       }
     }
-    return this.subscribe((event) => {
+    const unsubscribe = this.subscribe((event) => {
       if (matches(event)) send({ type: event.type, object: event.object });
     });
+    if (!onExpired) return unsubscribe;
+    const end = (error: DomainError) => {
+      unsubscribe();
+      onExpired(error);
+    };
+    this.watchEnds.add(end);
+    return () => {
+      this.watchEnds.delete(end);
+      unsubscribe();
+    };
   }
 
   // ---- internals -----------------------------------------------------------
@@ -853,14 +929,6 @@ export class ObjectStore {
   }
 }
 
-
-/** Runs every step of an iterator at once; returns its result. */
-function drain<T>(steps: Iterator<unknown, T>): T {
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
 
 function dropUndefined(record: object): void {
   for (const [k, v] of Object.entries(record)) if (v === undefined) delete (record as Record<string, unknown>)[k];
