@@ -141,7 +141,8 @@ describeWithEtcd('etcd backup e2e')('the etcd backup exercise: snapshot save, re
       await own.kill();
       restoreSnapshot(snap, dir);
       back = await startEtcd({ dataDir: dir, clientPort: Number(new URL(own.endpoint).port) });
-      const exited = new Promise<number | null>((resolve) => running!.child.once('exit', resolve));
+      // 'close', not 'exit': the child's stderr is read to its end first.
+      const exited = new Promise<number | null>((resolve) => running!.child.once('close', resolve));
       expect(() => kubectl(running!, 'create', 'service', 'clusterip', 'later', '--tcp=80:8080')).toThrow();
       expect(await exited).toBe(1);
       expect(running.stderr()).toMatch(

@@ -146,7 +146,7 @@ describeWithEtcd('failover e2e')('two kube-netsim processes on one etcd: leader 
     const lease = JSON.parse(etcd.etcdctl('get', key, '--print-value-only')) as { spec: Record<string, unknown> };
     const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
     lease.spec = { ...lease.spec, holderIdentity: 'intruder_1', acquireTime: now, renewTime: now };
-    const exited = new Promise<number | null>((resolve) => survivor.child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => survivor.child.once('close', (code) => resolve(code)));
     etcd.etcdctl('put', key, JSON.stringify(lease));
     expect(await exited).toBe(1);
     expect(survivor.stderr()).toContain('kube-netsim: leaderelection lost');
