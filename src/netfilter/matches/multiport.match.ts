@@ -26,7 +26,7 @@ export class MultiportMatch implements Match {
   }
 
   matches(packet: Packet): boolean {
-    if (packet.protocol === 'icmp') return false;
+    if (packet.protocol === 'icmp' || packet.protocol === 'icmpv6') return false;
     let hit: boolean;
     if (this.direction === 'sports') hit = this.has(packet.sourcePort);
     else if (this.direction === 'dports') hit = this.has(packet.destinationPort);
