@@ -202,46 +202,35 @@ const UNREACHABLE_NAMES_V6: ReadonlyMap<number, string> = new Map([
 
 /** A type and code in words: `echo-request`, `port-unreachable`, `time-exceeded`, else `type 42 code 0`. */
 export function icmpTypeText(type: number, code = 0, protocol: IcmpProtocol = 'icmp'): string {
-  if (protocol === 'icmpv6') {
-    if (type === ICMPV6_DEST_UNREACH) return UNREACHABLE_NAMES_V6.get(code) ?? `destination-unreachable code ${code}`;
-    const name = TYPE_NAMES_V6.get(type);
-    if (name === undefined) return `type ${type} code ${code}`;
-    return code === 0 ? name : `${name} code ${code}`;
-  }
-  if (type === ICMP_DEST_UNREACH) return UNREACHABLE_NAMES.get(code) ?? `destination-unreachable code ${code}`;
-  const name = TYPE_NAMES.get(type);
+  const v6 = protocol === 'icmpv6';
+  if (type === (v6 ? ICMPV6_DEST_UNREACH : ICMP_DEST_UNREACH)) return (v6 ? UNREACHABLE_NAMES_V6 : UNREACHABLE_NAMES).get(code) ?? `destination-unreachable code ${code}`;
+  const name = (v6 ? TYPE_NAMES_V6 : TYPE_NAMES).get(type);
   if (name === undefined) return `type ${type} code ${code}`;
   return code === 0 ? name : `${name} code ${code}`;
 }
 
+/** What each `--reject-with` sends: destination unreachable (ICMP 3, ICMPv6 1) with this code. */
+const REJECT_CODES: ReadonlyMap<string, { type: number; code: number }> = new Map(
+  (
+    [
+      ['icmp-net-unreachable', 3, 0],
+      ['icmp-host-unreachable', 3, 1],
+      ['icmp-proto-unreachable', 3, 2],
+      ['icmp-port-unreachable', 3, 3],
+      ['icmp-net-prohibited', 3, 9],
+      ['icmp-host-prohibited', 3, 10],
+      ['icmp-admin-prohibited', 3, 13],
+      ['icmp6-no-route', 1, 0],
+      ['icmp6-adm-prohibited', 1, 1],
+      ['icmp6-addr-unreachable', 1, 3],
+      ['icmp6-port-unreachable', 1, 4],
+    ] as const
+  ).map(([name, type, code]) => [name, { type, code }]),
+);
+
 /** `REJECT --reject-with` as the ICMP (or, for `icmp6-*`, ICMPv6) type and code it sends (tcp-reset: none). */
 export function rejectIcmp(rejectWith: string): { type: number; code: number } | undefined {
-  switch (rejectWith) {
-    case 'icmp-net-unreachable':
-      return { type: 3, code: 0 };
-    case 'icmp-host-unreachable':
-      return { type: 3, code: 1 };
-    case 'icmp-proto-unreachable':
-      return { type: 3, code: 2 };
-    case 'icmp-port-unreachable':
-      return { type: 3, code: 3 };
-    case 'icmp-net-prohibited':
-      return { type: 3, code: 9 };
-    case 'icmp-host-prohibited':
-      return { type: 3, code: 10 };
-    case 'icmp-admin-prohibited':
-      return { type: 3, code: 13 };
-    case 'icmp6-no-route':
-      return { type: 1, code: 0 };
-    case 'icmp6-adm-prohibited':
-      return { type: 1, code: 1 };
-    case 'icmp6-addr-unreachable':
-      return { type: 1, code: 3 };
-    case 'icmp6-port-unreachable':
-      return { type: 1, code: 4 };
-    default:
-      return undefined;
-  }
+  return REJECT_CODES.get(rejectWith);
 }
 
 /**
