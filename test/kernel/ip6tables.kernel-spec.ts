@@ -27,6 +27,8 @@ import { NetfilterEngine, outcomeView, type TraceOutcome } from '../../src/netfi
 import { Host } from '../../src/netfilter/host';
 import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
 import { parseRuleset, restoreRuleset } from '../../src/netfilter/iptables-text.parser';
+import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
+import { restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
 import { rejectAnswer } from '../../src/netfilter/reject-answer';
 import { Ruleset } from '../../src/netfilter/ruleset';
 import { addNamespace, deleteNamespace, kernelSuiteUnavailable, namespaceStem, run, type ClientResult, type ListenerRecord } from './support/netns';
@@ -283,8 +285,8 @@ describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
       return { ok: r.status === 0, output: r.stdout + r.stderr };
     }
 
-    const engineOn = (rules: string) =>
-      new NetfilterEngine({ ruleset: parseRuleset(rules, { family: 'ipv6' }), host: Host.create(ANSWERER_HOST), clock: new ManualClock(), random: new SeededRandom(1) });
+    const engineOn = (rules: string, ipsets?: IpsetStore) =>
+      new NetfilterEngine({ ruleset: parseRuleset(rules, { family: 'ipv6', ipsets }), host: Host.create(ANSWERER_HOST), clock: new ManualClock(), random: new SeededRandom(1), ipsets });
     const echo = { hook: 'PREROUTING' as const, inInterface: 's0', protocol: 'icmpv6' as const, source: PINGER, destination: ANSWERER, icmpType: 128, icmpId: 7 };
 
     it('Neighbour Discovery is UNTRACKED, the echo-request NEW, the echo-reply ESTABLISHED: the kernel answers and keeps the entry the engine keeps', () => {
@@ -340,6 +342,27 @@ describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
       const kernel = ping(rules);
       expect(kernel.ok).toBe(false);
       expect(kernel.output).toContain(`From ${ANSWERER} icmp_seq=1 Destination unreachable: ${said}`);
+    });
+
+    it.each([
+      ['ipv6-icmp:echo-request', 'REJECT'],
+      ['ipv6-icmp:echo-reply', 'ACCEPT'],
+      ['icmpv6:128/0', 'REJECT'],
+      ['icmpv6:128/1', 'ACCEPT'],
+    ])('an inet6 ipset element %s (hash:ip,port, dst,dst): the kernel and the engine agree (%s)', (element, verdict) => {
+      const sets = `create echo6 hash:ip,port family inet6\nadd echo6 ${ANSWERER},${element}\n`;
+      const ipsets = new IpsetStore();
+      restoreIpsets(ipsets, sets, { now: 0 });
+      const rules =
+        '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n' +
+        '-A INPUT -p ipv6-icmp -m set --match-set echo6 dst,dst -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n';
+      expect(engineOn(rules, ipsets).enumerate(echo)[0].verdict).toBe(verdict);
+      run(['ip', 'netns', 'exec', server, 'ip6tables-restore'], '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
+      spawnSync('ip', ['netns', 'exec', server, 'ipset', 'destroy', 'echo6']);
+      run(['ip', 'netns', 'exec', server, 'ipset', 'restore'], sets);
+      const kernel = ping(rules);
+      expect(kernel.ok).toBe(verdict === 'ACCEPT');
+      if (verdict === 'REJECT') expect(kernel.output).toContain('Destination unreachable: Administratively prohibited');
     });
   });
 });
