@@ -1200,11 +1200,11 @@ export class NetfilterEngine {
       return;
     }
     if (isIcmpProtocol(p.protocol) && isIcmpUntracked(p.icmpType, p.protocol)) {
-      // nf_conntrack_icmpv6's noct_valid_new: Neighbour Discovery and MLD are never tracked.
+      // nf_conntrack_icmpv6's noct_valid_new: Neighbour Discovery, MLD and multicast router discovery are never tracked.
       run.ctstate = 'UNTRACKED';
       run.own().ctstate = 'UNTRACKED';
       const type = icmpTypeText(p.icmpType!, p.icmpCode ?? 0, p.protocol);
-      run.note('conntrack', () => `UNTRACKED: ICMPv6 ${type} is never tracked (Neighbour Discovery and MLD)`);
+      run.note('conntrack', () => `UNTRACKED: conntrack never tracks ICMPv6 ${type} (nf_conntrack_icmpv6 noct_valid_new)`);
       return;
     }
     const found = this.firstLookup(run);

@@ -16,8 +16,8 @@
  * with its own numbers: echo-request 128 <-> echo-reply 129 and node
  * information query 139 <-> reply 140 are the queries (128 and 139 start a
  * connection); every type below 128 is an error (RELATED or INVALID);
- * Neighbour Discovery and MLD (130-136, 143) are never tracked (`UNTRACKED`,
- * the kernel's `noct_valid_new`); any other type (redirect 137, ...) is INVALID.
+ * Neighbour Discovery, MLD and multicast router discovery (130-136, 143,
+ * 151, 152) are never tracked (`UNTRACKED`, the kernel's `noct_valid_new`); any other type (redirect 137, ...) is INVALID.
  *
  * A `Tuple` keeps two 16-bit "ports"; an ICMP query keeps them in the
  * request's orientation, so that swapping them (`invertTuple`) stays right:
@@ -79,9 +79,11 @@ export const ICMP_ERROR_TYPES: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
 /**
  * ICMPv6 types conntrack leaves untracked (`noct_valid_new`): MLD query,
  * report and done (130-132), router and neighbour solicitation and
- * advertisement (133-136), MLDv2 report (143).
+ * advertisement (133-136), MLDv2 report (143), multicast router
+ * discovery advertisement and solicitation (151, 152; the kernel this
+ * was checked on, 6.18, has them).
  */
-export const ICMPV6_UNTRACKED_TYPES: ReadonlySet<number> = new Set([130, 131, 132, 133, 134, 135, 136, 143]);
+export const ICMPV6_UNTRACKED_TYPES: ReadonlySet<number> = new Set([130, 131, 132, 133, 134, 135, 136, 143, 151, 152]);
 
 const pairsOf = (protocol: IcmpProtocol): ReadonlyMap<number, number> => (protocol === 'icmpv6' ? QUERY_PAIRS_V6 : QUERY_PAIRS);
 

@@ -67,8 +67,8 @@ describe('ICMPv6 numbers', () => {
     expect(icmpTuplePorts(129, 0, 7, 'icmpv6')).toEqual({ sourcePort: 128 << 8, destinationPort: 7 });
     expect([1, 2, 3, 4, 100, 127].every((t) => isIcmpError(t, 'icmpv6'))).toBe(true);
     expect(isIcmpError(128, 'icmpv6')).toBe(false);
-    expect([130, 131, 132, 133, 134, 135, 136, 143].filter((t) => isIcmpUntracked(t, 'icmpv6'))).toHaveLength(8);
-    expect([128, 129, 137, 139, 142, 151].some((t) => isIcmpUntracked(t, 'icmpv6'))).toBe(false);
+    expect([130, 131, 132, 133, 134, 135, 136, 143, 151, 152].filter((t) => isIcmpUntracked(t, 'icmpv6'))).toHaveLength(10);
+    expect([128, 129, 137, 139, 142, 144, 153].some((t) => isIcmpUntracked(t, 'icmpv6'))).toBe(false);
     expect(isIcmpUntracked(135, 'icmp')).toBe(false);
   });
 
@@ -131,7 +131,7 @@ describe('ICMPv6 connections (nf_conntrack_proto_icmpv6)', () => {
     const o = e.sample({ hook: 'PREROUTING', inInterface: 'eth0', protocol: 'icmpv6', source: 'fe80::1', destination: '2001:db8::2', icmpType: type });
     expect(o).toMatchObject({ verdict: 'ACCEPT', delivery: 'local' });
     expect(o.conntrack.state).toBe('UNTRACKED');
-    expect(outcomeView(o).steps.map((s) => s.action)).toContain(`UNTRACKED: ICMPv6 ${name} is never tracked (Neighbour Discovery and MLD)`);
+    expect(outcomeView(o).steps.map((s) => s.action)).toContain(`UNTRACKED: conntrack never tracks ICMPv6 ${name} (nf_conntrack_icmpv6 noct_valid_new)`);
     expect(e.conntrack.size).toBe(0);
   });
 

@@ -321,6 +321,31 @@ describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
       expect(counted.filter((l) => !l.startsWith('[0:'))).toHaveLength(4);
     });
 
+    it('each ICMPv6 type arrives in the conntrack state the engine gives it (UNTRACKED, NEW, INVALID), sent from a raw socket', () => {
+      const types = [1, 2, 3, 4, 128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 143, 144, 151, 152, 153, 200];
+      const engine = engineOn('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate INVALID\nCOMMIT\n');
+      const predicted = types.map((icmpType) => [icmpType, engine.enumerate({ ...echo, icmpType, icmpId: 0 })[0].conntrack.state] as const);
+      expect(new Set(predicted.map(([, state]) => state))).toEqual(new Set(['UNTRACKED', 'NEW', 'INVALID']));
+      // One counting rule per type, in the state the engine predicts: the kernel must count a packet in each.
+      const rules = `*filter\n:INPUT ACCEPT [0:0]\n${predicted.map(([t, state]) => `-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type ${t} -m conntrack --ctstate ${state}\n`).join('')}COMMIT\n`;
+      run(['ip', 'netns', 'exec', server, 'ip6tables-restore'], rules);
+      spawnSync('ip', ['netns', 'exec', server, 'conntrack', '-F', '-f', 'ipv6']);
+      const send = `import socket\ns = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)\nfor t in (${types.join(', ')}):\n    s.sendto(bytes([t, 0, 0, 0]) + bytes(36), ('${ANSWERER}', 0))\n`;
+      run(['ip', 'netns', 'exec', client, 'python3', '-c', send]);
+      const counts = () =>
+        run(['ip', 'netns', 'exec', server, 'ip6tables-save', '-c'])
+          .split('\n')
+          .filter((l) => l.startsWith('['))
+          .map((l) => `${/--icmpv6-type (\d+)/.exec(l)?.[1]} ${/--ctstate (\S+)/.exec(l)?.[1]} ${l.startsWith('[0:') ? 'missed' : 'counted'}`);
+      // The packets wait for the neighbour to be resolved: read the counters until they are all in (at most 3 s).
+      let seen = counts();
+      for (let i = 0; i < 30 && seen.some((l) => l.endsWith('missed')); i++) {
+        spawnSync('sleep', ['0.1']);
+        seen = counts();
+      }
+      expect(seen).toEqual(predicted.map(([t, state]) => `${t} ${state} counted`));
+    });
+
     it.each([
       ['icmp6-adm-prohibited', 'Administratively prohibited'],
       ['icmp6-port-unreachable', 'Port unreachable'],
