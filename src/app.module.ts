@@ -41,7 +41,7 @@ export interface AppModuleOptions {
  * state, so tests can create as many as they like.
  */
 /** The emulator's core, built from the configuration (framework-free; `main.ts` uses it too). */
-export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random, storage: Pick<ClusterOptions, 'backend' | 'restored'> = {}): Cluster {
+export function buildCluster(config: AppConfig, clock: SimulationClock, random: Random, storage: Pick<ClusterOptions, 'backend' | 'restored' | 'bootstrap' | 'follower'> = {}): Cluster {
   // With a cluster file, kind's default StorageClass comes after it (loadClusterFile), or from it.
   return Cluster.create({ pools: buildAddressPools(config, random), clock, random, defaultStorageClass: config.clusterFile === 'none', ...storage });
 }

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { hostname, networkInterfaces } from 'node:os';
 import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { registerLeaderForwarding } from './api/leader-forwarding';
 import { configureApp, createHttpAdapter } from './api/configure-app';
 import { isLoopback, isUnspecified, listenOn } from './api/listen';
 import { AppModule, buildCluster } from './app.module';
@@ -11,6 +13,8 @@ import { loadTokenAuthFile, readPemFile } from './auth/startup-files';
 import { loadClusterFile } from './cluster/apply/cluster-file';
 import { openEtcdStore } from './cluster/store/etcd/open-etcd-store';
 import { Cluster } from './cluster/cluster';
+import { isElectionLease } from './cluster/leader/etcd-lease-lock';
+import { Leadership } from './cluster/leader/leadership';
 import { SimulationClock } from './cluster/simulation-clock';
 import { DomainError } from './common/domain-error';
 import { unseededRandom } from './common/random';
@@ -48,45 +52,85 @@ function loadTokens(config: AppConfig): TokenAuthenticator | undefined {
 }
 
 /**
+ * What only the leader runs: the controllers (kubelets and kube-proxies among
+ * them) and the simulated clock. A process alone (the memory store) starts
+ * them at once; on etcd, the process that wins kube-controller-manager's
+ * Lease does, at start-up or when it takes over (docs/etcd.md).
+ */
+function startLeaderComponents(cluster: Cluster, config: AppConfig): void {
+  const repairPending = cluster.repaired === undefined;
+  const repaired = cluster.lead();
+  if (repairPending) for (const warning of repaired?.warnings ?? []) warn(`repair: ${warning}`);
+  if (config.clock === 'running') cluster.clock.startRealTime();
+  // The controllers catch up with what the store holds (a cluster read back from etcd: kube-proxies' full syncs), in slices.
+  cluster.store.commit();
+}
+
+/** How the cluster came to be, for the start-up line. */
+interface Started {
+  config: AppConfig;
+  cluster: Cluster;
+  loaded: number;
+  restored: number;
+  leadership?: Leadership;
+}
+
+/**
  * Reads and validates the configuration, builds the cluster and loads its
  * manifest file; on any error prints it, naming the variable, and exits 1.
  */
-async function startCluster(): Promise<{ config: AppConfig; cluster: Cluster; loaded: number; restored: number }> {
+async function startCluster(): Promise<Started> {
   let config: AppConfig;
   let cluster: Cluster;
   let restored = 0;
+  let leadership: Leadership | undefined;
+  let follower = false;
   try {
     config = readConfig(process.env);
     const clock = new SimulationClock(config.clock === 'running' ? Date.now() : undefined);
-    let storage = {};
     if (config.store.kind === 'etcd') {
-      const opened = await openEtcdStore(config.store);
-      storage = opened;
-      restored = opened.restored.entries.length;
+      // kube-controller-manager's election: tried once before the store is read, so that a leader reads its own Lease back.
+      const opened = await openEtcdStore(config.store, async (backend) => {
+        leadership = new Leadership(backend, {
+          clock,
+          onStoppedLeading: () => {
+            process.stderr.write('kube-netsim: leaderelection lost\n');
+            process.exit(1);
+          },
+          onStartedLeading: (c) => {
+            // client-go's line; at start-up the start-up line says it.
+            if (c.controllers.isPaused) process.stderr.write('kube-netsim: successfully acquired lease kube-system/kube-controller-manager\n');
+            startLeaderComponents(c, config);
+          },
+        });
+        follower = !(await leadership.tryFirst());
+      });
+      const objects = opened.restored.entries.filter((e) => !isElectionLease(e.resource, e.object));
+      restored = objects.length;
       if (opened.restored.foreignKeys > 0) warn(`ETCD_PREFIX=${config.store.prefix}: ${opened.restored.foreignKeys} key(s) there are not objects kube-netsim serves; left alone`);
-      cluster = buildCluster(config, clock, unseededRandom(), storage);
+      cluster = buildCluster(config, clock, unseededRandom(), { backend: opened.backend, restored: opened.restored, bootstrap: restored === 0, follower });
       opened.backend.onFault(cluster.faults.record);
       opened.backend.onReplaced((message) => {
         process.stderr.write(`kube-netsim: ${message}\n`);
         process.exit(1);
       });
       for (const warning of cluster.repaired?.warnings ?? []) warn(`repair: ${warning}`);
+      await leadership!.start(() => cluster, opened.restored.revision);
     } else {
       cluster = buildCluster(config, clock, unseededRandom());
     }
-    if (config.clock === 'running') clock.startRealTime();
     // The server keeps answering while the controllers work through a large change.
     cluster.settleInSlices();
-    // A cluster read back from etcd: the controllers catch up with it (kube-proxies' full syncs) in slices too.
-    if (restored > 0) cluster.store.commit();
+    // With etcd, the election's callback starts them (now, for a process that won the Lease at once).
+    if (!leadership) startLeaderComponents(cluster, config);
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;
   }
-  // A cluster read back from etcd goes on as it was: the manifest made it the first time.
-  if (config.clusterFile === 'none' || restored > 0) return { config, cluster, loaded: 0, restored };
+  // A cluster read back from etcd goes on as it was: the manifest made it the first time. A follower makes nothing.
+  if (config.clusterFile === 'none' || restored > 0 || follower) return { config, cluster, loaded: 0, restored, leadership };
   try {
-    return { config, cluster, loaded: loadClusterFile(cluster, config.clusterFile).length, restored };
+    return { config, cluster, loaded: loadClusterFile(cluster, config.clusterFile).length, restored, leadership };
   } catch (e) {
     const reason = reasonOf(e);
     if (reason === undefined) throw e;
@@ -124,16 +168,17 @@ function servingCertificate(config: AppConfig, tokens: boolean): (ServingCertifi
 }
 
 async function bootstrap(): Promise<void> {
-  const { config, cluster, loaded, restored } = await startCluster();
+  const { config, cluster, loaded, restored, leadership } = await startCluster();
   const authenticator = loadTokens(config);
   const tls = servingCertificate(config, authenticator !== undefined);
   let app;
   try {
-    app = configureApp(
-      await NestFactory.create(AppModule.register({ config, cluster, authenticator }), createHttpAdapter(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}), {
-        bodyParser: false,
-      }),
-    );
+    const nest = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, cluster, authenticator }), createHttpAdapter(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}), {
+      bodyParser: false,
+    });
+    // Two processes on one etcd: a follower hands writes and kube-netsim's endpoints to the leader (before anything else runs).
+    if (leadership) registerLeaderForwarding(nest.getHttpAdapter().getInstance(), leadership, () => cluster.store.resourceVersion);
+    app = configureApp(nest);
   } catch (e) {
     // A certificate or key that TLS cannot use.
     if (!tls || tls.selfSigned || !/PEM|key|certificate|asn1/i.test((e as Error).message)) throw e;
@@ -151,6 +196,7 @@ async function bootstrap(): Promise<void> {
     throw e;
   }
   for (const note of listening.notes) process.stderr.write(`kube-netsim: ${note}\n`);
+  leadership?.announce(listening.url);
   if (listening.open) {
     warn(
       `BIND_ADDRESS=${config.bindAddress}: the API is open to other hosts on ${listening.addresses.join(', ')}` +
@@ -170,15 +216,18 @@ async function bootstrap(): Promise<void> {
     }
   }
   const scheme = tls ? 'https' : 'http';
+  const role = leadership ? `; ${leadership.isLeader ? 'leading' : 'following'} (${leadership.identity})` : '';
   const source =
     restored > 0
       ? `${restored} objects from etcd`
-      : config.clusterFile === 'none'
+      : leadership && !leadership.isLeader
+        ? 'the cluster the leader makes in etcd'
+        : config.clusterFile === 'none'
         ? 'an empty cluster'
         : `${config.clusterFile} (${loaded} objects)`;
   const where = listening.open ? listening.addresses.map((a) => `${scheme}://${a}`).join(', ') : `${scheme}://localhost:${listening.port} (${listening.addresses.join(', ')})`;
   const auth = authenticator ? `, bearer tokens required (${authenticator.size})` : '';
-  process.stdout.write(`kube-netsim listening on ${where}${auth} with ${source}${kubeconfig}; API docs at /docs\n`);
+  process.stdout.write(`kube-netsim listening on ${where}${auth} with ${source}${role}${kubeconfig}; API docs at /docs\n`);
 }
 
 void bootstrap();

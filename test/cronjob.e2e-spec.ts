@@ -55,7 +55,7 @@ describe('CronJobs with the real kubectl (e2e)', () => {
     const refused = await run('kubectl', ['--server', `http://127.0.0.1:${t.port}`, '--cache-dir', path.join(dir, `cache-${t.port}`), '-n', ns, 'apply', '-f', file]).catch((e: { stderr: string; code: number }) => e);
     expect(refused).toMatchObject({
       code: 1,
-      stderr: expect.stringContaining('The CronJob "forever" is invalid: spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"'),
+      stderr: expect.stringContaining('The CronJob "forever" is invalid: spec.jobTemplate.spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"'),
     });
     expect(await kubectl('get', 'cronjob', 'forever', '--ignore-not-found')).toBe('');
   });

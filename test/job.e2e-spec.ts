@@ -104,7 +104,7 @@ describe('Jobs with the real kubectl (e2e)', () => {
   it('refuses a template with restartPolicy Always, in upstream words', async () => {
     const file = path.join(dir, 'always.yaml');
     writeFileSync(file, 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: bad}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: busybox}]\n');
-    expect(await failing('apply', '-f', file)).toContain('The Job "bad" is invalid: spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"');
+    expect(await failing('apply', '-f', file)).toContain('The Job "bad" is invalid: spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"');
   });
 
   it('kubectl logs job/pi finds the pod through the Job (a simulated container prints nothing)', async () => {

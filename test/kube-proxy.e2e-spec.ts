@@ -103,9 +103,61 @@ describe('kube-proxy on every node (e2e)', () => {
     expect(wrongFormat.body.details.causes[0]).toMatchObject({ field: 'format', reason: 'FieldValueNotSupported' });
   });
 
-  it('runs nodes in iptables mode only: nftables is refused for a node, with the field named', async () => {
-    const res = await request(t.http).put('/netsim/v1/nodes/kind-worker/kube-proxy/config').send({ mode: 'nftables' }).expect(422);
-    expect(res.body.details.causes[0]).toMatchObject({ field: 'config.mode', reason: 'FieldValueNotSupported' });
+  it('runs a node in nftables mode: its ruleset as nft lists it, the last transaction, cleanup of iptables mode, and traffic refused until the engine traces nft', async () => {
+    // An iptables-mode node: nft lists nothing (kube-proxy wrote no table).
+    const empty = await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables').expect(200);
+    expect(empty.text).toBe('');
+    expect(empty.headers['netsim-proxy-mode']).toBe('iptables');
+    const config = (await request(t.http).put('/netsim/v1/nodes/kind-worker/kube-proxy/config').send({ mode: 'nftables', clusterCIDR: '10.244.0.0/16', nftables: { minSyncPeriod: '0s' } }).expect(200)).body;
+    expect(config).toMatchObject({ mode: 'nftables' });
+    const list = await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables').expect(200);
+    expect(list.headers['content-type']).toMatch(/^text\/plain/);
+    expect(list.headers['netsim-proxy-mode']).toBe('nftables');
+    expect(list.text).toMatch(/^table ip kube-proxy \{\n\tcomment "rules for kube-proxy"\n/);
+    expect(list.text).toContain('type ipv4_addr . inet_proto . inet_service : verdict');
+    expect(list.text).toMatch(/10\.96\.0\.10 \. udp \. 53 : goto service-\w{8}-kube-system\/kube-dns\/udp\/dns/);
+    expect(list.text).toContain('\t\tip daddr 10.96.0.10 ip saddr != 10.244.0.0/16 jump mark-for-masquerade\n');
+    const nft = await text('/netsim/v1/nodes/kind-worker/nftables?format=nft');
+    expect(nft).toMatch(/^add table ip kube-proxy \{ comment "rules for kube-proxy" ; \}\n/);
+    expect(await text('/netsim/v1/nodes/kind-worker/nftables?family=ip6')).toBe('');
+    expect(await text('/netsim/v1/nodes/kind-worker/nftables?family=ip')).toBe(list.text);
+    // Starting in nftables mode, kube-proxy removed iptables mode's chains; the kubelet's stay.
+    const save = await text('/netsim/v1/nodes/kind-worker/iptables');
+    expect(save).not.toContain('KUBE-SERVICES');
+    expect(save).toContain('-A INPUT -j KUBE-FIREWALL');
+    expect(await text('/netsim/v1/nodes/kind-worker/iptables?format=restore')).toBe('');
+    const status = (await request(t.http).get('/netsim/v1/nodes/kind-worker/kube-proxy').expect(200)).body;
+    expect(status).toMatchObject({ mode: 'nftables', nodeName: 'kind-worker', counters: { fullSyncs: 1 }, lastSync: { full: true } });
+    // Another node stays in iptables mode.
+    expect(await text('/netsim/v1/nodes/kind-control-plane/iptables?table=nat')).toContain(':KUBE-SERVICES - [0:0]');
+
+    const conflict = (await request(t.http).post('/netsim/v1/traffic').send({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(409)).body;
+    expect(conflict).toMatchObject({ kind: 'Status', reason: 'Conflict', details: { kind: 'nodes', name: 'kind-worker' } });
+    expect(conflict.message).toContain('node kind-worker runs kube-proxy in nftables mode; ');
+    // Refused before anything is traced, even from another node: no node's conntrack changes.
+    const conntrack = async () => (await request(t.http).get('/netsim/v1/nodes/kind-control-plane/conntrack').expect(200)).text;
+    const before = await conntrack();
+    await request(t.http).post('/netsim/v1/traffic').send({ from: 'node/kind-control-plane', to: '10.96.0.10:53', mode: 'sample', count: 5 }).expect(409);
+    expect(await conntrack()).toBe(before);
+    await request(t.http).get('/netsim/v1/nodes/kind-worker/iptables/diff').expect(409);
+    await request(t.http).get('/netsim/v1/diagnose').query({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(409);
+    const packet = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'tcp', source: '192.0.2.1', sourcePort: 40000, destination: '10.96.0.10', destinationPort: 53 };
+    await request(t.http).post('/netsim/v1/nodes/kind-worker/trace').send({ packet }).expect(409);
+
+    const badFormat = (await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables?format=save').expect(422)).body;
+    expect(badFormat.details.causes[0]).toMatchObject({ field: 'format', reason: 'FieldValueNotSupported' });
+    const badFamily = (await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables?family=ipv4').expect(422)).body;
+    expect(badFamily.details.causes[0]).toMatchObject({ field: 'family', reason: 'FieldValueNotSupported' });
+    expect((await request(t.http).get('/netsim/v1/nodes/nosuch/nftables').expect(404)).body).toMatchObject({ kind: 'Status', reason: 'NotFound' });
+
+    // Back to iptables mode: the nftables table is deleted, the iptables rules are back and traffic flows.
+    await request(t.http).put('/netsim/v1/nodes/kind-worker/kube-proxy/config').send({}).expect(200);
+    expect(await text('/netsim/v1/nodes/kind-worker/nftables')).toBe('');
+    expect(await text('/netsim/v1/nodes/kind-worker/iptables?table=nat')).toContain(':KUBE-SERVICES - [0:0]');
+    await request(t.http).post('/netsim/v1/traffic').send({ from: 'node/kind-worker', to: '10.96.0.10:53' }).expect(200);
+  });
+
+  it('refuses the ipvs mode, with the field named', async () => {
     const ipvs = await request(t.http).put('/netsim/v1/kube-proxy/config').send({ mode: 'ipvs' }).expect(422);
     expect(ipvs.body.message).toContain('the ipvs proxy mode is not emulated');
     expect(await text('/netsim/v1/nodes/kind-worker/iptables?table=nat')).toContain(':KUBE-SERVICES - [0:0]');

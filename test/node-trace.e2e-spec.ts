@@ -36,10 +36,10 @@ describe('node-scoped traces (e2e)', () => {
     const six = (await post('/netsim/v1/nodes/worker/trace', { family: 'ipv6', packet: packet('2600:5200::1', v6) }).expect(200)).body;
     expect(six.family).toBe('ipv6');
     const outcomes = six.outcomes as Outcome[];
-    // The masquerade decision is kube-proxy's mark (0x4000); where the packet goes next is the node's IPv6 routing.
-    expect(outcomes.map((o) => [o.dnat, o.probability, o.packet.mark]).sort()).toEqual([
-      ['[fd00:10:244::2]:8080', 0.5, 0x4000],
-      ['[fd00:10:244::3]:8080', 0.5, 0x4000],
+    // kube-proxy's masquerade: the node routes the packet out cni0 to its pod, and KUBE-POSTROUTING masquerades it (the mark cleared on the way).
+    expect(outcomes.map((o) => [o.dnat, o.probability, o.masquerade, o.packet.mark]).sort()).toEqual([
+      ['[fd00:10:244::2]:8080', 0.5, true, 0],
+      ['[fd00:10:244::3]:8080', 0.5, true, 0],
     ]);
     // The rules crossed are the IPv6 proxier's, as ip6tables-save prints them.
     const rules = outcomes[0].steps.map((s) => s.rule ?? '').join('\n');
@@ -49,9 +49,9 @@ describe('node-scoped traces (e2e)', () => {
     // The family follows the packet when not given.
     const inside = (await post('/netsim/v1/nodes/worker/trace', { packet: { ...packet('fd00:10:244::2', v6), inInterface: 'cni0' } }).expect(200)).body;
     expect(inside.family).toBe('ipv6');
-    expect((inside.outcomes as Outcome[]).map((o) => [o.dnat, o.packet.mark]).sort()).toEqual([
-      ['[fd00:10:244::2]:8080', 0x4000],
-      ['[fd00:10:244::3]:8080', 0],
+    expect((inside.outcomes as Outcome[]).map((o) => [o.dnat, o.masquerade]).sort()).toEqual([
+      ['[fd00:10:244::2]:8080', true],
+      ['[fd00:10:244::3]:8080', false],
     ]);
 
     // The same Service's IPv4 ClusterIP crosses the iptables tables.

@@ -130,7 +130,7 @@ describe('POST /netsim/v1/trace (e2e)', () => {
       await expect422({ rules: '', packet: { ...clientPacket, sourcePort: 70000 } }, 'packet.sourcePort', /not be greater than 65535/);
       await expect422({ rules: '', packet: { ...clientPacket, protocol: 'gre' } }, 'packet.protocol', /one of the following values: tcp, udp, sctp/);
       await expect422({ rules: '', packet: { ...clientPacket, hook: 'FORWARD' } }, 'packet.hook', /PREROUTING, OUTPUT/);
-      await expect422({ packet: clientPacket }, 'rules', /string/);
+      await expect422({ packet: clientPacket }, 'rules', /Required value: give the iptables rules \(`rules`\), the nftables ruleset \(`nftables`\) or both/);
       await expect422({ rules: '' }, 'packet', /defined|object/);
       await expect422({ rules: '', packet: { ...clientPacket, extra: 1 } }, 'packet.extra', /not allowed/);
       await expect422({ rules: '', packet: clientPacket, mode: 'guess' }, 'mode', /enumerate, sample/);

@@ -62,6 +62,7 @@ export const IPAM_SCHEMA: SchemaObject = {
     podCIDRs: RANGE_STATS,
     loadBalancerIPs: RANGE_STATS,
     nodeAddresses: RANGE_STATS,
+    nodeAddressesIPv6: { ...RANGE_STATS, description: "The nodes' IPv6 InternalIPs (NODE_NETWORK_IPV6), on a cluster with IPv6 pods." },
     nodes: { type: 'array', items: { ...RANGE_STATS, properties: { node: { type: 'string' }, ...RANGE_STATS.properties } } },
   },
 };

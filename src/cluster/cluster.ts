@@ -58,6 +58,18 @@ export interface ClusterOptions {
    * allocators repaired, see repair.ts) instead of starting as `kubeadm init` leaves one.
    */
   restored?: { revision: number; entries: Array<{ resource: string; object: KubeObject }> };
+  /**
+   * Whether the cluster starts as `kubeadm init` leaves one (default: unless
+   * `restored` holds objects). Start-up on an etcd that holds only the
+   * election's Lease still makes the cluster.
+   */
+  bootstrap?: boolean;
+  /**
+   * A process that does not lead (another kube-netsim on the same etcd does):
+   * it neither makes nor repairs anything, and its controllers (kubelets,
+   * kube-proxies among them) wait, hearing of every object, until `lead()`.
+   */
+  follower?: boolean;
 }
 
 /**
@@ -77,6 +89,8 @@ export class Cluster {
   private readonly storeRandom: SetAsideRandom;
   /** What the start-up repair found, when the cluster was read back from its store. */
   repaired: RepairReport | undefined;
+  /** Whether the allocators are still to be rebuilt from the store (a follower's, at `lead()`). */
+  private repairPending = false;
 
   private constructor(
     readonly pools: AddressPools,
@@ -150,6 +164,7 @@ export class Cluster {
       clusterCidr: [...pools.podCidrsByFamily.values()].map((a) => a.clusterCidr).join(','),
       nodeNetworkPrefix,
       families: [...new Set([...pools.podFamilies, ...pools.serviceFamilies])],
+      serviceCidrs: [...pools.clusterIpsByFamily.values()].map((a) => a.cidr),
     });
     this.controllers.add(this.kubeProxies);
     this.controllers.add(new EventTtlController(this.store, clock));
@@ -160,7 +175,11 @@ export class Cluster {
     if (options.backend) cluster.store.useBackend(options.backend);
     // An empty etcd still has a revision: the versions go on from it.
     if (options.restored) cluster.store.restore(options.restored.entries, options.restored.revision);
-    if (options.restored && options.restored.entries.length > 0) {
+    const bootstrap = options.bootstrap ?? !(options.restored && options.restored.entries.length > 0);
+    if (options.follower) {
+      cluster.controllers.pause();
+      cluster.repairPending = true;
+    } else if (!bootstrap) {
       // The controllers have heard of every object; they settle at the next `store.commit()`
       // (main.ts makes it after `settleInSlices`, so the server answers while 100 kube-proxies sync).
       cluster.repaired = repairAllocations(cluster.store, cluster.pools);
@@ -169,6 +188,27 @@ export class Cluster {
       if (options.defaultStorageClass ?? true) cluster.installDefaultStorageClass();
     }
     return cluster;
+  }
+
+  /**
+   * A follower becomes the leader: the allocators are rebuilt from the store
+   * as it is now (what the old leader made, seen through etcd), or, when the
+   * store holds no cluster yet, it is made as on a first start; the
+   * controllers catch up with every object at the next `store.commit()`.
+   */
+  lead(): RepairReport | undefined {
+    if (this.repairPending) {
+      this.repairPending = false;
+      if (this.store.count(type('namespaces')) === 0) {
+        // The leader died before it made the cluster: this one makes it, as a first start would.
+        this.bootstrap();
+        this.installDefaultStorageClass();
+      } else {
+        this.repaired = repairAllocations(this.store, this.pools);
+      }
+    }
+    this.controllers.resume();
+    return this.repaired;
   }
 
   /**

@@ -96,7 +96,8 @@ export function repairAllocations(store: ObjectStore, pools: AddressPools): Repa
     const spec = (node.spec ?? {}) as NodeSpec;
     if (spec.podCIDR) take('podCIDRs', `pod CIDR ${spec.podCIDR} of Node ${name(node)}`, () => pools.podCidrs.occupy(spec.podCIDR!));
     for (const address of ((node.status ?? {}) as NodeStatus).addresses ?? []) {
-      if (address.type === 'InternalIP' && pools.nodeAddresses.contains(address.address) && pools.nodeAddresses.allocate(address.address)) report.nodeAddresses++;
+      const pool = address.type === 'InternalIP' ? pools.nodeAddressesFor(address.address) : undefined;
+      if (pool?.contains(address.address) && pool.allocate(address.address)) report.nodeAddresses++;
     }
   }
 

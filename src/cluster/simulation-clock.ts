@@ -233,6 +233,16 @@ export class SimulationClock implements Clock {
     this.realTimeHandle.unref();
   }
 
+  /**
+   * Goes on from `ms` when it is ahead (the time another process's clock had
+   * reached: a new leader's clock, see docs/etcd.md). No timer runs on the
+   * way; any due by then runs at the next advance.
+   */
+  resumeFrom(ms: number): void {
+    if (this.advancing) throw new Error('the clock is advancing');
+    this.current = Math.max(this.current, ms);
+  }
+
   stopRealTime(): void {
     if (this.realTimeHandle) clearInterval(this.realTimeHandle);
     this.realTimeHandle = undefined;

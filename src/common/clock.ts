@@ -34,3 +34,8 @@ export class SystemClock implements Clock {
     return Date.now();
   }
 }
+
+/** A MicroTime as the API server prints one (a Lease's acquireTime, renewTime): six digits of fraction, UTC. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}

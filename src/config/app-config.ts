@@ -32,6 +32,11 @@ export interface AppConfig {
   loadBalancerIpRange: string;
   /** Network of the nodes' InternalIPs (`NODE_NETWORK`, default 172.18.0.0/16, as kind's Docker network). */
   nodeNetwork: string;
+  /**
+   * Network of the nodes' IPv6 InternalIPs on a cluster with IPv6 pods (`NODE_NETWORK_IPV6`,
+   * default fc00:f853:ccd:e793::/64, as kind's Docker network for IPv6 and dual-stack clusters).
+   */
+  nodeNetworkIPv6?: string;
   /** Cluster manifest loaded at start (`CLUSTER_FILE`; `none` for an empty cluster). */
   clusterFile: string;
   /**
@@ -90,6 +95,7 @@ export const CONFIG_DEFAULTS: AppConfig = {
   clusterCidr: '10.244.0.0/16',
   loadBalancerIpRange: '172.18.255.200-172.18.255.250',
   nodeNetwork: '172.18.0.0/16',
+  nodeNetworkIPv6: 'fc00:f853:ccd:e793::/64',
   clusterFile: 'fixtures/clusters/demo.yaml',
   ipFamily: 'ipv4',
   clock: 'running',
@@ -185,6 +191,7 @@ export function readConfig(env: Env): AppConfig {
     nodeCidrMaskSizeIPv6: optionalInteger(env, 'NODE_CIDR_MASK_SIZE_IPV6', 0, 128),
     loadBalancerIpRange: text(env, 'LOADBALANCER_IP_RANGE', CONFIG_DEFAULTS.loadBalancerIpRange),
     nodeNetwork: text(env, 'NODE_NETWORK', CONFIG_DEFAULTS.nodeNetwork),
+    nodeNetworkIPv6: text(env, 'NODE_NETWORK_IPV6', CONFIG_DEFAULTS.nodeNetworkIPv6!),
     clusterFile: text(env, 'CLUSTER_FILE', byFamily.clusterFile),
     ipFamily,
     clock: CLOCK_ALIASES[oneOf(env, 'CLOCK', ['running', 'manual', 'real', 'virtual'] as const, CONFIG_DEFAULTS.clock)],
@@ -207,6 +214,7 @@ const VARIABLE_OF_OPTION: Record<PoolOption, string> = {
   nodeCidrMaskSizeIPv6: 'NODE_CIDR_MASK_SIZE_IPV6',
   loadBalancerIpRange: 'LOADBALANCER_IP_RANGE',
   nodeNetwork: 'NODE_NETWORK',
+  nodeNetworkIPv6: 'NODE_NETWORK_IPV6',
 };
 
 const MASK_OPTIONS = ['nodeCidrMaskSize', 'nodeCidrMaskSizeIPv4', 'nodeCidrMaskSizeIPv6'] as const;

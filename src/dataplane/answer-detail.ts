@@ -16,6 +16,8 @@
  * still; so is the answer at each detail level made of one (made once, kept
  * as long as the answer is), so that its encoding can be kept too.
  */
+import { joinHostPort } from '../kube-proxy/ip';
+import { VXLAN6_DEVICE, VXLAN_DEVICE } from './node-interfaces';
 import { deepFreeze } from '../common/freeze';
 import type { PacketView } from '../netfilter/engine';
 import type { TraceStep } from '../netfilter/types';
@@ -83,7 +85,7 @@ export interface TrafficAnswer<O extends SummaryOutcome = SummaryOutcome> {
 export function endpointOf(p: PacketView, side: 'source' | 'destination'): string {
   const address = side === 'source' ? p.source : p.destination;
   if (p.protocol === 'icmp') return address;
-  return `${address}:${side === 'source' ? p.sourcePort : p.destinationPort}`;
+  return joinHostPort(address, side === 'source' ? p.sourcePort : p.destinationPort);
 }
 
 /** Where the nat table rewrites each end of a new connection's packet. */
@@ -122,7 +124,7 @@ export function hopRewrites(hops: readonly Hop[], i: number): Rewrite[] {
     const outer = hop.encapsulation.outer;
     const next = hops[i + 1];
     const receiver = next !== undefined && next.encapsulation !== null ? next.node : null;
-    const rewrite: Rewrite = { node: hop.node, type: 'VXLAN', by: 'flannel.1', before: endpointOf(hop.packet, 'destination'), after: `${outer.destination}:${outer.destinationPort}` };
+    const rewrite: Rewrite = { node: hop.node, type: 'VXLAN', by: outer.destination.includes(':') ? VXLAN6_DEVICE : VXLAN_DEVICE, before: endpointOf(hop.packet, 'destination'), after: joinHostPort(outer.destination, outer.destinationPort) };
     if (receiver !== null) rewrite.to = receiver;
     return [rewrite];
   }

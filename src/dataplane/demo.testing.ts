@@ -10,11 +10,16 @@ import { SimulationClock } from '../cluster/simulation-clock';
 import { SeededRandom } from '../common/random';
 import { readConfig } from '../config/app-config';
 
-export function demoCluster(): Cluster {
-  const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
+export function demoCluster(env: Record<string, string> = { CLUSTER_FILE: 'fixtures/clusters/demo.yaml' }): Cluster {
+  const config = readConfig(env);
   const cluster = buildCluster(config, new SimulationClock(Date.UTC(2026, 0, 1)), new SeededRandom(1));
   loadClusterFile(cluster, config.clusterFile, process.cwd());
   return cluster;
+}
+
+/** The dual-stack demo (`IP_FAMILY=dual`, fixtures/clusters/dual-stack.yaml) or the IPv6-only one (`IP_FAMILY=ipv6`, fixtures/clusters/ipv6.yaml). */
+export function familyDemoCluster(ipFamily: 'dual' | 'ipv6', env: Record<string, string> = {}): Cluster {
+  return demoCluster({ IP_FAMILY: ipFamily, ...env });
 }
 
 /** Scales the demo's `web` Deployment to `replicas` and lets the controllers and kube-proxy catch up (two minutes). */

@@ -11,6 +11,9 @@
  *   outside the cluster to pods of other nodes.
  * - filter FORWARD jumps to `FLANNEL-FWD`, which accepts anything from or to
  *   the cluster CIDR.
+ *
+ * With `EnableIPv6` flanneld writes the same chains into the ip6tables
+ * tables, over the IPv6 network and the node's IPv6 pod CIDR.
  */
 import { restoreRuleset } from '../netfilter/iptables-text.parser';
 import type { Ruleset } from '../netfilter/ruleset';
@@ -25,7 +28,9 @@ export function flannelRules(clusterCidr: string, podCidr: string | undefined): 
     nat.push(`-A FLANNEL-POSTRTG -s ${clusterCidr} -d ${podCidr} ${masq} -j RETURN`);
     nat.push(`-A FLANNEL-POSTRTG ! -s ${clusterCidr} -d ${podCidr} ${masq} -j RETURN`);
   }
-  nat.push(`-A FLANNEL-POSTRTG -s ${clusterCidr} ! -d 224.0.0.0/4 ${masq} -j MASQUERADE --random-fully`);
+  // Multicast stays unmasqueraded: 224.0.0.0/4, or ff00::/8 in flannel's ip6tables rules.
+  const multicast = clusterCidr.includes(':') ? 'ff00::/8' : '224.0.0.0/4';
+  nat.push(`-A FLANNEL-POSTRTG -s ${clusterCidr} ! -d ${multicast} ${masq} -j MASQUERADE --random-fully`);
   nat.push(`-A FLANNEL-POSTRTG ! -s ${clusterCidr} -d ${clusterCidr} ${masq} -j MASQUERADE --random-fully`);
   nat.push('COMMIT');
   const filter = ['*filter', ':FLANNEL-FWD - [0:0]', `-A FORWARD ${fwd} -j FLANNEL-FWD`];

@@ -8,6 +8,7 @@
  * way. With `detail=hops`, every step of every hop too. See
  * docs/dataplane.md, "The text form".
  */
+import { joinHostPort } from '../kube-proxy/ip';
 import { icmpTypeText } from '../netfilter/icmp';
 import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
 import { stepText } from '../netfilter/trace-text';
@@ -20,7 +21,7 @@ function sourceText(request: TrafficRequest, first: Hop | undefined): string {
   const from = typeof request.from === 'string' ? request.from : `outside client ${request.from.external}`;
   if (first === undefined || typeof request.from !== 'string') return from;
   // The address it sent from: before the first node's NAT, when a node sent it.
-  const address = first.nat?.before?.source.replace(/:\d+$/, '') ?? first.packet.source;
+  const address = first.nat?.before?.source.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1') ?? first.packet.source;
   const where = first.node !== null && !request.from.startsWith('node/') ? `, on ${first.node}` : '';
   return `${from} (${address}${where})`;
 }
@@ -32,7 +33,7 @@ function destinationLines(request: TrafficRequest, response: TrafficResponse): s
     // Where it was sent to: before the first node's NAT (a node's own OUTPUT DNAT rewrites it on that hop).
     const first = response.outcomes[0]?.hops[0];
     const sentTo =
-      first === undefined ? undefined : (first.nat?.before?.destination ?? (protocol === 'icmp' ? first.packet.destination : `${first.packet.destination}:${first.packet.destinationPort}`));
+      first === undefined ? undefined : (first.nat?.before?.destination ?? (protocol === 'icmp' ? first.packet.destination : joinHostPort(first.packet.destination, first.packet.destinationPort)));
     const address = sentTo !== undefined ? ` (${sentTo})` : '';
     return wrap(`to ${request.to}${address !== ` (${request.to})` ? address : ''} ${protocol}`, TEXT_WIDTH, '', '   ');
   }
@@ -43,7 +44,9 @@ function destinationLines(request: TrafficRequest, response: TrafficResponse): s
   } else {
     const service = r.service !== undefined ? ` (${r.service.headless ? 'headless ' : ''}Service ${r.service.namespace}/${r.service.name})` : '';
     const name = r.name === r.fqdn ? r.fqdn : `${r.name}: ${r.fqdn}`;
-    lines.push(...wrap(`${name}${cname} is ${r.addresses.join(', ')}${service}`, TEXT_WIDTH, '   ', '     '));
+    // A dual-stack name: its A records, then its AAAA records.
+    const records = r.aaaa?.length ? [...r.addresses.map((a) => `${a} (A)`), ...r.aaaa.map((a) => `${a} (AAAA)`)] : r.addresses;
+    lines.push(...wrap(`${name}${cname} is ${records.join(', ')}${service}`, TEXT_WIDTH, '   ', '     '));
   }
   return lines;
 }
@@ -87,7 +90,7 @@ function placeOf(hops: readonly Hop[], i: number): string {
 
 function rewriteText(r: Rewrite, hop: Hop): string {
   const outer = hop.encapsulation?.outer;
-  if (r.type === 'VXLAN' && outer !== undefined) return `encapsulated in ${outer.source}:${outer.sourcePort} > ${outer.destination}:${outer.destinationPort}`;
+  if (r.type === 'VXLAN' && outer !== undefined) return `encapsulated in ${joinHostPort(outer.source, outer.sourcePort)} > ${joinHostPort(outer.destination, outer.destinationPort)}`;
   return `${r.type} by ${r.by}: ${r.before} -> ${r.after}`;
 }
 
@@ -128,7 +131,7 @@ function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string, en
       const p = hop.packet;
       const ttl = hop.ttl !== null ? ` ttl ${hop.ttl}` : '';
       // A ping shows its type and id where other packets show ports.
-      const ends = p.protocol === 'icmp' ? `${p.source} > ${p.destination} ${icmpTypeText(p.icmpType ?? 8, p.icmpCode ?? 0)}${p.icmpId !== undefined ? ` id ${p.icmpId}` : ''}` : `${p.source}:${p.sourcePort} > ${p.destination}:${p.destinationPort}`;
+      const ends = p.protocol === 'icmp' ? `${p.source} > ${p.destination} ${icmpTypeText(p.icmpType ?? 8, p.icmpCode ?? 0)}${p.icmpId !== undefined ? ` id ${p.icmpId}` : ''}` : `${joinHostPort(p.source, p.sourcePort)} > ${joinHostPort(p.destination, p.destinationPort)}`;
       lines.push(...wrap(`packet ${p.protocol} ${ends}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark} ${p.ctstate}${ttl}`, TEXT_WIDTH, under, `${under}  `));
       for (const s of hop.rules) if (s !== ending) lines.push(...wrap(stepText(s), TEXT_WIDTH, `${under}| `, `${under}|   `));
     }
@@ -144,7 +147,7 @@ function outcomeLines(o: TrafficOutcome, index: number, count: number, detail: A
   lines.push(...wrap(`${share} ${outcomeTitle(o)}`, TEXT_WIDTH, head, `${indent}  `));
   const d = o.destination;
   const facts = [
-    d !== null ? (o.hops[0]?.packet.protocol === 'icmp' ? `at ${d.ip}` : `at ${d.ip}:${d.port}`) : undefined,
+    d !== null ? (o.hops[0]?.packet.protocol === 'icmp' ? `at ${d.ip}` : `at ${joinHostPort(d.ip, d.port)}`) : undefined,
     o.seenSource !== null ? `seen from ${o.seenSource}` : undefined,
     o.replySource !== undefined && o.replySource !== null ? `reply from ${o.replySource}` : undefined,
   ].filter((f) => f !== undefined);

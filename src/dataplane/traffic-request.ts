@@ -8,7 +8,7 @@
  */
 import type { Cluster } from '../cluster/cluster';
 import { DomainError } from '../common/domain-error';
-import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
+import { formatIp, tryParseIp, type IpAddress, type IpFamily } from '../netfilter/address';
 import { searchPath, type NameResolver, type Resolution } from './names';
 import type { ClusterNetwork, NodeNetwork, PodEndpoint } from './network';
 import type { TrafficProtocol, TrafficRequest } from './traffic';
@@ -18,11 +18,11 @@ import { parseTrafficSource } from './traffic-source';
 export type Source =
   | { kind: 'pod'; pod: PodEndpoint; node: NodeNetwork }
   | { kind: 'node'; node: NodeNetwork; pod?: PodEndpoint }
-  | { kind: 'external'; address: number };
+  | { kind: 'external'; address: IpAddress };
 
 /** A destination address and port; `weight` is its share of the connections (a name's addresses share them equally). */
 export interface Target {
-  address: number;
+  address: IpAddress;
   port: number;
   weight: number;
 }
@@ -45,51 +45,99 @@ export class TrafficRequestResolver {
     const node = found.node ? this.network.tryNode(found.node) : undefined;
     if (!node) throw new DomainError('INVALID', `from: pod ${namespace}/${name} is not running on a node with a network yet`, { field: 'from' });
     if (found.hostNetwork) return { kind: 'node', node, pod: found };
-    if (found.address === undefined) throw new DomainError('INVALID', `from: pod ${namespace}/${name} has no IP address yet`, { field: 'from' });
+    if (found.address === undefined && found.address6 === undefined) throw new DomainError('INVALID', `from: pod ${namespace}/${name} has no IP address yet`, { field: 'from' });
     return { kind: 'pod', pod: found, node };
   }
 
-  targets(to: string, source: Source, protocol: TrafficProtocol = 'tcp'): { targets: Target[]; resolution?: Resolution } {
-    const colon = to.lastIndexOf(':');
-    const host = colon < 0 ? to : to.slice(0, colon);
-    const portText = colon < 0 ? '' : to.slice(colon + 1);
+  /**
+   * The destinations `to` names. `family` picks the address family where `to`
+   * has one of each: a name's A or AAAA records (default: A, then AAAA when
+   * there is no A record, as glibc's getaddrinfo orders a ULA IPv6 address
+   * after an IPv4 one), a dual-stack Service's ClusterIP or a pod's address
+   * (default: the primary family's).
+   */
+  targets(to: string, source: Source, protocol: TrafficProtocol = 'tcp', family?: IpFamily): { targets: Target[]; resolution?: Resolution } {
+    const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(to);
+    const colon = bracketed ? -1 : to.lastIndexOf(':');
+    // A bare IPv6 address (a ping's host) has colons but no port.
+    const bare6 = !bracketed && colon >= 0 && to.indexOf(':') !== colon && tryParseIp(to) !== undefined;
+    const host = bracketed ? bracketed[1] : colon < 0 || bare6 ? to : to.slice(0, colon);
+    const portText = bracketed ? (bracketed[2] ?? '') : colon < 0 || bare6 ? '' : to.slice(colon + 1);
+    const hasPort = bracketed ? bracketed[2] !== undefined : colon >= 0 && !bare6;
     const invalid = (message: string) => new DomainError('INVALID', `to: ${message}`, { field: 'to' });
     // A ping has no port: `to` is the host alone (port 0 stands for none).
-    if (protocol === 'icmp' && colon >= 0) throw invalid(`"${to}": an icmp echo has no port (send to HOST, not HOST:PORT)`);
+    if (protocol === 'icmp' && hasPort) throw invalid(`"${to}": an icmp echo has no port (send to HOST, not HOST:PORT)`);
     const numeric = protocol === 'icmp' ? 0 : /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
     if (!host) throw invalid(`"${to}" names no destination`);
+    const checked = (targets: Target[]) => this.checkFamilies(targets, to, protocol);
     const service = /^service\/([^/]+)\/([^/]+)$/.exec(host);
-    if (service) return { targets: this.serviceTargets(service[1], service[2], portText, protocol === 'icmp') };
-    if (numeric === undefined || (protocol !== 'icmp' && (numeric < 1 || numeric > 65535))) throw invalid(`"${to}" needs a port between 1 and 65535 (HOST:PORT)`);
+    if (service) return { targets: checked(this.serviceTargets(service[1], service[2], portText, protocol === 'icmp', family)) };
+    if (numeric === undefined || (protocol !== 'icmp' && (numeric < 1 || numeric > 65535))) {
+      throw invalid(`"${to}" needs a port between 1 and 65535 (HOST:PORT, [IPv6]:PORT)`);
+    }
     const pod = /^pod\/([^/]+)\/([^/]+)$/.exec(host);
     if (pod) {
       const found = this.network.pod(pod[1], pod[2]);
       if (!found) throw new DomainError('NOT_FOUND', `pods "${pod[2]}" not found in namespace "${pod[1]}"`, { kind: 'pods', name: pod[2], field: 'to' });
-      const address = found.hostNetwork ? this.network.tryNode(found.node ?? '')?.address : found.address;
-      if (address === undefined) throw invalid(`pod ${pod[1]}/${pod[2]} has no IP address yet`);
-      return { targets: [{ address, port: numeric, weight: 1 }] };
+      const primary = (found.object.status as { podIP?: string } | undefined)?.podIP;
+      const want = family ?? (primary?.includes(':') || (found.ip === undefined && found.ip6 !== undefined) ? 'ipv6' : 'ipv4');
+      const node = found.hostNetwork ? this.network.tryNode(found.node ?? '') : undefined;
+      const address = found.hostNetwork ? (want === 'ipv6' ? node?.address6 : node?.address) : want === 'ipv6' ? found.address6 : found.address;
+      if (address === undefined) throw invalid(`pod ${pod[1]}/${pod[2]} has no ${want === 'ipv6' ? 'IPv6' : 'IPv4'} address${found.ip === undefined && found.ip6 === undefined ? ' yet' : ''}`);
+      return { targets: checked([{ address, port: numeric, weight: 1 }]) };
     }
-    const address = tryParseIPv4(host);
-    if (address !== undefined) return { targets: [{ address, port: numeric, weight: 1 }] };
-    if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9.])?$/i.test(host)) throw invalid(`"${host}" is not an IPv4 address or a DNS name`);
+    const address = tryParseIp(host);
+    if (address !== undefined) {
+      if (typeof address === 'bigint' && !bracketed && protocol !== 'icmp') throw invalid(`"${to}": write an IPv6 address with a port in brackets ([${host}]:PORT)`);
+      return { targets: checked([{ address, port: numeric, weight: 1 }]) };
+    }
+    if (bracketed) throw invalid(`"${host}" is not an IPv6 address`);
+    if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9.])?$/i.test(host)) throw invalid(`"${host}" is not an IP address or a DNS name`);
     const client = source.kind === 'pod' ? source.pod : source.kind === 'node' ? source.pod : undefined;
     const resolution = this.names.resolve(host, searchPath(client));
-    if (resolution.kind === 'nxdomain' || resolution.addresses.length === 0) return { targets: [], resolution };
-    const weight = 1 / resolution.addresses.length;
-    return { targets: resolution.addresses.map((a) => ({ address: tryParseIPv4(a)!, port: numeric, weight })), resolution };
+    if (resolution.kind === 'nxdomain') return { targets: [], resolution };
+    const records = family === 'ipv6' ? (resolution.aaaa ?? []) : family === 'ipv4' || resolution.addresses.length ? resolution.addresses : (resolution.aaaa ?? []);
+    if (records.length === 0) return { targets: [], resolution };
+    const weight = 1 / records.length;
+    return { targets: checked(records.map((a) => ({ address: tryParseIp(a)!, port: numeric, weight }))), resolution };
   }
 
-  /** `service/NS/NAME:PORT`: the ClusterIP and Service port (by number or name); a headless Service's ready endpoints. */
-  private serviceTargets(namespace: string, name: string, portText: string, ping = false): Target[] {
+  /** Refuses a destination of a family the cluster's pod network lacks (there is no route to it), or a ping over IPv6 (not modelled). */
+  private checkFamilies(targets: Target[], to: string, protocol: TrafficProtocol): Target[] {
+    for (const t of targets) {
+      if (typeof t.address !== 'bigint') continue;
+      if (!this.network.clusterCidr6) throw new DomainError('INVALID', `to: "${to}": ${formatIp(t.address)} is IPv6, and this cluster has no IPv6 pod network`, { field: 'to' });
+      if (protocol === 'icmp') throw new DomainError('INVALID', `protocol: Unsupported value: "icmp": ping over IPv6 (ICMPv6 echo) is not sent as traffic; send tcp, udp or sctp to ${formatIp(t.address)}`, { field: 'protocol' });
+    }
+    return targets;
+  }
+
+  /**
+   * `service/NS/NAME:PORT`: the ClusterIP (of `family`, or the primary one) and Service port (by number
+   * or name); a headless Service's ready endpoints of that family.
+   */
+  private serviceTargets(namespace: string, name: string, portText: string, ping = false, family?: IpFamily): Target[] {
     const store = this.cluster.store;
     const service = store.tryGet(store.resourceType('services'), namespace, name);
     if (!service) throw new DomainError('NOT_FOUND', `services "${name}" not found in namespace "${namespace}"`, { kind: 'services', name, field: 'to' });
-    const spec = (service.spec ?? {}) as { clusterIP?: string; type?: string; ports?: { name?: string; port: number }[] };
+    const spec = (service.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[]; ipFamilies?: string[]; type?: string; ports?: { name?: string; port: number }[] };
+    const want = family ?? (spec.ipFamilies?.[0] === 'IPv6' ? 'ipv6' : 'ipv4');
+    const ofFamily = (ip: string) => ip.includes(':') === (want === 'ipv6');
+    const clusterIP = () => {
+      if (!spec.clusterIP || spec.clusterIP === 'None') return undefined;
+      const ip = (spec.clusterIPs?.length ? spec.clusterIPs : [spec.clusterIP]).find(ofFamily);
+      if (ip === undefined) {
+        throw new DomainError('INVALID', `to: service ${namespace}/${name} has no ${want === 'ipv6' ? 'IPv6' : 'IPv4'} ClusterIP (ipFamilies: ${(spec.ipFamilies ?? []).join(', ') || 'none'})`, { field: 'to' });
+      }
+      return tryParseIp(ip)!;
+    };
+    const readyOfFamily = () => this.names.readyAddresses(namespace, name, want === 'ipv6' ? 'IPv6' : 'IPv4');
     if (ping) {
       if (spec.type === 'ExternalName') return [];
-      if (spec.clusterIP && spec.clusterIP !== 'None') return [{ address: tryParseIPv4(spec.clusterIP)!, port: 0, weight: 1 }];
-      const ready = this.names.readyAddresses(namespace, name);
-      return ready.map((a) => ({ address: tryParseIPv4(a)!, port: 0, weight: 1 / ready.length }));
+      const ip = clusterIP();
+      if (ip !== undefined) return [{ address: ip, port: 0, weight: 1 }];
+      const ready = readyOfFamily();
+      return ready.map((a) => ({ address: tryParseIp(a)!, port: 0, weight: 1 / ready.length }));
     }
     const ports = spec.ports ?? [];
     const byNumber = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
@@ -99,9 +147,10 @@ export class TrafficRequestResolver {
       throw new DomainError('INVALID', `to: service ${namespace}/${name} has no port "${portText}" (ports: ${ports.map((p) => p.name ?? p.port).join(', ') || 'none'})`, { field: 'to' });
     }
     if (spec.type === 'ExternalName') return [];
-    if (spec.clusterIP && spec.clusterIP !== 'None') return [{ address: tryParseIPv4(spec.clusterIP)!, port, weight: 1 }];
-    const addresses = this.names.readyAddresses(namespace, name);
-    return addresses.map((a) => ({ address: tryParseIPv4(a)!, port, weight: 1 / addresses.length }));
+    const ip = clusterIP();
+    if (ip !== undefined) return [{ address: ip, port, weight: 1 }];
+    const addresses = readyOfFamily();
+    return addresses.map((a) => ({ address: tryParseIp(a)!, port, weight: 1 / addresses.length }));
   }
 
   /**
@@ -112,11 +161,11 @@ export class TrafficRequestResolver {
    * `externalTrafficPolicy: Local`, only those whose health check passes,
    * i.e. with a ready local endpoint, when there are any), equally.
    */
-  entryNodes(address: number): NodeNetwork[] {
+  entryNodes(address: IpAddress): NodeNetwork[] {
     const owner = this.network.nodeByAddress(address);
     if (owner) return [owner];
     const store = this.cluster.store;
-    const ip = formatIPv4(address);
+    const ip = formatIp(address);
     for (const s of store.list(store.resourceType('services')).items) {
       const spec = (s.spec ?? {}) as { externalIPs?: string[]; externalTrafficPolicy?: string; type?: string };
       const ingress = ((s.status ?? {}) as { loadBalancer?: { ingress?: { ip?: string }[] } }).loadBalancer?.ingress ?? [];

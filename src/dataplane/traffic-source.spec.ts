@@ -25,8 +25,8 @@ describe('parseTrafficSource', () => {
     expect(refusal('pod/default')).toEqual({ message: `from: Invalid value: "pod/default": ${forms}`, field: 'from' });
     expect(refusal({ external: '203.0.113.7', port: 1 })).toEqual({ message: `from: Invalid value: {"external":"203.0.113.7","port":1}: ${forms}`, field: 'from' });
     expect(refusal(7)).toEqual({ message: `from: Invalid value: 7: ${forms}`, field: 'from' });
-    expect(refusal('external/300.1.1.1')).toEqual({ message: 'from.external: Invalid value: "300.1.1.1": must be an IPv4 address', field: 'from.external' });
-    expect(refusal({ external: 5 })).toEqual({ message: 'from.external: Invalid value: 5: must be an IPv4 address', field: 'from.external' });
+    expect(refusal('external/300.1.1.1')).toEqual({ message: 'from.external: Invalid value: "300.1.1.1": must be an IPv4 or IPv6 address', field: 'from.external' });
+    expect(refusal({ external: 5 })).toEqual({ message: 'from.external: Invalid value: 5: must be an IPv4 or IPv6 address', field: 'from.external' });
   });
 
   it('writes a source back as a query takes it', () => {

@@ -6,9 +6,9 @@
  * exists is the simulator's question (a 404), not this one's.
  */
 import { DomainError } from '../common/domain-error';
-import { tryParseIPv4 } from '../common/ipv4';
+import { tryParseIp, type IpAddress } from '../netfilter/address';
 
-export type TrafficSource = { kind: 'pod'; namespace: string; name: string } | { kind: 'node'; name: string } | { kind: 'external'; address: number; text: string };
+export type TrafficSource = { kind: 'pod'; namespace: string; name: string } | { kind: 'node'; name: string } | { kind: 'external'; address: IpAddress; text: string };
 
 /** The protocols traffic is sent with, as `supported values` lists them. */
 export const TRAFFIC_PROTOCOLS = ['sctp', 'tcp', 'udp'] as const;
@@ -38,9 +38,9 @@ export function parseTrafficSource(value: unknown): TrafficSource {
     const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
     throw new DomainError('INVALID', `from: Invalid value: ${shown}: must be ${FORMS}`, { field: 'from' });
   }
-  const address = typeof external === 'string' ? tryParseIPv4(external) : undefined;
+  const address = typeof external === 'string' ? tryParseIp(external) : undefined;
   if (address === undefined) {
-    throw new DomainError('INVALID', `from.external: Invalid value: ${JSON.stringify(external)}: must be an IPv4 address`, { field: 'from.external' });
+    throw new DomainError('INVALID', `from.external: Invalid value: ${JSON.stringify(external)}: must be an IPv4 or IPv6 address`, { field: 'from.external' });
   }
   return { kind: 'external', address, text: external as string };
 }

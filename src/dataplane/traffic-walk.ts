@@ -14,7 +14,6 @@
  * The request, its outcomes and the answer are traffic.ts's.
  */
 import { icmpAnswered, icmpQueryText } from './icmp-traffic';
-import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import type { Random } from '../common/random';
 import type { Connection } from '../netfilter/conntrack';
 import { frozenStepViews, packetView, type NetfilterEngine, type PacketView, type TraceInput, type TraceOutcome } from '../netfilter/engine';
@@ -22,9 +21,9 @@ import { hardwareAddressOf } from '../netfilter/matches/mac.match';
 import { jhash2 } from '../netfilter/nat';
 import type { EntryHook, Packet, TraceStep } from '../netfilter/types';
 import { VXLAN_PORT, VXLAN_VNI, type ClusterNetwork, type NodeNetwork, type PodEndpoint } from './network';
-import { BRIDGE_DEVICE, VXLAN_DEVICE, VXLAN_MTU } from './node-interfaces';
+import { BRIDGE_DEVICE, VXLAN6_DEVICE, VXLAN6_MTU, VXLAN_DEVICE, VXLAN_MTU, isVxlanDevice } from './node-interfaces';
 import type { Hop, TrafficResult } from './traffic';
-import { formatIp, v4 } from '../netfilter/address';
+import { familyOf, foldAddress, formatIp, formatIpPort, ipInPrefix, tryParseIp, type IpAddress, type IpFamily } from '../netfilter/address';
 
 /** A link of a branch's history, last first: branches that part after it share it. */
 interface Link<T> {
@@ -95,8 +94,17 @@ export const INITIAL_TTL = 64;
 const EPHEMERAL_MIN = 32768;
 const EPHEMERAL_MAX = 60999;
 
-export function endpointText(address: number, port: number): string {
-  return `${formatIPv4(address)}:${port}`;
+/** `10.244.1.2:8080`, `[fd00:10:244:1::2]:8080`. */
+export function endpointText(address: IpAddress, port: number): string {
+  return formatIpPort(address, port);
+}
+
+/**
+ * The Ethernet address of an interface holding `address`: the CNI bridge
+ * plugin's `0a:58` + the IPv4 address; an IPv6-only one takes its low 32 bits.
+ */
+export function macOf(address: IpAddress): string {
+  return hardwareAddressOf(typeof address === 'bigint' ? Number(address & 0xffffffffn) : address);
 }
 
 export function hopView(packet: Packet, ttl: number | null): PacketView {
@@ -129,12 +137,12 @@ function natOf(o: TraceOutcome): Hop['nat'] {
   if (c === undefined) return { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade };
   // A packet of the connection's reply direction came in as its reply tuple; any other as its original one.
   const t = o.conntrack.direction === 'reply' ? c.reply : c.original;
-  const at = (address: number, port: number) => (t.protocol === 'icmp' ? formatIPv4(address) : endpointText(address, port));
-  return { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade, before: { source: at(v4(t.source), t.sourcePort), destination: at(v4(t.destination), t.destinationPort) } };
+  const at = (address: IpAddress, port: number) => (t.protocol === 'icmp' || t.protocol === 'icmpv6' ? formatIp(address) : endpointText(address, port));
+  return { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade, before: { source: at(t.source, t.sourcePort), destination: at(t.destination, t.destinationPort) } };
 }
 
 function vxlanSourcePort(p: Packet): number {
-  const hash = jhash2([v4(p.source), v4(p.destination), (p.sourcePort << 16) | p.destinationPort], 0);
+  const hash = jhash2([foldAddress(p.source), foldAddress(p.destination), (p.sourcePort << 16) | p.destinationPort], 0);
   return EPHEMERAL_MIN + Math.floor((hash * (EPHEMERAL_MAX - EPHEMERAL_MIN + 1)) / 4294967296);
 }
 
@@ -183,12 +191,13 @@ export class Walk {
     private readonly role: 'request' | 'reply',
     private readonly sampling: boolean,
     private readonly random: Random,
-    private readonly engineFor: (node: string) => NetfilterEngine,
+    /** The node's engine of a family (the packet's: IPv4 runs the iptables tables, IPv6 the ip6tables ones). */
+    private readonly engineFor: (node: string, family: IpFamily) => NetfilterEngine,
     private readonly related?: TraceInput['related'],
   ) {}
 
   private trace(node: string, input: TraceInput): TraceOutcome[] {
-    const engine = this.engineFor(node);
+    const engine = this.engineFor(node, familyOf(input.destination as IpAddress));
     // An error carries its embedded header from node to node (each node's NAT may rewrite it); the first node gets the walk's.
     const full: TraceInput = this.related && input.protocol === 'icmp' && input.related === undefined ? { ...input, related: this.related } : input;
     if (!this.sampling) return engine.enumerate(full);
@@ -197,22 +206,28 @@ export class Walk {
 
   /** A packet sent by a pod from its own network namespace. */
   fromPod(pod: PodEndpoint, node: NodeNetwork, packet: Omit<TraceInput, 'hook'>, branch: Branch): Ending[] {
-    const destination = Number(packet.destination) >>> 0;
-    const own = pod.address!;
+    const destination = packet.destination as IpAddress;
+    const v6 = typeof destination === 'bigint';
+    const own = v6 ? pod.address6 : pod.address;
+    if (own === undefined) {
+      const hop = hopOf(node.name, `pod ${pod.namespace}/${pod.name}: has no ${v6 ? 'IPv6' : 'IPv4'} address`, hopView(this.plainPacket(packet, v6 ? 0n : 0, INITIAL_TTL), INITIAL_TTL), NO_RULES, null, null, INITIAL_TTL);
+      return [{ branch: branch.then(hop), result: 'no-route', reason: `pod ${pod.namespace}/${pod.name} has no ${v6 ? 'IPv6' : 'IPv4'} address, so no route to ${formatIp(destination)} (connect: Network is unreachable)` }];
+    }
     const sent = this.plainPacket(packet, own, INITIAL_TTL);
     if (destination === own) {
       const hop = hopOf(node.name, `pod ${pod.namespace}/${pod.name}: to itself by lo`, hopView(sent, INITIAL_TTL), NO_RULES, null, null, INITIAL_TTL);
       return [this.arrive({ kind: 'pod', pod }, sent, branch.then(hop))];
     }
-    const onLink = node.podNet !== undefined && ((destination ^ node.podNet.network) >>> (32 - node.podNet.prefix)) === 0 && node.podNet.prefix > 0;
-    const gateway = node.podNet ? formatIPv4(node.podNet.network + 1) : undefined;
+    const net = v6 ? node.podNet6 : node.podNet;
+    const onLink = net !== undefined && net.prefix > 0 && ipInPrefix(net.network, net.prefix, destination);
+    const gateway = node.podNet6 !== undefined && v6 ? formatIp(node.podNet6.network + 1n) : node.podNet && !v6 ? formatIp(node.podNet.network + 1) : undefined;
     const how = onLink ? 'on-link (bridged by cni0)' : `via ${gateway ?? 'no gateway'}`;
     const hop = hopOf(node.name, `pod ${pod.namespace}/${pod.name}: out eth0 ${how}`, hopView({ ...sent, outInterface: 'eth0' }, INITIAL_TTL), NO_RULES, null, null, INITIAL_TTL);
     const next = branch.then(hop);
     if (!gateway) return [{ branch: next, result: 'no-route', reason: `node ${node.name} has no pod CIDR: the pod has no default route` }];
     // A bridged frame keeps its TTL; a routed one loses one at the node.
     // The frame comes from the pod's eth0 (`-m mac` sees its address).
-    return this.atNode(node, entering(packet, 'PREROUTING', BRIDGE_DEVICE, own, onLink ? undefined : INITIAL_TTL, hardwareAddressOf(own)), INITIAL_TTL, next, 'in cni0');
+    return this.atNode(node, entering(packet, 'PREROUTING', BRIDGE_DEVICE, own, onLink ? undefined : INITIAL_TTL, macOf(pod.address ?? own)), INITIAL_TTL, next, 'in cni0');
   }
 
   /** A packet sent by a process of the node (or a hostNetwork pod). */
@@ -225,11 +240,11 @@ export class Walk {
     return this.atNode(node, entering(packet, 'PREROUTING', 'eth0', packet.source, INITIAL_TTL), INITIAL_TTL, branch, 'in eth0 from outside');
   }
 
-  private plainPacket(input: Omit<TraceInput, 'hook'>, source: number, ttl: number): Packet {
+  private plainPacket(input: Omit<TraceInput, 'hook'>, source: IpAddress, ttl: number): Packet {
     return {
       protocol: input.protocol,
       source,
-      destination: Number(input.destination) >>> 0,
+      destination: input.destination as IpAddress,
       sourcePort: input.sourcePort ?? 0,
       destinationPort: input.destinationPort ?? 0,
       tcpFlags: input.tcpFlags,
@@ -268,25 +283,25 @@ export class Walk {
       return [this.arrive({ kind: 'node', node, pod: hostPod }, p, branch)];
     }
     const out = o.outInterface;
-    const nextHop = o.nextHop === null ? p.destination : (tryParseIPv4(o.nextHop) ?? p.destination);
+    const nextHop = o.nextHop === null ? p.destination : (tryParseIp(o.nextHop) ?? p.destination);
     if (out === BRIDGE_DEVICE) {
-      const pod = this.net.podByAddress(v4(p.destination));
+      const pod = this.net.podByAddress(p.destination);
       if (!pod || pod.node !== node.name) {
         return [{ branch, result: 'no-route', reason: `no pod has ${formatIp(p.destination)} on ${node.name}'s cni0 (ARP gets no answer: host unreachable)` }];
       }
       const hop = hopOf(node.name, `pod ${pod.namespace}/${pod.name}: in eth0`, hopView({ ...p, inInterface: 'eth0', outInterface: undefined }, ttl), NO_RULES, null, null, ttl);
       return [this.arrive({ kind: 'pod', pod }, p, branch.then(hop))];
     }
-    if (out === VXLAN_DEVICE) {
-      const remote = this.net.nodeByPodNetwork(v4(nextHop));
+    if (isVxlanDevice(out)) {
+      const remote = this.net.nodeByPodNetwork(nextHop);
       if (!remote) return [{ branch, result: 'no-route', reason: `${node.name}: no VXLAN peer holds ${formatIp(nextHop)} (no neighbour entry)` }];
       return this.encapsulate(node, remote, p, ttl, branch);
     }
     if (out === 'eth0') {
-      const remote = this.net.nodeByAddress(v4(nextHop));
+      const remote = this.net.nodeByAddress(nextHop);
       if (remote && remote.name !== node.name) {
         // host-gw (or a packet addressed to a node): the packet itself crosses the node network.
-        return this.atNode(remote, this.inputOf(p, 'eth0', ttl, hardwareAddressOf(node.address)), ttl, branch, `in eth0 from ${node.name}`);
+        return this.atNode(remote, this.inputOf(p, 'eth0', ttl, macOf(node.address)), ttl, branch, `in eth0 from ${node.name}`);
       }
       return [{ branch, result: 'external', reason: `left the cluster by ${node.name}'s eth0 towards ${formatIp(nextHop)}`, at: { kind: 'external' }, arrival: p }];
     }
@@ -313,39 +328,52 @@ export class Walk {
     };
   }
 
-  /** flannel.1: the outer UDP packet node to node, then the inner packet on the remote node. */
+  /**
+   * flannel.1 (flannel-v6.1 for an IPv6 packet): the outer UDP packet node to
+   * node over the underlay of the same family, then the inner packet on the
+   * remote node.
+   */
   private encapsulate(node: NodeNetwork, remote: NodeNetwork, inner: Packet, ttl: number, branch: Branch): Ending[] {
+    const v6 = typeof inner.destination === 'bigint';
+    const device = v6 ? VXLAN6_DEVICE : VXLAN_DEVICE;
+    const local = v6 ? node.internalIP6 : node.internalIP;
+    const peer = v6 ? remote.internalIP6 : remote.internalIP;
+    const peerAddress = v6 ? remote.address6 : remote.address;
+    if (local === undefined || peer === undefined || peerAddress === undefined) {
+      return [{ branch, result: 'no-route', reason: `${node.name}: ${remote.name} has no ${v6 ? 'IPv6' : 'IPv4'} address to send ${device}'s packets to (no FDB entry)` }];
+    }
     const sourcePort = vxlanSourcePort(inner);
-    const outer: TraceInput = { hook: 'OUTPUT', protocol: 'udp', sourcePort, destination: remote.address, destinationPort: VXLAN_PORT, ttl: INITIAL_TTL };
+    const outer: TraceInput = { hook: 'OUTPUT', protocol: 'udp', sourcePort, destination: peerAddress, destinationPort: VXLAN_PORT, ttl: INITIAL_TTL };
     const encapsulation: Hop['encapsulation'] = Object.freeze({
       type: 'vxlan',
       vni: VXLAN_VNI,
-      mtu: VXLAN_MTU,
-      outer: Object.freeze({ protocol: 'udp', source: node.internalIP, sourcePort, destination: remote.internalIP, destinationPort: VXLAN_PORT }),
+      mtu: v6 ? VXLAN6_MTU : VXLAN_MTU,
+      outer: Object.freeze({ protocol: 'udp', source: local, sourcePort, destination: peer, destinationPort: VXLAN_PORT }),
     } as const);
     // Every hop of the encapsulated packet shows the inner packet.
     const innerView = hopView(inner, ttl);
     const endings: Ending[] = [];
+    const peerText = endpointText(peerAddress, VXLAN_PORT);
     for (const o of this.trace(node.name, outer)) {
       const rules = frozenStepViews(o);
-      const where = `${node.name}: VXLAN encapsulation, outer packet ${node.internalIP} > ${remote.internalIP}:${VXLAN_PORT} (${pathOf(rules)}) out ${o.outInterface ?? 'nowhere'}`;
+      const where = `${node.name}: VXLAN encapsulation, outer packet ${local} > ${peerText} (${pathOf(rules)}) out ${o.outInterface ?? 'nowhere'}`;
       const next = branch.then(hopOf(node.name, where, innerView, rules, natOf(o), encapsulation, ttl), o.probability);
       if (o.verdict !== 'ACCEPT' || o.delivery !== 'forward') {
         endings.push({ branch: next, result: o.verdict === 'REJECT' ? 'rejected' : o.reason === 'no-route' ? 'no-route' : 'dropped', reason: `${node.name}: the VXLAN packet was ${o.verdict === 'REJECT' ? 'rejected' : 'dropped'}` });
         continue;
       }
       const outerPacket = o.packet;
-      for (const d of this.trace(remote.name, this.inputOf(outerPacket, 'eth0', INITIAL_TTL, hardwareAddressOf(node.address)))) {
+      for (const d of this.trace(remote.name, this.inputOf(outerPacket, 'eth0', INITIAL_TTL, macOf(node.address)))) {
         const drules = frozenStepViews(d);
-        const dwhere = `${remote.name}: VXLAN packet in eth0 (${pathOf(drules)}) ${d.delivery === 'local' ? '> decapsulated, inner packet appears on flannel.1' : '> not delivered'}`;
+        const dwhere = `${remote.name}: VXLAN packet in eth0 (${pathOf(drules)}) ${d.delivery === 'local' ? `> decapsulated, inner packet appears on ${device}` : '> not delivered'}`;
         const after = next.then(hopOf(remote.name, dwhere, innerView, drules, null, encapsulation, ttl), d.probability);
         if (d.verdict !== 'ACCEPT' || d.delivery !== 'local') {
           endings.push({ branch: after, result: d.verdict === 'REJECT' ? 'rejected' : 'dropped', reason: `${remote.name}: the VXLAN packet was not delivered to the VXLAN socket` });
           continue;
         }
-        // The inner frame's source is the sending node's flannel.1, which holds its pod network's first address.
-        const flannelMac = hardwareAddressOf(node.podNet?.network ?? node.address);
-        for (const ending of this.atNode(remote, this.inputOf(inner, VXLAN_DEVICE, ttl, flannelMac), ttl, after, 'in flannel.1')) endings.push(ending);
+        // The inner frame's source is the sending node's VXLAN device, which holds its pod network's first address.
+        const flannelMac = macOf((v6 ? node.podNet6?.network : node.podNet?.network) ?? node.address);
+        for (const ending of this.atNode(remote, this.inputOf(inner, device, ttl, flannelMac), ttl, after, `in ${device}`)) endings.push(ending);
       }
     }
     return endings;
@@ -359,7 +387,7 @@ export class Walk {
     const declares = (pod: PodEndpoint | undefined) => pod?.ports.some((x) => x.port === packet.destinationPort && x.protocol === packet.protocol) ?? false;
     const pod = at.kind === 'pod' ? at.pod : at.kind === 'node' ? at.pod : undefined;
     if (declares(pod)) return { branch, result: 'delivered', at, arrival: packet };
-    const answer = packet.protocol === 'tcp' ? 'TCP reset' : packet.protocol === 'udp' ? 'ICMP port unreachable' : 'SCTP ABORT';
+    const answer = packet.protocol === 'tcp' ? 'TCP reset' : packet.protocol === 'udp' ? (typeof packet.destination === 'bigint' ? 'ICMPv6 port unreachable' : 'ICMP port unreachable') : 'SCTP ABORT';
     const who = at.kind === 'pod' ? `pod ${at.pod.namespace}/${at.pod.name}` : at.kind === 'node' ? `node ${at.node.name}` : 'the destination';
     if (packet.protocol === 'icmp') return { branch, result: 'dropped', reason: `${who} does not answer an ICMP ${icmpQueryText(packet.icmpType)}`, at, arrival: packet };
     return { branch, result: 'refused', reason: `${who} has no ${packet.protocol} port ${packet.destinationPort} open (${answer})`, at, arrival: packet };

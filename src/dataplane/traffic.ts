@@ -15,8 +15,8 @@
  * (conntrack entries, `recent` lists, rule counters), as real traffic would.
  */
 import type { Cluster } from '../cluster/cluster';
+import { DomainError } from '../common/domain-error';
 import { deepFreeze } from '../common/freeze';
-import { formatIPv4 } from '../common/ipv4';
 import { SeededRandom, type Random } from '../common/random';
 import { ConnectionTracker } from '../netfilter/conntrack';
 import { NetfilterEngine, type PacketView, type TraceInput } from '../netfilter/engine';
@@ -30,7 +30,7 @@ import { TrafficRequestResolver, type Source, type Target } from './traffic-requ
 import { Branch, INITIAL_TTL, NO_RULES, Walk, endpointText, hopOf, hopView, type Ending, type Endpoint } from './traffic-walk';
 import { DEFAULT_ICMP_ID, icmpAnswer } from './icmp-traffic';
 import { ICMP_ECHO_REQUEST } from '../netfilter/icmp';
-import { formatIp, v4 } from '../netfilter/address';
+import { formatIp, type IpAddress, type IpFamily } from '../netfilter/address';
 
 export type TrafficProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
 export type TrafficResult = 'delivered' | 'refused' | 'rejected' | 'dropped' | 'no-route' | 'nxdomain' | 'external';
@@ -41,6 +41,11 @@ export interface TrafficRequest {
   /** `IP:PORT`, `NAME:PORT`, `service/NAMESPACE/NAME:PORT`, `pod/NAMESPACE/NAME:PORT`. */
   to: string;
   protocol?: TrafficProtocol;
+  /**
+   * Which address of a name (A or AAAA), a dual-stack Service or a pod to connect to. Default: a
+   * name's A record (its AAAA when it has none), a Service's or pod's primary family.
+   */
+  family?: IpFamily;
   /** The client's source port (sample mode: the first connection's; each next one takes the next port). Default 40000. */
   sourcePort?: number;
   /** icmp: the query's type (default 8, echo-request; 13, timestamp-request) and id (default 1; sample mode: each next echo takes the next). */
@@ -117,7 +122,7 @@ export interface TrafficOptions {
 
 /** What an enumerated answer depends on besides the cluster's state: the request, normalized. */
 function requestKey(request: TrafficRequest): string {
-  return JSON.stringify([request.from, request.to, request.protocol ?? 'tcp', request.sourcePort ?? DEFAULT_SOURCE_PORT, request.icmpType, request.icmpId]);
+  return JSON.stringify([request.from, request.to, request.protocol ?? 'tcp', request.sourcePort ?? DEFAULT_SOURCE_PORT, request.icmpType, request.icmpId, request.family]);
 }
 
 /** `POST /netsim/v1/traffic`, framework-free. */
@@ -136,6 +141,7 @@ export class TrafficSimulator {
    * done (the clock stands still), so each is looked up once.
    */
   private engines = new Map<string, NetfilterEngine>();
+  private engines6 = new Map<string, NetfilterEngine>();
 
   constructor(
     readonly cluster: Cluster,
@@ -175,14 +181,17 @@ export class TrafficSimulator {
       return { ...response, outcomes: response.outcomes.map((o) => Object.assign(o, { verdict: this.explainer.explain(o, context) })) };
     } finally {
       this.engines.clear();
+      this.engines6.clear();
     }
   }
 
-  private engine(node: string): NetfilterEngine {
-    let engine = this.engines.get(node);
+  /** The node's engine of a family: IPv4 packets run its iptables tables, IPv6 ones its ip6tables tables. */
+  private engine(node: string, family: IpFamily = 'ipv4'): NetfilterEngine {
+    const engines = family === 'ipv6' ? this.engines6 : this.engines;
+    let engine = engines.get(node);
     if (engine === undefined) {
-      engine = this.network.engine(node);
-      this.engines.set(node, engine);
+      engine = this.network.engine(node, family);
+      engines.set(node, engine);
     }
     return engine;
   }
@@ -193,7 +202,13 @@ export class TrafficSimulator {
     // A ping's id stands in for the source port (sample mode: each next echo takes the next).
     const sourcePort = protocol === 'icmp' ? (request.icmpId ?? DEFAULT_ICMP_ID) : (request.sourcePort ?? DEFAULT_SOURCE_PORT);
     const source = this.requests.source(request.from);
-    const { targets, resolution } = this.requests.targets(request.to, source, protocol);
+    const { targets, resolution } = this.requests.targets(request.to, source, protocol, request.family);
+    // One family per packet: an outside client's address and the destination's.
+    const mixed = source.kind === 'external' ? targets.find((t) => typeof t.address !== typeof source.address) : undefined;
+    if (mixed && source.kind === 'external') {
+      throw new DomainError('INVALID', `from.external: Invalid value: "${formatIp(source.address)}": an ${typeof source.address === 'bigint' ? 'IPv6' : 'IPv4'} client cannot connect to the ${typeof mixed.address === 'bigint' ? 'IPv6' : 'IPv4'} address ${formatIp(mixed.address)}`, { field: 'from.external' });
+    }
+    this.network.refuseNftablesNodes();
     if (targets.length === 0) {
       const outcome: Unexplained = { probability: 1, result: 'nxdomain', reason: `${resolution?.name ?? request.to}: NXDOMAIN`, destination: null, seenSource: null, hops: [], reply: [] };
       if (mode === 'sample') return { outcomes: [outcome], samples: { nxdomain: request.count ?? 100 }, ...(resolution ? { resolution } : {}) };
@@ -243,7 +258,7 @@ export class TrafficSimulator {
 
   /** One connection's first packet: every path (enumerate) or one (sample). */
   private walk(source: Source, target: Target, protocol: TrafficProtocol, sourcePort: number, sampling: boolean, random: Random, icmpType = ICMP_ECHO_REQUEST): Ending[] {
-    const walk = new Walk(this.network, 'request', sampling, random, (node) => this.engine(node));
+    const walk = new Walk(this.network, 'request', sampling, random, (node, family) => this.engine(node, family));
     // For a ping, `sourcePort` is its id.
     const packet =
       protocol === 'icmp'
@@ -255,11 +270,11 @@ export class TrafficSimulator {
       const what = source.pod ? `hostNetwork pod ${source.pod.namespace}/${source.pod.name} sends` : 'a host process sends';
       return walk.fromNode(source.node, packet, start, what);
     }
-    const client = formatIPv4(source.address);
+    const client = formatIp(source.address);
     const entries = this.requests.entryNodes(target.address);
     if (entries.length === 0) {
       const hop = hopOf(null, `external client ${client}: sends to ${endpointText(target.address, target.port)}`, hopView({ ...this.clientPacket(source.address, packet), outInterface: undefined }, INITIAL_TTL), NO_RULES, null, null, INITIAL_TTL);
-      return [{ branch: Branch.of(hop), result: 'no-route', reason: `no node of the cluster answers for ${formatIPv4(target.address)} (not a node address, an external IP or a load-balancer address)` }];
+      return [{ branch: Branch.of(hop), result: 'no-route', reason: `no node of the cluster answers for ${formatIp(target.address)} (not a node address, an external IP or a load-balancer address)` }];
     }
     const pick = sampling ? [entries[entries.length === 1 ? 0 : random.int(entries.length)]] : entries;
     return pick.flatMap((node) => {
@@ -270,7 +285,7 @@ export class TrafficSimulator {
     });
   }
 
-  private clientPacket(address: number, packet: { protocol: TrafficProtocol; sourcePort: number; destination: number; destinationPort: number; icmpType?: number; icmpId?: number }): Packet {
+  private clientPacket(address: IpAddress, packet: { protocol: TrafficProtocol; sourcePort: number; destination: IpAddress; destinationPort: number; icmpType?: number; icmpId?: number }): Packet {
     return { ...packet, source: address, mark: 0, ctstate: 'NEW', ttl: INITIAL_TTL };
   }
 
@@ -294,7 +309,7 @@ export class TrafficSimulator {
       result: ending.result,
       ...(ending.reason && ending.result !== 'delivered' ? { reason: ending.reason } : {}),
       destination,
-      seenSource: arrival && at?.kind !== 'external' ? (arrival.protocol === 'icmp' ? formatIp(arrival.source) : endpointText(v4(arrival.source), arrival.sourcePort)) : null,
+      seenSource: arrival && at?.kind !== 'external' ? (arrival.protocol === 'icmp' ? formatIp(arrival.source) : endpointText(arrival.source, arrival.sourcePort)) : null,
       hops: ending.branch.hops(),
       reply: [],
     };
@@ -325,14 +340,14 @@ export class TrafficSimulator {
 
   private reply(ending: Ending, at: Exclude<Endpoint, { kind: 'external' }>, arrival: Packet, protocol: TrafficProtocol, sampling: boolean, random: Random): { hops: Hop[]; source: string | null } {
     const refused = ending.result === 'refused';
-    let engineFor: (node: string) => NetfilterEngine;
+    let engineFor: (node: string, family: IpFamily) => NetfilterEngine;
     if (sampling) {
-      engineFor = (node) => this.engine(node);
+      engineFor = (node, family) => this.engine(node, family);
     } else {
       // Enumerate mode changed nothing: the reply runs on scratch tables holding the request's connections.
       const loaded = new Set<NetfilterEngine>();
-      engineFor = (node) => {
-        const engine = this.replyEngine(this.engine(node));
+      engineFor = (node, family) => {
+        const engine = this.replyEngine(this.engine(node, family));
         if (!loaded.has(engine)) {
           engine.conntrack.flush();
           for (const c of ending.branch.connections(node)) engine.conntrack.confirm(c.clone());
@@ -342,6 +357,8 @@ export class TrafficSimulator {
       };
     }
     const icmp = refused && protocol === 'udp';
+    // The ICMPv6 error an IPv6 datagram gets back is not traced (the engine traces no ICMPv6): the outcome stands without its reply.
+    if (icmp && typeof arrival.source === 'bigint') return { hops: [], source: null };
     const related = icmp
       ? { protocol, source: arrival.source, sourcePort: arrival.sourcePort, destination: arrival.destination, destinationPort: arrival.destinationPort }
       : undefined;
@@ -367,7 +384,7 @@ export class TrafficSimulator {
     const best = endings.sort((a, b) => b.branch.probability - a.branch.probability)[0];
     if (!best) return { hops: [], source: null };
     const last = best.arrival;
-    const source = last && (best.result === 'delivered' || best.result === 'external') ? (last.protocol === 'icmp' ? formatIp(last.source) : endpointText(v4(last.source), last.sourcePort)) : null;
+    const source = last && (best.result === 'delivered' || best.result === 'external') ? (last.protocol === 'icmp' ? formatIp(last.source) : endpointText(last.source, last.sourcePort)) : null;
     return { hops: best.branch.hops(), source };
   }
 }

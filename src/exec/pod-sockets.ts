@@ -13,6 +13,8 @@
  * logs the request (access-log.ts).
  */
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
+import { tryParseIPv6 } from '../ipam/ipv6';
+import { joinHostPort } from '../kube-proxy/ip';
 import type { Random } from '../common/random';
 import { NameResolver, type Resolution, type SrvResolution } from '../dataplane/names';
 import type { PodEndpoint } from '../dataplane/network';
@@ -52,6 +54,14 @@ export type Lookup =
   /** The nameserver did not answer. */
   | { kind: 'no-server'; name: string; server: string };
 
+/**
+ * The address a client connects to first: the first A record, else the first AAAA record (glibc's
+ * getaddrinfo puts an IPv4 address before a ULA IPv6 one, so curl, wget and nc try IPv4 first).
+ */
+export function firstAddress(lookup: Extract<Lookup, { kind: 'addresses' }>): string | undefined {
+  return lookup.addresses[0] ?? lookup.aaaa?.[0];
+}
+
 export interface HttpRequest {
   method: string;
   path: string;
@@ -86,6 +96,9 @@ export class PodSockets {
    */
   lookup(view: PodView, name: string, options: { search?: boolean } = {}): Lookup {
     if (tryParseIPv4(name) !== undefined) return { kind: 'addresses', name, addresses: [name], fqdn: name };
+    // An IPv6 literal, bracketed as in a URL (`[fd00:10:96::a]`) or bare.
+    const literal6 = /^\[(.*)\]$/.exec(name)?.[1] ?? name;
+    if (tryParseIPv6(literal6) !== undefined) return { kind: 'addresses', name, addresses: [], aaaa: [literal6], fqdn: literal6 };
     const fromHosts = view.hostsLookup(name);
     if (fromHosts !== undefined) return { kind: 'addresses', name, addresses: [fromHosts], fqdn: name, fromHosts: true };
     const server = view.nameserver();
@@ -120,7 +133,7 @@ export class PodSockets {
     const local = this.localServer(view, address, port, protocol);
     if (local !== undefined) return local;
     const from = `pod/${view.namespace}/${view.pod.name}`;
-    const answer = this.traffic.send({ from, to: `${address}:${port}`, protocol, mode: 'sample', count: 1, sourcePort: this.sourcePort(view) });
+    const answer = this.traffic.send({ from, to: joinHostPort(address, port), protocol, mode: 'sample', count: 1, sourcePort: this.sourcePort(view) });
     const outcome = answer.outcomes[0];
     switch (outcome.result) {
       case 'delivered':
@@ -158,19 +171,18 @@ export class PodSockets {
   /** 127.0.0.0/8 and the pod's own address: the pod's own ports, without the network. */
   private localServer(view: PodView, address: string, port: number, protocol: TrafficProtocol): ConnectResult | undefined {
     const ip = tryParseIPv4(address);
-    if (ip === undefined) return undefined;
-    const loopback = ip >>> 24 === 127;
-    if (!loopback && address !== view.address) return undefined;
+    const loopback = ip === undefined ? address === '::1' : ip >>> 24 === 127;
+    if (!loopback && address !== view.address && address !== view.pod.ip6) return undefined;
     const pods = view.pod.hostNetwork ? this.traffic.network.hostNetworkPods(view.pod.node ?? '') : [view.pod];
     const owner = pods.find((p) => p.ports.some((q) => q.port === port && q.protocol === protocol));
     if (!owner) return { kind: 'refused', outcome: null };
-    return { kind: 'connected', outcome: null, server: { pod: owner, hostname: hostnameOf(owner), container: containerOf(owner, port, protocol), port, client: loopback ? formatIPv4(ip) : address } };
+    return { kind: 'connected', outcome: null, server: { pod: owner, hostname: hostnameOf(owner), container: containerOf(owner, port, protocol), port, client: loopback && ip !== undefined ? formatIPv4(ip) : address } };
   }
 
   private serverOf(outcome: TrafficOutcome, protocol: TrafficProtocol): Server {
     const [ns, name] = (outcome.destination?.pod ?? '/').split('/');
     const pod = outcome.destination?.pod ? this.traffic.network.pod(ns, name) : undefined;
-    const client = (outcome.seenSource ?? '').replace(/:\d+$/, '');
+    const client = (outcome.seenSource ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
     const port = outcome.destination?.port ?? 0;
     if (!pod) return { pod: undefined, hostname: outcome.destination?.node ?? 'localhost', container: '', port, client };
     return { pod, hostname: hostnameOf(pod), container: containerOf(pod, port, protocol), port, client };

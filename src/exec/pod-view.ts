@@ -7,12 +7,22 @@
 import type { Cluster } from '../cluster/cluster';
 import type { KubeObject } from '../cluster/store/types';
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
+import { formatIPv6, tryParseIPv6 } from '../ipam/ipv6';
 import { CLUSTER_DOMAIN, searchPath } from '../dataplane/names';
 import type { ClusterNetwork, PodEndpoint } from '../dataplane/network';
 import { VXLAN_MTU, UNDERLAY_MTU, nodeNetworkOf } from '../dataplane/node-interfaces';
 
 /** kind's kubelet `--cluster-dns`. */
 export const DEFAULT_CLUSTER_DNS = '10.96.0.10';
+
+/** kubeadm's cluster DNS address: the tenth address of the primary service range (`10.96.0.10`, `fd00:10:96::a`). */
+export function defaultClusterDns(serviceCidr: string): string {
+  const [network] = serviceCidr.split('/');
+  const v6 = tryParseIPv6(network);
+  if (v6 !== undefined) return formatIPv6(v6 + 10n);
+  const v4 = tryParseIPv4(network);
+  return v4 === undefined ? DEFAULT_CLUSTER_DNS : formatIPv4((v4 + 10) >>> 0);
+}
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 interface ServiceSpec {
@@ -58,7 +68,7 @@ export class PodView {
   /** The node's own address for a hostNetwork pod, the pod's otherwise. */
   get address(): string {
     if (this.pod.hostNetwork) return this.network.tryNode(this.pod.node ?? '')?.internalIP ?? '';
-    return this.pod.ip ?? '';
+    return this.pod.ip ?? this.pod.ip6 ?? '';
   }
 
   get hostname(): string {
@@ -80,7 +90,7 @@ export class PodView {
     const store = this.cluster.store;
     const svc = store.tryGet(store.resourceType('services'), 'kube-system', 'kube-dns');
     const ip = (svc?.spec as ServiceSpec | undefined)?.clusterIP;
-    return ip && ip !== 'None' ? ip : DEFAULT_CLUSTER_DNS;
+    return ip && ip !== 'None' ? ip : defaultClusterDns(this.cluster.pools.clusterIps.cidr);
   }
 
   /** The node's resolver (kind: the Docker network's gateway, as kind's entrypoint rewrites 127.0.0.11). */
@@ -262,20 +272,33 @@ export class PodView {
     const node = this.network.tryNode(this.pod.node ?? '');
     const prefix = node?.podNet?.prefix ?? 24;
     const mtu = this.network.overlay === 'vxlan' ? VXLAN_MTU : UNDERLAY_MTU;
+    // A dual-stack (or IPv6-only) pod: its IPv6 address in the node's IPv6 pod CIDR, and ::1.
+    const ip6 = this.pod.ip6 !== undefined ? [`    inet6 ${this.pod.ip6}/${node?.podNet6?.prefix ?? 64} scope global`] : [];
     return [
       '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 state UNKNOWN',
       '    inet 127.0.0.1/8 scope host lo',
+      ...(ip6.length ? ['    inet6 ::1/128 scope host'] : []),
       `2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu ${mtu} state UP`,
-      `    inet ${this.address}/${prefix} scope global eth0`,
+      ...(this.pod.ip !== undefined ? [`    inet ${this.pod.ip}/${prefix} scope global eth0`] : []),
+      ...ip6,
     ]
       .map((l) => `${l}\n`)
       .join('');
   }
 
-  /** `ip route`: the pod's default route via its node's `cni0` (a hostNetwork pod: the node's table). */
-  ipRoute(): string {
-    if (this.pod.hostNetwork) return this.network.routes(this.pod.node!).map((r) => `${r}\n`).join('');
+  /**
+   * `ip route` (`ip -6 route` for `ipv6`): the pod's default route via its node's `cni0` (a
+   * hostNetwork pod: the node's table of that family).
+   */
+  ipRoute(family: 'ipv4' | 'ipv6' = 'ipv4'): string {
+    const v6 = family === 'ipv6';
+    if (this.pod.hostNetwork) return this.network.routes(this.pod.node!).filter((r) => r.includes(':') === v6).map((r) => `${r}\n`).join('');
     const node = this.network.tryNode(this.pod.node ?? '');
+    if (v6) {
+      if (!node?.podNet6 || this.pod.ip6 === undefined) return '';
+      const gateway6 = formatIPv6(node.podNet6.network + 1n);
+      return `${node.podCIDR6} dev eth0 proto kernel metric 256 pref medium\nfe80::/64 dev eth0 proto kernel metric 256 pref medium\ndefault via ${gateway6} dev eth0 metric 1024 pref medium\n`;
+    }
     if (!node?.podNet) return '';
     const gateway = formatIPv4(node.podNet.network + 1);
     return `default via ${gateway} dev eth0 \n${node.podCIDR} dev eth0 scope link  src ${this.address} \n`;

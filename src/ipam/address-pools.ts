@@ -25,7 +25,15 @@ export interface AddressPoolOptions {
   loadBalancerIpRange: string;
   /** The network the nodes' InternalIPs come from. */
   nodeNetwork: string;
+  /**
+   * The network the nodes' IPv6 InternalIPs come from, on a cluster with IPv6 pods (kind gives
+   * each node an address of each family); default `fc00:f853:ccd:e793::/64`, kind's.
+   */
+  nodeNetworkIPv6?: string;
 }
+
+/** kind's Docker network for IPv6: the default of `nodeNetworkIPv6`. */
+export const KIND_NODE_NETWORK_IPV6 = 'fc00:f853:ccd:e793::/64';
 
 /** Which option a pool was built from, for error reports at start-up. */
 export type PoolOption = keyof AddressPoolOptions;
@@ -51,6 +59,8 @@ export interface IpamReport {
   secondaryPodCIDRs?: RangeStats;
   loadBalancerIPs: RangeStats;
   nodeAddresses: RangeStats;
+  /** The nodes' IPv6 InternalIPs, on a cluster with IPv6 pods. */
+  nodeAddressesIPv6?: RangeStats;
   nodes: Array<{ node: string } & RangeStats>;
 }
 
@@ -75,6 +85,8 @@ export class AddressPools {
     podCidrs: PodCidrAllocator[],
     readonly loadBalancerIps: AddressRangeAllocator,
     readonly nodeAddresses: AddressRangeAllocator,
+    /** The nodes' IPv6 InternalIPs, on a cluster with IPv6 pods (kind gives each node one of each family). */
+    readonly nodeAddressesIPv6?: AddressRangeAllocator,
   ) {
     this.clusterIpsByFamily = new Map(clusterIps.map((a) => [a.family, a]));
     this.podCidrsByFamily = new Map(podCidrs.map((a) => [a.family, a]));
@@ -98,6 +110,17 @@ export class AddressPools {
   /** The pod network's families, the primary first. */
   get podFamilies(): IpFamily[] {
     return [...this.podCidrsByFamily.keys()];
+  }
+
+  /** The node-address allocator of `ip`'s family, if the cluster gives nodes addresses of that family. */
+  nodeAddressesFor(ip: string): AddressRangeAllocator | undefined {
+    return ip.includes(':') ? this.nodeAddressesIPv6 : this.nodeAddresses;
+  }
+
+  /** The node-address allocators, the cluster's primary family first. */
+  get nodeAddressPools(): AddressRangeAllocator[] {
+    const pools = this.nodeAddressesIPv6 ? [this.nodeAddresses, this.nodeAddressesIPv6] : [this.nodeAddresses];
+    return this.podFamilies[0] === 'IPv6' ? pools.reverse() : pools;
   }
 
   /** The allocator that holds `ip`'s family, if that family is configured. */
@@ -135,7 +158,16 @@ export class AddressPools {
       AddressRangeAllocator.create('LoadBalancer', options.loadBalancerIpRange),
     );
     const nodeAddresses = build('nodeNetwork', () => AddressRangeAllocator.create('NodeAddress', options.nodeNetwork));
-    return new AddressPools(clusterIps, nodePorts, podCidrs, loadBalancerIps, nodeAddresses);
+    if (nodeAddresses.family !== 'IPv4') {
+      throw new PoolConfigError('nodeNetwork', new DomainError('INVALID', `${options.nodeNetwork} is not an IPv4 network (IPv6 node addresses come from NODE_NETWORK_IPV6)`));
+    }
+    const nodeAddressesIPv6 = podCidrs.some((a) => a.family === 'IPv6')
+      ? build('nodeNetworkIPv6', () => AddressRangeAllocator.create('NodeAddress', options.nodeNetworkIPv6 ?? KIND_NODE_NETWORK_IPV6))
+      : undefined;
+    if (nodeAddressesIPv6 && nodeAddressesIPv6.family !== 'IPv6') {
+      throw new PoolConfigError('nodeNetworkIPv6', new DomainError('INVALID', `${options.nodeNetworkIPv6} is not an IPv6 network`));
+    }
+    return new AddressPools(clusterIps, nodePorts, podCidrs, loadBalancerIps, nodeAddresses, nodeAddressesIPv6);
   }
 
   /** The host-local IPAM of a node for the family of `podCidr`, created on first use over that pod CIDR. */
@@ -190,6 +222,7 @@ export class AddressPools {
       ...(secondaryPodCidrs ? { secondaryPodCIDRs: secondaryPodCidrs.stats() } : {}),
       loadBalancerIPs: this.loadBalancerIps.stats(),
       nodeAddresses: this.nodeAddresses.stats(),
+      ...(this.nodeAddressesIPv6 ? { nodeAddressesIPv6: this.nodeAddressesIPv6.stats() } : {}),
       nodes: [...this.hostLocal.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .flatMap(([node, ipams]) => [...ipams.values()].map((ipam) => ({ node, ...ipam.stats() }))),

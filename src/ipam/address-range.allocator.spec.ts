@@ -32,7 +32,25 @@ describe('AddressRangeAllocator', () => {
     });
   });
 
-  it.each(['banana', '172.18.255.250-172.18.255.200', '10.0.0.0/30', '10.0.0.1/24', '10.0.0.0/8'])(
+  it("numbers nodes in kind's IPv6 network the same way, tracking the first 65,536 addresses of a /64", () => {
+    const nodes = AddressRangeAllocator.create('NodeAddress', 'fc00:f853:ccd:e793::/64');
+    expect(nodes.family).toBe('IPv6');
+    expect([nodes.allocateNext(), nodes.allocateNext()]).toEqual(['fc00:f853:ccd:e793::2', 'fc00:f853:ccd:e793::3']);
+    expect(nodes.allocate('fc00:f853:ccd:e793::9')).toBe(true);
+    expect(nodes.allocate('FC00:F853:CCD:E793::9')).toBe(false);
+    expect(nodes.allocate('fc00:f853:ccd:e794::9')).toBe(false);
+    expect(nodes.contains('fc00:f853:ccd:e793::1')).toBe(false);
+    expect(nodes.contains('172.18.0.2')).toBe(false);
+    nodes.release('fc00:f853:ccd:e793::2');
+    expect(nodes.allocateNext()).toBe('fc00:f853:ccd:e793::2');
+    expect(nodes.stats()).toMatchObject({ range: 'fc00:f853:ccd:e793::/64', size: 65536, used: 3 });
+    // A small one holds its network's addresses but the network and ::1.
+    const small = AddressRangeAllocator.create('NodeAddress', 'fd00::/125');
+    expect(small.stats().size).toBe(6);
+    expect(AddressRangeAllocator.create('NodeAddress', '172.18.0.0/16').family).toBe('IPv4');
+  });
+
+  it.each(['banana', 'fd00::1/64', 'fd00::/126', '172.18.255.250-172.18.255.200', '10.0.0.0/30', '10.0.0.1/24', '10.0.0.0/8'])(
     'refuses %p',
     (range) => expect(() => AddressRangeAllocator.create('LoadBalancer', range)).toThrow(DomainError),
   );

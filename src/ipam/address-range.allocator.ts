@@ -1,6 +1,7 @@
 import { DomainError } from '../common/domain-error';
 import { formatIPv4, tryParseIPv4, tryParseIPv4Cidr } from '../common/ipv4';
 import { SeededRandom } from '../common/random';
+import { formatIPv6, tryParseIPv6, tryParseIPv6Cidr } from './ipv6';
 import { AllocationBitmap } from './allocation-bitmap';
 import { RangeKind, RangeStats } from './types';
 
@@ -11,18 +12,22 @@ const MAX_SIZE = 65536;
  * Addresses handed out lowest-free-first from an inclusive IPv4 range, as
  * kind's Docker network numbers its nodes (172.18.0.2, .3, ...) and as
  * MetalLB-style pools give LoadBalancer ingress addresses
- * (`172.18.255.200-172.18.255.250`).
+ * (`172.18.255.200-172.18.255.250`). An IPv6 CIDR (kind's Docker network
+ * `fc00:f853:ccd:e793::/64`) hands out `::2`, `::3`, ... the same way; only
+ * its first 65,536 addresses are tracked.
  */
 export class AddressRangeAllocator {
   private readonly bitmap: AllocationBitmap;
 
   private constructor(
     readonly kind: RangeKind,
-    private readonly first: number,
+    /** The first address: a number (IPv4) or a bigint (IPv6); offsets from it are numbers. */
+    private readonly first: number | bigint,
+    /** The last offset. */
     private readonly last: number,
     private readonly text: string,
   ) {
-    this.bitmap = new AllocationBitmap(last - first + 1, new SeededRandom(0));
+    this.bitmap = new AllocationBitmap(last + 1, new SeededRandom(0));
   }
 
   /**
@@ -33,6 +38,14 @@ export class AddressRangeAllocator {
     const text = range.trim();
     let first: number | undefined;
     let last: number | undefined;
+    if (text.includes(':')) {
+      const cidr6 = tryParseIPv6Cidr(text);
+      if (cidr6 === undefined) throw new DomainError('INVALID', `invalid CIDR address: ${text}`);
+      if (cidr6.prefix > 125) throw new DomainError('INVALID', `range ${text} is too small: it must hold at least 8 addresses`);
+      // ::1 is the gateway's; the rest, up to what is tracked.
+      const size = 2n ** BigInt(128 - cidr6.prefix) - 2n;
+      return new AddressRangeAllocator(kind, cidr6.network + 2n, size > BigInt(MAX_SIZE) ? MAX_SIZE - 1 : Number(size) - 1, text);
+    }
     if (text.includes('/')) {
       const cidr = tryParseIPv4Cidr(text);
       if (cidr === undefined) throw new DomainError('INVALID', `invalid CIDR address: ${text}`);
@@ -51,7 +64,7 @@ export class AddressRangeAllocator {
     if (last - first + 1 > MAX_SIZE) {
       throw new DomainError('INVALID', `range ${text} is too large: at most ${MAX_SIZE} addresses are tracked`);
     }
-    return new AddressRangeAllocator(kind, first, last, text);
+    return new AddressRangeAllocator(kind, first, last - first, text);
   }
 
   get range(): string {
@@ -63,7 +76,7 @@ export class AddressRangeAllocator {
     const offset = this.bitmap.nextFree(0);
     if (offset === undefined) return undefined;
     this.bitmap.allocate(offset);
-    return formatIPv4(this.first + offset);
+    return typeof this.first === 'bigint' ? formatIPv6(this.first + BigInt(offset)) : formatIPv4(this.first + offset);
   }
 
   /** Takes a given address; false when it is outside the range or taken. */
@@ -97,9 +110,19 @@ export class AddressRangeAllocator {
     };
   }
 
+  /** The range's family. */
+  get family(): 'IPv4' | 'IPv6' {
+    return typeof this.first === 'bigint' ? 'IPv6' : 'IPv4';
+  }
+
   private offsetOf(ip: string): number | undefined {
+    if (typeof this.first === 'bigint') {
+      const value6 = tryParseIPv6(ip);
+      if (value6 === undefined || value6 < this.first || value6 > this.first + BigInt(this.last)) return undefined;
+      return Number(value6 - this.first);
+    }
     const value = tryParseIPv4(ip);
-    if (value === undefined || value < this.first || value > this.last) return undefined;
+    if (value === undefined || value < this.first || value > this.first + this.last) return undefined;
     return value - this.first;
   }
 }

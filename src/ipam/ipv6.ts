@@ -120,6 +120,20 @@ export function tryParseIPv6(text: string): bigint | undefined {
  * written as `::`, and IPv4-mapped addresses as `::ffff:a.b.c.d`.
  */
 export function formatIPv6(value: bigint): string {
+  // A traced IPv6 packet prints the same few addresses at every hop: their text is kept.
+  const known = formatted.get(value);
+  if (known !== undefined) return known;
+  const text = formatUncached(value);
+  if (formatted.size >= FORMATTED_MAX) formatted.clear();
+  formatted.set(value, text);
+  return text;
+}
+
+/** The text of recently formatted addresses (cleared when full). */
+const formatted = new Map<bigint, string>();
+const FORMATTED_MAX = 4096;
+
+function formatUncached(value: bigint): string {
   if (value < 0n || value > ALL_ONES) throw new RangeError(`${value} is not a 128-bit value`);
   const groups: number[] = [];
   for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((value >> shift) & 0xffffn));

@@ -108,11 +108,13 @@ export class ServicePortMap {
 export class EndpointsChangeTracker {
   readonly cache: EndpointSliceCache;
 
+  /** `iptablesChainNames: false` (nftables mode): endpoints carry no `KUBE-SEP-` chain name. */
   constructor(
     readonly nodeName: string,
     readonly family: IpFamily,
+    options: { iptablesChainNames?: boolean } = {},
   ) {
-    this.cache = new EndpointSliceCache(nodeName, family);
+    this.cache = new EndpointSliceCache(nodeName, family, options.iptablesChainNames ?? true);
   }
 
   /** Records an added or updated slice; false when kube-proxy ignores the change. */

@@ -140,6 +140,8 @@ export class EndpointSliceCache {
   constructor(
     private readonly nodeName: string,
     private readonly family: IpFamily,
+    /** Whether endpoints get their iptables `KUBE-SEP-` chain name (a hash each; nftables mode names its chains itself). */
+    private readonly iptablesChainNames = true,
   ) {}
 
   /**
@@ -244,6 +246,10 @@ export class EndpointSliceCache {
       if (group.list.length === 0) continue;
       const list = dedupe(group.list);
       const old = reusable(previous?.get(key));
+      if (!this.iptablesChainNames) {
+        result.set(key, list);
+        continue;
+      }
       for (const ep of list) {
         ep.chainName = old?.get(ep.endpoint)?.chainName ?? endpointChainName(group.nameString, group.proto, ep.endpoint);
       }

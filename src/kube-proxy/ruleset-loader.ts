@@ -27,16 +27,22 @@ export function applyEnsureRules(
   }
   // In list order, each missing rule goes to the top: the last one listed ends up first, as on a real node.
   for (const rule of rules) {
-    const existing = ruleset.table(rule.table)?.chain(rule.chain)?.rules ?? [];
-    const scratch = new Table(rule.table);
-    scratch.declareChain(rule.target);
-    const wanted = formatRuleSpec(parseRuleSpec(rule.rule, scratch, undefined, ruleset.family));
-    if (existing.some((r) => formatRuleSpec(r) === wanted)) continue;
+    if (hasEnsureRule(ruleset, rule)) continue;
     add(rule.table, `-I ${rule.chain} 1 ${rule.rule}`);
   }
   if (!lines.size) return;
   const text = [...lines.entries()].map(([table, body]) => `*${table}\n${body.join('\n')}\nCOMMIT\n`).join('');
   restoreRuleset(ruleset, text, { noflush: true });
+}
+
+/** Whether the rule is in its built-in chain (what `iptables -C` checks). */
+export function hasEnsureRule(ruleset: Ruleset, rule: EnsureRule): boolean {
+  const existing = ruleset.table(rule.table)?.chain(rule.chain)?.rules ?? [];
+  if (existing.length === 0) return false;
+  const scratch = new Table(rule.table);
+  scratch.declareChain(rule.target);
+  const wanted = formatRuleSpec(parseRuleSpec(rule.rule, scratch, undefined, ruleset.family));
+  return existing.some((r) => formatRuleSpec(r) === wanted);
 }
 
 /** A sync's result loaded into `ruleset`: the restore text, then (full syncs) the jump rules. */

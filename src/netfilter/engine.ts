@@ -51,7 +51,19 @@ import { InMemoryRecentStore, MapMatchState } from './recent-store';
 import type { IpsetStore } from './ipset/ipset-store';
 import type { Rule } from './rule';
 import type { Ruleset } from './ruleset';
-import { HOOK_STAGES, walkChain, type ChainWalker, type JumpAction, type WalkContext, type WalkResult } from './traversal';
+import {
+  HOOK_STAGES,
+  mergeStages,
+  walkChain,
+  type ChainWalker,
+  type ForeignRule,
+  type HookEntry,
+  type HookEntrySource,
+  type JumpAction,
+  type Stage,
+  type WalkContext,
+  type WalkResult,
+} from './traversal';
 import {
   TCP_FLAGS,
   type AccountingStore,
@@ -70,6 +82,7 @@ import {
   type RejectWith,
   type SocketOwner,
   type LocalSocket,
+  type StepTable,
   type TableName,
   type TraceStep,
   type TraceVerdict,
@@ -215,6 +228,11 @@ export interface EngineOptions {
   readonly ipsets?: IpsetStore;
   /** Walk every rule of every chain instead of using the index (for comparison). */
   readonly linear?: boolean;
+  /**
+   * The host's nftables base chains (`nftHookEntries`), run at each hook
+   * with the iptables tables by priority, sharing the one conntrack.
+   */
+  readonly nftables?: HookEntrySource;
   /** Keep the steps of each path (default true). */
   readonly recordSteps?: boolean;
   /** Enumerate mode refuses packets with more paths than this (default 10,000). */
@@ -240,7 +258,8 @@ function actionText(act: Action): string {
 /** Rule texts by rule (a rule sits in one chain): each is printed once. */
 const ruleTexts = new WeakMap<Rule, string>();
 
-function ruleText(chain: string, rule: Rule): string {
+function ruleText(chain: string, rule: Rule | ForeignRule): string {
+  if (!isIptablesRule(rule)) return rule.stepText;
   let text = ruleTexts.get(rule);
   if (text === undefined) {
     text = formatRule(chain, rule);
@@ -249,16 +268,20 @@ function ruleText(chain: string, rule: Rule): string {
   return text;
 }
 
+function isIptablesRule(rule: Rule | ForeignRule): rule is Rule {
+  return (rule as Partial<ForeignRule>).stepText === undefined;
+}
+
 /** A recorded step; the rule's text is made only when asked for. */
 class Step implements TraceStep {
   private text: string | null | undefined;
 
   constructor(
     readonly hook: Hook,
-    readonly table: TableName | 'conntrack' | 'routing',
+    readonly table: StepTable | 'conntrack' | 'routing',
     readonly chain: string | null,
     readonly ruleNumber: number | null,
-    readonly ruleRef: Rule | null,
+    readonly ruleRef: Rule | ForeignRule | null,
     private act: Action,
   ) {}
 
@@ -280,6 +303,7 @@ class Step implements TraceStep {
 const NO_STEPS: readonly Step[] = Object.freeze([]);
 const NO_CHOICES: readonly boolean[] = Object.freeze([]);
 const NO_DEPENDENCIES: readonly RuleDependency[] = Object.freeze([]);
+const NO_ENTRIES: readonly HookEntry[] = Object.freeze([]);
 
 function buildSteps(flat: readonly unknown[] | undefined): Step[] {
   if (flat === undefined || flat.length === 0) return NO_STEPS as Step[];
@@ -287,10 +311,10 @@ function buildSteps(flat: readonly unknown[] | undefined): Step[] {
   for (let i = 0, k = 0; i < flat.length; i += 6, k++) {
     steps[k] = new Step(
       flat[i] as Hook,
-      flat[i + 1] as TableName | 'conntrack' | 'routing',
+      flat[i + 1] as StepTable | 'conntrack' | 'routing',
       flat[i + 2] as string | null,
       flat[i + 3] as number | null,
-      flat[i + 4] as Rule | null,
+      flat[i + 4] as Rule | ForeignRule | null,
       flat[i + 5] as Action,
     );
   }
@@ -310,7 +334,7 @@ export function stepView(step: TraceStep): TraceStep {
  * port each time) keeps its latest few, and the text-only ones start afresh
  * when there are too many.
  */
-const ruleStepViews = new WeakMap<Rule, { readonly act: Action; readonly view: TraceStep }[]>();
+const ruleStepViews = new WeakMap<Rule | ForeignRule, { readonly act: Action; readonly view: TraceStep }[]>();
 const MAX_VIEWS_PER_RULE = 8;
 /** By action text, then the few places it occurs (hooks, chains). */
 const textStepViews = new Map<string, TraceStep[]>();
@@ -325,7 +349,7 @@ function frozenStep(hook: Hook, table: TraceStep['table'], chain: string | null,
  * recorded (the same text, or the same jump object), so that the text is
  * only written (a NAT mapping) or compared when the recorded action differs.
  */
-function ruleStepView(hook: Hook, table: TraceStep['table'], chain: string, ruleNumber: number | null, rule: Rule, act: Action): TraceStep {
+function ruleStepView(hook: Hook, table: TraceStep['table'], chain: string, ruleNumber: number | null, rule: Rule | ForeignRule, act: Action): TraceStep {
   let cached = ruleStepViews.get(rule);
   if (cached === undefined) ruleStepViews.set(rule, (cached = []));
   let text: string | undefined;
@@ -370,7 +394,7 @@ export function frozenStepViews(o: TraceOutcome): TraceStep[] {
     const table = flat[i + 1] as TraceStep['table'];
     const chain = flat[i + 2] as string | null;
     const ruleNumber = flat[i + 3] as number | null;
-    const rule = flat[i + 4] as Rule | null;
+    const rule = flat[i + 4] as Rule | ForeignRule | null;
     const act = flat[i + 5] as Action;
     if (rule !== null) views[k] = ruleStepView(hook, table, chain!, ruleNumber, rule, act);
     else if (typeof act === 'string') views[k] = textStepView(hook, table, chain, ruleNumber, act);
@@ -580,6 +604,41 @@ class Run implements ChainWalker {
   }
 
   /**
+   * One of `weights.length` outcomes, each with its exact probability: a
+   * chain of yes/no decisions ("is it this one?") like `chance`'s, so that
+   * `commit` replays it; the path's probability takes the chosen weight.
+   */
+  pick(weights: readonly number[], bucket: (u32: number) => number): number {
+    const n = weights.length;
+    let chosen = -1;
+    if (this.sampling && this.decision >= this.script.length) {
+      chosen = bucket(Math.floor(this.ctx.random.float() * 4294967296));
+      for (let k = 0; k < Math.min(chosen + 1, n - 1); k++) {
+        this.decision++;
+        if (this.made === NO_CHOICES) this.made = [];
+        this.made.push(k === chosen);
+      }
+    } else {
+      for (let k = 0; k < n - 1 && chosen < 0; k++) {
+        if (weights[k] === 0) continue;
+        const i = this.decision++;
+        let choice: boolean;
+        if (i < this.script.length) choice = this.script[i];
+        else {
+          choice = true;
+          this.pending!.push([...this.made, false]);
+        }
+        if (this.made === NO_CHOICES) this.made = [];
+        this.made.push(choice);
+        if (choice) chosen = k;
+      }
+      if (chosen < 0) chosen = n - 1;
+    }
+    this.probability *= weights[chosen];
+    return chosen;
+  }
+
+  /**
    * A kept rule's unmodelled match: enumerate mode forks (matches first, then
    * not), without weighing either branch; sample mode takes it as not matching
    * (unless replaying a path's choices). The assumption is recorded either way.
@@ -658,7 +717,11 @@ class Run implements ChainWalker {
     return this.made;
   }
 
-  record(table: TableName | 'conntrack' | 'routing', chain: string | null, position: number, rule: Rule | null, action: Action): void {
+  get recording(): boolean {
+    return this.steps !== undefined;
+  }
+
+  record(table: StepTable | 'conntrack' | 'routing', chain: string | null, position: number, rule: Rule | ForeignRule | null, action: Action): void {
     this.push(table, chain, position < 0 ? null : position + 1, rule, action);
   }
 
@@ -670,7 +733,7 @@ class Run implements ChainWalker {
     this.push(table, null, null, null, action);
   }
 
-  private push(table: TableName | 'conntrack' | 'routing', chain: string | null, ruleNumber: number | null, rule: Rule | null, action: Action): void {
+  private push(table: StepTable | 'conntrack' | 'routing', chain: string | null, ruleNumber: number | null, rule: Rule | ForeignRule | null, action: Action): void {
     const steps = this.steps;
     if (steps === undefined) return;
     let n = this.stepEnd;
@@ -708,6 +771,9 @@ export class NetfilterEngine {
   scratchInUse = false;
   private readonly onLog: EngineOptions['onLog'];
   private readonly loopbackName: string;
+  readonly nftables: HookEntrySource | undefined;
+  /** A hook's stages with the nft entries merged in, by the entry list they were made from. */
+  private readonly merged = new Map<Hook, { entries: readonly HookEntry[]; stages: readonly Stage[] }>();
 
   constructor(options: EngineOptions) {
     this.ruleset = options.ruleset;
@@ -723,6 +789,7 @@ export class NetfilterEngine {
     this.recordSteps = options.recordSteps ?? true;
     this.maxPaths = options.maxPaths ?? 10000;
     this.onLog = options.onLog;
+    this.nftables = options.nftables;
     this.loopbackName = this.host.interfaces.find((i) => i.loopback)?.name ?? 'lo';
   }
 
@@ -1122,8 +1189,15 @@ export class NetfilterEngine {
   /** Runs a hook's stages; returns how the packet ended when it did not survive the hook. */
   private runHook(run: Run, hook: Hook): Ending | undefined {
     run.hook = hook;
-    for (const stage of HOOK_STAGES[hook]) {
+    for (const stage of this.stages(hook)) {
       switch (stage.kind) {
+        case 'entry': {
+          const result = stage.entry.walk(run);
+          if (run.sampling) this.keepConnectionMark(run);
+          const ended = this.verdictOf(result);
+          if (ended) return ended;
+          break;
+        }
         case 'table': {
           const table = this.ruleset.table(stage.table);
           if (table === undefined) break;
@@ -1149,6 +1223,19 @@ export class NetfilterEngine {
       }
     }
     return undefined;
+  }
+
+  /** The hook's stages: `HOOK_STAGES`, with the nft base chains merged in by priority when there are any. */
+  private stages(hook: Hook): readonly Stage[] {
+    const source = this.nftables;
+    if (source === undefined) return HOOK_STAGES[hook];
+    const entries = source.entries(hook, this.ruleset.family);
+    if (entries.length === 0) return HOOK_STAGES[hook];
+    const cached = this.merged.get(hook);
+    if (cached !== undefined && cached.entries === entries) return cached.stages;
+    const stages = mergeStages(hook, entries);
+    this.merged.set(hook, { entries, stages });
+    return stages;
   }
 
   private verdictOf(result: WalkResult): Ending | undefined {
@@ -1181,7 +1268,7 @@ export class NetfilterEngine {
   /** The conntrack lookup (priority -200): attach the packet to its connection, or start one. */
   private conntrackIn(run: Run): void {
     if (run.attached) return; // back in from lo: the packet keeps its connection
-    if (!this.ruleset.tracksConnections) {
+    if (!this.ruleset.tracksConnections && this.nftables?.usesConntrack !== true) {
       run.note('conntrack', 'off: no rule in this namespace uses connection tracking, so the kernel tracks nothing (no connection, nat rules do not run)');
       return;
     }
@@ -1287,26 +1374,50 @@ export class NetfilterEngine {
     const c = run.conn;
     if (c === undefined) return undefined; // untracked or invalid: no NAT
     const table = this.ruleset.table('nat');
-    if (table === undefined) return undefined;
+    const entries = this.natEntries(hook);
+    if (table === undefined && entries.length === 0) return undefined;
     const done = manip === 'DST' ? run.dstDone : run.srcDone;
     if (run.isNew && !done && run.ctstate !== 'RELATED') {
       if (manip === 'DST') run.dstDone = true;
       else run.srcDone = true;
-      const result = walkChain(run, table, hook);
-      if (result.kind === 'drop' || result.kind === 'reject') return this.verdictOf(result);
-      if (result.kind === 'unmodelled') return this.stopped(run, result);
-      if (result.kind === 'nat') {
-        const ended = this.bind(run, manip, result.nat, result);
-        if (ended) return ended;
-      } else if (manip === 'SRC') {
-        this.nullBinding(run);
+      // The nat table (at -100 / +100) and nat-type nft chains, by priority, until one binds.
+      const iptablesAt = manip === 'DST' ? -100 : 100;
+      let bound = false;
+      let iptablesDone = table === undefined;
+      for (let k = 0; k <= entries.length && !bound; k++) {
+        let result: WalkResult;
+        if (!iptablesDone && (k === entries.length || entries[k].priority >= iptablesAt)) {
+          iptablesDone = true;
+          k--;
+          result = walkChain(run, table!, hook);
+        } else if (k < entries.length) {
+          result = entries[k].walk(run);
+        } else break;
+        if (result.kind === 'drop' || result.kind === 'reject') return this.verdictOf(result);
+        if (result.kind === 'unmodelled') return this.stopped(run, result);
+        if (result.kind === 'nat') {
+          const ended = this.bind(run, manip, result.nat, result);
+          if (ended) return ended;
+          bound = true;
+        }
       }
+      if (!bound && manip === 'SRC') this.nullBinding(run);
     }
     return this.translate(run, hook, manip);
   }
 
+  /** The nat-type nft chains at a hook, by priority. */
+  private natEntries(hook: Hook): readonly HookEntry[] {
+    const source = this.nftables;
+    if (source === undefined) return NO_ENTRIES;
+    const all = source.entries(hook, this.ruleset.family);
+    let nat: HookEntry[] | undefined;
+    for (const e of all) if (e.nat) (nat ??= []).push(e);
+    return nat ?? NO_ENTRIES;
+  }
+
   /** Makes a NAT rule's mapping for a new connection. */
-  private bind(run: Run, manip: 'DST' | 'SRC', action: NatAction, at: { rule: Rule; chain: string; position: number }): Ending | undefined {
+  private bind(run: Run, manip: 'DST' | 'SRC', action: NatAction, at: { rule: Rule | ForeignRule; chain: string; position: number; table?: StepTable }): Ending | undefined {
     const c = run.conn!;
     const p = run.packet;
     let address: IpAddress | undefined;
@@ -1314,7 +1425,7 @@ export class NetfilterEngine {
       const out = p.outInterface;
       address = out === undefined ? undefined : this.host.masqueradeAddress(out, run.nextHop ?? p.destination);
       if (address === undefined) {
-        run.record('nat', at.chain, at.position, at.rule, `MASQUERADE: ${out ?? 'the out interface'} has no address: dropped`);
+        run.record(at.table ?? 'nat', at.chain, at.position, at.rule, `MASQUERADE: ${out ?? 'the out interface'} has no address: dropped`);
         return { verdict: 'DROP', delivery: null, reason: 'masquerade-no-address' };
       }
     } else if (action.type === 'REDIRECT') {
@@ -1322,7 +1433,7 @@ export class NetfilterEngine {
       const into = p.inInterface;
       address = run.hook === 'OUTPUT' ? LOOPBACK_ADDRESS : into === undefined ? undefined : this.host.primaryAddress(into);
       if (address === undefined) {
-        run.record('nat', at.chain, at.position, at.rule, `REDIRECT: ${into ?? 'the in interface'} has no address: dropped`);
+        run.record(at.table ?? 'nat', at.chain, at.position, at.rule, `REDIRECT: ${into ?? 'the in interface'} has no address: dropped`);
         return { verdict: 'DROP', delivery: null, reason: 'redirect-no-address' };
       }
     }
@@ -1355,7 +1466,7 @@ export class NetfilterEngine {
         run.own().ctSnat = true;
       }
     }
-    run.record('nat', at.chain, at.position, at.rule, () => `${action.type} to ${endpoint(choice.address, choice.port, protocol)}${choice.portRandom ? ' (port chosen at random by the kernel)' : ''}`);
+    run.record(at.table ?? 'nat', at.chain, at.position, at.rule, () => `${action.type} to ${endpoint(choice.address, choice.port, protocol)}${choice.portRandom ? ' (port chosen at random by the kernel)' : ''}`);
     return undefined;
   }
 

@@ -229,7 +229,8 @@ export class Host implements HostView {
         if (typeof a.address === 'bigint') {
           const network6 = a.address & ipv6PrefixMask(a.prefix);
           this.addLocal({ network: a.address, prefix: 128, type: 'LOCAL', interface: iface.name, source: a.address });
-          if (!iface.loopback && a.prefix < 128) {
+          // The kernel makes a prefix route for every IPv6 address of a non-loopback device, a /128 one too.
+          if (!iface.loopback) {
             routes.push({ network: network6, prefix: a.prefix, via: undefined, interface: iface.name, src: undefined, metric: 256, type: 'unicast', connected: true });
           }
           continue;
@@ -474,10 +475,12 @@ export class Host implements HostView {
 
 export function formatRoute(route: Route): string {
   let out = route.type === 'unicast' ? '' : route.type + ' ';
-  out += route.prefix === 0 ? 'default' : `${formatIp(route.network)}/${route.prefix}`;
+  // `ip -6 route` prints a /128 as the bare address; IPv6 connected routes carry no `scope link`.
+  const v6 = typeof route.network === 'bigint';
+  out += route.prefix === 0 ? 'default' : v6 && route.prefix === 128 ? formatIp(route.network) : `${formatIp(route.network)}/${route.prefix}`;
   if (route.via !== undefined) out += ` via ${formatIp(route.via)}`;
   if (route.interface !== undefined) out += ` dev ${route.interface}`;
-  if (route.connected) out += ' proto kernel scope link';
+  if (route.connected) out += v6 ? ' proto kernel' : ' proto kernel scope link';
   if (route.src !== undefined) out += ` src ${formatIp(route.src)}`;
   if (route.metric) out += ` metric ${route.metric}`;
   return out;

@@ -21,6 +21,7 @@
  * `unmodelled`: the trace cannot follow it.
  */
 import { DomainError } from '../common/domain-error';
+import type { IpFamily } from './address';
 import type { Chain } from './chain';
 import { chainIndex } from './chain-index';
 import type { Rule } from './rule';
@@ -36,6 +37,7 @@ import {
   type NatAction,
   type Packet,
   type RejectWith,
+  type StepTable,
   type TableName,
   type TargetContext,
 } from './types';
@@ -44,7 +46,53 @@ export type Stage =
   | { readonly kind: 'table'; readonly table: TableName; readonly priority: number }
   | { readonly kind: 'conntrack'; readonly priority: number }
   | { readonly kind: 'nat'; readonly manip: 'DST' | 'SRC'; readonly priority: number }
-  | { readonly kind: 'confirm'; readonly priority: number };
+  | { readonly kind: 'confirm'; readonly priority: number }
+  | { readonly kind: 'entry'; readonly entry: HookEntry; readonly priority: number };
+
+/** A rule of another engine (an nft rule) as a trace step shows it: its text as `nft -a list` prints it. */
+export interface ForeignRule {
+  readonly stepText: string;
+}
+
+/**
+ * A base chain of another engine (nftables) registered at a hook: the
+ * engine runs it between its own stages by priority, as the kernel runs
+ * every hook function of a hook in priority order whoever registered it.
+ */
+export interface HookEntry {
+  readonly priority: number;
+  /**
+   * A nat-type base chain: as the kernel's NAT core does, the nat stage of
+   * its side runs it with the iptables nat table, in priority order, for a
+   * connection's first packet only, until one of them makes a binding.
+   */
+  readonly nat: boolean;
+  walk(walker: ChainWalker): WalkResult;
+}
+
+/** Where a host's other hook entries come from (its nftables ruleset). */
+export interface HookEntrySource {
+  /** The entries at `hook` for packets of `family`, by priority (ties: in table order); the same array while nothing changed. */
+  entries(hook: Hook, family: IpFamily): readonly HookEntry[];
+  /** Some rule needs connection tracking (a nat chain, a `ct` expression). */
+  readonly usesConntrack: boolean;
+}
+
+/**
+ * A hook's stages with the other engine's entries put in by priority; at a
+ * tie the iptables stage runs first (it registered first). Nat-type entries
+ * are not stages of their own: the nat stage runs them.
+ */
+export function mergeStages(hook: Hook, entries: readonly HookEntry[]): readonly Stage[] {
+  const stages: Stage[] = [...HOOK_STAGES[hook]];
+  for (const entry of entries) {
+    if (entry.nat) continue;
+    let at = stages.length;
+    while (at > 0 && stages[at - 1].priority > entry.priority) at--;
+    stages.splice(at, 0, { kind: 'entry', entry, priority: entry.priority });
+  }
+  return stages;
+}
 
 const INT_MAX = 2147483647;
 const RAW: Stage = { kind: 'table', table: 'raw', priority: -300 };
@@ -87,6 +135,16 @@ export interface ChainWalker {
   /** Decide a probabilistic match: fork (enumerate) or draw (sample), keeping the path's probability. */
   chance(match: Match, packet: Packet): boolean;
   /**
+   * Pick one of several outcomes of the given exact probabilities (they sum
+   * to 1): fork into each (enumerate), or draw `u32` uniformly and let
+   * `bucket` say which (sample), as nft's `numgen random` draws.
+   */
+  pick?(weights: readonly number[], bucket: (u32: number) => number): number;
+  /** The path is sampled: its effects stay (enumerate mode works on forks). */
+  readonly sampling?: boolean;
+  /** Steps are kept: an engine that writes a step's text may skip it when false. */
+  readonly recording?: boolean;
+  /**
    * A kept rule's unmodelled match was reached (its header and modelled matches
    * hold): does it match on this path? The walker records the assumption; without
    * this method, kept rules never match.
@@ -95,7 +153,7 @@ export interface ChainWalker {
   /** A LOG target fired (the step is recorded as well). */
   log?(record: LogRecord, chain: string): void;
   /** Record a step, when steps are kept (a jump or goto as its outcome object: its text is made only if read). */
-  record(table: TableName, chain: string, position: number, rule: Rule | null, action: string | JumpAction): void;
+  record(table: StepTable, chain: string, position: number, rule: Rule | ForeignRule | null, action: string | JumpAction): void;
 }
 
 /** A jump or goto, as recorded in a step ("jump KUBE-SVC-X"). */
@@ -108,7 +166,7 @@ export type WalkResult =
   | { readonly kind: 'accept' }
   | { readonly kind: 'drop' }
   | { readonly kind: 'reject'; readonly rejectWith: RejectWith }
-  | { readonly kind: 'nat'; readonly nat: NatAction; readonly rule: Rule; readonly chain: string; readonly position: number }
+  | { readonly kind: 'nat'; readonly nat: NatAction; readonly rule: Rule | ForeignRule; readonly chain: string; readonly position: number; readonly table?: StepTable }
   | { readonly kind: 'unmodelled'; readonly rule: Rule; readonly chain: string; readonly position: number };
 
 const ACCEPTED: WalkResult = Object.freeze({ kind: 'accept' });

@@ -525,13 +525,19 @@ export type DropReason =
  * action), a chain policy, or the conntrack and routing machinery between
  * the tables (`table` 'conntrack' / 'routing', no chain or rule).
  */
+/** An nftables table as a trace step names it: family and name (`ip kube-proxy`). */
+export type NftTableLabel = `${'ip' | 'ip6' | 'inet'} ${string}`;
+
+/** Where a step happened: an iptables table, an nft table, or the machinery between them. */
+export type StepTable = TableName | NftTableLabel;
+
 export interface TraceStep {
   readonly hook: Hook;
-  readonly table: TableName | 'conntrack' | 'routing';
+  readonly table: StepTable | 'conntrack' | 'routing';
   readonly chain: string | null;
   /** 1-based position in the chain; null for a policy or a machinery step. */
   readonly ruleNumber: number | null;
-  /** The rule as iptables-save prints it (`-A CHAIN ...`); null for a policy or a machinery step. */
+  /** The rule as iptables-save prints it (`-A CHAIN ...`), or an nft rule as `nft -a list` does; null for a policy or a machinery step. */
   readonly rule: string | null;
   /** What it did: "jump KUBE-SVC-X", "DNAT to 10.244.1.5:8080", "policy ACCEPT", ... */
   readonly action: string;

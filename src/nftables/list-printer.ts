@@ -51,6 +51,16 @@ export function priorityText(family: NftFamily, hook: string, priority: string):
   return priority;
 }
 
+/** A base chain's priority as a number: `-110`, `dstnat`, `dstnat - 10`, `filter + 5`; undefined when it is neither. */
+export function priorityValue(priority: string): number | undefined {
+  const text = priority.trim();
+  if (/^-?\d+$/.test(text)) return Number(text);
+  const m = /^([a-z]+)(?:\s*([+-])\s*(\d+))?$/.exec(text);
+  const base = m ? STANDARD_PRIORITIES.find((p) => p.name === m[1]) : undefined;
+  if (!m || base === undefined) return undefined;
+  return base.value + (m[2] === undefined ? 0 : (m[2] === '-' ? -1 : 1) * Number(m[3]));
+}
+
 /** `10800s` → `3h`, `90s` → `1m30s`, as nft prints a duration. */
 export function durationText(given: string): string {
   const m = /^(\d+)s$/.exec(given);

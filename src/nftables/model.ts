@@ -75,6 +75,8 @@ export interface NftTable {
 export interface NftRuleset {
   /** By `tableKey` (`ip kube-proxy`), in creation order. */
   tables: Map<string, NftTable>;
+  /** Counts the transactions applied: caches of what the ruleset means (hook entries, set indexes) are kept per generation. */
+  generation?: number;
 }
 
 export function emptyRuleset(): NftRuleset {

@@ -105,7 +105,8 @@ function element(text: string): NftElement {
   return e;
 }
 
-function parseLine(line: string): NftCommand[] {
+/** One command line (`add rule ip t c …`); throws an `Error` with the reason. */
+export function parseNftLine(line: string): NftCommand[] {
   const m = /^(add|create|flush|delete)\s+(table|chain|set|map|rule|element)\s+(\S+)\s+(\S+)\s*(.*)$/.exec(line);
   if (!m) throw new Error('expected add|create|flush|delete followed by table|chain|set|map|rule|element, a family and a table');
   const [, verbText, object, familyText, tableName, rest] = m;
@@ -178,7 +179,7 @@ export function parseNftTransaction(text: string): NftCommand[] {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     try {
-      commands.push(...parseLine(line));
+      commands.push(...parseNftLine(line));
     } catch (e) {
       problems.push({ line: i + 1, text: line, reason: (e as Error).message });
     }

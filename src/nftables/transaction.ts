@@ -19,6 +19,7 @@ import {
   tableKey,
   type NftBaseChainSpec,
   type NftElement,
+  type NftRule,
   type NftFamily,
   type NftRuleset,
   type NftTable,
@@ -110,16 +111,46 @@ export function applyTransaction(ruleset: NftRuleset, commands: readonly NftComm
   const chainOrders = new Map<NftTable, string[]>();
   const setOrders = new Map<NftTable, string[]>();
   let tableOrder: string[] | undefined;
+  const handles = new Map<NftTable, number>();
   try {
-    const orders = { chains: chainOrders, sets: setOrders, tables: () => (tableOrder ??= [...ruleset.tables.keys()]) };
-    commands.forEach((c, index) => applyOne(ruleset, c, index, undo, orders));
+    const orders: TxState = { chains: chainOrders, sets: setOrders, tables: () => (tableOrder ??= [...ruleset.tables.keys()]), handles, fresh: new Set() };
+    for (let index = 0; index < commands.length; index++) applyOne(ruleset, commands[index], index, undo, orders);
+    ruleset.generation = (ruleset.generation ?? 0) + 1;
   } catch (e) {
     for (let i = undo.length - 1; i >= 0; i--) undo[i]();
+    for (const [t, next] of handles) t.nextHandle = next;
     for (const [t, order] of chainOrders) t.chains = new Map(order.map((name) => [name, t.chains.get(name)!]));
     for (const [t, order] of setOrders) t.sets = new Map(order.map((name) => [name, t.sets.get(name)!]));
     if (tableOrder) ruleset.tables = new Map(tableOrder.map((key) => [key, ruleset.tables.get(key)!]));
+    // Reference counts are not rolled back: counted afresh when next needed.
+    for (const t of ruleset.tables.values()) CHAIN_REFS.delete(t);
     throw e;
   }
+}
+
+/** What one transaction keeps while it applies: the orders to restore on a rollback, and chain reference counts. */
+interface TxState {
+  chains: Map<NftTable, string[]>;
+  sets: Map<NftTable, string[]>;
+  tables: () => void;
+  /** Each table's next handle before this transaction took its first one. */
+  handles: Map<NftTable, number>;
+  /** Tables this transaction created: a rollback deletes them whole, so changes inside them are not logged (a first full sync logs nothing). */
+  fresh: Set<NftTable>;
+}
+
+/** The undo log of changes inside a table created by the same transaction. */
+const UNLOGGED: Pick<(() => void)[], 'push'> = { push: () => 0 };
+
+/** The kernel's refusal of command `index`. */
+function refuse(c: NftCommand, index: number, message: string): never {
+  throw new NftTransactionError(`${message}\n${commandText(c)}`, index);
+}
+
+/** The next handle of the table, for a new object. */
+function takeHandle(t: NftTable, state: TxState): number {
+  if (!state.handles.has(t)) state.handles.set(t, t.nextHandle);
+  return t.nextHandle++;
 }
 
 function applyOne(
@@ -127,11 +158,8 @@ function applyOne(
   c: NftCommand,
   index: number,
   undo: (() => void)[],
-  orders: { chains: Map<NftTable, string[]>; sets: Map<NftTable, string[]>; tables: () => void },
+  orders: TxState,
 ): void {
-  const fail = (message: string): never => {
-    throw new NftTransactionError(`${message}\n${commandText(c)}`, index);
-  };
   const key = tableKey(c.family, c.table);
   const existing = ruleset.tables.get(key);
   if (c.object === 'table') {
@@ -141,16 +169,22 @@ function applyOne(
         if (c.comment !== undefined) existing.comment = c.comment;
         undo.push(() => (existing.comment = old));
       } else {
-        ruleset.tables.set(key, { family: c.family, name: c.table, comment: c.comment, chains: new Map(), sets: new Map(), handle: 0, nextHandle: 1 });
+        const table: NftTable = { family: c.family, name: c.table, comment: c.comment, chains: new Map(), sets: new Map(), handle: 0, nextHandle: 1 };
+        ruleset.tables.set(key, table);
+        CHAIN_REFS.set(table, new Map());
+        orders.fresh.add(table);
         undo.push(() => ruleset.tables.delete(key));
       }
     } else if (!existing) {
-      fail('Error: No such file or directory');
+      refuse(c, index, 'Error: No such file or directory');
     } else if (c.verb === 'delete') {
       orders.tables();
       ruleset.tables.delete(key);
+      CHAIN_REFS.delete(existing);
       undo.push(() => ruleset.tables.set(key, existing));
     } else {
+      // A flushed table keeps its chains and sets, with no rule or element left to reference them.
+      CHAIN_REFS.set(existing, new Map());
       for (const chain of existing.chains.values()) {
         const old = chain.rules;
         chain.rules = [];
@@ -164,36 +198,33 @@ function applyOne(
     }
     return;
   }
-  const t = existing ?? fail('Error: No such file or directory');
-  const takeHandle = () => {
-    const h = t.nextHandle++;
-    undo.push(() => (t.nextHandle = h));
-    return h;
-  };
+  const t = existing ?? refuse(c, index, 'Error: No such file or directory');
+  const log = orders.fresh.has(t) ? UNLOGGED : undo;
   switch (c.object) {
     case 'chain': {
       const chain = t.chains.get(c.name);
       if (c.verb === 'add') {
         if (!chain) {
-          t.chains.set(c.name, { name: c.name, base: c.base, comment: c.comment, rules: [], handle: takeHandle() });
-          undo.push(() => t.chains.delete(c.name));
+          t.chains.set(c.name, { name: c.name, base: c.base, comment: c.comment, rules: [], handle: takeHandle(t, orders) });
+          log.push(() => t.chains.delete(c.name));
         } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook)) {
-          fail('Error: Could not process rule: Operation not supported');
+          refuse(c, index, 'Error: Could not process rule: Operation not supported');
         }
         return;
       }
-      if (!chain) return fail('Error: No such file or directory');
+      if (!chain) return refuse(c, index, 'Error: No such file or directory');
       if (c.verb === 'flush') {
         const old = chain.rules;
+        for (const r of old) adjustRefs(t, ruleTargets(r), -1);
         chain.rules = [];
-        undo.push(() => (chain.rules = old));
+        log.push(() => (chain.rules = old));
         return;
       }
-      if (chain.rules.length > 0) fail('Error: Could not process rule: Device or resource busy');
-      if (referencesTo(t, c.name)) fail('Error: Could not process rule: Device or resource busy');
+      if (chain.rules.length > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
+      if ((chainRefs(t).get(c.name) ?? 0) > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
       if (!orders.chains.has(t)) orders.chains.set(t, [...t.chains.keys()]);
       t.chains.delete(c.name);
-      undo.push(() => t.chains.set(c.name, chain));
+      log.push(() => t.chains.set(c.name, chain));
       return;
     }
     case 'set':
@@ -209,72 +240,82 @@ function applyOne(
             timeout: c.timeout,
             comment: c.comment,
             elements: new Map(),
-            handle: takeHandle(),
+            handle: takeHandle(t, orders),
           });
-          undo.push(() => t.sets.delete(c.name));
+          log.push(() => t.sets.delete(c.name));
         } else if (set.kind !== c.object || set.type !== c.type) {
-          fail('Error: Could not process rule: File exists');
+          refuse(c, index, 'Error: Could not process rule: File exists');
         } else {
           // Adding an existing set updates its timeout (and comment), as the kernel does.
           const { timeout, comment } = set;
           if (c.timeout !== undefined) set.timeout = c.timeout;
           if (c.comment !== undefined) set.comment = c.comment;
-          undo.push(() => Object.assign(set, { timeout, comment }));
+          log.push(() => Object.assign(set, { timeout, comment }));
         }
         return;
       }
-      if (!set || set.kind !== c.object) return fail('Error: No such file or directory');
+      if (!set || set.kind !== c.object) return refuse(c, index, 'Error: No such file or directory');
+      for (const e of set.elements.values()) adjustRefs(t, elementTargets(e), -1);
       if (c.verb === 'flush') {
         const old = set.elements;
         set.elements = new Map();
-        undo.push(() => (set.elements = old));
+        log.push(() => (set.elements = old));
       } else {
         if (!orders.sets.has(t)) orders.sets.set(t, [...t.sets.keys()]);
         t.sets.delete(c.name);
-        undo.push(() => t.sets.set(c.name, set));
+        log.push(() => t.sets.set(c.name, set));
       }
       return;
     }
     case 'rule': {
-      const chain = t.chains.get(c.chain) ?? fail('Error: No such file or directory');
+      const chain = t.chains.get(c.chain) ?? refuse(c, index, 'Error: No such file or directory');
+      const targets: string[] = [];
       for (const name of namedReferences(c.rule)) {
-        if (name.set && !t.sets.has(name.set)) fail('Error: No such file or directory');
-        if (name.chain && !t.chains.has(name.chain)) fail('Error: Could not process rule: No such file or directory');
+        if (name.set && !t.sets.has(name.set)) refuse(c, index, 'Error: No such file or directory');
+        if (name.chain && !t.chains.has(name.chain)) refuse(c, index, 'Error: Could not process rule: No such file or directory');
+        if (name.chain) targets.push(name.chain);
       }
-      chain.rules.push({ text: c.rule, comment: c.comment, handle: takeHandle() });
-      undo.push(() => chain.rules.pop());
+      const rule: NftRule = { text: c.rule, comment: c.comment, handle: takeHandle(t, orders) };
+      adjustRefs(t, targets, 1);
+      chain.rules.push(rule);
+      log.push(() => chain.rules.pop());
       return;
     }
     case 'element': {
-      const set = t.sets.get(c.set) ?? fail('Error: No such file or directory');
+      const set = t.sets.get(c.set) ?? refuse(c, index, 'Error: No such file or directory');
       const k = elementKey(c.element.key);
       if (c.verb === 'add') {
-        if (set.kind === 'map' && c.element.value === undefined) fail('Error: set is a map, element needs a value');
+        if (set.kind === 'map' && c.element.value === undefined) refuse(c, index, 'Error: set is a map, element needs a value');
         for (const v of c.element.value ?? []) {
           const target = /^(?:goto|jump) (\S+)$/.exec(v);
-          if (target && !t.chains.has(target[1])) fail('Error: Could not process rule: No such file or directory');
+          if (target && !t.chains.has(target[1])) refuse(c, index, 'Error: Could not process rule: No such file or directory');
         }
         if (!set.elements.has(k)) {
+          adjustRefs(t, elementTargets(c.element), 1);
           set.elements.set(k, c.element);
-          undo.push(() => set.elements.delete(k));
+          log.push(() => set.elements.delete(k));
         }
       } else {
-        const old = set.elements.get(k) ?? fail('Error: Could not process rule: No such file or directory');
+        const old = set.elements.get(k) ?? refuse(c, index, 'Error: Could not process rule: No such file or directory');
+        adjustRefs(t, elementTargets(old), -1);
         set.elements.delete(k);
         // On a rollback the element comes back last: a hash set's order is the kernel's, not ours to keep.
-        undo.push(() => set.elements.set(k, old));
+        log.push(() => set.elements.set(k, old));
       }
       return;
     }
   }
 }
 
-const NAME_CHAR = /[A-Za-z0-9_./-]/;
+/** Whether the character code is one of a chain or set name's: `[A-Za-z0-9_./-]`. */
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 45 && c <= 57) || c === 95; // a-z A-Z - . / 0-9 _
+}
 
 /** The name that starts at `from` in `text` (chain and set names: `[A-Za-z0-9_./-]`). */
 function nameAt(text: string, from: number): string {
   let end = from;
-  while (end < text.length && NAME_CHAR.test(text[end])) end++;
+  while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
   return text.slice(from, end);
 }
 
@@ -290,13 +331,44 @@ function namedReferences(rule: string): { set?: string; chain?: string }[] {
   return out;
 }
 
-/** Whether any rule or verdict-map element in the table jumps or goes to the chain. */
-function referencesTo(t: NftTable, chain: string): boolean {
-  for (const c of t.chains.values()) {
-    for (const r of c.rules) if (namedReferences(r.text).some((n) => n.chain === chain)) return true;
+/**
+ * Per table, how many rules and verdict-map elements jump or go to each
+ * chain, for chain deletions: counted on the first one, then kept up to date
+ * by every change (a stale-chain deletion in a 10,000-Service table reads no
+ * rule). Kept from a table's creation; dropped on a rollback.
+ */
+const CHAIN_REFS = new WeakMap<NftTable, Map<string, number>>();
+/** The chains a rule jumps or goes to (read again from its text when it goes: a side table of 100,000 rules would cost the collector more). */
+function ruleTargets(r: NftRule): string[] {
+  const targets: string[] = [];
+  for (const n of namedReferences(r.text)) if (n.chain !== undefined) targets.push(n.chain);
+  return targets;
+}
+
+function elementTargets(e: NftElement): string[] {
+  const out: string[] = [];
+  for (const v of e.value ?? []) if (v.startsWith('goto ') || v.startsWith('jump ')) out.push(v.slice(5));
+  return out;
+}
+
+function chainRefs(t: NftTable): Map<string, number> {
+  let refs = CHAIN_REFS.get(t);
+  if (!refs) {
+    refs = new Map();
+    CHAIN_REFS.set(t, refs);
+    for (const c of t.chains.values()) for (const r of c.rules) adjustRefs(t, ruleTargets(r), 1);
+    for (const s of t.sets.values()) for (const e of s.elements.values()) adjustRefs(t, elementTargets(e), 1);
   }
-  for (const s of t.sets.values()) {
-    for (const e of s.elements.values()) if (e.value?.some((v) => v === `goto ${chain}` || v === `jump ${chain}`)) return true;
+  return refs;
+}
+
+/** Counts references to `chains` by `delta`, where the table's counts are kept. */
+function adjustRefs(t: NftTable, chains: readonly string[], delta: number): void {
+  const refs = CHAIN_REFS.get(t);
+  if (!refs) return;
+  for (const chain of chains) {
+    const n = (refs.get(chain) ?? 0) + delta;
+    if (n === 0) refs.delete(chain);
+    else refs.set(chain, n);
   }
-  return false;
 }

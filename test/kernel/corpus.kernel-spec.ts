@@ -39,6 +39,7 @@ import { NetfilterEngine, type TraceInput, type TraceOutcome } from '../../src/n
 import { Host } from '../../src/netfilter/host';
 import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
 import { CorpusTopology, corpusHost, type CorpusInterface, type CorpusTopologySpec } from './support/corpus-topology';
+import { expectFrequenciesFit } from './support/probe-agreement';
 import { kernelSuiteUnavailable, type ClientResult, type ListenerRecord } from './support/netns';
 import { formatIp } from '../../src/netfilter/address';
 
@@ -85,8 +86,6 @@ if (skipReason !== undefined) {
 }
 const describeKernel = skipReason === undefined ? describe : describe.skip;
 
-/** Chi-square critical values at p = 0.001, by degrees of freedom. */
-const CHI2_CRITICAL = [NaN, 10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32, 26.12, 27.88, 29.59];
 /** What an engine path that stops at a kept target (UNKNOWN) is written as. */
 const ANY = 'any (stops at a kept rule kube-netsim does not model)';
 
@@ -267,14 +266,7 @@ describeKernel('the Linux kernel agrees with the engine on the real-dump corpus'
           }
           expect({ linux: probe.linux }).toEqual({ linux: undefined });
           expect(kernel).toEqual([...prediction.places.keys()].sort());
-          if (prediction.places.size > 1) {
-            let chi2 = 0;
-            for (const [place, p] of prediction.places) {
-              const want = p * results.length;
-              chi2 += ((counts.get(place) ?? 0) - want) ** 2 / want;
-            }
-            expect(chi2).toBeLessThan(CHI2_CRITICAL[prediction.places.size - 1]);
-          }
+          expectFrequenciesFit(counts, prediction.places, results.length);
         });
       });
     });

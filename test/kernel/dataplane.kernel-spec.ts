@@ -16,32 +16,22 @@
  * on the second node, its own Service's only endpoint), a Service without
  * endpoints, and a `client` pod that is no endpoint.
  *
- * Per case: the engine enumerates each connection's outcomes
- * (`TrafficSimulator.send`, with that connection's source port); the real
- * client then makes N connections from distinct source ports, where N makes a
- * missed outcome less likely than 1e-6, and:
- *   - every connection lands where one of its outcomes (probability > 0) says:
- *     the same pod and address:port, seen from the same source address (and
- *     port, where the engine says the source is kept; masquerade picks ports at
- *     random, so only the address is compared then), or refused / dropped;
- *   - every outcome the engine predicts happens;
- *   - where the engine says a node masqueraded the connection, that node's
- *     conntrack table shows the same new source address;
- *   - flannel.1's packet counters move on the nodes the engine's VXLAN hops
- *     name (request and reply), and on no other node.
+ * Per case (support/agreement.ts): real connections from distinct source
+ * ports, enough that a missed outcome is less likely than 1e-6, each landing
+ * where one of the engine's enumerated outcomes says, seen from the source
+ * it predicts; every predicted outcome happening; each masquerade showing in
+ * that node's conntrack; flannel.1's counters moving on exactly the nodes the
+ * engine's VXLAN hops name.
  *
  * Needs root, iptables (nf_tables), iproute2 (ip, bridge), conntrack, nfacct,
  * and VXLAN in network namespaces; skipped elsewhere, and says why
  * (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
 import { ping } from './support/ping';
-import { applyManifests } from '../../src/cluster/apply/manifest-apply';
-import { parseManifestYaml } from '../../src/cluster/apply/manifests';
 import type { Cluster } from '../../src/cluster/cluster';
-import { newCluster } from '../../src/cluster/cluster.testing';
-import { TrafficSimulator, type TrafficOutcome, type TrafficRequest } from '../../src/dataplane/traffic';
-import { ClusterTopology, clusterTopologyUnavailable, type ConntrackEntry } from './support/cluster-topology';
-import type { ClientResult, ListenerRecord } from './support/netns';
+import { TrafficSimulator } from '../../src/dataplane/traffic';
+import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
+import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
 const unavailable = clusterTopologyUnavailable();
 if (unavailable !== undefined) {
@@ -55,12 +45,7 @@ const NODE_1 = 'kind-worker';
 const NODE_2 = 'kind-worker2';
 const OUTSIDE_CLIENT = '172.18.0.100';
 
-const pod = (name: string, node: string, app: string | undefined, ports: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}${app ? `, labels: {app: ${app}}` : ''}}
-spec: {nodeName: ${node}, containers: [{name: main, image: registry.k8s.io/e2e-test-images/agnhost:2.53, ports: [${ports}]}]}
-`;
+const pod = podManifest;
 const WEB_PORTS = '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}';
 
 const MANIFESTS = `
@@ -114,30 +99,15 @@ spec:
   ports: [{port: 80, targetPort: 8080}]
 `;
 
-function buildCluster(): Cluster {
-  const cluster = newCluster({}, 7);
-  applyManifests(cluster.store, parseManifestYaml(MANIFESTS));
-  return cluster;
-}
 
 // ---------------------------------------------------------------------------
 // The cases
 // ---------------------------------------------------------------------------
 
-type From = { pod: string } | { outside: string };
-type To = { service: string; port: number } | { nodePort: number; node: string } | { pod: string; port: number };
-
-interface Case {
-  readonly title: string;
-  readonly from: From;
-  readonly to: To;
-  readonly protocol: 'tcp' | 'udp';
-}
-
 const client: From = { pod: 'client' };
 const outside: From = { outside: OUTSIDE_CLIENT };
 
-const CASES: readonly Case[] = [
+const CASES: readonly KernelCase[] = [
   { title: 'pod to a ClusterIP, endpoints on both nodes: DNAT, the remote one across VXLAN, source kept', from: client, to: { service: 'web', port: 80 }, protocol: 'tcp' },
   { title: 'the same over UDP', from: client, to: { service: 'web', port: 53 }, protocol: 'udp' },
   { title: "a pod to its own Service (its only endpoint): hairpin, masqueraded to cni0's address", from: { pod: 'echo-1' }, to: { service: 'echo', port: 90 }, protocol: 'tcp' },
@@ -151,84 +121,25 @@ const CASES: readonly Case[] = [
   { title: 'a pod to a port another node\'s pod does not open: reset, across VXLAN', from: client, to: { pod: 'echo-1', port: 8080 }, protocol: 'tcp' },
 ];
 
-/** An acceptable chance that some predicted outcome is never seen. */
-const MISS_BOUND = 1e-6;
-
-/** Connections enough that every outcome of probability p shows up: sum over outcomes of (1 - p)^n < MISS_BOUND. */
-function connectionsFor(probabilities: readonly number[]): number {
-  let n = 8;
-  while (probabilities.reduce((sum, p) => sum + (1 - p) ** n, 0) >= MISS_BOUND) n++;
-  return n;
-}
-
-/**
- * Where a connection ends, in words both sides can say: the pod, the address
- * and port it arrived at, and the source it saw (with its port only when the
- * source is the client's own, unmasqueraded); else refused (a TCP reset or an
- * ICMP port unreachable: REJECT and a closed port look alike to the client),
- * unreachable (ICMP host unreachable: no route, no neighbour) or dropped.
- */
-function engineClass(o: TrafficOutcome, clientAddress: string): string {
-  if (o.result === 'delivered' && o.destination?.pod && o.seenSource) {
-    const [ip, port] = o.seenSource.split(':');
-    return `${o.destination.pod} ${o.destination.ip}:${o.destination.port} from ${ip === clientAddress ? `${ip}:${port}` : ip}`;
-  }
-  if (o.result === 'refused' || o.result === 'rejected') return 'refused';
-  if (o.result === 'dropped') return 'dropped';
-  if (o.result === 'no-route') return 'unreachable';
-  return `${o.result} (${o.reason ?? ''})`;
-}
-
-function kernelClass(result: ClientResult, record: ListenerRecord | undefined, clientAddress: string): string {
-  if (record) {
-    const source = record.remote === clientAddress ? `${record.remote}:${record.remotePort}` : record.remote;
-    return `${record.ns.replace(/^pod\//, '')} ${record.local}:${record.localPort} from ${source}`;
-  }
-  if (result.result === 'refused') return 'refused';
-  if (result.result === 'unreachable') return 'unreachable';
-  if (result.result === 'timeout') return 'dropped';
-  return `unexplained (${result.result})`;
-}
-
-/** Per node, how many packets flannel.1 must at least have sent / received for these outcomes. */
-function vxlanPackets(outcomes: readonly TrafficOutcome[], nodeByAddress: ReadonlyMap<string, string>): Map<string, number> {
-  const expected = new Map<string, number>();
-  const add = (key: string) => expected.set(key, (expected.get(key) ?? 0) + 1);
-  for (const o of outcomes) {
-    for (const hop of [...o.hops, ...o.reply]) {
-      // One crossing shows as two hops (the sender's encapsulation, the receiver's decapsulation): count the sender's.
-      if (!hop.encapsulation || hop.node !== nodeByAddress.get(hop.encapsulation.outer.source)) continue;
-      add(`tx ${hop.node}`);
-      add(`rx ${nodeByAddress.get(hop.encapsulation.outer.destination)}`);
-    }
-  }
-  return expected;
-}
-
 // ---------------------------------------------------------------------------
 
 describeKernel('end to end: a two-node VXLAN cluster in the real kernel agrees with the engine', () => {
   let cluster: Cluster;
   let sim: TrafficSimulator;
   let topology: ClusterTopology | undefined;
-  let connections = 0;
-  let natChecked = 0;
-  let crossed = 0;
+  const counts: AgreementCounts = { connections: 0, natChecked: 0, crossed: 0 };
   let started = 0;
 
   beforeAll(async () => {
     started = Date.now();
-    cluster = buildCluster();
+    cluster = kernelCluster(MANIFESTS);
     sim = new TrafficSimulator(cluster);
     topology = await ClusterTopology.create(sim.network, { outsideClients: [OUTSIDE_CLIENT] });
   });
 
   afterAll(() => {
     topology?.destroy();
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stderr.write(
-      `kernel agreement (dataplane): ${CASES.length} cases, ${connections} connections (${crossed} across VXLAN), ${natChecked} source NAT rewrites checked against conntrack, ${seconds} s\n`,
-    );
+    process.stderr.write(agreementSummary('dataplane', CASES.length, counts, started));
   });
 
   const podIP = (name: string) => sim.network.pod('default', name)!.ip!;
@@ -243,134 +154,23 @@ describeKernel('end to end: a two-node VXLAN cluster in the real kernel agrees w
   });
 
   it("each node's kernel interfaces and routes are the ones the engine lists (ip addr, ip route)", () => {
-    const t = topology!;
-    for (const node of t.nodeNames()) {
-      const engine = sim.network.interfaces(node);
-      const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-      expect({ node, interfaces: t.kernelInterfaces(node).sort(byName) }).toEqual({
-        node,
-        interfaces: engine.map((i) => ({ name: i.name, mtu: i.mtu, addresses: i.addresses })).sort(byName),
-      });
-      expect({ node, routes: t.kernelRoutes(node).sort() }).toEqual({ node, routes: [...sim.network.routes(node)].sort() });
-      const vxlan = engine.find((i) => i.name === 'flannel.1')!;
-      const details = /^\s*(vxlan .*)$/m.exec(vxlan.text)![1];
-      expect(t.kernelLinkDetails(node, 'flannel.1').startsWith(details)).toBe(true);
-    }
+    expectKernelViews(topology!, sim, ['flannel.1']);
   });
 
   it("each node's tables (kubelet, kube-proxy, flannel) load with iptables-restore and print as the engine prints them", () => {
     const t = topology!;
-    // Without `#` lines, chain counters zeroed (the kernel counts the packets of its own set-up).
-    const body = (text: string) =>
-      text
-        .split('\n')
-        .filter((l) => !l.startsWith('#') && l.length > 0)
-        .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
     for (const node of t.nodeNames()) {
       const rules = t.rulesOf(node);
       expect(rules).toContain('KUBE-SERVICES');
       expect(rules).toContain('FLANNEL-POSTRTG');
       expect(rules).toContain('KUBE-FIREWALL');
-      expect(body(t.save(node))).toEqual(body(rules));
+      expect(savedRules(t.save(node))).toEqual(savedRules(rules));
     }
   });
 
   CASES.forEach((c, caseIndex) => {
     it(c.title, () => {
-      const t = topology!;
-      const clientAddress = 'pod' in c.from ? podIP(c.from.pod) : c.from.outside;
-      const from: TrafficRequest['from'] = 'pod' in c.from ? `pod/default/${c.from.pod}` : { external: c.from.outside };
-      const ns = 'pod' in c.from ? t.podNamespace(`pod/default/${c.from.pod}`) : t.outside;
-      const [destination, port] =
-        'service' in c.to
-          ? [clusterIP(c.to.service), c.to.port]
-          : 'nodePort' in c.to
-            ? [sim.network.node(c.to.node).internalIP, c.to.nodePort]
-            : [podIP(c.to.pod), c.to.port];
-      const predict = (sourcePort: number) => sim.send({ from, to: `${destination}:${port}`, protocol: c.protocol, sourcePort, mode: 'enumerate' }).outcomes.filter((o) => o.probability > 0);
-
-      // How many connections: enough that each predicted place shows up (miss chance < 1e-6).
-      const byClass = new Map<string, number>();
-      const basePort = 20000 + caseIndex * 100;
-      for (const o of predict(basePort)) {
-        const key = engineClass(o, clientAddress).replace(`${clientAddress}:${basePort}`, `${clientAddress}:*`);
-        byClass.set(key, (byClass.get(key) ?? 0) + o.probability);
-      }
-      const onlyDropped = byClass.size === 1 && byClass.has('dropped');
-      const count = onlyDropped ? 3 : connectionsFor([...byClass.values()]);
-      expect(count).toBeLessThan(100);
-      const localPorts = Array.from({ length: count }, (_, i) => basePort + i);
-      const ids = localPorts.map((p) => `case${caseIndex}-${p}`);
-
-      const nodeByAddress = new Map(sim.network.nodes().map((n) => [n.internalIP, n.name]));
-      const counters = () => new Map(t.nodeNames().map((n) => [n, t.linkPackets(n, 'flannel.1')]));
-      const before = counters();
-      const results = t.client(ns, {
-        protocol: c.protocol,
-        destination,
-        port,
-        source: 'outside' in c.from ? c.from.outside : undefined,
-        ids,
-        localPorts,
-        concurrency: 64,
-        timeoutMs: onlyDropped ? 1000 : 3000,
-      });
-      const after = counters();
-      connections += results.length;
-      const records = new Map(t.records().map((r) => [r.id, r]));
-
-      // Each connection: one of its own predicted outcomes, with the source the engine predicts.
-      const wrong: string[] = [];
-      const seen = new Set<string>();
-      const taken: (TrafficOutcome | undefined)[] = [];
-      results.forEach((r, i) => {
-        const outcomes = predict(localPorts[i]);
-        const kernel = kernelClass(r, records.get(r.id), clientAddress);
-        const match = outcomes.find((o) => engineClass(o, clientAddress) === kernel);
-        if (!match) {
-          wrong.push(`source port ${localPorts[i]}: kernel ${kernel}; engine ${outcomes.map((o) => `${engineClass(o, clientAddress)} (p ${o.probability.toFixed(4)})`).join(' | ')}`);
-          return;
-        }
-        taken[i] = match;
-        seen.add(kernel.replace(`${clientAddress}:${localPorts[i]}`, `${clientAddress}:*`));
-        // A delivered connection was answered from the address the client sent to (conntrack undid the NAT), as the engine's reply says.
-        if (match.result === 'delivered' && (r.result !== 'answered' || match.replySource?.split(':')[0] !== destination)) {
-          wrong.push(`source port ${localPorts[i]}: client saw ${r.result}, engine's reply comes from ${match.replySource}`);
-        }
-      });
-      expect(wrong).toEqual([]);
-      // Every predicted place happened.
-      expect([...seen].sort()).toEqual([...byClass.keys()].sort());
-
-      // Where the engine says a node rewrote the source (masquerade), that node's conntrack holds the same rewrite
-      // (the client's packet reaches that node first in these cases: its original tuple is the client's own).
-      const nat: string[] = [];
-      const tables = new Map<string, ConntrackEntry[]>();
-      taken.forEach((o, i) => {
-        for (const hop of o?.hops ?? []) {
-          if (hop.node === null || !hop.nat?.snat) continue;
-          if (!tables.has(hop.node)) tables.set(hop.node, t.connections(hop.node, c.protocol));
-          const entry = tables.get(hop.node)!.find((e) => e.original.src === clientAddress && e.original.sport === localPorts[i] && e.original.dst === destination && e.original.dport === port);
-          const engine = hop.nat.snat.split(':')[0];
-          natChecked++;
-          if (entry?.reply.dst !== engine) nat.push(`source port ${localPorts[i]} on ${hop.node}: engine's source NAT to ${engine}, kernel's conntrack ${entry ? `replies to ${entry.reply.dst}` : 'has no entry'}`);
-        }
-      });
-      expect(nat).toEqual([]);
-
-      // flannel.1 carried packets exactly on the nodes whose VXLAN hops the taken outcomes name.
-      const landed = taken.filter((o): o is TrafficOutcome => o !== undefined);
-      crossed += landed.filter((o) => o.hops.some((h) => h.encapsulation)).length;
-      const expected = vxlanPackets(landed, nodeByAddress);
-      const vxlan: string[] = [];
-      for (const node of t.nodeNames()) {
-        for (const way of ['tx', 'rx'] as const) {
-          const moved = after.get(node)![way] - before.get(node)![way];
-          const least = expected.get(`${way} ${node}`) ?? 0;
-          if (least === 0 ? moved !== 0 : moved < least) vxlan.push(`${node} flannel.1 ${way}: ${moved} packets; the engine's VXLAN hops need ${least === 0 ? 'none' : `at least ${least}`}`);
-        }
-      }
-      expect(vxlan).toEqual([]);
+      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c, 20000 + caseIndex * 100), counts);
     });
   });
 

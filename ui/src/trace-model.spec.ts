@@ -16,6 +16,8 @@ describe('trace model', () => {
     expect(rewriteOf('MASQUERADE to 10.244.1.1:40000 (port chosen at random by the kernel)')).toEqual({ source: '10.244.1.1', sourcePort: 40000 });
     expect(rewriteOf('reverse SNAT from the connection: destination 203.0.113.7:40000')).toEqual({ destination: '203.0.113.7', destinationPort: 40000 });
     expect(rewriteOf('reverse DNAT from the connection: source 172.18.0.3:30080')).toEqual({ source: '172.18.0.3', sourcePort: 30080 });
+    expect(rewriteOf('DNAT to [fd00:10:244:1::2]:8080')).toEqual({ destination: 'fd00:10:244:1::2', destinationPort: 8080 });
+    expect(rewriteOf('MASQUERADE to [fd00:10:244:1::]:40000 (port chosen at random by the kernel)')).toEqual({ source: 'fd00:10:244:1::', sourcePort: 40000 });
     expect(rewriteOf('jump KUBE-SERVICES')).toBeNull();
   });
 

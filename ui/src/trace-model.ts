@@ -51,8 +51,9 @@ function addresses(p: PacketView): Addresses {
   return { protocol: p.protocol, source: p.source, sourcePort: p.sourcePort, destination: p.destination, destinationPort: p.destinationPort, ttl: p.ttl };
 }
 
+/** `10.244.1.2:8080` or `[fd00:10:244:1::2]:8080`. */
 function split(endpoint: string): [string, number] | null {
-  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)/.exec(endpoint);
+  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)/.exec(endpoint) ?? /^\[([0-9a-fA-F:.]+)\]:(\d+)/.exec(endpoint);
   return m ? [m[1], Number(m[2])] : null;
 }
 

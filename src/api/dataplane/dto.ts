@@ -67,6 +67,15 @@ export class TrafficRequestDto {
   @Max(65535)
   sourcePort?: number;
 
+  @ApiPropertyOptional({
+    enum: ['ipv4', 'ipv6'],
+    description:
+      'Which address of a name (A or AAAA), a dual-stack Service (`service/NS/NAME:PORT`) or a pod (`pod/NS/NAME:PORT`) to connect to. Default: a name its A record (its AAAA when it has none), as glibc orders a ULA IPv6 address after an IPv4 one; a Service or pod its primary family. An `IP:PORT` speaks for itself.',
+  })
+  @IsOptional()
+  @IsIn(['ipv4', 'ipv6'])
+  family?: 'ipv4' | 'ipv6';
+
   @ApiPropertyOptional({ enum: ['enumerate', 'sample'], default: 'enumerate', description: '`enumerate`: every outcome with its exact probability, nothing changes; `sample`: `count` connections, kept (conntrack, recent lists, counters).' })
   @IsOptional()
   @IsIn(['enumerate', 'sample'])

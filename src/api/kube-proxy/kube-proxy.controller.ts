@@ -13,6 +13,10 @@ import { proxyModeOf, renderNftRules, renderRules, RenderRequest } from '../../k
 import { renderedSave } from '../../kube-proxy/render-save';
 import { formatRule, printIptablesSave } from '../../netfilter/iptables-save.printer';
 import { TableName } from '../../netfilter/types';
+import { NftProxier } from '../../kube-proxy/nftables/nft-proxier';
+import { Proxier } from '../../kube-proxy/proxier';
+import { NFT_FAMILIES, NftFamily } from '../../nftables/model';
+import { printTable } from '../../nftables/list-printer';
 import { ApiJsonAnswer, ApiTextAnswer, CHAIN_SCHEMA, KUBE_PROXY_STATUS_SCHEMA, OBJECT_SCHEMA } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
 import { sendAnswer } from '../json-body';
@@ -74,6 +78,21 @@ function refersTo(text: string): { servicePort?: string; endpoint?: string } {
 /** The header that says whose rules a node runs: `imported` or `kube-proxy`. */
 const RULES_HEADER = 'Netsim-Rules';
 
+/** The header that says which mode the node's kube-proxy runs in: `iptables` or `nftables`. */
+const MODE_HEADER = 'Netsim-Proxy-Mode';
+
+/** What kube-proxy last wrote with `iptables-restore`: nothing in nftables mode. */
+function lastRestoreText(proxier: Proxier | NftProxier): string {
+  return proxier instanceof Proxier ? proxier.lastRestoreText() : '';
+}
+
+/** The `family` query parameter of the nftables view: an nftables family (`ip`, `ip6`, ...), as `nft list ruleset FAMILY` takes it. */
+function nftFamilyParam(family: string | undefined): NftFamily | undefined {
+  if (family === undefined || family === '') return undefined;
+  if (!(NFT_FAMILIES as readonly string[]).includes(family)) throw unsupportedValue('family', family, [...NFT_FAMILIES]);
+  return family as NftFamily;
+}
+
 /**
  * The texts of a `PUT .../iptables` body: the rules text itself (text/plain),
  * or `{"rules": "...", "ipsets": "..."}` as `POST /netsim/v1/trace` takes them.
@@ -108,7 +127,7 @@ export class KubeProxyApiController {
     summary: "A node's netfilter tables as text",
     description:
       '`format=save` (default): what `iptables-save` would print on the node now; `format=restore`: the text kube-proxy last wrote (`iptables-restore --noflush` input). `table` limits to one table; `counters=true` prints packet and byte counters (`iptables-save -c`). ' +
-      'The `Netsim-Rules` header says whose rules they are: `kube-proxy`, or `imported` (PUT on this path).',
+      'The `Netsim-Rules` header says whose rules they are: `kube-proxy`, or `imported` (PUT on this path); `Netsim-Proxy-Mode` the mode of the node\'s kube-proxy (`iptables`, or `nftables`: its Service rules are then in GET .../nftables).',
   })
   @ApiQuery({ name: 'format', required: false, enum: ['save', 'restore'] })
   @ApiQuery({ name: 'table', required: false, enum: TABLES })
@@ -135,19 +154,55 @@ export class KubeProxyApiController {
         case 'save':
           return printIptablesSave(proxy.ipv6.ruleset, { counters: withCounters, tables: which ? [which] : undefined });
         case 'restore':
-          return restoreSection(proxy.ipv6.proxier.lastRestoreText(), which);
+          return restoreSection(lastRestoreText(proxy.ipv6.proxier), which);
         default:
           throw unsupportedValue('format', format, ['restore', 'save']);
       }
     }
     res.header(RULES_HEADER, proxy.imported ? 'imported' : 'kube-proxy');
+    res.header(MODE_HEADER, proxy.mode);
     switch (format ?? 'save') {
       case 'save':
         return printIptablesSave(proxy.ruleset, { counters: withCounters, tables: which ? [which] : undefined });
       case 'restore':
-        return restoreSection(proxy.proxier.lastRestoreText(), which);
+        return restoreSection(lastRestoreText(proxy.proxier), which);
       default:
         throw unsupportedValue('format', format, ['restore', 'save']);
+    }
+  }
+
+  @Get('nodes/:node/nftables')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @ApiOperation({
+    summary: "A node's nftables ruleset as text",
+    description:
+      '`format=list` (default): what `nft list ruleset` prints on the node now: in nftables mode the `ip` (and, with IPv6, `ip6`) `kube-proxy` tables, in iptables mode nothing ' +
+      '(iptables-nft\'s own tables are not shown: see GET .../iptables). `format=nft`: the transactions kube-proxy sent to `nft -f` in its last sync (empty in iptables mode). ' +
+      '`family` limits to one nftables family (`nft list ruleset ip6`). The `Netsim-Proxy-Mode` header says the node\'s kube-proxy mode.',
+  })
+  @ApiQuery({ name: 'format', required: false, enum: ['list', 'nft'] })
+  @ApiQuery({ name: 'family', required: false, enum: NFT_FAMILIES })
+  @ApiTextAnswer('`nft list ruleset` text, or the `nft -f` transaction kube-proxy last sent')
+  nftables(@Param('node') node: string, @Res({ passthrough: true }) res: FastifyReply, @Query('format') format?: string, @Query('family') family?: string): string {
+    const proxy = this.cluster.kubeProxies.proxy(node);
+    const only = nftFamilyParam(family);
+    res.header(RULES_HEADER, proxy.imported ? 'imported' : 'kube-proxy');
+    res.header(MODE_HEADER, proxy.mode);
+    switch (format ?? 'list') {
+      case 'list':
+        return [...proxy.nftables.tables.values()]
+          .filter((t) => !only || t.family === only)
+          .map(printTable)
+          .join('');
+      case 'nft': {
+        const proxiers = [proxy.proxier, proxy.ipv6?.proxier].filter((p): p is NftProxier => p instanceof NftProxier);
+        return proxiers
+          .filter((p) => !only || only === (p.family === 'IPv6' ? 'ip6' : 'ip'))
+          .map((p) => p.lastTransactionText())
+          .join('');
+      }
+      default:
+        throw unsupportedValue('format', format, ['list', 'nft']);
     }
   }
 
@@ -252,18 +307,19 @@ export class KubeProxyApiController {
   @ApiJsonAnswer(KUBE_PROXY_STATUS_SCHEMA, 'The kube-proxy of the node')
   status(@Param('node') node: string) {
     const proxy = this.cluster.kubeProxies.proxy(node);
-    const status = proxy.proxier.status();
     const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-    return {
-      ...status,
+    const status = proxy.proxier.status();
+    const times = {
       importedRules: proxy.imported ? { at: iso(proxy.imported.at), rules: proxy.imported.rules, kept: proxy.imported.kept } : null,
       configuration: proxy.config,
       lastSync: status.lastSync ? { ...status.lastSync, at: iso(status.lastSync.at) } : null,
       lastFullSyncAt: iso(status.lastFullSyncAt),
-      lastCleanupAt: iso(status.lastCleanupAt),
       nextSyncAt: iso(status.nextSyncAt),
       history: status.history.map((h) => ({ ...h, at: iso(h.at) })),
     };
+    // nftables mode's status says its mode; iptables mode's gets it here, with its cleanup time.
+    if ('mode' in status) return { ...status, ...times };
+    return { mode: 'iptables', ...status, ...times, lastCleanupAt: iso(status.lastCleanupAt) };
   }
 
   @Get('kube-proxy/config')

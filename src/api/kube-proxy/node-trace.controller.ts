@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Cluster } from '../../cluster/cluster';
 import { SeededRandom } from '../../common/random';
 import { DomainError } from '../../common/domain-error';
+import { refuseNftablesNode } from '../../dataplane/network';
 import { TrafficSimulator } from '../../dataplane/traffic';
 import { NetfilterEngine } from '../../netfilter/engine';
 import { traceText } from '../../netfilter/trace-text';
@@ -45,12 +46,14 @@ export class NodeTraceController {
   trace(@Param('node') node: string, @Body() body: NodeTraceRequestDto, @Query('format') format: string | undefined, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
     const answerFormat = negotiateFormat(format, req.headers.accept);
     const proxy = this.cluster.kubeProxies.proxy(node);
+    refuseNftablesNode(proxy);
     const family = requestFamily(body.family, '', body.packet);
     const network = this.traffic.network;
     let ruleset;
     if (family === 'ipv6') {
       if (!proxy.ipv6) throw noIpv6Tables();
-      ruleset = proxy.ipv6.ruleset;
+      // kube-proxy's IPv6 tables with flannel's IPv6 rules, as the node's IPv6 traffic meets them.
+      ruleset = network.ruleset(node, 'ipv6');
     } else {
       ruleset = network.ruleset(node);
     }

@@ -307,12 +307,8 @@ export class PacketDto {
   localSocket?: LocalSocketDto;
 }
 
-export class TraceRequestDto {
-  @ApiProperty({ description: 'iptables-save or iptables-restore text (or ip6tables\')' })
-  @IsString()
-  @MaxLength(100 * 1024 * 1024)
-  rules!: string;
-
+/** What a trace and a save read the rules with: their family and the ipsets they name. */
+class RulesetInputDto {
   @ApiPropertyOptional({
     enum: ['ipv4', 'ipv6'],
     description:
@@ -333,6 +329,27 @@ export class TraceRequestDto {
   @IsString()
   @MaxLength(100 * 1024 * 1024)
   ipsets?: string;
+}
+
+const RULES_DESCRIPTION = "iptables-save or iptables-restore text (or ip6tables')";
+
+export class TraceRequestDto extends RulesetInputDto {
+  @ApiPropertyOptional({ description: `${RULES_DESCRIPTION}. At least one of \`rules\` and \`nftables\` is given.` })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100 * 1024 * 1024)
+  rules?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'The host\'s nftables ruleset: the `nft -f` transaction (`add table ip kube-proxy …` lines, as kube-proxy sends it) or what `nft list ruleset` prints. ' +
+      'Its base chains run with the iptables tables of `rules` by priority at each hook, with one conntrack.',
+    example: 'add table ip t\nadd chain ip t in { type filter hook input priority 0 ; }\nadd rule ip t in tcp dport 22 drop\n',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100 * 1024 * 1024)
+  nftables?: string;
 
   @ApiPropertyOptional({ type: HostDto, description: 'Default: eth0 192.168.0.2/24, lo 127.0.0.1/8, default route via 192.168.0.1.' })
   @IsOptional()
@@ -361,32 +378,11 @@ export class TraceRequestDto {
   seed?: number;
 }
 
-export class SaveRequestDto {
-  @ApiProperty({ description: 'iptables-save or iptables-restore text (or ip6tables\')' })
+export class SaveRequestDto extends RulesetInputDto {
+  @ApiProperty({ description: RULES_DESCRIPTION })
   @IsString()
   @MaxLength(100 * 1024 * 1024)
   rules!: string;
-
-  @ApiPropertyOptional({
-    enum: ['ipv4', 'ipv6'],
-    description:
-      'iptables (ipv4) or ip6tables (ipv6) rules. Default: the family of the first address in the rules, else of the packet\'s destination, else ipv4. ' +
-      'A packet address of the other family is refused (422).',
-  })
-  @IsOptional()
-  @IsIn(['ipv4', 'ipv6'])
-  family?: 'ipv4' | 'ipv6';
-
-  @ApiPropertyOptional({
-    description:
-      'The ipsets the rules name (`-m set`, `-j SET`), as `ipset save` prints them (`create NAME TYPE ...` and `add NAME ELEMENT ...` lines; ' +
-      'hash:ip, hash:net, hash:ip,port, hash:net,port, hash:ip,port,ip, hash:ip,port,net, bitmap:port, bitmap:ip, list:set). Loaded before the rules.',
-    example: 'create blocklist hash:net family inet hashsize 1024 maxelem 65536\nadd blocklist 203.0.113.0/24\n',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100 * 1024 * 1024)
-  ipsets?: string;
 
   @ApiPropertyOptional({ description: 'Print [packets:bytes] before each rule, as iptables-save -c.' })
   @IsOptional()

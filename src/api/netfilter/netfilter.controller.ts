@@ -32,6 +32,7 @@ import { IpsetSaveRequestDto, SaveRequestDto, TraceRequestDto, type PacketDto } 
 import { isIcmpProtocol, requestedIcmpType } from '../../netfilter/icmp';
 import type { Protocol } from '../../netfilter/types';
 import { rejectAnswer } from '../../netfilter/reject-answer';
+import { loadNftText } from '../../nftables/load';
 
 /**
  * The ICMP part of a trace request: type (by number or name; a name may fix
@@ -168,9 +169,10 @@ export class NetfilterController {
   @Post('trace')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Where a packet goes through a set of iptables rules, as Linux would send it',
+    summary: 'Where a packet goes through a set of iptables rules (and nftables ruleset), as Linux would send it',
     description:
-      'Loads the rules (iptables-save or iptables-restore text) on a host (default: eth0 192.168.0.2/24 with a default route via ' +
+      'Loads the rules (iptables-save or iptables-restore text) and the nftables ruleset (`nftables`: the `nft -f` transaction or the `nft list ruleset` ' +
+      'text; its base chains run with the iptables tables by priority at each hook) on a host (default: eth0 192.168.0.2/24 with a default route via ' +
       '192.168.0.1), and traces the packet from PREROUTING or OUTPUT through conntrack, every table in kernel order, routing and NAT. ' +
       '`enumerate` (default) answers every path with its exact probability; `sample` picks one with a seedable random source. ' +
       'Each outcome carries its steps: hook, table, chain, rule number, rule text, action.',
@@ -189,10 +191,17 @@ export class NetfilterController {
     const answerFormat = negotiateFormat(format, req.headers.accept);
     const random = body.seed === undefined ? this.random : new SeededRandom(body.seed);
     const ipsets = loadIpsets(body.ipsets, this.clock.now(), random);
-    const family = requestFamily(body.family, body.rules, body.packet);
-    const ruleset = loadRules(body.rules, unsupported, false, res, ipsets, family);
+    if (body.rules === undefined && body.nftables === undefined) {
+      throw new DomainError('INVALID', 'rules: Required value: give the iptables rules (`rules`), the nftables ruleset (`nftables`) or both', {
+        field: 'rules',
+        causeReason: 'FieldValueRequired',
+      });
+    }
+    const family = requestFamily(body.family, body.rules ?? '', body.packet);
+    const ruleset = body.rules === undefined ? new Ruleset(family) : loadRules(body.rules, unsupported, false, res, ipsets, family);
+    const nftables = body.nftables === undefined ? undefined : loadNftText(body.nftables).hooks;
     const host = body.host ? Host.create(body.host) : family === 'ipv6' ? Host.create(DEFAULT_HOST6_SPEC) : Host.defaultNode();
-    const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random, ipsets });
+    const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random, ipsets, nftables });
     const views = traceViews(engine, host, body.packet, body.mode ?? 'enumerate');
     res.header('Vary', 'Accept');
     sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText({ ...body.packet, protocol: packetProtocol(body.packet) }, views) : []);

@@ -118,6 +118,8 @@ export class ControllerManager {
   /** Rounds since the cluster was last settled, counted across slices. */
   private rounds = 0;
   private faultHandler: FaultHandler | undefined;
+  /** While paused (a process that is not the leader), controllers hear of every event but none runs. */
+  private paused = false;
 
   constructor(
     private readonly store: ObjectStore,
@@ -145,6 +147,20 @@ export class ControllerManager {
     this.faultHandler = handler;
   }
 
+  /** Stops settling (events are still observed): this process does not lead (see docs/etcd.md). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Settles again from the next `settle()` (the store's next commit). */
+  resume(): void {
+    this.paused = false;
+  }
+
   /** Whether no sliced settle is under way: the cluster is settled (timers may run). */
   get isIdle(): boolean {
     return !this.continuation;
@@ -163,7 +179,7 @@ export class ControllerManager {
    * `maxRounds`, sliced or not, and what was under way is dropped.
    */
   settle(mustFinish = false): void {
-    if (this.settling) return;
+    if (this.settling || this.paused) return;
     this.settling = true;
     const sliced = this.sliced && !mustFinish && !this.sliced.mustFinish?.() ? this.sliced : undefined;
     const started = performance.now();

@@ -1,5 +1,5 @@
 import { IpFamily } from '../../ipam/types';
-import { NodeStatus, CONTROL_PLANE_LABEL, ZONE_LABEL } from '../resources/node.types';
+import { NodeStatus, CONTROL_PLANE_LABEL, ZONE_LABEL, nodeInternalIPs } from '../resources/node.types';
 import { ServiceSpec } from '../resources/service.types';
 import { compileSelector, serviceSelector } from '../store/label-selector';
 import { deepEqual, ObjectStore } from '../store/object-store';
@@ -261,8 +261,9 @@ export class EndpointSliceController implements Controller {
     const endpoints: SliceEndpoint[] = [];
     for (const node of this.store.list(nodes).items) {
       if (node.metadata.labels?.[CONTROL_PLANE_LABEL] === undefined) continue;
-      const ip = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
-      if (ip) endpoints.push({ addresses: [ip], conditions: { ready: true } });
+      // One address per family (the slice of each family takes its own): an IPv6-primary cluster's `kubernetes` gets the IPv6 one.
+      const ips = nodeInternalIPs((node.status ?? {}) as NodeStatus);
+      if (ips.length) endpoints.push({ addresses: ips, conditions: { ready: true } });
     }
     return [{ ports: [{ name: 'https', port: 6443, protocol: 'TCP' }], endpoints }];
   }

@@ -131,15 +131,15 @@ function newEventName(store: ObjectStore, namespace: string, objectName: string,
   }
 }
 
+/** Expired Events deleted per timer run (etcd, too, revokes expired leases in batches). */
+export const EXPIRE_BATCH = 200;
+
 /**
  * The API server stores Events with a time to live (`--event-ttl`, 1 h): each
  * create or update starts it again, and when it runs out the Event is
  * deleted (watchers see DELETED). Writes come in time order, so expiries are
  * a queue; one timer waits for the first, and the work follows the events.
  */
-/** Expired Events deleted per timer run (etcd, too, revokes expired leases in batches). */
-export const EXPIRE_BATCH = 200;
-
 export class EventTtlController implements Controller {
   readonly name = 'event-ttl';
   /** `namespace/name` -> when it expires, for the latest write of each Event. */

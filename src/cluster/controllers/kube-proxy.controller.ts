@@ -2,25 +2,36 @@ import { ManualClock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { tryParseCidr } from '../../ipam/ip-address';
 import { IpFamily } from '../../ipam/types';
-import { KubeProxyConfiguration } from '../../kube-proxy/config';
-import { Proxier, SyncResult } from '../../kube-proxy/proxier';
+import { iptablesCleanupTexts, nftablesCleanup } from '../../kube-proxy/cleanup';
+import { KubeProxyConfiguration, ProxyMode, resolveConfig } from '../../kube-proxy/config';
+import { NftProxier } from '../../kube-proxy/nftables/nft-proxier';
+import { Proxier } from '../../kube-proxy/proxier';
+import { emptyRuleset, NftRuleset } from '../../nftables/model';
 import { EndpointSlice as ProxyEndpointSlice, NodeInfo, Service as ProxyService } from '../../kube-proxy/types';
 import { restoreRuleset } from '../../netfilter/iptables-text.parser';
-import { applyEnsureRules, loadSync } from '../../kube-proxy/ruleset-loader';
+import { applyEnsureRules, hasEnsureRule, loadSync } from '../../kube-proxy/ruleset-loader';
 import { Ruleset } from '../../netfilter/ruleset';
 import { nodeInterfaces } from '../../dataplane/node-interfaces';
-import { NodeStatus } from '../resources/node.types';
+import { NodeStatus, nodeInternalIP, nodeInternalIPs } from '../resources/node.types';
 import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Controller } from './controller-manager';
+import { EnsureRule } from '../../kube-proxy/fixed-rules';
+import { TableName } from '../../kube-proxy/types';
 import { KUBELET_IP6TABLES, KUBELET_IPTABLES } from './kubelet-iptables';
 
 /** One node's kube-proxy and the tables it programs. */
 export interface NodeProxy {
   node: string;
-  proxier: Proxier;
+  /** `KubeProxyConfiguration.mode`: which proxier runs, and which tables it writes. */
+  mode: ProxyMode;
+  /** iptables mode: the `Proxier`, writing `ruleset`; nftables mode: the `NftProxier`, writing `nftables`. */
+  proxier: Proxier | NftProxier;
+  /** The node's iptables tables: the kubelet's chains (and kube-proxy's in iptables mode). */
   ruleset: Ruleset;
+  /** The node's nftables ruleset: the `ip`/`ip6` `kube-proxy` tables in nftables mode, empty in iptables mode. */
+  nftables: NftRuleset;
   config: KubeProxyConfiguration;
   timer?: Timer;
   /** The last change (see `KubeProxyController.changes`) this proxier has been told about. */
@@ -34,7 +45,7 @@ export interface NodeProxy {
    * The node's IPv6 proxier and its ip6tables tables (`Ruleset('ipv6')`), on a cluster with IPv6
    * (kube-proxy runs one proxier per family).
    */
-  ipv6?: { proxier: Proxier; ruleset: Ruleset };
+  ipv6?: { proxier: Proxier | NftProxier; ruleset: Ruleset };
 }
 
 /** Rules put on a node in place of what its kube-proxy writes. */
@@ -53,6 +64,8 @@ export interface KubeProxyDefaults {
   nodeNetworkPrefix: number;
   /** The cluster's IP families (Services and pods); with IPv6, each node runs an IPv6 proxier too. */
   families?: readonly IpFamily[];
+  /** The Service CIDRs (`--service-cluster-ip-range`), which nftables mode's `cluster-ips-check` drops unallocated addresses of. */
+  serviceCidrs?: readonly string[];
 }
 
 /**
@@ -113,6 +126,11 @@ export class KubeProxyController implements Controller {
     return [...this.proxies.keys()].sort();
   }
 
+  /** Nodes whose kube-proxy runs in nftables mode and writes their rules (not replaced by imported rules), sorted. */
+  nftablesNodes(): string[] {
+    return [...this.proxies.values()].filter((p) => p.mode === 'nftables' && !p.imported).map((p) => p.node).sort();
+  }
+
   /** The node's kube-proxy, its tables up to date with every change due by now. */
   proxy(node: string): NodeProxy {
     const proxy = this.proxies.get(node);
@@ -124,7 +142,7 @@ export class KubeProxyController implements Controller {
   /** Replaces the cluster-wide configuration (null: back to the default); every node without its own re-syncs. */
   setClusterConfig(config: KubeProxyConfiguration | null): void {
     const next = config ?? this.defaultConfig();
-    this.validate(next, 'config');
+    this.validate(next);
     this.clusterConfig = next;
     for (const node of this.proxies.keys()) if (!this.nodeConfigs.has(node)) this.rebuild(node);
   }
@@ -133,7 +151,7 @@ export class KubeProxyController implements Controller {
   setNodeConfig(node: string, config: KubeProxyConfiguration | null): void {
     this.proxy(node);
     if (config) {
-      this.validate(config, 'config');
+      this.validate(config);
       this.nodeConfigs.set(node, config);
     } else {
       this.nodeConfigs.delete(node);
@@ -191,7 +209,14 @@ export class KubeProxyController implements Controller {
    * Nothing on the node changes.
    */
   wouldWrite(nodeName: string): Ruleset {
-    this.proxy(nodeName);
+    const proxy = this.proxy(nodeName);
+    if (proxy.mode === 'nftables') {
+      throw new DomainError(
+        'CONFLICT',
+        `node ${nodeName} runs kube-proxy in nftables mode: it writes no iptables rules to compare; read its nft rules with GET /netsim/v1/nodes/${nodeName}/nftables`,
+        { kind: 'nodes', name: nodeName },
+      );
+    }
     const node = this.store.get(this.store.resourceType('nodes'), undefined, nodeName);
     const proxier = new Proxier({
       node: this.nodeInfo(nodeName, node),
@@ -249,17 +274,9 @@ export class KubeProxyController implements Controller {
 
   // ---- internals ---------------------------------------------------------------
 
-  private validate(config: KubeProxyConfiguration, field: string): void {
-    // Building a proxier validates the configuration with upstream's rules.
-    const proxier = new Proxier({ node: { name: 'validation', addresses: ['10.0.0.1'] }, clock: this.clock, config, historySize: 1 });
-    if (proxier.config.mode === 'nftables') {
-      // The traffic engine traces iptables rules only: a node in nftables mode could not be traced.
-      throw new DomainError(
-        'INVALID',
-        `${field}.mode: Unsupported value: "nftables": nodes of the simulated cluster run kube-proxy in iptables mode; the nftables ruleset is rendered by POST /netsim/v1/kube-proxy/render`,
-        { field: `${field}.mode`, causeReason: 'FieldValueNotSupported', kind: 'KubeProxyConfiguration' },
-      );
-    }
+  private validate(config: KubeProxyConfiguration): void {
+    // Resolving validates the configuration with upstream's rules (a DomainError naming the field).
+    resolveConfig(config);
   }
 
   private addressesChanged(node: KubeObject, previous: KubeObject | undefined): boolean {
@@ -270,7 +287,9 @@ export class KubeProxyController implements Controller {
 
   /** What kube-proxy knows of its node: name, InternalIP, interfaces, pod CIDR, labels. */
   private nodeInfo(nodeName: string, node: KubeObject): NodeInfo {
-    const internalIP = ((node.status ?? {}) as NodeStatus).addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const status = (node.status ?? {}) as NodeStatus;
+    const internalIP = nodeInternalIP(status, 'IPv4');
+    const internalIP6 = nodeInternalIP(status, 'IPv6');
     const spec = (node.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
     const podCIDR = spec.podCIDR;
     const podCIDRs = (spec.podCIDRs ?? (podCIDR ? [podCIDR] : [])).filter((c) => {
@@ -278,14 +297,14 @@ export class KubeProxyController implements Controller {
       return cidr !== undefined && cidr !== 'host-bits-set';
     });
     const interfaces = internalIP
-      ? nodeInterfaces({ name: nodeName, internalIP, nodeNetworkPrefix: this.defaults.nodeNetworkPrefix, podCIDR }).map((i) => ({
+      ? nodeInterfaces({ name: nodeName, internalIP, nodeNetworkPrefix: this.defaults.nodeNetworkPrefix, podCIDR: podCIDRs.find((c) => !c.includes(':')), internalIP6, podCIDR6: podCIDRs.find((c) => c.includes(':')) }).map((i) => ({
           name: i.name,
           addresses: i.addresses,
         }))
       : undefined;
     return {
       name: nodeName,
-      addresses: internalIP ? [internalIP] : [],
+      addresses: nodeInternalIPs(status),
       interfaces,
       podCIDRs,
       labels: node.metadata.labels ?? {},
@@ -305,35 +324,68 @@ export class KubeProxyController implements Controller {
     const imported = release ? undefined : old?.imported;
     // kube-proxy's own tables: kept across rebuilds, fresh when it takes the node back from imported rules.
     const ruleset = old && !old.imported ? old.ruleset : this.freshNodeTables();
+    const nftables = old?.nftables ?? emptyRuleset();
     const config = this.nodeConfigs.get(nodeName) ?? this.clusterConfig;
-    const proxier = new Proxier({
-      node: this.nodeInfo(nodeName, node),
-      clock: this.clock,
-      config,
-      restore: (text) => restoreRuleset(ruleset, text, { noflush: true }),
-      listNatChains: () => ruleset.table('nat')?.userChainNames() ?? [],
-    });
-    for (const s of this.services.values()) proxier.onServiceAdd(s as unknown as ProxyService);
-    for (const s of this.slices.values()) proxier.onEndpointSliceAdd(s as unknown as ProxyEndpointSlice);
-    const proxy: NodeProxy = imported
-      ? { node: nodeName, proxier, ruleset: old!.ruleset, config, seenChange: this.changeSeq, imported }
-      : { node: nodeName, proxier, ruleset, config, seenChange: this.changeSeq };
-    if (this.defaults.families?.includes('IPv6')) {
-      const ruleset6 = old?.ipv6?.ruleset ?? this.freshNodeTables('ipv6');
-      const ipv6 = new Proxier({
-        node: this.nodeInfo(nodeName, node),
-        clock: this.clock,
-        config,
-        family: 'IPv6',
-        restore: (text) => restoreRuleset(ruleset6, text, { noflush: true }),
-        listNatChains: () => ruleset6.table('nat')?.userChainNames() ?? [],
-      });
-      for (const s of this.services.values()) ipv6.onServiceAdd(s as unknown as ProxyService);
-      for (const s of this.slices.values()) ipv6.onEndpointSliceAdd(s as unknown as ProxyEndpointSlice);
-      proxy.ipv6 = { proxier: ipv6, ruleset: ruleset6 };
+    const mode = resolveConfig(config).mode;
+    const dualStack = this.defaults.families?.includes('IPv6') ?? false;
+    const ruleset6 = dualStack ? (old?.ipv6?.ruleset ?? this.freshNodeTables('ipv6')) : undefined;
+    const info = this.nodeInfo(nodeName, node);
+    const proxiers: (Proxier | NftProxier)[] = [];
+    for (const family of dualStack ? (['IPv4', 'IPv6'] as const) : (['IPv4'] as const)) {
+      if (mode === 'nftables') {
+        proxiers.push(new NftProxier({ node: info, clock: this.clock, config, family, ruleset: nftables, serviceCIDRs: this.defaults.serviceCidrs }));
+      } else if (family === 'IPv4') {
+        proxiers.push(
+          new Proxier({
+            node: info,
+            clock: this.clock,
+            config,
+            restore: (text) => restoreRuleset(ruleset, text, { noflush: true }),
+            listNatChains: () => ruleset.table('nat')?.userChainNames() ?? [],
+          }),
+        );
+      } else {
+        proxiers.push(
+          new Proxier({
+            node: info,
+            clock: this.clock,
+            config,
+            family,
+            restore: (text) => restoreRuleset(ruleset6!, text, { noflush: true }),
+            listNatChains: () => ruleset6!.table('nat')?.userChainNames() ?? [],
+          }),
+        );
+      }
     }
+    for (const proxier of proxiers) {
+      for (const s of this.services.values()) proxier.onServiceAdd(s as unknown as ProxyService);
+      for (const s of this.slices.values()) proxier.onEndpointSliceAdd(s as unknown as ProxyEndpointSlice);
+    }
+    const [proxier, ipv6] = proxiers;
+    const proxy: NodeProxy = imported
+      ? { node: nodeName, mode, proxier, ruleset: old!.ruleset, nftables, config, seenChange: this.changeSeq, imported }
+      : { node: nodeName, mode, proxier, ruleset, nftables, config, seenChange: this.changeSeq };
+    if (ipv6) proxy.ipv6 = { proxier: ipv6, ruleset: ruleset6! };
+    // On start-up kube-proxy removes what the other mode left on the node (upstream `platformCleanup`).
+    if (!imported) this.cleanupOtherMode(proxy);
     this.proxies.set(nodeName, proxy);
     this.syncIfDue(proxy);
+  }
+
+  /**
+   * Starting in nftables mode, kube-proxy removes iptables mode's chains and
+   * jumps (both families; the kubelet's chains stay); starting in iptables
+   * mode, it deletes nftables mode's `kube-proxy` tables.
+   */
+  private cleanupOtherMode(proxy: NodeProxy): void {
+    if (proxy.mode === 'iptables') {
+      nftablesCleanup(proxy.nftables);
+      return;
+    }
+    for (const ruleset of proxy.ipv6 ? [proxy.ruleset, proxy.ipv6.ruleset] : [proxy.ruleset]) {
+      const view = { userChainNames: (t: TableName) => ruleset.table(t)?.userChainNames() ?? [], hasRule: (r: EnsureRule) => hasEnsureRule(ruleset, r) };
+      for (const text of iptablesCleanupTexts(view)) restoreRuleset(ruleset, text, { noflush: true });
+    }
   }
 
   /** A new node's tables of one family, as its kubelet leaves them before kube-proxy starts. */
@@ -378,16 +430,21 @@ export class KubeProxyController implements Controller {
    * proxier made or synced outside a settle (a new configuration, tables read
    * by a request) must not wait for the next unrelated write to be armed.
    */
-  private syncIfDue(proxy: NodeProxy): SyncResult | undefined {
+  private syncIfDue(proxy: NodeProxy): void {
     // Imported rules: this kube-proxy is not running on the node.
-    if (proxy.imported) return undefined;
+    if (proxy.imported) return;
     this.feed(proxy);
-    const result = proxy.proxier.syncIfDue();
-    if (result?.ok && result.full) applyEnsureRules(proxy.ruleset, result.ensureChains, result.ensureRules);
-    const v6 = proxy.ipv6?.proxier.syncIfDue();
-    if (v6?.ok && v6.full) applyEnsureRules(proxy.ipv6!.ruleset, v6.ensureChains, v6.ensureRules);
+    if (proxy.proxier instanceof NftProxier) {
+      // nftables mode: each transaction is the whole story (no jump rules outside the table to ensure).
+      proxy.proxier.syncIfDue();
+      proxy.ipv6?.proxier.syncIfDue();
+    } else {
+      const result = proxy.proxier.syncIfDue();
+      if (result?.ok && result.full) applyEnsureRules(proxy.ruleset, result.ensureChains, result.ensureRules);
+      const v6 = proxy.ipv6?.proxier.syncIfDue();
+      if (v6 && 'ok' in v6 && v6.ok && v6.full) applyEnsureRules(proxy.ipv6!.ruleset, v6.ensureChains, v6.ensureRules);
+    }
     this.arm(proxy);
-    return result;
   }
 
   /**
@@ -397,7 +454,8 @@ export class KubeProxyController implements Controller {
   private arm(proxy: NodeProxy): void {
     // With no batching asked for, syncing when the tables are read gives the same tables, for less work.
     if (proxy.proxier.config.minSyncPeriodMs === 0 || proxy.imported) return;
-    const at = proxy.proxier.nextSyncAt();
+    const next = [proxy.proxier.nextSyncAt(), proxy.ipv6?.proxier.nextSyncAt()].filter((t): t is number => t !== undefined);
+    const at = next.length ? Math.min(...next) : undefined;
     if (at === undefined || (proxy.timer && proxy.timer.at === at)) return;
     this.clock.cancel(proxy.timer);
     proxy.timer = this.clock.after(Math.max(0, at - this.clock.now()), `kube-proxy ${proxy.node}: sync`, () => {

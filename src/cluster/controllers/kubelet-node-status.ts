@@ -9,6 +9,7 @@ import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import { recordEvent } from './events';
+import { microTime } from '../../common/clock';
 
 const nodes = resourceTypeByKey('nodes')!;
 const leases = resourceTypeByKey('leases.coordination.k8s.io')!;
@@ -18,10 +19,6 @@ const OWNED = { owned: true };
 export const LEASE_RENEW_INTERVAL_MS = 10_000;
 export const LEASE_DURATION_SECONDS = 40;
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 /** Creates or renews the node's Lease in kube-node-lease, held by the node, valid for LEASE_DURATION_SECONDS. */
 export function renewLease(store: ObjectStore, clock: SimulationClock, node: KubeObject): void {

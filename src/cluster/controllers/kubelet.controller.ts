@@ -1,6 +1,6 @@
 import { DomainError } from '../../common/domain-error';
 import { AddressPools } from '../../ipam/address-pools';
-import { NodeSpec, NodeStatus } from '../resources/node.types';
+import { NodeSpec, NodeStatus, nodeInternalIPs } from '../resources/node.types';
 import { PodSpec, PodStatus } from '../resources/pod.types';
 import { SimulationClock, Timer } from '../simulation-clock';
 import { parseFieldSelector } from '../store/field-selector';
@@ -411,7 +411,9 @@ export class KubeletController implements Controller {
     let podIP: string;
     const podIPs: string[] = [];
     if (spec.hostNetwork) {
+      // The node's addresses, one per family (a dual-stack node's hostNetwork pod has both).
       podIP = hostIP;
+      podIPs.push(...nodeInternalIPs((node.status ?? {}) as NodeStatus));
     } else {
       if (!nodeSpec.podCIDR) {
         recordSandboxFailure(this.store, pod, `network is not ready: node ${node.metadata.name} pod cidr not assigned`);

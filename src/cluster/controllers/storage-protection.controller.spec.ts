@@ -48,7 +48,7 @@ describe('StorageProtectionController', () => {
     expect(c.store.tryGet(pvs, undefined, volumeName)).toBeUndefined(); // Released, deleted, its pv-protection finalizer off
   });
 
-  it('a pod that finished, or was never scheduled, does not hold the claim', () => {
+  it('a pod never scheduled does not hold the claim; one that finished holds it until it is gone (podUsesPVC ignores the phase)', () => {
     const c = cluster();
     c.store.create(pvcs, { metadata: { name: 'done' }, spec: { ...claimSpec, storageClassName: '' } }, 'default');
     c.store.create(pods, podUsing('unscheduled', 'done', { nodeSelector: { nowhere: 'true' } }), 'default');
@@ -60,9 +60,56 @@ describe('StorageProtectionController', () => {
     c.store.patch(pods, 'default', 'task', { metadata: { annotations: { 'kube-netsim.io/run-seconds': '2' } } });
     c.store.delete(pvcs, 'default', 'once');
     expect(claim(c, 'once')).toBeDefined();
-    c.advance(2); // the pod Succeeded: it no longer uses the claim
+    c.advance(60);
     expect((c.store.get(pods, 'default', 'task').status as { phase: string }).phase).toBe('Succeeded');
+    expect(claim(c, 'once')?.metadata.deletionTimestamp).toBeDefined(); // a Completed pod still holds it
+    c.store.delete(pods, 'default', 'task');
+    c.advance(1);
+    expect(c.store.tryGet(pods, 'default', 'task')).toBeUndefined();
     expect(claim(c, 'once')).toBeUndefined();
+  });
+
+  it('a pod holds its ephemeral volume\'s claim until it is shut down (deleted with no grace left)', () => {
+    const c = cluster();
+    c.store.create(pvcs, { metadata: { name: 'eph-scratch' }, spec: claimSpec }, 'default');
+    c.store.create(pods, { metadata: { name: 'eph' }, spec: { containers: [{ name: 'app', image: 'busybox' }], nodeName: 'w1', volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: claimSpec } } }] } }, 'default');
+    c.store.delete(pvcs, 'default', 'eph-scratch');
+    c.advance(5);
+    expect(claim(c, 'eph-scratch')?.metadata.deletionTimestamp).toBeDefined();
+    c.store.delete(pods, 'default', 'eph', { gracePeriodSeconds: 0 });
+    c.advance(1);
+    expect(claim(c, 'eph-scratch')).toBeUndefined();
+  });
+
+  it('refuses a new finalizer on a claim being deleted (ValidateNoNewFinalizers), and takes one off', () => {
+    const c = cluster();
+    c.store.create(pvcs, { metadata: { name: 'data' }, spec: claimSpec }, 'default');
+    c.store.create(pods, podUsing('writer', 'data'), 'default');
+    c.store.delete(pvcs, 'default', 'data');
+    const before = claim(c, 'data')!;
+    let error: unknown;
+    try {
+      c.store.patch(pvcs, 'default', 'data', { metadata: { finalizers: ['kubernetes.io/pvc-protection', 'example.com/b', 'example.com/a'] } });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toBe(
+      'PersistentVolumeClaim "data" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/a", "example.com/b"}',
+    );
+    expect(claim(c, 'data')).toBe(before); // nothing changed
+    c.store.patch(pvcs, 'default', 'data', { metadata: { finalizers: null } });
+    expect(claim(c, 'data')).toBeUndefined();
+  });
+
+  it('puts the finalizer back on a live claim or volume without it (stored before the admission plugin, or taken off)', () => {
+    const c = cluster();
+    c.store.create(pvcs, { metadata: { name: 'data' }, spec: claimSpec }, 'default');
+    c.store.create(pvs, { metadata: { name: 'disk' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/data/disk' } } });
+    c.store.patch(pvcs, 'default', 'data', { metadata: { finalizers: null } });
+    c.store.patch(pvs, undefined, 'disk', { metadata: { finalizers: ['example.com/keep'] } });
+    c.advance(1);
+    expect(claim(c, 'data')!.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
+    expect(c.store.get(pvs, undefined, 'disk').metadata.finalizers).toEqual(['example.com/keep', 'kubernetes.io/pv-protection']);
   });
 
   it('keeps a Bound volume Terminating; once it is not Bound its finalizer comes off and it goes', () => {

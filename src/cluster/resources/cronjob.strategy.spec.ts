@@ -39,7 +39,7 @@ describe('CronJobStrategy', () => {
 
   const pod = (extra: Record<string, unknown> = {}) => ({ spec: { containers: [{ name: 'hello', image: 'busybox' }], ...extra } });
   it.each([
-    [{ template: pod() }, 'spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"'],
+    [{ template: pod() }, 'spec.jobTemplate.spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"'],
     [{ template: pod({ restartPolicy: 'Never', containers: [] }) }, 'spec.jobTemplate.spec.template.spec.containers: Required value'],
     [{ parallelism: -1, template: pod({ restartPolicy: 'Never' }) }, 'spec.jobTemplate.spec.parallelism: Invalid value: -1: must be greater than or equal to 0'],
     [{ selector: { matchLabels: { app: 'x' } }, template: pod({ restartPolicy: 'Never' }) }, 'spec.jobTemplate.spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"x"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: `selector` will be auto-generated'],
@@ -66,6 +66,18 @@ describe('CronJobStrategy', () => {
     const e = refusal(() => c.store.create(cronjobs, { metadata: { name: 'hello' }, spec: { schedule: 5, jobTemplate } }, 'default'));
     expect(e.code).toBe('BAD_REQUEST');
     expect(e.message).toBe('CronJob in version "v1" cannot be handled as a CronJob: json: cannot unmarshal number 5 into Go struct field spec.schedule of type string');
+  });
+
+  it.each([
+    [{ metadata: 'x', spec: jobTemplate.spec }, 'string into Go struct field spec.jobTemplate.metadata of type struct'],
+    [{ spec: 'x' }, 'string into Go struct field spec.jobTemplate.spec of type struct'],
+    [{ spec: { ...jobTemplate.spec, completions: 'x' } }, 'string into Go struct field spec.jobTemplate.spec.completions of type int32'],
+    [{ spec: { ...jobTemplate.spec, completionMode: 'Indexed', completions: 3, successPolicy: { rules: [{ succeededIndexes: 5 }] } } }, 'number 5 into Go struct field spec.jobTemplate.spec.successPolicy.rules[0].succeededIndexes of type string'],
+  ])('refuses a wrong-typed job template as the decoder does (400, never a crash): %j', (template, message) => {
+    const c = newCluster();
+    const e = refusal(() => c.store.create(cronjobs, { metadata: { name: 'hello' }, spec: { schedule: '@daily', jobTemplate: template } }, 'default'));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.message).toBe(`CronJob in version "v1" cannot be handled as a CronJob: json: cannot unmarshal ${message}`);
   });
 
   it('takes a time zone from the database, and checks it again only when it changes', () => {

@@ -29,6 +29,24 @@ describe('JobStrategy', () => {
     expect(made.status).toEqual({});
   });
 
+  it.each([
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: [{ succeededIndexes: 5 }] } }, 'number 5 into Go struct field spec.successPolicy.rules[0].succeededIndexes of type string'],
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: 'all' } }, 'string into Go struct field spec.successPolicy.rules of type []struct'],
+    [{ completionMode: 'Indexed', completions: 3, successPolicy: { rules: [null] } }, 'null into Go struct field spec.successPolicy.rules[0] of type struct'],
+    [{ podFailurePolicy: { rules: 'x' } }, 'string into Go struct field spec.podFailurePolicy.rules of type []struct'],
+  ])('refuses a wrong-typed policy as the decoder does (400, never a crash): %j', (spec, message) => {
+    const c = newCluster();
+    const e = refusal(() => c.store.create(jobs, { metadata: { name: 'typed' }, spec: { ...spec, template: template('Never') } }, 'default'));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.message).toBe(`Job in version "v1" cannot be handled as a Job: json: cannot unmarshal ${message}`);
+  });
+
+  it('caps an Indexed Job\'s parallelism, not its completions (maxParallelismForIndexedJob)', () => {
+    const c = newCluster();
+    const made = c.store.create(jobs, { metadata: { name: 'big' }, spec: { completionMode: 'Indexed', completions: 200000, parallelism: 10, suspend: true, template: template('Never') } }, 'default');
+    expect(made.spec).toMatchObject({ completions: 200000 });
+  });
+
   it('parallelism alone leaves completions unset; a pod failure policy makes the replacement policy Failed', () => {
     const c = newCluster();
     const rules = [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }];
@@ -38,8 +56,12 @@ describe('JobStrategy', () => {
   });
 
   it.each([
-    [{}, template(), 'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"'],
+    [{}, template(), 'spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"'],
+    [{}, template('Sometimes'), 'spec.template.spec.restartPolicy: Unsupported value: "Sometimes": supported values: "OnFailure", "Never"'],
     [{ completionMode: 'Indexed', completions: null, parallelism: 2 }, template('Never'), 'spec.completions: Required value: when completion mode is Indexed'],
+    [{ completionMode: 'Indexed', completions: 5, parallelism: 100001, backoffLimitPerIndex: 1 }, template('Never'), 'spec.parallelism: Invalid value: 100001: must be less than or equal to 100000 when completion mode is Indexed'],
+    [{ podReplacementPolicy: 'TerminatingOrFailed', podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] } }, template('Never'), 'spec.podReplacementPolicy: Unsupported value: "TerminatingOrFailed": supported values: "Failed"'],
+    [{ podReplacementPolicy: 'Sometimes', podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] } }, template('Never'), 'spec.podReplacementPolicy: Unsupported value: "Sometimes": supported values: "Failed"'],
     [{ completionMode: 'Sometimes' }, template('Never'), 'spec.completionMode: Unsupported value: "Sometimes": supported values: "NonIndexed", "Indexed"'],
     [{ backoffLimit: -1 }, template('Never'), 'spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0'],
     [{ parallelism: -1 }, template('Never'), 'spec.parallelism: Invalid value: -1: must be greater than or equal to 0'],

@@ -188,12 +188,9 @@ function validateJobSpecFields(spec: JobSpec, errors: FieldErrors): void {
   if (spec.completionMode != null && !COMPLETION_MODES.includes(spec.completionMode)) {
     errors.notSupported('spec.completionMode', spec.completionMode, COMPLETION_MODES);
   } else if (spec.completionMode === 'Indexed') {
-    if (spec.completions == null) {
-      errors.required('spec.completions', 'when completion mode is Indexed');
-    } else if (spec.completions > MAX_INDEXED && spec.backoffLimitPerIndex == null) {
-      errors.invalid('spec.completions', spec.completions, `must be less than or equal to ${MAX_INDEXED} when completion mode is Indexed`);
-    }
-    if ((spec.parallelism ?? 0) > MAX_INDEXED && spec.backoffLimitPerIndex == null) {
+    // Only parallelism is capped (`maxParallelismForIndexedJob`); completions are not (KEP-3850's limits are in validateIndexedLimits).
+    if (spec.completions == null) errors.required('spec.completions', 'when completion mode is Indexed');
+    if ((spec.parallelism ?? 0) > MAX_INDEXED) {
       errors.invalid('spec.parallelism', spec.parallelism, `must be less than or equal to ${MAX_INDEXED} when completion mode is Indexed`);
     }
   }
@@ -213,10 +210,11 @@ function validateJobSpecFields(spec: JobSpec, errors: FieldErrors): void {
   }
   if (spec.podReplacementPolicy == null) {
     // not given (a job template: the Job's defaults come when it is made)
+  } else if (spec.podFailurePolicy) {
+    // `validatePodReplacementPolicy`: with a pod failure policy only Failed is supported.
+    if (spec.podReplacementPolicy !== 'Failed') errors.notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, ['Failed']);
   } else if (!REPLACEMENT_POLICIES.includes(spec.podReplacementPolicy)) {
     errors.notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, REPLACEMENT_POLICIES);
-  } else if (spec.podFailurePolicy && spec.podReplacementPolicy !== 'Failed') {
-    errors.invalid('spec.podReplacementPolicy', spec.podReplacementPolicy, 'must be "Failed" when podFailurePolicy is used');
   }
   if (spec.podFailurePolicy) validatePodFailurePolicy(spec, errors);
   validateTemplate(spec, errors);
@@ -286,8 +284,11 @@ function validateTemplate(spec: JobSpec, errors: FieldErrors): void {
   validateAnnotations(template?.metadata?.annotations, 'spec.template.metadata.annotations', errors);
   validatePodSpec(template?.spec ?? ({} as PodSpec), 'spec.template.spec', errors);
   const restartPolicy = template?.spec?.restartPolicy;
-  if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
-    errors.notSupported('spec.template.spec.restartPolicy', restartPolicy ?? '', ['OnFailure', 'Never']);
+  if (restartPolicy === undefined || restartPolicy === '' || restartPolicy === 'Always') {
+    // Always is the pod default when none is given: upstream asks for one (kubernetes#95747).
+    errors.required('spec.template.spec.restartPolicy', 'valid values: "OnFailure", "Never"');
+  } else if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
+    errors.notSupported('spec.template.spec.restartPolicy', restartPolicy, ['OnFailure', 'Never']);
   } else if (spec.podFailurePolicy && restartPolicy !== 'Never') {
     errors.invalid('spec.template.spec.restartPolicy', restartPolicy, 'only "Never" is supported when podFailurePolicy is specified');
   }

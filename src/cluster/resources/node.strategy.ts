@@ -1,5 +1,6 @@
 import { DomainError } from '../../common/domain-error';
 import { isIPv4 } from '../../common/ipv4';
+import { tryParseIPv6 } from '../../ipam/ipv6';
 import { Random } from '../../common/random';
 import { AddressPools } from '../../ipam/address-pools';
 import { ResourceStrategy, Rollback, WriteContext } from '../store/object-store';
@@ -64,9 +65,11 @@ export class NodeStrategy implements ResourceStrategy {
     const status = (draft.status ??= {}) as NodeStatus;
     const errors = new FieldErrors();
     if (spec.podCIDR !== undefined && typeof spec.podCIDR !== 'string') errors.invalid('spec.podCIDR', spec.podCIDR, 'must be a CIDR');
-    const given = (status.addresses ?? []).find((a) => a.type === 'InternalIP')?.address;
-    if (given !== undefined && !isIPv4(given)) {
-      errors.invalid('status.addresses', given, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+    const givenIPs = (status.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+    for (const given of givenIPs) {
+      if (typeof given !== 'string' || !(isIPv4(given) || tryParseIPv6(given) !== undefined)) {
+        errors.invalid('status.addresses', given, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+      }
     }
     errors.throwIfAny('Node', name);
 
@@ -100,25 +103,32 @@ export class NodeStrategy implements ResourceStrategy {
 
     const undo: Array<() => void> = [];
     try {
-      // InternalIP: as given, or the next address of the node network.
-      let internalIP = given;
-      if (internalIP === undefined) {
-        internalIP = this.pools.nodeAddresses.allocateNext();
+      // InternalIPs, one per family of the cluster's node networks (the primary first, as the
+      // kubelet reports them with a dual `--node-ip`): as given, or the next address of that network.
+      const internalIPs: string[] = [];
+      for (const pool of this.pools.nodeAddressPools) {
+        let internalIP = givenIPs.find((ip) => ip.includes(':') === (pool.family === 'IPv6'));
         if (internalIP === undefined) {
-          throw new DomainError('INVALID', `Node "${name}" is invalid: status.addresses: no free address left in the node network ${this.pools.nodeAddresses.range}`, {
-            field: 'status.addresses',
-            kind: 'Node',
-            name,
-          });
+          internalIP = pool.allocateNext();
+          if (internalIP === undefined) {
+            throw new DomainError('INVALID', `Node "${name}" is invalid: status.addresses: no free address left in the node network ${pool.range}`, {
+              field: 'status.addresses',
+              kind: 'Node',
+              name,
+            });
+          }
+          const ip = internalIP;
+          undo.push(() => pool.release(ip));
+        } else if (pool.allocate(internalIP)) {
+          const ip = internalIP;
+          undo.push(() => pool.release(ip));
         }
-        const ip = internalIP;
-        undo.push(() => this.pools.nodeAddresses.release(ip));
-      } else if (this.pools.nodeAddresses.allocate(internalIP)) {
-        const ip = internalIP;
-        undo.push(() => this.pools.nodeAddresses.release(ip));
+        internalIPs.push(internalIP);
       }
+      // An address given of a family the cluster gives nodes none of stays, after them.
+      for (const ip of givenIPs) if (!internalIPs.includes(ip)) internalIPs.push(ip);
       status.addresses = [
-        { type: 'InternalIP', address: internalIP },
+        ...internalIPs.map((address) => ({ type: 'InternalIP' as const, address })),
         { type: 'Hostname', address: name },
         ...(status.addresses ?? []).filter((a) => a.type !== 'InternalIP' && a.type !== 'Hostname'),
       ];
@@ -214,16 +224,19 @@ export class NodeStrategy implements ResourceStrategy {
       const allocator = [...this.pools.podCidrsByFamily.values()].slice(1).find((a) => a.has(cidr));
       return allocator ? [{ allocator, cidr }] : [];
     });
-    const addresses = (status.addresses ?? []).filter((a) => a.type === 'InternalIP' && this.pools.nodeAddresses.has(a.address)).map((a) => a.address);
+    const addresses = (status.addresses ?? []).flatMap((a) => {
+      const pool = a.type === 'InternalIP' ? this.pools.nodeAddressesFor(a.address) : undefined;
+      return pool?.has(a.address) ? [{ pool, ip: a.address }] : [];
+    });
     if (podCIDR) this.pools.podCidrs.release(podCIDR);
     for (const { allocator, cidr } of secondary) allocator.release(cidr);
-    for (const ip of addresses) this.pools.nodeAddresses.release(ip);
+    for (const { pool, ip } of addresses) pool.release(ip);
     const ipam = this.pools.forgetNode(object.metadata.name);
     // A delete in a batch that fails (DELETE /netsim/v1/apply) is undone: the node keeps its pod CIDR, address and pod IPs.
     return () => {
       for (const { allocator, cidr } of secondary) allocator.occupy(cidr);
       if (podCIDR) this.pools.podCidrs.occupy(podCIDR);
-      for (const ip of addresses) this.pools.nodeAddresses.allocate(ip);
+      for (const { pool, ip } of addresses) pool.allocate(ip);
       if (ipam) this.pools.restoreNode(object.metadata.name, ipam);
     };
   }

@@ -19,6 +19,16 @@ export interface NodeAddress {
   address: string;
 }
 
+/** The node's InternalIP of one family (the first listed of it), as kube-proxy and flannel pick their node address per family. */
+export function nodeInternalIP(status: NodeStatus | undefined, family: 'IPv4' | 'IPv6'): string | undefined {
+  return status?.addresses?.find((a) => a.type === 'InternalIP' && typeof a.address === 'string' && a.address.includes(':') === (family === 'IPv6'))?.address;
+}
+
+/** Every InternalIP of the node, in the order listed (the primary family first). */
+export function nodeInternalIPs(status: NodeStatus | undefined): string[] {
+  return (status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+}
+
 export interface NodeCondition {
   type: string;
   status: 'True' | 'False' | 'Unknown';

@@ -164,6 +164,33 @@ export class ObjectStore {
     for (const event of events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
   }
 
+  /**
+   * A write another writer made in the backend (another kube-netsim process,
+   * seen through an etcd watch), at `revision`: `object` put, or, when
+   * undefined, the object `namespace/name` deleted. As `restore`, no strategy
+   * runs; watchers and listeners see it as any write, and versions go on
+   * from `revision`. The commit hooks do not run (the caller commits when
+   * its controllers should react).
+   */
+  applyRemote(resource: string, namespace: string | undefined, name: string, object: KubeObject | undefined, revision: number): void {
+    this.finishHeld();
+    const type = this.resourceType(resource);
+    const key = storeKey(type.namespaced ? namespace : undefined, name);
+    const previous = this.bucket(type).get(key);
+    this.version = Math.max(this.version, revision);
+    this.issued = Math.max(this.issued, revision);
+    if (object) {
+      object.metadata.resourceVersion = String(revision);
+      deepFreeze(object);
+      this.setEntry(type, key, previous, object);
+      this.emit({ type: previous ? 'MODIFIED' : 'ADDED', object, ...(previous ? { previous } : {}), resource, resourceVersion: revision }, estimateBytes(object));
+    } else if (previous) {
+      this.setEntry(type, key, previous, undefined);
+      const deleted = deepFreeze({ ...previous, metadata: { ...previous.metadata, resourceVersion: String(revision) } });
+      this.emit({ type: 'DELETED', object: deleted, resource, resourceVersion: revision }, estimateBytes(deleted));
+    }
+  }
+
   registerStrategy(type: ResourceType, strategy: ResourceStrategy): void {
     this.strategies.set(resourceKey(type), strategy);
   }
@@ -698,6 +725,12 @@ export class ObjectStore {
   ): KubeObject {
     const dryRun = options.dryRun ?? false;
     const metadataErrors = this.metadataErrors(type, draft, options);
+    if (previous.metadata.deletionTimestamp) {
+      // `ValidateNoNewFinalizers`: an object being deleted only loses finalizers.
+      const added = (draft.metadata.finalizers ?? []).filter((f) => !(previous.metadata.finalizers ?? []).includes(f));
+      const text = `[]string{${[...new Set(added)].sort().map((f) => JSON.stringify(f)).join(', ')}}`;
+      if (added.length) metadataErrors.push({ field: 'metadata.finalizers', type: 'FieldValueForbidden', value: undefined, detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${text}` });
+    }
     return this.write(() => {
       const rollback = validated(type.kind, previous.metadata.name, metadataErrors, () => this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun }));
       if (dryRun) {

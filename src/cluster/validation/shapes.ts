@@ -127,6 +127,25 @@ export const POD_STATUS: Shape = fields({
 
 const POD_TEMPLATE = fields({ metadata: METADATA, spec: POD_SPEC });
 
+/**
+ * A batch/v1 JobSpec's fields other than its integers (a Job's are checked by `checkInt32`, which
+ * names the Go struct as upstream does; a CronJob's job template adds them below).
+ */
+const JOB_SPEC_FIELDS: Record<string, Shape> = {
+  completionMode: 'string',
+  suspend: 'boolean',
+  manualSelector: 'boolean',
+  podReplacementPolicy: 'string',
+  managedBy: 'string',
+  selector: LABEL_SELECTOR,
+  template: POD_TEMPLATE,
+  podFailurePolicy: fields({
+    rules: list(fields({ action: 'string', onExitCodes: fields({ containerName: 'string', operator: 'string', values: list('integer') }), onPodConditions: list(fields({ type: 'string', status: 'string' })) })),
+  }),
+  successPolicy: fields({ rules: list(fields({ succeededIndexes: 'string', succeededCount: 'integer' })) }),
+};
+const JOB_SPEC_INTEGERS = ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'backoffLimitPerIndex', 'maxFailedIndexes', 'ttlSecondsAfterFinished'];
+
 export const SHAPES: Record<string, Shape> = {
   Pod: fields({ metadata: METADATA, spec: POD_SPEC, status: POD_STATUS }),
   Service: fields({
@@ -221,10 +240,11 @@ export const SHAPES: Record<string, Shape> = {
       suspend: 'boolean',
       successfulJobsHistoryLimit: 'integer',
       failedJobsHistoryLimit: 'integer',
-      jobTemplate: 'object',
+      jobTemplate: fields({ metadata: METADATA, spec: fields({ ...JOB_SPEC_FIELDS, ...Object.fromEntries(JOB_SPEC_INTEGERS.map((f) => [f, 'integer' as const])) }) }),
     }),
     status: 'object',
   }),
+  Job: fields({ metadata: METADATA, spec: fields(JOB_SPEC_FIELDS), status: 'object' }),
   EndpointSlice: fields({
     metadata: METADATA,
     addressType: 'string',

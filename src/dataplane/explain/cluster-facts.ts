@@ -315,9 +315,10 @@ export class ClusterFacts {
     return this.cluster.kubeProxies.proxy(node).proxier.config;
   }
 
-  /** The pod CIDR of the cluster. */
-  clusterCidr(): string {
-    return (this.cluster.pools.podCidrsByFamily.get('IPv4') ?? this.cluster.pools.podCidrs).clusterCidr;
+  /** The pod CIDR of the cluster, of the family of `address` (IPv4 when none is given). */
+  clusterCidr(address?: string): string {
+    const family = address?.includes(':') ? 'IPv6' : 'IPv4';
+    return (this.cluster.pools.podCidrsByFamily.get(family) ?? this.cluster.pools.podCidrs).clusterCidr;
   }
 }
 

@@ -8,7 +8,8 @@
  */
 import type { ServicePort } from '../../cluster/resources/service.types';
 import { DomainError } from '../../common/domain-error';
-import { tryParseIPv4 } from '../../common/ipv4';
+import { joinHostPort } from '../../kube-proxy/ip';
+import { tryParseIp } from '../../netfilter/address';
 import { percent } from '../../common/text-layout';
 import type { TrafficOutcome, TrafficProtocol, TrafficRequest, TrafficResponse, TrafficSimulator } from '../traffic';
 import { trafficSourceText } from '../traffic-source';
@@ -123,7 +124,7 @@ export class Diagnoser {
         response = this.traffic.send({ from: request.from, to, protocol });
       } else if (target.address !== null && target.portNumber !== null) {
         // A port number the Service does not have: send to its ClusterIP on that port, to show where the packet goes.
-        response = this.traffic.send({ from: request.from, to: `${target.address}:${target.portNumber}`, protocol });
+        response = this.traffic.send({ from: request.from, to: joinHostPort(target.address, target.portNumber), protocol });
       } else {
         // A port name it does not have: nothing to send; the source is still checked (a bad one is refused as POST /traffic refuses it).
         this.traffic.checkSource(request.from);
@@ -206,10 +207,10 @@ export class Diagnoser {
     if (byIP) return this.byPort(byIP, address, portNumber, protocol, 'ClusterIP');
     const external = this.facts.serviceByExternalAddress(address);
     if (external) return this.byPort(external.service, address, portNumber, protocol, external.kind === 'externalIP' ? 'external IP' : 'load-balancer address');
-    const ip = tryParseIPv4(address);
+    const ip = tryParseIp(address);
     if (ip !== undefined && this.traffic.network.nodeByAddress(ip)) {
       const owner = this.facts.serviceByNodePort(portNumber, protocol);
-      if (owner) return { service: owner.service, port: owner.port, describe: `NodePort ${address}:${portNumber}`, address, portNumber };
+      if (owner) return { service: owner.service, port: owner.port, describe: `NodePort ${joinHostPort(address, portNumber)}`, address, portNumber };
     }
     return none;
   }
@@ -219,7 +220,7 @@ export class Diagnoser {
     const proto = protocol.toUpperCase();
     const port = ports.find((p) => p.port === portNumber && (p.protocol ?? 'TCP') === proto);
     const id = `${service.namespace}/${service.name}`;
-    const describe = `${address}:${portNumber}`;
+    const describe = address !== null && portNumber !== null ? joinHostPort(address, portNumber) : `${address}:${portNumber}`;
     if (port) return { service, port, describe, address, portNumber };
     // Same number, other protocol: say the protocol (the same number and protocol is found above).
     const sameNumber = ports.some((p) => p.port === portNumber);
@@ -284,7 +285,7 @@ export class Diagnoser {
     const { service, port } = target;
     const id = `${service.namespace}/${service.name}`;
     const listed = this.facts.sliceEndpoints(service, port);
-    if (listed.length > 0) return pass(`${id}'s EndpointSlices list ${listed.length === 1 ? '1 endpoint' : `${listed.length} endpoints`} for port ${port.name || port.port}: ${shortList(listed.map((e) => `${e.address}:${e.port}`))}`);
+    if (listed.length > 0) return pass(`${id}'s EndpointSlices list ${listed.length === 1 ? '1 endpoint' : `${listed.length} endpoints`} for port ${port.name || port.port}: ${shortList(listed.map((e) => joinHostPort(e.address, e.port)))}`);
     const pods = this.facts.selectedPods(service);
     const cause = this.facts.whyNoEndpoints(service, port);
     if (cause.kind === 'target-port') {
@@ -410,7 +411,7 @@ export class Diagnoser {
   private reply(ctx: Context): Result {
     const delivered = ctx.outcomes.filter((o) => o.result === 'delivered');
     if (delivered.length === 0) return skip('nothing was delivered');
-    const expected = ctx.target.address !== null && ctx.target.portNumber !== null ? `${ctx.target.address}:${ctx.target.portNumber}` : undefined;
+    const expected = ctx.target.address !== null && ctx.target.portNumber !== null ? joinHostPort(ctx.target.address, ctx.target.portNumber) : undefined;
     const wrong = delivered.filter((o) => !o.replySource || (expected !== undefined && o.replySource !== expected));
     if (wrong.length > 0) {
       const o = wrong[0];

@@ -4,9 +4,10 @@
  * (trace-facts.ts) and the cluster's state (cluster-facts.ts). See
  * docs/troubleshooting.md for the reason codes.
  */
+import { joinHostPort } from '../../kube-proxy/ip';
 import type { Cluster } from '../../cluster/cluster';
 import type { ServicePort } from '../../cluster/resources/service.types';
-import { cidrContains, tryParseIPv4, tryParseIPv4Cidr } from '../../common/ipv4';
+import { ipInPrefix, ipv6PrefixMask, tryParseIp } from '../../netfilter/address';
 import type { Resolution } from '../names';
 import type { ClusterNetwork } from '../network';
 import type { Hop, TrafficOutcome, TrafficRequest } from '../traffic';
@@ -139,7 +140,7 @@ export class Explainer {
 
   private entryText(trace: TraceFacts, hops: readonly Hop[]): string {
     const sent = this.sent(hops, trace);
-    const address = `${sent.destination}:${sent.port}`;
+    const address = joinHostPort(sent.destination, sent.port);
     switch (trace.entry) {
       case 'nodePort':
         return `NodePort ${address}`;
@@ -269,7 +270,7 @@ export class Explainer {
       const node = this.network.tryNode(d.node);
       if (owner && node && !trace.service) {
         const allowed = this.facts.kubeProxyConfig(d.node).nodePortAddresses;
-        const inRange = allowed.length === 0 || allowed.some((c) => c === 'primary' ? d.ip === node.internalIP : cidrHolds(c, d.ip));
+        const inRange = allowed.length === 0 || allowed.some((c) => (c === 'primary' ? d.ip === node.internalIP || d.ip === node.internalIP6 : cidrHolds(c, d.ip)));
         if (!inRange) {
           return verdict(
             'NodePortAddressNotAllowed',
@@ -339,7 +340,7 @@ export class Explainer {
     if (trace.flannelMasquerade) {
       notes.push({
         reason: 'Masquerade',
-        message: `flanneld's rule on ${trace.flannelMasquerade.node} masqueraded the source to ${trace.flannelMasquerade.to}: pod traffic leaving the pod network (${this.facts.clusterCidr()}) takes the node's address ("flanneld masq").`,
+        message: `flanneld's rule on ${trace.flannelMasquerade.node} masqueraded the source to ${trace.flannelMasquerade.to}: pod traffic leaving the pod network (${this.facts.clusterCidr(trace.flannelMasquerade.to)}) takes the node's address ("flanneld masq").`,
       });
     }
     notes.push(...importedRulesNotes([...outcome.hops, ...outcome.reply], (node) => this.network.cluster.kubeProxies.importedRules(node)?.at));
@@ -404,8 +405,14 @@ function capital(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** Whether `a.b.c.d/n` or `fd00::/n` holds `ip` (of either family). */
 function cidrHolds(cidr: string, ip: string): boolean {
-  const net = tryParseIPv4Cidr(cidr);
-  const address = tryParseIPv4(ip);
-  return net !== undefined && address !== undefined && cidrContains(net, address);
+  const [network, prefix] = cidr.split('/');
+  const net = tryParseIp(network);
+  const address = tryParseIp(ip);
+  if (net === undefined || address === undefined || prefix === undefined || !/^[0-9]{1,3}$/.test(prefix)) return false;
+  const bits = Number(prefix);
+  // The network with its host bits cleared, as kube-proxy reads a nodePortAddresses CIDR.
+  const masked = typeof net === 'bigint' ? net & ipv6PrefixMask(bits) : bits === 0 ? 0 : (net & (0xffffffff << (32 - bits))) >>> 0;
+  return ipInPrefix(masked, bits, address);
 }

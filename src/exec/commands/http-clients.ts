@@ -5,7 +5,8 @@
  * wget and nc 1.
  */
 import type { CommandContext, CommandHandler } from '../shell';
-import type { ConnectResult, Lookup, PodSockets, Server } from '../pod-sockets';
+import { firstAddress, type ConnectResult, type Lookup, type PodSockets, type Server } from '../pod-sockets';
+import { joinHostPort } from '../../kube-proxy/ip';
 import type { PodView } from '../pod-view';
 import { SERVICE_ACCOUNT_CA } from '../api-server';
 
@@ -272,8 +273,11 @@ function curl(tools: PodTools): CommandHandler {
       }
       return fail(6, `Could not resolve host: ${url.host}`);
     }
-    const address = lookup.addresses[0];
-    if (o.verbose) ctx.err(`* Host ${url.host}:${url.port} was resolved.\n* IPv6: (none)\n* IPv4: ${lookup.addresses.join(', ')}\n*   Trying ${address}:${url.port}...\n`);
+    const address = firstAddress(lookup);
+    if (address === undefined) return fail(6, `Could not resolve host: ${url.host}`);
+    if (o.verbose) {
+      ctx.err(`* Host ${url.host}:${url.port} was resolved.\n* IPv6: ${lookup.aaaa?.join(', ') || '(none)'}\n* IPv4: ${lookup.addresses.join(', ') || '(none)'}\n*   Trying ${joinHostPort(address, url.port)}...\n`);
+    }
     const connect = tools.sockets.connect(tools.view, address, url.port);
     if (connect.kind !== 'connected') {
       const f = curlFailure(o, url.host, url.port, connect);
@@ -364,8 +368,12 @@ function wget(tools: PodTools): CommandHandler {
       ctx.err(`wget: bad address '${url.host}'\n`);
       return 1;
     }
-    const address = lookup.addresses[0];
-    if (!quiet) ctx.err(`Connecting to ${url.host}${url.port === 80 ? '' : `:${url.port}`} (${address}:${url.port})\n`);
+    const address = firstAddress(lookup);
+    if (address === undefined) {
+      ctx.err(`wget: bad address '${url.host}'\n`);
+      return 1;
+    }
+    if (!quiet) ctx.err(`Connecting to ${url.host}${url.port === 80 ? '' : `:${url.port}`} (${joinHostPort(address, url.port)})\n`);
     const connect = tools.sockets.connect(tools.view, address, url.port);
     if (connect.kind !== 'connected') {
       if (connect.kind === 'timeout') {
@@ -457,8 +465,12 @@ function nc(tools: PodTools): CommandHandler {
       ctx.err(`nc: bad address '${host}'\n`);
       return 1;
     }
-    const address = lookup.addresses[0];
-    const where = `${host} (${address}:${port})`;
+    const address = firstAddress(lookup);
+    if (address === undefined) {
+      ctx.err(`nc: bad address '${host}'\n`);
+      return 1;
+    }
+    const where = `${host} (${joinHostPort(address, port)})`;
     const connect = tools.sockets.connect(tools.view, address, port, udp ? 'udp' : 'tcp');
     // UDP has no handshake: silence looks like an open port; only an ICMP error says otherwise.
     const open = connect.kind === 'connected' || (udp && connect.kind === 'timeout');

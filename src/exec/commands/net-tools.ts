@@ -1,10 +1,12 @@
 /**
  * The pod's view of its own network: `hostname`, `ip addr`, `ip route`,
  * `ping` (busybox), and, in hostNetwork pods (kube-proxy's), the node's
- * `iptables-save` and `conntrack -L`.
+ * `iptables-save`, `nft list ruleset` and `conntrack -L`.
  */
 import type { ConntrackListEntry } from '../../netfilter/conntrack';
 import { printIptablesSave } from '../../netfilter/iptables-save.printer';
+import { printTable } from '../../nftables/list-printer';
+import { NFT_FAMILIES, type NftFamily } from '../../nftables/model';
 import type { CommandHandler } from '../shell';
 import { RESOLVER_TIMEOUT_MS, type PodTools } from './http-clients';
 
@@ -22,7 +24,8 @@ function hostname(tools: PodTools): CommandHandler {
 
 function ip(tools: PodTools): CommandHandler {
   return (ctx) => {
-    const args = ctx.args.filter((a) => a !== '-4' && a !== '-o');
+    const family = ctx.args.includes('-6') ? 'ipv6' : 'ipv4';
+    const args = ctx.args.filter((a) => a !== '-4' && a !== '-6' && a !== '-o');
     const object = args[0] ?? '';
     const verb = args[1] ?? 'show';
     if (!['show', 'list', 'ls'].includes(verb)) {
@@ -34,7 +37,7 @@ function ip(tools: PodTools): CommandHandler {
       return 0;
     }
     if (['r', 'ro', 'route'].includes(object)) {
-      ctx.out(tools.view.ipRoute());
+      ctx.out(tools.view.ipRoute(family));
       return 0;
     }
     ctx.err(`ip: kube-netsim knows "ip addr" and "ip route"${object ? `, not "ip ${object}"` : ''}\n`);
@@ -73,6 +76,11 @@ function ping(tools: PodTools): CommandHandler {
       return 1;
     }
     const address = lookup.addresses[0];
+    // ICMPv6 echo is not modelled: an IPv6-only name or address is refused in so many words (busybox would ping it).
+    if (address === undefined) {
+      ctx.err(`ping: ${target}: IPv6 (ICMPv6 echo) is not modelled by kube-netsim; try nc -zv or curl to a port\n`);
+      return 1;
+    }
     const id = tools.sockets.echoId();
     ctx.out(`PING ${target} (${address}): 56 data bytes\n`);
     let received = 0;
@@ -101,6 +109,41 @@ function iptablesSave(tools: PodTools): CommandHandler {
     const ruleset = tools.view.network.ruleset(tools.view.pod.node!);
     ctx.out(printIptablesSave(ruleset, { counters: ctx.args.includes('-c'), tables: table ? [table as never] : undefined }));
     return 0;
+  };
+}
+
+/**
+ * `nft list ruleset [FAMILY]` and `nft list table [FAMILY] NAME`: kube-proxy's
+ * tables in nftables mode (iptables-nft's own tables are not shown: see
+ * docs/nftables.md). Nothing else: the node's rules are kube-proxy's to write.
+ */
+function nft(tools: PodTools): CommandHandler {
+  return (ctx) => {
+    if (!tools.view.pod.hostNetwork) {
+      ctx.err('sh: nft: not found\n');
+      return 127;
+    }
+    const args = ctx.args.filter((a) => a !== '-n' && a !== '-a');
+    const tables = [...tools.view.network.cluster.kubeProxies.proxy(tools.view.pod.node!).nftables.tables.values()];
+    const isFamily = (w: string | undefined): w is NftFamily => (NFT_FAMILIES as readonly (string | undefined)[]).includes(w);
+    if (args[0] === 'list' && args[1] === 'ruleset' && args.length <= 3 && (args[2] === undefined || isFamily(args[2]))) {
+      ctx.out(tables.filter((t) => !args[2] || t.family === args[2]).map(printTable).join(''));
+      return 0;
+    }
+    if (args[0] === 'list' && args[1] === 'table' && (args.length === 3 || (args.length === 4 && isFamily(args[2])))) {
+      const family = args.length === 4 ? args[2] : 'ip';
+      const name = args[args.length - 1];
+      const table = tables.find((t) => t.family === family && t.name === name);
+      if (!table) {
+        const command = args.join(' ');
+        ctx.err(`Error: No such file or directory\n${command}\n${' '.repeat(command.length - name.length)}${'^'.repeat(name.length)}\n`);
+        return 1;
+      }
+      ctx.out(printTable(table));
+      return 0;
+    }
+    ctx.err(`Error: this nft lists only: nft list ruleset [FAMILY], nft list table [FAMILY] NAME\n`);
+    return 1;
   };
 }
 
@@ -161,6 +204,7 @@ export function netCommands(tools: PodTools): [string, CommandHandler][] {
     ['ip', ip(tools)],
     ['ping', ping(tools)],
     ['iptables-save', iptablesSave(tools)],
+    ['nft', nft(tools)],
     ['conntrack', conntrack(tools)],
   ];
 }

@@ -16,7 +16,8 @@ import { applyTransaction, transactionText, type NftCommand } from '../../nftabl
 import { EndpointsChangeTracker, EndpointsMap, ServiceChangeTracker, ServicePortMap } from '../change-tracker';
 import { resolveConfig, type KubeProxyConfiguration, type MarkFormat, type ResolvedConfig } from '../config';
 import { localDetectorFor, NodePortAddresses, nodeInterfaces, primaryNodeIp } from '../node-facts';
-import type { EndpointSlice, IpFamily, NodeInfo, Service } from '../types';
+import { SyncRunner } from '../sync-runner';
+import { FULL_SYNC_PERIOD_MS, type EndpointSlice, type IpFamily, type NodeInfo, type Service } from '../types';
 import { isAffinitySetName, isServiceChainName, KUBE_PROXY_TABLE } from './names';
 import { compilePort, elementCommands, nftSync, portCommands, type NftSyncContext, type PortOutput } from './nft-sync';
 
@@ -27,6 +28,8 @@ export interface NftProxierOptions {
   family?: IpFamily;
   /** `padded` (default): the mark as kube-proxy prints it (`%#08x`: `0x004000`); `minimal`: `0x4000`, as upstream's tests set it. */
   markFormat?: MarkFormat;
+  /** How many sync records `status()` keeps. Default 50. */
+  historySize?: number;
   /** The cluster's Service CIDRs (both families; each proxier takes its own). */
   serviceCIDRs?: readonly string[];
   /** The node's nftables ruleset this proxier writes its table into (one per node, shared by both families). */
@@ -34,12 +37,47 @@ export interface NftProxierOptions {
 }
 
 export interface NftSyncResult {
-  /** The transactions this sync ran, as `nft -f` reads them: the stale-chain deletion first, if any. */
-  text: string;
+  /** The transactions this sync ran, as `nft -f` reads them: the stale-chain deletion first, if any (written when first read). */
+  readonly text: string;
   commands: number;
+  /** Commands of the sync's own transaction, without the stale-chain deletion before it (knftables' `NumOperations` of the last transaction). */
+  operations: number;
   staleDeleted: string[];
   /** Whether this sync wrote the whole table. */
   full: boolean;
+}
+
+/** One sync, as the node's kube-proxy status reports it. */
+export interface NftSyncRecord {
+  /** Clock time of the sync, in ms. */
+  at: number;
+  full: boolean;
+  /** Commands (lines) of the transactions. */
+  commands: number;
+  servicePorts: number;
+  /** Stale chains this sync deleted. */
+  chainsDeleted: number;
+}
+
+/** What `GET /netsim/v1/nodes/{node}/kube-proxy` reports of a proxier in nftables mode. */
+export interface NftProxierStatus {
+  nodeName: string;
+  mode: 'nftables';
+  family: IpFamily;
+  config: ResolvedConfig;
+  localDetector: string;
+  mark: string;
+  servicePorts: number;
+  endpoints: number;
+  needFullSync: boolean;
+  /** Chains flushed by a sync and waiting to be deleted by one that starts more than a second later. */
+  staleChains: number;
+  lastSync?: NftSyncRecord;
+  lastFullSyncAt?: number;
+  nextSyncAt?: number;
+  counters: { syncs: number; fullSyncs: number; partialSyncs: number };
+  history: NftSyncRecord[];
+  warnings: string[];
 }
 
 type ElementRef = PortOutput['elements'][number];
@@ -79,6 +117,14 @@ export class NftProxier {
   /** Stale chain -> the clock time it became stale. */
   private readonly staleChains = new Map<string, number>();
   readonly warnings: string[] = [];
+  readonly nodeName: string;
+  private readonly runner: SyncRunner;
+  private readonly localDetector: string;
+  private readonly historySize: number;
+  private readonly history: NftSyncRecord[] = [];
+  private readonly counters = { syncs: 0, fullSyncs: 0, partialSyncs: 0 };
+  private lastFullSyncAt: number | undefined;
+  private lastResult: NftSyncResult | undefined;
 
   constructor(options: NftProxierOptions) {
     this.family = options.family ?? 'IPv4';
@@ -86,10 +132,15 @@ export class NftProxier {
     this.config = resolveConfig(options.config);
     this.ruleset = options.ruleset ?? emptyRuleset();
     const node = options.node;
+    this.nodeName = node.name;
+    this.historySize = options.historySize ?? 50;
+    // Upstream's BoundedFrequencyRunner: minSyncPeriod between syncs, a retry after syncPeriod, at least hourly.
+    this.runner = new SyncRunner(this.clock, this.config.minSyncPeriodMs, this.config.syncPeriodMs, FULL_SYNC_PERIOD_MS);
     this.serviceChanges = new ServiceChangeTracker(this.family);
-    this.endpointChanges = new EndpointsChangeTracker(node.name, this.family);
+    this.endpointChanges = new EndpointsChangeTracker(node.name, this.family, { iptablesChainNames: false });
     const { detector, warning } = localDetectorFor(this.config, node, this.family);
     if (warning) this.warnings.push(warning);
+    this.localDetector = detector.describe;
     const nodeIp = primaryNodeIp(node, this.family);
     // In nftables mode NodePorts are accepted on the primary node IPs unless nodePortAddresses says otherwise.
     const addresses = this.config.nodePortAddresses.length > 0 ? this.config.nodePortAddresses : ['primary'];
@@ -120,26 +171,73 @@ export class NftProxier {
 
   onServiceAdd(service: Service): void {
     this.serviceChanges.update(service);
+    this.runner.request();
   }
 
   onServiceUpdate(_old: Service | undefined, service: Service): void {
-    this.serviceChanges.update(service);
+    this.onServiceAdd(service);
   }
 
   onServiceDelete(service: Pick<Service, 'metadata'>): void {
     this.serviceChanges.remove(service);
+    this.runner.request();
   }
 
   onEndpointSliceAdd(slice: EndpointSlice): void {
-    this.endpointChanges.update(slice);
+    if (this.endpointChanges.update(slice)) this.runner.request();
   }
 
   onEndpointSliceUpdate(_old: EndpointSlice | undefined, slice: EndpointSlice): void {
-    this.endpointChanges.update(slice);
+    this.onEndpointSliceAdd(slice);
   }
 
   onEndpointSliceDelete(slice: EndpointSlice): void {
-    this.endpointChanges.remove(slice);
+    if (this.endpointChanges.remove(slice)) this.runner.request();
+  }
+
+  /** The node's topology labels changed: every port's endpoints recomputed by a full sync (upstream `OnNodeUpdate`). */
+  onTopologyChange(labels: Record<string, string>): void {
+    this.ctx.topology = { ...this.ctx.topology, topologyLabels: { ...labels } };
+    this.needFullSync = true;
+    this.runner.request();
+  }
+
+  /** When the next sync should run on the clock (batched by `minSyncPeriod`), if any. */
+  nextSyncAt(): number | undefined {
+    return this.runner.nextRunAt();
+  }
+
+  /** Runs a sync if one is due now; otherwise returns undefined. */
+  syncIfDue(): NftSyncResult | undefined {
+    return this.runner.due() ? this.sync() : undefined;
+  }
+
+  /** The transaction text of the last sync, as `nft -f` reads it (empty before the first). */
+  lastTransactionText(): string {
+    return this.lastResult?.text ?? '';
+  }
+
+  status(): NftProxierStatus {
+    const last = this.history[this.history.length - 1];
+    const next = this.runner.nextRunAt();
+    return {
+      nodeName: this.nodeName,
+      mode: 'nftables',
+      family: this.family,
+      config: this.config,
+      localDetector: this.localDetector,
+      mark: this.ctx.mark,
+      servicePorts: this.servicePorts.size,
+      endpoints: this.endpointCount(),
+      needFullSync: this.needFullSync,
+      staleChains: this.staleChains.size,
+      ...(last ? { lastSync: last } : {}),
+      ...(this.lastFullSyncAt !== undefined ? { lastFullSyncAt: this.lastFullSyncAt } : {}),
+      ...(next !== undefined ? { nextSyncAt: next } : {}),
+      counters: { ...this.counters },
+      history: [...this.history],
+      warnings: [...this.warnings],
+    };
   }
 
   /** Service ports programmed after the last sync. */
@@ -159,6 +257,11 @@ export class NftProxier {
     return this.ruleset.tables.get(tableKey(this.family === 'IPv6' ? 'ip6' : 'ip', KUBE_PROXY_TABLE));
   }
 
+  /** Chains flushed by a sync and not yet deleted, sorted. */
+  staleChainNames(): string[] {
+    return [...this.staleChains.keys()].sort();
+  }
+
   /** The next sync writes the whole table. */
   forceFullSync(): void {
     this.needFullSync = true;
@@ -169,7 +272,7 @@ export class NftProxier {
     const changed = this.servicePorts.update(this.serviceChanges).updatedServices;
     for (const key of this.endpoints.update(this.endpointChanges).updatedServices) changed.add(key);
 
-    let text = '';
+    const ran: NftCommand[][] = [];
     let count = 0;
     const staleDeleted: string[] = [];
     const at = { family: this.family === 'IPv6' ? ('ip6' as const) : ('ip' as const), table: KUBE_PROXY_TABLE };
@@ -185,18 +288,44 @@ export class NftProxier {
       for (const chain of staleDeleted) this.staleChains.delete(chain);
       if (deletions.length > 0) {
         applyTransaction(this.ruleset, deletions);
-        text += transactionText(deletions);
+        ran.push(deletions);
         count += deletions.length;
       }
     }
 
-    const full = this.needFullSync || !existing;
+    // As upstream, a full sync at least every hour (FullSyncPeriod).
+    const full = this.needFullSync || !existing || (this.lastFullSyncAt !== undefined && now - this.lastFullSyncAt > FULL_SYNC_PERIOD_MS);
     const commands = full ? this.fullSync(now) : this.partialSync(changed, now);
     applyTransaction(this.ruleset, commands);
     this.needFullSync = false;
-    text += transactionText(commands);
+    ran.push(commands);
     count += commands.length;
-    return { text, commands: count, staleDeleted, full };
+    this.runner.ran(now, true);
+    this.record({ at: now, full, commands: count, servicePorts: this.servicePorts.size, chainsDeleted: staleDeleted.length });
+    // The text (10 MiB at 10,000 Services) is written only if someone reads it.
+    let text: string | undefined;
+    this.lastResult = {
+      commands: count,
+      operations: commands.length,
+      staleDeleted,
+      full,
+      get text() {
+        return (text ??= ran.map(transactionText).join(''));
+      },
+    };
+    return this.lastResult;
+  }
+
+  private record(entry: NftSyncRecord): void {
+    this.counters.syncs++;
+    if (entry.full) {
+      this.counters.fullSyncs++;
+      this.lastFullSyncAt = entry.at;
+    } else {
+      this.counters.partialSyncs++;
+    }
+    this.history.push(entry);
+    if (this.history.length > this.historySize) this.history.shift();
   }
 
   /** Every chain in use added and flushed, every map flushed and refilled; chains no longer in use flushed and marked stale. */
@@ -229,9 +358,9 @@ export class NftProxier {
   }
 
   /**
-   * Only the ports of changed Services: their chains rewritten where their
-   * rules changed, chains they no longer use flushed (and deleted later),
-   * and map and set elements added and deleted one by one.
+   * Only the ports of changed Services: all their chains written again (as
+   * upstream: added, flushed and filled), chains they no longer use flushed
+   * (and deleted later), and map and set elements added and deleted one by one.
    */
   private partialSync(changed: Set<string>, now: number): NftCommand[] {
     const at = { family: this.family === 'IPv6' ? ('ip6' as const) : ('ip' as const), table: KUBE_PROXY_TABLE };
@@ -255,12 +384,10 @@ export class NftProxier {
         }
         const beforeChains = new Map((before?.chains ?? []).map((c) => [c.name, c]));
         const afterChains = new Set((after?.chains ?? []).map((c) => c.name));
-        // New affinity sets first, then the chains whose rules changed.
-        const beforeSets = new Map((before?.affinitySets ?? []).map((a) => [a.name, a.timeout]));
+        // As upstream, every chain and affinity set of a changed port is written again (added, flushed, filled): sets and chains first, then rules.
+        const beforeSets = new Set((before?.affinitySets ?? []).map((a) => a.name));
         if (after) {
-          const written = portCommands(this.ctx, after, (name) => JSON.stringify(beforeChains.get(name)?.rules) !== JSON.stringify(after.chains.find((c) => c.name === name)!.rules));
-          for (const c of written) {
-            if (c.object === 'set' && c.verb === 'add' && beforeSets.get(c.name) === c.timeout) continue;
+          for (const c of portCommands(this.ctx, after)) {
             (c.object === 'set' || c.verb === 'flush' || (c.object === 'chain' && c.verb === 'add') ? head : body).push(c);
           }
           for (const c of after.chains) this.staleChains.delete(c.name);
@@ -271,7 +398,7 @@ export class NftProxier {
           if (!this.staleChains.has(name)) this.staleChains.set(name, now);
         }
         const afterSets = new Set((after?.affinitySets ?? []).map((a) => a.name));
-        for (const name of beforeSets.keys()) if (!afterSets.has(name)) tail.push({ ...at, verb: 'delete', object: 'set', name });
+        for (const name of beforeSets) if (!afterSets.has(name)) tail.push({ ...at, verb: 'delete', object: 'set', name });
         // Elements: what went away, what is new or changed.
         const afterElements = new Map((after?.elements ?? []).map((e) => [refKey(e), e]));
         for (const e of before?.elements ?? []) {

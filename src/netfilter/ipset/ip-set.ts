@@ -404,6 +404,14 @@ export class IpSet {
   }
 }
 
+/**
+ * The family the kernel gives a set (`set->family`): bitmap:port and list:set have none and take
+ * packets and rules of both; every other type is its header's (bitmap:ip is IPv4).
+ */
+export function kernelFamily(header: SetHeader): SetFamily | undefined {
+  return header.type.kind === 'list' || header.type.name === 'bitmap:port' ? undefined : header.family;
+}
+
 /** A header with the kernel's defaults for what was not given. */
 export function makeHeader(name: string, typeName: string, given: Partial<Omit<SetHeader, 'name' | 'type'>> = {}): SetHeader {
   const type = setTypeSpec(typeName);

@@ -149,4 +149,12 @@ describe('-m set and -j SET in ip6tables', () => {
   ] as const)('%s refuses a rule naming a set of the other family, as the real tool does', (_tool, family, rule, message) => {
     expect(() => setup(`-A INPUT ${rule}`, family)).toThrow(message);
   });
+
+  it('ip6tables refuses a bitmap:ip set (IPv4 in the kernel) and takes a bitmap:port set (no family), as ip6tables 1.8.9 does', () => {
+    const ipsets = new IpsetStore();
+    restoreIpsets(ipsets, 'create bm bitmap:ip range 10.0.0.0/24\ncreate bp bitmap:port range 0-1024\n', { now: 0 });
+    const load = (rule: string) => restoreRuleset(new Ruleset('ipv6'), `*filter\n:INPUT DROP [0:0]\n-A INPUT ${rule}\nCOMMIT\n`, { ipsets });
+    expect(() => load('-m set --match-set bm src -j DROP')).toThrow('The protocol family of set bm is IPv4, which is not applicable.');
+    expect(() => load('-m set --match-set bp dst -j DROP')).not.toThrow();
+  });
 });

@@ -25,7 +25,7 @@
  *   families; bitmap:port and list:set have none).
  */
 import type { Packet } from '../types';
-import type { IpSet, SetEntry } from './ip-set';
+import { kernelFamily, type IpSet, type SetEntry } from './ip-set';
 import type { IpsetStore } from './ipset-store';
 import { emptyElement, hostPrefix, maskAddress, packetAddress, packetPort, type SetElement } from './set-types';
 
@@ -58,9 +58,8 @@ const NOMATCH = -1;
 
 /** Whether the set takes packets of this one's family (`ip_set_test`'s check; bitmap:port and list:set take both). */
 function sameFamily(set: IpSet, packet: Packet): boolean {
-  const kind = set.header.type.kind;
-  if (kind === 'list' || set.header.type.name === 'bitmap:port') return true;
-  return (typeof packet.source === 'bigint') === (set.header.family === 'inet6');
+  const family = kernelFamily(set.header);
+  return family === undefined || (typeof packet.source === 'bigint') === (family === 'inet6');
 }
 
 /** The element a packet gives a set, or undefined where the kernel gives up. */

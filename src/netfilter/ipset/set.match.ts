@@ -14,6 +14,7 @@ import { RuleSyntaxError, findOption, type MatchModule, type ParsedOption, type 
 import { packetLength } from '../traversal';
 import { parseUnsigned } from '../text/values';
 import type { Match, MatchContext, Packet } from '../types';
+import { kernelFamily } from './ip-set';
 import { testPacket, type CounterCondition, type SetTestOptions } from './packet-ops';
 
 /** The most `src`/`dst` flags a rule may give (IPSET_DIM_MAX). */
@@ -45,10 +46,10 @@ export function parseSetAndDirections(option: ParsedOption, rule: RuleBuildConte
     directions.push(word === 'src');
   }
   if (!rule.ipsets?.has(name)) throw new MissingSetError(name);
-  // iptables asks the kernel for the set's family: a hash set of the other family is refused (bitmap:port and list:set have none).
-  const set = rule.ipsets.get(name)!;
-  if (set.header.type.kind === 'hash' && (set.header.family === 'inet6') !== (rule.family === 'ipv6')) {
-    throw new RuleSyntaxError(`The protocol family of set ${name} is ${set.header.family === 'inet6' ? 'IPv6' : 'IPv4'}, which is not applicable.`);
+  // iptables asks the kernel for the set's family: a set of the other family is refused (bitmap:port and list:set have none).
+  const family = kernelFamily(rule.ipsets.get(name)!.header);
+  if (family !== undefined && (family === 'inet6') !== (rule.family === 'ipv6')) {
+    throw new RuleSyntaxError(`The protocol family of set ${name} is ${family === 'inet6' ? 'IPv6' : 'IPv4'}, which is not applicable.`);
   }
   return { name, directions };
 }

@@ -132,7 +132,7 @@ const applyDocs = fc
 const apply = fc.tuple(fc.oneof(applyDocs, netsimBody({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fz-apply' } })), fc.constantFrom('POST', 'DELETE'), fc.constantFrom('', '?dryRun=All', '?dryRun=x')).map(([p, method, q]) => ({ route: `${method} /netsim/v1/apply`, method, url: `/netsim/v1/apply${q}`, headers: headersOf(p), body: p.text, family: p.family }));
 
 const nodeGets = fc
-  .tuple(node, fc.constantFrom('iptables', 'iptables/chains/KUBE-SERVICES', 'iptables/chains/{chain}', 'kube-proxy', 'conntrack', 'routes', 'interfaces', 'manifests'), fc.constantFrom('', '?format=text', '?format=json', '?format=restore', '?format=bogus', '?table=nat', '?table=bogus', '?counters=maybe'), badSegment)
+  .tuple(node, fc.constantFrom('iptables', 'iptables/chains/KUBE-SERVICES', 'iptables/chains/{chain}', 'kube-proxy', 'nftables', 'conntrack', 'routes', 'interfaces', 'manifests'), fc.constantFrom('', '?format=text', '?format=json', '?format=restore', '?format=nft', '?format=bogus', '?table=nat', '?table=bogus', '?family=ip6', '?counters=maybe'), badSegment)
   .map(([n, what, q, chain]) => ({ route: `GET /netsim/v1/nodes/{node}/${what}`, method: 'GET', url: `/netsim/v1/nodes/${n}/${what.replace('{chain}', chain)}${q}`, headers: {}, family: 'node-view' }));
 const kubelet = fc.tuple(node, fc.constantFrom('stop', 'start')).map(([n, what]) => ({ route: `POST /netsim/v1/nodes/{node}/kubelet/${what}`, method: 'POST', url: `/netsim/v1/nodes/${n}/kubelet/${what}`, headers: {}, family: 'kubelet' }));
 const manifests = fc

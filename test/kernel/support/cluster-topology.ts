@@ -23,8 +23,16 @@
  *
  * Node namespaces get the sysctls kube-proxy and flannel expect (ip_forward,
  * route_localnet, rp_filter off, bridge-nf-call-iptables, no ICMP rate limit).
- * IPv6 is off everywhere, so nothing but the test's own traffic crosses
- * flannel.1 (its packet counters then tell which connections used VXLAN).
+ * On an IPv4 cluster IPv6 is off everywhere, so nothing but the test's own
+ * traffic crosses flannel.1 (its packet counters then tell which connections
+ * used VXLAN). On a cluster whose nodes have IPv6 addresses (dual-stack), the
+ * IPv6 side is built beside it from the same views: eth0's, cni0's and the
+ * pods' IPv6 addresses, flannel-v6.1 with its neighbour and FDB entries
+ * (towards the peers' IPv6 node addresses), the IPv6 routes, and the nodes'
+ * ip6tables tables through the real `ip6tables-restore`; IPv6 forwarding and
+ * `bridge-nf-call-ip6tables` on, duplicate address detection off (addresses
+ * are usable at once), and multicast (MLD, router solicitations) never
+ * crosses a VXLAN device, which has no default FDB entry.
  * Namespaces, listeners and their cleanup (also after failures, on signals,
  * and by a watchdog) are support/netns.ts's.
  */
@@ -87,6 +95,8 @@ interface BuiltNode {
   readonly interfaces: ReturnType<ClusterNetwork['interfaces']>;
   /** The node's tables as iptables-save text. */
   readonly rules: string;
+  /** Its ip6tables tables as ip6tables-save text, on a dual-stack cluster. */
+  readonly rules6: string | undefined;
 }
 
 interface BuiltPod {
@@ -131,12 +141,15 @@ export class ClusterTopology {
   private readonly pods = new Map<string, BuiltPod>();
   private readonly listeners: ChildProcess[] = [];
   private readonly stem: string;
+  /** The nodes have IPv6 addresses: build the IPv6 side too. */
+  private readonly dualStack: boolean;
 
   private constructor(
     private readonly network: ClusterNetwork,
     private readonly options: ClusterTopologyOptions,
   ) {
     this.stem = namespaceStem();
+    this.dualStack = network.nodes().some((n) => n.internalIP6 !== undefined);
     this.kind = `${this.stem}-kind`;
     this.outside = `${this.stem}-ext`;
     this.dir = mkdtempSync(join(tmpdir(), 'nsim-kernel-cluster-'));
@@ -167,6 +180,7 @@ export class ClusterTopology {
         routes: this.network.routes(node.name),
         interfaces: this.network.interfaces(node.name),
         rules: printIptablesSave(this.network.ruleset(node.name)),
+        rules6: node.internalIP6 === undefined ? undefined : printIptablesSave(this.network.ruleset(node.name, 'ipv6')),
       });
     });
     const store = this.network.cluster.store;
@@ -183,8 +197,10 @@ export class ClusterTopology {
   private build(): void {
     const all = [this.kind, this.outside, ...[...this.nodes.values()].map((n) => n.ns), ...[...this.pods.values()].map((p) => p.ns)];
     for (const ns of all) addNamespace(ns);
-    const noIPv6 = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
-    const quiet = ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', ...noIPv6];
+    const ipv6 = this.dualStack
+      ? ['net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.default.accept_ra=0']
+      : ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+    const quiet = ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', ...ipv6];
     // Sysctls first: conf.default applies to the interfaces created afterwards.
     const lines: string[] = [];
     for (const ns of all) lines.push(sysctlLine(ns, ...quiet), `ip -n ${ns} link set lo up`);
@@ -194,23 +210,26 @@ export class ClusterTopology {
       lines.push(sysctlLine(node.ns, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.icmp_ratelimit=0'));
       // Bridged pod-to-pod frames must meet the node's conntrack (Kubernetes requires it).
       lines.push(`ip netns exec ${node.ns} sysctl -q -w net.bridge.bridge-nf-call-iptables=1`);
+      if (this.dualStack) lines.push(sysctlLine(node.ns, 'net.ipv6.conf.all.forwarding=1', 'net.bridge.bridge-nf-call-ip6tables=1'));
     }
-    const prefix = this.network.nodeNetworkPrefix;
+    const prefixOf = (address: string) => (address.includes(':') ? this.network.nodeNetworkPrefix6 : this.network.nodeNetworkPrefix);
     const gateways = new Set<string>();
     for (const node of this.nodes.values()) {
-      const gateway = /^default via (\S+) dev eth0/.exec(node.routes.find((r) => r.startsWith('default ')) ?? '')?.[1];
-      if (gateway) gateways.add(gateway);
+      for (const route of node.routes) {
+        const gateway = /^default via (\S+) dev eth0/.exec(route)?.[1];
+        if (gateway) gateways.add(gateway);
+      }
     }
     lines.push(`ip -n ${this.kind} link add kind0 type bridge`, `ip -n ${this.kind} link set kind0 up`);
-    for (const gateway of gateways) lines.push(`ip -n ${this.kind} addr add ${gateway}/${prefix} dev kind0`);
+    for (const gateway of gateways) lines.push(`ip -n ${this.kind} addr add ${gateway}/${prefixOf(gateway)} dev kind0`);
     [...this.nodes.values()].forEach((node, i) => lines.push(...this.nodeLines(node, `k${i}`)));
     for (const pod of this.pods.values()) lines.push(...this.podLines(pod));
     // The routes the kernel does not make itself (connected ones come with the addresses).
     for (const node of this.nodes.values()) {
-      for (const route of node.routes) if (!/ proto kernel /.test(route)) lines.push(`ip -n ${node.ns} route add ${route}`);
+      for (const route of node.routes) if (!/ proto kernel /.test(route)) lines.push(`ip ${route.includes(':') ? '-6 ' : ''}-n ${node.ns} route add ${route}`);
     }
     lines.push(`ip -n ${this.kind} link add x0 type veth peer name eth0 netns ${this.outside}`, `ip -n ${this.kind} link set x0 master kind0`, `ip -n ${this.kind} link set x0 up`);
-    for (const address of this.options.outsideClients) lines.push(`ip -n ${this.outside} addr add ${address}/${prefix} dev eth0`);
+    for (const address of this.options.outsideClients) lines.push(`ip -n ${this.outside} addr add ${address}/${prefixOf(address)} dev eth0`);
     lines.push(`ip -n ${this.outside} link set eth0 up`);
     runScript(lines);
     this.programVxlanPeers();
@@ -245,9 +264,15 @@ export class ClusterTopology {
   /** A pod: a veth from its node's cni0 (hairpin on), its address in the node's pod CIDR, default via the cni0 address. */
   private podLines({ pod, node, ns, veth }: BuiltPod): string[] {
     const bridge = node.interfaces.find((i) => i.kind === 'bridge');
-    const gateway = bridge?.addresses[0];
+    const gateway = bridge?.addresses.find((a) => !a.includes(':'));
     if (!bridge || !gateway) throw new Error(`${node.network.name} has no pod bridge for ${podLabel(pod)}`);
     const [gatewayIp, length] = gateway.split('/');
+    // A dual-stack pod: its IPv6 address in the node's IPv6 pod CIDR, default via cni0's IPv6 address, as host-local and the bridge plugin set them.
+    const gateway6 = bridge.addresses.find((a) => a.includes(':'));
+    const ipv6 =
+      pod.ip6 !== undefined && gateway6 !== undefined
+        ? [`ip -n ${ns} addr add ${pod.ip6}/${gateway6.split('/')[1]} dev eth0`, `ip -6 -n ${ns} route add default via ${gateway6.split('/')[0]} dev eth0`]
+        : [];
     return [
       `ip -n ${node.ns} link add ${veth} type veth peer name eth0 netns ${ns}`,
       `ip -n ${node.ns} link set ${veth} mtu ${bridge.mtu} master ${bridge.name}`,
@@ -258,6 +283,7 @@ export class ClusterTopology {
       `ip -n ${ns} addr add ${pod.ip}/${length} dev eth0`,
       `ip -n ${ns} link set eth0 up`,
       `ip -n ${ns} route add default via ${gatewayIp} dev eth0`,
+      ...ipv6,
     ];
   }
 
@@ -267,19 +293,23 @@ export class ClusterTopology {
    * its flannel.1 MAC (neighbour), and that MAC -> its InternalIP (FDB).
    */
   private programVxlanPeers(): void {
-    const vteps = [...this.nodes.values()].flatMap((node) => {
-      const vxlan = node.interfaces.find((i) => i.kind.startsWith('vxlan '));
-      if (!vxlan || !node.network.podNet) return [];
-      const mac = (JSON.parse(run(['ip', '-n', node.ns, '-j', 'link', 'show', 'dev', vxlan.name])) as { address: string }[])[0].address;
-      return [{ node, device: vxlan.name, address: vxlan.addresses[0].split('/')[0], mac }];
-    });
+    // flannel.1 over the nodes' IPv4 addresses, flannel-v6.1 over their IPv6 ones.
+    const vteps = [...this.nodes.values()].flatMap((node) =>
+      node.interfaces
+        .filter((i) => i.kind.startsWith('vxlan '))
+        .map((vxlan) => {
+          const mac = (JSON.parse(run(['ip', '-n', node.ns, '-j', 'link', 'show', 'dev', vxlan.name])) as { address: string }[])[0].address;
+          const v6 = vxlan.addresses[0].includes(':');
+          return { node, device: vxlan.name, address: vxlan.addresses[0].split('/')[0], mac, underlay: v6 ? node.network.internalIP6! : node.network.internalIP };
+        }),
+    );
     const lines: string[] = [];
     for (const local of vteps) {
       for (const remote of vteps) {
-        if (remote === local) continue;
+        if (remote.node === local.node || remote.device !== local.device) continue;
         lines.push(
           `ip -n ${local.node.ns} neigh replace ${remote.address} lladdr ${remote.mac} dev ${local.device} nud permanent`,
-          `bridge -n ${local.node.ns} fdb append ${remote.mac} dev ${local.device} dst ${remote.node.network.internalIP} self permanent`,
+          `bridge -n ${local.node.ns} fdb append ${remote.mac} dev ${local.device} dst ${remote.underlay} self permanent`,
         );
       }
     }
@@ -292,6 +322,12 @@ export class ClusterTopology {
       const nfacct = new Set([...node.rules.matchAll(/--nfacct-name\s+("?)([^\s"]+)\1/g)].map((m) => m[2]));
       for (const name of nfacct) run(['ip', 'netns', 'exec', node.ns, 'nfacct', 'add', name]);
       run(['ip', 'netns', 'exec', node.ns, 'iptables-restore'], node.rules);
+      if (node.rules6 !== undefined) {
+        for (const name of new Set([...node.rules6.matchAll(/--nfacct-name\s+("?)([^\s"]+)\1/g)].map((m) => m[2]))) {
+          if (!nfacct.has(name)) run(['ip', 'netns', 'exec', node.ns, 'nfacct', 'add', name]);
+        }
+        run(['ip', 'netns', 'exec', node.ns, 'ip6tables-restore'], node.rules6);
+      }
     }
   }
 
@@ -333,19 +369,31 @@ export class ClusterTopology {
     return pod.ns;
   }
 
-  /** The kernel's `ip route` of a node, one line a route. */
+  /**
+   * The kernel's `ip route` of a node, one line a route; on a dual-stack cluster `ip -6 route`'s
+   * too, as the engine writes them: without link-local routes, `pref medium`, and the metric 1024
+   * the kernel gives a route added without one.
+   */
   kernelRoutes(node: string): string[] {
-    return run(['ip', '-n', this.built(node).ns, 'route', 'show'])
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l.length > 0);
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0);
+    const routes = lines(run(['ip', '-n', this.built(node).ns, 'route', 'show']));
+    if (!this.dualStack) return routes;
+    const routes6 = lines(run(['ip', '-6', '-n', this.built(node).ns, 'route', 'show']))
+      .filter((l) => !l.startsWith('fe80::/64 '))
+      .map((l) => l.replace(/ pref medium$/, '').replace(/ metric 1024\b/, ''));
+    return [...routes, ...routes6];
   }
 
-  /** The kernel's interfaces of a node that hold an IPv4 address (pods' veths have none). */
+  /** The kernel's interfaces of a node that hold an IPv4 or (not link-local) IPv6 address (pods' veths have none). */
   kernelInterfaces(node: string): InterfaceView[] {
-    const links = JSON.parse(run(['ip', '-n', this.built(node).ns, '-j', 'addr', 'show'])) as { ifname: string; mtu: number; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
+    const links = JSON.parse(run(['ip', '-n', this.built(node).ns, '-j', 'addr', 'show'])) as { ifname: string; mtu: number; addr_info?: { family: string; local: string; prefixlen: number; scope: string }[] }[];
+    const shown = (a: { family: string; scope: string }) => a.family === 'inet' || (a.family === 'inet6' && a.scope !== 'link');
     return links
-      .map((l) => ({ name: l.ifname, mtu: l.mtu, addresses: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`) }))
+      .map((l) => ({ name: l.ifname, mtu: l.mtu, addresses: (l.addr_info ?? []).filter(shown).map((a) => `${a.local}/${a.prefixlen}`) }))
       .filter((l) => l.addresses.length > 0);
   }
 
@@ -361,9 +409,9 @@ export class ClusterTopology {
     return { tx: link.stats64.tx.packets, rx: link.stats64.rx.packets };
   }
 
-  /** A node's conntrack table (`conntrack -L -p PROTOCOL`), each entry's original and reply tuples. */
-  connections(node: string, protocol: 'tcp' | 'udp'): ConntrackEntry[] {
-    return this.conntrack(node, '-p', protocol).flatMap((line) => {
+  /** A node's conntrack table (`conntrack -L -p PROTOCOL`, of one family), each entry's original and reply tuples. */
+  connections(node: string, protocol: 'tcp' | 'udp', family: 'ipv4' | 'ipv6' = 'ipv4'): ConntrackEntry[] {
+    return this.conntrack(node, '-f', family, '-p', protocol).flatMap((line) => {
       const tuples = [...line.matchAll(/src=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)/g)].map((m) => ({ src: m[1], dst: m[2], sport: Number(m[3]), dport: Number(m[4]) }));
       return tuples.length === 2 ? [{ original: tuples[0], reply: tuples[1] }] : [];
     });
@@ -379,6 +427,19 @@ export class ClusterTopology {
   /** The kernel's iptables-save of a node, `#` lines dropped. */
   save(node: string): string {
     return iptablesSave(this.built(node).ns);
+  }
+
+  /** The ip6tables tables loaded into a node, on a dual-stack cluster. */
+  rules6Of(node: string): string | undefined {
+    return this.built(node).rules6;
+  }
+
+  /** The kernel's ip6tables-save of a node, `#` lines dropped. */
+  save6(node: string): string {
+    return run(['ip', 'netns', 'exec', this.built(node).ns, 'ip6tables-save'])
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n');
   }
 
   /** Runs a client in a namespace (a pod's, or `outside`). */

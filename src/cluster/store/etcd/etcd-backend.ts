@@ -1,4 +1,5 @@
-import { Etcd3, IOptions, IRangeRequest, IRangeResponse } from 'etcd3';
+import { Etcd3, IOptions, IRangeRequest, IRangeResponse, Watcher } from 'etcd3';
+import type { IEvent } from 'etcd3/lib/rpc';
 import type { FaultHandler } from '../../faults';
 import { resourceKey, resourceTypeByKey } from '../resource-types';
 import type { StoreBackend } from '../store-backend';
@@ -34,8 +35,20 @@ export interface LoadedState {
   foreignKeys: number;
 }
 
+/** A write another writer made under the prefix, seen through `follow`: `object` put, or (undefined) the object deleted. */
+export interface RemoteChange {
+  resource: string;
+  namespace?: string;
+  name: string;
+  object: KubeObject | undefined;
+  revision: number;
+}
+
 /** One etcd transaction to make: the last change of each key in a store transaction. */
 type Change = { key: string; value: Buffer } | { key: string; value: null };
+
+/** How many of its own write revisions a backend keeps for a watch that has not passed them. */
+const OWN_REVISIONS_KEPT = 100_000;
 
 /** Where a transaction that changes nothing in etcd (an object made and deleted in it) still takes its revision. */
 export const EMPTY_TRANSACTION_KEY = '/kube-netsim/revision';
@@ -71,6 +84,12 @@ export class EtcdBackend implements StoreBackend {
   private readonly maxTxnOps: number;
   private readonly maxTxnBytes: number;
   private readonly retryMs: number;
+  /** Revisions of our own writes that a watch (`follow`) has not passed yet: the watch skips them. */
+  private readonly ownRevisions = new Set<number>();
+  private watcher: Watcher | undefined;
+  /** The last revision the watch handed on (or skipped as ours). */
+  private followed = 0;
+  private followWaiters: Array<{ revision: number; resolve: () => void }> = [];
   private readonly endpoints: number;
   private readonly callTimeoutMs: number;
   /** The cluster ID of the etcd read at start-up, and the highest revision it answered with since. */
@@ -214,9 +233,83 @@ export class EtcdBackend implements StoreBackend {
     if (previous !== undefined) await this.client.kv.compact({ revision: previous });
   }
 
+  /**
+   * Follows what other writers (another kube-netsim process, `etcdctl`) do
+   * under the prefix after `revision`, as kube-apiserver's watch cache
+   * follows etcd: an etcd watch, whose events (but our own writes, which the
+   * store has already) go to `apply` in revision order, each key's mod
+   * revision learnt so that our next write to it compares right.
+   */
+  async follow(revision: number, apply: (change: RemoteChange) => void): Promise<void> {
+    this.followed = revision;
+    let queue = Promise.resolve();
+    const watcher = await this.client.watch().prefix(`${this.prefix}/`).startRevision(String(revision + 1)).create();
+    this.watcher = watcher;
+    watcher.on('data', (response) => {
+      const events = response.events ?? [];
+      if (events.length === 0) return;
+      queue = queue.then(() => this.handOn(events, apply)).catch((e: Error) => this.faultHandler('etcd watch', e));
+    });
+    watcher.on('error', (e: Error) => this.faultHandler('etcd watch', new Error(`etcd watch failed: ${e.message}`)));
+  }
+
+  /**
+   * A revision of our own, for the watch to skip. Noted from the first write on, the watch
+   * starting later (at the revision start-up read): what start-up wrote before it must not
+   * come back as another writer's (an older version over a newer one). Without a watch only
+   * the last OWN_REVISIONS_KEPT are kept.
+   */
+  private noteOwn(revision: number): void {
+    this.ownRevisions.add(revision);
+    if (this.ownRevisions.size > OWN_REVISIONS_KEPT) this.ownRevisions.delete(this.ownRevisions.values().next().value!);
+  }
+
+  /** Resolves once the watch has handed on every revision up to `revision` (at once without a watch), or after `timeoutMs`. */
+  caughtUp(revision: number, timeoutMs = 5000): Promise<void> {
+    if (!this.watcher || this.followed >= revision) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.followWaiters.push({ revision, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
+  private async handOn(events: IEvent[], apply: (change: RemoteChange) => void): Promise<void> {
+    for (const event of events) {
+      const revision = Number(event.kv.mod_revision);
+      // One of ours whose answer may not be in yet: wait for our writes under way to be answered.
+      if (!this.ownRevisions.has(revision) && this.inFlight > 0) await this.durable();
+      if (!this.ownRevisions.has(revision)) {
+        const key = event.kv.key.toString();
+        const where = this.keys.resourceOf(key);
+        if (event.type === 'Delete') this.modRevisions.delete(key);
+        else this.modRevisions.set(key, revision);
+        let object: KubeObject | undefined;
+        if (where && event.type !== 'Delete') {
+          try {
+            object = JSON.parse(event.kv.value.toString()) as KubeObject;
+          } catch {
+            object = undefined;
+          }
+        }
+        if (where && (event.type === 'Delete' || object?.metadata)) {
+          apply({ resource: resourceKey(where.type), namespace: where.namespace, name: where.name, object, revision });
+        }
+      }
+      this.followed = Math.max(this.followed, revision);
+    }
+    // Every event of one revision comes in one answer: ours up to here are passed.
+    for (const own of this.ownRevisions) if (own <= this.followed) this.ownRevisions.delete(own);
+    const waiting = this.followWaiters;
+    this.followWaiters = waiting.filter((w) => w.revision > this.followed);
+    for (const w of waiting) if (w.revision <= this.followed) w.resolve();
+  }
+
   /** Stops retrying and closes the connection (after the writes under way, unless `abandon`). */
   async close(abandon = false): Promise<void> {
     clearInterval(this.compactionTimer);
+    await this.watcher?.cancel();
+    this.watcher = undefined;
     if (abandon) this.closed = true;
     else await this.tail;
     this.closed = true;
@@ -293,6 +386,7 @@ export class EtcdBackend implements StoreBackend {
             if (c.value === null) this.modRevisions.delete(c.key);
             else this.modRevisions.set(c.key, revision);
           }
+          this.noteOwn(revision);
           return;
         }
         // Another writer changed these keys: ours is refused, as a stale guaranteed update is; the store's copy stands.
@@ -373,6 +467,8 @@ export class EtcdBackend implements StoreBackend {
       if (c.value === null) this.modRevisions.delete(c.key);
       else this.modRevisions.set(c.key, revision!);
     }
+    // Ours: the watch (`follow`) skips it. (A chunk of deletes only comes back as deletes of what is gone already: nothing to do.)
+    if (revision !== undefined) this.noteOwn(revision);
     return true;
   }
 

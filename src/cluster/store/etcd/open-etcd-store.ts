@@ -8,7 +8,11 @@ import { EtcdBackend, LoadedState } from './etcd-backend';
  * as kube-apiserver fills its watch cache before it serves. A file or an
  * etcd that cannot be used is a `ConfigError` naming the variable.
  */
-export async function openEtcdStore(config: Extract<StoreConfig, { kind: 'etcd' }>): Promise<{ backend: EtcdBackend; restored: LoadedState }> {
+export async function openEtcdStore(
+  config: Extract<StoreConfig, { kind: 'etcd' }>,
+  /** Runs once etcd is reached, before the objects are read (the first try for the election's Lease). */
+  beforeLoad?: (backend: EtcdBackend) => Promise<void>,
+): Promise<{ backend: EtcdBackend; restored: LoadedState }> {
   const read = (variable: string, path: string | undefined) => {
     if (path === undefined) return undefined;
     try {
@@ -25,6 +29,7 @@ export async function openEtcdStore(config: Extract<StoreConfig, { kind: 'etcd' 
     key: read('ETCD_KEYFILE', config.keyFile),
   });
   try {
+    await beforeLoad?.(backend);
     const restored = await backend.load();
     backend.startCompaction();
     return { backend, restored };
