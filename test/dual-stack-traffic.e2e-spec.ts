@@ -88,6 +88,23 @@ describe('traffic on a dual-stack cluster (e2e)', () => {
     for (const o of v4) expect(o.destination!.ip).toMatch(/^10\.244\./);
   });
 
+  it('pings an IPv6 pod as ICMPv6 echo (128, answered by 129), and a closed IPv6 UDP port answers with ICMPv6 port unreachable', async () => {
+    const from = `pod/default/${client().metadata.name}`;
+    const target = pods.find((p) => p.spec.nodeName === 'kind-worker')!.status.podIPs[1].ip;
+    type Hop = { packet: { protocol: string; icmpType?: number; icmpCode?: number } };
+    const body = (await send({ from, to: target, protocol: 'icmp' }, '?detail=hops').expect(200)).body;
+    expect(body.outcomes).toHaveLength(1);
+    const ping = body.outcomes[0] as Outcome & { hops: Hop[]; reply: Hop[] };
+    expect(ping).toMatchObject({ result: 'delivered', destination: { ip: target, node: 'kind-worker' }, seenSource: client().status.podIPs[1].ip, replySource: target });
+    expect(new Set(ping.hops.map((h) => `${h.packet.protocol} ${h.packet.icmpType}`))).toEqual(new Set(['icmpv6 128']));
+    expect(new Set(ping.reply.map((h) => `${h.packet.protocol} ${h.packet.icmpType}`))).toEqual(new Set(['icmpv6 129']));
+    // A datagram to a closed port: the ICMPv6 error (1/4) is traced back to the client.
+    const udp = (await send({ from, to: `[${target}]:9999`, protocol: 'udp' }, '?detail=hops').expect(200)).body.outcomes[0] as Outcome & { reason: string; reply: Hop[] };
+    expect(udp).toMatchObject({ result: 'refused', reason: expect.stringContaining('(ICMPv6 port unreachable)') });
+    expect(udp.reply.length).toBeGreaterThan(0);
+    for (const h of udp.reply) expect(h.packet).toMatchObject({ protocol: 'icmpv6', icmpType: 1, icmpCode: 4 });
+  });
+
   it('reaches the other family\'s ClusterIP of the same Service, and an AAAA-only name', async () => {
     const from = `pod/default/${client().metadata.name}`;
     const direct = (await send({ from, to: `[${services.web.clusterIPs[1]}]:80` }).expect(200)).body.outcomes as Outcome[];
@@ -141,7 +158,8 @@ describe('traffic on a dual-stack cluster (e2e)', () => {
     expect(await cause({ from, to: 'fd00:10:96::1:80' })).toMatchObject({ field: 'to', message: 'to: "fd00:10:96::1:80" needs a port between 1 and 65535 (HOST:PORT, [IPv6]:PORT)' });
     expect(await cause({ from, to: '[fd00::zz]:80' })).toMatchObject({ field: 'to', message: 'to: "fd00::zz" is not an IPv6 address' });
     expect(await cause({ from: 'external/203.0.113.7', to: '[fc00:f853:ccd:e793::3]:30090' })).toMatchObject({ field: 'from.external' });
-    expect(await cause({ from, to: services.web.clusterIPs[1], protocol: 'icmp' })).toMatchObject({ field: 'protocol' });
+    // Only echo has an ICMPv6 counterpart.
+    expect(await cause({ from, to: services.web.clusterIPs[1], protocol: 'icmp', icmpType: 'timestamp-request' })).toMatchObject({ field: 'icmpType', message: expect.stringContaining('13 has no ICMPv6 counterpart') });
     expect(await cause({ from, to: 'web:80', family: 'inet6' })).toMatchObject({ field: 'family' });
     expect(await cause({ from, to: 'service/default/web-v4:80', family: 'ipv6' })).toMatchObject({
       field: 'to',

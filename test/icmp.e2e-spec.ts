@@ -93,7 +93,7 @@ describe('ICMP through POST /netsim/v1/trace (e2e)', () => {
       await expect422({ ...echo, icmpCode: 256 }, 'packet.icmpCode', /not be greater than 255/);
       await expect422({ ...echo, icmpId: 65536 }, 'packet.icmpId', /not be greater than 65535/);
       await expect422({ ...echo, destinationPort: 80 }, 'packet.destinationPort', /an icmp packet has no ports/);
-      await expect422({ ...echo, protocol: 'tcp', sourcePort: 1, destinationPort: 80 }, 'packet.icmpType', /only an icmp packet has a type/);
+      await expect422({ ...echo, protocol: 'tcp', sourcePort: 1, destinationPort: 80 }, 'packet.icmpType', /only an icmp or icmpv6 packet has a type/);
       await expect422({ ...echo, protocol: 'udp' }, 'packet.sourcePort', /must not be less than 1|must be an integer/);
     });
   });

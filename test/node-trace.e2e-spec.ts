@@ -65,6 +65,14 @@ describe('node-scoped traces (e2e)', () => {
     // The text form, as POST /netsim/v1/trace answers it.
     const text = (await post('/netsim/v1/nodes/worker/trace?format=text', { family: 'ipv6', packet: packet('2600:5200::1', v6) }).expect(200)).text;
     expect(text).toContain('[fd00:10:244::2]:8080');
+
+    // ICMPv6 through the ip6tables tables: Neighbour Discovery untracked, an echo NEW (kube-proxy DNATs only tcp, udp and sctp).
+    const icmp6 = (over: object) => ({ hook: 'PREROUTING', inInterface: 'eth0', protocol: 'icmpv6', source: 'fe80::1', destination: 'ff02::1:ff00:2', ...over });
+    const nd = (await post('/netsim/v1/nodes/worker/trace', { family: 'ipv6', packet: icmp6({ icmpType: 'neighbour-solicitation' }) }).expect(200)).body;
+    expect(nd.outcomes[0].conntrack.state).toBe('UNTRACKED');
+    const echo = (await post('/netsim/v1/nodes/worker/trace?format=text', { packet: icmp6({ protocol: 'ipv6-icmp', source: '2600:5200::1', destination: v6, icmpType: 128, icmpId: 7 }) }).expect(200)).text;
+    expect(echo).toMatch(new RegExp(`^icmpv6 2600:5200::1 > ${v6} echo-request id 7, entering PREROUTING on\\s+eth0\\n`));
+    expect(echo).toContain(`conntrack NEW (original): icmpv6 2600:5200::1 -> ${v6} type=128`);
   });
 
   it('refuses a packet of the other family, ipv6 on an IPv4 cluster, and an unknown node, naming what is wrong', async () => {

@@ -62,13 +62,56 @@ describe('IPv6 traces (e2e)', () => {
     expect(res.body.outcomes[0]).toMatchObject({ verdict: 'ACCEPT', delivery: 'local' });
   });
 
-  it('answers an ip6tables REJECT with its ICMPv6 type (the error itself is not traced back)', async () => {
-    const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n';
+  it('answers an ip6tables REJECT with its ICMPv6 error, traced back to the client RELATED to the refused packet', async () => {
+    // The conntrack rule makes the kernel track connections: the error is RELATED to the refused packet's.
+    const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate INVALID -j DROP\n-A INPUT -p udp -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n';
     const packet = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'udp', source: '2001:db8::9', sourcePort: 40000, destination: '2001:db8::2', destinationPort: 53 };
     const res = await request(t.http).post('/netsim/v1/trace').send({ rules, packet }).expect(200);
     expect(res.body.outcomes).toHaveLength(1);
     expect(res.body.outcomes[0]).toMatchObject({ verdict: 'REJECT', rejectWith: 'icmp6-adm-prohibited' });
-    expect(res.body.outcomes[0].answer).toBeUndefined();
+    const [back] = res.body.outcomes[0].answer.outcomes;
+    expect(back.conntrack).toMatchObject({ state: 'RELATED', direction: 'reply' });
+    expect(back.packet).toMatchObject({
+      protocol: 'icmpv6',
+      source: '2001:db8::2',
+      destination: '2001:db8::9',
+      icmpType: 1,
+      icmpCode: 1,
+      embedded: 'udp [2001:db8::9]:40000 > [2001:db8::2]:53',
+    });
+  });
+
+  it('traces ICMPv6: ping by name through -m icmp6 (protocol ipv6-icmp or icmpv6), Neighbour Discovery UNTRACKED, text form', async () => {
+    const rules =
+      '*filter\n:INPUT DROP [0:0]\n' +
+      '-A INPUT -m conntrack --ctstate UNTRACKED -j ACCEPT\n' +
+      '-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 128 -j ACCEPT\nCOMMIT\n';
+    const ping = { hook: 'PREROUTING', inInterface: 'eth0', protocol: 'ipv6-icmp', source: '2001:db8::9', destination: '2001:db8::1', icmpType: 'ping', icmpId: 7 };
+    const res = await request(t.http).post('/netsim/v1/trace').send({ rules, host: NODE6, packet: ping }).expect(200);
+    expect(res.body.outcomes[0]).toMatchObject({ verdict: 'ACCEPT', delivery: 'local', conntrack: { state: 'NEW', original: 'icmpv6 2001:db8::9 -> 2001:db8::1 type=128 code=0 id=7' } });
+    expect(res.body.outcomes[0].packet).toMatchObject({ protocol: 'icmpv6', icmpType: 128, icmpCode: 0, icmpId: 7 });
+    const ns = { ...ping, protocol: 'icmpv6', source: 'fe80::9', icmpType: 'neighbour-solicitation', icmpId: undefined };
+    const nd = await request(t.http).post('/netsim/v1/trace').send({ rules, host: NODE6, packet: ns }).expect(200);
+    expect(nd.body.outcomes[0]).toMatchObject({ verdict: 'ACCEPT', conntrack: { state: 'UNTRACKED' } });
+    const reply = await request(t.http).post('/netsim/v1/trace').send({ rules, host: NODE6, packet: { ...ping, icmpType: 'echo-reply' } }).expect(200);
+    expect(reply.body.outcomes[0]).toMatchObject({ verdict: 'DROP', conntrack: { state: 'INVALID' } });
+    const text = await request(t.http).post('/netsim/v1/trace?format=text').send({ rules, host: NODE6, packet: ping }).expect(200);
+    expect(text.text.split('\n')[0]).toBe('icmpv6 2001:db8::9 > 2001:db8::1 ping id 7, entering PREROUTING on eth0');
+  });
+
+  it.each([
+    ['icmp for IPv6', { protocol: 'icmp', destination: '2001:db8::1' }, 'packet.protocol', 'icmp is an IPv4 protocol'],
+    ['icmpv6 for IPv4', { protocol: 'icmpv6', destination: '192.168.0.2' }, 'packet.protocol', 'icmpv6 is an IPv6 protocol'],
+    ['an IPv4-only type name', { protocol: 'icmpv6', destination: '2001:db8::1', icmpType: 'source-quench' }, 'packet.icmpType', '"source-quench" is not an ICMPv6 type'],
+    ['a port on an icmpv6 packet', { protocol: 'ipv6-icmp', destination: '2001:db8::1', destinationPort: 80 }, 'packet.destinationPort', 'an icmpv6 packet has no ports'],
+  ])('refuses %s (422 naming the field)', async (_what, over, field, message) => {
+    const res = await request(t.http)
+      .post('/netsim/v1/trace')
+      .send({ rules: '*filter\nCOMMIT\n', packet: { hook: 'OUTPUT', ...over } })
+      .expect(422);
+    expect(res.body).toMatchObject({ kind: 'Status', status: 'Failure', code: 422 });
+    expect(res.body.message).toContain(message);
+    expect(res.body.details.causes[0].field).toBe(field);
   });
 
   it('refuses an IPv4 packet with ip6tables rules, naming the field (422, Status)', async () => {

@@ -84,7 +84,7 @@ export interface TrafficAnswer<O extends SummaryOutcome = SummaryOutcome> {
 /** A packet's source or destination as `IP:PORT` (ICMP: the address). */
 export function endpointOf(p: PacketView, side: 'source' | 'destination'): string {
   const address = side === 'source' ? p.source : p.destination;
-  if (p.protocol === 'icmp') return address;
+  if (p.protocol === 'icmp' || p.protocol === 'icmpv6') return address;
   return joinHostPort(address, side === 'source' ? p.sourcePort : p.destinationPort);
 }
 

@@ -5,10 +5,11 @@
  * needs to listen). See docs/dataplane.md.
  */
 import { DomainError } from '../common/domain-error';
-import { ICMP_ECHO_REQUEST, icmpInverse, icmpTypeText, requestedIcmpType } from '../netfilter/icmp';
+import { ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, echoRequestType, icmpInverse, icmpTypeText, requestedIcmpType, type IcmpProtocol } from '../netfilter/icmp';
 import type { TraceInput } from '../netfilter/engine';
 import type { Packet } from '../netfilter/types';
 import type { TrafficRequest } from './traffic';
+import { formatIp, type IpAddress } from '../netfilter/address';
 
 /** The id a ping takes when the request names none (sample mode: each next echo takes the next id). */
 export const DEFAULT_ICMP_ID = 1;
@@ -16,19 +17,30 @@ export const DEFAULT_ICMP_ID = 1;
 /** The ICMP types Linux answers by itself: echo-request and timestamp-request. */
 export const ANSWERED_ICMP_TYPES: readonly number[] = [ICMP_ECHO_REQUEST, 13];
 
-/** The destination's answer to a query that arrived as `arrival`: the reply type, same id, back to the sender. */
+/** The destination's answer to a query that arrived as `arrival`: the reply type, same id, back to the sender (ICMPv6: echo-reply 129). */
 export function icmpAnswer(arrival: Packet): Omit<TraceInput, 'hook'> {
-  const type = arrival.icmpType ?? ICMP_ECHO_REQUEST;
-  return { protocol: 'icmp', icmpType: icmpInverse(type) ?? type, icmpCode: 0, icmpId: arrival.icmpId, destination: arrival.source };
+  const protocol: IcmpProtocol = arrival.protocol === 'icmpv6' ? 'icmpv6' : 'icmp';
+  const type = arrival.icmpType ?? echoRequestType(protocol);
+  return { protocol, icmpType: icmpInverse(type, protocol) ?? type, icmpCode: 0, icmpId: arrival.icmpId, destination: arrival.source };
 }
 
-/** Whether the destination's kernel answers this type, and in words. */
-export function icmpAnswered(type: number | undefined): boolean {
+/** Whether the destination's kernel answers this type (ICMPv6: echo-request 128 alone), and in words. */
+export function icmpAnswered(type: number | undefined, protocol: IcmpProtocol = 'icmp'): boolean {
+  if (protocol === 'icmpv6') return (type ?? ICMPV6_ECHO_REQUEST) === ICMPV6_ECHO_REQUEST;
   return ANSWERED_ICMP_TYPES.includes(type ?? ICMP_ECHO_REQUEST);
 }
 
-export function icmpQueryText(type: number | undefined): string {
-  return icmpTypeText(type ?? ICMP_ECHO_REQUEST);
+export function icmpQueryText(type: number | undefined, protocol: IcmpProtocol = 'icmp'): string {
+  return icmpTypeText(type ?? echoRequestType(protocol), 0, protocol);
+}
+
+/** A ping's packet protocol and type towards `destination`: ICMPv6 echo-request (128) to an IPv6 address; only echo has an ICMPv6 counterpart. */
+export function pingOf(destination: IpAddress, icmpType: number): { protocol: IcmpProtocol; icmpType: number } {
+  if (typeof destination !== 'bigint') return { protocol: 'icmp', icmpType };
+  if (icmpType !== ICMP_ECHO_REQUEST) {
+    throw new DomainError('INVALID', `icmpType: ${icmpType} has no ICMPv6 counterpart: ping ${formatIp(destination)} with echo-request (sent as ICMPv6 echo-request 128)`, { field: 'icmpType' });
+  }
+  return { protocol: 'icmpv6', icmpType: ICMPV6_ECHO_REQUEST };
 }
 
 /** A traffic request as a client writes it: the ICMP type may be a name. */

@@ -9,7 +9,7 @@
  * docs/dataplane.md, "The text form".
  */
 import { joinHostPort } from '../kube-proxy/ip';
-import { icmpTypeText } from '../netfilter/icmp';
+import { echoRequestType, icmpTypeText, isIcmpProtocol } from '../netfilter/icmp';
 import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
 import { stepText } from '../netfilter/trace-text';
 import type { TraceStep } from '../netfilter/types';
@@ -131,7 +131,7 @@ function hopLines(hops: readonly Hop[], detail: AnswerDetail, indent: string, en
       const p = hop.packet;
       const ttl = hop.ttl !== null ? ` ttl ${hop.ttl}` : '';
       // A ping shows its type and id where other packets show ports.
-      const ends = p.protocol === 'icmp' ? `${p.source} > ${p.destination} ${icmpTypeText(p.icmpType ?? 8, p.icmpCode ?? 0)}${p.icmpId !== undefined ? ` id ${p.icmpId}` : ''}` : `${joinHostPort(p.source, p.sourcePort)} > ${joinHostPort(p.destination, p.destinationPort)}`;
+      const ends = isIcmpProtocol(p.protocol) ? `${p.source} > ${p.destination} ${icmpTypeText(p.icmpType ?? echoRequestType(p.protocol), p.icmpCode ?? 0, p.protocol)}${p.icmpId !== undefined ? ` id ${p.icmpId}` : ''}` : `${joinHostPort(p.source, p.sourcePort)} > ${joinHostPort(p.destination, p.destinationPort)}`;
       lines.push(...wrap(`packet ${p.protocol} ${ends}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark} ${p.ctstate}${ttl}`, TEXT_WIDTH, under, `${under}  `));
       for (const s of hop.rules) if (s !== ending) lines.push(...wrap(stepText(s), TEXT_WIDTH, `${under}| `, `${under}|   `));
     }
@@ -147,7 +147,7 @@ function outcomeLines(o: TrafficOutcome, index: number, count: number, detail: A
   lines.push(...wrap(`${share} ${outcomeTitle(o)}`, TEXT_WIDTH, head, `${indent}  `));
   const d = o.destination;
   const facts = [
-    d !== null ? (o.hops[0]?.packet.protocol === 'icmp' ? `at ${d.ip}` : `at ${joinHostPort(d.ip, d.port)}`) : undefined,
+    d !== null ? (isIcmpProtocol(o.hops[0]?.packet.protocol ?? '') ? `at ${d.ip}` : `at ${joinHostPort(d.ip, d.port)}`) : undefined,
     o.seenSource !== null ? `seen from ${o.seenSource}` : undefined,
     o.replySource !== undefined && o.replySource !== null ? `reply from ${o.replySource}` : undefined,
   ].filter((f) => f !== undefined);

@@ -69,7 +69,7 @@ export class TrafficRequestResolver {
     if (protocol === 'icmp' && hasPort) throw invalid(`"${to}": an icmp echo has no port (send to HOST, not HOST:PORT)`);
     const numeric = protocol === 'icmp' ? 0 : /^[0-9]{1,5}$/.test(portText) ? Number(portText) : undefined;
     if (!host) throw invalid(`"${to}" names no destination`);
-    const checked = (targets: Target[]) => this.checkFamilies(targets, to, protocol);
+    const checked = (targets: Target[]) => this.checkFamilies(targets, to);
     const service = /^service\/([^/]+)\/([^/]+)$/.exec(host);
     if (service) return { targets: checked(this.serviceTargets(service[1], service[2], portText, protocol === 'icmp', family)) };
     if (numeric === undefined || (protocol !== 'icmp' && (numeric < 1 || numeric > 65535))) {
@@ -102,12 +102,11 @@ export class TrafficRequestResolver {
     return { targets: checked(records.map((a) => ({ address: tryParseIp(a)!, port: numeric, weight }))), resolution };
   }
 
-  /** Refuses a destination of a family the cluster's pod network lacks (there is no route to it), or a ping over IPv6 (not modelled). */
-  private checkFamilies(targets: Target[], to: string, protocol: TrafficProtocol): Target[] {
+  /** Refuses a destination of a family the cluster's pod network lacks (there is no route to it). A ping to an IPv6 address is sent as ICMPv6 echo. */
+  private checkFamilies(targets: Target[], to: string): Target[] {
     for (const t of targets) {
       if (typeof t.address !== 'bigint') continue;
       if (!this.network.clusterCidr6) throw new DomainError('INVALID', `to: "${to}": ${formatIp(t.address)} is IPv6, and this cluster has no IPv6 pod network`, { field: 'to' });
-      if (protocol === 'icmp') throw new DomainError('INVALID', `protocol: Unsupported value: "icmp": ping over IPv6 (ICMPv6 echo) is not sent as traffic; send tcp, udp or sctp to ${formatIp(t.address)}`, { field: 'protocol' });
     }
     return targets;
   }

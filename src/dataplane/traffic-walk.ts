@@ -24,6 +24,7 @@ import { VXLAN_PORT, VXLAN_VNI, type ClusterNetwork, type NodeNetwork, type PodE
 import { BRIDGE_DEVICE, VXLAN6_DEVICE, VXLAN6_MTU, VXLAN_DEVICE, VXLAN_MTU, isVxlanDevice } from './node-interfaces';
 import type { Hop, TrafficResult } from './traffic';
 import { familyOf, foldAddress, formatIp, formatIpPort, ipInPrefix, tryParseIp, type IpAddress, type IpFamily } from '../netfilter/address';
+import { isIcmpProtocol } from '../netfilter/icmp';
 
 /** A link of a branch's history, last first: branches that part after it share it. */
 interface Link<T> {
@@ -137,7 +138,7 @@ function natOf(o: TraceOutcome): Hop['nat'] {
   if (c === undefined) return { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade };
   // A packet of the connection's reply direction came in as its reply tuple; any other as its original one.
   const t = o.conntrack.direction === 'reply' ? c.reply : c.original;
-  const at = (address: IpAddress, port: number) => (t.protocol === 'icmp' || t.protocol === 'icmpv6' ? formatIp(address) : endpointText(address, port));
+  const at = (address: IpAddress, port: number) => (isIcmpProtocol(t.protocol) ? formatIp(address) : endpointText(address, port));
   return { dnat: o.dnat, snat: o.snat, masquerade: o.masquerade, before: { source: at(t.source, t.sourcePort), destination: at(t.destination, t.destinationPort) } };
 }
 
@@ -199,7 +200,7 @@ export class Walk {
   private trace(node: string, input: TraceInput): TraceOutcome[] {
     const engine = this.engineFor(node, familyOf(input.destination as IpAddress));
     // An error carries its embedded header from node to node (each node's NAT may rewrite it); the first node gets the walk's.
-    const full: TraceInput = this.related && input.protocol === 'icmp' && input.related === undefined ? { ...input, related: this.related } : input;
+    const full: TraceInput = this.related && isIcmpProtocol(input.protocol) && input.related === undefined ? { ...input, related: this.related } : input;
     if (!this.sampling) return engine.enumerate(full);
     return [engine.sample(full, this.random)];
   }
@@ -383,13 +384,13 @@ export class Walk {
   private arrive(at: Endpoint, packet: Packet, branch: Branch): Ending {
     if (this.role === 'reply') return { branch, result: 'delivered', at, arrival: packet };
     // A ping needs no listening socket: the destination's kernel answers it.
-    if (packet.protocol === 'icmp' && icmpAnswered(packet.icmpType)) return { branch, result: 'delivered', at, arrival: packet };
+    if (isIcmpProtocol(packet.protocol) && icmpAnswered(packet.icmpType, packet.protocol)) return { branch, result: 'delivered', at, arrival: packet };
     const declares = (pod: PodEndpoint | undefined) => pod?.ports.some((x) => x.port === packet.destinationPort && x.protocol === packet.protocol) ?? false;
     const pod = at.kind === 'pod' ? at.pod : at.kind === 'node' ? at.pod : undefined;
     if (declares(pod)) return { branch, result: 'delivered', at, arrival: packet };
     const answer = packet.protocol === 'tcp' ? 'TCP reset' : packet.protocol === 'udp' ? (typeof packet.destination === 'bigint' ? 'ICMPv6 port unreachable' : 'ICMP port unreachable') : 'SCTP ABORT';
     const who = at.kind === 'pod' ? `pod ${at.pod.namespace}/${at.pod.name}` : at.kind === 'node' ? `node ${at.node.name}` : 'the destination';
-    if (packet.protocol === 'icmp') return { branch, result: 'dropped', reason: `${who} does not answer an ICMP ${icmpQueryText(packet.icmpType)}`, at, arrival: packet };
+    if (isIcmpProtocol(packet.protocol)) return { branch, result: 'dropped', reason: `${who} does not answer an ${packet.protocol === 'icmpv6' ? 'ICMPv6' : 'ICMP'} ${icmpQueryText(packet.icmpType, packet.protocol)}`, at, arrival: packet };
     return { branch, result: 'refused', reason: `${who} has no ${packet.protocol} port ${packet.destinationPort} open (${answer})`, at, arrival: packet };
   }
 }

@@ -20,7 +20,7 @@ import { deepFreeze } from '../common/freeze';
 import { SeededRandom, type Random } from '../common/random';
 import { ConnectionTracker } from '../netfilter/conntrack';
 import { NetfilterEngine, type PacketView, type TraceInput } from '../netfilter/engine';
-import { TCP_FLAGS, type Packet, type TraceStep } from '../netfilter/types';
+import { TCP_FLAGS, type Packet, type Protocol, type TraceStep } from '../netfilter/types';
 import { NameResolver, type Resolution } from './names';
 import { ClusterNetwork } from './network';
 import type { Verdict } from './verdict';
@@ -28,8 +28,8 @@ import { Explainer } from './explain/explain';
 import { AnswerCache, OutcomeMerger, type Unexplained } from './traffic-answers';
 import { TrafficRequestResolver, type Source, type Target } from './traffic-request';
 import { Branch, INITIAL_TTL, NO_RULES, Walk, endpointText, hopOf, hopView, type Ending, type Endpoint } from './traffic-walk';
-import { DEFAULT_ICMP_ID, icmpAnswer } from './icmp-traffic';
-import { ICMP_ECHO_REQUEST } from '../netfilter/icmp';
+import { DEFAULT_ICMP_ID, icmpAnswer, pingOf } from './icmp-traffic';
+import { ICMP_ECHO_REQUEST, isIcmpProtocol } from '../netfilter/icmp';
 import { formatIp, type IpAddress, type IpFamily } from '../netfilter/address';
 
 export type TrafficProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
@@ -259,9 +259,9 @@ export class TrafficSimulator {
   private walk(source: Source, target: Target, protocol: TrafficProtocol, sourcePort: number, sampling: boolean, random: Random, icmpType = ICMP_ECHO_REQUEST): Ending[] {
     const walk = new Walk(this.network, 'request', sampling, random, (node, family) => this.engine(node, family));
     // For a ping, `sourcePort` is its id.
-    const packet =
+    const packet: { protocol: Protocol; sourcePort: number; destination: IpAddress; destinationPort: number; icmpType?: number; icmpCode?: number; icmpId?: number } =
       protocol === 'icmp'
-        ? { protocol, sourcePort: 0, destination: target.address, destinationPort: 0, icmpType, icmpCode: 0, icmpId: sourcePort }
+        ? { ...pingOf(target.address, icmpType), sourcePort: 0, destination: target.address, destinationPort: 0, icmpCode: 0, icmpId: sourcePort }
         : { protocol, sourcePort, destination: target.address, destinationPort: target.port };
     const start = Branch.START;
     if (source.kind === 'pod') return walk.fromPod(source.pod, source.node, packet, start);
@@ -284,7 +284,7 @@ export class TrafficSimulator {
     });
   }
 
-  private clientPacket(address: IpAddress, packet: { protocol: TrafficProtocol; sourcePort: number; destination: IpAddress; destinationPort: number; icmpType?: number; icmpId?: number }): Packet {
+  private clientPacket(address: IpAddress, packet: { protocol: Protocol; sourcePort: number; destination: IpAddress; destinationPort: number; icmpType?: number; icmpId?: number }): Packet {
     return { ...packet, source: address, mark: 0, ctstate: 'NEW', ttl: INITIAL_TTL };
   }
 
@@ -308,7 +308,7 @@ export class TrafficSimulator {
       result: ending.result,
       ...(ending.reason && ending.result !== 'delivered' ? { reason: ending.reason } : {}),
       destination,
-      seenSource: arrival && at?.kind !== 'external' ? (arrival.protocol === 'icmp' ? formatIp(arrival.source) : endpointText(arrival.source, arrival.sourcePort)) : null,
+      seenSource: arrival && at?.kind !== 'external' ? (isIcmpProtocol(arrival.protocol) ? formatIp(arrival.source) : endpointText(arrival.source, arrival.sourcePort)) : null,
       hops: ending.branch.hops(),
       reply: [],
     };
@@ -356,14 +356,14 @@ export class TrafficSimulator {
       };
     }
     const icmp = refused && protocol === 'udp';
-    // The ICMPv6 error an IPv6 datagram gets back is not traced (the engine traces no ICMPv6): the outcome stands without its reply.
-    if (icmp && typeof arrival.source === 'bigint') return { hops: [], source: null };
     const related = icmp
       ? { protocol, source: arrival.source, sourcePort: arrival.sourcePort, destination: arrival.destination, destinationPort: arrival.destinationPort }
       : undefined;
     const walk = new Walk(this.network, 'reply', sampling, random, engineFor, related);
     const packet: Omit<TraceInput, 'hook'> = icmp
-      ? { protocol: 'icmp', icmpType: 3, icmpCode: 3, destination: arrival.source }
+      ? typeof arrival.source === 'bigint'
+        ? { protocol: 'icmpv6', icmpType: 1, icmpCode: 4, destination: arrival.source }
+        : { protocol: 'icmp', icmpType: 3, icmpCode: 3, destination: arrival.source }
       : protocol === 'icmp'
         ? icmpAnswer(arrival)
         : {
@@ -383,7 +383,7 @@ export class TrafficSimulator {
     const best = endings.sort((a, b) => b.branch.probability - a.branch.probability)[0];
     if (!best) return { hops: [], source: null };
     const last = best.arrival;
-    const source = last && (best.result === 'delivered' || best.result === 'external') ? (last.protocol === 'icmp' ? formatIp(last.source) : endpointText(last.source, last.sourcePort)) : null;
+    const source = last && (best.result === 'delivered' || best.result === 'external') ? (isIcmpProtocol(last.protocol) ? formatIp(last.source) : endpointText(last.source, last.sourcePort)) : null;
     return { hops: best.branch.hops(), source };
   }
 }

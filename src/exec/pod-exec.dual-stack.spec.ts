@@ -46,7 +46,12 @@ describe('PodExec over IPv6', () => {
     expect(sh(exec, 'ip addr').out).toMatch(/inet 10\.244\.\d+\.\d+\/24 scope global eth0\n {4}inet6 fd00:10:244:\d*::\w+\/64 scope global\n/);
     expect(sh(exec, 'ip -6 route').out).toMatch(/^fd00:10:244:\w*::\/64 dev eth0 proto kernel metric 256 pref medium\nfe80::\/64 dev eth0 proto kernel metric 256 pref medium\ndefault via fd00:10:244:\w*::1 dev eth0 metric 1024 pref medium\n$/);
     expect(sh(exec, 'ip route').out).not.toContain(':');
-    expect(sh(exec, `ping -c 1 ${six}`)).toMatchObject({ status: 1, err: expect.stringContaining('ICMPv6 echo) is not modelled') });
+    // An IPv6 address is pinged with ICMPv6 echo, through the nodes' ip6tables tables: a pod answers, a ClusterIP does not (iptables mode).
+    const pod6 = (cluster.store.list(cluster.store.resourceType('pods'), { namespace: 'default' }).items.find((p) => p.metadata.name.startsWith('web-'))!.status as { podIPs: { ip: string }[] }).podIPs[1].ip;
+    const pinged = sh(exec, `ping -c 1 ${pod6}`);
+    expect(pinged).toMatchObject({ status: 0, err: '' });
+    expect(pinged.out).toMatch(new RegExp(`^PING ${pod6} \\(${pod6}\\): 56 data bytes\n64 bytes from ${pod6}: seq=0 ttl=\\d+ time=0\\.100 ms\n`));
+    expect(sh(exec, `ping -c 1 ${six}`)).toMatchObject({ status: 1, out: expect.stringContaining('1 packets transmitted, 0 packets received, 100% packet loss') });
   });
 
   it('on an IPv6-only cluster, a pod curls a Service by name', () => {

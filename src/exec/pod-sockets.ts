@@ -154,14 +154,14 @@ export class PodSockets {
   }
 
   /**
-   * One ICMP echo from the pod, through the traffic engine (a sampled ping:
+   * One ICMP echo (ICMPv6 echo to an IPv6 address) from the pod, through the traffic engine (a sampled ping:
    * its conntrack entry stays, keyed by `id`): the TTL the echo reply
    * arrives with, or undefined when nothing answers. The pod's own
    * addresses answer without the network.
    */
   echo(view: PodView, address: string, id: number): { ttl: number | undefined; outcome: TrafficOutcome | null } {
     const ip = tryParseIPv4(address);
-    if (ip !== undefined && (ip >>> 24 === 127 || address === view.address)) return { ttl: 64, outcome: null };
+    if (ip !== undefined ? ip >>> 24 === 127 || address === view.address : address === '::1' || address === view.pod.ip6) return { ttl: 64, outcome: null };
     const from = `pod/${view.namespace}/${view.pod.name}`;
     const outcome = this.traffic.send({ from, to: address, protocol: 'icmp', icmpId: id, mode: 'sample', count: 1 }).outcomes[0];
     if (outcome.result !== 'delivered') return { ttl: undefined, outcome };

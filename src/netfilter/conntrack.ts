@@ -33,7 +33,7 @@
  */
 import type { Clock } from '../common/clock';
 import { foldAddress, formatIp, type IpAddress } from './address';
-import { ICMP_ERROR_TYPES, icmpTupleText, isIcmpRequest } from './icmp';
+import { ICMP_ERROR_TYPES, icmpTupleText, isIcmpProtocol, isIcmpRequest } from './icmp';
 import { PROTOCOL_NUMBERS, TCP_FLAGS, type CtState, type Protocol } from './types';
 
 export type Direction = 'original' | 'reply';
@@ -238,7 +238,8 @@ export function newConnectionState(protocol: Protocol, tcpFlags: number, icmpTyp
   }
   // Only a query (echo, timestamp, information, address mask request) starts an ICMP connection:
   // a reply nobody asked for, an error, or a type without an answer is INVALID.
-  if (protocol === 'icmp' && icmpType !== undefined && !isIcmpRequest(icmpType)) return { ctstate: 'INVALID', state: '' };
+  // ICMPv6 likewise: only echo-request (128) and node information query (139) start one.
+  if (isIcmpProtocol(protocol) && icmpType !== undefined && !isIcmpRequest(icmpType, protocol)) return { ctstate: 'INVALID', state: '' };
   return { ctstate: 'NEW', state: 'UNREPLIED' };
 }
 
@@ -395,8 +396,8 @@ export class ConnectionTracker {
       if (c.state === 'ESTABLISHED' && c.seenReply) c.assured = true;
     } else if (direction === 'reply' || c.seenReply) {
       if (c.state !== 'REPLIED') c.state = 'REPLIED';
-      // nf_conntrack_proto_icmp never marks a connection assured.
-      if (direction === 'original' && p !== 'icmp') c.assured = true;
+      // nf_conntrack_proto_icmp and _icmpv6 never mark a connection assured.
+      if (direction === 'original' && !isIcmpProtocol(p)) c.assured = true;
     }
     c.expires = this.clock.now() + this.timeoutFor(c) * 1000;
   }
@@ -410,6 +411,7 @@ export class ConnectionTracker {
       case 'udp':
         return c.seenReply ? t.udpReplied : t.udpUnreplied;
       case 'icmp':
+      case 'icmpv6': // nf_conntrack_icmpv6_timeout: 30 s, as ICMP's
         return t.icmp;
       case 'sctp':
         return c.seenReply ? t.sctpEstablished : t.sctpUnreplied;
@@ -556,8 +558,8 @@ function nextTcpState(state: TcpState, direction: Direction, f: number): TcpStat
 /** One side of a connection; `requestSide` for the original tuple (an ICMP query keeps its request's orientation there). */
 function formatTuple(t: Tuple, requestSide: boolean): string {
   let out = `src=${formatIp(t.source)} dst=${formatIp(t.destination)}`;
-  if (t.protocol !== 'icmp') out += ` sport=${t.sourcePort} dport=${t.destinationPort}`;
-  else out += ' ' + icmpTupleText(t, requestSide);
+  if (!isIcmpProtocol(t.protocol)) out += ` sport=${t.sourcePort} dport=${t.destinationPort}`;
+  else out += ' ' + icmpTupleText(t, requestSide, t.protocol);
   return out;
 }
 

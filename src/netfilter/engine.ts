@@ -43,7 +43,7 @@ import {
   type Tuple,
 } from './conntrack';
 import { Host } from './host';
-import { icmpInverse, icmpTuplePorts, icmpTupleText, icmpTypeText, isIcmpError, isIcmpQuery, tuplePorts, ICMP_ECHO_REQUEST } from './icmp';
+import { echoRequestType, icmpInverse, icmpTuplePorts, icmpTupleText, icmpTypeText, isIcmpError, isIcmpProtocol, isIcmpQuery, isIcmpUntracked, tuplePorts } from './icmp';
 import { formatRule } from './iptables-save.printer';
 import { parseMacAddress } from './matches/mac.match';
 import { applyMapping, chooseMapping, type NatChoice } from './nat';
@@ -418,14 +418,14 @@ function isMulticast(address: IpAddress): boolean {
 }
 
 function endpoint(address: IpAddress, port: number, protocol: Protocol): string {
-  return protocol === 'icmp' || protocol === 'icmpv6' ? formatIp(address) : formatIpPort(address, port);
+  return isIcmpProtocol(protocol) ? formatIp(address) : formatIpPort(address, port);
 }
 
 /** An embedded header in words: `udp 10.244.2.2:40000 > 10.96.0.10:53`, `icmp 10.244.2.2 > 10.0.0.1 echo-request id 7`. */
 export function embeddedText(h: EmbeddedHeader): string {
   const base = `${h.protocol} ${endpoint(h.source, h.sourcePort, h.protocol)} > ${endpoint(h.destination, h.destinationPort, h.protocol)}`;
-  if (h.protocol !== 'icmp') return base;
-  return `${base} ${icmpTypeText(h.icmpType ?? ICMP_ECHO_REQUEST, h.icmpCode ?? 0)}${h.icmpId !== undefined ? ` id ${h.icmpId}` : ''}`;
+  if (!isIcmpProtocol(h.protocol)) return base;
+  return `${base} ${icmpTypeText(h.icmpType ?? echoRequestType(h.protocol), h.icmpCode ?? 0, h.protocol)}${h.icmpId !== undefined ? ` id ${h.icmpId}` : ''}`;
 }
 
 const ROOT_SOCKET: SocketOwner = Object.freeze({ uid: 0, gid: 0, groups: Object.freeze([]) as readonly number[] });
@@ -902,7 +902,7 @@ export class NetfilterEngine {
   }
 
   private port(value: number | undefined, protocol: Protocol, field: string): number {
-    if (protocol === 'icmp') return 0;
+    if (isIcmpProtocol(protocol)) return 0;
     if (value === undefined || !Number.isInteger(value) || value < 0 || value > 65535) {
       throw new DomainError('INVALID', `${field}: a ${protocol} packet needs a port between 0 and 65535`, { field });
     }
@@ -910,7 +910,7 @@ export class NetfilterEngine {
   }
 
   /** An ICMP packet's type (default echo-request), code (default 0) and, for a query, id (default 0). */
-  private icmpFields(input: { icmpType?: number; icmpCode?: number; icmpId?: number }, field: string): { icmpType: number; icmpCode: number; icmpId: number | undefined } {
+  private icmpFields(input: { icmpType?: number; icmpCode?: number; icmpId?: number }, field: string, protocol: 'icmp' | 'icmpv6'): { icmpType: number; icmpCode: number; icmpId: number | undefined } {
     const byte = (value: number | undefined, name: string, fallback: number, max: number): number => {
       if (value === undefined) return fallback;
       if (!Number.isInteger(value) || value < 0 || value > max) {
@@ -918,9 +918,9 @@ export class NetfilterEngine {
       }
       return value;
     };
-    const icmpType = byte(input.icmpType, 'icmpType', ICMP_ECHO_REQUEST, 255);
+    const icmpType = byte(input.icmpType, 'icmpType', echoRequestType(protocol), 255);
     const icmpCode = byte(input.icmpCode, 'icmpCode', 0, 255);
-    const icmpId = isIcmpQuery(icmpType) ? byte(input.icmpId, 'icmpId', 0, 65535) : undefined;
+    const icmpId = isIcmpQuery(icmpType, protocol) ? byte(input.icmpId, 'icmpId', 0, 65535) : undefined;
     return { icmpType, icmpCode, icmpId };
   }
 
@@ -944,12 +944,15 @@ export class NetfilterEngine {
       throw new DomainError('INVALID', `packet.inInterface: the host has no interface "${input.inInterface}"`, { field: 'packet.inInterface' });
     }
     const protocol = input.protocol;
-    if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp' && protocol !== 'icmp') {
-      throw new DomainError('INVALID', `packet.protocol: "${String(protocol)}" is not tcp, udp, sctp or icmp`, { field: 'packet.protocol' });
+    if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp' && !isIcmpProtocol(protocol)) {
+      throw new DomainError('INVALID', `packet.protocol: "${String(protocol)}" is not tcp, udp, sctp, icmp or icmpv6`, { field: 'packet.protocol' });
     }
     if (protocol === 'icmp' && this.ruleset.family === 'ipv6') {
-      // ICMP (protocol 1) is IPv4's; IPv6 has ICMPv6, which traces do not model yet.
-      throw new DomainError('INVALID', 'packet.protocol: icmp is an IPv4 protocol; ICMPv6 packets are not traced yet (the ruleset is ip6tables)', { field: 'packet.protocol' });
+      // ICMP (protocol 1) is IPv4's; IPv6 has ICMPv6 (protocol 58).
+      throw new DomainError('INVALID', 'packet.protocol: icmp is an IPv4 protocol; an IPv6 packet is icmpv6 (ip6tables -p ipv6-icmp) (the ruleset is ip6tables)', { field: 'packet.protocol' });
+    }
+    if (protocol === 'icmpv6' && this.ruleset.family === 'ipv4') {
+      throw new DomainError('INVALID', 'packet.protocol: icmpv6 is an IPv6 protocol; an IPv4 packet is icmp (the ruleset is iptables)', { field: 'packet.protocol' });
     }
     const source = this.address(input.source, 'packet.source') ?? (this.ruleset.family === 'ipv6' ? 0n : 0);
     const destination = this.address(input.destination, 'packet.destination')!;
@@ -957,7 +960,7 @@ export class NetfilterEngine {
     const destinationPort = this.port(input.destinationPort, protocol, 'packet.destinationPort');
     // TCP flags left unset are filled in from conntrack once the source is known (see `firstLookup`).
     const tcpFlags = input.tcpFlags;
-    const icmp = protocol === 'icmp' ? this.icmpFields(input, 'packet') : undefined;
+    const icmp = isIcmpProtocol(protocol) ? this.icmpFields(input, 'packet', protocol) : undefined;
     return {
       protocol,
       source,
@@ -994,7 +997,7 @@ export class NetfilterEngine {
   private firstLookup(run: Run): { connection: Connection; direction: Direction } | undefined {
     if (!run.looked) {
       const p = run.packet;
-      const ports = p.protocol === 'icmp' ? tuplePorts(p) : p;
+      const ports = isIcmpProtocol(p.protocol) ? tuplePorts(p) : p;
       run.found = this.lookup(run, { protocol: p.protocol, source: p.source, sourcePort: ports.sourcePort, destination: p.destination, destinationPort: ports.destinationPort });
       run.looked = true;
       if (p.protocol === 'tcp' && p.tcpFlags === undefined) run.own().tcpFlags = defaultTcpFlags(run.found);
@@ -1024,9 +1027,9 @@ export class NetfilterEngine {
         sourcePort: this.port(r.sourcePort ?? 0, protocol, 'packet.related.sourcePort'),
         destination: this.address(r.destination, 'packet.related.destination')!,
         destinationPort: this.port(r.destinationPort ?? 0, protocol, 'packet.related.destinationPort'),
-        ...(protocol === 'icmp' ? this.icmpFields(r, 'packet.related') : {}),
+        ...(isIcmpProtocol(protocol) ? this.icmpFields(r, 'packet.related', protocol) : {}),
       };
-      const ports = protocol === 'icmp' ? icmpTuplePorts(inner.icmpType!, inner.icmpCode!, inner.icmpId ?? 0) : inner;
+      const ports = isIcmpProtocol(protocol) ? icmpTuplePorts(inner.icmpType!, inner.icmpCode!, inner.icmpId ?? 0, protocol) : inner;
       run.related = { protocol, source: inner.source, sourcePort: ports.sourcePort, destination: inner.destination, destinationPort: ports.destinationPort };
       run.own().inner = inner;
     }
@@ -1279,8 +1282,16 @@ export class NetfilterEngine {
       this.attachedIn(run, run.attachedTo.connection, run.attachedTo.direction === 'original' ? 'reply' : 'original');
       return;
     }
-    if (run.related !== undefined || (p.protocol === 'icmp' && isIcmpError(p.icmpType))) {
+    if (run.related !== undefined || (isIcmpProtocol(p.protocol) && isIcmpError(p.icmpType, p.protocol))) {
       this.relatedIn(run);
+      return;
+    }
+    if (isIcmpProtocol(p.protocol) && isIcmpUntracked(p.icmpType, p.protocol)) {
+      // nf_conntrack_icmpv6's noct_valid_new: Neighbour Discovery, MLD and multicast router discovery are never tracked.
+      run.ctstate = 'UNTRACKED';
+      run.own().ctstate = 'UNTRACKED';
+      const type = icmpTypeText(p.icmpType!, p.icmpCode ?? 0, p.protocol);
+      run.note('conntrack', () => `UNTRACKED: conntrack never tracks ICMPv6 ${type} (nf_conntrack_icmpv6 noct_valid_new)`);
       return;
     }
     const found = this.firstLookup(run);
@@ -1310,7 +1321,7 @@ export class NetfilterEngine {
       run.note('conntrack', 'INVALID: no connection, and the packet cannot start one');
       return;
     }
-    const ports = p.protocol === 'icmp' ? tuplePorts(p) : p;
+    const ports = isIcmpProtocol(p.protocol) ? tuplePorts(p) : p;
     const c = this.conntrack.create({ protocol: p.protocol, source: p.source, sourcePort: ports.sourcePort, destination: p.destination, destinationPort: ports.destinationPort }, started.state);
     run.conn = c;
     run.isNew = true;
@@ -1433,7 +1444,7 @@ export class NetfilterEngine {
     // the outcome reports the rule's mapping either way.
     if (manip === 'DST') {
       // An ICMP query's id (its "port") sits on the tuple's source side either way.
-      const changed = choice.address !== current.destination || choice.port !== (protocol === 'icmp' || protocol === 'icmpv6' ? current.sourcePort : current.destinationPort);
+      const changed = choice.address !== current.destination || choice.port !== (isIcmpProtocol(protocol) ? current.sourcePort : current.destinationPort);
       run.setDnat(choice.address, choice.port);
       if (changed) {
         applyMapping(c, manip, choice);
@@ -1487,9 +1498,9 @@ export class NetfilterEngine {
     const p = run.packet;
     const original = run.direction !== 'reply';
     const related = run.ctstate === 'RELATED';
-    const icmp = p.protocol === 'icmp' || related;
+    const icmp = isIcmpProtocol(p.protocol) || related;
     // An ICMP query's id is its "port": the one the other side's tuple expects.
-    const icmpId = p.protocol === 'icmp' && !related && isIcmpQuery(p.icmpType) ? (original ? c.reply.destinationPort : c.original.sourcePort) : undefined;
+    const icmpId = isIcmpProtocol(p.protocol) && !related && isIcmpQuery(p.icmpType, p.protocol) ? (original ? c.reply.destinationPort : c.original.sourcePort) : undefined;
     if (manip === 'DST') {
       // Original direction: the DNAT; reply direction: undo the SNAT.
       const applies = original ? c.dnat : c.snat;
@@ -1542,13 +1553,13 @@ export class NetfilterEngine {
   private translateInner(run: Run, c: Connection, original: boolean, manip: 'DST' | 'SRC'): void {
     const inner = run.packet.inner!;
     const other = original ? c.reply : c.original;
-    const id = inner.protocol === 'icmp' ? (original ? c.reply.destinationPort : c.original.sourcePort) : undefined;
+    const id = isIcmpProtocol(inner.protocol) ? (original ? c.reply.destinationPort : c.original.sourcePort) : undefined;
     let next: EmbeddedHeader;
     if (manip === 'DST') {
       // The outer destination changes: the embedded packet's source does.
-      next = { ...inner, source: other.source, sourcePort: inner.protocol === 'icmp' ? inner.sourcePort : other.sourcePort };
+      next = { ...inner, source: other.source, sourcePort: isIcmpProtocol(inner.protocol) ? inner.sourcePort : other.sourcePort };
     } else {
-      next = { ...inner, destination: other.destination, destinationPort: inner.protocol === 'icmp' ? inner.destinationPort : other.destinationPort };
+      next = { ...inner, destination: other.destination, destinationPort: isIcmpProtocol(inner.protocol) ? inner.destinationPort : other.destinationPort };
     }
     if (id !== undefined && inner.icmpId !== undefined) next = { ...next, icmpId: id };
     if (next.source === inner.source && next.destination === inner.destination && next.sourcePort === inner.sourcePort && next.destinationPort === inner.destinationPort && next.icmpId === inner.icmpId) return;
@@ -1791,8 +1802,8 @@ export function packetView(p: Packet, ttl: number | null = null): PacketView {
     ctstate: p.ctstate,
   };
   if (p.protocol === 'tcp' && p.tcpFlags !== undefined) view.tcpFlags = flagText(p.tcpFlags);
-  if (p.protocol === 'icmp') {
-    view.icmpType = p.icmpType ?? ICMP_ECHO_REQUEST;
+  if (isIcmpProtocol(p.protocol)) {
+    view.icmpType = p.icmpType ?? echoRequestType(p.protocol);
     view.icmpCode = p.icmpCode ?? 0;
     if (p.icmpId !== undefined) view.icmpId = p.icmpId;
     if (p.inner !== undefined) view.embedded = embeddedText(p.inner);
@@ -1832,7 +1843,7 @@ export function outcomeView(o: TraceOutcome) {
 
 function tupleText(t: Tuple, requestSide: boolean): string {
   const text = `${t.protocol} ${endpoint(t.source, t.sourcePort, t.protocol)} -> ${endpoint(t.destination, t.destinationPort, t.protocol)}`;
-  return t.protocol === 'icmp' ? `${text} ${icmpTupleText(t, requestSide)}` : text;
+  return isIcmpProtocol(t.protocol) ? `${text} ${icmpTupleText(t, requestSide, t.protocol)}` : text;
 }
 
 /**
@@ -1851,7 +1862,7 @@ export function replyTo(packet: Packet, entry: { hook: EntryHook; inInterface?: 
     destinationPort: packet.sourcePort,
   };
   // An ICMP query is answered by its reply type (echo-request 8 -> echo-reply 0), with the same id.
-  if (packet.protocol !== 'icmp') return reply;
-  const type = packet.icmpType ?? ICMP_ECHO_REQUEST;
-  return { ...reply, icmpType: icmpInverse(type) ?? type, icmpCode: packet.icmpCode ?? 0, icmpId: packet.icmpId };
+  if (!isIcmpProtocol(packet.protocol)) return reply;
+  const type = packet.icmpType ?? echoRequestType(packet.protocol);
+  return { ...reply, icmpType: icmpInverse(type, packet.protocol) ?? type, icmpCode: packet.icmpCode ?? 0, icmpId: packet.icmpId };
 }

@@ -24,6 +24,7 @@ import type { Random } from '../common/random';
 import type { IpAddress } from './address';
 import type { Connection, Tuple } from './conntrack';
 import type { NatAction } from './types';
+import { isIcmpProtocol } from './icmp';
 
 export interface NatChoice {
   readonly address: IpAddress;
@@ -175,7 +176,7 @@ export function chooseMapping(
   random: Random | undefined,
   address?: IpAddress,
 ): NatChoice {
-  if (tuple.protocol === 'icmp' || tuple.protocol === 'icmpv6') return chooseIcmpMapping(action, manip, tuple, taken, random, address);
+  if (isIcmpProtocol(tuple.protocol)) return chooseIcmpMapping(action, manip, tuple, taken, random, address);
   const r = action.range;
   if (manip === 'DST' && address === undefined && r.minAddress !== undefined && r.minAddress === r.maxAddress) {
     // kube-proxy's DNAT: one address, and one port or none. Nothing to search.
@@ -294,7 +295,7 @@ function chooseIcmpMapping(action: NatAction, manip: 'DST' | 'SRC', tuple: Tuple
 export function applyMapping(c: Connection, manip: 'DST' | 'SRC', choice: NatChoice): void {
   const r = c.reply;
   // An ICMP query's reply tuple holds the id on its destination side, for either mapping.
-  if ((r.protocol === 'icmp' || r.protocol === 'icmpv6') && manip === 'DST') {
+  if (isIcmpProtocol(r.protocol) && manip === 'DST') {
     c.reply = { protocol: r.protocol, source: choice.address, sourcePort: r.sourcePort, destination: r.destination, destinationPort: choice.port };
     return;
   }

@@ -8,24 +8,26 @@
  *
  * As `icmp_send`, its source is the refused packet's destination when that
  * address is this host's own, else the one the route to the client picks;
- * no error answers an ICMP error. `tcp-reset` is not traced here, nor an
- * ip6tables REJECT's ICMPv6 error (`icmp6-*`: ICMPv6 is not traced yet).
+ * no error answers an ICMP error. An ip6tables REJECT (`icmp6-*`) answers
+ * with an ICMPv6 destination-unreachable (type 1, code 0 no-route, 1
+ * adm-prohibited, 3 addr-unreachable, 4 port-unreachable). `tcp-reset` is
+ * not traced here.
  */
 import type { IpAddress } from './address';
 import type { TraceInput, TraceOutcome } from './engine';
-import { isIcmpError, rejectIcmp } from './icmp';
+import { isIcmpError, isIcmpProtocol, rejectIcmp } from './icmp';
 
 export function rejectAnswer(o: TraceOutcome, isLocal: (address: IpAddress) => boolean): TraceInput | undefined {
   if (o.verdict !== 'REJECT' || o.rejectWith === null) return undefined;
   const sent = rejectIcmp(o.rejectWith);
   if (sent === undefined) return undefined;
   const p = o.packet;
-  if (p.protocol === 'icmp' && isIcmpError(p.icmpType)) return undefined;
+  if (isIcmpProtocol(p.protocol) && isIcmpError(p.icmpType, p.protocol)) return undefined;
   const c = o.conntrack.connection;
   const direction = o.conntrack.direction;
   return {
     hook: 'OUTPUT',
-    protocol: 'icmp',
+    protocol: typeof p.destination === 'bigint' ? 'icmpv6' : 'icmp',
     icmpType: sent.type,
     icmpCode: sent.code,
     source: isLocal(p.destination) ? p.destination : undefined,
@@ -36,7 +38,7 @@ export function rejectAnswer(o: TraceOutcome, isLocal: (address: IpAddress) => b
       sourcePort: p.sourcePort,
       destination: p.destination,
       destinationPort: p.destinationPort,
-      ...(p.protocol === 'icmp' ? { icmpType: p.icmpType, icmpCode: p.icmpCode, icmpId: p.icmpId } : {}),
+      ...(isIcmpProtocol(p.protocol) ? { icmpType: p.icmpType, icmpCode: p.icmpCode, icmpId: p.icmpId } : {}),
     },
     ...(c !== undefined && direction !== null && (o.conntrack.state === 'NEW' || o.conntrack.state === 'ESTABLISHED' || o.conntrack.state === 'RELATED') ? { attachedTo: { connection: c, direction } } : {}),
   };

@@ -7,7 +7,7 @@
  */
 import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
 import type { outcomeView } from './engine';
-import { ICMP_ECHO_REQUEST, icmpTypeText } from './icmp';
+import { echoRequestType, icmpTypeText, isIcmpProtocol } from './icmp';
 import type { TraceStep } from './types';
 
 export type TraceOutcomeView = ReturnType<typeof outcomeView> & { answer?: { outcomes: ReturnType<typeof outcomeView>[] } };
@@ -28,8 +28,8 @@ export interface TracePacketText {
 
 /** ` echo-request id 7`, ` port-unreachable`: an ICMP packet's type in words (nothing for other protocols). */
 function icmpSuffix(p: { protocol: string; icmpType?: number | string; icmpCode?: number; icmpId?: number }): string {
-  if (p.protocol !== 'icmp') return '';
-  const type = typeof p.icmpType === 'string' ? p.icmpType : icmpTypeText(p.icmpType ?? ICMP_ECHO_REQUEST, p.icmpCode ?? 0);
+  if (!isIcmpProtocol(p.protocol)) return '';
+  const type = typeof p.icmpType === 'string' ? p.icmpType : icmpTypeText(p.icmpType ?? echoRequestType(p.protocol), p.icmpCode ?? 0, p.protocol);
   return ` ${type}${p.icmpId !== undefined ? ` id ${p.icmpId}` : ''}`;
 }
 
@@ -83,7 +83,7 @@ function outcomeLines(lines: string[], outcomes: readonly TraceOutcomeView[], ma
     if (nat.length > 0) lines.push(...wrap(nat.join(', '), TEXT_WIDTH, indent, `${indent}  `));
     const p = o.packet;
     const as = o.verdict === 'DROP' ? 'dropped as' : o.verdict === 'REJECT' ? 'rejected as' : 'leaves as';
-    const ends = p.protocol === 'icmp' ? `${p.source} > ${p.destination}${icmpSuffix(p)}` : `${endpoint(p.source, p.sourcePort)} > ${endpoint(p.destination, p.destinationPort)}`;
+    const ends = isIcmpProtocol(p.protocol) ? `${p.source} > ${p.destination}${icmpSuffix(p)}` : `${endpoint(p.source, p.sourcePort)} > ${endpoint(p.destination, p.destinationPort)}`;
     lines.push(...wrap(`${as} ${p.protocol} ${ends}${p.tcpFlags ? ` ${p.tcpFlags}` : ''} mark ${p.mark}`, TEXT_WIDTH, indent, `${indent}  `));
     if (p.embedded !== undefined) lines.push(...wrap(`carrying ${p.embedded}`, TEXT_WIDTH, indent, `${indent}  `));
     const c = o.conntrack;

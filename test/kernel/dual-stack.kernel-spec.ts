@@ -26,6 +26,7 @@
 import type { Cluster } from '../../src/cluster/cluster';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
 import { run } from './support/netns';
+import { ping } from './support/ping';
 import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
@@ -131,6 +132,19 @@ describeKernel('end to end: a dual-stack two-node VXLAN cluster in the real kern
     it(c.title, () => {
       runAgreementCase(topology!, sim, concreteCase(topology!, sim, c, 30000 + caseIndex * 100), counts);
     });
+  });
+
+  it('a pod pings a pod across flannel-v6.1 with ICMPv6 echo (answered) and an IPv6 ClusterIP (not answered), as the engine says', () => {
+    const ns = topology!.podNamespace('pod/default/client');
+    const echo6 = sim.network.pod('default', 'echo-1')!.ip6!;
+    const web6 = (cluster.store.get(cluster.store.resourceType('services'), 'default', 'web').spec as { clusterIPs: string[] }).clusterIPs[1];
+    const answered = sim.send({ from: 'pod/default/client', to: echo6, protocol: 'icmp', icmpId: 7 });
+    expect(answered.outcomes.map((o) => o.result)).toEqual(['delivered']);
+    expect(answered.outcomes[0].reply.at(-1)?.packet).toMatchObject({ protocol: 'icmpv6', icmpType: 129 });
+    expect(ping(ns, echo6, 3)).toBe('answered');
+    const service = sim.send({ from: 'pod/default/client', to: web6, protocol: 'icmp', icmpId: 8 });
+    expect(service.outcomes.map((o) => o.result)).not.toContain('delivered');
+    expect(ping(ns, web6, 2)).not.toBe('answered');
   });
 
   it("the IPv6 VXLAN outer packets are UDP 8472 between the nodes' IPv6 addresses, tracked by conntrack on each receiving node", () => {

@@ -8,6 +8,11 @@
  * TCP connections (which namespace, which address and port, from which
  * source) must be the places the engine predicts: DNAT, masquerade, eTP
  * Local, REJECT. The ip6tables golden files are checked the same way.
+ *
+ * ICMPv6: the real `ping -6` between two namespaces through ip6tables rules
+ * that test `-m icmp6` types and `--ctstate` (Neighbour Discovery UNTRACKED,
+ * echo-request NEW, echo-reply ESTABLISHED) and REJECT `icmp6-*`: what ping
+ * sees and the kernel's conntrack table are what the engine predicts.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -18,10 +23,13 @@ import { SeededRandom } from '../../src/common/random';
 import { renderRules } from '../../src/kube-proxy/render';
 import { loadSync } from '../../src/kube-proxy/ruleset-loader';
 import { formatIp } from '../../src/netfilter/address';
-import { NetfilterEngine, type TraceOutcome } from '../../src/netfilter/engine';
+import { NetfilterEngine, outcomeView, type TraceOutcome } from '../../src/netfilter/engine';
 import { Host } from '../../src/netfilter/host';
 import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
 import { parseRuleset, restoreRuleset } from '../../src/netfilter/iptables-text.parser';
+import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
+import { restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
+import { rejectAnswer } from '../../src/netfilter/reject-answer';
 import { Ruleset } from '../../src/netfilter/ruleset';
 import { addNamespace, deleteNamespace, kernelSuiteUnavailable, namespaceStem, run, type ClientResult, type ListenerRecord } from './support/netns';
 import { BRIDGE_IP6, ENGINE_HOST6, NODE_IP6, Topology6 } from './support/topology6';
@@ -237,6 +245,149 @@ describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
         // Every place the kernel used is one the engine predicts, and (24 tries) every predicted place is used.
         expect([...seen].sort()).toEqual([...predicted].sort());
       });
+    });
+  });
+
+  describe('ICMPv6: ping -6 through ip6tables rules', () => {
+    const PINGER = 'fd00:99::1';
+    const ANSWERER = 'fd00:99::2';
+    const ANSWERER_HOST = { interfaces: [{ name: 'lo', addresses: ['::1/128'] }, { name: 's0', addresses: [`${ANSWERER}/64`] }], routes: [] };
+    let client: string;
+    let server: string;
+    beforeAll(() => {
+      const stem = namespaceStem();
+      client = `${stem}-pc`;
+      server = `${stem}-ps`;
+      addNamespace(client);
+      addNamespace(server);
+      run(['ip', '-n', client, 'link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 's0', 'netns', server]);
+      for (const [ns, dev, address] of [
+        [client, 'c0', PINGER],
+        [server, 's0', ANSWERER],
+      ]) {
+        run(['ip', '-n', ns, 'addr', 'add', `${address}/64`, 'dev', dev, 'nodad']);
+        run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+        run(['ip', '-n', ns, 'link', 'set', dev, 'up']);
+      }
+    });
+    afterAll(() => {
+      deleteNamespace(client);
+      deleteNamespace(server);
+    });
+
+    /** Loads the answerer's rules, flushes its conntrack table and neighbours, pings once: ping's output and status. */
+    function ping(rules: string): { ok: boolean; output: string } {
+      run(['ip', 'netns', 'exec', server, 'ip6tables-restore'], rules);
+      spawnSync('ip', ['netns', 'exec', server, 'conntrack', '-F', '-f', 'ipv6']);
+      spawnSync('ip', ['-n', client, 'neigh', 'flush', 'dev', 'c0']);
+      spawnSync('ip', ['-n', server, 'neigh', 'flush', 'dev', 's0']);
+      const r = spawnSync('ip', ['netns', 'exec', client, 'ping', '-6', '-n', '-c', '1', '-W', '2', ANSWERER], { encoding: 'utf8' });
+      return { ok: r.status === 0, output: r.stdout + r.stderr };
+    }
+
+    const engineOn = (rules: string, ipsets?: IpsetStore) =>
+      new NetfilterEngine({ ruleset: parseRuleset(rules, { family: 'ipv6', ipsets }), host: Host.create(ANSWERER_HOST), clock: new ManualClock(), random: new SeededRandom(1), ipsets });
+    const echo = { hook: 'PREROUTING' as const, inInterface: 's0', protocol: 'icmpv6' as const, source: PINGER, destination: ANSWERER, icmpType: 128, icmpId: 7 };
+
+    it('Neighbour Discovery is UNTRACKED, the echo-request NEW, the echo-reply ESTABLISHED: the kernel answers and keeps the entry the engine keeps', () => {
+      const rules =
+        '*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n' +
+        '-A INPUT -p ipv6-icmp -m conntrack --ctstate UNTRACKED -j ACCEPT\n' +
+        '-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type echo-request -m conntrack --ctstate NEW -j ACCEPT\n' +
+        '-A OUTPUT -p ipv6-icmp -m conntrack --ctstate UNTRACKED -j ACCEPT\n' +
+        '-A OUTPUT -p ipv6-icmp -m icmp6 --icmpv6-type 129 -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n';
+      const engine = engineOn(rules);
+      const solicitation = engine.sample({ ...echo, source: 'fe80::1', destination: 'ff02::1:ff00:2', icmpType: 135, icmpId: undefined });
+      expect(solicitation.conntrack.state).toBe('UNTRACKED');
+      expect(solicitation.steps.at(-1)).toMatchObject({ chain: 'INPUT', ruleNumber: 1, action: 'ACCEPT' });
+      const request = engine.sample(echo);
+      expect(request).toMatchObject({ verdict: 'ACCEPT', delivery: 'local', conntrack: { state: 'NEW' } });
+      const reply = engine.sample({ hook: 'OUTPUT', protocol: 'icmpv6', source: ANSWERER, destination: PINGER, icmpType: 129, icmpId: 7 });
+      expect(reply).toMatchObject({ verdict: 'ACCEPT', conntrack: { state: 'ESTABLISHED' } });
+      expect(reply.steps.at(-1)).toMatchObject({ chain: 'OUTPUT', ruleNumber: 2, action: 'ACCEPT' });
+
+      const kernel = ping(rules);
+      expect(kernel.output).toContain('1 received');
+      expect(kernel.ok).toBe(true);
+      const normalize = (line: string) => line.replace(/^(\S+ +\d+) \d+/, '$1 T').replace(/id=\d+/g, 'id=N');
+      const entries = run(['ip', 'netns', 'exec', server, 'conntrack', '-L', '-f', 'ipv6'])
+        .split('\n')
+        .filter((l) => l.startsWith('icmpv6'));
+      expect(entries.map(normalize)).toEqual(engine.conntrack.list().map((c) => normalize(c.text)));
+      // Every rule the engine's paths took counted packets in the kernel.
+      const counted = run(['ip', 'netns', 'exec', server, 'ip6tables-save', '-c'])
+        .split('\n')
+        .filter((l) => l.startsWith('['));
+      expect(counted.filter((l) => !l.startsWith('[0:'))).toHaveLength(4);
+    });
+
+    it('each ICMPv6 type arrives in the conntrack state the engine gives it (UNTRACKED, NEW, INVALID), sent from a raw socket', () => {
+      const types = [1, 2, 3, 4, 128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 143, 144, 151, 152, 153, 200];
+      const engine = engineOn('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate INVALID\nCOMMIT\n');
+      const predicted = types.map((icmpType) => [icmpType, engine.enumerate({ ...echo, icmpType, icmpId: 0 })[0].conntrack.state] as const);
+      expect(new Set(predicted.map(([, state]) => state))).toEqual(new Set(['UNTRACKED', 'NEW', 'INVALID']));
+      // One counting rule per type, in the state the engine predicts: the kernel must count a packet in each.
+      const rules = `*filter\n:INPUT ACCEPT [0:0]\n${predicted.map(([t, state]) => `-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type ${t} -m conntrack --ctstate ${state}\n`).join('')}COMMIT\n`;
+      run(['ip', 'netns', 'exec', server, 'ip6tables-restore'], rules);
+      spawnSync('ip', ['netns', 'exec', server, 'conntrack', '-F', '-f', 'ipv6']);
+      const send = `import socket\ns = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)\nfor t in (${types.join(', ')}):\n    s.sendto(bytes([t, 0, 0, 0]) + bytes(36), ('${ANSWERER}', 0))\n`;
+      run(['ip', 'netns', 'exec', client, 'python3', '-c', send]);
+      const counts = () =>
+        run(['ip', 'netns', 'exec', server, 'ip6tables-save', '-c'])
+          .split('\n')
+          .filter((l) => l.startsWith('['))
+          .map((l) => `${/--icmpv6-type (\d+)/.exec(l)?.[1]} ${/--ctstate (\S+)/.exec(l)?.[1]} ${l.startsWith('[0:') ? 'missed' : 'counted'}`);
+      // The packets wait for the neighbour to be resolved: read the counters until they are all in (at most 3 s).
+      let seen = counts();
+      for (let i = 0; i < 30 && seen.some((l) => l.endsWith('missed')); i++) {
+        spawnSync('sleep', ['0.1']);
+        seen = counts();
+      }
+      expect(seen).toEqual(predicted.map(([t, state]) => `${t} ${state} counted`));
+    });
+
+    it.each([
+      ['icmp6-adm-prohibited', 'Administratively prohibited'],
+      ['icmp6-port-unreachable', 'Port unreachable'],
+      ['icmp6-addr-unreachable', 'Address unreachable'],
+      ['icmp6-no-route', 'No route'],
+    ])('REJECT --reject-with %s: ping sees the ICMPv6 error the engine sends back (RELATED)', (rejectWith, said) => {
+      const rules =
+        '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT DROP [0:0]\n' +
+        `-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type echo-request -j REJECT --reject-with ${rejectWith}\n` +
+        '-A OUTPUT -m conntrack --ctstate RELATED,UNTRACKED -j ACCEPT\nCOMMIT\n';
+      const engine = engineOn(rules);
+      const [rejected] = engine.enumerate(echo);
+      expect(rejected).toMatchObject({ verdict: 'REJECT', rejectWith });
+      const [back] = engine.enumerate(rejectAnswer(rejected, (a) => engine.host.isLocal(a))!);
+      expect(back).toMatchObject({ verdict: 'ACCEPT', conntrack: { state: 'RELATED' } });
+      const view = outcomeView(back).packet;
+      expect(view).toMatchObject({ protocol: 'icmpv6', icmpType: 1, source: ANSWERER, destination: PINGER });
+
+      const kernel = ping(rules);
+      expect(kernel.ok).toBe(false);
+      expect(kernel.output).toContain(`From ${ANSWERER} icmp_seq=1 Destination unreachable: ${said}`);
+    });
+
+    it.each([
+      ['ipv6-icmp:echo-request', 'REJECT'],
+      ['ipv6-icmp:echo-reply', 'ACCEPT'],
+      ['icmpv6:128/0', 'REJECT'],
+      ['icmpv6:128/1', 'ACCEPT'],
+    ])('an inet6 ipset element %s (hash:ip,port, dst,dst): the kernel and the engine agree (%s)', (element, verdict) => {
+      const sets = `create echo6 hash:ip,port family inet6\nadd echo6 ${ANSWERER},${element}\n`;
+      const ipsets = new IpsetStore();
+      restoreIpsets(ipsets, sets, { now: 0 });
+      const rules =
+        '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n' +
+        '-A INPUT -p ipv6-icmp -m set --match-set echo6 dst,dst -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n';
+      expect(engineOn(rules, ipsets).enumerate(echo)[0].verdict).toBe(verdict);
+      run(['ip', 'netns', 'exec', server, 'ip6tables-restore'], '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
+      spawnSync('ip', ['netns', 'exec', server, 'ipset', 'destroy', 'echo6']);
+      run(['ip', 'netns', 'exec', server, 'ipset', 'restore'], sets);
+      const kernel = ping(rules);
+      expect(kernel.ok).toBe(verdict === 'ACCEPT');
+      if (verdict === 'REJECT') expect(kernel.output).toContain('Destination unreachable: Administratively prohibited');
     });
   });
 });

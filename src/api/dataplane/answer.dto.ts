@@ -26,7 +26,7 @@ type Encapsulation = NonNullable<Hop['encapsulation']>;
 type OuterPacket = Encapsulation['outer'];
 
 export class PacketViewDto implements PacketView {
-  @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp'] }) protocol!: Protocol;
+  @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp', 'icmpv6'] }) protocol!: Protocol;
   @ApiProperty({ example: '10.244.2.2' }) source!: string;
   @ApiProperty({ example: 40000 }) sourcePort!: number;
   @ApiProperty({ example: '10.244.1.2' }) destination!: string;
@@ -164,7 +164,7 @@ class TupleViewDto implements TupleView {
 
 class ConntrackEntryDto implements ConntrackListEntry {
   @ApiProperty() id!: number;
-  @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp'] }) protocol!: Protocol;
+  @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp', 'icmpv6'] }) protocol!: Protocol;
   @ApiProperty({ description: 'Seconds left.' }) timeout!: number;
   @ApiProperty({ example: 'SYN_RECV' }) state!: string;
   @ApiProperty({ type: TupleViewDto }) original!: TupleViewDto;

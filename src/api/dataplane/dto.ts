@@ -43,7 +43,7 @@ export class TrafficRequestDto {
   @MaxLength(512)
   to!: string;
 
-  @ApiPropertyOptional({ enum: ['tcp', 'udp', 'sctp', 'icmp'], default: 'tcp', description: '`icmp`: a ping; `to` is then a host without a port.' })
+  @ApiPropertyOptional({ enum: ['tcp', 'udp', 'sctp', 'icmp'], default: 'tcp', description: '`icmp`: a ping (ICMPv6 echo to an IPv6 address); `to` is then a host without a port.' })
   @IsOptional()
   @IsIn(['tcp', 'udp', 'sctp', 'icmp'])
   protocol?: 'tcp' | 'udp' | 'sctp' | 'icmp';

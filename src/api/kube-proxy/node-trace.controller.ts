@@ -11,7 +11,7 @@ import { ApiJsonOrTextAnswer } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
 import { sendAnswer } from '../json-body';
 import { TraceAnswerDto } from '../netfilter/answer.dto';
-import { requestFamily, traceViews } from '../netfilter/netfilter.controller';
+import { packetProtocol, requestFamily, traceViews } from '../netfilter/netfilter.controller';
 import { CLUSTER, TRAFFIC } from '../tokens';
 import { NodeTraceRequestDto } from './node-trace.dto';
 
@@ -60,6 +60,6 @@ export class NodeTraceController {
     const engine = new NetfilterEngine({ ruleset, host, clock: this.cluster.clock, random, ipsets: network.ipsets(node), nftables: network.nftHooks(node) });
     const views = traceViews(engine, host, body.packet, body.mode ?? 'enumerate');
     res.header('Vary', 'Accept');
-    sendAnswer(res, answerFormat, { node, family, outcomes: views }, answerFormat === 'text' ? traceText(body.packet, views) : []);
+    sendAnswer(res, answerFormat, { node, family, outcomes: views }, answerFormat === 'text' ? traceText({ ...body.packet, protocol: packetProtocol(body.packet) }, views) : []);
   }
 }

@@ -22,6 +22,7 @@ import {
 import { tryParseIPv4 } from '../../common/ipv4';
 import { tryParseIPv6 } from '../../ipam/ipv6';
 import { icmpTypeByName } from '../../netfilter/matches/icmp.match';
+import { icmpv6TypeByName } from '../../netfilter/matches/icmp6.match';
 
 /** An address of either family: a dotted quad, or IPv6 text (`fd00::1`). */
 function isIpText(value: string): boolean {
@@ -72,8 +73,9 @@ export function IsIcmpType(options?: ValidationOptions): PropertyDecorator {
       name: 'isIcmpType',
       validator: {
         validate: (value: unknown) =>
-          (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 255) || (typeof value === 'string' && icmpTypeByName(value) !== undefined),
-        defaultMessage: () => '$property must be an ICMP type: a number 0-255 or a name iptables knows (echo-request, echo-reply, port-unreachable, time-exceeded, ...)',
+          (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 255) ||
+          (typeof value === 'string' && (icmpTypeByName(value) !== undefined || icmpv6TypeByName(value) !== undefined)),
+        defaultMessage: () => '$property must be an ICMP type: a number 0-255 or a name iptables or ip6tables knows (echo-request, echo-reply, port-unreachable, neighbour-solicitation, ...)',
       },
     },
     options,
@@ -222,9 +224,12 @@ export class PacketDto {
   @Matches(INTERFACE_NAME, INTERFACE_MESSAGE)
   inInterface?: string;
 
-  @ApiProperty({ enum: ['tcp', 'udp', 'sctp', 'icmp'], description: 'icmp is IPv4 only (ICMPv6 packets are not traced yet).' })
-  @IsIn(['tcp', 'udp', 'sctp', 'icmp'])
-  protocol!: 'tcp' | 'udp' | 'sctp' | 'icmp';
+  @ApiProperty({
+    enum: ['tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'ipv6-icmp'],
+    description: 'icmp is IPv4 only; icmpv6 (or ipv6-icmp, the name ip6tables prints) is IPv6 only. The answer names ICMPv6 icmpv6, as conntrack does.',
+  })
+  @IsIn(['tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'ipv6-icmp'])
+  protocol!: 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | 'ipv6-icmp';
 
   @ApiPropertyOptional({ example: '203.0.113.2', description: 'Required at PREROUTING; at OUTPUT the route lookup picks it when unset.' })
   @IsOptional()
@@ -232,7 +237,7 @@ export class PacketDto {
   source?: string;
 
   @ApiPropertyOptional({ example: 40000, description: 'Required for tcp, udp and sctp; an icmp packet has none.' })
-  @ValidateIf((o: PacketDto) => o.protocol !== 'icmp')
+  @ValidateIf((o: PacketDto) => o.protocol !== 'icmp' && o.protocol !== 'icmpv6' && o.protocol !== 'ipv6-icmp')
   @IsInt()
   @Min(1)
   @Max(65535)
@@ -243,25 +248,25 @@ export class PacketDto {
   destination!: string;
 
   @ApiPropertyOptional({ example: 80, description: 'Required for tcp, udp and sctp; an icmp packet has none.' })
-  @ValidateIf((o: PacketDto) => o.protocol !== 'icmp')
+  @ValidateIf((o: PacketDto) => o.protocol !== 'icmp' && o.protocol !== 'icmpv6' && o.protocol !== 'ipv6-icmp')
   @IsInt()
   @Min(1)
   @Max(65535)
   destinationPort?: number;
 
-  @ApiPropertyOptional({ oneOf: [{ type: 'integer' }, { type: 'string' }], example: 'echo-request', description: 'icmp only: the type, a number or a name iptables knows (default echo-request).' })
+  @ApiPropertyOptional({ oneOf: [{ type: 'integer' }, { type: 'string' }], example: 'echo-request', description: 'icmp and icmpv6 only: the type, a number or a name iptables (icmp) or ip6tables (icmpv6) knows (default echo-request, 8 or 128).' })
   @IsOptional()
   @IsIcmpType()
   icmpType?: number | string;
 
-  @ApiPropertyOptional({ example: 0, description: 'icmp only: the code (default 0, or the one a type name fixes: port-unreachable is 3/3).' })
+  @ApiPropertyOptional({ example: 0, description: 'icmp and icmpv6 only: the code (default 0, or the one a type name fixes: port-unreachable is 3/3 in icmp, 1/4 in icmpv6).' })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(255)
   icmpCode?: number;
 
-  @ApiPropertyOptional({ example: 7, description: 'icmp queries (echo, timestamp, ...): the identifier (default 0).' })
+  @ApiPropertyOptional({ example: 7, description: 'icmp and icmpv6 queries (echo, timestamp, node information, ...): the identifier (default 0).' })
   @IsOptional()
   @IsInt()
   @Min(0)

@@ -29,7 +29,8 @@ import { sendAnswer } from '../json-body';
 import { CLOCK, RANDOM } from '../tokens';
 import { TraceAnswerDto } from './answer.dto';
 import { IpsetSaveRequestDto, SaveRequestDto, TraceRequestDto, type PacketDto } from './dto';
-import { requestedIcmpType } from '../../netfilter/icmp';
+import { isIcmpProtocol, requestedIcmpType } from '../../netfilter/icmp';
+import type { Protocol } from '../../netfilter/types';
 import { rejectAnswer } from '../../netfilter/reject-answer';
 import { loadNftText } from '../../nftables/load';
 
@@ -40,17 +41,23 @@ import { loadNftText } from '../../nftables/load';
  */
 function icmpFields(p: PacketDto): { icmpType?: number; icmpCode?: number; icmpId?: number } {
   const misplaced = (field: string, message: string) => new DomainError('INVALID', `packet.${field}: ${message}`, { field: `packet.${field}` });
-  if (p.protocol !== 'icmp') {
+  const protocol = packetProtocol(p);
+  if (!isIcmpProtocol(protocol)) {
     for (const field of ['icmpType', 'icmpCode', 'icmpId'] as const) {
-      if (p[field] !== undefined) throw misplaced(field, `only an icmp packet has ${field === 'icmpId' ? 'an id' : `a ${field === 'icmpType' ? 'type' : 'code'}`}, not a ${p.protocol} one`);
+      if (p[field] !== undefined) throw misplaced(field, `only an icmp or icmpv6 packet has ${field === 'icmpId' ? 'an id' : `a ${field === 'icmpType' ? 'type' : 'code'}`}, not a ${p.protocol} one`);
     }
     return {};
   }
   for (const field of ['sourcePort', 'destinationPort'] as const) {
-    if (p[field] !== undefined) throw misplaced(field, 'an icmp packet has no ports (an echo is told apart by its icmpId)');
+    if (p[field] !== undefined) throw misplaced(field, `an ${protocol} packet has no ports (an echo is told apart by its icmpId)`);
   }
-  const type = p.icmpType === undefined ? undefined : requestedIcmpType(p.icmpType, 'packet.icmpType');
+  const type = p.icmpType === undefined ? undefined : requestedIcmpType(p.icmpType, 'packet.icmpType', protocol);
   return { icmpType: type?.type, icmpCode: p.icmpCode ?? type?.code, icmpId: p.icmpId };
+}
+
+/** The protocol a trace request names, `ipv6-icmp` (ip6tables' name for ICMPv6) read as `icmpv6`. */
+export function packetProtocol(p: Pick<PacketDto, 'protocol'>): Protocol {
+  return p.protocol === 'ipv6-icmp' ? 'icmpv6' : p.protocol;
 }
 
 /**
@@ -87,7 +94,7 @@ export function traceViews(engine: NetfilterEngine, host: Host, p: PacketDto, mo
     {
       hook: p.hook,
       inInterface: p.inInterface,
-      protocol: p.protocol,
+      protocol: packetProtocol(p),
       source: p.source,
       sourcePort: p.sourcePort,
       destination: p.destination,
@@ -197,7 +204,7 @@ export class NetfilterController {
     const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random, ipsets, nftables });
     const views = traceViews(engine, host, body.packet, body.mode ?? 'enumerate');
     res.header('Vary', 'Accept');
-    sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText(body.packet, views) : []);
+    sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText({ ...body.packet, protocol: packetProtocol(body.packet) }, views) : []);
   }
 
   @Post('iptables/save')

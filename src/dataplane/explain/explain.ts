@@ -289,7 +289,7 @@ export class Explainer {
     const byExternal = byClusterIP ? undefined : this.facts.serviceByExternalAddress(sent.destination);
     const service = byClusterIP ?? byExternal?.service;
     const left = outcome.reason ?? 'left the cluster';
-    if (service && sent.protocol === 'icmp') {
+    if (service && (sent.protocol === 'icmp' || sent.protocol === 'icmpv6')) {
       // kube-proxy (iptables mode) matches only the Service's tcp/udp/sctp ports: a ping is not DNATed.
       const what = byClusterIP ? 'ClusterIP' : byExternal?.kind === 'externalIP' ? 'external IP' : 'load-balancer address';
       return verdict(

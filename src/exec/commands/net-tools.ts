@@ -9,6 +9,7 @@ import { printTable } from '../../nftables/list-printer';
 import { NFT_FAMILIES, type NftFamily } from '../../nftables/model';
 import type { CommandHandler } from '../shell';
 import { RESOLVER_TIMEOUT_MS, type PodTools } from './http-clients';
+import { firstAddress } from '../pod-sockets';
 
 function hostname(tools: PodTools): CommandHandler {
   return (ctx) => {
@@ -75,10 +76,10 @@ function ping(tools: PodTools): CommandHandler {
       ctx.err(`ping: bad address '${target}'\n`);
       return 1;
     }
-    const address = lookup.addresses[0];
-    // ICMPv6 echo is not modelled: an IPv6-only name or address is refused in so many words (busybox would ping it).
+    // An IPv4 address first, else an IPv6 one (pinged with ICMPv6 echo, as busybox's ping does).
+    const address = firstAddress(lookup);
     if (address === undefined) {
-      ctx.err(`ping: ${target}: IPv6 (ICMPv6 echo) is not modelled by kube-netsim; try nc -zv or curl to a port\n`);
+      ctx.err(`ping: bad address '${target}'\n`);
       return 1;
     }
     const id = tools.sockets.echoId();

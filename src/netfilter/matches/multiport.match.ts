@@ -5,6 +5,7 @@
 import { RuleSyntaxError, refuseTogether, type MatchModule } from '../module';
 import { formatPortRange, parsePortRange, type PortRange } from '../text/values';
 import { PROTOCOL_NUMBERS, type Match, type Packet } from '../types';
+import { isIcmpProtocol } from '../icmp';
 
 const MAX_SLOTS = 15;
 const PORT_PROTOCOLS = new Set([PROTOCOL_NUMBERS.tcp, PROTOCOL_NUMBERS.udp, PROTOCOL_NUMBERS.sctp, 33, 136]);
@@ -26,7 +27,7 @@ export class MultiportMatch implements Match {
   }
 
   matches(packet: Packet): boolean {
-    if (packet.protocol === 'icmp') return false;
+    if (isIcmpProtocol(packet.protocol)) return false;
     let hit: boolean;
     if (this.direction === 'sports') hit = this.has(packet.sourcePort);
     else if (this.direction === 'dports') hit = this.has(packet.destinationPort);
