@@ -194,7 +194,7 @@ describe('reset and watches (e2e)', () => {
     const after = parse((await request(t.http).get('/netsim/v1/snapshot').set('Accept', 'application/yaml')).text);
     // The same cluster as at the start, made again as a restart makes it: new uids, and new names where the controllers draw them
     // (generated pod names, and the provisioner's volumes, named after their claim's uid: pvc-<uid>).
-    const drawn = (o: Obj) => o.metadata.generateName || o.kind === 'Event' || (o.kind === 'PersistentVolume' && o.metadata.name.startsWith('pvc-'));
+    const drawn = (o: Obj) => o.metadata.generateName || o.kind === 'Event' || (o.kind === 'PersistentVolume' && (o.metadata.name ?? '').startsWith('pvc-'));
     const named = (doc: Doc) => doc.objects.filter((o: Obj) => !drawn(o)).map((o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
     const kinds = (doc: Doc) => doc.objects.map((o: Obj) => o.kind);
     expect(named(after)).toEqual(named(start));
