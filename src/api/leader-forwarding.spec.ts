@@ -43,6 +43,16 @@ async function follower(view: View, waitMs = 300): Promise<FastifyInstance> {
   return app;
 }
 
+/** A write sent while `view` follows, which becomes the leader 250 ms later: the write is answered here. */
+async function expectAnsweredHereOnLeading(app: FastifyInstance, view: View): Promise<void> {
+  const pending = app.inject({ method: 'POST', url: '/api/v1/namespaces/default/pods', payload: { metadata: { name: 'x' } } });
+  setTimeout(() => (view.isLeader = true), 250);
+  const answer = await pending;
+  expect(answer.statusCode).toBe(200);
+  expect(answer.json()).toEqual({ answeredBy: 'here' });
+  await app.close();
+}
+
 describe('leader forwarding (a follower hands writes and /netsim/v1 to the leader)', () => {
   const servers: Server[] = [];
   afterAll(() => servers.forEach((s) => s.close()));
@@ -93,12 +103,7 @@ describe('leader forwarding (a follower hands writes and /netsim/v1 to the leade
   it('answers a request itself once it becomes the leader while waiting', async () => {
     const view = new View();
     const app = await follower(view, 5000);
-    const pending = app.inject({ method: 'POST', url: '/api/v1/namespaces/default/pods', payload: { metadata: { name: 'x' } } });
-    setTimeout(() => (view.isLeader = true), 250);
-    const answer = await pending;
-    expect(answer.statusCode).toBe(200);
-    expect(answer.json()).toEqual({ answeredBy: 'here' });
-    await app.close();
+    await expectAnsweredHereOnLeading(app, view);
   });
 
   it('waits past a stale Lease URL where a process that does not lead now listens (its own port taken again), as for a dead leader', async () => {
@@ -106,12 +111,7 @@ describe('leader forwarding (a follower hands writes and /netsim/v1 to the leade
     const app = await follower(view, 5000);
     await app.listen({ port: 0, host: '127.0.0.1' });
     view.url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const pending = app.inject({ method: 'POST', url: '/api/v1/namespaces/default/pods', payload: { metadata: { name: 'x' } } });
-    setTimeout(() => (view.isLeader = true), 250);
-    const answer = await pending;
-    expect(answer.statusCode).toBe(200);
-    expect(answer.json()).toEqual({ answeredBy: 'here' });
-    await app.close();
+    await expectAnsweredHereOnLeading(app, view);
   });
 
   it('refuses a WebSocket upgrade and a request another follower forwarded, naming why', async () => {
