@@ -35,4 +35,14 @@ describe('followCurrent', () => {
     expect(current.count).toBe(0);
     expect(stand.increment()).toBe(1);
   });
+
+  it('hands back a function set on the current object itself as it is (a spy stays the spy)', () => {
+    const current = new Counter('a');
+    const stand = followCurrent(() => current);
+    const spy = jest.spyOn(stand, 'increment');
+    expect(stand.increment).toBe(spy);
+    stand.increment();
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(current.count).toBe(1);
+  });
 });

@@ -10,7 +10,10 @@ export function followCurrent<T extends object>(current: () => T): T {
     get: (_initial, key) => {
       const target = current();
       const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      // A method of its class runs on the current object; a function set on the object itself (an
+      // arrow function, a test's spy) is handed back as it is, so that it stays the same function.
+      if (typeof value !== 'function' || Object.prototype.hasOwnProperty.call(target, key)) return value;
+      return (value as (...args: unknown[]) => unknown).bind(target);
     },
     set: (_initial, key, value) => Reflect.set(current(), key, value),
     has: (_initial, key) => Reflect.has(current(), key),
