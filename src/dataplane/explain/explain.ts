@@ -382,7 +382,7 @@ export class Explainer {
     const service = m.service ? svcName(m.service) : 'the Service';
     const to = m.to ?? outcome.seenSource ?? 'the node';
     const source = this.sent(outcome.hops).source;
-    const after = `KUBE-POSTROUTING then masqueraded the source to ${to}`;
+    const after = `${m.masqueradeChain} then masqueraded the source to ${to}`;
     if (m.why.kind === 'hairpin') {
       return {
         reason: 'Hairpin',
@@ -397,7 +397,7 @@ export class Explainer {
           : m.why.kind === 'external'
             ? `the packet came to an external entry point of ${service} (externalTrafficPolicy: Cluster), so the endpoint may be on another node and the reply must come back through this one`
             : `a process of ${m.node} itself sent it to an external entry point of ${service} (externalTrafficPolicy: Local)`;
-    return { reason: 'Masquerade', message: `kube-proxy on ${m.node} set the masquerade mark ${m.mark} (${m.chain} -> KUBE-MARK-MASQ) because ${why}; ${after}.` };
+    return { reason: 'Masquerade', message: `kube-proxy on ${m.node} set the masquerade mark ${m.mark} (${m.chain} -> ${m.markChain}) because ${why}; ${after}.` };
   }
 }
 

@@ -9,7 +9,9 @@
  */
 import { parseServiceRuleComment, type CommentedServicePort } from '../../kube-proxy/rule-comments';
 import type { TraceStep } from '../../netfilter/types';
+import { joinHostPort } from '../../kube-proxy/ip';
 import type { Hop } from '../traffic';
+import { dispatchedTo, hairpinSource, isKubeProxyNftStep, nftMark, notLocalMatch, portChain } from './nft-trace-facts';
 
 /** A kube-proxy Service port name, `namespace/name:port` (the port part may be empty). */
 export type ServicePortName = CommentedServicePort;
@@ -33,6 +35,9 @@ export interface MasqueradeFact {
   service: ServicePortName | undefined;
   chain: string;
   mark: string;
+  /** The chain that set the mark and the one that masqueraded: `KUBE-MARK-MASQ`, `KUBE-POSTROUTING` (iptables mode) or `mark-for-masquerade`, `masquerading` (nftables mode). */
+  markChain: string;
+  masqueradeChain: string;
   why: MasqueradeWhy;
   /** The address and port the packet was masqueraded to (KUBE-POSTROUTING's MASQUERADE). */
   to: string | undefined;
@@ -80,7 +85,7 @@ function stepComment(step: TraceStep): string | undefined {
 
 /** Whether a step can tell anything here: kube-proxy's and flannel's chains, conntrack, routing, a DROP or REJECT. */
 function telling(step: TraceStep): boolean {
-  if (step.table === 'conntrack' || step.table === 'routing') return true;
+  if (step.table === 'conntrack' || step.table === 'routing' || isKubeProxyNftStep(step)) return true;
   const chain = step.chain;
   if (chain !== null && (chain.startsWith('KUBE-') || chain === 'FLANNEL-POSTRTG')) return true;
   return step.action === 'DROP' || step.action.startsWith('REJECT') || step.action === 'jump KUBE-MARK-MASQ';
@@ -148,7 +153,7 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
     affinity: undefined,
     conntrack: undefined,
   };
-  let pendingMasq: Omit<MasqueradeFact, 'mark' | 'to'> | undefined;
+  let pendingMasq: Omit<MasqueradeFact, 'mark' | 'to' | 'markChain' | 'masqueradeChain'> | undefined;
   let mark = '0x4000';
   const first = hops.find((h) => h.node !== null && h.rules.length > 0);
   if (first !== undefined) {
@@ -157,6 +162,10 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
     if (first.packet.ctstate === 'ESTABLISHED') facts.conntrack = { node: first.node ?? '', state: 'ESTABLISHED', dnat: first.nat?.dnat ?? undefined };
   }
   for (const { node, hop, step } of all) {
+    if (isKubeProxyNftStep(step)) {
+      pendingMasq = readNftStep(facts, node, hop, step, pendingMasq);
+      continue;
+    }
     const comment = stepComment(step);
     const said = parseServiceRuleComment(comment);
     const action = step.action;
@@ -179,7 +188,7 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
     if (step.chain === 'KUBE-MARK-MASQ' && pendingMasq) {
       const m = /--set-xmark (0x[0-9a-f]+)\//.exec(step.rule ?? '') ?? /--or-mark (0x[0-9a-f]+)/.exec(step.rule ?? '');
       if (m) mark = m[1].replace(/^0x0+(?=[0-9a-f])/, '0x');
-      facts.masquerade.push({ ...pendingMasq, mark, to: undefined });
+      facts.masquerade.push({ ...pendingMasq, mark, markChain: 'KUBE-MARK-MASQ', masqueradeChain: 'KUBE-POSTROUTING', to: undefined });
       pendingMasq = undefined;
     }
     if (step.chain === 'KUBE-POSTROUTING' && masquerades(step) && hop.nat?.masquerade) {
@@ -205,4 +214,57 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
     }
   }
   return facts;
+}
+
+/** The facts one step of kube-proxy's nft table tells (see nft-trace-facts.ts); answers the masquerade jump still waiting for its mark. */
+function readNftStep(facts: TraceFacts, node: string, hop: Hop, step: TraceStep, pending: Omit<MasqueradeFact, 'mark' | 'to' | 'markChain' | 'masqueradeChain'> | undefined) {
+  const action = step.action;
+  const own = portChain(step.chain);
+  const dispatch = dispatchedTo(step);
+  if (dispatch && facts.service === undefined) {
+    const to = portChain(dispatch.chain)!;
+    facts.service = to.service;
+    facts.entry = dispatch.map === '@service-nodeports' ? 'nodePort' : to.kind === 'service' ? 'cluster IP' : 'external IP';
+    // The map matched the packet's destination as it was before the DNAT (iptables mode reads it from the entry rule's `-d` and `--dport`).
+    const before = hop.nat?.before?.destination ?? joinHostPort(hop.packet.destination, hop.packet.destinationPort);
+    const colon = before.lastIndexOf(':');
+    if (facts.entry !== 'nodePort') facts.entryAddress = before.slice(0, colon).replace(/^\[|\]$/g, '');
+    facts.entryPort = Number(before.slice(colon + 1));
+  }
+  if (action === 'jump mark-for-masquerade') {
+    const rule = step.rule;
+    const why: MasqueradeWhy =
+      own?.kind === 'endpoint'
+        ? { kind: 'hairpin', endpoint: hairpinSource(rule) }
+        : rule?.includes('fib saddr type local')
+          ? { kind: 'local-external' }
+          : own?.kind === 'external'
+            ? { kind: 'external' }
+            : notLocalMatch(rule)
+              ? { kind: 'not-local', match: notLocalMatch(rule)! }
+              : { kind: 'masquerade-all' };
+    return { node, service: own?.service ?? facts.service, chain: step.chain ?? '', why };
+  }
+  if (step.chain === 'mark-for-masquerade' && pending) {
+    facts.masquerade.push({ ...pending, mark: nftMark(step.rule) ?? '0x4000', markChain: 'mark-for-masquerade', masqueradeChain: 'masquerading', to: undefined });
+    return undefined;
+  }
+  if (step.chain === 'masquerading' && action.startsWith('MASQUERADE') && hop.nat?.masquerade) {
+    for (const m of facts.masquerade) if (m.node === node && m.to === undefined) m.to = hop.nat.snat ?? undefined;
+  }
+  if (own?.kind === 'endpoint' && action.startsWith('DNAT to') && hop.nat?.dnat && facts.dnat === undefined) {
+    facts.dnat = { node, endpoint: hop.nat.dnat, service: own.service };
+    facts.service ??= own.service;
+  }
+  return pending;
+}
+
+/** The first Service chain the rules sent the packet to: `KUBE-SVC-…`, `KUBE-SVL-…`, `KUBE-EXT-…` (iptables mode), `service-…`, `external-…` (nftables mode). */
+export function serviceChain(steps: readonly TraceStep[]): string | undefined {
+  for (const s of steps) {
+    if (/^jump KUBE-(SVC|SVL|EXT)-/.test(s.action)) return s.action.slice(5);
+    const nft = isKubeProxyNftStep(s) ? dispatchedTo(s) : undefined;
+    if (nft) return nft.chain;
+  }
+  return undefined;
 }
