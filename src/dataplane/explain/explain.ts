@@ -75,7 +75,7 @@ export class Explainer {
       case 'delivered':
         return this.delivered(outcome, trace, notes, context);
       case 'rejected':
-        return this.rejected(outcome, trace, notes);
+        return this.rejected(outcome, trace, notes, sent);
       case 'dropped':
         return this.dropped(outcome, trace, notes, sent);
       case 'refused':
@@ -153,7 +153,7 @@ export class Explainer {
     }
   }
 
-  private rejected(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[]): Verdict {
+  private rejected(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
     const r = trace.refusal;
     const client = rejectView(r?.rejectWith);
     const said = parseServiceRuleComment(r?.comment);
@@ -161,6 +161,18 @@ export class Explainer {
       const name = said.service;
       const service = this.facts.service(name.namespace, name.name);
       if (service) return this.noEndpoints(service, name, `kube-proxy on ${r.node} rejects the connection ("${r.comment}").`, client, notes);
+    }
+    // nftables mode: the no-endpoint-services (or -nodeports) map sent the packet to reject-chain; its element names the address, protocol and port.
+    if (r?.map === '@no-endpoint-services' || r?.map === '@no-endpoint-nodeports') {
+      const found = r.map === '@no-endpoint-nodeports' ? this.facts.serviceByNodePort(sent.port, sent.protocol) : this.servicePortAt(sent);
+      if (found) {
+        const name = { namespace: found.service.namespace, name: found.service.name, port: found.port.name ?? '' };
+        return this.noEndpoints(found.service, name, `kube-proxy on ${r.node} rejects the connection (its ${r.map.slice(1)} map sends ${joinHostPort(sent.destination, sent.port)} to reject-chain).`, client, notes);
+      }
+    }
+    if (r?.comment === 'Reject traffic to invalid ports of ClusterIPs') {
+      const service = this.facts.serviceByClusterIP(sent.destination);
+      if (service) return verdict('PortNotInService', client, `${sent.destination} is ${svcName(service)}'s ClusterIP, which ${this.missingPort(service, sent)}: kube-proxy on ${r.node} rejects the connection ("${r.comment}").`, notes);
     }
     const rule = r ? ` by the rule ${r.step.rule}` : '';
     return verdict('Rejected', client, `${capital(outcome.reason ?? 'rejected')}${rule}.`, notes);
@@ -233,6 +245,9 @@ export class Explainer {
         );
       }
     }
+    if (r?.comment === 'Drop traffic to unallocated ClusterIPs') {
+      return verdict('Dropped', 'timed-out', `${sent.destination} is in the Service CIDR but no Service's ClusterIP: kube-proxy on ${r.node} drops the packet ("${r.comment}").`, notes);
+    }
     const rule = r ? ` by the rule ${r.step.rule}` : '';
     return verdict('Dropped', 'timed-out', `${capital(outcome.reason ?? 'dropped')}${rule}.`, notes);
   }
@@ -284,6 +299,20 @@ export class Explainer {
     return verdict('PortClosed', 'connection-refused', `${capital(outcome.reason ?? 'refused')}.`, notes);
   }
 
+  /** `has no port 81 (its ports: 80/TCP)`: the port a packet was sent to, which the Service lacks. */
+  private missingPort(service: ServiceRef, sent: ReturnType<Explainer['sent']>): string {
+    const ports = service.spec.ports ?? [];
+    const missing = ports.some((p) => p.port === sent.port) ? `${sent.port}/${sent.protocol.toUpperCase()}` : `${sent.port}`;
+    return `has no port ${missing} (its ports: ${ports.map((p: ServicePort) => portText(p)).join(', ') || 'none'})`;
+  }
+
+  /** The Service port a packet was sent to: a ClusterIP's, an external IP's or a load balancer's, by number and protocol. */
+  private servicePortAt(sent: ReturnType<Explainer['sent']>): { service: ServiceRef; port: ServicePort } | undefined {
+    const service = this.facts.serviceByClusterIP(sent.destination) ?? this.facts.serviceByExternalAddress(sent.destination)?.service;
+    const port = service?.spec.ports?.find((p) => p.port === sent.port && (p.protocol ?? 'TCP').toLowerCase() === sent.protocol);
+    return service && port ? { service, port } : undefined;
+  }
+
   private external(outcome: Unexplained, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
     const byClusterIP = this.facts.serviceByClusterIP(sent.destination);
     const byExternal = byClusterIP ? undefined : this.facts.serviceByExternalAddress(sent.destination);
@@ -308,14 +337,7 @@ export class Explainer {
         // The Service has the port, yet no rule took the packet: the rules lag behind the store.
         return verdict('LeftCluster', 'left-cluster', `${sent.destination} is ${svcName(service)}'s ${what} and it has port ${portText(has)}, but no kube-proxy rule took the packet: ${rulesOutOfDate(sent.node)}. The packet ${left}.`, notes);
       }
-      const sameNumber = ports.some((p) => p.port === sent.port);
-      const missing = sameNumber ? `${sent.port}/${protocol}` : `${sent.port}`;
-      return verdict(
-        'PortNotInService',
-        'timed-out',
-        `${sent.destination} is ${svcName(service)}'s ${what}, which has no port ${missing} (its ports: ${ports.map((p: ServicePort) => portText(p)).join(', ') || 'none'}): no kube-proxy rule takes the packet, so it ${left} and nothing answers.`,
-        notes,
-      );
+      return verdict('PortNotInService', 'timed-out', `${sent.destination} is ${svcName(service)}'s ${what}, which ${this.missingPort(service, sent)}: no kube-proxy rule takes the packet, so it ${left} and nothing answers.`, notes);
     }
     return verdict('LeftCluster', 'left-cluster', `The packet ${left}: ${sent.destination} is no Service, pod or node address of the cluster.`, notes);
   }

@@ -5,17 +5,18 @@ import { SimulationClock } from '../../cluster/simulation-clock';
 import { SeededRandom } from '../../common/random';
 import { readConfig } from '../../config/app-config';
 import { decodeKubeProxyConfiguration } from '../../kube-proxy/config-decoding';
+import type { TraceStep } from '../../netfilter/types';
 import { TrafficSimulator } from '../traffic';
 import { Diagnoser } from './diagnose';
 import { dispatchedTo, nftMark, portChain } from './nft-trace-facts';
 import { readTrace, serviceChain } from './trace-facts';
 
 /** The demo cluster, kind-worker's kube-proxy in `mode` (docs/nftables.md "Run a node in nftables mode"). */
-function demo(mode: 'iptables' | 'nftables'): Cluster {
+function demo(mode: 'iptables' | 'nftables', node = 'kind-worker'): Cluster {
   const config = readConfig({ CLUSTER_FILE: 'fixtures/clusters/demo.yaml' });
   const cluster = buildCluster(config, new SimulationClock(Date.UTC(2026, 0, 1)), new SeededRandom(1));
   loadClusterFile(cluster, config.clusterFile, process.cwd());
-  if (mode === 'nftables') cluster.kubeProxies.setNodeConfig('kind-worker', decodeKubeProxyConfiguration({ mode: 'nftables', clusterCIDR: '10.244.0.0/16', nftables: { minSyncPeriod: '0s' } }).config);
+  if (mode === 'nftables') cluster.kubeProxies.setNodeConfig(node, decodeKubeProxyConfiguration({ mode: 'nftables', clusterCIDR: '10.244.0.0/16', nftables: { minSyncPeriod: '0s' } }).config);
   return cluster;
 }
 
@@ -36,7 +37,7 @@ describe("the text forms through a node in nftables mode: kube-proxy's nft chain
     expect(portChain('external-GCGJYZ2R-default/web-nodeport/tcp/')).toMatchObject({ kind: 'external', service: { namespace: 'default', name: 'web-nodeport', port: '' } });
     expect(portChain('KUBE-SVC-CDGGSHYLG3RE2FKL')).toBeUndefined();
     expect(portChain('services')).toBeUndefined();
-    const step = { hook: 'PREROUTING', table: 'ip kube-proxy', chain: 'services', ruleNumber: 1, rule: 'ip daddr . meta l4proto . th dport vmap @service-ips # handle 45' };
+    const step: Omit<TraceStep, 'action'> = { hook: 'PREROUTING', table: 'ip kube-proxy', chain: 'services', ruleNumber: 1, rule: 'ip daddr . meta l4proto . th dport vmap @service-ips # handle 45' };
     expect(dispatchedTo({ ...step, action: 'vmap @service-ips: goto service-SUSTUHLJ-default/web/tcp/http' })).toEqual({ map: '@service-ips', chain: 'service-SUSTUHLJ-default/web/tcp/http' });
     expect(dispatchedTo({ ...step, action: 'jump mark-for-masquerade' })).toBeUndefined();
     expect(dispatchedTo({ ...step, action: 'goto endpoint-SVLGPL42-default/web/tcp/http__10.244.1.2/8080' })).toBeUndefined();
@@ -75,6 +76,38 @@ describe("the text forms through a node in nftables mode: kube-proxy's nft chain
     // The notes that name chains name nft ones.
     const notes = nftables.verdicts.flat().join('\n');
     expect(notes).not.toMatch(/KUBE-/);
+  });
+});
+
+describe('refusals through a node in nftables mode, explained', () => {
+  const send = (cluster: Cluster, to: string) => new TrafficSimulator(cluster).send({ from: 'pod/default/db-0', to }).outcomes.map((o) => o.verdict);
+
+  it("a Service scaled to zero: the no-endpoint-services map's reject, explained as in iptables mode", () => {
+    const verdicts = (['iptables', 'nftables'] as const).map((mode) => {
+      const cluster = demo(mode, 'kind-worker2');
+      cluster.store.patch(cluster.store.resourceType('deployments.apps'), 'default', 'web', { spec: { replicas: 0 } });
+      cluster.clock.advance(41_000);
+      return send(cluster, 'web:80');
+    });
+    expect(verdicts[0]).toEqual([expect.objectContaining({ reason: 'ScaledToZero', client: 'connection-refused' })]);
+    expect(verdicts[1]).toEqual([{ ...verdicts[0][0], message: verdicts[0][0].message.replace(/\(".*"\)\.$/, '(its no-endpoint-services map sends 10.104.224.11:80 to reject-chain).') }]);
+  });
+
+  it("a ClusterIP's unknown port: rejected by cluster-ips-check (iptables mode lets it leave the cluster)", () => {
+    expect(send(demo('nftables', 'kind-worker2'), 'db:5433')).toEqual([
+      {
+        reason: 'PortNotInService',
+        client: 'connection-refused',
+        message: `10.96.239.89 is default/db's ClusterIP, which has no port 5433 (its ports: 5432/TCP): kube-proxy on kind-worker2 rejects the connection ("Reject traffic to invalid ports of ClusterIPs").`,
+        notes: [],
+      },
+    ]);
+  });
+
+  it('an unallocated address of the Service CIDR: dropped by cluster-ips-check', () => {
+    expect(send(demo('nftables', 'kind-worker2'), '10.96.5.5:80')).toEqual([
+      { reason: 'Dropped', client: 'timed-out', message: `10.96.5.5 is in the Service CIDR but no Service's ClusterIP: kube-proxy on kind-worker2 drops the packet ("Drop traffic to unallocated ClusterIPs").`, notes: [] },
+    ]);
   });
 });
 

@@ -48,3 +48,12 @@ export function notLocalMatch(rule: string | null): string | undefined {
 export function hairpinSource(rule: string | null): string {
   return (rule ? /ip6? saddr (\S+)/.exec(rule)?.[1] : undefined) ?? '';
 }
+
+/** A rule that rejected or dropped the packet (`reject`, `drop`), with its comment (`comment "Drop traffic to unallocated ClusterIPs"`). */
+export function nftRefusal(step: TraceStep): { comment: string | undefined; target: 'REJECT' | 'DROP'; rejectWith: string | undefined } | undefined {
+  if (step.rule === null) return undefined;
+  const comment = /comment "([^"]*)"/.exec(step.rule)?.[1];
+  if (step.action === 'drop') return { comment, target: 'DROP', rejectWith: undefined };
+  if (step.action === 'reject' || step.action.startsWith('reject ')) return { comment, target: 'REJECT', rejectWith: 'icmp-port-unreachable' };
+  return undefined;
+}

@@ -11,7 +11,7 @@ import { parseServiceRuleComment, type CommentedServicePort } from '../../kube-p
 import type { TraceStep } from '../../netfilter/types';
 import { joinHostPort } from '../../kube-proxy/ip';
 import type { Hop } from '../traffic';
-import { dispatchedTo, hairpinSource, isKubeProxyNftStep, nftMark, notLocalMatch, portChain } from './nft-trace-facts';
+import { dispatchedTo, hairpinSource, isKubeProxyNftStep, nftMark, nftRefusal, notLocalMatch, portChain } from './nft-trace-facts';
 
 /** A kube-proxy Service port name, `namespace/name:port` (the port part may be empty). */
 export type ServicePortName = CommentedServicePort;
@@ -59,7 +59,7 @@ export interface TraceFacts {
   /** flanneld's MASQUERADE (pod traffic leaving the pod network). */
   flannelMasquerade: { node: string; to: string } | undefined;
   /** The REJECT or DROP rule that ended the packet, with its comment. */
-  refusal: { node: string; step: TraceStep; comment: string | undefined; target: 'REJECT' | 'DROP'; rejectWith: string | undefined } | undefined;
+  refusal: { node: string; step: TraceStep; comment: string | undefined; target: 'REJECT' | 'DROP'; rejectWith: string | undefined; map?: string } | undefined;
   /** A `-m recent --rcheck` rule that matched: ClientIP session affinity. */
   affinity: { node: string; list: string; seconds: number; endpoint: string | undefined; service: ServicePortName | undefined } | undefined;
   /** The first node found the packet's connection in its conntrack table. */
@@ -161,9 +161,10 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
     facts.routedTo = before !== undefined ? addressOf(before) : first.packet.destination;
     if (first.packet.ctstate === 'ESTABLISHED') facts.conntrack = { node: first.node ?? '', state: 'ESTABLISHED', dnat: first.nat?.dnat ?? undefined };
   }
+  const nft: NftState = { pendingMasq: undefined, map: undefined };
   for (const { node, hop, step } of all) {
     if (isKubeProxyNftStep(step)) {
-      pendingMasq = readNftStep(facts, node, hop, step, pendingMasq);
+      readNftStep(facts, nft, node, hop, step);
       continue;
     }
     const comment = stepComment(step);
@@ -216,11 +217,21 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
   return facts;
 }
 
-/** The facts one step of kube-proxy's nft table tells (see nft-trace-facts.ts); answers the masquerade jump still waiting for its mark. */
-function readNftStep(facts: TraceFacts, node: string, hop: Hop, step: TraceStep, pending: Omit<MasqueradeFact, 'mark' | 'to' | 'markChain' | 'masqueradeChain'> | undefined) {
+type PendingMasquerade = Omit<MasqueradeFact, 'mark' | 'to' | 'markChain' | 'masqueradeChain'>;
+
+/** What the nft steps read so far leave open: the masquerade jump waiting for its mark, the verdict map that sent the packet to a chain. */
+interface NftState {
+  pendingMasq: PendingMasquerade | undefined;
+  map: string | undefined;
+}
+
+/** The facts one step of kube-proxy's nft table tells (see nft-trace-facts.ts). */
+function readNftStep(facts: TraceFacts, state: NftState, node: string, hop: Hop, step: TraceStep): void {
   const action = step.action;
   const own = portChain(step.chain);
   const dispatch = dispatchedTo(step);
+  const map = /^vmap (@\S+): /.exec(action)?.[1];
+  if (map) state.map = map;
   if (dispatch && facts.service === undefined) {
     const to = portChain(dispatch.chain)!;
     facts.service = to.service;
@@ -243,11 +254,11 @@ function readNftStep(facts: TraceFacts, node: string, hop: Hop, step: TraceStep,
             : notLocalMatch(rule)
               ? { kind: 'not-local', match: notLocalMatch(rule)! }
               : { kind: 'masquerade-all' };
-    return { node, service: own?.service ?? facts.service, chain: step.chain ?? '', why };
+    state.pendingMasq = { node, service: own?.service ?? facts.service, chain: step.chain ?? '', why };
   }
-  if (step.chain === 'mark-for-masquerade' && pending) {
-    facts.masquerade.push({ ...pending, mark: nftMark(step.rule) ?? '0x4000', markChain: 'mark-for-masquerade', masqueradeChain: 'masquerading', to: undefined });
-    return undefined;
+  if (step.chain === 'mark-for-masquerade' && state.pendingMasq) {
+    facts.masquerade.push({ ...state.pendingMasq, mark: nftMark(step.rule) ?? '0x4000', markChain: 'mark-for-masquerade', masqueradeChain: 'masquerading', to: undefined });
+    state.pendingMasq = undefined;
   }
   if (step.chain === 'masquerading' && action.startsWith('MASQUERADE') && hop.nat?.masquerade) {
     for (const m of facts.masquerade) if (m.node === node && m.to === undefined) m.to = hop.nat.snat ?? undefined;
@@ -256,7 +267,8 @@ function readNftStep(facts: TraceFacts, node: string, hop: Hop, step: TraceStep,
     facts.dnat = { node, endpoint: hop.nat.dnat, service: own.service };
     facts.service ??= own.service;
   }
-  return pending;
+  const refused = nftRefusal(step);
+  if (refused) facts.refusal = { node, step, ...refused, map: step.chain === 'reject-chain' ? state.map : undefined };
 }
 
 /** The first Service chain the rules sent the packet to: `KUBE-SVC-…`, `KUBE-SVL-…`, `KUBE-EXT-…` (iptables mode), `service-…`, `external-…` (nftables mode). */
