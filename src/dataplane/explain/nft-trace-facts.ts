@@ -9,8 +9,11 @@
  * `vmap @service-nodeports`), the mark is set in `mark-for-masquerade` and
  * the source masqueraded in `masquerading`.
  */
-import type { TraceStep } from '../../netfilter/types';
+import { joinHostPort } from '../../kube-proxy/ip';
 import type { CommentedServicePort } from '../../kube-proxy/rule-comments';
+import type { TraceStep } from '../../netfilter/types';
+import type { Hop } from '../traffic';
+import type { MasqueradeFact, MasqueradeWhy, TraceFacts } from './trace-facts';
 
 /** kube-proxy's nft table in either family. */
 export function isKubeProxyNftStep(step: TraceStep): boolean {
@@ -56,4 +59,58 @@ export function nftRefusal(step: TraceStep): { comment: string | undefined; targ
   if (step.action === 'drop') return { comment, target: 'DROP', rejectWith: undefined };
   if (step.action === 'reject' || step.action.startsWith('reject ')) return { comment, target: 'REJECT', rejectWith: 'icmp-port-unreachable' };
   return undefined;
+}
+
+type PendingMasquerade = Omit<MasqueradeFact, 'mark' | 'to' | 'markChain' | 'masqueradeChain'>;
+
+/** What the nft steps read so far leave open: the masquerade jump waiting for its mark, the verdict map that sent the packet to a chain. */
+export interface NftState {
+  pendingMasq: PendingMasquerade | undefined;
+  map: string | undefined;
+}
+
+/** The facts one step of kube-proxy's nft table tells (see nft-trace-facts.ts). */
+export function readNftStep(facts: TraceFacts, state: NftState, node: string, hop: Hop, step: TraceStep): void {
+  const action = step.action;
+  const own = portChain(step.chain);
+  const dispatch = dispatchedTo(step);
+  const map = /^vmap (@\S+): /.exec(action)?.[1];
+  if (map) state.map = map;
+  if (dispatch && facts.service === undefined) {
+    const to = portChain(dispatch.chain)!;
+    facts.service = to.service;
+    facts.entry = dispatch.map === '@service-nodeports' ? 'nodePort' : to.kind === 'service' ? 'cluster IP' : 'external IP';
+    // The map matched the packet's destination as it was before the DNAT (iptables mode reads it from the entry rule's `-d` and `--dport`).
+    const before = hop.nat?.before?.destination ?? joinHostPort(hop.packet.destination, hop.packet.destinationPort);
+    const colon = before.lastIndexOf(':');
+    if (facts.entry !== 'nodePort') facts.entryAddress = before.slice(0, colon).replace(/^\[|\]$/g, '');
+    facts.entryPort = Number(before.slice(colon + 1));
+  }
+  if (action === 'jump mark-for-masquerade') {
+    const rule = step.rule;
+    const why: MasqueradeWhy =
+      own?.kind === 'endpoint'
+        ? { kind: 'hairpin', endpoint: hairpinSource(rule) }
+        : rule?.includes('fib saddr type local')
+          ? { kind: 'local-external' }
+          : own?.kind === 'external'
+            ? { kind: 'external' }
+            : notLocalMatch(rule)
+              ? { kind: 'not-local', match: notLocalMatch(rule)! }
+              : { kind: 'masquerade-all' };
+    state.pendingMasq = { node, service: own?.service ?? facts.service, chain: step.chain ?? '', why };
+  }
+  if (step.chain === 'mark-for-masquerade' && state.pendingMasq) {
+    facts.masquerade.push({ ...state.pendingMasq, mark: nftMark(step.rule) ?? '0x4000', markChain: 'mark-for-masquerade', masqueradeChain: 'masquerading', to: undefined });
+    state.pendingMasq = undefined;
+  }
+  if (step.chain === 'masquerading' && action.startsWith('MASQUERADE') && hop.nat?.masquerade) {
+    for (const m of facts.masquerade) if (m.node === node && m.to === undefined) m.to = hop.nat.snat ?? undefined;
+  }
+  if (own?.kind === 'endpoint' && action.startsWith('DNAT to') && hop.nat?.dnat && facts.dnat === undefined) {
+    facts.dnat = { node, endpoint: hop.nat.dnat, service: own.service };
+    facts.service ??= own.service;
+  }
+  const refused = nftRefusal(step);
+  if (refused) facts.refusal = { node, step, ...refused, map: step.chain === 'reject-chain' ? state.map : undefined };
 }
