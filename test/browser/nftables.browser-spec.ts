@@ -80,6 +80,8 @@ describe('the browser UI with a node in nftables mode', () => {
 
   it('jumps from a highlighted nft rule to its step', async () => {
     await page.locator('[data-testid=nftables] div.hit', { hasText: 'vmap @service-ips' }).click();
+    // The page renders the step after the click's event: wait for it.
+    await page.locator('[data-testid=step-rule] .hook', { hasText: 'chain services ·' }).waitFor();
     expect(await page.locator('[data-testid=step-rule] .hook').innerText()).toBe('PREROUTING · table ip kube-proxy · chain services · rule 1');
     expect(await ui.text('rule-text')).toMatch(/^ip daddr \. meta l4proto \. th dport vmap @service-ips # handle \d+$/);
     expect(await page.locator('[data-testid=nftables] div.current').innerText()).toBe('\t\tip daddr . meta l4proto . th dport vmap @service-ips');
