@@ -230,7 +230,13 @@ export class Explainer {
     if (r?.comment !== undefined && said?.kind === 'no-local-endpoints') {
       const name = said.service;
       const service = this.facts.service(name.namespace, name.name);
-      if (service) return this.noLocalEndpoints(service, r.node, r.comment, r.step.chain === 'KUBE-SERVICES' ? 'internal' : 'external', notes);
+      if (service) return this.noLocalEndpoints(service, r.node, `"${r.comment}"`, r.step.chain === 'KUBE-SERVICES' ? 'internal' : 'external', notes);
+    }
+    // nftables mode: the no-endpoint-nodeports (or -services) map drops what has no local endpoint.
+    if (r?.map === '@no-endpoint-nodeports' || r?.map === '@no-endpoint-services') {
+      const found = r.map === '@no-endpoint-nodeports' ? this.facts.serviceByNodePort(sent.port, sent.protocol) : this.servicePortAt(sent);
+      const internal = r.map === '@no-endpoint-services' && this.facts.serviceByClusterIP(sent.destination) !== undefined;
+      if (found) return this.noLocalEndpoints(found.service, r.node, `its ${r.map.slice(1)} map drops ${joinHostPort(sent.destination, sent.port)}`, internal ? 'internal' : 'external', notes);
     }
     if (r && said?.kind === 'not-accepted') {
       const name = said.service;
@@ -252,14 +258,15 @@ export class Explainer {
     return verdict('Dropped', 'timed-out', `${capital(outcome.reason ?? 'dropped')}${rule}.`, notes);
   }
 
-  private noLocalEndpoints(service: ServiceRef, node: string, comment: string, which: 'internal' | 'external', notes: VerdictNote[]): Verdict {
+  /** `why`: the rule that dropped the packet, in words (its comment, quoted, in iptables mode). */
+  private noLocalEndpoints(service: ServiceRef, node: string, why: string, which: 'internal' | 'external', notes: VerdictNote[]): Verdict {
     const policy = which === 'internal' ? 'internalTrafficPolicy' : 'externalTrafficPolicy';
     const nodes = [...new Set(this.facts.selectedPods(service).filter((p) => p.cause === undefined && p.node).map((p) => p.node!))].sort();
     const elsewhere = nodes.length ? ` (its ready endpoints are on ${list(nodes)})` : '';
     return verdict(
       'NoLocalEndpoints',
       'timed-out',
-      `${svcName(service)} has ${policy}: Local and no ready endpoint on ${node}${elsewhere}: kube-proxy on ${node} drops the packet ("${comment}").`,
+      `${svcName(service)} has ${policy}: Local and no ready endpoint on ${node}${elsewhere}: kube-proxy on ${node} drops the packet (${why}).`,
       notes,
     );
   }

@@ -93,6 +93,16 @@ describe('refusals through a node in nftables mode, explained', () => {
     expect(verdicts[1]).toEqual([{ ...verdicts[0][0], message: verdicts[0][0].message.replace(/\(".*"\)\.$/, '(its no-endpoint-services map sends 10.104.224.11:80 to reject-chain).') }]);
   });
 
+  it("a NodePort with externalTrafficPolicy: Local on a node without its endpoints: the no-endpoint-nodeports map's drop, explained as in iptables mode", () => {
+    const verdicts = (['iptables', 'nftables'] as const).map((mode) => {
+      const cluster = demo(mode, 'kind-control-plane');
+      cluster.store.patch(cluster.store.resourceType('services'), 'default', 'web-nodeport', { spec: { externalTrafficPolicy: 'Local' } });
+      return new TrafficSimulator(cluster).send({ from: 'external/172.18.0.99', to: '172.18.0.2:30080' }).outcomes.map((o) => o.verdict);
+    });
+    expect(verdicts[0]).toEqual([expect.objectContaining({ reason: 'NoLocalEndpoints', client: 'timed-out' })]);
+    expect(verdicts[1]).toEqual([{ ...verdicts[0][0], message: verdicts[0][0].message.replace(/\(".*"\)\.$/, '(its no-endpoint-nodeports map drops 172.18.0.2:30080).') }]);
+  });
+
   it("a ClusterIP's unknown port: rejected by cluster-ips-check (iptables mode lets it leave the cluster)", () => {
     expect(send(demo('nftables', 'kind-worker2'), 'db:5433')).toEqual([
       {

@@ -52,12 +52,16 @@ export function hairpinSource(rule: string | null): string {
   return (rule ? /ip6? saddr (\S+)/.exec(rule)?.[1] : undefined) ?? '';
 }
 
-/** A rule that rejected or dropped the packet (`reject`, `drop`), with its comment (`comment "Drop traffic to unallocated ClusterIPs"`). */
+/**
+ * A rule that rejected or dropped the packet (`reject`, `drop`, or a verdict map's `drop`:
+ * `vmap @no-endpoint-nodeports: drop`), with its comment (`comment "Drop traffic to unallocated ClusterIPs"`).
+ */
 export function nftRefusal(step: TraceStep): { comment: string | undefined; target: 'REJECT' | 'DROP'; rejectWith: string | undefined } | undefined {
   if (step.rule === null) return undefined;
   const comment = /comment "([^"]*)"/.exec(step.rule)?.[1];
-  if (step.action === 'drop') return { comment, target: 'DROP', rejectWith: undefined };
-  if (step.action === 'reject' || step.action.startsWith('reject ')) return { comment, target: 'REJECT', rejectWith: 'icmp-port-unreachable' };
+  const verdict = step.action.replace(/^vmap @\S+: /, '');
+  if (verdict === 'drop') return { comment, target: 'DROP', rejectWith: undefined };
+  if (verdict === 'reject' || verdict.startsWith('reject ')) return { comment, target: 'REJECT', rejectWith: 'icmp-port-unreachable' };
   return undefined;
 }
 
@@ -112,5 +116,5 @@ export function readNftStep(facts: TraceFacts, state: NftState, node: string, ho
     facts.service ??= own.service;
   }
   const refused = nftRefusal(step);
-  if (refused) facts.refusal = { node, step, ...refused, map: step.chain === 'reject-chain' ? state.map : undefined };
+  if (refused) facts.refusal = { node, step, ...refused, map: map ?? (step.chain === 'reject-chain' ? state.map : undefined) };
 }
