@@ -360,7 +360,7 @@ export class Explainer {
       const client = this.sent(outcome.hops).source;
       notes.push({
         reason: 'SessionAffinity',
-        message: `${service} has sessionAffinity: ClientIP: ${client} was sent to ${a.endpoint ?? 'this endpoint'} within the last ${a.seconds} s, so kube-proxy on ${a.node} sends it there again (recent list ${a.list}).`,
+        message: `${service} has sessionAffinity: ClientIP: ${client} was sent to ${a.endpoint ?? 'this endpoint'} within the last ${a.seconds} s, so kube-proxy on ${a.node} sends it there again (${a.list.startsWith('affinity-') ? `set @${a.list}` : `recent list ${a.list}`}).`,
       });
     }
     const terminating = this.terminatingFallback(outcome, trace);

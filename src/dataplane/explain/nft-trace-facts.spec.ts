@@ -79,6 +79,27 @@ describe("the text forms through a node in nftables mode: kube-proxy's nft chain
   });
 });
 
+describe('session affinity through a node in nftables mode', () => {
+  it("a pinned connection's note names the endpoint's affinity set where iptables mode names its recent list", () => {
+    const notes = (['iptables', 'nftables'] as const).map((mode) => {
+      const cluster = demo(mode, 'kind-worker2');
+      cluster.store.patch(cluster.store.resourceType('services'), 'default', 'web', { spec: { sessionAffinity: 'ClientIP' } });
+      const { outcomes } = new TrafficSimulator(cluster).send({ from: 'pod/default/db-0', to: 'web:80', mode: 'sample', count: 10, seed: 4 });
+      return outcomes.map((o) => [o.connections, o.verdict.notes.map((n) => `${n.reason}: ${n.message}`)] as const);
+    });
+    for (const [i, [connections, texts]] of notes[1].entries()) {
+      expect(connections).toBe(notes[0][i][0]);
+      expect(texts.map((t) => t.replace(/to \S+ within/, 'to ENDPOINT within').replace(/\(set @affinity-\w{8}-default\/web\/tcp\/http__10\.244\.\d+\.\d+\/8080\)/, '(LIST)'))).toEqual(
+        notes[0][i][1].map((t) => t.replace(/to \S+ within/, 'to ENDPOINT within').replace(/\(recent list KUBE-SEP-\w+\)/, '(LIST)')),
+      );
+    }
+    const pinned = notes[1].find(([, texts]) => texts.length > 0)![1][0];
+    const endpoint = /sent to (\S+):8080 within the last 10800 s/.exec(pinned)![1];
+    expect(pinned).toContain(`(set @affinity-`);
+    expect(pinned).toContain(`__${endpoint}/8080)`);
+  });
+});
+
 describe('refusals through a node in nftables mode, explained', () => {
   const send = (cluster: Cluster, to: string) => new TrafficSimulator(cluster).send({ from: 'pod/default/db-0', to }).outcomes.map((o) => o.verdict);
 

@@ -115,6 +115,15 @@ export function readNftStep(facts: TraceFacts, state: NftState, node: string, ho
     facts.dnat = { node, endpoint: hop.nat.dnat, service: own.service };
     facts.service ??= own.service;
   }
+  // ClientIP session affinity: the Service chain found the source in an endpoint's affinity set; that endpoint's chain renews it (`expires in Ns`).
+  const pinned = step.rule ? /ip6? saddr @(affinity-\S+) goto (endpoint-\S+)/.exec(step.rule) : null;
+  if (pinned && action === `goto ${pinned[2]}` && facts.affinity === undefined) {
+    const endpoint = portChain(pinned[2])?.endpoint;
+    const slash = endpoint?.lastIndexOf('/') ?? -1;
+    facts.affinity = { node, list: pinned[1], seconds: 0, endpoint: endpoint && slash > 0 ? joinHostPort(endpoint.slice(0, slash), Number(endpoint.slice(slash + 1))) : undefined, service: own?.service };
+  }
+  const renewed = /^update @(affinity-\S+) .*\(expires in (\d+)s\)$/.exec(action);
+  if (renewed && facts.affinity?.list === renewed[1] && facts.affinity.seconds === 0) facts.affinity.seconds = Number(renewed[2]);
   const refused = nftRefusal(step);
   if (refused) facts.refusal = { node, step, ...refused, map: map ?? (step.chain === 'reject-chain' ? state.map : undefined) };
 }

@@ -59,7 +59,7 @@ export interface TraceFacts {
   flannelMasquerade: { node: string; to: string } | undefined;
   /** The REJECT or DROP rule that ended the packet, with its comment. */
   refusal: { node: string; step: TraceStep; comment: string | undefined; target: 'REJECT' | 'DROP'; rejectWith: string | undefined; map?: string } | undefined;
-  /** A `-m recent --rcheck` rule that matched: ClientIP session affinity. */
+  /** A `-m recent --rcheck` rule that matched (nftables mode: a source found in an endpoint's `affinity-…` set): ClientIP session affinity. */
   affinity: { node: string; list: string; seconds: number; endpoint: string | undefined; service: ServicePortName | undefined } | undefined;
   /** The first node found the packet's connection in its conntrack table. */
   conntrack: { node: string; state: string; dnat: string | undefined } | undefined;
