@@ -15,6 +15,7 @@ import type { ClientView, Verdict, VerdictNote, VerdictReason } from '../verdict
 import { ClusterFacts, causeText, portText, selectorText, type SelectedPod, type ServiceRef, type Workload } from './cluster-facts';
 import { parseServiceRuleComment } from '../../kube-proxy/rule-comments';
 import { importedRulesNotes } from '../imported-rules-note';
+import { firewallDrop, isKubeProxyNftStep } from './nft-trace-facts';
 import { readTrace, type MasqueradeFact, type ServicePortName, type TraceFacts } from './trace-facts';
 
 /** The reason codes, re-exported where they were first defined. */
@@ -238,15 +239,18 @@ export class Explainer {
       const internal = r.map === '@no-endpoint-services' && this.facts.serviceByClusterIP(sent.destination) !== undefined;
       if (found) return this.noLocalEndpoints(found.service, r.node, `its ${r.map.slice(1)} map drops ${joinHostPort(sent.destination, sent.port)}`, internal ? 'internal' : 'external', notes);
     }
-    if (r && said?.kind === 'not-accepted') {
-      const name = said.service;
+    // nftables mode: the Service port's firewall-… chain dropped it.
+    const firewall = r && isKubeProxyNftStep(r.step) ? firewallDrop(r.step) : undefined;
+    if (r && (said?.kind === 'not-accepted' || firewall)) {
+      const name = said?.kind === 'not-accepted' ? said.service : firewall!.service;
       const service = this.facts.service(name.namespace, name.name);
       if (service) {
         const ranges = (service.spec.loadBalancerSourceRanges ?? []).join(', ');
+        const rule = firewall ? `${r.step.chain}: ${firewall.rule}` : `"${r.comment}"`;
         return verdict(
           'SourceRangeRefused',
           'timed-out',
-          `${sent.source} is not in ${svcName(service)}'s loadBalancerSourceRanges (${ranges}): kube-proxy on ${r.node} drops the packet ("${r.comment}").`,
+          `${sent.source} is not in ${svcName(service)}'s loadBalancerSourceRanges (${ranges}): kube-proxy on ${r.node} drops the packet (${rule}).`,
           notes,
         );
       }

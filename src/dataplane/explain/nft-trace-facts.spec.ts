@@ -124,6 +124,20 @@ describe('refusals through a node in nftables mode, explained', () => {
     expect(verdicts[1]).toEqual([{ ...verdicts[0][0], message: verdicts[0][0].message.replace(/\(".*"\)\.$/, '(its no-endpoint-nodeports map drops 172.18.0.2:30080).') }]);
   });
 
+  it("loadBalancerSourceRanges: the Service port's firewall chain drops the client, explained as in iptables mode", () => {
+    const verdicts = (['iptables', 'nftables'] as const).map((mode) => {
+      const cluster = demo(mode, 'kind-worker');
+      const services = cluster.store.resourceType('services');
+      cluster.store.patch(services, 'default', 'web-nodeport', { spec: { type: 'LoadBalancer', loadBalancerSourceRanges: ['10.0.0.0/8'] } });
+      const lb = (cluster.store.get(services, 'default', 'web-nodeport').status as { loadBalancer: { ingress: { ip: string }[] } }).loadBalancer.ingress[0].ip;
+      return new TrafficSimulator(cluster).send({ from: { external: '203.0.113.7' }, to: `${lb}:80` }).outcomes.filter((o) => o.hops[1]?.node === 'kind-worker').map((o) => o.verdict);
+    });
+    expect(verdicts[0]).toEqual([expect.objectContaining({ reason: 'SourceRangeRefused', client: 'timed-out' })]);
+    expect(verdicts[1]).toEqual([
+      { ...verdicts[0][0], message: verdicts[0][0].message.replace(/\(".*"\)\.$/, '(firewall-GCGJYZ2R-default/web-nodeport/tcp/http: ip saddr != { 10.0.0.0/8 } drop).') },
+    ]);
+  });
+
   it("a ClusterIP's unknown port: rejected by cluster-ips-check (iptables mode lets it leave the cluster)", () => {
     expect(send(demo('nftables', 'kind-worker2'), 'db:5433')).toEqual([
       {

@@ -20,19 +20,20 @@ export function isKubeProxyNftStep(step: TraceStep): boolean {
   return step.table === 'ip kube-proxy' || step.table === 'ip6 kube-proxy';
 }
 
-const PORT_CHAIN = /^(service|external|endpoint)-[A-Z2-7]{8}-([^/\s]+)\/([^/\s]+)\/[a-z]+\/([^/\s_]*)(?:__(\S+))?$/;
+const PORT_CHAIN = /^(service|external|endpoint|firewall)-[A-Z2-7]{8}-([^/\s]+)\/([^/\s]+)\/[a-z]+\/([^/\s_]*)(?:__(\S+))?$/;
 
 /** The Service port (and, for an endpoint chain, the endpoint) a per-port chain's name names. */
-export function portChain(chain: string | null): { kind: 'service' | 'external' | 'endpoint'; service: CommentedServicePort; endpoint?: string } | undefined {
+export function portChain(chain: string | null): { kind: 'service' | 'external' | 'endpoint' | 'firewall'; service: CommentedServicePort; endpoint?: string } | undefined {
   const m = chain === null ? null : PORT_CHAIN.exec(chain);
   if (!m) return undefined;
-  return { kind: m[1] as 'service' | 'external' | 'endpoint', service: { namespace: m[2], name: m[3], port: m[4] }, endpoint: m[5] };
+  return { kind: m[1] as 'service' | 'external' | 'endpoint' | 'firewall', service: { namespace: m[2], name: m[3], port: m[4] }, endpoint: m[5] };
 }
 
 /** The chain a dispatch step went to (`vmap @service-ips: goto service-…`, `goto external-…`, `jump external-…`), if a per-port one. */
 export function dispatchedTo(step: TraceStep): { map: string | undefined; chain: string } | undefined {
   const m = /^(?:vmap (@\S+): )?(?:goto|jump) (\S+)$/.exec(step.action);
-  if (!m || !portChain(m[2]) || portChain(m[2])!.kind === 'endpoint') return undefined;
+  const to = m ? portChain(m[2]) : undefined;
+  if (!m || (to?.kind !== 'service' && to?.kind !== 'external')) return undefined;
   return { map: m[1], chain: m[2] };
 }
 
@@ -126,4 +127,11 @@ export function readNftStep(facts: TraceFacts, state: NftState, node: string, ho
   if (renewed && facts.affinity?.list === renewed[1] && facts.affinity.seconds === 0) facts.affinity.seconds = Number(renewed[2]);
   const refused = nftRefusal(step);
   if (refused) facts.refusal = { node, step, ...refused, map: map ?? (step.chain === 'reject-chain' ? state.map : undefined) };
+}
+
+/** The Service port whose `firewall-…` chain (loadBalancerSourceRanges) dropped the packet, and the rule as it reads without its handle. */
+export function firewallDrop(step: TraceStep): { service: CommentedServicePort; rule: string } | undefined {
+  const chain = portChain(step.chain);
+  if (chain?.kind !== 'firewall' || step.rule === null || nftRefusal(step)?.target !== 'DROP') return undefined;
+  return { service: chain.service, rule: step.rule.replace(/ # handle \d+$/, '') };
 }
