@@ -4,13 +4,14 @@
  * the tour's actions. The URL holds the request and the position in it.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, iptablesSave, sendTraffic } from './api';
+import { ApiError, nodeRules, sendTraffic, type NodeRules } from './api';
 import type { TrafficRequest, TrafficResponse } from './answer';
 import { Actions } from './Actions';
 import { useCluster } from './cluster';
 import { ClusterView } from './ClusterView';
 import { keyFor, type Key } from './keyboard';
-import { RuleTable, ruleKey } from './RuleTable';
+import { RuleTable } from './RuleTable';
+import { stepRuleKey } from './rule-lines';
 import { StepPanel } from './StepPanel';
 import { Topology } from './Topology';
 import { explanation, hopBoundary, stepsOf, type Step } from './trace-model';
@@ -38,7 +39,7 @@ export function App() {
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [tables, setTables] = useState<Record<string, string>>({});
+  const [tables, setTables] = useState<Record<string, NodeRules>>({});
   const [tableNode, setTableNode] = useState<string | null>(null);
 
   // What routing depends on: a change here makes the trace shown stale.
@@ -111,8 +112,8 @@ export function App() {
   }, [step, pathNodes]);
   useEffect(() => {
     if (!tableNode || tables[tableNode] !== undefined) return;
-    iptablesSave(tableNode).then(
-      (text) => setTables((t) => ({ ...t, [tableNode]: text })),
+    nodeRules(tableNode).then(
+      (rules) => setTables((t) => ({ ...t, [tableNode]: rules })),
       (e) => setError(String(e instanceof Error ? e.message : e)),
     );
   }, [tableNode, tables]);
@@ -235,7 +236,7 @@ export function App() {
               <RuleTable
                 nodes={pathNodes.length ? [...pathNodes, ...cluster.nodes.map((n) => n.metadata.name).filter((n) => !pathNodes.includes(n))] : cluster.nodes.map((n) => n.metadata.name)}
                 node={tableNode}
-                text={tableNode ? tables[tableNode] : undefined}
+                rules={tableNode ? tables[tableNode] : undefined}
                 steps={steps}
                 at={at}
                 onNode={setTableNode}
@@ -243,7 +244,7 @@ export function App() {
                   const from = (at + 1) % Math.max(1, steps.length);
                   for (let k = 0; k < steps.length; k++) {
                     const s = steps[(from + k) % steps.length];
-                    if (s.hop.node === node && s.place.kind === 'node' && s.rule?.rule && ruleKey(s.rule.table, s.rule.rule) === key) {
+                    if (s.hop.node === node && s.place.kind === 'node' && stepRuleKey(s.rule) === key) {
                       go({ step: s.index });
                       return;
                     }

@@ -33,9 +33,20 @@ export function sendTraffic(request: TrafficRequest): Promise<TrafficResponse> {
   return post<TrafficResponse>('/netsim/v1/traffic?detail=hops', request);
 }
 
-/** A node's tables as `iptables-save` prints them. */
-export async function iptablesSave(node: string): Promise<string> {
-  return (await check(await fetch(`/netsim/v1/nodes/${encodeURIComponent(node)}/iptables`))).text();
+/** A node's rules: its tables as `iptables-save` prints them and, when its kube-proxy runs in nftables mode, kube-proxy's ruleset as `nft list ruleset` prints it. */
+export interface NodeRules {
+  iptables: string;
+  /** null on a node whose kube-proxy runs in iptables mode. */
+  nftables: string | null;
+}
+
+/** Reads the iptables tables; the answer's `Netsim-Proxy-Mode` header says whether to read the nft ruleset too. */
+export async function nodeRules(node: string): Promise<NodeRules> {
+  const base = `/netsim/v1/nodes/${encodeURIComponent(node)}`;
+  const res = await check(await fetch(`${base}/iptables`));
+  const iptables = await res.text();
+  if (res.headers.get('Netsim-Proxy-Mode') !== 'nftables') return { iptables, nftables: null };
+  return { iptables, nftables: await (await check(await fetch(`${base}/nftables`))).text() };
 }
 
 export function scaleDeployment(namespace: string, name: string, replicas: number): Promise<unknown> {

@@ -15,7 +15,7 @@ import type { TrafficOutcome, TrafficProtocol, TrafficRequest, TrafficResponse, 
 import { trafficSourceText } from '../traffic-source';
 import type { Verdict, VerdictReason } from '../verdict';
 import { causeText, portText, selectorText, type SelectedPod, type ServiceRef, type SliceEndpointView } from './cluster-facts';
-import { readTrace } from './trace-facts';
+import { readTrace, serviceChain } from './trace-facts';
 
 export type CheckName = 'dns' | 'service-port' | 'selector' | 'endpoints' | 'readiness' | 'target-port' | 'node-state' | 'rules' | 'path' | 'reply';
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -387,7 +387,7 @@ export class Diagnoser {
       if (t.dnat) endpoints.add(t.dnat.endpoint);
       if (t.service) service ??= `${t.service.namespace}/${t.service.name}:${t.service.port}`;
       if (t.conntrack) conntrack = true;
-      chain ??= o.hops.flatMap((h) => h.rules).find((s) => s.action.startsWith('jump KUBE-SVC-') || s.action.startsWith('jump KUBE-SVL-') || s.action.startsWith('jump KUBE-EXT-'))?.action.slice(5);
+      chain ??= serviceChain(o.hops.flatMap((h) => h.rules));
     }
     if (conntrack && endpoints.size === 0) return pass(`the packet follows an existing conntrack entry on ${node}: kube-proxy's nat rules are not consulted`);
     if (!service) return this.applies(ctx) ? pass(`kube-proxy's rules on ${node} let the packet through`) : skip(`no Service: kube-proxy's rules on ${node} let the packet through`);

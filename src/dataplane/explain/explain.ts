@@ -15,6 +15,7 @@ import type { ClientView, Verdict, VerdictNote, VerdictReason } from '../verdict
 import { ClusterFacts, causeText, portText, selectorText, type SelectedPod, type ServiceRef, type Workload } from './cluster-facts';
 import { parseServiceRuleComment } from '../../kube-proxy/rule-comments';
 import { importedRulesNotes } from '../imported-rules-note';
+import { firewallDrop, isKubeProxyNftStep } from './nft-trace-facts';
 import { readTrace, type MasqueradeFact, type ServicePortName, type TraceFacts } from './trace-facts';
 
 /** The reason codes, re-exported where they were first defined. */
@@ -75,7 +76,7 @@ export class Explainer {
       case 'delivered':
         return this.delivered(outcome, trace, notes, context);
       case 'rejected':
-        return this.rejected(outcome, trace, notes);
+        return this.rejected(outcome, trace, notes, sent);
       case 'dropped':
         return this.dropped(outcome, trace, notes, sent);
       case 'refused':
@@ -153,7 +154,7 @@ export class Explainer {
     }
   }
 
-  private rejected(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[]): Verdict {
+  private rejected(outcome: Unexplained, trace: TraceFacts, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
     const r = trace.refusal;
     const client = rejectView(r?.rejectWith);
     const said = parseServiceRuleComment(r?.comment);
@@ -161,6 +162,18 @@ export class Explainer {
       const name = said.service;
       const service = this.facts.service(name.namespace, name.name);
       if (service) return this.noEndpoints(service, name, `kube-proxy on ${r.node} rejects the connection ("${r.comment}").`, client, notes);
+    }
+    // nftables mode: the no-endpoint-services (or -nodeports) map sent the packet to reject-chain; its element names the address, protocol and port.
+    if (r?.map === '@no-endpoint-services' || r?.map === '@no-endpoint-nodeports') {
+      const found = r.map === '@no-endpoint-nodeports' ? this.facts.serviceByNodePort(sent.port, sent.protocol) : this.servicePortAt(sent);
+      if (found) {
+        const name = { namespace: found.service.namespace, name: found.service.name, port: found.port.name ?? '' };
+        return this.noEndpoints(found.service, name, `kube-proxy on ${r.node} rejects the connection (its ${r.map.slice(1)} map sends ${joinHostPort(sent.destination, sent.port)} to reject-chain).`, client, notes);
+      }
+    }
+    if (r?.comment === 'Reject traffic to invalid ports of ClusterIPs') {
+      const service = this.facts.serviceByClusterIP(sent.destination);
+      if (service) return verdict('PortNotInService', client, `${sent.destination} is ${svcName(service)}'s ClusterIP, which ${this.missingPort(service, sent)}: kube-proxy on ${r.node} rejects the connection ("${r.comment}").`, notes);
     }
     const rule = r ? ` by the rule ${r.step.rule}` : '';
     return verdict('Rejected', client, `${capital(outcome.reason ?? 'rejected')}${rule}.`, notes);
@@ -218,33 +231,46 @@ export class Explainer {
     if (r?.comment !== undefined && said?.kind === 'no-local-endpoints') {
       const name = said.service;
       const service = this.facts.service(name.namespace, name.name);
-      if (service) return this.noLocalEndpoints(service, r.node, r.comment, r.step.chain === 'KUBE-SERVICES' ? 'internal' : 'external', notes);
+      if (service) return this.noLocalEndpoints(service, r.node, `"${r.comment}"`, r.step.chain === 'KUBE-SERVICES' ? 'internal' : 'external', notes);
     }
-    if (r && said?.kind === 'not-accepted') {
-      const name = said.service;
+    // nftables mode: the no-endpoint-nodeports (or -services) map drops what has no local endpoint.
+    if (r?.map === '@no-endpoint-nodeports' || r?.map === '@no-endpoint-services') {
+      const found = r.map === '@no-endpoint-nodeports' ? this.facts.serviceByNodePort(sent.port, sent.protocol) : this.servicePortAt(sent);
+      const internal = r.map === '@no-endpoint-services' && this.facts.serviceByClusterIP(sent.destination) !== undefined;
+      if (found) return this.noLocalEndpoints(found.service, r.node, `its ${r.map.slice(1)} map drops ${joinHostPort(sent.destination, sent.port)}`, internal ? 'internal' : 'external', notes);
+    }
+    // nftables mode: the Service port's firewall-… chain dropped it.
+    const firewall = r && isKubeProxyNftStep(r.step) ? firewallDrop(r.step) : undefined;
+    if (r && (said?.kind === 'not-accepted' || firewall)) {
+      const name = said?.kind === 'not-accepted' ? said.service : firewall!.service;
       const service = this.facts.service(name.namespace, name.name);
       if (service) {
         const ranges = (service.spec.loadBalancerSourceRanges ?? []).join(', ');
+        const rule = firewall ? `${r.step.chain}: ${firewall.rule}` : `"${r.comment}"`;
         return verdict(
           'SourceRangeRefused',
           'timed-out',
-          `${sent.source} is not in ${svcName(service)}'s loadBalancerSourceRanges (${ranges}): kube-proxy on ${r.node} drops the packet ("${r.comment}").`,
+          `${sent.source} is not in ${svcName(service)}'s loadBalancerSourceRanges (${ranges}): kube-proxy on ${r.node} drops the packet (${rule}).`,
           notes,
         );
       }
+    }
+    if (r?.comment === 'Drop traffic to unallocated ClusterIPs') {
+      return verdict('Dropped', 'timed-out', `${sent.destination} is in the Service CIDR but no Service's ClusterIP: kube-proxy on ${r.node} drops the packet ("${r.comment}").`, notes);
     }
     const rule = r ? ` by the rule ${r.step.rule}` : '';
     return verdict('Dropped', 'timed-out', `${capital(outcome.reason ?? 'dropped')}${rule}.`, notes);
   }
 
-  private noLocalEndpoints(service: ServiceRef, node: string, comment: string, which: 'internal' | 'external', notes: VerdictNote[]): Verdict {
+  /** `why`: the rule that dropped the packet, in words (its comment, quoted, in iptables mode). */
+  private noLocalEndpoints(service: ServiceRef, node: string, why: string, which: 'internal' | 'external', notes: VerdictNote[]): Verdict {
     const policy = which === 'internal' ? 'internalTrafficPolicy' : 'externalTrafficPolicy';
     const nodes = [...new Set(this.facts.selectedPods(service).filter((p) => p.cause === undefined && p.node).map((p) => p.node!))].sort();
     const elsewhere = nodes.length ? ` (its ready endpoints are on ${list(nodes)})` : '';
     return verdict(
       'NoLocalEndpoints',
       'timed-out',
-      `${svcName(service)} has ${policy}: Local and no ready endpoint on ${node}${elsewhere}: kube-proxy on ${node} drops the packet ("${comment}").`,
+      `${svcName(service)} has ${policy}: Local and no ready endpoint on ${node}${elsewhere}: kube-proxy on ${node} drops the packet (${why}).`,
       notes,
     );
   }
@@ -284,6 +310,20 @@ export class Explainer {
     return verdict('PortClosed', 'connection-refused', `${capital(outcome.reason ?? 'refused')}.`, notes);
   }
 
+  /** `has no port 81 (its ports: 80/TCP)`: the port a packet was sent to, which the Service lacks. */
+  private missingPort(service: ServiceRef, sent: ReturnType<Explainer['sent']>): string {
+    const ports = service.spec.ports ?? [];
+    const missing = ports.some((p) => p.port === sent.port) ? `${sent.port}/${sent.protocol.toUpperCase()}` : `${sent.port}`;
+    return `has no port ${missing} (its ports: ${ports.map((p: ServicePort) => portText(p)).join(', ') || 'none'})`;
+  }
+
+  /** The Service port a packet was sent to: a ClusterIP's, an external IP's or a load balancer's, by number and protocol. */
+  private servicePortAt(sent: ReturnType<Explainer['sent']>): { service: ServiceRef; port: ServicePort } | undefined {
+    const service = this.facts.serviceByClusterIP(sent.destination) ?? this.facts.serviceByExternalAddress(sent.destination)?.service;
+    const port = service?.spec.ports?.find((p) => p.port === sent.port && (p.protocol ?? 'TCP').toLowerCase() === sent.protocol);
+    return service && port ? { service, port } : undefined;
+  }
+
   private external(outcome: Unexplained, notes: VerdictNote[], sent: ReturnType<Explainer['sent']>): Verdict {
     const byClusterIP = this.facts.serviceByClusterIP(sent.destination);
     const byExternal = byClusterIP ? undefined : this.facts.serviceByExternalAddress(sent.destination);
@@ -308,14 +348,7 @@ export class Explainer {
         // The Service has the port, yet no rule took the packet: the rules lag behind the store.
         return verdict('LeftCluster', 'left-cluster', `${sent.destination} is ${svcName(service)}'s ${what} and it has port ${portText(has)}, but no kube-proxy rule took the packet: ${rulesOutOfDate(sent.node)}. The packet ${left}.`, notes);
       }
-      const sameNumber = ports.some((p) => p.port === sent.port);
-      const missing = sameNumber ? `${sent.port}/${protocol}` : `${sent.port}`;
-      return verdict(
-        'PortNotInService',
-        'timed-out',
-        `${sent.destination} is ${svcName(service)}'s ${what}, which has no port ${missing} (its ports: ${ports.map((p: ServicePort) => portText(p)).join(', ') || 'none'}): no kube-proxy rule takes the packet, so it ${left} and nothing answers.`,
-        notes,
-      );
+      return verdict('PortNotInService', 'timed-out', `${sent.destination} is ${svcName(service)}'s ${what}, which ${this.missingPort(service, sent)}: no kube-proxy rule takes the packet, so it ${left} and nothing answers.`, notes);
     }
     return verdict('LeftCluster', 'left-cluster', `The packet ${left}: ${sent.destination} is no Service, pod or node address of the cluster.`, notes);
   }
@@ -331,7 +364,7 @@ export class Explainer {
       const client = this.sent(outcome.hops).source;
       notes.push({
         reason: 'SessionAffinity',
-        message: `${service} has sessionAffinity: ClientIP: ${client} was sent to ${a.endpoint ?? 'this endpoint'} within the last ${a.seconds} s, so kube-proxy on ${a.node} sends it there again (recent list ${a.list}).`,
+        message: `${service} has sessionAffinity: ClientIP: ${client} was sent to ${a.endpoint ?? 'this endpoint'} within the last ${a.seconds} s, so kube-proxy on ${a.node} sends it there again (${a.list.startsWith('affinity-') ? `set @${a.list}` : `recent list ${a.list}`}).`,
       });
     }
     const terminating = this.terminatingFallback(outcome, trace);
@@ -382,7 +415,7 @@ export class Explainer {
     const service = m.service ? svcName(m.service) : 'the Service';
     const to = m.to ?? outcome.seenSource ?? 'the node';
     const source = this.sent(outcome.hops).source;
-    const after = `KUBE-POSTROUTING then masqueraded the source to ${to}`;
+    const after = `${m.masqueradeChain} then masqueraded the source to ${to}`;
     if (m.why.kind === 'hairpin') {
       return {
         reason: 'Hairpin',
@@ -397,7 +430,7 @@ export class Explainer {
           : m.why.kind === 'external'
             ? `the packet came to an external entry point of ${service} (externalTrafficPolicy: Cluster), so the endpoint may be on another node and the reply must come back through this one`
             : `a process of ${m.node} itself sent it to an external entry point of ${service} (externalTrafficPolicy: Local)`;
-    return { reason: 'Masquerade', message: `kube-proxy on ${m.node} set the masquerade mark ${m.mark} (${m.chain} -> KUBE-MARK-MASQ) because ${why}; ${after}.` };
+    return { reason: 'Masquerade', message: `kube-proxy on ${m.node} set the masquerade mark ${m.mark} (${m.chain} -> ${m.markChain}) because ${why}; ${after}.` };
   }
 }
 

@@ -10,6 +10,7 @@
 import { parseServiceRuleComment, type CommentedServicePort } from '../../kube-proxy/rule-comments';
 import type { TraceStep } from '../../netfilter/types';
 import type { Hop } from '../traffic';
+import { dispatchedTo, isKubeProxyNftStep, readNftStep, type NftState } from './nft-trace-facts';
 
 /** A kube-proxy Service port name, `namespace/name:port` (the port part may be empty). */
 export type ServicePortName = CommentedServicePort;
@@ -33,6 +34,9 @@ export interface MasqueradeFact {
   service: ServicePortName | undefined;
   chain: string;
   mark: string;
+  /** The chain that set the mark and the one that masqueraded: `KUBE-MARK-MASQ`, `KUBE-POSTROUTING` (iptables mode) or `mark-for-masquerade`, `masquerading` (nftables mode). */
+  markChain: string;
+  masqueradeChain: string;
   why: MasqueradeWhy;
   /** The address and port the packet was masqueraded to (KUBE-POSTROUTING's MASQUERADE). */
   to: string | undefined;
@@ -54,8 +58,8 @@ export interface TraceFacts {
   /** flanneld's MASQUERADE (pod traffic leaving the pod network). */
   flannelMasquerade: { node: string; to: string } | undefined;
   /** The REJECT or DROP rule that ended the packet, with its comment. */
-  refusal: { node: string; step: TraceStep; comment: string | undefined; target: 'REJECT' | 'DROP'; rejectWith: string | undefined } | undefined;
-  /** A `-m recent --rcheck` rule that matched: ClientIP session affinity. */
+  refusal: { node: string; step: TraceStep; comment: string | undefined; target: 'REJECT' | 'DROP'; rejectWith: string | undefined; map?: string } | undefined;
+  /** A `-m recent --rcheck` rule that matched (nftables mode: a source found in an endpoint's `affinity-…` set): ClientIP session affinity. */
   affinity: { node: string; list: string; seconds: number; endpoint: string | undefined; service: ServicePortName | undefined } | undefined;
   /** The first node found the packet's connection in its conntrack table. */
   conntrack: { node: string; state: string; dnat: string | undefined } | undefined;
@@ -80,7 +84,7 @@ function stepComment(step: TraceStep): string | undefined {
 
 /** Whether a step can tell anything here: kube-proxy's and flannel's chains, conntrack, routing, a DROP or REJECT. */
 function telling(step: TraceStep): boolean {
-  if (step.table === 'conntrack' || step.table === 'routing') return true;
+  if (step.table === 'conntrack' || step.table === 'routing' || isKubeProxyNftStep(step)) return true;
   const chain = step.chain;
   if (chain !== null && (chain.startsWith('KUBE-') || chain === 'FLANNEL-POSTRTG')) return true;
   return step.action === 'DROP' || step.action.startsWith('REJECT') || step.action === 'jump KUBE-MARK-MASQ';
@@ -148,7 +152,7 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
     affinity: undefined,
     conntrack: undefined,
   };
-  let pendingMasq: Omit<MasqueradeFact, 'mark' | 'to'> | undefined;
+  let pendingMasq: Omit<MasqueradeFact, 'mark' | 'to' | 'markChain' | 'masqueradeChain'> | undefined;
   let mark = '0x4000';
   const first = hops.find((h) => h.node !== null && h.rules.length > 0);
   if (first !== undefined) {
@@ -156,7 +160,12 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
     facts.routedTo = before !== undefined ? addressOf(before) : first.packet.destination;
     if (first.packet.ctstate === 'ESTABLISHED') facts.conntrack = { node: first.node ?? '', state: 'ESTABLISHED', dnat: first.nat?.dnat ?? undefined };
   }
+  const nft: NftState = { pendingMasq: undefined, map: undefined };
   for (const { node, hop, step } of all) {
+    if (isKubeProxyNftStep(step)) {
+      readNftStep(facts, nft, node, hop, step);
+      continue;
+    }
     const comment = stepComment(step);
     const said = parseServiceRuleComment(comment);
     const action = step.action;
@@ -179,7 +188,7 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
     if (step.chain === 'KUBE-MARK-MASQ' && pendingMasq) {
       const m = /--set-xmark (0x[0-9a-f]+)\//.exec(step.rule ?? '') ?? /--or-mark (0x[0-9a-f]+)/.exec(step.rule ?? '');
       if (m) mark = m[1].replace(/^0x0+(?=[0-9a-f])/, '0x');
-      facts.masquerade.push({ ...pendingMasq, mark, to: undefined });
+      facts.masquerade.push({ ...pendingMasq, mark, markChain: 'KUBE-MARK-MASQ', masqueradeChain: 'KUBE-POSTROUTING', to: undefined });
       pendingMasq = undefined;
     }
     if (step.chain === 'KUBE-POSTROUTING' && masquerades(step) && hop.nat?.masquerade) {
@@ -205,4 +214,14 @@ export function readTrace(hops: readonly Hop[]): TraceFacts {
     }
   }
   return facts;
+}
+
+/** The first Service chain the rules sent the packet to: `KUBE-SVC-…`, `KUBE-SVL-…`, `KUBE-EXT-…` (iptables mode), `service-…`, `external-…` (nftables mode). */
+export function serviceChain(steps: readonly TraceStep[]): string | undefined {
+  for (const s of steps) {
+    if (/^jump KUBE-(SVC|SVL|EXT)-/.test(s.action)) return s.action.slice(5);
+    const nft = isKubeProxyNftStep(s) ? dispatchedTo(s) : undefined;
+    if (nft) return nft.chain;
+  }
+  return undefined;
 }
