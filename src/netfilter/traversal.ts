@@ -49,7 +49,7 @@ export type Stage =
   | { readonly kind: 'confirm'; readonly priority: number }
   | { readonly kind: 'entry'; readonly entry: HookEntry; readonly priority: number };
 
-/** A rule of another engine (an nft rule) as a trace step shows it: its text as `nft -a list` prints it. */
+/** A rule of another engine (an nft rule) as a trace step shows it: its text as written, with its comment and handle as `nft -a list` ends it. */
 export interface ForeignRule {
   readonly stepText: string;
 }

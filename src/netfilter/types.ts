@@ -537,7 +537,7 @@ export interface TraceStep {
   readonly chain: string | null;
   /** 1-based position in the chain; null for a policy or a machinery step. */
   readonly ruleNumber: number | null;
-  /** The rule as iptables-save prints it (`-A CHAIN ...`), or an nft rule as `nft -a list` does; null for a policy or a machinery step. */
+  /** The rule as iptables-save prints it (`-A CHAIN ...`), or an nft rule as written with its comment and `# handle N`; null for a policy or a machinery step. */
   readonly rule: string | null;
   /** What it did: "jump KUBE-SVC-X", "DNAT to 10.244.1.5:8080", "policy ACCEPT", ... */
   readonly action: string;

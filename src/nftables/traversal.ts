@@ -59,7 +59,7 @@ export function numgenWeights(n: number): number[] {
   return weights;
 }
 
-/** The rule as `nft -a list` prints it: statements, comment, handle. */
+/** The rule as written (statements, comment), ended with its handle as `nft -a list` ends it. */
 function stepText(rule: NftRule): string {
   return `${rule.text}${rule.comment !== undefined ? ` comment "${rule.comment}"` : ''} # handle ${rule.handle}`;
 }
