@@ -1,0 +1,208 @@
+/**
+ * Kernel agreement for kube-proxy's nftables mode in a whole cluster: the
+ * two-node VXLAN cluster of dataplane.kernel-spec.ts (support/cluster-topology.ts:
+ * a kind network, each node with eth0, cni0 and its pods, a real flannel.1),
+ * built twice from the engine's view:
+ *
+ *   - both nodes in nftables mode: each node's `kube-proxy` table, printed as
+ *     `nft list ruleset` prints it, is loaded with the real `nft -f` next to
+ *     the iptables tables kube-proxy leaves on the node (the kubelet's and
+ *     flannel's, through iptables-restore);
+ *   - one node in each mode (kind-worker in iptables mode, kind-worker2 in
+ *     nftables mode), as in a cluster migrating node by node: the cases cross
+ *     from one mode's node to the other's and back.
+ *
+ * Per case (support/agreement.ts): real connections from distinct source
+ * ports land where one of the engine's enumerated outcomes (as POST
+ * /netsim/v1/traffic gives them) says, seen from the source it predicts; every
+ * predicted outcome happens; each masquerade shows in that node's conntrack;
+ * flannel.1's counters move on exactly the nodes the engine's VXLAN hops name.
+ * Before the cases: the kernel loads each node's nft text and lists it back as
+ * our printer prints it (hash sets' element order aside).
+ *
+ * Needs what dataplane.kernel-spec.ts needs, and nft; skipped elsewhere, and
+ * says why (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
+ */
+import type { Cluster } from '../../src/cluster/cluster';
+import { TrafficSimulator } from '../../src/dataplane/traffic';
+import { agreementSummary, concreteCase, expectKernelViews, kernelCluster, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
+import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
+import { networkNamespacesUnavailable } from './support/netns';
+
+const unavailable = clusterTopologyUnavailable() ?? networkNamespacesUnavailable(['nft']);
+if (unavailable !== undefined) {
+  const message = `kernel agreement suite (nftables cluster) SKIPPED: ${unavailable}`;
+  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
+  process.stderr.write(`\n*** ${message} ***\n\n`);
+}
+const describeKernel = unavailable === undefined ? describe : describe.skip;
+
+const NODE_1 = 'kind-worker';
+const NODE_2 = 'kind-worker2';
+const OUTSIDE_CLIENT = '172.18.0.100';
+
+const pod = podManifest;
+
+/**
+ * A client pod and a one-endpoint Service on each node (`one`, `two`), `web`
+ * over both nodes behind a ClusterIP (TCP and UDP) and an externalTrafficPolicy
+ * Cluster NodePort, `two` also behind an externalTrafficPolicy Local NodePort,
+ * and a Service without endpoints.
+ */
+const MANIFESTS = `
+apiVersion: v1
+kind: Node
+metadata: {name: ${NODE_1}}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: ${NODE_2}}
+${pod('client-1', NODE_1, undefined, '')}${pod('client-2', NODE_2, undefined, '')}${pod('one-1', NODE_1, 'one', '{containerPort: 9090}')}${pod('two-1', NODE_2, 'two', '{containerPort: 9090}')}${pod('web-1', NODE_1, 'web', '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}')}${pod('web-2', NODE_2, 'web', '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}')}---
+apiVersion: v1
+kind: Service
+metadata: {name: one}
+spec:
+  selector: {app: one}
+  ports: [{port: 90, targetPort: 9090}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: two}
+spec:
+  selector: {app: two}
+  ports: [{port: 90, targetPort: 9090}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+  - {name: dns, port: 53, targetPort: 8053, protocol: UDP}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-nodeport}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Cluster
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: two-local}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: {app: two}
+  ports: [{port: 90, targetPort: 9090, nodePort: 30090}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty}
+spec:
+  selector: {app: nobody}
+  ports: [{port: 80, targetPort: 8080}]
+`;
+
+const client1: From = { pod: 'client-1' };
+const client2: From = { pod: 'client-2' };
+const outside: From = { outside: OUTSIDE_CLIENT };
+
+/** The cases of both clusters: each way between the nodes, NodePorts on each node, a hairpin, a reject. */
+const CASES: readonly KernelCase[] = [
+  { title: "a pod on the first node to a ClusterIP whose endpoint is on the second: DNAT on the client's node, across VXLAN, source kept", from: client1, to: { service: 'two', port: 90 } },
+  { title: "a pod on the second node to a ClusterIP whose endpoint is on the first: the other way back", from: client2, to: { service: 'one', port: 90 } },
+  { title: 'a pod to a ClusterIP with endpoints on both nodes (TCP)', from: client1, to: { service: 'web', port: 80 } },
+  { title: 'the same from the other node over UDP', from: client2, to: { service: 'web', port: 53 }, protocol: 'udp' },
+  { title: "a pod to its own Service (its only endpoint): hairpin, masqueraded to cni0's address", from: { pod: 'two-1' }, to: { service: 'two', port: 90 } },
+  { title: 'outside client to an eTP Cluster NodePort on the first node: masqueraded, the remote endpoint across VXLAN', from: outside, to: { nodePort: 30080, node: NODE_1 } },
+  { title: 'outside client to an eTP Cluster NodePort on the second node', from: outside, to: { nodePort: 30080, node: NODE_2 } },
+  { title: 'outside client to an eTP Local NodePort on the node with its endpoint: source kept', from: outside, to: { nodePort: 30090, node: NODE_2 } },
+  { title: 'outside client to an eTP Local NodePort on a node without an endpoint: dropped', from: outside, to: { nodePort: 30090, node: NODE_1 } },
+  { title: "a pod to an eTP Local NodePort on the other node, which has the endpoint: flannel masquerades it to its node's address, delivered from there", from: client1, to: { nodePort: 30090, node: NODE_2 } },
+  { title: "a pod to an eTP Local NodePort on the other node, without an endpoint: flannel masquerades it, then dropped", from: client2, to: { nodePort: 30090, node: NODE_1 } },
+  { title: 'a Service without endpoints from the first node: rejected', from: client1, to: { service: 'empty', port: 80 } },
+  { title: 'a Service without endpoints from the second node: rejected', from: client2, to: { service: 'empty', port: 80 } },
+];
+
+/** nftables mode for a node, as PUT /netsim/v1/nodes/{node}/kube-proxy/config sets it (minSyncPeriod 0s: each change at once). */
+function nftablesMode(cluster: Cluster, node: string): void {
+  const config = cluster.kubeProxies.defaultConfig();
+  cluster.kubeProxies.setNodeConfig(node, { ...config, mode: 'nftables', nftables: { minSyncPeriod: '0s' } } as typeof config);
+}
+
+/** An `nft list` text with each `elements = { … }` list sorted (a hash set's elements come back in the kernel's hash order). */
+function sortedElements(text: string): string {
+  return text.replace(/elements = \{ ([\s\S]*?) \}\n/g, (_m, inner: string) => `elements = { ${inner.split(/,\s+/).map((i) => i.trim()).sort().join(', ')} }\n`);
+}
+
+/** One cluster's suite: the nodes in the given modes, its topology built once, every case run against it. */
+function agreementSuite(suite: string, nftNodes: readonly string[]): void {
+  let cluster: Cluster;
+  let sim: TrafficSimulator;
+  let topology: ClusterTopology | undefined;
+  const counts: AgreementCounts = { connections: 0, natChecked: 0, crossed: 0 };
+  let started = 0;
+
+  beforeAll(async () => {
+    started = Date.now();
+    cluster = kernelCluster(MANIFESTS);
+    for (const node of nftNodes) nftablesMode(cluster, node);
+    sim = new TrafficSimulator(cluster);
+    topology = await ClusterTopology.create(sim.network, { outsideClients: [OUTSIDE_CLIENT] });
+  });
+
+  afterAll(() => {
+    topology?.destroy();
+    process.stderr.write(agreementSummary(suite, CASES.length, counts, started));
+  });
+
+  it('each node runs kube-proxy in the mode asked', () => {
+    expect(cluster.kubeProxies.nftablesNodes()).toEqual([...nftNodes].sort());
+    for (const node of topology!.nodeNames()) {
+      const nft = topology!.nftOf(node);
+      if (nftNodes.includes(node)) expect(nft).toContain('table ip kube-proxy {');
+      else expect(nft).toBeUndefined();
+    }
+  });
+
+  it("each node's kernel interfaces and routes are the ones the engine lists (ip addr, ip route)", () => {
+    expectKernelViews(topology!, sim, ['flannel.1']);
+  });
+
+  it("each node's iptables tables load and print as the engine prints them: kube-proxy's chains only on an iptables-mode node", () => {
+    const t = topology!;
+    for (const node of t.nodeNames()) {
+      const rules = t.rulesOf(node);
+      expect(rules).toContain('FLANNEL-POSTRTG');
+      expect(rules).toContain('KUBE-FIREWALL');
+      if (nftNodes.includes(node)) expect(rules).not.toContain('KUBE-SERVICES');
+      else expect(rules).toContain('KUBE-SERVICES');
+      expect(savedRules(t.save(node))).toEqual(savedRules(rules));
+    }
+  });
+
+  it("each nftables-mode node's table, loaded with nft -f beside them, lists back as our printer prints it", () => {
+    const t = topology!;
+    for (const node of nftNodes) {
+      expect(sortedElements(t.nftList(node, 'ip', 'kube-proxy'))).toBe(sortedElements(t.nftOf(node)!));
+    }
+  });
+
+  CASES.forEach((c, caseIndex) => {
+    it(c.title, () => {
+      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c, 20000 + caseIndex * 100), counts);
+    });
+  });
+}
+
+describeKernel('end to end: a two-node VXLAN cluster in nftables mode agrees with the engine', () => {
+  agreementSuite('nftables cluster', [NODE_1, NODE_2]);
+});
+
+describeKernel('end to end: a cluster with a node in each mode (iptables, nftables) agrees with the engine', () => {
+  agreementSuite('mixed-mode cluster', [NODE_2]);
+});
