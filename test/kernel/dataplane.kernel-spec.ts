@@ -30,7 +30,7 @@
 import { ping } from './support/ping';
 import type { Cluster } from '../../src/cluster/cluster';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
-import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
+import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
 const unavailable = clusterTopologyUnavailable();
@@ -46,58 +46,23 @@ const NODE_2 = 'kind-worker2';
 const OUTSIDE_CLIENT = '172.18.0.100';
 
 const pod = podManifest;
+const service = serviceManifest;
 const WEB_PORTS = '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}';
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Node
-metadata: {name: ${NODE_1}}
----
-apiVersion: v1
-kind: Node
-metadata: {name: ${NODE_2}}
-${pod('client', NODE_1, undefined, '')}${pod('web-1', NODE_1, 'web', WEB_PORTS)}${pod('web-2', NODE_1, 'web', WEB_PORTS)}${pod('web-3', NODE_2, 'web', WEB_PORTS)}${pod('solo-1', NODE_1, 'solo', '{containerPort: 8080}')}${pod('echo-1', NODE_2, 'echo', '{containerPort: 9090}')}---
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports:
-  - {name: http, port: 80, targetPort: 8080}
-  - {name: dns, port: 53, targetPort: 8053, protocol: UDP}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-nodeport}
-spec:
-  type: NodePort
-  externalTrafficPolicy: Cluster
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: solo-local}
-spec:
-  type: NodePort
-  externalTrafficPolicy: Local
-  selector: {app: solo}
-  ports: [{port: 80, targetPort: 8080, nodePort: 30081}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo}
-spec:
-  selector: {app: echo}
-  ports: [{port: 90, targetPort: 9090}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: empty}
-spec:
-  selector: {app: nobody}
-  ports: [{port: 80, targetPort: 8080}]
-`;
+const MANIFESTS = [
+  nodeManifests(NODE_1, NODE_2),
+  pod('client', NODE_1, undefined, ''),
+  pod('web-1', NODE_1, 'web', WEB_PORTS),
+  pod('web-2', NODE_1, 'web', WEB_PORTS),
+  pod('web-3', NODE_2, 'web', WEB_PORTS),
+  pod('solo-1', NODE_1, 'solo', '{containerPort: 8080}'),
+  pod('echo-1', NODE_2, 'echo', '{containerPort: 9090}'),
+  service('web', 'web', 'ports: [{name: http, port: 80, targetPort: 8080}, {name: dns, port: 53, targetPort: 8053, protocol: UDP}]'),
+  service('web-nodeport', 'web', 'type: NodePort, externalTrafficPolicy: Cluster, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]'),
+  service('solo-local', 'solo', 'type: NodePort, externalTrafficPolicy: Local, ports: [{port: 80, targetPort: 8080, nodePort: 30081}]'),
+  service('echo', 'echo', 'ports: [{port: 90, targetPort: 9090}]'),
+  service('empty', 'nobody', 'ports: [{port: 80, targetPort: 8080}]'),
+].join('');
 
 
 // ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@
  */
 import type { Cluster } from '../../src/cluster/cluster';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
-import { agreementSummary, concreteCase, expectKernelViews, kernelCluster, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
+import { agreementSummary, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 import { networkNamespacesUnavailable } from './support/netns';
 
@@ -42,6 +42,7 @@ const NODE_2 = 'kind-worker2';
 const OUTSIDE_CLIENT = '172.18.0.100';
 
 const pod = podManifest;
+const service = serviceManifest;
 
 /**
  * A client pod and a one-endpoint Service on each node (`one`, `two`), `web`
@@ -49,63 +50,22 @@ const pod = podManifest;
  * Cluster NodePort, `two` also behind an externalTrafficPolicy Local NodePort,
  * and a Service without endpoints.
  */
-const MANIFESTS = `
-apiVersion: v1
-kind: Node
-metadata: {name: ${NODE_1}}
----
-apiVersion: v1
-kind: Node
-metadata: {name: ${NODE_2}}
-${pod('client-1', NODE_1, undefined, '')}${pod('client-2', NODE_2, undefined, '')}${pod('one-1', NODE_1, 'one', '{containerPort: 9090}')}${pod('two-1', NODE_2, 'two', '{containerPort: 9090}')}${pod('web-1', NODE_1, 'web', '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}')}${pod('web-2', NODE_2, 'web', '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}')}---
-apiVersion: v1
-kind: Service
-metadata: {name: one}
-spec:
-  selector: {app: one}
-  ports: [{port: 90, targetPort: 9090}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: two}
-spec:
-  selector: {app: two}
-  ports: [{port: 90, targetPort: 9090}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports:
-  - {name: http, port: 80, targetPort: 8080}
-  - {name: dns, port: 53, targetPort: 8053, protocol: UDP}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-nodeport}
-spec:
-  type: NodePort
-  externalTrafficPolicy: Cluster
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: two-local}
-spec:
-  type: NodePort
-  externalTrafficPolicy: Local
-  selector: {app: two}
-  ports: [{port: 90, targetPort: 9090, nodePort: 30090}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: empty}
-spec:
-  selector: {app: nobody}
-  ports: [{port: 80, targetPort: 8080}]
-`;
+const WEB_PORTS = '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}';
+const MANIFESTS = [
+  nodeManifests(NODE_1, NODE_2),
+  pod('client-1', NODE_1, undefined, ''),
+  pod('client-2', NODE_2, undefined, ''),
+  pod('one-1', NODE_1, 'one', '{containerPort: 9090}'),
+  pod('two-1', NODE_2, 'two', '{containerPort: 9090}'),
+  pod('web-1', NODE_1, 'web', WEB_PORTS),
+  pod('web-2', NODE_2, 'web', WEB_PORTS),
+  service('one', 'one', 'ports: [{port: 90, targetPort: 9090}]'),
+  service('two', 'two', 'ports: [{port: 90, targetPort: 9090}]'),
+  service('web', 'web', 'ports: [{name: http, port: 80, targetPort: 8080}, {name: dns, port: 53, targetPort: 8053, protocol: UDP}]'),
+  service('web-nodeport', 'web', 'type: NodePort, externalTrafficPolicy: Cluster, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]'),
+  service('two-local', 'two', 'type: NodePort, externalTrafficPolicy: Local, ports: [{port: 90, targetPort: 9090, nodePort: 30090}]'),
+  service('empty', 'nobody', 'ports: [{port: 80, targetPort: 8080}]'),
+].join('');
 
 const client1: From = { pod: 'client-1' };
 const client2: From = { pod: 'client-2' };

@@ -99,6 +99,21 @@ spec: {nodeName: ${node}, containers: [{name: main, image: registry.k8s.io/e2e-t
 `;
 }
 
+/** A Service of the kernel cases' manifests, selecting the pods of `app`, with these spec fields (flow YAML: `type: NodePort, ports: [...]`). */
+export function serviceManifest(name: string, app: string, spec: string): string {
+  return `---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec: {selector: {app: ${app}}, ${spec}}
+`;
+}
+
+/** The Nodes of the kernel cases' manifests. */
+export function nodeManifests(...names: readonly string[]): string {
+  return names.map((name) => `---\napiVersion: v1\nkind: Node\nmetadata: {name: ${name}}\n`).join('');
+}
+
 /** The two-node cluster of a kernel suite: its manifests applied through the domain API (seed 7), with these address pools. */
 export function kernelCluster(manifests: string, pools: Partial<AddressPoolOptions> = {}): Cluster {
   const cluster = newCluster(pools, 7);
