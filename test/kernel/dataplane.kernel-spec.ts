@@ -30,7 +30,7 @@
 import { ping } from './support/ping';
 import type { Cluster } from '../../src/cluster/cluster';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
-import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
+import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementSummary, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
 const unavailable = clusterTopologyUnavailable();
@@ -40,10 +40,6 @@ if (unavailable !== undefined) {
   process.stderr.write(`\n*** ${message} ***\n\n`);
 }
 const describeKernel = unavailable === undefined ? describe : describe.skip;
-
-const NODE_1 = 'kind-worker';
-const NODE_2 = 'kind-worker2';
-const OUTSIDE_CLIENT = '172.18.0.100';
 
 const pod = podManifest;
 const service = serviceManifest;
@@ -63,7 +59,6 @@ const MANIFESTS = [
   service('echo', 'echo', 'ports: [{port: 90, targetPort: 9090}]'),
   service('empty', 'nobody', 'ports: [{port: 80, targetPort: 8080}]'),
 ].join('');
-
 
 // ---------------------------------------------------------------------------
 // The cases

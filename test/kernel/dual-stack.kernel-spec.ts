@@ -27,7 +27,7 @@ import type { Cluster } from '../../src/cluster/cluster';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
 import { run } from './support/netns';
 import { ping } from './support/ping';
-import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
+import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementSummary, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
 function unavailableHere(): string | undefined {
@@ -49,9 +49,6 @@ if (unavailable !== undefined) {
 }
 const describeKernel = unavailable === undefined ? describe : describe.skip;
 
-const NODE_1 = 'kind-worker';
-const NODE_2 = 'kind-worker2';
-const OUTSIDE_CLIENT = '172.18.0.100';
 const OUTSIDE_CLIENT6 = 'fc00:f853:ccd:e793::100';
 const DUAL = { serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112', clusterCidr: '10.244.0.0/16,fd00:10:244::/56', nodeCidrMaskSize: undefined };
 
@@ -59,7 +56,6 @@ const pod = podManifest;
 const service = (name: string, app: string, spec: string) => serviceManifest(name, app, `ipFamilyPolicy: PreferDualStack, ${spec}`);
 
 const MANIFESTS = `${nodeManifests(NODE_1, NODE_2)}${pod('client', NODE_1, undefined, '')}${pod('web-1', NODE_1, 'web', '{containerPort: 8080}')}${pod('web-2', NODE_1, 'web', '{containerPort: 8080}')}${pod('web-3', NODE_2, 'web', '{containerPort: 8080}')}${pod('solo-1', NODE_1, 'solo', '{containerPort: 8080}')}${pod('echo-1', NODE_2, 'echo', '{containerPort: 9090}')}${service('web', 'web', 'ports: [{port: 80, targetPort: 8080}]')}${service('web-nodeport', 'web', 'type: NodePort, externalTrafficPolicy: Cluster, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]')}${service('solo-local', 'solo', 'type: NodePort, externalTrafficPolicy: Local, ports: [{port: 80, targetPort: 8080, nodePort: 30081}]')}${service('echo', 'echo', 'ports: [{port: 90, targetPort: 9090}]')}${service('empty', 'nobody', 'ports: [{port: 80, targetPort: 8080}]')}`;
-
 
 const client: From = { pod: 'client' };
 const outside6: From = { outside: OUTSIDE_CLIENT6 };

@@ -25,7 +25,7 @@
  */
 import type { Cluster } from '../../src/cluster/cluster';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
-import { agreementSummary, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
+import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementSummary, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 import { networkNamespacesUnavailable } from './support/netns';
 
@@ -36,10 +36,6 @@ if (unavailable !== undefined) {
   process.stderr.write(`\n*** ${message} ***\n\n`);
 }
 const describeKernel = unavailable === undefined ? describe : describe.skip;
-
-const NODE_1 = 'kind-worker';
-const NODE_2 = 'kind-worker2';
-const OUTSIDE_CLIENT = '172.18.0.100';
 
 const pod = podManifest;
 const service = serviceManifest;

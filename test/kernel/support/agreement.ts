@@ -99,6 +99,12 @@ spec: {nodeName: ${node}, containers: [{name: main, image: registry.k8s.io/e2e-t
 `;
 }
 
+/** The two nodes of the kernel cases' clusters (kind's names; kernelCluster gives them 172.18.0.2 and .3). */
+export const NODE_1 = 'kind-worker';
+export const NODE_2 = 'kind-worker2';
+/** A client outside the cluster, on kind's network. */
+export const OUTSIDE_CLIENT = '172.18.0.100';
+
 /** A Service of the kernel cases' manifests, selecting the pods of `app`, with these spec fields (flow YAML: `type: NodePort, ports: [...]`). */
 export function serviceManifest(name: string, app: string, spec: string): string {
   return `---
