@@ -27,7 +27,7 @@ import type { Cluster } from '../../src/cluster/cluster';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
 import { run } from './support/netns';
 import { ping } from './support/ping';
-import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementSummary, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
+import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementSummary, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 
 function unavailableHere(): string | undefined {
@@ -49,8 +49,6 @@ if (unavailable !== undefined) {
 }
 const describeKernel = unavailable === undefined ? describe : describe.skip;
 
-const OUTSIDE_CLIENT6 = 'fc00:f853:ccd:e793::100';
-const DUAL = { serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112', clusterCidr: '10.244.0.0/16,fd00:10:244::/56', nodeCidrMaskSize: undefined };
 
 const pod = podManifest;
 const service = (name: string, app: string, spec: string) => serviceManifest(name, app, `ipFamilyPolicy: PreferDualStack, ${spec}`);
@@ -80,7 +78,7 @@ describeKernel('end to end: a dual-stack two-node VXLAN cluster in the real kern
 
   beforeAll(async () => {
     started = Date.now();
-    cluster = kernelCluster(MANIFESTS, DUAL);
+    cluster = kernelCluster(MANIFESTS, DUAL_STACK_POOLS);
     sim = new TrafficSimulator(cluster);
     topology = await ClusterTopology.create(sim.network, { outsideClients: [OUTSIDE_CLIENT, OUTSIDE_CLIENT6] });
   });

@@ -25,7 +25,7 @@
  */
 import type { Cluster } from '../../src/cluster/cluster';
 import { TrafficSimulator } from '../../src/dataplane/traffic';
-import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementSummary, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
+import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementSummary, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 import { networkNamespacesUnavailable } from './support/netns';
 
@@ -38,7 +38,6 @@ if (unavailable !== undefined) {
 const describeKernel = unavailable === undefined ? describe : describe.skip;
 
 const pod = podManifest;
-const service = serviceManifest;
 
 /**
  * A client pod and a one-endpoint Service on each node (`one`, `two`), `web`
@@ -47,7 +46,7 @@ const service = serviceManifest;
  * and a Service without endpoints.
  */
 const WEB_PORTS = '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}';
-const MANIFESTS = [
+const manifests = (service: typeof serviceManifest) => [
   nodeManifests(NODE_1, NODE_2),
   pod('client-1', NODE_1, undefined, ''),
   pod('client-2', NODE_2, undefined, ''),
@@ -62,6 +61,9 @@ const MANIFESTS = [
   service('two-local', 'two', 'type: NodePort, externalTrafficPolicy: Local, ports: [{port: 90, targetPort: 9090, nodePort: 30090}]'),
   service('empty', 'nobody', 'ports: [{port: 80, targetPort: 8080}]'),
 ].join('');
+const MANIFESTS = manifests(serviceManifest);
+/** The same cluster dual-stack: every Service with a ClusterIP of each family. */
+const DUAL_STACK_MANIFESTS = manifests((name, app, spec) => serviceManifest(name, app, `ipFamilyPolicy: PreferDualStack, ${spec}`));
 
 const client1: From = { pod: 'client-1' };
 const client2: From = { pod: 'client-2' };
@@ -84,6 +86,20 @@ const CASES: readonly KernelCase[] = [
   { title: 'a Service without endpoints from the second node: rejected', from: client2, to: { service: 'empty', port: 80 } },
 ];
 
+const outside6: From = { outside: OUTSIDE_CLIENT6 };
+
+/** On the dual-stack cluster with both nodes in nftables mode: the same over IPv6 (kube-proxy's `ip6 kube-proxy` table), and one IPv4 case. */
+const DUAL_STACK_CASES: readonly KernelCase[] = [
+  { title: 'IPv6: a pod to a ClusterIP whose endpoint is on the other node: across flannel-v6.1, source kept', from: client1, to: { service: 'two', port: 90 }, family: 'ipv6' },
+  { title: 'IPv6: a pod to a ClusterIP with endpoints on both nodes over UDP', from: client2, to: { service: 'web', port: 53 }, protocol: 'udp', family: 'ipv6' },
+  { title: 'IPv6: a pod to its own Service: hairpin, masqueraded', from: { pod: 'two-1' }, to: { service: 'two', port: 90 }, family: 'ipv6' },
+  { title: "IPv6: outside client to an eTP Cluster NodePort on the first node's IPv6 address: masqueraded", from: outside6, to: { nodePort: 30080, node: NODE_1 }, family: 'ipv6' },
+  { title: 'IPv6: outside client to an eTP Local NodePort on the node with its endpoint: source kept', from: outside6, to: { nodePort: 30090, node: NODE_2 }, family: 'ipv6' },
+  { title: 'IPv6: outside client to an eTP Local NodePort on a node without an endpoint: dropped', from: outside6, to: { nodePort: 30090, node: NODE_1 }, family: 'ipv6' },
+  { title: 'IPv6: a Service without endpoints: rejected', from: client2, to: { service: 'empty', port: 80 }, family: 'ipv6' },
+  { title: 'IPv4 on the same cluster: a pod to a ClusterIP whose endpoint is on the other node', from: client2, to: { service: 'one', port: 90 }, family: 'ipv4' },
+];
+
 /** nftables mode for a node, as PUT /netsim/v1/nodes/{node}/kube-proxy/config sets it (minSyncPeriod 0s: each change at once). */
 function nftablesMode(cluster: Cluster, node: string): void {
   const config = cluster.kubeProxies.defaultConfig();
@@ -95,8 +111,17 @@ function sortedElements(text: string): string {
   return text.replace(/elements = \{ ([\s\S]*?) \}\n/g, (_m, inner: string) => `elements = { ${inner.split(/,\s+/).map((i) => i.trim()).sort().join(', ')} }\n`);
 }
 
+interface Suite {
+  readonly name: string;
+  /** The nodes in nftables mode (the others in iptables mode). */
+  readonly nftNodes: readonly string[];
+  readonly cases: readonly KernelCase[];
+  /** A dual-stack cluster: IPv6 too (flannel-v6.1, ip6tables, the `ip6 kube-proxy` table). */
+  readonly dualStack?: boolean;
+}
+
 /** One cluster's suite: the nodes in the given modes, its topology built once, every case run against it. */
-function agreementSuite(suite: string, nftNodes: readonly string[]): void {
+function agreementSuite({ name: suite, nftNodes, cases, dualStack = false }: Suite): void {
   let cluster: Cluster;
   let sim: TrafficSimulator;
   let topology: ClusterTopology | undefined;
@@ -105,15 +130,15 @@ function agreementSuite(suite: string, nftNodes: readonly string[]): void {
 
   beforeAll(async () => {
     started = Date.now();
-    cluster = kernelCluster(MANIFESTS);
+    cluster = dualStack ? kernelCluster(DUAL_STACK_MANIFESTS, DUAL_STACK_POOLS) : kernelCluster(MANIFESTS);
     for (const node of nftNodes) nftablesMode(cluster, node);
     sim = new TrafficSimulator(cluster);
-    topology = await ClusterTopology.create(sim.network, { outsideClients: [OUTSIDE_CLIENT] });
+    topology = await ClusterTopology.create(sim.network, { outsideClients: dualStack ? [OUTSIDE_CLIENT, OUTSIDE_CLIENT6] : [OUTSIDE_CLIENT] });
   });
 
   afterAll(() => {
     topology?.destroy();
-    process.stderr.write(agreementSummary(suite, CASES.length, counts, started));
+    process.stderr.write(agreementSummary(suite, cases.length, counts, started));
   });
 
   it('each node runs kube-proxy in the mode asked', () => {
@@ -126,7 +151,7 @@ function agreementSuite(suite: string, nftNodes: readonly string[]): void {
   });
 
   it("each node's kernel interfaces and routes are the ones the engine lists (ip addr, ip route)", () => {
-    expectKernelViews(topology!, sim, ['flannel.1']);
+    expectKernelViews(topology!, sim, dualStack ? ['flannel.1', 'flannel-v6.1'] : ['flannel.1']);
   });
 
   it("each node's iptables tables load and print as the engine prints them: kube-proxy's chains only on an iptables-mode node", () => {
@@ -138,17 +163,23 @@ function agreementSuite(suite: string, nftNodes: readonly string[]): void {
       if (nftNodes.includes(node)) expect(rules).not.toContain('KUBE-SERVICES');
       else expect(rules).toContain('KUBE-SERVICES');
       expect(savedRules(t.save(node))).toEqual(savedRules(rules));
+      if (dualStack) {
+        const rules6 = t.rules6Of(node)!;
+        if (nftNodes.includes(node)) expect(rules6).not.toContain('KUBE-SERVICES');
+        expect(savedRules(t.save6(node))).toEqual(savedRules(rules6));
+      }
     }
   });
 
   it("each nftables-mode node's table, loaded with nft -f beside them, lists back as our printer prints it", () => {
     const t = topology!;
     for (const node of nftNodes) {
-      expect(sortedElements(t.nftList(node, 'ip', 'kube-proxy'))).toBe(sortedElements(t.nftOf(node)!));
+      const listed = (dualStack ? ['ip', 'ip6'] : ['ip']).map((family) => t.nftList(node, family, 'kube-proxy')).join('');
+      expect(sortedElements(listed)).toBe(sortedElements(t.nftOf(node)!));
     }
   });
 
-  CASES.forEach((c, caseIndex) => {
+  cases.forEach((c, caseIndex) => {
     it(c.title, () => {
       runAgreementCase(topology!, sim, concreteCase(topology!, sim, c, 20000 + caseIndex * 100), counts);
     });
@@ -156,9 +187,13 @@ function agreementSuite(suite: string, nftNodes: readonly string[]): void {
 }
 
 describeKernel('end to end: a two-node VXLAN cluster in nftables mode agrees with the engine', () => {
-  agreementSuite('nftables cluster', [NODE_1, NODE_2]);
+  agreementSuite({ name: 'nftables cluster', nftNodes: [NODE_1, NODE_2], cases: CASES });
 });
 
 describeKernel('end to end: a cluster with a node in each mode (iptables, nftables) agrees with the engine', () => {
-  agreementSuite('mixed-mode cluster', [NODE_2]);
+  agreementSuite({ name: 'mixed-mode cluster', nftNodes: [NODE_2], cases: CASES });
+});
+
+describeKernel('end to end: a dual-stack two-node VXLAN cluster in nftables mode agrees with the engine over IPv6', () => {
+  agreementSuite({ name: 'dual-stack nftables cluster', nftNodes: [NODE_1, NODE_2], cases: DUAL_STACK_CASES, dualStack: true });
 });

@@ -102,8 +102,11 @@ spec: {nodeName: ${node}, containers: [{name: main, image: registry.k8s.io/e2e-t
 /** The two nodes of the kernel cases' clusters (kind's names; kernelCluster gives them 172.18.0.2 and .3). */
 export const NODE_1 = 'kind-worker';
 export const NODE_2 = 'kind-worker2';
-/** A client outside the cluster, on kind's network. */
+/** A client outside the cluster, on kind's network; and one on its IPv6 network. */
 export const OUTSIDE_CLIENT = '172.18.0.100';
+export const OUTSIDE_CLIENT6 = 'fc00:f853:ccd:e793::100';
+/** The address pools of a dual-stack kernel cluster (kind's dual-stack defaults). */
+export const DUAL_STACK_POOLS: Partial<AddressPoolOptions> = { serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112', clusterCidr: '10.244.0.0/16,fd00:10:244::/56', nodeCidrMaskSize: undefined };
 
 /** A Service of the kernel cases' manifests, selecting the pods of `app`, with these spec fields (flow YAML: `type: NodePort, ports: [...]`). */
 export function serviceManifest(name: string, app: string, spec: string): string {
