@@ -2,7 +2,7 @@
  * Kernel agreement for kube-proxy's nftables mode in a whole cluster: the
  * two-node VXLAN cluster of dataplane.kernel-spec.ts (support/cluster-topology.ts:
  * a kind network, each node with eth0, cni0 and its pods, a real flannel.1),
- * built twice from the engine's view:
+ * built three times from the engine's view:
  *
  *   - both nodes in nftables mode: each node's `kube-proxy` table, printed as
  *     `nft list ruleset` prints it, is loaded with the real `nft -f` next to
@@ -10,7 +10,10 @@
  *     flannel's, through iptables-restore);
  *   - one node in each mode (kind-worker in iptables mode, kind-worker2 in
  *     nftables mode), as in a cluster migrating node by node: the cases cross
- *     from one mode's node to the other's and back.
+ *     from one mode's node to the other's and back;
+ *   - dual-stack, both nodes in nftables mode: the `ip6 kube-proxy` table too,
+ *     beside the nodes' ip6tables, with flannel-v6.1 between the nodes; the
+ *     cases over IPv6 (and one over IPv4).
  *
  * Per case (support/agreement.ts): real connections from distinct source
  * ports land where one of the engine's enumerated outcomes (as POST
@@ -20,7 +23,7 @@
  * Before the cases: the kernel loads each node's nft text and lists it back as
  * our printer prints it (hash sets' element order aside).
  *
- * Needs what dataplane.kernel-spec.ts needs, and nft; skipped elsewhere, and
+ * Needs what dataplane.kernel-spec.ts needs, ip6tables-restore and nft; skipped elsewhere, and
  * says why (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
 import type { Cluster } from '../../src/cluster/cluster';
@@ -29,7 +32,7 @@ import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agre
 import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
 import { networkNamespacesUnavailable } from './support/netns';
 
-const unavailable = clusterTopologyUnavailable() ?? networkNamespacesUnavailable(['nft']);
+const unavailable = clusterTopologyUnavailable() ?? networkNamespacesUnavailable(['nft', 'ip6tables-restore']);
 if (unavailable !== undefined) {
   const message = `kernel agreement suite (nftables cluster) SKIPPED: ${unavailable}`;
   if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
