@@ -27,9 +27,8 @@
  * says why (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
 import type { Cluster } from '../../src/cluster/cluster';
-import { TrafficSimulator } from '../../src/dataplane/traffic';
-import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementSummary, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
-import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
+import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type From, type KernelCase } from './support/agreement';
+import { clusterTopologyUnavailable } from './support/cluster-topology';
 import { networkNamespacesUnavailable } from './support/netns';
 
 const unavailable = clusterTopologyUnavailable() ?? networkNamespacesUnavailable(['nft', 'ip6tables-restore']);
@@ -125,40 +124,27 @@ interface Suite {
 
 /** One cluster's suite: the nodes in the given modes, its topology built once, every case run against it. */
 function agreementSuite({ name: suite, nftNodes, cases, dualStack = false }: Suite): void {
-  let cluster: Cluster;
-  let sim: TrafficSimulator;
-  let topology: ClusterTopology | undefined;
-  const counts: AgreementCounts = { connections: 0, natChecked: 0, crossed: 0 };
-  let started = 0;
-
-  beforeAll(async () => {
-    started = Date.now();
-    cluster = dualStack ? kernelCluster(DUAL_STACK_MANIFESTS, DUAL_STACK_POOLS) : kernelCluster(MANIFESTS);
+  const agreement = agreementRun(suite, cases.length, () => {
+    const cluster = dualStack ? kernelCluster(DUAL_STACK_MANIFESTS, DUAL_STACK_POOLS) : kernelCluster(MANIFESTS);
     for (const node of nftNodes) nftablesMode(cluster, node);
-    sim = new TrafficSimulator(cluster);
-    topology = await ClusterTopology.create(sim.network, { outsideClients: dualStack ? [OUTSIDE_CLIENT, OUTSIDE_CLIENT6] : [OUTSIDE_CLIENT] });
-  });
-
-  afterAll(() => {
-    topology?.destroy();
-    process.stderr.write(agreementSummary(suite, cases.length, counts, started));
-  });
+    return cluster;
+  }, dualStack ? [OUTSIDE_CLIENT, OUTSIDE_CLIENT6] : [OUTSIDE_CLIENT]);
 
   it('each node runs kube-proxy in the mode asked', () => {
-    expect(cluster.kubeProxies.nftablesNodes()).toEqual([...nftNodes].sort());
-    for (const node of topology!.nodeNames()) {
-      const nft = topology!.nftOf(node);
+    expect(agreement.cluster.kubeProxies.nftablesNodes()).toEqual([...nftNodes].sort());
+    for (const node of agreement.topology.nodeNames()) {
+      const nft = agreement.topology.nftOf(node);
       if (nftNodes.includes(node)) expect(nft).toContain('table ip kube-proxy {');
       else expect(nft).toBeUndefined();
     }
   });
 
   it("each node's kernel interfaces and routes are the ones the engine lists (ip addr, ip route)", () => {
-    expectKernelViews(topology!, sim, dualStack ? ['flannel.1', 'flannel-v6.1'] : ['flannel.1']);
+    expectKernelViews(agreement.topology, agreement.sim, dualStack ? ['flannel.1', 'flannel-v6.1'] : ['flannel.1']);
   });
 
   it("each node's iptables tables load and print as the engine prints them: kube-proxy's chains only on an iptables-mode node", () => {
-    const t = topology!;
+    const t = agreement.topology;
     for (const node of t.nodeNames()) {
       const rules = t.rulesOf(node);
       expect(rules).toContain('FLANNEL-POSTRTG');
@@ -175,7 +161,7 @@ function agreementSuite({ name: suite, nftNodes, cases, dualStack = false }: Sui
   });
 
   it("each nftables-mode node's table, loaded with nft -f beside them, lists back as our printer prints it", () => {
-    const t = topology!;
+    const t = agreement.topology;
     for (const node of nftNodes) {
       const listed = (dualStack ? ['ip', 'ip6'] : ['ip']).map((family) => t.nftList(node, family, 'kube-proxy')).join('');
       expect(sortedElements(listed)).toBe(sortedElements(t.nftOf(node)!));
@@ -184,7 +170,7 @@ function agreementSuite({ name: suite, nftNodes, cases, dualStack = false }: Sui
 
   cases.forEach((c, caseIndex) => {
     it(c.title, () => {
-      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c, 20000 + caseIndex * 100), counts);
+      runAgreementCase(agreement.topology, agreement.sim, concreteCase(agreement.topology, agreement.sim, c, 20000 + caseIndex * 100), agreement.counts);
     });
   });
 }

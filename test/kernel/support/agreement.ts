@@ -18,10 +18,10 @@ import { applyManifests } from '../../../src/cluster/apply/manifest-apply';
 import { parseManifestYaml } from '../../../src/cluster/apply/manifests';
 import type { Cluster } from '../../../src/cluster/cluster';
 import { newCluster } from '../../../src/cluster/cluster.testing';
-import type { TrafficOutcome, TrafficRequest, TrafficSimulator } from '../../../src/dataplane/traffic';
+import { TrafficSimulator, type TrafficOutcome, type TrafficRequest } from '../../../src/dataplane/traffic';
 import type { AddressPoolOptions } from '../../../src/ipam/address-pools';
 import { joinHostPort } from '../../../src/kube-proxy/ip';
-import type { ClusterTopology, ConntrackEntry } from './cluster-topology';
+import { ClusterTopology, type ConntrackEntry } from './cluster-topology';
 import type { ClientResult, ListenerRecord } from './netns';
 
 /** An acceptable chance that some predicted outcome is never seen. */
@@ -128,6 +128,52 @@ export function kernelCluster(manifests: string, pools: Partial<AddressPoolOptio
   const cluster = newCluster(pools, 7);
   applyManifests(cluster.store, parseManifestYaml(manifests));
   return cluster;
+}
+
+/** A suite's cluster, its engine and its kernel topology, and the counts its cases add to. */
+export interface AgreementRun {
+  readonly cluster: Cluster;
+  readonly sim: TrafficSimulator;
+  readonly topology: ClusterTopology;
+  readonly counts: AgreementCounts;
+}
+
+/**
+ * A suite's lifecycle, in the describe block that calls it: the cluster built
+ * (`build`) and rebuilt from namespaces before the cases, torn down after them,
+ * and the suite's summary line written then.
+ */
+export function agreementRun(suite: string, caseCount: number, build: () => Cluster, outsideClients: readonly string[]): AgreementRun {
+  let built: { cluster: Cluster; sim: TrafficSimulator; topology?: ClusterTopology } | undefined;
+  const counts: AgreementCounts = { connections: 0, natChecked: 0, crossed: 0 };
+  let started = 0;
+  beforeAll(async () => {
+    started = Date.now();
+    const cluster = build();
+    const sim = new TrafficSimulator(cluster);
+    built = { cluster, sim };
+    built.topology = await ClusterTopology.create(sim.network, { outsideClients });
+  });
+  afterAll(() => {
+    built?.topology?.destroy();
+    process.stderr.write(agreementSummary(suite, caseCount, counts, started));
+  });
+  const get = () => {
+    if (!built?.topology) throw new Error(`the ${suite} cluster was not built`);
+    return built as Required<typeof built>;
+  };
+  return {
+    get cluster() {
+      return get().cluster;
+    },
+    get sim() {
+      return get().sim;
+    },
+    get topology() {
+      return get().topology;
+    },
+    counts,
+  };
 }
 
 /** One case of a suite: who sends where, over which protocol (default tcp) and family (default IPv4). */
