@@ -1,6 +1,7 @@
 /**
  * One end-to-end agreement case of the kernel suite (dataplane.kernel-spec.ts
- * over IPv4, dual-stack.kernel-spec.ts over IPv6): the engine enumerates each
+ * over IPv4, dual-stack.kernel-spec.ts over IPv6, nftables-cluster.kernel-spec.ts
+ * with nodes in nftables mode; each suite's lifecycle is `agreementRun`): the engine enumerates each
  * connection's outcomes (`TrafficSimulator.send`, with that connection's
  * source port); the real client then makes N connections from distinct
  * source ports, where N makes a missed outcome less likely than 1e-6, and:
