@@ -28,10 +28,8 @@
  * (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
 import { ping } from './support/ping';
-import type { Cluster } from '../../src/cluster/cluster';
-import { TrafficSimulator } from '../../src/dataplane/traffic';
-import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
-import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
+import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type From, type KernelCase } from './support/agreement';
+import { clusterTopologyUnavailable } from './support/cluster-topology';
 
 const unavailable = clusterTopologyUnavailable();
 if (unavailable !== undefined) {
@@ -41,64 +39,24 @@ if (unavailable !== undefined) {
 }
 const describeKernel = unavailable === undefined ? describe : describe.skip;
 
-const NODE_1 = 'kind-worker';
-const NODE_2 = 'kind-worker2';
-const OUTSIDE_CLIENT = '172.18.0.100';
-
 const pod = podManifest;
+const service = serviceManifest;
 const WEB_PORTS = '{containerPort: 8080}, {containerPort: 8053, protocol: UDP}';
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Node
-metadata: {name: ${NODE_1}}
----
-apiVersion: v1
-kind: Node
-metadata: {name: ${NODE_2}}
-${pod('client', NODE_1, undefined, '')}${pod('web-1', NODE_1, 'web', WEB_PORTS)}${pod('web-2', NODE_1, 'web', WEB_PORTS)}${pod('web-3', NODE_2, 'web', WEB_PORTS)}${pod('solo-1', NODE_1, 'solo', '{containerPort: 8080}')}${pod('echo-1', NODE_2, 'echo', '{containerPort: 9090}')}---
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports:
-  - {name: http, port: 80, targetPort: 8080}
-  - {name: dns, port: 53, targetPort: 8053, protocol: UDP}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-nodeport}
-spec:
-  type: NodePort
-  externalTrafficPolicy: Cluster
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: solo-local}
-spec:
-  type: NodePort
-  externalTrafficPolicy: Local
-  selector: {app: solo}
-  ports: [{port: 80, targetPort: 8080, nodePort: 30081}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo}
-spec:
-  selector: {app: echo}
-  ports: [{port: 90, targetPort: 9090}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: empty}
-spec:
-  selector: {app: nobody}
-  ports: [{port: 80, targetPort: 8080}]
-`;
-
+const MANIFESTS = [
+  nodeManifests(NODE_1, NODE_2),
+  pod('client', NODE_1, undefined, ''),
+  pod('web-1', NODE_1, 'web', WEB_PORTS),
+  pod('web-2', NODE_1, 'web', WEB_PORTS),
+  pod('web-3', NODE_2, 'web', WEB_PORTS),
+  pod('solo-1', NODE_1, 'solo', '{containerPort: 8080}'),
+  pod('echo-1', NODE_2, 'echo', '{containerPort: 9090}'),
+  service('web', 'web', 'ports: [{name: http, port: 80, targetPort: 8080}, {name: dns, port: 53, targetPort: 8053, protocol: UDP}]'),
+  service('web-nodeport', 'web', 'type: NodePort, externalTrafficPolicy: Cluster, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]'),
+  service('solo-local', 'solo', 'type: NodePort, externalTrafficPolicy: Local, ports: [{port: 80, targetPort: 8080, nodePort: 30081}]'),
+  service('echo', 'echo', 'ports: [{port: 90, targetPort: 9090}]'),
+  service('empty', 'nobody', 'ports: [{port: 80, targetPort: 8080}]'),
+].join('');
 
 // ---------------------------------------------------------------------------
 // The cases
@@ -124,41 +82,25 @@ const CASES: readonly KernelCase[] = [
 // ---------------------------------------------------------------------------
 
 describeKernel('end to end: a two-node VXLAN cluster in the real kernel agrees with the engine', () => {
-  let cluster: Cluster;
-  let sim: TrafficSimulator;
-  let topology: ClusterTopology | undefined;
-  const counts: AgreementCounts = { connections: 0, natChecked: 0, crossed: 0 };
-  let started = 0;
+  const agreement = agreementRun('dataplane', CASES.length, () => kernelCluster(MANIFESTS), [OUTSIDE_CLIENT]);
 
-  beforeAll(async () => {
-    started = Date.now();
-    cluster = kernelCluster(MANIFESTS);
-    sim = new TrafficSimulator(cluster);
-    topology = await ClusterTopology.create(sim.network, { outsideClients: [OUTSIDE_CLIENT] });
-  });
-
-  afterAll(() => {
-    topology?.destroy();
-    process.stderr.write(agreementSummary('dataplane', CASES.length, counts, started));
-  });
-
-  const podIP = (name: string) => sim.network.pod('default', name)!.ip!;
-  const clusterIP = (service: string) => (cluster.store.get(cluster.store.resourceType('services'), 'default', service).spec as { clusterIP: string }).clusterIP;
+  const podIP = (name: string) => agreement.sim.network.pod('default', name)!.ip!;
+  const clusterIP = (service: string) => (agreement.cluster.store.get(agreement.cluster.store.resourceType('services'), 'default', service).spec as { clusterIP: string }).clusterIP;
 
   it('builds the nodes the engine describes: two nodes on kind addresses with flannel pod CIDRs', () => {
-    expect(sim.network.nodes().map((n) => [n.name, n.internalIP, n.podCIDR])).toEqual([
+    expect(agreement.sim.network.nodes().map((n) => [n.name, n.internalIP, n.podCIDR])).toEqual([
       [NODE_1, '172.18.0.2', '10.244.0.0/24'],
       [NODE_2, '172.18.0.3', '10.244.1.0/24'],
     ]);
-    expect(topology!.nodeNames()).toEqual([NODE_1, NODE_2]);
+    expect(agreement.topology.nodeNames()).toEqual([NODE_1, NODE_2]);
   });
 
   it("each node's kernel interfaces and routes are the ones the engine lists (ip addr, ip route)", () => {
-    expectKernelViews(topology!, sim, ['flannel.1']);
+    expectKernelViews(agreement.topology, agreement.sim, ['flannel.1']);
   });
 
   it("each node's tables (kubelet, kube-proxy, flannel) load with iptables-restore and print as the engine prints them", () => {
-    const t = topology!;
+    const t = agreement.topology;
     for (const node of t.nodeNames()) {
       const rules = t.rulesOf(node);
       expect(rules).toContain('KUBE-SERVICES');
@@ -170,24 +112,24 @@ describeKernel('end to end: a two-node VXLAN cluster in the real kernel agrees w
 
   CASES.forEach((c, caseIndex) => {
     it(c.title, () => {
-      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c, 20000 + caseIndex * 100), counts);
+      runAgreementCase(agreement.topology, agreement.sim, concreteCase(agreement.topology, agreement.sim, c, 20000 + caseIndex * 100), agreement.counts);
     });
   });
 
   it('a pod pings a pod across VXLAN (answered) and a ClusterIP (not answered), as the engine says', () => {
-    const t = topology!;
+    const t = agreement.topology;
     const ns = t.podNamespace('pod/default/client');
-    const echo = sim.send({ from: 'pod/default/client', to: podIP('echo-1'), protocol: 'icmp', icmpId: 7 });
+    const echo = agreement.sim.send({ from: 'pod/default/client', to: podIP('echo-1'), protocol: 'icmp', icmpId: 7 });
     expect(echo.outcomes.map((o) => o.result)).toEqual(['delivered']);
     expect(ping(ns, podIP('echo-1'), 3)).toBe('answered');
-    const service = sim.send({ from: 'pod/default/client', to: clusterIP('web'), protocol: 'icmp', icmpId: 8 });
+    const service = agreement.sim.send({ from: 'pod/default/client', to: clusterIP('web'), protocol: 'icmp', icmpId: 8 });
     expect(service.outcomes.map((o) => o.result)).toEqual(['external']);
     expect(ping(ns, clusterIP('web'), 2)).not.toBe('answered');
   });
 
   it("the VXLAN outer packets are UDP 8472 between the nodes' addresses, tracked by conntrack on each receiving node", () => {
-    const t = topology!;
-    const [a, b] = sim.network.nodes();
+    const t = agreement.topology;
+    const [a, b] = agreement.sim.network.nodes();
     expect(t.conntrack(b.name, '-p', 'udp', '--dport', '8472', '-s', a.internalIP, '-d', b.internalIP).length).toBeGreaterThan(0);
     expect(t.conntrack(a.name, '-p', 'udp', '--dport', '8472', '-s', b.internalIP, '-d', a.internalIP).length).toBeGreaterThan(0);
   });

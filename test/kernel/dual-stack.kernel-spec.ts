@@ -23,12 +23,10 @@
  * Needs what dataplane.kernel-spec.ts needs, plus ip6tables; skipped elsewhere,
  * and says why (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
-import type { Cluster } from '../../src/cluster/cluster';
-import { TrafficSimulator } from '../../src/dataplane/traffic';
 import { run } from './support/netns';
 import { ping } from './support/ping';
-import { agreementSummary, concreteCase, kernelCluster, expectKernelViews, podManifest, runAgreementCase, savedRules, type AgreementCounts, type From, type KernelCase } from './support/agreement';
-import { ClusterTopology, clusterTopologyUnavailable } from './support/cluster-topology';
+import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type From, type KernelCase } from './support/agreement';
+import { clusterTopologyUnavailable } from './support/cluster-topology';
 
 function unavailableHere(): string | undefined {
   const base = clusterTopologyUnavailable();
@@ -49,30 +47,11 @@ if (unavailable !== undefined) {
 }
 const describeKernel = unavailable === undefined ? describe : describe.skip;
 
-const NODE_1 = 'kind-worker';
-const NODE_2 = 'kind-worker2';
-const OUTSIDE_CLIENT = '172.18.0.100';
-const OUTSIDE_CLIENT6 = 'fc00:f853:ccd:e793::100';
-const DUAL = { serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112', clusterCidr: '10.244.0.0/16,fd00:10:244::/56', nodeCidrMaskSize: undefined };
 
 const pod = podManifest;
-const service = (name: string, app: string, spec: string) => `---
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}}
-spec: {ipFamilyPolicy: PreferDualStack, selector: {app: ${app}}, ${spec}}
-`;
+const service = (name: string, app: string, spec: string) => serviceManifest(name, app, `ipFamilyPolicy: PreferDualStack, ${spec}`);
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Node
-metadata: {name: ${NODE_1}}
----
-apiVersion: v1
-kind: Node
-metadata: {name: ${NODE_2}}
-${pod('client', NODE_1, undefined, '')}${pod('web-1', NODE_1, 'web', '{containerPort: 8080}')}${pod('web-2', NODE_1, 'web', '{containerPort: 8080}')}${pod('web-3', NODE_2, 'web', '{containerPort: 8080}')}${pod('solo-1', NODE_1, 'solo', '{containerPort: 8080}')}${pod('echo-1', NODE_2, 'echo', '{containerPort: 9090}')}${service('web', 'web', 'ports: [{port: 80, targetPort: 8080}]')}${service('web-nodeport', 'web', 'type: NodePort, externalTrafficPolicy: Cluster, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]')}${service('solo-local', 'solo', 'type: NodePort, externalTrafficPolicy: Local, ports: [{port: 80, targetPort: 8080, nodePort: 30081}]')}${service('echo', 'echo', 'ports: [{port: 90, targetPort: 9090}]')}${service('empty', 'nobody', 'ports: [{port: 80, targetPort: 8080}]')}`;
-
+const MANIFESTS = `${nodeManifests(NODE_1, NODE_2)}${pod('client', NODE_1, undefined, '')}${pod('web-1', NODE_1, 'web', '{containerPort: 8080}')}${pod('web-2', NODE_1, 'web', '{containerPort: 8080}')}${pod('web-3', NODE_2, 'web', '{containerPort: 8080}')}${pod('solo-1', NODE_1, 'solo', '{containerPort: 8080}')}${pod('echo-1', NODE_2, 'echo', '{containerPort: 9090}')}${service('web', 'web', 'ports: [{port: 80, targetPort: 8080}]')}${service('web-nodeport', 'web', 'type: NodePort, externalTrafficPolicy: Cluster, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]')}${service('solo-local', 'solo', 'type: NodePort, externalTrafficPolicy: Local, ports: [{port: 80, targetPort: 8080, nodePort: 30081}]')}${service('echo', 'echo', 'ports: [{port: 90, targetPort: 9090}]')}${service('empty', 'nobody', 'ports: [{port: 80, targetPort: 8080}]')}`;
 
 const client: From = { pod: 'client' };
 const outside6: From = { outside: OUTSIDE_CLIENT6 };
@@ -89,37 +68,21 @@ const CASES: readonly KernelCase[] = [
 ];
 
 describeKernel('end to end: a dual-stack two-node VXLAN cluster in the real kernel agrees with the engine over IPv6', () => {
-  let cluster: Cluster;
-  let sim: TrafficSimulator;
-  let topology: ClusterTopology | undefined;
-  const counts: AgreementCounts = { connections: 0, natChecked: 0, crossed: 0 };
-  let started = 0;
-
-  beforeAll(async () => {
-    started = Date.now();
-    cluster = kernelCluster(MANIFESTS, DUAL);
-    sim = new TrafficSimulator(cluster);
-    topology = await ClusterTopology.create(sim.network, { outsideClients: [OUTSIDE_CLIENT, OUTSIDE_CLIENT6] });
-  });
-
-  afterAll(() => {
-    topology?.destroy();
-    process.stderr.write(agreementSummary('dual-stack dataplane', CASES.length, counts, started));
-  });
+  const agreement = agreementRun('dual-stack dataplane', CASES.length, () => kernelCluster(MANIFESTS, DUAL_STACK_POOLS), [OUTSIDE_CLIENT, OUTSIDE_CLIENT6]);
 
   it('builds the nodes the engine describes: an address and a pod CIDR of each family', () => {
-    expect(sim.network.nodes().map((n) => [n.name, n.internalIP, n.internalIP6, n.podCIDR, n.podCIDR6])).toEqual([
+    expect(agreement.sim.network.nodes().map((n) => [n.name, n.internalIP, n.internalIP6, n.podCIDR, n.podCIDR6])).toEqual([
       [NODE_1, '172.18.0.2', 'fc00:f853:ccd:e793::2', '10.244.0.0/24', 'fd00:10:244::/64'],
       [NODE_2, '172.18.0.3', 'fc00:f853:ccd:e793::3', '10.244.1.0/24', 'fd00:10:244:1::/64'],
     ]);
   });
 
   it("each node's kernel interfaces and routes of both families are the ones the engine lists (ip addr, ip route, ip -6 route)", () => {
-    expectKernelViews(topology!, sim, ['flannel.1', 'flannel-v6.1']);
+    expectKernelViews(agreement.topology, agreement.sim, ['flannel.1', 'flannel-v6.1']);
   });
 
   it("each node's ip6tables tables (kubelet, kube-proxy's IPv6 proxier, flannel) load with ip6tables-restore and print as the engine prints them", () => {
-    const t = topology!;
+    const t = agreement.topology;
     for (const node of t.nodeNames()) {
       const rules = t.rules6Of(node)!;
       expect(rules).toContain('KUBE-SERVICES');
@@ -130,26 +93,26 @@ describeKernel('end to end: a dual-stack two-node VXLAN cluster in the real kern
 
   CASES.forEach((c, caseIndex) => {
     it(c.title, () => {
-      runAgreementCase(topology!, sim, concreteCase(topology!, sim, c, 30000 + caseIndex * 100), counts);
+      runAgreementCase(agreement.topology, agreement.sim, concreteCase(agreement.topology, agreement.sim, c, 30000 + caseIndex * 100), agreement.counts);
     });
   });
 
   it('a pod pings a pod across flannel-v6.1 with ICMPv6 echo (answered) and an IPv6 ClusterIP (not answered), as the engine says', () => {
-    const ns = topology!.podNamespace('pod/default/client');
-    const echo6 = sim.network.pod('default', 'echo-1')!.ip6!;
-    const web6 = (cluster.store.get(cluster.store.resourceType('services'), 'default', 'web').spec as { clusterIPs: string[] }).clusterIPs[1];
-    const answered = sim.send({ from: 'pod/default/client', to: echo6, protocol: 'icmp', icmpId: 7 });
+    const ns = agreement.topology.podNamespace('pod/default/client');
+    const echo6 = agreement.sim.network.pod('default', 'echo-1')!.ip6!;
+    const web6 = (agreement.cluster.store.get(agreement.cluster.store.resourceType('services'), 'default', 'web').spec as { clusterIPs: string[] }).clusterIPs[1];
+    const answered = agreement.sim.send({ from: 'pod/default/client', to: echo6, protocol: 'icmp', icmpId: 7 });
     expect(answered.outcomes.map((o) => o.result)).toEqual(['delivered']);
     expect(answered.outcomes[0].reply.at(-1)?.packet).toMatchObject({ protocol: 'icmpv6', icmpType: 129 });
     expect(ping(ns, echo6, 3)).toBe('answered');
-    const service = sim.send({ from: 'pod/default/client', to: web6, protocol: 'icmp', icmpId: 8 });
+    const service = agreement.sim.send({ from: 'pod/default/client', to: web6, protocol: 'icmp', icmpId: 8 });
     expect(service.outcomes.map((o) => o.result)).not.toContain('delivered');
     expect(ping(ns, web6, 2)).not.toBe('answered');
   });
 
   it("the IPv6 VXLAN outer packets are UDP 8472 between the nodes' IPv6 addresses, tracked by conntrack on each receiving node", () => {
-    const t = topology!;
-    const [a, b] = sim.network.nodes();
+    const t = agreement.topology;
+    const [a, b] = agreement.sim.network.nodes();
     expect(t.conntrack(b.name, '-f', 'ipv6', '-p', 'udp', '--dport', '8472', '-s', a.internalIP6!, '-d', b.internalIP6!).length).toBeGreaterThan(0);
     expect(t.conntrack(a.name, '-f', 'ipv6', '-p', 'udp', '--dport', '8472', '-s', b.internalIP6!, '-d', a.internalIP6!).length).toBeGreaterThan(0);
   });

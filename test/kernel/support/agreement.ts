@@ -1,6 +1,7 @@
 /**
  * One end-to-end agreement case of the kernel suite (dataplane.kernel-spec.ts
- * over IPv4, dual-stack.kernel-spec.ts over IPv6): the engine enumerates each
+ * over IPv4, dual-stack.kernel-spec.ts over IPv6, nftables-cluster.kernel-spec.ts
+ * with nodes in nftables mode; each suite's lifecycle is `agreementRun`): the engine enumerates each
  * connection's outcomes (`TrafficSimulator.send`, with that connection's
  * source port); the real client then makes N connections from distinct
  * source ports, where N makes a missed outcome less likely than 1e-6, and:
@@ -18,10 +19,10 @@ import { applyManifests } from '../../../src/cluster/apply/manifest-apply';
 import { parseManifestYaml } from '../../../src/cluster/apply/manifests';
 import type { Cluster } from '../../../src/cluster/cluster';
 import { newCluster } from '../../../src/cluster/cluster.testing';
-import type { TrafficOutcome, TrafficRequest, TrafficSimulator } from '../../../src/dataplane/traffic';
+import { TrafficSimulator, type TrafficOutcome, type TrafficRequest } from '../../../src/dataplane/traffic';
 import type { AddressPoolOptions } from '../../../src/ipam/address-pools';
 import { joinHostPort } from '../../../src/kube-proxy/ip';
-import type { ClusterTopology, ConntrackEntry } from './cluster-topology';
+import { ClusterTopology, type ConntrackEntry } from './cluster-topology';
 import type { ClientResult, ListenerRecord } from './netns';
 
 /** An acceptable chance that some predicted outcome is never seen. */
@@ -99,11 +100,81 @@ spec: {nodeName: ${node}, containers: [{name: main, image: registry.k8s.io/e2e-t
 `;
 }
 
+/** The two nodes of the kernel cases' clusters (kind's names; kernelCluster gives them 172.18.0.2 and .3). */
+export const NODE_1 = 'kind-worker';
+export const NODE_2 = 'kind-worker2';
+/** A client outside the cluster, on kind's network; and one on its IPv6 network. */
+export const OUTSIDE_CLIENT = '172.18.0.100';
+export const OUTSIDE_CLIENT6 = 'fc00:f853:ccd:e793::100';
+/** The address pools of a dual-stack kernel cluster (kind's dual-stack defaults). */
+export const DUAL_STACK_POOLS: Partial<AddressPoolOptions> = { serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112', clusterCidr: '10.244.0.0/16,fd00:10:244::/56', nodeCidrMaskSize: undefined };
+
+/** A Service of the kernel cases' manifests, selecting the pods of `app`, with these spec fields (flow YAML: `type: NodePort, ports: [...]`). */
+export function serviceManifest(name: string, app: string, spec: string): string {
+  return `---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec: {selector: {app: ${app}}, ${spec}}
+`;
+}
+
+/** The Nodes of the kernel cases' manifests. */
+export function nodeManifests(...names: readonly string[]): string {
+  return names.map((name) => `---\napiVersion: v1\nkind: Node\nmetadata: {name: ${name}}\n`).join('');
+}
+
 /** The two-node cluster of a kernel suite: its manifests applied through the domain API (seed 7), with these address pools. */
 export function kernelCluster(manifests: string, pools: Partial<AddressPoolOptions> = {}): Cluster {
   const cluster = newCluster(pools, 7);
   applyManifests(cluster.store, parseManifestYaml(manifests));
   return cluster;
+}
+
+/** A suite's cluster, its engine and its kernel topology, and the counts its cases add to. */
+export interface AgreementRun {
+  readonly cluster: Cluster;
+  readonly sim: TrafficSimulator;
+  readonly topology: ClusterTopology;
+  readonly counts: AgreementCounts;
+}
+
+/**
+ * A suite's lifecycle, in the describe block that calls it: the cluster built
+ * (`build`) and rebuilt from namespaces before the cases, torn down after them,
+ * and the suite's summary line written then.
+ */
+export function agreementRun(suite: string, caseCount: number, build: () => Cluster, outsideClients: readonly string[]): AgreementRun {
+  let built: { cluster: Cluster; sim: TrafficSimulator; topology?: ClusterTopology } | undefined;
+  const counts: AgreementCounts = { connections: 0, natChecked: 0, crossed: 0 };
+  let started = 0;
+  beforeAll(async () => {
+    started = Date.now();
+    const cluster = build();
+    const sim = new TrafficSimulator(cluster);
+    built = { cluster, sim };
+    built.topology = await ClusterTopology.create(sim.network, { outsideClients });
+  });
+  afterAll(() => {
+    built?.topology?.destroy();
+    process.stderr.write(agreementSummary(suite, caseCount, counts, started));
+  });
+  const get = () => {
+    if (!built?.topology) throw new Error(`the ${suite} cluster was not built`);
+    return built as Required<typeof built>;
+  };
+  return {
+    get cluster() {
+      return get().cluster;
+    },
+    get sim() {
+      return get().sim;
+    },
+    get topology() {
+      return get().topology;
+    },
+    counts,
+  };
 }
 
 /** One case of a suite: who sends where, over which protocol (default tcp) and family (default IPv4). */

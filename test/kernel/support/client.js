@@ -47,7 +47,7 @@ function tcp(id, bindPort) {
 function udp(id, bindPort) {
   return new Promise((resolve) => {
     let done = false;
-    const socket = dgram.createSocket('udp4');
+    const socket = dgram.createSocket(net.isIPv6(spec.destination) ? 'udp6' : 'udp4');
     let localPort = null;
     const finish = (result) => {
       if (done) return;

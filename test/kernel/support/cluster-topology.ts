@@ -33,6 +33,10 @@
  * `bridge-nf-call-ip6tables` on, duplicate address detection off (addresses
  * are usable at once), and multicast (MLD, router solicitations) never
  * crosses a VXLAN device, which has no default FDB entry.
+ * A node whose kube-proxy runs in nftables mode gets its `kube-proxy` tables
+ * as the engine runs them (`ClusterNetwork.nftHooks`), printed as `nft list
+ * ruleset` prints them and loaded with the real `nft -f`, next to the
+ * iptables tables kube-proxy left there (the kubelet's and flannel's).
  * Namespaces, listeners and their cleanup (also after failures, on signals,
  * and by a watchdog) are support/netns.ts's.
  */
@@ -42,6 +46,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterNetwork, NodeNetwork, PodEndpoint } from '../../../src/dataplane/network';
 import { printIptablesSave } from '../../../src/netfilter/iptables-save.printer';
+import { printRuleset } from '../../../src/nftables/list-printer';
 import {
   addNamespace,
   deleteNamespace,
@@ -97,6 +102,8 @@ interface BuiltNode {
   readonly rules: string;
   /** Its ip6tables tables as ip6tables-save text, on a dual-stack cluster. */
   readonly rules6: string | undefined;
+  /** kube-proxy's nft tables as `nft list ruleset` text, on a node in nftables mode. */
+  readonly nft: string | undefined;
 }
 
 interface BuiltPod {
@@ -108,6 +115,12 @@ interface BuiltPod {
 
 /** `pod/NAMESPACE/NAME`, the label listeners write and the engine's sample key. */
 export const podLabel = (pod: { namespace: string; name: string }) => `pod/${pod.namespace}/${pod.name}`;
+
+/** A node's nft tables as the engine runs them (kube-proxy's in nftables mode), as `nft list ruleset` text; undefined when it has none. */
+function nftText(network: ClusterNetwork, node: string): string | undefined {
+  const hooks = network.nftHooks(node);
+  return hooks === undefined || hooks.ruleset.tables.size === 0 ? undefined : printRuleset(hooks.ruleset);
+}
 
 /** Why the end-to-end cases cannot run here (the kernel suite's reasons, plus VXLAN and `bridge`), or undefined. */
 export function clusterTopologyUnavailable(): string | undefined {
@@ -181,6 +194,7 @@ export class ClusterTopology {
         interfaces: this.network.interfaces(node.name),
         rules: printIptablesSave(this.network.ruleset(node.name)),
         rules6: node.internalIP6 === undefined ? undefined : printIptablesSave(this.network.ruleset(node.name, 'ipv6')),
+        nft: nftText(this.network, node.name),
       });
     });
     const store = this.network.cluster.store;
@@ -328,6 +342,7 @@ export class ClusterTopology {
         }
         run(['ip', 'netns', 'exec', node.ns, 'ip6tables-restore'], node.rules6);
       }
+      if (node.nft !== undefined) run(['ip', 'netns', 'exec', node.ns, 'nft', '-f', '-'], node.nft);
     }
   }
 
@@ -427,6 +442,16 @@ export class ClusterTopology {
   /** The kernel's iptables-save of a node, `#` lines dropped. */
   save(node: string): string {
     return iptablesSave(this.built(node).ns);
+  }
+
+  /** The nft text loaded into a node in nftables mode (kube-proxy's tables), else undefined. */
+  nftOf(node: string): string | undefined {
+    return this.built(node).nft;
+  }
+
+  /** The kernel's `nft list table FAMILY NAME` of a node. */
+  nftList(node: string, family: string, table: string): string {
+    return run(['ip', 'netns', 'exec', this.built(node).ns, 'nft', 'list', 'table', family, table]);
   }
 
   /** The ip6tables tables loaded into a node, on a dual-stack cluster. */

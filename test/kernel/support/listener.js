@@ -1,7 +1,7 @@
 // A listener for the kernel agreement suite, run inside one network namespace:
 //   node listener.js LOG_FILE NAMESPACE_LABEL PORT[,PORT...]
-// It accepts TCP on 0.0.0.0 and on :: (IPv6) and receives UDP on every local IPv4 address, for
-// each port. A client sends an id ("p3-17\n" over TCP, "p3-17" over UDP); the
+// It accepts TCP on 0.0.0.0 and on :: (IPv6) and receives UDP on every local IPv4 address and
+// (not link-local) IPv6 address, for each port. A client sends an id ("p3-17\n" over TCP, "p3-17" over UDP); the
 // listener appends one JSON line per id to LOG_FILE with where the packet
 // arrived (local address and port: the kernel's DNAT) and where it came from
 // (remote address: the kernel's SNAT / masquerade), then answers "ok".
@@ -19,7 +19,7 @@ const record = (fields) => fs.appendFileSync(logFile, JSON.stringify({ ns: label
 
 const addresses = [];
 for (const list of Object.values(os.networkInterfaces())) {
-  for (const a of list ?? []) if (a.family === 'IPv4' || a.family === 4) addresses.push(a.address);
+  for (const a of list ?? []) if (a.family === 'IPv4' || a.family === 4 || ((a.family === 'IPv6' || a.family === 6) && !a.address.startsWith('fe80:'))) addresses.push(a.address);
 }
 
 let pending = 0;
@@ -62,7 +62,7 @@ for (const port of ports) {
   server6.listen({ port, host: '::', ipv6Only: true, backlog: 2048 }, bound);
   for (const address of addresses) {
     pending++;
-    const socket = dgram.createSocket('udp4');
+    const socket = dgram.createSocket(address.includes(':') ? { type: 'udp6', ipv6Only: true } : 'udp4');
     socket.on('error', (e) => {
       process.stderr.write(`listener ${label}: udp ${address}:${port}: ${e.message}\n`);
     });
