@@ -19,7 +19,12 @@ export class UiPage {
   async pressUntil(key: string, done: () => Promise<boolean>, max = 150): Promise<void> {
     for (let i = 0; i < max; i++) {
       if (await done()) return;
+      const before = await this.text('step-position');
       await this.page.keyboard.press(key);
+      // One press, one step: read again once the page shows it (on a loaded machine it may lag the key).
+      await this.page
+        .waitForFunction(`document.querySelector('[data-testid=step-position]')?.innerText !== ${JSON.stringify(before)}`, undefined, { timeout: 2000 })
+        .catch(() => undefined);
     }
     if (!(await done())) throw new Error(`pressed ${key} ${max} times and the step was never reached`);
   }
