@@ -263,10 +263,13 @@ export function setupCommands(ctx: NftSyncContext): NftCommand[] {
   return commands;
 }
 
+/** An `add rule` command. */
+type RuleCommand = Extract<NftCommand, { object: 'rule' }>;
+
 /** What one service port puts in the table: its chains (with rules), map and set elements, affinity sets. */
 export interface PortOutput {
-  /** In creation order: endpoint chains first, then the port's own. */
-  chains: { name: string; rules: { text: string; comment?: string }[] }[];
+  /** In creation order: endpoint chains first, then the port's own; each with the commands that add its rules (a full sync sends these very objects). */
+  chains: { name: string; rules: RuleCommand[] }[];
   elements: { set: string; element: NftElement }[];
   affinitySets: { name: string; timeout: string }[];
 }
@@ -274,17 +277,21 @@ export interface PortOutput {
 /** One service port's part of the table (upstream's per-service loop in `syncProxyRules`). */
 export function compilePort(ctx: NftSyncContext, sp: ServicePortInfo, endpoints: readonly EndpointInfo[] | undefined): PortOutput {
   const ipX = ctx.family === 'IPv6' ? 'ip6' : 'ip';
+  const family = ipX;
+  const table = KUBE_PROXY_TABLE;
   const out: PortOutput = { chains: [], elements: [], affinitySets: [] };
-  const byName = new Map<string, { name: string; rules: { text: string; comment?: string }[] }>();
+  const byName = new Map<string, { name: string; rules: RuleCommand[] }>();
   const chain = (name: string) => {
-    if (byName.has(name)) return;
-    const c = { name, rules: [] };
-    byName.set(name, c);
-    out.chains.push(c);
+    let c = byName.get(name);
+    if (c === undefined) {
+      c = { name, rules: [] };
+      byName.set(name, c);
+      out.chains.push(c);
+    }
+    return c;
   };
   const rule = (name: string, text: string, comment?: string) => {
-    chain(name);
-    byName.get(name)!.rules.push({ text, comment });
+    chain(name).rules.push({ verb: 'add', object: 'rule', family, table, chain: name, rule: text, comment });
   };
   const element = (set: string, key: string[], value?: string, comment?: string) =>
     out.elements.push({ set, element: { key, value: value === undefined ? undefined : [value], comment } });
@@ -385,22 +392,21 @@ export function compilePort(ctx: NftSyncContext, sp: ServicePortInfo, endpoints:
   return out;
 }
 
-/** The commands that write a port's output: affinity sets, chains added and flushed, their rules, then elements. */
-export function portCommands(ctx: NftSyncContext, out: PortOutput, only?: (chain: string) => boolean): NftCommand[] {
+/** The commands that write a port's output: affinity sets, chains added and flushed, their rules (appended to `commands` when given). */
+export function portCommands(ctx: NftSyncContext, out: PortOutput, commands: NftCommand[] = []): NftCommand[] {
   const family = ctx.family === 'IPv6' ? ('ip6' as const) : ('ip' as const);
   const table = KUBE_PROXY_TABLE;
   const addrType = ctx.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr';
-  const commands: NftCommand[] = [];
   for (const s of out.affinitySets) {
     commands.push({ verb: 'add', object: 'set', family, table, name: s.name, type: addrType, flags: ['dynamic', 'timeout'], timeout: s.timeout, comment: undefined });
   }
-  const chains = only ? out.chains.filter((c) => only(c.name)) : out.chains;
+  const chains = out.chains;
   for (const c of chains) {
     commands.push({ verb: 'add', object: 'chain', family, table, name: c.name, base: undefined, comment: undefined });
     commands.push({ verb: 'flush', object: 'chain', family, table, name: c.name });
   }
   for (const c of chains) {
-    for (const r of c.rules) commands.push({ verb: 'add', object: 'rule', family, table, chain: c.name, rule: r.text, comment: r.comment });
+    for (const r of c.rules) commands.push(r);
   }
   return commands;
 }
@@ -421,7 +427,7 @@ export function nftSync(ctx: NftSyncContext, input: NftSyncInput): NftSyncOutput
   for (const sp of input.servicePorts) {
     const out = compilePort(ctx, sp, input.endpointsOf(sp.key));
     outputs.set(sp.key, out);
-    for (const c of portCommands(ctx, out)) commands.push(c);
+    portCommands(ctx, out, commands);
     for (const c of out.chains) activeChains.add(c.name);
     for (const s of out.affinitySets) activeAffinitySets.add(s.name);
     for (const e of out.elements) elements.push(e);
