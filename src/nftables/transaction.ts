@@ -313,7 +313,9 @@ function applyOne(
       const missing = missingReference(t, c.rule);
       if (missing !== undefined) refuse(c, index, missing);
       const rule: NftRule = { text: c.rule, comment: c.comment, handle: takeHandle(t, orders) };
-      countRuleTargets(t, c.rule, 1);
+      // Counted by the table's own name strings (the text's are new slices, hashed afresh on each lookup).
+      const refs = CHAIN_REFS.get(t);
+      if (refs) for (const target of TARGETS) countRef(refs, target.name, 1);
       chain.rules.push(rule);
       if (logging) undo.push(undoPop(chain.rules));
       return;
@@ -358,20 +360,25 @@ function nameAt(text: string, from: number): string {
 
 const VERDICTS = ['jump ', 'goto '] as const;
 
+/** The chains the last rule `missingReference` passed jumps or goes to (one array reused for every rule). */
+const TARGETS: NftChain[] = [];
+
 /**
  * The kernel's refusal of a rule naming a set (`@name`) or a chain (`jump`/`goto name`)
- * the table lacks, if any; sets are checked first. Scanned by hand without
- * allocating, as every rule of a sync passes here.
+ * the table lacks, if any; sets are checked first. Otherwise the chains named
+ * are left in `TARGETS`. Scanned by hand, as every rule of a sync passes here.
  */
 function missingReference(t: NftTable, rule: string): string | undefined {
+  TARGETS.length = 0;
   for (let at = rule.indexOf('@'); at >= 0; at = rule.indexOf('@', at + 1)) {
     if (!t.sets.has(nameAt(rule, at + 1))) return 'Error: No such file or directory';
   }
   for (const verdict of VERDICTS) {
     for (let at = rule.indexOf(verdict); at >= 0; at = rule.indexOf(verdict, at + 1)) {
-      if ((at === 0 || rule.charCodeAt(at - 1) === 32) && !t.chains.has(nameAt(rule, at + verdict.length))) {
-        return 'Error: Could not process rule: No such file or directory';
-      }
+      if (at !== 0 && rule.charCodeAt(at - 1) !== 32) continue;
+      const chain = t.chains.get(nameAt(rule, at + verdict.length));
+      if (chain === undefined) return 'Error: Could not process rule: No such file or directory';
+      TARGETS.push(chain);
     }
   }
   return undefined;
