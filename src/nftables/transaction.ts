@@ -124,6 +124,8 @@ export function applyTransaction(ruleset: NftRuleset, commands: readonly NftComm
       lastFamily: undefined,
       lastTable: undefined,
       lastKey: '',
+      lastChain: undefined,
+      lastChainTable: undefined,
     };
     for (let index = 0; index < commands.length; index++) applyOne(ruleset, commands[index], index, undo, orders);
     ruleset.generation = (ruleset.generation ?? 0) + 1;
@@ -152,6 +154,19 @@ interface TxState {
   lastFamily: NftFamily | undefined;
   lastTable: string | undefined;
   lastKey: string;
+  /** The chain the last chain or rule command named, with its table (a sync adds a chain, then flushes it; writes a chain's rules one after another). */
+  lastChain: NftChain | undefined;
+  lastChainTable: NftTable | undefined;
+}
+
+/** The table's chain of that name: the last one named, else looked up. */
+function chainOf(t: NftTable, name: string, state: TxState): NftChain | undefined {
+  const last = state.lastChain;
+  if (last !== undefined && state.lastChainTable === t && last.name === name) return last;
+  const chain = t.chains.get(name);
+  state.lastChain = chain;
+  state.lastChainTable = t;
+  return chain;
 }
 
 /** The `tableKey` of the command's table. */
@@ -220,6 +235,7 @@ function applyOne(
       orders.tables();
       ruleset.tables.delete(key);
       CHAIN_REFS.delete(existing);
+      orders.lastChain = undefined;
       undo.push(() => ruleset.tables.set(key, existing));
     } else {
       // A flushed table keeps its chains and sets, with no rule or element left to reference them.
@@ -241,10 +257,13 @@ function applyOne(
   const logging = !orders.fresh.has(t);
   switch (c.object) {
     case 'chain': {
-      const chain = t.chains.get(c.name);
+      const chain = chainOf(t, c.name, orders);
       if (c.verb === 'add') {
         if (!chain) {
-          t.chains.set(c.name, { name: c.name, base: c.base, comment: c.comment, rules: [], handle: takeHandle(t, orders) });
+          const added: NftChain = { name: c.name, base: c.base, comment: c.comment, rules: [], handle: takeHandle(t, orders) };
+          t.chains.set(c.name, added);
+          orders.lastChain = added;
+          orders.lastChainTable = t;
           if (logging) undo.push(undoMapDelete(t.chains, c.name));
         } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook)) {
           refuse(c, index, 'Error: Could not process rule: Operation not supported');
@@ -265,6 +284,7 @@ function applyOne(
       if ((chainRefs(t).get(c.name) ?? 0) > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
       if (!orders.chains.has(t)) orders.chains.set(t, [...t.chains.keys()]);
       t.chains.delete(c.name);
+      orders.lastChain = undefined;
       if (logging) undo.push(undoMapSet(t.chains, c.name, chain));
       return;
     }
@@ -309,7 +329,7 @@ function applyOne(
       return;
     }
     case 'rule': {
-      const chain = t.chains.get(c.chain) ?? refuse(c, index, 'Error: No such file or directory');
+      const chain = chainOf(t, c.chain, orders) ?? refuse(c, index, 'Error: No such file or directory');
       const missing = missingReference(t, c.rule);
       if (missing !== undefined) refuse(c, index, missing);
       const rule: NftRule = { text: c.rule, comment: c.comment, handle: takeHandle(t, orders) };
