@@ -336,8 +336,16 @@ function applyOne(
       // Counted by the table's own name strings (the text's are new slices, hashed afresh on each lookup).
       const refs = CHAIN_REFS.get(t);
       if (refs) for (const target of TARGETS) countRef(refs, target.name, 1);
-      chain.rules.push(rule);
-      if (logging) undo.push(undoPop(chain.rules));
+      const rules = chain.rules;
+      // Short chains (an endpoint's two or three rules) are written as literals of their exact size: an array
+      // grown by push keeps room for 16, which over 100,000 endpoint chains the collector would copy as 14 MB.
+      if (rules.length < 3) {
+        chain.rules = rules.length === 0 ? [rule] : rules.length === 1 ? [rules[0], rule] : [rules[0], rules[1], rule];
+        if (logging) undo.push(undoRules(chain, rules));
+      } else {
+        rules.push(rule);
+        if (logging) undo.push(undoPop(rules));
+      }
       return;
     }
     case 'element': {
