@@ -149,7 +149,8 @@ function affinitySet(endpointChain: string): string {
 
 function portNames(sp: ServicePortInfo): PortNames {
   const base = servicePortChainBase(sp.namespace, sp.name, sp.proto, sp.portName);
-  return { cluster: SERVICE_PREFIX + base, local: LOCAL_PREFIX + base, external: EXTERNAL_PREFIX + base, firewall: FIREWALL_PREFIX + base };
+  const named = (prefix: string) => [prefix, base].join(''); // flat (see `endpointChain`)
+  return { cluster: named(SERVICE_PREFIX), local: named(LOCAL_PREFIX), external: named(EXTERNAL_PREFIX), firewall: named(FIREWALL_PREFIX) };
 }
 
 /** `ip:port`, or `[ip]:port` for IPv6, as `dnat to` takes it. */
@@ -329,7 +330,7 @@ export function compilePort(ctx: NftSyncContext, sp: ServicePortInfo, endpoints:
   const externalVerdict = internalVerdict;
 
   element(CLUSTER_IPS, [sp.clusterIP]);
-  if (hasInternalEndpoints) element(SERVICE_IPS, [sp.clusterIP, proto, port], `goto ${internalChain}`);
+  if (hasInternalEndpoints) element(SERVICE_IPS, [sp.clusterIP, proto, port], ['goto ', internalChain].join(''));
   else element(NO_ENDPOINT_SERVICES, [sp.clusterIP, proto, port], internalVerdict, sp.nameString);
 
   for (const ip of sp.externalIPs) {
@@ -361,7 +362,7 @@ export function compilePort(ctx: NftSyncContext, sp: ServicePortInfo, endpoints:
   // Internal traffic: masquerade what does not come from a pod.
   if (hasInternalEndpoints) {
     if (ctx.masqueradeAll) rule(internalChain, `${ipX} daddr ${sp.clusterIP} jump ${MARK_MASQ}`);
-    else if (ctx.detector.implemented) rule(internalChain, `${ipX} daddr ${sp.clusterIP} ${ctx.detector.nftIfNotLocal} jump ${MARK_MASQ}`);
+    else if (ctx.detector.implemented) rule(internalChain, [ipX, ' daddr ', sp.clusterIP, ' ', ctx.detector.nftIfNotLocal, ' jump ', MARK_MASQ].join(''));
   }
 
   // External traffic.
