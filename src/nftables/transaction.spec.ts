@@ -76,4 +76,23 @@ describe('rolling back', () => {
     applyTransaction(r, parseNftTransaction('delete chain ip t d\n'));
     expect(chains(r)).toEqual(['a', 'b', 'c']);
   });
+
+  it('gives an existing chain back its rules, whether they were added, flushed or grown past a short chain', () => {
+    const r = ruleset();
+    const t = r.tables.get(tableKey('ip', 't'))!;
+    const rules = (name: string) => t.chains.get(name)!.rules.map((x) => `${x.handle} ${x.text}`);
+    const a = rules('a');
+    const adds = (chain: string, n: number) => Array.from({ length: n }, (_, i) => `add rule ip t ${chain} jump ${'bcd'[i % 3]}\n`).join('');
+    // a: one rule grown to six; b: flushed (empty) and given two; then a refusal.
+    expect(refused(r, `${adds('a', 5)}${adds('b', 2)}flush chain ip t a\n${adds('a', 4)}add rule ip t d jump nowhere\n`).index).toBe(12);
+    expect(rules('a')).toEqual(a);
+    expect(rules('b')).toEqual([]);
+    // Counts as before: b referenced by a's one rule only, c and d by none but the element.
+    expect(refused(r, 'delete chain ip t b\n').index).toBe(0);
+    applyTransaction(r, parseNftTransaction('delete chain ip t d\n'));
+    // A chain deleted and added again in one transaction takes the rules that follow (the new chain, not the one deleted).
+    applyTransaction(r, parseNftTransaction('add chain ip t e\ndelete chain ip t e\nadd chain ip t e\nadd rule ip t e jump c\n'));
+    expect(rules('e')).toHaveLength(1);
+    expect(chains(r)).toEqual(['a', 'b', 'c', 'e']);
+  });
 });

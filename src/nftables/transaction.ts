@@ -18,7 +18,9 @@ import {
   elementKey,
   tableKey,
   type NftBaseChainSpec,
+  type NftChain,
   type NftElement,
+  type NftSet,
   type NftRule,
   type NftFamily,
   type NftRuleset,
@@ -113,7 +115,18 @@ export function applyTransaction(ruleset: NftRuleset, commands: readonly NftComm
   let tableOrder: string[] | undefined;
   const handles = new Map<NftTable, number>();
   try {
-    const orders: TxState = { chains: chainOrders, sets: setOrders, tables: () => (tableOrder ??= [...ruleset.tables.keys()]), handles, fresh: new Set() };
+    const orders: TxState = {
+      chains: chainOrders,
+      sets: setOrders,
+      tables: () => (tableOrder ??= [...ruleset.tables.keys()]),
+      handles,
+      fresh: new Set(),
+      lastFamily: undefined,
+      lastTable: undefined,
+      lastKey: '',
+      lastChain: undefined,
+      lastChainTable: undefined,
+    };
     for (let index = 0; index < commands.length; index++) applyOne(ruleset, commands[index], index, undo, orders);
     ruleset.generation = (ruleset.generation ?? 0) + 1;
   } catch (e) {
@@ -137,10 +150,51 @@ interface TxState {
   handles: Map<NftTable, number>;
   /** Tables this transaction created: a rollback deletes them whole, so changes inside them are not logged (a first full sync logs nothing). */
   fresh: Set<NftTable>;
+  /** The last command's table and its `tableKey` (a sync's commands all name one table: the key is written once, not per command). */
+  lastFamily: NftFamily | undefined;
+  lastTable: string | undefined;
+  lastKey: string;
+  /** The chain the last chain or rule command named, with its table (a sync adds a chain, then flushes it; writes a chain's rules one after another). */
+  lastChain: NftChain | undefined;
+  lastChainTable: NftTable | undefined;
 }
 
-/** The undo log of changes inside a table created by the same transaction. */
-const UNLOGGED: Pick<(() => void)[], 'push'> = { push: () => 0 };
+/** The table's chain of that name: the last one named, else looked up. */
+function chainOf(t: NftTable, name: string, state: TxState): NftChain | undefined {
+  const last = state.lastChain;
+  if (last !== undefined && state.lastChainTable === t && last.name === name) return last;
+  const chain = t.chains.get(name);
+  state.lastChain = chain;
+  state.lastChainTable = t;
+  return chain;
+}
+
+/** The `tableKey` of the command's table. */
+function commandTableKey(c: NftCommand, state: TxState): string {
+  if (c.family !== state.lastFamily || c.table !== state.lastTable) {
+    state.lastFamily = c.family;
+    state.lastTable = c.table;
+    state.lastKey = tableKey(c.family, c.table);
+  }
+  return state.lastKey;
+}
+
+/*
+ * Undo entries are made by these helpers rather than by closures inside
+ * `applyOne`, so that a command needing none (any command inside a table the
+ * transaction created) allocates none.
+ */
+const undoMapDelete =
+  <K, V>(map: Map<K, V>, key: K) =>
+  () =>
+    map.delete(key);
+const undoMapSet =
+  <K, V>(map: Map<K, V>, key: K, value: V) =>
+  () =>
+    map.set(key, value);
+const undoRules = (chain: NftChain, rules: NftRule[]) => () => (chain.rules = rules);
+const undoPop = (rules: NftRule[]) => () => rules.pop();
+const undoElements = (set: NftSet, elements: Map<string, NftElement>) => () => (set.elements = elements);
 
 /** The kernel's refusal of command `index`. */
 function refuse(c: NftCommand, index: number, message: string): never {
@@ -160,7 +214,7 @@ function applyOne(
   undo: (() => void)[],
   orders: TxState,
 ): void {
-  const key = tableKey(c.family, c.table);
+  const key = commandTableKey(c, orders);
   const existing = ruleset.tables.get(key);
   if (c.object === 'table') {
     if (c.verb === 'add') {
@@ -181,6 +235,7 @@ function applyOne(
       orders.tables();
       ruleset.tables.delete(key);
       CHAIN_REFS.delete(existing);
+      orders.lastChain = undefined;
       undo.push(() => ruleset.tables.set(key, existing));
     } else {
       // A flushed table keeps its chains and sets, with no rule or element left to reference them.
@@ -199,14 +254,17 @@ function applyOne(
     return;
   }
   const t = existing ?? refuse(c, index, 'Error: No such file or directory');
-  const log = orders.fresh.has(t) ? UNLOGGED : undo;
+  const logging = !orders.fresh.has(t);
   switch (c.object) {
     case 'chain': {
-      const chain = t.chains.get(c.name);
+      const chain = chainOf(t, c.name, orders);
       if (c.verb === 'add') {
         if (!chain) {
-          t.chains.set(c.name, { name: c.name, base: c.base, comment: c.comment, rules: [], handle: takeHandle(t, orders) });
-          log.push(() => t.chains.delete(c.name));
+          const added: NftChain = { name: c.name, base: c.base, comment: c.comment, rules: [], handle: takeHandle(t, orders) };
+          t.chains.set(c.name, added);
+          orders.lastChain = added;
+          orders.lastChainTable = t;
+          if (logging) undo.push(undoMapDelete(t.chains, c.name));
         } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook)) {
           refuse(c, index, 'Error: Could not process rule: Operation not supported');
         }
@@ -215,16 +273,19 @@ function applyOne(
       if (!chain) return refuse(c, index, 'Error: No such file or directory');
       if (c.verb === 'flush') {
         const old = chain.rules;
-        for (const r of old) adjustRefs(t, ruleTargets(r), -1);
+        // Flushing an empty chain (every chain a sync writes) changes nothing.
+        if (old.length === 0) return;
+        for (const r of old) countRuleTargets(t, r.text, -1);
         chain.rules = [];
-        log.push(() => (chain.rules = old));
+        if (logging) undo.push(undoRules(chain, old));
         return;
       }
       if (chain.rules.length > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
       if ((chainRefs(t).get(c.name) ?? 0) > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
       if (!orders.chains.has(t)) orders.chains.set(t, [...t.chains.keys()]);
       t.chains.delete(c.name);
-      log.push(() => t.chains.set(c.name, chain));
+      orders.lastChain = undefined;
+      if (logging) undo.push(undoMapSet(t.chains, c.name, chain));
       return;
     }
     case 'set':
@@ -242,7 +303,7 @@ function applyOne(
             elements: new Map(),
             handle: takeHandle(t, orders),
           });
-          log.push(() => t.sets.delete(c.name));
+          if (logging) undo.push(undoMapDelete(t.sets, c.name));
         } else if (set.kind !== c.object || set.type !== c.type) {
           refuse(c, index, 'Error: Could not process rule: File exists');
         } else {
@@ -250,7 +311,7 @@ function applyOne(
           const { timeout, comment } = set;
           if (c.timeout !== undefined) set.timeout = c.timeout;
           if (c.comment !== undefined) set.comment = c.comment;
-          log.push(() => Object.assign(set, { timeout, comment }));
+          if (logging) undo.push(() => Object.assign(set, { timeout, comment }));
         }
         return;
       }
@@ -259,26 +320,32 @@ function applyOne(
       if (c.verb === 'flush') {
         const old = set.elements;
         set.elements = new Map();
-        log.push(() => (set.elements = old));
+        if (logging) undo.push(undoElements(set, old));
       } else {
         if (!orders.sets.has(t)) orders.sets.set(t, [...t.sets.keys()]);
         t.sets.delete(c.name);
-        log.push(() => t.sets.set(c.name, set));
+        if (logging) undo.push(undoMapSet(t.sets, c.name, set));
       }
       return;
     }
     case 'rule': {
-      const chain = t.chains.get(c.chain) ?? refuse(c, index, 'Error: No such file or directory');
-      const targets: string[] = [];
-      for (const name of namedReferences(c.rule)) {
-        if (name.set && !t.sets.has(name.set)) refuse(c, index, 'Error: No such file or directory');
-        if (name.chain && !t.chains.has(name.chain)) refuse(c, index, 'Error: Could not process rule: No such file or directory');
-        if (name.chain) targets.push(name.chain);
-      }
+      const chain = chainOf(t, c.chain, orders) ?? refuse(c, index, 'Error: No such file or directory');
+      const missing = missingReference(t, c.rule);
+      if (missing !== undefined) refuse(c, index, missing);
       const rule: NftRule = { text: c.rule, comment: c.comment, handle: takeHandle(t, orders) };
-      adjustRefs(t, targets, 1);
-      chain.rules.push(rule);
-      log.push(() => chain.rules.pop());
+      // Counted by the table's own name strings (the text's are new slices, hashed afresh on each lookup).
+      const refs = CHAIN_REFS.get(t);
+      if (refs) for (const target of TARGETS) countRef(refs, target.name, 1);
+      const rules = chain.rules;
+      // Short chains (an endpoint's two or three rules) are written as literals of their exact size: an array
+      // grown by push keeps room for 16, which over 100,000 endpoint chains the collector would copy as 14 MB.
+      if (rules.length < 3) {
+        chain.rules = rules.length === 0 ? [rule] : rules.length === 1 ? [rules[0], rule] : [rules[0], rules[1], rule];
+        if (logging) undo.push(undoRules(chain, rules));
+      } else {
+        rules.push(rule);
+        if (logging) undo.push(undoPop(rules));
+      }
       return;
     }
     case 'element': {
@@ -293,14 +360,14 @@ function applyOne(
         if (!set.elements.has(k)) {
           adjustRefs(t, elementTargets(c.element), 1);
           set.elements.set(k, c.element);
-          log.push(() => set.elements.delete(k));
+          if (logging) undo.push(undoMapDelete(set.elements, k));
         }
       } else {
         const old = set.elements.get(k) ?? refuse(c, index, 'Error: Could not process rule: No such file or directory');
         adjustRefs(t, elementTargets(old), -1);
         set.elements.delete(k);
         // On a rollback the element comes back last: a hash set's order is the kernel's, not ours to keep.
-        log.push(() => set.elements.set(k, old));
+        if (logging) undo.push(undoMapSet(set.elements, k, old));
       }
       return;
     }
@@ -319,16 +386,41 @@ function nameAt(text: string, from: number): string {
   return text.slice(from, end);
 }
 
-/** The sets (`@name`) and chains (`jump`/`goto name`) a rule's text names; scanned by hand, as every rule of a sync passes here. */
-function namedReferences(rule: string): { set?: string; chain?: string }[] {
-  const out: { set?: string; chain?: string }[] = [];
-  for (let at = rule.indexOf('@'); at >= 0; at = rule.indexOf('@', at + 1)) out.push({ set: nameAt(rule, at + 1) });
-  for (const verdict of ['jump ', 'goto ']) {
+const VERDICTS = ['jump ', 'goto '] as const;
+
+/** The chains the last rule `missingReference` passed jumps or goes to (one array reused for every rule). */
+const TARGETS: NftChain[] = [];
+
+/**
+ * The kernel's refusal of a rule naming a set (`@name`) or a chain (`jump`/`goto name`)
+ * the table lacks, if any; sets are checked first. Otherwise the chains named
+ * are left in `TARGETS`. Scanned by hand, as every rule of a sync passes here.
+ */
+function missingReference(t: NftTable, rule: string): string | undefined {
+  TARGETS.length = 0;
+  for (let at = rule.indexOf('@'); at >= 0; at = rule.indexOf('@', at + 1)) {
+    if (!t.sets.has(nameAt(rule, at + 1))) return 'Error: No such file or directory';
+  }
+  for (const verdict of VERDICTS) {
     for (let at = rule.indexOf(verdict); at >= 0; at = rule.indexOf(verdict, at + 1)) {
-      if (at === 0 || rule[at - 1] === ' ') out.push({ chain: nameAt(rule, at + verdict.length) });
+      if (at !== 0 && rule.charCodeAt(at - 1) !== 32) continue;
+      const chain = t.chains.get(nameAt(rule, at + verdict.length));
+      if (chain === undefined) return 'Error: Could not process rule: No such file or directory';
+      TARGETS.push(chain);
     }
   }
-  return out;
+  return undefined;
+}
+
+/** Counts the chains a rule's text jumps or goes to by `delta`, where the table's counts are kept. */
+function countRuleTargets(t: NftTable, rule: string, delta: number): void {
+  const refs = CHAIN_REFS.get(t);
+  if (!refs) return;
+  for (const verdict of VERDICTS) {
+    for (let at = rule.indexOf(verdict); at >= 0; at = rule.indexOf(verdict, at + 1)) {
+      if (at === 0 || rule.charCodeAt(at - 1) === 32) countRef(refs, nameAt(rule, at + verdict.length), delta);
+    }
+  }
 }
 
 /**
@@ -338,13 +430,6 @@ function namedReferences(rule: string): { set?: string; chain?: string }[] {
  * rule). Kept from a table's creation; dropped on a rollback.
  */
 const CHAIN_REFS = new WeakMap<NftTable, Map<string, number>>();
-/** The chains a rule jumps or goes to (read again from its text when it goes: a side table of 100,000 rules would cost the collector more). */
-function ruleTargets(r: NftRule): string[] {
-  const targets: string[] = [];
-  for (const n of namedReferences(r.text)) if (n.chain !== undefined) targets.push(n.chain);
-  return targets;
-}
-
 function elementTargets(e: NftElement): string[] {
   const out: string[] = [];
   for (const v of e.value ?? []) if (v.startsWith('goto ') || v.startsWith('jump ')) out.push(v.slice(5));
@@ -356,7 +441,7 @@ function chainRefs(t: NftTable): Map<string, number> {
   if (!refs) {
     refs = new Map();
     CHAIN_REFS.set(t, refs);
-    for (const c of t.chains.values()) for (const r of c.rules) adjustRefs(t, ruleTargets(r), 1);
+    for (const c of t.chains.values()) for (const r of c.rules) countRuleTargets(t, r.text, 1);
     for (const s of t.sets.values()) for (const e of s.elements.values()) adjustRefs(t, elementTargets(e), 1);
   }
   return refs;
@@ -366,9 +451,11 @@ function chainRefs(t: NftTable): Map<string, number> {
 function adjustRefs(t: NftTable, chains: readonly string[], delta: number): void {
   const refs = CHAIN_REFS.get(t);
   if (!refs) return;
-  for (const chain of chains) {
-    const n = (refs.get(chain) ?? 0) + delta;
-    if (n === 0) refs.delete(chain);
-    else refs.set(chain, n);
-  }
+  for (const chain of chains) countRef(refs, chain, delta);
+}
+
+function countRef(refs: Map<string, number>, chain: string, delta: number): void {
+  const n = (refs.get(chain) ?? 0) + delta;
+  if (n === 0) refs.delete(chain);
+  else refs.set(chain, n);
 }
