@@ -19,7 +19,7 @@
 import { joinHostPort } from '../kube-proxy/ip';
 import { VXLAN6_DEVICE, VXLAN_DEVICE } from './node-interfaces';
 import { deepFreeze } from '../common/freeze';
-import type { PacketView } from '../netfilter/engine';
+import type { PacketView } from '../netfilter/packet-view';
 import type { TraceStep } from '../netfilter/types';
 import type { Hop, TrafficOutcome, TrafficResponse } from './traffic';
 

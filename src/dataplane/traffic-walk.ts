@@ -16,7 +16,8 @@
 import { icmpAnswered, icmpQueryText } from './icmp-traffic';
 import type { Random } from '../common/random';
 import type { Connection } from '../netfilter/conntrack';
-import { frozenStepViews, packetView, type NetfilterEngine, type PacketView, type TraceInput, type TraceOutcome } from '../netfilter/engine';
+import { frozenStepViews, type NetfilterEngine, type TraceInput, type TraceOutcome } from '../netfilter/engine';
+import { packetView, type PacketView } from '../netfilter/packet-view';
 import { hardwareAddressOf } from '../netfilter/matches/mac.match';
 import { jhash2 } from '../netfilter/nat';
 import type { EntryHook, Packet, TraceStep } from '../netfilter/types';

@@ -54,7 +54,6 @@ export { HOOK_STAGES, walkChain, MAX_JUMP_DEPTH, type Stage } from './traversal'
 export {
   NetfilterEngine,
   outcomeView,
-  packetView,
   replyTo,
   stepView,
   type EngineOptions,
@@ -62,6 +61,6 @@ export {
   type TraceOutcome,
   type RuleDependency,
   type TraceMode,
-  type PacketView,
 } from './engine';
+export { packetView, type PacketView } from './packet-view';
 export * from './ipset';

@@ -7,7 +7,7 @@
 export type { Hop, TrafficOutcome, TrafficRequest, TrafficResponse, TrafficResult } from '../../src/dataplane/traffic';
 export type { Verdict } from '../../src/dataplane/verdict';
 export type { TraceStep } from '../../src/netfilter/types';
-export type { PacketView } from '../../src/netfilter/engine';
+export type { PacketView } from '../../src/netfilter/packet-view';
 
 export interface ObjectMeta {
   name: string;

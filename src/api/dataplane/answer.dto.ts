@@ -11,7 +11,7 @@ import type { InterfaceView } from '../../dataplane/network';
 import type { Hop, TrafficDestination, TrafficResult } from '../../dataplane/traffic';
 import type { Verdict } from '../../dataplane/verdict';
 import type { ConntrackListEntry, TupleView } from '../../netfilter/conntrack';
-import type { PacketView } from '../../netfilter/engine';
+import type { PacketView } from '../../netfilter/packet-view';
 import type { CtState, Hook, Protocol, TableName, TraceStep } from '../../netfilter/types';
 import { VerdictDto } from './diagnose.dto';
 
