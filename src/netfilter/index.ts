@@ -55,7 +55,6 @@ export {
   NetfilterEngine,
   outcomeView,
   replyTo,
-  stepView,
   type EngineOptions,
   type TraceInput,
   type TraceOutcome,
@@ -63,4 +62,5 @@ export {
   type TraceMode,
 } from './engine';
 export { packetView, type PacketView } from './packet-view';
+export { stepView } from './trace-steps';
 export * from './ipset';
