@@ -16,7 +16,8 @@
 import { icmpAnswered, icmpQueryText } from './icmp-traffic';
 import type { Random } from '../common/random';
 import type { Connection } from '../netfilter/conntrack';
-import { frozenStepViews, type NetfilterEngine, type TraceInput, type TraceOutcome } from '../netfilter/engine';
+import type { NetfilterEngine, TraceInput } from '../netfilter/engine';
+import { frozenStepViews, type TraceOutcome } from '../netfilter/outcome';
 import { packetView, type PacketView } from '../netfilter/packet-view';
 import { hardwareAddressOf } from '../netfilter/matches/mac.match';
 import { jhash2 } from '../netfilter/nat';

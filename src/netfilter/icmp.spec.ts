@@ -6,7 +6,8 @@
  */
 import { ManualClock } from '../common/clock';
 import { SeededRandom } from '../common/random';
-import { NetfilterEngine, outcomeView, replyTo, type TraceInput } from './engine';
+import { NetfilterEngine, replyTo, type TraceInput } from './engine';
+import { outcomeView } from './outcome';
 import { Host, type HostSpec } from './host';
 import { icmpTuplePorts, icmpTypeText, rejectIcmp } from './icmp';
 import { parseRuleset } from './iptables-text.parser';

@@ -53,14 +53,12 @@ export { ChainIndex, chainIndex, INDEX_MIN_RULES } from './chain-index';
 export { HOOK_STAGES, walkChain, MAX_JUMP_DEPTH, type Stage } from './traversal';
 export {
   NetfilterEngine,
-  outcomeView,
   replyTo,
   type EngineOptions,
   type TraceInput,
-  type TraceOutcome,
-  type RuleDependency,
   type TraceMode,
 } from './engine';
+export { outcomeView, type RuleDependency, type TraceOutcome } from './outcome';
 export { packetView, type PacketView } from './packet-view';
 export { stepView } from './trace-steps';
 export * from './ipset';

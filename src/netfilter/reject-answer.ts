@@ -14,7 +14,8 @@
  * not traced here.
  */
 import type { IpAddress } from './address';
-import type { TraceInput, TraceOutcome } from './engine';
+import type { TraceInput } from './engine';
+import type { TraceOutcome } from './outcome';
 import { isIcmpError, isIcmpProtocol, rejectIcmp } from './icmp';
 
 export function rejectAnswer(o: TraceOutcome, isLocal: (address: IpAddress) => boolean): TraceInput | undefined {

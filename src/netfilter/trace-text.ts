@@ -6,7 +6,7 @@
  * chain, rule number, what it did). See docs/netfilter.md.
  */
 import { TEXT_WIDTH, percent, wrap } from '../common/text-layout';
-import type { outcomeView } from './engine';
+import type { outcomeView } from './outcome';
 import { echoRequestType, icmpTypeText, isIcmpProtocol } from './icmp';
 import type { TraceStep } from './types';
 

@@ -6,7 +6,8 @@
  */
 import { ManualClock } from '../../common/clock';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, outcomeView, type TraceInput } from '../engine';
+import { NetfilterEngine, type TraceInput } from '../engine';
+import { outcomeView } from '../outcome';
 import { Host } from '../host';
 import { parseRuleset } from '../iptables-text.parser';
 import { printIptablesSave } from '../iptables-save.printer';

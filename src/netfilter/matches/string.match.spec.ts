@@ -1,7 +1,8 @@
 /** `-m string`: read and printed as iptables does; a trace forks at it, since payloads are not simulated. */
 import { ManualClock } from '../../common/clock';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, outcomeView } from '../engine';
+import { NetfilterEngine } from '../engine';
+import { outcomeView } from '../outcome';
 import { Host } from '../host';
 import { parseRuleset } from '../iptables-text.parser';
 import { printIptablesSave } from '../iptables-save.printer';
