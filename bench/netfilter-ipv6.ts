@@ -24,7 +24,8 @@ import { KUBELET_IP6TABLES, KUBELET_IPTABLES } from '../src/cluster/controllers/
 import { Proxier } from '../src/kube-proxy/proxier';
 import { loadSync } from '../src/kube-proxy/ruleset-loader';
 import { LABEL_SERVICE_NAME, type EndpointSlice, type Service } from '../src/kube-proxy/types';
-import { NetfilterEngine, type TraceInput } from '../src/netfilter/engine';
+import { NetfilterEngine } from '../src/netfilter/engine';
+import type { TraceInput } from '../src/netfilter/trace-input';
 import { Host } from '../src/netfilter/host';
 import { parseRuleset, restoreRuleset } from '../src/netfilter/iptables-text.parser';
 import { Ruleset } from '../src/netfilter/ruleset';

@@ -14,7 +14,8 @@
 import { ManualClock } from '../src/common/clock';
 import { SeededRandom } from '../src/common/random';
 import { NftProxier } from '../src/kube-proxy/nftables/nft-proxier';
-import { NetfilterEngine, type TraceInput } from '../src/netfilter/engine';
+import { NetfilterEngine } from '../src/netfilter/engine';
+import type { TraceInput } from '../src/netfilter/trace-input';
 import { Host } from '../src/netfilter/host';
 import { Ruleset } from '../src/netfilter/ruleset';
 import { emptyRuleset, type NftRuleset } from '../src/nftables/model';

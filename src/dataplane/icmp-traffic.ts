@@ -6,7 +6,7 @@
  */
 import { DomainError } from '../common/domain-error';
 import { ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, echoRequestType, icmpInverse, icmpTypeText, requestedIcmpType, type IcmpProtocol } from '../netfilter/icmp';
-import type { TraceInput } from '../netfilter/engine';
+import type { TraceInput } from '../netfilter/trace-input';
 import type { Packet } from '../netfilter/types';
 import type { TrafficRequest } from './traffic';
 import { formatIp, type IpAddress } from '../netfilter/address';

@@ -16,7 +16,8 @@
 import { icmpAnswered, icmpQueryText } from './icmp-traffic';
 import type { Random } from '../common/random';
 import type { Connection } from '../netfilter/conntrack';
-import type { NetfilterEngine, TraceInput } from '../netfilter/engine';
+import type { NetfilterEngine } from '../netfilter/engine';
+import type { TraceInput } from '../netfilter/trace-input';
 import { frozenStepViews, type TraceOutcome } from '../netfilter/outcome';
 import { packetView, type PacketView } from '../netfilter/packet-view';
 import { hardwareAddressOf } from '../netfilter/matches/mac.match';

@@ -6,7 +6,8 @@
  */
 import { ManualClock } from '../common/clock';
 import { SeededRandom } from '../common/random';
-import { NetfilterEngine, replyTo, type TraceInput } from './engine';
+import { NetfilterEngine } from './engine';
+import { replyTo, type TraceInput } from './trace-input';
 import { outcomeView } from './outcome';
 import { Host, type HostSpec } from './host';
 import { icmpTuplePorts, icmpTypeText, rejectIcmp } from './icmp';

@@ -7,7 +7,8 @@
 import { ManualClock } from '../common/clock';
 import { tryParseIPv6 } from '../ipam/ipv6';
 import { SeededRandom } from '../common/random';
-import { NetfilterEngine, replyTo, type TraceInput } from './engine';
+import { NetfilterEngine } from './engine';
+import { replyTo, type TraceInput } from './trace-input';
 import { outcomeView } from './outcome';
 import { Host, type HostSpec } from './host';
 import { icmpInverse, icmpTuplePorts, icmpTypeText, isIcmpError, isIcmpUntracked, rejectIcmp, requestedIcmpType } from './icmp';

@@ -51,14 +51,9 @@ export {
 export { chooseMapping, jhash2, type NatChoice } from './nat';
 export { ChainIndex, chainIndex, INDEX_MIN_RULES } from './chain-index';
 export { HOOK_STAGES, walkChain, MAX_JUMP_DEPTH, type Stage } from './traversal';
-export {
-  NetfilterEngine,
-  replyTo,
-  type EngineOptions,
-  type TraceInput,
-  type TraceMode,
-} from './engine';
+export { NetfilterEngine, type EngineOptions, type TraceMode } from './engine';
 export { outcomeView, type RuleDependency, type TraceOutcome } from './outcome';
 export { packetView, type PacketView } from './packet-view';
+export { replyTo, type TraceInput } from './trace-input';
 export { stepView } from './trace-steps';
 export * from './ipset';

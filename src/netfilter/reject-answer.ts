@@ -14,7 +14,7 @@
  * not traced here.
  */
 import type { IpAddress } from './address';
-import type { TraceInput } from './engine';
+import type { TraceInput } from './trace-input';
 import type { TraceOutcome } from './outcome';
 import { isIcmpError, isIcmpProtocol, rejectIcmp } from './icmp';
 

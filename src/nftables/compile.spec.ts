@@ -5,7 +5,8 @@
  */
 import { ManualClock } from '../common/clock';
 import { SeededRandom } from '../common/random';
-import { NetfilterEngine, type TraceInput } from '../netfilter/engine';
+import { NetfilterEngine } from '../netfilter/engine';
+import type { TraceInput } from '../netfilter/trace-input';
 import { DEFAULT_HOST6_SPEC, Host } from '../netfilter/host';
 import { Ruleset } from '../netfilter/ruleset';
 import { compileText, NftCompileError, tokenize } from './compile';

@@ -23,7 +23,8 @@
  * for a Service without endpoints).
  */
 import fc from 'fast-check';
-import type { NetfilterEngine, TraceInput } from '../../netfilter/engine';
+import type { NetfilterEngine } from '../../netfilter/engine';
+import type { TraceInput } from '../../netfilter/trace-input';
 import { UPSTREAM_TEST_EMULATION } from '../config';
 import { TEST_EXTERNAL_CLIENT, TEST_EXTERNAL_CLIENT_BLOCKED, TEST_NODE_IP, UPSTREAM_TEST_CONFIG, UPSTREAM_TEST_NODE } from '../testing/builders';
 import { iptablesScenarioEngine, nftScenarioEngine, nftScenarioProxier } from '../testing/flow-harness';

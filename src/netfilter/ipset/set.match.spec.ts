@@ -7,7 +7,8 @@
 import { ManualClock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, type TraceInput } from '../engine';
+import { NetfilterEngine } from '../engine';
+import type { TraceInput } from '../trace-input';
 import { printIptablesSave } from '../iptables-save.printer';
 import { restoreRuleset } from '../iptables-text.parser';
 import { Ruleset } from '../ruleset';

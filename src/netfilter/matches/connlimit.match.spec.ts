@@ -1,7 +1,8 @@
 /** `-m connlimit`: live connections per masked address, counted in the engine's conntrack table. */
 import { ManualClock } from '../../common/clock';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, type TraceInput } from '../engine';
+import { NetfilterEngine } from '../engine';
+import type { TraceInput } from '../trace-input';
 import { Host } from '../host';
 import { parseRuleset } from '../iptables-text.parser';
 import { printIptablesSave } from '../iptables-save.printer';

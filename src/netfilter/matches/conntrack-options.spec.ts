@@ -4,7 +4,8 @@
  */
 import { ManualClock } from '../../common/clock';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, replyTo, type TraceInput } from '../engine';
+import { NetfilterEngine } from '../engine';
+import { replyTo, type TraceInput } from '../trace-input';
 import { Host } from '../host';
 import { parseRuleset } from '../iptables-text.parser';
 import { printIptablesSave } from '../iptables-save.printer';

@@ -2,7 +2,8 @@
 import { ManualClock } from '../../common/clock';
 import { tryParseIPv4 } from '../../common/ipv4';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, type TraceInput } from '../engine';
+import { NetfilterEngine } from '../engine';
+import type { TraceInput } from '../trace-input';
 import { Host } from '../host';
 import { StaticHostView } from '../host-view';
 import { parseRuleSpec, parseRuleset } from '../iptables-text.parser';

@@ -1,7 +1,8 @@
 /** `-m limit`: xt_limit's token bucket on the simulated clock, its rate text and its errors. */
 import { ManualClock } from '../../common/clock';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, type TraceInput } from '../engine';
+import { NetfilterEngine } from '../engine';
+import type { TraceInput } from '../trace-input';
 import { Host } from '../host';
 import { StaticHostView } from '../host-view';
 import { parseRuleSpec, parseRuleset } from '../iptables-text.parser';

@@ -6,7 +6,8 @@
  */
 import { ManualClock } from '../../common/clock';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, type TraceInput } from '../engine';
+import { NetfilterEngine } from '../engine';
+import type { TraceInput } from '../trace-input';
 import { outcomeView } from '../outcome';
 import { Host } from '../host';
 import { parseRuleset } from '../iptables-text.parser';

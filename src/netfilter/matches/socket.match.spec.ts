@@ -2,7 +2,8 @@
 import { ManualClock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, type TraceInput } from '../engine';
+import { NetfilterEngine } from '../engine';
+import type { TraceInput } from '../trace-input';
 import { Host } from '../host';
 import { parseRuleset } from '../iptables-text.parser';
 import { printIptablesSave } from '../iptables-save.printer';

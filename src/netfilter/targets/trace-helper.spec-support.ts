@@ -1,7 +1,8 @@
 /** What the target specs share: a small node, an engine over a ruleset, and the packets they send. */
 import { ManualClock } from '../../common/clock';
 import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, type TraceInput } from '../engine';
+import { NetfilterEngine } from '../engine';
+import type { TraceInput } from '../trace-input';
 import type { TraceOutcome } from '../outcome';
 import { Host, type HostSpec } from '../host';
 import { printIptablesSave } from '../iptables-save.printer';

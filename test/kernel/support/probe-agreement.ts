@@ -9,7 +9,8 @@
  * engine following the kernel connection by connection).
  */
 import { cidrContains, tryParseIPv4, tryParseIPv4Cidr } from '../../../src/common/ipv4';
-import type { NetfilterEngine, TraceInput } from '../../../src/netfilter/engine';
+import type { NetfilterEngine } from '../../../src/netfilter/engine';
+import type { TraceInput } from '../../../src/netfilter/trace-input';
 import type { TraceOutcome } from '../../../src/netfilter/outcome';
 import { formatIp } from '../../../src/netfilter/address';
 import { hardwareAddressOf } from '../../../src/netfilter/matches/mac.match';
