@@ -6,7 +6,7 @@
  */
 import { foldAddress, formatIp, type IpAddress } from './address';
 import type { Connection, Direction, Tuple } from './conntrack';
-import type { Run } from './engine';
+import type { Run } from './path-run';
 import { icmpTupleText, isIcmpProtocol } from './icmp';
 import { endpoint, packetView } from './packet-view';
 import type { Rule } from './rule';
