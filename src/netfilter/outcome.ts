@@ -96,7 +96,7 @@ export function verdictOf(result: WalkResult): Ending | undefined {
     case 'reject':
       return { verdict: 'REJECT', rejectWith: result.rejectWith, delivery: null };
     case 'nat':
-      return undefined; // NAT targets live only in the nat table (handled by natStage)
+      return undefined; // NAT targets live only in the nat table (the NAT stage binds them: nat-stage.ts)
     case 'unmodelled':
       return { verdict: 'UNKNOWN', delivery: null };
   }
