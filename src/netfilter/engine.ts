@@ -26,45 +26,32 @@
  * - `sample(packet)` takes one path, drawing from the engine's `Random` as
  *   the kernel draws, and keeps its effects: the connection is confirmed
  *   into the conntrack table, recent lists and counters are updated.
+ *
+ * The engine holds the path's course (hooks, routing decisions, the loop
+ * back in from lo) and the enumeration; its parts live beside it:
+ * trace-input.ts reads a trace's input into a packet, path-run.ts holds one
+ * path's state (`Run`), conntrack-stage.ts and nat-stage.ts are the
+ * conntrack and nat stages, outcome.ts makes a path's outcome, with its
+ * steps (trace-steps.ts) and packet views (packet-view.ts).
  */
 import { SystemClock, type Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
 import { cidrContains } from '../common/ipv4';
-import { formatIp, type IpAddress } from './address';
 import { unseededRandom, type Random } from '../common/random';
-import {
-  ConnectionTracker,
-  defaultTcpFlags,
-  invertTuple,
-  newConnectionState,
-  type Connection,
-  type Direction,
-  type Tuple,
-} from './conntrack';
+import { formatIp, type IpAddress } from './address';
+import { ConnectionTracker } from './conntrack';
+import { ConntrackStage } from './conntrack-stage';
 import { Host } from './host';
-import { icmpTuplePorts, icmpTypeText, isIcmpError, isIcmpProtocol, isIcmpUntracked, tuplePorts } from './icmp';
-import { Outcome, stopped, verdictOf, type Ending, type TraceOutcome } from './outcome';
-import { NatStage } from './nat-stage';
-import { Run } from './path-run';
-import { TraceInputReader, type TraceInput } from './trace-input';
-import { InMemoryRecentStore, MapMatchState } from './recent-store';
+import { icmpTuplePorts, isIcmpProtocol } from './icmp';
 import type { IpsetStore } from './ipset/ipset-store';
+import { NatStage } from './nat-stage';
+import { Outcome, stopped, verdictOf, type Ending, type TraceOutcome } from './outcome';
+import { Run } from './path-run';
+import { InMemoryRecentStore, MapMatchState } from './recent-store';
 import type { Ruleset } from './ruleset';
-import {
-  HOOK_STAGES,
-  mergeStages,
-  walkChain,
-  type HookEntry,
-  type HookEntrySource,
-  type Stage,
-} from './traversal';
-import {
-  type AccountingStore,
-  type CtState,
-  type Hook,
-  type Packet,
-  type TableName,
-} from './types';
+import { TraceInputReader, type TraceInput } from './trace-input';
+import { HOOK_STAGES, mergeStages, walkChain, type HookEntry, type HookEntrySource, type Stage } from './traversal';
+import type { AccountingStore, Hook, Packet, TableName } from './types';
 
 export interface EngineOptions {
   readonly ruleset: Ruleset;
@@ -98,6 +85,7 @@ export interface EngineOptions {
 
 export type TraceMode = 'enumerate' | 'sample';
 
+// Addresses the input route check refuses from the wire (martians), and how often a packet may loop back in from lo.
 const LOOPBACK_NET = { network: 0x7f000000, prefix: 8 };
 const MULTICAST_NET = { network: 0xe0000000, prefix: 4 };
 const ZERO_NET = { network: 0, prefix: 8 };
@@ -135,7 +123,9 @@ export class NetfilterEngine {
   /** Reads a trace's input into its packet. */
   private readonly input: TraceInputReader;
   /** The nat stages of the hooks. */
-  private readonly nat: NatStage;
+  private readonly natStage: NatStage;
+  /** The conntrack stages of the hooks. */
+  private readonly conntrackStage: ConntrackStage;
   readonly nftables: HookEntrySource | undefined;
   /** A hook's stages with the nft entries merged in, by the entry list they were made from. */
   private readonly merged = new Map<Hook, { entries: readonly HookEntry[]; stages: readonly Stage[] }>();
@@ -157,7 +147,8 @@ export class NetfilterEngine {
     this.nftables = options.nftables;
     this.loopbackName = this.host.interfaces.find((i) => i.loopback)?.name ?? 'lo';
     this.input = new TraceInputReader(this.ruleset, this.host);
-    this.nat = new NatStage(this.ruleset, this.host, this.conntrack, this.nftables, (run) => this.reroute(run));
+    this.conntrackStage = new ConntrackStage(this.ruleset, this.conntrack, this.nftables);
+    this.natStage = new NatStage(this.ruleset, this.host, this.conntrack, this.nftables, (run) => this.reroute(run));
   }
 
   /** `enumerate` or `sample`, as the REST API asks. */
@@ -220,28 +211,6 @@ export class NetfilterEngine {
     return this.execute(run, input);
   }
 
-  /** The lookup of a run: a sampled packet also clears an expired entry, as the kernel's lookup does; enumeration changes nothing. */
-  private lookup(run: Run, tuple: Tuple): { connection: Connection; direction: Direction } | undefined {
-    return run.sampling ? this.conntrack.lookup(tuple) : this.conntrack.find(tuple);
-  }
-
-  /**
-   * The conntrack lookup for the packet's own tuple, made once per path as
-   * soon as the tuple is known (before raw, so that TCP flags left unset can
-   * be what the connection would send next); the conntrack stage reuses it
-   * (raw can change no address or port).
-   */
-  private firstLookup(run: Run): { connection: Connection; direction: Direction } | undefined {
-    if (!run.looked) {
-      const p = run.packet;
-      const ports = isIcmpProtocol(p.protocol) ? tuplePorts(p) : p;
-      run.found = this.lookup(run, { protocol: p.protocol, source: p.source, sourcePort: ports.sourcePort, destination: p.destination, destinationPort: ports.destinationPort });
-      run.looked = true;
-      if (p.protocol === 'tcp' && p.tcpFlags === undefined) run.own().tcpFlags = defaultTcpFlags(run.found);
-    }
-    return run.found;
-  }
-
   // -------------------------------------------------------------------------
   // The path
   // -------------------------------------------------------------------------
@@ -268,7 +237,7 @@ export class NetfilterEngine {
   }
 
   private receive(run: Run): Ending {
-    if (!run.attached) this.firstLookup(run);
+    if (!run.attached) this.conntrackStage.firstLookup(run);
     const dropped = this.runHook(run, 'PREROUTING');
     if (dropped) return dropped;
     return this.routeInput(run);
@@ -382,7 +351,7 @@ export class NetfilterEngine {
     const d = p.destination;
     const chosenSource = source;
     run.note('routing', () => `route to ${formatIp(d)}: ${routed.description()}, source ${formatIp(chosenSource)} (OUTPUT)`);
-    this.firstLookup(run);
+    this.conntrackStage.firstLookup(run);
     const dropped = this.runHook(run, 'OUTPUT');
     if (dropped) return dropped;
     return this.postrouting(run);
@@ -411,6 +380,19 @@ export class NetfilterEngine {
     };
   }
 
+  /** OUTPUT's destination NAT changed the destination: route again (`ip_route_me_harder`). */
+  private reroute(run: Run): Ending | undefined {
+    const p = run.packet;
+    const routed = this.routeOutput(run, p.destination);
+    if (routed === undefined) return { verdict: 'DROP', delivery: null, reason: 'no-route' };
+    if (routed.interface !== p.outInterface || routed.nextHop !== run.nextHop) {
+      run.note('routing', () => `re-route after DNAT: ${routed.description()}`);
+    }
+    run.own().outInterface = routed.interface;
+    run.nextHop = routed.nextHop;
+    return undefined;
+  }
+
   // -------------------------------------------------------------------------
   // Hooks and their stages
   // -------------------------------------------------------------------------
@@ -422,7 +404,7 @@ export class NetfilterEngine {
       switch (stage.kind) {
         case 'entry': {
           const result = stage.entry.walk(run);
-          if (run.sampling) this.keepConnectionMark(run);
+          if (run.sampling) this.conntrackStage.keepConnectionMark(run);
           const ended = verdictOf(result);
           if (ended) return ended;
           break;
@@ -431,21 +413,21 @@ export class NetfilterEngine {
           const table = this.ruleset.table(stage.table);
           if (table === undefined) break;
           const result = walkChain(run, table, hook);
-          if (run.sampling) this.keepConnectionMark(run);
+          if (run.sampling) this.conntrackStage.keepConnectionMark(run);
           const ended = result.kind === 'unmodelled' ? stopped(run, result) : verdictOf(result);
           if (ended) return ended;
           break;
         }
         case 'conntrack':
-          this.conntrackIn(run);
+          this.conntrackStage.attach(run);
           break;
         case 'nat': {
-          const ended = this.nat.apply(run, hook, stage.manip);
+          const ended = this.natStage.apply(run, hook, stage.manip);
           if (ended) return ended;
           break;
         }
         case 'confirm': {
-          const ended = this.confirm(run);
+          const ended = this.conntrackStage.confirm(run);
           if (ended) return ended;
           break;
         }
@@ -465,140 +447,6 @@ export class NetfilterEngine {
     const stages = mergeStages(hook, entries);
     this.merged.set(hook, { entries, stages });
     return stages;
-  }
-
-  /** Keeps a sampled packet's connection mark in its connection (CONNMARK writes the connection at once). */
-  private keepConnectionMark(run: Run): void {
-    const c = run.conn;
-    if (c !== undefined && run.packet.ctmark !== undefined && c.mark !== run.packet.ctmark) c.mark = run.packet.ctmark;
-  }
-
-  /** The conntrack lookup (priority -200): attach the packet to its connection, or start one. */
-  private conntrackIn(run: Run): void {
-    if (run.attached) return; // back in from lo: the packet keeps its connection
-    if (!this.ruleset.tracksConnections && this.nftables?.usesConntrack !== true) {
-      run.note('conntrack', 'off: no rule in this namespace uses connection tracking, so the kernel tracks nothing (no connection, nat rules do not run)');
-      return;
-    }
-    const p = run.packet;
-    if (p.ctstate === 'UNTRACKED') {
-      run.ctstate = 'UNTRACKED';
-      run.note('conntrack', 'not tracked (NOTRACK in raw)');
-      return;
-    }
-    if (run.attachedTo !== undefined) {
-      this.attachedIn(run, run.attachedTo.connection, run.attachedTo.direction === 'original' ? 'reply' : 'original');
-      return;
-    }
-    if (run.related !== undefined || (isIcmpProtocol(p.protocol) && isIcmpError(p.icmpType, p.protocol))) {
-      this.relatedIn(run);
-      return;
-    }
-    if (isIcmpProtocol(p.protocol) && isIcmpUntracked(p.icmpType, p.protocol)) {
-      // nf_conntrack_icmpv6's noct_valid_new: Neighbour Discovery, MLD and multicast router discovery are never tracked.
-      run.ctstate = 'UNTRACKED';
-      run.own().ctstate = 'UNTRACKED';
-      const type = icmpTypeText(p.icmpType!, p.icmpCode ?? 0, p.protocol);
-      run.note('conntrack', () => `UNTRACKED: conntrack never tracks ICMPv6 ${type} (nf_conntrack_icmpv6 noct_valid_new)`);
-      return;
-    }
-    const found = this.firstLookup(run);
-    if (found !== undefined) {
-      const c = found.connection;
-      const state: CtState = found.direction === 'reply' || c.seenReply ? 'ESTABLISHED' : 'NEW';
-      run.conn = c;
-      run.direction = found.direction;
-      run.ctstate = state;
-      run.attached = true;
-      if (run.sampling) this.conntrack.update(c, found.direction, p.tcpFlags ?? 0);
-      const q = run.own();
-      q.ctstate = state;
-      q.ctDnat = c.dnat;
-      q.ctSnat = c.snat;
-      q.ctmark = c.mark;
-      const direction = found.direction;
-      const dnat = c.dnat;
-      const snat = c.snat;
-      run.note('conntrack', () => `${state}: ${direction} direction of a known connection${dnat ? ' (DNAT)' : ''}${snat ? ' (SNAT)' : ''}`);
-      return;
-    }
-    const started = newConnectionState(p.protocol, p.tcpFlags ?? 0, p.icmpType);
-    if (started.ctstate === 'INVALID') {
-      run.ctstate = 'INVALID';
-      run.own().ctstate = 'INVALID';
-      run.note('conntrack', 'INVALID: no connection, and the packet cannot start one');
-      return;
-    }
-    const ports = isIcmpProtocol(p.protocol) ? tuplePorts(p) : p;
-    const c = this.conntrack.create({ protocol: p.protocol, source: p.source, sourcePort: ports.sourcePort, destination: p.destination, destinationPort: ports.destinationPort }, started.state);
-    run.conn = c;
-    run.isNew = true;
-    run.direction = 'original';
-    run.ctstate = 'NEW';
-    run.attached = true;
-    const q = run.own();
-    q.ctstate = 'NEW';
-    q.ctDnat = false;
-    q.ctSnat = false;
-    q.ctmark = 0;
-    run.note('conntrack', 'NEW: first packet of a connection');
-  }
-
-  /** An ICMP error about a known connection is RELATED to it; else INVALID. */
-  private relatedIn(run: Run): void {
-    const inner = run.related;
-    const found = inner === undefined ? undefined : this.lookup(run, invertTuple(inner));
-    if (found === undefined) {
-      run.ctstate = 'INVALID';
-      run.own().ctstate = 'INVALID';
-      run.note('conntrack', 'INVALID: an ICMP error about no known connection');
-      return;
-    }
-    this.attachedIn(run, found.connection, found.direction);
-    run.note('conntrack', `RELATED: an ICMP error about a known connection (${found.direction} direction)`);
-  }
-
-  /** The packet is RELATED to `c` in `direction` (an ICMP error about it, or this host's answer to a packet it refused). */
-  private attachedIn(run: Run, c: Connection, direction: Direction): void {
-    run.conn = c;
-    run.direction = direction;
-    run.ctstate = 'RELATED';
-    run.attached = true;
-    const q = run.own();
-    q.ctstate = 'RELATED';
-    q.ctDnat = c.dnat;
-    q.ctSnat = c.snat;
-    q.ctmark = c.mark;
-    if (run.attachedTo !== undefined) run.note('conntrack', `RELATED: this host's answer to a packet it refused (${direction} direction of its connection)`);
-  }
-
-  /** OUTPUT's destination NAT changed the destination: route again (`ip_route_me_harder`). */
-  private reroute(run: Run): Ending | undefined {
-    const p = run.packet;
-    const routed = this.routeOutput(run, p.destination);
-    if (routed === undefined) return { verdict: 'DROP', delivery: null, reason: 'no-route' };
-    if (routed.interface !== p.outInterface || routed.nextHop !== run.nextHop) {
-      run.note('routing', () => `re-route after DNAT: ${routed.description()}`);
-    }
-    run.own().outInterface = routed.interface;
-    run.nextHop = routed.nextHop;
-    return undefined;
-  }
-
-  /** Conntrack confirmation (last, at POSTROUTING or INPUT): a new connection enters the table. */
-  private confirm(run: Run): Ending | undefined {
-    const c = run.conn;
-    if (c === undefined || !run.isNew || run.confirmed) return undefined;
-    c.mark = run.packet.ctmark ?? c.mark;
-    run.confirmed = true;
-    if (!run.sampling) return undefined;
-    const before = this.conntrack.size;
-    if (!this.conntrack.confirm(c)) {
-      const full = before >= this.conntrack.maxEntries;
-      run.note('conntrack', full ? 'table full: dropped' : 'the connection clashes with another: dropped');
-      return { verdict: 'DROP', delivery: null, reason: full ? 'conntrack-table-full' : 'conntrack-clash' };
-    }
-    return undefined;
   }
 
   // -------------------------------------------------------------------------
