@@ -18,7 +18,7 @@
  *   about a connection are RELATED; a TCP packet that cannot start a
  *   connection (RST, FIN, SYN/ACK, or no flags, with no entry) is INVALID;
  * - NAT bindings are made once, for the first packet, and then replayed (see
- *   engine.ts); `dnat` / `snat` say whether the connection has them
+ *   nat-stage.ts); `dnat` / `snat` say whether the connection has them
  *   (`--ctstate DNAT` / `SNAT`);
  * - entries time out on the injected clock, with the kernel's default
  *   timeouts (`CONNTRACK_TIMEOUTS`, in seconds, from the

@@ -187,7 +187,7 @@ export class TraceInputReader {
     const destination = this.address(input.destination, 'packet.destination')!;
     const sourcePort = this.port(input.sourcePort, protocol, 'packet.sourcePort');
     const destinationPort = this.port(input.destinationPort, protocol, 'packet.destinationPort');
-    // TCP flags left unset are filled in from conntrack once the source is known (see `firstLookup`).
+    // TCP flags left unset are filled in from conntrack once the source is known (see `ConntrackStage.firstLookup`, conntrack-stage.ts).
     const tcpFlags = input.tcpFlags;
     const icmp = isIcmpProtocol(protocol) ? this.icmpFields(input, 'packet', protocol) : undefined;
     return {
