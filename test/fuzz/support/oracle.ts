@@ -89,7 +89,7 @@ export function snapshot(cluster: Cluster): StateSnapshot {
       kubeProxyConfig: safeJson(cluster.kubeProxies.clusterConfiguration()),
       kubeProxyRevision: cluster.kubeProxies.revision,
       nodeConfigs,
-      kubelets: nodes.map((n) => `${n}:${cluster.kubelets.isRunning(n)}:${cluster.kubelets.manifests(n).length}`).join(','),
+      kubelets: nodes.map((n) => `${n}:${cluster.kubelets.isRunning(n)}:${cluster.kubelets.staticPods.manifests(n).length}`).join(','),
     },
   };
 }

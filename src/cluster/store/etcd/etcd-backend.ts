@@ -2,9 +2,9 @@ import { Etcd3, IOptions, IRangeRequest, IRangeResponse, Watcher } from 'etcd3';
 import type { IEvent } from 'etcd3/lib/rpc';
 import type { FaultHandler } from '../../faults';
 import { resourceKey, resourceTypeByKey } from '../resource-types';
-import type { StoreBackend } from '../store-backend';
-import type { KubeObject, StoredEvent } from '../types';
-import { DEFAULT_ETCD_PREFIX, EtcdKeyReader, etcdKey, normalizePrefix } from './etcd-keys';
+import type { ManifestDirectories, NodeManifest, StoreBackend } from '../store-backend';
+import type { KubeObject, ObjectInput, StoredEvent } from '../types';
+import { DEFAULT_ETCD_PREFIX, EtcdKeyReader, etcdKey, manifestsPrefix, normalizePrefix, readManifestKey } from './etcd-keys';
 
 /** How to reach etcd: kube-apiserver's `--etcd-servers`, `--etcd-prefix`, `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`. */
 export interface EtcdConnection {
@@ -33,6 +33,8 @@ export interface LoadedState {
   entries: Array<{ resource: string; object: KubeObject }>;
   /** Keys under the prefix that are not an object of a resource kube-netsim serves (left alone). */
   foreignKeys: number;
+  /** The kubelets' static pod manifests (see `manifestKey`), read at the same revision. */
+  manifests: NodeManifest[];
 }
 
 /** A write another writer made under the prefix, seen through `follow`: `object` put, or (undefined) the object deleted. */
@@ -68,10 +70,22 @@ const NO_RETRY = { execute: (run: (context: { signal: AbortSignal }) => unknown)
  * revision with the one last written (the API server's guaranteed update),
  * in commit order. The store stays the cache every read is served from.
  */
-export class EtcdBackend implements StoreBackend {
+export class EtcdBackend implements StoreBackend, ManifestDirectories {
   readonly name = 'etcd';
   readonly versionPerTransaction = true;
   readonly prefix: string;
+  readonly manifests: ManifestDirectories = this;
+  /** Where the kubelets' manifest directories live (see `manifestsPrefix`). */
+  private readonly manifestPrefix: string;
+  /**
+   * Manifest files written or removed since the last store transaction: they go to etcd
+   * in the next one's etcd transaction (so they take no revision of their own, and the
+   * resourceVersions stay etcd's revisions). The kubelet's sync of its mirror pods follows
+   * each change, and is that transaction.
+   */
+  private readonly files = new Map<string, Change>();
+  /** The manifest keys etcd holds, or will once the writes under way are made. */
+  private readonly knownFiles = new Set<string>();
   private readonly keys: EtcdKeyReader;
   /** Each key's mod revision as last read or written (absent: no such key). */
   private readonly modRevisions = new Map<string, number>();
@@ -103,6 +117,7 @@ export class EtcdBackend implements StoreBackend {
   ) {
     this.prefix = normalizePrefix(connection.prefix ?? DEFAULT_ETCD_PREFIX);
     this.keys = new EtcdKeyReader(this.prefix);
+    this.manifestPrefix = manifestsPrefix(this.prefix);
     this.maxTxnOps = connection.maxTxnOps ?? 128;
     this.maxTxnBytes = connection.maxTxnBytes ?? 1024 * 1024;
     this.retryMs = connection.retryMs ?? 100;
@@ -181,10 +196,50 @@ export class EtcdBackend implements StoreBackend {
       if (!page.more || page.kvs.length === 0) break;
       key = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
     }
+    const manifests = await this.readManifests(revision);
     // Whatever the key holds was written before: a later put of ours is newer than this.
     this.modRevisions.set(EMPTY_TRANSACTION_KEY, revision ?? 0);
     this.lastRevision = revision ?? 0;
-    return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys };
+    return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys, manifests };
+  }
+
+  /**
+   * The kubelets' manifest directories as etcd holds them (at `revision`, else
+   * now), by node and file name; a value that is not a JSON object is left out.
+   */
+  async readManifests(revision?: number): Promise<NodeManifest[]> {
+    const start = Buffer.from(this.manifestPrefix);
+    const page = await this.readPage({ key: start, range_end: prefixEnd(start), ...(revision ? { revision } : {}) });
+    const out: NodeManifest[] = [];
+    for (const [key] of this.modRevisions) if (key.startsWith(this.manifestPrefix)) this.modRevisions.delete(key);
+    this.knownFiles.clear();
+    for (const kv of page.kvs) {
+      const key = kv.key.toString();
+      this.modRevisions.set(key, Number(kv.mod_revision));
+      this.knownFiles.add(key);
+      const manifest = readManifestKey(this.manifestPrefix, key, kv.value);
+      if (manifest) out.push(manifest);
+    }
+    return out;
+  }
+
+  write(node: string, file: string, pod: ObjectInput | undefined): void {
+    const key = `${this.manifestPrefix}${node}/${file}`;
+    this.files.set(key, { key, value: pod === undefined ? null : Buffer.from(JSON.stringify(pod)) });
+    if (pod === undefined) this.knownFiles.delete(key);
+    else this.knownFiles.add(key);
+  }
+
+  replaceAll(manifests: readonly NodeManifest[]): void {
+    for (const key of this.knownFiles) this.files.set(key, { key, value: null });
+    this.knownFiles.clear();
+    for (const { node, file, pod } of manifests) this.write(node, file, pod);
+  }
+
+  /** Queues one etcd transaction after those before it. */
+  private queue(chunk: Change[]): void {
+    this.inFlight++;
+    this.tail = this.tail.then(() => this.writeChunk(chunk)).finally(() => this.inFlight--);
   }
 
   /** One page of the start-up read, tried on each member in turn (one may be down) before it fails, all within the call deadline. */
@@ -200,11 +255,11 @@ export class EtcdBackend implements StoreBackend {
   }
 
   commit(changes: readonly StoredEvent[]): number {
-    const chunks = this.chunks(this.coalesce(changes));
-    for (const chunk of chunks) {
-      this.inFlight++;
-      this.tail = this.tail.then(() => this.write(chunk)).finally(() => this.inFlight--);
-    }
+    const coalesced = this.coalesce(changes);
+    for (const [key, change] of this.files) coalesced.set(key, change);
+    this.files.clear();
+    const chunks = this.chunks(coalesced);
+    for (const chunk of chunks) this.queue(chunk);
     return chunks.length;
   }
 
@@ -362,7 +417,7 @@ export class EtcdBackend implements StoreBackend {
    * unknown (the member died, the call timed out) may have been applied, so
    * before the next one etcd is read to see whether it was.
    */
-  private async write(chunk: Change[]): Promise<void> {
+  private async writeChunk(chunk: Change[]): Promise<void> {
     let wait = this.retryMs;
     let uncertain = false;
     for (;;) {
