@@ -5,6 +5,7 @@ import { StatefulSetStatus } from '../resources/statefulset.types';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import { refusalOf as refusal } from '../../common/domain-error.testing';
+import { StatefulSetPods } from './statefulset-pods';
 
 /** StatefulSets on the manual clock: identity, order, updates, claims and a failed node. */
 const t = (key: string) => resourceTypeByKey(key)!;
@@ -291,5 +292,30 @@ describe('StatefulSet controller: an imported set', () => {
     c.store.create(sets, statefulSet('web', { replicas: 1 }), 'default');
     expect(pod(c, 'web-0').metadata.uid).toBe(before);
     expect(status(c)).toMatchObject({ currentRevision: 'web-6d4d7c8b9f', updateRevision: 'web-6d4d7c8b9f', currentReplicas: 1, updatedReplicas: 1 });
+  });
+});
+
+describe('StatefulSet controller: the cost of a sync', () => {
+  it('looks at the replicas that changed, not at every replica: a create and a rolling update of n pods look at O(n) replicas in all', () => {
+    const n = 60;
+    const c = newCluster();
+    const looked = jest.spyOn(StatefulSetPods.prototype, 'replicaAt');
+    try {
+      c.store.create(sets, statefulSet('web', { replicas: n }), 'default');
+      readyAll(c);
+      expect(status(c)).toMatchObject({ replicas: n, readyReplicas: n });
+      const created = looked.mock.calls.length;
+      // Each of the n syncs looking at every replica up to the newest would be n * n / 2 = 1,800.
+      expect(created).toBeLessThan(6 * n);
+      looked.mockClear();
+      c.store.patch(sets, 'default', 'web', { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.28' }] } } } }, { patchType: 'strategic' });
+      readyAll(c);
+      expect(live(c).map(image)).toEqual(Array(n).fill('nginx:1.28'));
+      expect(status(c)).toMatchObject({ replicas: n, readyReplicas: n, updatedReplicas: n, currentReplicas: n });
+      // About four syncs per pod replaced, each looking at every replica, would be 4 * n * n = 14,400.
+      expect(looked.mock.calls.length).toBeLessThan(12 * n);
+    } finally {
+      looked.mockRestore();
+    }
   });
 });
