@@ -243,6 +243,36 @@ describe('StatefulSet controller', () => {
     expect(c.store.tryGet(pvcs, 'default', 'data-web-0')).toBeUndefined();
   });
 
+  it("mends a ready pod's claim owners at the set's next sync after the claim changed (storageMatches)", () => {
+    const c = newCluster();
+    const claimTemplate = { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
+    const made = c.store.create(sets, statefulSet('web', { replicas: 2, extra: { volumeClaimTemplates: [claimTemplate], persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' } } }), 'default');
+    readyAll(c);
+    const owner = [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: made.metadata.uid }];
+    c.store.patch(pvcs, 'default', 'data-web-0', { metadata: { ownerReferences: null } });
+    expect(c.store.get(pvcs, 'default', 'data-web-0').metadata.ownerReferences).toBeUndefined();
+    // A claim's event does not queue the set; its next sync (here: an annotation) puts the owner back.
+    c.store.patch(sets, 'default', 'web', { metadata: { annotations: { touched: 'yes' } } });
+    expect(c.store.get(pvcs, 'default', 'data-web-0').metadata.ownerReferences).toEqual(owner);
+    expect(c.store.get(pvcs, 'default', 'data-web-1').metadata.ownerReferences).toEqual(owner);
+  });
+
+  it('under minReadySeconds makes the next pod once the one before has been ready that long, and counts it available then', () => {
+    const c = newCluster();
+    c.store.create(sets, statefulSet('web', { replicas: 2, extra: { minReadySeconds: 10 } }), 'default');
+    expect(names(c)).toEqual(['web-0']);
+    markReady(c, 'web-0');
+    expect(names(c)).toEqual(['web-0']);
+    expect(status(c)).toMatchObject({ replicas: 1, readyReplicas: 1, availableReplicas: 0 });
+    c.advance(11); // no event of the pod: the controller wakes up when web-0 becomes available
+    expect(names(c)).toEqual(['web-0', 'web-1']);
+    expect(status(c)).toMatchObject({ replicas: 2, readyReplicas: 1, availableReplicas: 1 });
+    markReady(c, 'web-1');
+    expect(status(c)).toMatchObject({ readyReplicas: 2, availableReplicas: 1 });
+    c.advance(11);
+    expect(status(c)).toMatchObject({ readyReplicas: 2, availableReplicas: 2 });
+  });
+
   it('brings back a pod evicted from a failed node under the same name, with the same claim and a new IP', () => {
     const c = newCluster();
     for (const name of ['w1', 'w2']) c.store.create(t('nodes'), { metadata: { name } });
