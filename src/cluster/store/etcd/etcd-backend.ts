@@ -2,9 +2,10 @@ import { Etcd3, IOptions, IRangeRequest, IRangeResponse, Watcher } from 'etcd3';
 import type { IEvent } from 'etcd3/lib/rpc';
 import type { FaultHandler } from '../../faults';
 import { resourceKey, resourceTypeByKey } from '../resource-types';
-import type { ManifestDirectories, NodeManifest, StoreBackend } from '../store-backend';
-import type { KubeObject, ObjectInput, StoredEvent } from '../types';
-import { DEFAULT_ETCD_PREFIX, EtcdKeyReader, etcdKey, manifestsPrefix, normalizePrefix, readManifestKey } from './etcd-keys';
+import type { NodeManifest, StoreBackend } from '../store-backend';
+import type { KubeObject, StoredEvent } from '../types';
+import { DEFAULT_ETCD_PREFIX, EtcdKeyReader, etcdKey, normalizePrefix } from './etcd-keys';
+import { EtcdManifestFiles, KeyChange } from './etcd-manifests';
 
 /** How to reach etcd: kube-apiserver's `--etcd-servers`, `--etcd-prefix`, `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`. */
 export interface EtcdConnection {
@@ -33,7 +34,7 @@ export interface LoadedState {
   entries: Array<{ resource: string; object: KubeObject }>;
   /** Keys under the prefix that are not an object of a resource kube-netsim serves (left alone). */
   foreignKeys: number;
-  /** The kubelets' static pod manifests (see `manifestKey`), read at the same revision. */
+  /** The kubelets' static pod manifests (see etcd-manifests.ts), read at the same revision. */
   manifests: NodeManifest[];
 }
 
@@ -47,7 +48,7 @@ export interface RemoteChange {
 }
 
 /** One etcd transaction to make: the last change of each key in a store transaction. */
-type Change = { key: string; value: Buffer } | { key: string; value: null };
+type Change = KeyChange;
 
 /** How many of its own write revisions a backend keeps for a watch that has not passed them. */
 const OWN_REVISIONS_KEPT = 100_000;
@@ -70,22 +71,12 @@ const NO_RETRY = { execute: (run: (context: { signal: AbortSignal }) => unknown)
  * revision with the one last written (the API server's guaranteed update),
  * in commit order. The store stays the cache every read is served from.
  */
-export class EtcdBackend implements StoreBackend, ManifestDirectories {
+export class EtcdBackend implements StoreBackend {
   readonly name = 'etcd';
   readonly versionPerTransaction = true;
   readonly prefix: string;
-  readonly manifests: ManifestDirectories = this;
-  /** Where the kubelets' manifest directories live (see `manifestsPrefix`). */
-  private readonly manifestPrefix: string;
-  /**
-   * Manifest files written or removed since the last store transaction: they go to etcd
-   * in the next one's etcd transaction (so they take no revision of their own, and the
-   * resourceVersions stay etcd's revisions). The kubelet's sync of its mirror pods follows
-   * each change, and is that transaction.
-   */
-  private readonly files = new Map<string, Change>();
-  /** The manifest keys etcd holds, or will once the writes under way are made. */
-  private readonly knownFiles = new Set<string>();
+  /** The kubelets' manifest directories, kept beside the objects. */
+  readonly manifests: EtcdManifestFiles;
   private readonly keys: EtcdKeyReader;
   /** Each key's mod revision as last read or written (absent: no such key). */
   private readonly modRevisions = new Map<string, number>();
@@ -117,7 +108,7 @@ export class EtcdBackend implements StoreBackend, ManifestDirectories {
   ) {
     this.prefix = normalizePrefix(connection.prefix ?? DEFAULT_ETCD_PREFIX);
     this.keys = new EtcdKeyReader(this.prefix);
-    this.manifestPrefix = manifestsPrefix(this.prefix);
+    this.manifests = new EtcdManifestFiles(this.prefix);
     this.maxTxnOps = connection.maxTxnOps ?? 128;
     this.maxTxnBytes = connection.maxTxnBytes ?? 1024 * 1024;
     this.retryMs = connection.retryMs ?? 100;
@@ -208,32 +199,11 @@ export class EtcdBackend implements StoreBackend, ManifestDirectories {
    * now), by node and file name; a value that is not a JSON object is left out.
    */
   async readManifests(revision?: number): Promise<NodeManifest[]> {
-    const start = Buffer.from(this.manifestPrefix);
+    const start = Buffer.from(this.manifests.prefix);
     const page = await this.readPage({ key: start, range_end: prefixEnd(start), ...(revision ? { revision } : {}) });
-    const out: NodeManifest[] = [];
-    for (const [key] of this.modRevisions) if (key.startsWith(this.manifestPrefix)) this.modRevisions.delete(key);
-    this.knownFiles.clear();
-    for (const kv of page.kvs) {
-      const key = kv.key.toString();
-      this.modRevisions.set(key, Number(kv.mod_revision));
-      this.knownFiles.add(key);
-      const manifest = readManifestKey(this.manifestPrefix, key, kv.value);
-      if (manifest) out.push(manifest);
-    }
-    return out;
-  }
-
-  write(node: string, file: string, pod: ObjectInput | undefined): void {
-    const key = `${this.manifestPrefix}${node}/${file}`;
-    this.files.set(key, { key, value: pod === undefined ? null : Buffer.from(JSON.stringify(pod)) });
-    if (pod === undefined) this.knownFiles.delete(key);
-    else this.knownFiles.add(key);
-  }
-
-  replaceAll(manifests: readonly NodeManifest[]): void {
-    for (const key of this.knownFiles) this.files.set(key, { key, value: null });
-    this.knownFiles.clear();
-    for (const { node, file, pod } of manifests) this.write(node, file, pod);
+    for (const [key] of this.modRevisions) if (key.startsWith(this.manifests.prefix)) this.modRevisions.delete(key);
+    for (const kv of page.kvs) this.modRevisions.set(kv.key.toString(), Number(kv.mod_revision));
+    return this.manifests.read(page.kvs);
   }
 
   /** Queues one etcd transaction after those before it. */
@@ -256,8 +226,7 @@ export class EtcdBackend implements StoreBackend, ManifestDirectories {
 
   commit(changes: readonly StoredEvent[]): number {
     const coalesced = this.coalesce(changes);
-    for (const [key, change] of this.files) coalesced.set(key, change);
-    this.files.clear();
+    for (const change of this.manifests.take()) coalesced.set(change.key, change);
     const chunks = this.chunks(coalesced);
     for (const chunk of chunks) this.queue(chunk);
     return chunks.length;

@@ -26,8 +26,8 @@ describeWithEtcd('etcd manifests spec')('EtcdBackend: the kubelets\' manifest di
 
   it('writes a manifest with the next store transaction, at its revision, and reads it back at start-up', async () => {
     const { store, backend } = await open('/m1');
-    backend.write('cp', 'etcd.yaml', manifest('etcd'));
-    backend.write('cp', 'kube-apiserver.yaml', manifest('kube-apiserver'));
+    backend.manifests.write('cp', 'etcd.yaml', manifest('etcd'));
+    backend.manifests.write('cp', 'kube-apiserver.yaml', manifest('kube-apiserver'));
     await backend.durable();
     expect(keys('/kube-netsim/m1/')).toEqual([]);
     const a = store.create(pods, pod('a'), 'default');
@@ -36,7 +36,7 @@ describeWithEtcd('etcd manifests spec')('EtcdBackend: the kubelets\' manifest di
     // One etcd transaction: the pod and the files share its revision, which is the pod's resourceVersion.
     expect(modRevision('/kube-netsim/m1/manifests/cp/etcd.yaml')).toBe(Number(a.metadata.resourceVersion));
     expect(modRevision('/m1/pods/default/a')).toBe(Number(a.metadata.resourceVersion));
-    backend.write('cp', 'kube-apiserver.yaml', undefined);
+    backend.manifests.write('cp', 'kube-apiserver.yaml', undefined);
     const b = store.create(pods, pod('b'), 'default');
     await backend.durable();
     expect(modRevision('/m1/pods/default/b')).toBe(Number(b.metadata.resourceVersion));
@@ -49,10 +49,10 @@ describeWithEtcd('etcd manifests spec')('EtcdBackend: the kubelets\' manifest di
 
   it('replaces every directory (a snapshot restored), files written but not yet in etcd among them', async () => {
     const { store, backend } = await open('/m2');
-    backend.write('cp', 'etcd.yaml', manifest('etcd'));
+    backend.manifests.write('cp', 'etcd.yaml', manifest('etcd'));
     store.create(pods, pod('a'), 'default');
-    backend.write('w1', 'probe.yaml', manifest('probe'));
-    backend.replaceAll([{ node: 'w2', file: 'x.yaml', pod: manifest('x') }]);
+    backend.manifests.write('w1', 'probe.yaml', manifest('probe'));
+    backend.manifests.replaceAll([{ node: 'w2', file: 'x.yaml', pod: manifest('x') }]);
     store.create(pods, pod('b'), 'default');
     await backend.durable();
     expect(keys('/kube-netsim/m2/')).toEqual(['/kube-netsim/m2/manifests/w2/x.yaml']);
