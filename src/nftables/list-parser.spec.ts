@@ -3,8 +3,8 @@
  * printer (byte for byte nft's, list-printer.spec.ts), reads back into the
  * same ruleset; problems are reported by line.
  */
-import { populateNft, upstreamNftProxier } from '../kube-proxy/nftables/testing';
-import { overallObjects } from '../kube-proxy/testing/upstream-cases';
+import { populateNft, upstreamNftProxier } from '../../test/support/kube-proxy/nftables';
+import { overallObjects } from '../../test/support/kube-proxy/upstream-cases';
 import { printTable } from './list-printer';
 import { isNftListText, parseNftList } from './list-parser';
 import { emptyRuleset, tableKey } from './model';

@@ -13,8 +13,8 @@ import { emptyRuleset, type NftRuleset } from './model';
 import { applyTransaction } from './transaction';
 import { parseNftTransaction } from './transaction-parser';
 import { nftHookEntries, numgenWeights } from './traversal';
-import { populateNft, upstreamNftProxier } from '../kube-proxy/nftables/testing';
-import { overallObjects } from '../kube-proxy/testing/upstream-cases';
+import { populateNft, upstreamNftProxier } from '../../test/support/kube-proxy/nftables';
+import { overallObjects } from '../../test/support/kube-proxy/upstream-cases';
 
 /** Upstream's TestOverallNFTablesRules table, as our proxier writes it (equal to upstream's golden: nft-proxier.upstream.spec.ts). */
 function overall(): NftRuleset {

@@ -8,13 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dumpText } from '../../nftables/dump';
+import { dumpText } from '../../../test/support/nftables/dump';
 import { emptyRuleset } from '../../nftables/model';
 import { applyTransaction } from '../../nftables/transaction';
 import { parseNftTransaction } from '../../nftables/transaction-parser';
-import { makeEndpointSlice, makeService } from '../testing/builders';
+import { makeEndpointSlice, makeService } from '../../../test/support/kube-proxy/builders';
 import type { EndpointSlice, Service } from '../types';
-import { canonicalNft, populateNft, upstreamNftProxier } from './testing';
+import { canonicalNft, populateNft, upstreamNftProxier } from '../../../test/support/kube-proxy/nftables';
 
 const dir = join(__dirname, '../../../fixtures/kube-proxy/upstream-nftables');
 const fixture = (path: string) => readFileSync(join(dir, path), 'utf8');
