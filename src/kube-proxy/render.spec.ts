@@ -3,7 +3,7 @@
  */
 import { renderNftRules, renderRules, type RenderRequest } from './render';
 import { chainRules } from '../../test/support/kube-proxy/restore-text';
-import { refusalOf as thrown } from '../common/domain-error.testing';
+import { refusalOf as thrown } from '../../test/support/common/domain-error';
 
 const service = {
   apiVersion: 'v1',

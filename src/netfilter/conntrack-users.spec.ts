@@ -3,7 +3,7 @@
  * rule needs it (else nat rules never run), and a base chain exists only once
  * something names it.
  */
-import { actions, fromOutside, only } from './targets/trace-helper.spec-support';
+import { actions, fromOutside, only } from '../../test/support/netfilter/target-trace';
 import { usesConntrack } from './conntrack-users';
 import { parseRuleSpec, parseRuleset, restoreRuleset } from './iptables-text.parser';
 import { printIptablesSave } from './iptables-save.printer';
