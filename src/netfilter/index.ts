@@ -20,7 +20,8 @@ export {
   type RuleBuildContext,
 } from './module';
 export { createDefaultRegistry, defaultRegistry } from './builtin-modules';
-export { parseRuleset, parseRuleSpec, restoreRuleset, type KeptLine, type RestoreOptions, type RestoreResult } from './iptables-text.parser';
+export { parseRuleset, restoreRuleset, type KeptLine, type RestoreOptions, type RestoreResult } from './iptables-text.parser';
+export { parseRuleSpec } from './rule-spec.parser';
 export { formatRule, formatRuleSpec, printIptablesSave, writeIptablesSave, type SaveOptions } from './iptables-save.printer';
 export { JumpTarget } from './targets/jump.target';
 export { InMemoryRecentStore } from './recent-store';

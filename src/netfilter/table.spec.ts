@@ -1,5 +1,5 @@
 import { DomainError } from '../common/domain-error';
-import { parseRuleSpec } from './iptables-text.parser';
+import { parseRuleSpec } from './rule-spec.parser';
 import { InMemoryRecentStore } from './recent-store';
 import { Rule } from './rule';
 import { Ruleset } from './ruleset';
