@@ -1,13 +1,11 @@
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { Random } from '../../common/random';
-import { FieldError, FieldErrors, invalidObject } from '../validation/field-errors';
-import { assertDecodable } from '../validation/shapes';
-import { nameErrors, validateAnnotations, validateLabels } from '../validation/names';
+import { invalidObject } from '../validation/field-errors';
 import { assertNestingDepth } from './merge-patch';
-import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
+import { ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
 import { DEFAULT_HISTORY_LIMITS, HistoryLimits, WatchHistory } from './watch-history';
-import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
+import { KubeObject, ObjectInput, StoredEvent, WatchEvent } from './types';
 import { deepFreeze, estimateBytes, freezeMeasured } from '../../common/freeze';
 import { deepEqual, getOwn, isJsonObject } from '../../common/own-keys';
 import { FaultHandler } from '../faults';
@@ -21,16 +19,14 @@ import {
   WatchOptions,
   WriteOptions,
 } from './store-contract';
-import { alreadyExists, notFound, resourceVersionTooLarge, validated } from './store-errors';
+import { alreadyExists, conflict, notFound, resourceVersionTooLarge, validated } from './store-errors';
+import { checkNoNewFinalizers, deletionDeadline, metadataErrors, newDraft, timestamp, updateDraft } from './object-meta';
 import { MEMORY_BACKEND, StoreBackend } from './store-backend';
 import { ObjectIndex } from './object-index';
 import { drain } from '../../common/slices';
 
 export * from './store-contract';
 export { alreadyExists, notFound } from './store-errors';
-
-/** The latest time a timestamp can hold here (9999-12-31T23:59:59Z): a grace period of 10^15 seconds ends there, not in an invalid date. */
-const LATEST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /** A transaction in slices that holds the store (see `transactionInSlices`). */
 interface HeldTransaction {
@@ -74,8 +70,6 @@ interface TxLog {
   events: Array<{ event: StoredEvent; bytes: number }>;
   version?: number;
 }
-
-const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function storeKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
@@ -259,7 +253,7 @@ export class ObjectStore {
   }
 
   now(): string {
-    return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return timestamp(this.clock.now());
   }
 
   // ---- reads ---------------------------------------------------------------
@@ -310,22 +304,22 @@ export class ObjectStore {
 
   create(type: ResourceType, input: ObjectInput, namespace?: string, options: WriteOptions = {}): KubeObject {
     const dryRun = options.dryRun ?? false;
-    const draft = this.newDraft(type, adopt(input, options), namespace);
-    const metadataErrors = this.metadataErrors(type, draft, options);
+    const draft = newDraft(type, adopt(input, options), namespace, this.random, this.now());
+    const errors = metadataErrors(type, draft, options.owned ?? false);
     const displayName = draft.metadata.name || draft.metadata.generateName || '';
-    if (metadataErrors.some((e) => e.field === 'metadata.name' && e.type === 'FieldValueRequired')) {
-      throw invalidObject(type.kind, displayName, metadataErrors);
+    if (errors.some((e) => e.field === 'metadata.name' && e.type === 'FieldValueRequired')) {
+      throw invalidObject(type.kind, displayName, errors);
     }
     if (type.namespaced) this.requireNamespace(draft.metadata.namespace!);
     const key = storeKey(draft.metadata.namespace, draft.metadata.name);
     if (this.bucket(type).has(key)) {
       // The API server validates before it stores: an invalid object is a 422 even when its name is taken.
-      if (metadataErrors.length > 0) throw invalidObject(type.kind, displayName, metadataErrors);
+      if (errors.length > 0) throw invalidObject(type.kind, displayName, errors);
       throw alreadyExists(type, draft.metadata.name);
     }
 
     return this.write(() => {
-      const rollback = validated(type.kind, displayName, metadataErrors, () => this.strategy(type).prepareCreate?.(draft, { store: this, dryRun }));
+      const rollback = validated(type.kind, displayName, errors, () => this.strategy(type).prepareCreate?.(draft, { store: this, dryRun }));
       if (dryRun) {
         rollback?.();
         return deepFreeze(draft);
@@ -349,20 +343,7 @@ export class ObjectStore {
       throw new DomainError('BAD_REQUEST', `the name of the object (${inputMeta.name}) does not match the name on the URL (${name})`);
     }
     this.checkVersion(type, previous, inputMeta.resourceVersion);
-    // Stored objects are deeply frozen, so a draft may share their parts: only what changes is new.
-    const draft = { ...input, status: previous.status } as KubeObject;
-    draft.apiVersion = apiVersionOf(type);
-    draft.kind = type.kind;
-    draft.metadata = {
-      ...previous.metadata,
-      labels: inputMeta.labels as Record<string, string> | undefined,
-      annotations: inputMeta.annotations as Record<string, string> | undefined,
-      ownerReferences: inputMeta.ownerReferences,
-      finalizers: inputMeta.finalizers,
-    };
-    if (draft.status === undefined) delete draft.status;
-    dropUndefined(draft.metadata);
-    return this.replace(type, previous, draft, 'prepareUpdate', options);
+    return this.replace(type, previous, updateDraft(type, previous, input), 'prepareUpdate', options);
   }
 
   /** PUT on `/status`: replaces only the status. */
@@ -443,7 +424,7 @@ export class ObjectStore {
         ...object,
         metadata: {
           ...object.metadata,
-          deletionTimestamp: new Date(Math.min(this.clock.now() + grace * 1000, LATEST_TIMESTAMP_MS)).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          deletionTimestamp: deletionDeadline(this.clock.now(), grace),
           deletionGracePeriodSeconds: grace,
           resourceVersion: this.nextVersion(),
         },
@@ -800,15 +781,10 @@ export class ObjectStore {
     options: WriteOptions,
   ): KubeObject {
     const dryRun = options.dryRun ?? false;
-    const metadataErrors = this.metadataErrors(type, draft, options);
-    if (previous.metadata.deletionTimestamp) {
-      // `ValidateNoNewFinalizers`: an object being deleted only loses finalizers.
-      const added = (draft.metadata.finalizers ?? []).filter((f) => !(previous.metadata.finalizers ?? []).includes(f));
-      const text = `[]string{${[...new Set(added)].sort().map((f) => JSON.stringify(f)).join(', ')}}`;
-      if (added.length) metadataErrors.push({ field: 'metadata.finalizers', type: 'FieldValueForbidden', value: undefined, detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${text}` });
-    }
+    const errors = metadataErrors(type, draft, options.owned ?? false);
+    checkNoNewFinalizers(previous, draft, errors);
     return this.write(() => {
-      const rollback = validated(type.kind, previous.metadata.name, metadataErrors, () => this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun }));
+      const rollback = validated(type.kind, previous.metadata.name, errors, () => this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun }));
       if (dryRun) {
         rollback?.();
         return deepFreeze(draft);
@@ -831,71 +807,8 @@ export class ObjectStore {
 
   private checkVersion(type: ResourceType, current: KubeObject, requested: string | undefined): void {
     if (requested !== undefined && requested !== '' && requested !== current.metadata.resourceVersion) {
-      throw new DomainError(
-        'CONFLICT',
-        `Operation cannot be fulfilled on ${resourceKey(type)} "${current.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
-        { kind: resourceKey(type), name: current.metadata.name },
-      );
+      throw conflict(type, current.metadata.name);
     }
-  }
-
-  private newDraft(type: ResourceType, input: ObjectInput, namespace: string | undefined): KubeObject {
-    const meta = input.metadata ?? {};
-    const expectedVersion = apiVersionOf(type);
-    if (input.apiVersion !== undefined && input.apiVersion !== expectedVersion) {
-      throw new DomainError('BAD_REQUEST', `the API version in the data (${input.apiVersion}) does not match the expected API version (${expectedVersion})`);
-    }
-    if (input.kind !== undefined && input.kind !== type.kind) {
-      throw new DomainError('BAD_REQUEST', `the kind in the data (${input.kind}) does not match the expected kind (${type.kind})`);
-    }
-    let objectNamespace: string | undefined;
-    if (type.namespaced) {
-      objectNamespace = namespace ?? meta.namespace ?? 'default';
-      if (meta.namespace !== undefined && meta.namespace !== objectNamespace) {
-        throw new DomainError('BAD_REQUEST', 'the namespace of the provided object does not match the namespace sent on the request');
-      }
-    }
-    let name = meta.name;
-    if ((name === undefined || name === '') && meta.generateName) name = meta.generateName + this.suffix();
-    const draft = { ...input } as KubeObject;
-    draft.apiVersion = expectedVersion;
-    draft.kind = type.kind;
-    const metadata: ObjectMeta = {
-      name: name ?? '',
-      generateName: meta.generateName,
-      namespace: objectNamespace,
-      uid: this.uid(),
-      resourceVersion: '',
-      generation: 1,
-      creationTimestamp: this.now(),
-      labels: meta.labels,
-      annotations: meta.annotations,
-      ownerReferences: meta.ownerReferences,
-      finalizers: meta.finalizers,
-    };
-    dropUndefined(metadata);
-    draft.metadata = metadata;
-    return draft;
-  }
-
-  /**
-   * The field errors of the object's metadata; the strategy's own errors join them in one 422 (see `validated`).
-   * A body a controller of ours built (`owned`) is typed by construction, as a Go client's is: the decoder's
-   * type check is for bodies from users (it would walk every address of a 20,000-pod Endpoints object).
-   */
-  private metadataErrors(type: ResourceType, draft: KubeObject, options: WriteOptions): FieldError[] {
-    if (!options.owned) assertDecodable(type.kind, apiVersionOf(type), draft);
-    const errors = new FieldErrors();
-    const meta = draft.metadata;
-    if (!meta.name) {
-      errors.required('metadata.name', 'name or generateName is required');
-    } else {
-      // Services (DNS-1035) and Namespaces (DNS-1123 label) are checked by their strategies.
-      for (const e of nameErrors(type.nameRule ?? 'dns1123-subdomain', meta.name)) errors.invalid('metadata.name', meta.name, e);
-    }
-    validateLabels(meta.labels, 'metadata.labels', errors);
-    validateAnnotations(meta.annotations, 'metadata.annotations', errors);
-    return errors.list;
   }
 
   private requireNamespace(namespace: string): void {
@@ -915,23 +828,6 @@ export class ObjectStore {
       }
     }
   }
-
-  private uid(): string {
-    const word = () => (this.random.int(0x10000) * 0x10000 + this.random.int(0x10000)).toString(16).padStart(8, '0');
-    const hex = word() + word() + word() + word();
-    const variant = (8 + (parseInt(hex[16], 16) & 3)).toString(16);
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  }
-
-  /** Five characters as the API server appends them to `generateName`. */
-  suffix(): string {
-    return Array.from({ length: 5 }, () => NAME_SUFFIX_ALPHABET[this.random.int(NAME_SUFFIX_ALPHABET.length)]).join('');
-  }
-}
-
-
-function dropUndefined(record: object): void {
-  for (const [k, v] of Object.entries(record)) if (v === undefined) delete (record as Record<string, unknown>)[k];
 }
 
 function matchesList(object: KubeObject, options: ListOptions): boolean {
