@@ -21,33 +21,12 @@ import {
 } from './store-contract';
 import { alreadyExists, conflict, notFound, resourceVersionTooLarge, validated } from './store-errors';
 import { checkNoNewFinalizers, deletionDeadline, metadataErrors, newDraft, timestamp, updateDraft } from './object-meta';
-import { MEMORY_BACKEND, StoreBackend } from './store-backend';
+import type { StoreBackend } from './store-backend';
 import { ObjectIndex } from './object-index';
-import { drain } from '../../common/slices';
+import { StoreTransactions, type TxLog } from './store-transactions';
 
 export * from './store-contract';
 export { alreadyExists, notFound } from './store-errors';
-
-/** A transaction in slices that holds the store (see `transactionInSlices`). */
-interface HeldTransaction {
-  /** Its writes, until they are all done. */
-  steps: Iterator<unknown, unknown> | undefined;
-  tx: TxLog;
-  /** The committed version before it began, restored if it is undone. */
-  version: number;
-  rollBack: boolean;
-  /** Events published so far, once the steps are done. */
-  published: number;
-  /** True while a slice of it runs (the store's own calls from it do not finish it). */
-  running: boolean;
-  /** True once it has let the store go (its events published, or everything undone). */
-  finished: boolean;
-  outcome?: { value: unknown } | { error: unknown };
-  released: Promise<void>;
-  release: () => void;
-}
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A private copy of what a caller gave, unless the caller handed it over. */
 function adopt<T>(value: T, options: WriteOptions): T {
@@ -59,17 +38,6 @@ function adopt<T>(value: T, options: WriteOptions): T {
 type Listener = (event: StoredEvent) => void;
 
 export { deepEqual };
-
-interface UndoEntry {
-  restore: () => void;
-}
-
-/** A transaction's undo log, the events it will publish, and (with a backend that wants one per transaction) its version. */
-interface TxLog {
-  undo: UndoEntry[];
-  events: Array<{ event: StoredEvent; bytes: number }>;
-  version?: number;
-}
 
 function storeKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
@@ -88,18 +56,13 @@ export class ObjectStore {
   private readonly listeners = new Set<Listener>();
   private readonly commitHooks: Array<() => void> = [];
   private readonly history: WatchHistory;
-  /** The version of the last committed write (what a list reports). */
-  private version = 0;
-  /** The last version handed out, committed or not: the next one is past it. */
-  private issued = 0;
+  /** Transactions, the version counter and the backend. */
+  private readonly txs = new StoreTransactions({
+    emit: (event, bytes) => this.emit(event, bytes),
+    runCommitHooks: () => this.runCommitHooks(),
+  });
   private faultHandler: FaultHandler | undefined;
   private heldFault: { error: unknown } | undefined;
-  /** Non-null while a transaction runs: its undo log and the events it will publish. */
-  private tx: TxLog | null = null;
-  /** Where committed changes are made durable (memory: nowhere). */
-  private backend: StoreBackend = MEMORY_BACKEND;
-  /** Non-null while a sliced transaction holds the store (see `transactionInSlices`). */
-  private held: HeldTransaction | null = null;
   /** What `load` filled the store with, until `persistLoad` hands it to the backend. */
   private loaded: TxLog | undefined;
   /** How each open watch ends when its history is gone (see `expireWatches`). */
@@ -124,22 +87,22 @@ export class ObjectStore {
 
   /** Makes every committed transaction durable in `backend` from now on (before any write). */
   useBackend(backend: StoreBackend): void {
-    this.backend = backend;
+    this.txs.backend = backend;
   }
 
   /** The backend's name: `memory` or `etcd`. */
   get backendName(): string {
-    return this.backend.name;
+    return this.txs.backend.name;
   }
 
   /** Whether some committed change is not durable yet (an etcd write under way). */
   get hasPendingWrites(): boolean {
-    return this.backend.pending;
+    return this.txs.backend.pending;
   }
 
   /** Resolves once every committed change is durable (the server waits for it before it answers a write). */
   durable(): Promise<void> {
-    return this.backend.durable();
+    return this.txs.backend.durable();
   }
 
   /**
@@ -151,7 +114,7 @@ export class ObjectStore {
    * next `commit()`.
    */
   restore(entries: Iterable<{ resource: string; object: KubeObject }>, revision: number): void {
-    if (this.version !== 0) throw new Error('a store is restored before its first write');
+    if (this.txs.version !== 0) throw new Error('a store is restored before its first write');
     const events: StoredEvent[] = [];
     for (const { resource, object } of entries) {
       const type = this.resourceType(resource);
@@ -159,7 +122,7 @@ export class ObjectStore {
       this.setEntry(type, storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), undefined, object);
       events.push({ type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) });
     }
-    this.version = this.issued = revision;
+    this.txs.startAt(revision);
     for (const event of events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
   }
 
@@ -172,12 +135,11 @@ export class ObjectStore {
    * its controllers should react).
    */
   applyRemote(resource: string, namespace: string | undefined, name: string, object: KubeObject | undefined, revision: number): void {
-    this.finishHeld();
+    this.txs.finishHeld();
     const type = this.resourceType(resource);
     const key = storeKey(type.namespaced ? namespace : undefined, name);
     const previous = this.bucket(type).get(key);
-    this.version = Math.max(this.version, revision);
-    this.issued = Math.max(this.issued, revision);
+    this.txs.catchUp(revision);
     if (object) {
       object.metadata.resourceVersion = String(revision);
       deepFreeze(object);
@@ -199,23 +161,19 @@ export class ObjectStore {
    * `commit()`. Nothing reaches the backend until `persistLoad`.
    */
   load(entries: Iterable<{ resource: string; object: KubeObject }>, revision: number): void {
-    if (this.version !== 0) throw new Error('a store is loaded before its first write');
-    this.version = this.issued = revision;
-    const tx: TxLog = { undo: [], events: [] };
-    this.tx = tx;
-    try {
+    if (this.txs.version !== 0) throw new Error('a store is loaded before its first write');
+    this.txs.startAt(revision);
+    const tx = this.txs.collect(() => {
       for (const entry of entries) {
         const { resource } = entry;
         const type = this.resourceType(resource);
         // Its own top and metadata (the rest is frozen with it, and may be shared).
-        const object = { ...entry.object, metadata: { ...entry.object.metadata, resourceVersion: this.nextVersion() } } as KubeObject;
+        const object = { ...entry.object, metadata: { ...entry.object.metadata, resourceVersion: this.txs.nextVersion() } } as KubeObject;
         const bytes = freezeMeasured(object);
         this.setEntry(type, storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), undefined, object);
-        tx.events.push({ event: { type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) }, bytes });
+        this.txs.record({ type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) }, bytes);
       }
-    } finally {
-      this.tx = null;
-    }
+    });
     this.loaded = tx;
     for (const { event } of tx.events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
   }
@@ -229,7 +187,7 @@ export class ObjectStore {
     for (const { resource, object } of previous) {
       deletes.push({ event: { type: 'DELETED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) }, bytes: 0 });
     }
-    this.persist({ ...tx, events: [...deletes, ...tx.events] });
+    this.txs.persist({ ...tx, events: [...deletes, ...tx.events] });
   }
 
   /**
@@ -248,8 +206,8 @@ export class ObjectStore {
   }
 
   get resourceVersion(): string {
-    this.finishHeld();
-    return String(this.version);
+    this.txs.finishHeld();
+    return String(this.txs.version);
   }
 
   now(): string {
@@ -259,7 +217,7 @@ export class ObjectStore {
   // ---- reads ---------------------------------------------------------------
 
   private bucket(type: ResourceType): Map<string, KubeObject> {
-    this.finishHeld();
+    this.txs.finishHeld();
     const key = resourceKey(type);
     let bucket = this.objects.get(key);
     if (!bucket) {
@@ -294,7 +252,7 @@ export class ObjectStore {
 
   /** How many objects the store holds, of every resource. */
   get objectCount(): number {
-    this.finishHeld();
+    this.txs.finishHeld();
     let count = 0;
     for (const bucket of this.objects.values()) count += bucket.size;
     return count;
@@ -318,14 +276,14 @@ export class ObjectStore {
       throw alreadyExists(type, draft.metadata.name);
     }
 
-    return this.write(() => {
+    return this.txs.run(() => {
       const rollback = validated(type.kind, displayName, errors, () => this.strategy(type).prepareCreate?.(draft, { store: this, dryRun }));
       if (dryRun) {
         rollback?.();
         return deepFreeze(draft);
       }
-      if (rollback) this.onUndo(rollback);
-      draft.metadata.resourceVersion = this.nextVersion();
+      if (rollback) this.txs.onUndo(rollback);
+      draft.metadata.resourceVersion = this.txs.nextVersion();
       const bytes = freezeMeasured(draft);
       const stored = draft;
       this.put(type, key, stored);
@@ -400,15 +358,15 @@ export class ObjectStore {
     if (options.dryRun) return object;
     if (typeof grace === 'number' && grace > 0) return this.markDeleted(type, object, grace);
     if (this.strategy(type).holdsForFinalizers && object.metadata.finalizers?.length) return this.markDeleted(type, object, 0);
-    return this.write(() => {
+    return this.txs.run(() => {
       if (type.kind === 'Namespace') this.deleteNamespaceContents(name);
       const key = storeKey(object.metadata.namespace, object.metadata.name);
       this.remove(type, key, object);
       const rollback = this.strategy(type).afterDelete?.(object, { store: this, dryRun: false });
-      if (rollback) this.onUndo(rollback);
+      if (rollback) this.txs.onUndo(rollback);
       const deleted = deepFreeze({
         ...object,
-        metadata: { ...object.metadata, resourceVersion: this.nextVersion() },
+        metadata: { ...object.metadata, resourceVersion: this.txs.nextVersion() },
       });
       // Once gone from the store, the last version is held by the history alone.
       this.publish(type, 'DELETED', deleted, undefined, estimateBytes(deleted));
@@ -419,14 +377,14 @@ export class ObjectStore {
   /** A graceful delete: the object stays, terminating, with `deletionTimestamp` set `grace` seconds ahead. */
   private markDeleted(type: ResourceType, object: KubeObject, grace: number): KubeObject {
     if (object.metadata.deletionTimestamp) return object; // already terminating: a later deadline never moves it
-    return this.write(() => {
+    return this.txs.run(() => {
       const draft = {
         ...object,
         metadata: {
           ...object.metadata,
           deletionTimestamp: deletionDeadline(this.clock.now(), grace),
           deletionGracePeriodSeconds: grace,
-          resourceVersion: this.nextVersion(),
+          resourceVersion: this.txs.nextVersion(),
         },
       } as KubeObject;
       const bytes = freezeMeasured(draft);
@@ -438,157 +396,43 @@ export class ObjectStore {
   }
 
   /**
-   * Runs `work` as one transaction: if it throws, every write it made is
-   * undone (objects and strategy side effects) and no watcher sees any of it;
-   * otherwise its events are published in order and the commit hooks run.
-   * Versions are never handed out twice: one given to a write that was
-   * undone is skipped, not reused. Publishing and the hooks come after the
-   * commit, so their failure never undoes it (see `onFault`).
+   * Runs `work` as one transaction: all of its writes or none (see
+   * `StoreTransactions.run`); its events are published and the commit hooks
+   * run once it commits.
    */
   transaction<T>(work: () => T): T {
-    this.finishHeld();
-    if (this.tx) return work();
-    const version = this.version;
-    const tx: TxLog = { undo: [], events: [] };
-    this.tx = tx;
-    let result: T;
-    try {
-      result = work();
-    } catch (e) {
-      this.tx = null;
-      for (let i = tx.undo.length - 1; i >= 0; i--) tx.undo[i].restore();
-      this.rewind(version);
-      throw e;
-    }
-    this.tx = null;
-    this.persist(tx);
-    for (const { event, bytes } of tx.events) this.emit(event, bytes);
-    this.runCommitHooks();
-    return result;
+    return this.txs.run(work);
   }
 
   /** Runs the commit hooks (the controllers settle) after work that was done outside a write, such as a timer's. */
   commit(): void {
-    this.finishHeld();
-    if (this.tx) return;
+    this.txs.finishHeld();
+    if (this.txs.active) return;
     this.runCommitHooks();
   }
 
   /**
-   * A transaction too large to run in one go (a manifest of thousands of
-   * objects), run in slices of `sliceMs` with the event loop given back
-   * between them. `steps` does the writes; each `next()` is a short piece of
-   * work, and its return value is the result. All or nothing, as
-   * `transaction`: a step that throws undoes every write, and no watcher sees
-   * any of it. While it runs it holds the store: no other write or read may
-   * see it half done, so the server waits for `unlocked()` before it answers
-   * a request, controllers and timers wait too, and anything that touches the
-   * store meanwhile first finishes it at once (as a synchronous clock advance
-   * finishes a sliced settle). Its events are published, also in slices,
-   * before the store is let go, then the commit hooks run. Sliced
-   * transactions wait for each other in turn. Inside a transaction it runs
-   * as part of it, at once. A client that goes away does not stop it.
+   * A transaction too large to run in one go, run in slices with the event
+   * loop given back between them, holding the store meanwhile (see
+   * `StoreTransactions.inSlices`).
    */
-  async transactionInSlices<T>(steps: Iterator<unknown, T>, options: SlicedTransactionOptions = {}): Promise<T> {
-    const sliceMs = options.sliceMs ?? 20;
-    const yieldTo = options.yieldTo ?? yieldToEventLoop;
-    if (this.tx) {
-      // Its writes join the transaction under way, which alone decides whether they stay.
-      if (options.rollBack) throw new Error('a sliced transaction to roll back cannot run inside another transaction');
-      return drain(steps);
-    }
-    while (this.held) await this.held.released;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const held: HeldTransaction = {
-      steps,
-      tx: { undo: [], events: [] },
-      version: this.version,
-      rollBack: options.rollBack ?? false,
-      published: 0,
-      running: false,
-      finished: false,
-      released,
-      release,
-    };
-    this.held = held;
-    while (!held.finished) {
-      const started = performance.now();
-      this.advanceHeld(held, () => performance.now() - started >= sliceMs);
-      if (!held.finished) await yieldTo();
-    }
-    const outcome = held.outcome!;
-    if ('error' in outcome) throw outcome.error;
-    return outcome.value as T;
+  transactionInSlices<T>(steps: Iterator<unknown, T>, options: SlicedTransactionOptions = {}): Promise<T> {
+    return this.txs.inSlices(steps, options);
   }
 
   /** Whether a sliced transaction holds the store. */
   get isHeld(): boolean {
-    return this.held !== null;
+    return this.txs.isHeld;
   }
 
   /** Resolves once no sliced transaction holds the store. */
-  async unlocked(): Promise<void> {
-    while (this.held) await this.held.released;
+  unlocked(): Promise<void> {
+    return this.txs.unlocked();
   }
 
   /** Finishes a sliced transaction under way at once (the synchronous clock advance does this before its timers). */
   finish(): void {
-    this.finishHeld();
-  }
-
-  /** Finishes a sliced transaction under way at once, unless it is what is running. */
-  private finishHeld(): void {
-    if (this.held && !this.held.running) this.advanceHeld(this.held, () => false);
-  }
-
-  /** Runs a held transaction until `sliceOver()` says so or it is done: its steps, then publishing its events. */
-  private advanceHeld(held: HeldTransaction, sliceOver: () => boolean): void {
-    held.running = true;
-    let done = false;
-    try {
-      if (held.steps) {
-        this.tx = held.tx;
-        try {
-          for (;;) {
-            const step = held.steps.next();
-            if (step.done) {
-              held.outcome = { value: step.value };
-              break;
-            }
-            if (sliceOver()) return;
-          }
-        } catch (e) {
-          held.outcome = { error: e };
-        } finally {
-          this.tx = null;
-        }
-        held.steps = undefined;
-        if ('error' in held.outcome! || held.rollBack) {
-          for (let i = held.tx.undo.length - 1; i >= 0; i--) held.tx.undo[i].restore();
-          this.rewind(held.version);
-          done = true;
-          return;
-        }
-        this.persist(held.tx);
-      }
-      const events = held.tx.events;
-      while (held.published < events.length) {
-        const { event, bytes } = events[held.published++];
-        this.emit(event, bytes);
-        if (held.published % 64 === 0 && sliceOver()) return;
-      }
-      done = true;
-    } finally {
-      held.running = false;
-      if (done) {
-        held.finished = true;
-        this.held = null;
-        held.release();
-        // Controllers and timers waited for the store; an undone batch leaves nothing to settle, but a settle it held up goes on.
-        this.runCommitHooks();
-      }
-    }
+    this.txs.finishHeld();
   }
 
   /**
@@ -623,7 +467,7 @@ export class ObjectStore {
    * only come from an earlier run or be made up, and waiting would not help).
    */
   watch(type: ResourceType, options: WatchOptions, send: (event: WatchEvent) => void, onExpired?: (error: DomainError) => void): () => void {
-    this.finishHeld();
+    this.txs.finishHeld();
     const resource = resourceKey(type);
     const matches = (event: StoredEvent) => event.resource === resource && matchesList(event.object, options);
     const from = options.resourceVersion;
@@ -634,9 +478,10 @@ export class ObjectStore {
       if (!Number.isInteger(since) || since < 0) {
         throw new DomainError('BAD_REQUEST', `invalid resource version: ${JSON.stringify(from)}`);
       }
-      if (since > this.version) throw resourceVersionTooLarge(since, this.version);
-      const oldest = this.history.oldestVersion() ?? this.version + 1;
-      if (since < oldest - 1 && since < this.version) {
+      const version = this.txs.version;
+      if (since > version) throw resourceVersionTooLarge(since, version);
+      const oldest = this.history.oldestVersion() ?? version + 1;
+      if (since < oldest - 1 && since < version) {
         throw new DomainError('EXPIRED', `too old resource version: ${since} (${oldest - 1})`);
       }
       for (const event of this.history.since(since)) {
@@ -664,56 +509,16 @@ export class ObjectStore {
     return this.strategies.get(resourceKey(type)) ?? {};
   }
 
-  private write<T>(work: () => T): T {
-    return this.transaction(work);
-  }
-
-  private onUndo(restore: () => void): void {
-    this.tx?.undo.push({ restore });
-  }
-
-  private nextVersion(): string {
-    if (this.backend.versionPerTransaction && this.tx) {
-      // One etcd transaction, one revision: every write of the transaction carries it.
-      this.tx.version ??= ++this.issued;
-      this.version = this.tx.version;
-      return String(this.version);
-    }
-    this.issued += 1;
-    this.version = this.issued;
-    return String(this.version);
-  }
-
-  /**
-   * After an undone transaction: the committed version is back to `version`.
-   * The versions it used are skipped, never reused, unless the backend's
-   * versions are its revisions (etcd never saw them, so they are the next ones).
-   */
-  private rewind(version: number): void {
-    this.version = version;
-    if (this.backend.versionPerTransaction) this.issued = version;
-  }
-
-  /** Hands a committed transaction's changes to the backend; a transaction too large for one etcd transaction takes more revisions. */
-  private persist(tx: TxLog): void {
-    if (tx.events.length === 0 || this.backend === MEMORY_BACKEND) return;
-    const revisions = this.backend.commit(tx.events.map((e) => e.event));
-    if (revisions > 1) {
-      this.issued += revisions - 1;
-      this.version = this.issued;
-    }
-  }
-
   private put(type: ResourceType, key: string, object: KubeObject): void {
     const bucket = this.bucket(type);
     const previous = bucket.get(key);
     this.setEntry(type, key, previous, object);
-    this.onUndo(() => this.setEntry(type, key, object, previous));
+    this.txs.onUndo(() => this.setEntry(type, key, object, previous));
   }
 
   private remove(type: ResourceType, key: string, object: KubeObject): void {
     this.setEntry(type, key, object, undefined);
-    this.onUndo(() => this.setEntry(type, key, undefined, object));
+    this.txs.onUndo(() => this.setEntry(type, key, undefined, object));
   }
 
   /** Replaces `from` by `to` (either may be absent) under `key`, keeping the indexes in step. */
@@ -747,8 +552,7 @@ export class ObjectStore {
       resourceVersion: Number(object.metadata.resourceVersion),
     };
     const size = bytes ?? estimateBytes(object);
-    if (this.tx) this.tx.events.push({ event, bytes: size });
-    else this.emit(event, size);
+    this.txs.record(event, size);
   }
 
   private emit(event: StoredEvent, bytes: number): void {
@@ -783,16 +587,16 @@ export class ObjectStore {
     const dryRun = options.dryRun ?? false;
     const errors = metadataErrors(type, draft, options.owned ?? false);
     checkNoNewFinalizers(previous, draft, errors);
-    return this.write(() => {
+    return this.txs.run(() => {
       const rollback = validated(type.kind, previous.metadata.name, errors, () => this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun }));
       if (dryRun) {
         rollback?.();
         return deepFreeze(draft);
       }
-      if (rollback) this.onUndo(rollback);
+      if (rollback) this.txs.onUndo(rollback);
       if (!deepEqual(draft.spec, previous.spec)) draft.metadata.generation = previous.metadata.generation + 1;
       if (deepEqual(draft, previous)) return previous; // nothing changed: no new version
-      draft.metadata.resourceVersion = this.nextVersion();
+      draft.metadata.resourceVersion = this.txs.nextVersion();
       const bytes = freezeMeasured(draft);
       const stored = draft;
       this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
