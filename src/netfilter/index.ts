@@ -2,7 +2,8 @@
 export * from './types';
 export { Rule, interfaceMatches, type AddressCondition, type InterfaceCondition, type ProtocolCondition, type RuleInit } from './rule';
 export { Chain } from './chain';
-export { Table, type TableIssue } from './table';
+export { Table } from './table';
+export { validateTable, type TableIssue } from './table-validation';
 export { Ruleset } from './ruleset';
 export { formatIp, tryParseIp, familyOf, type IpAddress, type IpFamily } from './address';
 export { detectDumpFamily } from './dump-family';

@@ -44,6 +44,7 @@ import { Rule } from './rule';
 import type { Chain } from './chain';
 import { Ruleset } from './ruleset';
 import { Table } from './table';
+import { validateTable } from './table-validation';
 import { LineError, RuleReader } from './rule-spec.parser';
 import { commandLetter } from './text/command-words';
 import { splitWordsInto } from './text/tokenizer';
@@ -256,7 +257,7 @@ class RestoreRun {
     this.section = undefined;
     if (section.touched) {
       // Loops and hook restrictions can only appear with new jumps or restricted rules.
-      const issue = section.validate ? section.table.validate() : undefined;
+      const issue = section.validate ? validateTable(section.table) : undefined;
       if (issue) {
         const at = issue.rule && issue.rule.id > this.firstRuleId && issue.rule.line !== undefined ? issue.rule.line : line;
         this.problem(at, issue.message);
