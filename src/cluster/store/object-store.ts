@@ -4,7 +4,7 @@ import { Random } from '../../common/random';
 import { invalidObject } from '../validation/field-errors';
 import { assertNestingDepth } from './merge-patch';
 import { ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
-import { DEFAULT_HISTORY_LIMITS, HistoryLimits, WatchHistory } from './watch-history';
+import type { HistoryLimits } from './watch-history';
 import { KubeObject, ObjectInput, StoredEvent, WatchEvent } from './types';
 import { deepFreeze, estimateBytes, freezeMeasured } from '../../common/freeze';
 import { deepEqual, getOwn, isJsonObject } from '../../common/own-keys';
@@ -19,11 +19,12 @@ import {
   WatchOptions,
   WriteOptions,
 } from './store-contract';
-import { alreadyExists, conflict, notFound, resourceVersionTooLarge, validated } from './store-errors';
+import { alreadyExists, conflict, notFound, validated } from './store-errors';
 import { checkNoNewFinalizers, deletionDeadline, metadataErrors, newDraft, timestamp, updateDraft } from './object-meta';
 import type { StoreBackend } from './store-backend';
 import { ObjectIndex } from './object-index';
 import { StoreTransactions, type TxLog } from './store-transactions';
+import { StoreEvents, type Listener } from './store-events';
 
 export * from './store-contract';
 export { alreadyExists, notFound } from './store-errors';
@@ -35,8 +36,6 @@ function adopt<T>(value: T, options: WriteOptions): T {
   return options.handedOver ? value : structuredClone(value);
 }
 
-type Listener = (event: StoredEvent) => void;
-
 export { deepEqual };
 
 function storeKey(namespace: string | undefined, name: string): string {
@@ -46,27 +45,22 @@ function storeKey(namespace: string | undefined, name: string): string {
 /**
  * The emulated API server's storage: every object of every resource, one
  * `resourceVersion` counter, watches with a bounded history, and
- * transactions that either apply a whole batch or nothing.
+ * transactions that either apply a whole batch or nothing. Its parts:
+ * object-meta.ts (the metadata rules of a write), store-transactions.ts
+ * (transactions, versions, the backend), store-events.ts (history,
+ * listeners, watches, commit hooks), object-index.ts (selector indexes).
  */
 export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   /** Labels and pods' nodes, for lists with selectors. */
   private readonly index = new ObjectIndex();
   private readonly strategies = new Map<string, ResourceStrategy>();
-  private readonly listeners = new Set<Listener>();
-  private readonly commitHooks: Array<() => void> = [];
-  private readonly history: WatchHistory;
+  /** The watch history, listeners, watches and commit hooks. */
+  private readonly events: StoreEvents;
   /** Transactions, the version counter and the backend. */
-  private readonly txs = new StoreTransactions({
-    emit: (event, bytes) => this.emit(event, bytes),
-    runCommitHooks: () => this.runCommitHooks(),
-  });
-  private faultHandler: FaultHandler | undefined;
-  private heldFault: { error: unknown } | undefined;
+  private readonly txs: StoreTransactions;
   /** What `load` filled the store with, until `persistLoad` hands it to the backend. */
   private loaded: TxLog | undefined;
-  /** How each open watch ends when its history is gone (see `expireWatches`). */
-  private readonly watchEnds = new Set<(error: DomainError) => void>();
 
   constructor(
     private readonly clock: Clock,
@@ -74,8 +68,8 @@ export class ObjectStore {
     /** The watch history's bounds (a number: events only, with the default byte bound). */
     historyLimits: number | Partial<HistoryLimits> = {},
   ) {
-    const limits = typeof historyLimits === 'number' ? { events: historyLimits } : historyLimits;
-    this.history = new WatchHistory({ ...DEFAULT_HISTORY_LIMITS, ...limits });
+    this.events = new StoreEvents(historyLimits);
+    this.txs = new StoreTransactions(this.events);
   }
 
   /** A served resource by its store key (`pods`, `endpointslices.discovery.k8s.io`). */
@@ -123,7 +117,7 @@ export class ObjectStore {
       events.push({ type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) });
     }
     this.txs.startAt(revision);
-    for (const event of events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
+    for (const event of events) this.events.tell(event);
   }
 
   /**
@@ -144,11 +138,11 @@ export class ObjectStore {
       object.metadata.resourceVersion = String(revision);
       deepFreeze(object);
       this.setEntry(type, key, previous, object);
-      this.emit({ type: previous ? 'MODIFIED' : 'ADDED', object, ...(previous ? { previous } : {}), resource, resourceVersion: revision }, estimateBytes(object));
+      this.events.emit({ type: previous ? 'MODIFIED' : 'ADDED', object, ...(previous ? { previous } : {}), resource, resourceVersion: revision }, estimateBytes(object));
     } else if (previous) {
       this.setEntry(type, key, previous, undefined);
       const deleted = deepFreeze({ ...previous, metadata: { ...previous.metadata, resourceVersion: String(revision) } });
-      this.emit({ type: 'DELETED', object: deleted, resource, resourceVersion: revision }, estimateBytes(deleted));
+      this.events.emit({ type: 'DELETED', object: deleted, resource, resourceVersion: revision }, estimateBytes(deleted));
     }
   }
 
@@ -175,7 +169,7 @@ export class ObjectStore {
       }
     });
     this.loaded = tx;
-    for (const { event } of tx.events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
+    for (const { event } of tx.events) this.events.tell(event);
   }
 
   /** Makes a `load` durable: its objects replace `previous`, everything the backend held before (etcd: one transaction, or more when large). */
@@ -196,9 +190,7 @@ export class ObjectStore {
    * or reset replaced this store). Clients list again.
    */
   expireWatches(message: string): void {
-    const ended = [...this.watchEnds];
-    this.watchEnds.clear();
-    for (const end of ended) this.guarded('watch end', () => end(new DomainError('EXPIRED', message)));
+    this.events.expireWatches(message);
   }
 
   registerStrategy(type: ResourceType, strategy: ResourceStrategy): void {
@@ -408,7 +400,7 @@ export class ObjectStore {
   commit(): void {
     this.txs.finishHeld();
     if (this.txs.active) return;
-    this.runCommitHooks();
+    this.events.runCommitHooks();
   }
 
   /**
@@ -441,30 +433,26 @@ export class ObjectStore {
    * has run.
    */
   onFault(handler: FaultHandler): void {
-    this.faultHandler = handler;
+    this.events.onFault(handler);
   }
 
   /** Runs `hook` after every committed top-level write (controllers settle there). */
   onCommit(hook: () => void): void {
-    this.commitHooks.push(hook);
+    this.events.onCommit(hook);
   }
 
   // ---- watch ---------------------------------------------------------------
 
   /** Every event of every resource, for controllers. Returns the unsubscribe function. */
   subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.subscribe(listener);
   }
 
   /**
    * A watch as the API server serves it: first the events since
    * `resourceVersion` (or, without one, the current objects as ADDED), then
-   * every later event that matches. A version older than the kept history is
-   * 410 Expired; one the store has not reached is 504 "Too large resource
-   * version" at once (the API server waits up to 3 s for its cache to catch
-   * up with etcd; here the store is the source, so a version past its own can
-   * only come from an earlier run or be made up, and waiting would not help).
+   * every later event that matches (410 Expired and 504 as `StoreEvents.replay`
+   * says; with `onExpired`, ended by `expireWatches`).
    */
   watch(type: ResourceType, options: WatchOptions, send: (event: WatchEvent) => void, onExpired?: (error: DomainError) => void): () => void {
     this.txs.finishHeld();
@@ -478,29 +466,9 @@ export class ObjectStore {
       if (!Number.isInteger(since) || since < 0) {
         throw new DomainError('BAD_REQUEST', `invalid resource version: ${JSON.stringify(from)}`);
       }
-      const version = this.txs.version;
-      if (since > version) throw resourceVersionTooLarge(since, version);
-      const oldest = this.history.oldestVersion() ?? version + 1;
-      if (since < oldest - 1 && since < version) {
-        throw new DomainError('EXPIRED', `too old resource version: ${since} (${oldest - 1})`);
-      }
-      for (const event of this.history.since(since)) {
-        if (matches(event)) send({ type: event.type, object: event.object });
-      }
+      this.events.replay(since, this.txs.version, matches, send);
     }
-    const unsubscribe = this.subscribe((event) => {
-      if (matches(event)) send({ type: event.type, object: event.object });
-    });
-    if (!onExpired) return unsubscribe;
-    const end = (error: DomainError) => {
-      unsubscribe();
-      onExpired(error);
-    };
-    this.watchEnds.add(end);
-    return () => {
-      this.watchEnds.delete(end);
-      unsubscribe();
-    };
+    return this.events.follow(matches, send, onExpired);
   }
 
   // ---- internals -----------------------------------------------------------
@@ -553,28 +521,6 @@ export class ObjectStore {
     };
     const size = bytes ?? estimateBytes(object);
     this.txs.record(event, size);
-  }
-
-  private emit(event: StoredEvent, bytes: number): void {
-    this.history.push(event, bytes);
-    for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
-  }
-
-  private runCommitHooks(): void {
-    for (const hook of this.commitHooks) this.guarded('commit hook', hook);
-    const held = this.heldFault;
-    this.heldFault = undefined;
-    if (held) throw held.error;
-  }
-
-  /** Runs `work`; its error goes to the fault handler, or without one is held for `runCommitHooks` to throw. */
-  private guarded(source: string, work: () => void): void {
-    try {
-      work();
-    } catch (e) {
-      if (this.faultHandler) this.faultHandler(source, e);
-      else this.heldFault ??= { error: e };
-    }
   }
 
   private replace(
