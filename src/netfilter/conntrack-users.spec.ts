@@ -5,7 +5,8 @@
  */
 import { actions, fromOutside, only } from '../../test/support/netfilter/target-trace';
 import { usesConntrack } from './conntrack-users';
-import { parseRuleSpec, parseRuleset, restoreRuleset } from './iptables-text.parser';
+import { parseRuleset, restoreRuleset } from './iptables-text.parser';
+import { parseRuleSpec } from './rule-spec.parser';
 import { printIptablesSave } from './iptables-save.printer';
 import { Table } from './table';
 
