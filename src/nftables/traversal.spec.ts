@@ -119,6 +119,27 @@ describe('nftables traversal: statements and hooks', () => {
     expect(e.enumerate(next)).toHaveLength(2);
   });
 
+  it('counts a listed element\'s time left down from the first lookup, and an update refreshes it', () => {
+    const clock = new ManualClock(5_000);
+    const listed = load(`${AFFINITY}\nadd element ip t aff { 10.0.0.2 expires 3s, 10.0.0.3 }`);
+    const e = engine(listed, clock);
+    const from = (source: string, sourcePort = 40001) => ({ ...fromPod('10.96.0.1', 80, source), sourcePort });
+    expect(e.enumerate(from('10.0.0.2')).map((o) => o.dnat)).toEqual(['10.244.0.6:8080']);
+    clock.advance(2_999);
+    expect(e.enumerate(from('10.0.0.2')).map((o) => o.dnat)).toEqual(['10.244.0.6:8080']);
+    clock.advance(1);
+    // 10.0.0.2's 3 s are up; 10.0.0.3 has the set's 10 s.
+    expect(e.enumerate(from('10.0.0.2'))).toHaveLength(2);
+    expect(e.enumerate(from('10.0.0.3')).map((o) => o.dnat)).toEqual(['10.244.0.6:8080']);
+    // A packet of 10.0.0.3's taken for real refreshes its element for the set's 10 s.
+    clock.advance(6_000);
+    e.commit(from('10.0.0.3'), e.enumerate(from('10.0.0.3'))[0]);
+    clock.advance(9_000);
+    expect(e.enumerate(from('10.0.0.3', 40002)).map((o) => o.dnat)).toEqual(['10.244.0.6:8080']);
+    clock.advance(1_000);
+    expect(e.enumerate(from('10.0.0.3', 40002))).toHaveLength(2);
+  });
+
   it('runs base chains of ip and inet tables by priority with the iptables tables, one verdict ending the packet', () => {
     const nft = load(['add table inet f', 'add chain inet f early { type filter hook prerouting priority raw - 10 ; }', 'add rule inet f early tcp dport 22 drop'].join('\n'));
     const ipt = parseRuleset('*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 22 -j ACCEPT\nCOMMIT\n');

@@ -99,6 +99,8 @@ interface SetIndex {
   kinds: ValueKind[];
   /** Elements whose key is not one value per part in nft's listing form (prefixes, ranges, other spellings): scanned. */
   irregular: { key: Constant[]; element: NftElement }[];
+  /** Whether any element expires (the set has a timeout, or an element its own). */
+  timed: boolean;
 }
 
 /** Dynamic elements (`update @set`), by set, then element key: when each expires (ms on the engine's clock). */
@@ -116,6 +118,12 @@ export class NftHookSource implements HookEntrySource {
   /** Elements sampled packets added (affinity); an enumerated path works on a copy. */
   readonly dynamic: Dynamic = new Map();
   private readonly forks = new WeakMap<ChainWalker, DynamicFork>();
+  /**
+   * When each timed element the ruleset was given expires (ms on the engine's clock): the
+   * time it had left (`expires`, else its timeout) counted from the first lookup in its set
+   * after it was added (the model has no clock of its own).
+   */
+  private readonly expiries = new WeakMap<NftElement, number>();
 
   constructor(readonly ruleset: NftRuleset) {}
 
@@ -380,7 +388,7 @@ export class NftHookSource implements HookEntrySource {
     }
     const set = table.sets.get(ref.named);
     if (set === undefined) throw new DomainError('INVALID', `nftables: set "${ref.named}" (named in ${label}) does not exist`);
-    const index = this.index(set, label);
+    const index = this.index(set, label, walker.ctx.now);
     if (index.kinds.length !== kinds.length) throw new DomainError('INVALID', `nftables: set "${set.name}" has ${index.kinds.length}-part keys where the rule gives ${kinds.length}`);
     const key = keyText(index.kinds, values);
     let element = set.elements.get(key);
@@ -397,17 +405,29 @@ export class NftHookSource implements HookEntrySource {
       if (expires === undefined || expires <= walker.ctx.now) return undefined;
       return {};
     }
+    if (index.timed) {
+      // A later `update` refreshes a listed element; without one it keeps the time it was given.
+      const expires = this.readDynamic(walker, set, key) ?? this.expiries.get(element);
+      if (expires !== undefined && expires <= walker.ctx.now) return undefined;
+    }
     return set.kind === 'map' ? { verdict: elementVerdict(element.value, `map ${label} ${set.name}`) } : {};
   }
 
-  private index(set: NftSet, label: string): SetIndex {
+  private index(set: NftSet, label: string, now: number): SetIndex {
     const generation = this.ruleset.generation ?? 0;
     let index = this.indexes.get(set);
     if (index !== undefined && index.generation === generation && index.elements === set.elements) return index;
     const kinds = setTypeKinds(set.type);
     if (typeof kinds === 'string') throw new DomainError('INVALID', `nftables: set ${label} ${set.name}: ${kinds}`);
     const irregular: SetIndex['irregular'] = [];
+    const setTimeout = set.timeout === undefined ? undefined : parseDuration(set.timeout);
+    let timed = false;
     for (const [text, element] of set.elements) {
+      const life = (element.expires === undefined ? undefined : parseDuration(element.expires)) || (element.timeout === undefined ? setTimeout : parseDuration(element.timeout));
+      if (life !== undefined) {
+        timed = true;
+        if (!this.expiries.has(element)) this.expiries.set(element, now + life);
+      }
       const key = element.key.map((part, k) => {
         const c = parseConstant(kinds.key[k], part);
         if (typeof c === 'string') throw new DomainError('INVALID', `nftables: set ${label} ${set.name}: element "${text}": ${c}`);
@@ -416,7 +436,7 @@ export class NftHookSource implements HookEntrySource {
       const regular = key.every((c, k) => c.kind === 'range' && c.lo === c.hi && canonicalText(kinds.key[k], c.lo) === element.key[k]);
       if (!regular) irregular.push({ key, element });
     }
-    index = { generation, elements: set.elements, kinds: kinds.key, irregular };
+    index = { generation, elements: set.elements, kinds: kinds.key, irregular, timed };
     this.indexes.set(set, index);
     return index;
   }
