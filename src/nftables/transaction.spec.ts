@@ -50,6 +50,26 @@ describe('deleting chains', () => {
     expect(chains(r)).toEqual(['c']);
   });
 
+  it('deletes a chain with its rules, as the kernel does, releasing what they jumped to', () => {
+    const r = ruleset();
+    // a's rule jumps to b: b stays until a goes, rules and all.
+    expect(refused(r, 'delete chain ip t b\n').index).toBe(0);
+    applyTransaction(r, parseNftTransaction('delete chain ip t a\ndelete chain ip t b\n'));
+    expect(chains(r)).toEqual(['c', 'd']);
+  });
+
+  it('keeps a base chain\'s hook and priority: changed only by deleting and adding it again', () => {
+    const r = ruleset();
+    applyTransaction(r, parseNftTransaction('add chain ip t in { type filter hook input priority -110 ; }\nadd rule ip t in jump d\n'));
+    const e = refused(r, 'add chain ip t in { type filter hook input priority raw + 190 ; }\nadd chain ip t in { type filter hook input priority 0 ; }\n');
+    expect(e.index).toBe(1);
+    expect(e.message).toBe('Error: Could not process rule: Operation not supported\nadd chain ip t in { type filter hook input priority 0 ; }');
+    applyTransaction(r, parseNftTransaction('add chain ip t in\ndelete chain ip t in\nadd chain ip t in { type filter hook input priority 0 ; }\n'));
+    const t = r.tables.get(tableKey('ip', 't'))!;
+    expect(t.chains.get('in')!.base!.priority).toBe('0');
+    expect(t.chains.get('in')!.rules).toEqual([]);
+  });
+
   it('counts references as the same transaction changed them', () => {
     const r = ruleset();
     // d is counted unreferenced, then a rule jumps to it: its deletion is refused.

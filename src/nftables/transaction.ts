@@ -26,6 +26,7 @@ import {
   type NftRuleset,
   type NftTable,
 } from './model';
+import { priorityValue } from './list-printer';
 import { parseDuration } from './values';
 
 interface Target {
@@ -282,7 +283,8 @@ function applyOne(
           orders.lastChain = added;
           orders.lastChainTable = t;
           if (logging) undo.push(undoMapDelete(t.chains, c.name));
-        } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook)) {
+        } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook || priorityValue(c.base.priority) !== priorityValue(chain.base.priority))) {
+          // A base chain's type, hook and priority are fixed once it exists (kube-proxy deletes and adds it again to change them).
           refuse(c, index, 'Error: Could not process rule: Operation not supported');
         }
         return;
@@ -297,8 +299,14 @@ function applyOne(
         if (logging) undo.push(undoRules(chain, old));
         return;
       }
-      if (chain.rules.length > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
+      // A chain something jumps or goes to stays; its own rules go with it, as the kernel deletes them.
       if ((chainRefs(t).get(c.name) ?? 0) > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
+      if (chain.rules.length > 0) {
+        const old = chain.rules;
+        for (const r of old) countRuleTargets(t, r.text, -1);
+        chain.rules = [];
+        if (logging) undo.push(undoRules(chain, old));
+      }
       if (!orders.chains.has(t)) orders.chains.set(t, [...t.chains.keys()]);
       t.chains.delete(c.name);
       orders.lastChain = undefined;

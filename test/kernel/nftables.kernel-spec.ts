@@ -143,6 +143,23 @@ describeKernel('kube-proxy nftables transactions in the real kernel', () => {
     });
   });
 
+  it('start-up over a table a previous kube-proxy left (upstream\'s TestSyncProxyRulesStartup): the kernel takes the first sync and holds the table we model', () => {
+    const left = readFileSync(join(__dirname, '../../fixtures/kube-proxy/upstream-nftables/base.nft'), 'utf8') + readFileSync(join(__dirname, '../../fixtures/kube-proxy/upstream-nftables/startup/loaded.nft'), 'utf8');
+    const ruleset = emptyRuleset();
+    applyTransaction(ruleset, parseNftTransaction(left));
+    const { proxier } = upstreamNftProxier('IPv4', new ManualClock(0), ruleset);
+    // Every Service of upstream's overall test: the loaded ones change, the others are new.
+    populateNft(proxier, overallObjects());
+    withNamespace((nft) => {
+      nft(left);
+      const first = proxier.sync();
+      expect(first.text).toContain('delete chain ip kube-proxy nat-prerouting\n');
+      nft(first.text);
+      expect(kernelShape(nft(undefined, '-j', 'list', 'table', 'ip', 'kube-proxy'))).toEqual(modelShape(proxier.ruleset, 'ip'));
+      expect(canonicalListing(printTable(proxier.table()!))).toBe(canonicalListing(nft(undefined, 'list', 'table', 'ip', 'kube-proxy')));
+    });
+  });
+
   it('timed elements (fixtures/nftables/element-timeouts.nft): the kernel lists what our printer prints, its time left read back as listed', () => {
     const text = readFileSync(join(__dirname, '../../fixtures/nftables/element-timeouts.nft'), 'utf8');
     const model = emptyRuleset();
