@@ -47,12 +47,14 @@ const valueText = (e: NftElement) => (e.value === undefined ? '' : e.value.join(
  * of what is left over, as upstream's element storage reconciles them.
  */
 export function startUpElements(ctx: NftSyncContext, table: NftTable | undefined, wanted: readonly { set: string; element: NftElement }[]): NftCommand[] {
+  // No table yet (a new node, or one back from iptables mode): everything is added, as by any full sync.
+  if (table === undefined) return elementCommands(ctx, wanted);
   const held = new Map<string, Map<string, string>>();
   const heldIn = (set: string) => {
     let m = held.get(set);
     if (m === undefined) {
       m = new Map();
-      for (const [key, e] of table?.sets.get(set)?.elements ?? []) m.set(key, valueText(e));
+      for (const [key, e] of table.sets.get(set)?.elements ?? []) m.set(key, valueText(e));
       held.set(set, m);
     }
     return m;
@@ -74,7 +76,7 @@ export function startUpElements(ctx: NftSyncContext, table: NftTable | undefined
   // Sets and maps no wanted element named: everything in them is left over.
   for (const set of SERVICE_ELEMENT_SETS) if (!leftover.has(set)) leftover.set(set, new Set(heldIn(set).keys()));
   for (const [set, keys] of leftover) {
-    const elements = table?.sets.get(set)?.elements;
+    const elements = table.sets.get(set)?.elements;
     for (const key of keys) out.push(...elementCommands(ctx, [{ set, element: { key: elements!.get(key)!.key } }], 'delete'));
   }
   return out;
