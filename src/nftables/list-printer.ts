@@ -114,13 +114,13 @@ function elementText(e: NftElement, setTimeout: number | undefined): string {
   return text;
 }
 
-function elementsText(set: NftSet): string {
+function elementsText(set: NftSet, added: readonly NftElement[]): string {
   const n = perLine(set.type);
   const setTimeout = set.timeout === undefined ? undefined : parseDuration(set.timeout);
   let out = '';
   let count = 0;
   let first = true;
-  for (const e of set.elements.values()) {
+  for (const e of added.length === 0 ? set.elements.values() : [...set.elements.values(), ...added]) {
     if (!first) {
       if (count < n) out += ', ';
       else {
@@ -250,14 +250,14 @@ function flagsText(set: NftSet): string | undefined {
   return [...flags].sort((a, b) => rank(a) - rank(b)).join(',');
 }
 
-function setText(set: NftSet, sized: boolean): string {
+function setText(set: NftSet, sized: boolean, added: readonly NftElement[] = []): string {
   const lines = [`\t${set.kind} ${set.name} {`, `\t\ttype ${set.type}`];
   if (sized && set.flags.includes('dynamic')) lines.push('\t\tsize 65535');
   const flags = flagsText(set);
   if (flags !== undefined) lines.push(`\t\tflags ${flags}`);
   if (set.timeout !== undefined) lines.push(`\t\ttimeout ${durationText(set.timeout)}`);
   if (set.comment !== undefined) lines.push(`\t\tcomment "${set.comment}"`);
-  if (set.elements.size > 0) lines.push(`\t\telements = ${elementsText(set)}`);
+  if (set.elements.size + added.length > 0) lines.push(`\t\telements = ${elementsText(set, added)}`);
   lines.push('\t}');
   return lines.join('\n');
 }
@@ -274,9 +274,20 @@ function chainText(table: NftTable, chain: NftChain): string {
   return lines.join('\n');
 }
 
+/**
+ * Elements packets added to a set (`update @set { ip saddr }`, session affinity), with the
+ * time each has left, listed after the set's own as the kernel lists them.
+ */
+export type AddedElements = (set: NftSet) => readonly NftElement[];
+
 export function printTable(table: NftTable): string {
+  return printTableWith(table, undefined);
+}
+
+/** `printTable`, with the elements packets added to its sets. */
+export function printTableWith(table: NftTable, added: AddedElements | undefined): string {
   const sized = updatedSets(table);
-  const blocks = [...[...table.sets.values()].map((s) => setText(s, sized.has(s.name))), ...[...table.chains.values()].map((c) => chainText(table, c))];
+  const blocks = [...[...table.sets.values()].map((s) => setText(s, sized.has(s.name), added?.(s))), ...[...table.chains.values()].map((c) => chainText(table, c))];
   const head = `table ${table.family} ${table.name} {${table.comment !== undefined ? `\n\tcomment "${table.comment}"` : ''}`;
   return `${head}\n${blocks.join('\n\n')}${blocks.length ? '\n' : ''}}\n`;
 }

@@ -9,6 +9,7 @@ import { NetfilterEngine, type TraceInput } from '../netfilter/engine';
 import { Host } from '../netfilter/host';
 import { Ruleset } from '../netfilter/ruleset';
 import { parseRuleset } from '../netfilter/iptables-text.parser';
+import { printTableWith } from './list-printer';
 import { emptyRuleset, type NftRuleset } from './model';
 import { applyTransaction } from './transaction';
 import { parseNftTransaction } from './transaction-parser';
@@ -138,6 +139,20 @@ describe('nftables traversal: statements and hooks', () => {
     expect(e.enumerate(from('10.0.0.3', 40002)).map((o) => o.dnat)).toEqual(['10.244.0.6:8080']);
     clock.advance(1_000);
     expect(e.enumerate(from('10.0.0.3', 40002))).toHaveLength(2);
+  });
+
+  it('lists the elements sampled packets added, with the time each has left, as nft list shows a dynamic set', () => {
+    const clock = new ManualClock(0);
+    const nft = load(AFFINITY);
+    const hooks = nftHookEntries(nft);
+    const e = new NetfilterEngine({ ruleset: new Ruleset('ipv4'), host: Host.defaultNode(), clock, random: new SeededRandom(7), nftables: hooks });
+    const packet = { ...fromPod('10.96.0.1', 80), sourcePort: 40001 };
+    e.commit(packet, e.enumerate(packet).find((o) => o.dnat === '10.244.0.6:8080')!);
+    clock.advance(4_000);
+    const listed = () => printTableWith(nft.tables.get('ip t')!, (set) => hooks.addedElements(set, clock.now()));
+    expect(listed()).toContain('\tset aff {\n\t\ttype ipv4_addr\n\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout 10s\n\t\telements = { 10.0.0.2 expires 6s }\n\t}');
+    clock.advance(6_000);
+    expect(listed()).toContain('\t\ttimeout 10s\n\t}');
   });
 
   it('runs base chains of ip and inet tables by priority with the iptables tables, one verdict ending the packet', () => {

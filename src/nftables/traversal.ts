@@ -386,7 +386,20 @@ export class NftHookSource implements HookEntrySource {
     inSet.set(key, expires);
   }
 
-  /** Whether packets (this path's, or sampled ones) wrote elements to the set. */
+  /**
+   * The elements sampled packets added to the set and that have not expired at `now`, as
+   * `nft list` shows them (the time left as `expires`), leaving out keys the set holds itself.
+   */
+  addedElements(set: NftSet, now: number): NftElement[] {
+    const out: NftElement[] = [];
+    for (const [key, expires] of this.dynamic.get(set) ?? []) {
+      if (expires <= now || set.elements.has(key)) continue;
+      out.push(expires === Infinity ? { key: key.split(' . ') } : { key: key.split(' . '), expires: `${expires - now}ms` });
+    }
+    return out;
+  }
+
+    /** Whether packets (this path's, or sampled ones) wrote elements to the set. */
   private hasDynamic(walker: ChainWalker, set: NftSet): boolean {
     return this.dynamic.has(set) || (walker.sampling !== true && this.forks.get(walker)?.writes.has(set) === true);
   }
