@@ -57,6 +57,13 @@ export const HOOK_BIT: Readonly<Record<Hook, number>> = {
   POSTROUTING: 16,
 };
 
+/** The mask of a set of hooks (see `HOOK_BIT`). */
+export function hookMask(hooks: readonly Hook[]): number {
+  let mask = 0;
+  for (const hook of hooks) mask |= HOOK_BIT[hook];
+  return mask;
+}
+
 export type TableName = 'raw' | 'mangle' | 'nat' | 'filter' | 'security';
 
 /** Tables in the order the kernel runs them at a hook (nat's SNAT side aside): security (50) after filter (0). */

@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { renderRules } from '../../src/kube-proxy/render';
 import { loadSync } from '../../src/kube-proxy/ruleset-loader';
-import { scenarios } from '../../src/kube-proxy/testing/scenarios';
+import { scenarios } from '../support/kube-proxy/scenarios';
 import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
 import { Ruleset } from '../../src/netfilter/ruleset';
 import { kernelSuiteUnavailable } from './support/topology';

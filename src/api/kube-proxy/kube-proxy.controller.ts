@@ -16,7 +16,7 @@ import { TableName } from '../../netfilter/types';
 import { NftProxier } from '../../kube-proxy/nftables/nft-proxier';
 import { Proxier } from '../../kube-proxy/proxier';
 import { NFT_FAMILIES, NftFamily } from '../../nftables/model';
-import { printTable } from '../../nftables/list-printer';
+import { printTableWith } from '../../nftables/list-printer';
 import { ApiJsonAnswer, ApiTextAnswer, CHAIN_SCHEMA, KUBE_PROXY_STATUS_SCHEMA, OBJECT_SCHEMA } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
 import { sendAnswer } from '../json-body';
@@ -189,11 +189,15 @@ export class KubeProxyApiController {
     res.header(RULES_HEADER, proxy.imported ? 'imported' : 'kube-proxy');
     res.header(MODE_HEADER, proxy.mode);
     switch (format ?? 'list') {
-      case 'list':
+      case 'list': {
+        // With the elements the node's packets added to its sets (session affinity), as the kernel lists them.
+        const hooks = this.traffic.network.nftHooks(node);
+        const now = this.cluster.clock.now();
         return [...proxy.nftables.tables.values()]
           .filter((t) => !only || t.family === only)
-          .map(printTable)
+          .map((t) => printTableWith(t, hooks && ((set) => hooks.addedElements(set, now))))
           .join('');
+      }
       case 'nft': {
         const proxiers = [proxy.proxier, proxy.ipv6?.proxier].filter((p): p is NftProxier => p instanceof NftProxier);
         return proxiers

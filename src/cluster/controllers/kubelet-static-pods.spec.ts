@@ -1,7 +1,7 @@
 import { SeededRandom } from '../../common/random';
 import { AddressPools } from '../../ipam/address-pools';
 import { Cluster } from '../cluster';
-import { TEST_POOL_OPTIONS } from '../cluster.testing';
+import { TEST_POOL_OPTIONS } from '../../../test/support/cluster/cluster';
 import { kubeadmInit } from '../kubeadm/init';
 import { SimulationClock } from '../simulation-clock';
 import { snapshotEntries } from '../snapshot/snapshot-document';

@@ -1,10 +1,10 @@
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { PodSpec } from '../resources/pod.types';
 import { StatefulSetStatus } from '../resources/statefulset.types';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
-import { refusalOf as refusal } from '../../common/domain-error.testing';
+import { refusalOf as refusal } from '../../../test/support/common/domain-error';
 import { StatefulSetPods } from './statefulset-pods';
 
 /** StatefulSets on the manual clock: identity, order, updates, claims and a failed node. */

@@ -1,8 +1,8 @@
 import { loadClusterFile } from '../apply/cluster-file';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { PodSpec, PodStatus } from '../resources/pod.types';
 import { kubeadmInit } from './init';
-import { refusalOf as thrown } from '../../common/domain-error.testing';
+import { refusalOf as thrown } from '../../../test/support/common/domain-error';
 
 const DEMO = 'fixtures/clusters/demo.yaml';
 

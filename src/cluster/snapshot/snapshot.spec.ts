@@ -1,4 +1,4 @@
-import { refusalOf } from '../../common/domain-error.testing';
+import { refusalOf } from '../../../test/support/common/domain-error';
 import { SeededRandom } from '../../common/random';
 import { buildAddressPools, readConfig } from '../../config/app-config';
 import { Cluster } from '../cluster';

@@ -18,7 +18,7 @@
 import { applyManifests } from '../../../src/cluster/apply/manifest-apply';
 import { parseManifestYaml } from '../../../src/cluster/apply/manifests';
 import type { Cluster } from '../../../src/cluster/cluster';
-import { newCluster } from '../../../src/cluster/cluster.testing';
+import { newCluster } from '../../support/cluster/cluster';
 import { TrafficSimulator, type TrafficOutcome, type TrafficRequest } from '../../../src/dataplane/traffic';
 import type { AddressPoolOptions } from '../../../src/ipam/address-pools';
 import { joinHostPort } from '../../../src/kube-proxy/ip';

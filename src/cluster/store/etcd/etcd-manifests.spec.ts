@@ -5,8 +5,8 @@
  * transaction (no revision of their own), read back at start-up.
  */
 import { describeWithEtcd } from '../../../../test/support/etcd';
-import { namespaces, pod, pods } from '../store.testing';
-import { storeOn, useSpecEtcd } from './etcd.testing';
+import { namespaces, pod, pods } from '../../../../test/support/cluster/store';
+import { storeOn, useSpecEtcd } from '../../../../test/support/cluster/spec-etcd';
 
 const manifest = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'kube-system' }, spec: { containers: [{ name, image: name }] } });
 

@@ -1,10 +1,10 @@
 /** What the target specs share: a small node, an engine over a ruleset, and the packets they send. */
-import { ManualClock } from '../../common/clock';
-import { SeededRandom } from '../../common/random';
-import { NetfilterEngine, type TraceInput, type TraceOutcome } from '../engine';
-import { Host, type HostSpec } from '../host';
-import { printIptablesSave } from '../iptables-save.printer';
-import { parseRuleset } from '../iptables-text.parser';
+import { ManualClock } from '../../../src/common/clock';
+import { SeededRandom } from '../../../src/common/random';
+import { NetfilterEngine, type TraceInput, type TraceOutcome } from '../../../src/netfilter/engine';
+import { Host, type HostSpec } from '../../../src/netfilter/host';
+import { printIptablesSave } from '../../../src/netfilter/iptables-save.printer';
+import { parseRuleset } from '../../../src/netfilter/iptables-text.parser';
 
 /** eth0 on the node network (MTU 9000, to show TCPMSS reads it), cni0 for local pods. */
 export const NODE: HostSpec = {
