@@ -31,16 +31,10 @@ import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
 import { restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
 import { rejectAnswer } from '../../src/netfilter/reject-answer';
 import { Ruleset } from '../../src/netfilter/ruleset';
-import { addNamespace, deleteNamespace, kernelSuiteUnavailable, namespaceStem, run, type ClientResult, type ListenerRecord } from './support/netns';
+import { addNamespace, deleteNamespace, kernelDescribe, kernelSuiteUnavailable, missingTool, namespaceStem, run, type ClientResult, type ListenerRecord } from './support/netns';
 import { BRIDGE_IP6, ENGINE_HOST6, NODE_IP6, Topology6 } from './support/topology6';
 
-const unavailable = kernelSuiteUnavailable() ?? (run(['sh', '-c', 'command -v ip6tables-restore || true']).trim() === '' ? 'ip6tables-restore is not installed' : undefined);
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (ip6tables) SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (ip6tables)', kernelSuiteUnavailable() ?? missingTool(['ip6tables-restore']));
 
 const LOCAL_A = 'fd00:10:180::2';
 const LOCAL_B = 'fd00:10:180::3';

@@ -18,17 +18,10 @@ import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
 import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
 import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
 import { printIpsetSave, restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
-import { kernelSuiteUnavailable, run, type ClientResult, type ListenerRecord } from './support/netns';
+import { kernelDescribe, kernelSuiteUnavailable, missingTool, run, type ClientResult, type ListenerRecord } from './support/netns';
 import { ENGINE_HOST6, NODE_IP6, Topology6 } from './support/topology6';
 
-const missing = (tool: string) => run(['sh', '-c', `command -v ${tool} || true`]).trim() === '';
-const unavailable = kernelSuiteUnavailable() ?? (missing('ip6tables-restore') ? 'ip6tables-restore is not installed' : missing('ipset') ? 'ipset is not installed (apt-get install -y ipset)' : undefined);
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (IPv6 ipsets) SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (IPv6 ipsets)', kernelSuiteUnavailable() ?? missingTool(['ip6tables-restore']));
 
 const POD = 'fd00:10:180::2';
 const BLOCKED = '2600:5200::1';

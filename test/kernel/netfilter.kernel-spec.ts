@@ -31,7 +31,8 @@ import { printIpsetSave, restoreIpsets } from '../../src/netfilter/ipset/ipset-t
 import { PROBES } from './probes';
 import { checkProbe, predict, topologyFor } from './support/probe-agreement';
 import { echoAnswerers, ping } from './support/ping';
-import { ENGINE_HOST, Topology, kernelSuiteUnavailable } from './support/topology';
+import { ENGINE_HOST, Topology } from './support/topology';
+import { kernelDescribe, kernelSuiteUnavailable } from './support/netns';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'netfilter');
 const NAMES = readdirSync(FIXTURES)
@@ -39,13 +40,7 @@ const NAMES = readdirSync(FIXTURES)
   .map((f) => f.slice(0, -'.rules'.length))
   .sort();
 
-const unavailable = kernelSuiteUnavailable();
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite', kernelSuiteUnavailable());
 
 /** A fixture's ipsets (`NAME.ipset` beside `NAME.rules`, loaded first with the real `ipset restore`), as text. */
 function ipsetTextOf(name: string): string | undefined {
