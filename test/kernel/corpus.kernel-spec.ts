@@ -39,7 +39,7 @@ import { Host } from '../../src/netfilter/host';
 import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
 import { CorpusTopology, corpusHost, type CorpusInterface, type CorpusTopologySpec } from './support/corpus-topology';
 import { expectFrequenciesFit } from './support/probe-agreement';
-import { kernelDescribe, kernelSuiteUnavailable, type ClientResult, type ListenerRecord } from './support/netns';
+import { kernelDescribe, kernelSuiteUnavailable, savedRules, type ClientResult, type ListenerRecord } from './support/netns';
 import { formatIp } from '../../src/netfilter/address';
 
 const CORPUS = join(__dirname, '..', '..', 'fixtures', 'netfilter-corpus');
@@ -164,14 +164,6 @@ function connectionsFor(prediction: Prediction): number {
   return prediction.places.has('dropped') && k === 1 ? 4 : 16;
 }
 
-/** Save text without `#` lines, chain counters zeroed (packets the node sent itself may count). */
-function withoutComments(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
-}
-
 let probeCount = 0;
 
 describeKernel('the Linux kernel agrees with the engine on the real-dump corpus', () => {
@@ -205,7 +197,7 @@ describeKernel('the Linux kernel agrees with the engine on the real-dump corpus'
       });
 
       it('the kernel prints what NAME.expected recorded', () => {
-        expect(withoutComments(topology!.save())).toEqual(withoutComments(expected));
+        expect(savedRules(topology!.save())).toEqual(savedRules(expected));
       });
 
       entry.probes.forEach((probe, probeIndex) => {

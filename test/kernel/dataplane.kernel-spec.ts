@@ -28,9 +28,9 @@
  * (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
 import { ping } from './support/ping';
-import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type From, type KernelCase } from './support/agreement';
+import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, type From, type KernelCase } from './support/agreement';
 import { clusterTopologyUnavailable } from './support/cluster-topology';
-import { kernelDescribe } from './support/netns';
+import { kernelDescribe, savedRules } from './support/netns';
 
 const describeKernel = kernelDescribe('kernel agreement suite (dataplane)', clusterTopologyUnavailable());
 

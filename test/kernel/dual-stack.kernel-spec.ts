@@ -23,9 +23,9 @@
  * Needs what dataplane.kernel-spec.ts needs, plus ip6tables; skipped elsewhere,
  * and says why (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
-import { kernelDescribe, missingTool } from './support/netns';
+import { kernelDescribe, missingTool, savedRules } from './support/netns';
 import { ping } from './support/ping';
-import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type From, type KernelCase } from './support/agreement';
+import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, type From, type KernelCase } from './support/agreement';
 import { clusterTopologyUnavailable } from './support/cluster-topology';
 
 const describeKernel = kernelDescribe('kernel agreement suite (dual-stack dataplane)', clusterTopologyUnavailable() ?? missingTool(['ip6tables-restore'], 'apt-get install -y iptables'));

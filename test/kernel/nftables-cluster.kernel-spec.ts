@@ -27,9 +27,9 @@
  * says why (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
 import type { Cluster } from '../../src/cluster/cluster';
-import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type From, type KernelCase } from './support/agreement';
+import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, type From, type KernelCase } from './support/agreement';
 import { clusterTopologyUnavailable } from './support/cluster-topology';
-import { kernelDescribe, networkNamespacesUnavailable } from './support/netns';
+import { kernelDescribe, networkNamespacesUnavailable, savedRules } from './support/netns';
 
 const describeKernel = kernelDescribe('kernel agreement suite (nftables cluster)', clusterTopologyUnavailable() ?? networkNamespacesUnavailable(['nft', 'ip6tables-restore']));
 

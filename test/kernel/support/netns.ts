@@ -125,15 +125,26 @@ export function run(args: readonly string[], input?: string): string {
   return r.stdout;
 }
 
-/** Runs shell lines with `bash -e -o pipefail`: the first failing line stops the script. */
-/** A namespace's tables as the kernel's iptables-save prints them, `#` lines dropped. */
-export function iptablesSave(ns: string): string {
-  return run(['ip', 'netns', 'exec', ns, 'iptables-save'])
+/** A namespace's tables as the kernel's iptables-save (or ip6tables-save) prints them, `#` lines dropped. */
+export function iptablesSave(ns: string, tool: 'iptables-save' | 'ip6tables-save' = 'iptables-save'): string {
+  return run(['ip', 'netns', 'exec', ns, tool])
     .split('\n')
     .filter((l) => !l.startsWith('#'))
     .join('\n');
 }
 
+/** A save's lines to compare: without `#` and empty lines, chain counters zeroed (the kernel counts the packets of its own set-up, and of the node's own sending). */
+export function savedRules(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('#') && l.length > 0)
+    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
+}
+
+/** A namespace's ip6tables tables as the kernel's ip6tables-save prints them, `#` lines dropped. */
+export const ip6tablesSave = (ns: string): string => iptablesSave(ns, 'ip6tables-save');
+
+/** Runs shell lines with `bash -e -o pipefail`: the first failing line stops the script. */
 export function runScript(lines: readonly string[]): string {
   return run(['bash', '-e', '-o', 'pipefail', '-c', lines.join('\n')]);
 }
