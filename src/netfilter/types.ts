@@ -119,6 +119,9 @@ export type TraceVerdict = Verdict | 'UNKNOWN';
 /** `icmpv6` is ICMPv6 (IP protocol 58, `-p ipv6-icmp`), the only one that exists only in IPv6. */
 export type Protocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
 
+/** The TTL (or hop limit) of a packet whose input gave none: Linux's default (net.ipv4.ip_default_ttl, net.ipv6.conf.all.hop_limit). */
+export const DEFAULT_TTL = 64;
+
 export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = {
   icmp: 1,
   tcp: 6,
@@ -179,6 +182,7 @@ export interface Packet {
   readonly ctDnat?: boolean;
   /** The connection mark (`CONNMARK`, `-m connmark`). */
   readonly ctmark?: number;
+  /** The IP TTL (IPv6: the hop limit); unset: DEFAULT_TTL as the packet arrives. */
   readonly ttl?: number;
   /** The IP TOS byte (DSCP in its upper six bits, ECN below), as `-j DSCP` writes it; unset: 0. */
   readonly tos?: number;
