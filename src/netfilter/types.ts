@@ -143,12 +143,8 @@ export const TCP_FLAGS = {
   URG: 0x20,
 } as const;
 
-/**
- * One IPv4 packet as the rules see it. Immutable: a target that rewrites
- * the packet (MARK, NOTRACK, ...) returns a changed copy, so an engine that
- * enumerates several paths can keep each branch's packet.
- */
-export interface Packet {
+/** A packet's IP and transport header: what an ICMP error quotes of the packet that caused it, too (EmbeddedHeader). */
+export interface PacketHeader {
   readonly protocol: Protocol;
   readonly source: IpAddress;
   readonly destination: IpAddress;
@@ -159,6 +155,14 @@ export interface Packet {
   readonly icmpCode?: number;
   /** The identifier of an ICMP query (echo, timestamp, ...): the "port" conntrack keys it by and NAT may change. */
   readonly icmpId?: number;
+}
+
+/**
+ * One packet as the rules see it. Immutable: a target that rewrites the
+ * packet (MARK, NOTRACK, ...) returns a changed copy, so an engine that
+ * enumerates several paths can keep each branch's packet.
+ */
+export interface Packet extends PacketHeader {
   /** An ICMP error's embedded header: the offending packet, as the error carries it (rewritten by NAT as the kernel does). */
   readonly inner?: EmbeddedHeader;
   /** TCP flags as a bit set of `TCP_FLAGS`; only meaningful for TCP. */
@@ -215,17 +219,7 @@ export interface SocketOwner {
 }
 
 /** The IP and transport header an ICMP error carries about the packet that caused it. */
-export interface EmbeddedHeader {
-  readonly protocol: Protocol;
-  readonly source: IpAddress;
-  readonly destination: IpAddress;
-  /** Transport ports; 0 for ICMP. */
-  readonly sourcePort: number;
-  readonly destinationPort: number;
-  readonly icmpType?: number;
-  readonly icmpCode?: number;
-  readonly icmpId?: number;
-}
+export type EmbeddedHeader = PacketHeader;
 
 // ---------------------------------------------------------------------------
 // What matches and targets may consult
