@@ -24,16 +24,10 @@ import { printTable } from '../../src/nftables/list-printer';
 import { parseNftTransaction } from '../../src/nftables/transaction-parser';
 import { parseNftList } from '../../src/nftables/list-parser';
 import { parseDuration } from '../../src/nftables/values';
-import { networkNamespacesUnavailable } from './support/netns';
+import { kernelDescribe, networkNamespacesUnavailable } from './support/netns';
 import type { EndpointSlice } from '../../src/kube-proxy/types';
 
-const unavailable = networkNamespacesUnavailable(['nft']);
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (nftables) SKIPPED: ${unavailable} (apt-get install -y nftables iproute2)`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (nftables)', networkNamespacesUnavailable(['nft'], 'apt-get install -y nftables iproute2'));
 
 function run(args: string[], input?: string): string {
   const r = spawnSync(args[0], args.slice(1), { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

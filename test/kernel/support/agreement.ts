@@ -240,14 +240,6 @@ export function expectKernelViews(t: ClusterTopology, sim: TrafficSimulator, vxl
   }
 }
 
-/** A save's lines to compare: without `#` lines, chain counters zeroed (the kernel counts the packets of its own set-up). */
-export function savedRules(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => !l.startsWith('#') && l.length > 0)
-    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
-}
-
 /** The suite's closing line: cases, connections, VXLAN crossings, NAT rewrites checked, time. */
 export function agreementSummary(suite: string, cases: number, counts: AgreementCounts, started: number): string {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
