@@ -25,8 +25,8 @@ const NEST_FILES = ['src/api/**', 'src/main.ts', 'src/**/*.module.ts'];
  */
 const HOST_FILES = ['src/cluster/apply/cluster-file.ts', 'src/auth/startup-files.ts', 'src/config/kubeconfig.ts', 'src/api/kube/openapi-schemas.ts', 'src/cluster/apply/yaml-thread.ts', 'src/api/ui/ui-assets.ts'];
 
-/** Test code beside the sources reads its golden files. */
-const TEST_FILES = ['src/**/*.spec.ts', 'src/**/testing/**', 'src/**/*.testing.ts'];
+/** Unit specs beside the sources read their golden files (their helpers live in test/support/). */
+const TEST_FILES = ['src/**/*.spec.ts'];
 
 const nestFree = {
   group: ['@nestjs/*', 'class-validator', 'class-transformer', 'fastify', '@fastify/*'],

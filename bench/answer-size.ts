@@ -6,7 +6,7 @@
  * Service under 200 KB, a single-outcome answer under 4 KB (held by
  * src/dataplane/answer-detail.spec.ts). Prints figures; asserts nothing.
  */
-import { demoCluster, scaleWeb } from '../src/dataplane/demo.testing';
+import { demoCluster, scaleWeb } from '../test/support/dataplane/demo';
 import { answerAtDetail } from '../src/dataplane/answer-detail';
 import { trafficText } from '../src/dataplane/text-form';
 import { TrafficSimulator, type TrafficResponse } from '../src/dataplane/traffic';

@@ -10,7 +10,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadClusterFile } from '../src/cluster/apply/cluster-file';
-import { newCluster } from '../src/cluster/cluster.testing';
+import { newCluster } from '../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
 
 const t = (key: string) => resourceTypeByKey(key)!;

@@ -10,7 +10,7 @@
  * Jobs here run no pods (`schedulerName: manual`). Not a test: it asserts nothing.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { newCluster } from '../src/cluster/cluster.testing';
+import { newCluster } from '../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
 
 const t = (key: string) => resourceTypeByKey(key)!;

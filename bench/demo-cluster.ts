@@ -5,7 +5,7 @@
  * `CLUSTER_FILE` measures another file. Not a test: it asserts nothing.
  */
 import { loadClusterFile } from '../src/cluster/apply/cluster-file';
-import { newCluster } from '../src/cluster/cluster.testing';
+import { newCluster } from '../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
 
 const FILE = process.env.CLUSTER_FILE ?? 'fixtures/clusters/demo.yaml';

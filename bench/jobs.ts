@@ -5,7 +5,7 @@
  * of 5 s: 25 s expected), the wall and CPU time of the creation and of the run, the pods made and
  * the store writes. Not a test: it asserts nothing.
  */
-import { newCluster } from '../src/cluster/cluster.testing';
+import { newCluster } from '../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
 
 const t = (key: string) => resourceTypeByKey(key)!;

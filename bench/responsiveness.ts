@@ -18,7 +18,7 @@
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { loadClusterFile } from '../src/cluster/apply/cluster-file';
 import { Cluster } from '../src/cluster/cluster';
-import { newCluster } from '../src/cluster/cluster.testing';
+import { newCluster } from '../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
 
 const t = (key: string) => resourceTypeByKey(key)!;

@@ -7,7 +7,7 @@
  * and the first trace of each family (the first one syncs the nodes' kube-proxies, both
  * families). Prints figures and the IPv6 / IPv4 ratio (target: within 1.5x); asserts nothing.
  */
-import { familyDemoCluster } from '../src/dataplane/demo.testing';
+import { familyDemoCluster } from '../test/support/dataplane/demo';
 import { TrafficSimulator, type TrafficRequest } from '../src/dataplane/traffic';
 import { ms, median, timed } from './support/timing';
 

@@ -5,7 +5,7 @@
  * heap; now the heap must stay flat once the history is full. Prints the heap
  * every 2,000 patches. Not a test: it asserts nothing.
  */
-import { newCluster } from '../src/cluster/cluster.testing';
+import { newCluster } from '../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../src/cluster/store/resource-types';
 
 const PATCHES = Number(process.env.PATCHES ?? 16_000);

@@ -41,4 +41,20 @@ describe('a node in nftables mode, through kubectl exec (e2e)', () => {
     expect(curl.stderr).toBe('');
     expect(curl.code).toBe(0);
   });
+
+  it('lists the affinity element a client\'s connection added, with the time it has left, as the kernel lists a dynamic set', async () => {
+    const pod = (await kubectl('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-proxy', '--field-selector', 'spec.nodeName=kind-worker', '-o', 'jsonpath={.items[0].metadata.name}')).stdout;
+    expect((await kubectl('patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}')).code).toBe(0);
+    const clientIp = (await kubectl('get', 'pod', 'client', '-o', 'jsonpath={.status.podIP}')).stdout;
+    expect((await kubectl('exec', 'client', '--', 'curl', '-sS', 'web')).code).toBe(0);
+    const list = (await kubectl('exec', '-n', 'kube-system', pod, '--', 'nft', 'list', 'ruleset')).stdout;
+    // Each affinity set's block up to its first "}" (its element list's end, when it has one).
+    const sets = [...list.matchAll(/\tset (affinity-\S+) \{\n([^}]*)\}/g)];
+    expect(sets.length).toBeGreaterThan(0);
+    // One endpoint's set holds the client, for the rest of the Service's 3 h; the others are empty.
+    const holding = sets.filter((m) => m[2].includes('elements'));
+    expect(holding).toHaveLength(1);
+    expect(holding[0][2]).toMatch(new RegExp(`\\t\\ttimeout 3h\\n\\t\\telements = \\{ ${clientIp.replace(/\./g, '\\.')} expires (3h|2h[0-9hms]+) $`));
+    expect((await request(t.http).get('/netsim/v1/nodes/kind-worker/nftables').expect(200)).text).toBe(list);
+  });
 });

@@ -122,6 +122,23 @@ describe('the OpenAPI document (e2e)', () => {
     expect(ok(op('/netsim/v1/nodes/{node}/kubelet/start', 'post'))).toBe('KubeletStateDto');
   });
 
+  it('describes every answer negotiated between JSON and text alike: the format query, both media types, the 406', () => {
+    for (const [path, method] of [
+      ['/netsim/v1/trace', 'post'],
+      ['/netsim/v1/nodes/{node}/trace', 'post'],
+      ['/netsim/v1/traffic', 'post'],
+      ['/netsim/v1/nodes/{node}/iptables/diff', 'get'],
+      ['/netsim/v1/diagnose', 'get'],
+    ]) {
+      const o = op(path, method);
+      expect([path, o.parameters!.find((p) => p.name === 'format')]).toMatchObject([path, { in: 'query', schema: { enum: ['json', 'text'] } }]);
+      expect([path, Object.keys(o.responses['200'].content!)]).toEqual([path, ['application/json', 'text/plain']]);
+      expect([path, o.responses['406']]).toEqual([path, expect.objectContaining({ description: expect.stringContaining('Accept names neither') })]);
+    }
+    expect(ok(op('/netsim/v1/nodes/{node}/trace', 'post'))).toBe('TraceAnswerDto');
+    expect(ok(op('/netsim/v1/diagnose', 'get'))).toBe('DiagnosisDto');
+  });
+
   it('gives a text answer a string schema, and a JSON answer its shape, per media type', () => {
     for (const [path, answer] of [
       ['/netsim/v1/traffic', 'TrafficAnswerDto'],

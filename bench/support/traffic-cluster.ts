@@ -3,7 +3,7 @@
  * each, built through the store with every controller running.
  */
 import type { Cluster } from '../../src/cluster/cluster';
-import { newCluster } from '../../src/cluster/cluster.testing';
+import { newCluster } from '../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../../src/cluster/store/resource-types';
 
 export const NODES = 100;

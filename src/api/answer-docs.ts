@@ -5,7 +5,7 @@
  * Description only: nothing is validated against these schemas.
  */
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiNotAcceptableResponse, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger';
 
 const TEXT: SchemaObject = { type: 'string' };
@@ -23,11 +23,24 @@ export function ApiJsonAnswer(answer: Type<unknown> | SchemaObject, description:
   return applyDecorators(...models(answer), ApiResponse({ status, description, content: { 'application/json': { schema: schemaOf(answer) } } }));
 }
 
-/** A 200 answer in JSON or, by `format=text` / `Accept: text/plain`, as text. */
-export function ApiJsonOrTextAnswer(answer: Type<unknown>, description: string): MethodDecorator {
+/** A 200 answer in JSON or, by `format=text` (or, negotiated, `Accept: text/plain`), as text. */
+export function ApiJsonOrTextAnswer(answer: Type<unknown> | SchemaObject, description: string): MethodDecorator {
   return applyDecorators(
     ...models(answer),
     ApiResponse({ status: 200, description, content: { 'application/json': { schema: schemaOf(answer) }, 'text/plain': { schema: TEXT } } }),
+  );
+}
+
+/**
+ * An answer negotiated between JSON and text (answer-format.ts `negotiateFormat`):
+ * the `format` query, which wins over `Accept`; the 200 in either media type; the
+ * 406 when Accept names neither.
+ */
+export function ApiNegotiatedAnswer(answer: Type<unknown> | SchemaObject): MethodDecorator {
+  return applyDecorators(
+    ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`, q-values honoured).' }),
+    ApiJsonOrTextAnswer(answer, 'JSON, or the text form for `format=text` / `Accept: text/plain`.'),
+    ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' }),
   );
 }
 

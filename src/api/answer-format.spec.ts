@@ -1,5 +1,5 @@
 import { choiceParam, negotiateFormat } from './answer-format';
-import { refusalOf as refusal } from '../common/domain-error.testing';
+import { refusalOf as refusal } from '../../test/support/common/domain-error';
 
 describe('answer format negotiation', () => {
   it('answers JSON without an Accept header, for */*, and when JSON and text are as welcome', () => {

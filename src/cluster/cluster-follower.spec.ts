@@ -1,7 +1,7 @@
 import { SeededRandom } from '../common/random';
 import { AddressPools } from '../ipam/address-pools';
 import { Cluster } from './cluster';
-import { newCluster, TEST_POOL_OPTIONS } from './cluster.testing';
+import { newCluster, TEST_POOL_OPTIONS } from '../../test/support/cluster/cluster';
 import { SimulationClock } from './simulation-clock';
 import { resourceTypeByKey } from './store/resource-types';
 import { KubeObject } from './store/types';

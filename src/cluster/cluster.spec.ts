@@ -1,4 +1,4 @@
-import { newCluster } from './cluster.testing';
+import { newCluster } from '../../test/support/cluster/cluster';
 import { EndpointSlice } from './controllers/endpoint-slice.controller';
 import { resourceTypeByKey } from './store/resource-types';
 import { KubeObject } from './store/types';

@@ -1,4 +1,4 @@
-import { demoCluster } from '../dataplane/demo.testing';
+import { demoCluster } from '../../test/support/dataplane/demo';
 import { TrafficSimulator } from '../dataplane/traffic';
 import { readServiceRules } from '../kube-proxy/rules-view';
 import { printIptablesSave } from '../netfilter/iptables-save.printer';

@@ -1,4 +1,4 @@
-import { demoCluster, scaleWeb } from './demo.testing';
+import { demoCluster, scaleWeb } from '../../test/support/dataplane/demo';
 import { answerAtDetail, summarizePath, type DetailedOutcome } from './answer-detail';
 import { TrafficSimulator } from './traffic';
 

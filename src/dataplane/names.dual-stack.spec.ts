@@ -1,4 +1,4 @@
-import { newCluster } from '../cluster/cluster.testing';
+import { newCluster } from '../../test/support/cluster/cluster';
 import { NameResolver } from './names';
 
 const DUAL = { serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112', clusterCidr: '10.244.0.0/16,fd00:10:244::/56', nodeCidrMaskSize: undefined };

@@ -1,4 +1,4 @@
-import { newCluster } from '../cluster/cluster.testing';
+import { newCluster } from '../../test/support/cluster/cluster';
 import { buildAddressPools, readConfig } from '../config/app-config';
 import { SeededRandom } from '../common/random';
 import { tryParseIPv6 } from '../ipam/ipv6';

@@ -1,5 +1,5 @@
 import { Cluster } from '../cluster/cluster';
-import { newCluster } from '../cluster/cluster.testing';
+import { newCluster } from '../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../cluster/store/resource-types';
 import { PodExec } from '../exec/pod-exec';
 import { NameResolver } from './names';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster } from '../cluster/cluster';
-import { demoCluster, scaleWeb } from './demo.testing';
+import { demoCluster, scaleWeb } from '../../test/support/dataplane/demo';
 import { TEXT_WIDTH, length } from '../common/text-layout';
 import { trafficText } from './text-form';
 import { TrafficSimulator, type TrafficRequest } from './traffic';

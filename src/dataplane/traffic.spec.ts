@@ -1,5 +1,5 @@
 import type { Cluster } from '../cluster/cluster';
-import { demoCluster } from './demo.testing';
+import { demoCluster } from '../../test/support/dataplane/demo';
 import { printIptablesSave } from '../netfilter/iptables-save.printer';
 import { NameResolver, searchPath } from './names';
 import { ClusterNetwork } from './network';

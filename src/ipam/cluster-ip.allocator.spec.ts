@@ -3,7 +3,7 @@ import { Netmask } from 'netmask';
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import { SeededRandom } from '../common/random';
 import { ClusterIpAllocator } from './cluster-ip.allocator';
-import { refusalOf as thrown } from '../common/domain-error.testing';
+import { refusalOf as thrown } from '../../test/support/common/domain-error';
 
 const create = (cidr: string, seed = 1) => ClusterIpAllocator.create(cidr, new SeededRandom(seed));
 const v4 = (ip: string) => tryParseIPv4(ip)!;

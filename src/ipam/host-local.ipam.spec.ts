@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Netmask } from 'netmask';
 import { formatIPv4, tryParseIPv4 } from '../common/ipv4';
 import { HostLocalIpam } from './host-local.ipam';
-import { refusalOf as thrown } from '../common/domain-error.testing';
+import { refusalOf as thrown } from '../../test/support/common/domain-error';
 
 const FULL = 'no IP addresses available in range set: 10.244.1.1-10.244.1.254';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { SeededRandom } from '../common/random';
 import { NodePortAllocator, parsePortRange } from './node-port.allocator';
-import { refusalOf as thrown } from '../common/domain-error.testing';
+import { refusalOf as thrown } from '../../test/support/common/domain-error';
 
 const create = (range = '30000-32767', seed = 1) => NodePortAllocator.create(range, new SeededRandom(seed));
 

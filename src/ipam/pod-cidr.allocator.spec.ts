@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Netmask } from 'netmask';
 import { PodCidrAllocator } from './pod-cidr.allocator';
-import { refusalOf as thrown } from '../common/domain-error.testing';
+import { refusalOf as thrown } from '../../test/support/common/domain-error';
 
 const NOT_AVAILABLE = 'CIDR allocation failed; there are no remaining CIDRs left to allocate in the accepted range';
 

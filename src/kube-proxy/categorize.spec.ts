@@ -1,7 +1,7 @@
 import { categorizeEndpoints, type TopologyContext } from './categorize';
 import type { EndpointInfo } from './endpoint-slice-cache';
 import { servicePortsOf, type ServicePortInfo } from './service-port';
-import { makeService } from './testing/builders';
+import { makeService } from '../../test/support/kube-proxy/builders';
 import type { Service } from './types';
 
 const ctx = (labels: Record<string, string> = {}, preferSameTrafficDistribution = true): TopologyContext => ({

@@ -4,7 +4,7 @@
  * TestHealthCheckNodePortWhenTerminating.
  */
 import { EndpointsChangeTracker, EndpointsMap, ServiceChangeTracker, ServicePortMap } from './change-tracker';
-import { makeEndpointSlice, makeService, TEST_NODE_NAME } from './testing/builders';
+import { makeEndpointSlice, makeService, TEST_NODE_NAME } from '../../test/support/kube-proxy/builders';
 import type { Endpoint, EndpointPort, EndpointSlice, Service, ServicePort } from './types';
 
 type Expectation = Record<string, [string, boolean][]>;

@@ -1,5 +1,5 @@
 import { decodeKubeProxyConfiguration } from './config-decoding';
-import { refusalOf as thrown } from '../common/domain-error.testing';
+import { refusalOf as thrown } from '../../test/support/common/domain-error';
 
 describe('decoding a KubeProxyConfiguration as kube-proxy does', () => {
   it('keeps the known fields and warns nothing', () => {

@@ -1,5 +1,5 @@
 import { applyDefaults, formatMark, parseGoDuration, resolveConfig } from './config';
-import { refusalOf as thrown } from '../common/domain-error.testing';
+import { refusalOf as thrown } from '../../test/support/common/domain-error';
 
 describe('KubeProxyConfiguration defaults', () => {
   it('fills the fields the iptables proxier reads as upstream defaults.go does', () => {

@@ -1,7 +1,7 @@
 import { resolveConfig } from './config';
 import { parseIpSloppy } from './ip';
 import { localDetectorFor, NodePortAddresses, nodeInterfaces } from './node-facts';
-import { UPSTREAM_TEST_NODE } from './testing/builders';
+import { UPSTREAM_TEST_NODE } from '../../test/support/kube-proxy/builders';
 
 describe('localDetectorFor', () => {
   const node = { name: 'n', podCIDRs: ['10.244.3.0/24', 'fd00:3::/64'] };

@@ -5,9 +5,9 @@
  * checks that after every sync.
  */
 import fc from 'fast-check';
-import { upstreamTestProxier } from './testing/builders';
-import { variantService as service, variantSlice as slice } from './testing/variants';
-import { applyRestore, type TableState } from './testing/restore-text';
+import { upstreamTestProxier } from '../../test/support/kube-proxy/builders';
+import { variantService as service, variantSlice as slice } from '../../test/support/kube-proxy/variants';
+import { applyRestore, type TableState } from '../../test/support/kube-proxy/restore-text';
 import type { EndpointSlice, Service } from './types';
 
 type Op =

@@ -4,8 +4,8 @@
  */
 import { FULL_SYNC_PERIOD_MS } from './types';
 import { BUILTIN_JUMP_RULES } from './fixed-rules';
-import { makeEndpointSlice, makeService, populate, TEST_NODE_NAME, upstreamTestProxier } from './testing/builders';
-import { checkRuleJumps, parseRestore } from './testing/restore-text';
+import { makeEndpointSlice, makeService, populate, TEST_NODE_NAME, upstreamTestProxier } from '../../test/support/kube-proxy/builders';
+import { checkRuleJumps, parseRestore } from '../../test/support/kube-proxy/restore-text';
 import type { EndpointSlice, Service } from './types';
 
 function service(i: number): Service {

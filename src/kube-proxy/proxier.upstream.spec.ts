@@ -5,16 +5,16 @@
  * and our output must equal it after the canonical sort; elsewhere the same
  * assertions upstream makes are made here.
  */
-import { chainRules, checkRuleJumps, parseRestore, sortRestore } from './testing/restore-text';
-import { goldenPair, readFixture } from './testing/golden';
-import { overallObjects } from './testing/upstream-cases';
+import { chainRules, checkRuleJumps, parseRestore, sortRestore } from '../../test/support/kube-proxy/restore-text';
+import { goldenPair, readFixture } from '../../test/support/kube-proxy/golden';
+import { overallObjects } from '../../test/support/kube-proxy/upstream-cases';
 import {
   makeEndpointSlice,
   makeService,
   populate,
   TEST_NODE_NAME,
   upstreamTestProxier,
-} from './testing/builders';
+} from '../../test/support/kube-proxy/builders';
 import type { Endpoint, EndpointSlice, Service } from './types';
 
 function natRuleCount(text: string): number {

@@ -2,8 +2,8 @@
  * Stage 5: the stateless renderer, and the validation of what it is given.
  */
 import { renderNftRules, renderRules, type RenderRequest } from './render';
-import { chainRules } from './testing/restore-text';
-import { refusalOf as thrown } from '../common/domain-error.testing';
+import { chainRules } from '../../test/support/kube-proxy/restore-text';
+import { refusalOf as thrown } from '../../test/support/common/domain-error';
 
 const service = {
   apiVersion: 'v1',

@@ -6,7 +6,8 @@
  * and `EnsureRule(Prepend, ...)`, which `-C` checks before `-I 1`).
  */
 import { formatRuleSpec } from '../netfilter/iptables-save.printer';
-import { parseRuleSpec, restoreRuleset } from '../netfilter/iptables-text.parser';
+import { restoreRuleset } from '../netfilter/iptables-text.parser';
+import { parseRuleSpec } from '../netfilter/rule-spec.parser';
 import { Ruleset } from '../netfilter/ruleset';
 import { Table } from '../netfilter/table';
 import type { EnsureRule } from './fixed-rules';

@@ -5,8 +5,8 @@
  * traced with every path enumerated. The flow says which endpoints it may
  * reach (or DROP / REJECT / no DNAT), and whether it is masqueraded.
  */
-import { expectedOutput, iptablesScenarioEngine as engineFor, observedFlow as observed } from './testing/flow-harness';
-import { scenarios } from './testing/scenarios';
+import { expectedOutput, iptablesScenarioEngine as engineFor, observedFlow as observed } from '../../test/support/kube-proxy/flow-harness';
+import { scenarios } from '../../test/support/kube-proxy/scenarios';
 
 const ipv4Scenarios = scenarios().filter((s) => s.request.family === 'IPv4' && s.flows.length > 0);
 const ipv6Scenarios = scenarios().filter((s) => s.request.family === 'IPv6' && s.flows.length > 0);

@@ -1,14 +1,14 @@
 /**
- * The golden scenarios (src/kube-proxy/testing/scenarios.ts): each renders to
+ * The golden scenarios (test/support/kube-proxy/scenarios.ts): each renders to
  * exactly fixtures/kube-proxy/scenarios/<name>.rules (after upstream's
  * canonical sort), every jump lands on a defined chain, and the JSON request
  * fixture next to it is the same request.
  */
 import * as fs from 'node:fs';
 import { renderRules } from './render';
-import { fixturePath, goldenPair, shouldUpdateGoldens } from './testing/golden';
-import { checkRuleJumps } from './testing/restore-text';
-import { scenarios } from './testing/scenarios';
+import { fixturePath, goldenPair, shouldUpdateGoldens } from '../../test/support/kube-proxy/golden';
+import { checkRuleJumps } from '../../test/support/kube-proxy/restore-text';
+import { scenarios } from '../../test/support/kube-proxy/scenarios';
 
 const all = scenarios();
 

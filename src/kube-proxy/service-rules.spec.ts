@@ -4,7 +4,7 @@ import { detectLocalByCIDR, NO_OP_DETECTOR } from './node-facts';
 import { parseIpSloppy } from './ip';
 import { compileServicePort, ownChainLines, ownChainRules, type RuleContext } from './service-rules';
 import { servicePortsOf } from './service-port';
-import { makeService } from './testing/builders';
+import { makeService } from '../../test/support/kube-proxy/builders';
 import type { Service } from './types';
 import { endpointChainName } from './chain-names';
 

@@ -3,9 +3,10 @@
  * rule needs it (else nat rules never run), and a base chain exists only once
  * something names it.
  */
-import { actions, fromOutside, only } from './targets/trace-helper.spec-support';
+import { actions, fromOutside, only } from '../../test/support/netfilter/target-trace';
 import { usesConntrack } from './conntrack-users';
-import { parseRuleSpec, parseRuleset, restoreRuleset } from './iptables-text.parser';
+import { parseRuleset, restoreRuleset } from './iptables-text.parser';
+import { parseRuleSpec } from './rule-spec.parser';
 import { printIptablesSave } from './iptables-save.printer';
 import { Table } from './table';
 

@@ -1,14 +1,14 @@
 /**
- * ICMP through the engine: echo and its reply as one connection keyed by the
- * id, replies nobody asked for, the 30 s timeout, `--icmp-type` rules, NAT of
- * echo (the id as the "port"), and errors RELATED to their connection with
- * their embedded header rewritten as the kernel rewrites it.
+ * ICMP through the engine: tuples and names, `--icmp-type` rules, the ids NAT
+ * picks, and errors RELATED to their connection with their embedded header
+ * rewritten as the kernel rewrites it. Echo as a connection (its reply, its
+ * timeout, its NAT) is icmp-echo.spec.ts's, one table for both families.
  */
 import { ManualClock } from '../common/clock';
 import { SeededRandom } from '../common/random';
 import { NetfilterEngine } from './engine';
-import { replyTo, type TraceInput } from './trace-input';
 import { outcomeView } from './outcome';
+import type { TraceInput } from './trace-input';
 import { Host, type HostSpec } from './host';
 import { icmpTuplePorts, icmpTypeText, rejectIcmp } from './icmp';
 import { parseRuleset } from './iptables-text.parser';
@@ -44,18 +44,6 @@ const ping = (over: Partial<TraceInput> = {}): TraceInput => ({
   ...over,
 });
 
-/** The echo reply coming back on eth0. */
-const pong = (over: Partial<TraceInput> = {}): TraceInput => ({
-  hook: 'PREROUTING',
-  inInterface: 'eth0',
-  protocol: 'icmp',
-  source: '203.0.113.9',
-  destination: '10.180.0.9',
-  icmpType: 0,
-  icmpId: 7,
-  ...over,
-});
-
 describe('ICMP tuples', () => {
   it('keeps a query in its request orientation, so that the reply tuple is the swap', () => {
     expect(icmpTuplePorts(8, 0, 7)).toEqual({ sourcePort: 7, destinationPort: 8 << 8 });
@@ -76,48 +64,8 @@ describe('ICMP tuples', () => {
   });
 });
 
+// Echo as a connection, its timeout and its NAT: icmp-echo.spec.ts, for both families.
 describe('ICMP connections (nf_conntrack_proto_icmp)', () => {
-  it('an echo request is NEW; its reply with the same id is ESTABLISHED; conntrack -L prints type, code and id', () => {
-    const { e } = engine(ACCEPT_ALL);
-    const request = e.sample(ping());
-    expect(request).toMatchObject({ verdict: 'ACCEPT', delivery: 'forward', outInterface: 'eth0' });
-    expect(request.conntrack.state).toBe('NEW');
-    expect(e.conntrack.list().map((c) => c.text)).toEqual([
-      'icmp     1 30 src=10.180.0.9 dst=203.0.113.9 type=8 code=0 id=7 [UNREPLIED] src=203.0.113.9 dst=10.180.0.9 type=0 code=0 id=7 mark=0 use=1',
-    ]);
-    const reply = e.sample(replyTo(request.packet, { hook: 'PREROUTING', inInterface: 'eth0' }));
-    expect(reply.packet).toMatchObject({ icmpType: 0, icmpId: 7 });
-    expect(reply.conntrack).toMatchObject({ state: 'ESTABLISHED', direction: 'reply' });
-    // Replied, never ASSURED (the kernel marks no ICMP connection assured).
-    e.sample(ping());
-    expect(e.conntrack.list().map((c) => c.text)).toEqual([
-      'icmp     1 30 src=10.180.0.9 dst=203.0.113.9 type=8 code=0 id=7 src=203.0.113.9 dst=10.180.0.9 type=0 code=0 id=7 mark=0 use=1',
-    ]);
-    expect(e.enumerate(ping())[0].conntrack.state).toBe('ESTABLISHED');
-  });
-
-  it('a reply nobody asked for is INVALID, and so is one with another id', () => {
-    const { e } = engine(ACCEPT_ALL);
-    expect(e.enumerate(pong())[0].conntrack.state).toBe('INVALID');
-    e.sample(ping());
-    expect(e.enumerate(pong({ icmpId: 8 }))[0].conntrack.state).toBe('INVALID');
-    expect(e.enumerate(pong())[0].conntrack.state).toBe('ESTABLISHED');
-    // Types without an answer start nothing either (router advertisement).
-    expect(e.enumerate(ping({ icmpType: 9 }))[0].conntrack.state).toBe('INVALID');
-    // Timestamp, information and address-mask requests are queries like echo.
-    expect(e.enumerate(ping({ icmpType: 13 }))[0].conntrack.state).toBe('NEW');
-  });
-
-  it('times out after 30 s of the simulated clock', () => {
-    const { e, clock } = engine(ACCEPT_ALL);
-    e.sample(ping());
-    clock.advance(29_000);
-    expect(e.enumerate(pong())[0].conntrack.state).toBe('ESTABLISHED');
-    clock.advance(2_000);
-    expect(e.enumerate(pong())[0].conntrack.state).toBe('INVALID');
-    expect(e.conntrack.list()).toEqual([]);
-  });
-
   it('-p icmp --icmp-type echo-request -j DROP drops the request, not other types', () => {
     const { e } = engine('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -p icmp -m icmp --icmp-type 8 -j DROP\nCOMMIT\n');
     const [dropped] = e.enumerate(ping());
@@ -135,35 +83,6 @@ describe('ICMP connections (nf_conntrack_proto_icmp)', () => {
 });
 
 describe('NAT of ICMP echo', () => {
-  it('a DNAT rule sends the echo to its target; the reply comes back from the address pinged', () => {
-    const { e } = engine(`${ACCEPT_ALL}*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A PREROUTING -d 192.168.0.2/32 -p icmp -j DNAT --to-destination 10.180.0.5\nCOMMIT\n`);
-    const request = e.sample({ hook: 'PREROUTING', inInterface: 'eth0', protocol: 'icmp', source: '192.168.0.77', destination: '192.168.0.2', icmpId: 300 });
-    expect(request).toMatchObject({ verdict: 'ACCEPT', delivery: 'forward', outInterface: 'cni0', dnat: '10.180.0.5' });
-    expect(request.packet).toMatchObject({ icmpId: 300 });
-    const reply = e.sample(replyTo(request.packet, { hook: 'PREROUTING', inInterface: 'cni0' }));
-    expect(reply).toMatchObject({ verdict: 'ACCEPT', outInterface: 'eth0', snat: '192.168.0.2' });
-    expect(outcomeView(reply).packet).toMatchObject({ source: '192.168.0.2', destination: '192.168.0.77', icmpType: 0, icmpId: 300 });
-    expect(e.conntrack.list()[0].text).toBe(
-      'icmp     1 30 src=192.168.0.77 dst=192.168.0.2 type=8 code=0 id=300 src=10.180.0.5 dst=192.168.0.77 type=0 code=0 id=300 mark=0 use=1',
-    );
-  });
-
-  it('MASQUERADE keeps the id while it is free, and changes it when another connection holds it', () => {
-    const { e } = engine(`${ACCEPT_ALL}*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n`);
-    const a = e.sample(ping({ source: '10.180.0.7' }));
-    expect(a.packet).toMatchObject({ icmpId: 7 });
-    expect(a.snat).toBe('192.168.0.2');
-    const b = e.sample(ping({ source: '10.180.0.8' }));
-    expect(b.snat).toBe('192.168.0.2');
-    expect(b.packet.icmpId).not.toBe(7);
-    // The reply to the second id finds the second pod, with its own id back.
-    const back = e.sample(pong({ destination: '192.168.0.2', icmpId: b.packet.icmpId }));
-    expect(back).toMatchObject({ verdict: 'ACCEPT', outInterface: 'cni0', dnat: '10.180.0.8' });
-    expect(back.packet).toMatchObject({ icmpId: 7, icmpType: 0 });
-    const first = e.sample(pong({ destination: '192.168.0.2' }));
-    expect(first).toMatchObject({ dnat: '10.180.0.7' });
-  });
-
   it("chooses a DNAT id from 0 on a clash and a source NAT id from a random offset, as get_unique_tuple's ICMP case", () => {
     const tuple = { protocol: 'icmp' as const, source: 1, sourcePort: 7, destination: 2, destinationPort: 8 << 8 };
     const dnat = { type: 'DNAT' as const, range: { minAddress: 5, maxAddress: 5 }, random: false, randomFully: false, persistent: false };

@@ -1,15 +1,16 @@
 /**
- * ICMPv6 through the engine (nf_conntrack_proto_icmpv6): echo 128/129 as one
- * connection keyed by the id, Neighbour Discovery and MLD untracked, errors
- * (types below 128) RELATED to the connection they quote, `-m icmp6`
- * rules, NAT66 of echo, and REJECT's `icmp6-*` answers.
+ * ICMPv6 through the engine (nf_conntrack_proto_icmpv6): its numbers,
+ * Neighbour Discovery and MLD untracked, errors (types below 128) RELATED to
+ * the connection they quote, `-m icmp6` rules and REJECT's `icmp6-*` answers.
+ * Echo 128/129 as a connection (its reply, its timeout, its NAT66) is
+ * icmp-echo.spec.ts's, one table for both families.
  */
 import { ManualClock } from '../common/clock';
 import { tryParseIPv6 } from '../ipam/ipv6';
 import { SeededRandom } from '../common/random';
 import { NetfilterEngine } from './engine';
-import { replyTo, type TraceInput } from './trace-input';
 import { outcomeView } from './outcome';
+import type { TraceInput } from './trace-input';
 import { Host, type HostSpec } from './host';
 import { icmpInverse, icmpTuplePorts, icmpTypeText, isIcmpError, isIcmpUntracked, rejectIcmp, requestedIcmpType } from './icmp';
 import { parseRuleset } from './iptables-text.parser';
@@ -28,7 +29,6 @@ const NODE6: HostSpec = {
 
 /** Everything accepted; the one `-m state` rule makes the kernel track connections. */
 const ACCEPT_ALL = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m state --state INVALID -j DROP\nCOMMIT\n';
-const NAT_HEAD = '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n';
 
 function engine(rules: string, ipsets?: IpsetStore) {
   const clock = new ManualClock();
@@ -91,35 +91,8 @@ describe('ICMPv6 numbers', () => {
   });
 });
 
+// Echo as a connection, its timeout and its NAT66: icmp-echo.spec.ts, for both families.
 describe('ICMPv6 connections (nf_conntrack_proto_icmpv6)', () => {
-  it('an echo request is NEW; its reply with the same id is ESTABLISHED; conntrack -L prints icmpv6 58 with type, code and id', () => {
-    const { e } = engine(ACCEPT_ALL);
-    const request = e.sample(ping());
-    expect(request).toMatchObject({ verdict: 'ACCEPT', delivery: 'forward', outInterface: 'eth0' });
-    expect(request.conntrack.state).toBe('NEW');
-    expect(e.conntrack.list().map((c) => c.text)).toEqual([
-      'icmpv6   58 30 src=fd00:10:244:1::9 dst=2001:db8:ffff::9 type=128 code=0 id=7 [UNREPLIED] src=2001:db8:ffff::9 dst=fd00:10:244:1::9 type=129 code=0 id=7 mark=0 use=1',
-    ]);
-    const reply = e.sample(replyTo(request.packet, { hook: 'PREROUTING', inInterface: 'eth0' }));
-    expect(reply.packet).toMatchObject({ protocol: 'icmpv6', icmpType: 129, icmpId: 7 });
-    expect(reply.conntrack).toMatchObject({ state: 'ESTABLISHED', direction: 'reply' });
-    expect(outcomeView(reply).conntrack.original).toBe('icmpv6 fd00:10:244:1::9 -> 2001:db8:ffff::9 type=128 code=0 id=7');
-    e.sample(ping());
-    // Replied, never ASSURED.
-    expect(e.conntrack.list()[0].text).not.toContain('ASSURED');
-    expect(e.enumerate(ping())[0].conntrack.state).toBe('ESTABLISHED');
-  });
-
-  it('a reply nobody asked for, one with another id, and a type without an answer (redirect) are INVALID; node information query is NEW', () => {
-    const { e } = engine(ACCEPT_ALL);
-    expect(e.enumerate(pong())[0].conntrack.state).toBe('INVALID');
-    e.sample(ping());
-    expect(e.enumerate(pong({ icmpId: 8 }))[0].conntrack.state).toBe('INVALID');
-    expect(e.enumerate(pong())[0].conntrack.state).toBe('ESTABLISHED');
-    expect(e.enumerate(ping({ icmpType: 137 }))[0].conntrack.state).toBe('INVALID');
-    expect(e.enumerate(ping({ icmpType: 139 }))[0].conntrack.state).toBe('NEW');
-  });
-
   it.each([
     [133, 'router-solicitation'],
     [134, 'router-advertisement'],
@@ -135,15 +108,6 @@ describe('ICMPv6 connections (nf_conntrack_proto_icmpv6)', () => {
     expect(o.conntrack.state).toBe('UNTRACKED');
     expect(outcomeView(o).steps.map((s) => s.action)).toContain(`UNTRACKED: conntrack never tracks ICMPv6 ${name} (nf_conntrack_icmpv6 noct_valid_new)`);
     expect(e.conntrack.size).toBe(0);
-  });
-
-  it('times out after 30 s of the simulated clock', () => {
-    const { e, clock } = engine(ACCEPT_ALL);
-    e.sample(ping());
-    clock.advance(29_000);
-    expect(e.enumerate(pong())[0].conntrack.state).toBe('ESTABLISHED');
-    clock.advance(2_000);
-    expect(e.enumerate(pong())[0].conntrack.state).toBe('INVALID');
   });
 
   it('an error (port-unreachable, packet-too-big) about a known connection is RELATED, about none INVALID', () => {
@@ -213,34 +177,6 @@ describe('ICMPv6 rules', () => {
     const { e } = engine(forward('-p ipv6-icmp -j REJECT --reject-with icmp6-adm-prohibited'));
     const [rejected] = e.enumerate(ping({ icmpType: 1, icmpCode: 4, icmpId: undefined }));
     expect(rejectAnswer(rejected, (a) => e.host.isLocal(a))).toBeUndefined();
-  });
-});
-
-describe('NAT66 of ICMPv6 echo', () => {
-  it('a DNAT rule sends the echo to its target; the reply comes back from the address pinged', () => {
-    const { e } = engine(`${ACCEPT_ALL}${NAT_HEAD}-A PREROUTING -d 2001:db8::2/128 -p ipv6-icmp -j DNAT --to-destination fd00:10:244:1::5\nCOMMIT\n`);
-    const request = e.sample({ hook: 'PREROUTING', inInterface: 'eth0', protocol: 'icmpv6', source: '2001:db8::77', destination: '2001:db8::2', icmpId: 300 });
-    expect(request).toMatchObject({ verdict: 'ACCEPT', delivery: 'forward', outInterface: 'cni0', dnat: 'fd00:10:244:1::5' });
-    expect(request.packet).toMatchObject({ icmpType: 128, icmpId: 300 });
-    const reply = e.sample(replyTo(request.packet, { hook: 'PREROUTING', inInterface: 'cni0' }));
-    expect(reply).toMatchObject({ verdict: 'ACCEPT', outInterface: 'eth0', snat: '2001:db8::2' });
-    expect(outcomeView(reply).packet).toMatchObject({ source: '2001:db8::2', destination: '2001:db8::77', icmpType: 129, icmpId: 300 });
-    expect(e.conntrack.list()[0].text).toBe(
-      'icmpv6   58 30 src=2001:db8::77 dst=2001:db8::2 type=128 code=0 id=300 src=fd00:10:244:1::5 dst=2001:db8::77 type=129 code=0 id=300 mark=0 use=1',
-    );
-  });
-
-  it('MASQUERADE keeps the id while it is free, and changes it when another connection holds it', () => {
-    const { e } = engine(`${ACCEPT_ALL}${NAT_HEAD}-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n`);
-    const a = e.sample(ping({ source: 'fd00:10:244:1::7' }));
-    expect(a.packet).toMatchObject({ icmpId: 7 });
-    expect(a.snat).toBe('2001:db8::2');
-    const b = e.sample(ping({ source: 'fd00:10:244:1::8' }));
-    expect(b.snat).toBe('2001:db8::2');
-    expect(b.packet.icmpId).not.toBe(7);
-    const back = e.sample(pong({ destination: '2001:db8::2', icmpId: b.packet.icmpId }));
-    expect(back).toMatchObject({ verdict: 'ACCEPT', outInterface: 'cni0', dnat: 'fd00:10:244:1::8' });
-    expect(back.packet).toMatchObject({ icmpId: 7, icmpType: 129 });
   });
 });
 

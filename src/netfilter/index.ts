@@ -2,7 +2,8 @@
 export * from './types';
 export { Rule, interfaceMatches, type AddressCondition, type InterfaceCondition, type ProtocolCondition, type RuleInit } from './rule';
 export { Chain } from './chain';
-export { Table, type TableIssue } from './table';
+export { Table } from './table';
+export { validateTable, type TableIssue } from './table-validation';
 export { Ruleset } from './ruleset';
 export { formatIp, tryParseIp, familyOf, type IpAddress, type IpFamily } from './address';
 export { detectDumpFamily } from './dump-family';
@@ -20,7 +21,8 @@ export {
   type RuleBuildContext,
 } from './module';
 export { createDefaultRegistry, defaultRegistry } from './builtin-modules';
-export { parseRuleset, parseRuleSpec, restoreRuleset, type KeptLine, type RestoreOptions, type RestoreResult } from './iptables-text.parser';
+export { parseRuleset, restoreRuleset, type KeptLine, type RestoreOptions, type RestoreResult } from './iptables-text.parser';
+export { parseRuleSpec } from './rule-spec.parser';
 export { formatRule, formatRuleSpec, printIptablesSave, writeIptablesSave, type SaveOptions } from './iptables-save.printer';
 export { JumpTarget } from './targets/jump.target';
 export { InMemoryRecentStore } from './recent-store';

@@ -1,6 +1,7 @@
 import { DomainError } from '../common/domain-error';
 import { formatRuleSpec, printIptablesSave } from './iptables-save.printer';
-import { parseRuleSpec, parseRuleset, restoreRuleset } from './iptables-text.parser';
+import { parseRuleset, restoreRuleset } from './iptables-text.parser';
+import { parseRuleSpec } from './rule-spec.parser';
 import { Ruleset } from './ruleset';
 import { Table } from './table';
 

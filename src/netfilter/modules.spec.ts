@@ -5,7 +5,7 @@
 import { SeededRandom, type Random } from '../common/random';
 import { tryParseIPv4 } from '../common/ipv4';
 import { StaticHostView } from './host-view';
-import { parseRuleSpec } from './iptables-text.parser';
+import { parseRuleSpec } from './rule-spec.parser';
 import { InMemoryRecentStore } from './recent-store';
 import type { Rule } from './rule';
 import { Table } from './table';

@@ -1,5 +1,6 @@
 import { DomainError } from '../common/domain-error';
 import { Chain } from './chain';
+import { ChainNameOrder } from './chain-name-order';
 import { usesConntrack } from './conntrack-users';
 import type { Rule } from './rule';
 import { JumpTarget } from './targets/jump.target';
@@ -8,6 +9,7 @@ import {
   BUILTIN_CHAINS,
   DEFAULT_POLICY,
   HOOK_BIT,
+  hookMask,
   HOOKS,
   MAX_CHAIN_NAME_LENGTH,
   STANDARD_TARGET_NAMES,
@@ -18,32 +20,11 @@ import {
   type Target,
 } from './types';
 
-/** Something wrong with a table as a whole, found when it is committed. */
-export interface TableIssue {
-  readonly message: string;
-  /** The rule at fault, when there is one. */
-  readonly rule?: Rule;
-  readonly chain?: string;
-}
-
-/** Distinguishes one `validate` run's scratch marks on chains from the last. */
-let validationMark = 0;
-
 /** Ownership stamps; see `Table.stamp`. */
 let nextStamp = 1;
 
 /** Process-wide numbers for (table, chain directory) states; see `Table.resolve`. */
 let nextDirectoryVersion = 1;
-
-function hookMask(hooks: readonly Hook[]): number {
-  let mask = 0;
-  for (const hook of hooks) mask |= HOOK_BIT[hook];
-  return mask;
-}
-
-function hookNames(mask: number): string {
-  return HOOKS.filter((h) => (mask & HOOK_BIT[h]) !== 0).join(', ');
-}
 
 function invalid(message: string): DomainError {
   return new DomainError('INVALID', message, { field: 'rules' });
@@ -78,10 +59,8 @@ export class Table {
   private refsShared = false;
   /** Changes whenever `chainMap` does, and differs between tables: keys jump resolution caches. */
   private directoryVersion = nextDirectoryVersion++;
-  /** User chain names in save order, kept up to date by merging small changes. */
-  private sortedUserNames: readonly string[] | undefined;
-  private addedSinceSort: string[] = [];
-  private deletedSinceSort: Set<string> | undefined;
+  /** User chain names in save order. */
+  private userNames = new ChainNameOrder();
   /** The built-in chains by hook, as of `builtinsVersion` (a walk starts at one: cheaper than a lookup among thousands of chains). */
   private builtins: Readonly<Record<Hook, Chain | undefined>> | undefined;
   private builtinsVersion = -1;
@@ -117,7 +96,6 @@ export class Table {
 
   /** A copy-on-write copy: later changes to either side do not show in the other. */
   clone(): Table {
-    const sorted = this.sortedUserNames === undefined ? undefined : this.userChainNames();
     const copy = Object.create(Table.prototype) as Table;
     (copy as { name: TableName }).name = this.name;
     copy.chainMap = this.chainMap;
@@ -128,9 +106,7 @@ export class Table {
     copy.mapsShared = true;
     copy.refsShared = true;
     copy.directoryVersion = nextDirectoryVersion++;
-    copy.sortedUserNames = sorted;
-    copy.addedSinceSort = [];
-    copy.deletedSinceSort = undefined;
+    copy.userNames = this.userNames.copy(() => this.allUserNames());
     copy.builtins = undefined;
     copy.builtinsVersion = -1;
     // This side must now copy before changing too.
@@ -199,19 +175,14 @@ export class Table {
 
   /** The user chain names, in save order. */
   userChainNames(): readonly string[] {
-    let sorted = this.sortedUserNames;
-    if (sorted === undefined) {
-      const names: string[] = [];
-      for (const chain of this.chainMap.values()) if (!chain.builtin) names.push(chain.name);
-      sorted = names.sort();
-    } else if (this.addedSinceSort.length > 0 || this.deletedSinceSort !== undefined) {
-      const deleted = this.deletedSinceSort;
-      sorted = mergeSorted(deleted ? sorted.filter((n) => !deleted.has(n)) : sorted, this.addedSinceSort.sort());
-    }
-    this.sortedUserNames = sorted;
-    this.addedSinceSort = [];
-    this.deletedSinceSort = undefined;
-    return sorted;
+    return this.userNames.names(() => this.allUserNames());
+  }
+
+  /** The user chain names, in no order. */
+  private allUserNames(): string[] {
+    const names: string[] = [];
+    for (const chain of this.chainMap.values()) if (!chain.builtin) names.push(chain.name);
+    return names;
   }
 
   /** Built-in chains first, then user chains, as iptables-save prints them. */
@@ -279,14 +250,7 @@ export class Table {
     chain.owner = this.stamp;
     this.chainMap.set(chain.name, chain);
     this.directoryVersion = nextDirectoryVersion++;
-    if (this.sortedUserNames !== undefined) {
-      this.addedSinceSort.push(chain.name);
-      if (this.addedSinceSort.length > 1024 && this.addedSinceSort.length > this.sortedUserNames.length / 4) {
-        this.sortedUserNames = undefined;
-        this.addedSinceSort = [];
-        this.deletedSinceSort = undefined;
-      }
-    }
+    this.userNames.add(chain.name);
     return chain;
   }
 
@@ -332,11 +296,7 @@ export class Table {
     this.directoryVersion = nextDirectoryVersion++;
     this.writableRefs()?.delete(name);
     chain.owner = 0;
-    if (this.sortedUserNames !== undefined) {
-      const added = this.addedSinceSort.indexOf(name);
-      if (added >= 0) this.addedSinceSort.splice(added, 1);
-      else (this.deletedSinceSort ??= new Set()).add(name);
-    }
+    this.userNames.delete(name);
   }
 
   /** `-X` without a name: deletes every user chain (each must be empty and not jumped to). */
@@ -458,90 +418,8 @@ export class Table {
   }
 
   // -------------------------------------------------------------------------
-  // Whole-table checks
+  // Jumps
   // -------------------------------------------------------------------------
-
-  /**
-   * What the kernel checks when a table is loaded: no chain may reach
-   * itself through jumps and gotos, and a target or match limited to some
-   * hooks (DNAT: PREROUTING and OUTPUT) may only be reachable from those.
-   */
-  validate(): TableIssue | undefined {
-    const mark = ++validationMark;
-    // 1. Depth-first from every built-in chain: a chain met again while it is
-    //    still being walked closes a loop. The finishing order, reversed, is a
-    //    topological order of everything reachable.
-    const finished: Chain[] = [];
-    const stack: Chain[] = [];
-    const next: number[] = [];
-    for (const root of this.builtinChains()) {
-      if (root.visitMark === mark) continue;
-      root.visitMark = mark;
-      stack.push(root);
-      next.push(0);
-      while (stack.length > 0) {
-        const top = stack.length - 1;
-        const chain = stack[top];
-        const rules = chain.rules;
-        let descended = false;
-        while (next[top] < rules.length) {
-          const rule = rules[next[top]++];
-          if (rule.target === undefined) continue;
-          const child = this.resolve(rule.target);
-          if (child === undefined) continue;
-          if (child.visitMark === mark) {
-            if (child.doneMark !== mark) {
-              const path = stack.slice(stack.indexOf(child)).map((c) => c.name);
-              return { message: `jump loop: ${[...path, child.name].join(' -> ')}`, rule, chain: chain.name };
-            }
-            continue;
-          }
-          child.visitMark = mark;
-          stack.push(child);
-          next.push(0);
-          descended = true;
-          break;
-        }
-        if (!descended) {
-          chain.doneMark = mark;
-          finished.push(chain);
-          stack.pop();
-          next.pop();
-        }
-      }
-    }
-    // 2. Which hooks reach each chain, parents before children; and whether
-    //    a target or match limited to some hooks is reached from another.
-    for (const chain of finished) chain.reach = chain.hook === undefined ? 0 : HOOK_BIT[chain.hook];
-    for (let i = finished.length - 1; i >= 0; i--) {
-      const chain = finished[i];
-      const reach = chain.reach;
-      for (const rule of chain.rules) {
-        const target = rule.target;
-        // A rule without a target still has its matches checked.
-        if (target !== undefined && target.chain !== undefined) {
-          const child = this.resolve(target);
-          if (child !== undefined) child.reach |= reach;
-        } else if (target !== undefined && target.hooks !== undefined && (reach & ~hookMask(target.hooks)) !== 0) {
-          return {
-            message: `${target.name} in chain "${chain.name}" is reachable from ${hookNames(reach & ~hookMask(target.hooks))}, but only allowed in ${target.hooks.join(', ')}`,
-            rule,
-            chain: chain.name,
-          };
-        }
-        for (const m of rule.matches) {
-          if (m.hooks !== undefined && (reach & ~hookMask(m.hooks)) !== 0) {
-            return {
-              message: `-m ${m.name} in chain "${chain.name}" is reachable from ${hookNames(reach & ~hookMask(m.hooks))}, but only allowed in ${m.hooks.join(', ')}`,
-              rule,
-              chain: chain.name,
-            };
-          }
-        }
-      }
-    }
-    return undefined;
-  }
 
   /**
    * The chain a jump or goto enters. A jump target is shared by all rules
@@ -623,19 +501,4 @@ export class Table {
     if (n > 0) refs.set(target, n);
     else refs.delete(target);
   }
-}
-
-/**
- * Merges two sorted name lists. Names sort by UTF-16 code unit, which is
- * strcmp's byte order for the ASCII names chains have.
- */
-function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
-  const out = new Array<string>(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) out[k++] = a[i] <= b[j] ? a[i++] : b[j++];
-  while (i < a.length) out[k++] = a[i++];
-  while (j < b.length) out[k++] = b[j++];
-  return out;
 }

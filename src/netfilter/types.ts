@@ -57,6 +57,13 @@ export const HOOK_BIT: Readonly<Record<Hook, number>> = {
   POSTROUTING: 16,
 };
 
+/** The mask of a set of hooks (see `HOOK_BIT`). */
+export function hookMask(hooks: readonly Hook[]): number {
+  let mask = 0;
+  for (const hook of hooks) mask |= HOOK_BIT[hook];
+  return mask;
+}
+
 export type TableName = 'raw' | 'mangle' | 'nat' | 'filter' | 'security';
 
 /** Tables in the order the kernel runs them at a hook (nat's SNAT side aside): security (50) after filter (0). */
@@ -119,6 +126,9 @@ export type TraceVerdict = Verdict | 'UNKNOWN';
 /** `icmpv6` is ICMPv6 (IP protocol 58, `-p ipv6-icmp`), the only one that exists only in IPv6. */
 export type Protocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
 
+/** The TTL (or hop limit) of a packet whose input gave none: Linux's default (net.ipv4.ip_default_ttl, net.ipv6.conf.all.hop_limit). */
+export const DEFAULT_TTL = 64;
+
 export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = {
   icmp: 1,
   tcp: 6,
@@ -140,12 +150,8 @@ export const TCP_FLAGS = {
   URG: 0x20,
 } as const;
 
-/**
- * One IPv4 packet as the rules see it. Immutable: a target that rewrites
- * the packet (MARK, NOTRACK, ...) returns a changed copy, so an engine that
- * enumerates several paths can keep each branch's packet.
- */
-export interface Packet {
+/** A packet's IP and transport header: what an ICMP error quotes of the packet that caused it, too (EmbeddedHeader). */
+export interface PacketHeader {
   readonly protocol: Protocol;
   readonly source: IpAddress;
   readonly destination: IpAddress;
@@ -156,6 +162,14 @@ export interface Packet {
   readonly icmpCode?: number;
   /** The identifier of an ICMP query (echo, timestamp, ...): the "port" conntrack keys it by and NAT may change. */
   readonly icmpId?: number;
+}
+
+/**
+ * One packet as the rules see it. Immutable: a target that rewrites the
+ * packet (MARK, NOTRACK, ...) returns a changed copy, so an engine that
+ * enumerates several paths can keep each branch's packet.
+ */
+export interface Packet extends PacketHeader {
   /** An ICMP error's embedded header: the offending packet, as the error carries it (rewritten by NAT as the kernel does). */
   readonly inner?: EmbeddedHeader;
   /** TCP flags as a bit set of `TCP_FLAGS`; only meaningful for TCP. */
@@ -179,6 +193,7 @@ export interface Packet {
   readonly ctDnat?: boolean;
   /** The connection mark (`CONNMARK`, `-m connmark`). */
   readonly ctmark?: number;
+  /** The IP TTL (IPv6: the hop limit); unset: DEFAULT_TTL as the packet arrives. */
   readonly ttl?: number;
   /** The IP TOS byte (DSCP in its upper six bits, ECN below), as `-j DSCP` writes it; unset: 0. */
   readonly tos?: number;
@@ -211,17 +226,7 @@ export interface SocketOwner {
 }
 
 /** The IP and transport header an ICMP error carries about the packet that caused it. */
-export interface EmbeddedHeader {
-  readonly protocol: Protocol;
-  readonly source: IpAddress;
-  readonly destination: IpAddress;
-  /** Transport ports; 0 for ICMP. */
-  readonly sourcePort: number;
-  readonly destinationPort: number;
-  readonly icmpType?: number;
-  readonly icmpCode?: number;
-  readonly icmpId?: number;
-}
+export type EmbeddedHeader = PacketHeader;
 
 // ---------------------------------------------------------------------------
 // What matches and targets may consult

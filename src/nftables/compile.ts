@@ -475,6 +475,11 @@ export function compileText(text: string): CompiledRule {
 const compiled = new WeakMap<NftRule, CompiledRule>();
 
 /** The rule's compiled form, made once per rule object. */
+/** The rule's compiled form if it was compiled already (the walk's fast path: no text built). */
+export function compiledRule(rule: NftRule): CompiledRule | undefined {
+  return compiled.get(rule);
+}
+
 export function compileRule(rule: NftRule, where: string): CompiledRule {
   let c = compiled.get(rule);
   if (c === undefined) {

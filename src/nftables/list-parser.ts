@@ -16,9 +16,9 @@
  *
  * Each block becomes the `add` lines `nft -f` reads (one reader of sets,
  * elements and chain specs: transaction-parser.ts), in an order the kernel
- * takes: tables, sets and maps, chains, then rules, then elements. An
- * element of a dynamic set listed with `timeout`/`expires` is read as a
- * plain element (the engine's own affinity entries expire; listed ones do not).
+ * takes: tables, sets and maps, chains, then rules, then elements. A timed
+ * element keeps its `timeout` and `expires` (`10.0.0.1 expires 2h59m59s990ms`):
+ * the engine counts the time it had left down from the ruleset's first use.
  */
 import { NftParseError, parseNftLine, type NftParseProblem } from './transaction-parser';
 import type { NftCommand } from './transaction';
@@ -58,7 +58,7 @@ export function parseNftList(text: string): NftCommand[] {
     if (pendingElements !== undefined) {
       pendingElements.text += ' ' + line;
       if (line.endsWith('}')) {
-        finishElements(pendingElements);
+        elements.push(pendingElements);
         pendingElements = undefined;
       }
       continue;
@@ -113,18 +113,13 @@ export function parseNftList(text: string): NftCommand[] {
     if (elementsAt) {
       const text = elementsAt[1];
       const e = { line: i, text: `add element ${at} ${block.name} ${text}` };
-      if (text.endsWith('}')) finishElements(e);
+      if (text.endsWith('}')) elements.push(e);
       else pendingElements = e;
       continue;
     }
     block.props.push(`${line} ;`);
   }
   if (table !== undefined) problems.push({ line: lines.length, text: '', reason: `table ${table.family} ${table.name} is not closed ("}")` });
-
-  function finishElements(e: Pending): void {
-    // A dynamic set's listed element carries its timeout and time left: read it as a plain element.
-    elements.push({ line: e.line, text: e.text.replace(/\s+(?:timeout|expires)\s+\S+/g, '') });
-  }
 
   const commands: NftCommand[] = [];
   for (const p of [...heads, ...rules, ...elements]) {

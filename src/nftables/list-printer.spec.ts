@@ -2,6 +2,8 @@
  * The printer against what the real `nft list` (nftables 1.0.6) printed for
  * the same input; the kernel suite compares whole kube-proxy tables.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { emptyRuleset, tableKey } from './model';
 import { durationText, printTable, priorityText, ruleText } from './list-printer';
 import { parseNftTransaction } from './transaction-parser';
@@ -30,6 +32,23 @@ describe('nft list printing', () => {
     expect(durationText('90s')).toBe('1m30s');
     expect(durationText('5400s')).toBe('1h30m');
     expect(durationText('0s')).toBe('0s');
+    expect(durationText('1500ms')).toBe('1s500ms');
+    expect(durationText('1d2h3m4s')).toBe('1d2h3m4s');
+    expect(durationText('60500ms')).toBe('1m500ms');
+  });
+
+  it('prints set flags and timed elements as nft 1.0.6 does (recorded in fixtures/nftables/element-timeouts.list)', () => {
+    const ruleset = emptyRuleset();
+    applyTransaction(ruleset, parseNftTransaction(readFileSync(join(__dirname, '../../fixtures/nftables/element-timeouts.nft'), 'utf8')));
+    const listed = printTable(ruleset.tables.get(tableKey('ip', 'kube-proxy'))!);
+    // The kernel's listing, 128 ms after loading: the model holds each element as added, its whole time left.
+    expect(listed).toContain(
+      '\tset ports {\n\t\ttype inet_service\n\t\ttimeout 1m\n\t\telements = { 80 expires 1m, 81 timeout 2m expires 2m, 82 expires 1m, 83 timeout 1s500ms expires 1s500ms, 84 expires 1m,\n\t\t\t     85 expires 30s, 86 expires 1m }\n\t}',
+    );
+    expect(listed).toContain('\t\tflags dynamic,timeout\n\t\ttimeout 3h\n\t\telements = { 10.0.1.1 expires 3h, 10.0.1.2 expires 2h,\n\t\t\t     10.0.1.3 timeout 1h expires 1h, 10.0.1.4 expires 1m30s }');
+    expect(listed).toContain('\tset tuples {\n\t\ttype ipv4_addr . inet_proto . inet_service\n\t\tflags timeout\n\t\telements = { 10.0.0.1 . tcp . 80 timeout 1d2h3m4s expires 1d comment "long",\n\t\t\t     10.0.0.2 . udp . 53 }');
+    expect(listed).toContain('\t\tflags interval,timeout\n\t\ttimeout 5m\n');
+    expect(listed).toContain('\t\telements = { 10.0.0.1 timeout 5m expires 4m comment "c" : drop, 10.0.0.2 expires 10m : accept }');
   });
 
   it.each([

@@ -21,7 +21,7 @@
  * chain's comment before its type; priorities by name near a standard one
  * (`dstnat - 10`); durations in units (`3h`, `1m30s`); elements wrapped by
  * their type (five small numbers or two addresses a line, one concatenation a
- * line); `mark` statements as `meta mark` with 32-bit hex values; a one-element
+ * line), a timed element's `timeout` and `expires`; `mark` statements as `meta mark` with 32-bit hex values; a one-element
  * anonymous set as its element, and an interval one sorted and merged.
  *
  * Not reproduced: the order of a hash set's elements, which is the kernel's
@@ -29,6 +29,7 @@
  * insertion order; compare listings with their element lists sorted).
  */
 import type { NftChain, NftElement, NftFamily, NftRuleset, NftSet, NftTable } from './model';
+import { parseDuration } from './values';
 
 const STANDARD_PRIORITIES: readonly { name: string; value: number; hook?: string }[] = [
   { name: 'raw', value: -300 },
@@ -61,24 +62,29 @@ export function priorityValue(priority: string): number | undefined {
   return base.value + (m[2] === undefined ? 0 : (m[2] === '-' ? -1 : 1) * Number(m[3]));
 }
 
-/** `10800s` → `3h`, `90s` → `1m30s`, as nft prints a duration. */
+/** `10800s` → `3h`, `90s` → `1m30s`, `1500ms` → `1s500ms`, as nft prints a duration. */
 export function durationText(given: string): string {
-  const m = /^(\d+)s$/.exec(given);
-  if (!m) return given;
-  let s = Number(m[1]);
-  const parts: string[] = [];
+  const ms = parseDuration(given);
+  return ms === undefined ? given : msText(ms);
+}
+
+/** Milliseconds as nft prints a duration: days, hours, minutes, seconds, milliseconds, each left out when 0. */
+function msText(total: number): string {
+  let rest = total;
+  let out = '';
   for (const [unit, size] of [
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
+    ['d', 86400000],
+    ['h', 3600000],
+    ['m', 60000],
+    ['s', 1000],
   ] as const) {
-    if (s >= size) {
-      parts.push(`${Math.floor(s / size)}${unit}`);
-      s %= size;
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
     }
   }
-  if (s > 0 || parts.length === 0) parts.push(`${s}s`);
-  return parts.join('');
+  if (rest > 0) out += `${rest}ms`;
+  return out === '' ? '0s' : out;
 }
 
 const hex32 = (value: string) => `0x${(Number(value) >>> 0).toString(16).padStart(8, '0')}`;
@@ -92,19 +98,29 @@ function perLine(type: string): number {
   return 1;
 }
 
-function elementText(e: NftElement): string {
+/**
+ * A timed element (in a set with a `timeout`, or with its own) prints its timeout when it
+ * is not the set's, and always the time it has left: as the model keeps it, the time it
+ * had when it was added.
+ */
+function elementText(e: NftElement, setTimeout: number | undefined): string {
   let text = e.key.join(' . ');
+  const own = e.timeout === undefined ? undefined : parseDuration(e.timeout);
+  if (own !== undefined && own !== setTimeout) text += ` timeout ${msText(own)}`;
+  const life = own ?? setTimeout;
+  if (life !== undefined) text += ` expires ${msText((e.expires === undefined ? undefined : parseDuration(e.expires)) || life)}`;
   if (e.comment !== undefined) text += ` comment "${e.comment}"`;
   if (e.value !== undefined) text += ` : ${e.value.join(' . ')}`;
   return text;
 }
 
-function elementsText(set: NftSet): string {
+function elementsText(set: NftSet, added: readonly NftElement[]): string {
   const n = perLine(set.type);
+  const setTimeout = set.timeout === undefined ? undefined : parseDuration(set.timeout);
   let out = '';
   let count = 0;
   let first = true;
-  for (const e of set.elements.values()) {
+  for (const e of added.length === 0 ? set.elements.values() : [...set.elements.values(), ...added]) {
     if (!first) {
       if (count < n) out += ', ';
       else {
@@ -112,7 +128,7 @@ function elementsText(set: NftSet): string {
         count = 0;
       }
     }
-    out += elementText(e);
+    out += elementText(e, setTimeout);
     count++;
     first = false;
   }
@@ -220,13 +236,28 @@ function updatedSets(table: NftTable): Set<string> {
   return out;
 }
 
-function setText(set: NftSet, sized: boolean): string {
+const FLAG_ORDER = ['constant', 'interval', 'dynamic', 'timeout'];
+
+/**
+ * A set's flags as nft lists them: in its own order, `timeout` added when the set has a
+ * timeout, and no line at all when that is the only flag.
+ */
+function flagsText(set: NftSet): string | undefined {
+  const flags = new Set(set.flags);
+  if (set.timeout !== undefined) flags.add('timeout');
+  if (flags.size === 0 || (flags.size === 1 && set.timeout !== undefined)) return undefined;
+  const rank = (f: string) => (FLAG_ORDER.includes(f) ? FLAG_ORDER.indexOf(f) : FLAG_ORDER.length);
+  return [...flags].sort((a, b) => rank(a) - rank(b)).join(',');
+}
+
+function setText(set: NftSet, sized: boolean, added: readonly NftElement[] = []): string {
   const lines = [`\t${set.kind} ${set.name} {`, `\t\ttype ${set.type}`];
   if (sized && set.flags.includes('dynamic')) lines.push('\t\tsize 65535');
-  if (set.flags.length > 0) lines.push(`\t\tflags ${set.flags.join(',')}`);
+  const flags = flagsText(set);
+  if (flags !== undefined) lines.push(`\t\tflags ${flags}`);
   if (set.timeout !== undefined) lines.push(`\t\ttimeout ${durationText(set.timeout)}`);
   if (set.comment !== undefined) lines.push(`\t\tcomment "${set.comment}"`);
-  if (set.elements.size > 0) lines.push(`\t\telements = ${elementsText(set)}`);
+  if (set.elements.size + added.length > 0) lines.push(`\t\telements = ${elementsText(set, added)}`);
   lines.push('\t}');
   return lines.join('\n');
 }
@@ -243,9 +274,20 @@ function chainText(table: NftTable, chain: NftChain): string {
   return lines.join('\n');
 }
 
+/**
+ * Elements packets added to a set (`update @set { ip saddr }`, session affinity), with the
+ * time each has left, listed after the set's own as the kernel lists them.
+ */
+export type AddedElements = (set: NftSet) => readonly NftElement[];
+
 export function printTable(table: NftTable): string {
+  return printTableWith(table, undefined);
+}
+
+/** `printTable`, with the elements packets added to its sets. */
+export function printTableWith(table: NftTable, added: AddedElements | undefined): string {
   const sized = updatedSets(table);
-  const blocks = [...[...table.sets.values()].map((s) => setText(s, sized.has(s.name))), ...[...table.chains.values()].map((c) => chainText(table, c))];
+  const blocks = [...[...table.sets.values()].map((s) => setText(s, sized.has(s.name), added?.(s))), ...[...table.chains.values()].map((c) => chainText(table, c))];
   const head = `table ${table.family} ${table.name} {${table.comment !== undefined ? `\n\tcomment "${table.comment}"` : ''}`;
   return `${head}\n${blocks.join('\n\n')}${blocks.length ? '\n' : ''}}\n`;
 }

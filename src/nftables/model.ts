@@ -44,6 +44,13 @@ export interface NftElement {
   /** A map's value (`goto service-…`, `drop`), absent for a set. */
   value?: string[];
   comment?: string;
+  /** The element's own timeout, as given (`1h`, `3600s`); without it, the set's. */
+  timeout?: string;
+  /**
+   * How long it had left when it was added, as given (`2h59m59s990ms`, as `nft list` prints
+   * it); without it, its whole timeout. The model has no clock: the engine counts it down.
+   */
+  expires?: string;
 }
 
 export interface NftSet {

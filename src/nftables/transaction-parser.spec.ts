@@ -1,6 +1,6 @@
-import { overallObjects } from '../kube-proxy/testing/upstream-cases';
-import { populateNft, upstreamNftProxier } from '../kube-proxy/nftables/testing';
-import { dumpText } from './dump';
+import { overallObjects } from '../../test/support/kube-proxy/upstream-cases';
+import { populateNft, upstreamNftProxier } from '../../test/support/kube-proxy/nftables';
+import { dumpText } from '../../test/support/nftables/dump';
 import { emptyRuleset, tableKey } from './model';
 import { NftParseError, parseNftTransaction } from './transaction-parser';
 import { applyTransaction, NftTransactionError, transactionText } from './transaction';

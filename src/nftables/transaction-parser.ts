@@ -6,7 +6,7 @@
  *   add|create chain FAMILY TABLE NAME [{ type T hook H priority P ; [policy P ;] [comment "C" ;] }]
  *   add|create set|map FAMILY TABLE NAME { type T ; [flags F,… ;] [timeout D ;] [comment "C" ;] }
  *   add rule FAMILY TABLE CHAIN STATEMENTS… [comment "C"]
- *   add|delete element FAMILY TABLE SET { KEY [comment "C"] [: VALUE] [, …] }
+ *   add|delete element FAMILY TABLE SET { KEY [timeout D] [expires D] [comment "C"] [: VALUE] [, …] }
  *   flush|delete table|chain|set|map …
  *
  * Blank lines and `#` comments are skipped. Every problem is reported, each
@@ -14,6 +14,7 @@
  */
 import { NFT_FAMILIES, type NftBaseChainSpec, type NftChainType, type NftElement, type NftFamily, type NftHook } from './model';
 import type { NftCommand } from './transaction';
+import { parseDuration } from './values';
 
 export interface NftParseProblem {
   line: number;
@@ -98,8 +99,14 @@ function element(text: string): NftElement {
   // Parts are separated by ` . ` and the value by ` : `, with spaces: addresses hold dots and colons.
   const colon = body.split(' : ');
   if (colon.length > 2) throw new Error(`cannot read element "${text}"`);
-  const key = colon[0].split(' . ').map((k) => k.trim());
+  // A timed element's options follow its key: `10.0.0.1 timeout 1h expires 59m59s990ms`.
+  const options = /^(.*?)((?:\s+(?:timeout|expires)\s+\S+)+)$/.exec(colon[0].trim());
+  const key = (options ? options[1] : colon[0]).split(' . ').map((k) => k.trim());
   const e: NftElement = { key };
+  for (const [, option, value] of (options?.[2] ?? '').matchAll(/(timeout|expires)\s+(\S+)/g)) {
+    if (parseDuration(value) === undefined) throw new Error(`element "${text}": ${option} "${value}" is not a duration (1h, 90s, 500ms, 2h59m59s990ms)`);
+    e[option as 'timeout' | 'expires'] = value;
+  }
   if (comment !== undefined) e.comment = comment;
   if (colon.length === 2) e.value = [colon[1].trim()];
   return e;

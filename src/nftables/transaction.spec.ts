@@ -50,6 +50,26 @@ describe('deleting chains', () => {
     expect(chains(r)).toEqual(['c']);
   });
 
+  it('deletes a chain with its rules, as the kernel does, releasing what they jumped to', () => {
+    const r = ruleset();
+    // a's rule jumps to b: b stays until a goes, rules and all.
+    expect(refused(r, 'delete chain ip t b\n').index).toBe(0);
+    applyTransaction(r, parseNftTransaction('delete chain ip t a\ndelete chain ip t b\n'));
+    expect(chains(r)).toEqual(['c', 'd']);
+  });
+
+  it('keeps a base chain\'s hook and priority: changed only by deleting and adding it again', () => {
+    const r = ruleset();
+    applyTransaction(r, parseNftTransaction('add chain ip t in { type filter hook input priority -110 ; }\nadd rule ip t in jump d\n'));
+    const e = refused(r, 'add chain ip t in { type filter hook input priority raw + 190 ; }\nadd chain ip t in { type filter hook input priority 0 ; }\n');
+    expect(e.index).toBe(1);
+    expect(e.message).toBe('Error: Could not process rule: Operation not supported\nadd chain ip t in { type filter hook input priority 0 ; }');
+    applyTransaction(r, parseNftTransaction('add chain ip t in\ndelete chain ip t in\nadd chain ip t in { type filter hook input priority 0 ; }\n'));
+    const t = r.tables.get(tableKey('ip', 't'))!;
+    expect(t.chains.get('in')!.base!.priority).toBe('0');
+    expect(t.chains.get('in')!.rules).toEqual([]);
+  });
+
   it('counts references as the same transaction changed them', () => {
     const r = ruleset();
     // d is counted unreferenced, then a rule jumps to it: its deletion is refused.
@@ -94,5 +114,36 @@ describe('rolling back', () => {
     applyTransaction(r, parseNftTransaction('add chain ip t e\ndelete chain ip t e\nadd chain ip t e\nadd rule ip t e jump c\n'));
     expect(rules('e')).toHaveLength(1);
     expect(chains(r)).toEqual(['a', 'b', 'c', 'e']);
+  });
+});
+
+describe('timed elements', () => {
+  const SETS = 'add table ip s\nadd set ip s plain { type ipv4_addr ; }\nadd set ip s flagged { type ipv4_addr ; flags timeout ; }\nadd set ip s timed { type ipv4_addr ; timeout 1m ; }\n';
+  const elements = (r: NftRuleset, set: string) => [...r.tables.get(tableKey('ip', 's'))!.sets.get(set)!.elements.values()];
+
+  it.each([
+    ['a timeout in a set without timeouts', 'add element ip s plain { 10.0.0.1 timeout 1h }', 'Invalid argument'],
+    ['an expiry in a set without timeouts', 'add element ip s plain { 10.0.0.1 expires 1h }', 'Invalid argument'],
+    ['an expiry with no timeout, the element\'s or the set\'s', 'add element ip s flagged { 10.0.0.1 expires 1h }', 'Operation not supported'],
+    ['an expiry past the timeout', 'add element ip s timed { 10.0.0.1 expires 2m }', 'Numerical result out of range'],
+  ])('refuses %s as the kernel does', (_what, command, error) => {
+    const r = emptyRuleset();
+    applyTransaction(r, parseNftTransaction(SETS));
+    const e = refused(r, `add element ip s timed { 10.0.0.9 }\n${command}\n`);
+    expect(e.index).toBe(1);
+    expect(e.message).toBe(`Error: Could not process rule: ${error}\n${command}`);
+    expect(elements(r, 'timed')).toEqual([]);
+  });
+
+  it('takes timeouts and expiries where the set has timeouts, and a second add sets them anew', () => {
+    const r = emptyRuleset();
+    applyTransaction(r, parseNftTransaction(`${SETS}add element ip s flagged { 10.0.0.1 timeout 1h expires 30m }\nadd element ip s timed { 10.0.0.2 expires 30s, 10.0.0.3 timeout 2h }\n`));
+    expect(elements(r, 'flagged')).toEqual([{ key: ['10.0.0.1'], timeout: '1h', expires: '30m' }]);
+    applyTransaction(r, parseNftTransaction('add element ip s flagged { 10.0.0.1 timeout 2h expires 1h }\nadd element ip s timed { 10.0.0.3 }\n'));
+    expect(elements(r, 'flagged')).toEqual([{ key: ['10.0.0.1'], timeout: '2h', expires: '1h' }]);
+    expect(elements(r, 'timed')).toEqual([{ key: ['10.0.0.2'], expires: '30s' }, { key: ['10.0.0.3'], timeout: '2h' }]);
+    // Rolled back with the rest of a refused transaction.
+    expect(refused(r, 'add element ip s flagged { 10.0.0.1 timeout 3h }\nadd element ip s plain { 10.0.0.1 timeout 1h }\n').index).toBe(1);
+    expect(elements(r, 'flagged')).toEqual([{ key: ['10.0.0.1'], timeout: '2h', expires: '1h' }]);
   });
 });

@@ -26,6 +26,8 @@ import {
   type NftRuleset,
   type NftTable,
 } from './model';
+import { priorityValue } from './list-printer';
+import { parseDuration } from './values';
 
 interface Target {
   family: NftFamily;
@@ -85,9 +87,11 @@ export function commandText(c: NftCommand): string {
   }
 }
 
-/** `KEY [comment "C"] [: VALUE]`, as knftables and `nft list` write an element. */
+/** `KEY [timeout D] [expires D] [comment "C"] [: VALUE]`, as knftables and `nft list` write an element. */
 export function elementText(e: NftElement): string {
   let text = elementKey(e.key);
+  if (e.timeout !== undefined) text += ` timeout ${e.timeout}`;
+  if (e.expires !== undefined) text += ` expires ${e.expires}`;
   if (e.comment !== undefined) text += ` comment ${quote(e.comment)}`;
   if (e.value !== undefined) text += ` : ${e.value.join(' . ')}`;
   return text;
@@ -184,6 +188,20 @@ function commandTableKey(c: NftCommand, state: TxState): string {
  * `applyOne`, so that a command needing none (any command inside a table the
  * transaction created) allocates none.
  */
+/**
+ * Why the kernel refuses an element's timeout or expiry, if it does: either needs a set
+ * with timeouts (`flags timeout` or a `timeout`: EINVAL), an expiry needs a timeout, the
+ * element's or the set's (EOPNOTSUPP), and cannot exceed it (ERANGE).
+ */
+function timingRefusal(set: NftSet, e: NftElement): string | undefined {
+  if (e.timeout === undefined && e.expires === undefined) return undefined;
+  if (set.timeout === undefined && !set.flags.includes('timeout')) return 'Invalid argument';
+  if (e.expires === undefined) return undefined;
+  const timeout = e.timeout ?? set.timeout;
+  if (timeout === undefined) return 'Operation not supported';
+  return parseDuration(e.expires)! > parseDuration(timeout)! ? 'Numerical result out of range' : undefined;
+}
+
 const undoMapDelete =
   <K, V>(map: Map<K, V>, key: K) =>
   () =>
@@ -265,7 +283,8 @@ function applyOne(
           orders.lastChain = added;
           orders.lastChainTable = t;
           if (logging) undo.push(undoMapDelete(t.chains, c.name));
-        } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook)) {
+        } else if (c.base && chain.base && (c.base.type !== chain.base.type || c.base.hook !== chain.base.hook || priorityValue(c.base.priority) !== priorityValue(chain.base.priority))) {
+          // A base chain's type, hook and priority are fixed once it exists (kube-proxy deletes and adds it again to change them).
           refuse(c, index, 'Error: Could not process rule: Operation not supported');
         }
         return;
@@ -280,8 +299,14 @@ function applyOne(
         if (logging) undo.push(undoRules(chain, old));
         return;
       }
-      if (chain.rules.length > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
+      // A chain something jumps or goes to stays; its own rules go with it, as the kernel deletes them.
       if ((chainRefs(t).get(c.name) ?? 0) > 0) refuse(c, index, 'Error: Could not process rule: Device or resource busy');
+      if (chain.rules.length > 0) {
+        const old = chain.rules;
+        for (const r of old) countRuleTargets(t, r.text, -1);
+        chain.rules = [];
+        if (logging) undo.push(undoRules(chain, old));
+      }
       if (!orders.chains.has(t)) orders.chains.set(t, [...t.chains.keys()]);
       t.chains.delete(c.name);
       orders.lastChain = undefined;
@@ -353,6 +378,8 @@ function applyOne(
       const k = elementKey(c.element.key);
       if (c.verb === 'add') {
         if (set.kind === 'map' && c.element.value === undefined) refuse(c, index, 'Error: set is a map, element needs a value');
+        const timing = timingRefusal(set, c.element);
+        if (timing !== undefined) refuse(c, index, `Error: Could not process rule: ${timing}`);
         for (const v of c.element.value ?? []) {
           const target = /^(?:goto|jump) (\S+)$/.exec(v);
           if (target && !t.chains.has(target[1])) refuse(c, index, 'Error: Could not process rule: No such file or directory');
@@ -361,6 +388,11 @@ function applyOne(
           adjustRefs(t, elementTargets(c.element), 1);
           set.elements.set(k, c.element);
           if (logging) undo.push(undoMapDelete(set.elements, k));
+        } else if (c.element.timeout !== undefined || c.element.expires !== undefined) {
+          // Adding an element that is there with a timeout or expiry sets them anew, as the kernel does.
+          const old = set.elements.get(k)!;
+          set.elements.set(k, { ...old, timeout: c.element.timeout ?? old.timeout, expires: c.element.expires });
+          if (logging) undo.push(undoMapSet(set.elements, k, old));
         }
       } else {
         const old = set.elements.get(k) ?? refuse(c, index, 'Error: Could not process rule: No such file or directory');

@@ -10,12 +10,13 @@ import type { TraceInput } from '../netfilter/trace-input';
 import { Host } from '../netfilter/host';
 import { Ruleset } from '../netfilter/ruleset';
 import { parseRuleset } from '../netfilter/iptables-text.parser';
+import { printTableWith } from './list-printer';
 import { emptyRuleset, type NftRuleset } from './model';
 import { applyTransaction } from './transaction';
 import { parseNftTransaction } from './transaction-parser';
 import { nftHookEntries, numgenWeights } from './traversal';
-import { populateNft, upstreamNftProxier } from '../kube-proxy/nftables/testing';
-import { overallObjects } from '../kube-proxy/testing/upstream-cases';
+import { populateNft, upstreamNftProxier } from '../../test/support/kube-proxy/nftables';
+import { overallObjects } from '../../test/support/kube-proxy/upstream-cases';
 
 /** Upstream's TestOverallNFTablesRules table, as our proxier writes it (equal to upstream's golden: nft-proxier.upstream.spec.ts). */
 function overall(): NftRuleset {
@@ -118,6 +119,41 @@ describe('nftables traversal: statements and hooks', () => {
     expect(e.enumerate(next).map((o) => [o.dnat, o.probability])).toEqual([['10.244.0.6:8080', 1]]);
     clock.advance(10_001);
     expect(e.enumerate(next)).toHaveLength(2);
+  });
+
+  it('counts a listed element\'s time left down from the first lookup, and an update refreshes it', () => {
+    const clock = new ManualClock(5_000);
+    const listed = load(`${AFFINITY}\nadd element ip t aff { 10.0.0.2 expires 3s, 10.0.0.3 }`);
+    const e = engine(listed, clock);
+    const from = (source: string, sourcePort = 40001) => ({ ...fromPod('10.96.0.1', 80, source), sourcePort });
+    expect(e.enumerate(from('10.0.0.2')).map((o) => o.dnat)).toEqual(['10.244.0.6:8080']);
+    clock.advance(2_999);
+    expect(e.enumerate(from('10.0.0.2')).map((o) => o.dnat)).toEqual(['10.244.0.6:8080']);
+    clock.advance(1);
+    // 10.0.0.2's 3 s are up; 10.0.0.3 has the set's 10 s.
+    expect(e.enumerate(from('10.0.0.2'))).toHaveLength(2);
+    expect(e.enumerate(from('10.0.0.3')).map((o) => o.dnat)).toEqual(['10.244.0.6:8080']);
+    // A packet of 10.0.0.3's taken for real refreshes its element for the set's 10 s.
+    clock.advance(6_000);
+    e.commit(from('10.0.0.3'), e.enumerate(from('10.0.0.3'))[0]);
+    clock.advance(9_000);
+    expect(e.enumerate(from('10.0.0.3', 40002)).map((o) => o.dnat)).toEqual(['10.244.0.6:8080']);
+    clock.advance(1_000);
+    expect(e.enumerate(from('10.0.0.3', 40002))).toHaveLength(2);
+  });
+
+  it('lists the elements sampled packets added, with the time each has left, as nft list shows a dynamic set', () => {
+    const clock = new ManualClock(0);
+    const nft = load(AFFINITY);
+    const hooks = nftHookEntries(nft);
+    const e = new NetfilterEngine({ ruleset: new Ruleset('ipv4'), host: Host.defaultNode(), clock, random: new SeededRandom(7), nftables: hooks });
+    const packet = { ...fromPod('10.96.0.1', 80), sourcePort: 40001 };
+    e.commit(packet, e.enumerate(packet).find((o) => o.dnat === '10.244.0.6:8080')!);
+    clock.advance(4_000);
+    const listed = () => printTableWith(nft.tables.get('ip t')!, (set) => hooks.addedElements(set, clock.now()));
+    expect(listed()).toContain('\tset aff {\n\t\ttype ipv4_addr\n\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout 10s\n\t\telements = { 10.0.0.2 expires 6s }\n\t}');
+    clock.advance(6_000);
+    expect(listed()).toContain('\t\ttimeout 10s\n\t}');
   });
 
   it('runs base chains of ip and inet tables by priority with the iptables tables, one verdict ending the packet', () => {

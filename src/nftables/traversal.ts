@@ -26,13 +26,15 @@ import { DomainError } from '../common/domain-error';
 import type { IpFamily } from '../netfilter/address';
 import type { ChainWalker, ForeignRule, HookEntry, HookEntrySource, WalkResult } from '../netfilter/traversal';
 import type { Hook, NftTableLabel, Packet, RejectWith } from '../netfilter/types';
-import { applyMark, compileRule, compileText, keyIn, masked, NftCompileError, type NftEnv, type NftVerdict, type Op, type SetRef } from './compile';
+import { applyMark, compiledRule, compileRule, compileText, keyIn, masked, NftCompileError, type NftEnv, type NftVerdict, type Op, type SetRef } from './compile';
 import { priorityValue } from './list-printer';
 import type { NftChain, NftElement, NftRule, NftRuleset, NftSet, NftTable } from './model';
 import { canonicalText, parseConstant, parseDuration, setTypeKinds, type Constant, type Scalar, type ValueKind } from './values';
 
 const MAX_DEPTH = 64;
 const INT_KIND: readonly ValueKind[] = ['int'];
+/** numgen's one-part key, reused (see `KEY_SCRATCH`). */
+const NUMGEN_KEY: Scalar[] = [0];
 const ACCEPTED: WalkResult = Object.freeze({ kind: 'accept' });
 const DROPPED: WalkResult = Object.freeze({ kind: 'drop' });
 const WEIGHTS = new Map<number, number[]>();
@@ -44,6 +46,7 @@ function weightsOf(n: number): number[] {
   return w;
 }
 
+const HOOK_SLOTS: Readonly<Record<Hook, number>> = { PREROUTING: 0, INPUT: 2, FORWARD: 4, OUTPUT: 6, POSTROUTING: 8 };
 const HOOK_NAMES: Readonly<Record<Hook, string>> = { PREROUTING: 'prerouting', INPUT: 'input', FORWARD: 'forward', OUTPUT: 'output', POSTROUTING: 'postrouting' };
 
 /** `numgen random mod n`: each bucket's exact probability (`reciprocal_scale` of a 32-bit draw). */
@@ -98,8 +101,27 @@ interface SetIndex {
   elements: Map<string, NftElement>;
   kinds: ValueKind[];
   /** Elements whose key is not one value per part in nft's listing form (prefixes, ranges, other spellings): scanned. */
-  irregular: { key: Constant[]; element: NftElement }[];
+  irregular: { key: Constant[]; hit: Hit }[];
+  /** Whether any element expires (the set has a timeout, or an element its own). */
+  timed: boolean;
+  /**
+   * The elements written as nft lists them, by their key's values, one map per part
+   * (`10.96.0.10` → `6` → `53` → element): a packet's key looked up without writing it as text.
+   */
+  tree: ElementTree;
 }
+
+/** One level of `SetIndex.tree`: the last part's values lead to the element's hit. */
+type ElementTree = Map<Scalar, ElementTree | Hit>;
+
+/** A lookup's hit: the element, and a map element's verdict (read once, when the set is indexed). */
+interface Hit {
+  readonly element: NftElement;
+  readonly verdict?: NftVerdict;
+}
+
+/** A dynamic element's hit (a set's, with no verdict). */
+const DYNAMIC_HIT: { verdict?: NftVerdict } = Object.freeze({});
 
 /** Dynamic elements (`update @set`), by set, then element key: when each expires (ms on the engine's clock). */
 type Dynamic = Map<NftSet, Map<string, number>>;
@@ -110,12 +132,19 @@ interface DynamicFork {
 }
 
 export class NftHookSource implements HookEntrySource {
-  private cache = new Map<string, readonly HookEntry[]>();
+  /** Hook entries by `HOOK_SLOTS[hook]` plus 0 for IPv4, 1 for IPv6. */
+  private cache: (readonly HookEntry[] | undefined)[] = [];
   private cachedGeneration = -1;
   private readonly indexes = new WeakMap<NftSet, SetIndex>();
   /** Elements sampled packets added (affinity); an enumerated path works on a copy. */
   readonly dynamic: Dynamic = new Map();
   private readonly forks = new WeakMap<ChainWalker, DynamicFork>();
+  /**
+   * When each timed element the ruleset was given expires (ms on the engine's clock): the
+   * time it had left (`expires`, else its timeout) counted from the first lookup in its set
+   * after it was added (the model has no clock of its own).
+   */
+  private readonly expiries = new WeakMap<NftElement, number>();
 
   constructor(readonly ruleset: NftRuleset) {}
 
@@ -140,14 +169,15 @@ export class NftHookSource implements HookEntrySource {
   entries(hook: Hook, family: IpFamily): readonly HookEntry[] {
     const generation = this.ruleset.generation ?? 0;
     if (generation !== this.cachedGeneration) {
-      this.cache.clear();
+      this.cache = [];
       this.cachedGeneration = generation;
     }
-    const key = `${hook} ${family}`;
-    let list = this.cache.get(key);
+    // Keyed without building a string: this runs at every hook of every packet.
+    const key = HOOK_SLOTS[hook] + (family === 'ipv4' ? 0 : 1);
+    let list = this.cache[key];
     if (list === undefined) {
       list = this.build(hook, family);
-      this.cache.set(key, list);
+      this.cache[key] = list;
     }
     return list;
   }
@@ -186,13 +216,7 @@ export class NftHookSource implements HookEntrySource {
   // -------------------------------------------------------------------------
 
   private walk(walker: ChainWalker, table: NftTable, label: NftTableLabel, start: NftChain): WalkResult {
-    const ctx = walker.ctx;
-    const env: NftEnv = {
-      host: ctx.host,
-      get conntrack() {
-        return ctx.conntrack;
-      },
-    };
+    const env = new WalkEnv(walker.ctx);
     const stack: { chain: NftChain; next: number }[] = [];
     let chain = start;
     let next = 0;
@@ -203,7 +227,7 @@ export class NftHookSource implements HookEntrySource {
       while (next < chain.rules.length && entered === undefined && !returned) {
         const position = next++;
         const rule = chain.rules[position];
-        const compiled = compiledOrRefused(rule, `chain ${label} ${chain.name}`);
+        const compiled = compiledRule(rule) ?? compiledOrRefused(rule, `chain ${label} ${chain.name}`);
         const outcome = this.runRule(walker, env, table, label, chain, position, rule, compiled.ops);
         if (outcome === undefined) continue;
         if ('kind' in outcome && (outcome.kind === 'jump' || outcome.kind === 'goto' || outcome.kind === 'return' || outcome.kind === 'continue' || outcome.kind === 'accept' || outcome.kind === 'drop')) {
@@ -292,7 +316,8 @@ export class NftHookSource implements HookEntrySource {
           if (walker.pick === undefined) throw new DomainError('INVALID', 'nftables: numgen needs a walker that forks');
           const k = walker.pick(weights, (u32) => Math.floor((u32 * op.mod) / 4294967296));
           const value = k + op.offset;
-          const hit = this.inSet(walker, table, op.map, INT_KIND, [value], label);
+          NUMGEN_KEY[0] = value;
+          const hit = this.inSet(walker, table, op.map, INT_KIND, NUMGEN_KEY, label);
           if (hit === undefined || hit.verdict === undefined) {
             if (recording) walker.record(label, chain.name, position, stepRule(rule), `numgen: ${value} (no element)`);
             return undefined;
@@ -361,7 +386,25 @@ export class NftHookSource implements HookEntrySource {
     inSet.set(key, expires);
   }
 
-  /** When a dynamic element expires (the path's own write first), if there is one. */
+  /**
+   * The elements sampled packets added to the set and that have not expired at `now`, as
+   * `nft list` shows them (the time left as `expires`), leaving out keys the set holds itself.
+   */
+  addedElements(set: NftSet, now: number): NftElement[] {
+    const out: NftElement[] = [];
+    for (const [key, expires] of this.dynamic.get(set) ?? []) {
+      if (expires <= now || set.elements.has(key)) continue;
+      out.push(expires === Infinity ? { key: key.split(' . ') } : { key: key.split(' . '), expires: `${expires - now}ms` });
+    }
+    return out;
+  }
+
+    /** Whether packets (this path's, or sampled ones) wrote elements to the set. */
+  private hasDynamic(walker: ChainWalker, set: NftSet): boolean {
+    return this.dynamic.has(set) || (walker.sampling !== true && this.forks.get(walker)?.writes.has(set) === true);
+  }
+
+    /** When a dynamic element expires (the path's own write first), if there is one. */
   private readDynamic(walker: ChainWalker, set: NftSet, key: string): number | undefined {
     const own = walker.sampling === true ? undefined : this.forks.get(walker)?.writes.get(set)?.get(key);
     if (own !== undefined) return own;
@@ -380,45 +423,74 @@ export class NftHookSource implements HookEntrySource {
     }
     const set = table.sets.get(ref.named);
     if (set === undefined) throw new DomainError('INVALID', `nftables: set "${ref.named}" (named in ${label}) does not exist`);
-    const index = this.index(set, label);
+    const index = this.index(set, label, walker.ctx.now);
     if (index.kinds.length !== kinds.length) throw new DomainError('INVALID', `nftables: set "${set.name}" has ${index.kinds.length}-part keys where the rule gives ${kinds.length}`);
-    const key = keyText(index.kinds, values);
-    let element = set.elements.get(key);
-    if (element === undefined) {
+    let node: ElementTree | Hit | undefined = index.tree;
+    for (let k = 0; k < values.length && node !== undefined; k++) node = (node as ElementTree).get(values[k]);
+    let hit = node as Hit | undefined;
+    if (hit === undefined) {
       for (const e of index.irregular) {
         if (keyIn(e.key, values)) {
-          element = e.element;
+          hit = e.hit;
           break;
         }
       }
     }
-    if (element === undefined) {
-      const expires = this.readDynamic(walker, set, key);
+    if (hit === undefined) {
+      // Only a set packets wrote to is asked by text.
+      if (!this.hasDynamic(walker, set)) return undefined;
+      const expires = this.readDynamic(walker, set, keyText(index.kinds, values));
       if (expires === undefined || expires <= walker.ctx.now) return undefined;
-      return {};
+      return DYNAMIC_HIT;
     }
-    return set.kind === 'map' ? { verdict: elementVerdict(element.value, `map ${label} ${set.name}`) } : {};
+    if (index.timed) {
+      // A later `update` refreshes a listed element; without one it keeps the time it was given.
+      const expires = (this.hasDynamic(walker, set) ? this.readDynamic(walker, set, keyText(index.kinds, values)) : undefined) ?? this.expiries.get(hit.element);
+      if (expires !== undefined && expires <= walker.ctx.now) return undefined;
+    }
+    return hit;
   }
 
-  private index(set: NftSet, label: string): SetIndex {
+  private index(set: NftSet, label: string, now: number): SetIndex {
     const generation = this.ruleset.generation ?? 0;
     let index = this.indexes.get(set);
     if (index !== undefined && index.generation === generation && index.elements === set.elements) return index;
     const kinds = setTypeKinds(set.type);
     if (typeof kinds === 'string') throw new DomainError('INVALID', `nftables: set ${label} ${set.name}: ${kinds}`);
     const irregular: SetIndex['irregular'] = [];
+    const tree: ElementTree = new Map();
+    const setTimeout = set.timeout === undefined ? undefined : parseDuration(set.timeout);
+    let timed = false;
     for (const [text, element] of set.elements) {
+      const life = (element.expires === undefined ? undefined : parseDuration(element.expires)) || (element.timeout === undefined ? setTimeout : parseDuration(element.timeout));
+      if (life !== undefined) {
+        timed = true;
+        if (!this.expiries.has(element)) this.expiries.set(element, now + life);
+      }
       const key = element.key.map((part, k) => {
         const c = parseConstant(kinds.key[k], part);
         if (typeof c === 'string') throw new DomainError('INVALID', `nftables: set ${label} ${set.name}: element "${text}": ${c}`);
         return c;
       });
       const regular = key.every((c, k) => c.kind === 'range' && c.lo === c.hi && canonicalText(kinds.key[k], c.lo) === element.key[k]);
-      if (!regular) irregular.push({ key, element });
+      const hit: Hit = set.kind === 'map' ? { element, verdict: elementVerdict(element.value, `map ${label} ${set.name}`) } : { element };
+      if (!regular) irregular.push({ key, hit });
+      else addToTree(tree, key.map((c) => (c as { lo: Scalar }).lo), hit);
     }
-    index = { generation, elements: set.elements, kinds: kinds.key, irregular };
+    index = { generation, elements: set.elements, kinds: kinds.key, irregular, timed, tree };
     this.indexes.set(set, index);
     return index;
+  }
+}
+
+/** What the compiled selectors read besides the packet; the connection is read only when a rule asks (`ct state`). */
+class WalkEnv implements NftEnv {
+  constructor(private readonly ctx: ChainWalker['ctx']) {}
+  get host() {
+    return this.ctx.host;
+  }
+  get conntrack() {
+    return this.ctx.conntrack;
   }
 }
 
@@ -432,6 +504,16 @@ function compiledOrRefused(rule: NftRule, where: string) {
   }
 }
 
+function addToTree(tree: ElementTree, values: readonly Scalar[], hit: Hit): void {
+  let node = tree;
+  for (let k = 0; k < values.length - 1; k++) {
+    let next = node.get(values[k]) as ElementTree | undefined;
+    if (next === undefined) node.set(values[k], (next = new Map()));
+    node = next;
+  }
+  node.set(values[values.length - 1], hit);
+}
+
 /** The packet's key as a set element's text (`10.0.0.1 . tcp . 80`): the element map's own key when the element is written as nft lists it. */
 function keyText(kinds: readonly ValueKind[], values: readonly Scalar[]): string {
   let key = canonicalText(kinds[0], values[0]);
@@ -443,8 +525,11 @@ function mapName(ref: SetRef): string {
   return 'named' in ref ? `vmap @${ref.named}` : 'vmap';
 }
 
+/** One reused array per key length: a key is read, looked up and dropped before the next is read. */
+const KEY_SCRATCH: Scalar[][] = [];
+
 function readKey(key: readonly { read(p: Packet, env: NftEnv): Scalar | undefined }[], p: Packet, env: NftEnv): Scalar[] | undefined {
-  const values: Scalar[] = new Array<Scalar>(key.length);
+  const values = (KEY_SCRATCH[key.length] ??= new Array<Scalar>(key.length));
   for (let k = 0; k < key.length; k++) {
     const v = key[k].read(p, env);
     if (v === undefined) return undefined;

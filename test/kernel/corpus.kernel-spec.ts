@@ -29,7 +29,6 @@
  *   npm run test:kernel -- corpus
  */
 import { corpusIpsetNames, corpusIpsets } from '../support/corpus-ipsets';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/common/clock';
@@ -42,7 +41,7 @@ import { Host } from '../../src/netfilter/host';
 import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
 import { CorpusTopology, corpusHost, type CorpusInterface, type CorpusTopologySpec } from './support/corpus-topology';
 import { expectFrequenciesFit } from './support/probe-agreement';
-import { kernelSuiteUnavailable, type ClientResult, type ListenerRecord } from './support/netns';
+import { kernelDescribe, kernelSuiteUnavailable, savedRules, type ClientResult, type ListenerRecord } from './support/netns';
 import { formatIp } from '../../src/netfilter/address';
 
 const CORPUS = join(__dirname, '..', '..', 'fixtures', 'netfilter-corpus');
@@ -73,20 +72,7 @@ interface CorpusEntry {
 const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { dumps: Record<string, CorpusEntry> };
 const NAMES = Object.keys(manifest.dumps).sort();
 
-function unavailable(): string | undefined {
-  const why = kernelSuiteUnavailable();
-  if (why !== undefined) return why;
-  if (spawnSync('sh', ['-c', 'command -v ipset']).status !== 0) return 'ipset is not installed (apt-get install -y ipset)';
-  return undefined;
-}
-
-const skipReason = unavailable();
-if (skipReason !== undefined) {
-  const message = `kernel corpus suite SKIPPED: ${skipReason}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = skipReason === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel corpus suite', kernelSuiteUnavailable());
 
 /** What an engine path that stops at a kept target (UNKNOWN) is written as. */
 const ANY = 'any (stops at a kept rule kube-netsim does not model)';
@@ -180,14 +166,6 @@ function connectionsFor(prediction: Prediction): number {
   return prediction.places.has('dropped') && k === 1 ? 4 : 16;
 }
 
-/** Save text without `#` lines, chain counters zeroed (packets the node sent itself may count). */
-function withoutComments(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
-}
-
 let probeCount = 0;
 
 describeKernel('the Linux kernel agrees with the engine on the real-dump corpus', () => {
@@ -221,7 +199,7 @@ describeKernel('the Linux kernel agrees with the engine on the real-dump corpus'
       });
 
       it('the kernel prints what NAME.expected recorded', () => {
-        expect(withoutComments(topology!.save())).toEqual(withoutComments(expected));
+        expect(savedRules(topology!.save())).toEqual(savedRules(expected));
       });
 
       entry.probes.forEach((probe, probeIndex) => {

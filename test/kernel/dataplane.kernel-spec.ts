@@ -28,16 +28,11 @@
  * (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
 import { ping } from './support/ping';
-import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type From, type KernelCase } from './support/agreement';
+import { NODE_1, NODE_2, OUTSIDE_CLIENT, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, type From, type KernelCase } from './support/agreement';
 import { clusterTopologyUnavailable } from './support/cluster-topology';
+import { kernelDescribe, savedRules } from './support/netns';
 
-const unavailable = clusterTopologyUnavailable();
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (dataplane) SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (dataplane)', clusterTopologyUnavailable());
 
 const pod = podManifest;
 const service = serviceManifest;

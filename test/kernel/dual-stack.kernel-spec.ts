@@ -23,30 +23,12 @@
  * Needs what dataplane.kernel-spec.ts needs, plus ip6tables; skipped elsewhere,
  * and says why (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
-import { run } from './support/netns';
+import { kernelDescribe, missingTool, savedRules } from './support/netns';
 import { ping } from './support/ping';
-import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type From, type KernelCase } from './support/agreement';
+import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, kernelCluster, expectKernelViews, nodeManifests, podManifest, runAgreementCase, serviceManifest, type From, type KernelCase } from './support/agreement';
 import { clusterTopologyUnavailable } from './support/cluster-topology';
 
-function unavailableHere(): string | undefined {
-  const base = clusterTopologyUnavailable();
-  if (base !== undefined) return base;
-  try {
-    run(['sh', '-c', 'command -v ip6tables-restore']);
-  } catch {
-    return 'ip6tables-restore is not installed (apt-get install -y iptables)';
-  }
-  return undefined;
-}
-
-const unavailable = unavailableHere();
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (dual-stack dataplane) SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
-
+const describeKernel = kernelDescribe('kernel agreement suite (dual-stack dataplane)', clusterTopologyUnavailable() ?? missingTool(['ip6tables-restore'], 'apt-get install -y iptables'));
 
 const pod = podManifest;
 const service = (name: string, app: string, spec: string) => serviceManifest(name, app, `ipFamilyPolicy: PreferDualStack, ${spec}`);

@@ -32,16 +32,10 @@ import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
 import { restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
 import { rejectAnswer } from '../../src/netfilter/reject-answer';
 import { Ruleset } from '../../src/netfilter/ruleset';
-import { addNamespace, deleteNamespace, kernelSuiteUnavailable, namespaceStem, run, type ClientResult, type ListenerRecord } from './support/netns';
+import { addNamespace, deleteNamespace, kernelDescribe, kernelSuiteUnavailable, missingTool, namespaceStem, run, savedRules, type ClientResult, type ListenerRecord } from './support/netns';
 import { BRIDGE_IP6, ENGINE_HOST6, NODE_IP6, Topology6 } from './support/topology6';
 
-const unavailable = kernelSuiteUnavailable() ?? (run(['sh', '-c', 'command -v ip6tables-restore || true']).trim() === '' ? 'ip6tables-restore is not installed' : undefined);
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (ip6tables) SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (ip6tables)', kernelSuiteUnavailable() ?? missingTool(['ip6tables-restore']));
 
 const LOCAL_A = 'fd00:10:180::2';
 const LOCAL_B = 'fd00:10:180::3';
@@ -155,12 +149,6 @@ function kernelPlace(result: ClientResult, record: ListenerRecord | undefined): 
   return `unexplained (${result.result})`;
 }
 
-const withoutComments = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => !l.startsWith('#') && l !== '')
-    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
-
 describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
   describe('golden ip6tables rulesets print identically', () => {
     const dir = join(__dirname, '..', '..', 'fixtures', 'netfilter', 'ipv6');
@@ -174,7 +162,7 @@ describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
         for (const name of new Set([...rules.matchAll(/--nfacct-name\s+("?)([^\s"]+)\1/g)].map((m) => m[2]))) run(['ip', 'netns', 'exec', ns, 'nfacct', 'add', name]);
         run(['ip', 'netns', 'exec', ns, 'ip6tables-restore'], rules);
         const real = run(['ip', 'netns', 'exec', ns, 'ip6tables-save']);
-        expect(withoutComments(printIptablesSave(parseRuleset(rules, { family: 'ipv6' })))).toEqual(withoutComments(real));
+        expect(savedRules(printIptablesSave(parseRuleset(rules, { family: 'ipv6' })))).toEqual(savedRules(real));
       } finally {
         deleteNamespace(ns);
       }
@@ -210,7 +198,7 @@ describeKernel('ip6tables: the Linux kernel agrees with the engine', () => {
     afterAll(() => topology?.destroy());
 
     it('the real ip6tables-save prints what we print', () => {
-      expect(withoutComments(topology.save())).toEqual(withoutComments(printIptablesSave(parseRuleset(rules, { family: 'ipv6' }))));
+      expect(savedRules(topology.save())).toEqual(savedRules(printIptablesSave(parseRuleset(rules, { family: 'ipv6' }))));
     });
 
     it('writes no KUBE-FIREWALL localnet rule for IPv6, as upstream', () => {

@@ -19,17 +19,10 @@ import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
 import { parseRuleset } from '../../src/netfilter/iptables-text.parser';
 import { IpsetStore } from '../../src/netfilter/ipset/ipset-store';
 import { printIpsetSave, restoreIpsets } from '../../src/netfilter/ipset/ipset-text';
-import { kernelSuiteUnavailable, run, type ClientResult, type ListenerRecord } from './support/netns';
+import { kernelDescribe, kernelSuiteUnavailable, missingTool, run, savedRules, type ClientResult, type ListenerRecord } from './support/netns';
 import { ENGINE_HOST6, NODE_IP6, Topology6 } from './support/topology6';
 
-const missing = (tool: string) => run(['sh', '-c', `command -v ${tool} || true`]).trim() === '';
-const unavailable = kernelSuiteUnavailable() ?? (missing('ip6tables-restore') ? 'ip6tables-restore is not installed' : missing('ipset') ? 'ipset is not installed (apt-get install -y ipset)' : undefined);
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (IPv6 ipsets) SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (IPv6 ipsets)', kernelSuiteUnavailable() ?? missingTool(['ip6tables-restore']));
 
 const POD = 'fd00:10:180::2';
 const BLOCKED = '2600:5200::1';
@@ -96,8 +89,6 @@ function kernelPlace(result: ClientResult, record: ListenerRecord | undefined): 
   return `unexplained (${result.result})`;
 }
 
-const withoutComments = (text: string) => text.split('\n').filter((l) => !l.startsWith('#') && l !== '');
-
 describeKernel('IPv6 ipsets: the Linux kernel agrees with the engine', () => {
   let topology: Topology6;
   beforeAll(async () => {
@@ -112,7 +103,7 @@ describeKernel('IPv6 ipsets: the Linux kernel agrees with the engine', () => {
   });
 
   it('the real ip6tables-save prints what we print', () => {
-    expect(withoutComments(topology.save())).toEqual(withoutComments(printIptablesSave(parseRuleset(RULES, { family: 'ipv6', ipsets: ourSets() }))));
+    expect(savedRules(topology.save())).toEqual(savedRules(printIptablesSave(parseRuleset(RULES, { family: 'ipv6', ipsets: ourSets() }))));
   });
 
   PROBES.forEach((probe, k) => {

@@ -12,18 +12,12 @@
 import { spawnSync } from 'node:child_process';
 import { renderRules } from '../../src/kube-proxy/render';
 import { loadSync } from '../../src/kube-proxy/ruleset-loader';
-import { scenarios } from '../../src/kube-proxy/testing/scenarios';
+import { scenarios } from '../support/kube-proxy/scenarios';
 import { printIptablesSave } from '../../src/netfilter/iptables-save.printer';
 import { Ruleset } from '../../src/netfilter/ruleset';
-import { kernelSuiteUnavailable } from './support/topology';
+import { kernelDescribe, kernelSuiteUnavailable } from './support/netns';
 
-const unavailable = kernelSuiteUnavailable();
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (kube-proxy) SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (kube-proxy)', kernelSuiteUnavailable());
 
 function run(args: string[], input?: string): string {
   const r = spawnSync(args[0], args.slice(1), { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

@@ -13,15 +13,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { startMain, MainProcess } from '../support/main-process';
-import { addNamespace, deleteNamespace, namespaceStem, networkNamespacesUnavailable, runScript } from './support/netns';
+import { addNamespace, deleteNamespace, kernelDescribe, namespaceStem, networkNamespacesUnavailable, runScript } from './support/netns';
 
-const unavailable = networkNamespacesUnavailable(['curl']);
-if (unavailable !== undefined) {
-  const message = `listening address tests SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('listening address tests', networkNamespacesUnavailable(['curl']));
 
 const SERVER_V4 = '10.201.0.1';
 const CLIENT_V4 = '10.201.0.2';

@@ -31,7 +31,8 @@ import { printIpsetSave, restoreIpsets } from '../../src/netfilter/ipset/ipset-t
 import { PROBES } from './probes';
 import { checkProbe, predict, topologyFor } from './support/probe-agreement';
 import { echoAnswerers, ping } from './support/ping';
-import { ENGINE_HOST, Topology, kernelSuiteUnavailable } from './support/topology';
+import { ENGINE_HOST, Topology } from './support/topology';
+import { kernelDescribe, kernelSuiteUnavailable, savedRules } from './support/netns';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'netfilter');
 const NAMES = readdirSync(FIXTURES)
@@ -39,13 +40,7 @@ const NAMES = readdirSync(FIXTURES)
   .map((f) => f.slice(0, -'.rules'.length))
   .sort();
 
-const unavailable = kernelSuiteUnavailable();
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite', kernelSuiteUnavailable());
 
 /** A fixture's ipsets (`NAME.ipset` beside `NAME.rules`, loaded first with the real `ipset restore`), as text. */
 function ipsetTextOf(name: string): string | undefined {
@@ -63,14 +58,6 @@ function ipsetStore(text: string | undefined): IpsetStore | undefined {
 function engineFor(rules: string, ipsetText?: string): NetfilterEngine {
   const ipsets = ipsetStore(ipsetText);
   return new NetfilterEngine({ ruleset: parseRuleset(rules, { ipsets }), host: Host.create(ENGINE_HOST), clock: new ManualClock(), random: new SeededRandom(1), ipsets });
-}
-
-/** Save text without `#` lines, and with chain counters zeroed (packets the node sent itself may count). */
-function withoutComments(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
 }
 
 let probeCount = 0;
@@ -105,8 +92,8 @@ describeKernel('the Linux kernel agrees with the engine', () => {
       });
 
       it("the kernel's iptables-save is our printing", () => {
-        const ours = withoutComments(printIptablesSave(parseRuleset(rules, { ipsets: ipsetStore(ipsetText) })));
-        expect(withoutComments(topology!.save())).toEqual(ours);
+        const ours = savedRules(printIptablesSave(parseRuleset(rules, { ipsets: ipsetStore(ipsetText) })));
+        expect(savedRules(topology!.save())).toEqual(ours);
       });
 
       if (ipsetText !== undefined) {

@@ -27,17 +27,11 @@
  * says why (NSIM_KERNEL_REQUIRED=1 turns that into a failure).
  */
 import type { Cluster } from '../../src/cluster/cluster';
-import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, savedRules, type From, type KernelCase } from './support/agreement';
+import { DUAL_STACK_POOLS, NODE_1, NODE_2, OUTSIDE_CLIENT, OUTSIDE_CLIENT6, agreementRun, concreteCase, expectKernelViews, kernelCluster, nodeManifests, podManifest, runAgreementCase, serviceManifest, type From, type KernelCase } from './support/agreement';
 import { clusterTopologyUnavailable } from './support/cluster-topology';
-import { networkNamespacesUnavailable } from './support/netns';
+import { kernelDescribe, networkNamespacesUnavailable, savedRules } from './support/netns';
 
-const unavailable = clusterTopologyUnavailable() ?? networkNamespacesUnavailable(['nft', 'ip6tables-restore']);
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (nftables cluster) SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (nftables cluster)', clusterTopologyUnavailable() ?? networkNamespacesUnavailable(['nft', 'ip6tables-restore']));
 
 const pod = podManifest;
 

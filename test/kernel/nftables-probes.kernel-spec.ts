@@ -11,7 +11,6 @@
  * Needs root, iproute2, nft and the agreement suite's tools; skipped (and
  * says so) elsewhere, a failure with NSIM_KERNEL_REQUIRED=1.
  */
-import { spawnSync } from 'node:child_process';
 import { ManualClock } from '../../src/common/clock';
 import { SeededRandom } from '../../src/common/random';
 import { renderNftRules } from '../../src/kube-proxy/render';
@@ -22,16 +21,10 @@ import { Ruleset } from '../../src/netfilter/ruleset';
 import { loadNftText } from '../../src/nftables/load';
 import { CLIENT_POD, type Probe } from './probes';
 import { checkProbe, predict, topologyFor } from './support/probe-agreement';
-import { run } from './support/netns';
-import { ENGINE_HOST, NODE_IP, Topology, kernelSuiteUnavailable } from './support/topology';
+import { kernelDescribe, kernelSuiteUnavailable, missingTool, run } from './support/netns';
+import { ENGINE_HOST, NODE_IP, Topology } from './support/topology';
 
-const unavailable = kernelSuiteUnavailable() ?? (spawnSync('sh', ['-c', 'command -v nft']).status === 0 ? undefined : 'nft is not installed (apt-get install -y nftables)');
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (nftables probes) SKIPPED: ${unavailable}`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (nftables probes)', kernelSuiteUnavailable() ?? missingTool(['nft'], 'apt-get install -y nftables'));
 
 const NODE = 'test-node';
 const client: Probe['from'] = { kind: 'pod', ip: CLIENT_POD };

@@ -10,26 +10,24 @@
  * Needs root, iproute2 and nft (Debian's `nftables`); skipped (and says so) elsewhere.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ManualClock } from '../../src/common/clock';
 import { emptyRuleset, tableKey, type NftRuleset } from '../../src/nftables/model';
 import { renderNftRules } from '../../src/kube-proxy/render';
 import { NftProxier } from '../../src/kube-proxy/nftables/nft-proxier';
-import { populateNft, upstreamNftProxier } from '../../src/kube-proxy/nftables/testing';
-import { overallObjects } from '../../src/kube-proxy/testing/upstream-cases';
-import { scenarios } from '../../src/kube-proxy/testing/scenarios';
+import { populateNft, upstreamNftProxier } from '../support/kube-proxy/nftables';
+import { overallObjects } from '../support/kube-proxy/upstream-cases';
+import { scenarios } from '../support/kube-proxy/scenarios';
 import { applyTransaction } from '../../src/nftables/transaction';
 import { printTable } from '../../src/nftables/list-printer';
 import { parseNftTransaction } from '../../src/nftables/transaction-parser';
-import { networkNamespacesUnavailable } from './support/netns';
+import { parseNftList } from '../../src/nftables/list-parser';
+import { parseDuration } from '../../src/nftables/values';
+import { kernelDescribe, networkNamespacesUnavailable } from './support/netns';
 import type { EndpointSlice } from '../../src/kube-proxy/types';
 
-const unavailable = networkNamespacesUnavailable(['nft']);
-if (unavailable !== undefined) {
-  const message = `kernel agreement suite (nftables) SKIPPED: ${unavailable} (apt-get install -y nftables iproute2)`;
-  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
-  process.stderr.write(`\n*** ${message} ***\n\n`);
-}
-const describeKernel = unavailable === undefined ? describe : describe.skip;
+const describeKernel = kernelDescribe('kernel agreement suite (nftables)', networkNamespacesUnavailable(['nft'], 'apt-get install -y nftables iproute2'));
 
 function run(args: string[], input?: string): string {
   const r = spawnSync(args[0], args.slice(1), { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -138,5 +136,45 @@ describeKernel('kube-proxy nftables transactions in the real kernel', () => {
       expect(Object.keys(modelShape(proxier.ruleset, 'ip').chains).filter((c) => c.includes('ns4/'))).toEqual([]);
     });
   });
-});
 
+  it('start-up over a table a previous kube-proxy left (upstream\'s TestSyncProxyRulesStartup): the kernel takes the first sync and holds the table we model', () => {
+    const left = readFileSync(join(__dirname, '../../fixtures/kube-proxy/upstream-nftables/base.nft'), 'utf8') + readFileSync(join(__dirname, '../../fixtures/kube-proxy/upstream-nftables/startup/loaded.nft'), 'utf8');
+    const ruleset = emptyRuleset();
+    applyTransaction(ruleset, parseNftTransaction(left));
+    const { proxier } = upstreamNftProxier('IPv4', new ManualClock(0), ruleset);
+    // Every Service of upstream's overall test: the loaded ones change, the others are new.
+    populateNft(proxier, overallObjects());
+    withNamespace((nft) => {
+      nft(left);
+      const first = proxier.sync();
+      expect(first.text).toContain('delete chain ip kube-proxy nat-prerouting\n');
+      nft(first.text);
+      expect(kernelShape(nft(undefined, '-j', 'list', 'table', 'ip', 'kube-proxy'))).toEqual(modelShape(proxier.ruleset, 'ip'));
+      expect(canonicalListing(printTable(proxier.table()!))).toBe(canonicalListing(nft(undefined, 'list', 'table', 'ip', 'kube-proxy')));
+    });
+  });
+
+  it('timed elements (fixtures/nftables/element-timeouts.nft): the kernel lists what our printer prints, its time left read back as listed', () => {
+    const text = readFileSync(join(__dirname, '../../fixtures/nftables/element-timeouts.nft'), 'utf8');
+    const model = emptyRuleset();
+    applyTransaction(model, parseNftTransaction(text));
+    withNamespace((nft) => {
+      nft(text);
+      const listed = nft(undefined, 'list', 'ruleset');
+      // The model holds each element as added (its whole time left); the kernel's has run down a little since.
+      const ranDown = (listing: string) => canonicalListing(listing.replace(/ expires [0-9dhms]+/g, ' expires …'));
+      expect(ranDown(printTable(model.tables.get(tableKey('ip', 'kube-proxy'))!))).toBe(ranDown(listed));
+      // The listing read back keeps each element's time left, and prints as nft printed it.
+      const read = emptyRuleset();
+      applyTransaction(read, parseNftList(listed));
+      expect(printTable(read.tables.get(tableKey('ip', 'kube-proxy'))!)).toBe(listed);
+      const given = model.tables.get(tableKey('ip', 'kube-proxy'))!.sets.get('ports')!.elements;
+      for (const e of read.tables.get(tableKey('ip', 'kube-proxy'))!.sets.get('ports')!.elements.values()) {
+        const full = parseDuration(given.get(e.key[0])!.expires ?? given.get(e.key[0])!.timeout ?? '1m')!;
+        const left = parseDuration(e.expires!)!;
+        expect(left).toBeLessThanOrEqual(full);
+        expect(left).toBeGreaterThan(full - 10_000);
+      }
+    });
+  });
+});

@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiNotAcceptableResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ANSWER_DETAILS, answerAtDetail } from '../../dataplane/answer-detail';
 import { trafficRequest } from '../../dataplane/icmp-traffic';
 import { trafficText } from '../../dataplane/text-form';
 import { TrafficSimulator } from '../../dataplane/traffic';
-import { ApiJsonOrTextAnswer } from '../answer-docs';
+import { ApiJsonOrTextAnswer, ApiNegotiatedAnswer } from '../answer-docs';
 import { choiceParam, formatParam, negotiateFormat } from '../answer-format';
 import { AnswerBodies, sendAnswer, textBody } from '../json-body';
 import { TRAFFIC } from '../tokens';
@@ -37,9 +37,7 @@ export class DataplaneController {
       'The text form (`?format=text` or `Accept: text/plain`) is a traceroute-like view for an 80-column terminal.',
   })
   @ApiQuery({ name: 'detail', required: false, enum: ['summary', 'hops'], description: '`summary` (default): outcomes with their paths; `hops`: every hop and rule too.' })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`, q-values honoured).' })
-  @ApiJsonOrTextAnswer(TrafficAnswerDto, 'JSON, or the text form for `format=text` / `Accept: text/plain`.')
-  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
+  @ApiNegotiatedAnswer(TrafficAnswerDto)
   send(
     @Body() body: TrafficRequestDto,
     @Query('format') format: string | undefined,

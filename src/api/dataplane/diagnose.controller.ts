@@ -1,11 +1,12 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
-import { ApiNotAcceptableResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Diagnoser } from '../../dataplane/explain/diagnose';
 import { readDiagnoseQuery } from '../../dataplane/explain/diagnose-query';
 import { diagnosisText } from '../../dataplane/explain/diagnose-text';
 import { TrafficSimulator } from '../../dataplane/traffic';
 import { TRAFFIC_PROTOCOLS } from '../../dataplane/traffic-source';
+import { ApiNegotiatedAnswer } from '../answer-docs';
 import { choiceParam, negotiateFormat } from '../answer-format';
 import { TRAFFIC } from '../tokens';
 import { DiagnosisDto } from './diagnose.dto';
@@ -31,10 +32,7 @@ export class DiagnoseController {
   @ApiQuery({ name: 'from', required: true, example: 'pod/default/db-0', description: 'pod/NAMESPACE/NAME, node/NAME, or external/IP (an outside client)' })
   @ApiQuery({ name: 'to', required: true, example: 'web:80', description: 'IP:PORT, NAME:PORT, service/NAMESPACE/NAME:PORT or pod/NAMESPACE/NAME:PORT, as POST /netsim/v1/traffic takes it' })
   @ApiQuery({ name: 'protocol', required: false, enum: [...TRAFFIC_PROTOCOLS], description: 'default tcp' })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`, q-values honoured).' })
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: DiagnosisDto, description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.' })
-  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
+  @ApiNegotiatedAnswer(DiagnosisDto)
   diagnose(@Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
     // Checked before anything is sent.
     const format = negotiateFormat(single(query.format), req.headers.accept);

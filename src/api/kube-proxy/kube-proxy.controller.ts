@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiBody, ApiConsumes, ApiNotAcceptableResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Cluster } from '../../cluster/cluster';
 import { diffNodeRules } from '../../cluster/node-rules-diff';
 import { nodeRulesDiffText } from '../../cluster/node-rules-diff-text';
@@ -16,8 +16,8 @@ import { TableName } from '../../netfilter/types';
 import { NftProxier } from '../../kube-proxy/nftables/nft-proxier';
 import { Proxier } from '../../kube-proxy/proxier';
 import { NFT_FAMILIES, NftFamily } from '../../nftables/model';
-import { printTable } from '../../nftables/list-printer';
-import { ApiJsonAnswer, ApiTextAnswer, CHAIN_SCHEMA, KUBE_PROXY_STATUS_SCHEMA, OBJECT_SCHEMA } from '../answer-docs';
+import { printTableWith } from '../../nftables/list-printer';
+import { ApiJsonAnswer, ApiNegotiatedAnswer, ApiTextAnswer, CHAIN_SCHEMA, KUBE_PROXY_STATUS_SCHEMA, OBJECT_SCHEMA } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
 import { sendAnswer } from '../json-body';
 import { loadRules, UNSUPPORTED_QUERY } from '../netfilter/netfilter.controller';
@@ -189,11 +189,15 @@ export class KubeProxyApiController {
     res.header(RULES_HEADER, proxy.imported ? 'imported' : 'kube-proxy');
     res.header(MODE_HEADER, proxy.mode);
     switch (format ?? 'list') {
-      case 'list':
+      case 'list': {
+        // With the elements the node's packets added to its sets (session affinity), as the kernel lists them.
+        const hooks = this.traffic.network.nftHooks(node);
+        const now = this.cluster.clock.now();
         return [...proxy.nftables.tables.values()]
           .filter((t) => !only || t.family === only)
-          .map(printTable)
+          .map((t) => printTableWith(t, hooks && ((set) => hooks.addedElements(set, now))))
           .join('');
+      }
       case 'nft': {
         const proxiers = [proxy.proxier, proxy.ipv6?.proxier].filter((p): p is NftProxier => p instanceof NftProxier);
         return proxiers
@@ -255,14 +259,8 @@ export class KubeProxyApiController {
       'and says in words, per Service port and endpoint, what is missing, what is stale (with the reason: the Service gone, the pod gone or not Ready) and what differs ' +
       '(entry points, probabilities, order, other rules). Chains of other programs (CNI, firewall) are not compared. `unified=true` adds a `diff -u` of the two texts.',
   })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
   @ApiQuery({ name: 'unified', required: false, enum: ['true', 'false'], description: 'Add a unified diff of the two iptables-save texts (kube-proxy\'s and the kubelet\'s lines).' })
-  @ApiResponse({
-    status: 200,
-    description: 'JSON, or the text form for `format=text` / `Accept: text/plain`.',
-    content: { 'application/json': { schema: NODE_RULES_DIFF_SCHEMA }, 'text/plain': { schema: { type: 'string' } } },
-  })
-  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
+  @ApiNegotiatedAnswer(NODE_RULES_DIFF_SCHEMA)
   diff(
     @Param('node') node: string,
     @Query('format') format: string | undefined,

@@ -1,17 +1,15 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiNotAcceptableResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Cluster } from '../../cluster/cluster';
 import { SeededRandom } from '../../common/random';
 import { DomainError } from '../../common/domain-error';
 import { TrafficSimulator } from '../../dataplane/traffic';
 import { NetfilterEngine } from '../../netfilter/engine';
-import { traceText } from '../../netfilter/trace-text';
-import { ApiJsonOrTextAnswer } from '../answer-docs';
+import { ApiNegotiatedAnswer } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
-import { sendAnswer } from '../json-body';
 import { TraceAnswerDto } from '../netfilter/answer.dto';
-import { packetProtocol, requestFamily, traceViews } from '../netfilter/netfilter.controller';
+import { requestFamily, sendTraceAnswer } from '../netfilter/trace-answer';
 import { CLUSTER, TRAFFIC } from '../tokens';
 import { NodeTraceRequestDto } from './node-trace.dto';
 
@@ -39,9 +37,7 @@ export class NodeTraceController {
       "(kube-proxy's and flannel's, or the imported ones), `family: ipv6` its ip6tables tables (the IPv6 proxier's, on a cluster with IPv6); a node whose kube-proxy runs in nftables mode adds its nft base chains, by priority. " +
       'The packet is traced as the first of its connection, and leaves no conntrack entry; `mode: sample` counts it in the counters of the rules it crosses (as a real packet would), `enumerate` counts nothing.',
   })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
-  @ApiJsonOrTextAnswer(TraceAnswerDto, 'JSON, or the text form for `format=text` / `Accept: text/plain`.')
-  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
+  @ApiNegotiatedAnswer(TraceAnswerDto)
   trace(@Param('node') node: string, @Body() body: NodeTraceRequestDto, @Query('format') format: string | undefined, @Req() req: FastifyRequest, @Res() res: FastifyReply): void {
     const answerFormat = negotiateFormat(format, req.headers.accept);
     const proxy = this.cluster.kubeProxies.proxy(node);
@@ -58,8 +54,6 @@ export class NodeTraceController {
     const host = network.host(node);
     const random = body.seed === undefined ? this.cluster.random : new SeededRandom(body.seed);
     const engine = new NetfilterEngine({ ruleset, host, clock: this.cluster.clock, random, ipsets: network.ipsets(node), nftables: network.nftHooks(node) });
-    const views = traceViews(engine, host, body.packet, body.mode ?? 'enumerate');
-    res.header('Vary', 'Accept');
-    sendAnswer(res, answerFormat, { node, family, outcomes: views }, answerFormat === 'text' ? traceText({ ...body.packet, protocol: packetProtocol(body.packet) }, views) : []);
+    sendTraceAnswer(res, answerFormat, engine, host, body.packet, body.mode, { node, family });
   }
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Header, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiNotAcceptableResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock';
 import { SeededRandom, type Random } from '../../common/random';
@@ -10,110 +10,20 @@ import {
   IpsetStore,
   NetfilterEngine,
   Ruleset,
-  TCP_FLAGS,
-  detectDumpFamily,
-  familyOf,
-  outcomeView,
   printIpsetSave,
   printIptablesSave,
   restoreIpsets,
   restoreRuleset,
-  tryParseIp,
   type IpFamily,
 } from '../../netfilter';
-import { traceText } from '../../netfilter/trace-text';
-import { ApiJsonOrTextAnswer, ApiTextAnswer } from '../answer-docs';
+import { ApiNegotiatedAnswer, ApiTextAnswer } from '../answer-docs';
 import { negotiateFormat } from '../answer-format';
 import { warningHeader } from '../kube/field-validation';
-import { sendAnswer } from '../json-body';
 import { CLOCK, RANDOM } from '../tokens';
 import { TraceAnswerDto } from './answer.dto';
-import { IpsetSaveRequestDto, SaveRequestDto, TraceRequestDto, type PacketDto } from './dto';
-import { isIcmpProtocol, requestedIcmpType } from '../../netfilter/icmp';
-import type { Protocol } from '../../netfilter/types';
-import { rejectAnswer } from '../../netfilter/reject-answer';
+import { IpsetSaveRequestDto, SaveRequestDto, TraceRequestDto } from './dto';
+import { requestFamily, sendTraceAnswer } from './trace-answer';
 import { loadNftText } from '../../nftables/load';
-
-/**
- * The ICMP part of a trace request: type (by number or name; a name may fix
- * the code), code and id. Ports belong to tcp, udp and sctp, ICMP fields to
- * icmp: either on the other protocol is refused, naming the field.
- */
-function icmpFields(p: PacketDto): { icmpType?: number; icmpCode?: number; icmpId?: number } {
-  const misplaced = (field: string, message: string) => new DomainError('INVALID', `packet.${field}: ${message}`, { field: `packet.${field}` });
-  const protocol = packetProtocol(p);
-  if (!isIcmpProtocol(protocol)) {
-    for (const field of ['icmpType', 'icmpCode', 'icmpId'] as const) {
-      if (p[field] !== undefined) throw misplaced(field, `only an icmp or icmpv6 packet has ${field === 'icmpId' ? 'an id' : `a ${field === 'icmpType' ? 'type' : 'code'}`}, not a ${p.protocol} one`);
-    }
-    return {};
-  }
-  for (const field of ['sourcePort', 'destinationPort'] as const) {
-    if (p[field] !== undefined) throw misplaced(field, `an ${protocol} packet has no ports (an echo is told apart by its icmpId)`);
-  }
-  const type = p.icmpType === undefined ? undefined : requestedIcmpType(p.icmpType, 'packet.icmpType', protocol);
-  return { icmpType: type?.type, icmpCode: p.icmpCode ?? type?.code, icmpId: p.icmpId };
-}
-
-/** The protocol a trace request names, `ipv6-icmp` (ip6tables' name for ICMPv6) read as `icmpv6`. */
-export function packetProtocol(p: Pick<PacketDto, 'protocol'>): Protocol {
-  return p.protocol === 'ipv6-icmp' ? 'icmpv6' : p.protocol;
-}
-
-/**
- * The family of a trace or save request: the request's `family`, else the
- * rules' own (their first address; see detectDumpFamily), else the packet's
- * destination, else IPv4. A packet address of the other family is refused,
- * naming the field: one request traces one family.
- */
-export function requestFamily(given: IpFamily | undefined, rules: string, packet?: { source?: string; destination?: string }): IpFamily {
-  const fromPacket = packet?.destination === undefined ? undefined : tryParseIp(packet.destination);
-  const family = given ?? detectDumpFamily(rules) ?? (fromPacket === undefined ? 'ipv4' : familyOf(fromPacket));
-  const why = given !== undefined ? "the request's family" : 'the family of the rules';
-  for (const field of ['source', 'destination'] as const) {
-    const text = packet?.[field];
-    const address = text === undefined ? undefined : tryParseIp(text);
-    if (address !== undefined && familyOf(address) !== family) {
-      throw new DomainError(
-        'INVALID',
-        `packet.${field}: ${JSON.stringify(text)} is an ${familyOf(address) === 'ipv4' ? 'IPv4' : 'IPv6'} address, but ${why} is ${family} (one request traces one family)`,
-        { field: `packet.${field}` },
-      );
-    }
-  }
-  return family;
-}
-
-/**
- * The packet of a trace request through `engine`, every outcome as the answer
- * shows it; a REJECT's ICMP error is traced back from `host` towards the client.
- */
-export function traceViews(engine: NetfilterEngine, host: Host, p: PacketDto, mode: 'enumerate' | 'sample') {
-  const tcpFlags = p.tcpFlags?.reduce((bits, name) => bits | TCP_FLAGS[name], 0);
-  const outcomes = engine.trace(
-    {
-      hook: p.hook,
-      inInterface: p.inInterface,
-      protocol: packetProtocol(p),
-      source: p.source,
-      sourcePort: p.sourcePort,
-      destination: p.destination,
-      destinationPort: p.destinationPort,
-      mark: p.mark,
-      tcpFlags,
-      ...icmpFields(p),
-      socket: p.socket,
-      sourceMac: p.sourceMac,
-      localSocket: p.localSocket,
-    },
-    mode,
-  );
-  return outcomes.map((o) => {
-    const view = outcomeView(o);
-    const answer = rejectAnswer(o, (address) => host.isLocal(address));
-    return answer === undefined ? view : { ...view, answer: { outcomes: engine.trace(answer, mode).map(outcomeView) } };
-  });
-}
 
 /** Kept lines named in `Warning` headers; the rest are counted in one more. */
 const MAX_WARNINGS = 20;
@@ -146,11 +56,6 @@ export function loadRules(text: string, unsupported: string | undefined, counter
   return ruleset;
 }
 
-/**
- * The netfilter engine over HTTP: trace a packet through pasted rules, and
- * print rules back as iptables-save does. Stateless: every request loads its
- * own ruleset into a fresh host and connection table.
- */
 /** The request's ipsets (`ipset save` text; every problem in one 422, fields `ipsets:LINE`), in a store of their own. */
 function loadIpsets(text: string | undefined, now: number, random: Random): IpsetStore {
   const store = new IpsetStore();
@@ -158,6 +63,11 @@ function loadIpsets(text: string | undefined, now: number, random: Random): Ipse
   return store;
 }
 
+/**
+ * The netfilter engine over HTTP: trace a packet through pasted rules, and
+ * print rules back as iptables-save does. Stateless: every request loads its
+ * own ruleset into a fresh host and connection table.
+ */
 @ApiTags('netfilter')
 @Controller('netsim/v1')
 export class NetfilterController {
@@ -177,10 +87,8 @@ export class NetfilterController {
       '`enumerate` (default) answers every path with its exact probability; `sample` picks one with a seedable random source. ' +
       'Each outcome carries its steps: hook, table, chain, rule number, rule text, action.',
   })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'text'], description: 'The answer form; wins over `Accept` (`application/json` or `text/plain`).' })
   @ApiQuery(UNSUPPORTED_QUERY)
-  @ApiJsonOrTextAnswer(TraceAnswerDto, 'JSON, or the text form for `format=text` / `Accept: text/plain`.')
-  @ApiNotAcceptableResponse({ description: 'Accept names neither application/json nor text/plain (a Status object).' })
+  @ApiNegotiatedAnswer(TraceAnswerDto)
   trace(
     @Body() body: TraceRequestDto,
     @Query('format') format: string | undefined,
@@ -202,9 +110,7 @@ export class NetfilterController {
     const nftables = body.nftables === undefined ? undefined : loadNftText(body.nftables).hooks;
     const host = body.host ? Host.create(body.host) : family === 'ipv6' ? Host.create(DEFAULT_HOST6_SPEC) : Host.defaultNode();
     const engine = new NetfilterEngine({ ruleset, host, clock: this.clock, random, ipsets, nftables });
-    const views = traceViews(engine, host, body.packet, body.mode ?? 'enumerate');
-    res.header('Vary', 'Accept');
-    sendAnswer(res, answerFormat, { outcomes: views }, answerFormat === 'text' ? traceText({ ...body.packet, protocol: packetProtocol(body.packet) }, views) : []);
+    sendTraceAnswer(res, answerFormat, engine, host, body.packet, body.mode);
   }
 
   @Post('iptables/save')

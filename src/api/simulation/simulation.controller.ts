@@ -110,7 +110,7 @@ export class SimulationController {
   @ApiJsonAnswer(MANIFESTS_SCHEMA, 'Each manifest file and the pod it holds')
   manifests(@Param('node') node: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
-    return { node, manifests: this.cluster.kubelets.manifests(node) };
+    return { node, manifests: this.cluster.kubelets.staticPods.manifests(node) };
   }
 
   @Put('nodes/:node/manifests/:file')
@@ -127,7 +127,7 @@ export class SimulationController {
     // Again, once the store is free: the node may have gone while a large body was read.
     await this.cluster.store.unlocked();
     this.cluster.store.get(this.nodes(), undefined, node);
-    const mirror = this.cluster.kubelets.putManifest(node, file, manifest);
+    const mirror = this.cluster.kubelets.staticPods.putManifest(node, file, manifest);
     return { node, file, mirrorPod: mirror ?? null };
   }
 
@@ -136,7 +136,7 @@ export class SimulationController {
   @ApiJsonAnswer(MANIFEST_DELETE_SCHEMA, 'The manifest removed')
   deleteManifest(@Param('node') node: string, @Param('file') file: string) {
     this.cluster.store.get(this.nodes(), undefined, node);
-    this.cluster.kubelets.deleteManifest(node, file);
+    this.cluster.kubelets.staticPods.deleteManifest(node, file);
     return { node, file, deleted: true };
   }
 

@@ -1,5 +1,5 @@
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import { rfc1123z } from './cronjob.controller';

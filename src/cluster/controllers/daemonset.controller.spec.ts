@@ -1,5 +1,5 @@
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { PodSpec } from '../resources/pod.types';
 import { DaemonSetStrategy } from '../resources/workload.strategy';
 import { resourceTypeByKey } from '../store/resource-types';

@@ -1,8 +1,9 @@
 /**
  * The Deployment controller's small rules, as upstream keeps them in its
  * deployment util package: the readers of Deployments and ReplicaSets, the
- * orderings, the rolling-update fenceposts, the template comparison, and
- * the status conditions with their progress checks.
+ * orderings, the rolling-update fenceposts, the new ReplicaSet's annotations
+ * (revision and its history) and size, the template comparison, and the
+ * status conditions with their progress checks.
  */
 import {
   DeploymentCondition,
@@ -25,8 +26,8 @@ import { byCreation, scaledValue } from './pod-template';
 /** `math.MaxInt32` as `progressDeadlineSeconds` means "no deadline". */
 export const NO_DEADLINE = 2147483647;
 /** Upstream's limit on the length of the revision-history annotation. */
-export const MAX_REVISION_HISTORY_CHARS = 2000;
-export const ANNOTATIONS_NOT_COPIED = new Set([
+const MAX_REVISION_HISTORY_CHARS = 2000;
+const ANNOTATIONS_NOT_COPIED = new Set([
   LAST_APPLIED_ANNOTATION,
   REVISION_ANNOTATION,
   REVISION_HISTORY_ANNOTATION,
@@ -87,6 +88,64 @@ export function maxUnavailable(d: KubeObject): number {
   const replicas = specOf(d).replicas ?? 1;
   if (!isRollingUpdate(d) || replicas === 0) return 0;
   return Math.min(resolveFenceposts(d).unavailable, replicas);
+}
+
+/** `SetNewReplicaSetAnnotations`: copied Deployment annotations, the revision (and its history on a rollback), replica annotations for a new one. */
+export function setNewReplicaSetAnnotations(d: KubeObject, annotations: Record<string, string>, newRevision: string, exists: boolean): boolean {
+  const replicas = specOf(d).replicas ?? 1;
+  let changed = false;
+  for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) {
+    if (ANNOTATIONS_NOT_COPIED.has(k) || annotations[k] === v) continue;
+    annotations[k] = v;
+    changed = true;
+  }
+  const oldRevision = annotations[REVISION_ANNOTATION];
+  let oldInt = 0;
+  if (oldRevision !== undefined && oldRevision !== '') {
+    if (!/^-?[0-9]+$/.test(oldRevision)) return false;
+    oldInt = Number(oldRevision);
+  }
+  const newInt = Number(newRevision);
+  if (oldInt < newInt) {
+    annotations[REVISION_ANNOTATION] = newRevision;
+    changed = true;
+  }
+  if (oldRevision !== undefined && oldInt < newInt) {
+    const history = annotations[REVISION_HISTORY_ANNOTATION] ?? '';
+    if (history === '') {
+      annotations[REVISION_HISTORY_ANNOTATION] = oldRevision;
+    } else {
+      let revisions = history.split(',');
+      let total = history.length + oldRevision.length + 1;
+      let start = 0;
+      while (total > MAX_REVISION_HISTORY_CHARS && start < revisions.length) {
+        total -= revisions[start].length + 1;
+        start++;
+      }
+      if (total <= MAX_REVISION_HISTORY_CHARS) {
+        revisions = [...revisions.slice(start), oldRevision];
+        annotations[REVISION_HISTORY_ANNOTATION] = revisions.join(',');
+      }
+    }
+  }
+  if (!exists) {
+    annotations[DESIRED_REPLICAS_ANNOTATION] = String(replicas);
+    annotations[MAX_REPLICAS_ANNOTATION] = String(replicas + maxSurge(d));
+    changed = true;
+  }
+  return changed;
+}
+
+/** `NewRSNewReplicas`: how big the new ReplicaSet may be now. */
+export function newRSNewReplicas(d: KubeObject, allRSs: KubeObject[], newRS: KubeObject): number {
+  const replicas = specOf(d).replicas ?? 1;
+  if (!isRollingUpdate(d)) return replicas;
+  const surge = maxSurge(d);
+  const current = sum(allRSs, replicasOf);
+  const maxTotal = replicas + surge;
+  if (current >= maxTotal) return replicasOf(newRS);
+  const scaleUp = Math.min(maxTotal - current, replicas - replicasOf(newRS));
+  return replicasOf(newRS) + scaleUp;
 }
 
 /** Templates equal once the `pod-template-hash` label is left out of both (`EqualIgnoreHash`). */

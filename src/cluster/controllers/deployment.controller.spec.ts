@@ -1,5 +1,5 @@
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { PodSpec } from '../resources/pod.types';
 import { DeploymentStatus, ReplicaSetSpec } from '../resources/workload.types';
 import { DeploymentStrategy, ReplicaSetStrategy } from '../resources/workload.strategy';

@@ -1,5 +1,5 @@
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
 import { OwnerReference } from '../store/types';
 

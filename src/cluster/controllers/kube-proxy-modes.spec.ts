@@ -7,7 +7,7 @@
 import { printRuleset } from '../../nftables/list-printer';
 import { tableKey } from '../../nftables/model';
 import { printIptablesSave } from '../../netfilter/iptables-save.printer';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
 
 const t = (key: string) => resourceTypeByKey(key)!;

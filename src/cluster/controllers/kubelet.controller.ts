@@ -6,12 +6,12 @@ import { SimulationClock, Timer } from '../simulation-clock';
 import { parseFieldSelector } from '../store/field-selector';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
-import { KubeObject, ObjectInput, StoredEvent } from '../store/types';
+import { KubeObject, StoredEvent } from '../store/types';
 import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { ContainerRestarts } from './container-restarts';
 import { LEASE_RENEW_INTERVAL_MS, postReady, renewLease } from './kubelet-node-status';
 import { creatingStatus, isCreating, recordSandboxFailure, runningStatus } from './kubelet-pod-status';
-import { HASH_ANNOTATION, MIRROR_ANNOTATION, mirrorBody } from './kubelet-static-pods';
+import { MIRROR_ANNOTATION, StaticPods } from './kubelet-static-pods';
 import { fieldPathOf, recordEvent } from './events';
 import { probeOf } from './probe';
 import { ContainerStatus, ReadinessProbes } from './readiness';
@@ -36,8 +36,6 @@ function podKey(pod: KubeObject): string {
 interface KubeletState {
   running: boolean;
   leaseTimer?: Timer;
-  /** Static pod manifests, by file name. */
-  manifests: Map<string, ObjectInput>;
 }
 
 export interface KubeletOptions {
@@ -89,6 +87,8 @@ export class KubeletController implements Controller {
   private readonly restarts: ContainerRestarts;
   /** Pods waiting for a ConfigMap or Secret their volumes name (see ./kubelet-volumes.ts). */
   private readonly mounts: VolumeMounts;
+  /** The static pods of every node: its manifest directory and the mirror pods (see ./kubelet-static-pods.ts). */
+  readonly staticPods: StaticPods;
 
   constructor(
     private readonly store: ObjectStore,
@@ -99,6 +99,11 @@ export class KubeletController implements Controller {
     const isRunning = (node: string) => this.isRunning(node);
     this.readiness = new ReadinessProbes(store, clock, isRunning);
     this.mounts = new VolumeMounts(store);
+    this.staticPods = new StaticPods(store, {
+      isRunning,
+      podsOn: (node) => this.podsOn(node),
+      sync: (node) => this.enqueue({ kind: 'mirror', node }),
+    });
     this.restarts = new ContainerRestarts(store, clock, { isRunning, readinessStartsOver: (pod) => this.readiness.startOver(pod) }, options.fastForwardCrashLoops ?? true);
   }
 
@@ -133,47 +138,6 @@ export class KubeletController implements Controller {
     return this.kubelets.get(node)?.running ?? false;
   }
 
-  /** Writes a static pod manifest into the node's manifest directory. */
-  putManifest(node: string, file: string, pod: ObjectInput): KubeObject | undefined {
-    this.putManifests(node, [{ file, pod }]);
-    return this.mirrorOf(node, pod);
-  }
-
-  /** Writes several manifests at once (`kubeadm init`): all are checked first, and the kubelet syncs once. */
-  putManifests(node: string, manifests: Array<{ file: string; pod: ObjectInput }>): void {
-    const nodeObject = this.requireNode(node);
-    // The mirror pod must be a valid pod before the manifest is kept.
-    for (const { pod } of manifests) {
-      const mirror = mirrorBody(nodeObject, pod);
-      this.store.create(pods, mirror, mirror.metadata!.namespace, { dryRun: true });
-    }
-    for (const { file, pod } of manifests) this.state(node).manifests.set(file, structuredClone(pod));
-    this.enqueue({ kind: 'mirror', node });
-    this.store.commit();
-  }
-
-  /** Puts back a node's manifest directory as a snapshot kept it (its mirror pods are restored with the store); the kubelet syncs at the next commit. */
-  restoreManifests(node: string, manifests: Array<{ file: string; pod: ObjectInput }>): void {
-    const state = this.state(node);
-    for (const { file, pod } of manifests) state.manifests.set(file, structuredClone(pod));
-    this.enqueue({ kind: 'mirror', node });
-  }
-
-  /** Removes a manifest: the static pod stops and its mirror goes. */
-  deleteManifest(node: string, file: string): void {
-    this.requireNode(node);
-    const state = this.state(node);
-    const pod = state.manifests.get(file);
-    if (!pod) throw new DomainError('NOT_FOUND', `manifest "${file}" not found on node ${node}`, { name: file });
-    state.manifests.delete(file);
-    this.enqueue({ kind: 'mirror', node });
-    this.store.commit();
-  }
-
-  manifests(node: string): Array<{ file: string; pod: ObjectInput }> {
-    return [...(this.kubelets.get(node)?.manifests ?? new Map()).entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, pod]) => ({ file, pod }));
-  }
-
   // ---- controller --------------------------------------------------------------
 
   observe(event: StoredEvent): void {
@@ -186,6 +150,7 @@ export class KubeletController implements Controller {
       } else if (event.type === 'DELETED') {
         const state = this.kubelets.get(node);
         this.clock.cancel(state?.leaseTimer);
+        this.staticPods.nodeGone(node);
         this.kubelets.delete(node);
         this.waitingForAddress.delete(node);
       }
@@ -253,7 +218,7 @@ export class KubeletController implements Controller {
         this.syncNode(item.node);
         break;
       case 'mirror':
-        this.syncMirrors(item.node);
+        this.staticPods.syncMirrors(item.node);
         break;
       case 'start': {
         const [namespace, name] = item.key.split('/');
@@ -295,14 +260,10 @@ export class KubeletController implements Controller {
   private state(node: string): KubeletState {
     let state = this.kubelets.get(node);
     if (!state) {
-      state = { running: true, manifests: new Map() };
+      state = { running: true };
       this.kubelets.set(node, state);
     }
     return state;
-  }
-
-  private requireNode(node: string): KubeObject {
-    return this.store.get(nodes, undefined, node);
   }
 
   private enqueue(item: Work): void {
@@ -345,7 +306,7 @@ export class KubeletController implements Controller {
         this.restarts.sync(current);
       }
     }
-    this.syncMirrors(nodeName);
+    this.staticPods.syncMirrors(nodeName);
   }
 
   /** The kubelet's `Killing` event for each container it stops. */
@@ -488,36 +449,4 @@ export class KubeletController implements Controller {
       this.enqueue({ kind: 'start', key });
     }
   }
-
-  /** Makes the mirror pods of a node match its manifests. */
-  private syncMirrors(nodeName: string): void {
-    const state = this.kubelets.get(nodeName);
-    const node = this.store.tryGet(nodes, undefined, nodeName);
-    if (!state?.running || !node) return;
-    const wanted = new Map<string, ObjectInput>();
-    for (const manifest of state.manifests.values()) {
-      const mirror = mirrorBody(node, manifest);
-      wanted.set(`${mirror.metadata!.namespace}/${mirror.metadata!.name}`, mirror);
-    }
-    for (const pod of this.podsOn(nodeName)) {
-      if (!pod.metadata.annotations?.[MIRROR_ANNOTATION]) continue;
-      const want = wanted.get(podKey(pod));
-      if (!want || want.metadata!.annotations![HASH_ANNOTATION] !== pod.metadata.annotations[HASH_ANNOTATION]) {
-        this.store.delete(pods, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 });
-      } else {
-        wanted.delete(podKey(pod));
-      }
-    }
-    for (const [key, body] of wanted) {
-      const [namespace] = key.split('/');
-      if (!this.store.tryGet(resourceTypeByKey('namespaces')!, undefined, namespace)) continue;
-      this.store.create(pods, body, namespace, OWNED);
-    }
-  }
-
-  private mirrorOf(node: string, manifest: ObjectInput): KubeObject | undefined {
-    const meta = manifest.metadata ?? {};
-    return this.store.tryGet(pods, meta.namespace ?? 'default', `${meta.name}-${node}`);
-  }
-
 }

@@ -1,4 +1,4 @@
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { EndpointSlice } from './endpoint-slice.controller';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
@@ -239,7 +239,7 @@ describe('kubelet and node lifecycle', () => {
 
   it('runs static pods from manifests and keeps their read-only mirror pods', () => {
     const c = threeNodes();
-    const mirror = c.kubelets.putManifest('cp', 'etcd.yaml', {
+    const mirror = c.kubelets.staticPods.putManifest('cp', 'etcd.yaml', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'etcd', namespace: 'kube-system' },
@@ -254,7 +254,7 @@ describe('kubelet and node lifecycle', () => {
     expect(() => c.store.patch(t('pods'), 'kube-system', 'etcd-cp', { spec: { containers: [{ name: 'etcd', image: 'other' }] } })).toThrow(
       'a mirror pod may not be modified',
     );
-    c.kubelets.deleteManifest('cp', 'etcd.yaml');
+    c.kubelets.staticPods.deleteManifest('cp', 'etcd.yaml');
     expect(c.store.tryGet(t('pods'), 'kube-system', 'etcd-cp')).toBeUndefined();
   });
 });

@@ -1,9 +1,9 @@
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import { importCluster } from '../import/cluster-import';
-import { refusalOf as refusal } from '../../common/domain-error.testing';
+import { refusalOf as refusal } from '../../../test/support/common/domain-error';
 
 /** The PersistentVolume controller: static binding, provisioning through the default class, reclaim. */
 const t = (key: string) => resourceTypeByKey(key)!;

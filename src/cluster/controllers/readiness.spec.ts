@@ -1,4 +1,4 @@
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
 import { UNHEALTHY_ANNOTATION } from './readiness';

@@ -1,6 +1,6 @@
 import { DomainError } from '../../common/domain-error';
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { PodStatus } from '../resources/pod.types';
 import { ReplicaSetStrategy } from '../resources/workload.strategy';
 import { resourceTypeByKey } from '../store/resource-types';

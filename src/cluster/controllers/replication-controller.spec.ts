@@ -1,7 +1,7 @@
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
-import { refusalOf as refusal } from '../../common/domain-error.testing';
+import { refusalOf as refusal } from '../../../test/support/common/domain-error';
 
 /** core/v1 ReplicationControllers: defaulted and validated as the API server does, run by the ReplicaSet controller's code. */
 const t = (key: string) => resourceTypeByKey(key)!;

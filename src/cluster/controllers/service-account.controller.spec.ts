@@ -1,4 +1,4 @@
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
 
 const namespaces = resourceTypeByKey('namespaces')!;

@@ -1,10 +1,11 @@
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { PodSpec } from '../resources/pod.types';
 import { StatefulSetStatus } from '../resources/statefulset.types';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
-import { refusalOf as refusal } from '../../common/domain-error.testing';
+import { refusalOf as refusal } from '../../../test/support/common/domain-error';
+import { StatefulSetPods } from './statefulset-pods';
 
 /** StatefulSets on the manual clock: identity, order, updates, claims and a failed node. */
 const t = (key: string) => resourceTypeByKey(key)!;
@@ -242,6 +243,36 @@ describe('StatefulSet controller', () => {
     expect(c.store.tryGet(pvcs, 'default', 'data-web-0')).toBeUndefined();
   });
 
+  it("mends a ready pod's claim owners at the set's next sync after the claim changed (storageMatches)", () => {
+    const c = newCluster();
+    const claimTemplate = { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
+    const made = c.store.create(sets, statefulSet('web', { replicas: 2, extra: { volumeClaimTemplates: [claimTemplate], persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' } } }), 'default');
+    readyAll(c);
+    const owner = [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: made.metadata.uid }];
+    c.store.patch(pvcs, 'default', 'data-web-0', { metadata: { ownerReferences: null } });
+    expect(c.store.get(pvcs, 'default', 'data-web-0').metadata.ownerReferences).toBeUndefined();
+    // A claim's event does not queue the set; its next sync (here: an annotation) puts the owner back.
+    c.store.patch(sets, 'default', 'web', { metadata: { annotations: { touched: 'yes' } } });
+    expect(c.store.get(pvcs, 'default', 'data-web-0').metadata.ownerReferences).toEqual(owner);
+    expect(c.store.get(pvcs, 'default', 'data-web-1').metadata.ownerReferences).toEqual(owner);
+  });
+
+  it('under minReadySeconds makes the next pod once the one before has been ready that long, and counts it available then', () => {
+    const c = newCluster();
+    c.store.create(sets, statefulSet('web', { replicas: 2, extra: { minReadySeconds: 10 } }), 'default');
+    expect(names(c)).toEqual(['web-0']);
+    markReady(c, 'web-0');
+    expect(names(c)).toEqual(['web-0']);
+    expect(status(c)).toMatchObject({ replicas: 1, readyReplicas: 1, availableReplicas: 0 });
+    c.advance(11); // no event of the pod: the controller wakes up when web-0 becomes available
+    expect(names(c)).toEqual(['web-0', 'web-1']);
+    expect(status(c)).toMatchObject({ replicas: 2, readyReplicas: 1, availableReplicas: 1 });
+    markReady(c, 'web-1');
+    expect(status(c)).toMatchObject({ readyReplicas: 2, availableReplicas: 1 });
+    c.advance(11);
+    expect(status(c)).toMatchObject({ readyReplicas: 2, availableReplicas: 2 });
+  });
+
   it('brings back a pod evicted from a failed node under the same name, with the same claim and a new IP', () => {
     const c = newCluster();
     for (const name of ['w1', 'w2']) c.store.create(t('nodes'), { metadata: { name } });
@@ -291,5 +322,30 @@ describe('StatefulSet controller: an imported set', () => {
     c.store.create(sets, statefulSet('web', { replicas: 1 }), 'default');
     expect(pod(c, 'web-0').metadata.uid).toBe(before);
     expect(status(c)).toMatchObject({ currentRevision: 'web-6d4d7c8b9f', updateRevision: 'web-6d4d7c8b9f', currentReplicas: 1, updatedReplicas: 1 });
+  });
+});
+
+describe('StatefulSet controller: the cost of a sync', () => {
+  it('looks at the replicas that changed, not at every replica: a create and a rolling update of n pods look at O(n) replicas in all', () => {
+    const n = 60;
+    const c = newCluster();
+    const looked = jest.spyOn(StatefulSetPods.prototype, 'replicaAt');
+    try {
+      c.store.create(sets, statefulSet('web', { replicas: n }), 'default');
+      readyAll(c);
+      expect(status(c)).toMatchObject({ replicas: n, readyReplicas: n });
+      const created = looked.mock.calls.length;
+      // Each of the n syncs looking at every replica up to the newest would be n * n / 2 = 1,800.
+      expect(created).toBeLessThan(6 * n);
+      looked.mockClear();
+      c.store.patch(sets, 'default', 'web', { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.28' }] } } } }, { patchType: 'strategic' });
+      readyAll(c);
+      expect(live(c).map(image)).toEqual(Array(n).fill('nginx:1.28'));
+      expect(status(c)).toMatchObject({ replicas: n, readyReplicas: n, updatedReplicas: n, currentReplicas: n });
+      // About four syncs per pod replaced, each looking at every replica, would be 4 * n * n = 14,400.
+      expect(looked.mock.calls.length).toBeLessThan(12 * n);
+    } finally {
+      looked.mockRestore();
+    }
   });
 });

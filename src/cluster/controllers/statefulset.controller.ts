@@ -16,9 +16,11 @@ import { KubeObject, OwnerReference, StoredEvent } from '../store/types';
 import { Budget, Controller, Steps, UNBOUNDED } from './controller-manager';
 import { controllerRevisions, revisionTemplate, Revisions, statefulSetRevisions } from './controller-history';
 import { recordEvent } from './events';
+import { StatefulSetPods } from './statefulset-pods';
 import {
   availableAt,
   claim,
+  controllerRefOf,
   isPodAvailable,
   isPodReady,
   isPodTerminating,
@@ -90,8 +92,11 @@ function plainRef(owner: KubeObject): OwnerReference {
 export class StatefulSetController implements Controller {
   readonly name = COMPONENT;
   private readonly work: OwnerWork;
-  /** uid of the sets whose first sync looked at every pod their selector matches (later ones: their own pods, and orphans whose events concern them). */
-  private readonly scanned = new Set<string>();
+  /**
+   * The pods of each set (by uid) since its first sync, which looked at every pod its selector
+   * matches; later ones look at the pods whose events concern it (see ./statefulset-pods.ts).
+   */
+  private readonly podsOf = new Map<string, StatefulSetPods>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -109,12 +114,29 @@ export class StatefulSetController implements Controller {
     if (event.resource === 'statefulsets.apps') {
       this.work.ownerEvent(event);
       if (event.type === 'DELETED') {
-        this.scanned.delete(event.object.metadata.uid);
+        this.podsOf.delete(event.object.metadata.uid);
         this.work.takeTouched(objectKey(event.object));
       } else if (event.type === 'MODIFIED' && !deepEqual(specOf(event.object).selector, event.previous && specOf(event.previous).selector)) {
-        this.scanned.delete(event.object.metadata.uid);
+        this.podsOf.delete(event.object.metadata.uid);
       }
-    } else if (event.resource === 'pods') this.work.dependentEvent(event);
+    } else if (event.resource === 'pods') {
+      this.work.dependentEvent(event);
+      const now = event.type === 'DELETED' ? undefined : event.object;
+      const before = controllerRefOf(event.type === 'DELETED' ? event.object : event.previous);
+      const after = controllerRefOf(now);
+      const name = event.object.metadata.name;
+      if (before && before.uid !== after?.uid) this.podsOf.get(before.uid)?.podChanged(name, undefined);
+      if (after) this.podsOf.get(after.uid)?.podChanged(name, now);
+    } else if (event.resource === 'persistentvolumeclaims') {
+      // A claim of a member changed: its pod is looked at again (`storageMatches`), as every sync did.
+      for (const { set, pods } of this.setsWithPods(event.object.metadata.namespace)) {
+        for (const template of specOf(set).volumeClaimTemplates ?? []) {
+          const prefix = `${template.metadata?.name ?? ''}-${set.metadata.name}-`;
+          const name = event.object.metadata.name;
+          if (name.startsWith(prefix) && DIGITS.test(name.slice(prefix.length))) pods.claimsChanged(Number(name.slice(prefix.length)));
+        }
+      }
+    }
   }
 
   reconcile(budget: Budget = UNBOUNDED): boolean {
@@ -132,38 +154,65 @@ export class StatefulSetController implements Controller {
   private *sync(set: KubeObject): Steps {
     if (set.metadata.deletionTimestamp !== undefined) return;
     const selector = compileSelector(specOf(set).selector);
-    const candidates = this.candidates(set, selector);
     // Only pods named as its members are claimed (`isMemberOf`): a pod `stray` with the set's labels is left alone.
-    const members = candidates.filter((p) => ordinalOf(p, set) !== undefined);
-    const claimed = claim({ store: this.store, type: pods, owner: set, selector }, members);
+    const candidates = this.candidates(set, selector).filter((p) => ordinalOf(p, set) !== undefined);
+    claim({ store: this.store, type: pods, owner: set, selector }, candidates);
+    const members = this.podsOf.get(set.metadata.uid)!;
     // The one revision every pod carries, looked for only while the set has no revision yet.
     const podRevision = () => {
-      const seen = new Set(claimed.map(revisionOf));
+      const seen = new Set(members.claimed().map(revisionOf));
       return seen.size === 1 ? [...seen][0] : undefined;
     };
     const revisions = statefulSetRevisions(this.store, set, podRevision);
+    members.refresh(this.shapeOf(set, revisions));
     yield;
-    yield* this.update(set, revisions, claimed);
+    yield* this.update(set, revisions, members);
     const current = this.store.tryGet(statefulsets, set.metadata.namespace, set.metadata.name);
     if (current?.metadata.uid !== set.metadata.uid) return;
-    const live = this.work.dependentsOf(current).filter((p) => this.owns(current, p));
-    const status = this.updateStatus(current, revisions, live);
-    this.truncateHistory(current, revisions, live, status);
+    members.refresh(this.shapeOf(current, revisions));
+    const status = this.updateStatus(current, revisions, members);
+    this.truncateHistory(current, revisions, members, status);
   }
 
-  /** The pods to claim: the set's own, and orphans it may adopt (every pod its selector matches on a first sync, else those whose events concern it). */
+  private shapeOf(set: KubeObject, revisions: Revisions) {
+    const spec = specOf(set);
+    return {
+      start: startOrdinal(set),
+      replicas: spec.replicas ?? 1,
+      minReadySeconds: spec.minReadySeconds ?? 0,
+      current: revisions.current.metadata.name,
+      update: revisions.update.metadata.name,
+    };
+  }
+
+  /** The sets of `namespace` whose pods are followed. */
+  private *setsWithPods(namespace: string | undefined): Generator<{ set: KubeObject; pods: StatefulSetPods }> {
+    for (const set of this.store.list(statefulsets, { namespace }).items) {
+      const followed = this.podsOf.get(set.metadata.uid);
+      if (followed) yield { set, pods: followed };
+    }
+  }
+
+  /**
+   * The pods to claim: on a first sync every pod its selector matches and its own (from then on
+   * followed through their events); later, those whose events concern it (its own that changed,
+   * orphans that may be adopted).
+   */
   private candidates(set: KubeObject, selector: ReturnType<typeof compileSelector>): KubeObject[] {
     const touched = this.work.takeTouched(objectKey(set));
-    const own = this.work.dependentsOf(set);
-    if (!this.scanned.has(set.metadata.uid)) {
-      this.scanned.add(set.metadata.uid);
+    if (!this.podsOf.has(set.metadata.uid)) {
+      const own = this.work.dependentsOf(set);
+      const followed = new StatefulSetPods((pod) => ordinalOf(pod, set), selector, STATEFULSET_REVISION_LABEL);
+      for (const pod of own) if (this.owns(set, pod)) followed.podChanged(pod.metadata.name, pod);
+      this.podsOf.set(set.metadata.uid, followed);
       return [...this.store.list(pods, { namespace: set.metadata.namespace, labelSelector: selector }).items, ...own];
     }
-    const out = [...own];
+    const out: KubeObject[] = [];
     for (const key of touched) {
       const [namespace, name] = key.split('/');
       const pod = this.store.tryGet(pods, namespace, name);
-      if (pod && !pod.metadata.ownerReferences?.some((r) => r.controller)) out.push(pod);
+      const ref = pod && controllerRefOf(pod);
+      if (pod && (!ref || ref.uid === set.metadata.uid)) out.push(pod);
     }
     return out;
   }
@@ -172,22 +221,18 @@ export class StatefulSetController implements Controller {
     return pod.metadata.ownerReferences?.some((r) => r.controller && r.uid === set.metadata.uid) === true && ordinalOf(pod, set) !== undefined;
   }
 
-  /** `updateStatefulSet`: make, mend and remove pods, then roll out the update revision. */
-  private *update(set: KubeObject, revisions: Revisions, claimed: KubeObject[]): Steps {
+  /**
+   * `updateStatefulSet`: make, mend and remove pods, then roll out the update revision. Only
+   * the replicas that may need work are looked at (`unsteady`): the others are running, ready
+   * and available with their claims in place, and stay so until an event of theirs.
+   */
+  private *update(set: KubeObject, revisions: Revisions, members: StatefulSetPods): Steps {
     const spec = specOf(set);
     const replicaCount = spec.replicas ?? 1;
     const start = startOrdinal(set);
     const parallel = spec.podManagementPolicy === 'Parallel';
     const minReadySeconds = spec.minReadySeconds ?? 0;
     const now = nowMs(this.store);
-    const replicas: (KubeObject | undefined)[] = new Array(replicaCount).fill(undefined);
-    const condemned: KubeObject[] = [];
-    for (const pod of claimed) {
-      const ordinal = ordinalOf(pod, set)!;
-      if (ordinal >= start && ordinal < start + replicaCount) replicas[ordinal - start] = pod;
-      else condemned.push(pod);
-    }
-    condemned.sort((a, b) => ordinalOf(a, set)! - ordinalOf(b, set)!);
     const healthy = (pod: KubeObject) => {
       if (!isRunningAndReady(pod) || isPodTerminating(pod)) return false;
       if (isPodAvailable(pod, minReadySeconds, now)) return true;
@@ -196,9 +241,12 @@ export class StatefulSetController implements Controller {
       return false;
     };
 
-    for (let i = 0; i < replicaCount; i++) {
+    // Replicas missing or not healthy (the others are steady, so healthy).
+    let unavailable = 0;
+    for (let i = members.unsteady.atLeast(0); i !== undefined; i = members.unsteady.atLeast(i + 1)) {
       const ordinal = start + i;
-      let pod = replicas[i];
+      let pod = members.replicaAt(ordinal);
+      if (!pod || !healthy(pod)) unavailable++;
       if (pod && isFinished(pod)) {
         // A failed (or finished) pod is deleted; its ordinal is made again once it is gone.
         if (!isPodTerminating(pod)) this.deletePod(set, pod);
@@ -216,18 +264,19 @@ export class StatefulSetController implements Controller {
         if (!parallel) return;
         continue;
       }
-      this.mendClaims(set, pod, ordinal, false);
-      if (!healthy(pod) && !parallel) return;
+      const claimsInPlace = this.mendClaims(set, pod, ordinal, false);
+      if (!healthy(pod)) {
+        if (!parallel) return;
+      } else if (claimsInPlace) members.steady(i);
     }
 
     // Scale down: the highest ordinal first; under OrderedReady one at a time, once the rest are healthy.
-    for (let k = condemned.length - 1; k >= 0; k--) {
-      const pod = condemned[k];
+    for (const pod of members.condemnedDescending()) {
       if (isPodTerminating(pod)) {
         if (!parallel) return;
         continue;
       }
-      if (!parallel && !isRunningAndReady(pod) && pod !== this.firstUnhealthy(condemned, healthy)) return;
+      if (!parallel && !isRunningAndReady(pod) && pod !== this.firstUnhealthy(members.condemnedAscending(), healthy)) return;
       this.mendClaims(set, pod, ordinalOf(pod, set)!, true);
       this.deletePod(set, pod);
       yield;
@@ -238,22 +287,21 @@ export class StatefulSetController implements Controller {
     if (strategy.type !== 'RollingUpdate') return; // OnDelete: a deleted pod comes back at the update revision
     const partition = strategy.rollingUpdate?.partition ?? 0;
     const maxUnavailable = Math.max(1, scaledValue(strategy.rollingUpdate?.maxUnavailable ?? 1, replicaCount, true));
-    let unavailable = 0;
-    for (let i = replicaCount - 1; i >= 0; i--) if (!replicas[i] || !healthy(replicas[i]!)) unavailable++;
     if (unavailable >= maxUnavailable) return;
     let room = maxUnavailable - unavailable;
-    for (let i = replicaCount - 1; i >= partition && room > 0; i--) {
-      const pod = replicas[i]!;
-      if (revisionOf(pod) === revisions.update.metadata.name) continue;
-      if (isPodTerminating(pod)) continue;
+    // Pods not at the update revision, from the highest ordinal down to the partition.
+    for (let i = members.outdated.atMost(replicaCount - 1); i !== undefined && i >= partition && room > 0; i = members.outdated.atMost(i - 1)) {
+      const pod = members.replicaAt(start + i);
+      if (!pod || revisionOf(pod) === revisions.update.metadata.name || isPodTerminating(pod)) continue;
       this.deletePod(set, pod);
       room--;
       yield;
     }
   }
 
-  private firstUnhealthy(pods: KubeObject[], healthy: (pod: KubeObject) => boolean): KubeObject | undefined {
-    return pods.find((p) => !healthy(p));
+  private firstUnhealthy(pods: Iterable<KubeObject>, healthy: (pod: KubeObject) => boolean): KubeObject | undefined {
+    for (const pod of pods) if (!healthy(pod)) return pod;
+    return undefined;
   }
 
   /** `newVersionedStatefulSetPod`: below the partition a new pod is made at the current revision, else at the update revision. */
@@ -354,14 +402,20 @@ export class StatefulSetController implements Controller {
     return [...others, ...(bySet ? [plainRef(set)] : []), ...(byPod ? [plainRef(pod!)] : [])];
   }
 
-  /** Claims of an existing pod: made again if gone (`storageMatches`), their owners brought in line with the retention policy. */
-  private mendClaims(set: KubeObject, pod: KubeObject, ordinal: number, condemned: boolean): void {
+  /**
+   * Claims of an existing pod: made again if gone (`storageMatches`), their owners brought in
+   * line with the retention policy. Whether they are all in place now.
+   */
+  private mendClaims(set: KubeObject, pod: KubeObject, ordinal: number, condemned: boolean): boolean {
     const templates = specOf(set).volumeClaimTemplates ?? [];
-    if (!templates.length) return;
-    if (!condemned) this.createClaims(set, pod.metadata.name, ordinal);
+    if (!templates.length) return true;
+    let inPlace = condemned || this.createClaims(set, pod.metadata.name, ordinal);
     for (const template of templates) {
       const existing = this.store.tryGet(claims, set.metadata.namespace, claimName(template, set, ordinal));
-      if (!existing || existing.metadata.deletionTimestamp !== undefined) continue;
+      if (!existing || existing.metadata.deletionTimestamp !== undefined) {
+        inPlace = false;
+        continue;
+      }
       const refs = existing.metadata.ownerReferences ?? [];
       const wanted = this.claimRefsFor(set, pod, ordinal, refs);
       if (deepEqual(wanted, refs)) continue;
@@ -369,8 +423,10 @@ export class StatefulSetController implements Controller {
         this.store.patch(claims, set.metadata.namespace, existing.metadata.name, { metadata: { ownerReferences: wanted.length ? wanted : null } });
       } catch (e) {
         if (!(e instanceof DomainError)) throw e;
+        inPlace = false;
       }
     }
+    return inPlace;
   }
 
   private deletePod(set: KubeObject, pod: KubeObject): void {
@@ -385,30 +441,16 @@ export class StatefulSetController implements Controller {
   }
 
   /** `computeReplicaStatus` and `completeRollingUpdate`; zero counts left out as Go's `omitempty` does (`replicas`, `availableReplicas` always there). */
-  private updateStatus(set: KubeObject, revisions: Revisions, live: KubeObject[]): StatefulSetStatus {
+  private updateStatus(set: KubeObject, revisions: Revisions, members: StatefulSetPods): StatefulSetStatus {
     const spec = specOf(set);
     const minReadySeconds = spec.minReadySeconds ?? 0;
     const now = nowMs(this.store);
-    let replicas = 0;
-    let ready = 0;
-    let available = 0;
-    let current = 0;
-    let updated = 0;
-    for (const pod of live) {
-      if (phaseOf(pod) === undefined) continue;
-      replicas++;
-      if (isRunningAndReady(pod)) {
-        ready++;
-        if (isPodAvailable(pod, minReadySeconds, now)) available++;
-        else {
-          const at = availableAt(pod, minReadySeconds);
-          if (at !== undefined) this.work.wakeUps.at(objectKey(set), at, now);
-        }
-      }
-      if (isPodTerminating(pod)) continue;
-      if (revisionOf(pod) === revisions.current.metadata.name) current++;
-      if (revisionOf(pod) === revisions.update.metadata.name) updated++;
-    }
+    const counts = members.replicaCounts(now, (pod) => {
+      const at = availableAt(pod, minReadySeconds);
+      if (at !== undefined) this.work.wakeUps.at(objectKey(set), at, now);
+    });
+    const { replicas, ready, available, updated } = counts;
+    let current = counts.current;
     let currentRevision = revisions.current.metadata.name;
     if (spec.updateStrategy?.type === 'RollingUpdate' && updated === replicas && ready === replicas) {
       current = updated;
@@ -427,10 +469,10 @@ export class StatefulSetController implements Controller {
   }
 
   /** `truncateHistory`: revisions no pod uses and that are neither current nor update, beyond `revisionHistoryLimit`, oldest first. */
-  private truncateHistory(set: KubeObject, revisions: Revisions, live: KubeObject[], status: StatefulSetStatus): void {
+  private truncateHistory(set: KubeObject, revisions: Revisions, members: StatefulSetPods, status: StatefulSetStatus): void {
     const limit = specOf(set).revisionHistoryLimit ?? 10;
     if (revisions.all.length <= limit) return; // nothing beyond the limit, whatever the pods use
-    const used = new Set(live.map(revisionOf));
+    const used = new Set(members.all().map(revisionOf));
     used.add(status.currentRevision);
     used.add(status.updateRevision);
     const history = revisions.all.filter((r) => !used.has(r.metadata.name));

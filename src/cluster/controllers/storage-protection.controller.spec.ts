@@ -1,5 +1,5 @@
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
 
 /** pvc-protection and pv-protection: a claim in use, and a Bound volume, stay Terminating until nothing holds them. */

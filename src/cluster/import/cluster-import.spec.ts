@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DomainError } from '../../common/domain-error';
 import { parseManifestYaml } from '../apply/manifests';
 import { Cluster } from '../cluster';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { PodStatus } from '../resources/pod.types';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject, ObjectInput } from '../store/types';

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DomainError } from '../../common/domain-error';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { isClusterInfoDump, parseClusterInfoDump } from './cluster-info-dump';
 import { importCluster } from './cluster-import';
 

@@ -1,8 +1,8 @@
 import { loadClusterFile } from '../apply/cluster-file';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { PodSpec, PodStatus } from '../resources/pod.types';
 import { kubeadmInit } from './init';
-import { refusalOf as thrown } from '../../common/domain-error.testing';
+import { refusalOf as thrown } from '../../../test/support/common/domain-error';
 
 const DEMO = 'fixtures/clusters/demo.yaml';
 
@@ -129,7 +129,7 @@ describe('kubeadmInit', () => {
       'kube-controller-manager.yaml',
       'kube-scheduler.yaml',
     ]);
-    expect(cluster.kubelets.manifests('cp').map((m) => m.file)).toEqual(['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
+    expect(cluster.kubelets.staticPods.manifests('cp').map((m) => m.file)).toEqual(['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
     const apiserver = cluster.store.get(cluster.store.resourceType('pods'), 'kube-system', 'kube-apiserver-cp');
     expect(apiserver.metadata.annotations?.['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint']).toBe('172.18.0.2:6443');
   });

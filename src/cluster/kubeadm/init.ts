@@ -56,6 +56,6 @@ export function kubeadmInit(cluster: Cluster, document: ObjectInput): string[] {
     kubernetesVersion: KUBERNETES_VERSION.gitVersion,
     clusterName: 'kind',
   });
-  cluster.kubelets.putManifests(name, manifests);
+  cluster.kubelets.staticPods.putManifests(name, manifests);
   return manifests.map((m) => m.file);
 }

@@ -1,6 +1,6 @@
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
-import { refusalOf as refusal } from '../../common/domain-error.testing';
+import { refusalOf as refusal } from '../../../test/support/common/domain-error';
 
 const cronjobs = resourceTypeByKey('cronjobs.batch')!;
 const jobTemplate = { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'hello', image: 'busybox' }] } } } };

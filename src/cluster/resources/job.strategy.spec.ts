@@ -1,6 +1,6 @@
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
-import { refusalOf as refusal } from '../../common/domain-error.testing';
+import { refusalOf as refusal } from '../../../test/support/common/domain-error';
 
 const jobs = resourceTypeByKey('jobs.batch')!;
 const template = (restartPolicy?: string) => ({ spec: { ...(restartPolicy ? { restartPolicy } : {}), containers: [{ name: 'pi', image: 'perl:5.34' }] } });

@@ -1,5 +1,5 @@
 import { DomainError } from '../../common/domain-error';
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { resourceTypeByKey } from '../store/resource-types';
 
 /** A pod's volumes and volumeMounts, validated with the API server's field paths and texts. */

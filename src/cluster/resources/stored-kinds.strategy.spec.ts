@@ -1,4 +1,4 @@
-import { newCluster } from '../cluster.testing';
+import { newCluster } from '../../../test/support/cluster/cluster';
 import { DomainError } from '../../common/domain-error';
 import { resourceTypeByKey } from '../store/resource-types';
 import { configKeyErrors } from './stored-kinds.strategy';

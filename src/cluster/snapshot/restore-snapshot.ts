@@ -63,10 +63,14 @@ export function clusterOfSnapshot(setup: ClusterSetup, { time, entries, kubelets
     });
   }
   for (const kubelet of kubelets) {
-    cluster.kubelets.restoreManifests(kubelet.node, kubelet.manifests);
+    cluster.kubelets.staticPods.restoreManifests(kubelet.node, kubelet.manifests);
     if (!kubelet.running) cluster.kubelets.stop(kubelet.node);
   }
-  if (setup.backend) cluster.store.persistLoad(previous ? snapshotEntries(previous) : []);
+  if (setup.backend) {
+    // The manifest directories go to etcd with the objects (in the same transaction).
+    setup.backend.manifests?.replaceAll(kubelets.flatMap(({ node, manifests }) => manifests.map(({ file, pod }) => ({ node, file, pod }))));
+    cluster.store.persistLoad(previous ? snapshotEntries(previous) : []);
+  }
   setup.adopt?.(cluster);
   if (setup.config.clock === 'running') clock.startRealTime(100, { fromNow: false });
   if (setup.settleInSlices) cluster.settleInSlices();

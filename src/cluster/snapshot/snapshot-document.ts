@@ -137,7 +137,7 @@ function snapshotKubelets(cluster: Cluster): SnapshotKubelet[] {
   for (const node of cluster.store.list(resourceTypeOfKind('v1', 'Node')!).items) {
     const name = node.metadata.name;
     const running = cluster.kubelets.isRunning(name);
-    const manifests = cluster.kubelets.manifests(name);
+    const manifests = cluster.kubelets.staticPods.manifests(name);
     if (!running || manifests.length > 0) kubelets.push({ node: name, running, manifests });
   }
   return kubelets;

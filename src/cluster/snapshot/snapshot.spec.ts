@@ -1,4 +1,4 @@
-import { refusalOf } from '../../common/domain-error.testing';
+import { refusalOf } from '../../../test/support/common/domain-error';
 import { SeededRandom } from '../../common/random';
 import { buildAddressPools, readConfig } from '../../config/app-config';
 import { Cluster } from '../cluster';
@@ -70,12 +70,12 @@ describe('snapshots', () => {
     const random = new SeededRandom(3);
     const before = newCluster(random);
     before.kubelets.stop('node-a');
-    before.kubelets.putManifest('node-a', 'static.yaml', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'static', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+    before.kubelets.staticPods.putManifest('node-a', 'static.yaml', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'static', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
     const snapshot = takeSnapshot(before, config);
     expect(snapshot.kubelets).toEqual([{ node: 'node-a', running: false, manifests: [expect.objectContaining({ file: 'static.yaml' })] }]);
     const restored = clusterOfSnapshot({ config, random }, readSnapshot(JSON.parse(JSON.stringify(snapshot)), config), before);
     expect(restored.kubelets.isRunning('node-a')).toBe(false);
-    expect(restored.kubelets.manifests('node-a').map((m) => m.file)).toEqual(['static.yaml']);
+    expect(restored.kubelets.staticPods.manifests('node-a').map((m) => m.file)).toEqual(['static.yaml']);
   });
 
   it('a configuration this process cannot take, or a kubelet of no node, is a 422 naming each field', () => {

@@ -1,4 +1,4 @@
-import { refusalOf } from '../../common/domain-error.testing';
+import { refusalOf } from '../../../test/support/common/domain-error';
 import { escapeFieldValue, parseFieldSelector } from './field-selector';
 import { KubeObject } from './types';
 

@@ -3,8 +3,8 @@ import { SeededRandom } from '../../common/random';
 import { parseFieldSelector } from './field-selector';
 import { parseLabelSelector } from './label-selector';
 import { deepEqual, ObjectStore } from './object-store';
-import { refusalOf } from '../../common/domain-error.testing';
-import { namespaces, newMemoryStore, pod, pods, services } from './store.testing';
+import { refusalOf } from '../../../test/support/common/domain-error';
+import { namespaces, newMemoryStore, pod, pods, services } from '../../../test/support/cluster/store';
 import { WatchEvent } from './types';
 
 const newStore = () => newMemoryStore();

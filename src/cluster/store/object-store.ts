@@ -1,13 +1,11 @@
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { Random } from '../../common/random';
-import { FieldError, FieldErrors, invalidObject } from '../validation/field-errors';
-import { assertDecodable } from '../validation/shapes';
-import { nameErrors, validateAnnotations, validateLabels } from '../validation/names';
+import { invalidObject } from '../validation/field-errors';
 import { assertNestingDepth } from './merge-patch';
-import { apiVersionOf, ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
-import { DEFAULT_HISTORY_LIMITS, HistoryLimits, WatchHistory } from './watch-history';
-import { KubeObject, ObjectInput, ObjectMeta, StoredEvent, WatchEvent } from './types';
+import { ResourceType, resourceKey, resourceTypeByKey } from './resource-types';
+import type { HistoryLimits } from './watch-history';
+import { KubeObject, ObjectInput, StoredEvent, WatchEvent } from './types';
 import { deepFreeze, estimateBytes, freezeMeasured } from '../../common/freeze';
 import { deepEqual, getOwn, isJsonObject } from '../../common/own-keys';
 import { FaultHandler } from '../faults';
@@ -21,37 +19,15 @@ import {
   WatchOptions,
   WriteOptions,
 } from './store-contract';
-import { alreadyExists, notFound, resourceVersionTooLarge, validated } from './store-errors';
-import { MEMORY_BACKEND, StoreBackend } from './store-backend';
+import { alreadyExists, conflict, notFound, validated } from './store-errors';
+import { checkNoNewFinalizers, deletionDeadline, metadataErrors, newDraft, timestamp, updateDraft } from './object-meta';
+import type { StoreBackend } from './store-backend';
 import { ObjectIndex } from './object-index';
-import { drain } from '../../common/slices';
+import { StoreTransactions, type TxLog } from './store-transactions';
+import { StoreEvents, type Listener } from './store-events';
 
 export * from './store-contract';
 export { alreadyExists, notFound } from './store-errors';
-
-/** The latest time a timestamp can hold here (9999-12-31T23:59:59Z): a grace period of 10^15 seconds ends there, not in an invalid date. */
-const LATEST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
-
-/** A transaction in slices that holds the store (see `transactionInSlices`). */
-interface HeldTransaction {
-  /** Its writes, until they are all done. */
-  steps: Iterator<unknown, unknown> | undefined;
-  tx: TxLog;
-  /** The committed version before it began, restored if it is undone. */
-  version: number;
-  rollBack: boolean;
-  /** Events published so far, once the steps are done. */
-  published: number;
-  /** True while a slice of it runs (the store's own calls from it do not finish it). */
-  running: boolean;
-  /** True once it has let the store go (its events published, or everything undone). */
-  finished: boolean;
-  outcome?: { value: unknown } | { error: unknown };
-  released: Promise<void>;
-  release: () => void;
-}
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A private copy of what a caller gave, unless the caller handed it over. */
 function adopt<T>(value: T, options: WriteOptions): T {
@@ -60,22 +36,7 @@ function adopt<T>(value: T, options: WriteOptions): T {
   return options.handedOver ? value : structuredClone(value);
 }
 
-type Listener = (event: StoredEvent) => void;
-
 export { deepEqual };
-
-interface UndoEntry {
-  restore: () => void;
-}
-
-/** A transaction's undo log, the events it will publish, and (with a backend that wants one per transaction) its version. */
-interface TxLog {
-  undo: UndoEntry[];
-  events: Array<{ event: StoredEvent; bytes: number }>;
-  version?: number;
-}
-
-const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function storeKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
@@ -84,32 +45,22 @@ function storeKey(namespace: string | undefined, name: string): string {
 /**
  * The emulated API server's storage: every object of every resource, one
  * `resourceVersion` counter, watches with a bounded history, and
- * transactions that either apply a whole batch or nothing.
+ * transactions that either apply a whole batch or nothing. Its parts:
+ * object-meta.ts (the metadata rules of a write), store-transactions.ts
+ * (transactions, versions, the backend), store-events.ts (history,
+ * listeners, watches, commit hooks), object-index.ts (selector indexes).
  */
 export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   /** Labels and pods' nodes, for lists with selectors. */
   private readonly index = new ObjectIndex();
   private readonly strategies = new Map<string, ResourceStrategy>();
-  private readonly listeners = new Set<Listener>();
-  private readonly commitHooks: Array<() => void> = [];
-  private readonly history: WatchHistory;
-  /** The version of the last committed write (what a list reports). */
-  private version = 0;
-  /** The last version handed out, committed or not: the next one is past it. */
-  private issued = 0;
-  private faultHandler: FaultHandler | undefined;
-  private heldFault: { error: unknown } | undefined;
-  /** Non-null while a transaction runs: its undo log and the events it will publish. */
-  private tx: TxLog | null = null;
-  /** Where committed changes are made durable (memory: nowhere). */
-  private backend: StoreBackend = MEMORY_BACKEND;
-  /** Non-null while a sliced transaction holds the store (see `transactionInSlices`). */
-  private held: HeldTransaction | null = null;
+  /** The watch history, listeners, watches and commit hooks. */
+  private readonly events: StoreEvents;
+  /** Transactions, the version counter and the backend. */
+  private readonly txs: StoreTransactions;
   /** What `load` filled the store with, until `persistLoad` hands it to the backend. */
   private loaded: TxLog | undefined;
-  /** How each open watch ends when its history is gone (see `expireWatches`). */
-  private readonly watchEnds = new Set<(error: DomainError) => void>();
 
   constructor(
     private readonly clock: Clock,
@@ -117,8 +68,8 @@ export class ObjectStore {
     /** The watch history's bounds (a number: events only, with the default byte bound). */
     historyLimits: number | Partial<HistoryLimits> = {},
   ) {
-    const limits = typeof historyLimits === 'number' ? { events: historyLimits } : historyLimits;
-    this.history = new WatchHistory({ ...DEFAULT_HISTORY_LIMITS, ...limits });
+    this.events = new StoreEvents(historyLimits);
+    this.txs = new StoreTransactions(this.events);
   }
 
   /** A served resource by its store key (`pods`, `endpointslices.discovery.k8s.io`). */
@@ -130,22 +81,22 @@ export class ObjectStore {
 
   /** Makes every committed transaction durable in `backend` from now on (before any write). */
   useBackend(backend: StoreBackend): void {
-    this.backend = backend;
+    this.txs.backend = backend;
   }
 
   /** The backend's name: `memory` or `etcd`. */
   get backendName(): string {
-    return this.backend.name;
+    return this.txs.backend.name;
   }
 
   /** Whether some committed change is not durable yet (an etcd write under way). */
   get hasPendingWrites(): boolean {
-    return this.backend.pending;
+    return this.txs.backend.pending;
   }
 
   /** Resolves once every committed change is durable (the server waits for it before it answers a write). */
   durable(): Promise<void> {
-    return this.backend.durable();
+    return this.txs.backend.durable();
   }
 
   /**
@@ -157,7 +108,7 @@ export class ObjectStore {
    * next `commit()`.
    */
   restore(entries: Iterable<{ resource: string; object: KubeObject }>, revision: number): void {
-    if (this.version !== 0) throw new Error('a store is restored before its first write');
+    if (this.txs.version !== 0) throw new Error('a store is restored before its first write');
     const events: StoredEvent[] = [];
     for (const { resource, object } of entries) {
       const type = this.resourceType(resource);
@@ -165,8 +116,8 @@ export class ObjectStore {
       this.setEntry(type, storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), undefined, object);
       events.push({ type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) });
     }
-    this.version = this.issued = revision;
-    for (const event of events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
+    this.txs.startAt(revision);
+    for (const event of events) this.events.tell(event);
   }
 
   /**
@@ -178,21 +129,20 @@ export class ObjectStore {
    * its controllers should react).
    */
   applyRemote(resource: string, namespace: string | undefined, name: string, object: KubeObject | undefined, revision: number): void {
-    this.finishHeld();
+    this.txs.finishHeld();
     const type = this.resourceType(resource);
     const key = storeKey(type.namespaced ? namespace : undefined, name);
     const previous = this.bucket(type).get(key);
-    this.version = Math.max(this.version, revision);
-    this.issued = Math.max(this.issued, revision);
+    this.txs.catchUp(revision);
     if (object) {
       object.metadata.resourceVersion = String(revision);
       deepFreeze(object);
       this.setEntry(type, key, previous, object);
-      this.emit({ type: previous ? 'MODIFIED' : 'ADDED', object, ...(previous ? { previous } : {}), resource, resourceVersion: revision }, estimateBytes(object));
+      this.events.emit({ type: previous ? 'MODIFIED' : 'ADDED', object, ...(previous ? { previous } : {}), resource, resourceVersion: revision }, estimateBytes(object));
     } else if (previous) {
       this.setEntry(type, key, previous, undefined);
       const deleted = deepFreeze({ ...previous, metadata: { ...previous.metadata, resourceVersion: String(revision) } });
-      this.emit({ type: 'DELETED', object: deleted, resource, resourceVersion: revision }, estimateBytes(deleted));
+      this.events.emit({ type: 'DELETED', object: deleted, resource, resourceVersion: revision }, estimateBytes(deleted));
     }
   }
 
@@ -205,25 +155,21 @@ export class ObjectStore {
    * `commit()`. Nothing reaches the backend until `persistLoad`.
    */
   load(entries: Iterable<{ resource: string; object: KubeObject }>, revision: number): void {
-    if (this.version !== 0) throw new Error('a store is loaded before its first write');
-    this.version = this.issued = revision;
-    const tx: TxLog = { undo: [], events: [] };
-    this.tx = tx;
-    try {
+    if (this.txs.version !== 0) throw new Error('a store is loaded before its first write');
+    this.txs.startAt(revision);
+    const tx = this.txs.collect(() => {
       for (const entry of entries) {
         const { resource } = entry;
         const type = this.resourceType(resource);
         // Its own top and metadata (the rest is frozen with it, and may be shared).
-        const object = { ...entry.object, metadata: { ...entry.object.metadata, resourceVersion: this.nextVersion() } } as KubeObject;
+        const object = { ...entry.object, metadata: { ...entry.object.metadata, resourceVersion: this.txs.nextVersion() } } as KubeObject;
         const bytes = freezeMeasured(object);
         this.setEntry(type, storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), undefined, object);
-        tx.events.push({ event: { type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) }, bytes });
+        this.txs.record({ type: 'ADDED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) }, bytes);
       }
-    } finally {
-      this.tx = null;
-    }
+    });
     this.loaded = tx;
-    for (const { event } of tx.events) for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
+    for (const { event } of tx.events) this.events.tell(event);
   }
 
   /** Makes a `load` durable: its objects replace `previous`, everything the backend held before (etcd: one transaction, or more when large). */
@@ -235,7 +181,7 @@ export class ObjectStore {
     for (const { resource, object } of previous) {
       deletes.push({ event: { type: 'DELETED', object, resource, resourceVersion: Number(object.metadata.resourceVersion) }, bytes: 0 });
     }
-    this.persist({ ...tx, events: [...deletes, ...tx.events] });
+    this.txs.persist({ ...tx, events: [...deletes, ...tx.events] });
   }
 
   /**
@@ -244,9 +190,7 @@ export class ObjectStore {
    * or reset replaced this store). Clients list again.
    */
   expireWatches(message: string): void {
-    const ended = [...this.watchEnds];
-    this.watchEnds.clear();
-    for (const end of ended) this.guarded('watch end', () => end(new DomainError('EXPIRED', message)));
+    this.events.expireWatches(message);
   }
 
   registerStrategy(type: ResourceType, strategy: ResourceStrategy): void {
@@ -254,18 +198,18 @@ export class ObjectStore {
   }
 
   get resourceVersion(): string {
-    this.finishHeld();
-    return String(this.version);
+    this.txs.finishHeld();
+    return String(this.txs.version);
   }
 
   now(): string {
-    return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return timestamp(this.clock.now());
   }
 
   // ---- reads ---------------------------------------------------------------
 
   private bucket(type: ResourceType): Map<string, KubeObject> {
-    this.finishHeld();
+    this.txs.finishHeld();
     const key = resourceKey(type);
     let bucket = this.objects.get(key);
     if (!bucket) {
@@ -300,7 +244,7 @@ export class ObjectStore {
 
   /** How many objects the store holds, of every resource. */
   get objectCount(): number {
-    this.finishHeld();
+    this.txs.finishHeld();
     let count = 0;
     for (const bucket of this.objects.values()) count += bucket.size;
     return count;
@@ -310,28 +254,28 @@ export class ObjectStore {
 
   create(type: ResourceType, input: ObjectInput, namespace?: string, options: WriteOptions = {}): KubeObject {
     const dryRun = options.dryRun ?? false;
-    const draft = this.newDraft(type, adopt(input, options), namespace);
-    const metadataErrors = this.metadataErrors(type, draft, options);
+    const draft = newDraft(type, adopt(input, options), namespace, this.random, this.now());
+    const errors = metadataErrors(type, draft, options.owned ?? false);
     const displayName = draft.metadata.name || draft.metadata.generateName || '';
-    if (metadataErrors.some((e) => e.field === 'metadata.name' && e.type === 'FieldValueRequired')) {
-      throw invalidObject(type.kind, displayName, metadataErrors);
+    if (errors.some((e) => e.field === 'metadata.name' && e.type === 'FieldValueRequired')) {
+      throw invalidObject(type.kind, displayName, errors);
     }
     if (type.namespaced) this.requireNamespace(draft.metadata.namespace!);
     const key = storeKey(draft.metadata.namespace, draft.metadata.name);
     if (this.bucket(type).has(key)) {
       // The API server validates before it stores: an invalid object is a 422 even when its name is taken.
-      if (metadataErrors.length > 0) throw invalidObject(type.kind, displayName, metadataErrors);
+      if (errors.length > 0) throw invalidObject(type.kind, displayName, errors);
       throw alreadyExists(type, draft.metadata.name);
     }
 
-    return this.write(() => {
-      const rollback = validated(type.kind, displayName, metadataErrors, () => this.strategy(type).prepareCreate?.(draft, { store: this, dryRun }));
+    return this.txs.run(() => {
+      const rollback = validated(type.kind, displayName, errors, () => this.strategy(type).prepareCreate?.(draft, { store: this, dryRun }));
       if (dryRun) {
         rollback?.();
         return deepFreeze(draft);
       }
-      if (rollback) this.onUndo(rollback);
-      draft.metadata.resourceVersion = this.nextVersion();
+      if (rollback) this.txs.onUndo(rollback);
+      draft.metadata.resourceVersion = this.txs.nextVersion();
       const bytes = freezeMeasured(draft);
       const stored = draft;
       this.put(type, key, stored);
@@ -349,20 +293,7 @@ export class ObjectStore {
       throw new DomainError('BAD_REQUEST', `the name of the object (${inputMeta.name}) does not match the name on the URL (${name})`);
     }
     this.checkVersion(type, previous, inputMeta.resourceVersion);
-    // Stored objects are deeply frozen, so a draft may share their parts: only what changes is new.
-    const draft = { ...input, status: previous.status } as KubeObject;
-    draft.apiVersion = apiVersionOf(type);
-    draft.kind = type.kind;
-    draft.metadata = {
-      ...previous.metadata,
-      labels: inputMeta.labels as Record<string, string> | undefined,
-      annotations: inputMeta.annotations as Record<string, string> | undefined,
-      ownerReferences: inputMeta.ownerReferences,
-      finalizers: inputMeta.finalizers,
-    };
-    if (draft.status === undefined) delete draft.status;
-    dropUndefined(draft.metadata);
-    return this.replace(type, previous, draft, 'prepareUpdate', options);
+    return this.replace(type, previous, updateDraft(type, previous, input), 'prepareUpdate', options);
   }
 
   /** PUT on `/status`: replaces only the status. */
@@ -419,15 +350,15 @@ export class ObjectStore {
     if (options.dryRun) return object;
     if (typeof grace === 'number' && grace > 0) return this.markDeleted(type, object, grace);
     if (this.strategy(type).holdsForFinalizers && object.metadata.finalizers?.length) return this.markDeleted(type, object, 0);
-    return this.write(() => {
+    return this.txs.run(() => {
       if (type.kind === 'Namespace') this.deleteNamespaceContents(name);
       const key = storeKey(object.metadata.namespace, object.metadata.name);
       this.remove(type, key, object);
       const rollback = this.strategy(type).afterDelete?.(object, { store: this, dryRun: false });
-      if (rollback) this.onUndo(rollback);
+      if (rollback) this.txs.onUndo(rollback);
       const deleted = deepFreeze({
         ...object,
-        metadata: { ...object.metadata, resourceVersion: this.nextVersion() },
+        metadata: { ...object.metadata, resourceVersion: this.txs.nextVersion() },
       });
       // Once gone from the store, the last version is held by the history alone.
       this.publish(type, 'DELETED', deleted, undefined, estimateBytes(deleted));
@@ -438,14 +369,14 @@ export class ObjectStore {
   /** A graceful delete: the object stays, terminating, with `deletionTimestamp` set `grace` seconds ahead. */
   private markDeleted(type: ResourceType, object: KubeObject, grace: number): KubeObject {
     if (object.metadata.deletionTimestamp) return object; // already terminating: a later deadline never moves it
-    return this.write(() => {
+    return this.txs.run(() => {
       const draft = {
         ...object,
         metadata: {
           ...object.metadata,
-          deletionTimestamp: new Date(Math.min(this.clock.now() + grace * 1000, LATEST_TIMESTAMP_MS)).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          deletionTimestamp: deletionDeadline(this.clock.now(), grace),
           deletionGracePeriodSeconds: grace,
-          resourceVersion: this.nextVersion(),
+          resourceVersion: this.txs.nextVersion(),
         },
       } as KubeObject;
       const bytes = freezeMeasured(draft);
@@ -457,157 +388,43 @@ export class ObjectStore {
   }
 
   /**
-   * Runs `work` as one transaction: if it throws, every write it made is
-   * undone (objects and strategy side effects) and no watcher sees any of it;
-   * otherwise its events are published in order and the commit hooks run.
-   * Versions are never handed out twice: one given to a write that was
-   * undone is skipped, not reused. Publishing and the hooks come after the
-   * commit, so their failure never undoes it (see `onFault`).
+   * Runs `work` as one transaction: all of its writes or none (see
+   * `StoreTransactions.run`); its events are published and the commit hooks
+   * run once it commits.
    */
   transaction<T>(work: () => T): T {
-    this.finishHeld();
-    if (this.tx) return work();
-    const version = this.version;
-    const tx: TxLog = { undo: [], events: [] };
-    this.tx = tx;
-    let result: T;
-    try {
-      result = work();
-    } catch (e) {
-      this.tx = null;
-      for (let i = tx.undo.length - 1; i >= 0; i--) tx.undo[i].restore();
-      this.rewind(version);
-      throw e;
-    }
-    this.tx = null;
-    this.persist(tx);
-    for (const { event, bytes } of tx.events) this.emit(event, bytes);
-    this.runCommitHooks();
-    return result;
+    return this.txs.run(work);
   }
 
   /** Runs the commit hooks (the controllers settle) after work that was done outside a write, such as a timer's. */
   commit(): void {
-    this.finishHeld();
-    if (this.tx) return;
-    this.runCommitHooks();
+    this.txs.finishHeld();
+    if (this.txs.active) return;
+    this.events.runCommitHooks();
   }
 
   /**
-   * A transaction too large to run in one go (a manifest of thousands of
-   * objects), run in slices of `sliceMs` with the event loop given back
-   * between them. `steps` does the writes; each `next()` is a short piece of
-   * work, and its return value is the result. All or nothing, as
-   * `transaction`: a step that throws undoes every write, and no watcher sees
-   * any of it. While it runs it holds the store: no other write or read may
-   * see it half done, so the server waits for `unlocked()` before it answers
-   * a request, controllers and timers wait too, and anything that touches the
-   * store meanwhile first finishes it at once (as a synchronous clock advance
-   * finishes a sliced settle). Its events are published, also in slices,
-   * before the store is let go, then the commit hooks run. Sliced
-   * transactions wait for each other in turn. Inside a transaction it runs
-   * as part of it, at once. A client that goes away does not stop it.
+   * A transaction too large to run in one go, run in slices with the event
+   * loop given back between them, holding the store meanwhile (see
+   * `StoreTransactions.inSlices`).
    */
-  async transactionInSlices<T>(steps: Iterator<unknown, T>, options: SlicedTransactionOptions = {}): Promise<T> {
-    const sliceMs = options.sliceMs ?? 20;
-    const yieldTo = options.yieldTo ?? yieldToEventLoop;
-    if (this.tx) {
-      // Its writes join the transaction under way, which alone decides whether they stay.
-      if (options.rollBack) throw new Error('a sliced transaction to roll back cannot run inside another transaction');
-      return drain(steps);
-    }
-    while (this.held) await this.held.released;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const held: HeldTransaction = {
-      steps,
-      tx: { undo: [], events: [] },
-      version: this.version,
-      rollBack: options.rollBack ?? false,
-      published: 0,
-      running: false,
-      finished: false,
-      released,
-      release,
-    };
-    this.held = held;
-    while (!held.finished) {
-      const started = performance.now();
-      this.advanceHeld(held, () => performance.now() - started >= sliceMs);
-      if (!held.finished) await yieldTo();
-    }
-    const outcome = held.outcome!;
-    if ('error' in outcome) throw outcome.error;
-    return outcome.value as T;
+  transactionInSlices<T>(steps: Iterator<unknown, T>, options: SlicedTransactionOptions = {}): Promise<T> {
+    return this.txs.inSlices(steps, options);
   }
 
   /** Whether a sliced transaction holds the store. */
   get isHeld(): boolean {
-    return this.held !== null;
+    return this.txs.isHeld;
   }
 
   /** Resolves once no sliced transaction holds the store. */
-  async unlocked(): Promise<void> {
-    while (this.held) await this.held.released;
+  unlocked(): Promise<void> {
+    return this.txs.unlocked();
   }
 
   /** Finishes a sliced transaction under way at once (the synchronous clock advance does this before its timers). */
   finish(): void {
-    this.finishHeld();
-  }
-
-  /** Finishes a sliced transaction under way at once, unless it is what is running. */
-  private finishHeld(): void {
-    if (this.held && !this.held.running) this.advanceHeld(this.held, () => false);
-  }
-
-  /** Runs a held transaction until `sliceOver()` says so or it is done: its steps, then publishing its events. */
-  private advanceHeld(held: HeldTransaction, sliceOver: () => boolean): void {
-    held.running = true;
-    let done = false;
-    try {
-      if (held.steps) {
-        this.tx = held.tx;
-        try {
-          for (;;) {
-            const step = held.steps.next();
-            if (step.done) {
-              held.outcome = { value: step.value };
-              break;
-            }
-            if (sliceOver()) return;
-          }
-        } catch (e) {
-          held.outcome = { error: e };
-        } finally {
-          this.tx = null;
-        }
-        held.steps = undefined;
-        if ('error' in held.outcome! || held.rollBack) {
-          for (let i = held.tx.undo.length - 1; i >= 0; i--) held.tx.undo[i].restore();
-          this.rewind(held.version);
-          done = true;
-          return;
-        }
-        this.persist(held.tx);
-      }
-      const events = held.tx.events;
-      while (held.published < events.length) {
-        const { event, bytes } = events[held.published++];
-        this.emit(event, bytes);
-        if (held.published % 64 === 0 && sliceOver()) return;
-      }
-      done = true;
-    } finally {
-      held.running = false;
-      if (done) {
-        held.finished = true;
-        this.held = null;
-        held.release();
-        // Controllers and timers waited for the store; an undone batch leaves nothing to settle, but a settle it held up goes on.
-        this.runCommitHooks();
-      }
-    }
+    this.txs.finishHeld();
   }
 
   /**
@@ -616,33 +433,29 @@ export class ObjectStore {
    * has run.
    */
   onFault(handler: FaultHandler): void {
-    this.faultHandler = handler;
+    this.events.onFault(handler);
   }
 
   /** Runs `hook` after every committed top-level write (controllers settle there). */
   onCommit(hook: () => void): void {
-    this.commitHooks.push(hook);
+    this.events.onCommit(hook);
   }
 
   // ---- watch ---------------------------------------------------------------
 
   /** Every event of every resource, for controllers. Returns the unsubscribe function. */
   subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.subscribe(listener);
   }
 
   /**
    * A watch as the API server serves it: first the events since
    * `resourceVersion` (or, without one, the current objects as ADDED), then
-   * every later event that matches. A version older than the kept history is
-   * 410 Expired; one the store has not reached is 504 "Too large resource
-   * version" at once (the API server waits up to 3 s for its cache to catch
-   * up with etcd; here the store is the source, so a version past its own can
-   * only come from an earlier run or be made up, and waiting would not help).
+   * every later event that matches (410 Expired and 504 as `StoreEvents.replay`
+   * says; with `onExpired`, ended by `expireWatches`).
    */
   watch(type: ResourceType, options: WatchOptions, send: (event: WatchEvent) => void, onExpired?: (error: DomainError) => void): () => void {
-    this.finishHeld();
+    this.txs.finishHeld();
     const resource = resourceKey(type);
     const matches = (event: StoredEvent) => event.resource === resource && matchesList(event.object, options);
     const from = options.resourceVersion;
@@ -653,28 +466,9 @@ export class ObjectStore {
       if (!Number.isInteger(since) || since < 0) {
         throw new DomainError('BAD_REQUEST', `invalid resource version: ${JSON.stringify(from)}`);
       }
-      if (since > this.version) throw resourceVersionTooLarge(since, this.version);
-      const oldest = this.history.oldestVersion() ?? this.version + 1;
-      if (since < oldest - 1 && since < this.version) {
-        throw new DomainError('EXPIRED', `too old resource version: ${since} (${oldest - 1})`);
-      }
-      for (const event of this.history.since(since)) {
-        if (matches(event)) send({ type: event.type, object: event.object });
-      }
+      this.events.replay(since, this.txs.version, matches, send);
     }
-    const unsubscribe = this.subscribe((event) => {
-      if (matches(event)) send({ type: event.type, object: event.object });
-    });
-    if (!onExpired) return unsubscribe;
-    const end = (error: DomainError) => {
-      unsubscribe();
-      onExpired(error);
-    };
-    this.watchEnds.add(end);
-    return () => {
-      this.watchEnds.delete(end);
-      unsubscribe();
-    };
+    return this.events.follow(matches, send, onExpired);
   }
 
   // ---- internals -----------------------------------------------------------
@@ -683,56 +477,16 @@ export class ObjectStore {
     return this.strategies.get(resourceKey(type)) ?? {};
   }
 
-  private write<T>(work: () => T): T {
-    return this.transaction(work);
-  }
-
-  private onUndo(restore: () => void): void {
-    this.tx?.undo.push({ restore });
-  }
-
-  private nextVersion(): string {
-    if (this.backend.versionPerTransaction && this.tx) {
-      // One etcd transaction, one revision: every write of the transaction carries it.
-      this.tx.version ??= ++this.issued;
-      this.version = this.tx.version;
-      return String(this.version);
-    }
-    this.issued += 1;
-    this.version = this.issued;
-    return String(this.version);
-  }
-
-  /**
-   * After an undone transaction: the committed version is back to `version`.
-   * The versions it used are skipped, never reused, unless the backend's
-   * versions are its revisions (etcd never saw them, so they are the next ones).
-   */
-  private rewind(version: number): void {
-    this.version = version;
-    if (this.backend.versionPerTransaction) this.issued = version;
-  }
-
-  /** Hands a committed transaction's changes to the backend; a transaction too large for one etcd transaction takes more revisions. */
-  private persist(tx: TxLog): void {
-    if (tx.events.length === 0 || this.backend === MEMORY_BACKEND) return;
-    const revisions = this.backend.commit(tx.events.map((e) => e.event));
-    if (revisions > 1) {
-      this.issued += revisions - 1;
-      this.version = this.issued;
-    }
-  }
-
   private put(type: ResourceType, key: string, object: KubeObject): void {
     const bucket = this.bucket(type);
     const previous = bucket.get(key);
     this.setEntry(type, key, previous, object);
-    this.onUndo(() => this.setEntry(type, key, object, previous));
+    this.txs.onUndo(() => this.setEntry(type, key, object, previous));
   }
 
   private remove(type: ResourceType, key: string, object: KubeObject): void {
     this.setEntry(type, key, object, undefined);
-    this.onUndo(() => this.setEntry(type, key, undefined, object));
+    this.txs.onUndo(() => this.setEntry(type, key, undefined, object));
   }
 
   /** Replaces `from` by `to` (either may be absent) under `key`, keeping the indexes in step. */
@@ -766,30 +520,7 @@ export class ObjectStore {
       resourceVersion: Number(object.metadata.resourceVersion),
     };
     const size = bytes ?? estimateBytes(object);
-    if (this.tx) this.tx.events.push({ event, bytes: size });
-    else this.emit(event, size);
-  }
-
-  private emit(event: StoredEvent, bytes: number): void {
-    this.history.push(event, bytes);
-    for (const listener of [...this.listeners]) this.guarded('store listener', () => listener(event));
-  }
-
-  private runCommitHooks(): void {
-    for (const hook of this.commitHooks) this.guarded('commit hook', hook);
-    const held = this.heldFault;
-    this.heldFault = undefined;
-    if (held) throw held.error;
-  }
-
-  /** Runs `work`; its error goes to the fault handler, or without one is held for `runCommitHooks` to throw. */
-  private guarded(source: string, work: () => void): void {
-    try {
-      work();
-    } catch (e) {
-      if (this.faultHandler) this.faultHandler(source, e);
-      else this.heldFault ??= { error: e };
-    }
+    this.txs.record(event, size);
   }
 
   private replace(
@@ -800,23 +531,18 @@ export class ObjectStore {
     options: WriteOptions,
   ): KubeObject {
     const dryRun = options.dryRun ?? false;
-    const metadataErrors = this.metadataErrors(type, draft, options);
-    if (previous.metadata.deletionTimestamp) {
-      // `ValidateNoNewFinalizers`: an object being deleted only loses finalizers.
-      const added = (draft.metadata.finalizers ?? []).filter((f) => !(previous.metadata.finalizers ?? []).includes(f));
-      const text = `[]string{${[...new Set(added)].sort().map((f) => JSON.stringify(f)).join(', ')}}`;
-      if (added.length) metadataErrors.push({ field: 'metadata.finalizers', type: 'FieldValueForbidden', value: undefined, detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${text}` });
-    }
-    return this.write(() => {
-      const rollback = validated(type.kind, previous.metadata.name, metadataErrors, () => this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun }));
+    const errors = metadataErrors(type, draft, options.owned ?? false);
+    checkNoNewFinalizers(previous, draft, errors);
+    return this.txs.run(() => {
+      const rollback = validated(type.kind, previous.metadata.name, errors, () => this.strategy(type)[hook]?.(draft, previous, { store: this, dryRun }));
       if (dryRun) {
         rollback?.();
         return deepFreeze(draft);
       }
-      if (rollback) this.onUndo(rollback);
+      if (rollback) this.txs.onUndo(rollback);
       if (!deepEqual(draft.spec, previous.spec)) draft.metadata.generation = previous.metadata.generation + 1;
       if (deepEqual(draft, previous)) return previous; // nothing changed: no new version
-      draft.metadata.resourceVersion = this.nextVersion();
+      draft.metadata.resourceVersion = this.txs.nextVersion();
       const bytes = freezeMeasured(draft);
       const stored = draft;
       this.put(type, storeKey(stored.metadata.namespace, stored.metadata.name), stored);
@@ -831,71 +557,8 @@ export class ObjectStore {
 
   private checkVersion(type: ResourceType, current: KubeObject, requested: string | undefined): void {
     if (requested !== undefined && requested !== '' && requested !== current.metadata.resourceVersion) {
-      throw new DomainError(
-        'CONFLICT',
-        `Operation cannot be fulfilled on ${resourceKey(type)} "${current.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
-        { kind: resourceKey(type), name: current.metadata.name },
-      );
+      throw conflict(type, current.metadata.name);
     }
-  }
-
-  private newDraft(type: ResourceType, input: ObjectInput, namespace: string | undefined): KubeObject {
-    const meta = input.metadata ?? {};
-    const expectedVersion = apiVersionOf(type);
-    if (input.apiVersion !== undefined && input.apiVersion !== expectedVersion) {
-      throw new DomainError('BAD_REQUEST', `the API version in the data (${input.apiVersion}) does not match the expected API version (${expectedVersion})`);
-    }
-    if (input.kind !== undefined && input.kind !== type.kind) {
-      throw new DomainError('BAD_REQUEST', `the kind in the data (${input.kind}) does not match the expected kind (${type.kind})`);
-    }
-    let objectNamespace: string | undefined;
-    if (type.namespaced) {
-      objectNamespace = namespace ?? meta.namespace ?? 'default';
-      if (meta.namespace !== undefined && meta.namespace !== objectNamespace) {
-        throw new DomainError('BAD_REQUEST', 'the namespace of the provided object does not match the namespace sent on the request');
-      }
-    }
-    let name = meta.name;
-    if ((name === undefined || name === '') && meta.generateName) name = meta.generateName + this.suffix();
-    const draft = { ...input } as KubeObject;
-    draft.apiVersion = expectedVersion;
-    draft.kind = type.kind;
-    const metadata: ObjectMeta = {
-      name: name ?? '',
-      generateName: meta.generateName,
-      namespace: objectNamespace,
-      uid: this.uid(),
-      resourceVersion: '',
-      generation: 1,
-      creationTimestamp: this.now(),
-      labels: meta.labels,
-      annotations: meta.annotations,
-      ownerReferences: meta.ownerReferences,
-      finalizers: meta.finalizers,
-    };
-    dropUndefined(metadata);
-    draft.metadata = metadata;
-    return draft;
-  }
-
-  /**
-   * The field errors of the object's metadata; the strategy's own errors join them in one 422 (see `validated`).
-   * A body a controller of ours built (`owned`) is typed by construction, as a Go client's is: the decoder's
-   * type check is for bodies from users (it would walk every address of a 20,000-pod Endpoints object).
-   */
-  private metadataErrors(type: ResourceType, draft: KubeObject, options: WriteOptions): FieldError[] {
-    if (!options.owned) assertDecodable(type.kind, apiVersionOf(type), draft);
-    const errors = new FieldErrors();
-    const meta = draft.metadata;
-    if (!meta.name) {
-      errors.required('metadata.name', 'name or generateName is required');
-    } else {
-      // Services (DNS-1035) and Namespaces (DNS-1123 label) are checked by their strategies.
-      for (const e of nameErrors(type.nameRule ?? 'dns1123-subdomain', meta.name)) errors.invalid('metadata.name', meta.name, e);
-    }
-    validateLabels(meta.labels, 'metadata.labels', errors);
-    validateAnnotations(meta.annotations, 'metadata.annotations', errors);
-    return errors.list;
   }
 
   private requireNamespace(namespace: string): void {
@@ -915,23 +578,6 @@ export class ObjectStore {
       }
     }
   }
-
-  private uid(): string {
-    const word = () => (this.random.int(0x10000) * 0x10000 + this.random.int(0x10000)).toString(16).padStart(8, '0');
-    const hex = word() + word() + word() + word();
-    const variant = (8 + (parseInt(hex[16], 16) & 3)).toString(16);
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  }
-
-  /** Five characters as the API server appends them to `generateName`. */
-  suffix(): string {
-    return Array.from({ length: 5 }, () => NAME_SUFFIX_ALPHABET[this.random.int(NAME_SUFFIX_ALPHABET.length)]).join('');
-  }
-}
-
-
-function dropUndefined(record: object): void {
-  for (const [k, v] of Object.entries(record)) if (v === undefined) delete (record as Record<string, unknown>)[k];
 }
 
 function matchesList(object: KubeObject, options: ListOptions): boolean {

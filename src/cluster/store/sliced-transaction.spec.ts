@@ -1,6 +1,6 @@
 import { DomainError } from '../../common/domain-error';
 import { ObjectStore } from './object-store';
-import { configmaps, newMemoryStore } from './store.testing';
+import { configmaps, newMemoryStore } from '../../../test/support/cluster/store';
 import { StoredEvent } from './types';
 
 function newStore() {

@@ -1,4 +1,25 @@
-import { StoredEvent } from './types';
+import { ObjectInput, StoredEvent } from './types';
+
+/** One static pod manifest in one node's manifest directory. */
+export interface NodeManifest {
+  node: string;
+  file: string;
+  pod: ObjectInput;
+}
+
+/**
+ * The kubelets' manifest directories (a real node keeps them on its disk,
+ * `/etc/kubernetes/manifests`): a durable backend keeps them beside the
+ * objects, so that a restart finds the static pods it had. A change is made
+ * durable with the store's next transaction (the kubelet's sync of its mirror
+ * pods, which follows each one), in the same etcd transaction.
+ */
+export interface ManifestDirectories {
+  /** Writes one manifest file (`pod`), or removes it (undefined). */
+  write(node: string, file: string, pod: ObjectInput | undefined): void;
+  /** Replaces every directory with `manifests` (a snapshot restored). */
+  replaceAll(manifests: readonly NodeManifest[]): void;
+}
 
 /**
  * Where the store's objects last. The store itself is the cache every read,
@@ -30,6 +51,8 @@ export interface StoreBackend {
   durable(): Promise<void>;
   /** Whether some change handed to `commit` is not durable yet. */
   readonly pending: boolean;
+  /** Where the kubelets' static pod manifests last (absent: in the process only, as with memory). */
+  readonly manifests?: ManifestDirectories;
 }
 
 /** The in-memory backend: the store is all there is. */

@@ -7,12 +7,12 @@
 import { DomainError } from '../../common/domain-error';
 import { describeWithEtcd } from '../../../test/support/etcd';
 import type { EtcdBackend } from './etcd/etcd-backend';
-import { storeOn, useSpecEtcd } from './etcd/etcd.testing';
+import { storeOn, useSpecEtcd } from '../../../test/support/cluster/spec-etcd';
 import { parseFieldSelector } from './field-selector';
 import { parseLabelSelector } from './label-selector';
 import { ObjectStore } from './object-store';
-import { refusalOf } from '../../common/domain-error.testing';
-import { deployments, names, namespaces, newMemoryStore, nodes, pod, pods, services } from './store.testing';
+import { refusalOf } from '../../../test/support/common/domain-error';
+import { deployments, names, namespaces, newMemoryStore, nodes, pod, pods, services } from '../../../test/support/cluster/store';
 import { WatchEvent } from './types';
 
 interface Harness {

@@ -7,6 +7,15 @@ export function notFound(type: ResourceType, name: string): DomainError {
   return new DomainError('NOT_FOUND', `${resourceKey(type)} "${name}" not found`, { kind: resourceKey(type), name });
 }
 
+/** A write whose `resourceVersion` precondition is not the stored object's: 409 Conflict. */
+export function conflict(type: ResourceType, name: string): DomainError {
+  return new DomainError(
+    'CONFLICT',
+    `Operation cannot be fulfilled on ${resourceKey(type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { kind: resourceKey(type), name },
+  );
+}
+
 export function alreadyExists(type: ResourceType, name: string): DomainError {
   return new DomainError('ALREADY_EXISTS', `${resourceKey(type)} "${name}" already exists`, {
     kind: resourceKey(type),

@@ -5,8 +5,8 @@
  */
 import type { ConntrackListEntry } from '../../netfilter/conntrack';
 import { printIptablesSave } from '../../netfilter/iptables-save.printer';
-import { printTable } from '../../nftables/list-printer';
-import { NFT_FAMILIES, type NftFamily } from '../../nftables/model';
+import { printTableWith } from '../../nftables/list-printer';
+import { NFT_FAMILIES, type NftFamily, type NftTable } from '../../nftables/model';
 import type { CommandHandler } from '../shell';
 import { RESOLVER_TIMEOUT_MS, type PodTools } from './http-clients';
 import { firstAddress } from '../pod-sockets';
@@ -125,7 +125,12 @@ function nft(tools: PodTools): CommandHandler {
       return 127;
     }
     const args = ctx.args.filter((a) => a !== '-n' && a !== '-a');
-    const tables = [...tools.view.network.cluster.kubeProxies.proxy(tools.view.pod.node!).nftables.tables.values()];
+    const node = tools.view.pod.node!;
+    const tables = [...tools.view.network.cluster.kubeProxies.proxy(node).nftables.tables.values()];
+    // The elements the node's packets added to its sets (session affinity) are listed, as by the kernel.
+    const hooks = tools.view.network.nftHooks(node);
+    const now = tools.view.network.cluster.clock.now();
+    const printTable = (t: NftTable) => printTableWith(t, hooks && ((set) => hooks.addedElements(set, now)));
     const isFamily = (w: string | undefined): w is NftFamily => (NFT_FAMILIES as readonly (string | undefined)[]).includes(w);
     if (args[0] === 'list' && args[1] === 'ruleset' && args.length <= 3 && (args[2] === undefined || isFamily(args[2]))) {
       ctx.out(tables.filter((t) => !args[2] || t.family === args[2]).map(printTable).join(''));

@@ -26,10 +26,10 @@ import fc from 'fast-check';
 import type { NetfilterEngine } from '../../netfilter/engine';
 import type { TraceInput } from '../../netfilter/trace-input';
 import { UPSTREAM_TEST_EMULATION } from '../config';
-import { TEST_EXTERNAL_CLIENT, TEST_EXTERNAL_CLIENT_BLOCKED, TEST_NODE_IP, UPSTREAM_TEST_CONFIG, UPSTREAM_TEST_NODE } from '../testing/builders';
-import { iptablesScenarioEngine, nftScenarioEngine, nftScenarioProxier } from '../testing/flow-harness';
-import type { RenderScenario } from '../testing/scenarios';
-import { variantService, variantSlice } from '../testing/variants';
+import { TEST_EXTERNAL_CLIENT, TEST_EXTERNAL_CLIENT_BLOCKED, TEST_NODE_IP, UPSTREAM_TEST_CONFIG, UPSTREAM_TEST_NODE } from '../../../test/support/kube-proxy/builders';
+import { iptablesScenarioEngine, nftScenarioEngine, nftScenarioProxier } from '../../../test/support/kube-proxy/flow-harness';
+import type { RenderScenario } from '../../../test/support/kube-proxy/scenarios';
+import { variantService, variantSlice } from '../../../test/support/kube-proxy/variants';
 import type { EndpointSlice, Service } from '../types';
 
 const POD = '10.0.0.2';

@@ -60,3 +60,8 @@ export function isServiceChainName(chain: string): boolean {
 export function isAffinitySetName(set: string): boolean {
   return set.startsWith(AFFINITY_PREFIX);
 }
+
+/** An endpoint's affinity set shares its chain's name after the prefix. */
+export function affinitySetName(endpointChain: string): string {
+  return AFFINITY_PREFIX + endpointChain.slice(ENDPOINT_PREFIX.length);
+}

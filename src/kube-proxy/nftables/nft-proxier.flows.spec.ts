@@ -12,8 +12,8 @@
  * the endpoints are deleted, every flow of the ITP and terminating-endpoint
  * tests is REJECT, as upstream checks after its second sync.
  */
-import { expectedOutput, nftScenarioEngine, nftScenarioProxier, observedFlow } from '../testing/flow-harness';
-import { scenarios, type PacketFlow } from '../testing/scenarios';
+import { expectedOutput, nftScenarioEngine, nftScenarioProxier, observedFlow } from '../../../test/support/kube-proxy/flow-harness';
+import { scenarios, type PacketFlow } from '../../../test/support/kube-proxy/scenarios';
 import type { EndpointSlice } from '../types';
 
 /** Upstream's nftables expectations where they differ from the iptables tables, by scenario then flow name. */

@@ -8,13 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dumpText } from '../../nftables/dump';
+import { dumpText } from '../../../test/support/nftables/dump';
 import { emptyRuleset } from '../../nftables/model';
 import { applyTransaction } from '../../nftables/transaction';
 import { parseNftTransaction } from '../../nftables/transaction-parser';
-import { makeEndpointSlice, makeService } from '../testing/builders';
+import { makeEndpointSlice, makeService } from '../../../test/support/kube-proxy/builders';
 import type { EndpointSlice, Service } from '../types';
-import { canonicalNft, populateNft, upstreamNftProxier } from './testing';
+import { canonicalNft, populateNft, upstreamNftProxier } from '../../../test/support/kube-proxy/nftables';
 
 const dir = join(__dirname, '../../../fixtures/kube-proxy/upstream-nftables');
 const fixture = (path: string) => readFileSync(join(dir, path), 'utf8');
@@ -133,8 +133,39 @@ describe('TestSyncProxyRulesStartup', () => {
     const first = proxier.sync();
     expect(first.full).toBe(true);
     expect(canonicalNft(dumpText(proxier.table()!))).toBe(canonicalNft(fixture('base.nft') + fixture('startup/expected.nft')));
-    // Upstream's first sync skips the elements and endpoint chains already there (setup + 14 operations);
-    // ours writes the whole table again, as every full sync does (docs/nftables.md).
-    expect(first.operations).toBeGreaterThan(14);
+    // As upstream: the set-up a first sync on an empty node makes, and 14 operations: svc3's two elements,
+    // svc1's and svc2's service chains (added, flushed, two rules each), svc1's new endpoint chain (added,
+    // flushed, two rules). The endpoint chains and elements already there are not written again.
+    const { proxier: fresh } = upstreamNftProxier('IPv4');
+    const setup = fresh.sync().operations;
+    expect(first.operations).toBe(setup + 14);
+    expect(first.text).not.toContain('endpoint-5TPGNJF2-ns1/svc1/tcp/p80__10.0.1.1/80 ip saddr');
+    expect(first.text).not.toMatch(/^add element ip kube-proxy service-ips \{ 172\.30\.0\.41 /m);
+    expect(first.text).not.toMatch(/^flush map /m);
+  });
+
+  it('deletes at start-up what a previous kube-proxy left that no Service wants, and rewrites an endpoint chain whose affinity changed', () => {
+    const ruleset = emptyRuleset();
+    applyTransaction(ruleset, parseNftTransaction(fixture('base.nft') + fixture('startup/loaded.nft')));
+    const { proxier } = upstreamNftProxier('IPv4', undefined, ruleset);
+    // svc2 is gone; svc1 now has ClientIP affinity.
+    const svc1 = clusterIpService('ns1', 'svc1', '172.30.0.41', 'p80', 80);
+    svc1.spec.sessionAffinity = 'ClientIP';
+    svc1.spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
+    populateNft(proxier, [svc1, slice('ns1', 'svc1', ['10.0.1.1'], 'p80', 80)]);
+    const first = proxier.sync();
+    expect(first.text).toContain('delete element ip kube-proxy cluster-ips { 172.30.0.42 }\n');
+    expect(first.text).toContain('delete element ip kube-proxy service-ips { 172.30.0.42 . tcp . 8080 }\n');
+    expect(first.text).toContain('add rule ip kube-proxy endpoint-5TPGNJF2-ns1/svc1/tcp/p80__10.0.1.1/80 update @affinity-5TPGNJF2-ns1/svc1/tcp/p80__10.0.1.1/80 { ip saddr }\n');
+    expect(first.text).toContain('flush chain ip kube-proxy service-MHHHYRWA-ns2/svc2/tcp/p8080\n');
+    // What a full sync from nothing leaves, svc2's chains aside (flushed, deleted a second later).
+    const { proxier: fresh } = upstreamNftProxier('IPv4');
+    populateNft(fresh, [svc1, slice('ns1', 'svc1', ['10.0.1.1'], 'p80', 80)]);
+    fresh.sync();
+    const withoutSvc2 = (text: string) => text.split('\n').filter((l) => !l.includes('ns2/svc2')).join('\n');
+    expect(withoutSvc2(canonicalNft(dumpText(proxier.table()!)))).toBe(canonicalNft(dumpText(fresh.table()!)));
+    // Later full syncs flush and refill as before.
+    proxier.forceFullSync();
+    expect(proxier.sync().text).toMatch(/^flush map ip kube-proxy service-ips$/m);
   });
 });

@@ -4,10 +4,10 @@
  * partial sync writes only what changed.
  */
 import { ManualClock } from '../../common/clock';
-import { dumpText } from '../../nftables/dump';
-import { makeEndpointSlice, makeService } from '../testing/builders';
+import { dumpText } from '../../../test/support/nftables/dump';
+import { makeEndpointSlice, makeService } from '../../../test/support/kube-proxy/builders';
 import type { EndpointSlice, Service } from '../types';
-import { canonicalNft, populateNft, upstreamNftProxier } from './testing';
+import { canonicalNft, populateNft, upstreamNftProxier } from '../../../test/support/kube-proxy/nftables';
 
 /** A small deterministic generator (mulberry32), so a failing sequence can be replayed from its seed. */
 function rng(seed: number): () => number {

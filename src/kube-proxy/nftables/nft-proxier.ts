@@ -20,6 +20,7 @@ import { SyncRunner } from '../sync-runner';
 import { FULL_SYNC_PERIOD_MS, type EndpointSlice, type IpFamily, type NodeInfo, type Service } from '../types';
 import { isAffinitySetName, isServiceChainName, KUBE_PROXY_TABLE } from './names';
 import { compilePort, elementCommands, nftSync, portCommands, type NftSyncContext, type PortOutput } from './nft-sync';
+import { keptEndpointChain, startUpElements } from './nft-startup';
 
 export interface NftProxierOptions {
   node: NodeInfo;
@@ -123,6 +124,8 @@ export class NftProxier {
   private readonly historySize: number;
   private readonly history: NftSyncRecord[] = [];
   private readonly counters = { syncs: 0, fullSyncs: 0, partialSyncs: 0 };
+  /** Whether this process has synced once (its first sync is the start-up one). */
+  private synced = false;
   private lastFullSyncAt: number | undefined;
   private lastResult: NftSyncResult | undefined;
 
@@ -298,6 +301,7 @@ export class NftProxier {
     const commands = full ? this.fullSync(now) : this.partialSync(changed, now);
     applyTransaction(this.ruleset, commands);
     this.needFullSync = false;
+    this.synced = true;
     ran.push(commands);
     count += commands.length;
     this.runner.ran(now, true);
@@ -331,8 +335,12 @@ export class NftProxier {
   /** Every chain in use added and flushed, every map flushed and refilled; chains no longer in use flushed and marked stale. */
   private fullSync(now: number): NftCommand[] {
     const at = { family: this.family === 'IPv6' ? ('ip6' as const) : ('ip' as const), table: KUBE_PROXY_TABLE };
-    const out = nftSync(this.ctx, { servicePorts: this.servicePorts.values(), endpointsOf: (key) => this.endpoints.get(key) });
     const table = this.table();
+    // The process's first sync reconciles with the table a previous kube-proxy left (nft-startup.ts).
+    const startUp = this.synced
+      ? undefined
+      : { keptChain: (port: PortOutput, chain: string) => table !== undefined && keptEndpointChain(table, port, chain), elements: (wanted: Parameters<typeof startUpElements>[2]) => startUpElements(this.ctx, table, wanted) };
+    const out = nftSync(this.ctx, { servicePorts: this.servicePorts.values(), endpointsOf: (key) => this.endpoints.get(key), startUp });
     for (const chain of table?.chains.keys() ?? []) {
       if (!isServiceChainName(chain)) continue;
       if (out.activeChains.has(chain)) {

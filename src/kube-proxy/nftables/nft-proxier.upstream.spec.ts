@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dumpText } from '../../nftables/dump';
-import { overallObjects } from '../testing/upstream-cases';
-import { canonicalNft, populateNft, upstreamNftProxier } from './testing';
+import { dumpText } from '../../../test/support/nftables/dump';
+import { overallObjects } from '../../../test/support/kube-proxy/upstream-cases';
+import { canonicalNft, populateNft, upstreamNftProxier } from '../../../test/support/kube-proxy/nftables';
 
 const golden = (name: string) => readFileSync(join(__dirname, '../../../fixtures/kube-proxy/upstream-nftables', name), 'utf8');
 

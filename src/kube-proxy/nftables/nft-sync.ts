@@ -23,7 +23,8 @@
  *
  * Every chain a sync uses is added and flushed before its rules are written,
  * and the maps are flushed and refilled, so the transaction always leaves the
- * table exactly as the Services say. Chains no longer used are flushed and
+ * table exactly as the Services say; a process's first sync reconciles with the
+ * table it finds instead (nft-startup.ts). Chains no longer used are flushed and
  * deleted by a later sync (`staleChains`), as the kernel needs.
  */
 import { categorizeEndpoints, type TopologyContext } from '../categorize';
@@ -35,7 +36,7 @@ import type { IpFamily } from '../types';
 import type { NftBaseChainSpec, NftElement } from '../../nftables/model';
 import type { NftCommand } from '../../nftables/transaction';
 import {
-  AFFINITY_PREFIX,
+  affinitySetName,
   ENDPOINT_PREFIX,
   endpointChainBase,
   EXTERNAL_PREFIX,
@@ -117,6 +118,11 @@ export interface NftSyncContext {
 export interface NftSyncInput {
   servicePorts: Iterable<ServicePortInfo>;
   endpointsOf: (servicePortKey: string) => readonly EndpointInfo[] | undefined;
+  /** A process's first sync over the table a previous one left (nft-startup.ts): what it keeps, how its elements are reconciled. */
+  startUp?: {
+    keptChain: (out: PortOutput, chain: string) => boolean;
+    elements: (wanted: readonly { set: string; element: NftElement }[]) => NftCommand[];
+  };
 }
 
 export interface NftSyncOutput {
@@ -142,11 +148,6 @@ function endpointChain(sp: ServicePortInfo, ep: EndpointInfo): string {
   return [ENDPOINT_PREFIX, endpointChainBase(sp.namespace, sp.name, sp.proto, sp.portName, ep.ip, ep.port)].join('');
 }
 
-/** An endpoint's affinity set shares its chain's name after the prefix. */
-function affinitySet(endpointChain: string): string {
-  return AFFINITY_PREFIX + endpointChain.slice(ENDPOINT_PREFIX.length);
-}
-
 function portNames(sp: ServicePortInfo): PortNames {
   const base = servicePortChainBase(sp.namespace, sp.name, sp.proto, sp.portName);
   const named = (prefix: string) => [prefix, base].join(''); // flat (see `endpointChain`)
@@ -158,8 +159,13 @@ function dnatTarget(ep: EndpointInfo): string {
   return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
 }
 
-/** The fixed part of a full sync: the table, base chains, kube-proxy's own chains, sets and maps, and the maps flushed. */
-export function setupCommands(ctx: NftSyncContext): NftCommand[] {
+/**
+ * The fixed part of a full sync: the table, base chains, kube-proxy's own chains, sets and
+ * maps, and the maps flushed. A process's first sync (`startUp`, upstream's first
+ * `setupNFTables`) deletes each base chain and adds it again, so a previous version's
+ * priorities give way, and leaves the maps' elements for `startUpElements` to reconcile.
+ */
+export function setupCommands(ctx: NftSyncContext, startUp = false): NftCommand[] {
   const at = { family: ctx.family === 'IPv6' ? ('ip6' as const) : ('ip' as const), table: KUBE_PROXY_TABLE };
   const ipX = ctx.family === 'IPv6' ? 'ip6' : 'ip';
   const addrType = ctx.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr';
@@ -184,6 +190,12 @@ export function setupCommands(ctx: NftSyncContext): NftCommand[] {
 
   // The table, its base chains and the fixed chains they jump to.
   add({ ...at, verb: 'add', object: 'table', comment: 'rules for kube-proxy' });
+  if (startUp) {
+    for (const bc of BASE_CHAINS) {
+      add({ ...at, verb: 'add', object: 'chain', name: bc.name });
+      add({ ...at, verb: 'delete', object: 'chain', name: bc.name });
+    }
+  }
   for (const bc of BASE_CHAINS) {
     add({ ...at, verb: 'add', object: 'chain', name: bc.name, base: bc.base });
     add({ ...at, verb: 'flush', object: 'chain', name: bc.name });
@@ -200,7 +212,7 @@ export function setupCommands(ctx: NftSyncContext): NftCommand[] {
 
   // ClusterIPs: unknown ports rejected, unallocated addresses dropped.
   add({ ...at, verb: 'add', object: 'set', name: CLUSTER_IPS, type: addrType, comment: 'Active ClusterIPs' });
-  add({ ...at, verb: 'flush', object: 'set', name: CLUSTER_IPS });
+  if (!startUp) add({ ...at, verb: 'flush', object: 'set', name: CLUSTER_IPS });
   rule(CLUSTER_IPS_CHECK, `${ipX} daddr @${CLUSTER_IPS} reject`, 'Reject traffic to invalid ports of ClusterIPs');
   if (ctx.serviceCIDRs.length > 0) {
     rule(CLUSTER_IPS_CHECK, `${ipX} daddr { ${ctx.serviceCIDRs.join(',')} } drop`, 'Drop traffic to unallocated ClusterIPs');
@@ -262,8 +274,10 @@ export function setupCommands(ctx: NftSyncContext): NftCommand[] {
   rule(SERVICES, `${ipX} daddr . meta l4proto . th dport vmap @${SERVICE_IPS}`);
   rule(SERVICES, `${nodePortMatch} meta l4proto . th dport vmap @${SERVICE_NODEPORTS}`);
 
-  for (const map of [FIREWALL_IPS, NO_ENDPOINT_SERVICES, NO_ENDPOINT_NODEPORTS, SERVICE_IPS, SERVICE_NODEPORTS]) {
-    add({ ...at, verb: 'flush', object: 'map', name: map });
+  if (!startUp) {
+    for (const map of [FIREWALL_IPS, NO_ENDPOINT_SERVICES, NO_ENDPOINT_NODEPORTS, SERVICE_IPS, SERVICE_NODEPORTS]) {
+      add({ ...at, verb: 'flush', object: 'map', name: map });
+    }
   }
 
   return commands;
@@ -378,14 +392,14 @@ export function compilePort(ctx: NftSyncContext, sp: ServicePortInfo, endpoints:
   }
 
   if (sp.sessionAffinityClientIP) {
-    for (const ep of allReachable) out.affinitySets.push({ name: affinitySet(epChains.get(ep.endpoint)!), timeout: `${sp.stickyMaxAgeSeconds}s` });
+    for (const ep of allReachable) out.affinitySets.push({ name: affinitySetName(epChains.get(ep.endpoint)!), timeout: `${sp.stickyMaxAgeSeconds}s` });
   }
 
   const loadBalance = (chain: string, endpoints: readonly EndpointInfo[]) => {
     if (sp.sessionAffinityClientIP) {
       for (const ep of endpoints) {
         const epChain = epChains.get(ep.endpoint)!;
-        rule(chain, `${ipX} saddr @${affinitySet(epChain)} goto ${epChain}`);
+        rule(chain, `${ipX} saddr @${affinitySetName(epChain)} goto ${epChain}`);
       }
     }
     const entries = endpoints.map((ep, i) => `${i} : goto ${epChains.get(ep.endpoint)!}`);
@@ -400,7 +414,7 @@ export function compilePort(ctx: NftSyncContext, sp: ServicePortInfo, endpoints:
     const masq = ruleCommand(name, [ipX, ' saddr ', ep.ip, ' jump ', MARK_MASQ].join(''));
     const dnat = ruleCommand(name, ['meta l4proto ', proto, ' dnat to ', dnatTarget(ep)].join(''));
     // Built whole (an array grown by push keeps room for 17; 100,000 endpoint chains would carry 13 MB of it).
-    const rules = sp.sessionAffinityClientIP ? [masq, ruleCommand(name, `update @${affinitySet(name)} { ${ipX} saddr }`), dnat] : [masq, dnat];
+    const rules = sp.sessionAffinityClientIP ? [masq, ruleCommand(name, `update @${affinitySetName(name)} { ${ipX} saddr }`), dnat] : [masq, dnat];
     const c = chain(name);
     c.rules = c.rules.length === 0 ? rules : c.rules.concat(rules);
   }
@@ -408,14 +422,14 @@ export function compilePort(ctx: NftSyncContext, sp: ServicePortInfo, endpoints:
 }
 
 /** The commands that write a port's output: affinity sets, chains added and flushed, their rules (appended to `commands` when given). */
-export function portCommands(ctx: NftSyncContext, out: PortOutput, commands: NftCommand[] = []): NftCommand[] {
+export function portCommands(ctx: NftSyncContext, out: PortOutput, commands: NftCommand[] = [], kept?: (chain: string) => boolean): NftCommand[] {
   const family = ctx.family === 'IPv6' ? ('ip6' as const) : ('ip' as const);
   const table = KUBE_PROXY_TABLE;
   const addrType = ctx.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr';
   for (const s of out.affinitySets) {
     commands.push({ verb: 'add', object: 'set', family, table, name: s.name, type: addrType, flags: ['dynamic', 'timeout'], timeout: s.timeout, comment: undefined });
   }
-  const chains = out.chains;
+  const chains = kept === undefined ? out.chains : out.chains.filter((c) => !kept(c.name));
   for (const c of chains) {
     commands.push({ verb: 'add', object: 'chain', family, table, name: c.name, base: undefined, comment: undefined });
     commands.push({ verb: 'flush', object: 'chain', family, table, name: c.name });
@@ -434,7 +448,8 @@ export function elementCommands(ctx: NftSyncContext, elements: readonly { set: s
 
 /** The transaction of one full sync, and each port's output (for later partial syncs). */
 export function nftSync(ctx: NftSyncContext, input: NftSyncInput): NftSyncOutput {
-  const commands = setupCommands(ctx);
+  const startUp = input.startUp;
+  const commands = setupCommands(ctx, startUp !== undefined);
   const activeChains = new Set<string>();
   const activeAffinitySets = new Set<string>();
   const outputs = new Map<string, PortOutput>();
@@ -442,12 +457,12 @@ export function nftSync(ctx: NftSyncContext, input: NftSyncInput): NftSyncOutput
   for (const sp of input.servicePorts) {
     const out = compilePort(ctx, sp, input.endpointsOf(sp.key));
     outputs.set(sp.key, out);
-    portCommands(ctx, out, commands);
+    portCommands(ctx, out, commands, startUp === undefined ? undefined : (chain) => startUp.keptChain(out, chain));
     for (const c of out.chains) activeChains.add(c.name);
     for (const s of out.affinitySets) activeAffinitySets.add(s.name);
     for (const e of out.elements) elements.push(e);
   }
-  for (const c of elementCommands(ctx, elements)) commands.push(c);
+  for (const c of startUp === undefined ? elementCommands(ctx, elements) : startUp.elements(elements)) commands.push(c);
   return { commands, activeChains, activeAffinitySets, outputs };
 }
 

@@ -1,8 +1,9 @@
-/** `-m pkttype`, `-m length`, `-m ttl`, `-m tos` and `-m dscp`: header fields, decided and printed as the kernel and iptables do. */
+/** `-m pkttype`, `-m length`, `-m ttl` and `-m hl`, `-m tos` and `-m dscp`: header fields, decided and printed as the kernel and iptables do. */
 import { tryParseIPv4 } from '../../common/ipv4';
 import { SeededRandom } from '../../common/random';
 import { StaticHostView } from '../host-view';
-import { parseRuleSpec, parseRuleset } from '../iptables-text.parser';
+import { parseRuleset } from '../iptables-text.parser';
+import { parseRuleSpec } from '../rule-spec.parser';
 import { printIptablesSave } from '../iptables-save.printer';
 import { InMemoryRecentStore, MapMatchState } from '../recent-store';
 import { Table } from '../table';
@@ -72,26 +73,38 @@ describe('-m length', () => {
   });
 });
 
-describe('-m ttl', () => {
-  it('compares the TTL: equal, not equal, less, greater', () => {
-    expect(matches('-m ttl --ttl-eq 5', packet({ ttl: 5 }))).toBe(true);
-    expect(matches('-m ttl ! --ttl-eq 5', packet({ ttl: 5 }))).toBe(false);
-    expect(matches('-m ttl --ttl-lt 5', packet({ ttl: 4 }))).toBe(true);
-    expect(matches('-m ttl --ttl-gt 5', packet({ ttl: 5 }))).toBe(false);
+// -m ttl (iptables) and -m hl (ip6tables) are one match over the packet's `ttl`; the refusals are each tool's, checked against iptables 1.8.9.
+describe.each([
+  { name: 'ttl', family: 'ipv4', missing: "TTL match: You must specify one of `--ttl-eq', `--ttl-lt', `--ttl-gt" },
+  { name: 'hl', family: 'ipv6', missing: "HL match: You must specify one of `--hl-eq', `--hl-lt', `--hl-gt'" },
+] as const)('-m $name', ({ name, family, missing }) => {
+  const test = (spec: string, p: Packet) => parseRuleSpec(spec, new Table('filter'), undefined, family).matchesPacket(p, ctx);
+  const rules = (spec: string) => parseRuleset(`*filter\n-A INPUT ${spec}\nCOMMIT\n`, { family });
+
+  it('compares the count: equal, not equal, less, greater', () => {
+    expect(test(`-m ${name} --${name}-eq 5`, packet({ ttl: 5 }))).toBe(true);
+    expect(test(`-m ${name} ! --${name}-eq 5`, packet({ ttl: 5 }))).toBe(false);
+    expect(test(`-m ${name} ! --${name}-eq 5`, packet({ ttl: 6 }))).toBe(true);
+    expect(test(`-m ${name} --${name}-lt 5`, packet({ ttl: 4 }))).toBe(true);
+    expect(test(`-m ${name} --${name}-lt 5`, packet({ ttl: 5 }))).toBe(false);
+    expect(test(`-m ${name} --${name}-gt 5`, packet({ ttl: 5 }))).toBe(false);
+    expect(test(`-m ${name} --${name}-gt 5`, packet({ ttl: 6 }))).toBe(true);
   });
 
-  it('takes an unknown TTL as 64, or 63 once the host has forwarded the packet', () => {
-    expect(matches('-m ttl --ttl-eq 64', packet())).toBe(true);
-    expect(matches('-m ttl --ttl-eq 63', packet({ outInterface: 'eth1' }))).toBe(true);
-    expect(matches('-m ttl --ttl-eq 64', packet({ inInterface: undefined, outInterface: 'eth0' }))).toBe(true);
+  it('takes an unknown count as 64, or 63 once the host has forwarded the packet', () => {
+    expect(test(`-m ${name} --${name}-eq 64`, packet())).toBe(true);
+    expect(test(`-m ${name} --${name}-eq 63`, packet({ outInterface: 'eth1' }))).toBe(true);
+    expect(test(`-m ${name} --${name}-eq 64`, packet({ inInterface: undefined, outInterface: 'eth0' }))).toBe(true);
   });
 
-  it('prints and refuses as iptables does', () => {
-    expect(saved('-m ttl --ttl-lt 0x10')).toBe('-A INPUT -m ttl --ttl-lt 16');
-    expect(refused('-m ttl ! --ttl-lt 10')).toThrow('ttl: "--ttl-lt" cannot be negated');
-    expect(refused('-m ttl --ttl-eq 256')).toThrow('ttl: bad value for option "--ttl-eq", or out of range (0-255).');
-    expect(refused('-m ttl --ttl-eq 1 --ttl-gt 3')).toThrow(/cannot be used together/);
-    expect(refused('-m ttl')).toThrow("TTL match: You must specify one of `--ttl-eq', `--ttl-lt', `--ttl-gt");
+  it('prints and refuses as the tool does', () => {
+    const saved = (spec: string) => printIptablesSave(rules(spec)).split('\n').find((l) => l.startsWith('-A'));
+    expect(saved(`-m ${name} --${name}-lt 0x10`)).toBe(`-A INPUT -m ${name} --${name}-lt 16`);
+    expect(saved(`-m ${name} ! --${name}-eq 7`)).toBe(`-A INPUT -m ${name} ! --${name}-eq 7`);
+    expect(() => rules(`-m ${name} ! --${name}-lt 10`)).toThrow(`${name}: "--${name}-lt" cannot be negated`);
+    expect(() => rules(`-m ${name} --${name}-eq 256`)).toThrow(`${name}: bad value for option "--${name}-eq", or out of range (0-255).`);
+    expect(() => rules(`-m ${name} --${name}-eq 1 --${name}-gt 3`)).toThrow(/cannot be used together/);
+    expect(() => rules(`-m ${name}`)).toThrow(missing);
   });
 });
 

@@ -10,13 +10,12 @@
 import { v4 } from '../address';
 import { RuleSyntaxError, findOption, refuseTogether, type MatchModule } from '../module';
 import { detach, formatAddress, parseAddress, parseUnsigned, truncateBytes } from '../text/values';
-import type { Match, MatchContext, Packet } from '../types';
+import { DEFAULT_TTL, type Match, type MatchContext, type Packet } from '../types';
 
 export type RecentCommand = 'set' | 'rcheck' | 'update' | 'remove';
 
 /** The kernel keeps 199 bytes of a list name. */
 const MAX_NAME_BYTES = 199;
-const DEFAULT_TTL = 64;
 
 export interface RecentOptions {
   readonly command: RecentCommand;

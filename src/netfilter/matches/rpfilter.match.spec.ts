@@ -2,7 +2,8 @@
 import { tryParseIPv4 } from '../../common/ipv4';
 import { SeededRandom } from '../../common/random';
 import { Host } from '../host';
-import { parseRuleSpec, parseRuleset } from '../iptables-text.parser';
+import { parseRuleset } from '../iptables-text.parser';
+import { parseRuleSpec } from '../rule-spec.parser';
 import { printIptablesSave } from '../iptables-save.printer';
 import { InMemoryRecentStore, MapMatchState } from '../recent-store';
 import { Table } from '../table';

@@ -1,5 +1,5 @@
 /** NFLOG, TRACE, AUDIT, CLASSIFY (and ULOG, refused). */
-import { actions, fromHost, fromOutside, only, saved } from './trace-helper.spec-support';
+import { actions, fromHost, fromOutside, only, saved } from '../../../test/support/netfilter/target-trace';
 
 const RULES = [
   '*raw',

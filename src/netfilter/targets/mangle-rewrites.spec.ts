@@ -1,5 +1,5 @@
 /** TTL, DSCP, TCPMSS and CHECKSUM. */
-import { actions, fromHost, fromOutside, only, saved } from './trace-helper.spec-support';
+import { actions, fromHost, fromOutside, only, saved } from '../../../test/support/netfilter/target-trace';
 
 const RULES = [
   '*mangle',

@@ -1,4 +1,4 @@
-import { actions, fromOutside, only, saved } from './trace-helper.spec-support';
+import { actions, fromOutside, only, saved } from '../../../test/support/netfilter/target-trace';
 
 const RULES = [
   '*filter',

@@ -1,4 +1,4 @@
-import { actions, fromHost, fromOutside, only, saved } from './trace-helper.spec-support';
+import { actions, fromHost, fromOutside, only, saved } from '../../../test/support/netfilter/target-trace';
 
 const RULES = [
   '*nat',

@@ -1,6 +1,6 @@
 /** The security table and SELinux's SECMARK / CONNSECMARK. */
 import { HOOK_STAGES } from '../traversal';
-import { actions, fromHost, fromOutside, only, saved } from './trace-helper.spec-support';
+import { actions, fromHost, fromOutside, only, saved } from '../../../test/support/netfilter/target-trace';
 import { printIptablesSave } from '../iptables-save.printer';
 import { parseRuleset } from '../iptables-text.parser';
 

@@ -7,10 +7,7 @@
  */
 import { RuleSyntaxError, refuseTogether, type TargetModule } from '../module';
 import { parseUnsigned } from '../text/values';
-import type { Packet, Target, TargetOutcome } from '../types';
-
-/** The TTL of a packet whose input did not give one (Linux's default, net.ipv4.ip_default_ttl). */
-export const DEFAULT_TTL = 64;
+import { DEFAULT_TTL, type Packet, type Target, type TargetOutcome } from '../types';
 
 export class TtlTarget implements Target {
   readonly name = 'TTL';

@@ -101,7 +101,7 @@ export class Fuzzer {
     const lines = [
       `fuzz: seed ${seed} (FUZZ_SEED=${seed} FUZZ_RUNS=${runs} FUZZ_STEPS=${steps} to replay), ${this.requests} requests, ${this.rejected} rejected, ${this.unsendable} unsendable`,
       `fuzz: answers by status ${[...this.statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ')}`,
-      `fuzz: slowest request ${Math.round(this.loop.worstMs)} ms; loop delays past 250 ms without our CPU time (machine noise, not counted): ${this.loop.noisy}`,
+      `fuzz: slowest request ${Math.round(this.loop.worstMs)} ms; loop delays past 250 ms without our CPU time (machine noise, not counted): ${this.loop.noisy}; past 250 ms only by the garbage collector's pauses (not counted): ${this.loop.gcNoisy}`,
       `fuzz: time by body family ${[...this.familyMs].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([f, ms]) => `${f} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
       `fuzz: ${this.failures.size} distinct failures, ${this.unexpected.length} not in KNOWN_DEFECT_CLASSES`,
     ];

@@ -18,7 +18,7 @@
 import { applyManifests } from '../../../src/cluster/apply/manifest-apply';
 import { parseManifestYaml } from '../../../src/cluster/apply/manifests';
 import type { Cluster } from '../../../src/cluster/cluster';
-import { newCluster } from '../../../src/cluster/cluster.testing';
+import { newCluster } from '../../support/cluster/cluster';
 import { TrafficSimulator, type TrafficOutcome, type TrafficRequest } from '../../../src/dataplane/traffic';
 import type { AddressPoolOptions } from '../../../src/ipam/address-pools';
 import { joinHostPort } from '../../../src/kube-proxy/ip';
@@ -238,14 +238,6 @@ export function expectKernelViews(t: ClusterTopology, sim: TrafficSimulator, vxl
       expect(t.kernelLinkDetails(node, device).startsWith(details)).toBe(true);
     }
   }
-}
-
-/** A save's lines to compare: without `#` lines, chain counters zeroed (the kernel counts the packets of its own set-up). */
-export function savedRules(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => !l.startsWith('#') && l.length > 0)
-    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
 }
 
 /** The suite's closing line: cases, connections, VXLAN crossings, NAT rewrites checked, time. */

@@ -38,32 +38,13 @@
  * ruleset` prints them and loaded with the real `nft -f`, next to the
  * iptables tables kube-proxy left there (the kubelet's and flannel's).
  * Namespaces, listeners and their cleanup (also after failures, on signals,
- * and by a watchdog) are support/netns.ts's.
+ * and by a watchdog) are support/namespace-topology.ts's and support/netns.ts's.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClusterNetwork, NodeNetwork, PodEndpoint } from '../../../src/dataplane/network';
 import { printIptablesSave } from '../../../src/netfilter/iptables-save.printer';
 import { printRuleset } from '../../../src/nftables/list-printer';
-import {
-  addNamespace,
-  deleteNamespace,
-  iptablesSave,
-  kernelSuiteUnavailable,
-  namespaceStem,
-  readRecords,
-  run,
-  runClient,
-  runScript,
-  startListener,
-  stopChild,
-  sysctlLine,
-  type ClientResult,
-  type ClientSpec,
-  type ListenerRecord,
-} from './netns';
+import { bridgePortLines, NamespaceTopology, namespaceLines } from './namespace-topology';
+import { addNamespace, deleteNamespace, ip6tablesSave, iptablesSave, kernelSuiteUnavailable, missingTool, namespaceStem, run, runScript, sysctlLine } from './netns';
 
 /** An interface as `ip addr` shows it: name, MTU, IPv4 addresses in CIDR form. */
 export interface InterfaceView {
@@ -126,13 +107,8 @@ function nftText(network: ClusterNetwork, node: string): string | undefined {
 export function clusterTopologyUnavailable(): string | undefined {
   const base = kernelSuiteUnavailable();
   if (base !== undefined) return base;
-  for (const tool of ['bridge', 'conntrack']) {
-    try {
-      run(['sh', '-c', `command -v ${tool}`]);
-    } catch {
-      return `${tool} is not installed (apt-get install -y iproute2 conntrack)`;
-    }
-  }
+  const missing = missingTool(['bridge', 'conntrack'], 'apt-get install -y iproute2 conntrack');
+  if (missing !== undefined) return missing;
   const probe = `${namespaceStem()}-check`;
   try {
     addNamespace(probe);
@@ -145,14 +121,11 @@ export function clusterTopologyUnavailable(): string | undefined {
   return undefined;
 }
 
-export class ClusterTopology {
+export class ClusterTopology extends NamespaceTopology {
   readonly kind: string;
   readonly outside: string;
-  readonly dir: string;
-  readonly logFile: string;
   private readonly nodes = new Map<string, BuiltNode>();
   private readonly pods = new Map<string, BuiltPod>();
-  private readonly listeners: ChildProcess[] = [];
   private readonly stem: string;
   /** The nodes have IPv6 addresses: build the IPv6 side too. */
   private readonly dualStack: boolean;
@@ -161,27 +134,21 @@ export class ClusterTopology {
     private readonly network: ClusterNetwork,
     private readonly options: ClusterTopologyOptions,
   ) {
+    super('nsim-kernel-cluster-');
     this.stem = namespaceStem();
     this.dualStack = network.nodes().some((n) => n.internalIP6 !== undefined);
     this.kind = `${this.stem}-kind`;
     this.outside = `${this.stem}-ext`;
-    this.dir = mkdtempSync(join(tmpdir(), 'nsim-kernel-cluster-'));
-    this.logFile = join(this.dir, 'listeners.jsonl');
-    writeFileSync(this.logFile, '');
   }
 
   /** Builds the namespaces from the engine's view, loads every node's tables, starts the pods' listeners. */
-  static async create(network: ClusterNetwork, options: ClusterTopologyOptions): Promise<ClusterTopology> {
+  static create(network: ClusterNetwork, options: ClusterTopologyOptions): Promise<ClusterTopology> {
     const t = new ClusterTopology(network, options);
-    try {
+    return t.setUp(() => {
       t.plan();
       t.build();
-      await t.startListeners();
-    } catch (e) {
-      t.destroy();
-      throw e;
-    }
-    return t;
+      return t.startListeners();
+    });
   }
 
   /** What to build: every node with an address, every running pod on one of them. */
@@ -210,14 +177,14 @@ export class ClusterTopology {
 
   private build(): void {
     const all = [this.kind, this.outside, ...[...this.nodes.values()].map((n) => n.ns), ...[...this.pods.values()].map((p) => p.ns)];
-    for (const ns of all) addNamespace(ns);
+    this.addNamespaces(all);
     const ipv6 = this.dualStack
       ? ['net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.default.accept_ra=0']
       : ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
     const quiet = ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', ...ipv6];
     // Sysctls first: conf.default applies to the interfaces created afterwards.
     const lines: string[] = [];
-    for (const ns of all) lines.push(sysctlLine(ns, ...quiet), `ip -n ${ns} link set lo up`);
+    for (const ns of all) lines.push(...namespaceLines(ns, ...quiet));
     // The kind network's bridge only switches: no netfilter there.
     lines.push(`ip netns exec ${this.kind} sysctl -q -w net.bridge.bridge-nf-call-iptables=0 || true`);
     for (const node of this.nodes.values()) {
@@ -288,11 +255,7 @@ export class ClusterTopology {
         ? [`ip -n ${ns} addr add ${pod.ip6}/${gateway6.split('/')[1]} dev eth0`, `ip -6 -n ${ns} route add default via ${gateway6.split('/')[0]} dev eth0`]
         : [];
     return [
-      `ip -n ${node.ns} link add ${veth} type veth peer name eth0 netns ${ns}`,
-      `ip -n ${node.ns} link set ${veth} mtu ${bridge.mtu} master ${bridge.name}`,
-      // As the CNI bridge plugin with hairpinMode (flannel's default).
-      `ip -n ${node.ns} link set ${veth} type bridge_slave hairpin on`,
-      `ip -n ${node.ns} link set ${veth} up`,
+      ...bridgePortLines(node.ns, bridge.name, veth, ns, bridge.mtu),
       `ip -n ${ns} link set eth0 mtu ${bridge.mtu}`,
       `ip -n ${ns} addr add ${pod.ip}/${length} dev eth0`,
       `ip -n ${ns} link set eth0 up`,
@@ -346,15 +309,12 @@ export class ClusterTopology {
     }
   }
 
-  private async startListeners(): Promise<void> {
-    const errorLog = join(this.dir, 'listener-errors.log');
-    await Promise.all(
+  /** A listener in every pod with TCP or UDP containerPorts, on those ports. */
+  private startListeners(): Promise<void> {
+    return this.listen(
       [...this.pods.values()].flatMap(({ pod, ns }) => {
         const ports = [...new Set(pod.ports.filter((p) => p.protocol === 'tcp' || p.protocol === 'udp').map((p) => p.port))].sort((a, b) => a - b);
-        if (ports.length === 0) return [];
-        const listener = startListener(ns, podLabel(pod), ports, this.logFile, errorLog);
-        this.listeners.push(listener.child);
-        return [listener.ready];
+        return ports.length === 0 ? [] : [{ ns, label: podLabel(pod), ports }];
       }),
     );
   }
@@ -461,27 +421,6 @@ export class ClusterTopology {
 
   /** The kernel's ip6tables-save of a node, `#` lines dropped. */
   save6(node: string): string {
-    return run(['ip', 'netns', 'exec', this.built(node).ns, 'ip6tables-save'])
-      .split('\n')
-      .filter((l) => !l.startsWith('#'))
-      .join('\n');
-  }
-
-  /** Runs a client in a namespace (a pod's, or `outside`). */
-  client(ns: string, spec: ClientSpec): ClientResult[] {
-    return runClient(ns, spec);
-  }
-
-  /** Every record the pods' listeners wrote so far. */
-  records(): ListenerRecord[] {
-    return readRecords(this.logFile);
-  }
-
-  destroy(): void {
-    for (const child of this.listeners) stopChild(child);
-    this.listeners.length = 0;
-    const all = [this.kind, this.outside, ...[...this.nodes.values()].map((n) => n.ns), ...[...this.pods.values()].map((p) => p.ns)];
-    for (const ns of all) deleteNamespace(ns);
-    rmSync(this.dir, { recursive: true, force: true });
+    return ip6tablesSave(this.built(node).ns);
   }
 }

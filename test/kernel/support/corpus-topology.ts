@@ -14,28 +14,10 @@
  * namespace; its label is `node` or `side:IFACE`. Namespaces are registered in
  * support/netns.ts, which removes them whatever way the run ends.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { HostSpec, RouteSpec } from '../../../src/netfilter/host';
 import { cidrContains, tryParseIPv4, tryParseIPv4Cidr } from '../../../src/common/ipv4';
-import {
-  addNamespace,
-  deleteNamespace,
-  iptablesSave,
-  namespaceStem,
-  readRecords,
-  run,
-  runClient,
-  runScript,
-  startListener,
-  stopChild,
-  sysctlLine,
-  type ClientResult,
-  type ClientSpec,
-  type ListenerRecord,
-} from './netns';
+import { NamespaceTopology, namespaceLines } from './namespace-topology';
+import { iptablesSave, namespaceStem, run, runScript } from './netns';
 
 /** One interface of the node: its name in the dump, its address, and who is behind it. */
 export interface CorpusInterface {
@@ -81,58 +63,45 @@ export function corpusHost(spec: Pick<CorpusTopologySpec, 'interfaces' | 'defaul
   };
 }
 
-export class CorpusTopology {
+export class CorpusTopology extends NamespaceTopology {
   readonly node: string;
   /** Interface name -> its side namespace. */
   readonly sides = new Map<string, string>();
-  readonly dir: string;
-  readonly logFile: string;
-  private readonly listeners: ChildProcess[] = [];
 
   private constructor(readonly spec: CorpusTopologySpec) {
+    super('nsim-corpus-');
     const base = namespaceStem();
     this.node = `${base}-node`;
     spec.interfaces.forEach((iface, i) => this.sides.set(iface.name, `${base}-s${i}`));
-    this.dir = mkdtempSync(join(tmpdir(), 'nsim-corpus-'));
-    this.logFile = join(this.dir, 'listeners.jsonl');
-    writeFileSync(this.logFile, '');
   }
 
   /** Builds the namespaces and starts a listener in each. */
-  static async create(spec: CorpusTopologySpec): Promise<CorpusTopology> {
+  static create(spec: CorpusTopologySpec): Promise<CorpusTopology> {
     const t = new CorpusTopology(spec);
-    try {
+    return t.setUp(() => {
       t.build();
-      await t.startListeners();
-    } catch (e) {
-      t.destroy();
-      throw e;
-    }
-    return t;
+      return t.listen([{ ns: t.node, label: 'node', ports: spec.ports }, ...[...t.sides].map(([name, ns]) => ({ ns, label: `side:${name}`, ports: spec.ports }))]);
+    });
   }
 
   private build(): void {
     const { node } = this;
-    for (const ns of [node, ...this.sides.values()]) addNamespace(ns);
-    const lines: string[] = [
-      sysctlLine(
-        node,
-        'net.ipv4.ip_forward=1',
-        'net.ipv4.conf.all.route_localnet=1',
-        'net.ipv4.conf.all.rp_filter=0',
-        'net.ipv4.conf.default.rp_filter=0',
-        'net.ipv4.conf.all.send_redirects=0',
-        'net.ipv4.conf.default.send_redirects=0',
-        'net.ipv4.icmp_ratelimit=0',
-      ),
-      `ip -n ${node} link set lo up`,
-    ];
+    this.addNamespaces([node, ...this.sides.values()]);
+    const lines: string[] = namespaceLines(
+      node,
+      'net.ipv4.ip_forward=1',
+      'net.ipv4.conf.all.route_localnet=1',
+      'net.ipv4.conf.all.rp_filter=0',
+      'net.ipv4.conf.default.rp_filter=0',
+      'net.ipv4.conf.all.send_redirects=0',
+      'net.ipv4.conf.default.send_redirects=0',
+      'net.ipv4.icmp_ratelimit=0',
+    );
     for (const iface of this.spec.interfaces) {
       const side = this.sides.get(iface.name)!;
       const prefix = iface.address.split('/')[1];
       lines.push(
-        sysctlLine(side, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0', 'net.ipv4.conf.all.accept_redirects=0'),
-        `ip -n ${side} link set lo up`,
+        ...namespaceLines(side, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0', 'net.ipv4.conf.all.accept_redirects=0'),
         `ip -n ${node} link add ${iface.name} type veth peer name up0 netns ${side}`,
         `ip -n ${node} addr add ${iface.address} dev ${iface.name}`,
         `ip -n ${node} link set ${iface.name} up`,
@@ -146,18 +115,6 @@ export class CorpusTopology {
     for (const set of this.spec.ipsets) lines.push(`ip netns exec ${node} ipset create '${set.replace(/'/g, `'\\''`)}' hash:net`);
     for (const name of this.spec.nfacct) lines.push(`ip netns exec ${node} nfacct add ${name}`);
     runScript(lines);
-  }
-
-  private async startListeners(): Promise<void> {
-    const all: [string, string][] = [[this.node, 'node'], ...[...this.sides].map(([name, ns]): [string, string] => [ns, `side:${name}`])];
-    const errorLog = join(this.dir, 'listener-errors.log');
-    await Promise.all(
-      all.map(([ns, label]) => {
-        const listener = startListener(ns, label, this.spec.ports, this.logFile, errorLog);
-        this.listeners.push(listener.child);
-        return listener.ready;
-      }),
-    );
   }
 
   /** The namespace a probe is sent from: `host` (the node) or `IFACE:ADDRESS` (that interface's side). */
@@ -176,19 +133,5 @@ export class CorpusTopology {
   /** The real iptables-save of the node namespace, `#` lines dropped. */
   save(): string {
     return iptablesSave(this.node);
-  }
-
-  client(ns: string, spec: ClientSpec): ClientResult[] {
-    return runClient(ns, spec);
-  }
-
-  records(): ListenerRecord[] {
-    return readRecords(this.logFile);
-  }
-
-  destroy(): void {
-    for (const child of this.listeners) stopChild(child);
-    for (const ns of [this.node, ...this.sides.values()]) deleteNamespace(ns);
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

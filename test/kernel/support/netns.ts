@@ -125,15 +125,26 @@ export function run(args: readonly string[], input?: string): string {
   return r.stdout;
 }
 
-/** Runs shell lines with `bash -e -o pipefail`: the first failing line stops the script. */
-/** A namespace's tables as the kernel's iptables-save prints them, `#` lines dropped. */
-export function iptablesSave(ns: string): string {
-  return run(['ip', 'netns', 'exec', ns, 'iptables-save'])
+/** A namespace's tables as the kernel's iptables-save (or ip6tables-save) prints them, `#` lines dropped. */
+export function iptablesSave(ns: string, tool: 'iptables-save' | 'ip6tables-save' = 'iptables-save'): string {
+  return run(['ip', 'netns', 'exec', ns, tool])
     .split('\n')
     .filter((l) => !l.startsWith('#'))
     .join('\n');
 }
 
+/** A save's lines to compare: without `#` and empty lines, chain counters zeroed (the kernel counts the packets of its own set-up, and of the node's own sending). */
+export function savedRules(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('#') && l.length > 0)
+    .map((l) => (l.startsWith(':') ? l.replace(/ \[\d+:\d+\]$/, ' [0:0]') : l));
+}
+
+/** A namespace's ip6tables tables as the kernel's ip6tables-save prints them, `#` lines dropped. */
+export const ip6tablesSave = (ns: string): string => iptablesSave(ns, 'ip6tables-save');
+
+/** Runs shell lines with `bash -e -o pipefail`: the first failing line stops the script. */
 export function runScript(lines: readonly string[]): string {
   return run(['bash', '-e', '-o', 'pipefail', '-c', lines.join('\n')]);
 }
@@ -222,14 +233,32 @@ export function readRecords(logFile: string): ListenerRecord[] {
 // Can the suite run here?
 // ---------------------------------------------------------------------------
 
+/** The first of the tools that is not on PATH here, as a reason (with how to install it), or undefined. */
+export function missingTool(tools: readonly string[], install?: string): string | undefined {
+  const tool = tools.find((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (tool === undefined) return undefined;
+  return `${tool} is not installed${install === undefined ? '' : ` (${install})`}`;
+}
+
+/**
+ * The `describe` of a kernel suite: `describe` where it can run, else
+ * `describe.skip`, having said on stderr why (`SUITE SKIPPED: reason`); with
+ * NSIM_KERNEL_REQUIRED=1 (CI) a suite that cannot run fails instead.
+ */
+export function kernelDescribe(suite: string, unavailable: string | undefined): jest.Describe {
+  if (unavailable === undefined) return describe;
+  const message = `${suite} SKIPPED: ${unavailable}`;
+  if (process.env.NSIM_KERNEL_REQUIRED === '1') throw new Error(message);
+  process.stderr.write(`\n*** ${message} ***\n\n`);
+  return describe.skip;
+}
+
 /** Why the kernel suite cannot run here, or undefined when it can. */
 export function kernelSuiteUnavailable(): string | undefined {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not running as root (network namespaces and iptables need root)';
-  for (const tool of ['ip', 'iptables-restore', 'iptables-save', 'nfacct', 'ipset', 'ping']) {
-    const found = spawnSync('sh', ['-c', `command -v ${tool}`]);
-    if (found.status !== 0) return `${tool} is not installed (apt-get install -y iptables iproute2 conntrack nfacct ipset iputils-ping)`;
-  }
+  const missing = missingTool(['ip', 'iptables-restore', 'iptables-save', 'nfacct', 'ipset', 'ping'], 'apt-get install -y iptables iproute2 conntrack nfacct ipset iputils-ping');
+  if (missing !== undefined) return missing;
   const probe = `nsim-kcheck${process.pid}`;
   const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
   if (added.status !== 0) return `cannot create a network namespace: ${added.stderr.trim()}`;
@@ -248,12 +277,11 @@ export function kernelSuiteUnavailable(): string | undefined {
  * Why plain network namespaces (a veth pair, no iptables) cannot be used here,
  * or undefined when they can: for the tests that need only `ip` and the given tools.
  */
-export function networkNamespacesUnavailable(tools: readonly string[]): string | undefined {
+export function networkNamespacesUnavailable(tools: readonly string[], install?: string): string | undefined {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not running as root (network namespaces need root)';
-  for (const tool of ['ip', ...tools]) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
-  }
+  const missing = missingTool(['ip', ...tools], install);
+  if (missing !== undefined) return missing;
   const probe = `nsim-kcheck${process.pid}v`;
   const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
   if (added.status !== 0) return `cannot create a network namespace: ${added.stderr.trim()}`;

@@ -18,33 +18,16 @@
  * deleted in `destroy()` (the suites call it in afterAll, also after a
  * failure), on exit and on SIGINT / SIGTERM / SIGHUP, and, should the process
  * die otherwise, by a detached watchdog that waits for it to end (support/netns.ts
- * holds that machinery, shared with support/cluster-topology.ts).
+ * holds that machinery; support/namespace-topology.ts what every topology does
+ * with it).
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { tryParseIPv4 } from '../../../src/common/ipv4';
 import type { HostSpec } from '../../../src/netfilter/host';
 import { hardwareAddressOf } from '../../../src/netfilter/matches/mac.match';
-import {
-  addNamespace,
-  deleteNamespace,
-  iptablesSave,
-  namespaceStem,
-  readRecords,
-  run,
-  runClient,
-  runScript,
-  startListener,
-  stopChild,
-  sysctlLine,
-  type ClientResult,
-  type ClientSpec,
-  type ListenerRecord,
-} from './netns';
+import { bridgePortLines, NamespaceTopology, namespaceLines } from './namespace-topology';
+import { iptablesSave, namespaceStem, run, runScript } from './netns';
 
-export { kernelSuiteUnavailable, type ClientResult, type ClientSpec, type ListenerRecord } from './netns';
+export { type ClientResult, type ClientSpec, type ListenerRecord } from './netns';
 
 export const NODE_IP = '192.168.0.2';
 export const GATEWAY_IP = '192.168.0.1';
@@ -75,47 +58,51 @@ export interface TopologySpec {
   readonly nfacct?: readonly string[];
 }
 
-export class Topology {
+/** Where a probe is sent from: a pod, the node itself, or an address of the outside namespace. */
+export type ProbeSource = { kind: 'pod'; ip: string } | { kind: 'host' } | { kind: 'outside'; ip: string };
+
+/** The namespace that sends a probe in a node / outside / pods topology (this one and topology6.ts). */
+export function probeNamespace(t: { readonly node: string; readonly out: string; readonly pods: ReadonlyMap<string, string> }, from: ProbeSource): string {
+  if (from.kind === 'host') return t.node;
+  if (from.kind === 'outside') return t.out;
+  const ns = t.pods.get(from.ip);
+  if (!ns) throw new Error(`no pod namespace for ${from.ip}`);
+  return ns;
+}
+
+export class Topology extends NamespaceTopology {
   readonly node: string;
   readonly out: string;
   /** Pod address -> namespace. */
   readonly pods = new Map<string, string>();
-  readonly dir: string;
-  readonly logFile: string;
-  private readonly listeners: ChildProcess[] = [];
 
   private constructor(readonly spec: TopologySpec) {
+    super('nsim-kernel-');
     const base = namespaceStem();
     this.node = `${base}-node`;
     this.out = `${base}-out`;
     spec.pods.forEach((ip, i) => this.pods.set(ip, `${base}-p${i}`));
-    this.dir = mkdtempSync(join(tmpdir(), 'nsim-kernel-'));
-    this.logFile = join(this.dir, 'listeners.jsonl');
-    writeFileSync(this.logFile, '');
   }
 
   /** Builds the namespaces and starts a listener in each. */
-  static async create(spec: TopologySpec): Promise<Topology> {
+  static create(spec: TopologySpec): Promise<Topology> {
     const t = new Topology(spec);
-    try {
+    return t.setUp(() => {
       t.build();
-      await t.startListeners();
-    } catch (e) {
-      t.destroy();
-      throw e;
-    }
-    return t;
+      return t.listen([
+        { ns: t.node, label: 'node', ports: spec.ports },
+        { ns: t.out, label: 'out', ports: spec.ports },
+        ...[...t.pods].map(([ip, ns]) => ({ ns, label: `pod:${ip}`, ports: spec.ports })),
+      ]);
+    });
   }
 
   private build(): void {
     const { node, out } = this;
-    for (const ns of [node, out, ...this.pods.values()]) addNamespace(ns);
+    this.addNamespaces([node, out, ...this.pods.values()]);
     const lines: string[] = [
-      // Sysctls first: conf.default applies to interfaces created afterwards.
-      sysctlLine(node, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0'),
-      sysctlLine(out, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0'),
-      `ip -n ${node} link set lo up`,
-      `ip -n ${out} link set lo up`,
+      ...namespaceLines(node, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0'),
+      ...namespaceLines(out, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.icmp_ratelimit=0'),
       `ip -n ${node} link add eth0 type veth peer name up0 netns ${out}`,
       // Known MACs (`-m mac`): the outside's router as hardwareAddressOf(GATEWAY_IP), each pod as hardwareAddressOf(its IP).
       `ip -n ${out} link set up0 address ${OUTSIDE_MAC}`,
@@ -133,16 +120,9 @@ export class Topology {
     for (const address of this.spec.outsideAddresses) lines.push(`ip -n ${out} addr add ${address}/32 dev lo`);
     let i = 0;
     for (const [ip, ns] of this.pods) {
-      const veth = `vp${i++}`;
       lines.push(
-        sysctlLine(ns, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'),
-        `ip -n ${ns} link set lo up`,
-        `ip -n ${node} link add ${veth} type veth peer name eth0 netns ${ns}`,
-        `ip -n ${node} link set ${veth} master cni0`,
-        // As the CNI bridge plugin with hairpinMode (flannel's default): with br_netfilter a
-        // DNAT back to the sender's own port is bridged, and needs hairpin mode on that port.
-        `ip -n ${node} link set ${veth} type bridge_slave hairpin on`,
-        `ip -n ${node} link set ${veth} up`,
+        ...namespaceLines(ns, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'),
+        ...bridgePortLines(node, 'cni0', `vp${i++}`, ns),
         `ip -n ${ns} link set eth0 address ${hardwareAddressOf(tryParseIPv4(ip)!)}`,
         `ip -n ${ns} addr add ${ip}/24 dev eth0`,
         `ip -n ${ns} link set eth0 up`,
@@ -155,29 +135,9 @@ export class Topology {
     runScript(lines);
   }
 
-  private async startListeners(): Promise<void> {
-    const all: [string, string][] = [
-      [this.node, 'node'],
-      [this.out, 'out'],
-      ...[...this.pods].map(([ip, ns]): [string, string] => [ns, `pod:${ip}`]),
-    ];
-    const errorLog = join(this.dir, 'listener-errors.log');
-    await Promise.all(
-      all.map(([ns, label]) => {
-        const listener = startListener(ns, label, this.spec.ports, this.logFile, errorLog);
-        this.listeners.push(listener.child);
-        return listener.ready;
-      }),
-    );
-  }
-
   /** The namespace that sends a probe: a pod's, the node's, or the outside one. */
-  namespaceOf(from: { kind: 'pod'; ip: string } | { kind: 'host' } | { kind: 'outside'; ip: string }): string {
-    if (from.kind === 'host') return this.node;
-    if (from.kind === 'outside') return this.out;
-    const ns = this.pods.get(from.ip);
-    if (!ns) throw new Error(`no pod namespace for ${from.ip}`);
-    return ns;
+  namespaceOf(from: ProbeSource): string {
+    return probeNamespace(this, from);
   }
 
   /** Loads a ruleset with the real iptables-restore in the node namespace. */
@@ -198,21 +158,5 @@ export class Topology {
   /** The real iptables-save of the node namespace, `#` lines dropped. */
   save(): string {
     return iptablesSave(this.node);
-  }
-
-  /** Runs a client in a namespace; answers what each id's socket saw. */
-  client(ns: string, spec: ClientSpec): ClientResult[] {
-    return runClient(ns, spec);
-  }
-
-  /** Every record the listeners wrote so far. */
-  records(): ListenerRecord[] {
-    return readRecords(this.logFile);
-  }
-
-  destroy(): void {
-    for (const child of this.listeners) stopChild(child);
-    for (const ns of [this.node, this.out, ...this.pods.values()]) deleteNamespace(ns);
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

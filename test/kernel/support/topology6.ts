@@ -12,26 +12,10 @@
  * frames meet ip6tables (`bridge-nf-call-ip6tables`). The node's rules are
  * loaded with the real `ip6tables-restore`.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { HostSpec } from '../../../src/netfilter/host';
-import {
-  addNamespace,
-  deleteNamespace,
-  namespaceStem,
-  readRecords,
-  run,
-  runClient,
-  runScript,
-  startListener,
-  stopChild,
-  sysctlLine,
-  type ClientResult,
-  type ClientSpec,
-  type ListenerRecord,
-} from './netns';
+import { bridgePortLines, NamespaceTopology, namespaceLines } from './namespace-topology';
+import { ip6tablesSave, namespaceStem, run, runScript } from './netns';
+import { probeNamespace, type ProbeSource } from './topology';
 
 export const NODE_IP6 = '2001:db8::2';
 export const GATEWAY_IP6 = '2001:db8::1';
@@ -47,56 +31,40 @@ export const ENGINE_HOST6: HostSpec = {
   routes: [{ destination: 'default', via: GATEWAY_IP6, interface: 'eth0' }],
 };
 
-export class Topology6 {
+export class Topology6 extends NamespaceTopology {
   readonly node: string;
   readonly out: string;
   readonly pods = new Map<string, string>();
-  readonly dir: string;
-  readonly logFile: string;
-  private readonly listeners: ChildProcess[] = [];
 
   private constructor(
     pods: readonly string[],
     private readonly outside: readonly string[],
-    private readonly ports: readonly number[],
   ) {
+    super('nsim-kernel6-');
     const base = namespaceStem();
     this.node = `${base}-n6`;
     this.out = `${base}-o6`;
     pods.forEach((ip, i) => this.pods.set(ip, `${base}-q${i}`));
-    this.dir = mkdtempSync(join(tmpdir(), 'nsim-kernel6-'));
-    this.logFile = join(this.dir, 'listeners.jsonl');
-    writeFileSync(this.logFile, '');
   }
 
-  static async create(pods: readonly string[], outside: readonly string[], ports: readonly number[]): Promise<Topology6> {
-    const t = new Topology6(pods, outside, ports);
-    try {
+  static create(pods: readonly string[], outside: readonly string[], ports: readonly number[]): Promise<Topology6> {
+    const t = new Topology6(pods, outside);
+    return t.setUp(() => {
       t.build();
-      const errorLog = join(t.dir, 'listener-errors.log');
-      const all: [string, string][] = [[t.node, 'node'], [t.out, 'out'], ...[...t.pods].map(([ip, ns]): [string, string] => [ns, `pod:${ip}`])];
-      await Promise.all(
-        all.map(([ns, label]) => {
-          const l = startListener(ns, label, ports, t.logFile, errorLog);
-          t.listeners.push(l.child);
-          return l.ready;
-        }),
-      );
-    } catch (e) {
-      t.destroy();
-      throw e;
-    }
-    return t;
+      return t.listen([
+        { ns: t.node, label: 'node', ports },
+        { ns: t.out, label: 'out', ports },
+        ...[...t.pods].map(([ip, ns]) => ({ ns, label: `pod:${ip}`, ports })),
+      ]);
+    });
   }
 
   private build(): void {
     const { node, out } = this;
-    for (const ns of [node, out, ...this.pods.values()]) addNamespace(ns);
+    this.addNamespaces([node, out, ...this.pods.values()]);
     const lines = [
-      sysctlLine(node, 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.icmp.ratelimit=0'),
-      sysctlLine(out, 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.icmp.ratelimit=0'),
-      `ip -n ${node} link set lo up`,
-      `ip -n ${out} link set lo up`,
+      ...namespaceLines(node, 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.icmp.ratelimit=0'),
+      ...namespaceLines(out, 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.icmp.ratelimit=0'),
       `ip -n ${node} link add eth0 type veth peer name up0 netns ${out}`,
       `ip -n ${node} addr add ${NODE_IP6}/64 dev eth0 nodad`,
       `ip -n ${node} link set eth0 up`,
@@ -111,14 +79,9 @@ export class Topology6 {
     for (const address of this.outside) lines.push(`ip -n ${out} addr add ${address}/128 dev lo nodad`);
     let i = 0;
     for (const [ip, ns] of this.pods) {
-      const veth = `vq${i++}`;
       lines.push(
-        sysctlLine(ns, 'net.ipv6.conf.default.accept_dad=0'),
-        `ip -n ${ns} link set lo up`,
-        `ip -n ${node} link add ${veth} type veth peer name eth0 netns ${ns}`,
-        `ip -n ${node} link set ${veth} master cni0`,
-        `ip -n ${node} link set ${veth} type bridge_slave hairpin on`,
-        `ip -n ${node} link set ${veth} up`,
+        ...namespaceLines(ns, 'net.ipv6.conf.default.accept_dad=0'),
+        ...bridgePortLines(node, 'cni0', `vq${i++}`, ns),
         `ip -n ${ns} addr add ${ip}/64 dev eth0 nodad`,
         `ip -n ${ns} link set eth0 up`,
         `ip -n ${ns} -6 route add default via ${BRIDGE_IP6} dev eth0`,
@@ -128,12 +91,8 @@ export class Topology6 {
     runScript(lines);
   }
 
-  namespaceOf(from: { kind: 'pod'; ip: string } | { kind: 'host' } | { kind: 'outside'; ip: string }): string {
-    if (from.kind === 'host') return this.node;
-    if (from.kind === 'outside') return this.out;
-    const ns = this.pods.get(from.ip);
-    if (!ns) throw new Error(`no pod namespace for ${from.ip}`);
-    return ns;
+  namespaceOf(from: ProbeSource): string {
+    return probeNamespace(this, from);
   }
 
   /** Loads a ruleset with the real ip6tables-restore in the node namespace. */
@@ -143,23 +102,6 @@ export class Topology6 {
 
   /** The real ip6tables-save of the node namespace, `#` lines dropped. */
   save(): string {
-    return run(['ip', 'netns', 'exec', this.node, 'ip6tables-save'])
-      .split('\n')
-      .filter((l) => !l.startsWith('#'))
-      .join('\n');
-  }
-
-  client(ns: string, spec: ClientSpec): ClientResult[] {
-    return runClient(ns, spec);
-  }
-
-  records(): ListenerRecord[] {
-    return readRecords(this.logFile);
-  }
-
-  destroy(): void {
-    for (const child of this.listeners) stopChild(child);
-    for (const ns of [this.node, this.out, ...this.pods.values()]) deleteNamespace(ns);
-    rmSync(this.dir, { recursive: true, force: true });
+    return ip6tablesSave(this.node);
   }
 }

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeWithEtcd, EtcdServer, restoreSnapshot, startEtcd } from '../../../../test/support/etcd';
-import { namespaces, pod, pods } from '../store.testing';
+import { namespaces, pod, pods } from '../../../../test/support/cluster/store';
 import type { EtcdBackend, EtcdConnection } from './etcd-backend';
-import { storeOn, useSpecEtcd } from './etcd.testing';
+import { storeOn, useSpecEtcd } from '../../../../test/support/cluster/spec-etcd';
 
 describeWithEtcd('etcd backend spec')('EtcdBackend when a write meets trouble', () => {
   const spec = useSpecEtcd();

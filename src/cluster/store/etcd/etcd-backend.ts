@@ -2,9 +2,10 @@ import { Etcd3, IOptions, IRangeRequest, IRangeResponse, Watcher } from 'etcd3';
 import type { IEvent } from 'etcd3/lib/rpc';
 import type { FaultHandler } from '../../faults';
 import { resourceKey, resourceTypeByKey } from '../resource-types';
-import type { StoreBackend } from '../store-backend';
+import type { NodeManifest, StoreBackend } from '../store-backend';
 import type { KubeObject, StoredEvent } from '../types';
 import { DEFAULT_ETCD_PREFIX, EtcdKeyReader, etcdKey, normalizePrefix } from './etcd-keys';
+import { EtcdManifestFiles, KeyChange } from './etcd-manifests';
 
 /** How to reach etcd: kube-apiserver's `--etcd-servers`, `--etcd-prefix`, `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`. */
 export interface EtcdConnection {
@@ -33,6 +34,8 @@ export interface LoadedState {
   entries: Array<{ resource: string; object: KubeObject }>;
   /** Keys under the prefix that are not an object of a resource kube-netsim serves (left alone). */
   foreignKeys: number;
+  /** The kubelets' static pod manifests (see etcd-manifests.ts), read at the same revision. */
+  manifests: NodeManifest[];
 }
 
 /** A write another writer made under the prefix, seen through `follow`: `object` put, or (undefined) the object deleted. */
@@ -45,7 +48,7 @@ export interface RemoteChange {
 }
 
 /** One etcd transaction to make: the last change of each key in a store transaction. */
-type Change = { key: string; value: Buffer } | { key: string; value: null };
+type Change = KeyChange;
 
 /** How many of its own write revisions a backend keeps for a watch that has not passed them. */
 const OWN_REVISIONS_KEPT = 100_000;
@@ -72,6 +75,8 @@ export class EtcdBackend implements StoreBackend {
   readonly name = 'etcd';
   readonly versionPerTransaction = true;
   readonly prefix: string;
+  /** The kubelets' manifest directories, kept beside the objects. */
+  readonly manifests: EtcdManifestFiles;
   private readonly keys: EtcdKeyReader;
   /** Each key's mod revision as last read or written (absent: no such key). */
   private readonly modRevisions = new Map<string, number>();
@@ -103,6 +108,7 @@ export class EtcdBackend implements StoreBackend {
   ) {
     this.prefix = normalizePrefix(connection.prefix ?? DEFAULT_ETCD_PREFIX);
     this.keys = new EtcdKeyReader(this.prefix);
+    this.manifests = new EtcdManifestFiles(this.prefix);
     this.maxTxnOps = connection.maxTxnOps ?? 128;
     this.maxTxnBytes = connection.maxTxnBytes ?? 1024 * 1024;
     this.retryMs = connection.retryMs ?? 100;
@@ -181,10 +187,29 @@ export class EtcdBackend implements StoreBackend {
       if (!page.more || page.kvs.length === 0) break;
       key = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
     }
+    const manifests = await this.readManifests(revision);
     // Whatever the key holds was written before: a later put of ours is newer than this.
     this.modRevisions.set(EMPTY_TRANSACTION_KEY, revision ?? 0);
     this.lastRevision = revision ?? 0;
-    return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys };
+    return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys, manifests };
+  }
+
+  /**
+   * The kubelets' manifest directories as etcd holds them (at `revision`, else
+   * now), by node and file name; a value that is not a JSON object is left out.
+   */
+  async readManifests(revision?: number): Promise<NodeManifest[]> {
+    const start = Buffer.from(this.manifests.prefix);
+    const page = await this.readPage({ key: start, range_end: prefixEnd(start), ...(revision ? { revision } : {}) });
+    for (const [key] of this.modRevisions) if (key.startsWith(this.manifests.prefix)) this.modRevisions.delete(key);
+    for (const kv of page.kvs) this.modRevisions.set(kv.key.toString(), Number(kv.mod_revision));
+    return this.manifests.read(page.kvs);
+  }
+
+  /** Queues one etcd transaction after those before it. */
+  private queue(chunk: Change[]): void {
+    this.inFlight++;
+    this.tail = this.tail.then(() => this.writeChunk(chunk)).finally(() => this.inFlight--);
   }
 
   /** One page of the start-up read, tried on each member in turn (one may be down) before it fails, all within the call deadline. */
@@ -200,11 +225,10 @@ export class EtcdBackend implements StoreBackend {
   }
 
   commit(changes: readonly StoredEvent[]): number {
-    const chunks = this.chunks(this.coalesce(changes));
-    for (const chunk of chunks) {
-      this.inFlight++;
-      this.tail = this.tail.then(() => this.write(chunk)).finally(() => this.inFlight--);
-    }
+    const coalesced = this.coalesce(changes);
+    for (const change of this.manifests.take()) coalesced.set(change.key, change);
+    const chunks = this.chunks(coalesced);
+    for (const chunk of chunks) this.queue(chunk);
     return chunks.length;
   }
 
@@ -362,7 +386,7 @@ export class EtcdBackend implements StoreBackend {
    * unknown (the member died, the call timed out) may have been applied, so
    * before the next one etcd is read to see whether it was.
    */
-  private async write(chunk: Change[]): Promise<void> {
+  private async writeChunk(chunk: Change[]): Promise<void> {
     let wait = this.retryMs;
     let uncertain = false;
     for (;;) {

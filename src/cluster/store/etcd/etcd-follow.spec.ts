@@ -6,9 +6,9 @@
  * store serves, and the store's next write to that key compares right.
  */
 import { describeWithEtcd } from '../../../../test/support/etcd';
-import { namespaces, pod, pods } from '../store.testing';
+import { namespaces, pod, pods } from '../../../../test/support/cluster/store';
 import { StoredEvent } from '../types';
-import { storeOn, useSpecEtcd } from './etcd.testing';
+import { storeOn, useSpecEtcd } from '../../../../test/support/cluster/spec-etcd';
 
 describeWithEtcd('etcd follow')('EtcdBackend.follow: stores on one etcd see each other (etcd)', () => {
   const etcd = useSpecEtcd();

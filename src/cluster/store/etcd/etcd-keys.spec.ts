@@ -1,5 +1,5 @@
 import { resourceTypeByKey } from '../resource-types';
-import { EtcdKeyReader, etcdKey, normalizePrefix } from './etcd-keys';
+import { EtcdKeyReader, etcdKey, manifestsPrefix, normalizePrefix, readManifestKey } from './etcd-keys';
 
 const type = (key: string) => resourceTypeByKey(key)!;
 
@@ -30,5 +30,27 @@ describe('etcd keys as kube-apiserver lays them out', () => {
     expect(reader.resourceOf('/registry/ranges/serviceips')).toBeUndefined();
     expect(reader.resourceOf('/registry/pods/default')).toBeUndefined();
     expect(reader.resourceOf('/registry/apiregistration.k8s.io/apiservices/v1.')).toBeUndefined();
+  });
+});
+
+describe('the kubelets\' manifest directories beside the objects', () => {
+  const under = manifestsPrefix('/registry');
+  const value = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+  it('live under /kube-netsim<prefix>/manifests/<node>/<file>, outside the prefix', () => {
+    expect(under).toBe('/kube-netsim/registry/manifests/');
+    expect(manifestsPrefix('/cluster-a')).toBe('/kube-netsim/cluster-a/manifests/');
+    expect(new EtcdKeyReader('/registry').resourceOf(`${under}cp/etcd.yaml`)).toBeUndefined();
+  });
+
+  it('are read back by node and file; other keys and values are not manifests', () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'etcd' } };
+    expect(readManifestKey(under, `${under}cp/etcd.yaml`, value(pod))).toEqual({ node: 'cp', file: 'etcd.yaml', pod });
+    expect(readManifestKey(under, `${under}cp/etcd.yaml`, Buffer.from('{not json'))).toBeUndefined();
+    expect(readManifestKey(under, `${under}cp/etcd.yaml`, value([pod]))).toBeUndefined();
+    expect(readManifestKey(under, `${under}cp/etcd.yaml`, value(null))).toBeUndefined();
+    expect(readManifestKey(under, `${under}cp`, value(pod))).toBeUndefined();
+    expect(readManifestKey(under, `${under}cp/a/etcd.yaml`, value(pod))).toBeUndefined();
+    expect(readManifestKey(under, '/kube-netsim/other/manifests/cp/etcd.yaml', value(pod))).toBeUndefined();
   });
 });

@@ -1,4 +1,6 @@
 import { RESOURCE_TYPES, ResourceType, resourceKey } from '../resource-types';
+import type { NodeManifest } from '../store-backend';
+import type { ObjectInput } from '../types';
 
 /** kube-apiserver's `--etcd-prefix` default. */
 export const DEFAULT_ETCD_PREFIX = '/registry';
@@ -51,4 +53,25 @@ export class EtcdKeyReader {
     }
     return undefined;
   }
+}
+
+/**
+ * Where the kubelets' static pod manifests live: `/kube-netsim/registry/manifests/<node>/<file>`,
+ * beside the objects but outside the prefix (they are a node's files, not API objects).
+ */
+export function manifestsPrefix(prefix: string): string {
+  return `/kube-netsim${prefix}/manifests/`;
+}
+
+/** One manifest read back from its key under `manifestsPrefix`, or undefined for a key or value that is not one (not a JSON object). */
+export function readManifestKey(under: string, key: string, value: Buffer): NodeManifest | undefined {
+  const [node, file, ...rest] = key.slice(under.length).split('/');
+  let pod: unknown;
+  try {
+    pod = JSON.parse(value.toString());
+  } catch {
+    return undefined;
+  }
+  if (!key.startsWith(under) || !node || !file || rest.length > 0 || typeof pod !== 'object' || pod === null || Array.isArray(pod)) return undefined;
+  return { node, file, pod: pod as ObjectInput };
 }

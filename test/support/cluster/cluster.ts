@@ -1,7 +1,7 @@
-import { SeededRandom } from '../common/random';
-import { AddressPools, AddressPoolOptions } from '../ipam/address-pools';
-import { Cluster } from './cluster';
-import { SimulationClock } from './simulation-clock';
+import { SeededRandom } from '../../../src/common/random';
+import { AddressPools, AddressPoolOptions } from '../../../src/ipam/address-pools';
+import { Cluster } from '../../../src/cluster/cluster';
+import { SimulationClock } from '../../../src/cluster/simulation-clock';
 
 /** Default pools, as the emulator starts with them. */
 export const TEST_POOL_OPTIONS: AddressPoolOptions = {

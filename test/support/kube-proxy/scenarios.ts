@@ -15,8 +15,8 @@ import {
   UPSTREAM_TEST_EMULATION,
   type KubeProxyConfiguration,
   type ProxierEmulation,
-} from '../config';
-import type { Endpoint, EndpointPort, EndpointSlice, IpFamily, NodeInfo, Protocol, Service } from '../types';
+} from '../../../src/kube-proxy/config';
+import type { Endpoint, EndpointPort, EndpointSlice, IpFamily, NodeInfo, Protocol, Service } from '../../../src/kube-proxy/types';
 import {
   makeEndpointSlice,
   makeService,

@@ -3,12 +3,12 @@
  * for specs and benches: a simulation clock at 2026-01-01 and a seeded
  * random source.
  */
-import { buildCluster } from '../app.module';
-import { loadClusterFile } from '../cluster/apply/cluster-file';
-import type { Cluster } from '../cluster/cluster';
-import { SimulationClock } from '../cluster/simulation-clock';
-import { SeededRandom } from '../common/random';
-import { readConfig } from '../config/app-config';
+import { buildCluster } from '../../../src/app.module';
+import { loadClusterFile } from '../../../src/cluster/apply/cluster-file';
+import type { Cluster } from '../../../src/cluster/cluster';
+import { SimulationClock } from '../../../src/cluster/simulation-clock';
+import { SeededRandom } from '../../../src/common/random';
+import { readConfig } from '../../../src/config/app-config';
 
 export function demoCluster(env: Record<string, string> = { CLUSTER_FILE: 'fixtures/clusters/demo.yaml' }): Cluster {
   const config = readConfig(env);

@@ -1,12 +1,12 @@
 /** What the target specs share: a small node, an engine over a ruleset, and the packets they send. */
-import { ManualClock } from '../../common/clock';
-import { SeededRandom } from '../../common/random';
-import { NetfilterEngine } from '../engine';
-import type { TraceInput } from '../trace-input';
-import type { TraceOutcome } from '../outcome';
-import { Host, type HostSpec } from '../host';
-import { printIptablesSave } from '../iptables-save.printer';
-import { parseRuleset } from '../iptables-text.parser';
+import { ManualClock } from '../../../src/common/clock';
+import { SeededRandom } from '../../../src/common/random';
+import { NetfilterEngine } from '../../../src/netfilter/engine';
+import type { TraceInput } from '../../../src/netfilter/trace-input';
+import type { TraceOutcome } from '../../../src/netfilter/outcome';
+import { Host, type HostSpec } from '../../../src/netfilter/host';
+import { printIptablesSave } from '../../../src/netfilter/iptables-save.printer';
+import { parseRuleset } from '../../../src/netfilter/iptables-text.parser';
 
 /** eth0 on the node network (MTU 9000, to show TCPMSS reads it), cni0 for local pods. */
 export const NODE: HostSpec = {

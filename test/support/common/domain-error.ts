@@ -2,7 +2,7 @@
  * For specs: the `DomainError` a call refuses with. Any other error is
  * thrown on; a call that does not throw fails the spec.
  */
-import { DomainError } from './domain-error';
+import { DomainError } from '../../../src/common/domain-error';
 
 export function refusalOf(run: () => unknown): DomainError {
   try {

@@ -4,10 +4,10 @@
  * settings of upstream's `NewFakeProxier` (reference §17.1) so that upstream
  * test cases can be expressed one to one.
  */
-import { ManualClock } from '../../common/clock';
-import { UPSTREAM_TEST_EMULATION, type KubeProxyConfiguration, type ProxierEmulation } from '../config';
-import { Proxier, type ProxierOptions } from '../proxier';
-import { LABEL_SERVICE_NAME, type EndpointSlice, type IpFamily, type NodeInfo, type Service } from '../types';
+import { ManualClock } from '../../../src/common/clock';
+import { UPSTREAM_TEST_EMULATION, type KubeProxyConfiguration, type ProxierEmulation } from '../../../src/kube-proxy/config';
+import { Proxier, type ProxierOptions } from '../../../src/kube-proxy/proxier';
+import { LABEL_SERVICE_NAME, type EndpointSlice, type IpFamily, type NodeInfo, type Service } from '../../../src/kube-proxy/types';
 
 export const TEST_NODE_NAME = 'test-node';
 export const TEST_NODE_IP = '192.168.0.2';

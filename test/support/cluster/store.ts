@@ -3,12 +3,12 @@
  * sliced-transaction.spec.ts): the resource types they write, a pod, and a
  * memory store at a fixed time with its `default` namespace.
  */
-import { ManualClock } from '../../common/clock';
-import { SeededRandom } from '../../common/random';
-import { ObjectStore } from './object-store';
-import { resourceTypeByKey } from './resource-types';
-import type { HistoryLimits } from './watch-history';
-import type { KubeObject } from './types';
+import { ManualClock } from '../../../src/common/clock';
+import { SeededRandom } from '../../../src/common/random';
+import { ObjectStore } from '../../../src/cluster/store/object-store';
+import { resourceTypeByKey } from '../../../src/cluster/store/resource-types';
+import type { HistoryLimits } from '../../../src/cluster/store/watch-history';
+import type { KubeObject } from '../../../src/cluster/store/types';
 
 export const namespaces = resourceTypeByKey('namespaces')!;
 export const pods = resourceTypeByKey('pods')!;

@@ -4,7 +4,7 @@
  * the same six Services in both, written with our builders.
  */
 import { makeEndpointSlice, makeService, TEST_NODE_NAME } from './builders';
-import type { Endpoint, EndpointSlice, Service } from '../types';
+import type { Endpoint, EndpointSlice, Service } from '../../../src/kube-proxy/types';
 
 function overallServices(): Service[] {
   return [

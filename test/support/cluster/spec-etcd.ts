@@ -3,11 +3,11 @@
  * one etcd per spec file, started before its cases and stopped after them
  * with every backend they connected, and stores that write through a backend.
  */
-import { EtcdServer, startEtcd } from '../../../../test/support/etcd';
-import type { ObjectStore } from '../object-store';
-import { newMemoryStore } from '../store.testing';
-import type { HistoryLimits } from '../watch-history';
-import { EtcdBackend, EtcdConnection } from './etcd-backend';
+import { EtcdServer, startEtcd } from '../etcd';
+import type { ObjectStore } from '../../../src/cluster/store/object-store';
+import { newMemoryStore } from './store';
+import type { HistoryLimits } from '../../../src/cluster/store/watch-history';
+import { EtcdBackend, EtcdConnection } from '../../../src/cluster/store/etcd/etcd-backend';
 
 export interface SpecEtcd {
   /** The etcd (once `beforeAll` ran). */

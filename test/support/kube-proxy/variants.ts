@@ -4,7 +4,7 @@
  * nftables mode).
  */
 import { makeEndpointSlice, makeService, TEST_NODE_NAME } from './builders';
-import type { Endpoint, EndpointSlice, Service } from '../types';
+import type { Endpoint, EndpointSlice, Service } from '../../../src/kube-proxy/types';
 
 /** Service `svc` (ClusterIP 172.30.0.{svc+10}) in one of 128 variants: type, port, traffic policies, affinity, source ranges, external IP by bit. */
 export function variantService(svc: number, variant: number): Service {

@@ -4,18 +4,18 @@
  * flow's `output` says for a set of traced outcomes. Shared by the iptables
  * (scenarios.flows.spec.ts) and nftables (nft-proxier.flows.spec.ts) runs.
  */
-import { ManualClock } from '../../common/clock';
-import { SeededRandom } from '../../common/random';
-import { formatIPv6, tryParseIPv6 } from '../../ipam/ipv6';
-import { tryParseIp } from '../../netfilter/address';
-import { NetfilterEngine, type EngineOptions } from '../../netfilter/engine';
-import { Host } from '../../netfilter/host';
-import { Ruleset } from '../../netfilter/ruleset';
-import { nftHookEntries } from '../../nftables/traversal';
-import { NftProxier } from '../nftables/nft-proxier';
-import { renderRules } from '../render';
-import { loadSync } from '../ruleset-loader';
-import type { EndpointSlice, Service } from '../types';
+import { ManualClock } from '../../../src/common/clock';
+import { SeededRandom } from '../../../src/common/random';
+import { formatIPv6, tryParseIPv6 } from '../../../src/ipam/ipv6';
+import { tryParseIp } from '../../../src/netfilter/address';
+import { NetfilterEngine, type EngineOptions } from '../../../src/netfilter/engine';
+import { Host } from '../../../src/netfilter/host';
+import { Ruleset } from '../../../src/netfilter/ruleset';
+import { nftHookEntries } from '../../../src/nftables/traversal';
+import { NftProxier } from '../../../src/kube-proxy/nftables/nft-proxier';
+import { renderRules } from '../../../src/kube-proxy/render';
+import { loadSync } from '../../../src/kube-proxy/ruleset-loader';
+import type { EndpointSlice, Service } from '../../../src/kube-proxy/types';
 import type { PacketFlow, RenderScenario } from './scenarios';
 
 const ipv6 = (cidr: string) => cidr.includes(':');

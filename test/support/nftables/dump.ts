@@ -4,8 +4,8 @@
  * compare): the table, its chains, sets and maps by name, each chain's rules
  * in order, then each set's and map's elements.
  */
-import type { NftTable } from './model';
-import { commandText, type NftCommand } from './transaction';
+import type { NftTable } from '../../../src/nftables/model';
+import { commandText, type NftCommand } from '../../../src/nftables/transaction';
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 

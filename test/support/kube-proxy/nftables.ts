@@ -2,11 +2,11 @@
  * Test helpers for the nftables proxier: upstream's fake-proxier settings,
  * and the canonical order upstream's tests compare nftables dumps in.
  */
-import { ManualClock } from '../../common/clock';
-import type { NftRuleset } from '../../nftables/model';
-import { UPSTREAM_TEST_CONFIG, UPSTREAM_TEST_NODE } from '../testing/builders';
-import type { EndpointSlice, IpFamily, Service } from '../types';
-import { NftProxier } from './nft-proxier';
+import { ManualClock } from '../../../src/common/clock';
+import type { NftRuleset } from '../../../src/nftables/model';
+import { UPSTREAM_TEST_CONFIG, UPSTREAM_TEST_NODE } from './builders';
+import type { EndpointSlice, IpFamily, Service } from '../../../src/kube-proxy/types';
+import { NftProxier } from '../../../src/kube-proxy/nftables/nft-proxier';
 
 /** Upstream's `NewFakeProxier` for nftables: pod CIDR 10.0.0.0/8, Service CIDR 172.30.0.0/16, NodePorts on 192.168.0.2 only, mark 0x4000. */
 export function upstreamNftProxier(family: IpFamily = 'IPv4', clock = new ManualClock(0), ruleset?: NftRuleset): { proxier: NftProxier; clock: ManualClock } {
