@@ -4,7 +4,8 @@
  * real iptables-restore / ip6tables-restore 1.8.9 answering it: a refusal in
  * its words (after `line 3: `), or acceptance. A rule the real tool accepts
  * may still be one kube-netsim does not model (`-m ah`): that is refused as
- * not modelled, never with a refusal the real tool does not make.
+ * not modelled, never with a refusal the real tool does not make. The table
+ * ends with options the tools refuse to invert or to take twice.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -147,7 +147,7 @@ describe('iptables restore parser', () => {
     it('refuses "!" where iptables does', () => {
       expect(error(() => saved('! ! -s 1.2.3.4')).message).toBe('line 3: multiple consecutive "!" are not allowed');
       expect(error(() => saved('! -m tcp')).message).toBe('line 3: unexpected "!" before -m');
-      expect(error(() => saved('-m comment ! --comment x')).message).toBe('line 3: comment: "--comment" cannot be negated');
+      expect(error(() => saved('-m comment ! --comment x')).message).toBe('line 3: comment: option "--comment" cannot be inverted.');
       expect(error(() => saved('-s 1.2.3.4 !')).message).toBe('line 3: "!" at the end of the rule');
       expect(error(() => saved('! -s 0.0.0.0/0')).message).toMatch(/^line 3: "! -s 0.0.0.0\/0" would match nothing/);
     });
@@ -223,7 +223,7 @@ describe('iptables restore parser', () => {
       ['*filter\n-A INPUT -m recent --name x\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: recent: one of --set, --rcheck, --update or --remove is required'],
       ['*filter\n-A INPUT -m recent --set --rcheck\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: recent: "--set" cannot be used together with "--rcheck"'],
       ['*filter\n-A INPUT -m comment\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: comment: option "--comment" must be specified'],
-      ['*filter\n-A INPUT -m comment --comment a --comment b\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: comment: option "--comment" can only be used once'],
+      ['*filter\n-A INPUT -m comment --comment a --comment b\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: comment: option "--comment" can only be used once.'],
       ['*filter\n-A INPUT -j ACCEPT -j DROP\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: multiple -j / -g options are not allowed'],
       ['*filter\n-A INPUT -s 1.1.1.1 -s 2.2.2.2\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: multiple -s options are not allowed'],
       ['*filter\n-A INPUT -s\nCOMMIT', 'RULE_PARSE_ERROR', 'line 2: option "-s" requires an argument'],

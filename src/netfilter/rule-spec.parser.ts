@@ -307,12 +307,12 @@ export class RuleReader {
         continue;
       }
       if (invert && !spec.invertible) {
-        throw new RuleSyntaxError(`${owner.entry.module.name}: "${word}" cannot be negated`);
+        throw new RuleSyntaxError(`${owner.entry.module.name}: option "--${spec.name}" cannot be inverted.`);
       }
       if (!spec.repeatable) {
         for (const o of owner.options) {
           if (o.name === spec.name) {
-            throw new RuleSyntaxError(`${owner.entry.module.name}: option "--${spec.name}" can only be used once`);
+            throw new RuleSyntaxError(`${owner.entry.module.name}: option "--${spec.name}" can only be used once.`);
           }
         }
       }

@@ -154,6 +154,6 @@ describe('-m conntrack option text', () => {
     expect(refused('-m conntrack --ctorigsrcport 1:2:3')).toThrow('conntrack: Too many components for option "--ctorigsrcport" (max: 2)');
     expect(refused('-m conntrack --ctexpire abc')).toThrow('conntrack: bad value for option "--ctexpire" near "abc", or out of range (0-4294967295).');
     expect(refused('-m conntrack --ctproto foo')).toThrow('unknown protocol "foo" specified');
-    expect(refused('-m conntrack ! --ctdir REPLY')).toThrow('conntrack: "--ctdir" cannot be negated');
+    expect(refused('-m conntrack ! --ctdir REPLY')).toThrow('conntrack: option "--ctdir" cannot be inverted.');
   });
 });

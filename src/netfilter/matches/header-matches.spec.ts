@@ -101,7 +101,7 @@ describe.each([
     const saved = (spec: string) => printIptablesSave(rules(spec)).split('\n').find((l) => l.startsWith('-A'));
     expect(saved(`-m ${name} --${name}-lt 0x10`)).toBe(`-A INPUT -m ${name} --${name}-lt 16`);
     expect(saved(`-m ${name} ! --${name}-eq 7`)).toBe(`-A INPUT -m ${name} ! --${name}-eq 7`);
-    expect(() => rules(`-m ${name} ! --${name}-lt 10`)).toThrow(`${name}: "--${name}-lt" cannot be negated`);
+    expect(() => rules(`-m ${name} ! --${name}-lt 10`)).toThrow(`${name}: option "--${name}-lt" cannot be inverted.`);
     expect(() => rules(`-m ${name} --${name}-eq 256`)).toThrow(`${name}: bad value for option "--${name}-eq", or out of range (0-255).`);
     expect(() => rules(`-m ${name} --${name}-eq 1 --${name}-gt 3`)).toThrow(/cannot be used together/);
     expect(() => rules(`-m ${name}`)).toThrow(missing);

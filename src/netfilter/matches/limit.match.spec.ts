@@ -93,6 +93,6 @@ describe('-m limit', () => {
     expect(refused('-m limit --limit 3/')).toThrow(`bad rate "3/"'`);
     expect(refused('-m limit --limit 0x10/s')).toThrow(`bad rate "0x10/s"'`);
     expect(refused('-m limit --limit-burst 10001')).toThrow('limit: bad value for option "--limit-burst", or out of range (0-10000).');
-    expect(refused('-m limit ! --limit 3/s')).toThrow('"--limit" cannot be negated');
+    expect(refused('-m limit ! --limit 3/s')).toThrow('limit: option "--limit" cannot be inverted.');
   });
 });

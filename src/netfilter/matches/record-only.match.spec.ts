@@ -50,7 +50,7 @@ describe('-m bpf', () => {
     expect(refused('-m bpf --bytecode "2,6 0 0 0"')).toThrow('bpf: parsed program length is less than the encoded length parameter');
     expect(refused('-m bpf --bytecode "1,6 0 0 0,6 0 0 0"')).toThrow('bpf: real program length exceeds the encoded length parameter');
     expect(refused('-m bpf --bytecode "1,6 0 0"')).toThrow('bpf: error at instr 0');
-    expect(refused('-m bpf ! --bytecode "1,6 0 0 0"')).toThrow('bpf: "--bytecode" cannot be negated');
+    expect(refused('-m bpf ! --bytecode "1,6 0 0 0"')).toThrow('bpf: option "--bytecode" cannot be inverted.');
   });
 });
 

@@ -62,7 +62,7 @@ describe('-m rpfilter', () => {
   it('is valid in raw and mangle PREROUTING only, and prints its flags in a fixed order', () => {
     expect(() => parseRuleset('*filter\n-A INPUT -m rpfilter -j DROP\nCOMMIT\n')).toThrow(/only valid in the raw or mangle table, not filter/);
     expect(() => parseRuleset('*mangle\n-A INPUT -m rpfilter -j DROP\nCOMMIT\n')).toThrow('-m rpfilter in chain "INPUT" is reachable from INPUT, but only allowed in PREROUTING');
-    expect(() => parseRuleset('*raw\n-A PREROUTING -m rpfilter ! --loose -j DROP\nCOMMIT\n')).toThrow('rpfilter: "--loose" cannot be negated');
+    expect(() => parseRuleset('*raw\n-A PREROUTING -m rpfilter ! --loose -j DROP\nCOMMIT\n')).toThrow('rpfilter: option "--loose" cannot be inverted.');
     const saved = printIptablesSave(parseRuleset('*raw\n-A PREROUTING -m rpfilter --invert --accept-local --validmark --loose -j DROP\nCOMMIT\n'));
     expect(saved).toContain('-A PREROUTING -m rpfilter --loose --validmark --accept-local --invert -j DROP\n');
   });

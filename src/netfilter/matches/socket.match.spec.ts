@@ -45,7 +45,7 @@ describe('-m socket', () => {
     const saved = printIptablesSave(parseRuleset(text('-m socket --restore-skmark --nowildcard --transparent'))).split('\n').find((l) => l.startsWith('-A'));
     expect(saved).toBe('-A PREROUTING -p tcp -m tcp --dport 8080 -m socket --transparent --nowildcard --restore-skmark -j MARK --set-xmark 0x1/0xffffffff');
     expect(() => parseRuleset(text('-m socket', 'mangle', 'OUTPUT'))).toThrow('-m socket in chain "OUTPUT" is reachable from OUTPUT, but only allowed in PREROUTING, INPUT');
-    expect(() => parseRuleset(text('-m socket ! --transparent'))).toThrow('socket: "--transparent" cannot be negated');
+    expect(() => parseRuleset(text('-m socket ! --transparent'))).toThrow('socket: option "--transparent" cannot be inverted.');
   });
 
   it('refuses a localSocket on a packet sent by a local process', () => {
