@@ -35,6 +35,11 @@ export class SystemClock implements Clock {
   }
 }
 
+/** A Time as the API server prints one (creationTimestamp, startedAt, lastScheduleTime): RFC 3339 to the second, UTC (`2026-01-01T00:05:00Z`). */
+export function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** A MicroTime as the API server prints one (a Lease's acquireTime, renewTime): six digits of fraction, UTC. */
 export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

@@ -5,6 +5,7 @@
  */
 import type { Cluster } from '../cluster/cluster';
 import { terminalReadyReason } from '../cluster/controllers/container-status';
+import { timestamp } from '../common/clock';
 import { DomainError } from '../common/domain-error';
 import type { Random } from '../common/random';
 import type { PodEndpoint } from '../dataplane/network';
@@ -122,7 +123,7 @@ export class PodExec {
     const type = store.resourceType('pods');
     const current = store.tryGet(type, target.namespace, target.pod);
     if (!current || current.metadata.deletionTimestamp) return;
-    const now = new Date(this.cluster.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = timestamp(this.cluster.clock.now());
     const status = (current.status ?? {}) as { containerStatuses?: { name: string; state?: unknown; ready?: boolean; started?: boolean; containerID?: string }[]; conditions?: { type: string; status: string }[] };
     const containerStatuses = (status.containerStatuses ?? []).map((c) =>
       c.name !== container

@@ -1,9 +1,10 @@
+import { timestamp } from '../../common/clock';
 import { Container, PodSpec, PodStatus } from '../resources/pod.types';
 import { SimulationClock, Timer } from '../simulation-clock';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
 import { KubeObject } from '../store/types';
-import { containerIdOf, iso, terminalReadyReason, recordBackOff, recordKill, recordRestart, restartedOf, Status, terminatedOf, waitingOf } from './container-status';
+import { containerIdOf, terminalReadyReason, recordBackOff, recordKill, recordRestart, restartedOf, Status, terminatedOf, waitingOf } from './container-status';
 import { lastOccurrence, LoopShape, loopAt, loopTick, occurrences, runMs } from './crash-loop';
 import { failureThreshold, Probe, probeOf, ProbeKind, probePeriodMs, runProbe } from './probe';
 import { readyConditions } from './readiness';
@@ -256,7 +257,7 @@ export class ContainerRestarts {
     const phase = terminal ? (statuses.some((s) => (s.state!.terminated as { exitCode: number }).exitCode !== 0) ? 'Failed' : 'Succeeded') : status.phase;
     let conditions = readyConditions(status, statuses, this.store.now());
     if (flippedAt !== undefined && statuses.length === 1) {
-      conditions = conditions?.map((k) => (k.type === 'Ready' || k.type === 'ContainersReady' ? { ...k, lastTransitionTime: iso(flippedAt) } : k));
+      conditions = conditions?.map((k) => (k.type === 'Ready' || k.type === 'ContainersReady' ? { ...k, lastTransitionTime: timestamp(flippedAt) } : k));
     }
     if (terminal) {
       conditions = conditions?.map((k) => (k.type === 'Ready' || k.type === 'ContainersReady' ? { type: k.type, status: k.status, lastProbeTime: null, lastTransitionTime: k.lastTransitionTime, reason: terminalReadyReason(phase!) } : k));

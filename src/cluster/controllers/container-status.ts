@@ -1,3 +1,4 @@
+import { timestamp } from '../../common/clock';
 import { Container, PodSpec } from '../resources/pod.types';
 import { ObjectStore } from '../store/object-store';
 import { KubeObject } from '../store/types';
@@ -32,8 +33,6 @@ export interface Terminated {
 /** The kubelet's reason on Ready and ContainersReady once the pod's phase is terminal: `PodCompleted`, or `PodFailed` for Failed. */
 export const terminalReadyReason = (phase: string) => (phase === 'Failed' ? 'PodFailed' : 'PodCompleted');
 
-export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 /** A container runtime's 64-hex ID (of a container or a sandbox), stable for the text it is made from. */
 export function runtimeId(text: string): string {
   let out = '';
@@ -61,18 +60,18 @@ const source = (pod: KubeObject) => ({ component: 'kubelet', host: (pod.spec as 
 
 /** The kill after `failureThreshold` failing runs: `Unhealthy` for each run, then `Killing`. */
 export function recordKill(store: ObjectStore, pod: KubeObject, c: Container, kind: ProbeKind, output: string, runs: number, restart: boolean, times = 1, at?: number): void {
-  const when = at === undefined ? undefined : iso(at);
+  const when = at === undefined ? undefined : timestamp(at);
   recordEvent(store, pod, 'Warning', 'Unhealthy', `${PROBE_NAME[kind]} probe failed: ${output}`, source(pod), runs * times, when, fieldPathOf(c));
   recordEvent(store, pod, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe${restart ? ', will be restarted' : ''}`, source(pod), times, when, fieldPathOf(c));
 }
 
 export function terminatedOf(exitCode: number, startedAt: number, finishedAt: number, containerID: string | undefined): Terminated {
-  return { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: iso(startedAt), finishedAt: iso(finishedAt), containerID };
+  return { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: timestamp(startedAt), finishedAt: timestamp(finishedAt), containerID };
 }
 
 /** Waiting out the back-off: the `BackOff` event. */
 export function recordBackOff(store: ObjectStore, pod: KubeObject, c: Container, times = 1, at?: number): void {
-  recordEvent(store, pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${podRef(pod)}`, source(pod), times, at === undefined ? undefined : iso(at), fieldPathOf(c));
+  recordEvent(store, pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${podRef(pod)}`, source(pod), times, at === undefined ? undefined : timestamp(at), fieldPathOf(c));
 }
 
 /** Waiting out the back-off: `CrashLoopBackOff` with upstream's message. */
@@ -83,7 +82,7 @@ export function waitingOf(pod: KubeObject, c: Container, s: Status, terminated: 
 
 /** A new instance of the container: the image (pulled again with `imagePullPolicy: Always`), Created, Started. */
 export function recordRestart(store: ObjectStore, pod: KubeObject, c: Container, times = 1, at?: number): void {
-  const when = at === undefined ? undefined : iso(at);
+  const when = at === undefined ? undefined : timestamp(at);
   if (c.imagePullPolicy === 'Always') {
     recordEvent(store, pod, 'Normal', 'Pulling', `Pulling image "${c.image}"`, source(pod), times, when, fieldPathOf(c));
     recordEvent(store, pod, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in 0s (0s including waiting). Image size: 0 bytes.`, source(pod), times, when, fieldPathOf(c));
@@ -103,6 +102,6 @@ export function restartedOf(pod: KubeObject, c: Container, s: Status, restartCou
     ready: !startup && !probeOf(c, 'readiness'),
     started: !startup,
     restartCount,
-    state: { running: { startedAt: iso(at) } },
+    state: { running: { startedAt: timestamp(at) } },
   };
 }

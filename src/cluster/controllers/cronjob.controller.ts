@@ -1,4 +1,4 @@
-import { Clock } from '../../common/clock';
+import { Clock, timestamp } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { FaultHandler } from '../faults';
 import { CronSchedule, parseCronSchedule } from '../cron/cron-schedule';
@@ -61,8 +61,6 @@ export function rfc1123z(ms: number): string {
   return `${day}, ${pad(d.getUTCDate())} ${month} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
-/** A store timestamp (`2026-01-01T00:05:00Z`) of an instant in ms. */
-const timestamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Oldest start first, Jobs not started last, ties by name (upstream's `byJobStartTime`). */
 function byJobStartTime(a: KubeObject, b: KubeObject): number {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { timestamp } from '../../common/clock';
 import { etcdKey } from '../store/etcd/etcd-keys';
 import type { EtcdBackend } from '../store/etcd/etcd-backend';
 import type { ObjectStore } from '../store/object-store';
@@ -99,7 +100,7 @@ export class EtcdLeaseLock implements LeaseLock {
         namespace: ELECTION_LEASE.namespace,
         uid: randomUUID(),
         generation: 1,
-        creationTimestamp: new Date(this.simulatedNow()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        creationTimestamp: timestamp(this.simulatedNow()),
         annotations: this.annotations(),
       },
       spec: record,

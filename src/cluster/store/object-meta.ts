@@ -6,6 +6,7 @@
  * annotations, no new finalizers on an object being deleted, and a graceful
  * delete's deadline.
  */
+import { timestamp } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import type { Random } from '../../common/random';
 import { FieldError, FieldErrors } from '../validation/field-errors';
@@ -18,11 +19,6 @@ import { KubeObject, ObjectInput, ObjectMeta } from './types';
 const LATEST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** A time as metadata holds it: RFC 3339 to the second (`2024-01-01T00:00:00Z`). */
-export function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The `deletionTimestamp` of a graceful delete `grace` seconds after `nowMs`. */
 export function deletionDeadline(nowMs: number, grace: number): string {

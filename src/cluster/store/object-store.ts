@@ -1,4 +1,4 @@
-import { Clock } from '../../common/clock';
+import { Clock, timestamp } from '../../common/clock';
 import { DomainError } from '../../common/domain-error';
 import { Random } from '../../common/random';
 import { invalidObject } from '../validation/field-errors';
@@ -20,7 +20,7 @@ import {
   WriteOptions,
 } from './store-contract';
 import { alreadyExists, conflict, notFound, validated } from './store-errors';
-import { checkNoNewFinalizers, deletionDeadline, metadataErrors, newDraft, timestamp, updateDraft } from './object-meta';
+import { checkNoNewFinalizers, deletionDeadline, metadataErrors, newDraft, updateDraft } from './object-meta';
 import type { StoreBackend } from './store-backend';
 import { ObjectIndex } from './object-index';
 import { StoreTransactions, type TxLog } from './store-transactions';
