@@ -182,7 +182,3 @@ export function tryParseIPv6Cidr(text: string, strict = true): IPv6Cidr | undefi
   if (strict && network !== address) return undefined;
   return { network, prefix };
 }
-
-export function formatIPv6Cidr(cidr: IPv6Cidr): string {
-  return `${formatIPv6(cidr.network)}/${cidr.prefix}`;
-}

@@ -23,9 +23,6 @@ export const IP_FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
 
 export const IPV6_ALL_ONES = (1n << 128n) - 1n;
 
-/** ::1 */
-export const IPV6_LOOPBACK = 1n;
-
 export function isIPv6(address: IpAddress): address is bigint {
   return typeof address === 'bigint';
 }

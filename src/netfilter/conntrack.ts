@@ -33,7 +33,7 @@
  */
 import type { Clock } from '../common/clock';
 import { foldAddress, formatIp, type IpAddress } from './address';
-import { ICMP_ERROR_TYPES, icmpTupleText, isIcmpProtocol, isIcmpRequest } from './icmp';
+import { icmpTupleText, isIcmpProtocol, isIcmpRequest } from './icmp';
 import { PROTOCOL_NUMBERS, TCP_FLAGS, type CtState, type Protocol } from './types';
 
 export type Direction = 'original' | 'reply';
@@ -140,10 +140,6 @@ export function invertTuple(t: Tuple): Tuple {
   };
 }
 
-export function tupleKey(t: Tuple): string {
-  return PROTOCOL_NUMBERS[t.protocol] + ':' + t.source + ':' + t.sourcePort + ':' + t.destination + ':' + t.destinationPort;
-}
-
 export function tupleEquals(a: Tuple, b: Tuple): boolean {
   return (
     a.source === b.source &&
@@ -242,9 +238,6 @@ export function newConnectionState(protocol: Protocol, tcpFlags: number, icmpTyp
   if (isIcmpProtocol(protocol) && icmpType !== undefined && !isIcmpRequest(icmpType, protocol)) return { ctstate: 'INVALID', state: '' };
   return { ctstate: 'NEW', state: 'UNREPLIED' };
 }
-
-/** ICMP types that report an error about another packet (RELATED to its connection). */
-export const ICMP_ERRORS: ReadonlySet<number> = ICMP_ERROR_TYPES;
 
 export interface ConntrackOptions {
   readonly clock: Clock;

@@ -36,13 +36,10 @@ export function isIcmpProtocol(protocol: Protocol | string): protocol is IcmpPro
   return protocol === 'icmp' || protocol === 'icmpv6';
 }
 
-export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DEST_UNREACH = 3;
 export const ICMP_ECHO_REQUEST = 8;
-export const ICMP_TIME_EXCEEDED = 11;
 export const ICMPV6_DEST_UNREACH = 1;
 export const ICMPV6_ECHO_REQUEST = 128;
-export const ICMPV6_ECHO_REPLY = 129;
 
 /** The echo request of a protocol: the type a trace's ICMP packet has when none is given. */
 export function echoRequestType(protocol: IcmpProtocol): number {
@@ -74,7 +71,7 @@ const REQUESTS: ReadonlySet<number> = new Set([8, 13, 15, 17]);
 const REQUESTS_V6: ReadonlySet<number> = new Set([128, 139]);
 
 /** Types that report an error about another packet (RELATED to its connection). */
-export const ICMP_ERROR_TYPES: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
+const ICMP_ERROR_TYPES: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
 
 /**
  * ICMPv6 types conntrack leaves untracked (`noct_valid_new`): MLD query,
@@ -121,11 +118,6 @@ export function icmpTuplePorts(type: number, code: number, id: number, protocol:
   const request = pairsOf(protocol).get(type);
   if (request !== undefined) return { sourcePort: ((request << 8) | code) & 0xffff, destinationPort: id };
   return { sourcePort: 0, destinationPort: ((type << 8) | code) & 0xffff };
-}
-
-/** The identifier a tuple's ports hold in the given orientation (request: source side; reply: destination side). */
-export function icmpIdOf(tuple: { sourcePort: number; destinationPort: number }, requestSide: boolean): number {
-  return requestSide ? tuple.sourcePort : tuple.destinationPort;
 }
 
 /** A packet's tuple ports: its own ports, or for ICMP the encoding above. */

@@ -444,15 +444,3 @@ export class DaemonSetStrategy implements ResourceStrategy {
     return errors;
   }
 }
-
-/** The strategy of a workload kind, for callers that register them in a loop. */
-export function workloadStrategy(kind: WorkloadKind): ResourceStrategy {
-  switch (kind) {
-    case 'Deployment':
-      return new DeploymentStrategy();
-    case 'ReplicaSet':
-      return new ReplicaSetStrategy();
-    case 'DaemonSet':
-      return new DaemonSetStrategy();
-  }
-}

@@ -110,11 +110,6 @@ function fieldsOf(kind: string): KindFields {
   return BY_KIND[kind] ?? METADATA_ONLY;
 }
 
-/** The field labels `kind` can be selected by, for docs and errors. */
-export function selectableFields(kind: string): string[] {
-  return Object.keys(fieldsOf(kind).fields);
-}
-
 export class FieldSelector {
   constructor(
     readonly kind: string,

@@ -113,6 +113,3 @@ export const STORED_KINDS: readonly ResourceType[] = [
   // storage.k8s.io/v1
   kind({ group: 'storage.k8s.io', version: 'v1', kind: 'StorageClass', plural: 'storageclasses', namespaced: false, shortNames: ['sc'] }),
 ];
-
-/** The kinds of `STORED_KINDS` that have no behaviour in kube-netsim, for docs and messages. */
-export const KINDS_WITHOUT_BEHAVIOUR: ReadonlySet<string> = new Set(STORED_KINDS.map((t) => t.kind).filter((k) => !['ServiceAccount', 'StatefulSet', 'ControllerRevision'].includes(k)));

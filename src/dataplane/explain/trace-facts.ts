@@ -90,11 +90,6 @@ function telling(step: TraceStep): boolean {
   return step.action === 'DROP' || step.action.startsWith('REJECT') || step.action === 'jump KUBE-MARK-MASQ';
 }
 
-/** The Service port a kube-proxy rule comment names (`default/web:http`, and what follows it), if any. */
-export function parseServicePortName(comment: string | undefined): ServicePortName | undefined {
-  return parseServiceRuleComment(comment)?.service;
-}
-
 function dport(rule: string | null): number | undefined {
   const m = rule ? /--dport (\d+)/.exec(rule) : null;
   return m ? Number(m[1]) : undefined;
