@@ -1,4 +1,5 @@
 import { DomainError } from '../common/domain-error';
+import { refusalOf as error } from '../../test/support/common/domain-error';
 import { printIptablesSave } from './iptables-save.printer';
 import { parseRuleset, restoreRuleset } from './iptables-text.parser';
 import { Ruleset } from './ruleset';
@@ -18,16 +19,6 @@ function save(ruleset: Ruleset): string {
 function saved(spec: string, table = 'filter'): string {
   const ruleset = parseRuleset(`*${table}\n:T - [0:0]\n-A T ${spec}\nCOMMIT\n`);
   return rules(ruleset)[0].slice('-A T '.length);
-}
-
-function error(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
 }
 
 describe('iptables restore parser', () => {

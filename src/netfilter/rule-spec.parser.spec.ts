@@ -5,7 +5,7 @@
  * The restore around it (lines, tables, chains, counters) is
  * iptables-text.parser.spec.ts's.
  */
-import { DomainError } from '../common/domain-error';
+import { refusalOf as error } from '../../test/support/common/domain-error';
 import { formatRuleSpec } from './iptables-save.printer';
 import { parseRuleSpec } from './rule-spec.parser';
 import { Table } from './table';
@@ -14,16 +14,6 @@ import type { TableName } from './types';
 /** `spec` read in a table of that name, as iptables-save prints it back. */
 function saved(spec: string, table: TableName = 'filter'): string {
   return formatRuleSpec(parseRuleSpec(spec, new Table(table)));
-}
-
-function error(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
 }
 
 describe('rule specification parser', () => {
