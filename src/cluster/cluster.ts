@@ -34,7 +34,7 @@ import { STORED_KINDS } from './store/stored-kinds';
 import { FaultLog } from './faults';
 import { SimulationClock, SlicedAdvanceOptions } from './simulation-clock';
 import { ObjectStore } from './store/object-store';
-import { NodeManifest, StoreBackend } from './store/store-backend';
+import { KubeletState, StoreBackend } from './store/store-backend';
 import { KubeObject } from './store/types';
 import { repairAllocations, RepairReport } from './repair';
 import { resourceTypeByKey } from './store/resource-types';
@@ -57,7 +57,7 @@ export interface ClusterOptions {
    * What the backend held at start-up: the cluster goes on from it (its
    * allocators repaired, see repair.ts) instead of starting as `kubeadm init` leaves one.
    */
-  restored?: { revision: number; entries: Array<{ resource: string; object: KubeObject }>; manifests?: readonly NodeManifest[] };
+  restored?: { revision: number; entries: Array<{ resource: string; object: KubeObject }>; kubelets?: KubeletState };
   /**
    * Whether the cluster starts as `kubeadm init` leaves one (default: unless
    * `restored` holds objects). Start-up on an etcd that holds only the
@@ -180,12 +180,13 @@ export class Cluster {
     const cluster = new Cluster(options.pools, options.clock, options.random, options.fastForwardCrashLoops);
     if (options.backend) {
       cluster.store.useBackend(options.backend);
-      cluster.kubelets.staticPods.keepManifestsIn(options.backend.manifests);
+      cluster.kubelets.keepStateIn(options.backend.kubelets);
     }
     // An empty etcd still has a revision: the versions go on from it.
     if (options.restored) cluster.store.restore(options.restored.entries, options.restored.revision);
-    // The nodes' manifest directories outlast the process, as on a real node's disk: the kubelets find their static pods again.
-    if (options.restored?.manifests) cluster.kubelets.staticPods.loadManifests(options.restored.manifests);
+    // The nodes' manifest directories outlast the process, as on a real node's disk: the kubelets find their static pods
+    // again; a kubelet that was stopped stays stopped.
+    if (options.restored?.kubelets) cluster.kubelets.loadState(options.restored.kubelets);
     const bootstrap = options.bootstrap ?? !((options.restored && options.restored.entries.length > 0) || options.loaded);
     if (options.follower) {
       cluster.controllers.pause();

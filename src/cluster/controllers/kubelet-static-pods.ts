@@ -9,7 +9,7 @@ import { DomainError } from '../../common/domain-error';
 import { PodSpec } from '../resources/pod.types';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
-import { ManifestDirectories, NodeManifest } from '../store/store-backend';
+import { KubeletStateKeeper, NodeManifest } from '../store/store-backend';
 import { KubeObject, ObjectInput } from '../store/types';
 
 const pods = resourceTypeByKey('pods')!;
@@ -80,7 +80,7 @@ export interface StaticPodsHost {
 export class StaticPods {
   /** Per node, its manifests by file name. */
   private readonly directories = new Map<string, Map<string, ObjectInput>>();
-  private disk: ManifestDirectories | undefined;
+  private disk: KubeletStateKeeper | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -88,7 +88,7 @@ export class StaticPods {
   ) {}
 
   /** Keeps every manifest written from now on in `disk` too (what a durable store offers: see store-backend.ts). */
-  keepManifestsIn(disk: ManifestDirectories | undefined): void {
+  keepManifestsIn(disk: KubeletStateKeeper | undefined): void {
     this.disk = disk;
   }
 
@@ -109,7 +109,7 @@ export class StaticPods {
     }
     for (const { file, pod } of manifests) {
       this.directory(node).set(file, structuredClone(pod));
-      this.disk?.write(node, file, pod);
+      this.disk?.writeManifest(node, file, pod);
     }
     this.host.sync(node);
     this.store.commit();
@@ -121,7 +121,7 @@ export class StaticPods {
     const directory = this.directories.get(node);
     if (!directory?.has(file)) throw new DomainError('NOT_FOUND', `manifest "${file}" not found on node ${node}`, { name: file });
     directory.delete(file);
-    this.disk?.write(node, file, undefined);
+    this.disk?.writeManifest(node, file, undefined);
     this.host.sync(node);
     this.store.commit();
   }
@@ -131,15 +131,9 @@ export class StaticPods {
     return [...(this.directories.get(node) ?? new Map<string, ObjectInput>()).entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, pod]) => ({ file, pod }));
   }
 
-  /** Puts back a node's manifest directory as a snapshot kept it (its mirror pods are restored with the store); the kubelet syncs at the next commit. */
-  restoreManifests(node: string, manifests: Array<{ file: string; pod: ObjectInput }>): void {
-    for (const { file, pod } of manifests) this.directory(node).set(file, structuredClone(pod));
-    this.host.sync(node);
-  }
-
   /**
    * The manifest directories as the nodes' disks hold them, at a start on a
-   * durable store or a takeover: each node's directory becomes what
+   * durable store or a takeover, or as a snapshot kept them: each node's directory becomes what
    * `manifests` lists for it, and its kubelet syncs its mirror pods at the
    * next commit (a mirror pod of the same manifest is kept as it is).
    */
@@ -155,7 +149,7 @@ export class StaticPods {
 
   /** The node was deleted: its disk goes with it. */
   nodeGone(node: string): void {
-    for (const file of this.directories.get(node)?.keys() ?? []) this.disk?.write(node, file, undefined);
+    for (const file of this.directories.get(node)?.keys() ?? []) this.disk?.writeManifest(node, file, undefined);
     this.directories.delete(node);
   }
 

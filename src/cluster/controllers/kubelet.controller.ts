@@ -6,6 +6,7 @@ import { SimulationClock, Timer } from '../simulation-clock';
 import { parseFieldSelector } from '../store/field-selector';
 import { ObjectStore } from '../store/object-store';
 import { resourceTypeByKey } from '../store/resource-types';
+import { KubeletState, KubeletStateKeeper } from '../store/store-backend';
 import { KubeObject, StoredEvent } from '../store/types';
 import { Budget, Controller, SteppedBatch, Steps, UNBOUNDED } from './controller-manager';
 import { ContainerRestarts } from './container-restarts';
@@ -33,7 +34,8 @@ function podKey(pod: KubeObject): string {
   return `${pod.metadata.namespace}/${pod.metadata.name}`;
 }
 
-interface KubeletState {
+/** One node's kubelet in this process: whether it runs, and its lease renewal. */
+interface KubeletProcess {
   running: boolean;
   leaseTimer?: Timer;
 }
@@ -71,7 +73,7 @@ export class KubeletController implements Controller {
   private readonly work: Work[] = [];
   private readonly batch = new SteppedBatch();
   private readonly queued = new Set<string>();
-  private readonly kubelets = new Map<string, KubeletState>();
+  private readonly kubelets = new Map<string, KubeletProcess>();
   /** When each terminating pod is to be removed (see `scheduleFinalize`). */
   private readonly finalizeAt = new Map<string, number>();
   /** One timer per instant at which pods are to be removed, with their keys in the order they were set. */
@@ -89,6 +91,8 @@ export class KubeletController implements Controller {
   private readonly mounts: VolumeMounts;
   /** The static pods of every node: its manifest directory and the mirror pods (see ./kubelet-static-pods.ts). */
   readonly staticPods: StaticPods;
+  /** Where the kubelets' state lasts beyond the process (a durable store's: see `keepStateIn`). */
+  private disk: KubeletStateKeeper | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -109,14 +113,35 @@ export class KubeletController implements Controller {
 
   // ---- what the REST API drives ------------------------------------------------
 
+  /**
+   * Keeps the kubelets' state from now on in `disk` too (what a durable
+   * store offers: see store-backend.ts): each manifest written or removed,
+   * each kubelet stopped or started. A restart finds it (`loadState`).
+   */
+  keepStateIn(disk: KubeletStateKeeper | undefined): void {
+    this.disk = disk;
+    this.staticPods.keepManifestsIn(disk);
+  }
+
   /** Stops the node's kubelet, as a crashed or partitioned node: no lease, no pod changes. */
   stop(node: string): void {
-    const state = this.state(node);
-    this.restarts.kubeletStops(node);
-    state.running = false;
-    this.clock.cancel(state.leaseTimer);
-    state.leaseTimer = undefined;
-    this.options.onStop?.(node);
+    if (this.isRunning(node)) this.disk?.writeStopped(node, true);
+    this.halt(node);
+    // What the stop wrote lasts before the request is answered (see StoreTransactions.persistKubelets).
+    this.store.commit();
+  }
+
+  /**
+   * The kubelets' state as the durable store holds it, at a start on it or a
+   * takeover: the manifest directories (see StaticPods.loadManifests), and
+   * each kubelet of a node in `stopped` stops, each other one runs. Nothing
+   * is written back; the kubelets act at the next commit.
+   */
+  loadState(state: KubeletState): void {
+    this.staticPods.loadManifests(state.manifests);
+    const stopped = new Set(state.stopped);
+    for (const node of stopped) this.halt(node);
+    for (const node of this.kubelets.keys()) if (!stopped.has(node) && !this.isRunning(node)) this.resume(node);
   }
 
   /** When the node's kubelet renews its lease next, or undefined if it is not running. */
@@ -127,10 +152,9 @@ export class KubeletController implements Controller {
 
   /** Starts it again: it renews its lease, posts Ready, and catches up with its pods. */
   start(node: string): void {
-    const state = this.state(node);
-    if (state.running) return;
-    state.running = true;
-    this.enqueue({ kind: 'node', node });
+    if (this.isRunning(node)) return;
+    this.disk?.writeStopped(node, false);
+    this.resume(node);
     this.store.commit();
   }
 
@@ -151,6 +175,7 @@ export class KubeletController implements Controller {
         const state = this.kubelets.get(node);
         this.clock.cancel(state?.leaseTimer);
         this.staticPods.nodeGone(node);
+        if (state && !state.running) this.disk?.writeStopped(node, false);
         this.kubelets.delete(node);
         this.waitingForAddress.delete(node);
       }
@@ -257,7 +282,21 @@ export class KubeletController implements Controller {
 
   // ---- internals ---------------------------------------------------------------
 
-  private state(node: string): KubeletState {
+  private halt(node: string): void {
+    const state = this.state(node);
+    this.restarts.kubeletStops(node);
+    state.running = false;
+    this.clock.cancel(state.leaseTimer);
+    state.leaseTimer = undefined;
+    this.options.onStop?.(node);
+  }
+
+  private resume(node: string): void {
+    this.state(node).running = true;
+    this.enqueue({ kind: 'node', node });
+  }
+
+  private state(node: string): KubeletProcess {
     let state = this.kubelets.get(node);
     if (!state) {
       state = { running: true };

@@ -126,14 +126,14 @@ export class Leadership {
   private async startLeading(): Promise<void> {
     if (!this.leading) {
       await this.backend.caughtUp(this.lock.lastDirectWrite, 30_000);
-      // The kubelets' manifest directories as the old leader left them (they are not objects: the watch does not bring them);
-      // if etcd cannot say, those read at start-up stand.
-      const manifests = await this.backend.readManifests().catch((e: Error) => {
-        this.clusterOf!().faults.record('leadership', new Error(`reading the static pod manifests failed: ${e.message}`));
+      // The kubelets' manifest directories and stopped kubelets as the old leader left them (they are not objects: the
+      // watch does not bring them); if etcd cannot say, what was read at start-up stands.
+      const kubelets = await this.backend.readKubeletState().catch((e: Error) => {
+        this.clusterOf!().faults.record('leadership', new Error(`reading the kubelets' state failed: ${e.message}`));
         return undefined;
       });
       const cluster = this.clusterOf!();
-      if (manifests) cluster.kubelets.staticPods.loadManifests(manifests);
+      if (kubelets) cluster.kubelets.loadState(kubelets);
       const lease = cluster.store.tryGet(LEASES, ELECTION_LEASE.namespace, ELECTION_LEASE.name);
       const simulated = Date.parse(lease?.metadata.annotations?.[SIMULATED_TIME_ANNOTATION] ?? '');
       if (Number.isFinite(simulated)) cluster.clock.resumeFrom(simulated);

@@ -18,7 +18,7 @@ import { Cluster } from '../cluster';
 import { ELECTION_LEASE, isElectionLease } from '../leader/etcd-lease-lock';
 import { SimulationClock } from '../simulation-clock';
 import { resourceKey, resourceTypeByKey } from '../store/resource-types';
-import { StoreBackend } from '../store/store-backend';
+import { KubeletState, StoreBackend } from '../store/store-backend';
 import { KubeObject } from '../store/types';
 import { readSnapshot, SnapshotContent, snapshotEntries, takeSnapshot } from './snapshot-document';
 
@@ -62,13 +62,14 @@ export function clusterOfSnapshot(setup: ClusterSetup, { time, entries, kubelets
       causes: warnings.map((message) => ({ field: 'objects', reason: 'FieldValueInvalid', message })),
     });
   }
-  for (const kubelet of kubelets) {
-    cluster.kubelets.staticPods.restoreManifests(kubelet.node, kubelet.manifests);
-    if (!kubelet.running) cluster.kubelets.stop(kubelet.node);
-  }
+  const state: KubeletState = {
+    manifests: kubelets.flatMap(({ node, manifests }) => manifests.map(({ file, pod }) => ({ node, file, pod }))),
+    stopped: kubelets.filter((k) => !k.running).map((k) => k.node),
+  };
+  cluster.kubelets.loadState(state);
   if (setup.backend) {
-    // The manifest directories go to etcd with the objects (in the same transaction).
-    setup.backend.manifests?.replaceAll(kubelets.flatMap(({ node, manifests }) => manifests.map(({ file, pod }) => ({ node, file, pod }))));
+    // The kubelets' state goes to etcd with the objects (in the same transaction).
+    setup.backend.kubelets?.replaceAll(state);
     cluster.store.persistLoad(previous ? snapshotEntries(previous) : []);
   }
   setup.adopt?.(cluster);

@@ -400,7 +400,11 @@ export class ObjectStore {
   commit(): void {
     this.txs.finishHeld();
     if (this.txs.active) return;
-    this.events.runCommitHooks();
+    try {
+      this.events.runCommitHooks();
+    } finally {
+      this.txs.persistKubelets();
+    }
   }
 
   /**

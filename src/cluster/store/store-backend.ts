@@ -8,17 +8,32 @@ export interface NodeManifest {
 }
 
 /**
- * The kubelets' manifest directories (a real node keeps them on its disk,
- * `/etc/kubernetes/manifests`): a durable backend keeps them beside the
- * objects, so that a restart finds the static pods it had. A change is made
- * durable with the store's next transaction (the kubelet's sync of its mirror
- * pods, which follows each one), in the same etcd transaction.
+ * What the kubelets have that is not an API object: each node's manifest
+ * directory (a real node keeps it on its disk, `/etc/kubernetes/manifests`)
+ * and the nodes whose kubelet is stopped (`POST /netsim/v1/nodes/{node}/kubelet/stop`,
+ * process state that a snapshot keeps too).
  */
-export interface ManifestDirectories {
+export interface KubeletState {
+  manifests: NodeManifest[];
+  /** The nodes whose kubelet is stopped. */
+  stopped: string[];
+}
+
+/**
+ * Where a durable backend keeps the kubelets' state beside the objects, so
+ * that a restart finds it as it was. A change rides in the store's next
+ * transaction (the kubelet's sync of its mirror pods, which follows a
+ * manifest change); one that no transaction carried is written on its own
+ * once the commit hooks have run (`StoreBackend.commitKubelets`), so it is
+ * durable before the request that made it is answered.
+ */
+export interface KubeletStateKeeper {
   /** Writes one manifest file (`pod`), or removes it (undefined). */
-  write(node: string, file: string, pod: ObjectInput | undefined): void;
-  /** Replaces every directory with `manifests` (a snapshot restored). */
-  replaceAll(manifests: readonly NodeManifest[]): void;
+  writeManifest(node: string, file: string, pod: ObjectInput | undefined): void;
+  /** Notes that the node's kubelet is stopped, or runs again (or the node is gone). */
+  writeStopped(node: string, stopped: boolean): void;
+  /** Replaces all of it with `state` (a snapshot restored). */
+  replaceAll(state: KubeletState): void;
 }
 
 /**
@@ -51,8 +66,14 @@ export interface StoreBackend {
   durable(): Promise<void>;
   /** Whether some change handed to `commit` is not durable yet. */
   readonly pending: boolean;
-  /** Where the kubelets' static pod manifests last (absent: in the process only, as with memory). */
-  readonly manifests?: ManifestDirectories;
+  /** Where the kubelets' state lasts (absent: in the process only, as with memory). */
+  readonly kubelets?: KubeletStateKeeper;
+  /**
+   * Writes the changes to `kubelets` that no `commit` carried, in a
+   * transaction of their own, and returns how many revisions that takes (0:
+   * none waiting). Those revisions belong to no object.
+   */
+  commitKubelets?(): number;
 }
 
 /** The in-memory backend: the store is all there is. */

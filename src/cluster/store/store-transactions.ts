@@ -30,8 +30,8 @@ interface HeldTransaction {
   /** Its writes, until they are all done. */
   steps: Iterator<unknown, unknown> | undefined;
   tx: TxLog;
-  /** The committed version before it began, restored if it is undone. */
-  version: number;
+  /** The versions before it began, restored if it is undone. */
+  before: Versions;
   rollBack: boolean;
   /** Events published so far, once the steps are done. */
   published: number;
@@ -42,6 +42,12 @@ interface HeldTransaction {
   outcome?: { value: unknown } | { error: unknown };
   released: Promise<void>;
   release: () => void;
+}
+
+/** The version counter at one point: the last committed, and the last handed out. */
+interface Versions {
+  committed: number;
+  issued: number;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -92,7 +98,7 @@ export class StoreTransactions {
   run<T>(work: () => T): T {
     this.finishHeld();
     if (this.tx) return work();
-    const version = this.committed;
+    const before = this.versions();
     const tx: TxLog = { undo: [], events: [] };
     this.tx = tx;
     let result: T;
@@ -101,13 +107,17 @@ export class StoreTransactions {
     } catch (e) {
       this.tx = null;
       for (let i = tx.undo.length - 1; i >= 0; i--) tx.undo[i]();
-      this.rewind(version);
+      this.rewind(before);
       throw e;
     }
     this.tx = null;
     this.persist(tx);
     for (const { event, bytes } of tx.events) this.sink.emit(event, bytes);
-    this.sink.runCommitHooks();
+    try {
+      this.sink.runCommitHooks();
+    } finally {
+      this.persistKubelets();
+    }
     return result;
   }
 
@@ -152,7 +162,7 @@ export class StoreTransactions {
     const held: HeldTransaction = {
       steps,
       tx: { undo: [], events: [] },
-      version: this.committed,
+      before: this.versions(),
       rollBack: options.rollBack ?? false,
       published: 0,
       running: false,
@@ -210,7 +220,7 @@ export class StoreTransactions {
         held.steps = undefined;
         if ('error' in held.outcome! || held.rollBack) {
           for (let i = held.tx.undo.length - 1; i >= 0; i--) held.tx.undo[i]();
-          this.rewind(held.version);
+          this.rewind(held.before);
           done = true;
           return;
         }
@@ -230,7 +240,11 @@ export class StoreTransactions {
         this.held = null;
         held.release();
         // Controllers and timers waited for the store; an undone batch leaves nothing to settle, but a settle it held up goes on.
-        this.sink.runCommitHooks();
+        try {
+          this.sink.runCommitHooks();
+        } finally {
+          this.persistKubelets();
+        }
       }
     }
   }
@@ -259,14 +273,32 @@ export class StoreTransactions {
     return String(this.committed);
   }
 
+  private versions(): Versions {
+    return { committed: this.committed, issued: this.issued };
+  }
+
   /**
-   * After an undone transaction: the committed version is back to `version`.
-   * The versions it used are skipped, never reused, unless the backend's
+   * After an undone transaction: the committed version is back to what it
+   * was. The versions it used are skipped, never reused, unless the backend's
    * versions are its revisions (etcd never saw them, so they are the next ones).
    */
-  private rewind(version: number): void {
-    this.committed = version;
-    if (this.backend.versionPerTransaction) this.issued = version;
+  private rewind(before: Versions): void {
+    this.committed = before.committed;
+    if (this.backend.versionPerTransaction) this.issued = before.issued;
+  }
+
+  /**
+   * Writes the kubelets' state that no transaction carried (a manifest put for
+   * a stopped kubelet, a kubelet stopped: see store-backend.ts), once the
+   * commit hooks have run and no transaction is under way, so that it is
+   * durable by the time the request that made it is answered. Its etcd
+   * revision belongs to no object: the next write's version is past it (each
+   * object's resourceVersion stays its key's mod revision), and what a list
+   * says stays the version of the last object written.
+   */
+  persistKubelets(): void {
+    if (this.tx || this.held) return;
+    this.issued += this.backend.commitKubelets?.() ?? 0;
   }
 
   /** Hands a committed transaction's changes to the backend; a transaction too large for one etcd transaction takes more revisions. */

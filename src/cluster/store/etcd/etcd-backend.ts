@@ -2,10 +2,10 @@ import { Etcd3, IOptions, IRangeRequest, IRangeResponse, Watcher } from 'etcd3';
 import type { IEvent } from 'etcd3/lib/rpc';
 import type { FaultHandler } from '../../faults';
 import { resourceKey, resourceTypeByKey } from '../resource-types';
-import type { NodeManifest, StoreBackend } from '../store-backend';
+import type { KubeletState, StoreBackend } from '../store-backend';
 import type { KubeObject, StoredEvent } from '../types';
 import { DEFAULT_ETCD_PREFIX, EtcdKeyReader, etcdKey, normalizePrefix } from './etcd-keys';
-import { EtcdManifestFiles, KeyChange } from './etcd-manifests';
+import { EtcdKubeletState, KeyChange } from './etcd-manifests';
 
 /** How to reach etcd: kube-apiserver's `--etcd-servers`, `--etcd-prefix`, `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`. */
 export interface EtcdConnection {
@@ -34,8 +34,8 @@ export interface LoadedState {
   entries: Array<{ resource: string; object: KubeObject }>;
   /** Keys under the prefix that are not an object of a resource kube-netsim serves (left alone). */
   foreignKeys: number;
-  /** The kubelets' static pod manifests (see etcd-manifests.ts), read at the same revision. */
-  manifests: NodeManifest[];
+  /** The kubelets' state, manifests and stopped kubelets (see etcd-manifests.ts), read at the same revision. */
+  kubelets: KubeletState;
 }
 
 /** A write another writer made under the prefix, seen through `follow`: `object` put, or (undefined) the object deleted. */
@@ -75,8 +75,8 @@ export class EtcdBackend implements StoreBackend {
   readonly name = 'etcd';
   readonly versionPerTransaction = true;
   readonly prefix: string;
-  /** The kubelets' manifest directories, kept beside the objects. */
-  readonly manifests: EtcdManifestFiles;
+  /** The kubelets' manifest directories and stopped kubelets, kept beside the objects. */
+  readonly kubelets: EtcdKubeletState;
   private readonly keys: EtcdKeyReader;
   /** Each key's mod revision as last read or written (absent: no such key). */
   private readonly modRevisions = new Map<string, number>();
@@ -108,7 +108,7 @@ export class EtcdBackend implements StoreBackend {
   ) {
     this.prefix = normalizePrefix(connection.prefix ?? DEFAULT_ETCD_PREFIX);
     this.keys = new EtcdKeyReader(this.prefix);
-    this.manifests = new EtcdManifestFiles(this.prefix);
+    this.kubelets = new EtcdKubeletState(this.prefix);
     this.maxTxnOps = connection.maxTxnOps ?? 128;
     this.maxTxnBytes = connection.maxTxnBytes ?? 1024 * 1024;
     this.retryMs = connection.retryMs ?? 100;
@@ -187,23 +187,23 @@ export class EtcdBackend implements StoreBackend {
       if (!page.more || page.kvs.length === 0) break;
       key = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
     }
-    const manifests = await this.readManifests(revision);
+    const kubelets = await this.readKubeletState(revision);
     // Whatever the key holds was written before: a later put of ours is newer than this.
     this.modRevisions.set(EMPTY_TRANSACTION_KEY, revision ?? 0);
     this.lastRevision = revision ?? 0;
-    return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys, manifests };
+    return { revision: revision ?? 0, clusterId: this.clusterId ?? '', entries, foreignKeys, kubelets };
   }
 
   /**
-   * The kubelets' manifest directories as etcd holds them (at `revision`, else
-   * now), by node and file name; a value that is not a JSON object is left out.
+   * The kubelets' state as etcd holds it (at `revision`, else now): the
+   * manifest directories by node and file name, and the stopped kubelets.
    */
-  async readManifests(revision?: number): Promise<NodeManifest[]> {
-    const start = Buffer.from(this.manifests.prefix);
+  async readKubeletState(revision?: number): Promise<KubeletState> {
+    const start = Buffer.from(this.kubelets.prefix);
     const page = await this.readPage({ key: start, range_end: prefixEnd(start), ...(revision ? { revision } : {}) });
-    for (const [key] of this.modRevisions) if (key.startsWith(this.manifests.prefix)) this.modRevisions.delete(key);
+    for (const [key] of this.modRevisions) if (key.startsWith(this.kubelets.prefix)) this.modRevisions.delete(key);
     for (const kv of page.kvs) this.modRevisions.set(kv.key.toString(), Number(kv.mod_revision));
-    return this.manifests.read(page.kvs);
+    return this.kubelets.read(page.kvs);
   }
 
   /** Queues one etcd transaction after those before it. */
@@ -226,8 +226,15 @@ export class EtcdBackend implements StoreBackend {
 
   commit(changes: readonly StoredEvent[]): number {
     const coalesced = this.coalesce(changes);
-    for (const change of this.manifests.take()) coalesced.set(change.key, change);
+    for (const change of this.kubelets.take()) coalesced.set(change.key, change);
     const chunks = this.chunks(coalesced);
+    for (const chunk of chunks) this.queue(chunk);
+    return chunks.length;
+  }
+
+  commitKubelets(): number {
+    if (!this.kubelets.waiting) return 0;
+    const chunks = this.chunks(new Map(this.kubelets.take().map((change) => [change.key, change])));
     for (const chunk of chunks) this.queue(chunk);
     return chunks.length;
   }

@@ -1,5 +1,5 @@
 import { resourceTypeByKey } from '../resource-types';
-import { EtcdKeyReader, etcdKey, manifestsPrefix, normalizePrefix, readManifestKey } from './etcd-keys';
+import { EtcdKeyReader, etcdKey, kubeletStateKey, kubeletStatePrefix, normalizePrefix, readKubeletState, STOPPED_KUBELET } from './etcd-keys';
 
 const type = (key: string) => resourceTypeByKey(key)!;
 
@@ -33,24 +33,35 @@ describe('etcd keys as kube-apiserver lays them out', () => {
   });
 });
 
-describe('the kubelets\' manifest directories beside the objects', () => {
-  const under = manifestsPrefix('/registry');
+describe('the kubelets\' state beside the objects', () => {
+  const under = kubeletStatePrefix('/registry');
   const value = (v: unknown) => Buffer.from(JSON.stringify(v));
+  const read = (...kvs: Array<[string, Buffer]>) => readKubeletState(under, kvs.map(([key, v]) => ({ key: Buffer.from(key), value: v })));
 
-  it('live under /kube-netsim<prefix>/manifests/<node>/<file>, outside the prefix', () => {
-    expect(under).toBe('/kube-netsim/registry/manifests/');
-    expect(manifestsPrefix('/cluster-a')).toBe('/kube-netsim/cluster-a/manifests/');
-    expect(new EtcdKeyReader('/registry').resourceOf(`${under}cp/etcd.yaml`)).toBeUndefined();
+  it('lives under /kube-netsim<prefix>/: manifests/<node>/<file> and kubelets/<node>, outside the prefix', () => {
+    expect(under).toBe('/kube-netsim/registry/');
+    expect(kubeletStatePrefix('/cluster-a')).toBe('/kube-netsim/cluster-a/');
+    expect(kubeletStateKey(under, 'cp', 'etcd.yaml')).toBe('/kube-netsim/registry/manifests/cp/etcd.yaml');
+    expect(kubeletStateKey(under, 'w1')).toBe('/kube-netsim/registry/kubelets/w1');
+    expect(new EtcdKeyReader('/registry').resourceOf(kubeletStateKey(under, 'cp', 'etcd.yaml'))).toBeUndefined();
+    expect(new EtcdKeyReader('/registry').resourceOf(kubeletStateKey(under, 'w1'))).toBeUndefined();
   });
 
-  it('are read back by node and file; other keys and values are not manifests', () => {
+  it('is read back by node and file, and by stopped node; other keys and values are neither', () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'etcd' } };
-    expect(readManifestKey(under, `${under}cp/etcd.yaml`, value(pod))).toEqual({ node: 'cp', file: 'etcd.yaml', pod });
-    expect(readManifestKey(under, `${under}cp/etcd.yaml`, Buffer.from('{not json'))).toBeUndefined();
-    expect(readManifestKey(under, `${under}cp/etcd.yaml`, value([pod]))).toBeUndefined();
-    expect(readManifestKey(under, `${under}cp/etcd.yaml`, value(null))).toBeUndefined();
-    expect(readManifestKey(under, `${under}cp`, value(pod))).toBeUndefined();
-    expect(readManifestKey(under, `${under}cp/a/etcd.yaml`, value(pod))).toBeUndefined();
-    expect(readManifestKey(under, '/kube-netsim/other/manifests/cp/etcd.yaml', value(pod))).toBeUndefined();
+    expect(read([`${under}manifests/cp/etcd.yaml`, value(pod)], [`${under}kubelets/w1`, Buffer.from(STOPPED_KUBELET)])).toEqual({
+      manifests: [{ node: 'cp', file: 'etcd.yaml', pod }],
+      stopped: ['w1'],
+    });
+    const none = { manifests: [], stopped: [] };
+    expect(read([`${under}manifests/cp/etcd.yaml`, Buffer.from('{not json')])).toEqual(none);
+    expect(read([`${under}manifests/cp/etcd.yaml`, value([pod])])).toEqual(none);
+    expect(read([`${under}manifests/cp/etcd.yaml`, value(null)])).toEqual(none);
+    expect(read([`${under}manifests/cp`, value(pod)])).toEqual(none);
+    expect(read([`${under}manifests/cp/a/etcd.yaml`, value(pod)])).toEqual(none);
+    expect(read(['/kube-netsim/other/manifests/cp/etcd.yaml', value(pod)])).toEqual(none);
+    expect(read([`${under}kubelets/w1`, value({ running: true })])).toEqual(none);
+    expect(read([`${under}kubelets/w1/x`, value({ running: false })])).toEqual(none);
+    expect(read([`${under}revision`, Buffer.from('')])).toEqual(none);
   });
 });

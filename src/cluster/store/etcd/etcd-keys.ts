@@ -1,5 +1,5 @@
 import { RESOURCE_TYPES, ResourceType, resourceKey } from '../resource-types';
-import type { NodeManifest } from '../store-backend';
+import type { KubeletState } from '../store-backend';
 import type { ObjectInput } from '../types';
 
 /** kube-apiserver's `--etcd-prefix` default. */
@@ -56,22 +56,43 @@ export class EtcdKeyReader {
 }
 
 /**
- * Where the kubelets' static pod manifests live: `/kube-netsim/registry/manifests/<node>/<file>`,
- * beside the objects but outside the prefix (they are a node's files, not API objects).
+ * Where the kubelets' state lives, beside the objects but outside the prefix
+ * (a node's files and a process's state, not API objects): under
+ * `/kube-netsim/registry/`, each static pod manifest at `manifests/<node>/<file>`
+ * (the manifest as JSON), each stopped kubelet at `kubelets/<node>` (`{"running":false}`).
  */
-export function manifestsPrefix(prefix: string): string {
-  return `/kube-netsim${prefix}/manifests/`;
+export function kubeletStatePrefix(prefix: string): string {
+  return `/kube-netsim${prefix}/`;
 }
 
-/** One manifest read back from its key under `manifestsPrefix`, or undefined for a key or value that is not one (not a JSON object). */
-export function readManifestKey(under: string, key: string, value: Buffer): NodeManifest | undefined {
-  const [node, file, ...rest] = key.slice(under.length).split('/');
-  let pod: unknown;
-  try {
-    pod = JSON.parse(value.toString());
-  } catch {
-    return undefined;
+/** The key of a manifest file, or (no `file`) of a node's kubelet, under `kubeletStatePrefix`. */
+export function kubeletStateKey(under: string, node: string, file?: string): string {
+  return file === undefined ? `${under}kubelets/${node}` : `${under}manifests/${node}/${file}`;
+}
+
+/** The value of a stopped kubelet's key. */
+export const STOPPED_KUBELET = '{"running":false}';
+
+/**
+ * The kubelets' state read back from its keys under `under`
+ * (`kubeletStatePrefix`): a key or value that is neither a manifest (a JSON
+ * object) nor a stopped kubelet is left out.
+ */
+export function readKubeletState(under: string, kvs: ReadonlyArray<{ key: Buffer; value: Buffer }>): KubeletState {
+  const state: KubeletState = { manifests: [], stopped: [] };
+  for (const { key: raw, value } of kvs) {
+    const key = raw.toString();
+    if (!key.startsWith(under)) continue;
+    const [dir, node, file, ...rest] = key.slice(under.length).split('/');
+    let json: unknown;
+    try {
+      json = JSON.parse(value.toString());
+    } catch {
+      continue;
+    }
+    if (!node || typeof json !== 'object' || json === null || Array.isArray(json)) continue;
+    if (dir === 'manifests' && file && rest.length === 0) state.manifests.push({ node, file, pod: json as ObjectInput });
+    else if (dir === 'kubelets' && file === undefined && (json as { running?: unknown }).running === false) state.stopped.push(node);
   }
-  if (!key.startsWith(under) || !node || !file || rest.length > 0 || typeof pod !== 'object' || pod === null || Array.isArray(pod)) return undefined;
-  return { node, file, pod: pod as ObjectInput };
+  return state;
 }
