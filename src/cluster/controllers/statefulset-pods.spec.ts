@@ -34,6 +34,7 @@ const shape = (o: Partial<{ start: number; replicas: number; update: string; cur
   minReadySeconds: 0,
   current: 'web-1',
   update: 'web-1',
+  retention: 'Retain/Retain',
   ...o,
 });
 const names = (pods: Iterable<KubeObject>) => [...pods].map((p) => p.metadata.name);

@@ -75,6 +75,8 @@ export interface SetShape {
   minReadySeconds: number;
   current: string;
   update: string;
+  /** `persistentVolumeClaimRetentionPolicy` as `whenDeleted/whenScaled`: which owners each claim must have. */
+  retention: string;
 }
 
 /** What one pod contributes, as of its last event. */
@@ -143,7 +145,7 @@ export class StatefulSetPods {
   refresh(shape: SetShape): void {
     const old = this.shape;
     const whole =
-      !old || old.start !== shape.start || old.replicas !== shape.replicas || old.minReadySeconds !== shape.minReadySeconds || old.current !== shape.current || old.update !== shape.update;
+      !old || old.start !== shape.start || old.replicas !== shape.replicas || old.minReadySeconds !== shape.minReadySeconds || old.current !== shape.current || old.update !== shape.update || old.retention !== shape.retention;
     this.shape = shape;
     if (!whole) {
       for (const name of this.dirty) this.recompute(name);

@@ -243,6 +243,21 @@ describe('StatefulSet controller', () => {
     expect(c.store.tryGet(pvcs, 'default', 'data-web-0')).toBeUndefined();
   });
 
+  it('gives the claims of ready pods the owner a changed retention policy asks for, and takes it back', () => {
+    const c = newCluster();
+    const claimTemplate = { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
+    const made = c.store.create(sets, statefulSet('web', { replicas: 2, extra: { volumeClaimTemplates: [claimTemplate], persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' } } }), 'default');
+    readyAll(c);
+    const owners = () => ['data-web-0', 'data-web-1'].map((name) => c.store.get(pvcs, 'default', name).metadata.ownerReferences);
+    expect(owners()).toEqual([undefined, undefined]);
+    const owner = [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: made.metadata.uid }];
+    c.store.patch(sets, 'default', 'web', { spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' } } });
+    expect(owners()).toEqual([owner, owner]);
+    // Back to Retain: deleting the set must keep the claims, so the owner goes.
+    c.store.patch(sets, 'default', 'web', { spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' } } });
+    expect(owners()).toEqual([undefined, undefined]);
+  });
+
   it("mends a ready pod's claim owners at the set's next sync after the claim changed (storageMatches)", () => {
     const c = newCluster();
     const claimTemplate = { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };

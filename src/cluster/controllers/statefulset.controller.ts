@@ -182,6 +182,7 @@ export class StatefulSetController implements Controller {
       minReadySeconds: spec.minReadySeconds ?? 0,
       current: revisions.current.metadata.name,
       update: revisions.update.metadata.name,
+      retention: `${spec.persistentVolumeClaimRetentionPolicy?.whenDeleted ?? 'Retain'}/${spec.persistentVolumeClaimRetentionPolicy?.whenScaled ?? 'Retain'}`,
     };
   }
 
