@@ -139,7 +139,9 @@ export class KubeletController implements Controller {
    */
   loadState(state: KubeletState): void {
     this.staticPods.loadManifests(state.manifests);
-    const stopped = new Set(state.stopped);
+    // A stopped kubelet of a node the store does not hold (deleted while no process led) stays out: a node made
+    // later under that name starts with a running kubelet.
+    const stopped = new Set(state.stopped.filter((node) => this.store.tryGet(nodes, undefined, node)));
     for (const node of stopped) this.halt(node);
     for (const node of this.kubelets.keys()) if (!stopped.has(node) && !this.isRunning(node)) this.resume(node);
   }
@@ -321,6 +323,9 @@ export class KubeletController implements Controller {
     const node = this.store.tryGet(nodes, undefined, nodeName);
     const state = this.kubelets.get(nodeName);
     if (!node || !state?.running) return;
+    // A running kubelet leaves no "stopped" key behind (one a node of that name left, say): a restart would stop it.
+    // Here, not at ADDED: a start-up's objects come as ADDED before `loadState` says which kubelets are stopped.
+    this.disk?.writeStopped(nodeName, false);
     this.clock.cancel(state.leaseTimer);
     // Quiet: over a stretch where nothing else happens only the last renewal is written (see docs/cluster.md).
     state.leaseTimer = this.clock.every(
