@@ -76,4 +76,18 @@ describe("the kubelets' state in a durable store", () => {
     expect(changes(disk)).toEqual([]);
   });
 
+  it('a follower writes none of it (a node the leader deleted, a stopped kubelet with it); once it leads, it does', () => {
+    const leader = leaderWithNodeA();
+    const { disk, state } = diskHolding(['node-a']);
+    const follower = startedOn(leader, disk, state, true);
+    follower.store.applyRemote('nodes', undefined, 'node-a', undefined, Number(leader.store.resourceVersion) + 1);
+    follower.store.commit();
+    expect(follower.kubelets.isRunning('node-a')).toBe(false);
+    expect(changes(disk)).toEqual([]);
+
+    follower.lead();
+    follower.store.create(nodes, { metadata: { name: 'node-b' } });
+    follower.kubelets.stop('node-b');
+    expect(changes(disk)).toEqual(['put kubelets/node-b']);
+  });
 });

@@ -45,6 +45,8 @@ export interface KubeletOptions {
   onStop?: (node: string) => void;
   /** Whether a steady crash loop runs on one quiet timer (default true; see ./crash-loop.ts). */
   fastForwardCrashLoops?: boolean;
+  /** Whether this process leads (default true): one that does not writes none of the kubelets' state (see `keepStateIn`). */
+  leads?: () => boolean;
 }
 
 type Work =
@@ -119,8 +121,28 @@ export class KubeletController implements Controller {
    * each kubelet stopped or started. A restart finds it (`loadState`).
    */
   keepStateIn(disk: KubeletStateKeeper | undefined): void {
-    this.disk = disk;
-    this.staticPods.keepManifestsIn(disk);
+    this.disk = disk && this.whileLeading(disk);
+    this.staticPods.keepManifestsIn(this.disk);
+  }
+
+  /**
+   * `disk`, writing only while this process leads: a follower hears of every
+   * change the leader makes (a node deleted, its manifests with it) and
+   * follows it in memory, but the leader writes it; a takeover reads it back.
+   */
+  private whileLeading(disk: KubeletStateKeeper): KubeletStateKeeper {
+    const leads = this.options.leads ?? (() => true);
+    return {
+      writeManifest: (node, file, pod) => {
+        if (leads()) disk.writeManifest(node, file, pod);
+      },
+      writeStopped: (node, stopped) => {
+        if (leads()) disk.writeStopped(node, stopped);
+      },
+      replaceAll: (state) => {
+        if (leads()) disk.replaceAll(state);
+      },
+    };
   }
 
   /** Stops the node's kubelet, as a crashed or partitioned node: no lease, no pod changes. */
