@@ -162,7 +162,11 @@ export class Cluster {
     this.controllers.add(new PersistentVolumeController(this.store)); // before the scheduler: it binds the claims pods wait on
     this.controllers.add(new StorageProtectionController(this.store));
     this.controllers.add(new SchedulerController(this.store));
-    this.kubelets = new KubeletController(this.store, pools, clock, { onStop: (node) => lifecycle.recheck(node), fastForwardCrashLoops });
+    this.kubelets = new KubeletController(this.store, pools, clock, {
+      onStop: (node) => lifecycle.recheck(node),
+      fastForwardCrashLoops,
+      leads: () => !this.controllers.isPaused,
+    });
     this.controllers.add(this.kubelets);
     this.controllers.add(new EndpointSliceController(this.store));
     const nodeNetworkPrefix = Number(/\/(\d+)$/.exec(pools.nodeAddresses.range)?.[1] ?? 24);

@@ -45,6 +45,8 @@ export interface KubeletOptions {
   onStop?: (node: string) => void;
   /** Whether a steady crash loop runs on one quiet timer (default true; see ./crash-loop.ts). */
   fastForwardCrashLoops?: boolean;
+  /** Whether this process leads (default true): one that does not writes none of the kubelets' state (see `keepStateIn`). */
+  leads?: () => boolean;
 }
 
 type Work =
@@ -119,8 +121,28 @@ export class KubeletController implements Controller {
    * each kubelet stopped or started. A restart finds it (`loadState`).
    */
   keepStateIn(disk: KubeletStateKeeper | undefined): void {
-    this.disk = disk;
-    this.staticPods.keepManifestsIn(disk);
+    this.disk = disk && this.whileLeading(disk);
+    this.staticPods.keepManifestsIn(this.disk);
+  }
+
+  /**
+   * `disk`, writing only while this process leads: a follower hears of every
+   * change the leader makes (a node deleted, its manifests with it) and
+   * follows it in memory, but the leader writes it; a takeover reads it back.
+   */
+  private whileLeading(disk: KubeletStateKeeper): KubeletStateKeeper {
+    const leads = this.options.leads ?? (() => true);
+    return {
+      writeManifest: (node, file, pod) => {
+        if (leads()) disk.writeManifest(node, file, pod);
+      },
+      writeStopped: (node, stopped) => {
+        if (leads()) disk.writeStopped(node, stopped);
+      },
+      replaceAll: (state) => {
+        if (leads()) disk.replaceAll(state);
+      },
+    };
   }
 
   /** Stops the node's kubelet, as a crashed or partitioned node: no lease, no pod changes. */
@@ -139,7 +161,9 @@ export class KubeletController implements Controller {
    */
   loadState(state: KubeletState): void {
     this.staticPods.loadManifests(state.manifests);
-    const stopped = new Set(state.stopped);
+    // A stopped kubelet of a node the store does not hold (deleted while no process led) stays out: a node made
+    // later under that name starts with a running kubelet.
+    const stopped = new Set(state.stopped.filter((node) => this.store.tryGet(nodes, undefined, node)));
     for (const node of stopped) this.halt(node);
     for (const node of this.kubelets.keys()) if (!stopped.has(node) && !this.isRunning(node)) this.resume(node);
   }
@@ -321,6 +345,9 @@ export class KubeletController implements Controller {
     const node = this.store.tryGet(nodes, undefined, nodeName);
     const state = this.kubelets.get(nodeName);
     if (!node || !state?.running) return;
+    // A running kubelet leaves no "stopped" key behind (one a node of that name left, say): a restart would stop it.
+    // Here, not at ADDED: a start-up's objects come as ADDED before `loadState` says which kubelets are stopped.
+    this.disk?.writeStopped(nodeName, false);
     this.clock.cancel(state.leaseTimer);
     // Quiet: over a stretch where nothing else happens only the last renewal is written (see docs/cluster.md).
     state.leaseTimer = this.clock.every(

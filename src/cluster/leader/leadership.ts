@@ -130,6 +130,8 @@ export class Leadership {
       // watch does not bring them); if etcd cannot say, what was read at start-up stands.
       const kubelets = await this.backend.readKubeletState().catch((e: Error) => {
         this.clusterOf!().faults.record('leadership', new Error(`reading the kubelets' state failed: ${e.message}`));
+        // What this process queued as a follower counts no more than after a read.
+        this.backend.kubelets.dropPending();
         return undefined;
       });
       const cluster = this.clusterOf!();

@@ -4,8 +4,8 @@
  *
  * A restore is a new history, as an etcd restore is: the objects keep their
  * names, uids, addresses, ports and everything else, and get new
- * resourceVersions after the revision of the cluster they replace (so
- * versions only ever grow); open watches end with 410 Expired. The new
+ * resourceVersions after the last revision of the cluster they replace,
+ * the kubelets' own included (so versions only ever grow and stay etcd's); open watches end with 410 Expired. The new
  * cluster is built whole beside the old one, its allocators rebuilt from its
  * objects (the start-up repair, repair.ts); anything wrong and it is dropped
  * with the old one untouched.
@@ -45,7 +45,7 @@ export interface ClusterSetup {
  */
 export function clusterOfSnapshot(setup: ClusterSetup, { time, entries, kubelets }: SnapshotContent, previous?: Cluster): Cluster {
   const clock = new SimulationClock(time);
-  const revision = previous ? Number(previous.store.resourceVersion) : 0;
+  const revision = previous ? previous.store.lastRevision : 0;
   const cluster = Cluster.create({
     pools: buildAddressPools(setup.config, setup.random),
     clock,

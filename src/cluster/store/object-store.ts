@@ -202,6 +202,16 @@ export class ObjectStore {
     return String(this.txs.version);
   }
 
+  /**
+   * The last revision this store's writes took: its resourceVersion, or past
+   * it when the kubelets' state took one of its own (store-transactions.ts).
+   * What a store replacing this one goes on from.
+   */
+  get lastRevision(): number {
+    this.txs.finishHeld();
+    return this.txs.lastIssued;
+  }
+
   now(): string {
     return timestamp(this.clock.now());
   }

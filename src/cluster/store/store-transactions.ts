@@ -71,6 +71,11 @@ export class StoreTransactions {
     return this.committed;
   }
 
+  /** The last version handed out: past every revision this store's writes took, the kubelets' own among them. */
+  get lastIssued(): number {
+    return this.issued;
+  }
+
   /** Whether a transaction is under way (a write now joins it). */
   get active(): boolean {
     return this.tx !== null;

@@ -367,23 +367,32 @@ export class EtcdBackend implements StoreBackend {
     return last;
   }
 
-  /** Splits a transaction's changes into etcd transactions within etcd's limits (one, as a rule). */
+  /**
+   * Splits a transaction's changes into etcd transactions within etcd's
+   * limits (one, as a rule). Each takes exactly one revision, as the store
+   * counts: one with no put (nothing at all, or deletes only, which take
+   * none when etcd holds none of their keys) also puts `EMPTY_TRANSACTION_KEY`.
+   */
   private chunks(changes: Map<string, Change>): Change[][] {
-    if (changes.size === 0) return [[{ key: EMPTY_TRANSACTION_KEY, value: Buffer.from('') }]];
     const chunks: Change[][] = [];
     let chunk: Change[] = [];
     let bytes = 0;
+    const close = () => {
+      if (!chunk.some((c) => c.value !== null)) chunk.push({ key: EMPTY_TRANSACTION_KEY, value: Buffer.from('') });
+      chunks.push(chunk);
+    };
     for (const change of changes.values()) {
       const size = change.key.length + (change.value?.length ?? 0);
-      if (chunk.length > 0 && (chunk.length >= this.maxTxnOps || bytes + size > this.maxTxnBytes)) {
-        chunks.push(chunk);
+      // One op kept back for that put.
+      if (chunk.length > 0 && (chunk.length >= this.maxTxnOps - 1 || bytes + size > this.maxTxnBytes)) {
+        close();
         chunk = [];
         bytes = 0;
       }
       chunk.push(change);
       bytes += size;
     }
-    chunks.push(chunk);
+    close();
     return chunks;
   }
 
@@ -498,7 +507,7 @@ export class EtcdBackend implements StoreBackend {
       if (c.value === null) this.modRevisions.delete(c.key);
       else this.modRevisions.set(c.key, revision!);
     }
-    // Ours: the watch (`follow`) skips it. (A chunk of deletes only comes back as deletes of what is gone already: nothing to do.)
+    // Ours: the watch (`follow`) skips it (every chunk puts a key: see `chunks`).
     if (revision !== undefined) this.noteOwn(revision);
     return true;
   }

@@ -50,6 +50,11 @@ export class EtcdKubeletState implements KubeletStateKeeper {
     return out;
   }
 
+  /** Forgets the changes not written yet (a follower's, taking over, made none that count). */
+  dropPending(): void {
+    this.pending.clear();
+  }
+
   /**
    * What etcd holds (its keys under `prefix`, read at once), which replaces
    * what this process thought it held: changes not written yet are dropped
@@ -57,7 +62,7 @@ export class EtcdKubeletState implements KubeletStateKeeper {
    */
   read(kvs: ReadonlyArray<{ key: Buffer; value: Buffer }>): KubeletState {
     this.known.clear();
-    this.pending.clear();
+    this.dropPending();
     for (const kv of kvs) {
       const key = kv.key.toString();
       // Only its own keys (with an empty ETCD_PREFIX, `/kube-netsim/revision` is under the prefix too).
