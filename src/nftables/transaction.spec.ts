@@ -142,6 +142,11 @@ describe('timed elements', () => {
     applyTransaction(r, parseNftTransaction('add element ip s flagged { 10.0.0.1 timeout 2h expires 1h }\nadd element ip s timed { 10.0.0.3 }\n'));
     expect(elements(r, 'flagged')).toEqual([{ key: ['10.0.0.1'], timeout: '2h', expires: '1h' }]);
     expect(elements(r, 'timed')).toEqual([{ key: ['10.0.0.2'], expires: '30s' }, { key: ['10.0.0.3'], timeout: '2h' }]);
+    // The same timeout again (its own, or the set's) leaves the element and the time it has left, as the kernel does.
+    const before = elements(r, 'flagged')[0];
+    applyTransaction(r, parseNftTransaction('add element ip s flagged { 10.0.0.1 timeout 7200s }\nadd element ip s timed { 10.0.0.2 timeout 1m }\n'));
+    expect(elements(r, 'flagged')[0]).toBe(before);
+    expect(elements(r, 'timed')[0]).toEqual({ key: ['10.0.0.2'], expires: '30s' });
     // Rolled back with the rest of a refused transaction.
     expect(refused(r, 'add element ip s flagged { 10.0.0.1 timeout 3h }\nadd element ip s plain { 10.0.0.1 timeout 1h }\n').index).toBe(1);
     expect(elements(r, 'flagged')).toEqual([{ key: ['10.0.0.1'], timeout: '2h', expires: '1h' }]);

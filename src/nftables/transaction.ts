@@ -388,8 +388,9 @@ function applyOne(
           adjustRefs(t, elementTargets(c.element), 1);
           set.elements.set(k, c.element);
           if (logging) undo.push(undoMapDelete(set.elements, k));
-        } else if (c.element.timeout !== undefined || c.element.expires !== undefined) {
-          // Adding an element that is there with a timeout or expiry sets them anew, as the kernel does.
+        } else if (c.element.expires !== undefined || (c.element.timeout !== undefined && !sameTimeout(c.element.timeout, set.elements.get(k)!.timeout ?? set.timeout))) {
+          // Adding an element that is there with an expiry, or another timeout, sets them anew, as the kernel
+          // does; the same timeout again leaves the element (and the time it has left) as it is.
           const old = set.elements.get(k)!;
           set.elements.set(k, { ...old, timeout: c.element.timeout ?? old.timeout, expires: c.element.expires });
           if (logging) undo.push(undoMapSet(set.elements, k, old));
@@ -490,4 +491,9 @@ function countRef(refs: Map<string, number>, chain: string, delta: number): void
   const n = (refs.get(chain) ?? 0) + delta;
   if (n === 0) refs.delete(chain);
   else refs.set(chain, n);
+}
+
+/** Whether two timeouts as given (`1h`, `3600s`) are the same time. */
+function sameTimeout(a: string, b: string | undefined): boolean {
+  return b !== undefined && parseDuration(a) === parseDuration(b);
 }
